@@ -1,0 +1,51 @@
+"""Errors raised for bad input. The CLI turns them into a message and an exit code."""
+
+from __future__ import annotations
+
+
+class CensimError(Exception):
+    """Base class of errors a user can cause and fix. ``exit_code`` is the CLI's exit code."""
+
+    exit_code = 1
+
+
+class ScenarioError(CensimError):
+    """A scenario file that cannot be read or does not validate.
+
+    The message names the file, the field (a dotted path such as
+    ``platforms[0].reviewers``), the value given and what is allowed.
+    """
+
+    exit_code = 2
+
+    def __init__(self, source: str, problems: list[tuple[str, object, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid scenario"]
+        for field, value, allowed in problems:
+            shown = _short_repr(value)
+            where = f"field `{field}`" if field else "file"
+            lines.append(f"  - {where}: {allowed}" + (f" (got {shown})" if shown else ""))
+        super().__init__("\n".join(lines))
+
+
+class OutputError(CensimError):
+    """An output folder that cannot be written (exists without --force, not writable)."""
+
+    exit_code = 3
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    if value is _MISSING:
+        return ""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+MISSING: object = _MISSING

@@ -1,0 +1,92 @@
+"""Enumerations shared by the whole model: content kinds, channels, user states, events."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class ContentKind(IntEnum):
+    """What a post says. The integer value indexes the model's per-kind arrays."""
+
+    BENIGN = 0
+    CRITICAL = 1
+    COLLECTIVE_ACTION = 2
+    UNLAWFUL = 3
+
+    @property
+    def label(self) -> str:
+        """Name used in scenario files and output tables (``collective_action``)."""
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> ContentKind:
+        return cls[label.upper()]
+
+
+KIND_LABELS: tuple[str, ...] = tuple(kind.label for kind in ContentKind)
+N_KINDS = len(ContentKind)
+# Speech that is legitimate under international human-rights standards (ICCPR Art. 19 and
+# 21): everything but `unlawful`. Speech loss and chilling are measured on these kinds so
+# that regimes which prohibit different things are compared on the same footing.
+LAWFUL_KINDS: tuple[ContentKind, ...] = (
+    ContentKind.BENIGN,
+    ContentKind.CRITICAL,
+    ContentKind.COLLECTIVE_ACTION,
+)
+SENSITIVE_KINDS: tuple[ContentKind, ...] = (
+    ContentKind.CRITICAL,
+    ContentKind.COLLECTIVE_ACTION,
+    ContentKind.UNLAWFUL,
+)
+
+
+class Channel(IntEnum):
+    """Where a post goes: a public timeline or a private message."""
+
+    PUBLIC = 0
+    PRIVATE = 1
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+CHANNEL_LABELS: tuple[str, ...] = tuple(channel.label for channel in Channel)
+
+
+class UserState(IntEnum):
+    """A user's access state. Stored as int8 in the population arrays."""
+
+    ACTIVE = 0
+    EXCLUDED = 1  # refused real-name registration or account closed: no access
+    LEFT = 2  # quit after a sanction bit
+    CIRCUMVENTING = 3  # posts through circumvention tools, out of the platforms' reach
+    DETAINED = 4  # in police detention: cannot post until released
+
+
+class Outcome(IntEnum):
+    """The single fate of every intended post (conservation: they partition intended)."""
+
+    WITHHELD = 0
+    EXCLUDED = 1
+    BLOCKED = 2
+    REMOVED = 3
+    SURVIVING = 4
+
+
+class EventKind(StrEnum):
+    """Institutional events written one row each to ``events.csv``."""
+
+    ORDER = "order"
+    ORDER_MISSED = "order_missed"
+    AUDIT = "audit"
+    WARNING = "warning"
+    FINE = "fine"
+    SUSPENSION = "suspension"
+    REINSTATEMENT = "reinstatement"
+    REVOCATION = "revocation"
+    EXIT = "exit"
+    REPORT = "report"
+    DETENTION = "detention"
+    RELEASE = "release"
+    ACCOUNT_CLOSED = "account_closed"

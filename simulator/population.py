@@ -1,0 +1,151 @@
+"""The users: one row per user in numpy arrays, advanced a day at a time.
+
+Nothing here loops over users in Python. Per-user arrays are float32/int8/int16 so a
+million users with their social network fit in a couple of hundred megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
+from simulator.scenario import Population as PopulationSpec
+
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class SocialNetwork:
+    """Undirected graph in compressed sparse row form: the neighbours of user ``i`` are
+    ``indices[indptr[i]:indptr[i + 1]]``."""
+
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+
+    @classmethod
+    def random(cls, users: int, mean_degree: float, rng: np.random.Generator) -> SocialNetwork:
+        """An Erdos-Renyi-like graph: ``users * mean_degree / 2`` random edges, both ways.
+
+        Self-loops are dropped; duplicate edges are kept (rare, harmless: a friend seen
+        twice). Average degree is ``mean_degree`` up to the dropped loops.
+        """
+        edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
+        a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+        b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+        keep = a != b
+        a, b = a[keep], b[keep]
+        source = np.concatenate([a, b])
+        target = np.concatenate([b, a]).astype(np.int32)
+        order = np.argsort(source, kind="stable")
+        counts = np.bincount(source, minlength=users)
+        indptr = np.zeros(users + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(indptr=indptr, indices=target[order])
+
+    def degree(self) -> NDArray[np.int64]:
+        return np.diff(self.indptr)
+
+    def neighbour_counts(self, users: NDArray[np.int64], size: int) -> NDArray[np.float32]:
+        """For each of ``size`` users, how many of ``users`` (with repeats) are neighbours."""
+        out = np.zeros(size, dtype=np.float32)
+        if users.size == 0:
+            return out
+        starts = self.indptr[users]
+        lengths = self.indptr[users + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return out
+        # Gather every neighbour slice at once: offsets within each slice plus its start.
+        slice_starts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        positions = slice_starts + np.arange(total)
+        neighbours = self.indices[positions]
+        if total > size // 8:
+            out += np.bincount(neighbours, minlength=size).astype(np.float32)
+        else:
+            np.add.at(out, neighbours, 1.0)
+        return out
+
+
+class Users:
+    """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+
+    def __init__(
+        self, spec: PopulationSpec, platform_shares: list[float], rng: np.random.Generator
+    ):
+        n = spec.users
+        self.size = n
+        sigma = spec.posting_dispersion
+        # Lognormal with mean 1, scaled to the mean rate: heavy posters and lurkers.
+        spread = (
+            rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=n) if sigma > 0 else np.ones(n)
+        )
+        self.rate = (spec.posts_per_day * spread).astype(np.float64)
+        stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
+        # A user's sensitive shares are the average mix times stance / mean stance.
+        self.stance_factor = stance / spec.stance.mean
+        self.boldness = rng.beta(spec.boldness.alpha, spec.boldness.beta, size=n).astype(np.float32)
+        self.platform = rng.choice(len(platform_shares), size=n, p=platform_shares).astype(np.int16)
+        self.network = SocialNetwork.random(n, spec.mean_degree, rng)
+
+        self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
+        self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
+        self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
+        self.strikes = np.zeros(n, dtype=np.int16)
+        self.ever_reported = np.zeros(n, dtype=bool)
+        self.ever_detained = np.zeros(n, dtype=bool)
+        self.release_hours = np.full(n, np.inf, dtype=np.float64)  # only meaningful if detained
+
+        mix = spec.sensitive_mix
+        self.mix = np.zeros(N_KINDS)
+        for kind in SENSITIVE_KINDS:
+            self.mix[kind] = getattr(mix, kind.label)
+        sensitive_total = float(self.mix.sum())
+        self.mix[ContentKind.BENIGN] = 1.0 - sensitive_total
+        # Per-user daily rates by kind are rate_i * w_i(k):
+        #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
+        self.sensitive_weight = self.rate * self.stance_factor  # times mix_k
+        self.benign_weight = self.rate * (1.0 - self.stance_factor * sensitive_total)
+        # Cumulative weights to draw authors in O(log n) per post.
+        self._sensitive_cumulative = np.cumsum(self.sensitive_weight)
+        self._benign_cumulative = np.cumsum(self.benign_weight)
+
+    # -- intended speech ------------------------------------------------------------
+    def daily_rate_by_kind(self) -> NDArray[np.float64]:
+        """Expected intended posts per day of each kind over the whole population."""
+        out = np.empty(N_KINDS)
+        out[ContentKind.BENIGN] = self._benign_cumulative[-1] if self.size else 0.0
+        sensitive = self._sensitive_cumulative[-1] if self.size else 0.0
+        for kind in SENSITIVE_KINDS:
+            out[kind] = sensitive * self.mix[kind]
+        return out
+
+    def draw_authors(self, kind: ContentKind, count: int, rng: np.random.Generator) -> IntArray:
+        """Authors of ``count`` posts of ``kind``, each drawn with probability proportional
+        to the user's rate for that kind (Poisson marking: exact)."""
+        cumulative = (
+            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
+        )
+        if count == 0 or self.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        targets = rng.random(count) * cumulative[-1]
+        return np.minimum(np.searchsorted(cumulative, targets, side="right"), self.size - 1).astype(
+            np.int64
+        )
+
+    @property
+    def benign_weights(self) -> NDArray[np.float64]:
+        return self.benign_weight
+
+    # -- counts ---------------------------------------------------------------------
+    def count_states(self) -> dict[str, int]:
+        counts = np.bincount(self.state, minlength=len(UserState))
+        return {state.name.lower(): int(counts[state]) for state in UserState}
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the per-user arrays and the network."""
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        arrays += [self.network.indptr, self.network.indices]
+        return int(sum(a.nbytes for a in arrays))

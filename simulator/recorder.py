@@ -1,0 +1,113 @@
+"""What a run counts while it goes: the speech funnel, removal delays, series and events.
+
+Every intended post is counted once, in the cell of the day it was written, under the
+outcome it has at the end of the run. A post that changes fate later (a published post
+removed, a held post approved) moves between outcome cells of its own day, so the
+partition ``intended = withheld + excluded + blocked + removed + surviving`` holds for
+every cell at every moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.kinds import N_KINDS, Channel, EventKind, Outcome
+
+#: Edges of the time-to-removal histogram (hours). Fine around the published reference
+#: points (8 and 30 minutes, 1 and 24 hours: LITERATURE.md C2) and log-spaced elsewhere.
+DELAY_EDGES_HOURS: NDArray[np.float64] = np.array(
+    [0.0]
+    + [m / 60 for m in (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50)]
+    + [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 18.0, 24.0, 36.0, 48.0, 72.0, 96.0, 120.0]
+    + [168.0, 336.0, 720.0, 1440.0, 2160.0, 4380.0, 8760.0, np.inf]
+)
+
+
+@dataclass
+class Event:
+    time_hours: float
+    event: EventKind
+    platform: str
+    user: int = -1
+    kind: str = ""
+    amount: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class Recorder:
+    """Accumulates counts for ``days`` days over ``platform_rows`` platform rows (the
+    named platforms, then ``circumvention``)."""
+
+    days: int
+    platform_rows: int
+    counts: NDArray[np.int64] = field(init=False)
+    delay_counts: NDArray[np.int64] = field(init=False)
+    events: list[Event] = field(default_factory=list)
+    platform_series: list[dict[str, Any]] = field(default_factory=list)
+    population_series: list[dict[str, Any]] = field(default_factory=list)
+    tallies: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        shape = (self.days, self.platform_rows, len(Channel), N_KINDS, len(Outcome))
+        self.counts = np.zeros(shape, dtype=np.int64)
+        self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
+        for name in (
+            "notices",
+            "notices_removed",
+            "orders",
+            "orders_missed",
+            "held",
+            "flagged",
+            "reviews",
+            "reports",
+            "detentions",
+        ):
+            self.tallies[name] = np.zeros(N_KINDS, dtype=np.int64)
+
+    def add(
+        self,
+        day: int | NDArray[np.integer],
+        platform: int | NDArray[np.integer],
+        channel: int | NDArray[np.integer],
+        kind: int | NDArray[np.integer],
+        outcome: int | NDArray[np.integer],
+        amount: int | NDArray[np.integer] = 1,
+    ) -> None:
+        """Add ``amount`` posts to cells (scalars or equal-length arrays)."""
+        cell: Any = (day, platform, channel, kind, outcome)
+        np.add.at(self.counts, cell, amount)
+
+    def move(
+        self,
+        day: NDArray[np.integer],
+        platform: NDArray[np.integer],
+        channel: NDArray[np.integer],
+        kind: NDArray[np.integer],
+        source: Outcome,
+        target: Outcome,
+    ) -> None:
+        """Move one post per index from outcome ``source`` to ``target`` in its own cell."""
+        if len(day) == 0:
+            return
+        source_cell: Any = (day, platform, channel, kind, int(source))
+        target_cell: Any = (day, platform, channel, kind, int(target))
+        np.add.at(self.counts, source_cell, -1)
+        np.add.at(self.counts, target_cell, 1)
+
+    def add_delays(self, kind: NDArray[np.integer], delay_hours: NDArray[np.floating]) -> None:
+        if len(kind) == 0:
+            return
+        bins = np.searchsorted(DELAY_EDGES_HOURS, delay_hours, side="right") - 1
+        bins = np.clip(bins, 0, len(DELAY_EDGES_HOURS) - 2)
+        np.add.at(self.delay_counts, (kind, bins), 1)
+
+    def tally(self, name: str, kind: NDArray[np.integer] | int, amount: int = 1) -> None:
+        np.add.at(self.tallies[name], kind, amount)
+
+    def event(self, *args: Any, **kwargs: Any) -> None:
+        self.events.append(Event(*args, **kwargs))

@@ -1,0 +1,183 @@
+"""Results of a paired run: tidy tables, a summary and a manifest, and their files.
+
+A run folder is written atomically: everything goes into a hidden temporary folder next
+to the target, which is renamed into place only when complete, so a run killed at any
+moment leaves either no folder or a whole one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform as platform_module
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import OutputError
+
+TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
+#: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
+DETERMINISTIC_FILES = tuple(f"{name}.csv" for name in TABLES) + ("summary.json",)
+
+
+@dataclass
+class Results:
+    """What :func:`simulator.run` returns. Tables are pandas DataFrames (docs/metrics.md)."""
+
+    scenario_name: str
+    seed: int
+    replication: int
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    daily: pd.DataFrame
+    counterfactual_daily: pd.DataFrame
+    delays: pd.DataFrame
+    events: pd.DataFrame
+    platform_daily: pd.DataFrame
+    population_daily: pd.DataFrame
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speech_loss(self) -> float:
+        return float(self.summary["speech_loss"])
+
+    @property
+    def chilling_effect(self) -> float:
+        return float(self.summary["chilling_effect"])
+
+    @property
+    def collateral_share(self) -> float:
+        return float(self.summary["collateral_share"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
+    def tagged(self, name: str) -> pd.DataFrame:
+        """A table with ``scenario``, ``seed`` and ``replication`` columns in front."""
+        frame = self.table(name).copy()
+        frame.insert(0, "replication", self.replication)
+        frame.insert(0, "seed", self.seed)
+        frame.insert(0, "scenario", self.scenario_name)
+        return frame
+
+    # -- files ------------------------------------------------------------------------
+    def write(self, out_dir: str | Path, force: bool = False) -> Path:
+        """Write the run folder (atomically). Refuses an existing folder unless ``force``."""
+        target = Path(out_dir)
+        if target.exists() and not force:
+            raise OutputError(f"{target}: already exists; choose another --out or pass --force")
+        if target.exists() and not target.is_dir():
+            raise OutputError(f"{target}: exists and is not a folder")
+        parent = target.parent if str(target.parent) else Path(".")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent)
+            )
+        except OSError as error:
+            raise OutputError(f"{parent}: cannot write here ({error.strerror})") from None
+        try:
+            for name in TABLES:
+                write_csv(self.tagged(name), staging / f"{name}.csv")
+            _write_json(self.summary, staging / "summary.json")
+            _write_json(self.scenario, staging / "scenario.json")
+            _write_json(self.manifest, staging / "manifest.json")
+            _fsync_dir(staging)
+            if target.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+                os.replace(target, trash / "old")
+                os.replace(staging, target)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+            _fsync_dir(parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Results:
+        """Load a run folder written by :meth:`write`."""
+        path = Path(folder)
+        if not (path / "summary.json").is_file():
+            raise OutputError(f"{path}: not a censim run folder (no summary.json)")
+        summary = json.loads((path / "summary.json").read_text())
+        manifest = json.loads((path / "manifest.json").read_text())
+        scenario = (
+            json.loads((path / "scenario.json").read_text())
+            if (path / "scenario.json").exists()
+            else {}
+        )
+        tables = {}
+        for name in TABLES:
+            frame = pd.read_csv(path / f"{name}.csv", keep_default_na=False, na_values=[""])
+            tables[name] = frame.drop(columns=["scenario", "seed", "replication"], errors="ignore")
+        return cls(
+            scenario_name=summary["scenario"],
+            seed=int(summary["seed"]),
+            replication=int(manifest.get("replication", 0)),
+            summary=summary,
+            manifest=manifest,
+            scenario=scenario,
+            **tables,
+        )
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with a fixed float format and line ending, so equal data gives equal bytes."""
+    frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        value = float(value)
+        return None if not math.isfinite(value) else round(value, 12)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _write_json(data: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def environment_info() -> dict[str, str]:
+    import simpy
+
+    from simulator import __version__
+
+    return {
+        "version": __version__,
+        "python": platform_module.python_version(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+        "pandas": pd.__version__,
+    }

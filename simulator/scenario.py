@@ -1,0 +1,624 @@
+"""Scenario files: the schema, reading TOML, validation and overrides.
+
+Reading is separate from validating: :func:`read_scenario_dict` turns a file into plain
+data (resolving ``extends``), :func:`validate_scenario` turns plain data into a frozen
+:class:`Scenario`, and every problem is reported as a :class:`ScenarioError` naming the
+file, the dotted field path, the value and what is allowed. Nothing in a file is ever
+evaluated, imported or unpickled: TOML is data only.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulator.errors import MISSING, ScenarioError
+from simulator.kinds import KIND_LABELS, SENSITIVE_KINDS, ContentKind
+
+#: Where the shipped scenarios live (a source checkout or an editable install).
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: Scenario files larger than this are refused before parsing (bytes).
+MAX_FILE_BYTES = 1_000_000
+#: How many ``extends`` links a chain may have.
+MAX_EXTENDS_DEPTH = 8
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class _Frozen(BaseModel):
+    # strict: a string is never silently turned into a number, nor a bool into an int.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BetaDistribution(_Frozen):
+    """A Beta(alpha, beta) distribution on [0, 1]."""
+
+    alpha: Positive = 2.0
+    beta: Positive = 2.0
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+class PerKind(_Frozen):
+    """One number per content kind."""
+
+    benign: NonNegative = 0.0
+    critical: NonNegative = 0.0
+    collective_action: NonNegative = 0.0
+    unlawful: NonNegative = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Values in :class:`ContentKind` order."""
+        return (self.benign, self.critical, self.collective_action, self.unlawful)
+
+
+Score = Annotated[float, Field(ge=-10.0, le=10.0, allow_inf_nan=False)]
+
+
+class PerKindScore(PerKind):
+    """Mean apparent-severity score per kind, on the scale of a standard normal."""
+
+    benign: Score = 0.0
+    critical: Score = 0.0
+    collective_action: Score = 0.0
+    unlawful: Score = 0.0
+
+
+class PerKindProbability(PerKind):
+    benign: Probability = 0.0
+    critical: Probability = 0.0
+    collective_action: Probability = 0.0
+    unlawful: Probability = 0.0
+
+
+class SensitiveMix(_Frozen):
+    """Share of an average user's intended posts of each sensitive kind; the rest is benign."""
+
+    critical: Probability = 0.05
+    collective_action: Probability = 0.01
+    unlawful: Probability = 0.01
+
+
+class Perception(_Frozen):
+    """How users perceive risk and learn from the enforcement they see (docs/model.md, 2.4)."""
+
+    initial_risk: Probability = 0.0
+    half_life_days: Positive = 30.0
+    own_sanction_weight: NonNegative = 1.0
+    neighbour_removal_weight: NonNegative = 0.05
+    neighbour_detention_weight: NonNegative = 0.5
+    news_weight: NonNegative = 0.2
+    """Risk signal from one detention in the news per 100,000 users."""
+    visibility: Probability = 1.0
+    """Share of the enforcement around them that users get to see."""
+    real_name_risk: Probability = 0.1
+    """Perceived risk added for users who are traceable (registered under their real name)."""
+    kind_closeness: PerKindProbability = PerKindProbability(
+        benign=0.0, critical=0.5, collective_action=0.8, unlawful=1.0
+    )
+    """How close each lawful kind seems to the prohibited line when the rules are vague."""
+
+
+class Exits(_Frozen):
+    """What users do when a sanction or rule bites."""
+
+    leave_probability_on_sanction: Probability = 0.02
+    circumvent_probability_on_sanction: Probability = 0.02
+    circumvention_friction: Probability = 0.5
+    """Share of a circumventing user's posts lost to the friction of the tools (C6)."""
+
+
+class Notices(_Frozen):
+    """Complaints (notices) that users file about public posts they see."""
+
+    probability: PerKindProbability = PerKindProbability(
+        benign=0.0002, critical=0.005, collective_action=0.01, unlawful=0.05
+    )
+    mean_delay_hours: Positive = 6.0
+
+
+class Population(_Frozen):
+    users: int = Field(1000, ge=0, le=50_000_000)
+    posts_per_day: NonNegative = 1.0
+    """Mean intended posts per user per day, public and private together."""
+    posting_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
+    """Sigma of the lognormal spread of posting rates across users (mean kept fixed)."""
+    private_share: Probability = 0.3
+    sensitive_mix: SensitiveMix = SensitiveMix()
+    stance: BetaDistribution = BetaDistribution(alpha=2.0, beta=2.0)
+    boldness: BetaDistribution = BetaDistribution(alpha=2.0, beta=5.0)
+    mean_degree: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
+    perception: Perception = Perception()
+    exits: Exits = Exits()
+    notices: Notices = Notices()
+
+    @model_validator(mode="after")
+    def _mix_leaves_room_for_benign(self) -> Population:
+        # A user's sensitive shares are the average mix times stance / mean stance; the
+        # user of stance 1 must still have a non-negative benign share.
+        total = sum(getattr(self.sensitive_mix, k.label) for k in SENSITIVE_KINDS)
+        limit = self.stance.mean
+        if total > limit + 1e-12:
+            raise ValueError(
+                "sensitive_mix: the sensitive shares must add up to at most the mean stance "
+                f"({limit:g}), since a user of stance 1 posts 1/mean-stance times the average "
+                f"share; they add up to {total:g}"
+            )
+        return self
+
+
+class Platform(_Frozen):
+    """A platform: its staff, classifier, policy and finances."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+    market_share: Probability = 1.0
+    reviewers: int = Field(20, ge=0, le=1_000_000)
+    review_minutes: Annotated[float, Field(gt=0.0, le=10_000.0)] = 2.0
+    classifier_mean: PerKindScore = PerKindScore(
+        benign=-3.0, critical=-0.5, collective_action=0.5, unlawful=1.5
+    )
+    """Mean apparent-severity score the automatic filter gives each kind (sd 1)."""
+    reviewer_mean: PerKindScore = PerKindScore(
+        benign=-4.0, critical=-1.0, collective_action=1.0, unlawful=2.5
+    )
+    """Mean apparent-severity score a human reviewer gives each kind (sd 1)."""
+    prepublication_filter: bool = True
+    hold_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 1.0
+    """The filter holds a post for review before publication when its score exceeds the
+    removal threshold by this much."""
+    flag_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    """The filter queues a published post for review when its score exceeds the removal
+    threshold by this much (should be below ``hold_margin``)."""
+    initial_strictness: Probability = 0.02
+    min_strictness: Probability = 0.0001
+    max_strictness: Probability = 0.5
+    adaptation_rate: Probability = 0.2
+    """Share of the gap to the cost-minimising strictness closed each day."""
+    real_name_enforcement: Probability = 1.0
+    report_probability: Probability = 0.5
+    """Chance a removal of prohibited content is reported to the police, when reporting is
+    proactive."""
+    strikes_to_close: int = Field(5, ge=1, le=1000)
+    revenue_per_user_day: NonNegative = 0.02
+    reviewer_cost_per_day: NonNegative = 300.0
+    initial_cash: NonNegative = 1.0e8
+    value: NonNegative = 1.0e9
+    """What the platform loses if its licence is revoked (currency)."""
+    wrongful_removal_cost: NonNegative = 0.5
+    """What removing one lawful post costs the platform in goodwill (currency)."""
+    penalty_memory_half_life_days: Positive = 90.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Platform:
+        if not self.min_strictness <= self.initial_strictness <= self.max_strictness:
+            raise ValueError(
+                "strictness: need min_strictness <= initial_strictness <= max_strictness, got "
+                f"{self.min_strictness} <= {self.initial_strictness} <= {self.max_strictness}"
+            )
+        if self.flag_margin > self.hold_margin:
+            raise ValueError(
+                f"flag_margin ({self.flag_margin}) must not exceed hold_margin ({self.hold_margin})"
+            )
+        return self
+
+
+class RealName(_Frozen):
+    """Real-name registration (CSL Art. 24)."""
+
+    enabled: bool = False
+    start_day: int = Field(0, ge=0, le=100_000)
+    refusal_probability: Probability = 0.05
+    circumvent_probability: Probability = 0.3
+    """Share of refusers who turn to circumvention tools instead of losing access."""
+
+
+class Takedown(_Frozen):
+    """Duties to delete prohibited content (CSL Art. 47; NetzDG s.3)."""
+
+    enabled: bool = False
+    prohibited: Annotated[tuple[str, ...], Field(strict=False)] = ("unlawful",)
+    deadline_hours: Annotated[float, Field(ge=0.0, le=100_000.0)] = 24.0
+    private_messages: bool = False
+    vagueness: Probability = 0.0
+    """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
+
+    @field_validator("prohibited", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            if "benign" in value:
+                raise ValueError("'benign' content cannot be prohibited; prohibit another kind")
+            unknown = [v for v in value if v not in KIND_LABELS]
+            if unknown:
+                raise ValueError(
+                    f"unknown content kind {unknown[0]!r}; allowed: {list(KIND_LABELS)}"
+                )
+            if len(set(value)) != len(value):
+                raise ValueError("kinds must not repeat")
+        return value
+
+    def prohibited_mask(self) -> tuple[bool, bool, bool, bool]:
+        """Whether each kind (in :class:`ContentKind` order) is prohibited and rules are on."""
+        return tuple(self.enabled and k.label in self.prohibited for k in ContentKind)  # type: ignore[return-value]
+
+
+class Reporting(_Frozen):
+    """Duties to report users to the authorities (CSL Art. 47)."""
+
+    mode: Literal["none", "on_request", "proactive"] = "none"
+
+
+class PenaltyStep(_Frozen):
+    action: Literal["warning", "fine", "suspension", "revocation"]
+    amount: NonNegative = 0.0
+    """Fine in the scenario's currency (for ``fine``)."""
+    days: NonNegative = 0.0
+    """Duration (for ``suspension``)."""
+
+
+class Penalties(_Frozen):
+    ladder: Annotated[tuple[PenaltyStep, ...], Field(strict=False)] = (
+        PenaltyStep(action="warning"),
+        PenaltyStep(action="fine", amount=500_000.0),
+    )
+    tolerance: int = Field(0, ge=0, le=1_000_000)
+    """Prohibited posts an audit may find still up without it counting as a violation."""
+    deescalate_after_clean_audits: int = Field(3, ge=1, le=1000)
+    warning_cost: NonNegative = 100_000.0
+    """What a warning costs the platform in standing (currency)."""
+
+
+class Rules(_Frozen):
+    real_name: RealName = RealName()
+    takedown: Takedown = Takedown()
+    reporting: Reporting = Reporting()
+    penalties: Penalties = Penalties()
+
+    @property
+    def any_enabled(self) -> bool:
+        return self.real_name.enabled or self.takedown.enabled or self.reporting.mode != "none"
+
+
+class Regulator(_Frozen):
+    audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] = 12.0
+    audit_window_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 7.0
+    audit_sample_share: Probability = 0.01
+    """Share of the window's published posts an audit inspects."""
+    monitoring_probability: Probability = 0.02
+    """Chance the regulator spots a given published prohibited post and orders it down."""
+    monitoring_mean_delay_hours: Positive = 12.0
+
+
+class Police(_Frozen):
+    investigators: int = Field(10, ge=0, le=1_000_000)
+    investigation_days: Positive = 3.0
+    detention_probability: PerKindProbability = PerKindProbability(
+        benign=0.0, critical=0.02, collective_action=0.1, unlawful=0.3
+    )
+    detention_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 15.0
+    identify_anonymous_probability: Probability = 0.2
+
+
+class Scenario(_Frozen):
+    """A validated, immutable scenario. Build it with :func:`load_scenario` or
+    :func:`validate_scenario`."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-.]+$")]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    horizon_days: int = Field(365, ge=1, le=36_500)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    currency: Annotated[str, Field(max_length=8)] = "USD"
+    population: Population = Population()
+    platforms: Annotated[tuple[Platform, ...], Field(strict=False)] = (Platform(name="platform"),)
+    rules: Rules = Rules()
+    regulator: Regulator = Regulator()
+    police: Police = Police()
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not self.platforms:
+            raise ValueError("platforms: at least one platform is needed")
+        names = [p.name for p in self.platforms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"platforms: names must be unique, got {names}")
+        if "circumvention" in names:
+            raise ValueError("platforms: the name 'circumvention' is reserved for offshore posting")
+        total = sum(p.market_share for p in self.platforms)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"platforms: market_share must add up to 1, got {total:g}")
+        if self.rules.takedown.enabled and not self.rules.penalties.ladder:
+            raise ValueError(
+                "rules.penalties.ladder: a takedown rule needs at least one penalty step"
+            )
+        return self
+
+    # -- conveniences ---------------------------------------------------------------
+    def without_rules(self) -> Scenario:
+        """The counterfactual: the same world with every rule switched off."""
+        rules = self.rules.model_copy(
+            update={
+                "real_name": self.rules.real_name.model_copy(update={"enabled": False}),
+                "takedown": self.rules.takedown.model_copy(update={"enabled": False}),
+                "reporting": Reporting(mode="none"),
+            }
+        )
+        return self.model_copy(update={"rules": rules})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold."""
+        return json.loads(self.model_dump_json())
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario's canonical JSON: same scenario, same hash."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Reading files
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Names and paths of the scenarios that ship with censim."""
+    if not SHIPPED_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A shipped scenario's name (``china_csl_2016``) or a file path, as a path."""
+    text = str(name_or_path)
+    shipped = shipped_scenarios()
+    if text in shipped:
+        return shipped[text]
+    path = Path(text)
+    if not path.exists():
+        known = ", ".join(shipped) or "none"
+        raise ScenarioError(
+            text, [("", MISSING, f"no such file, and not a shipped scenario (shipped: {known})")]
+        )
+    return path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    source = str(path)
+    if path.is_dir():
+        raise ScenarioError(source, [("", MISSING, "is a directory, not a scenario file")])
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ScenarioError(source, [("", MISSING, f"cannot be read: {error.strerror}")]) from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source,
+            [("", MISSING, f"is {size:,} bytes; scenario files may be at most {MAX_FILE_BYTES:,}")],
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(source, [("", MISSING, f"cannot be read: {error.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            source, [("", MISSING, f"is not UTF-8 text (byte {error.start}); save it as UTF-8")]
+        ) from None
+    if "\x00" in text:
+        raise ScenarioError(source, [("", MISSING, "contains NUL bytes: not a text file")])
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(source, [("", MISSING, f"is not valid TOML: {error}")]) from None
+    except RecursionError:
+        raise ScenarioError(
+            source, [("", MISSING, "is nested too deeply to be a scenario")]
+        ) from None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: tables merge key by key, anything else replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dict[str, Any]:
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    source = str(path)
+    if not isinstance(parent_name, str) or not parent_name:
+        raise ScenarioError(
+            source, [("extends", parent_name, "must be a shipped scenario name or a file name")]
+        )
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            source, [("extends", parent_name, f"chains may be at most {MAX_EXTENDS_DEPTH} long")]
+        )
+    # Only shipped names, or files in the same folder as this one: a scenario handed to a
+    # student cannot make censim read files elsewhere on the machine.
+    shipped = shipped_scenarios()
+    candidate = path.parent / (
+        parent_name if parent_name.endswith(".toml") else parent_name + ".toml"
+    )
+    if "/" in parent_name or "\\" in parent_name or parent_name.startswith("."):
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "extends",
+                    parent_name,
+                    "must name a shipped scenario or a file in the same folder (no paths)",
+                )
+            ],
+        )
+    if candidate.is_file() and candidate.resolve() != path.resolve():
+        parent_path = candidate
+    elif parent_name.removesuffix(".toml") in shipped:
+        parent_path = shipped[parent_name.removesuffix(".toml")]
+    else:
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "extends",
+                    parent_name,
+                    f"no such scenario; shipped: {', '.join(shipped) or 'none'}",
+                )
+            ],
+        )
+    if parent_path.resolve() in [p.resolve() for p in chain]:
+        raise ScenarioError(source, [("extends", parent_name, "forms a cycle")])
+    parent = _resolve_extends(parent_path, _read_toml(parent_path), [*chain, parent_path])
+    return deep_merge(parent, data)
+
+
+def read_scenario_dict(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """Read a scenario file into plain data, with ``extends`` resolved. Does not validate."""
+    path = resolve_scenario_path(name_or_path)
+    data = _read_toml(path)
+    data = _resolve_extends(path, data, [path])
+    data.setdefault("name", path.stem)
+    return path, data
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _lookup(data: Any, loc: tuple[int | str, ...]) -> object:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return data
+
+
+def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Turn plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as error:
+        problems: list[tuple[str, object, str]] = []
+        for item in error.errors(include_url=False):
+            loc = tuple(
+                p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
+            message = item["msg"]
+            if item["type"] == "extra_forbidden":
+                parent = _field_path(loc[:-1])
+                message = f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
+                problems.append((_field_path(loc), MISSING, message))
+                del parent
+                continue
+            message = message.removeprefix("Value error, ")
+            if item["type"] == "value_error" or not loc:
+                value: object = (
+                    MISSING if item["type"] == "value_error" else item.get("input", MISSING)
+                )
+            else:
+                value = _lookup(data, loc)
+            problems.append((_field_path(loc), value, message))
+        raise ScenarioError(source, problems) from None
+    except RecursionError:
+        raise ScenarioError(
+            source, [("", MISSING, "is nested too deeply to be a scenario")]
+        ) from None
+
+
+def _allowed_fields(loc: tuple[int | str, ...]) -> str:
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return "?"
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next(
+            (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+            None,
+        )
+        if model is None:
+            return "?"
+    return ", ".join(model.model_fields)
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
+    path, data = read_scenario_dict(name_or_path)
+    return validate_scenario(data, source=str(path))
+
+
+def override(
+    scenario: Scenario, changes: Mapping[str, Any], source: str = "<override>"
+) -> Scenario:
+    """A copy of ``scenario`` with dotted fields replaced (``"rules.takedown.deadline_hours"``;
+    list items as ``platforms.0.reviewers``), validated like a file."""
+    data = scenario.to_dict()
+    for dotted, value in changes.items():
+        _set_dotted(data, dotted, value, source)
+    return validate_scenario(data, source=source)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, source: str) -> None:
+    parts = dotted.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(
+                    source, [(dotted, value, f"`{part}` is not an index below {len(node)}")]
+                )
+            key: int | str = int(part)
+        elif isinstance(node, dict):
+            if part not in node:
+                allowed = ", ".join(node) if node else "none"
+                raise ScenarioError(
+                    source, [(dotted, value, f"unknown field `{part}`; allowed: {allowed}")]
+                )
+            key = part
+        else:
+            raise ScenarioError(source, [(dotted, value, f"`{parts[i - 1]}` has no fields")])
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
