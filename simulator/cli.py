@@ -249,5 +249,10 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
     return out.strip("\n")
 
 
+# ---------------------------------------------------------------------------------------
+# Commands defined in their own modules (one module per concept) register here.
+# Keep one line per command group; each module defines plain click commands.
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
