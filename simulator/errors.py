@@ -23,7 +23,8 @@ class ScenarioError(CensimError):
         self.problems = problems
         lines = [f"{source}: invalid scenario"]
         for field, value, allowed in problems:
-            shown = _short_repr(value)
+            # A message that already quotes the value need not repeat it.
+            shown = "" if "got " in allowed else _short_repr(value)
             where = f"field `{field}`" if field else "file"
             lines.append(f"  - {where}: {allowed}" + (f" (got {shown})" if shown else ""))
         super().__init__("\n".join(lines))

@@ -30,7 +30,9 @@ def daily_table(recorder: Recorder, scenario: Scenario, platform_names: list[str
     )
     flat = counts.reshape(-1, len(Outcome))
     table = pd.DataFrame(flat, index=index, columns=list(OUTCOME_COLUMNS)).reset_index()
-    table.insert(4, "intended", flat.sum(axis=1))
+    # `intended` is counted when posts are drawn, separately from the outcomes, so the
+    # conservation identity intended = sum of outcomes is a check, not a definition.
+    table.insert(4, "intended", recorder.intended.reshape(-1))
     prohibited = dict(zip(KIND_LABELS, scenario.rules.takedown.prohibited_mask(), strict=True))
     table["prohibited"] = table["kind"].map(prohibited).astype(bool)
     table["lawful"] = table["kind"] != "unlawful"
@@ -102,24 +104,26 @@ def summarise(
     lawful = list(LAWFUL_KINDS)
     prohibited = np.array(scenario.rules.takedown.prohibited_mask(), dtype=bool)
     outcome = {name: int(by_kind[:, i].sum()) for i, name in enumerate(OUTCOME_COLUMNS)}
-    intended = int(by_kind.sum())
+    intended_by_kind = rules.intended.sum(axis=(0, 1, 2))
+    intended = int(intended_by_kind.sum())
     lawful_surviving = int(by_kind[lawful, Outcome.SURVIVING].sum())
     cf_lawful_surviving = int(cf_by_kind[lawful, Outcome.SURVIVING].sum())
-    cf_lawful_intended = int(cf_by_kind[lawful].sum())
+    cf_intended_by_kind = counterfactual.intended.sum(axis=(0, 1, 2))
+    cf_lawful_intended = int(cf_intended_by_kind[lawful].sum())
     lawful_withheld = int(by_kind[lawful, Outcome.WITHHELD].sum())
     taken_down = by_kind[:, Outcome.BLOCKED] + by_kind[:, Outcome.REMOVED]
     total_taken_down = int(taken_down.sum())
     per_kind: dict[str, Any] = {}
     for k, label in enumerate(KIND_LABELS):
         row: dict[str, Any] = {name: int(by_kind[k, i]) for i, name in enumerate(OUTCOME_COLUMNS)}
-        row["intended"] = int(by_kind[k].sum())
+        row["intended"] = int(intended_by_kind[k])
         row["counterfactual_surviving"] = int(cf_by_kind[k, Outcome.SURVIVING])
         row["speech_loss"] = (
             1.0 - _ratio(row["surviving"], row["counterfactual_surviving"])
             if row["counterfactual_surviving"]
             else 0.0
         )
-        row["withheld_share"] = _ratio(row["withheld"], int(cf_by_kind[k].sum()))
+        row["withheld_share"] = _ratio(row["withheld"], int(cf_intended_by_kind[k]))
         row["taken_down_share"] = _ratio(row["blocked"] + row["removed"], row["intended"])
         row["prohibited"] = bool(prohibited[k])
         for name, values in rules.tallies.items():
@@ -142,7 +146,7 @@ def summarise(
         "taken_down": total_taken_down,
         "lawful_taken_down": int(taken_down[lawful].sum()),
         "prohibited_missed": int(by_kind[prohibited, Outcome.SURVIVING].sum()),
-        "counterfactual_intended": int(cf_by_kind.sum()),
+        "counterfactual_intended": int(cf_intended_by_kind.sum()),
         "counterfactual_lawful_surviving": cf_lawful_surviving,
         **delay_shares(rules.delay_counts),
         "fines_total": float(sum(p["fines_paid"] for p in platforms)),

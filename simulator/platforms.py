@@ -61,6 +61,8 @@ class PlatformState:
     active_users: int = 0
     suspended_now: bool = False
     reviews_today: int = 0
+    queue_served: int = 0  # review items that started service
+    queue_wait_hours: float = 0.0  # their total wait in the queue (hours)
     removals_today: int = 0
     # Per-hour counts of published prohibited posts (for audits), grown as needed.
     published_prohibited_by_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))

@@ -46,6 +46,7 @@ class Recorder:
     days: int
     platform_rows: int
     counts: NDArray[np.int64] = field(init=False)
+    intended: NDArray[np.int64] = field(init=False)
     delay_counts: NDArray[np.int64] = field(init=False)
     events: list[Event] = field(default_factory=list)
     platform_series: list[dict[str, Any]] = field(default_factory=list)
@@ -55,6 +56,7 @@ class Recorder:
     def __post_init__(self) -> None:
         shape = (self.days, self.platform_rows, len(Channel), N_KINDS, len(Outcome))
         self.counts = np.zeros(shape, dtype=np.int64)
+        self.intended = np.zeros(shape[:-1], dtype=np.int64)
         self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
         for name in (
             "notices",
@@ -81,6 +83,18 @@ class Recorder:
         """Add ``amount`` posts to cells (scalars or equal-length arrays)."""
         cell: Any = (day, platform, channel, kind, outcome)
         np.add.at(self.counts, cell, amount)
+
+    def add_intended(
+        self,
+        day: int,
+        platform: int | NDArray[np.integer],
+        channel: int,
+        kind: int,
+        amount: int = 1,
+    ) -> None:
+        """Count intended posts as they are drawn, apart from their outcomes."""
+        cell: Any = (day, platform, channel, kind)
+        np.add.at(self.intended, cell, amount)
 
     def move(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -210,12 +211,13 @@ class Platform(_Frozen):
     def _consistent(self) -> Platform:
         if not self.min_strictness <= self.initial_strictness <= self.max_strictness:
             raise ValueError(
-                "strictness: need min_strictness <= initial_strictness <= max_strictness, got "
-                f"{self.min_strictness} <= {self.initial_strictness} <= {self.max_strictness}"
+                "initial_strictness: need min_strictness <= initial_strictness <= "
+                f"max_strictness, got {self.min_strictness} <= {self.initial_strictness} <= {self.max_strictness}"
             )
         if self.flag_margin > self.hold_margin:
             raise ValueError(
-                f"flag_margin ({self.flag_margin}) must not exceed hold_margin ({self.hold_margin})"
+                f"flag_margin: must not exceed hold_margin ({self.hold_margin}), "
+                f"got {self.flag_margin}"
             )
         return self
 
@@ -548,12 +550,16 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
                 del parent
                 continue
             message = message.removeprefix("Value error, ")
-            if item["type"] == "value_error" or not loc:
-                value: object = (
-                    MISSING if item["type"] == "value_error" else item.get("input", MISSING)
-                )
-            else:
+            value: object = _lookup(data, loc) if loc else MISSING
+            if item["type"] == "value_error":
+                # Cross-field checks name their field first ("platforms: must add up...").
+                named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", message, flags=re.DOTALL)
+                if named:
+                    loc = (*loc, *named.group(1).split("."))
+                    message = named.group(2)
                 value = _lookup(data, loc)
+                if isinstance(value, dict | list):
+                    value = MISSING
             problems.append((_field_path(loc), value, message))
         raise ScenarioError(source, problems) from None
     except RecursionError:

@@ -210,6 +210,9 @@ class Simulation:
         users = self.users
         their_route = route[authors]
         home = users.platform[authors].astype(np.int64)
+        # Intended posts are counted here, once, before any outcome: the outcome counts
+        # below must add up to them (tests hold the model to it).
+        rec.add_intended(day, np.where(their_route == NO_ROUTE, home, their_route), channel, kind)
         excluded = their_route == NO_ROUTE
         rec.add(day, home[excluded], channel, kind, Outcome.EXCLUDED)
         offshore = their_route == self.circumvention_row
@@ -286,6 +289,11 @@ class Simulation:
         )
         rec = self.recorder
         kind = ContentKind.BENIGN
+        for p in range(n_p):
+            rec.add_intended(
+                day, p, channel, kind, int(split[p] + split[n_p + p] + split[2 * n_p + p])
+            )
+        rec.add_intended(day, self.circumvention_row, channel, kind, int(split[3 * n_p]))
         for p in range(n_p):
             if split[p]:
                 rec.add(day, p, channel, kind, Outcome.EXCLUDED, int(split[p]))
@@ -447,7 +455,9 @@ class Simulation:
         public_removed: list[IntArray] = []
         for platform in self.platforms:
             day_review = _ReviewDay(posts, platform.threshold)
-            platform.queue.run_until(end, day_review.serve)
+            served = platform.queue.run_until(end, day_review.serve)
+            platform.queue_served += len(served)
+            platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
             removed, approved = day_review.removed, day_review.approved
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
@@ -902,6 +912,8 @@ def run(
                 )
             ),
             "suspensions": p.suspensions,
+            "review_items_served": p.queue_served,
+            "mean_queue_wait_hours": p.queue_wait_hours / p.queue_served if p.queue_served else 0.0,
             "penalty_level": p.penalty_level,
             "exited": p.exited,
             "exit_reason": p.exit_reason,
