@@ -212,7 +212,8 @@ class Platform(_Frozen):
         if not self.min_strictness <= self.initial_strictness <= self.max_strictness:
             raise ValueError(
                 "initial_strictness: need min_strictness <= initial_strictness <= "
-                f"max_strictness, got {self.min_strictness} <= {self.initial_strictness} <= {self.max_strictness}"
+                f"max_strictness, got {self.min_strictness} <= {self.initial_strictness} "
+                f"<= {self.max_strictness}"
             )
         if self.flag_margin > self.hold_margin:
             raise ValueError(
