@@ -79,6 +79,7 @@ class EventKind(StrEnum):
 
     ORDER = "order"
     ORDER_MISSED = "order_missed"
+    NOTICE_MISSED = "notice_missed"  # a notice of prohibited content not acted on in time
     AUDIT = "audit"
     WARNING = "warning"
     FINE = "fine"

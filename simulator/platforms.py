@@ -34,8 +34,9 @@ class Action:
     HOLD = 1  # pre-publication review of a held post
     NOTICE = 2  # a user's complaint
     FLAG = 3  # the automatic filter's flag after publication
-    COUNT = 4
-    NAMES = ("order", "hold", "notice", "flag")
+    APPEAL = 4  # an author contests a removal (second review)
+    COUNT = 5
+    NAMES = ("order", "hold", "notice", "flag", "appeal")
 
 
 @dataclass
@@ -127,6 +128,7 @@ class PlatformState:
                 revenue_per_day,
                 self.spec.value,
                 penalties.warning_cost,
+                step.turnover_share,
             )
 
         # The next rung, plus half the one after it: escalation is part of the threat.

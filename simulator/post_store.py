@@ -19,6 +19,7 @@ _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "blocked_hours": (np.float64, np.inf),  # when pre-publication review rejected it
     "order_hours": (np.float64, np.inf),  # when a regulator's order arrives (inf: none)
     "reviewer_score": (np.float32, 0.0),  # how prohibited it looks to a human reviewer
+    "appeal_score": (np.float32, 0.0),  # how it looks to the reviewer of an appeal
     "author": (np.int64, 0),
     "day": (np.int32, 0),
     "platform": (np.int16, 0),

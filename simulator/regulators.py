@@ -56,7 +56,7 @@ class Regulator:
         window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
         still_up = sim.prohibited_still_up(platform, window_start, now)
         found = int(self.rng.binomial(still_up, self.spec.audit_sample_share)) if still_up else 0
-        missed_orders = sim.orders_missed_between(platform, platform.last_audit_hours, now)
+        missed_orders = sim.duties_missed_between(platform, platform.last_audit_hours, now)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
             anonymous = sim.anonymous_active_users(platform)
@@ -70,7 +70,7 @@ class Regulator:
             platform.name,
             amount=float(found),
             detail=(
-                f"up={still_up} found={found} orders_missed={missed_orders} "
+                f"up={still_up} found={found} deadlines_missed={missed_orders} "
                 f"unregistered={unregistered}"
             ),
         )
@@ -100,9 +100,11 @@ class Regulator:
         if step.action == "warning":
             recorder.event(now, EventKind.WARNING, platform.name)
         elif step.action == "fine":
-            platform.cash -= step.amount
-            platform.fines_paid += step.amount
-            recorder.event(now, EventKind.FINE, platform.name, amount=step.amount)
+            annual_revenue = 365.0 * platform.active_users * platform.spec.revenue_per_user_day
+            amount = max(step.amount, step.turnover_share * annual_revenue)
+            platform.cash -= amount
+            platform.fines_paid += amount
+            recorder.event(now, EventKind.FINE, platform.name, amount=amount)
         elif step.action == "suspension":
             start = max(next_day, platform.suspended_until_hours)
             platform.suspended_until_hours = start + step.days * HOURS_PER_DAY

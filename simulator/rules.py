@@ -114,13 +114,15 @@ def penalty_value(
     revenue_per_day: float,
     value: float,
     warning_cost: float,
+    turnover_share: float = 0.0,
 ) -> float:
-    """What a penalty step costs a platform (currency): the fine, the revenue lost while
-    suspended, its value if the licence goes, or the standing a warning costs."""
+    """What a penalty step costs a platform (currency): the fine (the larger of ``amount``
+    and ``turnover_share`` of a year's revenue), the revenue lost while suspended, its
+    value if the licence goes, or the standing a warning costs."""
     if action == "warning":
         return warning_cost
     if action == "fine":
-        return amount
+        return max(amount, turnover_share * 365.0 * revenue_per_day)
     if action == "suspension":
         return days * revenue_per_day
     return value

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -239,6 +240,9 @@ class Takedown(_Frozen):
     enabled: bool = False
     prohibited: Annotated[tuple[str, ...], Field(strict=False)] = ("unlawful",)
     deadline_hours: Annotated[float, Field(ge=0.0, le=100_000.0)] = 24.0
+    notice_deadline_hours: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
+    """Deadline for acting on a user's notice about prohibited content (NetzDG s.3: 24 h for
+    manifestly unlawful content); ``None``: notices carry no legal deadline."""
     private_messages: bool = False
     vagueness: Probability = 0.0
     """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
@@ -265,6 +269,15 @@ class Takedown(_Frozen):
         return tuple(self.enabled and k.label in self.prohibited for k in ContentKind)  # type: ignore[return-value]
 
 
+class Appeals(_Frozen):
+    """Users' right to contest a removal (DSA Art. 20): a second review may reinstate it."""
+
+    enabled: bool = False
+    probability: Probability = 0.2
+    """Share of removals whose author appeals."""
+    mean_delay_hours: Positive = 24.0
+
+
 class Reporting(_Frozen):
     """Duties to report users to the authorities (CSL Art. 47)."""
 
@@ -275,6 +288,9 @@ class PenaltyStep(_Frozen):
     action: Literal["warning", "fine", "suspension", "revocation"]
     amount: NonNegative = 0.0
     """Fine in the scenario's currency (for ``fine``)."""
+    turnover_share: Probability = 0.0
+    """Fine as a share of the platform's annual revenue (DSA Art. 74: up to 6%); the larger
+    of this and ``amount`` applies."""
     days: NonNegative = 0.0
     """Duration (for ``suspension``)."""
 
@@ -295,6 +311,7 @@ class Rules(_Frozen):
     real_name: RealName = RealName()
     takedown: Takedown = Takedown()
     reporting: Reporting = Reporting()
+    appeals: Appeals = Appeals()
     penalties: Penalties = Penalties()
 
     @property
@@ -368,6 +385,7 @@ class Scenario(_Frozen):
                 "real_name": self.rules.real_name.model_copy(update={"enabled": False}),
                 "takedown": self.rules.takedown.model_copy(update={"enabled": False}),
                 "reporting": Reporting(mode="none"),
+                "appeals": self.rules.appeals.model_copy(update={"enabled": False}),
             }
         )
         return self.model_copy(update={"rules": rules})
@@ -400,7 +418,11 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     if text in shipped:
         return shipped[text]
     path = Path(text)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte...
+        exists = False
+    if not exists:
         known = ", ".join(shipped) or "none"
         raise ScenarioError(
             text, [("", MISSING, f"no such file, and not a shipped scenario (shipped: {known})")]
@@ -409,22 +431,37 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A scenario file as plain data, or a :class:`ScenarioError` saying why not.
+
+    Bounded in time and memory whatever the file holds: only regular files are opened
+    (never a FIFO or a device that could block or never end), at most
+    ``MAX_FILE_BYTES + 1`` bytes are read, and every way the parser can fail (bad syntax,
+    nesting too deep for the recursion limit, integers too long to convert) becomes a
+    message instead of a traceback.
+    """
     source = str(path)
-    if path.is_dir():
+    try:
+        info = path.stat()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ScenarioError(source, [("", MISSING, f"cannot be read: {reason}")]) from None
+    if stat.S_ISDIR(info.st_mode):
         raise ScenarioError(source, [("", MISSING, "is a directory, not a scenario file")])
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise ScenarioError(source, [("", MISSING, f"cannot be read: {error.strerror}")]) from None
-    if size > MAX_FILE_BYTES:
+    if not stat.S_ISREG(info.st_mode):
         raise ScenarioError(
-            source,
-            [("", MISSING, f"is {size:,} bytes; scenario files may be at most {MAX_FILE_BYTES:,}")],
+            source, [("", MISSING, "is not a regular file (a device, pipe or socket?)")]
         )
+    too_big = f"scenario files may be at most {MAX_FILE_BYTES:,} bytes"
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(source, [("", MISSING, f"is {info.st_size:,} bytes; {too_big}")])
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            # The size can change between stat and read: never read more than the limit.
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ScenarioError(source, [("", MISSING, f"cannot be read: {error.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(source, [("", MISSING, f"grew while being read; {too_big}")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -434,13 +471,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if "\x00" in text:
         raise ScenarioError(source, [("", MISSING, "contains NUL bytes: not a text file")])
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(source, [("", MISSING, f"is not valid TOML: {error}")]) from None
     except RecursionError:
         raise ScenarioError(
             source, [("", MISSING, "is nested too deeply to be a scenario")]
         ) from None
+    except ValueError as error:
+        # tomllib lets int() errors through: integers of more than 4,300 digits.
+        raise ScenarioError(
+            source, [("", MISSING, f"holds a value that cannot be read: {error}")]
+        ) from None
+    if not data:
+        # An empty file is far more likely a failed save or a wrong path than a wish for
+        # every default; `name = "..."` alone is enough to ask for the defaults.
+        raise ScenarioError(
+            source, [("", MISSING, "is empty (no settings); write at least `name = \"...\"`")]
+        )
+    return data
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -103,9 +103,11 @@ class Simulation:
 
         # Orders bucketed by the day they arrive, and issued orders by platform.
         self._orders_by_day: dict[int, list[IntArray]] = defaultdict(list)
-        self._issued_deadline: list[list[float]] = [[] for _ in self.platforms]
-        self._issued_post: list[list[int]] = [[] for _ in self.platforms]
-        self._issued_by_deadline_day: dict[int, list[int]] = defaultdict(list)
+        # Legal duties with a deadline (issued orders; notices of prohibited content where
+        # the law sets a notice deadline), per platform, and bucketed by deadline day.
+        self._duty_deadline: list[list[float]] = [[] for _ in self.platforms]
+        self._duty_post: list[list[int]] = [[] for _ in self.platforms]
+        self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
         self._group_cache: tuple[NDArray[np.float64], IntArray] | None = None
         self._states_dirty = True
         self._news_today = 0
@@ -424,6 +426,10 @@ class Simulation:
             if len(arrival):
                 items = ids[subset] * Action.COUNT + action
                 platform.queue.submit(arrival, np.full(len(items), action, np.int64), items)
+        notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+        if notice_deadline is not None and self.prohibited[kind]:
+            for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
+                self._add_duty(platform, int(post), float(arrival) + notice_deadline, Action.NOTICE)
         ordered = ids[flags[2]]
         if len(ordered):
             order_days = np.floor(order_hours[flags[2]] / HOURS_PER_DAY).astype(np.int64)
@@ -459,6 +465,17 @@ class Simulation:
             platform.queue_served += len(served)
             platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
             removed, approved = day_review.removed, day_review.approved
+            if day_review.reinstated:
+                ids = np.asarray(day_review.reinstated, dtype=np.int64)
+                rec.move(
+                    posts.day[ids],
+                    posts.platform[ids],
+                    posts.channel[ids],
+                    posts.kind[ids],
+                    Outcome.REMOVED,
+                    Outcome.SURVIVING,
+                )
+                rec.tally("reinstated", posts.kind[ids])
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
             platform.reviews_today = len(reviewed_kinds)
@@ -493,12 +510,32 @@ class Simulation:
                 public = posts.channel[ids] == Channel.PUBLIC
                 public_removed.append(posts.author[ids[public]])
                 self._report_removals(platform, ids)
+                self._file_appeals(platform, ids, end)
             platform.removals_today = len(removed) + len(rejected)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
             np.concatenate(public_removed) if public_removed else empty,
         )
+
+    def _file_appeals(self, platform: PlatformState, ids: IntArray, end: float) -> None:
+        """Some authors contest their removal. Appeals reach the queue no earlier than the
+        end of the day being processed (the queue has already run to it)."""
+        appeals = self.scenario.rules.appeals
+        if not appeals.enabled:
+            return
+        rng = self.streams.moderation
+        chosen = ids[rng.random(len(ids)) < appeals.probability]
+        if len(chosen) == 0:
+            return
+        posts = self.posts
+        delay = rng.exponential(appeals.mean_delay_hours, len(chosen))
+        arrival = np.maximum(posts.removed_hours[chosen] + delay, end)
+        means = np.array(platform.spec.reviewer_mean.as_tuple())
+        posts.appeal_score[chosen] = means[posts.kind[chosen]] + rng.standard_normal(len(chosen))
+        self.recorder.tally("appeals", posts.kind[chosen])
+        items = chosen * Action.COUNT + Action.APPEAL
+        platform.queue.submit(arrival, np.full(len(chosen), Action.APPEAL, np.int64), items)
 
     def _report_removals(self, platform: PlatformState, ids: IntArray) -> None:
         """Proactive reporting: removals of prohibited posts go to the police."""
@@ -550,24 +587,28 @@ class Simulation:
                     _label(posts.kind[post]),
                     detail=f"deadline={arrival + deadline_hours:g}h",
                 )
-                self._issued_deadline[platform.index].append(arrival + deadline_hours)
-                self._issued_post[platform.index].append(int(post))
-                due_day = int(math.floor((arrival + deadline_hours) / HOURS_PER_DAY))
-                self._issued_by_deadline_day[due_day].append(int(post))
+                self._add_duty(platform, int(post), arrival + deadline_hours, Action.ORDER)
             if self.scenario.rules.reporting.mode in ("on_request", "proactive"):
                 # An order comes with a request for the author's data.
                 self._file_reports(platform, posts.order_hours[issued], posts.author[issued], kinds)
-        for post in self._issued_by_deadline_day.pop(day, []):
-            deadline = float(posts.order_hours[post]) + deadline_hours
+        for post, deadline, action in self._duties_by_deadline_day.pop(day, []):
             if posts.removed_hours[post] > deadline:
-                self.recorder.tally("orders_missed", int(posts.kind[post]))
+                order = action == Action.ORDER
+                tally = "orders_missed" if order else "notices_missed"
+                self.recorder.tally(tally, int(posts.kind[post]))
                 self.recorder.event(
                     deadline,
-                    EventKind.ORDER_MISSED,
+                    EventKind.ORDER_MISSED if order else EventKind.NOTICE_MISSED,
                     self.platforms[int(posts.platform[post])].name,
                     int(posts.author[post]),
                     _label(posts.kind[post]),
                 )
+
+    def _add_duty(self, platform: PlatformState, post: int, deadline: float, action: int) -> None:
+        self._duty_deadline[platform.index].append(deadline)
+        self._duty_post[platform.index].append(post)
+        due_day = int(math.floor(deadline / HOURS_PER_DAY))
+        self._duties_by_deadline_day[due_day].append((post, deadline, action))
 
     # ------------------------------------------------------------------------------------
     # Queries for the regulator
@@ -588,11 +629,12 @@ class Simulation:
         )
         return max(0, published - int(mask.sum()))
 
-    def orders_missed_between(self, platform: PlatformState, after: float, until: float) -> int:
-        deadlines = np.asarray(self._issued_deadline[platform.index])
+    def duties_missed_between(self, platform: PlatformState, after: float, until: float) -> int:
+        """Orders and notice duties whose deadline fell in (after, until] unmet by then."""
+        deadlines = np.asarray(self._duty_deadline[platform.index])
         if len(deadlines) == 0:
             return 0
-        posts = np.asarray(self._issued_post[platform.index], dtype=np.int64)
+        posts = np.asarray(self._duty_post[platform.index], dtype=np.int64)
         due = (deadlines > after) & (deadlines <= until)
         return int((self.posts.removed_hours[posts[due]] > deadlines[due]).sum())
 
@@ -812,7 +854,9 @@ class _ReviewDay:
         self.published_hours = posts.published_hours
         self.blocked_hours = posts.blocked_hours
         self.kinds = posts.kind
+        self.appeal_score = posts.appeal_score
         self.removed: list[int] = []
+        self.reinstated: list[int] = []
         self.approved: list[int] = []
         self.rejected: list[int] = []
         self.reviewed_kinds: list[int] = []
@@ -829,6 +873,16 @@ class _ReviewDay:
             self.reviewed_kinds.append(self.kinds[post])
             return True
         removed_at = self.removed_hours[post]
+        if action == Action.APPEAL:
+            if removed_at == math.inf:
+                return False  # already back up
+            self.reviewed_kinds.append(self.kinds[post])
+            if self.appeal_score[post] <= self.threshold:
+                # Reinstated. The post counts as surviving; its removal delay stays on record.
+                self.removed_hours[post] = math.inf
+                self.removed_by[post] = -1
+                self.reinstated.append(post)
+            return True
         if removed_at <= begin:
             return False  # already down: nothing to review
         self.reviewed_kinds.append(self.kinds[post])
