@@ -9,6 +9,10 @@ class CensimError(Exception):
     exit_code = 1
 
 
+#: How many problems a :class:`ScenarioError` message lists before counting the rest.
+MAX_PROBLEMS_SHOWN = 20
+
+
 class ScenarioError(CensimError):
     """A scenario file that cannot be read or does not validate.
 
@@ -18,15 +22,20 @@ class ScenarioError(CensimError):
 
     exit_code = 2
 
-    def __init__(self, source: str, problems: list[tuple[str, object, str]]) -> None:
+    def __init__(self, source: str, problems: list[tuple[str, object, str]], more: int = 0) -> None:
         self.source = source
         self.problems = problems
         lines = [f"{source}: invalid scenario"]
-        for field, value, allowed in problems:
+        # A generated file can hold thousands of bad fields: show the first few, count
+        # the rest, so the message stays readable and its size bounded.
+        for field, value, allowed in problems[:MAX_PROBLEMS_SHOWN]:
             # A message that already quotes the value need not repeat it.
             shown = "" if "got " in allowed else _short_repr(value)
             where = f"field `{field}`" if field else "file"
             lines.append(f"  - {where}: {allowed}" + (f" (got {shown})" if shown else ""))
+        hidden = max(0, len(problems) - MAX_PROBLEMS_SHOWN) + more  # more: not described
+        if hidden:
+            lines.append(f"  ... and {hidden:,} more problems")
         super().__init__("\n".join(lines))
 
 

@@ -18,11 +18,18 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 FloatArray = NDArray[np.floating]
+#: Strictness is kept this far from 0 and 1 so thresholds stay finite.
+STRICTNESS_EPSILON = 1e-12
 
 
 def strictness_to_threshold(strictness: float) -> float:
-    """Score threshold for a strictness in (0, 1): ``Phi^-1(1 - strictness)``."""
-    return float(-ndtri(strictness))
+    """Score threshold for a strictness in [0, 1]: ``Phi^-1(1 - strictness)``.
+
+    Strictness 0 and 1 (allowed in scenarios) would give infinite thresholds, and
+    ``inf - inf`` turns a platform's daily adaptation into NaN: they are read as
+    ``1e-12`` and ``1 - 1e-12`` (thresholds of about +-7, i.e. act on nothing / everything).
+    """
+    return float(-ndtri(min(max(strictness, STRICTNESS_EPSILON), 1.0 - STRICTNESS_EPSILON)))
 
 
 def threshold_to_strictness(threshold: float) -> float:

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.errors import MISSING, ScenarioError
+from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.kinds import KIND_LABELS, SENSITIVE_KINDS, ContentKind
 
 #: Where the shipped scenarios live (a source checkout or an editable install).
@@ -478,16 +478,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             source, [("", MISSING, "is nested too deeply to be a scenario")]
         ) from None
-    except ValueError as error:
+    except ValueError:
         # tomllib lets int() errors through: integers of more than 4,300 digits.
         raise ScenarioError(
-            source, [("", MISSING, f"holds a value that cannot be read: {error}")]
+            source, [("", MISSING, "holds an integer too long to read (thousands of digits)")]
         ) from None
     if not data:
         # An empty file is far more likely a failed save or a wrong path than a wish for
         # every default; `name = "..."` alone is enough to ask for the defaults.
         raise ScenarioError(
-            source, [("", MISSING, "is empty (no settings); write at least `name = \"...\"`")]
+            source, [("", MISSING, 'is empty (no settings); write at least `name = "..."`')]
         )
     return data
 
@@ -517,12 +517,17 @@ def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dic
             source, [("extends", parent_name, f"chains may be at most {MAX_EXTENDS_DEPTH} long")]
         )
     # Only shipped names, or files in the same folder as this one: a scenario handed to a
-    # student cannot make censim read files elsewhere on the machine.
+    # student cannot make censim read files elsewhere on the machine. Names are plain
+    # file names: no folders, no hidden files, no control characters, and a symlink in
+    # the folder counts only if it points to a file in that same folder.
     shipped = shipped_scenarios()
-    candidate = path.parent / (
-        parent_name if parent_name.endswith(".toml") else parent_name + ".toml"
-    )
-    if "/" in parent_name or "\\" in parent_name or parent_name.startswith("."):
+    if (
+        "/" in parent_name
+        or "\\" in parent_name
+        or parent_name.startswith(".")
+        or len(parent_name) > 200
+        or any(ord(c) < 32 or ord(c) == 127 for c in parent_name)
+    ):
         raise ScenarioError(
             source,
             [
@@ -533,10 +538,25 @@ def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dic
                 )
             ],
         )
-    if candidate.is_file() and candidate.resolve() != path.resolve():
+    stem = parent_name.removesuffix(".toml")
+    candidate = path.parent / (stem + ".toml")
+    try:
+        folder = path.parent.resolve()
+        local = candidate.is_file() and candidate.resolve() != path.resolve()
+        escapes = local and candidate.resolve().parent != folder
+    except (OSError, RuntimeError):  # a symlink loop, a name the file system refuses
+        local = escapes = False
+    if escapes:
+        raise ScenarioError(
+            source,
+            [("extends", parent_name, "is a symlink to a file outside this scenario's folder")],
+        )
+    if local:
         parent_path = candidate
-    elif parent_name.removesuffix(".toml") in shipped:
-        parent_path = shipped[parent_name.removesuffix(".toml")]
+    elif stem in shipped:
+        parent_path = shipped[stem]
+    elif candidate.name == path.name:
+        raise ScenarioError(source, [("extends", parent_name, "a scenario cannot extend itself")])
     else:
         raise ScenarioError(
             source,
@@ -544,7 +564,7 @@ def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dic
                 (
                     "extends",
                     parent_name,
-                    f"no such scenario; shipped: {', '.join(shipped) or 'none'}",
+                    f"no such scenario in {path.parent}; shipped: {', '.join(shipped) or 'none'}",
                 )
             ],
         )
@@ -588,7 +608,9 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
         return Scenario.model_validate(dict(data))
     except ValidationError as error:
         problems: list[tuple[str, object, str]] = []
-        for item in error.errors(include_url=False):
+        items = error.errors(include_url=False)
+        # Only the problems the message will show are worth describing (errors.py).
+        for item in items[:MAX_PROBLEMS_SHOWN]:
             loc = tuple(
                 p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
             )
@@ -611,7 +633,9 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
                 if isinstance(value, dict | list):
                     value = MISSING
             problems.append((_field_path(loc), value, message))
-        raise ScenarioError(source, problems) from None
+        raise ScenarioError(
+            source, problems, more=max(0, len(items) - MAX_PROBLEMS_SHOWN)
+        ) from None
     except RecursionError:
         raise ScenarioError(
             source, [("", MISSING, "is nested too deeply to be a scenario")]
