@@ -252,6 +252,11 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
 # ---------------------------------------------------------------------------------------
 # Commands defined in their own modules (one module per concept) register here.
 # Keep one line per command group; each module defines plain click commands.
+from simulator import cli_experiments  # noqa: E402
+
+main.add_command(cli_experiments.sweep_command)
+main.add_command(cli_experiments.sensitivity_command)
+main.add_command(cli_experiments.sweep_plot_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
