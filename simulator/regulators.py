@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from simulator.kinds import KIND_LABELS, EventKind
+from simulator.kinds import KIND_LABELS, EventKind, UserState
 from simulator.review_queue import ReviewQueue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,7 +155,9 @@ class Police:
 
         def investigate(item: int, start: float, finish: float) -> bool:
             user = self.report_user[item]
-            if users.release_hours[user] > start and users.ever_detained[user]:
+            # Detentions and releases take effect at day boundaries, so the state is the
+            # one in force at ``start``. (Not ``release_hours``: it is reset on release.)
+            if users.state[user] == UserState.DETAINED:
                 return False  # already detained: nothing to investigate
             identified = users.traceable[user] or self.rng.random() < identify
             kind = self.report_kind[item]
