@@ -1,0 +1,768 @@
+"""The censim model written the way SimPy's documentation teaches: the oracle for the engine.
+
+One SimPy process per user emits that user's intended posts, one event per post
+(exponential inter-post times at the user's total rate; the kind and channel of each
+post are drawn as it is written). Every review item is a process that requests its
+platform's ``simpy.PriorityResource`` of reviewers; every takedown order, audit and
+police investigation is a process too. Nothing is vectorised and nothing is counted in
+aggregate: this is the slow, obvious version of :mod:`simulator.simulation`, kept
+readable so that anyone can check it against docs/model.md, and used by
+``tests/test_reference_agreement.py`` to check that the fast engine computes the same
+model (same headline numbers within statistical tolerance over replications).
+
+Same model, same conventions as the engine:
+
+* users' traits and the social network come from :class:`simulator.population.Users`
+  built from the same seed, so engine and reference runs of one seed share the population;
+* a user's decisions on day ``d`` use the state and perceived risk as of the start of
+  day ``d`` (time ``24 d`` hours); sanctions, detentions, releases, platform exits and
+  suspensions change who may post where only at the next day boundary;
+* perceived risk is updated once per day, at the end of the day, from that day's
+  signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
+* the platforms' threshold policy, filters and costs are the engine's
+  :class:`~simulator.platforms.PlatformState` methods, and every decision rule is a
+  :mod:`simulator.rules` function; counting goes through :class:`simulator.recorder.Recorder`
+  and the summary through :func:`simulator.metrics.summarise`, so headline numbers are
+  computed identically.
+
+Timing conventions that differ from the engine by construction (both are the model; the
+differences are below what the agreement test can see and are listed in
+docs/performance.md): a review's sanction counts on the day the review *finishes* (the
+engine: the day it starts), and a platform adapts its threshold at the end of the day
+after that day's audits (the engine adapts during the day step, before that day's audits).
+
+Run ``python benchmarks/reference_agent.py --users 2000 --days 30`` for one paired run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simulator.kinds import N_KINDS, Channel, ContentKind, EventKind, Outcome, UserState
+from simulator.metrics import summarise
+from simulator.platforms import Action, PlatformState
+from simulator.population import Users
+from simulator.recorder import Recorder
+from simulator.rules import perceived_weights, strictness_to_threshold, update_risk, withholds
+from simulator.scenario import Scenario
+from simulator.streams import Streams
+
+HOURS_PER_DAY = 24.0
+NO_ROUTE = -1  # cannot post anywhere today
+OFFSHORE = -2  # posts through circumvention tools today
+
+
+@dataclass(eq=False)
+class User:
+    """One user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+
+    index: int
+    rate: float
+    kind_cumulative: list[float]  # P(kind <= k) for one of this user's posts
+    boldness: float
+    platform: int
+    neighbours: list[int]
+    risk: float
+    state: UserState = UserState.ACTIVE
+    traceable: bool = False
+    strikes: int = 0
+    ever_reported: bool = False
+    ever_detained: bool = False
+    release_hours: float = math.inf
+    # Snapshot taken at each day boundary: where the user may post today, and how risky
+    # posting feels today (perceived risk plus the real-name surcharge).
+    route: int = NO_ROUTE
+    effective_risk: float = 0.0
+
+
+@dataclass(eq=False)
+class Post:
+    """A post that reached a platform on a moderated channel."""
+
+    author: User
+    day: int
+    platform: int
+    channel: int
+    kind: int
+    time_hours: float
+    score: float  # how prohibited it looks to a human reviewer
+    appeal_score: float = 0.0  # how it looks to the reviewer of an appeal
+    published_hours: float = math.inf
+    removed_hours: float = math.inf
+    blocked_hours: float = math.inf
+    removed_by: int = -1
+
+
+@dataclass(eq=False)
+class Platform:
+    """A platform: its policy state (the engine's PlatformState) and its reviewers."""
+
+    state: PlatformState
+    reviewers: simpy.PriorityResource | None
+    # Today's filter probabilities per kind, fixed at the day boundary with the threshold.
+    hold: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
+    flag: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
+    prohibited_published: list[Post] = field(default_factory=list)
+    duties: list[tuple[float, Post]] = field(default_factory=list)  # (deadline, post) to take down
+
+
+class ReferenceSimulation:
+    """One run of ``scenario`` as a plain SimPy agent model. ``run()`` returns a Recorder."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        spec = scenario.population
+        shares = [p.market_share for p in scenario.platforms]
+        # The population (traits and network) from the engine's population stream, so
+        # engine and reference runs of one seed share it; every later draw is our own.
+        traits = Users(spec, shares, Streams.from_seed(seed).population)
+        children = np.random.SeedSequence([seed, 0x5EF]).spawn(2)
+        self.speech = np.random.default_rng(children[0])  # times, kinds, channels only
+        self.rng = np.random.default_rng(children[1])  # everything else
+
+        rules = scenario.rules
+        self.moderating = rules.takedown.enabled
+        self.prohibited = list(rules.takedown.prohibited_mask())
+        perception = spec.perception
+        weights = perceived_weights(
+            self.prohibited, perception.kind_closeness.as_tuple(), rules.takedown.vagueness
+        )
+        self.kind_weight = [
+            list(weights),
+            list(weights if rules.takedown.private_messages else [0.0] * N_KINDS),
+        ]
+        self.in_scope = [self.moderating, self.moderating and rules.takedown.private_messages]
+        monitoring = scenario.regulator.monitoring_probability * float(self.moderating)
+        closeness = perception.kind_closeness.as_tuple()
+        self.monitor_probability = [
+            monitoring
+            if self.prohibited[k]
+            else monitoring * rules.takedown.vagueness * closeness[k]
+            for k in range(N_KINDS)
+        ]
+        self.notice_probability = spec.notices.probability.as_tuple()
+        self.decay = 0.5 ** (1.0 / perception.half_life_days)
+
+        sensitive_total = float(traits.mix[1:].sum())
+        self.users: list[User] = []
+        for i in range(traits.size):
+            factor = float(traits.stance_factor[i])
+            per_kind = [1.0 - factor * sensitive_total] + [
+                float(traits.mix[k]) * factor for k in range(1, N_KINDS)
+            ]
+            cumulative = list(np.cumsum(per_kind) / sum(per_kind))
+            start, stop = traits.network.indptr[i], traits.network.indptr[i + 1]
+            self.users.append(
+                User(
+                    index=i,
+                    rate=float(traits.rate[i]),
+                    kind_cumulative=cumulative,
+                    boldness=float(traits.boldness[i]),
+                    platform=int(traits.platform[i]),
+                    neighbours=[int(j) for j in traits.network.indices[start:stop]],
+                    risk=float(traits.risk[i]),
+                )
+            )
+
+        self.platforms: list[Platform] = []
+        for index, pspec in enumerate(scenario.platforms):
+            policy = PlatformState(
+                index=index,
+                spec=pspec,
+                queue=None,  # type: ignore[arg-type]  # the reviewers are a SimPy resource here
+                threshold=strictness_to_threshold(pspec.initial_strictness),
+                cash=pspec.initial_cash,
+            )
+            reviewers = (
+                simpy.PriorityResource(self.env, capacity=pspec.reviewers)
+                if pspec.reviewers > 0
+                else None
+            )
+            self.platforms.append(Platform(policy, reviewers))
+        self.circumvention_row = len(self.platforms)
+        police = scenario.police
+        self.investigators = (
+            simpy.Resource(self.env, capacity=police.investigators)
+            if police.investigators > 0
+            else None
+        )
+        self.recorder = Recorder(scenario.horizon_days, len(self.platforms) + 1)
+        self.pending_detentions: list[tuple[float, User, int]] = []
+        # Today's signals, consumed at the end of the day.
+        self.sanctioned_today: list[User] = []
+        self.public_removed_today: list[User] = []
+        self.detained_today: list[User] = []
+        self.news_today = 0
+        self.wall_seconds = 0.0
+
+    # ------------------------------------------------------------------------------------
+    def run(self) -> Recorder:
+        started = time.perf_counter()
+        env = self.env
+        for user in self.users:
+            env.process(self.user_process(user))
+        env.process(self.day_boundaries())
+        if self.moderating:
+            for platform in self.platforms:
+                env.process(self.audit_process(platform))
+        env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
+        self.end_of_day(self.scenario.horizon_days - 1)
+        self.wall_seconds = time.perf_counter() - started
+        return self.recorder
+
+    def count(
+        self, day: int, row: int, channel: int, kind: int, outcome: Outcome, n: int = 1
+    ) -> None:
+        self.recorder.counts[day, row, channel, kind, outcome] += n
+
+    # -- users --------------------------------------------------------------------------
+    def user_process(self, user: User) -> Generator[simpy.Event, Any, None]:
+        """A user writes posts at exponential intervals, whatever their state: what
+        happens to each post (withheld, excluded, published...) is decided as it is written."""
+        mean_gap_hours = HOURS_PER_DAY / user.rate
+        private_share = self.scenario.population.private_share
+        while True:
+            yield self.env.timeout(self.speech.exponential(mean_gap_hours))
+            kind = _pick(user.kind_cumulative, self.speech.random())
+            channel = Channel.PRIVATE if self.speech.random() < private_share else Channel.PUBLIC
+            self.write(user, kind, channel)
+
+    def write(self, user: User, kind: int, channel: int) -> None:
+        now = self.env.now
+        day = int(now // HOURS_PER_DAY)
+        row = {NO_ROUTE: user.platform, OFFSHORE: self.circumvention_row}.get(
+            user.route, user.route
+        )
+        self.recorder.intended[day, row, channel, kind] += 1
+        if user.route == NO_ROUTE:
+            self.count(day, user.platform, channel, kind, Outcome.EXCLUDED)
+            return
+        if user.route == OFFSHORE:
+            friction = self.scenario.population.exits.circumvention_friction
+            lost = self.rng.random() < friction
+            outcome = Outcome.EXCLUDED if lost else Outcome.SURVIVING
+            self.count(day, self.circumvention_row, channel, kind, outcome)
+            return
+        weight = self.kind_weight[channel][kind]
+        if weight > 0.0 and withholds(np.float32(user.effective_risk), weight, user.boldness):
+            self.count(day, user.route, channel, kind, Outcome.WITHHELD)
+            return
+        self.publish(self.platforms[user.route], user, day, channel, kind)
+
+    # -- platforms ----------------------------------------------------------------------
+    def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
+        now = self.env.now
+        p = platform.state.index
+        if not self.in_scope[channel]:
+            self.count(day, p, channel, kind, Outcome.SURVIVING)
+            return
+        rng = self.rng
+        rec = self.recorder
+        score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
+        post = Post(user, day, p, channel, kind, now, score)
+        if rng.random() < platform.hold[kind]:
+            self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
+            rec.tallies["held"][kind] += 1
+            self.env.process(self.review(platform, post, Action.HOLD, 0.0))
+            return
+        post.published_hours = now
+        self.count(day, p, channel, kind, Outcome.SURVIVING)
+        if self.prohibited[kind]:
+            platform.prohibited_published.append(post)
+        if rng.random() < platform.flag[kind]:
+            rec.tallies["flagged"][kind] += 1
+            self.env.process(self.review(platform, post, Action.FLAG, 0.0))
+        if channel == Channel.PUBLIC and rng.random() < self.notice_probability[kind]:
+            rec.tallies["notices"][kind] += 1
+            delay = rng.exponential(self.scenario.population.notices.mean_delay_hours)
+            self.env.process(self.review(platform, post, Action.NOTICE, delay))
+            notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+            if notice_deadline is not None and self.prohibited[kind]:
+                self.env.process(self.duty(platform, post, now + delay + notice_deadline, False))
+        if rng.random() < self.monitor_probability[kind]:
+            delay = rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours)
+            self.env.process(self.order(platform, post, delay))
+
+    def review(
+        self, platform: Platform, post: Post, action: int, delay: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """One review item: wait for a reviewer (by priority), then judge the post."""
+        if delay > 0.0:
+            yield self.env.timeout(delay)
+        if platform.reviewers is None:
+            return  # no reviewers: never reviewed
+        with platform.reviewers.request(priority=action) as request:
+            yield request
+            begin = self.env.now
+            if action == Action.APPEAL:
+                if post.removed_hours == math.inf:
+                    return  # already back up
+            elif action != Action.HOLD and post.removed_hours <= begin:
+                return  # already down: nothing to review
+            self.recorder.tallies["reviews"][post.kind] += 1
+            score = post.appeal_score if action == Action.APPEAL else post.score
+            takes_down = action == Action.ORDER or score > platform.state.threshold
+            service = self.rng.exponential(platform.state.spec.review_minutes / 60.0)
+            yield self.env.timeout(service)
+        now = self.env.now
+        if action == Action.APPEAL:
+            if not takes_down and post.removed_hours < math.inf:
+                # Reinstated: the post counts as surviving; its removal delay stays on record.
+                post.removed_hours = math.inf
+                post.removed_by = -1
+                self.move(post, Outcome.REMOVED, Outcome.SURVIVING)
+                self.recorder.tallies["reinstated"][post.kind] += 1
+        elif action == Action.HOLD:
+            if takes_down:
+                post.blocked_hours = now
+                self.sanction(post.author)
+            else:
+                post.published_hours = now
+                self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
+                if self.prohibited[post.kind]:
+                    platform.prohibited_published.append(post)
+        elif takes_down and post.removed_hours > now:
+            self.remove(platform, post, action)
+
+    def remove(self, platform: Platform, post: Post, action: int) -> None:
+        now = self.env.now
+        rec = self.recorder
+        post.removed_hours = now
+        post.removed_by = action
+        self.move(post, Outcome.SURVIVING, Outcome.REMOVED)
+        rec.add_delays(np.array([post.kind]), np.array([now - post.time_hours]))
+        if action == Action.NOTICE:
+            rec.tallies["notices_removed"][post.kind] += 1
+        self.sanction(post.author)
+        if post.channel == Channel.PUBLIC:
+            self.public_removed_today.append(post.author)
+        reporting = self.scenario.rules.reporting.mode
+        if (
+            reporting == "proactive"
+            and self.prohibited[post.kind]
+            and self.rng.random() < platform.state.spec.report_probability
+        ):
+            self.report(platform, post.author, post.kind)
+        appeals = self.scenario.rules.appeals
+        if appeals.enabled and self.rng.random() < appeals.probability:
+            post.appeal_score = (
+                platform.state.spec.reviewer_mean.as_tuple()[post.kind] + self.rng.standard_normal()
+            )
+            self.recorder.tallies["appeals"][post.kind] += 1
+            delay = self.rng.exponential(appeals.mean_delay_hours)
+            self.env.process(self.review(platform, post, Action.APPEAL, delay))
+
+    def move(self, post: Post, source: Outcome, target: Outcome) -> None:
+        self.count(post.day, post.platform, post.channel, post.kind, source, -1)
+        self.count(post.day, post.platform, post.channel, post.kind, target, 1)
+
+    def sanction(self, user: User) -> None:
+        self.sanctioned_today.append(user)
+
+    # -- the regulator -------------------------------------------------------------------
+    def order(
+        self, platform: Platform, post: Post, delay: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """The regulator spots the post and, if it is still up, orders it down by a deadline."""
+        yield self.env.timeout(delay)
+        arrival = self.env.now
+        if post.removed_hours <= arrival:
+            return
+        rec = self.recorder
+        deadline = arrival + self.scenario.rules.takedown.deadline_hours
+        rec.tallies["orders"][post.kind] += 1
+        rec.event(
+            arrival, EventKind.ORDER, platform.state.name, post.author.index, _label(post.kind)
+        )
+        self.env.process(self.review(platform, post, Action.ORDER, 0.0))
+        if self.scenario.rules.reporting.mode in ("on_request", "proactive"):
+            self.report(platform, post.author, post.kind)  # the order asks for the author's data
+        yield from self.duty(platform, post, deadline, True)
+
+    def duty(
+        self, platform: Platform, post: Post, deadline: float, order: bool
+    ) -> Generator[simpy.Event, Any, None]:
+        """A legal deadline to take a post down (an order's, or a notice's where the law
+        sets one): missed if the post is still up when it passes."""
+        platform.duties.append((deadline, post))
+        yield self.env.timeout(deadline - self.env.now)
+        if post.removed_hours > deadline:
+            self.recorder.tallies["orders_missed" if order else "notices_missed"][post.kind] += 1
+
+    def audit_process(self, platform: Platform) -> Generator[simpy.Event, Any, None]:
+        spec = self.scenario.regulator
+        rate_per_hour = spec.audits_per_year / (365.0 * HOURS_PER_DAY)
+        if rate_per_hour <= 0.0:
+            return
+        while not platform.state.exited:
+            yield self.env.timeout(self.rng.exponential(1.0 / rate_per_hour))
+            if platform.state.exited:
+                return
+            self.audit(platform)
+
+    def audit(self, platform: Platform) -> None:
+        """Inspect a sample of the window's prohibited posts still up, the orders whose
+        deadline passed since the last audit and the unregistered users; penalise."""
+        now = self.env.now
+        spec = self.scenario.regulator
+        rules = self.scenario.rules
+        state = platform.state
+        since = max(0.0, now - spec.audit_window_days * HOURS_PER_DAY)
+        still_up = sum(
+            1
+            for post in platform.prohibited_published
+            if since <= post.published_hours <= now and post.removed_hours > now
+        )
+        found = int(self.rng.binomial(still_up, spec.audit_sample_share)) if still_up else 0
+        missed = sum(
+            1
+            for deadline, post in platform.duties
+            if state.last_audit_hours < deadline <= now and post.removed_hours > deadline
+        )
+        unregistered = 0
+        if rules.real_name.enabled and now >= rules.real_name.start_day * HOURS_PER_DAY:
+            anonymous = sum(
+                1
+                for u in self.users
+                if u.platform == state.index and u.state == UserState.ACTIVE and not u.traceable
+            )
+            if anonymous:
+                unregistered = int(self.rng.binomial(anonymous, spec.audit_sample_share))
+        state.last_audit_hours = now
+        self.recorder.event(now, EventKind.AUDIT, state.name, amount=float(found))
+        tolerance = rules.penalties.tolerance
+        if found > tolerance or missed > 0 or unregistered > tolerance:
+            state.clean_audits = 0
+            self.penalise(platform, now)
+        else:
+            state.clean_audits += 1
+            if state.clean_audits >= rules.penalties.deescalate_after_clean_audits:
+                state.penalty_level = max(0, state.penalty_level - 1)
+                state.clean_audits = 0
+
+    def penalise(self, platform: Platform, now: float) -> None:
+        ladder = self.scenario.rules.penalties.ladder
+        if not ladder:
+            return
+        state = platform.state
+        step = ladder[min(state.penalty_level, len(ladder) - 1)]
+        state.penalty_level = min(state.penalty_level + 1, len(ladder) - 1)
+        state.fear += 1.0
+        next_day = math.floor(now / HOURS_PER_DAY + 1.0) * HOURS_PER_DAY
+        if step.action == "warning":
+            self.recorder.event(now, EventKind.WARNING, state.name)
+        elif step.action == "fine":
+            annual_revenue = 365.0 * state.active_users * state.spec.revenue_per_user_day
+            amount = max(step.amount, step.turnover_share * annual_revenue)
+            state.cash -= amount
+            state.fines_paid += amount
+            self.recorder.event(now, EventKind.FINE, state.name, amount=amount)
+        elif step.action == "suspension":
+            start = max(next_day, state.suspended_until_hours)
+            state.suspended_until_hours = start + step.days * HOURS_PER_DAY
+            state.suspensions += 1
+            self.recorder.event(now, EventKind.SUSPENSION, state.name, amount=step.days)
+        else:
+            self.recorder.event(now, EventKind.REVOCATION, state.name)
+            if next_day < state.exit_at_hours:
+                state.exit_at_hours = next_day
+                state.exit_reason = "licence revoked"
+
+    # -- the police ----------------------------------------------------------------------
+    def report(self, platform: Platform, user: User, kind: int) -> None:
+        user.ever_reported = True
+        self.recorder.tallies["reports"][kind] += 1
+        self.recorder.event(
+            self.env.now, EventKind.REPORT, platform.state.name, user.index, _label(kind)
+        )
+        self.env.process(self.investigate(user, kind))
+
+    def investigate(self, user: User, kind: int) -> Generator[simpy.Event, Any, None]:
+        """An investigator takes the report (first come, first served) and may detain."""
+        if self.investigators is None:
+            return
+        police = self.scenario.police
+        with self.investigators.request() as request:
+            yield request
+            if user.state == UserState.DETAINED:
+                return  # already detained: nothing to investigate
+            identified = user.traceable or self.rng.random() < police.identify_anonymous_probability
+            detains = (
+                identified and self.rng.random() < police.detention_probability.as_tuple()[kind]
+            )
+            yield self.env.timeout(self.rng.exponential(police.investigation_days * HOURS_PER_DAY))
+        if detains:
+            self.pending_detentions.append((self.env.now, user, kind))
+
+    # -- day boundaries --------------------------------------------------------------------
+    def day_boundaries(self) -> Generator[simpy.Event, Any, None]:
+        """At ``24 d`` hours: close day ``d - 1``, then open day ``d``."""
+        for day in range(self.scenario.horizon_days):
+            if day > 0:
+                self.end_of_day(day - 1)
+            self.start_of_day(day)
+            yield self.env.timeout(HOURS_PER_DAY)
+
+    def start_of_day(self, day: int) -> None:
+        now = day * HOURS_PER_DAY
+        rec = self.recorder
+        self.news_today = 0
+        self.detained_today = []
+        self.sanctioned_today = []
+        self.public_removed_today = []
+        # Releases, then detentions decided since the last boundary.
+        for user in self.users:
+            if user.state == UserState.DETAINED and user.release_hours <= now:
+                user.state = UserState.ACTIVE
+                user.release_hours = math.inf
+        due = sorted((d for d in self.pending_detentions if d[0] < now), key=lambda d: d[0])
+        self.pending_detentions = [d for d in self.pending_detentions if d[0] >= now]
+        for when, user, kind in due:
+            if user.state == UserState.DETAINED:
+                continue
+            user.state = UserState.DETAINED
+            user.ever_detained = True
+            user.release_hours = when + self.scenario.police.detention_days * HOURS_PER_DAY
+            user.risk = 1.0
+            rec.tallies["detentions"][kind] += 1
+            self.news_today += 1
+            self.detained_today.append(user)
+        # Platforms that leave the market (revoked or bankrupt) and suspensions.
+        for platform in self.platforms:
+            state = platform.state
+            if not state.exited and (now >= state.exit_at_hours or state.cash < 0.0):
+                if state.cash < 0.0 and not state.exit_reason:
+                    state.exit_reason = "bankrupt"
+                state.exited = True
+                state.exit_at_hours = min(state.exit_at_hours, now)
+                self.migrate_users(state)
+            state.suspended_now = not state.exited and now < state.suspended_until_hours
+        real_name = self.scenario.rules.real_name
+        if real_name.enabled and day == real_name.start_day:
+            self.register_users()
+        # Today's routes, perceived risks and filter settings.
+        extra = self.scenario.population.perception.real_name_risk
+        serving = [p.state.serving(now) for p in self.platforms]
+        for user in self.users:
+            if user.state == UserState.CIRCUMVENTING:
+                user.route = OFFSHORE
+            elif user.state == UserState.ACTIVE and serving[user.platform]:
+                user.route = user.platform
+            else:
+                user.route = NO_ROUTE
+            user.effective_risk = float(np.float32(min(1.0, user.risk + extra * user.traceable)))
+        for platform in self.platforms:
+            platform.hold = platform.state.hold_probability()
+            platform.flag = platform.state.flag_probability_if_not_held()
+
+    def migrate_users(self, gone: PlatformState) -> None:
+        remaining = [p.state for p in self.platforms if not p.state.exited]
+        if not remaining:
+            return
+        shares = np.array([p.spec.market_share for p in remaining])
+        shares = (
+            shares / shares.sum()
+            if shares.sum() > 0
+            else np.full(len(remaining), 1 / len(remaining))
+        )
+        for user in self.users:
+            if user.platform == gone.index:
+                user.platform = remaining[int(self.rng.choice(len(remaining), p=shares))].index
+
+    def register_users(self) -> None:
+        rule = self.scenario.rules.real_name
+        for user in self.users:
+            if user.state != UserState.ACTIVE:
+                continue
+            refuses = self.rng.random() < rule.refusal_probability
+            enforced = (
+                self.rng.random() < self.platforms[user.platform].state.spec.real_name_enforcement
+            )
+            circumvents = self.rng.random() < rule.circumvent_probability
+            if not refuses:
+                user.traceable = True
+            elif enforced:
+                user.state = UserState.CIRCUMVENTING if circumvents else UserState.EXCLUDED
+
+    def end_of_day(self, day: int) -> None:
+        """Sanctions bite (strikes, closed accounts, leaving, circumventing), users learn
+        from the day's signals, platforms book the day and adapt their threshold."""
+        exits = self.scenario.population.exits
+        perception = self.scenario.population.perception
+        sanctions = Counter(self.sanctioned_today)
+        for user, times in sanctions.items():
+            user.strikes = min(user.strikes + times, 32_000)
+            if user.state != UserState.ACTIVE:
+                continue
+            if user.strikes >= self.platforms[user.platform].state.spec.strikes_to_close:
+                user.state = UserState.EXCLUDED
+                continue
+            draw = self.rng.random()
+            if draw < exits.leave_probability_on_sanction:
+                user.state = UserState.LEFT
+            elif (
+                draw
+                < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
+            ):
+                user.state = UserState.CIRCUMVENTING
+        if self.moderating or self.news_today > 0:
+            visibility = perception.visibility
+            news = (
+                visibility
+                * perception.news_weight
+                * self.news_today
+                * 1e5
+                / max(len(self.users), 1)
+            )
+            signal = [news] * len(self.users)
+            for user, times in sanctions.items():
+                signal[user.index] += visibility * perception.own_sanction_weight * times
+            for author in self.public_removed_today:
+                for friend in author.neighbours:
+                    signal[friend] += visibility * perception.neighbour_removal_weight
+            for detainee in self.detained_today:
+                for friend in detainee.neighbours:
+                    signal[friend] += visibility * perception.neighbour_detention_weight
+            for user in self.users:
+                user.risk = (
+                    1.0
+                    if user.state == UserState.DETAINED
+                    else float(update_risk(user.risk, signal[user.index], self.decay))
+                )
+        for platform in self.platforms:
+            state = platform.state
+            state.active_users = sum(1 for u in self.users if u.route == state.index)
+            if not state.exited:
+                state.book_day()
+                if self.moderating:
+                    state.adapt(self.scenario)
+            self.recorder.platform_series.append(
+                {
+                    "day": day,
+                    "platform": state.name,
+                    "strictness": state.strictness if self.moderating else 0.0,
+                }
+            )
+
+    # -- results ---------------------------------------------------------------------------
+    def platform_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for platform in self.platforms:
+            state = platform.state
+            series = [
+                r["strictness"]
+                for r in self.recorder.platform_series
+                if r["platform"] == state.name
+            ]
+            rows.append(
+                {
+                    "platform": state.name,
+                    "fines_paid": state.fines_paid,
+                    "moderation_cost": state.moderation_cost,
+                    "final_strictness": state.strictness if self.moderating else 0.0,
+                    "mean_strictness": float(np.mean(series)) if series else 0.0,
+                    "suspensions": state.suspensions,
+                    "penalty_level": state.penalty_level,
+                    "exited": state.exited,
+                    "exit_reason": state.exit_reason,
+                    "cash": state.cash,
+                }
+            )
+        return rows
+
+    def user_counts(self) -> dict[str, int]:
+        states = Counter(u.state for u in self.users)
+        out = {s.name.lower(): int(states.get(s, 0)) for s in UserState}
+        out["traceable"] = sum(u.traceable for u in self.users)
+        out["reported_ever"] = sum(u.ever_reported for u in self.users)
+        out["detained_ever"] = sum(u.ever_detained for u in self.users)
+        return out
+
+
+def _pick(cumulative: list[float], u: float) -> int:
+    for k, c in enumerate(cumulative):
+        if u < c:
+            return k
+    return len(cumulative) - 1
+
+
+def _label(kind: int) -> str:
+    return ContentKind(int(kind)).label
+
+
+def run_reference(
+    scenario: Scenario, seed: int | None = None, days: int | None = None
+) -> dict[str, Any]:
+    """The reference's paired run (rules, then its own no-rules counterfactual on the same
+    speech stream): the summary dict of :func:`simulator.metrics.summarise` plus
+    ``wall_seconds``."""
+    if days is not None:
+        scenario = type(scenario).model_validate(
+            {**scenario.model_dump(), "horizon_days": int(days)}
+        )
+    seed = scenario.seed if seed is None else int(seed)
+    started = time.perf_counter()
+    with_rules = ReferenceSimulation(scenario, seed)
+    with_rules.run()
+    counterfactual = ReferenceSimulation(scenario.without_rules(), seed)
+    counterfactual.run()
+    summary = summarise(
+        scenario,
+        seed,
+        with_rules.recorder,
+        counterfactual.recorder,
+        with_rules.platform_rows(),
+        with_rules.user_counts(),
+    )
+    summary["wall_seconds"] = time.perf_counter() - started
+    summary["wall_seconds_rules"] = with_rules.wall_seconds
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="classroom")
+    parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    import simulator
+
+    scenario = simulator.load_scenario(args.scenario)
+    if args.users is not None:
+        scenario = simulator.override(scenario, {"population.users": args.users})
+    summary = run_reference(scenario, args.seed, args.days)
+    for key in (
+        "intended",
+        "withheld",
+        "excluded",
+        "blocked",
+        "removed",
+        "surviving",
+        "speech_loss",
+        "chilling_effect",
+        "collateral_share",
+        "removed_within_1h",
+        "wall_seconds",
+    ):
+        print(f"{key:>20}: {summary[key]}")
+
+
+if __name__ == "__main__":
+    main()
