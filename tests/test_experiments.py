@@ -1,0 +1,381 @@
+"""Sweeps: designs, parsing, bad input, the store's refusal/resume rules, tables, plots, and
+Sobol indices of the Ishigami function through the same path as `censim sensitivity`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import simulator
+from simulator.cli import main
+from simulator.errors import OutputError, ScenarioError
+from simulator.experiments import (
+    ScenarioModel,
+    SweepResults,
+    grid_design,
+    load_design,
+    parse_literals,
+    parse_range,
+    parse_vary,
+    points_design,
+    sampled_design,
+    sweep,
+    t_interval,
+)
+from simulator.sensitivity import Ishigami, analyse
+from simulator.sweep_plots import metric_heatmap, metric_plot, sensitivity_bars
+
+matplotlib.use("Agg")
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
+
+
+# -- parsing and designs ---------------------------------------------------------------
+
+
+def test_vary_values_are_toml_literals() -> None:
+    assert parse_vary("rules.takedown.vagueness=0, 0.5,1") == (
+        "rules.takedown.vagueness",
+        [0, 0.5, 1],
+    )
+    assert parse_vary('name="a,b","c"') == ("name", ["a,b", "c"])
+    assert parse_vary("rules.takedown.enabled=true,false")[1] == [True, False]
+    assert parse_literals('["unlawful"], ["unlawful", "critical"]', "--vary", "x") == [
+        ["unlawful"],
+        ["unlawful", "critical"],
+    ]
+
+
+def test_range_parsing() -> None:
+    assert parse_range("a.b=0:1.5") == ("a.b", (0.0, 1.5))
+    for bad in ("a.b=1", "a.b=1:0", "a.b=x:2", "a.b=0:inf", "=0:1"):
+        with pytest.raises(ScenarioError):
+            parse_range(bad)
+
+
+def test_grid_is_full_factorial_last_field_fastest() -> None:
+    design = grid_design({"a": [1, 2, 3], "b": ["x", "y"]})
+    assert len(design) == 6
+    assert design.points[0] == {"a": 1, "b": "x"}
+    assert design.points[1] == {"a": 1, "b": "y"}
+    assert design.points[-1] == {"a": 3, "b": "y"}
+    with pytest.raises(ScenarioError, match="must not repeat"):
+        grid_design({"a": [1, 1]})
+
+
+def test_design_files(tmp_path: Path) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[grid]\n"rules.takedown.vagueness" = [0.0, 0.5]\n'
+        "[grid.rules.takedown]\ndeadline_hours = [1, 24, 72]\n"
+    )
+    design = load_design(grid)
+    assert design.kind == "grid" and len(design) == 6
+    assert set(design.fields) == {"rules.takedown.vagueness", "rules.takedown.deadline_hours"}
+
+    points = tmp_path / "points.toml"
+    points.write_text(
+        '[[points]]\n"rules.takedown.vagueness" = 0.1\n'
+        "[[points]]\nrules.takedown.vagueness = 0.9\nhorizon_days = 10\n"
+    )
+    design = load_design(points)
+    assert design.points == (
+        {"rules.takedown.vagueness": 0.1},
+        {"rules.takedown.vagueness": 0.9, "horizon_days": 10},
+    )
+
+    sample = tmp_path / "sample.toml"
+    sample.write_text(
+        '[sample]\nmethod = "lhs"\nn = 8\nseed = 4\n'
+        '[sample.ranges]\n"rules.takedown.vagueness" = [0.0, 1.0]\n'
+        '"platforms.0.reviewers" = [1, 9]\n'
+    )
+    design = load_design(sample)
+    assert design.kind == "lhs" and len(design) == 8
+    vague = sorted(p["rules.takedown.vagueness"] for p in design.points)
+    # Latin hypercube: exactly one point in each eighth of the range.
+    assert [int(v * 8) for v in vague] == list(range(8))
+    assert design == load_design(sample)  # same seed, same points
+    # Whole-number fields are rounded when the design meets the scenario.
+    prepared = ScenarioModel(simulator.load_scenario("classroom")).prepare(design)
+    reviewers = [p["platforms.0.reviewers"] for p in prepared.points]
+    assert all(isinstance(r, int) and 1 <= r <= 9 for r in reviewers)
+
+    sobol = sampled_design({"a": (0.0, 2.0), "b": (-1.0, 1.0)}, 16, method="sobol", seed=1)
+    values = np.array([[p["a"], p["b"]] for p in sobol.points])
+    assert values.shape == (16, 2)
+    assert (values[:, 0] >= 0).all() and (values[:, 0] <= 2).all()
+    assert abs(values[:, 1].mean()) < 0.15  # balanced, not just in range
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[grid]\n[points]\n", "exactly one of"),
+        ("[sample]\nn = 4\n", "sample.ranges"),
+        ('[sample]\nn = 4\n[sample.ranges]\n"a" = [1, 0]\n', "sample.ranges.a"),
+        ('[sample]\nmethod = "grid"\nn = 4\n[sample.ranges]\na = [0, 1]\n', "lhs, sobol"),
+        ("[grids]\na = [1]\n", "unknown section"),
+        ("[grid\n", "not valid TOML"),
+    ],
+)
+def test_bad_design_files(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "design.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message) as error:
+        load_design(path)
+    assert str(path) in str(error.value)
+
+
+def test_t_interval() -> None:
+    mean, low, high, n = t_interval([1.0, 2.0, 3.0, float("nan")])
+    assert n == 3 and mean == pytest.approx(2.0)
+    # t(0.975, 2) = 4.302653; sd = 1; half width = 4.302653 / sqrt(3)
+    assert high - mean == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert low == pytest.approx(2 * mean - high)
+    assert math.isnan(t_interval([5.0])[1]) and t_interval([5.0])[0] == 5.0
+
+
+# -- bad input from the command line -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--vary", "rules.takedown.nope=1,2"], ["rules.takedown.nope", "unknown field `nope`"]),
+        (["--vary", "rules.takedown.vagueness=0,2"], ["rules.takedown.vagueness", "1"]),
+        (["--vary", "rules.takedown.vagueness=abc"], ["rules.takedown.vagueness", "TOML"]),
+        (["--vary", "population.users=10,20.5"], ["population.users", "20.5"]),
+        (["--vary", "vagueness"], ["--vary", "FIELD=V1,V2"]),
+        (["--vary", "platforms.7.reviewers=1,2"], ["platforms.7.reviewers", "index below 2"]),
+        (["--set", "horizon_days=0"], ["--set", "horizon_days"]),
+        (["--vary", "a=1", "--design", "x.toml"], ["--vary", "not both"]),
+        (["--reps", "0"], ["--reps"]),
+    ],
+)
+def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    code, output = cli("sweep", "classroom", *args, "--out", str(tmp_path / "s"), "--quiet")
+    assert code != 0
+    assert "Traceback" not in output and "internal error" not in output
+    for text in expected:
+        assert text in output
+    assert not (tmp_path / "s" / "runs").exists() or not any((tmp_path / "s" / "runs").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--param", "rules.takedown.vagueness=1"], ["rules.takedown.vagueness", "LOW:HIGH"]),
+        (["--param", "rules.takedown.vagueness=1:0"], ["rules.takedown.vagueness", "LOW < HIGH"]),
+        (["--param", "rules.takedown.nope=0:1"], ["rules.takedown.nope", "unknown field"]),
+        (["--param", "rules.takedown.vagueness=0:2"], ["rules.takedown.vagueness"]),
+        (
+            ["--param", "rules.takedown.vagueness=0:1", "--metric", "nope"],
+            ["--metric", "nope", "speech_loss"],
+        ),
+        (
+            ["--param", "rules.takedown.vagueness=0:1", "--samples", "6"],
+            ["--samples", "power of 2"],
+        ),
+        (["--param", "a=0:1", "--method", "fast"], ["--method"]),
+    ],
+)
+def test_sensitivity_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    code, output = cli("sensitivity", "classroom", *args, "--out", str(tmp_path / "s"), "--quiet")
+    assert code != 0
+    assert "Traceback" not in output and "internal error" not in output
+    for text in expected:
+        assert text in output, output
+
+
+# -- the store -----------------------------------------------------------------------
+
+
+def test_store_refuses_another_design_and_resumes_the_same(tmp_path: Path) -> None:
+    model = Ishigami()
+    design = grid_design({"x1": [0.0, 1.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    out = tmp_path / "store"
+    first = sweep(None, design, reps=2, model=model, workers=0, out=out)
+    assert (first.ran, first.reused) == (4, 0)
+    again = sweep(None, design, reps=2, model=model, workers=0, out=out)
+    assert (again.ran, again.reused) == (0, 4)
+    # More replications extend the store: the first seeds do not depend on how many.
+    more = sweep(None, design, reps=3, model=model, workers=0, out=out)
+    assert (more.ran, more.reused) == (2, 4)
+    other = grid_design({"x1": [0.0, 2.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    with pytest.raises(OutputError, match="different sweep"):
+        sweep(None, other, reps=2, model=model, workers=0, out=out)
+    replaced = sweep(None, other, reps=2, model=model, workers=0, out=out, force=True)
+    assert (replaced.ran, replaced.reused) == (4, 0)
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+        "p0000-r000.json",
+        "p0000-r001.json",
+        "p0001-r000.json",
+        "p0001-r001.json",
+    ]
+    record = json.loads((out / "runs" / "p0001-r000.json").read_text())
+    expected = math.sin(2.0) + 7 * math.sin(0.5) ** 2 + 0.1 * 2.0**4 * math.sin(2.0)
+    assert record["values"] == {"x1": 2.0, "x2": 0.5, "x3": 2.0}
+    assert record["metrics"]["y"] == pytest.approx(expected)
+    loaded = SweepResults.read(out)
+    assert loaded.summary["y_mean"].tolist() == pytest.approx(replaced.summary["y_mean"].tolist())
+    assert len(loaded.long) == 4 and loaded.long["metric"].unique().tolist() == ["y"]
+
+
+def test_cli_refuses_another_design_in_same_folder(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    base = ["sweep", "classroom", "--days", "3", "--users", "60", "--workers", "0", "--quiet"]
+    assert cli(*base, "--vary", "rules.takedown.vagueness=0", "--out", str(out))[0] == 0
+    code, output = cli(*base, "--vary", "rules.takedown.vagueness=1", "--out", str(out))
+    assert code == 3 and "different sweep" in output and "--force" in output
+    code, _ = cli(*base, "--vary", "rules.takedown.vagueness=1", "--out", str(out), "--force")
+    assert code == 0
+    manifest = json.loads((out / "design.json").read_text())
+    assert manifest["design"]["points"] == [{"rules.takedown.vagueness": 1}]
+
+
+# -- sensitivity ---------------------------------------------------------------------
+
+
+def test_sobol_indices_of_ishigami_match_analytic(tmp_path: Path) -> None:
+    model = Ishigami()
+    result = analyse(
+        None,
+        {name: (-math.pi, math.pi) for name in model.names},
+        method="sobol",
+        metric="y",
+        samples=1024,
+        seed=3,
+        model=model,
+        workers=0,
+        out=tmp_path / "ishigami",
+    )
+    exact = model.analytic()
+    assert len(result.indices) == 6
+    for row in result.indices.itertuples():
+        truth = exact[row.index][row.parameter]
+        assert abs(row.value - truth) < 0.04, (row.parameter, row.index, row.value, truth)
+        assert row.low - 0.01 <= truth <= row.high + 0.01
+        assert 0 < row.conf < 0.15
+    assert (tmp_path / "ishigami" / "indices.png").stat().st_size > 5000
+    written = (tmp_path / "ishigami" / "indices.csv").read_text().splitlines()
+    assert written[0] == "parameter,index,value,conf,low,high" and len(written) == 7
+
+
+def test_morris_ranks_ishigami_inputs(tmp_path: Path) -> None:
+    model = Ishigami()
+    result = analyse(
+        None,
+        {name: (-math.pi, math.pi) for name in model.names},
+        method="morris",
+        metric="y",
+        samples=40,
+        seed=1,
+        model=model,
+        workers=0,
+        out=tmp_path / "morris",
+        plot=False,
+    )
+    mu_star = result.indices[result.indices["index"] == "mu_star"].set_index("parameter")["value"]
+    # x3 acts only through its interaction with x1: smallest mean absolute effect.
+    assert mu_star["x3"] < mu_star["x1"] and mu_star["x3"] < mu_star["x2"]
+    assert len(result.sweep.long) == 40 * 4
+
+
+# -- plots ---------------------------------------------------------------------------
+
+
+def test_sweep_plots(tmp_path: Path) -> None:
+    design = grid_design({"x1": [-1.0, 0.0, 1.0], "x2": [0.0, 1.0], "x3": [1.0]}, source="t")
+    results = sweep(None, design, reps=2, model=Ishigami(), workers=0, out=tmp_path / "s")
+    figure = metric_plot(results, "x1", "y")
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 2  # one per value of x2
+    first = lines[0].get_ydata()
+    assert list(first) == pytest.approx([math.sin(x) * (1 + 0.1) for x in (-1.0, 0.0, 1.0)])
+    heat = metric_heatmap(results, "x1", "x2", "y")
+    image = heat.axes[0].get_images()[0].get_array()
+    assert image.shape == (2, 3)
+    assert image[1, 2] == pytest.approx(math.sin(1) + 7 * math.sin(1) ** 2 + 0.1 * math.sin(1))
+    bars = sensitivity_bars(
+        analyse(
+            None,
+            {"x1": (-3.0, 3.0), "x2": (-3.0, 3.0), "x3": (-3.0, 3.0)},
+            method="morris",
+            metric="y",
+            samples=4,
+            model=Ishigami(),
+            workers=0,
+            out=tmp_path / "m",
+            plot=False,
+        ).indices,
+        method="morris",
+        metric="y",
+    )
+    assert len(bars.axes[0].patches) == 6
+    code, output = cli(
+        "sweep-plot",
+        str(tmp_path / "s"),
+        "--x",
+        "x1",
+        "--metric",
+        "y",
+        "--out",
+        str(tmp_path / "line.png"),
+    )
+    assert code == 0 and (tmp_path / "line.png").stat().st_size > 5000
+    code, output = cli(
+        "sweep-plot",
+        str(tmp_path / "s"),
+        "--x",
+        "x1",
+        "--y",
+        "x2",
+        "--metric",
+        "y",
+        "--out",
+        str(tmp_path / "heat.svg"),
+    )
+    assert code == 0 and (tmp_path / "heat.svg").exists()
+    code, output = cli(
+        "sweep-plot",
+        str(tmp_path / "s"),
+        "--x",
+        "nope",
+        "--metric",
+        "y",
+        "--out",
+        str(tmp_path / "x.png"),
+    )
+    assert code == 2 and "'nope'" in output and "x1, x2, x3" in output
+    code, output = cli(
+        "sweep-plot",
+        str(tmp_path / "s"),
+        "--x",
+        "x1",
+        "--metric",
+        "z",
+        "--out",
+        str(tmp_path / "x.png"),
+    )
+    assert code == 2 and "allowed: y" in output
+    code, output = cli("sweep-plot", str(tmp_path / "nothing"), "--x", "x1", "--out", "x.png")
+    assert code == 3 and "not a censim sweep folder" in output
+
+
+def test_points_design_keeps_scenario_values_for_missing_fields() -> None:
+    model = ScenarioModel(simulator.load_scenario("classroom"))
+    design = points_design([{"horizon_days": 5}, {"rules.takedown.vagueness": 0.3}])
+    prepared = model.prepare(design)
+    scenario = model.scenario(prepared.points[1])
+    assert scenario.horizon_days == simulator.load_scenario("classroom").horizon_days
+    assert scenario.rules.takedown.vagueness == 0.3
