@@ -1,0 +1,256 @@
+"""``censim plot`` and ``censim compare``: figures of a run, and of several regimes.
+
+Both are thin layers over :mod:`simulator.plots`: ``plot`` is
+:func:`simulator.plots.write_all`, ``compare`` runs (or reads) the regimes, then calls
+:func:`simulator.plots.comparison_table` and :func:`simulator.plots.comparison`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simulator.errors import OutputError
+from simulator.results import Results
+
+FORMAT_CHOICE = click.Choice(["png", "svg", "pdf"], case_sensitive=False)
+#: Default seed of ``compare``: every regime gets the same replication seeds.
+COMPARE_SEED = 1
+
+
+def read_run(folder: Path) -> Results:
+    """A run folder, or an :class:`OutputError` that says what is wrong with it."""
+    if not folder.exists():
+        raise OutputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise OutputError(
+            f"{folder}: is a file, not a run folder (give the folder `censim run` wrote)"
+        )
+    if not (folder / "summary.json").is_file():
+        raise OutputError(
+            f"{folder}: not a censim run folder (no summary.json); "
+            "make one with `censim run SCENARIO --out FOLDER`"
+        )
+    try:
+        return Results.read(folder)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        # ValueError covers bad JSON and unreadable CSV (pandas raises its subclasses).
+        detail = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise OutputError(f"{folder}: run folder is incomplete or damaged ({detail})") from None
+
+
+@click.command(name="plot")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Folder for the figures (default: RUN_DIR/figures).",
+)
+@click.option(
+    "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="File format."
+)
+def plot_command(run_dir: Path, out_dir: Path | None, fmt: str) -> None:
+    """Write the figures of the run in RUN_DIR (a folder written by `censim run`).
+
+    \b
+    funnel         where intended posts went, per content kind
+    time_series    speech, perceived risk and users per day
+    removal_curve  cumulative share removed by delay, with published Weibo figures
+    platforms      strictness, fines, penalties and suspensions per platform
+    """
+    from simulator import plots
+
+    results = read_run(run_dir)
+    target = out_dir or run_dir / "figures"
+    written = plots.write_all(results, target, fmt=fmt.lower())
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+# -- compare ------------------------------------------------------------------------------
+
+
+@dataclass
+class Regime:
+    """One thing to compare: a scenario to run, or run folders already written."""
+
+    label: str
+    scenario: Any = None  # a Scenario to run, or None for loaded runs
+    runs: list[Results] = field(default_factory=list)
+
+
+def _unique(label: str, taken: set[str]) -> str:
+    candidate, n = label, 2
+    while candidate in taken:
+        candidate, n = f"{label}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
+    """Each item as a regime: an existing folder is read (a run folder, or a folder of
+    run folders = replications); anything else is a scenario name or .toml file."""
+    from simulator.scenario import load_scenario, override
+
+    regimes: list[Regime] = []
+    taken: set[str] = set()
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            if (path / "summary.json").is_file():
+                runs = [read_run(path)]
+            else:
+                folders = sorted(p for p in path.iterdir() if (p / "summary.json").is_file())
+                if not folders:
+                    raise OutputError(
+                        f"{path}: not a censim run folder (no summary.json) and holds no run "
+                        "folders; give a run folder, a folder of run folders, a shipped "
+                        "scenario name or a .toml file"
+                    )
+                runs = [read_run(p) for p in folders]
+            label = path.resolve().name or str(path)
+            regimes.append(Regime(_unique(label, taken), runs=runs))
+        else:
+            scenario = load_scenario(item)
+            if users is not None:
+                scenario = override(scenario, {"population.users": users}, source="--users")
+            regimes.append(Regime(_unique(scenario.name, taken), scenario=scenario))
+    return regimes
+
+
+@click.command(name="compare")
+@click.argument("items", nargs=-1, required=True, metavar="SCENARIO_OR_RUN...")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for the figure, the table and the runs.",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(1, 10_000),
+    default=5,
+    show_default=True,
+    help="Replications of each scenario (run folders given are used as they are).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=COMPARE_SEED,
+    show_default=True,
+    help="Seed of the replication seeds; every scenario gets the same ones.",
+)
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(0, 50_000_000), help="Override the number of users.")
+@click.option(
+    "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="Figure format."
+)
+@click.option("--force", is_flag=True, help="Write into an existing, non-empty --out folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+def compare_command(
+    items: tuple[str, ...],
+    out_dir: Path,
+    reps: int,
+    seed: int,
+    days: int | None,
+    users: int | None,
+    fmt: str,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Compare regimes: run each SCENARIO (shipped name or .toml) --reps times, or read
+    existing run folders, and write comparison.png and comparison.csv (mean and 95%
+    interval across replications of speech loss, chilling effect, collateral share...).
+
+    \b
+    Example:
+      censim compare open_baseline china_csl_2016 --reps 5 --users 5000 --out cmp/
+    """
+    from tqdm import tqdm
+
+    from simulator import plots
+    from simulator.simulation import run as run_scenario
+    from simulator.streams import replication_seeds
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise OutputError(
+            f"{out_dir}: already exists and is not empty; choose another --out or pass --force"
+        )
+    regimes = resolve_regimes(items, users)
+    seeds = replication_seeds(seed, reps)
+    to_run = [r for r in regimes if r.scenario is not None]
+    try:
+        (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{out_dir}: cannot create the folder ({error.strerror})") from None
+    with tqdm(
+        total=len(to_run) * reps, disable=quiet, unit="run", desc="compare", dynamic_ncols=True
+    ) as bar:
+        for regime in to_run:
+            for replication, run_seed in enumerate(seeds):
+                bar.set_postfix_str(f"{regime.label} rep {replication + 1}/{reps}")
+                results = run_scenario(
+                    regime.scenario, seed=run_seed, days=days, replication=replication
+                )
+                # Keep every run so the comparison can be re-plotted or inspected later.
+                results.write(out_dir / "runs" / regime.label / f"rep{replication:03d}", force=True)
+                regime.runs.append(results)
+                bar.update(1)
+    groups = {regime.label: regime.runs for regime in regimes}
+    table = plots.comparison_table(groups)
+    table.to_csv(out_dir / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n")
+    figure_path = plots.save(plots.comparison(table), out_dir / f"comparison.{fmt.lower()}")
+    (out_dir / "comparison.json").write_text(
+        json.dumps(
+            {
+                "items": list(items),
+                "seed": seed,
+                "replication_seeds": seeds,
+                "reps": reps,
+                "days": days,
+                "users": users,
+                "regimes": {
+                    r.label: {"ran": r.scenario is not None, "replications": len(r.runs)}
+                    for r in regimes
+                },
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    if not quiet:
+        click.echo("\n".join(format_table(table)))
+    click.echo(f"wrote {figure_path}, {out_dir / 'comparison.csv'} and {out_dir / 'runs'}/")
+
+
+def format_table(table: Any) -> list[str]:
+    """The comparison as text: mean [95% interval] in % per regime."""
+
+    def cell(row: Any, metric: str) -> str:
+        mean = row[f"{metric}_mean"]
+        low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+        text = f"{100 * mean:6.2f}%"
+        if math.isfinite(low) and math.isfinite(high):
+            text += f" [{100 * low:.2f}, {100 * high:.2f}]"
+        return text
+
+    from simulator.plots import DEFAULT_COMPARISON
+
+    width = max(12, *(len(str(r)) for r in table["regime"]))
+    header = f"{'regime':<{width}} reps  " + "  ".join(f"{m:<26}" for m in DEFAULT_COMPARISON)
+    lines = [header]
+    for _, row in table.iterrows():
+        cells = "  ".join(f"{cell(row, m):<26}" for m in DEFAULT_COMPARISON)
+        lines.append(f"{row['regime']:<{width}} {int(row['replications']):>4}  {cells}")
+    lines.append("(mean over replications [95% t-interval], shares in %)")
+    return lines
