@@ -257,7 +257,10 @@ from simulator import cli_experiments  # noqa: E402
 main.add_command(cli_experiments.sweep_command)
 main.add_command(cli_experiments.sensitivity_command)
 main.add_command(cli_experiments.sweep_plot_command)
+from simulator import cli_plots  # noqa: E402
 
+main.add_command(cli_plots.plot_command)
+main.add_command(cli_plots.compare_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
