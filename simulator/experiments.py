@@ -628,13 +628,13 @@ def design_hash(model: Model, design: Design, seed: int) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace``: a killed process
+    leaves the old file or the new one, never half of one. (No fsync: that guards against
+    power loss, not kills, and would cost more than a small run on some disks.)"""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -826,17 +826,20 @@ def summary_table(
         chosen = [m for m in SUMMARY_METRICS if m in available] or sorted(available)
     else:
         chosen = list(metrics)
+    groups = {
+        key: frame["value"].to_numpy(dtype=float)
+        for key, frame in long.groupby(["point", "metric"], sort=False)
+    }
+    reps = long.groupby("point")["replication"].nunique().to_dict() if len(long) else {}
+    empty = np.array([], dtype=float)
     rows = []
     for point, values in enumerate(design.points):
         row: dict[str, Any] = {"point": point}
         for name in design.fields:
             row[name] = _cell(values.get(name))
-        subset = long[long["point"] == point]
-        row["reps"] = int(subset["replication"].nunique())
+        row["reps"] = int(reps.get(point, 0))
         for metric in chosen:
-            mean, low, high, _ = t_interval(
-                subset.loc[subset["metric"] == metric, "value"].to_numpy()
-            )
+            mean, low, high, _ = t_interval(groups.get((point, metric), empty))
             row[f"{metric}_mean"] = mean
             row[f"{metric}_low"] = low
             row[f"{metric}_high"] = high
