@@ -156,23 +156,16 @@ def sweep_command(
     if quiet:
         return
     fields = results.fields
-    header = "  ".join(
-        [
-            f"{'point':>5}",
-            *(f"{f:>14}" for f in fields),
-            f"{'speech loss':>28}",
-            f"{'chilling':>28}",
-            f"{'collateral':>28}",
-        ]
-    )
-    click.echo(header)
-    for row in results.summary.to_dict(orient="records"):
-        cells = [f"{row['point']:>5}", *(f"{str(row[f]):>14}" for f in fields)]
-        cells += [
-            f"{_with_interval(row, m):>28}"
-            for m in ("speech_loss", "chilling_effect", "collateral_share")
-        ]
-        click.echo("  ".join(cells))
+    metrics = ("speech_loss", "chilling_effect", "collateral_share")
+    headers = ["point", *fields, "speech loss", "chilling", "collateral"]
+    rows = [
+        [str(row["point"]), *(str(row[f]) for f in fields)]
+        + [_with_interval(row, m) for m in metrics]
+        for row in results.summary.to_dict(orient="records")
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    for line in [headers, *rows]:
+        click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
     click.echo(
         f"wrote {out_dir}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
         f"{results.ran} run now, {results.reused} reused; means with 95% t intervals"

@@ -1,0 +1,90 @@
+"""Sweep throughput with 1 and 2 local worker processes, and their ratio.
+
+Runs the same sweep of the full ``classroom`` scenario (4 vagueness levels x 6
+replications = 24 paired runs) through a pool of 1 worker and a pool of 2 workers. Each
+pool is started and warmed up (every worker has imported the model and done a tiny run)
+before the clock starts, so the figures are the steady-state throughput a long sweep
+sees, not process start-up. Each task is one (point, replication).
+
+    python benchmarks/bench_sweep.py            # prints runs/second and the ratio
+    python benchmarks/bench_sweep.py --reps 3   # a quicker, noisier look
+
+The target on a 2-core machine is a ratio of at least 1.8. Other load on the machine
+lowers it: "workers busy on CPU" (the workers' CPU seconds over the wall time) and the
+load average printed alongside show whether the workers got the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import simulator
+from simulator.experiments import LocalExecutor, grid_design, sweep
+
+VAGUENESS = [0.0, 0.25, 0.5, 0.75]
+
+
+def _warm_up(pool: LocalExecutor, folder: Path) -> None:
+    """A few tiny runs, so every worker has imported everything and run the model once."""
+    tiny = simulator.override(
+        simulator.load_scenario("classroom"), {"horizon_days": 2, "population.users": 50}
+    )
+    design = grid_design({"rules.takedown.vagueness": [0.0, 0.5]}, source="warm-up")
+    sweep(tiny, design, reps=2 * pool.workers, executor=pool, out=folder / "warm")
+
+
+def _workers_cpu(pool: LocalExecutor) -> float:
+    """CPU seconds the pool's worker processes have used so far (user + system)."""
+    import psutil  # a dependency of dask.distributed (the `dev` and `cluster` extras)
+
+    total = 0.0
+    for pid in list(pool.pool._processes):  # private, but this is only a benchmark
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def measure(workers: int, reps: int) -> tuple[int, float, float, float]:
+    """(runs, wall seconds, runs per second, busy workers) of the benchmark sweep on
+    ``workers``; busy workers = workers' CPU seconds / wall seconds (at most ``workers``)."""
+    scenario = simulator.load_scenario("classroom")
+    design = grid_design({"rules.takedown.vagueness": VAGUENESS}, source="benchmark")
+    with tempfile.TemporaryDirectory() as tmp, LocalExecutor(workers) as pool:
+        folder = Path(tmp)
+        _warm_up(pool, folder)
+        cpu_before = _workers_cpu(pool)
+        started = time.perf_counter()
+        result = sweep(scenario, design, reps=reps, seed=5, executor=pool, out=folder / "sweep")
+        seconds = time.perf_counter() - started
+        busy = (_workers_cpu(pool) - cpu_before) / seconds
+    runs = result.ran
+    assert runs == len(VAGUENESS) * reps
+    return runs, seconds, runs / seconds, busy
+
+
+def main() -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=6, help="replications per point (default 6)")
+    args = parser.parse_args()
+    print(f"sweep: classroom, {len(VAGUENESS)} points x {args.reps} replications, paired runs")
+    figures = {}
+    for workers in (1, 2):
+        load = os.getloadavg()[0]
+        runs, seconds, rate, busy = measure(workers, args.reps)
+        figures[workers] = rate
+        print(
+            f"  {workers} worker{'s' if workers > 1 else ' '}: {runs} runs in {seconds:6.2f} s"
+            f" = {rate:5.2f} runs/s  (workers busy on CPU: {busy:.2f} of {workers};"
+            f" load average before: {load:.1f})"
+        )
+    ratio = figures[2] / figures[1]
+    print(f"  ratio 2 workers / 1 worker: {ratio:.2f}  (target >= 1.8 on 2 cores)")
+    return {"runs_per_s_1": figures[1], "runs_per_s_2": figures[2], "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main()
