@@ -903,7 +903,7 @@ def resolve_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 def sweep(
     scenario: Scenario | str | Path | None,
-    design: Design,
+    design: Design | Mapping[str, Sequence[Any]],
     *,
     reps: int = 1,
     seed: int | None = None,
@@ -919,6 +919,7 @@ def sweep(
 ) -> SweepResults:
     """Run every point of ``design`` ``reps`` times and write the store at ``out``.
 
+    ``design`` is a :class:`Design` or a mapping ``{field: [values]}`` (a full grid).
     ``scenario`` is a :class:`Scenario`, a shipped name or a TOML path (or ``None`` with a
     ``model``: any picklable :class:`Model`, e.g. a test function). ``seed`` defaults to the
     scenario's (0 for a model). Execution: ``executor`` if given, else a Dask cluster at
@@ -926,6 +927,8 @@ def sweep(
     per CPU; 0 runs in this process). Rerunning with the same arguments resumes; a
     different design in the same ``out`` is refused unless ``force``.
     """
+    if not isinstance(design, Design):
+        design = grid_design(design, source="design")
     if model is None:
         if scenario is None:
             raise SweepError("sweep: give a scenario or a model")
