@@ -186,9 +186,16 @@ class Platform(_Frozen):
     hold_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 1.0
     """The filter holds a post for review before publication when its score exceeds the
     removal threshold by this much."""
+    held_review_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    """A held post is blocked when its reviewer score exceeds the threshold plus this
+    (negative: a stricter bar before publication than after, "when in doubt, hold")."""
     flag_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
     """The filter queues a published post for review when its score exceeds the removal
     threshold by this much (should be below ``hold_margin``)."""
+    flag_mean_delay_hours: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    """Mean time (exponential) from publication until the filter's flag reaches the review
+    queue: keyword sweeps and reach-triggered review (L4: 5,000 views or 500 reposts make
+    a rumour "serious"). 0: flags arrive at publication."""
     initial_strictness: Probability = 0.02
     min_strictness: Probability = 0.0001
     max_strictness: Probability = 0.5
@@ -492,15 +499,66 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+# Strings and comments, whose dots are not key syntax (multi-line strings first).
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^']|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'[^'\n]*'"
+    r"|#[^\n]*",
+    re.DOTALL,
+)
+_TOKEN_SEPARATORS = re.compile(r"[\s,\[\]{}=]+")
+
+
+def _deeply_dotted_line(text: str) -> int:
+    """The number of the first line whose keys are dotted more than ``MAX_KEY_DOTS`` deep
+    (``a.a.a...`` or ``[a.a.a...]``), or 0.
+
+    tomllib takes time quadratic in the parts of one dotted key (10,000 parts: seconds;
+    a 1 MB file of them: hours), so such lines are refused before parsing. Dots inside
+    strings and comments do not count, nor the single dot of a number (``0.5``).
+    """
+    if all(line.count(".") <= MAX_KEY_DOTS for line in text.split("\n")):
+        return 0  # the usual case, decided without a closer look
+    stripped = _STRINGS_AND_COMMENTS.sub(lambda m: "\n" * m.group().count("\n"), text)
+    for number, line in enumerate(stripped.split("\n"), start=1):
+        if line.count(".") <= MAX_KEY_DOTS:
+            continue
+        dots = 0
+        for token in _TOKEN_SEPARATORS.split(line):
+            is_number = token[:1] in "0123456789+-" and token.count(".") == 1
+            dots += 0 if is_number else token.count(".")
+        if dots > MAX_KEY_DOTS:
+            return number
+    return 0
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``override`` on top of ``base``: tables merge key by key, anything else replaces."""
+    """``override`` on top of ``base``: tables merge key by key; arrays of named tables
+    (``[[platforms]]``) merge item by item by ``name``, new names appended; anything else
+    replaces."""
     merged = copy.deepcopy(dict(base))
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = deep_merge(current, value)
+        elif _named_tables(value) and _named_tables(current):
+            by_name = {item["name"]: item for item in current}
+            for item in value:
+                by_name[item["name"]] = deep_merge(by_name.get(item["name"], {}), item)
+            merged[key] = list(by_name.values())
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _named_tables(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, Mapping) and isinstance(item.get("name"), str) for item in value)
+    )
 
 
 def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dict[str, Any]:
