@@ -25,7 +25,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,13 @@ SERVICE_BLOCK = 4096
 
 StartService = Callable[[int, float, float], bool]
 """``start_service(item, start_hours, finish_hours) -> keep``; False drops the item."""
+
+StartServices = Callable[
+    [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    npt.NDArray[np.bool_],
+]
+"""``start_services(items, start_hours, finish_hours) -> keep``: the vectorised form of
+:data:`StartService`, with exactly the effect of calling it on each item in order."""
 
 _Entry = tuple[int, float]  # (item, arrival_hours) of a waiting item
 
@@ -180,12 +187,18 @@ class ReviewQueue:
     # -- the loop ---------------------------------------------------------------------
 
     def run_until(
-        self, t_end_hours: float, start_service: StartService | None = None
+        self,
+        t_end_hours: float,
+        start_service: StartService | None = None,
+        start_services: StartServices | None = None,
     ) -> ServedBatch:
         """Process every event with time < ``t_end_hours`` (hours); return who started.
 
         ``start_service(item, start_hours, finish_hours)`` is called as each item starts;
         returning False drops the item without occupying a reviewer. None serves all.
+        ``start_services``, if given with ``start_service``, is its vectorised form: while
+        no item has to wait, a whole run of arrivals is started through one call of it
+        (see :meth:`_start_unhindered`); the result is the same as one call per item.
         Raises ValueError if ``t_end_hours`` is NaN or before the processed time. If the
         callback raises, the exception propagates and the queue must not be used again.
         """
@@ -196,18 +209,27 @@ class ReviewQueue:
             )
         cb = start_service
         n = int(np.searchsorted(self._pend_t, t_end, side="left"))
-        at: list[float] = self._pend_t[:n].tolist()
-        ap: list[int] = self._pend_p[:n].tolist()
-        ai: list[int] = self._pend_i[:n].tolist()
-        self._pend_t = self._pend_t[n:]
-        self._pend_p = self._pend_p[n:]
-        self._pend_i = self._pend_i[n:]
-
         out_item: list[int] = []
         out_arr: list[float] = []
         out_start: list[float] = []
         out_fin: list[float] = []
         dropped: list[int] = []
+        first = 0
+        if start_services is not None and cb is not None and n and not self._levels:
+            first = self._start_unhindered(n, start_services, out_item, out_start, out_fin, dropped)
+            out_arr = list(out_start)  # started on arrival
+            if first == n:
+                # Nothing waits: services that end before t_end free their reviewer, and
+                # that is all that happens until t_end.
+                self._finish = [f for f in self._finish if f >= t_end]
+                heapify(self._finish)
+        at: list[float] = self._pend_t[first:n].tolist()
+        ap: list[int] = self._pend_p[first:n].tolist()
+        ai: list[int] = self._pend_i[first:n].tolist()
+        self._pend_t = self._pend_t[n:]
+        self._pend_p = self._pend_p[n:]
+        self._pend_i = self._pend_i[n:]
+        n -= first
         rec_item, rec_arr = out_item.append, out_arr.append
         rec_start, rec_fin, rec_drop = out_start.append, out_fin.append, dropped.append
 
@@ -303,6 +325,69 @@ class ReviewQueue:
         )
 
     # -- helpers ----------------------------------------------------------------------
+
+    def _start_unhindered(
+        self,
+        n: int,
+        start_services: StartServices,
+        out_item: list[int],
+        out_start: list[float],
+        out_fin: list[float],
+        dropped: list[int],
+    ) -> int:
+        """Start, in one vectorised step, the longest run of the first ``n`` pending
+        arrivals that find a free reviewer; return its length.
+
+        With nobody waiting, an arrival starts at once if fewer than ``c`` services are
+        under way (a service ending at that very instant still counts: arrivals go
+        first). Counting every earlier item as busy until its finish, dropped ones too,
+        over-counts, so where that count stays below ``c`` the event-by-event loop would
+        also start each arrival on arrival, in arrival order, with the next service time
+        drawn: the same starts, finishes and draws as here. The first arrival that might
+        have to wait is left to the loop.
+        """
+        arrival = self._pend_t[:n]
+        service = self._take_draws(n)
+        finish = arrival + service
+        # Busy at arrival i: carried-over services still running (finish >= a_i), plus
+        # earlier arrivals still running. Every j > i has finish_j >= a_i, so the earlier
+        # ones ending before a_i are all the finishes below a_i.
+        carried = np.sort(np.asarray(self._finish, dtype=np.float64))
+        busy = len(carried) - np.searchsorted(carried, arrival, side="left")
+        busy += np.arange(n) - np.searchsorted(np.sort(finish), arrival, side="left")
+        blocked = np.flatnonzero(busy >= self._servers)
+        first = int(blocked[0]) if len(blocked) else n
+        if 0 < first < n:
+            # Never split an instant: at one instant SimPy hands a slot freed by a drop to
+            # the best waiting priority, which only the loop's tied-instant replay does.
+            first = int(np.searchsorted(arrival, arrival[first], side="left"))
+        self._untake_draws(n - first)
+        if first == 0:
+            return 0
+        items = self._pend_i[:first]
+        begin, fin = arrival[:first], finish[:first]
+        keep = np.asarray(start_services(items, begin, fin), dtype=bool)
+        out_item.extend(items[keep].tolist())
+        out_start.extend(begin[keep].tolist())
+        out_fin.extend(fin[keep].tolist())
+        dropped.extend(items[~keep].tolist())
+        self._finish.extend(fin[keep].tolist())
+        heapify(self._finish)
+        return first
+
+    def _take_draws(self, count: int) -> npt.NDArray[np.float64]:
+        """The next ``count`` service times (hours), in the order the loop would use them.
+        New blocks are appended to the unused tail, so draws can be given back."""
+        while len(self._svc) - self._svc_pos < count:
+            self._svc = self._svc[self._svc_pos :] + self._new_block()
+            self._svc_pos = 0
+        taken = np.array(self._svc[self._svc_pos : self._svc_pos + count], dtype=np.float64)
+        self._svc_pos += count
+        return taken
+
+    def _untake_draws(self, count: int) -> None:
+        """Give back the last ``count`` service times taken: the loop will use them next."""
+        self._svc_pos -= count
 
     def _new_block(self) -> list[float]:
         """Draw the next block of service times (hours)."""

@@ -461,7 +461,7 @@ class Simulation:
         public_removed: list[IntArray] = []
         for platform in self.platforms:
             day_review = _ReviewDay(posts, platform.threshold)
-            served = platform.queue.run_until(end, day_review.serve)
+            served = platform.queue.run_until(end, day_review.serve, day_review.serve_many)
             platform.queue_served += len(served)
             platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
             removed, approved = day_review.removed, day_review.approved
@@ -893,6 +893,61 @@ class _ReviewDay:
             self.removed_hours[post] = finish
             self.removed_by[post] = action
         return True
+
+    def serve_many(
+        self, items: IntArray, begin: NDArray[np.float64], finish: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
+        """:meth:`serve` for many items at once, with the same effect as calling it on
+        each in order. Items of a post that has no other item here (and is not appealed)
+        are decided together; the others go through :meth:`serve` one by one (they only
+        interact with items of their own post). ``removed`` keeps serve's order, which
+        later random draws follow."""
+        post, action = np.divmod(items, Action.COUNT)
+        n = len(items)
+        keep = np.ones(n, dtype=bool)
+        reviewed = np.zeros(n, dtype=bool)
+        first_removal = np.zeros(n, dtype=bool)
+        by_post = np.argsort(post, kind="stable")
+        repeated = np.zeros(n, dtype=bool)
+        same = post[by_post][1:] == post[by_post][:-1]
+        repeated[by_post[1:][same]] = True
+        repeated[by_post[:-1][same]] = True
+        one_by_one = repeated | (action == Action.APPEAL)
+        hold = ~one_by_one & (action == Action.HOLD)
+        if hold.any():
+            index = np.flatnonzero(hold)
+            held = post[index]
+            # The threshold serve() applies to held posts.
+            held_threshold = getattr(self, "held_threshold", self.threshold)
+            rejected = self.score[held] > held_threshold
+            self.blocked_hours[held[rejected]] = finish[index[rejected]]
+            self.published_hours[held[~rejected]] = finish[index[~rejected]]
+            self.rejected.extend(held[rejected].tolist())
+            self.approved.extend(held[~rejected].tolist())
+            reviewed[index] = True
+        other = ~one_by_one & ~hold
+        if other.any():
+            index = np.flatnonzero(other)
+            ids = post[index]
+            removed_at = self.removed_hours[ids]
+            down = removed_at <= begin[index]  # already down: nothing to review
+            keep[index[down]] = False
+            reviewed[index[~down]] = True
+            removes = (action[index] == Action.ORDER) | (self.score[ids] > self.threshold)
+            removes &= ~down & (finish[index] < removed_at)
+            first_removal[index[removes & (removed_at == math.inf)]] = True
+            self.removed_hours[ids[removes]] = finish[index[removes]]
+            self.removed_by[ids[removes]] = action[index[removes]]
+        if one_by_one.any():
+            removed, self.removed = self.removed, []
+            for i in np.flatnonzero(one_by_one).tolist():
+                before = len(self.removed)
+                keep[i] = self.serve(int(items[i]), float(begin[i]), float(finish[i]))
+                first_removal[i] = len(self.removed) > before
+            self.removed = removed
+        self.removed.extend(post[first_removal].tolist())
+        self.reviewed_kinds.extend(self.kinds[post[reviewed]].tolist())
+        return keep
 
 
 def _draw_touches(
