@@ -33,10 +33,13 @@ from simulator.kinds import KIND_LABELS, SENSITIVE_KINDS, ContentKind
 
 #: Where the shipped scenarios live (a source checkout or an editable install).
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-#: Scenario files larger than this are refused before parsing (bytes).
-MAX_FILE_BYTES = 1_000_000
+#: Scenario files larger than this are refused before parsing (bytes). Shipped files are
+#: about 5 kB; tomllib needs seconds for a hostile file of this size, so it stays small.
+MAX_FILE_BYTES = 256_000
 #: How many ``extends`` links a chain may have.
 MAX_EXTENDS_DEPTH = 8
+#: Dots a line's keys may have (outside strings and comments) before it is refused unparsed.
+MAX_KEY_DOTS = 6
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -470,13 +473,27 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(source, [("", MISSING, f"grew while being read; {too_big}")])
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the TOML.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ScenarioError(
             source, [("", MISSING, f"is not UTF-8 text (byte {error.start}); save it as UTF-8")]
         ) from None
     if "\x00" in text:
         raise ScenarioError(source, [("", MISSING, "contains NUL bytes: not a text file")])
+    deep_line = _deeply_dotted_line(text)
+    if deep_line:
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "",
+                    MISSING,
+                    f"line {deep_line}: keys are dotted more than {MAX_KEY_DOTS} levels deep; "
+                    "no scenario setting is",
+                )
+            ],
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

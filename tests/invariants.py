@@ -1,0 +1,88 @@
+"""What every run must satisfy, whatever the scenario (used by the reliability tests)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from simulator.recorder import Recorder
+from simulator.results import Results
+
+OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
+COUNTS = ["intended", *OUTCOMES]
+
+
+def check_invariants(results: Results) -> None:
+    """Assert the accounting and ordering invariants of a paired run (docs/reliability.md)."""
+    summary = results.summary
+    days = int(summary["horizon_days"])
+    for name in ("daily", "counterfactual_daily"):
+        table = results.table(name)
+        assert len(table) > 0, name
+        values = table[COUNTS].to_numpy(dtype=np.int64)
+        assert (values >= 0).all(), f"{name}: negative counts"
+        # Conservation, row by row: every intended post has exactly one outcome.
+        gap = values[:, 0] - values[:, 1:].sum(axis=1)
+        assert (gap == 0).all(), (
+            f"{name}: intended != sum of outcomes in {int((gap != 0).sum())} rows"
+        )
+        assert set(table["day"].unique()) <= set(range(days)), name
+    # Common random numbers: the no-rules run intends exactly the same posts.
+    keys = ["day", "channel", "kind"]
+    rules = results.daily.groupby(keys)["intended"].sum()
+    counterfactual = results.counterfactual_daily.groupby(keys)["intended"].sum()
+    assert rules.equals(counterfactual), "counterfactual intends other posts"
+    # The counterfactual has no rules: nothing withheld, blocked or removed.
+    cf = results.counterfactual_daily
+    assert int(cf[["withheld", "blocked", "removed"]].to_numpy().sum()) == 0
+    # Summary totals are the table totals.
+    for column in COUNTS:
+        assert int(results.daily[column].sum()) == summary[column], column
+    assert summary["counterfactual_intended"] == int(cf["intended"].sum())
+    # Events in time order, inside the run.
+    times = results.events["time_hours"].to_numpy(dtype=float)
+    assert np.all(np.isfinite(times))
+    assert np.all(np.diff(times) >= 0), "events out of time order"
+    if len(times):
+        assert times.min() >= 0.0
+    # Removal delays: a histogram of non-negative counts, one per removal.
+    delays = results.delays
+    assert (delays["removed"] >= 0).all()
+    assert (delays["lower_hours"] >= 0).all()
+    assert int(delays["removed"].sum()) >= 0
+    # Shares are shares.
+    for key in ("chilling_effect", "collateral_share", "over_removal_share"):
+        assert 0.0 <= summary[key] <= 1.0, (key, summary[key])
+    assert summary["speech_loss"] <= 1.0
+    # One row per day and platform; the population adds up every day.
+    platform_daily = results.platform_daily
+    assert len(platform_daily) == days * len(results.scenario["platforms"])
+    population = results.population_daily
+    assert len(population) == days
+    states = population[["active", "excluded", "left", "circumventing", "detained"]].sum(axis=1)
+    assert (states == int(summary["users"])).all()
+    assert ((population["mean_risk"] >= 0) & (population["mean_risk"] <= 1)).all()
+
+
+@contextlib.contextmanager
+def raw_delays() -> Iterator[list[float]]:
+    """Collect the raw removal delays (hours) the recorder is given, before binning.
+
+    The delay histogram clips to its first bin, so a negative delay would hide there;
+    this sees every value.
+    """
+    seen: list[float] = []
+    original = Recorder.add_delays
+
+    def spy(self: Recorder, kind: Any, delay_hours: Any) -> None:
+        seen.extend(np.asarray(delay_hours, dtype=float).tolist())
+        original(self, kind, delay_hours)
+
+    Recorder.add_delays = spy  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        Recorder.add_delays = original  # type: ignore[method-assign]
