@@ -6,6 +6,7 @@ million users with their social network fit in a couple of hundred megabytes.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,13 +38,24 @@ class SocialNetwork:
         b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
         keep = a != b
         a, b = a[keep], b[keep]
-        source = np.concatenate([a, b])
-        target = np.concatenate([b, a]).astype(np.int32)
-        order = np.argsort(source, kind="stable")
-        counts = np.bincount(source, minlength=users)
+        # Both directions of every edge as one int64 key (source << 32 | target), sorted in
+        # place: far faster and leaner than an argsort. Within a user's row neighbours come
+        # out in id order; nothing depends on that order (only counts are ever taken).
+        m = len(a)
+        key = np.empty(2 * m, dtype=np.int64)
+        np.left_shift(a, 32, out=key[:m])
+        key[:m] |= b
+        np.left_shift(b, 32, out=key[m:])
+        key[m:] |= a
+        del a, b, keep
+        key.sort()
+        indices = (key & 0xFFFFFFFF).astype(np.int32)
+        np.right_shift(key, 32, out=key)
+        counts = np.bincount(key, minlength=users)
+        del key
         indptr = np.zeros(users + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return cls(indptr=indptr, indices=target[order])
+        return cls(indptr=indptr, indices=indices)
 
     def degree(self) -> NDArray[np.int64]:
         return np.diff(self.indptr)
@@ -69,6 +81,21 @@ class SocialNetwork:
         return out
 
 
+def search_sorted_targets(
+    cumulative: NDArray[np.float64], targets: NDArray[np.float64]
+) -> IntArray:
+    """``min(searchsorted(cumulative, targets, "right"), len - 1)`` for random targets,
+    searched in sorted order: a binary search whose keys ascend reuses the cache lines of
+    the previous one, several times faster on a large ``cumulative``. Same result."""
+    if len(targets) < 64:
+        found = np.searchsorted(cumulative, targets, side="right")
+    else:
+        order = np.argsort(targets)
+        found = np.empty(len(targets), dtype=np.int64)
+        found[order] = np.searchsorted(cumulative, targets[order], side="right")
+    return np.minimum(found, len(cumulative) - 1).astype(np.int64)
+
+
 class Users:
     """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
 
@@ -88,7 +115,11 @@ class Users:
         self.stance_factor = stance / spec.stance.mean
         self.boldness = rng.beta(spec.boldness.alpha, spec.boldness.beta, size=n).astype(np.float32)
         self.platform = rng.choice(len(platform_shares), size=n, p=platform_shares).astype(np.int16)
-        self.network = SocialNetwork.random(n, spec.mean_degree, rng)
+        # The network is drawn when first needed (a run without enforcement never looks
+        # at it), from a copy of the population stream as it stands here; nothing draws
+        # from that stream afterwards, so it is the network an eager draw would give.
+        self._network: SocialNetwork | None = None
+        self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
 
         self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
@@ -112,6 +143,14 @@ class Users:
         self._sensitive_cumulative = np.cumsum(self.sensitive_weight)
         self._benign_cumulative = np.cumsum(self.benign_weight)
 
+    @property
+    def network(self) -> SocialNetwork:
+        """The social network (drawn on first use; see ``__init__``)."""
+        if self._network is None:
+            mean_degree, rng = self._network_draw
+            self._network = SocialNetwork.random(self.size, mean_degree, rng)
+        return self._network
+
     # -- intended speech ------------------------------------------------------------
     def daily_rate_by_kind(self) -> NDArray[np.float64]:
         """Expected intended posts per day of each kind over the whole population."""
@@ -131,9 +170,7 @@ class Users:
         if count == 0 or self.size == 0:
             return np.zeros(0, dtype=np.int64)
         targets = rng.random(count) * cumulative[-1]
-        return np.minimum(np.searchsorted(cumulative, targets, side="right"), self.size - 1).astype(
-            np.int64
-        )
+        return search_sorted_targets(cumulative, targets)
 
     @property
     def benign_weights(self) -> NDArray[np.float64]:

@@ -32,7 +32,7 @@ from simulator.kinds import (
     UserState,
 )
 from simulator.platforms import Action, PlatformState, make_platforms
-from simulator.population import Users
+from simulator.population import Users, search_sorted_targets
 from simulator.post_store import PostStore
 from simulator.recorder import Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
@@ -109,6 +109,8 @@ class Simulation:
         self._duty_post: list[list[int]] = [[] for _ in self.platforms]
         self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
         self._group_cache: tuple[NDArray[np.float64], IntArray] | None = None
+        self._members_of: IntArray | None = None
+        self._members: dict[int, tuple[IntArray, NDArray[np.float64]]] = {}
         self._states_dirty = True
         self._news_today = 0
         self._detained_today: list[int] = []
@@ -333,12 +335,15 @@ class Simulation:
         """Authors of ``count`` benign posts among users of ``wanted_group``, by rate."""
         users = self.users
         rng = self.streams.moderation
-        members = np.flatnonzero(group == wanted_group)
-        weights = users.benign_weights[members]
-        cumulative = np.cumsum(weights)
+        if self._members_of is not group:
+            # Members and cumulative weights per group, valid while ``group`` is.
+            self._members_of, self._members = group, {}
+        if wanted_group not in self._members:
+            members = np.flatnonzero(group == wanted_group)
+            self._members[wanted_group] = (members, np.cumsum(users.benign_weights[members]))
+        members, cumulative = self._members[wanted_group]
         targets = rng.random(count) * cumulative[-1]
-        picks = np.minimum(np.searchsorted(cumulative, targets, side="right"), len(members) - 1)
-        return members[picks].astype(np.int64)
+        return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
 
     def _touch_probabilities(
         self, platform: PlatformState, channel: Channel
