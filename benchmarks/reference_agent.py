@@ -287,7 +287,9 @@ class ReferenceSimulation:
             platform.prohibited_published.append(post)
         if rng.random() < platform.flag[kind]:
             rec.tallies["flagged"][kind] += 1
-            self.env.process(self.review(platform, post, Action.FLAG, 0.0))
+            flag_delay = platform.state.spec.flag_mean_delay_hours
+            delay = rng.exponential(flag_delay) if flag_delay > 0 else 0.0
+            self.env.process(self.review(platform, post, Action.FLAG, delay))
         if channel == Channel.PUBLIC and rng.random() < self.notice_probability[kind]:
             rec.tallies["notices"][kind] += 1
             delay = rng.exponential(self.scenario.population.notices.mean_delay_hours)
@@ -317,7 +319,10 @@ class ReferenceSimulation:
                 return  # already down: nothing to review
             self.recorder.tallies["reviews"][post.kind] += 1
             score = post.appeal_score if action == Action.APPEAL else post.score
-            takes_down = action == Action.ORDER or score > platform.state.threshold
+            threshold = platform.state.threshold
+            if action == Action.HOLD:
+                threshold += platform.state.spec.held_review_margin
+            takes_down = action == Action.ORDER or score > threshold
             service = self.rng.exponential(platform.state.spec.review_minutes / 60.0)
             yield self.env.timeout(service)
         now = self.env.now
