@@ -261,6 +261,9 @@ from simulator import cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)
 main.add_command(cli_plots.compare_command)
+from simulator import cli_facts  # noqa: E402
+
+main.add_command(cli_facts.facts_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

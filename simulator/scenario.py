@@ -226,7 +226,7 @@ class Platform(_Frozen):
                 f"max_strictness, got {self.min_strictness} <= {self.initial_strictness} "
                 f"<= {self.max_strictness}"
             )
-        if self.flag_margin > self.hold_margin:
+        if self.prepublication_filter and self.flag_margin > self.hold_margin:
             raise ValueError(
                 f"flag_margin: must not exceed hold_margin ({self.hold_margin}), "
                 f"got {self.flag_margin}"

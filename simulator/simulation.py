@@ -424,7 +424,10 @@ class Simulation:
         notice_hours = times[flags[1]] + rng.exponential(
             self.scenario.population.notices.mean_delay_hours, int(flags[1].sum())
         )
-        arrivals = [times[is_held], times[flags[0]], notice_hours, order_hours[flags[2]]]
+        flag_hours = times[flags[0]]
+        if platform.spec.flag_mean_delay_hours > 0:
+            flag_hours = flag_hours + rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
+        arrivals = [times[is_held], flag_hours, notice_hours, order_hours[flags[2]]]
         actions = [Action.HOLD, Action.FLAG, Action.NOTICE, Action.ORDER]
         subsets = [is_held, flags[0], flags[1], flags[2]]
         for arrival, action, subset in zip(arrivals, actions, subsets, strict=True):
@@ -465,7 +468,9 @@ class Simulation:
         sanctioned: list[IntArray] = []
         public_removed: list[IntArray] = []
         for platform in self.platforms:
-            day_review = _ReviewDay(posts, platform.threshold)
+            day_review = _ReviewDay(
+                posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
+            )
             served = platform.queue.run_until(end, day_review.serve, day_review.serve_many)
             platform.queue_served += len(served)
             platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
@@ -851,8 +856,9 @@ class _ReviewDay:
     without using a reviewer's time.
     """
 
-    def __init__(self, posts: PostStore, threshold: float) -> None:
+    def __init__(self, posts: PostStore, threshold: float, held_threshold: float) -> None:
         self.threshold = threshold
+        self.held_threshold = held_threshold
         self.score = posts.reviewer_score
         self.removed_hours = posts.removed_hours
         self.removed_by = posts.removed_by
@@ -869,7 +875,7 @@ class _ReviewDay:
     def serve(self, item: int, begin: float, finish: float) -> bool:
         post, action = divmod(item, Action.COUNT)
         if action == Action.HOLD:
-            if self.score[post] > self.threshold:
+            if self.score[post] > self.held_threshold:
                 self.blocked_hours[post] = finish
                 self.rejected.append(post)
             else:

@@ -1,0 +1,50 @@
+"""``censim facts``: the shipped China scenarios against the published record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from tqdm.auto import tqdm
+
+from simulator.facts import FACTS, check_facts, facts_table, markdown_table
+
+
+@click.command(name="facts")
+@click.option(
+    "--reps",
+    type=click.IntRange(2, 1000),
+    default=10,
+    show_default=True,
+    help="Replications per scenario (independent seeds).",
+)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=2013, show_default=True)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the table as CSV (or Markdown if it ends in .md).",
+)
+def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
+    """Check the China scenarios against LITERATURE.md C1-C4: target, simulated mean with
+    its 95% interval, and whether the mean is inside the tolerance."""
+    runs = reps * len({fact.scenario for fact in FACTS})
+    with tqdm(total=runs, desc="facts", unit="run", leave=False) as bar:
+
+        def step(message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(1)
+
+        results = check_facts(replications=reps, seed=seed, progress=step)
+    table = facts_table(results)
+    shown = table.drop(columns=["source"])
+    click.echo(shown.to_string(index=False))
+    inside = int(table["inside"].sum())
+    click.echo(
+        f"{inside} of {len(table)} facts inside their tolerance ({reps} replications, seed {seed})"
+    )
+    if out_file is not None:
+        if out_file.suffix == ".md":
+            out_file.write_text(markdown_table(table) + "\n")
+        else:
+            table.to_csv(out_file, index=False)

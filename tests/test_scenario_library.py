@@ -1,0 +1,75 @@
+"""The scenario library: calibration directions and the ordering of regimes."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import reduced
+
+import simulator
+from simulator.facts import FACTS, check_facts, facts_table, markdown_table
+
+
+def test_shipped_regimes_are_all_there_and_documented() -> None:
+    shipped = simulator.shipped_scenarios()
+    expected = {
+        "open_baseline",
+        "china_weibo_2012",
+        "china_csl_2016",
+        "germany_netzdg_2017",
+        "eu_dsa_2024",
+        "classroom",
+    }
+    assert expected <= set(shipped)
+    for name, path in shipped.items():
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(f"# {name} — "), f"{name}: header comment missing"
+        assert simulator.load_scenario(name).description
+        if name != "open_baseline" and "extends" not in text:
+            assert "ASSUMPTION" in text and ("L1" in text or "C2" in text or "L5" in text)
+
+
+def test_reduced_calibration_points_the_right_way() -> None:
+    """A small version of `censim facts`: each fact's direction, not its tolerance."""
+    scenarios = {
+        "china_weibo_2012": reduced("china_weibo_2012", users=6000, days=30),
+        "china_csl_2016": reduced("china_csl_2016", users=6000, days=30),
+    }
+    results = {r.fact.fact_id: r.mean for r in check_facts(2, seed=5, scenarios=scenarios)}
+    # C2: deletions are not instant, but most come within a day.
+    assert results["C2-8min"] < 0.2
+    assert results["C2-8min"] < results["C2-30min"] < results["C2-24h"]
+    assert results["C2-24h"] > 0.8
+    # C3: a substantial share of public posts is deleted, as Bamman et al. found.
+    assert 0.08 < results["C3"] < 0.25
+    # C1: collective action is censored far more than criticism.
+    assert results["C1"] > 3.0
+    # C4: a large share of sensitive posts is held; most held posts never appear.
+    assert 0.2 < results["C4-held"] < 0.6
+    assert results["C4-never"] > 0.5
+
+
+def test_facts_table_and_markdown() -> None:
+    fact = FACTS[3]
+    from simulator.facts import FactResult
+
+    table = facts_table([FactResult(fact, (0.13, 0.15))])
+    assert table.loc[0, "simulated_mean"] == pytest.approx(0.14)
+    assert table.loc[0, "ci95_low"] < 0.14 < table.loc[0, "ci95_high"]
+    assert bool(table.loc[0, "inside"])
+    text = markdown_table(table)
+    assert text.splitlines()[0].startswith("| fact |") and "C3" in text
+
+
+def test_regimes_order_by_speech_loss_and_chilling() -> None:
+    """China's rules cost more speech than NetzDG's, which cost more than no rules."""
+    summaries = {
+        name: simulator.run(reduced(name, users=3000, days=40), seed=9).summary
+        for name in ("open_baseline", "germany_netzdg_2017", "china_csl_2016", "china_weibo_2012")
+    }
+    for metric in ("speech_loss", "chilling_effect"):
+        baseline = summaries["open_baseline"][metric]
+        netzdg = summaries["germany_netzdg_2017"][metric]
+        assert baseline == 0.0
+        assert netzdg > baseline
+        for china in ("china_csl_2016", "china_weibo_2012"):
+            assert summaries[china][metric] > 3 * netzdg, (china, metric)
