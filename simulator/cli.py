@@ -143,6 +143,9 @@ def run(
         loaded = override(loaded, {"population.users": users}, source="--users")
     seed = loaded.seed if seed is None else seed
     target = out_dir or Path("runs") / f"{loaded.name}-seed{seed}"
+    from simulator.results import recover_staging
+
+    recover_staging(target)  # a killed earlier write: restore its old folder, drop its parts
     if target.exists() and not force:
         raise_output(f"{target}: already exists; choose another --out or pass --force")
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)

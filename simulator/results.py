@@ -7,6 +7,7 @@ moment leaves either no folder or a whole one.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -72,6 +73,7 @@ class Results:
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
         """Write the run folder (atomically). Refuses an existing folder unless ``force``."""
         target = Path(out_dir)
+        recover_staging(target)
         if target.exists() and not force:
             raise OutputError(f"{target}: already exists; choose another --out or pass --force")
         if target.exists() and not target.is_dir():
@@ -79,9 +81,15 @@ class Results:
         parent = target.parent if str(target.parent) else Path(".")
         try:
             parent.mkdir(parents=True, exist_ok=True)
+            # The pid in the name lets a later run tell a dead run's leftovers from a
+            # live run's work in progress (recover_staging).
             staging = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent)
+                tempfile.mkdtemp(
+                    prefix=f".{target.name}.{os.getpid()}.", suffix=".partial", dir=parent
+                )
             )
+            # mkdtemp makes the folder private (0700); a run folder is an ordinary one.
+            staging.chmod(0o777 & ~_umask())
         except OSError as error:
             raise OutputError(f"{parent}: cannot write here ({error.strerror})") from None
         try:
@@ -92,7 +100,13 @@ class Results:
             _write_json(self.manifest, staging / "manifest.json")
             _fsync_dir(staging)
             if target.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+                trash = Path(
+                    tempfile.mkdtemp(
+                        prefix=f".{target.name}.{os.getpid()}.", suffix=".old", dir=parent
+                    )
+                )
+                # Killed between these two renames, the old folder waits in trash/old;
+                # recover_staging puts it back on the next write to the same target.
                 os.replace(target, trash / "old")
                 os.replace(staging, target)
                 shutil.rmtree(trash, ignore_errors=True)
@@ -135,6 +149,79 @@ class Results:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV with a fixed float format and line ending, so equal data gives equal bytes."""
     frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    _fsync_file(path)
+
+
+def _staging_pid(name: str, target_name: str) -> int | None:
+    """The pid in a staging or trash folder's name (``.NAME.PID.xxxx.partial``), if any."""
+    rest = name[len(target_name) + 2 :]
+    pid, _, _ = rest.partition(".")
+    return int(pid) if pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def recover_staging(target: str | Path) -> list[Path]:
+    """Tidy what killed writes of ``target`` left behind; returns the folders removed.
+
+    ``.NAME.PID.*.partial`` folders of processes that are gone were never complete and
+    are deleted. ``.NAME.PID.*.old`` folders hold a run folder that ``--force`` was
+    replacing: if ``target`` is missing (the writer died between its two renames) the
+    old folder is put back, so a result once written is never lost; otherwise the swap
+    happened and they are deleted. Folders of live processes (another write in progress)
+    and names without a pid are left alone.
+    """
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        siblings = sorted(parent.glob(f".{glob.escape(target.name)}.*"))
+    except OSError:
+        return []
+    removed = []
+    for folder in siblings:
+        pid = _staging_pid(folder.name, target.name)
+        if pid is None or _alive(pid) or not folder.is_dir():
+            continue
+        if folder.name.endswith(".old") and (folder / "old").is_dir() and not target.exists():
+            try:
+                os.replace(folder / "old", target)
+            except OSError:
+                continue
+        if folder.name.endswith((".partial", ".old")):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a written file to disk, so a renamed folder never holds empty files after a
+    crash of the machine (a killed process needs no fsync: the kernel has the data)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _clean(value: Any) -> Any:
@@ -154,6 +241,7 @@ def _clean(value: Any) -> Any:
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n")
+    _fsync_file(path)
 
 
 def _fsync_dir(path: Path) -> None:
