@@ -426,7 +426,8 @@ class Simulation:
         )
         flag_hours = times[flags[0]]
         if platform.spec.flag_mean_delay_hours > 0:
-            flag_hours = flag_hours + rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
+            delays = rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
+            flag_hours = flag_hours + delays
         arrivals = [times[is_held], flag_hours, notice_hours, order_hours[flags[2]]]
         actions = [Action.HOLD, Action.FLAG, Action.NOTICE, Action.ORDER]
         subsets = [is_held, flags[0], flags[1], flags[2]]
