@@ -531,6 +531,11 @@ class LocalExecutor(Executor):
         try:
             for future in cf.as_completed(futures):
                 yield future.result()
+        except cf.process.BrokenProcessPool:
+            raise SweepError(
+                "a worker process died (killed, or out of memory?); the runs finished so far "
+                "are kept: rerun the same command to resume (perhaps with fewer --workers)"
+            ) from None
         finally:
             for future in futures:
                 future.cancel()
