@@ -145,7 +145,7 @@ def summarise(
         **outcome,
         "taken_down": total_taken_down,
         "lawful_taken_down": int(taken_down[lawful].sum()),
-        "prohibited_missed": int(by_kind[prohibited, Outcome.SURVIVING].sum()),
+        "prohibited_missed": _prohibited_missed(scenario, rules),
         "counterfactual_intended": int(cf_intended_by_kind.sum()),
         "counterfactual_lawful_surviving": cf_lawful_surviving,
         **delay_shares(rules.delay_counts),
@@ -160,6 +160,16 @@ def summarise(
         summary[f"{name}_total"] = int(values.sum())
     assert len(per_kind) == N_KINDS
     return summary
+
+
+def _prohibited_missed(scenario: Scenario, rules: Recorder) -> int:
+    """Prohibited posts still up at the end on the platforms, on channels the takedown
+    duty covers (not offshore, not private messages out of scope)."""
+    takedown = scenario.rules.takedown
+    prohibited = np.array(takedown.prohibited_mask(), dtype=bool)
+    channels = [0, 1] if takedown.private_messages else [0]
+    on_platforms = rules.counts[:, :-1][:, :, channels][..., Outcome.SURVIVING]
+    return int(on_platforms[..., prohibited].sum())
 
 
 def _event_counts(recorder: Recorder) -> dict[str, int]:

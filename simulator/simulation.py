@@ -114,6 +114,7 @@ class Simulation:
         self._states_dirty = True
         self._news_today = 0
         self._detained_today: list[int] = []
+        self._state_before_detention: dict[int, int] = {}  # only users now detained
         self.wall_seconds = 0.0
 
     # ------------------------------------------------------------------------------------
@@ -121,7 +122,7 @@ class Simulation:
     def run(self) -> Recorder:
         started = time.perf_counter()
         self.env.process(self._days())
-        if self.moderating:
+        if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
                 self.env.process(self.regulator.audit_process(platform))
         self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
@@ -536,6 +537,10 @@ class Simulation:
         if not appeals.enabled:
             return
         rng = self.streams.moderation
+        posts = self.posts
+        # A regulator's order is not the platform's decision to revisit: only the
+        # platform's own removals can be appealed.
+        ids = ids[posts.removed_by[ids] != Action.ORDER]
         chosen = ids[rng.random(len(ids)) < appeals.probability]
         if len(chosen) == 0:
             return
@@ -553,6 +558,8 @@ class Simulation:
         if self.scenario.rules.reporting.mode != "proactive":
             return
         posts = self.posts
+        # Removals on a regulator's order were reported with the order's data request.
+        ids = ids[posts.removed_by[ids] != Action.ORDER]
         prohibited = ids[self.prohibited[posts.kind[ids]]]
         chosen = prohibited[
             self.streams.moderation.random(len(prohibited)) < platform.spec.report_probability
@@ -675,7 +682,9 @@ class Simulation:
         detained = np.flatnonzero(users.state == UserState.DETAINED)
         released = detained[users.release_hours[detained] <= now]
         if len(released):
-            users.state[released] = UserState.ACTIVE
+            # Back to what they were before: detention does not restore an account that
+            # was closed, nor register someone who refused.
+            users.state[released] = [self._state_before_detention.pop(int(u)) for u in released]
             users.release_hours[released] = np.inf
             for user in released:
                 rec.event(now, EventKind.RELEASE, self._platform_name(int(user)), int(user))
@@ -684,6 +693,7 @@ class Simulation:
         for when, user, kind in self.police.take_due(now):
             if users.state[user] == UserState.DETAINED:
                 continue
+            self._state_before_detention[user] = int(users.state[user])
             users.state[user] = UserState.DETAINED
             users.ever_detained[user] = True
             users.release_hours[user] = when + days * HOURS_PER_DAY
@@ -765,7 +775,7 @@ class Simulation:
             users.state[closed] = UserState.EXCLUDED
             for user in closed:
                 self.recorder.event(
-                    now + HOURS_PER_DAY,
+                    now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
                     EventKind.ACCOUNT_CLOSED,
                     self._platform_name(int(user)),
                     int(user),
