@@ -544,7 +544,6 @@ class Simulation:
         chosen = ids[rng.random(len(ids)) < appeals.probability]
         if len(chosen) == 0:
             return
-        posts = self.posts
         delay = rng.exponential(appeals.mean_delay_hours, len(chosen))
         arrival = np.maximum(posts.removed_hours[chosen] + delay, end)
         means = np.array(platform.spec.reviewer_mean.as_tuple())
