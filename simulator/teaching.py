@@ -1,0 +1,476 @@
+"""Classroom exercises: the scenarios they use and self-checks that give feedback.
+
+Every expected answer is computed here, from a run of the model with a fixed seed, so
+it is the same on every machine and every time (and follows the model if it changes).
+Runs are small (the ``classroom`` scenario at 1,000 users and 30 days, under a second
+each) and cached, so a check takes seconds at most.
+
+>>> from simulator import teaching                        # doctest: +SKIP
+>>> results = teaching.run_exercise("ex1")                 # doctest: +SKIP
+>>> teaching.check("ex1_q1", 1234)                         # doctest: +SKIP
+✗ ex1_q1: not yet. 1234 is too low ...
+
+Instructors: :func:`answer` gives the expected value of a question; docs/teaching.md
+is the guide.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.results import Results
+from simulator.scenario import Scenario, load_scenario, override
+
+#: The seed of every exercise run: same answer on every machine, every time.
+SEED = 11
+#: Size of the exercise runs: the classroom scenario, smaller still.
+BASE_CHANGES: dict[str, Any] = {"population.users": 1000, "horizon_days": 30}
+
+#: Exercise 3's world: a short ladder (a warning, then a fine of the amount under study)
+#: and platforms allowed to be very strict, so that the fine alone sets their strictness.
+PENALTY_CHANGES: dict[str, Any] = {
+    "rules.penalties.warning_cost": 0.0,
+    "platforms.0.max_strictness": 0.95,
+    "platforms.1.max_strictness": 0.95,
+}
+NO_DETENTIONS: dict[str, Any] = {
+    "police.detention_probability.critical": 0.0,
+    "police.detention_probability.collective_action": 0.0,
+    "police.detention_probability.unlawful": 0.0,
+}
+
+
+def exercise_scenario(changes: Mapping[str, Any] | None = None) -> Scenario:
+    """The exercises' base scenario (classroom, 1,000 users, 30 days) with ``changes``."""
+    scenario = override(load_scenario("classroom"), BASE_CHANGES, source="teaching")
+    if changes:
+        scenario = override(scenario, dict(changes), source="teaching")
+    return scenario
+
+
+def fine_ladder(amount: float) -> dict[str, Any]:
+    """Exercise 3's changes for a ladder of a warning then a fine of ``amount``."""
+    return {
+        **PENALTY_CHANGES,
+        "rules.penalties.ladder": [{"action": "warning"}, {"action": "fine", "amount": amount}],
+    }
+
+
+def _key(changes: Mapping[str, Any] | None) -> str:
+    import json
+
+    return json.dumps(dict(changes or {}), sort_keys=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _run_cached(key: str, seed: int) -> Results:
+    import json
+
+    from simulator.simulation import run
+
+    return run(exercise_scenario(json.loads(key)), seed=seed)
+
+
+def run_exercise(exercise: str = "ex1", changes: Mapping[str, Any] | None = None) -> Results:
+    """Run the exercises' scenario with ``changes`` (dotted paths) at the fixed seed.
+
+    ``exercise`` is only a label (all exercises share the base scenario); results are
+    cached, so asking twice costs nothing. Treat them as read-only.
+    """
+    del exercise
+    return _run_cached(_key(changes), SEED)
+
+
+# -- questions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: how to compute its answer, and how close an answer must be."""
+
+    id: str
+    text: str
+    compute: Callable[[], Any]
+    kind: str = "number"  # "number", "share" (0-1, % accepted), "integer", "choice"
+    tolerance: float = 0.0  # absolute, in the answer's unit (shares: 0-1)
+    relative: float = 0.0  # relative tolerance, added to the absolute one
+    choices: tuple[str, ...] = ()
+    hint: str = ""
+
+
+@dataclass
+class Feedback:
+    """The result of :func:`check`: whether the answer is right, and what to say."""
+
+    question: str
+    correct: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"Feedback({self.question!r}, correct={self.correct})"
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+
+def _summary(changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return run_exercise("ex", changes).summary
+
+
+def _lawful_by_mechanism() -> str:
+    per_kind = _summary()["per_kind"]
+    lawful = [k for k in per_kind if k != "unlawful"]
+    totals = {
+        m: sum(per_kind[k][m] for k in lawful)
+        for m in ("withheld", "excluded", "blocked", "removed")
+    }
+    return max(totals, key=lambda m: totals[m])
+
+
+def _blocked_share() -> float:
+    s = _summary()
+    return s["blocked"] / s["taken_down"] if s["taken_down"] else 0.0
+
+
+def _mean_strictness(changes: Mapping[str, Any], platform: int = 0) -> float:
+    return float(_summary(changes)["platforms"][platform]["mean_strictness"])
+
+
+def _lawful_ratio() -> float:
+    low = _summary(fine_ladder(1e3))["lawful_taken_down"]
+    high = _summary(fine_ladder(1e5))["lawful_taken_down"]
+    return high / low if low else math.inf
+
+
+def _more_prohibited_than_lawful() -> str:
+    low, high = _summary(fine_ladder(1e5)), _summary(fine_ladder(1e6))
+    extra_lawful = high["lawful_taken_down"] - low["lawful_taken_down"]
+    extra_prohibited = (high["taken_down"] - high["lawful_taken_down"]) - (
+        low["taken_down"] - low["lawful_taken_down"]
+    )
+    return "yes" if extra_prohibited > extra_lawful else "no"
+
+
+def _chill(changes: Mapping[str, Any] | None = None) -> float:
+    return float(_summary(changes)["chilling_effect"])
+
+
+def _loss(changes: Mapping[str, Any] | None = None) -> float:
+    return float(_summary(changes)["speech_loss"])
+
+
+def _exclusion_part() -> float:
+    total = _loss() - _loss({"rules.real_name.enabled": False})
+    exclusion = _loss() - _loss({"rules.real_name.refusal_probability": 0.0})
+    return exclusion / total if total else 0.0
+
+
+QUESTIONS: dict[str, Question] = {
+    q.id: q
+    for q in [
+        # Exercise 1: reading a run.
+        Question(
+            "ex1_q1",
+            "How many critical posts did users intend to write over the run?",
+            lambda: int(_summary()["per_kind"]["critical"]["intended"]),
+            kind="integer",
+            hint="summary['per_kind']['critical']['intended'], or the first bar of the funnel",
+        ),
+        Question(
+            "ex1_q2",
+            "What share of intended critical posts did users withhold (self-censor)?",
+            lambda: (
+                _summary()["per_kind"]["critical"]["withheld"]
+                / _summary()["per_kind"]["critical"]["intended"]
+            ),
+            kind="share",
+            tolerance=0.005,
+            hint="withheld divided by intended, for the critical kind",
+        ),
+        Question(
+            "ex1_q3",
+            "Which mechanism took the most lawful posts (benign, critical, collective action)?",
+            _lawful_by_mechanism,
+            kind="choice",
+            choices=("withheld", "excluded", "blocked", "removed"),
+            hint="add each outcome over the three lawful kinds in summary['per_kind']",
+        ),
+        # Exercise 2: time to removal.
+        Question(
+            "ex2_q1",
+            "What share of removals happened within 30 minutes of posting?",
+            lambda: _summary()["removed_within_30min"],
+            kind="share",
+            tolerance=0.02,
+            hint="summary['removed_within_30min'], or read the curve at 30 min",
+        ),
+        Question(
+            "ex2_q2",
+            "Against Weibo in 2012 (about 30% within 30 minutes), are removals in the model "
+            "faster or slower?",
+            lambda: "faster" if _summary()["removed_within_30min"] > 0.30 else "slower",
+            kind="choice",
+            choices=("faster", "slower"),
+            hint="compare your answer to ex2_q1 with 30%",
+        ),
+        Question(
+            "ex2_q3",
+            "What share of all taken-down posts was blocked before publication (and so has "
+            "no removal time at all)?",
+            _blocked_share,
+            kind="share",
+            tolerance=0.02,
+            hint="blocked / (blocked + removed), from the summary",
+        ),
+        # Exercise 3: penalties and over-compliance.
+        Question(
+            "ex3_q1",
+            "With a fine of 10,000 (teaching.fine_ladder(1e4)), what is weibo's mean "
+            "strictness over the run?",
+            lambda: _mean_strictness(fine_ladder(1e4)),
+            kind="number",
+            tolerance=0.02,
+            hint="summary['platforms'][0]['mean_strictness']",
+        ),
+        Question(
+            "ex3_q2",
+            "How many times more lawful posts are taken down with a fine of 100,000 than "
+            "with a fine of 1,000?",
+            _lawful_ratio,
+            kind="number",
+            relative=0.1,
+            hint="summary['lawful_taken_down'] of the two runs, divided",
+        ),
+        Question(
+            "ex3_q3",
+            "Raising the fine from 100,000 to 1,000,000: does it take down more extra "
+            "prohibited posts than extra lawful ones? (yes/no)",
+            _more_prohibited_than_lawful,
+            kind="choice",
+            choices=("yes", "no"),
+            hint="prohibited taken down = taken_down - lawful_taken_down; compare the changes",
+        ),
+        # Exercise 4: the chilling effect.
+        Question(
+            "ex4_q1",
+            "By how much (in percentage points of lawful posts) does the chilling effect fall "
+            "when users see no enforcement at all (population.perception.visibility = 0)?",
+            lambda: _chill() - _chill({"population.perception.visibility": 0.0}),
+            kind="share",
+            tolerance=0.003,
+            hint="chilling_effect of the base run minus that of the visibility-0 run",
+        ),
+        Question(
+            "ex4_q2",
+            "Which lowers the chilling effect more: a bright line (rules.takedown.vagueness = "
+            "0) or invisible enforcement (visibility = 0)?",
+            lambda: (
+                "vagueness"
+                if _chill({"rules.takedown.vagueness": 0.0})
+                < _chill({"population.perception.visibility": 0.0})
+                else "visibility"
+            ),
+            kind="choice",
+            choices=("vagueness", "visibility"),
+            hint="run both changes and compare their chilling_effect",
+        ),
+        Question(
+            "ex4_q3",
+            "What is the chilling effect when the police detain nobody (teaching.NO_DETENTIONS)?",
+            lambda: _chill(NO_DETENTIONS),
+            kind="share",
+            tolerance=0.003,
+            hint="summary['chilling_effect'] of the run with teaching.NO_DETENTIONS",
+        ),
+        # Exercise 5: real names, exclusion versus traceability.
+        Question(
+            "ex5_q1",
+            "How much speech loss (percentage points) does real-name registration add? "
+            "Compare the base run with rules.real_name.enabled = False.",
+            lambda: _loss() - _loss({"rules.real_name.enabled": False}),
+            kind="share",
+            tolerance=0.005,
+            hint="speech_loss of the base run minus that with real names off",
+        ),
+        Question(
+            "ex5_q2",
+            "What fraction of that added loss is due to exclusion (users who refuse to "
+            "register)? Switch refusals off (rules.real_name.refusal_probability = 0) to "
+            "isolate the rest, which is traceability. Give a fraction (0.4, not 40): it "
+            "can come out above 1 or below 0, and why is worth discussing.",
+            _exclusion_part,
+            kind="number",
+            tolerance=0.1,
+            hint="(loss(base) - loss(no refusals)) / (loss(base) - loss(no real names))",
+        ),
+        Question(
+            "ex5_q3",
+            "How many users are excluded at the end of the base run?",
+            lambda: int(_summary()["users_final"]["excluded"]),
+            kind="integer",
+            hint="summary['users_final']['excluded']",
+        ),
+    ]
+}
+
+EXERCISES: dict[str, str] = {
+    "ex1": "Reading a run: the speech funnel",
+    "ex2": "How fast is censorship? Time to removal",
+    "ex3": "Penalties and over-compliance",
+    "ex4": "The chilling effect: visibility, vagueness, detentions",
+    "ex5": "Real names: exclusion versus traceability",
+}
+
+
+def questions(exercise: str | None = None) -> list[str]:
+    """Ids of the questions of ``exercise`` (``"ex1"``), or of all exercises."""
+    return [q for q in QUESTIONS if exercise is None or q.startswith(exercise + "_")]
+
+
+def question(question_id: str) -> str:
+    """The text of a question."""
+    return _get(question_id).text
+
+
+def answer(question_id: str) -> Any:
+    """The expected answer (for instructors and the solutions notebook)."""
+    return _get(question_id).compute()
+
+
+def answer_table() -> Any:
+    """Every question with its expected answer and tolerance (a pandas DataFrame)."""
+    import pandas as pd
+
+    rows = []
+    for q in QUESTIONS.values():
+        expected = q.compute()
+        tolerance = q.tolerance + q.relative * abs(expected) if q.kind != "choice" else 0.0
+        rows.append(
+            {
+                "question": q.id,
+                "expected": _show(q, expected) if q.kind != "choice" else expected,
+                "tolerance": "exact" if not tolerance else _show(q, tolerance),
+                "text": q.text,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _get(question_id: str) -> Question:
+    try:
+        return QUESTIONS[question_id]
+    except KeyError:
+        raise KeyError(f"no question {question_id!r}; questions: {', '.join(QUESTIONS)}") from None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "")
+        percent = text.endswith("%")
+        try:
+            number = float(text.rstrip("%"))
+        except ValueError:
+            return None
+        return number / 100.0 if percent else number
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def check(question_id: str, given: Any, quiet: bool = False) -> Feedback:
+    """Check an answer to a question; prints feedback (unless ``quiet``) and returns it.
+
+    Shares may be given as fractions (0.12), percentages (12 or "12%"). Numbers are
+    right within the question's tolerance; choices are compared ignoring case.
+    """
+    q = _get(question_id)
+    feedback = _judge(q, given)
+    if not quiet:
+        print(feedback.message)
+    return feedback
+
+
+def _judge(q: Question, given: Any) -> Feedback:
+    if given is None or given is Ellipsis:
+        return Feedback(
+            q.id, False, f"… {q.id}: no answer yet — replace None with your answer.", {}
+        )
+    expected = q.compute()
+    if q.kind == "choice":
+        text = str(given).strip().lower()
+        if text not in q.choices:
+            return Feedback(
+                q.id,
+                False,
+                f"✗ {q.id}: {given!r} is not one of the choices: {', '.join(q.choices)}.",
+            )
+        if text == expected:
+            return Feedback(q.id, True, f"✓ {q.id}: right, {expected}.", {"expected": expected})
+        return Feedback(
+            q.id,
+            False,
+            f"✗ {q.id}: not {text}. Hint: {q.hint}.",
+            {"expected": expected},
+        )
+    number = _as_number(given)
+    if number is None or not math.isfinite(number):
+        return Feedback(q.id, False, f"✗ {q.id}: give a number, not {given!r}.")
+    note = ""
+    tolerance = q.tolerance + q.relative * abs(float(expected))
+    if q.kind == "share" and abs(number) > 1.0 >= abs(float(expected)):
+        number /= 100.0  # a share above 1 can only be a percentage
+        note = " (read as a percentage)"
+    error = number - float(expected)
+    if abs(error) <= tolerance + 1e-12:
+        shown = _show(q, expected)
+        return Feedback(
+            q.id, True, f"✓ {q.id}: right{note}; the model gives {shown}.", {"expected": expected}
+        )
+    direction = "too high" if error > 0 else "too low"
+    size = "far" if abs(error) > max(5 * tolerance, 0.1 * abs(float(expected))) else "close, but"
+    within = f" (allowed: ± {_show(q, tolerance)})" if tolerance else " (must be exact)"
+    return Feedback(
+        q.id,
+        False,
+        f"✗ {q.id}: not yet{note}: {_show(q, number)} is {size} {direction}{within}. "
+        f"Hint: {q.hint}.",
+        {"expected": expected, "error": error},
+    )
+
+
+def _show(q: Question, value: float) -> str:
+    if q.kind == "share":
+        return f"{100 * value:.2f}%"
+    if q.kind == "integer":
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+__all__ = [
+    "EXERCISES",
+    "NO_DETENTIONS",
+    "PENALTY_CHANGES",
+    "QUESTIONS",
+    "SEED",
+    "Feedback",
+    "Question",
+    "answer",
+    "answer_table",
+    "check",
+    "exercise_scenario",
+    "fine_ladder",
+    "question",
+    "questions",
+    "run_exercise",
+]
