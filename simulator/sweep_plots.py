@@ -95,7 +95,10 @@ def metric_plot(
     reps = int(table["n"].max()) if len(table) else 0
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
-    ax.set_title(title or f"{metric} against {x} (mean, 95% t band, {reps} replications)")
+    ax.set_title(
+        title or f"{metric} against {x}\n(mean and 95% t band over {reps} replications)",
+        fontsize="medium",
+    )
     ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize="small")
