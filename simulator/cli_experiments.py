@@ -100,7 +100,7 @@ def _run_options(function: Any) -> Any:
     return function
 
 
-@click.command("sweep", epilog=DESIGN_FILE_HELP)
+@click.command("sweep", epilog="\b\n" + DESIGN_FILE_HELP)
 @click.argument("scenario")
 @click.option(
     "--vary",
