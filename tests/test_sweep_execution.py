@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sweep_helpers import CLI, SMALL_SWEEP, dask_cluster, stop, store_files
 
@@ -26,6 +27,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> str:
 
 
 def test_dask_cluster_and_local_workers_give_identical_stores(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="needs the `cluster` extra")
     local1, local2, cluster = tmp_path / "local1", tmp_path / "local2", tmp_path / "cluster"
     invoke(*SMALL_SWEEP, "--workers", "1", "--quiet", "--out", str(local1))
     invoke(*SMALL_SWEEP, "--workers", "2", "--quiet", "--out", str(local2))
