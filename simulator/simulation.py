@@ -479,42 +479,21 @@ class Simulation:
             removed, approved = day_review.removed, day_review.approved
             if day_review.reinstated:
                 ids = np.asarray(day_review.reinstated, dtype=np.int64)
-                rec.move(
-                    posts.day[ids],
-                    posts.platform[ids],
-                    posts.channel[ids],
-                    posts.kind[ids],
-                    Outcome.REMOVED,
-                    Outcome.SURVIVING,
-                )
+                self._move_posts(ids, Outcome.REMOVED, Outcome.SURVIVING)
                 rec.tally("reinstated", posts.kind[ids])
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
             platform.reviews_today = len(reviewed_kinds)
             if approved:
                 ids = np.asarray(approved, dtype=np.int64)
-                rec.move(
-                    posts.day[ids],
-                    posts.platform[ids],
-                    posts.channel[ids],
-                    posts.kind[ids],
-                    Outcome.BLOCKED,
-                    Outcome.SURVIVING,
-                )
+                self._move_posts(ids, Outcome.BLOCKED, Outcome.SURVIVING)
                 prohibited = self.prohibited[posts.kind[ids]]
                 self._count_published_prohibited(platform, posts.published_hours[ids[prohibited]])
             if rejected:
                 sanctioned.append(posts.author[np.asarray(rejected, dtype=np.int64)])
             if removed:
                 ids = np.asarray(removed, dtype=np.int64)
-                rec.move(
-                    posts.day[ids],
-                    posts.platform[ids],
-                    posts.channel[ids],
-                    posts.kind[ids],
-                    Outcome.SURVIVING,
-                    Outcome.REMOVED,
-                )
+                self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
                 rec.add_delays(posts.kind[ids], posts.removed_hours[ids] - posts.time_hours[ids])
                 notice_removed = ids[posts.removed_by[ids] == Action.NOTICE]
                 rec.tally("notices_removed", posts.kind[notice_removed])
@@ -528,6 +507,13 @@ class Simulation:
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
             np.concatenate(public_removed) if public_removed else empty,
+        )
+
+    def _move_posts(self, ids: IntArray, source: Outcome, target: Outcome) -> None:
+        """Posts ``ids`` change fate: one count moves in each post's own daily cell."""
+        posts = self.posts
+        self.recorder.move(
+            posts.day[ids], posts.platform[ids], posts.channel[ids], posts.kind[ids], source, target
         )
 
     def _file_appeals(self, platform: PlatformState, ids: IntArray, end: float) -> None:
