@@ -214,129 +214,172 @@ class ReviewQueue:
         out_start: list[float] = []
         out_fin: list[float] = []
         dropped: list[int] = []
-        first = 0
-        if start_services is not None and cb is not None and n and not self._levels:
-            first = self._start_unhindered(n, start_services, out_item, out_start, out_fin, dropped)
-            out_arr = list(out_start)  # started on arrival
-            if first == n:
-                # Nothing waits: services that end before t_end free their reviewer, and
-                # that is all that happens until t_end.
-                self._finish = [f for f in self._finish if f >= t_end]
-                heapify(self._finish)
-        at: list[float] = self._pend_t[first:n].tolist()
-        ap: list[int] = self._pend_p[first:n].tolist()
-        ai: list[int] = self._pend_i[first:n].tolist()
+        # Output in start order: arrays from vectorised runs, lists from the loop between.
+        parts: list[tuple[npt.NDArray[Any], ...]] = []
+
+        def flush() -> None:
+            if out_item or dropped:
+                parts.append(
+                    (
+                        np.array(out_item, dtype=np.int64),
+                        np.array(out_arr, dtype=np.float64),
+                        np.array(out_start, dtype=np.float64),
+                        np.array(out_fin, dtype=np.float64),
+                        np.array(dropped, dtype=np.int64),
+                    )
+                )
+                for out in (out_item, out_arr, out_start, out_fin, dropped):
+                    out.clear()
+
+        pend_t, pend_p, pend_i = self._pend_t[:n], self._pend_p[:n], self._pend_i[:n]
         self._pend_t = self._pend_t[n:]
         self._pend_p = self._pend_p[n:]
         self._pend_i = self._pend_i[n:]
-        n -= first
+        vectorised = start_services is not None and cb is not None
+        at: list[float] = pend_t.tolist()
+        ap: list[int] = pend_p.tolist()
+        ai: list[int] = pend_i.tolist()
         rec_item, rec_arr = out_item.append, out_arr.append
         rec_start, rec_fin, rec_drop = out_start.append, out_fin.append, dropped.append
 
         c = self._servers
-        fh = self._finish
         queues = self._queues
         levels = self._levels
-        svc = self._svc
-        j = self._svc_pos
-        nsvc = len(svc)
         inf = math.inf
         i = 0
-        ta = at[0] if n else inf
+        # Where the loop may next hand back to a vectorised run (backs off while runs
+        # come out short, so a congested day does not pay for many short attempts).
+        next_try, backoff = 0, 64
         while True:
-            if fh and fh[0] < ta:
-                # A service ends (strictly before the next arrival: arrivals go first).
-                tf = fh[0]
-                if tf >= t_end:
+            if vectorised and i < n and not levels and i >= next_try:
+                flush()
+                started = self._start_unhindered(
+                    pend_t[i:],
+                    pend_i[i:],
+                    start_services,
+                    parts,  # type: ignore[arg-type]
+                )
+                i += started
+                if i == n:
+                    # Nothing left to arrive: services ending before t_end just end.
+                    self._finish = [f for f in self._finish if f >= t_end]
+                    heapify(self._finish)
+                if started < 64:
+                    next_try, backoff = i + backoff, min(2 * backoff, 1 << 16)
+                else:
+                    next_try, backoff = i, 64
+            fh = self._finish
+            svc = self._svc
+            j = self._svc_pos
+            nsvc = len(svc)
+            ta = at[i] if i < n else inf
+            handback = False
+            while True:
+                if fh and fh[0] < ta:
+                    # A service ends (strictly before the next arrival: arrivals go first).
+                    tf = fh[0]
+                    if tf >= t_end:
+                        break
+                    heappop(fh)
+                    while levels:
+                        lev = levels[0]
+                        q = queues[lev]
+                        item, arr = q.popleft()
+                        if not q:
+                            heappop(levels)
+                            del queues[lev]
+                        if j == nsvc:
+                            svc = self._new_block()
+                            nsvc = len(svc)
+                            j = 0
+                        fin = tf + svc[j]
+                        j += 1
+                        if cb is None or cb(item, tf, fin):
+                            heappush(fh, fin)
+                            rec_item(item)
+                            rec_arr(arr)
+                            rec_start(tf)
+                            rec_fin(fin)
+                            break
+                        rec_drop(item)
+                    continue
+                if i == n:
                     break
-                heappop(fh)
-                while levels:
-                    lev = levels[0]
-                    q = queues[lev]
-                    item, arr = q.popleft()
-                    if not q:
-                        heappop(levels)
-                        del queues[lev]
+                if vectorised and not levels and i >= next_try:
+                    handback = True  # nobody waits again: back to a vectorised run
+                    break
+                # An arrival at ta (< t_end: the arrivals were cut at t_end).
+                if len(fh) < c:
+                    # A reviewer is free, so nobody waits: it starts at once ...
+                    if cb is not None and i + 1 < n and at[i + 1] == ta:
+                        # ... unless others arrive at the same instant and a drop could
+                        # hand its reviewer to one of them: replay that instant as SimPy.
+                        self._svc, self._svc_pos = svc, j
+                        i = self._tied_instant(
+                            ta, at, ap, ai, i, cb, (out_item, out_arr, out_start, out_fin, dropped)
+                        )
+                        svc, j = self._svc, self._svc_pos
+                        nsvc = len(svc)
+                        ta = at[i] if i < n else inf
+                        continue
+                    item = ai[i]
                     if j == nsvc:
                         svc = self._new_block()
                         nsvc = len(svc)
                         j = 0
-                    fin = tf + svc[j]
+                    fin = ta + svc[j]
                     j += 1
-                    if cb is None or cb(item, tf, fin):
+                    if cb is None or cb(item, ta, fin):
                         heappush(fh, fin)
                         rec_item(item)
-                        rec_arr(arr)
-                        rec_start(tf)
+                        rec_arr(ta)
+                        rec_start(ta)
                         rec_fin(fin)
-                        break
-                    rec_drop(item)
-                continue
-            if i == n:
+                    else:
+                        rec_drop(item)
+                else:
+                    lev = ap[i]
+                    line = queues.get(lev)
+                    if line is None:
+                        queues[lev] = deque(((ai[i], ta),))
+                        heappush(levels, lev)
+                    else:
+                        line.append((ai[i], ta))
+                i += 1
+                ta = at[i] if i < n else inf
+            self._svc, self._svc_pos = svc, j
+            if not handback:
                 break
-            # An arrival at ta (< t_end: the arrivals were cut at t_end).
-            if len(fh) < c:
-                # A reviewer is free, so nobody waits: it starts at once ...
-                if cb is not None and i + 1 < n and at[i + 1] == ta:
-                    # ... unless others arrive at the same instant and a drop could hand
-                    # its reviewer to one of them: replay that instant as SimPy does.
-                    self._svc, self._svc_pos = svc, j
-                    i = self._tied_instant(
-                        ta, at, ap, ai, i, cb, (out_item, out_arr, out_start, out_fin, dropped)
-                    )
-                    svc, j = self._svc, self._svc_pos
-                    nsvc = len(svc)
-                    ta = at[i] if i < n else inf
-                    continue
-                item = ai[i]
-                if j == nsvc:
-                    svc = self._new_block()
-                    nsvc = len(svc)
-                    j = 0
-                fin = ta + svc[j]
-                j += 1
-                if cb is None or cb(item, ta, fin):
-                    heappush(fh, fin)
-                    rec_item(item)
-                    rec_arr(ta)
-                    rec_start(ta)
-                    rec_fin(fin)
-                else:
-                    rec_drop(item)
-            else:
-                lev = ap[i]
-                line = queues.get(lev)
-                if line is None:
-                    queues[lev] = deque(((ai[i], ta),))
-                    heappush(levels, lev)
-                else:
-                    line.append((ai[i], ta))
-            i += 1
-            ta = at[i] if i < n else inf
 
-        self._svc, self._svc_pos = svc, j
         self._now = t_end
+        flush()
+        if not parts:
+            empty_i, empty_t = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+            return ServedBatch(empty_i, empty_t, empty_t, empty_t, empty_i)
+        if len(parts) == 1:
+            columns = parts[0]
+        else:
+            columns = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
         return ServedBatch(
-            item=np.array(out_item, dtype=np.int64),
-            arrival_hours=np.array(out_arr, dtype=np.float64),
-            start_hours=np.array(out_start, dtype=np.float64),
-            finish_hours=np.array(out_fin, dtype=np.float64),
-            dropped_item=np.array(dropped, dtype=np.int64),
+            item=columns[0],
+            arrival_hours=columns[1],
+            start_hours=columns[2],
+            finish_hours=columns[3],
+            dropped_item=columns[4],
         )
 
     # -- helpers ----------------------------------------------------------------------
 
     def _start_unhindered(
         self,
-        n: int,
+        arrival: npt.NDArray[np.float64],
+        items: npt.NDArray[np.int64],
         start_services: StartServices,
-        out_item: list[int],
-        out_start: list[float],
-        out_fin: list[float],
-        dropped: list[int],
+        parts: list[tuple[npt.NDArray[Any], ...]],
     ) -> int:
-        """Start, in one vectorised step, the longest run of the first ``n`` pending
-        arrivals that find a free reviewer; return its length.
+        """Start, in one vectorised step, the longest run of the next ``arrival`` hours
+        (sorted, with their ``items``) that find a free reviewer; append what it did to
+        ``parts`` and return its length.
 
         With nobody waiting, an arrival starts at once if fewer than ``c`` services are
         under way (a service ending at that very instant still counts: arrivals go
@@ -344,9 +387,11 @@ class ReviewQueue:
         over-counts, so where that count stays below ``c`` the event-by-event loop would
         also start each arrival on arrival, in arrival order, with the next service time
         drawn: the same starts, finishes and draws as here. The first arrival that might
-        have to wait is left to the loop.
+        have to wait is left to the loop, with every other arrival at its instant.
         """
-        arrival = self._pend_t[:n]
+        n = len(arrival)
+        if n == 0 or self._servers == 0:
+            return 0
         service = self._take_draws(n)
         finish = arrival + service
         # Busy at arrival i: carried-over services still running (finish >= a_i), plus
@@ -364,13 +409,11 @@ class ReviewQueue:
         self._untake_draws(n - first)
         if first == 0:
             return 0
-        items = self._pend_i[:first]
+        items = items[:first]
         begin, fin = arrival[:first], finish[:first]
         keep = np.asarray(start_services(items, begin, fin), dtype=bool)
-        out_item.extend(items[keep].tolist())
-        out_start.extend(begin[keep].tolist())
-        out_fin.extend(fin[keep].tolist())
-        dropped.extend(items[~keep].tolist())
+        parts.append((items[keep], begin[keep], begin[keep], fin[keep], items[~keep]))
+        # Services under way: the carried ones and the new ones, as a heap.
         self._finish.extend(fin[keep].tolist())
         heapify(self._finish)
         return first
