@@ -74,10 +74,15 @@ def cost_minimising_threshold(
         expected_miss = cost_per_miss * share_prohibited
         expected_wrong = cost_per_wrongful_removal * (1.0 - share_prohibited)
         return -math.inf if expected_miss > expected_wrong else math.inf
-    ratio = (cost_per_wrongful_removal * (1.0 - share_prohibited)) / (
-        cost_per_miss * share_prohibited
+    # ln(ratio) as a sum of logs: the ratio itself under- or overflows when one cost is
+    # tiny or huge (a fine of 1e308, a goodwill cost of 1e-300), and log(0) is an error.
+    log_ratio = (
+        math.log(cost_per_wrongful_removal)
+        + math.log1p(-share_prohibited)
+        - math.log(cost_per_miss)
+        - math.log(share_prohibited)
     )
-    return 0.5 * (mean_prohibited + mean_lawful) + math.log(ratio) / separation
+    return 0.5 * (mean_prohibited + mean_lawful) + log_ratio / separation
 
 
 def perceived_weights(

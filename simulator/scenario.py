@@ -40,10 +40,13 @@ MAX_FILE_BYTES = 256_000
 MAX_EXTENDS_DEPTH = 8
 #: Dots a line's keys may have (outside strings and comments) before it is refused unparsed.
 MAX_KEY_DOTS = 6
+#: Longest mean delay (hours) a scenario may give: 100 years. Beyond it times overflow.
+MAX_DELAY_HOURS = 876_000.0
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+SignalWeight = Annotated[float, Field(ge=0.0, le=1000.0)]
 
 
 class _Frozen(BaseModel):
@@ -107,10 +110,12 @@ class Perception(_Frozen):
 
     initial_risk: Probability = 0.0
     half_life_days: Positive = 30.0
-    own_sanction_weight: NonNegative = 1.0
-    neighbour_removal_weight: NonNegative = 0.05
-    neighbour_detention_weight: NonNegative = 0.5
-    news_weight: NonNegative = 0.2
+    # Signal weights: a signal of 50 already makes risk 1 - exp(-50) = 1; bounded so that
+    # float32 signals never overflow to inf (and inf * 0 to NaN).
+    own_sanction_weight: SignalWeight = 1.0
+    neighbour_removal_weight: SignalWeight = 0.05
+    neighbour_detention_weight: SignalWeight = 0.5
+    news_weight: SignalWeight = 0.2
     """Risk signal from one detention in the news per 100,000 users."""
     visibility: Probability = 1.0
     """Share of the enforcement around them that users get to see."""
@@ -137,12 +142,12 @@ class Notices(_Frozen):
     probability: PerKindProbability = PerKindProbability(
         benign=0.0002, critical=0.005, collective_action=0.01, unlawful=0.05
     )
-    mean_delay_hours: Positive = 6.0
+    mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 6.0
 
 
 class Population(_Frozen):
     users: int = Field(1000, ge=0, le=50_000_000)
-    posts_per_day: NonNegative = 1.0
+    posts_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 1.0
     """Mean intended posts per user per day, public and private together."""
     posting_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
     """Sigma of the lognormal spread of posting rates across users (mean kept fixed)."""
@@ -301,7 +306,7 @@ class PenaltyStep(_Frozen):
     turnover_share: Probability = 0.0
     """Fine as a share of the platform's annual revenue (DSA Art. 74: up to 6%); the larger
     of this and ``amount`` applies."""
-    days: NonNegative = 0.0
+    days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
     """Duration (for ``suspension``)."""
 
 
@@ -336,12 +341,12 @@ class Regulator(_Frozen):
     """Share of the window's published posts an audit inspects."""
     monitoring_probability: Probability = 0.02
     """Chance the regulator spots a given published prohibited post and orders it down."""
-    monitoring_mean_delay_hours: Positive = 12.0
+    monitoring_mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 12.0
 
 
 class Police(_Frozen):
     investigators: int = Field(10, ge=0, le=1_000_000)
-    investigation_days: Positive = 3.0
+    investigation_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 3.0
     detention_probability: PerKindProbability = PerKindProbability(
         benign=0.0, critical=0.02, collective_action=0.1, unlawful=0.3
     )
