@@ -568,7 +568,8 @@ def comparison_table(
     ``groups`` maps a label to the replications of one regime (Results or summary
     dicts). Columns: ``regime``, ``replications``, then ``<metric>_mean``,
     ``<metric>_ci_low``, ``<metric>_ci_high`` (the Student-t interval of the mean at
-    ``confidence``; NaN with a single replication). Shares are fractions (0-1).
+    ``confidence``, clipped to [0, 1] for shares; NaN with a single replication).
+    Shares are fractions (0-1).
     """
     from scipy import stats
 
@@ -589,9 +590,13 @@ def comparison_table(
                 )
             else:
                 half = float("nan")
+            low, high = mean - half, mean + half
+            if COMPARISON_METRICS.get(metric, ("", False))[1] and n >= 2:
+                # A share cannot leave [0, 1]: the t-interval is clipped to the possible.
+                low, high = max(low, 0.0), min(high, 1.0)
             row[f"{metric}_mean"] = mean
-            row[f"{metric}_ci_low"] = mean - half
-            row[f"{metric}_ci_high"] = mean + half
+            row[f"{metric}_ci_low"] = low
+            row[f"{metric}_ci_high"] = high
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -614,7 +619,7 @@ def comparison(
     with style():
         columns = min(len(metrics), 2)
         rows = math.ceil(len(metrics) / columns)
-        fig = _figure(max(4.0, 1.0 + 0.75 * len(labels)) * columns, 3.0 * rows + 0.5)
+        fig = _figure(max(4.0, 1.0 + 1.1 * len(labels)) * columns, 3.0 * rows + 0.6)
         axes = fig.subplots(rows, columns, squeeze=False).ravel()
         x = np.arange(len(labels))
         for ax, metric in zip(axes, metrics, strict=False):
@@ -670,7 +675,7 @@ def comparison(
     return fig
 
 
-def textwrap_label(text: str, width: int = 14) -> str:
+def textwrap_label(text: str, width: int = 11) -> str:
     """Break a long regime name at underscores so tick labels do not overlap."""
     if len(text) <= width:
         return text
