@@ -226,18 +226,27 @@ def test_runs_of_days() -> None:
 
 def test_comparison_table_is_the_student_t_interval() -> None:
     groups = {
-        "a": [{"speech_loss": 0.1}, {"speech_loss": 0.2}, {"speech_loss": 0.3}],
+        "a": [{"speech_loss": 0.3}, {"speech_loss": 0.4}, {"speech_loss": 0.5}],
         "b": [{"speech_loss": 0.5}],
     }
     table = plots.comparison_table(groups, metrics=["speech_loss"])
     a = table.set_index("regime").loc["a"]
     half = 4.302652729749464 * 0.1 / math.sqrt(3)  # t(0.975, 2 df) x sd / sqrt(n)
-    assert a["speech_loss_mean"] == pytest.approx(0.2)
-    assert a["speech_loss_ci_low"] == pytest.approx(0.2 - half)
-    assert a["speech_loss_ci_high"] == pytest.approx(0.2 + half)
+    assert a["speech_loss_mean"] == pytest.approx(0.4)
+    assert a["speech_loss_ci_low"] == pytest.approx(0.4 - half)
+    assert a["speech_loss_ci_high"] == pytest.approx(0.4 + half)
     b = table.set_index("regime").loc["b"]
     assert b["replications"] == 1 and b["speech_loss_mean"] == 0.5
     assert math.isnan(b["speech_loss_ci_low"])
+
+
+def test_comparison_table_clips_shares_but_not_counts() -> None:
+    runs = [{"speech_loss": v, "fines_total": v} for v in (0.1, 0.2, 0.3)]
+    row = plots.comparison_table({"a": runs}, ["speech_loss", "fines_total"]).iloc[0]
+    half = 4.302652729749464 * 0.1 / math.sqrt(3)
+    assert row["speech_loss_ci_low"] == 0.0  # 0.2 - 0.248 would be a negative share
+    assert row["speech_loss_ci_high"] == pytest.approx(0.2 + half)
+    assert row["fines_total_ci_low"] == pytest.approx(0.2 - half)
 
 
 def test_comparison_bars_and_error_bars_match_the_table() -> None:
