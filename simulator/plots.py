@@ -26,7 +26,7 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from simulator.errors import OutputError
 from simulator.kinds import KIND_LABELS
@@ -519,13 +519,18 @@ def platforms(source: Results | str | Path) -> Figure:
         axes[1].set_ylabel(f"fines paid, cumulative\n({currency})")
         axes[1].set_title("Fines")
         axes[1].yaxis.set_major_formatter(FuncFormatter(_thousands))
-        axes[1].set_ylim(bottom=0)
+        axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
+        most_fined = float(daily["fines_paid"].max()) if len(daily) else 0.0
+        axes[1].set_ylim(0, most_fined * 1.1 if most_fined > 0 else 1.0)
+        if most_fined == 0:
+            axes[1].text(0.5, 0.5, "no fines", transform=axes[1].transAxes, ha="center")
         axes[1].legend(loc="upper left")
         axes[2].set_ylabel("penalty ladder step\n(0 = clean record)")
         axes[2].set_title("Penalty level (shaded: days not serving)")
         axes[2].set_xlabel("day of the run")
         axes[2].yaxis.get_major_locator().set_params(integer=True)
-        axes[2].set_ylim(bottom=-0.1)
+        top_level = float(daily["penalty_level"].max()) if len(daily) else 0.0
+        axes[2].set_ylim(-0.2, max(top_level, 1.0) + 0.3)
         axes[2].legend(loc="upper left")
         fig.suptitle(f"Platforms — {_title(results)}", fontsize=10)
     return fig
@@ -703,12 +708,14 @@ RUN_FIGURES: dict[str, Callable[[Results], Figure]] = {
 }
 
 
-def save(fig: Figure, path: str | Path) -> Path:
-    """Save ``fig`` (format from the suffix) and free its memory."""
+def save(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
+    """Save ``fig`` (format from the suffix; ``dpi`` default 150) and free its memory."""
     target = Path(path)
     # savefig reads some rcParams (dpi, bbox, hatch widths) when it renders: keep the style.
     with style():
-        fig.savefig(target, metadata=_metadata(target.suffix.lstrip(".")))
+        fig.savefig(
+            target, metadata=_metadata(target.suffix.lstrip(".")), dpi=dpi or STYLE["savefig.dpi"]
+        )
     fig.clear()
     return target
 
