@@ -11,7 +11,10 @@ sees, not process start-up. Each task is one (point, replication).
 
 The target on a 2-core machine is a ratio of at least 1.8. Other load on the machine
 lowers it: "workers busy on CPU" (the workers' CPU seconds over the wall time) and the
-load average printed alongside show whether the workers got the cores.
+load average printed alongside show whether the workers got the cores. Linux's
+autogroup scheduling shares CPU between sessions, not processes, so while other sessions
+are busy a sweep's workers together get only their session's share whatever their
+number: measure on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -66,16 +69,26 @@ def measure(workers: int, reps: int) -> tuple[int, float, float, float]:
     return runs, seconds, runs / seconds, busy
 
 
+def _autogroup() -> str:
+    try:
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return "(unknown here)"
+    return "(on here)" if enabled else "(off here)"
+
+
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=6, help="replications per point (default 6)")
     args = parser.parse_args()
     print(f"sweep: classroom, {len(VAGUENESS)} points x {args.reps} replications, paired runs")
     figures = {}
+    busy_two = 0.0
     for workers in (1, 2):
         load = os.getloadavg()[0]
         runs, seconds, rate, busy = measure(workers, args.reps)
         figures[workers] = rate
+        busy_two = busy
         print(
             f"  {workers} worker{'s' if workers > 1 else ' '}: {runs} runs in {seconds:6.2f} s"
             f" = {rate:5.2f} runs/s  (workers busy on CPU: {busy:.2f} of {workers};"
@@ -83,6 +96,12 @@ def main() -> dict[str, float]:
         )
     ratio = figures[2] / figures[1]
     print(f"  ratio 2 workers / 1 worker: {ratio:.2f}  (target >= 1.8 on 2 cores)")
+    if busy_two < 1.8:
+        print(
+            f"  note: the 2 workers got {busy_two:.2f} CPUs, not 2: the machine is busy. With"
+            f" autogroup scheduling {_autogroup()} the kernel shares CPU between sessions,"
+            " so all workers of one sweep share one session's part; run on an idle machine."
+        )
     return {"runs_per_s_1": figures[1], "runs_per_s_2": figures[2], "ratio": ratio}
 
 
