@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from simulator.kinds import (
+    KIND_LABELS,
     N_KINDS,
     SENSITIVE_KINDS,
     Channel,
@@ -34,7 +35,7 @@ from simulator.kinds import (
 from simulator.platforms import Action, PlatformState, make_platforms
 from simulator.population import Users, search_sorted_targets
 from simulator.post_store import PostStore
-from simulator.recorder import Recorder
+from simulator.recorder import Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
 from simulator.rules import perceived_weights, update_risk, withholds
@@ -111,6 +112,7 @@ class Simulation:
         self._group_cache: tuple[NDArray[np.float64], IntArray] | None = None
         self._members_of: IntArray | None = None
         self._members: dict[int, tuple[IntArray, NDArray[np.float64]]] = {}
+        self._probability_cache: dict[tuple[Any, int, float], NDArray[np.float64]] = {}
         self._states_dirty = True
         self._news_today = 0
         self._detained_today: list[int] = []
@@ -167,7 +169,8 @@ class Simulation:
         users = self.users
         serving = np.array([p.serving(now) for p in self.platforms] + [True])
         route = users.platform.astype(np.int64)
-        route[~serving[route]] = NO_ROUTE
+        if not serving.all():
+            route[~serving[route]] = NO_ROUTE
         route[users.state == UserState.CIRCUMVENTING] = self.circumvention_row
         blocked = (users.state != UserState.ACTIVE) & (users.state != UserState.CIRCUMVENTING)
         route[blocked] = NO_ROUTE
@@ -315,7 +318,7 @@ class Simulation:
             # Only posts the filter holds, or that get flagged, noticed or ordered down,
             # need a record: draw how many, then their authors and times.
             moderation = self.streams.moderation
-            held = int(moderation.binomial(published, platform.hold_probability()[kind]))
+            held = int(moderation.binomial(published, self._hold_probability(platform)[kind]))
             touch = self._touch_probabilities(platform, channel)[:, kind]
             any_touch = 1.0 - np.prod(1.0 - touch)
             touched = int(moderation.binomial(published - held, any_touch))
@@ -346,10 +349,31 @@ class Simulation:
         targets = rng.random(count) * cumulative[-1]
         return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
 
+    def _hold_probability(self, platform: PlatformState) -> NDArray[np.float64]:
+        """``platform.hold_probability()``, kept while the platform's threshold stands."""
+        key = ("hold", platform.index, platform.threshold)
+        cached = self._probability_cache.get(key)
+        if cached is None:
+            self._probability_cache = {
+                k: v
+                for k, v in self._probability_cache.items()
+                if k[2] == platform.threshold or k[1] != platform.index
+            }
+            cached = self._probability_cache[key] = platform.hold_probability()
+        return cached
+
     def _touch_probabilities(
         self, platform: PlatformState, channel: Channel
     ) -> NDArray[np.float64]:
-        """[flag, notice, order] probabilities per kind for a published, not held post."""
+        """[flag, notice, order] probabilities per kind for a published, not held post
+        (kept while the platform's threshold stands)."""
+        key = (int(channel), platform.index, platform.threshold)
+        cached = self._probability_cache.get(key)
+        if cached is None:
+            cached = self._probability_cache[key] = self._compute_touch(platform, channel)
+        return cached
+
+    def _compute_touch(self, platform: PlatformState, channel: Channel) -> NDArray[np.float64]:
         flag = platform.flag_probability_if_not_held()
         notice = self.notice_probability if channel == Channel.PUBLIC else np.zeros(N_KINDS)
         order = self.monitor_probability if self.in_scope[channel] else np.zeros(N_KINDS)
@@ -380,7 +404,7 @@ class Simulation:
             return
         rng = self.streams.moderation
         if is_held is None:
-            is_held = rng.random(n) < platform.hold_probability()[kind]
+            is_held = rng.random(n) < self._hold_probability(platform)[kind]
         touch = self._touch_probabilities(platform, channel)[:, kind]
         flags = _draw_touches(rng, n, touch, conditional_on_any=touched_given)
         flags &= ~is_held  # held posts are reviewed before publication instead
@@ -564,8 +588,9 @@ class Simulation:
             return
         self.users.ever_reported[authors] = True
         self.recorder.tally("reports", kinds.astype(np.int64))
-        for t, user, kind in zip(times, authors, kinds, strict=True):
-            self.recorder.event(float(t), EventKind.REPORT, platform.name, int(user), _label(kind))
+        events, name = self.recorder.events, platform.name
+        for t, user, kind in zip(times.tolist(), authors.tolist(), kinds.tolist(), strict=True):
+            events.append(Event(t, EventKind.REPORT, name, user, KIND_LABELS[kind]))
         self.police.report(times, authors, kinds.astype(np.int64))
 
     def _settle_orders(self, day: int, start: float, end: float) -> None:
@@ -580,17 +605,26 @@ class Simulation:
             kinds = posts.kind[issued]
             self.recorder.tally("orders", kinds.astype(np.int64))
             platform = self.platforms[int(posts.platform[issued[0]])]
-            for post in issued:
-                arrival = float(posts.order_hours[post])
-                self.recorder.event(
-                    arrival,
-                    EventKind.ORDER,
-                    platform.name,
-                    int(posts.author[post]),
-                    _label(posts.kind[post]),
-                    detail=f"deadline={arrival + deadline_hours:g}h",
+            events = self.recorder.events
+            for post, arrival, author, kind in zip(
+                issued.tolist(),
+                posts.order_hours[issued].tolist(),
+                posts.author[issued].tolist(),
+                kinds.tolist(),
+                strict=True,
+            ):
+                deadline = arrival + deadline_hours
+                events.append(
+                    Event(
+                        arrival,
+                        EventKind.ORDER,
+                        platform.name,
+                        author,
+                        KIND_LABELS[kind],
+                        detail=f"deadline={deadline:g}h",
+                    )
                 )
-                self._add_duty(platform, int(post), arrival + deadline_hours, Action.ORDER)
+                self._add_duty(platform, post, deadline, Action.ORDER)
             if self.scenario.rules.reporting.mode in ("on_request", "proactive"):
                 # An order comes with a request for the author's data.
                 self._file_reports(platform, posts.order_hours[issued], posts.author[issued], kinds)
@@ -825,16 +859,17 @@ class Simulation:
                     "moderation_cost": cost,
                 }
             )
-        states = np.bincount(users.state, minlength=len(UserState))
+        # count_nonzero, not bincount or sum: no conversion of the int8 / bool arrays.
+        states = [np.count_nonzero(users.state == state) for state in UserState]
         active = users.state == UserState.ACTIVE
         self.recorder.population_series.append(
             {
                 "day": day,
-                "mean_risk": float(users.risk[active].mean()) if active.any() else 0.0,
+                "mean_risk": float(users.risk[active].mean()) if states[0] else 0.0,
                 **{state.name.lower(): int(states[state]) for state in UserState},
-                "traceable": int(users.traceable.sum()),
-                "reported_ever": int(users.ever_reported.sum()),
-                "detained_ever": int(users.ever_detained.sum()),
+                "traceable": int(np.count_nonzero(users.traceable)),
+                "reported_ever": int(np.count_nonzero(users.ever_reported)),
+                "detained_ever": int(np.count_nonzero(users.ever_detained)),
             }
         )
 
