@@ -83,6 +83,7 @@ class User:
     ever_reported: bool = False
     ever_detained: bool = False
     release_hours: float = math.inf
+    state_before_detention: UserState = UserState.ACTIVE
     # Snapshot taken at each day boundary: where the user may post today, and how risky
     # posting feels today (perceived risk plus the real-name surcharge).
     route: int = NO_ROUTE
@@ -218,7 +219,7 @@ class ReferenceSimulation:
         for user in self.users:
             env.process(self.user_process(user))
         env.process(self.day_boundaries())
-        if self.moderating:
+        if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
                 env.process(self.audit_process(platform))
         env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
@@ -358,6 +359,10 @@ class ReferenceSimulation:
         if post.channel == Channel.PUBLIC:
             self.public_removed_today.append(post.author)
         reporting = self.scenario.rules.reporting.mode
+        # Removals on a regulator's order were reported with the order's data request,
+        # and only the platform's own removals can be appealed.
+        if action == Action.ORDER:
+            return
         if (
             reporting == "proactive"
             and self.prohibited[post.kind]
@@ -534,13 +539,15 @@ class ReferenceSimulation:
         # Releases, then detentions decided since the last boundary.
         for user in self.users:
             if user.state == UserState.DETAINED and user.release_hours <= now:
-                user.state = UserState.ACTIVE
+                # Back to what they were: detention restores no closed account.
+                user.state = user.state_before_detention
                 user.release_hours = math.inf
         due = sorted((d for d in self.pending_detentions if d[0] < now), key=lambda d: d[0])
         self.pending_detentions = [d for d in self.pending_detentions if d[0] >= now]
         for when, user, kind in due:
             if user.state == UserState.DETAINED:
                 continue
+            user.state_before_detention = user.state
             user.state = UserState.DETAINED
             user.ever_detained = True
             user.release_hours = when + self.scenario.police.detention_days * HOURS_PER_DAY

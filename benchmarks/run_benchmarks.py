@@ -1,0 +1,242 @@
+"""Speed and memory of the engine, measured in one run, ratios next to absolute figures.
+
+    python benchmarks/run_benchmarks.py            # the full set (about 10-15 minutes)
+    python benchmarks/run_benchmarks.py --quick    # shorter horizons, reference scaled
+
+Prints, each with the issue-6 target it is checked against:
+
+1. engine versus the per-agent SimPy reference (benchmarks/reference_agent.py) on the
+   same 10,000-user, 90-day china_csl_2016 world, paired runs (rules + counterfactual)
+   both, and the ratio;
+2. simulated (intended) posts per second of the engine, the numpy uniform-draw rate
+   (``rng.random(10**7)``) measured in the same process, and their ratio;
+3. peak memory per simulated user, in a fresh subprocess (the whole paired 1M-user run:
+   peak RSS above the interpreter's, and tracemalloc's peak of a rules run);
+4. wall time at 10k, 100k and 1M users at two horizons, and the fitted exponent of wall
+   time against users x days;
+5. the 1M-user, 365-day china_csl_2016 paired run (``simulator.run``).
+
+Wall times are ``time.perf_counter`` on this machine while it does whatever else it does;
+``os.getloadavg`` is printed so a busy machine shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import simulator  # noqa: E402
+from benchmarks.reference_agent import run_reference  # noqa: E402
+
+SCENARIO = "china_csl_2016"
+REFERENCE_BUDGET_SECONDS = 300.0
+TARGETS = {
+    "speedup": 300.0,
+    "million_year_seconds": 30.0,
+    "posts_per_draw": 0.5,
+    "bytes_per_user": 200.0,
+    "exponent": 1.1,
+}
+
+
+def world(users: int, days: int, scale_staff: bool = False) -> simulator.Scenario:
+    """china_csl_2016 with ``users`` users for ``days`` days. With ``scale_staff`` the
+    reviewers and investigators grow with the population (the file's staffing is per
+    100,000 users), so every size is the same world per user."""
+    base = simulator.load_scenario(SCENARIO)
+    changes: dict[str, Any] = {"population.users": users, "horizon_days": days}
+    if scale_staff:
+        factor = users / base.population.users
+        for i, p in enumerate(base.platforms):
+            changes[f"platforms.{i}.reviewers"] = max(1, round(p.reviewers * factor))
+        changes["police.investigators"] = max(1, round(base.police.investigators * factor))
+    return simulator.override(base, changes, source="benchmark")
+
+
+def engine_run(scenario: simulator.Scenario, seed: int = 1) -> tuple[float, int]:
+    """Wall seconds of a paired engine run and the intended posts it simulated (both runs)."""
+    started = time.perf_counter()
+    results = simulator.run(scenario, seed=seed)
+    wall = time.perf_counter() - started
+    posts = int(results.summary["intended"] + results.summary["counterfactual_intended"])
+    return wall, posts
+
+
+def uniform_rate() -> float:
+    """numpy uniform draws per second (best of three ``rng.random(10**7)``)."""
+    rng = np.random.default_rng(0)
+    best = np.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        rng.random(10**7)
+        best = min(best, time.perf_counter() - started)
+    return 10**7 / best
+
+
+def fresh_process(code: str) -> dict[str, Any]:
+    """Run ``code`` in a new interpreter; it prints one JSON line last."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+MILLION_RUN = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+import simulator
+from benchmarks.run_benchmarks import world
+scenario = world({users}, {days})
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+results = simulator.run(scenario, seed=1)
+wall = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"wall": wall, "rules": results.manifest["wall_seconds_rules"],
+    "counterfactual": results.manifest["wall_seconds_counterfactual"],
+    "posts": results.summary["intended"] + results.summary["counterfactual_intended"],
+    "peak_kib": peak, "base_kib": base}}))
+"""
+
+TRACED_RUN = """
+import json, sys, tracemalloc
+sys.path.insert(0, {root!r})
+from simulator.simulation import Simulation
+from benchmarks.run_benchmarks import world
+scenario = world({users}, {days})
+tracemalloc.start()
+sim = Simulation(scenario, 1)
+sim.users.network  # drawn on first use: count it
+setup_current, setup_peak = tracemalloc.get_traced_memory()
+sim.run()
+current, peak = tracemalloc.get_traced_memory()
+print(json.dumps({{"setup_peak": setup_peak, "peak": peak, "current": current,
+    "users_arrays": sim.users.memory_bytes(), "posts": sim.posts.size,
+    "post_store": sim.posts.memory_bytes()}}))
+"""
+
+
+def fit_exponent(work: list[float], wall: list[float]) -> float:
+    """Least-squares slope of log(wall) on log(users x days)."""
+    slope, _ = np.polyfit(np.log(work), np.log(wall), 1)
+    return float(slope)
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter horizons")
+    args = parser.parse_args()
+    quick = args.quick
+    print(f"censim benchmark  {time.strftime('%Y-%m-%d %H:%M')}  quick={quick}")
+    print(
+        f"python {platform.python_version()}  numpy {np.__version__}  "
+        f"cpus {os.cpu_count()}  load {os.getloadavg()[0]:.2f} (1-min avg)"
+    )
+
+    # 1. Engine versus reference on the same world.
+    print("\n1. engine vs per-agent reference, china_csl_2016, 10,000 users, 90 days")
+    scenario = world(10_000, 90)
+    engine_wall, engine_posts = engine_run(scenario)
+    probe_days = 3 if quick else 9
+    probe = run_reference(scenario, seed=1, days=probe_days)
+    estimate = probe["wall_seconds"] * 90 / probe_days
+    if quick or estimate > REFERENCE_BUDGET_SECONDS:
+        reference_wall = estimate
+        how = f"scaled linearly from a {probe_days}-day run ({probe['wall_seconds']:.1f} s)"
+    else:
+        reference_wall = run_reference(scenario, seed=1)["wall_seconds"]
+        how = "measured"
+    speedup = reference_wall / engine_wall
+    print(f"   engine     {engine_wall:8.2f} s  ({engine_posts:,} intended posts, both runs)")
+    print(f"   reference  {reference_wall:8.2f} s  ({how})")
+    print(
+        f"   speed-up   {speedup:8.0f} x   target >= {TARGETS['speedup']:.0f} x: "
+        f"{verdict(speedup >= TARGETS['speedup'])}"
+    )
+
+    # 4. Growth with users x days (staff scaled with users: the same world per user).
+    print("\n4. wall time against users x days (staff scaled with users)")
+    horizons = (10, 30) if quick else (30, 90)
+    work, walls = [], []
+    for users in (10_000, 100_000, 1_000_000):
+        for days in horizons:
+            wall, posts = engine_run(world(users, days, scale_staff=True))
+            work.append(users * days)
+            walls.append(wall)
+            print(
+                f"   {users:>9,} users x {days:>3} days  {wall:8.2f} s  "
+                f"{posts / wall / 1e6:6.2f} M posts/s"
+            )
+    exponent = fit_exponent(work, walls)
+    print(
+        f"   fitted exponent {exponent:.3f}  target <= {TARGETS['exponent']}: "
+        f"{verdict(exponent <= TARGETS['exponent'])}"
+    )
+
+    # 5 and 2. The million-user year, in a fresh process (also its peak memory).
+    days = 90 if quick else 365
+    print(f"\n5. china_csl_2016, 1,000,000 users, {days} days, rules + counterfactual")
+    million = fresh_process(MILLION_RUN.format(root=str(ROOT), users=1_000_000, days=days))
+    print(
+        f"   wall {million['wall']:.1f} s (rules {million['rules']:.1f} s, "
+        f"counterfactual {million['counterfactual']:.1f} s; the rest is tables)"
+    )
+    scaled = million["wall"] * 365 / days
+    print(
+        f"   target <= {TARGETS['million_year_seconds']:.0f} s for 365 days: "
+        f"{verdict(scaled <= TARGETS['million_year_seconds'])}"
+        + ("" if days == 365 else f" (365 days scaled linearly: {scaled:.1f} s)")
+    )
+
+    print("\n2. simulated posts per second against numpy's uniform-draw rate")
+    posts_rate = million["posts"] / million["wall"]
+    draws = uniform_rate()
+    ratio = posts_rate / draws
+    print(f"   engine  {posts_rate / 1e6:8.2f} M intended posts/s (the 1M-user run above)")
+    print(f"   numpy   {draws / 1e6:8.2f} M uniform draws/s (rng.random(10**7), best of 3)")
+    print(
+        f"   ratio   {ratio:8.3f}   target >= {TARGETS['posts_per_draw']}: "
+        f"{verdict(ratio >= TARGETS['posts_per_draw'])}"
+    )
+
+    print("\n3. memory per simulated user (fresh processes, network at mean degree 10)")
+    users = 1_000_000
+    rss = (million["peak_kib"] - million["base_kib"]) * 1024 / users
+    print(
+        f"   paired {days}-day run: peak RSS above start-up {rss:6.0f} bytes/user "
+        f"(counts the freed set-up temporaries and the output tables)"
+    )
+    traced_days = 10 if quick else 30
+    traced = fresh_process(TRACED_RUN.format(root=str(ROOT), users=users, days=traced_days))
+    print(
+        f"   rules run, tracemalloc: set-up peak {traced['setup_peak'] / users:6.0f} B/user "
+        f"(user arrays + network {traced['users_arrays'] / users:.0f} B/user); "
+        f"peak over {traced_days} days {traced['peak'] / users:6.0f} B/user, "
+        f"post records {traced['posts']:,} ({traced['post_store'] / users:.0f} B/user)"
+    )
+    per_user = traced["peak"] / users
+    print(
+        f"   target <= {TARGETS['bytes_per_user']:.0f} B/user: "
+        f"{verdict(per_user <= TARGETS['bytes_per_user'])} ({per_user:.0f} B/user traced peak)"
+    )
+
+
+if __name__ == "__main__":
+    main()
