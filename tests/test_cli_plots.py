@@ -41,10 +41,18 @@ def test_plot_writes_every_figure_of_a_fresh_run(run_dir: Path) -> None:
         assert f"wrote {run_dir / 'figures' / name}" in output
 
 
-def test_plot_format_and_out(run_dir: Path, tmp_path: Path) -> None:
+def test_plot_format_and_out(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator import plots
+
+    # One figure is enough to check the format and folder (all four are drawn above).
+    monkeypatch.setattr(plots, "RUN_FIGURES", {"removal_curve": plots.removal_curve})
     code, output = invoke("plot", str(run_dir), "--out", str(tmp_path / "svg"), "--format", "SVG")
     assert code == 0, output
-    assert (tmp_path / "svg" / "funnel.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "svg" / "removal_curve.svg").read_text().lstrip().startswith("<?xml")
+    code, output = invoke("plot", str(run_dir), "--out", str(tmp_path / "pdf"), "--format", "pdf")
+    assert code == 0 and (tmp_path / "pdf" / "removal_curve.pdf").read_bytes()[:5] == b"%PDF-"
     code, output = invoke("plot", str(run_dir), "--format", "gif")
     assert code == 2 and "'gif' is not one of 'png', 'svg', 'pdf'" in output
 
