@@ -420,18 +420,19 @@ table.round(4)
 with plots.style():
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     for (lever, part), marker, ls in zip(table.groupby("lever"), "os", ["-", "--"], strict=True):
-        ax.errorbar(part["value"], 100 * part["chilling_effect"], yerr=196 * part["standard_error"],
+        ax.errorbar(part["value"], 100 * part["chilling_effect"], yerr=100 * part["standard_error"],
                     marker=marker, linestyle=ls, capsize=3, label=lever)
     ax.set_xlabel("lever value (0-1)")
     ax.set_ylabel("chilling effect (% of lawful posts withheld)")
-    ax.set_title("Chilling effect by lever (mean, 95% interval)")
+    ax.set_title("Chilling effect by lever (mean ± 1 standard error, 3 runs)")
     ax.legend()
 fig
 """),
     md("""
 What to look at: with nothing visible, almost nothing is chilled; users cannot fear what
-they do not see. With a bright line (vagueness 0) users still withhold the prohibited
-kinds, but lawful criticism is spared.
+they do not see. With a bright line (vagueness 0) users still withhold what is
+prohibited (including collective-action posts, lawful by international standards but
+prohibited by this regime, hence the chilling that remains), but criticism is spared.
 
 ## Detentions
 
