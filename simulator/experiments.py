@@ -40,7 +40,13 @@ import pandas as pd
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.results import write_csv
-from simulator.scenario import Scenario, load_scenario, override, validate_scenario
+from simulator.scenario import (
+    Scenario,
+    _read_toml,
+    load_scenario,
+    override,
+    validate_scenario,
+)
 from simulator.streams import replication_seeds
 
 #: Version of the store layout; part of the design hash.
@@ -107,7 +113,7 @@ def parse_literals(text: str, source: str, field_name: str, *, single: bool = Fa
         raise ScenarioError(source, [(field_name, text, f"no value given; expected {allowed}")])
     try:
         values = tomllib.loads(f"v = [{text}]")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):  # ValueError: 4,300+ digits
         raise ScenarioError(
             source, [(field_name, text, f"cannot read; expected {allowed}")]
         ) from None
@@ -278,10 +284,8 @@ def load_design(path: str | Path) -> Design:
     file = Path(path)
     if not file.is_file():
         raise ScenarioError(source, [("", MISSING, "no such design file")])
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ScenarioError(source, [("", MISSING, f"is not valid TOML: {error}")]) from None
+    # The scenario reader's limits apply (size, encoding, nesting, key depth, long ints).
+    data = _read_toml(file)
     sections = [k for k in ("grid", "points", "sample") if k in data]
     unknown = [k for k in data if k not in ("grid", "points", "sample")]
     if unknown:

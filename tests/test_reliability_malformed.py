@@ -370,3 +370,20 @@ def test_extends_reaches_shipped_scenarios_and_local_files(tmp_path: Path) -> No
     # A local file named like a shipped one wins over it, and may extend the shipped one.
     _write(tmp_path, "classroom.toml", 'extends = "classroom"\nname = "classroom"\nseed = 99\n')
     assert simulator.load_scenario(local).seed == 99
+
+
+def test_sweep_design_files_get_the_same_protection(tmp_path: Path) -> None:
+    """`censim sweep --design FILE` and `--vary` read TOML too: the same refusals apply."""
+    from simulator.experiments import load_design, parse_literal
+
+    for name, (path, phrase) in malformed_files(tmp_path).items():
+        if name == "directory":
+            phrase = "no such design file"
+        elif name == "missing":
+            phrase = "no such design file"
+        with pytest.raises(simulator.ScenarioError) as caught:
+            load_design(path)
+        assert phrase in str(caught.value) or "unknown section" in str(caught.value), name
+    for text in ("9" * 5000, "[" * 5000 + "]" * 5000):
+        with pytest.raises(simulator.ScenarioError, match="cannot read"):
+            parse_literal(text, "--vary", "population.users")
