@@ -126,7 +126,7 @@ def _split_assignment(text: str, source: str, what: str) -> tuple[str, str]:
     name, sep, rhs = text.partition("=")
     name = name.strip()
     if not sep or not name:
-        raise ScenarioError(source, [("", text, f"expected {what}")])
+        raise SweepError(f"{source} {text!r}: expected {what}")
     return name, rhs.strip()
 
 

@@ -18,6 +18,7 @@ from simulator.cli import main
 from simulator.errors import OutputError, ScenarioError
 from simulator.experiments import (
     ScenarioModel,
+    SweepError,
     SweepResults,
     grid_design,
     load_design,
@@ -58,9 +59,11 @@ def test_vary_values_are_toml_literals() -> None:
 
 def test_range_parsing() -> None:
     assert parse_range("a.b=0:1.5") == ("a.b", (0.0, 1.5))
-    for bad in ("a.b=1", "a.b=1:0", "a.b=x:2", "a.b=0:inf", "=0:1"):
-        with pytest.raises(ScenarioError):
+    for bad in ("a.b=1", "a.b=1:0", "a.b=x:2", "a.b=0:inf"):
+        with pytest.raises(ScenarioError, match="a.b"):
             parse_range(bad)
+    with pytest.raises(SweepError, match="FIELD=LOW:HIGH"):
+        parse_range("=0:1")
 
 
 def test_grid_is_full_factorial_last_field_fastest() -> None:
