@@ -73,6 +73,9 @@ class Results:
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
         """Write the run folder (atomically). Refuses an existing folder unless ``force``."""
         target = Path(out_dir)
+        if target.name in ("", ".", ".."):
+            # ".", "/" or "..": replacing the folder one stands in is never what was meant.
+            raise OutputError(f"{out_dir}: give the run folder a name, e.g. runs/my-run")
         recover_staging(target)
         if target.exists() and not force:
             raise OutputError(f"{target}: already exists; choose another --out or pass --force")
@@ -92,6 +95,7 @@ class Results:
             staging.chmod(0o777 & ~_umask())
         except OSError as error:
             raise OutputError(f"{parent}: cannot write here ({error.strerror})") from None
+        trash: Path | None = None
         try:
             for name in TABLES:
                 write_csv(self.tagged(name), staging / f"{name}.csv")
@@ -108,13 +112,25 @@ class Results:
                 # Killed between these two renames, the old folder waits in trash/old;
                 # recover_staging puts it back on the next write to the same target.
                 os.replace(target, trash / "old")
-                os.replace(staging, target)
+                try:
+                    os.replace(staging, target)
+                except BaseException:
+                    os.replace(trash / "old", target)  # put the old folder back
+                    raise
                 shutil.rmtree(trash, ignore_errors=True)
             else:
                 os.replace(staging, target)
             _fsync_dir(parent)
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(staging, ignore_errors=True)
+            if trash is not None and not (trash / "old").exists():
+                shutil.rmtree(trash, ignore_errors=True)
+            if isinstance(error, OSError):  # disk full, permissions, a busy folder...
+                reason = error.strerror or str(error)
+                raise OutputError(
+                    f"{target}: could not write the run folder ({reason}); "
+                    "a folder already there is unchanged"
+                ) from None
             raise
         return target
 

@@ -318,10 +318,35 @@ def test_force_keeps_the_old_folder_when_writing_fails(
         real(frame, path)
 
     monkeypatch.setattr(results_module, "write_csv", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(simulator.OutputError, match="No space left on device"):
         _small_results(2).write(target, force=True)
     assert _snapshot(target) == before
     assert leftovers(target) == []
+    # A failure of the swap itself puts the old folder back.
+    monkeypatch.setattr(results_module, "write_csv", real)
+    real_replace = os.replace
+
+    def failing_replace(source: Path, destination: Path) -> None:
+        if Path(source).name.endswith(".partial"):
+            raise OSError(16, "Device or resource busy")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(simulator.OutputError, match="busy"):
+        _small_results(2).write(target, force=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _snapshot(target) == before
+    assert leftovers(target) == []
+
+
+@pytest.mark.parametrize("out", [".", "/", "..", "runs/.."])
+def test_the_current_folder_or_root_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", *SMALL, "--out", out, "--force"])
+    assert result.exit_code == 3 and "give the run folder a name" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_force_keeps_the_old_folder_when_the_run_fails(
