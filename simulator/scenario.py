@@ -565,7 +565,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         current = merged.get(key)
         if isinstance(value, Mapping) and isinstance(current, Mapping):
             merged[key] = deep_merge(current, value)
-        elif _named_tables(value) and _named_tables(current):
+        elif isinstance(current, list) and _named_tables(value) and _named_tables(current):
             by_name = {item["name"]: item for item in current}
             for item in value:
                 by_name[item["name"]] = deep_merge(by_name.get(item["name"], {}), item)
