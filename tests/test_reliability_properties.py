@@ -8,7 +8,6 @@ slow-marked versions run 1,000.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -101,10 +100,10 @@ def test_thousand_invalid_scenarios(broken: Broken) -> None:
     _check_broken(broken)
 
 
-def test_hostile_strings_are_plain_text(tmp_path: Path) -> None:
+def test_hostile_strings_are_plain_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Strings that would run code if evaluated are kept verbatim, or refused, with no
     side effect: nothing is evaluated, imported or unpickled."""
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     for i, text in enumerate(HOSTILE_STRINGS):
         data = {
             "name": f"hostile{i}",
@@ -131,3 +130,51 @@ def test_hostile_strings_are_plain_text(tmp_path: Path) -> None:
         written = results.write(tmp_path / f"run{i}")
         assert simulator.Results.read(written).scenario["description"] == text
     assert not list(tmp_path.rglob("PWNED")), "a scenario string was executed"
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "name",
+        "platforms[0].name",
+        "rules.reporting.mode",
+        "rules.penalties.ladder[0].action",
+        "rules.takedown.prohibited",
+    ],
+)
+def test_hostile_strings_in_restricted_fields_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """String fields that take names or fixed words refuse code-like text, naming the
+    field; nothing runs."""
+    monkeypatch.chdir(tmp_path)
+    text = HOSTILE_STRINGS[0]
+    data: dict[str, object] = {
+        "name": "ok",
+        "horizon_days": 2,
+        "population": {"users": 20},
+        "platforms": [{"name": "p", "market_share": 1.0}],
+        "rules": {
+            "reporting": {"mode": "none"},
+            "penalties": {"ladder": [{"action": "warning"}]},
+            "takedown": {"prohibited": ["unlawful"]},
+        },
+    }
+    rules = data["rules"]
+    assert isinstance(rules, dict)
+    if field == "name":
+        data["name"] = text
+    elif field == "platforms[0].name":
+        data["platforms"] = [{"name": text, "market_share": 1.0}]
+    elif field == "rules.reporting.mode":
+        rules["reporting"] = {"mode": text}
+    elif field == "rules.penalties.ladder[0].action":
+        rules["penalties"] = {"ladder": [{"action": text}]}
+    else:
+        rules["takedown"] = {"prohibited": [text]}
+    path = tmp_path / "hostile.toml"
+    path.write_text(to_toml(data), encoding="utf-8")
+    code, output, exception = invoke("validate", str(path))
+    assert exception is None and code == 2, output
+    assert f"`{field}" in output, output
+    assert not list(tmp_path.rglob("PWNED"))
