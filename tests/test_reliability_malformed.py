@@ -377,9 +377,7 @@ def test_sweep_design_files_get_the_same_protection(tmp_path: Path) -> None:
     from simulator.experiments import load_design, parse_literal
 
     for name, (path, phrase) in malformed_files(tmp_path).items():
-        if name == "directory":
-            phrase = "no such design file"
-        elif name == "missing":
+        if name in ("directory", "missing"):
             phrase = "no such design file"
         with pytest.raises(simulator.ScenarioError) as caught:
             load_design(path)
