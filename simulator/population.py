@@ -161,6 +161,28 @@ class Users:
             out[kind] = sensitive * self.mix[kind]
         return out
 
+    def author_targets(
+        self, kind: ContentKind, count: int, rng: np.random.Generator
+    ) -> NDArray[np.float64]:
+        """The uniform draws behind :meth:`draw_authors` (same stream use), to be turned
+        into authors by :meth:`authors_at`, possibly many kinds' at once."""
+        cumulative = (
+            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
+        )
+        if count == 0 or self.size == 0:
+            return np.zeros(0)
+        return rng.random(count) * cumulative[-1]
+
+    def authors_at(self, kind: ContentKind, targets: NDArray[np.float64]) -> IntArray:
+        """Authors for :meth:`author_targets` draws of ``kind`` (every sensitive kind
+        shares one cumulative weight)."""
+        if len(targets) == 0:
+            return np.zeros(0, dtype=np.int64)
+        cumulative = (
+            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
+        )
+        return search_sorted_targets(cumulative, targets)
+
     def draw_authors(self, kind: ContentKind, count: int, rng: np.random.Generator) -> IntArray:
         """Authors of ``count`` posts of ``kind``, each drawn with probability proportional
         to the user's rate for that kind (Poisson marking: exact)."""

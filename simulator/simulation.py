@@ -189,12 +189,20 @@ class Simulation:
         # from the speech stream alone, drawn in the same order whatever the rules.
         counts = speech.poisson(self.daily_rate)  # [channel, kind]
         drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64]]] = {}
+        targets, times = [], []
         for channel in Channel:
             for kind in SENSITIVE_KINDS:
                 n = int(counts[channel, kind])
-                authors = self.users.draw_authors(kind, n, speech)
-                times = start + HOURS_PER_DAY * speech.random(n)
-                drawn[(channel, kind)] = (authors, times)
+                targets.append(self.users.author_targets(kind, n, speech))
+                times.append(start + HOURS_PER_DAY * speech.random(n))
+        # Every sensitive kind shares one cumulative weight: search all targets at once.
+        authors = np.split(
+            self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets)),
+            np.cumsum([len(t) for t in targets])[:-1],
+        )
+        pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
+        for pair, who, when in zip(pairs, authors, times, strict=True):
+            drawn[pair] = (who, when)
         for channel in Channel:
             self._speak_benign(
                 day, start, Channel(channel), int(counts[channel, ContentKind.BENIGN]), route
@@ -861,11 +869,15 @@ class Simulation:
             )
         # count_nonzero, not bincount or sum: no conversion of the int8 / bool arrays.
         states = [np.count_nonzero(users.state == state) for state in UserState]
-        active = users.state == UserState.ACTIVE
+        if states[0] == users.size:  # everyone active: the same mean without a mask
+            mean_risk = float(users.risk.mean()) if users.size else 0.0
+        else:
+            active = users.state == UserState.ACTIVE
+            mean_risk = float(users.risk[active].mean()) if states[0] else 0.0
         self.recorder.population_series.append(
             {
                 "day": day,
-                "mean_risk": float(users.risk[active].mean()) if states[0] else 0.0,
+                "mean_risk": mean_risk,
                 **{state.name.lower(): int(states[state]) for state in UserState},
                 "traceable": int(np.count_nonzero(users.traceable)),
                 "reported_ever": int(np.count_nonzero(users.ever_reported)),
