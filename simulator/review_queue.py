@@ -253,12 +253,8 @@ class ReviewQueue:
         while True:
             if vectorised and i < n and not levels and i >= next_try:
                 flush()
-                started = self._start_unhindered(
-                    pend_t[i:],
-                    pend_i[i:],
-                    start_services,
-                    parts,  # type: ignore[arg-type]
-                )
+                assert start_services is not None  # vectorised
+                started = self._start_unhindered(pend_t[i:], pend_i[i:], start_services, parts)
                 i += started
                 if i == n:
                     # Nothing left to arrive: services ending before t_end just end.

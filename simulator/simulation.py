@@ -189,20 +189,21 @@ class Simulation:
         # from the speech stream alone, drawn in the same order whatever the rules.
         counts = speech.poisson(self.daily_rate)  # [channel, kind]
         drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64]]] = {}
-        targets, times = [], []
+        targets: list[NDArray[np.float64]] = []
+        hours: list[NDArray[np.float64]] = []
         for channel in Channel:
             for kind in SENSITIVE_KINDS:
                 n = int(counts[channel, kind])
                 targets.append(self.users.author_targets(kind, n, speech))
-                times.append(start + HOURS_PER_DAY * speech.random(n))
+                hours.append(start + HOURS_PER_DAY * speech.random(n))
         # Every sensitive kind shares one cumulative weight: search all targets at once.
-        authors = np.split(
+        who = np.split(
             self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets)),
             np.cumsum([len(t) for t in targets])[:-1],
         )
         pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
-        for pair, who, when in zip(pairs, authors, times, strict=True):
-            drawn[pair] = (who, when)
+        for pair, pair_authors, pair_hours in zip(pairs, who, hours, strict=True):
+            drawn[pair] = (pair_authors, pair_hours)
         for channel in Channel:
             self._speak_benign(
                 day, start, Channel(channel), int(counts[channel, ContentKind.BENIGN]), route
