@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from simulator.facts import FACTS, check_facts, facts_table, markdown_table
-
 
 @click.command(name="facts")
 @click.option(
@@ -28,6 +26,9 @@ from simulator.facts import FACTS, check_facts, facts_table, markdown_table
 def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
     """Check the China scenarios against LITERATURE.md C1-C4: target, simulated mean with
     its 95% interval, and whether the mean is inside the tolerance."""
+    # Imported here: scipy.stats is slow to import and only this command needs it.
+    from simulator.facts import FACTS, check_facts, facts_table, markdown_table
+
     runs = reps * len({fact.scenario for fact in FACTS})
     with tqdm(total=runs, desc="facts", unit="run", leave=False) as bar:
 

@@ -175,9 +175,10 @@ class PlatformState:
         target = min(max(target, lowest), highest)
         self.threshold += self.spec.adaptation_rate * (target - self.threshold)
 
-    def book_day(self) -> float:
-        """Revenue minus staff for one day; returns the day's moderation cost."""
-        cost = self.spec.reviewers * self.spec.reviewer_cost_per_day
+    def book_day(self, staffed: bool = True) -> float:
+        """Revenue minus staff for one day; returns the day's moderation cost. Without
+        rules to comply with (``staffed=False``, the counterfactual) no reviewers are paid."""
+        cost = self.spec.reviewers * self.spec.reviewer_cost_per_day if staffed else 0.0
         self.cash += self.active_users * self.spec.revenue_per_user_day - cost
         self.moderation_cost += cost
         return cost

@@ -849,7 +849,7 @@ class Simulation:
         )
         for platform in self.platforms:
             platform.active_users = int(active_here[platform.index])
-            cost = platform.book_day() if not platform.exited else 0.0
+            cost = platform.book_day(staffed=self.moderating) if not platform.exited else 0.0
             if self.moderating and not platform.exited:
                 platform.adapt(self.scenario)
             self.recorder.platform_series.append(
