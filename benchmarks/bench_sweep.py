@@ -51,10 +51,10 @@ def _workers_cpu(pool: LocalExecutor) -> float:
     return total
 
 
-def measure(workers: int, reps: int) -> tuple[int, float, float, float]:
+def measure(workers: int, reps: int, users: int) -> tuple[int, float, float, float]:
     """(runs, wall seconds, runs per second, busy workers) of the benchmark sweep on
     ``workers``; busy workers = workers' CPU seconds / wall seconds (at most ``workers``)."""
-    scenario = simulator.load_scenario("classroom")
+    scenario = simulator.override(simulator.load_scenario("classroom"), {"population.users": users})
     design = grid_design({"rules.takedown.vagueness": VAGUENESS}, source="benchmark")
     with tempfile.TemporaryDirectory() as tmp, LocalExecutor(workers) as pool:
         folder = Path(tmp)
@@ -80,13 +80,19 @@ def _autogroup() -> str:
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=6, help="replications per point (default 6)")
+    # Runs of a few seconds each: a sweep's runs are rarely shorter, and the parent
+    # process's share (store writes, progress) then stays small beside the workers'.
+    parser.add_argument("--users", type=int, default=10_000, help="users per run (default 10000)")
     args = parser.parse_args()
-    print(f"sweep: classroom, {len(VAGUENESS)} points x {args.reps} replications, paired runs")
+    print(
+        f"sweep: classroom at {args.users:,} users, {len(VAGUENESS)} points x {args.reps}"
+        " replications, paired runs"
+    )
     figures = {}
     busy_two = 0.0
     for workers in (1, 2):
         load = os.getloadavg()[0]
-        runs, seconds, rate, busy = measure(workers, args.reps)
+        runs, seconds, rate, busy = measure(workers, args.reps, args.users)
         figures[workers] = rate
         busy_two = busy
         print(
