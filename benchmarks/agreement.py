@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +129,10 @@ def compare(
         if a.std() == 0 and b.std() == 0:
             t, p = (0.0, 1.0) if a.mean() == b.mean() else (math.inf, 0.0)
         else:
-            result = stats.ttest_ind(a, b, equal_var=False)
+            with warnings.catch_warnings():
+                # Near-constant samples (e.g. a share that is 1 in almost every run).
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = stats.ttest_ind(a, b, equal_var=False)
             t, p = float(result.statistic), float(result.pvalue)
         out.append(Comparison(name, a.mean(), a.std(ddof=1), b.mean(), b.std(ddof=1), t, p))
     return out
