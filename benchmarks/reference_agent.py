@@ -661,7 +661,7 @@ class ReferenceSimulation:
             state = platform.state
             state.active_users = sum(1 for u in self.users if u.route == state.index)
             if not state.exited:
-                state.book_day()
+                state.book_day(staffed=self.moderating)  # no rules: no compliance staff
                 if self.moderating:
                     state.adapt(self.scenario)
             self.recorder.platform_series.append(
