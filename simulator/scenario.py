@@ -106,7 +106,8 @@ class SensitiveMix(_Frozen):
 
 
 class Perception(_Frozen):
-    """How users perceive risk and learn from the enforcement they see (docs/model.md, 2.4)."""
+    """How users perceive risk and learn from the enforcement they see
+    (docs/model.md, S16 "Perceived risk")."""
 
     initial_risk: Probability = 0.0
     half_life_days: Positive = 30.0
