@@ -85,6 +85,10 @@ class Recorder:
     ) -> None:
         """Add ``amount`` posts to cells (scalars or equal-length arrays)."""
         cell: Any = (day, platform, channel, kind, outcome)
+        if _scalars(cell):  # one cell: plain indexing, without ufunc.at's set-up cost
+            if amount:
+                self.counts[cell] += amount
+            return
         np.add.at(self.counts, cell, amount)
 
     def add_intended(
@@ -97,6 +101,10 @@ class Recorder:
     ) -> None:
         """Count intended posts as they are drawn, apart from their outcomes."""
         cell: Any = (day, platform, channel, kind)
+        if _scalars(cell):
+            if amount:
+                self.intended[cell] += amount
+            return
         np.add.at(self.intended, cell, amount)
 
     def move(
@@ -124,7 +132,16 @@ class Recorder:
         np.add.at(self.delay_counts, (kind, bins), 1)
 
     def tally(self, name: str, kind: NDArray[np.integer] | int, amount: int = 1) -> None:
+        if isinstance(kind, (int, np.integer)):
+            if amount:
+                self.tallies[name][kind] += amount
+            return
         np.add.at(self.tallies[name], kind, amount)
 
     def event(self, *args: Any, **kwargs: Any) -> None:
         self.events.append(Event(*args, **kwargs))
+
+
+def _scalars(cell: tuple[Any, ...]) -> bool:
+    """Whether every index of ``cell`` is a single integer (not an array)."""
+    return all(isinstance(index, (int, np.integer)) for index in cell)

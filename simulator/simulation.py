@@ -113,11 +113,30 @@ class Simulation:
         self._members_of: IntArray | None = None
         self._members: dict[int, tuple[IntArray, NDArray[np.float64]]] = {}
         self._probability_cache: dict[tuple[Any, int, float], NDArray[np.float64]] = {}
+        # Bumped whenever a user's state, platform or access changes (see _states_dirty):
+        # keys the caches of today's routes and the daily state counts.
+        self._state_version = 0
         self._states_dirty = True
+        self._route_cache: tuple[tuple[Any, ...], IntArray] | None = None
+        self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._population_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._active_cache: tuple[IntArray, IntArray] | None = None
         self._news_today = 0
         self._detained_today: list[int] = []
         self._state_before_detention: dict[int, int] = {}  # only users now detained
         self.wall_seconds = 0.0
+
+    @property
+    def _states_dirty(self) -> bool:
+        """Whether the benign group cache is stale; setting it True also bumps the
+        state version that keys the other per-state caches."""
+        return self._dirty
+
+    @_states_dirty.setter
+    def _states_dirty(self, value: bool) -> None:
+        if value:
+            self._state_version += 1
+        self._dirty = value
 
     # ------------------------------------------------------------------------------------
     # Driving the run
@@ -167,13 +186,20 @@ class Simulation:
     def _routes(self, now: float) -> IntArray:
         """Each user's route today: platform index, the circumvention row, or NO_ROUTE."""
         users = self.users
-        serving = np.array([p.serving(now) for p in self.platforms] + [True])
+        serving_now = tuple(p.serving(now) for p in self.platforms)
+        key = (self._state_version, serving_now)
+        # Routes change only with states, platforms or service (a no-rules world: never).
+        if self._route_cache is not None and self._route_cache[0] == key:
+            return self._route_cache[1]
+        serving = np.array([*serving_now, True])
         route = users.platform.astype(np.int64)
         if not serving.all():
             route[~serving[route]] = NO_ROUTE
         route[users.state == UserState.CIRCUMVENTING] = self.circumvention_row
         blocked = (users.state != UserState.ACTIVE) & (users.state != UserState.CIRCUMVENTING)
         route[blocked] = NO_ROUTE
+        route.flags.writeable = False  # shared by the caches keyed on it
+        self._route_cache = (key, route)
         return route
 
     def _effective_risk(self, who: IntArray | slice) -> NDArray[np.float32]:
@@ -276,6 +302,12 @@ class Simulation:
         weight = self.kind_weight[channel, ContentKind.BENIGN]
         if self._group_cache is not None and not self._states_dirty and weight == 0.0:
             return self._group_cache
+        # With a weight, the groups depend on today's routes and risks: the same for both
+        # channels when their weights are equal (private messages within the rules).
+        key = (route, users.risk, weight, self._state_version)
+        cached = self._benign_cache
+        if weight > 0.0 and cached is not None and _same_key(cached[0], key):
+            return cached[1]
         group = np.where(route == NO_ROUTE, users.platform, route + n_p).astype(np.int64)
         group[route == self.circumvention_row] = 3 * n_p
         if weight > 0.0:
@@ -291,6 +323,8 @@ class Simulation:
             # Valid until a user's state, platform or access changes (_states_dirty).
             self._group_cache = (shares, group)
             self._states_dirty = False
+        else:
+            self._benign_cache = (key, (shares, group))
         return shares, group
 
     def _speak_benign(
@@ -844,9 +878,13 @@ class Simulation:
 
     def _end_of_day(self, day: int, route: IntArray) -> None:
         users = self.users
-        active_here = np.bincount(
-            route[(route >= 0) & (route < self.n_platforms)], minlength=self.n_platforms
-        )
+        if self._active_cache is not None and self._active_cache[0] is route:
+            active_here = self._active_cache[1]
+        else:
+            active_here = np.bincount(
+                route[(route >= 0) & (route < self.n_platforms)], minlength=self.n_platforms
+            )
+            self._active_cache = (route, active_here)
         for platform in self.platforms:
             platform.active_users = int(active_here[platform.index])
             cost = platform.book_day(staffed=self.moderating) if not platform.exited else 0.0
@@ -868,13 +906,21 @@ class Simulation:
                     "moderation_cost": cost,
                 }
             )
-        # count_nonzero, not bincount or sum: no conversion of the int8 / bool arrays.
-        states = [np.count_nonzero(users.state == state) for state in UserState]
-        if states[0] == users.size:  # everyone active: the same mean without a mask
-            mean_risk = float(users.risk.mean()) if users.size else 0.0
+        # Counts and the mean risk change only with states or risks (risks are replaced,
+        # not written in place, except on detention, which bumps the state version).
+        key = (self._state_version, users.risk)
+        cached = self._population_cache
+        if cached is not None and _same_key(cached[0], key):
+            states, mean_risk = cached[1]
         else:
-            active = users.state == UserState.ACTIVE
-            mean_risk = float(users.risk[active].mean()) if states[0] else 0.0
+            # count_nonzero, not bincount or sum: no conversion of the int8 / bool arrays.
+            states = [np.count_nonzero(users.state == state) for state in UserState]
+            if states[0] == users.size:  # everyone active: the same mean without a mask
+                mean_risk = float(users.risk.mean()) if users.size else 0.0
+            else:
+                active = users.state == UserState.ACTIVE
+                mean_risk = float(users.risk[active].mean()) if states[0] else 0.0
+            self._population_cache = (key, (states, mean_risk))
         self.recorder.population_series.append(
             {
                 "day": day,
@@ -1028,6 +1074,14 @@ def _draw_touches(
         flags[row] = np.where(none_yet, draw < conditional, draw < p)
         none_yet &= ~flags[row]
     return flags
+
+
+def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Cache keys: arrays compare by identity, everything else by value."""
+    return all(
+        (a is b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
+        for a, b in zip(old, new, strict=True)
+    )
 
 
 def _label(kind: int | np.integer) -> str:
