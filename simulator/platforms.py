@@ -93,11 +93,14 @@ class PlatformState:
             self.spec.classifier_mean.as_tuple(), self.threshold + self.spec.hold_margin
         )
 
-    def flag_probability_if_not_held(self) -> np.ndarray:
-        """P(the filter flags a published post for review | it was not held), per kind."""
+    def flag_probability_if_not_held(self, held: np.ndarray | None = None) -> np.ndarray:
+        """P(the filter flags a published post for review | it was not held), per kind.
+
+        ``held``: :meth:`hold_probability` if the caller has it already."""
         means = self.spec.classifier_mean.as_tuple()
         above_flag = exceed_probability(means, self.threshold + self.spec.flag_margin)
-        held = self.hold_probability()
+        if held is None:
+            held = self.hold_probability()
         with np.errstate(invalid="ignore", divide="ignore"):
             conditional = np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0)
         return np.clip(conditional, 0.0, 1.0)

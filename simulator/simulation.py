@@ -121,6 +121,8 @@ class Simulation:
         self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
         self._active_cache: tuple[IntArray, IntArray] | None = None
+        # Record ids of prohibited posts per platform (what audits count), in id order.
+        self._prohibited_ids: list[list[IntArray]] = [[] for _ in self.platforms]
         self._news_today = 0
         self._detained_today: list[int] = []
         self._state_before_detention: dict[int, int] = {}  # only users now detained
@@ -195,9 +197,12 @@ class Simulation:
         route = users.platform.astype(np.int64)
         if not serving.all():
             route[~serving[route]] = NO_ROUTE
-        route[users.state == UserState.CIRCUMVENTING] = self.circumvention_row
-        blocked = (users.state != UserState.ACTIVE) & (users.state != UserState.CIRCUMVENTING)
-        route[blocked] = NO_ROUTE
+        # Only users who are not active change route: one pass to find them, then their
+        # few states (circumventing: the offshore row; anything else: no route).
+        inactive = np.flatnonzero(users.state != UserState.ACTIVE)
+        route[inactive] = np.where(
+            users.state[inactive] == UserState.CIRCUMVENTING, self.circumvention_row, NO_ROUTE
+        )
         route.flags.writeable = False  # shared by the caches keyed on it
         self._route_cache = (key, route)
         return route
@@ -417,7 +422,7 @@ class Simulation:
         return cached
 
     def _compute_touch(self, platform: PlatformState, channel: Channel) -> NDArray[np.float64]:
-        flag = platform.flag_probability_if_not_held()
+        flag = platform.flag_probability_if_not_held(self._hold_probability(platform))
         notice = self.notice_probability if channel == Channel.PUBLIC else np.zeros(N_KINDS)
         order = self.monitor_probability if self.in_scope[channel] else np.zeros(N_KINDS)
         return np.vstack([flag, notice, order])
@@ -483,6 +488,8 @@ class Simulation:
             kind=np.full(m, int(kind), np.int8),
             channel=np.full(m, int(channel), np.int8),
         )
+        if prohibited:
+            self._prohibited_ids[p].append(ids)
         n_held = int(is_held.sum())
         rec.add(day, p, channel, kind, Outcome.BLOCKED, n_held)  # until approved
         rec.add(day, p, channel, kind, Outcome.SURVIVING, m - n_held)
@@ -697,16 +704,16 @@ class Simulation:
         counts = platform.published_prohibited_by_hour
         first, last = int(math.floor(since)), int(math.floor(now))
         published = int(counts[first : last + 1].sum()) if len(counts) else 0
-        size = self.posts.size
         posts = self.posts
-        pub = posts.published_hours[:size]
-        mask = (
-            (posts.platform[:size] == platform.index)
-            & self.prohibited[posts.kind[:size]]
-            & (pub >= first)
-            & (pub < last + 1)
-            & (posts.removed_hours[:size] <= now)
-        )
+        # Only this platform's prohibited records, not every record of the run.
+        chunks = self._prohibited_ids[platform.index]
+        if len(chunks) > 1:
+            chunks[:] = [np.concatenate(chunks)]
+        if not chunks:
+            return max(0, published)
+        ids = chunks[0]
+        pub = posts.published_hours[ids]
+        mask = (pub >= first) & (pub < last + 1) & (posts.removed_hours[ids] <= now)
         return max(0, published - int(mask.sum()))
 
     def duties_missed_between(self, platform: PlatformState, after: float, until: float) -> int:
@@ -873,7 +880,7 @@ class Simulation:
                     np.asarray(self._detained_today, dtype=np.int64), n
                 )
             )
-        users.risk = update_risk(users.risk, signal, self.decay).astype(np.float32)
+        users.risk = update_risk(users.risk, signal, self.decay).astype(np.float32, copy=False)
         users.risk[users.state == UserState.DETAINED] = 1.0
 
     def _end_of_day(self, day: int, route: IntArray) -> None:
