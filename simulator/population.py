@@ -49,7 +49,9 @@ class SocialNetwork:
         key[m:] |= a
         del a, b, keep
         key.sort()
-        indices = (key & 0xFFFFFFFF).astype(np.int32)
+        # The cast keeps the low 32 bits (the target, < 2**31): no int64 temporary of
+        # the key's size, which was the build's memory peak.
+        indices = key.astype(np.int32)
         np.right_shift(key, 32, out=key)
         counts = np.bincount(key, minlength=users)
         del key
