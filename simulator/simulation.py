@@ -1026,7 +1026,7 @@ class _ReviewDay:
             index = np.flatnonzero(hold)
             held = post[index]
             # The threshold serve() applies to held posts.
-            held_threshold = getattr(self, "held_threshold", self.threshold)
+            held_threshold = self.held_threshold
             rejected = self.score[held] > held_threshold
             self.blocked_hours[held[rejected]] = finish[index[rejected]]
             self.published_hours[held[~rejected]] = finish[index[~rejected]]
