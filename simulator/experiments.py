@@ -17,6 +17,7 @@ replication) order so the bytes never depend on which worker finished first.
 
 from __future__ import annotations
 
+import abc
 import concurrent.futures as cf
 import contextlib
 import hashlib
@@ -476,17 +477,19 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class Executor:
-    """Runs tasks and yields their results as they complete (in any order)."""
+class Executor(abc.ABC):
+    """Runs tasks and yields their results as they complete (in any order). Subclasses:
+    :class:`LocalExecutor`, :class:`DaskExecutor` and the in-process one."""
 
     description = "executor"
 
+    @abc.abstractmethod
     def run(
         self, model: Model, tasks: Sequence[Task]
     ) -> Iterator[tuple[int, int, dict[str, float]]]:
-        raise NotImplementedError
+        """Yield ``(point, replication, metrics)`` for every task."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release workers."""
 
     def __enter__(self) -> Executor:
