@@ -102,7 +102,7 @@ class Results:
             _write_json(self.summary, staging / "summary.json")
             _write_json(self.scenario, staging / "scenario.json")
             _write_json(self.manifest, staging / "manifest.json")
-            _fsync_dir(staging)
+            _fsync(staging)
             if target.exists():
                 trash = Path(
                     tempfile.mkdtemp(
@@ -120,7 +120,7 @@ class Results:
                 shutil.rmtree(trash, ignore_errors=True)
             else:
                 os.replace(staging, target)
-            _fsync_dir(parent)
+            _fsync(parent)
         except BaseException as error:
             shutil.rmtree(staging, ignore_errors=True)
             if trash is not None and not (trash / "old").exists():
@@ -165,7 +165,7 @@ class Results:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV with a fixed float format and line ending, so equal data gives equal bytes."""
     frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    _fsync_file(path)
+    _fsync(path)
 
 
 def _staging_pid(name: str, target_name: str) -> int | None:
@@ -225,9 +225,10 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_file(path: Path) -> None:
-    """Flush a written file to disk, so a renamed folder never holds empty files after a
-    crash of the machine (a killed process needs no fsync: the kernel has the data)."""
+def _fsync(path: Path) -> None:
+    """Flush a written file or folder entry to disk, so a renamed folder never holds empty
+    files after a crash of the machine (a killed process needs no fsync: the kernel has
+    the data)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -257,20 +258,7 @@ def _clean(value: Any) -> Any:
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n")
-    _fsync_file(path)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    _fsync(path)
 
 
 def environment_info() -> dict[str, str]:
