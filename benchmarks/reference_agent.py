@@ -162,8 +162,10 @@ class ReferenceSimulation:
 
         sensitive_total = float(traits.mix[1:].sum())
         self.users: list[User] = []
+        # Drawn again on each access (Users does not keep them): once here.
+        stance_factor, rate = traits.stance_factor, traits.rate
         for i in range(traits.size):
-            factor = float(traits.stance_factor[i])
+            factor = float(stance_factor[i])
             per_kind = [1.0 - factor * sensitive_total] + [
                 float(traits.mix[k]) * factor for k in range(1, N_KINDS)
             ]
@@ -172,7 +174,7 @@ class ReferenceSimulation:
             self.users.append(
                 User(
                     index=i,
-                    rate=float(traits.rate[i]),
+                    rate=float(rate[i]),
                     kind_cumulative=cumulative,
                     boldness=float(traits.boldness[i]),
                     platform=int(traits.platform[i]),

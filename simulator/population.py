@@ -16,6 +16,10 @@ from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
 from simulator.scenario import Population as PopulationSpec
 
 IntArray = NDArray[np.int64]
+_INT32_MAX = 2**31 - 1
+# Blocks of sources the network is sorted in: the key buffer is 1 / _NETWORK_BLOCKS of
+# the packed edges (8 bytes each, two per edge), the set-up's memory peak.
+_NETWORK_BLOCKS = 8
 
 
 @dataclass
@@ -23,7 +27,7 @@ class SocialNetwork:
     """Undirected graph in compressed sparse row form: the neighbours of user ``i`` are
     ``indices[indptr[i]:indptr[i + 1]]``."""
 
-    indptr: NDArray[np.int64]
+    indptr: NDArray[np.int32] | NDArray[np.int64]
     indices: NDArray[np.int32]
 
     @classmethod
@@ -31,36 +35,54 @@ class SocialNetwork:
         """An Erdos-Renyi-like graph: ``users * mean_degree / 2`` random edges, both ways.
 
         Self-loops are dropped; duplicate edges are kept (rare, harmless: a friend seen
-        twice). Average degree is ``mean_degree`` up to the dropped loops.
+        twice). Average degree is ``mean_degree`` up to the dropped loops. Within a
+        user's row neighbours come in id order; nothing depends on that order (only
+        counts are ever taken). ``indptr`` is int32 when the edge ends fit.
         """
         edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
-        a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
-        b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+        # int32 draws are the same numbers as int64 ones from the same stream (one
+        # bounded 32-bit draw each either way; tests check it) at half the memory.
+        ends = np.int32 if users <= _INT32_MAX + 1 else np.int64
+        a = rng.integers(0, max(users, 1), size=edges, dtype=ends)
+        b = rng.integers(0, max(users, 1), size=edges, dtype=ends)
         keep = a != b
-        a, b = a[keep], b[keep]
-        # Both directions of every edge as one int64 key (source << 32 | target), sorted in
-        # place: far faster and leaner than an argsort. Within a user's row neighbours come
-        # out in id order; nothing depends on that order (only counts are ever taken).
+        if not keep.all():
+            a, b = a[keep], b[keep]
+        del keep
         m = len(a)
-        key = np.empty(2 * m, dtype=np.int64)
-        np.left_shift(a, 32, out=key[:m])
-        key[:m] |= b
-        np.left_shift(b, 32, out=key[m:])
-        key[m:] |= a
-        del a, b, keep
-        key.sort()
-        # The cast keeps the low 32 bits (the target, < 2**31): no int64 temporary of
-        # the key's size, which was the build's memory peak.
-        indices = key.astype(np.int32)
-        np.right_shift(key, 32, out=key)
-        counts = np.bincount(key, minlength=users)
-        del key
-        indptr = np.zeros(users + 1, dtype=np.int64)
+        counts = np.bincount(a, minlength=users)
+        counts += np.bincount(b, minlength=users)
+        # Both directions of every edge, sorted by (source, target), one block of sources
+        # at a time: each block packs its edges into int64 keys (source << 32 | target)
+        # and sorts them in place. The same result as one global sort, with a key buffer
+        # of a fraction of the edges (one buffer for all was the build's memory peak).
+        blocks = max(1, min(_NETWORK_BLOCKS, users))
+        length = -(-users // blocks)  # block j holds sources [j * length, (j + 1) * length)
+        block_of = (np.empty(m, dtype=np.int8), np.empty(m, dtype=np.int8))
+        for end, of in zip((a, b), block_of, strict=True):
+            np.floor_divide(end, length, out=of, casting="unsafe")  # no int32 temporary
+        indices = np.empty(2 * m, dtype=np.int32)
+        filled = 0
+        for block in range(blocks):
+            size = int(counts[block * length : (block + 1) * length].sum())
+            key = _block_keys((a, b), block_of, block, size)
+            key.sort()
+            # The cast keeps the low 32 bits: the target (< 2**31).
+            np.copyto(indices[filled : filled + size], key, casting="unsafe")
+            filled += size
+            del key
+        del block_of
+        del a, b
+        indptr: NDArray[np.int32] | NDArray[np.int64]
+        if 2 * m <= _INT32_MAX:
+            indptr = np.zeros(users + 1, dtype=np.int32)
+        else:
+            indptr = np.zeros(users + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return cls(indptr=indptr, indices=indices)
 
     def degree(self) -> NDArray[np.int64]:
-        return np.diff(self.indptr)
+        return np.diff(self.indptr).astype(np.int64, copy=False)
 
     def neighbour_counts(self, users: NDArray[np.int64], size: int) -> NDArray[np.float32]:
         """For each of ``size`` users, how many of ``users`` (with repeats) are neighbours."""
@@ -106,15 +128,10 @@ class Users:
     ):
         n = spec.users
         self.size = n
-        sigma = spec.posting_dispersion
-        # Lognormal with mean 1, scaled to the mean rate: heavy posters and lurkers.
-        spread = (
-            rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=n) if sigma > 0 else np.ones(n)
-        )
-        self.rate = (spec.posts_per_day * spread).astype(np.float64)
-        stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
-        # A user's sensitive shares are the average mix times stance / mean stance.
-        self.stance_factor = stance / spec.stance.mean
+        # The stream as it stands before the traits: ``rate`` and ``stance_factor`` are
+        # needed only here, so they are not kept but drawn again from this copy if asked.
+        self._traits_draw = (spec, copy.deepcopy(rng))
+        rate, stance_factor = _rates(spec, rng)
         self.boldness = rng.beta(spec.boldness.alpha, spec.boldness.beta, size=n).astype(np.float32)
         self.platform = rng.choice(len(platform_shares), size=n, p=platform_shares).astype(np.int16)
         # The network is drawn when first needed (a run without enforcement never looks
@@ -139,11 +156,34 @@ class Users:
         self.mix[ContentKind.BENIGN] = 1.0 - sensitive_total
         # Per-user daily rates by kind are rate_i * w_i(k):
         #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
-        self.sensitive_weight = self.rate * self.stance_factor  # times mix_k
-        self.benign_weight = self.rate * (1.0 - self.stance_factor * sensitive_total)
-        # Cumulative weights to draw authors in O(log n) per post.
-        self._sensitive_cumulative = np.cumsum(self.sensitive_weight)
-        self._benign_cumulative = np.cumsum(self.benign_weight)
+        # Cumulative weights to draw authors in O(log n) per post. The benign one is
+        # kept only as its total (benign authors are drawn per group, from
+        # ``benign_weight``) and built again if a benign draw asks for it.
+        self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
+        self.benign_weight = rate * (1.0 - stance_factor * sensitive_total)
+        del rate, stance_factor
+        self._benign_cumulative_cache: NDArray[np.float64] | None = None
+        self._benign_total = float(np.cumsum(self.benign_weight)[-1]) if n else 0.0
+
+    @property
+    def rate(self) -> NDArray[np.float64]:
+        """Each user's intended posts per day (drawn again: not kept)."""
+        return self._replay_rates()[0]
+
+    @property
+    def stance_factor(self) -> NDArray[np.float64]:
+        """Each user's stance over the mean stance (drawn again: not kept)."""
+        return self._replay_rates()[1]
+
+    def _replay_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        spec, rng = self._traits_draw
+        return _rates(spec, copy.deepcopy(rng))
+
+    @property
+    def _benign_cumulative(self) -> NDArray[np.float64]:
+        if self._benign_cumulative_cache is None:
+            self._benign_cumulative_cache = np.cumsum(self.benign_weight)
+        return self._benign_cumulative_cache
 
     @property
     def network(self) -> SocialNetwork:
@@ -157,7 +197,7 @@ class Users:
     def daily_rate_by_kind(self) -> NDArray[np.float64]:
         """Expected intended posts per day of each kind over the whole population."""
         out = np.empty(N_KINDS)
-        out[ContentKind.BENIGN] = self._benign_cumulative[-1] if self.size else 0.0
+        out[ContentKind.BENIGN] = self._benign_total
         sensitive = self._sensitive_cumulative[-1] if self.size else 0.0
         for kind in SENSITIVE_KINDS:
             out[kind] = sensitive * self.mix[kind]
@@ -168,12 +208,10 @@ class Users:
     ) -> NDArray[np.float64]:
         """The uniform draws behind :meth:`draw_authors` (same stream use), to be turned
         into authors by :meth:`authors_at`, possibly many kinds' at once."""
-        cumulative = (
-            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
-        )
         if count == 0 or self.size == 0:
             return np.zeros(0)
-        return rng.random(count) * cumulative[-1]
+        total = self._benign_total if kind == ContentKind.BENIGN else self._sensitive_cumulative[-1]
+        return rng.random(count) * total
 
     def authors_at(self, kind: ContentKind, targets: NDArray[np.float64]) -> IntArray:
         """Authors for :meth:`author_targets` draws of ``kind`` (every sensitive kind
@@ -210,3 +248,38 @@ class Users:
         arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
         arrays += [self.network.indptr, self.network.indices]
         return int(sum(a.nbytes for a in arrays))
+
+
+def _block_keys(
+    ends: tuple[NDArray[np.integer], NDArray[np.integer]],
+    block_of: tuple[NDArray[np.int8], NDArray[np.int8]],
+    block: int,
+    size: int,
+) -> NDArray[np.int64]:
+    """``source << 32 | target`` for both directions of the edges ``ends = (a, b)``
+    whose source lies in ``block`` (``size`` of them), unsorted."""
+    key = np.empty(size, dtype=np.int64)
+    at = 0
+    for source, target, of in ((ends[0], ends[1], block_of[0]), (ends[1], ends[0], block_of[1])):
+        which = np.flatnonzero(of == block)
+        part = key[at : at + len(which)]
+        part[:] = source[which]
+        np.left_shift(part, 32, out=part)
+        part |= target[which]
+        at += len(which)
+    return key
+
+
+def _rates(
+    spec: PopulationSpec, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each user's posts per day and stance over the mean stance, the first draws from
+    the population stream ``rng`` (advanced)."""
+    n = spec.users
+    sigma = spec.posting_dispersion
+    # Lognormal with mean 1, scaled to the mean rate: heavy posters and lurkers.
+    spread = rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=n) if sigma > 0 else np.ones(n)
+    rate = (spec.posts_per_day * spread).astype(np.float64)
+    stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
+    # A user's sensitive shares are the average mix times stance / mean stance.
+    return rate, stance / spec.stance.mean

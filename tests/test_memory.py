@@ -1,0 +1,100 @@
+"""Memory-saving layouts give exactly what the plain ones gave.
+
+The network is built in blocks of sources (docs/performance.md, "Memory"); the users
+keep neither their rates nor their stances after set-up. Each is checked here against
+the straightforward code it replaced, on the same seeds, value for value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.population import SocialNetwork, Users
+from simulator.streams import Streams
+
+
+def _network_one_sort(
+    users: int, mean_degree: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The network as it was built before (int64 draws, one global sort of all keys)."""
+    edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
+    a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    key = np.concatenate([(a << 32) | b, (b << 32) | a])
+    key.sort()
+    indices = key.astype(np.int32)
+    counts = np.bincount(key >> 32, minlength=users)
+    indptr = np.zeros(users + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, indices
+
+
+@pytest.mark.parametrize(
+    ("users", "degree"), [(0, 10.0), (1, 10.0), (2, 3.0), (7, 4.0), (9, 2.0), (1001, 10.0)]
+)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_blocked_network_is_the_one_sort_network(users: int, degree: float, seed: int) -> None:
+    indptr, indices = _network_one_sort(users, degree, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    network = SocialNetwork.random(users, degree, rng)
+    np.testing.assert_array_equal(network.indptr.astype(np.int64), indptr)
+    np.testing.assert_array_equal(network.indices, indices)
+    assert network.indices.dtype == np.int32
+    assert network.indptr.dtype == np.int32  # the edge count fits
+    # The stream is left where the int64 draws left it.
+    after = np.random.default_rng(seed)
+    _network_one_sort(users, degree, after)
+    assert rng.random() == after.random()
+
+
+def test_network_counts_match_degrees() -> None:
+    network = SocialNetwork.random(5000, 8.0, np.random.default_rng(11))
+    degree = network.degree()
+    assert degree.dtype == np.int64
+    assert degree.sum() == len(network.indices)
+    # Every edge is stored both ways: neighbour counts of everyone add up to the degrees.
+    counts = network.neighbour_counts(np.arange(5000, dtype=np.int64), 5000)
+    np.testing.assert_array_equal(counts.astype(np.int64), degree)
+
+
+def _old_traits(spec: simulator.Scenario, seed: int) -> dict[str, np.ndarray]:
+    """Rates and weights as Users computed and kept them before."""
+    population = spec.population
+    rng = Streams.from_seed(seed).population
+    sigma = population.posting_dispersion
+    spread = rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=population.users)
+    rate = population.posts_per_day * spread
+    stance = rng.beta(population.stance.alpha, population.stance.beta, size=population.users)
+    factor = stance / population.stance.mean
+    mix = population.sensitive_mix
+    total = float(sum(getattr(mix, k) for k in mix.model_dump()))
+    return {
+        "rate": rate,
+        "stance_factor": factor,
+        "sensitive_cumulative": np.cumsum(rate * factor),
+        "benign_cumulative": np.cumsum(rate * (1.0 - factor * total)),
+    }
+
+
+def test_users_keep_only_what_the_run_needs() -> None:
+    scenario = simulator.override(
+        simulator.load_scenario("china_csl_2016"), {"population.users": 3000}
+    )
+    shares = [p.market_share for p in scenario.platforms]
+    users = Users(scenario.population, shares, Streams.from_seed(5).population)
+    old = _old_traits(scenario, 5)
+    np.testing.assert_array_equal(users.rate, old["rate"])
+    np.testing.assert_array_equal(users.stance_factor, old["stance_factor"])
+    np.testing.assert_array_equal(users._sensitive_cumulative, old["sensitive_cumulative"])
+    np.testing.assert_array_equal(users._benign_cumulative, old["benign_cumulative"])
+    assert users.daily_rate_by_kind()[0] == old["benign_cumulative"][-1]
+    kept = {name for name, v in vars(users).items() if isinstance(v, np.ndarray)}
+    assert not kept & {"rate", "stance_factor", "sensitive_weight"}
+    # Per user: 4 + 2 + 4 + 1 + 1 + 2 + 1 + 1 + 8 (traits and state) + 8 + 8 (weights).
+    assert users.memory_bytes() - users.network.indices.nbytes - users.network.indptr.nbytes == (
+        40 * 3000 + users.mix.nbytes + users._benign_cumulative.nbytes
+    )
