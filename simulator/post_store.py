@@ -20,23 +20,48 @@ _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "order_hours": (np.float64, np.inf),  # when a regulator's order arrives (inf: none)
     "reviewer_score": (np.float32, 0.0),  # how prohibited it looks to a human reviewer
     "appeal_score": (np.float32, 0.0),  # how it looks to the reviewer of an appeal
-    "author": (np.int64, 0),
-    "day": (np.int32, 0),
-    "platform": (np.int16, 0),
+    "author": (np.int64, 0),  # narrowed to the users (see PostStore)
+    "day": (np.int32, 0),  # narrowed to the horizon
+    "platform": (np.int16, 0),  # narrowed to the platforms
     "kind": (np.int8, 0),
     "channel": (np.int8, 0),
     "removed_by": (np.int8, -1),  # the review action that removed it (see Action)
 }
 
 
-class PostStore:
-    """Column store of touched posts; row ``i`` is post id ``i``."""
+def _smallest_int(largest: int) -> Any:
+    """The narrowest signed integer type that holds 0..``largest``."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if largest <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
-    def __init__(self, capacity: int = 1024) -> None:
+
+class PostStore:
+    """Column store of touched posts; row ``i`` is post id ``i``.
+
+    ``users``, ``days`` and ``platforms`` bound the author ids, days and platform
+    indices to be stored: their columns take the narrowest integer type that holds
+    them (a million users: int32 authors), exactly. Unbounded by default.
+    """
+
+    def __init__(
+        self,
+        capacity: int = 1024,
+        *,
+        users: int | None = None,
+        days: int | None = None,
+        platforms: int | None = None,
+    ) -> None:
         self.size = 0
         self._capacity = capacity
+        self._types: dict[str, tuple[Any, float | int | bool]] = dict(_COLUMNS)
+        for name, bound in (("author", users), ("day", days), ("platform", platforms)):
+            if bound is not None:
+                self._types[name] = (_smallest_int(max(bound - 1, 0)), _COLUMNS[name][1])
         self.columns: dict[str, NDArray[Any]] = {
-            name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
+            name: np.full(capacity, fill, dtype=dtype)
+            for name, (dtype, fill) in self._types.items()
         }
 
     def __getattr__(self, name: str) -> NDArray[Any]:
@@ -46,24 +71,27 @@ class PostStore:
             return columns[name]
         raise AttributeError(name)
 
-    def append(self, **values: NDArray[Any]) -> NDArray[np.int64]:
-        """Add rows (every given array has the same length); returns their post ids."""
-        count = len(next(iter(values.values())))
+    def append(self, **values: NDArray[Any] | float | int) -> NDArray[np.int64]:
+        """Add rows: every array given has the same length (at least one is an array),
+        scalars are repeated; returns their post ids. Columns not given keep their fill
+        (``inf`` times, ``-1`` remover)."""
+        count = next(np.size(v) for v in values.values() if np.ndim(v) == 1)
         unknown = set(values) - set(self.columns)
         if unknown:
             raise KeyError(f"unknown post columns: {sorted(unknown)}")
         self._reserve(self.size + count)
-        ids = np.arange(self.size, self.size + count, dtype=np.int64)
+        start, stop = self.size, self.size + count
         for name, array in values.items():
-            self.columns[name][ids] = array
-        self.size += count
-        return ids
+            # A slice, not the ids: a contiguous copy, no index array.
+            self.columns[name][start:stop] = array
+        self.size = stop
+        return np.arange(start, stop, dtype=np.int64)
 
     def _reserve(self, needed: int) -> None:
         if needed <= self._capacity:
             return
         capacity = max(needed, 2 * self._capacity)
-        for name, (dtype, fill) in _COLUMNS.items():
+        for name, (dtype, fill) in self._types.items():
             grown = np.full(capacity, fill, dtype=dtype)
             grown[: self.size] = self.columns[name][: self.size]
             self.columns[name] = grown

@@ -62,7 +62,11 @@ class Simulation:
         self.platforms: list[PlatformState] = make_platforms(scenario, self.streams.review)
         self.n_platforms = len(self.platforms)
         self.circumvention_row = self.n_platforms
-        self.posts = PostStore()
+        self.posts = PostStore(
+            users=scenario.population.users,
+            days=scenario.horizon_days,
+            platforms=self.n_platforms,
+        )
         self.recorder = Recorder(scenario.horizon_days, self.n_platforms + 1)
         self.env = simpy.Environment()
         self.regulator = Regulator(self, self.streams.regulator)
@@ -483,10 +487,10 @@ class Simulation:
             order_hours=order_hours,
             reviewer_score=platform.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal(m),
             author=authors,
-            day=np.full(m, day, np.int32),
-            platform=np.full(m, p, np.int16),
-            kind=np.full(m, int(kind), np.int8),
-            channel=np.full(m, int(channel), np.int8),
+            day=day,
+            platform=p,
+            kind=int(kind),
+            channel=int(channel),
         )
         if prohibited:
             self._prohibited_ids[p].append(ids)

@@ -12,6 +12,7 @@ import pytest
 
 import simulator
 from simulator.population import SocialNetwork, Users
+from simulator.post_store import PostStore
 from simulator.streams import Streams
 
 
@@ -98,3 +99,28 @@ def test_users_keep_only_what_the_run_needs() -> None:
     assert users.memory_bytes() - users.network.indices.nbytes - users.network.indptr.nbytes == (
         40 * 3000 + users.mix.nbytes + users._benign_cumulative.nbytes
     )
+
+
+def test_post_store_narrow_columns_and_slice_append() -> None:
+    store = PostStore(capacity=2, users=1_000_000, days=365, platforms=3)
+    assert store.author.dtype == np.int32
+    assert store.day.dtype == np.int16
+    assert store.platform.dtype == np.int8
+    assert PostStore(days=36_500).day.dtype == np.int32
+    assert PostStore().author.dtype == np.int64  # unbounded: as wide as before
+    first = store.append(
+        time_hours=np.array([1.5, 2.5, 3.5]), author=np.array([999_999, 0, 7]), day=4, platform=2
+    )
+    second = store.append(time_hours=np.array([9.0]), author=np.array([5]), day=364, platform=0)
+    np.testing.assert_array_equal(first, [0, 1, 2])
+    np.testing.assert_array_equal(second, [3])
+    assert store.size == 4
+    np.testing.assert_array_equal(store.author[:4], [999_999, 0, 7, 5])
+    np.testing.assert_array_equal(store.day[:4], [4, 4, 4, 364])
+    np.testing.assert_array_equal(store.platform[:4], [2, 2, 2, 0])
+    np.testing.assert_array_equal(store.time_hours[:4], [1.5, 2.5, 3.5, 9.0])
+    # Columns not given keep their fill, also in rows the growth added.
+    assert np.isinf(store.removed_hours[:4]).all()
+    np.testing.assert_array_equal(store.removed_by[:4], [-1, -1, -1, -1])
+    with pytest.raises(KeyError, match="unknown post columns"):
+        store.append(time_hours=np.zeros(1), colour=np.zeros(1))
