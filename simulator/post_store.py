@@ -40,6 +40,9 @@ def _smallest_int(largest: int) -> Any:
 class PostStore:
     """Column store of touched posts; row ``i`` is post id ``i``.
 
+    :meth:`keep` frees the records nothing can act on any more: the kept rows move to
+    the front, in order, so post ids are renumbered (the caller remaps what it holds).
+
     ``users``, ``days`` and ``platforms`` bound the author ids, days and platform
     indices to be stored: their columns take the narrowest integer type that holds
     them (a million users: int32 authors), exactly. Unbounded by default.
@@ -53,7 +56,8 @@ class PostStore:
         days: int | None = None,
         platforms: int | None = None,
     ) -> None:
-        self.size = 0
+        self.size = 0  # records held (rows in use)
+        self.appended = 0  # records ever added
         self._capacity = capacity
         self._types: dict[str, tuple[Any, float | int | bool]] = dict(_COLUMNS)
         for name, bound in (("author", users), ("day", days), ("platform", platforms)):
@@ -85,7 +89,18 @@ class PostStore:
             # A slice, not the ids: a contiguous copy, no index array.
             self.columns[name][start:stop] = array
         self.size = stop
+        self.appended += count
         return np.arange(start, stop, dtype=np.int64)
+
+    def keep(self, ids: NDArray[np.int64]) -> None:
+        """Keep only the records ``ids`` (sorted, unique): they become ids
+        ``0 .. len(ids) - 1`` in the same order; the rows freed get their fill back."""
+        kept = len(ids)
+        for name, (_, fill) in self._types.items():
+            column = self.columns[name]
+            column[:kept] = column[ids]
+            column[kept : self.size] = fill
+        self.size = kept
 
     def _reserve(self, needed: int) -> None:
         if needed <= self._capacity:

@@ -136,6 +136,21 @@ class ReviewQueue:
         """Servers busy at the processed time (a service ending exactly then counts)."""
         return len(self._finish)
 
+    def items(self) -> npt.NDArray[np.int64]:
+        """Every item submitted and not yet started: pending arrivals, then the waiting
+        line (int64, in no particular order)."""
+        waiting = [item for line in self._queues.values() for item, _ in line]
+        return np.concatenate((self._pend_i, np.array(waiting, dtype=np.int64)))
+
+    def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
+        """Replace every item not yet started by its image under ``mapping`` (applied to
+        an int64 array, elementwise). Order, times and priorities stay as they are: for
+        callers that renumber what their items point to (e.g. compacted records)."""
+        self._pend_i = np.asarray(mapping(self._pend_i), dtype=np.int64)
+        for level, line in self._queues.items():
+            mapped = mapping(np.array([item for item, _ in line], dtype=np.int64)).tolist()
+            self._queues[level] = deque(zip(mapped, (arrival for _, arrival in line), strict=True))
+
     # -- input ------------------------------------------------------------------------
 
     def submit(

@@ -52,6 +52,12 @@ class Simulation:
     Use :func:`simulator.run` for the paired rules/counterfactual run and tidy tables.
     """
 
+    #: Post records are compacted (:meth:`_compact_posts`) at the end of a day once the
+    #: store holds at least this many, and this many times the records found live the
+    #: last time: each compaction frees at least half of what it scans.
+    compact_min_records = 1 << 15
+    compact_ratio = 2.0
+
     def __init__(self, scenario: Scenario, seed: int | None = None, progress: bool = False):
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
@@ -127,6 +133,7 @@ class Simulation:
         self._active_cache: tuple[IntArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
         self._prohibited_ids: list[list[IntArray]] = [[] for _ in self.platforms]
+        self._live_posts = 0  # records found live by the last compaction
         self._news_today = 0
         self._detained_today: list[int] = []
         self._state_before_detention: dict[int, int] = {}  # only users now detained
@@ -186,6 +193,7 @@ class Simulation:
         self.police.advance(end)
         self._consequences(start, sanctioned, public_removed)
         self._end_of_day(day, route)
+        self._compact_posts(day)
 
     # ------------------------------------------------------------------------------------
     # Who can post where
@@ -702,6 +710,72 @@ class Simulation:
         self._duties_by_deadline_day[due_day].append((post, deadline, action))
 
     # ------------------------------------------------------------------------------------
+    # Freeing post records
+    def _compact_posts(self, day: int) -> None:
+        """Free the post records nothing can act on any more, and renumber the rest
+        wherever they are held (the order of ids is kept, so no output changes).
+
+        After day ``day``'s step a record is live while a review item of it waits in a
+        queue (held, flagged, noticed, ordered or appealed: every later change to a
+        record is made by serving one; appeals are filed on the day of the removal), an
+        order of it is still to arrive, a duty of it awaits its deadline check or the
+        next audit's count of missed deadlines, or, if prohibited, an audit from now on
+        may count it as still up (published in the earliest window such an audit reads).
+        """
+        posts = self.posts
+        if posts.size < max(self.compact_min_records, self.compact_ratio * self._live_posts):
+            return
+        count = Action.COUNT
+        held = [platform.queue.items() // count for platform in self.platforms]
+        for chunks in self._orders_by_day.values():
+            held.extend(chunks)
+        for duties in self._duties_by_deadline_day.values():
+            held.append(np.array([post for post, _, _ in duties], dtype=np.int64))
+        for platform in self.platforms:
+            # An audit reads the duties whose deadline falls after the last audit.
+            deadlines = np.asarray(self._duty_deadline[platform.index], dtype=np.float64)
+            unread = deadlines > platform.last_audit_hours
+            duty_posts = np.asarray(self._duty_post[platform.index], dtype=np.int64)[unread]
+            self._duty_deadline[platform.index] = deadlines[unread].tolist()
+            self._duty_post[platform.index] = duty_posts.tolist()
+            held.append(duty_posts)
+        # Audits from now on (at or after the start of ``day``) count prohibited posts
+        # published at or after this hour; a post never published is never counted.
+        window = self.scenario.regulator.audit_window_days * HOURS_PER_DAY
+        first_hour = math.floor(max(0.0, day * HOURS_PER_DAY - window))
+        for chunks in self._prohibited_ids:
+            if chunks:
+                chunks[:] = [np.concatenate(chunks)]
+                published = posts.published_hours[chunks[0]]
+                held.append(chunks[0][(published >= first_hour) & (published < math.inf)])
+        live = np.unique(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+        self._live_posts = len(live)
+        if len(live) == posts.size:
+            return
+        posts.keep(live)
+
+        def renumber(ids: IntArray) -> IntArray:
+            return _renumber(live, ids)
+
+        for platform in self.platforms:
+            platform.queue.map_items(lambda items: renumber(items // count) * count + items % count)
+        for order_day, chunks in self._orders_by_day.items():
+            self._orders_by_day[order_day] = [renumber(ids) for ids in chunks]
+        for due_day, duties in self._duties_by_deadline_day.items():
+            posts_due = renumber(np.array([post for post, _, _ in duties], dtype=np.int64))
+            self._duties_by_deadline_day[due_day] = [
+                (post, deadline, action)
+                for post, (_, deadline, action) in zip(posts_due.tolist(), duties, strict=True)
+            ]
+        for platform in self.platforms:
+            duty_posts = np.asarray(self._duty_post[platform.index], dtype=np.int64)
+            self._duty_post[platform.index] = renumber(duty_posts).tolist()
+        for chunks in self._prohibited_ids:
+            if chunks:
+                # Prohibited records freed are ones no audit will count: drop them too.
+                chunks[:] = [_renumber(live, chunks[0], missing_ok=True)]
+
+    # ------------------------------------------------------------------------------------
     # Queries for the regulator
     def prohibited_still_up(self, platform: PlatformState, since: float, now: float) -> int:
         """Prohibited posts published on ``platform`` in [since, now] and still up at ``now``."""
@@ -1085,6 +1159,20 @@ def _draw_touches(
         flags[row] = np.where(none_yet, draw < conditional, draw < p)
         none_yet &= ~flags[row]
     return flags
+
+
+def _renumber(live: IntArray, ids: IntArray, missing_ok: bool = False) -> IntArray:
+    """New ids of records ``ids`` once only ``live`` (sorted, unique) are kept: their
+    ranks in ``live``. Ids not in ``live`` are dropped if ``missing_ok``, else an error
+    (a record still needed was freed: a bug)."""
+    ranks = np.searchsorted(live, ids)
+    found = ranks < len(live)
+    found[found] = live[ranks[found]] == ids[found]
+    if missing_ok:
+        return ranks[found]
+    if not found.all():
+        raise AssertionError(f"post records still referenced were freed: {ids[~found][:5]}")
+    return ranks
 
 
 def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:

@@ -7,13 +7,20 @@ the straightforward code it replaced, on the same seeds, value for value.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import simulator
 from simulator.population import SocialNetwork, Users
 from simulator.post_store import PostStore
+from simulator.review_queue import ReviewQueue
+from simulator.simulation import Simulation
 from simulator.streams import Streams
+
+TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 
 
 def _network_one_sort(
@@ -124,3 +131,69 @@ def test_post_store_narrow_columns_and_slice_append() -> None:
     np.testing.assert_array_equal(store.removed_by[:4], [-1, -1, -1, -1])
     with pytest.raises(KeyError, match="unknown post columns"):
         store.append(time_hours=np.zeros(1), colour=np.zeros(1))
+
+
+def _run_compacting(
+    monkeypatch: pytest.MonkeyPatch, name: str, every_day: bool
+) -> tuple[simulator.Results, Simulation]:
+    """A reduced run of ``name`` compacting post records at the end of every day (or
+    never), and its rules simulation."""
+    monkeypatch.setattr(Simulation, "compact_min_records", 0 if every_day else 1 << 62)
+    monkeypatch.setattr(Simulation, "compact_ratio", 0.0 if every_day else 2.0)
+    made: list[Simulation] = []
+    original = Simulation.__init__
+
+    def remember(self: Simulation, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Simulation, "__init__", remember)
+    scenario = simulator.override(
+        simulator.load_scenario(name), {"population.users": 5000, "horizon_days": 90}
+    )
+    results = simulator.run(scenario, seed=3)
+    monkeypatch.undo()
+    return results, made[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["china_csl_2016", "china_weibo_2012", "germany_netzdg_2017", "eu_dsa_2024"]
+)
+def test_compacting_post_records_every_day_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Freeing every record nothing can act on, every day, gives the tables of a run
+    that keeps them all. A record freed too early changes the audits' counts, the
+    missed deadlines, the reviews or the appeals (or is caught as still referenced)."""
+    compacted, sim = _run_compacting(monkeypatch, name, every_day=True)
+    kept, sim_kept = _run_compacting(monkeypatch, name, every_day=False)
+    assert sim_kept.posts.size == sim_kept.posts.appended > 500
+    assert sim.posts.appended == sim_kept.posts.appended
+    assert sim.posts.size < sim.posts.appended / 2  # most records were freed
+    for table in TABLES:
+        pd.testing.assert_frame_equal(
+            getattr(compacted, table), getattr(kept, table), check_exact=True
+        )
+    assert json.dumps(compacted.summary, sort_keys=True) == json.dumps(kept.summary, sort_keys=True)
+
+
+def test_queue_items_and_renumbering_keep_the_service_order() -> None:
+    def queue() -> ReviewQueue:
+        q = ReviewQueue(2, 1.0, np.random.default_rng(4))
+        rng = np.random.default_rng(9)
+        n = 400
+        q.submit(np.sort(rng.uniform(0, 48, n)), rng.integers(0, 3, n), 10 * np.arange(n))
+        return q
+
+    plain, mapped = queue(), queue()
+    first = plain.run_until(24.0)
+    np.testing.assert_array_equal(mapped.run_until(24.0).item, first.item)
+    waiting = mapped.items()
+    assert len(waiting) == plain.waiting + plain.pending > 0
+    # Everything not started: what was submitted minus what started.
+    assert set(waiting.tolist()) == set(range(0, 4000, 10)) - set(first.item.tolist())
+    mapped.map_items(lambda items: items // 10 + 7)
+    assert set(mapped.items().tolist()) == {i // 10 + 7 for i in waiting.tolist()}
+    rest_plain, rest_mapped = plain.run_until(100.0), mapped.run_until(100.0)
+    np.testing.assert_array_equal(rest_mapped.item, rest_plain.item // 10 + 7)
+    np.testing.assert_array_equal(rest_mapped.finish_hours, rest_plain.finish_hours)
