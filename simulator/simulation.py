@@ -55,7 +55,7 @@ class Simulation:
     #: Post records are compacted (:meth:`_compact_posts`) at the end of a day once the
     #: store holds at least this many, and this many times the records found live the
     #: last time: each compaction frees at least half of what it scans.
-    compact_min_records = 1 << 15
+    compact_min_records = 1 << 16
     compact_ratio = 2.0
 
     def __init__(self, scenario: Scenario, seed: int | None = None, progress: bool = False):
@@ -748,14 +748,19 @@ class Simulation:
                 chunks[:] = [np.concatenate(chunks)]
                 published = posts.published_hours[chunks[0]]
                 held.append(chunks[0][(published >= first_hour) & (published < math.inf)])
-        live = np.unique(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+        # A mark per record, not np.unique of the references: no sort.
+        marked = np.zeros(posts.size, dtype=bool)
+        for ids in held:
+            marked[ids] = True
+        live = np.flatnonzero(marked)
         self._live_posts = len(live)
         if len(live) == posts.size:
             return
         posts.keep(live)
+        new_id = np.cumsum(marked) - 1  # of each live record (rank among the live)
 
         def renumber(ids: IntArray) -> IntArray:
-            return _renumber(live, ids)
+            return _renumber(marked, new_id, ids)
 
         for platform in self.platforms:
             platform.queue.map_items(lambda items: renumber(items // count) * count + items % count)
@@ -773,7 +778,7 @@ class Simulation:
         for chunks in self._prohibited_ids:
             if chunks:
                 # Prohibited records freed are ones no audit will count: drop them too.
-                chunks[:] = [_renumber(live, chunks[0], missing_ok=True)]
+                chunks[:] = [new_id[chunks[0][marked[chunks[0]]]]]
 
     # ------------------------------------------------------------------------------------
     # Queries for the regulator
@@ -1161,18 +1166,13 @@ def _draw_touches(
     return flags
 
 
-def _renumber(live: IntArray, ids: IntArray, missing_ok: bool = False) -> IntArray:
-    """New ids of records ``ids`` once only ``live`` (sorted, unique) are kept: their
-    ranks in ``live``. Ids not in ``live`` are dropped if ``missing_ok``, else an error
-    (a record still needed was freed: a bug)."""
-    ranks = np.searchsorted(live, ids)
-    found = ranks < len(live)
-    found[found] = live[ranks[found]] == ids[found]
-    if missing_ok:
-        return ranks[found]
-    if not found.all():
-        raise AssertionError(f"post records still referenced were freed: {ids[~found][:5]}")
-    return ranks
+def _renumber(marked: NDArray[np.bool_], new_id: IntArray, ids: IntArray) -> IntArray:
+    """New ids of records ``ids`` once only the ``marked`` ones are kept (``new_id``:
+    their ranks among those). A record not kept is an error: a record still referenced
+    was freed (a bug)."""
+    if not marked[ids].all():
+        raise AssertionError(f"post records still referenced were freed: {ids[~marked[ids]][:5]}")
+    return new_id[ids]
 
 
 def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
