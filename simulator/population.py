@@ -190,8 +190,13 @@ class Users:
         """The social network (drawn on first use; see ``__init__``)."""
         if self._network is None:
             mean_degree, rng = self._network_draw
-            self._network = SocialNetwork.random(self.size, mean_degree, rng)
+            # From a copy: a network released and asked for again is the same one.
+            self._network = SocialNetwork.random(self.size, mean_degree, copy.deepcopy(rng))
         return self._network
+
+    def release_network(self) -> None:
+        """Drop the network (drawn again, the same, if asked for later)."""
+        self._network = None
 
     # -- intended speech ------------------------------------------------------------
     def daily_rate_by_kind(self) -> NDArray[np.float64]:

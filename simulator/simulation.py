@@ -1022,6 +1022,16 @@ class Simulation:
             }
         )
 
+    def release_working_memory(self) -> None:
+        """Free what only the run itself needs (the network, post records, the day
+        caches); the recorder, platforms and user states stay for the tables. For the
+        paired run: the counterfactual runs without this run's working set."""
+        self.users.release_network()
+        self.posts = PostStore()
+        self._route_cache = self._benign_cache = self._population_cache = None
+        self._group_cache = self._members_of = self._active_cache = None
+        self._members = {}
+
     def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later
         # deadlines are not yet due. Events are kept in time order for the tables.
@@ -1210,6 +1220,7 @@ def run(
     started = time.perf_counter()
     with_rules = Simulation(scenario, seed, progress=progress)
     with_rules.run()
+    with_rules.release_working_memory()
     counterfactual = Simulation(scenario.without_rules(), seed)
     counterfactual.run()
     names = [p.name for p in scenario.platforms] + ["circumvention"]

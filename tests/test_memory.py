@@ -135,25 +135,26 @@ def test_post_store_narrow_columns_and_slice_append() -> None:
 
 def _run_compacting(
     monkeypatch: pytest.MonkeyPatch, name: str, every_day: bool
-) -> tuple[simulator.Results, Simulation]:
+) -> tuple[simulator.Results, tuple[int, int]]:
     """A reduced run of ``name`` compacting post records at the end of every day (or
-    never), and its rules simulation."""
+    never), and its rules run's post records: (ever added, held at the end)."""
     monkeypatch.setattr(Simulation, "compact_min_records", 0 if every_day else 1 << 62)
     monkeypatch.setattr(Simulation, "compact_ratio", 0.0 if every_day else 2.0)
-    made: list[Simulation] = []
-    original = Simulation.__init__
+    records: list[tuple[int, int]] = []
+    release = Simulation.release_working_memory
 
-    def remember(self: Simulation, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        made.append(self)
+    def remember(self: Simulation) -> None:
+        records.append((self.posts.appended, self.posts.size))
+        release(self)
 
-    monkeypatch.setattr(Simulation, "__init__", remember)
+    monkeypatch.setattr(Simulation, "release_working_memory", remember)
     scenario = simulator.override(
         simulator.load_scenario(name), {"population.users": 5000, "horizon_days": 90}
     )
     results = simulator.run(scenario, seed=3)
     monkeypatch.undo()
-    return results, made[0]
+    assert len(records) == 1  # the rules run's
+    return results, records[0]
 
 
 @pytest.mark.parametrize(
@@ -165,11 +166,10 @@ def test_compacting_post_records_every_day_changes_nothing(
     """Freeing every record nothing can act on, every day, gives the tables of a run
     that keeps them all. A record freed too early changes the audits' counts, the
     missed deadlines, the reviews or the appeals (or is caught as still referenced)."""
-    compacted, sim = _run_compacting(monkeypatch, name, every_day=True)
-    kept, sim_kept = _run_compacting(monkeypatch, name, every_day=False)
-    assert sim_kept.posts.size == sim_kept.posts.appended > 500
-    assert sim.posts.appended == sim_kept.posts.appended
-    assert sim.posts.size < sim.posts.appended / 2  # most records were freed
+    compacted, (added, held) = _run_compacting(monkeypatch, name, every_day=True)
+    kept, (added_kept, held_kept) = _run_compacting(monkeypatch, name, every_day=False)
+    assert held_kept == added_kept == added > 500
+    assert held < added / 2  # most records were freed
     for table in TABLES:
         pd.testing.assert_frame_equal(
             getattr(compacted, table), getattr(kept, table), check_exact=True
@@ -197,3 +197,18 @@ def test_queue_items_and_renumbering_keep_the_service_order() -> None:
     rest_plain, rest_mapped = plain.run_until(100.0), mapped.run_until(100.0)
     np.testing.assert_array_equal(rest_mapped.item, rest_plain.item // 10 + 7)
     np.testing.assert_array_equal(rest_mapped.finish_hours, rest_plain.finish_hours)
+
+
+def test_released_network_is_drawn_again_the_same() -> None:
+    scenario = simulator.override(
+        simulator.load_scenario("china_csl_2016"), {"population.users": 2000}
+    )
+    shares = [p.market_share for p in scenario.platforms]
+    users = Users(scenario.population, shares, Streams.from_seed(8).population)
+    first = users.network
+    users.release_network()
+    assert users._network is None
+    again = users.network
+    assert again is not first
+    np.testing.assert_array_equal(again.indptr, first.indptr)
+    np.testing.assert_array_equal(again.indices, first.indices)
