@@ -146,7 +146,8 @@ class Users:
         self.strikes = np.zeros(n, dtype=np.int16)
         self.ever_reported = np.zeros(n, dtype=bool)
         self.ever_detained = np.zeros(n, dtype=bool)
-        self.release_hours = np.full(n, np.inf, dtype=np.float64)  # only meaningful if detained
+        # When each detained user is released (hours); only the detained, not a column.
+        self.release_hours: dict[int, float] = {}
 
         mix = spec.sensitive_mix
         self.mix = np.zeros(N_KINDS)

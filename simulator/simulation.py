@@ -832,12 +832,14 @@ class Simulation:
         self._news_today = 0
         self._detained_today = []
         detained = np.flatnonzero(users.state == UserState.DETAINED)
-        released = detained[users.release_hours[detained] <= now]
+        release = users.release_hours
+        released = np.array([u for u in detained.tolist() if release[u] <= now], dtype=np.int64)
         if len(released):
             # Back to what they were before: detention does not restore an account that
             # was closed, nor register someone who refused.
             users.state[released] = [self._state_before_detention.pop(int(u)) for u in released]
-            users.release_hours[released] = np.inf
+            for user in released.tolist():
+                del release[user]
             for user in released:
                 rec.event(now, EventKind.RELEASE, self._platform_name(int(user)), int(user))
             self._states_dirty = True
@@ -848,7 +850,7 @@ class Simulation:
             self._state_before_detention[user] = int(users.state[user])
             users.state[user] = UserState.DETAINED
             users.ever_detained[user] = True
-            users.release_hours[user] = when + days * HOURS_PER_DAY
+            users.release_hours[int(user)] = when + days * HOURS_PER_DAY
             users.risk[user] = 1.0
             self.recorder.tally("detentions", kind)
             rec.event(when, EventKind.DETENTION, self._platform_name(user), user, _label(kind))
