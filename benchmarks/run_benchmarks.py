@@ -233,7 +233,7 @@ def main() -> None:
     rss = (million["peak_kib"] - million["base_kib"]) * 1024 / users
     print(
         f"   paired {days}-day run: peak RSS above start-up {rss:6.0f} bytes/user "
-        f"(set-up temporaries, the post records of a year, the output tables)"
+        f"(set-up temporaries, events, both runs' users, the output tables)"
     )
     # The same horizon as the paired run: the target is the peak over the whole run.
     traced_days = days
