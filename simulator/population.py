@@ -214,10 +214,12 @@ class Users:
     ) -> NDArray[np.float64]:
         """The uniform draws behind :meth:`draw_authors` (same stream use), to be turned
         into authors by :meth:`authors_at`, possibly many kinds' at once."""
+        cumulative = (
+            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
+        )
         if count == 0 or self.size == 0:
             return np.zeros(0)
-        total = self._benign_total if kind == ContentKind.BENIGN else self._sensitive_cumulative[-1]
-        return rng.random(count) * total
+        return rng.random(count) * cumulative[-1]
 
     def authors_at(self, kind: ContentKind, targets: NDArray[np.float64]) -> IntArray:
         """Authors for :meth:`author_targets` draws of ``kind`` (every sensitive kind
