@@ -230,29 +230,45 @@ def bucket_index(cumulative: Array, buckets: int) -> Array:
 @njit(cache=True, nogil=True)
 def search_bucketed(cumulative: Array, start: Array, targets: Array) -> Array:
     """``min(searchsorted(cumulative, t, "right"), n - 1)`` for each target, the binary
-    search narrowed by :func:`bucket_index`. Exact: the window is checked and widened
-    to the whole array if a rounding edge ever puts the answer outside it."""
+    search narrowed by :func:`bucket_index`. Exact: a window is checked and widened to
+    the whole array if a rounding edge ever puts the answer outside it.
+
+    Level by level over all targets, not target by target: each pass makes one probe
+    per target, and the probes of a pass do not depend on each other, so their cache
+    misses overlap (target by target, each waited for the one before)."""
     n = len(cumulative)
+    m = len(targets)
     buckets = len(start) - 1
     total = cumulative[n - 1]
-    out = np.empty(len(targets), dtype=np.int64)
-    for k in range(len(targets)):
-        t = targets[k]
-        b = int(math.floor(t / total * buckets)) if total > 0 else 0
-        b = min(max(b, 0), buckets - 1)
-        lo = start[b] - 1 if start[b] > 0 else 0
-        hi = start[b + 1] + 1 if start[b + 1] < n else n
+    scale = buckets / total if total > 0 else 0.0
+    lo = np.empty(m, dtype=np.int64)
+    hi = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        lo[k] = min(max(int(math.floor(targets[k] * scale)), 0), buckets - 1)
+    for k in range(m):
+        b = lo[k]
+        lo[k] = max(start[b] - 1, 0)
+        hi[k] = min(start[b + 1] + 1, n)
+    for k in range(m):
         # Valid window: everything before lo is <= t, everything from hi on is > t.
-        if not ((lo == 0 or cumulative[lo - 1] <= t) and (hi == n or cumulative[hi] > t)):
-            lo, hi = 0, n
-        while lo < hi:  # first index in [lo, hi) with cumulative > t
-            mid = (lo + hi) >> 1
-            if cumulative[mid] <= t:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[k] = min(lo, n - 1)
-    return out
+        first, last, t = lo[k], hi[k], targets[k]
+        if not ((first == 0 or cumulative[first - 1] <= t) and (last == n or cumulative[last] > t)):
+            lo[k] = 0
+            hi[k] = n
+    searching = m
+    while searching:  # first index in [lo, hi) with cumulative > t
+        searching = 0
+        for k in range(m):
+            first, last = lo[k], hi[k]
+            if first < last:
+                mid = (first + last) >> 1
+                below = cumulative[mid] <= targets[k]
+                lo[k] = mid + 1 if below else first
+                hi[k] = last if below else mid
+                searching += 1
+    for k in range(m):
+        lo[k] = min(lo[k], n - 1)
+    return lo
 
 
 @njit(cache=True, nogil=True)
@@ -277,6 +293,21 @@ def route_posts(
     the slice of platform ``p``. Withholding as in :func:`benign_groups`.
     """
     n = len(authors)
+    # Gather first, decide after: gathers whose misses overlap, then a loop over
+    # contiguous values (counting while gathering made each miss wait for the last).
+    their_route = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        their_route[k] = route[authors[k]]
+    felt = np.empty(n if weight > 0.0 else 0, dtype=np.float64)
+    bold = np.empty(n if weight > 0.0 else 0, dtype=np.float64)
+    if weight > 0.0:
+        for k in range(n):
+            felt[k] = np.float64(risk[authors[k]])
+        for k in range(n):
+            if traceable[authors[k]]:
+                felt[k] += real_name_risk
+        for k in range(n):
+            bold[k] = np.float64(boldness[authors[k]])
     intended = np.zeros(n_platforms + 1, dtype=np.int64)
     excluded = np.zeros(n_platforms, dtype=np.int64)
     withheld = np.zeros(n_platforms, dtype=np.int64)
@@ -285,11 +316,10 @@ def route_posts(
     destination = np.empty(n, dtype=np.int64)
     reaching = np.zeros(n_platforms + 1, dtype=np.int64)
     for k in range(n):
-        a = authors[k]
-        r = route[a]
+        r = their_route[k]
         destination[k] = -1
         if r == NO_ROUTE:
-            home = platform[a]
+            home = platform[authors[k]]
             intended[home] += 1
             excluded[home] += 1
             continue
@@ -297,12 +327,10 @@ def route_posts(
         if r == n_platforms:
             offshore += 1
             continue
-        if weight > 0.0:
-            effective = np.float64(risk[a]) + real_name_risk * (1.0 if traceable[a] else 0.0)
-            felt = np.float64(np.float32(min(1.0, effective)))
-            if felt * weight > np.float64(boldness[a]):
-                withheld[r] += 1
-                continue
+        # float32(min(1, risk + real_name_risk * traceable)) * weight > boldness
+        if weight > 0.0 and np.float64(np.float32(min(1.0, felt[k]))) * weight > bold[k]:
+            withheld[r] += 1
+            continue
         destination[k] = r
         reaching[r + 1] += 1
     offsets = np.cumsum(reaching)
