@@ -123,6 +123,7 @@ class Simulation:
         self._route_cache: tuple[tuple[Any, ...], IntArray] | None = None
         self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._reports_filed = 0
         self._active_cache: tuple[IntArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
         self._prohibited_ids: list[list[IntArray]] = [[] for _ in self.platforms]
@@ -643,6 +644,7 @@ class Simulation:
         if len(authors) == 0:
             return
         self.users.ever_reported[authors] = True
+        self._reports_filed += len(authors)  # keys the daily population counts
         self.recorder.tally("reports", kinds.astype(np.int64))
         events, name = self.recorder.events, platform.name
         for t, user, kind in zip(times.tolist(), authors.tolist(), kinds.tolist(), strict=True):
@@ -754,7 +756,9 @@ class Simulation:
         rec = self.recorder
         self._news_today = 0
         self._detained_today = []
-        detained = np.flatnonzero(users.state == UserState.DETAINED)
+        # The users now detained are exactly the keys of _state_before_detention (in
+        # ascending order, as a scan of the states would list them): no O(users) scan.
+        detained = np.array(sorted(self._state_before_detention), dtype=np.int64)
         released = detained[users.release_hours[detained] <= now]
         if len(released):
             # Back to what they were before: detention does not restore an account that
@@ -923,10 +927,18 @@ class Simulation:
                 }
             )
         # One compiled pass: users per state, traceable / ever reported / ever detained,
-        # and the mean risk of active users.
-        counts, mean_risk = kernels.population_counts(
-            users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
-        )
+        # and the mean risk of active users. They change only with states (the version
+        # also counts registrations and detentions), reports, or risks (replaced, not
+        # written in place except on detention): a no-rules world counts once.
+        key = (self._state_version, self._reports_filed, users.risk)
+        cached = self._population_cache
+        if cached is not None and _same_key(cached[0], key):
+            counts, mean_risk = cached[1]
+        else:
+            counts, mean_risk = kernels.population_counts(
+                users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
+            )
+            self._population_cache = (key, (counts, mean_risk))
         n_states = len(UserState)
         self.recorder.population_series.append(
             {
