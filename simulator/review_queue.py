@@ -102,6 +102,9 @@ class ReviewQueue:
         self._pend_t: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self._pend_p: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pend_i: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        # Submitted since the last merge into the sorted arrays: merged once, when read
+        # (re-sorting everything on every submission cost a sort per call).
+        self._submitted: list[tuple[npt.NDArray[Any], ...]] = []
         # Waiting line: one FIFO per priority level, and a heap of the non-empty levels.
         self._queues: dict[int, deque[_Entry]] = {}
         self._levels: list[int] = []
@@ -129,6 +132,7 @@ class ReviewQueue:
     @property
     def pending(self) -> int:
         """Items submitted whose arrival time has not been processed yet."""
+        self._merge_submitted()
         return int(self._pend_t.size)
 
     @property
@@ -167,21 +171,22 @@ class ReviewQueue:
             raise ValueError(f"arrival at {earliest} h is before the processed time {self._now} h")
         p = _as_int64(p_raw, "priority")
         i = _as_int64(i_raw, "item")
-        if self._pend_t.size and earliest < self._pend_t[-1]:
-            t = np.concatenate((self._pend_t, t))
-            p = np.concatenate((self._pend_p, p))
-            i = np.concatenate((self._pend_i, i))
-            # Stable: among equal times the earlier submission stays first.
-            order = np.argsort(t, kind="stable")
-            self._pend_t, self._pend_p, self._pend_i = t[order], p[order], i[order]
+        self._submitted.append((t.copy(), p.copy(), i.copy()))
+
+    def _merge_submitted(self) -> None:
+        """Merge the submissions into the pending arrays, sorted by time; among equal
+        times the earlier submission first (one stable sort of everything in submission
+        order gives exactly what sorting at every submission gave)."""
+        if not self._submitted:
             return
-        if t.size > 1 and (np.diff(t) < 0).any():
+        chunks = self._submitted
+        self._submitted = []
+        t = np.concatenate([self._pend_t] + [c[0] for c in chunks])
+        p = np.concatenate([self._pend_p] + [c[1] for c in chunks])
+        i = np.concatenate([self._pend_i] + [c[2] for c in chunks])
+        if t.size > 1 and (t[1:] < t[:-1]).any():
             order = np.argsort(t, kind="stable")
             t, p, i = t[order], p[order], i[order]
-        if self._pend_t.size:
-            t = np.concatenate((self._pend_t, t))
-            p = np.concatenate((self._pend_p, p))
-            i = np.concatenate((self._pend_i, i))
         self._pend_t, self._pend_p, self._pend_i = t, p, i
 
     # -- the loop ---------------------------------------------------------------------
@@ -208,6 +213,7 @@ class ReviewQueue:
                 f"t_end_hours {t_end_hours!r} is before the processed time {self._now}"
             )
         cb = start_service
+        self._merge_submitted()
         n = int(np.searchsorted(self._pend_t, t_end, side="left"))
         out_item: list[int] = []
         out_arr: list[float] = []
