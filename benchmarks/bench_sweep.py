@@ -51,22 +51,25 @@ def _workers_cpu(pool: LocalExecutor) -> float:
     return total
 
 
-def measure(workers: int, reps: int, users: int) -> tuple[int, float, float, float]:
-    """(runs, wall seconds, runs per second, busy workers) of the benchmark sweep on
-    ``workers``; busy workers = workers' CPU seconds / wall seconds (at most ``workers``)."""
+def measure(workers: int, reps: int, users: int) -> tuple[int, float, float, float, float, float]:
+    """(runs, wall seconds, runs per second, busy workers, worker CPU seconds per run,
+    this process's CPU seconds) of the benchmark sweep on ``workers``; busy workers =
+    workers' CPU seconds / wall seconds (at most ``workers``)."""
     scenario = simulator.override(simulator.load_scenario("classroom"), {"population.users": users})
     design = grid_design({"rules.takedown.vagueness": VAGUENESS}, source="benchmark")
     with tempfile.TemporaryDirectory() as tmp, LocalExecutor(workers) as pool:
         folder = Path(tmp)
         _warm_up(pool, folder)
         cpu_before = _workers_cpu(pool)
+        own_before = time.process_time()
         started = time.perf_counter()
         result = sweep(scenario, design, reps=reps, seed=5, executor=pool, out=folder / "sweep")
         seconds = time.perf_counter() - started
-        busy = (_workers_cpu(pool) - cpu_before) / seconds
+        worker_cpu = _workers_cpu(pool) - cpu_before
+        coordinator = time.process_time() - own_before
     runs = result.ran
     assert runs == len(VAGUENESS) * reps
-    return runs, seconds, runs / seconds, busy
+    return runs, seconds, runs / seconds, worker_cpu / seconds, worker_cpu / runs, coordinator
 
 
 def _autogroup() -> str:
@@ -92,12 +95,13 @@ def main() -> dict[str, float]:
     busy_two = 0.0
     for workers in (1, 2):
         load = os.getloadavg()[0]
-        runs, seconds, rate, busy = measure(workers, args.reps, args.users)
+        runs, seconds, rate, busy, per_run, coordinator = measure(workers, args.reps, args.users)
         figures[workers] = rate
         busy_two = busy
         print(
             f"  {workers} worker{'s' if workers > 1 else ' '}: {runs} runs in {seconds:6.2f} s"
-            f" = {rate:5.2f} runs/s  (workers busy on CPU: {busy:.2f} of {workers};"
+            f" = {rate:5.2f} runs/s  (workers busy on CPU: {busy:.2f} of {workers},"
+            f" {per_run:.3f} CPU s per run; this process {coordinator:.2f} CPU s;"
             f" load average before: {load:.1f})"
         )
     ratio = figures[2] / figures[1]

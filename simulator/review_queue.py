@@ -102,6 +102,9 @@ class ReviewQueue:
         self._pend_t: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self._pend_p: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pend_i: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        # Submitted since the last merge into the sorted arrays: merged once, when read
+        # (re-sorting everything on every submission cost a sort per call).
+        self._submitted: list[tuple[npt.NDArray[Any], ...]] = []
         # Waiting line: one FIFO per priority level, and a heap of the non-empty levels.
         self._queues: dict[int, deque[_Entry]] = {}
         self._levels: list[int] = []
@@ -129,6 +132,7 @@ class ReviewQueue:
     @property
     def pending(self) -> int:
         """Items submitted whose arrival time has not been processed yet."""
+        self._merge_submitted()
         return int(self._pend_t.size)
 
     @property
@@ -139,6 +143,7 @@ class ReviewQueue:
     def items(self) -> npt.NDArray[np.int64]:
         """Every item submitted and not yet started: pending arrivals, then the waiting
         line (int64, in no particular order)."""
+        self._merge_submitted()
         waiting = [item for line in self._queues.values() for item, _ in line]
         return np.concatenate((self._pend_i, np.array(waiting, dtype=np.int64)))
 
@@ -146,6 +151,7 @@ class ReviewQueue:
         """Replace every item not yet started by its image under ``mapping`` (applied to
         an int64 array, elementwise). Order, times and priorities stay as they are: for
         callers that renumber what their items point to (e.g. compacted records)."""
+        self._merge_submitted()
         self._pend_i = np.asarray(mapping(self._pend_i), dtype=np.int64)
         for level, line in self._queues.items():
             mapped = mapping(np.array([item for item, _ in line], dtype=np.int64)).tolist()
@@ -182,21 +188,22 @@ class ReviewQueue:
             raise ValueError(f"arrival at {earliest} h is before the processed time {self._now} h")
         p = _as_int64(p_raw, "priority")
         i = _as_int64(i_raw, "item")
-        if self._pend_t.size and earliest < self._pend_t[-1]:
-            t = np.concatenate((self._pend_t, t))
-            p = np.concatenate((self._pend_p, p))
-            i = np.concatenate((self._pend_i, i))
-            # Stable: among equal times the earlier submission stays first.
-            order = np.argsort(t, kind="stable")
-            self._pend_t, self._pend_p, self._pend_i = t[order], p[order], i[order]
+        self._submitted.append((t.copy(), p.copy(), i.copy()))
+
+    def _merge_submitted(self) -> None:
+        """Merge the submissions into the pending arrays, sorted by time; among equal
+        times the earlier submission first (one stable sort of everything in submission
+        order gives exactly what sorting at every submission gave)."""
+        if not self._submitted:
             return
-        if t.size > 1 and (np.diff(t) < 0).any():
+        chunks = self._submitted
+        self._submitted = []
+        t = np.concatenate([self._pend_t] + [c[0] for c in chunks])
+        p = np.concatenate([self._pend_p] + [c[1] for c in chunks])
+        i = np.concatenate([self._pend_i] + [c[2] for c in chunks])
+        if t.size > 1 and (t[1:] < t[:-1]).any():
             order = np.argsort(t, kind="stable")
             t, p, i = t[order], p[order], i[order]
-        if self._pend_t.size:
-            t = np.concatenate((self._pend_t, t))
-            p = np.concatenate((self._pend_p, p))
-            i = np.concatenate((self._pend_i, i))
         self._pend_t, self._pend_p, self._pend_i = t, p, i
 
     # -- the loop ---------------------------------------------------------------------
@@ -223,6 +230,7 @@ class ReviewQueue:
                 f"t_end_hours {t_end_hours!r} is before the processed time {self._now}"
             )
         cb = start_service
+        self._merge_submitted()
         n = int(np.searchsorted(self._pend_t, t_end, side="left"))
         out_item: list[int] = []
         out_arr: list[float] = []
@@ -273,7 +281,9 @@ class ReviewQueue:
                 i += started
                 if i == n:
                     # Nothing left to arrive: services ending before t_end just end.
-                    self._finish = [f for f in self._finish if f >= t_end]
+                    # (numpy: a day's finishes are tens of thousands; same list, order kept)
+                    carried = np.asarray(self._finish, dtype=np.float64)
+                    self._finish = carried[carried >= t_end].tolist()
                     heapify(self._finish)
                 if started < 64:
                     next_try, backoff = i + backoff, min(2 * backoff, 1 << 16)

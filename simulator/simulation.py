@@ -12,9 +12,11 @@ effect on who may post starts at the next day boundary.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ import simpy
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
+from simulator import kernels
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -38,7 +41,7 @@ from simulator.post_store import PostStore
 from simulator.recorder import Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
-from simulator.rules import perceived_weights, update_risk, withholds
+from simulator.rules import perceived_weights
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 
@@ -119,8 +122,8 @@ class Simulation:
         self._duty_deadline: list[list[float]] = [[] for _ in self.platforms]
         self._duty_post: list[list[int]] = [[] for _ in self.platforms]
         self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
-        self._group_cache: tuple[NDArray[np.float64], IntArray] | None = None
-        self._members_of: IntArray | None = None
+        self._group_cache: tuple[NDArray[np.float64], NDArray[np.int32]] | None = None
+        self._members_of: NDArray[np.int32] | None = None
         self._members: dict[int, tuple[IntArray, NDArray[np.float64]]] = {}
         self._probability_cache: dict[tuple[Any, int, float], NDArray[np.float64]] = {}
         # Bumped whenever a user's state, platform or access changes (see _states_dirty):
@@ -130,6 +133,7 @@ class Simulation:
         self._route_cache: tuple[tuple[Any, ...], IntArray] | None = None
         self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._reports_filed = 0
         self._active_cache: tuple[IntArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
         self._prohibited_ids: list[list[IntArray]] = [[] for _ in self.platforms]
@@ -206,17 +210,16 @@ class Simulation:
         if self._route_cache is not None and self._route_cache[0] == key:
             return self._route_cache[1]
         serving = np.array([*serving_now, True])
-        route = users.platform.astype(np.int64)
-        if not serving.all():
-            route[~serving[route]] = NO_ROUTE
-        # Only users who are not active change route: one pass to find them, then their
-        # few states (circumventing: the offshore row; anything else: no route).
-        inactive = np.flatnonzero(users.state != UserState.ACTIVE)
-        route[inactive] = np.where(
-            users.state[inactive] == UserState.CIRCUMVENTING, self.circumvention_row, NO_ROUTE
+        route = np.empty(users.size, dtype=np.int64)
+        active_here = np.zeros(self.n_platforms, dtype=np.int64)
+        # One compiled pass: active users post at home if it serves, circumventing ones
+        # offshore, the rest nowhere; active users per platform counted on the way.
+        kernels.fill_routes(
+            users.platform, users.state, serving, self.circumvention_row, route, active_here
         )
         route.flags.writeable = False  # shared by the caches keyed on it
         self._route_cache = (key, route)
+        self._active_cache = (route, active_here)
         return route
 
     def _effective_risk(self, who: IntArray | slice) -> NDArray[np.float32]:
@@ -266,36 +269,31 @@ class Simulation:
     ) -> None:
         if len(authors) == 0:
             return
-        rec = self.recorder
         users = self.users
-        their_route = route[authors]
-        home = users.platform[authors].astype(np.int64)
+        n_p = self.n_platforms
+        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
+            authors,
+            times,
+            route,
+            users.platform,
+            n_p,
+            float(self.kind_weight[channel, kind]),
+            users.risk,
+            users.traceable,
+            float(self.scenario.population.perception.real_name_risk),
+            users.boldness,
+        )
         # Intended posts are counted here, once, before any outcome: the outcome counts
         # below must add up to them (tests hold the model to it).
-        rec.add_intended(day, np.where(their_route == NO_ROUTE, home, their_route), channel, kind)
-        excluded = their_route == NO_ROUTE
-        rec.add(day, home[excluded], channel, kind, Outcome.EXCLUDED)
-        offshore = their_route == self.circumvention_row
-        self._speak_offshore(day, channel, kind, int(offshore.sum()))
-        on_platform = ~excluded & ~offshore
-        authors, times, their_route = (
-            authors[on_platform],
-            times[on_platform],
-            their_route[on_platform],
-        )
-        weight = self.kind_weight[channel, kind]
-        if weight > 0.0:
-            withheld = withholds(self._effective_risk(authors), weight, users.boldness[authors])
-            rec.add(day, their_route[withheld], channel, kind, Outcome.WITHHELD)
-            authors, times, their_route = (
-                authors[~withheld],
-                times[~withheld],
-                their_route[~withheld],
-            )
+        rec = self.recorder
+        rec.intended[day, :, channel, kind] += intended
+        rec.counts[day, :n_p, channel, kind, Outcome.EXCLUDED] += excluded
+        self._speak_offshore(day, channel, kind, int(offshore))
+        rec.counts[day, :n_p, channel, kind, Outcome.WITHHELD] += withheld
         for index, platform in enumerate(self.platforms):
-            here = their_route == index
-            if here.any():
-                self._publish(day, platform, channel, kind, authors[here], times[here])
+            first, last = int(offsets[index]), int(offsets[index + 1])
+            if last > first:
+                self._publish(day, platform, channel, kind, reaching[first:last], times[first:last])
 
     def _speak_offshore(self, day: int, channel: Channel, kind: ContentKind, count: int) -> None:
         """Posts through circumvention tools: friction loses some, the rest survive."""
@@ -310,7 +308,7 @@ class Simulation:
 
     def _benign_groups(
         self, route: IntArray, channel: Channel
-    ) -> tuple[NDArray[np.float64], IntArray]:
+    ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
         """Share of benign intended posts in each (outcome group, platform) and the
         per-user group index. Groups: ``p`` excluded at home platform ``p``; ``P + p``
         published on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore."""
@@ -325,15 +323,21 @@ class Simulation:
         cached = self._benign_cache
         if weight > 0.0 and cached is not None and _same_key(cached[0], key):
             return cached[1]
-        group = np.where(route == NO_ROUTE, users.platform, route + n_p).astype(np.int64)
-        group[route == self.circumvention_row] = 3 * n_p
-        if weight > 0.0:
-            on_platform = (route >= 0) & (route < n_p)
-            withheld = on_platform & withholds(
-                self._effective_risk(slice(None)), weight, users.boldness
-            )
-            group[withheld] = route[withheld] + 2 * n_p
-        mass = np.bincount(group, weights=users.benign_weights, minlength=3 * n_p + 1)
+        group = np.empty(users.size, dtype=np.int32)
+        mass = np.zeros(3 * n_p + 1)
+        kernels.benign_groups(
+            route,
+            users.platform,
+            n_p,
+            float(weight),
+            users.risk,
+            users.traceable,
+            float(self.scenario.population.perception.real_name_risk),
+            users.boldness,
+            users.benign_weights,
+            group,
+            mass,
+        )
         total = mass.sum()
         shares: NDArray[np.float64] = mass / total if total > 0 else np.zeros_like(mass)
         if weight == 0.0:
@@ -395,7 +399,9 @@ class Simulation:
                 day, platform, channel, kind, authors, times, is_held=is_held, touched_given=True
             )
 
-    def _draw_group_authors(self, group: IntArray, wanted_group: int, count: int) -> IntArray:
+    def _draw_group_authors(
+        self, group: NDArray[np.int32], wanted_group: int, count: int
+    ) -> IntArray:
         """Authors of ``count`` benign posts among users of ``wanted_group``, by rate."""
         users = self.users
         rng = self.streams.moderation
@@ -403,8 +409,9 @@ class Simulation:
             # Members and cumulative weights per group, valid while ``group`` is.
             self._members_of, self._members = group, {}
         if wanted_group not in self._members:
-            members = np.flatnonzero(group == wanted_group)
-            self._members[wanted_group] = (members, np.cumsum(users.benign_weights[members]))
+            self._members[wanted_group] = kernels.group_members(
+                group, wanted_group, users.benign_weights
+            )
         members, cumulative = self._members[wanted_group]
         targets = rng.random(count) * cumulative[-1]
         return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
@@ -649,6 +656,7 @@ class Simulation:
         if len(authors) == 0:
             return
         self.users.ever_reported[authors] = True
+        self._reports_filed += len(authors)  # keys the daily population counts
         self.recorder.tally("reports", kinds.astype(np.int64))
         events, name = self.recorder.events, platform.name
         for t, user, kind in zip(times.tolist(), authors.tolist(), kinds.tolist(), strict=True):
@@ -831,7 +839,9 @@ class Simulation:
         rec = self.recorder
         self._news_today = 0
         self._detained_today = []
-        detained = np.flatnonzero(users.state == UserState.DETAINED)
+        # The users now detained are exactly the keys of _state_before_detention (in
+        # ascending order, as a scan of the states would list them): no O(users) scan.
+        detained = np.array(sorted(self._state_before_detention), dtype=np.int64)
         release = users.release_hours
         released = np.array([u for u in detained.tolist() if release[u] <= now], dtype=np.int64)
         if len(released):
@@ -950,7 +960,7 @@ class Simulation:
         news = visibility * perception.news_weight * self._news_today * 1e5 / max(n, 1)
         signal = np.full(n, news, dtype=np.float32)
         if len(sanctioned):
-            np.add.at(signal, sanctioned, visibility * perception.own_sanction_weight)
+            kernels.add_at(signal, sanctioned, visibility * perception.own_sanction_weight)
         if len(public_removed) and perception.neighbour_removal_weight > 0:
             signal += (
                 visibility
@@ -965,8 +975,11 @@ class Simulation:
                     np.asarray(self._detained_today, dtype=np.int64), n
                 )
             )
-        users.risk = update_risk(users.risk, signal, self.decay).astype(np.float32, copy=False)
-        users.risk[users.state == UserState.DETAINED] = 1.0
+        # rules.update_risk, fused: expm1 by numpy (its float32 routine), the rest and
+        # the detained users' certainty in one compiled pass.
+        np.negative(signal, out=signal)
+        np.expm1(signal, out=signal)
+        users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
 
     def _end_of_day(self, day: int, route: IntArray) -> None:
         users = self.users
@@ -998,29 +1011,28 @@ class Simulation:
                     "moderation_cost": cost,
                 }
             )
-        # Counts and the mean risk change only with states or risks (risks are replaced,
-        # not written in place, except on detention, which bumps the state version).
-        key = (self._state_version, users.risk)
+        # One compiled pass: users per state, traceable / ever reported / ever detained,
+        # and the mean risk of active users. They change only with states (the version
+        # also counts registrations and detentions), reports, or risks (replaced, not
+        # written in place except on detention): a no-rules world counts once.
+        key = (self._state_version, self._reports_filed, users.risk)
         cached = self._population_cache
         if cached is not None and _same_key(cached[0], key):
-            states, mean_risk = cached[1]
+            counts, mean_risk = cached[1]
         else:
-            # count_nonzero, not bincount or sum: no conversion of the int8 / bool arrays.
-            states = [np.count_nonzero(users.state == state) for state in UserState]
-            if states[0] == users.size:  # everyone active: the same mean without a mask
-                mean_risk = float(users.risk.mean()) if users.size else 0.0
-            else:
-                active = users.state == UserState.ACTIVE
-                mean_risk = float(users.risk[active].mean()) if states[0] else 0.0
-            self._population_cache = (key, (states, mean_risk))
+            counts, mean_risk = kernels.population_counts(
+                users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
+            )
+            self._population_cache = (key, (counts, mean_risk))
+        n_states = len(UserState)
         self.recorder.population_series.append(
             {
                 "day": day,
-                "mean_risk": mean_risk,
-                **{state.name.lower(): int(states[state]) for state in UserState},
-                "traceable": int(np.count_nonzero(users.traceable)),
-                "reported_ever": int(np.count_nonzero(users.ever_reported)),
-                "detained_ever": int(np.count_nonzero(users.ever_detained)),
+                "mean_risk": float(mean_risk),
+                **{state.name.lower(): int(counts[state]) for state in UserState},
+                "traceable": int(counts[n_states]),
+                "reported_ever": int(counts[n_states + 1]),
+                "detained_ever": int(counts[n_states + 2]),
             }
         )
 
@@ -1206,11 +1218,15 @@ def run(
     days: int | None = None,
     replication: int = 0,
     progress: bool = False,
+    parallel: bool | None = None,
 ) -> Results:
     """Run ``scenario`` and its no-rules counterfactual on the same random streams.
 
-    ``seed`` defaults to the scenario's; ``days`` overrides its horizon. Returns
-    :class:`~simulator.results.Results` with tidy tables and the summary numbers.
+    ``seed`` defaults to the scenario's; ``days`` overrides its horizon. ``parallel``
+    runs the counterfactual in a second process while the rules run here (``None``:
+    when the run is large and a second CPU is free, see :func:`_parallel_by_default`);
+    the results are the same either way. Returns :class:`~simulator.results.Results`
+    with tidy tables and the summary numbers.
     """
     from simulator.metrics import daily_table, delays_table, events_table, summarise
     from simulator.results import environment_info
@@ -1220,11 +1236,13 @@ def run(
         scenario = type(scenario).model_validate(scenario.model_dump())
     seed = scenario.seed if seed is None else int(seed)
     started = time.perf_counter()
+    if parallel is None:
+        parallel = _parallel_by_default(scenario)
+    pending = _start_counterfactual(scenario, seed) if parallel else None
     with_rules = Simulation(scenario, seed, progress=progress)
     with_rules.run()
     with_rules.release_working_memory()
-    counterfactual = Simulation(scenario.without_rules(), seed)
-    counterfactual.run()
+    counterfactual = _finish_counterfactual(pending, scenario, seed)
     names = [p.name for p in scenario.platforms] + ["circumvention"]
     platforms = [
         {
@@ -1269,6 +1287,7 @@ def run(
         "wall_seconds": round(time.perf_counter() - started, 3),
         "wall_seconds_rules": round(with_rules.wall_seconds, 3),
         "wall_seconds_counterfactual": round(counterfactual.wall_seconds, 3),
+        "counterfactual_in_parallel": counterfactual.in_parallel,
         **environment_info(),
     }
     return Results(
@@ -1285,3 +1304,78 @@ def run(
         platform_daily=pd.DataFrame(with_rules.recorder.platform_series),
         population_daily=pd.DataFrame(with_rules.recorder.population_series),
     )
+
+
+# ----------------------------------------------------------------------------------------
+# The counterfactual in a second process
+#: Below this many user-days a run is too short for a second process to pay off (starting
+#: one costs ~0.1 s with fork); above it the counterfactual's ~15-25% of the paired time
+#: comes off the wall clock on a machine with a free CPU.
+PARALLEL_MIN_USER_DAYS = 20_000_000
+
+
+@dataclass
+class _Counterfactual:
+    """What the paired run needs of the counterfactual: its counts and its wall time."""
+
+    recorder: Recorder
+    wall_seconds: float
+    in_parallel: bool
+
+
+def _counterfactual(scenario: Scenario, seed: int, in_parallel: bool = True) -> _Counterfactual:
+    simulation = Simulation(scenario.without_rules(), seed)
+    simulation.run()
+    return _Counterfactual(simulation.recorder, simulation.wall_seconds, in_parallel)
+
+
+def _parallel_by_default(scenario: Scenario) -> bool:
+    """Whether :func:`run` puts the counterfactual in a second process by default: the
+    run is large, this process may use two CPUs, forking is available, this is not
+    already a worker process (sweeps use every CPU already), and ``CENSIM_PARALLEL`` is
+    not ``0``."""
+    import multiprocessing
+
+    setting = os.environ.get("CENSIM_PARALLEL", "").strip()
+    if setting == "0":
+        return False
+    if multiprocessing.current_process().name != "MainProcess":
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cpus or 1) < 2:
+        return False
+    return setting == "1" or scenario.population.users * scenario.horizon_days >= (
+        PARALLEL_MIN_USER_DAYS
+    )
+
+
+def _start_counterfactual(scenario: Scenario, seed: int) -> Any:
+    """Start the counterfactual in a forked process (a future), or None if that fails.
+    Fork, not spawn: the child needs nothing re-imported and no ``__main__`` guard in
+    the caller's script."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(_counterfactual, scenario, seed)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    pool.shutdown(wait=False)  # the worker exits once the one task is done
+    return future
+
+
+def _finish_counterfactual(pending: Any, scenario: Scenario, seed: int) -> _Counterfactual:
+    """The counterfactual's result: from the second process if it ran there, else (not
+    started, or the process died) computed here. The same numbers either way."""
+    if pending is not None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            result: _Counterfactual = pending.result()
+            return result
+        except BrokenProcessPool:
+            pass
+    return _counterfactual(scenario, seed, in_parallel=False)

@@ -1,0 +1,346 @@
+"""Compiled passes over the population: each day's O(users) work in one loop each.
+
+A million-user day touches every user several times (routes, benign outcome groups,
+the risk update, the daily counts). As numpy expressions each of those is several
+passes over the arrays with temporaries in between; compiled with numba they are one
+pass each, reading each array once. Every kernel computes exactly what the numpy
+expression it replaces computed, in the same floating-point types and order (the
+comments say where that needs care), so outputs do not depend on which ran; where a
+kernel does differ it says so.
+
+Kernels are compiled on first use and cached on disk (``cache=True``) next to this file,
+so only the first run on a machine pays the compile time (a few seconds).
+``NUMBA_DISABLE_JIT=1`` runs them as plain Python (slow; for debugging).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from simulator.kinds import UserState
+
+ACTIVE = int(UserState.ACTIVE)
+CIRCUMVENTING = int(UserState.CIRCUMVENTING)
+DETAINED = int(UserState.DETAINED)
+N_STATES = len(UserState)
+NO_ROUTE = -1
+Array = NDArray[Any]
+
+
+@njit(cache=True, nogil=True)
+def fill_routes(
+    platform: Array,
+    state: Array,
+    serving: Array,
+    circumvention_row: int,
+    route: Array,
+    active_here: Array,
+) -> None:
+    """Each user's route today into ``route`` (int64: platform index, the circumvention
+    row, or NO_ROUTE) and the active users per serving platform into ``active_here``.
+
+    An active user posts on their platform if it serves; a circumventing one on the
+    offshore row; anyone else nowhere."""
+    # Selects, not branches: states come in random order.
+    for i in range(len(platform)):
+        s = state[i]
+        p = platform[i]
+        posts_home = (s == ACTIVE) & serving[p]
+        elsewhere = circumvention_row if s == CIRCUMVENTING else NO_ROUTE
+        route[i] = p if posts_home else elsewhere
+    _count_values(route, active_here)
+
+
+@njit(cache=True, nogil=True)
+def _count_values(values: Array, counts: Array) -> None:
+    """``counts[k]`` = how many ``values`` equal ``k``. One vectorisable pass per value
+    while there are few (a scattered count stalls on repeated increments)."""
+    n_values = len(counts)
+    if n_values <= 8:
+        for k in range(n_values):
+            c = 0
+            for i in range(len(values)):
+                c += values[i] == k
+            counts[k] = c
+    else:
+        counts[:] = 0
+        for i in range(len(values)):
+            v = values[i]
+            if 0 <= v < n_values:
+                counts[v] += 1
+
+
+@njit(cache=True, nogil=True)
+def benign_groups(
+    route: Array,
+    platform: Array,
+    n_platforms: int,
+    weight: float,
+    risk: Array,
+    traceable: Array,
+    real_name_risk: float,
+    boldness: Array,
+    benign_weight: Array,
+    group: Array,
+    mass: Array,
+) -> None:
+    """Each user's benign outcome group into ``group`` and the benign weight of each
+    group into ``mass`` (``np.bincount(group, weights)``: summed in user order, as
+    bincount does). Groups: ``p`` excluded at home platform ``p``; ``P + p`` published
+    on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore.
+
+    A user withholds when ``float32(min(1, risk + real_name_risk * traceable)) * weight
+    > boldness``, evaluated in float64 as numpy evaluates ``withholds`` on the float32
+    effective risk (``Simulation._effective_risk``)."""
+    mass[:] = 0.0
+    for i in range(len(route)):
+        r = route[i]
+        if r == NO_ROUTE:
+            g = platform[i]
+        elif r == n_platforms:
+            g = 3 * n_platforms
+        else:
+            g = r + n_platforms
+            if weight > 0.0:
+                effective = np.float64(risk[i]) + real_name_risk * (1.0 if traceable[i] else 0.0)
+                felt = np.float64(np.float32(min(1.0, effective)))
+                if felt * weight > np.float64(boldness[i]):
+                    g = r + 2 * n_platforms
+        group[i] = g
+        mass[g] += benign_weight[i]
+
+
+@njit(cache=True, nogil=True)
+def group_members(group: Array, wanted: int, weights: Array) -> tuple[Array, Array]:
+    """The users in ``wanted`` (ascending) and the running sum of their ``weights``
+    (``np.cumsum``: sequential float64 additions, the same numbers)."""
+    count = 0
+    for i in range(len(group)):
+        count += group[i] == wanted
+    # Branch-free compaction: write every user at slot k, advance k only for members
+    # (hence one spare slot). Adding 0.0 for non-members leaves the sum unchanged.
+    members = np.empty(count + 1, dtype=np.int64)
+    cumulative = np.empty(count + 1, dtype=np.float64)
+    k = 0
+    total = 0.0
+    for i in range(len(group)):
+        member = group[i] == wanted
+        total += weights[i] * member
+        members[k] = i
+        cumulative[k] = total
+        k += member
+    members = members[:count]
+    cumulative = cumulative[:count]
+    return members, cumulative
+
+
+@njit(cache=True, nogil=True)
+def population_counts(
+    state: Array, risk: Array, traceable: Array, ever_reported: Array, ever_detained: Array
+) -> tuple[Array, float]:
+    """Users per state, then traceable, ever reported and ever detained users; and the
+    mean perceived risk of active users, summed in float64 (numpy summed the float32
+    values pairwise in float32: the two agree to about 1e-7)."""
+    # Branch-free: states and flags come in random order, so tests would mispredict.
+    # Four partial risk sums let the additions overlap (their order is fixed: the
+    # result does not depend on the machine).
+    counts = np.zeros(N_STATES + 3, dtype=np.int64)
+    n = len(state)
+    _count_values(state, counts[:N_STATES])
+    n_traceable = 0
+    n_reported = 0
+    n_detained = 0
+    for i in range(n):
+        n_traceable += traceable[i]
+        n_reported += ever_reported[i]
+        n_detained += ever_detained[i]
+    counts[N_STATES] = n_traceable
+    counts[N_STATES + 1] = n_reported
+    counts[N_STATES + 2] = n_detained
+    r0 = r1 = r2 = r3 = 0.0
+    stop = n - n % 4
+    for i in range(0, stop, 4):
+        r0 += risk[i] * (state[i] == ACTIVE)
+        r1 += risk[i + 1] * (state[i + 1] == ACTIVE)
+        r2 += risk[i + 2] * (state[i + 2] == ACTIVE)
+        r3 += risk[i + 3] * (state[i + 3] == ACTIVE)
+    for i in range(stop, n):
+        r0 += risk[i] * (state[i] == ACTIVE)
+    risk_sum = (r0 + r1) + (r2 + r3)
+    active = counts[ACTIVE]
+    mean_risk = risk_sum / active if active > 0 else 0.0
+    return counts, mean_risk
+
+
+@njit(cache=True, nogil=True)
+def add_neighbour_counts(indptr: Array, indices: Array, users: Array, out: Array) -> None:
+    """For each of ``users`` (repeats count again), add 1 to ``out`` at each neighbour."""
+    for u in users:
+        for j in range(indptr[u], indptr[u + 1]):
+            out[indices[j]] += np.float32(1.0)
+
+
+@njit(cache=True, nogil=True)
+def add_at(out: Array, where: Array, value: float) -> None:
+    """``np.add.at(out, where, value)`` on a float32 array, in order. numpy adds a Python
+    float in float64 and rounds each sum to float32; so does this."""
+    for w in where:
+        out[w] = np.float32(np.float64(out[w]) + value)
+
+
+@njit(cache=True, nogil=True)
+def learn_risk(risk: Array, expm1_of_minus_signal: Array, decay: float, state: Array) -> Array:
+    """One day of learning (``simulator.rules.update_risk``) from precomputed
+    ``expm1(-signal)``, in float32 as numpy computes it, detained users at 1. Returns a
+    new array (caches are keyed on the old one)."""
+    out = np.empty_like(risk)
+    d = np.float32(decay)
+    one = np.float32(1.0)
+    for i in range(len(risk)):
+        if state[i] == DETAINED:
+            out[i] = one
+        else:
+            kept = risk[i] * d
+            out[i] = kept + (one - kept) * (-expm1_of_minus_signal[i])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def bucket_index(cumulative: Array, buckets: int) -> Array:
+    """For a non-decreasing ``cumulative``: ``start[b]`` = the first index whose value
+    exceeds ``b / buckets`` of the total (``buckets + 1`` entries), so a target's answer
+    lies between the starts of its bucket and the next."""
+    n = len(cumulative)
+    start = np.empty(buckets + 1, dtype=np.int64)
+    total = cumulative[n - 1]
+    i = 0
+    for b in range(buckets + 1):
+        edge = total * (b / buckets)
+        while i < n and cumulative[i] <= edge:
+            i += 1
+        start[b] = i
+    return start
+
+
+@njit(cache=True, nogil=True)
+def search_bucketed(cumulative: Array, start: Array, targets: Array) -> Array:
+    """``min(searchsorted(cumulative, t, "right"), n - 1)`` for each target, the binary
+    search narrowed by :func:`bucket_index`. Exact: a window is checked and widened to
+    the whole array if a rounding edge ever puts the answer outside it.
+
+    Level by level over all targets, not target by target: each pass makes one probe
+    per target, and the probes of a pass do not depend on each other, so their cache
+    misses overlap (target by target, each waited for the one before)."""
+    n = len(cumulative)
+    m = len(targets)
+    buckets = len(start) - 1
+    total = cumulative[n - 1]
+    scale = buckets / total if total > 0 else 0.0
+    lo = np.empty(m, dtype=np.int64)
+    hi = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        lo[k] = min(max(int(math.floor(targets[k] * scale)), 0), buckets - 1)
+    for k in range(m):
+        b = lo[k]
+        lo[k] = max(start[b] - 1, 0)
+        hi[k] = min(start[b + 1] + 1, n)
+    for k in range(m):
+        # Valid window: everything before lo is <= t, everything from hi on is > t.
+        first, last, t = lo[k], hi[k], targets[k]
+        if not ((first == 0 or cumulative[first - 1] <= t) and (last == n or cumulative[last] > t)):
+            lo[k] = 0
+            hi[k] = n
+    searching = m
+    while searching:  # first index in [lo, hi) with cumulative > t
+        searching = 0
+        for k in range(m):
+            first, last = lo[k], hi[k]
+            if first < last:
+                mid = (first + last) >> 1
+                below = cumulative[mid] <= targets[k]
+                lo[k] = mid + 1 if below else first
+                hi[k] = last if below else mid
+                searching += 1
+    for k in range(m):
+        lo[k] = min(lo[k], n - 1)
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def route_posts(
+    authors: Array,
+    times: Array,
+    route: Array,
+    platform: Array,
+    n_platforms: int,
+    weight: float,
+    risk: Array,
+    traceable: Array,
+    real_name_risk: float,
+    boldness: Array,
+) -> tuple[Array, Array, int, Array, Array, Array, Array]:
+    """Where one (channel, kind)'s individually drawn posts go, in one pass.
+
+    Returns intended posts per platform row (the author's route, or their home platform
+    when they have none), excluded per home platform, the number going offshore,
+    withheld per platform, and the posts that reach a platform: authors and times
+    grouped by platform (in drawing order within each) with ``offsets[p]:offsets[p+1]``
+    the slice of platform ``p``. Withholding as in :func:`benign_groups`.
+    """
+    n = len(authors)
+    # Gather first, decide after: gathers whose misses overlap, then a loop over
+    # contiguous values (counting while gathering made each miss wait for the last).
+    their_route = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        their_route[k] = route[authors[k]]
+    felt = np.empty(n if weight > 0.0 else 0, dtype=np.float64)
+    bold = np.empty(n if weight > 0.0 else 0, dtype=np.float64)
+    if weight > 0.0:
+        for k in range(n):
+            felt[k] = np.float64(risk[authors[k]])
+        for k in range(n):
+            if traceable[authors[k]]:
+                felt[k] += real_name_risk
+        for k in range(n):
+            bold[k] = np.float64(boldness[authors[k]])
+    intended = np.zeros(n_platforms + 1, dtype=np.int64)
+    excluded = np.zeros(n_platforms, dtype=np.int64)
+    withheld = np.zeros(n_platforms, dtype=np.int64)
+    offshore = 0
+    # Destination of each post: its platform, or -1 (excluded, offshore or withheld).
+    destination = np.empty(n, dtype=np.int64)
+    reaching = np.zeros(n_platforms + 1, dtype=np.int64)
+    for k in range(n):
+        r = their_route[k]
+        destination[k] = -1
+        if r == NO_ROUTE:
+            home = platform[authors[k]]
+            intended[home] += 1
+            excluded[home] += 1
+            continue
+        intended[r] += 1
+        if r == n_platforms:
+            offshore += 1
+            continue
+        # float32(min(1, risk + real_name_risk * traceable)) * weight > boldness
+        if weight > 0.0 and np.float64(np.float32(min(1.0, felt[k]))) * weight > bold[k]:
+            withheld[r] += 1
+            continue
+        destination[k] = r
+        reaching[r + 1] += 1
+    offsets = np.cumsum(reaching)
+    fill = offsets[:-1].copy()
+    out_authors = np.empty(offsets[-1], dtype=np.int64)
+    out_times = np.empty(offsets[-1], dtype=np.float64)
+    for k in range(n):
+        d = destination[k]
+        if d >= 0:
+            out_authors[fill[d]] = authors[k]
+            out_times[fill[d]] = times[k]
+            fill[d] += 1
+    return intended, excluded, offshore, withheld, out_authors, out_times, offsets

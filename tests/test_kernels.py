@@ -1,0 +1,214 @@
+"""The compiled kernels compute exactly what the numpy expressions they replaced did.
+
+Each test keeps the replaced numpy expression as the reference and compares on random
+populations (several seeds, every user state, unserved platforms, zero weights, ties at
+bucket edges). Equality is exact (``array_equal`` on the same dtype) except the mean
+risk, which the kernel sums in float64 (numpy summed float32 pairwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import kernels
+from simulator.kinds import UserState
+from simulator.population import SocialNetwork
+from simulator.rules import update_risk, withholds
+
+NO_ROUTE = -1
+SEEDS = [0, 1, 2, 3]
+
+
+def population(seed: int, n: int = 5_000, n_platforms: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    state = rng.choice(len(UserState), size=n, p=[0.7, 0.1, 0.05, 0.1, 0.05]).astype(np.int8)
+    return {
+        "state": state,
+        "platform": rng.integers(0, n_platforms, n).astype(np.int16),
+        "risk": rng.random(n).astype(np.float32),
+        "traceable": rng.random(n) < 0.6,
+        "boldness": rng.random(n).astype(np.float32),
+        "weights": rng.lognormal(0.0, 1.0, n) * (rng.random(n) < 0.9),  # some zero
+        "reported": rng.random(n) < 0.05,
+        "detained": rng.random(n) < 0.02,
+    }
+
+
+def numpy_routes(platform, state, serving, circumvention_row):  # type: ignore[no-untyped-def]
+    route = platform.astype(np.int64)
+    route[~serving[route]] = NO_ROUTE
+    inactive = np.flatnonzero(state != UserState.ACTIVE)
+    route[inactive] = np.where(
+        state[inactive] == UserState.CIRCUMVENTING, circumvention_row, NO_ROUTE
+    )
+    return route
+
+
+def effective(pop: dict[str, np.ndarray], who, extra: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.minimum(1.0, pop["risk"][who] + extra * pop["traceable"][who]).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fill_routes_matches_numpy(seed: int) -> None:
+    pop = population(seed)
+    serving = np.array([True, seed % 2 == 0, True, True])  # platform 1 sometimes down
+    route = np.empty(len(pop["state"]), dtype=np.int64)
+    active_here = np.full(3, 99, dtype=np.int64)
+    kernels.fill_routes(pop["platform"], pop["state"], serving, 3, route, active_here)
+    expected = numpy_routes(pop["platform"], pop["state"], serving, 3)
+    assert np.array_equal(route, expected)
+    assert np.array_equal(active_here, np.bincount(expected[expected >= 0], minlength=4)[:3])
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.35, 1.0])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
+    pop = population(seed)
+    n_p, extra = 3, 0.2
+    route = numpy_routes(pop["platform"], pop["state"], np.ones(n_p + 1, bool), n_p)
+    group = np.empty(len(route), dtype=np.int32)
+    mass = np.zeros(3 * n_p + 1)
+    kernels.benign_groups(
+        route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
+        extra, pop["boldness"], pop["weights"], group, mass,
+    )  # fmt: skip
+    expected = np.where(route == NO_ROUTE, pop["platform"], route + n_p).astype(np.int64)
+    expected[route == n_p] = 3 * n_p
+    if weight > 0:
+        on_platform = (route >= 0) & (route < n_p)
+        held_back = on_platform & withholds(
+            effective(pop, slice(None), extra), np.float64(weight), pop["boldness"]
+        )
+        expected[held_back] = route[held_back] + 2 * n_p
+        assert held_back.any()
+    assert np.array_equal(group, expected)
+    assert np.array_equal(
+        mass, np.bincount(expected, weights=pop["weights"], minlength=3 * n_p + 1)
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_group_members_match_numpy(seed: int) -> None:
+    pop = population(seed)
+    group = np.random.default_rng(seed).integers(0, 5, len(pop["state"])).astype(np.int32)
+    for wanted in range(6):  # 5: an empty group
+        members, cumulative = kernels.group_members(group, wanted, pop["weights"])
+        expected = np.flatnonzero(group == wanted)
+        assert np.array_equal(members, expected)
+        assert np.array_equal(cumulative, np.cumsum(pop["weights"][expected]))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_population_counts_match_numpy(seed: int) -> None:
+    pop = population(seed)
+    counts, mean_risk = kernels.population_counts(
+        pop["state"], pop["risk"], pop["traceable"], pop["reported"], pop["detained"]
+    )
+    states = np.bincount(pop["state"], minlength=len(UserState))
+    flags = [pop["traceable"].sum(), pop["reported"].sum(), pop["detained"].sum()]
+    assert counts.tolist() == states.tolist() + flags
+    active = pop["state"] == UserState.ACTIVE
+    assert mean_risk == pytest.approx(float(pop["risk"][active].mean()), rel=1e-6)
+    nobody = np.full(10, UserState.LEFT, dtype=np.int8)
+    assert kernels.population_counts(nobody, pop["risk"][:10], *[np.zeros(10, bool)] * 3)[1] == 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_neighbour_counts_and_add_at_match_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    network = SocialNetwork.random(n, 8.0, rng)
+    users = rng.integers(0, n, 300)  # with repeats
+    expected = np.zeros(n, dtype=np.float32)
+    for u in users:
+        np.add.at(expected, network.indices[network.indptr[u] : network.indptr[u + 1]], 1.0)
+    assert np.array_equal(network.neighbour_counts(users, n), expected)
+    signal = rng.random(n).astype(np.float32)
+    reference = signal.copy()
+    np.add.at(reference, users, 0.37)
+    kernels.add_at(signal, users, 0.37)
+    assert np.array_equal(signal, reference)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_learn_risk_is_update_risk(seed: int) -> None:
+    pop = population(seed)
+    rng = np.random.default_rng(seed)
+    signal = rng.random(len(pop["risk"])) * rng.choice([0.0, 0.01, 3.0], len(pop["risk"]))
+    signal = signal.astype(np.float32)
+    decay = 0.5 ** (1 / 30)
+    expected = update_risk(pop["risk"], signal, decay).astype(np.float32, copy=False)
+    expected[pop["state"] == UserState.DETAINED] = 1.0
+    got = kernels.learn_risk(pop["risk"], np.expm1(-signal), decay, pop["state"])
+    assert got.dtype == np.float32
+    assert np.array_equal(got, expected)
+
+
+def reference_search(cumulative: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    found = np.searchsorted(cumulative, targets, side="right")
+    return np.minimum(found, len(cumulative) - 1)
+
+
+@pytest.mark.parametrize("buckets", [1, 3, 64, 1_000])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bucketed_search_is_searchsorted(seed: int, buckets: int) -> None:
+    pop = population(seed)
+    cumulative = np.cumsum(pop["weights"])  # flat runs where weights are zero
+    rng = np.random.default_rng(seed)
+    targets = np.concatenate(
+        [
+            rng.random(5_000) * cumulative[-1],
+            cumulative[rng.integers(0, len(cumulative), 500)],  # exactly on values
+            np.array([0.0, cumulative[-1], np.nextafter(cumulative[-1], 0)]),
+            cumulative[-1] * (np.arange(buckets + 1) / buckets),  # exactly on bucket edges
+        ]
+    )
+    start = kernels.bucket_index(cumulative, buckets)
+    assert np.array_equal(kernels.search_bucketed(cumulative, start, targets),
+                          reference_search(cumulative, targets))  # fmt: skip
+
+
+def test_bucketed_search_degenerate_weights() -> None:
+    for cumulative in (np.zeros(5), np.array([2.0]), np.array([0.0, 0.0, 1.0, 1.0])):
+        targets = np.array([0.0, 0.5, 1.0, 2.0])
+        start = kernels.bucket_index(cumulative, 4)
+        assert np.array_equal(kernels.search_bucketed(cumulative, start, targets),
+                              reference_search(cumulative, targets))  # fmt: skip
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.6])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_route_posts_match_numpy(seed: int, weight: float) -> None:
+    pop = population(seed)
+    n_p, extra = 3, 0.1
+    rng = np.random.default_rng(seed)
+    route = numpy_routes(pop["platform"], pop["state"], np.array([True, False, True, True]), n_p)
+    authors = rng.integers(0, len(route), 4_000)
+    times = rng.random(4_000) * 24
+    intended, excluded, offshore, withheld, reaching, at, offsets = kernels.route_posts(
+        authors, times, route, pop["platform"], n_p, np.float64(weight), pop["risk"],
+        pop["traceable"], extra, pop["boldness"],
+    )  # fmt: skip
+    # The numpy routing it replaced (Simulation._speak_individual before the kernel).
+    their_route = route[authors]
+    home = pop["platform"][authors].astype(np.int64)
+    counted = np.where(their_route == NO_ROUTE, home, their_route)
+    assert np.array_equal(intended, np.bincount(counted, minlength=n_p + 1))
+    out = their_route == NO_ROUTE
+    assert np.array_equal(excluded, np.bincount(home[out], minlength=n_p))
+    assert offshore == int((their_route == n_p).sum()) > 0
+    keep = ~out & (their_route != n_p)
+    a, t, r = authors[keep], times[keep], their_route[keep]
+    if weight > 0:
+        held_back = withholds(effective(pop, a, extra), np.float64(weight), pop["boldness"][a])
+        assert held_back.any()
+        assert np.array_equal(withheld, np.bincount(r[held_back], minlength=n_p))
+        a, t, r = a[~held_back], t[~held_back], r[~held_back]
+    else:
+        assert not withheld.any()
+    for p in range(n_p):
+        here = slice(offsets[p], offsets[p + 1])
+        assert np.array_equal(reaching[here], a[r == p])
+        assert np.array_equal(at[here], t[r == p])
+    assert offsets[2] == offsets[1]  # platform 1 is not serving: nobody reaches it

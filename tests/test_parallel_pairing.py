@@ -1,0 +1,65 @@
+"""The counterfactual run in a second process gives the same results as in this one."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import simulator
+from simulator import simulation
+
+
+@pytest.fixture(scope="module")
+def small() -> simulator.Scenario:
+    return simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 800, "horizon_days": 15}
+    )
+
+
+def test_parallel_counterfactual_gives_identical_results(small: simulator.Scenario) -> None:
+    serial = simulator.run(small, seed=5, parallel=False)
+    parallel = simulator.run(small, seed=5, parallel=True)
+    assert serial.manifest["counterfactual_in_parallel"] is False
+    assert parallel.manifest["counterfactual_in_parallel"] is True
+    pd.testing.assert_frame_equal(serial.counterfactual_daily, parallel.counterfactual_daily)
+    pd.testing.assert_frame_equal(serial.daily, parallel.daily)
+    # JSON, not ==: the summary holds NaN (no removals of a kind), which never equals itself.
+    assert json.dumps(serial.summary, sort_keys=True) == json.dumps(
+        parallel.summary, sort_keys=True
+    )
+    assert serial.summary["counterfactual_intended"] > 0
+
+
+def test_parallel_only_for_large_runs_unless_asked(
+    small: simulator.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.delenv("CENSIM_PARALLEL", raising=False)
+    large = simulator.override(small, {"population.users": 100_000, "horizon_days": 365})
+    assert not simulation._parallel_by_default(small)  # 12,000 user-days
+    assert simulation._parallel_by_default(large)  # 36.5 million
+    monkeypatch.setenv("CENSIM_PARALLEL", "0")
+    assert not simulation._parallel_by_default(large)
+    monkeypatch.setenv("CENSIM_PARALLEL", "1")
+    assert simulation._parallel_by_default(small)
+    monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert not simulation._parallel_by_default(large)  # one CPU: nothing to gain
+
+
+def test_counterfactual_falls_back_when_the_process_dies(
+    small: simulator.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    dead: Future[object] = Future()
+    dead.set_exception(BrokenProcessPool("killed"))
+    monkeypatch.setattr(simulation, "_start_counterfactual", lambda *_: dead)
+    fallback = simulator.run(small, seed=5, parallel=True)
+    assert fallback.manifest["counterfactual_in_parallel"] is False
+    pd.testing.assert_frame_equal(
+        fallback.counterfactual_daily,
+        simulator.run(small, seed=5, parallel=False).counterfactual_daily,
+    )
