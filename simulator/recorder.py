@@ -27,7 +27,7 @@ DELAY_EDGES_HOURS: NDArray[np.float64] = np.array(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # a year at 1M users records ~100,000 events: no __dict__ each
 class Event:
     time_hours: float
     event: EventKind

@@ -47,6 +47,9 @@ from simulator.streams import Streams
 
 IntArray = NDArray[np.int64]
 NO_ROUTE = -1  # a user who cannot post anywhere today
+#: Each user's route today: platform index, the circumvention row, or NO_ROUTE (int16,
+#: as the platform column: 2 bytes a user for an array kept all day).
+RouteArray = NDArray[np.int16]
 
 
 class Simulation:
@@ -130,11 +133,11 @@ class Simulation:
         # keys the caches of today's routes and the daily state counts.
         self._state_version = 0
         self._states_dirty = True
-        self._route_cache: tuple[tuple[Any, ...], IntArray] | None = None
+        self._route_cache: tuple[tuple[Any, ...], RouteArray] | None = None
         self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
         self._reports_filed = 0
-        self._active_cache: tuple[IntArray, IntArray] | None = None
+        self._active_cache: tuple[RouteArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
         self._prohibited_ids: list[list[IntArray]] = [[] for _ in self.platforms]
         self._live_posts = 0  # records found live by the last compaction
@@ -201,7 +204,7 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------
     # Who can post where
-    def _routes(self, now: float) -> IntArray:
+    def _routes(self, now: float) -> RouteArray:
         """Each user's route today: platform index, the circumvention row, or NO_ROUTE."""
         users = self.users
         serving_now = tuple(p.serving(now) for p in self.platforms)
@@ -210,7 +213,7 @@ class Simulation:
         if self._route_cache is not None and self._route_cache[0] == key:
             return self._route_cache[1]
         serving = np.array([*serving_now, True])
-        route = np.empty(users.size, dtype=np.int64)
+        route = np.empty(users.size, dtype=np.int16)
         active_here = np.zeros(self.n_platforms, dtype=np.int64)
         # One compiled pass: active users post at home if it serves, circumventing ones
         # offshore, the rest nowhere; active users per platform counted on the way.
@@ -229,7 +232,7 @@ class Simulation:
 
     # ------------------------------------------------------------------------------------
     # Intended speech and its routing
-    def _speak(self, day: int, start: float, route: IntArray) -> None:
+    def _speak(self, day: int, start: float, route: RouteArray) -> None:
         speech = self.streams.speech
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
@@ -265,7 +268,7 @@ class Simulation:
         kind: ContentKind,
         authors: IntArray,
         times: NDArray[np.float64],
-        route: IntArray,
+        route: RouteArray,
     ) -> None:
         if len(authors) == 0:
             return
@@ -307,7 +310,7 @@ class Simulation:
         )
 
     def _benign_groups(
-        self, route: IntArray, channel: Channel
+        self, route: RouteArray, channel: Channel
     ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
         """Share of benign intended posts in each (outcome group, platform) and the
         per-user group index. Groups: ``p`` excluded at home platform ``p``; ``P + p``
@@ -349,7 +352,7 @@ class Simulation:
         return shares, group
 
     def _speak_benign(
-        self, day: int, start: float, channel: Channel, count: int, route: IntArray
+        self, day: int, start: float, channel: Channel, count: int, route: RouteArray
     ) -> None:
         """Benign posts are counted in aggregate; only those a rule touches get drawn."""
         if count == 0 or self.users.size == 0:
@@ -981,7 +984,7 @@ class Simulation:
         np.expm1(signal, out=signal)
         users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
 
-    def _end_of_day(self, day: int, route: IntArray) -> None:
+    def _end_of_day(self, day: int, route: RouteArray) -> None:
         users = self.users
         if self._active_cache is not None and self._active_cache[0] is route:
             active_here = self._active_cache[1]

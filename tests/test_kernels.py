@@ -53,7 +53,7 @@ def effective(pop: dict[str, np.ndarray], who, extra: float) -> np.ndarray:  # t
 def test_fill_routes_matches_numpy(seed: int) -> None:
     pop = population(seed)
     serving = np.array([True, seed % 2 == 0, True, True])  # platform 1 sometimes down
-    route = np.empty(len(pop["state"]), dtype=np.int64)
+    route = np.empty(len(pop["state"]), dtype=np.int16)  # as the engine keeps it
     active_here = np.full(3, 99, dtype=np.int64)
     kernels.fill_routes(pop["platform"], pop["state"], serving, 3, route, active_here)
     expected = numpy_routes(pop["platform"], pop["state"], serving, 3)
@@ -66,7 +66,9 @@ def test_fill_routes_matches_numpy(seed: int) -> None:
 def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
     pop = population(seed)
     n_p, extra = 3, 0.2
-    route = numpy_routes(pop["platform"], pop["state"], np.ones(n_p + 1, bool), n_p)
+    route = numpy_routes(pop["platform"], pop["state"], np.ones(n_p + 1, bool), n_p).astype(
+        np.int16
+    )
     group = np.empty(len(route), dtype=np.int32)
     mass = np.zeros(3 * n_p + 1)
     kernels.benign_groups(
@@ -183,7 +185,9 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
     pop = population(seed)
     n_p, extra = 3, 0.1
     rng = np.random.default_rng(seed)
-    route = numpy_routes(pop["platform"], pop["state"], np.array([True, False, True, True]), n_p)
+    route = numpy_routes(
+        pop["platform"], pop["state"], np.array([True, False, True, True]), n_p
+    ).astype(np.int16)
     authors = rng.integers(0, len(route), 4_000)
     times = rng.random(4_000) * 24
     intended, excluded, offshore, withheld, reaching, at, offsets = kernels.route_posts(
