@@ -7,7 +7,7 @@ before the clock starts, so the figures are the steady-state throughput a long s
 sees, not process start-up. Each task is one (point, replication).
 
     python benchmarks/bench_sweep.py            # prints runs/second and the ratio
-    python benchmarks/bench_sweep.py --reps 3   # a quicker, noisier look
+    python benchmarks/bench_sweep.py --reps 3 --rounds 1   # a quicker, noisier look
 
 The target on a 2-core machine is a ratio of at least 1.8. Other load on the machine
 lowers it: "workers busy on CPU" (the workers' CPU seconds over the wall time) and the
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -86,33 +87,49 @@ def main() -> dict[str, float]:
     # Runs of a few seconds each: a sweep's runs are rarely shorter, and the parent
     # process's share (store writes, progress) then stays small beside the workers'.
     parser.add_argument("--users", type=int, default=10_000, help="users per run (default 10000)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating 1- and 2-worker rounds (default 3)"
+    )
     args = parser.parse_args()
     print(
         f"sweep: classroom at {args.users:,} users, {len(VAGUENESS)} points x {args.reps}"
         " replications, paired runs"
     )
-    figures = {}
-    busy_two = 0.0
-    for workers in (1, 2):
-        load = os.getloadavg()[0]
-        runs, seconds, rate, busy, per_run, coordinator = measure(workers, args.reps, args.users)
-        figures[workers] = rate
-        busy_two = busy
+    # The same configuration measured twice in a row here can differ by 20% (the
+    # machine's other tenants): alternate 1 and 2 workers for several rounds and compare
+    # medians, so a slow spell does not land on one side only.
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    busy_two: list[float] = []
+    for round_number in range(1, args.rounds + 1):
+        for workers in (1, 2):
+            load = os.getloadavg()[0]
+            runs, seconds, rate, busy, per_run, coordinator = measure(
+                workers, args.reps, args.users
+            )
+            rates[workers].append(rate)
+            if workers == 2:
+                busy_two.append(busy)
+            print(
+                f"  round {round_number}, {workers} worker{'s' if workers > 1 else ' '}:"
+                f" {runs} runs in {seconds:6.2f} s = {rate:5.2f} runs/s  (workers busy on CPU:"
+                f" {busy:.2f} of {workers}, {per_run:.3f} CPU s per run; this process"
+                f" {coordinator:.2f} CPU s; load average before: {load:.1f})"
+            )
+    one, two = statistics.median(rates[1]), statistics.median(rates[2])
+    ratio = two / one
+    print(
+        f"  median runs/s: 1 worker {one:.2f}, 2 workers {two:.2f}; per round: "
+        + ", ".join(f"{b / a:.2f}" for a, b in zip(rates[1], rates[2], strict=True))
+    )
+    print(f"  ratio 2 workers / 1 worker (medians): {ratio:.2f}  (target >= 1.8 on 2 cores)")
+    if statistics.median(busy_two) < 1.8:
         print(
-            f"  {workers} worker{'s' if workers > 1 else ' '}: {runs} runs in {seconds:6.2f} s"
-            f" = {rate:5.2f} runs/s  (workers busy on CPU: {busy:.2f} of {workers},"
-            f" {per_run:.3f} CPU s per run; this process {coordinator:.2f} CPU s;"
-            f" load average before: {load:.1f})"
+            f"  note: the 2 workers got {statistics.median(busy_two):.2f} CPUs, not 2: the"
+            f" machine is busy. With autogroup scheduling {_autogroup()} the kernel shares"
+            " CPU between sessions, so all workers of one sweep share one session's part;"
+            " run on an idle machine."
         )
-    ratio = figures[2] / figures[1]
-    print(f"  ratio 2 workers / 1 worker: {ratio:.2f}  (target >= 1.8 on 2 cores)")
-    if busy_two < 1.8:
-        print(
-            f"  note: the 2 workers got {busy_two:.2f} CPUs, not 2: the machine is busy. With"
-            f" autogroup scheduling {_autogroup()} the kernel shares CPU between sessions,"
-            " so all workers of one sweep share one session's part; run on an idle machine."
-        )
-    return {"runs_per_s_1": figures[1], "runs_per_s_2": figures[2], "ratio": ratio}
+    return {"runs_per_s_1": one, "runs_per_s_2": two, "ratio": ratio}
 
 
 if __name__ == "__main__":
