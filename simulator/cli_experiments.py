@@ -39,12 +39,15 @@ def _pct(value: float) -> str:
 
 
 def _with_interval(row: Any, metric: str) -> str:
+    """``mean [low, high]`` of a share metric in %, the t-interval clipped to [0, 1] as
+    ``censim compare`` prints it (a share cannot leave it; few replications of a small
+    share give t-intervals below 0). summary.csv keeps the unclipped interval."""
     mean, low, high = (row.get(f"{metric}_{k}") for k in ("mean", "low", "high"))
     if mean is None:
         return ""
     if low is None or not math.isfinite(low):
         return _pct(mean)
-    return f"{_pct(mean)} [{_pct(low)}, {_pct(high)}]"
+    return f"{_pct(mean)} [{_pct(max(low, 0.0))}, {_pct(min(high, 1.0))}]"
 
 
 common_run_options = [

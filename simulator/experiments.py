@@ -466,6 +466,20 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
 Task = tuple[int, int, dict[str, Any], int]  # point, replication, values, seed
 
 
+def _script_guard_hint() -> str:
+    """When ``sweep`` was called from a Python script, the likeliest cause of dead workers:
+    each worker imports the script again (forkserver, spawn), and without a guard the
+    script starts another sweep inside the worker, which Python refuses."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or Path(path).name in ("censim", "__main__.py") or "pytest" in path:
+        return ""
+    return (
+        f". If {Path(path).name} calls sweep() at its top level, put that call under "
+        'if __name__ == "__main__": (workers import the script again)'
+    )
+
+
 def _evaluate(model: Model, task: Task) -> tuple[int, int, dict[str, float]]:
     point, replication, values, seed = task
     return point, replication, model(values, seed)
@@ -542,6 +556,7 @@ class LocalExecutor(Executor):
             raise SweepError(
                 "a worker process died (killed, or out of memory?); the runs finished so far "
                 "are kept: rerun the same command to resume (perhaps with fewer --workers)"
+                + _script_guard_hint()
             ) from None
         finally:
             for future in futures:

@@ -419,3 +419,33 @@ def test_python_api_accepts_a_mapping_as_grid(tmp_path: Path) -> None:
         out=tmp_path / "m",
     )
     assert results.summary["y_mean"].tolist() == pytest.approx([0.0, math.sin(1.0)])
+
+
+def test_sweep_prints_share_intervals_clipped_to_zero_one() -> None:
+    from simulator.cli_experiments import _with_interval
+
+    row = {"speech_loss_mean": 0.05, "speech_loss_low": -0.06, "speech_loss_high": 0.16}
+    assert _with_interval(row, "speech_loss") == "5.00% [0.00%, 16.00%]"
+    row = {"chilling_effect_mean": 0.97, "chilling_effect_low": 0.9, "chilling_effect_high": 1.04}
+    assert _with_interval(row, "chilling_effect") == "97.00% [90.00%, 100.00%]"
+    single = {"speech_loss_mean": 0.05, "speech_loss_low": float("nan")}
+    assert _with_interval(single, "speech_loss") == "5.00%"
+
+
+def test_dead_worker_message_names_the_missing_main_guard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+    import types
+
+    from simulator.experiments import _script_guard_hint
+
+    script = types.ModuleType("__main__")
+    script.__file__ = "/home/me/analysis.py"
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert "analysis.py calls sweep() at its top level" in _script_guard_hint()
+    assert 'if __name__ == "__main__":' in _script_guard_hint()
+    script.__file__ = "/venv/bin/censim"  # the command line has its guard
+    assert _script_guard_hint() == ""
+    del script.__file__  # an interactive session or a notebook
+    assert _script_guard_hint() == ""
