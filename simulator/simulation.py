@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Generator
@@ -173,13 +174,14 @@ class Simulation:
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         days = range(self.scenario.horizon_days)
-        bar = tqdm(
-            days,
-            disable=not self.progress,
-            desc=f"{self.scenario.name} seed {self.seed}",
-            unit="day",
-            leave=False,
-        )
+        if not self.progress:
+            # No bar object at all: even a disabled tqdm starts tqdm's monitor thread,
+            # and run() forks the counterfactual only from a single-threaded process.
+            for day in days:
+                self._step_day(day)
+                yield self.env.timeout(HOURS_PER_DAY)
+            return
+        bar = tqdm(days, desc=f"{self.scenario.name} seed {self.seed}", unit="day", leave=False)
         for day in bar:
             self._step_day(day)
             yield self.env.timeout(HOURS_PER_DAY)
@@ -1334,15 +1336,19 @@ def _counterfactual(scenario: Scenario, seed: int, in_parallel: bool = True) -> 
 
 def _parallel_by_default(scenario: Scenario) -> bool:
     """Whether :func:`run` puts the counterfactual in a second process by default: the
-    run is large, this process may use two CPUs, forking is available, this is not
-    already a worker process (sweeps use every CPU already), and ``CENSIM_PARALLEL`` is
-    not ``0``."""
+    run is large, this process may use two CPUs, forking is available and safe (one
+    thread), this is not already a worker process (sweeps use every CPU already), and
+    ``CENSIM_PARALLEL`` is not ``0``."""
     import multiprocessing
 
     setting = os.environ.get("CENSIM_PARALLEL", "").strip()
     if setting == "0":
         return False
     if multiprocessing.current_process().name != "MainProcess":
+        return False
+    if threading.active_count() > 1:
+        # Forking copies one thread of many (a Jupyter kernel has several): locks held
+        # by the others stay held in the child. Stay in one process there.
         return False
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
@@ -1363,11 +1369,9 @@ def _start_counterfactual(scenario: Scenario, seed: int) -> Any:
 
     try:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_counterfactual, scenario, seed)
+        return pool, pool.submit(_counterfactual, scenario, seed)
     except (OSError, RuntimeError, ValueError):
         return None
-    pool.shutdown(wait=False)  # the worker exits once the one task is done
-    return future
 
 
 def _finish_counterfactual(pending: Any, scenario: Scenario, seed: int) -> _Counterfactual:
@@ -1376,9 +1380,14 @@ def _finish_counterfactual(pending: Any, scenario: Scenario, seed: int) -> _Coun
     if pending is not None:
         from concurrent.futures.process import BrokenProcessPool
 
+        pool, future = pending
         try:
-            result: _Counterfactual = pending.result()
+            result: _Counterfactual = future.result()
             return result
         except BrokenProcessPool:
             pass
+        finally:
+            # Joined, so no thread of the pool outlives the run (the next large run in
+            # this process may fork again: _parallel_by_default wants one thread).
+            pool.shutdown(wait=True)
     return _counterfactual(scenario, seed, in_parallel=False)

@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.rglob("*.ipynb"))
-#: Seconds one notebook may take (the aim is under a minute on a loaded machine).
-CELL_TIMEOUT = 300
+#: Seconds one cell may take (every cell takes under 15 s here; the aim is under a minute
+#: on a loaded machine).
+CELL_TIMEOUT = 120
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -71,19 +72,30 @@ def _cells(path: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_executes(path: Path, tmp_path: Path) -> None:
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
-    # The kernel runs this interpreter (whatever kernelspecs the machine has), in a
-    # scratch folder so a notebook cannot litter the repository.
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-        extra_arguments=[],
-    )
-    client.kernel_manager_class = _current_python_kernel_manager()
-    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    # Once on 2026-11-28 a kernel sat idle with the client waiting for a reply that never
+    # came (not reproduced in five later runs): a stalled kernel connection gets one
+    # fresh kernel. A cell that really hangs times out twice and fails; a cell that
+    # raises fails at once.
+    for attempt in (1, 2):
+        nb = nbformat.read(path, as_version=4)
+        # The kernel runs this interpreter (whatever kernelspecs the machine has), in a
+        # scratch folder so a notebook cannot litter the repository.
+        client = NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(tmp_path)}},
+            extra_arguments=[],
+        )
+        client.kernel_manager_class = _current_python_kernel_manager()
+        try:
+            client.execute()  # raises CellExecutionError, naming the cell, on any error
+            break
+        except (CellTimeoutError, DeadKernelError):
+            if attempt == 2:
+                raise
     errors = [
         output
         for cell in nb.cells

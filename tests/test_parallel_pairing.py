@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pandas as pd
 import pytest
@@ -20,9 +21,11 @@ def small() -> simulator.Scenario:
 
 def test_parallel_counterfactual_gives_identical_results(small: simulator.Scenario) -> None:
     serial = simulator.run(small, seed=5, parallel=False)
+    threads = threading.active_count()
     parallel = simulator.run(small, seed=5, parallel=True)
     assert serial.manifest["counterfactual_in_parallel"] is False
     assert parallel.manifest["counterfactual_in_parallel"] is True
+    assert threading.active_count() == threads  # the pool's threads are joined
     pd.testing.assert_frame_equal(serial.counterfactual_daily, parallel.counterfactual_daily)
     pd.testing.assert_frame_equal(serial.daily, parallel.daily)
     # JSON, not ==: the summary holds NaN (no removals of a kind), which never equals itself.
@@ -37,6 +40,7 @@ def test_parallel_only_for_large_runs_unless_asked(
 ) -> None:
     monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     monkeypatch.delenv("CENSIM_PARALLEL", raising=False)
+    monkeypatch.setattr(simulation.threading, "active_count", lambda: 1)  # as a script
     large = simulator.override(small, {"population.users": 100_000, "horizon_days": 365})
     assert not simulation._parallel_by_default(small)  # 12,000 user-days
     assert simulation._parallel_by_default(large)  # 36.5 million
@@ -44,6 +48,9 @@ def test_parallel_only_for_large_runs_unless_asked(
     assert not simulation._parallel_by_default(large)
     monkeypatch.setenv("CENSIM_PARALLEL", "1")
     assert simulation._parallel_by_default(small)
+    monkeypatch.setattr(simulation.threading, "active_count", lambda: 4)
+    assert not simulation._parallel_by_default(large)  # threads (a Jupyter kernel): no fork
+    monkeypatch.setattr(simulation.threading, "active_count", lambda: 1)
     monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
     assert not simulation._parallel_by_default(large)  # one CPU: nothing to gain
 
@@ -54,9 +61,13 @@ def test_counterfactual_falls_back_when_the_process_dies(
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
+    class Pool:
+        def shutdown(self, wait: bool) -> None:
+            pass
+
     dead: Future[object] = Future()
     dead.set_exception(BrokenProcessPool("killed"))
-    monkeypatch.setattr(simulation, "_start_counterfactual", lambda *_: dead)
+    monkeypatch.setattr(simulation, "_start_counterfactual", lambda *_: (Pool(), dead))
     fallback = simulator.run(small, seed=5, parallel=True)
     assert fallback.manifest["counterfactual_in_parallel"] is False
     pd.testing.assert_frame_equal(
