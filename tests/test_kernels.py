@@ -216,3 +216,28 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
         assert np.array_equal(reaching[here], a[r == p])
         assert np.array_equal(at[here], t[r == p])
     assert offsets[2] == offsets[1]  # platform 1 is not serving: nobody reaches it
+
+
+def test_numba_generator_draws_equal_numpy() -> None:
+    """docs/performance.md relies on it: compiled code can draw from the model's
+    Generators without changing outputs (same numbers, same state afterwards)."""
+    from numba import njit
+
+    @njit
+    def scalar_draws(rng, n):  # type: ignore[no-untyped-def]
+        out = np.empty((3, n))
+        for i in range(n):
+            out[0, i] = rng.random()
+        for i in range(n):
+            out[1, i] = rng.standard_normal()
+        for i in range(n):
+            out[2, i] = rng.exponential(2.0)
+        return out, rng.binomial(1000, 0.3)
+
+    compiled, reference = np.random.default_rng(11), np.random.default_rng(11)
+    out, binomial = scalar_draws(compiled, 500)
+    assert np.array_equal(out[0], reference.random(500))
+    assert np.array_equal(out[1], reference.standard_normal(500))
+    assert np.array_equal(out[2], reference.exponential(2.0, 500))
+    assert binomial == reference.binomial(1000, 0.3)
+    assert compiled.random() == reference.random()
