@@ -95,8 +95,8 @@ def benign_groups(
     on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore.
 
     A user withholds when ``float32(min(1, risk + real_name_risk * traceable)) * weight
-    > boldness``, evaluated in float64 as numpy evaluates ``withholds`` on the float32
-    effective risk (``Simulation._effective_risk``)."""
+    > boldness``, evaluated in float64 as numpy evaluated ``rules.withholds`` on the
+    float32 effective risk (docs/model.md S3)."""
     mass[:] = 0.0
     for i in range(len(route)):
         r = route[i]

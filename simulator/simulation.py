@@ -227,11 +227,6 @@ class Simulation:
         self._active_cache = (route, active_here)
         return route
 
-    def _effective_risk(self, who: IntArray | slice) -> NDArray[np.float32]:
-        users = self.users
-        extra = self.scenario.population.perception.real_name_risk
-        return np.minimum(1.0, users.risk[who] + extra * users.traceable[who]).astype(np.float32)
-
     # ------------------------------------------------------------------------------------
     # Intended speech and its routing
     def _speak(self, day: int, start: float, route: RouteArray) -> None:
