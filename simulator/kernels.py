@@ -76,6 +76,15 @@ def _count_values(values: Array, counts: Array) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _withholds(effective: float, weight: float, boldness: float) -> bool:
+    """A user withholds a post of perceived ``weight`` (``rules.withholds``): the
+    effective risk ``risk + real_name_risk * traceable`` (float64) capped at 1 and
+    rounded to float32, times the weight, exceeds boldness, compared in float64, as
+    numpy computed it."""
+    return bool(np.float64(np.float32(min(1.0, effective))) * weight > boldness)
+
+
+@njit(cache=True, nogil=True)
 def benign_groups(
     route: Array,
     platform: Array,
@@ -106,11 +115,9 @@ def benign_groups(
             g = 3 * n_platforms
         else:
             g = r + n_platforms
-            if weight > 0.0:
-                effective = np.float64(risk[i]) + real_name_risk * (1.0 if traceable[i] else 0.0)
-                felt = np.float64(np.float32(min(1.0, effective)))
-                if felt * weight > np.float64(boldness[i]):
-                    g = r + 2 * n_platforms
+            effective = np.float64(risk[i]) + real_name_risk * (1.0 if traceable[i] else 0.0)
+            if weight > 0.0 and _withholds(effective, weight, np.float64(boldness[i])):
+                g = r + 2 * n_platforms
         group[i] = g
         mass[g] += benign_weight[i]
 
@@ -327,8 +334,7 @@ def route_posts(
         if r == n_platforms:
             offshore += 1
             continue
-        # float32(min(1, risk + real_name_risk * traceable)) * weight > boldness
-        if weight > 0.0 and np.float64(np.float32(min(1.0, felt[k]))) * weight > bold[k]:
+        if weight > 0.0 and _withholds(felt[k], weight, bold[k]):
             withheld[r] += 1
             continue
         destination[k] = r
