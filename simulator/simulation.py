@@ -25,7 +25,7 @@ import simpy
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from simulator import kernels
+from simulator import kernels, publishing
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -37,7 +37,7 @@ from simulator.kinds import (
     UserState,
 )
 from simulator.platforms import Action, PlatformState, make_platforms
-from simulator.population import Users, search_sorted_targets
+from simulator.population import Users
 from simulator.post_store import PostStore
 from simulator.recorder import Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
@@ -51,6 +51,10 @@ NO_ROUTE = -1  # a user who cannot post anywhere today
 #: Each user's route today: platform index, the circumvention row, or NO_ROUTE (int16,
 #: as the platform column: 2 bytes a user for an array kept all day).
 RouteArray = NDArray[np.int16]
+#: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
+_Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+_NO_SPLIT = np.zeros(0, dtype=np.int64)  # no benign posts today
+_NO_MEMBERS = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1, dtype=np.int64))
 
 
 class Simulation:
@@ -127,9 +131,17 @@ class Simulation:
         self._duty_post: list[list[int]] = [[] for _ in self.platforms]
         self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
         self._group_cache: tuple[NDArray[np.float64], NDArray[np.int32]] | None = None
+        # Members of the benign published groups, for the group array they were found in.
         self._members_of: NDArray[np.int32] | None = None
-        self._members: dict[int, tuple[IntArray, NDArray[np.float64]]] = {}
-        self._probability_cache: dict[tuple[Any, int, float], NDArray[np.float64]] = {}
+        self._members: tuple[IntArray, NDArray[np.float64], IntArray] = _NO_MEMBERS
+        self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
+        self._tables: list[_Tables] = []
+        self._flag_delay_hours = np.array(
+            [p.flag_mean_delay_hours for p in scenario.platforms], dtype=np.float64
+        )
+        self._reviewer_mean = np.array(
+            [p.reviewer_mean.as_tuple() for p in scenario.platforms], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
         # Bumped whenever a user's state, platform or access changes (see _states_dirty):
         # keys the caches of today's routes and the daily state counts.
         self._state_version = 0
@@ -234,7 +246,6 @@ class Simulation:
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
         counts = speech.poisson(self.daily_rate)  # [channel, kind]
-        drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64]]] = {}
         targets: list[NDArray[np.float64]] = []
         hours: list[NDArray[np.float64]] = []
         for channel in Channel:
@@ -243,68 +254,169 @@ class Simulation:
                 targets.append(self.users.author_targets(kind, n, speech))
                 hours.append(start + HOURS_PER_DAY * speech.random(n))
         # Every sensitive kind shares one cumulative weight: search all targets at once.
-        who = np.split(
-            self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets)),
-            np.cumsum([len(t) for t in targets])[:-1],
-        )
-        pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
-        for pair, pair_authors, pair_hours in zip(pairs, who, hours, strict=True):
-            drawn[pair] = (pair_authors, pair_hours)
+        authors = self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets))
+        times = np.concatenate(hours)
+        offsets = np.cumsum([0] + [len(t) for t in targets])
+        per_channel = len(SENSITIVE_KINDS)
         for channel in Channel:
-            self._speak_benign(
-                day, start, Channel(channel), int(counts[channel, ContentKind.BENIGN]), route
+            first = channel * per_channel
+            these = offsets[first : first + per_channel + 1]
+            self._publish_channel(
+                day,
+                start,
+                Channel(channel),
+                int(counts[channel, ContentKind.BENIGN]),
+                route,
+                authors[these[0] : these[-1]],
+                times[these[0] : these[-1]],
+                these - these[0],
             )
-            for kind in SENSITIVE_KINDS:
-                authors, times = drawn[(channel, kind)]
-                self._speak_individual(day, Channel(channel), kind, authors, times, route)
 
-    def _speak_individual(
+    def _publish_channel(
         self,
         day: int,
+        start: float,
         channel: Channel,
-        kind: ContentKind,
+        benign_count: int,
+        route: RouteArray,
         authors: IntArray,
         times: NDArray[np.float64],
-        route: RouteArray,
+        offsets: IntArray,
     ) -> None:
-        if len(authors) == 0:
-            return
+        """One channel's posts of the day (benign ``benign_count`` in aggregate; the
+        sensitive kinds' ``authors`` and ``times``, kind ``1 + i`` at
+        ``offsets[i]:offsets[i + 1]``): routed, withheld, held, flagged, noticed and
+        ordered by :func:`simulator.publishing.publish_channel`; here what it returns
+        goes to the post store, the review queues, the duties and the order book."""
         users = self.users
-        n_p = self.n_platforms
-        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
-            authors,
-            times,
-            route,
-            users.platform,
-            n_p,
-            float(self.kind_weight[channel, kind]),
-            users.risk,
-            users.traceable,
-            float(self.scenario.population.perception.real_name_risk),
-            users.boldness,
-        )
-        # Intended posts are counted here, once, before any outcome: the outcome counts
-        # below must add up to them (tests hold the model to it).
         rec = self.recorder
-        rec.intended[day, :, channel, kind] += intended
-        rec.counts[day, :n_p, channel, kind, Outcome.EXCLUDED] += excluded
-        self._speak_offshore(day, channel, kind, int(offshore))
-        rec.counts[day, :n_p, channel, kind, Outcome.WITHHELD] += withheld
-        for index, platform in enumerate(self.platforms):
-            first, last = int(offsets[index]), int(offsets[index + 1])
-            if last > first:
-                self._publish(day, platform, channel, kind, reaching[first:last], times[first:last])
-
-    def _speak_offshore(self, day: int, channel: Channel, kind: ContentKind, count: int) -> None:
-        """Posts through circumvention tools: friction loses some, the rest survive."""
-        if count == 0:
+        streams = self.streams
+        n_p = self.n_platforms
+        in_scope = bool(self.in_scope[channel])
+        split = _NO_SPLIT
+        members, cumulative, member_offsets = _NO_MEMBERS
+        if benign_count and users.size:
+            shares, group = self._benign_groups(route, channel)
+            split = streams.split.multinomial(
+                benign_count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
+            )
+            if in_scope:
+                members, cumulative, member_offsets = self._published_members(group)
+        hold, touch, any_touch, conditional = self._moderation_tables(channel)
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)
+        prohibited_hours = np.zeros((n_p, int(HOURS_PER_DAY) + 1), dtype=np.int64)
+        scenario = self.scenario
+        notice_deadline = scenario.rules.takedown.notice_deadline_hours
+        (
+            post_float, post_int, n_posts, sub_time, sub_int, n_subs,
+            duty_deadline, duty_int, n_duties, order_int, n_orders,
+        ) = publishing.publish_channel(
+            int(channel), start, in_scope, self.prohibited, split,
+            members, cumulative, member_offsets, authors, times, offsets,
+            route, users.platform, self.kind_weight[channel], users.risk, users.traceable,
+            float(scenario.population.perception.real_name_risk), users.boldness,
+            hold, touch, any_touch, conditional,
+            float(scenario.population.exits.circumvention_friction),
+            float(scenario.regulator.monitoring_mean_delay_hours),
+            float(scenario.population.notices.mean_delay_hours),
+            self._flag_delay_hours, self._reviewer_mean,
+            -1.0 if notice_deadline is None else float(notice_deadline),
+            streams.split, streams.moderation,
+            rec.intended[day], rec.counts[day], tallies, prohibited_hours,
+        )  # fmt: skip
+        for row, name in enumerate(("held", "flagged", "notices")):
+            rec.tallies[name] += tallies[row]
+        for platform in self.platforms:
+            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
+        if n_posts == 0:
             return
-        friction = self.scenario.population.exits.circumvention_friction
-        lost = int(self.streams.split.binomial(count, friction))
-        self.recorder.add(day, self.circumvention_row, channel, kind, Outcome.EXCLUDED, lost)
-        self.recorder.add(
-            day, self.circumvention_row, channel, kind, Outcome.SURVIVING, count - lost
+        ids = self.posts.append(
+            time_hours=post_float[0, :n_posts],
+            published_hours=post_float[1, :n_posts],
+            order_hours=post_float[2, :n_posts],
+            reviewer_score=post_float[3, :n_posts],
+            author=post_int[0, :n_posts],
+            day=day,
+            platform=post_int[1, :n_posts],
+            kind=post_int[2, :n_posts],
+            channel=int(channel),
         )
+        base = int(ids[0])  # the kernel numbered today's records from 0
+        where = post_int[1, :n_posts]
+        prohibited = self.prohibited[post_int[2, :n_posts]]
+        items = sub_int[2, :n_subs] + base * Action.COUNT
+        for platform in self.platforms:
+            p = platform.index
+            mine = ids[prohibited & (where == p)]
+            if len(mine):
+                self._prohibited_ids[p].append(mine)
+            submitted = sub_int[0, :n_subs] == p
+            if submitted.any():
+                platform.queue.submit(
+                    sub_time[:n_subs][submitted], sub_int[1, :n_subs][submitted], items[submitted]
+                )
+        for d in range(n_duties):
+            self._add_duty(
+                self.platforms[int(duty_int[0, d])],
+                int(duty_int[1, d]) + base,
+                float(duty_deadline[d]),
+                Action.NOTICE,
+            )
+        if n_orders:
+            chunk, post, order_day = order_int[:, :n_orders]
+            starts = np.flatnonzero(np.diff(chunk, prepend=-1))
+            for first, last in zip(starts, [*starts[1:], n_orders], strict=True):
+                self._orders_by_day[int(order_day[first])].append(post[first:last] + base)
+
+    def _published_members(
+        self, group: NDArray[np.int32]
+    ) -> tuple[IntArray, NDArray[Any], IntArray]:
+        """:func:`simulator.publishing.published_members` of ``group``, kept while the
+        group array is the same object (the benign group caches hand out the same one)."""
+        if self._members_of is not group:
+            self._members_of = group
+            self._members = publishing.published_members(
+                group, self.n_platforms, self.users.benign_weights
+            )
+        return self._members
+
+    def _moderation_tables(self, channel: Channel) -> _Tables:
+        """Per platform and kind: P(held), P(flag, notice, order) of a published post that
+        is not held, P(any of the three), and P(each | none before it, at least one from
+        it on) (the benign path draws which, given at least one). Both channels' tables
+        are made together and kept while the platforms' thresholds stand."""
+        key = tuple(platform.threshold for platform in self.platforms)
+        if self._tables_key != key:
+            self._tables_key = key
+            self._tables = self._compute_tables()
+        return self._tables[channel]
+
+    def _compute_tables(self) -> list[_Tables]:
+        hold = np.array([platform.hold_probability() for platform in self.platforms])
+        flag = np.array([p.flag_probability_if_not_held(hold[p.index]) for p in self.platforms])
+        none = np.zeros(N_KINDS)
+        tables = []
+        for channel in Channel:
+            notice = self.notice_probability if channel == Channel.PUBLIC else none
+            order = self.monitor_probability if self.in_scope[channel] else none
+            touch = np.stack(
+                [flag, np.broadcast_to(notice, flag.shape), np.broadcast_to(order, flag.shape)],
+                axis=1,
+            )
+            # The products numpy's prod took over each kind's (flag, notice, order)
+            # column, left to right, as explicit products of the same factors.
+            spared = 1.0 - touch  # P(not flagged), P(not noticed), P(not ordered)
+            any_touch = 1.0 - spared[:, 0] * spared[:, 1] * spared[:, 2]
+            # P(a later one is set), for the flag row, the notice row and the order row.
+            later = np.stack(
+                [1.0 - spared[:, 1] * spared[:, 2], 1.0 - spared[:, 2], np.zeros_like(any_touch)],
+                axis=1,
+            )
+            denominator = touch + (1.0 - touch) * later
+            with np.errstate(invalid="ignore", divide="ignore"):
+                conditional = np.where(denominator > 0, touch / denominator, 0.0)
+            tables.append((hold, touch, any_touch, conditional))
+        return tables
 
     def _benign_groups(
         self, route: RouteArray, channel: Channel
@@ -348,196 +460,23 @@ class Simulation:
             self._benign_cache = (key, (shares, group))
         return shares, group
 
-    def _speak_benign(
-        self, day: int, start: float, channel: Channel, count: int, route: RouteArray
+    def _add_published_prohibited(
+        self, platform: PlatformState, start_hour: int, by_hour: IntArray
     ) -> None:
-        """Benign posts are counted in aggregate; only those a rule touches get drawn."""
-        if count == 0 or self.users.size == 0:
+        """Add published prohibited posts counted by hour from ``start_hour``."""
+        seen = np.flatnonzero(by_hour)
+        if len(seen) == 0:
             return
-        n_p = self.n_platforms
-        shares, group = self._benign_groups(route, channel)
-        split = self.streams.split.multinomial(
-            count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
-        )
-        rec = self.recorder
-        kind = ContentKind.BENIGN
-        for p in range(n_p):
-            rec.add_intended(
-                day, p, channel, kind, int(split[p] + split[n_p + p] + split[2 * n_p + p])
-            )
-        rec.add_intended(day, self.circumvention_row, channel, kind, int(split[3 * n_p]))
-        for p in range(n_p):
-            if split[p]:
-                rec.add(day, p, channel, kind, Outcome.EXCLUDED, int(split[p]))
-            if split[2 * n_p + p]:
-                rec.add(day, p, channel, kind, Outcome.WITHHELD, int(split[2 * n_p + p]))
-        self._speak_offshore(day, channel, kind, int(split[3 * n_p]))
-        for p, platform in enumerate(self.platforms):
-            published = int(split[n_p + p])
-            if published == 0:
-                continue
-            if not self.in_scope[channel]:
-                rec.add(day, p, channel, kind, Outcome.SURVIVING, published)
-                continue
-            # Only posts the filter holds, or that get flagged, noticed or ordered down,
-            # need a record: draw how many, then their authors and times.
-            moderation = self.streams.moderation
-            held = int(moderation.binomial(published, self._hold_probability(platform)[kind]))
-            touch = self._touch_probabilities(platform, channel)[:, kind]
-            any_touch = 1.0 - np.prod(1.0 - touch)
-            touched = int(moderation.binomial(published - held, any_touch))
-            untouched = published - held - touched
-            rec.add(day, p, channel, kind, Outcome.SURVIVING, untouched)
-            wanted = held + touched
-            if wanted == 0:
-                continue
-            authors = self._draw_group_authors(group, n_p + p, wanted)
-            times = start + HOURS_PER_DAY * moderation.random(wanted)
-            is_held = np.zeros(wanted, dtype=bool)
-            is_held[:held] = True
-            self._publish(
-                day, platform, channel, kind, authors, times, is_held=is_held, touched_given=True
-            )
+        last = int(seen[-1]) + 1
+        self._grow_published_by_hour(platform, start_hour + last)
+        platform.published_prohibited_by_hour[start_hour : start_hour + last] += by_hour[:last]
 
-    def _draw_group_authors(
-        self, group: NDArray[np.int32], wanted_group: int, count: int
-    ) -> IntArray:
-        """Authors of ``count`` benign posts among users of ``wanted_group``, by rate."""
-        users = self.users
-        rng = self.streams.moderation
-        if self._members_of is not group:
-            # Members and cumulative weights per group, valid while ``group`` is.
-            self._members_of, self._members = group, {}
-        if wanted_group not in self._members:
-            self._members[wanted_group] = kernels.group_members(
-                group, wanted_group, users.benign_weights
-            )
-        members, cumulative = self._members[wanted_group]
-        targets = rng.random(count) * cumulative[-1]
-        return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
-
-    def _hold_probability(self, platform: PlatformState) -> NDArray[np.float64]:
-        """``platform.hold_probability()``, kept while the platform's threshold stands."""
-        key = ("hold", platform.index, platform.threshold)
-        cached = self._probability_cache.get(key)
-        if cached is None:
-            self._probability_cache = {
-                k: v
-                for k, v in self._probability_cache.items()
-                if k[2] == platform.threshold or k[1] != platform.index
-            }
-            cached = self._probability_cache[key] = platform.hold_probability()
-        return cached
-
-    def _touch_probabilities(
-        self, platform: PlatformState, channel: Channel
-    ) -> NDArray[np.float64]:
-        """[flag, notice, order] probabilities per kind for a published, not held post
-        (kept while the platform's threshold stands)."""
-        key = (int(channel), platform.index, platform.threshold)
-        cached = self._probability_cache.get(key)
-        if cached is None:
-            cached = self._probability_cache[key] = self._compute_touch(platform, channel)
-        return cached
-
-    def _compute_touch(self, platform: PlatformState, channel: Channel) -> NDArray[np.float64]:
-        flag = platform.flag_probability_if_not_held(self._hold_probability(platform))
-        notice = self.notice_probability if channel == Channel.PUBLIC else np.zeros(N_KINDS)
-        order = self.monitor_probability if self.in_scope[channel] else np.zeros(N_KINDS)
-        return np.vstack([flag, notice, order])
-
-    def _publish(
-        self,
-        day: int,
-        platform: PlatformState,
-        channel: Channel,
-        kind: ContentKind,
-        authors: IntArray,
-        times: NDArray[np.float64],
-        is_held: NDArray[np.bool_] | None = None,
-        touched_given: bool = False,
-    ) -> None:
-        """Posts that reach ``platform``: moderate them if the rules say so, count them.
-
-        ``touched_given`` means every post that is not held is already known to be
-        flagged, noticed or ordered down (the benign path drew that in aggregate), so
-        which of the three is drawn conditionally on at least one.
-        """
-        rec = self.recorder
-        p = platform.index
-        n = len(authors)
-        if not self.in_scope[channel]:
-            rec.add(day, p, channel, kind, Outcome.SURVIVING, n)
-            return
-        rng = self.streams.moderation
-        if is_held is None:
-            is_held = rng.random(n) < self._hold_probability(platform)[kind]
-        touch = self._touch_probabilities(platform, channel)[:, kind]
-        flags = _draw_touches(rng, n, touch, conditional_on_any=touched_given)
-        flags &= ~is_held  # held posts are reviewed before publication instead
-        touched = is_held | flags.any(axis=0)
-        prohibited = bool(self.prohibited[kind])
-        if prohibited:
-            self._count_published_prohibited(platform, times[~is_held])
-        untouched = int((~touched).sum())
-        if untouched:
-            rec.add(day, p, channel, kind, Outcome.SURVIVING, untouched)
-        if not touched.any():
-            return
-        authors, times, is_held, flags = (
-            authors[touched],
-            times[touched],
-            is_held[touched],
-            flags[:, touched],
-        )
-        m = len(authors)
-        order_hours = np.where(
-            flags[2],
-            times + rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours, m),
-            np.inf,
-        )
-        ids = self.posts.append(
-            time_hours=times,
-            published_hours=np.where(is_held, np.inf, times),
-            order_hours=order_hours,
-            reviewer_score=platform.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal(m),
-            author=authors,
-            day=day,
-            platform=p,
-            kind=int(kind),
-            channel=int(channel),
-        )
-        if prohibited:
-            self._prohibited_ids[p].append(ids)
-        n_held = int(is_held.sum())
-        rec.add(day, p, channel, kind, Outcome.BLOCKED, n_held)  # until approved
-        rec.add(day, p, channel, kind, Outcome.SURVIVING, m - n_held)
-        rec.tally("held", kind, n_held)
-        rec.tally("flagged", kind, int(flags[0].sum()))
-        rec.tally("notices", kind, int(flags[1].sum()))
-        notice_hours = times[flags[1]] + rng.exponential(
-            self.scenario.population.notices.mean_delay_hours, int(flags[1].sum())
-        )
-        flag_hours = times[flags[0]]
-        if platform.spec.flag_mean_delay_hours > 0:
-            delays = rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
-            flag_hours = flag_hours + delays
-        arrivals = [times[is_held], flag_hours, notice_hours, order_hours[flags[2]]]
-        actions = [Action.HOLD, Action.FLAG, Action.NOTICE, Action.ORDER]
-        subsets = [is_held, flags[0], flags[1], flags[2]]
-        for arrival, action, subset in zip(arrivals, actions, subsets, strict=True):
-            if len(arrival):
-                items = ids[subset] * Action.COUNT + action
-                platform.queue.submit(arrival, np.full(len(items), action, np.int64), items)
-        notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
-        if notice_deadline is not None and self.prohibited[kind]:
-            for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
-                self._add_duty(platform, int(post), float(arrival) + notice_deadline, Action.NOTICE)
-        ordered = ids[flags[2]]
-        if len(ordered):
-            order_days = np.floor(order_hours[flags[2]] / HOURS_PER_DAY).astype(np.int64)
-            for order_day in np.unique(order_days):
-                self._orders_by_day[int(order_day)].append(ordered[order_days == order_day])
+    def _grow_published_by_hour(self, platform: PlatformState, needed: int) -> None:
+        counts = platform.published_prohibited_by_hour
+        if len(counts) < needed:
+            grown = np.zeros(max(needed, self.scenario.horizon_days * 24 + 24), dtype=np.int64)
+            grown[: len(counts)] = counts
+            platform.published_prohibited_by_hour = grown
 
     def _count_published_prohibited(
         self, platform: PlatformState, times: NDArray[np.float64]
@@ -545,13 +484,8 @@ class Simulation:
         hours = np.floor(times).astype(np.int64)
         if len(hours) == 0:
             return
-        needed = int(hours.max()) + 1
-        counts = platform.published_prohibited_by_hour
-        if len(counts) < needed:
-            grown = np.zeros(max(needed, self.scenario.horizon_days * 24 + 24), dtype=np.int64)
-            grown[: len(counts)] = counts
-            platform.published_prohibited_by_hour = counts = grown
-        np.add.at(counts, hours, 1)
+        self._grow_published_by_hour(platform, int(hours.max()) + 1)
+        np.add.at(platform.published_prohibited_by_hour, hours, 1)
 
     # ------------------------------------------------------------------------------------
     # Review queues
@@ -1044,7 +978,7 @@ class Simulation:
         self.posts = PostStore()
         self._route_cache = self._benign_cache = self._population_cache = None
         self._group_cache = self._members_of = self._active_cache = None
-        self._members = {}
+        self._members = _NO_MEMBERS
 
     def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later
@@ -1163,31 +1097,6 @@ class _ReviewDay:
         self.removed.extend(post[first_removal].tolist())
         self.reviewed_kinds.extend(self.kinds[post[reviewed]].tolist())
         return keep
-
-
-def _draw_touches(
-    rng: np.random.Generator, n: int, probability: NDArray[np.float64], conditional_on_any: bool
-) -> NDArray[np.bool_]:
-    """Independent flags (one row per probability) for ``n`` posts; if
-    ``conditional_on_any``, drawn given that at least one flag is set (sequentially:
-    the first flag with its conditional probability, and so on)."""
-    flags = np.zeros((len(probability), n), dtype=bool)
-    if n == 0:
-        return flags
-    if not conditional_on_any:
-        for row, p in enumerate(probability):
-            flags[row] = rng.random(n) < p
-        return flags
-    none_yet = np.ones(n, dtype=bool)
-    for row, p in enumerate(probability):
-        rest = 1.0 - np.prod(1.0 - probability[row + 1 :])  # P(a later flag is set)
-        # P(flag | none before, at least one from here on) = p / (p + (1 - p) * rest)
-        denominator = p + (1.0 - p) * rest
-        conditional = p / denominator if denominator > 0 else 0.0
-        draw = rng.random(n)
-        flags[row] = np.where(none_yet, draw < conditional, draw < p)
-        none_yet &= ~flags[row]
-    return flags
 
 
 def _renumber(marked: NDArray[np.bool_], new_id: IntArray, ids: IntArray) -> IntArray:

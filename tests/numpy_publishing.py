@@ -1,0 +1,322 @@
+"""The engine's publishing step as it was written in numpy, before it was compiled
+(simulator/publishing.py): the statement the compiled step is held to.
+
+``NumpyPublishing`` is a :class:`~simulator.simulation.Simulation` whose ``_speak`` is
+this numpy code; tests/test_publishing.py runs it beside the engine and asserts that
+every count, record, queue and output table is the same.
+"""
+
+# mypy: ignore-errors
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator import kernels
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, ContentKind, Outcome
+from simulator.platforms import Action, PlatformState
+from simulator.population import search_sorted_targets
+from simulator.regulators import HOURS_PER_DAY
+from simulator.simulation import IntArray, RouteArray, Simulation
+
+
+class NumpyPublishing(Simulation):
+    """The engine with the numpy publishing step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._probability_cache = {}
+        self._members = {}
+
+    def _speak(self, day: int, start: float, route: RouteArray) -> None:
+        speech = self.streams.speech
+        # Common random numbers: the counts, authors and times of intended posts come
+        # from the speech stream alone, drawn in the same order whatever the rules.
+        counts = speech.poisson(self.daily_rate)  # [channel, kind]
+        drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64]]] = {}
+        targets: list[NDArray[np.float64]] = []
+        hours: list[NDArray[np.float64]] = []
+        for channel in Channel:
+            for kind in SENSITIVE_KINDS:
+                n = int(counts[channel, kind])
+                targets.append(self.users.author_targets(kind, n, speech))
+                hours.append(start + HOURS_PER_DAY * speech.random(n))
+        # Every sensitive kind shares one cumulative weight: search all targets at once.
+        who = np.split(
+            self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets)),
+            np.cumsum([len(t) for t in targets])[:-1],
+        )
+        pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
+        for pair, pair_authors, pair_hours in zip(pairs, who, hours, strict=True):
+            drawn[pair] = (pair_authors, pair_hours)
+        for channel in Channel:
+            self._speak_benign(
+                day, start, Channel(channel), int(counts[channel, ContentKind.BENIGN]), route
+            )
+            for kind in SENSITIVE_KINDS:
+                authors, times = drawn[(channel, kind)]
+                self._speak_individual(day, Channel(channel), kind, authors, times, route)
+
+    def _speak_individual(
+        self,
+        day: int,
+        channel: Channel,
+        kind: ContentKind,
+        authors: IntArray,
+        times: NDArray[np.float64],
+        route: RouteArray,
+    ) -> None:
+        if len(authors) == 0:
+            return
+        users = self.users
+        n_p = self.n_platforms
+        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
+            authors,
+            times,
+            route,
+            users.platform,
+            n_p,
+            float(self.kind_weight[channel, kind]),
+            users.risk,
+            users.traceable,
+            float(self.scenario.population.perception.real_name_risk),
+            users.boldness,
+        )
+        # Intended posts are counted here, once, before any outcome: the outcome counts
+        # below must add up to them (tests hold the model to it).
+        rec = self.recorder
+        rec.intended[day, :, channel, kind] += intended
+        rec.counts[day, :n_p, channel, kind, Outcome.EXCLUDED] += excluded
+        self._speak_offshore(day, channel, kind, int(offshore))
+        rec.counts[day, :n_p, channel, kind, Outcome.WITHHELD] += withheld
+        for index, platform in enumerate(self.platforms):
+            first, last = int(offsets[index]), int(offsets[index + 1])
+            if last > first:
+                self._publish(day, platform, channel, kind, reaching[first:last], times[first:last])
+
+    def _speak_offshore(self, day: int, channel: Channel, kind: ContentKind, count: int) -> None:
+        """Posts through circumvention tools: friction loses some, the rest survive."""
+        if count == 0:
+            return
+        friction = self.scenario.population.exits.circumvention_friction
+        lost = int(self.streams.split.binomial(count, friction))
+        self.recorder.add(day, self.circumvention_row, channel, kind, Outcome.EXCLUDED, lost)
+        self.recorder.add(
+            day, self.circumvention_row, channel, kind, Outcome.SURVIVING, count - lost
+        )
+
+    def _speak_benign(
+        self, day: int, start: float, channel: Channel, count: int, route: RouteArray
+    ) -> None:
+        """Benign posts are counted in aggregate; only those a rule touches get drawn."""
+        if count == 0 or self.users.size == 0:
+            return
+        n_p = self.n_platforms
+        shares, group = self._benign_groups(route, channel)
+        split = self.streams.split.multinomial(
+            count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
+        )
+        rec = self.recorder
+        kind = ContentKind.BENIGN
+        for p in range(n_p):
+            rec.add_intended(
+                day, p, channel, kind, int(split[p] + split[n_p + p] + split[2 * n_p + p])
+            )
+        rec.add_intended(day, self.circumvention_row, channel, kind, int(split[3 * n_p]))
+        for p in range(n_p):
+            if split[p]:
+                rec.add(day, p, channel, kind, Outcome.EXCLUDED, int(split[p]))
+            if split[2 * n_p + p]:
+                rec.add(day, p, channel, kind, Outcome.WITHHELD, int(split[2 * n_p + p]))
+        self._speak_offshore(day, channel, kind, int(split[3 * n_p]))
+        for p, platform in enumerate(self.platforms):
+            published = int(split[n_p + p])
+            if published == 0:
+                continue
+            if not self.in_scope[channel]:
+                rec.add(day, p, channel, kind, Outcome.SURVIVING, published)
+                continue
+            # Only posts the filter holds, or that get flagged, noticed or ordered down,
+            # need a record: draw how many, then their authors and times.
+            moderation = self.streams.moderation
+            held = int(moderation.binomial(published, self._hold_probability(platform)[kind]))
+            touch = self._touch_probabilities(platform, channel)[:, kind]
+            any_touch = 1.0 - np.prod(1.0 - touch)
+            touched = int(moderation.binomial(published - held, any_touch))
+            untouched = published - held - touched
+            rec.add(day, p, channel, kind, Outcome.SURVIVING, untouched)
+            wanted = held + touched
+            if wanted == 0:
+                continue
+            authors = self._draw_group_authors(group, n_p + p, wanted)
+            times = start + HOURS_PER_DAY * moderation.random(wanted)
+            is_held = np.zeros(wanted, dtype=bool)
+            is_held[:held] = True
+            self._publish(
+                day, platform, channel, kind, authors, times, is_held=is_held, touched_given=True
+            )
+
+    def _draw_group_authors(
+        self, group: NDArray[np.int32], wanted_group: int, count: int
+    ) -> IntArray:
+        """Authors of ``count`` benign posts among users of ``wanted_group``, by rate."""
+        users = self.users
+        rng = self.streams.moderation
+        if self._members_of is not group:
+            # Members and cumulative weights per group, valid while ``group`` is.
+            self._members_of, self._members = group, {}
+        if wanted_group not in self._members:
+            self._members[wanted_group] = kernels.group_members(
+                group, wanted_group, users.benign_weights
+            )
+        members, cumulative = self._members[wanted_group]
+        targets = rng.random(count) * cumulative[-1]
+        return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
+
+    def _publish(
+        self,
+        day: int,
+        platform: PlatformState,
+        channel: Channel,
+        kind: ContentKind,
+        authors: IntArray,
+        times: NDArray[np.float64],
+        is_held: NDArray[np.bool_] | None = None,
+        touched_given: bool = False,
+    ) -> None:
+        """Posts that reach ``platform``: moderate them if the rules say so, count them.
+
+        ``touched_given`` means every post that is not held is already known to be
+        flagged, noticed or ordered down (the benign path drew that in aggregate), so
+        which of the three is drawn conditionally on at least one.
+        """
+        rec = self.recorder
+        p = platform.index
+        n = len(authors)
+        if not self.in_scope[channel]:
+            rec.add(day, p, channel, kind, Outcome.SURVIVING, n)
+            return
+        rng = self.streams.moderation
+        if is_held is None:
+            is_held = rng.random(n) < self._hold_probability(platform)[kind]
+        touch = self._touch_probabilities(platform, channel)[:, kind]
+        flags = draw_touches(rng, n, touch, conditional_on_any=touched_given)
+        flags &= ~is_held  # held posts are reviewed before publication instead
+        touched = is_held | flags.any(axis=0)
+        prohibited = bool(self.prohibited[kind])
+        if prohibited:
+            self._count_published_prohibited(platform, times[~is_held])
+        untouched = int((~touched).sum())
+        if untouched:
+            rec.add(day, p, channel, kind, Outcome.SURVIVING, untouched)
+        if not touched.any():
+            return
+        authors, times, is_held, flags = (
+            authors[touched],
+            times[touched],
+            is_held[touched],
+            flags[:, touched],
+        )
+        m = len(authors)
+        order_hours = np.where(
+            flags[2],
+            times + rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours, m),
+            np.inf,
+        )
+        ids = self.posts.append(
+            time_hours=times,
+            published_hours=np.where(is_held, np.inf, times),
+            order_hours=order_hours,
+            reviewer_score=platform.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal(m),
+            author=authors,
+            day=day,
+            platform=p,
+            kind=int(kind),
+            channel=int(channel),
+        )
+        if prohibited:
+            self._prohibited_ids[p].append(ids)
+        n_held = int(is_held.sum())
+        rec.add(day, p, channel, kind, Outcome.BLOCKED, n_held)  # until approved
+        rec.add(day, p, channel, kind, Outcome.SURVIVING, m - n_held)
+        rec.tally("held", kind, n_held)
+        rec.tally("flagged", kind, int(flags[0].sum()))
+        rec.tally("notices", kind, int(flags[1].sum()))
+        notice_hours = times[flags[1]] + rng.exponential(
+            self.scenario.population.notices.mean_delay_hours, int(flags[1].sum())
+        )
+        flag_hours = times[flags[0]]
+        if platform.spec.flag_mean_delay_hours > 0:
+            delays = rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
+            flag_hours = flag_hours + delays
+        arrivals = [times[is_held], flag_hours, notice_hours, order_hours[flags[2]]]
+        actions = [Action.HOLD, Action.FLAG, Action.NOTICE, Action.ORDER]
+        subsets = [is_held, flags[0], flags[1], flags[2]]
+        for arrival, action, subset in zip(arrivals, actions, subsets, strict=True):
+            if len(arrival):
+                items = ids[subset] * Action.COUNT + action
+                platform.queue.submit(arrival, np.full(len(items), action, np.int64), items)
+        notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+        if notice_deadline is not None and self.prohibited[kind]:
+            for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
+                self._add_duty(platform, int(post), float(arrival) + notice_deadline, Action.NOTICE)
+        ordered = ids[flags[2]]
+        if len(ordered):
+            order_days = np.floor(order_hours[flags[2]] / HOURS_PER_DAY).astype(np.int64)
+            for order_day in np.unique(order_days):
+                self._orders_by_day[int(order_day)].append(ordered[order_days == order_day])
+
+    def _hold_probability(self, platform: PlatformState) -> NDArray[np.float64]:
+        """``platform.hold_probability()``, kept while the platform's threshold stands."""
+        key = ("hold", platform.index, platform.threshold)
+        cached = self._probability_cache.get(key)
+        if cached is None:
+            self._probability_cache = {
+                k: v
+                for k, v in self._probability_cache.items()
+                if k[2] == platform.threshold or k[1] != platform.index
+            }
+            cached = self._probability_cache[key] = platform.hold_probability()
+        return cached
+
+    def _touch_probabilities(
+        self, platform: PlatformState, channel: Channel
+    ) -> NDArray[np.float64]:
+        """[flag, notice, order] probabilities per kind for a published, not held post
+        (kept while the platform's threshold stands)."""
+        key = (int(channel), platform.index, platform.threshold)
+        cached = self._probability_cache.get(key)
+        if cached is None:
+            cached = self._probability_cache[key] = self._compute_touch(platform, channel)
+        return cached
+
+    def _compute_touch(self, platform: PlatformState, channel: Channel) -> NDArray[np.float64]:
+        flag = platform.flag_probability_if_not_held(self._hold_probability(platform))
+        notice = self.notice_probability if channel == Channel.PUBLIC else np.zeros(N_KINDS)
+        order = self.monitor_probability if self.in_scope[channel] else np.zeros(N_KINDS)
+        return np.vstack([flag, notice, order])
+
+
+def draw_touches(
+    rng: np.random.Generator, n: int, probability: NDArray[np.float64], conditional_on_any: bool
+) -> NDArray[np.bool_]:
+    """Independent flags (one row per probability) for ``n`` posts; if
+    ``conditional_on_any``, drawn given that at least one flag is set (sequentially:
+    the first flag with its conditional probability, and so on)."""
+    flags = np.zeros((len(probability), n), dtype=bool)
+    if n == 0:
+        return flags
+    if not conditional_on_any:
+        for row, p in enumerate(probability):
+            flags[row] = rng.random(n) < p
+        return flags
+    none_yet = np.ones(n, dtype=bool)
+    for row, p in enumerate(probability):
+        rest = 1.0 - np.prod(1.0 - probability[row + 1 :])  # P(a later flag is set)
+        # P(flag | none before, at least one from here on) = p / (p + (1 - p) * rest)
+        denominator = p + (1.0 - p) * rest
+        conditional = p / denominator if denominator > 0 else 0.0
+        draw = rng.random(n)
+        flags[row] = np.where(none_yet, draw < conditional, draw < p)
+        none_yet &= ~flags[row]
+    return flags
