@@ -41,10 +41,28 @@ ORDER, HOLD, NOTICE, FLAG = Action.ORDER, Action.HOLD, Action.NOTICE, Action.FLA
 ACTIONS = Action.COUNT
 BENIGN = 0
 
-#: Rows of :class:`Published` ``post_float``: when posted, published (inf: held), order
-#: arrival (inf: none), reviewer score; of ``post_int``: author, platform, kind.
+#: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
+#: none), reviewer score; of ``post_int``: author, platform, kind, channel.
 POST_FLOAT_ROWS = 4
-POST_INT_ROWS = 3
+POST_INT_ROWS = 4
+#: What ``state`` counts: posts, submissions, duties, orders, order chunks.
+POSTS, SUBMISSIONS, DUTIES, ORDERS = 0, 1, 2, 3
+
+
+def new_buffers() -> tuple[Array, ...]:
+    """Empty output buffers for :func:`publish_channel` (a day's, both channels'):
+    ``post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+    state``."""
+    return (
+        np.empty((POST_FLOAT_ROWS, 256), dtype=np.float64),
+        np.empty((POST_INT_ROWS, 256), dtype=np.int64),
+        np.empty((1, 256), dtype=np.float64),
+        np.empty((3, 256), dtype=np.int64),
+        np.empty((1, 16), dtype=np.float64),
+        np.empty((2, 16), dtype=np.int64),
+        np.empty((3, 16), dtype=np.int64),
+        np.zeros(5, dtype=np.int64),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -125,7 +143,15 @@ def publish_channel(
     counts: Array,
     tallies: Array,
     prohibited_hours: Array,
-) -> tuple[Array, Array, int, Array, Array, int, Array, Array, int, Array, int]:
+    post_float: Array,
+    post_int: Array,
+    sub_time: Array,
+    sub_int: Array,
+    duty_deadline: Array,
+    duty_int: Array,
+    order_int: Array,
+    state: Array,
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
     """One channel's posts of one day (see the module docstring).
 
     Inputs, for ``P`` platforms: ``benign_split`` the multinomial split of the benign
@@ -141,22 +167,16 @@ def publish_channel(
     notices x kinds), ``prohibited_hours`` (P x 25: published prohibited posts by hour
     of the day).
 
-    Returns the touched posts' records (``post_float``, ``post_int``, their number; ids
-    follow on from the store's), the queue submissions (``sub_time``, ``sub_int``: rows
-    platform, action, item; number), notice duties (``duty_deadline``, ``duty_int``:
-    platform, post index; number) and orders (``order_int``: chunk, post index, arrival
-    day; number), each in the order the numpy step made them.
+    Appends, after the ``state`` counts already there (see :func:`new_buffers`), the
+    touched posts' records (``post_float``; ``post_int``: author, platform, kind,
+    channel; their index in the buffer is their id less the store's next id), the queue
+    submissions (``sub_time``; ``sub_int``: platform, action, item), notice duties
+    (``duty_deadline``; ``duty_int``: platform, post index) and orders (``order_int``:
+    chunk, post index, arrival day), each in the order the numpy step made them, and
+    returns the buffers (new ones where one had to grow).
     """
     n_p = hold.shape[0]
     circumvention_row = n_p
-    post_float = np.empty((POST_FLOAT_ROWS, 256), dtype=np.float64)
-    post_int = np.empty((POST_INT_ROWS, 256), dtype=np.int64)
-    sub_time = np.empty((1, 256), dtype=np.float64)
-    sub_int = np.empty((3, 256), dtype=np.int64)
-    duty_deadline = np.empty((1, 16), dtype=np.float64)
-    duty_int = np.empty((2, 16), dtype=np.int64)
-    order_int = np.empty((3, 16), dtype=np.int64)
-    state = np.zeros(5, dtype=np.int64)  # posts, submissions, duties, orders, chunks
 
     # Kind 0 (benign) is counted in aggregate and only the posts a rule touches are
     # drawn; kinds 1.. are drawn post by post and routed. Either way each platform's
@@ -248,10 +268,7 @@ def publish_channel(
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
             )  # fmt: skip
-    return (
-        post_float, post_int, state[0], sub_time[0], sub_int, state[1],
-        duty_deadline[0], duty_int, state[2], order_int, state[3],
-    )  # fmt: skip
+    return post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int
 
 
 @njit(cache=True, nogil=True)
@@ -375,6 +392,7 @@ def _publish(
         post_int[0, base + j] = authors[k]
         post_int[1, base + j] = p
         post_int[2, base + j] = kind
+        post_int[3, base + j] = channel
         n_held += is_held[k]
         n_flagged += flags[0, k]
         n_noticed += flags[1, k]
@@ -481,3 +499,32 @@ def published_members(group: Array, n_platforms: int, weights: Array) -> tuple[A
             cumulative[fill[p]] = total[p]
             fill[p] += 1
     return members, cumulative, offsets
+
+
+@njit(cache=True, nogil=True)
+def touch_tables(flag: Array, notice: Array, order: Array) -> tuple[Array, Array, Array]:
+    """For each channel, platform and kind: P(flag, notice, order) of a published post
+    that is not held (``touch``, channels x P x 3 x kinds), P(at least one)
+    (``any_touch``) and P(each | none before it, at least one from it on)
+    (``conditional``; the benign path draws which given at least one).
+
+    ``flag`` is per platform and kind; ``notice`` and ``order`` per channel and kind.
+    The products are numpy's ``prod`` over each (flag, notice, order) column, taken
+    left to right, so the numbers are the ones numpy gave."""
+    n_channels, n_kinds = notice.shape
+    n_p = flag.shape[0]
+    touch = np.empty((n_channels, n_p, 3, n_kinds))
+    any_touch = np.empty((n_channels, n_p, n_kinds))
+    conditional = np.empty((n_channels, n_p, 3, n_kinds))
+    for c in range(n_channels):
+        for p in range(n_p):
+            for k in range(n_kinds):
+                q = (flag[p, k], notice[c, k], order[c, k])
+                touch[c, p, 0, k], touch[c, p, 1, k], touch[c, p, 2, k] = q
+                spared = (1.0 - q[0], 1.0 - q[1], 1.0 - q[2])
+                any_touch[c, p, k] = 1.0 - spared[0] * spared[1] * spared[2]
+                later = (1.0 - spared[1] * spared[2], 1.0 - spared[2], 0.0)
+                for row in range(3):
+                    denominator = q[row] + (1.0 - q[row]) * later[row]
+                    conditional[c, p, row, k] = q[row] / denominator if denominator > 0 else 0.0
+    return touch, any_touch, conditional

@@ -42,7 +42,7 @@ from simulator.post_store import PostStore
 from simulator.recorder import Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
-from simulator.rules import perceived_weights
+from simulator.rules import exceed_probability, perceived_weights
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 
@@ -138,6 +138,14 @@ class Simulation:
         self._tables: list[_Tables] = []
         self._flag_delay_hours = np.array(
             [p.flag_mean_delay_hours for p in scenario.platforms], dtype=np.float64
+        )
+        self._classifier_mean = np.array(
+            [p.classifier_mean.as_tuple() for p in scenario.platforms], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        self._hold_margin = np.array([[p.hold_margin] for p in scenario.platforms])
+        self._flag_margin = np.array([[p.flag_margin] for p in scenario.platforms])
+        self._prepublication_filter = np.array(
+            [p.prepublication_filter for p in scenario.platforms], dtype=bool
         )
         self._reviewer_mean = np.array(
             [p.reviewer_mean.as_tuple() for p in scenario.platforms], dtype=np.float64
@@ -258,10 +266,13 @@ class Simulation:
         times = np.concatenate(hours)
         offsets = np.cumsum([0] + [len(t) for t in targets])
         per_channel = len(SENSITIVE_KINDS)
+        buffers = publishing.new_buffers()
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
+        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
         for channel in Channel:
             first = channel * per_channel
             these = offsets[first : first + per_channel + 1]
-            self._publish_channel(
+            buffers = self._publish_channel(
                 day,
                 start,
                 Channel(channel),
@@ -270,7 +281,16 @@ class Simulation:
                 authors[these[0] : these[-1]],
                 times[these[0] : these[-1]],
                 these - these[0],
+                buffers,
+                tallies,
+                prohibited_hours,
             )
+        rec = self.recorder
+        for row, name in enumerate(("held", "flagged", "notices")):
+            rec.tallies[name] += tallies[row]
+        for platform in self.platforms:
+            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
+        self._store_published(day, buffers)
 
     def _publish_channel(
         self,
@@ -282,16 +302,19 @@ class Simulation:
         authors: IntArray,
         times: NDArray[np.float64],
         offsets: IntArray,
-    ) -> None:
+        buffers: tuple[NDArray[Any], ...],
+        tallies: IntArray,
+        prohibited_hours: IntArray,
+    ) -> tuple[NDArray[Any], ...]:
         """One channel's posts of the day (benign ``benign_count`` in aggregate; the
         sensitive kinds' ``authors`` and ``times``, kind ``1 + i`` at
         ``offsets[i]:offsets[i + 1]``): routed, withheld, held, flagged, noticed and
-        ordered by :func:`simulator.publishing.publish_channel`; here what it returns
-        goes to the post store, the review queues, the duties and the order book."""
+        ordered by :func:`simulator.publishing.publish_channel`, which counts into the
+        recorder's cells, ``tallies`` and ``prohibited_hours`` and appends the records,
+        queue items, duties and orders to ``buffers`` (returned, grown if need be)."""
         users = self.users
         rec = self.recorder
         streams = self.streams
-        n_p = self.n_platforms
         in_scope = bool(self.in_scope[channel])
         split = _NO_SPLIT
         members, cumulative, member_offsets = _NO_MEMBERS
@@ -303,14 +326,9 @@ class Simulation:
             if in_scope:
                 members, cumulative, member_offsets = self._published_members(group)
         hold, touch, any_touch, conditional = self._moderation_tables(channel)
-        tallies = np.zeros((3, N_KINDS), dtype=np.int64)
-        prohibited_hours = np.zeros((n_p, int(HOURS_PER_DAY) + 1), dtype=np.int64)
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
-        (
-            post_float, post_int, n_posts, sub_time, sub_int, n_subs,
-            duty_deadline, duty_int, n_duties, order_int, n_orders,
-        ) = publishing.publish_channel(
+        grown: tuple[NDArray[Any], ...] = publishing.publish_channel(
             int(channel), start, in_scope, self.prohibited, split,
             members, cumulative, member_offsets, authors, times, offsets,
             route, users.platform, self.kind_weight[channel], users.risk, users.traceable,
@@ -322,12 +340,16 @@ class Simulation:
             self._flag_delay_hours, self._reviewer_mean,
             -1.0 if notice_deadline is None else float(notice_deadline),
             streams.split, streams.moderation,
-            rec.intended[day], rec.counts[day], tallies, prohibited_hours,
+            rec.intended[day], rec.counts[day], tallies, prohibited_hours, *buffers,
         )  # fmt: skip
-        for row, name in enumerate(("held", "flagged", "notices")):
-            rec.tallies[name] += tallies[row]
-        for platform in self.platforms:
-            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
+        return (*grown, buffers[-1])
+
+    def _store_published(self, day: int, buffers: tuple[NDArray[Any], ...]) -> None:
+        """The day's touched posts into the store; their review items into the queues
+        (one submission per platform, in the order made: what one per batch gave); notice
+        duties and orders into their books."""
+        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int, state = buffers
+        n_posts, n_subs, n_duties, n_orders = (int(x) for x in state[:4])
         if n_posts == 0:
             return
         ids = self.posts.append(
@@ -339,7 +361,7 @@ class Simulation:
             day=day,
             platform=post_int[1, :n_posts],
             kind=post_int[2, :n_posts],
-            channel=int(channel),
+            channel=post_int[3, :n_posts],
         )
         base = int(ids[0])  # the kernel numbered today's records from 0
         where = post_int[1, :n_posts]
@@ -353,13 +375,15 @@ class Simulation:
             submitted = sub_int[0, :n_subs] == p
             if submitted.any():
                 platform.queue.submit(
-                    sub_time[:n_subs][submitted], sub_int[1, :n_subs][submitted], items[submitted]
+                    sub_time[0, :n_subs][submitted],
+                    sub_int[1, :n_subs][submitted],
+                    items[submitted],
                 )
         for d in range(n_duties):
             self._add_duty(
                 self.platforms[int(duty_int[0, d])],
                 int(duty_int[1, d]) + base,
-                float(duty_deadline[d]),
+                float(duty_deadline[0, d]),
                 Action.NOTICE,
             )
         if n_orders:
@@ -392,31 +416,20 @@ class Simulation:
         return self._tables[channel]
 
     def _compute_tables(self) -> list[_Tables]:
-        hold = np.array([platform.hold_probability() for platform in self.platforms])
-        flag = np.array([p.flag_probability_if_not_held(hold[p.index]) for p in self.platforms])
+        thresholds = np.array([[platform.threshold] for platform in self.platforms])
+        means = self._classifier_mean
+        # PlatformState.hold_probability and flag_probability_if_not_held, for every
+        # platform at once (the same numbers: elementwise, in the same order).
+        hold = exceed_probability(means, thresholds + self._hold_margin).astype(np.float64)
+        hold[~self._prepublication_filter] = 0.0
+        above_flag = exceed_probability(means, thresholds + self._flag_margin)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            flag = np.clip(np.where(hold < 1.0, (above_flag - hold) / (1.0 - hold), 0.0), 0.0, 1.0)
         none = np.zeros(N_KINDS)
-        tables = []
-        for channel in Channel:
-            notice = self.notice_probability if channel == Channel.PUBLIC else none
-            order = self.monitor_probability if self.in_scope[channel] else none
-            touch = np.stack(
-                [flag, np.broadcast_to(notice, flag.shape), np.broadcast_to(order, flag.shape)],
-                axis=1,
-            )
-            # The products numpy's prod took over each kind's (flag, notice, order)
-            # column, left to right, as explicit products of the same factors.
-            spared = 1.0 - touch  # P(not flagged), P(not noticed), P(not ordered)
-            any_touch = 1.0 - spared[:, 0] * spared[:, 1] * spared[:, 2]
-            # P(a later one is set), for the flag row, the notice row and the order row.
-            later = np.stack(
-                [1.0 - spared[:, 1] * spared[:, 2], 1.0 - spared[:, 2], np.zeros_like(any_touch)],
-                axis=1,
-            )
-            denominator = touch + (1.0 - touch) * later
-            with np.errstate(invalid="ignore", divide="ignore"):
-                conditional = np.where(denominator > 0, touch / denominator, 0.0)
-            tables.append((hold, touch, any_touch, conditional))
-        return tables
+        notice = np.stack([self.notice_probability, none])  # users notice public posts
+        order = np.stack([self.monitor_probability if self.in_scope[c] else none for c in Channel])
+        touch, any_touch, conditional = publishing.touch_tables(flag, notice, order)
+        return [(hold, touch[c], any_touch[c], conditional[c]) for c in Channel]
 
     def _benign_groups(
         self, route: RouteArray, channel: Channel
