@@ -199,6 +199,12 @@ class Users:
             out[kind] = sensitive * self.mix[kind]
         return out
 
+    @property
+    def sensitive_total(self) -> float:
+        """The users' summed sensitive weight: the upper end of the uniform targets
+        :meth:`authors_at` turns into authors of sensitive posts."""
+        return float(self._sensitive_cumulative[-1]) if self.size else 0.0
+
     def author_targets(
         self, kind: ContentKind, count: int, rng: np.random.Generator
     ) -> NDArray[np.float64]:

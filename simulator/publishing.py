@@ -528,3 +528,37 @@ def touch_tables(flag: Array, notice: Array, order: Array) -> tuple[Array, Array
                     denominator = q[row] + (1.0 - q[row]) * later[row]
                     conditional[c, p, row, k] = q[row] / denominator if denominator > 0 else 0.0
     return touch, any_touch, conditional
+
+
+@njit(cache=True, nogil=True)
+def draw_speech(
+    rng: Any, daily_rate: Array, day_start: float, sensitive_total: float
+) -> tuple[Array, Array, Array, Array]:
+    """A day's intended posts from the speech stream ``rng``: the counts per channel and
+    kind (Poisson with means ``daily_rate``), then for each channel and sensitive kind
+    the authors' targets (uniform over ``[0, sensitive_total)``, the users' summed
+    sensitive weight) and the times (hours from ``day_start``), kind by kind.
+
+    Returns ``counts`` (channels x kinds), ``targets``, ``times`` and ``offsets`` (the
+    slice of channel ``c`` and kind ``k`` is ``offsets[c * 3 + k - 1]`` to the next).
+    The draws and their order are those of ``rng.poisson(daily_rate)`` followed by
+    ``rng.random(n) * total`` and ``start + 24 * rng.random(n)`` per pair."""
+    n_channels, n_kinds = daily_rate.shape
+    counts = np.empty((n_channels, n_kinds), dtype=np.int64)
+    for c in range(n_channels):
+        for k in range(n_kinds):
+            counts[c, k] = rng.poisson(daily_rate[c, k])
+    sensitive = n_kinds - 1
+    offsets = np.zeros(n_channels * sensitive + 1, dtype=np.int64)
+    for c in range(n_channels):
+        for k in range(1, n_kinds):
+            pair = c * sensitive + k - 1
+            offsets[pair + 1] = offsets[pair] + counts[c, k]
+    targets = np.empty(offsets[-1], dtype=np.float64)
+    times = np.empty(offsets[-1], dtype=np.float64)
+    for pair in range(n_channels * sensitive):
+        for i in range(offsets[pair], offsets[pair + 1]):
+            targets[i] = rng.random() * sensitive_total
+        for i in range(offsets[pair], offsets[pair + 1]):
+            times[i] = day_start + HOURS * rng.random()
+    return counts, targets, times, offsets

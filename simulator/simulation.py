@@ -253,18 +253,11 @@ class Simulation:
         speech = self.streams.speech
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
-        counts = speech.poisson(self.daily_rate)  # [channel, kind]
-        targets: list[NDArray[np.float64]] = []
-        hours: list[NDArray[np.float64]] = []
-        for channel in Channel:
-            for kind in SENSITIVE_KINDS:
-                n = int(counts[channel, kind])
-                targets.append(self.users.author_targets(kind, n, speech))
-                hours.append(start + HOURS_PER_DAY * speech.random(n))
+        counts, targets, times, offsets = publishing.draw_speech(
+            speech, self.daily_rate, start, self.users.sensitive_total
+        )
         # Every sensitive kind shares one cumulative weight: search all targets at once.
-        authors = self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets))
-        times = np.concatenate(hours)
-        offsets = np.cumsum([0] + [len(t) for t in targets])
+        authors = self.users.authors_at(ContentKind.CRITICAL, targets)
         per_channel = len(SENSITIVE_KINDS)
         buffers = publishing.new_buffers()
         tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
