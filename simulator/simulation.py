@@ -25,7 +25,7 @@ import simpy
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from simulator import kernels
+from simulator import kernels, kernels_day
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -931,53 +931,58 @@ class Simulation:
         rng = self.streams.behaviour
         n = users.size
         if len(sanctioned):
-            who, times = np.unique(sanctioned, return_counts=True)
-            users.strikes[who] = np.minimum(users.strikes[who].astype(np.int64) + times, 32_000)
-            limits = np.array([p.spec.strikes_to_close for p in self.platforms])
-            active = users.state[who] == UserState.ACTIVE
-            closed = who[active & (users.strikes[who] >= limits[users.platform[who]])]
-            users.state[closed] = UserState.EXCLUDED
-            for user in closed:
+            # One compiled pass each: strikes and closed accounts, then leaving and
+            # circumventing (as np.unique and the masks they replaced).
+            limits = np.array([p.spec.strikes_to_close for p in self.platforms], dtype=np.int64)
+            closed, still = kernels_day.apply_strikes(
+                sanctioned, users.strikes, users.state, users.platform, limits
+            )
+            for user in closed.tolist():
                 self.recorder.event(
                     now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
                     EventKind.ACCOUNT_CLOSED,
-                    self._platform_name(int(user)),
-                    int(user),
+                    self._platform_name(user),
+                    user,
                 )
-            still = who[users.state[who] == UserState.ACTIVE]
             draw = rng.random(len(still))
-            leave = draw < exits.leave_probability_on_sanction
-            circumvent = ~leave & (
-                draw
-                < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
+            kernels_day.apply_exits(
+                still,
+                draw,
+                exits.leave_probability_on_sanction,
+                exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction,
+                users.state,
             )
-            users.state[still[leave]] = UserState.LEFT
-            users.state[still[circumvent]] = UserState.CIRCUMVENTING
             self._states_dirty = True
         if not self.moderating and self._news_today == 0:
             return
         visibility = perception.visibility
         news = visibility * perception.news_weight * self._news_today * 1e5 / max(n, 1)
-        signal = np.full(n, news, dtype=np.float32)
-        if len(sanctioned):
-            kernels.add_at(signal, sanctioned, visibility * perception.own_sanction_weight)
-        if len(public_removed) and perception.neighbour_removal_weight > 0:
-            signal += (
-                visibility
-                * perception.neighbour_removal_weight
-                * users.network.neighbour_counts(public_removed, n)
-            )
-        if self._detained_today and perception.neighbour_detention_weight > 0:
-            signal += (
-                visibility
-                * perception.neighbour_detention_weight
-                * users.network.neighbour_counts(
-                    np.asarray(self._detained_today, dtype=np.int64), n
-                )
-            )
-        # rules.update_risk, fused: expm1 by numpy (its float32 routine), the rest and
-        # the detained users' certainty in one compiled pass.
-        np.negative(signal, out=signal)
+        none = np.zeros(0, dtype=np.int64)
+        removed = public_removed if perception.neighbour_removal_weight > 0 else none
+        detained = (
+            np.asarray(self._detained_today, dtype=np.int64)
+            if self._detained_today and perception.neighbour_detention_weight > 0
+            else none
+        )
+        if len(removed) or len(detained):
+            network = users.network  # drawn on first use: only when a term needs it
+            indptr, indices = network.indptr, network.indices
+        else:
+            indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        # rules.update_risk, fused: -signal in one compiled pass, expm1 by numpy (its
+        # float32 routine), the rest and the detained users' certainty in another.
+        signal = kernels_day.minus_signal(
+            n,
+            news,
+            sanctioned,
+            visibility * perception.own_sanction_weight,
+            indptr,
+            indices,
+            removed,
+            visibility * perception.neighbour_removal_weight,
+            detained,
+            visibility * perception.neighbour_detention_weight,
+        )
         np.expm1(signal, out=signal)
         users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
 
