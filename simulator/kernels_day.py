@@ -139,14 +139,9 @@ def count_loops_kept(a: Array, b: Array) -> int:
 
 
 @njit(cache=True, nogil=True)
-def fill_network(a: Array, b: Array, indptr: Array, indices: Array) -> None:
-    """Compressed rows of the undirected graph with edges ``(a[k], b[k])`` (self-loops
-    dropped, duplicates kept): ``indptr`` (zeros on entry, ``users + 1`` long) gets the
-    row offsets and ``indices`` each row's neighbours in ascending order, as a sort of
-    the packed ``source << 32 | target`` keys of both directions gave them.
-
-    A counting sort: rows sized, targets scattered into them, each row sorted (rows
-    hold a few dozen neighbours: insertion sort, ``np.sort`` for long ones)."""
+def network_offsets(a: Array, b: Array, indptr: Array) -> None:
+    """Row offsets of the undirected graph with edges ``(a[k], b[k])``, self-loops
+    dropped, into ``indptr`` (zeros on entry, ``users + 1`` long)."""
     n = len(indptr) - 1
     for k in range(len(a)):
         x = a[k]
@@ -156,27 +151,70 @@ def fill_network(a: Array, b: Array, indptr: Array, indices: Array) -> None:
             indptr[y + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
-    fill = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        fill[i] = indptr[i]
+
+
+@njit(cache=True, nogil=True)
+def network_rows(a: Array, b: Array, indptr: Array, rows: Array) -> None:
+    """Each user's neighbours into their row of ``rows`` (rows as ``indptr`` says), in
+    edge order: both ends of every edge that is not a self-loop."""
+    fill = indptr[:-1].copy()
     for k in range(len(a)):
         x = a[k]
         y = b[k]
         if x != y:
-            indices[fill[x]] = y
+            rows[fill[x]] = y
             fill[x] += 1
-            indices[fill[y]] = x
+            rows[fill[y]] = x
             fill[y] += 1
-    for i in range(n):
-        lo = np.int64(indptr[i])
-        hi = np.int64(indptr[i + 1])
-        if hi - lo > 32:
-            indices[lo:hi] = np.sort(indices[lo:hi])
-            continue
-        for j in range(lo + 1, hi):
-            v = indices[j]
-            p = j - 1
-            while p >= lo and indices[p] > v:
-                indices[p + 1] = indices[p]
-                p -= 1
-            indices[p + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def sort_rows(indptr: Array, rows: Array, indices: Array) -> None:
+    """The rows of ``rows`` (an undirected graph's, any order within a row) into
+    ``indices``, each row in ascending order: row ``t`` of ``rows`` lists the ``s``
+    whose rows hold ``t``, so visiting ``t`` in ascending order and appending it to
+    each such row sorts every row without a comparison (a counting sort's second
+    pass). The same rows as sorting the packed ``source << 32 | target`` keys of both
+    directions of every edge."""
+    fill = indptr[:-1].copy()
+    for t in range(len(indptr) - 1):
+        for j in range(indptr[t], indptr[t + 1]):
+            s = rows[j]
+            indices[fill[s]] = t
+            fill[s] += 1
+
+
+@njit(cache=True, nogil=True)
+def sorted_rows_blocked(a: Array, b: Array, indptr: Array, indices: Array, block: int) -> None:
+    """What :func:`network_rows` then :func:`sort_rows` give, without the temporary rows
+    and with writes that stay in cache: for each ``block`` of sources, a scan of every
+    edge writes the block's rows, which are then sorted in place (insertion sort; rows
+    hold a few dozen neighbours, ``np.sort`` for longer ones). For large graphs, where
+    the scattered writes of :func:`sort_rows` miss the cache every time."""
+    n = len(indptr) - 1
+    fill = indptr[:-1].copy()
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        for k in range(len(a)):
+            x = a[k]
+            y = b[k]
+            if x != y:
+                if lo <= x and x < hi:
+                    indices[fill[x]] = y
+                    fill[x] += 1
+                if lo <= y and y < hi:
+                    indices[fill[y]] = x
+                    fill[y] += 1
+        for i in range(lo, hi):
+            start = np.int64(indptr[i])
+            stop = np.int64(indptr[i + 1])
+            if stop - start > 32:
+                indices[start:stop] = np.sort(indices[start:stop])
+                continue
+            for j in range(start + 1, stop):
+                v = indices[j]
+                p = j - 1
+                while p >= start and indices[p] > v:
+                    indices[p + 1] = indices[p]
+                    p -= 1
+                indices[p + 1] = v

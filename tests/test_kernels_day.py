@@ -117,3 +117,38 @@ def test_minus_signal_matches_numpy(seed: int, terms: str, news: float) -> None:
     np.testing.assert_array_equal(
         kernels.learn_risk(risk, got, 0.9, state), kernels.learn_risk(risk, expected, 0.9, state)
     )
+
+
+def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network as it was first built: one global sort of the packed keys."""
+    rng = np.random.default_rng(seed)
+    edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
+    a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    key = np.concatenate([(a << 32) | b, (b << 32) | a])
+    key.sort()
+    indptr = np.zeros(users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key >> 32, minlength=users), out=indptr[1:])
+    return indptr, key.astype(np.int32)
+
+
+@pytest.mark.parametrize(("users", "degree"), [(2, 3.0), (9, 2.0), (3001, 10.0), (300, 80.0)])
+@pytest.mark.parametrize("path", ["scatter", "blocked", "blocked_one_block"])
+def test_both_network_builds_are_the_key_sort(
+    users: int, degree: float, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small networks are sorted by two scatter passes, large ones block by block
+    (blocks of 7 sources here, so that blocks end inside the graph, or one block)."""
+    import simulator.population as population_module
+
+    if path != "scatter":
+        monkeypatch.setattr(population_module, "_SMALL_NETWORK", 0)
+        monkeypatch.setattr(
+            population_module, "_NETWORK_BLOCK", 7 if path == "blocked" else 1 << 20
+        )
+    network = SocialNetwork.random(users, degree, np.random.default_rng(users))
+    indptr, indices = network_one_sort(users, degree, users)
+    np.testing.assert_array_equal(network.indptr.astype(np.int64), indptr)
+    np.testing.assert_array_equal(network.indices, indices)
