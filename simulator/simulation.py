@@ -51,6 +51,8 @@ NO_ROUTE = -1  # a user who cannot post anywhere today
 #: Each user's route today: platform index, the circumvention row, or NO_ROUTE (int16,
 #: as the platform column: 2 bytes a user for an array kept all day).
 RouteArray = NDArray[np.int16]
+#: population_daily's state columns, in UserState order.
+_STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
 
 class Simulation:
@@ -1023,23 +1025,22 @@ class Simulation:
         key = (self._state_version, self._reports_filed, users.risk)
         cached = self._population_cache
         if cached is not None and _same_key(cached[0], key):
-            counts, mean_risk = cached[1]
+            row = cached[1]
         else:
             counts, mean_risk = kernels.population_counts(
                 users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
             )
-            self._population_cache = (key, (counts, mean_risk))
-        n_states = len(UserState)
-        self.recorder.population_series.append(
-            {
-                "day": day,
+            values = counts.tolist()
+            n_states = len(UserState)
+            row = {
                 "mean_risk": float(mean_risk),
-                **{state.name.lower(): int(counts[state]) for state in UserState},
-                "traceable": int(counts[n_states]),
-                "reported_ever": int(counts[n_states + 1]),
-                "detained_ever": int(counts[n_states + 2]),
+                **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
+                "traceable": values[n_states],
+                "reported_ever": values[n_states + 1],
+                "detained_ever": values[n_states + 2],
             }
-        )
+            self._population_cache = (key, row)
+        self.recorder.population_series.append({"day": day, **row})
 
     def release_working_memory(self) -> None:
         """Free what only the run itself needs (the network, post records, the day
