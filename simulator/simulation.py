@@ -843,18 +843,19 @@ class Simulation:
         self._detained_today = []
         # The users now detained are exactly the keys of _state_before_detention (in
         # ascending order, as a scan of the states would list them): no O(users) scan.
-        detained = np.array(sorted(self._state_before_detention), dtype=np.int64)
-        release = users.release_hours
-        released = np.array([u for u in detained.tolist() if release[u] <= now], dtype=np.int64)
-        if len(released):
-            # Back to what they were before: detention does not restore an account that
-            # was closed, nor register someone who refused.
-            users.state[released] = [self._state_before_detention.pop(int(u)) for u in released]
-            for user in released.tolist():
-                del release[user]
-            for user in released:
-                rec.event(now, EventKind.RELEASE, self._platform_name(int(user)), int(user))
-            self._states_dirty = True
+        before = self._state_before_detention
+        if before:
+            release = users.release_hours
+            released = [u for u in sorted(before) if release[u] <= now]
+            if released:
+                # Back to what they were before: detention does not restore an account
+                # that was closed, nor register someone who refused.
+                users.state[released] = [before.pop(u) for u in released]
+                for user in released:
+                    del release[user]
+                for user in released:
+                    rec.event(now, EventKind.RELEASE, self._platform_name(user), user)
+                self._states_dirty = True
         days = self.scenario.police.detention_days
         for when, user, kind in self.police.take_due(now):
             if users.state[user] == UserState.DETAINED:
