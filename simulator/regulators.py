@@ -170,6 +170,11 @@ class Police:
 
     def advance(self, until_hours: float) -> None:
         self._submit_reports()
+        queue = self.queue
+        if queue.busy == 0 and queue.waiting == 0 and queue.pending == 0:
+            # Nothing under way, waiting or to arrive (a world without reports): the
+            # queue would only move its clock, which nothing reads before it runs again.
+            return
         users = self.sim.users
         identify = self.spec.identify_anonymous_probability
 

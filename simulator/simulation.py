@@ -659,47 +659,55 @@ class Simulation:
             return
         self.users.ever_reported[authors] = True
         self._reports_filed += len(authors)  # keys the daily population counts
-        self.recorder.tally("reports", kinds.astype(np.int64))
+        kind_list = kinds.tolist()
+        _count_kinds(self.recorder.tallies["reports"], kind_list)
         events, name = self.recorder.events, platform.name
-        for t, user, kind in zip(times.tolist(), authors.tolist(), kinds.tolist(), strict=True):
+        for t, user, kind in zip(times.tolist(), authors.tolist(), kind_list, strict=True):
             events.append(Event(t, EventKind.REPORT, name, user, KIND_LABELS[kind]))
-        self.police.report(times, authors, kinds.astype(np.int64))
+        self.police.report(times, authors, kinds)
 
     def _settle_orders(self, day: int, start: float, end: float) -> None:
         """Orders arriving today are issued if their post is still up; issued orders whose
         deadline falls today are checked against it."""
         posts = self.posts
-        deadline_hours = self.scenario.rules.takedown.deadline_hours
-        for ids in self._orders_by_day.pop(day, []):
-            issued = ids[posts.removed_hours[ids] > posts.order_hours[ids]]
-            if len(issued) == 0:
-                continue
-            kinds = posts.kind[issued]
-            self.recorder.tally("orders", kinds.astype(np.int64))
-            platform = self.platforms[int(posts.platform[issued[0]])]
+        chunks = self._orders_by_day.pop(day, None)
+        if chunks:
+            deadline_hours = self.scenario.rules.takedown.deadline_hours
+            reports = self.scenario.rules.reporting.mode in ("on_request", "proactive")
+            removed_hours, order_hours = posts.removed_hours, posts.order_hours
             events = self.recorder.events
-            for post, arrival, author, kind in zip(
-                issued.tolist(),
-                posts.order_hours[issued].tolist(),
-                posts.author[issued].tolist(),
-                kinds.tolist(),
-                strict=True,
-            ):
-                deadline = arrival + deadline_hours
-                events.append(
-                    Event(
-                        arrival,
-                        EventKind.ORDER,
-                        platform.name,
-                        author,
-                        KIND_LABELS[kind],
-                        detail=f"deadline={deadline:g}h",
+            orders = self.recorder.tallies["orders"]
+            for ids in chunks:
+                arrivals = order_hours[ids]
+                keep = removed_hours[ids] > arrivals
+                issued = ids[keep]
+                if len(issued) == 0:
+                    continue
+                arrivals = arrivals[keep]
+                kinds = posts.kind[issued]
+                authors = posts.author[issued]
+                kind_list = kinds.tolist()
+                _count_kinds(orders, kind_list)
+                platform = self.platforms[int(posts.platform[issued[0]])]
+                name = platform.name
+                for post, arrival, author, kind in zip(
+                    issued.tolist(), arrivals.tolist(), authors.tolist(), kind_list, strict=True
+                ):
+                    deadline = arrival + deadline_hours
+                    events.append(
+                        Event(
+                            arrival,
+                            EventKind.ORDER,
+                            name,
+                            author,
+                            KIND_LABELS[kind],
+                            detail=f"deadline={deadline:g}h",
+                        )
                     )
-                )
-                self._add_duty(platform, post, deadline, Action.ORDER)
-            if self.scenario.rules.reporting.mode in ("on_request", "proactive"):
-                # An order comes with a request for the author's data.
-                self._file_reports(platform, posts.order_hours[issued], posts.author[issued], kinds)
+                    self._add_duty(platform, post, deadline, Action.ORDER)
+                if reports:
+                    # An order comes with a request for the author's data.
+                    self._file_reports(platform, arrivals, authors, kinds)
         for post, deadline, action in self._duties_by_deadline_day.pop(day, []):
             if posts.removed_hours[post] > deadline:
                 order = action == Action.ORDER
@@ -1212,6 +1220,12 @@ def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         (a is b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
         for a, b in zip(old, new, strict=True)
     )
+
+
+def _count_kinds(tally: NDArray[np.int64], kinds: list[int]) -> None:
+    """``np.add.at(tally, kinds, 1)`` for the few kinds of a day's orders or reports."""
+    for kind in kinds:
+        tally[kind] += 1
 
 
 def _label(kind: int | np.integer) -> str:
