@@ -72,15 +72,20 @@ def apply_strikes(
 @njit(cache=True, nogil=True)
 def apply_exits(
     still: Array, draw: Array, leave_probability: float, leave_or_circumvent: float, state: Array
-) -> None:
+) -> int:
     """Sanctioned users who stay active leave (``draw < leave_probability``) or turn to
-    circumvention (else ``draw < leave_or_circumvent``, the two probabilities' sum)."""
+    circumvention (else ``draw < leave_or_circumvent``, the two probabilities' sum).
+    Returns how many did (their state changed)."""
+    changed = 0
     for j in range(len(still)):
         d = draw[j]
         if d < leave_probability:
             state[still[j]] = LEFT
+            changed += 1
         elif d < leave_or_circumvent:
             state[still[j]] = CIRCUMVENTING
+            changed += 1
+    return changed
 
 
 @njit(cache=True, nogil=True)

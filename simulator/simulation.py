@@ -956,14 +956,16 @@ class Simulation:
                     user,
                 )
             draw = rng.random(len(still))
-            kernels_day.apply_exits(
+            exited = kernels_day.apply_exits(
                 still,
                 draw,
                 exits.leave_probability_on_sanction,
                 exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction,
                 users.state,
             )
-            self._states_dirty = True
+            if len(closed) or exited:
+                # Strikes alone key no cache: the routes and counts stay valid.
+                self._states_dirty = True
         if not self.moderating and self._news_today == 0:
             return
         visibility = perception.visibility

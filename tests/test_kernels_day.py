@@ -62,7 +62,9 @@ def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
         sanctioned, pop["strikes"], pop["state"], pop["platform"], limits
     )
     draw = np.random.default_rng(seed).random(len(still))
-    kernels_day.apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
+    exited = kernels_day.apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
+    # The count of state changes (the engine bumps its state version only then).
+    assert exited == int((expected["state"][still_np] != UserState.ACTIVE).sum()) > 0
     assert len(closed_np) > 0 and len(still_np) > 0
     np.testing.assert_array_equal(closed, closed_np)
     np.testing.assert_array_equal(still, still_np)
