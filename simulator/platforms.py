@@ -67,6 +67,10 @@ class PlatformState:
     removals_today: int = 0
     # Per-hour counts of published prohibited posts (for audits), grown as needed.
     published_prohibited_by_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # What the daily policy needs that is fixed for a run (see _policy_constants).
+    _constants: tuple[Scenario, tuple[float, ...] | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def name(self) -> str:
@@ -138,8 +142,13 @@ class PlatformState:
         threat = rung_value(self.penalty_level) + 0.5 * rung_value(self.penalty_level + 1)
         return detection * threat * (1.0 + self.fear)
 
-    def target_threshold(self, scenario: Scenario, revenue_per_day: float) -> float:
-        """The cost-minimising threshold given today's expectations (see module doc)."""
+    def _policy_constants(self, scenario: Scenario) -> tuple[float, ...] | None:
+        """``(mean_lawful, mean_banned, share_banned, lowest, highest)`` for
+        :meth:`target_threshold` and :meth:`adapt`: fixed by the scenario and the
+        platform's spec, so computed once a run. None if no prohibited kind is spoken."""
+        cached = self._constants
+        if cached is not None and cached[0] is scenario:
+            return cached[1]
         takedown = scenario.rules.takedown
         prohibited = takedown.prohibited_mask()
         mix = scenario.population.sensitive_mix
@@ -147,22 +156,38 @@ class PlatformState:
         shares = {kind: getattr(mix, kind.label) for kind in SENSITIVE_KINDS}
         lawful = [k for k in SENSITIVE_KINDS if not prohibited[k] and shares[k] > 0]
         banned = [k for k in SENSITIVE_KINDS if prohibited[k] and shares[k] > 0]
-        if not banned:
+        constants: tuple[float, ...] | None = None
+        if banned:
+            if not lawful:
+                lawful = [ContentKind.BENIGN]
+                shares[ContentKind.BENIGN] = 1.0 - sum(shares.values())
+
+            def weighted_mean(kinds: list[ContentKind]) -> tuple[float, float]:
+                total = sum(shares[k] for k in kinds)
+                return sum(shares[k] * reviewer_means[k] for k in kinds) / total, total
+
+            mean_lawful, share_lawful = weighted_mean(lawful)
+            mean_banned, share_banned = weighted_mean(banned)
+            constants = (
+                mean_lawful,
+                mean_banned,
+                share_banned / (share_banned + share_lawful),
+                strictness_to_threshold(self.spec.max_strictness),
+                strictness_to_threshold(self.spec.min_strictness),
+            )
+        self._constants = (scenario, constants)
+        return constants
+
+    def target_threshold(self, scenario: Scenario, revenue_per_day: float) -> float:
+        """The cost-minimising threshold given today's expectations (see module doc)."""
+        constants = self._policy_constants(scenario)
+        if constants is None:
             return math.inf
-        if not lawful:
-            lawful = [ContentKind.BENIGN]
-            shares[ContentKind.BENIGN] = 1.0 - sum(shares.values())
-
-        def weighted_mean(kinds: list[ContentKind]) -> tuple[float, float]:
-            total = sum(shares[k] for k in kinds)
-            return sum(shares[k] * reviewer_means[k] for k in kinds) / total, total
-
-        mean_lawful, share_lawful = weighted_mean(lawful)
-        mean_banned, share_banned = weighted_mean(banned)
+        mean_lawful, mean_banned, share_banned = constants[:3]
         return cost_minimising_threshold(
             mean_lawful,
             mean_banned,
-            share_banned / (share_banned + share_lawful),
+            share_banned,
             self.expected_cost_per_miss(scenario, revenue_per_day),
             self.spec.wrongful_removal_cost,
         )
@@ -172,8 +197,12 @@ class PlatformState:
         to today's cost-minimising one, within the platform's strictness bounds."""
         self.fear *= 0.5 ** (1.0 / self.spec.penalty_memory_half_life_days)
         revenue_per_day = self.active_users * self.spec.revenue_per_user_day
-        lowest = strictness_to_threshold(self.spec.max_strictness)
-        highest = strictness_to_threshold(self.spec.min_strictness)
+        constants = self._policy_constants(scenario)
+        if constants is None:
+            lowest = strictness_to_threshold(self.spec.max_strictness)
+            highest = strictness_to_threshold(self.spec.min_strictness)
+        else:
+            lowest, highest = constants[3], constants[4]
         target = self.target_threshold(scenario, revenue_per_day)
         target = min(max(target, lowest), highest)
         self.threshold += self.spec.adaptation_rate * (target - self.threshold)

@@ -136,20 +136,45 @@ class Police:
             rng=self.rng.spawn(1)[0],
         )
         self._detention_probability = np.array(spec.detention_probability.as_tuple())
+        # Reports filed since the last advance, not yet in the queue (see report).
+        self._unsubmitted_times: list[np.ndarray] = []
+        self._unsubmitted_count = 0
 
     def report(self, time_hours: np.ndarray, user: np.ndarray, kind: np.ndarray) -> None:
-        """File reports (one per element) that arrive at ``time_hours``."""
+        """File reports (one per element) that arrive at ``time_hours``.
+
+        Held here until :meth:`advance` submits the day's reports to the queue in one
+        call: the same arrivals in the same order (ties keep submission order), one
+        queue submission a day instead of one per batch of reports."""
         if len(user) == 0:
             return
-        start = len(self.report_user)
-        self.report_user.extend(int(u) for u in user)
-        self.report_kind.extend(int(k) for k in kind)
-        items = np.arange(start, start + len(user), dtype=np.int64)
+        self.report_user.extend(user.tolist())
+        self.report_kind.extend(kind.tolist())
+        self._unsubmitted_times.append(np.array(time_hours, dtype=np.float64))  # a copy
+        self._unsubmitted_count += len(user)
+
+    def _submit_reports(self) -> None:
+        """The reports filed since the last advance into the queue, in filing order."""
+        if not self._unsubmitted_times:
+            return
+        count = self._unsubmitted_count
+        start = len(self.report_user) - count
+        times = self._unsubmitted_times
+        self._unsubmitted_times = []
+        self._unsubmitted_count = 0
         self.queue.submit(
-            np.asarray(time_hours, dtype=np.float64), np.zeros(len(user), np.int64), items
+            times[0] if len(times) == 1 else np.concatenate(times),
+            np.zeros(count, np.int64),
+            np.arange(start, start + count, dtype=np.int64),
         )
 
     def advance(self, until_hours: float) -> None:
+        self._submit_reports()
+        queue = self.queue
+        if queue.busy == 0 and queue.waiting == 0 and queue.pending == 0:
+            # Nothing under way, waiting or to arrive (a world without reports): the
+            # queue would only move its clock, which nothing reads before it runs again.
+            return
         users = self.sim.users
         identify = self.spec.identify_anonymous_probability
 
@@ -169,6 +194,8 @@ class Police:
 
     def take_due(self, until_hours: float) -> list[tuple[float, int, int]]:
         """Detentions decided before ``until_hours``, removed from the pending list."""
+        if not self.pending_detentions:
+            return []
         due = [d for d in self.pending_detentions if d[0] < until_hours]
         self.pending_detentions = [d for d in self.pending_detentions if d[0] >= until_hours]
         return sorted(due)

@@ -25,7 +25,7 @@ import simpy
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from simulator import kernels, publishing
+from simulator import kernels, kernels_day, publishing
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -55,6 +55,8 @@ RouteArray = NDArray[np.int16]
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 _NO_SPLIT = np.zeros(0, dtype=np.int64)  # no benign posts today
 _NO_MEMBERS = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1, dtype=np.int64))
+#: population_daily's state columns, in UserState order.
+_STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
 
 class Simulation:
@@ -597,47 +599,55 @@ class Simulation:
             return
         self.users.ever_reported[authors] = True
         self._reports_filed += len(authors)  # keys the daily population counts
-        self.recorder.tally("reports", kinds.astype(np.int64))
+        kind_list = kinds.tolist()
+        _count_kinds(self.recorder.tallies["reports"], kind_list)
         events, name = self.recorder.events, platform.name
-        for t, user, kind in zip(times.tolist(), authors.tolist(), kinds.tolist(), strict=True):
+        for t, user, kind in zip(times.tolist(), authors.tolist(), kind_list, strict=True):
             events.append(Event(t, EventKind.REPORT, name, user, KIND_LABELS[kind]))
-        self.police.report(times, authors, kinds.astype(np.int64))
+        self.police.report(times, authors, kinds)
 
     def _settle_orders(self, day: int, start: float, end: float) -> None:
         """Orders arriving today are issued if their post is still up; issued orders whose
         deadline falls today are checked against it."""
         posts = self.posts
-        deadline_hours = self.scenario.rules.takedown.deadline_hours
-        for ids in self._orders_by_day.pop(day, []):
-            issued = ids[posts.removed_hours[ids] > posts.order_hours[ids]]
-            if len(issued) == 0:
-                continue
-            kinds = posts.kind[issued]
-            self.recorder.tally("orders", kinds.astype(np.int64))
-            platform = self.platforms[int(posts.platform[issued[0]])]
+        chunks = self._orders_by_day.pop(day, None)
+        if chunks:
+            deadline_hours = self.scenario.rules.takedown.deadline_hours
+            reports = self.scenario.rules.reporting.mode in ("on_request", "proactive")
+            removed_hours, order_hours = posts.removed_hours, posts.order_hours
             events = self.recorder.events
-            for post, arrival, author, kind in zip(
-                issued.tolist(),
-                posts.order_hours[issued].tolist(),
-                posts.author[issued].tolist(),
-                kinds.tolist(),
-                strict=True,
-            ):
-                deadline = arrival + deadline_hours
-                events.append(
-                    Event(
-                        arrival,
-                        EventKind.ORDER,
-                        platform.name,
-                        author,
-                        KIND_LABELS[kind],
-                        detail=f"deadline={deadline:g}h",
+            orders = self.recorder.tallies["orders"]
+            for ids in chunks:
+                arrivals = order_hours[ids]
+                keep = removed_hours[ids] > arrivals
+                issued = ids[keep]
+                if len(issued) == 0:
+                    continue
+                arrivals = arrivals[keep]
+                kinds = posts.kind[issued]
+                authors = posts.author[issued]
+                kind_list = kinds.tolist()
+                _count_kinds(orders, kind_list)
+                platform = self.platforms[int(posts.platform[issued[0]])]
+                name = platform.name
+                for post, arrival, author, kind in zip(
+                    issued.tolist(), arrivals.tolist(), authors.tolist(), kind_list, strict=True
+                ):
+                    deadline = arrival + deadline_hours
+                    events.append(
+                        Event(
+                            arrival,
+                            EventKind.ORDER,
+                            name,
+                            author,
+                            KIND_LABELS[kind],
+                            detail=f"deadline={deadline:g}h",
+                        )
                     )
-                )
-                self._add_duty(platform, post, deadline, Action.ORDER)
-            if self.scenario.rules.reporting.mode in ("on_request", "proactive"):
-                # An order comes with a request for the author's data.
-                self._file_reports(platform, posts.order_hours[issued], posts.author[issued], kinds)
+                    self._add_duty(platform, post, deadline, Action.ORDER)
+                if reports:
+                    # An order comes with a request for the author's data.
+                    self._file_reports(platform, arrivals, authors, kinds)
         for post, deadline, action in self._duties_by_deadline_day.pop(day, []):
             if posts.removed_hours[post] > deadline:
                 order = action == Action.ORDER
@@ -781,18 +791,19 @@ class Simulation:
         self._detained_today = []
         # The users now detained are exactly the keys of _state_before_detention (in
         # ascending order, as a scan of the states would list them): no O(users) scan.
-        detained = np.array(sorted(self._state_before_detention), dtype=np.int64)
-        release = users.release_hours
-        released = np.array([u for u in detained.tolist() if release[u] <= now], dtype=np.int64)
-        if len(released):
-            # Back to what they were before: detention does not restore an account that
-            # was closed, nor register someone who refused.
-            users.state[released] = [self._state_before_detention.pop(int(u)) for u in released]
-            for user in released.tolist():
-                del release[user]
-            for user in released:
-                rec.event(now, EventKind.RELEASE, self._platform_name(int(user)), int(user))
-            self._states_dirty = True
+        before = self._state_before_detention
+        if before:
+            release = users.release_hours
+            released = [u for u in sorted(before) if release[u] <= now]
+            if released:
+                # Back to what they were before: detention does not restore an account
+                # that was closed, nor register someone who refused.
+                users.state[released] = [before.pop(u) for u in released]
+                for user in released:
+                    del release[user]
+                for user in released:
+                    rec.event(now, EventKind.RELEASE, self._platform_name(user), user)
+                self._states_dirty = True
         days = self.scenario.police.detention_days
         for when, user, kind in self.police.take_due(now):
             if users.state[user] == UserState.DETAINED:
@@ -871,53 +882,60 @@ class Simulation:
         rng = self.streams.behaviour
         n = users.size
         if len(sanctioned):
-            who, times = np.unique(sanctioned, return_counts=True)
-            users.strikes[who] = np.minimum(users.strikes[who].astype(np.int64) + times, 32_000)
-            limits = np.array([p.spec.strikes_to_close for p in self.platforms])
-            active = users.state[who] == UserState.ACTIVE
-            closed = who[active & (users.strikes[who] >= limits[users.platform[who]])]
-            users.state[closed] = UserState.EXCLUDED
-            for user in closed:
+            # One compiled pass each: strikes and closed accounts, then leaving and
+            # circumventing (as np.unique and the masks they replaced).
+            limits = np.array([p.spec.strikes_to_close for p in self.platforms], dtype=np.int64)
+            closed, still = kernels_day.apply_strikes(
+                sanctioned, users.strikes, users.state, users.platform, limits
+            )
+            for user in closed.tolist():
                 self.recorder.event(
                     now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
                     EventKind.ACCOUNT_CLOSED,
-                    self._platform_name(int(user)),
-                    int(user),
+                    self._platform_name(user),
+                    user,
                 )
-            still = who[users.state[who] == UserState.ACTIVE]
             draw = rng.random(len(still))
-            leave = draw < exits.leave_probability_on_sanction
-            circumvent = ~leave & (
-                draw
-                < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
+            exited = kernels_day.apply_exits(
+                still,
+                draw,
+                exits.leave_probability_on_sanction,
+                exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction,
+                users.state,
             )
-            users.state[still[leave]] = UserState.LEFT
-            users.state[still[circumvent]] = UserState.CIRCUMVENTING
-            self._states_dirty = True
+            if len(closed) or exited:
+                # Strikes alone key no cache: the routes and counts stay valid.
+                self._states_dirty = True
         if not self.moderating and self._news_today == 0:
             return
         visibility = perception.visibility
         news = visibility * perception.news_weight * self._news_today * 1e5 / max(n, 1)
-        signal = np.full(n, news, dtype=np.float32)
-        if len(sanctioned):
-            kernels.add_at(signal, sanctioned, visibility * perception.own_sanction_weight)
-        if len(public_removed) and perception.neighbour_removal_weight > 0:
-            signal += (
-                visibility
-                * perception.neighbour_removal_weight
-                * users.network.neighbour_counts(public_removed, n)
-            )
-        if self._detained_today and perception.neighbour_detention_weight > 0:
-            signal += (
-                visibility
-                * perception.neighbour_detention_weight
-                * users.network.neighbour_counts(
-                    np.asarray(self._detained_today, dtype=np.int64), n
-                )
-            )
-        # rules.update_risk, fused: expm1 by numpy (its float32 routine), the rest and
-        # the detained users' certainty in one compiled pass.
-        np.negative(signal, out=signal)
+        none = np.zeros(0, dtype=np.int64)
+        removed = public_removed if perception.neighbour_removal_weight > 0 else none
+        detained = (
+            np.asarray(self._detained_today, dtype=np.int64)
+            if self._detained_today and perception.neighbour_detention_weight > 0
+            else none
+        )
+        if len(removed) or len(detained):
+            network = users.network  # drawn on first use: only when a term needs it
+            indptr, indices = network.indptr, network.indices
+        else:
+            indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        # rules.update_risk, fused: -signal in one compiled pass, expm1 by numpy (its
+        # float32 routine), the rest and the detained users' certainty in another.
+        signal = kernels_day.minus_signal(
+            n,
+            news,
+            sanctioned,
+            visibility * perception.own_sanction_weight,
+            indptr,
+            indices,
+            removed,
+            visibility * perception.neighbour_removal_weight,
+            detained,
+            visibility * perception.neighbour_detention_weight,
+        )
         np.expm1(signal, out=signal)
         users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
 
@@ -958,23 +976,22 @@ class Simulation:
         key = (self._state_version, self._reports_filed, users.risk)
         cached = self._population_cache
         if cached is not None and _same_key(cached[0], key):
-            counts, mean_risk = cached[1]
+            row = cached[1]
         else:
             counts, mean_risk = kernels.population_counts(
                 users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
             )
-            self._population_cache = (key, (counts, mean_risk))
-        n_states = len(UserState)
-        self.recorder.population_series.append(
-            {
-                "day": day,
+            values = counts.tolist()
+            n_states = len(UserState)
+            row = {
                 "mean_risk": float(mean_risk),
-                **{state.name.lower(): int(counts[state]) for state in UserState},
-                "traceable": int(counts[n_states]),
-                "reported_ever": int(counts[n_states + 1]),
-                "detained_ever": int(counts[n_states + 2]),
+                **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
+                "traceable": values[n_states],
+                "reported_ever": values[n_states + 1],
+                "detained_ever": values[n_states + 2],
             }
-        )
+            self._population_cache = (key, row)
+        self.recorder.population_series.append({"day": day, **row})
 
     def release_working_memory(self) -> None:
         """Free what only the run itself needs (the network, post records, the day
@@ -1120,6 +1137,12 @@ def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         (a is b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
         for a, b in zip(old, new, strict=True)
     )
+
+
+def _count_kinds(tally: NDArray[np.int64], kinds: list[int]) -> None:
+    """``np.add.at(tally, kinds, 1)`` for the few kinds of a day's orders or reports."""
+    for kind in kinds:
+        tally[kind] += 1
 
 
 def _label(kind: int | np.integer) -> str:

@@ -1,6 +1,6 @@
 """Memory-saving layouts give exactly what the plain ones gave.
 
-The network is built in blocks of sources (docs/performance.md, "Memory"); the users
+The network is built by a compiled counting sort (docs/performance.md); the users
 keep neither their rates nor their stances after set-up. Each is checked here against
 the straightforward code it replaced, on the same seeds, value for value.
 """
@@ -42,7 +42,9 @@ def _network_one_sort(
 
 
 @pytest.mark.parametrize(
-    ("users", "degree"), [(0, 10.0), (1, 10.0), (2, 3.0), (7, 4.0), (9, 2.0), (1001, 10.0)]
+    ("users", "degree"),
+    # (300, 80.0): rows longer than 32 neighbours, sorted by np.sort instead of insertion
+    [(0, 10.0), (1, 10.0), (2, 3.0), (7, 4.0), (9, 2.0), (1001, 10.0), (300, 80.0)],
 )
 @pytest.mark.parametrize("seed", [0, 3])
 def test_blocked_network_is_the_one_sort_network(users: int, degree: float, seed: int) -> None:

@@ -1,0 +1,156 @@
+"""The day-end kernels (simulator/kernels_day.py) compute exactly what the numpy code
+they replaced computed: that code is kept here as the reference and both run on random
+populations (every user state, repeated sanctions, strikes near the cap, several
+platforms with different limits). Equality is exact, dtype included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import kernels, kernels_day
+from simulator.kinds import UserState
+from simulator.population import SocialNetwork
+
+SEEDS = [0, 1, 2, 3]
+
+
+def population(seed: int, n: int = 3_000) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "state": rng.choice(len(UserState), size=n, p=[0.7, 0.1, 0.05, 0.1, 0.05]).astype(np.int8),
+        "platform": rng.integers(0, 3, n).astype(np.int16),
+        # Mostly few strikes, some near the int16 cap of 32,000.
+        "strikes": np.where(
+            rng.random(n) < 0.05, rng.integers(31_990, 32_001, n), rng.integers(0, 4, n)
+        ).astype(np.int16),
+        "risk": rng.random(n).astype(np.float32),
+    }
+
+
+def numpy_sanctions(pop, sanctioned, limits, draw_of, p_leave, p_circumvent):  # type: ignore[no-untyped-def]
+    """Simulation._consequences' sanction step as it was (numpy)."""
+    strikes, state, platform = pop["strikes"], pop["state"], pop["platform"]
+    who, times = np.unique(sanctioned, return_counts=True)
+    strikes[who] = np.minimum(strikes[who].astype(np.int64) + times, 32_000)
+    active = state[who] == UserState.ACTIVE
+    closed = who[active & (strikes[who] >= limits[platform[who]])]
+    state[closed] = UserState.EXCLUDED
+    still = who[state[who] == UserState.ACTIVE]
+    draw = draw_of(len(still))
+    leave = draw < p_leave
+    circumvent = ~leave & (draw < p_leave + p_circumvent)
+    state[still[leave]] = UserState.LEFT
+    state[still[circumvent]] = UserState.CIRCUMVENTING
+    return closed, still
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64])
+def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
+    pop = population(seed)
+    n = len(pop["state"])
+    rng = np.random.default_rng(100 + seed)
+    # Repeats: some users sanctioned several times in a day.
+    sanctioned = np.concatenate([rng.integers(0, n, 400), rng.integers(0, 50, 200)]).astype(dtype)
+    limits = np.array([3, 1, 32_000], dtype=np.int64)
+    expected = {k: v.copy() for k, v in pop.items()}
+    closed_np, still_np = numpy_sanctions(
+        expected, sanctioned, limits, np.random.default_rng(seed).random, 0.3, 0.25
+    )
+    closed, still = kernels_day.apply_strikes(
+        sanctioned, pop["strikes"], pop["state"], pop["platform"], limits
+    )
+    draw = np.random.default_rng(seed).random(len(still))
+    exited = kernels_day.apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
+    # The count of state changes (the engine bumps its state version only then).
+    assert exited == int((expected["state"][still_np] != UserState.ACTIVE).sum()) > 0
+    assert len(closed_np) > 0 and len(still_np) > 0
+    np.testing.assert_array_equal(closed, closed_np)
+    np.testing.assert_array_equal(still, still_np)
+    assert closed.dtype == still.dtype == np.int64
+    for key in ("strikes", "state"):
+        assert pop[key].dtype == expected[key].dtype
+        np.testing.assert_array_equal(pop[key], expected[key])
+
+
+def numpy_minus_signal(n, news, sanctioned, own, network, removed, w_removed, detained, w_detained):  # type: ignore[no-untyped-def]
+    """The signal as Simulation._consequences built it (numpy and the older kernels),
+    negated."""
+    signal = np.full(n, news, dtype=np.float32)
+    if len(sanctioned):
+        kernels.add_at(signal, sanctioned, own)
+    if len(removed):
+        signal += w_removed * network.neighbour_counts(removed, n)
+    if len(detained):
+        signal += w_detained * network.neighbour_counts(detained, n)
+    np.negative(signal, out=signal)
+    return signal
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("terms", ["all", "none", "removed", "detained"])
+@pytest.mark.parametrize("news", [1e-4 / 3, 7.0])
+def test_minus_signal_matches_numpy(seed: int, terms: str, news: float) -> None:
+    n = 3_000
+    rng = np.random.default_rng(seed)
+    network = SocialNetwork.random(n, 9.0, np.random.default_rng(50 + seed))
+    sanctioned = rng.integers(0, n, 300).astype(np.int32)
+    none = np.zeros(0, dtype=np.int64)
+    removed = rng.integers(0, n, 500).astype(np.int32) if terms in ("all", "removed") else none
+    detained = rng.integers(0, n, 7).astype(np.int64) if terms in ("all", "detained") else none
+    # Weights that are not float32 numbers, chosen so that rounding in the wrong type
+    # (float64 products, say) changes hundreds of values.
+    own, w_removed, w_detained = 0.1 * 1.3, 1 / 3, 0.29
+    expected = numpy_minus_signal(
+        n, news, sanctioned, own, network, removed, w_removed, detained, w_detained
+    )
+    got = kernels_day.minus_signal(
+        n, news, sanctioned, own, network.indptr, network.indices,
+        removed, w_removed, detained, w_detained,
+    )  # fmt: skip
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    # And through the rest of the update, as the engine uses it.
+    risk = rng.random(n).astype(np.float32)
+    state = rng.choice(len(UserState), size=n).astype(np.int8)
+    np.expm1(got, out=got)
+    np.expm1(expected, out=expected)
+    np.testing.assert_array_equal(
+        kernels.learn_risk(risk, got, 0.9, state), kernels.learn_risk(risk, expected, 0.9, state)
+    )
+
+
+def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The network as it was first built: one global sort of the packed keys."""
+    rng = np.random.default_rng(seed)
+    edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
+    a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    key = np.concatenate([(a << 32) | b, (b << 32) | a])
+    key.sort()
+    indptr = np.zeros(users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key >> 32, minlength=users), out=indptr[1:])
+    return indptr, key.astype(np.int32)
+
+
+@pytest.mark.parametrize(("users", "degree"), [(2, 3.0), (9, 2.0), (3001, 10.0), (300, 80.0)])
+@pytest.mark.parametrize("path", ["scatter", "blocked", "blocked_one_block"])
+def test_both_network_builds_are_the_key_sort(
+    users: int, degree: float, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small networks are sorted by two scatter passes, large ones block by block
+    (blocks of 7 sources here, so that blocks end inside the graph, or one block)."""
+    import simulator.population as population_module
+
+    if path != "scatter":
+        monkeypatch.setattr(population_module, "_SMALL_NETWORK", 0)
+        monkeypatch.setattr(
+            population_module, "_NETWORK_BLOCK", 7 if path == "blocked" else 1 << 20
+        )
+    network = SocialNetwork.random(users, degree, np.random.default_rng(users))
+    indptr, indices = network_one_sort(users, degree, users)
+    np.testing.assert_array_equal(network.indptr.astype(np.int64), indptr)
+    np.testing.assert_array_equal(network.indices, indices)
