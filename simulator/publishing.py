@@ -562,3 +562,27 @@ def draw_speech(
         for i in range(offsets[pair], offsets[pair + 1]):
             times[i] = day_start + HOURS * rng.random()
     return counts, targets, times, offsets
+
+
+@njit(cache=True, nogil=True)
+def moderation_tables(
+    exceed: Array, prepublication_filter: Array, notice: Array, order: Array
+) -> tuple[Array, Array, Array, Array]:
+    """Each platform's moderation probabilities from its filter's ``exceed[0]`` = P(the
+    classifier score is above the hold line) and ``exceed[1]`` (above the flag line),
+    platforms x kinds: P(held) (0 without a pre-publication filter), then
+    :func:`touch_tables` of P(flagged | not held). The arithmetic of
+    ``PlatformState.hold_probability`` and ``flag_probability_if_not_held`` (clip and
+    where as numpy does them), so the same numbers."""
+    n_p, n_kinds = exceed.shape[1], exceed.shape[2]
+    hold = np.empty((n_p, n_kinds))
+    flag = np.empty((n_p, n_kinds))
+    for p in range(n_p):
+        for k in range(n_kinds):
+            held = exceed[0, p, k] if prepublication_filter[p] else 0.0
+            value = (exceed[1, p, k] - held) / (1.0 - held) if held < 1.0 else 0.0
+            value = value if value > 0.0 else 0.0  # np.clip: max then min, NaN-free here
+            flag[p, k] = value if value < 1.0 else 1.0
+            hold[p, k] = held
+    touch, any_touch, conditional = touch_tables(flag, notice, order)
+    return hold, touch, any_touch, conditional

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from scipy.special import ndtr
 from tqdm.auto import tqdm
 
 from simulator import kernels, kernels_day, publishing
@@ -42,7 +43,7 @@ from simulator.post_store import PostStore
 from simulator.recorder import Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
-from simulator.rules import exceed_probability, perceived_weights
+from simulator.rules import perceived_weights
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 
@@ -148,6 +149,12 @@ class Simulation:
         self._flag_margin = np.array([[p.flag_margin] for p in scenario.platforms])
         self._prepublication_filter = np.array(
             [p.prepublication_filter for p in scenario.platforms], dtype=bool
+        )
+        # Per channel: users notice public posts only; the regulator sees what is in scope.
+        none = np.zeros(N_KINDS)
+        self._notice_by_channel = np.stack([self.notice_probability, none])
+        self._order_by_channel = np.stack(
+            [self.monitor_probability if self.in_scope[c] else none for c in Channel]
         )
         self._reviewer_mean = np.array(
             [p.reviewer_mean.as_tuple() for p in scenario.platforms], dtype=np.float64
@@ -412,18 +419,14 @@ class Simulation:
 
     def _compute_tables(self) -> list[_Tables]:
         thresholds = np.array([[platform.threshold] for platform in self.platforms])
+        # exceed_probability (ndtr of mean - line) at every platform's hold and flag lines
+        # in one call, elementwise as PlatformState computes them one platform at a time.
         means = self._classifier_mean
-        # PlatformState.hold_probability and flag_probability_if_not_held, for every
-        # platform at once (the same numbers: elementwise, in the same order).
-        hold = exceed_probability(means, thresholds + self._hold_margin).astype(np.float64)
-        hold[~self._prepublication_filter] = 0.0
-        above_flag = exceed_probability(means, thresholds + self._flag_margin)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            flag = np.clip(np.where(hold < 1.0, (above_flag - hold) / (1.0 - hold), 0.0), 0.0, 1.0)
-        none = np.zeros(N_KINDS)
-        notice = np.stack([self.notice_probability, none])  # users notice public posts
-        order = np.stack([self.monitor_probability if self.in_scope[c] else none for c in Channel])
-        touch, any_touch, conditional = publishing.touch_tables(flag, notice, order)
+        lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
+        exceed = ndtr(means - lines)
+        hold, touch, any_touch, conditional = publishing.moderation_tables(
+            exceed, self._prepublication_filter, self._notice_by_channel, self._order_by_channel
+        )
         return [(hold, touch[c], any_touch[c], conditional[c]) for c in Channel]
 
     def _benign_groups(
