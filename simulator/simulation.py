@@ -55,7 +55,9 @@ RouteArray = NDArray[np.int16]
 #: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 _NO_SPLIT = np.zeros(0, dtype=np.int64)  # no benign posts today
-_NO_MEMBERS = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1, dtype=np.int64))
+#: Members (int32), their running weights and the group offsets: none.
+_Members = tuple[NDArray[np.int32], NDArray[np.float64], IntArray]
+_NO_MEMBERS: _Members = (np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(1, dtype=np.int64))
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
@@ -136,7 +138,7 @@ class Simulation:
         self._group_cache: tuple[NDArray[np.float64], NDArray[np.int32]] | None = None
         # Members of the benign published groups, for the group array they were found in.
         self._members_of: NDArray[np.int32] | None = None
-        self._members: tuple[IntArray, NDArray[np.float64], IntArray] = _NO_MEMBERS
+        self._members: _Members = _NO_MEMBERS
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
         self._tables: list[_Tables] = []
         self._flag_delay_hours = np.array(
@@ -394,9 +396,7 @@ class Simulation:
             for first, last in zip(starts, [*starts[1:], n_orders], strict=True):
                 self._orders_by_day[int(order_day[first])].append(post[first:last] + base)
 
-    def _published_members(
-        self, group: NDArray[np.int32]
-    ) -> tuple[IntArray, NDArray[Any], IntArray]:
+    def _published_members(self, group: NDArray[np.int32]) -> _Members:
         """:func:`simulator.publishing.published_members` of ``group``, kept while the
         group array is the same object (the benign group caches hand out the same one)."""
         if self._members_of is not group:
