@@ -212,14 +212,18 @@ class Users:
             return np.zeros(0, dtype=np.int64)
         if kind == ContentKind.BENIGN:
             return search_sorted_targets(self._benign_cumulative, targets)
+        cumulative, start = self.sensitive_search()
+        return np.asarray(kernels.search_bucketed(cumulative, start, targets))
+
+    def sensitive_search(self) -> tuple[NDArray[np.float64], IntArray]:
+        """The users' running sensitive weight and its bucket index, the arguments of
+        :func:`simulator.kernels.search_bucketed` for sensitive authors."""
         if self._sensitive_start is None:
             # Where each 1/(users/8) of the total weight starts: a search then reads a
             # few neighbouring entries instead of ~20 scattered ones. Same answers.
             buckets = max(1, self.size // 8)
             self._sensitive_start = kernels.bucket_index(self._sensitive_cumulative, buckets)
-        return np.asarray(
-            kernels.search_bucketed(self._sensitive_cumulative, self._sensitive_start, targets)
-        )
+        return self._sensitive_cumulative, self._sensitive_start
 
     def draw_authors(self, kind: ContentKind, count: int, rng: np.random.Generator) -> IntArray:
         """Authors of ``count`` posts of ``kind``, each drawn with probability proportional

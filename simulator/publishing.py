@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kernels import route_posts
+from simulator.kernels import route_posts, search_bucketed
 from simulator.kinds import Outcome
 from simulator.platforms import Action
 
@@ -587,3 +587,161 @@ def moderation_tables(
             hold[p, k] = held
     touch, any_touch, conditional = touch_tables(flag, notice, order)
     return hold, touch, any_touch, conditional
+
+
+@njit(cache=True, nogil=True)
+def multinomial(rng: Any, n: int, pvals: Array) -> Array:
+    """``rng.multinomial(n, pvals)``: numpy's algorithm (a binomial per category, of
+    the rest, with the rest's probability), so the same numbers and stream state."""
+    d = len(pvals)
+    out = np.zeros(d, dtype=np.int64)
+    remaining_p = 1.0
+    left = n
+    for j in range(d - 1):
+        out[j] = _binomial(rng, left, pvals[j] / remaining_p)
+        left -= out[j]
+        if left <= 0:
+            break
+        remaining_p -= pvals[j]
+    if left > 0:
+        out[d - 1] = left
+    return out
+
+
+@njit(cache=True, nogil=True)
+def publish_day(
+    day_start: float,
+    speech_rng: Any,
+    daily_rate: Array,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+    benign_pvals: Array,
+    members: Array,
+    member_cumulative: Array,
+    member_offsets: Array,
+    private_members: Array,
+    private_cumulative: Array,
+    private_offsets: Array,
+    in_scope: Array,
+    prohibited: Array,
+    route: Array,
+    platform: Array,
+    kind_weight: Array,
+    risk: Array,
+    traceable: Array,
+    real_name_risk: float,
+    boldness: Array,
+    hold: Array,
+    touch: Array,
+    any_touch: Array,
+    conditional: Array,
+    friction: float,
+    monitoring_delay: float,
+    notice_delay: float,
+    flag_delay: Array,
+    reviewer_mean: Array,
+    notice_deadline: float,
+    split_rng: Any,
+    moderation_rng: Any,
+    intended: Array,
+    counts: Array,
+    tallies: Array,
+    prohibited_hours: Array,
+    post_float: Array,
+    post_int: Array,
+    sub_time: Array,
+    sub_int: Array,
+    duty_deadline: Array,
+    duty_int: Array,
+    order_int: Array,
+    state: Array,
+    first_id: int,
+) -> tuple[Array, ...]:
+    """A day's speech, both channels, in one call: :func:`draw_speech`, the sensitive
+    authors (:func:`simulator.kernels.search_bucketed`), then per channel the benign
+    split over the outcome groups (``benign_pvals[c]``; :func:`multinomial` from the
+    split stream, as numpy drew it) and :func:`publish_channel`. ``members`` and
+    ``private_members`` (with their running weights and offsets) are the published
+    groups' users for the public and the private channel (the same arrays when both
+    channels share their groups). The rest as :func:`publish_channel`, per channel
+    where it has a channel axis (``in_scope``, ``kind_weight``, ``touch``...).
+
+    Returns the records (``post_float``, ``post_int``; ids from ``first_id`` on), the
+    review items grouped by platform (times, actions, items; platform ``p``'s at
+    ``sub_offsets[p]:sub_offsets[p + 1]``, in the order made), the ids of prohibited
+    records grouped by platform (ascending), the notice duties (deadline, platform,
+    post id) and the orders (chunk, post id, arrival day), and ``state`` (how many)."""
+    speech_counts, targets, times, offsets = draw_speech(
+        speech_rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
+    )
+    if len(targets):
+        authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
+    else:
+        authors = np.zeros(0, dtype=np.int64)
+    per_channel = daily_rate.shape[1] - 1
+    no_split = np.zeros(0, dtype=np.int64)
+    for channel in range(daily_rate.shape[0]):
+        benign = speech_counts[channel, 0]
+        split = no_split
+        if benign and n_users:
+            split = multinomial(split_rng, benign, benign_pvals[channel])
+        first, last = offsets[channel * per_channel], offsets[(channel + 1) * per_channel]
+        these = offsets[channel * per_channel : (channel + 1) * per_channel + 1] - first
+        if channel == 0:
+            who, cumulative, member_at = members, member_cumulative, member_offsets
+        else:
+            who, cumulative, member_at = private_members, private_cumulative, private_offsets
+        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int = (
+            publish_channel(
+                channel, day_start, in_scope[channel], prohibited, split,
+                who, cumulative, member_at, authors[first:last], times[first:last], these,
+                route, platform, kind_weight[channel], risk, traceable, real_name_risk,
+                boldness, hold, touch[channel], any_touch[channel], conditional[channel],
+                friction, monitoring_delay, notice_delay, flag_delay, reviewer_mean,
+                notice_deadline, split_rng, moderation_rng, intended, counts, tallies,
+                prohibited_hours, post_float, post_int, sub_time, sub_int, duty_deadline,
+                duty_int, order_int, state,
+            )
+        )  # fmt: skip
+    n_p = hold.shape[0]
+    n_posts, n_subs, n_duties, n_orders = state[0], state[1], state[2], state[3]
+    # Review items by platform, stably (a counting sort), with absolute item ids.
+    sub_offsets = np.zeros(n_p + 1, dtype=np.int64)
+    for i in range(n_subs):
+        sub_offsets[sub_int[0, i] + 1] += 1
+    for p in range(n_p):
+        sub_offsets[p + 1] += sub_offsets[p]
+    fill = sub_offsets[:n_p].copy()
+    times_by_platform = np.empty(n_subs, dtype=np.float64)
+    actions_by_platform = np.empty(n_subs, dtype=np.int64)
+    items_by_platform = np.empty(n_subs, dtype=np.int64)
+    for i in range(n_subs):
+        at = fill[sub_int[0, i]]
+        times_by_platform[at] = sub_time[0, i]
+        actions_by_platform[at] = sub_int[1, i]
+        items_by_platform[at] = sub_int[2, i] + first_id * ACTIONS
+        fill[sub_int[0, i]] += 1
+    # Prohibited records by platform, ascending.
+    prohibited_offsets = np.zeros(n_p + 1, dtype=np.int64)
+    for i in range(n_posts):
+        if prohibited[post_int[2, i]]:
+            prohibited_offsets[post_int[1, i] + 1] += 1
+    for p in range(n_p):
+        prohibited_offsets[p + 1] += prohibited_offsets[p]
+    fill = prohibited_offsets[:n_p].copy()
+    prohibited_ids = np.empty(prohibited_offsets[n_p], dtype=np.int64)
+    for i in range(n_posts):
+        if prohibited[post_int[2, i]]:
+            prohibited_ids[fill[post_int[1, i]]] = first_id + i
+            fill[post_int[1, i]] += 1
+    duty_platform = duty_int[0, :n_duties].copy()
+    duty_post = duty_int[1, :n_duties] + first_id
+    order_chunk = order_int[0, :n_orders].copy()
+    order_post = order_int[1, :n_orders] + first_id
+    order_day = order_int[2, :n_orders].copy()
+    return (
+        post_float, post_int, times_by_platform, actions_by_platform, items_by_platform,
+        sub_offsets, prohibited_ids, prohibited_offsets, duty_deadline[0, :n_duties].copy(),
+        duty_platform, duty_post, order_chunk, order_post, order_day, state,
+    )  # fmt: skip

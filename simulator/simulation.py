@@ -30,7 +30,6 @@ from simulator import kernels, kernels_day, publishing
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
-    SENSITIVE_KINDS,
     Channel,
     ContentKind,
     EventKind,
@@ -54,7 +53,6 @@ NO_ROUTE = -1  # a user who cannot post anywhere today
 RouteArray = NDArray[np.int16]
 #: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
-_NO_SPLIT = np.zeros(0, dtype=np.int64)  # no benign posts today
 #: Members (int32), their running weights and the group offsets: none.
 _Members = tuple[NDArray[np.int32], NDArray[np.float64], IntArray]
 _NO_MEMBERS: _Members = (np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(1, dtype=np.int64))
@@ -140,7 +138,7 @@ class Simulation:
         self._members_of: NDArray[np.int32] | None = None
         self._members: _Members = _NO_MEMBERS
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
-        self._tables: list[_Tables] = []
+        self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
         self._flag_delay_hours = np.array(
             [p.flag_mean_delay_hours for p in scenario.platforms], dtype=np.float64
         )
@@ -261,83 +259,37 @@ class Simulation:
     # ------------------------------------------------------------------------------------
     # Intended speech and its routing
     def _speak(self, day: int, start: float, route: RouteArray) -> None:
-        speech = self.streams.speech
-        # Common random numbers: the counts, authors and times of intended posts come
-        # from the speech stream alone, drawn in the same order whatever the rules.
-        counts, targets, times, offsets = publishing.draw_speech(
-            speech, self.daily_rate, start, self.users.sensitive_total
-        )
-        # Every sensitive kind shares one cumulative weight: search all targets at once.
-        authors = self.users.authors_at(ContentKind.CRITICAL, targets)
-        per_channel = len(SENSITIVE_KINDS)
-        buffers = publishing.new_buffers()
+        """The day's intended posts, routed and published: one compiled call
+        (:func:`simulator.publishing.publish_day`) does the drawing, counting and
+        moderation; here its inputs are gathered and its outputs stored."""
+        users = self.users
+        streams = self.streams
+        n_groups = 3 * self.n_platforms + 1
+        pvals = np.zeros((len(Channel), n_groups))
+        members = [_NO_MEMBERS, _NO_MEMBERS]
+        if users.size:
+            for channel in Channel:
+                shares, group = self._benign_groups(route, channel)
+                pvals[channel] = np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
+                if self.in_scope[channel]:
+                    members[channel] = self._published_members(group)
+        hold, touch, any_touch, conditional = self._moderation_tables()
+        cumulative, bucket_start = users.sensitive_search()
         tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
         prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
-        for channel in Channel:
-            first = channel * per_channel
-            these = offsets[first : first + per_channel + 1]
-            buffers = self._publish_channel(
-                day,
-                start,
-                Channel(channel),
-                int(counts[channel, ContentKind.BENIGN]),
-                route,
-                authors[these[0] : these[-1]],
-                times[these[0] : these[-1]],
-                these - these[0],
-                buffers,
-                tallies,
-                prohibited_hours,
-            )
-        rec = self.recorder
-        for row, name in enumerate(("held", "flagged", "notices")):
-            rec.tallies[name] += tallies[row]
-        for platform in self.platforms:
-            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
-        self._store_published(day, buffers)
-
-    def _publish_channel(
-        self,
-        day: int,
-        start: float,
-        channel: Channel,
-        benign_count: int,
-        route: RouteArray,
-        authors: IntArray,
-        times: NDArray[np.float64],
-        offsets: IntArray,
-        buffers: tuple[NDArray[Any], ...],
-        tallies: IntArray,
-        prohibited_hours: IntArray,
-    ) -> tuple[NDArray[Any], ...]:
-        """One channel's posts of the day (benign ``benign_count`` in aggregate; the
-        sensitive kinds' ``authors`` and ``times``, kind ``1 + i`` at
-        ``offsets[i]:offsets[i + 1]``): routed, withheld, held, flagged, noticed and
-        ordered by :func:`simulator.publishing.publish_channel`, which counts into the
-        recorder's cells, ``tallies`` and ``prohibited_hours`` and appends the records,
-        queue items, duties and orders to ``buffers`` (returned, grown if need be)."""
-        users = self.users
-        rec = self.recorder
-        streams = self.streams
-        in_scope = bool(self.in_scope[channel])
-        split = _NO_SPLIT
-        members, cumulative, member_offsets = _NO_MEMBERS
-        if benign_count and users.size:
-            shares, group = self._benign_groups(route, channel)
-            split = streams.split.multinomial(
-                benign_count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
-            )
-            if in_scope:
-                members, cumulative, member_offsets = self._published_members(group)
-        hold, touch, any_touch, conditional = self._moderation_tables(channel)
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
-        grown: tuple[NDArray[Any], ...] = publishing.publish_channel(
-            int(channel), start, in_scope, self.prohibited, split,
-            members, cumulative, member_offsets, authors, times, offsets,
-            route, users.platform, self.kind_weight[channel], users.risk, users.traceable,
-            float(scenario.population.perception.real_name_risk), users.boldness,
-            hold, touch, any_touch, conditional,
+        rec = self.recorder
+        # Common random numbers: the counts, authors and times of intended posts come
+        # from the speech stream alone, drawn in the same order whatever the rules.
+        buffers = publishing.new_buffers()
+        publish_day: Any = publishing.publish_day  # (numba's Dispatcher types *args badly)
+        published = publish_day(
+            start, streams.speech, self.daily_rate, cumulative, bucket_start, users.size,
+            pvals, *members[Channel.PUBLIC], *members[Channel.PRIVATE],
+            self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
+            users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
+            users.boldness, hold, touch, any_touch, conditional,
             float(scenario.population.exits.circumvention_friction),
             float(scenario.regulator.monitoring_mean_delay_hours),
             float(scenario.population.notices.mean_delay_hours),
@@ -345,18 +297,27 @@ class Simulation:
             -1.0 if notice_deadline is None else float(notice_deadline),
             streams.split, streams.moderation,
             rec.intended[day], rec.counts[day], tallies, prohibited_hours, *buffers,
+            self.posts.size,
         )  # fmt: skip
-        return (*grown, buffers[-1])
+        for row, name in enumerate(("held", "flagged", "notices")):
+            rec.tallies[name] += tallies[row]
+        for platform in self.platforms:
+            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
+        self._store_published(day, published)
 
-    def _store_published(self, day: int, buffers: tuple[NDArray[Any], ...]) -> None:
+    def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
         """The day's touched posts into the store; their review items into the queues
         (one submission per platform, in the order made: what one per batch gave); notice
-        duties and orders into their books."""
-        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int, state = buffers
-        n_posts, n_subs, n_duties, n_orders = (int(x) for x in state[:4])
+        duties and orders into their books (see :func:`publishing.publish_day`)."""
+        (
+            post_float, post_int, sub_times, sub_actions, sub_items, sub_offsets,
+            prohibited_ids, prohibited_offsets, duty_deadline, duty_platform, duty_post,
+            order_chunk, order_post, order_day, state,
+        ) = published  # fmt: skip
+        n_posts = int(state[0])
         if n_posts == 0:
             return
-        ids = self.posts.append(
+        self.posts.append(
             time_hours=post_float[0, :n_posts],
             published_hours=post_float[1, :n_posts],
             order_hours=post_float[2, :n_posts],
@@ -367,34 +328,26 @@ class Simulation:
             kind=post_int[2, :n_posts],
             channel=post_int[3, :n_posts],
         )
-        base = int(ids[0])  # the kernel numbered today's records from 0
-        where = post_int[1, :n_posts]
-        prohibited = self.prohibited[post_int[2, :n_posts]]
-        items = sub_int[2, :n_subs] + base * Action.COUNT
+        sub_at, prohibited_at = sub_offsets.tolist(), prohibited_offsets.tolist()
         for platform in self.platforms:
             p = platform.index
-            mine = ids[prohibited & (where == p)]
-            if len(mine):
-                self._prohibited_ids[p].append(mine)
-            submitted = sub_int[0, :n_subs] == p
-            if submitted.any():
-                platform.queue.submit(
-                    sub_time[0, :n_subs][submitted],
-                    sub_int[1, :n_subs][submitted],
-                    items[submitted],
+            if prohibited_at[p + 1] > prohibited_at[p]:
+                self._prohibited_ids[p].append(
+                    prohibited_ids[prohibited_at[p] : prohibited_at[p + 1]]
                 )
-        for d in range(n_duties):
-            self._add_duty(
-                self.platforms[int(duty_int[0, d])],
-                int(duty_int[1, d]) + base,
-                float(duty_deadline[0, d]),
-                Action.NOTICE,
-            )
-        if n_orders:
-            chunk, post, order_day = order_int[:, :n_orders]
-            starts = np.flatnonzero(np.diff(chunk, prepend=-1))
-            for first, last in zip(starts, [*starts[1:], n_orders], strict=True):
-                self._orders_by_day[int(order_day[first])].append(post[first:last] + base)
+            first, last = sub_at[p], sub_at[p + 1]
+            if last > first:
+                platform.queue.submit(
+                    sub_times[first:last], sub_actions[first:last], sub_items[first:last]
+                )
+        for deadline, p, post in zip(
+            duty_deadline.tolist(), duty_platform.tolist(), duty_post.tolist(), strict=True
+        ):
+            self._add_duty(self.platforms[p], post, deadline, Action.NOTICE)
+        if len(order_chunk):
+            starts = np.flatnonzero(np.diff(order_chunk, prepend=-1)).tolist()
+            for first, last in zip(starts, [*starts[1:], len(order_chunk)], strict=True):
+                self._orders_by_day[int(order_day[first])].append(order_post[first:last])
 
     def _published_members(self, group: NDArray[np.int32]) -> _Members:
         """:func:`simulator.publishing.published_members` of ``group``, kept while the
@@ -406,28 +359,26 @@ class Simulation:
             )
         return self._members
 
-    def _moderation_tables(self, channel: Channel) -> _Tables:
-        """Per platform and kind: P(held), P(flag, notice, order) of a published post that
-        is not held, P(any of the three), and P(each | none before it, at least one from
-        it on) (the benign path draws which, given at least one). Both channels' tables
-        are made together and kept while the platforms' thresholds stand."""
+    def _moderation_tables(self) -> _Tables:
+        """Per platform and kind: P(held); per channel, platform and kind: P(flag,
+        notice, order) of a published post that is not held, P(any of the three), and
+        P(each | none before it, at least one from it on) (the benign path draws which,
+        given at least one). Kept while the platforms' thresholds stand."""
         key = tuple(platform.threshold for platform in self.platforms)
         if self._tables_key != key:
+            thresholds = np.array([[platform.threshold] for platform in self.platforms])
+            # exceed_probability (ndtr of mean - line) at every platform's hold and flag
+            # lines in one call, elementwise as PlatformState computes them one by one.
+            means = self._classifier_mean
+            lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
+            self._tables = publishing.moderation_tables(
+                ndtr(means - lines),
+                self._prepublication_filter,
+                self._notice_by_channel,
+                self._order_by_channel,
+            )
             self._tables_key = key
-            self._tables = self._compute_tables()
-        return self._tables[channel]
-
-    def _compute_tables(self) -> list[_Tables]:
-        thresholds = np.array([[platform.threshold] for platform in self.platforms])
-        # exceed_probability (ndtr of mean - line) at every platform's hold and flag lines
-        # in one call, elementwise as PlatformState computes them one platform at a time.
-        means = self._classifier_mean
-        lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
-        exceed = ndtr(means - lines)
-        hold, touch, any_touch, conditional = publishing.moderation_tables(
-            exceed, self._prepublication_filter, self._notice_by_channel, self._order_by_channel
-        )
-        return [(hold, touch[c], any_touch[c], conditional[c]) for c in Channel]
+        return self._tables
 
     def _benign_groups(
         self, route: RouteArray, channel: Channel
