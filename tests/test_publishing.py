@@ -179,3 +179,19 @@ def test_touch_tables_equal_the_numpy_products(seed: int) -> None:
                     denominator = q + (1.0 - q) * rest
                     want = q / denominator if denominator > 0 else 0.0
                     assert conditional[c, p, row, k] == want
+
+
+def test_multinomial_draws_what_numpy_draws() -> None:
+    """Many splits, with zero and tiny probabilities and n from 0 to a million: the same
+    counts as ``Generator.multinomial`` and the same stream state after."""
+    cases = np.random.default_rng(0)
+    compiled, reference = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(3_000):
+        d = int(cases.integers(1, 11))
+        mass = cases.random(d) * (cases.random(d) < 0.7) ** int(cases.integers(1, 9))
+        mass[cases.integers(d)] += 1.0
+        pvals = np.clip(mass / mass.sum(), 0.0, None) / max((mass / mass.sum()).sum(), 1e-300)
+        n = int(cases.choice([0, 1, 5, 100, 10_000, 1_000_000]))
+        got = publishing.multinomial(compiled, n, pvals)
+        assert np.array_equal(got, reference.multinomial(n, pvals))
+    assert compiled.random() == reference.random()
