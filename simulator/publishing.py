@@ -45,14 +45,15 @@ BENIGN = 0
 #: none), reviewer score; of ``post_int``: author, platform, kind, channel.
 POST_FLOAT_ROWS = 4
 POST_INT_ROWS = 4
-#: What ``state`` counts: posts, submissions, duties, orders, order chunks.
-POSTS, SUBMISSIONS, DUTIES, ORDERS = 0, 1, 2, 3
+#: What ``state`` counts: posts, submissions, duties, orders, order chunks, benign
+#: author targets.
+POSTS, SUBMISSIONS, DUTIES, ORDERS, CHUNKS, TARGETS = 0, 1, 2, 3, 4, 5
 
 
 def new_buffers() -> tuple[Array, ...]:
     """Empty output buffers for :func:`publish_channel` (a day's, both channels'):
     ``post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
-    state``."""
+    target_value, target_int, state``."""
     return (
         np.empty((POST_FLOAT_ROWS, 256), dtype=np.float64),
         np.empty((POST_INT_ROWS, 256), dtype=np.int64),
@@ -61,7 +62,9 @@ def new_buffers() -> tuple[Array, ...]:
         np.empty((1, 16), dtype=np.float64),
         np.empty((2, 16), dtype=np.int64),
         np.empty((3, 16), dtype=np.int64),
-        np.zeros(5, dtype=np.int64),
+        np.empty((1, 256), dtype=np.float64),
+        np.empty((2, 256), dtype=np.int64),
+        np.zeros(6, dtype=np.int64),
     )
 
 
@@ -95,28 +98,14 @@ def _normal(rng: Any) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _search(cumulative: Array, target: float) -> int:
-    """``min(searchsorted(cumulative, target, "right"), len - 1)``."""
-    lo, hi = 0, len(cumulative)
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cumulative[mid] <= target:
-            lo = mid + 1
-        else:
-            hi = mid
-    return min(lo, len(cumulative) - 1)
-
-
-@njit(cache=True, nogil=True)
 def publish_channel(
     channel: int,
     day_start: float,
     in_scope: bool,
     prohibited: Array,
     benign_split: Array,
-    members: Array,
-    member_cumulative: Array,
-    member_offsets: Array,
+    group_mass: Array,
+    group_index: int,
     sensitive_authors: Array,
     sensitive_times: Array,
     sensitive_offsets: Array,
@@ -150,14 +139,18 @@ def publish_channel(
     duty_deadline: Array,
     duty_int: Array,
     order_int: Array,
+    target_value: Array,
+    target_int: Array,
     state: Array,
-) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array, Array, Array, Array, Array, Array]:
     """One channel's posts of one day (see the module docstring).
 
     Inputs, for ``P`` platforms: ``benign_split`` the multinomial split of the benign
     posts over the ``3P + 1`` outcome groups (empty: no benign posts today);
-    ``members[member_offsets[p]:member_offsets[p + 1]]`` the users of published group
-    ``P + p`` with the running sum of their benign weights in ``member_cumulative``;
+    ``group_mass`` the summed benign weight of each outcome group's users (the benign
+    authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
+    are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
+    the records carry ``-(target number + 1)`` as author until :func:`_find_authors`);
     ``sensitive_authors``/``sensitive_times`` the individually drawn posts of kinds 1..3
     (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
     (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
@@ -241,15 +234,18 @@ def publish_channel(
                 wanted = held + touched
                 if wanted == 0:
                     continue
-                # Authors among the group's members by benign weight, then times.
-                first, last = member_offsets[p], member_offsets[p + 1]
-                cumulative = member_cumulative[first:last]
-                targets = np.empty(wanted, dtype=np.float64)
-                for k in range(wanted):
-                    targets[k] = moderation_rng.random() * cumulative[len(cumulative) - 1]
+                # Authors among the group's users by benign weight (found after the
+                # day's draws, which they do not change: _find_authors), then times.
+                t = state[TARGETS]
+                target_value = _room(target_value, t + wanted)
+                target_int = _room(target_int, t + wanted)
                 authors = np.empty(wanted, dtype=np.int64)
                 for k in range(wanted):
-                    authors[k] = members[first + _search(cumulative, targets[k])]
+                    target_value[0, t + k] = moderation_rng.random() * group_mass[n_p + p]
+                    target_int[0, t + k] = p
+                    target_int[1, t + k] = group_index
+                    authors[k] = -(t + k + 1)
+                state[TARGETS] = t + wanted
                 times = np.empty(wanted, dtype=np.float64)
                 for k in range(wanted):
                     times[k] = day_start + HOURS * moderation_rng.random()
@@ -268,7 +264,10 @@ def publish_channel(
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
             )  # fmt: skip
-    return post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int
+    return (
+        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+        target_value, target_int,
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -474,32 +473,57 @@ def _publish(
 
 
 @njit(cache=True, nogil=True)
-def published_members(group: Array, n_platforms: int, weights: Array) -> tuple[Array, Array, Array]:
-    """The users of each published group ``P + p`` (ascending), with the running sum of
-    their ``weights`` per group: group ``p``'s are ``[offsets[p]:offsets[p + 1]]`` of
-    ``members`` (int32) and ``cumulative``. Each running sum adds the same numbers in
-    the same order as ``np.cumsum`` over that group (as
-    :func:`simulator.kernels.group_members`, which it equals group by group).
-
-    A counting sort of every user by group, without branches (groups come in random
-    order: a test per user would mispredict); the other groups' users come along."""
+def _find_authors(
+    group: Array,
+    weights: Array,
+    n_platforms: int,
+    targets: Array,
+    target_platform: Array,
+    mine: Array,
+    found: Array,
+) -> None:
+    """``found[i]`` for each target ``i`` with ``mine[i]``: the user of published group
+    ``P + target_platform[i]`` whose running group weight first exceeds ``targets[i]``
+    (the last user of the group if none does). That is
+    ``members[min(searchsorted(cumsum(weights[members]), t, "right"), len - 1)]`` of the
+    group's users in ascending order, as numpy found it, here in one sweep over the
+    users with each platform's targets in ascending order (no members list: a day's
+    targets are few, the users many)."""
     n_groups = 3 * n_platforms + 1
-    start = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(len(group)):
-        start[group[i] + 1] += 1
+    order = np.argsort(targets)
+    # Each platform's targets, ascending, after a sentinel per group: next_target[g]
+    # is the smallest unmatched target of group g (inf: none, or not a published group).
+    count = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(len(targets)):
+        if mine[i]:
+            count[n_platforms + target_platform[i] + 1] += 1
     for g in range(n_groups):
-        start[g + 1] += start[g]
-    members = np.empty(len(group), dtype=np.int32)
-    cumulative = np.empty(len(group), dtype=np.float64)
-    fill = start[:n_groups].copy()
+        count[g + 1] += count[g]
+    queue = np.empty(count[n_groups], dtype=np.int64)
+    fill = count[:n_groups].copy()
+    for i in order:
+        if mine[i]:
+            g = n_platforms + target_platform[i]
+            queue[fill[g]] = i
+            fill[g] += 1
+    position = count[:n_groups].copy()
+    next_target = np.full(n_groups, np.inf)
+    for g in range(n_groups):
+        if position[g] < count[g + 1]:
+            next_target[g] = targets[queue[position[g]]]
     total = np.zeros(n_groups, dtype=np.float64)
-    for i in range(len(group)):
-        g = group[i]
-        total[g] += weights[i]
-        members[fill[g]] = i
-        cumulative[fill[g]] = total[g]
-        fill[g] += 1
-    return members, cumulative, start[n_platforms : 2 * n_platforms + 1].copy()
+    last = np.full(n_groups, -1, dtype=np.int64)
+    for user in range(len(group)):
+        g = group[user]
+        total[g] += weights[user]  # the same additions, in the same order, as cumsum
+        last[g] = user
+        while next_target[g] < total[g]:  # rarely true: a well-predicted branch
+            found[queue[position[g]]] = user
+            position[g] += 1
+            next_target[g] = targets[queue[position[g]]] if position[g] < count[g + 1] else np.inf
+    for g in range(n_groups):
+        for at in range(position[g], count[g + 1]):
+            found[queue[at]] = last[g]  # at or beyond the group's total (rounding)
 
 
 @njit(cache=True, nogil=True)
@@ -617,12 +641,10 @@ def publish_day(
     sensitive_start: Array,
     n_users: int,
     benign_pvals: Array,
-    members: Array,
-    member_cumulative: Array,
-    member_offsets: Array,
-    private_members: Array,
-    private_cumulative: Array,
-    private_offsets: Array,
+    group_mass: Array,
+    group: Array,
+    private_group: Array,
+    benign_weight: Array,
     in_scope: Array,
     prohibited: Array,
     route: Array,
@@ -655,17 +677,20 @@ def publish_day(
     duty_deadline: Array,
     duty_int: Array,
     order_int: Array,
+    target_value: Array,
+    target_int: Array,
     state: Array,
     first_id: int,
 ) -> tuple[Array, ...]:
     """A day's speech, both channels, in one call: :func:`draw_speech`, the sensitive
     authors (:func:`simulator.kernels.search_bucketed`), then per channel the benign
     split over the outcome groups (``benign_pvals[c]``; :func:`multinomial` from the
-    split stream, as numpy drew it) and :func:`publish_channel`. ``members`` and
-    ``private_members`` (with their running weights and offsets) are the published
-    groups' users for the public and the private channel (the same arrays when both
-    channels share their groups). The rest as :func:`publish_channel`, per channel
-    where it has a channel axis (``in_scope``, ``kind_weight``, ``touch``...).
+    split stream, as numpy drew it) and :func:`publish_channel`; last the benign
+    authors (:func:`_find_authors`) from ``group`` and ``private_group``, each user's
+    outcome group for the public and the private channel (the same array when the
+    channels share their groups), ``group_mass`` (channels x groups: each group's
+    summed ``benign_weight``). The rest as :func:`publish_channel`, per channel where it
+    has a channel axis (``in_scope``, ``kind_weight``, ``touch``...).
 
     Returns the records (``post_float``, ``post_int``; ids from ``first_id`` on), the
     review items grouped by platform (times, actions, items; platform ``p``'s at
@@ -688,23 +713,35 @@ def publish_day(
             split = multinomial(split_rng, benign, benign_pvals[channel])
         first, last = offsets[channel * per_channel], offsets[(channel + 1) * per_channel]
         these = offsets[channel * per_channel : (channel + 1) * per_channel + 1] - first
-        if channel == 0:
-            who, cumulative, member_at = members, member_cumulative, member_offsets
-        else:
-            who, cumulative, member_at = private_members, private_cumulative, private_offsets
-        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int = (
+        # Which group array the channel's benign authors come from: 0 public, 1 private.
+        group_index = 1 if channel == 1 and private_group is not group else 0
+        (
+            post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+            target_value, target_int,
+        ) = (
             publish_channel(
                 channel, day_start, in_scope[channel], prohibited, split,
-                who, cumulative, member_at, authors[first:last], times[first:last], these,
+                group_mass[channel], group_index, authors[first:last], times[first:last], these,
                 route, platform, kind_weight[channel], risk, traceable, real_name_risk,
                 boldness, hold, touch[channel], any_touch[channel], conditional[channel],
                 friction, monitoring_delay, notice_delay, flag_delay, reviewer_mean,
                 notice_deadline, split_rng, moderation_rng, intended, counts, tallies,
                 prohibited_hours, post_float, post_int, sub_time, sub_int, duty_deadline,
-                duty_int, order_int, state,
+                duty_int, order_int, target_value, target_int, state,
             )
         )  # fmt: skip
     n_p = hold.shape[0]
+    n_targets = state[TARGETS]
+    if n_targets:
+        found = np.empty(n_targets, dtype=np.int64)
+        for index, which in ((0, group), (1, private_group)):
+            _find_authors(
+                which, benign_weight, n_p, target_value[0, :n_targets],
+                target_int[0, :n_targets], target_int[1, :n_targets] == index, found,
+            )  # fmt: skip
+        for i in range(state[POSTS]):
+            if post_int[0, i] < 0:
+                post_int[0, i] = found[-post_int[0, i] - 1]
     n_posts, n_subs, n_duties, n_orders = state[0], state[1], state[2], state[3]
     # Review items by platform, stably (a counting sort), with absolute item ids.
     sub_offsets = np.zeros(n_p + 1, dtype=np.int64)

@@ -53,9 +53,7 @@ NO_ROUTE = -1  # a user who cannot post anywhere today
 RouteArray = NDArray[np.int16]
 #: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
-#: Members (int32), their running weights and the group offsets: none.
-_Members = tuple[NDArray[np.int32], NDArray[np.float64], IntArray]
-_NO_MEMBERS: _Members = (np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(1, dtype=np.int64))
+_NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
@@ -133,10 +131,9 @@ class Simulation:
         self._duty_deadline: list[list[float]] = [[] for _ in self.platforms]
         self._duty_post: list[list[int]] = [[] for _ in self.platforms]
         self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
-        self._group_cache: tuple[NDArray[np.float64], NDArray[np.int32]] | None = None
-        # Members of the benign published groups, for the group array they were found in.
-        self._members_of: NDArray[np.int32] | None = None
-        self._members: _Members = _NO_MEMBERS
+        self._group_cache: (
+            tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]] | None
+        ) = None
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
         self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
         self._flag_delay_hours = np.array(
@@ -266,13 +263,12 @@ class Simulation:
         streams = self.streams
         n_groups = 3 * self.n_platforms + 1
         pvals = np.zeros((len(Channel), n_groups))
-        members = [_NO_MEMBERS, _NO_MEMBERS]
+        mass = np.zeros((len(Channel), n_groups))
+        groups = [_NO_GROUP, _NO_GROUP]
         if users.size:
             for channel in Channel:
-                shares, group = self._benign_groups(route, channel)
+                shares, groups[channel], mass[channel] = self._benign_groups(route, channel)
                 pvals[channel] = np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
-                if self.in_scope[channel]:
-                    members[channel] = self._published_members(group)
         hold, touch, any_touch, conditional = self._moderation_tables()
         cumulative, bucket_start = users.sensitive_search()
         tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
@@ -286,7 +282,7 @@ class Simulation:
         publish_day: Any = publishing.publish_day  # (numba's Dispatcher types *args badly)
         published = publish_day(
             start, streams.speech, self.daily_rate, cumulative, bucket_start, users.size,
-            pvals, *members[Channel.PUBLIC], *members[Channel.PRIVATE],
+            pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
             users.boldness, hold, touch, any_touch, conditional,
@@ -349,16 +345,6 @@ class Simulation:
             for first, last in zip(starts, [*starts[1:], len(order_chunk)], strict=True):
                 self._orders_by_day[int(order_day[first])].append(order_post[first:last])
 
-    def _published_members(self, group: NDArray[np.int32]) -> _Members:
-        """:func:`simulator.publishing.published_members` of ``group``, kept while the
-        group array is the same object (the benign group caches hand out the same one)."""
-        if self._members_of is not group:
-            self._members_of = group
-            self._members = publishing.published_members(
-                group, self.n_platforms, self.users.benign_weights
-            )
-        return self._members
-
     def _moderation_tables(self) -> _Tables:
         """Per platform and kind: P(held); per channel, platform and kind: P(flag,
         notice, order) of a published post that is not held, P(any of the three), and
@@ -382,10 +368,11 @@ class Simulation:
 
     def _benign_groups(
         self, route: RouteArray, channel: Channel
-    ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
-        """Share of benign intended posts in each (outcome group, platform) and the
-        per-user group index. Groups: ``p`` excluded at home platform ``p``; ``P + p``
-        published on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]]:
+        """Share of benign intended posts in each (outcome group, platform), the
+        per-user group index and each group's summed benign weight. Groups: ``p``
+        excluded at home platform ``p``; ``P + p`` published on ``p``; ``2P + p``
+        withheld on ``p``; ``3P`` offshore."""
         users = self.users
         n_p = self.n_platforms
         weight = self.kind_weight[channel, ContentKind.BENIGN]
@@ -416,11 +403,11 @@ class Simulation:
         shares: NDArray[np.float64] = mass / total if total > 0 else np.zeros_like(mass)
         if weight == 0.0:
             # Valid until a user's state, platform or access changes (_states_dirty).
-            self._group_cache = (shares, group)
+            self._group_cache = (shares, group, mass)
             self._states_dirty = False
         else:
-            self._benign_cache = (key, (shares, group))
-        return shares, group
+            self._benign_cache = (key, (shares, group, mass))
+        return shares, group, mass
 
     def _add_published_prohibited(
         self, platform: PlatformState, start_hour: int, by_hour: IntArray
@@ -954,8 +941,7 @@ class Simulation:
         self.users.release_network()
         self.posts = PostStore()
         self._route_cache = self._benign_cache = self._population_cache = None
-        self._group_cache = self._members_of = self._active_cache = None
-        self._members = _NO_MEMBERS
+        self._group_cache = self._active_cache = None
 
     def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later

@@ -27,6 +27,7 @@ class NumpyPublishing(Simulation):
         super().__init__(*args, **kwargs)
         self._probability_cache = {}
         self._members = {}
+        self._members_of = None
 
     def _speak(self, day: int, start: float, route: RouteArray) -> None:
         speech = self.streams.speech
@@ -112,7 +113,7 @@ class NumpyPublishing(Simulation):
         if count == 0 or self.users.size == 0:
             return
         n_p = self.n_platforms
-        shares, group = self._benign_groups(route, channel)
+        shares, group, _ = self._benign_groups(route, channel)
         split = self.streams.split.multinomial(
             count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
         )

@@ -142,20 +142,30 @@ def test_the_comparison_sees_a_changed_draw() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_published_members_equal_group_members(seed: int) -> None:
-    from simulator.kernels import group_members
-
+def test_find_authors_equals_the_numpy_search(seed: int) -> None:
+    """Each target's author is what numpy's search of the group's running weights gave
+    (ties, zero weights and targets at the group's total included)."""
     rng = np.random.default_rng(seed)
     n_p, n = 3, 4_000
     group = rng.integers(0, 3 * n_p + 1, n).astype(np.int32)
     weights = rng.lognormal(0.0, 1.0, n) * (rng.random(n) < 0.9)
-    members, cumulative, offsets = publishing.published_members(group, n_p, weights)
-    for p in range(n_p):
-        want_members, want_cumulative = group_members(group, n_p + p, weights)
-        first, last = offsets[p], offsets[p + 1]
-        assert np.array_equal(members[first:last], want_members)
-        assert np.array_equal(cumulative[first:last], want_cumulative)
-        assert np.array_equal(want_cumulative, np.cumsum(weights[group == n_p + p]))
+    weights[::50] = 1.0  # repeated values: equal running sums do not occur, ties do
+    platform = rng.integers(0, n_p, 500)
+    totals = np.array([weights[group == n_p + p].sum() for p in range(n_p)])
+    cumsums = [np.cumsum(weights[group == n_p + p]) for p in range(n_p)]
+    targets = rng.random(500) * np.array([c[-1] for c in cumsums])[platform]
+    targets[:3] = [c[-1] for c in cumsums]  # at the total: the last member
+    platform[:3] = [0, 1, 2]
+    targets[3:6] = 0.0
+    mine = rng.random(500) < 0.8
+    found = np.full(500, -7, dtype=np.int64)
+    publishing._find_authors(group, weights, n_p, targets, platform, mine, found)
+    for i in range(500):
+        members = np.flatnonzero(group == n_p + platform[i])
+        cumulative = cumsums[platform[i]]
+        want = members[min(np.searchsorted(cumulative, targets[i], "right"), len(members) - 1)]
+        assert found[i] == (want if mine[i] else -7), i
+    assert np.allclose(totals, [c[-1] for c in cumsums])
 
 
 @pytest.mark.parametrize("seed", [0, 1])
