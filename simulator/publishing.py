@@ -735,10 +735,12 @@ def publish_day(
     if n_targets:
         found = np.empty(n_targets, dtype=np.int64)
         for index, which in ((0, group), (1, private_group)):
-            _find_authors(
-                which, benign_weight, n_p, target_value[0, :n_targets],
-                target_int[0, :n_targets], target_int[1, :n_targets] == index, found,
-            )  # fmt: skip
+            mine = target_int[1, :n_targets] == index
+            if mine.any():  # a sweep over every user: only for a group with targets
+                _find_authors(
+                    which, benign_weight, n_p, target_value[0, :n_targets],
+                    target_int[0, :n_targets], mine, found,
+                )  # fmt: skip
         for i in range(state[POSTS]):
             if post_int[0, i] < 0:
                 post_int[0, i] = found[-post_int[0, i] - 1]
