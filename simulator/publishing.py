@@ -76,7 +76,9 @@ def _room(buffer: Array, needed: int) -> Array:
     if needed <= capacity:
         return buffer
     grown = np.empty((buffer.shape[0], max(needed, 2 * capacity)), dtype=buffer.dtype)
-    grown[:, :capacity] = buffer
+    for row in range(buffer.shape[0]):  # loops, not a 2-D slice: much quicker to compile
+        for column in range(capacity):
+            grown[row, column] = buffer[row, column]
     return grown
 
 
@@ -444,7 +446,8 @@ def _publish(
                 d += 1
         state[2] = d
 
-    # Orders, bucketed by arrival day: one chunk per day, days ascending (np.unique).
+    # Orders, bucketed by arrival day: one chunk per day, days ascending (as numpy's
+    # np.unique of the days gave them; a scan of the few days, not a sort).
     n_orders = 0
     for j in range(m):
         n_orders += flags[2, which[j]]
@@ -457,7 +460,11 @@ def _publish(
             if flags[2, which[j]]:
                 days[i] = int(math.floor(order_hours[j] / HOURS))
                 i += 1
-        for day in np.unique(days):
+        day = days.min()
+        while day <= days.max():
+            if not (days == day).any():
+                day += 1
+                continue
             i = 0
             for j in range(m):
                 if flags[2, which[j]]:
@@ -468,8 +475,33 @@ def _publish(
                         o += 1
                     i += 1
             state[4] += 1
+            day += 1
         state[3] = o
     return post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int
+
+
+@njit(cache=True, nogil=True)
+def _order(values: Array) -> Array:
+    """Indices that sort ``values`` ascending (a merge sort, stable: written out, as
+    numba's generic argsort takes seconds to compile for a few microseconds' work)."""
+    n = len(values)
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for left in range(0, n, 2 * width):
+            middle, right = min(left + width, n), min(left + 2 * width, n)
+            i, j = left, middle
+            for k in range(left, right):
+                if i < middle and (j >= right or values[order[i]] <= values[order[j]]):
+                    spare[k] = order[i]
+                    i += 1
+                else:
+                    spare[k] = order[j]
+                    j += 1
+        order, spare = spare, order
+        width *= 2
+    return order
 
 
 @njit(cache=True, nogil=True)
@@ -490,7 +522,7 @@ def _find_authors(
     users with each platform's targets in ascending order (no members list: a day's
     targets are few, the users many)."""
     n_groups = 3 * n_platforms + 1
-    order = np.argsort(targets)
+    order = _order(targets)
     # Each platform's targets, ascending, after a sentinel per group: next_target[g]
     # is the smallest unmatched target of group g (inf: none, or not a published group).
     count = np.zeros(n_groups + 1, dtype=np.int64)
