@@ -205,3 +205,9 @@ def test_multinomial_draws_what_numpy_draws() -> None:
         got = publishing.multinomial(compiled, n, pvals)
         assert np.array_equal(got, reference.multinomial(n, pvals))
     assert compiled.random() == reference.random()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 64, 1000])
+def test_order_is_a_stable_argsort(n: int) -> None:
+    values = np.random.default_rng(n).integers(0, max(n // 3, 1), n).astype(np.float64)
+    assert np.array_equal(publishing._order(values), np.argsort(values, kind="stable"))
