@@ -341,7 +341,7 @@ class Simulation:
         ):
             self._add_duty(self.platforms[p], post, deadline, Action.NOTICE)
         if len(order_chunk):
-            starts = np.flatnonzero(np.diff(order_chunk, prepend=-1)).tolist()
+            starts = [0, *(np.flatnonzero(order_chunk[1:] != order_chunk[:-1]) + 1).tolist()]
             for first, last in zip(starts, [*starts[1:], len(order_chunk)], strict=True):
                 self._orders_by_day[int(order_day[first])].append(order_post[first:last])
 
