@@ -54,6 +54,7 @@ RouteArray = NDArray[np.int16]
 #: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
+_NO_USERS = np.zeros(0, dtype=np.int64)
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
@@ -223,9 +224,14 @@ class Simulation:
             self._register_users(start)
         route = self._routes(start)
         self._speak(day, start, route)
-        sanctioned, public_removed = self._review(day, start, end)
-        self._settle_orders(day, start, end)
-        self.police.advance(end)
+        if self.moderating:
+            sanctioned, public_removed = self._review(day, start, end)
+            self._settle_orders(day, start, end)
+            self.police.advance(end)
+        else:
+            # Without takedown rules no post is reviewed, ordered or reported (the queues
+            # and the police stay empty, as tests/test_publishing.py checks): skip them.
+            sanctioned = public_removed = _NO_USERS
         self._consequences(start, sanctioned, public_removed)
         self._end_of_day(day, route)
         self._compact_posts(day)

@@ -211,3 +211,45 @@ def test_multinomial_draws_what_numpy_draws() -> None:
 def test_order_is_a_stable_argsort(n: int) -> None:
     values = np.random.default_rng(n).integers(0, max(n // 3, 1), n).astype(np.float64)
     assert np.array_equal(publishing._order(values), np.argsort(values, kind="stable"))
+
+
+class _AlwaysReviewing(Simulation):
+    """The day step as it was before worlds without takedown rules skipped the review,
+    orders and police."""
+
+    def _step_day(self, day: int) -> None:
+        start, end = day * 24.0, day * 24.0 + 24.0
+        self._apply_detentions_and_releases(start)
+        self._apply_platform_changes(start)
+        real_name = self.scenario.rules.real_name
+        if real_name.enabled and day == real_name.start_day:
+            self._register_users(start)
+        route = self._routes(start)
+        self._speak(day, start, route)
+        sanctioned, public_removed = self._review(day, start, end)
+        self._settle_orders(day, start, end)
+        self.police.advance(end)
+        self._consequences(start, sanctioned, public_removed)
+        self._end_of_day(day, route)
+        self._compact_posts(day)
+
+
+@pytest.mark.parametrize("world", ["open", "csl_counterfactual", "real_names_only"])
+def test_worlds_without_takedown_skip_nothing_that_counts(world: str) -> None:
+    if world == "csl_counterfactual":
+        scenario = _world("csl").without_rules()
+    elif world == "real_names_only":
+        scenario = simulator.override(_world("csl"), {"rules.takedown.enabled": False})
+    else:
+        scenario = _world("open")
+    assert not scenario.rules.takedown.enabled
+    skipping, reviewing = Simulation(scenario, 3), _AlwaysReviewing(scenario, 3)
+    skipping.run()
+    reviewing.run()
+    for platform in reviewing.platforms:
+        assert platform.queue.pending == platform.queue.waiting == platform.queue_served == 0
+    assert reviewing.police.queue.pending == 0
+    _assert_same(_state(skipping), _state(reviewing), world)
+    assert skipping.recorder.events == reviewing.recorder.events
+    assert skipping.recorder.platform_series == reviewing.recorder.platform_series
+    assert skipping.recorder.population_series == reviewing.recorder.population_series
