@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.kinds import SENSITIVE_KINDS, ContentKind
-from simulator.review_queue import ReviewQueue
+from simulator.review_queue import ArrayReviewQueue, ReviewQueue
 from simulator.rules import (
     cost_minimising_threshold,
     exceed_probability,
@@ -220,7 +220,8 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
     """Platforms in their initial state; each queue gets its own child generator."""
     platforms = []
     for index, spec in enumerate(scenario.platforms):
-        queue = ReviewQueue(
+        # Array state, for the compiled review step (simulator.review_kernels).
+        queue = ArrayReviewQueue(
             servers=spec.reviewers,
             mean_service_hours=spec.review_minutes / 60.0,
             rng=rng.spawn(1)[0],

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 from tqdm.auto import tqdm
 
-from simulator import kernels, kernels_day, publishing
+from simulator import kernels, kernels_day, publishing, review_kernels
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -39,9 +39,10 @@ from simulator.kinds import (
 from simulator.platforms import Action, PlatformState, make_platforms
 from simulator.population import Users
 from simulator.post_store import PostStore
-from simulator.recorder import Event, Recorder
+from simulator.recorder import DELAY_EDGES_HOURS, Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
+from simulator.review_queue import ArrayReviewQueue
 from simulator.rules import perceived_weights
 from simulator.scenario import Scenario
 from simulator.streams import Streams
@@ -70,6 +71,9 @@ class Simulation:
     #: last time: each compaction frees at least half of what it scans.
     compact_min_records = 1 << 16
     compact_ratio = 2.0
+    #: Advance the review queues with the compiled day step (False: the Python
+    #: reference, :meth:`_review_python`; both give the same run).
+    compiled_review = True
 
     def __init__(self, scenario: Scenario, seed: int | None = None, progress: bool = False):
         self.scenario = scenario
@@ -446,7 +450,82 @@ class Simulation:
     # Review queues
     def _review(self, day: int, start: float, end: float) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
-        (blocked or removed, with repeats) and the authors of public posts removed today."""
+        (blocked or removed, with repeats) and the authors of public posts removed today.
+
+        Compiled (:mod:`simulator.review_kernels`): per platform one call runs the queue
+        with the decisions inline and one does the counting; exactly what
+        :meth:`_review_python` (the reference, with :class:`_ReviewDay` as callbacks)
+        does. ``compiled_review = False`` runs the reference instead."""
+        if not self.compiled_review:
+            return self._review_python(day, start, end)
+        posts = self.posts
+        columns = posts.columns
+        rec = self.recorder
+        tallies = rec.tallies
+        sanctioned: list[IntArray] = []
+        public_removed: list[IntArray] = []
+        for platform in self.platforms:
+            queue = platform.queue
+            if not isinstance(queue, ArrayReviewQueue):
+                raise TypeError("the compiled review needs each platform's ArrayReviewQueue")
+            at, ap, ai = queue.arrivals_before(end)
+            if len(at) == 0 and queue.waiting == 0:
+                # Nothing to decide today: services under way just end.
+                busy = queue.busy
+                if busy:
+                    finish = np.sort(queue.finish[:busy])
+                    running = finish[finish >= end]
+                    queue.finish[: len(running)] = running  # sorted: still a heap
+                    queue.counters[0] = len(running)
+                platform.reviews_today = 0
+                platform.removals_today = 0
+                continue
+            queue.reserve(len(at))
+            threshold = review_kernels.comparable_threshold(platform.threshold)
+            held_threshold = review_kernels.comparable_threshold(
+                platform.threshold + platform.spec.held_review_margin
+            )
+            waits, ids, n_ids, reviewed = review_kernels.review_day(
+                at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority,
+                queue.wait_seq, queue.wait_item, queue.wait_arrival, queue.service,
+                queue.counters, threshold, held_threshold, columns["reviewer_score"],
+                columns["appeal_score"], columns["removed_hours"], columns["removed_by"],
+                columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
+            )  # fmt: skip
+            platform.queue_served += len(waits)
+            platform.queue_wait_hours += float(waits.sum())
+            tallies["reviews"] += reviewed
+            platform.reviews_today = int(reviewed.sum())
+            n_removed, n_rejected = int(n_ids[0]), int(n_ids[2])
+            platform.removals_today = n_removed + n_rejected
+            if not (n_ids.any()):
+                continue
+            authors, public, beyond = review_kernels.book_review(
+                ids, n_ids, columns["day"], columns["platform"], columns["channel"],
+                columns["kind"], columns["author"], columns["time_hours"],
+                columns["published_hours"], columns["removed_hours"], columns["removed_by"],
+                self.prohibited, rec.counts, rec.delay_counts, DELAY_EDGES_HOURS,
+                tallies["reinstated"], tallies["notices_removed"],
+                platform.published_prohibited_by_hour,
+            )  # fmt: skip
+            if len(beyond):
+                self._count_published_prohibited(platform, beyond)
+            if len(authors):
+                sanctioned.append(authors)
+            if n_removed:
+                removed = ids[review_kernels.REMOVED_ROW, :n_removed]
+                public_removed.append(public)
+                self._report_removals(platform, removed)
+                self._file_appeals(platform, removed, end)
+        empty = np.zeros(0, dtype=np.int64)
+        return (
+            np.concatenate(sanctioned) if sanctioned else empty,
+            np.concatenate(public_removed) if public_removed else empty,
+        )
+
+    def _review_python(self, day: int, start: float, end: float) -> tuple[IntArray, IntArray]:
+        """:meth:`_review` in Python and numpy: the queue's event loop calling
+        :class:`_ReviewDay` as each item starts (the reference the kernels must match)."""
         posts = self.posts
         rec = self.recorder
         sanctioned: list[IntArray] = []

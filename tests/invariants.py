@@ -10,6 +10,7 @@ import numpy as np
 
 from simulator.recorder import Recorder
 from simulator.results import Results
+from simulator.simulation import Simulation
 
 OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
 COUNTS = ["intended", *OUTCOMES]
@@ -72,10 +73,13 @@ def raw_delays() -> Iterator[list[float]]:
     """Collect the raw removal delays (hours) the recorder is given, before binning.
 
     The delay histogram clips to its first bin, so a negative delay would hide there;
-    this sees every value.
+    this sees every value. Runs use the Python review step meanwhile (the compiled one
+    bins in compiled code; tests/test_review_kernels.py shows the two give the same).
     """
     seen: list[float] = []
     original = Recorder.add_delays
+    compiled = Simulation.compiled_review
+    Simulation.compiled_review = False
 
     def spy(self: Recorder, kind: Any, delay_hours: Any) -> None:
         seen.extend(np.asarray(delay_hours, dtype=float).tolist())
@@ -86,3 +90,4 @@ def raw_delays() -> Iterator[list[float]]:
         yield seen
     finally:
         Recorder.add_delays = original  # type: ignore[method-assign]
+        Simulation.compiled_review = compiled

@@ -14,6 +14,7 @@ import pytest
 
 import simulator
 from simulator.review_queue import ReviewQueue
+from simulator.simulation import Simulation
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 
@@ -67,6 +68,9 @@ def test_engine_fast_paths_are_exact(monkeypatch: pytest.MonkeyPatch, changes: d
         simulator.load_scenario("classroom"),
         {"population.users": 1500, "horizon_days": 25, **changes},
     )
+    # The Python review (the compiled one never takes the vectorised path; it is
+    # compared with this one in tests/test_review_kernels.py).
+    monkeypatch.setattr(Simulation, "compiled_review", False)
     fast = _tables(simulator.run(scenario, seed=3))
     monkeypatch.setattr(ReviewQueue, "_start_unhindered", lambda self, *args: 0)
     slow = _tables(simulator.run(scenario, seed=3))

@@ -1,0 +1,296 @@
+"""The compiled review step (simulator/review_kernels.py) against its Python reference.
+
+``review_day`` must start the same items at the same times with the same service draws
+as ``ReviewQueue.run_until``, and decide them as ``_ReviewDay.serve`` does; ``book_review``
+must count what ``Simulation._review_python`` counts; a whole run must not change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import simulator  # noqa: E402
+from benchmarks.agreement import agreement_scenario  # noqa: E402
+from simulator import review_kernels  # noqa: E402
+from simulator.kinds import N_KINDS, Channel, Outcome  # noqa: E402
+from simulator.platforms import Action  # noqa: E402
+from simulator.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
+from simulator.review_queue import ArrayReviewQueue, ReviewQueue  # noqa: E402
+from simulator.simulation import Simulation, _ReviewDay  # noqa: E402
+
+COLUMNS = (
+    "reviewer_score",
+    "appeal_score",
+    "removed_hours",
+    "removed_by",
+    "published_hours",
+    "blocked_hours",
+    "kind",
+)
+
+
+def _posts(rng: np.random.Generator, n: int, threshold: float) -> dict[str, np.ndarray]:
+    score = rng.normal(0.0, 1.0, n).astype(np.float32)
+    # Scores exactly at the float32 rounding of the threshold: numpy compares a float32
+    # score with a Python float in float32, so these are not above it.
+    score[::9] = np.float32(threshold)
+    appeal = rng.normal(0.0, 1.0, n).astype(np.float32)
+    appeal[::11] = np.float32(threshold)
+    removed = np.full(n, np.inf)
+    down = rng.random(n) < 0.2
+    removed[down] = rng.uniform(0, 96, int(down.sum()))
+    return {
+        "reviewer_score": score,
+        "appeal_score": appeal,
+        "removed_hours": removed,
+        "removed_by": np.where(down, Action.FLAG, -1).astype(np.int8),
+        "published_hours": np.where(rng.random(n) < 0.5, rng.uniform(0, 48, n), np.inf),
+        "blocked_hours": np.full(n, np.inf),
+        "kind": rng.integers(0, N_KINDS, n).astype(np.int8),
+    }
+
+
+def _arrivals(rng: np.random.Generator, n_posts: int, days: int) -> list[tuple[np.ndarray, ...]]:
+    """Submissions per day: items of random posts (some with several items, appeals
+    among them), times with ties (bursts, and appeals at the day boundary)."""
+    out = []
+    for day in range(days):
+        m = int(rng.integers(50, 400))
+        post = rng.integers(0, n_posts, m)
+        action = rng.integers(0, Action.COUNT, m)
+        t = rng.uniform(day * 24.0, day * 24.0 + 30.0, m)
+        t[: m // 10] = t[0]  # a burst of ties
+        t[action == Action.APPEAL] = (day + 1) * 24.0  # appeals reach the queue at a boundary
+        t = np.round(t, 1)  # more ties
+        out.append((t, action.astype(np.int64), post * Action.COUNT + action))
+    return out
+
+
+def _compiled_day(
+    queue: ArrayReviewQueue,
+    end: float,
+    cols: dict[str, np.ndarray],
+    threshold: float,
+    held: float,
+) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
+    at, ap, ai = queue.arrivals_before(end)
+    queue.reserve(len(at))
+    waits, ids, n_ids, reviewed = review_kernels.review_day(
+        at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority, queue.wait_seq,
+        queue.wait_item, queue.wait_arrival, queue.service, queue.counters,
+        review_kernels.comparable_threshold(threshold),
+        review_kernels.comparable_threshold(held),
+        *(cols[name] for name in COLUMNS), N_KINDS,
+    )  # fmt: skip
+    lists = [ids[row, : n_ids[row]].tolist() for row in range(4)]
+    return waits, lists, reviewed
+
+
+@pytest.mark.parametrize("servers", [0, 1, 3, 20])
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_review_day_matches_queue_and_serve(servers: int, vectorised: bool) -> None:
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        n_posts, days = 500, 6
+        threshold = 0.1 if seed == 1 else float(rng.normal())  # a Python float: float32 compare
+        held = threshold + 0.25
+        reference_cols = _posts(rng, n_posts, threshold)
+        compiled_cols = {name: column.copy() for name, column in reference_cols.items()}
+        reference = ReviewQueue(servers, 0.4, np.random.default_rng(seed + 100))
+        compiled = ArrayReviewQueue(servers, 0.4, np.random.default_rng(seed + 100))
+        posts = SimpleNamespace(**{name: reference_cols[name] for name in COLUMNS})
+        posts.kind = reference_cols["kind"]
+        reviews = 0
+        for day, (t, p, i) in enumerate(_arrivals(rng, n_posts, days)):
+            reference.submit(t, p, i)
+            compiled.submit(t, p, i)
+            end = (day + 1) * 24.0
+            decide = _ReviewDay(posts, threshold, held)  # type: ignore[arg-type]
+            batch = reference.run_until(
+                end, decide.serve, decide.serve_many if vectorised else None
+            )
+            waits, (removed, approved, rejected, reinstated), reviewed = _compiled_day(
+                compiled, end, compiled_cols, threshold, held
+            )
+            np.testing.assert_array_equal(waits, batch.start_hours - batch.arrival_hours)
+            assert removed == decide.removed  # in serve's order: later draws follow it
+            if vectorised:  # serve_many decides some together: same posts, other order
+                assert sorted(approved) == sorted(decide.approved)
+                assert sorted(rejected) == sorted(decide.rejected)
+                assert sorted(reinstated) == sorted(decide.reinstated)
+            else:
+                assert (approved, rejected, reinstated) == (
+                    decide.approved,
+                    decide.rejected,
+                    decide.reinstated,
+                )
+            kinds = np.asarray(decide.reviewed_kinds, dtype=np.int64)
+            np.testing.assert_array_equal(reviewed, np.bincount(kinds, minlength=N_KINDS))
+            reviews += len(kinds)
+            for name in COLUMNS:
+                np.testing.assert_array_equal(compiled_cols[name], reference_cols[name], name)
+            assert (compiled.waiting, compiled.busy) == (reference.waiting, reference.busy)
+            assert sorted(compiled.items().tolist()) == sorted(reference.items().tolist())
+        assert reviews > 0 or servers == 0
+
+
+def test_array_queue_python_loop_and_compiled_days_interleave() -> None:
+    """run_until with Python callbacks on an ArrayReviewQueue (state handed to the base
+    class and back) continues exactly where a compiled day left off, and vice versa."""
+    rng = np.random.default_rng(7)
+    threshold, held = -0.3, 0.2
+    reference_cols = _posts(rng, 400, threshold)
+    compiled_cols = {name: column.copy() for name, column in reference_cols.items()}
+    reference = ReviewQueue(2, 0.7, np.random.default_rng(8))  # congested: a line builds up
+    mixed = ArrayReviewQueue(2, 0.7, np.random.default_rng(8))
+    ref_posts = SimpleNamespace(**{name: reference_cols[name] for name in COLUMNS})
+    mix_posts = SimpleNamespace(**{name: compiled_cols[name] for name in COLUMNS})
+    for day, (t, p, i) in enumerate(_arrivals(rng, 400, 8)):
+        reference.submit(t, p, i)
+        mixed.submit(t, p, i)
+        end = (day + 1) * 24.0
+        decide = _ReviewDay(ref_posts, threshold, held)  # type: ignore[arg-type]
+        batch = reference.run_until(end, decide.serve, decide.serve_many)
+        if day % 2:
+            other = _ReviewDay(mix_posts, threshold, held)  # type: ignore[arg-type]
+            mixed_batch = mixed.run_until(end, other.serve, other.serve_many)
+            np.testing.assert_array_equal(mixed_batch.item, batch.item)
+            np.testing.assert_array_equal(mixed_batch.finish_hours, batch.finish_hours)
+        else:
+            waits, lists, _ = _compiled_day(mixed, end, compiled_cols, threshold, held)
+            assert lists[0] == decide.removed
+            np.testing.assert_array_equal(waits, batch.start_hours - batch.arrival_hours)
+        for name in COLUMNS:
+            np.testing.assert_array_equal(compiled_cols[name], reference_cols[name], name)
+        assert (mixed.waiting, mixed.busy) == (reference.waiting, reference.busy)
+    assert reference.waiting > 0  # the line did build up
+
+
+def test_comparable_threshold_follows_numpy_promotion() -> None:
+    score = np.float32(0.1)
+    assert not score > 0.1 and score > np.float64(0.1)  # what numpy does
+    assert not float(score) > review_kernels.comparable_threshold(0.1)
+    assert float(score) > review_kernels.comparable_threshold(np.float64(0.1))
+
+
+def _book_python(
+    rec: Recorder, cols: dict[str, np.ndarray], by_hour: np.ndarray, lists: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simulation._review_python's counting, on arrays."""
+    removed, approved, rejected, reinstated = lists
+    prohibited = np.array([False, True, False, True])
+
+    def move(ids: np.ndarray, source: Outcome, target: Outcome) -> None:
+        rec.move(
+            cols["day"][ids], cols["platform"][ids], cols["channel"][ids], cols["kind"][ids],
+            source, target,
+        )  # fmt: skip
+
+    move(reinstated, Outcome.REMOVED, Outcome.SURVIVING)
+    rec.tally("reinstated", cols["kind"][reinstated])
+    move(approved, Outcome.BLOCKED, Outcome.SURVIVING)
+    hours = np.floor(cols["published_hours"][approved[prohibited[cols["kind"][approved]]]])
+    np.add.at(by_hour, hours[hours < len(by_hour)].astype(np.int64), 1)
+    move(removed, Outcome.SURVIVING, Outcome.REMOVED)
+    rec.add_delays(
+        cols["kind"][removed], cols["removed_hours"][removed] - cols["time_hours"][removed]
+    )
+    notice = removed[cols["removed_by"][removed] == Action.NOTICE]
+    rec.tally("notices_removed", cols["kind"][notice])
+    sanctioned = np.concatenate((cols["author"][rejected], cols["author"][removed]))
+    public = cols["author"][removed[cols["channel"][removed] == Channel.PUBLIC]]
+    return sanctioned, public, hours[hours >= len(by_hour)]
+
+
+def test_book_review_counts_as_numpy() -> None:
+    rng = np.random.default_rng(3)
+    n, days = 2000, 5
+    removed_hours = np.where(rng.random(n) < 0.5, rng.uniform(0, 200, n), np.inf)
+    time_hours = removed_hours - rng.exponential(3.0, n) * (rng.random(n) < 0.9)
+    time_hours[np.isinf(time_hours)] = 1.0
+    cols = {
+        "day": rng.integers(0, days, n).astype(np.int16),
+        "platform": rng.integers(0, 3, n).astype(np.int16),
+        "channel": rng.integers(0, 2, n).astype(np.int8),
+        "kind": rng.integers(0, N_KINDS, n).astype(np.int8),
+        "author": rng.integers(0, 30000, n).astype(np.int32),
+        "time_hours": time_hours,
+        "published_hours": rng.uniform(0, 150, n),  # some beyond the hourly counts
+        "removed_hours": removed_hours,
+        "removed_by": rng.integers(-1, Action.COUNT, n).astype(np.int8),
+    }
+    shuffled = rng.permutation(n)
+    lists = [np.sort(shuffled[k * 300 : (k + 1) * 300]) for k in range(4)]
+    ids = np.zeros((4, 400), dtype=np.int64)
+    for row, chosen in enumerate(lists):
+        ids[row, : len(chosen)] = rng.permutation(chosen)
+        lists[row] = ids[row, : len(chosen)].copy()
+    n_ids = np.array([len(chosen) for chosen in lists], dtype=np.int64)
+    reference, compiled = Recorder(days, 4), Recorder(days, 4)
+    for rec in (reference, compiled):
+        rec.counts += 1000
+    ref_hours, hours = np.zeros(120, np.int64), np.zeros(120, np.int64)
+    want = _book_python(reference, cols, ref_hours, lists)
+    got = review_kernels.book_review(
+        ids, n_ids, cols["day"], cols["platform"], cols["channel"], cols["kind"],
+        cols["author"], cols["time_hours"], cols["published_hours"], cols["removed_hours"],
+        cols["removed_by"], np.array([False, True, False, True]), compiled.counts,
+        compiled.delay_counts, DELAY_EDGES_HOURS, compiled.tallies["reinstated"],
+        compiled.tallies["notices_removed"], hours,
+    )  # fmt: skip
+    for want_part, got_part in zip(want, got, strict=True):
+        np.testing.assert_array_equal(got_part, want_part)
+    assert got[0].dtype == np.int32 and len(got[2]) > 0  # authors' type; hours beyond
+    np.testing.assert_array_equal(hours, ref_hours)
+    np.testing.assert_array_equal(compiled.counts, reference.counts)
+    np.testing.assert_array_equal(compiled.delay_counts, reference.delay_counts)
+    for name in ("reinstated", "notices_removed"):
+        np.testing.assert_array_equal(compiled.tallies[name], reference.tallies[name])
+    assert compiled.delay_counts.sum() == len(lists[0])
+
+
+TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        agreement_scenario(users=600, days=20),  # every mechanism: holds, appeals, reports
+        simulator.override(
+            simulator.load_scenario("classroom"),
+            {"population.users": 1500, "horizon_days": 25, "rules.appeals.enabled": True},
+        ),
+        simulator.override(
+            simulator.load_scenario("china_weibo_2012"),
+            {"population.users": 3000, "horizon_days": 15},
+        ),
+    ],
+    ids=["agreement", "classroom", "weibo"],
+)
+def test_runs_identical_with_compiled_review(
+    monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario
+) -> None:
+    compiled = simulator.run(scenario, seed=5)
+    monkeypatch.setattr(Simulation, "compiled_review", False)
+    reference = simulator.run(scenario, seed=5)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(
+            getattr(compiled, name), getattr(reference, name), check_exact=True
+        )
+    # json: NaN (no removals of a kind) compares equal to itself there
+    assert json.dumps(compiled.summary, sort_keys=True, default=str) == json.dumps(
+        reference.summary, sort_keys=True, default=str
+    )
+    daily = compiled.daily
+    assert int(daily["removed"].sum()) > 0 and int(daily["blocked"].sum()) > 0
+    assert not math.isnan(float(compiled.platform_daily["reviews"].sum()))
