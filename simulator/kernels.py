@@ -218,48 +218,6 @@ def learn_risk(risk: Array, expm1_of_minus_signal: Array, decay: float, state: A
 
 
 @njit(cache=True, nogil=True)
-def learn_risk_and_count(
-    risk: Array,
-    expm1_of_minus_signal: Array,
-    decay: float,
-    state: Array,
-    traceable: Array,
-    ever_reported: Array,
-    ever_detained: Array,
-) -> tuple[Array, Array, float]:
-    """:func:`learn_risk`, and :func:`population_counts` of the states and the new
-    risks, in one pass (the day's states are final when risks are learnt): the same
-    new risks, counts and mean, summed in the same order."""
-    n = len(risk)
-    out = np.empty_like(risk)
-    d = np.float32(decay)
-    one = np.float32(1.0)
-    counts = np.zeros(N_STATES + 3, dtype=np.int64)
-    n_traceable = 0
-    n_reported = 0
-    n_detained = 0
-    sums = np.zeros(4)  # the four partial sums of population_counts, by index mod 4
-    stop = n - n % 4
-    for i in range(n):
-        if state[i] == DETAINED:
-            out[i] = one
-        else:
-            kept = risk[i] * d
-            out[i] = kept + (one - kept) * (-expm1_of_minus_signal[i])
-        counts[state[i]] += 1
-        n_traceable += traceable[i]
-        n_reported += ever_reported[i]
-        n_detained += ever_detained[i]
-        sums[i % 4 if i < stop else 0] += out[i] * (state[i] == ACTIVE)
-    counts[N_STATES] = n_traceable
-    counts[N_STATES + 1] = n_reported
-    counts[N_STATES + 2] = n_detained
-    risk_sum = (sums[0] + sums[1]) + (sums[2] + sums[3])
-    active = counts[ACTIVE]
-    return out, counts, risk_sum / active if active > 0 else 0.0
-
-
-@njit(cache=True, nogil=True)
 def bucket_index(cumulative: Array, buckets: int) -> Array:
     """For a non-decreasing ``cumulative``: ``start[b]`` = the first index whose value
     exceeds ``b / buckets`` of the total (``buckets + 1`` entries), so a target's answer

@@ -963,14 +963,7 @@ class Simulation:
             visibility * perception.neighbour_detention_weight,
         )
         np.expm1(signal, out=signal)
-        # The new risks and, in the same pass, the day's population row (states are
-        # final now; the row is read by _end_of_day through its cache).
-        users.risk, counts, mean_risk = kernels.learn_risk_and_count(
-            users.risk, signal, self.decay, users.state, users.traceable,
-            users.ever_reported, users.ever_detained,
-        )  # fmt: skip
-        key = (self._state_version, self._reports_filed, users.risk)
-        self._population_cache = (key, _population_row(counts, mean_risk))
+        users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
 
     def _end_of_day(self, day: int, route: RouteArray) -> None:
         users = self.users
@@ -1014,7 +1007,15 @@ class Simulation:
             counts, mean_risk = kernels.population_counts(
                 users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
             )
-            row = _population_row(counts, mean_risk)
+            values = counts.tolist()
+            n_states = len(UserState)
+            row = {
+                "mean_risk": float(mean_risk),
+                **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
+                "traceable": values[n_states],
+                "reported_ever": values[n_states + 1],
+                "detained_ever": values[n_states + 2],
+            }
             self._population_cache = (key, row)
         self.recorder.population_series.append({"day": day, **row})
 
@@ -1167,19 +1168,6 @@ def _count_kinds(tally: NDArray[np.int64], kinds: list[int]) -> None:
     """``np.add.at(tally, kinds, 1)`` for the few kinds of a day's orders or reports."""
     for kind in kinds:
         tally[kind] += 1
-
-
-def _population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
-    """population_daily's columns but the day, from :func:`kernels.population_counts`."""
-    values = counts.tolist()
-    n_states = len(UserState)
-    return {
-        "mean_risk": float(mean_risk),
-        **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
-        "traceable": values[n_states],
-        "reported_ever": values[n_states + 1],
-        "detained_ever": values[n_states + 2],
-    }
 
 
 def _label(kind: int | np.integer) -> str:

@@ -241,25 +241,3 @@ def test_numba_generator_draws_equal_numpy() -> None:
     assert np.array_equal(out[2], reference.exponential(2.0, 500))
     assert binomial == reference.binomial(1000, 0.3)
     assert compiled.random() == reference.random()
-
-
-@pytest.mark.parametrize("n", [5_000, 5_003, 3])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_learn_risk_and_count_is_learn_then_count(seed: int, n: int) -> None:
-    """The fused pass gives learn_risk's risks and population_counts' row of them, to
-    the bit (the mean's four partial sums in the same order; lengths not divisible by
-    four included)."""
-    pop = {k: v[:n] for k, v in population(seed).items()}
-    rng = np.random.default_rng(seed)
-    minus = np.expm1(-(rng.random(n) * 2.0).astype(np.float32))
-    decay = 0.5 ** (1 / 30)
-    risk, counts, mean = kernels.learn_risk_and_count(
-        pop["risk"], minus, decay, pop["state"], pop["traceable"], pop["reported"], pop["detained"]
-    )
-    want = kernels.learn_risk(pop["risk"], minus, decay, pop["state"])
-    want_counts, want_mean = kernels.population_counts(
-        pop["state"], want, pop["traceable"], pop["reported"], pop["detained"]
-    )
-    assert risk.dtype == want.dtype and np.array_equal(risk, want)
-    assert np.array_equal(counts, want_counts)
-    assert mean == want_mean
