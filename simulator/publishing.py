@@ -816,3 +816,87 @@ def publish_day(
         sub_offsets, prohibited_ids, prohibited_offsets, duty_deadline[0, :n_duties].copy(),
         duty_platform, duty_post, order_chunk, order_post, order_day, state,
     )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def publish_days(
+    first_day: int,
+    n_days: int,
+    speech_rng: Any,
+    daily_rate: Array,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+    benign_pvals: Array,
+    group_mass: Array,
+    group: Array,
+    private_group: Array,
+    benign_weight: Array,
+    in_scope: Array,
+    prohibited: Array,
+    route: Array,
+    platform: Array,
+    kind_weight: Array,
+    risk: Array,
+    traceable: Array,
+    real_name_risk: float,
+    boldness: Array,
+    hold: Array,
+    touch: Array,
+    any_touch: Array,
+    conditional: Array,
+    friction: float,
+    monitoring_delay: float,
+    notice_delay: float,
+    flag_delay: Array,
+    reviewer_mean: Array,
+    notice_deadline: float,
+    split_rng: Any,
+    moderation_rng: Any,
+    intended: Array,
+    counts: Array,
+    tallies: Array,
+    prohibited_hours: Array,
+    post_float: Array,
+    post_int: Array,
+    sub_time: Array,
+    sub_int: Array,
+    duty_deadline: Array,
+    duty_int: Array,
+    order_int: Array,
+    target_value: Array,
+    target_int: Array,
+    state: Array,
+    first_id: int,
+) -> tuple[Array, ...]:
+    """:func:`publish_day` for days ``first_day .. first_day + n_days - 1``, into
+    ``intended[day]`` and ``counts[day]`` (the whole run's arrays); returns the last
+    day's outputs. The engine's one entry point (so :func:`publish_day` is compiled
+    once, inside it): one day at a time while rules act, or every day at once in a
+    world where nothing the day's speech depends on ever changes and no channel is
+    moderated (no records, review items, duties, orders, tallies or hourly counts): the
+    same draws, day after day. A world without rules spent most of its time calling."""
+    if n_days > 1 and in_scope.any():
+        raise ValueError("several days at once only where no channel is moderated")
+    published = publish_day(
+        first_day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
+        n_users, benign_pvals, group_mass, group, private_group, benign_weight, in_scope,
+        prohibited, route, platform, kind_weight, risk, traceable, real_name_risk,
+        boldness, hold, touch, any_touch, conditional, friction, monitoring_delay,
+        notice_delay, flag_delay, reviewer_mean, notice_deadline, split_rng,
+        moderation_rng, intended[first_day], counts[first_day], tallies, prohibited_hours,
+        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+        target_value, target_int, state, first_id,
+    )  # fmt: skip
+    for day in range(first_day + 1, first_day + n_days):
+        published = publish_day(
+            day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
+            n_users, benign_pvals, group_mass, group, private_group, benign_weight, in_scope,
+            prohibited, route, platform, kind_weight, risk, traceable, real_name_risk,
+            boldness, hold, touch, any_touch, conditional, friction, monitoring_delay,
+            notice_delay, flag_delay, reviewer_mean, notice_deadline, split_rng,
+            moderation_rng, intended[day], counts[day], tallies, prohibited_hours,
+            post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+            target_value, target_int, state, first_id,
+        )  # fmt: skip
+    return published

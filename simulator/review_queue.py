@@ -543,7 +543,6 @@ class ReviewQueue:
         return i
 
 
-
 class ArrayReviewQueue(ReviewQueue):
     """:class:`ReviewQueue` with its state in numpy arrays, for a compiled day step.
 

@@ -177,6 +177,7 @@ class Simulation:
         self._detained_today: list[int] = []
         self._state_before_detention: dict[int, int] = {}  # only users now detained
         self.wall_seconds = 0.0
+        self._speech_drawn_ahead = False  # see _draw_speech_ahead
 
     @property
     def _states_dirty(self) -> bool:
@@ -194,6 +195,7 @@ class Simulation:
     # Driving the run
     def run(self) -> Recorder:
         started = time.perf_counter()
+        self._speech_drawn_ahead = self._draw_speech_ahead()
         self.env.process(self._days())
         if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
@@ -269,6 +271,27 @@ class Simulation:
         """The day's intended posts, routed and published: one compiled call
         (:func:`simulator.publishing.publish_day`) does the drawing, counting and
         moderation; here its inputs are gathered and its outputs stored."""
+        if self._speech_drawn_ahead:
+            return  # a world where nothing changes: every day's speech is already drawn
+        rec = self.recorder
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
+        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
+        # Common random numbers: the counts, authors and times of intended posts come
+        # from the speech stream alone, drawn in the same order whatever the rules.
+        publish_days: Any = publishing.publish_days  # (numba's Dispatcher types *args badly)
+        published = publish_days(
+            day, 1, *self._speech_inputs(route), rec.intended, rec.counts,
+            tallies, prohibited_hours, *publishing.new_buffers(), self.posts.size,
+        )  # fmt: skip
+        for row, name in enumerate(("held", "flagged", "notices")):
+            rec.tallies[name] += tallies[row]
+        for platform in self.platforms:
+            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
+        self._store_published(day, published)
+
+    def _speech_inputs(self, route: RouteArray) -> tuple[Any, ...]:
+        """The arguments of :func:`publishing.publish_day` from ``speech_rng`` to
+        ``moderation_rng``: today's routes, groups, risks and moderation tables."""
         users = self.users
         streams = self.streams
         n_groups = 3 * self.n_platforms + 1
@@ -281,17 +304,10 @@ class Simulation:
                 pvals[channel] = np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
         hold, touch, any_touch, conditional = self._moderation_tables()
         cumulative, bucket_start = users.sensitive_search()
-        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
-        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
-        rec = self.recorder
-        # Common random numbers: the counts, authors and times of intended posts come
-        # from the speech stream alone, drawn in the same order whatever the rules.
-        buffers = publishing.new_buffers()
-        publish_day: Any = publishing.publish_day  # (numba's Dispatcher types *args badly)
-        published = publish_day(
-            start, streams.speech, self.daily_rate, cumulative, bucket_start, users.size,
+        return (
+            streams.speech, self.daily_rate, cumulative, bucket_start, users.size,
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
@@ -302,14 +318,41 @@ class Simulation:
             self._flag_delay_hours, self._reviewer_mean,
             -1.0 if notice_deadline is None else float(notice_deadline),
             streams.split, streams.moderation,
-            rec.intended[day], rec.counts[day], tallies, prohibited_hours, *buffers,
-            self.posts.size,
         )  # fmt: skip
-        for row, name in enumerate(("held", "flagged", "notices")):
-            rec.tallies[name] += tallies[row]
+
+    def _draw_speech_ahead(self) -> bool:
+        """In a world where nothing the speech depends on can change (no takedown or
+        real-name rules, so no sanction, registration, audit, report or detention; and
+        no platform that can leave, be suspended or run out of money), draw every day's
+        speech now in one compiled call: the same draws in the same order as day by
+        day, from streams nothing else uses. Returns whether it did."""
+        rules = self.scenario.rules
+        if (
+            self.moderating
+            or rules.real_name.enabled
+            or self.users.size == 0
+            or not self.scenario.horizon_days
+        ):
+            return False
         for platform in self.platforms:
-            self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
-        self._store_published(day, published)
+            if (
+                platform.exited
+                or platform.exit_at_hours < math.inf
+                or platform.suspended_until_hours > 0.0
+                or platform.cash < 0.0
+                or platform.spec.revenue_per_user_day < 0.0
+            ):
+                return False
+        route = self._routes(0.0)
+        rec = self.recorder
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # stay zero: nothing moderated
+        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
+        publish_days: Any = publishing.publish_days
+        publish_days(
+            0, self.scenario.horizon_days, *self._speech_inputs(route), rec.intended,
+            rec.counts, tallies, prohibited_hours, *publishing.new_buffers(), 0,
+        )  # fmt: skip
+        return True
 
     def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
         """The day's touched posts into the store; their review items into the queues

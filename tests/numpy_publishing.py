@@ -29,6 +29,9 @@ class NumpyPublishing(Simulation):
         self._members = {}
         self._members_of = None
 
+    def _draw_speech_ahead(self) -> bool:
+        return False  # the numpy statement draws day by day
+
     def _speak(self, day: int, start: float, route: RouteArray) -> None:
         speech = self.streams.speech
         # Common random numbers: the counts, authors and times of intended posts come

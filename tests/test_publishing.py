@@ -44,6 +44,13 @@ def _world(name: str) -> simulator.Scenario:
     return simulator.override(simulator.load_scenario(base), changes, source="test")
 
 
+class _DayByDay(Simulation):
+    """The engine, made to draw a world without rules day by day too."""
+
+    def _draw_speech_ahead(self) -> bool:
+        return False
+
+
 class _Watched:
     """Snapshots of the state publishing writes, taken at the end of every day."""
 
@@ -99,7 +106,9 @@ def _assert_same(a: Any, b: Any, where: str) -> None:
 @pytest.mark.parametrize("world", sorted(WORLDS))
 def test_compiled_publishing_equals_numpy_day_by_day(world: str) -> None:
     scenario = _world(world)
-    compiled, reference = Simulation(scenario, 5), NumpyPublishing(scenario, 5)
+    # Day by day both (a world without rules would draw its speech ahead: compared
+    # with day by day in test_speech_drawn_ahead_equals_day_by_day).
+    compiled, reference = _DayByDay(scenario, 5), NumpyPublishing(scenario, 5)
     watched, expected = _Watched(compiled), _Watched(reference)
     compiled.run()
     reference.run()
@@ -122,7 +131,7 @@ def test_the_comparison_sees_a_changed_draw() -> None:
     scenario = _world("classroom")
     compiled, reference = Simulation(scenario, 5), NumpyPublishing(scenario, 5)
     watched, expected = _Watched(compiled), _Watched(reference)
-    original = publishing.publish_day
+    original = publishing.publish_days
 
     def nudged(*args: Any) -> Any:
         out = original(*args)
@@ -130,11 +139,11 @@ def test_the_comparison_sees_a_changed_draw() -> None:
             out[0][3, 0] += 1e-6
         return out
 
-    publishing.publish_day = nudged
+    publishing.publish_days = nudged
     try:
         compiled.run()
     finally:
-        publishing.publish_day = original
+        publishing.publish_days = original
     reference.run()
     with pytest.raises(AssertionError):
         for day, (got, want) in enumerate(zip(watched.days, expected.days, strict=True)):
@@ -253,3 +262,40 @@ def test_worlds_without_takedown_skip_nothing_that_counts(world: str) -> None:
     assert skipping.recorder.events == reviewing.recorder.events
     assert skipping.recorder.platform_series == reviewing.recorder.platform_series
     assert skipping.recorder.population_series == reviewing.recorder.population_series
+
+
+@pytest.mark.parametrize("world", ["open", "csl_counterfactual", "dsa_counterfactual"])
+def test_speech_drawn_ahead_equals_day_by_day(world: str) -> None:
+    """A world without rules draws every day's speech in one call, before the first
+    day: the same counts and stream states as one call a day."""
+    if world == "open":
+        scenario = _world("open")
+    elif world == "csl_counterfactual":
+        scenario = _world("csl").without_rules()
+    else:
+        scenario = simulator.override(
+            simulator.load_scenario("eu_dsa_2024"),
+            {"population.users": 2_000, "horizon_days": 12},
+        ).without_rules()
+    ahead, daily = Simulation(scenario, 4), _DayByDay(scenario, 4)
+    ahead.run()
+    daily.run()
+    assert ahead._speech_drawn_ahead and not daily._speech_drawn_ahead
+    assert ahead.recorder.intended.sum() > 0
+    _assert_same(_state(ahead), _state(daily), world)
+    assert ahead.recorder.platform_series == daily.recorder.platform_series
+    assert ahead.recorder.population_series == daily.recorder.population_series
+    for name in ("speech", "split", "moderation"):
+        assert getattr(ahead.streams, name).random() == getattr(daily.streams, name).random()
+
+
+def test_rules_or_a_platform_that_can_leave_mean_day_by_day() -> None:
+    assert not Simulation(_world("csl"), 1)._draw_speech_ahead()  # takedown, real names
+    quiet = _world("csl").without_rules()
+    assert Simulation(quiet, 1)._draw_speech_ahead()
+    leaving = Simulation(quiet, 1)
+    leaving.platforms[0].exit_at_hours = 100.0  # as a revoked licence sets it
+    assert not leaving._draw_speech_ahead()
+    broke = Simulation(quiet, 1)
+    broke.platforms[1].cash = -1.0
+    assert not broke._draw_speech_ahead()
