@@ -178,6 +178,7 @@ class Simulation:
         self._state_before_detention: dict[int, int] = {}  # only users now detained
         self.wall_seconds = 0.0
         self._speech_drawn_ahead = False  # see _draw_speech_ahead
+        self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
 
     @property
     def _states_dirty(self) -> bool:
@@ -294,14 +295,7 @@ class Simulation:
         ``moderation_rng``: today's routes, groups, risks and moderation tables."""
         users = self.users
         streams = self.streams
-        n_groups = 3 * self.n_platforms + 1
-        pvals = np.zeros((len(Channel), n_groups))
-        mass = np.zeros((len(Channel), n_groups))
-        groups = [_NO_GROUP, _NO_GROUP]
-        if users.size:
-            for channel in Channel:
-                shares, groups[channel], mass[channel] = self._benign_groups(route, channel)
-                pvals[channel] = np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
+        pvals, mass, groups = self._benign_split_inputs(route)
         hold, touch, any_touch, conditional = self._moderation_tables()
         cumulative, bucket_start = users.sensitive_search()
         scenario = self.scenario
@@ -319,6 +313,27 @@ class Simulation:
             -1.0 if notice_deadline is None else float(notice_deadline),
             streams.split, streams.moderation,
         )  # fmt: skip
+
+    def _benign_split_inputs(
+        self, route: RouteArray
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[NDArray[np.int32]]]:
+        """Per channel: the multinomial's probabilities over the benign outcome groups,
+        each group's summed weight, and each user's group; kept while both channels'
+        groups are the ones they were (most days of a world where states settle)."""
+        if self.users.size == 0:
+            n_groups = 3 * self.n_platforms + 1
+            return np.zeros((2, n_groups)), np.zeros((2, n_groups)), [_NO_GROUP, _NO_GROUP]
+        found = [self._benign_groups(route, channel) for channel in Channel]
+        cached = self._split_inputs
+        if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
+            return cached[1]
+        pvals = np.stack(
+            [np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300) for shares, _, _ in found]
+        )
+        mass = np.stack([group_mass for _, _, group_mass in found])
+        inputs = (pvals, mass, [group for _, group, _ in found])
+        self._split_inputs = (found, inputs)
+        return inputs
 
     def _draw_speech_ahead(self) -> bool:
         """In a world where nothing the speech depends on can change (no takedown or
@@ -1069,7 +1084,7 @@ class Simulation:
         self.users.release_network()
         self.posts = PostStore()
         self._route_cache = self._benign_cache = self._population_cache = None
-        self._group_cache = self._active_cache = None
+        self._group_cache = self._active_cache = self._split_inputs = None
 
     def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later
