@@ -294,3 +294,34 @@ def test_runs_identical_with_compiled_review(
     daily = compiled.daily
     assert int(daily["removed"].sum()) > 0 and int(daily["blocked"].sum()) > 0
     assert not math.isnan(float(compiled.platform_daily["reviews"].sum()))
+
+
+@pytest.mark.parametrize("case", ["spread", "ties", "pairs", "sorted", "crowded", "tiny", "equal"])
+def test_pending_arrivals_taken_as_a_stable_sort_cuts_them(case: str) -> None:
+    """ArrayReviewQueue takes a day's arrivals with a bucket sort: the same order as
+    numpy's stable argsort of everything submitted, cut at the end of the day."""
+    from simulator.review_queue import _take_pending
+
+    rng = np.random.default_rng(len(case))
+    n = 5000
+    t = {
+        "spread": rng.uniform(0, 48, n),
+        "ties": np.round(rng.uniform(0, 48, n), 0),  # many per time: the merge sort
+        "pairs": np.round(rng.uniform(0, 48, n), 2),  # a few per time: the bucket sort
+        "sorted": np.sort(rng.uniform(0, 48, n)),
+        "crowded": np.concatenate((rng.uniform(0, 1e-6, n - 1), [47.0])),  # one bucket
+        "tiny": rng.uniform(0, 48, 3),
+        "equal": np.full(n, 5.0),
+    }[case]
+    m = len(t)
+    p, i = rng.integers(0, 5, m), np.arange(m, dtype=np.int64)
+    order = np.argsort(t, kind="stable")
+    taken = t[order] < 24.0
+    bt, bp, bi = t.copy(), p.copy(), i.copy()
+    at, ap, ai, left = _take_pending(bt, bp, bi, m, 24.0)
+    np.testing.assert_array_equal(ai, i[order][taken])
+    np.testing.assert_array_equal(at, t[order][taken])
+    np.testing.assert_array_equal(ap, p[order][taken])
+    rest = t >= 24.0  # left in submission order
+    assert left == int(rest.sum())
+    np.testing.assert_array_equal(bi[:left], i[rest])
