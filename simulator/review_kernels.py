@@ -51,6 +51,8 @@ def comparable_threshold(threshold: float) -> float:
     """``threshold`` as a float64 that compares with a float32 score exactly as numpy
     compares the score with ``threshold``: a Python float is weak under NEP 50, so numpy
     rounds it to float32; a numpy float64 is compared in float64."""
+    if type(threshold) is float:  # the usual case, quickly
+        return float(np.float32(threshold))
     dtype = np.result_type(np.float32, threshold)
     return float(np.asarray(threshold, dtype=dtype))
 
@@ -333,15 +335,16 @@ def book_review(
     reinstated_tally: Array,
     notices_removed_tally: Array,
     by_hour: Array,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array]:
     """A platform's review day on the record (``Simulation._review_python``'s numpy
     part), from what :func:`review_day` returned: reinstated posts move from removed to
     surviving, approved ones from blocked to surviving (prohibited ones counted in
     ``by_hour`` at their publication hour), removed ones from surviving to removed (with
     their delay in ``delay_counts`` and notices acted on in ``notices_removed_tally``);
     all in place. Returns the authors sanctioned (rejected, then removed; ``author``'s
-    type), the authors of public posts removed, and the publication hours (float64)
-    that fell beyond ``by_hour`` (the caller grows it and counts them)."""
+    type), the authors of public posts removed, the publication hours (float64) that
+    fell beyond ``by_hour`` (the caller grows it and counts them), and the removals a
+    platform may report to the police (prohibited kinds, not on an order; in order)."""
     n_removed, n_approved = n_ids[REMOVED_ROW], n_ids[APPROVED_ROW]
     n_rejected, n_reinstated = n_ids[REJECTED_ROW], n_ids[REINSTATED_ROW]
     for k in range(n_reinstated):
@@ -367,6 +370,8 @@ def book_review(
         sanctioned[k] = author[ids[REJECTED_ROW, k]]
     public = np.empty(n_removed, dtype=author.dtype)
     n_public = 0
+    reportable = np.empty(n_removed, dtype=np.int64)
+    n_reportable = 0
     last_bin = len(delay_edges) - 2
     for k in range(n_removed):
         p = ids[REMOVED_ROW, k]
@@ -383,4 +388,7 @@ def book_review(
         if channel[p] == PUBLIC:
             public[n_public] = author[p]
             n_public += 1
-    return sanctioned, public[:n_public], beyond[:n_beyond]
+        if removed_by[p] != ORDER and prohibited[kind[p]]:
+            reportable[n_reportable] = p
+            n_reportable += 1
+    return sanctioned, public[:n_public], beyond[:n_beyond], reportable[:n_reportable]

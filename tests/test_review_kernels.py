@@ -180,12 +180,13 @@ def test_comparable_threshold_follows_numpy_promotion() -> None:
     score = np.float32(0.1)
     assert not score > 0.1 and score > np.float64(0.1)  # what numpy does
     assert not float(score) > review_kernels.comparable_threshold(0.1)
+    assert not float(score) > review_kernels.comparable_threshold(np.float32(0.1))
     assert float(score) > review_kernels.comparable_threshold(np.float64(0.1))
 
 
 def _book_python(
     rec: Recorder, cols: dict[str, np.ndarray], by_hour: np.ndarray, lists: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simulation._review_python's counting, on arrays."""
     removed, approved, rejected, reinstated = lists
     prohibited = np.array([False, True, False, True])
@@ -209,7 +210,10 @@ def _book_python(
     rec.tally("notices_removed", cols["kind"][notice])
     sanctioned = np.concatenate((cols["author"][rejected], cols["author"][removed]))
     public = cols["author"][removed[cols["channel"][removed] == Channel.PUBLIC]]
-    return sanctioned, public, hours[hours >= len(by_hour)]
+    # Simulation._report_removals' selection
+    not_ordered = removed[cols["removed_by"][removed] != Action.ORDER]
+    reportable = not_ordered[prohibited[cols["kind"][not_ordered]]]
+    return sanctioned, public, hours[hours >= len(by_hour)], reportable
 
 
 def test_book_review_counts_as_numpy() -> None:
@@ -251,6 +255,7 @@ def test_book_review_counts_as_numpy() -> None:
     for want_part, got_part in zip(want, got, strict=True):
         np.testing.assert_array_equal(got_part, want_part)
     assert got[0].dtype == np.int32 and len(got[2]) > 0  # authors' type; hours beyond
+    assert 0 < len(got[3]) < len(lists[0])
     np.testing.assert_array_equal(hours, ref_hours)
     np.testing.assert_array_equal(compiled.counts, reference.counts)
     np.testing.assert_array_equal(compiled.delay_counts, reference.delay_counts)
