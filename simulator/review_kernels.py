@@ -51,150 +51,25 @@ def comparable_threshold(threshold: float) -> float:
     """``threshold`` as a float64 that compares with a float32 score exactly as numpy
     compares the score with ``threshold``: a Python float is weak under NEP 50, so numpy
     rounds it to float32; a numpy float64 is compared in float64."""
+    if type(threshold) is float:  # the usual case, quickly
+        return float(np.float32(threshold))
     dtype = np.result_type(np.float32, threshold)
     return float(np.asarray(threshold, dtype=dtype))
 
 
-# -- heaps ---------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _finish_push(heap: Array, n: int, value: float) -> None:
-    """Push ``value`` onto the min-heap ``heap[:n]`` (heapq's layout)."""
-    i = n
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap[parent] <= value:
-            break
-        heap[i] = heap[parent]
-        i = parent
-    heap[i] = value
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _finish_pop(heap: Array, n: int) -> float:
-    """Pop the smallest of the min-heap ``heap[:n]`` (``n`` > 0: its size before)."""
-    top = heap[0]
-    n -= 1
-    last = heap[n]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= n:
-            break
-        if child + 1 < n and heap[child + 1] < heap[child]:
-            child += 1
-        if last <= heap[child]:
-            break
-        heap[i] = heap[child]
-        i = child
-    heap[i] = last
-    return top
+# -- the day -------------------------------------------------------------------------------
+#
+# The heaps and the decision are closures inside review_day, not functions of their own:
+# numba inlines closures with the arrays they capture as they are, whereas every call of
+# a jitted function taking arrays (even one inlined with ``inline="always"``) adds atomic
+# reference count updates of each array, which made a call of the decision cost ~180 ns
+# instead of ~20 ns.
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _before(p1: int, s1: int, p2: int, s2: int) -> bool:
+    """Whether line entry (priority ``p1``, sequence ``s1``) goes before ``(p2, s2)``."""
     return p1 < p2 or (p1 == p2 and s1 < s2)
-
-
-@njit(cache=True, nogil=True)
-def _wait_push(
-    prio: Array, seq: Array, item: Array, arr: Array, n: int, p: int, s: int, it: int, a: float
-) -> None:
-    """Put ``(p, s)`` with its item and arrival onto the line's heap of size ``n``."""
-    i = n
-    while i > 0:
-        parent = (i - 1) >> 1
-        if not _before(p, s, prio[parent], seq[parent]):
-            break
-        prio[i], seq[i], item[i], arr[i] = prio[parent], seq[parent], item[parent], arr[parent]
-        i = parent
-    prio[i], seq[i], item[i], arr[i] = p, s, it, a
-
-
-@njit(cache=True, nogil=True)
-def _wait_pop(prio: Array, seq: Array, item: Array, arr: Array, n: int) -> tuple[int, float]:
-    """Take the head of the line (lowest priority number, then first in) from its heap
-    of size ``n`` > 0; returns (item, arrival hours)."""
-    top_item, top_arr = item[0], arr[0]
-    n -= 1
-    p, s, it, a = prio[n], seq[n], item[n], arr[n]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= n:
-            break
-        if child + 1 < n and _before(prio[child + 1], seq[child + 1], prio[child], seq[child]):
-            child += 1
-        if not _before(prio[child], seq[child], p, s):
-            break
-        prio[i], seq[i], item[i], arr[i] = prio[child], seq[child], item[child], arr[child]
-        i = child
-    prio[i], seq[i], item[i], arr[i] = p, s, it, a
-    return top_item, top_arr
-
-
-# -- decisions -----------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def _serve(
-    item: int,
-    begin: float,
-    finish: float,
-    threshold: float,
-    held_threshold: float,
-    score: Array,
-    appeal_score: Array,
-    removed_hours: Array,
-    removed_by: Array,
-    published_hours: Array,
-    blocked_hours: Array,
-    kind: Array,
-    ids: Array,
-    n_ids: Array,
-    reviewed: Array,
-) -> bool:
-    """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
-    ``finish`` (hours); False drops it (nothing to review)."""
-    post = item // COUNT
-    action = item - post * COUNT
-    if action == HOLD:
-        if score[post] > held_threshold:
-            blocked_hours[post] = finish
-            ids[REJECTED_ROW, n_ids[REJECTED_ROW]] = post
-            n_ids[REJECTED_ROW] += 1
-        else:
-            published_hours[post] = finish
-            ids[APPROVED_ROW, n_ids[APPROVED_ROW]] = post
-            n_ids[APPROVED_ROW] += 1
-        reviewed[kind[post]] += 1
-        return True
-    removed_at = removed_hours[post]
-    if action == APPEAL:
-        if removed_at == math.inf:
-            return False  # already back up
-        reviewed[kind[post]] += 1
-        if appeal_score[post] <= threshold:
-            removed_hours[post] = math.inf
-            removed_by[post] = -1
-            ids[REINSTATED_ROW, n_ids[REINSTATED_ROW]] = post
-            n_ids[REINSTATED_ROW] += 1
-        return True
-    if removed_at <= begin:
-        return False  # already down: nothing to review
-    reviewed[kind[post]] += 1
-    removes = action == ORDER or score[post] > threshold
-    if removes and finish < removed_at:
-        if removed_at == math.inf:
-            ids[REMOVED_ROW, n_ids[REMOVED_ROW]] = post
-            n_ids[REMOVED_ROW] += 1
-        removed_hours[post] = finish
-        removed_by[post] = action
-    return True
-
-
-# -- the day -------------------------------------------------------------------------------
 
 
 @njit(cache=True, nogil=True)
@@ -242,6 +117,110 @@ def review_day(
     ids = np.empty((4, cap), dtype=np.int64)
     n_ids = np.zeros(4, dtype=np.int64)
     reviewed = np.zeros(n_kinds, dtype=np.int64)
+
+    def finish_push(size: int, value: float) -> None:
+        """Push onto the min-heap ``finish[:size]`` (heapq's layout)."""
+        k = size
+        while k > 0:
+            parent = (k - 1) >> 1
+            if finish[parent] <= value:
+                break
+            finish[k] = finish[parent]
+            k = parent
+        finish[k] = value
+
+    def finish_pop(size: int) -> None:
+        """Drop the smallest of the min-heap ``finish[:size]`` (``size`` > 0)."""
+        size -= 1
+        last = finish[size]
+        k = 0
+        while True:
+            child = 2 * k + 1
+            if child >= size:
+                break
+            if child + 1 < size and finish[child + 1] < finish[child]:
+                child += 1
+            if last <= finish[child]:
+                break
+            finish[k] = finish[child]
+            k = child
+        finish[k] = last
+
+    def wait_push(size: int, p: int, s: int, it: int, a: float) -> None:
+        """Put an entry (priority ``p``, sequence ``s``) on the line's heap of ``size``."""
+        k = size
+        while k > 0:
+            parent = (k - 1) >> 1
+            if not _before(p, s, wait_prio[parent], wait_seq[parent]):
+                break
+            wait_prio[k], wait_seq[k] = wait_prio[parent], wait_seq[parent]
+            wait_item[k], wait_arr[k] = wait_item[parent], wait_arr[parent]
+            k = parent
+        wait_prio[k], wait_seq[k], wait_item[k], wait_arr[k] = p, s, it, a
+
+    def wait_pop(size: int) -> tuple[int, float]:
+        """Take the head of the line (lowest priority number, then first in) from its
+        heap of ``size`` > 0: (item, arrival hours)."""
+        top_item, top_arr = wait_item[0], wait_arr[0]
+        size -= 1
+        p, s, it, a = wait_prio[size], wait_seq[size], wait_item[size], wait_arr[size]
+        k = 0
+        while True:
+            child = 2 * k + 1
+            if child >= size:
+                break
+            if child + 1 < size and _before(
+                wait_prio[child + 1], wait_seq[child + 1], wait_prio[child], wait_seq[child]
+            ):
+                child += 1
+            if not _before(wait_prio[child], wait_seq[child], p, s):
+                break
+            wait_prio[k], wait_seq[k] = wait_prio[child], wait_seq[child]
+            wait_item[k], wait_arr[k] = wait_item[child], wait_arr[child]
+            k = child
+        wait_prio[k], wait_seq[k], wait_item[k], wait_arr[k] = p, s, it, a
+        return top_item, top_arr
+
+    def serve(item: int, begin: float, done: float) -> bool:
+        """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
+        ``done`` (hours); False drops it (nothing to review)."""
+        post = item // COUNT
+        action = item - post * COUNT
+        if action == HOLD:
+            if score[post] > held_threshold:
+                blocked_hours[post] = done
+                ids[REJECTED_ROW, n_ids[REJECTED_ROW]] = post
+                n_ids[REJECTED_ROW] += 1
+            else:
+                published_hours[post] = done
+                ids[APPROVED_ROW, n_ids[APPROVED_ROW]] = post
+                n_ids[APPROVED_ROW] += 1
+            reviewed[kind[post]] += 1
+            return True
+        removed_at = removed_hours[post]
+        if action == APPEAL:
+            if removed_at == math.inf:
+                return False  # already back up
+            reviewed[kind[post]] += 1
+            if appeal_score[post] <= threshold:
+                # Reinstated: counts as surviving; its removal delay stays on record.
+                removed_hours[post] = math.inf
+                removed_by[post] = -1
+                ids[REINSTATED_ROW, n_ids[REINSTATED_ROW]] = post
+                n_ids[REINSTATED_ROW] += 1
+            return True
+        if removed_at <= begin:
+            return False  # already down: nothing to review
+        reviewed[kind[post]] += 1
+        removes = action == ORDER or score[post] > threshold
+        if removes and done < removed_at:
+            if removed_at == math.inf:
+                ids[REMOVED_ROW, n_ids[REMOVED_ROW]] = post
+                n_ids[REMOVED_ROW] += 1
+            removed_hours[post] = done
+            removed_by[post] = action
+        return True
+
     started = 0
     i = 0
     ta = at[0] if n > 0 else math.inf
@@ -251,19 +230,15 @@ def review_day(
             tf = finish[0]
             if tf >= t_end:
                 break
-            _finish_pop(finish, busy)
+            finish_pop(busy)
             busy -= 1
             while n_wait > 0:
-                item, arr = _wait_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                item, arr = wait_pop(n_wait)
                 n_wait -= 1
                 fin = tf + service[j]
                 j += 1
-                if _serve(
-                    item, tf, fin, threshold, held_threshold, score, appeal_score,
-                    removed_hours, removed_by, published_hours, blocked_hours, kind,
-                    ids, n_ids, reviewed,
-                ):  # fmt: skip
-                    _finish_push(finish, busy, fin)
+                if serve(item, tf, fin):
+                    finish_push(busy, fin)
                     busy += 1
                     waits[started] = tf - arr
                     started += 1
@@ -275,7 +250,10 @@ def review_day(
         if busy < c:
             if i + 1 < n and at[i + 1] == ta:
                 # Others arrive at the same instant, and a drop could hand its reviewer
-                # to one of them: replay the instant as SimPy (ReviewQueue._tied_instant).
+                # to one of them: replay the instant as SimPy (ReviewQueue._tied_instant):
+                # every arrival requests (granted while a reviewer is free); then, in
+                # order, the granted start (a drop releases, and a release grants the
+                # head of the line).
                 users = busy
                 k = i
                 while k < n and at[k] == ta:
@@ -286,13 +264,11 @@ def review_day(
                 fifo_grant = np.empty(size, dtype=np.bool_)  # False: a release
                 head, tail = 0, 0
                 while i < k:
-                    _wait_push(
-                        wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta
-                    )
+                    wait_push(n_wait, ap[i], seq, ai[i], ta)
                     n_wait += 1
                     seq += 1
                     if users < c:
-                        item, arr = _wait_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                        item, arr = wait_pop(n_wait)
                         n_wait -= 1
                         fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
                         tail += 1
@@ -303,7 +279,7 @@ def review_day(
                     head += 1
                     if not fifo_grant[h]:
                         if users < c and n_wait > 0:
-                            item, arr = _wait_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                            item, arr = wait_pop(n_wait)
                             n_wait -= 1
                             fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
                             tail += 1
@@ -311,12 +287,8 @@ def review_day(
                         continue
                     fin = ta + service[j]
                     j += 1
-                    if _serve(
-                        fifo_item[h], ta, fin, threshold, held_threshold, score, appeal_score,
-                        removed_hours, removed_by, published_hours, blocked_hours, kind,
-                        ids, n_ids, reviewed,
-                    ):  # fmt: skip
-                        _finish_push(finish, busy, fin)
+                    if serve(fifo_item[h], ta, fin):
+                        finish_push(busy, fin)
                         busy += 1
                         waits[started] = ta - fifo_arr[h]
                         started += 1
@@ -328,17 +300,13 @@ def review_day(
                 continue
             fin = ta + service[j]
             j += 1
-            if _serve(
-                ai[i], ta, fin, threshold, held_threshold, score, appeal_score,
-                removed_hours, removed_by, published_hours, blocked_hours, kind,
-                ids, n_ids, reviewed,
-            ):  # fmt: skip
-                _finish_push(finish, busy, fin)
+            if serve(ai[i], ta, fin):
+                finish_push(busy, fin)
                 busy += 1
                 waits[started] = 0.0
                 started += 1
         else:
-            _wait_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta)
+            wait_push(n_wait, ap[i], seq, ai[i], ta)
             n_wait += 1
             seq += 1
         i += 1
@@ -367,15 +335,16 @@ def book_review(
     reinstated_tally: Array,
     notices_removed_tally: Array,
     by_hour: Array,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array]:
     """A platform's review day on the record (``Simulation._review_python``'s numpy
     part), from what :func:`review_day` returned: reinstated posts move from removed to
     surviving, approved ones from blocked to surviving (prohibited ones counted in
     ``by_hour`` at their publication hour), removed ones from surviving to removed (with
     their delay in ``delay_counts`` and notices acted on in ``notices_removed_tally``);
     all in place. Returns the authors sanctioned (rejected, then removed; ``author``'s
-    type), the authors of public posts removed, and the publication hours (float64)
-    that fell beyond ``by_hour`` (the caller grows it and counts them)."""
+    type), the authors of public posts removed, the publication hours (float64) that
+    fell beyond ``by_hour`` (the caller grows it and counts them), and the removals a
+    platform may report to the police (prohibited kinds, not on an order; in order)."""
     n_removed, n_approved = n_ids[REMOVED_ROW], n_ids[APPROVED_ROW]
     n_rejected, n_reinstated = n_ids[REJECTED_ROW], n_ids[REINSTATED_ROW]
     for k in range(n_reinstated):
@@ -401,6 +370,8 @@ def book_review(
         sanctioned[k] = author[ids[REJECTED_ROW, k]]
     public = np.empty(n_removed, dtype=author.dtype)
     n_public = 0
+    reportable = np.empty(n_removed, dtype=np.int64)
+    n_reportable = 0
     last_bin = len(delay_edges) - 2
     for k in range(n_removed):
         p = ids[REMOVED_ROW, k]
@@ -417,4 +388,7 @@ def book_review(
         if channel[p] == PUBLIC:
             public[n_public] = author[p]
             n_public += 1
-    return sanctioned, public[:n_public], beyond[:n_beyond]
+        if removed_by[p] != ORDER and prohibited[kind[p]]:
+            reportable[n_reportable] = p
+            n_reportable += 1
+    return sanctioned, public[:n_public], beyond[:n_beyond], reportable[:n_reportable]

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 SERVICE_BLOCK = 4096
 """Service times are drawn from the generator this many at a time."""
@@ -559,7 +560,11 @@ class ArrayReviewQueue(ReviewQueue):
       blocks of :data:`SERVICE_BLOCK` from the generator (or the sampler) in the order
       the base class draws them;
     * ``counters``: ``[busy, waiting, next seq, position]`` (int64, updated in place by
-      the compiled step).
+      the compiled step);
+    * submitted arrivals not yet processed: appended to growing buffers by
+      :meth:`submit` (one compiled check and copy, not a list of chunks), sorted by
+      time, then submission, when read (one stable sort of everything in submission
+      order: what the base class's merge gives).
 
     Compiled code never draws: :meth:`reserve` draws ahead the blocks a day may need
     (each start or drop uses one time, so at most one per arrival and waiting item), as
@@ -586,8 +591,62 @@ class ArrayReviewQueue(ReviewQueue):
         self.wait_arrival: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.service: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.counters: npt.NDArray[np.int64] = np.zeros(4, dtype=np.int64)
+        self._pt: npt.NDArray[np.float64] = np.empty(1024, dtype=np.float64)
+        self._pp: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
+        self._pi: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
+        self._n_pend = 0  # arrivals in the buffers
+
+    # -- input ------------------------------------------------------------------------
+
+    def submit(
+        self,
+        arrival_hours: npt.ArrayLike,
+        priority: npt.ArrayLike,
+        item: npt.ArrayLike,
+    ) -> None:
+        """:meth:`ReviewQueue.submit` (same checks, same errors)."""
+        t, p, i = arrival_hours, priority, item
+        if (
+            type(t) is np.ndarray
+            and type(p) is np.ndarray
+            and type(i) is np.ndarray
+            and t.dtype == np.float64
+            and p.dtype == np.int64
+            and i.dtype == np.int64
+            and t.ndim == p.ndim == i.ndim == 1
+            and len(t) == len(p) == len(i)
+        ):
+            self._reserve_pending(len(t))
+            if _append_pending(t, p, i, self._now, self._pt, self._pp, self._pi, self._n_pend):
+                self._n_pend += len(t)
+                return
+        # Other types, or input to refuse: the base class converts it, or says what is wrong.
+        super().submit(arrival_hours, priority, item)
+        chunks, self._submitted = self._submitted, []
+        for times, priorities, items in chunks:
+            self._reserve_pending(len(times))
+            stop = self._n_pend + len(times)
+            self._pt[self._n_pend : stop] = times
+            self._pp[self._n_pend : stop] = priorities
+            self._pi[self._n_pend : stop] = items
+            self._n_pend = stop
+
+    def _reserve_pending(self, more: int) -> None:
+        needed = self._n_pend + more
+        if needed > len(self._pt):
+            size = max(needed, 2 * len(self._pt))
+            for name in ("_pt", "_pp", "_pi"):
+                old = getattr(self, name)
+                grown = np.empty(size, dtype=old.dtype)
+                grown[: self._n_pend] = old[: self._n_pend]
+                setattr(self, name, grown)
 
     # -- state ------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Items submitted whose arrival time has not been processed yet."""
+        return self._n_pend
 
     @property
     def waiting(self) -> int:
@@ -602,14 +661,14 @@ class ArrayReviewQueue(ReviewQueue):
     def items(self) -> npt.NDArray[np.int64]:
         """Every item submitted and not yet started: pending arrivals, then the waiting
         line (int64, in no particular order)."""
-        self._merge_submitted()
-        return np.concatenate((self._pend_i, self.wait_item[: self.waiting]))
+        return np.concatenate((self._pi[: self._n_pend], self.wait_item[: self.waiting]))
 
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
         images; order, times and priorities stay."""
-        self._merge_submitted()
-        self._pend_i = np.asarray(mapping(self._pend_i), dtype=np.int64)
+        m = self._n_pend
+        if m:
+            self._pi[:m] = np.asarray(mapping(self._pi[:m].copy()), dtype=np.int64)
         n = self.waiting
         if n:
             self.wait_item[:n] = np.asarray(mapping(self.wait_item[:n].copy()), dtype=np.int64)
@@ -628,16 +687,9 @@ class ArrayReviewQueue(ReviewQueue):
             raise ValueError(
                 f"t_end_hours {t_end_hours!r} is before the processed time {self._now}"
             )
-        self._merge_submitted()
-        n = int(np.searchsorted(self._pend_t, t_end, side="left"))
-        taken = self._pend_t[:n], self._pend_p[:n], self._pend_i[:n]
-        self._pend_t, self._pend_p, self._pend_i = (
-            self._pend_t[n:],
-            self._pend_p[n:],
-            self._pend_i[n:],
-        )
+        at, ap, ai, self._n_pend = _take_pending(self._pt, self._pp, self._pi, self._n_pend, t_end)
         self._now = t_end
-        return taken
+        return at, ap, ai
 
     def reserve(self, arrivals: int) -> None:
         """Room in the waiting line for ``arrivals`` more items, and enough service times
@@ -657,7 +709,10 @@ class ArrayReviewQueue(ReviewQueue):
         if unused < needed:
             blocks = [self.service[position:]]
             while unused < needed:
-                block = np.asarray(self._new_block(), dtype=np.float64)
+                if self._sampler is None:  # _new_block's numbers, without its list
+                    block = self._rng.exponential(self._mean, SERVICE_BLOCK)
+                else:
+                    block = np.asarray(self._new_block(), dtype=np.float64)
                 blocks.append(block)
                 unused += len(block)
             self.service = np.concatenate(blocks)
@@ -695,6 +750,11 @@ class ArrayReviewQueue(ReviewQueue):
         self._levels = sorted(self._queues)  # a sorted list is a heap
         self._svc = self.service[int(self.counters[3]) :].tolist()
         self._svc_pos = 0
+        m = self._n_pend
+        order = np.argsort(self._pt[:m], kind="stable")  # by time, then submission
+        self._pend_t, self._pend_p = self._pt[:m][order], self._pp[:m][order]
+        self._pend_i, self._submitted = self._pi[:m][order], []
+        self._n_pend = 0
 
     def _from_lists(self) -> None:
         """Back from the base class's lists into the arrays."""
@@ -714,6 +774,19 @@ class ArrayReviewQueue(ReviewQueue):
         self.service = np.asarray(self._svc[self._svc_pos :], dtype=np.float64)
         self.counters[:] = (len(finish), n, n, 0)
         self._finish, self._queues, self._levels, self._svc, self._svc_pos = [], {}, [], [], 0
+        # Still pending (sorted) first, then whatever callbacks submitted meanwhile.
+        self._merge_submitted()
+        m, later = len(self._pend_t), self._n_pend
+        self._reserve_pending(m)
+        buffers = (self._pt, self._pp, self._pi)
+        pendings = (self._pend_t, self._pend_p, self._pend_i)
+        for buffer, pending in zip(buffers, pendings, strict=True):
+            buffer[m : m + later] = buffer[:later].copy()
+            buffer[:m] = pending
+        self._n_pend = m + later
+        self._pend_t = np.empty(0, dtype=np.float64)
+        self._pend_p = np.empty(0, dtype=np.int64)
+        self._pend_i = np.empty(0, dtype=np.int64)
 
 
 def _as_int64(values: npt.NDArray[Any], name: str) -> npt.NDArray[np.int64]:
@@ -756,3 +829,110 @@ def erlang_c_mean_wait_hours(
     rho = load / c
     p_wait = erlang_b / (1.0 - rho * (1.0 - erlang_b))  # Erlang C
     return p_wait * mean / (c - load)
+
+
+@njit(cache=True, nogil=True)
+def _append_pending(
+    t: npt.NDArray[np.float64],
+    p: npt.NDArray[np.int64],
+    i: npt.NDArray[np.int64],
+    now: float,
+    buffer_t: npt.NDArray[np.float64],
+    buffer_p: npt.NDArray[np.int64],
+    buffer_i: npt.NDArray[np.int64],
+    start: int,
+) -> bool:
+    """Copy arrivals into the buffers from ``start`` if every time is finite and at or
+    after ``now`` (hours); False, copying nothing, otherwise."""
+    for k in range(len(t)):
+        if not (now <= t[k] < math.inf):
+            return False
+    for k in range(len(t)):
+        buffer_t[start + k] = t[k]
+        buffer_p[start + k] = p[k]
+        buffer_i[start + k] = i[k]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _take_pending(
+    buffer_t: npt.NDArray[np.float64],
+    buffer_p: npt.NDArray[np.int64],
+    buffer_i: npt.NDArray[np.int64],
+    n: int,
+    t_end: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Take out of the ``n`` buffered arrivals those before ``t_end`` (hours), sorted by
+    time and, among equal times, in buffer (submission) order: what a stable sort of
+    everything, cut at ``t_end``, gives. The rest move to the front in their order (a
+    later call sorts them). Returns the taken times, priorities, items, and how many
+    are left."""
+    taken = 0
+    for k in range(n):
+        taken += buffer_t[k] < t_end
+    at = np.empty(taken, dtype=np.float64)
+    ap = np.empty(taken, dtype=np.int64)
+    ai = np.empty(taken, dtype=np.int64)
+    a, left = 0, 0
+    for k in range(n):  # a stable partition; the kept part moves forward, never past k
+        if buffer_t[k] < t_end:
+            at[a], ap[a], ai[a] = buffer_t[k], buffer_p[k], buffer_i[k]
+            a += 1
+        else:
+            buffer_t[left], buffer_p[left], buffer_i[left] = buffer_t[k], buffer_p[k], buffer_i[k]
+            left += 1
+    order = _stable_order(at)
+    if len(order) == taken:  # (empty: sorted already)
+        at, ap, ai = at[order], ap[order], ai[order]
+    return at, ap, ai, left
+
+
+@njit(cache=True, nogil=True)
+def _stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The permutation that sorts the finite times ``t`` stably (equal times in their
+    order), or an empty array if they are sorted already: numpy's
+    ``argsort(kind="stable")``.
+
+    A counting sort into ``len(t)`` buckets of equal width (the bucket grows with the
+    time, so the buckets come in order and each keeps the input order), then an
+    insertion sort inside each bucket that moves an entry only past strictly later
+    times: linear for a day's arrivals, which spread over the day. Falls back to a merge
+    sort if the buckets turn out too crowded."""
+    n = len(t)
+    for k in range(1, n):
+        if t[k] < t[k - 1]:
+            break
+    else:
+        return np.empty(0, dtype=np.int64)
+    lo, hi = t.min(), t.max()
+    scale = n / (hi - lo)  # hi > lo: not sorted
+    if not scale < 1e300:
+        return np.argsort(t, kind="mergesort")
+    bucket = np.empty(n, dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n):
+        b = min(int((t[k] - lo) * scale), n - 1)
+        bucket[k] = b
+        starts[b + 1] += 1
+    for b in range(n):
+        starts[b + 1] += starts[b]
+    fill = starts[:n].copy()
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        order[fill[bucket[k]]] = k
+        fill[bucket[k]] += 1
+    moves = 0
+    for b in range(n):
+        first = starts[b]
+        for x in range(first + 1, starts[b + 1]):
+            current = order[x]
+            value = t[current]
+            y = x - 1
+            while y >= first and t[order[y]] > value:
+                order[y + 1] = order[y]
+                y -= 1
+            moves += x - 1 - y
+            order[y + 1] = current
+        if moves > 32 * n:
+            return np.argsort(t, kind="mergesort")  # crowded buckets: n log n instead
+    return order

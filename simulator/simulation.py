@@ -558,7 +558,7 @@ class Simulation:
             platform.removals_today = n_removed + n_rejected
             if not (n_ids.any()):
                 continue
-            authors, public, beyond = review_kernels.book_review(
+            authors, public, beyond, reportable = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
                 columns["published_hours"], columns["removed_hours"], columns["removed_by"],
@@ -573,7 +573,7 @@ class Simulation:
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
-                self._report_removals(platform, removed)
+                self._report_removals(platform, removed, reportable)
                 self._file_appeals(platform, removed, end)
         empty = np.zeros(0, dtype=np.int64)
         return (
@@ -657,14 +657,18 @@ class Simulation:
         items = chosen * Action.COUNT + Action.APPEAL
         platform.queue.submit(arrival, np.full(len(chosen), Action.APPEAL, np.int64), items)
 
-    def _report_removals(self, platform: PlatformState, ids: IntArray) -> None:
-        """Proactive reporting: removals of prohibited posts go to the police."""
+    def _report_removals(
+        self, platform: PlatformState, ids: IntArray, prohibited: IntArray | None = None
+    ) -> None:
+        """Proactive reporting: removals of prohibited posts go to the police.
+        ``prohibited``: those of ``ids`` that qualify, in order, if already known."""
         if self.scenario.rules.reporting.mode != "proactive":
             return
         posts = self.posts
-        # Removals on a regulator's order were reported with the order's data request.
-        ids = ids[posts.removed_by[ids] != Action.ORDER]
-        prohibited = ids[self.prohibited[posts.kind[ids]]]
+        if prohibited is None:
+            # Removals on a regulator's order were reported with the order's data request.
+            ids = ids[posts.removed_by[ids] != Action.ORDER]
+            prohibited = ids[self.prohibited[posts.kind[ids]]]
         chosen = prohibited[
             self.streams.moderation.random(len(prohibited)) < platform.spec.report_probability
         ]

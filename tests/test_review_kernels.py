@@ -180,12 +180,13 @@ def test_comparable_threshold_follows_numpy_promotion() -> None:
     score = np.float32(0.1)
     assert not score > 0.1 and score > np.float64(0.1)  # what numpy does
     assert not float(score) > review_kernels.comparable_threshold(0.1)
+    assert not float(score) > review_kernels.comparable_threshold(np.float32(0.1))
     assert float(score) > review_kernels.comparable_threshold(np.float64(0.1))
 
 
 def _book_python(
     rec: Recorder, cols: dict[str, np.ndarray], by_hour: np.ndarray, lists: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simulation._review_python's counting, on arrays."""
     removed, approved, rejected, reinstated = lists
     prohibited = np.array([False, True, False, True])
@@ -209,7 +210,10 @@ def _book_python(
     rec.tally("notices_removed", cols["kind"][notice])
     sanctioned = np.concatenate((cols["author"][rejected], cols["author"][removed]))
     public = cols["author"][removed[cols["channel"][removed] == Channel.PUBLIC]]
-    return sanctioned, public, hours[hours >= len(by_hour)]
+    # Simulation._report_removals' selection
+    not_ordered = removed[cols["removed_by"][removed] != Action.ORDER]
+    reportable = not_ordered[prohibited[cols["kind"][not_ordered]]]
+    return sanctioned, public, hours[hours >= len(by_hour)], reportable
 
 
 def test_book_review_counts_as_numpy() -> None:
@@ -251,6 +255,7 @@ def test_book_review_counts_as_numpy() -> None:
     for want_part, got_part in zip(want, got, strict=True):
         np.testing.assert_array_equal(got_part, want_part)
     assert got[0].dtype == np.int32 and len(got[2]) > 0  # authors' type; hours beyond
+    assert 0 < len(got[3]) < len(lists[0])
     np.testing.assert_array_equal(hours, ref_hours)
     np.testing.assert_array_equal(compiled.counts, reference.counts)
     np.testing.assert_array_equal(compiled.delay_counts, reference.delay_counts)
@@ -294,3 +299,34 @@ def test_runs_identical_with_compiled_review(
     daily = compiled.daily
     assert int(daily["removed"].sum()) > 0 and int(daily["blocked"].sum()) > 0
     assert not math.isnan(float(compiled.platform_daily["reviews"].sum()))
+
+
+@pytest.mark.parametrize("case", ["spread", "ties", "pairs", "sorted", "crowded", "tiny", "equal"])
+def test_pending_arrivals_taken_as_a_stable_sort_cuts_them(case: str) -> None:
+    """ArrayReviewQueue takes a day's arrivals with a bucket sort: the same order as
+    numpy's stable argsort of everything submitted, cut at the end of the day."""
+    from simulator.review_queue import _take_pending
+
+    rng = np.random.default_rng(len(case))
+    n = 5000
+    t = {
+        "spread": rng.uniform(0, 48, n),
+        "ties": np.round(rng.uniform(0, 48, n), 0),  # many per time: the merge sort
+        "pairs": np.round(rng.uniform(0, 48, n), 2),  # a few per time: the bucket sort
+        "sorted": np.sort(rng.uniform(0, 48, n)),
+        "crowded": np.concatenate((rng.uniform(0, 1e-6, n - 1), [47.0])),  # one bucket
+        "tiny": rng.uniform(0, 48, 3),
+        "equal": np.full(n, 5.0),
+    }[case]
+    m = len(t)
+    p, i = rng.integers(0, 5, m), np.arange(m, dtype=np.int64)
+    order = np.argsort(t, kind="stable")
+    taken = t[order] < 24.0
+    bt, bp, bi = t.copy(), p.copy(), i.copy()
+    at, ap, ai, left = _take_pending(bt, bp, bi, m, 24.0)
+    np.testing.assert_array_equal(ai, i[order][taken])
+    np.testing.assert_array_equal(at, t[order][taken])
+    np.testing.assert_array_equal(ap, p[order][taken])
+    rest = t >= 24.0  # left in submission order
+    assert left == int(rest.sum())
+    np.testing.assert_array_equal(bi[:left], i[rest])
