@@ -112,6 +112,11 @@ def review_day(
     n = len(at)
     busy, n_wait, seq, j = counters[0], counters[1], counters[2], counters[3]
     c = servers
+    # Room for everything that may happen (checked once: no bounds checks per item).
+    if len(wait_item) < n_wait + n or (c > 0 and len(service) - j < n_wait + n):
+        raise ValueError("review_day: ArrayReviewQueue.reserve(arrivals) was not called")
+    if len(finish) <= c:
+        raise ValueError("review_day: the finish heap needs servers + 1 entries")
     cap = n + n_wait
     waits = np.empty(cap, dtype=np.float64)
     ids = np.empty((4, cap), dtype=np.int64)

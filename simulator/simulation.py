@@ -513,8 +513,11 @@ class Simulation:
         Compiled (:mod:`simulator.review_kernels`): per platform one call runs the queue
         with the decisions inline and one does the counting; exactly what
         :meth:`_review_python` (the reference, with :class:`_ReviewDay` as callbacks)
-        does. ``compiled_review = False`` runs the reference instead."""
-        if not self.compiled_review:
+        does. ``compiled_review = False`` (or a platform whose queue is a plain
+        :class:`~simulator.review_queue.ReviewQueue`) runs the reference instead."""
+        if not self.compiled_review or not all(
+            isinstance(platform.queue, ArrayReviewQueue) for platform in self.platforms
+        ):
             return self._review_python(day, start, end)
         posts = self.posts
         columns = posts.columns
@@ -524,8 +527,7 @@ class Simulation:
         public_removed: list[IntArray] = []
         for platform in self.platforms:
             queue = platform.queue
-            if not isinstance(queue, ArrayReviewQueue):
-                raise TypeError("the compiled review needs each platform's ArrayReviewQueue")
+            assert isinstance(queue, ArrayReviewQueue)  # checked above
             at, ap, ai = queue.arrivals_before(end)
             if len(at) == 0 and queue.waiting == 0:
                 # Nothing to decide today: services under way just end.

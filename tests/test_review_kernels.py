@@ -330,3 +330,25 @@ def test_pending_arrivals_taken_as_a_stable_sort_cuts_them(case: str) -> None:
     rest = t >= 24.0  # left in submission order
     assert left == int(rest.sum())
     np.testing.assert_array_equal(bi[:left], i[rest])
+
+
+def test_review_day_refuses_a_queue_not_reserved() -> None:
+    """Compiled code does not check bounds per item: the room is checked up front."""
+    rng = np.random.default_rng(9)
+    cols = _posts(rng, 50, 0.0)
+    queue = ArrayReviewQueue(2, 0.5, np.random.default_rng(1))
+    queue.submit(np.linspace(0.0, 10.0, 40), np.ones(40, dtype=np.int64), np.arange(40) * 5 + 1)
+    at, ap, ai = queue.arrivals_before(24.0)
+    args = (queue.finish, queue.wait_priority, queue.wait_seq, queue.wait_item)
+    with pytest.raises(ValueError, match="reserve"):
+        review_kernels.review_day(
+            at, ap, ai, 24.0, 2, *args, queue.wait_arrival, queue.service, queue.counters,
+            0.0, 0.0, *(cols[name] for name in COLUMNS), N_KINDS,
+        )  # fmt: skip
+    queue.reserve(len(at))
+    waits, _, n_ids, _ = review_kernels.review_day(
+        at, ap, ai, 24.0, 2, *args[:1], queue.wait_priority, queue.wait_seq, queue.wait_item,
+        queue.wait_arrival, queue.service, queue.counters, 0.0, 0.0,
+        *(cols[name] for name in COLUMNS), N_KINDS,
+    )  # fmt: skip
+    assert len(waits) == 40 and n_ids[1] + n_ids[2] == 40  # every held post decided
