@@ -223,3 +223,131 @@ def sorted_rows_blocked(a: Array, b: Array, indptr: Array, indices: Array, block
                     indices[p + 1] = indices[p]
                     p -= 1
                 indices[p + 1] = v
+
+
+DETAINED = int(UserState.DETAINED)
+
+
+@njit(cache=True, nogil=True)
+def investigate_until(
+    arrival: Array,
+    report: Array,
+    t_end: float,
+    investigators: int,
+    finish: Array,
+    line: Array,
+    line_arrival: Array,
+    counters: Array,
+    service: Array,
+    uniform: Array,
+    report_user: Array,
+    report_kind: Array,
+    state: Array,
+    traceable: Array,
+    identify: float,
+    detention_probability: Array,
+) -> tuple[Array, Array, Array]:
+    """The police's day: advance their first-come-first-served line of reports to
+    ``t_end`` (hours) through the new ``arrival`` times (sorted, ties in filing order)
+    of reports ``report``, investigating each as an investigator takes it up.
+
+    What :class:`simulator.review_queue.ReviewQueue` with one priority level does with
+    the police's ``investigate`` callback (tests/test_police.py compares the two): an
+    arrival takes a free investigator at once, else it waits; an investigator who
+    finishes before the next arrival (arrivals first at equal times) takes up the head
+    of the line; each start, or drop, uses the next ``service`` time. (With one priority
+    level, SimPy's replay of arrivals at one instant starts the same reports at the same
+    time with the same draws as taking them one by one.) A report about a user already
+    detained is dropped (the investigator stays free); otherwise the user is identified
+    (traceable, or with probability ``identify``) and then detained with the kind's
+    probability, each a draw from ``uniform``, in that order.
+
+    State, updated in place: ``finish[:busy]`` (a min-heap of finish times), the line
+    as a ring (``line``/``line_arrival``, capacity a power of two), and ``counters``
+    ``[busy, line head, line length, next service, next uniform]``. The caller leaves
+    room for every arrival in the line, and a service time and two uniforms for every
+    arrival and waiting report. Returns the detentions decided: finish times (hours),
+    users, kinds."""
+    busy, head, length, j, u = counters[0], counters[1], counters[2], counters[3], counters[4]
+    mask = len(line) - 1
+    n = len(arrival)
+    out_time = np.empty(n + length, dtype=np.float64)
+    out_user = np.empty(n + length, dtype=np.int64)
+    out_kind = np.empty(n + length, dtype=np.int64)
+    detained = 0
+    i = 0
+    while True:
+        ta = arrival[i] if i < n else np.inf
+        if busy > 0 and finish[0] < ta:
+            tf = finish[0]
+            if tf >= t_end:
+                break
+            # Pop the earliest finish (heapq's layout).
+            busy -= 1
+            last = finish[busy]
+            k = 0
+            while True:
+                child = 2 * k + 1
+                if child >= busy:
+                    break
+                if child + 1 < busy and finish[child + 1] < finish[child]:
+                    child += 1
+                if last <= finish[child]:
+                    break
+                finish[k] = finish[child]
+                k = child
+            finish[k] = last
+            start = tf
+        elif i < n:
+            start = ta
+            if busy >= investigators:
+                line[(head + length) & mask] = report[i]
+                line_arrival[(head + length) & mask] = ta
+                length += 1
+                i += 1
+                continue
+            # A free investigator: the arrival is next to start (the line is empty).
+            head = (head - 1) & mask
+            line[head] = report[i]
+            line_arrival[head] = ta
+            length += 1
+            i += 1
+        else:
+            break
+        # A free investigator at ``start`` takes up reports from the head of the line
+        # until one is investigated (a dropped one leaves the investigator free).
+        while length > 0:
+            item = line[head]
+            head = (head + 1) & mask
+            length -= 1
+            done = start + service[j]
+            j += 1
+            user = report_user[item]
+            if state[user] == DETAINED:
+                continue  # already detained: nothing to investigate
+            identified = traceable[user]
+            if not identified:
+                identified = uniform[u] < identify
+                u += 1
+            kind = report_kind[item]
+            if identified:
+                detain = uniform[u] < detention_probability[kind]
+                u += 1
+                if detain:
+                    out_time[detained] = done
+                    out_user[detained] = user
+                    out_kind[detained] = kind
+                    detained += 1
+            # Push the finish onto the heap.
+            k = busy
+            while k > 0:
+                parent = (k - 1) >> 1
+                if finish[parent] <= done:
+                    break
+                finish[k] = finish[parent]
+                k = parent
+            finish[k] = done
+            busy += 1
+            break
+    counters[0], counters[1], counters[2], counters[3], counters[4] = busy, head, length, j, u
+    return out_time[:detained], out_user[:detained], out_kind[:detained]

@@ -1,0 +1,144 @@
+"""The compiled police (``kernels_day.investigate_until`` driven by ``Police``) do
+exactly what the Python police did (tests/python_police.py: a ``ReviewQueue`` with an
+``investigate`` callback): the same investigations, draws and detentions, in runs with
+backlogs, drops (reports about users already detained), tied arrival times, and no
+investigators at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.kinds import UserState
+from simulator.simulation import Simulation
+from tests.python_police import PythonPolice, PythonPoliceSimulation
+
+WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "classroom": ("classroom", {}),
+    "csl_backlog": (
+        "china_csl_2016",
+        {"population.users": 6_000, "horizon_days": 40, "police.investigators": 1},
+    ),
+    "csl_many": (
+        "china_csl_2016",
+        {"population.users": 6_000, "horizon_days": 30, "police.investigators": 50},
+    ),
+    "weibo": ("china_weibo_2012", {"population.users": 4_000, "horizon_days": 30}),
+    "no_investigators": ("classroom", {"police.investigators": 0}),
+}
+
+
+def _world(name: str) -> simulator.Scenario:
+    base, changes = WORLDS[name]
+    return simulator.override(simulator.load_scenario(base), changes, source="test")
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+def test_compiled_police_equal_python_police(world: str) -> None:
+    scenario = _world(world)
+    compiled, python = Simulation(scenario, 2), PythonPoliceSimulation(scenario, 2)
+    days: list[tuple[Any, ...]] = []
+    step = compiled._step_day
+
+    def step_and_compare(day: int) -> None:
+        step(day)
+        days.append(
+            (
+                sorted(compiled.police.pending_detentions),
+                compiled.police.busy,
+                compiled.police.waiting,
+                compiled.users.state.copy(),
+            )
+        )
+
+    compiled._step_day = step_and_compare  # type: ignore[method-assign]
+    expected: list[tuple[Any, ...]] = []
+    python_step = python._step_day
+
+    def python_step_and_look(day: int) -> None:
+        python_step(day)
+        queue = python.police.queue
+        expected.append(
+            (
+                sorted(python.police.pending_detentions),
+                queue.busy,
+                queue.waiting,
+                python.users.state.copy(),
+            )
+        )
+
+    python._step_day = python_step_and_look  # type: ignore[method-assign]
+    compiled.run()
+    python.run()
+    for day, (got, want) in enumerate(zip(days, expected, strict=True)):
+        assert got[:3] == want[:3], (world, day)
+        assert np.array_equal(got[3], want[3]), (world, day)
+    assert compiled.recorder.events == python.recorder.events
+    assert np.array_equal(compiled.recorder.counts, python.recorder.counts)
+    assert _next_draw(compiled.police) == python.police.rng.random()
+    reports = int(compiled.recorder.tallies["reports"].sum())
+    detentions = int(compiled.recorder.tallies["detentions"].sum())
+    if world == "weibo":  # reports and investigations, but its detentions are rare
+        assert reports > 0
+    elif world != "no_investigators":
+        assert reports > 0 and detentions > 0, (reports, detentions)
+    else:
+        assert detentions == 0 and compiled.police.waiting == reports > 0
+
+
+def _next_draw(police: Any) -> float:
+    """The next investigation draw of the compiled police: the first one drawn ahead and
+    not used, else the generator's next (the draws used are the generator's first)."""
+    used = int(police._counters[4])
+    if used < len(police._uniform):
+        return float(police._uniform[used])
+    return float(police.rng.random())
+
+
+class _Users:
+    def __init__(self, state: np.ndarray, traceable: np.ndarray) -> None:
+        self.state, self.traceable = state, traceable
+
+
+class _Sim:
+    def __init__(self, scenario: simulator.Scenario, users: _Users) -> None:
+        self.scenario, self.users = scenario, users
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("investigators", [1, 3])
+def test_police_line_with_ties_and_drops(seed: int, investigators: int) -> None:
+    """Reports filed at few distinct times (many ties), a third about detained users
+    (dropped), advanced over uneven days: the same detentions and draws as the Python
+    police."""
+    from simulator.regulators import Police
+
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"),
+        {"police.investigators": investigators, "police.investigation_days": 0.3},
+    )
+    rng = np.random.default_rng(seed)
+    n = 400
+    state = np.where(rng.random(n) < 0.3, UserState.DETAINED, UserState.ACTIVE).astype(np.int8)
+    users = _Users(state, rng.random(n) < 0.5)
+    fast = Police(_Sim(scenario, users), np.random.default_rng(seed + 10))  # type: ignore[arg-type]
+    slow = PythonPolice(_Sim(scenario, users), np.random.default_rng(seed + 10))
+    now = 0.0
+    for _ in range(25):
+        count = int(rng.integers(0, 30))
+        times = now + np.round(rng.random(count) * 8.0)  # whole hours: ties
+        who = rng.integers(0, n, count)
+        kinds = rng.integers(0, 4, count)
+        for police in (fast, slow):
+            police.report(times, who, kinds)
+        now += float(rng.choice([1.0, 5.0, 24.0]))
+        fast.advance(now)
+        slow.advance(now)
+        assert fast.pending_detentions == slow.pending_detentions
+        assert (fast.busy, fast.waiting) == (slow.queue.busy, slow.queue.waiting)
+    assert len(fast.pending_detentions) > 0
+    assert _next_draw(fast) == slow.rng.random()
