@@ -819,6 +819,17 @@ def publish_day(
 
 
 @njit(cache=True, nogil=True)
+def _no_outputs() -> tuple[Array, ...]:
+    """What :func:`publish_day` returns, empty (its types, for the loop's start)."""
+    none = np.zeros(0, dtype=np.int64)
+    return (
+        np.zeros((POST_FLOAT_ROWS, 0)), np.zeros((POST_INT_ROWS, 0), dtype=np.int64),
+        np.zeros(0), none, none, none, none, none, np.zeros(0), none, none, none, none,
+        none, np.zeros(6, dtype=np.int64),
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
 def publish_days(
     first_day: int,
     n_days: int,
@@ -876,19 +887,10 @@ def publish_days(
     world where nothing the day's speech depends on ever changes and no channel is
     moderated (no records, review items, duties, orders, tallies or hourly counts): the
     same draws, day after day. A world without rules spent most of its time calling."""
-    if n_days > 1 and in_scope.any():
-        raise ValueError("several days at once only where no channel is moderated")
-    published = publish_day(
-        first_day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
-        n_users, benign_pvals, group_mass, group, private_group, benign_weight, in_scope,
-        prohibited, route, platform, kind_weight, risk, traceable, real_name_risk,
-        boldness, hold, touch, any_touch, conditional, friction, monitoring_delay,
-        notice_delay, flag_delay, reviewer_mean, notice_deadline, split_rng,
-        moderation_rng, intended[first_day], counts[first_day], tallies, prohibited_hours,
-        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
-        target_value, target_int, state, first_id,
-    )  # fmt: skip
-    for day in range(first_day + 1, first_day + n_days):
+    if n_days < 1 or (n_days > 1 and in_scope.any()):
+        raise ValueError("one day, or several where no channel is moderated")
+    published = _no_outputs()
+    for day in range(first_day, first_day + n_days):
         published = publish_day(
             day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
             n_users, benign_pvals, group_mass, group, private_group, benign_weight, in_scope,
