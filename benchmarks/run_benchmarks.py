@@ -186,10 +186,10 @@ def main() -> None:
         how = "measured"
     speedup = reference_wall / engine_wall
     print(
-        f"   engine     {engine_wall:8.2f} s  ({engine_posts:,} intended posts, both runs; "
+        f"   engine     {engine_wall:8.3f} s  ({engine_posts:,} intended posts, both runs; "
         f"best of 3 after a first run of {cold_wall:.2f} s that loaded the kernels)"
     )
-    print(f"   reference  {reference_wall:8.2f} s  ({how})")
+    print(f"   reference  {reference_wall:8.3f} s  ({how})")
     print(
         f"   speed-up   {speedup:8.0f} x   target >= {TARGETS['speedup']:.0f} x: "
         f"{verdict(speedup >= TARGETS['speedup'])}"
