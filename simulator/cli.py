@@ -148,6 +148,15 @@ def run(
     recover_staging(target)  # a killed earlier write: restore its old folder, drop its parts
     if target.exists() and not force:
         raise_output(f"{target}: already exists; choose another --out or pass --force")
+    if not quiet:
+        from simulator.publishing import compiled_on_this_machine
+
+        if not compiled_on_this_machine():
+            click.echo(
+                "First run on this machine: compiling the engine (about a minute, once; "
+                "cached on disk after).",
+                err=True,
+            )
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
     written = results.write(target, force=force)
     if not quiet:

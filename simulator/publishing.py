@@ -902,3 +902,14 @@ def publish_days(
             target_value, target_int, state, first_id,
         )  # fmt: skip
     return published
+
+
+def compiled_on_this_machine() -> bool:
+    """Whether numba's on-disk cache already holds the day step (else the first run
+    compiles it: about a minute). Reads numba's cache index path (not public API: if
+    that changes, says True rather than guess)."""
+    from pathlib import Path
+
+    cache: Any = getattr(publish_days, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return index is None or Path(index).exists()  # None: a numba without this layout

@@ -299,3 +299,22 @@ def test_rules_or_a_platform_that_can_leave_mean_day_by_day() -> None:
     broke = Simulation(quiet, 1)
     broke.platforms[1].cash = -1.0
     assert not broke._draw_speech_ahead()
+
+
+def test_first_run_says_it_compiles(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`censim run` says so when the compiled day step is not cached yet (the first
+    run spends about a minute compiling), and says nothing once it is."""
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    args = ["run", "classroom", "--days", "2", "--users", "300"]
+    warm = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "warm")])  # compiles
+    assert warm.exit_code == 0
+    assert publishing.compiled_on_this_machine()
+    cached = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")])
+    assert cached.exit_code == 0 and "compiling" not in cached.output
+    monkeypatch.setattr(publishing, "compiled_on_this_machine", lambda: False)
+    first = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b")])
+    assert first.exit_code == 0
+    assert "First run on this machine: compiling the engine" in first.output
