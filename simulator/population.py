@@ -82,21 +82,6 @@ class SocialNetwork:
         return out
 
 
-def search_sorted_targets(
-    cumulative: NDArray[np.float64], targets: NDArray[np.float64]
-) -> IntArray:
-    """``min(searchsorted(cumulative, targets, "right"), len - 1)`` for random targets,
-    searched in sorted order: a binary search whose keys ascend reuses the cache lines of
-    the previous one, several times faster on a large ``cumulative``. Same result."""
-    if len(targets) < 64:
-        found = np.searchsorted(cumulative, targets, side="right")
-    else:
-        order = np.argsort(targets)
-        found = np.empty(len(targets), dtype=np.int64)
-        found[order] = np.searchsorted(cumulative, targets[order], side="right")
-    return np.minimum(found, len(cumulative) - 1).astype(np.int64)
-
-
 class Users:
     """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
 
@@ -136,13 +121,12 @@ class Users:
         #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
         # Cumulative weights to draw authors in O(log n) per post. The benign one is
         # kept only as its total (benign authors are drawn per group, from
-        # ``benign_weight``) and built again if a benign draw asks for it.
+        # ``benign_weight``: publishing._find_authors).
         self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
         self.benign_weight = rate * (1.0 - stance_factor * sensitive_total)
         del rate, stance_factor
-        self._benign_cumulative_cache: NDArray[np.float64] | None = None
         self._benign_total = float(np.cumsum(self.benign_weight)[-1]) if n else 0.0
-        self._sensitive_start: NDArray[np.int64] | None = None  # see authors_at
+        self._sensitive_start: NDArray[np.int64] | None = None  # see sensitive_search
 
     @property
     def rate(self) -> NDArray[np.float64]:
@@ -157,12 +141,6 @@ class Users:
     def _replay_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         spec, rng = self._traits_draw
         return _rates(spec, copy.deepcopy(rng))
-
-    @property
-    def _benign_cumulative(self) -> NDArray[np.float64]:
-        if self._benign_cumulative_cache is None:
-            self._benign_cumulative_cache = np.cumsum(self.benign_weight)
-        return self._benign_cumulative_cache
 
     @property
     def network(self) -> SocialNetwork:
@@ -190,30 +168,8 @@ class Users:
     @property
     def sensitive_total(self) -> float:
         """The users' summed sensitive weight: the upper end of the uniform targets
-        :meth:`authors_at` turns into authors of sensitive posts."""
+        the search of :meth:`sensitive_search` turns into authors of sensitive posts."""
         return float(self._sensitive_cumulative[-1]) if self.size else 0.0
-
-    def author_targets(
-        self, kind: ContentKind, count: int, rng: np.random.Generator
-    ) -> NDArray[np.float64]:
-        """The uniform draws behind :meth:`draw_authors` (same stream use), to be turned
-        into authors by :meth:`authors_at`, possibly many kinds' at once."""
-        cumulative = (
-            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
-        )
-        if count == 0 or self.size == 0:
-            return np.zeros(0)
-        return rng.random(count) * cumulative[-1]
-
-    def authors_at(self, kind: ContentKind, targets: NDArray[np.float64]) -> IntArray:
-        """Authors for :meth:`author_targets` draws of ``kind`` (every sensitive kind
-        shares one cumulative weight)."""
-        if len(targets) == 0:
-            return np.zeros(0, dtype=np.int64)
-        if kind == ContentKind.BENIGN:
-            return search_sorted_targets(self._benign_cumulative, targets)
-        cumulative, start = self.sensitive_search()
-        return np.asarray(kernels.search_bucketed(cumulative, start, targets))
 
     def sensitive_search(self) -> tuple[NDArray[np.float64], IntArray]:
         """The users' running sensitive weight and its bucket index, the arguments of
@@ -224,17 +180,6 @@ class Users:
             buckets = max(1, self.size // 8)
             self._sensitive_start = kernels.bucket_index(self._sensitive_cumulative, buckets)
         return self._sensitive_cumulative, self._sensitive_start
-
-    def draw_authors(self, kind: ContentKind, count: int, rng: np.random.Generator) -> IntArray:
-        """Authors of ``count`` posts of ``kind``, each drawn with probability proportional
-        to the user's rate for that kind (Poisson marking: exact)."""
-        cumulative = (
-            self._benign_cumulative if kind == ContentKind.BENIGN else self._sensitive_cumulative
-        )
-        if count == 0 or self.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        targets = rng.random(count) * cumulative[-1]
-        return search_sorted_targets(cumulative, targets)
 
     @property
     def benign_weights(self) -> NDArray[np.float64]:

@@ -15,7 +15,6 @@ from numpy.typing import NDArray
 from simulator import kernels
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, ContentKind, Outcome
 from simulator.platforms import Action, PlatformState
-from simulator.population import search_sorted_targets
 from simulator.regulators import HOURS_PER_DAY
 from simulator.simulation import IntArray, RouteArray, Simulation
 
@@ -43,11 +42,11 @@ class NumpyPublishing(Simulation):
         for channel in Channel:
             for kind in SENSITIVE_KINDS:
                 n = int(counts[channel, kind])
-                targets.append(self.users.author_targets(kind, n, speech))
+                targets.append(author_targets(self.users, n, speech))
                 hours.append(start + HOURS_PER_DAY * speech.random(n))
         # Every sensitive kind shares one cumulative weight: search all targets at once.
         who = np.split(
-            self.users.authors_at(ContentKind.CRITICAL, np.concatenate(targets)),
+            authors_at(self.users, np.concatenate(targets)),
             np.cumsum([len(t) for t in targets])[:-1],
         )
         pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
@@ -324,3 +323,24 @@ def draw_touches(
         flags[row] = np.where(none_yet, draw < conditional, draw < p)
         none_yet &= ~flags[row]
     return flags
+
+
+def author_targets(users, count, rng):
+    """``Users.author_targets`` as it was: the uniform draws behind a sensitive kind's
+    authors."""
+    if count == 0 or users.size == 0:
+        return np.zeros(0)
+    return rng.random(count) * users.sensitive_total
+
+
+def authors_at(users, targets):
+    """``Users.authors_at`` as it was, for the sensitive kinds."""
+    if len(targets) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(kernels.search_bucketed(*users.sensitive_search(), targets))
+
+
+def search_sorted_targets(cumulative, targets):
+    """``min(searchsorted(cumulative, targets, "right"), len - 1)``."""
+    found = np.searchsorted(cumulative, targets, side="right")
+    return np.minimum(found, len(cumulative) - 1).astype(np.int64)
