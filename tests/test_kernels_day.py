@@ -11,6 +11,7 @@ import pytest
 from simulator import kernels, kernels_day
 from simulator.kinds import UserState
 from simulator.population import SocialNetwork
+from tests.test_memory import _network_one_sort
 
 SEEDS = [0, 1, 2, 3]
 
@@ -123,17 +124,7 @@ def test_minus_signal_matches_numpy(seed: int, terms: str, news: float) -> None:
 
 def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The network as it was first built: one global sort of the packed keys."""
-    rng = np.random.default_rng(seed)
-    edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
-    a = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
-    b = rng.integers(0, max(users, 1), size=edges, dtype=np.int64)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    key = np.concatenate([(a << 32) | b, (b << 32) | a])
-    key.sort()
-    indptr = np.zeros(users + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key >> 32, minlength=users), out=indptr[1:])
-    return indptr, key.astype(np.int32)
+    return _network_one_sort(users, mean_degree, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize(("users", "degree"), [(2, 3.0), (9, 2.0), (3001, 10.0), (300, 80.0)])
