@@ -201,23 +201,6 @@ def add_at(out: Array, where: Array, value: float) -> None:
 
 
 @njit(cache=True, nogil=True)
-def learn_risk(risk: Array, expm1_of_minus_signal: Array, decay: float, state: Array) -> Array:
-    """One day of learning (``simulator.rules.update_risk``) from precomputed
-    ``expm1(-signal)``, in float32 as numpy computes it, detained users at 1. Returns a
-    new array (caches are keyed on the old one)."""
-    out = np.empty_like(risk)
-    d = np.float32(decay)
-    one = np.float32(1.0)
-    for i in range(len(risk)):
-        if state[i] == DETAINED:
-            out[i] = one
-        else:
-            kept = risk[i] * d
-            out[i] = kept + (one - kept) * (-expm1_of_minus_signal[i])
-    return out
-
-
-@njit(cache=True, nogil=True)
 def bucket_index(cumulative: Array, buckets: int) -> Array:
     """For a non-decreasing ``cumulative``: ``start[b]`` = the first index whose value
     exceeds ``b / buckets`` of the total (``buckets + 1`` entries), so a target's answer

@@ -168,6 +168,7 @@ class Simulation:
         self._route_cache: tuple[tuple[Any, ...], RouteArray] | None = None
         self._benign_cache: tuple[tuple[Any, ...], Any] | None = None
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
+        self._learn_slot: IntArray | None = None  # learn_day's scratch, one per user
         self._reports_filed = 0
         self._active_cache: tuple[RouteArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
@@ -1012,22 +1013,19 @@ class Simulation:
             indptr, indices = network.indptr, network.indices
         else:
             indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
-        # rules.update_risk, fused: -signal in one compiled pass, expm1 by numpy (its
-        # float32 routine), the rest and the detained users' certainty in another.
-        signal = kernels_day.minus_signal(
-            n,
-            news,
-            sanctioned,
-            visibility * perception.own_sanction_weight,
-            indptr,
-            indices,
-            removed,
-            visibility * perception.neighbour_removal_weight,
-            detained,
-            visibility * perception.neighbour_detention_weight,
-        )
-        np.expm1(signal, out=signal)
-        users.risk = kernels.learn_risk(users.risk, signal, self.decay, users.state)
+        # rules.update_risk and the day's population counts in one compiled pass (the
+        # counts are those _end_of_day would make of the new risks: cached for it).
+        if self._learn_slot is None:
+            self._learn_slot = np.zeros(n, dtype=np.int32)
+        users.risk, counts, mean_risk = kernels_day.learn_day(
+            users.risk, users.state, self.decay, news,
+            sanctioned, visibility * perception.own_sanction_weight,
+            indptr, indices,
+            removed, visibility * perception.neighbour_removal_weight,
+            detained, visibility * perception.neighbour_detention_weight,
+            self._learn_slot, users.traceable, users.ever_reported, users.ever_detained,
+        )  # fmt: skip
+        self._population_cache = (self._population_key(), _population_row(counts, mean_risk))
 
     def _end_of_day(self, day: int, route: RouteArray) -> None:
         users = self.users
@@ -1062,8 +1060,9 @@ class Simulation:
         # One compiled pass: users per state, traceable / ever reported / ever detained,
         # and the mean risk of active users. They change only with states (the version
         # also counts registrations and detentions), reports, or risks (replaced, not
-        # written in place except on detention): a no-rules world counts once.
-        key = (self._state_version, self._reports_filed, users.risk)
+        # written in place except on detention): a no-rules world counts once, and a
+        # day that learned risks counted them then (_consequences).
+        key = self._population_key()
         cached = self._population_cache
         if cached is not None and _same_key(cached[0], key):
             row = cached[1]
@@ -1071,17 +1070,13 @@ class Simulation:
             counts, mean_risk = kernels.population_counts(
                 users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
             )
-            values = counts.tolist()
-            n_states = len(UserState)
-            row = {
-                "mean_risk": float(mean_risk),
-                **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
-                "traceable": values[n_states],
-                "reported_ever": values[n_states + 1],
-                "detained_ever": values[n_states + 2],
-            }
+            row = _population_row(counts, mean_risk)
             self._population_cache = (key, row)
         self.recorder.population_series.append({"day": day, **row})
+
+    def _population_key(self) -> tuple[Any, ...]:
+        """What the population counts depend on (see :meth:`_end_of_day`)."""
+        return (self._state_version, self._reports_filed, self.users.risk)
 
     def release_working_memory(self) -> None:
         """Free what only the run itself needs (the network, post records, the day
@@ -1091,6 +1086,7 @@ class Simulation:
         self.posts = PostStore()
         self._route_cache = self._benign_cache = self._population_cache = None
         self._group_cache = self._active_cache = self._split_inputs = None
+        self._learn_slot = None
 
     def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later
@@ -1232,6 +1228,19 @@ def _count_kinds(tally: NDArray[np.int64], kinds: list[int]) -> None:
     """``np.add.at(tally, kinds, 1)`` for the few kinds of a day's orders or reports."""
     for kind in kinds:
         tally[kind] += 1
+
+
+def _population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
+    """The population series' columns from :func:`kernels.population_counts`' results."""
+    values = counts.tolist()
+    n_states = len(UserState)
+    return {
+        "mean_risk": float(mean_risk),
+        **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
+        "traceable": values[n_states],
+        "reported_ever": values[n_states + 1],
+        "detained_ever": values[n_states + 2],
+    }
 
 
 def _label(kind: int | np.integer) -> str:

@@ -14,7 +14,7 @@ import pytest
 from simulator import kernels
 from simulator.kinds import UserState
 from simulator.population import SocialNetwork
-from simulator.rules import update_risk, withholds
+from simulator.rules import withholds
 
 NO_ROUTE = -1
 SEEDS = [0, 1, 2, 3]
@@ -131,20 +131,6 @@ def test_neighbour_counts_and_add_at_match_numpy(seed: int) -> None:
     np.add.at(reference, users, 0.37)
     kernels.add_at(signal, users, 0.37)
     assert np.array_equal(signal, reference)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_learn_risk_is_update_risk(seed: int) -> None:
-    pop = population(seed)
-    rng = np.random.default_rng(seed)
-    signal = rng.random(len(pop["risk"])) * rng.choice([0.0, 0.01, 3.0], len(pop["risk"]))
-    signal = signal.astype(np.float32)
-    decay = 0.5 ** (1 / 30)
-    expected = update_risk(pop["risk"], signal, decay).astype(np.float32, copy=False)
-    expected[pop["state"] == UserState.DETAINED] = 1.0
-    got = kernels.learn_risk(pop["risk"], np.expm1(-signal), decay, pop["state"])
-    assert got.dtype == np.float32
-    assert np.array_equal(got, expected)
 
 
 def reference_search(cumulative: np.ndarray, targets: np.ndarray) -> np.ndarray:

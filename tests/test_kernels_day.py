@@ -5,12 +5,15 @@ platforms with different limits). Equality is exact, dtype included."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from simulator import kernels, kernels_day
 from simulator.kinds import UserState
 from simulator.population import SocialNetwork
+from simulator.rules import update_risk
 from tests.test_memory import _network_one_sort
 
 SEEDS = [0, 1, 2, 3]
@@ -89,37 +92,73 @@ def numpy_minus_signal(n, news, sanctioned, own, network, removed, w_removed, de
     return signal
 
 
+def numpy_learn(risk, minus_signal, decay, state):  # type: ignore[no-untyped-def]
+    """rules.update_risk of the signal (numpy's expm1, in float32), detained users certain,
+    as Simulation._consequences applied it."""
+    learned = update_risk(risk, -minus_signal, decay).astype(np.float32, copy=False)
+    learned[state == UserState.DETAINED] = 1.0
+    return learned
+
+
+def libm_expm1_is_numpys() -> bool:
+    """Whether this numpy's float32 expm1 is the C library's (the kernel calls expm1f;
+    numpy builds with AVX-512 may use their own routine, within an ulp)."""
+    x = -np.random.default_rng(0).random(100_000).astype(np.float32) * np.float32(3.0)
+    return bool(
+        np.array_equal(np.expm1(x), np.array([math.expm1(v) for v in x.tolist()], dtype=np.float32))
+    )
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("terms", ["all", "none", "removed", "detained"])
+@pytest.mark.parametrize("terms", ["all", "none", "removed", "detained", "heavy"])
 @pytest.mark.parametrize("news", [1e-4 / 3, 7.0])
-def test_minus_signal_matches_numpy(seed: int, terms: str, news: float) -> None:
-    n = 3_000
+@pytest.mark.parametrize("n", [3_000, 9_003])
+def test_learn_day_matches_numpy(seed: int, terms: str, news: float, n: int) -> None:
+    """learn_day's risks are the numpy statement's (the signal as Simulation built it,
+    expm1, the update) and its counts population_counts' of them, over several blocks
+    of its pass and a last partial one; its scratch comes back all zero."""
     rng = np.random.default_rng(seed)
     network = SocialNetwork.random(n, 9.0, np.random.default_rng(50 + seed))
-    sanctioned = rng.integers(0, n, 300).astype(np.int32)
+    many = terms == "heavy"  # most users touched
+    sanctioned = rng.integers(0, n, n if many else 300).astype(np.int32)
     none = np.zeros(0, dtype=np.int64)
-    removed = rng.integers(0, n, 500).astype(np.int32) if terms in ("all", "removed") else none
-    detained = rng.integers(0, n, 7).astype(np.int64) if terms in ("all", "detained") else none
+    k_removed = n if many else 500
+    removed = (
+        rng.integers(0, n, k_removed).astype(np.int16 if n < 2**15 else np.int32)
+        if terms in ("all", "removed", "heavy")
+        else none
+    )
+    detained = (
+        rng.integers(0, n, 7).astype(np.int64) if terms != "removed" and terms != "none" else none
+    )
     # Weights that are not float32 numbers, chosen so that rounding in the wrong type
     # (float64 products, say) changes hundreds of values.
     own, w_removed, w_detained = 0.1 * 1.3, 1 / 3, 0.29
-    expected = numpy_minus_signal(
-        n, news, sanctioned, own, network, removed, w_removed, detained, w_detained
+    pop = population(seed, n)
+    flags = [rng.random(n) < share for share in (0.6, 0.05, 0.02)]
+    decay = 0.5 ** (1 / 30)
+    expected = numpy_learn(
+        pop["risk"],
+        numpy_minus_signal(
+            n, news, sanctioned, own, network, removed, w_removed, detained, w_detained
+        ),
+        decay,
+        pop["state"],
     )
-    got = kernels_day.minus_signal(
-        n, news, sanctioned, own, network.indptr, network.indices,
-        removed, w_removed, detained, w_detained,
+    slot = np.zeros(n, dtype=np.int32)
+    got, counts, mean_risk = kernels_day.learn_day(
+        pop["risk"], pop["state"], decay, news, sanctioned, own, network.indptr, network.indices,
+        removed, w_removed, detained, w_detained, slot, *flags,
     )  # fmt: skip
-    assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, expected)
-    # And through the rest of the update, as the engine uses it.
-    risk = rng.random(n).astype(np.float32)
-    state = rng.choice(len(UserState), size=n).astype(np.int8)
-    np.expm1(got, out=got)
-    np.expm1(expected, out=expected)
-    np.testing.assert_array_equal(
-        kernels.learn_risk(risk, got, 0.9, state), kernels.learn_risk(risk, expected, 0.9, state)
-    )
+    assert got.dtype == np.float32 and got is not pop["risk"]
+    if libm_expm1_is_numpys():
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_array_max_ulp(got, expected, maxulp=1)
+    expected_counts, expected_mean = kernels.population_counts(pop["state"], got, *flags)
+    assert counts.tolist() == expected_counts.tolist()
+    assert mean_risk == expected_mean
+    assert not slot.any()
 
 
 def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
