@@ -349,15 +349,20 @@ def sort_rows(indptr: Array, rows: Array, indices: Array) -> None:
 
 
 @njit(cache=True, nogil=True)
-def sorted_rows_blocked(a: Array, b: Array, indptr: Array, indices: Array, block: int) -> None:
+def sorted_rows_blocked(
+    a: Array, b: Array, indptr: Array, indices: Array, block: int, first: int = 0, step: int = 1
+) -> None:
     """What :func:`network_rows` then :func:`sort_rows` give, without the temporary rows
     and with writes that stay in cache: for each ``block`` of sources, a scan of every
     edge writes the block's rows, which are then sorted in place (insertion sort; rows
     hold a few dozen neighbours, ``np.sort`` for longer ones). For large graphs, where
-    the scattered writes of :func:`sort_rows` miss the cache every time."""
+    the scattered writes of :func:`sort_rows` miss the cache every time.
+
+    Only blocks ``first, first + step, ...``: blocks write disjoint rows, so threads
+    (the GIL released) can share the work and write the same arrays."""
     n = len(indptr) - 1
     fill = indptr[:-1].copy()
-    for lo in range(0, n, block):
+    for lo in range(first * block, n, step * block):
         hi = min(lo + block, n)
         for k in range(len(a)):
             x = a[k]

@@ -7,6 +7,8 @@ million users with their social network fit in a couple of hundred megabytes.
 from __future__ import annotations
 
 import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,18 @@ _INT32_MAX = 2**31 - 1
 # the arrays fit in cache); larger ones in blocks of _NETWORK_BLOCK sources.
 _SMALL_NETWORK = 1 << 21
 _NETWORK_BLOCK = 1 << 18
+
+
+def _cpus() -> int:
+    """CPUs this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def large_network(users: int, mean_degree: float) -> bool:
+    """Whether a network of this size is built block by block (and by two threads)."""
+    return users * mean_degree > _SMALL_NETWORK
 
 
 @dataclass
@@ -65,8 +79,19 @@ class SocialNetwork:
             kernels_day.sort_rows(indptr, rows, indices)
             del rows
         else:
-            # Block by block of sources, no temporary (1M users: ~0.5 s, as the key sort).
-            kernels_day.sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
+            # Block by block of sources, no temporary (1M users: ~0.6 s, as the key sort);
+            # blocks write disjoint rows, so on two CPUs two threads take alternate
+            # blocks (the kernel releases the GIL): ~0.35 s. The same arrays either way.
+            threads = min(2, _cpus())
+            if threads == 1:
+                kernels_day.sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
+            else:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    args = (a, b, indptr, indices, _NETWORK_BLOCK)
+                    build = kernels_day.sorted_rows_blocked
+                    done = [pool.submit(build, *args, first, threads) for first in range(threads)]
+                    for future in done:
+                        future.result()
         del a, b
         return cls(indptr=indptr, indices=indices)
 

@@ -37,7 +37,7 @@ from simulator.kinds import (
     UserState,
 )
 from simulator.platforms import Action, PlatformState, make_platforms
-from simulator.population import Users
+from simulator.population import Users, large_network
 from simulator.post_store import PostStore
 from simulator.recorder import DELAY_EDGES_HOURS, Event, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
@@ -1074,6 +1074,20 @@ class Simulation:
             self._population_cache = (key, row)
         self.recorder.population_series.append({"day": day, **row})
 
+    def build_large_network(self) -> None:
+        """Build the social network now if the run will want it (it moderates and
+        neighbours' removals or detentions weigh) and it is large enough to be built by
+        two threads (:func:`simulator.population.large_network`); else it is built on
+        first use. The same network either way."""
+        perception = self.scenario.population.perception
+        weighs = perception.neighbour_removal_weight > 0 or (
+            perception.neighbour_detention_weight > 0
+        )
+        users = self.users
+        degree = self.scenario.population.mean_degree
+        if self.moderating and weighs and large_network(users.size, degree):
+            users.network  # noqa: B018 (drawn on first access)
+
     def _population_key(self) -> tuple[Any, ...]:
         """What the population counts depend on (see :meth:`_end_of_day`)."""
         return (self._state_version, self._reports_filed, self.users.risk)
@@ -1274,8 +1288,12 @@ def run(
     started = time.perf_counter()
     if parallel is None:
         parallel = _parallel_by_default(scenario)
-    pending = _start_counterfactual(scenario, seed) if parallel else None
     with_rules = Simulation(scenario, seed, progress=progress)
+    if parallel:
+        # A large network is built by two threads: before the fork, while the second
+        # CPU is not yet running the counterfactual.
+        with_rules.build_large_network()
+    pending = _start_counterfactual(scenario, seed) if parallel else None
     with_rules.run()
     with_rules.release_working_memory()
     counterfactual = _finish_counterfactual(pending, scenario, seed)

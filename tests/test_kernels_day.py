@@ -167,19 +167,21 @@ def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndar
 
 
 @pytest.mark.parametrize(("users", "degree"), [(2, 3.0), (9, 2.0), (3001, 10.0), (300, 80.0)])
-@pytest.mark.parametrize("path", ["scatter", "blocked", "blocked_one_block"])
+@pytest.mark.parametrize("path", ["scatter", "blocked", "blocked_one_thread", "blocked_one_block"])
 def test_both_network_builds_are_the_key_sort(
     users: int, degree: float, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small networks are sorted by two scatter passes, large ones block by block
-    (blocks of 7 sources here, so that blocks end inside the graph, or one block)."""
+    (blocks of 7 sources here, so that blocks end inside the graph, or one block), by
+    two threads taking alternate blocks or by one."""
     import simulator.population as population_module
 
     if path != "scatter":
         monkeypatch.setattr(population_module, "_SMALL_NETWORK", 0)
         monkeypatch.setattr(
-            population_module, "_NETWORK_BLOCK", 7 if path == "blocked" else 1 << 20
+            population_module, "_NETWORK_BLOCK", 1 << 20 if path == "blocked_one_block" else 7
         )
+        monkeypatch.setattr(population_module, "_cpus", lambda: 1 if "one_thread" in path else 2)
     network = SocialNetwork.random(users, degree, np.random.default_rng(users))
     indptr, indices = network_one_sort(users, degree, users)
     np.testing.assert_array_equal(network.indptr.astype(np.int64), indptr)
