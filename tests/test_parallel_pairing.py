@@ -74,3 +74,33 @@ def test_counterfactual_falls_back_when_the_process_dies(
         fallback.counterfactual_daily,
         simulator.run(small, seed=5, parallel=False).counterfactual_daily,
     )
+
+
+def test_review_days_on_two_threads_give_identical_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At scale the platforms' review days run on two threads (THREADED_MIN_USERS):
+    forced on for a small two-platform world, every table is the same as one thread's,
+    and no thread outlives the run."""
+    world = simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": 4_000, "horizon_days": 20},
+    )
+    one = simulator.run(world, seed=3, parallel=False)
+    threads = threading.active_count()
+    started: list[int] = []
+    pool = simulation.Simulation._thread_pool
+
+    def counted(self: simulation.Simulation) -> object:
+        started.append(1)
+        return pool(self)
+
+    monkeypatch.setattr(simulation, "THREADED_MIN_USERS", 0)
+    monkeypatch.setattr(simulation.Simulation, "_thread_pool", counted)
+    two = simulator.run(world, seed=3, parallel=False)
+    assert len(started) >= 15  # the threaded path ran on (nearly) every day
+    assert threading.active_count() == threads
+    for table in ("daily", "platform_daily", "population_daily", "events", "delays"):
+        pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
+    assert json.dumps(one.summary, sort_keys=True) == json.dumps(two.summary, sort_keys=True)
+    assert one.summary["removed"] > 0
