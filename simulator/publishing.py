@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.generator_handles import as_generator
 from simulator.kernels import route_posts, search_bucketed
 from simulator.kinds import Outcome
 from simulator.platforms import Action
@@ -833,7 +834,7 @@ def _no_outputs() -> tuple[Array, ...]:
 def publish_days(
     first_day: int,
     n_days: int,
-    speech_rng: Any,
+    speech_handle: Array,
     daily_rate: Array,
     sensitive_cumulative: Array,
     sensitive_start: Array,
@@ -862,8 +863,8 @@ def publish_days(
     flag_delay: Array,
     reviewer_mean: Array,
     notice_deadline: float,
-    split_rng: Any,
-    moderation_rng: Any,
+    split_handle: Array,
+    moderation_handle: Array,
     intended: Array,
     counts: Array,
     tallies: Array,
@@ -886,9 +887,15 @@ def publish_days(
     once, inside it): one day at a time while rules act, or every day at once in a
     world where nothing the day's speech depends on ever changes and no channel is
     moderated (no records, review items, duties, orders, tallies or hourly counts): the
-    same draws, day after day. A world without rules spent most of its time calling."""
+    same draws, day after day. A world without rules spent most of its time calling.
+
+    The three generators come as :func:`simulator.generator_handles.handle` arrays (a
+    ``Generator`` argument cost ~22 us a call to type and unbox)."""
     if n_days < 1 or (n_days > 1 and in_scope.any()):
         raise ValueError("one day, or several where no channel is moderated")
+    speech_rng = as_generator(speech_handle)
+    split_rng = as_generator(split_handle)
+    moderation_rng = as_generator(moderation_handle)
     published = _no_outputs()
     for day in range(first_day, first_day + n_days):
         published = publish_day(

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 from tqdm.auto import tqdm
 
-from simulator import kernels, kernels_day, publishing, review_kernels
+from simulator import generator_handles, kernels, kernels_day, publishing, review_kernels
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -175,6 +175,7 @@ class Simulation:
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
         self._learn_slot: IntArray | None = None  # learn_day's scratch, one per user
         self._threads: ThreadPoolExecutor | None = None  # see _thread_pool
+        self._handles: dict[int, tuple[np.random.Generator, NDArray[np.uint64]]] = {}
         self._reports_filed = 0
         self._active_cache: tuple[RouteArray, IntArray] | None = None
         # Record ids of prohibited posts per platform (what audits count), in id order.
@@ -298,8 +299,8 @@ class Simulation:
         self._store_published(day, published)
 
     def _speech_inputs(self, route: RouteArray) -> tuple[Any, ...]:
-        """The arguments of :func:`publishing.publish_day` from ``speech_rng`` to
-        ``moderation_rng``: today's routes, groups, risks and moderation tables."""
+        """The arguments of :func:`publishing.publish_days` from ``speech_handle`` to
+        ``moderation_handle``: today's routes, groups, risks and moderation tables."""
         users = self.users
         streams = self.streams
         pvals, mass, groups = self._benign_split_inputs(route)
@@ -308,7 +309,7 @@ class Simulation:
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
         return (
-            streams.speech, self.daily_rate, cumulative, bucket_start, users.size,
+            self._handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
@@ -318,8 +319,17 @@ class Simulation:
             float(scenario.population.notices.mean_delay_hours),
             self._flag_delay_hours, self._reviewer_mean,
             -1.0 if notice_deadline is None else float(notice_deadline),
-            streams.split, streams.moderation,
+            self._handle(streams.split), self._handle(streams.moderation),
         )  # fmt: skip
+
+    def _handle(self, generator: np.random.Generator) -> NDArray[np.uint64]:
+        """``generator`` as compiled code takes it (:mod:`simulator.generator_handles`),
+        read once per generator object."""
+        cached = self._handles.get(id(generator))
+        if cached is None or cached[0] is not generator:
+            cached = (generator, generator_handles.handle(generator))
+            self._handles[id(generator)] = cached
+        return cached[1]
 
     def _benign_split_inputs(
         self, route: RouteArray
