@@ -11,6 +11,7 @@ effect on who may post starts at the next day boundary.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import threading
@@ -80,13 +81,24 @@ class Simulation:
     #: reference, :meth:`_review_python`; both give the same run).
     compiled_review = True
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, progress: bool = False):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        progress: bool = False,
+        users: Users | None = None,
+    ):
+        """``users``: the population as drawn for this seed (a copy, before any run; the
+        paired run's counterfactual reuses the rules run's instead of drawing it again:
+        the population stream is used for nothing else)."""
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.progress = progress
         self.streams = Streams.from_seed(self.seed)
         shares = [p.market_share for p in scenario.platforms]
-        self.users = Users(scenario.population, shares, self.streams.population)
+        if users is None:
+            users = Users(scenario.population, shares, self.streams.population)
+        self.users = users
         self.platforms: list[PlatformState] = make_platforms(scenario, self.streams.review)
         self.n_platforms = len(self.platforms)
         self.circumvention_row = self.n_platforms
@@ -1332,9 +1344,16 @@ def run(
         # CPU is not yet running the counterfactual.
         with_rules.build_large_network()
     pending = _start_counterfactual(scenario, seed) if parallel else None
+    # Here, after the rules run: its population, copied before (cheaper than drawing
+    # it again; not for large runs, where the copy would raise the peak memory).
+    initial_users = (
+        copy.deepcopy(with_rules.users)
+        if pending is None and scenario.population.users <= SHARED_POPULATION_MAX_USERS
+        else None
+    )
     with_rules.run()
     with_rules.release_working_memory()
-    counterfactual = _finish_counterfactual(pending, scenario, seed)
+    counterfactual = _finish_counterfactual(pending, scenario, seed, initial_users)
     names = [p.name for p in scenario.platforms] + ["circumvention"]
     platforms = [
         {
@@ -1404,6 +1423,9 @@ def run(
 #: one costs ~0.1 s with fork); above it the counterfactual's ~15-25% of the paired time
 #: comes off the wall clock on a machine with a free CPU.
 PARALLEL_MIN_USER_DAYS = 20_000_000
+#: Up to this many users the serial counterfactual starts from a copy of the rules
+#: run's population (drawing it costs ~3 ms at 10,000 users; the copy ~0.1 ms).
+SHARED_POPULATION_MAX_USERS = 200_000
 
 
 @dataclass
@@ -1415,8 +1437,10 @@ class _Counterfactual:
     in_parallel: bool
 
 
-def _counterfactual(scenario: Scenario, seed: int, in_parallel: bool = True) -> _Counterfactual:
-    simulation = Simulation(scenario.without_rules(), seed)
+def _counterfactual(
+    scenario: Scenario, seed: int, in_parallel: bool = True, users: Users | None = None
+) -> _Counterfactual:
+    simulation = Simulation(scenario.without_rules(), seed, users=users)
     simulation.run()
     return _Counterfactual(simulation.recorder, simulation.wall_seconds, in_parallel)
 
@@ -1461,9 +1485,12 @@ def _start_counterfactual(scenario: Scenario, seed: int) -> Any:
         return None
 
 
-def _finish_counterfactual(pending: Any, scenario: Scenario, seed: int) -> _Counterfactual:
+def _finish_counterfactual(
+    pending: Any, scenario: Scenario, seed: int, users: Users | None = None
+) -> _Counterfactual:
     """The counterfactual's result: from the second process if it ran there, else (not
-    started, or the process died) computed here. The same numbers either way."""
+    started, or the process died) computed here, from ``users`` if given (the seed's
+    population, unrun). The same numbers either way."""
     if pending is not None:
         from concurrent.futures.process import BrokenProcessPool
 
@@ -1477,4 +1504,4 @@ def _finish_counterfactual(pending: Any, scenario: Scenario, seed: int) -> _Coun
             # Joined, so no thread of the pool outlives the run (the next large run in
             # this process may fork again: _parallel_by_default wants one thread).
             pool.shutdown(wait=True)
-    return _counterfactual(scenario, seed, in_parallel=False)
+    return _counterfactual(scenario, seed, in_parallel=False, users=users)
