@@ -433,10 +433,14 @@ class Simulation:
                 platform.queue.submit(
                     sub_times[first:last], sub_actions[first:last], sub_items[first:last]
                 )
-        for deadline, p, post in zip(
-            duty_deadline.tolist(), duty_platform.tolist(), duty_post.tolist(), strict=True
-        ):
-            self._add_duty(self.platforms[p], post, deadline, Action.NOTICE)
+        if len(duty_post):
+            # Grouped by platform keeping their order (per platform, and per due day,
+            # the duties are in the order made, as one at a time gave).
+            for p in np.unique(duty_platform).tolist():
+                mine = duty_platform == p
+                self._add_duties(
+                    p, duty_post[mine].tolist(), duty_deadline[mine].tolist(), Action.NOTICE
+                )
         if len(order_chunk):
             starts = [0, *(np.flatnonzero(order_chunk[1:] != order_chunk[:-1]) + 1).tolist()]
             for first, last in zip(starts, [*starts[1:], len(order_chunk)], strict=True):
@@ -729,11 +733,14 @@ class Simulation:
             return
         self.users.ever_reported[authors] = True
         self._reports_filed += len(authors)  # keys the daily population counts
-        kind_list = kinds.tolist()
-        _count_kinds(self.recorder.tallies["reports"], kind_list)
-        events, name = self.recorder.events, platform.name
-        for t, user, kind in zip(times.tolist(), authors.tolist(), kind_list, strict=True):
-            events.append(Event(t, EventKind.REPORT, name, user, KIND_LABELS[kind]))
+        reports = self.recorder.tallies["reports"]
+        reports += np.bincount(kinds, minlength=len(reports))
+        name = platform.name
+        labels = [KIND_LABELS[kind] for kind in kinds.tolist()]
+        self.recorder.events.extend(
+            Event(t, EventKind.REPORT, name, user, label)
+            for t, user, label in zip(times.tolist(), authors.tolist(), labels, strict=True)
+        )
         self.police.report(times, authors, kinds)
 
     def _settle_orders(self, day: int, start: float, end: float) -> None:
@@ -756,30 +763,29 @@ class Simulation:
                 arrivals = arrivals[keep]
                 kinds = posts.kind[issued]
                 authors = posts.author[issued]
-                kind_list = kinds.tolist()
-                _count_kinds(orders, kind_list)
+                orders += np.bincount(kinds, minlength=len(orders))
                 platform = self.platforms[int(posts.platform[issued[0]])]
                 name = platform.name
-                for post, arrival, author, kind in zip(
-                    issued.tolist(), arrivals.tolist(), authors.tolist(), kind_list, strict=True
-                ):
-                    deadline = arrival + deadline_hours
-                    events.append(
-                        Event(
-                            arrival,
-                            EventKind.ORDER,
-                            name,
-                            author,
-                            KIND_LABELS[kind],
-                            detail=f"deadline={deadline:g}h",
-                        )
+                deadlines = (arrivals + deadline_hours).tolist()
+                labels = [KIND_LABELS[kind] for kind in kinds.tolist()]
+                events.extend(
+                    Event(at, EventKind.ORDER, name, author, label, detail=f"deadline={due:g}h")
+                    for at, author, label, due in zip(
+                        arrivals.tolist(), authors.tolist(), labels, deadlines, strict=True
                     )
-                    self._add_duty(platform, post, deadline, Action.ORDER)
+                )
+                self._add_duties(platform.index, issued.tolist(), deadlines, Action.ORDER)
                 if reports:
                     # An order comes with a request for the author's data.
                     self._file_reports(platform, arrivals, authors, kinds)
-        for post, deadline, action in self._duties_by_deadline_day.pop(day, []):
-            if posts.removed_hours[post] > deadline:
+        due = self._duties_by_deadline_day.pop(day, [])
+        if due:
+            # Checked together; the few missed ones recorded in the order they were made.
+            due_posts = np.array([duty[0] for duty in due], dtype=np.int64)
+            due_deadlines = np.array([duty[1] for duty in due], dtype=np.float64)
+            missed = np.flatnonzero(posts.removed_hours[due_posts] > due_deadlines).tolist()
+            for i in missed:
+                post, deadline, action = due[i]
                 order = action == Action.ORDER
                 tally = "orders_missed" if order else "notices_missed"
                 self.recorder.tally(tally, int(posts.kind[post]))
@@ -792,10 +798,16 @@ class Simulation:
                 )
 
     def _add_duty(self, platform: PlatformState, post: int, deadline: float, action: int) -> None:
-        self._duty_deadline[platform.index].append(deadline)
-        self._duty_post[platform.index].append(post)
-        due_day = int(math.floor(deadline / HOURS_PER_DAY))
-        self._duties_by_deadline_day[due_day].append((post, deadline, action))
+        self._add_duties(platform.index, [post], [deadline], action)
+
+    def _add_duties(self, p: int, posts: list[int], deadlines: list[float], action: int) -> None:
+        """Duties (``action``: an order or a notice) of platform ``p`` to take ``posts``
+        down by ``deadlines`` (hours), filed by the day each deadline falls in."""
+        self._duty_deadline[p].extend(deadlines)
+        self._duty_post[p].extend(posts)
+        by_day = self._duties_by_deadline_day
+        for post, deadline in zip(posts, deadlines, strict=True):
+            by_day[math.floor(deadline / HOURS_PER_DAY)].append((post, deadline, action))
 
     # ------------------------------------------------------------------------------------
     # Freeing post records
@@ -1286,12 +1298,6 @@ def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         (a is b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else a == b
         for a, b in zip(old, new, strict=True)
     )
-
-
-def _count_kinds(tally: NDArray[np.int64], kinds: list[int]) -> None:
-    """``np.add.at(tally, kinds, 1)`` for the few kinds of a day's orders or reports."""
-    for kind in kinds:
-        tally[kind] += 1
 
 
 def _population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
