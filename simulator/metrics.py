@@ -68,18 +68,20 @@ def delays_table(recorder: Recorder) -> pd.DataFrame:
 
 def events_table(recorder: Recorder) -> pd.DataFrame:
     columns = ["time_hours", "day", "event", "platform", "user", "kind", "amount", "detail"]
-    if not recorder.events:
+    events = recorder.event_columns()
+    if len(events["time_hours"]) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    time = events["time_hours"]
     return pd.DataFrame(
         {
-            "time_hours": [e.time_hours for e in recorder.events],
-            "day": [int(e.time_hours // 24) for e in recorder.events],
-            "event": [e.event.value for e in recorder.events],
-            "platform": [e.platform for e in recorder.events],
-            "user": [e.user for e in recorder.events],
-            "kind": [e.kind for e in recorder.events],
-            "amount": [e.amount for e in recorder.events],
-            "detail": [e.detail for e in recorder.events],
+            "time_hours": time,
+            "day": np.floor_divide(time, 24).astype(np.int64),  # Python's float //
+            "event": events["event"],
+            "platform": events["platform"],
+            "user": events["user"],
+            "kind": events["kind"],
+            "amount": events["amount"],
+            "detail": events["detail"],
         }
     )
 
@@ -183,6 +185,6 @@ def _prohibited_missed(scenario: Scenario, rules: Recorder) -> int:
 
 def _event_counts(recorder: Recorder) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for event in recorder.events:
-        counts[event.event.value] = counts.get(event.event.value, 0) + 1
+    for name in recorder.event_columns()["event"]:
+        counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items()))

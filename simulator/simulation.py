@@ -41,7 +41,7 @@ from simulator.kinds import (
 from simulator.platforms import Action, PlatformState, make_platforms
 from simulator.population import Users, large_network
 from simulator.post_store import PostStore
-from simulator.recorder import DELAY_EDGES_HOURS, Event, Recorder
+from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
 from simulator.results import Results
 from simulator.review_queue import ArrayReviewQueue
@@ -735,12 +735,8 @@ class Simulation:
         self._reports_filed += len(authors)  # keys the daily population counts
         reports = self.recorder.tallies["reports"]
         reports += np.bincount(kinds, minlength=len(reports))
-        name = platform.name
         labels = [KIND_LABELS[kind] for kind in kinds.tolist()]
-        self.recorder.events.extend(
-            Event(t, EventKind.REPORT, name, user, label)
-            for t, user, label in zip(times.tolist(), authors.tolist(), labels, strict=True)
-        )
+        self.recorder.events_batch(times, EventKind.REPORT, platform.name, authors, labels)
         self.police.report(times, authors, kinds)
 
     def _settle_orders(self, day: int, start: float, end: float) -> None:
@@ -752,8 +748,8 @@ class Simulation:
             deadline_hours = self.scenario.rules.takedown.deadline_hours
             reports = self.scenario.rules.reporting.mode in ("on_request", "proactive")
             removed_hours, order_hours = posts.removed_hours, posts.order_hours
-            events = self.recorder.events
-            orders = self.recorder.tallies["orders"]
+            rec = self.recorder
+            orders = rec.tallies["orders"]
             for ids in chunks:
                 arrivals = order_hours[ids]
                 keep = removed_hours[ids] > arrivals
@@ -768,12 +764,8 @@ class Simulation:
                 name = platform.name
                 deadlines = (arrivals + deadline_hours).tolist()
                 labels = [KIND_LABELS[kind] for kind in kinds.tolist()]
-                events.extend(
-                    Event(at, EventKind.ORDER, name, author, label, detail=f"deadline={due:g}h")
-                    for at, author, label, due in zip(
-                        arrivals.tolist(), authors.tolist(), labels, deadlines, strict=True
-                    )
-                )
+                details = [f"deadline={due:g}h" for due in deadlines]
+                rec.events_batch(arrivals, EventKind.ORDER, name, authors, labels, details)
                 self._add_duties(platform.index, issued.tolist(), deadlines, Action.ORDER)
                 if reports:
                     # An order comes with a request for the author's data.
@@ -1167,7 +1159,7 @@ class Simulation:
             self._threads = None
         # Orders whose deadline fell inside the horizon were settled on that day; later
         # deadlines are not yet due. Events are kept in time order for the tables.
-        self.recorder.events.sort(key=lambda e: (e.time_hours, e.event.value, e.platform, e.user))
+        self.recorder.event_columns()
 
 
 class _ReviewDay:
