@@ -147,6 +147,62 @@ def group_members(group: Array, wanted: int, weights: Array) -> tuple[Array, Arr
 
 
 @njit(cache=True, nogil=True)
+def numpy_sum(values: Array) -> float:
+    """``values.sum()`` of a float64 array as numpy computes it, to the bit: pairwise,
+    with eight accumulators in blocks of up to 128 and a plain loop under 8 values."""
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += values[i]
+        return total
+    if n <= 128:
+        r = values[:8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += values[i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return numpy_sum(values[:half]) + numpy_sum(values[half:])
+
+
+@njit(cache=True, nogil=True)
+def benign_split(
+    shares: Array, private_shares: Array, mass: Array, private_mass: Array
+) -> tuple[Array, Array]:
+    """The multinomial's probabilities per channel (rows: public, private) over the
+    benign outcome groups, ``clip(shares, 0) / max(shares.sum(), 1e-300)``, and the
+    groups' summed weights stacked the same way; numpy's arithmetic (one call instead of
+    ~12 numpy calls on 7-element arrays, ~60 us a day at 10,000 users)."""
+    n = len(shares)
+    pvals = np.empty((2, n))
+    stacked = np.empty((2, n))
+    for row, (these, weights) in enumerate(((shares, mass), (private_shares, private_mass))):
+        total = max(numpy_sum(these), 1e-300)
+        for g in range(n):
+            share = these[g] if these[g] > 0.0 else 0.0
+            pvals[row, g] = share / total
+            stacked[row, g] = weights[g]
+    return pvals, stacked
+
+
+@njit(cache=True, nogil=True)
+def group_shares(mass: Array) -> Array:
+    """``mass / mass.sum()`` (zeros if the sum is not positive), numpy's arithmetic."""
+    total = numpy_sum(mass)
+    if total > 0:
+        return mass / total
+    return np.zeros_like(mass)
+
+
+@njit(cache=True, nogil=True)
 def population_counts(
     state: Array, risk: Array, traceable: Array, ever_reported: Array, ever_detained: Array
 ) -> tuple[Array, float]:

@@ -356,11 +356,9 @@ class Simulation:
         cached = self._split_inputs
         if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
             return cached[1]
-        pvals = np.stack(
-            [np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300) for shares, _, _ in found]
-        )
-        mass = np.stack([group_mass for _, _, group_mass in found])
-        inputs = (pvals, mass, [group for _, group, _ in found])
+        (public, public_group, public_mass), (private, private_group, private_mass) = found
+        pvals, mass = kernels.benign_split(public, private, public_mass, private_mass)
+        inputs = (pvals, mass, [public_group, private_group])
         self._split_inputs = (found, inputs)
         return inputs
 
@@ -500,8 +498,7 @@ class Simulation:
             group,
             mass,
         )
-        total = mass.sum()
-        shares: NDArray[np.float64] = mass / total if total > 0 else np.zeros_like(mass)
+        shares: NDArray[np.float64] = kernels.group_shares(mass)
         if weight == 0.0:
             # Valid until a user's state, platform or access changes (_states_dirty).
             self._group_cache = (shares, group, mass)

@@ -227,3 +227,36 @@ def test_numba_generator_draws_equal_numpy() -> None:
     assert np.array_equal(out[2], reference.exponential(2.0, 500))
     assert binomial == reference.binomial(1000, 0.3)
     assert compiled.random() == reference.random()
+
+
+def test_numpy_sum_is_numpys_to_the_bit() -> None:
+    """Every length from 0 to 140 (the plain loop, the eight accumulators, their tail)
+    and longer ones (the pairwise split): a plain running sum differs from 8 values on."""
+    rng = np.random.default_rng(9)
+    plain_differs = 0
+    for n in [*range(141), 200, 257, 1000, 4097]:
+        for _ in range(20):
+            values = rng.lognormal(0.0, 3.0, n) * (rng.random(n) < 0.7)
+            assert kernels.numpy_sum(values) == values.sum(), n
+            plain = 0.0
+            for v in values.tolist():
+                plain += v
+            plain_differs += plain != values.sum()
+    assert plain_differs > 100  # the test can tell the two apart
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_benign_split_and_shares_are_numpys(seed: int) -> None:
+    """The multinomial's probabilities and the stacked group weights, as the numpy
+    statement in Simulation made them (with zero groups and an all-zero channel)."""
+    rng = np.random.default_rng(seed)
+    for groups in (4, 7, 10, 13):
+        mass = rng.lognormal(0.0, 2.0, groups) * (rng.random(groups) < 0.8)
+        other = np.zeros(groups) if seed % 2 else rng.random(groups)
+        shares = [m / m.sum() if m.sum() > 0 else np.zeros_like(m) for m in (mass, other)]
+        for m, s in zip((mass, other), shares, strict=True):
+            np.testing.assert_array_equal(kernels.group_shares(m), s)
+        pvals, stacked = kernels.benign_split(shares[0], shares[1], mass, other)
+        expected = np.stack([np.clip(s, 0.0, None) / max(s.sum(), 1e-300) for s in shares])
+        np.testing.assert_array_equal(pvals, expected)
+        np.testing.assert_array_equal(stacked, np.stack([mass, other]))
