@@ -134,8 +134,9 @@ def benign_groups(
         for p in range(n_platforms):
             running[p, b] = mass[n_platforms + p]
         # Unsigned: numba then indexes without the negative-index wraparound it must
-        # otherwise add to every access (seven arrays) from a start it cannot prove >= 0;
-        # with it this loop took ~50% longer than one over range(n).
+        # otherwise add to every access (seven arrays) from a start it cannot prove >= 0.
+        # With signed starts this loop took ~50% longer than the plain loop over
+        # range(n) it replaced; so, ~10% on random routes, unmeasurable at 1M users.
         for i in range(np.uint64(b * block), np.uint64(min(b * block + block, n))):
             r = route[i]
             if r == NO_ROUTE:

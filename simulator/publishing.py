@@ -891,11 +891,10 @@ def publish_days(
             n_users, benign_pvals, group_mass, group, private_group, benign_weight, running,
             private_running, block, in_scope, prohibited, route, platform, kind_weight, risk,
             traceable, real_name_risk, boldness, hold, touch, any_touch, conditional,
-            friction, monitoring_delay,
-            notice_delay, flag_delay, reviewer_mean, notice_deadline, split_rng,
-            moderation_rng, intended[day], counts[day], tallies, prohibited_hours,
-            post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
-            target_value, target_int, state, first_id,
+            friction, monitoring_delay, notice_delay, flag_delay, reviewer_mean,
+            notice_deadline, split_rng, moderation_rng, intended[day], counts[day], tallies,
+            prohibited_hours, post_float, post_int, sub_time, sub_int, duty_deadline,
+            duty_int, order_int, target_value, target_int, state, first_id,
         )  # fmt: skip
     return published
 
