@@ -148,7 +148,9 @@ class Users:
         # kept only as its total (benign authors are drawn per group, from
         # ``benign_weight``: publishing._find_authors).
         self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
-        self.benign_weight = rate * (1.0 - stance_factor * sensitive_total)
+        # Not negative: the mix may exceed the mean stance by 1e-12 (the scenario's
+        # check), and the benign author search needs non-decreasing running weights.
+        self.benign_weight = np.maximum(rate * (1.0 - stance_factor * sensitive_total), 0.0)
         del rate, stance_factor
         self._benign_total = float(np.cumsum(self.benign_weight)[-1]) if n else 0.0
         self._sensitive_start: NDArray[np.int64] | None = None  # see sensitive_search

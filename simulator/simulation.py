@@ -57,6 +57,10 @@ RouteArray = NDArray[np.int16]
 #: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
 _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
+#: A channel's benign groups (Simulation._benign_groups): the share of benign posts in
+#: each group, each user's group, each group's weight, and the published groups'
+#: running weights per block of users (kernels.benign_groups; for the author search).
+_Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 _NO_USERS = np.zeros(0, dtype=np.int64)
 #: From this many users, independent compiled steps of a day (the platforms' review
 #: days) run on two threads: each is then milliseconds, and handing one to a thread
@@ -153,9 +157,7 @@ class Simulation:
         self._duty_deadline: list[list[float]] = [[] for _ in self.platforms]
         self._duty_post: list[list[int]] = [[] for _ in self.platforms]
         self._duties_by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
-        self._group_cache: (
-            tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]] | None
-        ) = None
+        self._group_cache: _Groups | None = None
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
         self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
         self._flag_delay_hours = np.array(
@@ -315,7 +317,7 @@ class Simulation:
         ``moderation_handle``: today's routes, groups, risks and moderation tables."""
         users = self.users
         streams = self.streams
-        pvals, mass, groups = self._benign_split_inputs(route)
+        pvals, mass, groups, running = self._benign_split_inputs(route)
         hold, touch, any_touch, conditional = self._moderation_tables()
         cumulative, bucket_start = users.sensitive_search()
         scenario = self.scenario
@@ -323,6 +325,7 @@ class Simulation:
         return (
             self._handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
+            running[Channel.PUBLIC], running[Channel.PRIVATE], kernels.GROUP_BLOCK,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
             users.boldness, hold, touch, any_touch, conditional,
@@ -345,20 +348,27 @@ class Simulation:
 
     def _benign_split_inputs(
         self, route: RouteArray
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[NDArray[np.int32]]]:
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64], list[NDArray[np.int32]], list[NDArray[np.float64]]
+    ]:
         """Per channel: the multinomial's probabilities over the benign outcome groups,
-        each group's summed weight, and each user's group; kept while both channels'
-        groups are the ones they were (most days of a world where states settle)."""
+        each group's summed weight, each user's group and the published groups' running
+        weights by block; kept while both channels' groups are the ones they were (most
+        days of a world where states settle)."""
         if self.users.size == 0:
             n_groups = 3 * self.n_platforms + 1
-            return np.zeros((2, n_groups)), np.zeros((2, n_groups)), [_NO_GROUP, _NO_GROUP]
+            nothing = np.zeros((self.n_platforms, 1))
+            return (
+                np.zeros((2, n_groups)), np.zeros((2, n_groups)), [_NO_GROUP, _NO_GROUP],
+                [nothing, nothing],
+            )  # fmt: skip
         found = [self._benign_groups(route, channel) for channel in Channel]
         cached = self._split_inputs
         if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
             return cached[1]
-        (public, public_group, public_mass), (private, private_group, private_mass) = found
-        pvals, mass = kernels.benign_split(public, private, public_mass, private_mass)
-        inputs = (pvals, mass, [public_group, private_group])
+        public, private = found
+        pvals, mass = kernels.benign_split(public[0], private[0], public[2], private[2])
+        inputs = (pvals, mass, [public[1], private[1]], [public[3], private[3]])
         self._split_inputs = (found, inputs)
         return inputs
 
@@ -465,13 +475,13 @@ class Simulation:
             self._tables_key = key
         return self._tables
 
-    def _benign_groups(
-        self, route: RouteArray, channel: Channel
-    ) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]]:
+    def _benign_groups(self, route: RouteArray, channel: Channel) -> _Groups:
         """Share of benign intended posts in each (outcome group, platform), the
-        per-user group index and each group's summed benign weight. Groups: ``p``
-        excluded at home platform ``p``; ``P + p`` published on ``p``; ``2P + p``
-        withheld on ``p``; ``3P`` offshore."""
+        per-user group index, each group's summed benign weight and the published
+        groups' running weights per block of ``kernels.GROUP_BLOCK`` users (P x
+        (blocks + 1): where the benign author search starts). Groups: ``p`` excluded at
+        home platform ``p``; ``P + p`` published on ``p``; ``2P + p`` withheld on ``p``;
+        ``3P`` offshore."""
         users = self.users
         n_p = self.n_platforms
         weight = self.kind_weight[channel, ContentKind.BENIGN]
@@ -485,6 +495,7 @@ class Simulation:
             return cached[1]
         group = np.empty(users.size, dtype=np.int32)
         mass = np.zeros(3 * n_p + 1)
+        running = np.empty((n_p, kernels.group_blocks(users.size) + 1))
         kernels.benign_groups(
             route,
             users.platform,
@@ -497,15 +508,17 @@ class Simulation:
             users.benign_weights,
             group,
             mass,
+            kernels.GROUP_BLOCK,
+            running,
         )
         shares: NDArray[np.float64] = kernels.group_shares(mass)
         if weight == 0.0:
             # Valid until a user's state, platform or access changes (_states_dirty).
-            self._group_cache = (shares, group, mass)
+            self._group_cache = (shares, group, mass, running)
             self._states_dirty = False
         else:
-            self._benign_cache = (key, (shares, group, mass))
-        return shares, group, mass
+            self._benign_cache = (key, (shares, group, mass, running))
+        return shares, group, mass, running
 
     def _add_published_prohibited(
         self, platform: PlatformState, start_hour: int, by_hour: IntArray

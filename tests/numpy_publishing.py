@@ -115,7 +115,7 @@ class NumpyPublishing(Simulation):
         if count == 0 or self.users.size == 0:
             return
         n_p = self.n_platforms
-        shares, group, _ = self._benign_groups(route, channel)
+        shares, group, *_ = self._benign_groups(route, channel)
         split = self.streams.split.multinomial(
             count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
         )

@@ -71,9 +71,11 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
     )
     group = np.empty(len(route), dtype=np.int32)
     mass = np.zeros(3 * n_p + 1)
+    block = [1, 7, 64, 10_000][seed % 4]  # 10,000: one block longer than the population
+    running = np.full((n_p, kernels.group_blocks(len(route), block) + 1), np.nan)
     kernels.benign_groups(
         route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
-        extra, pop["boldness"], pop["weights"], group, mass,
+        extra, pop["boldness"], pop["weights"], group, mass, block, running,
     )  # fmt: skip
     expected = np.where(route == NO_ROUTE, pop["platform"], route + n_p).astype(np.int64)
     expected[route == n_p] = 3 * n_p
@@ -88,6 +90,25 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
     assert np.array_equal(
         mass, np.bincount(expected, weights=pop["weights"], minlength=3 * n_p + 1)
     )
+    assert np.array_equal(running, running_weights(expected, pop["weights"], n_p, block))
+    with pytest.raises(ValueError):  # a table of other blocks is refused, not half filled
+        kernels.benign_groups(
+            route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
+            extra, pop["boldness"], pop["weights"], group, mass, block,
+            np.empty((n_p, running.shape[1] - 1)),
+        )  # fmt: skip
+
+
+def running_weights(group: np.ndarray, weights: np.ndarray, n_p: int, block: int) -> np.ndarray:
+    """The published groups' running weights before each block of ``block`` users and
+    at the end, from numpy's cumsum (adding 0.0 for other users leaves a sum as it is)."""
+    n = len(group)
+    edges = np.append(np.arange(0, n, block), n)
+    table = np.zeros((n_p, len(edges)))
+    for p in range(n_p):
+        cumulative = np.concatenate([[0.0], np.cumsum(np.where(group == n_p + p, weights, 0.0))])
+        table[p] = cumulative[edges]
+    return table
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -19,6 +19,7 @@ import simulator
 from simulator import publishing
 from simulator.simulation import Simulation
 from tests.numpy_publishing import NumpyPublishing
+from tests.test_kernels import running_weights
 
 WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     "classroom": ("classroom", {}),
@@ -150,31 +151,62 @@ def test_the_comparison_sees_a_changed_draw() -> None:
             _assert_same(got, want, f"day {day}")
 
 
+@pytest.mark.parametrize("block", [1, 3, 64, 5_000])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_find_authors_equals_the_numpy_search(seed: int) -> None:
+def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
     """Each target's author is what numpy's search of the group's running weights gave
-    (ties, zero weights and targets at the group's total included)."""
+    (ties, zero weights, an empty group, targets at 0 and at the group's total
+    included), from blocks of one user to one block longer than the population."""
     rng = np.random.default_rng(seed)
-    n_p, n = 3, 4_000
+    n_p, n = 4, 4_000
     group = rng.integers(0, 3 * n_p + 1, n).astype(np.int32)
+    group[group == n_p + 3] = 0  # platform 3 publishes nobody: an empty group
     weights = rng.lognormal(0.0, 1.0, n) * (rng.random(n) < 0.9)
     weights[::50] = 1.0  # repeated values: equal running sums do not occur, ties do
-    platform = rng.integers(0, n_p, 500)
-    totals = np.array([weights[group == n_p + p].sum() for p in range(n_p)])
+    # The group's last users add nothing: at the total, the last of them, not the last
+    # one to add weight.
+    weights[np.flatnonzero(group == n_p)[-3:]] = 0.0
+    platform = rng.integers(0, n_p - 1, 500)
     cumsums = [np.cumsum(weights[group == n_p + p]) for p in range(n_p)]
-    targets = rng.random(500) * np.array([c[-1] for c in cumsums])[platform]
-    targets[:3] = [c[-1] for c in cumsums]  # at the total: the last member
-    platform[:3] = [0, 1, 2]
-    targets[3:6] = 0.0
+    totals = np.array([c[-1] if len(c) else 0.0 for c in cumsums])
+    targets = rng.random(500) * totals[platform]
+    targets[:3], platform[:3] = totals[:3], [0, 1, 2]  # at the total: the last member
+    targets[3:6], platform[3:6] = np.nextafter(totals[:3], 0), [0, 1, 2]  # just below
+    targets[6:9] = 0.0
+    targets[9:12], platform[9:12] = [0.0, 1.0, 0.0], 3  # the empty group: -1
+    # Exactly at running sums (and at block edges): the next user who adds weight.
+    at = rng.integers(0, 1_000, 20)
+    targets[12:32] = [
+        cumsums[p][min(k, len(cumsums[p]) - 1)] for p, k in zip(platform[12:32], at, strict=True)
+    ]
     mine = rng.random(500) < 0.8
+    mine[:12] = True
     found = np.full(500, -7, dtype=np.int64)
-    publishing._find_authors(group, weights, n_p, targets, platform, mine, found)
+    running = running_weights(group, weights, n_p, block)
+    publishing._find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
     for i in range(500):
         members = np.flatnonzero(group == n_p + platform[i])
-        cumulative = cumsums[platform[i]]
-        want = members[min(np.searchsorted(cumulative, targets[i], "right"), len(members) - 1)]
+        if len(members) == 0:
+            want = -1  # what the sweep gave an empty group (no benign posts are drawn there)
+        else:
+            cumulative = cumsums[platform[i]]
+            want = members[min(np.searchsorted(cumulative, targets[i], "right"), len(members) - 1)]
         assert found[i] == (want if mine[i] else -7), i
-    assert np.allclose(totals, [c[-1] for c in cumsums])
+    assert np.array_equal(running[:, -1], totals)  # the table's totals are cumsum's, exactly
+
+
+def test_find_authors_refuses_a_table_of_other_groups() -> None:
+    """A scan that finds no author in its block (a table not of these groups or
+    weights) raises instead of reading past the block."""
+    group = np.full(10, 1, dtype=np.int32)  # n_p = 1: everyone published on platform 0
+    weights = np.ones(10)
+    running = np.array([[0.0, 0.0, 0.0, 10.0]])  # blocks of 4: all the weight in the last
+    found = np.empty(1, dtype=np.int64)
+    with pytest.raises(ValueError):
+        publishing._find_authors(
+            group, weights, 1, np.array([3.0]), np.zeros(1, np.int64), np.ones(1, bool), found,
+            running, 4,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -214,12 +246,6 @@ def test_multinomial_draws_what_numpy_draws() -> None:
         got = publishing.multinomial(compiled, n, pvals)
         assert np.array_equal(got, reference.multinomial(n, pvals))
     assert compiled.random() == reference.random()
-
-
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 64, 1000])
-def test_order_is_a_stable_argsort(n: int) -> None:
-    values = np.random.default_rng(n).integers(0, max(n // 3, 1), n).astype(np.float64)
-    assert np.array_equal(publishing._order(values), np.argsort(values, kind="stable"))
 
 
 class _AlwaysReviewing(Simulation):
