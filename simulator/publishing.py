@@ -685,6 +685,48 @@ def multinomial(rng: Any, n: int, pvals: Array) -> Array:
 
 
 @njit(cache=True, nogil=True)
+def _speak(
+    rng: Any,
+    daily_rate: Array,
+    day_start: float,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`draw_speech` and the sensitive posts' authors
+    (:func:`simulator.kernels.search_bucketed`): the counts, the authors, the times and
+    the offsets of a day's intended posts."""
+    counts, targets, times, offsets = draw_speech(
+        rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
+    )
+    if len(targets):
+        authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
+    else:
+        authors = np.zeros(0, dtype=np.int64)
+    return counts, authors, times, offsets
+
+
+@njit(cache=True, nogil=True)
+def draw_speech_day(
+    speech_handle: Array,
+    daily_rate: Array,
+    day_start: float,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+) -> tuple[Array, Array, Array, Array]:
+    """What :func:`publish_day` draws first, drawn ahead: a day's counts, sensitive
+    authors, times and offsets, from the speech stream (a generator handle) and the
+    users' fixed sensitive weights alone, so a second thread can draw day ``d + 1``
+    while day ``d`` runs (the GIL released). Passed to :func:`publish_days` as its
+    ``drawn_*`` arguments; the same draws in the same order as drawing in it."""
+    return _speak(
+        as_generator(speech_handle), daily_rate, day_start, sensitive_cumulative,
+        sensitive_start, n_users,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
 def publish_day(
     day_start: float,
     speech_rng: Any,
@@ -692,6 +734,10 @@ def publish_day(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
+    drawn_counts: Array,
+    drawn_authors: Array,
+    drawn_times: Array,
+    drawn_offsets: Array,
     benign_pvals: Array,
     group_mass: Array,
     group: Array,
@@ -738,7 +784,8 @@ def publish_day(
     first_id: int,
 ) -> tuple[Array, ...]:
     """A day's speech, both channels, in one call: :func:`draw_speech`, the sensitive
-    authors (:func:`simulator.kernels.search_bucketed`), then per channel the benign
+    authors (:func:`simulator.kernels.search_bucketed`; or, if ``drawn_offsets`` is not
+    empty, the ``drawn_*`` arrays :func:`draw_speech_day` gave), then per channel the benign
     split over the outcome groups (``benign_pvals[c]``; :func:`multinomial` from the
     split stream, as numpy drew it) and :func:`publish_channel`; last the benign
     authors (:func:`_find_authors`) from ``group`` and ``private_group``, each user's
@@ -755,13 +802,17 @@ def publish_day(
     ``sub_offsets[p]:sub_offsets[p + 1]``, in the order made), the ids of prohibited
     records grouped by platform (ascending), the notice duties (deadline, platform,
     post id) and the orders (chunk, post id, arrival day), and ``state`` (how many)."""
-    speech_counts, targets, times, offsets = draw_speech(
-        speech_rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
-    )
-    if len(targets):
-        authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
+    if len(drawn_offsets):  # drawn ahead (draw_speech_day, on another thread)
+        speech_counts, authors, times, offsets = (
+            drawn_counts,
+            drawn_authors,
+            drawn_times,
+            drawn_offsets,
+        )
     else:
-        authors = np.zeros(0, dtype=np.int64)
+        speech_counts, authors, times, offsets = _speak(
+            speech_rng, daily_rate, day_start, sensitive_cumulative, sensitive_start, n_users
+        )
     per_channel = daily_rate.shape[1] - 1
     no_split = np.zeros(0, dtype=np.int64)
     for channel in range(daily_rate.shape[0]):
@@ -864,6 +915,10 @@ def publish_days(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
+    drawn_counts: Array,
+    drawn_authors: Array,
+    drawn_times: Array,
+    drawn_offsets: Array,
     benign_pvals: Array,
     group_mass: Array,
     group: Array,
@@ -919,8 +974,8 @@ def publish_days(
 
     The three generators come as :func:`simulator.generator_handles.handle` arrays (a
     ``Generator`` argument cost ~22 us a call to type and unbox)."""
-    if n_days < 1 or (n_days > 1 and in_scope.any()):
-        raise ValueError("one day, or several where no channel is moderated")
+    if n_days < 1 or (n_days > 1 and (in_scope.any() or len(drawn_offsets))):
+        raise ValueError("one day, or several where no channel is moderated and none drawn")
     speech_rng = as_generator(speech_handle)
     split_rng = as_generator(split_handle)
     moderation_rng = as_generator(moderation_handle)
@@ -928,7 +983,8 @@ def publish_days(
     for day in range(first_day, first_day + n_days):
         published = publish_day(
             day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
-            n_users, benign_pvals, group_mass, group, private_group, benign_weight, running,
+            n_users, drawn_counts, drawn_authors, drawn_times, drawn_offsets,
+            benign_pvals, group_mass, group, private_group, benign_weight, running,
             private_running, block, in_scope, prohibited, route, platform, kind_weight, risk,
             traceable, real_name_risk, boldness, hold, touch, any_touch, conditional,
             friction, monitoring_delay, notice_delay, flag_delay, reviewer_mean,

@@ -62,6 +62,13 @@ _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 #: running weights per block of users (kernels.benign_groups; for the author search).
 _Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 _NO_USERS = np.zeros(0, dtype=np.int64)
+#: publish_days' ``drawn_*`` arguments when it is to draw the day's speech itself.
+_NOT_DRAWN = (
+    np.zeros((0, 0), dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.float64),
+    np.zeros(0, dtype=np.int64),
+)
 #: From this many users, independent compiled steps of a day (the platforms' review
 #: days) run on two threads: each is then milliseconds, and handing one to a thread
 #: costs tens of microseconds.
@@ -189,6 +196,7 @@ class Simulation:
         self._population_cache: tuple[tuple[Any, ...], Any] | None = None
         self._learn_slot: IntArray | None = None  # learn_day's scratch, one per user
         self._threads: ThreadPoolExecutor | None = None  # see _thread_pool
+        self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
         self._handles: dict[int, tuple[np.random.Generator, NDArray[np.uint64]]] = {}
         self._reports_filed = 0
         self._active_cache: tuple[RouteArray, IntArray] | None = None
@@ -301,9 +309,10 @@ class Simulation:
         prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
+        drawn = self._speech_drawn_for(day)
         publish_days: Any = publishing.publish_days  # (numba's Dispatcher types *args badly)
         published = publish_days(
-            day, 1, *self._speech_inputs(route), rec.intended, rec.counts,
+            day, 1, *self._speech_inputs(route, drawn), rec.intended, rec.counts,
             tallies, prohibited_hours, *publishing.new_buffers(), self.posts.size,
         )  # fmt: skip
         for row, name in enumerate(("held", "flagged", "notices")):
@@ -312,9 +321,39 @@ class Simulation:
             self._add_published_prohibited(platform, int(start), prohibited_hours[platform.index])
         self._store_published(day, published)
 
-    def _speech_inputs(self, route: RouteArray) -> tuple[Any, ...]:
+    def _speech_drawn_for(self, day: int) -> tuple[NDArray[Any], ...]:
+        """Day ``day``'s intended posts drawn ahead (:func:`publishing.draw_speech_day`),
+        or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
+        THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
+        runs: nothing else reads or draws from the speech stream, and the sensitive
+        weights never change, so the draws are those day ``d + 1`` would make."""
+        if self.users.size < THREADED_MIN_USERS:
+            return _NOT_DRAWN
+        pending = self._speech_ahead
+        if pending is not None and pending[0] == day:
+            drawn: tuple[NDArray[Any], ...] = pending[1].result()
+        else:
+            drawn = self._draw_speech_day(day)
+        self._speech_ahead = None
+        if day + 1 < self.scenario.horizon_days:
+            ahead = self._thread_pool().submit(self._draw_speech_day, day + 1)
+            self._speech_ahead = (day + 1, ahead)
+        return drawn
+
+    def _draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
+        cumulative, bucket_start = self.users.sensitive_search()
+        result: tuple[NDArray[Any], ...] = publishing.draw_speech_day(
+            self._handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
+            cumulative, bucket_start, self.users.size,
+        )  # fmt: skip
+        return result
+
+    def _speech_inputs(
+        self, route: RouteArray, drawn: tuple[NDArray[Any], ...] | None = None
+    ) -> tuple[Any, ...]:
         """The arguments of :func:`publishing.publish_days` from ``speech_handle`` to
-        ``moderation_handle``: today's routes, groups, risks and moderation tables."""
+        ``moderation_handle``: today's routes, groups, risks and moderation tables, and
+        the day's speech if ``drawn`` ahead."""
         users = self.users
         streams = self.streams
         pvals, mass, groups, running = self._benign_split_inputs(route)
@@ -324,6 +363,7 @@ class Simulation:
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
         return (
             self._handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
+            *(_NOT_DRAWN if drawn is None else drawn),
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
             running[Channel.PUBLIC], running[Channel.PRIVATE], kernels.GROUP_BLOCK,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
@@ -1163,6 +1203,7 @@ class Simulation:
         return self._threads
 
     def _close_run(self) -> None:
+        self._speech_ahead = None  # (none is pending: the last day draws nothing ahead)
         if self._threads is not None:
             # No thread outlives the run (a later run in this process may fork).
             self._threads.shutdown(wait=True)

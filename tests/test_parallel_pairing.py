@@ -76,31 +76,37 @@ def test_counterfactual_falls_back_when_the_process_dies(
     )
 
 
-def test_review_days_on_two_threads_give_identical_results(
+def test_day_steps_on_two_threads_give_identical_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """At scale the platforms' review days run on two threads (THREADED_MIN_USERS):
-    forced on for a small two-platform world, every table is the same as one thread's,
-    and no thread outlives the run."""
+    """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads and
+    a second thread draws the next day's speech while a day runs: forced on for a
+    small two-platform world, every table is the same as one thread's, the speech
+    stream ends where it did, and no thread outlives the run."""
     world = simulator.override(
         simulator.load_scenario("china_csl_2016"),
         {"population.users": 4_000, "horizon_days": 20},
     )
     one = simulator.run(world, seed=3, parallel=False)
+    alone = simulation.Simulation(world, seed=3)
+    alone.run()
     threads = threading.active_count()
-    started: list[int] = []
-    pool = simulation.Simulation._thread_pool
+    drawn_ahead: list[int] = []
+    draw = simulation.Simulation._draw_speech_day
 
-    def counted(self: simulation.Simulation) -> object:
-        started.append(1)
-        return pool(self)
+    def counted(self: simulation.Simulation, day: int) -> object:
+        drawn_ahead.append(day)
+        return draw(self, day)
 
     monkeypatch.setattr(simulation, "THREADED_MIN_USERS", 0)
-    monkeypatch.setattr(simulation.Simulation, "_thread_pool", counted)
+    monkeypatch.setattr(simulation.Simulation, "_draw_speech_day", counted)
     two = simulator.run(world, seed=3, parallel=False)
-    assert len(started) >= 15  # the threaded path ran on (nearly) every day
+    assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
     assert threading.active_count() == threads
     for table in ("daily", "platform_daily", "population_daily", "events", "delays"):
         pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
     assert json.dumps(one.summary, sort_keys=True) == json.dumps(two.summary, sort_keys=True)
     assert one.summary["removed"] > 0
+    threaded = simulation.Simulation(world, seed=3)
+    threaded.run()
+    assert threaded.streams.speech.random() == alone.streams.speech.random()
