@@ -10,6 +10,7 @@ every cell at every moment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -221,31 +222,61 @@ class Recorder:
             [np.array([e.amount for e in singles], dtype=np.float64)]
             + [np.zeros(len(b.users)) for b in batches]
         )
-        name: list[str] = [e.event.value for e in singles]
-        platform: list[str] = [e.platform for e in singles]
-        kind: list[str] = [e.kind for e in singles]
-        detail: list[str] = [e.detail for e in singles]
-        for b in batches:
-            n = len(b.users)
-            name += [b.event.value] * n
-            platform += [b.platform] * n
-            kind += b.kinds
-            detail += b.details if b.details is not None else [""] * n
-        # Python's order of (time, name, platform, user), ties as recorded: strings by
-        # their rank among the distinct strings (np.unique sorts them as Python does).
-        name_rank = np.unique(np.array(name, dtype=object), return_inverse=True)[1]
-        platform_rank = np.unique(np.array(platform, dtype=object), return_inverse=True)[1]
-        order = np.lexsort((number, user, platform_rank, name_rank, time))
-        pick = order.tolist()
+        # Strings as codes into tables of the distinct values, so the sort and the
+        # reordering run in numpy; a batch's name and platform are one code each.
+        name, name_table = _codes(
+            [e.event.value for e in singles], [(b.event.value, len(b.users)) for b in batches]
+        )
+        platform, platform_table = _codes(
+            [e.platform for e in singles], [(b.platform, len(b.users)) for b in batches]
+        )
+        kind = np.array(
+            [e.kind for e in singles] + list(chain.from_iterable(b.kinds for b in batches)),
+            dtype=object,
+        )
+        detail = np.array(
+            [e.detail for e in singles]
+            + list(chain.from_iterable(b.details or [""] * len(b.users) for b in batches)),
+            dtype=object,
+        )
+        # Python's order of (time, name, platform, user), ties as recorded (the tables
+        # are sorted, so code order is string order). By time first (a stable sort of
+        # runs already in order), then the few events sharing a time by the whole key.
+        order = np.argsort(time, kind="stable")
+        in_time = time[order]
+        same = in_time[1:] == in_time[:-1]
+        tied = np.zeros(len(time), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        if len(at):
+            sub = order[at]
+            order[at] = sub[
+                np.lexsort((number[sub], user[sub], platform[sub], name[sub], time[sub]))
+            ]
         return {
             "time_hours": time[order],
-            "event": [name[i] for i in pick],
-            "platform": [platform[i] for i in pick],
+            "event": name_table[name[order]].tolist(),
+            "platform": platform_table[platform[order]].tolist(),
             "user": user[order],
-            "kind": [kind[i] for i in pick],
+            "kind": kind[order].tolist(),
             "amount": amount[order],
-            "detail": [detail[i] for i in pick],
+            "detail": detail[order].tolist(),
         }
+
+
+def _codes(
+    singles: list[str], batches: list[tuple[str, int]]
+) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """Codes of the strings ``singles`` then of each batch's string repeated, into a
+    sorted table of the distinct strings (returned as an object array)."""
+    table = sorted(set(singles) | {value for value, _ in batches})
+    rank = {value: i for i, value in enumerate(table)}
+    codes = np.concatenate(
+        [np.array([rank[value] for value in singles], dtype=np.int64)]
+        + [np.full(n, rank[value], dtype=np.int64) for value, n in batches]
+    )
+    return codes, np.array(table, dtype=object)
 
 
 @dataclass
