@@ -153,7 +153,7 @@ def run(
 
         if not compiled_on_this_machine():
             click.echo(
-                "First run on this machine: compiling the engine (about a minute, once; "
+                "First run on this machine: compiling the engine (a minute or two, once; "
                 "cached on disk after).",
                 err=True,
             )

@@ -997,7 +997,7 @@ def publish_days(
 
 def compiled_on_this_machine() -> bool:
     """Whether numba's on-disk cache already holds the day step (else the first run
-    compiles it: about a minute). Reads numba's cache index path (not public API: if
+    compiles it: a minute or two). Reads numba's cache index path (not public API: if
     that changes, says True rather than guess)."""
     from pathlib import Path
 

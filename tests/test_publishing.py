@@ -329,7 +329,7 @@ def test_rules_or_a_platform_that_can_leave_mean_day_by_day() -> None:
 
 def test_first_run_says_it_compiles(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """`censim run` says so when the compiled day step is not cached yet (the first
-    run spends about a minute compiling), and says nothing once it is."""
+    run spends a minute or two compiling), and says nothing once it is."""
     from click.testing import CliRunner
 
     from simulator.cli import main
