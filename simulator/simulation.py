@@ -17,9 +17,10 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -640,9 +641,15 @@ class Simulation:
                 columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
             )  # fmt: skip
             calls.append((platform, args))
+        days: Iterable[tuple[Any, ...]]
         if len(calls) > 1 and self.users.size >= THREADED_MIN_USERS:
+            # The other platforms on the pool, the first here; each platform's booking
+            # starts as soon as its day is done (booking writes no post column a review
+            # day reads).
             pool = self._thread_pool()
-            days = list(pool.map(lambda call: review_kernels.review_day(*call[1]), calls))
+            others = [pool.submit(review_kernels.review_day, *args) for _, args in calls[1:]]
+            first = review_kernels.review_day(*calls[0][1])
+            days = chain([first], (future.result() for future in others))
         else:
             days = [review_kernels.review_day(*args) for _, args in calls]
         for (platform, _), (waits, ids, n_ids, reviewed) in zip(calls, days, strict=True):
