@@ -360,7 +360,7 @@ def route_posts(
     risk: Array,
     traceable: Array,
     real_name_risk: float,
-    boldness: Array,
+    author_boldness: Array,
 ) -> tuple[Array, Array, int, Array, Array, Array, Array]:
     """Where one (channel, kind)'s individually drawn posts go, in one pass.
 
@@ -368,7 +368,8 @@ def route_posts(
     when they have none), excluded per home platform, the number going offshore,
     withheld per platform, and the posts that reach a platform: authors and times
     grouped by platform (in drawing order within each) with ``offsets[p]:offsets[p+1]``
-    the slice of platform ``p``. Withholding as in :func:`benign_groups`.
+    the slice of platform ``p``. Withholding as in :func:`benign_groups`, with
+    ``author_boldness`` each post's author's boldness (gathered with the authors).
     """
     n = len(authors)
     # Gather first, decide after: gathers whose misses overlap, then a loop over
@@ -385,7 +386,7 @@ def route_posts(
             if traceable[authors[k]]:
                 felt[k] += real_name_risk
         for k in range(n):
-            bold[k] = np.float64(boldness[authors[k]])
+            bold[k] = np.float64(author_boldness[k])
     intended = np.zeros(n_platforms + 1, dtype=np.int64)
     excluded = np.zeros(n_platforms, dtype=np.int64)
     withheld = np.zeros(n_platforms, dtype=np.int64)

@@ -112,13 +112,13 @@ def publish_channel(
     sensitive_authors: Array,
     sensitive_times: Array,
     sensitive_offsets: Array,
+    sensitive_boldness: Array,
     route: Array,
     platform: Array,
     kind_weight: Array,
     risk: Array,
     traceable: Array,
     real_name_risk: float,
-    boldness: Array,
     hold: Array,
     touch: Array,
     any_touch: Array,
@@ -154,7 +154,8 @@ def publish_channel(
     authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
     are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
     the records carry ``-(target number + 1)`` as author until :func:`_find_authors`);
-    ``sensitive_authors``/``sensitive_times`` the individually drawn posts of kinds 1..3
+    ``sensitive_authors``/``sensitive_times``/``sensitive_boldness`` (the authors')
+    the individually drawn posts of kinds 1..3
     (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
     (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
     flag, notice, order; unconditional, and given at least one from this row on);
@@ -209,7 +210,7 @@ def publish_channel(
                 risk,
                 traceable,
                 real_name_risk,
-                boldness,
+                sensitive_boldness[first:last],
             )
             for p in range(n_p + 1):
                 intended[p, channel, kind] += into[p]
@@ -692,10 +693,12 @@ def _speak(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
-) -> tuple[Array, Array, Array, Array]:
+    boldness: Array,
+) -> tuple[Array, Array, Array, Array, Array]:
     """:func:`draw_speech` and the sensitive posts' authors
     (:func:`simulator.kernels.search_bucketed`): the counts, the authors, the times and
-    the offsets of a day's intended posts."""
+    the offsets of a day's intended posts, and the authors' ``boldness`` (fixed: when
+    drawn ahead, one gather fewer from a large array while the day runs)."""
     counts, targets, times, offsets = draw_speech(
         rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
     )
@@ -703,7 +706,10 @@ def _speak(
         authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
     else:
         authors = np.zeros(0, dtype=np.int64)
-    return counts, authors, times, offsets
+    author_boldness = np.empty(len(authors), dtype=boldness.dtype)
+    for k in range(len(authors)):
+        author_boldness[k] = boldness[authors[k]]
+    return counts, authors, times, offsets, author_boldness
 
 
 @njit(cache=True, nogil=True)
@@ -714,7 +720,8 @@ def draw_speech_day(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
-) -> tuple[Array, Array, Array, Array]:
+    boldness: Array,
+) -> tuple[Array, Array, Array, Array, Array]:
     """What :func:`publish_day` draws first, drawn ahead: a day's counts, sensitive
     authors, times and offsets, from the speech stream (a generator handle) and the
     users' fixed sensitive weights alone, so a second thread can draw day ``d + 1``
@@ -722,7 +729,7 @@ def draw_speech_day(
     ``drawn_*`` arguments; the same draws in the same order as drawing in it."""
     return _speak(
         as_generator(speech_handle), daily_rate, day_start, sensitive_cumulative,
-        sensitive_start, n_users,
+        sensitive_start, n_users, boldness,
     )  # fmt: skip
 
 
@@ -738,6 +745,7 @@ def publish_day(
     drawn_authors: Array,
     drawn_times: Array,
     drawn_offsets: Array,
+    drawn_boldness: Array,
     benign_pvals: Array,
     group_mass: Array,
     group: Array,
@@ -803,16 +811,18 @@ def publish_day(
     records grouped by platform (ascending), the notice duties (deadline, platform,
     post id) and the orders (chunk, post id, arrival day), and ``state`` (how many)."""
     if len(drawn_offsets):  # drawn ahead (draw_speech_day, on another thread)
-        speech_counts, authors, times, offsets = (
+        speech_counts, authors, times, offsets, author_boldness = (
             drawn_counts,
             drawn_authors,
             drawn_times,
             drawn_offsets,
+            drawn_boldness,
         )
     else:
-        speech_counts, authors, times, offsets = _speak(
-            speech_rng, daily_rate, day_start, sensitive_cumulative, sensitive_start, n_users
-        )
+        speech_counts, authors, times, offsets, author_boldness = _speak(
+            speech_rng, daily_rate, day_start, sensitive_cumulative, sensitive_start, n_users,
+            boldness,
+        )  # fmt: skip
     per_channel = daily_rate.shape[1] - 1
     no_split = np.zeros(0, dtype=np.int64)
     for channel in range(daily_rate.shape[0]):
@@ -831,8 +841,9 @@ def publish_day(
             publish_channel(
                 channel, day_start, in_scope[channel], prohibited, split,
                 group_mass[channel], group_index, authors[first:last], times[first:last], these,
-                route, platform, kind_weight[channel], risk, traceable, real_name_risk,
-                boldness, hold, touch[channel], any_touch[channel], conditional[channel],
+                author_boldness[first:last], route, platform, kind_weight[channel], risk,
+                traceable, real_name_risk, hold, touch[channel], any_touch[channel],
+                conditional[channel],
                 friction, monitoring_delay, notice_delay, flag_delay, reviewer_mean,
                 notice_deadline, split_rng, moderation_rng, intended, counts, tallies,
                 prohibited_hours, post_float, post_int, sub_time, sub_int, duty_deadline,
@@ -919,6 +930,7 @@ def publish_days(
     drawn_authors: Array,
     drawn_times: Array,
     drawn_offsets: Array,
+    drawn_boldness: Array,
     benign_pvals: Array,
     group_mass: Array,
     group: Array,
@@ -983,7 +995,7 @@ def publish_days(
     for day in range(first_day, first_day + n_days):
         published = publish_day(
             day * HOURS, speech_rng, daily_rate, sensitive_cumulative, sensitive_start,
-            n_users, drawn_counts, drawn_authors, drawn_times, drawn_offsets,
+            n_users, drawn_counts, drawn_authors, drawn_times, drawn_offsets, drawn_boldness,
             benign_pvals, group_mass, group, private_group, benign_weight, running,
             private_running, block, in_scope, prohibited, route, platform, kind_weight, risk,
             traceable, real_name_risk, boldness, hold, touch, any_touch, conditional,

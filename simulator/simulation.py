@@ -69,6 +69,7 @@ _NOT_DRAWN = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float64),
     np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
 )
 #: From this many users, independent compiled steps of a day (the platforms' review
 #: days) run on two threads: each is then milliseconds, and handing one to a thread
@@ -345,7 +346,7 @@ class Simulation:
         cumulative, bucket_start = self.users.sensitive_search()
         result: tuple[NDArray[Any], ...] = publishing.draw_speech_day(
             self._handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
-            cumulative, bucket_start, self.users.size,
+            cumulative, bucket_start, self.users.size, self.users.boldness,
         )  # fmt: skip
         return result
 

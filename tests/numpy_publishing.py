@@ -83,7 +83,7 @@ class NumpyPublishing(Simulation):
             users.risk,
             users.traceable,
             float(self.scenario.population.perception.real_name_risk),
-            users.boldness,
+            users.boldness[authors],
         )
         # Intended posts are counted here, once, before any outcome: the outcome counts
         # below must add up to them (tests hold the model to it).

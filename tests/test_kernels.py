@@ -199,7 +199,7 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
     times = rng.random(4_000) * 24
     intended, excluded, offshore, withheld, reaching, at, offsets = kernels.route_posts(
         authors, times, route, pop["platform"], n_p, np.float64(weight), pop["risk"],
-        pop["traceable"], extra, pop["boldness"],
+        pop["traceable"], extra, pop["boldness"][authors],
     )  # fmt: skip
     # The numpy routing it replaced (Simulation._speak_individual before the kernel).
     their_route = route[authors]
