@@ -312,9 +312,13 @@ class Simulation:
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
         drawn = self._speech_drawn_for(day)
+        inputs = self._speech_inputs(route, drawn)
+        # The next day's draws start now, beside publish_days and the rest of the day
+        # (not beside the groups' pass just done: both are memory-bound).
+        self._draw_ahead(day + 1)
         publish_days: Any = publishing.publish_days  # (numba's Dispatcher types *args badly)
         published = publish_days(
-            day, 1, *self._speech_inputs(route, drawn), rec.intended, rec.counts,
+            day, 1, *inputs, rec.intended, rec.counts,
             tallies, prohibited_hours, *publishing.new_buffers(), self.posts.size,
         )  # fmt: skip
         for row, name in enumerate(("held", "flagged", "notices")):
@@ -327,8 +331,9 @@ class Simulation:
         """Day ``day``'s intended posts drawn ahead (:func:`publishing.draw_speech_day`),
         or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
         THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
-        runs: nothing else reads or draws from the speech stream, and the sensitive
-        weights never change, so the draws are those day ``d + 1`` would make."""
+        runs (:meth:`_draw_ahead`): nothing else reads or draws from the speech stream,
+        and the sensitive weights never change, so the draws are those day ``d + 1``
+        would make."""
         if self.users.size < THREADED_MIN_USERS:
             return _NOT_DRAWN
         pending = self._speech_ahead
@@ -337,10 +342,13 @@ class Simulation:
         else:
             drawn = self._draw_speech_day(day)
         self._speech_ahead = None
-        if day + 1 < self.scenario.horizon_days:
-            ahead = self._thread_pool().submit(self._draw_speech_day, day + 1)
-            self._speech_ahead = (day + 1, ahead)
         return drawn
+
+    def _draw_ahead(self, day: int) -> None:
+        """Start drawing ``day``'s speech on the second thread (see _speech_drawn_for)."""
+        if self.users.size >= THREADED_MIN_USERS and day < self.scenario.horizon_days:
+            ahead = self._thread_pool().submit(self._draw_speech_day, day)
+            self._speech_ahead = (day, ahead)
 
     def _draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
         cumulative, bucket_start = self.users.sensitive_search()
