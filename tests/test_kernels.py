@@ -49,16 +49,20 @@ def effective(pop: dict[str, np.ndarray], who, extra: float) -> np.ndarray:  # t
     return np.minimum(1.0, pop["risk"][who] + extra * pop["traceable"][who]).astype(np.float32)
 
 
+@pytest.mark.parametrize("n_platforms", [3, 70])  # serving as bits; as an array (> 62)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_fill_routes_matches_numpy(seed: int) -> None:
-    pop = population(seed)
-    serving = np.array([True, seed % 2 == 0, True, True])  # platform 1 sometimes down
+def test_fill_routes_matches_numpy(seed: int, n_platforms: int) -> None:
+    pop = population(seed, n_platforms=n_platforms)
+    serving = np.ones(n_platforms + 1, dtype=bool)
+    serving[1] = seed % 2 == 0  # platform 1 sometimes down
+    serving[n_platforms - 1] = False
     route = np.empty(len(pop["state"]), dtype=np.int16)  # as the engine keeps it
-    active_here = np.full(3, 99, dtype=np.int64)
-    kernels.fill_routes(pop["platform"], pop["state"], serving, 3, route, active_here)
-    expected = numpy_routes(pop["platform"], pop["state"], serving, 3)
+    active_here = np.full(n_platforms, 99, dtype=np.int64)
+    kernels.fill_routes(pop["platform"], pop["state"], serving, n_platforms, route, active_here)
+    expected = numpy_routes(pop["platform"], pop["state"], serving, n_platforms)
     assert np.array_equal(route, expected)
-    assert np.array_equal(active_here, np.bincount(expected[expected >= 0], minlength=4)[:3])
+    counts = np.bincount(expected[expected >= 0], minlength=n_platforms + 1)[:n_platforms]
+    assert np.array_equal(active_here, counts)
 
 
 @pytest.mark.parametrize("weight", [0.0, 0.35, 1.0])
