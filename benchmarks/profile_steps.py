@@ -1,0 +1,84 @@
+"""Where a day's time goes: wall time per step of one warm rules run, per simulated day.
+
+    python benchmarks/profile_steps.py 10000 90
+    python benchmarks/profile_steps.py 1000000 365
+
+Wraps the day's steps (``Simulation`` methods and the compiled kernels they call) with
+``time.perf_counter`` and runs ``china_csl_2016`` (the benchmark's world, staff scaled
+with users) once untimed, to load the kernels, then once timed. The steps nest (``_speak``
+contains ``publish_days`` and ``_speech_inputs``; ``_consequences`` contains
+``learn_day``), and the wrappers cost ~1 us a call: read it as where the time goes, not
+as the run's wall time (``run_benchmarks.py`` measures that). docs/performance.md, "What
+dominates now", was made with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.run_benchmarks import world  # noqa: E402
+from simulator import kernels, kernels_day, publishing, review_kernels  # noqa: E402
+from simulator import simulation as simulation_module  # noqa: E402
+
+STEPS = (
+    "_step_day", "_routes", "_speak", "_speech_inputs", "_benign_split_inputs",
+    "_moderation_tables", "_store_published", "_review", "_settle_orders",
+    "_consequences", "_end_of_day", "_compact_posts", "_apply_detentions_and_releases",
+    "_apply_platform_changes", "_report_removals",
+)  # fmt: skip
+KERNELS = (
+    (publishing, "publish_days"), (kernels, "benign_groups"), (kernels, "fill_routes"),
+    (kernels_day, "learn_day"), (kernels_day, "apply_strikes"),
+    (review_kernels, "review_day"),
+)  # fmt: skip
+
+
+def wrap(owner: Any, name: str, spent: collections.Counter[str]) -> None:
+    """Replace ``owner.name`` by a timed call adding to ``spent[name]`` (seconds)."""
+    inner = getattr(owner, name)
+
+    @functools.wraps(inner)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - started
+
+    setattr(owner, name, timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("users", type=int)
+    parser.add_argument("days", type=int)
+    args = parser.parse_args()
+    spent: collections.Counter[str] = collections.Counter()
+    for name in STEPS:
+        wrap(simulation_module.Simulation, name, spent)
+    for module, name in KERNELS:
+        wrap(module, name, spent)
+    simulation_module.Simulation(world(args.users, 2, scale_staff=True), seed=1).run()
+    spent.clear()
+    simulation = simulation_module.Simulation(world(args.users, args.days, scale_staff=True), 1)
+    started = time.perf_counter()
+    simulation.run()
+    wall = time.perf_counter() - started
+    print(f"{args.users:,} users x {args.days} days: run {wall:.2f} s, "
+          f"{wall / args.days * 1e3:.2f} ms per day")  # fmt: skip
+    for name, seconds in spent.most_common():
+        print(f"  {name:32s} {seconds / args.days * 1e3:9.3f} ms per day")
+
+
+if __name__ == "__main__":
+    main()
