@@ -233,7 +233,10 @@ class Simulation:
         if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
                 self.env.process(self.regulator.audit_process(platform))
-        self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
+        try:
+            self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
+        finally:
+            self._stop_threads()  # also when a step fails: no thread outlives the run
         self._close_run()
         self.wall_seconds = time.perf_counter() - started
         return self.recorder
@@ -1218,12 +1221,15 @@ class Simulation:
             self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="censim-day")
         return self._threads
 
-    def _close_run(self) -> None:
-        self._speech_ahead = None  # (none is pending: the last day draws nothing ahead)
+    def _stop_threads(self) -> None:
+        """Join the day's second thread, if started: no thread outlives the run (a later
+        run in this process may fork, which wants one thread)."""
+        self._speech_ahead = None  # (none is pending after the last day)
         if self._threads is not None:
-            # No thread outlives the run (a later run in this process may fork).
             self._threads.shutdown(wait=True)
             self._threads = None
+
+    def _close_run(self) -> None:
         # Orders whose deadline fell inside the horizon were settled on that day; later
         # deadlines are not yet due. Events are kept in time order for the tables.
         self.recorder.event_columns()

@@ -110,3 +110,25 @@ def test_day_steps_on_two_threads_give_identical_results(
     threaded = simulation.Simulation(world, seed=3)
     threaded.run()
     assert threaded.streams.speech.random() == alone.streams.speech.random()
+
+
+def test_a_failing_step_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step that raises mid-run (the second thread busy drawing ahead) still joins it:
+    a later large run in this process may fork only from one thread."""
+    world = simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": 2_000, "horizon_days": 10},
+    )
+    threads = threading.active_count()
+    settle = simulation.Simulation._settle_orders
+
+    def failing(self: simulation.Simulation, day: int, start: float, end: float) -> None:
+        if day == 4:
+            raise RuntimeError("step failed")
+        settle(self, day, start, end)
+
+    monkeypatch.setattr(simulation, "THREADED_MIN_USERS", 0)
+    monkeypatch.setattr(simulation.Simulation, "_settle_orders", failing)
+    with pytest.raises(RuntimeError, match="step failed"):
+        simulation.Simulation(world, seed=1).run()
+    assert threading.active_count() == threads
