@@ -124,87 +124,104 @@ def benign_groups(
     mass: Array,
     block: int,
     running: Array,
+    block_sums: Array,
+    previous_group: Array,
+    previous_sums: Array,
 ) -> None:
     """Each user's benign outcome group into ``group`` and the benign weight of each
-    group into ``mass`` (``np.bincount(group, weights)``: summed in user order, as
-    bincount does). Groups: ``p`` excluded at home platform ``p``; ``P + p`` published
-    on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore.
+    group into ``mass``. Groups: ``p`` excluded at home platform ``p``; ``P + p``
+    published on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore.
 
-    On the way, ``running[p, b]`` (P x (blocks + 1), :func:`group_blocks` of ``block``
-    users each) gets the weight of published group ``P + p`` summed over the users
-    before block ``b`` (users ``0 .. b * block - 1``), the last column the group's
-    total: the very partial sums of ``mass`` (the same additions in the same order), so
-    a search that resumes from one adds up to the same bits as a sweep from user 0.
+    Sums by blocks of ``block`` users (:func:`group_blocks`): ``block_sums[b, g]`` is the
+    weight of block ``b``'s users in group ``g``, added in user order from 0; a group's
+    running weight before block ``b`` is the sum of the blocks before it, added in
+    block order (into ``running[p, b]`` for published group ``P + p``, P x (blocks +
+    1), the last column the total); ``mass`` is the totals. A user's running weight
+    within a block is its block's running weight plus the block's own sum so far
+    (:func:`simulator.publishing._find_authors`, :func:`group_members`). Defined by
+    blocks so that a day whose groups changed for a few users recomputes only their
+    blocks: a block whose users' groups equal ``previous_group``'s keeps its row of
+    ``previous_sums`` (the same bits; pass empty arrays to recompute every block).
 
     A user withholds when ``float32(min(1, risk + real_name_risk * traceable)) * weight
     > boldness``, evaluated in float64 as numpy evaluated ``rules.withholds`` on the
     float32 effective risk (docs/model.md S3)."""
     n = len(route)
     n_blocks = running.shape[1] - 1
+    n_groups = 3 * n_platforms + 1
     if n_blocks != -(-n // block) or running.shape[0] != n_platforms:
         raise ValueError("running: P x (blocks of `block` users + 1)")
-    mass[:] = 0.0
+    if block_sums.shape[0] != n_blocks or block_sums.shape[1] != n_groups:
+        raise ValueError("block_sums: blocks x groups")
+    offshore = 3 * n_platforms
     if weight == 0.0:
-        # Nobody withholds benign posts: the groups first, in a loop without branches
-        # (it vectorises), then the sums; ~20% less than the loop below at 1M users.
-        offshore = 3 * n_platforms
+        # Nobody withholds benign posts: a loop without branches (it vectorises).
         for i in range(n):
             r = np.int64(route[i])
             home = np.int64(platform[i])
             group[i] = home if r < 0 else (offshore if r == n_platforms else r + n_platforms)
-        for b in range(n_blocks):
-            for p in range(n_platforms):
-                running[p, b] = mass[n_platforms + p]
-            for i in range(np.uint64(b * block), np.uint64(min(b * block + block, n))):
-                mass[group[i]] += benign_weight[i]
-        for p in range(n_platforms):
-            running[p, n_blocks] = mass[n_platforms + p]
-        return
-    for b in range(n_blocks):
-        for p in range(n_platforms):
-            running[p, b] = mass[n_platforms + p]
-        # Unsigned: numba then indexes without the negative-index wraparound it must
-        # otherwise add to every access (seven arrays) from a start it cannot prove >= 0.
-        # With signed starts this loop took ~50% longer than the plain loop over
-        # range(n) it replaced; so, ~10% on random routes, unmeasurable at 1M users.
-        for i in range(np.uint64(b * block), np.uint64(min(b * block + block, n))):
+    else:
+        for i in range(n):
             r = route[i]
             if r == NO_ROUTE:
                 g = platform[i]
             elif r == n_platforms:
-                g = 3 * n_platforms
+                g = offshore
             else:
                 g = r + n_platforms
                 effective = np.float64(risk[i]) + real_name_risk * (1.0 if traceable[i] else 0.0)
-                if weight > 0.0 and _withholds(effective, weight, np.float64(boldness[i])):
+                if _withholds(effective, weight, np.float64(boldness[i])):
                     g = r + 2 * n_platforms
             group[i] = g
-            mass[g] += benign_weight[i]
+    reuse = len(previous_group) == n and previous_sums.shape == block_sums.shape
+    for b in range(n_blocks):
+        # Unsigned: numba then indexes without a negative-index check on every access.
+        first, last = np.uint64(b * block), np.uint64(min(b * block + block, n))
+        same = reuse
+        if reuse:
+            for i in range(first, last):
+                same &= group[i] == previous_group[i]
+        row = block_sums[b]
+        if same:
+            row[:] = previous_sums[b]
+        else:
+            row[:] = 0.0
+            for i in range(first, last):
+                row[group[i]] += benign_weight[i]
+    mass[:] = 0.0
+    for b in range(n_blocks):
+        for p in range(n_platforms):
+            running[p, b] = mass[n_platforms + p]
+        for g in range(n_groups):
+            mass[g] += block_sums[b, g]
     for p in range(n_platforms):
         running[p, n_blocks] = mass[n_platforms + p]
 
 
 @njit(cache=True, nogil=True)
-def group_members(group: Array, wanted: int, weights: Array) -> tuple[Array, Array]:
-    """The users in ``wanted`` (ascending) and the running sum of their ``weights``
-    (``np.cumsum``: sequential float64 additions, the same numbers)."""
+def group_members(
+    group: Array, wanted: int, weights: Array, block: int = GROUP_BLOCK
+) -> tuple[Array, Array]:
+    """The users in ``wanted`` (ascending) and each one's running group weight as
+    :func:`benign_groups` defines it: the blocks before its block summed in block order
+    (each block's own sum in user order from 0), plus its block's sum up to it."""
+    n = len(group)
     count = 0
-    for i in range(len(group)):
+    for i in range(n):
         count += group[i] == wanted
-    # Branch-free compaction: write every user at slot k, advance k only for members
-    # (hence one spare slot). Adding 0.0 for non-members leaves the sum unchanged.
-    members = np.empty(count + 1, dtype=np.int64)
-    cumulative = np.empty(count + 1, dtype=np.float64)
+    members = np.empty(count, dtype=np.int64)
+    cumulative = np.empty(count, dtype=np.float64)
     k = 0
-    total = 0.0
-    for i in range(len(group)):
-        member = group[i] == wanted
-        total += weights[i] * member
-        members[k] = i
-        cumulative[k] = total
-        k += member
-    members = members[:count]
-    cumulative = cumulative[:count]
+    prefix = 0.0
+    for first in range(0, n, block):
+        inner = 0.0
+        for i in range(first, min(first + block, n)):
+            if group[i] == wanted:
+                inner += weights[i]
+                members[k] = i
+                cumulative[k] = prefix + inner
+                k += 1
+        prefix += inner
     return members, cumulative
 
 

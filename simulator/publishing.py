@@ -497,16 +497,16 @@ def _find_authors(
     """``found[i]`` for each target ``i`` with ``mine[i]``: the user of published group
     ``P + target_platform[i]`` whose running group weight first exceeds ``targets[i]``
     (the last user of the group if none does; -1 for an empty group). That is
-    ``members[min(searchsorted(cumsum(weights[members]), t, "right"), len - 1)]`` of the
-    group's users in ascending order, as numpy found it.
+    ``members[min(searchsorted(cumulative, t, "right"), len - 1)]`` of
+    :func:`simulator.kernels.group_members` (the running weights by blocks).
 
     ``running`` is the table :func:`simulator.kernels.benign_groups` recorded with
     these groups and weights (P x (blocks + 1): group ``P + p``'s weight before each
     block of ``block`` users, then its total). The weights are not negative (Users
     clips them), so each row is non-decreasing: a search finds the block where the
-    group's running weight first exceeds the target, and a scan of that block from its
-    recorded start repeats the additions a sweep from user 0 makes there, to the same
-    bits. Per target: a few probes and at most ``block`` users, not all users (at a
+    group's running weight first exceeds the target, and a scan of that block adds the
+    block's own sum to its recorded start, as the definition does. Per target: a few
+    probes and at most ``block`` users, not all users (at a
     million users ~0.3 us a target, against ~4 ms a day for the sweep; a rules run
     reaches ~10,000 targets a day, where the block reads are what is left)."""
     n = len(group)
@@ -565,13 +565,14 @@ def _find_authors(
     for i in order:
         b, p, t = where[i], target_platform[i], targets[i]
         g = n_platforms + p
-        total = running[p, b]
+        prefix = running[p, b]
+        inner = 0.0
         user, end = b * block, min(b * block + block, n)
-        while user < end:  # ends inside: the block's additions reach running[p, b + 1] > t
-            # The group's additions in cumsum's order; + 0.0 for other users leaves the
-            # sum as it is (a select, not a mispredicted branch).
-            total += weights[user] if group[user] == g else 0.0
-            if total > t:
+        while user < end:  # ends inside: prefix + the block's sum is running[p, b + 1] > t
+            # The block's own sum in user order from 0 (kernels.benign_groups' definition);
+            # + 0.0 for other users leaves it as it is (a select, not a mispredicted branch).
+            inner += weights[user] if group[user] == g else 0.0
+            if prefix + inner > t:
                 break
             user += 1
         if user == end:

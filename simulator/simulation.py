@@ -63,6 +63,8 @@ _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 #: running weights per block of users (kernels.benign_groups; for the author search).
 _Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 _NO_USERS = np.zeros(0, dtype=np.int64)
+#: benign_groups' ``previous_group, previous_sums`` when there are none.
+_NO_BLOCKS = (np.zeros(0, dtype=np.int32), np.zeros((0, 0)))
 #: publish_days' ``drawn_*`` arguments when it is to draw the day's speech itself.
 _NOT_DRAWN = (
     np.zeros((0, 0), dtype=np.int64),
@@ -199,6 +201,7 @@ class Simulation:
         self._learn_slot: IntArray | None = None  # learn_day's scratch, one per user
         self._threads: ThreadPoolExecutor | None = None  # see _thread_pool
         self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
+        self._previous_groups: dict[int, tuple[NDArray[np.int32], NDArray[np.float64]]] = {}
         self._handles: dict[int, tuple[np.random.Generator, NDArray[np.uint64]]] = {}
         self._reports_filed = 0
         self._active_cache: tuple[RouteArray, IntArray] | None = None
@@ -548,22 +551,19 @@ class Simulation:
             return cached[1]
         group = np.empty(users.size, dtype=np.int32)
         mass = np.zeros(3 * n_p + 1)
-        running = np.empty((n_p, kernels.group_blocks(users.size) + 1))
+        n_blocks = kernels.group_blocks(users.size)
+        running = np.empty((n_p, n_blocks + 1))
+        block_sums = np.empty((n_blocks, 3 * n_p + 1))
+        # The channel's last groups and block sums: blocks whose users' groups are the
+        # same keep their sums (most blocks, on most days).
+        previous_group, previous_sums = self._previous_groups.get(int(channel), _NO_BLOCKS)
         kernels.benign_groups(
-            route,
-            users.platform,
-            n_p,
-            float(weight),
-            users.risk,
-            users.traceable,
-            float(self.scenario.population.perception.real_name_risk),
-            users.boldness,
-            users.benign_weights,
-            group,
-            mass,
-            kernels.GROUP_BLOCK,
-            running,
-        )
+            route, users.platform, n_p, float(weight), users.risk, users.traceable,
+            float(self.scenario.population.perception.real_name_risk), users.boldness,
+            users.benign_weights, group, mass, kernels.GROUP_BLOCK, running,
+            block_sums, previous_group, previous_sums,
+        )  # fmt: skip
+        self._previous_groups[int(channel)] = (group, block_sums)
         shares: NDArray[np.float64] = kernels.group_shares(mass)
         if weight == 0.0:
             # Valid until a user's state, platform or access changes (_states_dirty).
@@ -1213,6 +1213,7 @@ class Simulation:
         self._route_cache = self._benign_cache = self._population_cache = None
         self._group_cache = self._active_cache = self._split_inputs = None
         self._learn_slot = None
+        self._previous_groups = {}
 
     def _thread_pool(self) -> ThreadPoolExecutor:
         """Two threads for the day's independent compiled steps (started on first use:

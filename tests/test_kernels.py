@@ -70,17 +70,26 @@ def test_fill_routes_matches_numpy(seed: int, n_platforms: int) -> None:
 def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
     pop = population(seed)
     n_p, extra = 3, 0.2
+    n_groups = 3 * n_p + 1
     route = numpy_routes(pop["platform"], pop["state"], np.ones(n_p + 1, bool), n_p).astype(
         np.int16
     )
-    group = np.empty(len(route), dtype=np.int32)
-    mass = np.zeros(3 * n_p + 1)
     block = [1, 7, 64, 10_000][seed % 4]  # 10,000: one block longer than the population
-    running = np.full((n_p, kernels.group_blocks(len(route), block) + 1), np.nan)
-    kernels.benign_groups(
-        route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
-        extra, pop["boldness"], pop["weights"], group, mass, block, running,
-    )  # fmt: skip
+    n_blocks = kernels.group_blocks(len(route), block)
+
+    def groups(route: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None) -> tuple:
+        group = np.empty(len(route), dtype=np.int32)
+        mass = np.zeros(n_groups)
+        running = np.full((n_p, n_blocks + 1), np.nan)
+        sums = np.full((n_blocks, n_groups), np.nan)
+        before = previous or (np.zeros(0, np.int32), np.zeros((0, 0)))
+        kernels.benign_groups(
+            route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
+            extra, pop["boldness"], pop["weights"], group, mass, block, running, sums, *before,
+        )  # fmt: skip
+        return group, mass, running, sums
+
+    group, mass, running, sums = groups(route, None)
     expected = np.where(route == NO_ROUTE, pop["platform"], route + n_p).astype(np.int64)
     expected[route == n_p] = 3 * n_p
     if weight > 0:
@@ -91,39 +100,81 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
         expected[held_back] = route[held_back] + 2 * n_p
         assert held_back.any()
     assert np.array_equal(group, expected)
-    assert np.array_equal(
-        mass, np.bincount(expected, weights=pop["weights"], minlength=3 * n_p + 1)
-    )
+    expected_sums = block_sums(expected, pop["weights"], n_groups, block)
+    assert np.array_equal(sums, expected_sums)
+    assert np.array_equal(mass, np.cumsum(expected_sums, axis=0)[-1])
     assert np.array_equal(running, running_weights(expected, pop["weights"], n_p, block))
+    # A few users change group: from the previous groups and sums, only their blocks
+    # are summed again, and everything is what a full computation gives.
+    changed = route.copy()
+    movers = np.random.default_rng(seed).choice(len(route), 25, replace=False)
+    changed[movers] = NO_ROUTE
+    again = groups(changed, (group, sums))
+    fresh = groups(changed, None)
+    for got, want in zip(again, fresh, strict=True):
+        assert np.array_equal(got, want)
+    assert not np.array_equal(again[3], sums)  # (the change changed some sums)
     with pytest.raises(ValueError):  # a table of other blocks is refused, not half filled
         kernels.benign_groups(
             route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
             extra, pop["boldness"], pop["weights"], group, mass, block,
-            np.empty((n_p, running.shape[1] - 1)),
+            np.empty((n_p, running.shape[1] - 1)), sums, np.zeros(0, np.int32), np.zeros((0, 0)),
         )  # fmt: skip
+
+
+def block_sums(group: np.ndarray, weights: np.ndarray, n_groups: int, block: int) -> np.ndarray:
+    """Each block of ``block`` users' weight per group, added in user order from 0
+    (numpy's cumsum along the block; adding 0.0 for other users leaves a sum as is)."""
+    n = len(group)
+    n_blocks = -(-n // block)
+    padded_group = np.full(n_blocks * block, -1)
+    padded_group[:n] = group
+    padded = np.zeros(n_blocks * block)
+    padded[:n] = weights
+    sums = np.empty((n_blocks, n_groups))
+    for k in range(n_groups):
+        inside = np.where(padded_group == k, padded, 0.0).reshape(n_blocks, block)
+        sums[:, k] = np.cumsum(inside, axis=1)[:, -1]
+    return sums
 
 
 def running_weights(group: np.ndarray, weights: np.ndarray, n_p: int, block: int) -> np.ndarray:
     """The published groups' running weights before each block of ``block`` users and
-    at the end, from numpy's cumsum (adding 0.0 for other users leaves a sum as it is)."""
+    at the end: the block sums added in block order (numpy's cumsum)."""
+    sums = block_sums(group, weights, 3 * n_p + 1, block)
+    prefix = np.vstack([np.zeros((1, sums.shape[1])), np.cumsum(sums, axis=0)])
+    return prefix[:, n_p : 2 * n_p].T.copy()
+
+
+def blockwise_cumulative(
+    group: np.ndarray, wanted: int, weights: np.ndarray, block: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The members of group ``wanted`` and their running weights: the blocks before
+    theirs (their sums added in order) plus their block's sum up to them."""
     n = len(group)
-    edges = np.append(np.arange(0, n, block), n)
-    table = np.zeros((n_p, len(edges)))
-    for p in range(n_p):
-        cumulative = np.concatenate([[0.0], np.cumsum(np.where(group == n_p + p, weights, 0.0))])
-        table[p] = cumulative[edges]
-    return table
+    n_blocks = -(-n // block)
+    padded = np.zeros(n_blocks * block)
+    padded[:n] = np.where(group == wanted, weights, 0.0)
+    inner = np.cumsum(padded.reshape(n_blocks, block), axis=1)
+    prefix = np.concatenate([[0.0], np.cumsum(inner[:, -1])[:-1]])
+    members = np.flatnonzero(group == wanted)
+    return members, (prefix[:, None] + inner).ravel()[:n][members]
 
 
+@pytest.mark.parametrize("block", [1, 5, 64, 100_000])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_group_members_match_numpy(seed: int) -> None:
+def test_group_members_match_numpy(seed: int, block: int) -> None:
     pop = population(seed)
     group = np.random.default_rng(seed).integers(0, 5, len(pop["state"])).astype(np.int32)
+    plain_differs = False
     for wanted in range(6):  # 5: an empty group
-        members, cumulative = kernels.group_members(group, wanted, pop["weights"])
-        expected = np.flatnonzero(group == wanted)
+        members, cumulative = kernels.group_members(group, wanted, pop["weights"], block)
+        expected, expected_cumulative = blockwise_cumulative(group, wanted, pop["weights"], block)
         assert np.array_equal(members, expected)
-        assert np.array_equal(cumulative, np.cumsum(pop["weights"][expected]))
+        assert np.array_equal(cumulative, expected_cumulative)
+        plain_differs |= not np.array_equal(cumulative, np.cumsum(pop["weights"][expected]))
+    # Blocks of one user, or one block, are one running sum; other blocks round differently.
+    assert plain_differs == (1 < block < len(group))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -19,7 +19,7 @@ import simulator
 from simulator import publishing
 from simulator.simulation import Simulation
 from tests.numpy_publishing import NumpyPublishing
-from tests.test_kernels import running_weights
+from tests.test_kernels import blockwise_cumulative, running_weights
 
 WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     "classroom": ("classroom", {}),
@@ -154,7 +154,7 @@ def test_the_comparison_sees_a_changed_draw() -> None:
 @pytest.mark.parametrize("block", [1, 3, 64, 5_000])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
-    """Each target's author is what numpy's search of the group's running weights gave
+    """Each target's author is what numpy's search of the group's running weights gives
     (ties, zero weights, an empty group, targets at 0 and at the group's total
     included), from blocks of one user to one block longer than the population."""
     rng = np.random.default_rng(seed)
@@ -167,7 +167,7 @@ def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
     # one to add weight.
     weights[np.flatnonzero(group == n_p)[-3:]] = 0.0
     platform = rng.integers(0, n_p - 1, 500)
-    cumsums = [np.cumsum(weights[group == n_p + p]) for p in range(n_p)]
+    cumsums = [blockwise_cumulative(group, n_p + p, weights, block)[1] for p in range(n_p)]
     totals = np.array([c[-1] if len(c) else 0.0 for c in cumsums])
     targets = rng.random(500) * totals[platform]
     targets[:3], platform[:3] = totals[:3], [0, 1, 2]  # at the total: the last member
@@ -192,7 +192,7 @@ def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
             cumulative = cumsums[platform[i]]
             want = members[min(np.searchsorted(cumulative, targets[i], "right"), len(members) - 1)]
         assert found[i] == (want if mine[i] else -7), i
-    assert np.array_equal(running[:, -1], totals)  # the table's totals are cumsum's, exactly
+    assert np.array_equal(running[:, -1], totals)  # the table's totals are the members', exactly
 
 
 def test_find_authors_refuses_a_table_of_other_groups() -> None:
