@@ -858,9 +858,6 @@ class Simulation:
                     _label(posts.kind[post]),
                 )
 
-    def _add_duty(self, platform: PlatformState, post: int, deadline: float, action: int) -> None:
-        self._add_duties(platform.index, [post], [deadline], action)
-
     def _add_duties(self, p: int, posts: list[int], deadlines: list[float], action: int) -> None:
         """Duties (``action``: an order or a notice) of platform ``p`` to take ``posts``
         down by ``deadlines`` (hours), filed by the day each deadline falls in."""

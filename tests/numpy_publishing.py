@@ -262,7 +262,9 @@ class NumpyPublishing(Simulation):
         notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
         if notice_deadline is not None and self.prohibited[kind]:
             for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
-                self._add_duty(platform, int(post), float(arrival) + notice_deadline, Action.NOTICE)
+                self._add_duties(
+                    platform.index, [int(post)], [float(arrival) + notice_deadline], Action.NOTICE
+                )
         ordered = ids[flags[2]]
         if len(ordered):
             order_days = np.floor(order_hours[flags[2]] / HOURS_PER_DAY).astype(np.int64)
