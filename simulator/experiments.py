@@ -40,6 +40,7 @@ import pandas as pd
 
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
+from simulator.population import usable_cpus
 from simulator.results import write_csv
 from simulator.scenario import (
     Scenario,
@@ -614,10 +615,7 @@ class DaskExecutor(Executor):
 
 def default_workers() -> int:
     """Local worker processes to use by default: the CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return max(1, usable_cpus())
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:

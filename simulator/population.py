@@ -26,8 +26,8 @@ _SMALL_NETWORK = 1 << 21
 _NETWORK_BLOCK = 1 << 18
 
 
-def _cpus() -> int:
-    """CPUs this process may use."""
+def usable_cpus() -> int:
+    """CPUs this process may use (its affinity where the platform has one)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
@@ -82,7 +82,7 @@ class SocialNetwork:
             # Block by block of sources, no temporary (1M users: ~0.6 s, as the key sort);
             # blocks write disjoint rows, so on two CPUs two threads take alternate
             # blocks (the kernel releases the GIL): ~0.35 s. The same arrays either way.
-            threads = min(2, _cpus())
+            threads = min(2, usable_cpus())
             if threads == 1:
                 kernels_day.sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
             else:

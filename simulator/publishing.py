@@ -154,8 +154,8 @@ def publish_channel(
     authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
     are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
     the records carry ``-(target number + 1)`` as author until :func:`_find_authors`);
-    ``sensitive_authors``/``sensitive_times``/``sensitive_boldness`` (the authors')
-    the individually drawn posts of kinds 1..3
+    ``sensitive_authors``/``sensitive_times``/``sensitive_boldness`` the individually
+    drawn posts of kinds 1..3, their times and their authors' boldness
     (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
     (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
     flag, notice, order; unconditional, and given at least one from this row on);

@@ -40,7 +40,7 @@ from simulator.kinds import (
     UserState,
 )
 from simulator.platforms import Action, PlatformState, make_platforms
-from simulator.population import Users, large_network
+from simulator.population import Users, large_network, usable_cpus
 from simulator.post_store import PostStore
 from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.regulators import HOURS_PER_DAY, Police, Regulator
@@ -73,9 +73,9 @@ _NOT_DRAWN = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
 )
-#: From this many users, independent compiled steps of a day (the platforms' review
-#: days) run on two threads: each is then milliseconds, and handing one to a thread
-#: costs tens of microseconds.
+#: From this many users, independent compiled steps of a day (the next day's speech
+#: draws, the platforms' review days) run on a second thread: each is then
+#: milliseconds, and handing one to a thread costs tens of microseconds.
 THREADED_MIN_USERS = 200_000
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
@@ -1413,8 +1413,9 @@ def run(
         # CPU is not yet running the counterfactual.
         with_rules.build_large_network()
     pending = _start_counterfactual(scenario, seed) if parallel else None
-    # Here, after the rules run: its population, copied before (cheaper than drawing
-    # it again; not for large runs, where the copy would raise the peak memory).
+    # A counterfactual run here, after the rules run, starts from this copy of the
+    # population taken before it (cheaper than drawing it again; not for large runs,
+    # where the copy would raise the peak memory).
     initial_users = (
         copy.deepcopy(with_rules.users)
         if pending is None and scenario.population.users <= SHARED_POPULATION_MAX_USERS
@@ -1532,8 +1533,7 @@ def _parallel_by_default(scenario: Scenario) -> bool:
         return False
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cpus or 1) < 2:
+    if usable_cpus() < 2:
         return False
     return setting == "1" or scenario.population.users * scenario.horizon_days >= (
         PARALLEL_MIN_USER_DAYS

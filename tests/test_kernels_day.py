@@ -181,7 +181,8 @@ def test_both_network_builds_are_the_key_sort(
         monkeypatch.setattr(
             population_module, "_NETWORK_BLOCK", 1 << 20 if path == "blocked_one_block" else 7
         )
-        monkeypatch.setattr(population_module, "_cpus", lambda: 1 if "one_thread" in path else 2)
+        threads = 1 if "one_thread" in path else 2
+        monkeypatch.setattr(population_module, "usable_cpus", lambda: threads)
     network = SocialNetwork.random(users, degree, np.random.default_rng(users))
     indptr, indices = network_one_sort(users, degree, users)
     np.testing.assert_array_equal(network.indptr.astype(np.int64), indptr)
