@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from simulator.errors import CensimError, ScenarioError
-from simulator.scenario import load_scenario, read_scenario_dict, shipped_scenarios
+from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 
 EXIT_INTERRUPTED = 130
 
@@ -116,7 +116,7 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(0, 50_000_000), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
 @click.option(
     "--out",
     "out_dir",

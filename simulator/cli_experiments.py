@@ -11,6 +11,7 @@ import click
 
 from simulator.errors import ScenarioError
 from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
+from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -60,7 +61,7 @@ common_run_options = [
     ),
     click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
     click.option(
-        "--users", type=click.IntRange(0, 50_000_000), help="Override the number of users."
+        "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
     ),
     click.option(
         "--reps",

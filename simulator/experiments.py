@@ -45,6 +45,7 @@ from simulator.results import write_csv
 from simulator.scenario import (
     Scenario,
     _read_toml,
+    get_dotted,
     load_scenario,
     override,
     validate_scenario,
@@ -395,7 +396,7 @@ class ScenarioModel:
         plain = base.to_dict()
         int_fields = set()
         for name in design.fields:
-            current = _get_dotted(plain, name)
+            current = get_dotted(plain, name)
             if isinstance(current, int) and not isinstance(current, bool):
                 int_fields.add(name)
         points = []
@@ -419,18 +420,6 @@ class ScenarioModel:
 
         results = run(self.scenario(values), seed=seed)
         return flatten_summary(results.summary)
-
-
-def _get_dotted(data: Any, dotted: str) -> Any:
-    node = data
-    for part in dotted.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return MISSING
-    return node
 
 
 def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:

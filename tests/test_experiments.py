@@ -449,3 +449,24 @@ def test_dead_worker_message_names_the_missing_main_guard(
     assert _script_guard_hint() == ""
     del script.__file__  # an interactive session or a notebook
     assert _script_guard_hint() == ""
+
+
+# -- platforms by name -------------------------------------------
+
+
+def test_sweep_paths_name_platforms_as_override_does() -> None:
+    # --vary/--param/design fields go through the same path resolution as override: a
+    # platform by name, and a sampled whole-number field is rounded whichever way it is
+    # named (before, a named path was not found and its floats failed validation).
+    model = ScenarioModel(simulator.load_scenario("classroom"))
+    design = sampled_design(
+        {"platforms.weibo.reviewers": (1.0, 5.0), "platforms.1.reviewers": (1.0, 5.0)}, n=4
+    )
+    prepared = model.prepare(design)
+    for point in prepared.points:
+        assert all(isinstance(v, int) for v in point.values()), point
+        scenario = model.scenario(point)
+        assert scenario.platforms[0].reviewers == point["platforms.weibo.reviewers"]
+        assert scenario.platforms[1].reviewers == point["platforms.1.reviewers"]
+    with pytest.raises(ScenarioError, match="`weibbo` is not one of the platforms: weibo, tieba"):
+        model.prepare(grid_design({"platforms.weibbo.reviewers": [1, 2]}))
