@@ -155,7 +155,9 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
     "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="Figure format."
 )
 @click.option("--force", is_flag=True, help="Write into an existing, non-empty --out folder.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
+)
 def compare_command(
     items: tuple[str, ...],
     out_dir: Path,

@@ -296,3 +296,13 @@ def test_zero_users_are_refused_in_files_and_on_the_command_line(tmp_path: Path)
     )
     assert code == 2 and "population.users" in output and "at least 1 user" in output
     assert not out.exists() or not any(out.rglob("*.json"))
+
+
+def test_run_quiet_still_says_where_the_results_went(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"wrote {tmp_path / 'r'}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
+    ]
+    assert (tmp_path / "r" / "summary.json").is_file()
