@@ -303,7 +303,8 @@ for fine in FINES:
         "fine": fine,
         "strictness": s["platforms"][0]["mean_strictness"],
         "lawful_taken_down": s["lawful_taken_down"],
-        "prohibited_taken_down": s["taken_down"] - s["lawful_taken_down"],
+        # Collective action is prohibited and lawful: it counts in both columns.
+        "prohibited_taken_down": s["prohibited_taken_down"],
         "collateral_share": s["collateral_share"],
         "speech_loss": s["speech_loss"],
         "fines_paid": s["fines_total"],
@@ -817,8 +818,8 @@ runs = {
 c1 = runs[1e4]["platforms"][0]["mean_strictness"]
 c2 = runs[1e5]["lawful_taken_down"] / runs[1e3]["lawful_taken_down"]
 extra_lawful = runs[1e6]["lawful_taken_down"] - runs[1e5]["lawful_taken_down"]
-prohibited = {f: r["taken_down"] - r["lawful_taken_down"] for f, r in runs.items()}
-extra_prohibited = prohibited[1e6] - prohibited[1e5]
+# Collective action is prohibited and lawful here: its takedowns count in both.
+extra_prohibited = runs[1e6]["prohibited_taken_down"] - runs[1e5]["prohibited_taken_down"]
 c3 = "yes" if extra_prohibited > extra_lawful else "no"
 print(f"extra lawful {extra_lawful}, extra prohibited {extra_prohibited}")
 for question, value in [("ex3_q1", c1), ("ex3_q2", c2), ("ex3_q3", c3)]:

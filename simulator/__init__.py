@@ -12,6 +12,8 @@ speech against a no-rules counterfactual on the same random streams.
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any
+
 from simulator.errors import CensimError, OutputError, ScenarioError
 from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
 from simulator.results import Results
@@ -24,10 +26,47 @@ from simulator.scenario import (
 )
 from simulator.simulation import Simulation, run
 
+if TYPE_CHECKING:
+    from simulator.experiments import (
+        Design,
+        SweepResults,
+        flatten_summary,
+        grid_design,
+        load_design,
+        points_design,
+        sampled_design,
+        sweep,
+    )
+
+#: The sweep API, imported from simulator.experiments on first use (it needs
+#: multiprocessing and more, which a single run does not).
+_SWEEP_API = (
+    "Design",
+    "SweepResults",
+    "flatten_summary",
+    "grid_design",
+    "load_design",
+    "points_design",
+    "sampled_design",
+    "sweep",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SWEEP_API:
+        from simulator import experiments
+
+        value = getattr(experiments, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
+
 __all__ = [
     "CensimError",
     "Channel",
     "ContentKind",
+    "Design",
     "EventKind",
     "Outcome",
     "OutputError",
@@ -35,11 +74,18 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Simulation",
+    "SweepResults",
     "UserState",
     "__version__",
+    "flatten_summary",
+    "grid_design",
+    "load_design",
     "load_scenario",
     "override",
+    "points_design",
     "run",
+    "sampled_design",
     "shipped_scenarios",
+    "sweep",
     "validate_scenario",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from simulator.errors import CensimError, ScenarioError
-from simulator.scenario import load_scenario, read_scenario_dict, shipped_scenarios
+from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 
 EXIT_INTERRUPTED = 130
 
@@ -106,7 +106,8 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         events = ", ".join(
             f"{v:,} {k}" for k, v in summary["events"].items() if k not in ("report", "order")
         )
-        lines.append(f"  fines {fines:,.0f}; events: {events or 'none'}")
+        currency = summary.get("currency", "")
+        lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
     return lines
 
 
@@ -116,7 +117,7 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(0, 50_000_000), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
 @click.option(
     "--out",
     "out_dir",
@@ -124,7 +125,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     help="Run folder to write (default runs/NAME-seedN).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing run folder.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no summary.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bar, no summary: only where the results went."
+)
 def run(
     scenario: str,
     seed: int | None,
@@ -161,9 +164,8 @@ def run(
     written = results.write(target, force=force)
     if not quiet:
         click.echo("\n".join(_summary_lines(results.summary)))
-        click.echo(
-            f"wrote {written}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
-        )
+    # Even --quiet says where the results went: a script's log needs it most.
+    click.echo(f"wrote {written}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)")
 
 
 def raise_output(message: str) -> None:

@@ -11,6 +11,7 @@ import click
 
 from simulator.errors import ScenarioError
 from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
+from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -60,7 +61,7 @@ common_run_options = [
     ),
     click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
     click.option(
-        "--users", type=click.IntRange(0, 50_000_000), help="Override the number of users."
+        "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
     ),
     click.option(
         "--reps",
@@ -93,7 +94,9 @@ common_run_options = [
         help="Store folder (rerun the same command to resume).",
     ),
     click.option("--force", is_flag=True, help="Replace a store holding a different design."),
-    click.option("--quiet", is_flag=True, help="No progress bar, no table."),
+    click.option(
+        "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
+    ),
 ]
 
 
@@ -156,7 +159,12 @@ def sweep_command(
         progress=not quiet,
     )
     total = results.ran + results.reused
+    wrote = (
+        f"wrote {out_dir}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
+        f"{results.ran} run now, {results.reused} reused"
+    )
     if quiet:
+        click.echo(wrote)
         return
     fields = results.fields
     metrics = ("speech_loss", "chilling_effect", "collateral_share")
@@ -169,10 +177,7 @@ def sweep_command(
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     for line in [headers, *rows]:
         click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
-    click.echo(
-        f"wrote {out_dir}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
-        f"{results.ran} run now, {results.reused} reused; means with 95% t intervals"
-    )
+    click.echo(f"{wrote}; means with 95% t intervals")
 
 
 @click.command("sensitivity")
@@ -243,14 +248,16 @@ def sensitivity_command(
         force=force,
         progress=not quiet,
     )
+    wrote = f"wrote {out_dir}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
     if quiet:
+        click.echo(wrote)
         return
     click.echo(
         f"{method} sensitivity of {metric} ({len(result.sweep.manifest['design']['points'])}"
         f" points x {reps} replications)"
     )
     click.echo(result.table())
-    click.echo(f"wrote {out_dir}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)")
+    click.echo(wrote)
 
 
 @click.command("sweep-plot")

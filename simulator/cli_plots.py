@@ -18,6 +18,7 @@ import click
 
 from simulator.errors import OutputError
 from simulator.results import Results
+from simulator.scenario import MAX_USERS
 
 FORMAT_CHOICE = click.Choice(["png", "svg", "pdf"], case_sensitive=False)
 #: Default seed of ``compare``: every regime gets the same replication seeds.
@@ -149,12 +150,14 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
     help="Seed of the replication seeds; every scenario gets the same ones.",
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(0, 50_000_000), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
 @click.option(
     "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="Figure format."
 )
 @click.option("--force", is_flag=True, help="Write into an existing, non-empty --out folder.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
+)
 def compare_command(
     items: tuple[str, ...],
     out_dir: Path,

@@ -25,6 +25,7 @@ class ScenarioError(CensimError):
     def __init__(self, source: str, problems: list[tuple[str, object, str]], more: int = 0) -> None:
         self.source = source
         self.problems = problems
+        self.more = more
         lines = [f"{source}: invalid scenario"]
         # A generated file can hold thousands of bad fields: show the first few, count
         # the rest, so the message stays readable and its size bounded.

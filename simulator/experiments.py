@@ -41,10 +41,11 @@ import pandas as pd
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.population import usable_cpus
-from simulator.results import write_csv
+from simulator.results import _umask, write_csv
 from simulator.scenario import (
     Scenario,
     _read_toml,
+    get_dotted,
     load_scenario,
     override,
     validate_scenario,
@@ -395,7 +396,7 @@ class ScenarioModel:
         plain = base.to_dict()
         int_fields = set()
         for name in design.fields:
-            current = _get_dotted(plain, name)
+            current = get_dotted(plain, name)
             if isinstance(current, int) and not isinstance(current, bool):
                 int_fields.add(name)
         points = []
@@ -419,18 +420,6 @@ class ScenarioModel:
 
         results = run(self.scenario(values), seed=seed)
         return flatten_summary(results.summary)
-
-
-def _get_dotted(data: Any, dotted: str) -> Any:
-    node = data
-    for part in dotted.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return MISSING
-    return node
 
 
 def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
@@ -658,6 +647,8 @@ def _atomic_write(path: Path, text: str) -> None:
     power loss, not kills, and would cost more than a small run on some disks.)"""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a sweep's files are ordinary, as run folders'.
+        os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(temp, path)
@@ -671,6 +662,7 @@ def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # as in _atomic_write
         write_csv(frame, Path(temp))
         os.replace(temp, path)
     except BaseException:

@@ -156,10 +156,14 @@ def summarise(
         **outcome,
         "taken_down": total_taken_down,
         "lawful_taken_down": int(taken_down[lawful].sum()),
+        # Not taken_down - lawful_taken_down: a kind can be both (collective action in China).
+        "prohibited_taken_down": int(taken_down[prohibited].sum()),
         "prohibited_missed": _prohibited_missed(scenario, rules),
         "counterfactual_intended": int(cf_intended_by_kind.sum()),
         "counterfactual_lawful_surviving": cf_lawful_surviving,
         **delay_shares(rules.delay_counts),
+        # Money is in the scenario's currency: named beside it, never compared unlabelled.
+        "currency": scenario.currency,
         "fines_total": float(sum(p["fines_paid"] for p in platforms)),
         "moderation_cost_total": float(sum(p["moderation_cost"] for p in platforms)),
         "users_final": users,

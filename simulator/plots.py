@@ -103,9 +103,18 @@ COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
     "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
     "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
     "excluded_share": ("excluded share\n(% of intended posts)", True),
-    "fines_total": ("fines\n(currency units, whole run)", False),
+    "fines_total": ("fines\n(regime's currency, whole run)", False),
     "detentions_total": ("detentions\n(count, whole run)", False),
 }
+#: Where each metric's values lie: shares in [0, 1], totals (money, counts) at least 0.
+#: Interval bounds are clipped to it (few replications of a small total give a t-interval
+#: reaching below 0, which no run can have).
+METRIC_DOMAINS: dict[str, tuple[float, float]] = {
+    metric: (0.0, 1.0) if is_share else (0.0, math.inf)
+    for metric, (_, is_share) in COMPARISON_METRICS.items()
+}
+#: Metrics in the scenario's currency (the comparison's ``currency`` column).
+MONEY_METRICS = ("fines_total", "moderation_cost_total")
 DEFAULT_COMPARISON = ("speech_loss", "chilling_effect", "collateral_share", "over_removal_share")
 TABLE_METRICS = tuple(COMPARISON_METRICS)
 
@@ -563,18 +572,28 @@ def _metric(summary: Mapping[str, Any], name: str) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _currency(run: Results | Mapping[str, Any]) -> str:
+    """The currency of a run's money (its summary's, or its scenario's for run folders
+    written before summaries named it); empty if unknown."""
+    if isinstance(run, Results):
+        return str(run.summary.get("currency") or run.scenario.get("currency", ""))
+    return str(run.get("currency", ""))
+
+
 def comparison_table(
     groups: Mapping[str, Sequence[Results | Mapping[str, Any]]],
     metrics: Sequence[str] = TABLE_METRICS,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """One row per regime: replications, and per metric its mean and t-interval.
+    """One row per regime: replications, currency, and per metric its mean and t-interval.
 
     ``groups`` maps a label to the replications of one regime (Results or summary
-    dicts). Columns: ``regime``, ``replications``, then ``<metric>_mean``,
-    ``<metric>_ci_low``, ``<metric>_ci_high`` (the Student-t interval of the mean at
-    ``confidence``, clipped to [0, 1] for shares; NaN with a single replication).
-    Shares are fractions (0-1).
+    dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
+    ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
+    ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
+    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication). Shares are
+    fractions (0-1). Replications in different currencies get NaN for money metrics:
+    their amounts cannot be averaged.
     """
     from scipy import stats
 
@@ -583,9 +602,16 @@ def comparison_table(
         summaries = [r.summary if isinstance(r, Results) else r for r in runs]
         if not summaries:
             raise ValueError(f"{label}: no runs to compare")
-        row: dict[str, Any] = {"regime": label, "replications": len(summaries)}
+        currencies = sorted({_currency(r) for r in runs} - {""})
+        row: dict[str, Any] = {
+            "regime": label,
+            "replications": len(summaries),
+            "currency": "/".join(currencies),
+        }
         for metric in metrics:
             values = np.array([_metric(s, metric) for s in summaries], dtype=float)
+            if metric in MONEY_METRICS and len(currencies) > 1:
+                values = np.array([])
             values = values[np.isfinite(values)]
             n = len(values)
             mean = float(values.mean()) if n else float("nan")
@@ -596,9 +622,11 @@ def comparison_table(
             else:
                 half = float("nan")
             low, high = mean - half, mean + half
-            if COMPARISON_METRICS.get(metric, ("", False))[1] and n >= 2:
-                # A share cannot leave [0, 1]: the t-interval is clipped to the possible.
-                low, high = max(low, 0.0), min(high, 1.0)
+            if n >= 2:
+                # A share cannot leave [0, 1], nor a count go below 0: the t-interval is
+                # clipped to the possible.
+                floor, ceiling = METRIC_DOMAINS.get(metric, (-math.inf, math.inf))
+                low, high = max(low, floor), min(high, ceiling)
             row[f"{metric}_mean"] = mean
             row[f"{metric}_ci_low"] = low
             row[f"{metric}_ci_high"] = high
@@ -662,7 +690,14 @@ def comparison(
                     capsize=4,
                     gid=f"ci-{metric}",
                 )
-            ax.set_xticks(x, [textwrap_label(s) for s in labels])
+            ticks = [textwrap_label(s) for s in labels]
+            if metric in MONEY_METRICS and "currency" in table:
+                # Amounts in different currencies side by side: each bar names its own.
+                ticks = [
+                    f"{tick}\n({currency})" if isinstance(currency, str) and currency else tick
+                    for tick, currency in zip(ticks, table["currency"], strict=True)
+                ]
+            ax.set_xticks(x, ticks)
             ax.set_ylabel(label)
             if is_share:
                 ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
@@ -761,6 +796,8 @@ __all__ = [
     "C2_REFERENCE_POINTS",
     "COMPARISON_METRICS",
     "FORMATS",
+    "METRIC_DOMAINS",
+    "MONEY_METRICS",
     "RUN_FIGURES",
     "STYLE",
     "as_results",

@@ -57,6 +57,30 @@ class Results:
     def collateral_share(self) -> float:
         return float(self.summary["collateral_share"])
 
+    def __repr__(self) -> str:
+        """A short summary: what ran, the headline numbers and the tables' sizes (the
+        default would print every table and the whole scenario)."""
+        summary = self.summary
+        currency = summary.get("currency") or self.scenario.get("currency", "")
+
+        def number(key: str, spec: str, unit: str = "") -> str:
+            value = summary.get(key)
+            return f"{key} n/a" if value is None else f"{key} {value:{spec}}{unit}"
+
+        users, days = summary.get("users"), summary.get("horizon_days")
+        headline = ", ".join(
+            [number(key, ".4g") for key in ("speech_loss", "chilling_effect", "collateral_share")]
+            + [number("fines_total", ",.0f", f" {currency}" if currency else "")]
+        )
+        tables = ", ".join(f"{name} ({len(self.table(name)):,} rows)" for name in TABLES)
+        return (
+            f"Results(scenario={self.scenario_name!r}, seed={self.seed}, "
+            f"replication={self.replication}, "
+            f"users={users if users is None else format(users, ',')}, days={days})\n"
+            f"  {headline}\n"
+            f"  tables: {tables}"
+        )
+
     def table(self, name: str) -> pd.DataFrame:
         frame: pd.DataFrame = getattr(self, name)
         return frame

@@ -10,12 +10,15 @@ evaluated, imported or unpickled: TOML is data only.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import re
 import stat
 import tomllib
+import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,6 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.kinds import KIND_LABELS, SENSITIVE_KINDS, ContentKind
@@ -40,6 +44,8 @@ MAX_FILE_BYTES = 256_000
 MAX_EXTENDS_DEPTH = 8
 #: Dots a line's keys may have (outside strings and comments) before it is refused unparsed.
 MAX_KEY_DOTS = 6
+#: Most users a scenario may have (and ``--users`` may set).
+MAX_USERS = 50_000_000
 #: Longest mean delay (hours) a scenario may give: 100 years. Beyond it times overflow.
 MAX_DELAY_HOURS = 876_000.0
 
@@ -47,6 +53,178 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 SignalWeight = Annotated[float, Field(ge=0.0, le=1000.0)]
+
+
+# ---------------------------------------------------------------------------------------
+# Cross-field checks
+#
+# Each check takes a model, or the values a file gives for it (:class:`_Known`), and
+# returns (field, message) problems. A value that did not validate is MISSING there and
+# the checks that need it are skipped (its own error says what is wrong), so a file's
+# field errors and cross-field problems are reported together, not one stage at a time.
+
+
+def _known(*values: Any) -> bool:
+    return all(value is not MISSING for value in values)
+
+
+def _attribute(node: Any, dotted: str) -> Any:
+    """``node.a.b`` for ``"a.b"``, or MISSING if any step is unknown."""
+    for name in dotted.split("."):
+        if node is MISSING:
+            return MISSING
+        node = getattr(node, name)
+    return node
+
+
+def _population_problems(population: Any) -> list[tuple[str, str]]:
+    # A user's sensitive shares are the average mix times stance / mean stance; the user
+    # of stance 1 must still have a non-negative benign share.
+    shares = [_attribute(population, f"sensitive_mix.{k.label}") for k in SENSITIVE_KINDS]
+    alpha, beta = (_attribute(population, f"stance.{name}") for name in ("alpha", "beta"))
+    if not _known(*shares, alpha, beta):
+        return []
+    total, limit = sum(shares), alpha / (alpha + beta)
+    if total > limit + 1e-12:
+        return [
+            (
+                "sensitive_mix",
+                "the sensitive shares must add up to at most the mean stance "
+                f"({limit:g}), since a user of stance 1 posts 1/mean-stance times the average "
+                f"share; they add up to {total:g}",
+            )
+        ]
+    return []
+
+
+def _platform_problems(platform: Any) -> list[tuple[str, str]]:
+    problems = []
+    low, initial, high = (
+        _attribute(platform, f"{name}_strictness") for name in ("min", "initial", "max")
+    )
+    if _known(low, initial, high) and not low <= initial <= high:
+        problems.append(
+            (
+                "initial_strictness",
+                "need min_strictness <= initial_strictness <= max_strictness, "
+                f"got {low} <= {initial} <= {high}",
+            )
+        )
+    filtering, flag, hold = (
+        _attribute(platform, name)
+        for name in ("prepublication_filter", "flag_margin", "hold_margin")
+    )
+    if _known(filtering, flag, hold) and filtering and flag > hold:
+        problems.append(("flag_margin", f"must not exceed hold_margin ({hold}), got {flag}"))
+    return problems
+
+
+def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
+    problems = []
+    platforms = _attribute(scenario, "platforms")
+    if _known(platforms) and not platforms:
+        problems.append(("platforms", "at least one platform is needed"))
+    elif _known(platforms):
+        names = [_attribute(p, "name") for p in platforms]
+        known_names = [name for name in names if name is not MISSING]
+        if len(set(known_names)) != len(known_names):
+            problems.append(("platforms", f"names must be unique, got {known_names}"))
+        if "circumvention" in known_names:
+            problems.append(
+                ("platforms", "the name 'circumvention' is reserved for offshore posting")
+            )
+        shares = [_attribute(p, "market_share") for p in platforms]
+        if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
+            problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
+    takedown = _attribute(scenario, "rules.takedown.enabled")
+    ladder = _attribute(scenario, "rules.penalties.ladder")
+    if _known(takedown, ladder) and takedown and not ladder:
+        problems.append(
+            ("rules.penalties.ladder", "a takedown rule needs at least one penalty step")
+        )
+    return problems
+
+
+def _raise_cross_field(problems: list[tuple[str, str]]) -> None:
+    """Raise a model's cross-field problems as one error of type ``cross_field``
+    (:func:`validate_scenario` recomputes them from the file with every other error)."""
+    if problems:
+        text = "\n".join(f"{field}: {message}" for field, message in problems)
+        raise PydanticCustomError("cross_field", "{problems}", {"problems": text})
+
+
+class _Known:
+    """The values a file gives for a model, defaults filled in, MISSING where a value did
+    not validate; read by attribute like the model itself."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds (or holds a tuple of), and whether it is a tuple."""
+    args = typing.get_args(annotation)
+    model = next(
+        (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+        None,
+    )
+    return model, typing.get_origin(annotation) is tuple
+
+
+def _known_values(
+    model: type[BaseModel],
+    raw: Any,
+    loc: tuple[int | str, ...],
+    bad: set[tuple[int | str, ...]],
+    bad_below: set[tuple[int | str, ...]],
+) -> Any:
+    """``raw`` as a :class:`_Known` of ``model`` at ``loc``. ``bad``: the locations of the
+    validation errors; ``bad_below``: they and every location above them."""
+    if isinstance(raw, model):
+        return raw
+    if not isinstance(raw, Mapping) or loc in bad:
+        return MISSING
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        here = (*loc, name)
+        nested, many = _nested_model(info.annotation)
+        if name not in raw:
+            # An absent field takes its default; "missing" when it has none (an error).
+            values[name] = MISSING if here in bad else info.get_default(call_default_factory=True)
+        elif nested is None:
+            values[name] = MISSING if here in bad_below else raw[name]
+        elif many:
+            items = raw[name]
+            values[name] = (
+                [
+                    _known_values(nested, item, (*here, i), bad, bad_below)
+                    for i, item in enumerate(items)
+                ]
+                if isinstance(items, list | tuple) and here not in bad
+                else MISSING
+            )
+        else:
+            values[name] = _known_values(nested, raw[name], here, bad, bad_below)
+    return _Known(values)
+
+
+def _cross_field_problems(scenario: Any) -> list[tuple[tuple[int | str, ...], str]]:
+    """Every cross-field problem of a scenario (or its :class:`_Known` values), located."""
+
+    def located(prefix: tuple[int | str, ...], found: list[tuple[str, str]]) -> list[Any]:
+        return [((*prefix, *field.split(".")), message) for field, message in found]
+
+    if scenario is MISSING:
+        return []
+    problems = []
+    population = _attribute(scenario, "population")
+    if population is not MISSING:
+        problems += located(("population",), _population_problems(population))
+    platforms = _attribute(scenario, "platforms")
+    for i, platform in enumerate([] if platforms is MISSING else platforms):
+        if platform is not MISSING:
+            problems += located(("platforms", i), _platform_problems(platform))
+    return problems + located((), _scenario_problems(scenario))
 
 
 class _Frozen(BaseModel):
@@ -147,7 +325,8 @@ class Notices(_Frozen):
 
 
 class Population(_Frozen):
-    users: int = Field(1000, ge=0, le=50_000_000)
+    users: int = Field(1000, le=MAX_USERS)
+    """Number of users: at least 1 (a run of nobody measures nothing)."""
     posts_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 1.0
     """Mean intended posts per user per day, public and private together."""
     posting_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
@@ -161,18 +340,17 @@ class Population(_Frozen):
     exits: Exits = Exits()
     notices: Notices = Notices()
 
+    @field_validator("users")
+    @classmethod
+    def _someone(cls, value: int) -> int:
+        # Zero users used to run to tables of zeros: an empty world is always a mistake.
+        if value < 1:
+            raise ValueError(f"a run needs at least 1 user; allowed: 1 to {MAX_USERS:,}")
+        return value
+
     @model_validator(mode="after")
-    def _mix_leaves_room_for_benign(self) -> Population:
-        # A user's sensitive shares are the average mix times stance / mean stance; the
-        # user of stance 1 must still have a non-negative benign share.
-        total = sum(getattr(self.sensitive_mix, k.label) for k in SENSITIVE_KINDS)
-        limit = self.stance.mean
-        if total > limit + 1e-12:
-            raise ValueError(
-                "sensitive_mix: the sensitive shares must add up to at most the mean stance "
-                f"({limit:g}), since a user of stance 1 posts 1/mean-stance times the average "
-                f"share; they add up to {total:g}"
-            )
+    def _consistent(self) -> Population:
+        _raise_cross_field(_population_problems(self))
         return self
 
 
@@ -226,17 +404,7 @@ class Platform(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
-        if not self.min_strictness <= self.initial_strictness <= self.max_strictness:
-            raise ValueError(
-                "initial_strictness: need min_strictness <= initial_strictness <= "
-                f"max_strictness, got {self.min_strictness} <= {self.initial_strictness} "
-                f"<= {self.max_strictness}"
-            )
-        if self.prepublication_filter and self.flag_margin > self.hold_margin:
-            raise ValueError(
-                f"flag_margin: must not exceed hold_margin ({self.hold_margin}), "
-                f"got {self.flag_margin}"
-            )
+        _raise_cross_field(_platform_problems(self))
         return self
 
 
@@ -377,20 +545,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        if not self.platforms:
-            raise ValueError("platforms: at least one platform is needed")
-        names = [p.name for p in self.platforms]
-        if len(set(names)) != len(names):
-            raise ValueError(f"platforms: names must be unique, got {names}")
-        if "circumvention" in names:
-            raise ValueError("platforms: the name 'circumvention' is reserved for offshore posting")
-        total = sum(p.market_share for p in self.platforms)
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"platforms: market_share must add up to 1, got {total:g}")
-        if self.rules.takedown.enabled and not self.rules.penalties.ladder:
-            raise ValueError(
-                "rules.penalties.ladder: a takedown rule needs at least one penalty step"
-            )
+        _raise_cross_field(_scenario_problems(self))
         return self
 
     # -- conveniences ---------------------------------------------------------------
@@ -584,7 +739,14 @@ def _named_tables(value: Any) -> bool:
     )
 
 
-def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dict[str, Any]:
+def _resolve_extends(
+    path: Path,
+    data: dict[str, Any],
+    chain: list[Path],
+    added: list[_AddedPlatform] | None = None,
+) -> dict[str, Any]:
+    """``data`` merged onto the scenario it extends (recursively). Platforms a file adds
+    to its parent's (a name the parent does not have) are listed in ``added``."""
     parent_name = data.pop("extends", None)
     if parent_name is None:
         return data
@@ -651,17 +813,55 @@ def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dic
         )
     if parent_path.resolve() in [p.resolve() for p in chain]:
         raise ScenarioError(source, [("extends", parent_name, "forms a cycle")])
-    parent = _resolve_extends(parent_path, _read_toml(parent_path), [*chain, parent_path])
+    parent = _resolve_extends(parent_path, _read_toml(parent_path), [*chain, parent_path], added)
+    if added is not None and _named_tables(parent.get("platforms")):
+        known = [item["name"] for item in parent["platforms"]]
+        if _named_tables(data.get("platforms")):
+            added += [
+                _AddedPlatform(path.name, item["name"], parent_path.stem, tuple(known))
+                for item in data["platforms"]
+                if item["name"] not in known
+            ]
     return deep_merge(parent, data)
+
+
+@dataclass(frozen=True)
+class _AddedPlatform:
+    """A platform an extending file adds, by naming one its parent does not have."""
+
+    file: str
+    name: str
+    parent: str
+    parent_platforms: tuple[str, ...]
+
+    def hint(self, data: Mapping[str, Any]) -> tuple[str, object, str]:
+        """A problem naming the platform: most often a misspelt name of the parent's."""
+        names = [item.get("name") for item in data.get("platforms", [])]
+        index = names.index(self.name) if self.name in names else 0
+        close = difflib.get_close_matches(self.name, self.parent_platforms, n=1)
+        return (
+            f"platforms[{index}].name",
+            MISSING,
+            f"`{self.name}` is not a platform of {self.parent} "
+            f"({', '.join(self.parent_platforms)}), so {self.file} adds it as a new platform"
+            + (f"; did you mean `{close[0]}`?" if close else ""),
+        )
 
 
 def read_scenario_dict(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
     """Read a scenario file into plain data, with ``extends`` resolved. Does not validate."""
+    path, data, _ = _read_resolved(name_or_path)
+    return path, data
+
+
+def _read_resolved(name_or_path: str | Path) -> tuple[Path, dict[str, Any], list[_AddedPlatform]]:
+    """:func:`read_scenario_dict`, and the platforms files of the chain add to their parents'."""
     path = resolve_scenario_path(name_or_path)
     data = _read_toml(path)
-    data = _resolve_extends(path, data, [path])
+    added: list[_AddedPlatform] = []
+    data = _resolve_extends(path, data, [path], added)
     data.setdefault("name", path.stem)
-    return path, data
+    return path, data, added
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -684,43 +884,49 @@ def _lookup(data: Any, loc: tuple[int | str, ...]) -> object:
 
 
 def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
-    """Turn plain data into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    """Turn plain data into a :class:`Scenario`, or raise :class:`ScenarioError` listing
+    every problem at once: the fields that do not validate, and the checks across fields
+    (market shares, strictness bounds...) on the values that do."""
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as error:
-        problems: list[tuple[str, object, str]] = []
-        items = error.errors(include_url=False)
-        # Only the problems the message will show are worth describing (errors.py).
-        for item in items[:MAX_PROBLEMS_SHOWN]:
-            loc = tuple(
-                p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-            )
-            message = item["msg"]
-            if item["type"] == "extra_forbidden":
-                parent = _field_path(loc[:-1])
-                message = f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
-                problems.append((_field_path(loc), MISSING, message))
-                del parent
-                continue
-            message = message.removeprefix("Value error, ")
-            value: object = _lookup(data, loc) if loc else MISSING
-            if item["type"] == "value_error":
-                # Cross-field checks name their field first ("platforms: must add up...").
-                named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", message, flags=re.DOTALL)
-                if named:
-                    loc = (*loc, *named.group(1).split("."))
-                    message = named.group(2)
-                value = _lookup(data, loc)
-                if isinstance(value, dict | list):
-                    value = MISSING
-            problems.append((_field_path(loc), value, message))
-        raise ScenarioError(
-            source, problems, more=max(0, len(items) - MAX_PROBLEMS_SHOWN)
-        ) from None
+        problems, more = _describe(error, data)
     except RecursionError:
-        raise ScenarioError(
-            source, [("", MISSING, "is nested too deeply to be a scenario")]
-        ) from None
+        problems, more = [("", MISSING, "is nested too deeply to be a scenario")], 0
+    raise ScenarioError(source, problems, more=more)
+
+
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> tuple[list[Any], int]:
+    """The problems of a failed validation, and how many more were not described."""
+    items = error.errors(include_url=False)
+    field_items = []
+    for item in items:
+        if item["type"] == "cross_field":
+            continue  # recomputed below with the values that validated, all at once
+        loc = tuple(
+            p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        )
+        field_items.append((loc, item))
+    bad = {loc for loc, _ in field_items}
+    bad_below = {loc[:n] for loc in bad for n in range(1, len(loc) + 1)}
+    cross = _cross_field_problems(_known_values(Scenario, data, (), bad, bad_below))
+    problems: list[tuple[str, object, str]] = []
+    # Only the problems the message will show are worth describing (errors.py).
+    for loc, item in field_items[:MAX_PROBLEMS_SHOWN]:
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
+            problems.append((_field_path(loc), MISSING, message))
+            continue
+        value: object = _lookup(data, loc) if loc else MISSING
+        if item["type"] == "value_error" and isinstance(value, dict | list):
+            value = MISSING
+        problems.append((_field_path(loc), value, item["msg"].removeprefix("Value error, ")))
+    for loc, message in cross:
+        value = _lookup(data, loc)
+        problems.append(
+            (_field_path(loc), MISSING if isinstance(value, dict | list) else value, message)
+        )
+    return problems, max(0, len(field_items) - MAX_PROBLEMS_SHOWN)
 
 
 def _allowed_fields(loc: tuple[int | str, ...]) -> str:
@@ -731,12 +937,7 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> str:
         info = model.model_fields.get(part)
         if info is None:
             return "?"
-        annotation = info.annotation
-        args = getattr(annotation, "__args__", ())
-        model = next(
-            (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
-            None,
-        )
+        model, _ = _nested_model(info.annotation)
         if model is None:
             return "?"
     return ", ".join(model.model_fields)
@@ -744,42 +945,91 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> str:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
-    path, data = read_scenario_dict(name_or_path)
-    return validate_scenario(data, source=str(path))
+    path, data, added = _read_resolved(name_or_path)
+    try:
+        return validate_scenario(data, source=str(path))
+    except ScenarioError as error:
+        # A platform name the parent does not have adds a platform, and its default
+        # market share of 1 breaks the parent's shares: name it, it is most often a typo.
+        if not added or not any(field.startswith("platforms") for field, _, _ in error.problems):
+            raise
+        hints = [platform.hint(data) for platform in added]
+        raise ScenarioError(error.source, [*hints, *error.problems], more=error.more) from None
 
 
 def override(
     scenario: Scenario, changes: Mapping[str, Any], source: str = "<override>"
 ) -> Scenario:
-    """A copy of ``scenario`` with dotted fields replaced (``"rules.takedown.deadline_hours"``;
-    list items as ``platforms.0.reviewers``), validated like a file."""
+    """A copy of ``scenario`` with dotted fields replaced, validated like a file.
+
+    Fields are dotted paths (``"rules.takedown.deadline_hours"``). List items are given
+    by index (``platforms.0.reviewers``) or, in a list of named tables, by name
+    (``platforms.weibo.reviewers``): the way a TOML file merges platforms. Every bad path
+    and every invalid value is reported at once.
+    """
     data = scenario.to_dict()
+    problems: list[tuple[str, object, str]] = []
     for dotted, value in changes.items():
-        _set_dotted(data, dotted, value, source)
+        try:
+            node, key = _locate(data, dotted)
+        except LookupError as error:
+            problems.append((dotted, value, str(error.args[0])))
+        else:
+            node[key] = value
+    if problems:
+        raise ScenarioError(source, problems)
     return validate_scenario(data, source=source)
 
 
-def _set_dotted(data: dict[str, Any], dotted: str, value: Any, source: str) -> None:
+def get_dotted(data: Any, dotted: str) -> Any:
+    """The value at a dotted path of plain scenario data (as :func:`override` reads paths),
+    or MISSING if there is none."""
+    try:
+        node, key = _locate(data, dotted)
+    except LookupError:
+        return MISSING
+    return node[key]
+
+
+def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
+    """The container holding a dotted path's value, and its key; LookupError(message)
+    naming what is allowed where the path goes wrong."""
     parts = dotted.split(".")
-    node: Any = data
+    node = data
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(
-                    source, [(dotted, value, f"`{part}` is not an index below {len(node)}")]
-                )
-            key: int | str = int(part)
-        elif isinstance(node, dict):
-            if part not in node:
-                allowed = ", ".join(node) if node else "none"
-                raise ScenarioError(
-                    source, [(dotted, value, f"unknown field `{part}`; allowed: {allowed}")]
-                )
-            key = part
-        else:
-            raise ScenarioError(source, [(dotted, value, f"`{parts[i - 1]}` has no fields")])
-        if last:
-            node[key] = value
-        else:
-            node = node[key]
+        key = _child_key(node, part, parts[i - 1] if i else "")
+        if i == len(parts) - 1:
+            return node, key
+        node = node[key]
+    raise AssertionError("unreachable: str.split gives at least one part")
+
+
+def _child_key(node: Any, part: str, parent: str) -> int | str:
+    """The key of ``part`` in ``node``: a field of a table; an index of a list, or the
+    position of the item named ``part`` in a list of named tables (``platforms``)."""
+    if isinstance(node, dict):
+        if part not in node:
+            allowed = ", ".join(node) if node else "none"
+            raise LookupError(f"unknown field `{part}`; allowed: {allowed}")
+        return part
+    if not isinstance(node, list):
+        raise LookupError(f"`{parent}` has no fields")
+    names = [item["name"] for item in node] if _named_tables(node) else []
+    indices = f"an index below {len(node)}" if node else f"nothing: `{parent}` is empty"
+    if part.isdigit():
+        index = int(part)
+        if part in names and names.index(part) != index:
+            raise LookupError(
+                f"`{part}` is ambiguous: the name of {parent}[{names.index(part)}] and an "
+                f"index; give the other item's name ({', '.join(names)})"
+            )
+        if index < len(node):
+            return index
+        if part in names:
+            return names.index(part)
+        raise LookupError(f"`{part}` is not {indices}")
+    if part in names:
+        return names.index(part)
+    if names:
+        raise LookupError(f"`{part}` is not one of the {parent}: {', '.join(names)} (or {indices})")
+    raise LookupError(f"`{part}` is not {indices}")

@@ -78,11 +78,17 @@ def _run_cached(key: str, seed: int) -> Results:
 def run_exercise(exercise: str = "ex1", changes: Mapping[str, Any] | None = None) -> Results:
     """Run the exercises' scenario with ``changes`` (dotted paths) at the fixed seed.
 
-    ``exercise`` is only a label (all exercises share the base scenario); results are
-    cached, so asking twice costs nothing. Treat them as read-only.
+    ``exercise`` (``"ex1"``...) only labels the run (all exercises share the base
+    scenario) but must be one; results are cached, so asking twice costs nothing. Treat
+    them as read-only.
     """
-    del exercise
+    _check_exercise(exercise)
     return _run_cached(_key(changes), SEED)
+
+
+def _check_exercise(exercise: str) -> None:
+    if not isinstance(exercise, str) or exercise not in EXERCISES:
+        raise ValueError(f"no exercise {exercise!r}; exercises: {', '.join(EXERCISES)}")
 
 
 # -- questions ----------------------------------------------------------------------------
@@ -122,7 +128,7 @@ class Feedback:
 
 
 def _summary(changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return run_exercise("ex", changes).summary
+    return _run_cached(_key(changes), SEED).summary
 
 
 def _lawful_by_mechanism() -> str:
@@ -151,11 +157,11 @@ def _lawful_ratio() -> float:
 
 
 def _more_prohibited_than_lawful() -> str:
+    # Collective action is prohibited in classroom and lawful (kinds.LAWFUL_KINDS): its
+    # takedowns count in both, so the prohibited ones are not taken_down - lawful_taken_down.
     low, high = _summary(fine_ladder(1e5)), _summary(fine_ladder(1e6))
     extra_lawful = high["lawful_taken_down"] - low["lawful_taken_down"]
-    extra_prohibited = (high["taken_down"] - high["lawful_taken_down"]) - (
-        low["taken_down"] - low["lawful_taken_down"]
-    )
+    extra_prohibited = high["prohibited_taken_down"] - low["prohibited_taken_down"]
     return "yes" if extra_prohibited > extra_lawful else "no"
 
 
@@ -256,7 +262,11 @@ QUESTIONS: dict[str, Question] = {
             _more_prohibited_than_lawful,
             kind="choice",
             choices=("yes", "no"),
-            hint="prohibited taken down = taken_down - lawful_taken_down; compare the changes",
+            hint=(
+                "compare the changes of summary['prohibited_taken_down'] and "
+                "summary['lawful_taken_down']; collective action is both prohibited here and "
+                "lawful, so it counts in both (taken_down - lawful_taken_down leaves it out)"
+            ),
         ),
         # Exercise 4: the chilling effect.
         Question(
@@ -332,6 +342,8 @@ EXERCISES: dict[str, str] = {
 
 def questions(exercise: str | None = None) -> list[str]:
     """Ids of the questions of ``exercise`` (``"ex1"``), or of all exercises."""
+    if exercise is not None:
+        _check_exercise(exercise)
     return [q for q in QUESTIONS if exercise is None or q.startswith(exercise + "_")]
 
 
@@ -365,10 +377,16 @@ def answer_table() -> Any:
 
 
 def _get(question_id: str) -> Question:
-    try:
-        return QUESTIONS[question_id]
-    except KeyError:
-        raise KeyError(f"no question {question_id!r}; questions: {', '.join(QUESTIONS)}") from None
+    """The question, or a ValueError listing the valid ids (a KeyError would print its
+    message quoted, as if it were the missing key)."""
+    if isinstance(question_id, str) and question_id in EXERCISES:
+        raise ValueError(
+            f"{question_id!r} is an exercise; check one of its questions: "
+            f"{', '.join(questions(question_id))}"
+        )
+    if not isinstance(question_id, str) or question_id not in QUESTIONS:
+        raise ValueError(f"no question {question_id!r}; questions: {', '.join(QUESTIONS)}")
+    return QUESTIONS[question_id]
 
 
 def _as_number(value: Any) -> float | None:

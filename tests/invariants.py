@@ -58,6 +58,13 @@ def check_invariants(results: Results) -> None:
     for key in ("chilling_effect", "collateral_share", "over_removal_share"):
         assert 0.0 <= summary[key] <= 1.0, (key, summary[key])
     assert summary["speech_loss"] <= 1.0
+    # Takedowns of prohibited kinds, a kind prohibited and lawful counting in both.
+    per_kind = summary["per_kind"].values()
+    assert summary["prohibited_taken_down"] == sum(
+        row["blocked"] + row["removed"] for row in per_kind if row["prohibited"]
+    )
+    # Money is labelled with the scenario's currency.
+    assert summary["currency"] == results.scenario["currency"]
     # One row per day and platform; the population adds up every day.
     platform_daily = results.platform_daily
     assert len(platform_daily) == days * len(results.scenario["platforms"])

@@ -300,7 +300,7 @@ def rules(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     """Plain data of a small valid scenario (at most 300 users and 10 days)."""
-    users = draw(st.one_of(st.sampled_from([0, 1, 2]), st.integers(0, 300)))
+    users = draw(st.one_of(st.sampled_from([1, 2]), st.integers(1, 300)))
     data: dict[str, Any] = {
         "name": draw(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_\-.]{0,19}", fullmatch=True)),
         "horizon_days": draw(st.integers(1, 10)),
@@ -419,7 +419,7 @@ SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("horizon_days", ["ten", 2.5, True, [1]], [0, -3, 36_501, 10**30, 2**70]),
     ("seed", ["1", 1.5, False], [-1, 2**63, 10**30]),
     ("name", [1, True, ["x"], {"a": 1}], ["", "has space", "a/b", "x" * 81]),
-    ("population.users", ["many", 10.0, True, {"n": 1}], [-1, 50_000_001, 10**30]),
+    ("population.users", ["many", 10.0, True, {"n": 1}], [0, -1, 50_000_001, 10**30]),
     ("population.posts_per_day", ["1", [1.0], {"x": 1}], [-0.5, math.nan, math.inf, -math.inf]),
     ("population.private_share", ["0.3", [0.3]], [-0.01, 1.01, math.nan, math.inf, 1e400]),
     ("population.mean_degree", ["10"], [-1.0, 200.5, math.nan]),

@@ -90,6 +90,10 @@ def test_compare_runs_scenarios_and_writes_figure_and_table(tmp_path: Path) -> N
     table = pd.read_csv(out / "comparison.csv").set_index("regime")
     assert list(table.index) == ["classroom", "open_baseline"]
     assert (table["replications"] == 3).all()
+    # Money carries its currency; no interval reaches below 0 (counts, amounts, shares).
+    assert table["currency"].to_dict() == {"classroom": "CNY", "open_baseline": "USD"}
+    lows = table[[column for column in table.columns if column.endswith("_ci_low")]]
+    assert len(lows.columns) == 8 and not (lows < 0).any().any()  # NaN: no removals
     meta = json.loads((out / "comparison.json").read_text())
     from simulator.streams import replication_seeds
 

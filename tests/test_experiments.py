@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import matplotlib
@@ -387,13 +388,14 @@ def test_points_design_keeps_scenario_values_for_missing_fields() -> None:
 
 def test_sensitivity_morris_on_classroom_from_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "sens"
-    code, output = cli(
+    args = [
         "sensitivity", "classroom",
         "--param", "rules.takedown.vagueness=0:1",
         "--param", "rules.takedown.deadline_hours=1:48",
         "--method", "morris", "--samples", "2", "--metric", "chilling_effect",
         "--days", "8", "--users", "200", "--workers", "0", "--out", str(out),
-    )  # fmt: skip
+    ]  # fmt: skip
+    code, output = cli(*args)
     assert code == 0, output
     assert "morris sensitivity of chilling_effect (6 points x 1 replications)" in output
     indices = pd.read_csv(out / "indices.csv")
@@ -408,6 +410,12 @@ def test_sensitivity_morris_on_classroom_from_the_cli(tmp_path: Path) -> None:
     assert mu_star["rules.takedown.vagueness"] > 0
     assert (out / "indices.png").stat().st_size > 5000
     assert len(list((out / "runs").glob("p*.json"))) == 6
+    # Rerun quietly (every run reused): one line says where the results are.
+    quiet = CliRunner().invoke(main, [*args, "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout.splitlines() == [
+        f"wrote {out}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
+    ]
 
 
 def test_python_api_accepts_a_mapping_as_grid(tmp_path: Path) -> None:
@@ -449,3 +457,52 @@ def test_dead_worker_message_names_the_missing_main_guard(
     assert _script_guard_hint() == ""
     del script.__file__  # an interactive session or a notebook
     assert _script_guard_hint() == ""
+
+
+# -- platforms by name, file modes, --quiet -------------------------------------------
+
+
+def test_sweep_paths_name_platforms_as_override_does() -> None:
+    # --vary/--param/design fields go through the same path resolution as override: a
+    # platform by name, and a sampled whole-number field is rounded whichever way it is
+    # named (before, a named path was not found and its floats failed validation).
+    model = ScenarioModel(simulator.load_scenario("classroom"))
+    design = sampled_design(
+        {"platforms.weibo.reviewers": (1.0, 5.0), "platforms.1.reviewers": (1.0, 5.0)}, n=4
+    )
+    prepared = model.prepare(design)
+    for point in prepared.points:
+        assert all(isinstance(v, int) for v in point.values()), point
+        scenario = model.scenario(point)
+        assert scenario.platforms[0].reviewers == point["platforms.weibo.reviewers"]
+        assert scenario.platforms[1].reviewers == point["platforms.1.reviewers"]
+    with pytest.raises(ScenarioError, match="`weibbo` is not one of the platforms: weibo, tieba"):
+        model.prepare(grid_design({"platforms.weibbo.reviewers": [1, 2]}))
+
+
+def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    previous = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(
+            main,
+            [
+                "sweep", "classroom", "--vary", "platforms.weibo.reviewers=1,2",
+                "--days", "2", "--users", "60", "--workers", "0", "--quiet", "--out", str(out),
+            ],
+        )  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"wrote {out}/ (summary.csv, long.csv, design.json, runs/): 2 runs, 2 run now, 0 reused"
+    ]
+    files = [out / name for name in ("summary.csv", "long.csv", "design.json")]
+    files += sorted((out / "runs").glob("*.json"))
+    assert len(files) == 5
+    # Made private by mkstemp (0600) before; like a run folder's files now.
+    assert {path.name: path.stat().st_mode & 0o777 for path in files} == {
+        path.name: 0o644 for path in files
+    }
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["platforms.weibo.reviewers"].tolist() == [1, 2]

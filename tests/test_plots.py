@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from pathlib import Path
@@ -240,13 +241,53 @@ def test_comparison_table_is_the_student_t_interval() -> None:
     assert math.isnan(b["speech_loss_ci_low"])
 
 
-def test_comparison_table_clips_shares_but_not_counts() -> None:
-    runs = [{"speech_loss": v, "fines_total": v} for v in (0.1, 0.2, 0.3)]
-    row = plots.comparison_table({"a": runs}, ["speech_loss", "fines_total"]).iloc[0]
+def test_comparison_table_clips_intervals_to_each_metric_domain() -> None:
+    # Few replications of small values: the t-interval reaches below 0, which neither a
+    # share nor a count (detentions) nor an amount (fines) can.
+    runs = [
+        {"speech_loss": v, "fines_total": 1e6 * v, "detentions_total": 10 * v, "currency": "CNY"}
+        for v in (0.1, 0.2, 0.3)
+    ]
+    metrics = ["speech_loss", "fines_total", "detentions_total"]
+    row = plots.comparison_table({"a": runs}, metrics).iloc[0]
     half = 4.302652729749464 * 0.1 / math.sqrt(3)
-    assert row["speech_loss_ci_low"] == 0.0  # 0.2 - 0.248 would be a negative share
+    assert 0.2 - half < 0  # the unclipped bound would be negative
+    assert row["speech_loss_ci_low"] == 0.0
     assert row["speech_loss_ci_high"] == pytest.approx(0.2 + half)
-    assert row["fines_total_ci_low"] == pytest.approx(0.2 - half)
+    assert row["fines_total_ci_low"] == 0.0
+    assert row["fines_total_ci_high"] == pytest.approx(1e6 * (0.2 + half))  # no upper bound
+    assert row["detentions_total_ci_low"] == 0.0
+    assert row["detentions_total_ci_high"] == pytest.approx(10 * (0.2 + half))
+    # A share's upper bound stops at 1.
+    high = plots.comparison_table({"b": [{"chilling_effect": v} for v in (0.9, 1.0, 1.0)]})
+    assert high.iloc[0]["chilling_effect_ci_high"] == 1.0
+    assert plots.METRIC_DOMAINS["detentions_total"] == (0.0, math.inf)
+
+
+def test_comparison_table_names_the_currency_of_money() -> None:
+    groups = {
+        "china": [{"fines_total": 5e5, "currency": "CNY"}, {"fines_total": 7e5, "currency": "CNY"}],
+        "eu": [{"fines_total": 1e6, "currency": "EUR"}],
+        "mixed": [{"fines_total": 1.0, "currency": "CNY"}, {"fines_total": 3.0, "currency": "EUR"}],
+        "old": [{"fines_total": 2.0}],
+    }
+    table = plots.comparison_table(groups, ["fines_total"]).set_index("regime")
+    assert table["currency"].to_dict() == {
+        "china": "CNY", "eu": "EUR", "mixed": "CNY/EUR", "old": ""
+    }  # fmt: skip
+    assert table.loc["china", "fines_total_mean"] == 6e5
+    # Amounts in two currencies are not averaged.
+    assert math.isnan(table.loc["mixed", "fines_total_mean"])
+    assert math.isnan(table.loc["mixed", "fines_total_ci_low"])
+    # A run folder written before summaries named the currency: its scenario's.
+    run = classroom(days=3)
+    older = dataclasses.replace(
+        run, summary={k: v for k, v in run.summary.items() if k != "currency"}
+    )
+    assert plots.comparison_table({"r": [older]}, ["fines_total"])["currency"].tolist() == ["CNY"]
+    fig = plots.comparison(table.reset_index(), ["fines_total"])
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["china\n(CNY)", "eu\n(EUR)", "mixed\n(CNY/EUR)", "old"]
 
 
 def test_comparison_bars_and_error_bars_match_the_table() -> None:

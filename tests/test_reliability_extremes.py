@@ -34,14 +34,13 @@ def run(scenario: simulator.Scenario, seed: int = 3) -> simulator.Results:
     return results
 
 
-def test_no_users() -> None:
-    results = run(base(users=0))
-    summary = results.summary
-    assert summary["intended"] == summary["counterfactual_intended"] == 0
-    assert summary["speech_loss"] == 0.0 and summary["chilling_effect"] == 0.0
-    assert (results.population_daily["active"] == 0).all()
-    assert (results.platform_daily["active_users"] == 0).all()
-    assert summary["users_final"]["active"] == 0
+def test_no_users_is_refused() -> None:
+    # It used to run to tables of zeros: a run of nobody measures nothing.
+    with pytest.raises(simulator.ScenarioError) as caught:
+        base(users=0)
+    assert caught.value.problems == [
+        ("population.users", 0, "a run needs at least 1 user; allowed: 1 to 50,000,000")
+    ]
 
 
 def test_one_user() -> None:
@@ -234,7 +233,7 @@ def test_everyone_posts_privately_or_not_at_all() -> None:
             "less than or equal",
         ),
         ({"horizon_days": 0}, "horizon_days", "greater than or equal to 1"),
-        ({"population.users": -1}, "population.users", "greater than or equal to 0"),
+        ({"population.users": -1}, "population.users", "at least 1 user; allowed: 1 to 50,000,000"),
         ({"platforms.0.market_share": 1.0}, "platforms", "add up to 1"),
         ({"rules.penalties.ladder": []}, "rules.penalties.ladder", "at least one penalty step"),
     ],

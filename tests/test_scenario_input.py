@@ -41,7 +41,12 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
         (
             GOOD.replace("users = 50", "users = -5"),
             "population.users",
-            "greater than or equal to 0",
+            "at least 1 user; allowed: 1 to 50,000,000",
+        ),
+        (
+            GOOD.replace("users = 50", "users = 0"),
+            "population.users",
+            "at least 1 user; allowed: 1 to 50,000,000",
         ),
         (GOOD.replace("market_share = 1.0", "market_share = 0.4"), "platforms", "add up to 1"),
         (
@@ -138,3 +143,166 @@ def test_override_rejects_bad_paths_and_values() -> None:
         simulator.override(scenario, {"platforms.5.reviewers": 1})
     with pytest.raises(simulator.ScenarioError, match="rules.takedown.vagueness"):
         simulator.override(scenario, {"rules.takedown.vagueness": 3.0})
+
+
+# -- problems named together, platforms by name ------------------------------------------
+
+
+def test_a_misspelt_platform_in_an_extending_file_is_named(tmp_path: Path) -> None:
+    typo = write(
+        tmp_path,
+        'extends = "china_csl_2016"\nname = "typo"\n'
+        '[[platforms]]\nname = "weibbo"\nreviewers = 3\n',
+    )
+    code, output = invoke("validate", str(typo))
+    assert code == 2 and "Traceback" not in output
+    assert (
+        "field `platforms[2].name`: `weibbo` is not a platform of china_csl_2016 (weibo, tieba), "
+        "so s.toml adds it as a new platform; did you mean `weibo`?"
+    ) in output
+    assert "field `platforms`: market_share must add up to 1, got 2" in output  # still said
+    # Adding a platform on purpose (shares that add up) is allowed and says nothing.
+    added = write(
+        tmp_path,
+        'extends = "china_csl_2016"\nname = "more"\n'
+        '[[platforms]]\nname = "weibo"\nmarket_share = 0.5\n'
+        '[[platforms]]\nname = "tieba"\nmarket_share = 0.3\n'
+        '[[platforms]]\nname = "douyin"\nmarket_share = 0.2\n',
+        name="more.toml",
+    )
+    assert [p.name for p in simulator.load_scenario(added).platforms] == [
+        "weibo",
+        "tieba",
+        "douyin",
+    ]
+    # ... and a problem elsewhere in such a file does not blame the new platform.
+    other = write(
+        tmp_path,
+        added.read_text().replace('name = "more"', 'name = "more"\nhorizon_days = 0'),
+        name="other.toml",
+    )
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(other)
+    assert [field for field, _, _ in caught.value.problems] == ["horizon_days"]
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    # Field errors, and checks across fields on the values that are valid: before, only
+    # the field errors came, then (once fixed) the first cross-field problem, and so on.
+    text = """
+name = "many"
+horizon_days = -1
+[population]
+users = 10
+[population.sensitive_mix]
+critical = 0.9
+[[platforms]]
+name = "a"
+market_share = 0.5
+min_strictness = 0.5
+initial_strictness = 0.1
+flag_margin = 5
+hold_margin = 1
+[[platforms]]
+name = "a"
+market_share = 0.2
+reviewers = -1
+[rules.takedown]
+enabled = true
+[rules.penalties]
+ladder = []
+"""
+    path = write(tmp_path, text)
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(path)
+    problems = {field: message for field, _, message in caught.value.problems}
+    assert list(problems) == [
+        "horizon_days",
+        "platforms[1].reviewers",
+        "population.sensitive_mix",
+        "platforms[0].initial_strictness",
+        "platforms[0].flag_margin",
+        "platforms",
+        "rules.penalties.ladder",
+    ]
+    messages = [message for field, _, message in caught.value.problems if field == "platforms"]
+    assert messages == [
+        "names must be unique, got ['a', 'a']",
+        "market_share must add up to 1, got 0.7",
+    ]
+    assert problems["platforms[0].flag_margin"] == "must not exceed hold_margin (1), got 5"
+    assert "a takedown rule needs at least one penalty step" in problems["rules.penalties.ladder"]
+    code, output = invoke("validate", str(path))
+    assert code == 2
+    assert len({line for line in output.splitlines() if line.startswith("  - field")}) == 8
+    # A value that does not validate is left out of the checks that need it: no sum of
+    # market shares from a share that is not a number.
+    bad_share = write(tmp_path, GOOD.replace("market_share = 1.0", 'market_share = "all"'))
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(bad_share)
+    assert [f for f, _, _ in caught.value.problems] == ["platforms[0].market_share"]
+
+
+def test_override_addresses_platforms_by_name_or_index() -> None:
+    scenario = simulator.load_scenario("classroom")
+    assert [p.name for p in scenario.platforms] == ["weibo", "tieba"]
+    changed = simulator.override(
+        scenario, {"platforms.weibo.reviewers": 9, "platforms.1.reviewers": 4}
+    )
+    assert [(p.name, p.reviewers) for p in changed.platforms] == [("weibo", 9), ("tieba", 4)]
+    shares = {"platforms.tieba.market_share": 0.4, "platforms.weibo.market_share": 0.6}
+    assert [p.market_share for p in simulator.override(scenario, shares).platforms] == [0.6, 0.4]
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.override(
+            scenario, {"platforms.weibbo.reviewers": 1, "platforms.2.reviewers": 1, "rules.x": 1}
+        )
+    assert [message for _, _, message in caught.value.problems] == [
+        "`weibbo` is not one of the platforms: weibo, tieba (or an index below 2)",
+        "`2` is not an index below 2",
+        "unknown field `x`; allowed: real_name, takedown, reporting, appeals, penalties",
+    ]
+    # A platform named with digits is reached by name only where that cannot mean another.
+    digits = simulator.override(scenario, {"platforms.1.name": "0"})
+    with pytest.raises(simulator.ScenarioError, match="`0` is ambiguous"):
+        simulator.override(digits, {"platforms.0.reviewers": 3})
+    assert simulator.override(digits, {"platforms.weibo.reviewers": 3}).platforms[0].reviewers == 3
+    # Lists of plain values or of unnamed tables take indices only.
+    with pytest.raises(simulator.ScenarioError, match="`fine` is not an index below"):
+        simulator.override(scenario, {"rules.penalties.ladder.fine.amount": 1.0})
+
+
+def test_zero_users_are_refused_in_files_and_on_the_command_line(tmp_path: Path) -> None:
+    # Zero users used to validate and run to tables of zeros.
+    for users in (0, -1):
+        with pytest.raises(
+            simulator.ScenarioError, match="at least 1 user; allowed: 1 to 50,000,000"
+        ):
+            simulator.override(simulator.load_scenario("classroom"), {"population.users": users})
+    assert simulator.override(simulator.load_scenario("classroom"), {"population.users": 1})
+    out = tmp_path / "out"
+    for command in (
+        ["run", "classroom", "--users", "0", "--out", str(out)],
+        ["sweep", "classroom", "--users", "0", "--out", str(out)],
+        ["sensitivity", "classroom", "--param", "rules.takedown.vagueness=0:1",
+         "--users", "0", "--out", str(out)],
+        ["compare", "classroom", "--users", "0", "--out", str(out)],
+    ):  # fmt: skip
+        code, output = invoke(*command)
+        assert code == 2, (command, output)
+        assert "'--users': 0 is not in the range 1<=x<=50000000" in output
+        assert "Traceback" not in output
+    code, output = invoke(
+        "sweep", "classroom", "--vary", "population.users=0,10", "--out", str(out), "--quiet"
+    )
+    assert code == 2 and "population.users" in output and "at least 1 user" in output
+    assert not out.exists() or not any(out.rglob("*.json"))
+
+
+def test_run_quiet_still_says_where_the_results_went(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"wrote {tmp_path / 'r'}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
+    ]
+    assert (tmp_path / "r" / "summary.json").is_file()

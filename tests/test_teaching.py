@@ -55,9 +55,42 @@ def test_wrong_answers_say_which_way(capsys: pytest.CaptureFixture[str]) -> None
     assert quiet and capsys.readouterr().out == ""
 
 
-def test_unknown_question() -> None:
-    with pytest.raises(KeyError, match="no question 'ex9_q1'"):
+def test_unknown_question_or_exercise_is_a_clear_value_error() -> None:
+    with pytest.raises(ValueError, match=r"no question 'ex9_q1'; questions: ex1_q1, ex1_q2"):
         teaching.check("ex9_q1", 1)
+    with pytest.raises(ValueError, match=r"'ex1' is an exercise; .*: ex1_q1, ex1_q2, ex1_q3$"):
+        teaching.check("ex1", 1)
+    with pytest.raises(ValueError, match=r"no question \['x'\]"):
+        teaching.check(["x"], 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no question 'nope'"):
+        teaching.answer("nope")
+    with pytest.raises(ValueError, match=r"no exercise 'ex9'; exercises: ex1, ex2, ex3"):
+        teaching.questions("ex9")
+    with pytest.raises(ValueError, match="no exercise 'exercise1'"):
+        teaching.run_exercise("exercise1")
+
+
+def test_prohibited_takedowns_count_kinds_that_are_also_lawful() -> None:
+    # In classroom collective action is prohibited and lawful (kinds.LAWFUL_KINDS), so
+    # taken_down - lawful_taken_down leaves its takedowns out of the prohibited ones.
+    summary = teaching.run_exercise("ex3", teaching.fine_ladder(1e5)).summary
+    per_kind = summary["per_kind"]
+    assert per_kind["collective_action"]["prohibited"]
+    collective = per_kind["collective_action"]["blocked"] + per_kind["collective_action"]["removed"]
+    assert collective > 0
+    assert summary["prohibited_taken_down"] == sum(
+        row["blocked"] + row["removed"] for row in per_kind.values() if row["prohibited"]
+    )
+    assert summary["prohibited_taken_down"] == (
+        summary["taken_down"] - summary["lawful_taken_down"] + collective
+    )
+    hint = teaching.QUESTIONS["ex3_q3"].hint
+    assert "prohibited_taken_down" in hint and "taken_down - lawful_taken_down leaves" in hint
+    # The expected answer compares the prohibited takedowns themselves.
+    low, high = (teaching.run_exercise("ex3", teaching.fine_ladder(f)).summary for f in (1e5, 1e6))
+    extra_prohibited = high["prohibited_taken_down"] - low["prohibited_taken_down"]
+    extra_lawful = high["lawful_taken_down"] - low["lawful_taken_down"]
+    assert teaching.answer("ex3_q3") == ("yes" if extra_prohibited > extra_lawful else "no")
 
 
 def test_at_least_four_exercises_of_three_questions() -> None:
@@ -77,3 +110,21 @@ def test_every_answer_is_stable_and_checks_itself() -> None:
         assert teaching.check(question_id, value, quiet=True), question_id
         teaching._run_cached.cache_clear()
         assert teaching.answer(question_id) == value, question_id
+
+
+def test_ex3_q3_counts_collective_action_as_prohibited(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Made-up runs where the fine takes down 30 more collective-action posts (prohibited
+    # and lawful) and 10 more critical ones (lawful only): 30 extra prohibited against 40
+    # extra lawful, so "no"; taken_down - lawful_taken_down would say 0 extra prohibited.
+    runs = {
+        1e5: {"taken_down": 100, "lawful_taken_down": 80, "prohibited_taken_down": 50},
+        1e6: {"taken_down": 140, "lawful_taken_down": 120, "prohibited_taken_down": 80},
+    }
+    monkeypatch.setattr(
+        teaching, "_summary", lambda changes: runs[changes["rules.penalties.ladder"][1]["amount"]]
+    )
+    assert teaching._more_prohibited_than_lawful() == "no"
+    # 50 more collective-action posts and 5 more unlawful ones: 55 extra prohibited against
+    # 50 extra lawful, "yes"; taken_down - lawful_taken_down would count 5 and say "no".
+    runs[1e6] = {"taken_down": 155, "lawful_taken_down": 130, "prohibited_taken_down": 105}
+    assert teaching._more_prohibited_than_lawful() == "yes"
