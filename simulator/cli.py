@@ -143,11 +143,11 @@ def run(
         loaded = override(loaded, {"population.users": users}, source="--users")
     seed = loaded.seed if seed is None else seed
     target = out_dir or Path("runs") / f"{loaded.name}-seed{seed}"
-    from simulator.results import recover_staging
+    from simulator.output_folders import RUN, check_target, shown
 
-    recover_staging(target)  # a killed earlier write: restore its old folder, drop its parts
-    if target.exists() and not force:
-        raise_output(f"{target}: already exists; choose another --out or pass --force")
+    # Refuse a taken --out before the run, not after it (checked again when writing);
+    # tidies what a killed earlier write left.
+    check_target(target, RUN, force)
     if not quiet:
         from simulator.publishing import compiled_on_this_machine
 
@@ -162,14 +162,9 @@ def run(
     if not quiet:
         click.echo("\n".join(_summary_lines(results.summary)))
         click.echo(
-            f"wrote {written}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
+            f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, "
+            "manifest.json)"
         )
-
-
-def raise_output(message: str) -> None:
-    from simulator.errors import OutputError
-
-    raise OutputError(message)
 
 
 @main.command()

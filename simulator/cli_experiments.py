@@ -11,6 +11,7 @@ import click
 
 from simulator.errors import ScenarioError
 from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
+from simulator.output_folders import shown
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -170,7 +171,7 @@ def sweep_command(
     for line in [headers, *rows]:
         click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
     click.echo(
-        f"wrote {out_dir}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
+        f"wrote {shown(out_dir)}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
         f"{results.ran} run now, {results.reused} reused; means with 95% t intervals"
     )
 
@@ -250,7 +251,7 @@ def sensitivity_command(
         f" points x {reps} replications)"
     )
     click.echo(result.table())
-    click.echo(f"wrote {out_dir}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)")
+    click.echo(f"wrote {shown(out_dir)}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)")
 
 
 @click.command("sweep-plot")
@@ -273,7 +274,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
 
     if out_file.suffix.lower() not in FIGURE_SUFFIXES:
         raise SweepError(
-            f"--out {out_file}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
+            f"--out {shown(out_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
         )
     results = SweepResults.read(folder)
     figure = metric_heatmap(results, x, y, metric) if y else metric_plot(results, x, metric)
@@ -283,8 +284,8 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     except OSError as error:
         from simulator.errors import OutputError
 
-        raise OutputError(f"{out_file}: cannot write ({error.strerror})") from None
-    click.echo(f"wrote {out_file}")
+        raise OutputError(f"{shown(out_file)}: cannot write ({error.strerror})") from None
+    click.echo(f"wrote {shown(out_file)}")
 
 
 __all__ = ["ScenarioError", "sensitivity_command", "sweep_command", "sweep_plot_command"]

@@ -26,6 +26,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -40,6 +41,7 @@ import pandas as pd
 
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
+from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
 from simulator.population import usable_cpus
 from simulator.results import write_csv
 from simulator.scenario import (
@@ -687,6 +689,12 @@ def run_file_name(point: int, replication: int) -> str:
     return f"p{point:04d}-r{replication:03d}.json"
 
 
+#: Names of the run records :func:`run_file_name` gives.
+RUN_FILE = re.compile(r"p[0-9]{4,}-r[0-9]{3,}\.json")
+#: Files a sweep (or a sensitivity analysis) writes at the top of its store.
+STORE_FILES = ("summary.csv", "long.csv", "indices.csv", "indices.png", "design.json")
+
+
 class Store:
     """A sweep's folder: ``design.json``, ``runs/*.json``, ``summary.csv``, ``long.csv``."""
 
@@ -696,39 +704,47 @@ class Store:
         self._lock: Any = None
 
     def open(self, manifest: dict[str, Any], force: bool) -> None:
-        """Create the store, or reopen one made by the same design; lock it."""
-        if self.out.exists() and not self.out.is_dir():
-            raise OutputError(f"{self.out}: exists and is not a folder")
+        """Create the store, or reopen one made by the same design; lock it.
+
+        Only a free folder (missing or empty) or a censim sweep store is used: a folder of
+        the user's is refused with or without ``force`` (``output_folders``); ``force``
+        clears a censim store of another design, deleting only the files censim writes.
+        """
+        check_store_folder(self.out)
         try:
-            self.runs.mkdir(parents=True, exist_ok=True)
+            self.out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise OutputError(f"{self.out}: cannot write here ({error.strerror})") from None
+            raise OutputError(f"{shown(self.out)}: cannot write here ({error.strerror})") from None
         self._acquire_lock()
+        check_store_folder(self.out)  # again, now that no other sweep can write here
         design_file = self.out / "design.json"
         if design_file.exists():
             try:
                 existing = json.loads(design_file.read_text())
                 existing_hash = existing.get("design_hash")
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):
                 existing_hash = None
             if existing_hash != manifest["design_hash"]:
                 if not force:
                     raise OutputError(
-                        f"{self.out}: holds results of a different sweep (another scenario, "
-                        "design or seed); choose another --out, or pass --force to delete them"
+                        f"{shown(self.out)}: holds results of a different sweep (another "
+                        "scenario, design or seed); choose another --out, or pass --force "
+                        "to delete them"
                     )
                 self._clear()
-        elif any(self.runs.iterdir()) and not force:
-            raise OutputError(
-                f"{self.out}: has runs but no design.json; choose another --out or pass --force"
-            )
-        elif force:
-            self._clear()
         # Leftovers of writes cut short by a kill: never complete results, safe to drop.
         for temp in itertools.chain(self.runs.glob(".*.tmp"), self.out.glob(".*.tmp")):
             with contextlib.suppress(OSError):
                 temp.unlink()
-        _atomic_write(design_file, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        # design.json first: it marks the folder as a censim store before any run is in it.
+        _atomic_write(
+            design_file,
+            json.dumps({FOLDER_KEY: SWEEP, **manifest}, indent=2, allow_nan=False) + "\n",
+        )
+        try:
+            self.runs.mkdir(exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"{shown(self.out)}: cannot write here ({error.strerror})") from None
 
     def _acquire_lock(self) -> None:
         try:
@@ -741,7 +757,7 @@ class Store:
         except OSError:
             handle.close()
             raise OutputError(
-                f"{self.out}: another censim sweep is writing here; "
+                f"{shown(self.out)}: another censim sweep is writing here; "
                 "wait for it or use another --out"
             ) from None
         self._lock = handle
@@ -752,11 +768,16 @@ class Store:
             self._lock = None
 
     def _clear(self) -> None:
-        for path in self.runs.glob("*.json"):
-            path.unlink()
-        for name in ("summary.csv", "long.csv", "design.json"):
-            with contextlib.suppress(FileNotFoundError):
-                (self.out / name).unlink()
+        """Delete what censim wrote in the store (run records by their names, the tables,
+        a sensitivity analysis's indices, design.json); anything else stays."""
+        if self.runs.is_dir():
+            for path in self.runs.iterdir():
+                if RUN_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                    path.unlink()
+        for name in STORE_FILES:
+            path = self.out / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
 
     def done(
         self, n_points: int, reps: int, seeds: Sequence[int]
@@ -907,10 +928,10 @@ class SweepResults:
         folder = Path(out)
         design_file = folder / "design.json"
         if not design_file.is_file():
-            raise OutputError(f"{folder}: not a censim sweep folder (no design.json)")
+            raise OutputError(f"{shown(folder)}: not a censim sweep folder (no design.json)")
         if not (folder / "long.csv").is_file() or not (folder / "summary.csv").is_file():
             raise OutputError(
-                f"{folder}: the sweep is not finished (no long.csv); rerun the same "
+                f"{shown(folder)}: the sweep is not finished (no long.csv); rerun the same "
                 "`censim sweep` command to complete it"
             )
         manifest = json.loads(design_file.read_text())

@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from simulator.errors import OutputError
 from simulator.kinds import KIND_LABELS
+from simulator.output_folders import shown
 from simulator.results import Results
 
 # -- one style -------------------------------------------------------------------------
@@ -744,16 +745,18 @@ def write_all(source: Results | str | Path, out_dir: str | Path, fmt: str = "png
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{target}: cannot create the folder ({error.strerror})") from None
+        raise OutputError(f"{shown(target)}: cannot create the folder ({error.strerror})") from None
     if not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a folder")
+        raise OutputError(f"{shown(target)}: exists and is not a folder")
     written = []
     for name, draw in RUN_FIGURES.items():
         fig = draw(results)
         try:
             written.append(save(fig, target / f"{name}.{fmt}"))
         except OSError as error:
-            raise OutputError(f"{target / name}.{fmt}: cannot write ({error.strerror})") from None
+            raise OutputError(
+                f"{shown(target / name)}.{fmt}: cannot write ({error.strerror})"
+            ) from None
     return written
 
 

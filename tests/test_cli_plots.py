@@ -135,7 +135,10 @@ def test_compare_errors(tmp_path: Path, run_dir: Path) -> None:
     code, output = invoke("compare", str(tmp_path), "--out", str(tmp_path / "b"))
     assert code == 3 and "holds no run folders" in output
     code, output = invoke("compare", "classroom", "--out", str(run_dir))
-    assert code == 3 and "not empty" in output
+    assert code == 3 and "already exists and is not a comparison folder" in output
+    # --force replaces only a comparison censim wrote: not a run folder, not a user's.
+    code, output = invoke("compare", "classroom", "--out", str(run_dir), "--force")
+    assert code == 3 and "is a censim run folder, not a comparison folder" in output
     code, output = invoke("compare", "classroom", "--reps", "0", "--out", str(tmp_path / "c"))
     assert code == 2 and "--reps" in output
     code, output = invoke("compare", "--out", str(tmp_path / "d"))
