@@ -39,6 +39,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from simulator.console import interrupts_deferred
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
@@ -551,7 +552,12 @@ class LocalExecutor(Executor):
     def run(
         self, model: Model, tasks: Sequence[Task]
     ) -> Iterator[tuple[int, int, dict[str, float]]]:
-        futures = [self.pool.submit(_evaluate, model, task) for task in tasks]
+        # Worker processes (and the forkserver) start here: Ctrl-C waits until they have
+        # (an interrupt in the middle left a worker unregistered, which printed a
+        # traceback after this process had gone; the forkserver, importing its preloaded
+        # modules, printed a KeyboardInterrupt traceback).
+        with interrupts_deferred():
+            futures = [self.pool.submit(_evaluate, model, task) for task in tasks]
         try:
             for future in cf.as_completed(futures):
                 yield future.result()
