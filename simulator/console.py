@@ -17,6 +17,7 @@ as the interrupt.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -128,9 +129,19 @@ def interrupts_deferred() -> Iterator[None]:
                 os.kill(os.getpid(), signal.SIGINT)
 
 
+def _ignore_interrupts() -> None:
+    # The last exit handler. After it Python resets a Python-level SIGINT handler to the
+    # default action (but leaves "ignore" alone): an interrupt then, in the last moments of
+    # the process, would kill it by the signal (status -2) instead of letting it exit with
+    # the code it has (130 if interrupted before). The command has finished by now.
+    with contextlib.suppress(OSError, ValueError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main() -> None:
     """``censim`` (the console script)."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    atexit.register(_ignore_interrupts)  # registered first, so it runs last
     from simulator.cli import main as command
 
     command(prog_name="censim")
