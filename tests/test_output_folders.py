@@ -67,13 +67,33 @@ def staging_leftovers(parent: Path) -> list[Path]:
 # -- item 1: two runs into the same --out ---------------------------------------------------
 
 
+#: ``censim`` with each table of a run folder taking 0.15 s longer to write, so that the
+#: writes of two runs started together overlap, as they do with larger tables.
+SLOW_WRITING_CENSIM = """
+import sys, time
+import simulator.results as results
+write_csv = results.write_csv
+
+def slow_csv(frame, path):
+    write_csv(frame, path)
+    time.sleep(0.15)
+
+results.write_csv = slow_csv
+from simulator.console import main
+sys.argv[0] = "censim"
+main()
+"""
+
+
 def _race(cwd: Path, force: bool) -> list[tuple[int, str, str]]:
     """Two ``censim run`` processes of 2 and 3 days into the default --out at once, as in
-    the issue's loop; their exit codes, standard output and error."""
+    the issue's loop (writing slowly: see SLOW_WRITING_CENSIM); their exit codes, standard
+    output and error."""
     cwd.mkdir()
     runs = [
         subprocess.Popen(
-            [CENSIM, "run", "classroom", "--users", "150", "--days", str(days), "--quiet"]
+            [sys.executable, "-c", SLOW_WRITING_CENSIM, "run", "classroom", "--users", "150"]
+            + ["--days", str(days), "--quiet"]
             + (["--force"] if force else []),
             cwd=cwd,
             stdout=subprocess.PIPE,
