@@ -144,7 +144,7 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     type=click.Path(path_type=Path),
     help="Run folder to write (default runs/NAME-seedN).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing run folder.")
+@click.option("--force", is_flag=True, help="Replace a run folder censim wrote at --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no summary.")
 def run(
     scenario: str,

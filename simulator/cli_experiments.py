@@ -93,7 +93,7 @@ common_run_options = [
         type=click.Path(path_type=Path),
         help="Store folder (rerun the same command to resume).",
     ),
-    click.option("--force", is_flag=True, help="Replace a store holding a different design."),
+    click.option("--force", is_flag=True, help="Clear a censim store holding a different design."),
     click.option("--quiet", is_flag=True, help="No progress bar, no table."),
 ]
 
