@@ -43,10 +43,20 @@ from simulator.errors import OutputError
 
 #: The manifest key naming the kind of folder censim wrote.
 FOLDER_KEY = "censim_folder"
-RUN, SWEEP, COMPARISON = "run", "sweep", "comparison"
+RUN, SWEEP, COMPARISON, FIGURES = "run", "sweep", "comparison", "figures"
 #: Kind -> the manifest file that marks it.
-MANIFESTS = {RUN: "manifest.json", SWEEP: "design.json", COMPARISON: "comparison.json"}
-NOUNS = {RUN: "run folder", SWEEP: "sweep store", COMPARISON: "comparison folder"}
+MANIFESTS = {
+    RUN: "manifest.json",
+    SWEEP: "design.json",
+    COMPARISON: "comparison.json",
+    FIGURES: "figures.json",
+}
+NOUNS = {
+    RUN: "run folder",
+    SWEEP: "sweep store",
+    COMPARISON: "comparison folder",
+    FIGURES: "figures folder",
+}
 #: Files of a run folder (besides an optional ``figures/`` folder of figures).
 RUN_FILES = frozenset(
     [
@@ -132,7 +142,9 @@ def _legacy(kind: str, data: dict[str, Any], folder: Path) -> bool:
         return keys <= data.keys() and (folder / "summary.json").is_file()
     if kind == SWEEP:
         return str(data.get("format", "")).startswith("censim-sweep/") and "design_hash" in data
-    return {"items", "replication_seeds", "regimes"} <= data.keys()
+    if kind == COMPARISON:
+        return {"items", "replication_seeds", "regimes"} <= data.keys()
+    return False
 
 
 def _foreign_entry(folder: Path, kind: str) -> str | None:
@@ -164,7 +176,9 @@ def _foreign_entry(folder: Path, kind: str) -> str | None:
 
 
 def _is_figure(path: Path) -> bool:
-    return path.suffix in FIGURE_SUFFIXES and path.is_file() and not path.is_symlink()
+    """A figure (or the figures folder's manifest) as ``censim plot`` writes them."""
+    ours = path.suffix in FIGURE_SUFFIXES or path.name == MANIFESTS[FIGURES]
+    return ours and path.is_file() and not path.is_symlink()
 
 
 def _foreign_in_comparison_runs(runs: Path) -> str | None:
@@ -529,6 +543,36 @@ def _store_leftovers_only(folder: Path) -> bool:
     return True
 
 
+# -- figures folders ----------------------------------------------------------------------
+
+
+def check_figures_folder(folder: str | Path, names: list[str]) -> None:
+    """Refuse to write the figure files ``names`` into ``folder`` if one of them would
+    replace a file censim did not write: allowed into a missing folder, a figures folder
+    censim wrote (its ``figures.json``, or a run folder's ``figures/`` holding only
+    figures, as earlier versions left it), or any folder that has none of those names."""
+    folder = Path(folder)
+    if not os.path.lexists(folder):
+        return
+    if not folder.is_dir():
+        raise OutputError(f"{shown(folder)}: exists and is not a folder; choose another --out")
+    if folder_kind(folder) == FIGURES:
+        return
+    with contextlib.suppress(OSError):
+        if (
+            folder.name == "figures"
+            and folder_kind(folder.parent) == RUN
+            and all(_is_figure(entry) for entry in folder.iterdir())
+        ):
+            return
+    taken = [name for name in names if os.path.lexists(folder / name)]
+    if taken:
+        raise OutputError(
+            f"{shown(folder / taken[0])}: exists and censim did not write it (no "
+            f"{MANIFESTS[FIGURES]} in the folder); choose another --out"
+        )
+
+
 # -- names and files ----------------------------------------------------------------------
 
 
@@ -575,10 +619,12 @@ def _fsync_tree(folder: Path) -> None:
 
 __all__ = [
     "COMPARISON",
+    "FIGURES",
     "FOLDER_KEY",
     "MANIFESTS",
     "RUN",
     "SWEEP",
+    "check_figures_folder",
     "check_path_component",
     "check_replaceable",
     "check_store_folder",

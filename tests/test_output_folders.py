@@ -329,6 +329,31 @@ def test_scenario_names_cannot_leave_their_folder(tmp_path: Path) -> None:
     assert output_folders.check_path_component("csl_2016.v2", "x") == "csl_2016.v2"
 
 
+def test_plot_never_overwrites_a_file_of_the_users(
+    tmp_path: Path, small: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``censim plot RUN --out mydocs`` replaced the user's ``mydocs/funnel.png``."""
+    from simulator import plots
+
+    monkeypatch.setattr(plots, "RUN_FIGURES", {"funnel": plots.funnel})  # one is enough
+    run = tmp_path / "run"
+    small.write(run)
+    mydocs = tmp_path / "mydocs"
+    mydocs.mkdir()
+    (mydocs / "funnel.png").write_bytes(b"my own figure")
+    code, output = cli("plot", str(run), "--out", str(mydocs))
+    assert code == 3 and "funnel.png: exists and censim did not write it" in output, output
+    assert sorted(p.name for p in mydocs.iterdir()) == ["funnel.png"]
+    assert (mydocs / "funnel.png").read_bytes() == b"my own figure"
+    # Its own figures folders are re-plotted; a folder without those names is written into.
+    for folder in (run / "figures", tmp_path / "figs", tmp_path / "figs", tmp_path / "other"):
+        code, output = cli("plot", str(run), "--out", str(folder))
+        assert code == 0, output
+        assert (folder / "funnel.png").read_bytes()[:4] == b"\x89PNG"
+    # A run folder with figures is still one --force replaces.
+    assert cli("run", *TINY, "--out", str(run), "--force")[0] == 0
+
+
 # -- item 7: a full disk during compare -----------------------------------------------------
 
 
