@@ -1,5 +1,5 @@
 """The ``censim`` program's entry point: Ctrl-C ends it with one line and exit code 130,
-from its first instant to its last.
+from the moment its code starts (the interpreter's own start-up comes before) to its end.
 
 The handler is installed before anything heavy is imported (this module imports only the
 standard library, and ``simulator/__init__`` imports its API lazily). While a command runs,
@@ -116,11 +116,13 @@ def interrupts_deferred() -> Iterator[None]:
         return
     held: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    masks = hasattr(signal, "pthread_sigmask")  # POSIX
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masks else set()
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if masks:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         signal.signal(signal.SIGINT, previous)
         if held:
             if callable(previous):
