@@ -14,19 +14,53 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import CensimError, OutputError, ScenarioError
-from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
-from simulator.results import Results
-from simulator.scenario import (
-    Scenario,
-    load_scenario,
-    override,
-    shipped_scenarios,
-    validate_scenario,
-)
-from simulator.simulation import Simulation, run
+# The API is imported on first use (PEP 562): `import simulator.console` (the `censim`
+# program) installs its Ctrl-C handling before numpy, numba and pandas load, and a single
+# run does not pay for the sweep machinery (multiprocessing and more).
+_API = {
+    "CensimError": "simulator.errors",
+    "OutputError": "simulator.errors",
+    "ScenarioError": "simulator.errors",
+    "Channel": "simulator.kinds",
+    "ContentKind": "simulator.kinds",
+    "EventKind": "simulator.kinds",
+    "Outcome": "simulator.kinds",
+    "UserState": "simulator.kinds",
+    "Results": "simulator.results",
+    "Scenario": "simulator.scenario",
+    "load_scenario": "simulator.scenario",
+    "override": "simulator.scenario",
+    "shipped_scenarios": "simulator.scenario",
+    "validate_scenario": "simulator.scenario",
+    "Simulation": "simulator.simulation",
+    "run": "simulator.simulation",
+    "Design": "simulator.experiments",
+    "SweepResults": "simulator.experiments",
+    "flatten_summary": "simulator.experiments",
+    "grid_design": "simulator.experiments",
+    "load_design": "simulator.experiments",
+    "points_design": "simulator.experiments",
+    "sampled_design": "simulator.experiments",
+    "sweep": "simulator.experiments",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_API[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
 
 if TYPE_CHECKING:
+    from simulator.errors import CensimError, OutputError, ScenarioError
     from simulator.experiments import (
         Design,
         SweepResults,
@@ -37,30 +71,16 @@ if TYPE_CHECKING:
         sampled_design,
         sweep,
     )
-
-#: The sweep API, imported from simulator.experiments on first use (it needs
-#: multiprocessing and more, which a single run does not).
-_SWEEP_API = (
-    "Design",
-    "SweepResults",
-    "flatten_summary",
-    "grid_design",
-    "load_design",
-    "points_design",
-    "sampled_design",
-    "sweep",
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SWEEP_API:
-        from simulator import experiments
-
-        value = getattr(experiments, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
-
+    from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
+    from simulator.results import Results
+    from simulator.scenario import (
+        Scenario,
+        load_scenario,
+        override,
+        shipped_scenarios,
+        validate_scenario,
+    )
+    from simulator.simulation import Simulation, run
 
 __all__ = [
     "CensimError",

@@ -14,10 +14,17 @@ from typing import Any
 
 import click
 
+from simulator.console import (
+    EXIT_INTERRUPTED,
+    announce_interrupted,
+    interrupts_raise,
+    was_interrupted,
+)
 from simulator.errors import CensimError, ScenarioError
+from simulator.output_folders import printable
 from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_INTERRUPTED", "main"]
 
 
 class FriendlyGroup(click.Group):
@@ -25,13 +32,15 @@ class FriendlyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with interrupts_raise():
+                result = super().invoke(ctx)
         except CensimError as error:
-            click.echo(f"error: {error}", err=True)
+            if was_interrupted(error):
+                self._interrupted(ctx)
+            click.echo(f"error: {printable(str(error))}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted; results already written are kept", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            self._interrupted(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:
@@ -44,14 +53,26 @@ class FriendlyGroup(click.Group):
             click.echo("error: out of memory; try fewer users or days", err=True)
             ctx.exit(4)
         except Exception as error:  # a bug in censim: say so briefly, keep the trace for --debug
+            if was_interrupted(error):
+                # Interrupted inside compiled code, numba reports a SystemError caused by
+                # the KeyboardInterrupt: an interrupt, not a bug.
+                self._interrupted(ctx)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(
-                f"internal error: {type(error).__name__}: {error}\n"
+                f"internal error: {type(error).__name__}: {printable(str(error))}\n"
                 "This is a bug in censim; rerun with `censim --debug ...` and report the trace.",
                 err=True,
             )
             ctx.exit(70)
+        if was_interrupted():  # an interrupt something swallowed: still an interrupt
+            self._interrupted(ctx)
+        return result
+
+    @staticmethod
+    def _interrupted(ctx: click.Context) -> None:
+        announce_interrupted()
+        ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +145,7 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     type=click.Path(path_type=Path),
     help="Run folder to write (default runs/NAME-seedN).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing run folder.")
+@click.option("--force", is_flag=True, help="Replace a run folder censim wrote at --out.")
 @click.option(
     "--quiet", is_flag=True, help="No progress bar, no summary: only where the results went."
 )
@@ -146,11 +167,11 @@ def run(
         loaded = override(loaded, {"population.users": users}, source="--users")
     seed = loaded.seed if seed is None else seed
     target = out_dir or Path("runs") / f"{loaded.name}-seed{seed}"
-    from simulator.results import recover_staging
+    from simulator.output_folders import RUN, check_target, shown
 
-    recover_staging(target)  # a killed earlier write: restore its old folder, drop its parts
-    if target.exists() and not force:
-        raise_output(f"{target}: already exists; choose another --out or pass --force")
+    # Refuse a taken --out before the run, not after it (checked again when writing);
+    # tidies what a killed earlier write left.
+    check_target(target, RUN, force)
     if not quiet:
         from simulator.publishing import compiled_on_this_machine
 
@@ -165,13 +186,10 @@ def run(
     if not quiet:
         click.echo("\n".join(_summary_lines(results.summary)))
     # Even --quiet says where the results went: a script's log needs it most.
-    click.echo(f"wrote {written}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)")
-
-
-def raise_output(message: str) -> None:
-    from simulator.errors import OutputError
-
-    raise OutputError(message)
+    click.echo(
+        f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, "
+        "manifest.json)"
+    )
 
 
 @main.command()
@@ -184,10 +202,10 @@ def validate(files: tuple[str, ...]) -> None:
             scenario = load_scenario(name)
         except ScenarioError as error:
             failed += 1
-            click.echo(str(error), err=True)
+            click.echo(printable(str(error)), err=True)
         else:
             click.echo(
-                f"ok: {name} ({scenario.name}, {scenario.population.users:,} users, "
+                f"ok: {printable(name)} ({scenario.name}, {scenario.population.users:,} users, "
                 f"{scenario.horizon_days} days)"
             )
     if failed:

@@ -11,6 +11,7 @@ import click
 
 from simulator.errors import ScenarioError
 from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
+from simulator.output_folders import shown
 from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -93,7 +94,7 @@ common_run_options = [
         type=click.Path(path_type=Path),
         help="Store folder (rerun the same command to resume).",
     ),
-    click.option("--force", is_flag=True, help="Replace a store holding a different design."),
+    click.option("--force", is_flag=True, help="Clear a censim store holding a different design."),
     click.option(
         "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
     ),
@@ -160,7 +161,7 @@ def sweep_command(
     )
     total = results.ran + results.reused
     wrote = (
-        f"wrote {out_dir}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
+        f"wrote {shown(out_dir)}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
         f"{results.ran} run now, {results.reused} reused"
     )
     if quiet:
@@ -248,7 +249,7 @@ def sensitivity_command(
         force=force,
         progress=not quiet,
     )
-    wrote = f"wrote {out_dir}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
+    wrote = f"wrote {shown(out_dir)}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
     if quiet:
         click.echo(wrote)
         return
@@ -280,7 +281,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
 
     if out_file.suffix.lower() not in FIGURE_SUFFIXES:
         raise SweepError(
-            f"--out {out_file}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
+            f"--out {shown(out_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
         )
     results = SweepResults.read(folder)
     figure = metric_heatmap(results, x, y, metric) if y else metric_plot(results, x, metric)
@@ -290,8 +291,8 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     except OSError as error:
         from simulator.errors import OutputError
 
-        raise OutputError(f"{out_file}: cannot write ({error.strerror})") from None
-    click.echo(f"wrote {out_file}")
+        raise OutputError(f"{shown(out_file)}: cannot write ({error.strerror})") from None
+    click.echo(f"wrote {shown(out_file)}")
 
 
 __all__ = ["ScenarioError", "sensitivity_command", "sweep_command", "sweep_plot_command"]

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from simulator.errors import OutputError
+from simulator.output_folders import check_path_component, shown
 from simulator.results import Results
 from simulator.scenario import MAX_USERS
 
@@ -28,14 +29,14 @@ COMPARE_SEED = 1
 def read_run(folder: Path) -> Results:
     """A run folder, or an :class:`OutputError` that says what is wrong with it."""
     if not folder.exists():
-        raise OutputError(f"{folder}: no such folder")
+        raise OutputError(f"{shown(folder)}: no such folder")
     if not folder.is_dir():
         raise OutputError(
-            f"{folder}: is a file, not a run folder (give the folder `censim run` wrote)"
+            f"{shown(folder)}: is a file, not a run folder (give the folder `censim run` wrote)"
         )
     if not (folder / "summary.json").is_file():
         raise OutputError(
-            f"{folder}: not a censim run folder (no summary.json); "
+            f"{shown(folder)}: not a censim run folder (no summary.json); "
             "make one with `censim run SCENARIO --out FOLDER`"
         )
     try:
@@ -43,7 +44,9 @@ def read_run(folder: Path) -> Results:
     except (OSError, ValueError, KeyError, TypeError) as error:
         # ValueError covers bad JSON and unreadable CSV (pandas raises its subclasses).
         detail = f"{type(error).__name__}: {error}".splitlines()[0]
-        raise OutputError(f"{folder}: run folder is incomplete or damaged ({detail})") from None
+        raise OutputError(
+            f"{shown(folder)}: run folder is incomplete or damaged ({detail})"
+        ) from None
 
 
 @click.command(name="plot")
@@ -72,7 +75,7 @@ def plot_command(run_dir: Path, out_dir: Path | None, fmt: str) -> None:
     target = out_dir or run_dir / "figures"
     written = plots.write_all(results, target, fmt=fmt.lower())
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {shown(path)}")
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -111,8 +114,8 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
                 folders = sorted(p for p in path.iterdir() if (p / "summary.json").is_file())
                 if not folders:
                     raise OutputError(
-                        f"{path}: not a censim run folder (no summary.json) and holds no run "
-                        "folders; give a run folder, a folder of run folders, a shipped "
+                        f"{shown(path)}: not a censim run folder (no summary.json) and holds "
+                        "no run folders; give a run folder, a folder of run folders, a shipped "
                         "scenario name or a .toml file"
                     )
                 runs = [read_run(p) for p in folders]
@@ -154,7 +157,7 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
 @click.option(
     "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="Figure format."
 )
-@click.option("--force", is_flag=True, help="Write into an existing, non-empty --out folder.")
+@click.option("--force", is_flag=True, help="Replace a comparison folder censim wrote at --out.")
 @click.option(
     "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
 )
@@ -180,22 +183,16 @@ def compare_command(
     from tqdm import tqdm
 
     from simulator import plots
+    from simulator.output_folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
     from simulator.simulation import run as run_scenario
     from simulator.streams import replication_seeds
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise OutputError(
-            f"{out_dir}: already exists and is not empty; choose another --out or pass --force"
-        )
+    check_target(out_dir, COMPARISON, force)  # before the runs; checked again when writing
     regimes = resolve_regimes(items, users)
     seeds = replication_seeds(seed, reps)
     to_run = [r for r in regimes if r.scenario is not None]
-    try:
-        (out_dir / "runs").mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{out_dir}: cannot create the folder ({error.strerror})") from None
+    for regime in to_run:  # its label names the folder of its runs
+        check_path_component(regime.label, "scenario name")
     with tqdm(
         total=len(to_run) * reps, disable=quiet, unit="run", desc="compare", dynamic_ncols=True
     ) as bar:
@@ -205,35 +202,45 @@ def compare_command(
                 results = run_scenario(
                     regime.scenario, seed=run_seed, days=days, replication=replication
                 )
-                # Keep every run so the comparison can be re-plotted or inspected later.
-                results.write(out_dir / "runs" / regime.label / f"rep{replication:03d}", force=True)
                 regime.runs.append(results)
                 bar.update(1)
     groups = {regime.label: regime.runs for regime in regimes}
     table = plots.comparison_table(groups)
-    table.to_csv(out_dir / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n")
-    figure_path = plots.save(plots.comparison(table), out_dir / f"comparison.{fmt.lower()}")
-    (out_dir / "comparison.json").write_text(
-        json.dumps(
-            {
-                "items": list(items),
-                "seed": seed,
-                "replication_seeds": seeds,
-                "reps": reps,
-                "days": days,
-                "users": users,
-                "regimes": {
-                    r.label: {"ran": r.scenario is not None, "replications": len(r.runs)}
-                    for r in regimes
-                },
-            },
-            indent=2,
+    figure = plots.comparison(table)
+    figure_name = f"comparison.{fmt.lower()}"
+    # Everything is written into a staging folder and published in one rename: a full
+    # disk or an interrupt leaves no half-written comparison (and an old one unchanged).
+    with staged_folder(out_dir, COMPARISON, force) as staging:
+        for regime in to_run:
+            for replication, results in enumerate(regime.runs):
+                # Every run is kept, so the comparison can be re-plotted or inspected later.
+                folder = staging / "runs" / regime.label / f"rep{replication:03d}"
+                folder.mkdir(parents=True)
+                results.write_files(folder)
+        table.to_csv(
+            staging / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n"
         )
-        + "\n"
-    )
+        plots.save(figure, staging / figure_name)
+        manifest = {
+            FOLDER_KEY: COMPARISON,
+            "items": list(items),
+            "seed": seed,
+            "replication_seeds": seeds,
+            "reps": reps,
+            "days": days,
+            "users": users,
+            "regimes": {
+                r.label: {"ran": r.scenario is not None, "replications": len(r.runs)}
+                for r in regimes
+            },
+        }
+        (staging / "comparison.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if not quiet:
         click.echo("\n".join(format_table(table)))
-    click.echo(f"wrote {figure_path}, {out_dir / 'comparison.csv'} and {out_dir / 'runs'}/")
+    click.echo(
+        f"wrote {shown(out_dir / figure_name)}, {shown(out_dir / 'comparison.csv')} "
+        f"and {shown(out_dir / 'runs')}/"
+    )
 
 
 def format_table(table: Any) -> list[str]:

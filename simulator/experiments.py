@@ -26,6 +26,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -38,10 +39,12 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from simulator.console import interrupts_deferred
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
 from simulator.kinds import KIND_LABELS, EventKind
+from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, current_umask, shown
 from simulator.population import usable_cpus
-from simulator.results import _umask, write_csv
+from simulator.results import write_csv
 from simulator.scenario import (
     Scenario,
     _read_toml,
@@ -538,7 +541,12 @@ class LocalExecutor(Executor):
     def run(
         self, model: Model, tasks: Sequence[Task]
     ) -> Iterator[tuple[int, int, dict[str, float]]]:
-        futures = [self.pool.submit(_evaluate, model, task) for task in tasks]
+        # Worker processes (and the forkserver) start here: Ctrl-C waits until they have
+        # (an interrupt in the middle left a worker unregistered, which printed a
+        # traceback after this process had gone; the forkserver, importing its preloaded
+        # modules, printed a KeyboardInterrupt traceback).
+        with interrupts_deferred():
+            futures = [self.pool.submit(_evaluate, model, task) for task in tasks]
         try:
             for future in cf.as_completed(futures):
                 yield future.result()
@@ -648,7 +656,7 @@ def _atomic_write(path: Path, text: str) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private (0600); a sweep's files are ordinary, as run folders'.
-        os.chmod(temp, 0o666 & ~_umask())
+        os.chmod(temp, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(temp, path)
@@ -662,7 +670,7 @@ def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        os.chmod(temp, 0o666 & ~_umask())  # as in _atomic_write
+        os.chmod(temp, 0o666 & ~current_umask())  # as in _atomic_write
         write_csv(frame, Path(temp))
         os.replace(temp, path)
     except BaseException:
@@ -679,6 +687,12 @@ def run_file_name(point: int, replication: int) -> str:
     return f"p{point:04d}-r{replication:03d}.json"
 
 
+#: Names of the run records :func:`run_file_name` gives.
+RUN_FILE = re.compile(r"p[0-9]{4,}-r[0-9]{3,}\.json")
+#: Files a sweep (or a sensitivity analysis) writes at the top of its store.
+STORE_FILES = ("summary.csv", "long.csv", "indices.csv", "indices.png", "design.json")
+
+
 class Store:
     """A sweep's folder: ``design.json``, ``runs/*.json``, ``summary.csv``, ``long.csv``."""
 
@@ -688,39 +702,47 @@ class Store:
         self._lock: Any = None
 
     def open(self, manifest: dict[str, Any], force: bool) -> None:
-        """Create the store, or reopen one made by the same design; lock it."""
-        if self.out.exists() and not self.out.is_dir():
-            raise OutputError(f"{self.out}: exists and is not a folder")
+        """Create the store, or reopen one made by the same design; lock it.
+
+        Only a free folder (missing or empty) or a censim sweep store is used: a folder of
+        the user's is refused with or without ``force`` (``output_folders``); ``force``
+        clears a censim store of another design, deleting only the files censim writes.
+        """
+        check_store_folder(self.out)
         try:
-            self.runs.mkdir(parents=True, exist_ok=True)
+            self.out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise OutputError(f"{self.out}: cannot write here ({error.strerror})") from None
+            raise OutputError(f"{shown(self.out)}: cannot write here ({error.strerror})") from None
         self._acquire_lock()
+        check_store_folder(self.out)  # again, now that no other sweep can write here
         design_file = self.out / "design.json"
         if design_file.exists():
             try:
                 existing = json.loads(design_file.read_text())
                 existing_hash = existing.get("design_hash")
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):
                 existing_hash = None
             if existing_hash != manifest["design_hash"]:
                 if not force:
                     raise OutputError(
-                        f"{self.out}: holds results of a different sweep (another scenario, "
-                        "design or seed); choose another --out, or pass --force to delete them"
+                        f"{shown(self.out)}: holds results of a different sweep (another "
+                        "scenario, design or seed); choose another --out, or pass --force "
+                        "to delete them"
                     )
                 self._clear()
-        elif any(self.runs.iterdir()) and not force:
-            raise OutputError(
-                f"{self.out}: has runs but no design.json; choose another --out or pass --force"
-            )
-        elif force:
-            self._clear()
         # Leftovers of writes cut short by a kill: never complete results, safe to drop.
         for temp in itertools.chain(self.runs.glob(".*.tmp"), self.out.glob(".*.tmp")):
             with contextlib.suppress(OSError):
                 temp.unlink()
-        _atomic_write(design_file, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        # design.json first: it marks the folder as a censim store before any run is in it.
+        _atomic_write(
+            design_file,
+            json.dumps({FOLDER_KEY: SWEEP, **manifest}, indent=2, allow_nan=False) + "\n",
+        )
+        try:
+            self.runs.mkdir(exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"{shown(self.out)}: cannot write here ({error.strerror})") from None
 
     def _acquire_lock(self) -> None:
         try:
@@ -733,7 +755,7 @@ class Store:
         except OSError:
             handle.close()
             raise OutputError(
-                f"{self.out}: another censim sweep is writing here; "
+                f"{shown(self.out)}: another censim sweep is writing here; "
                 "wait for it or use another --out"
             ) from None
         self._lock = handle
@@ -744,11 +766,16 @@ class Store:
             self._lock = None
 
     def _clear(self) -> None:
-        for path in self.runs.glob("*.json"):
-            path.unlink()
-        for name in ("summary.csv", "long.csv", "design.json"):
-            with contextlib.suppress(FileNotFoundError):
-                (self.out / name).unlink()
+        """Delete what censim wrote in the store (run records by their names, the tables,
+        a sensitivity analysis's indices, design.json); anything else stays."""
+        if self.runs.is_dir():
+            for path in self.runs.iterdir():
+                if RUN_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                    path.unlink()
+        for name in STORE_FILES:
+            path = self.out / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
 
     def done(
         self, n_points: int, reps: int, seeds: Sequence[int]
@@ -899,10 +926,10 @@ class SweepResults:
         folder = Path(out)
         design_file = folder / "design.json"
         if not design_file.is_file():
-            raise OutputError(f"{folder}: not a censim sweep folder (no design.json)")
+            raise OutputError(f"{shown(folder)}: not a censim sweep folder (no design.json)")
         if not (folder / "long.csv").is_file() or not (folder / "summary.csv").is_file():
             raise OutputError(
-                f"{folder}: the sweep is not finished (no long.csv); rerun the same "
+                f"{shown(folder)}: the sweep is not finished (no long.csv); rerun the same "
                 "`censim sweep` command to complete it"
             )
         manifest = json.loads(design_file.read_text())

@@ -15,6 +15,7 @@ hatch as well as by colour.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -30,6 +31,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from simulator.errors import OutputError
 from simulator.kinds import KIND_LABELS
+from simulator.output_folders import (
+    FIGURES,
+    FOLDER_KEY,
+    MANIFESTS,
+    check_figures_folder,
+    shown,
+)
 from simulator.results import Results
 
 # -- one style -------------------------------------------------------------------------
@@ -776,19 +784,25 @@ def write_all(source: Results | str | Path, out_dir: str | Path, fmt: str = "png
         raise OutputError(f"unknown figure format {fmt!r}; allowed: {', '.join(FORMATS)}")
     results = as_results(source)
     target = Path(out_dir)
+    names = [f"{name}.{fmt}" for name in RUN_FIGURES]
+    # Never replace a file of the user's: only into a new folder, a figures folder censim
+    # wrote (figures.json marks it), or a folder without these names.
+    check_figures_folder(target, [*names, MANIFESTS[FIGURES]])
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"{target}: cannot create the folder ({error.strerror})") from None
+        raise OutputError(f"{shown(target)}: cannot create the folder ({error.strerror})") from None
     if not target.is_dir():
-        raise OutputError(f"{target}: exists and is not a folder")
+        raise OutputError(f"{shown(target)}: exists and is not a folder")
     written = []
-    for name, draw in RUN_FIGURES.items():
-        fig = draw(results)
-        try:
+    try:
+        marker = {FOLDER_KEY: FIGURES, "scenario": results.scenario_name, "seed": results.seed}
+        (target / MANIFESTS[FIGURES]).write_text(json.dumps(marker, indent=2) + "\n")
+        for name, draw in RUN_FIGURES.items():
+            fig = draw(results)
             written.append(save(fig, target / f"{name}.{fmt}"))
-        except OSError as error:
-            raise OutputError(f"{target / name}.{fmt}: cannot write ({error.strerror})") from None
+    except OSError as error:
+        raise OutputError(f"{shown(target)}: cannot write a figure ({error.strerror})") from None
     return written
 
 

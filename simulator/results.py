@@ -1,19 +1,15 @@
 """Results of a paired run: tidy tables, a summary and a manifest, and their files.
 
-A run folder is written atomically: everything goes into a hidden temporary folder next
-to the target, which is renamed into place only when complete, so a run killed at any
-moment leaves either no folder or a whole one.
+A run folder is written atomically: everything goes into a hidden staging folder next to
+the target, which is renamed into place only when complete, so a run killed at any moment
+leaves either no folder or a whole one (:mod:`simulator.output_folders`).
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import math
-import os
 import platform as platform_module
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import OutputError
+from simulator.output_folders import FOLDER_KEY, RUN, fsync_path, shown, staged_folder
+from simulator.output_folders import recover_staging as recover_staging  # its old home
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 #: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
@@ -95,75 +93,31 @@ class Results:
 
     # -- files ------------------------------------------------------------------------
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
-        """Write the run folder (atomically). Refuses an existing folder unless ``force``."""
-        target = Path(out_dir)
-        if target.name in ("", ".", ".."):
-            # ".", "/" or "..": replacing the folder one stands in is never what was meant.
-            raise OutputError(f"{out_dir}: give the run folder a name, e.g. runs/my-run")
-        recover_staging(target)
-        if target.exists() and not force:
-            raise OutputError(f"{target}: already exists; choose another --out or pass --force")
-        if target.exists() and not target.is_dir():
-            raise OutputError(f"{target}: exists and is not a folder")
-        parent = target.parent if str(target.parent) else Path(".")
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            # The pid in the name lets a later run tell a dead run's leftovers from a
-            # live run's work in progress (recover_staging).
-            staging = Path(
-                tempfile.mkdtemp(
-                    prefix=f".{target.name}.{os.getpid()}.", suffix=".partial", dir=parent
-                )
-            )
-            # mkdtemp makes the folder private (0700); a run folder is an ordinary one.
-            staging.chmod(0o777 & ~_umask())
-        except OSError as error:
-            raise OutputError(f"{parent}: cannot write here ({error.strerror})") from None
-        trash: Path | None = None
-        try:
-            for name in TABLES:
-                write_csv(self.tagged(name), staging / f"{name}.csv")
-            _write_json(self.summary, staging / "summary.json")
-            _write_json(self.scenario, staging / "scenario.json")
-            _write_json(self.manifest, staging / "manifest.json")
-            _fsync(staging)
-            if target.exists():
-                trash = Path(
-                    tempfile.mkdtemp(
-                        prefix=f".{target.name}.{os.getpid()}.", suffix=".old", dir=parent
-                    )
-                )
-                # Killed between these two renames, the old folder waits in trash/old;
-                # recover_staging puts it back on the next write to the same target.
-                os.replace(target, trash / "old")
-                try:
-                    os.replace(staging, target)
-                except BaseException:
-                    os.replace(trash / "old", target)  # put the old folder back
-                    raise
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(staging, target)
-            _fsync(parent)
-        except BaseException as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            if trash is not None and not (trash / "old").exists():
-                shutil.rmtree(trash, ignore_errors=True)
-            if isinstance(error, OSError):  # disk full, permissions, a busy folder...
-                reason = error.strerror or str(error)
-                raise OutputError(
-                    f"{target}: could not write the run folder ({reason}); "
-                    "a folder already there is unchanged"
-                ) from None
-            raise
-        return target
+        """Write the run folder atomically (:func:`simulator.output_folders.staged_folder`).
+
+        Refuses an existing folder unless ``force``; with ``force`` replaces only a run
+        folder censim wrote (never a folder of the user's). Returns ``out_dir``.
+        """
+        with staged_folder(out_dir, RUN, force) as staging:
+            self.write_files(staging)
+        return Path(out_dir)
+
+    def write_files(self, folder: Path) -> None:
+        """Write the run's files into the existing, empty ``folder`` as they are (no
+        staging: for a folder that is itself being staged, as compare's replicas are)."""
+        for name in TABLES:
+            write_csv(self.tagged(name), folder / f"{name}.csv")
+        _write_json(self.summary, folder / "summary.json")
+        _write_json(self.scenario, folder / "scenario.json")
+        # The folder's mark: --force replaces only folders censim wrote (output_folders).
+        _write_json({FOLDER_KEY: RUN, **self.manifest}, folder / "manifest.json")
 
     @classmethod
     def read(cls, folder: str | Path) -> Results:
         """Load a run folder written by :meth:`write`."""
         path = Path(folder)
         if not (path / "summary.json").is_file():
-            raise OutputError(f"{path}: not a censim run folder (no summary.json)")
+            raise OutputError(f"{shown(path)}: not a censim run folder (no summary.json)")
         summary = json.loads((path / "summary.json").read_text())
         manifest = json.loads((path / "manifest.json").read_text())
         scenario = (
@@ -189,80 +143,7 @@ class Results:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV with a fixed float format and line ending, so equal data gives equal bytes."""
     frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    _fsync(path)
-
-
-def _staging_pid(name: str, target_name: str) -> int | None:
-    """The pid in a staging or trash folder's name (``.NAME.PID.xxxx.partial``), if any."""
-    rest = name[len(target_name) + 2 :]
-    pid, _, _ = rest.partition(".")
-    return int(pid) if pid.isdigit() else None
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def recover_staging(target: str | Path) -> list[Path]:
-    """Tidy what killed writes of ``target`` left behind; returns the folders removed.
-
-    ``.NAME.PID.*.partial`` folders of processes that are gone were never complete and
-    are deleted. ``.NAME.PID.*.old`` folders hold a run folder that ``--force`` was
-    replacing: if ``target`` is missing (the writer died between its two renames) the
-    old folder is put back, so a result once written is never lost; otherwise the swap
-    happened and they are deleted. Folders of live processes (another write in progress)
-    and names without a pid are left alone.
-    """
-    target = Path(target)
-    parent = target.parent if str(target.parent) else Path(".")
-    try:
-        siblings = sorted(parent.glob(f".{glob.escape(target.name)}.*"))
-    except OSError:
-        return []
-    removed = []
-    for folder in siblings:
-        pid = _staging_pid(folder.name, target.name)
-        if pid is None or _alive(pid) or not folder.is_dir():
-            continue
-        if folder.name.endswith(".old") and (folder / "old").is_dir() and not target.exists():
-            try:
-                os.replace(folder / "old", target)
-            except OSError:
-                continue
-        if folder.name.endswith((".partial", ".old")):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync(path: Path) -> None:
-    """Flush a written file or folder entry to disk, so a renamed folder never holds empty
-    files after a crash of the machine (a killed process needs no fsync: the kernel has
-    the data)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_path(path)
 
 
 def _clean(value: Any) -> Any:
@@ -282,7 +163,7 @@ def _clean(value: Any) -> Any:
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n")
-    _fsync(path)
+    fsync_path(path)
 
 
 def environment_info() -> dict[str, str]:

@@ -527,7 +527,11 @@ class Scenario(_Frozen):
     """A validated, immutable scenario. Build it with :func:`load_scenario` or
     :func:`validate_scenario`."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-.]+$")]
+    # The name becomes a folder (runs/NAME-seedN, compare's runs/NAME/): no "." first, so
+    # never "..", "." or a hidden folder.
+    name: Annotated[
+        str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-][A-Za-z0-9_\-.]*$")
+    ]
     description: Annotated[str, Field(max_length=2000)] = ""
     horizon_days: int = Field(365, ge=1, le=36_500)
     seed: int = Field(0, ge=0, le=2**63 - 1)

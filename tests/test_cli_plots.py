@@ -35,8 +35,14 @@ def test_plot_writes_every_figure_of_a_fresh_run(run_dir: Path) -> None:
     code, output = invoke("plot", str(run_dir))
     assert code == 0, output
     names = sorted(p.name for p in (run_dir / "figures").iterdir())
-    assert names == ["funnel.png", "platforms.png", "removal_curve.png", "time_series.png"]
-    for name in names:
+    assert names == [
+        "figures.json",
+        "funnel.png",
+        "platforms.png",
+        "removal_curve.png",
+        "time_series.png",
+    ]
+    for name in names[1:]:
         assert (run_dir / "figures" / name).read_bytes()[:8] == PNG
         assert f"wrote {run_dir / 'figures' / name}" in output
 
@@ -139,7 +145,10 @@ def test_compare_errors(tmp_path: Path, run_dir: Path) -> None:
     code, output = invoke("compare", str(tmp_path), "--out", str(tmp_path / "b"))
     assert code == 3 and "holds no run folders" in output
     code, output = invoke("compare", "classroom", "--out", str(run_dir))
-    assert code == 3 and "not empty" in output
+    assert code == 3 and "already exists and is not a comparison folder" in output
+    # --force replaces only a comparison censim wrote: not a run folder, not a user's.
+    code, output = invoke("compare", "classroom", "--out", str(run_dir), "--force")
+    assert code == 3 and "is a censim run folder, not a comparison folder" in output
     code, output = invoke("compare", "classroom", "--reps", "0", "--out", str(tmp_path / "c"))
     assert code == 2 and "--reps" in output
     code, output = invoke("compare", "--out", str(tmp_path / "d"))

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,7 +86,8 @@ def check_complete(folder: Path) -> dict[str, object]:
 
 
 def leftovers(target: Path) -> list[Path]:
-    return sorted(target.parent.glob(f".{target.name}.*"))
+    """Staging and trash folders beside ``target`` (``.censim-partial-*``, ``.censim-old-*``)."""
+    return sorted(target.parent.glob(".censim-*"))
 
 
 def _kill_after_step(
@@ -279,7 +281,7 @@ def test_many_kills_at_random_delays_of_the_plain_command(tmp_path: Path) -> Non
         # What a kill leaves beside the target is hidden and named as unfinished, and the
         # next write to the target removes it.
         stale = leftovers(target)
-        assert all(f.name.endswith(".partial") for f in stale), stale
+        assert all(f.name.startswith(".censim-partial-") for f in stale), stale
         recover_staging(target)
         assert leftovers(target) == []
     assert outcomes["complete"] > 0 and outcomes["absent"] > 0, outcomes
@@ -327,7 +329,7 @@ def test_force_keeps_the_old_folder_when_writing_fails(
     real_replace = os.replace
 
     def failing_replace(source: Path, destination: Path) -> None:
-        if Path(source).name.endswith(".partial"):
+        if Path(source).parent.name.startswith(".censim-partial-"):  # the staging folder
             raise OSError(16, "Device or resource busy")
         real_replace(source, destination)
 
@@ -377,35 +379,63 @@ def _dead_pid() -> int:
     return process.pid
 
 
+def _marked(parent: Path, role: str, pid: int, target: str = "run", token: str = "a" * 32) -> Path:
+    """A staging (``partial``) or trash (``old``) folder as a writer with ``pid`` leaves it."""
+    folder = parent / f".censim-{role}-{pid}-{token}"
+    folder.mkdir()
+    marker = {"censim_staging": role, "target": target, "pid": pid, "host": socket.gethostname()}
+    marker["token"] = token
+    (folder / ".censim-staging.json").write_text(json.dumps(marker))
+    return folder
+
+
 def test_stale_staging_folders_are_cleaned_and_live_ones_kept(tmp_path: Path) -> None:
     target = tmp_path / "run"
     dead = _dead_pid()
-    stale = tmp_path / f".run.{dead}.abc.partial"
-    stale.mkdir()
-    (stale / "daily.csv").write_text("half a file")
-    live = tmp_path / f".run.{os.getpid()}.def.partial"
-    live.mkdir()
-    unrelated = tmp_path / ".run.notes"
-    unrelated.mkdir()
-    other = tmp_path / f".runner.{dead}.x.partial"  # another target's
-    other.mkdir()
+    stale = _marked(tmp_path, "partial", dead)
+    (stale / "out").mkdir()
+    (stale / "out" / "daily.csv").write_text("half a file")
+    live = _marked(tmp_path, "partial", os.getpid(), token="b" * 32)
+    other = _marked(tmp_path, "partial", dead, target="runner", token="c" * 32)  # another target's
     _small_results(1).write(target)
     check_complete(target)
     assert not stale.exists()
-    assert live.exists() and unrelated.exists() and other.exists()
+    assert live.exists() and other.exists()
+
+
+def test_user_folders_beside_the_target_are_never_touched(tmp_path: Path) -> None:
+    """Issue 14 item 4: hidden folders of the user's next to the target, named like the
+    old staging folders (``.NAME.NUMBER.old``) or like the new ones but without a marker
+    that matches, survive writes and recovery."""
+    target = tmp_path / "results"
+    dead = _dead_pid()
+    users = [tmp_path / ".results.2023.old", tmp_path / ".results.2024.partial"]
+    users.append(tmp_path / f".results.{dead}.abc.partial")
+    users.append(tmp_path / f".censim-partial-{dead}-{'d' * 32}")  # no marker
+    wrong = _marked(tmp_path, "old", dead, target="results", token="e" * 32)
+    (wrong / ".censim-staging.json").write_text(json.dumps({"censim_staging": "old"}))
+    users.append(wrong)  # a marker that does not match its name
+    for folder in users:
+        (folder / "old").mkdir(parents=True, exist_ok=True)
+        (folder / "old" / "thesis.txt").write_text("mine")
+    _small_results(1).write(target)
+    _small_results(2).write(target, force=True)
+    assert recover_staging(target) == []
+    for folder in users:
+        assert (folder / "old" / "thesis.txt").read_text() == "mine", folder
+    assert check_complete(target)["seed"] == 2
 
 
 def test_old_folder_of_a_dead_force_is_restored_not_deleted(tmp_path: Path) -> None:
     target = tmp_path / "run"
     _small_results(1).write(target)
     before = _snapshot(target)
-    trash = tmp_path / f".run.{_dead_pid()}.xyz.old"
-    trash.mkdir()
+    trash = _marked(tmp_path, "old", _dead_pid())
     os.replace(target, trash / "old")  # as if killed between the two renames
     assert recover_staging(target) == [trash]
     assert _snapshot(target) == before and not trash.exists()
     # If the swap had completed, the old copy is just deleted.
-    trash.mkdir()
+    trash = _marked(tmp_path, "old", _dead_pid())
     (trash / "old").mkdir()
     assert recover_staging(target) == [trash]
     assert _snapshot(target) == before and not trash.exists()
