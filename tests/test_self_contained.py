@@ -69,7 +69,7 @@ def offending_lines(pattern: re.Pattern[str], files: list[Path]) -> list[str]:
 def test_the_search_finds_what_it_is_meant_to_find() -> None:
     """The patterns on lines like the ones this test once found in the repository."""
     machine = [
-        "`/" + "work/shared/X.md`",
+        "`/" + "work/shared" + "/X.md`",
         "see /" + "tmp/a.txt",
         "/" + "home/me/a.py",
         "/" + "root",
