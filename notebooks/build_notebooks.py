@@ -246,8 +246,9 @@ for name in NAMES:
 The share of removals within 8 minutes, 30 minutes, 1 hour and 24 hours (mean over
 replications; empty for the baseline, which removes nothing). Compare them with the
 deadlines each law sets (24 hours for manifestly unlawful content under NetzDG) and
-with the Weibo figures of 2012 (about 5%, 30% and 90% within 8 min, 30 min and 24 h,
-LITERATURE.md C2). Does a deadline describe how fast removal actually is?
+with the Weibo figures of 2012 (about 5%, 30% and 90% within 8 min, 30 min and 24 h:
+C2 in [docs/references.md](../docs/references.md)). Does a deadline describe how fast
+removal actually is?
 """),
     code("""
 marks = ["8min", "30min", "1h", "24h"]
@@ -341,8 +342,9 @@ fig
 ## The licence threat
 
 China's real deterrent is not the fine (capped at RMB 500,000, tiny for a large
-platform, LITERATURE.md L3) but the licence. With a ladder of a warning then
-**revocation**, what matters is what the platform would lose: its `value`.
+platform: L3 in [docs/references.md](../docs/references.md)) but the licence. With a
+ladder of a warning then **revocation**, what matters is what the platform would lose:
+its `value`.
 """),
     code("""
 rows = []
@@ -465,9 +467,10 @@ fig
 plots.time_series(with_police)
 """),
     md("""
-**Discuss:** Roberts (2018, LITERATURE.md C6) finds that being censored oneself chills
-little, while visible punishment of others does. Which parameters of
-`population.perception` encode that, and what would you change to test it?
+**Discuss:** Roberts (2018; C6 in [docs/references.md](../docs/references.md)) finds
+that being censored oneself chills little, while visible punishment of others does.
+Which parameters of `population.perception` encode that, and what would you change to
+test it?
 """),
 ]
 
@@ -561,9 +564,9 @@ sweep.round(4)
 fig
 """),
     md("""
-**Discuss:** Fu, Chan and Chau (2013, LITERATURE.md C5) saw bloggers write less about
-politics after Weibo's real-name rule, without an effect size. Which of the two channels
-would their data capture, and which would it miss?
+**Discuss:** Fu, Chan and Chau (2013; C5 in [docs/references.md](../docs/references.md))
+saw bloggers write less about politics after Weibo's real-name rule, without an effect
+size. Which of the two channels would their data capture, and which would it miss?
 """),
 ]
 

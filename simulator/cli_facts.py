@@ -24,8 +24,19 @@ from tqdm.auto import tqdm
     help="Also write the table as CSV (or Markdown if it ends in .md).",
 )
 def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
-    """Check the China scenarios against LITERATURE.md C1-C4: target, simulated mean with
-    its 95% interval, and whether the mean is inside the tolerance."""
+    """Check the China scenarios against the published record: target, simulated mean with
+    its 95% interval, and whether the mean is inside the tolerance.
+
+    \b
+    The facts (full citations in docs/references.md, how each is computed and which
+    parameters were fitted in docs/validation.md, both in the censim repository):
+      C1  King, Pan & Roberts 2013, APSR 107(2): collective action censored, criticism not
+      C2  Zhu et al. 2013, USENIX Security: about 5% / 30% / 90% of deletions within
+          8 minutes / 30 minutes / 24 hours
+      C3  Bamman, O'Connor & Smith 2012, First Monday 17(3): 16.25% of public posts deleted
+      C4  King, Pan & Roberts 2014, Science 345: about 40% of posts held for review,
+          over half of them never published
+    """
     # Imported here: scipy.stats is slow to import and only this command needs it.
     from simulator.facts import FACTS, check_facts, facts_table, markdown_table
 

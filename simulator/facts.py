@@ -1,9 +1,10 @@
-"""Published facts the shipped China scenarios are checked against (LITERATURE.md C1-C4).
+"""Published facts the shipped China scenarios are checked against (C1-C4).
 
 Each :class:`Fact` names a scenario, a number computed from a run's results, a
 published target and the tolerance the simulated mean must fall inside.
 :func:`check_facts` runs replications (independent seeds from ``SeedSequence``) and
-reports the simulated mean with its 95% interval next to the target.
+reports the simulated mean with its 95% interval next to the target. The facts and
+their full citations: docs/references.md.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ STYLE: dict[str, Any] = {
     "axes.prop_cycle": cycler(color=list(COLOURS)) + cycler(linestyle=list(LINE_STYLES)),
 }
 
-#: Published time-to-removal points (LITERATURE.md C2, Zhu et al. 2013): hours, share.
+#: Published time-to-removal points (C2 in docs/references.md, Zhu et al. 2013): hours, share.
 C2_REFERENCE_POINTS: tuple[tuple[float, float, str], ...] = (
     (8 / 60, 0.05, "≈5% within 8 min"),
     (0.5, 0.30, "≈30% within 30 min"),
@@ -379,7 +379,7 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
     """Cumulative share of removals by time from posting (log time axis).
 
     The bold line is every removal; thinner ones are each kind with removals
-    (``by_kind``). Crosses mark the published Weibo figures (LITERATURE.md C2: about 5%
+    (``by_kind``). Crosses mark the published Weibo figures (docs/references.md C2: about 5%
     within 8 min, 30% within 30 min, 90% within 24 h). Posts blocked before publication
     have no delay and are not in this curve.
     """

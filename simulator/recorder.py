@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from simulator.kinds import N_KINDS, Channel, EventKind, Outcome
 
 #: Edges of the time-to-removal histogram (hours). Fine around the published reference
-#: points (8 and 30 minutes, 1 and 24 hours: LITERATURE.md C2) and log-spaced elsewhere.
+#: points (8 and 30 minutes, 1 and 24 hours: docs/references.md C2), log-spaced elsewhere.
 DELAY_EDGES_HOURS: NDArray[np.float64] = np.array(
     [0.0]
     + [m / 60 for m in (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50)]

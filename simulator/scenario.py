@@ -9,16 +9,21 @@ evaluated, imported or unpickled: TOML is data only.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import re
+import shutil
 import stat
+import tempfile
 import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,8 +40,11 @@ from pydantic_core import PydanticCustomError
 from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.kinds import KIND_LABELS, SENSITIVE_KINDS, ContentKind
 
-#: Where the shipped scenarios live (a source checkout or an editable install).
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The shipped scenarios are package data: ``scenarios/*.toml`` inside the ``simulator``
+#: package, found through :mod:`importlib.resources` (:func:`shipped_dir`), so a wheel,
+#: an editable install and a source checkout all have them, whatever the working folder.
+SHIPPED_PACKAGE = "simulator"
+SHIPPED_FOLDER = "scenarios"
 #: Scenario files larger than this are refused before parsing (bytes). Shipped files are
 #: about 5 kB; tomllib needs seconds for a hostile file of this size, so it stays small.
 MAX_FILE_BYTES = 256_000
@@ -579,11 +587,40 @@ class Scenario(_Frozen):
 # Reading files
 
 
+@functools.cache
+def shipped_dir() -> Path:
+    """The folder of the shipped scenario files, as a real path on disk.
+
+    Installed packages are plain folders, and the folder is used in place. A package
+    imported from a zip archive has no such folder: its files are copied once per process
+    into a private temporary folder (removed at exit), since ``extends`` and the checks
+    on files opened (:func:`_read_toml`) work on real paths.
+    """
+    folder = resources.files(SHIPPED_PACKAGE).joinpath(SHIPPED_FOLDER)
+    if isinstance(folder, Path):
+        return folder
+    copy_dir = Path(tempfile.mkdtemp(prefix="censim-scenarios-"))
+    atexit.register(shutil.rmtree, copy_dir, ignore_errors=True)
+    if folder.is_dir():
+        for item in folder.iterdir():
+            if item.is_file() and item.name.endswith(".toml"):
+                (copy_dir / item.name).write_bytes(item.read_bytes())
+    return copy_dir
+
+
+def __getattr__(name: str) -> Path:
+    # SHIPPED_DIR, the name older code and tests use, found when first asked for.
+    if name == "SHIPPED_DIR":
+        return shipped_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def shipped_scenarios() -> dict[str, Path]:
     """Names and paths of the scenarios that ship with censim."""
-    if not SHIPPED_DIR.is_dir():
+    folder = shipped_dir()
+    if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:

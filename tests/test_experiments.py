@@ -449,7 +449,7 @@ def test_dead_worker_message_names_the_missing_main_guard(
     from simulator.experiments import _script_guard_hint
 
     script = types.ModuleType("__main__")
-    script.__file__ = "/home/me/analysis.py"
+    script.__file__ = "scripts/analysis.py"  # a user's script (no machine path in the repo)
     monkeypatch.setitem(sys.modules, "__main__", script)
     assert "analysis.py calls sweep() at its top level" in _script_guard_hint()
     assert 'if __name__ == "__main__":' in _script_guard_hint()

@@ -2,14 +2,27 @@
 
 Executing the notebooks takes minutes on two cores, so they carry the ``notebooks``
 marker: the default run skips them and ``.ci/run`` runs them in a step of their own
-(``pytest -m notebooks``). The cheap checks (no outputs stored, notebooks up to date with
-``notebooks/build_notebooks.py``) run by default.
+(``pytest -m notebooks``), after installing the ``notebooks`` extra as the docs tell
+notebook users to; that step also checks that the jupyter commands exist and that
+``jupyter lab notebooks/`` serves the exercises. The cheap checks (no outputs stored,
+notebooks up to date with ``notebooks/build_notebooks.py``, the docs give the one
+command that opens them) run by default.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
 import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -18,6 +31,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.rglob("*.ipynb"))
+#: The one command README.md and docs/teaching.md give for opening the notebooks.
+OPEN_NOTEBOOKS = (
+    'python3 -m venv .venv && .venv/bin/pip install -q -e ".[notebooks]" '
+    "&& .venv/bin/jupyter lab notebooks/"
+)
+#: Seconds JupyterLab may take to start serving (about 5 s here, unloaded).
+SERVER_START_TIMEOUT = 120
 #: Seconds one cell may take (every cell takes under 15 s here; the aim is under a minute
 #: on a loaded machine).
 CELL_TIMEOUT = 120
@@ -117,3 +137,97 @@ def _current_python_kernel_manager() -> type:
             return [part.replace("{connection_file}", connection) for part in command]
 
     return CurrentPythonKernelManager
+
+
+def test_the_docs_give_one_command_that_installs_jupyterlab_and_opens_the_notebooks() -> None:
+    for doc in ("README.md", "docs/teaching.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert OPEN_NOTEBOOKS in text, f"{doc} does not give the command that opens the notebooks"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    wanted = {"jupyterlab", "ipykernel", "ipywidgets", "nbconvert"}
+    assert wanted <= {_requirement_name(r) for r in extras["notebooks"]}
+
+
+def _requirement_name(requirement: str) -> str:
+    return requirement.split(">")[0].split("=")[0].split("[")[0].strip().lower()
+
+
+def _jupyter() -> Path:
+    """The ``jupyter`` command of this interpreter's environment."""
+    return Path(sys.executable).parent / "jupyter"
+
+
+@pytest.mark.notebooks
+def test_jupyter_commands_exist_after_the_notebooks_install() -> None:
+    """After `pip install -e ".[notebooks]"`: jupyter lab and nbconvert run, the widgets
+    extension the explorer needs is enabled, and the python3 kernel is this Python."""
+    for command in (["lab", "--version"], ["nbconvert", "--version"]):
+        done = subprocess.run(
+            [str(_jupyter()), *command], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip()[0].isdigit(), done.stdout
+    extensions = subprocess.run(
+        [str(_jupyter()), "labextension", "list"], capture_output=True, text=True, timeout=120
+    )
+    widgets = [
+        line for line in (extensions.stdout + extensions.stderr).splitlines()
+        if "@jupyter-widgets/jupyterlab-manager" in line
+    ]  # fmt: skip
+    assert widgets and "enabled" in widgets[0], extensions.stdout + extensions.stderr
+    specs = subprocess.run(
+        [str(_jupyter()), "kernelspec", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    python3 = json.loads(specs.stdout)["kernelspecs"]["python3"]["spec"]["argv"][0]
+    assert Path(python3).resolve() == Path(sys.executable).resolve() or python3 == "python"
+
+
+@pytest.mark.notebooks
+def test_jupyter_lab_serves_the_exercises(tmp_path: Path) -> None:
+    """`jupyter lab notebooks/`, as documented, started for real on the loopback address:
+    its contents API lists the exercises. Stopped with SIGTERM afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    runtime = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "BROWSER": "true"}
+    server = subprocess.Popen(
+        [
+            str(_jupyter()), "lab", "notebooks/", "--no-browser", "--allow-root",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **runtime},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "server.log", "wb"),  # noqa: SIM115 (closed with the process)
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/contents/exercises?token={token}"
+    listing: dict[str, object] = {}
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    listing = json.load(response)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    log = (tmp_path / "server.log").read_text(errors="replace")[-3000:]
+    assert listing, f"jupyter lab did not serve notebooks/ within {SERVER_START_TIMEOUT} s\n{log}"
+    names = {item["name"] for item in listing["content"]}  # type: ignore[attr-defined]
+    expected = {p.name for p in (NOTEBOOK_DIR / "exercises").glob("*.ipynb")}
+    assert names >= expected and "solutions.ipynb" in names

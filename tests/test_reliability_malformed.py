@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import simulator
 from simulator.cli import main
-from simulator.scenario import MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, MAX_KEY_DOTS, SHIPPED_DIR
+from simulator.scenario import MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, MAX_KEY_DOTS, shipped_dir
 
 CENSIM = str(Path(sys.executable).with_name("censim"))
 #: Address-space limit for the refusing process (bytes): generous for Python with numpy,
@@ -232,7 +232,7 @@ def test_devices_and_pipes_are_not_read(tmp_path: Path) -> None:
 def test_every_truncation_of_a_shipped_file_is_refused_or_valid(tmp_path: Path) -> None:
     """Cut a real scenario file at many points: each prefix either validates or is refused
     with a ScenarioError; nothing else escapes."""
-    text = (SHIPPED_DIR / "china_csl_2016.toml").read_bytes()
+    text = (shipped_dir() / "china_csl_2016.toml").read_bytes()
     refused = valid = 0
     for cut in range(0, len(text), 23):
         path = tmp_path / "cut.toml"

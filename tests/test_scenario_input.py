@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import simulator
 from simulator.cli import main
-from simulator.scenario import SHIPPED_DIR
+from simulator.scenario import shipped_dir
 
 GOOD = """
 name = "tiny"
@@ -127,7 +127,7 @@ def test_extends_merges_and_stays_in_its_folder(tmp_path: Path) -> None:
     write(tmp_path, 'extends = "a"\n', name="b.toml")
     with pytest.raises(simulator.ScenarioError, match="cycle"):
         simulator.load_scenario(loop)
-    assert SHIPPED_DIR.is_dir()
+    assert shipped_dir().is_dir()
 
 
 def test_override_rejects_bad_paths_and_values() -> None:
