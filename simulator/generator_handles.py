@@ -16,7 +16,7 @@ keeps both).
 **Fallback.** Building numba's generator value from addresses relies on numba internals
 (the data model of its ``NumPyRandomGeneratorType``: the fields numba's own unboxing
 fills). At import, :func:`_models_differ` compares that model with the one handles
-build (the same in numba 0.60.0 and 0.68.1, the versions tested). If it differs, or
+build (the same in numba 0.61.0 and 0.68.1, the versions tested). If it differs, or
 numba no longer has it, or ``CENSIM_GENERATOR_HANDLES=0`` is set, :data:`USE_HANDLES`
 is False and :func:`argument` hands compiled code the ``Generator`` objects themselves,
 which numba supports natively: the same draws from the same generators, ~22 us a call
@@ -42,7 +42,7 @@ FIELDS = ("state_address", "state", "next_uint64", "next_uint32", "next_double",
 #: Set to 0 to hand compiled code the ``Generator`` objects (the fallback) whatever numba.
 ENVIRONMENT_SWITCH = "CENSIM_GENERATOR_HANDLES"
 #: numba's data models that :func:`_from_addresses` fills, as (field, type) pairs: a
-#: ``Generator``, then its bit generator (numba 0.60.0 to 0.68.1).
+#: ``Generator``, then its bit generator (numba 0.61.0 to 0.68.1).
 EXPECTED_MODELS = (
     (
         ("bit_generator", "NumPyRandomBitGeneratorType"),
