@@ -88,7 +88,8 @@ print("rules:", scenario.rules.model_dump(include={"real_name": {"enabled"},
 ## Run it
 
 `simulator.run` runs the scenario and its no-rules counterfactual. The same seed gives
-the same numbers, byte for byte, on every machine.
+the same numbers, byte for byte, every time on this machine (on another machine almost
+always too: docs/reliability.md, "Across machines", says when not).
 """),
     code("""
 results = simulator.run(scenario, seed=1)

@@ -168,7 +168,9 @@ def learn_day(
     neighbour detained (float32 count times float32 weight, added in float32; an empty
     ``removed`` or ``detained`` adds no term). The new risks (float32, a new array:
     caches are keyed on the old one) are ``rules.update_risk(risk, signal, decay)`` in
-    float32, ``expm1f`` as numpy's float32 ``expm1`` calls it, and 1 for detained users.
+    float32 with the C library's ``expm1f`` (numpy's float32 ``expm1`` is the same
+    function, except in builds with a SIMD routine of their own, such as AVX-512 ones:
+    a few ULP apart, see docs/reliability.md "Across machines"), and 1 for detained users.
     The counts and mean risk are :func:`simulator.kernels.population_counts` of the new
     risks: the same sums in the same order. ``slot`` (int32, one per user, all 0) is
     scratch, left all 0.

@@ -393,9 +393,12 @@ class Simulation:
             self._handle(streams.split), self._handle(streams.moderation),
         )  # fmt: skip
 
-    def _handle(self, generator: np.random.Generator) -> NDArray[np.uint64]:
-        """``generator`` as compiled code takes it (:mod:`simulator.generator_handles`),
-        read once per generator object."""
+    def _handle(self, generator: np.random.Generator) -> Any:
+        """``generator`` as compiled code takes it (:func:`generator_handles.argument`):
+        its handle (a uint64 array), read once per generator object, or the generator
+        itself where numba cannot take handles."""
+        if not generator_handles.USE_HANDLES:
+            return generator
         cached = self._handles.get(id(generator))
         if cached is None or cached[0] is not generator:
             cached = (generator, generator_handles.handle(generator))

@@ -1,7 +1,9 @@
 """Classroom exercises: the scenarios they use and self-checks that give feedback.
 
-Every expected answer is computed here, from a run of the model with a fixed seed, so
-it is the same on every machine and every time (and follows the model if it changes).
+Every expected answer is computed here, from a run of the model with a fixed seed, on
+the machine that checks: the same every time, and the same as the student's own run
+there (and it follows the model if that changes). Machines whose C library rounds
+differently can, rarely, give other answers (docs/reliability.md, "Across machines").
 Runs are small (the ``classroom`` scenario at 1,000 users and 30 days, under a second
 each) and cached, so a check takes seconds at most.
 
@@ -25,7 +27,7 @@ from typing import Any
 from simulator.results import Results
 from simulator.scenario import Scenario, load_scenario, override
 
-#: The seed of every exercise run: same answer on every machine, every time.
+#: The seed of every exercise run: the same answer every time.
 SEED = 11
 #: Size of the exercise runs: the classroom scenario, smaller still.
 BASE_CHANGES: dict[str, Any] = {"population.users": 1000, "horizon_days": 30}

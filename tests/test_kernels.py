@@ -282,7 +282,9 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
 
 def test_numba_generator_draws_equal_numpy() -> None:
     """docs/performance.md relies on it: compiled code can draw from the model's
-    Generators without changing outputs (same numbers, same state afterwards)."""
+    Generators without changing outputs (same numbers, same state afterwards). Exact on
+    any CPU: numba's draws are numpy's algorithms calling the same C library functions
+    (log, exp) in this process."""
     from numba import njit
 
     @njit
@@ -305,9 +307,37 @@ def test_numba_generator_draws_equal_numpy() -> None:
     assert compiled.random() == reference.random()
 
 
+def test_numba_binomial_draws_equal_numpys_for_every_n() -> None:
+    """The engine draws binomials of every n (posts published, held, touched, lost), so
+    both of numpy's algorithms and the switches between them. numba 0.60 drew other
+    numbers for mid-range n (301 here) and could loop forever after a switch (fixed in
+    0.61, the lowest version pyproject accepts): the mid-range case is asserted first."""
+    from numba import njit
+
+    @njit
+    def binomials(rng, ns, p):  # type: ignore[no-untyped-def]
+        out = np.empty(len(ns), dtype=np.int64)
+        for i in range(len(ns)):
+            out[i] = rng.binomial(ns[i], p)
+        return out
+
+    cases = [
+        (np.full(50, 301), 0.1),
+        (np.random.default_rng(0).integers(0, 3_000, 2_000), 0.3),  # small and large mixed
+        (np.random.default_rng(1).integers(0, 200, 2_000), 0.02),
+    ]
+    compiled, reference = np.random.default_rng(17), np.random.default_rng(17)
+    for ns, p in cases:
+        want = [reference.binomial(int(n), p) for n in ns]
+        assert binomials(compiled, ns, p).tolist() == want, (ns[:3], p)
+    assert compiled.random() == reference.random()
+
+
 def test_numpy_sum_is_numpys_to_the_bit() -> None:
     """Every length from 0 to 140 (the plain loop, the eight accumulators, their tail)
-    and longer ones (the pairwise split): a plain running sum differs from 8 values on."""
+    and longer ones (the pairwise split): a plain running sum differs from 8 values on.
+    Exact on any CPU: only additions, in the order numpy's source fixes (its SIMD builds
+    unroll the same eight accumulators without reordering)."""
     rng = np.random.default_rng(9)
     plain_differs = 0
     for n in [*range(141), 200, 257, 1000, 4097]:

@@ -6,7 +6,9 @@ every mechanism fires, their headline numbers (speech funnel by kind, speech_los
 chilling_effect, collateral_share, time-to-removal shares) must agree within sampling
 error over replications: Welch's t-test per number, each at p > 0.001 (Bonferroni over
 the ~30 numbers compared: a family-wise false alarm rate of about 3%; the seeds are
-fixed, so the outcome is deterministic).
+fixed, so the outcome is deterministic on a machine; on another the runs may differ in
+the last bits, docs/reliability.md "Across machines", which moves the p-values by
+sampling noise at most).
 """
 
 from __future__ import annotations
