@@ -45,6 +45,14 @@ class OutputError(CensimError):
     exit_code = 3
 
 
+def warn(message: str) -> None:
+    """Tell the user something went wrong that censim handled (a damaged record run
+    again...): one line ``warning: MESSAGE`` on standard error."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 def _short_repr(value: object, limit: int = 80) -> str:
     if value is _MISSING:
         return ""
