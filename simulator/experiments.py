@@ -1103,13 +1103,64 @@ class SweepResults:
                 f"{folder}: the sweep is not finished (no long.csv); rerun the same "
                 "`censim sweep` command to complete it"
             )
-        manifest = json.loads(design_file.read_text())
-        return cls(
-            out=folder,
-            manifest=manifest,
-            summary=pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""]),
-            long=pd.read_csv(folder / "long.csv", keep_default_na=False, na_values=[""]),
+        manifest = _read_manifest(design_file)
+        fields = list(manifest["design"]["fields"])
+        tables = {}
+        for name, columns in (
+            ("summary", ["point", *fields, "reps"]),
+            ("long", ["point", "replication", "seed", *fields, "metric", "value"]),
+        ):
+            tables[name] = _read_table(folder / f"{name}.csv", columns)
+        if tables["long"].empty:
+            raise OutputError(f"{folder / 'long.csv'}: holds no runs (cut short or edited?)")
+        numbers = {"summary": ("point", "reps"), "long": ("point", "replication", "value")}
+        for name, columns_of_numbers in numbers.items():
+            for column in columns_of_numbers:
+                values = tables[name][column]
+                if len(values) and not pd.api.types.is_numeric_dtype(values):
+                    raise OutputError(
+                        f"{folder / (name + '.csv')}: column `{column}` should hold numbers "
+                        "(edited or damaged?)"
+                    )
+        return cls(out=folder, manifest=manifest, summary=tables["summary"], long=tables["long"])
+
+
+#: Largest design.json read back (bytes): a million points of a few fields.
+MAX_DESIGN_FILE_BYTES = 500_000_000
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """A store's design.json, or an :class:`OutputError` naming it and what is wrong."""
+    try:
+        manifest = json.loads(read_regular_file(path, MAX_DESIGN_FILE_BYTES).decode("utf-8"))
+    except UnreadableFile as error:
+        raise OutputError(f"{path}: {error.reason}") from None
+    except (ValueError, RecursionError):
+        raise OutputError(f"{path}: is not valid JSON (edited or damaged?)") from None
+    design = manifest.get("design") if isinstance(manifest, dict) else None
+    fields = design.get("fields") if isinstance(design, dict) else None
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise OutputError(
+            f"{path}: has no list of the design's fields (`design.fields`): edited or damaged?"
         )
+    return manifest
+
+
+def _read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A store's CSV table with (at least) ``columns``, or an :class:`OutputError` naming
+    the file and the missing column."""
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as error:  # pandas' parser and empty-file errors
+        detail = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise OutputError(f"{path}: cannot be read ({detail}): damaged?") from None
+    for column in columns:
+        if column not in frame.columns:
+            raise OutputError(
+                f"{path}: no column `{column}` (renamed or deleted?); it should have: "
+                + ", ".join(columns)
+            )
+    return frame
 
 
 def resolve_scenario(scenario: Scenario | str | Path) -> Scenario:

@@ -313,6 +313,7 @@ def mount_tmpfs_possible() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_real_full_disk_on_a_tiny_tmpfs(tmp_path: Path) -> None:
     """The real `censim sweep` on a 48 kB tmpfs (in a mount namespace of its own, so
     nothing else sees it): the disk fills, the command exits 3 with one line, every file
@@ -371,17 +372,31 @@ def session_processes(session: int) -> list[tuple[int, str]]:
     return found
 
 
+KILLED_SWEEP = [
+    *SMALL_SWEEP[:3], "rules.takedown.vagueness=0,0.3,0.6",
+    "--days", "40", "--users", "3000", "--reps", "2", "--seed", "5",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fresh_killed_sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The store of KILLED_SWEEP made in one go, in this process."""
+    out = tmp_path_factory.mktemp("fresh") / "store"
+    done = CliRunner().invoke(main, [*KILLED_SWEEP, "--workers", "0", "--quiet", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    return store_files(out)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_workers_do_not_outlive_the_sweep(tmp_path: Path, how: signal.Signals) -> None:
+def test_workers_do_not_outlive_the_sweep(
+    tmp_path: Path, how: signal.Signals, fresh_killed_sweep: dict[str, bytes]
+) -> None:
     """Kill the sweep's process (2 workers busy): within a few seconds no process of its
     session is left: no worker, no fork server, no resource tracker (they ran on for
     minutes). SIGTERM exits 143 with one line. The rerun resumes to a store
     byte-identical to a fresh one."""
-    args = [
-        *SMALL_SWEEP[:3], "rules.takedown.vagueness=0,0.3,0.6",
-        "--days", "40", "--users", "3000", "--reps", "2", "--seed", "5",
-    ]  # fmt: skip
+    args = KILLED_SWEEP
     out = tmp_path / "killed"
     process = subprocess.Popen(
         [*CLI, *args, "--workers", "2", "--quiet", "--out", str(out)],
@@ -418,8 +433,4 @@ def test_workers_do_not_outlive_the_sweep(tmp_path: Path, how: signal.Signals) -
     assert 1 <= done_before < 6
     resumed = CliRunner().invoke(main, [*args, "--workers", "0", "--quiet", "--out", str(out)])
     assert resumed.exit_code == 0, resumed.output
-    fresh = CliRunner().invoke(
-        main, [*args, "--workers", "0", "--quiet", "--out", str(tmp_path / "fresh")]
-    )
-    assert fresh.exit_code == 0
-    assert store_files(out) == store_files(tmp_path / "fresh")
+    assert store_files(out) == fresh_killed_sweep
