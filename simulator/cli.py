@@ -125,6 +125,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 )
 @click.option("--force", is_flag=True, help="Replace an existing run folder.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no summary.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceeds what is free."
+)
 def run(
     scenario: str,
     seed: int | None,
@@ -133,6 +136,7 @@ def run(
     out_dir: Path | None,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
     from simulator.scenario import override
@@ -157,6 +161,10 @@ def run(
                 "cached on disk after).",
                 err=True,
             )
+    if not yes:  # before the run: one too big for this machine would fail hours in
+        from simulator.resources import check_run
+
+        check_run(override(loaded, {"horizon_days": days}) if days else loaded, target)
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
     written = results.write(target, force=force)
     if not quiet:

@@ -94,6 +94,11 @@ common_run_options = [
     ),
     click.option("--force", is_flag=True, help="Replace a store holding a different design."),
     click.option("--quiet", is_flag=True, help="No progress bar, no table."),
+    click.option(
+        "--yes",
+        is_flag=True,
+        help="Run even if the estimated memory or disk exceeds what this machine has.",
+    ),
 ]
 
 
@@ -132,6 +137,7 @@ def sweep_command(
     out_dir: Path,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Run SCENARIO at every point of a design, REPS times each, into a resumable store.
 
@@ -154,6 +160,7 @@ def sweep_command(
         out=out_dir,
         force=force,
         progress=not quiet,
+        check_resources=not yes,
     )
     total = results.ran + results.reused
     if quiet:
@@ -216,6 +223,7 @@ def sensitivity_command(
     out_dir: Path,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Sensitivity of a metric to parameters of SCENARIO (SALib: Sobol' or Morris).
 
@@ -242,6 +250,7 @@ def sensitivity_command(
         out=out_dir,
         force=force,
         progress=not quiet,
+        check_resources=not yes,
     )
     if quiet:
         return

@@ -303,6 +303,9 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
 )
 @click.option("--force", is_flag=True, help="Write into an existing, non-empty --out folder.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceeds what is free."
+)
 def compare_command(
     items: tuple[str, ...],
     out_dir: Path,
@@ -313,6 +316,7 @@ def compare_command(
     fmt: str,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Compare regimes: run each SCENARIO (shipped name or .toml) --reps times, or read
     existing run folders, and write comparison.png and comparison.csv (mean and 95%
@@ -337,6 +341,16 @@ def compare_command(
     regimes = resolve_regimes(items, users)
     seeds = replication_seeds(seed, reps)
     to_run = [r for r in regimes if r.scenario is not None]
+    if not yes and to_run:  # before any run: see simulator.resources
+        from simulator import resources
+        from simulator.scenario import override
+
+        sized = [
+            override(r.scenario, {"horizon_days": days}) if days else r.scenario for r in to_run
+        ]
+        needs = resources.compare_needs(sized, reps)
+        smaller = "fewer --reps, --users or --days"
+        resources.check(needs, out_dir, f"this comparison ({needs.runs:,} runs)", smaller)
     try:
         (out_dir / "runs").mkdir(parents=True, exist_ok=True)
     except OSError as error:

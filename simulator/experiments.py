@@ -187,13 +187,14 @@ def grid_design(vary: Mapping[str, Sequence[Any]], source: str = "--vary") -> De
             raise ScenarioError(source, [(name, values, "a non-empty list of values")])
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise ScenarioError(source, [(name, list(values), "values must not repeat")])
+    # Counted before the grid is built: three lists of 1,000 values make 10**9 points.
+    _check_size(math.prod(len(values) for values in vary.values()), source)
     points = tuple(
         dict(zip(fields, combo, strict=True))
         for combo in itertools.product(*(list(vary[f]) for f in fields))
     )
     if not points:
         points = ({},)
-    _check_size(len(points), source)
     spec = {"grid": {f: list(vary[f]) for f in fields}}
     return Design("grid", fields, points, spec, source)
 
@@ -264,9 +265,11 @@ def _quiet_warnings() -> Iterator[None]:
         yield
 
 
-def _check_size(n: int, source: str) -> None:
+def _check_size(n: int, source: str, what: str = "points") -> None:
     if n > MAX_RUNS:
-        raise ScenarioError(source, [("", n, f"a design of at most {MAX_RUNS:,} points")])
+        raise ScenarioError(
+            source, [("", MISSING, f"a design of at most {MAX_RUNS:,} {what}; this one has {n:,}")]
+        )
 
 
 def _flatten_table(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -1182,6 +1185,7 @@ def sweep(
     executor: Executor | None = None,
     summary_metrics: Sequence[str] | None = None,
     extra_manifest: Mapping[str, Any] | None = None,
+    check_resources: bool = True,
 ) -> SweepResults:
     """Run every point of ``design`` ``reps`` times and write the store at ``out``.
 
@@ -1191,7 +1195,9 @@ def sweep(
     scenario's (0 for a model). Execution: ``executor`` if given, else a Dask cluster at
     ``scheduler`` (or ``$CENSIM_SCHEDULER``), else ``workers`` local processes (default: one
     per CPU; 0 runs in this process). Rerunning with the same arguments resumes; a
-    different design in the same ``out`` is refused unless ``force``.
+    different design in the same ``out`` is refused unless ``force``. Before anything
+    runs, the memory and disk the sweep needs are estimated and compared with what this
+    machine has (:mod:`simulator.resources`; ``check_resources=False`` skips that).
     """
     if not isinstance(design, Design):
         design = grid_design(design, source="design")
@@ -1206,8 +1212,10 @@ def sweep(
         raise SweepError(f"--reps: {reps} is not allowed; give 1 to 100000 replications")
     if not 0 <= seed <= 2**63 - 1:
         raise SweepError(f"--seed: {seed} is not allowed; give 0 to 2**63-1")
-    _check_size(len(design) * reps, design.source)
+    _check_size(len(design) * reps, design.source, "runs (points x replications)")
     design = model.prepare(design)
+    if check_resources:
+        _check_resources(model, design, reps, workers, scheduler, executor, Path(out))
     seeds = replication_seeds(seed, reps)
     manifest = {
         "format": STORE_FORMAT,
@@ -1257,6 +1265,47 @@ def sweep(
         ran=len(tasks),
         reused=len(done),
     )
+
+
+#: Scenario fields that change what a run needs (memory, disk).
+SIZE_FIELDS = ("population.users", "population.mean_degree", "horizon_days", "platforms")
+
+
+def _check_resources(
+    model: Model,
+    design: Design,
+    reps: int,
+    workers: int | None,
+    scheduler: str | None,
+    executor: Executor | None,
+    out: Path,
+) -> None:
+    """Refuse a sweep this machine has not the memory or disk for (resources.check)."""
+    from simulator import resources
+
+    runs = len(design) * reps
+    scenarios: list[Scenario] = []
+    if isinstance(model, ScenarioModel):
+        # The points' scenarios differ in size only through SIZE_FIELDS: build one per
+        # distinct combination of those (usually just the base scenario).
+        sized = [f for f in design.fields if f in SIZE_FIELDS]
+        combos = {
+            _canonical({f: p[f] for f in sized if f in p}): {f: p[f] for f in sized if f in p}
+            for p in design.points
+        }
+        scenarios = [model.scenario(values) for values in combos.values()]
+    on_cluster = executor is None and bool(scheduler or os.environ.get(SCHEDULER_ENV))
+    if executor is not None:
+        count = 0 if isinstance(executor, InProcessExecutor) else getattr(executor, "workers", 1)
+    else:
+        count = default_workers() if workers is None else workers
+    metrics = resources.SCENARIO_METRICS if scenarios else 1
+    needs = resources.sweep_needs(scenarios, runs, count, metrics)
+    if on_cluster:  # the runs' memory is the cluster's, not this machine's
+        needs = resources.Needs(memory=0, disk=needs.disk, runs=runs)
+    at_once = "in this process" if count == 0 else f"{min(count, runs)} at a time"
+    smaller = "fewer points, replications or --workers, or smaller runs"
+    resources.check(needs, out, f"this sweep ({runs:,} runs, {at_once})", smaller)
 
 
 def _run_tasks(
