@@ -263,6 +263,7 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
                         "scenario name or a .toml file"
                     )
                 runs = [read_run(p) for p in folders]
+                _warn_if_not_replications(path, folders, runs)
             label = path.resolve().name or str(path)
             regimes.append(Regime(_unique(label, taken), runs=runs))
         else:
@@ -271,6 +272,43 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
                 scenario = override(scenario, {"population.users": users}, source="--users")
             regimes.append(Regime(_unique(scenario.name, taken), scenario=scenario))
     return regimes
+
+
+def _run_identity(results: Results) -> str:
+    """What replications of one run share: the scenario (by its resolved hash), its
+    horizon and its users."""
+    summary, manifest = results.summary, results.manifest
+    return (
+        f"{summary.get('scenario')}, {summary.get('horizon_days')} days, "
+        f"{summary.get('users')} users, scenario {str(manifest.get('scenario_sha256'))[:12]}"
+    )
+
+
+def _warn_if_not_replications(folder: Path, folders: list[Path], runs: list[Results]) -> None:
+    """A folder of run folders is compared as replications of one regime: say so if they
+    are not (another scenario, horizon or population among them, or one seed twice),
+    as in a folder someone else filled or damaged; they are pooled as asked."""
+    from simulator.errors import warn
+
+    kinds: dict[str, Path] = {}
+    for place, results in zip(folders, runs, strict=True):
+        kinds.setdefault(_run_identity(results), place)
+    if len(kinds) > 1:
+        shown = "; ".join(f"{place.name}: {kind}" for kind, place in list(kinds.items())[:3])
+        warn(
+            f"{folder}: its {len(runs)} run folders are not replications of one run "
+            f"({len(kinds)} different scenarios, horizons or populations, e.g. {shown}); "
+            "they are pooled as one regime"
+        )
+    seen: dict[int, Path] = {}
+    for place, results in zip(folders, runs, strict=True):
+        if results.seed in seen:
+            warn(
+                f"{folder}: {seen[results.seed].name} and {place.name} have the same seed "
+                f"({results.seed}): not independent replications; both are pooled"
+            )
+            break
+        seen[results.seed] = place
 
 
 @click.command(name="compare")

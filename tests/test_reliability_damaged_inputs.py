@@ -234,3 +234,27 @@ def test_a_malformed_scheduler_file_is_an_input_error(
     assert code == 2, output
     assert f"--scheduler {file}: not a Dask scheduler file" in output and phrase in output
     assert "internal error" not in output and len(output.strip().splitlines()) == 1
+
+
+def test_compare_warns_when_a_folder_pools_runs_that_are_not_replications(
+    tmp_path: Path,
+) -> None:
+    """A folder of run folders is one regime's replications. Runs of another scenario
+    or horizon among them (a damaged or mixed-up folder) were pooled without a word."""
+    base = simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 100, "horizon_days": 3}
+    )
+    reps = tmp_path / "reps"
+    simulator.run(base, seed=1).write(reps / "rep000")
+    simulator.run(base, seed=2).write(reps / "rep001")
+    code, output = cli("compare", str(reps), "--out", str(tmp_path / "fine"))
+    assert code == 0 and "warning" not in output, output
+    simulator.run(simulator.override(base, {"horizon_days": 5}), seed=3).write(reps / "rep002")
+    simulator.run(base, seed=2).write(reps / "rep003")
+    code, output = cli("compare", str(reps), "--out", str(tmp_path / "mixed"))
+    assert code == 0, output
+    warnings = [line for line in output.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2, output
+    assert f"{reps}: its 4 run folders are not replications of one run" in warnings[0]
+    assert "rep000: classroom, 3 days" in warnings[0] and "rep002: classroom, 5 days" in warnings[0]
+    assert "rep001 and rep003 have the same seed (2)" in warnings[1]
