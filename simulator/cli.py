@@ -54,7 +54,19 @@ class FriendlyGroup(click.Group):
             ctx.exit(70)
 
 
-@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _exit_codes_help() -> str:
+    from simulator.errors import EXIT_CODES
+
+    return "\b\nExit codes:\n" + "\n".join(
+        f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()
+    )
+
+
+@click.group(
+    cls=FriendlyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_exit_codes_help(),
+)
 @click.version_option(package_name="censim")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.pass_context

@@ -111,6 +111,10 @@ def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
     temporary = Path(name)
     try:
         os.close(fd)
+        # mkstemp makes the file private (0600); the file written is an ordinary one.
+        from simulator.results import _umask
+
+        os.chmod(temporary, 0o666 & ~_umask())
         write(temporary)
         # Flushed before the rename: a crash of the machine after it never leaves the
         # target empty (a killed process alone would not need it: the kernel has the data).

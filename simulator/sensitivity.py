@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.errors import ScenarioError
+from simulator.errors import OutputError, ScenarioError
 from simulator.experiments import (
     MAX_RUNS,
     Design,
@@ -43,6 +43,7 @@ from simulator.experiments import (
     resolve_scenario,
     sweep,
 )
+from simulator.files import atomic_write_with
 from simulator.scenario import Scenario, override
 
 METHODS = ("sobol", "morris")
@@ -321,8 +322,18 @@ def analyse(
         from simulator.sweep_plots import sensitivity_bars
 
         figure = sensitivity_bars(indices, method=method, metric=metric)
-        figure.savefig(folder / "indices.png", dpi=120, metadata={"Software": None})
-        plt.close(figure)
+        png = folder / "indices.png"
+        try:
+            atomic_write_with(
+                png,
+                lambda temporary: figure.savefig(
+                    temporary, format="png", dpi=120, metadata={"Software": None}
+                ),
+            )
+        except OSError as error:
+            raise OutputError(f"{png}: could not write it ({error.strerror or error})") from None
+        finally:
+            plt.close(figure)
     return SensitivityResults(method, metric, indices, result, folder)
 
 

@@ -258,3 +258,33 @@ def test_compare_warns_when_a_folder_pools_runs_that_are_not_replications(
     assert f"{reps}: its 4 run folders are not replications of one run" in warnings[0]
     assert "rep000: classroom, 3 days" in warnings[0] and "rep002: classroom, 5 days" in warnings[0]
     assert "rep001 and rep003 have the same seed (2)" in warnings[1]
+
+
+def test_every_exit_code_is_documented() -> None:
+    """`censim --help`, README.md and docs/reliability.md list every exit code censim
+    uses (4, out of memory, was used but documented nowhere)."""
+    from simulator.errors import EXIT_CODES
+
+    code, help_text = cli("--help")
+    assert code == 0
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    reliability = (root / "docs" / "reliability.md").read_text()
+    for number, meaning in EXIT_CODES.items():
+        assert f"{number:>3}  {meaning}" in help_text, number
+        assert f"| {number} |" in readme and f"| {number} |" in reliability, number
+    assert {4, 143} <= set(EXIT_CODES)
+
+
+def test_the_cluster_guide_warns_that_a_scheduler_runs_what_it_is_sent() -> None:
+    """A Dask scheduler unpickles tasks and has no authentication: the guide says to
+    bind it to loopback or a trusted network, and its commands do."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "experiments.md").read_text()
+    section = guide[guide.index("## 2. The same sweep on a Dask cluster") :]
+    section = section[: section.index("## 3.")]
+    warning = section[section.index("**Security") :]
+    for phrase in ("no authentication", "pickles", "127.0.0.1", "trusted network", "tls://"):
+        assert phrase in warning, phrase
+    for command in ("dask scheduler", "dask worker"):
+        lines = [line for line in section.splitlines() if line.startswith(f"$ {command}")]
+        assert lines and all("127.0.0.1" in line for line in lines), command

@@ -60,6 +60,11 @@ def rewrite(path: Path, change: object) -> None:
 
 def test_records_carry_a_checksum_of_their_content(tmp_path: Path) -> None:
     ishigami_store(tmp_path / "s")
+    # Written through a private temporary file, but an ordinary file in the end.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in [*(tmp_path / "s" / "runs").iterdir(), tmp_path / "s" / "long.csv"]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
     record = json.loads((tmp_path / "s" / "runs" / "p0001-r000.json").read_text())
     assert list(record)[-1] == RECORD_CHECKSUM
     content = {k: v for k, v in record.items() if k != RECORD_CHECKSUM}
