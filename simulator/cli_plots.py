@@ -62,16 +62,6 @@ def _check_files(folder: Path) -> None:
     from simulator.files import UnreadableFile, kind_of_file, read_regular_file
     from simulator.results import TABLES
 
-    for table in TABLES:
-        path = folder / f"{table}.csv"
-        try:
-            info = path.stat()
-        except OSError as error:
-            raise OutputError(f"{path}: cannot be read ({error.strerror}): incomplete?") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise OutputError(f"{path}: is {kind_of_file(info.st_mode)}, not a table")
-        if info.st_size == 0:
-            raise OutputError(f"{path}: is empty (not even a header): cut short?")
     for name, required in (
         ("summary.json", True),
         ("manifest.json", True),
@@ -83,7 +73,9 @@ def _check_files(folder: Path) -> None:
         try:
             data = json.loads(read_regular_file(path, MAX_RUN_JSON_BYTES).decode("utf-8"))
         except UnreadableFile as error:
-            raise OutputError(f"{path}: {error.reason}") from None
+            raise OutputError(
+                f"{path}: {error.reason}: the run folder is incomplete or damaged"
+            ) from None
         except (ValueError, RecursionError):  # not JSON, not UTF-8
             raise OutputError(f"{path}: is not valid JSON: damaged?") from None
         if not isinstance(data, dict):
@@ -92,6 +84,19 @@ def _check_files(folder: Path) -> None:
             for key, kind in (("scenario", str), ("seed", int)):
                 if not isinstance(data.get(key), kind):
                     raise OutputError(f"{path}: no `{key}` ({kind.__name__}): edited or damaged?")
+    for table in TABLES:
+        path = folder / f"{table}.csv"
+        try:
+            info = path.stat()
+        except OSError as error:
+            raise OutputError(
+                f"{path}: cannot be read ({error.strerror}): the run folder is incomplete "
+                "or damaged"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(f"{path}: is {kind_of_file(info.st_mode)}, not a table")
+        if info.st_size == 0:
+            raise OutputError(f"{path}: is empty (not even a header): cut short?")
 
 
 _COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
