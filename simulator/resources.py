@@ -306,7 +306,9 @@ def free_disk(path: Path) -> int | None:
 
 
 def _gb(size: float) -> str:
-    return f"{size / GB:,.1f} GB" if size >= 0.1 * GB else f"{size / 1e6:,.0f} MB"
+    if size >= 0.1 * GB:
+        return f"{size / GB:,.1f} GB"
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
 
 
 def check(needs: Needs, out: Path, what: str, smaller: str = "fewer users or days") -> None:

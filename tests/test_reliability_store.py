@@ -321,26 +321,35 @@ def mount_tmpfs_possible() -> bool:
 @pytest.mark.slow
 def test_a_real_full_disk_on_a_tiny_tmpfs(tmp_path: Path) -> None:
     """The real `censim sweep` on a 48 kB tmpfs (in a mount namespace of its own, so
-    nothing else sees it): the disk fills, the command exits 3 with one line, every file
-    left is whole, and the store copied to a bigger disk resumes to the same bytes as a
-    fresh store."""
+    nothing else sees it): the estimate refuses it (exit 4); with --yes the disk fills,
+    the command exits 3 with one line, every file left is whole, and the store copied to
+    a bigger disk resumes to the same bytes as a fresh store."""
     if not mount_tmpfs_possible():
         pytest.skip("needs root and permission to mount a tmpfs in a private namespace")
     args = [
         *SMALL_SWEEP[:3], "rules.takedown.vagueness=0,0.2,0.4,0.6,0.8",
         "--days", "2", "--users", "40", "--reps", "4", "--workers", "0", "--quiet",
     ]  # fmt: skip
+    # The estimate refuses this sweep up front (~200 kB for 48 kB free: exit 4); --yes
+    # lets the disk fill while it runs, as when another program writes to it.
+    args = [*args, "--yes"]
     mount = tmp_path / "tiny"
     mount.mkdir()
     copy = tmp_path / "copy"
     command = " ".join(f"'{a}'" for a in [*CLI, *args, "--out", str(mount / "s")])
+    estimated = command.replace("'--yes' ", "")
     script = (
-        f"mount -t tmpfs -o size=48k tmpfs '{mount}' || exit 99; {command} 2>'{tmp_path}/err'; "
-        f"rc=$?; cp -a '{mount}/s' '{copy}'; exit $rc"
+        f"mount -t tmpfs -o size=48k tmpfs '{mount}' || exit 99; "
+        f"{estimated} 2>'{tmp_path}/refused'; echo $? >'{tmp_path}/refused.rc'; "
+        f"{command} 2>'{tmp_path}/err'; rc=$?; cp -a '{mount}/s' '{copy}'; exit $rc"
     )
     done = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], timeout=300
     )
+    refused = (tmp_path / "refused").read_text()
+    assert (tmp_path / "refused.rc").read_text().strip() == "4", refused
+    assert "this sweep (20 runs, in this process) would write ~" in refused
+    assert "kB free" in refused and "--yes" in refused
     err = (tmp_path / "err").read_text()
     assert done.returncode == 3, err
     assert len(err.strip().splitlines()) == 1 and "No space left on device" in err, err
