@@ -75,7 +75,19 @@ class FriendlyGroup(click.Group):
         ctx.exit(EXIT_INTERRUPTED)
 
 
-@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _exit_codes_help() -> str:
+    from simulator.errors import EXIT_CODES
+
+    return "\b\nExit codes:\n" + "\n".join(
+        f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()
+    )
+
+
+@click.group(
+    cls=FriendlyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_exit_codes_help(),
+)
 @click.version_option(package_name="censim")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.pass_context
@@ -149,6 +161,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 @click.option(
     "--quiet", is_flag=True, help="No progress bar, no summary: only where the results went."
 )
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceeds what is free."
+)
 def run(
     scenario: str,
     seed: int | None,
@@ -157,6 +172,7 @@ def run(
     out_dir: Path | None,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
     from simulator.scenario import override
@@ -181,6 +197,10 @@ def run(
                 "cached on disk after).",
                 err=True,
             )
+    if not yes:  # before the run: one too big for this machine would fail hours in
+        from simulator.resources import check_run
+
+        check_run(override(loaded, {"horizon_days": days}) if days else loaded, target)
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
     written = results.write(target, force=force)
     if not quiet:

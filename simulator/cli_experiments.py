@@ -98,6 +98,11 @@ common_run_options = [
     click.option(
         "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
     ),
+    click.option(
+        "--yes",
+        is_flag=True,
+        help="Run even if the estimated memory or disk exceeds what this machine has.",
+    ),
 ]
 
 
@@ -136,6 +141,7 @@ def sweep_command(
     out_dir: Path,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Run SCENARIO at every point of a design, REPS times each, into a resumable store.
 
@@ -158,6 +164,7 @@ def sweep_command(
         out=out_dir,
         force=force,
         progress=not quiet,
+        check_resources=not yes,
     )
     total = results.ran + results.reused
     wrote = (
@@ -222,6 +229,7 @@ def sensitivity_command(
     out_dir: Path,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Sensitivity of a metric to parameters of SCENARIO (SALib: Sobol' or Morris).
 
@@ -248,6 +256,7 @@ def sensitivity_command(
         out=out_dir,
         force=force,
         progress=not quiet,
+        check_resources=not yes,
     )
     wrote = f"wrote {shown(out_dir)}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
     if quiet:

@@ -39,14 +39,167 @@ def read_run(folder: Path) -> Results:
             f"{shown(folder)}: not a censim run folder (no summary.json); "
             "make one with `censim run SCENARIO --out FOLDER`"
         )
+    _check_files(folder)
     try:
-        return Results.read(folder)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        # ValueError covers bad JSON and unreadable CSV (pandas raises its subclasses).
+        results = Results.read(folder)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        # ValueError covers bad JSON and unreadable CSV (pandas raises its subclasses);
+        # AttributeError a JSON file that is not an object.
         detail = f"{type(error).__name__}: {error}".splitlines()[0]
         raise OutputError(
             f"{shown(folder)}: run folder is incomplete or damaged ({detail})"
         ) from None
+    check_run_folder(folder, results)
+    return results
+
+
+#: Largest JSON file of a run folder read back (bytes); a summary is a few kB.
+MAX_RUN_JSON_BYTES = 50_000_000
+
+
+def _check_files(folder: Path) -> None:
+    """Every file of a run folder is a regular file (a FIFO would block the reader), a
+    table is not empty, the JSON files are JSON objects and the summary names its
+    scenario and seed; else an :class:`OutputError` naming the file."""
+    import stat
+
+    from simulator.files import UnreadableFile, kind_of_file, read_regular_file
+    from simulator.results import TABLES
+
+    for name, required in (
+        ("summary.json", True),
+        ("manifest.json", True),
+        ("scenario.json", False),
+    ):
+        path = folder / name
+        if not required and not path.exists():
+            continue
+        try:
+            data = json.loads(read_regular_file(path, MAX_RUN_JSON_BYTES).decode("utf-8"))
+        except UnreadableFile as error:
+            raise OutputError(
+                f"{path}: {error.reason}: the run folder is incomplete or damaged"
+            ) from None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8
+            raise OutputError(f"{path}: is not valid JSON: damaged?") from None
+        if not isinstance(data, dict):
+            raise OutputError(f"{path}: is a JSON {type(data).__name__}, not an object: damaged?")
+        if name == "summary.json":
+            for key, kind in (("scenario", str), ("seed", int)):
+                if not isinstance(data.get(key), kind):
+                    raise OutputError(f"{path}: no `{key}` ({kind.__name__}): edited or damaged?")
+    for table in TABLES:
+        path = folder / f"{table}.csv"
+        try:
+            info = path.stat()
+        except OSError as error:
+            raise OutputError(
+                f"{path}: cannot be read ({error.strerror}): the run folder is incomplete "
+                "or damaged"
+            ) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(f"{path}: is {kind_of_file(info.st_mode)}, not a table")
+        if info.st_size == 0:
+            raise OutputError(f"{path}: is empty (not even a header): cut short?")
+
+
+_COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
+#: What a run folder's tables hold (besides ``scenario``, ``seed``, ``replication``):
+#: column -> ``number``, ``flag`` (True/False) or ``text``. What `plot` and `compare`
+#: read back is checked against it, so a renamed column or a damaged cell is named.
+RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "daily": {
+        "day": "number",
+        "platform": "text",
+        "channel": "text",
+        "kind": "text",
+        **dict.fromkeys(_COUNTS, "number"),
+        "prohibited": "flag",
+        "lawful": "flag",
+    },
+    "delays": {
+        "kind": "text",
+        "lower_hours": "number",
+        "upper_hours": "number",
+        "removed": "number",
+    },
+    "events": {
+        "time_hours": "number",
+        "day": "number",
+        "event": "text",
+        "platform": "text",
+        "user": "number",
+        "kind": "text",
+        "amount": "number",
+        "detail": "text",
+    },
+    "platform_daily": {
+        "day": "number",
+        "platform": "text",
+        **dict.fromkeys(
+            ("serving", "active_users", "strictness", "penalty_level", "queue_waiting"), "number"
+        ),
+        **dict.fromkeys(("reviews", "removals", "cash", "fines_paid", "moderation_cost"), "number"),
+    },
+    "population_daily": {
+        "day": "number",
+        "mean_risk": "number",
+        **dict.fromkeys(
+            ("active", "excluded", "left", "circumventing", "detained", "traceable"), "number"
+        ),
+        "reported_ever": "number",
+        "detained_ever": "number",
+    },
+}
+RUN_TABLE_COLUMNS["counterfactual_daily"] = RUN_TABLE_COLUMNS["daily"]
+
+
+def check_run_folder(folder: Path, results: Results) -> None:
+    """An :class:`OutputError` naming the file and the column (or summary field) if a run
+    folder read back is not as censim wrote it: a column renamed or deleted, text where
+    numbers belong, a summary without its per-kind counts, a table cut to its header."""
+    import pandas as pd
+
+    from simulator.kinds import KIND_LABELS
+
+    for name, columns in RUN_TABLE_COLUMNS.items():
+        frame = results.table(name)
+        where = folder / f"{name}.csv"
+        for column, kind in columns.items():
+            if column not in frame.columns:
+                raise OutputError(
+                    f"{where}: no column `{column}` (renamed or deleted?); a run folder's "
+                    f"{name}.csv has: {', '.join(columns)}"
+                )
+            values = frame[column]
+            if not len(values) or kind == "text":
+                continue
+            is_flag = pd.api.types.is_bool_dtype(values)
+            if (kind == "flag") != is_flag or not pd.api.types.is_numeric_dtype(values):
+                expected = "True or False" if kind == "flag" else "numbers"
+                wrong = values[pd.to_numeric(values, errors="coerce").isna()]
+                example = (
+                    f" ({wrong.iloc[0]!r} on line {int(wrong.index[0]) + 2})" if len(wrong) else ""
+                )
+                raise OutputError(f"{where}: column `{column}` should hold {expected}{example}")
+    summary = folder / "summary.json"
+    per_kind = results.summary.get("per_kind")
+    for label in KIND_LABELS:
+        counts = per_kind.get(label) if isinstance(per_kind, dict) else None
+        if not isinstance(counts, dict):
+            raise OutputError(f"{summary}: no counts for `per_kind.{label}` (edited or damaged?)")
+        for count in _COUNTS:
+            value = counts.get(count)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise OutputError(
+                    f"{summary}: `per_kind.{label}.{count}` should be a number (got {value!r})"
+                )
+    days = results.summary.get("horizon_days")
+    if isinstance(days, int) and len(results.population_daily) != days:
+        raise OutputError(
+            f"{folder / 'population_daily.csv'}: {len(results.population_daily):,} rows, but the "
+            f"run has {days:,} days (one row each): cut short or edited"
+        )
 
 
 @click.command(name="plot")
@@ -119,6 +272,7 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
                         "scenario name or a .toml file"
                     )
                 runs = [read_run(p) for p in folders]
+                _warn_if_not_replications(path, folders, runs)
             label = path.resolve().name or str(path)
             regimes.append(Regime(_unique(label, taken), runs=runs))
         else:
@@ -127,6 +281,43 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
                 scenario = override(scenario, {"population.users": users}, source="--users")
             regimes.append(Regime(_unique(scenario.name, taken), scenario=scenario))
     return regimes
+
+
+def _run_identity(results: Results) -> str:
+    """What replications of one run share: the scenario (by its resolved hash), its
+    horizon and its users."""
+    summary, manifest = results.summary, results.manifest
+    return (
+        f"{summary.get('scenario')}, {summary.get('horizon_days')} days, "
+        f"{summary.get('users')} users, scenario {str(manifest.get('scenario_sha256'))[:12]}"
+    )
+
+
+def _warn_if_not_replications(folder: Path, folders: list[Path], runs: list[Results]) -> None:
+    """A folder of run folders is compared as replications of one regime: say so if they
+    are not (another scenario, horizon or population among them, or one seed twice),
+    as in a folder someone else filled or damaged; they are pooled as asked."""
+    from simulator.errors import warn
+
+    kinds: dict[str, Path] = {}
+    for place, results in zip(folders, runs, strict=True):
+        kinds.setdefault(_run_identity(results), place)
+    if len(kinds) > 1:
+        shown = "; ".join(f"{place.name}: {kind}" for kind, place in list(kinds.items())[:3])
+        warn(
+            f"{folder}: its {len(runs)} run folders are not replications of one run "
+            f"({len(kinds)} different scenarios, horizons or populations, e.g. {shown}); "
+            "they are pooled as one regime"
+        )
+    seen: dict[int, Path] = {}
+    for place, results in zip(folders, runs, strict=True):
+        if results.seed in seen:
+            warn(
+                f"{folder}: {seen[results.seed].name} and {place.name} have the same seed "
+                f"({results.seed}): not independent replications; both are pooled"
+            )
+            break
+        seen[results.seed] = place
 
 
 @click.command(name="compare")
@@ -161,6 +352,9 @@ def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
 @click.option(
     "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
 )
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceeds what is free."
+)
 def compare_command(
     items: tuple[str, ...],
     out_dir: Path,
@@ -171,6 +365,7 @@ def compare_command(
     fmt: str,
     force: bool,
     quiet: bool,
+    yes: bool,
 ) -> None:
     """Compare regimes: run each SCENARIO (shipped name or .toml) --reps times, or read
     existing run folders, and write comparison.png and comparison.csv (mean and 95%
@@ -193,6 +388,16 @@ def compare_command(
     to_run = [r for r in regimes if r.scenario is not None]
     for regime in to_run:  # its label names the folder of its runs
         check_path_component(regime.label, "scenario name")
+    if not yes and to_run:  # before any run: see simulator.resources
+        from simulator import resources
+        from simulator.scenario import override
+
+        sized = [
+            override(r.scenario, {"horizon_days": days}) if days else r.scenario for r in to_run
+        ]
+        needs = resources.compare_needs(sized, reps)
+        smaller = "fewer --reps, --users or --days"
+        resources.check(needs, out_dir, f"this comparison ({needs.runs:,} runs)", smaller)
     with tqdm(
         total=len(to_run) * reps, disable=quiet, unit="run", desc="compare", dynamic_ncols=True
     ) as bar:

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+#: The ``censim`` command's exit codes and what each means (shown by ``censim --help``;
+#: README.md and docs/reliability.md list the same).
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    2: "invalid scenario, design file or option",
+    3: "output problem: folder not writable, disk full, damaged results read back",
+    4: "not enough memory or disk (refused up front: --yes runs anyway)",
+    70: "internal error: a bug in censim (rerun with --debug, report it)",
+    130: "interrupted (Ctrl-C); results already written are kept",
+    143: "sweep stopped by SIGTERM; finished runs are kept",
+}
+
 
 class CensimError(Exception):
     """Base class of errors a user can cause and fix. ``exit_code`` is the CLI's exit code."""
@@ -44,6 +56,14 @@ class OutputError(CensimError):
     """An output folder that cannot be written (exists without --force, not writable)."""
 
     exit_code = 3
+
+
+def warn(message: str) -> None:
+    """Tell the user something went wrong that censim handled (a damaged record run
+    again...): one line ``warning: MESSAGE`` on standard error."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def _short_repr(value: object, limit: int = 80) -> str:

@@ -28,10 +28,12 @@ import multiprocessing
 import os
 import re
 import signal
+import stat
 import sys
-import tempfile
+import threading
+import time
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,9 +42,16 @@ import numpy as np
 import pandas as pd
 
 from simulator.console import interrupts_deferred
-from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
+from simulator.errors import MISSING, CensimError, OutputError, ScenarioError, warn
+from simulator.files import (
+    UnreadableFile,
+    atomic_write_bytes,
+    atomic_write_with,
+    kind_of_file,
+    read_regular_file,
+)
 from simulator.kinds import KIND_LABELS, EventKind
-from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, current_umask, shown
+from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
 from simulator.population import usable_cpus
 from simulator.results import write_csv
 from simulator.scenario import (
@@ -182,13 +191,14 @@ def grid_design(vary: Mapping[str, Sequence[Any]], source: str = "--vary") -> De
             raise ScenarioError(source, [(name, values, "a non-empty list of values")])
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise ScenarioError(source, [(name, list(values), "values must not repeat")])
+    # Counted before the grid is built: three lists of 1,000 values make 10**9 points.
+    _check_size(math.prod(len(values) for values in vary.values()), source)
     points = tuple(
         dict(zip(fields, combo, strict=True))
         for combo in itertools.product(*(list(vary[f]) for f in fields))
     )
     if not points:
         points = ({},)
-    _check_size(len(points), source)
     spec = {"grid": {f: list(vary[f]) for f in fields}}
     return Design("grid", fields, points, spec, source)
 
@@ -259,9 +269,11 @@ def _quiet_warnings() -> Iterator[None]:
         yield
 
 
-def _check_size(n: int, source: str) -> None:
+def _check_size(n: int, source: str, what: str = "points") -> None:
     if n > MAX_RUNS:
-        raise ScenarioError(source, [("", n, f"a design of at most {MAX_RUNS:,} points")])
+        raise ScenarioError(
+            source, [("", MISSING, f"a design of at most {MAX_RUNS:,} {what}; this one has {n:,}")]
+        )
 
 
 def _flatten_table(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -478,10 +490,62 @@ def _evaluate(model: Model, task: Task) -> tuple[int, int, dict[str, float]]:
     return point, replication, model(values, seed)
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C goes to the whole process group: let only the parent handle it, so it can
-    # stop cleanly while workers finish (or are dropped with) their current run.
+#: prctl option: the signal the kernel sends this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(sweep_pid: int) -> None:
+    """Initializer of every local worker process.
+
+    Ctrl-C goes to the whole process group: only the sweep's process handles it (and
+    stops the workers). A worker must not outlive the sweep's process: killed with
+    SIGKILL, or by SIGTERM, the sweep cannot stop its workers, and they would wait for
+    tasks forever (and keep the fork server and the resource tracker alive). So each
+    worker watches that process and exits when it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    threading.Thread(
+        target=_exit_when_gone, args=(sweep_pid,), name="censim-watch-sweep", daemon=True
+    ).start()
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when the thread that forked it ends.
+    That is the fork server under ``forkserver`` (it exits once the sweep's process and
+    every worker are gone), the sweep's process under ``spawn``: a second guard, not a
+    replacement for :func:`_exit_when_gone`."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: the watcher thread still works
+        pass
+
+
+def _exit_when_gone(pid: int) -> None:
+    """Block until process ``pid`` ends, then end this process at once (``os._exit``:
+    a worker holds no results; they are written by the sweep's process)."""
+    import select
+
+    try:
+        # Readable when the process exits; no polling, no pid-reuse race.
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux 5.3+: poll
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:  # alive, someone else's: cannot happen for our parent
+                pass
+    select.select([handle], [], [])
+    os._exit(1)
 
 
 class Executor(abc.ABC):
@@ -498,6 +562,10 @@ class Executor(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release workers."""
+
+    def abort(self) -> None:
+        """Stop at once (runs in progress are dropped) and release workers."""
+        self.close()
 
     def __enter__(self) -> Executor:
         return self
@@ -535,7 +603,10 @@ class LocalExecutor(Executor):
             # Workers fork from a server that has already imported the model's modules.
             context.set_forkserver_preload(["simulator.simulation", "simulator.experiments"])
         self.pool = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_ignore_sigint
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
 
     def run(
@@ -563,6 +634,17 @@ class LocalExecutor(Executor):
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def abort(self) -> None:
+        """Kill the workers now (their runs in progress are lost), then shut down."""
+        kill = getattr(self.pool, "kill_workers", None)  # Python 3.14+
+        if kill is not None:
+            kill()
+        else:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
 
 class DaskExecutor(Executor):
     """Tasks on a Dask distributed cluster: ``address`` is ``tcp://HOST:PORT`` or the path
@@ -577,12 +659,12 @@ class DaskExecutor(Executor):
             ) from None
         self.address = address
         self.description = f"Dask cluster at {address}"
+        # A scheduler file is read here, not by Dask: a malformed one made Dask fail
+        # with an AssertionError or a TypeError (an internal error) instead of a message.
+        target = scheduler_file_address(Path(address)) if Path(address).is_file() else address
         try:
-            if Path(address).is_file():
-                self.client = Client(scheduler_file=address, timeout="20s")
-            else:
-                self.client = Client(address, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as error:
+            self.client = Client(target, timeout="20s")
+        except (OSError, TimeoutError, ValueError, TypeError, AssertionError) as error:
             raise SweepError(
                 f"--scheduler {address}: cannot connect to a Dask scheduler ({error}); "
                 "start one with `dask scheduler` and give its address (tcp://HOST:PORT)"
@@ -608,6 +690,34 @@ class DaskExecutor(Executor):
 
     def close(self) -> None:
         self.client.close()
+
+
+#: A Dask scheduler file is a small JSON object (a few hundred bytes).
+MAX_SCHEDULER_FILE_BYTES = 1_000_000
+
+
+def scheduler_file_address(path: Path) -> str:
+    """The scheduler's address in a Dask scheduler file (``dask scheduler
+    --scheduler-file FILE``: a JSON object whose ``address`` is ``tcp://HOST:PORT``), or a
+    :class:`SweepError` naming the file and what is wrong with it."""
+    source = f"--scheduler {path}"
+    expected = (
+        "expected the JSON file `dask scheduler --scheduler-file FILE` writes, with an "
+        '"address" such as "tcp://HOST:PORT"'
+    )
+    try:
+        raw = read_regular_file(path, MAX_SCHEDULER_FILE_BYTES)
+    except UnreadableFile as error:
+        raise SweepError(f"{source}: the scheduler file {error.reason}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise SweepError(f"{source}: not a Dask scheduler file (not JSON); {expected}") from None
+    address = data.get("address") if isinstance(data, dict) else None
+    if not isinstance(address, str) or "://" not in address:
+        found = "no address" if address is None else f"address {address!r}"
+        raise SweepError(f"{source}: not a Dask scheduler file ({found}); {expected}")
+    return address
 
 
 def default_workers() -> int:
@@ -650,33 +760,26 @@ def design_hash(model: Model, design: Design, seed: int) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``: a killed process
-    leaves the old file or the new one, never half of one. (No fsync: that guards against
-    power loss, not kills, and would cost more than a small run on some disks.)"""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600); a sweep's files are ordinary, as run folders'.
-        os.chmod(temp, 0o666 & ~current_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write ``text`` to ``path`` whole or not at all (:func:`simulator.files.atomic_write_bytes`:
+    a temporary file in the same folder, flushed, renamed into place). An operating-system
+    error (disk full, a read-only folder) becomes an :class:`OutputError` naming the file."""
+    _explained(path, lambda: atomic_write_bytes(path, text.encode("utf-8")))
 
 
 def _atomic_csv(frame: pd.DataFrame, path: Path) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """``frame`` as CSV (:func:`simulator.results.write_csv`), written as
+    :func:`_atomic_write` writes."""
+    _explained(path, lambda: atomic_write_with(path, lambda temporary: write_csv(frame, temporary)))
+
+
+def _explained(path: Path, write: Callable[[], None]) -> None:
     try:
-        os.chmod(temp, 0o666 & ~current_umask())  # as in _atomic_write
-        write_csv(frame, Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+        write()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(
+            f"{shown(path)}: could not write it ({reason}); nothing was half-written"
+        ) from None
 
 
 def _json_number(value: float) -> float | None:
@@ -778,28 +881,115 @@ class Store:
                 path.unlink()
 
     def done(
-        self, n_points: int, reps: int, seeds: Sequence[int]
+        self, points: Sequence[Mapping[str, Any]], seeds: Sequence[int]
     ) -> dict[tuple[int, int], dict[str, Any]]:
-        """Runs already in the store, keyed by (point, replication); unreadable ones are skipped
-        (and so run again)."""
+        """Runs already in the store and intact, keyed by (point, replication).
+
+        A record that cannot be trusted (unreadable, not JSON, its checksum not matching
+        its content, another run's, no metrics...) is named in a warning and left out,
+        so it runs again and its file is replaced. Something censim never writes where a
+        record belongs (a folder, a FIFO, a symlink, a device) is an :class:`OutputError`,
+        raised before anything runs: it is not replaced. Records without a checksum
+        (written before checksums, or stripped) are accepted with one warning."""
         found: dict[tuple[int, int], dict[str, Any]] = {}
-        for point in range(n_points):
-            for replication in range(reps):
+        unchecked = 0
+        for point, values in enumerate(points):
+            for replication, seed in enumerate(seeds):
                 path = self.runs / run_file_name(point, replication)
-                if not path.exists():
-                    continue
                 try:
-                    record = json.loads(path.read_text())
-                except (OSError, ValueError):
+                    mode = os.lstat(path).st_mode
+                except FileNotFoundError:
                     continue
-                if record.get("seed") != seeds[replication] or record.get("point") != point:
+                except OSError as error:
+                    warn(f"{path}: cannot be read ({error.strerror}); running it again")
                     continue
+                if not stat.S_ISREG(mode):
+                    raise OutputError(
+                        f"{path}: is {kind_of_file(mode)} where a run record belongs; censim "
+                        "did not write it and will not replace it: move it away and rerun"
+                    )
+                record, problem = read_record(path, point, replication, seed, values)
+                if record is None:
+                    warn(f"{path}: {problem}; running it again")
+                    continue
+                unchecked += RECORD_CHECKSUM not in record
                 found[(point, replication)] = record
+        if unchecked:
+            warn(
+                f"{self.runs}: {unchecked} run record{'s have' if unchecked > 1 else ' has'} "
+                "no checksum (written by an older censim?): accepted unchecked; delete "
+                "them to run them again"
+            )
         return found
 
     def write_run(self, record: dict[str, Any]) -> None:
+        """Write a run's record (with its checksum) whole or not at all."""
         path = self.runs / run_file_name(record["point"], record["replication"])
-        _atomic_write(path, json.dumps(record, indent=1, allow_nan=False) + "\n")
+        _atomic_write(path, json.dumps(with_checksum(record), indent=1, allow_nan=False) + "\n")
+
+
+#: The key of a run record's checksum: the sha256 of the canonical JSON of the rest.
+RECORD_CHECKSUM = "sha256"
+#: Largest run record read back (bytes); a record of a scenario run is about 3 kB.
+MAX_RECORD_BYTES = 1_000_000
+
+
+def record_checksum(record: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of ``record`` without its
+    checksum; ``ValueError`` if it holds NaN or an infinity (censim writes those as null)."""
+    content = {k: v for k, v in record.items() if k != RECORD_CHECKSUM}
+    return hashlib.sha256(_canonical(content).encode()).hexdigest()
+
+
+def with_checksum(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with its checksum as the last key."""
+    content = {k: v for k, v in record.items() if k != RECORD_CHECKSUM}
+    return {**content, RECORD_CHECKSUM: record_checksum(content)}
+
+
+def read_record(
+    path: Path, point: int, replication: int, seed: int, values: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, str]:
+    """The run record at ``path`` if it is intact and is the record of this point,
+    replication, seed and values: ``(record, "")``; else ``(None, what is wrong)``."""
+    try:
+        raw = read_regular_file(path, MAX_RECORD_BYTES, follow_symlinks=False)
+    except UnreadableFile as error:
+        return None, error.reason
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, "is not valid JSON (cut short or damaged)"
+    if not isinstance(record, dict):
+        return None, f"is a JSON {type(record).__name__}, not a run record (a JSON object)"
+    if RECORD_CHECKSUM in record:
+        try:
+            intact = record[RECORD_CHECKSUM] == record_checksum(record)
+        except ValueError:
+            return None, "holds NaN or an infinity (censim writes null): edited"
+        if not intact:
+            return None, "its checksum does not match its content (edited or damaged)"
+    expected = {"point": point, "replication": replication, "seed": seed}
+    for key, wanted in expected.items():
+        if record.get(key) != wanted or isinstance(record.get(key), bool):
+            return None, f"has {key} {record.get(key)!r}, not {wanted!r}: another run's record"
+    if _canonical_or_none(record.get("values")) != _canonical_or_none(dict(values)):
+        return None, "its values differ from the design's point"
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return None, "has no metrics"
+    for name, number in metrics.items():
+        plain = number is None or (isinstance(number, int | float) and not isinstance(number, bool))
+        if not plain or (number is not None and not math.isfinite(number)):
+            return None, f"metric {name!r} is {number!r}, not a finite number or null"
+    return record, ""
+
+
+def _canonical_or_none(data: Any) -> str | None:
+    try:
+        return _canonical(data)
+    except (TypeError, ValueError):
+        return None
 
 
 def _record(
@@ -932,13 +1122,64 @@ class SweepResults:
                 f"{shown(folder)}: the sweep is not finished (no long.csv); rerun the same "
                 "`censim sweep` command to complete it"
             )
-        manifest = json.loads(design_file.read_text())
-        return cls(
-            out=folder,
-            manifest=manifest,
-            summary=pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""]),
-            long=pd.read_csv(folder / "long.csv", keep_default_na=False, na_values=[""]),
+        manifest = _read_manifest(design_file)
+        fields = list(manifest["design"]["fields"])
+        tables = {}
+        for name, columns in (
+            ("summary", ["point", *fields, "reps"]),
+            ("long", ["point", "replication", "seed", *fields, "metric", "value"]),
+        ):
+            tables[name] = _read_table(folder / f"{name}.csv", columns)
+        if tables["long"].empty:
+            raise OutputError(f"{folder / 'long.csv'}: holds no runs (cut short or edited?)")
+        numbers = {"summary": ("point", "reps"), "long": ("point", "replication", "value")}
+        for name, columns_of_numbers in numbers.items():
+            for column in columns_of_numbers:
+                values = tables[name][column]
+                if len(values) and not pd.api.types.is_numeric_dtype(values):
+                    raise OutputError(
+                        f"{folder / (name + '.csv')}: column `{column}` should hold numbers "
+                        "(edited or damaged?)"
+                    )
+        return cls(out=folder, manifest=manifest, summary=tables["summary"], long=tables["long"])
+
+
+#: Largest design.json read back (bytes): a million points of a few fields.
+MAX_DESIGN_FILE_BYTES = 500_000_000
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """A store's design.json, or an :class:`OutputError` naming it and what is wrong."""
+    try:
+        manifest = json.loads(read_regular_file(path, MAX_DESIGN_FILE_BYTES).decode("utf-8"))
+    except UnreadableFile as error:
+        raise OutputError(f"{path}: {error.reason}") from None
+    except (ValueError, RecursionError):
+        raise OutputError(f"{path}: is not valid JSON (edited or damaged?)") from None
+    design = manifest.get("design") if isinstance(manifest, dict) else None
+    fields = design.get("fields") if isinstance(design, dict) else None
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise OutputError(
+            f"{path}: has no list of the design's fields (`design.fields`): edited or damaged?"
         )
+    return manifest
+
+
+def _read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A store's CSV table with (at least) ``columns``, or an :class:`OutputError` naming
+    the file and the missing column."""
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as error:  # pandas' parser and empty-file errors
+        detail = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise OutputError(f"{path}: cannot be read ({detail}): damaged?") from None
+    for column in columns:
+        if column not in frame.columns:
+            raise OutputError(
+                f"{path}: no column `{column}` (renamed or deleted?); it should have: "
+                + ", ".join(columns)
+            )
+    return frame
 
 
 def resolve_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -960,6 +1201,7 @@ def sweep(
     executor: Executor | None = None,
     summary_metrics: Sequence[str] | None = None,
     extra_manifest: Mapping[str, Any] | None = None,
+    check_resources: bool = True,
 ) -> SweepResults:
     """Run every point of ``design`` ``reps`` times and write the store at ``out``.
 
@@ -969,7 +1211,9 @@ def sweep(
     scenario's (0 for a model). Execution: ``executor`` if given, else a Dask cluster at
     ``scheduler`` (or ``$CENSIM_SCHEDULER``), else ``workers`` local processes (default: one
     per CPU; 0 runs in this process). Rerunning with the same arguments resumes; a
-    different design in the same ``out`` is refused unless ``force``.
+    different design in the same ``out`` is refused unless ``force``. Before anything
+    runs, the memory and disk the sweep needs are estimated and compared with what this
+    machine has (:mod:`simulator.resources`; ``check_resources=False`` skips that).
     """
     if not isinstance(design, Design):
         design = grid_design(design, source="design")
@@ -984,8 +1228,10 @@ def sweep(
         raise SweepError(f"--reps: {reps} is not allowed; give 1 to 100000 replications")
     if not 0 <= seed <= 2**63 - 1:
         raise SweepError(f"--seed: {seed} is not allowed; give 0 to 2**63-1")
-    _check_size(len(design) * reps, design.source)
+    _check_size(len(design) * reps, design.source, "runs (points x replications)")
     design = model.prepare(design)
+    if check_resources:
+        _check_resources(model, design, reps, workers, scheduler, executor, Path(out))
     seeds = replication_seeds(seed, reps)
     manifest = {
         "format": STORE_FORMAT,
@@ -1005,7 +1251,7 @@ def sweep(
     store = Store(out)
     store.open(manifest, force=force)
     try:
-        done = store.done(len(design), reps, seeds)
+        done = store.done(design.points, seeds)
         tasks: list[Task] = [
             (p, r, design.points[p], seeds[r])
             for p in range(len(design))
@@ -1014,26 +1260,17 @@ def sweep(
         ]
         records = dict(done)
         total = len(design) * reps
-        if tasks:
-            owned = executor is None
-            active = make_executor(workers, scheduler) if executor is None else executor
-            bar = _progress_bar(total, len(done), active.description, progress)
-            try:
-                for point, replication, metrics in active.run(model, tasks):
-                    record = _record(
-                        point, replication, seeds[replication], design.points[point], metrics
-                    )
-                    store.write_run(record)
-                    records[(point, replication)] = record
-                    bar.update(1)
-            finally:
-                bar.close()
-                if owned:
-                    active.close()
-        long = long_table(list(records.values()), design.fields)
-        summary = summary_table(long, design, summary_metrics)
-        _atomic_csv(long, store.out / "long.csv")
-        _atomic_csv(summary, store.out / "summary.csv")
+        with _stop_on_sigterm(store.out) as stop:
+            if tasks:
+                bar = _progress_bar(total, len(done), "", progress)
+                _run_tasks(
+                    model, tasks, design, seeds, store, records, bar, stop,
+                    executor, workers, scheduler,
+                )  # fmt: skip
+            long = long_table(list(records.values()), design.fields)
+            summary = summary_table(long, design, summary_metrics)
+            _atomic_csv(long, store.out / "long.csv")
+            _atomic_csv(summary, store.out / "summary.csv")
     finally:
         store.close()
     return SweepResults(
@@ -1044,6 +1281,151 @@ def sweep(
         ran=len(tasks),
         reused=len(done),
     )
+
+
+#: Scenario fields that change what a run needs (memory, disk).
+SIZE_FIELDS = ("population.users", "population.mean_degree", "horizon_days", "platforms")
+
+
+def _check_resources(
+    model: Model,
+    design: Design,
+    reps: int,
+    workers: int | None,
+    scheduler: str | None,
+    executor: Executor | None,
+    out: Path,
+) -> None:
+    """Refuse a sweep this machine has not the memory or disk for (resources.check)."""
+    from simulator import resources
+
+    runs = len(design) * reps
+    scenarios: list[Scenario] = []
+    if isinstance(model, ScenarioModel):
+        # The points' scenarios differ in size only through SIZE_FIELDS: build one per
+        # distinct combination of those (usually just the base scenario).
+        sized = [f for f in design.fields if f in SIZE_FIELDS]
+        combos = {
+            _canonical({f: p[f] for f in sized if f in p}): {f: p[f] for f in sized if f in p}
+            for p in design.points
+        }
+        scenarios = [model.scenario(values) for values in combos.values()]
+    on_cluster = executor is None and bool(scheduler or os.environ.get(SCHEDULER_ENV))
+    if executor is not None:
+        count = 0 if isinstance(executor, InProcessExecutor) else getattr(executor, "workers", 1)
+    else:
+        count = default_workers() if workers is None else workers
+    metrics = resources.SCENARIO_METRICS if scenarios else 1
+    needs = resources.sweep_needs(scenarios, runs, count, metrics)
+    if on_cluster:  # the runs' memory is the cluster's, not this machine's
+        needs = resources.Needs(memory=0, disk=needs.disk, runs=runs)
+    at_once = "in this process" if count == 0 else f"{min(count, runs)} at a time"
+    smaller = "fewer points, replications or --workers, or smaller runs"
+    resources.check(needs, out, f"this sweep ({runs:,} runs, {at_once})", smaller)
+
+
+def _run_tasks(
+    model: Model,
+    tasks: Sequence[Task],
+    design: Design,
+    seeds: Sequence[int],
+    store: Store,
+    records: dict[tuple[int, int], dict[str, Any]],
+    bar: Any,
+    stop: _StopRequest,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> None:
+    """Run ``tasks`` and write each record the moment it arrives (into ``records`` too).
+
+    An executor made here is closed when the runs are done; if anything stops them
+    (Ctrl-C, SIGTERM, a full disk, a bug) it is aborted instead: its workers are killed
+    at once, not waited for, since a run in progress would not be written anyway."""
+    owned = executor is None
+    active = make_executor(workers, scheduler) if executor is None else executor
+    bar.set_description(f"sweep ({active.description})")
+    # Runs in this process may be inside compiled code (or loading it) when SIGTERM
+    # comes: an exception raised there can crash the process, so stop after the run.
+    stop.immediate = not isinstance(active, InProcessExecutor)
+    finished = False
+    try:
+        for point, replication, metrics in active.run(model, tasks):
+            record = _record(point, replication, seeds[replication], design.points[point], metrics)
+            try:
+                store.write_run(record)
+            except OutputError as error:
+                raise OutputError(
+                    f"{error}; the {len(records)} runs already in {store.runs} are kept: "
+                    "free some space (or fix the folder) and rerun the same command to resume"
+                ) from None
+            records[(point, replication)] = record
+            bar.update(1)
+            stop.check()
+        finished = True
+    finally:
+        bar.close()
+        if owned:
+            if finished:
+                active.close()
+            else:
+                active.abort()
+
+
+class Terminated(CensimError):
+    """The sweep was sent SIGTERM: its workers were stopped, finished runs are kept."""
+
+    exit_code = 128 + signal.SIGTERM
+
+
+@dataclass
+class _StopRequest:
+    """SIGTERM's effect on a running sweep: raise :class:`Terminated` at once
+    (``immediate``: this process only waits for workers) or at the next :meth:`check`."""
+
+    out: Path
+    immediate: bool = True
+    requested: bool = False
+
+    def error(self) -> Terminated:
+        return Terminated(
+            f"terminated (SIGTERM): the sweep stopped; the runs finished so far are kept "
+            f"in {self.out}: rerun the same command to resume"
+        )
+
+    def check(self) -> None:
+        if self.requested:
+            raise self.error()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(out: Path) -> Iterator[_StopRequest]:
+    """While a sweep runs, SIGTERM stops it with :class:`Terminated` (exit code 143), so
+    the workers are stopped and the store closed: by default SIGTERM ends the process at
+    once, and its workers would run on. When runs are in this process the sweep stops
+    after the current run, and a second SIGTERM ends it at once. Only in the main thread,
+    and only where the application has no SIGTERM handler of its own; the old
+    disposition is put back."""
+    stop = _StopRequest(out)
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield stop
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        stop.requested = True
+        if stop.immediate:
+            raise stop.error()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM: at once
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield stop
+        stop.check()  # came during the last run or the tables: the store is complete
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _progress_bar(total: int, initial: int, description: str, enabled: bool) -> Any:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import OutputError
+from simulator.files import fsync_path
 
 #: The manifest key naming the kind of folder censim wrote.
 FOLDER_KEY = "censim_folder"
@@ -108,13 +109,6 @@ def shown(path: str | os.PathLike[str]) -> str:
 
 
 # -- what a folder is ---------------------------------------------------------------------
-
-
-def current_umask() -> int:
-    """The process's umask (read by setting it and putting it back: there is no getter)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _read_json(path: Path) -> Any:
@@ -599,22 +593,6 @@ def check_path_component(name: str, what: str) -> str:
             "and '.' (not first)"
         )
     return name
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a written file or folder entry to disk, so a renamed folder never holds empty
-    files after a crash of the machine (a killed process needs no fsync: the kernel has
-    the data)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _fsync_tree(folder: Path) -> None:

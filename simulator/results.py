@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import OutputError
-from simulator.output_folders import FOLDER_KEY, RUN, fsync_path, shown, staged_folder
+from simulator.files import fsync_path
+from simulator.output_folders import FOLDER_KEY, RUN, shown, staged_folder
 from simulator.output_folders import recover_staging as recover_staging  # its old home
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")

@@ -56,6 +56,8 @@ MAX_KEY_DOTS = 6
 MAX_USERS = 50_000_000
 #: Longest mean delay (hours) a scenario may give: 100 years. Beyond it times overflow.
 MAX_DELAY_HOURS = 876_000.0
+#: Shortest mean review (minutes) a platform may give: 0.06 s.
+MIN_REVIEW_MINUTES = 0.001
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -368,7 +370,9 @@ class Platform(_Frozen):
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
     market_share: Probability = 1.0
     reviewers: int = Field(20, ge=0, le=1_000_000)
-    review_minutes: Annotated[float, Field(gt=0.0, le=10_000.0)] = 2.0
+    # At least 0.001 min (0.06 s): smaller values divided into hours underflow to 0
+    # (5e-324 / 60 == 0.0), which no queue can serve at.
+    review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
     classifier_mean: PerKindScore = PerKindScore(
         benign=-3.0, critical=-0.5, collective_action=0.5, unlawful=1.5
     )
@@ -826,10 +830,12 @@ def _resolve_extends(
     candidate = path.parent / (stem + ".toml")
     try:
         folder = path.parent.resolve()
-        local = candidate.is_file() and candidate.resolve() != path.resolve()
+        # The file itself under another name (a symlink to it, or it seen through one).
+        alias = candidate.is_file() and candidate.resolve() == path.resolve()
+        local = candidate.is_file() and not alias
         escapes = local and candidate.resolve().parent != folder
     except (OSError, RuntimeError):  # a symlink loop, a name the file system refuses
-        local = escapes = False
+        alias = local = escapes = False
     if escapes:
         raise ScenarioError(
             source,
@@ -841,6 +847,18 @@ def _resolve_extends(
         parent_path = shipped[stem]
     elif candidate.name == path.name:
         raise ScenarioError(source, [("extends", parent_name, "a scenario cannot extend itself")])
+    elif alias:
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "extends",
+                    parent_name,
+                    f"a scenario cannot extend itself ({candidate.name} is this file "
+                    "under another name, through a symlink)",
+                )
+            ],
+        )
     else:
         raise ScenarioError(
             source,

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.errors import ScenarioError
+from simulator.errors import OutputError, ScenarioError
 from simulator.experiments import (
+    MAX_RUNS,
     Design,
     Executor,
     Model,
@@ -42,6 +43,7 @@ from simulator.experiments import (
     resolve_scenario,
     sweep,
 )
+from simulator.files import atomic_write_with
 from simulator.scenario import Scenario, override
 
 METHODS = ("sobol", "morris")
@@ -120,6 +122,12 @@ def _problem(params: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
         "names": list(params),
         "bounds": [[float(lo), float(hi)] for lo, hi in params.values()],
     }
+
+
+def sample_points(method: str, samples: int, parameters: int) -> int:
+    """Points SALib draws: ``samples x (parameters + 2)`` for Sobol' (Saltelli's scheme
+    without second-order indices), ``samples x (parameters + 1)`` for Morris."""
+    return samples * (parameters + (2 if method == "sobol" else 1))
 
 
 def sample(
@@ -217,6 +225,7 @@ def analyse(
     model: Model | None = None,
     executor: Executor | None = None,
     plot: bool = True,
+    check_resources: bool = True,
 ) -> SensitivityResults:
     """Sensitivity of ``metric`` to ``params`` (dotted field -> (low, high)) by ``method``.
 
@@ -234,6 +243,15 @@ def analyse(
         raise SweepError(f"--samples: {n} is not allowed for sobol; use a power of 2 (e.g. 64)")
     if n < 2:
         raise SweepError(f"--samples: {n} is not allowed; use at least 2")
+    # Counted from SALib's formulas before sampling (a million samples took 55 s and
+    # 1.6 GB to draw before the sweep refused their runs).
+    points = sample_points(method, n, len(params))
+    if points * reps > MAX_RUNS:
+        raise SweepError(
+            f"--samples: {n:,} {method} samples of {len(params)} parameters make {points:,} "
+            f"points x {reps:,} replications = {points * reps:,} runs; at most {MAX_RUNS:,} "
+            "are allowed"
+        )
     if model is None:
         if scenario is None:
             raise SweepError("sensitivity: give a scenario or a model")
@@ -273,6 +291,7 @@ def analyse(
         progress=progress,
         model=model,
         executor=executor,
+        check_resources=check_resources,
         summary_metrics=[metric] if known is None or metric in known else None,
     )
     if metric not in set(result.long["metric"]):
@@ -303,8 +322,18 @@ def analyse(
         from simulator.sweep_plots import sensitivity_bars
 
         figure = sensitivity_bars(indices, method=method, metric=metric)
-        figure.savefig(folder / "indices.png", dpi=120, metadata={"Software": None})
-        plt.close(figure)
+        png = folder / "indices.png"
+        try:
+            atomic_write_with(
+                png,
+                lambda temporary: figure.savefig(
+                    temporary, format="png", dpi=120, metadata={"Software": None}
+                ),
+            )
+        except OSError as error:
+            raise OutputError(f"{png}: could not write it ({error.strerror or error})") from None
+        finally:
+            plt.close(figure)
     return SensitivityResults(method, metric, indices, result, folder)
 
 

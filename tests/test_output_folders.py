@@ -398,10 +398,12 @@ def small_tmpfs(folder: Path, size: str) -> Iterator[Path]:
 
 
 def test_compare_on_a_real_full_disk(tmp_path: Path) -> None:
-    """The same on a 64 kB tmpfs (skipped where mounting is not allowed)."""
+    """The same on a 64 kB tmpfs (skipped where mounting is not allowed). ``--yes``: the
+    disk estimate would refuse this comparison up front (exit 4); the test is of the
+    disk filling while the files are written."""
     with small_tmpfs(tmp_path / "disk", "64k") as disk:
         (disk / "keep.txt").write_text("mine")
-        code, output = cli("compare", *TINY, "--reps", "2", "--out", str(disk / "cmp"))
+        code, output = cli("compare", *TINY, "--reps", "2", "--yes", "--out", str(disk / "cmp"))
         assert code == 3 and "No space left on device" in output, output
         assert sorted(p.name for p in disk.iterdir()) == ["keep.txt"]
 

@@ -233,6 +233,12 @@ def test_everyone_posts_privately_or_not_at_all() -> None:
             "less than or equal",
         ),
         ({"horizon_days": 0}, "horizon_days", "greater than or equal to 1"),
+        # A subnormal divided into hours underflows to 0: was an internal error (exit 70).
+        (
+            {"platforms.0.review_minutes": 5e-324},
+            "platforms[0].review_minutes",
+            "greater than or equal to 0.001",
+        ),
         ({"population.users": -1}, "population.users", "at least 1 user; allowed: 1 to 50,000,000"),
         ({"platforms.0.market_share": 1.0}, "platforms", "add up to 1"),
         ({"rules.penalties.ladder": []}, "rules.penalties.ladder", "at least one penalty step"),
@@ -245,3 +251,13 @@ def test_extremes_beyond_the_domain_are_refused(
         base(**changes)
     message = str(caught.value)
     assert f"`{field}" in message and phrase in message, message
+
+
+def test_shortest_allowed_review_runs() -> None:
+    """The smallest review time allowed (MIN_REVIEW_MINUTES) runs: every queue serves."""
+    from simulator.scenario import MIN_REVIEW_MINUTES
+
+    results = run(base(**{"platforms.0.review_minutes": MIN_REVIEW_MINUTES}))
+    assert results.summary["intended"] > 0
+    served = results.platform_daily.groupby("platform")["reviews"].sum()
+    assert served.iloc[0] > 0

@@ -341,6 +341,17 @@ def test_extends_cycles_and_self_reference_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, "me.toml", 'extends = "me"\nname = "me"\n')
     code, output = invoke("validate", str(tmp_path / "me.toml"))
     assert code == 2 and "cannot extend itself" in output, output
+    # The file under another name: a symlink alias of itself (was "no such scenario").
+    (tmp_path / "alias.toml").symlink_to("self.toml")
+    _write(tmp_path, "self.toml", 'extends = "alias"\nname = "self"\n')
+    code, output = invoke("validate", str(tmp_path / "self.toml"))
+    assert code == 2 and "cannot extend itself" in output and "alias.toml" in output, output
+    assert "no such scenario" not in output
+    # ... and reached through the alias, extending its own real name.
+    _write(tmp_path, "real.toml", 'extends = "real"\nname = "real"\n')
+    (tmp_path / "link.toml").symlink_to("real.toml")
+    code, output = invoke("validate", str(tmp_path / "link.toml"))
+    assert code == 2 and "cannot extend itself" in output, output
 
 
 def test_extends_chains_are_limited(tmp_path: Path) -> None:

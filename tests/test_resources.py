@@ -1,0 +1,295 @@
+"""Jobs too big for the machine are refused before any work, with the estimate
+(simulator.resources; docs/reliability.md, "Resource limits"); the estimate is within a
+factor of 2 of measured runs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import simulator
+from simulator import resources
+from simulator.cli import main
+
+GB = 10**9
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def machine(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """A machine of known size (16 GB of memory available, 100 GB of free disk), so the
+    refusals do not depend on the machine the tests run on; a test may change it."""
+    size = {"memory": 16 * GB, "disk": 100 * GB}
+    monkeypatch.setattr(resources, "available_memory", lambda: size["memory"])
+    monkeypatch.setattr(resources, "free_disk", lambda path: size["disk"])
+    return size
+
+
+@pytest.fixture(autouse=True)
+def no_large_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a refusal under test failed, the run it should refuse must not start: it
+    would take the machine's memory (a 50M-user run was killed by the kernel at 21.5 GB).
+    Pilot runs (20,000 users) and the small runs of these tests go through."""
+    import simulator.simulation
+
+    real_run = simulator.simulation.run
+
+    def guarded(scenario: simulator.Scenario, *args: object, **kwargs: object) -> object:
+        size = scenario.population.users * max(1, len(scenario.platforms))
+        assert size <= 2_000_000, "a run the estimate should have refused has started"
+        return real_run(scenario, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(simulator.simulation, "run", guarded)
+
+
+@contextlib.contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail the test if the body takes longer than ``seconds``: the refusals must come
+    before any work (without them these took minutes and gigabytes)."""
+    previous = signal.signal(
+        signal.SIGALRM, lambda *_: pytest.fail(f"not refused within {seconds} s")
+    )
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+def test_fifty_million_users_at_degree_two_hundred_are_refused(
+    tmp_path: Path, machine: dict[str, int]
+) -> None:
+    """Was accepted and would need ~100 GB (the network build alone: 8 B per user and
+    unit of degree)."""
+    file = tmp_path / "dense.toml"
+    file.write_text('extends = "classroom"\nname = "dense"\n[population]\nmean_degree = 200\n')
+    with within(30):
+        code, output = cli("run", str(file), "--users", "50000000", "--out", str(tmp_path / "r"))
+    assert code == 4, output
+    assert output.startswith("error: this run needs ~92.8 GB of memory, this machine has 16.0 GB")
+    assert "pass --yes" in output and len(output.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_five_thousand_platforms_for_a_century_are_refused(
+    tmp_path: Path, machine: dict[str, int]
+) -> None:
+    """A 254 kB file that validates and would write ~198 GB of tables (and hold ~1 TB in
+    memory): refused on memory; on a machine with the memory, refused on disk."""
+    lines = ['name = "many"', "horizon_days = 36500", "[population]", "users = 1000"]
+    for i in range(5000):
+        lines += ["[[platforms]]", f'name = "p{i}"', f"market_share = {1 / 5000!r}"]
+    file = tmp_path / "many.toml"
+    file.write_text("\n".join(lines) + "\n")
+    assert cli("validate", str(file))[0] == 0
+    scenario = simulator.load_scenario(file)
+    assert 180 * GB < resources.run_disk(scenario) < 200 * GB
+    with within(60):
+        code, output = cli("run", str(file), "--out", str(tmp_path / "r"))
+    assert code == 4 and "GB of memory, this machine has 16.0 GB" in output, output
+    machine["memory"] = 10**15
+    code, output = cli("run", str(file), "--out", str(tmp_path / "r"))
+    assert code == 4, output
+    assert f"would write ~197.9 GB to {tmp_path / 'r'}, which has 100.0 GB free" in output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_grid_of_a_billion_points_is_counted_before_it_is_built(tmp_path: Path) -> None:
+    """Three --vary lists of 1,000 values: 10**9 points took 3.6 GB and 16 s to build
+    before the size check refused them."""
+    values = ",".join(str(v) for v in range(1000))
+    vary = [
+        "--vary", f"population.users={values}",
+        "--vary", f"horizon_days={values}",
+        "--vary", f"seed={values}",
+    ]  # fmt: skip
+    with within(20):
+        code, output = cli("sweep", "classroom", *vary, "--out", str(tmp_path / "s"))
+    assert code == 2, output
+    assert "at most 1,000,000 points; this one has 1,000,000,000" in output
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "samples", "phrase"),
+    [
+        ("morris", "1000000", "1,000,000 morris samples of 2 parameters make 3,000,000 points"),
+        ("sobol", "524288", "524,288 sobol samples of 2 parameters make 2,097,152 points"),
+    ],
+)
+def test_a_million_sensitivity_samples_are_counted_before_sampling(
+    tmp_path: Path, method: str, samples: str, phrase: str
+) -> None:
+    """Took 55 s and 1.6 GB to sample before the run count refused them."""
+    with within(20):
+        code, output = cli(
+            "sensitivity", "classroom", "--param", "rules.takedown.vagueness=0:1",
+            "--param", "platforms.0.reviewers=1:10", "--method", method,
+            "--samples", samples, "--out", str(tmp_path / "s"),
+        )  # fmt: skip
+    assert code == 2, output
+    assert phrase in output and "at most 1,000,000 are allowed" in output, output
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_sensitivity_formula_is_salibs() -> None:
+    from simulator.sensitivity import sample, sample_points
+
+    ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+    assert len(sample(ranges, "sobol", 8, 1)) == sample_points("sobol", 8, 3) == 40
+    assert len(sample(ranges, "morris", 5, 1)) == sample_points("morris", 5, 3) == 20
+
+
+def test_yes_runs_what_the_estimate_would_refuse(tmp_path: Path, machine: dict[str, int]) -> None:
+    machine["memory"] = 1
+    small = ["--days", "2", "--users", "40", "--quiet"]
+    code, output = cli("run", "classroom", *small, "--out", str(tmp_path / "r"))
+    assert code == 4 and "pass --yes" in output and not (tmp_path / "r").exists()
+    assert cli("run", "classroom", *small, "--yes", "--out", str(tmp_path / "r"))[0] == 0
+    sweep = ["sweep", "classroom", *small, "--workers", "0", "--out", str(tmp_path / "s")]
+    code, output = cli(*sweep)
+    assert code == 4 and "this sweep (1 runs, in this process) needs" in output, output
+    assert not (tmp_path / "s").exists()
+    assert cli(*sweep, "--yes")[0] == 0
+    compare = ["compare", "classroom", "--reps", "2", *small, "--out", str(tmp_path / "c")]
+    code, output = cli(*compare)
+    assert code == 4 and "this comparison (2 runs) needs" in output, output
+    assert cli(*compare, "--yes")[0] == 0
+
+
+def test_a_sweep_counts_its_workers_and_its_largest_point(machine: dict[str, int]) -> None:
+    from simulator.experiments import ScenarioModel, _check_resources, grid_design
+
+    scenario = simulator.load_scenario("classroom")
+    model = ScenarioModel(scenario)
+    design = model.prepare(grid_design({"population.users": [1000, 2_000_000]}))
+    largest = simulator.override(scenario, {"population.users": 2_000_000})
+    one = resources.run_memory(largest, in_worker=True)
+    machine["memory"] = resources.BASE_BYTES + 2 * one - 1
+    with pytest.raises(resources.ResourceError, match=r"\(6 runs, 2 at a time\) needs"):
+        _check_resources(model, design, 3, 2, None, None, Path("out"))
+    _check_resources(model, design, 3, 1, None, None, Path("out"))  # one at a time fits
+
+
+def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
+    tmp_path: Path, machine: dict[str, int]
+) -> None:
+    """china_csl_2016 with 50 million users: its 85 reviewers fall behind by ~1.7 million
+    posts a day, held in memory to the end (a run like it was killed by the kernel at
+    21.5 GB on day 56). The sizes alone would have said ~17 GB."""
+    scenario = simulator.override(
+        simulator.load_scenario("china_csl_2016"), {"population.users": 50_000_000}
+    )
+    assert resources.run_needs(scenario).memory < 20 * GB
+    machine["memory"] = 20 * GB
+    with within(60):
+        code, output = cli(
+            "run", "china_csl_2016", "--users", "50000000", "--out", str(tmp_path / "r")
+        )
+    assert code == 4, output
+    assert "of it for posts waiting for review" in output and "more reviewers" in output
+    needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
+    assert 60 * GB < needs.memory < 200 * GB
+
+
+# -- the estimate against measured runs -----------------------------------------------------
+
+MEASURE = textwrap.dedent(
+    """
+    import json, os, resource, sys
+    import simulator
+
+    def rss():
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) * 1024
+
+    os.environ["CENSIM_PARALLEL"] = "0"
+    warm = simulator.override(simulator.load_scenario("classroom"), {"horizon_days": 2})
+    simulator.run(warm, seed=1)
+    base = rss()
+    measured = []
+    for name, changes in json.loads(sys.argv[1]):
+        pid = os.fork()
+        if pid == 0:
+            start = rss()
+            scenario = simulator.override(simulator.load_scenario(name), changes)
+            simulator.run(scenario, seed=1)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            os.write(1, (json.dumps(peak - start) + "\\n").encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+    print(json.dumps(base))
+    """
+)
+
+MEASURED_RUNS = [
+    # users and the network; no backlog
+    ("china_csl_2016", {"population.users": 300_000, "horizon_days": 40}),
+    # posts waiting for review (no reviewers): the pilot's term
+    (
+        "china_csl_2016",
+        {
+            "population.users": 300_000,
+            "horizon_days": 40,
+            "platforms.0.reviewers": 0,
+            "platforms.1.reviewers": 0,
+        },
+    ),
+    # a dense network
+    ("classroom", {"population.users": 100_000, "population.mean_degree": 120, "horizon_days": 5}),
+]
+
+
+@pytest.mark.slow
+def test_memory_estimates_are_within_a_factor_of_two_of_measured_runs() -> None:
+    """Peak resident memory above a warm process's, measured in a forked child per run
+    (one process at a time: the counterfactual in the same process), against the
+    estimate without its fixed part (BASE_BYTES, checked against the warm process)."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(MEASURED_RUNS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    *measured, base = (json.loads(line) for line in done.stdout.split())
+    assert resources.BASE_BYTES / 2 < base < resources.BASE_BYTES * 2
+    for (name, changes), peak in zip(MEASURED_RUNS, measured, strict=True):
+        scenario = simulator.override(simulator.load_scenario(name), changes)
+        rates = resources.pilot_rates(scenario)
+        estimate = resources.run_memory(scenario, rates, in_worker=True) - resources.BASE_BYTES
+        assert peak / 2 < estimate < 2 * peak, (name, changes, estimate, peak)
+
+
+def test_disk_estimate_is_within_a_factor_of_two_of_a_written_run(tmp_path: Path) -> None:
+    platforms = [{"name": f"p{i}", "market_share": 0.05} for i in range(20)]
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"),
+        {"platforms": platforms, "population.users": 3000, "horizon_days": 40},
+    )
+    folder = simulator.run(scenario, seed=1).write(tmp_path / "r")
+    written = sum(path.stat().st_size for path in folder.iterdir())
+    estimate = resources.run_disk(scenario, resources.pilot_rates(scenario))
+    assert written / 2 < estimate < 2 * written, (estimate, written)
+    tables = resources.run_disk(scenario) - resources.FOLDER_BYTES
+    daily = sum((folder / f).stat().st_size for f in ("daily.csv", "counterfactual_daily.csv"))
+    assert daily / 2 < tables < 2 * daily
