@@ -52,9 +52,9 @@ import simpy
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.kinds import N_KINDS, Channel, ContentKind, EventKind, Outcome, UserState
+from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
 from simulator.metrics import summarise
-from simulator.platforms import Action, PlatformState
+from simulator.platforms import PlatformState
 from simulator.population import Users
 from simulator.recorder import Recorder
 from simulator.rules import perceived_weights, strictness_to_threshold, update_risk, withholds

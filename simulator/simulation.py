@@ -33,13 +33,14 @@ from simulator import generator_handles, kernels, kernels_day, publishing, revie
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
+    Action,
     Channel,
     ContentKind,
     EventKind,
     Outcome,
     UserState,
 )
-from simulator.platforms import Action, PlatformState, make_platforms
+from simulator.platforms import PlatformState, make_platforms
 from simulator.population import Users, large_network, usable_cpus
 from simulator.post_store import PostStore
 from simulator.recorder import DELAY_EDGES_HOURS, Recorder
