@@ -39,8 +39,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from simulator.console import interrupts_deferred
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError
+from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, current_umask, shown
 from simulator.population import usable_cpus
