@@ -7,6 +7,7 @@ library, and nothing but the command line imports the command line."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -204,6 +205,21 @@ def test_only_the_command_line_imports_it() -> None:
     cli = set(dict((layer, modules) for layer, _, modules in LAYERS)["cli"])
     importers = sorted(m for m, targets in graph.items() if targets & cli and m not in cli)
     assert not importers, f"import the command line: {importers}"
+
+
+def test_the_docs_table_lists_the_layers_as_they_are() -> None:
+    """docs/architecture.md's table of layers names each layer's modules, in order."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    for layer, _, modules in LAYERS:
+        row = next((r for r in rows if r.startswith(f"| {layer} |")), None)
+        assert row is not None, f"docs/architecture.md has no row for the {layer} layer"
+        named = set(re.findall(r"`([a-z_.]+)`", row.split("|")[2]))
+        short = {m.removeprefix("simulator.") for m in modules}
+        assert named == short, (layer, sorted(named), sorted(short))
+    order = [r.split("|")[1].strip() for r in rows]
+    listed = [o for o in order if o in {layer for layer, _, _ in LAYERS}]
+    assert listed == [layer for layer, _, _ in LAYERS]
 
 
 # -- the checks themselves catch what they are for -------------------------------------
