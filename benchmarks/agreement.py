@@ -22,9 +22,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator
-from benchmarks.reference_agent import run_reference
 from simulator.kinds import KIND_LABELS
 from simulator.metrics import OUTCOME_COLUMNS
+from simulator.reference import run_reference
 from simulator.streams import replication_seeds
 
 #: Summary numbers compared (the speech funnel by kind, then the headline ratios).

@@ -5,7 +5,7 @@
 
 Prints, each with the issue-6 target it is checked against:
 
-1. engine versus the per-agent SimPy reference (benchmarks/reference_agent.py) on the
+1. engine versus the per-agent SimPy reference (simulator/reference/agent.py) on the
    same 10,000-user, 90-day china_csl_2016 world, paired runs (rules + counterfactual)
    both, and the ratio;
 2. simulated (intended) posts per second of the engine, the numpy uniform-draw rate
@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import simulator  # noqa: E402
-from benchmarks.reference_agent import run_reference  # noqa: E402
+from simulator.reference import run_reference  # noqa: E402
 
 SCENARIO = "china_csl_2016"
 REFERENCE_BUDGET_SECONDS = 300.0

@@ -10,9 +10,9 @@ speech against a no-rules counterfactual on the same random streams.
 >>> results.summary["speech_loss"]                            # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
+
+from simulator.version import __version__
 
 # The API is imported on first use (PEP 562): `import simulator.console` (the `censim`
 # program) installs its Ctrl-C handling before numpy, numba and pandas load, and a single

@@ -14,13 +14,13 @@ from typing import Any
 
 import click
 
-from simulator.console import (
+from simulator.errors import CensimError, ScenarioError
+from simulator.interrupts import (
     EXIT_INTERRUPTED,
     announce_interrupted,
     interrupts_raise,
     was_interrupted,
 )
-from simulator.errors import CensimError, ScenarioError
 from simulator.output_folders import printable
 from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 

@@ -1,149 +1,19 @@
-"""The ``censim`` program's entry point: Ctrl-C ends it with one line and exit code 130,
-from the moment its code starts (the interpreter's own start-up comes before) to its end.
+"""The ``censim`` program's entry point (``simulator.console:main``).
 
-The handler is installed before anything heavy is imported (this module imports only the
-standard library, and ``simulator/__init__`` imports its API lazily). While a command runs,
-the first interrupt raises :class:`KeyboardInterrupt`, so staging folders and locks are
-cleaned up on the way out and the command layer prints the line; outside a command
-(starting up, parsing arguments, shutting down) and on a second interrupt it prints the
-line and exits at once (nothing is being written then, or the user insists; what a write
-cut short leaves is tidied by the next write to the same folder).
-
-A run can also be interrupted inside compiled code: numba's dispatcher then reports
-``SystemError: ... returned a result with an exception set``, with the interrupt as its
-cause. :func:`was_interrupted` lets the command layer treat any error after an interrupt
-as the interrupt.
+It installs the program's Ctrl-C handling (:mod:`simulator.interrupts`) before anything
+heavy is imported, then runs the command line (:mod:`simulator.cli`). Nothing but this
+module imports the command line: the layers below it never reach up to it
+(docs/architecture.md).
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
-import signal
-import sys
-import threading
-from collections.abc import Iterator
-from types import FrameType
-
-EXIT_INTERRUPTED = 130
-INTERRUPTED_MESSAGE = "interrupted; results already written are kept"
-
-#: Whether an interrupt raises KeyboardInterrupt (inside a command) or exits at once.
-_raising = False
-#: Whether this process has been interrupted, and whether it has said so.
-_interrupted = False
-_announced = False
-
-
-def _on_interrupt(signum: int, frame: FrameType | None) -> None:
-    global _interrupted
-    first = not _interrupted
-    _interrupted = True
-    if _raising and first:
-        raise KeyboardInterrupt
-    exit_interrupted()
-
-
-def announce_interrupted(from_handler: bool = False) -> None:
-    """Print the one line on standard error (once, however many interrupts come). The
-    signal handler writes to the file descriptor: it may have interrupted a write to
-    ``sys.stderr``, which must not be entered again."""
-    global _announced
-    if _announced:
-        return
-    _announced = installed()  # once per program; every time in a test's process
-    with contextlib.suppress(OSError, ValueError):
-        if from_handler:
-            os.write(2, (INTERRUPTED_MESSAGE + "\n").encode())
-        else:
-            sys.stderr.write(INTERRUPTED_MESSAGE + "\n")
-            sys.stderr.flush()
-
-
-def exit_interrupted() -> None:
-    """Print the one line and end the process with code 130, at once."""
-    try:
-        announce_interrupted(from_handler=True)
-    finally:
-        os._exit(EXIT_INTERRUPTED)
-
-
-def installed() -> bool:
-    """Whether this process is the ``censim`` program (its handler is installed)."""
-    return signal.getsignal(signal.SIGINT) is _on_interrupt
-
-
-def was_interrupted(error: BaseException | None = None) -> bool:
-    """Whether the program was interrupted, or ``error`` was caused by an interrupt (a
-    :class:`KeyboardInterrupt` in its chain of causes, as numba's SystemError has)."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return _interrupted and installed()
-
-
-@contextlib.contextmanager
-def interrupts_raise() -> Iterator[None]:
-    """Within the block, the first interrupt raises KeyboardInterrupt (so ``finally``
-    blocks clean up); outside it, interrupts exit at once. No effect unless installed."""
-    global _raising
-    if not installed():
-        yield
-        return
-    _raising = True
-    try:
-        if _interrupted:  # interrupted just before the block: do not start the command
-            raise KeyboardInterrupt
-        yield
-    finally:
-        _raising = False
-
-
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C during the block and deliver it after, as it would have come. For steps
-    an interrupt would leave half done, such as starting worker processes: interrupted
-    there, a worker was started but not registered, and printed a traceback once its
-    parent had gone. SIGINT is also blocked, so processes started in the block inherit
-    the mask and cannot be interrupted before they choose to ignore SIGINT. Only in the
-    main thread (where Python runs signal handlers); elsewhere a plain block."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    masks = hasattr(signal, "pthread_sigmask")  # POSIX
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masks else set()
-    try:
-        yield
-    finally:
-        if masks:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
-
-
-def _ignore_interrupts() -> None:
-    # The last exit handler. After it Python resets a Python-level SIGINT handler to the
-    # default action (but leaves "ignore" alone): an interrupt then, in the last moments of
-    # the process, would kill it by the signal (status -2) instead of letting it exit with
-    # the code it has (130 if interrupted before). The command has finished by now.
-    with contextlib.suppress(OSError, ValueError):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+from simulator import interrupts
 
 
 def main() -> None:
     """``censim`` (the console script)."""
-    signal.signal(signal.SIGINT, _on_interrupt)
-    atexit.register(_ignore_interrupts)  # registered first, so it runs last
+    interrupts.install()
     from simulator.cli import main as command
 
     command(prog_name="censim")

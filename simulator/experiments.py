@@ -41,7 +41,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from simulator.console import interrupts_deferred
 from simulator.errors import MISSING, CensimError, OutputError, ScenarioError, warn
 from simulator.files import (
     UnreadableFile,
@@ -50,6 +49,7 @@ from simulator.files import (
     kind_of_file,
     read_regular_file,
 )
+from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
 from simulator.population import usable_cpus

@@ -1,4 +1,5 @@
-"""Enumerations shared by the whole model: content kinds, channels, user states, events."""
+"""Enumerations shared by the whole model and its compiled passes: content kinds,
+channels, user states, outcomes, review actions, events."""
 
 from __future__ import annotations
 
@@ -72,6 +73,18 @@ class Outcome(IntEnum):
     BLOCKED = 2
     REMOVED = 3
     SURVIVING = 4
+
+
+class Action:
+    """Review queue priorities (lower first) and the ``removed_by`` codes of posts."""
+
+    ORDER = 0  # a regulator's takedown order: always complied with
+    HOLD = 1  # pre-publication review of a held post
+    NOTICE = 2  # a user's complaint
+    FLAG = 3  # the automatic filter's flag after publication
+    APPEAL = 4  # an author contests a removal (second review)
+    COUNT = 5
+    NAMES = ("order", "hold", "notice", "flag", "appeal")
 
 
 class EventKind(StrEnum):

@@ -27,18 +27,6 @@ from simulator.scenario import Platform as PlatformSpec
 from simulator.scenario import Scenario
 
 
-class Action:
-    """Review queue priorities (lower first) and the ``removed_by`` codes of posts."""
-
-    ORDER = 0  # a regulator's takedown order: always complied with
-    HOLD = 1  # pre-publication review of a held post
-    NOTICE = 2  # a user's complaint
-    FLAG = 3  # the automatic filter's flag after publication
-    APPEAL = 4  # an author contests a removal (second review)
-    COUNT = 5
-    NAMES = ("order", "hold", "notice", "flag", "appeal")
-
-
 @dataclass
 class PlatformState:
     """A platform during a run. Times are hours; money is in the scenario's currency."""

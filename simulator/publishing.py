@@ -29,8 +29,7 @@ from numpy.typing import NDArray
 
 from simulator.generator_handles import as_generator
 from simulator.kernels import bucket_index, route_posts, search_bucketed
-from simulator.kinds import Outcome
-from simulator.platforms import Action
+from simulator.kinds import Action, Outcome
 
 Array = NDArray[Any]
 HOURS = 24.0  # per day (simulator.regulators.HOURS_PER_DAY; not imported: no cycle)

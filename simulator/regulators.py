@@ -15,34 +15,70 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
 
 from simulator import kernels_day
 from simulator.kinds import KIND_LABELS, EventKind
+from simulator.platforms import PlatformState
 from simulator.review_queue import SERVICE_BLOCK
-
-if TYPE_CHECKING:  # pragma: no cover
-    from simulator.platforms import PlatformState
-    from simulator.simulation import Simulation
+from simulator.scenario import Police as PoliceSpec
+from simulator.scenario import Regulator as RegulatorSpec
+from simulator.scenario import Rules
 
 HOURS_PER_DAY = 24.0
 
 
-class Regulator:
-    """Audits platforms and applies penalties. Reads the run's state through ``sim``."""
+class EventLog(Protocol):
+    """Where institutional events go (:meth:`simulator.recorder.Recorder.event`)."""
 
-    def __init__(self, sim: Simulation, rng: np.random.Generator) -> None:
-        self.sim = sim
+    def event(self, *args: Any, **kwargs: Any) -> None:
+        """Record one event: ``(time_hours, event, platform, user=-1, kind="",
+        amount=0.0, detail="")`` (:class:`simulator.recorder.Event`)."""
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What the regulator reads of a run and the one change it makes beyond the platform
+    it audits (a revoked licence takes the platform off the market). The engine builds
+    it; the regulator sees nothing else of the run."""
+
+    env: simpy.Environment
+    recorder: EventLog
+    #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
+    prohibited_still_up: Callable[[PlatformState, float, float], int]
+    #: Orders and notice duties whose deadline fell in (after, until] unmet by then.
+    duties_missed_between: Callable[[PlatformState, float, float], int]
+    #: Active users of a platform who are not registered under their real name.
+    anonymous_active_users: Callable[[PlatformState], int]
+    #: ``remove_platform(platform, at_hours, reason)``: it leaves the market then.
+    remove_platform: Callable[[PlatformState, float, str], None]
+
+
+class UsersView(Protocol):
+    """What the police read of the population: per-user arrays, read when a day is
+    advanced (:class:`simulator.population.Users`)."""
+
+    state: np.ndarray  # UserState codes (int8)
+    traceable: np.ndarray  # bool: registered under the user's real name
+
+
+class Regulator:
+    """Audits platforms and applies penalties. Reads the run's state through ``view``."""
+
+    def __init__(
+        self, view: AuditView, spec: RegulatorSpec, rules: Rules, rng: np.random.Generator
+    ) -> None:
+        self.view = view
         self.rng = rng
-        self.spec = sim.scenario.regulator
-        self.rules = sim.scenario.rules
+        self.spec = spec
+        self.rules = rules
 
     def audit_process(self, platform: PlatformState) -> Generator[simpy.Event, Any, None]:
         """Audit ``platform`` at exponential intervals until it leaves the market."""
-        env = self.sim.env
+        env = self.view.env
         rate_per_hour = self.spec.audits_per_year / (365.0 * HOURS_PER_DAY)
         if rate_per_hour <= 0.0:
             return
@@ -53,19 +89,19 @@ class Regulator:
             self.audit(platform, float(env.now))
 
     def audit(self, platform: PlatformState, now: float) -> None:
-        sim = self.sim
+        view = self.view
         window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
-        still_up = sim.prohibited_still_up(platform, window_start, now)
+        still_up = view.prohibited_still_up(platform, window_start, now)
         found = int(self.rng.binomial(still_up, self.spec.audit_sample_share)) if still_up else 0
-        missed_orders = sim.duties_missed_between(platform, platform.last_audit_hours, now)
+        missed_orders = view.duties_missed_between(platform, platform.last_audit_hours, now)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
-            anonymous = sim.anonymous_active_users(platform)
+            anonymous = view.anonymous_active_users(platform)
             unregistered = (
                 int(self.rng.binomial(anonymous, self.spec.audit_sample_share)) if anonymous else 0
             )
         platform.last_audit_hours = now
-        sim.recorder.event(
+        view.recorder.event(
             now,
             EventKind.AUDIT,
             platform.name,
@@ -94,7 +130,7 @@ class Regulator:
         step = ladder[min(platform.penalty_level, len(ladder) - 1)]
         platform.penalty_level = min(platform.penalty_level + 1, len(ladder) - 1)
         platform.fear += 1.0
-        recorder = self.sim.recorder
+        recorder = self.view.recorder
         # Penalties that change who can post take effect at the next day boundary: the
         # population is advanced a day at a time (docs/model.md, "Scheduling").
         next_day = math.floor(now / HOURS_PER_DAY + 1.0) * HOURS_PER_DAY
@@ -113,7 +149,7 @@ class Regulator:
             recorder.event(now, EventKind.SUSPENSION, platform.name, amount=step.days)
         else:
             recorder.event(now, EventKind.REVOCATION, platform.name)
-            self.sim.remove_platform(platform, next_day, reason="licence revoked")
+            self.view.remove_platform(platform, next_day, "licence revoked")
 
 
 @dataclass
@@ -128,14 +164,14 @@ class Police:
     runs the Python form (a ``ReviewQueue`` with an ``investigate`` callback) beside it.
     """
 
-    sim: Simulation
+    spec: PoliceSpec
+    users: UsersView
     rng: np.random.Generator
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        spec = self.sim.scenario.police
-        self.spec = spec
+        spec = self.spec
         self._service_rng = self.rng.spawn(1)[0]  # the queue's service times
         self._mean_service_hours = spec.investigation_days * HOURS_PER_DAY
         self._detention_probability = np.array(spec.detention_probability.as_tuple())
@@ -214,7 +250,7 @@ class Police:
         arrival, items = self._pending_t[:n], self._pending_i[:n]
         self._pending_t, self._pending_i = self._pending_t[n:], self._pending_i[n:]
         self._make_room(n, length + n)
-        users = self.sim.users
+        users = self.users
         times, who, kinds = kernels_day.investigate_until(
             arrival, items, float(until_hours), self.spec.investigators, self._finish,
             self._line, self._line_arrival, self._counters, self._service, self._uniform,

@@ -170,7 +170,7 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
 def environment_info() -> dict[str, str]:
     import simpy
 
-    from simulator import __version__
+    from simulator.version import __version__
 
     return {
         "version": __version__,

@@ -28,8 +28,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kinds import Channel, Outcome
-from simulator.platforms import Action
+from simulator.kinds import Action, Channel, Outcome
 
 Array = NDArray[Any]
 

@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 FloatArray = NDArray[np.floating]
+#: An array (the engine, many users at once) or one number (the reference, one user).
+Floats = FloatArray | float | np.floating
 #: Strictness is kept this far from 0 and 1 so thresholds stay finite.
 STRICTNESS_EPSILON = 1e-12
 
@@ -101,14 +103,12 @@ def perceived_weights(
     )
 
 
-def withholds(
-    perceived_risk: FloatArray, kind_weight: float | FloatArray, boldness: FloatArray
-) -> NDArray[np.bool_]:
+def withholds(perceived_risk: Floats, kind_weight: Floats, boldness: Floats) -> NDArray[np.bool_]:
     """Self-censorship: a user withholds a post when its perceived risk exceeds their boldness."""
     return np.asarray(perceived_risk * kind_weight > boldness)
 
 
-def update_risk(risk: FloatArray, signal: FloatArray | float, decay: float) -> FloatArray:
+def update_risk(risk: Floats, signal: Floats, decay: float) -> FloatArray:
     """One day of learning: ``r' = r d + (1 - r d)(1 - exp(-signal))``, stays in [0, 1].
 
     ``decay`` is the share of perceived risk kept after a day without signals

@@ -33,17 +33,18 @@ from simulator import generator_handles, kernels, kernels_day, publishing, revie
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
+    Action,
     Channel,
     ContentKind,
     EventKind,
     Outcome,
     UserState,
 )
-from simulator.platforms import Action, PlatformState, make_platforms
+from simulator.platforms import PlatformState, make_platforms
 from simulator.population import Users, large_network, usable_cpus
 from simulator.post_store import PostStore
 from simulator.recorder import DELAY_EDGES_HOURS, Recorder
-from simulator.regulators import HOURS_PER_DAY, Police, Regulator
+from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
 from simulator.results import Results
 from simulator.review_queue import ArrayReviewQueue
 from simulator.rules import perceived_weights
@@ -124,8 +125,19 @@ class Simulation:
         )
         self.recorder = Recorder(scenario.horizon_days, self.n_platforms + 1)
         self.env = simpy.Environment()
-        self.regulator = Regulator(self, self.streams.regulator)
-        self.police = Police(self, self.streams.police)
+        # The regulator and the police see the run through narrow views (no cycle).
+        audit_view = AuditView(
+            env=self.env,
+            recorder=self.recorder,
+            prohibited_still_up=self.prohibited_still_up,
+            duties_missed_between=self.duties_missed_between,
+            anonymous_active_users=self.anonymous_active_users,
+            remove_platform=self.remove_platform,
+        )
+        self.regulator = Regulator(
+            audit_view, scenario.regulator, scenario.rules, self.streams.regulator
+        )
+        self.police = Police(scenario.police, self.users, self.streams.police)
 
         rules = scenario.rules
         perception = scenario.population.perception

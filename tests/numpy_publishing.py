@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator import kernels
-from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, ContentKind, Outcome
-from simulator.platforms import Action, PlatformState
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
+from simulator.platforms import PlatformState
 from simulator.regulators import HOURS_PER_DAY
 from simulator.simulation import IntArray, RouteArray, Simulation
 

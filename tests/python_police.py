@@ -6,12 +6,14 @@ holds the engine's police to."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from simulator.kinds import UserState
 from simulator.regulators import HOURS_PER_DAY
 from simulator.review_queue import ReviewQueue
+from simulator.scenario import Police as PoliceSpec
 from simulator.simulation import Simulation
 from simulator.streams import Streams
 
@@ -21,7 +23,8 @@ class PythonPolice:
     """The police as they were written in Python: a ``ReviewQueue`` with an
     ``investigate`` callback (the statement the compiled police are held to)."""
 
-    sim: Simulation
+    spec: PoliceSpec
+    users: Any  # reads .state and .traceable
     rng: np.random.Generator
     queue: ReviewQueue = field(init=False)
     report_user: list[int] = field(default_factory=list)
@@ -30,8 +33,7 @@ class PythonPolice:
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        spec = self.sim.scenario.police
-        self.spec = spec
+        spec = self.spec
         self.queue = ReviewQueue(
             servers=spec.investigators,
             mean_service_hours=spec.investigation_days * HOURS_PER_DAY,
@@ -77,7 +79,7 @@ class PythonPolice:
             # Nothing under way, waiting or to arrive (a world without reports): the
             # queue would only move its clock, which nothing reads before it runs again.
             return
-        users = self.sim.users
+        users = self.users
         identify = self.spec.identify_anonymous_probability
 
         def investigate(item: int, start: float, finish: float) -> bool:
@@ -110,4 +112,5 @@ class PythonPoliceSimulation(Simulation):
         super().__init__(*args, **kwargs)
         # A fresh police stream from the seed: the engine's Police already spawned the
         # queue's child generator from streams.police, and spawning counts.
-        self.police = PythonPolice(self, Streams.from_seed(self.seed).police)
+        rng = Streams.from_seed(self.seed).police
+        self.police = PythonPolice(self.scenario.police, self.users, rng)

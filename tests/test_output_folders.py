@@ -24,8 +24,8 @@ from click.testing import CliRunner
 import simulator
 from simulator import output_folders
 from simulator.cli import main
-from simulator.console import INTERRUPTED_MESSAGE
 from simulator.experiments import grid_design, sweep
+from simulator.interrupts import INTERRUPTED_MESSAGE
 from simulator.results import Results
 from simulator.sensitivity import Ishigami
 

@@ -104,11 +104,6 @@ class _Users:
         self.state, self.traceable = state, traceable
 
 
-class _Sim:
-    def __init__(self, scenario: simulator.Scenario, users: _Users) -> None:
-        self.scenario, self.users = scenario, users
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("investigators", [1, 3])
 def test_police_line_with_ties_and_drops(seed: int, investigators: int) -> None:
@@ -125,8 +120,8 @@ def test_police_line_with_ties_and_drops(seed: int, investigators: int) -> None:
     n = 400
     state = np.where(rng.random(n) < 0.3, UserState.DETAINED, UserState.ACTIVE).astype(np.int8)
     users = _Users(state, rng.random(n) < 0.5)
-    fast = Police(_Sim(scenario, users), np.random.default_rng(seed + 10))  # type: ignore[arg-type]
-    slow = PythonPolice(_Sim(scenario, users), np.random.default_rng(seed + 10))
+    fast = Police(scenario.police, users, np.random.default_rng(seed + 10))
+    slow = PythonPolice(scenario.police, users, np.random.default_rng(seed + 10))
     now = 0.0
     for _ in range(25):
         count = int(rng.integers(0, 30))

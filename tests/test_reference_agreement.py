@@ -1,4 +1,4 @@
-"""The engine against its per-agent SimPy reference (benchmarks/reference_agent.py).
+"""The engine against its per-agent SimPy reference (simulator/reference/agent.py).
 
 The two are the same model written two ways: the engine vectorised a day at a time, the
 reference one SimPy process per user and one event per post. On a small world where
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario, compare, format_table  # noqa: E402
-from benchmarks.reference_agent import ReferenceSimulation  # noqa: E402
+from simulator.reference import ReferenceSimulation  # noqa: E402
 
 ALPHA = 0.001
 

@@ -1,4 +1,9 @@
-"""The censim model written the way SimPy's documentation teaches: the oracle for the engine.
+"""The censim model written the way SimPy's documentation teaches: the readable per-agent
+statement of the model that the engine (:mod:`simulator.simulation`) is checked against.
+
+Read this module to see what the model does; import it to run it
+(``from simulator.reference import ReferenceSimulation, run_reference``). It ships with
+the package and is tested (``tests/test_reference.py``, ``tests/test_reference_agreement.py``).
 
 One SimPy process per user emits that user's intended posts, one event per post
 (exponential inter-post times at the user's total rate; the kind and channel of each
@@ -31,34 +36,29 @@ docs/performance.md): a review's sanction counts on the day the review *finishes
 engine: the day it starts), and a platform adapts its threshold at the end of the day
 after that day's audits (the engine adapts during the day step, before that day's audits).
 
-Run ``python benchmarks/reference_agent.py --users 2000 --days 30`` for one paired run.
+Run ``python -m simulator.reference.agent --users 2000 --days 30`` for one paired run.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simpy
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from simulator.kinds import N_KINDS, Channel, ContentKind, EventKind, Outcome, UserState
+from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
 from simulator.metrics import summarise
-from simulator.platforms import Action, PlatformState
+from simulator.platforms import PlatformState
 from simulator.population import Users
 from simulator.recorder import Recorder
 from simulator.rules import perceived_weights, strictness_to_threshold, update_risk, withholds
-from simulator.scenario import Scenario
+from simulator.scenario import Scenario, load_scenario, override
 from simulator.streams import Streams
 
 HOURS_PER_DAY = 24.0
@@ -750,17 +750,18 @@ def run_reference(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator.reference.agent",
+        description="One paired run of the reference model.",
+    )
     parser.add_argument("--scenario", default="classroom")
     parser.add_argument("--users", type=int, default=None)
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
-    import simulator
-
-    scenario = simulator.load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
     if args.users is not None:
-        scenario = simulator.override(scenario, {"population.users": args.users})
+        scenario = override(scenario, {"population.users": args.users})
     summary = run_reference(scenario, args.seed, args.days)
     for key in (
         "intended",

@@ -1,0 +1,125 @@
+"""The layers of the ``simulator`` package, lowest first, as data (docs/architecture.md).
+
+A module may import modules of its own layer and of the layers below it, never of a
+layer above; and the package has no import cycles. ``tests/test_architecture.py`` reads
+every module's imports (those inside functions and under ``TYPE_CHECKING`` too) and holds
+the package to this. A new module is placed here, in the lowest layer that can hold what
+it imports.
+"""
+
+from __future__ import annotations
+
+#: (layer, what belongs there, its modules), lowest first.
+LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "foundation",
+        "shared enumerations, errors, random streams, signal handling: standard library "
+        "and numpy only",
+        (
+            "simulator.errors",
+            "simulator.files",
+            "simulator.interrupts",
+            "simulator.kinds",
+            "simulator.layers",
+            "simulator.streams",
+            "simulator.version",
+        ),
+    ),
+    (
+        "kernels",
+        "the compiled passes: foundation, numpy and numba only, never the model",
+        (
+            "simulator.generator_handles",
+            "simulator.kernels",
+            "simulator.kernels_day",
+            "simulator.publishing",
+            "simulator.review_kernels",
+        ),
+    ),
+    (
+        "model",
+        "the scenario and the mechanisms: rules, platforms, population, review queue, "
+        "regulator and police",
+        (
+            "simulator.platforms",
+            "simulator.population",
+            "simulator.regulators",
+            "simulator.review_queue",
+            "simulator.rules",
+            "simulator.scenario",
+        ),
+    ),
+    (
+        "output",
+        "counting a run and writing it: recorder, metrics, results, output folders",
+        (
+            "simulator.metrics",
+            "simulator.output_folders",
+            "simulator.recorder",
+            "simulator.results",
+        ),
+    ),
+    (
+        "reference",
+        "the per-agent SimPy statement of the model the engine is checked against",
+        ("simulator.reference", "simulator.reference.agent"),
+    ),
+    (
+        "engine",
+        "the day loop, the post store, pairing with the counterfactual",
+        ("simulator.post_store", "simulator.simulation"),
+    ),
+    (
+        "studies",
+        "what is built on runs: experiments, sensitivity, resource estimates, facts, "
+        "teaching, plots",
+        (
+            "simulator.experiments",
+            "simulator.facts",
+            "simulator.plots",
+            "simulator.resources",
+            "simulator.sensitivity",
+            "simulator.sweep_plots",
+            "simulator.teaching",
+        ),
+    ),
+    (
+        "api",
+        "the package's public names (``import simulator``)",
+        ("simulator",),
+    ),
+    (
+        "cli",
+        "the ``censim`` program; nothing else imports it",
+        (
+            "simulator.cli",
+            "simulator.cli_experiments",
+            "simulator.cli_facts",
+            "simulator.cli_plots",
+            "simulator.console",
+        ),
+    ),
+)
+
+#: Pairs of layers (importer, imported) that may not import each other although the
+#: order would allow it: the engine never uses the reference it is checked against.
+FORBIDDEN: tuple[tuple[str, str], ...] = (("engine", "reference"),)
+
+#: Layers whose modules may import, besides the standard library and lower layers, only
+#: these third-party packages.
+THIRD_PARTY_ALLOWED: dict[str, tuple[str, ...]] = {
+    "foundation": ("numpy",),
+    "kernels": ("numpy", "numba"),
+}
+
+#: Imports that break the rules today, each with the reason it is allowed for now
+#: ((importer, imported) -> why). Keep this short; issue 15 removes what is left.
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def layer_of(module: str) -> str:
+    """The layer ``module`` belongs to (KeyError if it is placed in none)."""
+    for name, _, modules in LAYERS:
+        if module in modules:
+            return name
+    raise KeyError(module)

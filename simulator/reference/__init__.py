@@ -1,0 +1,24 @@
+"""The reference model: censim's model written one SimPy process per user and one event
+per post, the readable statement the fast engine is checked against (see
+:mod:`simulator.reference.agent` and docs/performance.md, "The oracle").
+
+>>> from simulator.reference import ReferenceSimulation, run_reference
+"""
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["ReferenceSimulation", "run_reference"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that ``python -m simulator.reference.agent`` runs the
+    # module once (an eager import here would load it before runpy runs it again).
+    if name not in __all__:
+        raise AttributeError(f"module 'simulator.reference' has no attribute {name!r}")
+    from simulator.reference import agent
+
+    return getattr(agent, name)
+
+
+if TYPE_CHECKING:
+    from simulator.reference.agent import ReferenceSimulation, run_reference

@@ -1,0 +1,67 @@
+"""The reference model as shipped (``simulator.reference``): importable from the package,
+stepped on a tiny world with a fixed seed, its numbers checked (the way Mesa tests the
+examples it ships). Quick; the engine-against-reference comparison is
+tests/test_reference_agreement.py."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import simulator
+from simulator.kinds import Outcome, UserState
+from simulator.reference import ReferenceSimulation, run_reference
+
+
+def _tiny_world() -> simulator.Scenario:
+    return simulator.override(
+        simulator.load_scenario("classroom"),
+        {"population.users": 150, "horizon_days": 6, "population.posts_per_day": 2.0},
+    )
+
+
+def test_a_reference_run_conserves_posts_and_repeats_itself() -> None:
+    """Every intended post has exactly one outcome; the same seed gives the same counts,
+    events and population; another seed gives other counts."""
+    scenario = _tiny_world()
+    first = ReferenceSimulation(scenario, seed=5)
+    counts = first.run().counts.copy()
+    recorder = first.recorder
+    np.testing.assert_array_equal(recorder.intended, counts.sum(axis=-1))
+    assert (counts >= 0).all()
+    intended = int(recorder.intended.sum())
+    assert intended > 500  # 150 users, 2 posts a day, 6 days: about 1,800
+    # The classroom's rules bite even in six days: posts are withheld and blocked.
+    by_outcome = counts.sum(axis=tuple(range(counts.ndim - 1)))
+    assert by_outcome[Outcome.WITHHELD] > 0 and by_outcome[Outcome.SURVIVING] > 0
+    assert by_outcome.sum() == intended
+
+    again = ReferenceSimulation(scenario, seed=5)
+    np.testing.assert_array_equal(again.run().counts, counts)
+    assert [e.event for e in again.recorder.events] == [e.event for e in recorder.events]
+    assert again.user_counts() == first.user_counts()
+    assert sum(first.user_counts()[s.name.lower()] for s in UserState) == 150
+
+    other = ReferenceSimulation(scenario, seed=6)
+    assert not np.array_equal(other.run().counts, counts)
+
+
+def test_run_reference_summary_is_paired_and_consistent() -> None:
+    """``run_reference``'s summary: the funnel adds up, the ratios lie in [0, 1], speech
+    is lost to the rules, and a second call gives the same numbers."""
+    summary = run_reference(_tiny_world(), seed=3)
+    outcomes = ("withheld", "excluded", "blocked", "removed", "surviving")
+    assert sum(summary[name] for name in outcomes) == summary["intended"] > 0
+    for ratio in ("speech_loss", "chilling_effect", "collateral_share"):
+        assert 0.0 <= summary[ratio] <= 1.0, (ratio, summary[ratio])
+    assert summary["speech_loss"] > 0.0
+    again = run_reference(_tiny_world(), seed=3)
+    assert _without_timing(summary) == _without_timing(again)
+
+
+def _without_timing(summary: dict) -> str:
+    """The summary without its wall-clock times, as text (NaN, for shares of no posts,
+    compares equal to itself there)."""
+    kept = {k: v for k, v in summary.items() if k not in {"wall_seconds", "wall_seconds_rules"}}
+    return json.dumps(kept, sort_keys=True, default=str)

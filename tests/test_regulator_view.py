@@ -1,0 +1,93 @@
+"""The regulator works from its narrow view of a run (regulators.AuditView), with no
+Simulation: audits read only the view's queries, record through its event log and take
+a platform off the market through its ``remove_platform``."""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+import simulator
+from simulator.kinds import EventKind
+from simulator.platforms import make_platforms
+from simulator.recorder import Recorder
+from simulator.regulators import AuditView, Regulator
+
+
+def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, list]:
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"),
+        {
+            "regulator.audit_sample_share": 1.0,  # every post still up is found
+            "rules.penalties.tolerance": 2,
+            "rules.penalties.ladder": [
+                {"action": "warning"},
+                {"action": "fine", "amount": 1000.0},
+                {"action": "revocation"},
+            ],
+        },
+    )
+    platforms = make_platforms(scenario, np.random.default_rng(0))
+    recorder = Recorder(scenario.horizon_days, len(platforms) + 1)
+
+    def prohibited_still_up(platform, since, now):  # type: ignore[no-untyped-def]
+        calls.append(("still_up", platform.name, since, now))
+        return still_up
+
+    def duties_missed_between(platform, after, until):  # type: ignore[no-untyped-def]
+        calls.append(("missed", platform.name, after, until))
+        return 0
+
+    def anonymous_active_users(platform):  # type: ignore[no-untyped-def]
+        calls.append(("anonymous", platform.name))
+        return 0
+
+    def remove_platform(platform, at_hours, reason):  # type: ignore[no-untyped-def]
+        calls.append(("removed", platform.name, at_hours, reason))
+
+    view = AuditView(
+        env=simpy.Environment(),
+        recorder=recorder,
+        prohibited_still_up=prohibited_still_up,
+        duties_missed_between=duties_missed_between,
+        anonymous_active_users=anonymous_active_users,
+        remove_platform=remove_platform,
+    )
+    regulator = Regulator(view, scenario.regulator, scenario.rules, np.random.default_rng(1))
+    return regulator, recorder, platforms
+
+
+def test_audits_climb_the_ladder_through_the_view() -> None:
+    calls: list[tuple] = []
+    regulator, recorder, platforms = _regulator(still_up=5, calls=calls)
+    platform = platforms[0]
+    cash = platform.cash
+    for hours in (30.0, 60.0, 90.0):  # days 1, 2, 3
+        regulator.audit(platform, hours)
+    kinds = [e.event for e in recorder.events]
+    assert kinds == [
+        EventKind.AUDIT, EventKind.WARNING,
+        EventKind.AUDIT, EventKind.FINE,
+        EventKind.AUDIT, EventKind.REVOCATION,
+    ]  # fmt: skip
+    assert [e.amount for e in recorder.events if e.event == EventKind.AUDIT] == [5.0] * 3
+    assert platform.cash == cash - 1000.0 and platform.fines_paid == 1000.0
+    window = 7 * 24.0  # the classroom's audit window
+    assert calls[:2] == [
+        ("still_up", platform.name, max(0.0, 30.0 - window), 30.0),
+        ("missed", platform.name, 0.0, 30.0),
+    ]
+    # The revocation takes the platform off the market at the next day boundary.
+    assert calls[-1] == ("removed", platform.name, 96.0, "licence revoked")
+
+
+def test_clean_audits_step_back_down() -> None:
+    calls: list[tuple] = []
+    regulator, recorder, platforms = _regulator(still_up=2, calls=calls)  # = tolerance
+    platform = platforms[0]
+    platform.penalty_level = 2
+    for hours in (10.0, 20.0, 30.0):
+        regulator.audit(platform, hours)
+    assert platform.penalty_level == 1 and platform.clean_audits == 0
+    assert [e.event for e in recorder.events] == [EventKind.AUDIT] * 3
+    assert not any(call[0] == "removed" for call in calls)
