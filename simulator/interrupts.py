@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -141,7 +142,31 @@ def _ignore_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _deliver_interrupt_again() -> None:
+    # After a pause, so that the hook that started this thread has returned (an
+    # interrupt handled inside the hook would be dropped like the first).
+    time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """An interrupt raised where Python can only print and drop it (a ctypes callback, as
+    when llvmlite loads a cached kernel, or a finaliser) would print "Exception ignored"
+    with a traceback and let the run go on. Deliver it again instead, from another thread
+    once this hook has returned (a signal raised here would be handled, and dropped,
+    inside the hook): the handler then
+    raises it at the next point that can take it (or, if that is again such a place,
+    comes back here). Anything else goes to Python's own hook."""
+    global _interrupted
+    if issubclass(unraisable.exc_type, KeyboardInterrupt) and installed():
+        _interrupted = False  # the next delivery is the first that counts
+        threading.Thread(target=_deliver_interrupt_again, daemon=True).start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def install() -> None:
     """Make this process the ``censim`` program: Ctrl-C handled as above from now on."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    sys.unraisablehook = _on_unraisable
     atexit.register(_ignore_interrupts)  # registered first, so it runs last

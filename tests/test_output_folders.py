@@ -508,6 +508,40 @@ def test_an_interrupt_inside_compiled_code_is_an_interrupt(
     assert not Path("never").exists()
 
 
+SWALLOWED_INTERRUPT = """
+import ctypes, os, signal, sys
+from simulator import interrupts
+interrupts.install()
+
+@ctypes.CFUNCTYPE(None)
+def callback():  # the interrupt arrives while Python code runs inside a C callback
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(100_000):
+        pass
+
+with interrupts.interrupts_raise():
+    try:
+        callback()
+        for _ in range(1_000_000):
+            pass
+        print("not interrupted")
+    except KeyboardInterrupt:
+        interrupts.announce_interrupted()
+        sys.exit(interrupts.EXIT_INTERRUPTED)
+"""
+
+
+def test_an_interrupt_inside_a_ctypes_callback_still_interrupts() -> None:
+    """Ctrl-C while llvmlite loaded a cached kernel landed in a ctypes callback: Python
+    printed "Exception ignored on calling ctypes callback" with a traceback, dropped the
+    interrupt and the run went on. It is delivered again, outside the callback."""
+    done = subprocess.run(
+        [sys.executable, "-c", SWALLOWED_INTERRUPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, (done.returncode, done.stdout, done.stderr)
+    assert done.stdout == "" and done.stderr == INTERRUPTED_MESSAGE + "\n", done.stderr
+
+
 # -- smaller: terminal escapes in file names -------------------------------------------------
 
 
