@@ -27,20 +27,26 @@ BIT_FOR_BIT_TESTS = [
 ]
 
 
-def dispatched_simd_levels() -> list[str]:
-    """The SIMD levels numpy dispatches to on this CPU (beyond its baseline)."""
+def _umath():  # type: ignore[no-untyped-def]
     try:
         from numpy._core import _multiarray_umath as umath  # numpy 2
     except ImportError:  # numpy 1.26
         from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]
+    return umath
+
+
+def simd_levels_in_use() -> list[str]:
+    """The SIMD levels (beyond its baseline) numpy dispatches to in this process."""
+    umath = _umath()
     return [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
 
 
 def plain_cpu(cache: Path) -> dict[str, str]:
-    """The environment of a process that computes as on a CPU without numpy's SIMD
-    levels, with numba's code for a generic x86-64."""
+    """The environment of a process that computes as on a CPU without any of numpy's
+    SIMD levels (all switched off, whatever this process uses), with numba's code for a
+    generic x86-64."""
     env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(cache)}
-    levels = dispatched_simd_levels()
+    levels = list(_umath().__cpu_dispatch__)
     if levels:
         env["NPY_DISABLE_CPU_FEATURES"] = " ".join(levels)
     return env
@@ -62,7 +68,7 @@ def test_outputs_and_bit_for_bit_tests_do_not_depend_on_simd(tmp_path: Path) -> 
         [
             "-c",
             "import numba, sys; sys.path.insert(0, 'tests'); "
-            "from test_across_machines import dispatched_simd_levels as d; "
+            "from test_across_machines import simd_levels_in_use as d; "
             "print(d(), numba.config.CPU_NAME)",
         ],
         env,
@@ -77,12 +83,11 @@ def test_outputs_and_bit_for_bit_tests_do_not_depend_on_simd(tmp_path: Path) -> 
 def test_numpy_can_be_told_to_leave_its_simd_levels() -> None:
     """The switch the slow test relies on: numpy started with its SIMD levels disabled
     reports none (checked cheaply here, so that a numpy that renames them shows)."""
-    levels = dispatched_simd_levels()
-    if not levels:
-        pytest.skip("numpy dispatches to no SIMD level on this CPU")
+    if not _umath().__cpu_dispatch__:
+        pytest.skip("this numpy dispatches to no SIMD level")
     env = plain_cpu(Path(os.devnull))
     code = (
         "import sys; sys.path.insert(0, 'tests'); "
-        "from test_across_machines import dispatched_simd_levels as d; print(d())"
+        "from test_across_machines import simd_levels_in_use as d; print(d())"
     )
     assert run(["-c", code], env).strip() == "[]"
