@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -310,11 +311,12 @@ def test_disk_full_while_writing_the_tables_from_the_cli(tmp_path: Path) -> None
 def mount_tmpfs_possible() -> bool:
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-         "mount -t tmpfs -o size=64k tmpfs /mnt"],
-        capture_output=True,
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as mount_point:
+        probe = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             f"mount -t tmpfs -o size=64k tmpfs {mount_point}"],
+            capture_output=True,
+        )  # fmt: skip
     return probe.returncode == 0
 
 
