@@ -183,7 +183,11 @@ def benign_groups(
                 same &= group[i] == previous_group[i]
         row = block_sums[b]
         if same:
-            row[:] = previous_sums[b]
+            # A loop, not ``row[:] = previous_sums[b]``: numba compiles a slice copy
+            # with its shape-mismatch error message (~3 s of string formatting code
+            # on the first run).
+            for g in range(n_groups):
+                row[g] = previous_sums[b, g]
         else:
             row[:] = 0.0
             for i in range(first, last):

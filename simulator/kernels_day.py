@@ -188,7 +188,9 @@ def learn_day(
     own[0] = base
     removed_count = np.zeros(bound + 1, dtype=np.float32)
     detained_count = np.zeros(bound + 1, dtype=np.float32)
-    touched = 0
+    # int64 from the start: a literal 0 would have numba compile _count_neighbours
+    # twice (once for the literal its first typing round sees, once for int64).
+    touched: Any = np.int64(0)
     for w in sanctioned:
         if slot[w] == 0:
             touched += 1
@@ -284,7 +286,8 @@ def learn_day(
         n_reported += _count_true(ever_reported[first:last])
         n_detained += _count_true(ever_detained[first:last])
     counts = np.zeros(N_STATES + 3, dtype=np.int64)
-    counts[:N_STATES] = by_state
+    for k in range(N_STATES):  # (a slice copy compiles its error message: seconds)
+        counts[k] = by_state[k]
     counts[N_STATES] = n_traceable
     counts[N_STATES + 1] = n_reported
     counts[N_STATES + 2] = n_detained
@@ -378,7 +381,7 @@ def sorted_rows_blocked(
             start = np.int64(indptr[i])
             stop = np.int64(indptr[i + 1])
             if stop - start > 32:
-                indices[start:stop] = np.sort(indices[start:stop])
+                indices[start:stop].sort()  # in place (a slice copy compiles slowly)
                 continue
             for j in range(start + 1, stop):
                 v = indices[j]

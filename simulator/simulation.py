@@ -1081,6 +1081,10 @@ class Simulation:
         perception = self.scenario.population.perception
         rng = self.streams.behaviour
         n = users.size
+        # Authors come in the post store's narrowed type, none as int64: int64 always,
+        # so each kernel below is compiled for one signature.
+        sanctioned = sanctioned.astype(np.int64, copy=False)
+        public_removed = public_removed.astype(np.int64, copy=False)
         if len(sanctioned):
             # One compiled pass each: strikes and closed accounts, then leaving and
             # circumventing (as np.unique and the masks they replaced).
