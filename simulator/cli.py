@@ -148,15 +148,7 @@ def run(
     recover_staging(target)  # a killed earlier write: restore its old folder, drop its parts
     if target.exists() and not force:
         raise_output(f"{target}: already exists; choose another --out or pass --force")
-    if not quiet:
-        from simulator.publishing import compiled_on_this_machine
-
-        if not compiled_on_this_machine():
-            click.echo(
-                "First run on this machine: compiling the engine (a minute or two, once; "
-                "cached on disk after).",
-                err=True,
-            )
+    _compile_ahead(loaded.population.users, loaded.rules.takedown.enabled, quiet)
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
     written = results.write(target, force=force)
     if not quiet:
@@ -164,6 +156,23 @@ def run(
         click.echo(
             f"wrote {written}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
         )
+
+
+def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:
+    """A machine's first run: compile the kernels the run needs before it starts, and
+    say so (simulator.warmup; nothing to do once they are cached on disk)."""
+    from simulator import warmup
+    from simulator.publishing import compiled_on_this_machine
+
+    if quiet:
+        warmup.compile_ahead(users, rules)
+        return
+    if not warmup.needed(users, rules) and compiled_on_this_machine():
+        return
+    click.echo("Compiling kernels (first run on this machine, once)...", err=True)
+    seconds = warmup.compile_ahead(users, rules)
+    if seconds:
+        click.echo(f"Compiled in {seconds:.0f} s; cached on disk for the next runs.", err=True)
 
 
 def raise_output(message: str) -> None:
@@ -276,6 +285,9 @@ main.add_command(cli_plots.compare_command)
 from simulator import cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)
+from simulator import cli_warmup  # noqa: E402
+
+main.add_command(cli_warmup.warmup_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -340,6 +340,35 @@ def add_at(out: Array, where: Array, value: float) -> None:
 
 
 @njit(cache=True, nogil=True)
+def merge_argsort(keys: Array) -> Array:
+    """The permutation that sorts ``keys`` stably (equal keys in their order): numpy's
+    ``argsort(keys, kind="stable")`` for keys without NaN. A bottom-up merge sort
+    written out: numba's own sorts take seconds each to compile on a first run."""
+    n = len(keys)
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        order[k] = k
+    scratch = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                # Strictly less: on a tie the left run's (earlier) entry comes first.
+                if j < hi and (i >= mid or keys[order[j]] < keys[order[i]]):
+                    scratch[k] = order[j]
+                    j += 1
+                else:
+                    scratch[k] = order[i]
+                    i += 1
+        order, scratch = scratch, order
+        width *= 2
+    return order
+
+
+@njit(cache=True, nogil=True)
 def bucket_index(cumulative: Array, buckets: int) -> Array:
     """For a non-decreasing ``cumulative``: ``start[b]`` = the first index whose value
     exceeds ``b / buckets`` of the total (``buckets + 1`` entries), so a target's answer

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.kernels import merge_argsort
 from simulator.kinds import UserState
 
 ACTIVE = int(UserState.ACTIVE)
@@ -45,7 +46,7 @@ def apply_strikes(
     Returns ``(closed, still)``: the users closed and the sanctioned users still active
     afterwards, each in ascending order (int64). As ``np.unique(sanctioned,
     return_counts=True)`` followed by the masks it replaced."""
-    order = np.sort(sanctioned)
+    order = sanctioned[merge_argsort(sanctioned)]
     m = len(order)
     who = np.empty(m, dtype=np.int64)
     times = np.empty(m, dtype=np.int64)
