@@ -100,8 +100,15 @@ def _child(arguments: list[str]) -> int:
 
 # ----------------------------------------------------------------------------------------
 # The parent
+#: The command that runs censim (``--module``: ``python -m simulator.cli``, for a tree
+#: whose console script differs from the installed one).
+COMMAND: list[str] = []
+
+
 def _censim() -> list[str]:
     """The ``censim`` command of this interpreter's environment."""
+    if COMMAND:
+        return COMMAND
     script = Path(sys.executable).parent / "censim"
     if script.exists():
         return [str(script)]
@@ -197,10 +204,17 @@ def main() -> None:
     parser.add_argument("--install", action="store_true", help="also time the README install")
     parser.add_argument("--repeats", type=int, default=7, help="warm runs per median")
     parser.add_argument("--kernels", type=int, default=12, help="kernels listed per cold run")
+    parser.add_argument(
+        "--module", action="store_true", help="run `python -m simulator.cli`, not the script"
+    )
     args = parser.parse_args()
+    if args.module:
+        COMMAND[:] = [sys.executable, "-m", "simulator.cli"]
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
-    env.pop("CENSIM_PARALLEL", None)  # the default a user gets
+    # The environment a user has: numba's defaults, Python writing and reading its
+    # bytecode caches, buffered output.
+    dropped = ("CENSIM_PARALLEL", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_") and k not in dropped}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="censim-startup-") as tmp:
         work = Path(tmp)

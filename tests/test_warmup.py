@@ -176,3 +176,46 @@ print(json.dumps([seconds, compiled, results.summary["intended"], warmup.needed(
         "from simulator.cli import main; main(['warmup'])", env={"NUMBA_CACHE_DIR": str(tmp_path)}
     )
     assert said == "Kernels already compiled and cached on this machine."
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux: /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            found += [int(c) for c in children.read_text().split()]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_interrupted_first_run_leaves_no_helper(tmp_path: Path) -> None:
+    """SIGINT to `censim run` while it compiles ahead (an empty cache): exit code 130,
+    and the helper process compiling beside it is gone too."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "run", "classroom", "--out", str(tmp_path / "r")],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path / "cache")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    helpers: list[int] = []
+    while not helpers and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        helpers = _children(process.pid)
+    assert helpers, "no helper process was started"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    for pid in helpers:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        )
+    assert not (tmp_path / "r").exists()
