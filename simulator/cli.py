@@ -188,15 +188,8 @@ def run(
     # Refuse a taken --out before the run, not after it (checked again when writing);
     # tidies what a killed earlier write left.
     check_target(target, RUN, force)
-    if not quiet:
-        from simulator.publishing import compiled_on_this_machine
-
-        if not compiled_on_this_machine():
-            click.echo(
-                "First run on this machine: compiling the engine (a minute or two, once; "
-                "cached on disk after).",
-                err=True,
-            )
+    # First, so that the resource check's pilot run (large runs) finds the kernels compiled.
+    _compile_ahead(loaded.population.users, loaded.rules.takedown.enabled, quiet)
     if not yes:  # before the run: one too big for this machine would fail hours in
         from simulator.resources import check_run
 
@@ -210,6 +203,23 @@ def run(
         f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, "
         "manifest.json)"
     )
+
+
+def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:
+    """A machine's first run: compile the kernels the run needs before it starts, and
+    say so (simulator.warmup; nothing to do once they are cached on disk)."""
+    from simulator import warmup
+    from simulator.publishing import compiled_on_this_machine
+
+    if quiet:
+        warmup.compile_ahead(users, rules)
+        return
+    if not warmup.needed(users, rules) and compiled_on_this_machine():
+        return
+    click.echo("Compiling kernels (first run on this machine, once)...", err=True)
+    seconds = warmup.compile_ahead(users, rules)
+    if seconds:
+        click.echo(f"Compiled in {seconds:.0f} s; cached on disk for the next runs.", err=True)
 
 
 @main.command()
@@ -316,6 +326,9 @@ main.add_command(cli_plots.compare_command)
 from simulator import cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)
+from simulator import cli_warmup  # noqa: E402
+
+main.add_command(cli_warmup.warmup_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -183,7 +183,11 @@ def benign_groups(
                 same &= group[i] == previous_group[i]
         row = block_sums[b]
         if same:
-            row[:] = previous_sums[b]
+            # A loop, not ``row[:] = previous_sums[b]``: numba compiles a slice copy
+            # with its shape-mismatch error message (~3 s of string formatting code
+            # on the first run).
+            for g in range(n_groups):
+                row[g] = previous_sums[b, g]
         else:
             row[:] = 0.0
             for i in range(first, last):
@@ -333,6 +337,35 @@ def add_at(out: Array, where: Array, value: float) -> None:
     float in float64 and rounds each sum to float32; so does this."""
     for w in where:
         out[w] = np.float32(np.float64(out[w]) + value)
+
+
+@njit(cache=True, nogil=True)
+def merge_argsort(keys: Array) -> Array:
+    """The permutation that sorts ``keys`` stably (equal keys in their order): numpy's
+    ``argsort(keys, kind="stable")`` for keys without NaN. A bottom-up merge sort
+    written out: numba's own sorts take seconds each to compile on a first run."""
+    n = len(keys)
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        order[k] = k
+    scratch = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                # Strictly less: on a tie the left run's (earlier) entry comes first.
+                if j < hi and (i >= mid or keys[order[j]] < keys[order[i]]):
+                    scratch[k] = order[j]
+                    j += 1
+                else:
+                    scratch[k] = order[i]
+                    i += 1
+        order, scratch = scratch, order
+        width *= 2
+    return order
 
 
 @njit(cache=True, nogil=True)

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.kernels import merge_argsort
 from simulator.kinds import UserState
 
 ACTIVE = int(UserState.ACTIVE)
@@ -45,7 +46,7 @@ def apply_strikes(
     Returns ``(closed, still)``: the users closed and the sanctioned users still active
     afterwards, each in ascending order (int64). As ``np.unique(sanctioned,
     return_counts=True)`` followed by the masks it replaced."""
-    order = np.sort(sanctioned)
+    order = sanctioned[merge_argsort(sanctioned)]
     m = len(order)
     who = np.empty(m, dtype=np.int64)
     times = np.empty(m, dtype=np.int64)
@@ -190,7 +191,9 @@ def learn_day(
     own[0] = base
     removed_count = np.zeros(bound + 1, dtype=np.float32)
     detained_count = np.zeros(bound + 1, dtype=np.float32)
-    touched = 0
+    # int64 from the start: a literal 0 would have numba compile _count_neighbours
+    # twice (once for the literal its first typing round sees, once for int64).
+    touched: Any = np.int64(0)
     for w in sanctioned:
         if slot[w] == 0:
             touched += 1
@@ -286,7 +289,8 @@ def learn_day(
         n_reported += _count_true(ever_reported[first:last])
         n_detained += _count_true(ever_detained[first:last])
     counts = np.zeros(N_STATES + 3, dtype=np.int64)
-    counts[:N_STATES] = by_state
+    for k in range(N_STATES):  # (a slice copy compiles its error message: seconds)
+        counts[k] = by_state[k]
     counts[N_STATES] = n_traceable
     counts[N_STATES + 1] = n_reported
     counts[N_STATES + 2] = n_detained
@@ -380,7 +384,7 @@ def sorted_rows_blocked(
             start = np.int64(indptr[i])
             stop = np.int64(indptr[i + 1])
             if stop - start > 32:
-                indices[start:stop] = np.sort(indices[start:stop])
+                indices[start:stop].sort()  # in place (a slice copy compiles slowly)
                 continue
             for j in range(start + 1, stop):
                 v = indices[j]

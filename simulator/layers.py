@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.errors",
             "simulator.files",
             "simulator.interrupts",
+            "simulator.kernel_plan",
             "simulator.kinds",
             "simulator.layers",
             "simulator.streams",
@@ -67,7 +68,12 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "engine",
         "the day loop, the post store, pairing with the counterfactual",
-        ("simulator.post_store", "simulator.simulation"),
+        (
+            "simulator.post_store",
+            "simulator.progress",
+            "simulator.simulation",
+            "simulator.warmup",
+        ),
     ),
     (
         "studies",
@@ -96,6 +102,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.cli_experiments",
             "simulator.cli_facts",
             "simulator.cli_plots",
+            "simulator.cli_warmup",
             "simulator.console",
         ),
     ),

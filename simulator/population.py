@@ -33,6 +33,13 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
+#: From this many users, independent compiled steps of a day (the next day's speech
+#: draws, the platforms' review days) run on a second thread: each is then
+#: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
+#: the engine, so that simulator.warmup can read it without importing the engine.)
+THREADED_MIN_USERS = 200_000
+
+
 def large_network(users: int, mean_degree: float) -> bool:
     """Whether a network of this size is built block by block (and by two threads)."""
     return users * mean_degree > _SMALL_NETWORK

@@ -29,9 +29,20 @@ _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
 }
 
 
-def _smallest_int(largest: int) -> Any:
-    """The narrowest signed integer type that holds 0..``largest``."""
+#: The narrowest type each bounded column takes. At least int32 authors and int16 days:
+#: the compiled kernels that read these columns then see the same types for every
+#: population up to 2**31 users and every horizon up to 32,767 days, and are compiled
+#: once per machine rather than once per size (seconds each on a first run). The store
+#: holds only touched posts, so the wider columns of small worlds cost little.
+_NARROWEST: dict[str, Any] = {"author": np.int32, "day": np.int16, "platform": np.int8}
+
+
+def _smallest_int(largest: int, at_least: Any = np.int8) -> Any:
+    """The narrowest signed integer type, ``at_least`` or wider, that holds
+    0..``largest``."""
     for dtype in (np.int8, np.int16, np.int32):
+        if np.dtype(dtype).itemsize < np.dtype(at_least).itemsize:
+            continue
         if largest <= np.iinfo(dtype).max:
             return dtype
     return np.int64
@@ -45,7 +56,8 @@ class PostStore:
 
     ``users``, ``days`` and ``platforms`` bound the author ids, days and platform
     indices to be stored: their columns take the narrowest integer type that holds
-    them (a million users: int32 authors), exactly. Unbounded by default.
+    them, but no narrower than :data:`_NARROWEST` (a million users: int32 authors;
+    more than 2**31: int64), exactly. Unbounded by default.
     """
 
     def __init__(
@@ -62,7 +74,8 @@ class PostStore:
         self._types: dict[str, tuple[Any, float | int | bool]] = dict(_COLUMNS)
         for name, bound in (("author", users), ("day", days), ("platform", platforms)):
             if bound is not None:
-                self._types[name] = (_smallest_int(max(bound - 1, 0)), _COLUMNS[name][1])
+                dtype = _smallest_int(max(bound - 1, 0), _NARROWEST[name])
+                self._types[name] = (dtype, _COLUMNS[name][1])
         self.columns: dict[str, NDArray[Any]] = {
             name: np.full(capacity, fill, dtype=dtype)
             for name, (dtype, fill) in self._types.items()

@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from simulator.kernels import merge_argsort
+
 SERVICE_BLOCK = 4096
 """Service times are drawn from the generator this many at a time."""
 
@@ -907,7 +909,7 @@ def _stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     lo, hi = t.min(), t.max()
     scale = n / (hi - lo)  # hi > lo: not sorted
     if not scale < 1e300:
-        return np.argsort(t, kind="mergesort")
+        return merge_argsort(t)
     bucket = np.empty(n, dtype=np.int64)
     starts = np.zeros(n + 1, dtype=np.int64)
     for k in range(n):
@@ -934,5 +936,5 @@ def _stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
             moves += x - 1 - y
             order[y + 1] = current
         if moves > 32 * n:
-            return np.argsort(t, kind="mergesort")  # crowded buckets: n log n instead
+            return merge_argsort(t)  # crowded buckets: n log n instead
     return order

@@ -27,9 +27,15 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 from scipy.special import ndtr
-from tqdm.auto import tqdm
 
-from simulator import generator_handles, kernels, kernels_day, publishing, review_kernels
+from simulator import (
+    generator_handles,
+    kernels,
+    kernels_day,
+    publishing,
+    review_kernels,
+    warmup,
+)
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -41,8 +47,9 @@ from simulator.kinds import (
     UserState,
 )
 from simulator.platforms import PlatformState, make_platforms
-from simulator.population import Users, large_network, usable_cpus
+from simulator.population import THREADED_MIN_USERS, Users, large_network, usable_cpus
 from simulator.post_store import PostStore
+from simulator.progress import DayProgress
 from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
 from simulator.results import Results
@@ -74,10 +81,6 @@ _NOT_DRAWN = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
 )
-#: From this many users, independent compiled steps of a day (the next day's speech
-#: draws, the platforms' review days) run on a second thread: each is then
-#: milliseconds, and handing one to a thread costs tens of microseconds.
-THREADED_MIN_USERS = 200_000
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
@@ -226,6 +229,7 @@ class Simulation:
         self.wall_seconds = 0.0
         self._speech_drawn_ahead = False  # see _draw_speech_ahead
         self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
+        self._progress: DayProgress | None = None  # the bar, when progress is shown
 
     @property
     def _states_dirty(self) -> bool:
@@ -252,6 +256,8 @@ class Simulation:
             self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
         finally:
             self._stop_threads()  # also when a step fails: no thread outlives the run
+            if self._progress is not None:
+                self._progress.close()
         self._close_run()
         self.wall_seconds = time.perf_counter() - started
         return self.recorder
@@ -265,11 +271,15 @@ class Simulation:
                 self._step_day(day)
                 yield self.env.timeout(HOURS_PER_DAY)
             return
-        bar = tqdm(days, desc=f"{self.scenario.name} seed {self.seed}", unit="day", leave=False)
-        for day in bar:
+        # A time estimate only from days that compiled nothing (simulator.progress).
+        self._progress = DayProgress(len(days), f"{self.scenario.name} seed {self.seed}")
+        for day in days:
+            self._progress.start_day()
             self._step_day(day)
+            self._progress.end_day()
+            if day == days[-1]:
+                self._progress.close()  # (the run ends before this process resumes)
             yield self.env.timeout(HOURS_PER_DAY)
-        bar.close()
 
     def _step_day(self, day: int) -> None:
         start = day * HOURS_PER_DAY
@@ -320,7 +330,7 @@ class Simulation:
     # Intended speech and its routing
     def _speak(self, day: int, start: float, route: RouteArray) -> None:
         """The day's intended posts, routed and published: one compiled call
-        (:func:`simulator.publishing.publish_day`) does the drawing, counting and
+        (:func:`simulator.publishing.publish_days`) does the drawing, counting and
         moderation; here its inputs are gathered and its outputs stored."""
         if self._speech_drawn_ahead:
             return  # a world where nothing changes: every day's speech is already drawn
@@ -480,7 +490,7 @@ class Simulation:
     def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
         """The day's touched posts into the store; their review items into the queues
         (one submission per platform, in the order made: what one per batch gave); notice
-        duties and orders into their books (see :func:`publishing.publish_day`)."""
+        duties and orders into their books (see :func:`publishing.publish_days`)."""
         (
             post_float, post_int, sub_times, sub_actions, sub_items, sub_offsets,
             prohibited_ids, prohibited_offsets, duty_deadline, duty_platform, duty_post,
@@ -1096,6 +1106,10 @@ class Simulation:
         perception = self.scenario.population.perception
         rng = self.streams.behaviour
         n = users.size
+        # Authors come in the post store's narrowed type, none as int64: int64 always,
+        # so each kernel below is compiled for one signature.
+        sanctioned = sanctioned.astype(np.int64, copy=False)
+        public_removed = public_removed.astype(np.int64, copy=False)
         if len(sanctioned):
             # One compiled pass each: strikes and closed accounts, then leaving and
             # circumventing (as np.unique and the masks they replaced).
@@ -1420,6 +1434,10 @@ def run(
         scenario = type(scenario).model_validate(scenario.model_dump())
     seed = scenario.seed if seed is None else int(seed)
     started = time.perf_counter()
+    if multiprocessing_main_process():
+        # A machine's first run: the kernels this run calls compiled before it starts,
+        # on two CPUs where there are (nothing to do once they are cached on disk).
+        warmup.compile_ahead(scenario.population.users, scenario.rules.takedown.enabled)
     if parallel is None:
         parallel = _parallel_by_default(scenario)
     with_rules = Simulation(scenario, seed, progress=progress)
@@ -1530,6 +1548,16 @@ def _counterfactual(
     return _Counterfactual(simulation.recorder, simulation.wall_seconds, in_parallel)
 
 
+def multiprocessing_main_process() -> bool:
+    """Whether this is not a worker of a process pool (a sweep's workers already use
+    every CPU: they neither fork a counterfactual nor start a compiling helper)."""
+    import sys
+
+    # Not imported: no pool started this process (and no need to import it to know).
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is None or multiprocessing.current_process().name == "MainProcess"
+
+
 def _parallel_by_default(scenario: Scenario) -> bool:
     """Whether :func:`run` puts the counterfactual in a second process by default: the
     run is large, this process may use two CPUs, forking is available and safe (one
@@ -1540,7 +1568,7 @@ def _parallel_by_default(scenario: Scenario) -> bool:
     setting = os.environ.get("CENSIM_PARALLEL", "").strip()
     if setting == "0":
         return False
-    if multiprocessing.current_process().name != "MainProcess":
+    if not multiprocessing_main_process():
         return False
     if threading.active_count() > 1:
         # Forking copies one thread of many (a Jupyter kernel has several): locks held

@@ -366,3 +366,14 @@ def test_benign_split_and_shares_are_numpys(seed: int) -> None:
         expected = np.stack([np.clip(s, 0.0, None) / max(s.sum(), 1e-300) for s in shares])
         np.testing.assert_array_equal(pvals, expected)
         np.testing.assert_array_equal(stacked, np.stack([mass, other]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 64, 1000, 4097])
+def test_merge_argsort_is_numpys_stable_argsort(n: int) -> None:
+    """The written-out merge sort (numba's own sorts compile slowly) gives numpy's
+    stable permutation: ties in input order, for floats and integers."""
+    rng = np.random.default_rng(n)
+    floats = np.round(rng.uniform(-5, 5, n), 1)  # many ties
+    integers = rng.integers(0, max(n // 3, 1), n).astype(np.int64)
+    for keys in (floats, integers, floats[::-1].copy(), np.sort(floats)):
+        np.testing.assert_array_equal(kernels.merge_argsort(keys), np.argsort(keys, kind="stable"))

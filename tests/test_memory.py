@@ -117,6 +117,15 @@ def test_post_store_narrow_columns_and_slice_append() -> None:
     assert store.platform.dtype == np.int8
     assert PostStore(days=36_500).day.dtype == np.int32
     assert PostStore().author.dtype == np.int64  # unbounded: as wide as before
+    assert PostStore(users=3_000_000_000).author.dtype == np.int64
+    # Small worlds keep int32 authors and int16 days: the kernels reading these columns
+    # see the same types at every size and compile once per machine.
+    small = PostStore(users=2_000, days=60, platforms=2)
+    assert (small.author.dtype, small.day.dtype, small.platform.dtype) == (
+        np.int32,
+        np.int16,
+        np.int8,
+    )
     first = store.append(
         time_hours=np.array([1.5, 2.5, 3.5]), author=np.array([999_999, 0, 7]), day=4, platform=2
     )

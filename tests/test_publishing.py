@@ -339,8 +339,8 @@ def test_first_run_says_it_compiles(tmp_path: Any, monkeypatch: pytest.MonkeyPat
     assert warm.exit_code == 0
     assert publishing.compiled_on_this_machine()
     cached = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")])
-    assert cached.exit_code == 0 and "compiling" not in cached.output
+    assert cached.exit_code == 0 and "compiling" not in cached.output.lower()
     monkeypatch.setattr(publishing, "compiled_on_this_machine", lambda: False)
     first = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b")])
     assert first.exit_code == 0
-    assert "First run on this machine: compiling the engine" in first.output
+    assert "Compiling kernels (first run on this machine, once)" in first.output
