@@ -10,7 +10,8 @@ b. the first ``censim run china_csl_2016`` (the README's first command, 100,000 
 c. a warm ``censim run classroom --days 1`` end to end (median of several);
 
 plus ``python -c "import numba"`` and ``python -c "import simulator"`` for reference, and
-with ``--install`` the README's install step (a fresh venv, ``pip install -e ".[dev]"``).
+with ``--install`` the README's install step (a fresh venv, ``pip install -e .``; and
+with the ``dev`` extra, for comparison).
 
     python benchmarks/bench_startup.py              # all of it (~3 min on 2 busy cores)
     python benchmarks/bench_startup.py --no-readme  # without (b), ~1 min
@@ -164,14 +165,15 @@ def _median_runs(command: list[str], env: dict[str, str], cwd: Path, repeats: in
     return statistics.median(_timed(command, env, cwd)[0] for _ in range(repeats))
 
 
-def _install(work: Path, env: dict[str, str]) -> float:
+def _install(work: Path, env: dict[str, str], extras: str = "") -> float:
     """Wall seconds of the README's install step in a new venv (``python3 -m venv`` and
-    ``pip install -q -e ".[dev]"``; pip's own caches as they are on this machine)."""
-    venv = work / "venv"
+    ``pip install -q -e .``, or with ``extras`` such as ``[dev]``; pip's own caches as
+    they are on this machine)."""
+    venv = work / f"venv{extras.strip('[]')}"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "-e", f"{ROOT}[dev]"],
+        [str(venv / "bin" / "pip"), "install", "-q", "-e", f"{ROOT}{extras}"],
         check=True,
         env=env,
         cwd=work,
@@ -234,6 +236,7 @@ def main() -> None:
         )
         readme = None if args.no_readme else _cold_and_warm("china_csl_2016", [], work, env)
         install = _install(work, env) if args.install else None
+        install_dev = _install(work, env, "[dev]") if args.install else None
         load = os.getloadavg()[0]
 
     print()
@@ -275,8 +278,9 @@ def main() -> None:
                 f"{'    helper process: kernels, CPU s':<52} {int(ahead['helper_kernels']):>8} "
                 f"{ahead['helper_cpu_seconds']:>7.1f}"
             )
-    if install is not None:
-        print(f"{'README install (venv + pip install -e .[dev])':<52} {install:>8.2f}")
+    if install is not None and install_dev is not None:
+        print(f"{'install: venv + pip install -e . (README)':<52} {install:>8.2f}")
+        print(f"{'install: venv + pip install -e .[dev]':<52} {install_dev:>8.2f}")
         if readme is not None:
             total = install + readme["cold"]
             print(
@@ -284,6 +288,7 @@ def main() -> None:
                 f"{'':>7} {TARGETS['readme_total']:>8.2f}  "
                 f"{'yes' if total <= TARGETS['readme_total'] else 'NO'}"
             )
+            print(f"{'  the same with .[dev]':<52} {install_dev + readme['cold']:>8.2f}")
     print(f"load average at end: {load:.2f}")
     for name, run, _ in cold_runs:
         print(f"\nkernels compiled by the cold {name} run (exclusive compile seconds):")

@@ -46,6 +46,8 @@ PROFILES = ("rules-small", "free-small", "rules-large", "free-large")
 #: wall ``seconds``, this process's ``cpu_seconds`` and ``kernels``, the helper's
 #: ``helper_cpu_seconds`` and ``helper_kernels``.
 LAST: dict[str, float] = {}
+#: Profiles whose planned kernels this process found cached or compiled ahead.
+_READY: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -269,16 +271,20 @@ def compile_ahead(
 
     if getattr(config, "DISABLE_JIT", False):
         return 0.0
-    try:
-        plan = read_plan()
-        for kernel in plan:
-            for arg in kernel.arg_types:
-                parse_type(arg)
-    except (ValueError, ImportError, AttributeError):
-        return 0.0  # a numba whose type names differ: compile on first use
+    profiles = run_profiles(users, rules) if profiles is None else profiles
+    if profiles <= _READY:
+        return 0.0  # checked in this process already: a run costs nothing more
+    plan = read_plan()
     todo = needed(users, rules, plan, profiles)
+    try:
+        for i in todo:
+            for arg in plan[i].arg_types:
+                parse_type(arg)
+    except (ValueError, AttributeError):
+        return 0.0  # a numba whose type names differ: compile on first use
     todo = [i for i in todo if isinstance(_dispatcher(plan[i].name), Dispatcher)]
     if not todo:
+        _READY.update(profiles)
         return 0.0
     started = time.perf_counter()
     if helper is None:
@@ -314,6 +320,7 @@ def compile_ahead(
         if process is not None and process.poll() is None:
             process.kill()  # interrupted: the helper must not outlive the run
             process.wait()
+    _READY.update(profiles)  # (what could not be compiled ahead compiles on first use)
     seconds = time.perf_counter() - started
     LAST.update(
         seconds=seconds,
