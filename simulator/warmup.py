@@ -4,7 +4,7 @@ numba compiles a kernel the first time it is called, in the calling process, one
 another: on a machine's first run that is nearly all of the run (tens of seconds,
 docs/performance.md "Start-up"). The kernels a run calls from Python and their argument
 types are known in advance: :mod:`simulator.kernel_plan` lists them, recorded from runs
-of the shipped scenarios (``python -m simulator.warmup --record``), with the seconds each
+of the shipped scenarios (``python benchmarks/record_kernel_plan.py``), with the seconds each
 took to compile alone and the kernels it compiles inside it. Before a run whose kernels
 are not yet in numba's on-disk cache, :func:`compile_ahead` compiles the ones that run
 needs, split over this process and one helper process by those seconds. Both write the
@@ -16,7 +16,8 @@ types at once (numba's index of a kernel's entries is rewritten whole, so such w
 could race): kernels whose compiles would share such a function stay in one process.
 
 ``censim warmup`` calls it for the shipped scenarios' kernels; ``CENSIM_PARALLEL=0``
-keeps compiling in this process only (on first use, as without this module).
+compiles ahead in this process only. Sweep workers do not call it (they already use
+every CPU; each compiles on first use).
 """
 
 from __future__ import annotations
