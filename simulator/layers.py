@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels_day",
             "simulator.publishing",
             "simulator.review_kernels",
+            "simulator.users_kernels",
         ),
     ),
     (
@@ -48,6 +49,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.review_queue",
             "simulator.rules",
             "simulator.scenario",
+            "simulator.users_model",
         ),
     ),
     (
