@@ -457,3 +457,24 @@ def test_phases_of_decisions() -> None:
     choice = np.array([um.POST, um.POST, um.SOFTEN, um.WITHHOLD])
     at_stake = np.array([False, True, True, True])
     assert um.phase(choice, at_stake).tolist() == [0, 3, 1, 2]
+
+
+# -- the phase figure's numbers ----------------------------------------------------------
+
+
+def test_phase_shares_follow_b2() -> None:
+    """Nothing punished: all compliant; severity up: fewer defiant; the harshest cell
+    (criticism punished, surveillance 1, ten years) silences at least 99%; defiance
+    rises with desire and with boldness."""
+    from simulator import phase
+
+    shares = phase.phase_shares(users=4000)
+    np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
+    assert (shares[0, :, :, um.COMPLIANT] == 1.0).all()
+    defiant = shares[1:, :, :, um.DEFIANT]
+    assert (np.diff(defiant, axis=-1) <= 0).all() and defiant[..., 0].min() > defiant[..., -1].max()
+    assert shares[2, -1, -1, um.FULLY_SELF_CENSORING] >= 0.99
+    assert shares[1, -1, -1, um.PARTLY_SELF_CENSORING] >= 0.99  # calls to act softened
+    grid = phase.defiance_by_desire_and_boldness(users=40_000)
+    assert grid[-1, -1] > grid[5, 5] > grid[0, 0]
+    assert (grid[:, -3:].mean() > grid[:, :3].mean() + 0.3) and (grid[-3:].mean() > grid[:3].mean())
