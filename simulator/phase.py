@@ -19,6 +19,7 @@ tests/test_users_statement.py instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -146,7 +147,7 @@ def phase_figure(settings: SpeechSettings = SpeechSettings(), users: int = 20_00
     grid = defiance_by_desire_and_boldness(settings)
     fig = Figure(figsize=(12, 9.5), layout="constrained")
     FigureCanvasAgg(fig)
-    panels = fig.subfigures(2, 1, height_ratios=(3, 1.4))
+    panels: Any = fig.subfigures(2, 1, height_ratios=(3, 1.4))
     axes = panels[0].subplots(len(TOLERANCES), len(SURVEILLANCES), sharex=True, sharey=True)
     x = np.arange(len(DETENTION_DAYS))
     hatches = ("", "///", "...", "xxx")
