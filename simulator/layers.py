@@ -84,6 +84,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "simulator.experiments",
             "simulator.facts",
+            "simulator.phase",
             "simulator.plots",
             "simulator.resources",
             "simulator.sensitivity",
