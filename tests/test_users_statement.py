@@ -478,3 +478,67 @@ def test_phase_shares_follow_b2() -> None:
     grid = phase.defiance_by_desire_and_boldness(users=40_000)
     assert grid[-1, -1] > grid[5, 5] > grid[0, 0]
     assert (grid[:, -3:].mean() > grid[:, :3].mean() + 0.3) and (grid[-3:].mean() > grid[:3].mean())
+
+
+def test_reference_minds_decide_as_the_statement() -> None:
+    """The reference model's per-agent choice (simulator.reference.minds, written
+    independently) equals users_model.post_choice on the same beliefs, and its daily
+    decay equals the kernel's lazy one."""
+    from simulator.reference import minds
+
+    rng = np.random.default_rng(4)
+    n0 = 2.0
+    alpha0 = um.prior_alpha([False, False, True, True], [0, 0.3, 1, 1], [0.1, 0.01], n0)
+    law_table = law((C, 0), (A, 0), (A, 1), (U, 0), (U, 1))
+    d_cost = float(um.detention_cost(15, 1.0, 7.0))
+    ref_law = minds.Law(
+        removal={(0, k): bool(law_table[k, 0]) for k in (1, 2, 3)},
+        detention={(0, k): bool(law_table[k, 1]) for k in (1, 2, 3)},
+        intensity=tuple(INTENSITY),  # type: ignore[arg-type]
+        prior_success={(m, k): alpha0[i, k] for i, m in enumerate(("removal", "detention"))
+                       for k in (1, 2, 3)},  # fmt: skip
+        prior_trials=n0, removal_cost=0.05, account_value=2.0, detention_cost=d_cost,
+        noise_exponent=0.3, identify_anonymous=1.0, identify_traceable=3.0,
+    )  # fmt: skip
+    news = {"removal": [0.0] * 4, "detention": [0, 0.01, 0.05, 0.02], "trials": [0, 1, 1, 1]}
+    news_array = np.array([news["removal"], news["detention"], news["trials"]], dtype=float)
+    agree = 0
+    total = 0
+    for _ in range(3000):
+        mind = minds.Mind(
+            removals=[0.0, *rng.random(3) * 2], detentions=[0.0, *rng.random(3) * 0.5],
+            trials=[0.0, *rng.random(3) * 20],
+        )  # fmt: skip
+        kind = int(rng.integers(1, 4))
+        value = float(rng.gamma(2.0, 0.5))
+        u = float(rng.random())
+        traceable = bool(rng.random() < 0.5)
+        e = np.array([*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]], np.float32)
+        beliefs = uk.Beliefs(e[None].copy(), np.zeros(1, dtype=np.int32),
+                             np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
+                             np.zeros((0, 3), dtype=np.float32))  # fmt: skip
+        parameters = par(detention_cost=d_cost, noise=0.3, account_value=2.0, iota=(1.0, 3.0))
+        engine = run_choice(kind, np.array([value]), law_table, parameters,
+                            noise=np.array([u]), beliefs=beliefs, alpha0=alpha0, news=news_array,
+                            traceable=np.array([traceable]))[0]  # fmt: skip
+        said = minds.decide(mind, ref_law, np.float32(value), 0, kind, news, 5, traceable, u)
+        soft = um.SOFTER_KIND[kind]
+        expected = um.POST if said == kind else (um.SOFTEN if said == soft else um.WITHHOLD)
+        agree += engine == expected
+        total += 1
+    assert agree / total > 0.998
+    # daily decay = lazy decay
+    decay_pow, flow_pow = uk.decay_tables(20.0, 40)
+    mind = minds.Mind(removals=[0, 1, 2, 3], detentions=[0, 0.5, 0, 1], trials=[0, 4, 5, 6],
+                      friend_flow=[0, 0.1, 0.2, 0.3])  # fmt: skip
+    beliefs = uk.Beliefs(
+        np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32), np.zeros(1, dtype=np.int32),
+        np.array([[0.1, 0.2, 0.3]], dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
+        np.zeros((0, 3), dtype=np.float32),
+    )  # fmt: skip
+    for _ in range(37):
+        mind.end_of_day(decay_pow[1])
+    uk.bring_to_day(beliefs, 0, 37, decay_pow, flow_pow)
+    np.testing.assert_allclose(
+        beliefs.evidence[0], [*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]], rtol=1e-5
+    )
