@@ -65,7 +65,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent"),
+        ("simulator.reference", "simulator.reference.agent", "simulator.reference.minds"),
     ),
     (
         "engine",
