@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.run_benchmarks import world  # noqa: E402
 from simulator import kernels, kernels_day, publishing, review_kernels  # noqa: E402
-from simulator import simulation as simulation_module  # noqa: E402
+from simulator.engine import simulation as simulation_module  # noqa: E402
 
 STEPS = (
     "_step_day", "_routes", "_speak", "_speech_inputs", "_benign_split_inputs",

@@ -32,8 +32,8 @@ _API = {
     "override": "simulator.scenario",
     "shipped_scenarios": "simulator.scenario",
     "validate_scenario": "simulator.scenario",
-    "Simulation": "simulator.simulation",
-    "run": "simulator.simulation",
+    "Simulation": "simulator.engine.simulation",
+    "run": "simulator.engine.simulation",
     "Design": "simulator.experiments",
     "SweepResults": "simulator.experiments",
     "flatten_summary": "simulator.experiments",
@@ -60,6 +60,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from simulator.engine.simulation import Simulation, run
     from simulator.errors import CensimError, OutputError, ScenarioError
     from simulator.experiments import (
         Design,
@@ -80,7 +81,6 @@ if TYPE_CHECKING:
         shipped_scenarios,
         validate_scenario,
     )
-    from simulator.simulation import Simulation, run
 
 __all__ = [
     "CensimError",

@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the scenario and the mechanisms: rules, platforms, population, review queue, "
         "regulator and police",
         (
+            "simulator.model",
             "simulator.platforms",
             "simulator.population",
             "simulator.regulators",
@@ -69,10 +70,11 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "engine",
         "the day loop, the post store, pairing with the counterfactual",
         (
-            "simulator.post_store",
-            "simulator.progress",
-            "simulator.simulation",
-            "simulator.warmup",
+            "simulator.engine",
+            "simulator.engine.post_store",
+            "simulator.engine.progress",
+            "simulator.engine.simulation",
+            "simulator.engine.warmup",
         ),
     ),
     (

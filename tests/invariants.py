@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from simulator.engine.simulation import Simulation
 from simulator.recorder import Recorder
 from simulator.results import Results
-from simulator.simulation import Simulation
 
 OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
 COUNTS = ["intended", *OUTCOMES]

@@ -1,7 +1,7 @@
 """The engine's publishing step as it was written in numpy, before it was compiled
 (simulator/publishing.py): the statement the compiled step is held to.
 
-``NumpyPublishing`` is a :class:`~simulator.simulation.Simulation` whose ``_speak`` is
+``NumpyPublishing`` is a :class:`~simulator.engine.simulation.Simulation` whose ``_speak`` is
 this numpy code; tests/test_publishing.py runs it beside the engine and asserts that
 every count, record, queue and output table is the same.
 """
@@ -13,10 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator import kernels
+from simulator.engine.simulation import IntArray, RouteArray, Simulation
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
 from simulator.platforms import PlatformState
 from simulator.regulators import HOURS_PER_DAY
-from simulator.simulation import IntArray, RouteArray, Simulation
 
 
 class NumpyPublishing(Simulation):

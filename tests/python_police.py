@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
 from simulator.regulators import HOURS_PER_DAY
 from simulator.review_queue import ReviewQueue
 from simulator.scenario import Police as PoliceSpec
-from simulator.simulation import Simulation
 from simulator.streams import Streams
 
 

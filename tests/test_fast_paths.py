@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.review_queue import ReviewQueue
-from simulator.simulation import Simulation
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.engine.post_store import PostStore
+from simulator.engine.simulation import Simulation
 from simulator.population import SocialNetwork, Users
-from simulator.post_store import PostStore
 from simulator.review_queue import ReviewQueue
-from simulator.simulation import Simulation
 from simulator.streams import Streams
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator import simulation
+from simulator.engine import simulation
 
 
 @pytest.fixture(scope="module")

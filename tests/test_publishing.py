@@ -17,7 +17,7 @@ import pytest
 
 import simulator
 from simulator import publishing
-from simulator.simulation import Simulation
+from simulator.engine.simulation import Simulation
 from tests.numpy_publishing import NumpyPublishing
 from tests.test_kernels import blockwise_cumulative, running_weights
 

@@ -41,7 +41,7 @@ from typing import Any
 HELPER_START_SECONDS = 1.5
 #: Profiles a run can have: whether takedown rules act ("rules") or not ("free"), and
 #: whether the population is large enough for the two-thread steps ("large", from
-#: :data:`simulator.simulation.THREADED_MIN_USERS` users) or not ("small").
+#: :data:`simulator.engine.simulation.THREADED_MIN_USERS` users) or not ("small").
 PROFILES = ("rules-small", "free-small", "rules-large", "free-large")
 #: What the last :func:`compile_ahead` that compiled anything did (for benchmarks):
 #: wall ``seconds``, this process's ``cpu_seconds`` and ``kernels``, the helper's
@@ -294,7 +294,7 @@ def compile_ahead(
     mine, theirs = split(kernels, HELPER_START_SECONDS) if helper else (list(range(len(todo))), [])
     process = None
     if theirs:
-        command = [sys.executable, "-m", "simulator.warmup", "--compile"]
+        command = [sys.executable, "-m", "simulator.engine.warmup", "--compile"]
         command += [str(todo[i]) for i in theirs]
         try:
             process = subprocess.Popen(
@@ -358,4 +358,4 @@ def _compile_indices(indices: Sequence[int]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--compile"]:
         sys.exit(_compile_indices([int(i) for i in sys.argv[2:]]))
-    raise SystemExit("usage: python -m simulator.warmup --compile INDEX...")
+    raise SystemExit("usage: python -m simulator.engine.warmup --compile INDEX...")

@@ -34,8 +34,10 @@ from simulator import (
     kernels_day,
     publishing,
     review_kernels,
-    warmup,
 )
+from simulator.engine import warmup
+from simulator.engine.post_store import PostStore
+from simulator.engine.progress import DayProgress
 from simulator.kinds import (
     KIND_LABELS,
     N_KINDS,
@@ -48,8 +50,6 @@ from simulator.kinds import (
 )
 from simulator.platforms import PlatformState, make_platforms
 from simulator.population import THREADED_MIN_USERS, Users, large_network, usable_cpus
-from simulator.post_store import PostStore
-from simulator.progress import DayProgress
 from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
 from simulator.results import Results
@@ -271,7 +271,7 @@ class Simulation:
                 self._step_day(day)
                 yield self.env.timeout(HOURS_PER_DAY)
             return
-        # A time estimate only from days that compiled nothing (simulator.progress).
+        # A time estimate only from days that compiled nothing (simulator.engine.progress).
         self._progress = DayProgress(len(days), f"{self.scenario.name} seed {self.seed}")
         for day in days:
             self._progress.start_day()
