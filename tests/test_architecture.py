@@ -265,11 +265,11 @@ def test_an_upward_import_is_named() -> None:
         "simulator.experiments": {"simulator.engine.simulation"},  # allowed: downward
     }
     assert layering_violations(graph) == [
-        "simulator.kernels (kernels) imports simulator.platforms (model), a layer above",
         "simulator.engine.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
-        "simulator.regulators (model) imports simulator.engine.simulation (engine), a layer above",
         "simulator.engine.simulation (engine) imports simulator.cli (cli), a layer above",
+        "simulator.kernels (kernels) imports simulator.platforms (model), a layer above",
+        "simulator.regulators (model) imports simulator.engine.simulation (engine), a layer above",
     ]
 
 
