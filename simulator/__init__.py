@@ -33,7 +33,7 @@ _API = {
     "shipped_scenarios": "simulator.scenario",
     "validate_scenario": "simulator.scenario",
     "Simulation": "simulator.engine.simulation",
-    "run": "simulator.engine.simulation",
+    "run": "simulator.engine.pairing",
     "Design": "simulator.experiments",
     "SweepResults": "simulator.experiments",
     "flatten_summary": "simulator.experiments",
@@ -60,7 +60,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from simulator.engine.simulation import Simulation, run
+    from simulator.engine.pairing import run
+    from simulator.engine.simulation import Simulation
     from simulator.errors import CensimError, OutputError, ScenarioError
     from simulator.experiments import (
         Design,

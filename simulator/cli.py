@@ -175,7 +175,7 @@ def run(
     yes: bool,
 ) -> None:
     """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
-    from simulator.engine.simulation import run as run_scenario
+    from simulator.engine.pairing import run as run_scenario
     from simulator.scenario import override
 
     loaded = load_scenario(scenario)

@@ -378,7 +378,7 @@ def compare_command(
     from tqdm import tqdm
 
     from simulator import plots
-    from simulator.engine.simulation import run as run_scenario
+    from simulator.engine.pairing import run as run_scenario
     from simulator.output_folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
     from simulator.streams import replication_seeds
 

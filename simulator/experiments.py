@@ -431,7 +431,7 @@ class ScenarioModel:
         return Design(design.kind, design.fields, tuple(points), design.spec, design.source)
 
     def __call__(self, values: Mapping[str, Any], seed: int) -> dict[str, float]:
-        from simulator.engine.simulation import run
+        from simulator.engine.pairing import run
 
         results = run(self.scenario(values), seed=seed)
         return flatten_summary(results.summary)
@@ -601,7 +601,7 @@ class LocalExecutor(Executor):
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if context.get_start_method() == "forkserver":
             # Workers fork from a server that has already imported the model's modules.
-            context.set_forkserver_preload(["simulator.engine.simulation", "simulator.experiments"])
+            context.set_forkserver_preload(["simulator.engine.pairing", "simulator.experiments"])
         self.pool = cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,

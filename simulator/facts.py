@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.engine.simulation import run
+from simulator.engine.pairing import run
 from simulator.results import Results
 from simulator.scenario import Scenario, load_scenario, override
 from simulator.streams import replication_seeds

@@ -142,6 +142,10 @@ class Users:
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
         self.release_hours: dict[int, float] = {}
+        #: Bumped (:meth:`states_changed`) whenever who can post where may have changed:
+        #: a state, a home platform, a registration, a platform leaving or suspended.
+        #: Caches of what depends on it store the version they were computed at.
+        self.state_version = 0
 
         mix = spec.sensitive_mix
         self.mix = np.zeros(N_KINDS)
@@ -220,6 +224,10 @@ class Users:
         return self.benign_weight
 
     # -- counts ---------------------------------------------------------------------
+    def states_changed(self) -> None:
+        """Mark that states, platforms or access changed (see ``state_version``)."""
+        self.state_version += 1
+
     def count_states(self) -> dict[str, int]:
         counts = np.bincount(self.state, minlength=len(UserState))
         return {state.name.lower(): int(counts[state]) for state in UserState}

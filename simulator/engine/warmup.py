@@ -41,7 +41,7 @@ from typing import Any
 HELPER_START_SECONDS = 1.5
 #: Profiles a run can have: whether takedown rules act ("rules") or not ("free"), and
 #: whether the population is large enough for the two-thread steps ("large", from
-#: :data:`simulator.engine.simulation.THREADED_MIN_USERS` users) or not ("small").
+#: :data:`simulator.population.THREADED_MIN_USERS` users) or not ("small").
 PROFILES = ("rules-small", "free-small", "rules-large", "free-large")
 #: What the last :func:`compile_ahead` that compiled anything did (for benchmarks):
 #: wall ``seconds``, this process's ``cpu_seconds`` and ``kernels``, the helper's
