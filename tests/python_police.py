@@ -114,3 +114,5 @@ class PythonPoliceSimulation(Simulation):
         # queue's child generator from streams.police, and spawning counts.
         rng = Streams.from_seed(self.seed).police
         self.police = PythonPolice(self.scenario.police, self.users, rng)
+        # Those who hand the police their work: the sanctions (detentions) and reports.
+        self.sanctions.police = self.reporting.police = self.police

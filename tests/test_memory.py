@@ -149,8 +149,8 @@ def _run_compacting(
 ) -> tuple[simulator.Results, tuple[int, int]]:
     """A reduced run of ``name`` compacting post records at the end of every day (or
     never), and its rules run's post records: (ever added, held at the end)."""
-    monkeypatch.setattr(Simulation, "compact_min_records", 0 if every_day else 1 << 62)
-    monkeypatch.setattr(Simulation, "compact_ratio", 0.0 if every_day else 2.0)
+    monkeypatch.setattr(PostStore, "compact_min_records", 0 if every_day else 1 << 62)
+    monkeypatch.setattr(PostStore, "compact_ratio", 0.0 if every_day else 2.0)
     records: list[tuple[int, int]] = []
     release = Simulation.release_working_memory
 
