@@ -17,6 +17,7 @@ runs it over a whole simulation).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -226,14 +227,14 @@ class Renumbering:
 def unregistered_holders(root: object, store: PostStore) -> list[str]:
     """Every object reachable from ``root`` (attributes, list, tuple and dict items)
     that holds post ids (has ``live_post_ids`` and ``renumber_post_ids``) but is not
-    registered with ``store``, by the path it was found at: compaction would leave its
-    ids stale."""
+    registered with ``store``, by the shortest path it is found at (breadth first):
+    compaction would leave its ids stale."""
     registered = {id(holder) for holder in store.holders}
     found: list[str] = []
     seen: set[int] = set()
-    stack: list[tuple[str, object]] = [("root", root)]
-    while stack:
-        path, obj = stack.pop()
+    queue: deque[tuple[str, object]] = deque([("root", root)])
+    while queue:
+        path, obj = queue.popleft()
         if id(obj) in seen or isinstance(obj, (np.ndarray, str, bytes, int, float, type)):
             continue
         seen.add(id(obj))
@@ -252,5 +253,5 @@ def unregistered_holders(root: object, store: PostStore) -> list[str]:
             children = (
                 (f"{path}.{name}", value) for name, value in getattr(obj, "__dict__", {}).items()
             )
-        stack.extend(children)
+        queue.extend(children)
     return sorted(found)
