@@ -19,8 +19,7 @@ from numpy.typing import NDArray
 from simulator.engine.post_store import IntArray, PostStore
 from simulator.model.views import Renumbering
 from simulator.platforms import PlatformState
-
-HOURS_PER_DAY = 24.0
+from simulator.regulators import HOURS_PER_DAY
 
 
 class ProhibitedPosts:

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from simulator import generator_handles, kernels
 from simulator.kinds import UserState
+from simulator.model.views import IntArray
 from simulator.population import THREADED_MIN_USERS, Users
 
-IntArray = NDArray[np.int64]
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 

@@ -12,9 +12,8 @@ from numpy.typing import NDArray
 from simulator.engine.caches import PopulationCounts
 from simulator.platforms import PlatformState
 from simulator.recorder import Recorder
+from simulator.regulators import HOURS_PER_DAY
 from simulator.scenario import Scenario
-
-HOURS_PER_DAY = 24.0
 
 
 def end_of_day(

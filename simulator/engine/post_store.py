@@ -24,9 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.model.views import HoldsPostIds
-
-IntArray = NDArray[np.int64]
+from simulator.model.views import HoldsPostIds, IntArray
 
 _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "time_hours": (np.float64, 0.0),  # when the author posted

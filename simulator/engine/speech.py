@@ -31,15 +31,15 @@ from simulator.engine.caches import (
 from simulator.engine.post_store import PostStore
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind
 from simulator.model.orders import OrderBook
+from simulator.model.views import IntArray
 from simulator.platforms import PlatformState
 from simulator.population import Users
 from simulator.recorder import Recorder
+from simulator.regulators import HOURS_PER_DAY
 from simulator.rules import perceived_weights
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 
-HOURS_PER_DAY = 24.0
-IntArray = NDArray[np.int64]
 NO_ROUTE = -1  # a user who cannot post anywhere today
 #: Each user's route today: platform index, the circumvention row, or NO_ROUTE (int16,
 #: as the platform column: 2 bytes a user for an array kept all day).

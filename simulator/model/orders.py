@@ -35,9 +35,8 @@ from simulator.kinds import KIND_LABELS, Action, ContentKind, EventKind
 from simulator.model.reporting import Reporting
 from simulator.model.views import IntArray, PostIdRegistry, PostRecords, Renumbering, RunLog
 from simulator.platforms import PlatformState
+from simulator.regulators import HOURS_PER_DAY
 from simulator.scenario import Appeals
-
-HOURS_PER_DAY = 24.0
 
 
 class OrderBook:

@@ -36,10 +36,8 @@ from simulator.kinds import ContentKind, EventKind, UserState
 from simulator.model.views import IntArray, RunLog
 from simulator.platforms import PlatformState
 from simulator.population import Users
-from simulator.regulators import Police
+from simulator.regulators import HOURS_PER_DAY, Police
 from simulator.scenario import Exits
-
-HOURS_PER_DAY = 24.0
 
 
 class Sanctions:
