@@ -1,4 +1,4 @@
-"""The ``censim`` console script (simulator/console.py) ends the process without the
+"""The ``censim`` console script (simulator/cli/console.py) ends the process without the
 interpreter's teardown, yet keeps everything a normal exit gives: the exit code, the
 output written to pipes, the atexit handlers."""
 
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from simulator.console import exit_status
+from simulator.cli.console import exit_status
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The console script's body, with an atexit handler registered first.
 SCRIPT = (
     "import atexit, sys\n"
     "atexit.register(lambda: print('atexit ran'))\n"
-    "from simulator.console import main\n"
+    "from simulator.cli.console import main\n"
     "sys.argv = ['censim', *sys.argv[1:]]\n"
     "main()\n"
 )

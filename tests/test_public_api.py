@@ -7,7 +7,7 @@ from pathlib import Path
 
 import simulator
 from simulator import experiments
-from simulator.results import TABLES, Results
+from simulator.output.results import TABLES, Results
 
 SWEEP_API = (
     "Design",
