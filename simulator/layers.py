@@ -91,7 +91,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.sweeps",
             "simulator.experiments.tables",
             "simulator.plots",
-            "simulator.plots.comparison",
+            "simulator.plots.compare",
             "simulator.plots.runs",
             "simulator.plots.style",
             "simulator.plots.sweeps",

@@ -8,7 +8,7 @@ applied by :func:`style`) and stay readable in greyscale: series differ by line 
 marker or hatch as well as by colour.
 
 One module per part: :mod:`~simulator.plots.style` (the style), :mod:`~simulator.plots.runs`
-(the figures of one run), :mod:`~simulator.plots.comparison` (several runs side by side),
+(the figures of one run), :mod:`~simulator.plots.compare` (several runs side by side),
 :mod:`~simulator.plots.writing` (saving with fixed metadata, ``censim plot``'s folder),
 :mod:`~simulator.plots.sweeps` (a sweep's metrics; imported on its own).
 
@@ -17,7 +17,7 @@ One module per part: :mod:`~simulator.plots.style` (the style), :mod:`~simulator
 >>> plots.funnel(results).savefig("funnel.png")            # doctest: +SKIP
 """
 
-from simulator.plots.comparison import (
+from simulator.plots.compare import (
     COMPARISON_METRICS,
     DEFAULT_COMPARISON,
     METRIC_DOMAINS,
