@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.scenario import MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, MAX_KEY_DOTS, shipped_dir
 
 CENSIM = str(Path(sys.executable).with_name("censim"))
@@ -385,7 +385,7 @@ def test_extends_reaches_shipped_scenarios_and_local_files(tmp_path: Path) -> No
 
 def test_sweep_design_files_get_the_same_protection(tmp_path: Path) -> None:
     """`censim sweep --design FILE` and `--vary` read TOML too: the same refusals apply."""
-    from simulator.experiments import load_design, parse_literal
+    from simulator.experiments.designs import load_design, parse_literal
 
     for name, (path, phrase) in malformed_files(tmp_path).items():
         if name in ("directory", "missing"):
