@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from simulator.engine.review import ReviewDay
-from simulator.recorder import Recorder
-from simulator.results import Results
+from simulator.output.recorder import Recorder
+from simulator.output.results import Results
 
 OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
 COUNTS = ["intended", *OUTCOMES]

@@ -258,7 +258,7 @@ def test_an_upward_import_is_named() -> None:
     """The engine importing the CLI, the model the engine, a kernel the model and the
     engine its reference are each reported."""
     graph = {
-        "simulator.engine.simulation": {"simulator.cli"},
+        "simulator.engine.simulation": {"simulator.cli.main"},
         "simulator.regulators": {"simulator.engine.simulation"},
         "simulator.kernels": {"simulator.platforms"},
         "simulator.engine.post_store": {"simulator.reference.agent"},
@@ -267,7 +267,7 @@ def test_an_upward_import_is_named() -> None:
     assert layering_violations(graph) == [
         "simulator.engine.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
-        "simulator.engine.simulation (engine) imports simulator.cli (cli), a layer above",
+        "simulator.engine.simulation (engine) imports simulator.cli.main (cli), a layer above",
         "simulator.kernels (kernels) imports simulator.platforms (model), a layer above",
         "simulator.regulators (model) imports simulator.engine.simulation (engine), a layer above",
     ]

@@ -1,4 +1,4 @@
-"""The ``censim`` console script (simulator/console.py) ends the process without the
+"""The ``censim`` console script (simulator/cli/console.py) ends the process without the
 interpreter's teardown, yet keeps everything a normal exit gives: the exit code, the
 output written to pipes, the atexit handlers."""
 
@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from simulator import interrupts
-from simulator.console import exit_status
+from simulator.cli.console import exit_status
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The console script's body, with an atexit handler registered first.
 SCRIPT = (
     "import atexit, sys\n"
     "atexit.register(lambda: print('atexit ran'))\n"
-    "from simulator.console import main\n"
+    "from simulator.cli.console import main\n"
     "sys.argv = ['censim', *sys.argv[1:]]\n"
     "main()\n"
 )
@@ -62,7 +62,7 @@ def test_an_interrupt_while_the_entry_point_imports_is_the_one_line() -> None:
     code = (
         "import os, signal, sys, time\n"
         "sys.argv[0] = 'censim'  # as the console script is called\n"
-        "import simulator.console\n"
+        "import simulator.cli.console\n"
         "os.kill(os.getpid(), signal.SIGINT)\n"
         "time.sleep(10)\n"
     )

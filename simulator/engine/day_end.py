@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine.caches import PopulationCounts
+from simulator.output.recorder import Recorder
 from simulator.platforms import PlatformState
-from simulator.recorder import Recorder
 from simulator.regulators import HOURS_PER_DAY
 from simulator.scenario import Scenario
 

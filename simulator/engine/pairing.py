@@ -16,9 +16,9 @@ import numpy as np
 
 from simulator.engine import warmup
 from simulator.engine.simulation import Simulation
+from simulator.output.recorder import Recorder
+from simulator.output.results import Results
 from simulator.population import Users, usable_cpus
-from simulator.recorder import Recorder
-from simulator.results import Results
 from simulator.scenario import Scenario
 
 
@@ -36,11 +36,11 @@ def run(
     ``seed`` defaults to the scenario's; ``days`` overrides its horizon. ``parallel``
     runs the counterfactual in a second process while the rules run here (``None``:
     when the run is large and a second CPU is free, see :func:`_parallel_by_default`);
-    the results are the same either way. Returns :class:`~simulator.results.Results`
+    the results are the same either way. Returns :class:`~simulator.output.results.Results`
     with tidy tables and the summary numbers.
     """
-    from simulator.metrics import daily_table, delays_table, events_table, summarise
-    from simulator.results import environment_info
+    from simulator.output.metrics import daily_table, delays_table, events_table, summarise
+    from simulator.output.results import environment_info
 
     if days is not None:
         scenario = scenario.model_copy(update={"horizon_days": int(days)})

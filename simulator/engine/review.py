@@ -28,8 +28,8 @@ from simulator.kinds import N_KINDS, Action, Channel, Outcome
 from simulator.model.orders import file_appeals
 from simulator.model.reporting import Reporting
 from simulator.model.views import Renumbering
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.platforms import PlatformState
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.review_queue import ArrayReviewQueue
 from simulator.scenario import Appeals
 

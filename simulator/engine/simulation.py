@@ -28,9 +28,9 @@ from simulator.model.orders import OrderBook
 from simulator.model.real_name import anonymous_active_users, register_users
 from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
+from simulator.output.recorder import Recorder
 from simulator.platforms import PlatformState, make_platforms
 from simulator.population import Users, large_network
-from simulator.recorder import Recorder
 from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
 from simulator.scenario import Scenario
 from simulator.streams import Streams

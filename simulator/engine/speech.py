@@ -32,9 +32,9 @@ from simulator.engine.post_store import PostStore
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind
 from simulator.model.orders import OrderBook
 from simulator.model.views import IntArray
+from simulator.output.recorder import Recorder
 from simulator.platforms import PlatformState
 from simulator.population import Users
-from simulator.recorder import Recorder
 from simulator.regulators import HOURS_PER_DAY
 from simulator.rules import perceived_weights
 from simulator.scenario import Scenario

@@ -17,7 +17,7 @@ IntArray = NDArray[np.int64]
 
 
 class RunLog(Protocol):
-    """Where counts and institutional events go (:class:`simulator.recorder.Recorder`)."""
+    """Where counts and institutional events go (:class:`simulator.output.recorder.Recorder`)."""
 
     tallies: dict[str, NDArray[np.int64]]
 

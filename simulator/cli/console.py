@@ -1,7 +1,7 @@
-"""The ``censim`` program's entry point (``simulator.console:main``).
+"""The ``censim`` program's entry point (``simulator.cli.console:main``).
 
 It installs the program's Ctrl-C handling (:mod:`simulator.interrupts`) before anything
-heavy is imported, then runs the command line (:mod:`simulator.cli`). Nothing but this
+heavy is imported, then runs the command line (:mod:`simulator.cli.main`). Nothing but this
 module imports the command line: the layers below it never reach up to it
 (docs/architecture.md).
 
@@ -66,7 +66,7 @@ def _other_threads() -> bool:
 def main() -> None:
     """``censim`` (the console script)."""
     interrupts.install()
-    from simulator.cli import main as command
+    from simulator.cli.main import main as command
 
     try:
         command(prog_name="censim")
