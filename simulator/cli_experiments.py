@@ -11,8 +11,8 @@ import click
 
 from simulator.errors import ScenarioError
 from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
+from simulator.model.scenario import MAX_USERS
 from simulator.output_folders import shown
-from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -21,7 +21,7 @@ def _scenario_with_fixed(
     scenario: str, fixed: tuple[str, ...], days: int | None, users: int | None
 ) -> Any:
     from simulator.experiments import apply_fixed, parse_set
-    from simulator.scenario import load_scenario
+    from simulator.model.scenario import load_scenario
 
     loaded = load_scenario(scenario)
     changes: dict[str, Any] = {}

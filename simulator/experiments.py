@@ -51,17 +51,17 @@ from simulator.files import (
 )
 from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
-from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
-from simulator.population import usable_cpus
-from simulator.results import write_csv
-from simulator.scenario import (
+from simulator.model.population import usable_cpus
+from simulator.model.scenario import (
     Scenario,
-    _read_toml,
     get_dotted,
     load_scenario,
     override,
     validate_scenario,
 )
+from simulator.model.scenario.reading import _read_toml
+from simulator.output_folders import FOLDER_KEY, SWEEP, check_store_folder, shown
+from simulator.results import write_csv
 from simulator.streams import replication_seeds
 
 #: Version of the store layout; part of the design hash.

@@ -44,7 +44,7 @@ from simulator.experiments import (
     sweep,
 )
 from simulator.files import atomic_write_with
-from simulator.scenario import Scenario, override
+from simulator.model.scenario import Scenario, override
 
 METHODS = ("sobol", "morris")
 #: Default base samples per method (Sobol: a power of 2; Morris: trajectories).

@@ -7,7 +7,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 """
 
 PLAN = """
-kernel simulator.kernels.benign_groups
+kernel simulator.kernels.benign.benign_groups
     seconds 0.69
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
@@ -26,21 +26,21 @@ kernel simulator.kernels.benign_groups
     arg array(float64, 2d, C)
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
-    calls simulator.kernels._withholds feef064bbe
-kernel simulator.kernels.benign_split
+    calls simulator.kernels.routes.withholds feef064bbe
+kernel simulator.kernels.benign.benign_split
     seconds 0.58
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
-    calls simulator.kernels.numpy_sum 921f453fc9
-kernel simulator.kernels.bucket_index
+    calls simulator.kernels.numeric.numpy_sum 921f453fc9
+kernel simulator.kernels.numeric.bucket_index
     seconds 0.31
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
-kernel simulator.kernels.fill_routes
+kernel simulator.kernels.routes.fill_routes
     seconds 0.55
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
@@ -49,13 +49,13 @@ kernel simulator.kernels.fill_routes
     arg int64
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
-    calls simulator.kernels._count_values a85fe4eb83
-kernel simulator.kernels.group_shares
+    calls simulator.kernels.numeric.count_values a85fe4eb83
+kernel simulator.kernels.benign.group_shares
     seconds 0.84
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
-    calls simulator.kernels.numpy_sum 921f453fc9
-kernel simulator.kernels.population_counts
+    calls simulator.kernels.numeric.numpy_sum 921f453fc9
+kernel simulator.kernels.learning.population_counts
     seconds 0.70
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
@@ -63,8 +63,8 @@ kernel simulator.kernels.population_counts
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
-    calls simulator.kernels._count_values 166b5def36
-kernel simulator.kernels_day.apply_exits
+    calls simulator.kernels.numeric.count_values 166b5def36
+kernel simulator.kernels.sanctions.apply_exits
     seconds 0.19
     profiles rules-large rules-small
     arg array(int64, 1d, C)
@@ -72,7 +72,7 @@ kernel simulator.kernels_day.apply_exits
     arg float64
     arg float64
     arg array(int8, 1d, C)
-kernel simulator.kernels_day.apply_strikes
+kernel simulator.kernels.sanctions.apply_strikes
     seconds 0.76
     profiles rules-large rules-small
     arg array(int64, 1d, C)
@@ -80,13 +80,13 @@ kernel simulator.kernels_day.apply_strikes
     arg array(int8, 1d, C)
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
-    calls simulator.kernels.merge_argsort 5dc5844f13
-kernel simulator.kernels_day.count_loops_kept
+    calls simulator.kernels.numeric.merge_argsort 5dc5844f13
+kernel simulator.kernels.network.count_loops_kept
     seconds 0.17
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
-kernel simulator.kernels_day.investigate_until
+kernel simulator.kernels.police.investigate_until
     seconds 0.63
     profiles rules-large rules-small
     arg array(float64, 1d, C)
@@ -95,6 +95,8 @@ kernel simulator.kernels_day.investigate_until
     arg int64
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -105,7 +107,7 @@ kernel simulator.kernels_day.investigate_until
     arg array(bool, 1d, C)
     arg float64
     arg array(float64, 1d, C)
-kernel simulator.kernels_day.learn_day
+kernel simulator.kernels.learning.learn_day
     seconds 2.42
     profiles rules-large rules-small
     arg array(float32, 1d, C)
@@ -124,29 +126,29 @@ kernel simulator.kernels_day.learn_day
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
-    calls simulator.kernels_day._count_neighbours 4f3e0b6e3f
-    calls simulator.kernels_day._count_true cf1eb8d781
-    calls simulator.kernels_day._degrees 13dfd8d6aa
-kernel simulator.kernels_day.network_offsets
+    calls simulator.kernels.learning._count_neighbours 4f3e0b6e3f
+    calls simulator.kernels.learning._count_true cf1eb8d781
+    calls simulator.kernels.learning._degrees 13dfd8d6aa
+kernel simulator.kernels.network.network_offsets
     seconds 0.20
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
-kernel simulator.kernels_day.network_rows
+kernel simulator.kernels.network.network_rows
     seconds 0.26
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
-kernel simulator.kernels_day.sort_rows
+kernel simulator.kernels.network.sort_rows
     seconds 0.28
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
-kernel simulator.kernels_day.sorted_rows_blocked
+kernel simulator.kernels.network.sorted_rows_blocked
     seconds 1.39
     profiles rules-large
     arg array(int32, 1d, C)
@@ -156,7 +158,7 @@ kernel simulator.kernels_day.sorted_rows_blocked
     arg int64
     arg int64
     arg int64
-kernel simulator.publishing.draw_speech_day
+kernel simulator.kernels.speech.draw_speech_day
     seconds 2.49
     profiles rules-large
     arg readonly array(uint64, 1d, C)
@@ -166,18 +168,18 @@ kernel simulator.publishing.draw_speech_day
     arg array(int64, 1d, C)
     arg int64
     arg array(float32, 1d, C)
-    calls simulator.kernels.search_bucketed d7d5ae75e8
-    calls simulator.publishing._speak ba6a021c73
-    calls simulator.publishing.draw_speech 755fd8eed5
-kernel simulator.publishing.moderation_tables
+    calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
+    calls simulator.kernels.speech.speak ba6a021c73
+    calls simulator.kernels.speech.draw_speech 755fd8eed5
+kernel simulator.kernels.moderation.moderation_tables
     seconds 0.83
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
     arg array(float64, 2d, C)
     arg array(float64, 2d, C)
-    calls simulator.publishing.touch_tables ea146ad1b4
-kernel simulator.publishing.publish_days
+    calls simulator.kernels.moderation.touch_tables ea146ad1b4
+kernel simulator.kernels.publishing.publish_days
     seconds 15.22
     profiles free-large free-small rules-large rules-small
     arg int64
@@ -236,23 +238,23 @@ kernel simulator.publishing.publish_days
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg int64
-    calls simulator.kernels._withholds feef064bbe
-    calls simulator.kernels.bucket_index db80294162
-    calls simulator.kernels.route_posts 15024e55c6
-    calls simulator.kernels.search_bucketed d7d5ae75e8
-    calls simulator.publishing._binomial 7604165db1
-    calls simulator.publishing._exponential c57d655cac
-    calls simulator.publishing._find_authors 05ce97157c
-    calls simulator.publishing._no_outputs e3b0c44298
-    calls simulator.publishing._normal 1d9a3451d9
-    calls simulator.publishing._publish 400350c83f
-    calls simulator.publishing._room dd701c2b88
-    calls simulator.publishing._room e09d409f44
-    calls simulator.publishing._speak ba6a021c73
-    calls simulator.publishing.draw_speech 755fd8eed5
-    calls simulator.publishing.multinomial f467c54bb5
-    calls simulator.publishing.publish_channel 8f2657790d
-kernel simulator.review_kernels.book_review
+    calls simulator.kernels.routes.withholds feef064bbe
+    calls simulator.kernels.numeric.bucket_index db80294162
+    calls simulator.kernels.routes.route_posts 15024e55c6
+    calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
+    calls simulator.kernels.draws.binomial 7604165db1
+    calls simulator.kernels.draws.exponential c57d655cac
+    calls simulator.kernels.speech.find_authors 05ce97157c
+    calls simulator.kernels.publishing._no_outputs e3b0c44298
+    calls simulator.kernels.draws.normal 1d9a3451d9
+    calls simulator.kernels.channel._publish 400350c83f
+    calls simulator.kernels.channel._room dd701c2b88
+    calls simulator.kernels.channel._room e09d409f44
+    calls simulator.kernels.speech.speak ba6a021c73
+    calls simulator.kernels.speech.draw_speech 755fd8eed5
+    calls simulator.kernels.draws.multinomial f467c54bb5
+    calls simulator.kernels.channel.publish_channel 8f2657790d
+kernel simulator.kernels.review.book_review
     seconds 1.09
     profiles rules-large rules-small
     arg array(int64, 2d, C)
@@ -273,7 +275,7 @@ kernel simulator.review_kernels.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
-kernel simulator.review_kernels.review_day
+kernel simulator.kernels.review.review_day
     seconds 2.44
     profiles rules-large rules-small
     arg array(float64, 1d, C)
@@ -298,7 +300,7 @@ kernel simulator.review_kernels.review_day
     arg array(float64, 1d, C)
     arg array(int8, 1d, C)
     arg int64
-kernel simulator.review_queue._append_pending
+kernel simulator.kernels.queue.append_pending
     seconds 0.21
     profiles rules-large rules-small
     arg array(float64, 1d, C)
@@ -309,7 +311,7 @@ kernel simulator.review_queue._append_pending
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg int64
-kernel simulator.review_queue._take_pending
+kernel simulator.kernels.queue.take_pending
     seconds 1.71
     profiles rules-large rules-small
     arg array(float64, 1d, C)
@@ -317,6 +319,6 @@ kernel simulator.review_queue._take_pending
     arg array(int64, 1d, C)
     arg int64
     arg float64
-    calls simulator.kernels.merge_argsort 921f453fc9
-    calls simulator.review_queue._stable_order 921f453fc9
+    calls simulator.kernels.numeric.merge_argsort 921f453fc9
+    calls simulator.kernels.queue.stable_order 921f453fc9
 """
