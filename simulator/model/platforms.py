@@ -303,7 +303,7 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
     """Platforms in their initial state; each queue gets its own child generator."""
     platforms = []
     for index, spec in enumerate(scenario.platforms):
-        # Array state, for the compiled review step (simulator.review_kernels).
+        # Array state, for the compiled review step (simulator.kernels.review).
         queue = ArrayReviewQueue(
             servers=spec.reviewers,
             mean_service_hours=spec.review_minutes / 60.0,

@@ -3,11 +3,11 @@ and release (docs/model.md, 3.3 Submodels S12).
 
 ``investigators`` servers work through reports in filing order (the multi-server queue
 of :mod:`simulator.kernels.queue`, the same one the review uses, with one priority
-level); each investigation takes an exponential time of mean ``investigation_hours``. A
+level); each investigation takes an exponential time of mean ``investigation_days``. A
 report about a user already detained is dropped; otherwise the user is identified
-(always if traceable, else with probability ``identify_probability``) and then detained
-with their post kind's probability. The police read the users only through a
-:class:`UsersView`.
+(always if traceable, else with probability ``identify_anonymous_probability``) and
+then detained with their post kind's ``detention_probability``. The police read the
+users only through a :class:`UsersView`.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ class UsersView(Protocol):
 class Police:
     """Investigators working through reports first come, first served.
 
-    The line is the exact multi-server queue of :class:`~simulator.model.review_queue.ReviewQueue`
-    with one priority level, advanced a day at a time by the compiled
-    :func:`simulator.investigate_until` (the queue's service times and the
+    The line is the exact multi-server queue of
+    :class:`~simulator.model.review_queue.ReviewQueue` with one priority level, advanced
+    a day at a time by the compiled :func:`simulator.kernels.police.investigate_until`
+    on the review's queue (:mod:`simulator.kernels.queue`; the queue's service times and the
     investigations' draws are drawn ahead in blocks from their own generators, which
     nothing else uses: the same numbers in the same order). ``tests/test_police.py``
     runs the Python form (a ``ReviewQueue`` with an ``investigate`` callback) beside it.

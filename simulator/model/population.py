@@ -1,4 +1,12 @@
-"""The users: one row per user in numpy arrays, advanced a day at a time.
+"""The users and their social network: one row per user in numpy arrays, advanced a
+day at a time (docs/model.md, 1.2 Entities, 3.1 Initialization and 3.3 Submodels S1).
+
+Equations: user ``i`` posts ``rate_i = posts_per_day * spread_i`` a day, ``spread_i``
+lognormal with mean 1 and dispersion ``posting_dispersion``; their stance ``s_i`` is
+Beta(``stance.alpha``, ``stance.beta``); their share of sensitive kind ``k`` is
+``mix_k * s_i / mean(stance)`` and of benign posts ``1 - s_i / mean(stance) * sum(mix)``;
+their platform is drawn by market share. The network is Erdos-Renyi-like:
+``users * mean_degree / 2`` random edges, self-loops dropped.
 
 Nothing here loops over users in Python. Per-user arrays are float32/int8/int16 so a
 million users with their social network fit in a couple of hundred megabytes.
