@@ -57,10 +57,10 @@ from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.scenario import Scenario
 from simulator.model.speech import perceived_weights
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
+from simulator.output.results import Results
 from simulator.post_store import PostStore
 from simulator.progress import DayProgress
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder
-from simulator.results import Results
 from simulator.streams import Streams
 
 IntArray = NDArray[np.int64]
@@ -1428,11 +1428,11 @@ def run(
     ``seed`` defaults to the scenario's; ``days`` overrides its horizon. ``parallel``
     runs the counterfactual in a second process while the rules run here (``None``:
     when the run is large and a second CPU is free, see :func:`_parallel_by_default`);
-    the results are the same either way. Returns :class:`~simulator.results.Results`
+    the results are the same either way. Returns :class:`~simulator.output.results.Results`
     with tidy tables and the summary numbers.
     """
-    from simulator.metrics import daily_table, delays_table, events_table, summarise
-    from simulator.results import environment_info
+    from simulator.output.metrics import daily_table, delays_table, events_table, summarise
+    from simulator.output.results import environment_info
 
     if days is not None:
         scenario = scenario.model_copy(update={"horizon_days": int(days)})

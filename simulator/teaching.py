@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.model.scenario import Scenario, load_scenario, override
-from simulator.results import Results
+from simulator.output.results import Results
 
 #: The seed of every exercise run: the same answer every time.
 SEED = 11

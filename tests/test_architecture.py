@@ -258,7 +258,7 @@ def test_an_upward_import_is_named() -> None:
     """The engine importing the CLI, the model the engine, a kernel the model and the
     engine its reference are each reported."""
     graph = {
-        "simulator.simulation": {"simulator.cli"},
+        "simulator.simulation": {"simulator.cli.main"},
         "simulator.model.regulator": {"simulator.simulation"},
         "simulator.kernels.routes": {"simulator.model.speech"},
         "simulator.post_store": {"simulator.reference.agent"},
@@ -270,7 +270,7 @@ def test_an_upward_import_is_named() -> None:
         "simulator.model.regulator (model) imports simulator.simulation (engine), a layer above",
         "simulator.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
-        "simulator.simulation (engine) imports simulator.cli (cli), a layer above",
+        "simulator.simulation (engine) imports simulator.cli.main (cli), a layer above",
     ]
 
 

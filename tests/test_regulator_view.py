@@ -11,7 +11,7 @@ import simulator
 from simulator.kinds import EventKind
 from simulator.model.platforms import make_platforms
 from simulator.model.regulator import AuditView, Regulator
-from simulator.recorder import Recorder
+from simulator.output.recorder import Recorder
 
 
 def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, list]:

@@ -25,7 +25,7 @@ from simulator.kernels.review import book_review, comparable_threshold, review_d
 from simulator.kinds import N_KINDS, Action, Channel, Outcome  # noqa: E402
 from simulator.model.review_arrays import ArrayReviewQueue  # noqa: E402
 from simulator.model.review_queue import ReviewQueue
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
 from simulator.simulation import Simulation, _ReviewDay  # noqa: E402
 
 COLUMNS = (

@@ -26,9 +26,9 @@ Same model, same conventions as the engine:
   signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
 * the platforms' threshold policy, filters and costs are the engine's
   :class:`~simulator.model.platforms.PlatformState` methods, and every decision rule is a
-  :mod:`simulator.model.speech` function; counting goes through :class:`simulator.recorder.Recorder`
-  and the summary through :func:`simulator.metrics.summarise`, so headline numbers are
-  computed identically.
+  :mod:`simulator.model.speech` function; counting goes through
+  :class:`simulator.output.recorder.Recorder` and the summary through
+  :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
 
 Timing conventions that differ from the engine by construction (both are the model; the
 differences are below what the agreement test can see and are listed in
@@ -53,12 +53,12 @@ import numpy as np
 import simpy
 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
-from simulator.metrics import summarise
 from simulator.model.platforms import PlatformState, strictness_to_threshold
 from simulator.model.population import Users
 from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.model.speech import effective_risk, perceived_weights, update_risk, withholds
-from simulator.recorder import Recorder
+from simulator.output.metrics import summarise
+from simulator.output.recorder import Recorder
 from simulator.streams import Streams
 
 HOURS_PER_DAY = 24.0
@@ -724,7 +724,7 @@ def run_reference(
     scenario: Scenario, seed: int | None = None, days: int | None = None
 ) -> dict[str, Any]:
     """The reference's paired run (rules, then its own no-rules counterfactual on the same
-    speech stream): the summary dict of :func:`simulator.metrics.summarise` plus
+    speech stream): the summary dict of :func:`simulator.output.metrics.summarise` plus
     ``wall_seconds``."""
     if days is not None:
         scenario = type(scenario).model_validate(

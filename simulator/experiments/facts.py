@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.model.scenario import Scenario, load_scenario, override
-from simulator.results import Results
+from simulator.output.results import Results
 from simulator.simulation import run
 from simulator.streams import replication_seeds
 
