@@ -28,12 +28,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.run_benchmarks import world  # noqa: E402
-from simulator import kernels, kernels_day, publishing, review_kernels  # noqa: E402
 from simulator.engine import simulation  # noqa: E402
 from simulator.engine.post_store import PostStore  # noqa: E402
 from simulator.engine.review import ReviewDay  # noqa: E402
 from simulator.engine.simulation import Simulation  # noqa: E402
 from simulator.engine.speech import SpeechDay  # noqa: E402
+from simulator.kernels import benign, learning, publishing, review, routes, sanctions  # noqa: E402
 from simulator.model.orders import OrderBook  # noqa: E402
 from simulator.model.reporting import Reporting  # noqa: E402
 from simulator.model.sanctions import Sanctions  # noqa: E402
@@ -48,9 +48,9 @@ STEPS = (
     (Reporting, "report_removals"),
 )  # fmt: skip
 KERNELS = (
-    (publishing, "publish_days"), (kernels, "benign_groups"), (kernels, "fill_routes"),
-    (kernels_day, "learn_day"), (kernels_day, "apply_strikes"),
-    (review_kernels, "review_day"),
+    (publishing, "publish_days"), (benign, "benign_groups"), (routes, "fill_routes"),
+    (learning, "learn_day"), (sanctions, "apply_strikes"),
+    (review, "review_day"),
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The engine's publishing step as it was written in numpy, before it was compiled
-(simulator/publishing.py): the statement the compiled step is held to.
+(simulator/kernels/publishing.py): the statement the compiled step is held to.
 
 ``NumpyPublishing`` is a :class:`~simulator.engine.simulation.Simulation` whose speech
 driver (:class:`~simulator.engine.speech.SpeechDay`) speaks with this numpy code;
@@ -13,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import kernels
 from simulator.engine.simulation import Simulation
 from simulator.engine.speech import IntArray, RouteArray, SpeechDay
+from simulator.kernels.benign import group_members
+from simulator.kernels.numeric import search_bucketed
+from simulator.kernels.routes import route_posts
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
 
 
 class NumpyPublishing(Simulation):
@@ -86,7 +88,7 @@ class NumpySpeech(SpeechDay):
             return
         users = self.users
         n_p = self.n_platforms
-        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
+        intended, excluded, offshore, withheld, reaching, times, offsets = route_posts(
             authors,
             times,
             route,
@@ -182,9 +184,7 @@ class NumpySpeech(SpeechDay):
             # Members and cumulative weights per group, valid while ``group`` is.
             self._members_of, self._members = group, {}
         if wanted_group not in self._members:
-            self._members[wanted_group] = kernels.group_members(
-                group, wanted_group, users.benign_weights
-            )
+            self._members[wanted_group] = group_members(group, wanted_group, users.benign_weights)
         members, cumulative = self._members[wanted_group]
         targets = rng.random(count) * cumulative[-1]
         return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
@@ -352,7 +352,7 @@ def authors_at(users, targets):
     """``Users.authors_at`` as it was, for the sensitive kinds."""
     if len(targets) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(kernels.search_bucketed(*users.sensitive_search(), targets))
+    return np.asarray(search_bucketed(*users.sensitive_search(), targets))
 
 
 def search_sorted_targets(cumulative, targets):

@@ -259,8 +259,8 @@ def test_an_upward_import_is_named() -> None:
     engine its reference are each reported."""
     graph = {
         "simulator.engine.simulation": {"simulator.cli.main"},
-        "simulator.regulators": {"simulator.engine.simulation"},
-        "simulator.kernels": {"simulator.platforms"},
+        "simulator.model.regulator": {"simulator.engine.simulation"},
+        "simulator.kernels.routes": {"simulator.model.speech"},
         "simulator.engine.post_store": {"simulator.reference.agent"},
         "simulator.experiments": {"simulator.engine.simulation"},  # allowed: downward
     }
@@ -268,12 +268,14 @@ def test_an_upward_import_is_named() -> None:
         "simulator.engine.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
         "simulator.engine.simulation (engine) imports simulator.cli.main (cli), a layer above",
-        "simulator.kernels (kernels) imports simulator.platforms (model), a layer above",
-        "simulator.regulators (model) imports simulator.engine.simulation (engine), a layer above",
+        "simulator.kernels.routes (kernels) imports simulator.model.speech (model), "
+        "a layer above",
+        "simulator.model.regulator (model) imports simulator.engine.simulation (engine), "
+        "a layer above",
     ]
 
 
-@pytest.mark.parametrize("module", ["simulator.kernels", "simulator.regulators"])
+@pytest.mark.parametrize("module", ["simulator.kernels.routes", "simulator.model.regulator"])
 def test_the_real_graph_is_read(module: str) -> None:
     """Not vacuous: the graph holds the imports the modules really make."""
     graph, outside = import_graph()

@@ -14,7 +14,7 @@ import pytest
 
 import simulator
 from simulator.engine.review import ReviewDay
-from simulator.review_queue import ReviewQueue
+from simulator.model.review_queue import ReviewQueue
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 

@@ -16,8 +16,8 @@ import pytest
 import simulator
 from simulator.engine.post_store import PostStore
 from simulator.engine.simulation import Simulation
-from simulator.population import SocialNetwork, Users
-from simulator.review_queue import ReviewQueue
+from simulator.model.population import SocialNetwork, Users
+from simulator.model.review_queue import ReviewQueue
 from simulator.streams import Streams
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")

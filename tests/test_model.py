@@ -8,7 +8,7 @@ from conftest import OUTCOMES, conservation_gap, reduced, run_reduced
 
 import simulator
 from simulator.engine.simulation import Simulation
-from simulator.review_queue import erlang_c_mean_wait_hours
+from simulator.model.review_queue import erlang_c_mean_wait_hours
 
 SHIPPED = sorted(simulator.shipped_scenarios())
 

@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine.post_store import IntArray, PostStore
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.views import Renumbering
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
 
 
 class ProhibitedPosts:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import generator_handles, kernels
+from simulator.kernels import handles, learning
 from simulator.kinds import UserState
+from simulator.model.population import THREADED_MIN_USERS, Users
 from simulator.model.views import IntArray
-from simulator.population import THREADED_MIN_USERS, Users
 
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
@@ -52,7 +52,7 @@ class DayThreads:
 
 
 class GeneratorHandles:
-    """Generators as compiled code takes them (:func:`generator_handles.argument`):
+    """Generators as compiled code takes them (:func:`simulator.kernels.handles.argument`):
     each one's handle (a uint64 array), read once per generator object, or the generator
     itself where numba cannot take handles."""
 
@@ -60,11 +60,11 @@ class GeneratorHandles:
         self._handles: dict[int, tuple[np.random.Generator, NDArray[np.uint64]]] = {}
 
     def __call__(self, generator: np.random.Generator) -> Any:
-        if not generator_handles.USE_HANDLES:
+        if not handles.USE_HANDLES:
             return generator
         cached = self._handles.get(id(generator))
         if cached is None or cached[0] is not generator:
-            cached = (generator, generator_handles.handle(generator))
+            cached = (generator, handles.handle(generator))
             self._handles[id(generator)] = cached
         return cached[1]
 
@@ -101,7 +101,7 @@ class PopulationCounts:
         if cached is not None and same_key(cached[0], key):
             return cached[1]
         users = self.users
-        counts, mean_risk = kernels.population_counts(
+        counts, mean_risk = learning.population_counts(
             users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
         )
         row = population_row(counts, mean_risk)
@@ -113,7 +113,7 @@ class PopulationCounts:
 
 
 def population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
-    """The population series' columns from :func:`kernels.population_counts`' results."""
+    """The population series' columns from :func:`learning.population_counts`' results."""
     values = counts.tolist()
     n_states = len(UserState)
     return {

@@ -10,10 +10,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine.caches import PopulationCounts
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.scenario import Scenario
 from simulator.output.recorder import Recorder
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
-from simulator.scenario import Scenario
 
 
 def end_of_day(

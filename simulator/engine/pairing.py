@@ -16,10 +16,10 @@ import numpy as np
 
 from simulator.engine import warmup
 from simulator.engine.simulation import Simulation
+from simulator.model.population import Users, usable_cpus
+from simulator.model.scenario import Scenario
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
-from simulator.population import Users, usable_cpus
-from simulator.scenario import Scenario
 
 
 def run(

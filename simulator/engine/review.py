@@ -3,11 +3,11 @@ decisions"): every platform's queue advanced to the end of the day, event by eve
 with the decisions inline, then the day's removals counted, reported (S11) and appealed
 (S7a).
 
-Compiled (:mod:`simulator.review_kernels`): per platform one call runs the queue with
+Compiled (:mod:`simulator.kernels.review`): per platform one call runs the queue with
 the decisions inline and one does the counting. :meth:`ReviewDay.run_python` is the
 same day in Python and numpy (:class:`Decisions` as the queue's callbacks): the
 reference the kernels must match, and what runs for a plain
-:class:`~simulator.review_queue.ReviewQueue`.
+:class:`~simulator.model.review_queue.ReviewQueue`.
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import review_kernels
 from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, threaded
 from simulator.engine.post_store import IntArray, PostStore
+from simulator.kernels import review as review_kernels
 from simulator.kinds import N_KINDS, Action, Channel, Outcome
 from simulator.model.orders import file_appeals
+from simulator.model.platforms import PlatformState
 from simulator.model.reporting import Reporting
+from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.scenario import Appeals
 from simulator.model.views import Renumbering
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
-from simulator.platforms import PlatformState
-from simulator.review_queue import ArrayReviewQueue
-from simulator.scenario import Appeals
 
 
 class QueuedItems:

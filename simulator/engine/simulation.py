@@ -25,14 +25,15 @@ from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay, learn
 from simulator.model.orders import OrderBook
+from simulator.model.platforms import PlatformState, make_platforms
+from simulator.model.police import Police
+from simulator.model.population import Users, large_network
 from simulator.model.real_name import anonymous_active_users, register_users
+from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
+from simulator.model.scenario import Scenario
 from simulator.output.recorder import Recorder
-from simulator.platforms import PlatformState, make_platforms
-from simulator.population import Users, large_network
-from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
-from simulator.scenario import Scenario
 from simulator.streams import Streams
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
@@ -193,7 +194,7 @@ class Simulation:
     def build_large_network(self) -> None:
         """Build the social network now if the run will want it (it moderates and
         neighbours' removals or detentions weigh) and it is large enough to be built by
-        two threads (:func:`simulator.population.large_network`); else it is built on
+        two threads (:func:`simulator.model.population.large_network`); else it is built on
         first use. The same network either way."""
         perception = self.scenario.population.perception
         weighs = perception.neighbour_removal_weight > 0 or (

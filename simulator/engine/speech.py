@@ -1,12 +1,12 @@
 """The day's speech, driven through the compiled passes (docs/model.md, S1-S5 and S16).
 
-:class:`SpeechDay` gathers what :func:`simulator.publishing.publish_days` needs (who can
+:class:`SpeechDay` gathers what :func:`simulator.kernels.publishing.publish_days` needs (who can
 post where today, the benign outcome groups, the moderation tables, the day's draws,
 ahead on a second thread at scale), calls it, and files what it returns: touched posts
 into the store, review items into the queues, notice duties and orders into the order
 book, published prohibited posts for the audits. :func:`learn` runs the day's
 perceived-risk update (``rules.update_risk``, S16) in one compiled pass. The statement
-of these rules is in :mod:`simulator.rules` and :mod:`simulator.population`.
+of these rules is in :mod:`simulator.model.speech` and :mod:`simulator.model.population`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from simulator import kernels, kernels_day, publishing
 from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import (
     DayThreads,
@@ -29,15 +28,16 @@ from simulator.engine.caches import (
     threaded,
 )
 from simulator.engine.post_store import PostStore
+from simulator.kernels import benign, learning, moderation, publishing, routes, speech
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind
 from simulator.model.orders import OrderBook
+from simulator.model.platforms import PlatformState
+from simulator.model.population import Users
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.scenario import Scenario
+from simulator.model.speech import perceived_weights
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
-from simulator.platforms import PlatformState
-from simulator.population import Users
-from simulator.regulators import HOURS_PER_DAY
-from simulator.rules import perceived_weights
-from simulator.scenario import Scenario
 from simulator.streams import Streams
 
 NO_ROUTE = -1  # a user who cannot post anywhere today
@@ -49,7 +49,7 @@ _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], N
 _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 #: A channel's benign groups (SpeechDay.benign_groups): the share of benign posts in
 #: each group, each user's group, each group's weight, and the published groups'
-#: running weights per block of users (kernels.benign_groups; for the author search).
+#: running weights per block of users (benign.benign_groups; for the author search).
 _Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 #: benign_groups' ``previous_group, previous_sums`` when there are none.
 _NO_BLOCKS = (np.zeros(0, dtype=np.int32), np.zeros((0, 0)))
@@ -172,7 +172,7 @@ class SpeechDay:
         active_here = np.zeros(self.n_platforms, dtype=np.int64)
         # One compiled pass: active users post at home if it serves, circumventing ones
         # offshore, the rest nowhere; active users per platform counted on the way.
-        kernels.fill_routes(
+        routes.fill_routes(
             users.platform, users.state, serving, self.circumvention_row, route, active_here
         )
         route.flags.writeable = False  # shared by the caches keyed on it
@@ -192,7 +192,7 @@ class SpeechDay:
     # -- intended speech and its routing (S1, S3, S5) --------------------------------------
     def speak(self, day: int, start: float, route: RouteArray) -> None:
         """The day's intended posts, routed and published: one compiled call
-        (:func:`simulator.publishing.publish_days`) does the drawing, counting and
+        (:func:`simulator.kernels.publishing.publish_days`) does the drawing, counting and
         moderation; here its inputs are gathered and its outputs stored."""
         if self.drawn_ahead:
             return  # a world where nothing changes: every day's speech is already drawn
@@ -220,7 +220,7 @@ class SpeechDay:
         self._store_published(day, published)
 
     def _speech_drawn_for(self, day: int) -> tuple[NDArray[Any], ...]:
-        """Day ``day``'s intended posts drawn ahead (:func:`publishing.draw_speech_day`),
+        """Day ``day``'s intended posts drawn ahead (:func:`speech.draw_speech_day`),
         or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
         THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
         runs (:meth:`_draw_ahead`): nothing else reads or draws from the speech stream,
@@ -243,7 +243,7 @@ class SpeechDay:
 
     def draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
         cumulative, bucket_start = self.users.sensitive_search()
-        result: tuple[NDArray[Any], ...] = publishing.draw_speech_day(
+        result: tuple[NDArray[Any], ...] = speech.draw_speech_day(
             self.handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
             cumulative, bucket_start, self.users.size, self.users.boldness,
         )  # fmt: skip
@@ -266,7 +266,7 @@ class SpeechDay:
             self.handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
             *(_NOT_DRAWN if drawn is None else drawn),
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
-            running[Channel.PUBLIC], running[Channel.PRIVATE], kernels.GROUP_BLOCK,
+            running[Channel.PUBLIC], running[Channel.PRIVATE], benign.GROUP_BLOCK,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
             users.boldness, hold, touch, any_touch, conditional,
@@ -299,7 +299,7 @@ class SpeechDay:
         if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
             return cached[1]
         public, private = found
-        pvals, mass = kernels.benign_split(public[0], private[0], public[2], private[2])
+        pvals, mass = benign.benign_split(public[0], private[0], public[2], private[2])
         inputs = (pvals, mass, [public[1], private[1]], [public[3], private[3]])
         self._split_inputs = (found, inputs)
         return inputs
@@ -399,7 +399,7 @@ class SpeechDay:
             # lines in one call, elementwise as PlatformState computes them one by one.
             means = self._classifier_mean
             lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
-            self._tables = publishing.moderation_tables(
+            self._tables = moderation.moderation_tables(
                 ndtr(means - lines),
                 self._prepublication_filter,
                 self._notice_by_channel,
@@ -411,7 +411,7 @@ class SpeechDay:
     def benign_groups(self, route: RouteArray, channel: Channel) -> _Groups:
         """Share of benign intended posts in each (outcome group, platform), the
         per-user group index, each group's summed benign weight and the published
-        groups' running weights per block of ``kernels.GROUP_BLOCK`` users (P x
+        groups' running weights per block of ``benign.GROUP_BLOCK`` users (P x
         (blocks + 1): where the benign author search starts). Groups: ``p`` excluded at
         home platform ``p``; ``P + p`` published on ``p``; ``2P + p`` withheld on ``p``;
         ``3P`` offshore."""
@@ -430,20 +430,20 @@ class SpeechDay:
             return cached[1]
         group = np.empty(users.size, dtype=np.int32)
         mass = np.zeros(3 * n_p + 1)
-        n_blocks = kernels.group_blocks(users.size)
+        n_blocks = benign.group_blocks(users.size)
         running = np.empty((n_p, n_blocks + 1))
         block_sums = np.empty((n_blocks, 3 * n_p + 1))
         # The channel's last groups and block sums: blocks whose users' groups are the
         # same keep their sums (most blocks, on most days).
         previous_group, previous_sums = self._previous_groups.get(int(channel), _NO_BLOCKS)
-        kernels.benign_groups(
+        benign.benign_groups(
             route, users.platform, n_p, float(weight), users.risk, users.traceable,
             float(self.scenario.population.perception.real_name_risk), users.boldness,
-            users.benign_weights, group, mass, kernels.GROUP_BLOCK, running,
+            users.benign_weights, group, mass, benign.GROUP_BLOCK, running,
             block_sums, previous_group, previous_sums,
         )  # fmt: skip
         self._previous_groups[int(channel)] = (group, block_sums)
-        shares: NDArray[np.float64] = kernels.group_shares(mass)
+        shares: NDArray[np.float64] = benign.group_shares(mass)
         if weight == 0.0:
             # Valid while the state version stands (no risk term: routes alone decide).
             self._group_cache = (version, (shares, group, mass, running))
@@ -485,7 +485,7 @@ def learn(
     if not scratch:
         scratch.append(np.zeros(n, dtype=np.int32))
     decay = 0.5 ** (1.0 / perception.half_life_days)
-    users.risk, day_counts, mean_risk = kernels_day.learn_day(
+    users.risk, day_counts, mean_risk = learning.learn_day(
         users.risk, users.state, decay, news,
         sanctioned, visibility * perception.own_sanction_weight,
         indptr, indices,

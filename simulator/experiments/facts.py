@@ -17,8 +17,8 @@ import pandas as pd
 from scipy import stats
 
 from simulator.engine.pairing import run
+from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.output.results import Results
-from simulator.scenario import Scenario, load_scenario, override
 from simulator.streams import replication_seeds
 
 

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import CensimError
-from simulator.scenario import Scenario
+from simulator.model.scenario import Scenario
 
 GB = 1e9
 
@@ -137,7 +137,7 @@ def pilot_rates(scenario: Scenario) -> Rates:
     """The scenario's rates measured on a pilot run of at most PILOT_USERS users for
     PILOT_DAYS days (its own seed; nothing of it is kept)."""
     from simulator.engine.pairing import run
-    from simulator.scenario import override
+    from simulator.model.scenario import override
 
     users = min(scenario.population.users, PILOT_USERS)
     days = min(scenario.horizon_days, PILOT_DAYS)

@@ -32,11 +32,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from simulator.kinds import KIND_LABELS, Action, ContentKind, EventKind
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.reporting import Reporting
+from simulator.model.scenario import Appeals
 from simulator.model.views import IntArray, PostIdRegistry, PostRecords, Renumbering, RunLog
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
-from simulator.scenario import Appeals
 
 
 class OrderBook:

@@ -20,8 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kinds import UserState
-from simulator.population import Users
-from simulator.scenario import RealName
+from simulator.model.population import Users
+from simulator.model.scenario import RealName
 
 
 def register_users(

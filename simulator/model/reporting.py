@@ -22,10 +22,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kinds import KIND_LABELS, Action, EventKind
+from simulator.model.platforms import PlatformState
+from simulator.model.police import Police
+from simulator.model.population import Users
 from simulator.model.views import IntArray, PostRecords, RunLog
-from simulator.platforms import PlatformState
-from simulator.population import Users
-from simulator.regulators import Police
 
 
 class Reporting:

@@ -7,7 +7,7 @@ An ACTIVE user whose strikes reach the home platform's ``strikes_to_close`` has 
 account closed (EXCLUDED, an ``account_closed`` event at the end of the day). Every
 other sanctioned user still ACTIVE draws ``U ~ U(0, 1)`` once:
 ``U < leave_p`` -> LEFT; ``leave_p <= U < leave_p + circumvent_p`` -> CIRCUMVENTING
-(compiled: :func:`simulator.kernels_day.apply_strikes`, ``apply_exits``).
+(compiled: :func:`simulator.kernels.sanctions.apply_strikes`, ``apply_exits``).
 
 **Detentions and releases** (:meth:`Sanctions.detentions_and_releases`, at the start of
 a day). Users whose ``release_hours <= start`` return to their state before the
@@ -31,13 +31,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulator import kernels_day
+from simulator.kernels import sanctions as sanction_kernels
 from simulator.kinds import ContentKind, EventKind, UserState
+from simulator.model.platforms import PlatformState
+from simulator.model.police import Police
+from simulator.model.population import Users
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.scenario import Exits
 from simulator.model.views import IntArray, RunLog
-from simulator.platforms import PlatformState
-from simulator.population import Users
-from simulator.regulators import HOURS_PER_DAY, Police
-from simulator.scenario import Exits
 
 
 class Sanctions:
@@ -164,7 +165,7 @@ class Sanctions:
         # One compiled pass each: strikes and closed accounts, then leaving and
         # circumventing (as np.unique and the masks they replaced).
         limits = np.array([p.spec.strikes_to_close for p in self.platforms], dtype=np.int64)
-        closed, still = kernels_day.apply_strikes(
+        closed, still = sanction_kernels.apply_strikes(
             sanctioned, users.strikes, users.state, users.platform, limits
         )
         for user in closed.tolist():
@@ -175,7 +176,7 @@ class Sanctions:
                 user,
             )
         draw = self.rng.random(len(still))
-        exited = kernels_day.apply_exits(
+        exited = sanction_kernels.apply_exits(
             still,
             draw,
             exits.leave_probability_on_sanction,
