@@ -51,7 +51,7 @@ def usable_cpus() -> int:
 #: From this many users, independent compiled steps of a day (the next day's speech
 #: draws, the platforms' review days) run on a second thread: each is then
 #: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
-#: the engine, so that simulator.warmup can read it without importing the engine.)
+#: the engine, so that simulator.engine.warmup can read it without importing the engine.)
 THREADED_MIN_USERS = 200_000
 
 
