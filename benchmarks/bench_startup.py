@@ -74,7 +74,7 @@ def _child(arguments: list[str]) -> int:
             spans.append((name, started, time.perf_counter(), len(stack)))
 
     event.register("numba:compile", Recorder())
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     code = 0
     try:
@@ -91,8 +91,8 @@ def _child(arguments: list[str]) -> int:
             entry["seconds"] += end - start - inner
         total = sum(end - start for _, start, end, depth in spans if depth == 0)
         try:
-            from simulator.warmup import LAST as ahead
-        except ImportError:  # a tree from before simulator.warmup (for a before/after)
+            from simulator.engine.warmup import LAST as ahead
+        except ImportError:  # a tree from before simulator.engine.warmup (for a before/after)
             ahead = {}
         with open(os.environ[STATS_VARIABLE], "w", encoding="utf-8") as out:
             json.dump({"compile_seconds": total, "kernels": per_kernel, "ahead": dict(ahead)}, out)
@@ -101,7 +101,7 @@ def _child(arguments: list[str]) -> int:
 
 # ----------------------------------------------------------------------------------------
 # The parent
-#: The command that runs censim (``--module``: ``python -m simulator.cli``, for a tree
+#: The command that runs censim (``--module``: ``python -m simulator.cli.main``, for a tree
 #: whose console script differs from the installed one).
 COMMAND: list[str] = []
 
@@ -114,7 +114,7 @@ def _censim() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("censim")
-    return [found] if found else [sys.executable, "-m", "simulator.cli"]
+    return [found] if found else [sys.executable, "-m", "simulator.cli.main"]
 
 
 def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -207,11 +207,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="warm runs per median")
     parser.add_argument("--kernels", type=int, default=12, help="kernels listed per cold run")
     parser.add_argument(
-        "--module", action="store_true", help="run `python -m simulator.cli`, not the script"
+        "--module", action="store_true", help="run `python -m simulator.cli.main`, not the script"
     )
     args = parser.parse_args()
     if args.module:
-        COMMAND[:] = [sys.executable, "-m", "simulator.cli"]
+        COMMAND[:] = [sys.executable, "-m", "simulator.cli.main"]
 
     # The environment a user has: numba's defaults, Python writing and reading its
     # bytecode caches, buffered output.
@@ -272,7 +272,7 @@ def main() -> None:
             # On an idle machine with two CPUs the two compile side by side: the wall
             # time is then about the longer of the two CPU times.
             print(
-                f"{'  compiled ahead (simulator.warmup), wall':<52} {ahead['seconds']:>8.2f}\n"
+                f"{'  compiled ahead (engine.warmup), wall':<52} {ahead['seconds']:>8.2f}\n"
                 f"{'    censim process: kernels, CPU s':<52} {int(ahead['kernels']):>8} "
                 f"{ahead['cpu_seconds']:>7.1f}\n"
                 f"{'    helper process: kernels, CPU s':<52} {int(ahead['helper_kernels']):>8} "
