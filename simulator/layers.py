@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels",
             "simulator.kernels.benign",
             "simulator.kernels.channel",
+            "simulator.kernels.choice",
             "simulator.kernels.draws",
             "simulator.kernels.handles",
             "simulator.kernels.learning",
@@ -69,6 +70,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario.reading",
             "simulator.model.scenario.sections",
             "simulator.model.speech",
+            "simulator.model.speech_state",
             "simulator.model.views",
         ),
     ),
@@ -86,7 +88,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent"),
+        ("simulator.reference", "simulator.reference.agent", "simulator.reference.minds"),
     ),
     (
         "engine",
@@ -121,6 +123,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.tables",
             "simulator.plots",
             "simulator.plots.compare",
+            "simulator.plots.phase",
             "simulator.plots.runs",
             "simulator.plots.style",
             "simulator.plots.sweeps",

@@ -1,5 +1,5 @@
 """Speech choice and learned beliefs without a Simulation: the statement functions
-(simulator.users_model), the compiled kernels (simulator.users_kernels), the Daymude et
+(simulator.model.speech), the compiled kernels (simulator.kernels.choice), the Daymude et
 al. oracle, and the deterrence properties the issue asks for (docs/model.md S3, S16)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import users_kernels as uk
-from simulator import users_model as um
+from simulator.kernels import choice as uk
+from simulator.model import speech as um
 from tests.oracle_daymude import dpro, duni, opt_actions
 
 C, A, U = 1, 2, 3
@@ -67,29 +67,33 @@ def run_choice(
         beliefs = uk.empty_beliefs()
     if decay is None:
         decay = uk.decay_tables(30.0, 400)
-    out = uk.choose_posts(
-        authors,
-        np.linspace(0.0, 24.0, n),
-        np.full(n, 0.5) if noise is None else noise,
-        np.zeros(n, dtype=np.int64),
-        np.zeros(n, dtype=np.int16),
-        1,
-        kind,
-        table,
+    inputs = uk.SpeechInputs(
+        np.stack([table, np.zeros((4, 2))]),
         intensity,
         SOFTER,
-        value.astype(np.float32),
         np.zeros(n, dtype=np.int16),
         np.array([5], dtype=np.int64),
         np.zeros(n, dtype=bool) if traceable is None else traceable,
-        beliefs,
-        day,
         decay[0],
         decay[1],
         np.zeros((2, 4)) if alpha0 is None else alpha0,
         np.zeros((3, 4)) if news is None else news,
         parameters,
         np.zeros((0, 4, 2)) if truth is None else truth,
+    )
+    out = uk.choose_posts(
+        authors,
+        np.linspace(0.0, 24.0, n),
+        np.ones(n) if noise is None else um.choice_noise(noise, parameters[uk.PAR_NOISE]),
+        value.astype(np.float32),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int16),
+        1,
+        kind,
+        0,
+        inputs,
+        beliefs,
+        day,
     )
     choice = np.full(n, um.WITHHOLD)
     choice[out[5]] = um.POST
@@ -174,11 +178,7 @@ def test_without_any_applicable_sanction_everyone_posts() -> None:
     """All A = 0: every post is posted whatever beliefs, noise or news (the counterfactual)."""
     rng = np.random.default_rng(1)
     n = 500
-    beliefs = uk.Beliefs(
-        rng.random((n, 9), dtype=np.float32) * 10, np.zeros(n, dtype=np.int32),
-        np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-        np.zeros((0, 3), dtype=np.float32),
-    )  # fmt: skip
+    beliefs = uk.make_beliefs(rng.random((n, 9), dtype=np.float32) * 10)
     for kind in (C, A, U):
         choice = run_choice(
             kind, rng.random(n) * 0.01, np.zeros((4, 2)), par(detention_cost=1e6, noise=1.0),
@@ -250,11 +250,10 @@ def test_self_censorship_is_monotone_in_each_lever(lever: str) -> None:
     n = 20_000
     value = rng.gamma(2.0, 0.5, n)
     u = rng.random(n)
-    obs = np.full((n, 3), 0.5, dtype=np.float32)
-    exp = np.ones((n, 3), dtype=np.float32)
-    beliefs = uk.Beliefs(
-        np.zeros((0, 9), dtype=np.float32), np.zeros(0, dtype=np.int32),
-        np.zeros((0, 3), dtype=np.float32), obs, exp,
+    # Friends post half what is expected of them (for the climate lever).
+    beliefs = uk.make_beliefs(
+        np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
+        climate_observed=np.full((n, 3), 0.5, dtype=np.float32), climate_kind=np.ones(3),
     )  # fmt: skip
     shares = []
     for x in (0.5, 1.0, 2.0, 4.0):
@@ -308,10 +307,7 @@ def test_kernel_choice_equals_the_statement_functions() -> None:
     evidence = (rng.random((n, 9)) * np.array([2, 2, 2, 0.5, 0.5, 0.5, 20, 20, 20])).astype(
         np.float32
     )
-    beliefs = uk.Beliefs(
-        evidence.copy(), np.zeros(n, dtype=np.int32), np.zeros((0, 3), dtype=np.float32),
-        np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-    )  # fmt: skip
+    beliefs = uk.make_beliefs(evidence.copy())
     alpha0 = um.prior_alpha([False, False, True, True], [0, 0.3, 1, 1], [0.1, 0.01], n0)
     news = np.abs(rng.normal(size=(3, 4))) * 0.1
     value = rng.gamma(2.0, 0.5, n)
@@ -374,15 +370,10 @@ def test_lazy_decay_equals_a_daily_pass() -> None:
     n, days = 200, 90
     decay_pow, flow_pow = uk.decay_tables(20.0, days + 1)
     rho = decay_pow[1]
-    flow = (rng.random((n, 3)) * 0.3).astype(np.float32)
+    flow = (rng.random(n) * 0.3).astype(np.float32)
+    flow_kind = np.array([1.0, 0.5, 0.2])
     evidence = (rng.random((n, 9)) * 3).astype(np.float32)
-    lazy = uk.Beliefs(
-        evidence.copy(),
-        np.zeros(n, dtype=np.int32),
-        flow,
-        np.zeros((0, 3), dtype=np.float32),
-        np.zeros((0, 3), dtype=np.float32),
-    )
+    lazy = uk.make_beliefs(evidence.copy(), flow=flow, flow_kind=flow_kind)
     daily = evidence.astype(np.float64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     indices = np.zeros(0, dtype=np.int64)
@@ -397,19 +388,15 @@ def test_lazy_decay_equals_a_daily_pass() -> None:
         for w, k in zip(who[:2], kinds[:2], strict=True):
             daily[w, 2 + k] += 1
         daily = rho * daily
-        daily[:, 6:9] += rho * flow
+        daily[:, 6:9] += rho * flow[:, None] * flow_kind
     for i in range(n):
         uk.bring_to_day(lazy, i, days, decay_pow, flow_pow)
-    np.testing.assert_allclose(lazy.evidence, daily, rtol=2e-5, atol=1e-5)
+    np.testing.assert_allclose(lazy.evidence[:, :9], daily, rtol=2e-5, atol=1e-5)
 
 
 def test_without_events_beliefs_fade_to_the_prior_with_the_half_life() -> None:
     decay_pow, flow_pow = uk.decay_tables(30.0, 400)
-    beliefs = uk.Beliefs(
-        np.array([[5, 0, 0, 1, 0, 0, 10, 0, 0]], dtype=np.float32), np.zeros(1, dtype=np.int32),
-        np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-        np.zeros((0, 3), dtype=np.float32),
-    )  # fmt: skip
+    beliefs = uk.make_beliefs(np.array([[5, 0, 0, 1, 0, 0, 10, 0, 0]], dtype=np.float32))
     uk.bring_to_day(beliefs, 0, 30, decay_pow, flow_pow)
     np.testing.assert_allclose(beliefs.evidence[0, [0, 3, 6]], [2.5, 0.5, 5.0], rtol=1e-6)
     alpha0 = np.full((2, 4), 0.2)
@@ -426,9 +413,7 @@ def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_onesel
     indices = np.array([1, 0, 2, 1])
     decay_pow, flow_pow = uk.decay_tables(30.0, 10)
     for visibility in (1.0, 0.0):
-        b = uk.Beliefs(np.zeros((4, 9), dtype=np.float32), np.zeros(4, dtype=np.int32),
-                       np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-                       np.zeros((0, 3), dtype=np.float32))  # fmt: skip
+        b = uk.make_beliefs(np.zeros((4, 9), dtype=np.float32))
         uk.learn_beliefs(
             b, 0, decay_pow, flow_pow, indptr, indices,
             np.array([1, 0]), np.array([A, C]), np.array([True, False]),
@@ -448,9 +433,9 @@ def test_news_reports_the_detention_rate_and_fades() -> None:
     um.update_news(news, 0.5, np.array([0, 1, 4, 0]), np.array([0, 100, 40, 0]), 2.0, 1.0)
     np.testing.assert_allclose(news[1], [0, 0.02, 0.2, 0])
     np.testing.assert_allclose(news[2], [0, 2, 2, 2])
-    um.update_news(news, 0.5, np.zeros(4), np.ones(4), 2.0, 0.5)
-    np.testing.assert_allclose(news[1], [0, 0.01, 0.1, 0])
-    np.testing.assert_allclose(news[2], [0, 2, 2, 2])
+    um.update_news(news, 0.5, np.array([0, 1, 0, 0]), np.ones(4), 2.0, 0.5)
+    np.testing.assert_allclose(news[1], [0, 0.01 + 1.0, 0.1, 0])  # half the detention seen
+    np.testing.assert_allclose(news[2], [0, 3, 3, 3])  # the trials whatever the visibility
 
 
 def test_phases_of_decisions() -> None:
@@ -464,9 +449,9 @@ def test_phases_of_decisions() -> None:
 
 def test_phase_shares_follow_b2() -> None:
     """Nothing punished: all compliant; severity up: fewer defiant; the harshest cell
-    (criticism punished, surveillance 1, ten years) silences at least 99%; defiance
-    rises with desire and with boldness."""
-    from simulator import phase
+    (criticism punished, the highest surveillance, a year) silences at least 99%;
+    defiance rises with desire and with boldness."""
+    from simulator.plots import phase
 
     shares = phase.phase_shares(users=4000)
     np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
@@ -514,9 +499,7 @@ def test_reference_minds_decide_as_the_statement() -> None:
         u = float(rng.random())
         traceable = bool(rng.random() < 0.5)
         e = np.array([*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]], np.float32)
-        beliefs = uk.Beliefs(e[None].copy(), np.zeros(1, dtype=np.int32),
-                             np.zeros((0, 3), dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-                             np.zeros((0, 3), dtype=np.float32))  # fmt: skip
+        beliefs = uk.make_beliefs(e[None].copy())
         parameters = par(detention_cost=d_cost, noise=0.3, account_value=2.0, iota=(1.0, 3.0))
         engine = run_choice(kind, np.array([value]), law_table, parameters,
                             noise=np.array([u]), beliefs=beliefs, alpha0=alpha0, news=news_array,
@@ -531,14 +514,41 @@ def test_reference_minds_decide_as_the_statement() -> None:
     decay_pow, flow_pow = uk.decay_tables(20.0, 40)
     mind = minds.Mind(removals=[0, 1, 2, 3], detentions=[0, 0.5, 0, 1], trials=[0, 4, 5, 6],
                       friend_flow=[0, 0.1, 0.2, 0.3])  # fmt: skip
-    beliefs = uk.Beliefs(
-        np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32), np.zeros(1, dtype=np.int32),
-        np.array([[0.1, 0.2, 0.3]], dtype=np.float32), np.zeros((0, 3), dtype=np.float32),
-        np.zeros((0, 3), dtype=np.float32),
+    beliefs = uk.make_beliefs(
+        np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32),
+        flow=np.array([0.5], dtype=np.float32), flow_kind=np.array([0.2, 0.4, 0.6]),
     )  # fmt: skip
     for _ in range(37):
         mind.end_of_day(decay_pow[1])
     uk.bring_to_day(beliefs, 0, 37, decay_pow, flow_pow)
     np.testing.assert_allclose(
-        beliefs.evidence[0], [*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]], rtol=1e-5
+        beliefs.evidence[0, :9],
+        [*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]],
+        rtol=1e-5,
     )
+
+
+def test_climate_remembers_what_friends_said_in_public() -> None:
+    """Public posts counted by the choice reach the friends' memory at the day's end
+    (O <- keep O + (1 - keep) said); private ones do not; 'said' is cleared."""
+    n = 3
+    beliefs = uk.make_beliefs(
+        np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
+        climate_observed=np.full((n, 3), 0.4, dtype=np.float32), climate_kind=np.ones(3),
+    )  # fmt: skip
+    p = par(noise=0.0, climate=1.0)
+    run_choice(C, np.full(n, 5.0), law((C, 0)), p, beliefs=beliefs)
+    assert beliefs.said[:, C - 1].tolist() == [1, 1, 1]
+    indptr = np.array([0, 2, 3, 4])
+    indices = np.array([1, 2, 0, 0])
+    uk.observe_climate(beliefs, indptr, indices, 0.5)
+    np.testing.assert_allclose(beliefs.climate_observed[:, C - 1], [0.2 + 1.0, 0.2 + 0.5, 0.7])
+    np.testing.assert_allclose(beliefs.climate_observed[:, A - 1], [0.2, 0.2, 0.2])
+    assert beliefs.said.sum() == 0
+
+
+def test_the_compiled_mood_is_the_statement() -> None:
+    u = np.array([1e-15, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0])
+    for exponent in (0.0, 0.3, 1.0):
+        compiled = [uk.mood(float(x), exponent) for x in u]
+        np.testing.assert_allclose(compiled, um.choice_noise(u, exponent), rtol=1e-12)

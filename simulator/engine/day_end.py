@@ -27,8 +27,8 @@ def end_of_day(
     reports_filed: int,
 ) -> None:
     """Book and adapt each platform (``active_here``: its active users today) and
-    record the day's rows. The population row comes from ``population``, counted
-    again only if the states, reports or risks changed since it was last counted."""
+    record the day's rows. The population row comes from ``population``, its counts
+    made again only if the states or reports changed since they were last made."""
     for platform in platforms:
         platform.active_users = int(active_here[platform.index])
         cost = platform.book_day(staffed=moderating) if not platform.exited else 0.0
@@ -50,4 +50,4 @@ def end_of_day(
                 "moderation_cost": cost,
             }
         )
-    recorder.population_series.append({"day": day, **population.row(reports_filed)})
+    recorder.population_series.append({"day": day, **population.row(reports_filed, day)})

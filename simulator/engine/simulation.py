@@ -23,7 +23,8 @@ from simulator.engine.day_end import end_of_day
 from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
-from simulator.engine.speech import SpeechDay, learn
+from simulator.engine.speech import SpeechDay
+from simulator.kinds import Outcome
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
 from simulator.model.police import Police
@@ -33,10 +34,12 @@ from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
+from simulator.model.speech_state import SpeechState
 from simulator.output.recorder import Recorder
 from simulator.streams import Streams
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
+_NO_FLAGS = np.zeros(0, dtype=bool)
 
 
 class Simulation:
@@ -94,9 +97,17 @@ class Simulation:
         )
         self.regulator = Regulator(audit_view, scenario.regulator, rules, streams.regulator)
         self.threads = DayThreads()
+        # What users decide by: the law as they read it, their beliefs, the news (S3, S16).
+        self.minds = SpeechState(
+            scenario,
+            users.value,
+            users.sensitive_weight,
+            lambda: (users.network.indptr, users.network.indices),
+            np.array([p.spec.strikes_to_close for p in platforms], dtype=np.int64),
+        )
         self.speech = SpeechDay(
             scenario, users, platforms, streams, recorder, posts, self.orders,
-            self.prohibited_posts, self.threads,
+            self.prohibited_posts, self.threads, self.minds,
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
@@ -106,8 +117,9 @@ class Simulation:
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.moderation, self.threads, users.size,
         )  # fmt: skip
-        self.population_counts = PopulationCounts(users)
-        self._learn_scratch: list[Any] = []  # learn_day's one-per-user array
+        self.population_counts = PopulationCounts(
+            users, lambda day: self.minds.mean_beliefs(day, users.state)
+        )
         self.wall_seconds = 0.0
         self._progress: DayProgress | None = None  # the bar, when progress is shown
 
@@ -177,12 +189,19 @@ class Simulation:
         sanctioned = sanctioned.astype(np.int64, copy=False)
         public_removed = public_removed.astype(np.int64, copy=False)
         sanctions.strikes_and_exits(start, sanctioned)
-        if self.moderating or sanctions.news_today:
-            learn(
-                users, self.scenario, self.population_counts, self.reporting.reports_filed,
-                sanctioned, public_removed, sanctions.news_today, sanctions.detained_today,
-                self._learn_scratch,
-            )  # fmt: skip
+        kinds, seen = (
+            (self.review.sanctioned_kind, self.review.sanctioned_seen)
+            if self.moderating
+            else (_NO_USERS, _NO_FLAGS)
+        )
+        n_p = len(self.platforms)
+        reached = self.recorder.counts[day, :n_p, :, :, Outcome.BLOCKED : Outcome.SURVIVING + 1]
+        self.minds.learn(
+            day, sanctioned, kinds, seen,
+            np.asarray(sanctions.detained_today, dtype=np.int64),
+            np.asarray(sanctions.detained_kinds_today, dtype=np.int64),
+            reached.sum(axis=(0, 1, 3)).astype(float),
+        )  # fmt: skip
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
@@ -197,12 +216,14 @@ class Simulation:
         two threads (:func:`simulator.model.population.large_network`); else it is built on
         first use. The same network either way."""
         perception = self.scenario.population.perception
-        weighs = perception.neighbour_removal_weight > 0 or (
-            perception.neighbour_detention_weight > 0
+        weighs = perception.visibility > 0 and (
+            perception.friend_evidence_weight > 0
+            or perception.friend_detention_weight > 0
+            or perception.climate_weight > 0
         )
         users = self.users
         degree = self.scenario.population.mean_degree
-        if self.moderating and weighs and large_network(users.size, degree):
+        if self.minds.at_risk and weighs and large_network(users.size, degree):
             users.network  # noqa: B018 (drawn on first access)
 
     def release_working_memory(self) -> None:
@@ -213,4 +234,3 @@ class Simulation:
         self.posts = PostStore()
         self.speech.release()
         self.population_counts.clear()
-        self._learn_scratch = []

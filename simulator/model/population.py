@@ -130,7 +130,9 @@ class SocialNetwork:
 
 
 class Users:
-    """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+    """State of every user. Rates are posts per day; boldness lies in [0, 1]; ``value``
+    is a post's worth to its author per unit of intensity (S3); beliefs are kept by
+    :class:`simulator.model.speech_state.SpeechState` (S16)."""
 
     def __init__(
         self, spec: PopulationSpec, platform_shares: list[float], rng: np.random.Generator
@@ -149,7 +151,12 @@ class Users:
         self._network: SocialNetwork | None = None
         self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
 
-        self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
+        # What a post is worth to its author per unit of intensity, beta_i * D_i
+        # (docs/model.md S3): boldness over its mean times (stance over its mean)^gamma.
+        mean_boldness = spec.boldness.alpha / (spec.boldness.alpha + spec.boldness.beta)
+        self.value = (
+            (self.boldness / mean_boldness) * stance_factor**spec.speech.desire_stance_exponent
+        ).astype(np.float32)
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
@@ -217,6 +224,11 @@ class Users:
         for kind in SENSITIVE_KINDS:
             out[kind] = sensitive * self.mix[kind]
         return out
+
+    def sensitive_weight(self) -> NDArray[np.float64]:
+        """Each user's intended sensitive posts a day before the kind's share,
+        ``rate_i * stance_i / mean stance`` (times ``mix_k`` for kind ``k``)."""
+        return np.diff(self._sensitive_cumulative, prepend=0.0)
 
     @property
     def sensitive_total(self) -> float:

@@ -15,7 +15,7 @@ from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, LAWFUL_KINDS, N_KINDS, 
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
-OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving")
+OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving", "softened")
 #: Delays (hours) at which the summary reports the cumulative share of removals.
 DELAY_MARKS_HOURS = {"8min": 8 / 60, "30min": 0.5, "1h": 1.0, "24h": 24.0}
 

@@ -3,13 +3,15 @@
 
 Plain Python, one user and one post at a time, decayed every day: the statement the
 engine's compiled choice and lazily decayed beliefs are checked against. Nothing here
-imports the engine's kernels or :mod:`simulator.users_model`.
+imports the engine's kernels or :mod:`simulator.model.speech`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from simulator.model.scenario import Scenario
 
 SENSITIVE = (1, 2, 3)
 #: A call to act (2) or an unlawful post (3) softened is said as criticism (1).
@@ -50,6 +52,67 @@ class Law:
     noise_exponent: float
     identify_anonymous: float
     identify_traceable: float
+    climate_weight: float = 0.0
+
+
+def read_law(scenario: Scenario) -> Law:
+    """What users know of ``scenario``'s law and what its sanctions cost them."""
+    rules = scenario.rules
+    takedown = rules.takedown
+    police = scenario.police
+    perception = scenario.population.perception
+    speech = scenario.population.speech
+    prohibited = takedown.prohibited_mask()
+    closeness = perception.kind_closeness.as_tuple()
+    detention = police.detention_probability.as_tuple()
+    reports = rules.reporting.mode != "none" and police.investigators > 0
+    removal: dict[tuple[int, int], bool] = {}
+    detains: dict[tuple[int, int], bool] = {}
+    prior: dict[tuple[str, int], float] = {}
+    n0 = perception.prior_trials
+    for k in SENSITIVE:
+        for channel in (0, 1):
+            reached = takedown.enabled and (channel == 0 or takedown.private_messages)
+            removal[(channel, k)] = reached
+            detains[(channel, k)] = reached and reports and detention[k] > 0.0
+        if not any(prohibited):
+            line = 0.0
+        elif prohibited[k]:
+            line = 1.0
+        else:
+            line = min(1.0, takedown.vagueness * closeness[k])
+        prior[("removal", k)] = n0 * perception.prior_removal * line
+        prior[("detention", k)] = (
+            n0 * perception.prior_report * police.identify_anonymous_probability * detention[k]
+        ) * line
+    return Law(
+        removal=removal,
+        detention=detains,
+        intensity=speech.intensity.as_tuple(),
+        prior_success=prior,
+        prior_trials=n0,
+        removal_cost=speech.removal_cost,
+        account_value=speech.account_value,
+        detention_cost=speech.detention_cost
+        * math.log1p(police.detention_days / speech.detention_scale_days),
+        noise_exponent=speech.choice_noise,
+        identify_anonymous=1.0,
+        identify_traceable=1.0 / max(police.identify_anonymous_probability, 0.01),
+        climate_weight=perception.climate_weight,
+    )
+
+
+def line(scenario: Scenario, kind: int) -> float:
+    """The line probability of ``kind``: 1 if prohibited, ``vagueness * closeness`` if
+    lawful (at most 1), 0 when nothing is prohibited."""
+    takedown = scenario.rules.takedown
+    prohibited = takedown.prohibited_mask()
+    if not any(prohibited):
+        return 0.0
+    if prohibited[kind]:
+        return 1.0
+    closeness = scenario.population.perception.kind_closeness.as_tuple()
+    return min(1.0, takedown.vagueness * closeness[kind])
 
 
 def perceived(
@@ -92,11 +155,12 @@ def decide(
     strikes_left: int,
     traceable: bool,
     u: float,
+    climate: float = 1.0,
 ) -> int | None:
     """The kind the user says (``kind``, its softer kind) or ``None`` (withheld): the
-    best of ``value * a - M * cost``, posting on a tie, softening over silence on a tie;
-    ``M = (u / (1 - u)) ** lambda``. Counts the trial of what is said where the law can
-    sanction it."""
+    best of ``value * a - M * climate * cost``, posting on a tie, softening over
+    silence on a tie; ``M = (u / (1 - u)) ** lambda``. Counts the trial of what is said
+    where the law can sanction it."""
     softer = SOFTER.get(kind)
 
     def at_risk(k: int) -> bool:
@@ -106,6 +170,7 @@ def decide(
         return kind
     u = min(max(u, 1e-12), 1.0 - 1e-12)
     mood = math.exp(law.noise_exponent * math.log(u / (1.0 - u))) if law.noise_exponent else 1.0
+    mood *= climate
     post = value * law.intensity[kind] - mood * felt_cost(
         mind, law, channel, kind, news, strikes_left, traceable
     )
@@ -135,11 +200,12 @@ def update_news(
     trials_per_day: float,
     visibility: float,
 ) -> None:
-    """A day of news: every sensitive kind's pseudo-trials fade and ``visibility *
-    trials_per_day`` arrive, carrying the day's detentions per published post."""
+    """A day of news: every sensitive kind's pseudo-trials fade and ``trials_per_day``
+    arrive, carrying (as far as users see enforcement) the day's detentions per
+    published post."""
     for k in SENSITIVE:
         news["removal"][k] *= rho
         news["detention"][k] = rho * news["detention"][k] + (
             visibility * trials_per_day * detained[k] / max(1, published[k])
         )
-        news["trials"][k] = rho * news["trials"][k] + visibility * trials_per_day
+        news["trials"][k] = rho * news["trials"][k] + trials_per_day

@@ -4,7 +4,7 @@ users over an authority's tolerance, severity and surveillance (docs/model.md S3
 
 A synthetic population, drawn as a scenario draws its users (stance and boldness Beta
 distributions, ``value = beta_i * D_i``), each intends one call to act; the engine's
-compiled choice (:func:`simulator.users_kernels.choose_posts`) decides each, with the
+compiled choice (:func:`simulator.kernels.choice.choose_posts`) decides each, with the
 truth as the perception (truth mode) and the detention cost ``c_det ln(1 + D / d0)`` as
 the severity. Tolerance is which kinds the law punishes (none; calls to act and
 unlawful posts; criticism too), surveillance the probability ``nu`` that the author of a
@@ -26,8 +26,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from simulator import users_kernels as uk
-from simulator import users_model as um
+from simulator.kernels import choice as uk
+from simulator.model import speech as um
+from simulator.model.scenario import Scenario
 
 #: Tolerance levels: the kinds the law punishes, and B2's tolerance tau they stand for.
 TOLERANCES: tuple[tuple[str, tuple[int, ...]], ...] = (
@@ -35,9 +36,9 @@ TOLERANCES: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("tau = 0.4 (calls to act punished)", (2, 3)),
     ("tau = 0 (criticism punished too)", (1, 2, 3)),
 )
-SURVEILLANCES = (0.1, 0.5, 1.0)
+SURVEILLANCES = (0.01, 0.05, 0.25)
 #: Severity axis: days of detention (the cost is ``c_det ln(1 + D / d0)``).
-DETENTION_DAYS = (1.0, 3.0, 7.0, 15.0, 30.0, 90.0, 365.0, 3650.0)
+DETENTION_DAYS = (0.25, 1.0, 3.0, 7.0, 15.0, 30.0, 90.0, 365.0)
 PHASE_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#0072B2")
 
 
@@ -48,10 +49,25 @@ class SpeechSettings:
     intensity: tuple[float, float, float, float] = (0.0, 0.4, 1.0, 0.7)
     desire_stance_exponent: float = 1.0
     choice_noise: float = 0.3
-    detention_cost: float = 1.0
+    detention_cost: float = 20.0
     detention_scale_days: float = 7.0
     stance: tuple[float, float] = (2.0, 2.0)
     boldness: tuple[float, float] = (2.0, 5.0)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> SpeechSettings:
+        """The settings of ``scenario``'s population."""
+        population = scenario.population
+        speech = population.speech
+        return cls(
+            intensity=speech.intensity.as_tuple(),
+            desire_stance_exponent=speech.desire_stance_exponent,
+            choice_noise=speech.choice_noise,
+            detention_cost=speech.detention_cost,
+            detention_scale_days=speech.detention_scale_days,
+            stance=(population.stance.alpha, population.stance.beta),
+            boldness=(population.boldness.alpha, population.boldness.beta),
+        )
 
 
 def synthetic_values(
@@ -75,7 +91,7 @@ def phases(
     value: NDArray[np.float64],
     noise: NDArray[np.float64],
 ) -> NDArray[np.int64]:
-    """Each user's phase (:data:`simulator.users_model.COMPLIANT` ...) for one call to act
+    """Each user's phase (:data:`simulator.model.speech.COMPLIANT` ...) for one call to act
     under a law punishing ``punished`` kinds by detention."""
     n = len(value)
     law = np.zeros((4, 2))
@@ -91,12 +107,16 @@ def phases(
     par[uk.PAR_NOISE] = settings.choice_noise
     par[uk.PAR_IOTA_ANONYMOUS] = par[uk.PAR_IOTA_TRACEABLE] = 1.0
     decay_pow, flow_pow = uk.decay_tables(30.0, 1)
+    inputs = uk.SpeechInputs(
+        np.stack([law, law]), intensity, np.array(um.SOFTER_KIND), np.zeros(n, dtype=np.int16),
+        np.array([1 << 30]), np.zeros(n, dtype=bool), decay_pow, flow_pow, np.zeros((2, 4)),
+        np.zeros((3, 4)), par, truth,
+    )  # fmt: skip
     out = uk.choose_posts(
-        np.arange(n, dtype=np.int64), np.zeros(n), noise, np.zeros(n, dtype=np.int64),
-        np.zeros(n, dtype=np.int16), 1, 2, law, intensity, np.array(um.SOFTER_KIND),
-        value.astype(np.float32), np.zeros(n, dtype=np.int16), np.array([1 << 30]),
-        np.zeros(n, dtype=bool), uk.empty_beliefs(), 0, decay_pow, flow_pow,
-        np.zeros((2, 4)), np.zeros((3, 4)), par, truth,
+        np.arange(n, dtype=np.int64), np.zeros(n),
+        um.choice_noise(noise, settings.choice_noise), value.astype(np.float32),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int16), 1, 2, 0, inputs, uk.empty_beliefs(), 0,
     )  # fmt: skip
     choice = np.full(n, um.WITHHOLD)
     choice[out[5]] = um.POST
@@ -122,8 +142,8 @@ def phase_shares(
 
 def defiance_by_desire_and_boldness(
     settings: SpeechSettings = SpeechSettings(),
-    surveillance: float = 0.5,
-    detention_days: float = 15.0,
+    surveillance: float = 0.05,
+    detention_days: float = 7.0,
     users: int = 200_000,
     seed: int = 2025,
     bins: int = 10,
@@ -175,7 +195,7 @@ def phase_figure(settings: SpeechSettings = SpeechSettings(), users: int = 20_00
     ax.set_xlabel("boldness decile")
     ax.set_ylabel("desire decile")
     ax.set_title(
-        "defiant share by desire x boldness (calls to act punished, surveillance 0.5, 15 days)",
+        "defiant share by desire x boldness (calls to act punished, surveillance 0.05, 7 days)",
         fontsize=9,
     )
     panels[1].colorbar(image, ax=ax, label="defiant share")
