@@ -97,7 +97,7 @@ def test_defiance_concentrates_in_the_top_stance_tercile() -> None:
     out = uk.choose_posts(
         authors, np.zeros(len(authors)), noise, users.value[authors],
         users.platform.astype(np.int64), users.platform,
-        sim.n_platforms, int(ContentKind.COLLECTIVE_ACTION), 0,
+        len(sim.platforms), int(ContentKind.COLLECTIVE_ACTION), 0,
         sim.minds.inputs(users.strikes, users.traceable), sim.minds.beliefs, 90,
     )  # fmt: skip
     posted = np.isin(authors, out[5])

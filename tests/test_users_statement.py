@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from simulator.kernels import choice as uk
+from simulator.kernels import learning
 from simulator.model import speech as um
 from tests.oracle_daymude import dpro, duni, opt_actions
 
@@ -381,7 +382,7 @@ def test_lazy_decay_equals_a_daily_pass() -> None:
         m = rng.integers(0, 6)
         who = rng.integers(0, n, m)
         kinds = rng.integers(1, 4, m)
-        uk.learn_beliefs(lazy, day, decay_pow, flow_pow, indptr, indices, who, kinds,
+        learning.learn_beliefs(lazy, day, decay_pow, flow_pow, indptr, indices, who, kinds,
                          np.zeros(m, dtype=bool), who[:2], kinds[:2], 0.0, 0.0)  # fmt: skip
         for w, k in zip(who, kinds, strict=True):
             daily[w, k - 1] += 1
@@ -414,7 +415,7 @@ def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_onesel
     decay_pow, flow_pow = uk.decay_tables(30.0, 10)
     for visibility in (1.0, 0.0):
         b = uk.make_beliefs(np.zeros((4, 9), dtype=np.float32))
-        uk.learn_beliefs(
+        learning.learn_beliefs(
             b, 0, decay_pow, flow_pow, indptr, indices,
             np.array([1, 0]), np.array([A, C]), np.array([True, False]),
             np.array([2]), np.array([U]), 0.2 * visibility, 1.0 * visibility,
@@ -541,7 +542,7 @@ def test_climate_remembers_what_friends_said_in_public() -> None:
     assert beliefs.said[:, C - 1].tolist() == [1, 1, 1]
     indptr = np.array([0, 2, 3, 4])
     indices = np.array([1, 2, 0, 0])
-    uk.observe_climate(beliefs, indptr, indices, 0.5)
+    learning.observe_climate(beliefs, indptr, indices, 0.5)
     np.testing.assert_allclose(beliefs.climate_observed[:, C - 1], [0.2 + 1.0, 0.2 + 0.5, 0.7])
     np.testing.assert_allclose(beliefs.climate_observed[:, A - 1], [0.2, 0.2, 0.2])
     assert beliefs.said.sum() == 0
