@@ -143,7 +143,14 @@ RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
     },
     "population_daily": {
         "day": "number",
-        "mean_risk": "number",
+        **dict.fromkeys(
+            (
+                f"mean_p_{sanction}_{kind}"
+                for sanction in ("removal", "detention")
+                for kind in ("critical", "collective_action", "unlawful")
+            ),
+            "number",
+        ),
         **dict.fromkeys(
             ("active", "excluded", "left", "circumventing", "detained", "traceable"), "number"
         ),
