@@ -35,6 +35,7 @@ from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
 from simulator.model.speech_state import SpeechState
+from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
 from simulator.streams import Streams
 
@@ -176,19 +177,31 @@ class Simulation:
         route = speech.routes(start)  # 4 (S2)
         speech.speak(day, start, route)  # 5 (S1-S5)
         if self.moderating:
-            sanctioned, public_removed = self.review.run(end)  # 6 (S6, S7, S7a, S11)
+            sanctioned, _ = self.review.run(end)  # 6 (S6, S7, S7a, S11)
             self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
             self.police.advance(end)  # 8 (S12)
         else:
             # Without takedown rules no post is reviewed, ordered or reported (the queues
             # and the police stay empty, as tests/test_publishing.py checks): skip them.
-            sanctioned = public_removed = _NO_USERS
+            sanctioned = _NO_USERS
         # 9: strikes, closures, leaving (S14), then the day's learning (S16). Authors
         # come in the store's narrowed type, none as int64: int64 always, so each
         # kernel is compiled for one signature.
         sanctioned = sanctioned.astype(np.int64, copy=False)
-        public_removed = public_removed.astype(np.int64, copy=False)
         sanctions.strikes_and_exits(start, sanctioned)
+        self.learn(day, sanctioned)
+        # 10: book and adapt the platforms (S8, S9), record the day's rows.
+        end_of_day(
+            day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
+            self.recorder, self.population_counts, self.reporting.reports_filed,
+        )  # fmt: skip
+        self.posts.compact(day)  # free the records nothing can act on any more
+
+    def learn(self, day: int, sanctioned: IntArray) -> None:
+        """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:
+        their authors; their kinds and whether friends saw them from the review), the
+        detentions that took effect, and the news (detentions per post that reached a
+        platform, per kind)."""
         kinds, seen = (
             (self.review.sanctioned_kind, self.review.sanctioned_seen)
             if self.moderating
@@ -198,16 +211,10 @@ class Simulation:
         reached = self.recorder.counts[day, :n_p, :, :, Outcome.BLOCKED : Outcome.SURVIVING + 1]
         self.minds.learn(
             day, sanctioned, kinds, seen,
-            np.asarray(sanctions.detained_today, dtype=np.int64),
-            np.asarray(sanctions.detained_kinds_today, dtype=np.int64),
+            np.asarray(self.sanctions.detained_today, dtype=np.int64),
+            np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
             reached.sum(axis=(0, 1, 3)).astype(float),
         )  # fmt: skip
-        # 10: book and adapt the platforms (S8, S9), record the day's rows.
-        end_of_day(
-            day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
-            self.recorder, self.population_counts, self.reporting.reports_filed,
-        )  # fmt: skip
-        self.posts.compact(day)  # free the records nothing can act on any more
 
     # ------------------------------------------------------------------------------------
     def build_large_network(self) -> None:
