@@ -40,11 +40,14 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "detention_severity: political_withholding 180 d vs 30 d": (
-        "severity does not deter (180 d withholds slightly less than 30 d)"
+    "real_names: political_published_per_user real names, no refusals vs none": (
+        "users hold more political posts back with real names (political_withholding up), "
+        "but softened calls to act are published as criticism instead of being blocked, so "
+        "published political posts rise"
     ),
     "detention_certainty: political_withholding severity x2 vs 30 d": (
-        "doubling detention days does not raise withholding"
+        "30 to 60 days raises the detention cost by a third (concave, B1): within the noise "
+        "of 8 replications; 180 d vs 30 d and certainty x2 pass"
     ),
     "fines_csl: mean_strictness fines x10 vs fines x1": (
         "strictness sits at max_strictness from fines x1 up: the cap binds, not the penalty"
