@@ -70,6 +70,8 @@ def test_regimes_order_by_speech_loss_and_chilling() -> None:
         baseline = summaries["open_baseline"][metric]
         netzdg = summaries["germany_netzdg_2017"][metric]
         assert baseline == 0.0
-        assert netzdg > baseline
+        # NetzDG's line is narrow and nobody is detained: it chills (almost) no lawful
+        # speech, so its chilling may be 0 in a small run (docs/scenarios.md).
+        assert netzdg > baseline if metric == "speech_loss" else netzdg >= baseline
         for china in ("china_csl_2016", "china_weibo_2012"):
             assert summaries[china][metric] > 3 * netzdg, (china, metric)

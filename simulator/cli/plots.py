@@ -103,7 +103,7 @@ def _check_files(folder: Path) -> None:
             raise OutputError(f"{path}: is empty (not even a header): cut short?")
 
 
-_COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
+_COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving", "softened")
 #: What a run folder's tables hold (besides ``scenario``, ``seed``, ``replication``):
 #: column -> ``number``, ``flag`` (True/False) or ``text``. What `plot` and `compare`
 #: read back is checked against it, so a renamed column or a damaged cell is named.
