@@ -20,6 +20,7 @@ from simulator.kernels import choice as uk
 from simulator.kinds import ContentKind, UserState
 from simulator.model import speech as um
 from simulator.model.scenario import override, validate_scenario
+from simulator.model.speech_state import law_table
 
 SHIPPED = (
     "open_baseline",
@@ -47,6 +48,8 @@ def test_the_counterfactual_never_withholds_or_softens(name: str) -> None:
     scenario = override(
         simulator.load_scenario(name), {"population.users": 2000, "horizon_days": 20}
     )
+    # No sanction can follow any post without rules: whatever users believe (S3).
+    assert not law_table(scenario.without_rules()).any()
     results = simulator.run(scenario, seed=3)
     cf = results.counterfactual_daily
     assert int(cf["withheld"].sum()) == 0 and int(cf["softened"].sum()) == 0
