@@ -175,11 +175,19 @@ class Exposure:
     tolerance: float
     liability: str
 
+    def counted(self, q: FloatArray) -> FloatArray:
+        """Weight of each kind in what an audit finds: under strict liability a post still
+        up counts with the chance ``q_k`` that the regulator reads it as prohibited; under
+        notice liability the duty attaches to notified *prohibited* content (a notice
+        deadline, L5), so only the prohibited kinds (``q_k = 1``) count."""
+        qs = np.asarray(q, dtype=float)
+        return qs if self.liability == STRICT else (qs >= 1.0).astype(float)
+
     def expected_found(
         self, flows: FloatArray, q: FloatArray, exposed_share: FloatArray, detection: float
     ) -> FloatArray:
-        """``κ̂ · σ · W · Σ_k q_k N_k x_k(t)``, one value per grid point."""
-        per_day = np.asarray(exposed_share) @ (np.asarray(q) * np.asarray(flows))
+        """``κ̂ · σ · W · Σ_k w_k N_k x_k(t)`` (``w`` from :meth:`counted`), per grid point."""
+        per_day = np.asarray(exposed_share) @ (self.counted(q) * np.asarray(flows))
         return np.asarray(detection * self.sample_share * self.window_days * per_day)
 
 
