@@ -296,3 +296,65 @@ class AuditBelief:
         self.audits_seen += 1
         self.found_total += float(found)
         self.predicted_total += float(predicted)
+
+
+#: Half-life (days) of a platform's count of the posts that reach it per day.
+FLOW_HALF_LIFE_DAYS = 7.0
+
+
+@dataclass
+class PlatformPolicy:
+    """One platform's policy during a run: what is fixed (its moderation as it computes
+    it, the regulator as it sees it, the line probabilities, the grid) and what it learns
+    (posts per day by kind, beliefs about audits)."""
+
+    moderation: Moderation
+    exposure: Exposure
+    q: FloatArray
+    thresholds: FloatArray
+    belief: AuditBelief
+    wrongful_removal_cost: float
+    flows: FloatArray | None = None
+    #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
+    predicted_found: float = 0.0
+
+    def count_day(self, reached: FloatArray) -> None:
+        """Today's posts per kind that reached the platform on a moderated channel; one
+        more day watched for audits."""
+        today = np.asarray(reached, dtype=float)
+        if self.flows is None:
+            self.flows = today.copy()
+        else:
+            self.flows = self.flows + (1.0 - 0.5 ** (1.0 / FLOW_HALF_LIFE_DAYS)) * (
+                today - self.flows
+            )
+        self.belief.watch_day()
+
+    def inputs(self, value_now: float, value_next: float) -> PolicyInputs:
+        flows = self.flows if self.flows is not None else np.zeros(len(self.q))
+        return PolicyInputs(
+            thresholds=self.thresholds,
+            moderation=self.moderation,
+            exposure=self.exposure,
+            flows=flows,
+            q=self.q,
+            wrongful_removal_cost=self.wrongful_removal_cost,
+            value_now=value_now,
+            value_next=value_next,
+            audits_per_day=self.belief.audits_per_day,
+            detection=self.belief.detection,
+        )
+
+    def target(self, current: float, value_now: float, value_next: float) -> float:
+        """Today's cheapest threshold (:func:`policy_threshold`)."""
+        return policy_threshold(self.inputs(value_now, value_next), current)
+
+    def expect_at(self, threshold: float) -> None:
+        """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
+        flows = self.flows if self.flows is not None else np.zeros(len(self.q))
+        exposed = self.moderation.exposure(np.array([threshold]), self.exposure.liability)
+        self.predicted_found = float(self.exposure.expected_found(flows, self.q, exposed, 1.0)[0])
+
+    def audited(self, found: float) -> None:
+        """An audit found ``found`` violations (it learns the rate and its detection)."""
+        self.belief.audited(found, self.predicted_found)

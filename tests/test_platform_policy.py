@@ -279,3 +279,32 @@ def test_audit_belief_converges_to_the_true_rate_from_a_wrong_prior() -> None:
         # Audits found 1.5 times what was predicted: the calibration says so.
         assert belief.detection == pytest.approx(1.5, rel=0.02)
     assert mp.AuditBelief(prior_per_day=0.1, prior_days=10.0).detection == 1.0
+
+
+def test_platform_policy_counts_smooths_and_learns() -> None:
+    policy = inputs()
+    state = mp.PlatformPolicy(
+        moderation=policy.moderation,
+        exposure=policy.exposure,
+        q=policy.q,
+        thresholds=policy.thresholds,
+        belief=mp.AuditBelief(prior_per_day=12 / 365, prior_days=180.0),
+        wrongful_removal_cost=0.5,
+    )
+    state.count_day(np.array([100.0, 10.0, 2.0, 2.0]))
+    np.testing.assert_allclose(state.flows, [100, 10, 2, 2])
+    state.count_day(np.array([200.0, 10.0, 2.0, 2.0]))
+    # Half-life 7 days: a day moves the count 1 - 0.5^(1/7) = 9.4% of the gap.
+    assert state.flows is not None
+    assert state.flows[0] == pytest.approx(100 + 100 * (1 - 0.5 ** (1 / 7)))
+    assert state.belief.days_watched == 2.0
+    t = state.target(float(policy.thresholds[-1]), 2e5, 1e5)
+    assert t in policy.thresholds
+    state.expect_at(t)
+    exposed = policy.moderation.exposure(np.array([t]), mp.STRICT)
+    assert state.predicted_found == pytest.approx(
+        float(policy.exposure.expected_found(state.flows, policy.q, exposed, 1.0)[0])
+    )
+    state.audited(found=3.0)
+    assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
+    assert state.belief.predicted_total == pytest.approx(state.predicted_found)
