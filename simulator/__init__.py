@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.version import __version__
 
-# The API is imported on first use (PEP 562): `import simulator.console` (the `censim`
+# The API is imported on first use (PEP 562): `import simulator.cli.console` (the `censim`
 # program) installs its Ctrl-C handling before numpy, numba and pandas load, and a single
 # run does not pay for the sweep machinery (multiprocessing and more).
 _API = {
@@ -26,22 +26,22 @@ _API = {
     "EventKind": "simulator.kinds",
     "Outcome": "simulator.kinds",
     "UserState": "simulator.kinds",
-    "Results": "simulator.results",
-    "Scenario": "simulator.scenario",
-    "load_scenario": "simulator.scenario",
-    "override": "simulator.scenario",
-    "shipped_scenarios": "simulator.scenario",
-    "validate_scenario": "simulator.scenario",
+    "Results": "simulator.output.results",
+    "Scenario": "simulator.model.scenario",
+    "load_scenario": "simulator.model.scenario",
+    "override": "simulator.model.scenario",
+    "shipped_scenarios": "simulator.model.scenario",
+    "validate_scenario": "simulator.model.scenario",
     "Simulation": "simulator.simulation",
     "run": "simulator.simulation",
-    "Design": "simulator.experiments",
-    "SweepResults": "simulator.experiments",
-    "flatten_summary": "simulator.experiments",
-    "grid_design": "simulator.experiments",
-    "load_design": "simulator.experiments",
-    "points_design": "simulator.experiments",
-    "sampled_design": "simulator.experiments",
-    "sweep": "simulator.experiments",
+    "Design": "simulator.experiments.designs",
+    "SweepResults": "simulator.experiments.sweeps",
+    "flatten_summary": "simulator.experiments.executors",
+    "grid_design": "simulator.experiments.designs",
+    "load_design": "simulator.experiments.designs",
+    "points_design": "simulator.experiments.designs",
+    "sampled_design": "simulator.experiments.designs",
+    "sweep": "simulator.experiments.sweeps",
 }
 
 
@@ -61,25 +61,24 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from simulator.errors import CensimError, OutputError, ScenarioError
-    from simulator.experiments import (
+    from simulator.experiments.designs import (
         Design,
-        SweepResults,
-        flatten_summary,
         grid_design,
         load_design,
         points_design,
         sampled_design,
-        sweep,
     )
+    from simulator.experiments.executors import flatten_summary
+    from simulator.experiments.sweeps import SweepResults, sweep
     from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
-    from simulator.results import Results
-    from simulator.scenario import (
+    from simulator.model.scenario import (
         Scenario,
         load_scenario,
         override,
         shipped_scenarios,
         validate_scenario,
     )
+    from simulator.output.results import Results
     from simulator.simulation import Simulation, run
 
 __all__ = [

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
-from simulator.scenario import shipped_dir
+from simulator.cli.main import main
+from simulator.model.scenario import shipped_dir
 
 GOOD = """
 name = "tiny"

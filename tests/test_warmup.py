@@ -25,13 +25,14 @@ _SIGNATURES_OF_RUNS = """
 import json, sys
 import simulator
 from numba.core.dispatcher import Dispatcher
-from simulator import kernels, kernels_day, publishing, review_kernels, review_queue
+import simulator.kernels
 for name, users, days in json.loads(sys.argv[1]):
     scenario = simulator.load_scenario(name)
     scenario = simulator.override(scenario, {"population.users": users, "horizon_days": days})
     simulator.run(scenario)
 seen = {}
-for module in (kernels, kernels_day, publishing, review_kernels, review_queue):
+modules = [m for n, m in sys.modules.items() if n.startswith("simulator.kernels.")]
+for module in modules:
     for attr, value in vars(module).items():
         if isinstance(value, Dispatcher) and value.signatures:
             name = value.py_func.__module__ + "." + value.py_func.__qualname__
@@ -55,7 +56,7 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None) -> str:
 
 def test_plan_types_read_back_as_numba_names_them() -> None:
     plan = read_plan()
-    assert plan, "simulator/kernel_plan.py lists no kernel"
+    assert plan, "simulator/kernels/plan.py lists no kernel"
     for kernel in plan:
         assert kernel.profiles <= set(warmup.PROFILES)
         for text in kernel.arg_types:
@@ -124,7 +125,7 @@ def test_compile_ahead_costs_nothing_once_cached(monkeypatch: pytest.MonkeyPatch
     # `censim warmup` says so and compiles nothing.
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     done = CliRunner().invoke(main, ["warmup"])
     assert done.exit_code == 0, done.output
@@ -174,7 +175,8 @@ print(json.dumps([seconds, compiled, summary, warmup.needed(2000, True)]))
     assert summary == json.dumps(reference.summary, sort_keys=True, default=str)
     # `censim warmup` then finds the small runs' kernels all cached.
     said = _python(
-        "from simulator.cli import main; main(['warmup'])", env={"NUMBA_CACHE_DIR": str(tmp_path)}
+        "from simulator.cli.main import main; main(['warmup'])",
+        env={"NUMBA_CACHE_DIR": str(tmp_path)},
     )
     assert said == "Kernels already compiled and cached on this machine."
 
@@ -198,7 +200,8 @@ def test_interrupted_first_run_leaves_no_helper(tmp_path: Path) -> None:
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "run", "classroom", "--out", str(tmp_path / "r")],
+        [sys.executable, "-m", "simulator.cli.main", "run", "classroom"]
+        + ["--out", str(tmp_path / "r")],
         env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path / "cache")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -1,0 +1,310 @@
+"""``censim sweep``, ``censim sensitivity`` and ``censim sweep-plot``: thin layers over
+:mod:`simulator.experiments`, :mod:`simulator.experiments.sensitivity` and
+:mod:`simulator.plots.sweeps`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simulator.errors import ScenarioError
+from simulator.experiments.designs import DESIGN_FILE_HELP, SweepError
+from simulator.experiments.executors import SCHEDULER_ENV
+from simulator.model.scenario import MAX_USERS
+from simulator.output.folders import shown
+
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def _scenario_with_fixed(
+    scenario: str, fixed: tuple[str, ...], days: int | None, users: int | None
+) -> Any:
+    from simulator.experiments.designs import apply_fixed, parse_set
+    from simulator.model.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    changes: dict[str, Any] = {}
+    for text in fixed:
+        name, value = parse_set(text)
+        changes[name] = value
+    loaded = apply_fixed(loaded, changes, source="--set")
+    if days is not None:
+        loaded = apply_fixed(loaded, {"horizon_days": days}, source="--days")
+    if users is not None:
+        loaded = apply_fixed(loaded, {"population.users": users}, source="--users")
+    return loaded
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"
+
+
+def _with_interval(row: Any, metric: str) -> str:
+    """``mean [low, high]`` of a share metric in %, the t-interval clipped to [0, 1] as
+    ``censim compare`` prints it (a share cannot leave it; few replications of a small
+    share give t-intervals below 0). summary.csv keeps the unclipped interval."""
+    mean, low, high = (row.get(f"{metric}_{k}") for k in ("mean", "low", "high"))
+    if mean is None:
+        return ""
+    if low is None or not math.isfinite(low):
+        return _pct(mean)
+    return f"{_pct(mean)} [{_pct(max(low, 0.0))}, {_pct(min(high, 1.0))}]"
+
+
+common_run_options = [
+    click.option(
+        "--set",
+        "fixed",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="Fix a scenario field for every point (TOML literal); repeatable.",
+    ),
+    click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
+    click.option(
+        "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
+    ),
+    click.option(
+        "--reps",
+        type=click.IntRange(1, 100_000),
+        default=1,
+        show_default=True,
+        help="Replications per point (independent seeds).",
+    ),
+    click.option(
+        "--seed",
+        type=click.IntRange(0, 2**63 - 1),
+        help="Base seed of the replications (default: the scenario's).",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(0, 4096),
+        help="Local worker processes (default: one per CPU; 0: in this process).",
+    ),
+    click.option(
+        "--scheduler",
+        envvar=SCHEDULER_ENV,
+        metavar="ADDRESS",
+        help=f"Dask scheduler (tcp://HOST:PORT or a scheduler file); env {SCHEDULER_ENV}.",
+    ),
+    click.option(
+        "--out",
+        "out_dir",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Store folder (rerun the same command to resume).",
+    ),
+    click.option("--force", is_flag=True, help="Clear a censim store holding a different design."),
+    click.option(
+        "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
+    ),
+    click.option(
+        "--yes",
+        is_flag=True,
+        help="Run even if the estimated memory or disk exceeds what this machine has.",
+    ),
+]
+
+
+def _run_options(function: Any) -> Any:
+    for option in reversed(common_run_options):
+        function = option(function)
+    return function
+
+
+@click.command("sweep", epilog="\b\n" + DESIGN_FILE_HELP)
+@click.argument("scenario")
+@click.option(
+    "--vary",
+    multiple=True,
+    metavar="FIELD=V1,V2,...",
+    help="Values of a field (TOML literals); repeat for a full grid.",
+)
+@click.option(
+    "--design",
+    "design_file",
+    type=click.Path(path_type=Path),
+    help="Design file (TOML): a grid, a list of points, or a sampled design.",
+)
+@_run_options
+def sweep_command(
+    scenario: str,
+    vary: tuple[str, ...],
+    design_file: Path | None,
+    fixed: tuple[str, ...],
+    days: int | None,
+    users: int | None,
+    reps: int,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    yes: bool,
+) -> None:
+    """Run SCENARIO at every point of a design, REPS times each, into a resumable store.
+
+    \b
+    Example:
+      censim sweep classroom --vary rules.takedown.vagueness=0,0.5,1 \\
+          --vary rules.takedown.deadline_hours=1,24 --reps 5 --out sweeps/vague
+    """
+    from simulator.experiments.designs import design_from_options
+    from simulator.experiments.sweeps import sweep
+
+    loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    design = design_from_options(vary, design_file)
+    results = sweep(
+        loaded,
+        design,
+        reps=reps,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler or None,
+        out=out_dir,
+        force=force,
+        progress=not quiet,
+        check_resources=not yes,
+    )
+    total = results.ran + results.reused
+    wrote = (
+        f"wrote {shown(out_dir)}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
+        f"{results.ran} run now, {results.reused} reused"
+    )
+    if quiet:
+        click.echo(wrote)
+        return
+    fields = results.fields
+    metrics = ("speech_loss", "chilling_effect", "collateral_share")
+    headers = ["point", *fields, "speech loss", "chilling", "collateral"]
+    rows = [
+        [str(row["point"]), *(str(row[f]) for f in fields)]
+        + [_with_interval(row, m) for m in metrics]
+        for row in results.summary.to_dict(orient="records")
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    for line in [headers, *rows]:
+        click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+    click.echo(f"{wrote}; means with 95% t intervals")
+
+
+@click.command("sensitivity")
+@click.argument("scenario")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="FIELD=LOW:HIGH",
+    help="A parameter and its range; repeat for each parameter.",
+)
+@click.option(
+    "--method", type=click.Choice(["sobol", "morris"]), default="sobol", show_default=True
+)
+@click.option(
+    "--metric",
+    default="speech_loss",
+    show_default=True,
+    help="Metric to analyse (a column of long.csv, e.g. chilling_effect).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(1, 1_000_000),
+    help="Base samples: a power of 2 for sobol (default 64), trajectories for morris (default 10).",
+)
+@_run_options
+def sensitivity_command(
+    scenario: str,
+    params: tuple[str, ...],
+    method: str,
+    metric: str,
+    samples: int | None,
+    fixed: tuple[str, ...],
+    days: int | None,
+    users: int | None,
+    reps: int,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    yes: bool,
+) -> None:
+    """Sensitivity of a metric to parameters of SCENARIO (SALib: Sobol' or Morris).
+
+    \b
+    Example:
+      censim sensitivity classroom --param rules.takedown.vagueness=0:1 \\
+          --param rules.takedown.deadline_hours=1:72 --method morris \\
+          --metric chilling_effect --days 20 --users 500 --out sweeps/sens
+    """
+    from simulator.experiments.sensitivity import analyse, parse_params
+
+    ranges = parse_params(params)
+    loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    result = analyse(
+        loaded,
+        ranges,
+        method=method,
+        metric=metric,
+        samples=samples,
+        reps=reps,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler or None,
+        out=out_dir,
+        force=force,
+        progress=not quiet,
+        check_resources=not yes,
+    )
+    wrote = f"wrote {shown(out_dir)}/ (indices.csv, indices.png, summary.csv, long.csv, runs/)"
+    if quiet:
+        click.echo(wrote)
+        return
+    click.echo(
+        f"{method} sensitivity of {metric} ({len(result.sweep.manifest['design']['points'])}"
+        f" points x {reps} replications)"
+    )
+    click.echo(result.table())
+    click.echo(wrote)
+
+
+@click.command("sweep-plot")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--x", "x", required=True, metavar="FIELD", help="Field on the x axis.")
+@click.option("--y", "y", metavar="FIELD", help="Second field: draw a heat map over x and y.")
+@click.option("--metric", default="speech_loss", show_default=True)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Figure file (.png, .pdf or .svg).",
+)
+def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_file: Path) -> None:
+    """Plot a finished sweep in FOLDER: a metric against one field (95% bands) or a heat
+    map over two."""
+    from simulator.experiments.sweeps import SweepResults
+    from simulator.plots.sweeps import metric_heatmap, metric_plot
+
+    if out_file.suffix.lower() not in FIGURE_SUFFIXES:
+        raise SweepError(
+            f"--out {shown(out_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
+        )
+    results = SweepResults.read(folder)
+    figure = metric_heatmap(results, x, y, metric) if y else metric_plot(results, x, metric)
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(out_file, dpi=120)
+    except OSError as error:
+        from simulator.errors import OutputError
+
+        raise OutputError(f"{shown(out_file)}: cannot write ({error.strerror})") from None
+    click.echo(f"wrote {shown(out_file)}")
+
+
+__all__ = ["ScenarioError", "sensitivity_command", "sweep_command", "sweep_plot_command"]

@@ -1,0 +1,334 @@
+"""The ``censim`` command: a thin, friendly layer over the Python API.
+
+Every command is one call a notebook can make too (``simulator.run``,
+``simulator.load_scenario``...). Errors a user can fix print one clear message and exit
+non-zero; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simulator.errors import CensimError, ScenarioError
+from simulator.interrupts import (
+    EXIT_INTERRUPTED,
+    announce_interrupted,
+    interrupts_raise,
+    was_interrupted,
+)
+from simulator.model.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
+from simulator.output.folders import printable
+
+__all__ = ["EXIT_INTERRUPTED", "main"]
+
+
+class FriendlyGroup(click.Group):
+    """Turns user errors into a message and an exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with interrupts_raise():
+                result = super().invoke(ctx)
+        except CensimError as error:
+            if was_interrupted(error):
+                self._interrupted(ctx)
+            click.echo(f"error: {printable(str(error))}", err=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            self._interrupted(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:
+            # Output piped into `head` and closed early: not an error of ours.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+        except MemoryError:
+            click.echo("error: out of memory; try fewer users or days", err=True)
+            ctx.exit(4)
+        except Exception as error:  # a bug in censim: say so briefly, keep the trace for --debug
+            if was_interrupted(error):
+                # Interrupted inside compiled code, numba reports a SystemError caused by
+                # the KeyboardInterrupt: an interrupt, not a bug.
+                self._interrupted(ctx)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"internal error: {type(error).__name__}: {printable(str(error))}\n"
+                "This is a bug in censim; rerun with `censim --debug ...` and report the trace.",
+                err=True,
+            )
+            ctx.exit(70)
+        if was_interrupted():  # an interrupt something swallowed: still an interrupt
+            self._interrupted(ctx)
+        return result
+
+    @staticmethod
+    def _interrupted(ctx: click.Context) -> None:
+        announce_interrupted()
+        ctx.exit(EXIT_INTERRUPTED)
+
+
+def _exit_codes_help() -> str:
+    from simulator.errors import EXIT_CODES
+
+    return "\b\nExit codes:\n" + "\n".join(
+        f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items()
+    )
+
+
+@click.group(
+    cls=FriendlyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_exit_codes_help(),
+)
+@click.version_option(package_name="censim")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """censim: what censorship rules do to online speech.
+
+    \b
+    Quick start:
+      censim scenarios                     list the shipped scenarios
+      censim run classroom --out runs/c1   run one, write its tables
+      censim validate my.toml              check a scenario file
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None or x != x else f"{100 * x:.2f}%"
+
+    lines = [
+        f"scenario {summary['scenario']}  seed {summary['seed']}  "
+        f"{summary['users']:,} users  {summary['horizon_days']} days",
+        f"  intended posts      {summary['intended']:>14,}",
+        f"  withheld            {summary['withheld']:>14,}",
+        f"  excluded            {summary['excluded']:>14,}",
+        f"  blocked             {summary['blocked']:>14,}",
+        f"  removed             {summary['removed']:>14,}",
+        f"  surviving           {summary['surviving']:>14,}",
+        f"  speech loss         {pct(summary['speech_loss']):>14}   (lawful lost vs no rules)",
+        f"  chilling effect     {pct(summary['chilling_effect']):>14}   (lawful posts withheld)",
+        f"  collateral share    {pct(summary['collateral_share']):>14}   (lawful among taken down)",
+    ]
+    if summary["taken_down"]:
+        lines.append(
+            "  removed within 8 min / 30 min / 1 h / 24 h: "
+            + " / ".join(
+                pct(summary[f"removed_within_{m}"]) for m in ("8min", "30min", "1h", "24h")
+            )
+        )
+    users = summary["users_final"]
+    lines.append(
+        f"  users: {users['excluded']:,} excluded, {users['left']:,} left, "
+        f"{users['circumventing']:,} circumventing, {users['reported_ever']:,} reported, "
+        f"{users['detained_ever']:,} detained"
+    )
+    fines = summary["fines_total"]
+    if fines or summary["events"]:
+        events = ", ".join(
+            f"{v:,} {k}" for k, v in summary["events"].items() if k not in ("report", "order")
+        )
+        currency = summary.get("currency", "")
+        lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
+    return lines
+
+
+@main.command()
+@click.argument("scenario")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
+)
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Run folder to write (default runs/NAME-seedN).",
+)
+@click.option("--force", is_flag=True, help="Replace a run folder censim wrote at --out.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bar, no summary: only where the results went."
+)
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceeds what is free."
+)
+def run(
+    scenario: str,
+    seed: int | None,
+    days: int | None,
+    users: int | None,
+    out_dir: Path | None,
+    force: bool,
+    quiet: bool,
+    yes: bool,
+) -> None:
+    """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
+    from simulator.model.scenario import override
+    from simulator.simulation import run as run_scenario
+
+    loaded = load_scenario(scenario)
+    if users is not None:
+        loaded = override(loaded, {"population.users": users}, source="--users")
+    seed = loaded.seed if seed is None else seed
+    target = out_dir or Path("runs") / f"{loaded.name}-seed{seed}"
+    from simulator.output.folders import RUN, check_target, shown
+
+    # Refuse a taken --out before the run, not after it (checked again when writing);
+    # tidies what a killed earlier write left.
+    check_target(target, RUN, force)
+    # First, so that the resource check's pilot run (large runs) finds the kernels compiled.
+    _compile_ahead(loaded.population.users, loaded.rules.takedown.enabled, quiet)
+    if not yes:  # before the run: one too big for this machine would fail hours in
+        from simulator.experiments.resources import check_run
+
+        check_run(override(loaded, {"horizon_days": days}) if days else loaded, target)
+    results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
+    written = results.write(target, force=force)
+    if not quiet:
+        click.echo("\n".join(_summary_lines(results.summary)))
+    # Even --quiet says where the results went: a script's log needs it most.
+    click.echo(
+        f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, "
+        "manifest.json)"
+    )
+
+
+def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:
+    """A machine's first run: compile the kernels the run needs before it starts, and
+    say so (simulator.warmup; nothing to do once they are cached on disk)."""
+    from simulator import warmup
+    from simulator.kernels.publishing import compiled_on_this_machine
+
+    if quiet:
+        warmup.compile_ahead(users, rules)
+        return
+    if not warmup.needed(users, rules) and compiled_on_this_machine():
+        return
+    click.echo("Compiling kernels (first run on this machine, once)...", err=True)
+    seconds = warmup.compile_ahead(users, rules)
+    if seconds:
+        click.echo(f"Compiled in {seconds:.0f} s; cached on disk for the next runs.", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES (or shipped names) without running them."""
+    failed = 0
+    for name in files:
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as error:
+            failed += 1
+            click.echo(printable(str(error)), err=True)
+        else:
+            click.echo(
+                f"ok: {printable(name)} ({scenario.name}, {scenario.population.users:,} users, "
+                f"{scenario.horizon_days} days)"
+            )
+    if failed:
+        sys.exit(ScenarioError.exit_code)
+
+
+@main.command(name="scenarios")
+def list_scenarios() -> None:
+    """List the shipped scenarios with a one-line description."""
+    for name, path in shipped_scenarios().items():
+        try:
+            description = load_scenario(path).description
+        except ScenarioError:
+            description = "(does not validate: run `censim validate`)"
+        click.echo(f"{name:<22} {description}")
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved scenario as JSON.")
+def show(scenario: str, as_json: bool) -> None:
+    """Print SCENARIO resolved (defaults and `extends` filled in), with the source comments."""
+    path, _ = read_scenario_dict(scenario)
+    loaded = load_scenario(scenario)
+    if as_json:
+        click.echo(json.dumps(loaded.to_dict(), indent=2))
+        return
+    click.echo(f"# resolved from {path}")
+    click.echo(_to_toml(loaded.to_dict()))
+    comments = [line for line in path.read_text(encoding="utf-8").splitlines() if "#" in line]
+    if comments:
+        click.echo("# --- sources and assumptions, as written in the file ---")
+        click.echo("\n".join(comments))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """Plain TOML for display (scalars first, then tables, arrays of tables as [[..]])."""
+    lines: list[str] = []
+    tables: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if (
+            isinstance(value, dict)
+            or isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) for v in value)
+            and key == "platforms"
+        ):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    out = "\n".join(lines)
+    for key, value in tables:
+        name = f"{prefix}{key}"
+        if isinstance(value, list):
+            for item in value:
+                out += f"\n\n[[{name}]]\n" + _to_toml(item, prefix=f"{name}.")
+        else:
+            out += f"\n\n[{name}]\n" + _to_toml(value, prefix=f"{name}.")
+    return out.strip("\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Commands defined in their own modules (one module per concept) register here.
+# Keep one line per command group; each module defines plain click commands.
+from simulator.cli import experiments as cli_experiments  # noqa: E402
+
+main.add_command(cli_experiments.sweep_command)
+main.add_command(cli_experiments.sensitivity_command)
+main.add_command(cli_experiments.sweep_plot_command)
+from simulator.cli import plots as cli_plots  # noqa: E402
+
+main.add_command(cli_plots.plot_command)
+main.add_command(cli_plots.compare_command)
+from simulator.cli import facts as cli_facts  # noqa: E402
+
+main.add_command(cli_facts.facts_command)
+from simulator.cli import warmup as cli_warmup  # noqa: E402
+
+main.add_command(cli_warmup.warmup_command)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

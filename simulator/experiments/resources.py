@@ -1,0 +1,330 @@
+"""What a job will need, estimated before any work, against what this machine has.
+
+A scenario of 50 million users at mean degree 200, or of 5,000 platforms over 100 years,
+validates: every field is in range. Run, it would take ~100 GB of memory or write
+~180 GB of tables, and fail hours later (or take the machine down with it). So
+``censim run``, ``sweep``, ``sensitivity`` and ``compare`` estimate the memory, disk
+and number of runs first (:func:`run_needs`, :func:`sweep_needs`, :func:`compare_needs`),
+compare them with the memory available and the free space where the output goes
+(:func:`check`), and refuse with the numbers (:class:`ResourceError`, exit code 4)
+unless ``--yes``.
+
+The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` platforms,
+``cells = days x (P + 1)``: a day of each platform and of ``circumvention``):
+
+- memory of one paired run, in one process:
+  ``BASE_BYTES + users x (USER_BYTES + EDGE_END_BYTES x degree) + cells x CELL_BYTES``,
+  plus ``users x COUNTERFACTUAL_USER_BYTES + cells x CELL_BYTES / 2`` when the
+  counterfactual runs in a second process (``simulator.simulation`` does that from
+  ``PARALLEL_MIN_USER_DAYS`` user-days on);
+- plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what grows with the
+  days, measured per user-day by a pilot run of the same scenario (``PILOT_USERS``
+  users, ``PILOT_DAYS`` days, rates times ``PILOT_MARGIN``): the posts that reach review
+  beyond what the reviewers can review (``reviewers x 24 x 60 / review_minutes`` a day
+  per platform) wait in memory, ``WAITING_ITEM_BYTES`` each, and every event is held
+  until the end, ``EVENT_BYTES`` each;
+- disk of one run folder:
+  ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
+  (``daily.csv`` and ``counterfactual_daily.csv``: a row per cell, channel (2) and kind
+  (4)) ``+ days x P x PLATFORM_ROW_BYTES + days x POPULATION_ROW_BYTES``, plus the pilot's
+  events a user-day ``x EVENT_ROW_BYTES`` (``events.csv``; not counted without a pilot);
+- a sweep: the largest point's run in each of ``workers`` processes at once, plus this
+  process; on disk ``runs x (RECORD_BYTES + METRIC_ROW_BYTES x metrics)`` (run records
+  and ``long.csv``); ``compare``: the largest run, plus every run's tables kept in memory
+  and written (about its folder's size each).
+
+Where the numbers come from (this project's machine): the network is built from two
+int32 arrays of edge ends and fills an int32 array of neighbours (8 bytes per user and
+unit of degree at its peak: ``simulator.population.SocialNetwork.random``; 1,676 B/user
+measured at degree 200); per-user state and the rest of the run come to ~150 B/user
+(docs/performance.md: 229 B/user peak RSS over a year of 1M users at degree 10 = 150 +
+8 x 10; 149-191 B/user measured at 300,000-1,000,000 users); ``BASE_BYTES`` is the
+resident size of a process that has run once (imports and compiled kernels, 230 MB); a
+cell costs ~5 kB (the recorders' counts, the day's tables in memory: 4.5-5.0 kB
+measured at 100 and 300 platforms); a post waiting for review 160-170 B (china_csl_2016
+with no reviewers, 300,000 users x 100 days; and a 50M-user run killed for lack of
+memory at 21.5 GB on day 56); the row sizes are those of ``classroom`` run folders and
+sweep stores. ``tests/test_resources.py`` checks estimates against measured runs
+(within a factor of 2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.errors import CensimError
+from simulator.model.scenario import Scenario
+
+GB = 1e9
+
+#: Resident size of a censim process that has run once: Python, numpy, pandas, numba
+#: and the compiled kernels (230 MB measured).
+BASE_BYTES = 250_000_000
+#: Per user, besides the network: state arrays, day caches, post records, events.
+USER_BYTES = 150
+#: Per user and unit of mean degree, at the network build's peak (3 int32 per edge end).
+EDGE_END_BYTES = 8
+#: Per day of each platform (and of circumvention): counts, series and tables in memory.
+CELL_BYTES = 5_000
+#: Per user, in the second process that runs the counterfactual of a large run.
+COUNTERFACTUAL_USER_BYTES = 100
+#: Per post waiting for review (its record, its queue entries): 160-170 B measured.
+WAITING_ITEM_BYTES = 170
+#: Per event held until the tables are written (single events are objects).
+EVENT_BYTES = 200
+#: One row of events.csv (73 B measured).
+EVENT_ROW_BYTES = 75
+#: Runs of at least this many user-days get a pilot run (PILOT_USERS users for
+#: PILOT_DAYS days) that measures how many posts a user-day sends to review and how
+#: many events it makes: below it those terms are small on any machine.
+PILOT_MIN_USER_DAYS = 10_000_000
+PILOT_USERS = 20_000
+PILOT_DAYS = 30
+#: The pilot's rates times this: they grow with users and days (china_csl_2016: 0.022
+#: posts to review a user-day at 5,000 users x 30 days, 0.034 at 300,000 x 60).
+PILOT_MARGIN = 1.5
+#: A run folder's fixed files (summary, scenario, manifest, delays) without platforms.
+FOLDER_BYTES = 30_000
+#: Per platform in scenario.json and summary.json.
+PLATFORM_BYTES = 1_500
+#: One row of daily.csv or counterfactual_daily.csv (63 B measured).
+DAILY_ROW_BYTES = 64
+#: One row of platform_daily.csv (58 B measured).
+PLATFORM_ROW_BYTES = 60
+#: One row of population_daily.csv (55-75 B measured).
+POPULATION_ROW_BYTES = 75
+#: One run record of a sweep (runs/*.json: 2.3 kB measured for a scenario).
+RECORD_BYTES = 2_500
+#: One row of long.csv (~50 B measured, more with many varied fields).
+METRIC_ROW_BYTES = 60
+#: Metrics a scenario run reports (the rows of long.csv per run).
+SCENARIO_METRICS = 70
+
+
+class ResourceError(CensimError):
+    """A job this machine does not have the memory or the disk for (exit code 4, as
+    running out of memory during a run)."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a job needs: ``memory`` (bytes at its peak, all its processes), ``disk``
+    (bytes written), ``runs`` (paired runs); ``note`` says what dominates, if useful."""
+
+    memory: int
+    disk: int
+    runs: int = 1
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Per user-day, from a pilot run (:func:`pilot_rates`): posts sent to review
+    (flagged, held, complained about) and rows of events.csv."""
+
+    review_items: float = 0.0
+    events: float = 0.0
+
+
+def pilot_rates(scenario: Scenario) -> Rates:
+    """The scenario's rates measured on a pilot run of at most PILOT_USERS users for
+    PILOT_DAYS days (its own seed; nothing of it is kept)."""
+    from simulator.model.scenario import override
+    from simulator.simulation import run
+
+    users = min(scenario.population.users, PILOT_USERS)
+    days = min(scenario.horizon_days, PILOT_DAYS)
+    small = override(
+        scenario, {"population.users": users, "horizon_days": days}, source="pilot run"
+    )
+    results = run(small, seed=scenario.seed)
+    user_days = max(1, users * days)
+    summary = results.summary
+    review = summary["flagged_total"] + summary["held_total"] + summary["notices_total"]
+    return Rates(
+        review_items=PILOT_MARGIN * review / user_days,
+        events=PILOT_MARGIN * len(results.events) / user_days,
+    )
+
+
+def review_backlog(scenario: Scenario, rates: Rates) -> float:
+    """Posts a day that reach review beyond what the reviewers can review (24 hours a
+    day, ``review_minutes`` each), summed over platforms by market share: in a run of
+    many users and few reviewers they wait in memory to the end."""
+    arriving = scenario.population.users * rates.review_items
+    beyond = 0.0
+    for platform in scenario.platforms:
+        capacity = platform.reviewers * 24 * 60 / platform.review_minutes
+        beyond += max(0.0, arriving * platform.market_share - capacity)
+    return beyond
+
+
+def run_memory(scenario: Scenario, rates: Rates | None = None, *, in_worker: bool = False) -> int:
+    """Peak memory (bytes) of one paired run of ``scenario`` (see the module's formula);
+    with ``rates`` the posts waiting for review and the events are counted too.
+    ``in_worker``: in a sweep's worker, where the counterfactual stays in the process."""
+    from simulator.simulation import PARALLEL_MIN_USER_DAYS
+
+    users, days = scenario.population.users, scenario.horizon_days
+    cells = days * (len(scenario.platforms) + 1)
+    memory = (
+        BASE_BYTES
+        + users * (USER_BYTES + EDGE_END_BYTES * scenario.population.mean_degree)
+        + cells * CELL_BYTES
+    )
+    if not in_worker and users * days >= PARALLEL_MIN_USER_DAYS:
+        memory += users * COUNTERFACTUAL_USER_BYTES + cells * CELL_BYTES // 2
+    if rates is not None:
+        memory += review_backlog(scenario, rates) * days * WAITING_ITEM_BYTES
+        memory += users * days * rates.events * EVENT_BYTES
+    return int(memory)
+
+
+def run_disk(scenario: Scenario, rates: Rates | None = None) -> int:
+    """Bytes of a run folder of ``scenario``; ``events.csv`` counted only with ``rates``."""
+    users, days, platforms = (
+        scenario.population.users,
+        scenario.horizon_days,
+        len(scenario.platforms),
+    )
+    cells = days * (platforms + 1)
+    events = users * days * rates.events * EVENT_ROW_BYTES if rates is not None else 0.0
+    return int(
+        FOLDER_BYTES
+        + platforms * PLATFORM_BYTES
+        + cells * 8 * 2 * DAILY_ROW_BYTES
+        + days * platforms * PLATFORM_ROW_BYTES
+        + days * POPULATION_ROW_BYTES
+        + events
+    )
+
+
+def run_needs(scenario: Scenario, rates: Rates | None = None) -> Needs:
+    """What ``censim run`` of ``scenario`` needs (with ``rates``: the pilot's terms too)."""
+    note = ""
+    if rates is not None:
+        backlog = review_backlog(scenario, rates)
+        if backlog >= 1:
+            waiting = backlog * scenario.horizon_days * WAITING_ITEM_BYTES
+            note = (
+                f"~{_gb(waiting)} of it for posts waiting for review: ~{backlog:,.0f} a day "
+                "more than the platforms' reviewers can review"
+            )
+    return Needs(memory=run_memory(scenario, rates), disk=run_disk(scenario, rates), note=note)
+
+
+def check_run(scenario: Scenario, out: Path, what: str = "this run") -> None:
+    """Refuse (:class:`ResourceError`) a run of ``scenario`` into ``out`` this machine
+    has not the memory or disk for: first on the sizes alone, then, for a run of
+    PILOT_MIN_USER_DAYS user-days or more, with a pilot run's rates."""
+    smaller = "fewer users, a smaller mean_degree, fewer days or platforms"
+    check(run_needs(scenario), out, what, smaller)
+    if scenario.population.users * scenario.horizon_days >= PILOT_MIN_USER_DAYS:
+        check(
+            run_needs(scenario, pilot_rates(scenario)), out, what, smaller + " (or more reviewers)"
+        )
+
+
+def compare_needs(scenarios: Sequence[Scenario], reps: int) -> Needs:
+    """What ``censim compare`` needs: each scenario run ``reps`` times, one at a time,
+    every run kept in memory for the table (about its folder's size) and written."""
+    folders = [run_disk(s) * reps for s in scenarios]
+    largest = max((run_memory(s) for s in scenarios), default=BASE_BYTES)
+    return Needs(
+        memory=int(largest + sum(folders)), disk=int(sum(folders)), runs=len(scenarios) * reps
+    )
+
+
+def sweep_needs(
+    scenarios: Iterable[Scenario], runs: int, workers: int, metrics: int = SCENARIO_METRICS
+) -> Needs:
+    """What a sweep of ``runs`` runs needs: the largest of ``scenarios`` (its points)
+    running in ``workers`` processes at once (0: in this process), and its store.
+    (Posts waiting for review are not counted: they depend on each point.)"""
+    largest = max((run_memory(s, in_worker=True) for s in scenarios), default=BASE_BYTES)
+    at_once = max(1, min(workers, runs))
+    memory = largest if workers == 0 else BASE_BYTES + at_once * largest
+    disk = runs * (RECORD_BYTES + metrics * METRIC_ROW_BYTES)
+    return Needs(memory=int(memory), disk=int(disk), runs=runs)
+
+
+# -- what the machine has -----------------------------------------------------------------
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process could use now: the kernel's ``MemAvailable``, or
+    less if a cgroup (a container, a systemd slice) limits it; None if unknown."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    limit = _cgroup_room()
+    if limit is not None:
+        found.append(limit)
+    return min(found) if found else None
+
+
+def _cgroup_room() -> int | None:
+    """Room left under this process's cgroup v2 memory limit, if it has one."""
+    try:
+        with open("/proc/self/cgroup", encoding="utf-8") as cgroup:
+            lines = cgroup.read().splitlines()
+        relative = next(line.split("::", 1)[1] for line in lines if line.startswith("0::"))
+        folder = Path("/sys/fs/cgroup") / relative.lstrip("/")
+        limit = (folder / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(0, int(limit) - int((folder / "memory.current").read_text()))
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def free_disk(path: Path) -> int | None:
+    """Free bytes on the file system where ``path`` is (or would be created)."""
+    folder = path.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _gb(size: float) -> str:
+    if size >= 0.1 * GB:
+        return f"{size / GB:,.1f} GB"
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+
+
+def check(needs: Needs, out: Path, what: str, smaller: str = "fewer users or days") -> None:
+    """Refuse (:class:`ResourceError`) a job whose estimate exceeds the memory available
+    or the free space where ``out`` goes, with both numbers; ``what`` names the job
+    (``this run``, ``this sweep (1,200 runs, 2 at a time)``), ``smaller`` how to shrink it."""
+    memory = available_memory()
+    if memory is not None and needs.memory > memory:
+        note = f" ({needs.note})" if needs.note else ""
+        raise ResourceError(
+            f"{what} needs ~{_gb(needs.memory)} of memory{note}, this machine has "
+            f"{_gb(memory)} available; use {smaller}, or pass --yes to try anyway"
+        )
+    disk = free_disk(out)
+    if disk is not None and needs.disk > disk:
+        raise ResourceError(
+            f"{what} would write ~{_gb(needs.disk)} to {out}, which has {_gb(disk)} free; "
+            f"use {smaller} or another --out, or pass --yes to try anyway"
+        )

@@ -1,0 +1,350 @@
+"""The engine's daily review step, compiled: a platform's queue, decisions and counts.
+
+:func:`review_day` advances an :class:`~simulator.model.review_arrays.ArrayReviewQueue` to the
+end of a day event by event, exactly as :meth:`ReviewQueue.run_until
+<simulator.model.review_queue.ReviewQueue.run_until>` does (SimPy's order: arrivals at an
+instant before services ending then, priorities then first come first served, the
+tied-instant replay of a drop handing its reviewer over), with the decisions of
+:class:`simulator.simulation._ReviewDay` taken inline as each item starts. :func:`book_review`
+then does the day's bookkeeping of ``Simulation._review_python`` (counts moved between
+outcomes, tallies, the delay histogram, audited hours, who was sanctioned). Together they
+replace, per platform and day, thousands of Python callbacks and some thirty numpy calls
+by two compiled calls.
+
+The Python forms stay as the documented reference (``ReviewQueue``, ``_ReviewDay``,
+``Simulation._review_python``); ``tests/test_review_kernels.py`` checks that these
+kernels give exactly what they give, and whole runs byte-identical. Every comparison is
+made in the types numpy would use: reviewer scores are float32, and numpy compares a
+float32 score with a Python float threshold in float32 (NEP 50), so
+:func:`comparable_threshold` rounds such a threshold to float32 first.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push
+from simulator.kinds import Action, Channel, Outcome
+
+Array = NDArray[Any]
+
+ORDER = int(Action.ORDER)
+
+
+HOLD = int(Action.HOLD)
+
+
+NOTICE = int(Action.NOTICE)
+
+
+APPEAL = int(Action.APPEAL)
+
+
+COUNT = int(Action.COUNT)
+
+
+BLOCKED = int(Outcome.BLOCKED)
+
+
+REMOVED = int(Outcome.REMOVED)
+
+
+SURVIVING = int(Outcome.SURVIVING)
+
+
+PUBLIC = int(Channel.PUBLIC)
+
+
+#: Rows of the id lists :func:`review_day` returns (each in the order served).
+REMOVED_ROW, APPROVED_ROW, REJECTED_ROW, REINSTATED_ROW = 0, 1, 2, 3
+
+
+def comparable_threshold(threshold: float) -> float:
+    """``threshold`` as a float64 that compares with a float32 score exactly as numpy
+    compares the score with ``threshold``: a Python float is weak under NEP 50, so numpy
+    rounds it to float32; a numpy float64 is compared in float64."""
+    if type(threshold) is float:  # the usual case, quickly
+        return float(np.float32(threshold))
+    dtype = np.result_type(np.float32, threshold)
+    return float(np.asarray(threshold, dtype=dtype))
+
+
+# -- the day -------------------------------------------------------------------------------
+#
+# The decision is a closure inside review_day, not a function of its own: numba inlines
+# closures with the arrays they capture as they are, whereas every call of a jitted
+# function taking many arrays (a function argument, or an overload taking them in a
+# named tuple) adds atomic reference count updates of each array, which made a call of
+# the decision cost ~180 ns instead of ~20 ns. The queue's heaps are the shared ones of
+# simulator.kernels.queue (one array or four each, inlined).
+
+
+@njit(cache=True, nogil=True)
+def review_day(
+    at: Array,
+    ap: Array,
+    ai: Array,
+    t_end: float,
+    servers: int,
+    finish: Array,
+    wait_prio: Array,
+    wait_seq: Array,
+    wait_item: Array,
+    wait_arr: Array,
+    service: Array,
+    counters: Array,
+    threshold: float,
+    held_threshold: float,
+    score: Array,
+    appeal_score: Array,
+    removed_hours: Array,
+    removed_by: Array,
+    published_hours: Array,
+    blocked_hours: Array,
+    kind: Array,
+    n_kinds: int,
+) -> tuple[Array, Array, Array, Array]:
+    """Advance a queue's state to ``t_end`` (hours) through the arrivals ``at`` (hours,
+    sorted by time then submission), ``ap`` (priorities) and ``ai`` (items:
+    ``post * Action.COUNT + action``), deciding each item as it starts.
+
+    The queue's arrays (see :class:`~simulator.model.review_arrays.ArrayReviewQueue`, which
+    :meth:`~simulator.model.review_arrays.ArrayReviewQueue.reserve` must have sized for the
+    arrivals) and the post columns are updated in place. ``threshold`` and
+    ``held_threshold`` as :func:`comparable_threshold` gives them. Returns the waits
+    (start - arrival, hours) of the items started, in start order; the post ids removed
+    (first removals), approved, rejected and reinstated (rows of an int64 array, in the
+    order served); how many of each row; the reviews started per kind.
+    """
+    n = len(at)
+    busy, n_wait, seq, j = counters[0], counters[1], counters[2], counters[3]
+    c = servers
+    # Room for everything that may happen (checked once: no bounds checks per item).
+    if len(wait_item) < n_wait + n or (c > 0 and len(service) - j < n_wait + n):
+        raise ValueError("review_day: ArrayReviewQueue.reserve(arrivals) was not called")
+    if len(finish) <= c:
+        raise ValueError("review_day: the finish heap needs servers + 1 entries")
+    cap = n + n_wait
+    waits = np.empty(cap, dtype=np.float64)
+    ids = np.empty((4, cap), dtype=np.int64)
+    n_ids = np.zeros(4, dtype=np.int64)
+    reviewed = np.zeros(n_kinds, dtype=np.int64)
+
+    def serve(item: int, begin: float, done: float) -> bool:
+        """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
+        ``done`` (hours); False drops it (nothing to review)."""
+        post = item // COUNT
+        action = item - post * COUNT
+        if action == HOLD:
+            if score[post] > held_threshold:
+                blocked_hours[post] = done
+                ids[REJECTED_ROW, n_ids[REJECTED_ROW]] = post
+                n_ids[REJECTED_ROW] += 1
+            else:
+                published_hours[post] = done
+                ids[APPROVED_ROW, n_ids[APPROVED_ROW]] = post
+                n_ids[APPROVED_ROW] += 1
+            reviewed[kind[post]] += 1
+            return True
+        removed_at = removed_hours[post]
+        if action == APPEAL:
+            if removed_at == math.inf:
+                return False  # already back up
+            reviewed[kind[post]] += 1
+            if appeal_score[post] <= threshold:
+                # Reinstated: counts as surviving; its removal delay stays on record.
+                removed_hours[post] = math.inf
+                removed_by[post] = -1
+                ids[REINSTATED_ROW, n_ids[REINSTATED_ROW]] = post
+                n_ids[REINSTATED_ROW] += 1
+            return True
+        if removed_at <= begin:
+            return False  # already down: nothing to review
+        reviewed[kind[post]] += 1
+        removes = action == ORDER or score[post] > threshold
+        if removes and done < removed_at:
+            if removed_at == math.inf:
+                ids[REMOVED_ROW, n_ids[REMOVED_ROW]] = post
+                n_ids[REMOVED_ROW] += 1
+            removed_hours[post] = done
+            removed_by[post] = action
+        return True
+
+    started = 0
+    i = 0
+    ta = at[0] if n > 0 else math.inf
+    while True:
+        if busy > 0 and finish[0] < ta:
+            # A service ends (strictly before the next arrival: arrivals go first).
+            tf = finish[0]
+            if tf >= t_end:
+                break
+            finish_pop(finish, busy)
+            busy -= 1
+            while n_wait > 0:
+                item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                n_wait -= 1
+                fin = tf + service[j]
+                j += 1
+                if serve(item, tf, fin):
+                    finish_push(finish, busy, fin)
+                    busy += 1
+                    waits[started] = tf - arr
+                    started += 1
+                    break
+            continue
+        if i == n:
+            break
+        # An arrival at ta (< t_end: the arrivals were cut there).
+        if busy < c:
+            if i + 1 < n and at[i + 1] == ta:
+                # Others arrive at the same instant, and a drop could hand its reviewer
+                # to one of them: replay the instant as SimPy (ReviewQueue._tied_instant):
+                # every arrival requests (granted while a reviewer is free); then, in
+                # order, the granted start (a drop releases, and a release grants the
+                # head of the line).
+                users = busy
+                k = i
+                while k < n and at[k] == ta:
+                    k += 1
+                size = 2 * (k - i + n_wait) + 2
+                fifo_item = np.empty(size, dtype=np.int64)
+                fifo_arr = np.empty(size, dtype=np.float64)
+                fifo_grant = np.empty(size, dtype=np.bool_)  # False: a release
+                head, tail = 0, 0
+                while i < k:
+                    line_push(
+                        wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta
+                    )
+                    n_wait += 1
+                    seq += 1
+                    if users < c:
+                        item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                        n_wait -= 1
+                        fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
+                        tail += 1
+                        users += 1
+                    i += 1
+                while head < tail:
+                    h = head
+                    head += 1
+                    if not fifo_grant[h]:
+                        if users < c and n_wait > 0:
+                            item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                            n_wait -= 1
+                            fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
+                            tail += 1
+                            users += 1
+                        continue
+                    fin = ta + service[j]
+                    j += 1
+                    if serve(fifo_item[h], ta, fin):
+                        finish_push(finish, busy, fin)
+                        busy += 1
+                        waits[started] = ta - fifo_arr[h]
+                        started += 1
+                    else:
+                        users -= 1
+                        fifo_grant[tail] = False
+                        tail += 1
+                ta = at[i] if i < n else math.inf
+                continue
+            fin = ta + service[j]
+            j += 1
+            if serve(ai[i], ta, fin):
+                finish_push(finish, busy, fin)
+                busy += 1
+                waits[started] = 0.0
+                started += 1
+        else:
+            line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta)
+            n_wait += 1
+            seq += 1
+        i += 1
+        ta = at[i] if i < n else math.inf
+    counters[0], counters[1], counters[2], counters[3] = busy, n_wait, seq, j
+    return waits[:started], ids, n_ids, reviewed
+
+
+@njit(cache=True, nogil=True)
+def book_review(
+    ids: Array,
+    n_ids: Array,
+    day: Array,
+    platform: Array,
+    channel: Array,
+    kind: Array,
+    author: Array,
+    time_hours: Array,
+    published_hours: Array,
+    removed_hours: Array,
+    removed_by: Array,
+    prohibited: Array,
+    counts: Array,
+    delay_counts: Array,
+    delay_edges: Array,
+    reinstated_tally: Array,
+    notices_removed_tally: Array,
+    by_hour: Array,
+) -> tuple[Array, Array, Array, Array]:
+    """A platform's review day on the record (``Simulation._review_python``'s numpy
+    part), from what :func:`review_day` returned: reinstated posts move from removed to
+    surviving, approved ones from blocked to surviving (prohibited ones counted in
+    ``by_hour`` at their publication hour), removed ones from surviving to removed (with
+    their delay in ``delay_counts`` and notices acted on in ``notices_removed_tally``);
+    all in place. Returns the authors sanctioned (rejected, then removed; ``author``'s
+    type), the authors of public posts removed, the publication hours (float64) that
+    fell beyond ``by_hour`` (the caller grows it and counts them), and the removals a
+    platform may report to the police (prohibited kinds, not on an order; in order)."""
+    n_removed, n_approved = n_ids[REMOVED_ROW], n_ids[APPROVED_ROW]
+    n_rejected, n_reinstated = n_ids[REJECTED_ROW], n_ids[REINSTATED_ROW]
+    for k in range(n_reinstated):
+        p = ids[REINSTATED_ROW, k]
+        counts[day[p], platform[p], channel[p], kind[p], REMOVED] -= 1
+        counts[day[p], platform[p], channel[p], kind[p], SURVIVING] += 1
+        reinstated_tally[kind[p]] += 1
+    beyond = np.empty(n_approved, dtype=np.float64)
+    n_beyond = 0
+    for k in range(n_approved):
+        p = ids[APPROVED_ROW, k]
+        counts[day[p], platform[p], channel[p], kind[p], BLOCKED] -= 1
+        counts[day[p], platform[p], channel[p], kind[p], SURVIVING] += 1
+        if prohibited[kind[p]]:
+            hour = math.floor(published_hours[p])
+            if hour < len(by_hour):
+                by_hour[int(hour)] += 1
+            else:
+                beyond[n_beyond] = hour
+                n_beyond += 1
+    sanctioned = np.empty(n_rejected + n_removed, dtype=author.dtype)
+    for k in range(n_rejected):
+        sanctioned[k] = author[ids[REJECTED_ROW, k]]
+    public = np.empty(n_removed, dtype=author.dtype)
+    n_public = 0
+    reportable = np.empty(n_removed, dtype=np.int64)
+    n_reportable = 0
+    last_bin = len(delay_edges) - 2
+    for k in range(n_removed):
+        p = ids[REMOVED_ROW, k]
+        counts[day[p], platform[p], channel[p], kind[p], SURVIVING] -= 1
+        counts[day[p], platform[p], channel[p], kind[p], REMOVED] += 1
+        # Recorder.add_delays: searchsorted(edges, delay, "right") - 1, clipped.
+        delay = removed_hours[p] - time_hours[p]
+        bin_ = np.searchsorted(delay_edges, delay, side="right") - 1
+        bin_ = min(max(bin_, 0), last_bin)
+        delay_counts[kind[p], bin_] += 1
+        if removed_by[p] == NOTICE:
+            notices_removed_tally[kind[p]] += 1
+        sanctioned[n_rejected + k] = author[p]
+        if channel[p] == PUBLIC:
+            public[n_public] = author[p]
+            n_public += 1
+        if removed_by[p] != ORDER and prohibited[kind[p]]:
+            reportable[n_reportable] = p
+            n_reportable += 1
+    return sanctioned, public[:n_public], beyond[:n_beyond], reportable[:n_reportable]

@@ -1,0 +1,261 @@
+"""The users and their social network: one row per user in numpy arrays, advanced a
+day at a time (docs/model.md, 1.2 Entities, 3.1 Initialization and 3.3 Submodels S1).
+
+Equations: user ``i`` posts ``rate_i = posts_per_day * spread_i`` a day, ``spread_i``
+lognormal with mean 1 and dispersion ``posting_dispersion``; their stance ``s_i`` is
+Beta(``stance.alpha``, ``stance.beta``); their share of sensitive kind ``k`` is
+``mix_k * s_i / mean(stance)`` and of benign posts ``1 - s_i / mean(stance) * sum(mix)``;
+their platform is drawn by market share. The network is Erdos-Renyi-like:
+``users * mean_degree / 2`` random edges, self-loops dropped.
+
+Nothing here loops over users in Python. Per-user arrays are float32/int8/int16 so a
+million users with their social network fit in a couple of hundred megabytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.kernels.network import (
+    count_loops_kept,
+    network_offsets,
+    network_rows,
+    sort_rows,
+    sorted_rows_blocked,
+)
+from simulator.kernels.numeric import add_neighbour_counts, bucket_index
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
+from simulator.model.scenario import Population as PopulationSpec
+
+IntArray = NDArray[np.int64]
+_INT32_MAX = 2**31 - 1
+# Networks of up to this many edge ends are sorted by two scatter passes (fast while
+# the arrays fit in cache); larger ones in blocks of _NETWORK_BLOCK sources.
+_SMALL_NETWORK = 1 << 21
+_NETWORK_BLOCK = 1 << 18
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use (its affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+#: From this many users, independent compiled steps of a day (the next day's speech
+#: draws, the platforms' review days) run on a second thread: each is then
+#: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
+#: the engine, so that simulator.warmup can read it without importing the engine.)
+THREADED_MIN_USERS = 200_000
+
+
+def large_network(users: int, mean_degree: float) -> bool:
+    """Whether a network of this size is built block by block (and by two threads)."""
+    return users * mean_degree > _SMALL_NETWORK
+
+
+@dataclass
+class SocialNetwork:
+    """Undirected graph in compressed sparse row form: the neighbours of user ``i`` are
+    ``indices[indptr[i]:indptr[i + 1]]``."""
+
+    indptr: NDArray[np.int32] | NDArray[np.int64]
+    indices: NDArray[np.int32]
+
+    @classmethod
+    def random(cls, users: int, mean_degree: float, rng: np.random.Generator) -> SocialNetwork:
+        """An Erdos-Renyi-like graph: ``users * mean_degree / 2`` random edges, both ways.
+
+        Self-loops are dropped; duplicate edges are kept (rare, harmless: a friend seen
+        twice). Average degree is ``mean_degree`` up to the dropped loops. Within a
+        user's row neighbours come in id order; nothing depends on that order (only
+        counts are ever taken). ``indptr`` is int32 when the edge ends fit.
+        """
+        edges = int(round(users * mean_degree / 2.0)) if users > 1 else 0
+        # int32 draws are the same numbers as int64 ones from the same stream (one
+        # bounded 32-bit draw each either way; tests check it) at half the memory.
+        ends = np.int32 if users <= _INT32_MAX + 1 else np.int64
+        a = rng.integers(0, max(users, 1), size=edges, dtype=ends)
+        b = rng.integers(0, max(users, 1), size=edges, dtype=ends)
+        # Compressed rows, compiled (self-loops dropped on the way): the same rows, each
+        # in ascending target order, as sorting the packed ``source << 32 | target``
+        # keys of both directions gave, without the keys.
+        m = count_loops_kept(a, b)
+        indptr: NDArray[np.int32] | NDArray[np.int64]
+        if 2 * m <= _INT32_MAX:
+            indptr = np.zeros(users + 1, dtype=np.int32)
+        else:
+            indptr = np.zeros(users + 1, dtype=np.int64)
+        network_offsets(a, b, indptr)
+        indices = np.empty(2 * m, dtype=np.int32)
+        if 2 * m <= _SMALL_NETWORK:
+            # A counting sort's two passes (scattered writes that stay in cache here).
+            rows = np.empty(2 * m, dtype=np.int32)
+            network_rows(a, b, indptr, rows)
+            sort_rows(indptr, rows, indices)
+            del rows
+        else:
+            # Block by block of sources, no temporary (1M users: ~0.6 s, as the key sort);
+            # blocks write disjoint rows, so on two CPUs two threads take alternate
+            # blocks (the kernel releases the GIL): ~0.35 s. The same arrays either way.
+            threads = min(2, usable_cpus())
+            if threads == 1:
+                sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
+            else:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    args = (a, b, indptr, indices, _NETWORK_BLOCK)
+                    build = sorted_rows_blocked
+                    done = [pool.submit(build, *args, first, threads) for first in range(threads)]
+                    for future in done:
+                        future.result()
+        del a, b
+        return cls(indptr=indptr, indices=indices)
+
+    def degree(self) -> NDArray[np.int64]:
+        return np.diff(self.indptr).astype(np.int64, copy=False)
+
+    def neighbour_counts(self, users: NDArray[np.int64], size: int) -> NDArray[np.float32]:
+        """For each of ``size`` users, how many of ``users`` (with repeats) are neighbours."""
+        out = np.zeros(size, dtype=np.float32)
+        if users.size == 0:
+            return out
+        add_neighbour_counts(self.indptr, self.indices, users, out)
+        return out
+
+
+class Users:
+    """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+
+    def __init__(
+        self, spec: PopulationSpec, platform_shares: list[float], rng: np.random.Generator
+    ):
+        n = spec.users
+        self.size = n
+        # The stream as it stands before the traits: ``rate`` and ``stance_factor`` are
+        # needed only here, so they are not kept but drawn again from this copy if asked.
+        self._traits_draw = (spec, copy.deepcopy(rng))
+        rate, stance_factor = _rates(spec, rng)
+        self.boldness = rng.beta(spec.boldness.alpha, spec.boldness.beta, size=n).astype(np.float32)
+        self.platform = rng.choice(len(platform_shares), size=n, p=platform_shares).astype(np.int16)
+        # The network is drawn when first needed (a run without enforcement never looks
+        # at it), from a copy of the population stream as it stands here; nothing draws
+        # from that stream afterwards, so it is the network an eager draw would give.
+        self._network: SocialNetwork | None = None
+        self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
+
+        self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
+        self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
+        self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
+        self.strikes = np.zeros(n, dtype=np.int16)
+        self.ever_reported = np.zeros(n, dtype=bool)
+        self.ever_detained = np.zeros(n, dtype=bool)
+        # When each detained user is released (hours); only the detained, not a column.
+        self.release_hours: dict[int, float] = {}
+
+        mix = spec.sensitive_mix
+        self.mix = np.zeros(N_KINDS)
+        for kind in SENSITIVE_KINDS:
+            self.mix[kind] = getattr(mix, kind.label)
+        sensitive_total = float(self.mix.sum())
+        self.mix[ContentKind.BENIGN] = 1.0 - sensitive_total
+        # Per-user daily rates by kind are rate_i * w_i(k):
+        #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
+        # Cumulative weights to draw authors in O(log n) per post. The benign one is
+        # kept only as its total (benign authors are drawn per group, from
+        # ``benign_weight``: kernels.speech.find_authors).
+        self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
+        # Not negative: the mix may exceed the mean stance by 1e-12 (the scenario's
+        # check), and the benign author search needs non-decreasing running weights.
+        self.benign_weight = np.maximum(rate * (1.0 - stance_factor * sensitive_total), 0.0)
+        del rate, stance_factor
+        self._benign_total = float(np.cumsum(self.benign_weight)[-1]) if n else 0.0
+        self._sensitive_start: NDArray[np.int64] | None = None  # see sensitive_search
+
+    @property
+    def rate(self) -> NDArray[np.float64]:
+        """Each user's intended posts per day (drawn again: not kept)."""
+        return self._replay_rates()[0]
+
+    @property
+    def stance_factor(self) -> NDArray[np.float64]:
+        """Each user's stance over the mean stance (drawn again: not kept)."""
+        return self._replay_rates()[1]
+
+    def _replay_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        spec, rng = self._traits_draw
+        return _rates(spec, copy.deepcopy(rng))
+
+    @property
+    def network(self) -> SocialNetwork:
+        """The social network (drawn on first use; see ``__init__``)."""
+        if self._network is None:
+            mean_degree, rng = self._network_draw
+            # From a copy: a network released and asked for again is the same one.
+            self._network = SocialNetwork.random(self.size, mean_degree, copy.deepcopy(rng))
+        return self._network
+
+    def release_network(self) -> None:
+        """Drop the network (drawn again, the same, if asked for later)."""
+        self._network = None
+
+    # -- intended speech ------------------------------------------------------------
+    def daily_rate_by_kind(self) -> NDArray[np.float64]:
+        """Expected intended posts per day of each kind over the whole population."""
+        out = np.empty(N_KINDS)
+        out[ContentKind.BENIGN] = self._benign_total
+        sensitive = self._sensitive_cumulative[-1] if self.size else 0.0
+        for kind in SENSITIVE_KINDS:
+            out[kind] = sensitive * self.mix[kind]
+        return out
+
+    @property
+    def sensitive_total(self) -> float:
+        """The users' summed sensitive weight: the upper end of the uniform targets
+        the search of :meth:`sensitive_search` turns into authors of sensitive posts."""
+        return float(self._sensitive_cumulative[-1]) if self.size else 0.0
+
+    def sensitive_search(self) -> tuple[NDArray[np.float64], IntArray]:
+        """The users' running sensitive weight and its bucket index, the arguments of
+        :func:`simulator.kernels.numeric.search_bucketed` for sensitive authors."""
+        if self._sensitive_start is None:
+            # Where each 1/(users/8) of the total weight starts: a search then reads a
+            # few neighbouring entries instead of ~20 scattered ones. Same answers.
+            buckets = max(1, self.size // 8)
+            self._sensitive_start = bucket_index(self._sensitive_cumulative, buckets)
+        return self._sensitive_cumulative, self._sensitive_start
+
+    @property
+    def benign_weights(self) -> NDArray[np.float64]:
+        return self.benign_weight
+
+    # -- counts ---------------------------------------------------------------------
+    def count_states(self) -> dict[str, int]:
+        counts = np.bincount(self.state, minlength=len(UserState))
+        return {state.name.lower(): int(counts[state]) for state in UserState}
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the per-user arrays and the network."""
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        arrays += [self.network.indptr, self.network.indices]
+        return int(sum(a.nbytes for a in arrays))
+
+
+def _rates(
+    spec: PopulationSpec, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each user's posts per day and stance over the mean stance, the first draws from
+    the population stream ``rng`` (advanced)."""
+    n = spec.users
+    sigma = spec.posting_dispersion
+    # Lognormal with mean 1, scaled to the mean rate: heavy posters and lurkers.
+    spread = rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=n) if sigma > 0 else np.ones(n)
+    rate = (spec.posts_per_day * spread).astype(np.float64)
+    stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
+    # A user's sensitive shares are the average mix times stance / mean stance.
+    return rate, stance / spec.stance.mean

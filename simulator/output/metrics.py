@@ -1,0 +1,194 @@
+"""From counts to tables and summary numbers (definitions: docs/metrics.md).
+
+Pure functions of a :class:`~simulator.output.recorder.Recorder` (and its counterfactual), so
+they can be tested on hand-made counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, LAWFUL_KINDS, N_KINDS, Outcome
+from simulator.model.scenario import Scenario
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
+
+OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving")
+#: Delays (hours) at which the summary reports the cumulative share of removals.
+DELAY_MARKS_HOURS = {"8min": 8 / 60, "30min": 0.5, "1h": 1.0, "24h": 24.0}
+
+
+def daily_table(recorder: Recorder, scenario: Scenario, platform_names: list[str]) -> pd.DataFrame:
+    """One row per day x platform x channel x kind with every outcome count."""
+    counts = recorder.counts
+    days, rows, channels, kinds, _ = counts.shape
+    cells = days * rows * channels * kinds
+    # Columns built with numpy (a MultiIndex product and reset_index took ~4 ms); the
+    # label columns are object arrays of str, which pandas types as it typed the index.
+    kind_labels = np.array(KIND_LABELS, dtype=object)
+    kind = np.tile(np.arange(kinds), days * rows * channels)
+    flat = counts.reshape(cells, len(Outcome))
+    columns: dict[str, Any] = {
+        "day": np.repeat(np.arange(days, dtype=np.int64), rows * channels * kinds),
+        "platform": np.tile(
+            np.repeat(np.array(platform_names, dtype=object), channels * kinds), days
+        ),
+        "channel": np.tile(np.repeat(np.array(CHANNEL_LABELS, dtype=object), kinds), days * rows),
+        "kind": kind_labels[kind],
+        # `intended` is counted when posts are drawn, separately from the outcomes, so the
+        # conservation identity intended = sum of outcomes is a check, not a definition.
+        "intended": recorder.intended.reshape(-1),
+    }
+    for j, name in enumerate(OUTCOME_COLUMNS):
+        columns[name] = flat[:, j]
+    columns["prohibited"] = np.array(scenario.rules.takedown.prohibited_mask(), dtype=bool)[kind]
+    columns["lawful"] = kind_labels[kind] != "unlawful"
+    return pd.DataFrame(columns)
+
+
+def delays_table(recorder: Recorder) -> pd.DataFrame:
+    """Histogram of time from posting to removal: kind, lower_hours, upper_hours, removed."""
+    lower = DELAY_EDGES_HOURS[:-1]
+    upper = DELAY_EDGES_HOURS[1:]
+    frames = [
+        pd.DataFrame(
+            {
+                "kind": label,
+                "lower_hours": lower,
+                "upper_hours": upper,
+                "removed": recorder.delay_counts[k],
+            }
+        )
+        for k, label in enumerate(KIND_LABELS)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def events_table(recorder: Recorder) -> pd.DataFrame:
+    columns = ["time_hours", "day", "event", "platform", "user", "kind", "amount", "detail"]
+    events = recorder.event_columns()
+    if len(events["time_hours"]) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    time = events["time_hours"]
+    return pd.DataFrame(
+        {
+            "time_hours": time,
+            "day": np.floor_divide(time, 24).astype(np.int64),  # Python's float //
+            "event": events["event"],
+            "platform": events["platform"],
+            "user": events["user"],
+            "kind": events["kind"],
+            "amount": events["amount"],
+            "detail": events["detail"],
+        }
+    )
+
+
+def delay_shares(delay_counts: np.ndarray) -> dict[str, float]:
+    """Cumulative share of removals within each mark of :data:`DELAY_MARKS_HOURS`."""
+    total = int(delay_counts.sum())
+    out = {}
+    for name, hours in DELAY_MARKS_HOURS.items():
+        upto = int(np.searchsorted(DELAY_EDGES_HOURS, hours, side="right")) - 1
+        within = int(delay_counts[..., :upto].sum())
+        out[f"removed_within_{name}"] = within / total if total else float("nan")
+    return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else 0.0
+
+
+def summarise(
+    scenario: Scenario,
+    seed: int,
+    rules: Recorder,
+    counterfactual: Recorder,
+    platforms: list[dict[str, Any]],
+    users: dict[str, int],
+) -> dict[str, Any]:
+    """Top-level numbers of a paired run. See docs/metrics.md for each definition."""
+    by_kind = rules.counts.sum(axis=(0, 1, 2))  # [kind, outcome]
+    cf_by_kind = counterfactual.counts.sum(axis=(0, 1, 2))
+    lawful = list(LAWFUL_KINDS)
+    prohibited = np.array(scenario.rules.takedown.prohibited_mask(), dtype=bool)
+    outcome = {name: int(by_kind[:, i].sum()) for i, name in enumerate(OUTCOME_COLUMNS)}
+    intended_by_kind = rules.intended.sum(axis=(0, 1, 2))
+    intended = int(intended_by_kind.sum())
+    lawful_surviving = int(by_kind[lawful, Outcome.SURVIVING].sum())
+    cf_lawful_surviving = int(cf_by_kind[lawful, Outcome.SURVIVING].sum())
+    cf_intended_by_kind = counterfactual.intended.sum(axis=(0, 1, 2))
+    cf_lawful_intended = int(cf_intended_by_kind[lawful].sum())
+    lawful_withheld = int(by_kind[lawful, Outcome.WITHHELD].sum())
+    taken_down = by_kind[:, Outcome.BLOCKED] + by_kind[:, Outcome.REMOVED]
+    total_taken_down = int(taken_down.sum())
+    per_kind: dict[str, Any] = {}
+    for k, label in enumerate(KIND_LABELS):
+        row: dict[str, Any] = {name: int(by_kind[k, i]) for i, name in enumerate(OUTCOME_COLUMNS)}
+        row["intended"] = int(intended_by_kind[k])
+        row["counterfactual_surviving"] = int(cf_by_kind[k, Outcome.SURVIVING])
+        row["speech_loss"] = (
+            1.0 - _ratio(row["surviving"], row["counterfactual_surviving"])
+            if row["counterfactual_surviving"]
+            else 0.0
+        )
+        row["withheld_share"] = _ratio(row["withheld"], int(cf_intended_by_kind[k]))
+        row["taken_down_share"] = _ratio(row["blocked"] + row["removed"], row["intended"])
+        row["prohibited"] = bool(prohibited[k])
+        for name, values in rules.tallies.items():
+            row[name] = int(values[k])
+        row.update(delay_shares(rules.delay_counts[k]))
+        per_kind[label] = row
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "horizon_days": scenario.horizon_days,
+        "users": scenario.population.users,
+        "speech_loss": 1.0 - _ratio(lawful_surviving, cf_lawful_surviving)
+        if cf_lawful_surviving
+        else 0.0,
+        "chilling_effect": _ratio(lawful_withheld, cf_lawful_intended),
+        "collateral_share": _ratio(float(taken_down[lawful].sum()), total_taken_down),
+        "over_removal_share": _ratio(float(taken_down[~prohibited].sum()), total_taken_down),
+        "intended": intended,
+        **outcome,
+        "taken_down": total_taken_down,
+        "lawful_taken_down": int(taken_down[lawful].sum()),
+        # Not taken_down - lawful_taken_down: a kind can be both (collective action in China).
+        "prohibited_taken_down": int(taken_down[prohibited].sum()),
+        "prohibited_missed": _prohibited_missed(scenario, rules),
+        "counterfactual_intended": int(cf_intended_by_kind.sum()),
+        "counterfactual_lawful_surviving": cf_lawful_surviving,
+        **delay_shares(rules.delay_counts),
+        # Money is in the scenario's currency: named beside it, never compared unlabelled.
+        "currency": scenario.currency,
+        "fines_total": float(sum(p["fines_paid"] for p in platforms)),
+        "moderation_cost_total": float(sum(p["moderation_cost"] for p in platforms)),
+        "users_final": users,
+        "events": _event_counts(rules),
+        "per_kind": per_kind,
+        "platforms": platforms,
+    }
+    for name, values in rules.tallies.items():
+        summary[f"{name}_total"] = int(values.sum())
+    assert len(per_kind) == N_KINDS
+    return summary
+
+
+def _prohibited_missed(scenario: Scenario, rules: Recorder) -> int:
+    """Prohibited posts still up at the end on the platforms, on channels the takedown
+    duty covers (not offshore, not private messages out of scope)."""
+    takedown = scenario.rules.takedown
+    prohibited = np.array(takedown.prohibited_mask(), dtype=bool)
+    channels = [0, 1] if takedown.private_messages else [0]
+    on_platforms = rules.counts[:, :-1][:, :, channels][..., Outcome.SURVIVING]
+    return int(on_platforms[..., prohibited].sum())
+
+
+def _event_counts(recorder: Recorder) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in recorder.event_columns()["event"]:
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))

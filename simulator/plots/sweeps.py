@@ -1,0 +1,180 @@
+"""Plots of sweeps and sensitivity analyses, as matplotlib Figures.
+
+- :func:`metric_plot`: a metric's mean against one parameter with a t-based 95% band
+  (one line per combination of the other varied parameters).
+- :func:`metric_heatmap`: a metric's mean over a grid of two parameters.
+- :func:`sensitivity_bars`: sensitivity indices with their 95% intervals as error bars.
+
+Each takes a :class:`~simulator.experiments.SweepResults` (or a sweep folder) and returns
+a Figure; nothing is shown or saved here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulator.experiments.designs import SweepError
+from simulator.experiments.sweeps import SweepResults
+from simulator.experiments.tables import t_interval
+
+
+def _results(results: SweepResults | str | Path) -> SweepResults:
+    return results if isinstance(results, SweepResults) else SweepResults.read(results)
+
+
+def _check(results: SweepResults, fields: list[str], metric: str) -> None:
+    available = results.fields
+    for name in fields:
+        if name not in available:
+            raise SweepError(
+                f"{name!r} is not a field of this sweep; allowed: {', '.join(available) or 'none'}"
+            )
+    if metric not in results.metrics:
+        raise SweepError(
+            f"--metric: {metric!r} is not a metric of this sweep; allowed: "
+            + ", ".join(results.metrics)
+        )
+
+
+def _per_point(results: SweepResults, metric: str) -> pd.DataFrame:
+    """One row per point: the fields, mean, low, high of ``metric`` over replications."""
+    values = results.values(metric)
+    rows = []
+    for point, group in values.groupby("point", sort=True):
+        mean, low, high, n = t_interval(group["value"].to_numpy())
+        row: dict[str, Any] = {"point": point}
+        for name in results.fields:
+            row[name] = group[name].iloc[0]
+        row.update(mean=mean, low=low, high=high, n=n)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _positions(values: pd.Series) -> tuple[np.ndarray, list[Any], bool]:
+    """Numeric x values as they are; anything else as evenly spaced categories."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all() and values.dtype != bool:
+        return numeric.to_numpy(dtype=float), [], True
+    categories = list(dict.fromkeys(values.tolist()))
+    return np.array([categories.index(v) for v in values], dtype=float), categories, False
+
+
+def metric_plot(
+    results: SweepResults | str | Path, x: str, metric: str, *, title: str | None = None
+) -> Figure:
+    """``metric`` (mean over replications) against field ``x`` with a 95% t band."""
+    data = _results(results)
+    _check(data, [x], metric)
+    table = _per_point(data, metric)
+    others = [f for f in data.fields if f != x and table[f].nunique() > 1]
+    figure = Figure(figsize=(7, 4.5))
+    ax = figure.add_subplot()
+    groups = table.groupby(others, sort=True) if others else [((), table)]
+    for key, group in groups:
+        xs, categories, numeric = _positions(group[x])
+        order = np.argsort(xs, kind="stable")
+        keys = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{f}={_label(v)}" for f, v in zip(others, keys, strict=True))
+        line = ax.plot(xs[order], group["mean"].to_numpy()[order], marker="o", label=label or None)[
+            0
+        ]
+        low, high = group["low"].to_numpy()[order], group["high"].to_numpy()[order]
+        if np.isfinite(low).any():
+            ax.fill_between(xs[order], low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if not numeric:
+            ax.set_xticks(range(len(categories)), [_label(c) for c in categories])
+    reps = int(table["n"].max()) if len(table) else 0
+    ax.set_xlabel(x)
+    ax.set_ylabel(metric)
+    ax.set_title(
+        title or f"{metric} against {x}\n(mean and 95% t band over {reps} replications)",
+        fontsize="medium",
+    )
+    ax.grid(alpha=0.3)
+    if others:
+        ax.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def metric_heatmap(
+    results: SweepResults | str | Path, x: str, y: str, metric: str, *, title: str | None = None
+) -> Figure:
+    """Mean of ``metric`` over the grid of fields ``x`` and ``y`` (averaged over
+    replications and over any other varied field)."""
+    data = _results(results)
+    if x == y:
+        raise SweepError("--x and --y must be different fields")
+    _check(data, [x, y], metric)
+    values = data.values(metric)
+    grid = values.groupby([y, x], sort=True)["value"].mean().unstack(x)
+    others = [f for f in data.fields if f not in (x, y) and values[f].nunique() > 1]
+    figure = Figure(figsize=(7, 5))
+    ax = figure.add_subplot()
+    matrix = grid.to_numpy(dtype=float)
+    image = ax.imshow(matrix, origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index])
+    finite = matrix[np.isfinite(matrix)]
+    middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if np.isfinite(matrix[i, j]):
+                ax.text(
+                    j,
+                    i,
+                    f"{matrix[i, j]:.3g}",
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="black" if matrix[i, j] > middle else "white",
+                )
+    figure.colorbar(image, ax=ax, label=metric)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    note = f"; averaged over {', '.join(others)}" if others else ""
+    ax.set_title(title or f"{metric}: mean over replications{note}", fontsize="medium")
+    figure.tight_layout()
+    return figure
+
+
+def sensitivity_bars(
+    indices: pd.DataFrame, *, method: str, metric: str, title: str | None = None
+) -> Figure:
+    """Bars of sensitivity indices with 95% intervals: S1 and ST (Sobol) or mu* and
+    sigma (Morris) per parameter."""
+    shown = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
+    parameters = list(dict.fromkeys(indices["parameter"]))
+    figure = Figure(figsize=(max(6.0, 1.6 * len(parameters) + 2), 4.5))
+    ax = figure.add_subplot()
+    width = 0.8 / len(shown)
+    positions = np.arange(len(parameters), dtype=float)
+    for k, index in enumerate(shown):
+        subset = indices[indices["index"] == index].set_index("parameter").reindex(parameters)
+        conf = subset["conf"].to_numpy(dtype=float)
+        ax.bar(
+            positions + (k - (len(shown) - 1) / 2) * width,
+            subset["value"].to_numpy(dtype=float),
+            width,
+            yerr=np.where(np.isfinite(conf), conf, 0.0) if np.isfinite(conf).any() else None,
+            capsize=4,
+            label=index,
+        )
+    ax.set_xticks(positions, parameters, rotation=15, ha="right", fontsize="small")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("index" if method == "sobol" else f"elementary effect ({metric})")
+    ax.set_title(title or f"{method} sensitivity of {metric} (95% intervals)")
+    ax.legend()
+    figure.tight_layout()
+    return figure
