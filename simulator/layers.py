@@ -54,6 +54,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "queue, regulator, police, population",
         (
             "simulator.model",
+            "simulator.model.platform_policy",
             "simulator.model.platforms",
             "simulator.model.police",
             "simulator.model.population",
@@ -81,7 +82,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent"),
+        ("simulator.reference", "simulator.reference.agent", "simulator.reference.platform_policy"),
     ),
     (
         "engine",

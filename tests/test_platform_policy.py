@@ -1,4 +1,4 @@
-"""The platform's policy as pure statements (simulator/model_platforms.py; docs/model.md S8):
+"""The platform's policy as pure statements (simulator/model/platform_policy.py; docs/model.md S8):
 line probabilities, effective means, removal and exposure on a grid, the chance an audit
 finds a violation, the expected daily cost, its argmin and the audit beliefs. No Simulation."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from simulator import model_platforms as mp
+from simulator.model import platform_policy as mp
 
 PROHIBITED = (False, False, True, True)  # collective action and unlawful, as china_csl_2016
 CLOSENESS = (0.0, 0.5, 0.8, 1.0)

@@ -1,5 +1,5 @@
 """The reference's plain-Python platform policy (simulator/reference/platform_policy.py)
-against the engine's numpy statement (simulator/model_platforms.py): written apart, they
+against the engine's numpy statement (simulator/model/platform_policy.py): written apart, they
 must give the same cost on the grid and choose the same threshold."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import model_platforms as mp
+from simulator.model import platform_policy as mp
 from simulator.reference import platform_policy as ref
 
 

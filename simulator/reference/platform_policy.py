@@ -1,6 +1,6 @@
 """The platform's daily choice of strictness, written out in plain Python for the
 per-agent reference (docs/model.md S8): the same rule as the engine's
-:mod:`simulator.model_platforms`, implemented independently (scalars, loops and the
+:mod:`simulator.model.platform_policy`, implemented independently (scalars, loops and the
 ``math`` module; no numpy, no scipy) so that the agreement tests compare two statements
 of one model, not one function with itself.
 
