@@ -64,6 +64,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario",
             "simulator.model.scenario.checks",
             "simulator.model.scenario.reading",
+            "simulator.model.scenario.removed",
             "simulator.model.scenario.sections",
             "simulator.model.speech",
         ),
