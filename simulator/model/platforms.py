@@ -237,7 +237,7 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
     return platforms
 
 
-def line_probabilities(scenario: Scenario) -> FloatArray:
+def line_probabilities(scenario: Scenario) -> NDArray[np.float64]:
     """``q_k`` of the scenario (:func:`~simulator.model.platform_policy.line_probability`)."""
     takedown = scenario.rules.takedown
     return policy_rules.line_probability(
@@ -247,12 +247,14 @@ def line_probabilities(scenario: Scenario) -> FloatArray:
     )
 
 
-def monitor_probabilities(scenario: Scenario) -> FloatArray:
+def monitor_probabilities(scenario: Scenario) -> NDArray[np.float64]:
     """P(the regulator spots and orders down a published in-scope post), per kind:
     ``monitoring_probability × q_k`` (docs/model.md S10); 0 without takedown duties."""
     if not scenario.rules.takedown.enabled:
         return np.zeros(len(ContentKind))
-    return scenario.regulator.monitoring_probability * line_probabilities(scenario)
+    return np.asarray(
+        scenario.regulator.monitoring_probability * line_probabilities(scenario), dtype=np.float64
+    )
 
 
 def platform_policy_for(

@@ -475,7 +475,6 @@ class ReferenceSimulation:
         state = platform.state
         step = ladder[min(state.penalty_level, len(ladder) - 1)]
         state.penalty_level = min(state.penalty_level + 1, len(ladder) - 1)
-        state.fear += 1.0
         next_day = math.floor(now / HOURS_PER_DAY + 1.0) * HOURS_PER_DAY
         if step.action == "warning":
             self.recorder.event(now, EventKind.WARNING, state.name)
