@@ -119,6 +119,23 @@ class Platform:
         return (1.0 - held) * self.notice[kind] * (1.0 - self.order[kind]) * kept
 
 
+def expected_found(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_share: float,
+    window_days: float,
+) -> float:
+    """Violations an audit is expected to find at ``t`` (before the detection calibration)."""
+    found = 0.0
+    for kind in range(len(flows)):
+        counted = q[kind] if liability == "strict" else (1.0 if q[kind] >= 1.0 else 0.0)
+        found += counted * flows[kind] * platform.exposed(t, kind, liability)
+    return found * sample_share * window_days
+
+
 def daily_cost(
     platform: Platform,
     t: float,
@@ -136,12 +153,9 @@ def daily_cost(
 ) -> float:
     """Goodwill of a day's lawful take-downs plus the audits' expected penalty at ``t``."""
     goodwill = 0.0
-    found = 0.0
     for kind in range(len(flows)):
         goodwill += wrongful_cost * flows[kind] * (1.0 - q[kind]) * platform.taken_down(t, kind)
-        counted = q[kind] if liability == "strict" else (1.0 if q[kind] >= 1.0 else 0.0)
-        found += counted * flows[kind] * platform.exposed(t, kind, liability)
-    found *= detection * sample_share * window_days
+    found = detection * expected_found(platform, t, flows, q, liability, sample_share, window_days)
     violation = more_than(tolerance, found)
     return goodwill + audits_per_day * (violation * value_now + violation**2 * value_next)
 
