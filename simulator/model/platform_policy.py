@@ -209,7 +209,8 @@ def expected_daily_cost(
     lawful = np.asarray(flows) * (1.0 - np.asarray(q))
     goodwill = wrongful_removal_cost * (np.asarray(removal) @ lawful)
     p = np.asarray(violation)
-    penalty = audits_per_day * (p * value_now + p * p * value_next)
+    with np.errstate(over="ignore"):  # penalties near 1e308 may sum to inf: still ordered
+        penalty = audits_per_day * (p * value_now + p * p * value_next)
     return np.asarray(goodwill + penalty)
 
 

@@ -91,16 +91,15 @@ class Regulator:
         view = self.view
         sample = self.spec.audit_sample_share
         window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
-        missed_orders = view.duties_missed_between(platform, platform.last_audit_hours, now)
+        last = platform.last_audit_hours
         if self.rules.takedown.liability == "notice":
             # Late notices since the last audit (and within the window) are what it samples;
             # a missed order is a violation by itself.
-            since = max(window_start, platform.last_audit_hours)
-            still_up = view.notice_duties_missed_between(platform, since, now)
-            missed_orders -= view.notice_duties_missed_between(
-                platform, platform.last_audit_hours, now
-            )
+            still_up = view.notice_duties_missed_between(platform, max(window_start, last), now)
             found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            missed_orders = view.duties_missed_between(
+                platform, last, now
+            ) - view.notice_duties_missed_between(platform, last, now)
         else:
             still_up = view.prohibited_still_up(platform, window_start, now)
             found = int(self.rng.binomial(still_up, sample)) if still_up else 0
@@ -110,6 +109,7 @@ class Regulator:
                 for kind, line in enumerate(q):
                     if 0.0 < line < 1.0 and lawful[kind] > 0:
                         found += int(self.rng.binomial(int(lawful[kind]), sample * line))
+            missed_orders = view.duties_missed_between(platform, last, now)
         platform.audited(found)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
