@@ -44,18 +44,27 @@ def lawful_takedown_rate(results: Any) -> float:
 
 
 def paired(
-    name: str, levels: list[dict[str, Any]], metric: Callable[[Any], float]
+    name: str,
+    levels: list[dict[str, Any]],
+    metric: Callable[[Any], float],
+    seeds: tuple[int, ...] = SEEDS,
 ) -> np.ndarray:
     """``metric`` per level (rows) and seed (columns)."""
-    return np.array([[metric(run(name, level, seed)) for seed in SEEDS] for level in levels])
+    return np.array([[metric(run(name, level, seed)) for seed in seeds] for level in levels])
 
 
-def assert_rises(values: np.ndarray, label: str) -> None:
-    """Means non-decreasing level to level, and last minus first positive with a 95%
-    t-interval of the paired differences above 0."""
+def assert_rises(values: np.ndarray, label: str, median: bool = False) -> None:
+    """Means non-decreasing level to level, and last minus first positive: the 95%
+    t-interval of the paired differences above 0 or, with ``median``, the
+    distribution-free interval of their median from the smallest to the largest
+    (coverage 1 - 2 * 0.5^n: 99.2% for 8 seeds) above 0, for differences whose size
+    varies a lot between seeds."""
     means = values.mean(axis=1)
     assert all(b >= a for a, b in zip(means, means[1:], strict=False)), (label, values)
     diff = values[-1] - values[0]
+    if median:
+        assert diff.min() > 0, (label, values)
+        return
     half = student_t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
     assert diff.mean() - half > 0, (label, values)
 
@@ -91,9 +100,11 @@ FINES = {"china_csl_2016": csl_fines, "germany_netzdg_2017": netzdg_fines}
 @pytest.mark.parametrize("name", sorted(FINES))
 def test_fines_raise_strictness(name: str) -> None:
     """Fines ×0.1, ×1, ×10: the platform weighs the next rung of the ladder, so dearer
-    fines make it stricter (not a cap it sits at whatever the fine)."""
-    values = paired(name, [FINES[name](m) for m in (0.1, 1.0, 10.0)], mean_strictness)
-    assert_rises(values, name)
+    fines make it stricter (not a cap it sits at whatever the fine). Eight seeds: in
+    china_csl_2016 the step is small (strictness about 0.94 already)."""
+    levels = [FINES[name](m) for m in (0.1, 1.0, 10.0)]
+    values = paired(name, levels, mean_strictness, seeds=tuple(range(8)))
+    assert_rises(values, name, median=True)
 
 
 VAGUENESS = {
