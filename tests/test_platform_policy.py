@@ -308,3 +308,43 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
     state.audited(found=3.0)
     assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
     assert state.belief.predicted_total == pytest.approx(state.predicted_found)
+
+
+# -- the scenario fields of the policy ------------------------------------------------------
+
+
+def test_removed_fields_are_refused_naming_their_replacement() -> None:
+    import simulator
+
+    base = simulator.load_scenario("classroom")
+    # (The generic "unknown field" message lists the allowed fields, replacements among
+    # them: the test asks for the removal message itself.)
+    with pytest.raises(simulator.ScenarioError, match="removed: platforms no longer .*fear"):
+        simulator.override(base, {"platforms.weibo.penalty_memory_half_life_days": 90.0})
+    data = base.model_dump()
+    data["platforms"][0]["penalty_memory_half_life_days"] = 90.0
+    with pytest.raises(simulator.ScenarioError, match="removed: .*audit_belief_days"):
+        simulator.validate_scenario(data)
+    with pytest.raises(simulator.ScenarioError, match="'strict' or 'notice'"):
+        simulator.override(base, {"rules.takedown.liability": "vicarious"})
+
+
+def test_no_shipped_scenario_sets_the_strictness_bounds() -> None:
+    """Strictness comes from the policy (S8), never from a scenario's cap."""
+    import simulator
+
+    for name, path in simulator.shipped_scenarios().items():
+        text = path.read_text(encoding="utf-8")
+        assert "max_strictness" not in text and "min_strictness" not in text, name
+        for platform in simulator.load_scenario(name).platforms:
+            assert platform.max_strictness == 0.999, name
+    liability = {
+        name: simulator.load_scenario(name).rules.takedown.liability
+        for name in ("china_csl_2016", "china_weibo_2012", "germany_netzdg_2017", "eu_dsa_2024")
+    }
+    assert liability == {
+        "china_csl_2016": "strict",
+        "china_weibo_2012": "strict",
+        "germany_netzdg_2017": "notice",
+        "eu_dsa_2024": "notice",
+    }
