@@ -300,6 +300,9 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
     assert state.belief.days_watched == 2.0
     t = state.target(float(policy.thresholds[-1]), 2e5, 1e5)
     assert t in policy.thresholds
+    # The cached grid gives the statement's answer (policy_threshold on the same inputs).
+    assert t == mp.policy_threshold(state.inputs(2e5, 1e5), float(policy.thresholds[-1]))
+    assert state.target(float(policy.thresholds[-1]), 2e5, 1e5) == t
     state.expect_at(t)
     exposed = policy.moderation.exposure(np.array([t]), mp.STRICT)
     assert state.predicted_found == pytest.approx(

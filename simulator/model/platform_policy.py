@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -318,6 +318,7 @@ class PlatformPolicy:
     flows: FloatArray | None = None
     #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
     predicted_found: float = 0.0
+    _grid_tables: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False)
 
     def count_day(self, reached: FloatArray) -> None:
         """Today's posts per kind that reached the platform on a moderated channel; one
@@ -347,8 +348,21 @@ class PlatformPolicy:
         )
 
     def target(self, current: float, value_now: float, value_next: float) -> float:
-        """Today's cheapest threshold (:func:`policy_threshold`)."""
-        return policy_threshold(self.inputs(value_now, value_next), current)
+        """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal
+        and exposure (fixed for a run) computed once."""
+        inputs = self.inputs(value_now, value_next)
+        if self._grid_tables is None:
+            self._grid_tables = (
+                self.moderation.removal(self.thresholds),
+                self.moderation.exposure(self.thresholds, self.exposure.liability),
+            )
+        removal, exposed = self._grid_tables
+        found = self.exposure.expected_found(inputs.flows, self.q, exposed, inputs.detection)
+        cost = expected_daily_cost(
+            removal, violation_probability(found, self.exposure.tolerance), inputs.flows,
+            self.q, self.wrongful_removal_cost, inputs.audits_per_day, value_now, value_next,
+        )  # fmt: skip
+        return cheapest_threshold(self.thresholds, cost, current)
 
     def expect_at(self, threshold: float) -> None:
         """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
