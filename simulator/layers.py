@@ -56,6 +56,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "simulator.model",
             "simulator.model.orders",
+            "simulator.model.platform_policy",
             "simulator.model.platforms",
             "simulator.model.police",
             "simulator.model.population",
@@ -68,6 +69,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario",
             "simulator.model.scenario.checks",
             "simulator.model.scenario.reading",
+            "simulator.model.scenario.removed",
             "simulator.model.scenario.sections",
             "simulator.model.speech",
             "simulator.model.speech_state",
@@ -88,7 +90,12 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent", "simulator.reference.minds"),
+        (
+            "simulator.reference",
+            "simulator.reference.agent",
+            "simulator.reference.minds",
+            "simulator.reference.platform_policy",
+        ),
     ),
     (
         "engine",

@@ -19,6 +19,7 @@ from simulator.kernels import choice as uk
 from simulator.kernels import learning
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, UserState
 from simulator.model import speech as um
+from simulator.model.platform_policy import line_probability as platform_line_probability
 from simulator.model.scenario import Scenario
 
 FloatArray = NDArray[np.float64]
@@ -31,17 +32,18 @@ MIN_IDENTIFICATION = 0.01
 
 
 def line_probability(scenario: Scenario) -> FloatArray:
-    """``q_k``: 1 for a prohibited kind, ``min(1, vagueness * closeness_k)`` for a lawful
-    sensitive kind, 0 for benign and for every kind when nothing is prohibited."""
+    """``q_k`` of ``scenario`` (:func:`simulator.model.platform_policy.line_probability`):
+    1 for a prohibited kind, ``min(1, vagueness * closeness_k)`` for a lawful sensitive
+    kind, 0 for benign and for every kind when nothing is prohibited."""
     takedown = scenario.rules.takedown
-    prohibited = takedown.prohibited_mask()
-    q = np.zeros(N_KINDS)
-    if not any(prohibited):
-        return q
-    closeness = scenario.population.perception.kind_closeness.as_tuple()
-    for k in SENSITIVE_KINDS:
-        q[k] = 1.0 if prohibited[k] else min(1.0, takedown.vagueness * closeness[k])
-    return q
+    return np.asarray(
+        platform_line_probability(
+            takedown.prohibited_mask(),
+            scenario.population.perception.kind_closeness.as_tuple(),
+            takedown.vagueness,
+        ),
+        dtype=np.float64,
+    )
 
 
 def law_table(scenario: Scenario) -> FloatArray:

@@ -106,19 +106,6 @@ class SensitiveMix(_Frozen):
     unlawful: Probability = 0.01
 
 
-#: Perception fields of earlier versions and what replaced them (issue 16).
-REMOVED_PERCEPTION_FIELDS = {
-    "initial_risk": "initial_removal, initial_detention and initial_trials",
-    "own_sanction_weight": "the Beta evidence of one's own sanctions (weight 1) and "
-    "population.speech.removal_cost",
-    "neighbour_removal_weight": "friend_evidence_weight",
-    "neighbour_detention_weight": "friend_detention_weight",
-    "news_weight": "news_trials_per_day",
-    "real_name_risk": "police.identify_anonymous_probability (a traceable user is always "
-    "identified)",
-}
-
-
 class Perception(_Frozen):
     """What users believe about the chance of each sanction, and how they learn it: a
     Beta belief per user, kind and sanction (docs/model.md S16 "Perceived probabilities")."""
@@ -160,18 +147,6 @@ class Perception(_Frozen):
         benign=0.0, critical=0.5, collective_action=0.8, unlawful=1.0
     )
     """How close each lawful kind seems to the prohibited line when the rules are vague."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_removed_fields(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name, replacement in REMOVED_PERCEPTION_FIELDS.items():
-                if name in data:
-                    raise ValueError(
-                        f"{name} was removed (users now learn Beta beliefs per kind); "
-                        f"use {replacement}"
-                    )
-        return data
 
 
 class SpeechIntensity(_Frozen):
@@ -292,7 +267,9 @@ class Platform(_Frozen):
     a rumour "serious"). 0: flags arrive at publication."""
     initial_strictness: Probability = 0.02
     min_strictness: Probability = 0.0001
-    max_strictness: Probability = 0.5
+    max_strictness: Probability = 0.999
+    """A technical bound on the policy's grid (docs/model.md S8), not a calibration knob:
+    strictness comes from the expected penalty per audit. No shipped scenario sets it."""
     adaptation_rate: Probability = 0.2
     """Share of the gap to the cost-minimising strictness closed each day."""
     real_name_enforcement: Probability = 1.0
@@ -307,7 +284,12 @@ class Platform(_Frozen):
     """What the platform loses if its licence is revoked (currency)."""
     wrongful_removal_cost: NonNegative = 0.5
     """What removing one lawful post costs the platform in goodwill (currency)."""
-    penalty_memory_half_life_days: Positive = 90.0
+    audit_belief_days: Positive = 180.0
+    """Weight of the platform's prior belief about how often audits come, in days of
+    watching (b0 of its Gamma belief, docs/model.md S8)."""
+    believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
+    """What the platform believes at the start about audits per year; ``None``: the
+    regulator's announced ``audits_per_year``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
@@ -337,6 +319,10 @@ class Takedown(_Frozen):
     private_messages: bool = False
     vagueness: Probability = 0.0
     """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
+    liability: Literal["strict", "notice"] = "strict"
+    """What platforms answer for in audits (docs/model.md S8, S10): ``strict``, every
+    post still up that the regulator counts as prohibited (L1, CSL Art. 47); ``notice``,
+    notified prohibited posts kept past the notice deadline (L5 NetzDG; L7 DSA Art. 6, 16)."""
 
     @field_validator("prohibited", mode="before")
     @classmethod

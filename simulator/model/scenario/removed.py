@@ -1,0 +1,54 @@
+"""Scenario fields that no longer exist, and what replaced them (issue 16).
+
+An old scenario file that sets one is refused with a message naming the replacement,
+not the generic "unknown field". Keys are dotted paths without list indices
+(``platforms.penalty_memory_half_life_days`` matches every platform).
+"""
+
+from __future__ import annotations
+
+REMOVED_FIELDS: dict[str, str] = {
+    "platforms.penalty_memory_half_life_days": (
+        "removed: platforms no longer carry a decaying 'fear' of penalties; they weigh the "
+        "expected penalty per audit and learn how often audits come "
+        "(use platforms.audit_belief_days and platforms.believed_audits_per_year)"
+    ),
+    # Users decide by expected utility and learn Beta beliefs per kind (docs/model.md S3, S16).
+    "population.perception.initial_risk": (
+        "removed: users hold Beta beliefs per kind (use population.perception."
+        "initial_removal, initial_detention and initial_trials)"
+    ),
+    "population.perception.own_sanction_weight": (
+        "removed: one's own sanction is Beta evidence of weight 1 (what it costs is "
+        "population.speech.removal_cost)"
+    ),
+    "population.perception.neighbour_removal_weight": (
+        "removed: use population.perception.friend_evidence_weight"
+    ),
+    "population.perception.neighbour_detention_weight": (
+        "removed: use population.perception.friend_detention_weight"
+    ),
+    "population.perception.news_weight": (
+        "removed: use population.perception.news_trials_per_day"
+    ),
+    "population.perception.real_name_risk": (
+        "removed: a traceable user is always identified, and fears detention "
+        "1 / police.identify_anonymous_probability times as much"
+    ),
+}
+
+
+def replacement(loc: tuple[int | str, ...]) -> str | None:
+    """The message for a removed field at ``loc`` (a validation error location), if any."""
+    return REMOVED_FIELDS.get(".".join(str(part) for part in loc if not isinstance(part, int)))
+
+
+def replacement_for_path(dotted: str) -> str | None:
+    """The message for a removed field named by a dotted override path, where a list
+    item may be named by index or by name (``platforms.weibo.penalty_memory_half_life_days``)."""
+    parts = dotted.split(".")
+    candidates = [dotted] + [".".join(parts[:i] + parts[i + 1 :]) for i in range(1, len(parts) - 1)]
+    for candidate in candidates:
+        if candidate in REMOVED_FIELDS:
+            return REMOVED_FIELDS[candidate]
+    return None
