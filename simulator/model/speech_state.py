@@ -207,7 +207,8 @@ class SpeechState:
         if friends or climate:
             indptr, indices = self._network()
         else:
-            indptr, indices = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            # As the network stores them (int32), so the kernel is compiled once.
+            indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
         learning.learn_beliefs(
             self.beliefs, day, self.decay_pow, self.flow_pow, indptr, indices,
             sanctioned, sanctioned_kind, sanctioned_public, detained, detained_kind,
