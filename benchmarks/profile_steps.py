@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.run_benchmarks import world  # noqa: E402
-from simulator import kernels, kernels_day, publishing, review_kernels  # noqa: E402
 from simulator import simulation as simulation_module  # noqa: E402
+from simulator.kernels import benign, learning, publishing, review, routes, sanctions  # noqa: E402
 
 STEPS = (
     "_step_day", "_routes", "_speak", "_speech_inputs", "_benign_split_inputs",
@@ -37,9 +37,9 @@ STEPS = (
     "_apply_platform_changes", "_report_removals",
 )  # fmt: skip
 KERNELS = (
-    (publishing, "publish_days"), (kernels, "benign_groups"), (kernels, "fill_routes"),
-    (kernels_day, "learn_day"), (kernels_day, "apply_strikes"),
-    (review_kernels, "review_day"),
+    (publishing, "publish_days"), (benign, "benign_groups"), (routes, "fill_routes"),
+    (learning, "learn_day"), (sanctions, "apply_strikes"),
+    (review, "review_day"),
 )  # fmt: skip
 
 

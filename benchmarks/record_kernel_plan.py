@@ -1,4 +1,4 @@
-"""Record ``simulator/kernel_plan.py``: the kernels runs call from Python, their argument
+"""Record ``simulator/kernels/plan.py``: the kernels runs call from Python, their argument
 types, what each compiles inside it and how long it takes to compile alone.
 
     python benchmarks/record_kernel_plan.py          # ~5-10 minutes of CPU; rewrites the file
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN_FILE = ROOT / "simulator" / "kernel_plan.py"
+PLAN_FILE = ROOT / "simulator" / "kernels" / "plan.py"
 #: (profile, scenario, changes): runs whose kernels make the plan.
 RECORDINGS: list[tuple[str, str, dict[str, int]]] = [
     ("rules-small", "classroom", {}),

@@ -27,11 +27,11 @@ _API = {
     "Outcome": "simulator.kinds",
     "UserState": "simulator.kinds",
     "Results": "simulator.output.results",
-    "Scenario": "simulator.scenario",
-    "load_scenario": "simulator.scenario",
-    "override": "simulator.scenario",
-    "shipped_scenarios": "simulator.scenario",
-    "validate_scenario": "simulator.scenario",
+    "Scenario": "simulator.model.scenario",
+    "load_scenario": "simulator.model.scenario",
+    "override": "simulator.model.scenario",
+    "shipped_scenarios": "simulator.model.scenario",
+    "validate_scenario": "simulator.model.scenario",
     "Simulation": "simulator.simulation",
     "run": "simulator.simulation",
     "Design": "simulator.experiments.designs",
@@ -71,14 +71,14 @@ if TYPE_CHECKING:
     from simulator.experiments.executors import flatten_summary
     from simulator.experiments.sweeps import SweepResults, sweep
     from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
-    from simulator.output.results import Results
-    from simulator.scenario import (
+    from simulator.model.scenario import (
         Scenario,
         load_scenario,
         override,
         shipped_scenarios,
         validate_scenario,
     )
+    from simulator.output.results import Results
     from simulator.simulation import Simulation, run
 
 __all__ = [

@@ -28,13 +28,17 @@ import simpy
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from simulator import (
-    generator_handles,
-    kernels,
-    kernels_day,
+from simulator import warmup
+from simulator.kernels import (
+    benign,
+    handles,
+    learning,
+    moderation,
     publishing,
-    review_kernels,
-    warmup,
+    review,
+    routes,
+    sanctions,
+    speech,
 )
 from simulator.kinds import (
     KIND_LABELS,
@@ -46,16 +50,17 @@ from simulator.kinds import (
     Outcome,
     UserState,
 )
+from simulator.model.platforms import PlatformState, make_platforms
+from simulator.model.police import Police
+from simulator.model.population import THREADED_MIN_USERS, Users, large_network, usable_cpus
+from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
+from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.scenario import Scenario
+from simulator.model.speech import perceived_weights
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.output.results import Results
-from simulator.platforms import PlatformState, make_platforms
-from simulator.population import THREADED_MIN_USERS, Users, large_network, usable_cpus
 from simulator.post_store import PostStore
 from simulator.progress import DayProgress
-from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
-from simulator.review_queue import ArrayReviewQueue
-from simulator.rules import perceived_weights
-from simulator.scenario import Scenario
 from simulator.streams import Streams
 
 IntArray = NDArray[np.int64]
@@ -68,7 +73,7 @@ _Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], N
 _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 #: A channel's benign groups (Simulation._benign_groups): the share of benign posts in
 #: each group, each user's group, each group's weight, and the published groups'
-#: running weights per block of users (kernels.benign_groups; for the author search).
+#: running weights per block of users (benign.benign_groups; for the author search).
 _Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 _NO_USERS = np.zeros(0, dtype=np.int64)
 #: benign_groups' ``previous_group, previous_sums`` when there are none.
@@ -318,7 +323,7 @@ class Simulation:
         active_here = np.zeros(self.n_platforms, dtype=np.int64)
         # One compiled pass: active users post at home if it serves, circumventing ones
         # offshore, the rest nowhere; active users per platform counted on the way.
-        kernels.fill_routes(
+        routes.fill_routes(
             users.platform, users.state, serving, self.circumvention_row, route, active_here
         )
         route.flags.writeable = False  # shared by the caches keyed on it
@@ -356,7 +361,7 @@ class Simulation:
         self._store_published(day, published)
 
     def _speech_drawn_for(self, day: int) -> tuple[NDArray[Any], ...]:
-        """Day ``day``'s intended posts drawn ahead (:func:`publishing.draw_speech_day`),
+        """Day ``day``'s intended posts drawn ahead (:func:`speech.draw_speech_day`),
         or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
         THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
         runs (:meth:`_draw_ahead`): nothing else reads or draws from the speech stream,
@@ -380,7 +385,7 @@ class Simulation:
 
     def _draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
         cumulative, bucket_start = self.users.sensitive_search()
-        result: tuple[NDArray[Any], ...] = publishing.draw_speech_day(
+        result: tuple[NDArray[Any], ...] = speech.draw_speech_day(
             self._handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
             cumulative, bucket_start, self.users.size, self.users.boldness,
         )  # fmt: skip
@@ -403,7 +408,7 @@ class Simulation:
             self._handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
             *(_NOT_DRAWN if drawn is None else drawn),
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
-            running[Channel.PUBLIC], running[Channel.PRIVATE], kernels.GROUP_BLOCK,
+            running[Channel.PUBLIC], running[Channel.PRIVATE], benign.GROUP_BLOCK,
             self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
             users.boldness, hold, touch, any_touch, conditional,
@@ -416,14 +421,14 @@ class Simulation:
         )  # fmt: skip
 
     def _handle(self, generator: np.random.Generator) -> Any:
-        """``generator`` as compiled code takes it (:func:`generator_handles.argument`):
+        """``generator`` as compiled code takes it (:func:`handles.argument`):
         its handle (a uint64 array), read once per generator object, or the generator
         itself where numba cannot take handles."""
-        if not generator_handles.USE_HANDLES:
+        if not handles.USE_HANDLES:
             return generator
         cached = self._handles.get(id(generator))
         if cached is None or cached[0] is not generator:
-            cached = (generator, generator_handles.handle(generator))
+            cached = (generator, handles.handle(generator))
             self._handles[id(generator)] = cached
         return cached[1]
 
@@ -448,7 +453,7 @@ class Simulation:
         if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
             return cached[1]
         public, private = found
-        pvals, mass = kernels.benign_split(public[0], private[0], public[2], private[2])
+        pvals, mass = benign.benign_split(public[0], private[0], public[2], private[2])
         inputs = (pvals, mass, [public[1], private[1]], [public[3], private[3]])
         self._split_inputs = (found, inputs)
         return inputs
@@ -547,7 +552,7 @@ class Simulation:
             # lines in one call, elementwise as PlatformState computes them one by one.
             means = self._classifier_mean
             lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
-            self._tables = publishing.moderation_tables(
+            self._tables = moderation.moderation_tables(
                 ndtr(means - lines),
                 self._prepublication_filter,
                 self._notice_by_channel,
@@ -559,7 +564,7 @@ class Simulation:
     def _benign_groups(self, route: RouteArray, channel: Channel) -> _Groups:
         """Share of benign intended posts in each (outcome group, platform), the
         per-user group index, each group's summed benign weight and the published
-        groups' running weights per block of ``kernels.GROUP_BLOCK`` users (P x
+        groups' running weights per block of ``benign.GROUP_BLOCK`` users (P x
         (blocks + 1): where the benign author search starts). Groups: ``p`` excluded at
         home platform ``p``; ``P + p`` published on ``p``; ``2P + p`` withheld on ``p``;
         ``3P`` offshore."""
@@ -576,20 +581,20 @@ class Simulation:
             return cached[1]
         group = np.empty(users.size, dtype=np.int32)
         mass = np.zeros(3 * n_p + 1)
-        n_blocks = kernels.group_blocks(users.size)
+        n_blocks = benign.group_blocks(users.size)
         running = np.empty((n_p, n_blocks + 1))
         block_sums = np.empty((n_blocks, 3 * n_p + 1))
         # The channel's last groups and block sums: blocks whose users' groups are the
         # same keep their sums (most blocks, on most days).
         previous_group, previous_sums = self._previous_groups.get(int(channel), _NO_BLOCKS)
-        kernels.benign_groups(
+        benign.benign_groups(
             route, users.platform, n_p, float(weight), users.risk, users.traceable,
             float(self.scenario.population.perception.real_name_risk), users.boldness,
-            users.benign_weights, group, mass, kernels.GROUP_BLOCK, running,
+            users.benign_weights, group, mass, benign.GROUP_BLOCK, running,
             block_sums, previous_group, previous_sums,
         )  # fmt: skip
         self._previous_groups[int(channel)] = (group, block_sums)
-        shares: NDArray[np.float64] = kernels.group_shares(mass)
+        shares: NDArray[np.float64] = benign.group_shares(mass)
         if weight == 0.0:
             # Valid until a user's state, platform or access changes (_states_dirty).
             self._group_cache = (shares, group, mass, running)
@@ -666,8 +671,8 @@ class Simulation:
                 platform.removals_today = 0
                 continue
             queue.reserve(len(at))
-            threshold = review_kernels.comparable_threshold(platform.threshold)
-            held_threshold = review_kernels.comparable_threshold(
+            threshold = review.comparable_threshold(platform.threshold)
+            held_threshold = review.comparable_threshold(
                 platform.threshold + platform.spec.held_review_margin
             )
             args = (
@@ -684,11 +689,11 @@ class Simulation:
             # starts as soon as its day is done (booking writes no post column a review
             # day reads).
             pool = self._thread_pool()
-            others = [pool.submit(review_kernels.review_day, *args) for _, args in calls[1:]]
-            first = review_kernels.review_day(*calls[0][1])
+            others = [pool.submit(review.review_day, *args) for _, args in calls[1:]]
+            first = review.review_day(*calls[0][1])
             days = chain([first], (future.result() for future in others))
         else:
-            days = [review_kernels.review_day(*args) for _, args in calls]
+            days = [review.review_day(*args) for _, args in calls]
         for (platform, _), (waits, ids, n_ids, reviewed) in zip(calls, days, strict=True):
             platform.queue_served += len(waits)
             platform.queue_wait_hours += float(waits.sum())
@@ -698,7 +703,7 @@ class Simulation:
             platform.removals_today = n_removed + n_rejected
             if not (n_ids.any()):
                 continue
-            authors, public, beyond, reportable = review_kernels.book_review(
+            authors, public, beyond, reportable = review.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
                 columns["published_hours"], columns["removed_hours"], columns["removed_by"],
@@ -711,7 +716,7 @@ class Simulation:
             if len(authors):
                 sanctioned.append(authors)
             if n_removed:
-                removed = ids[review_kernels.REMOVED_ROW, :n_removed]
+                removed = ids[review.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
                 self._report_removals(platform, removed, reportable)
                 self._file_appeals(platform, removed, end)
@@ -1114,7 +1119,7 @@ class Simulation:
             # One compiled pass each: strikes and closed accounts, then leaving and
             # circumventing (as np.unique and the masks they replaced).
             limits = np.array([p.spec.strikes_to_close for p in self.platforms], dtype=np.int64)
-            closed, still = kernels_day.apply_strikes(
+            closed, still = sanctions.apply_strikes(
                 sanctioned, users.strikes, users.state, users.platform, limits
             )
             for user in closed.tolist():
@@ -1125,7 +1130,7 @@ class Simulation:
                     user,
                 )
             draw = rng.random(len(still))
-            exited = kernels_day.apply_exits(
+            exited = sanctions.apply_exits(
                 still,
                 draw,
                 exits.leave_probability_on_sanction,
@@ -1155,7 +1160,7 @@ class Simulation:
         # counts are those _end_of_day would make of the new risks: cached for it).
         if self._learn_slot is None:
             self._learn_slot = np.zeros(n, dtype=np.int32)
-        users.risk, counts, mean_risk = kernels_day.learn_day(
+        users.risk, counts, mean_risk = learning.learn_day(
             users.risk, users.state, self.decay, news,
             sanctioned, visibility * perception.own_sanction_weight,
             indptr, indices,
@@ -1205,7 +1210,7 @@ class Simulation:
         if cached is not None and _same_key(cached[0], key):
             row = cached[1]
         else:
-            counts, mean_risk = kernels.population_counts(
+            counts, mean_risk = learning.population_counts(
                 users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
             )
             row = _population_row(counts, mean_risk)
@@ -1393,7 +1398,7 @@ def _same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
 
 
 def _population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
-    """The population series' columns from :func:`kernels.population_counts`' results."""
+    """The population series' columns from :func:`learning.population_counts`' results."""
     values = counts.tolist()
     n_states = len(UserState)
     return {

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.output.results import Results
-from simulator.scenario import Scenario, load_scenario, override
 
 #: The seed of every exercise run: the same answer every time.
 SEED = 11

@@ -144,7 +144,7 @@ def read_plan(text: str | None = None) -> list[PlannedKernel]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_plan() -> tuple[PlannedKernel, ...]:
-    from simulator.kernel_plan import PLAN
+    from simulator.kernels.plan import PLAN
 
     return tuple(read_plan(PLAN))
 
@@ -170,7 +170,7 @@ def _dispatcher(name: str) -> Any:
 # What to compile, and who compiles it
 def run_profiles(users: int, rules: bool) -> set[str]:
     """The profiles of a paired run (the rules run's, and its counterfactual's)."""
-    from simulator.population import THREADED_MIN_USERS
+    from simulator.model.population import THREADED_MIN_USERS
 
     size = "large" if users >= THREADED_MIN_USERS else "small"
     return {f"{'rules' if rules else 'free'}-{size}", f"free-{size}"}
@@ -268,7 +268,7 @@ def compile_ahead(
     from numba.core import config
     from numba.core.dispatcher import Dispatcher
 
-    from simulator.population import usable_cpus
+    from simulator.model.population import usable_cpus
 
     if getattr(config, "DISABLE_JIT", False):
         return 0.0

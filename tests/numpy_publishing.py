@@ -1,5 +1,5 @@
 """The engine's publishing step as it was written in numpy, before it was compiled
-(simulator/publishing.py): the statement the compiled step is held to.
+(simulator/kernels/publishing.py): the statement the compiled step is held to.
 
 ``NumpyPublishing`` is a :class:`~simulator.simulation.Simulation` whose ``_speak`` is
 this numpy code; tests/test_publishing.py runs it beside the engine and asserts that
@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import kernels
+from simulator.kernels.benign import group_members
+from simulator.kernels.numeric import search_bucketed
+from simulator.kernels.routes import route_posts
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
 from simulator.simulation import IntArray, RouteArray, Simulation
 
 
@@ -73,7 +75,7 @@ class NumpyPublishing(Simulation):
             return
         users = self.users
         n_p = self.n_platforms
-        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
+        intended, excluded, offshore, withheld, reaching, times, offsets = route_posts(
             authors,
             times,
             route,
@@ -169,9 +171,7 @@ class NumpyPublishing(Simulation):
             # Members and cumulative weights per group, valid while ``group`` is.
             self._members_of, self._members = group, {}
         if wanted_group not in self._members:
-            self._members[wanted_group] = kernels.group_members(
-                group, wanted_group, users.benign_weights
-            )
+            self._members[wanted_group] = group_members(group, wanted_group, users.benign_weights)
         members, cumulative = self._members[wanted_group]
         targets = rng.random(count) * cumulative[-1]
         return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
@@ -339,7 +339,7 @@ def authors_at(users, targets):
     """``Users.authors_at`` as it was, for the sensitive kinds."""
     if len(targets) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(kernels.search_bucketed(*users.sensitive_search(), targets))
+    return np.asarray(search_bucketed(*users.sensitive_search(), targets))
 
 
 def search_sorted_targets(cumulative, targets):

@@ -1,5 +1,5 @@
 """The police as written in Python before their day was compiled
-(simulator/kernels_day.py, ``investigate_until``): the statement tests/test_police.py
+(simulator/kernels/, ``investigate_until``): the statement tests/test_police.py
 holds the engine's police to."""
 
 # mypy: ignore-errors
@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from simulator.kinds import UserState
-from simulator.regulators import HOURS_PER_DAY
-from simulator.review_queue import ReviewQueue
-from simulator.scenario import Police as PoliceSpec
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.review_queue import ReviewQueue
+from simulator.model.scenario import Police as PoliceSpec
 from simulator.simulation import Simulation
 from simulator.streams import Streams
 

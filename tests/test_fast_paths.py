@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.review_queue import ReviewQueue
+from simulator.model.review_queue import ReviewQueue
 from simulator.simulation import Simulation
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")

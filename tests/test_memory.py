@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.population import SocialNetwork, Users
+from simulator.model.population import SocialNetwork, Users
+from simulator.model.review_queue import ReviewQueue
 from simulator.post_store import PostStore
-from simulator.review_queue import ReviewQueue
 from simulator.simulation import Simulation
 from simulator.streams import Streams
 

@@ -1,4 +1,4 @@
-"""The compiled publishing step (simulator/publishing.py) does exactly what the numpy
+"""The compiled publishing step (simulator/kernels/publishing.py) does exactly what the numpy
 step it replaced did (tests/numpy_publishing.py): the same draws, counts, records,
 review queues, duties and orders, hence the same runs to the last count and event.
 
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import publishing
+from simulator.kernels import draws, moderation, publishing, speech
 from simulator.simulation import Simulation
 from tests.numpy_publishing import NumpyPublishing
 from tests.test_kernels import blockwise_cumulative, running_weights
@@ -183,7 +183,7 @@ def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
     mine[:12] = True
     found = np.full(500, -7, dtype=np.int64)
     running = running_weights(group, weights, n_p, block)
-    publishing._find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
+    speech.find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
     for i in range(500):
         members = np.flatnonzero(group == n_p + platform[i])
         if len(members) == 0:
@@ -203,7 +203,7 @@ def test_find_authors_refuses_a_table_of_other_groups() -> None:
     running = np.array([[0.0, 0.0, 0.0, 10.0]])  # blocks of 4: all the weight in the last
     found = np.empty(1, dtype=np.int64)
     with pytest.raises(ValueError):
-        publishing._find_authors(
+        speech.find_authors(
             group, weights, 1, np.array([3.0]), np.zeros(1, np.int64), np.ones(1, bool), found,
             running, 4,
         )  # fmt: skip
@@ -217,7 +217,7 @@ def test_touch_tables_equal_the_numpy_products(seed: int) -> None:
     notice, order = rng.random((2, kinds)), rng.random((2, kinds))
     flag[0, 0], notice[1] = 0.0, 0.0  # zeros: an empty "later" and a zero denominator
     order[0, 1], flag[1, 2] = 1.0, 1.0
-    touch, any_touch, conditional = publishing.touch_tables(flag, notice, order)
+    touch, any_touch, conditional = moderation.touch_tables(flag, notice, order)
     for c in range(2):
         for p in range(n_p):
             column = np.vstack([flag[p], notice[c], order[c]])
@@ -243,7 +243,7 @@ def test_multinomial_draws_what_numpy_draws() -> None:
         mass[cases.integers(d)] += 1.0
         pvals = np.clip(mass / mass.sum(), 0.0, None) / max((mass / mass.sum()).sum(), 1e-300)
         n = int(cases.choice([0, 1, 5, 100, 10_000, 1_000_000]))
-        got = publishing.multinomial(compiled, n, pvals)
+        got = draws.multinomial(compiled, n, pvals)
         assert np.array_equal(got, reference.multinomial(n, pvals))
     assert compiled.random() == reference.random()
 

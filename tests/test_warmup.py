@@ -25,13 +25,14 @@ _SIGNATURES_OF_RUNS = """
 import json, sys
 import simulator
 from numba.core.dispatcher import Dispatcher
-from simulator import kernels, kernels_day, publishing, review_kernels, review_queue
+import simulator.kernels
 for name, users, days in json.loads(sys.argv[1]):
     scenario = simulator.load_scenario(name)
     scenario = simulator.override(scenario, {"population.users": users, "horizon_days": days})
     simulator.run(scenario)
 seen = {}
-for module in (kernels, kernels_day, publishing, review_kernels, review_queue):
+modules = [m for n, m in sys.modules.items() if n.startswith("simulator.kernels.")]
+for module in modules:
     for attr, value in vars(module).items():
         if isinstance(value, Dispatcher) and value.signatures:
             name = value.py_func.__module__ + "." + value.py_func.__qualname__
@@ -55,7 +56,7 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None) -> str:
 
 def test_plan_types_read_back_as_numba_names_them() -> None:
     plan = read_plan()
-    assert plan, "simulator/kernel_plan.py lists no kernel"
+    assert plan, "simulator/kernels/plan.py lists no kernel"
     for kernel in plan:
         assert kernel.profiles <= set(warmup.PROFILES)
         for text in kernel.arg_types:

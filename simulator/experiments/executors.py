@@ -31,13 +31,8 @@ from simulator.files import (
 )
 from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
-from simulator.population import usable_cpus
-from simulator.scenario import (
-    Scenario,
-    get_dotted,
-    override,
-    validate_scenario,
-)
+from simulator.model.population import usable_cpus
+from simulator.model.scenario import Scenario, get_dotted, override, validate_scenario
 
 SCHEDULER_ENV = "CENSIM_SCHEDULER"
 #: Metrics given a mean and 95% interval in ``summary.csv`` (when the model reports them).

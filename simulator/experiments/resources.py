@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import CensimError
-from simulator.scenario import Scenario
+from simulator.model.scenario import Scenario
 
 GB = 1e9
 
@@ -136,7 +136,7 @@ class Rates:
 def pilot_rates(scenario: Scenario) -> Rates:
     """The scenario's rates measured on a pilot run of at most PILOT_USERS users for
     PILOT_DAYS days (its own seed; nothing of it is kept)."""
-    from simulator.scenario import override
+    from simulator.model.scenario import override
     from simulator.simulation import run
 
     users = min(scenario.population.users, PILOT_USERS)

@@ -1,0 +1,9 @@
+"""The model: the scenario and one module per mechanism, each stating its equations and
+citing docs/model.md's section (3.3 Submodels).
+
+``speech`` (intended speech's withholding, perceived risk), ``platforms`` (moderation
+policy, thresholds, money), ``review_queue`` (the review queue; ``review_arrays`` its
+array form for the compiled step), ``regulator`` (audits and the penalty ladder),
+``police``, ``population`` (users and network), ``scenario`` (the input). The model drives
+the compiled passes of :mod:`simulator.kernels` and never imports the engine.
+"""
