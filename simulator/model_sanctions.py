@@ -16,12 +16,12 @@
   user order: all delays, then all identity checks.
 * **Base turnover** (ASSUMPTION ``turnover_per_year``): each day
   ``R ~ Binomial(n, turnover_per_year / 365)`` slots, uniformly without replacement, get a
-  new user (see :func:`simulator.sanctions_kernels.renew_slots`). Drawn from the
+  new user (see :func:`simulator.kernels.sanctions.renew_slots`). Drawn from the
   turnover stream in a fixed order whatever the rules (``R``, the slots, then three
   uniforms per slot), so the paired counterfactual renews the same slots and base churn
   nets out of every paired difference.
 
-The engine's compiled passes are in :mod:`simulator.sanctions_kernels`; these functions
+The engine's compiled passes are in :mod:`simulator.kernels.sanctions`; these functions
 are the readable statements they are tested against (``tests/test_sanctions_statement.py``).
 """
 
@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.kinds import UserState
-from simulator.sanctions_kernels import (
+from simulator.kernels.sanctions import (
     NEVER,
     NO_STRIKE_DAY,
     REASON_CLOSED,
@@ -44,6 +43,7 @@ from simulator.sanctions_kernels import (
     REASON_SUSPENDED,
     STRIKES_CAP,
 )
+from simulator.kinds import UserState
 
 Array = NDArray[Any]
 DAYS_PER_YEAR = 365.0
@@ -67,7 +67,7 @@ def add_strikes(
     clean_days: Array,
     excl_reason: Array,
 ) -> tuple[Array, Array]:
-    """Numpy statement of :func:`simulator.sanctions_kernels.apply_strikes` (in place;
+    """Numpy statement of :func:`simulator.kernels.sanctions.apply_strikes` (in place;
     returns ``(closed, still)`` ascending)."""
     who, times = np.unique(np.asarray(sanctioned, dtype=np.int64), return_counts=True)
     current = strikes_in_force(strikes[who], last_strike_day[who], day, clean_days[platform[who]])

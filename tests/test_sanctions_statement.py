@@ -1,5 +1,5 @@
 """Sanctions and turnover (docs/model.md S14) without a Simulation: the compiled passes
-(simulator/sanctions_kernels.py) against their numpy statements
+(simulator.kernels.sanctions.py) against their numpy statements
 (simulator/model_sanctions.py), and the rules' promises on hand-built histories."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import model_sanctions as ms
-from simulator import sanctions_kernels as sk
+from simulator.kernels import sanctions as sk
 from simulator.kinds import UserState
 
 SEEDS = [0, 1, 2]
@@ -218,9 +218,10 @@ def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
         (state == 0) & serving[platform], platform, np.where(state == 3, 2, -1)
     ).astype(np.int16)
     weight = rng.random(n)
+    sensitive = rng.random(n)
     counts = np.zeros(sk.N_REASONS, np.int64)
-    mass = np.zeros((2, sk.N_REASONS))
-    sk.exclusion_counts(route, state, reason, platform, weight, 2, counts, mass)
+    mass = np.zeros((2, sk.N_REASONS, 2))
+    sk.exclusion_counts(route, state, reason, platform, weight, np.cumsum(sensitive), counts, mass)
     stated = ms.exclusion_reasons(route, state, reason)
     np.testing.assert_array_equal(
         counts, np.bincount(stated, minlength=sk.N_REASONS) * (np.arange(sk.N_REASONS) > 0)
@@ -229,4 +230,6 @@ def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
     assert counts[sk.REASON_SUSPENDED] == ((state == 0) & (platform == 1)).sum()
     for p in range(2):
         for r in range(1, sk.N_REASONS):
-            assert mass[p, r] == pytest.approx(weight[(stated == r) & (platform == p)].sum())
+            these = (stated == r) & (platform == p)
+            assert mass[p, r, 0] == pytest.approx(weight[these].sum())
+            assert mass[p, r, 1] == pytest.approx(sensitive[these].sum())

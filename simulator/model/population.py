@@ -30,6 +30,7 @@ from simulator.kernels.network import (
     sorted_rows_blocked,
 )
 from simulator.kernels.numeric import add_neighbour_counts, bucket_index
+from simulator.kernels.sanctions import NEVER, NO_STRIKE_DAY
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
 from simulator.model.scenario import Population as PopulationSpec
 
@@ -153,6 +154,12 @@ class Users:
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
+        # Sanctions and turnover (docs/model.md S14): the day of the last sanction (for
+        # strikes that expire), the day a closed account may re-register, and why an
+        # EXCLUDED user is (account closed or real name refused; kernels.sanctions).
+        self.last_strike_day = np.full(n, NO_STRIKE_DAY, dtype=np.int32)
+        self.return_day = np.full(n, NEVER, dtype=np.int32)
+        self.excl_reason = np.zeros(n, dtype=np.int8)
         self.ever_reported = np.zeros(n, dtype=bool)
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
