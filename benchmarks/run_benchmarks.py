@@ -121,7 +121,7 @@ print(json.dumps({{"wall": wall, "rules": results.manifest["wall_seconds_rules"]
 TRACED_RUN = """
 import json, sys, tracemalloc
 sys.path.insert(0, {root!r})
-from simulator.simulation import Simulation
+from simulator.engine.simulation import Simulation
 from benchmarks.run_benchmarks import world
 scenario = world({users}, {days})
 tracemalloc.start()

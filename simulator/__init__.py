@@ -32,8 +32,8 @@ _API = {
     "override": "simulator.model.scenario",
     "shipped_scenarios": "simulator.model.scenario",
     "validate_scenario": "simulator.model.scenario",
-    "Simulation": "simulator.simulation",
-    "run": "simulator.simulation",
+    "Simulation": "simulator.engine.simulation",
+    "run": "simulator.engine.pairing",
     "Design": "simulator.experiments.designs",
     "SweepResults": "simulator.experiments.sweeps",
     "flatten_summary": "simulator.experiments.executors",
@@ -60,6 +60,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from simulator.engine.pairing import run
+    from simulator.engine.simulation import Simulation
     from simulator.errors import CensimError, OutputError, ScenarioError
     from simulator.experiments.designs import (
         Design,
@@ -79,7 +81,6 @@ if TYPE_CHECKING:
         validate_scenario,
     )
     from simulator.output.results import Results
-    from simulator.simulation import Simulation, run
 
 __all__ = [
     "CensimError",

@@ -72,7 +72,7 @@ def _key(changes: Mapping[str, Any] | None) -> str:
 def _run_cached(key: str, seed: int) -> Results:
     import json
 
-    from simulator.simulation import run
+    from simulator.engine.pairing import run
 
     return run(exercise_scenario(json.loads(key)), seed=seed)
 

@@ -7,8 +7,8 @@ import pytest
 from conftest import OUTCOMES, conservation_gap, reduced, run_reduced
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.model.review_queue import erlang_c_mean_wait_hours
-from simulator.simulation import Simulation
 
 SHIPPED = sorted(simulator.shipped_scenarios())
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
-from simulator.simulation import Simulation
 from tests.python_police import PythonPolice, PythonPoliceSimulation
 
 WORLDS: dict[str, tuple[str, dict[str, Any]]] = {

@@ -1,8 +1,8 @@
 """The compiled review step (simulator/kernels/review.py) against its Python reference.
 
 ``review_day`` must start the same items at the same times with the same service draws
-as ``ReviewQueue.run_until``, and decide them as ``_ReviewDay.serve`` does; ``book_review``
-must count what ``Simulation._review_python`` counts; a whole run must not change.
+as ``ReviewQueue.run_until``, and decide them as ``Decisions.serve`` does; ``book_review``
+must count what ``ReviewDay.run_python`` counts; a whole run must not change.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario  # noqa: E402
+from simulator.engine.review import Decisions, ReviewDay  # noqa: E402
 from simulator.kernels.review import book_review, comparable_threshold, review_day  # noqa: E402
 from simulator.kinds import N_KINDS, Action, Channel, Outcome  # noqa: E402
 from simulator.model.review_arrays import ArrayReviewQueue  # noqa: E402
 from simulator.model.review_queue import ReviewQueue
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
-from simulator.simulation import Simulation, _ReviewDay  # noqa: E402
 
 COLUMNS = (
     "reviewer_score",
@@ -115,7 +115,7 @@ def test_review_day_matches_queue_and_serve(servers: int, vectorised: bool) -> N
             reference.submit(t, p, i)
             compiled.submit(t, p, i)
             end = (day + 1) * 24.0
-            decide = _ReviewDay(posts, threshold, held)  # type: ignore[arg-type]
+            decide = Decisions(posts, threshold, held)  # type: ignore[arg-type]
             batch = reference.run_until(
                 end, decide.serve, decide.serve_many if vectorised else None
             )
@@ -159,10 +159,10 @@ def test_array_queue_python_loop_and_compiled_days_interleave() -> None:
         reference.submit(t, p, i)
         mixed.submit(t, p, i)
         end = (day + 1) * 24.0
-        decide = _ReviewDay(ref_posts, threshold, held)  # type: ignore[arg-type]
+        decide = Decisions(ref_posts, threshold, held)  # type: ignore[arg-type]
         batch = reference.run_until(end, decide.serve, decide.serve_many)
         if day % 2:
-            other = _ReviewDay(mix_posts, threshold, held)  # type: ignore[arg-type]
+            other = Decisions(mix_posts, threshold, held)  # type: ignore[arg-type]
             mixed_batch = mixed.run_until(end, other.serve, other.serve_many)
             np.testing.assert_array_equal(mixed_batch.item, batch.item)
             np.testing.assert_array_equal(mixed_batch.finish_hours, batch.finish_hours)
@@ -187,7 +187,7 @@ def test_comparable_threshold_follows_numpy_promotion() -> None:
 def _book_python(
     rec: Recorder, cols: dict[str, np.ndarray], by_hour: np.ndarray, lists: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Simulation._review_python's counting, on arrays."""
+    """ReviewDay.run_python's counting, on arrays."""
     removed, approved, rejected, reinstated = lists
     prohibited = np.array([False, True, False, True])
 
@@ -210,7 +210,7 @@ def _book_python(
     rec.tally("notices_removed", cols["kind"][notice])
     sanctioned = np.concatenate((cols["author"][rejected], cols["author"][removed]))
     public = cols["author"][removed[cols["channel"][removed] == Channel.PUBLIC]]
-    # Simulation._report_removals' selection
+    # Reporting.report_removals' selection
     not_ordered = removed[cols["removed_by"][removed] != Action.ORDER]
     reportable = not_ordered[prohibited[cols["kind"][not_ordered]]]
     return sanctioned, public, hours[hours >= len(by_hour)], reportable
@@ -286,7 +286,7 @@ def test_runs_identical_with_compiled_review(
     monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario
 ) -> None:
     compiled = simulator.run(scenario, seed=5)
-    monkeypatch.setattr(Simulation, "compiled_review", False)
+    monkeypatch.setattr(ReviewDay, "compiled", False)
     reference = simulator.run(scenario, seed=5)
     for name in TABLES:
         pd.testing.assert_frame_equal(

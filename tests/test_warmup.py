@@ -1,4 +1,4 @@
-"""Compiling ahead (simulator/warmup.py): the plan names exactly the kernels and types
+"""Compiling ahead (simulator/engine/warmup.py): the plan names exactly the kernels and types
 runs call, is read back as it was written, splits without two processes writing one
 kernel's cache entries for different types, and costs nothing once kernels are cached."""
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import simulator
-from simulator import warmup
-from simulator.warmup import PlannedKernel, parse_type, read_plan, split, write_plan
+from simulator.engine import warmup
+from simulator.engine.warmup import PlannedKernel, parse_type, read_plan, split, write_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,7 +136,7 @@ def test_empty_cache_needs_every_planned_kernel(tmp_path: Path) -> None:
     """With an empty cache folder every kernel of the run's profiles is needed; with
     the CENSIM_PARALLEL=0 switch no helper is started (the split is all here)."""
     code = (
-        "import json; from simulator import warmup; "
+        "import json; from simulator.engine import warmup; "
         "print(json.dumps([warmup.needed(2000, True), warmup.needed(2000, False)]))"
     )
     rules, free = json.loads(_python(code, env={"NUMBA_CACHE_DIR": str(tmp_path)}))
@@ -154,7 +154,7 @@ def test_compile_ahead_fills_the_cache_from_two_processes(tmp_path: Path) -> Non
 import json
 from numba.core import event
 import simulator
-from simulator import warmup
+from simulator.engine import warmup
 seconds = warmup.compile_ahead(2000, True, helper=True)
 compiled = []
 class Seen(event.Listener):

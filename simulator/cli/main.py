@@ -175,8 +175,8 @@ def run(
     yes: bool,
 ) -> None:
     """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
+    from simulator.engine.pairing import run as run_scenario
     from simulator.model.scenario import override
-    from simulator.simulation import run as run_scenario
 
     loaded = load_scenario(scenario)
     if users is not None:
@@ -207,8 +207,8 @@ def run(
 
 def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:
     """A machine's first run: compile the kernels the run needs before it starts, and
-    say so (simulator.warmup; nothing to do once they are cached on disk)."""
-    from simulator import warmup
+    say so (simulator.engine.warmup; nothing to do once they are cached on disk)."""
+    from simulator.engine import warmup
     from simulator.kernels.publishing import compiled_on_this_machine
 
     if quiet:

@@ -378,8 +378,8 @@ def compare_command(
     from tqdm import tqdm
 
     from simulator import plots
+    from simulator.engine.pairing import run as run_scenario
     from simulator.output.folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
-    from simulator.simulation import run as run_scenario
     from simulator.streams import replication_seeds
 
     check_target(out_dir, COMPARISON, force)  # before the runs; checked again when writing

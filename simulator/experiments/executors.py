@@ -95,7 +95,7 @@ class ScenarioModel:
         return Design(design.kind, design.fields, tuple(points), design.spec, design.source)
 
     def __call__(self, values: Mapping[str, Any], seed: int) -> dict[str, float]:
-        from simulator.simulation import run
+        from simulator.engine.pairing import run
 
         results = run(self.scenario(values), seed=seed)
         return flatten_summary(results.summary)
@@ -262,7 +262,7 @@ class LocalExecutor(Executor):
         if context.get_start_method() == "forkserver":
             # Workers fork from a server that has already imported the model's modules.
             context.set_forkserver_preload(
-                ["simulator.simulation", "simulator.experiments.executors"]
+                ["simulator.engine.pairing", "simulator.experiments.executors"]
             )
         self.pool = cf.ProcessPoolExecutor(
             max_workers=workers,

@@ -7,7 +7,7 @@ subject: ``numeric`` (numpy's arithmetic, exactly), ``routes`` (routes and withh
 ``publishing`` (a day's speech), ``learning`` (perceived risk and the daily counts),
 ``sanctions``, ``network``, ``queue`` (the heaps and the multi-server queue the review and
 the police share), ``review``, ``police``, ``handles`` (generators passed as addresses)
-and ``plan`` (what :mod:`simulator.warmup` compiles ahead). Each kernel is compiled on
+and ``plan`` (what :mod:`simulator.engine.warmup` compiles ahead). Each kernel is compiled on
 first use and cached on disk (``cache=True``) next to its module;
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python (slow; for debugging).
 

@@ -1,4 +1,4 @@
-"""The kernels runs call from Python, for :mod:`simulator.warmup` (generated).
+"""The kernels runs call from Python, for :mod:`simulator.engine.warmup` (generated).
 
 Written by ``python benchmarks/record_kernel_plan.py``; do not edit by hand. One block
 per kernel and list of argument types: its CPU seconds to compile alone (callees

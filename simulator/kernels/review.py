@@ -5,14 +5,15 @@ end of a day event by event, exactly as :meth:`ReviewQueue.run_until
 <simulator.model.review_queue.ReviewQueue.run_until>` does (SimPy's order: arrivals at an
 instant before services ending then, priorities then first come first served, the
 tied-instant replay of a drop handing its reviewer over), with the decisions of
-:class:`simulator.simulation._ReviewDay` taken inline as each item starts. :func:`book_review`
-then does the day's bookkeeping of ``Simulation._review_python`` (counts moved between
-outcomes, tallies, the delay histogram, audited hours, who was sanctioned). Together they
-replace, per platform and day, thousands of Python callbacks and some thirty numpy calls
-by two compiled calls.
+:class:`simulator.engine.review.Decisions` taken inline as each item starts.
+:func:`book_review` then does the day's bookkeeping of
+``simulator.engine.review.ReviewDay.run_python`` (counts moved between outcomes, tallies,
+the delay histogram, audited hours, who was sanctioned). Together they replace, per
+platform and day, thousands of Python callbacks and some thirty numpy calls by two
+compiled calls.
 
-The Python forms stay as the documented reference (``ReviewQueue``, ``_ReviewDay``,
-``Simulation._review_python``); ``tests/test_review_kernels.py`` checks that these
+The Python forms stay as the documented reference (``ReviewQueue``, ``Decisions``,
+``ReviewDay.run_python``); ``tests/test_review_kernels.py`` checks that these
 kernels give exactly what they give, and whole runs byte-identical. Every comparison is
 made in the types numpy would use: reviewer scores are float32, and numpy compares a
 float32 score with a Python float threshold in float32 (NEP 50), so

@@ -52,7 +52,7 @@ def usable_cpus() -> int:
 #: From this many users, independent compiled steps of a day (the next day's speech
 #: draws, the platforms' review days) run on a second thread: each is then
 #: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
-#: the engine, so that simulator.warmup can read it without importing the engine.)
+#: the engine, so that simulator.engine.warmup can read it without importing the engine.)
 THREADED_MIN_USERS = 200_000
 
 
@@ -164,6 +164,10 @@ class Users:
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
         self.release_hours: dict[int, float] = {}
+        #: Bumped (:meth:`states_changed`) whenever who can post where may have changed:
+        #: a state, a home platform, a registration, a platform leaving or suspended.
+        #: Caches of what depends on it store the version they were computed at.
+        self.state_version = 0
 
         mix = spec.sensitive_mix
         self.mix = np.zeros(N_KINDS)
@@ -242,6 +246,10 @@ class Users:
         return self.benign_weight
 
     # -- counts ---------------------------------------------------------------------
+    def states_changed(self) -> None:
+        """Mark that states, platforms or access changed (see ``state_version``)."""
+        self.state_version += 1
+
     def count_states(self) -> dict[str, int]:
         counts = np.bincount(self.state, minlength=len(UserState))
         return {state.name.lower(): int(counts[state]) for state in UserState}

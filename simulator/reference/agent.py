@@ -1,5 +1,5 @@
 """The censim model written the way SimPy's documentation teaches: the readable per-agent
-statement of the model that the engine (:mod:`simulator.simulation`) is checked against.
+statement of the model that the engine (:mod:`simulator.engine.simulation`) is checked against.
 
 Read this module to see what the model does; import it to run it
 (``from simulator.reference import ReferenceSimulation, run_reference``). It ships with
@@ -10,7 +10,7 @@ One SimPy process per user emits that user's intended posts, one event per post
 post are drawn as it is written). Every review item is a process that requests its
 platform's ``simpy.PriorityResource`` of reviewers; every takedown order, audit and
 police investigation is a process too. Nothing is vectorised and nothing is counted in
-aggregate: this is the slow, obvious version of :mod:`simulator.simulation`, kept
+aggregate: this is the slow, obvious version of :mod:`simulator.engine.simulation`, kept
 readable so that anyone can check it against docs/model.md, and used by
 ``tests/test_reference_agreement.py`` to check that the fast engine computes the same
 model (same headline numbers within statistical tolerance over replications).
