@@ -127,3 +127,4 @@ class EventKind(StrEnum):
     DETENTION = "detention"
     RELEASE = "release"
     ACCOUNT_CLOSED = "account_closed"
+    ACCOUNT_RETURNED = "account_returned"  # a closed account re-registered (S14)

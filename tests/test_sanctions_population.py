@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from simulator.engine.simulation import Simulation
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.kinds import Outcome, UserState
 from simulator.streams import replication_seeds
 

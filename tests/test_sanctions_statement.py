@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import model_sanctions as ms
+from simulator.model import sanctions as ms
 from simulator.kernels import sanctions as sk
 from simulator.kinds import UserState
 

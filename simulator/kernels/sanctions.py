@@ -262,3 +262,24 @@ def exclusion_counts(
             mass[p, r, 0] += benign_weight[i]
             mass[p, r, 1] += here - previous
         previous = here
+
+
+@njit(cache=True, nogil=True)
+def users_by_reason(
+    state: Array, excl_reason: Array, platform: Array, serving: Array, counts: Array
+) -> None:
+    """Users without access by reason into ``counts[N_REASONS]``, from their states now
+    and whether each home platform serves (``serving[p]``): the reason a user would have
+    for no route (:func:`exclusion_reason`) if routes were made now."""
+    counts[:] = 0
+    for i in range(len(state)):
+        s = state[i]
+        if s == ACTIVE:
+            if not serving[platform[i]]:
+                counts[REASON_SUSPENDED] += 1
+        elif s == EXCLUDED:
+            counts[excl_reason[i]] += 1
+        elif s == LEFT:
+            counts[REASON_LEFT] += 1
+        elif s == DETAINED:
+            counts[REASON_DETAINED] += 1

@@ -150,7 +150,9 @@ class Users:
         self._network: SocialNetwork | None = None
         self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
 
-        self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
+        self._initial_risk = np.float32(spec.perception.initial_risk)
+        self.risk = np.full(n, self._initial_risk, dtype=np.float32)
+        self.belief_version = 0  # see reset_beliefs
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
@@ -244,6 +246,14 @@ class Users:
     @property
     def benign_weights(self) -> NDArray[np.float64]:
         return self.benign_weight
+
+    def reset_beliefs(self, slots: IntArray) -> None:
+        """Newcomers in ``slots`` (base turnover, S14) start with the initial perceived
+        risk, as everyone did on day 0. Written in place: ``belief_version`` moves when a
+        value changed (the population counts key on it)."""
+        if len(slots) and (self.risk[slots] != self._initial_risk).any():
+            self.risk[slots] = self._initial_risk
+            self.belief_version += 1
 
     # -- counts ---------------------------------------------------------------------
     def states_changed(self) -> None:
