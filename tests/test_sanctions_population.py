@@ -126,7 +126,7 @@ def test_burned_identities_never_return() -> None:
 # -- a year of a liberal regime ---------------------------------------------------------
 
 YEAR_USERS = 10_000
-YEAR_REPLICATIONS = 3
+YEAR_REPLICATIONS = 8
 #: Strikes that never expire and closed accounts that never return: the model before
 #: issue 16 (with turnover still on), to show the shares come from the mechanisms.
 NO_DECAY_NO_RETURN = {
@@ -162,6 +162,7 @@ def _year(name: str, changes: dict[str, Any]) -> list[dict[str, float]]:
 def test_a_year_of_a_liberal_regime_keeps_its_users_through_decay_and_return(name: str) -> None:
     shipped = _year(name, {})
     ablated = _year(name, NO_DECAY_NO_RETURN)
+    print(f"\n{name}: shipped {shipped}\n{name}: no decay, no return {ablated}")  # -s shows it
     for key in ("active_share_final", "active_share_mean"):
         low, _ = interval([r[key] for r in shipped])
         assert low >= 0.97, (name, key, shipped)
