@@ -1,15 +1,18 @@
 """Sanctions and turnover (docs/model.md S14) without a Simulation: the compiled passes
-(simulator.kernels.sanctions.py) against their numpy statements
-(simulator/model_sanctions.py), and the rules' promises on hand-built histories."""
+(simulator/kernels/sanctions.py) against their numpy statements
+(simulator/model/sanctions.py), and the rules' promises on hand-built histories."""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
-from simulator.model import sanctions as ms
 from simulator.kernels import sanctions as sk
 from simulator.kinds import UserState
+from simulator.model import sanctions as ms
+from simulator.streams import Streams
 
 SEEDS = [0, 1, 2]
 
@@ -233,3 +236,32 @@ def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
             these = (stated == r) & (platform == p)
             assert mass[p, r, 0] == pytest.approx(weight[these].sum())
             assert mass[p, r, 1] == pytest.approx(sensitive[these].sum())
+
+
+def test_users_by_reason_reads_states_as_routes_would() -> None:
+    rng = np.random.default_rng(12)
+    n = 4_000
+    state = rng.choice(5, n).astype(np.int8)
+    reason = np.where(state == 1, rng.choice([1, 3], n), 0).astype(np.int8)
+    platform = rng.integers(0, 2, n).astype(np.int16)
+    serving = np.array([True, False])
+    route = np.where(
+        (state == 0) & serving[platform], platform, np.where(state == 3, 2, -1)
+    ).astype(np.int16)
+    counts = np.zeros(sk.N_REASONS, np.int64)
+    sk.users_by_reason(state, reason, platform, serving, counts)
+    stated = np.bincount(ms.exclusion_reasons(route, state, reason), minlength=sk.N_REASONS)
+    stated[sk.REASON_NONE] = 0
+    np.testing.assert_array_equal(counts, stated)
+    assert counts[sk.REASON_CLOSED] > 0 and counts[sk.REASON_SUSPENDED] > 0
+
+
+def test_the_turnover_stream_leaves_the_other_streams_as_they_were() -> None:
+    """The ninth stream came last: the first eight are those of ``spawn(8)``, so adding
+    turnover changed no earlier draw."""
+    streams = Streams.from_seed(77)
+    old = [np.random.default_rng(c) for c in np.random.SeedSequence(77).spawn(8)]
+    names = [f.name for f in fields(Streams)]
+    assert names[-1] == "turnover" and len(names) == 9
+    for name, generator in zip(names[:8], old, strict=True):
+        assert getattr(streams, name).random(4).tolist() == generator.random(4).tolist(), name
