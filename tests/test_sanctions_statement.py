@@ -210,49 +210,74 @@ def test_renewal_draws_do_not_depend_on_anything_but_the_stream() -> None:
     assert len(ms.draw_renewals(rng, 100_000, 0.0).slots) == 0
 
 
-def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
-    rng = np.random.default_rng(11)
-    n = 5_000
+def _access(seed: int, n: int = 5_000) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
     state = rng.choice(5, n).astype(np.int8)
-    reason = np.where(state == 1, rng.choice([1, 3], n), 0).astype(np.int8)
-    platform = rng.integers(0, 2, n).astype(np.int16)
-    serving = np.array([True, False])
-    route = np.where(
-        (state == 0) & serving[platform], platform, np.where(state == 3, 2, -1)
-    ).astype(np.int16)
-    weight = rng.random(n)
-    sensitive = rng.random(n)
+    return {
+        "state": state,
+        "excl_reason": np.where(state == 1, rng.choice([1, 3], n), 0).astype(np.int8),
+        "platform": rng.integers(0, 2, n).astype(np.int16),
+    }
+
+
+def _recount(pop, serving, weight, cumulative):  # type: ignore[no-untyped-def]
+    n = len(pop["state"])
+    reason_now = np.zeros(n, np.int8)
     counts = np.zeros(sk.N_REASONS, np.int64)
     mass = np.zeros((2, sk.N_REASONS, 2))
-    sk.exclusion_counts(route, state, reason, platform, weight, np.cumsum(sensitive), counts, mass)
-    stated = ms.exclusion_reasons(route, state, reason)
+    sk.recount_exclusions(
+        pop["state"], pop["excl_reason"], pop["platform"], serving, weight, cumulative,
+        reason_now, counts, mass,
+    )  # fmt: skip
+    return reason_now, counts, mass
+
+
+def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
+    rng = np.random.default_rng(11)
+    pop = _access(11)
+    n = len(pop["state"])
+    serving = np.array([True, False])
+    route = np.where(
+        (pop["state"] == 0) & serving[pop["platform"]],
+        pop["platform"],
+        np.where(pop["state"] == 3, 2, -1),
+    ).astype(np.int16)
+    weight, sensitive = rng.random(n), rng.random(n)
+    reason_now, counts, mass = _recount(pop, serving, weight, np.cumsum(sensitive))
+    stated = ms.exclusion_reasons(route, pop["state"], pop["excl_reason"])
+    np.testing.assert_array_equal(reason_now, stated)
     np.testing.assert_array_equal(
         counts, np.bincount(stated, minlength=sk.N_REASONS) * (np.arange(sk.N_REASONS) > 0)
     )
     assert counts.sum() == (route < 0).sum()
-    assert counts[sk.REASON_SUSPENDED] == ((state == 0) & (platform == 1)).sum()
+    assert counts[sk.REASON_SUSPENDED] == ((pop["state"] == 0) & (pop["platform"] == 1)).sum()
     for p in range(2):
         for r in range(1, sk.N_REASONS):
-            these = (stated == r) & (platform == p)
+            these = (stated == r) & (pop["platform"] == p)
             assert mass[p, r, 0] == pytest.approx(weight[these].sum())
             assert mass[p, r, 1] == pytest.approx(sensitive[these].sum())
 
 
-def test_users_by_reason_reads_states_as_routes_would() -> None:
+def test_touched_users_update_the_counts_as_a_recount_would() -> None:
     rng = np.random.default_rng(12)
-    n = 4_000
-    state = rng.choice(5, n).astype(np.int8)
-    reason = np.where(state == 1, rng.choice([1, 3], n), 0).astype(np.int8)
-    platform = rng.integers(0, 2, n).astype(np.int16)
+    pop = _access(12)
+    n = len(pop["state"])
     serving = np.array([True, False])
-    route = np.where(
-        (state == 0) & serving[platform], platform, np.where(state == 3, 2, -1)
-    ).astype(np.int16)
-    counts = np.zeros(sk.N_REASONS, np.int64)
-    sk.users_by_reason(state, reason, platform, serving, counts)
-    stated = np.bincount(ms.exclusion_reasons(route, state, reason), minlength=sk.N_REASONS)
-    stated[sk.REASON_NONE] = 0
-    np.testing.assert_array_equal(counts, stated)
+    weight, cumulative = rng.random(n), np.cumsum(rng.random(n))
+    reason_now, counts, mass = _recount(pop, serving, weight, cumulative)
+    for _ in range(20):  # days of changes: some users change state or reason
+        changed = rng.choice(n, 300, replace=False)
+        new_state = rng.choice(5, 300)
+        pop["state"][changed] = new_state
+        pop["excl_reason"][changed] = np.where(new_state == 1, rng.choice([1, 3], 300), 0)
+        sk.update_exclusions(
+            changed, pop["state"], pop["excl_reason"], pop["platform"], serving, weight,
+            cumulative, reason_now, counts, mass,
+        )  # fmt: skip
+    fresh_reason, fresh_counts, fresh_mass = _recount(pop, serving, weight, cumulative)
+    np.testing.assert_array_equal(reason_now, fresh_reason)
+    np.testing.assert_array_equal(counts, fresh_counts)
+    np.testing.assert_allclose(mass, fresh_mass, atol=1e-9)
     assert counts[sk.REASON_CLOSED] > 0 and counts[sk.REASON_SUSPENDED] > 0
 
 

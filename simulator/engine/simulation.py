@@ -32,7 +32,7 @@ from simulator.model.population import Users, large_network
 from simulator.model.real_name import anonymous_active_users, register_users
 from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
-from simulator.model.sanctions import Exclusions, Sanctions
+from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import Recorder
 from simulator.streams import Streams
@@ -85,7 +85,6 @@ class Simulation:
             scenario.population.exits, scenario.police.detention_days, streams.turnover,
             scenario.population.turnover_per_year, rules.real_name,
         )  # fmt: skip
-        self.exclusions = Exclusions(users, len(platforms))
         # The regulator and the police see the run through narrow views (no cycle).
         audit_view = AuditView(
             env=self.env,
@@ -164,14 +163,16 @@ class Simulation:
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
             register_users(users, real_name, enforcement, self.streams.behaviour)
+            sanctions.exclusions.invalidate()  # everyone may have changed
         sanctions.returns_and_turnover(day, start)  # 3a (S14)
         route = speech.routes(start)  # 4 (S2)
         speech.speak(day, start, route)  # 5 (S1-S5)
         # 5a: the day's excluded posts by reason (S14; the split stream, after the day's
         # benign splits).
+        serving = tuple(p.serving(start) for p in self.platforms)
         excluded = self.recorder.counts[day, ..., Outcome.EXCLUDED]
-        self.recorder.excluded_by_reason[day] = self.exclusions.attribute(
-            route, excluded, self.streams.split
+        self.recorder.excluded_by_reason[day] = sanctions.exclusions.attribute(
+            excluded, serving, self.streams.split
         )
         if self.moderating:
             sanctioned, public_removed = self.review.run(end)  # 6 (S6, S7, S7a, S11)
@@ -194,12 +195,11 @@ class Simulation:
                 self._learn_scratch,
             )  # fmt: skip
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
-        serving = tuple(p.serving(start) for p in self.platforms)
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
             self.recorder, self.population_counts, self.reporting.reports_filed,
             {
-                **self.exclusions.row(serving),
+                **sanctions.exclusions.row(serving),
                 "accounts_closed": sanctions.closed_today,
                 "accounts_returned": sanctions.returned_today,
                 "users_renewed": sanctions.renewed_today,

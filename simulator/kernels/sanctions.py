@@ -4,8 +4,8 @@ return, base turnover of users, and why users without a route have none.
 
 Each kernel touches only the users it is given (sanctioned authors, returning accounts,
 renewed slots), so its cost is proportional to the day's sanctions and renewals, never
-to the population; :func:`exclusion_counts` is the one pass over users, run only when
-states change. :mod:`simulator.model.sanctions` states the same rules in numpy, and
+to the population; :func:`recount_exclusions` is the one pass over users, run only when
+a bulk change (registration, a platform's service, migration) asks for it. :mod:`simulator.model.sanctions` states the same rules in numpy, and
 ``tests/test_sanctions_statement.py`` holds the two equal.
 """
 
@@ -221,65 +221,85 @@ def renew_slots(
 
 
 @njit(cache=True, nogil=True)
-def exclusion_reason(state: int, route: int, reason: int) -> int:
-    """Why a user with route ``route`` today has none (REASON_NONE if it has one).
-    An ACTIVE user without a route has a home platform that does not serve today."""
-    if route >= 0:
+def exclusion_reason(state: int, serves: bool, reason: int) -> int:
+    """Why a user in ``state`` (``reason``: its ``excl_reason``) whose home platform
+    serves or not has no route (REASON_NONE if it has one): the routes' rule (S2)."""
+    if state == ACTIVE:
+        return REASON_NONE if serves else REASON_SUSPENDED
+    if state == CIRCUMVENTING:
         return REASON_NONE
     if state == DETAINED:
         return REASON_DETAINED
     if state == LEFT:
         return REASON_LEFT
-    if state == EXCLUDED:
-        return reason
-    return REASON_SUSPENDED
+    return reason
 
 
 @njit(cache=True, nogil=True)
-def exclusion_counts(
-    route: Array,
+def _weights(i: int, benign_weight: Array, sensitive_cumulative: Array) -> tuple[float, float]:
+    below = sensitive_cumulative[i - 1] if i > 0 else 0.0
+    return benign_weight[i], sensitive_cumulative[i] - below
+
+
+@njit(cache=True, nogil=True)
+def recount_exclusions(
     state: Array,
     excl_reason: Array,
     platform: Array,
+    serving: Array,
     benign_weight: Array,
     sensitive_cumulative: Array,
+    reason_now: Array,
     counts: Array,
     mass: Array,
 ) -> None:
-    """Users without a route today by reason into ``counts[N_REASONS]``, and their
-    posting weight by home platform and reason into ``mass[P, N_REASONS, 2]``: benign
-    (``benign_weight``) and sensitive (the steps of ``sensitive_cumulative``, i.e.
-    ``rate x stance_factor``). What splits a platform's excluded posts by reason."""
+    """Every user's reason for having no route now into ``reason_now`` (int8), the users
+    by reason into ``counts[N_REASONS]`` and their posting weight by home platform and
+    reason into ``mass[P, N_REASONS, 2]``: benign (``benign_weight``) and sensitive (the
+    steps of ``sensitive_cumulative``: ``rate x stance_factor``). One pass over users."""
     counts[:] = 0
     mass[:] = 0.0
-    previous = 0.0
-    for i in range(len(route)):
-        here = sensitive_cumulative[i]
-        r = exclusion_reason(int(state[i]), int(route[i]), int(excl_reason[i]))
+    for i in range(len(state)):
+        p = platform[i]
+        r = exclusion_reason(int(state[i]), serving[p], int(excl_reason[i]))
+        reason_now[i] = r
         if r != REASON_NONE:
             counts[r] += 1
-            p = platform[i]
-            mass[p, r, 0] += benign_weight[i]
-            mass[p, r, 1] += here - previous
-        previous = here
+            benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
+            mass[p, r, 0] += benign
+            mass[p, r, 1] += sensitive
 
 
 @njit(cache=True, nogil=True)
-def users_by_reason(
-    state: Array, excl_reason: Array, platform: Array, serving: Array, counts: Array
+def update_exclusions(
+    users: Array,
+    state: Array,
+    excl_reason: Array,
+    platform: Array,
+    serving: Array,
+    benign_weight: Array,
+    sensitive_cumulative: Array,
+    reason_now: Array,
+    counts: Array,
+    mass: Array,
 ) -> None:
-    """Users without access by reason into ``counts[N_REASONS]``, from their states now
-    and whether each home platform serves (``serving[p]``): the reason a user would have
-    for no route (:func:`exclusion_reason`) if routes were made now."""
-    counts[:] = 0
-    for i in range(len(state)):
-        s = state[i]
-        if s == ACTIVE:
-            if not serving[platform[i]]:
-                counts[REASON_SUSPENDED] += 1
-        elif s == EXCLUDED:
-            counts[excl_reason[i]] += 1
-        elif s == LEFT:
-            counts[REASON_LEFT] += 1
-        elif s == DETAINED:
-            counts[REASON_DETAINED] += 1
+    """:func:`recount_exclusions` for ``users`` only (whose state or reason may have
+    changed since; their home platform not): each one's old contribution out, its new
+    one in. Cost proportional to ``users``."""
+    for j in range(len(users)):
+        i = users[j]
+        p = platform[i]
+        old = reason_now[i]
+        new = exclusion_reason(int(state[i]), serving[p], int(excl_reason[i]))
+        if new == old:
+            continue
+        benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
+        if old != REASON_NONE:
+            counts[old] -= 1
+            mass[p, old, 0] -= benign
+            mass[p, old, 1] -= sensitive
+        if new != REASON_NONE:
+            counts[new] += 1
+            mass[p, new, 0] += benign
+            mass[p, new, 1] += sensitive
+        reason_now[i] = new

@@ -98,6 +98,8 @@ class Sanctions:
         self.closed_today = self.returned_today = self.renewed_today = 0
         #: What the turnover stream drew, for checking the paired runs draw the same.
         self.renewal_draws = RenewalLog()
+        #: Why users without access have none (every state change here is touched).
+        self.exclusions = Exclusions(users, len(platforms))
         #: Detentions that took effect today: news, and neighbours' observations (S16).
         self.news_today = 0
         self.detained_today: list[int] = []
@@ -123,6 +125,7 @@ class Sanctions:
                 # Back to what they were before: detention does not restore an account
                 # that was closed, nor register someone who refused.
                 users.state[released] = [before.pop(u) for u in released]
+                self.exclusions.touch(np.array(released, dtype=np.int64))
                 for user in released:
                     del release[user]
                 for user in released:
@@ -133,6 +136,7 @@ class Sanctions:
                 continue
             before[user] = int(users.state[user])
             users.state[user] = UserState.DETAINED
+            self.exclusions.touch(np.array([user], dtype=np.int64))
             users.ever_detained[user] = True
             users.release_hours[int(user)] = when + self.detention_days * HOURS_PER_DAY
             users.risk[user] = 1.0
@@ -181,6 +185,7 @@ class Sanctions:
         )
         choice = self.rng.choice(len(remaining), size=len(movers), p=shares)
         users.platform[movers] = np.array([p.index for p in remaining], dtype=np.int16)[choice]
+        self.exclusions.invalidate()  # home platforms moved
         users.states_changed()
 
     @staticmethod
@@ -229,6 +234,8 @@ class Sanctions:
             exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction,
             users.state,
         )
+        self.exclusions.touch(closed)
+        self.exclusions.touch(still)
         if len(closed):
             self.closed_today = len(closed)
             due = return_days(
@@ -262,6 +269,7 @@ class Sanctions:
                 self.log.event(now, EventKind.ACCOUNT_RETURNED, self.platform_name(user), user)
             if len(returned):
                 self.returned_today = len(returned)
+                self.exclusions.touch(returned)
                 users.states_changed()
         renewals = draw_renewals(self.turnover_rng, users.size, self.turnover_per_year)
         self.renewal_draws.add(renewals)
@@ -277,6 +285,7 @@ class Sanctions:
             float(rule.circumvent_probability),
         )  # fmt: skip
         users.reset_beliefs(renewed)
+        self.exclusions.touch(renewed)
         self.renewed_today = len(renewed)
         if changed:
             users.states_changed()
@@ -398,64 +407,82 @@ class Exclusions:
     and the day's excluded posts attributed to those reasons (S14): in each (platform,
     channel, kind) cell a multinomial split (split stream) with probabilities
     proportional to the posting weight of that kind per reason of the users without a
-    route today; posts lost offshore to circumvention friction are FRICTION."""
+    route that day; posts lost offshore to circumvention friction are FRICTION.
+
+    Kept up to date incrementally: whoever changes a user's state or exclusion reason
+    passes the users to :meth:`touch` (the sanctions here; a bulk change, a platform's
+    service or home platforms changing: :meth:`invalidate`, then one pass over all
+    users). ``tests/invariants.py`` checks the counts against the states every day."""
 
     def __init__(self, users: Users, n_platforms: int) -> None:
         self.users = users
         self.n_platforms = n_platforms
-        self._route: Any = None
-        self._row: tuple[tuple[Any, ...], dict[str, int]] | None = None
+        self.reason_now = np.zeros(users.size, dtype=np.int8)
         self.counts = np.zeros(len(ExclusionReason), dtype=np.int64)
         self.mass = np.zeros((n_platforms, len(ExclusionReason), 2))
+        self._serving: tuple[bool, ...] | None = None  # None: recount everything
+        self._touched: list[IntArray] = []
 
-    def count(self, route: Array) -> None:
-        """The posting weight of the users without a route in ``route`` (the day's
-        routes; cached by identity: routes are a new array whenever states or service
-        change)."""
-        if route is self._route:
-            return
+    def touch(self, users: IntArray) -> None:
+        """``users`` may have changed state or exclusion reason (not home platform)."""
+        if len(users) and self._serving is not None:
+            self._touched.append(np.asarray(users, dtype=np.int64))
+
+    def invalidate(self) -> None:
+        """Anything may have changed: count every user again at the next use."""
+        self._serving = None
+        self._touched = []
+
+    def sync(self, serving: tuple[bool, ...]) -> None:
+        """Bring the counts and weights to the users' states now, with ``serving``
+        (whether each platform serves today)."""
         users = self.users
         cumulative, _ = users.sensitive_search()
-        sanction_kernels.exclusion_counts(
-            route, users.state, users.excl_reason, users.platform, users.benign_weights,
-            cumulative, self.counts, self.mass,
-        )  # fmt: skip
-        self._route = route
+        served = np.array(serving, dtype=np.bool_)
+        if self._serving != serving:
+            sanction_kernels.recount_exclusions(
+                users.state, users.excl_reason, users.platform, served, users.benign_weights,
+                cumulative, self.reason_now, self.counts, self.mass,
+            )  # fmt: skip
+            self._serving = serving
+        elif self._touched:
+            sanction_kernels.update_exclusions(
+                np.concatenate(self._touched), users.state, users.excl_reason, users.platform,
+                served, users.benign_weights, cumulative, self.reason_now, self.counts,
+                self.mass,
+            )  # fmt: skip
+        self._touched = []
 
     def row(self, serving: tuple[bool, ...]) -> dict[str, int]:
-        """Users without access now by reason (``serving``: whether each platform serves
-        today), as ``population_daily`` columns; counted again only when states change."""
-        users = self.users
-        key = (users.state_version, serving)
-        if self._row is None or self._row[0] != key:
-            counts = np.zeros(len(ExclusionReason), dtype=np.int64)
-            sanction_kernels.users_by_reason(
-                users.state, users.excl_reason, users.platform, np.array(serving), counts
-            )
-            values = counts.tolist()
-            row = {
-                f"excluded_{reason.label}": values[reason]
-                for reason in ExclusionReason
-                if reason not in (ExclusionReason.NONE, ExclusionReason.FRICTION)
-            }
-            self._row = (key, row)
-        return self._row[1]
+        """Users without access now by reason, as ``population_daily`` columns."""
+        self.sync(serving)
+        values = self.counts.tolist()
+        return {
+            f"excluded_{reason.label}": values[reason]
+            for reason in ExclusionReason
+            if reason not in (ExclusionReason.NONE, ExclusionReason.FRICTION)
+        }
 
-    def attribute(self, route: Array, excluded: Array, rng: np.random.Generator) -> Array:
+    def attribute(
+        self, excluded: Array, serving: tuple[bool, ...], rng: np.random.Generator
+    ) -> Array:
         """The day's excluded posts ``excluded[rows, channels, kinds]`` (the named
         platforms, then circumvention) by reason: ``[rows, channels, kinds, reasons]``."""
         out = np.zeros((*excluded.shape, len(ExclusionReason)), dtype=np.int64)
         out[self.n_platforms, ..., ExclusionReason.FRICTION] = excluded[self.n_platforms]
         if not excluded[: self.n_platforms].any():
             return out
-        self.count(route)
+        self.sync(serving)
         for p in range(self.n_platforms):
             for channel in Channel:
                 for kind in range(N_KINDS):
                     posts = int(excluded[p, channel, kind])
                     if not posts:
                         continue
-                    weight = self.mass[p, :, 0 if kind == ContentKind.BENIGN else 1]
+                    # Incremental sums can leave -1e-17 where nobody is left.
+                    weight = np.maximum(
+                        self.mass[p, :, 0 if kind == ContentKind.BENIGN else 1], 0.0
+                    )
                     total = weight.sum()
                     if total > 0:
                         out[p, channel, kind] = rng.multinomial(posts, weight / total)
