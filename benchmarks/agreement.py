@@ -59,6 +59,8 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
             "regulator.audits_per_year": 150.0,
+            # Audits that find something at this size, so the ladder is climbed.
+            "regulator.audit_sample_share": 0.02,
             # Warnings and fines, no suspension or licence loss: a platform leaving the
             # market would swamp every other number's variance.
             "rules.penalties.ladder": [
@@ -103,6 +105,8 @@ def headline(summary: dict[str, Any]) -> dict[str, float]:
         out[name] = float(summary[name])
     for reason, count in summary["excluded_by_reason"].items():
         out[f"excluded.{reason}"] = float(count)
+    # The platforms' policy (docs/model.md S8): their mean strictness over the run.
+    out["mean_strictness"] = float(np.mean([p["mean_strictness"] for p in summary["platforms"]]))
     return out
 
 

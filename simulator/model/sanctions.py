@@ -5,7 +5,7 @@ and exits").
 **Users** (:meth:`Sanctions.strikes_and_exits`, after the day's reviews). The day's
 sanctions (blocked or removed posts, with repeats) become strikes, after wiping the
 strikes of a user with more than ``strike_clean_days`` whole days since the last
-sanction (L6, L7)::
+sanction (L6, L8)::
 
     strikes_i <- 0              if d - last_strike_day_i > strike_clean_days_p
     strikes_i <- min(strikes_i + n, 32,000);   last_strike_day_i <- d

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
+from simulator.model.scenario import removed
 from simulator.model.scenario.checks import _cross_field_problems, _known_values, _nested_model
 from simulator.model.scenario.sections import Scenario
 
@@ -438,7 +439,9 @@ def _describe(error: ValidationError, data: Mapping[str, Any]) -> tuple[list[Any
     # Only the problems the message will show are worth describing (errors.py).
     for loc, item in field_items[:MAX_PROBLEMS_SHOWN]:
         if item["type"] == "extra_forbidden":
-            message = f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
+            message = removed.replacement(loc) or (
+                f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
+            )
             problems.append((_field_path(loc), MISSING, message))
             continue
         value: object = _lookup(data, loc) if loc else MISSING
@@ -497,7 +500,8 @@ def override(
         try:
             node, key = _locate(data, dotted)
         except LookupError as error:
-            problems.append((dotted, value, str(error.args[0])))
+            message = removed.replacement_for_path(dotted) or str(error.args[0])
+            problems.append((dotted, value, message))
         else:
             node[key] = value
     if problems:

@@ -214,7 +214,9 @@ class Platform(_Frozen):
     a rumour "serious"). 0: flags arrive at publication."""
     initial_strictness: Probability = 0.02
     min_strictness: Probability = 0.0001
-    max_strictness: Probability = 0.5
+    max_strictness: Probability = 0.999
+    """A technical bound on the policy's grid (docs/model.md S8), not a calibration knob:
+    strictness comes from the expected penalty per audit. No shipped scenario sets it."""
     adaptation_rate: Probability = 0.2
     """Share of the gap to the cost-minimising strictness closed each day."""
     real_name_enforcement: Probability = 1.0
@@ -224,7 +226,7 @@ class Platform(_Frozen):
     strikes_to_close: int = Field(5, ge=1, le=1000)
     strike_clean_days: int = Field(90, ge=1, le=1_000_000)
     """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
-    restores the credit score after two clean months; L7: YouTube's strikes expire after
+    restores the credit score after two clean months; L8: YouTube's strikes expire after
     90 days). A value beyond the horizon: strikes never expire."""
     reregister_mean_days: Annotated[float, Field(ge=0.0, le=1.0e12, allow_inf_nan=False)] = 30.0
     """Mean days (exponential, at least 1) before a closed account re-registers, unless its
@@ -236,7 +238,12 @@ class Platform(_Frozen):
     """What the platform loses if its licence is revoked (currency)."""
     wrongful_removal_cost: NonNegative = 0.5
     """What removing one lawful post costs the platform in goodwill (currency)."""
-    penalty_memory_half_life_days: Positive = 90.0
+    audit_belief_days: Positive = 180.0
+    """Weight of the platform's prior belief about how often audits come, in days of
+    watching (b0 of its Gamma belief, docs/model.md S8)."""
+    believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
+    """What the platform believes at the start about audits per year; ``None``: the
+    regulator's announced ``audits_per_year``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
@@ -266,6 +273,10 @@ class Takedown(_Frozen):
     private_messages: bool = False
     vagueness: Probability = 0.0
     """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
+    liability: Literal["strict", "notice"] = "strict"
+    """What platforms answer for in audits (docs/model.md S8, S10): ``strict``, every
+    post still up that the regulator counts as prohibited (L1, CSL Art. 47); ``notice``,
+    notified prohibited posts kept past the notice deadline (L5 NetzDG; L7 DSA Art. 6, 16)."""
 
     @field_validator("prohibited", mode="before")
     @classmethod
