@@ -3,9 +3,10 @@ account closures, users leaving or circumventing after a sanction, closed accoun
 return, base turnover of users, and why users without a route have none.
 
 Each kernel touches only the users it is given (sanctioned authors, returning accounts,
-renewed slots), so its cost is proportional to the day's sanctions and renewals, never
-to the population; :func:`recount_exclusions` is the one pass over users, run only when
-a bulk change (registration, a platform's service, migration) asks for it. :mod:`simulator.model.sanctions` states the same rules in numpy, and
+renewed slots, users whose state changed), so its cost is proportional to the day's
+changes, never to the population; :func:`recount_exclusions` is the one pass over users,
+run only when a bulk change (registration, a platform's service, migration) asks for it.
+:mod:`simulator.model.sanctions` states the same rules in numpy, and
 ``tests/test_sanctions_statement.py`` holds the two equal.
 """
 
