@@ -202,12 +202,7 @@ class Simulation:
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
             self.recorder, self.population_counts, self.reporting.reports_filed,
-            {
-                **sanctions.exclusions.row(serving),
-                "accounts_closed": sanctions.closed_today,
-                "accounts_returned": sanctions.returned_today,
-                "users_renewed": sanctions.renewed_today,
-            },
+            sanctions.day_row(serving),
         )  # fmt: skip
         self.posts.compact(day)  # free the records nothing can act on any more
 

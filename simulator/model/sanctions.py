@@ -196,6 +196,17 @@ class Sanctions:
         platform.exit_at_hours = at_hours
         platform.exit_reason = reason
 
+    def day_row(self, serving: tuple[bool, ...]) -> dict[str, int]:
+        """The day's ``population_daily`` columns of S14: users without access by reason
+        (``serving``: whether each platform serves today), accounts closed, returned and
+        slots renewed."""
+        return {
+            **self.exclusions.row(serving),
+            "accounts_closed": self.closed_today,
+            "accounts_returned": self.returned_today,
+            "users_renewed": self.renewed_today,
+        }
+
     def real_name_in_force(self, day: int) -> bool:
         rule = self.real_name
         return rule.enabled and day >= rule.start_day
