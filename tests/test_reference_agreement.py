@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario, compare, format_table  # noqa: E402
+from simulator.kinds import Outcome  # noqa: E402
 from simulator.reference import ReferenceSimulation  # noqa: E402
 
 ALPHA = 0.001
@@ -48,6 +49,14 @@ def test_reference_conserves_posts_and_exercises_every_mechanism() -> None:
     by_outcome = rec.counts.sum(axis=(0, 1, 2, 3))
     assert (by_outcome > 0).all(), by_outcome  # withheld, excluded, blocked, removed, surviving
     assert sum(u.traceable for u in sim.users) > 0
+    # Sanctions and the population (S14): closures, returns, renewals; every excluded
+    # post counted under its author's reason.
+    days = rec.population_series
+    for name in ("accounts_closed", "accounts_returned", "users_renewed"):
+        assert sum(row[name] for row in days) > 0, name
+    np.testing.assert_array_equal(
+        rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]
+    )
     assert any(e.event == "fine" for e in rec.events) or any(
         e.event == "warning" for e in rec.events
     )

@@ -159,6 +159,10 @@ class Population(_Frozen):
     stance: BetaDistribution = BetaDistribution(alpha=2.0, beta=2.0)
     boldness: BetaDistribution = BetaDistribution(alpha=2.0, beta=5.0)
     mean_degree: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
+    turnover_per_year: Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)] = 0.2
+    """Base rate at which users leave and newcomers take their place, per user per year
+    (docs/model.md S14); the same in the counterfactual, so it nets out of every paired
+    difference."""
     perception: Perception = Perception()
     exits: Exits = Exits()
     notices: Notices = Notices()
@@ -220,6 +224,13 @@ class Platform(_Frozen):
     """Chance a removal of prohibited content is reported to the police, when reporting is
     proactive."""
     strikes_to_close: int = Field(5, ge=1, le=1000)
+    strike_clean_days: int = Field(90, ge=1, le=1_000_000)
+    """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
+    restores the credit score after two clean months; L8: YouTube's strikes expire after
+    90 days). A value beyond the horizon: strikes never expire."""
+    reregister_mean_days: Annotated[float, Field(ge=0.0, le=1.0e12, allow_inf_nan=False)] = 30.0
+    """Mean days (exponential, at least 1) before a closed account re-registers, unless its
+    real-name identity is burned. A value beyond the horizon: closed accounts stay closed."""
     revenue_per_user_day: NonNegative = 0.02
     reviewer_cost_per_day: NonNegative = 300.0
     initial_cash: NonNegative = 1.0e8
