@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "kernels",
         "the compiled passes: foundation, numpy and numba only, never the model",
         (
+            "simulator.arrivals_kernels",
             "simulator.generator_handles",
             "simulator.kernels",
             "simulator.kernels_day",
@@ -42,6 +43,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the scenario and the mechanisms: rules, platforms, population, review queue, "
         "regulator and police",
         (
+            "simulator.model_arrivals",
             "simulator.platforms",
             "simulator.population",
             "simulator.regulators",
