@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import simulator
 from simulator.kinds import KIND_LABELS
-from simulator.metrics import OUTCOME_COLUMNS
+from simulator.output.metrics import OUTCOME_COLUMNS
 from simulator.reference import run_reference
 from simulator.streams import replication_seeds
 

@@ -74,7 +74,7 @@ def _child(arguments: list[str]) -> int:
             spans.append((name, started, time.perf_counter(), len(stack)))
 
     event.register("numba:compile", Recorder())
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     code = 0
     try:
@@ -101,7 +101,7 @@ def _child(arguments: list[str]) -> int:
 
 # ----------------------------------------------------------------------------------------
 # The parent
-#: The command that runs censim (``--module``: ``python -m simulator.cli``, for a tree
+#: The command that runs censim (``--module``: ``python -m simulator.cli.main``, for a tree
 #: whose console script differs from the installed one).
 COMMAND: list[str] = []
 
@@ -114,7 +114,7 @@ def _censim() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("censim")
-    return [found] if found else [sys.executable, "-m", "simulator.cli"]
+    return [found] if found else [sys.executable, "-m", "simulator.cli.main"]
 
 
 def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -207,11 +207,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="warm runs per median")
     parser.add_argument("--kernels", type=int, default=12, help="kernels listed per cold run")
     parser.add_argument(
-        "--module", action="store_true", help="run `python -m simulator.cli`, not the script"
+        "--module", action="store_true", help="run `python -m simulator.cli.main`, not the script"
     )
     args = parser.parse_args()
     if args.module:
-        COMMAND[:] = [sys.executable, "-m", "simulator.cli"]
+        COMMAND[:] = [sys.executable, "-m", "simulator.cli.main"]
 
     # The environment a user has: numba's defaults, Python writing and reading its
     # bytecode caches, buffered output.

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import simulator  # noqa: E402
-from simulator.results import DETERMINISTIC_FILES  # noqa: E402
+from simulator.output.results import DETERMINISTIC_FILES  # noqa: E402
 
 RUNS: dict[str, tuple[str, dict[str, int]]] = {
     "classroom": ("classroom", {}),

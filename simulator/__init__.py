@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.version import __version__
 
-# The API is imported on first use (PEP 562): `import simulator.console` (the `censim`
+# The API is imported on first use (PEP 562): `import simulator.cli.console` (the `censim`
 # program) installs its Ctrl-C handling before numpy, numba and pandas load, and a single
 # run does not pay for the sweep machinery (multiprocessing and more).
 _API = {
@@ -26,7 +26,7 @@ _API = {
     "EventKind": "simulator.kinds",
     "Outcome": "simulator.kinds",
     "UserState": "simulator.kinds",
-    "Results": "simulator.results",
+    "Results": "simulator.output.results",
     "Scenario": "simulator.scenario",
     "load_scenario": "simulator.scenario",
     "override": "simulator.scenario",
@@ -34,14 +34,14 @@ _API = {
     "validate_scenario": "simulator.scenario",
     "Simulation": "simulator.simulation",
     "run": "simulator.simulation",
-    "Design": "simulator.experiments",
-    "SweepResults": "simulator.experiments",
-    "flatten_summary": "simulator.experiments",
-    "grid_design": "simulator.experiments",
-    "load_design": "simulator.experiments",
-    "points_design": "simulator.experiments",
-    "sampled_design": "simulator.experiments",
-    "sweep": "simulator.experiments",
+    "Design": "simulator.experiments.designs",
+    "SweepResults": "simulator.experiments.sweeps",
+    "flatten_summary": "simulator.experiments.executors",
+    "grid_design": "simulator.experiments.designs",
+    "load_design": "simulator.experiments.designs",
+    "points_design": "simulator.experiments.designs",
+    "sampled_design": "simulator.experiments.designs",
+    "sweep": "simulator.experiments.sweeps",
 }
 
 
@@ -61,18 +61,17 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from simulator.errors import CensimError, OutputError, ScenarioError
-    from simulator.experiments import (
+    from simulator.experiments.designs import (
         Design,
-        SweepResults,
-        flatten_summary,
         grid_design,
         load_design,
         points_design,
         sampled_design,
-        sweep,
     )
+    from simulator.experiments.executors import flatten_summary
+    from simulator.experiments.sweeps import SweepResults, sweep
     from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
-    from simulator.results import Results
+    from simulator.output.results import Results
     from simulator.scenario import (
         Scenario,
         load_scenario,

@@ -9,6 +9,10 @@
   target (``os.replace``), then flush the folder entry: a reader, a killed process or
   a full disk sees the old file or the new one, never half of one. The temporary file
   (``.NAME.XXXX.tmp``) is removed if anything fails, and the error is raised as it came.
+- :func:`fsync_path` and :func:`fsync_tree` flush a file, a folder's entries or a whole
+  folder to disk; the output folders (:mod:`simulator.output.folders`) are written file
+  by file into a staging folder, flushed with :func:`fsync_tree` and published by one
+  rename.
 """
 
 from __future__ import annotations
@@ -102,6 +106,16 @@ def fsync_path(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """:func:`fsync_path` every file and folder under ``folder`` (``folder`` too): a
+    folder written file by file, then published whole by one rename, is on disk before
+    the rename makes it visible."""
+    for root, _, names in os.walk(folder):
+        for name in names:
+            fsync_path(Path(root) / name)
+        fsync_path(Path(root))
 
 
 def current_umask() -> int:

@@ -1,7 +1,7 @@
 """How the ``censim`` program handles Ctrl-C: one line and exit code 130, from the moment
 its code starts (the interpreter's own start-up comes before) to its end.
 
-:func:`install` (called by :func:`simulator.console.main`, the entry point) sets the
+:func:`install` (called by :func:`simulator.cli.console.main`, the entry point) sets the
 handler before anything heavy is imported (this module imports only the standard library,
 and ``simulator/__init__`` imports its API lazily). While a command runs,
 the first interrupt raises :class:`KeyboardInterrupt`, so staging folders and locks are

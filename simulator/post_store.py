@@ -1,6 +1,6 @@
 """Records of the posts a rule touched: held, flagged, noticed or ordered down.
 
-Untouched posts are only counted (see :mod:`simulator.recorder`); a record exists only
+Untouched posts are only counted (see :mod:`simulator.output.recorder`); a record exists only
 where a platform or regulator has to act on one post, so memory grows with the speech
 the rules touch, not with all speech. Columns are numpy arrays that grow by doubling.
 """

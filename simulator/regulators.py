@@ -32,11 +32,11 @@ HOURS_PER_DAY = 24.0
 
 
 class EventLog(Protocol):
-    """Where institutional events go (:meth:`simulator.recorder.Recorder.event`)."""
+    """Where institutional events go (:meth:`simulator.output.recorder.Recorder.event`)."""
 
     def event(self, *args: Any, **kwargs: Any) -> None:
         """Record one event: ``(time_hours, event, platform, user=-1, kind="",
-        amount=0.0, detail="")`` (:class:`simulator.recorder.Event`)."""
+        amount=0.0, detail="")`` (:class:`simulator.output.recorder.Event`)."""
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,13 @@ from simulator.kinds import (
     Outcome,
     UserState,
 )
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
+from simulator.output.results import Results
 from simulator.platforms import PlatformState, make_platforms
 from simulator.population import THREADED_MIN_USERS, Users, large_network, usable_cpus
 from simulator.post_store import PostStore
 from simulator.progress import DayProgress
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.regulators import HOURS_PER_DAY, AuditView, Police, Regulator
-from simulator.results import Results
 from simulator.review_queue import ArrayReviewQueue
 from simulator.rules import perceived_weights
 from simulator.scenario import Scenario
@@ -1423,11 +1423,11 @@ def run(
     ``seed`` defaults to the scenario's; ``days`` overrides its horizon. ``parallel``
     runs the counterfactual in a second process while the rules run here (``None``:
     when the run is large and a second CPU is free, see :func:`_parallel_by_default`);
-    the results are the same either way. Returns :class:`~simulator.results.Results`
+    the results are the same either way. Returns :class:`~simulator.output.results.Results`
     with tidy tables and the summary numbers.
     """
-    from simulator.metrics import daily_table, delays_table, events_table, summarise
-    from simulator.results import environment_info
+    from simulator.output.metrics import daily_table, delays_table, events_table, summarise
+    from simulator.output.results import environment_info
 
     if days is not None:
         scenario = scenario.model_copy(update={"horizon_days": int(days)})

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.results import Results
+from simulator.output.results import Results
 from simulator.scenario import Scenario, load_scenario, override
 
 #: The seed of every exercise run: the same answer every time.

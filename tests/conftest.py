@@ -10,7 +10,7 @@ import matplotlib
 import pandas as pd
 
 import simulator
-from simulator.results import Results
+from simulator.output.results import Results
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.recorder import Recorder
-from simulator.results import Results
+from simulator.output.recorder import Recorder
+from simulator.output.results import Results
 from simulator.simulation import Simulation
 
 OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]

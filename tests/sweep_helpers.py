@@ -29,7 +29,7 @@ SMALL_SWEEP = [
     "11",
 ]
 
-CLI = [sys.executable, "-c", "from simulator.cli import main; main()"]
+CLI = [sys.executable, "-c", "from simulator.cli.main import main; main()"]
 
 
 def store_files(out: Path) -> dict[str, bytes]:

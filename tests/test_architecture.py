@@ -258,7 +258,7 @@ def test_an_upward_import_is_named() -> None:
     """The engine importing the CLI, the model the engine, a kernel the model and the
     engine its reference are each reported."""
     graph = {
-        "simulator.simulation": {"simulator.cli"},
+        "simulator.simulation": {"simulator.cli.main"},
         "simulator.regulators": {"simulator.simulation"},
         "simulator.kernels": {"simulator.platforms"},
         "simulator.post_store": {"simulator.reference.agent"},
@@ -269,7 +269,7 @@ def test_an_upward_import_is_named() -> None:
         "simulator.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
         "simulator.regulators (model) imports simulator.simulation (engine), a layer above",
-        "simulator.simulation (engine) imports simulator.cli (cli), a layer above",
+        "simulator.simulation (engine) imports simulator.cli.main (cli), a layer above",
     ]
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import main
-from simulator.results import Results
+from simulator.cli.main import main
+from simulator.output.results import Results
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -53,7 +53,7 @@ def test_plot_format_and_out(
     from simulator import plots
 
     # One figure is enough to check the format and folder (all four are drawn above).
-    monkeypatch.setattr(plots, "RUN_FIGURES", {"removal_curve": plots.removal_curve})
+    monkeypatch.setattr(plots.writing, "RUN_FIGURES", {"removal_curve": plots.removal_curve})
     code, output = invoke("plot", str(run_dir), "--out", str(tmp_path / "svg"), "--format", "SVG")
     assert code == 0, output
     assert (tmp_path / "svg" / "removal_curve.svg").read_text().lstrip().startswith("<?xml")

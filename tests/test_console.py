@@ -1,4 +1,4 @@
-"""The ``censim`` console script (simulator/console.py) ends the process without the
+"""The ``censim`` console script (simulator/cli/console.py) ends the process without the
 interpreter's teardown, yet keeps everything a normal exit gives: the exit code, the
 output written to pipes, the atexit handlers."""
 
@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from simulator.console import exit_status
+from simulator import interrupts
+from simulator.cli.console import exit_status
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The console script's body, with an atexit handler registered first.
 SCRIPT = (
     "import atexit, sys\n"
     "atexit.register(lambda: print('atexit ran'))\n"
-    "from simulator.console import main\n"
+    "from simulator.cli.console import main\n"
     "sys.argv = ['censim', *sys.argv[1:]]\n"
     "main()\n"
 )
@@ -52,3 +53,31 @@ def test_console_script_keeps_output_exit_code_and_atexit_handlers() -> None:
     assert failed.returncode == 2
     assert failed.stderr.startswith("error: no_such_scenario")
     assert failed.stdout == "atexit ran\n"
+
+
+def test_an_interrupt_while_the_entry_point_imports_is_the_one_line() -> None:
+    """The entry point's module sets a Ctrl-C handler before its own imports (under load,
+    an interrupt landed while it imported :mod:`simulator.interrupts` and printed a
+    traceback): importing it and being interrupted gives the one line and 130."""
+    code = (
+        "import os, signal, sys, time\n"
+        "sys.argv[0] = 'censim'  # as the console script is called\n"
+        "import simulator.cli.console\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(10)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == interrupts.EXIT_INTERRUPTED, done.stderr
+    assert done.stderr == interrupts.INTERRUPTED_MESSAGE + "\n"
+
+
+def test_importing_the_entry_point_elsewhere_keeps_the_handler() -> None:
+    """A library user (here: pytest) importing the module keeps Python's own handler."""
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is not None
+    assert not callable(signal.getsignal(signal.SIGINT)) or (
+        signal.getsignal(signal.SIGINT).__name__ != "_interrupted_while_starting"
+    )

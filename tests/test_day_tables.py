@@ -8,8 +8,8 @@ import pytest
 
 import simulator
 from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, Outcome
-from simulator.metrics import OUTCOME_COLUMNS, daily_table
-from simulator.recorder import Recorder
+from simulator.output.metrics import OUTCOME_COLUMNS, daily_table
+from simulator.output.recorder import Recorder
 from simulator.simulation import Simulation
 
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.errors import OutputError, ScenarioError
 from simulator.experiments import (
     ScenarioModel,
@@ -23,7 +23,6 @@ from simulator.experiments import (
     SweepResults,
     grid_design,
     load_design,
-    parse_literals,
     parse_range,
     parse_vary,
     points_design,
@@ -31,8 +30,9 @@ from simulator.experiments import (
     sweep,
     t_interval,
 )
-from simulator.sensitivity import Ishigami, analyse
-from simulator.sweep_plots import metric_heatmap, metric_plot, sensitivity_bars
+from simulator.experiments.designs import parse_literals
+from simulator.experiments.sensitivity import Ishigami, analyse
+from simulator.plots.sweeps import metric_heatmap, metric_plot, sensitivity_bars
 
 matplotlib.use("Agg")
 
@@ -430,7 +430,7 @@ def test_python_api_accepts_a_mapping_as_grid(tmp_path: Path) -> None:
 
 
 def test_sweep_prints_share_intervals_clipped_to_zero_one() -> None:
-    from simulator.cli_experiments import _with_interval
+    from simulator.cli.experiments import _with_interval
 
     row = {"speech_loss_mean": 0.05, "speech_loss_low": -0.06, "speech_loss_high": 0.16}
     assert _with_interval(row, "speech_loss") == "5.00% [0.00%, 16.00%]"
@@ -446,7 +446,7 @@ def test_dead_worker_message_names_the_missing_main_guard(
     import sys
     import types
 
-    from simulator.experiments import _script_guard_hint
+    from simulator.experiments.executors import _script_guard_hint
 
     script = types.ModuleType("__main__")
     script.__file__ = "scripts/analysis.py"  # a user's script (no machine path in the repo)

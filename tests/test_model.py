@@ -182,7 +182,7 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path) -> None:  # type: ign
     first = simulator.run(scenario, seed=5).write(tmp_path / "a")
     again = simulator.run(scenario, seed=5).write(tmp_path / "b")
     other = simulator.run(scenario, seed=6).write(tmp_path / "c")
-    from simulator.results import DETERMINISTIC_FILES
+    from simulator.output.results import DETERMINISTIC_FILES
 
     for name in DETERMINISTIC_FILES:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name

@@ -5,16 +5,17 @@ marker: the default run skips them and ``.ci/run`` runs them in a step of their 
 (``pytest -m notebooks``), after installing the ``notebooks`` extra as the docs tell
 notebook users to; that step also checks that the jupyter commands exist and that
 ``jupyter lab notebooks/`` serves the exercises. The cheap checks (no outputs stored,
-notebooks up to date with ``notebooks/build_notebooks.py``, the docs give the one
+notebooks up to date with their plain-text sources (``sources/`` beside them), the
+exercises ask the questions :mod:`simulator.teaching` checks, the docs give the one
 command that opens them) run by default.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,23 +65,78 @@ def test_stored_without_outputs(path: Path) -> None:
             assert cell.outputs == [] and cell.execution_count is None, path
 
 
-def test_notebooks_match_their_build_script(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "build_notebooks", NOTEBOOK_DIR / "build_notebooks.py"
+#: The command docs/teaching.md gives for writing the notebooks from their sources.
+SYNC_COMMAND = "jupytext --sync notebooks/sources/*.py notebooks/exercises/sources/*.py"
+
+
+def _source_of(notebook: Path) -> Path:
+    """``X.ipynb``'s source, ``sources/X.py`` beside it (notebooks/jupytext.toml)."""
+    return notebook.parent / "sources" / f"{notebook.stem}.py"
+
+
+def test_every_notebook_is_its_source() -> None:
+    """Each notebook has a source (jupytext percent format) and the same cells; each
+    source has its notebook."""
+    import jupytext
+
+    sources = sorted(NOTEBOOK_DIR.rglob("sources/*.py"))
+    assert sorted(sources) == sorted(_source_of(p) for p in NOTEBOOKS), (
+        "the notebooks and their sources/ folders do not hold the same notebooks"
     )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    built = module.build(tmp_path)
-    assert sorted(p.relative_to(tmp_path) for p in built) == sorted(
-        p.relative_to(NOTEBOOK_DIR) for p in NOTEBOOKS
-    ), "notebooks/ holds notebooks the build script does not make (or misses some)"
-    for path in built:
-        stored = NOTEBOOK_DIR / path.relative_to(tmp_path)
+    for path in NOTEBOOKS:
+        source = jupytext.read(_source_of(path))
         # Compared as cells, not bytes, so another nbformat version's layout does not matter.
-        assert _cells(stored) == _cells(path), (
-            f"{stored.name} differs from notebooks/build_notebooks.py; rerun the script"
+        assert [(c.cell_type, c.source) for c in source.cells] == _cells(path), (
+            f"{path.name} differs from its source; run `{SYNC_COMMAND}`"
         )
+
+
+def test_the_sync_command_writes_an_edited_source_into_its_notebook(tmp_path: Path) -> None:
+    """The documented command, run on a copy: an edited source reaches its notebook (cell
+    ids kept), the other notebooks stay byte for byte as they are."""
+    copy = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    edited = copy / "exercises" / "sources" / "ex2_time_to_removal.py"
+    # Older than its source, as after an edit (a checkout may leave either one newer).
+    for path in copy.rglob("*.ipynb"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    before = {p: p.read_bytes() for p in copy.rglob("*.ipynb")}
+    edited.write_text(edited.read_text().replace("# your work here", "# your work: here", 1))
+    sources = sorted(copy.rglob("sources/*.py"))
+    done = subprocess.run(
+        [sys.executable, "-m", "jupytext", "--sync", *map(str, sources)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    target = copy / "exercises" / "ex2_time_to_removal.ipynb"
+    changed = sorted(p.relative_to(copy) for p, data in before.items() if p.read_bytes() != data)
+    assert changed == [target.relative_to(copy)]
+    stored = nbformat.read(NOTEBOOK_DIR / "exercises" / target.name, as_version=4)
+    rebuilt = nbformat.read(target, as_version=4)
+    assert [c.id for c in rebuilt.cells] == [c.id for c in stored.cells]
+    assert sum("# your work: here" in c.source for c in rebuilt.cells) == 1
+
+
+def test_the_exercises_ask_the_questions_teaching_checks() -> None:
+    """Each exercise notebook states every question of its exercise in
+    :mod:`simulator.teaching`'s words and has the cell that checks it."""
+    from simulator import teaching
+
+    for exercise in teaching.EXERCISES:
+        (path,) = sorted((NOTEBOOK_DIR / "exercises").glob(f"{exercise}_*.ipynb"))
+        cells = _cells(path)
+        for question_id in teaching.questions(exercise):
+            statement = f"**{question_id}.** {teaching.question(question_id)}"
+            assert ("markdown", statement) in cells, f"{path.name}: {question_id} as stated"
+            assert any(
+                kind == "code" and f'teaching.check("{question_id}", answer)' in text
+                for kind, text in cells
+            ), f"{path.name}: no check cell for {question_id}"
+    docs = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    assert SYNC_COMMAND in docs
 
 
 def _cells(path: Path) -> list[tuple[str, str]]:

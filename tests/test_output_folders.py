@@ -22,12 +22,12 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator import output_folders
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.experiments import grid_design, sweep
+from simulator.experiments.sensitivity import Ishigami
 from simulator.interrupts import INTERRUPTED_MESSAGE
-from simulator.results import Results
-from simulator.sensitivity import Ishigami
+from simulator.output import folders as output_folders
+from simulator.output.results import Results
 
 CENSIM = str(Path(sys.executable).with_name("censim"))
 TINY = ["classroom", "--users", "50", "--days", "1", "--quiet"]
@@ -71,7 +71,7 @@ def staging_leftovers(parent: Path) -> list[Path]:
 #: writes of two runs started together overlap, as they do with larger tables.
 SLOW_WRITING_CENSIM = """
 import sys, time
-import simulator.results as results
+import simulator.output.results as results
 write_csv = results.write_csv
 
 def slow_csv(frame, path):
@@ -79,7 +79,7 @@ def slow_csv(frame, path):
     time.sleep(0.15)
 
 results.write_csv = slow_csv
-from simulator.console import main
+from simulator.cli.console import main
 sys.argv[0] = "censim"
 main()
 """
@@ -335,7 +335,7 @@ def test_plot_never_overwrites_a_file_of_the_users(
     """``censim plot RUN --out mydocs`` replaced the user's ``mydocs/funnel.png``."""
     from simulator import plots
 
-    monkeypatch.setattr(plots, "RUN_FIGURES", {"funnel": plots.funnel})  # one is enough
+    monkeypatch.setattr(plots.writing, "RUN_FIGURES", {"funnel": plots.funnel})  # one is enough
     run = tmp_path / "run"
     small.write(run)
     mydocs = tmp_path / "mydocs"
@@ -371,7 +371,7 @@ def test_compare_on_a_full_disk_is_an_output_error_and_writes_nothing(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if where == "csv":
-        monkeypatch.setattr("simulator.results.write_csv", full)
+        monkeypatch.setattr("simulator.output.results.write_csv", full)
     else:
         monkeypatch.setattr("simulator.plots.save", full)
     for target, force in ((tmp_path / "new", []), (out, ["--force"])):

@@ -20,7 +20,7 @@ import simulator
 from simulator import plots
 from simulator.errors import OutputError
 from simulator.kinds import KIND_LABELS
-from simulator.results import Results
+from simulator.output.results import Results
 
 matplotlib.use("Agg")
 
@@ -218,8 +218,8 @@ def test_platform_figure_holds_strictness_fines_and_events() -> None:
 
 
 def test_runs_of_days() -> None:
-    assert plots._runs(np.array([9, 3, 4, 5])) == [(3, 5), (9, 9)]
-    assert plots._runs(np.array([], dtype=int)) == []
+    assert plots.runs._runs(np.array([9, 3, 4, 5])) == [(3, 5), (9, 9)]
+    assert plots.runs._runs(np.array([], dtype=int)) == []
 
 
 # -- comparison -----------------------------------------------------------------------

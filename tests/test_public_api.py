@@ -7,7 +7,7 @@ from pathlib import Path
 
 import simulator
 from simulator import experiments
-from simulator.results import TABLES, Results
+from simulator.output.results import TABLES, Results
 
 SWEEP_API = (
     "Design",
@@ -72,3 +72,33 @@ def test_summary_names_the_currency_of_its_money() -> None:
         )
     )
     assert baseline.summary["currency"] == "USD"
+
+
+def test_the_experiments_package_gives_its_names_and_loads_parts_on_first_use() -> None:
+    """``simulator.experiments`` names each public name's module; importing one part (the
+    resource estimates, as ``censim run`` does) loads no sweep machinery."""
+    import subprocess
+    import sys
+
+    for name in experiments.__all__:
+        value = getattr(experiments, name)
+        assert value.__module__ == experiments._API[name], name
+    assert set(dir(experiments)) >= set(experiments.__all__)
+    code = (
+        "import sys, simulator.experiments.resources\n"
+        "print(sorted(m for m in sys.modules if m.startswith('simulator.experiments.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "['simulator.experiments.resources']"
+
+
+def test_the_plots_package_gives_every_figure() -> None:
+    from simulator import plots
+    from simulator.plots import compare, runs, writing
+
+    assert plots.funnel is runs.funnel and plots.comparison is compare.comparison
+    assert plots.write_all is writing.write_all
+    assert set(plots.RUN_FIGURES) == {"funnel", "time_series", "removal_curve", "platforms"}
+    assert all(hasattr(plots, name) for name in plots.__all__)

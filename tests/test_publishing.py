@@ -332,7 +332,7 @@ def test_first_run_says_it_compiles(tmp_path: Any, monkeypatch: pytest.MonkeyPat
     run spends a minute or two compiling), and says nothing once it is."""
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     args = ["run", "classroom", "--days", "2", "--users", "300"]
     warm = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "warm")])  # compiles

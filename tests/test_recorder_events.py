@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.kinds import EventKind
-from simulator.metrics import events_table
-from simulator.recorder import Event, Recorder
+from simulator.output.metrics import events_table
+from simulator.output.recorder import Event, Recorder
 
 
 def test_batches_and_singles_sort_as_objects_did() -> None:

@@ -9,8 +9,8 @@ import simpy
 
 import simulator
 from simulator.kinds import EventKind
+from simulator.output.recorder import Recorder
 from simulator.platforms import make_platforms
-from simulator.recorder import Recorder
 from simulator.regulators import AuditView, Regulator
 
 

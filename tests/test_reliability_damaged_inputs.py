@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
-from simulator.cli_plots import RUN_TABLE_COLUMNS
-from simulator.results import TABLES
+from simulator.cli.main import main
+from simulator.cli.plots import RUN_TABLE_COLUMNS
+from simulator.output.results import TABLES
 
 
 def cli(*args: str) -> tuple[int, str]:

@@ -14,7 +14,7 @@ import pytest
 
 import simulator
 from simulator.experiments import sweep
-from simulator.results import DETERMINISTIC_FILES
+from simulator.output.results import DETERMINISTIC_FILES
 
 CENSIM = str(Path(sys.executable).with_name("censim"))
 SHIPPED = sorted(simulator.shipped_scenarios())

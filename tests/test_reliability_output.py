@@ -25,8 +25,8 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
-from simulator.results import TABLES, Results, recover_staging
+from simulator.cli.main import main
+from simulator.output.results import TABLES, Results, recover_staging
 
 RUN_FILES = tuple(f"{name}.csv" for name in TABLES) + (
     "summary.json",
@@ -39,7 +39,7 @@ SMALL = ["classroom", "--users", "200", "--days", "3", "--quiet"]
 #: it, so that a kill can land between any two steps.
 STEPPING_CENSIM = """
 import os, sys, time
-import simulator.results as results
+import simulator.output.results as results
 
 pause = float(os.environ.get("STEP_PAUSE", "0.02"))
 write_csv, write_json, replace = results.write_csv, results._write_json, os.replace
@@ -61,7 +61,7 @@ def stepping_replace(source, target):
     announce("rename")
 
 results.write_csv, results._write_json, os.replace = stepping_csv, stepping_json, stepping_replace
-from simulator.cli import main
+from simulator.cli.main import main
 main(sys.argv[1:], prog_name="censim")
 """
 
@@ -159,7 +159,7 @@ def _fork_and_kill(results: Results, target: Path, force: bool, step: int, seed:
     pause = 0.01
 
     def child() -> None:
-        import simulator.results as module
+        import simulator.output.results as module
 
         write_csv, write_json, replace = module.write_csv, module._write_json, os.replace
 
@@ -308,7 +308,7 @@ def test_force_keeps_the_old_folder_when_writing_fails(
     target = tmp_path / "run"
     _small_results(1).write(target)
     before = _snapshot(target)
-    import simulator.results as results_module
+    import simulator.output.results as results_module
 
     calls = {"n": 0}
     real = results_module.write_csv

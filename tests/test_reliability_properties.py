@@ -18,7 +18,7 @@ from invariants import check_invariants, raw_delays
 from strategies import HOSTILE_STRINGS, Broken, broken_scenarios, to_toml, valid_scenarios
 
 import simulator
-from simulator.cli import main
+from simulator.cli.main import main
 
 QUICK = settings(
     max_examples=40,

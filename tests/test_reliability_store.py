@@ -23,16 +23,11 @@ from click.testing import CliRunner
 from sweep_helpers import CLI, SMALL_SWEEP, stop, store_files
 
 from simulator import files
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.errors import OutputError
-from simulator.experiments import (
-    RECORD_CHECKSUM,
-    grid_design,
-    record_checksum,
-    sweep,
-    with_checksum,
-)
-from simulator.sensitivity import Ishigami
+from simulator.experiments import grid_design, sweep
+from simulator.experiments.sensitivity import Ishigami
+from simulator.experiments.store import RECORD_CHECKSUM, record_checksum, with_checksum
 
 DESIGN = grid_design({"x1": [0.0, 1.0, 2.0], "x2": [0.5], "x3": [2.0]}, source="test")
 
@@ -286,7 +281,7 @@ def test_disk_full_while_writing_the_tables_from_the_cli(tmp_path: Path) -> None
     half-written long.csv; every record is kept."""
     out = tmp_path / "s"
     base = ["sweep", "classroom", "--days", "2", "--users", "40", "--workers", "0", "--quiet"]
-    import simulator.experiments as experiments
+    import simulator.experiments.store as experiments
 
     real_write_csv = experiments.write_csv
 

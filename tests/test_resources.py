@@ -1,5 +1,5 @@
 """Jobs too big for the machine are refused before any work, with the estimate
-(simulator.resources; docs/reliability.md, "Resource limits"); the estimate is within a
+(simulator.experiments.resources; docs/reliability.md, "Resource limits"); the estimate is within a
 factor of 2 of measured runs."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator import resources
-from simulator.cli import main
+from simulator.cli.main import main
+from simulator.experiments import resources
 
 GB = 10**9
 
@@ -150,7 +150,7 @@ def test_a_million_sensitivity_samples_are_counted_before_sampling(
 
 
 def test_the_sensitivity_formula_is_salibs() -> None:
-    from simulator.sensitivity import sample, sample_points
+    from simulator.experiments.sensitivity import sample, sample_points
 
     ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
     assert len(sample(ranges, "sobol", 8, 1)) == sample_points("sobol", 8, 3) == 40
@@ -175,7 +175,8 @@ def test_yes_runs_what_the_estimate_would_refuse(tmp_path: Path, machine: dict[s
 
 
 def test_a_sweep_counts_its_workers_and_its_largest_point(machine: dict[str, int]) -> None:
-    from simulator.experiments import ScenarioModel, _check_resources, grid_design
+    from simulator.experiments import ScenarioModel, grid_design
+    from simulator.experiments.sweeps import _check_resources
 
     scenario = simulator.load_scenario("classroom")
     model = ScenarioModel(scenario)

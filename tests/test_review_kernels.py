@@ -23,7 +23,7 @@ import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario  # noqa: E402
 from simulator import review_kernels  # noqa: E402
 from simulator.kinds import N_KINDS, Action, Channel, Outcome  # noqa: E402
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
 from simulator.review_queue import ArrayReviewQueue, ReviewQueue  # noqa: E402
 from simulator.simulation import Simulation, _ReviewDay  # noqa: E402
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.scenario import shipped_dir
 
 GOOD = """

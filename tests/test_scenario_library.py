@@ -6,7 +6,7 @@ import pytest
 from conftest import reduced
 
 import simulator
-from simulator.facts import FACTS, check_facts, facts_table, markdown_table
+from simulator.experiments.facts import FACTS, check_facts, facts_table, markdown_table
 
 
 def test_shipped_regimes_are_all_there_and_documented() -> None:
@@ -50,7 +50,7 @@ def test_reduced_calibration_points_the_right_way() -> None:
 
 def test_facts_table_and_markdown() -> None:
     fact = FACTS[3]
-    from simulator.facts import FactResult
+    from simulator.experiments.facts import FactResult
 
     table = facts_table([FactResult(fact, (0.13, 0.15))])
     assert table.loc[0, "simulated_mean"] == pytest.approx(0.14)

@@ -109,7 +109,7 @@ def test_every_cited_source_id_is_defined_in_references() -> None:
     citing = sorted((ROOT / "simulator" / "scenarios").glob("*.toml")) + [
         p for p in sorted((ROOT / "docs").glob("*.md")) if p.name != "performance.md"
     ]
-    citing.append(ROOT / "notebooks" / "build_notebooks.py")
+    citing += sorted((ROOT / "notebooks").rglob("sources/*.py"))
     undefined = [
         f"{path.relative_to(ROOT)}:{number}: {source_id}"
         for path in citing
@@ -129,7 +129,7 @@ def test_every_cited_source_id_is_defined_in_references() -> None:
 def test_facts_help_cites_the_projects_own_references() -> None:
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     shown = CliRunner().invoke(main, ["facts", "--help"])
     assert shown.exit_code == 0, shown.output

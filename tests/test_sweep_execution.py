@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sweep_helpers import CLI, SMALL_SWEEP, dask_cluster, stop, store_files
 
-from simulator.cli import main
+from simulator.cli.main import main
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> str:

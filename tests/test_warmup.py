@@ -124,7 +124,7 @@ def test_compile_ahead_costs_nothing_once_cached(monkeypatch: pytest.MonkeyPatch
     # `censim warmup` says so and compiles nothing.
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     done = CliRunner().invoke(main, ["warmup"])
     assert done.exit_code == 0, done.output
@@ -174,7 +174,8 @@ print(json.dumps([seconds, compiled, summary, warmup.needed(2000, True)]))
     assert summary == json.dumps(reference.summary, sort_keys=True, default=str)
     # `censim warmup` then finds the small runs' kernels all cached.
     said = _python(
-        "from simulator.cli import main; main(['warmup'])", env={"NUMBA_CACHE_DIR": str(tmp_path)}
+        "from simulator.cli.main import main; main(['warmup'])",
+        env={"NUMBA_CACHE_DIR": str(tmp_path)},
     )
     assert said == "Kernels already compiled and cached on this machine."
 
@@ -198,7 +199,8 @@ def test_interrupted_first_run_leaves_no_helper(tmp_path: Path) -> None:
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "run", "classroom", "--out", str(tmp_path / "r")],
+        [sys.executable, "-m", "simulator.cli.main", "run", "classroom"]
+        + ["--out", str(tmp_path / "r")],
         env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path / "cache")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

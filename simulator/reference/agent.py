@@ -26,8 +26,8 @@ Same model, same conventions as the engine:
   signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
 * the platforms' threshold policy, filters and costs are the engine's
   :class:`~simulator.platforms.PlatformState` methods, and every decision rule is a
-  :mod:`simulator.rules` function; counting goes through :class:`simulator.recorder.Recorder`
-  and the summary through :func:`simulator.metrics.summarise`, so headline numbers are
+  :mod:`simulator.rules` function; counting goes through :class:`simulator.output.recorder.Recorder`
+  and the summary through :func:`simulator.output.metrics.summarise`, so headline numbers are
   computed identically.
 
 Timing conventions that differ from the engine by construction (both are the model; the
@@ -53,10 +53,10 @@ import numpy as np
 import simpy
 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
-from simulator.metrics import summarise
+from simulator.output.metrics import summarise
+from simulator.output.recorder import Recorder
 from simulator.platforms import PlatformState
 from simulator.population import Users
-from simulator.recorder import Recorder
 from simulator.rules import perceived_weights, strictness_to_threshold, update_risk, withholds
 from simulator.scenario import Scenario, load_scenario, override
 from simulator.streams import Streams
@@ -724,7 +724,7 @@ def run_reference(
     scenario: Scenario, seed: int | None = None, days: int | None = None
 ) -> dict[str, Any]:
     """The reference's paired run (rules, then its own no-rules counterfactual on the same
-    speech stream): the summary dict of :func:`simulator.metrics.summarise` plus
+    speech stream): the summary dict of :func:`simulator.output.metrics.summarise` plus
     ``wall_seconds``."""
     if days is not None:
         scenario = type(scenario).model_validate(

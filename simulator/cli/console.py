@@ -1,7 +1,7 @@
-"""The ``censim`` program's entry point (``simulator.console:main``).
+"""The ``censim`` program's entry point (``simulator.cli.console:main``).
 
 It installs the program's Ctrl-C handling (:mod:`simulator.interrupts`) before anything
-heavy is imported, then runs the command line (:mod:`simulator.cli`). Nothing but this
+heavy is imported, then runs the command line (:mod:`simulator.cli.main`). Nothing but this
 module imports the command line: the layers below it never reach up to it
 (docs/architecture.md).
 
@@ -17,13 +17,30 @@ for it) is kept.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import os
+import signal
 import sys
-import threading
 
-from simulator import interrupts
+
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C before :func:`simulator.interrupts.install` has run (while this module
+    imports its own): the same one line and exit code, at once. Under load, importing
+    ``interrupts`` took long enough for an interrupt to land there and print a
+    traceback."""
+    os.write(2, b"interrupted; results already written are kept\n")
+    os._exit(130)
+
+
+# First thing, with modules the interpreter has already loaded by now; only in the
+# ``censim`` program (a library user importing this module keeps their own handler).
+if os.path.basename(sys.argv[0]) in ("censim", "censim.exe"):
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import atexit  # noqa: E402  (after the early handler, on purpose)
+import contextlib  # noqa: E402
+import threading  # noqa: E402
+
+from simulator import interrupts  # noqa: E402
 
 
 def exit_status(code: str | int | None) -> int:
@@ -49,7 +66,7 @@ def _other_threads() -> bool:
 def main() -> None:
     """``censim`` (the console script)."""
     interrupts.install()
-    from simulator.cli import main as command
+    from simulator.cli.main import main as command
 
     try:
         command(prog_name="censim")

@@ -1,6 +1,6 @@
 """From counts to tables and summary numbers (definitions: docs/metrics.md).
 
-Pure functions of a :class:`~simulator.recorder.Recorder` (and its counterfactual), so
+Pure functions of a :class:`~simulator.output.recorder.Recorder` (and its counterfactual), so
 they can be tested on hand-made counts.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, LAWFUL_KINDS, N_KINDS, Outcome
-from simulator.recorder import DELAY_EDGES_HOURS, Recorder
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 from simulator.scenario import Scenario
 
 OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving")

@@ -21,7 +21,7 @@ from simulator.interrupts import (
     interrupts_raise,
     was_interrupted,
 )
-from simulator.output_folders import printable
+from simulator.output.folders import printable
 from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 
 __all__ = ["EXIT_INTERRUPTED", "main"]
@@ -183,7 +183,7 @@ def run(
         loaded = override(loaded, {"population.users": users}, source="--users")
     seed = loaded.seed if seed is None else seed
     target = out_dir or Path("runs") / f"{loaded.name}-seed{seed}"
-    from simulator.output_folders import RUN, check_target, shown
+    from simulator.output.folders import RUN, check_target, shown
 
     # Refuse a taken --out before the run, not after it (checked again when writing);
     # tidies what a killed earlier write left.
@@ -191,7 +191,7 @@ def run(
     # First, so that the resource check's pilot run (large runs) finds the kernels compiled.
     _compile_ahead(loaded.population.users, loaded.rules.takedown.enabled, quiet)
     if not yes:  # before the run: one too big for this machine would fail hours in
-        from simulator.resources import check_run
+        from simulator.experiments.resources import check_run
 
         check_run(override(loaded, {"horizon_days": days}) if days else loaded, target)
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
@@ -314,19 +314,19 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
 # ---------------------------------------------------------------------------------------
 # Commands defined in their own modules (one module per concept) register here.
 # Keep one line per command group; each module defines plain click commands.
-from simulator import cli_experiments  # noqa: E402
+from simulator.cli import experiments as cli_experiments  # noqa: E402
 
 main.add_command(cli_experiments.sweep_command)
 main.add_command(cli_experiments.sensitivity_command)
 main.add_command(cli_experiments.sweep_plot_command)
-from simulator import cli_plots  # noqa: E402
+from simulator.cli import plots as cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)
 main.add_command(cli_plots.compare_command)
-from simulator import cli_facts  # noqa: E402
+from simulator.cli import facts as cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)
-from simulator import cli_warmup  # noqa: E402
+from simulator.cli import warmup as cli_warmup  # noqa: E402
 
 main.add_command(cli_warmup.warmup_command)
 

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.experiments import SweepError, SweepResults, t_interval
+from simulator.experiments.designs import SweepError
+from simulator.experiments.sweeps import SweepResults
+from simulator.experiments.tables import t_interval
 
 
 def _results(results: SweepResults | str | Path) -> SweepResults:

@@ -2,7 +2,7 @@
 
 A run folder is written atomically: everything goes into a hidden staging folder next to
 the target, which is renamed into place only when complete, so a run killed at any moment
-leaves either no folder or a whole one (:mod:`simulator.output_folders`).
+leaves either no folder or a whole one (:mod:`simulator.output.folders`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pandas as pd
 
 from simulator.errors import OutputError
 from simulator.files import fsync_path
-from simulator.output_folders import FOLDER_KEY, RUN, shown, staged_folder
-from simulator.output_folders import recover_staging as recover_staging  # its old home
+from simulator.output.folders import FOLDER_KEY, RUN, shown, staged_folder
+from simulator.output.folders import recover_staging as recover_staging  # its old home
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 #: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
@@ -94,7 +94,7 @@ class Results:
 
     # -- files ------------------------------------------------------------------------
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
-        """Write the run folder atomically (:func:`simulator.output_folders.staged_folder`).
+        """Write the run folder atomically (:func:`simulator.output.folders.staged_folder`).
 
         Refuses an existing folder unless ``force``; with ``force`` replaces only a run
         folder censim wrote (never a folder of the user's). Returns ``out_dir``.
@@ -110,7 +110,7 @@ class Results:
             write_csv(self.tagged(name), folder / f"{name}.csv")
         _write_json(self.summary, folder / "summary.json")
         _write_json(self.scenario, folder / "scenario.json")
-        # The folder's mark: --force replaces only folders censim wrote (output_folders).
+        # The folder's mark: --force replaces only folders censim wrote (output.folders).
         _write_json({FOLDER_KEY: RUN, **self.manifest}, folder / "manifest.json")
 
     @classmethod

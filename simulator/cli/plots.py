@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from simulator.errors import OutputError
-from simulator.output_folders import check_path_component, shown
-from simulator.results import Results
+from simulator.output.folders import check_path_component, shown
+from simulator.output.results import Results
 from simulator.scenario import MAX_USERS
 
 FORMAT_CHOICE = click.Choice(["png", "svg", "pdf"], case_sensitive=False)
@@ -64,7 +64,7 @@ def _check_files(folder: Path) -> None:
     import stat
 
     from simulator.files import UnreadableFile, kind_of_file, read_regular_file
-    from simulator.results import TABLES
+    from simulator.output.results import TABLES
 
     for name, required in (
         ("summary.json", True),
@@ -378,7 +378,7 @@ def compare_command(
     from tqdm import tqdm
 
     from simulator import plots
-    from simulator.output_folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
+    from simulator.output.folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
     from simulator.simulation import run as run_scenario
     from simulator.streams import replication_seeds
 
@@ -388,8 +388,8 @@ def compare_command(
     to_run = [r for r in regimes if r.scenario is not None]
     for regime in to_run:  # its label names the folder of its runs
         check_path_component(regime.label, "scenario name")
-    if not yes and to_run:  # before any run: see simulator.resources
-        from simulator import resources
+    if not yes and to_run:  # before any run: see simulator.experiments.resources
+        from simulator.experiments import resources
         from simulator.scenario import override
 
         sized = [

@@ -1,100 +1,38 @@
-"""Figures of a run, or of several, as :class:`matplotlib.figure.Figure` objects.
+"""The figures of one run: the speech funnel, daily time series, time to removal
+(against the published C2 points) and the platforms' strictness and events.
 
-Every function takes a :class:`~simulator.results.Results` (or a run folder, read with
-:meth:`Results.read`) and returns a Figure built without pyplot, so nothing here needs a
-display, touches global pyplot state or calls ``show``: save it with ``fig.savefig`` or
-let a notebook display it. All figures share one style (:data:`STYLE`, applied by
-:func:`style`) and stay readable in greyscale: series differ by line style, marker or
-hatch as well as by colour.
-
->>> from simulator import plots, load_scenario, run         # doctest: +SKIP
->>> results = run(load_scenario("classroom"), days=20)      # doctest: +SKIP
->>> plots.funnel(results).savefig("funnel.png")            # doctest: +SKIP
+Each takes a :class:`~simulator.output.results.Results` (or a run folder) and returns a
+:class:`matplotlib.figure.Figure`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from cycler import cycler
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from simulator.errors import OutputError
 from simulator.kinds import KIND_LABELS
-from simulator.output_folders import (
-    FIGURES,
-    FOLDER_KEY,
-    MANIFESTS,
-    check_figures_folder,
-    shown,
+from simulator.output.results import Results
+from simulator.plots.style import (
+    COLOURS,
+    FUNNEL_STAGES,
+    HATCHES,
+    LINE_STYLES,
+    MARKERS,
+    STAGE_FILLS,
+    STAGE_HATCHES,
+    as_results,
+    new_figure,
+    run_title,
+    style,
+    thousands,
 )
-from simulator.results import Results
-
-# -- one style -------------------------------------------------------------------------
-
-#: Okabe-Ito colours ordered so that their lightness differs: distinct in greyscale too.
-COLOURS = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
-LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)))
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---")
-#: Fill of the funnel stages, light to dark, so bars stay apart without colour.
-STAGE_FILLS = {
-    "intended": "0.85",
-    "withheld": "#E69F00",
-    "excluded": "#CC79A7",
-    "blocked": "#D55E00",
-    "removed": "#0072B2",
-    "surviving": "0.35",
-}
-STAGE_HATCHES = {
-    "intended": "",
-    "withheld": "///",
-    "excluded": "...",
-    "blocked": "xxx",
-    "removed": "\\\\\\",
-    "surviving": "",
-}
-FUNNEL_STAGES = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
-
-#: rcParams every figure of this module is drawn under.
-STYLE: dict[str, Any] = {
-    "font.size": 9.0,
-    "axes.titlesize": 10.0,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 9.0,
-    "legend.fontsize": 8.0,
-    "legend.frameon": False,
-    "xtick.labelsize": 8.0,
-    "ytick.labelsize": 8.0,
-    "axes.grid": True,
-    "grid.color": "0.88",
-    "grid.linewidth": 0.6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "0.25",
-    "lines.linewidth": 1.6,
-    "lines.markersize": 4.5,
-    "hatch.linewidth": 0.7,
-    "hatch.color": "0.15",
-    "patch.edgecolor": "0.15",
-    "figure.dpi": 100.0,
-    "savefig.dpi": 150.0,
-    # No "tight" bbox: constrained layout already fits the labels, and tight would draw twice.
-    "savefig.bbox": None,
-    # Fixed ids in SVG output so the same run gives the same bytes.
-    "svg.hashsalt": "censim",
-    "axes.prop_cycle": cycler(color=list(COLOURS)) + cycler(linestyle=list(LINE_STYLES)),
-}
 
 #: Published time-to-removal points (C2 in docs/references.md, Zhu et al. 2013): hours, share.
 C2_REFERENCE_POINTS: tuple[tuple[float, float, str], ...] = (
@@ -102,62 +40,6 @@ C2_REFERENCE_POINTS: tuple[tuple[float, float, str], ...] = (
     (0.5, 0.30, "≈30% within 30 min"),
     (24.0, 0.90, "≈90% within 24 h"),
 )
-
-#: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1).
-COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
-    "speech_loss": ("speech loss\n(% of lawful posts lost vs no rules)", True),
-    "chilling_effect": ("chilling effect\n(% of lawful posts withheld)", True),
-    "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
-    "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
-    "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
-    "excluded_share": ("excluded share\n(% of intended posts)", True),
-    "fines_total": ("fines\n(regime's currency, whole run)", False),
-    "detentions_total": ("detentions\n(count, whole run)", False),
-}
-#: Where each metric's values lie: shares in [0, 1], totals (money, counts) at least 0.
-#: Interval bounds are clipped to it (few replications of a small total give a t-interval
-#: reaching below 0, which no run can have).
-METRIC_DOMAINS: dict[str, tuple[float, float]] = {
-    metric: (0.0, 1.0) if is_share else (0.0, math.inf)
-    for metric, (_, is_share) in COMPARISON_METRICS.items()
-}
-#: Metrics in the scenario's currency (the comparison's ``currency`` column).
-MONEY_METRICS = ("fines_total", "moderation_cost_total")
-DEFAULT_COMPARISON = ("speech_loss", "chilling_effect", "collateral_share", "over_removal_share")
-TABLE_METRICS = tuple(COMPARISON_METRICS)
-
-FORMATS = ("png", "svg", "pdf")
-
-
-@contextlib.contextmanager
-def style() -> Iterator[None]:
-    """Context manager: draw under :data:`STYLE` (restores the previous rcParams)."""
-    with matplotlib.rc_context(cast(Any, STYLE)):
-        yield
-
-
-def _figure(width: float, height: float) -> Figure:
-    """A Figure with an Agg canvas attached: no pyplot, no display needed."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def as_results(source: Results | str | Path) -> Results:
-    """``source`` itself, or the run folder it names read with :meth:`Results.read`."""
-    if isinstance(source, Results):
-        return source
-    return Results.read(source)
-
-
-def _title(results: Results) -> str:
-    days = results.summary.get("horizon_days", "?")
-    users = results.summary.get("users", 0)
-    return f"{results.scenario_name} (seed {results.seed}, {users:,} users, {days} days)"
-
-
-def _thousands(value: float, _position: Any = None) -> str:
-    return f"{value:,.0f}"
 
 
 # -- 1. the speech funnel --------------------------------------------------------------
@@ -182,7 +64,7 @@ def funnel(
     with style():
         columns = min(len(kinds), 2)
         rows = math.ceil(len(kinds) / columns)
-        fig = _figure(4.2 * columns, 2.9 * rows + 0.4)
+        fig = new_figure(4.2 * columns, 2.9 * rows + 0.4)
         axes = fig.subplots(rows, columns, squeeze=False).ravel()
         for ax, kind in zip(axes, kinds, strict=False):
             counts = per_kind[kind]
@@ -229,12 +111,12 @@ def funnel(
             ax.set_title(kind.replace("_", " ") + (" (prohibited)" if counts["prohibited"] else ""))
             ax.set_ylabel("% of intended posts" if share else "posts (whole run)")
             if not share:
-                ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+                ax.yaxis.set_major_formatter(FuncFormatter(thousands))
             ax.set_ylim(0, (intended * scale or 1.0) * 1.22)
             ax.grid(axis="x", visible=False)
         for ax in axes[len(kinds) :]:
             ax.set_visible(False)
-        fig.suptitle(f"Speech funnel — {_title(results)}", fontsize=10)
+        fig.suptitle(f"Speech funnel — {run_title(results)}", fontsize=10)
     return fig
 
 
@@ -268,7 +150,7 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
     speech = daily_speech(results, kinds)
     population = results.population_daily
     with style():
-        fig = _figure(7.5, 8.0)
+        fig = new_figure(7.5, 8.0)
         axes = fig.subplots(4, 1, sharex=True)
         ax = axes[0]
         for i, column in enumerate(("intended", "surviving", "withheld")):
@@ -284,7 +166,7 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
             )
         ax.set_ylabel("posts per day")
         ax.set_title("Speech: " + ", ".join(k.replace("_", " ") for k in kinds))
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         # Head room above the lines so the legend never covers them.
         ax.set_ylim(
             0, max(1.0, float(speech[["intended", "surviving", "withheld"]].max().max())) * 1.3
@@ -317,7 +199,7 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         )
         ax.set_ylabel("active users")
         ax.set_title("Active users")
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_formatter(FuncFormatter(thousands))
 
         ax = axes[3]
         for i, column in enumerate(("excluded", "left", "circumventing", "detained")):
@@ -334,11 +216,11 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         ax.set_ylabel("users")
         ax.set_title("Users out of the platforms' reach")
         ax.set_xlabel("day of the run")
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         top = float(population[["excluded", "left", "circumventing", "detained"]].max().max())
         ax.set_ylim(-0.02 * max(top, 1.0), max(top, 1.0) * 1.35)
         ax.legend(ncols=4, loc="upper center")
-        fig.suptitle(f"Over time — {_title(results)}", fontsize=10)
+        fig.suptitle(f"Over time — {run_title(results)}", fontsize=10)
     return fig
 
 
@@ -386,7 +268,7 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
     results = as_results(source)
     data = removal_curve_data(results)
     with style():
-        fig = _figure(7.0, 4.2)
+        fig = new_figure(7.0, 4.2)
         ax = fig.subplots()
         total = int(results.delays["removed"].sum())
         ax.plot(
@@ -443,7 +325,7 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("time from posting to removal (log scale)")
         ax.set_ylabel("cumulative share of removals")
-        ax.set_title(f"Time to removal — {_title(results)}")
+        ax.set_title(f"Time to removal — {run_title(results)}")
         ax.legend(loc="lower right")
     return fig
 
@@ -474,7 +356,7 @@ def platforms(source: Results | str | Path) -> Figure:
     currency = results.scenario.get("currency", "currency units") if results.scenario else ""
     names = list(dict.fromkeys(daily["platform"]))
     with style():
-        fig = _figure(7.5, 7.2)
+        fig = new_figure(7.5, 7.2)
         axes = fig.subplots(3, 1, sharex=True)
         for i, name in enumerate(names):
             rows = daily[daily["platform"] == name].sort_values("day")
@@ -535,7 +417,7 @@ def platforms(source: Results | str | Path) -> Figure:
         axes[0].legend(ncols=3, loc="lower right")
         axes[1].set_ylabel(f"fines paid, cumulative\n({currency})")
         axes[1].set_title("Fines")
-        axes[1].yaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes[1].yaxis.set_major_formatter(FuncFormatter(thousands))
         axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
         most_fined = float(daily["fines_paid"].max()) if len(daily) else 0.0
         axes[1].set_ylim(0, most_fined * 1.1 if most_fined > 0 else 1.0)
@@ -549,7 +431,7 @@ def platforms(source: Results | str | Path) -> Figure:
         top_level = float(daily["penalty_level"].max()) if len(daily) else 0.0
         axes[2].set_ylim(-0.2, max(top_level, 1.0) + 0.3)
         axes[2].legend(loc="upper left")
-        fig.suptitle(f"Platforms — {_title(results)}", fontsize=10)
+        fig.suptitle(f"Platforms — {run_title(results)}", fontsize=10)
     return fig
 
 
@@ -567,263 +449,3 @@ def _runs(days: np.ndarray) -> list[tuple[int, int]]:
 def _strictness_at(daily: pd.DataFrame, platform: str, day: int) -> float:
     row = daily[(daily["platform"] == platform) & (daily["day"] == day)]
     return float(row["strictness"].iloc[0]) if len(row) else float("nan")
-
-
-# -- 5. comparing runs ------------------------------------------------------------------
-
-
-def _metric(summary: Mapping[str, Any], name: str) -> float:
-    if name == "excluded_share":
-        intended = float(summary.get("intended", 0))
-        return float(summary.get("excluded", 0)) / intended if intended else 0.0
-    value = summary.get(name)
-    return float("nan") if value is None else float(value)
-
-
-def _currency(run: Results | Mapping[str, Any]) -> str:
-    """The currency of a run's money (its summary's, or its scenario's for run folders
-    written before summaries named it); empty if unknown."""
-    if isinstance(run, Results):
-        return str(run.summary.get("currency") or run.scenario.get("currency", ""))
-    return str(run.get("currency", ""))
-
-
-def comparison_table(
-    groups: Mapping[str, Sequence[Results | Mapping[str, Any]]],
-    metrics: Sequence[str] = TABLE_METRICS,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """One row per regime: replications, currency, and per metric its mean and t-interval.
-
-    ``groups`` maps a label to the replications of one regime (Results or summary
-    dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
-    ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
-    ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
-    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication). Shares are
-    fractions (0-1). Replications in different currencies get NaN for money metrics:
-    their amounts cannot be averaged.
-    """
-    from scipy import stats
-
-    rows = []
-    for label, runs in groups.items():
-        summaries = [r.summary if isinstance(r, Results) else r for r in runs]
-        if not summaries:
-            raise ValueError(f"{label}: no runs to compare")
-        currencies = sorted({_currency(r) for r in runs} - {""})
-        row: dict[str, Any] = {
-            "regime": label,
-            "replications": len(summaries),
-            "currency": "/".join(currencies),
-        }
-        for metric in metrics:
-            values = np.array([_metric(s, metric) for s in summaries], dtype=float)
-            if metric in MONEY_METRICS and len(currencies) > 1:
-                values = np.array([])
-            values = values[np.isfinite(values)]
-            n = len(values)
-            mean = float(values.mean()) if n else float("nan")
-            if n >= 2:
-                half = float(
-                    stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
-                )
-            else:
-                half = float("nan")
-            low, high = mean - half, mean + half
-            if n >= 2:
-                # A share cannot leave [0, 1], nor a count go below 0: the t-interval is
-                # clipped to the possible.
-                floor, ceiling = METRIC_DOMAINS.get(metric, (-math.inf, math.inf))
-                low, high = max(low, floor), min(high, ceiling)
-            row[f"{metric}_mean"] = mean
-            row[f"{metric}_ci_low"] = low
-            row[f"{metric}_ci_high"] = high
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def comparison(
-    groups: Mapping[str, Sequence[Results | Mapping[str, Any]]] | pd.DataFrame,
-    metrics: Sequence[str] = DEFAULT_COMPARISON,
-) -> Figure:
-    """Bars of each metric's mean per regime, with 95% intervals across replications.
-
-    ``groups`` maps a label to replications (Results or summary dicts), or is a table
-    from :func:`comparison_table`. One panel per metric; bars differ by hatch as well as
-    colour. Shares are shown in %.
-    """
-    unknown = [m for m in metrics if m not in COMPARISON_METRICS]
-    if unknown:
-        raise ValueError(f"unknown metric {unknown[0]!r}; allowed: {list(COMPARISON_METRICS)}")
-    table = groups if isinstance(groups, pd.DataFrame) else comparison_table(groups, metrics)
-    labels = list(table["regime"])
-    with style():
-        columns = min(len(metrics), 2)
-        rows = math.ceil(len(metrics) / columns)
-        fig = _figure(max(4.0, 1.0 + 1.1 * len(labels)) * columns, 3.0 * rows + 0.6)
-        axes = fig.subplots(rows, columns, squeeze=False).ravel()
-        x = np.arange(len(labels))
-        for ax, metric in zip(axes, metrics, strict=False):
-            label, is_share = COMPARISON_METRICS[metric]
-            scale = 100.0 if is_share else 1.0
-            mean = table[f"{metric}_mean"].to_numpy(dtype=float) * scale
-            low = table[f"{metric}_ci_low"].to_numpy(dtype=float) * scale
-            high = table[f"{metric}_ci_high"].to_numpy(dtype=float) * scale
-            bars = ax.bar(
-                x,
-                mean,
-                width=0.7,
-                color=[COLOURS[(i + 1) % len(COLOURS)] for i in range(len(labels))],
-                alpha=0.85,
-                edgecolor="0.15",
-                linewidth=0.7,
-                gid=f"bars-{metric}",
-            )
-            for i, bar in enumerate(bars):
-                bar.set_hatch(HATCHES[i % len(HATCHES)])
-            has_interval = np.isfinite(low) & np.isfinite(high)
-            if has_interval.any():
-                ax.errorbar(
-                    x[has_interval],
-                    mean[has_interval],
-                    yerr=np.vstack(
-                        [
-                            mean[has_interval] - low[has_interval],
-                            high[has_interval] - mean[has_interval],
-                        ]
-                    ),
-                    fmt="none",
-                    ecolor="black",
-                    elinewidth=1.2,
-                    capsize=4,
-                    gid=f"ci-{metric}",
-                )
-            ticks = [textwrap_label(s) for s in labels]
-            if metric in MONEY_METRICS and "currency" in table:
-                # Amounts in different currencies side by side: each bar names its own.
-                ticks = [
-                    f"{tick}\n({currency})" if isinstance(currency, str) and currency else tick
-                    for tick, currency in zip(ticks, table["currency"], strict=True)
-                ]
-            ax.set_xticks(x, ticks)
-            ax.set_ylabel(label)
-            if is_share:
-                ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
-            else:
-                ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-            ax.set_ylim(bottom=0)
-            ax.grid(axis="x", visible=False)
-        for ax in axes[len(metrics) :]:
-            ax.set_visible(False)
-        reps = sorted(set(int(n) for n in table["replications"]))
-        reps_text = "/".join(str(n) for n in reps)
-        fig.suptitle(
-            f"Comparison: mean and 95% interval over {reps_text} replication(s)", fontsize=10
-        )
-    return fig
-
-
-def textwrap_label(text: str, width: int = 11) -> str:
-    """Break a long regime name at underscores so tick labels do not overlap."""
-    if len(text) <= width:
-        return text
-    parts = text.split("_")
-    lines, line = [], ""
-    for part in parts:
-        candidate = f"{line}_{part}" if line else part
-        if len(candidate) > width and line:
-            lines.append(line + "_")
-            line = part
-        else:
-            line = candidate
-    lines.append(line)
-    return "\n".join(lines)
-
-
-# -- all figures of a run ---------------------------------------------------------------
-
-#: Figure name -> function; what :func:`write_all` writes.
-RUN_FIGURES: dict[str, Callable[[Results], Figure]] = {
-    "funnel": funnel,
-    "time_series": time_series,
-    "removal_curve": removal_curve,
-    "platforms": platforms,
-}
-
-
-def save(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
-    """Save ``fig`` (format from the suffix; ``dpi`` default 150) and free its memory."""
-    target = Path(path)
-    # savefig reads some rcParams (dpi, bbox, hatch widths) when it renders: keep the style.
-    with style():
-        fig.savefig(
-            target, metadata=_metadata(target.suffix.lstrip(".")), dpi=dpi or STYLE["savefig.dpi"]
-        )
-    fig.clear()
-    return target
-
-
-def _metadata(fmt: str) -> dict[str, Any] | None:
-    # Fixed metadata so the same run gives the same bytes (no creation date or version).
-    if fmt == "svg":
-        return {"Date": None, "Creator": None}
-    if fmt == "pdf":
-        return {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
-    if fmt == "png":
-        return {"Software": None}
-    return None
-
-
-def write_all(source: Results | str | Path, out_dir: str | Path, fmt: str = "png") -> list[Path]:
-    """Write every figure of :data:`RUN_FIGURES` for one run into ``out_dir``.
-
-    Returns the written paths (``funnel.png``, ``time_series.png``...). Raises
-    :class:`OutputError` for an unknown format or a folder that cannot be written.
-    """
-    if fmt not in FORMATS:
-        raise OutputError(f"unknown figure format {fmt!r}; allowed: {', '.join(FORMATS)}")
-    results = as_results(source)
-    target = Path(out_dir)
-    names = [f"{name}.{fmt}" for name in RUN_FIGURES]
-    # Never replace a file of the user's: only into a new folder, a figures folder censim
-    # wrote (figures.json marks it), or a folder without these names.
-    check_figures_folder(target, [*names, MANIFESTS[FIGURES]])
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{shown(target)}: cannot create the folder ({error.strerror})") from None
-    if not target.is_dir():
-        raise OutputError(f"{shown(target)}: exists and is not a folder")
-    written = []
-    try:
-        marker = {FOLDER_KEY: FIGURES, "scenario": results.scenario_name, "seed": results.seed}
-        (target / MANIFESTS[FIGURES]).write_text(json.dumps(marker, indent=2) + "\n")
-        for name, draw in RUN_FIGURES.items():
-            fig = draw(results)
-            written.append(save(fig, target / f"{name}.{fmt}"))
-    except OSError as error:
-        raise OutputError(f"{shown(target)}: cannot write a figure ({error.strerror})") from None
-    return written
-
-
-__all__ = [
-    "C2_REFERENCE_POINTS",
-    "COMPARISON_METRICS",
-    "FORMATS",
-    "METRIC_DOMAINS",
-    "MONEY_METRICS",
-    "RUN_FIGURES",
-    "STYLE",
-    "as_results",
-    "comparison",
-    "comparison_table",
-    "daily_speech",
-    "funnel",
-    "platforms",
-    "removal_curve",
-    "removal_curve_data",
-    "save",
-    "style",
-    "time_series",
-    "write_all",
-]

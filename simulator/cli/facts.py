@@ -40,7 +40,7 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
     # tqdm.auto imports asyncio: ~30 ms every other command would pay).
     from tqdm.auto import tqdm
 
-    from simulator.facts import FACTS, check_facts, facts_table, markdown_table
+    from simulator.experiments.facts import FACTS, check_facts, facts_table, markdown_table
 
     runs = reps * len({fact.scenario for fact in FACTS})
     with tqdm(total=runs, desc="facts", unit="run", leave=False) as bar:

@@ -31,18 +31,10 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import OutputError, ScenarioError
-from simulator.experiments import (
-    MAX_RUNS,
-    Design,
-    Executor,
-    Model,
-    ScenarioModel,
-    SweepError,
-    SweepResults,
-    _atomic_csv,
-    resolve_scenario,
-    sweep,
-)
+from simulator.experiments.designs import MAX_RUNS, Design, SweepError
+from simulator.experiments.executors import Executor, Model, ScenarioModel
+from simulator.experiments.store import atomic_csv
+from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.files import atomic_write_with
 from simulator.scenario import Scenario, override
 
@@ -315,11 +307,11 @@ def analyse(
         )
     indices = indices_from(params, method, x, y, sample_seed)
     folder = Path(out)
-    _atomic_csv(indices, folder / "indices.csv")
+    atomic_csv(indices, folder / "indices.csv")
     if plot:
         import matplotlib.pyplot as plt
 
-        from simulator.sweep_plots import sensitivity_bars
+        from simulator.plots.sweeps import sensitivity_bars
 
         figure = sensitivity_bars(indices, method=method, metric=metric)
         png = folder / "indices.png"
@@ -339,7 +331,7 @@ def analyse(
 
 def parse_params(texts: Sequence[str]) -> dict[str, tuple[float, float]]:
     """``--param FIELD=LOW:HIGH`` options as a mapping (each field once)."""
-    from simulator.experiments import parse_range
+    from simulator.experiments.designs import parse_range
 
     params: dict[str, tuple[float, float]] = {}
     for text in texts:

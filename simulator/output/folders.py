@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import OutputError
-from simulator.files import fsync_path
+from simulator.files import fsync_path, fsync_tree
 
 #: The manifest key naming the kind of folder censim wrote.
 FOLDER_KEY = "censim_folder"
@@ -337,7 +337,7 @@ def staged_folder(out: str | os.PathLike[str], kind: str, force: bool = False) -
         ) from None
     try:
         yield staging
-        _fsync_tree(staging)
+        fsync_tree(staging)
         _publish(staging, target, given, kind, force)
     except OSError as error:  # disk full, permissions, a busy folder...
         raise OutputError(
@@ -595,13 +595,6 @@ def check_path_component(name: str, what: str) -> str:
     return name
 
 
-def _fsync_tree(folder: Path) -> None:
-    for root, _, files in os.walk(folder):
-        for name in files:
-            fsync_path(Path(root) / name)
-        fsync_path(Path(root))
-
-
 __all__ = [
     "COMPARISON",
     "FIGURES",
@@ -615,7 +608,6 @@ __all__ = [
     "check_store_folder",
     "check_target",
     "folder_kind",
-    "fsync_path",
     "printable",
     "recover_staging",
     "shown",

@@ -1,5 +1,6 @@
 """``censim sweep``, ``censim sensitivity`` and ``censim sweep-plot``: thin layers over
-:mod:`simulator.experiments`, :mod:`simulator.sensitivity` and :mod:`simulator.sweep_plots`."""
+:mod:`simulator.experiments`, :mod:`simulator.experiments.sensitivity` and
+:mod:`simulator.plots.sweeps`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 import click
 
 from simulator.errors import ScenarioError
-from simulator.experiments import DESIGN_FILE_HELP, SCHEDULER_ENV, SweepError
-from simulator.output_folders import shown
+from simulator.experiments.designs import DESIGN_FILE_HELP, SweepError
+from simulator.experiments.executors import SCHEDULER_ENV
+from simulator.output.folders import shown
 from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -20,7 +22,7 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 def _scenario_with_fixed(
     scenario: str, fixed: tuple[str, ...], days: int | None, users: int | None
 ) -> Any:
-    from simulator.experiments import apply_fixed, parse_set
+    from simulator.experiments.designs import apply_fixed, parse_set
     from simulator.scenario import load_scenario
 
     loaded = load_scenario(scenario)
@@ -150,7 +152,8 @@ def sweep_command(
       censim sweep classroom --vary rules.takedown.vagueness=0,0.5,1 \\
           --vary rules.takedown.deadline_hours=1,24 --reps 5 --out sweeps/vague
     """
-    from simulator.experiments import design_from_options, sweep
+    from simulator.experiments.designs import design_from_options
+    from simulator.experiments.sweeps import sweep
 
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
     design = design_from_options(vary, design_file)
@@ -239,7 +242,7 @@ def sensitivity_command(
           --param rules.takedown.deadline_hours=1:72 --method morris \\
           --metric chilling_effect --days 20 --users 500 --out sweeps/sens
     """
-    from simulator.sensitivity import analyse, parse_params
+    from simulator.experiments.sensitivity import analyse, parse_params
 
     ranges = parse_params(params)
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
@@ -285,8 +288,8 @@ def sensitivity_command(
 def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_file: Path) -> None:
     """Plot a finished sweep in FOLDER: a metric against one field (95% bands) or a heat
     map over two."""
-    from simulator.experiments import SweepResults
-    from simulator.sweep_plots import metric_heatmap, metric_plot
+    from simulator.experiments.sweeps import SweepResults
+    from simulator.plots.sweeps import metric_heatmap, metric_plot
 
     if out_file.suffix.lower() not in FIGURE_SUFFIXES:
         raise SweepError(

@@ -1,0 +1,125 @@
+"""Experiments at scale: designs, replications, executors and a resumable results store.
+
+A *design* is a list of points; each point sets some scenario fields (dotted paths, as in
+:func:`simulator.override`). A *sweep* runs every point ``reps`` times, each run paired
+with its no-rules counterfactual on the same streams (:func:`simulator.run`). One module
+per part:
+
+- :mod:`~simulator.experiments.designs`: grids, points, samples, design files;
+- :mod:`~simulator.experiments.executors`: what a (point, seed) evaluates to and where
+  runs go (local processes, a Dask cluster, this process);
+- :mod:`~simulator.experiments.store`: the resumable store of finished runs;
+- :mod:`~simulator.experiments.tables`: ``summary.csv`` (t-based 95% intervals) and
+  ``long.csv``;
+- :mod:`~simulator.experiments.sweeps`: :func:`sweep` itself and :class:`SweepResults`;
+- :mod:`~simulator.experiments.sensitivity`, :mod:`~simulator.experiments.resources`,
+  :mod:`~simulator.experiments.facts`: global sensitivity analysis, what a job needs
+  before it starts, the published facts the China scenarios are checked against.
+
+The names below are imported on first use (PEP 562), so importing one submodule (such as
+``resources`` for ``censim run``) does not load the sweep machinery.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+_API = {
+    "Design": "simulator.experiments.designs",
+    "SweepError": "simulator.experiments.designs",
+    "design_from_options": "simulator.experiments.designs",
+    "grid_design": "simulator.experiments.designs",
+    "load_design": "simulator.experiments.designs",
+    "parse_range": "simulator.experiments.designs",
+    "parse_set": "simulator.experiments.designs",
+    "parse_vary": "simulator.experiments.designs",
+    "points_design": "simulator.experiments.designs",
+    "sampled_design": "simulator.experiments.designs",
+    "DaskExecutor": "simulator.experiments.executors",
+    "Executor": "simulator.experiments.executors",
+    "InProcessExecutor": "simulator.experiments.executors",
+    "LocalExecutor": "simulator.experiments.executors",
+    "Model": "simulator.experiments.executors",
+    "ScenarioModel": "simulator.experiments.executors",
+    "flatten_summary": "simulator.experiments.executors",
+    "make_executor": "simulator.experiments.executors",
+    "Store": "simulator.experiments.store",
+    "SweepResults": "simulator.experiments.sweeps",
+    "sweep": "simulator.experiments.sweeps",
+    "summary_table": "simulator.experiments.tables",
+    "t_interval": "simulator.experiments.tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'simulator.experiments' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_API[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])
+
+
+if TYPE_CHECKING:
+    from simulator.experiments.designs import (
+        Design,
+        SweepError,
+        design_from_options,
+        grid_design,
+        load_design,
+        parse_range,
+        parse_set,
+        parse_vary,
+        points_design,
+        sampled_design,
+    )
+    from simulator.experiments.executors import (
+        DaskExecutor,
+        Executor,
+        InProcessExecutor,
+        LocalExecutor,
+        Model,
+        ScenarioModel,
+        flatten_summary,
+        make_executor,
+    )
+    from simulator.experiments.store import (
+        Store,
+    )
+    from simulator.experiments.sweeps import (
+        SweepResults,
+        sweep,
+    )
+    from simulator.experiments.tables import (
+        summary_table,
+        t_interval,
+    )
+
+__all__ = [
+    "DaskExecutor",
+    "Design",
+    "Executor",
+    "InProcessExecutor",
+    "LocalExecutor",
+    "Model",
+    "ScenarioModel",
+    "Store",
+    "SweepError",
+    "SweepResults",
+    "design_from_options",
+    "flatten_summary",
+    "grid_design",
+    "load_design",
+    "make_executor",
+    "parse_range",
+    "parse_set",
+    "parse_vary",
+    "points_design",
+    "sampled_design",
+    "summary_table",
+    "sweep",
+    "t_interval",
+]

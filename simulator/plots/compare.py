@@ -1,0 +1,211 @@
+"""Comparing runs: a table of the headline metrics of several runs (means and t-based
+95% intervals over replications) and the figure drawn from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from simulator.output.results import Results
+from simulator.plots.style import COLOURS, HATCHES, new_figure, style, thousands
+
+#: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1).
+COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
+    "speech_loss": ("speech loss\n(% of lawful posts lost vs no rules)", True),
+    "chilling_effect": ("chilling effect\n(% of lawful posts withheld)", True),
+    "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
+    "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
+    "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
+    "excluded_share": ("excluded share\n(% of intended posts)", True),
+    "fines_total": ("fines\n(regime's currency, whole run)", False),
+    "detentions_total": ("detentions\n(count, whole run)", False),
+}
+#: Where each metric's values lie: shares in [0, 1], totals (money, counts) at least 0.
+#: Interval bounds are clipped to it (few replications of a small total give a t-interval
+#: reaching below 0, which no run can have).
+METRIC_DOMAINS: dict[str, tuple[float, float]] = {
+    metric: (0.0, 1.0) if is_share else (0.0, math.inf)
+    for metric, (_, is_share) in COMPARISON_METRICS.items()
+}
+#: Metrics in the scenario's currency (the comparison's ``currency`` column).
+MONEY_METRICS = ("fines_total", "moderation_cost_total")
+DEFAULT_COMPARISON = ("speech_loss", "chilling_effect", "collateral_share", "over_removal_share")
+TABLE_METRICS = tuple(COMPARISON_METRICS)
+
+
+# -- 5. comparing runs ------------------------------------------------------------------
+
+
+def _metric(summary: Mapping[str, Any], name: str) -> float:
+    if name == "excluded_share":
+        intended = float(summary.get("intended", 0))
+        return float(summary.get("excluded", 0)) / intended if intended else 0.0
+    value = summary.get(name)
+    return float("nan") if value is None else float(value)
+
+
+def _currency(run: Results | Mapping[str, Any]) -> str:
+    """The currency of a run's money (its summary's, or its scenario's for run folders
+    written before summaries named it); empty if unknown."""
+    if isinstance(run, Results):
+        return str(run.summary.get("currency") or run.scenario.get("currency", ""))
+    return str(run.get("currency", ""))
+
+
+def comparison_table(
+    groups: Mapping[str, Sequence[Results | Mapping[str, Any]]],
+    metrics: Sequence[str] = TABLE_METRICS,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """One row per regime: replications, currency, and per metric its mean and t-interval.
+
+    ``groups`` maps a label to the replications of one regime (Results or summary
+    dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
+    ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
+    ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
+    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication). Shares are
+    fractions (0-1). Replications in different currencies get NaN for money metrics:
+    their amounts cannot be averaged.
+    """
+    from scipy import stats
+
+    rows = []
+    for label, runs in groups.items():
+        summaries = [r.summary if isinstance(r, Results) else r for r in runs]
+        if not summaries:
+            raise ValueError(f"{label}: no runs to compare")
+        currencies = sorted({_currency(r) for r in runs} - {""})
+        row: dict[str, Any] = {
+            "regime": label,
+            "replications": len(summaries),
+            "currency": "/".join(currencies),
+        }
+        for metric in metrics:
+            values = np.array([_metric(s, metric) for s in summaries], dtype=float)
+            if metric in MONEY_METRICS and len(currencies) > 1:
+                values = np.array([])
+            values = values[np.isfinite(values)]
+            n = len(values)
+            mean = float(values.mean()) if n else float("nan")
+            if n >= 2:
+                half = float(
+                    stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
+                )
+            else:
+                half = float("nan")
+            low, high = mean - half, mean + half
+            if n >= 2:
+                # A share cannot leave [0, 1], nor a count go below 0: the t-interval is
+                # clipped to the possible.
+                floor, ceiling = METRIC_DOMAINS.get(metric, (-math.inf, math.inf))
+                low, high = max(low, floor), min(high, ceiling)
+            row[f"{metric}_mean"] = mean
+            row[f"{metric}_ci_low"] = low
+            row[f"{metric}_ci_high"] = high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison(
+    groups: Mapping[str, Sequence[Results | Mapping[str, Any]]] | pd.DataFrame,
+    metrics: Sequence[str] = DEFAULT_COMPARISON,
+) -> Figure:
+    """Bars of each metric's mean per regime, with 95% intervals across replications.
+
+    ``groups`` maps a label to replications (Results or summary dicts), or is a table
+    from :func:`comparison_table`. One panel per metric; bars differ by hatch as well as
+    colour. Shares are shown in %.
+    """
+    unknown = [m for m in metrics if m not in COMPARISON_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric {unknown[0]!r}; allowed: {list(COMPARISON_METRICS)}")
+    table = groups if isinstance(groups, pd.DataFrame) else comparison_table(groups, metrics)
+    labels = list(table["regime"])
+    with style():
+        columns = min(len(metrics), 2)
+        rows = math.ceil(len(metrics) / columns)
+        fig = new_figure(max(4.0, 1.0 + 1.1 * len(labels)) * columns, 3.0 * rows + 0.6)
+        axes = fig.subplots(rows, columns, squeeze=False).ravel()
+        x = np.arange(len(labels))
+        for ax, metric in zip(axes, metrics, strict=False):
+            label, is_share = COMPARISON_METRICS[metric]
+            scale = 100.0 if is_share else 1.0
+            mean = table[f"{metric}_mean"].to_numpy(dtype=float) * scale
+            low = table[f"{metric}_ci_low"].to_numpy(dtype=float) * scale
+            high = table[f"{metric}_ci_high"].to_numpy(dtype=float) * scale
+            bars = ax.bar(
+                x,
+                mean,
+                width=0.7,
+                color=[COLOURS[(i + 1) % len(COLOURS)] for i in range(len(labels))],
+                alpha=0.85,
+                edgecolor="0.15",
+                linewidth=0.7,
+                gid=f"bars-{metric}",
+            )
+            for i, bar in enumerate(bars):
+                bar.set_hatch(HATCHES[i % len(HATCHES)])
+            has_interval = np.isfinite(low) & np.isfinite(high)
+            if has_interval.any():
+                ax.errorbar(
+                    x[has_interval],
+                    mean[has_interval],
+                    yerr=np.vstack(
+                        [
+                            mean[has_interval] - low[has_interval],
+                            high[has_interval] - mean[has_interval],
+                        ]
+                    ),
+                    fmt="none",
+                    ecolor="black",
+                    elinewidth=1.2,
+                    capsize=4,
+                    gid=f"ci-{metric}",
+                )
+            ticks = [textwrap_label(s) for s in labels]
+            if metric in MONEY_METRICS and "currency" in table:
+                # Amounts in different currencies side by side: each bar names its own.
+                ticks = [
+                    f"{tick}\n({currency})" if isinstance(currency, str) and currency else tick
+                    for tick, currency in zip(ticks, table["currency"], strict=True)
+                ]
+            ax.set_xticks(x, ticks)
+            ax.set_ylabel(label)
+            if is_share:
+                ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
+            else:
+                ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+            ax.set_ylim(bottom=0)
+            ax.grid(axis="x", visible=False)
+        for ax in axes[len(metrics) :]:
+            ax.set_visible(False)
+        reps = sorted(set(int(n) for n in table["replications"]))
+        reps_text = "/".join(str(n) for n in reps)
+        fig.suptitle(
+            f"Comparison: mean and 95% interval over {reps_text} replication(s)", fontsize=10
+        )
+    return fig
+
+
+def textwrap_label(text: str, width: int = 11) -> str:
+    """Break a long regime name at underscores so tick labels do not overlap."""
+    if len(text) <= width:
+        return text
+    parts = text.split("_")
+    lines, line = [], ""
+    for part in parts:
+        candidate = f"{line}_{part}" if line else part
+        if len(candidate) > width and line:
+            lines.append(line + "_")
+            line = part
+        else:
+            line = candidate
+    lines.append(line)
+    return "\n".join(lines)

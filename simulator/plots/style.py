@@ -1,0 +1,105 @@
+"""One style for every figure: colours, line styles, markers and hatches that stay
+distinct in greyscale (:data:`STYLE`, applied by :func:`style`), and figures built
+without pyplot (an Agg canvas attached: no display, no global state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import matplotlib
+from cycler import cycler
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from simulator.output.results import Results
+
+# -- one style -------------------------------------------------------------------------
+
+#: Okabe-Ito colours ordered so that their lightness differs: distinct in greyscale too.
+COLOURS = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---")
+#: Fill of the funnel stages, light to dark, so bars stay apart without colour.
+STAGE_FILLS = {
+    "intended": "0.85",
+    "withheld": "#E69F00",
+    "excluded": "#CC79A7",
+    "blocked": "#D55E00",
+    "removed": "#0072B2",
+    "surviving": "0.35",
+}
+STAGE_HATCHES = {
+    "intended": "",
+    "withheld": "///",
+    "excluded": "...",
+    "blocked": "xxx",
+    "removed": "\\\\\\",
+    "surviving": "",
+}
+FUNNEL_STAGES = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
+
+#: rcParams every figure of this module is drawn under.
+STYLE: dict[str, Any] = {
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9.0,
+    "legend.fontsize": 8.0,
+    "legend.frameon": False,
+    "xtick.labelsize": 8.0,
+    "ytick.labelsize": 8.0,
+    "axes.grid": True,
+    "grid.color": "0.88",
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "0.25",
+    "lines.linewidth": 1.6,
+    "lines.markersize": 4.5,
+    "hatch.linewidth": 0.7,
+    "hatch.color": "0.15",
+    "patch.edgecolor": "0.15",
+    "figure.dpi": 100.0,
+    "savefig.dpi": 150.0,
+    # No "tight" bbox: constrained layout already fits the labels, and tight would draw twice.
+    "savefig.bbox": None,
+    # Fixed ids in SVG output so the same run gives the same bytes.
+    "svg.hashsalt": "censim",
+    "axes.prop_cycle": cycler(color=list(COLOURS)) + cycler(linestyle=list(LINE_STYLES)),
+}
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """Context manager: draw under :data:`STYLE` (restores the previous rcParams)."""
+    with matplotlib.rc_context(cast(Any, STYLE)):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A Figure with an Agg canvas attached: no pyplot, no display needed."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def as_results(source: Results | str | Path) -> Results:
+    """``source`` itself, or the run folder it names read with :meth:`Results.read`."""
+    if isinstance(source, Results):
+        return source
+    return Results.read(source)
+
+
+def run_title(results: Results) -> str:
+    days = results.summary.get("horizon_days", "?")
+    users = results.summary.get("users", 0)
+    return f"{results.scenario_name} (seed {results.seed}, {users:,} users, {days} days)"
+
+
+def thousands(value: float, _position: Any = None) -> str:
+    return f"{value:,.0f}"

@@ -1,0 +1,184 @@
+"""Issue 16's comparative statics, each on paired replications (common random numbers).
+
+Every expectation of ``benchmarks/probe_levers.py`` (the lever, its range, the expected
+direction) becomes one test: the paired difference's 95% interval across replications
+must lie on the expected side of 0 (or, for a year of a liberal regime, the active share's
+interval above the floor). Those that today's model fails are marked
+``xfail(strict=True)`` with the issue's finding: once issue 16 is fixed they XPASS, the
+run goes red and the marker must come off. Slow: ``pytest -m slow tests/test_levers.py``
+(a few minutes: the probe's default size, so they see the baseline it prints).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from benchmarks.probe_levers import (
+    DEFAULT,
+    Check,
+    Lever,
+    holds,
+    levers,
+    paired_difference,
+    removal_delay_mean,
+    removal_delay_median,
+    run_level,
+    verdict,
+)
+
+#: The probe's default size and seeds, so the tests see exactly the baseline the probe
+#: prints (about a minute of runs here; every level runs once, shared across tests).
+SIZE = DEFAULT
+
+LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
+
+#: Expectations the model misses today (issue 16's table), by test id.
+FAILING_TODAY: dict[str, str] = {
+    "detention_severity: political_withholding 180 d vs 30 d": (
+        "severity does not deter (180 d withholds slightly less than 30 d)"
+    ),
+    "detention_certainty: political_withholding severity x2 vs 30 d": (
+        "doubling detention days does not raise withholding"
+    ),
+    "fines_csl: mean_strictness fines x10 vs fines x1": (
+        "strictness sits at max_strictness from fines x1 up: the cap binds, not the penalty"
+    ),
+    "fines_netzdg: mean_strictness fines x10 vs fines x1": (
+        "strictness sits at max_strictness from fines x1 up: the cap binds, not the penalty"
+    ),
+    "vagueness_csl: lawful_takedown_rate vagueness 0.5 vs vagueness 0": (
+        "vagueness lowers lawful take-downs (users withhold more; the platform never sees it)"
+    ),
+    "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
+        "vagueness lowers lawful take-downs (users withhold more; the platform never sees it)"
+    ),
+    "vagueness_netzdg: lawful_takedown_rate vagueness 0.5 vs vagueness 0": (
+        "vagueness never reaches the platform: lawful take-downs flat"
+    ),
+    "vagueness_netzdg: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
+        "vagueness never reaches the platform: lawful take-downs flat"
+    ),
+    "reviewers: removal_delay_mean_h 8 reviewers vs 1 reviewers": (
+        "removal timing does not depend on staff: queues never bind"
+    ),
+    "reviewers: removal_delay_mean_h 48 reviewers vs 8 reviewers": (
+        "removal timing does not depend on staff: 8 and 48 reviewers give identical runs"
+    ),
+    "reviewers: removal_delay_median_h 48 reviewers vs 8 reviewers": (
+        "removal timing does not depend on staff: 8 and 48 reviewers give identical runs"
+    ),
+    "year_liberal: active_share_end netzdg year >= 0.97": (
+        "0.939 of users active after a year (issue: closures after 5 never-expiring strikes)"
+    ),
+    "year_liberal: active_share_end dsa year >= 0.97": (
+        "0.961 of users active after a year; its interval reaches below the floor"
+    ),
+}
+
+
+@functools.cache
+def _measured(lever_name: str, label: str) -> dict[str, list[float | None]]:
+    """Every metric of one level of a lever, per replication (cached across tests)."""
+    lever = LEVERS[lever_name]
+    level = next(level for level in lever.levels if level.label == label)
+    metrics = tuple(dict.fromkeys(lever.metrics + tuple(c.metric for c in lever.checks)))
+    return run_level(level, SIZE, metrics)
+
+
+def _test_id(lever: Lever, check: Check) -> str:
+    against = f"vs {check.reference}" if check.floor is None else f">= {check.floor:g}"
+    return f"{lever.name}: {check.metric} {check.level} {against}"
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for lever in LEVERS.values():
+        for check in lever.checks:
+            name = _test_id(lever, check)
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=f"issue 16: {FAILING_TODAY[name]}")]
+                if name in FAILING_TODAY
+                else []
+            )
+            cases.append(pytest.param(lever.name, check, id=name, marks=marks))
+    return cases
+
+
+def test_every_expected_failure_names_a_comparison() -> None:
+    """A renamed lever or level must not leave a stale entry behind (fast: no runs)."""
+    names = {_test_id(lever, check) for lever in LEVERS.values() for check in lever.checks}
+    assert set(FAILING_TODAY) <= names, sorted(set(FAILING_TODAY) - names)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lever_name", "check"), _cases())
+def test_lever_moves_the_metric_the_expected_way(lever_name: str, check: Check) -> None:
+    labels = {check.level} | ({check.reference} if check.floor is None else set())
+    measured = {label: _measured(lever_name, label) for label in labels}
+    if check.floor is None:
+        difference = paired_difference(
+            measured[check.level][check.metric], measured[check.reference][check.metric]
+        )
+        expected = "up" if check.direction > 0 else "down"
+        shown = f"paired difference {difference.text()}, expected {expected}"
+    else:
+        shown = f"values {measured[check.level][check.metric]}, floor {check.floor}"
+    assert holds(check, measured), f"{check.metric}: {check.level} vs {check.reference}: {shown}"
+
+
+def test_verdict_reads_the_paired_interval() -> None:
+    """The verdicts the probe prints and the tests assert, on numbers worked by hand (fast)."""
+    up = Check("m", "b", "a", +1)
+    # Differences 1, 2, 3: mean 2, t-interval 2 +- 4.303 * 1 / sqrt(3) = [-0.48, 4.48].
+    assert verdict(up, {"a": {"m": [0, 0, 0]}, "b": {"m": [1, 2, 3]}}) == "no: 0 in CI"
+    assert verdict(up, {"a": {"m": [0, 0, 0]}, "b": {"m": [10, 11, 12]}}) == "yes"
+    assert verdict(up, {"a": {"m": [10, 11, 12]}, "b": {"m": [0, 0, 0]}}) == "no: opposite"
+    down = Check("m", "b", "a", -1)
+    assert verdict(down, {"a": {"m": [10, 11, 12]}, "b": {"m": [0, 0, 0]}}) == "yes"
+    # Common random numbers: a constant shift is certain however noisy the levels are.
+    assert verdict(up, {"a": {"m": [0, 50, 100]}, "b": {"m": [1, 51, 101]}}) == "yes"
+    floor = Check("m", "b", "", floor=0.97)
+    assert verdict(floor, {"b": {"m": [0.98, 0.99, 0.985]}}) == "yes"
+    assert verdict(floor, {"b": {"m": [0.90, 0.91, 0.92]}}) == "no: opposite"
+    assert verdict(floor, {"b": {"m": [0.96, 0.99, 0.98]}}) == "no: floor in CI"
+    # No change at all (a lever that does nothing): not a pass, in either direction.
+    assert verdict(up, {"a": {"m": [5, 6, 7]}, "b": {"m": [5, 6, 7]}}) == "no: 0 in CI"
+    assert verdict(down, {"a": {"m": [5, 6, 7]}, "b": {"m": [5, 6, 7]}}) == "no: 0 in CI"
+    assert verdict(up, {"a": {"m": [None, None]}, "b": {"m": [None, None]}}) == "n/a"
+    assert paired_difference([1, 2, 3], [0, 0, 0]).text(3) == "2 [-0.484, 4.48]"
+
+
+#: The delay metrics do not read the scenario.
+NO_SCENARIO: Any = None
+
+
+def _histogram(counts: dict[tuple[float, float], list[int]]) -> Any:
+    """Something with the ``delays`` table of a run: (lower, upper) -> removals per kind."""
+    rows = [
+        {"kind": f"k{k}", "lower_hours": lower, "upper_hours": upper, "removed": n}
+        for (lower, upper), per_kind in counts.items()
+        for k, n in enumerate(per_kind)
+    ]
+    return types.SimpleNamespace(delays=pd.DataFrame(rows))
+
+
+def test_removal_delay_metrics_read_the_histogram() -> None:
+    """Median and mean hours to removal from a histogram worked by hand (fast)."""
+    inf = float("inf")
+    # 4 removals over two kinds: 1 in [0, 1), 2 in [1, 2), 1 in [2, 4), none later.
+    results = _histogram({(0, 1): [1, 0], (1, 2): [1, 1], (2, 4): [0, 1], (4, inf): [0, 0]})
+    # The 2nd of 4 removals: half-way through the removals of [1, 2), so 1.5 h.
+    assert removal_delay_median(results, NO_SCENARIO) == pytest.approx(1.5)
+    # Bin midpoints: (0.5 + 2 * 1.5 + 3) / 4.
+    assert removal_delay_mean(results, NO_SCENARIO) == pytest.approx(1.625)
+    # Most removals in the open last bin: its lower edge (a lower bound).
+    late = _histogram({(0, 1): [1, 0], (1, 2): [0, 0], (2, inf): [2, 1]})
+    assert removal_delay_median(late, NO_SCENARIO) == 2.0
+    assert removal_delay_mean(late, NO_SCENARIO) == pytest.approx((0.5 + 3 * 2) / 4)
+    assert math.isnan(removal_delay_median(_histogram({(0, 1): [0, 0]}), NO_SCENARIO))
