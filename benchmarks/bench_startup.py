@@ -91,8 +91,8 @@ def _child(arguments: list[str]) -> int:
             entry["seconds"] += end - start - inner
         total = sum(end - start for _, start, end, depth in spans if depth == 0)
         try:
-            from simulator.warmup import LAST as ahead
-        except ImportError:  # a tree from before simulator.warmup (for a before/after)
+            from simulator.engine.warmup import LAST as ahead
+        except ImportError:  # a tree from before simulator.engine.warmup (for a before/after)
             ahead = {}
         with open(os.environ[STATS_VARIABLE], "w", encoding="utf-8") as out:
             json.dump({"compile_seconds": total, "kernels": per_kernel, "ahead": dict(ahead)}, out)
@@ -272,7 +272,7 @@ def main() -> None:
             # On an idle machine with two CPUs the two compile side by side: the wall
             # time is then about the longer of the two CPU times.
             print(
-                f"{'  compiled ahead (simulator.warmup), wall':<52} {ahead['seconds']:>8.2f}\n"
+                f"{'  compiled ahead (engine.warmup), wall':<52} {ahead['seconds']:>8.2f}\n"
                 f"{'    censim process: kernels, CPU s':<52} {int(ahead['kernels']):>8} "
                 f"{ahead['cpu_seconds']:>7.1f}\n"
                 f"{'    helper process: kernels, CPU s':<52} {int(ahead['helper_kernels']):>8} "

@@ -3,13 +3,14 @@
     python benchmarks/profile_steps.py 10000 90
     python benchmarks/profile_steps.py 1000000 365
 
-Wraps the day's steps (``Simulation`` methods and the compiled kernels they call) with
-``time.perf_counter`` and runs ``china_csl_2016`` (the benchmark's world, staff scaled
-with users) once untimed, to load the kernels, then once timed. The steps nest (``_speak``
-contains ``publish_days`` and ``_speech_inputs``; ``_consequences`` contains
-``learn_day``), and the wrappers cost ~1 us a call: read it as where the time goes, not
-as the run's wall time (``run_benchmarks.py`` measures that). docs/performance.md, "What
-dominates now", was made with it.
+Wraps the day's steps (the day loop's calls into the engine's drivers and the model's
+mechanisms, and the compiled kernels they call) with ``time.perf_counter`` and runs
+``china_csl_2016`` (the benchmark's world, staff scaled with users) once untimed, to
+load the kernels, then once timed. The steps nest (``speak`` contains ``publish_days``
+and ``_speech_inputs``; ``learn`` contains ``learn_day``), and the wrappers cost ~1 us
+a call: read it as where the time goes, not as the run's wall time
+(``run_benchmarks.py`` measures that). docs/performance.md, "What dominates now", was
+made with it (when the steps were ``Simulation`` methods).
 """
 
 from __future__ import annotations
@@ -27,19 +28,29 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.run_benchmarks import world  # noqa: E402
-from simulator import kernels, kernels_day, publishing, review_kernels  # noqa: E402
-from simulator import simulation as simulation_module  # noqa: E402
+from simulator.engine import simulation  # noqa: E402
+from simulator.engine.post_store import PostStore  # noqa: E402
+from simulator.engine.review import ReviewDay  # noqa: E402
+from simulator.engine.simulation import Simulation  # noqa: E402
+from simulator.engine.speech import SpeechDay  # noqa: E402
+from simulator.kernels import benign, learning, publishing, review, routes, sanctions  # noqa: E402
+from simulator.model.orders import OrderBook  # noqa: E402
+from simulator.model.reporting import Reporting  # noqa: E402
+from simulator.model.sanctions import Sanctions  # noqa: E402
 
 STEPS = (
-    "_step_day", "_routes", "_speak", "_speech_inputs", "_benign_split_inputs",
-    "_moderation_tables", "_store_published", "_review", "_settle_orders",
-    "_consequences", "_end_of_day", "_compact_posts", "_apply_detentions_and_releases",
-    "_apply_platform_changes", "_report_removals",
+    (Simulation, "_step_day"), (SpeechDay, "routes"), (SpeechDay, "speak"),
+    (SpeechDay, "_speech_inputs"), (SpeechDay, "_benign_split_inputs"),
+    (SpeechDay, "moderation_tables"), (SpeechDay, "_store_published"), (ReviewDay, "run"),
+    (OrderBook, "settle"), (Sanctions, "strikes_and_exits"), (simulation, "learn"),
+    (simulation, "end_of_day"), (PostStore, "compact"),
+    (Sanctions, "detentions_and_releases"), (Sanctions, "platform_changes"),
+    (Reporting, "report_removals"),
 )  # fmt: skip
 KERNELS = (
-    (publishing, "publish_days"), (kernels, "benign_groups"), (kernels, "fill_routes"),
-    (kernels_day, "learn_day"), (kernels_day, "apply_strikes"),
-    (review_kernels, "review_day"),
+    (publishing, "publish_days"), (benign, "benign_groups"), (routes, "fill_routes"),
+    (learning, "learn_day"), (sanctions, "apply_strikes"),
+    (review, "review_day"),
 )  # fmt: skip
 
 
@@ -64,13 +75,13 @@ def main() -> None:
     parser.add_argument("days", type=int)
     args = parser.parse_args()
     spent: collections.Counter[str] = collections.Counter()
-    for name in STEPS:
-        wrap(simulation_module.Simulation, name, spent)
+    for owner, name in STEPS:
+        wrap(owner, name, spent)
     for module, name in KERNELS:
         wrap(module, name, spent)
-    simulation_module.Simulation(world(args.users, 2, scale_staff=True), seed=1).run()
+    Simulation(world(args.users, 2, scale_staff=True), seed=1).run()
     spent.clear()
-    simulation = simulation_module.Simulation(world(args.users, args.days, scale_staff=True), 1)
+    simulation = Simulation(world(args.users, args.days, scale_staff=True), 1)
     started = time.perf_counter()
     simulation.run()
     wall = time.perf_counter() - started

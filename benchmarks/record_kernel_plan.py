@@ -1,4 +1,4 @@
-"""Record ``simulator/kernel_plan.py``: the kernels runs call from Python, their argument
+"""Record ``simulator/kernels/plan.py``: the kernels runs call from Python, their argument
 types, what each compiles inside it and how long it takes to compile alone.
 
     python benchmarks/record_kernel_plan.py          # ~5-10 minutes of CPU; rewrites the file
@@ -8,7 +8,8 @@ when: it fails while a run calls a kernel with types the plan does not list). Ea
 recording is a fresh process with an empty numba cache (``NUMBA_CACHE_DIR`` set to a new
 folder), so every kernel the run calls from Python is compiled, and seen, there:
 
-1. the runs of :data:`RECORDINGS`, each under its profile (:data:`simulator.warmup.PROFILES`),
+1. the runs of :data:`RECORDINGS`, each under its profile
+   (:data:`simulator.engine.warmup.PROFILES`),
    list the kernels compiled at the top level (called from Python) and their types;
 2. each kernel found is then compiled alone in a fresh process: its CPU seconds (numba's
    own start-up excluded) and the package's kernels compiled inside it.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN_FILE = ROOT / "simulator" / "kernel_plan.py"
+PLAN_FILE = ROOT / "simulator" / "kernels" / "plan.py"
 #: (profile, scenario, changes): runs whose kernels make the plan.
 RECORDINGS: list[tuple[str, str, dict[str, int]]] = [
     ("rules-small", "classroom", {}),
@@ -35,7 +36,7 @@ RECORDINGS: list[tuple[str, str, dict[str, int]]] = [
     ("rules-large", "china_csl_2016", {"population.users": 250_000, "horizon_days": 5}),
     ("free-large", "open_baseline", {"population.users": 250_000, "horizon_days": 5}),
 ]
-HEADER = '''"""The kernels runs call from Python, for :mod:`simulator.warmup` (generated).
+HEADER = '''"""The kernels runs call from Python, for :mod:`simulator.engine.warmup` (generated).
 
 Written by ``python benchmarks/record_kernel_plan.py``; do not edit by hand. One block
 per kernel and list of argument types: its CPU seconds to compile alone (callees
@@ -72,7 +73,7 @@ def _listen() -> list[tuple[int, str, list[str], float]]:
 def _record_run(scenario_name: str, changes: dict[str, int]) -> list[dict[str, Any]]:
     events = _listen()
     import simulator
-    from simulator import warmup
+    from simulator.engine import warmup
 
     # Nothing compiled ahead from the plan being rewritten: every kernel is compiled
     # where the run first calls it, and seen there.
@@ -91,7 +92,7 @@ def _record_run(scenario_name: str, changes: dict[str, int]) -> list[dict[str, A
 def _record_alone(name: str, args: list[str]) -> dict[str, Any]:
     from numba import njit
 
-    from simulator.warmup import _dispatcher, parse_type, signature_hash
+    from simulator.engine.warmup import _dispatcher, parse_type, signature_hash
 
     njit(lambda x: x + 1)(1)  # numba's own start-up, not counted
     events = _listen()
@@ -129,7 +130,7 @@ def _child(command: list[str]) -> Any:
 
 
 def main() -> None:
-    from simulator.warmup import PlannedKernel, signature_hash, write_plan
+    from simulator.engine.warmup import PlannedKernel, signature_hash, write_plan
 
     found: dict[tuple[str, tuple[str, ...]], set[str]] = {}
     for profile, scenario, changes in RECORDINGS:

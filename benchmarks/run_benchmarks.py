@@ -121,7 +121,7 @@ print(json.dumps({{"wall": wall, "rules": results.manifest["wall_seconds_rules"]
 TRACED_RUN = """
 import json, sys, tracemalloc
 sys.path.insert(0, {root!r})
-from simulator.simulation import Simulation
+from simulator.engine.simulation import Simulation
 from benchmarks.run_benchmarks import world
 scenario = world({users}, {days})
 tracemalloc.start()
@@ -171,7 +171,7 @@ def main() -> None:
     # 1. Engine versus reference on the same world.
     print("\n1. engine vs per-agent reference, china_csl_2016, 10,000 users, 90 days")
     scenario = world(10_000, 90)
-    # The first run in a process also loads the compiled kernels (simulator/kernels.py,
+    # The first run in a process also loads the compiled kernels (simulator/kernels/,
     # cached on disk after the first compile): time it, then the steady state.
     cold_wall, _ = engine_run(scenario)
     engine_wall, engine_posts = min(engine_run(scenario) for _ in range(3))

@@ -27,13 +27,13 @@ _API = {
     "Outcome": "simulator.kinds",
     "UserState": "simulator.kinds",
     "Results": "simulator.output.results",
-    "Scenario": "simulator.scenario",
-    "load_scenario": "simulator.scenario",
-    "override": "simulator.scenario",
-    "shipped_scenarios": "simulator.scenario",
-    "validate_scenario": "simulator.scenario",
-    "Simulation": "simulator.simulation",
-    "run": "simulator.simulation",
+    "Scenario": "simulator.model.scenario",
+    "load_scenario": "simulator.model.scenario",
+    "override": "simulator.model.scenario",
+    "shipped_scenarios": "simulator.model.scenario",
+    "validate_scenario": "simulator.model.scenario",
+    "Simulation": "simulator.engine.simulation",
+    "run": "simulator.engine.pairing",
     "Design": "simulator.experiments.designs",
     "SweepResults": "simulator.experiments.sweeps",
     "flatten_summary": "simulator.experiments.executors",
@@ -60,6 +60,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from simulator.engine.pairing import run
+    from simulator.engine.simulation import Simulation
     from simulator.errors import CensimError, OutputError, ScenarioError
     from simulator.experiments.designs import (
         Design,
@@ -71,15 +73,14 @@ if TYPE_CHECKING:
     from simulator.experiments.executors import flatten_summary
     from simulator.experiments.sweeps import SweepResults, sweep
     from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
-    from simulator.output.results import Results
-    from simulator.scenario import (
+    from simulator.model.scenario import (
         Scenario,
         load_scenario,
         override,
         shipped_scenarios,
         validate_scenario,
     )
-    from simulator.simulation import Simulation, run
+    from simulator.output.results import Results
 
 __all__ = [
     "CensimError",

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.output.results import Results
-from simulator.scenario import Scenario, load_scenario, override
 
 #: The seed of every exercise run: the same answer every time.
 SEED = 11
@@ -72,7 +72,7 @@ def _key(changes: Mapping[str, Any] | None) -> str:
 def _run_cached(key: str, seed: int) -> Results:
     import json
 
-    from simulator.simulation import run
+    from simulator.engine.pairing import run
 
     return run(exercise_scenario(json.loads(key)), seed=seed)
 

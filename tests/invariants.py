@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from simulator.engine.review import ReviewDay
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
-from simulator.simulation import Simulation
 
 OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
 COUNTS = ["intended", *OUTCOMES]
@@ -85,8 +85,8 @@ def raw_delays() -> Iterator[list[float]]:
     """
     seen: list[float] = []
     original = Recorder.add_delays
-    compiled = Simulation.compiled_review
-    Simulation.compiled_review = False
+    compiled = ReviewDay.compiled
+    ReviewDay.compiled = False
 
     def spy(self: Recorder, kind: Any, delay_hours: Any) -> None:
         seen.extend(np.asarray(delay_hours, dtype=float).tolist())
@@ -97,4 +97,4 @@ def raw_delays() -> Iterator[list[float]]:
         yield seen
     finally:
         Recorder.add_delays = original  # type: ignore[method-assign]
-        Simulation.compiled_review = compiled
+        ReviewDay.compiled = compiled

@@ -1,8 +1,9 @@
 """The engine's publishing step as it was written in numpy, before it was compiled
-(simulator/publishing.py): the statement the compiled step is held to.
+(simulator/kernels/publishing.py): the statement the compiled step is held to.
 
-``NumpyPublishing`` is a :class:`~simulator.simulation.Simulation` whose ``_speak`` is
-this numpy code; tests/test_publishing.py runs it beside the engine and asserts that
+``NumpyPublishing`` is a :class:`~simulator.engine.simulation.Simulation` whose speech
+driver (:class:`~simulator.engine.speech.SpeechDay`) speaks with this numpy code;
+tests/test_publishing.py runs it beside the engine and asserts that
 every count, record, queue and output table is the same.
 """
 
@@ -12,11 +13,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import kernels
+from simulator.engine.simulation import Simulation
+from simulator.engine.speech import IntArray, RouteArray, SpeechDay
+from simulator.kernels.benign import group_members
+from simulator.kernels.numeric import search_bucketed
+from simulator.kernels.routes import route_posts
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
-from simulator.platforms import PlatformState
-from simulator.regulators import HOURS_PER_DAY
-from simulator.simulation import IntArray, RouteArray, Simulation
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
 
 
 class NumpyPublishing(Simulation):
@@ -24,14 +28,25 @@ class NumpyPublishing(Simulation):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.speech = NumpySpeech(
+            self.scenario, self.users, self.platforms, self.streams, self.recorder, self.posts,
+            self.orders, self.prohibited_posts, self.threads,
+        )  # fmt: skip
+
+
+class NumpySpeech(SpeechDay):
+    """The speech driver with the numpy publishing step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._probability_cache = {}
         self._members = {}
         self._members_of = None
 
-    def _draw_speech_ahead(self) -> bool:
+    def draw_all_ahead(self) -> bool:
         return False  # the numpy statement draws day by day
 
-    def _speak(self, day: int, start: float, route: RouteArray) -> None:
+    def speak(self, day: int, start: float, route: RouteArray) -> None:
         speech = self.streams.speech
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
@@ -73,7 +88,7 @@ class NumpyPublishing(Simulation):
             return
         users = self.users
         n_p = self.n_platforms
-        intended, excluded, offshore, withheld, reaching, times, offsets = kernels.route_posts(
+        intended, excluded, offshore, withheld, reaching, times, offsets = route_posts(
             authors,
             times,
             route,
@@ -115,7 +130,7 @@ class NumpyPublishing(Simulation):
         if count == 0 or self.users.size == 0:
             return
         n_p = self.n_platforms
-        shares, group, *_ = self._benign_groups(route, channel)
+        shares, group, *_ = self.benign_groups(route, channel)
         split = self.streams.split.multinomial(
             count, np.clip(shares, 0.0, None) / max(shares.sum(), 1e-300)
         )
@@ -169,9 +184,7 @@ class NumpyPublishing(Simulation):
             # Members and cumulative weights per group, valid while ``group`` is.
             self._members_of, self._members = group, {}
         if wanted_group not in self._members:
-            self._members[wanted_group] = kernels.group_members(
-                group, wanted_group, users.benign_weights
-            )
+            self._members[wanted_group] = group_members(group, wanted_group, users.benign_weights)
         members, cumulative = self._members[wanted_group]
         targets = rng.random(count) * cumulative[-1]
         return members[search_sorted_targets(cumulative, targets)].astype(np.int64)
@@ -208,7 +221,7 @@ class NumpyPublishing(Simulation):
         touched = is_held | flags.any(axis=0)
         prohibited = bool(self.prohibited[kind])
         if prohibited:
-            self._count_published_prohibited(platform, times[~is_held])
+            self.prohibited_posts.count_published(platform, times[~is_held])
         untouched = int((~touched).sum())
         if untouched:
             rec.add(day, p, channel, kind, Outcome.SURVIVING, untouched)
@@ -238,7 +251,7 @@ class NumpyPublishing(Simulation):
             channel=int(channel),
         )
         if prohibited:
-            self._prohibited_ids[p].append(ids)
+            self.prohibited_posts.add_ids(p, ids)
         n_held = int(is_held.sum())
         rec.add(day, p, channel, kind, Outcome.BLOCKED, n_held)  # until approved
         rec.add(day, p, channel, kind, Outcome.SURVIVING, m - n_held)
@@ -262,14 +275,14 @@ class NumpyPublishing(Simulation):
         notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
         if notice_deadline is not None and self.prohibited[kind]:
             for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
-                self._add_duties(
+                self.orders.add_duties(
                     platform.index, [int(post)], [float(arrival) + notice_deadline], Action.NOTICE
                 )
         ordered = ids[flags[2]]
         if len(ordered):
             order_days = np.floor(order_hours[flags[2]] / HOURS_PER_DAY).astype(np.int64)
             for order_day in np.unique(order_days):
-                self._orders_by_day[int(order_day)].append(ordered[order_days == order_day])
+                self.orders.add_orders(int(order_day), ordered[order_days == order_day])
 
     def _hold_probability(self, platform: PlatformState) -> NDArray[np.float64]:
         """``platform.hold_probability()``, kept while the platform's threshold stands."""
@@ -339,7 +352,7 @@ def authors_at(users, targets):
     """``Users.authors_at`` as it was, for the sensitive kinds."""
     if len(targets) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(kernels.search_bucketed(*users.sensitive_search(), targets))
+    return np.asarray(search_bucketed(*users.sensitive_search(), targets))
 
 
 def search_sorted_targets(cumulative, targets):

@@ -1,5 +1,5 @@
 """The police as written in Python before their day was compiled
-(simulator/kernels_day.py, ``investigate_until``): the statement tests/test_police.py
+(simulator/kernels/, ``investigate_until``): the statement tests/test_police.py
 holds the engine's police to."""
 
 # mypy: ignore-errors
@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
-from simulator.regulators import HOURS_PER_DAY
-from simulator.review_queue import ReviewQueue
-from simulator.scenario import Police as PoliceSpec
-from simulator.simulation import Simulation
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.review_queue import ReviewQueue
+from simulator.model.scenario import Police as PoliceSpec
 from simulator.streams import Streams
 
 
@@ -114,3 +114,5 @@ class PythonPoliceSimulation(Simulation):
         # queue's child generator from streams.police, and spawning counts.
         rng = Streams.from_seed(self.seed).police
         self.police = PythonPolice(self.scenario.police, self.users, rng)
+        # Those who hand the police their work: the sanctions (detentions) and reports.
+        self.sanctions.police = self.reporting.police = self.police

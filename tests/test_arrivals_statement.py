@@ -1,7 +1,7 @@
 """Arrival times of review items (docs/model.md S5a): keyword sweeps put flags on the
 sweep grid, and the attention time of a post has the distribution its equation states.
-The compiled scalar functions (simulator/arrivals_kernels.py) are checked against the
-numpy statement (simulator/model_arrivals.py), and both against the CDF."""
+The compiled scalar functions (simulator/kernels/arrivals.py) are checked against the
+numpy statement (simulator/model/arrivals.py), and both against the CDF."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator import arrivals_kernels as kernels
-from simulator import model_arrivals as statement
+from simulator.kernels import arrivals as kernels
+from simulator.model import arrivals as statement
 
 TAU = statement.ATTENTION_HOURS_FROM_RETWEETS
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, Outcome
 from simulator.output.metrics import OUTCOME_COLUMNS, daily_table
 from simulator.output.recorder import Recorder
-from simulator.simulation import Simulation
 
 
 def daily_table_multiindex(recorder, scenario, platform_names):  # type: ignore[no-untyped-def]

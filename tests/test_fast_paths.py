@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.review_queue import ReviewQueue
-from simulator.simulation import Simulation
+from simulator.engine.review import ReviewDay
+from simulator.model.review_queue import ReviewQueue
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
 
@@ -70,7 +70,7 @@ def test_engine_fast_paths_are_exact(monkeypatch: pytest.MonkeyPatch, changes: d
     )
     # The Python review (the compiled one never takes the vectorised path; it is
     # compared with this one in tests/test_review_kernels.py).
-    monkeypatch.setattr(Simulation, "compiled_review", False)
+    monkeypatch.setattr(ReviewDay, "compiled", False)
     fast = _tables(simulator.run(scenario, seed=3))
     monkeypatch.setattr(ReviewQueue, "_start_unhindered", lambda self, *args: 0)
     slow = _tables(simulator.run(scenario, seed=3))

@@ -1,5 +1,5 @@
 """A generator handed to compiled code as addresses draws what the generator itself draws
-(simulator/generator_handles.py), and advances the Python generator's own state; the
+(simulator/kernels/handles.py), and advances the Python generator's own state; the
 fallback (the ``Generator`` objects themselves, for a numba whose internals differ)
 draws the same numbers, in a whole run too."""
 
@@ -16,8 +16,8 @@ from numba import njit
 from numba.core.errors import TypingError
 
 import simulator
-from simulator import generator_handles, publishing
-from simulator.generator_handles import FIELDS, UNSUPPORTED_REASON, as_generator, handle
+from simulator.kernels import handles, publishing
+from simulator.kernels.handles import FIELDS, UNSUPPORTED_REASON, as_generator, handle
 
 #: Tests of the handles themselves run where this numba can take them.
 needs_handles = pytest.mark.skipif(
@@ -105,7 +105,7 @@ def test_a_whole_run_on_the_fallback_is_the_same(monkeypatch: pytest.MonkeyPatch
     )
     # Threads and a second process would not see the flag change: one process.
     on_handles = simulator.run(scenario, seed=4, parallel=False)
-    monkeypatch.setattr(generator_handles, "USE_HANDLES", False)
+    monkeypatch.setattr(handles, "USE_HANDLES", False)
     on_objects = simulator.run(scenario, seed=4, parallel=False)
     assert int(on_handles.daily["removed"].sum()) > 0  # moderation drew, not only speech
     for name in ("daily", "counterfactual_daily", "delays", "events", "platform_daily",
@@ -123,11 +123,11 @@ def test_the_switch_selects_the_fallback_in_a_fresh_process() -> None:
     # The module alone (not the whole package: a second faster).
     code = (
         "import importlib.util as u, numpy as np; "
-        f"s = u.spec_from_file_location('handles', {generator_handles.__file__!r}); "
+        f"s = u.spec_from_file_location('handles', {handles.__file__!r}); "
         "g = u.module_from_spec(s); s.loader.exec_module(g); r = np.random.default_rng(1); "
         "print(g.USE_HANDLES, repr(g.FALLBACK_REASON), g.argument(r) is r)"
     )
-    env = {**os.environ, generator_handles.ENVIRONMENT_SWITCH: "0"}
+    env = {**os.environ, handles.ENVIRONMENT_SWITCH: "0"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -138,14 +138,14 @@ def test_other_internals_are_detected(monkeypatch: pytest.MonkeyPatch) -> None:
     """A numba whose generator model has other fields, or none where expected, is
     refused handles (the fallback is taken), with the reason."""
     if not UNSUPPORTED_REASON:
-        assert generator_handles._models_differ() == ""
-    changed = (generator_handles.EXPECTED_MODELS[0], generator_handles.EXPECTED_MODELS[1][:-1])
-    monkeypatch.setattr(generator_handles, "EXPECTED_MODELS", changed)
-    assert "differ" in generator_handles._models_differ()
+        assert handles._models_differ() == ""
+    changed = (handles.EXPECTED_MODELS[0], handles.EXPECTED_MODELS[1][:-1])
+    monkeypatch.setattr(handles, "EXPECTED_MODELS", changed)
+    assert "differ" in handles._models_differ()
     from numba.core import datamodel
 
     def no_model(_: object) -> None:
         raise KeyError("NumPyRandomGeneratorType")
 
     monkeypatch.setattr(datamodel.default_manager, "lookup", no_model)
-    assert "not where handles expect" in generator_handles._models_differ()
+    assert "not where handles expect" in handles._models_differ()

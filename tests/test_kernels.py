@@ -11,10 +11,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import kernels
+from simulator.kernels.benign import (
+    benign_groups,
+    benign_split,
+    group_blocks,
+    group_members,
+    group_shares,
+)
+from simulator.kernels.learning import population_counts
+from simulator.kernels.numeric import (
+    add_at,
+    bucket_index,
+    merge_argsort,
+    numpy_sum,
+    search_bucketed,
+)
+from simulator.kernels.routes import effective_risk as compiled_effective_risk
+from simulator.kernels.routes import fill_routes, route_posts
+from simulator.kernels.routes import withholds as compiled_withholds
 from simulator.kinds import UserState
-from simulator.population import SocialNetwork
-from simulator.rules import withholds
+from simulator.model.population import SocialNetwork
+from simulator.model.speech import effective_risk, withholds
 
 NO_ROUTE = -1
 SEEDS = [0, 1, 2, 3]
@@ -46,7 +63,7 @@ def numpy_routes(platform, state, serving, circumvention_row):  # type: ignore[n
 
 
 def effective(pop: dict[str, np.ndarray], who, extra: float) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return np.minimum(1.0, pop["risk"][who] + extra * pop["traceable"][who]).astype(np.float32)
+    return effective_risk(pop["risk"][who], pop["traceable"][who], extra)
 
 
 @pytest.mark.parametrize("n_platforms", [3, 70])  # serving as bits; as an array (> 62)
@@ -58,7 +75,7 @@ def test_fill_routes_matches_numpy(seed: int, n_platforms: int) -> None:
     serving[n_platforms - 1] = False
     route = np.empty(len(pop["state"]), dtype=np.int16)  # as the engine keeps it
     active_here = np.full(n_platforms, 99, dtype=np.int64)
-    kernels.fill_routes(pop["platform"], pop["state"], serving, n_platforms, route, active_here)
+    fill_routes(pop["platform"], pop["state"], serving, n_platforms, route, active_here)
     expected = numpy_routes(pop["platform"], pop["state"], serving, n_platforms)
     assert np.array_equal(route, expected)
     counts = np.bincount(expected[expected >= 0], minlength=n_platforms + 1)[:n_platforms]
@@ -75,7 +92,7 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
         np.int16
     )
     block = [1, 7, 64, 10_000][seed % 4]  # 10,000: one block longer than the population
-    n_blocks = kernels.group_blocks(len(route), block)
+    n_blocks = group_blocks(len(route), block)
 
     def groups(route: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None) -> tuple:
         group = np.empty(len(route), dtype=np.int32)
@@ -83,7 +100,7 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
         running = np.full((n_p, n_blocks + 1), np.nan)
         sums = np.full((n_blocks, n_groups), np.nan)
         before = previous or (np.zeros(0, np.int32), np.zeros((0, 0)))
-        kernels.benign_groups(
+        benign_groups(
             route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
             extra, pop["boldness"], pop["weights"], group, mass, block, running, sums, *before,
         )  # fmt: skip
@@ -115,7 +132,7 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
         assert np.array_equal(got, want)
     assert not np.array_equal(again[3], sums)  # (the change changed some sums)
     with pytest.raises(ValueError):  # a table of other blocks is refused, not half filled
-        kernels.benign_groups(
+        benign_groups(
             route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
             extra, pop["boldness"], pop["weights"], group, mass, block,
             np.empty((n_p, running.shape[1] - 1)), sums, np.zeros(0, np.int32), np.zeros((0, 0)),
@@ -168,7 +185,7 @@ def test_group_members_match_numpy(seed: int, block: int) -> None:
     group = np.random.default_rng(seed).integers(0, 5, len(pop["state"])).astype(np.int32)
     plain_differs = False
     for wanted in range(6):  # 5: an empty group
-        members, cumulative = kernels.group_members(group, wanted, pop["weights"], block)
+        members, cumulative = group_members(group, wanted, pop["weights"], block)
         expected, expected_cumulative = blockwise_cumulative(group, wanted, pop["weights"], block)
         assert np.array_equal(members, expected)
         assert np.array_equal(cumulative, expected_cumulative)
@@ -180,7 +197,7 @@ def test_group_members_match_numpy(seed: int, block: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_population_counts_match_numpy(seed: int) -> None:
     pop = population(seed)
-    counts, mean_risk = kernels.population_counts(
+    counts, mean_risk = population_counts(
         pop["state"], pop["risk"], pop["traceable"], pop["reported"], pop["detained"]
     )
     states = np.bincount(pop["state"], minlength=len(UserState))
@@ -189,7 +206,7 @@ def test_population_counts_match_numpy(seed: int) -> None:
     active = pop["state"] == UserState.ACTIVE
     assert mean_risk == pytest.approx(float(pop["risk"][active].mean()), rel=1e-6)
     nobody = np.full(10, UserState.LEFT, dtype=np.int8)
-    assert kernels.population_counts(nobody, pop["risk"][:10], *[np.zeros(10, bool)] * 3)[1] == 0
+    assert population_counts(nobody, pop["risk"][:10], *[np.zeros(10, bool)] * 3)[1] == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -205,7 +222,7 @@ def test_neighbour_counts_and_add_at_match_numpy(seed: int) -> None:
     signal = rng.random(n).astype(np.float32)
     reference = signal.copy()
     np.add.at(reference, users, 0.37)
-    kernels.add_at(signal, users, 0.37)
+    add_at(signal, users, 0.37)
     assert np.array_equal(signal, reference)
 
 
@@ -228,16 +245,16 @@ def test_bucketed_search_is_searchsorted(seed: int, buckets: int) -> None:
             cumulative[-1] * (np.arange(buckets + 1) / buckets),  # exactly on bucket edges
         ]
     )
-    start = kernels.bucket_index(cumulative, buckets)
-    assert np.array_equal(kernels.search_bucketed(cumulative, start, targets),
+    start = bucket_index(cumulative, buckets)
+    assert np.array_equal(search_bucketed(cumulative, start, targets),
                           reference_search(cumulative, targets))  # fmt: skip
 
 
 def test_bucketed_search_degenerate_weights() -> None:
     for cumulative in (np.zeros(5), np.array([2.0]), np.array([0.0, 0.0, 1.0, 1.0])):
         targets = np.array([0.0, 0.5, 1.0, 2.0])
-        start = kernels.bucket_index(cumulative, 4)
-        assert np.array_equal(kernels.search_bucketed(cumulative, start, targets),
+        start = bucket_index(cumulative, 4)
+        assert np.array_equal(search_bucketed(cumulative, start, targets),
                               reference_search(cumulative, targets))  # fmt: skip
 
 
@@ -252,7 +269,7 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
     ).astype(np.int16)
     authors = rng.integers(0, len(route), 4_000)
     times = rng.random(4_000) * 24
-    intended, excluded, offshore, withheld, reaching, at, offsets = kernels.route_posts(
+    intended, excluded, offshore, withheld, reaching, at, offsets = route_posts(
         authors, times, route, pop["platform"], n_p, np.float64(weight), pop["risk"],
         pop["traceable"], extra, pop["boldness"][authors],
     )  # fmt: skip
@@ -343,7 +360,7 @@ def test_numpy_sum_is_numpys_to_the_bit() -> None:
     for n in [*range(141), 200, 257, 1000, 4097]:
         for _ in range(20):
             values = rng.lognormal(0.0, 3.0, n) * (rng.random(n) < 0.7)
-            assert kernels.numpy_sum(values) == values.sum(), n
+            assert numpy_sum(values) == values.sum(), n
             plain = 0.0
             for v in values.tolist():
                 plain += v
@@ -361,8 +378,8 @@ def test_benign_split_and_shares_are_numpys(seed: int) -> None:
         other = np.zeros(groups) if seed % 2 else rng.random(groups)
         shares = [m / m.sum() if m.sum() > 0 else np.zeros_like(m) for m in (mass, other)]
         for m, s in zip((mass, other), shares, strict=True):
-            np.testing.assert_array_equal(kernels.group_shares(m), s)
-        pvals, stacked = kernels.benign_split(shares[0], shares[1], mass, other)
+            np.testing.assert_array_equal(group_shares(m), s)
+        pvals, stacked = benign_split(shares[0], shares[1], mass, other)
         expected = np.stack([np.clip(s, 0.0, None) / max(s.sum(), 1e-300) for s in shares])
         np.testing.assert_array_equal(pvals, expected)
         np.testing.assert_array_equal(stacked, np.stack([mass, other]))
@@ -376,4 +393,33 @@ def test_merge_argsort_is_numpys_stable_argsort(n: int) -> None:
     floats = np.round(rng.uniform(-5, 5, n), 1)  # many ties
     integers = rng.integers(0, max(n // 3, 1), n).astype(np.int64)
     for keys in (floats, integers, floats[::-1].copy(), np.sort(floats)):
-        np.testing.assert_array_equal(kernels.merge_argsort(keys), np.argsort(keys, kind="stable"))
+        np.testing.assert_array_equal(merge_argsort(keys), np.argsort(keys, kind="stable"))
+
+
+def test_compiled_withholding_is_the_statements() -> None:
+    """``kernels.routes.effective_risk`` then ``withholds`` (capped, rounded to float32,
+    compared in float64) decide as ``model.speech.withholds`` on
+    ``model.speech.effective_risk``, user by user, at the cap and at the rounding."""
+    rng = np.random.default_rng(11)
+    n = 4000
+    risk = rng.random(n).astype(np.float32)
+    risk[:50] = 1.0  # at the cap
+    traceable = rng.random(n) < 0.5
+    extra = 0.3
+    weight = np.float64(0.7)
+    stated = effective_risk(risk, traceable, extra)
+    # Boldness right at the statement's product, and one float64 step either side.
+    product = stated.astype(np.float64) * weight
+    boldness = np.concatenate(
+        (product, np.nextafter(product, 0.0), np.nextafter(product, 2.0), rng.random(n))
+    )
+    users = np.tile(np.arange(n), 4)
+    expected = withholds(stated[users], weight, boldness)
+    got = [
+        compiled_withholds(
+            compiled_effective_risk(risk[u], traceable[u], extra), weight, boldness[k]
+        )
+        for k, u in enumerate(users)
+    ]
+    assert got == expected.tolist()
+    assert 0 < sum(got) < len(got)

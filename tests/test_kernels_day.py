@@ -1,4 +1,4 @@
-"""The day-end kernels (simulator/kernels_day.py) compute exactly what the numpy code
+"""The day-end kernels (simulator/kernels/) compute exactly what the numpy code
 they replaced computed: that code is kept here as the reference and both run on random
 populations (every user state, repeated sanctions, strikes near the cap, several
 platforms with different limits). Equality is exact, dtype included, wherever the two
@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 from numba import njit
 
-from simulator import kernels, kernels_day
+from simulator.kernels.learning import learn_day, population_counts
+from simulator.kernels.numeric import add_at
+from simulator.kernels.sanctions import apply_exits, apply_strikes
 from simulator.kinds import UserState
-from simulator.population import SocialNetwork
-from simulator.rules import update_risk
+from simulator.model.population import SocialNetwork
+from simulator.model.speech import update_risk
 from tests.test_memory import _network_one_sort
 
 SEEDS = [0, 1, 2, 3]
@@ -67,11 +69,9 @@ def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
     closed_np, still_np = numpy_sanctions(
         expected, sanctioned, limits, np.random.default_rng(seed).random, 0.3, 0.25
     )
-    closed, still = kernels_day.apply_strikes(
-        sanctioned, pop["strikes"], pop["state"], pop["platform"], limits
-    )
+    closed, still = apply_strikes(sanctioned, pop["strikes"], pop["state"], pop["platform"], limits)
     draw = np.random.default_rng(seed).random(len(still))
-    exited = kernels_day.apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
+    exited = apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
     # The count of state changes (the engine bumps its state version only then).
     assert exited == int((expected["state"][still_np] != UserState.ACTIVE).sum()) > 0
     assert len(closed_np) > 0 and len(still_np) > 0
@@ -88,7 +88,7 @@ def numpy_minus_signal(n, news, sanctioned, own, network, removed, w_removed, de
     negated."""
     signal = np.full(n, news, dtype=np.float32)
     if len(sanctioned):
-        kernels.add_at(signal, sanctioned, own)
+        add_at(signal, sanctioned, own)
     if len(removed):
         signal += w_removed * network.neighbour_counts(removed, n)
     if len(detained):
@@ -98,8 +98,8 @@ def numpy_minus_signal(n, news, sanctioned, own, network, removed, w_removed, de
 
 
 def numpy_learn(risk, minus_signal, decay, state, expm1=np.expm1):  # type: ignore[no-untyped-def]
-    """rules.update_risk of the signal in float32 with ``expm1`` (numpy's, as
-    rules.update_risk calls it, by default), detained users certain, as
+    """model.speech.update_risk of the signal in float32 with ``expm1`` (numpy's, as
+    model.speech.update_risk calls it, by default), detained users certain, as
     Simulation._consequences applied it."""
     kept = risk * decay
     learned = kept + (1.0 - kept) * (-expm1(minus_signal))
@@ -167,13 +167,13 @@ def test_learn_day_matches_numpy(seed: int, terms: str, news: float, n: int) -> 
     def statement(expm1):  # type: ignore[no-untyped-def]
         return numpy_learn(pop["risk"], minus_signal, decay, pop["state"], expm1)
 
-    # The statement with numpy's expm1 is rules.update_risk's formula, to the bit.
+    # The statement with numpy's expm1 is model.speech.update_risk's formula, to the bit.
     np.testing.assert_array_equal(
         statement(np.expm1)[pop["state"] != UserState.DETAINED],
         update_risk(pop["risk"], -minus_signal, decay)[pop["state"] != UserState.DETAINED],
     )
     slot = np.zeros(n, dtype=np.int32)
-    got, counts, mean_risk = kernels_day.learn_day(
+    got, counts, mean_risk = learn_day(
         pop["risk"], pop["state"], decay, news, sanctioned, own, network.indptr, network.indices,
         removed, w_removed, detained, w_detained, slot, *flags,
     )  # fmt: skip
@@ -181,12 +181,12 @@ def test_learn_day_matches_numpy(seed: int, terms: str, news: float, n: int) -> 
     # To the bit: the statement with the expm1 the kernel calls (the rest is float32
     # +, -, * in the statement's order: no other function, so no other rounding).
     np.testing.assert_array_equal(got, statement(expm1_as_learn_day))
-    # rules.update_risk as written (numpy's expm1): within the two expm1s' difference.
+    # model.speech.update_risk as written (numpy's expm1): within the two expm1s' difference.
     np.testing.assert_array_max_ulp(
         expm1_as_learn_day(minus_signal), np.expm1(minus_signal), maxulp=EXPM1_ULPS
     )
     np.testing.assert_array_max_ulp(got, statement(np.expm1), maxulp=RISK_ULPS)
-    expected_counts, expected_mean = kernels.population_counts(pop["state"], got, *flags)
+    expected_counts, expected_mean = population_counts(pop["state"], got, *flags)
     assert counts.tolist() == expected_counts.tolist()
     assert mean_risk == expected_mean
     assert not slot.any()
@@ -205,7 +205,7 @@ def test_both_network_builds_are_the_key_sort(
     """Small networks are sorted by two scatter passes, large ones block by block
     (blocks of 7 sources here, so that blocks end inside the graph, or one block), by
     two threads taking alternate blocks or by one."""
-    import simulator.population as population_module
+    import simulator.model.population as population_module
 
     if path != "scatter":
         monkeypatch.setattr(population_module, "_SMALL_NETWORK", 0)

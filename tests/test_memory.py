@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.population import SocialNetwork, Users
-from simulator.post_store import PostStore
-from simulator.review_queue import ReviewQueue
-from simulator.simulation import Simulation
+from simulator.engine.post_store import PostStore
+from simulator.engine.simulation import Simulation
+from simulator.model.population import SocialNetwork, Users
+from simulator.model.review_queue import ReviewQueue
 from simulator.streams import Streams
 
 TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
@@ -149,8 +149,8 @@ def _run_compacting(
 ) -> tuple[simulator.Results, tuple[int, int]]:
     """A reduced run of ``name`` compacting post records at the end of every day (or
     never), and its rules run's post records: (ever added, held at the end)."""
-    monkeypatch.setattr(Simulation, "compact_min_records", 0 if every_day else 1 << 62)
-    monkeypatch.setattr(Simulation, "compact_ratio", 0.0 if every_day else 2.0)
+    monkeypatch.setattr(PostStore, "compact_min_records", 0 if every_day else 1 << 62)
+    monkeypatch.setattr(PostStore, "compact_ratio", 0.0 if every_day else 2.0)
     records: list[tuple[int, int]] = []
     release = Simulation.release_working_memory
 

@@ -7,8 +7,8 @@ import pytest
 from conftest import OUTCOMES, conservation_gap, reduced, run_reduced
 
 import simulator
-from simulator.review_queue import erlang_c_mean_wait_hours
-from simulator.simulation import Simulation
+from simulator.engine.simulation import Simulation
+from simulator.model.review_queue import erlang_c_mean_wait_hours
 
 SHIPPED = sorted(simulator.shipped_scenarios())
 

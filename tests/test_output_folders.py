@@ -502,7 +502,7 @@ def test_an_interrupt_inside_compiled_code_is_an_interrupt(
         except KeyboardInterrupt as error:
             raise SystemError("CPUDispatcher(<function book_review>) returned a result") from error
 
-    monkeypatch.setattr("simulator.simulation.run", interrupted)
+    monkeypatch.setattr("simulator.engine.pairing.run", interrupted)
     code, output = cli("run", *TINY, "--out", "never")
     assert code == 130 and output == INTERRUPTED_MESSAGE + "\n"
     assert not Path("never").exists()

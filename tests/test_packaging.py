@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import simulator
-from simulator import scenario as scenario_module
+from simulator.model.scenario import reading as scenario_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(simulator.__file__).resolve().parent

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pandas as pd
 import pytest
 
 import simulator
-from simulator import simulation
+from simulator.engine import caches, pairing
+from simulator.engine.simulation import Simulation
+from simulator.engine.speech import SpeechDay
+from simulator.model.orders import OrderBook
 
 
 @pytest.fixture(scope="module")
@@ -38,21 +42,21 @@ def test_parallel_counterfactual_gives_identical_results(small: simulator.Scenar
 def test_parallel_only_for_large_runs_unless_asked(
     small: simulator.Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(pairing.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     monkeypatch.delenv("CENSIM_PARALLEL", raising=False)
-    monkeypatch.setattr(simulation.threading, "active_count", lambda: 1)  # as a script
+    monkeypatch.setattr(pairing.threading, "active_count", lambda: 1)  # as a script
     large = simulator.override(small, {"population.users": 100_000, "horizon_days": 365})
-    assert not simulation._parallel_by_default(small)  # 12,000 user-days
-    assert simulation._parallel_by_default(large)  # 36.5 million
+    assert not pairing._parallel_by_default(small)  # 12,000 user-days
+    assert pairing._parallel_by_default(large)  # 36.5 million
     monkeypatch.setenv("CENSIM_PARALLEL", "0")
-    assert not simulation._parallel_by_default(large)
+    assert not pairing._parallel_by_default(large)
     monkeypatch.setenv("CENSIM_PARALLEL", "1")
-    assert simulation._parallel_by_default(small)
-    monkeypatch.setattr(simulation.threading, "active_count", lambda: 4)
-    assert not simulation._parallel_by_default(large)  # threads (a Jupyter kernel): no fork
-    monkeypatch.setattr(simulation.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(simulation.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
-    assert not simulation._parallel_by_default(large)  # one CPU: nothing to gain
+    assert pairing._parallel_by_default(small)
+    monkeypatch.setattr(pairing.threading, "active_count", lambda: 4)
+    assert not pairing._parallel_by_default(large)  # threads (a Jupyter kernel): no fork
+    monkeypatch.setattr(pairing.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(pairing.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert not pairing._parallel_by_default(large)  # one CPU: nothing to gain
 
 
 def test_counterfactual_falls_back_when_the_process_dies(
@@ -67,7 +71,7 @@ def test_counterfactual_falls_back_when_the_process_dies(
 
     dead: Future[object] = Future()
     dead.set_exception(BrokenProcessPool("killed"))
-    monkeypatch.setattr(simulation, "_start_counterfactual", lambda *_: (Pool(), dead))
+    monkeypatch.setattr(pairing, "_start_counterfactual", lambda *_: (Pool(), dead))
     fallback = simulator.run(small, seed=5, parallel=True)
     assert fallback.manifest["counterfactual_in_parallel"] is False
     pd.testing.assert_frame_equal(
@@ -88,18 +92,18 @@ def test_day_steps_on_two_threads_give_identical_results(
         {"population.users": 4_000, "horizon_days": 20},
     )
     one = simulator.run(world, seed=3, parallel=False)
-    alone = simulation.Simulation(world, seed=3)
+    alone = Simulation(world, seed=3)
     alone.run()
     threads = threading.active_count()
     drawn_ahead: list[int] = []
-    draw = simulation.Simulation._draw_speech_day
+    draw = SpeechDay.draw_speech_day
 
-    def counted(self: simulation.Simulation, day: int) -> object:
+    def counted(self: SpeechDay, day: int) -> object:
         drawn_ahead.append(day)
         return draw(self, day)
 
-    monkeypatch.setattr(simulation, "THREADED_MIN_USERS", 0)
-    monkeypatch.setattr(simulation.Simulation, "_draw_speech_day", counted)
+    monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
+    monkeypatch.setattr(SpeechDay, "draw_speech_day", counted)
     two = simulator.run(world, seed=3, parallel=False)
     assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
     assert threading.active_count() == threads
@@ -107,7 +111,7 @@ def test_day_steps_on_two_threads_give_identical_results(
         pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
     assert json.dumps(one.summary, sort_keys=True) == json.dumps(two.summary, sort_keys=True)
     assert one.summary["removed"] > 0
-    threaded = simulation.Simulation(world, seed=3)
+    threaded = Simulation(world, seed=3)
     threaded.run()
     assert threaded.streams.speech.random() == alone.streams.speech.random()
 
@@ -120,15 +124,15 @@ def test_a_failing_step_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch)
         {"population.users": 2_000, "horizon_days": 10},
     )
     threads = threading.active_count()
-    settle = simulation.Simulation._settle_orders
+    settle = OrderBook.settle
 
-    def failing(self: simulation.Simulation, day: int, start: float, end: float) -> None:
+    def failing(self: OrderBook, day: int, *args: Any) -> None:
         if day == 4:
             raise RuntimeError("step failed")
-        settle(self, day, start, end)
+        settle(self, day, *args)
 
-    monkeypatch.setattr(simulation, "THREADED_MIN_USERS", 0)
-    monkeypatch.setattr(simulation.Simulation, "_settle_orders", failing)
+    monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
+    monkeypatch.setattr(OrderBook, "settle", failing)
     with pytest.raises(RuntimeError, match="step failed"):
-        simulation.Simulation(world, seed=1).run()
+        Simulation(world, seed=1).run()
     assert threading.active_count() == threads

@@ -1,4 +1,4 @@
-"""The compiled police (``kernels_day.investigate_until`` driven by ``Police``) do
+"""The compiled police (``kernels.police.investigate_until`` driven by ``Police``) do
 exactly what the Python police did (tests/python_police.py: a ``ReviewQueue`` with an
 ``investigate`` callback): the same investigations, draws and detentions, in runs with
 backlogs, drops (reports about users already detained), tied arrival times, and no
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import simulator
+from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
-from simulator.simulation import Simulation
 from tests.python_police import PythonPolice, PythonPoliceSimulation
 
 WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -110,7 +110,7 @@ def test_police_line_with_ties_and_drops(seed: int, investigators: int) -> None:
     """Reports filed at few distinct times (many ties), a third about detained users
     (dropped), advanced over uneven days: the same detentions and draws as the Python
     police."""
-    from simulator.regulators import Police
+    from simulator.model.police import Police
 
     scenario = simulator.override(
         simulator.load_scenario("classroom"),

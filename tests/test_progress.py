@@ -1,5 +1,5 @@
 """The run's progress bar never estimates time from a day that compiled kernels
-(simulator/progress.py): a first run once estimated nine hours after its first day."""
+(simulator/engine/progress.py): a first run once estimated nine hours after its first day."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 
 from numba import njit
 
-from simulator.progress import COMPILING, DayProgress, estimate
+from simulator.engine.progress import COMPILING, DayProgress, estimate
 
 
 def test_estimate_only_from_days_that_compiled_nothing() -> None:

@@ -1,4 +1,4 @@
-"""The compiled publishing step (simulator/publishing.py) does exactly what the numpy
+"""The compiled publishing step (simulator/kernels/publishing.py) does exactly what the numpy
 step it replaced did (tests/numpy_publishing.py): the same draws, counts, records,
 review queues, duties and orders, hence the same runs to the last count and event.
 
@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import publishing
-from simulator.simulation import Simulation
+from simulator.engine.day_end import end_of_day
+from simulator.engine.simulation import Simulation
+from simulator.engine.speech import learn
+from simulator.kernels import draws, moderation, publishing, speech
+from simulator.model.real_name import register_users
 from tests.numpy_publishing import NumpyPublishing
 from tests.test_kernels import blockwise_cumulative, running_weights
 
@@ -48,8 +51,9 @@ def _world(name: str) -> simulator.Scenario:
 class _DayByDay(Simulation):
     """The engine, made to draw a world without rules day by day too."""
 
-    def _draw_speech_ahead(self) -> bool:
-        return False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.speech.draw_all_ahead = lambda: False  # type: ignore[method-assign]
 
 
 class _Watched:
@@ -76,13 +80,13 @@ def _state(simulation: Simulation) -> dict[str, Any]:
         "by_hour": [p.published_prohibited_by_hour.copy() for p in simulation.platforms],
         "prohibited_ids": [
             np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
-            for chunks in simulation._prohibited_ids
+            for chunks in simulation.prohibited_posts.ids
         ],
         "orders": {
-            day: [c.tolist() for c in chunks] for day, chunks in simulation._orders_by_day.items()
+            day: [c.tolist() for c in chunks] for day, chunks in simulation.orders.by_day.items()
         },
-        "duties": {day: list(d) for day, d in simulation._duties_by_deadline_day.items()},
-        "duty_posts": [list(d) for d in simulation._duty_post],
+        "duties": {day: list(d) for day, d in simulation.orders.by_deadline_day.items()},
+        "duty_posts": [list(d) for d in simulation.orders.duty_post],
         "counts": simulation.recorder.counts.copy(),
         "intended": simulation.recorder.intended.copy(),
         "tallies": {k: v.copy() for k, v in simulation.recorder.tallies.items()},
@@ -121,7 +125,7 @@ def test_compiled_publishing_equals_numpy_day_by_day(world: str) -> None:
     for name in FIRES.get(world, ()):
         assert tallies[name] > 0, name
     if world == "netzdg_notice_deadline":
-        assert sum(len(duties) for duties in compiled._duty_post) > 0
+        assert sum(len(duties) for duties in compiled.orders.duty_post) > 0
     assert compiled.recorder.events == reference.recorder.events
     assert compiled.streams.moderation.random() == reference.streams.moderation.random()
     assert compiled.streams.split.random() == reference.streams.split.random()
@@ -183,7 +187,7 @@ def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
     mine[:12] = True
     found = np.full(500, -7, dtype=np.int64)
     running = running_weights(group, weights, n_p, block)
-    publishing._find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
+    speech.find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
     for i in range(500):
         members = np.flatnonzero(group == n_p + platform[i])
         if len(members) == 0:
@@ -203,7 +207,7 @@ def test_find_authors_refuses_a_table_of_other_groups() -> None:
     running = np.array([[0.0, 0.0, 0.0, 10.0]])  # blocks of 4: all the weight in the last
     found = np.empty(1, dtype=np.int64)
     with pytest.raises(ValueError):
-        publishing._find_authors(
+        speech.find_authors(
             group, weights, 1, np.array([3.0]), np.zeros(1, np.int64), np.ones(1, bool), found,
             running, 4,
         )  # fmt: skip
@@ -217,7 +221,7 @@ def test_touch_tables_equal_the_numpy_products(seed: int) -> None:
     notice, order = rng.random((2, kinds)), rng.random((2, kinds))
     flag[0, 0], notice[1] = 0.0, 0.0  # zeros: an empty "later" and a zero denominator
     order[0, 1], flag[1, 2] = 1.0, 1.0
-    touch, any_touch, conditional = publishing.touch_tables(flag, notice, order)
+    touch, any_touch, conditional = moderation.touch_tables(flag, notice, order)
     for c in range(2):
         for p in range(n_p):
             column = np.vstack([flag[p], notice[c], order[c]])
@@ -243,7 +247,7 @@ def test_multinomial_draws_what_numpy_draws() -> None:
         mass[cases.integers(d)] += 1.0
         pvals = np.clip(mass / mass.sum(), 0.0, None) / max((mass / mass.sum()).sum(), 1e-300)
         n = int(cases.choice([0, 1, 5, 100, 10_000, 1_000_000]))
-        got = publishing.multinomial(compiled, n, pvals)
+        got = draws.multinomial(compiled, n, pvals)
         assert np.array_equal(got, reference.multinomial(n, pvals))
     assert compiled.random() == reference.random()
 
@@ -254,19 +258,31 @@ class _AlwaysReviewing(Simulation):
 
     def _step_day(self, day: int) -> None:
         start, end = day * 24.0, day * 24.0 + 24.0
-        self._apply_detentions_and_releases(start)
-        self._apply_platform_changes(start)
+        self.sanctions.detentions_and_releases(start)
+        self.sanctions.platform_changes(start)
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:
-            self._register_users(start)
-        route = self._routes(start)
-        self._speak(day, start, route)
-        sanctioned, public_removed = self._review(day, start, end)
-        self._settle_orders(day, start, end)
+            enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
+            register_users(self.users, real_name, enforcement, self.streams.behaviour)
+        route = self.speech.routes(start)
+        self.speech.speak(day, start, route)
+        sanctioned, public_removed = self.review.run(end)
+        self.orders.settle(day, self.recorder, self.reporting)
         self.police.advance(end)
-        self._consequences(start, sanctioned, public_removed)
-        self._end_of_day(day, route)
-        self._compact_posts(day)
+        sanctioned = sanctioned.astype(np.int64, copy=False)
+        public_removed = public_removed.astype(np.int64, copy=False)
+        self.sanctions.strikes_and_exits(start, sanctioned)
+        if self.moderating or self.sanctions.news_today:
+            learn(
+                self.users, self.scenario, self.population_counts,
+                self.reporting.reports_filed, sanctioned, public_removed,
+                self.sanctions.news_today, self.sanctions.detained_today, [],
+            )  # fmt: skip
+        end_of_day(
+            day, self.platforms, self.speech.active_users(route), self.moderating,
+            self.scenario, self.recorder, self.population_counts, self.reporting.reports_filed,
+        )  # fmt: skip
+        self.posts.compact(day)
 
 
 @pytest.mark.parametrize("world", ["open", "csl_counterfactual", "real_names_only"])
@@ -306,7 +322,7 @@ def test_speech_drawn_ahead_equals_day_by_day(world: str) -> None:
     ahead, daily = Simulation(scenario, 4), _DayByDay(scenario, 4)
     ahead.run()
     daily.run()
-    assert ahead._speech_drawn_ahead and not daily._speech_drawn_ahead
+    assert ahead.speech.drawn_ahead and not daily.speech.drawn_ahead
     assert ahead.recorder.intended.sum() > 0
     _assert_same(_state(ahead), _state(daily), world)
     assert ahead.recorder.platform_series == daily.recorder.platform_series
@@ -316,15 +332,15 @@ def test_speech_drawn_ahead_equals_day_by_day(world: str) -> None:
 
 
 def test_rules_or_a_platform_that_can_leave_mean_day_by_day() -> None:
-    assert not Simulation(_world("csl"), 1)._draw_speech_ahead()  # takedown, real names
+    assert not Simulation(_world("csl"), 1).speech.draw_all_ahead()  # takedown, real names
     quiet = _world("csl").without_rules()
-    assert Simulation(quiet, 1)._draw_speech_ahead()
+    assert Simulation(quiet, 1).speech.draw_all_ahead()
     leaving = Simulation(quiet, 1)
     leaving.platforms[0].exit_at_hours = 100.0  # as a revoked licence sets it
-    assert not leaving._draw_speech_ahead()
+    assert not leaving.speech.draw_all_ahead()
     broke = Simulation(quiet, 1)
     broke.platforms[1].cash = -1.0
-    assert not broke._draw_speech_ahead()
+    assert not broke.speech.draw_all_ahead()
 
 
 def test_first_run_says_it_compiles(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

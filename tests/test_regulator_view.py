@@ -1,4 +1,4 @@
-"""The regulator works from its narrow view of a run (regulators.AuditView), with no
+"""The regulator works from its narrow view of a run (model.regulator.AuditView), with no
 Simulation: audits read only the view's queries, record through its event log and take
 a platform off the market through its ``remove_platform``."""
 
@@ -9,9 +9,9 @@ import simpy
 
 import simulator
 from simulator.kinds import EventKind
+from simulator.model.platforms import make_platforms
+from simulator.model.regulator import AuditView, Regulator
 from simulator.output.recorder import Recorder
-from simulator.platforms import make_platforms
-from simulator.regulators import AuditView, Regulator
 
 
 def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, list]:

@@ -11,7 +11,7 @@ import pytest
 from invariants import check_invariants, raw_delays
 
 import simulator
-from simulator import rules
+from simulator.model.platforms import cost_minimising_threshold, strictness_to_threshold
 
 ALL_ONE = {"benign": 1.0, "critical": 1.0, "collective_action": 1.0, "unlawful": 1.0}
 
@@ -161,8 +161,8 @@ def test_revocation_and_suspension_ladders() -> None:
 def test_strictness_at_zero_and_one_stays_finite() -> None:
     """Regression: strictness 0 or 1 made thresholds infinite and NaN by the next day
     (`inf - inf`), and the run crashed in a binomial draw."""
-    assert math.isfinite(rules.strictness_to_threshold(0.0))
-    assert math.isfinite(rules.strictness_to_threshold(1.0))
+    assert math.isfinite(strictness_to_threshold(0.0))
+    assert math.isfinite(strictness_to_threshold(1.0))
     for value in (0.0, 1.0):
         changes = {
             f"platforms.{i}.{field}": value
@@ -178,8 +178,8 @@ def test_strictness_at_zero_and_one_stays_finite() -> None:
 def test_extreme_costs_give_a_threshold_not_an_error() -> None:
     """Regression: a fine of 1e308 or a goodwill cost of 1e-300 under- or overflowed the
     cost ratio and `math.log(0)` raised."""
-    huge_miss = rules.cost_minimising_threshold(-1.0, 1.0, 0.1, 1e308 * 10, 1.0)
-    tiny_wrong = rules.cost_minimising_threshold(-1.0, 1.0, 0.1, 1.0, 5e-324)
+    huge_miss = cost_minimising_threshold(-1.0, 1.0, 0.1, 1e308 * 10, 1.0)
+    tiny_wrong = cost_minimising_threshold(-1.0, 1.0, 0.1, 1.0, 5e-324)
     assert huge_miss == -math.inf and tiny_wrong < -300
     for changes in (
         {"rules.penalties.ladder": [{"action": "fine", "amount": 1.7e308}]},
@@ -255,7 +255,7 @@ def test_extremes_beyond_the_domain_are_refused(
 
 def test_shortest_allowed_review_runs() -> None:
     """The smallest review time allowed (MIN_REVIEW_MINUTES) runs: every queue serves."""
-    from simulator.scenario import MIN_REVIEW_MINUTES
+    from simulator.model.scenario import MIN_REVIEW_MINUTES
 
     results = run(base(**{"platforms.0.review_minutes": MIN_REVIEW_MINUTES}))
     assert results.summary["intended"] > 0

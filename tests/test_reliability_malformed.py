@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import simulator
 from simulator.cli.main import main
-from simulator.scenario import MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, MAX_KEY_DOTS, shipped_dir
+from simulator.model.scenario import MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, MAX_KEY_DOTS, shipped_dir
 
 CENSIM = str(Path(sys.executable).with_name("censim"))
 #: Address-space limit for the refusing process (bytes): generous for Python with numpy,

@@ -361,7 +361,7 @@ def test_force_keeps_the_old_folder_when_the_run_fails(
     bad.write_text('name = "bad"\nhorizon_days = 0\n')
     result = CliRunner().invoke(main, ["run", str(bad), "--out", str(target), "--force"])
     assert result.exit_code == 2
-    import simulator.simulation as simulation_module
+    import simulator.engine.pairing as simulation_module
 
     def crash(*args: object, **kwargs: object) -> Results:
         raise MemoryError

@@ -43,16 +43,16 @@ def no_large_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """If a refusal under test failed, the run it should refuse must not start: it
     would take the machine's memory (a 50M-user run was killed by the kernel at 21.5 GB).
     Pilot runs (20,000 users) and the small runs of these tests go through."""
-    import simulator.simulation
+    import simulator.engine.pairing
 
-    real_run = simulator.simulation.run
+    real_run = simulator.engine.pairing.run
 
     def guarded(scenario: simulator.Scenario, *args: object, **kwargs: object) -> object:
         size = scenario.population.users * max(1, len(scenario.platforms))
         assert size <= 2_000_000, "a run the estimate should have refused has started"
         return real_run(scenario, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(simulator.simulation, "run", guarded)
+    monkeypatch.setattr(simulator.engine.pairing, "run", guarded)
 
 
 @contextlib.contextmanager

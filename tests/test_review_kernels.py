@@ -1,8 +1,8 @@
-"""The compiled review step (simulator/review_kernels.py) against its Python reference.
+"""The compiled review step (simulator/kernels/review.py) against its Python reference.
 
 ``review_day`` must start the same items at the same times with the same service draws
-as ``ReviewQueue.run_until``, and decide them as ``_ReviewDay.serve`` does; ``book_review``
-must count what ``Simulation._review_python`` counts; a whole run must not change.
+as ``ReviewQueue.run_until``, and decide them as ``Decisions.serve`` does; ``book_review``
+must count what ``ReviewDay.run_python`` counts; a whole run must not change.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario  # noqa: E402
-from simulator import review_kernels  # noqa: E402
+from simulator.engine.review import Decisions, ReviewDay  # noqa: E402
+from simulator.kernels.review import book_review, comparable_threshold, review_day  # noqa: E402
 from simulator.kinds import N_KINDS, Action, Channel, Outcome  # noqa: E402
+from simulator.model.review_arrays import ArrayReviewQueue  # noqa: E402
+from simulator.model.review_queue import ReviewQueue
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder  # noqa: E402
-from simulator.review_queue import ArrayReviewQueue, ReviewQueue  # noqa: E402
-from simulator.simulation import Simulation, _ReviewDay  # noqa: E402
 
 COLUMNS = (
     "reviewer_score",
@@ -84,11 +85,11 @@ def _compiled_day(
 ) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
     at, ap, ai = queue.arrivals_before(end)
     queue.reserve(len(at))
-    waits, ids, n_ids, reviewed = review_kernels.review_day(
+    waits, ids, n_ids, reviewed = review_day(
         at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority, queue.wait_seq,
         queue.wait_item, queue.wait_arrival, queue.service, queue.counters,
-        review_kernels.comparable_threshold(threshold),
-        review_kernels.comparable_threshold(held),
+        comparable_threshold(threshold),
+        comparable_threshold(held),
         *(cols[name] for name in COLUMNS), N_KINDS,
     )  # fmt: skip
     lists = [ids[row, : n_ids[row]].tolist() for row in range(4)]
@@ -114,7 +115,7 @@ def test_review_day_matches_queue_and_serve(servers: int, vectorised: bool) -> N
             reference.submit(t, p, i)
             compiled.submit(t, p, i)
             end = (day + 1) * 24.0
-            decide = _ReviewDay(posts, threshold, held)  # type: ignore[arg-type]
+            decide = Decisions(posts, threshold, held)  # type: ignore[arg-type]
             batch = reference.run_until(
                 end, decide.serve, decide.serve_many if vectorised else None
             )
@@ -158,10 +159,10 @@ def test_array_queue_python_loop_and_compiled_days_interleave() -> None:
         reference.submit(t, p, i)
         mixed.submit(t, p, i)
         end = (day + 1) * 24.0
-        decide = _ReviewDay(ref_posts, threshold, held)  # type: ignore[arg-type]
+        decide = Decisions(ref_posts, threshold, held)  # type: ignore[arg-type]
         batch = reference.run_until(end, decide.serve, decide.serve_many)
         if day % 2:
-            other = _ReviewDay(mix_posts, threshold, held)  # type: ignore[arg-type]
+            other = Decisions(mix_posts, threshold, held)  # type: ignore[arg-type]
             mixed_batch = mixed.run_until(end, other.serve, other.serve_many)
             np.testing.assert_array_equal(mixed_batch.item, batch.item)
             np.testing.assert_array_equal(mixed_batch.finish_hours, batch.finish_hours)
@@ -178,15 +179,15 @@ def test_array_queue_python_loop_and_compiled_days_interleave() -> None:
 def test_comparable_threshold_follows_numpy_promotion() -> None:
     score = np.float32(0.1)
     assert not score > 0.1 and score > np.float64(0.1)  # what numpy does
-    assert not float(score) > review_kernels.comparable_threshold(0.1)
-    assert not float(score) > review_kernels.comparable_threshold(np.float32(0.1))
-    assert float(score) > review_kernels.comparable_threshold(np.float64(0.1))
+    assert not float(score) > comparable_threshold(0.1)
+    assert not float(score) > comparable_threshold(np.float32(0.1))
+    assert float(score) > comparable_threshold(np.float64(0.1))
 
 
 def _book_python(
     rec: Recorder, cols: dict[str, np.ndarray], by_hour: np.ndarray, lists: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Simulation._review_python's counting, on arrays."""
+    """ReviewDay.run_python's counting, on arrays."""
     removed, approved, rejected, reinstated = lists
     prohibited = np.array([False, True, False, True])
 
@@ -209,7 +210,7 @@ def _book_python(
     rec.tally("notices_removed", cols["kind"][notice])
     sanctioned = np.concatenate((cols["author"][rejected], cols["author"][removed]))
     public = cols["author"][removed[cols["channel"][removed] == Channel.PUBLIC]]
-    # Simulation._report_removals' selection
+    # Reporting.report_removals' selection
     not_ordered = removed[cols["removed_by"][removed] != Action.ORDER]
     reportable = not_ordered[prohibited[cols["kind"][not_ordered]]]
     return sanctioned, public, hours[hours >= len(by_hour)], reportable
@@ -244,7 +245,7 @@ def test_book_review_counts_as_numpy() -> None:
         rec.counts += 1000
     ref_hours, hours = np.zeros(120, np.int64), np.zeros(120, np.int64)
     want = _book_python(reference, cols, ref_hours, lists)
-    got = review_kernels.book_review(
+    got = book_review(
         ids, n_ids, cols["day"], cols["platform"], cols["channel"], cols["kind"],
         cols["author"], cols["time_hours"], cols["published_hours"], cols["removed_hours"],
         cols["removed_by"], np.array([False, True, False, True]), compiled.counts,
@@ -285,7 +286,7 @@ def test_runs_identical_with_compiled_review(
     monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario
 ) -> None:
     compiled = simulator.run(scenario, seed=5)
-    monkeypatch.setattr(Simulation, "compiled_review", False)
+    monkeypatch.setattr(ReviewDay, "compiled", False)
     reference = simulator.run(scenario, seed=5)
     for name in TABLES:
         pd.testing.assert_frame_equal(
@@ -304,7 +305,7 @@ def test_runs_identical_with_compiled_review(
 def test_pending_arrivals_taken_as_a_stable_sort_cuts_them(case: str) -> None:
     """ArrayReviewQueue takes a day's arrivals with a bucket sort: the same order as
     numpy's stable argsort of everything submitted, cut at the end of the day."""
-    from simulator.review_queue import _take_pending
+    from simulator.kernels.queue import take_pending as _take_pending
 
     rng = np.random.default_rng(len(case))
     n = 5000
@@ -340,12 +341,12 @@ def test_review_day_refuses_a_queue_not_reserved() -> None:
     at, ap, ai = queue.arrivals_before(24.0)
     args = (queue.finish, queue.wait_priority, queue.wait_seq, queue.wait_item)
     with pytest.raises(ValueError, match="reserve"):
-        review_kernels.review_day(
+        review_day(
             at, ap, ai, 24.0, 2, *args, queue.wait_arrival, queue.service, queue.counters,
             0.0, 0.0, *(cols[name] for name in COLUMNS), N_KINDS,
         )  # fmt: skip
     queue.reserve(len(at))
-    waits, _, n_ids, _ = review_kernels.review_day(
+    waits, _, n_ids, _ = review_day(
         at, ap, ai, 24.0, 2, *args[:1], queue.wait_priority, queue.wait_seq, queue.wait_item,
         queue.wait_arrival, queue.service, queue.counters, 0.0, 0.0,
         *(cols[name] for name in COLUMNS), N_KINDS,

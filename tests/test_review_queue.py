@@ -10,11 +10,7 @@ import numpy.typing as npt
 import pytest
 import simpy
 
-from simulator.review_queue import (
-    ReviewQueue,
-    ServedBatch,
-    erlang_c_mean_wait_hours,
-)
+from simulator.model.review_queue import ReviewQueue, ServedBatch, erlang_c_mean_wait_hours
 
 Callback = Callable[[int, float, float], bool]
 FloatArray = npt.NDArray[np.float64]

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import simulator
 from simulator.cli.main import main
-from simulator.scenario import shipped_dir
+from simulator.model.scenario import shipped_dir
 
 GOOD = """
 name = "tiny"

@@ -1,4 +1,4 @@
-"""Compiling ahead (simulator/warmup.py): the plan names exactly the kernels and types
+"""Compiling ahead (simulator/engine/warmup.py): the plan names exactly the kernels and types
 runs call, is read back as it was written, splits without two processes writing one
 kernel's cache entries for different types, and costs nothing once kernels are cached."""
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import simulator
-from simulator import warmup
-from simulator.warmup import PlannedKernel, parse_type, read_plan, split, write_plan
+from simulator.engine import warmup
+from simulator.engine.warmup import PlannedKernel, parse_type, read_plan, split, write_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,13 +25,14 @@ _SIGNATURES_OF_RUNS = """
 import json, sys
 import simulator
 from numba.core.dispatcher import Dispatcher
-from simulator import kernels, kernels_day, publishing, review_kernels, review_queue
+import simulator.kernels
 for name, users, days in json.loads(sys.argv[1]):
     scenario = simulator.load_scenario(name)
     scenario = simulator.override(scenario, {"population.users": users, "horizon_days": days})
     simulator.run(scenario)
 seen = {}
-for module in (kernels, kernels_day, publishing, review_kernels, review_queue):
+modules = [m for n, m in sys.modules.items() if n.startswith("simulator.kernels.")]
+for module in modules:
     for attr, value in vars(module).items():
         if isinstance(value, Dispatcher) and value.signatures:
             name = value.py_func.__module__ + "." + value.py_func.__qualname__
@@ -55,7 +56,7 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None) -> str:
 
 def test_plan_types_read_back_as_numba_names_them() -> None:
     plan = read_plan()
-    assert plan, "simulator/kernel_plan.py lists no kernel"
+    assert plan, "simulator/kernels/plan.py lists no kernel"
     for kernel in plan:
         assert kernel.profiles <= set(warmup.PROFILES)
         for text in kernel.arg_types:
@@ -135,7 +136,7 @@ def test_empty_cache_needs_every_planned_kernel(tmp_path: Path) -> None:
     """With an empty cache folder every kernel of the run's profiles is needed; with
     the CENSIM_PARALLEL=0 switch no helper is started (the split is all here)."""
     code = (
-        "import json; from simulator import warmup; "
+        "import json; from simulator.engine import warmup; "
         "print(json.dumps([warmup.needed(2000, True), warmup.needed(2000, False)]))"
     )
     rules, free = json.loads(_python(code, env={"NUMBA_CACHE_DIR": str(tmp_path)}))
@@ -153,7 +154,7 @@ def test_compile_ahead_fills_the_cache_from_two_processes(tmp_path: Path) -> Non
 import json
 from numba.core import event
 import simulator
-from simulator import warmup
+from simulator.engine import warmup
 seconds = warmup.compile_ahead(2000, True, helper=True)
 compiled = []
 class Seen(event.Listener):

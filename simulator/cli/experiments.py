@@ -13,8 +13,8 @@ import click
 from simulator.errors import ScenarioError
 from simulator.experiments.designs import DESIGN_FILE_HELP, SweepError
 from simulator.experiments.executors import SCHEDULER_ENV
+from simulator.model.scenario import MAX_USERS
 from simulator.output.folders import shown
-from simulator.scenario import MAX_USERS
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -23,7 +23,7 @@ def _scenario_with_fixed(
     scenario: str, fixed: tuple[str, ...], days: int | None, users: int | None
 ) -> Any:
     from simulator.experiments.designs import apply_fixed, parse_set
-    from simulator.scenario import load_scenario
+    from simulator.model.scenario import load_scenario
 
     loaded = load_scenario(scenario)
     changes: dict[str, Any] = {}

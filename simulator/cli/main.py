@@ -21,8 +21,8 @@ from simulator.interrupts import (
     interrupts_raise,
     was_interrupted,
 )
+from simulator.model.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 from simulator.output.folders import printable
-from simulator.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
 
 __all__ = ["EXIT_INTERRUPTED", "main"]
 
@@ -175,8 +175,8 @@ def run(
     yes: bool,
 ) -> None:
     """Run SCENARIO (a shipped name or a .toml path) with its no-rules counterfactual."""
-    from simulator.scenario import override
-    from simulator.simulation import run as run_scenario
+    from simulator.engine.pairing import run as run_scenario
+    from simulator.model.scenario import override
 
     loaded = load_scenario(scenario)
     if users is not None:
@@ -207,9 +207,9 @@ def run(
 
 def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:
     """A machine's first run: compile the kernels the run needs before it starts, and
-    say so (simulator.warmup; nothing to do once they are cached on disk)."""
-    from simulator import warmup
-    from simulator.publishing import compiled_on_this_machine
+    say so (simulator.engine.warmup; nothing to do once they are cached on disk)."""
+    from simulator.engine import warmup
+    from simulator.kernels.publishing import compiled_on_this_machine
 
     if quiet:
         warmup.compile_ahead(users, rules)

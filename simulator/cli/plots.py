@@ -17,9 +17,9 @@ from typing import Any
 import click
 
 from simulator.errors import OutputError
+from simulator.model.scenario import MAX_USERS
 from simulator.output.folders import check_path_component, shown
 from simulator.output.results import Results
-from simulator.scenario import MAX_USERS
 
 FORMAT_CHOICE = click.Choice(["png", "svg", "pdf"], case_sensitive=False)
 #: Default seed of ``compare``: every regime gets the same replication seeds.
@@ -254,7 +254,7 @@ def _unique(label: str, taken: set[str]) -> str:
 def resolve_regimes(items: Sequence[str], users: int | None) -> list[Regime]:
     """Each item as a regime: an existing folder is read (a run folder, or a folder of
     run folders = replications); anything else is a scenario name or .toml file."""
-    from simulator.scenario import load_scenario, override
+    from simulator.model.scenario import load_scenario, override
 
     regimes: list[Regime] = []
     taken: set[str] = set()
@@ -378,8 +378,8 @@ def compare_command(
     from tqdm import tqdm
 
     from simulator import plots
+    from simulator.engine.pairing import run as run_scenario
     from simulator.output.folders import COMPARISON, FOLDER_KEY, check_target, staged_folder
-    from simulator.simulation import run as run_scenario
     from simulator.streams import replication_seeds
 
     check_target(out_dir, COMPARISON, force)  # before the runs; checked again when writing
@@ -390,7 +390,7 @@ def compare_command(
         check_path_component(regime.label, "scenario name")
     if not yes and to_run:  # before any run: see simulator.experiments.resources
         from simulator.experiments import resources
-        from simulator.scenario import override
+        from simulator.model.scenario import override
 
         sized = [
             override(r.scenario, {"horizon_days": days}) if days else r.scenario for r in to_run

@@ -1,4 +1,4 @@
-"""``censim warmup``: compile the engine's kernels now, once per machine (simulator.warmup).
+"""``censim warmup``: compile the engine's kernels now, once per machine (simulator.engine.warmup).
 
 A fresh install compiles them on its first run anyway (before the run starts, on two
 CPUs where there are); this command does it up front, for a class's machines, a
@@ -18,7 +18,7 @@ import click
 )
 def warmup_command(large: bool) -> None:
     """Compile the engine's kernels now (once per machine; cached on disk)."""
-    from simulator import warmup
+    from simulator.engine import warmup
 
     profiles = set(warmup.PROFILES) if large else {"rules-small", "free-small"}
     missing = warmup.needed(0, True, profiles=profiles)

@@ -21,11 +21,8 @@ from typing import Any
 import numpy as np
 
 from simulator.errors import MISSING, CensimError, ScenarioError
-from simulator.scenario import (
-    Scenario,
-    _read_toml,
-    override,
-)
+from simulator.model.scenario import Scenario, override
+from simulator.model.scenario.reading import _read_toml
 
 MAX_RUNS = 1_000_000
 

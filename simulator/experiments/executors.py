@@ -31,13 +31,8 @@ from simulator.files import (
 )
 from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
-from simulator.population import usable_cpus
-from simulator.scenario import (
-    Scenario,
-    get_dotted,
-    override,
-    validate_scenario,
-)
+from simulator.model.population import usable_cpus
+from simulator.model.scenario import Scenario, get_dotted, override, validate_scenario
 
 SCHEDULER_ENV = "CENSIM_SCHEDULER"
 #: Metrics given a mean and 95% interval in ``summary.csv`` (when the model reports them).
@@ -100,7 +95,7 @@ class ScenarioModel:
         return Design(design.kind, design.fields, tuple(points), design.spec, design.source)
 
     def __call__(self, values: Mapping[str, Any], seed: int) -> dict[str, float]:
-        from simulator.simulation import run
+        from simulator.engine.pairing import run
 
         results = run(self.scenario(values), seed=seed)
         return flatten_summary(results.summary)
@@ -267,7 +262,7 @@ class LocalExecutor(Executor):
         if context.get_start_method() == "forkserver":
             # Workers fork from a server that has already imported the model's modules.
             context.set_forkserver_preload(
-                ["simulator.simulation", "simulator.experiments.executors"]
+                ["simulator.engine.pairing", "simulator.experiments.executors"]
             )
         self.pool = cf.ProcessPoolExecutor(
             max_workers=workers,

@@ -15,7 +15,7 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
 - memory of one paired run, in one process:
   ``BASE_BYTES + users x (USER_BYTES + EDGE_END_BYTES x degree) + cells x CELL_BYTES``,
   plus ``users x COUNTERFACTUAL_USER_BYTES + cells x CELL_BYTES / 2`` when the
-  counterfactual runs in a second process (``simulator.simulation`` does that from
+  counterfactual runs in a second process (``simulator.engine.pairing`` does that from
   ``PARALLEL_MIN_USER_DAYS`` user-days on);
 - plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what grows with the
   days, measured per user-day by a pilot run of the same scenario (``PILOT_USERS``
@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import CensimError
-from simulator.scenario import Scenario
+from simulator.model.scenario import Scenario
 
 GB = 1e9
 
@@ -136,8 +136,8 @@ class Rates:
 def pilot_rates(scenario: Scenario) -> Rates:
     """The scenario's rates measured on a pilot run of at most PILOT_USERS users for
     PILOT_DAYS days (its own seed; nothing of it is kept)."""
-    from simulator.scenario import override
-    from simulator.simulation import run
+    from simulator.engine.pairing import run
+    from simulator.model.scenario import override
 
     users = min(scenario.population.users, PILOT_USERS)
     days = min(scenario.horizon_days, PILOT_DAYS)
@@ -170,7 +170,7 @@ def run_memory(scenario: Scenario, rates: Rates | None = None, *, in_worker: boo
     """Peak memory (bytes) of one paired run of ``scenario`` (see the module's formula);
     with ``rates`` the posts waiting for review and the events are counted too.
     ``in_worker``: in a sweep's worker, where the counterfactual stays in the process."""
-    from simulator.simulation import PARALLEL_MIN_USER_DAYS
+    from simulator.engine.pairing import PARALLEL_MIN_USER_DAYS
 
     users, days = scenario.population.users, scenario.horizon_days
     cells = days * (len(scenario.platforms) + 1)

@@ -36,7 +36,7 @@ from simulator.experiments.executors import Executor, Model, ScenarioModel
 from simulator.experiments.store import atomic_csv
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.files import atomic_write_with
-from simulator.scenario import Scenario, override
+from simulator.model.scenario import Scenario, override
 
 METHODS = ("sobol", "morris")
 #: Default base samples per method (Sobol: a power of 2; Morris: trajectories).

@@ -47,11 +47,8 @@ from simulator.files import (
     UnreadableFile,
     read_regular_file,
 )
+from simulator.model.scenario import Scenario, load_scenario
 from simulator.output.folders import shown
-from simulator.scenario import (
-    Scenario,
-    load_scenario,
-)
 from simulator.streams import replication_seeds
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, LAWFUL_KINDS, N_KINDS, Outcome
+from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
-from simulator.scenario import Scenario
 
 OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving")
 #: Delays (hours) at which the summary reports the cumulative share of removals.

@@ -1,5 +1,5 @@
 """The censim model written the way SimPy's documentation teaches: the readable per-agent
-statement of the model that the engine (:mod:`simulator.simulation`) is checked against.
+statement of the model that the engine (:mod:`simulator.engine.simulation`) is checked against.
 
 Read this module to see what the model does; import it to run it
 (``from simulator.reference import ReferenceSimulation, run_reference``). It ships with
@@ -10,14 +10,14 @@ One SimPy process per user emits that user's intended posts, one event per post
 post are drawn as it is written). Every review item is a process that requests its
 platform's ``simpy.PriorityResource`` of reviewers; every takedown order, audit and
 police investigation is a process too. Nothing is vectorised and nothing is counted in
-aggregate: this is the slow, obvious version of :mod:`simulator.simulation`, kept
+aggregate: this is the slow, obvious version of :mod:`simulator.engine.simulation`, kept
 readable so that anyone can check it against docs/model.md, and used by
 ``tests/test_reference_agreement.py`` to check that the fast engine computes the same
 model (same headline numbers within statistical tolerance over replications).
 
 Same model, same conventions as the engine:
 
-* users' traits and the social network come from :class:`simulator.population.Users`
+* users' traits and the social network come from :class:`simulator.model.population.Users`
   built from the same seed, so engine and reference runs of one seed share the population;
 * a user's decisions on day ``d`` use the state and perceived risk as of the start of
   day ``d`` (time ``24 d`` hours); sanctions, detentions, releases, platform exits and
@@ -25,10 +25,10 @@ Same model, same conventions as the engine:
 * perceived risk is updated once per day, at the end of the day, from that day's
   signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
 * the platforms' threshold policy, filters and costs are the engine's
-  :class:`~simulator.platforms.PlatformState` methods, and every decision rule is a
-  :mod:`simulator.rules` function; counting goes through :class:`simulator.output.recorder.Recorder`
-  and the summary through :func:`simulator.output.metrics.summarise`, so headline numbers are
-  computed identically.
+  :class:`~simulator.model.platforms.PlatformState` methods, and every decision rule is a
+  :mod:`simulator.model.speech` function; counting goes through
+  :class:`simulator.output.recorder.Recorder` and the summary through
+  :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
 
 Timing conventions that differ from the engine by construction (both are the model; the
 differences are below what the agreement test can see and are listed in
@@ -53,12 +53,12 @@ import numpy as np
 import simpy
 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
+from simulator.model.platforms import PlatformState, strictness_to_threshold
+from simulator.model.population import Users
+from simulator.model.scenario import Scenario, load_scenario, override
+from simulator.model.speech import effective_risk, perceived_weights, update_risk, withholds
 from simulator.output.metrics import summarise
 from simulator.output.recorder import Recorder
-from simulator.platforms import PlatformState
-from simulator.population import Users
-from simulator.rules import perceived_weights, strictness_to_threshold, update_risk, withholds
-from simulator.scenario import Scenario, load_scenario, override
 from simulator.streams import Streams
 
 HOURS_PER_DAY = 24.0
@@ -580,7 +580,7 @@ class ReferenceSimulation:
                 user.route = user.platform
             else:
                 user.route = NO_ROUTE
-            user.effective_risk = float(np.float32(min(1.0, user.risk + extra * user.traceable)))
+            user.effective_risk = float(effective_risk(user.risk, user.traceable, extra))
         for platform in self.platforms:
             platform.hold = platform.state.hold_probability()
             platform.flag = platform.state.flag_probability_if_not_held()

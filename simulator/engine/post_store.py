@@ -3,14 +3,28 @@
 Untouched posts are only counted (see :mod:`simulator.output.recorder`); a record exists only
 where a platform or regulator has to act on one post, so memory grows with the speech
 the rules touch, not with all speech. Columns are numpy arrays that grow by doubling.
+
+**Compaction** (:meth:`PostStore.compact`). Records nothing can act on any more are
+freed at the end of a day and the rest renumbered, keeping their order (so no output
+changes). Every structure that holds post ids (the review queues' items, the order
+book, the prohibited posts audits count, ...) *registers* with the store when it is
+made (:meth:`PostStore.register`, :class:`simulator.model.views.HoldsPostIds`):
+compaction asks each one which ids it still needs, frees the others, and has each one
+renumber what it holds. A holder that is not registered would keep stale ids:
+:func:`unregistered_holders` finds one anywhere in a run's objects (tests/test_post_store.py
+runs it over a whole simulation).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from simulator.model.views import HoldsPostIds, IntArray
 
 _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "time_hours": (np.float64, 0.0),  # when the author posted
@@ -60,6 +74,27 @@ class PostStore:
     more than 2**31: int64), exactly. Unbounded by default.
     """
 
+    #: Records are compacted at the end of a day once the store holds at least this many,
+    #: and this many times the records found live the last time: each compaction frees
+    #: at least half of what it scans.
+    compact_min_records = 1 << 16
+    compact_ratio = 2.0
+
+    # The columns, read as attributes (see __getattr__): declared for type checkers.
+    time_hours: NDArray[np.float64]
+    published_hours: NDArray[np.float64]
+    removed_hours: NDArray[np.float64]
+    blocked_hours: NDArray[np.float64]
+    order_hours: NDArray[np.float64]
+    reviewer_score: NDArray[np.float32]
+    appeal_score: NDArray[np.float32]
+    author: NDArray[Any]
+    day: NDArray[Any]
+    platform: NDArray[Any]
+    kind: NDArray[np.int8]
+    channel: NDArray[np.int8]
+    removed_by: NDArray[np.int8]
+
     def __init__(
         self,
         capacity: int = 1024,
@@ -80,6 +115,9 @@ class PostStore:
             name: np.full(capacity, fill, dtype=dtype)
             for name, (dtype, fill) in self._types.items()
         }
+        #: The structures holding post ids, in the order they registered.
+        self.holders: list[HoldsPostIds] = []
+        self.live_at_last_compaction = 0
 
     def __getattr__(self, name: str) -> NDArray[Any]:
         # Columns read as attributes (store.removed_hours); only the live rows.
@@ -105,6 +143,37 @@ class PostStore:
         self.appended += count
         return np.arange(start, stop, dtype=np.int64)
 
+    def register(self, holder: HoldsPostIds) -> None:
+        """Add ``holder`` to the structures compaction asks and renumbers."""
+        if any(known is holder for known in self.holders):
+            raise ValueError(f"{type(holder).__name__} is registered twice")
+        self.holders.append(holder)
+
+    def compact(self, day: int) -> bool:
+        """Free the records no registered holder needs after day ``day``'s step, once
+        the store is large enough (``compact_min_records``, ``compact_ratio``), and
+        renumber the rest in every holder. Returns whether it compacted."""
+        if self.size < max(
+            self.compact_min_records, self.compact_ratio * self.live_at_last_compaction
+        ):
+            return False
+        held: list[IntArray] = []
+        for holder in self.holders:
+            held.extend(holder.live_post_ids(day))
+        # A mark per record, not np.unique of the references: no sort.
+        marked = np.zeros(self.size, dtype=bool)
+        for ids in held:
+            marked[ids] = True
+        live = np.flatnonzero(marked)
+        self.live_at_last_compaction = len(live)
+        if len(live) == self.size:
+            return False
+        self.keep(live)
+        renumbering = Renumbering(marked)
+        for holder in self.holders:
+            holder.renumber_post_ids(renumbering)
+        return True
+
     def keep(self, ids: NDArray[np.int64]) -> None:
         """Keep only the records ``ids`` (sorted, unique): they become ids
         ``0 .. len(ids) - 1`` in the same order; the rows freed get their fill back."""
@@ -127,3 +196,60 @@ class PostStore:
 
     def memory_bytes(self) -> int:
         return int(sum(column.nbytes for column in self.columns.values()))
+
+
+class Renumbering:
+    """The new ids once only the ``marked`` records are kept (their ranks among them)."""
+
+    def __init__(self, marked: NDArray[np.bool_]) -> None:
+        self.marked = marked
+        self.new_id = np.cumsum(marked) - 1
+
+    def __call__(self, ids: IntArray) -> IntArray:
+        """New ids of records ``ids``. A record not kept is an error: a record still
+        referenced was freed (a holder did not list it: a bug)."""
+        marked = self.marked
+        if not marked[ids].all():
+            raise AssertionError(
+                f"post records still referenced were freed: {ids[~marked[ids]][:5]}"
+            )
+        result: IntArray = self.new_id[ids]
+        return result
+
+    def surviving(self, ids: IntArray) -> IntArray:
+        """New ids of those of ``ids`` that were kept, in order (freed ones dropped)."""
+        result: IntArray = self.new_id[ids[self.marked[ids]]]
+        return result
+
+
+def unregistered_holders(root: object, store: PostStore) -> list[str]:
+    """Every object reachable from ``root`` (attributes, list, tuple and dict items)
+    that holds post ids (has ``live_post_ids`` and ``renumber_post_ids``) but is not
+    registered with ``store``, by the shortest path it is found at (breadth first):
+    compaction would leave its ids stale."""
+    registered = {id(holder) for holder in store.holders}
+    found: list[str] = []
+    seen: set[int] = set()
+    queue: deque[tuple[str, object]] = deque([("root", root)])
+    while queue:
+        path, obj = queue.popleft()
+        if id(obj) in seen or isinstance(obj, (np.ndarray, str, bytes, int, float, type)):
+            continue
+        seen.add(id(obj))
+        if (
+            hasattr(obj, "live_post_ids")
+            and hasattr(obj, "renumber_post_ids")
+            and id(obj) not in registered
+        ):
+            found.append(path)
+        children: Iterable[tuple[str, object]]
+        if isinstance(obj, dict):
+            children = ((f"{path}[{key!r}]", value) for key, value in obj.items())
+        elif isinstance(obj, (list, tuple)):
+            children = ((f"{path}[{i}]", value) for i, value in enumerate(obj))
+        else:
+            children = (
+                (f"{path}.{name}", value) for name, value in getattr(obj, "__dict__", {}).items()
+            )
+        queue.extend(children)
+    return sorted(found)

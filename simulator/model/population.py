@@ -1,4 +1,12 @@
-"""The users: one row per user in numpy arrays, advanced a day at a time.
+"""The users and their social network: one row per user in numpy arrays, advanced a
+day at a time (docs/model.md, 1.2 Entities, 3.1 Initialization and 3.3 Submodels S1).
+
+Equations: user ``i`` posts ``rate_i = posts_per_day * spread_i`` a day, ``spread_i``
+lognormal with mean 1 and dispersion ``posting_dispersion``; their stance ``s_i`` is
+Beta(``stance.alpha``, ``stance.beta``); their share of sensitive kind ``k`` is
+``mix_k * s_i / mean(stance)`` and of benign posts ``1 - s_i / mean(stance) * sum(mix)``;
+their platform is drawn by market share. The network is Erdos-Renyi-like:
+``users * mean_degree / 2`` random edges, self-loops dropped.
 
 Nothing here loops over users in Python. Per-user arrays are float32/int8/int16 so a
 million users with their social network fit in a couple of hundred megabytes.
@@ -14,9 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import kernels, kernels_day
+from simulator.kernels.network import (
+    count_loops_kept,
+    network_offsets,
+    network_rows,
+    sort_rows,
+    sorted_rows_blocked,
+)
+from simulator.kernels.numeric import add_neighbour_counts, bucket_index
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
-from simulator.scenario import Population as PopulationSpec
+from simulator.model.scenario import Population as PopulationSpec
 
 IntArray = NDArray[np.int64]
 _INT32_MAX = 2**31 - 1
@@ -36,7 +51,7 @@ def usable_cpus() -> int:
 #: From this many users, independent compiled steps of a day (the next day's speech
 #: draws, the platforms' review days) run on a second thread: each is then
 #: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
-#: the engine, so that simulator.warmup can read it without importing the engine.)
+#: the engine, so that simulator.engine.warmup can read it without importing the engine.)
 THREADED_MIN_USERS = 200_000
 
 
@@ -71,19 +86,19 @@ class SocialNetwork:
         # Compressed rows, compiled (self-loops dropped on the way): the same rows, each
         # in ascending target order, as sorting the packed ``source << 32 | target``
         # keys of both directions gave, without the keys.
-        m = kernels_day.count_loops_kept(a, b)
+        m = count_loops_kept(a, b)
         indptr: NDArray[np.int32] | NDArray[np.int64]
         if 2 * m <= _INT32_MAX:
             indptr = np.zeros(users + 1, dtype=np.int32)
         else:
             indptr = np.zeros(users + 1, dtype=np.int64)
-        kernels_day.network_offsets(a, b, indptr)
+        network_offsets(a, b, indptr)
         indices = np.empty(2 * m, dtype=np.int32)
         if 2 * m <= _SMALL_NETWORK:
             # A counting sort's two passes (scattered writes that stay in cache here).
             rows = np.empty(2 * m, dtype=np.int32)
-            kernels_day.network_rows(a, b, indptr, rows)
-            kernels_day.sort_rows(indptr, rows, indices)
+            network_rows(a, b, indptr, rows)
+            sort_rows(indptr, rows, indices)
             del rows
         else:
             # Block by block of sources, no temporary (1M users: ~0.6 s, as the key sort);
@@ -91,11 +106,11 @@ class SocialNetwork:
             # blocks (the kernel releases the GIL): ~0.35 s. The same arrays either way.
             threads = min(2, usable_cpus())
             if threads == 1:
-                kernels_day.sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
+                sorted_rows_blocked(a, b, indptr, indices, _NETWORK_BLOCK)
             else:
                 with ThreadPoolExecutor(max_workers=threads) as pool:
                     args = (a, b, indptr, indices, _NETWORK_BLOCK)
-                    build = kernels_day.sorted_rows_blocked
+                    build = sorted_rows_blocked
                     done = [pool.submit(build, *args, first, threads) for first in range(threads)]
                     for future in done:
                         future.result()
@@ -110,7 +125,7 @@ class SocialNetwork:
         out = np.zeros(size, dtype=np.float32)
         if users.size == 0:
             return out
-        kernels.add_neighbour_counts(self.indptr, self.indices, users, out)
+        add_neighbour_counts(self.indptr, self.indices, users, out)
         return out
 
 
@@ -142,6 +157,10 @@ class Users:
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
         self.release_hours: dict[int, float] = {}
+        #: Bumped (:meth:`states_changed`) whenever who can post where may have changed:
+        #: a state, a home platform, a registration, a platform leaving or suspended.
+        #: Caches of what depends on it store the version they were computed at.
+        self.state_version = 0
 
         mix = spec.sensitive_mix
         self.mix = np.zeros(N_KINDS)
@@ -153,7 +172,7 @@ class Users:
         #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
         # Cumulative weights to draw authors in O(log n) per post. The benign one is
         # kept only as its total (benign authors are drawn per group, from
-        # ``benign_weight``: publishing._find_authors).
+        # ``benign_weight``: kernels.speech.find_authors).
         self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
         # Not negative: the mix may exceed the mean stance by 1e-12 (the scenario's
         # check), and the benign author search needs non-decreasing running weights.
@@ -207,12 +226,12 @@ class Users:
 
     def sensitive_search(self) -> tuple[NDArray[np.float64], IntArray]:
         """The users' running sensitive weight and its bucket index, the arguments of
-        :func:`simulator.kernels.search_bucketed` for sensitive authors."""
+        :func:`simulator.kernels.numeric.search_bucketed` for sensitive authors."""
         if self._sensitive_start is None:
             # Where each 1/(users/8) of the total weight starts: a search then reads a
             # few neighbouring entries instead of ~20 scattered ones. Same answers.
             buckets = max(1, self.size // 8)
-            self._sensitive_start = kernels.bucket_index(self._sensitive_cumulative, buckets)
+            self._sensitive_start = bucket_index(self._sensitive_cumulative, buckets)
         return self._sensitive_cumulative, self._sensitive_start
 
     @property
@@ -220,6 +239,10 @@ class Users:
         return self.benign_weight
 
     # -- counts ---------------------------------------------------------------------
+    def states_changed(self) -> None:
+        """Mark that states, platforms or access changed (see ``state_version``)."""
+        self.state_version += 1
+
     def count_states(self) -> dict[str, int]:
         counts = np.bincount(self.state, minlength=len(UserState))
         return {state.name.lower(): int(counts[state]) for state in UserState}

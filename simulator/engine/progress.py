@@ -2,7 +2,7 @@
 nothing.
 
 On a machine's first run numba compiles the engine's kernels: before the run when
-:func:`simulator.warmup.compile_ahead` can, else during the first days. A rate measured
+:func:`simulator.engine.warmup.compile_ahead` can, else during the first days. A rate measured
 over a day that compiled is off by orders of magnitude (a year's run once estimated nine
 hours after its first day). So the bar shows the elapsed time always, "compiling
 kernels" while numba compiles, and a rate and the time left only from the days that

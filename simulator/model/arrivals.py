@@ -1,6 +1,6 @@
 """When review items reach the queue: keyword sweeps, and notices and orders that
 arrive as a post's reach builds (docs/model.md S5a). The readable statement in numpy;
-the engine runs the compiled :mod:`simulator.arrivals_kernels`, checked against these
+the engine runs the compiled :mod:`simulator.kernels.arrivals`, checked against these
 functions (tests/test_arrivals_statement.py). Times are hours since the run's start.
 
 **Keyword sweeps** (filter flags). The filter re-scans published posts every

@@ -1,7 +1,7 @@
 """When review items reach a platform's queue, compiled: keyword sweeps and attention.
 
 Scalar functions, called post by post inside the publishing kernel; their readable
-statement, with the equations and sources, is :mod:`simulator.model_arrivals`
+statement, with the equations and sources, is :mod:`simulator.model.arrivals`
 (docs/model.md S5a). Times are hours since the start of the run.
 
 * :func:`sweep_time`: the filter re-scans published posts every ``interval`` hours, so a

@@ -1,18 +1,19 @@
 """The engine's daily review step, compiled: a platform's queue, decisions and counts.
 
-:func:`review_day` advances an :class:`~simulator.review_queue.ArrayReviewQueue` to the
+:func:`review_day` advances an :class:`~simulator.model.review_arrays.ArrayReviewQueue` to the
 end of a day event by event, exactly as :meth:`ReviewQueue.run_until
-<simulator.review_queue.ReviewQueue.run_until>` does (SimPy's order: arrivals at an
+<simulator.model.review_queue.ReviewQueue.run_until>` does (SimPy's order: arrivals at an
 instant before services ending then, priorities then first come first served, the
 tied-instant replay of a drop handing its reviewer over), with the decisions of
-:class:`simulator.simulation._ReviewDay` taken inline as each item starts. :func:`book_review`
-then does the day's bookkeeping of ``Simulation._review_python`` (counts moved between
-outcomes, tallies, the delay histogram, audited hours, who was sanctioned). Together they
-replace, per platform and day, thousands of Python callbacks and some thirty numpy calls
-by two compiled calls.
+:class:`simulator.engine.review.Decisions` taken inline as each item starts.
+:func:`book_review` then does the day's bookkeeping of
+``simulator.engine.review.ReviewDay.run_python`` (counts moved between outcomes, tallies,
+the delay histogram, audited hours, who was sanctioned). Together they replace, per
+platform and day, thousands of Python callbacks and some thirty numpy calls by two
+compiled calls.
 
-The Python forms stay as the documented reference (``ReviewQueue``, ``_ReviewDay``,
-``Simulation._review_python``); ``tests/test_review_kernels.py`` checks that these
+The Python forms stay as the documented reference (``ReviewQueue``, ``Decisions``,
+``ReviewDay.run_python``); ``tests/test_review_kernels.py`` checks that these
 kernels give exactly what they give, and whole runs byte-identical. Every comparison is
 made in the types numpy would use: reviewer scores are float32, and numpy compares a
 float32 score with a Python float threshold in float32 (NEP 50), so
@@ -28,19 +29,37 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push
 from simulator.kinds import Action, Channel, Outcome
 
 Array = NDArray[Any]
 
 ORDER = int(Action.ORDER)
+
+
 HOLD = int(Action.HOLD)
+
+
 NOTICE = int(Action.NOTICE)
+
+
 APPEAL = int(Action.APPEAL)
+
+
 COUNT = int(Action.COUNT)
+
+
 BLOCKED = int(Outcome.BLOCKED)
+
+
 REMOVED = int(Outcome.REMOVED)
+
+
 SURVIVING = int(Outcome.SURVIVING)
+
+
 PUBLIC = int(Channel.PUBLIC)
+
 
 #: Rows of the id lists :func:`review_day` returns (each in the order served).
 REMOVED_ROW, APPROVED_ROW, REJECTED_ROW, REINSTATED_ROW = 0, 1, 2, 3
@@ -58,17 +77,12 @@ def comparable_threshold(threshold: float) -> float:
 
 # -- the day -------------------------------------------------------------------------------
 #
-# The heaps and the decision are closures inside review_day, not functions of their own:
-# numba inlines closures with the arrays they capture as they are, whereas every call of
-# a jitted function taking arrays (even one inlined with ``inline="always"``) adds atomic
-# reference count updates of each array, which made a call of the decision cost ~180 ns
-# instead of ~20 ns.
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _before(p1: int, s1: int, p2: int, s2: int) -> bool:
-    """Whether line entry (priority ``p1``, sequence ``s1``) goes before ``(p2, s2)``."""
-    return p1 < p2 or (p1 == p2 and s1 < s2)
+# The decision is a closure inside review_day, not a function of its own: numba inlines
+# closures with the arrays they capture as they are, whereas every call of a jitted
+# function taking many arrays (a function argument, or an overload taking them in a
+# named tuple) adds atomic reference count updates of each array, which made a call of
+# the decision cost ~180 ns instead of ~20 ns. The queue's heaps are the shared ones of
+# simulator.kernels.queue (one array or four each, inlined).
 
 
 @njit(cache=True, nogil=True)
@@ -100,8 +114,8 @@ def review_day(
     sorted by time then submission), ``ap`` (priorities) and ``ai`` (items:
     ``post * Action.COUNT + action``), deciding each item as it starts.
 
-    The queue's arrays (see :class:`~simulator.review_queue.ArrayReviewQueue`, which
-    :meth:`~simulator.review_queue.ArrayReviewQueue.reserve` must have sized for the
+    The queue's arrays (see :class:`~simulator.model.review_arrays.ArrayReviewQueue`, which
+    :meth:`~simulator.model.review_arrays.ArrayReviewQueue.reserve` must have sized for the
     arrivals) and the post columns are updated in place. ``threshold`` and
     ``held_threshold`` as :func:`comparable_threshold` gives them. Returns the waits
     (start - arrival, hours) of the items started, in start order; the post ids removed
@@ -121,69 +135,6 @@ def review_day(
     ids = np.empty((4, cap), dtype=np.int64)
     n_ids = np.zeros(4, dtype=np.int64)
     reviewed = np.zeros(n_kinds, dtype=np.int64)
-
-    def finish_push(size: int, value: float) -> None:
-        """Push onto the min-heap ``finish[:size]`` (heapq's layout)."""
-        k = size
-        while k > 0:
-            parent = (k - 1) >> 1
-            if finish[parent] <= value:
-                break
-            finish[k] = finish[parent]
-            k = parent
-        finish[k] = value
-
-    def finish_pop(size: int) -> None:
-        """Drop the smallest of the min-heap ``finish[:size]`` (``size`` > 0)."""
-        size -= 1
-        last = finish[size]
-        k = 0
-        while True:
-            child = 2 * k + 1
-            if child >= size:
-                break
-            if child + 1 < size and finish[child + 1] < finish[child]:
-                child += 1
-            if last <= finish[child]:
-                break
-            finish[k] = finish[child]
-            k = child
-        finish[k] = last
-
-    def wait_push(size: int, p: int, s: int, it: int, a: float) -> None:
-        """Put an entry (priority ``p``, sequence ``s``) on the line's heap of ``size``."""
-        k = size
-        while k > 0:
-            parent = (k - 1) >> 1
-            if not _before(p, s, wait_prio[parent], wait_seq[parent]):
-                break
-            wait_prio[k], wait_seq[k] = wait_prio[parent], wait_seq[parent]
-            wait_item[k], wait_arr[k] = wait_item[parent], wait_arr[parent]
-            k = parent
-        wait_prio[k], wait_seq[k], wait_item[k], wait_arr[k] = p, s, it, a
-
-    def wait_pop(size: int) -> tuple[int, float]:
-        """Take the head of the line (lowest priority number, then first in) from its
-        heap of ``size`` > 0: (item, arrival hours)."""
-        top_item, top_arr = wait_item[0], wait_arr[0]
-        size -= 1
-        p, s, it, a = wait_prio[size], wait_seq[size], wait_item[size], wait_arr[size]
-        k = 0
-        while True:
-            child = 2 * k + 1
-            if child >= size:
-                break
-            if child + 1 < size and _before(
-                wait_prio[child + 1], wait_seq[child + 1], wait_prio[child], wait_seq[child]
-            ):
-                child += 1
-            if not _before(wait_prio[child], wait_seq[child], p, s):
-                break
-            wait_prio[k], wait_seq[k] = wait_prio[child], wait_seq[child]
-            wait_item[k], wait_arr[k] = wait_item[child], wait_arr[child]
-            k = child
-        wait_prio[k], wait_seq[k], wait_item[k], wait_arr[k] = p, s, it, a
-        return top_item, top_arr
 
     def serve(item: int, begin: float, done: float) -> bool:
         """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
@@ -234,15 +185,15 @@ def review_day(
             tf = finish[0]
             if tf >= t_end:
                 break
-            finish_pop(busy)
+            finish_pop(finish, busy)
             busy -= 1
             while n_wait > 0:
-                item, arr = wait_pop(n_wait)
+                item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
                 n_wait -= 1
                 fin = tf + service[j]
                 j += 1
                 if serve(item, tf, fin):
-                    finish_push(busy, fin)
+                    finish_push(finish, busy, fin)
                     busy += 1
                     waits[started] = tf - arr
                     started += 1
@@ -268,11 +219,13 @@ def review_day(
                 fifo_grant = np.empty(size, dtype=np.bool_)  # False: a release
                 head, tail = 0, 0
                 while i < k:
-                    wait_push(n_wait, ap[i], seq, ai[i], ta)
+                    line_push(
+                        wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta
+                    )
                     n_wait += 1
                     seq += 1
                     if users < c:
-                        item, arr = wait_pop(n_wait)
+                        item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
                         n_wait -= 1
                         fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
                         tail += 1
@@ -283,7 +236,7 @@ def review_day(
                     head += 1
                     if not fifo_grant[h]:
                         if users < c and n_wait > 0:
-                            item, arr = wait_pop(n_wait)
+                            item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
                             n_wait -= 1
                             fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
                             tail += 1
@@ -292,7 +245,7 @@ def review_day(
                     fin = ta + service[j]
                     j += 1
                     if serve(fifo_item[h], ta, fin):
-                        finish_push(busy, fin)
+                        finish_push(finish, busy, fin)
                         busy += 1
                         waits[started] = ta - fifo_arr[h]
                         started += 1
@@ -305,12 +258,12 @@ def review_day(
             fin = ta + service[j]
             j += 1
             if serve(ai[i], ta, fin):
-                finish_push(busy, fin)
+                finish_push(finish, busy, fin)
                 busy += 1
                 waits[started] = 0.0
                 started += 1
         else:
-            wait_push(n_wait, ap[i], seq, ai[i], ta)
+            line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta)
             n_wait += 1
             seq += 1
         i += 1

@@ -3,7 +3,7 @@
 numba compiles a kernel the first time it is called, in the calling process, one after
 another: on a machine's first run that is nearly all of the run (tens of seconds,
 docs/performance.md "Start-up"). The kernels a run calls from Python and their argument
-types are known in advance: :mod:`simulator.kernel_plan` lists them, recorded from runs
+types are known in advance: :mod:`simulator.kernels.plan` lists them, recorded from runs
 of the shipped scenarios (``python benchmarks/record_kernel_plan.py``), with the seconds each
 took to compile alone and the kernels it compiles inside it. Before a run whose kernels
 are not yet in numba's on-disk cache, :func:`compile_ahead` compiles the ones that run
@@ -41,7 +41,7 @@ from typing import Any
 HELPER_START_SECONDS = 1.5
 #: Profiles a run can have: whether takedown rules act ("rules") or not ("free"), and
 #: whether the population is large enough for the two-thread steps ("large", from
-#: :data:`simulator.simulation.THREADED_MIN_USERS` users) or not ("small").
+#: :data:`simulator.model.population.THREADED_MIN_USERS` users) or not ("small").
 PROFILES = ("rules-small", "free-small", "rules-large", "free-large")
 #: What the last :func:`compile_ahead` that compiled anything did (for benchmarks):
 #: wall ``seconds``, this process's ``cpu_seconds`` and ``kernels``, the helper's
@@ -55,7 +55,7 @@ _READY: set[str] = set()
 class PlannedKernel:
     """One kernel a run calls from Python, for one list of argument types."""
 
-    name: str  #: module and function, ``simulator.publishing.publish_days``
+    name: str  #: module and function, ``simulator.kernels.publishing.publish_days``
     arg_types: tuple[str, ...]  #: numba's names of the argument types, in order
     seconds: float  #: CPU seconds it took to compile alone, callees included
     profiles: frozenset[str]  #: the run profiles (:data:`PROFILES`) that call it
@@ -101,7 +101,7 @@ def parse_type(text: str) -> Any:
 
 
 def read_plan(text: str | None = None) -> list[PlannedKernel]:
-    """The kernels of :mod:`simulator.kernel_plan` (or of ``text`` in its format)."""
+    """The kernels of :mod:`simulator.kernels.plan` (or of ``text`` in its format)."""
     if text is None:
         return list(_shipped_plan())
     kernels: list[PlannedKernel] = []
@@ -144,7 +144,7 @@ def read_plan(text: str | None = None) -> list[PlannedKernel]:
 
 @functools.lru_cache(maxsize=1)
 def _shipped_plan() -> tuple[PlannedKernel, ...]:
-    from simulator.kernel_plan import PLAN
+    from simulator.kernels.plan import PLAN
 
     return tuple(read_plan(PLAN))
 
@@ -170,7 +170,7 @@ def _dispatcher(name: str) -> Any:
 # What to compile, and who compiles it
 def run_profiles(users: int, rules: bool) -> set[str]:
     """The profiles of a paired run (the rules run's, and its counterfactual's)."""
-    from simulator.population import THREADED_MIN_USERS
+    from simulator.model.population import THREADED_MIN_USERS
 
     size = "large" if users >= THREADED_MIN_USERS else "small"
     return {f"{'rules' if rules else 'free'}-{size}", f"free-{size}"}
@@ -268,7 +268,7 @@ def compile_ahead(
     from numba.core import config
     from numba.core.dispatcher import Dispatcher
 
-    from simulator.population import usable_cpus
+    from simulator.model.population import usable_cpus
 
     if getattr(config, "DISABLE_JIT", False):
         return 0.0
@@ -294,7 +294,7 @@ def compile_ahead(
     mine, theirs = split(kernels, HELPER_START_SECONDS) if helper else (list(range(len(todo))), [])
     process = None
     if theirs:
-        command = [sys.executable, "-m", "simulator.warmup", "--compile"]
+        command = [sys.executable, "-m", "simulator.engine.warmup", "--compile"]
         command += [str(todo[i]) for i in theirs]
         try:
             process = subprocess.Popen(
@@ -358,4 +358,4 @@ def _compile_indices(indices: Sequence[int]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--compile"]:
         sys.exit(_compile_indices([int(i) for i in sys.argv[2:]]))
-    raise SystemExit("usage: python -m simulator.warmup --compile INDEX...")
+    raise SystemExit("usage: python -m simulator.engine.warmup --compile INDEX...")

@@ -1,0 +1,1 @@
+"""The engine: the day loop, the post store, the day's drivers, pairing with the counterfactual."""

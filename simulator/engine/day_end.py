@@ -1,0 +1,53 @@
+"""The end of a day (docs/model.md, 1.3 step 10): each platform's day booked (S9:
+revenue, and staff when takedown duties are on) and its threshold adapted (S8), and the
+``platform_daily`` and ``population_daily`` rows appended."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.engine.caches import PopulationCounts
+from simulator.model.platforms import PlatformState
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.scenario import Scenario
+from simulator.output.recorder import Recorder
+
+
+def end_of_day(
+    day: int,
+    platforms: Sequence[PlatformState],
+    active_here: NDArray[np.int64],
+    moderating: bool,
+    scenario: Scenario,
+    recorder: Recorder,
+    population: PopulationCounts,
+    reports_filed: int,
+) -> None:
+    """Book and adapt each platform (``active_here``: its active users today) and
+    record the day's rows. The population row comes from ``population``, counted
+    again only if the states, reports or risks changed since it was last counted."""
+    for platform in platforms:
+        platform.active_users = int(active_here[platform.index])
+        cost = platform.book_day(staffed=moderating) if not platform.exited else 0.0
+        if moderating and not platform.exited:
+            platform.adapt(scenario)
+        recorder.platform_series.append(
+            {
+                "day": day,
+                "platform": platform.name,
+                "serving": int(platform.serving(day * HOURS_PER_DAY)),
+                "active_users": platform.active_users,
+                "strictness": platform.strictness if moderating else 0.0,
+                "penalty_level": platform.penalty_level,
+                "queue_waiting": platform.queue.waiting,
+                "reviews": platform.reviews_today,
+                "removals": platform.removals_today,
+                "cash": platform.cash,
+                "fines_paid": platform.fines_paid,
+                "moderation_cost": cost,
+            }
+        )
+    recorder.population_series.append({"day": day, **population.row(reports_filed)})

@@ -1,0 +1,344 @@
+"""The review queues' day (docs/model.md, S6 "The review queue", S7 "Reviewer
+decisions"): every platform's queue advanced to the end of the day, event by event,
+with the decisions inline, then the day's removals counted, reported (S11) and appealed
+(S7a).
+
+Compiled (:mod:`simulator.kernels.review`): per platform one call runs the queue with
+the decisions inline and one does the counting. :meth:`ReviewDay.run_python` is the
+same day in Python and numpy (:class:`Decisions` as the queue's callbacks): the
+reference the kernels must match, and what runs for a plain
+:class:`~simulator.model.review_queue.ReviewQueue`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.engine.audit_reads import ProhibitedPosts
+from simulator.engine.caches import DayThreads, threaded
+from simulator.engine.post_store import IntArray, PostStore
+from simulator.kernels import review as review_kernels
+from simulator.kinds import N_KINDS, Action, Channel, Outcome
+from simulator.model.orders import file_appeals
+from simulator.model.platforms import PlatformState
+from simulator.model.reporting import Reporting
+from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.scenario import Appeals
+from simulator.model.views import Renumbering
+from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
+
+
+class QueuedItems:
+    """The review items waiting in the platforms' queues, as post ids: they hold post
+    ids, so they register with the store (item = post id * Action.COUNT + action)."""
+
+    def __init__(self, platforms: Sequence[PlatformState], posts: PostStore) -> None:
+        self.platforms = platforms
+        posts.register(self)
+
+    def live_post_ids(self, day: int) -> Iterable[IntArray]:
+        """Every item not yet started (held, flagged, noticed, ordered or appealed:
+        every later change to a record is made by serving one)."""
+        return [platform.queue.items() // Action.COUNT for platform in self.platforms]
+
+    def renumber_post_ids(self, renumber: Renumbering) -> None:
+        count = Action.COUNT
+        for platform in self.platforms:
+            platform.queue.map_items(lambda items: renumber(items // count) * count + items % count)
+
+
+class ReviewDay:
+    """Advances every platform's review queue, one day at a time."""
+
+    #: Advance the queues with the compiled day step (False: the Python reference,
+    #: :meth:`run_python`; both give the same run).
+    compiled = True
+
+    def __init__(
+        self,
+        platforms: Sequence[PlatformState],
+        posts: PostStore,
+        recorder: Recorder,
+        prohibited: NDArray[np.bool_],
+        prohibited_posts: ProhibitedPosts,
+        reporting: Reporting,
+        appeals: Appeals,
+        rng: np.random.Generator,
+        threads: DayThreads,
+        users: int,
+    ) -> None:
+        """``prohibited``: per kind; ``rng``: the moderation stream (appeals draw from
+        it); ``users``: the population's size (a large one runs platforms' days on the
+        second thread)."""
+        self.platforms = platforms
+        self.posts = posts
+        self.recorder = recorder
+        self.prohibited = prohibited
+        self.prohibited_posts = prohibited_posts
+        self.reporting = reporting
+        self.appeals = appeals
+        self.rng = rng
+        self.threads = threads
+        self.users = users
+
+    def run(self, end: float) -> tuple[IntArray, IntArray]:
+        """Advance every platform's queue to ``end``. Returns the authors sanctioned today
+        (blocked or removed, with repeats) and the authors of public posts removed today."""
+        if not self.compiled or not all(
+            isinstance(platform.queue, ArrayReviewQueue) for platform in self.platforms
+        ):
+            return self.run_python(end)
+        columns = self.posts.columns
+        rec = self.recorder
+        tallies = rec.tallies
+        sanctioned: list[IntArray] = []
+        public_removed: list[IntArray] = []
+        # Each platform's day in one compiled call; the calls share no data (each
+        # writes only its own posts' columns), so at scale they run on two threads.
+        # Then the bookkeeping, platform by platform in order.
+        calls: list[tuple[PlatformState, tuple[Any, ...]]] = []
+        for platform in self.platforms:
+            queue = platform.queue
+            assert isinstance(queue, ArrayReviewQueue)  # checked above
+            at, ap, ai = queue.arrivals_before(end)
+            if len(at) == 0 and queue.waiting == 0:
+                # Nothing to decide today: services under way just end.
+                busy = queue.busy
+                if busy:
+                    finish = np.sort(queue.finish[:busy])
+                    running = finish[finish >= end]
+                    queue.finish[: len(running)] = running  # sorted: still a heap
+                    queue.counters[0] = len(running)
+                platform.reviews_today = 0
+                platform.removals_today = 0
+                continue
+            queue.reserve(len(at))
+            threshold = review_kernels.comparable_threshold(platform.threshold)
+            held_threshold = review_kernels.comparable_threshold(
+                platform.threshold + platform.spec.held_review_margin
+            )
+            args = (
+                at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority,
+                queue.wait_seq, queue.wait_item, queue.wait_arrival, queue.service,
+                queue.counters, threshold, held_threshold, columns["reviewer_score"],
+                columns["appeal_score"], columns["removed_hours"], columns["removed_by"],
+                columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
+            )  # fmt: skip
+            calls.append((platform, args))
+        days: Iterable[tuple[Any, ...]]
+        if len(calls) > 1 and threaded(self.users):
+            # The other platforms on the pool, the first here; each platform's booking
+            # starts as soon as its day is done (booking writes no post column a review
+            # day reads).
+            submit = self.threads.submit
+            others = [submit(review_kernels.review_day, *args) for _, args in calls[1:]]
+            first = review_kernels.review_day(*calls[0][1])
+            days = chain([first], (future.result() for future in others))
+        else:
+            days = [review_kernels.review_day(*args) for _, args in calls]
+        for (platform, _), (waits, ids, n_ids, reviewed) in zip(calls, days, strict=True):
+            platform.queue_served += len(waits)
+            platform.queue_wait_hours += float(waits.sum())
+            tallies["reviews"] += reviewed
+            platform.reviews_today = int(reviewed.sum())
+            n_removed, n_rejected = int(n_ids[0]), int(n_ids[2])
+            platform.removals_today = n_removed + n_rejected
+            if not (n_ids.any()):
+                continue
+            authors, public, beyond, reportable = review_kernels.book_review(
+                ids, n_ids, columns["day"], columns["platform"], columns["channel"],
+                columns["kind"], columns["author"], columns["time_hours"],
+                columns["published_hours"], columns["removed_hours"], columns["removed_by"],
+                self.prohibited, rec.counts, rec.delay_counts, DELAY_EDGES_HOURS,
+                tallies["reinstated"], tallies["notices_removed"],
+                platform.published_prohibited_by_hour,
+            )  # fmt: skip
+            if len(beyond):
+                self.prohibited_posts.count_published(platform, beyond)
+            if len(authors):
+                sanctioned.append(authors)
+            if n_removed:
+                removed = ids[review_kernels.REMOVED_ROW, :n_removed]
+                public_removed.append(public)
+                self.reporting.report_removals(platform, self.posts, removed, reportable)
+                file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
+        empty = np.zeros(0, dtype=np.int64)
+        return (
+            np.concatenate(sanctioned) if sanctioned else empty,
+            np.concatenate(public_removed) if public_removed else empty,
+        )
+
+    def run_python(self, end: float) -> tuple[IntArray, IntArray]:
+        """:meth:`run` in Python and numpy: the queue's event loop calling
+        :class:`Decisions` as each item starts (the reference the kernels must match)."""
+        posts = self.posts
+        rec = self.recorder
+        sanctioned: list[IntArray] = []
+        public_removed: list[IntArray] = []
+        for platform in self.platforms:
+            day_review = Decisions(
+                posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
+            )
+            served = platform.queue.run_until(end, day_review.serve, day_review.serve_many)
+            platform.queue_served += len(served)
+            platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
+            removed, approved = day_review.removed, day_review.approved
+            if day_review.reinstated:
+                ids = np.asarray(day_review.reinstated, dtype=np.int64)
+                self._move_posts(ids, Outcome.REMOVED, Outcome.SURVIVING)
+                rec.tally("reinstated", posts.kind[ids])
+            rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
+            rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
+            platform.reviews_today = len(reviewed_kinds)
+            if approved:
+                ids = np.asarray(approved, dtype=np.int64)
+                self._move_posts(ids, Outcome.BLOCKED, Outcome.SURVIVING)
+                prohibited = self.prohibited[posts.kind[ids]]
+                self.prohibited_posts.count_published(
+                    platform, posts.published_hours[ids[prohibited]]
+                )
+            if rejected:
+                sanctioned.append(posts.author[np.asarray(rejected, dtype=np.int64)])
+            if removed:
+                ids = np.asarray(removed, dtype=np.int64)
+                self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
+                rec.add_delays(posts.kind[ids], posts.removed_hours[ids] - posts.time_hours[ids])
+                notice_removed = ids[posts.removed_by[ids] == Action.NOTICE]
+                rec.tally("notices_removed", posts.kind[notice_removed])
+                sanctioned.append(posts.author[ids])
+                public = posts.channel[ids] == Channel.PUBLIC
+                public_removed.append(posts.author[ids[public]])
+                self.reporting.report_removals(platform, posts, ids)
+                file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
+            platform.removals_today = len(removed) + len(rejected)
+        empty = np.zeros(0, dtype=np.int64)
+        return (
+            np.concatenate(sanctioned) if sanctioned else empty,
+            np.concatenate(public_removed) if public_removed else empty,
+        )
+
+    def _move_posts(self, ids: IntArray, source: Outcome, target: Outcome) -> None:
+        """Posts ``ids`` change fate: one count moves in each post's own daily cell."""
+        posts = self.posts
+        self.recorder.move(
+            posts.day[ids], posts.platform[ids], posts.channel[ids], posts.kind[ids], source, target
+        )
+
+
+class Decisions:
+    """The decisions reviewers take while a queue advances: called once per service start.
+
+    A held post is blocked or approved; a published post is removed if an order demands
+    it or its reviewer score exceeds today's threshold. A post already down is dropped
+    without using a reviewer's time.
+    """
+
+    def __init__(self, posts: PostStore, threshold: float, held_threshold: float) -> None:
+        self.threshold = threshold
+        self.held_threshold = held_threshold
+        self.score = posts.reviewer_score
+        self.removed_hours = posts.removed_hours
+        self.removed_by = posts.removed_by
+        self.published_hours = posts.published_hours
+        self.blocked_hours = posts.blocked_hours
+        self.kinds = posts.kind
+        self.appeal_score = posts.appeal_score
+        self.removed: list[int] = []
+        self.reinstated: list[int] = []
+        self.approved: list[int] = []
+        self.rejected: list[int] = []
+        self.reviewed_kinds: list[int] = []
+
+    def serve(self, item: int, begin: float, finish: float) -> bool:
+        post, action = divmod(item, Action.COUNT)
+        if action == Action.HOLD:
+            if self.score[post] > self.held_threshold:
+                self.blocked_hours[post] = finish
+                self.rejected.append(post)
+            else:
+                self.published_hours[post] = finish
+                self.approved.append(post)
+            self.reviewed_kinds.append(self.kinds[post])
+            return True
+        removed_at = self.removed_hours[post]
+        if action == Action.APPEAL:
+            if removed_at == math.inf:
+                return False  # already back up
+            self.reviewed_kinds.append(self.kinds[post])
+            if self.appeal_score[post] <= self.threshold:
+                # Reinstated. The post counts as surviving; its removal delay stays on record.
+                self.removed_hours[post] = math.inf
+                self.removed_by[post] = -1
+                self.reinstated.append(post)
+            return True
+        if removed_at <= begin:
+            return False  # already down: nothing to review
+        self.reviewed_kinds.append(self.kinds[post])
+        removes = action == Action.ORDER or self.score[post] > self.threshold
+        if removes and finish < removed_at:
+            if removed_at == math.inf:
+                self.removed.append(post)
+            self.removed_hours[post] = finish
+            self.removed_by[post] = action
+        return True
+
+    def serve_many(
+        self, items: IntArray, begin: NDArray[np.float64], finish: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
+        """:meth:`serve` for many items at once, with the same effect as calling it on
+        each in order. Items of a post that has no other item here (and is not appealed)
+        are decided together; the others go through :meth:`serve` one by one (they only
+        interact with items of their own post). ``removed`` keeps serve's order, which
+        later random draws follow."""
+        post, action = np.divmod(items, Action.COUNT)
+        n = len(items)
+        keep = np.ones(n, dtype=bool)
+        reviewed = np.zeros(n, dtype=bool)
+        first_removal = np.zeros(n, dtype=bool)
+        by_post = np.argsort(post, kind="stable")
+        repeated = np.zeros(n, dtype=bool)
+        same = post[by_post][1:] == post[by_post][:-1]
+        repeated[by_post[1:][same]] = True
+        repeated[by_post[:-1][same]] = True
+        one_by_one = repeated | (action == Action.APPEAL)
+        hold = ~one_by_one & (action == Action.HOLD)
+        if hold.any():
+            index = np.flatnonzero(hold)
+            held = post[index]
+            # The threshold serve() applies to held posts.
+            held_threshold = self.held_threshold
+            rejected = self.score[held] > held_threshold
+            self.blocked_hours[held[rejected]] = finish[index[rejected]]
+            self.published_hours[held[~rejected]] = finish[index[~rejected]]
+            self.rejected.extend(held[rejected].tolist())
+            self.approved.extend(held[~rejected].tolist())
+            reviewed[index] = True
+        other = ~one_by_one & ~hold
+        if other.any():
+            index = np.flatnonzero(other)
+            ids = post[index]
+            removed_at = self.removed_hours[ids]
+            down = removed_at <= begin[index]  # already down: nothing to review
+            keep[index[down]] = False
+            reviewed[index[~down]] = True
+            removes = (action[index] == Action.ORDER) | (self.score[ids] > self.threshold)
+            removes &= ~down & (finish[index] < removed_at)
+            first_removal[index[removes & (removed_at == math.inf)]] = True
+            self.removed_hours[ids[removes]] = finish[index[removes]]
+            self.removed_by[ids[removes]] = action[index[removes]]
+        if one_by_one.any():
+            removed, self.removed = self.removed, []
+            for i in np.flatnonzero(one_by_one).tolist():
+                before = len(self.removed)
+                keep[i] = self.serve(int(items[i]), float(begin[i]), float(finish[i]))
+                first_removal[i] = len(self.removed) > before
+            self.removed = removed
+        self.removed.extend(post[first_removal].tolist())
+        self.reviewed_kinds.extend(self.kinds[post[reviewed]].tolist())
+        return keep

@@ -1,0 +1,216 @@
+"""One run of a scenario: the SimPy environment and the day loop that drives the model.
+
+Scheduling (docs/model.md, 1.3 "Process overview and scheduling"): a SimPy process
+advances the population one day at a time; :meth:`Simulation._step_day` calls the
+mechanisms in the documented order. Regulator audits are SimPy processes at exponential
+times in between; their effect on who may post starts at the next day boundary. The
+mechanisms live in :mod:`simulator.model` (and the modules it names), the drivers of
+the compiled passes in :mod:`simulator.engine.speech` and :mod:`simulator.engine.review`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator.engine.audit_reads import ProhibitedPosts
+from simulator.engine.caches import DayThreads, PopulationCounts
+from simulator.engine.day_end import end_of_day
+from simulator.engine.post_store import PostStore
+from simulator.engine.progress import DayProgress
+from simulator.engine.review import QueuedItems, ReviewDay
+from simulator.engine.speech import SpeechDay, learn
+from simulator.model.orders import OrderBook
+from simulator.model.platforms import PlatformState, make_platforms
+from simulator.model.police import Police
+from simulator.model.population import Users, large_network
+from simulator.model.real_name import anonymous_active_users, register_users
+from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
+from simulator.model.reporting import Reporting
+from simulator.model.sanctions import Sanctions
+from simulator.model.scenario import Scenario
+from simulator.output.recorder import Recorder
+from simulator.streams import Streams
+
+_NO_USERS = np.zeros(0, dtype=np.int64)
+
+
+class Simulation:
+    """A scenario in motion. ``Simulation(scenario, seed).run()`` returns a :class:`Recorder`.
+
+    Use :func:`simulator.run` for the paired rules/counterfactual run and tidy tables.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        progress: bool = False,
+        users: Users | None = None,
+    ):
+        """``users``: the population as drawn for this seed (a copy, before any run; the
+        paired run's counterfactual reuses the rules run's instead of drawing it again:
+        the population stream is used for nothing else)."""
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.progress = progress
+        self.streams = streams = Streams.from_seed(self.seed)
+        if users is None:
+            shares = [p.market_share for p in scenario.platforms]
+            users = Users(scenario.population, shares, streams.population)
+        self.users = users
+        self.platforms: list[PlatformState] = make_platforms(scenario, streams.review)
+        platforms = self.platforms
+        self.posts = posts = PostStore(
+            users=scenario.population.users, days=scenario.horizon_days, platforms=len(platforms)
+        )
+        self.recorder = recorder = Recorder(scenario.horizon_days, len(platforms) + 1)
+        self.env = simpy.Environment()
+        rules = scenario.rules
+        self.moderating = rules.takedown.enabled
+        # The structures holding post ids register with the store as they are made.
+        self.queued = QueuedItems(platforms, posts)
+        self.orders = OrderBook(platforms, rules.takedown.deadline_hours, posts, posts)
+        self.prohibited_posts = ProhibitedPosts(
+            platforms, posts, scenario.horizon_days, scenario.regulator.audit_window_days
+        )
+        self.police = Police(scenario.police, users, streams.police)
+        self.sanctions = Sanctions(
+            users, platforms, self.police, recorder, streams.behaviour,
+            scenario.population.exits, scenario.police.detention_days,
+        )  # fmt: skip
+        # The regulator and the police see the run through narrow views (no cycle).
+        audit_view = AuditView(
+            env=self.env,
+            recorder=recorder,
+            prohibited_still_up=self.prohibited_posts.still_up,
+            duties_missed_between=self.orders.missed_between,
+            anonymous_active_users=lambda platform: anonymous_active_users(users, platform.index),
+            remove_platform=Sanctions.remove_platform,
+        )
+        self.regulator = Regulator(audit_view, scenario.regulator, rules, streams.regulator)
+        self.threads = DayThreads()
+        self.speech = SpeechDay(
+            scenario, users, platforms, streams, recorder, posts, self.orders,
+            self.prohibited_posts, self.threads,
+        )  # fmt: skip
+        self.reporting = Reporting(
+            rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
+            streams.moderation,
+        )  # fmt: skip
+        self.review = ReviewDay(
+            platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
+            self.reporting, rules.appeals, streams.moderation, self.threads, users.size,
+        )  # fmt: skip
+        self.population_counts = PopulationCounts(users)
+        self._learn_scratch: list[Any] = []  # learn_day's one-per-user array
+        self.wall_seconds = 0.0
+        self._progress: DayProgress | None = None  # the bar, when progress is shown
+
+    # ------------------------------------------------------------------------------------
+    def run(self) -> Recorder:
+        started = time.perf_counter()
+        self.speech.draw_all_ahead()
+        self.env.process(self._days())
+        if self.moderating or self.scenario.rules.real_name.enabled:
+            for platform in self.platforms:
+                self.env.process(self.regulator.audit_process(platform))
+        try:
+            self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
+        finally:
+            self.threads.stop()  # also when a step fails: no thread outlives the run
+            if self._progress is not None:
+                self._progress.close()
+        # Orders whose deadline fell inside the horizon were settled on that day; later
+        # deadlines are not yet due. Events are kept in time order for the tables.
+        self.recorder.event_columns()
+        self.wall_seconds = time.perf_counter() - started
+        return self.recorder
+
+    def _days(self) -> Generator[simpy.Event, Any, None]:
+        days = range(self.scenario.horizon_days)
+        if not self.progress:
+            # No bar object at all: even a disabled tqdm starts tqdm's monitor thread,
+            # and run() forks the counterfactual only from a single-threaded process.
+            for day in days:
+                self._step_day(day)
+                yield self.env.timeout(HOURS_PER_DAY)
+            return
+        # A time estimate only from days that compiled nothing (simulator.engine.progress).
+        self._progress = DayProgress(len(days), f"{self.scenario.name} seed {self.seed}")
+        for day in days:
+            self._progress.start_day()
+            self._step_day(day)
+            self._progress.end_day()
+            if day == days[-1]:
+                self._progress.close()  # (the run ends before this process resumes)
+            yield self.env.timeout(HOURS_PER_DAY)
+
+    def _step_day(self, day: int) -> None:
+        """Day ``day``, the steps numbered as in docs/model.md 1.3 (submodels S1-S17)."""
+        start = day * HOURS_PER_DAY
+        end = start + HOURS_PER_DAY
+        users, sanctions, speech = self.users, self.sanctions, self.speech
+        sanctions.detentions_and_releases(start)  # 1 (S12)
+        sanctions.platform_changes(start)  # 2 (S9)
+        real_name = self.scenario.rules.real_name
+        if real_name.enabled and day == real_name.start_day:  # 3 (S13)
+            enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
+            register_users(users, real_name, enforcement, self.streams.behaviour)
+        route = speech.routes(start)  # 4 (S2)
+        speech.speak(day, start, route)  # 5 (S1-S5)
+        if self.moderating:
+            sanctioned, public_removed = self.review.run(end)  # 6 (S6, S7, S7a, S11)
+            self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
+            self.police.advance(end)  # 8 (S12)
+        else:
+            # Without takedown rules no post is reviewed, ordered or reported (the queues
+            # and the police stay empty, as tests/test_publishing.py checks): skip them.
+            sanctioned = public_removed = _NO_USERS
+        # 9: strikes, closures, leaving (S14), then the day's learning (S16). Authors
+        # come in the store's narrowed type, none as int64: int64 always, so each
+        # kernel is compiled for one signature.
+        sanctioned = sanctioned.astype(np.int64, copy=False)
+        public_removed = public_removed.astype(np.int64, copy=False)
+        sanctions.strikes_and_exits(start, sanctioned)
+        if self.moderating or sanctions.news_today:
+            learn(
+                users, self.scenario, self.population_counts, self.reporting.reports_filed,
+                sanctioned, public_removed, sanctions.news_today, sanctions.detained_today,
+                self._learn_scratch,
+            )  # fmt: skip
+        # 10: book and adapt the platforms (S8, S9), record the day's rows.
+        end_of_day(
+            day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
+            self.recorder, self.population_counts, self.reporting.reports_filed,
+        )  # fmt: skip
+        self.posts.compact(day)  # free the records nothing can act on any more
+
+    # ------------------------------------------------------------------------------------
+    def build_large_network(self) -> None:
+        """Build the social network now if the run will want it (it moderates and
+        neighbours' removals or detentions weigh) and it is large enough to be built by
+        two threads (:func:`simulator.model.population.large_network`); else it is built on
+        first use. The same network either way."""
+        perception = self.scenario.population.perception
+        weighs = perception.neighbour_removal_weight > 0 or (
+            perception.neighbour_detention_weight > 0
+        )
+        users = self.users
+        degree = self.scenario.population.mean_degree
+        if self.moderating and weighs and large_network(users.size, degree):
+            users.network  # noqa: B018 (drawn on first access)
+
+    def release_working_memory(self) -> None:
+        """Free what only the run itself needs (the network, post records, the day
+        caches); the recorder, platforms and user states stay for the tables. For the
+        paired run: the counterfactual runs without this run's working set."""
+        self.users.release_network()
+        self.posts = PostStore()
+        self.speech.release()
+        self.population_counts.clear()
+        self._learn_scratch = []

@@ -1,0 +1,496 @@
+"""The day's speech, driven through the compiled passes (docs/model.md, S1-S5 and S16).
+
+:class:`SpeechDay` gathers what :func:`simulator.kernels.publishing.publish_days` needs (who can
+post where today, the benign outcome groups, the moderation tables, the day's draws,
+ahead on a second thread at scale), calls it, and files what it returns: touched posts
+into the store, review items into the queues, notice duties and orders into the order
+book, published prohibited posts for the audits. :func:`learn` runs the day's
+perceived-risk update (``rules.update_risk``, S16) in one compiled pass. The statement
+of these rules is in :mod:`simulator.model.speech` and :mod:`simulator.model.population`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+
+from simulator.engine.audit_reads import ProhibitedPosts
+from simulator.engine.caches import (
+    DayThreads,
+    GeneratorHandles,
+    PopulationCounts,
+    same_key,
+    threaded,
+)
+from simulator.engine.post_store import PostStore
+from simulator.kernels import benign, learning, moderation, publishing, routes, speech
+from simulator.kinds import N_KINDS, Action, Channel, ContentKind
+from simulator.model.orders import OrderBook
+from simulator.model.platforms import PlatformState
+from simulator.model.population import Users
+from simulator.model.regulator import HOURS_PER_DAY
+from simulator.model.scenario import Scenario
+from simulator.model.speech import perceived_weights
+from simulator.model.views import IntArray
+from simulator.output.recorder import Recorder
+from simulator.streams import Streams
+
+NO_ROUTE = -1  # a user who cannot post anywhere today
+#: Each user's route today: platform index, the circumvention row, or NO_ROUTE (int16,
+#: as the platform column: 2 bytes a user for an array kept all day).
+RouteArray = NDArray[np.int16]
+#: Per platform and kind: P(held), P(flag, notice, order), P(any), P(each | at least one).
+_Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+_NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
+#: A channel's benign groups (SpeechDay.benign_groups): the share of benign posts in
+#: each group, each user's group, each group's weight, and the published groups'
+#: running weights per block of users (benign.benign_groups; for the author search).
+_Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
+#: benign_groups' ``previous_group, previous_sums`` when there are none.
+_NO_BLOCKS = (np.zeros(0, dtype=np.int32), np.zeros((0, 0)))
+#: publish_days' ``drawn_*`` arguments when it is to draw the day's speech itself.
+_NOT_DRAWN = (
+    np.zeros((0, 0), dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.float64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
+)
+
+
+class SpeechDay:
+    """Each day's intended posts, routed and published, for one run."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        users: Users,
+        platforms: Sequence[PlatformState],
+        streams: Streams,
+        recorder: Recorder,
+        posts: PostStore,
+        orders: OrderBook,
+        prohibited_posts: ProhibitedPosts,
+        threads: DayThreads,
+    ) -> None:
+        self.scenario = scenario
+        self.users = users
+        self.platforms = platforms
+        self.streams = streams
+        self.recorder = recorder
+        self.posts = posts
+        self.orders = orders
+        self.prohibited_posts = prohibited_posts
+        self.threads = threads
+        self.handle = GeneratorHandles()
+        self.n_platforms = len(platforms)
+        self.circumvention_row = self.n_platforms
+        rules = scenario.rules
+        perception = scenario.population.perception
+        self.moderating = rules.takedown.enabled
+        self.prohibited = np.array(rules.takedown.prohibited_mask(), dtype=bool)
+        weights = perceived_weights(
+            list(self.prohibited), perception.kind_closeness.as_tuple(), rules.takedown.vagueness
+        )
+        # Perceived weight of each kind on each channel: private messages feel risky only
+        # where the rules reach them.
+        self.kind_weight = np.zeros((len(Channel), N_KINDS))
+        self.kind_weight[Channel.PUBLIC] = weights
+        if rules.takedown.private_messages:
+            self.kind_weight[Channel.PRIVATE] = weights
+        # Which channels the platforms must moderate, and the regulator can see.
+        self.in_scope = np.array(
+            [self.moderating, self.moderating and rules.takedown.private_messages]
+        )
+        # Regulator monitoring: prohibited kinds at the stated probability; lawful kinds
+        # that look close to the line in proportion to how vague the rules are (S10).
+        monitoring = scenario.regulator.monitoring_probability
+        self.monitor_probability = np.where(
+            self.prohibited,
+            monitoring,
+            monitoring * rules.takedown.vagueness * np.array(perception.kind_closeness.as_tuple()),
+        ) * float(self.moderating)
+        self.notice_probability = np.array(scenario.population.notices.probability.as_tuple())
+        channel_shares = np.array(
+            [1.0 - scenario.population.private_share, scenario.population.private_share]
+        )
+        self.daily_rate = np.outer(channel_shares, users.daily_rate_by_kind())  # [channel, kind]
+        specs = scenario.platforms
+        self._flag_delay_hours = np.array(
+            [p.flag_mean_delay_hours for p in specs], dtype=np.float64
+        )
+        self._classifier_mean = np.array(
+            [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        self._hold_margin = np.array([[p.hold_margin] for p in specs])
+        self._flag_margin = np.array([[p.flag_margin] for p in specs])
+        self._prepublication_filter = np.array([p.prepublication_filter for p in specs], dtype=bool)
+        # Per channel: users notice public posts only; the regulator sees what is in scope.
+        none = np.zeros(N_KINDS)
+        self._notice_by_channel = np.stack([self.notice_probability, none])
+        self._order_by_channel = np.stack(
+            [self.monitor_probability if self.in_scope[c] else none for c in Channel]
+        )
+        self._reviewer_mean = np.array(
+            [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        # Caches, each keyed on what it depends on (users.state_version among it).
+        self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
+        self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+        self._route_cache: tuple[tuple[Any, ...], RouteArray] | None = None
+        self.active_cache: tuple[RouteArray, IntArray] | None = None  # active users here
+        self._group_cache: tuple[int, _Groups] | None = None  # weight 0: per state version
+        self._benign_cache: tuple[tuple[Any, ...], _Groups] | None = None
+        self._previous_groups: dict[int, tuple[NDArray[np.int32], NDArray[np.float64]]] = {}
+        self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
+        self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
+        self.drawn_ahead = False  # see draw_all_ahead
+
+    def release(self) -> None:
+        """Drop the day caches (the run is over)."""
+        self._route_cache = self._benign_cache = self._group_cache = None
+        self.active_cache = self._split_inputs = None
+        self._previous_groups = {}
+        self._speech_ahead = None
+
+    # -- who can post where (S2) -----------------------------------------------------------
+    def routes(self, now: float) -> RouteArray:
+        """Each user's route today: platform index, the circumvention row, or NO_ROUTE."""
+        users = self.users
+        serving_now = tuple(p.serving(now) for p in self.platforms)
+        key = (users.state_version, serving_now)
+        # Routes change only with states, platforms or service (a no-rules world: never).
+        if self._route_cache is not None and self._route_cache[0] == key:
+            return self._route_cache[1]
+        serving = np.array([*serving_now, True])
+        route = np.empty(users.size, dtype=np.int16)
+        active_here = np.zeros(self.n_platforms, dtype=np.int64)
+        # One compiled pass: active users post at home if it serves, circumventing ones
+        # offshore, the rest nowhere; active users per platform counted on the way.
+        routes.fill_routes(
+            users.platform, users.state, serving, self.circumvention_row, route, active_here
+        )
+        route.flags.writeable = False  # shared by the caches keyed on it
+        self._route_cache = (key, route)
+        self.active_cache = (route, active_here)
+        return route
+
+    def active_users(self, route: RouteArray) -> IntArray:
+        """Active users per platform today (counted with the routes if they were)."""
+        if self.active_cache is not None and self.active_cache[0] is route:
+            return self.active_cache[1]
+        n_p = self.n_platforms
+        active_here = np.bincount(route[(route >= 0) & (route < n_p)], minlength=n_p)
+        self.active_cache = (route, active_here)
+        return active_here
+
+    # -- intended speech and its routing (S1, S3, S5) --------------------------------------
+    def speak(self, day: int, start: float, route: RouteArray) -> None:
+        """The day's intended posts, routed and published: one compiled call
+        (:func:`simulator.kernels.publishing.publish_days`) does the drawing, counting and
+        moderation; here its inputs are gathered and its outputs stored."""
+        if self.drawn_ahead:
+            return  # a world where nothing changes: every day's speech is already drawn
+        rec = self.recorder
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # held, flagged, notices
+        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
+        # Common random numbers: the counts, authors and times of intended posts come
+        # from the speech stream alone, drawn in the same order whatever the rules.
+        drawn = self._speech_drawn_for(day)
+        inputs = self._speech_inputs(route, drawn)
+        # The next day's draws start now, beside publish_days and the rest of the day
+        # (not beside the groups' pass just done: both are memory-bound).
+        self._draw_ahead(day + 1)
+        publish_days: Any = publishing.publish_days  # (numba's Dispatcher types *args badly)
+        published = publish_days(
+            day, 1, *inputs, rec.intended, rec.counts,
+            tallies, prohibited_hours, *publishing.new_buffers(), self.posts.size,
+        )  # fmt: skip
+        for row, name in enumerate(("held", "flagged", "notices")):
+            rec.tallies[name] += tallies[row]
+        for platform in self.platforms:
+            self.prohibited_posts.add_by_hour(
+                platform, int(start), prohibited_hours[platform.index]
+            )
+        self._store_published(day, published)
+
+    def _speech_drawn_for(self, day: int) -> tuple[NDArray[Any], ...]:
+        """Day ``day``'s intended posts drawn ahead (:func:`speech.draw_speech_day`),
+        or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
+        THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
+        runs (:meth:`_draw_ahead`): nothing else reads or draws from the speech stream,
+        and the sensitive weights never change, so the draws are those day ``d + 1``
+        would make."""
+        if not threaded(self.users.size):
+            return _NOT_DRAWN
+        pending = self._speech_ahead
+        if pending is not None and pending[0] == day:
+            drawn: tuple[NDArray[Any], ...] = pending[1].result()
+        else:
+            drawn = self.draw_speech_day(day)
+        self._speech_ahead = None
+        return drawn
+
+    def _draw_ahead(self, day: int) -> None:
+        """Start drawing ``day``'s speech on the second thread (see _speech_drawn_for)."""
+        if threaded(self.users.size) and day < self.scenario.horizon_days:
+            self._speech_ahead = (day, self.threads.submit(self.draw_speech_day, day))
+
+    def draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
+        cumulative, bucket_start = self.users.sensitive_search()
+        result: tuple[NDArray[Any], ...] = speech.draw_speech_day(
+            self.handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
+            cumulative, bucket_start, self.users.size, self.users.boldness,
+        )  # fmt: skip
+        return result
+
+    def _speech_inputs(
+        self, route: RouteArray, drawn: tuple[NDArray[Any], ...] | None = None
+    ) -> tuple[Any, ...]:
+        """The arguments of :func:`publishing.publish_days` from ``speech_handle`` to
+        ``moderation_handle``: today's routes, groups, risks and moderation tables, and
+        the day's speech if ``drawn`` ahead."""
+        users = self.users
+        streams = self.streams
+        pvals, mass, groups, running = self._benign_split_inputs(route)
+        hold, touch, any_touch, conditional = self.moderation_tables()
+        cumulative, bucket_start = users.sensitive_search()
+        scenario = self.scenario
+        notice_deadline = scenario.rules.takedown.notice_deadline_hours
+        return (
+            self.handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
+            *(_NOT_DRAWN if drawn is None else drawn),
+            pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
+            running[Channel.PUBLIC], running[Channel.PRIVATE], benign.GROUP_BLOCK,
+            self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
+            users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
+            users.boldness, hold, touch, any_touch, conditional,
+            float(scenario.population.exits.circumvention_friction),
+            float(scenario.regulator.monitoring_mean_delay_hours),
+            float(scenario.population.notices.mean_delay_hours),
+            self._flag_delay_hours, self._reviewer_mean,
+            -1.0 if notice_deadline is None else float(notice_deadline),
+            self.handle(streams.split), self.handle(streams.moderation),
+        )  # fmt: skip
+
+    def _benign_split_inputs(
+        self, route: RouteArray
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64], list[NDArray[np.int32]], list[NDArray[np.float64]]
+    ]:
+        """Per channel: the multinomial's probabilities over the benign outcome groups,
+        each group's summed weight, each user's group and the published groups' running
+        weights by block; kept while both channels' groups are the ones they were (most
+        days of a world where states settle)."""
+        if self.users.size == 0:
+            n_groups = 3 * self.n_platforms + 1
+            nothing = np.zeros((self.n_platforms, 1))
+            return (
+                np.zeros((2, n_groups)), np.zeros((2, n_groups)), [_NO_GROUP, _NO_GROUP],
+                [nothing, nothing],
+            )  # fmt: skip
+        found = [self.benign_groups(route, channel) for channel in Channel]
+        cached = self._split_inputs
+        if cached is not None and all(a is b for a, b in zip(cached[0], found, strict=True)):
+            return cached[1]
+        public, private = found
+        pvals, mass = benign.benign_split(public[0], private[0], public[2], private[2])
+        inputs = (pvals, mass, [public[1], private[1]], [public[3], private[3]])
+        self._split_inputs = (found, inputs)
+        return inputs
+
+    def draw_all_ahead(self) -> bool:
+        """In a world where nothing the speech depends on can change (no takedown or
+        real-name rules, so no sanction, registration, audit, report or detention; and
+        no platform that can leave, be suspended or run out of money), draw every day's
+        speech now in one compiled call: the same draws in the same order as day by
+        day, from streams nothing else uses. Returns whether it did."""
+        rules = self.scenario.rules
+        if (
+            self.moderating
+            or rules.real_name.enabled
+            or self.users.size == 0
+            or not self.scenario.horizon_days
+        ):
+            return False
+        for platform in self.platforms:
+            if (
+                platform.exited
+                or platform.exit_at_hours < math.inf
+                or platform.suspended_until_hours > 0.0
+                or platform.cash < 0.0
+                or platform.spec.revenue_per_user_day < 0.0
+            ):
+                return False
+        route = self.routes(0.0)
+        rec = self.recorder
+        tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # stay zero: nothing moderated
+        prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
+        publish_days: Any = publishing.publish_days
+        publish_days(
+            0, self.scenario.horizon_days, *self._speech_inputs(route), rec.intended,
+            rec.counts, tallies, prohibited_hours, *publishing.new_buffers(), 0,
+        )  # fmt: skip
+        self.drawn_ahead = True
+        return True
+
+    def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
+        """The day's touched posts into the store; their review items into the queues
+        (one submission per platform, in the order made: what one per batch gave); notice
+        duties and orders into the order book (see :func:`publishing.publish_days`)."""
+        (
+            post_float, post_int, sub_times, sub_actions, sub_items, sub_offsets,
+            prohibited_ids, prohibited_offsets, duty_deadline, duty_platform, duty_post,
+            order_chunk, order_post, order_day, state,
+        ) = published  # fmt: skip
+        n_posts = int(state[0])
+        if n_posts == 0:
+            return
+        self.posts.append(
+            time_hours=post_float[0, :n_posts],
+            published_hours=post_float[1, :n_posts],
+            order_hours=post_float[2, :n_posts],
+            reviewer_score=post_float[3, :n_posts],
+            author=post_int[0, :n_posts],
+            day=day,
+            platform=post_int[1, :n_posts],
+            kind=post_int[2, :n_posts],
+            channel=post_int[3, :n_posts],
+        )
+        sub_at, prohibited_at = sub_offsets.tolist(), prohibited_offsets.tolist()
+        for platform in self.platforms:
+            p = platform.index
+            if prohibited_at[p + 1] > prohibited_at[p]:
+                self.prohibited_posts.add_ids(
+                    p, prohibited_ids[prohibited_at[p] : prohibited_at[p + 1]]
+                )
+            first, last = sub_at[p], sub_at[p + 1]
+            if last > first:
+                platform.queue.submit(
+                    sub_times[first:last], sub_actions[first:last], sub_items[first:last]
+                )
+        if len(duty_post):
+            # Grouped by platform keeping their order (per platform, and per due day,
+            # the duties are in the order made, as one at a time gave).
+            for p in np.unique(duty_platform).tolist():
+                mine = duty_platform == p
+                self.orders.add_duties(
+                    p, duty_post[mine].tolist(), duty_deadline[mine].tolist(), Action.NOTICE
+                )
+        if len(order_chunk):
+            starts = [0, *(np.flatnonzero(order_chunk[1:] != order_chunk[:-1]) + 1).tolist()]
+            for first, last in zip(starts, [*starts[1:], len(order_chunk)], strict=True):
+                self.orders.add_orders(int(order_day[first]), order_post[first:last])
+
+    def moderation_tables(self) -> _Tables:
+        """Per platform and kind: P(held); per channel, platform and kind: P(flag,
+        notice, order) of a published post that is not held, P(any of the three), and
+        P(each | none before it, at least one from it on) (the benign path draws which,
+        given at least one). Kept while the platforms' thresholds stand."""
+        key = tuple(platform.threshold for platform in self.platforms)
+        if self._tables_key != key:
+            thresholds = np.array([[platform.threshold] for platform in self.platforms])
+            # exceed_probability (ndtr of mean - line) at every platform's hold and flag
+            # lines in one call, elementwise as PlatformState computes them one by one.
+            means = self._classifier_mean
+            lines = np.stack([thresholds + self._hold_margin, thresholds + self._flag_margin])
+            self._tables = moderation.moderation_tables(
+                ndtr(means - lines),
+                self._prepublication_filter,
+                self._notice_by_channel,
+                self._order_by_channel,
+            )
+            self._tables_key = key
+        return self._tables
+
+    def benign_groups(self, route: RouteArray, channel: Channel) -> _Groups:
+        """Share of benign intended posts in each (outcome group, platform), the
+        per-user group index, each group's summed benign weight and the published
+        groups' running weights per block of ``benign.GROUP_BLOCK`` users (P x
+        (blocks + 1): where the benign author search starts). Groups: ``p`` excluded at
+        home platform ``p``; ``P + p`` published on ``p``; ``2P + p`` withheld on ``p``;
+        ``3P`` offshore."""
+        users = self.users
+        n_p = self.n_platforms
+        weight = self.kind_weight[channel, ContentKind.BENIGN]
+        version = users.state_version
+        group_cache = self._group_cache
+        if group_cache is not None and group_cache[0] == version and weight == 0.0:
+            return group_cache[1]
+        # With a weight, the groups depend on today's routes and risks: the same for both
+        # channels when their weights are equal (private messages within the rules).
+        key = (route, users.risk, weight, version)
+        cached = self._benign_cache
+        if weight > 0.0 and cached is not None and same_key(cached[0], key):
+            return cached[1]
+        group = np.empty(users.size, dtype=np.int32)
+        mass = np.zeros(3 * n_p + 1)
+        n_blocks = benign.group_blocks(users.size)
+        running = np.empty((n_p, n_blocks + 1))
+        block_sums = np.empty((n_blocks, 3 * n_p + 1))
+        # The channel's last groups and block sums: blocks whose users' groups are the
+        # same keep their sums (most blocks, on most days).
+        previous_group, previous_sums = self._previous_groups.get(int(channel), _NO_BLOCKS)
+        benign.benign_groups(
+            route, users.platform, n_p, float(weight), users.risk, users.traceable,
+            float(self.scenario.population.perception.real_name_risk), users.boldness,
+            users.benign_weights, group, mass, benign.GROUP_BLOCK, running,
+            block_sums, previous_group, previous_sums,
+        )  # fmt: skip
+        self._previous_groups[int(channel)] = (group, block_sums)
+        shares: NDArray[np.float64] = benign.group_shares(mass)
+        if weight == 0.0:
+            # Valid while the state version stands (no risk term: routes alone decide).
+            self._group_cache = (version, (shares, group, mass, running))
+        else:
+            self._benign_cache = (key, (shares, group, mass, running))
+        return shares, group, mass, running
+
+
+def learn(
+    users: Users,
+    scenario: Scenario,
+    counts: PopulationCounts,
+    reports_filed: int,
+    sanctioned: IntArray,
+    public_removed: IntArray,
+    news_today: int,
+    detained_today: list[int],
+    scratch: list[IntArray],
+) -> None:
+    """The day's perceived-risk update (``rules.update_risk``, docs/model.md S16) and the
+    day's population counts of the new risks (stored in ``counts``), in one compiled
+    pass. ``scratch``: learn_day's one-per-user slot array, made on first use."""
+    perception = scenario.population.perception
+    n = users.size
+    visibility = perception.visibility
+    news = visibility * perception.news_weight * news_today * 1e5 / max(n, 1)
+    none = np.zeros(0, dtype=np.int64)
+    removed = public_removed if perception.neighbour_removal_weight > 0 else none
+    detained = (
+        np.asarray(detained_today, dtype=np.int64)
+        if detained_today and perception.neighbour_detention_weight > 0
+        else none
+    )
+    if len(removed) or len(detained):
+        network = users.network  # drawn on first use: only when a term needs it
+        indptr, indices = network.indptr, network.indices
+    else:
+        indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    if not scratch:
+        scratch.append(np.zeros(n, dtype=np.int32))
+    decay = 0.5 ** (1.0 / perception.half_life_days)
+    users.risk, day_counts, mean_risk = learning.learn_day(
+        users.risk, users.state, decay, news,
+        sanctioned, visibility * perception.own_sanction_weight,
+        indptr, indices,
+        removed, visibility * perception.neighbour_removal_weight,
+        detained, visibility * perception.neighbour_detention_weight,
+        scratch[0], users.traceable, users.ever_reported, users.ever_detained,
+    )  # fmt: skip
+    counts.store(reports_filed, day_counts, mean_risk)

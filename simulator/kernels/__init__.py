@@ -1,0 +1,17 @@
+"""The compiled passes (numba): arrays and numbers in, arrays and numbers out.
+
+They import nothing of the model, only numpy, numba and the shared enumerations of
+:mod:`simulator.kinds` (``tests/test_architecture.py`` holds them to it). One module per
+subject: ``numeric`` (numpy's arithmetic, exactly), ``routes`` (routes and withholding),
+``benign`` (benign outcome groups), ``draws``, ``speech``, ``moderation``, ``channel`` and
+``publishing`` (a day's speech), ``learning`` (perceived risk and the daily counts),
+``sanctions``, ``network``, ``queue`` (the heaps and the multi-server queue the review and
+the police share), ``review``, ``police``, ``handles`` (generators passed as addresses)
+and ``plan`` (what :mod:`simulator.engine.warmup` compiles ahead). Each kernel is compiled on
+first use and cached on disk (``cache=True``) next to its module;
+``NUMBA_DISABLE_JIT=1`` runs them as plain Python (slow; for debugging).
+
+numba checks a cached kernel against its own file only: after editing a kernel another
+module's kernels call (``numeric``, ``routes``, ``queue``...), delete
+``simulator/kernels/__pycache__`` so the callers are compiled again with it.
+"""

@@ -1,0 +1,476 @@
+"""A day's posts on one channel, compiled: routing, withholding, the filter, flags,
+notices and orders, with their random draws, in one call.
+
+:func:`publish_channel` does for one channel what the engine did in numpy, batch by
+batch (benign posts in aggregate, then each sensitive kind; within each, platform by
+platform): it counts intended, withheld, excluded, offshore, blocked and surviving posts
+into the day's cells, draws which published posts the filter holds or flags, users
+notice or the regulator orders down, and returns the records of the touched posts and
+what the review queues, the legal duties and the order book must receive. The draws
+come from the run's ``numpy.random.Generator`` objects, passed in: numba draws exactly
+numpy's numbers and advances the same state (tests/test_kernels.py), and the draws are
+made in the order numpy made them (batch by batch; within a batch, all the holds, then
+each flag row over all posts, then the order delays, the reviewer scores, the notice
+delays and the flag delays), so outputs are the same to the byte
+(tests/test_publishing.py runs the numpy statement of the same step beside it).
+
+Why compiled: at 10,000 users a day's publishing was ~25 batches of ~40 small numpy
+calls each, ~3 ms of interpreter overhead per simulated day (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from simulator.kernels.draws import binomial, exponential, normal
+from simulator.kernels.routes import route_posts
+from simulator.kernels.speech import HOURS
+from simulator.kinds import Action, Outcome
+
+Array = NDArray[Any]
+
+WITHHELD = int(Outcome.WITHHELD)
+
+
+EXCLUDED = int(Outcome.EXCLUDED)
+
+
+BLOCKED = int(Outcome.BLOCKED)
+
+
+SURVIVING = int(Outcome.SURVIVING)
+
+
+ORDER, HOLD, NOTICE, FLAG = Action.ORDER, Action.HOLD, Action.NOTICE, Action.FLAG
+
+
+ACTIONS = Action.COUNT
+
+
+BENIGN = 0
+
+
+#: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
+#: none), reviewer score; of ``post_int``: author, platform, kind, channel.
+POST_FLOAT_ROWS = 4
+
+
+POST_INT_ROWS = 4
+
+
+#: What ``state`` counts: posts, submissions, duties, orders, order chunks, benign
+#: author targets.
+POSTS, SUBMISSIONS, DUTIES, ORDERS, CHUNKS, TARGETS = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True, nogil=True)
+def _room(buffer: Array, needed: int) -> Array:
+    """``buffer`` (rows x capacity) with room for ``needed`` columns: itself, or a copy
+    twice as wide (amortised growth)."""
+    capacity = buffer.shape[1]
+    if needed <= capacity:
+        return buffer
+    grown = np.empty((buffer.shape[0], max(needed, 2 * capacity)), dtype=buffer.dtype)
+    for row in range(buffer.shape[0]):  # loops, not a 2-D slice: much quicker to compile
+        for column in range(capacity):
+            grown[row, column] = buffer[row, column]
+    return grown
+
+
+@njit(cache=True, nogil=True)
+def publish_channel(
+    channel: int,
+    day_start: float,
+    in_scope: bool,
+    prohibited: Array,
+    benign_split: Array,
+    group_mass: Array,
+    group_index: int,
+    sensitive_authors: Array,
+    sensitive_times: Array,
+    sensitive_offsets: Array,
+    sensitive_boldness: Array,
+    route: Array,
+    platform: Array,
+    kind_weight: Array,
+    risk: Array,
+    traceable: Array,
+    real_name_risk: float,
+    hold: Array,
+    touch: Array,
+    any_touch: Array,
+    conditional: Array,
+    friction: float,
+    monitoring_delay: float,
+    notice_delay: float,
+    flag_delay: Array,
+    reviewer_mean: Array,
+    notice_deadline: float,
+    split_rng: Any,
+    moderation_rng: Any,
+    intended: Array,
+    counts: Array,
+    tallies: Array,
+    prohibited_hours: Array,
+    post_float: Array,
+    post_int: Array,
+    sub_time: Array,
+    sub_int: Array,
+    duty_deadline: Array,
+    duty_int: Array,
+    order_int: Array,
+    target_value: Array,
+    target_int: Array,
+    state: Array,
+) -> tuple[Array, Array, Array, Array, Array, Array, Array, Array, Array]:
+    """One channel's posts of one day (see the module docstring).
+
+    Inputs, for ``P`` platforms: ``benign_split`` the multinomial split of the benign
+    posts over the ``3P + 1`` outcome groups (empty: no benign posts today);
+    ``group_mass`` the summed benign weight of each outcome group's users (the benign
+    authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
+    are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
+    the records carry ``-(target number + 1)`` as author until :func:`find_authors`);
+    ``sensitive_authors``/``sensitive_times``/``sensitive_boldness`` the individually
+    drawn posts of kinds 1..3, their times and their authors' boldness
+    (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
+    (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
+    flag, notice, order; unconditional, and given at least one from this row on);
+    ``notice_deadline`` < 0 means none. Updated in place: ``intended`` and ``counts``
+    (the day's cells: rows x channels x kinds [x outcomes]), ``tallies`` (held, flagged,
+    notices x kinds), ``prohibited_hours`` (P x 25: published prohibited posts by hour
+    of the day).
+
+    Appends, after the ``state`` counts already there (see :func:`new_buffers`), the
+    touched posts' records (``post_float``; ``post_int``: author, platform, kind,
+    channel; their index in the buffer is their id less the store's next id), the queue
+    submissions (``sub_time``; ``sub_int``: platform, action, item), notice duties
+    (``duty_deadline``; ``duty_int``: platform, post index) and orders (``order_int``:
+    chunk, post index, arrival day), each in the order the numpy step made them, and
+    returns the buffers (new ones where one had to grow).
+    """
+    n_p = hold.shape[0]
+    circumvention_row = n_p
+
+    # Kind 0 (benign) is counted in aggregate and only the posts a rule touches are
+    # drawn; kinds 1.. are drawn post by post and routed. Either way each platform's
+    # batch then goes through the one call of _publish below (one call site: numba
+    # compiles it once, not once per constant argument).
+    reaching = np.empty(0, dtype=np.int64)
+    reaching_times = np.empty(0, dtype=np.float64)
+    offsets = np.zeros(n_p + 1, dtype=np.int64)
+    withheld = np.zeros(n_p, dtype=np.int64)
+    for kind in range(len(sensitive_offsets)):
+        if kind == BENIGN:
+            if len(benign_split) == 0:
+                continue
+            for p in range(n_p):
+                intended[p, channel, kind] += (
+                    benign_split[p] + benign_split[n_p + p] + benign_split[2 * n_p + p]
+                )
+            intended[circumvention_row, channel, kind] += benign_split[3 * n_p]
+            for p in range(n_p):
+                counts[p, channel, kind, EXCLUDED] += benign_split[p]
+                counts[p, channel, kind, WITHHELD] += benign_split[2 * n_p + p]
+            offshore = benign_split[3 * n_p]
+        else:
+            first, last = sensitive_offsets[kind - 1], sensitive_offsets[kind]
+            if last == first:
+                continue
+            into, excluded, offshore, withheld, reaching, reaching_times, offsets = route_posts(
+                sensitive_authors[first:last],
+                sensitive_times[first:last],
+                route,
+                platform,
+                n_p,
+                kind_weight[kind],
+                risk,
+                traceable,
+                real_name_risk,
+                sensitive_boldness[first:last],
+            )
+            for p in range(n_p + 1):
+                intended[p, channel, kind] += into[p]
+            for p in range(n_p):
+                counts[p, channel, kind, EXCLUDED] += excluded[p]
+        # Posts through circumvention tools: friction loses some, the rest survive.
+        if offshore:
+            lost = binomial(split_rng, offshore, friction)
+            counts[circumvention_row, channel, kind, EXCLUDED] += lost
+            counts[circumvention_row, channel, kind, SURVIVING] += offshore - lost
+        if kind != BENIGN:
+            for p in range(n_p):
+                counts[p, channel, kind, WITHHELD] += withheld[p]
+        for p in range(n_p):
+            published = benign_split[n_p + p] if kind == BENIGN else offsets[p + 1] - offsets[p]
+            if published == 0:
+                continue
+            if not in_scope:
+                counts[p, channel, kind, SURVIVING] += published
+                continue
+            if kind == BENIGN:
+                held = binomial(moderation_rng, published, hold[p, kind])
+                touched = binomial(moderation_rng, published - held, any_touch[p, kind])
+                counts[p, channel, kind, SURVIVING] += published - held - touched
+                wanted = held + touched
+                if wanted == 0:
+                    continue
+                # Authors among the group's users by benign weight (found after the
+                # day's draws, which they do not change: find_authors), then times.
+                t = state[TARGETS]
+                target_value = _room(target_value, t + wanted)
+                target_int = _room(target_int, t + wanted)
+                authors = np.empty(wanted, dtype=np.int64)
+                for k in range(wanted):
+                    target_value[0, t + k] = moderation_rng.random() * group_mass[n_p + p]
+                    target_int[0, t + k] = p
+                    target_int[1, t + k] = group_index
+                    authors[k] = -(t + k + 1)
+                state[TARGETS] = t + wanted
+                times = np.empty(wanted, dtype=np.float64)
+                for k in range(wanted):
+                    times[k] = day_start + HOURS * moderation_rng.random()
+                given = True  # held first, every other post flagged, noticed or ordered
+            else:
+                held = 0
+                authors = reaching[offsets[p] : offsets[p + 1]]
+                times = reaching_times[offsets[p] : offsets[p + 1]]
+                given = False
+            post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int = (
+                _publish(
+                    p, channel, kind, authors, times, held, given,
+                    hold, touch, conditional, prohibited, monitoring_delay, notice_delay,
+                    flag_delay, reviewer_mean, notice_deadline, day_start, moderation_rng,
+                    counts, tallies, prohibited_hours, post_float, post_int, sub_time,
+                    sub_int, duty_deadline, duty_int, order_int, state,
+                )
+            )  # fmt: skip
+    return (
+        post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
+        target_value, target_int,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _publish(
+    p: int,
+    channel: int,
+    kind: int,
+    authors: Array,
+    times: Array,
+    held_count: int,
+    touched_given: bool,
+    hold: Array,
+    touch: Array,
+    conditional: Array,
+    prohibited: Array,
+    monitoring_delay: float,
+    notice_delay: float,
+    flag_delay: Array,
+    reviewer_mean: Array,
+    notice_deadline: float,
+    day_start: float,
+    rng: Any,
+    counts: Array,
+    tallies: Array,
+    prohibited_hours: Array,
+    post_float: Array,
+    post_int: Array,
+    sub_time: Array,
+    sub_int: Array,
+    duty_deadline: Array,
+    duty_int: Array,
+    order_int: Array,
+    state: Array,
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
+    """Posts of one kind that reach platform ``p``: hold, flag, notice and order them,
+    count them, and append what follows to the buffers (``state``: how many of each are
+    filled). ``touched_given`` (the benign path): the first ``held_count`` posts are
+    held and every other one is known to be flagged, noticed or ordered, so which of
+    the three is drawn given at least one; otherwise holds are drawn here. Returns the
+    buffers (grown if needed)."""
+    n = len(authors)
+    is_held = np.empty(n, dtype=np.bool_)
+    if touched_given:
+        for k in range(n):
+            is_held[k] = k < held_count
+    else:
+        for k in range(n):
+            is_held[k] = rng.random() < hold[p, kind]
+    # Flags row by row over all posts, as numpy drew them (held ones too: then dropped).
+    flags = np.zeros((3, n), dtype=np.bool_)
+    if touched_given:
+        none_yet = np.ones(n, dtype=np.bool_)
+        for row in range(3):
+            for k in range(n):
+                draw = rng.random()
+                if none_yet[k]:
+                    flags[row, k] = draw < conditional[p, row, kind]
+                else:
+                    flags[row, k] = draw < touch[p, row, kind]
+                if flags[row, k]:
+                    none_yet[k] = False
+    else:
+        for row in range(3):
+            for k in range(n):
+                flags[row, k] = rng.random() < touch[p, row, kind]
+    touched = np.empty(n, dtype=np.bool_)
+    m = 0
+    for k in range(n):
+        if is_held[k]:
+            for row in range(3):
+                flags[row, k] = False  # held posts are reviewed before publication instead
+        touched[k] = is_held[k] or flags[0, k] or flags[1, k] or flags[2, k]
+        m += touched[k]
+    if prohibited[kind]:
+        for k in range(n):
+            if not is_held[k]:
+                prohibited_hours[p, int(math.floor(times[k])) - int(day_start)] += 1
+    if n - m:
+        counts[p, channel, kind, SURVIVING] += n - m
+    if m == 0:
+        return post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int
+    which = np.empty(m, dtype=np.int64)
+    j = 0
+    for k in range(n):
+        if touched[k]:
+            which[j] = k
+            j += 1
+    # Draws in numpy's order: order delays (all touched), scores, notice, flag delays.
+    order_hours = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        arrival = times[which[j]] + exponential(rng, monitoring_delay)
+        order_hours[j] = arrival if flags[2, which[j]] else np.inf
+    score = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        score[j] = reviewer_mean[p, kind] + normal(rng)
+    notice_hours = np.empty(m, dtype=np.float64)
+    flag_hours = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        if flags[1, which[j]]:
+            notice_hours[j] = times[which[j]] + exponential(rng, notice_delay)
+    for j in range(m):
+        flag_hours[j] = times[which[j]]
+    if flag_delay[p] > 0:
+        for j in range(m):
+            if flags[0, which[j]]:
+                flag_hours[j] = flag_hours[j] + exponential(rng, flag_delay[p])
+
+    # The records: ids follow on from the ones already made today.
+    base = state[0]
+    post_float = _room(post_float, base + m)
+    post_int = _room(post_int, base + m)
+    n_held = 0
+    n_flagged = 0
+    n_noticed = 0
+    for j in range(m):
+        k = which[j]
+        post_float[0, base + j] = times[k]
+        post_float[1, base + j] = np.inf if is_held[k] else times[k]
+        post_float[2, base + j] = order_hours[j]
+        post_float[3, base + j] = score[j]
+        post_int[0, base + j] = authors[k]
+        post_int[1, base + j] = p
+        post_int[2, base + j] = kind
+        post_int[3, base + j] = channel
+        n_held += is_held[k]
+        n_flagged += flags[0, k]
+        n_noticed += flags[1, k]
+    state[0] = base + m
+    counts[p, channel, kind, BLOCKED] += n_held  # until approved
+    counts[p, channel, kind, SURVIVING] += m - n_held
+    tallies[0, kind] += n_held
+    tallies[1, kind] += n_flagged
+    tallies[2, kind] += n_noticed
+
+    # Review items, in numpy's submission order: held, flagged, noticed, ordered.
+    s = state[1]
+    sub_time = _room(sub_time, s + 3 * m)
+    sub_int = _room(sub_int, s + 3 * m)
+    for action in (HOLD, FLAG, NOTICE, ORDER):
+        for j in range(m):
+            k = which[j]
+            if action == HOLD:
+                if not is_held[k]:
+                    continue
+                arrival = times[k]
+            elif action == FLAG:
+                if not flags[0, k]:
+                    continue
+                arrival = flag_hours[j]
+            elif action == NOTICE:
+                if not flags[1, k]:
+                    continue
+                arrival = notice_hours[j]
+            else:
+                if not flags[2, k]:
+                    continue
+                arrival = order_hours[j]
+            sub_time[0, s] = arrival
+            sub_int[0, s] = p
+            sub_int[1, s] = action
+            sub_int[2, s] = (base + j) * ACTIONS + action
+            s += 1
+    state[1] = s
+
+    if notice_deadline >= 0 and prohibited[kind]:
+        d = state[2]
+        duty_deadline = _room(duty_deadline, d + n_noticed)
+        duty_int = _room(duty_int, d + n_noticed)
+        for j in range(m):
+            if flags[1, which[j]]:
+                duty_deadline[0, d] = notice_hours[j] + notice_deadline
+                duty_int[0, d] = p
+                duty_int[1, d] = base + j
+                d += 1
+        state[2] = d
+
+    # Orders, bucketed by arrival day: one chunk per day, days ascending (as numpy's
+    # np.unique of the days gave them; a scan of the few days, not a sort).
+    n_orders = 0
+    for j in range(m):
+        n_orders += flags[2, which[j]]
+    if n_orders:
+        o = state[3]
+        order_int = _room(order_int, o + n_orders)
+        days = np.empty(n_orders, dtype=np.int64)
+        i = 0
+        for j in range(m):
+            if flags[2, which[j]]:
+                days[i] = int(math.floor(order_hours[j] / HOURS))
+                i += 1
+        # Loops, not days.min(), days.max() and (days == day).any(): the same days,
+        # without compiling numpy's reductions and comparisons (~1 s of a first run).
+        day = last_day = days[0]
+        for i in range(1, n_orders):
+            if days[i] < day:
+                day = days[i]
+            if days[i] > last_day:
+                last_day = days[i]
+        while day <= last_day:
+            present = False
+            for i in range(n_orders):
+                if days[i] == day:
+                    present = True
+                    break
+            if not present:
+                day += 1
+                continue
+            i = 0
+            for j in range(m):
+                if flags[2, which[j]]:
+                    if days[i] == day:
+                        order_int[0, o] = state[4]
+                        order_int[1, o] = base + j
+                        order_int[2, o] = day
+                        o += 1
+                    i += 1
+            state[4] += 1
+            day += 1
+        state[3] = o
+    return post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int

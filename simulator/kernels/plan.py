@@ -1,0 +1,336 @@
+"""The kernels runs call from Python, for :mod:`simulator.engine.warmup` (generated).
+
+Written by ``python benchmarks/record_kernel_plan.py``; do not edit by hand. One block
+per kernel and list of argument types: its CPU seconds to compile alone (callees
+included, when recorded), the run profiles that call it, its argument types (numba's
+names) and the package's kernels it compiles inside it (name, hash of their types).
+"""
+
+PLAN = """
+kernel simulator.kernels.benign.benign_groups
+    seconds 0.78
+    profiles free-large free-small rules-large rules-small
+    arg readonly array(int16, 1d, C)
+    arg array(int16, 1d, C)
+    arg int64
+    arg float64
+    arg array(float32, 1d, C)
+    arg array(bool, 1d, C)
+    arg float64
+    arg array(float32, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(float64, 1d, C)
+    arg int64
+    arg array(float64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int32, 1d, C)
+    arg array(float64, 2d, C)
+    calls simulator.kernels.routes.effective_risk 935c6b4314
+    calls simulator.kernels.routes.withholds feef064bbe
+kernel simulator.kernels.benign.benign_split
+    seconds 0.70
+    profiles free-large free-small rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    calls simulator.kernels.numeric.numpy_sum 921f453fc9
+kernel simulator.kernels.benign.group_shares
+    seconds 0.77
+    profiles free-large free-small rules-large rules-small
+    arg array(float64, 1d, C)
+    calls simulator.kernels.numeric.numpy_sum 921f453fc9
+kernel simulator.kernels.learning.learn_day
+    seconds 2.53
+    profiles rules-large rules-small
+    arg array(float32, 1d, C)
+    arg array(int8, 1d, C)
+    arg float64
+    arg float64
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int32, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    calls simulator.kernels.learning._count_neighbours 4f3e0b6e3f
+    calls simulator.kernels.learning._count_true cf1eb8d781
+    calls simulator.kernels.learning._degrees 13dfd8d6aa
+kernel simulator.kernels.learning.population_counts
+    seconds 0.64
+    profiles free-large free-small rules-large rules-small
+    arg array(int8, 1d, C)
+    arg array(float32, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    calls simulator.kernels.numeric.count_values 166b5def36
+kernel simulator.kernels.moderation.moderation_tables
+    seconds 1.11
+    profiles free-large free-small rules-large rules-small
+    arg array(float64, 3d, C)
+    arg array(bool, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 2d, C)
+    calls simulator.kernels.moderation.touch_tables ea146ad1b4
+kernel simulator.kernels.network.count_loops_kept
+    seconds 0.16
+    profiles rules-large rules-small
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+kernel simulator.kernels.network.network_offsets
+    seconds 0.19
+    profiles rules-large rules-small
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+kernel simulator.kernels.network.network_rows
+    seconds 0.32
+    profiles rules-small
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+kernel simulator.kernels.network.sort_rows
+    seconds 0.29
+    profiles rules-small
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+kernel simulator.kernels.network.sorted_rows_blocked
+    seconds 1.37
+    profiles rules-large
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg int64
+    arg int64
+    arg int64
+kernel simulator.kernels.numeric.bucket_index
+    seconds 0.29
+    profiles free-large free-small rules-large rules-small
+    arg array(float64, 1d, C)
+    arg int64
+kernel simulator.kernels.police.investigate_until
+    seconds 1.27
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg int64
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(bool, 1d, C)
+    arg float64
+    arg array(float64, 1d, C)
+    calls simulator.kernels.queue.finish_pop db80294162
+    calls simulator.kernels.queue.finish_push 26e4dc3479
+    calls simulator.kernels.queue.line_pop 3c6a72f2fd
+    calls simulator.kernels.queue.line_push c91fa331e8
+kernel simulator.kernels.publishing.publish_days
+    seconds 18.62
+    profiles free-large free-small rules-large rules-small
+    arg int64
+    arg int64
+    arg readonly array(uint64, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg int64
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float32, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 2d, C)
+    arg int64
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    arg readonly array(int16, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float32, 1d, C)
+    arg array(bool, 1d, C)
+    arg float64
+    arg array(float32, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 4d, C)
+    arg array(float64, 3d, C)
+    arg array(float64, 4d, C)
+    arg float64
+    arg float64
+    arg float64
+    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
+    arg float64
+    arg readonly array(uint64, 1d, C)
+    arg readonly array(uint64, 1d, C)
+    arg array(int64, 4d, C)
+    arg array(int64, 5d, C)
+    arg array(int64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+    arg int64
+    calls simulator.kernels.channel._publish 400350c83f
+    calls simulator.kernels.channel._room dd701c2b88
+    calls simulator.kernels.channel._room e09d409f44
+    calls simulator.kernels.channel.publish_channel 8f2657790d
+    calls simulator.kernels.draws.binomial 7604165db1
+    calls simulator.kernels.draws.exponential c57d655cac
+    calls simulator.kernels.draws.multinomial f467c54bb5
+    calls simulator.kernels.draws.normal 1d9a3451d9
+    calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
+    calls simulator.kernels.numeric.bucket_index db80294162
+    calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
+    calls simulator.kernels.publishing._no_outputs e3b0c44298
+    calls simulator.kernels.routes.effective_risk 935c6b4314
+    calls simulator.kernels.routes.route_posts 15024e55c6
+    calls simulator.kernels.routes.withholds feef064bbe
+    calls simulator.kernels.speech.draw_speech 755fd8eed5
+    calls simulator.kernels.speech.find_authors 05ce97157c
+    calls simulator.kernels.speech.speak ba6a021c73
+kernel simulator.kernels.queue.append_pending
+    seconds 0.16
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg int64
+kernel simulator.kernels.queue.take_pending
+    seconds 1.84
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg int64
+    arg float64
+    calls simulator.kernels.numeric.merge_argsort 921f453fc9
+    calls simulator.kernels.queue.stable_order 921f453fc9
+kernel simulator.kernels.review.book_review
+    seconds 1.07
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(int64, 5d, C)
+    arg array(int64, 2d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.review.review_day
+    seconds 2.62
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg int64
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg float64
+    arg array(float32, 1d, C)
+    arg array(float32, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg int64
+    calls simulator.kernels.queue.finish_pop db80294162
+    calls simulator.kernels.queue.finish_push 26e4dc3479
+    calls simulator.kernels.queue.line_pop 3c6a72f2fd
+    calls simulator.kernels.queue.line_push 3903c40471
+kernel simulator.kernels.routes.fill_routes
+    seconds 0.37
+    profiles free-large free-small rules-large rules-small
+    arg array(int16, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(bool, 1d, C)
+    arg int64
+    arg array(int16, 1d, C)
+    arg array(int64, 1d, C)
+    calls simulator.kernels.numeric.count_values a85fe4eb83
+kernel simulator.kernels.sanctions.apply_exits
+    seconds 0.20
+    profiles rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg float64
+    arg float64
+    arg array(int8, 1d, C)
+kernel simulator.kernels.sanctions.apply_strikes
+    seconds 0.77
+    profiles rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(int64, 1d, C)
+    calls simulator.kernels.numeric.merge_argsort 5dc5844f13
+kernel simulator.kernels.speech.draw_speech_day
+    seconds 3.14
+    profiles rules-large
+    arg readonly array(uint64, 1d, C)
+    arg array(float64, 2d, C)
+    arg float64
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg int64
+    arg array(float32, 1d, C)
+    calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
+    calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
+    calls simulator.kernels.speech.draw_speech 755fd8eed5
+    calls simulator.kernels.speech.speak ba6a021c73
+"""

@@ -1,0 +1,246 @@
+"""The multi-server queue the review and the police share, compiled: its state, its
+two heaps and its arrival buffers (docs/model.md, 3.3 Submodels S6 and S12).
+
+Both queues are ``c`` servers (reviewers, investigators) taking waiting items by
+priority, then first come first served, non-preemptively: the statement is
+:class:`simulator.model.review_queue.ReviewQueue` (tests/test_review_kernels.py and
+tests/test_police.py hold the compiled days to it). Their state, in arrays the caller
+keeps between days:
+
+* the busy servers' finish times (hours): a binary min-heap in ``finish[:busy]``
+  (heapq's layout; :func:`finish_push`, :func:`finish_pop`);
+* the waiting line: one binary min-heap of ``(priority, seq)`` in the ``line_*`` arrays
+  (``seq`` counts entries into the line, so within a priority the first in is the first
+  out; :func:`line_push`, :func:`line_pop`). The police use one priority level: a FIFO.
+
+The event loops (:func:`simulator.kernels.review.review_day`,
+:func:`simulator.kernels.police.investigate_until`) call these and decide each item
+inline as it starts. The decision is not passed in as a function: numba calls a
+function argument (or an overload taking the decision's arrays) without inlining it,
+measured 6 to 10 times slower per item than the decision written in the loop.
+Module-level heap functions taking their arrays are inlined and cost nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+from numpy.typing import NDArray
+
+from simulator.kernels.numeric import merge_argsort
+
+Array = NDArray[Any]
+
+
+def new_line(capacity: int) -> tuple[Array, Array, Array, Array]:
+    """A line's four arrays for ``capacity`` entries: priorities, sequence numbers, items
+    (int64) and arrival hours (float64), in the order :func:`line_push` takes them."""
+    return (
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=np.float64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def finish_push(finish: Array, size: int, value: float) -> None:
+    """Push ``value`` onto the min-heap ``finish[:size]`` (heapq's layout; the caller
+    counts the new size, ``size + 1``)."""
+    k = size
+    while k > 0:
+        parent = (k - 1) >> 1
+        if finish[parent] <= value:
+            break
+        finish[k] = finish[parent]
+        k = parent
+    finish[k] = value
+
+
+@njit(cache=True, nogil=True)
+def finish_pop(finish: Array, size: int) -> None:
+    """Drop the smallest of the min-heap ``finish[:size]`` (``size`` > 0; the caller
+    counts the new size, ``size - 1``)."""
+    size -= 1
+    last = finish[size]
+    k = 0
+    while True:
+        child = 2 * k + 1
+        if child >= size:
+            break
+        if child + 1 < size and finish[child + 1] < finish[child]:
+            child += 1
+        if last <= finish[child]:
+            break
+        finish[k] = finish[child]
+        k = child
+    finish[k] = last
+
+
+@njit(cache=True, nogil=True, inline="always")
+def before(p1: int, s1: int, p2: int, s2: int) -> bool:
+    """Whether line entry (priority ``p1``, sequence ``s1``) goes before ``(p2, s2)``."""
+    return p1 < p2 or (p1 == p2 and s1 < s2)
+
+
+@njit(cache=True, nogil=True)
+def line_push(
+    line_prio: Array,
+    line_seq: Array,
+    line_item: Array,
+    line_arrival: Array,
+    size: int,
+    priority: int,
+    seq: int,
+    item: int,
+    arrival: float,
+) -> None:
+    """Put an entry (``priority``, sequence ``seq``, ``item``, ``arrival`` hours) on the
+    line's heap of ``size`` entries (the caller counts the new size)."""
+    k = size
+    while k > 0:
+        parent = (k - 1) >> 1
+        if not before(priority, seq, line_prio[parent], line_seq[parent]):
+            break
+        line_prio[k], line_seq[k] = line_prio[parent], line_seq[parent]
+        line_item[k], line_arrival[k] = line_item[parent], line_arrival[parent]
+        k = parent
+    line_prio[k], line_seq[k], line_item[k], line_arrival[k] = priority, seq, item, arrival
+
+
+@njit(cache=True, nogil=True)
+def line_pop(
+    line_prio: Array, line_seq: Array, line_item: Array, line_arrival: Array, size: int
+) -> tuple[int, float]:
+    """Take the head of the line (lowest priority number, then first in) from its heap
+    of ``size`` > 0 entries: (item, arrival hours). The caller counts the new size."""
+    top_item, top_arrival = line_item[0], line_arrival[0]
+    size -= 1
+    p, s, it, a = line_prio[size], line_seq[size], line_item[size], line_arrival[size]
+    k = 0
+    while True:
+        child = 2 * k + 1
+        if child >= size:
+            break
+        if child + 1 < size and before(
+            line_prio[child + 1], line_seq[child + 1], line_prio[child], line_seq[child]
+        ):
+            child += 1
+        if not before(line_prio[child], line_seq[child], p, s):
+            break
+        line_prio[k], line_seq[k] = line_prio[child], line_seq[child]
+        line_item[k], line_arrival[k] = line_item[child], line_arrival[child]
+        k = child
+    line_prio[k], line_seq[k], line_item[k], line_arrival[k] = p, s, it, a
+    return top_item, top_arrival
+
+
+@njit(cache=True, nogil=True)
+def append_pending(
+    t: npt.NDArray[np.float64],
+    p: npt.NDArray[np.int64],
+    i: npt.NDArray[np.int64],
+    now: float,
+    buffer_t: npt.NDArray[np.float64],
+    buffer_p: npt.NDArray[np.int64],
+    buffer_i: npt.NDArray[np.int64],
+    start: int,
+) -> bool:
+    """Copy arrivals into the buffers from ``start`` if every time is finite and at or
+    after ``now`` (hours); False, copying nothing, otherwise."""
+    for k in range(len(t)):
+        if not (now <= t[k] < math.inf):
+            return False
+    for k in range(len(t)):
+        buffer_t[start + k] = t[k]
+        buffer_p[start + k] = p[k]
+        buffer_i[start + k] = i[k]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def take_pending(
+    buffer_t: npt.NDArray[np.float64],
+    buffer_p: npt.NDArray[np.int64],
+    buffer_i: npt.NDArray[np.int64],
+    n: int,
+    t_end: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Take out of the ``n`` buffered arrivals those before ``t_end`` (hours), sorted by
+    time and, among equal times, in buffer (submission) order: what a stable sort of
+    everything, cut at ``t_end``, gives. The rest move to the front in their order (a
+    later call sorts them). Returns the taken times, priorities, items, and how many
+    are left."""
+    taken = 0
+    for k in range(n):
+        taken += buffer_t[k] < t_end
+    at = np.empty(taken, dtype=np.float64)
+    ap = np.empty(taken, dtype=np.int64)
+    ai = np.empty(taken, dtype=np.int64)
+    a, left = 0, 0
+    for k in range(n):  # a stable partition; the kept part moves forward, never past k
+        if buffer_t[k] < t_end:
+            at[a], ap[a], ai[a] = buffer_t[k], buffer_p[k], buffer_i[k]
+            a += 1
+        else:
+            buffer_t[left], buffer_p[left], buffer_i[left] = buffer_t[k], buffer_p[k], buffer_i[k]
+            left += 1
+    order = stable_order(at)
+    if len(order) == taken:  # (empty: sorted already)
+        at, ap, ai = at[order], ap[order], ai[order]
+    return at, ap, ai, left
+
+
+@njit(cache=True, nogil=True)
+def stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The permutation that sorts the finite times ``t`` stably (equal times in their
+    order), or an empty array if they are sorted already: numpy's
+    ``argsort(kind="stable")``.
+
+    A counting sort into ``len(t)`` buckets of equal width (the bucket grows with the
+    time, so the buckets come in order and each keeps the input order), then an
+    insertion sort inside each bucket that moves an entry only past strictly later
+    times: linear for a day's arrivals, which spread over the day. Falls back to a merge
+    sort if the buckets turn out too crowded."""
+    n = len(t)
+    for k in range(1, n):
+        if t[k] < t[k - 1]:
+            break
+    else:
+        return np.empty(0, dtype=np.int64)
+    lo, hi = t.min(), t.max()
+    scale = n / (hi - lo)  # hi > lo: not sorted
+    if not scale < 1e300:
+        return merge_argsort(t)
+    bucket = np.empty(n, dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n):
+        b = min(int((t[k] - lo) * scale), n - 1)
+        bucket[k] = b
+        starts[b + 1] += 1
+    for b in range(n):
+        starts[b + 1] += starts[b]
+    fill = starts[:n].copy()
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        order[fill[bucket[k]]] = k
+        fill[bucket[k]] += 1
+    moves = 0
+    for b in range(n):
+        first = starts[b]
+        for x in range(first + 1, starts[b + 1]):
+            current = order[x]
+            value = t[current]
+            y = x - 1
+            while y >= first and t[order[y]] > value:
+                order[y + 1] = order[y]
+                y -= 1
+            moves += x - 1 - y
+            order[y + 1] = current
+        if moves > 32 * n:
+            return merge_argsort(t)  # crowded buckets: n log n instead
+    return order

@@ -1,0 +1,204 @@
+"""Compiled intended speech: a day's posts drawn from the speech stream, and their
+authors (docs/model.md S3, "Intended speech").
+
+:func:`draw_speech` draws the day's counts per channel and kind and each sensitive post's
+author target and time; :func:`speak` finds the authors (by their summed sensitive
+weights, :func:`simulator.kernels.numeric.search_bucketed`); :func:`draw_speech_day`
+draws a day ahead on another thread; :func:`find_authors` finds benign authors by their
+outcome group's running weights (:mod:`simulator.kernels.benign`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from simulator.kernels.handles import as_generator
+from simulator.kernels.numeric import bucket_index, search_bucketed
+
+Array = NDArray[Any]
+
+HOURS = 24.0  # per day (simulator.model.regulator.HOURS_PER_DAY; not imported: no cycle)
+
+
+@njit(cache=True, nogil=True)
+def draw_speech(
+    rng: Any, daily_rate: Array, day_start: float, sensitive_total: float
+) -> tuple[Array, Array, Array, Array]:
+    """A day's intended posts from the speech stream ``rng``: the counts per channel and
+    kind (Poisson with means ``daily_rate``), then for each channel and sensitive kind
+    the authors' targets (uniform over ``[0, sensitive_total)``, the users' summed
+    sensitive weight) and the times (hours from ``day_start``), kind by kind.
+
+    Returns ``counts`` (channels x kinds), ``targets``, ``times`` and ``offsets`` (the
+    slice of channel ``c`` and kind ``k`` is ``offsets[c * 3 + k - 1]`` to the next).
+    The draws and their order are those of ``rng.poisson(daily_rate)`` followed by
+    ``rng.random(n) * total`` and ``start + 24 * rng.random(n)`` per pair."""
+    n_channels, n_kinds = daily_rate.shape
+    counts = np.empty((n_channels, n_kinds), dtype=np.int64)
+    for c in range(n_channels):
+        for k in range(n_kinds):
+            counts[c, k] = rng.poisson(daily_rate[c, k])
+    sensitive = n_kinds - 1
+    offsets = np.zeros(n_channels * sensitive + 1, dtype=np.int64)
+    for c in range(n_channels):
+        for k in range(1, n_kinds):
+            pair = c * sensitive + k - 1
+            offsets[pair + 1] = offsets[pair] + counts[c, k]
+    targets = np.empty(offsets[-1], dtype=np.float64)
+    times = np.empty(offsets[-1], dtype=np.float64)
+    for pair in range(n_channels * sensitive):
+        for i in range(offsets[pair], offsets[pair + 1]):
+            targets[i] = rng.random() * sensitive_total
+        for i in range(offsets[pair], offsets[pair + 1]):
+            times[i] = day_start + HOURS * rng.random()
+    return counts, targets, times, offsets
+
+
+@njit(cache=True, nogil=True)
+def speak(
+    rng: Any,
+    daily_rate: Array,
+    day_start: float,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+    boldness: Array,
+) -> tuple[Array, Array, Array, Array, Array]:
+    """:func:`draw_speech` and the sensitive posts' authors
+    (:func:`simulator.kernels.numeric.search_bucketed`): the counts, the authors, the times and
+    the offsets of a day's intended posts, and the authors' ``boldness`` (fixed: when
+    drawn ahead, one gather fewer from a large array while the day runs)."""
+    counts, targets, times, offsets = draw_speech(
+        rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
+    )
+    if len(targets):
+        authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
+    else:
+        authors = np.zeros(0, dtype=np.int64)
+    author_boldness = np.empty(len(authors), dtype=boldness.dtype)
+    for k in range(len(authors)):
+        author_boldness[k] = boldness[authors[k]]
+    return counts, authors, times, offsets, author_boldness
+
+
+@njit(cache=True, nogil=True)
+def draw_speech_day(
+    speech_handle: Array,
+    daily_rate: Array,
+    day_start: float,
+    sensitive_cumulative: Array,
+    sensitive_start: Array,
+    n_users: int,
+    boldness: Array,
+) -> tuple[Array, Array, Array, Array, Array]:
+    """What :func:`publish_days` draws first each day, drawn ahead: a day's counts, sensitive
+    authors, times and offsets, from the speech stream (a generator handle) and the
+    users' fixed sensitive weights alone, so a second thread can draw day ``d + 1``
+    while day ``d`` runs (the GIL released). Passed to :func:`publish_days` as its
+    ``drawn_*`` arguments; the same draws in the same order as drawing in it."""
+    return speak(
+        as_generator(speech_handle), daily_rate, day_start, sensitive_cumulative,
+        sensitive_start, n_users, boldness,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def find_authors(
+    group: Array,
+    weights: Array,
+    n_platforms: int,
+    targets: Array,
+    target_platform: Array,
+    mine: Array,
+    found: Array,
+    running: Array,
+    block: int,
+) -> None:
+    """``found[i]`` for each target ``i`` with ``mine[i]``: the user of published group
+    ``P + target_platform[i]`` whose running group weight first exceeds ``targets[i]``
+    (the last user of the group if none does; -1 for an empty group). That is
+    ``members[min(searchsorted(cumulative, t, "right"), len - 1)]`` of
+    :func:`simulator.kernels.benign.group_members` (the running weights by blocks).
+
+    ``running`` is the table :func:`simulator.kernels.benign.benign_groups` recorded with
+    these groups and weights (P x (blocks + 1): group ``P + p``'s weight before each
+    block of ``block`` users, then its total). The weights are not negative (Users
+    clips them), so each row is non-decreasing: a search finds the block where the
+    group's running weight first exceeds the target, and a scan of that block adds the
+    block's own sum to its recorded start, as the definition does. Per target: a few
+    probes and at most ``block`` users, not all users (at a
+    million users ~0.3 us a target, against ~4 ms a day for the sweep; a rules run
+    reaches ~10,000 targets a day, where the block reads are what is left)."""
+    n = len(group)
+    m = len(targets)
+    n_blocks = running.shape[1] - 1
+    # The targets below their group's total, platform by platform (``queue``), and
+    # each one's block: the first whose end total exceeds it, i.e. searchsorted(
+    # running[p, 1:], t, "right"), found as the sensitive authors are (bucketed, level
+    # by level: a binary search target by target waited on a cache miss per probe).
+    where = np.full(m, -1, dtype=np.int64)
+    per_platform = np.zeros(n_platforms + 1, dtype=np.int64)
+    for i in range(m):
+        if not mine[i]:
+            continue
+        if targets[i] < running[target_platform[i], n_blocks]:
+            per_platform[target_platform[i] + 1] += 1
+            continue
+        # At or beyond the group's total (rounding in random() * total), or an empty
+        # group: its last user, found from the end (rare).
+        g = n_platforms + target_platform[i]
+        last = n - 1
+        while last >= 0 and group[last] != g:
+            last -= 1
+        found[i] = last
+    for p in range(n_platforms):
+        per_platform[p + 1] += per_platform[p]
+    queue = np.empty(per_platform[n_platforms], dtype=np.int64)
+    values = np.empty(per_platform[n_platforms], dtype=np.float64)
+    fill = per_platform[:n_platforms].copy()
+    for i in range(m):
+        if mine[i] and targets[i] < running[target_platform[i], n_blocks]:
+            queue[fill[target_platform[i]]] = i
+            values[fill[target_platform[i]]] = targets[i]
+            fill[target_platform[i]] += 1
+    for p in range(n_platforms):
+        first, last = per_platform[p], per_platform[p + 1]
+        if last > first:
+            ends = running[p, 1:]  # non-decreasing, its last entry above these targets
+            start = bucket_index(ends, max(1, n_blocks // 4))  # ~4 blocks a bucket
+            blocks = search_bucketed(ends, start, values[first:last])
+            for k in range(last - first):
+                where[queue[first + k]] = blocks[k]
+    count = np.zeros(n_blocks + 1, dtype=np.int64)
+    for i in range(m):
+        if where[i] >= 0:
+            count[where[i] + 1] += 1
+    # Then block by block, ascending (a counting sort): the blocks' users are read in
+    # address order, and a block with several targets is read from memory once.
+    for b in range(n_blocks):
+        count[b + 1] += count[b]
+    order = np.empty(count[n_blocks], dtype=np.int64)
+    for i in range(m):
+        if where[i] >= 0:
+            order[count[where[i]]] = i
+            count[where[i]] += 1
+    for i in order:
+        b, p, t = where[i], target_platform[i], targets[i]
+        g = n_platforms + p
+        prefix = running[p, b]
+        inner = 0.0
+        user, end = b * block, min(b * block + block, n)
+        while user < end:  # ends inside: prefix + the block's sum is running[p, b + 1] > t
+            # The block's own sum in user order from 0 (kernels.benign.benign_groups' definition);
+            # + 0.0 for other users leaves it as it is (a select, not a mispredicted branch).
+            inner += weights[user] if group[user] == g else 0.0
+            if prefix + inner > t:
+                break
+            user += 1
+        if user == end:
+            raise ValueError("running is not the table of these groups and weights")
+        found[i] = user

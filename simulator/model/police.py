@@ -1,0 +1,193 @@
+"""The police: reports investigated first come, first served, identification, detention
+and release (docs/model.md, 3.3 Submodels S12).
+
+``investigators`` servers work through reports in filing order (the multi-server queue
+of :mod:`simulator.kernels.queue`, the same one the review uses, with one priority
+level); each investigation takes an exponential time of mean ``investigation_days``. A
+report about a user already detained is dropped; otherwise the user is identified
+(always if traceable, else with probability ``identify_anonymous_probability``) and
+then detained with their post kind's ``detention_probability``. The police read the
+users only through a :class:`UsersView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from simulator.kernels.police import investigate_until
+from simulator.kernels.queue import new_line
+from simulator.model.review_queue import SERVICE_BLOCK
+from simulator.model.scenario import Police as PoliceSpec
+
+HOURS_PER_DAY = 24.0
+
+
+class UsersView(Protocol):
+    """What the police read of the population: per-user arrays, read when a day is
+    advanced (:class:`simulator.model.population.Users`)."""
+
+    state: np.ndarray  # UserState codes (int8)
+    traceable: np.ndarray  # bool: registered under the user's real name
+
+
+@dataclass
+class Police:
+    """Investigators working through reports first come, first served.
+
+    The line is the exact multi-server queue of
+    :class:`~simulator.model.review_queue.ReviewQueue` with one priority level, advanced
+    a day at a time by the compiled :func:`simulator.kernels.police.investigate_until`
+    on the review's queue (:mod:`simulator.kernels.queue`; the queue's service times and the
+    investigations' draws are drawn ahead in blocks from their own generators, which
+    nothing else uses: the same numbers in the same order). ``tests/test_police.py``
+    runs the Python form (a ``ReviewQueue`` with an ``investigate`` callback) beside it.
+    """
+
+    spec: PoliceSpec
+    users: UsersView
+    rng: np.random.Generator
+    # Detentions decided but not yet in force: (time_hours, user, kind)
+    pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        self._service_rng = self.rng.spawn(1)[0]  # the queue's service times
+        self._mean_service_hours = spec.investigation_days * HOURS_PER_DAY
+        self._detention_probability = np.array(spec.detention_probability.as_tuple())
+        # Reports filed: who and what (report i is item i in the line).
+        self._report_user = np.empty(64, dtype=np.int64)
+        self._report_kind = np.empty(64, dtype=np.int64)
+        self._reports = 0
+        # Filed since the last advance (times, in filing order), then arrivals not yet
+        # processed, sorted by time (ties in filing order).
+        self._unsubmitted: list[np.ndarray] = []
+        self._pending_t = np.empty(0, dtype=np.float64)
+        self._pending_i = np.empty(0, dtype=np.int64)
+        # The line's state (see investigate_until): finish heap, the line's heap
+        # (priority, sequence, report, arrival), counters [busy, length, entries so
+        # far, next service, next uniform], draws made ahead.
+        self._finish = np.empty(spec.investigators + 1, dtype=np.float64)
+        self._line = new_line(64)
+        self._counters = np.zeros(5, dtype=np.int64)
+        self._service = np.empty(0, dtype=np.float64)
+        self._uniform = np.empty(0, dtype=np.float64)
+
+    @property
+    def busy(self) -> int:
+        """Investigators at work."""
+        return int(self._counters[0])
+
+    @property
+    def waiting(self) -> int:
+        """Reports that arrived and wait for an investigator."""
+        return int(self._counters[1])
+
+    @property
+    def pending(self) -> int:
+        """Reports filed whose arrival has not been processed yet."""
+        return len(self._pending_t) + sum(len(t) for t in self._unsubmitted)
+
+    def report(self, time_hours: np.ndarray, user: np.ndarray, kind: np.ndarray) -> None:
+        """File reports (one per element) that arrive at ``time_hours``; they join the
+        line when :meth:`advance` reaches them."""
+        count = len(user)
+        if count == 0:
+            return
+        start, stop = self._reports, self._reports + count
+        if stop > len(self._report_user):
+            size = max(stop, 2 * len(self._report_user))
+            self._report_user = _grown(self._report_user, size)
+            self._report_kind = _grown(self._report_kind, size)
+        self._report_user[start:stop] = user
+        self._report_kind[start:stop] = kind
+        self._reports = stop
+        self._unsubmitted.append(np.array(time_hours, dtype=np.float64))  # a copy
+
+    def _merge_reports(self) -> None:
+        """Reports filed since the last advance into the sorted pending arrivals (one
+        stable sort: ties keep filing order, as the queue's submissions did)."""
+        if not self._unsubmitted:
+            return
+        new = np.concatenate(self._unsubmitted)
+        self._unsubmitted = []
+        first = self._reports - len(new)
+        times = np.concatenate((self._pending_t, new))
+        items = np.concatenate((self._pending_i, np.arange(first, self._reports)))
+        if len(times) > 1 and (times[1:] < times[:-1]).any():
+            order = np.argsort(times, kind="stable")
+            times, items = times[order], items[order]
+        self._pending_t, self._pending_i = times, items
+
+    def advance(self, until_hours: float) -> None:
+        """Every arrival, start and finish before ``until_hours``; the detentions decided
+        join :attr:`pending_detentions`."""
+        self._merge_reports()
+        busy, length = self.busy, self.waiting
+        if busy == 0 and length == 0 and len(self._pending_t) == 0:
+            return  # nothing under way, waiting or to arrive (a world without reports)
+        n = int(np.searchsorted(self._pending_t, until_hours, side="left"))
+        arrival, items = self._pending_t[:n], self._pending_i[:n]
+        self._pending_t, self._pending_i = self._pending_t[n:], self._pending_i[n:]
+        self._make_room(n, length + n)
+        users = self.users
+        times, who, kinds = investigate_until(
+            arrival, items, float(until_hours), self.spec.investigators, self._finish,
+            *self._line, self._counters, self._service, self._uniform,
+            self._report_user, self._report_kind, users.state, users.traceable,
+            float(self.spec.identify_anonymous_probability), self._detention_probability,
+        )  # fmt: skip
+        self.pending_detentions.extend(
+            zip(times.tolist(), who.tolist(), kinds.tolist(), strict=True)
+        )
+
+    def _make_room(self, arrivals: int, in_line: int) -> None:
+        """Room in the line for ``in_line`` reports, and a service time and two draws
+        for each (every start or drop uses one time; an investigation two draws at
+        most), drawn ahead in the blocks the queue drew them in."""
+        counters = self._counters
+        if in_line > len(self._line[0]):
+            capacity = len(self._line[0])
+            while capacity < in_line:
+                capacity *= 2
+            prio, seq, item, arrival = (_grown(column, capacity) for column in self._line)
+            self._line = (prio, seq, item, arrival)
+        self._service, counters[3] = _topped_up(
+            self._service, int(counters[3]), in_line,
+            lambda: self._service_rng.exponential(self._mean_service_hours, SERVICE_BLOCK),
+        )  # fmt: skip
+        self._uniform, counters[4] = _topped_up(
+            self._uniform, int(counters[4]), 2 * in_line, lambda: self.rng.random(SERVICE_BLOCK)
+        )
+
+    def take_due(self, until_hours: float) -> list[tuple[float, int, int]]:
+        """Detentions decided before ``until_hours``, removed from the pending list."""
+        if not self.pending_detentions:
+            return []
+        due = [d for d in self.pending_detentions if d[0] < until_hours]
+        self.pending_detentions = [d for d in self.pending_detentions if d[0] >= until_hours]
+        return sorted(due)
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` copied into the start of a new array of ``size`` elements."""
+    out = np.empty(size, dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+def _topped_up(
+    draws: np.ndarray, used: int, needed: int, block: Callable[[], np.ndarray]
+) -> tuple[np.ndarray, int]:
+    """``draws[used:]`` with whole blocks appended until at least ``needed`` remain,
+    and the new position of the next unused draw (0)."""
+    left = draws[used:]
+    if len(left) >= needed:
+        return draws, used
+    blocks = [left]
+    while sum(len(b) for b in blocks) < needed:
+        blocks.append(block())
+    return np.concatenate(blocks), 0

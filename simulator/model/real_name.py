@@ -1,0 +1,49 @@
+"""The real-name rule (docs/model.md, S13 "Real-name registration").
+
+On ``rules.real_name.start_day`` every active user ``i`` on platform ``p`` draws, in
+this order over the active users (one vector per draw, from the behaviour stream):
+
+- refuses with probability ``refusal_probability``; who does not refuse registers and
+  becomes traceable (``traceable_i = 1``: the effective risk of S3 adds
+  ``real_name_risk``, and the police identify them for certain, S12);
+- the platform enforces against a refuser with probability ``real_name_enforcement_p``;
+- a refuser enforced against circumvents with probability ``circumvent_probability``
+  (state CIRCUMVENTING), else is locked out (state EXCLUDED).
+
+Audits count the active users of a platform who are not traceable
+(:func:`anonymous_active_users`, S10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.kinds import UserState
+from simulator.model.population import Users
+from simulator.model.scenario import RealName
+
+
+def register_users(
+    users: Users,
+    rule: RealName,
+    enforcement: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> None:
+    """Real-name registration of the active ``users`` (the module's rule).
+    ``enforcement``: each platform's ``real_name_enforcement`` probability."""
+    active = np.flatnonzero(users.state == UserState.ACTIVE)
+    refuses = rng.random(len(active)) < rule.refusal_probability
+    enforced = rng.random(len(active)) < enforcement[users.platform[active]]
+    circumvents = rng.random(len(active)) < rule.circumvent_probability
+    users.traceable[active[~refuses]] = True
+    locked_out = active[refuses & enforced]
+    users.state[locked_out[circumvents[refuses & enforced]]] = UserState.CIRCUMVENTING
+    users.state[locked_out[~circumvents[refuses & enforced]]] = UserState.EXCLUDED
+    users.states_changed()
+
+
+def anonymous_active_users(users: Users, platform_index: int) -> int:
+    """Active users of platform ``platform_index`` not registered under their real name."""
+    mask = (users.platform == platform_index) & (users.state == UserState.ACTIVE) & ~users.traceable
+    return int(mask.sum())

@@ -1,0 +1,145 @@
+"""The regulator: monitoring, takedown orders' deadlines, audits and the penalty ladder
+(docs/model.md, 3.3 Submodels S10).
+
+The regulator audits each platform at random times (a Poisson process of rate
+``audits_per_year / 365`` a day, one SimPy process per platform). An audit inspects a
+sample of the posts published in its window, counts the prohibited ones still up and the
+takedown orders that missed their deadline, and climbs the penalty ladder (warning,
+fine, suspension, licence revocation) when it finds more than the tolerance; after
+``deescalate_after_clean_audits`` clean audits it steps back down. It reads the run only
+through an :class:`AuditView`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import simpy
+
+from simulator.kinds import KIND_LABELS, EventKind
+from simulator.model.platforms import PlatformState
+from simulator.model.scenario import Regulator as RegulatorSpec
+from simulator.model.scenario import Rules
+
+HOURS_PER_DAY = 24.0
+
+
+class EventLog(Protocol):
+    """Where institutional events go (:meth:`simulator.output.recorder.Recorder.event`)."""
+
+    def event(self, *args: Any, **kwargs: Any) -> None:
+        """Record one event: ``(time_hours, event, platform, user=-1, kind="",
+        amount=0.0, detail="")`` (:class:`simulator.output.recorder.Event`)."""
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What the regulator reads of a run and the one change it makes beyond the platform
+    it audits (a revoked licence takes the platform off the market). The engine builds
+    it; the regulator sees nothing else of the run."""
+
+    env: simpy.Environment
+    recorder: EventLog
+    #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
+    prohibited_still_up: Callable[[PlatformState, float, float], int]
+    #: Orders and notice duties whose deadline fell in (after, until] unmet by then.
+    duties_missed_between: Callable[[PlatformState, float, float], int]
+    #: Active users of a platform who are not registered under their real name.
+    anonymous_active_users: Callable[[PlatformState], int]
+    #: ``remove_platform(platform, at_hours, reason)``: it leaves the market then.
+    remove_platform: Callable[[PlatformState, float, str], None]
+
+
+class Regulator:
+    """Audits platforms and applies penalties. Reads the run's state through ``view``."""
+
+    def __init__(
+        self, view: AuditView, spec: RegulatorSpec, rules: Rules, rng: np.random.Generator
+    ) -> None:
+        self.view = view
+        self.rng = rng
+        self.spec = spec
+        self.rules = rules
+
+    def audit_process(self, platform: PlatformState) -> Generator[simpy.Event, Any, None]:
+        """Audit ``platform`` at exponential intervals until it leaves the market."""
+        env = self.view.env
+        rate_per_hour = self.spec.audits_per_year / (365.0 * HOURS_PER_DAY)
+        if rate_per_hour <= 0.0:
+            return
+        while not platform.exited:
+            yield env.timeout(float(self.rng.exponential(1.0 / rate_per_hour)))
+            if platform.exited:
+                return
+            self.audit(platform, float(env.now))
+
+    def audit(self, platform: PlatformState, now: float) -> None:
+        view = self.view
+        window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
+        still_up = view.prohibited_still_up(platform, window_start, now)
+        found = int(self.rng.binomial(still_up, self.spec.audit_sample_share)) if still_up else 0
+        missed_orders = view.duties_missed_between(platform, platform.last_audit_hours, now)
+        unregistered = 0
+        if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
+            anonymous = view.anonymous_active_users(platform)
+            unregistered = (
+                int(self.rng.binomial(anonymous, self.spec.audit_sample_share)) if anonymous else 0
+            )
+        platform.last_audit_hours = now
+        view.recorder.event(
+            now,
+            EventKind.AUDIT,
+            platform.name,
+            amount=float(found),
+            detail=(
+                f"up={still_up} found={found} deadlines_missed={missed_orders} "
+                f"unregistered={unregistered}"
+            ),
+        )
+        tolerance = self.rules.penalties.tolerance
+        violation = found > tolerance or missed_orders > 0 or unregistered > tolerance
+        if violation:
+            platform.clean_audits = 0
+            self.penalise(platform, now)
+        else:
+            platform.clean_audits += 1
+            if platform.clean_audits >= self.rules.penalties.deescalate_after_clean_audits:
+                platform.penalty_level = max(0, platform.penalty_level - 1)
+                platform.clean_audits = 0
+
+    def penalise(self, platform: PlatformState, now: float) -> None:
+        """Apply the platform's current rung of the ladder and move it one rung up."""
+        ladder = self.rules.penalties.ladder
+        if not ladder:
+            return
+        step = ladder[min(platform.penalty_level, len(ladder) - 1)]
+        platform.penalty_level = min(platform.penalty_level + 1, len(ladder) - 1)
+        platform.fear += 1.0
+        recorder = self.view.recorder
+        # Penalties that change who can post take effect at the next day boundary: the
+        # population is advanced a day at a time (docs/model.md, "Scheduling").
+        next_day = math.floor(now / HOURS_PER_DAY + 1.0) * HOURS_PER_DAY
+        if step.action == "warning":
+            recorder.event(now, EventKind.WARNING, platform.name)
+        elif step.action == "fine":
+            annual_revenue = 365.0 * platform.active_users * platform.spec.revenue_per_user_day
+            amount = max(step.amount, step.turnover_share * annual_revenue)
+            platform.cash -= amount
+            platform.fines_paid += amount
+            recorder.event(now, EventKind.FINE, platform.name, amount=amount)
+        elif step.action == "suspension":
+            start = max(next_day, platform.suspended_until_hours)
+            platform.suspended_until_hours = start + step.days * HOURS_PER_DAY
+            platform.suspensions += 1
+            recorder.event(now, EventKind.SUSPENSION, platform.name, amount=step.days)
+        else:
+            recorder.event(now, EventKind.REVOCATION, platform.name)
+            self.view.remove_platform(platform, next_day, "licence revoked")
+
+
+def kind_label(kind: int) -> str:
+    return KIND_LABELS[kind]

@@ -1,0 +1,267 @@
+"""The review queue with its state in numpy arrays, for the compiled day step
+(docs/model.md, 3.3 Submodels S6): :class:`ArrayReviewQueue`, the same model as
+:class:`~simulator.model.review_queue.ReviewQueue` with the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.kernels.queue import append_pending, take_pending
+from simulator.model.review_queue import (
+    SERVICE_BLOCK,
+    ReviewQueue,
+    ServedBatch,
+    StartService,
+    StartServices,
+)
+
+
+class ArrayReviewQueue(ReviewQueue):
+    """:class:`ReviewQueue` with its state in numpy arrays, for a compiled day step.
+
+    The same model with the same numbers; only where the state lives differs, so that
+    compiled code (:func:`simulator.kernels.review.review_day`: the engine's queue and
+    review decisions in one loop) can advance it without converting anything:
+
+    * the busy reviewers' finish times (hours): a binary min-heap in ``finish[:busy]``
+      (heapq's layout);
+    * the waiting line: one binary min-heap of ``(priority, seq)`` in the ``wait_*``
+      arrays (``seq`` counts entries into the line, so within a priority the first in
+      is the first out: the FIFO of each level of the base class);
+    * the unused service times (hours) in ``service[position:]``, topped up by whole
+      blocks of :data:`SERVICE_BLOCK` from the generator (or the sampler) in the order
+      the base class draws them;
+    * ``counters``: ``[busy, waiting, next seq, position]`` (int64, updated in place by
+      the compiled step);
+    * submitted arrivals not yet processed: appended to growing buffers by
+      :meth:`submit` (one compiled check and copy, not a list of chunks), sorted by
+      time, then submission, when read (one stable sort of everything in submission
+      order: what the base class's merge gives).
+
+    Compiled code never draws: :meth:`reserve` draws ahead the blocks a day may need
+    (each start or drop uses one time, so at most one per arrival and waiting item), as
+    numba's unboxing of a Generator costs ~12 us a call. Drawing ahead changes no
+    number, but only if nothing else draws from ``rng`` (the engine gives each queue a
+    child generator of its own). :meth:`run_until` with Python callbacks still works:
+    it hands the state to the base class's event loop and takes it back, so this is a
+    drop-in :class:`ReviewQueue` (and ``tests/test_review_kernels.py`` compares the two).
+    """
+
+    def __init__(
+        self,
+        servers: int,
+        mean_service_hours: float,
+        rng: np.random.Generator,
+        *,
+        service_sampler: Callable[[int], npt.ArrayLike] | None = None,
+    ) -> None:
+        super().__init__(servers, mean_service_hours, rng, service_sampler=service_sampler)
+        self.finish: npt.NDArray[np.float64] = np.empty(self._servers + 1, dtype=np.float64)
+        self.wait_priority: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.wait_seq: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.wait_item: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.wait_arrival: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        self.service: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        self.counters: npt.NDArray[np.int64] = np.zeros(4, dtype=np.int64)
+        self._pt: npt.NDArray[np.float64] = np.empty(1024, dtype=np.float64)
+        self._pp: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
+        self._pi: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
+        self._n_pend = 0  # arrivals in the buffers
+
+    # -- input ------------------------------------------------------------------------
+
+    def submit(
+        self,
+        arrival_hours: npt.ArrayLike,
+        priority: npt.ArrayLike,
+        item: npt.ArrayLike,
+    ) -> None:
+        """:meth:`ReviewQueue.submit` (same checks, same errors)."""
+        t, p, i = arrival_hours, priority, item
+        if (
+            type(t) is np.ndarray
+            and type(p) is np.ndarray
+            and type(i) is np.ndarray
+            and t.dtype == np.float64
+            and p.dtype == np.int64
+            and i.dtype == np.int64
+            and t.ndim == p.ndim == i.ndim == 1
+            and len(t) == len(p) == len(i)
+        ):
+            self._reserve_pending(len(t))
+            if append_pending(t, p, i, self._now, self._pt, self._pp, self._pi, self._n_pend):
+                self._n_pend += len(t)
+                return
+        # Other types, or input to refuse: the base class converts it, or says what is wrong.
+        super().submit(arrival_hours, priority, item)
+        chunks, self._submitted = self._submitted, []
+        for times, priorities, items in chunks:
+            self._reserve_pending(len(times))
+            stop = self._n_pend + len(times)
+            self._pt[self._n_pend : stop] = times
+            self._pp[self._n_pend : stop] = priorities
+            self._pi[self._n_pend : stop] = items
+            self._n_pend = stop
+
+    def _reserve_pending(self, more: int) -> None:
+        needed = self._n_pend + more
+        if needed > len(self._pt):
+            size = max(needed, 2 * len(self._pt))
+            for name in ("_pt", "_pp", "_pi"):
+                old = getattr(self, name)
+                grown = np.empty(size, dtype=old.dtype)
+                grown[: self._n_pend] = old[: self._n_pend]
+                setattr(self, name, grown)
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Items submitted whose arrival time has not been processed yet."""
+        return self._n_pend
+
+    @property
+    def waiting(self) -> int:
+        """Items that have arrived (arrival < processed time) and not started service."""
+        return int(self.counters[1])
+
+    @property
+    def busy(self) -> int:
+        """Servers busy at the processed time (a service ending exactly then counts)."""
+        return int(self.counters[0])
+
+    def items(self) -> npt.NDArray[np.int64]:
+        """Every item submitted and not yet started: pending arrivals, then the waiting
+        line (int64, in no particular order)."""
+        return np.concatenate((self._pi[: self._n_pend], self.wait_item[: self.waiting]))
+
+    def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
+        """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
+        images; order, times and priorities stay."""
+        m = self._n_pend
+        if m:
+            self._pi[:m] = np.asarray(mapping(self._pi[:m].copy()), dtype=np.int64)
+        n = self.waiting
+        if n:
+            self.wait_item[:n] = np.asarray(mapping(self.wait_item[:n].copy()), dtype=np.int64)
+
+    # -- the compiled day step's side ------------------------------------------------------
+
+    def arrivals_before(
+        self, t_end_hours: float
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Take the pending arrivals before ``t_end_hours`` (times, priorities, items,
+        sorted by time then submission) and mark the queue processed up to it: the
+        caller must then process them, with the state, to ``t_end_hours`` (what
+        :func:`simulator.kernels.review.review_day` does). ValueError as run_until."""
+        t_end = float(t_end_hours)
+        if math.isnan(t_end) or t_end < self._now:
+            raise ValueError(
+                f"t_end_hours {t_end_hours!r} is before the processed time {self._now}"
+            )
+        at, ap, ai, self._n_pend = take_pending(self._pt, self._pp, self._pi, self._n_pend, t_end)
+        self._now = t_end
+        return at, ap, ai
+
+    def reserve(self, arrivals: int) -> None:
+        """Room in the waiting line for ``arrivals`` more items, and enough service times
+        drawn for every item that could start or be dropped before they are all in."""
+        needed = self.waiting + arrivals
+        if len(self.wait_item) < needed:
+            size = max(needed, 2 * len(self.wait_item), 64)
+            for name in ("wait_priority", "wait_seq", "wait_item", "wait_arrival"):
+                old = getattr(self, name)
+                grown = np.empty(size, dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        if self._servers == 0:
+            return  # nothing is ever served: no time is ever used
+        position = int(self.counters[3])
+        unused = len(self.service) - position
+        if unused < needed:
+            blocks = [self.service[position:]]
+            while unused < needed:
+                if self._sampler is None:  # _new_block's numbers, without its list
+                    block = self._rng.exponential(self._mean, SERVICE_BLOCK)
+                else:
+                    block = np.asarray(self._new_block(), dtype=np.float64)
+                blocks.append(block)
+                unused += len(block)
+            self.service = np.concatenate(blocks)
+            self.counters[3] = 0
+
+    # -- the Python event loop on the same state --------------------------------------------
+
+    def run_until(
+        self,
+        t_end_hours: float,
+        start_service: StartService | None = None,
+        start_services: StartServices | None = None,
+    ) -> ServedBatch:
+        """:meth:`ReviewQueue.run_until` (Python callbacks) on this queue's state."""
+        self._to_lists()
+        try:
+            return super().run_until(t_end_hours, start_service, start_services)
+        finally:
+            self._from_lists()
+
+    def _to_lists(self) -> None:
+        """The state as the base class holds it (heap lists, FIFO per level, a list of
+        unused service times)."""
+        busy, n = self.busy, self.waiting
+        self._finish = self.finish[:busy].tolist()  # a valid heapq heap as it is
+        order = np.lexsort((self.wait_seq[:n], self.wait_priority[:n]))
+        self._queues = {}
+        for level, item, arrival in zip(
+            self.wait_priority[:n][order].tolist(),
+            self.wait_item[:n][order].tolist(),
+            self.wait_arrival[:n][order].tolist(),
+            strict=True,
+        ):
+            self._queues.setdefault(level, deque()).append((item, arrival))
+        self._levels = sorted(self._queues)  # a sorted list is a heap
+        self._svc = self.service[int(self.counters[3]) :].tolist()
+        self._svc_pos = 0
+        m = self._n_pend
+        order = np.argsort(self._pt[:m], kind="stable")  # by time, then submission
+        self._pend_t, self._pend_p = self._pt[:m][order], self._pp[:m][order]
+        self._pend_i, self._submitted = self._pi[:m][order], []
+        self._n_pend = 0
+
+    def _from_lists(self) -> None:
+        """Back from the base class's lists into the arrays."""
+        finish = np.asarray(self._finish, dtype=np.float64)
+        if len(self.finish) <= len(finish):
+            self.finish = np.empty(len(finish) + 1, dtype=np.float64)
+        self.finish[: len(finish)] = finish  # still a heap
+        levels = sorted(self._queues)  # by priority, each level first in first
+        entries = [
+            (level, item, arrival) for level in levels for item, arrival in self._queues[level]
+        ]
+        n = len(entries)
+        self.wait_priority = np.array([e[0] for e in entries], dtype=np.int64).reshape(n)
+        self.wait_item = np.array([e[1] for e in entries], dtype=np.int64).reshape(n)
+        self.wait_arrival = np.array([e[2] for e in entries], dtype=np.float64).reshape(n)
+        self.wait_seq = np.arange(n, dtype=np.int64)  # sorted by (priority, seq): a heap
+        self.service = np.asarray(self._svc[self._svc_pos :], dtype=np.float64)
+        self.counters[:] = (len(finish), n, n, 0)
+        self._finish, self._queues, self._levels, self._svc, self._svc_pos = [], {}, [], [], 0
+        # Still pending (sorted) first, then whatever callbacks submitted meanwhile.
+        self._merge_submitted()
+        m, later = len(self._pend_t), self._n_pend
+        self._reserve_pending(m)
+        buffers = (self._pt, self._pp, self._pi)
+        pendings = (self._pend_t, self._pend_p, self._pend_i)
+        for buffer, pending in zip(buffers, pendings, strict=True):
+            buffer[m : m + later] = buffer[:later].copy()
+            buffer[:m] = pending
+        self._n_pend = m + later
+        self._pend_t = np.empty(0, dtype=np.float64)
+        self._pend_p = np.empty(0, dtype=np.int64)
+        self._pend_i = np.empty(0, dtype=np.int64)

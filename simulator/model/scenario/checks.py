@@ -1,0 +1,185 @@
+"""Scenario cross-field checks: problems no single field shows (docs/model.md, 3.2 Input
+data), reported together with the field errors.
+
+Each check takes a model, or the values a file gives for it (:class:`_Known`), and
+returns (field, message) problems. A value that did not validate is MISSING there and
+the checks that need it are skipped (its own error says what is wrong), so a file's
+field errors and cross-field problems are reported together, not one stage at a time.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+)
+from pydantic_core import PydanticCustomError
+
+from simulator.errors import MISSING
+from simulator.kinds import SENSITIVE_KINDS
+
+
+def _known(*values: Any) -> bool:
+    return all(value is not MISSING for value in values)
+
+
+def _attribute(node: Any, dotted: str) -> Any:
+    """``node.a.b`` for ``"a.b"``, or MISSING if any step is unknown."""
+    for name in dotted.split("."):
+        if node is MISSING:
+            return MISSING
+        node = getattr(node, name)
+    return node
+
+
+def _population_problems(population: Any) -> list[tuple[str, str]]:
+    # A user's sensitive shares are the average mix times stance / mean stance; the user
+    # of stance 1 must still have a non-negative benign share.
+    shares = [_attribute(population, f"sensitive_mix.{k.label}") for k in SENSITIVE_KINDS]
+    alpha, beta = (_attribute(population, f"stance.{name}") for name in ("alpha", "beta"))
+    if not _known(*shares, alpha, beta):
+        return []
+    total, limit = sum(shares), alpha / (alpha + beta)
+    if total > limit + 1e-12:
+        return [
+            (
+                "sensitive_mix",
+                "the sensitive shares must add up to at most the mean stance "
+                f"({limit:g}), since a user of stance 1 posts 1/mean-stance times the average "
+                f"share; they add up to {total:g}",
+            )
+        ]
+    return []
+
+
+def _platform_problems(platform: Any) -> list[tuple[str, str]]:
+    problems = []
+    low, initial, high = (
+        _attribute(platform, f"{name}_strictness") for name in ("min", "initial", "max")
+    )
+    if _known(low, initial, high) and not low <= initial <= high:
+        problems.append(
+            (
+                "initial_strictness",
+                "need min_strictness <= initial_strictness <= max_strictness, "
+                f"got {low} <= {initial} <= {high}",
+            )
+        )
+    filtering, flag, hold = (
+        _attribute(platform, name)
+        for name in ("prepublication_filter", "flag_margin", "hold_margin")
+    )
+    if _known(filtering, flag, hold) and filtering and flag > hold:
+        problems.append(("flag_margin", f"must not exceed hold_margin ({hold}), got {flag}"))
+    return problems
+
+
+def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
+    problems = []
+    platforms = _attribute(scenario, "platforms")
+    if _known(platforms) and not platforms:
+        problems.append(("platforms", "at least one platform is needed"))
+    elif _known(platforms):
+        names = [_attribute(p, "name") for p in platforms]
+        known_names = [name for name in names if name is not MISSING]
+        if len(set(known_names)) != len(known_names):
+            problems.append(("platforms", f"names must be unique, got {known_names}"))
+        if "circumvention" in known_names:
+            problems.append(
+                ("platforms", "the name 'circumvention' is reserved for offshore posting")
+            )
+        shares = [_attribute(p, "market_share") for p in platforms]
+        if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
+            problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
+    takedown = _attribute(scenario, "rules.takedown.enabled")
+    ladder = _attribute(scenario, "rules.penalties.ladder")
+    if _known(takedown, ladder) and takedown and not ladder:
+        problems.append(
+            ("rules.penalties.ladder", "a takedown rule needs at least one penalty step")
+        )
+    return problems
+
+
+def _raise_cross_field(problems: list[tuple[str, str]]) -> None:
+    """Raise a model's cross-field problems as one error of type ``cross_field``
+    (:func:`validate_scenario` recomputes them from the file with every other error)."""
+    if problems:
+        text = "\n".join(f"{field}: {message}" for field, message in problems)
+        raise PydanticCustomError("cross_field", "{problems}", {"problems": text})
+
+
+class _Known:
+    """The values a file gives for a model, defaults filled in, MISSING where a value did
+    not validate; read by attribute like the model itself."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds (or holds a tuple of), and whether it is a tuple."""
+    args = typing.get_args(annotation)
+    model = next(
+        (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+        None,
+    )
+    return model, typing.get_origin(annotation) is tuple
+
+
+def _known_values(
+    model: type[BaseModel],
+    raw: Any,
+    loc: tuple[int | str, ...],
+    bad: set[tuple[int | str, ...]],
+    bad_below: set[tuple[int | str, ...]],
+) -> Any:
+    """``raw`` as a :class:`_Known` of ``model`` at ``loc``. ``bad``: the locations of the
+    validation errors; ``bad_below``: they and every location above them."""
+    if isinstance(raw, model):
+        return raw
+    if not isinstance(raw, Mapping) or loc in bad:
+        return MISSING
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        here = (*loc, name)
+        nested, many = _nested_model(info.annotation)
+        if name not in raw:
+            # An absent field takes its default; "missing" when it has none (an error).
+            values[name] = MISSING if here in bad else info.get_default(call_default_factory=True)
+        elif nested is None:
+            values[name] = MISSING if here in bad_below else raw[name]
+        elif many:
+            items = raw[name]
+            values[name] = (
+                [
+                    _known_values(nested, item, (*here, i), bad, bad_below)
+                    for i, item in enumerate(items)
+                ]
+                if isinstance(items, list | tuple) and here not in bad
+                else MISSING
+            )
+        else:
+            values[name] = _known_values(nested, raw[name], here, bad, bad_below)
+    return _Known(values)
+
+
+def _cross_field_problems(scenario: Any) -> list[tuple[tuple[int | str, ...], str]]:
+    """Every cross-field problem of a scenario (or its :class:`_Known` values), located."""
+
+    def located(prefix: tuple[int | str, ...], found: list[tuple[str, str]]) -> list[Any]:
+        return [((*prefix, *field.split(".")), message) for field, message in found]
+
+    if scenario is MISSING:
+        return []
+    problems = []
+    population = _attribute(scenario, "population")
+    if population is not MISSING:
+        problems += located(("population",), _population_problems(population))
+    platforms = _attribute(scenario, "platforms")
+    for i, platform in enumerate([] if platforms is MISSING else platforms):
+        if platform is not MISSING:
+            problems += located(("platforms", i), _platform_problems(platform))
+    return problems + located((), _scenario_problems(scenario))

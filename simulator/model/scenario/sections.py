@@ -1,0 +1,400 @@
+"""The scenario's schema: one frozen pydantic model per section (population, platforms,
+rules, regulator, police), each field with its type, bounds and default (docs/model.md,
+3.2 Input data, and the parameter tables of 3.3 Submodels). ``Scenario.without_rules``
+is the counterfactual (S17).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from simulator.kinds import KIND_LABELS, ContentKind
+from simulator.model.scenario.checks import (
+    _platform_problems,
+    _population_problems,
+    _raise_cross_field,
+    _scenario_problems,
+)
+
+#: Most users a scenario may have (and ``--users`` may set).
+MAX_USERS = 50_000_000
+
+
+#: Longest mean delay (hours) a scenario may give: 100 years. Beyond it times overflow.
+MAX_DELAY_HOURS = 876_000.0
+
+
+#: Shortest mean review (minutes) a platform may give: 0.06 s.
+MIN_REVIEW_MINUTES = 0.001
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+
+
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+SignalWeight = Annotated[float, Field(ge=0.0, le=1000.0)]
+
+
+class _Frozen(BaseModel):
+    # strict: a string is never silently turned into a number, nor a bool into an int.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BetaDistribution(_Frozen):
+    """A Beta(alpha, beta) distribution on [0, 1]."""
+
+    alpha: Positive = 2.0
+    beta: Positive = 2.0
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+class PerKind(_Frozen):
+    """One number per content kind."""
+
+    benign: NonNegative = 0.0
+    critical: NonNegative = 0.0
+    collective_action: NonNegative = 0.0
+    unlawful: NonNegative = 0.0
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Values in :class:`ContentKind` order."""
+        return (self.benign, self.critical, self.collective_action, self.unlawful)
+
+
+Score = Annotated[float, Field(ge=-10.0, le=10.0, allow_inf_nan=False)]
+
+
+class PerKindScore(PerKind):
+    """Mean apparent-severity score per kind, on the scale of a standard normal."""
+
+    benign: Score = 0.0
+    critical: Score = 0.0
+    collective_action: Score = 0.0
+    unlawful: Score = 0.0
+
+
+class PerKindProbability(PerKind):
+    benign: Probability = 0.0
+    critical: Probability = 0.0
+    collective_action: Probability = 0.0
+    unlawful: Probability = 0.0
+
+
+class SensitiveMix(_Frozen):
+    """Share of an average user's intended posts of each sensitive kind; the rest is benign."""
+
+    critical: Probability = 0.05
+    collective_action: Probability = 0.01
+    unlawful: Probability = 0.01
+
+
+class Perception(_Frozen):
+    """How users perceive risk and learn from the enforcement they see
+    (docs/model.md, S16 "Perceived risk")."""
+
+    initial_risk: Probability = 0.0
+    half_life_days: Positive = 30.0
+    # Signal weights: a signal of 50 already makes risk 1 - exp(-50) = 1; bounded so that
+    # float32 signals never overflow to inf (and inf * 0 to NaN).
+    own_sanction_weight: SignalWeight = 1.0
+    neighbour_removal_weight: SignalWeight = 0.05
+    neighbour_detention_weight: SignalWeight = 0.5
+    news_weight: SignalWeight = 0.2
+    """Risk signal from one detention in the news per 100,000 users."""
+    visibility: Probability = 1.0
+    """Share of the enforcement around them that users get to see."""
+    real_name_risk: Probability = 0.1
+    """Perceived risk added for users who are traceable (registered under their real name)."""
+    kind_closeness: PerKindProbability = PerKindProbability(
+        benign=0.0, critical=0.5, collective_action=0.8, unlawful=1.0
+    )
+    """How close each lawful kind seems to the prohibited line when the rules are vague."""
+
+
+class Exits(_Frozen):
+    """What users do when a sanction or rule bites."""
+
+    leave_probability_on_sanction: Probability = 0.02
+    circumvent_probability_on_sanction: Probability = 0.02
+    circumvention_friction: Probability = 0.5
+    """Share of a circumventing user's posts lost to the friction of the tools (C6)."""
+
+
+class Notices(_Frozen):
+    """Complaints (notices) that users file about public posts they see."""
+
+    probability: PerKindProbability = PerKindProbability(
+        benign=0.0002, critical=0.005, collective_action=0.01, unlawful=0.05
+    )
+    mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 6.0
+
+
+class Population(_Frozen):
+    users: int = Field(1000, le=MAX_USERS)
+    """Number of users: at least 1 (a run of nobody measures nothing)."""
+    posts_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 1.0
+    """Mean intended posts per user per day, public and private together."""
+    posting_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
+    """Sigma of the lognormal spread of posting rates across users (mean kept fixed)."""
+    private_share: Probability = 0.3
+    sensitive_mix: SensitiveMix = SensitiveMix()
+    stance: BetaDistribution = BetaDistribution(alpha=2.0, beta=2.0)
+    boldness: BetaDistribution = BetaDistribution(alpha=2.0, beta=5.0)
+    mean_degree: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
+    perception: Perception = Perception()
+    exits: Exits = Exits()
+    notices: Notices = Notices()
+
+    @field_validator("users")
+    @classmethod
+    def _someone(cls, value: int) -> int:
+        # Zero users used to run to tables of zeros: an empty world is always a mistake.
+        if value < 1:
+            raise ValueError(f"a run needs at least 1 user; allowed: 1 to {MAX_USERS:,}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Population:
+        _raise_cross_field(_population_problems(self))
+        return self
+
+
+class Platform(_Frozen):
+    """A platform: its staff, classifier, policy and finances."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+    market_share: Probability = 1.0
+    reviewers: int = Field(20, ge=0, le=1_000_000)
+    # At least 0.001 min (0.06 s): smaller values divided into hours underflow to 0
+    # (5e-324 / 60 == 0.0), which no queue can serve at.
+    review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
+    classifier_mean: PerKindScore = PerKindScore(
+        benign=-3.0, critical=-0.5, collective_action=0.5, unlawful=1.5
+    )
+    """Mean apparent-severity score the automatic filter gives each kind (sd 1)."""
+    reviewer_mean: PerKindScore = PerKindScore(
+        benign=-4.0, critical=-1.0, collective_action=1.0, unlawful=2.5
+    )
+    """Mean apparent-severity score a human reviewer gives each kind (sd 1)."""
+    prepublication_filter: bool = True
+    hold_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 1.0
+    """The filter holds a post for review before publication when its score exceeds the
+    removal threshold by this much."""
+    held_review_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    """A held post is blocked when its reviewer score exceeds the threshold plus this
+    (negative: a stricter bar before publication than after, "when in doubt, hold")."""
+    flag_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    """The filter queues a published post for review when its score exceeds the removal
+    threshold by this much (should be below ``hold_margin``)."""
+    flag_mean_delay_hours: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    """Mean time (exponential) from publication until the filter's flag reaches the review
+    queue: keyword sweeps and reach-triggered review (L4: 5,000 views or 500 reposts make
+    a rumour "serious"). 0: flags arrive at publication."""
+    initial_strictness: Probability = 0.02
+    min_strictness: Probability = 0.0001
+    max_strictness: Probability = 0.5
+    adaptation_rate: Probability = 0.2
+    """Share of the gap to the cost-minimising strictness closed each day."""
+    real_name_enforcement: Probability = 1.0
+    report_probability: Probability = 0.5
+    """Chance a removal of prohibited content is reported to the police, when reporting is
+    proactive."""
+    strikes_to_close: int = Field(5, ge=1, le=1000)
+    revenue_per_user_day: NonNegative = 0.02
+    reviewer_cost_per_day: NonNegative = 300.0
+    initial_cash: NonNegative = 1.0e8
+    value: NonNegative = 1.0e9
+    """What the platform loses if its licence is revoked (currency)."""
+    wrongful_removal_cost: NonNegative = 0.5
+    """What removing one lawful post costs the platform in goodwill (currency)."""
+    penalty_memory_half_life_days: Positive = 90.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Platform:
+        _raise_cross_field(_platform_problems(self))
+        return self
+
+
+class RealName(_Frozen):
+    """Real-name registration (CSL Art. 24)."""
+
+    enabled: bool = False
+    start_day: int = Field(0, ge=0, le=100_000)
+    refusal_probability: Probability = 0.05
+    circumvent_probability: Probability = 0.3
+    """Share of refusers who turn to circumvention tools instead of losing access."""
+
+
+class Takedown(_Frozen):
+    """Duties to delete prohibited content (CSL Art. 47; NetzDG s.3)."""
+
+    enabled: bool = False
+    prohibited: Annotated[tuple[str, ...], Field(strict=False)] = ("unlawful",)
+    deadline_hours: Annotated[float, Field(ge=0.0, le=100_000.0)] = 24.0
+    notice_deadline_hours: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
+    """Deadline for acting on a user's notice about prohibited content (NetzDG s.3: 24 h for
+    manifestly unlawful content); ``None``: notices carry no legal deadline."""
+    private_messages: bool = False
+    vagueness: Probability = 0.0
+    """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
+
+    @field_validator("prohibited", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            if "benign" in value:
+                raise ValueError("'benign' content cannot be prohibited; prohibit another kind")
+            unknown = [v for v in value if v not in KIND_LABELS]
+            if unknown:
+                raise ValueError(
+                    f"unknown content kind {unknown[0]!r}; allowed: {list(KIND_LABELS)}"
+                )
+            if len(set(value)) != len(value):
+                raise ValueError("kinds must not repeat")
+        return value
+
+    def prohibited_mask(self) -> tuple[bool, bool, bool, bool]:
+        """Whether each kind (in :class:`ContentKind` order) is prohibited and rules are on."""
+        return tuple(self.enabled and k.label in self.prohibited for k in ContentKind)  # type: ignore[return-value]
+
+
+class Appeals(_Frozen):
+    """Users' right to contest a removal (DSA Art. 20): a second review may reinstate it."""
+
+    enabled: bool = False
+    probability: Probability = 0.2
+    """Share of removals whose author appeals."""
+    mean_delay_hours: Positive = 24.0
+
+
+class Reporting(_Frozen):
+    """Duties to report users to the authorities (CSL Art. 47)."""
+
+    mode: Literal["none", "on_request", "proactive"] = "none"
+
+
+class PenaltyStep(_Frozen):
+    action: Literal["warning", "fine", "suspension", "revocation"]
+    amount: NonNegative = 0.0
+    """Fine in the scenario's currency (for ``fine``)."""
+    turnover_share: Probability = 0.0
+    """Fine as a share of the platform's annual revenue (DSA Art. 74: up to 6%); the larger
+    of this and ``amount`` applies."""
+    days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
+    """Duration (for ``suspension``)."""
+
+
+class Penalties(_Frozen):
+    ladder: Annotated[tuple[PenaltyStep, ...], Field(strict=False)] = (
+        PenaltyStep(action="warning"),
+        PenaltyStep(action="fine", amount=500_000.0),
+    )
+    tolerance: int = Field(0, ge=0, le=1_000_000)
+    """Prohibited posts an audit may find still up without it counting as a violation."""
+    deescalate_after_clean_audits: int = Field(3, ge=1, le=1000)
+    warning_cost: NonNegative = 100_000.0
+    """What a warning costs the platform in standing (currency)."""
+
+
+class Rules(_Frozen):
+    real_name: RealName = RealName()
+    takedown: Takedown = Takedown()
+    reporting: Reporting = Reporting()
+    appeals: Appeals = Appeals()
+    penalties: Penalties = Penalties()
+
+    @property
+    def any_enabled(self) -> bool:
+        return self.real_name.enabled or self.takedown.enabled or self.reporting.mode != "none"
+
+
+class Regulator(_Frozen):
+    audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] = 12.0
+    audit_window_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 7.0
+    audit_sample_share: Probability = 0.01
+    """Share of the window's published posts an audit inspects."""
+    monitoring_probability: Probability = 0.02
+    """Chance the regulator spots a given published prohibited post and orders it down."""
+    monitoring_mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 12.0
+
+
+class Police(_Frozen):
+    investigators: int = Field(10, ge=0, le=1_000_000)
+    investigation_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 3.0
+    detention_probability: PerKindProbability = PerKindProbability(
+        benign=0.0, critical=0.02, collective_action=0.1, unlawful=0.3
+    )
+    detention_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 15.0
+    identify_anonymous_probability: Probability = 0.2
+
+
+class Scenario(_Frozen):
+    """A validated, immutable scenario. Build it with :func:`load_scenario` or
+    :func:`validate_scenario`."""
+
+    # The name becomes a folder (runs/NAME-seedN, compare's runs/NAME/): no "." first, so
+    # never "..", "." or a hidden folder.
+    name: Annotated[
+        str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-][A-Za-z0-9_\-.]*$")
+    ]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    horizon_days: int = Field(365, ge=1, le=36_500)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    currency: Annotated[str, Field(max_length=8)] = "USD"
+    population: Population = Population()
+    platforms: Annotated[tuple[Platform, ...], Field(strict=False)] = (Platform(name="platform"),)
+    rules: Rules = Rules()
+    regulator: Regulator = Regulator()
+    police: Police = Police()
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        _raise_cross_field(_scenario_problems(self))
+        return self
+
+    # -- conveniences ---------------------------------------------------------------
+    def without_rules(self) -> Scenario:
+        """The counterfactual: the same world with every rule switched off."""
+        rules = self.rules.model_copy(
+            update={
+                "real_name": self.rules.real_name.model_copy(update={"enabled": False}),
+                "takedown": self.rules.takedown.model_copy(update={"enabled": False}),
+                "reporting": Reporting(mode="none"),
+                "appeals": self.rules.appeals.model_copy(update={"enabled": False}),
+            }
+        )
+        return self.model_copy(update={"rules": rules})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold."""
+        return json.loads(self.model_dump_json())
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario's canonical JSON: same scenario, same hash."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
