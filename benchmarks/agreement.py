@@ -55,6 +55,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "population.perception.news_weight": 2.0,
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
+            "platforms.0.sweep_interval_hours": 0.5,
             "regulator.audits_per_year": 150.0,
             # Warnings and fines, no suspension or licence loss: a platform leaving the
             # market would swamp every other number's variance.
