@@ -10,6 +10,14 @@ the target (reviewers are whole people: the fit is a search over integers, and t
 share it reaches is recorded beside the target).
 
     python benchmarks/fit_reviewers.py --reps 3 --low 4 --high 10
+    python benchmarks/fit_reviewers.py --reps 3 --load-match 5
+
+``--load-match N`` then staffs china_csl_2016 at china_weibo_2012's load with N reviewers
+(ASSUMPTION: the same staffing practice): the load is the mean reviews served a day over
+the capacity (reviewers x minutes in a day / review_minutes) in the facts' runs (90
+days); for china_csl_2016 the reviews a day are measured with ample staff (so served is
+what arrives), and each platform gets the whole number of reviewers whose load is
+nearest weibo's among those below 1 (a queue that can keep up).
 """
 
 from __future__ import annotations
@@ -24,7 +32,11 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator import load_scenario, override, run  # noqa: E402
-from simulator.experiments.facts import FACTS, removal_delay_quantile  # noqa: E402
+from simulator.experiments.facts import (  # noqa: E402
+    FACT_RUN_OVERRIDES,
+    FACTS,
+    removal_delay_quantile,
+)
 from simulator.streams import replication_seeds  # noqa: E402
 
 FIT = "C2-30min"
@@ -53,6 +65,39 @@ def evaluate(reviewers: int, reps: int, seed: int, scenario: str) -> dict[str, l
     return values
 
 
+def load(results: object, spec: object) -> float:
+    """Mean reviews served a day over the platform's capacity."""
+    daily = results.platform_daily  # type: ignore[attr-defined]
+    served = float(daily.loc[daily["platform"] == spec.name, "reviews"].mean())  # type: ignore[attr-defined]
+    return served / (spec.reviewers * 24 * 60 / spec.review_minutes)  # type: ignore[attr-defined]
+
+
+def load_match(weibo_reviewers: int, reps: int, seed: int) -> None:
+    weibo = override(
+        load_scenario("china_weibo_2012"),
+        {"platforms.weibo.reviewers": weibo_reviewers},
+        source="fit",
+    )
+    seeds = replication_seeds(seed, reps)
+    target = float(
+        np.mean([load(run(weibo, seed=s), weibo.platforms[0]) for s in seeds])
+    )
+    print(f"china_weibo_2012 at {weibo_reviewers} reviewers: load {target:.3f}")
+    csl = load_scenario("china_csl_2016")
+    ample = {f"platforms.{p.name}.reviewers": 50 for p in csl.platforms}
+    ample_csl = override(csl, {**ample, **FACT_RUN_OVERRIDES["china_csl_2016"]}, source="fit")
+    runs = [run(ample_csl, seed=s) for s in seeds]
+    for spec in ample_csl.platforms:
+        per_day = float(np.mean([load(r, spec) for r in runs])) * 50 * 24 * 60 / spec.review_minutes
+        per_reviewer = 24 * 60 / spec.review_minutes
+        stable = [n for n in range(1, 1000) if per_day < n * per_reviewer]  # load below 1
+        best = min(stable, key=lambda n: abs(per_day / (n * per_reviewer) - target))
+        print(
+            f"china_csl_2016 {spec.name}: {per_day:.0f} reviews a day; {best} reviewers "
+            f"(load {per_day / (best * per_reviewer):.3f})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3)
@@ -60,7 +105,11 @@ def main() -> None:
     parser.add_argument("--low", type=int, default=4)
     parser.add_argument("--high", type=int, default=10)
     parser.add_argument("--scenario", default="china_weibo_2012")
+    parser.add_argument("--load-match", type=int, default=0, metavar="N")
     args = parser.parse_args()
+    if args.load_match:
+        load_match(args.load_match, args.reps, args.seed)
+        return
     target = next(f for f in FACTS if f.fact_id == FIT)
     best: tuple[float, int] | None = None
     print("| reviewers | " + " | ".join((FIT, *CHECKS, "median_h", "p90_h")) + " |")
