@@ -30,6 +30,12 @@ Same model, same conventions as the engine:
   :class:`simulator.output.recorder.Recorder` and the summary through
   :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
 
+Review items arrive as docs/model.md S5a states, written out here again rather than
+taken from the engine's kernels (:meth:`ReferenceSimulation.next_sweep`,
+:meth:`ReferenceSimulation.attention_delay`): a flag at the filter's next keyword sweep;
+a notice or an order, each from one uniform, when the post's views ``A (1 - e^(-t/tau))``
+have given the exposure ``-ln(1 - u)`` at ``-ln(1 - p)`` per view.
+
 Timing conventions that differ from the engine by construction (both are the model; the
 differences are below what the agreement test can see and are listed in
 docs/performance.md): a review's sanction counts on the day the review *finishes* (the
@@ -295,8 +301,11 @@ class ReferenceSimulation:
             # The filter's keyword sweep: every sweep_interval_hours from time 0.
             delay = self.next_sweep(now, platform.state.spec.sweep_interval_hours) - now
             self.env.process(self.review(platform, post, Action.FLAG, delay))
-        # Users and the regulator notice the post as its reach builds (one uniform each).
-        reach = self.audience(user) if channel == Channel.PUBLIC else 1.0
+        # Users and the regulator notice the post as its views come (one uniform each).
+        # Private messages have no audience to build, and benign posts count as from an
+        # author of audience 1 (the model's rule: the engine draws them in aggregate).
+        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
+        reach = self.audience(user) if public else 1.0
         if channel == Channel.PUBLIC:
             delay = self.attention_delay(rng.random(), self.notice_probability[kind], reach)
             if delay < math.inf:
