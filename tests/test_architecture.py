@@ -281,3 +281,32 @@ def test_the_real_graph_is_read(module: str) -> None:
     graph, outside = import_graph()
     assert "simulator.kinds" in graph[module]
     assert "numpy" in outside[module]
+
+
+ROOT = PACKAGE.parent
+REPO_PATH = re.compile(r"`((?:simulator|tests|docs|benchmarks)/[^`\s<>]*)`")
+
+
+def _section(text: str, heading: str) -> str:
+    """The text under ``## heading`` up to the next ``## `` heading."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def test_the_rule_recipe_names_files_that_exist_and_every_file_of_its_example() -> None:
+    """docs/architecture.md's recipe for a new rule stays true when files move: every
+    repository path it or its worked example names exists, and every file the worked
+    example's diff touched is named in the recipe."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    recipe = _section(text, "How a new rule is added today")
+    example = _section(text, "Worked example: Weibo-style posting bans")
+    named = REPO_PATH.findall(recipe)
+    assert len(named) >= 20, named
+    missing = sorted({path for path in named + REPO_PATH.findall(example)
+                      if not (ROOT / path).exists()})  # fmt: skip
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+    touched = re.findall(r"^\| `([^`]+)` \| [+−]", example, flags=re.MULTILINE)
+    assert len(touched) == 17, touched  # the example's diff stat: 17 files
+    unnamed = [path for path in touched if f"`{path}`" not in recipe]
+    assert not unnamed, f"the worked example touched files the recipe does not name: {unnamed}"
