@@ -57,6 +57,8 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "rules.appeals.enabled": True,
             "platforms.0.sweep_interval_hours": 0.5,
             "regulator.audits_per_year": 150.0,
+            # Audits that find something at this size, so the ladder is climbed.
+            "regulator.audit_sample_share": 0.02,
             # Warnings and fines, no suspension or licence loss: a platform leaving the
             # market would swamp every other number's variance.
             "rules.penalties.ladder": [
@@ -86,6 +88,8 @@ def headline(summary: dict[str, Any]) -> dict[str, float]:
             out[f"{kind}.{outcome}"] = float(row[outcome])
     for name in HEADLINE_RATIOS:
         out[name] = float(summary[name])
+    # The platforms' policy (docs/model.md S8): their mean strictness over the run.
+    out["mean_strictness"] = float(np.mean([p["mean_strictness"] for p in summary["platforms"]]))
     return out
 
 

@@ -57,6 +57,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model",
             "simulator.model.arrivals",
             "simulator.model.orders",
+            "simulator.model.platform_policy",
             "simulator.model.platforms",
             "simulator.model.police",
             "simulator.model.population",
@@ -69,6 +70,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario",
             "simulator.model.scenario.checks",
             "simulator.model.scenario.reading",
+            "simulator.model.scenario.removed",
             "simulator.model.scenario.sections",
             "simulator.model.speech",
             "simulator.model.views",
@@ -88,7 +90,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent"),
+        ("simulator.reference", "simulator.reference.agent", "simulator.reference.platform_policy"),
     ),
     (
         "engine",

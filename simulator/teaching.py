@@ -33,11 +33,9 @@ SEED = 11
 BASE_CHANGES: dict[str, Any] = {"population.users": 1000, "horizon_days": 30}
 
 #: Exercise 3's world: a short ladder (a warning, then a fine of the amount under study)
-#: and platforms allowed to be very strict, so that the fine alone sets their strictness.
+#: and warnings that cost nothing, so that the fine alone sets their strictness.
 PENALTY_CHANGES: dict[str, Any] = {
     "rules.penalties.warning_cost": 0.0,
-    "platforms.0.max_strictness": 0.95,
-    "platforms.1.max_strictness": 0.95,
 }
 NO_DETENTIONS: dict[str, Any] = {
     "police.detention_probability.critical": 0.0,

@@ -219,7 +219,8 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         "initial_cash": non_negative(1e9),
         "value": non_negative(1e12),
         "wrongful_removal_cost": non_negative(100.0),
-        "penalty_memory_half_life_days": positive(0.01, 1000.0),
+        "audit_belief_days": positive(0.01, 1000.0),
+        "believed_audits_per_year": non_negative(1000.0),
         "sweep_interval_hours": non_negative(48.0),
     }
     for key, strategy in optional.items():
@@ -260,6 +261,7 @@ def rules(draw: st.DrawFn) -> dict[str, Any]:
         "notice_deadline_hours": non_negative(72.0),
         "private_messages": st.booleans(),
         "vagueness": probability(),
+        "liability": st.sampled_from(["strict", "notice"]),
     }
     for key, strategy in takedown_optional.items():
         if draw(st.booleans()):

@@ -268,8 +268,7 @@ def test_an_upward_import_is_named() -> None:
         "simulator.engine.post_store (engine) imports simulator.reference.agent (reference): "
         "kept apart",
         "simulator.engine.simulation (engine) imports simulator.cli.main (cli), a layer above",
-        "simulator.kernels.routes (kernels) imports simulator.model.speech (model), "
-        "a layer above",
+        "simulator.kernels.routes (kernels) imports simulator.model.speech (model), a layer above",
         "simulator.model.regulator (model) imports simulator.engine.simulation (engine), "
         "a layer above",
     ]

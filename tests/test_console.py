@@ -66,9 +66,7 @@ def test_an_interrupt_while_the_entry_point_imports_is_the_one_line() -> None:
         "os.kill(os.getpid(), signal.SIGINT)\n"
         "time.sleep(10)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == interrupts.EXIT_INTERRUPTED, done.stderr
     assert done.stderr == interrupts.INTERRUPTED_MESSAGE + "\n"
 

@@ -46,23 +46,9 @@ FAILING_TODAY: dict[str, str] = {
     "detention_certainty: political_withholding severity x2 vs 30 d": (
         "doubling detention days does not raise withholding"
     ),
-    "fines_csl: mean_strictness fines x10 vs fines x1": (
-        "strictness sits at max_strictness from fines x1 up: the cap binds, not the penalty"
-    ),
-    "fines_netzdg: mean_strictness fines x10 vs fines x1": (
-        "strictness sits at max_strictness from fines x1 up: the cap binds, not the penalty"
-    ),
-    "vagueness_csl: lawful_takedown_rate vagueness 0.5 vs vagueness 0": (
-        "vagueness lowers lawful take-downs (users withhold more; the platform never sees it)"
-    ),
     "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
-        "vagueness lowers lawful take-downs (users withhold more; the platform never sees it)"
-    ),
-    "vagueness_netzdg: lawful_takedown_rate vagueness 0.5 vs vagueness 0": (
-        "vagueness never reaches the platform: lawful take-downs flat"
-    ),
-    "vagueness_netzdg: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
-        "vagueness never reaches the platform: lawful take-downs flat"
+        "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
+        "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
     ),
     "reviewers: removal_delay_mean_h 8 reviewers vs 1 reviewers": (
         "removal timing does not depend on staff: queues never bind"

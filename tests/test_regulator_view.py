@@ -38,6 +38,14 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
         calls.append(("missed", platform.name, after, until))
         return 0
 
+    def lawful_still_up(platform, since, now):  # type: ignore[no-untyped-def]
+        calls.append(("lawful_up", platform.name, since, now))
+        return np.zeros(4, dtype=np.int64)
+
+    def notice_duties_missed_between(platform, after, until):  # type: ignore[no-untyped-def]
+        calls.append(("late_notices", platform.name, after, until))
+        return 0
+
     def anonymous_active_users(platform):  # type: ignore[no-untyped-def]
         calls.append(("anonymous", platform.name))
         return 0
@@ -49,7 +57,9 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
         env=simpy.Environment(),
         recorder=recorder,
         prohibited_still_up=prohibited_still_up,
+        lawful_still_up=lawful_still_up,
         duties_missed_between=duties_missed_between,
+        notice_duties_missed_between=notice_duties_missed_between,
         anonymous_active_users=anonymous_active_users,
         remove_platform=remove_platform,
     )
@@ -73,8 +83,11 @@ def test_audits_climb_the_ladder_through_the_view() -> None:
     assert [e.amount for e in recorder.events if e.event == EventKind.AUDIT] == [5.0] * 3
     assert platform.cash == cash - 1000.0 and platform.fines_paid == 1000.0
     window = 7 * 24.0  # the classroom's audit window
-    assert calls[:2] == [
+    # Strict liability (the classroom's): prohibited posts up, then the lawful kinds near
+    # the line (critical: q = 0.6 x 0.5), then the missed deadlines.
+    assert calls[:3] == [
         ("still_up", platform.name, max(0.0, 30.0 - window), 30.0),
+        ("lawful_up", platform.name, max(0.0, 30.0 - window), 30.0),
         ("missed", platform.name, 0.0, 30.0),
     ]
     # The revocation takes the platform off the market at the next day boundary.
@@ -91,3 +104,67 @@ def test_clean_audits_step_back_down() -> None:
     assert platform.penalty_level == 1 and platform.clean_audits == 0
     assert [e.event for e in recorder.events] == [EventKind.AUDIT] * 3
     assert not any(call[0] == "removed" for call in calls)
+
+
+def _view(**queries: object) -> AuditView:
+    return AuditView(env=simpy.Environment(), **queries)  # type: ignore[arg-type]
+
+
+def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
+    """Under strict liability each lawful post up counts with its kind's q (S10): 1,000
+    critical posts up at q = 0.3, every post inspected: about 300 found. The platform
+    learns the count (S8)."""
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"), {"regulator.audit_sample_share": 1.0}
+    )
+    platform = make_platforms(scenario, np.random.default_rng(0))[0]
+    assert platform.policy is not None
+    np.testing.assert_allclose(platform.policy.q, [0.0, 0.3, 1.0, 1.0])
+    recorder = Recorder(scenario.horizon_days, 3)
+    view = _view(
+        recorder=recorder,
+        prohibited_still_up=lambda p, since, now: 0,
+        lawful_still_up=lambda p, since, now: np.array([50_000, 1000, 0, 0]),
+        duties_missed_between=lambda p, after, until: 0,
+        notice_duties_missed_between=lambda p, after, until: 0,
+        anonymous_active_users=lambda p: 0,
+        remove_platform=lambda p, at, reason: None,
+    )
+    Regulator(view, scenario.regulator, scenario.rules, np.random.default_rng(1)).audit(
+        platform, 30.0
+    )
+    found = recorder.events[0].amount
+    assert 250 <= found <= 350  # Binomial(1000, 0.3): sd 14.5; benign never counts
+    assert platform.policy.belief.audits_seen == 1
+    assert platform.policy.belief.found_total == found
+
+
+def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:
+    """Under notice liability the audit samples notices kept past their deadline; a
+    missed order is a violation whatever the sample."""
+    scenario = simulator.override(
+        simulator.load_scenario("germany_netzdg_2017"),
+        {"regulator.audit_sample_share": 1.0, "rules.penalties.tolerance": 3},
+    )
+    assert scenario.rules.takedown.liability == "notice"
+    for late_notices, all_missed, expected in (
+        (2, 2, []),
+        (5, 5, ["warning"]),
+        (0, 1, ["warning"]),
+    ):
+        platform = make_platforms(scenario, np.random.default_rng(0))[0]
+        recorder = Recorder(scenario.horizon_days, 2)
+        view = _view(
+            recorder=recorder,
+            prohibited_still_up=lambda p, since, now: 10**6,  # not what it reads
+            lawful_still_up=lambda p, since, now: np.full(4, 10**6),
+            duties_missed_between=lambda p, after, until, n=all_missed: n,
+            notice_duties_missed_between=lambda p, after, until, n=late_notices: n,
+            anonymous_active_users=lambda p: 0,
+            remove_platform=lambda p, at, reason: None,
+        )
+        Regulator(view, scenario.regulator, scenario.rules, np.random.default_rng(1)).audit(
+            platform, 30.0
+        )
+        assert recorder.events[0].amount == late_notices
+        assert [str(e.event) for e in recorder.events[1:]] == expected, (late_notices, all_missed)

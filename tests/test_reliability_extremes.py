@@ -11,7 +11,8 @@ import pytest
 from invariants import check_invariants, raw_delays
 
 import simulator
-from simulator.model.platforms import cost_minimising_threshold, strictness_to_threshold
+from simulator.model.platform_policy import cheapest_threshold
+from simulator.model.platforms import strictness_to_threshold
 
 ALL_ONE = {"benign": 1.0, "critical": 1.0, "collective_action": 1.0, "unlawful": 1.0}
 
@@ -176,11 +177,13 @@ def test_strictness_at_zero_and_one_stays_finite() -> None:
 
 
 def test_extreme_costs_give_a_threshold_not_an_error() -> None:
-    """Regression: a fine of 1e308 or a goodwill cost of 1e-300 under- or overflowed the
-    cost ratio and `math.log(0)` raised."""
-    huge_miss = cost_minimising_threshold(-1.0, 1.0, 0.1, 1e308 * 10, 1.0)
-    tiny_wrong = cost_minimising_threshold(-1.0, 1.0, 0.1, 1.0, 5e-324)
-    assert huge_miss == -math.inf and tiny_wrong < -300
+    """Regression: a fine of 1e308 or a goodwill cost of 1e-300 once under- or overflowed
+    the platform's cost ratio. The policy's cost may overflow to inf (the penalty of a
+    fine of 1e308 twice over) but its choice stays a point of the grid, never NaN."""
+    grid = np.array([-2.0, 0.0, 2.0])
+    for cost in ([math.inf, math.inf, math.inf], [math.inf, 1e308, math.inf], [0.0, 5e-324, 0.0]):
+        chosen = cheapest_threshold(grid, np.array(cost), current=2.0)
+        assert chosen in grid
     for changes in (
         {"rules.penalties.ladder": [{"action": "fine", "amount": 1.7e308}]},
         {"platforms.0.wrongful_removal_cost": 5e-324},

@@ -192,9 +192,10 @@ def test_a_sweep_counts_its_workers_and_its_largest_point(machine: dict[str, int
 def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     tmp_path: Path, machine: dict[str, int]
 ) -> None:
-    """china_csl_2016 with 50 million users: its 85 reviewers fall behind by ~1.7 million
-    posts a day, held in memory to the end (a run like it was killed by the kernel at
-    21.5 GB on day 56). The sizes alone would have said ~17 GB."""
+    """china_csl_2016 with 50 million users: its 85 reviewers fall behind by millions of
+    posts a day (~1.7 million when strictness was capped at 0.6; ~14 million since its
+    platforms choose it, model.md S8), held in memory to the end (a run like it was
+    killed by the kernel at 21.5 GB on day 56). The sizes alone would have said ~17 GB."""
     scenario = simulator.override(
         simulator.load_scenario("china_csl_2016"), {"population.users": 50_000_000}
     )
@@ -207,7 +208,7 @@ def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     assert code == 4, output
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
-    assert 60 * GB < needs.memory < 200 * GB
+    assert 60 * GB < needs.memory < 2000 * GB
 
 
 # -- the estimate against measured runs -----------------------------------------------------

@@ -9,7 +9,6 @@ import pytest
 from scipy.stats import norm
 
 from simulator.model.platforms import (
-    cost_minimising_threshold,
     exceed_probability,
     penalty_value,
     strictness_to_threshold,
@@ -31,23 +30,8 @@ def test_exceed_probability_matches_normal_tail() -> None:
     np.testing.assert_allclose(got, norm.sf(0.5 - np.array([-1.0, 0.0, 2.0])))
 
 
-def test_cost_minimising_threshold_is_the_minimum() -> None:
-    mu_l, mu_p, share, c_miss, c_wrong = -1.0, 1.5, 0.2, 50.0, 1.0
-    best = cost_minimising_threshold(mu_l, mu_p, share, c_miss, c_wrong)
-
-    def cost(t: float) -> float:
-        return c_miss * share * norm.cdf(t - mu_p) + c_wrong * (1 - share) * norm.sf(t - mu_l)
-
-    grid = np.linspace(-6, 6, 24001)
-    assert best == pytest.approx(grid[np.argmin([cost(t) for t in grid])], abs=1e-3)
-    # Dearer misses push the threshold down: more removal, lawful speech included.
-    assert cost_minimising_threshold(mu_l, mu_p, share, 10 * c_miss, c_wrong) < best
-
-
-def test_cost_minimising_threshold_edges() -> None:
-    assert cost_minimising_threshold(-1, 1, 0.2, 0.0, 1.0) == math.inf
-    assert cost_minimising_threshold(-1, 1, 0.2, 1.0, 0.0) == -math.inf
-    assert cost_minimising_threshold(1, 1, 0.5, 10.0, 1.0) == -math.inf
+# The platform's policy (the expected penalty per audit) is tested in
+# tests/test_platform_policy.py.
 
 
 def test_perceived_weights_follow_vagueness() -> None:

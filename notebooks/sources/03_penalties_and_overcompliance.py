@@ -16,15 +16,16 @@
 # # 3. Penalties and over-compliance
 #
 # Platforms are fined for what they **miss**, never for what they **over-remove**. Each
-# day a platform sets its strictness to the level that minimises its expected cost: a
-# missed prohibited post costs the chance of being caught times the penalty it would bring;
-# a lawful post removed by mistake costs only a little goodwill. So the bigger the
-# penalty, the lower the bar for removal, and the more lawful speech goes with it:
-# **collateral censorship**, coming out of the mechanics rather than being written in.
+# day a platform sets its strictness to the level that minimises its expected cost: the
+# chance that an audit finds more violations than the regulator tolerates, times the
+# penalty that audit would bring; a lawful post removed by mistake costs only a little
+# goodwill. So the bigger the penalty, the lower the bar for removal, and the more lawful
+# speech goes with it: **collateral censorship**, coming out of the mechanics rather than
+# being written in.
 #
-# We take the `classroom` scenario (1,000 users, 30 days), let platforms be as strict as
-# they like (`max_strictness = 0.95`), give the regulator a short ladder (a warning, then a
-# fine), and sweep the fine with a plain loop over `simulator.override` and `simulator.run`.
+# We take the `classroom` scenario (1,000 users, 30 days), give the regulator a short
+# ladder (a warning that costs nothing, then a fine), and sweep the fine with a plain loop
+# over `simulator.override` and `simulator.run`.
 
 # %%
 # %matplotlib inline
@@ -37,7 +38,6 @@ from simulator import plots
 # %%
 base = simulator.override(simulator.load_scenario("classroom"), {
     "population.users": 1000, "horizon_days": 30,
-    "platforms.0.max_strictness": 0.95, "platforms.1.max_strictness": 0.95,
     "rules.penalties.warning_cost": 0.0,
 })
 FINES = [0, 1e3, 1e4, 1e5, 1e6]

@@ -200,8 +200,7 @@ def run(
         click.echo("\n".join(_summary_lines(results.summary)))
     # Even --quiet says where the results went: a script's log needs it most.
     click.echo(
-        f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, "
-        "manifest.json)"
+        f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
     )
 
 

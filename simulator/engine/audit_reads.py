@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine.post_store import IntArray, PostStore
+from simulator.kinds import Outcome
 from simulator.model.platforms import PlatformState
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.views import Renumbering
@@ -106,3 +107,24 @@ class ProhibitedPosts:
             if chunks:
                 # Prohibited records freed are ones no audit will count: drop them too.
                 chunks[:] = [renumber.surviving(chunks[0])]
+
+
+def up_by_kind(
+    counts: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+    platform: PlatformState,
+    since: float,
+    now: float,
+) -> NDArray[np.int64]:
+    """Per kind: posts on ``platform`` on a moderated channel, posted on the days that
+    [since, now] (hours) touches, that are up now (SURVIVING in the outcome table
+    ``counts[day, platform, channel, kind, outcome]``: neither blocked nor removed by
+    the reviews decided so far). What a strict-liability audit reads of lawful kinds
+    (docs/model.md S10): by day cell, where prohibited posts are counted to the hour."""
+    first = int(math.floor(since / HOURS_PER_DAY))
+    last = min(int(math.floor(now / HOURS_PER_DAY)), counts.shape[0] - 1)
+    channels = np.flatnonzero(in_scope)
+    if last < first or len(channels) == 0:
+        return np.zeros(counts.shape[3], dtype=np.int64)
+    cells = counts[first : last + 1, platform.index][:, channels, :, Outcome.SURVIVING]
+    return np.asarray(cells.sum(axis=(0, 1)), dtype=np.int64)

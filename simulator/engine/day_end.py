@@ -1,6 +1,7 @@
 """The end of a day (docs/model.md, 1.3 step 10): each platform's day booked (S9:
-revenue, and staff when takedown duties are on) and its threshold adapted (S8), and the
-``platform_daily`` and ``population_daily`` rows appended."""
+revenue, and staff when takedown duties are on), the day's posts counted by the platform
+and its threshold adapted (S8), and the ``platform_daily`` and ``population_daily`` rows
+appended."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine.caches import PopulationCounts
+from simulator.kinds import Channel, Outcome
 from simulator.model.platforms import PlatformState
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.scenario import Scenario
@@ -29,10 +31,16 @@ def end_of_day(
     """Book and adapt each platform (``active_here``: its active users today) and
     record the day's rows. The population row comes from ``population``, counted
     again only if the states, reports or risks changed since it was last counted."""
+    takedown = scenario.rules.takedown
+    in_scope = [Channel.PUBLIC, Channel.PRIVATE] if takedown.private_messages else [Channel.PUBLIC]
+    reached = (Outcome.BLOCKED, Outcome.REMOVED, Outcome.SURVIVING)
     for platform in platforms:
         platform.active_users = int(active_here[platform.index])
         cost = platform.book_day(staffed=moderating) if not platform.exited else 0.0
         if moderating and not platform.exited:
+            # What reached it today on a moderated channel, per kind (its own tallies).
+            cells = recorder.counts[day, platform.index][in_scope][..., list(reached)]
+            platform.count_day(cells.sum(axis=(0, 2)))
             platform.adapt(scenario)
         recorder.platform_series.append(
             {

@@ -93,6 +93,11 @@ def run(
             "exited": p.exited,
             "exit_reason": p.exit_reason,
             "cash": p.cash,
+            # What it came to believe about audits (S8); 0 and 1 without takedown duties.
+            "believed_audits_per_year": (
+                365.0 * p.policy.belief.audits_per_day if p.policy is not None else 0.0
+            ),
+            "detection_calibration": p.policy.belief.detection if p.policy is not None else 1.0,
         }
         for p in with_rules.platforms
     ]

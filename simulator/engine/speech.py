@@ -32,7 +32,7 @@ from simulator.kernels import benign, learning, moderation, publishing, routes, 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind
 from simulator.model import arrivals
 from simulator.model.orders import OrderBook
-from simulator.model.platforms import PlatformState
+from simulator.model.platforms import PlatformState, monitor_probabilities
 from simulator.model.population import Users
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.scenario import Scenario
@@ -111,19 +111,15 @@ class SpeechDay:
             [self.moderating, self.moderating and rules.takedown.private_messages]
         )
         # Regulator monitoring: prohibited kinds at the stated probability; lawful kinds
-        # that look close to the line in proportion to how vague the rules are (S10).
-        monitoring = scenario.regulator.monitoring_probability
-        self.monitor_probability = np.where(
-            self.prohibited,
-            monitoring,
-            monitoring * rules.takedown.vagueness * np.array(perception.kind_closeness.as_tuple()),
-        ) * float(self.moderating)
+        # by their line probability q_k = vagueness x closeness (S8, S10).
+        self.monitor_probability = monitor_probabilities(scenario)
         self.notice_probability = np.array(scenario.population.notices.probability.as_tuple())
         channel_shares = np.array(
             [1.0 - scenario.population.private_share, scenario.population.private_share]
         )
         self.daily_rate = np.outer(channel_shares, users.daily_rate_by_kind())  # [channel, kind]
-        specs = scenario.platforms
+        # Under takedown duties the platforms' specs carry the effective score means (S8).
+        specs = [platform.spec for platform in platforms]
         self._sweep_interval_hours = np.array(
             [p.sweep_interval_hours for p in specs], dtype=np.float64
         )

@@ -5,7 +5,6 @@ A *design* is a list of points; each point sets some scenario fields (dotted pat
 files (docs/experiments.md) are parsed here.
 """
 
-
 from __future__ import annotations
 
 import contextlib

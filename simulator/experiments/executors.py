@@ -5,7 +5,6 @@ Each run is paired with its no-rules counterfactual on the same streams
 (:func:`simulator.run`); a worker dies with the sweep that started it.
 """
 
-
 from __future__ import annotations
 
 import abc

@@ -4,7 +4,6 @@ so an interrupted sweep rerun with the same arguments picks up where it stopped.
 Records carry a checksum; a damaged or foreign record is named, never trusted.
 """
 
-
 from __future__ import annotations
 
 import contextlib

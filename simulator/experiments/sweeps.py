@@ -6,7 +6,6 @@ executor (:mod:`simulator.experiments.executors`), each finished run to the stor
 (:mod:`simulator.experiments.tables`).
 """
 
-
 from __future__ import annotations
 
 import contextlib

@@ -4,7 +4,6 @@ metric), assembled in (point, replication) order so the bytes never depend on wh
 worker finished first.
 """
 
-
 from __future__ import annotations
 
 import json

@@ -60,6 +60,7 @@ class OrderBook:
         #: Each platform's duties (deadline in hours, post id), in the order made.
         self.duty_deadline: list[list[float]] = [[] for _ in platforms]
         self.duty_post: list[list[int]] = [[] for _ in platforms]
+        self.duty_action: list[list[int]] = [[] for _ in platforms]  # Action.ORDER or NOTICE
         #: Duties by the day their deadline falls in: (post id, deadline, action).
         self.by_deadline_day: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
         registry.register(self)
@@ -73,6 +74,7 @@ class OrderBook:
         down by ``deadlines`` (hours), filed by the day each deadline falls in."""
         self.duty_deadline[p].extend(deadlines)
         self.duty_post[p].extend(posts)
+        self.duty_action[p].extend([action] * len(posts))
         by_day = self.by_deadline_day
         for post, deadline in zip(posts, deadlines, strict=True):
             by_day[math.floor(deadline / HOURS_PER_DAY)].append((post, deadline, action))
@@ -125,11 +127,22 @@ class OrderBook:
 
     def missed_between(self, platform: PlatformState, after: float, until: float) -> int:
         """Orders and notice duties whose deadline fell in (after, until] unmet by then."""
+        return self._missed(platform, after, until, notices_only=False)
+
+    def notices_missed_between(self, platform: PlatformState, after: float, until: float) -> int:
+        """Notice duties alone whose deadline fell in (after, until] unmet by then."""
+        return self._missed(platform, after, until, notices_only=True)
+
+    def _missed(
+        self, platform: PlatformState, after: float, until: float, notices_only: bool
+    ) -> int:
         deadlines = np.asarray(self.duty_deadline[platform.index])
         if len(deadlines) == 0:
             return 0
         duty_posts = np.asarray(self.duty_post[platform.index], dtype=np.int64)
         due = (deadlines > after) & (deadlines <= until)
+        if notices_only:
+            due &= np.asarray(self.duty_action[platform.index]) == Action.NOTICE
         return int((self.posts.removed_hours[duty_posts[due]] > deadlines[due]).sum())
 
     # -- the post ids it holds (see HoldsPostIds) ------------------------------------------
@@ -144,8 +157,10 @@ class OrderBook:
             deadlines = np.asarray(self.duty_deadline[platform.index], dtype=np.float64)
             unread = deadlines > platform.last_audit_hours
             duty_posts = np.asarray(self.duty_post[platform.index], dtype=np.int64)[unread]
+            actions = np.asarray(self.duty_action[platform.index], dtype=np.int64)[unread]
             self.duty_deadline[platform.index] = deadlines[unread].tolist()
             self.duty_post[platform.index] = duty_posts.tolist()
+            self.duty_action[platform.index] = actions.tolist()
             held.append(duty_posts)
         return held
 

@@ -8,17 +8,17 @@ chooses, not out of a parameter. Strictness is the threshold read as a probabili
 the share of posts with score ``N(0, 1)`` it would act on.
 
 Each day a platform moves its threshold towards the one that minimises its expected
-cost, where a missed prohibited post costs the penalty it expects and a wrongly removed
-lawful post costs only goodwill. Nothing fines over-removal, so the
-threshold sinks as penalties grow: collateral censorship comes out of that trade-off.
+daily cost (:mod:`simulator.model.platform_policy`): goodwill lost on lawful posts it
+takes down, plus the penalty it expects per audit, the chance that an audit finds more
+violations than tolerated times the next rung of the ladder. Nothing fines over-removal
+and a vague line makes lawful posts count, so collateral censorship comes out of that
+trade-off.
 
 Equations (docs/model.md, 3.3 Submodels S4, S8 and S9): the threshold of strictness
 ``s`` is ``Phi^-1(1 - s)`` (:func:`strictness_to_threshold`); a kind of score mean ``m``
 exceeds threshold ``t`` with probability ``1 - Phi(t - m)`` (:func:`exceed_probability`);
-the cost-minimising threshold between a lawful mean ``m0`` and a prohibited mean ``m1``
-is ``(m0 + m1) / 2 + ln(c_wrong (1 - pi) / (c_miss pi)) / (m1 - m0)``
-(:func:`cost_minimising_threshold`); a penalty step costs its fine, the revenue lost
-while suspended, or the platform's value (:func:`penalty_value`).
+a penalty step costs its fine, the revenue lost while suspended, or the platform's value
+(:func:`penalty_value`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from simulator.kinds import SENSITIVE_KINDS, ContentKind
+from simulator.kinds import ContentKind
+from simulator.model import platform_policy as policy_rules
+from simulator.model.platform_policy import PlatformPolicy
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.review_queue import ReviewQueue
+from simulator.model.scenario import PerKindScore, Scenario
 from simulator.model.scenario import Platform as PlatformSpec
-from simulator.model.scenario import Scenario
 
 FloatArray = NDArray[np.floating]
 
@@ -61,44 +63,6 @@ def threshold_to_strictness(threshold: float) -> float:
 def exceed_probability(score_means: FloatArray | Sequence[float], threshold: float) -> FloatArray:
     """P(score > threshold) for scores ``N(mean, 1)``, one value per mean."""
     return np.asarray(ndtr(np.asarray(score_means, dtype=float) - threshold), dtype=float)
-
-
-def cost_minimising_threshold(
-    mean_lawful: float,
-    mean_prohibited: float,
-    share_prohibited: float,
-    cost_per_miss: float,
-    cost_per_wrongful_removal: float,
-) -> float:
-    """Threshold that minimises a platform's expected cost per reviewed post.
-
-    Expected cost ``c_miss * pi_p * Phi(t - mu_p) + c_wrong * pi_l * (1 - Phi(t - mu_l))``;
-    setting its derivative to zero with equal-variance normal scores gives
-    ``t* = (mu_p + mu_l) / 2 + ln(c_wrong * pi_l / (c_miss * pi_p)) / (mu_p - mu_l)``.
-    The asymmetry of the law lives in the two costs: misses are fined, over-removal is
-    not, so ``c_miss`` grows with penalties and drags ``t*`` down. Returns +inf when
-    missing costs nothing (no reason to remove anything) and -inf when over-removal is
-    free.
-    """
-    if not 0.0 < share_prohibited < 1.0 or cost_per_miss <= 0.0:
-        return math.inf
-    if cost_per_wrongful_removal <= 0.0:
-        return -math.inf
-    separation = mean_prohibited - mean_lawful
-    if separation <= 0.0:
-        # Reviewers cannot tell the two apart: remove everything if a miss costs more.
-        expected_miss = cost_per_miss * share_prohibited
-        expected_wrong = cost_per_wrongful_removal * (1.0 - share_prohibited)
-        return -math.inf if expected_miss > expected_wrong else math.inf
-    # ln(ratio) as a sum of logs: the ratio itself under- or overflows when one cost is
-    # tiny or huge (a fine of 1e308, a goodwill cost of 1e-300), and log(0) is an error.
-    log_ratio = (
-        math.log(cost_per_wrongful_removal)
-        + math.log1p(-share_prohibited)
-        - math.log(cost_per_miss)
-        - math.log(share_prohibited)
-    )
-    return 0.5 * (mean_prohibited + mean_lawful) + log_ratio / separation
 
 
 def penalty_value(
@@ -133,7 +97,6 @@ class PlatformState:
     cash: float
     penalty_level: int = 0  # next rung of the penalty ladder
     clean_audits: int = 0
-    fear: float = 0.0  # decayed count of penalties received
     suspended_until_hours: float = 0.0
     exit_at_hours: float = math.inf  # licence revoked or bankrupt: gone from then on
     exited: bool = False
@@ -150,10 +113,8 @@ class PlatformState:
     removals_today: int = 0
     # Per-hour counts of published prohibited posts (for audits), grown as needed.
     published_prohibited_by_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # What the daily policy needs that is fixed for a run (see _policy_constants).
-    _constants: tuple[Scenario, tuple[float, ...] | None] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    # The daily policy (S8): None when takedown duties are off (nothing to weigh).
+    policy: PlatformPolicy | None = None
 
     @property
     def name(self) -> str:
@@ -193,102 +154,51 @@ class PlatformState:
         return np.clip(conditional, 0.0, 1.0)
 
     # -- daily policy -----------------------------------------------------------------------
-    def expected_cost_per_miss(self, scenario: Scenario, revenue_per_day: float) -> float:
-        """What one more missed prohibited post is expected to cost (currency).
-
-        The chance that an audit finds it while it is up, times what the next penalty
-        rungs would cost, inflated by the penalties received recently ("fear").
-        """
-        regulator = scenario.regulator
+    def rung_value(self, scenario: Scenario, level: int) -> float:
+        """What rung ``level`` of the ladder (the last one repeats) would cost today
+        (:func:`penalty_value`); 0 with no ladder."""
         penalties = scenario.rules.penalties
-        audits_per_day = regulator.audits_per_year / 365.0
-        detection = regulator.audit_sample_share * min(
-            1.0, audits_per_day * regulator.audit_window_days
-        )
         ladder = penalties.ladder
-        if not ladder or detection <= 0.0:
+        if not ladder:
             return 0.0
+        step = ladder[min(level, len(ladder) - 1)]
+        return penalty_value(
+            step.action,
+            step.amount,
+            step.days,
+            self.active_users * self.spec.revenue_per_user_day,
+            self.spec.value,
+            penalties.warning_cost,
+            step.turnover_share,
+        )
 
-        def rung_value(level: int) -> float:
-            step = ladder[min(level, len(ladder) - 1)]
-            return penalty_value(
-                step.action,
-                step.amount,
-                step.days,
-                revenue_per_day,
-                self.spec.value,
-                penalties.warning_cost,
-                step.turnover_share,
-            )
-
-        # The next rung, plus half the one after it: escalation is part of the threat.
-        threat = rung_value(self.penalty_level) + 0.5 * rung_value(self.penalty_level + 1)
-        return detection * threat * (1.0 + self.fear)
-
-    def _policy_constants(self, scenario: Scenario) -> tuple[float, ...] | None:
-        """``(mean_lawful, mean_banned, share_banned, lowest, highest)`` for
-        :meth:`target_threshold` and :meth:`adapt`: fixed by the scenario and the
-        platform's spec, so computed once a run. None if no prohibited kind is spoken."""
-        cached = self._constants
-        if cached is not None and cached[0] is scenario:
-            return cached[1]
-        takedown = scenario.rules.takedown
-        prohibited = takedown.prohibited_mask()
-        mix = scenario.population.sensitive_mix
-        reviewer_means = self.spec.reviewer_mean.as_tuple()
-        shares = {kind: getattr(mix, kind.label) for kind in SENSITIVE_KINDS}
-        lawful = [k for k in SENSITIVE_KINDS if not prohibited[k] and shares[k] > 0]
-        banned = [k for k in SENSITIVE_KINDS if prohibited[k] and shares[k] > 0]
-        constants: tuple[float, ...] | None = None
-        if banned:
-            if not lawful:
-                lawful = [ContentKind.BENIGN]
-                shares[ContentKind.BENIGN] = 1.0 - sum(shares.values())
-
-            def weighted_mean(kinds: list[ContentKind]) -> tuple[float, float]:
-                total = sum(shares[k] for k in kinds)
-                return sum(shares[k] * reviewer_means[k] for k in kinds) / total, total
-
-            mean_lawful, share_lawful = weighted_mean(lawful)
-            mean_banned, share_banned = weighted_mean(banned)
-            constants = (
-                mean_lawful,
-                mean_banned,
-                share_banned / (share_banned + share_lawful),
-                strictness_to_threshold(self.spec.max_strictness),
-                strictness_to_threshold(self.spec.min_strictness),
-            )
-        self._constants = (scenario, constants)
-        return constants
-
-    def target_threshold(self, scenario: Scenario, revenue_per_day: float) -> float:
-        """The cost-minimising threshold given today's expectations (see module doc)."""
-        constants = self._policy_constants(scenario)
-        if constants is None:
-            return math.inf
-        mean_lawful, mean_banned, share_banned = constants[:3]
-        return cost_minimising_threshold(
-            mean_lawful,
-            mean_banned,
-            share_banned,
-            self.expected_cost_per_miss(scenario, revenue_per_day),
-            self.spec.wrongful_removal_cost,
+    def target_threshold(self, scenario: Scenario) -> float:
+        """Today's cheapest threshold on the policy's grid (docs/model.md S8), within the
+        strictness bounds by construction; the current one when there is no policy."""
+        if self.policy is None:
+            return self.threshold
+        level = self.penalty_level
+        return self.policy.target(
+            self.threshold, self.rung_value(scenario, level), self.rung_value(scenario, level + 1)
         )
 
     def adapt(self, scenario: Scenario) -> None:
-        """End-of-day update: forget old penalties, then move the threshold part of the way
-        to today's cost-minimising one, within the platform's strictness bounds."""
-        self.fear *= 0.5 ** (1.0 / self.spec.penalty_memory_half_life_days)
-        revenue_per_day = self.active_users * self.spec.revenue_per_user_day
-        constants = self._policy_constants(scenario)
-        if constants is None:
-            lowest = strictness_to_threshold(self.spec.max_strictness)
-            highest = strictness_to_threshold(self.spec.min_strictness)
-        else:
-            lowest, highest = constants[3], constants[4]
-        target = self.target_threshold(scenario, revenue_per_day)
-        target = min(max(target, lowest), highest)
+        """End-of-day update: move the threshold part of the way to today's cheapest one,
+        and note what the next audit is expected to find there."""
+        target = self.target_threshold(scenario)
         self.threshold += self.spec.adaptation_rate * (target - self.threshold)
+        if self.policy is not None:
+            self.policy.expect_at(self.threshold)
+
+    def count_day(self, reached: np.ndarray) -> None:
+        """The posts per kind that reached the platform today on a moderated channel."""
+        if self.policy is not None:
+            self.policy.count_day(reached)
+
+    def audited(self, found: float) -> None:
+        """An audit found ``found`` violations: the platform learns from it (S8)."""
+        if self.policy is not None:
+            self.policy.audited(found)
 
     def book_day(self, staffed: bool = True) -> float:
         """Revenue minus staff for one day; returns the day's moderation cost. Without
@@ -300,7 +210,9 @@ class PlatformState:
 
 
 def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[PlatformState]:
-    """Platforms in their initial state; each queue gets its own child generator."""
+    """Platforms in their initial state; each queue gets its own child generator. Under
+    takedown duties each spec carries the effective score means (S8) and each platform
+    its policy."""
     platforms = []
     for index, spec in enumerate(scenario.platforms):
         # Array state, for the compiled review step (simulator.kernels.review).
@@ -309,6 +221,9 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
             mean_service_hours=spec.review_minutes / 60.0,
             rng=rng.spawn(1)[0],
         )
+        policy = None
+        if scenario.rules.takedown.enabled:
+            spec, policy = platform_policy_for(scenario, spec)
         platforms.append(
             PlatformState(
                 index=index,
@@ -316,6 +231,83 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
                 queue=queue,
                 threshold=strictness_to_threshold(spec.initial_strictness),
                 cash=spec.initial_cash,
+                policy=policy,
             )
         )
     return platforms
+
+
+def line_probabilities(scenario: Scenario) -> NDArray[np.float64]:
+    """``q_k`` of the scenario (:func:`~simulator.model.platform_policy.line_probability`)."""
+    takedown = scenario.rules.takedown
+    return policy_rules.line_probability(
+        takedown.prohibited_mask(),
+        scenario.population.perception.kind_closeness.as_tuple(),
+        takedown.vagueness,
+    )
+
+
+def monitor_probabilities(scenario: Scenario) -> NDArray[np.float64]:
+    """P(the regulator spots and orders down a published in-scope post), per kind:
+    ``monitoring_probability × q_k`` (docs/model.md S10); 0 without takedown duties."""
+    if not scenario.rules.takedown.enabled:
+        return np.zeros(len(ContentKind))
+    return np.asarray(
+        scenario.regulator.monitoring_probability * line_probabilities(scenario), dtype=np.float64
+    )
+
+
+def platform_policy_for(
+    scenario: Scenario, spec: PlatformSpec
+) -> tuple[PlatformSpec, PlatformPolicy]:
+    """``spec`` with its effective classifier and reviewer means, and the platform's
+    policy for a run of ``scenario`` (docs/model.md S8)."""
+    takedown = scenario.rules.takedown
+    prohibited = takedown.prohibited_mask()
+    q = line_probabilities(scenario)
+    classifier = policy_rules.effective_means(spec.classifier_mean.as_tuple(), q, prohibited)
+    reviewer = policy_rules.effective_means(spec.reviewer_mean.as_tuple(), q, prohibited)
+    effective = spec.model_copy(
+        update={
+            "classifier_mean": _per_kind_score(classifier),
+            "reviewer_mean": _per_kind_score(reviewer),
+        }
+    )
+    population = scenario.population
+    # Notices come only on public posts: their share of the posts in scope.
+    public = 1.0 - population.private_share
+    in_scope = public + (population.private_share if takedown.private_messages else 0.0)
+    public_share = public / in_scope if in_scope > 0.0 else 0.0
+    moderation = policy_rules.Moderation(
+        classifier_mean=classifier,
+        reviewer_mean=reviewer,
+        prepublication_filter=spec.prepublication_filter,
+        hold_margin=spec.hold_margin,
+        flag_margin=spec.flag_margin,
+        held_review_margin=spec.held_review_margin,
+        notice=np.asarray(population.notices.probability.as_tuple()) * public_share,
+        monitor=monitor_probabilities(scenario),
+    )
+    regulator = scenario.regulator
+    believed = spec.believed_audits_per_year
+    policy = PlatformPolicy(
+        moderation=moderation,
+        exposure=policy_rules.Exposure(
+            sample_share=regulator.audit_sample_share,
+            window_days=regulator.audit_window_days,
+            tolerance=scenario.rules.penalties.tolerance,
+            liability=takedown.liability,
+        ),
+        q=q,
+        thresholds=policy_rules.threshold_grid(spec.min_strictness, spec.max_strictness),
+        belief=policy_rules.AuditBelief(
+            prior_per_day=(regulator.audits_per_year if believed is None else believed) / 365.0,
+            prior_days=spec.audit_belief_days,
+        ),
+        wrongful_removal_cost=spec.wrongful_removal_cost,
+    )
+    return effective, policy
+
+
+def _per_kind_score(values: FloatArray) -> PerKindScore:
+    return PerKindScore(**{kind.label: float(values[kind]) for kind in ContentKind})

@@ -3,9 +3,12 @@
 
 The regulator audits each platform at random times (a Poisson process of rate
 ``audits_per_year / 365`` a day, one SimPy process per platform). An audit inspects a
-sample of the posts published in its window, counts the prohibited ones still up and the
-takedown orders that missed their deadline, and climbs the penalty ladder (warning,
-fine, suspension, licence revocation) when it finds more than the tolerance; after
+sample of what the platform answers for (``rules.takedown.liability``): under strict
+liability the posts of its window still up, each counted with the chance ``q_k`` that the
+regulator reads its kind as prohibited; under notice liability the notices of prohibited
+content kept past their deadline. With the takedown orders that missed their deadline it
+climbs the penalty ladder (warning, fine, suspension, licence revocation) when it finds
+more than the tolerance; after
 ``deescalate_after_clean_audits`` clean audits it steps back down. It reads the run only
 through an :class:`AuditView`.
 """
@@ -46,8 +49,13 @@ class AuditView:
     recorder: EventLog
     #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
     prohibited_still_up: Callable[[PlatformState, float, float], int]
+    #: Per kind: posts that reached a platform on a moderated channel on the days of
+    #: [since, now] and are up (neither blocked nor removed), by the outcome table.
+    lawful_still_up: Callable[[PlatformState, float, float], np.ndarray]
     #: Orders and notice duties whose deadline fell in (after, until] unmet by then.
     duties_missed_between: Callable[[PlatformState, float, float], int]
+    #: Notice duties alone whose deadline fell in (after, until] unmet by then.
+    notice_duties_missed_between: Callable[[PlatformState, float, float], int]
     #: Active users of a platform who are not registered under their real name.
     anonymous_active_users: Callable[[PlatformState], int]
     #: ``remove_platform(platform, at_hours, reason)``: it leaves the market then.
@@ -78,11 +86,31 @@ class Regulator:
             self.audit(platform, float(env.now))
 
     def audit(self, platform: PlatformState, now: float) -> None:
+        """Count what the platform answers for (docs/model.md S10), tell the platform what
+        was found (S8), and penalise a violation."""
         view = self.view
+        sample = self.spec.audit_sample_share
         window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
-        still_up = view.prohibited_still_up(platform, window_start, now)
-        found = int(self.rng.binomial(still_up, self.spec.audit_sample_share)) if still_up else 0
-        missed_orders = view.duties_missed_between(platform, platform.last_audit_hours, now)
+        last = platform.last_audit_hours
+        if self.rules.takedown.liability == "notice":
+            # Late notices since the last audit (and within the window) are what it samples;
+            # a missed order is a violation by itself.
+            still_up = view.notice_duties_missed_between(platform, max(window_start, last), now)
+            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            missed_orders = view.duties_missed_between(
+                platform, last, now
+            ) - view.notice_duties_missed_between(platform, last, now)
+        else:
+            still_up = view.prohibited_still_up(platform, window_start, now)
+            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            q = platform.policy.q if platform.policy is not None else None
+            if q is not None and ((q > 0.0) & (q < 1.0)).any():
+                lawful = view.lawful_still_up(platform, window_start, now)
+                for kind, line in enumerate(q):
+                    if 0.0 < line < 1.0 and lawful[kind] > 0:
+                        found += int(self.rng.binomial(int(lawful[kind]), sample * line))
+            missed_orders = view.duties_missed_between(platform, last, now)
+        platform.audited(found)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
             anonymous = view.anonymous_active_users(platform)
@@ -118,7 +146,6 @@ class Regulator:
             return
         step = ladder[min(platform.penalty_level, len(ladder) - 1)]
         platform.penalty_level = min(platform.penalty_level + 1, len(ladder) - 1)
-        platform.fear += 1.0
         recorder = self.view.recorder
         # Penalties that change who can post take effect at the next day boundary: the
         # population is advanced a day at a time (docs/model.md, "Scheduling").

@@ -24,8 +24,11 @@ Same model, same conventions as the engine:
   suspensions change who may post where only at the next day boundary;
 * perceived risk is updated once per day, at the end of the day, from that day's
   signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
-* the platforms' threshold policy, filters and costs are the engine's
-  :class:`~simulator.model.platforms.PlatformState` methods, and every decision rule is a
+* the platforms' filters and costs are the engine's
+  :class:`~simulator.model.platforms.PlatformState` methods; their daily choice of
+  strictness (the expected penalty per audit, line probabilities, effective means,
+  beliefs about audits: docs/model.md S8) is written out again, independently, in
+  :mod:`simulator.reference.platform_policy` and below; every user decision rule is a
   :mod:`simulator.model.speech` function; counting goes through
   :class:`simulator.output.recorder.Recorder` and the summary through
   :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
@@ -61,10 +64,11 @@ import simpy
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
 from simulator.model.platforms import PlatformState, strictness_to_threshold
 from simulator.model.population import Users
-from simulator.model.scenario import Scenario, load_scenario, override
+from simulator.model.scenario import PerKindScore, Scenario, load_scenario, override
 from simulator.model.speech import effective_risk, perceived_weights, update_risk, withholds
 from simulator.output.metrics import summarise
 from simulator.output.recorder import Recorder
+from simulator.reference import platform_policy as policy
 from simulator.streams import Streams
 
 HOURS_PER_DAY = 24.0
@@ -124,7 +128,19 @@ class Platform:
     hold: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
     flag: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
     prohibited_published: list[Post] = field(default_factory=list)
-    duties: list[tuple[float, Post]] = field(default_factory=list)  # (deadline, post) to take down
+    # (deadline, post, is an order) to take down
+    duties: list[tuple[float, Post, bool]] = field(default_factory=list)
+    # The daily policy (S8): how it sees its moderation, its grid, what it counts and believes.
+    view: policy.Platform | None = None
+    thresholds: list[float] = field(default_factory=list)
+    reached_today: list[int] = field(default_factory=lambda: [0] * N_KINDS)
+    flows: list[float] | None = None
+    lawful_published: list[Post] = field(default_factory=list)  # kinds with 0 < q < 1
+    audits_seen: int = 0
+    days_watched: int = 0
+    found_total: float = 0.0
+    predicted_total: float = 0.0
+    predicted: float = 0.0  # what the next audit should find at today's threshold
 
 
 class ReferenceSimulation:
@@ -156,13 +172,11 @@ class ReferenceSimulation:
         ]
         self.in_scope = [self.moderating, self.moderating and rules.takedown.private_messages]
         monitoring = scenario.regulator.monitoring_probability * float(self.moderating)
-        closeness = perception.kind_closeness.as_tuple()
-        self.monitor_probability = [
-            monitoring
-            if self.prohibited[k]
-            else monitoring * rules.takedown.vagueness * closeness[k]
-            for k in range(N_KINDS)
-        ]
+        # The line probability of each kind (S8): monitoring, audits and scores read it.
+        self.line = policy.line_probability(
+            self.prohibited, list(perception.kind_closeness.as_tuple()), rules.takedown.vagueness
+        )
+        self.monitor_probability = [monitoring * self.line[k] for k in range(N_KINDS)]
         self.notice_probability = spec.notices.probability.as_tuple()
         degrees = np.diff(traits.network.indptr)
         self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
@@ -193,7 +207,10 @@ class ReferenceSimulation:
 
         self.platforms: list[Platform] = []
         for index, pspec in enumerate(scenario.platforms):
-            policy = PlatformState(
+            view = None
+            if self.moderating:
+                pspec, view = self.platform_view(pspec)
+            state = PlatformState(
                 index=index,
                 spec=pspec,
                 queue=None,  # type: ignore[arg-type]  # the reviewers are a SimPy resource here
@@ -205,7 +222,9 @@ class ReferenceSimulation:
                 if pspec.reviewers > 0
                 else None
             )
-            self.platforms.append(Platform(policy, reviewers))
+            platform = Platform(state, reviewers, view=view)
+            platform.thresholds = policy.grid(pspec.min_strictness, pspec.max_strictness)
+            self.platforms.append(platform)
         self.circumvention_row = len(self.platforms)
         police = scenario.police
         self.investigators = (
@@ -223,6 +242,38 @@ class ReferenceSimulation:
         self.wall_seconds = 0.0
 
     # ------------------------------------------------------------------------------------
+    def platform_view(self, spec: Any) -> tuple[Any, policy.Platform]:
+        """The platform's spec with its effective score means, and how its policy sees
+        its moderation (docs/model.md S8)."""
+        classifier = policy.effective_mean(
+            list(spec.classifier_mean.as_tuple()), self.line, self.prohibited
+        )
+        reviewer = policy.effective_mean(
+            list(spec.reviewer_mean.as_tuple()), self.line, self.prohibited
+        )
+        labels = [kind.label for kind in ContentKind]
+        spec = spec.model_copy(
+            update={
+                "classifier_mean": PerKindScore(**dict(zip(labels, classifier, strict=True))),
+                "reviewer_mean": PerKindScore(**dict(zip(labels, reviewer, strict=True))),
+            }
+        )
+        population = self.scenario.population
+        public = 1.0 - population.private_share
+        in_scope = public + (population.private_share if self.in_scope[Channel.PRIVATE] else 0.0)
+        notices = population.notices.probability.as_tuple()
+        view = policy.Platform(
+            classifier=classifier,
+            reviewer=reviewer,
+            prefilter=spec.prepublication_filter,
+            hold_margin=spec.hold_margin,
+            flag_margin=spec.flag_margin,
+            held_review_margin=spec.held_review_margin,
+            notice=[n * public / in_scope for n in notices],
+            order=list(self.monitor_probability),
+        )
+        return spec, view
+
     def run(self) -> Recorder:
         started = time.perf_counter()
         env = self.env
@@ -287,6 +338,9 @@ class ReferenceSimulation:
         rec = self.recorder
         score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
         post = Post(user, day, p, channel, kind, now, score)
+        platform.reached_today[kind] += 1
+        if 0.0 < self.line[kind] < 1.0:
+            platform.lawful_published.append(post)
         if rng.random() < platform.hold[kind]:
             self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
             rec.tallies["held"][kind] += 1
@@ -457,7 +511,7 @@ class ReferenceSimulation:
     ) -> Generator[simpy.Event, Any, None]:
         """A legal deadline to take a post down (an order's, or a notice's where the law
         sets one): missed if the post is still up when it passes."""
-        platform.duties.append((deadline, post))
+        platform.duties.append((deadline, post, order))
         yield self.env.timeout(deadline - self.env.now)
         if post.removed_hours > deadline:
             self.recorder.tallies["orders_missed" if order else "notices_missed"][post.kind] += 1
@@ -474,24 +528,54 @@ class ReferenceSimulation:
             self.audit(platform)
 
     def audit(self, platform: Platform) -> None:
-        """Inspect a sample of the window's prohibited posts still up, the orders whose
+        """Inspect a sample of what the platform answers for (strict liability: the
+        window's posts still up, each counting with its kind's line probability; notice
+        liability: notices of prohibited posts kept past their deadline), the orders whose
         deadline passed since the last audit and the unregistered users; penalise."""
         now = self.env.now
         spec = self.scenario.regulator
         rules = self.scenario.rules
         state = platform.state
+        sample = spec.audit_sample_share
         since = max(0.0, now - spec.audit_window_days * HOURS_PER_DAY)
-        still_up = sum(
-            1
-            for post in platform.prohibited_published
-            if since <= post.published_hours <= now and post.removed_hours > now
-        )
-        found = int(self.rng.binomial(still_up, spec.audit_sample_share)) if still_up else 0
+        last = state.last_audit_hours
+        if rules.takedown.liability == "notice":
+            late = sum(
+                1
+                for deadline, post, order in platform.duties
+                if not order
+                and max(since, last) < deadline <= now
+                and post.removed_hours > deadline
+            )
+            found = int(self.rng.binomial(late, sample)) if late else 0
+            duties = [(d, post) for d, post, order in platform.duties if order]
+        else:
+            still_up = sum(
+                1
+                for post in platform.prohibited_published
+                if since <= post.published_hours <= now and post.removed_hours > now
+            )
+            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            # Lawful posts near the line: each one up counts with its kind's q (by the days
+            # the window touches, as the engine's day cells).
+            first_day = math.floor(since / HOURS_PER_DAY)
+            for post in platform.lawful_published:
+                if (
+                    post.day >= first_day
+                    and post.published_hours < math.inf
+                    and post.removed_hours > now
+                    and self.rng.random() < sample * self.line[post.kind]
+                ):
+                    found += 1
+            duties = [(d, post) for d, post, _ in platform.duties]
         missed = sum(
             1
-            for deadline, post in platform.duties
-            if state.last_audit_hours < deadline <= now and post.removed_hours > deadline
+            for deadline, post in duties
+            if last < deadline <= now and post.removed_hours > deadline
         )
+        platform.audits_seen += 1
+        platform.found_total += found
+        platform.predicted_total += platform.predicted
         unregistered = 0
         if rules.real_name.enabled and now >= rules.real_name.start_day * HOURS_PER_DAY:
             anonymous = sum(
@@ -520,7 +604,6 @@ class ReferenceSimulation:
         state = platform.state
         step = ladder[min(state.penalty_level, len(ladder) - 1)]
         state.penalty_level = min(state.penalty_level + 1, len(ladder) - 1)
-        state.fear += 1.0
         next_day = math.floor(now / HOURS_PER_DAY + 1.0) * HOURS_PER_DAY
         if step.action == "warning":
             self.recorder.event(now, EventKind.WARNING, state.name)
@@ -710,7 +793,7 @@ class ReferenceSimulation:
             if not state.exited:
                 state.book_day(staffed=self.moderating)  # no rules: no compliance staff
                 if self.moderating:
-                    state.adapt(self.scenario)
+                    self.adapt(platform)
             self.recorder.platform_series.append(
                 {
                     "day": day,
@@ -718,6 +801,61 @@ class ReferenceSimulation:
                     "strictness": state.strictness if self.moderating else 0.0,
                 }
             )
+
+    def adapt(self, platform: Platform) -> None:
+        """The platform counts the day's posts, then moves its threshold towards the
+        cheapest of its grid (docs/model.md S8)."""
+        state, view = platform.state, platform.view
+        assert view is not None  # moderating
+        spec, scenario = state.spec, self.scenario
+        today = [float(n) for n in platform.reached_today]
+        platform.reached_today = [0] * N_KINDS
+        if platform.flows is None:
+            platform.flows = today
+        else:
+            step = 1.0 - 0.5 ** (1.0 / 7.0)  # a half-life of 7 days
+            platform.flows = [
+                f + step * (n - f) for f, n in zip(platform.flows, today, strict=True)
+            ]
+        platform.days_watched += 1
+        believed = spec.believed_audits_per_year
+        if believed is None:
+            believed = scenario.regulator.audits_per_year
+        prior = spec.audit_belief_days
+        audits_per_day = (prior * believed / 365.0 + platform.audits_seen) / (
+            prior + platform.days_watched
+        )
+        detection = (2.0 + platform.found_total) / (2.0 + platform.predicted_total)
+        level = state.penalty_level
+        now_value, next_value = (
+            state.rung_value(scenario, level),
+            state.rung_value(scenario, level + 1),
+        )
+        regulator, liability = scenario.regulator, scenario.rules.takedown.liability
+        costs = [
+            policy.daily_cost(
+                view,
+                t,
+                platform.flows,
+                self.line,
+                liability,
+                regulator.audit_sample_share,
+                regulator.audit_window_days,
+                scenario.rules.penalties.tolerance,
+                spec.wrongful_removal_cost,
+                audits_per_day,
+                detection,
+                now_value,
+                next_value,
+            )  # fmt: skip
+            for t in platform.thresholds
+        ]
+        target = policy.cheapest(platform.thresholds, costs, state.threshold)
+        state.threshold += spec.adaptation_rate * (target - state.threshold)
+        platform.predicted = policy.expected_found(
+            view, state.threshold, platform.flows, self.line, liability,
+            regulator.audit_sample_share, regulator.audit_window_days,
+        )  # fmt: skip
 
     # -- results ---------------------------------------------------------------------------
     def platform_rows(self) -> list[dict[str, Any]]:
@@ -741,9 +879,28 @@ class ReferenceSimulation:
                     "exited": state.exited,
                     "exit_reason": state.exit_reason,
                     "cash": state.cash,
+                    **self.audit_beliefs(platform),
                 }
             )
         return rows
+
+    def audit_beliefs(self, platform: Platform) -> dict[str, float]:
+        """What the platform came to believe about audits (0 and 1 without a policy)."""
+        if platform.view is None:
+            return {"believed_audits_per_year": 0.0, "detection_calibration": 1.0}
+        spec = platform.state.spec
+        believed = spec.believed_audits_per_year
+        if believed is None:
+            believed = self.scenario.regulator.audits_per_year
+        prior = spec.audit_belief_days
+        per_day = (prior * believed / 365.0 + platform.audits_seen) / (
+            prior + platform.days_watched
+        )
+        return {
+            "believed_audits_per_year": 365.0 * per_day,
+            "detection_calibration": (2.0 + platform.found_total)
+            / (2.0 + platform.predicted_total),
+        }
 
     def user_counts(self) -> dict[str, int]:
         states = Counter(u.state for u in self.users)

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
+from simulator.model.scenario import removed
 from simulator.model.scenario.checks import _cross_field_problems, _known_values, _nested_model
 from simulator.model.scenario.sections import Scenario
 
@@ -438,7 +439,7 @@ def _describe(error: ValidationError, data: Mapping[str, Any]) -> tuple[list[Any
     # Only the problems the message will show are worth describing (errors.py).
     for loc, item in field_items[:MAX_PROBLEMS_SHOWN]:
         if item["type"] == "extra_forbidden":
-            message = _removed_field_message(loc) or (
+            message = removed.replacement(loc) or (
                 f"unknown field; allowed here: {_allowed_fields(loc[:-1])}"
             )
             problems.append((_field_path(loc), MISSING, message))
@@ -455,50 +456,18 @@ def _describe(error: ValidationError, data: Mapping[str, Any]) -> tuple[list[Any
     return problems, max(0, len(field_items) - MAX_PROBLEMS_SHOWN)
 
 
-#: Fields an earlier version read, by (section model, field), with what replaces each:
-#: a file that still sets one is refused with this message instead of "unknown field".
-REMOVED_FIELDS: dict[tuple[str, str], str] = {
-    ("Platform", "flag_mean_delay_hours"): (
-        "removed (issue 16): flags arrive at the filter's keyword sweeps; set "
-        "sweep_interval_hours (hours between sweeps, 0 = real time) instead"
-    ),
-    ("Notices", "mean_delay_hours"): (
-        "removed (issue 16): notices arrive as the post's views come; set "
-        "population.attention_hours (time scale of a post's views) instead"
-    ),
-    ("Regulator", "monitoring_mean_delay_hours"): (
-        "removed (issue 16): orders arrive as the post's views come; set "
-        "population.attention_hours (time scale of a post's views) instead"
-    ),
-}
-
-
-def _model_at(loc: tuple[int | str, ...]) -> Any:
-    """The section model at ``loc`` (list indices skipped), or None."""
+def _allowed_fields(loc: tuple[int | str, ...]) -> str:
     model: Any = Scenario
     for part in loc:
         if isinstance(part, int):
             continue
         info = model.model_fields.get(part)
         if info is None:
-            return None
+            return "?"
         model, _ = _nested_model(info.annotation)
         if model is None:
-            return None
-    return model
-
-
-def _removed_field_message(loc: tuple[int | str, ...]) -> str | None:
-    """What replaces the removed field at ``loc`` (:data:`REMOVED_FIELDS`), or None."""
-    model = _model_at(loc[:-1]) if loc else None
-    if model is None or not isinstance(loc[-1], str):
-        return None
-    return REMOVED_FIELDS.get((model.__name__, loc[-1]))
-
-
-def _allowed_fields(loc: tuple[int | str, ...]) -> str:
-    model = _model_at(loc)
-    return "?" if model is None else ", ".join(model.model_fields)
+            return "?"
+    return ", ".join(model.model_fields)
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -531,7 +500,8 @@ def override(
         try:
             node, key = _locate(data, dotted)
         except LookupError as error:
-            problems.append((dotted, value, str(error.args[0])))
+            message = removed.replacement_for_path(dotted) or str(error.args[0])
+            problems.append((dotted, value, message))
         else:
             node[key] = value
     if problems:

@@ -218,7 +218,9 @@ class Platform(_Frozen):
     publication (docs/model.md S5a). 0: the filter flags in real time."""
     initial_strictness: Probability = 0.02
     min_strictness: Probability = 0.0001
-    max_strictness: Probability = 0.5
+    max_strictness: Probability = 0.999
+    """A technical bound on the policy's grid (docs/model.md S8), not a calibration knob:
+    strictness comes from the expected penalty per audit. No shipped scenario sets it."""
     adaptation_rate: Probability = 0.2
     """Share of the gap to the cost-minimising strictness closed each day."""
     real_name_enforcement: Probability = 1.0
@@ -233,7 +235,12 @@ class Platform(_Frozen):
     """What the platform loses if its licence is revoked (currency)."""
     wrongful_removal_cost: NonNegative = 0.5
     """What removing one lawful post costs the platform in goodwill (currency)."""
-    penalty_memory_half_life_days: Positive = 90.0
+    audit_belief_days: Positive = 180.0
+    """Weight of the platform's prior belief about how often audits come, in days of
+    watching (b0 of its Gamma belief, docs/model.md S8)."""
+    believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
+    """What the platform believes at the start about audits per year; ``None``: the
+    regulator's announced ``audits_per_year``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
@@ -263,6 +270,10 @@ class Takedown(_Frozen):
     private_messages: bool = False
     vagueness: Probability = 0.0
     """How unclear the prohibited line is: 0 a bright line, 1 anything sensitive may be."""
+    liability: Literal["strict", "notice"] = "strict"
+    """What platforms answer for in audits (docs/model.md S8, S10): ``strict``, every
+    post still up that the regulator counts as prohibited (L1, CSL Art. 47); ``notice``,
+    notified prohibited posts kept past the notice deadline (L5 NetzDG; L7 DSA Art. 6, 16)."""
 
     @field_validator("prohibited", mode="before")
     @classmethod

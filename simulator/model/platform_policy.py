@@ -1,0 +1,375 @@
+"""What a platform weighs when it sets its strictness (issue 16, item 3; docs/model.md S8).
+
+A platform is not fined per prohibited post it misses: it is penalised per enforcement
+event, when an audit finds more violations than the regulator tolerates (S10). Each
+day it evaluates, on a fixed grid of strictness values, its expected daily cost
+
+    J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k)             lawful posts taken down (B5)
+         + λ̂ · [ P(t) · V(L) + P(t)² · V(L + 1) ]             expected penalty per audit (S10)
+    P(t) = P( Poisson(κ̂ · σ · W · Σ_k q_k · X_k(t)) > tolerance )   an audit finds a violation
+
+and moves its threshold towards the cheapest grid point. ``N_k`` are the posts of kind
+``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
+``q_k`` the *line probability* (the chance the regulator counts kind ``k`` as prohibited:
+1 for prohibited kinds, ``vagueness × closeness_k`` for lawful ones), ``X_k(t)`` what an
+audit can hold against it (liability mode), ``V(l)`` the cost of rung ``l`` of the
+penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of
+how many violations audits actually find against how many it predicted.
+
+Pure numpy: the engine calls these once per platform per day (64 × 4 array operations).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr, ndtri, pdtrc
+
+FloatArray = NDArray[np.float64]
+#: Per-kind numbers as a sequence or an array.
+PerKind = Sequence[float] | NDArray[np.floating]
+
+#: Points of the strictness grid a platform evaluates each day.
+GRID_POINTS = 64
+#: The liability modes (``rules.takedown.liability``).
+STRICT, NOTICE = "strict", "notice"
+LIABILITY_MODES = (STRICT, NOTICE)
+#: Pseudo-count of the detection calibration's prior (κ̂ = 1 until audits say otherwise).
+DETECTION_PRIOR_COUNT = 2.0
+
+
+def line_probability(
+    prohibited: Sequence[bool], closeness: PerKind, vagueness: float
+) -> FloatArray:
+    """``q_k``: the chance that the regulator counts a post of kind ``k`` as prohibited.
+
+    1 for a prohibited kind; ``min(1, vagueness × closeness_k)`` for a lawful sensitive
+    kind (B5: the vaguer the line, the more lawful speech near it may count); 0 for
+    benign posts (index 0) and for every kind when nothing is prohibited (no law, no
+    line). Kinds in :class:`~simulator.kinds.ContentKind` order.
+    """
+    prohibited = [bool(p) for p in prohibited]
+    q = np.zeros(len(prohibited))
+    if not any(prohibited):
+        return q
+    for k, (banned, close) in enumerate(zip(prohibited, closeness, strict=True)):
+        if k == 0:
+            continue  # benign: never near the line
+        q[k] = 1.0 if banned else min(1.0, vagueness * float(close))
+    return q
+
+
+def effective_means(means: PerKind, q: PerKind, prohibited: Sequence[bool]) -> FloatArray:
+    """Mean scores the filter and the reviewers actually see, per kind.
+
+    A scenario's ``classifier_mean`` / ``reviewer_mean`` say how each kind looks against
+    a bright line. Prohibited kinds keep their means. With a vague line a lawful kind
+    looks ``μ_k + q_k · max(0, μ_line − μ_k)``, ``μ_line`` the lowest mean of a
+    prohibited kind (the least obvious prohibited content marks where the line seems to
+    be): the more likely the regulator is to count a kind, the more it looks like what
+    must come down, to the platform's filter and reviewers alike. Nothing prohibited:
+    the means as given.
+    """
+    mu = np.asarray(means, dtype=float)
+    qs = np.asarray(q, dtype=float)
+    banned = np.asarray(prohibited, dtype=bool)
+    if not banned.any():
+        return mu.copy()
+    line = float(mu[banned].min())
+    return np.where(banned, mu, mu + qs * np.maximum(0.0, line - mu))
+
+
+def threshold_grid(
+    min_strictness: float, max_strictness: float, points: int = GRID_POINTS
+) -> FloatArray:
+    """Score thresholds ``t_g = Φ⁻¹(1 − s_g)``, ``s_g`` evenly spaced in logit between
+    the two strictness bounds (kept 1e-12 inside (0, 1)), lowest threshold (strictest) first."""
+    eps = 1e-12
+    low = min(max(min_strictness, eps), 1.0 - eps)
+    high = min(max(max_strictness, eps), 1.0 - eps)
+    logits = np.linspace(math.log(high / (1.0 - high)), math.log(low / (1.0 - low)), points)
+    strictness = 1.0 / (1.0 + np.exp(-logits))
+    return np.asarray(-ndtri(strictness), dtype=float)
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """What a platform's moderation does to a post of each kind at a threshold ``t``
+    (docs/model.md S4, S5, S7), as the platform itself computes it."""
+
+    classifier_mean: FloatArray  # effective, per kind
+    reviewer_mean: FloatArray  # effective, per kind
+    prepublication_filter: bool
+    hold_margin: float
+    flag_margin: float
+    held_review_margin: float
+    notice: FloatArray  # P(a notice | published in-scope post), per kind (public share included)
+    monitor: FloatArray  # P(an order | published in-scope post), per kind
+
+    def hold(self, thresholds: FloatArray) -> FloatArray:
+        """P(held before publication), shape (grid, kinds)."""
+        t = np.asarray(thresholds, dtype=float)[:, None]
+        if not self.prepublication_filter:
+            return np.zeros((t.shape[0], len(self.classifier_mean)))
+        return np.asarray(ndtr(self.classifier_mean[None, :] - (t + self.hold_margin)))
+
+    def removal(self, thresholds: FloatArray) -> FloatArray:
+        """``r_k(t)``: P(blocked or removed | the post reaches the platform), (grid, kinds).
+
+        Held posts are blocked when the reviewer score passes ``t + held_review_margin``;
+        a published post is removed if an order arrives (always complied with) or a flag
+        or notice sends it to a reviewer whose score passes ``t`` (one score per post).
+        """
+        t = np.asarray(thresholds, dtype=float)[:, None]
+        held = self.hold(thresholds)
+        blocked = ndtr(self.reviewer_mean[None, :] - (t + self.held_review_margin))
+        above_flag = ndtr(self.classifier_mean[None, :] - (t + self.flag_margin))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            flag = np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0)
+        flag = np.clip(flag, 0.0, 1.0)
+        reviewed = 1.0 - (1.0 - flag) * (1.0 - self.notice[None, :])
+        passes = ndtr(self.reviewer_mean[None, :] - t)
+        removed = self.monitor[None, :] + (1.0 - self.monitor[None, :]) * reviewed * passes
+        return np.asarray(held * blocked + (1.0 - held) * removed)
+
+    def notified_kept(self, thresholds: FloatArray) -> FloatArray:
+        """P(published, noticed, and kept up by the reviewer | reaches the platform):
+        what a notice-based audit can hold against the platform, (grid, kinds)."""
+        t = np.asarray(thresholds, dtype=float)[:, None]
+        held = self.hold(thresholds)
+        declined = ndtr(t - self.reviewer_mean[None, :])
+        return np.asarray(
+            (1.0 - held) * self.notice[None, :] * (1.0 - self.monitor[None, :]) * declined
+        )
+
+    def exposure(self, thresholds: FloatArray, liability: str) -> FloatArray:
+        """Share of each kind's posts that an audit inspects under ``liability``:
+        ``strict``, everything still up (``1 − r_k``, L1 Art. 47); ``notice``, what was
+        notified and kept up (L5, L7 Art. 6, 16)."""
+        if liability == STRICT:
+            return np.asarray(1.0 - self.removal(thresholds))
+        if liability == NOTICE:
+            return self.notified_kept(thresholds)
+        raise ValueError(f"unknown liability {liability!r}; allowed: {list(LIABILITY_MODES)}")
+
+
+def violation_probability(expected_found: FloatArray | float, tolerance: float) -> FloatArray:
+    """P(an audit finds more than ``tolerance`` violations) when the count it finds is
+    Poisson with mean ``expected_found`` (a sum of Binomial(n_k, σ q_k) with small
+    ``σ q_k``, S10)."""
+    mean = np.maximum(np.asarray(expected_found, dtype=float), 0.0)
+    return np.asarray(pdtrc(math.floor(tolerance), mean), dtype=float)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The regulator as a platform sees it (fixed for a run, S10): audit sample share
+    ``σ``, window ``W`` (days), tolerance (count) and the liability mode."""
+
+    sample_share: float
+    window_days: float
+    tolerance: float
+    liability: str
+
+    def counted(self, q: FloatArray) -> FloatArray:
+        """Weight of each kind in what an audit finds: under strict liability a post still
+        up counts with the chance ``q_k`` that the regulator reads it as prohibited; under
+        notice liability the duty attaches to notified *prohibited* content (a notice
+        deadline, L5), so only the prohibited kinds (``q_k = 1``) count."""
+        qs = np.asarray(q, dtype=float)
+        return qs if self.liability == STRICT else (qs >= 1.0).astype(float)
+
+    def expected_found(
+        self, flows: FloatArray, q: FloatArray, exposed_share: FloatArray, detection: float
+    ) -> FloatArray:
+        """``κ̂ · σ · W · Σ_k w_k N_k x_k(t)`` (``w`` from :meth:`counted`), per grid point."""
+        per_day = np.asarray(exposed_share) @ (self.counted(q) * np.asarray(flows))
+        return np.asarray(detection * self.sample_share * self.window_days * per_day)
+
+
+def expected_daily_cost(
+    removal: FloatArray,
+    violation: FloatArray,
+    flows: FloatArray,
+    q: FloatArray,
+    wrongful_removal_cost: float,
+    audits_per_day: float,
+    value_now: float,
+    value_next: float,
+) -> FloatArray:
+    """``J`` on the grid (currency per day): goodwill lost on lawful posts taken down,
+    counted by the chance ``1 − q_k`` that they are lawful in the regulator's eyes (B5),
+    plus the expected penalty of the audits expected per day: this rung if this audit
+    finds a violation, the next one if the next audit under the same policy does too
+    (a one-step look-ahead up the ladder; ASSUMPTION)."""
+    lawful = np.asarray(flows) * (1.0 - np.asarray(q))
+    goodwill = wrongful_removal_cost * (np.asarray(removal) @ lawful)
+    p = np.asarray(violation)
+    with np.errstate(over="ignore"):  # penalties near 1e308 may sum to inf: still ordered
+        penalty = audits_per_day * (p * value_now + p * p * value_next)
+    return np.asarray(goodwill + penalty)
+
+
+def cheapest_threshold(thresholds: FloatArray, cost: FloatArray, current: float) -> float:
+    """The grid threshold of least cost; among equal costs (to 1e-12 relative) the one
+    nearest ``current``, so a flat cost leaves the policy where it is."""
+    cost = np.asarray(cost, dtype=float)
+    best = float(cost.min())
+    ties = np.flatnonzero(cost <= best + 1e-12 * max(1.0, abs(best)))
+    grid = np.asarray(thresholds, dtype=float)
+    return float(grid[ties[np.argmin(np.abs(grid[ties] - current))]])
+
+
+@dataclass(frozen=True)
+class PolicyInputs:
+    """Everything the day's policy choice reads, for :func:`policy_threshold`."""
+
+    thresholds: FloatArray
+    moderation: Moderation
+    exposure: Exposure
+    flows: FloatArray  # posts per day reaching the platform, per kind
+    q: FloatArray
+    wrongful_removal_cost: float
+    value_now: float
+    value_next: float
+    audits_per_day: float  # λ̂
+    detection: float = 1.0  # κ̂
+
+
+def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(J, P_violation, expected_found)`` on the grid of ``inputs``."""
+    removal = inputs.moderation.removal(inputs.thresholds)
+    exposed = inputs.moderation.exposure(inputs.thresholds, inputs.exposure.liability)
+    found = inputs.exposure.expected_found(inputs.flows, inputs.q, exposed, inputs.detection)
+    violation = violation_probability(found, inputs.exposure.tolerance)
+    cost = expected_daily_cost(
+        removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
+        inputs.audits_per_day, inputs.value_now, inputs.value_next,
+    )  # fmt: skip
+    return cost, violation, found
+
+
+def policy_threshold(inputs: PolicyInputs, current: float) -> float:
+    """The threshold that minimises :func:`expected_daily_cost` today (grid argmin;
+    ties to the point nearest ``current``)."""
+    cost, _, _ = policy_cost(inputs)
+    return cheapest_threshold(inputs.thresholds, cost, current)
+
+
+@dataclass
+class AuditBelief:
+    """A platform's belief about audits: how often they come and how much they find.
+
+    Rate: Gamma(a0 + audits seen, b0 + days watched) on audits per day, with
+    ``b0 = prior_days`` and ``a0 = b0 × prior_per_day``; its mean
+    ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection: the audits' found
+    counts against the counts the platform predicted at each audit,
+    ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)`` (``k0`` = DETECTION_PRIOR_COUNT).
+    """
+
+    prior_per_day: float
+    prior_days: float
+    audits_seen: int = 0
+    days_watched: float = 0.0
+    found_total: float = 0.0
+    predicted_total: float = 0.0
+
+    @property
+    def audits_per_day(self) -> float:
+        a0 = self.prior_days * self.prior_per_day
+        return (a0 + self.audits_seen) / (self.prior_days + self.days_watched)
+
+    @property
+    def detection(self) -> float:
+        k0 = DETECTION_PRIOR_COUNT
+        return (k0 + self.found_total) / (k0 + self.predicted_total)
+
+    def watch_day(self) -> None:
+        """One more day watched (audits or not)."""
+        self.days_watched += 1.0
+
+    def audited(self, found: float, predicted: float) -> None:
+        """An audit happened; it found ``found`` violations where ``predicted`` were expected."""
+        self.audits_seen += 1
+        self.found_total += float(found)
+        self.predicted_total += float(predicted)
+
+
+#: Half-life (days) of a platform's count of the posts that reach it per day.
+FLOW_HALF_LIFE_DAYS = 7.0
+
+
+@dataclass
+class PlatformPolicy:
+    """One platform's policy during a run: what is fixed (its moderation as it computes
+    it, the regulator as it sees it, the line probabilities, the grid) and what it learns
+    (posts per day by kind, beliefs about audits)."""
+
+    moderation: Moderation
+    exposure: Exposure
+    q: FloatArray
+    thresholds: FloatArray
+    belief: AuditBelief
+    wrongful_removal_cost: float
+    flows: FloatArray | None = None
+    #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
+    predicted_found: float = 0.0
+    _grid_tables: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False)
+
+    def count_day(self, reached: FloatArray) -> None:
+        """Today's posts per kind that reached the platform on a moderated channel; one
+        more day watched for audits."""
+        today = np.asarray(reached, dtype=float)
+        if self.flows is None:
+            self.flows = today.copy()
+        else:
+            self.flows = self.flows + (1.0 - 0.5 ** (1.0 / FLOW_HALF_LIFE_DAYS)) * (
+                today - self.flows
+            )
+        self.belief.watch_day()
+
+    def inputs(self, value_now: float, value_next: float) -> PolicyInputs:
+        flows = self.flows if self.flows is not None else np.zeros(len(self.q))
+        return PolicyInputs(
+            thresholds=self.thresholds,
+            moderation=self.moderation,
+            exposure=self.exposure,
+            flows=flows,
+            q=self.q,
+            wrongful_removal_cost=self.wrongful_removal_cost,
+            value_now=value_now,
+            value_next=value_next,
+            audits_per_day=self.belief.audits_per_day,
+            detection=self.belief.detection,
+        )
+
+    def target(self, current: float, value_now: float, value_next: float) -> float:
+        """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal
+        and exposure (fixed for a run) computed once."""
+        inputs = self.inputs(value_now, value_next)
+        if self._grid_tables is None:
+            self._grid_tables = (
+                self.moderation.removal(self.thresholds),
+                self.moderation.exposure(self.thresholds, self.exposure.liability),
+            )
+        removal, exposed = self._grid_tables
+        found = self.exposure.expected_found(inputs.flows, self.q, exposed, inputs.detection)
+        cost = expected_daily_cost(
+            removal, violation_probability(found, self.exposure.tolerance), inputs.flows,
+            self.q, self.wrongful_removal_cost, inputs.audits_per_day, value_now, value_next,
+        )  # fmt: skip
+        return cheapest_threshold(self.thresholds, cost, current)
+
+    def expect_at(self, threshold: float) -> None:
+        """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
+        flows = self.flows if self.flows is not None else np.zeros(len(self.q))
+        exposed = self.moderation.exposure(np.array([threshold]), self.exposure.liability)
+        self.predicted_found = float(self.exposure.expected_found(flows, self.q, exposed, 1.0)[0])
+
+    def audited(self, found: float) -> None:
+        """An audit found ``found`` violations (it learns the rate and its detection)."""
+        self.belief.audited(found, self.predicted_found)

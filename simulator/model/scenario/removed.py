@@ -1,0 +1,44 @@
+"""Scenario fields that no longer exist, and what replaced them (issue 16).
+
+An old scenario file that sets one is refused with a message naming the replacement,
+not the generic "unknown field". Keys are dotted paths without list indices
+(``platforms.penalty_memory_half_life_days`` matches every platform).
+"""
+
+from __future__ import annotations
+
+REMOVED_FIELDS: dict[str, str] = {
+    "platforms.penalty_memory_half_life_days": (
+        "removed: platforms no longer carry a decaying 'fear' of penalties; they weigh the "
+        "expected penalty per audit and learn how often audits come "
+        "(use platforms.audit_belief_days and platforms.believed_audits_per_year)"
+    ),
+    "platforms.flag_mean_delay_hours": (
+        "removed: flags arrive at the filter's keyword sweeps; set "
+        "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"
+    ),
+    "population.notices.mean_delay_hours": (
+        "removed: notices arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
+    "regulator.monitoring_mean_delay_hours": (
+        "removed: orders arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
+}
+
+
+def replacement(loc: tuple[int | str, ...]) -> str | None:
+    """The message for a removed field at ``loc`` (a validation error location), if any."""
+    return REMOVED_FIELDS.get(".".join(str(part) for part in loc if not isinstance(part, int)))
+
+
+def replacement_for_path(dotted: str) -> str | None:
+    """The message for a removed field named by a dotted override path, where a list
+    item may be named by index or by name (``platforms.weibo.penalty_memory_half_life_days``)."""
+    parts = dotted.split(".")
+    candidates = [dotted] + [".".join(parts[:i] + parts[i + 1 :]) for i in range(1, len(parts) - 1)]
+    for candidate in candidates:
+        if candidate in REMOVED_FIELDS:
+            return REMOVED_FIELDS[candidate]
+    return None

@@ -1,0 +1,186 @@
+"""The platform's levers on whole runs, on paired replications (the same seeds at every
+level: docs/model.md S8, S10; issue 16 item 3).
+
+Each comparison runs a shipped regime at 10,000 users for 120 days with replication
+seeds 0-3 at every level, and asserts the direction of the paired differences with a
+95% Student-t interval that excludes 0, and the order of the means at every step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.stats import t as student_t
+
+import simulator
+
+SEEDS = (0, 1, 2, 3)
+USERS, DAYS = 10_000, 120
+
+
+def run(name: str, changes: dict[str, Any], seed: int, users: int = USERS, days: int = DAYS) -> Any:
+    scenario = simulator.override(
+        simulator.load_scenario(name), {"population.users": users, **changes}
+    )
+    return simulator.run(scenario, seed=seed, days=days, parallel=False)
+
+
+def mean_strictness(results: Any) -> float:
+    """Mean over platforms of each platform's mean daily strictness."""
+    return float(np.mean([p["mean_strictness"] for p in results.summary["platforms"]]))
+
+
+def lawful_takedown_rate(results: Any) -> float:
+    """Lawful sensitive posts taken down (blocked or removed) over those that reached a
+    platform (blocked + removed + surviving); circumvention excluded."""
+    d = results.daily
+    d = d[(d.platform != "circumvention") & (d.kind != "benign") & d.lawful]
+    taken = float(d.blocked.sum() + d.removed.sum())
+    return taken / max(1.0, taken + float(d.surviving.sum()))
+
+
+def paired(
+    name: str,
+    levels: list[dict[str, Any]],
+    metric: Callable[[Any], float],
+    seeds: tuple[int, ...] = SEEDS,
+) -> np.ndarray:
+    """``metric`` per level (rows) and seed (columns)."""
+    return np.array([[metric(run(name, level, seed)) for seed in seeds] for level in levels])
+
+
+def assert_rises(values: np.ndarray, label: str, median: bool = False) -> None:
+    """Means non-decreasing level to level, and last minus first positive: the 95%
+    t-interval of the paired differences above 0 or, with ``median``, the
+    distribution-free interval of their median from the smallest to the largest
+    (coverage 1 - 2 * 0.5^n: 99.2% for 8 seeds) above 0, for differences whose size
+    varies a lot between seeds."""
+    means = values.mean(axis=1)
+    assert all(b >= a for a, b in zip(means, means[1:], strict=False)), (label, values)
+    diff = values[-1] - values[0]
+    if median:
+        assert diff.min() > 0, (label, values)
+        return
+    half = student_t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
+    assert diff.mean() - half > 0, (label, values)
+
+
+def csl_fines(multiple: float) -> dict[str, Any]:
+    # L1 Art. 68, L2 Art. 61/69, L3: the shipped ladder with its fines scaled.
+    return {
+        "rules.penalties.ladder": [
+            {"action": "warning"},
+            {"action": "fine", "amount": 100_000 * multiple},
+            {"action": "fine", "amount": 500_000 * multiple},
+            {"action": "suspension", "days": 30},
+            {"action": "revocation"},
+        ]
+    }
+
+
+def netzdg_fines(multiple: float) -> dict[str, Any]:
+    # L5: the shipped ladder with its fines scaled.
+    return {
+        "rules.penalties.ladder": [
+            {"action": "warning"},
+            {"action": "fine", "amount": 5_000_000 * multiple},
+            {"action": "fine", "amount": 50_000_000 * multiple},
+        ]
+    }
+
+
+FINES = {"china_csl_2016": csl_fines, "germany_netzdg_2017": netzdg_fines}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FINES))
+def test_fines_raise_strictness(name: str) -> None:
+    """Fines ×0.1, ×1, ×10: the platform weighs the next rung of the ladder, so dearer
+    fines make it stricter (not a cap it sits at whatever the fine). Eight seeds: in
+    china_csl_2016 the step is small (strictness about 0.94 already)."""
+    levels = [FINES[name](m) for m in (0.1, 1.0, 10.0)]
+    values = paired(name, levels, mean_strictness, seeds=tuple(range(8)))
+    assert_rises(values, name, median=True)
+
+
+VAGUENESS = {
+    # Beyond 0.6 the CSL platform can no longer keep audits clean (so many lawful posts
+    # may count) and slackens a little: docs/model.md S8, "Vagueness".
+    "china_csl_2016": (0.0, 0.3, 0.6),
+    "germany_netzdg_2017": (0.0, 0.3, 0.6, 0.9),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(VAGUENESS))
+def test_vagueness_raises_the_lawful_takedown_rate(name: str) -> None:
+    """Vaguer rules: lawful kinds near the line look more like prohibited ones and may
+    count in audits, so more lawful posts come down (collateral censorship)."""
+    levels = [{"rules.takedown.vagueness": v} for v in VAGUENESS[name]]
+    assert_rises(paired(name, levels, lawful_takedown_rate), name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "other"), [("china_csl_2016", "notice"), ("germany_netzdg_2017", "strict")]
+)
+def test_strict_liability_makes_platforms_stricter_than_notice_liability(
+    name: str, other: str
+) -> None:
+    """Liable for everything still up (strict, L1) against liable for notified
+    prohibited content kept past its deadline (notice, L5, L7)."""
+    shipped = simulator.load_scenario(name).rules.takedown.liability
+    by_mode = {
+        mode: [mean_strictness(run(name, {"rules.takedown.liability": mode}, s)) for s in SEEDS]
+        for mode in (shipped, other)
+    }
+    values = np.array([by_mode["notice"], by_mode["strict"]])
+    assert_rises(values, name)
+
+
+@pytest.mark.slow
+def test_mean_strictness_stays_below_the_technical_bound_in_every_shipped_scenario() -> None:
+    """max_strictness is a technical bound, not the calibration: at its shipped size
+    (first 120 days) every regime's platforms sit below it, on fewer than 5% of days at it."""
+    for name in simulator.shipped_scenarios():
+        scenario = simulator.load_scenario(name)
+        results = simulator.run(
+            scenario, seed=scenario.seed, days=min(120, scenario.horizon_days), parallel=False
+        )
+        for spec, row in zip(scenario.platforms, results.summary["platforms"], strict=True):
+            assert row["mean_strictness"] < spec.max_strictness - 0.01, (name, row)
+            series = results.platform_daily
+            daily = series[series.platform == spec.name].strictness
+            assert float((daily >= spec.max_strictness - 1e-9).mean()) < 0.05, name
+
+
+def test_classroom_platforms_stay_below_the_bound() -> None:
+    """The quick form of the test above, in the default suite."""
+    scenario = simulator.load_scenario("classroom")
+    results = simulator.run(scenario, seed=1, parallel=False)
+    for spec, row in zip(scenario.platforms, results.summary["platforms"], strict=True):
+        assert 0.0 < row["mean_strictness"] < spec.max_strictness - 0.01
+
+
+@pytest.mark.slow
+def test_belief_about_audits_converges_to_the_true_rate() -> None:
+    """A platform that believes in 5 audits a year, audited 50 times a year for three
+    years, ends believing in about 50 (Gamma posterior, docs/model.md S8)."""
+    errors = []
+    for seed in SEEDS:
+        changes = {
+            "regulator.audits_per_year": 50.0,
+            "platforms.weibo.believed_audits_per_year": 5.0,
+            "platforms.tieba.believed_audits_per_year": 5.0,
+        }
+        results = run("classroom", changes, seed, users=500, days=3 * 365)
+        for row in results.summary["platforms"]:
+            errors.append(row["believed_audits_per_year"] - 50.0)
+    # Prior error -45 a year; bias left after 3 years with b0 = 180 days: -45·180/1275
+    # = -6.4; Poisson noise of 150 audits: sd about 4 a year.
+    assert abs(float(np.mean(errors))) < 10.0, errors
+    assert all(abs(e) < 20.0 for e in errors), errors

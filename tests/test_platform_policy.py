@@ -1,0 +1,353 @@
+"""The platform's policy as pure statements (simulator/model/platform_policy.py; docs/model.md S8):
+line probabilities, effective means, removal and exposure on a grid, the chance an audit
+finds a violation, the expected daily cost, its argmin and the audit beliefs. No Simulation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+from simulator.model import platform_policy as mp
+
+PROHIBITED = (False, False, True, True)  # collective action and unlawful, as china_csl_2016
+CLOSENESS = (0.0, 0.5, 0.8, 1.0)
+
+
+def moderation(q: np.ndarray, prefilter: bool = True) -> mp.Moderation:
+    classifier = mp.effective_means((-3.0, -0.5, 0.5, 1.5), q, PROHIBITED)
+    reviewer = mp.effective_means((-4.0, -1.0, 1.0, 2.5), q, PROHIBITED)
+    return mp.Moderation(
+        classifier_mean=classifier,
+        reviewer_mean=reviewer,
+        prepublication_filter=prefilter,
+        hold_margin=0.0,
+        flag_margin=-0.5,
+        held_review_margin=-1.0,
+        notice=np.array([0.0002, 0.005, 0.01, 0.05]) * 0.7,
+        monitor=0.05 * q,
+    )
+
+
+def inputs(
+    vagueness: float = 0.6,
+    users: float = 10_000.0,
+    sample_share: float = 0.005,
+    tolerance: float = 0.0,
+    liability: str = mp.STRICT,
+    wrongful: float = 0.5,
+    value_now: float = 2e5,
+    value_next: float = 1e5,
+    audits_per_day: float = 12 / 365,
+    detection: float = 1.0,
+    q: np.ndarray | None = None,
+) -> mp.PolicyInputs:
+    """A china_csl_2016-like platform (the shipped numbers of the day the policy was written)."""
+    line = mp.line_probability(PROHIBITED, CLOSENESS, vagueness) if q is None else q
+    return mp.PolicyInputs(
+        thresholds=mp.threshold_grid(1e-4, 0.999),
+        moderation=moderation(line),
+        exposure=mp.Exposure(sample_share, 7.0, tolerance, liability),
+        flows=users * np.array([0.93, 0.05, 0.01, 0.01]),
+        q=line,
+        wrongful_removal_cost=wrongful,
+        value_now=value_now,
+        value_next=value_next,
+        audits_per_day=audits_per_day,
+        detection=detection,
+    )
+
+
+def strictness(policy: mp.PolicyInputs) -> float:
+    return float(ndtr(-mp.policy_threshold(policy, current=float(policy.thresholds[-1]))))
+
+
+# -- line probability and effective means ------------------------------------------------
+
+
+def test_line_probability_per_kind() -> None:
+    q = mp.line_probability(PROHIBITED, CLOSENESS, 0.6)
+    np.testing.assert_allclose(q, [0.0, 0.3, 1.0, 1.0])
+    # A bright line: only the prohibited kinds count.
+    np.testing.assert_allclose(mp.line_probability(PROHIBITED, CLOSENESS, 0.0), [0, 0, 1, 1])
+    # Never above 1, benign never counts whatever its closeness.
+    np.testing.assert_allclose(
+        mp.line_probability((False, False, False, True), (0.9, 0.9, 2.0, 1.0), 1.0), [0, 0.9, 1, 1]
+    )
+    # No prohibited kind: no line to be near.
+    np.testing.assert_allclose(mp.line_probability((False,) * 4, CLOSENESS, 1.0), 0.0)
+
+
+def test_effective_means_move_lawful_kinds_towards_the_line() -> None:
+    means = (-4.0, -1.0, 1.0, 2.5)
+    # Bright line: as given.
+    np.testing.assert_allclose(mp.effective_means(means, [0, 0, 1, 1], PROHIBITED), means)
+    # Critical, q = 0.3, moves 30% of the way to the lowest prohibited mean (1.0).
+    got = mp.effective_means(means, [0.0, 0.3, 1.0, 1.0], PROHIBITED)
+    np.testing.assert_allclose(got, [-4.0, -1.0 + 0.3 * 2.0, 1.0, 2.5])
+    # A lawful kind that already looks worse than the line is not made to look milder.
+    got = mp.effective_means(means, [0.0, 0.5, 0.5, 1.0], (False, False, False, True))
+    np.testing.assert_allclose(got, [-4.0, -1.0 + 0.5 * 3.5, 1.0 + 0.5 * 1.5, 2.5])
+    # Nothing prohibited: as given.
+    np.testing.assert_allclose(mp.effective_means(means, [0.0] * 4, (False,) * 4), means)
+
+
+# -- grid, removal, exposure --------------------------------------------------------------
+
+
+def test_threshold_grid_spans_the_bounds_strictest_first() -> None:
+    grid = mp.threshold_grid(0.001, 0.9, 16)
+    assert len(grid) == 16
+    assert ndtr(-grid[0]) == pytest.approx(0.9)
+    assert ndtr(-grid[-1]) == pytest.approx(0.001)
+    assert np.all(np.diff(grid) > 0)
+
+
+def test_removal_without_filter_is_the_review_formula() -> None:
+    q = np.array([0.0, 0.0, 1.0, 1.0])
+    mod = dataclasses.replace(moderation(q, prefilter=False), flag_margin=0.5)
+    t = np.array([-1.0, 0.0, 1.5])
+    cls, rev = mod.classifier_mean, mod.reviewer_mean
+    flag = ndtr(cls[None, :] - (t[:, None] + 0.5))
+    reviewed = 1 - (1 - flag) * (1 - mod.notice)
+    expected = mod.monitor + (1 - mod.monitor) * reviewed * ndtr(rev[None, :] - t[:, None])
+    np.testing.assert_allclose(mod.removal(t), expected)
+
+
+def test_removal_matches_a_monte_carlo_of_the_moderation_steps() -> None:
+    rng = np.random.default_rng(5)
+    q = mp.line_probability(PROHIBITED, CLOSENESS, 0.6)
+    mod = moderation(q)
+    t, n = -0.3, 400_000
+    got = mod.removal(np.array([t]))[0]
+    for k in range(4):
+        z_cls = mod.classifier_mean[k] + rng.standard_normal(n)
+        z_rev = mod.reviewer_mean[k] + rng.standard_normal(n)
+        held = z_cls > t + mod.hold_margin
+        flagged = ~held & (z_cls > t + mod.flag_margin)
+        noticed = rng.random(n) < mod.notice[k]
+        ordered = rng.random(n) < mod.monitor[k]
+        removed = np.where(
+            held, z_rev > t + mod.held_review_margin,
+            ordered | ((flagged | noticed) & (z_rev > t)),
+        )  # fmt: skip
+        assert removed.mean() == pytest.approx(got[k], abs=4e-3)
+
+
+def test_removal_rises_and_exposure_falls_with_strictness() -> None:
+    mod = moderation(mp.line_probability(PROHIBITED, CLOSENESS, 0.6))
+    grid = mp.threshold_grid(1e-4, 0.999)  # strictest first
+    removal = mod.removal(grid)
+    # Up to 1e-6: at the laxest thresholds a post the filter stops holding may instead
+    # be published and ordered down (orders are always complied with), a hair likelier.
+    assert np.all(np.diff(removal, axis=0) <= 1e-6)
+    assert removal[0, 1] > removal[-1, 1] + 0.5
+    assert np.all((removal >= 0) & (removal <= 1))
+    for liability in mp.LIABILITY_MODES:
+        assert np.all(np.diff(mod.exposure(grid, liability), axis=0) >= -1e-6)
+    # What a notice-based audit can hold against a platform is part of what is still up.
+    assert np.all(mod.exposure(grid, mp.NOTICE) <= mod.exposure(grid, mp.STRICT) + 1e-15)
+    with pytest.raises(ValueError, match="allowed"):
+        mod.exposure(grid, "vicarious")
+
+
+# -- the chance of a violation ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("counts", "tolerance"), [((800, 120), 0), ((5000, 3000), 3)])
+def test_violation_probability_matches_binomial_sampling(
+    counts: tuple[int, int], tolerance: int
+) -> None:
+    """Σ_k Binomial(n_k, σ q_k) > tolerance, simulated, against the Poisson form (S10)."""
+    rng = np.random.default_rng(11)
+    sigma, q = 0.002, np.array([1.0, 0.3])
+    found = sum(rng.binomial(n, sigma * qk, 200_000) for n, qk in zip(counts, q, strict=True))
+    mean = sigma * float(np.dot(counts, q))
+    assert float(mp.violation_probability(mean, tolerance)) == pytest.approx(
+        (found > tolerance).mean(), abs=0.01
+    )
+    assert float(mp.violation_probability(0.0, 0)) == 0.0
+
+
+# -- the cost and its argmin -----------------------------------------------------------------
+
+
+def test_cost_is_goodwill_plus_expected_penalty_by_hand() -> None:
+    removal = np.array([[0.1, 0.5, 0.9, 1.0], [0.0, 0.1, 0.5, 0.6]])
+    violation = np.array([0.2, 0.7])
+    flows = np.array([100.0, 10.0, 2.0, 1.0])
+    q = np.array([0.0, 0.3, 1.0, 1.0])
+    got = mp.expected_daily_cost(removal, violation, flows, q, 2.0, 0.1, 1000.0, 5000.0)
+    goodwill = 2.0 * (removal @ (flows * (1 - q)))
+    penalty = 0.1 * (violation * 1000.0 + violation**2 * 5000.0)
+    np.testing.assert_allclose(got, goodwill + penalty)
+
+
+def test_ties_keep_the_current_threshold() -> None:
+    grid = np.array([-1.0, 0.0, 1.0, 2.0])
+    assert mp.cheapest_threshold(grid, np.array([3.0, 1.0, 1.0, 1.0]), current=1.8) == 2.0
+    assert mp.cheapest_threshold(grid, np.array([3.0, 1.0, 1.0, 1.0]), current=-5.0) == 0.0
+    assert mp.cheapest_threshold(grid, np.array([3.0, 1.0, 0.5, 1.0]), current=-5.0) == 1.0
+
+
+LEVER_CASES = [
+    {"vagueness": v, "users": u, "sample_share": s}
+    for v in (0.0, 0.3, 0.6)
+    for u in (10_000.0, 60_000.0)
+    for s in (0.002, 0.005)
+]
+
+
+def rising(values: list[float]) -> bool:
+    return all(b >= a - 1e-12 for a, b in zip(values, values[1:], strict=False))
+
+
+@pytest.mark.parametrize("case", LEVER_CASES)
+def test_strictness_rises_with_penalties_audits_sample_and_detection(
+    case: dict[str, float],
+) -> None:
+    """Topkis: J = goodwill(s) + θ·penalty(s) with penalty falling in s, so the cheapest
+    strictness is non-decreasing in the value of a rung and in the audit rate."""
+    for field, levels in [
+        ("value_now", [0.0, 2e4, 2e5, 2e6, 2e7]),
+        ("value_next", [0.0, 1e4, 1e5, 1e6, 1e7]),
+        ("audits_per_day", [0.0, 1 / 365, 12 / 365, 52 / 365, 1.0]),
+        ("sample_share", [0.0, 0.0005, 0.002, 0.005, 0.01]),
+        ("detection", [0.1, 0.5, 1.0, 2.0]),
+    ]:
+        seen = [strictness(inputs(**{**case, field: level})) for level in levels]
+        assert rising(seen), (field, seen)
+        assert seen[-1] > seen[0], (field, seen)
+
+
+@pytest.mark.parametrize("case", LEVER_CASES)
+def test_strictness_falls_with_the_cost_of_wrongful_removal(case: dict[str, float]) -> None:
+    seen = [strictness(inputs(**case, wrongful=w)) for w in (0.05, 0.5, 5.0, 50.0, 500.0)]
+    assert all(b <= a + 1e-12 for a, b in zip(seen, seen[1:], strict=False)), seen
+    assert seen[-1] < seen[0]
+
+
+@pytest.mark.parametrize("users", [10_000.0, 60_000.0])
+def test_strictness_rises_with_the_line_probability_of_a_lawful_kind(users: float) -> None:
+    """q_critical up (everything else fixed, means included): more of what is up counts,
+    and taking it down costs less goodwill."""
+    seen = []
+    for q_critical in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
+        q = np.array([0.0, q_critical, 1.0, 1.0])
+        policy = inputs(users=users, q=q)
+        policy = dataclasses.replace(policy, moderation=moderation(np.array([0.0, 0.3, 1, 1])))
+        seen.append(strictness(policy))
+    assert rising(seen), seen
+    assert seen[-1] > seen[0]
+
+
+@pytest.mark.parametrize("case", LEVER_CASES)
+def test_notice_liability_is_never_stricter_than_strict_liability(case: dict[str, float]) -> None:
+    strict = strictness(inputs(**case, liability=mp.STRICT))
+    notice = strictness(inputs(**case, liability=mp.NOTICE))
+    assert notice <= strict
+    if case["vagueness"] == 0.6:
+        assert notice < strict
+
+
+def test_nothing_to_find_means_least_strictness() -> None:
+    policy = inputs(q=np.zeros(4), vagueness=0.0)
+    assert strictness(policy) == pytest.approx(1e-4)
+    # (Among the laxest thresholds the choice is a matter of 1e-7 in removal, above.)
+    policy = inputs(audits_per_day=0.0)
+    assert strictness(policy) <= 1e-3
+
+
+# -- beliefs about audits -------------------------------------------------------------------
+
+
+def test_audit_belief_converges_to_the_true_rate_from_a_wrong_prior() -> None:
+    rng = np.random.default_rng(3)
+    true_per_day = 12 / 365
+    for prior in (1 / 365, 100 / 365):
+        belief = mp.AuditBelief(prior_per_day=prior, prior_days=180.0)
+        assert belief.audits_per_day == pytest.approx(prior)
+        for _ in range(20 * 365):
+            belief.watch_day()
+            for _ in range(rng.poisson(true_per_day)):
+                belief.audited(found=3.0, predicted=2.0)
+        assert belief.audits_per_day == pytest.approx(true_per_day, rel=0.2)
+        # ... and the prior's error has mostly gone (b0 = 180 days against 20 years).
+        assert abs(belief.audits_per_day - true_per_day) < 0.2 * abs(prior - true_per_day)
+        # Audits found 1.5 times what was predicted: the calibration says so.
+        assert belief.detection == pytest.approx(1.5, rel=0.02)
+    assert mp.AuditBelief(prior_per_day=0.1, prior_days=10.0).detection == 1.0
+
+
+def test_platform_policy_counts_smooths_and_learns() -> None:
+    policy = inputs()
+    state = mp.PlatformPolicy(
+        moderation=policy.moderation,
+        exposure=policy.exposure,
+        q=policy.q,
+        thresholds=policy.thresholds,
+        belief=mp.AuditBelief(prior_per_day=12 / 365, prior_days=180.0),
+        wrongful_removal_cost=0.5,
+    )
+    state.count_day(np.array([100.0, 10.0, 2.0, 2.0]))
+    np.testing.assert_allclose(state.flows, [100, 10, 2, 2])
+    state.count_day(np.array([200.0, 10.0, 2.0, 2.0]))
+    # Half-life 7 days: a day moves the count 1 - 0.5^(1/7) = 9.4% of the gap.
+    assert state.flows is not None
+    assert state.flows[0] == pytest.approx(100 + 100 * (1 - 0.5 ** (1 / 7)))
+    assert state.belief.days_watched == 2.0
+    t = state.target(float(policy.thresholds[-1]), 2e5, 1e5)
+    assert t in policy.thresholds
+    # The cached grid gives the statement's answer (policy_threshold on the same inputs).
+    assert t == mp.policy_threshold(state.inputs(2e5, 1e5), float(policy.thresholds[-1]))
+    assert state.target(float(policy.thresholds[-1]), 2e5, 1e5) == t
+    state.expect_at(t)
+    exposed = policy.moderation.exposure(np.array([t]), mp.STRICT)
+    assert state.predicted_found == pytest.approx(
+        float(policy.exposure.expected_found(state.flows, policy.q, exposed, 1.0)[0])
+    )
+    state.audited(found=3.0)
+    assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
+    assert state.belief.predicted_total == pytest.approx(state.predicted_found)
+
+
+# -- the scenario fields of the policy ------------------------------------------------------
+
+
+def test_removed_fields_are_refused_naming_their_replacement() -> None:
+    import simulator
+
+    base = simulator.load_scenario("classroom")
+    # (The generic "unknown field" message lists the allowed fields, replacements among
+    # them: the test asks for the removal message itself.)
+    with pytest.raises(simulator.ScenarioError, match="removed: platforms no longer .*fear"):
+        simulator.override(base, {"platforms.weibo.penalty_memory_half_life_days": 90.0})
+    data = base.model_dump()
+    data["platforms"][0]["penalty_memory_half_life_days"] = 90.0
+    with pytest.raises(simulator.ScenarioError, match="removed: .*audit_belief_days"):
+        simulator.validate_scenario(data)
+    with pytest.raises(simulator.ScenarioError, match="'strict' or 'notice'"):
+        simulator.override(base, {"rules.takedown.liability": "vicarious"})
+
+
+def test_no_shipped_scenario_sets_the_strictness_bounds() -> None:
+    """Strictness comes from the policy (S8), never from a scenario's cap."""
+    import simulator
+
+    for name, path in simulator.shipped_scenarios().items():
+        text = path.read_text(encoding="utf-8")
+        assert "max_strictness" not in text and "min_strictness" not in text, name
+        for platform in simulator.load_scenario(name).platforms:
+            assert platform.max_strictness == 0.999, name
+    liability = {
+        name: simulator.load_scenario(name).rules.takedown.liability
+        for name in ("china_csl_2016", "china_weibo_2012", "germany_netzdg_2017", "eu_dsa_2024")
+    }
+    assert liability == {
+        "china_csl_2016": "strict",
+        "china_weibo_2012": "strict",
+        "germany_netzdg_2017": "notice",
+        "eu_dsa_2024": "notice",
+    }

@@ -1,0 +1,87 @@
+"""The reference's plain-Python platform policy (simulator/reference/platform_policy.py)
+against the engine's numpy statement (simulator/model/platform_policy.py): written apart, they
+must give the same cost on the grid and choose the same threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.model import platform_policy as mp
+from simulator.reference import platform_policy as ref
+
+
+def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, object]]:
+    prohibited = [False] + [bool(b) for b in rng.random(3) < 0.5]
+    prohibited[3] = True
+    closeness = [0.0, *rng.uniform(0, 1, 3).tolist()]
+    vagueness = float(rng.uniform(0, 1))
+    q = mp.line_probability(prohibited, closeness, vagueness)
+    cls = mp.effective_means([-3.0, *rng.uniform(-1.5, 2.0, 3).tolist()], q, prohibited)
+    rev = mp.effective_means([-4.0, *rng.uniform(-1.5, 3.0, 3).tolist()], q, prohibited)
+    notice = rng.uniform(0, 0.05, 4)
+    order = rng.uniform(0, 0.1) * q
+    prefilter = bool(rng.random() < 0.5)
+    margins = (float(rng.uniform(0, 1)), float(rng.uniform(-1, 0)), float(rng.uniform(-1, 0)))
+    liability = mp.STRICT if rng.random() < 0.5 else mp.NOTICE
+    moderation = mp.Moderation(cls, rev, prefilter, *margins, notice, order)
+    flows = float(rng.uniform(1e3, 1e5)) * np.array([0.9, 0.06, 0.02, 0.02])
+    policy = mp.PolicyInputs(
+        thresholds=mp.threshold_grid(1e-4, 0.999),
+        moderation=moderation,
+        exposure=mp.Exposure(
+            float(rng.uniform(0.001, 0.02)), 7.0, float(rng.integers(0, 4)), liability
+        ),
+        flows=flows,
+        q=q,
+        wrongful_removal_cost=float(rng.uniform(0.1, 10)),
+        value_now=float(rng.uniform(1e4, 1e6)),
+        value_next=float(rng.uniform(1e4, 1e7)),
+        audits_per_day=float(rng.uniform(1, 50)) / 365,
+        detection=float(rng.uniform(0.5, 2)),
+    )
+    platform = ref.Platform(
+        list(cls), list(rev), prefilter, *margins, notice.tolist(), order.tolist()
+    )
+    return policy, {"platform": platform, "liability": liability}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
+    policy, extra = random_case(np.random.default_rng(seed))
+    platform = extra["platform"]
+    assert isinstance(platform, ref.Platform)
+    thresholds = ref.grid(1e-4, 0.999)
+    np.testing.assert_allclose(thresholds, policy.thresholds, rtol=1e-9, atol=1e-12)
+    expo = policy.exposure
+    costs = [
+        ref.daily_cost(
+            platform,
+            t,
+            policy.flows.tolist(),
+            policy.q.tolist(),
+            expo.liability,
+            expo.sample_share,
+            expo.window_days,
+            expo.tolerance,
+            policy.wrongful_removal_cost,
+            policy.audits_per_day,
+            policy.detection,
+            policy.value_now,
+            policy.value_next,
+        )  # fmt: skip
+        for t in thresholds
+    ]
+    engine_costs, _, _ = mp.policy_cost(policy)
+    np.testing.assert_allclose(costs, engine_costs, rtol=1e-7, atol=1e-9)
+    current = float(thresholds[-1])
+    assert ref.cheapest(thresholds, costs, current) == pytest.approx(
+        mp.policy_threshold(policy, current), abs=1e-9
+    )
+
+
+def test_reference_poisson_tail() -> None:
+    for tolerance, mean in [(0, 0.3), (0, 40.0), (3, 2.5), (50, 45.0), (2, 0.0)]:
+        assert ref.more_than(tolerance, mean) == pytest.approx(
+            float(mp.violation_probability(mean, tolerance)), abs=1e-12
+        )
