@@ -6,8 +6,10 @@ C2 is computed on the posts it is about, deleted critical and collective-action 
 (simulator.facts.C2_KINDS). For each reviewer count the scenario is run on the same
 replication seeds as ``censim facts`` (SeedSequence(2013)), so counts are compared on
 paired replications; the fitted count is the one whose mean 30-minute share is nearest
-the target (reviewers are whole people: the fit is a search over integers, and the
-share it reaches is recorded beside the target).
+the target among the counts whose queue keeps up (less than a day of reviews left
+waiting at the end of the run: with a growing backlog most flags are never served and
+the shares measure only the orders and notices served first). Reviewers are whole
+people: the fit is a search over integers, and the share it reaches is recorded.
 
     python benchmarks/fit_reviewers.py --reps 3 --low 4 --high 10
     python benchmarks/fit_reviewers.py --reps 3 --load-match 5
@@ -55,13 +57,18 @@ def evaluate(reviewers: int, reps: int, seed: int, scenario: str) -> dict[str, l
     facts = {f.fact_id: f for f in FACTS if f.fact_id in (FIT, *CHECKS)}
     base = load_scenario(scenario)
     sc = override(base, {"platforms.weibo.reviewers": reviewers}, source="fit")
-    values: dict[str, list[float]] = {name: [] for name in (*facts, "median_h", "p90_h")}
+    names = (*facts, "median_h", "p90_h", "backlog_days")
+    values: dict[str, list[float]] = {name: [] for name in names}
+    spec = sc.platforms[0]
+    per_day = reviewers * 24 * 60 / spec.review_minutes
     for index, replication_seed in enumerate(replication_seeds(seed, reps)):
         results = run(sc, seed=replication_seed, replication=index)
         for name, fact in facts.items():
             values[name].append(fact.compute(results))
         values["median_h"].append(removal_delay_quantile(results, 0.5))
         values["p90_h"].append(removal_delay_quantile(results, 0.9))
+        waiting = results.platform_daily["queue_waiting"].to_numpy()
+        values["backlog_days"].append(float(waiting[-1]) / per_day)
     return values
 
 
@@ -112,17 +119,22 @@ def main() -> None:
         return
     target = next(f for f in FACTS if f.fact_id == FIT)
     best: tuple[float, int] | None = None
-    print("| reviewers | " + " | ".join((FIT, *CHECKS, "median_h", "p90_h")) + " |")
-    print("|---" * (4 + len(CHECKS)) + "|")
+    columns = (FIT, *CHECKS, "median_h", "p90_h", "backlog_days")
+    print("| reviewers | " + " | ".join(columns) + " |")
+    print("|---" * (1 + len(columns)) + "|")
     for reviewers in range(args.low, args.high + 1):
         values = evaluate(reviewers, args.reps, args.seed, args.scenario)
         cells = []
-        for name in (FIT, *CHECKS, "median_h", "p90_h"):
+        for name in columns:
             mean, low, high = _interval(values[name])
             cells.append(f"{mean:.4f} ({low:.4f}–{high:.4f})")
         print(f"| {reviewers} | " + " | ".join(cells) + " |", flush=True)
+        # Only a queue that keeps up qualifies: with a backlog left at the end of the run
+        # (over a day of reviews, mean over replications) most flags are never served,
+        # and the shares are those of the orders and notices served first.
+        keeps_up = float(np.mean(values["backlog_days"])) < 1.0
         gap = abs(float(np.mean(values[FIT])) - target.target)
-        if best is None or gap < best[0]:
+        if keeps_up and (best is None or gap < best[0]):
             best = (gap, reviewers)
     assert best is not None
     print(f"\nfitted reviewers = {best[1]} (target {target.target} for {FIT})")
