@@ -80,13 +80,18 @@ def test_engine_agrees_with_reference_on_removal_timing() -> None:
             "regulator.monitoring_probability": 0.5,
             "platforms.0.reviewers": 20,
             "platforms.1.reviewers": 20,
+            # Few flags and no holds: removals come from notices and orders.
+            "platforms.0.prepublication_filter": False,
+            "platforms.1.prepublication_filter": False,
+            "platforms.0.flag_margin": 4.0,
+            "platforms.1.flag_margin": 4.0,
         },
         source="timing agreement",
     )
     rows = compare(scenario, replications=6, seed=2024)
     _assert_agree(rows)
     means = {r.name: r.engine_mean for r in rows}
-    assert 0.2 < means["removed_within_30min"] < 0.8  # neither all at once nor all late
+    assert 0.2 < means["removed_within_30min"] < 0.95  # not all at once, not all late
 
 
 @pytest.mark.slow
