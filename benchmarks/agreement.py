@@ -58,6 +58,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "population.perception.news_weight": 2.0,
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
+            "platforms.0.sweep_interval_hours": 0.5,
             "regulator.audits_per_year": 150.0,
             # Audits that find something at this size, so the ladder is climbed.
             "regulator.audit_sample_share": 0.02,

@@ -170,17 +170,21 @@ def test_review_queue_in_the_model_matches_erlang_c() -> None:
             "population.perception.visibility": 0.0,
         },
     )
-    sim = Simulation(scenario, seed=11)
-    sim.run()
-    platform = sim.platforms[0]
-    hours = scenario.horizon_days * 24.0
-    arrival_rate = platform.queue_served / hours
-    mean_service = 10.0 / 60.0
-    load = arrival_rate * mean_service / 3
-    assert 0.6 < load < 0.9, load  # a busy queue, so waits are not trivially zero
-    expected = erlang_c_mean_wait_hours(arrival_rate, mean_service, 3)
-    observed = platform.queue_wait_hours / platform.queue_served
-    assert observed == pytest.approx(expected, rel=0.12)
+    # Over three seeds: one run's mean wait varies by about ±15% around Erlang C's (a
+    # busy queue's waits are strongly correlated in time).
+    ratios = []
+    for seed in (11, 12, 13):
+        sim = Simulation(scenario, seed=seed)
+        sim.run()
+        platform = sim.platforms[0]
+        hours = scenario.horizon_days * 24.0
+        arrival_rate = platform.queue_served / hours
+        mean_service = 10.0 / 60.0
+        load = arrival_rate * mean_service / 3
+        assert 0.6 < load < 0.9, load  # a busy queue, so waits are not trivially zero
+        expected = erlang_c_mean_wait_hours(arrival_rate, mean_service, 3)
+        ratios.append(platform.queue_wait_hours / platform.queue_served / expected)
+    assert sum(ratios) / len(ratios) == pytest.approx(1.0, rel=0.08), ratios
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ review queues, duties and orders, hence the same runs to the last count and even
 
 Whole runs are compared, day by day and at the end, on worlds where every publishing
 path fires: benign posts in aggregate and sensitive ones post by post; holds, flags
-(with and without a flag delay), notices with a legal deadline, orders, private
+(with and without keyword sweeps), notices with a legal deadline, orders, private
 messages in and out of the rules' scope, circumvention, and no rules at all.
 """
 
@@ -31,7 +31,7 @@ WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     "weibo": ("china_weibo_2012", {"population.users": 3_000, "horizon_days": 20}),
     "netzdg_notice_deadline": (
         "germany_netzdg_2017",
-        {"population.users": 3_000, "horizon_days": 20, "platforms.0.flag_mean_delay_hours": 2.0},
+        {"population.users": 3_000, "horizon_days": 20, "platforms.0.sweep_interval_hours": 0.5},
     ),
     "open": ("open_baseline", {"population.users": 3_000, "horizon_days": 15}),
 }

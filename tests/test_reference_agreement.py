@@ -71,6 +71,38 @@ def test_engine_agrees_with_reference_quick() -> None:
     assert means["speech_loss"] > 0 and means["chilling_effect"] > 0
 
 
+def test_engine_agrees_with_reference_on_removal_timing() -> None:
+    """A world where notices and orders remove many posts and the queue does not bind,
+    so time to removal is keyword sweeps and attention (docs/model.md S5a): the engine's
+    kernels and the reference's own formulas give the same removal-time shares. (The
+    check has power: the reference with a three times slower attention fails it; its
+    sweeps are held to the engine's in tests/test_reference.py.)"""
+    scenario = simulator.override(
+        agreement_scenario(users=600, days=10),
+        {
+            "population.notices.probability": {
+                "benign": 0.0,
+                "critical": 0.3,
+                "collective_action": 0.3,
+                "unlawful": 0.5,
+            },
+            "regulator.monitoring_probability": 0.5,
+            "platforms.0.reviewers": 20,
+            "platforms.1.reviewers": 20,
+            # Few flags and no holds: removals come from notices and orders.
+            "platforms.0.prepublication_filter": False,
+            "platforms.1.prepublication_filter": False,
+            "platforms.0.flag_margin": 4.0,
+            "platforms.1.flag_margin": 4.0,
+        },
+        source="timing agreement",
+    )
+    rows = compare(scenario, replications=6, seed=2024)
+    _assert_agree(rows)
+    means = {r.name: r.engine_mean for r in rows}
+    assert 0.2 < means["removed_within_30min"] < 0.95  # not all at once, not all late
+
+
 @pytest.mark.slow
 def test_engine_agrees_with_reference_thorough() -> None:
     rows = compare(agreement_scenario(users=2000, days=30), replications=24, seed=7)

@@ -182,7 +182,7 @@ kernel simulator.kernels.publishing.publish_days
     arg array(float64, 4d, C)
     arg float64
     arg float64
-    arg float64
+    arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 2d, C)
     arg float64
@@ -203,12 +203,16 @@ kernel simulator.kernels.publishing.publish_days
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg int64
-    calls simulator.kernels.channel._publish 400350c83f
+    calls simulator.kernels.arrivals.attention_time 4c86f1b557
+    calls simulator.kernels.arrivals.attention_time_given_noticed 14a53b1163
+    calls simulator.kernels.arrivals.noticed feef064bbe
+    calls simulator.kernels.arrivals.sweep_time 0cb83cac64
+    calls simulator.kernels.arrivals.view_rate 6bd2a66c44
+    calls simulator.kernels.channel._publish e172a015b7
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
-    calls simulator.kernels.channel.publish_channel 8f2657790d
+    calls simulator.kernels.channel.publish_channel 91f35a7dc2
     calls simulator.kernels.draws.binomial 7604165db1
-    calls simulator.kernels.draws.exponential c57d655cac
     calls simulator.kernels.draws.multinomial f467c54bb5
     calls simulator.kernels.draws.normal 1d9a3451d9
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1

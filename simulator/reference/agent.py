@@ -38,6 +38,12 @@ Same model, same conventions as the engine:
   :class:`simulator.output.recorder.Recorder` and the summary through
   :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
 
+Review items arrive as docs/model.md S5a states, written out here again rather than
+taken from the engine's kernels (:meth:`ReferenceSimulation.next_sweep`,
+:meth:`ReferenceSimulation.attention_delay`): a flag at the filter's next keyword sweep;
+a notice or an order, each from one uniform, when the post's views ``A (1 - e^(-t/tau))``
+have given the exposure ``-ln(1 - u)`` at ``-ln(1 - p)`` per view.
+
 Timing conventions that differ from the engine by construction (both are the model; the
 differences are below what the agreement test can see and are listed in
 docs/performance.md): a review's sanction counts on the day the review *finishes* (the
@@ -194,6 +200,8 @@ class ReferenceSimulation:
         )
         self.monitor_probability = [monitoring * self.line[k] for k in range(N_KINDS)]
         self.notice_probability = spec.notices.probability.as_tuple()
+        degrees = np.diff(traits.network.indptr)
+        self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
         self.decay = 0.5 ** (1.0 / perception.half_life_days)
 
         sensitive_total = float(traits.mix[1:].sum())
@@ -370,19 +378,56 @@ class ReferenceSimulation:
             platform.prohibited_published.append(post)
         if rng.random() < platform.flag[kind]:
             rec.tallies["flagged"][kind] += 1
-            flag_delay = platform.state.spec.flag_mean_delay_hours
-            delay = rng.exponential(flag_delay) if flag_delay > 0 else 0.0
+            # The filter's keyword sweep: every sweep_interval_hours from time 0.
+            delay = self.next_sweep(now, platform.state.spec.sweep_interval_hours) - now
             self.env.process(self.review(platform, post, Action.FLAG, delay))
-        if channel == Channel.PUBLIC and rng.random() < self.notice_probability[kind]:
-            rec.tallies["notices"][kind] += 1
-            delay = rng.exponential(self.scenario.population.notices.mean_delay_hours)
-            self.env.process(self.review(platform, post, Action.NOTICE, delay))
-            notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
-            if notice_deadline is not None and self.prohibited[kind]:
-                self.env.process(self.duty(platform, post, now + delay + notice_deadline, False))
-        if rng.random() < self.monitor_probability[kind]:
-            delay = rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours)
+        # Users and the regulator notice the post as its views come (one uniform each).
+        # Private messages have no audience to build, and benign posts count as from an
+        # author of audience 1 (the model's rule: the engine draws them in aggregate).
+        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
+        reach = self.audience(user) if public else 1.0
+        if channel == Channel.PUBLIC:
+            delay = self.attention_delay(rng.random(), self.notice_probability[kind], reach)
+            if delay < math.inf:
+                rec.tallies["notices"][kind] += 1
+                self.env.process(self.review(platform, post, Action.NOTICE, delay))
+                notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+                if notice_deadline is not None and self.prohibited[kind]:
+                    deadline = now + delay + notice_deadline
+                    self.env.process(self.duty(platform, post, deadline, False))
+        delay = self.attention_delay(rng.random(), self.monitor_probability[kind], reach)
+        if delay < math.inf:
             self.env.process(self.order(platform, post, delay))
+
+    @staticmethod
+    def next_sweep(now: float, interval: float) -> float:
+        """The first of the sweeps 0, interval, 2 interval, ... at or after ``now``."""
+        if interval <= 0.0:
+            return now
+        k = math.ceil(now / interval)
+        while k > 0 and (k - 1) * interval >= now:
+            k -= 1
+        while k * interval < now:
+            k += 1
+        return k * interval
+
+    def audience(self, user: User) -> float:
+        """The author's friends over the mean number of friends."""
+        return len(user.neighbours) / self.mean_degree if self.mean_degree > 0 else 1.0
+
+    def attention_delay(self, u: float, probability: float, reach: float) -> float:
+        """Hours until the post is noticed (inf: never). Views ``reach (1 - e^(-t/tau))``
+        notice at rate ``-ln(1 - probability)`` each: noticed once the exposure
+        ``-ln(1 - u)`` is reached."""
+        if probability <= 0.0 or reach <= 0.0:
+            return math.inf
+        exposure = -math.log1p(-u)
+        if probability >= 1.0:
+            return 0.0
+        whole = -math.log1p(-probability) * reach  # exposure of all views the post will get
+        if exposure >= whole:
+            return math.inf
+        return -self.scenario.population.attention_hours * math.log1p(-exposure / whole)
 
     def review(
         self, platform: Platform, post: Post, action: int, delay: float

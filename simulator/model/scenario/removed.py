@@ -13,6 +13,18 @@ REMOVED_FIELDS: dict[str, str] = {
         "expected penalty per audit and learn how often audits come "
         "(use platforms.audit_belief_days and platforms.believed_audits_per_year)"
     ),
+    "platforms.flag_mean_delay_hours": (
+        "removed: flags arrive at the filter's keyword sweeps; set "
+        "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"
+    ),
+    "population.notices.mean_delay_hours": (
+        "removed: notices arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
+    "regulator.monitoring_mean_delay_hours": (
+        "removed: orders arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
 }
 
 
