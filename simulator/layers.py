@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the compiled passes: foundation, numpy and numba only, never the model",
         (
             "simulator.kernels",
+            "simulator.kernels.arrivals",
             "simulator.kernels.benign",
             "simulator.kernels.channel",
             "simulator.kernels.choice",
@@ -55,6 +56,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "queue, regulator, police, population",
         (
             "simulator.model",
+            "simulator.model.arrivals",
             "simulator.model.orders",
             "simulator.model.platform_policy",
             "simulator.model.platforms",

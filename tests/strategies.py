@@ -163,6 +163,7 @@ def population(draw: st.DrawFn, users: int) -> dict[str, Any]:
         "private_share": probability(),
         "boldness": beta(),
         "mean_degree": non_negative(30.0),
+        "attention_hours": positive(0.01, 100.0),
         "perception": st.fixed_dictionaries(
             {},
             optional={
@@ -204,7 +205,6 @@ def population(draw: st.DrawFn, users: int) -> dict[str, Any]:
             {},
             optional={
                 "probability": per_kind(probability()),
-                "mean_delay_hours": positive(0.01, 100.0),
             },
         ),
     }
@@ -236,6 +236,7 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         "wrongful_removal_cost": non_negative(100.0),
         "audit_belief_days": positive(0.01, 1000.0),
         "believed_audits_per_year": non_negative(1000.0),
+        "sweep_interval_hours": non_negative(48.0),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):
@@ -373,7 +374,6 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     "audit_window_days": positive(0.01, 30.0),
                     "audit_sample_share": probability(),
                     "monitoring_probability": probability(),
-                    "monitoring_mean_delay_hours": positive(0.01, 100.0),
                 },
             )
         )

@@ -85,7 +85,8 @@ class Simulation:
         self.police = Police(scenario.police, users, streams.police)
         self.sanctions = Sanctions(
             users, platforms, self.police, recorder, streams.behaviour,
-            scenario.population.exits, scenario.police.detention_days,
+            scenario.population.exits, scenario.police.detention_days, streams.turnover,
+            scenario.population.turnover_per_year, rules.real_name,
         )  # fmt: skip
         # The regulator and the police see the run through narrow views (no cycle).
         audit_view = AuditView(
@@ -110,6 +111,7 @@ class Simulation:
             lambda: (users.network.indptr, users.network.indices),
             np.array([p.spec.strikes_to_close for p in platforms], dtype=np.int64),
         )
+        users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
         self.speech = SpeechDay(
             scenario, users, platforms, streams, recorder, posts, self.orders,
             self.prohibited_posts, self.threads, self.minds,
@@ -172,14 +174,24 @@ class Simulation:
         start = day * HOURS_PER_DAY
         end = start + HOURS_PER_DAY
         users, sanctions, speech = self.users, self.sanctions, self.speech
+        self.minds.today = day
         sanctions.detentions_and_releases(start)  # 1 (S12)
         sanctions.platform_changes(start)  # 2 (S9)
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
             register_users(users, real_name, enforcement, self.streams.behaviour)
+            sanctions.exclusions.invalidate()  # everyone may have changed
+        sanctions.returns_and_turnover(day, start)  # 3a (S14)
         route = speech.routes(start)  # 4 (S2)
         speech.speak(day, start, route)  # 5 (S1-S5)
+        # 5a: the day's excluded posts by reason (S14; the split stream, after the day's
+        # benign splits).
+        serving = tuple(p.serving(start) for p in self.platforms)
+        excluded = self.recorder.counts[day, ..., Outcome.EXCLUDED]
+        self.recorder.excluded_by_reason[day] = sanctions.exclusions.attribute(
+            excluded, serving, self.streams.split
+        )
         if self.moderating:
             sanctioned, _ = self.review.run(end)  # 6 (S6, S7, S7a, S11)
             self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
@@ -198,6 +210,7 @@ class Simulation:
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
             self.recorder, self.population_counts, self.reporting.reports_filed,
+            sanctions.day_row(serving),
         )  # fmt: skip
         self.posts.compact(day)  # free the records nothing can act on any more
 

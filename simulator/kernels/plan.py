@@ -8,11 +8,16 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.55
+    seconds 0.93
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
     arg int64
+    arg float64
+    arg array(float32, 1d, C)
+    arg array(bool, 1d, C)
+    arg float64
+    arg array(float32, 1d, C)
     arg array(float64, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
@@ -21,8 +26,10 @@ kernel simulator.kernels.benign.benign_groups
     arg array(float64, 2d, C)
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
+    calls simulator.kernels.routes.effective_risk 935c6b4314
+    calls simulator.kernels.routes.withholds feef064bbe
 kernel simulator.kernels.benign.benign_split
-    seconds 0.73
+    seconds 0.87
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,55 +37,43 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.84
+    seconds 0.96
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
-kernel simulator.kernels.learning.friend_sums
-    seconds 0.28
+kernel simulator.kernels.learning.learn_day
+    seconds 3.54
     profiles rules-large rules-small
-    arg array(int32, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(float64, 1d, C)
-kernel simulator.kernels.learning.learn_beliefs
-    seconds 0.78
-    profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
-    arg int64
-    arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(bool, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(int64, 1d, C)
-    arg float64
-    arg float64
-kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.77
-    profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg array(float32, 1d, C)
     arg array(int8, 1d, C)
-    arg int64
-    arg int64
-    arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(float64, 2d, C)
-    arg array(float64, 2d, C)
     arg float64
-    arg int64
+    arg float64
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int64, 1d, C)
+    arg float64
+    arg array(int32, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(bool, 1d, C)
+    calls simulator.kernels.learning._count_neighbours 4f3e0b6e3f
+    calls simulator.kernels.learning._count_true cf1eb8d781
+    calls simulator.kernels.learning._degrees 13dfd8d6aa
 kernel simulator.kernels.learning.population_counts
-    seconds 0.64
+    seconds 0.69
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
+    arg array(float32, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 1.05
+    seconds 0.87
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -86,31 +81,31 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.13
+    seconds 0.17
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.18
+    seconds 0.21
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.33
+    seconds 0.27
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.26
+    seconds 0.33
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.36
+    seconds 2.01
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -120,12 +115,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.34
+    seconds 0.42
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.16
+    seconds 1.07
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -150,7 +145,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 21.22
+    seconds 17.61
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -163,7 +158,6 @@ kernel simulator.kernels.publishing.publish_days
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
-    arg array(float64, 1d, C)
     arg array(float32, 1d, C)
     arg array(float64, 2d, C)
     arg array(float64, 2d, C)
@@ -177,16 +171,18 @@ kernel simulator.kernels.publishing.publish_days
     arg array(bool, 1d, C)
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
+    arg array(float64, 2d, C)
     arg array(float32, 1d, C)
-    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C))
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg array(bool, 1d, C)
+    arg float64
+    arg array(float32, 1d, C)
     arg array(float64, 2d, C)
     arg array(float64, 4d, C)
     arg array(float64, 3d, C)
     arg array(float64, 4d, C)
     arg float64
     arg float64
-    arg float64
+    arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 2d, C)
     arg float64
@@ -207,26 +203,30 @@ kernel simulator.kernels.publishing.publish_days
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg int64
-    calls simulator.kernels.channel._publish 400350c83f
+    calls simulator.kernels.arrivals.attention_time 4c86f1b557
+    calls simulator.kernels.arrivals.attention_time_given_noticed 14a53b1163
+    calls simulator.kernels.arrivals.noticed feef064bbe
+    calls simulator.kernels.arrivals.sweep_time 0cb83cac64
+    calls simulator.kernels.arrivals.view_rate 6bd2a66c44
+    calls simulator.kernels.channel._publish e172a015b7
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
-    calls simulator.kernels.channel.merge_by_platform 2193617015
-    calls simulator.kernels.channel.publish_channel 424cb6f54c
-    calls simulator.kernels.choice.choose_posts 598c2701b4
-    calls simulator.kernels.choice.mood 0cb83cac64
+    calls simulator.kernels.channel.publish_channel 91f35a7dc2
     calls simulator.kernels.draws.binomial 7604165db1
-    calls simulator.kernels.draws.exponential c57d655cac
     calls simulator.kernels.draws.multinomial f467c54bb5
     calls simulator.kernels.draws.normal 1d9a3451d9
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
     calls simulator.kernels.numeric.bucket_index db80294162
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.publishing._no_outputs e3b0c44298
+    calls simulator.kernels.routes.effective_risk 935c6b4314
+    calls simulator.kernels.routes.route_posts 15024e55c6
+    calls simulator.kernels.routes.withholds feef064bbe
     calls simulator.kernels.speech.draw_speech 755fd8eed5
     calls simulator.kernels.speech.find_authors 05ce97157c
-    calls simulator.kernels.speech.speak 1db1e50437
+    calls simulator.kernels.speech.speak ba6a021c73
 kernel simulator.kernels.queue.append_pending
-    seconds 0.21
+    seconds 0.30
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -237,7 +237,7 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.take_pending
-    seconds 1.79
+    seconds 2.53
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -247,7 +247,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.21
+    seconds 1.35
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -268,7 +268,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 2.27
+    seconds 3.15
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -297,7 +297,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.35
+    seconds 0.44
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -315,16 +315,67 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 0.65
+    seconds 1.36
     profiles rules-large rules-small
     arg array(int64, 1d, C)
+    arg int64
     arg array(int16, 1d, C)
+    arg array(int32, 1d, C)
     arg array(int8, 1d, C)
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
-    calls simulator.kernels.numeric.merge_argsort 5dc5844f13
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
+kernel simulator.kernels.sanctions.recount_exclusions
+    seconds 0.33
+    profiles free-large free-small rules-large rules-small
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 3d, C)
+    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
+kernel simulator.kernels.sanctions.renew_slots
+    seconds 0.34
+    profiles free-large free-small rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg bool
+    arg float64
+    arg array(float64, 1d, C)
+    arg float64
+kernel simulator.kernels.sanctions.update_exclusions
+    seconds 0.32
+    profiles free-large free-small rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 3d, C)
+    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 2.60
+    seconds 2.21
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
@@ -333,10 +384,8 @@ kernel simulator.kernels.speech.draw_speech_day
     arg array(int64, 1d, C)
     arg int64
     arg array(float32, 1d, C)
-    arg float64
-    calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.speech.draw_speech 755fd8eed5
-    calls simulator.kernels.speech.speak 1db1e50437
+    calls simulator.kernels.speech.speak ba6a021c73
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from simulator.kernels.network import (
     sorted_rows_blocked,
 )
 from simulator.kernels.numeric import add_neighbour_counts, bucket_index
+from simulator.kernels.sanctions import NEVER, NO_STRIKE_DAY
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
 from simulator.model.scenario import Population as PopulationSpec
 
@@ -157,9 +159,17 @@ class Users:
         self.value = (
             (self.boldness / mean_boldness) * stance_factor**spec.speech.desire_stance_exponent
         ).astype(np.float32)
+        # Newcomers' beliefs are set by the run's SpeechState (S16), which registers here.
+        self.belief_reset: Callable[[NDArray[np.int64]], None] | None = None
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
+        # Sanctions and turnover (docs/model.md S14): the day of the last sanction (for
+        # strikes that expire), the day a closed account may re-register, and why an
+        # EXCLUDED user is (account closed or real name refused; kernels.sanctions).
+        self.last_strike_day = np.full(n, NO_STRIKE_DAY, dtype=np.int32)
+        self.return_day = np.full(n, NEVER, dtype=np.int32)
+        self.excl_reason = np.zeros(n, dtype=np.int8)
         self.ever_reported = np.zeros(n, dtype=bool)
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
@@ -249,6 +259,12 @@ class Users:
     @property
     def benign_weights(self) -> NDArray[np.float64]:
         return self.benign_weight
+
+    def reset_beliefs(self, slots: IntArray) -> None:
+        """Newcomers in ``slots`` (base turnover, S14) start with the day-0 beliefs, as
+        everyone did (S16: through the run's ``belief_reset``, where beliefs are kept)."""
+        if len(slots) and self.belief_reset is not None:
+            self.belief_reset(slots)
 
     # -- counts ---------------------------------------------------------------------
     def states_changed(self) -> None:

@@ -139,6 +139,10 @@ class SpeechState:
         self.friend_detention_weight = perception.visibility * perception.friend_detention_weight
         self.climate_keep = 0.5 ** (1.0 / perception.climate_half_life_days)
         self.beliefs = uk.empty_beliefs()
+        #: The day the run is on (set by the engine at each day's start): newcomers'
+        #: beliefs start there.
+        self.today = 0
+        self._initial_row = np.zeros(uk.EVIDENCE_COLUMNS, dtype=np.float32)
         self._network = network
         if self.at_risk:
             self.beliefs = self._initial_beliefs(scenario, q, sensitive_weight)
@@ -157,6 +161,7 @@ class SpeechState:
             rows[:, uk.REMOVAL_COLUMN + k - 1] = trials * perception.initial_removal * q[k]
             rows[:, uk.DETENTION_COLUMN + k - 1] = trials * perception.initial_detention * q[k]
             rows[:, uk.TRIALS_COLUMN + k - 1] = trials
+        self._initial_row = rows[0, : uk.EVIDENCE_COLUMNS].copy() if n else self._initial_row
         mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
         climate_on = perception.climate_weight > 0.0
         if self.trial_weight > 0.0 or climate_on:
@@ -172,6 +177,15 @@ class SpeechState:
             else np.zeros((0, 3), dtype=np.float32),
             mix,
         )
+
+    def reset(self, slots: IntArray) -> None:
+        """Newcomers in ``slots`` (base turnover) hold the day-0 evidence, from today;
+        their friends' flow is their slot's (the same friends)."""
+        if not self.at_risk or not len(slots):
+            return
+        rows = self.beliefs.evidence
+        rows[slots, : uk.EVIDENCE_COLUMNS] = self._initial_row
+        rows[slots, uk.DAY_COLUMN] = self.today
 
     def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:
         """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
