@@ -41,28 +41,6 @@ kernel simulator.kernels.benign.group_shares
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
-kernel simulator.kernels.learning.learn_day
-    seconds 3.54
-    profiles rules-large rules-small
-    arg array(float32, 1d, C)
-    arg array(int8, 1d, C)
-    arg float64
-    arg float64
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int32, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int32, 1d, C)
-    arg array(bool, 1d, C)
-    arg array(bool, 1d, C)
-    arg array(bool, 1d, C)
-    calls simulator.kernels.learning._count_neighbours 4f3e0b6e3f
-    calls simulator.kernels.learning._count_true cf1eb8d781
-    calls simulator.kernels.learning._degrees 13dfd8d6aa
 kernel simulator.kernels.learning.population_counts
     seconds 0.69
     profiles free-large free-small rules-large rules-small
