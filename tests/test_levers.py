@@ -43,7 +43,7 @@ FAILING_TODAY: dict[str, str] = {
     "real_names: political_published_per_user real names, no refusals vs none": (
         "users hold more political posts back with real names (political_withholding up), "
         "but softened calls to act are published as criticism instead of being blocked, so "
-        "published political posts rise"
+        "published political posts do not fall"
     ),
     "detention_certainty: political_withholding severity x2 vs 30 d": (
         "30 to 60 days raises the detention cost by a third (concave, B1): within the noise "
