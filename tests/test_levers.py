@@ -45,10 +45,6 @@ FAILING_TODAY: dict[str, str] = {
         "but softened calls to act are published as criticism instead of being blocked, so "
         "published political posts do not fall"
     ),
-    "detention_certainty: political_withholding severity x2 vs 30 d": (
-        "30 to 60 days raises the detention cost by a third (concave, B1): within the noise "
-        "of 8 replications; 180 d vs 30 d and certainty x2 pass"
-    ),
     "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
         "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
         "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
