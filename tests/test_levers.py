@@ -40,11 +40,6 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "real_names: political_published_per_user real names, no refusals vs none": (
-        "users hold more political posts back with real names (political_withholding up), "
-        "but softened calls to act are published as criticism instead of being blocked, so "
-        "published political posts do not fall"
-    ),
     "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
         "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
         "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
