@@ -128,3 +128,23 @@ def up_by_kind(
         return np.zeros(counts.shape[3], dtype=np.int64)
     cells = counts[first : last + 1, platform.index][:, channels, :, Outcome.SURVIVING]
     return np.asarray(cells.sum(axis=(0, 1)), dtype=np.int64)
+
+
+def published_in_window(
+    counts: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+    platform: PlatformState,
+    since: float,
+    now: float,
+) -> int:
+    """Posts on ``platform`` on a moderated channel, posted on the days that [since, now]
+    (hours) touches, that were published (REMOVED or SURVIVING in the outcome table; a
+    held post blocked was never published): the posts an audit draws its sample from
+    (docs/model.md S10), by the same day cells as :func:`up_by_kind`."""
+    first = int(math.floor(since / HOURS_PER_DAY))
+    last = min(int(math.floor(now / HOURS_PER_DAY)), counts.shape[0] - 1)
+    channels = np.flatnonzero(in_scope)
+    if last < first or len(channels) == 0:
+        return 0
+    cells = counts[first : last + 1, platform.index][:, channels, :, :]
+    return int(cells[..., Outcome.REMOVED].sum() + cells[..., Outcome.SURVIVING].sum())
