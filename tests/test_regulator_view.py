@@ -182,13 +182,15 @@ def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:
 
 
 def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform_size() -> None:
-    """An audit reads ``audit_sample_size`` posts (S10): ten times the posts, with the
-    same share of violations, gives the same draws, so the same finds and penalties."""
+    """An audit reads ``audit_sample_size`` posts (S10): ten times the posts and users,
+    with the same share of violations and of anonymous users, gives the same draws, so
+    the same finds (and unregistered accounts) and penalties."""
     scenario = simulator.override(simulator.load_scenario("classroom"), {})
     size = scenario.regulator.audit_sample_size
-    finds = []
+    finds, unregistered = [], []
     for factor in (1, 10):
         platform = make_platforms(scenario, np.random.default_rng(0))[0]
+        platform.active_users = 3_000 * factor
         recorder = Recorder(scenario.horizon_days, 3)
         view = _view(
             recorder=recorder,
@@ -197,14 +199,18 @@ def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform
             lawful_still_up=lambda p, since, now, f=factor: np.array([19_000, 900, 0, 0]) * f,
             duties_missed_between=lambda p, after, until: 0,
             notice_duties_missed_between=lambda p, after, until: 0,
-            anonymous_active_users=lambda p: 0,
+            anonymous_active_users=lambda p, f=factor: 150 * f,
             remove_platform=lambda p, at, reason: None,
         )
         regulator = Regulator(view, scenario.regulator, scenario.rules, np.random.default_rng(7))
         for day in range(1, 21):
             regulator.audit(platform, 24.0 * day)
-        finds.append([e.amount for e in recorder.events if e.event == EventKind.AUDIT])
+        audits = [e for e in recorder.events if e.event == EventKind.AUDIT]
+        finds.append([e.amount for e in audits])
+        unregistered.append([e.detail.split("unregistered=")[1] for e in audits])
     assert finds[0] == finds[1]
+    assert unregistered[0] == unregistered[1]
+    assert any(u != "0" for u in unregistered[0])  # accounts are checked: 5% anonymous
     # Share of violations: (4 + 0.3 x 900) / 20,000; the mean find is the sample's share.
     expected = size * (4 + 0.3 * 900) / 20_000
     assert abs(np.mean(finds[0]) - expected) < 4 * np.sqrt(expected / 20)

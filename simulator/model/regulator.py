@@ -48,9 +48,10 @@ class AuditView:
 
     env: simpy.Environment
     recorder: EventLog
-    #: Posts published on a platform on a moderated channel on the days of [since, now]
-    #: (removed since or not; held and blocked ones were never published).
-    published_between: Callable[[PlatformState, float, float], int]
+    #: Posts published on a platform on a moderated channel in [since, now] (removed since
+    #: or not; held and blocked ones never were): per day over the days the window
+    #: touches, times its length in days.
+    published_between: Callable[[PlatformState, float, float], float]
     #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
     prohibited_still_up: Callable[[PlatformState, float, float], int]
     #: Per kind: posts that reached a platform on a moderated channel on the days of
@@ -122,9 +123,12 @@ class Regulator:
         platform.audited(found)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
-            # The authors of the posts it reads, each anonymous with the platform's share.
+            # It reads whole accounts: the ``size`` posts are the window's posts of about
+            # size x active / published accounts, each anonymous with the platform's share.
             anonymous = view.anonymous_active_users(platform)
-            unregistered = self.draw_among_sample(size, anonymous, platform.active_users)
+            active = platform.active_users
+            accounts = min(active, round(size * active / published)) if published > 0 else 0
+            unregistered = self.draw_among_sample(accounts, anonymous, active)
         platform.last_audit_hours = now
         view.recorder.event(
             now,
@@ -132,7 +136,7 @@ class Regulator:
             platform.name,
             amount=float(found),
             detail=(
-                f"up={still_up} published={published} found={found} "
+                f"up={still_up} published={published:.0f} found={found} "
                 f"deadlines_missed={missed_orders} unregistered={unregistered}"
             ),
         )

@@ -526,14 +526,21 @@ class ReferenceSimulation:
             duties = [(d, post) for d, post, _ in platform.duties]
         # The audit reads ``size`` of the window's published posts (in-scope channels, by
         # day); each is a violation with the share of violations among them.
-        published = 0
-        last_day = min(math.floor(now / HOURS_PER_DAY), self.recorder.counts.shape[0] - 1)
-        for day in range(math.floor(since / HOURS_PER_DAY), last_day + 1):
+        # (per day over the window's whole days before today, times the window's days).
+        published_cells = 0
+        first_cell = math.floor(since / HOURS_PER_DAY)
+        last_day = min(math.floor(now / HOURS_PER_DAY), self.recorder.counts.shape[0]) - 1
+        for day in range(first_cell, last_day + 1):
             for channel, in_scope in enumerate(self.in_scope):
                 if in_scope:
                     for kind in range(N_KINDS):
                         cell = self.recorder.counts[day, state.index, channel, kind]
-                        published += int(cell[Outcome.REMOVED]) + int(cell[Outcome.SURVIVING])
+                        published_cells += int(cell[Outcome.REMOVED])
+                        published_cells += int(cell[Outcome.SURVIVING])
+        days_touched = last_day + 1 - first_cell
+        published = 0.0
+        if days_touched > 0 and now > since:
+            published = published_cells / days_touched * (now - since) / HOURS_PER_DAY
         found = 0
         if violating > 0.0 and published > 0 and size > 0:
             found = int(self.rng.binomial(size, min(1.0, violating / published)))
@@ -552,9 +559,11 @@ class ReferenceSimulation:
                 for u in self.users
                 if u.platform == state.index and u.state == UserState.ACTIVE and not u.traceable
             )
-            if anonymous and state.active_users > 0 and size > 0:
-                share = min(1.0, anonymous / state.active_users)
-                unregistered = int(self.rng.binomial(size, share))
+            active = state.active_users
+            accounts = min(active, round(size * active / published)) if published > 0 else 0
+            if anonymous and active > 0 and accounts > 0:
+                share = min(1.0, anonymous / active)
+                unregistered = int(self.rng.binomial(accounts, share))
         state.last_audit_hours = now
         self.recorder.event(now, EventKind.AUDIT, state.name, amount=float(found))
         tolerance = rules.penalties.tolerance
