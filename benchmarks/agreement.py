@@ -37,6 +37,9 @@ HEADLINE_RATIOS = (
     "removed_within_1h",
     "removed_within_24h",
 )
+#: ... then sanctions and the population (docs/model.md S14) and the excluded posts by
+#: reason.
+SANCTIONS_NUMBERS = ("accounts_closed", "accounts_returned", "users_renewed", "active_share_mean")
 
 
 def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
@@ -55,6 +58,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "population.perception.news_weight": 2.0,
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
+            "platforms.0.sweep_interval_hours": 0.5,
             "regulator.audits_per_year": 150.0,
             # Audits that find something at this size, so the ladder is climbed.
             "regulator.audit_sample_size": 1000,
@@ -73,6 +77,17 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "police.detention_probability.unlawful": 0.5,
             "police.identify_anonymous_probability": 0.5,
             "police.detention_days": 5.0,
+            # Strikes that expire, closed accounts that return (half the identities
+            # checked, so some are burned) and a fast turnover: S14 within 20 days.
+            "platforms.weibo.strikes_to_close": 2,
+            "platforms.tieba.strikes_to_close": 2,
+            "platforms.weibo.strike_clean_days": 4,
+            "platforms.tieba.strike_clean_days": 4,
+            "platforms.weibo.reregister_mean_days": 3.0,
+            "platforms.tieba.reregister_mean_days": 3.0,
+            "platforms.weibo.real_name_enforcement": 0.5,
+            "platforms.tieba.real_name_enforcement": 0.5,
+            "population.turnover_per_year": 5.0,
         },
         source="agreement scenario",
     )
@@ -87,6 +102,10 @@ def headline(summary: dict[str, Any]) -> dict[str, float]:
             out[f"{kind}.{outcome}"] = float(row[outcome])
     for name in HEADLINE_RATIOS:
         out[name] = float(summary[name])
+    for name in SANCTIONS_NUMBERS:
+        out[name] = float(summary[name])
+    for reason, count in summary["excluded_by_reason"].items():
+        out[f"excluded.{reason}"] = float(count)
     # The platforms' policy (docs/model.md S8): their mean strictness over the run.
     out["mean_strictness"] = float(np.mean([p["mean_strictness"] for p in summary["platforms"]]))
     return out

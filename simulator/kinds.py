@@ -65,6 +65,29 @@ class UserState(IntEnum):
     DETAINED = 4  # in police detention: cannot post until released
 
 
+class ExclusionReason(IntEnum):
+    """Why a user has no route today, or why an excluded post was lost (docs/model.md
+    S14). Stored as int8 (``Users.excl_reason`` holds CLOSED or REFUSED_REAL_NAME for
+    EXCLUDED users; the other reasons follow from the state and the platform's service).
+    FRICTION is a reason for posts only: posts through circumvention tools lost to it."""
+
+    NONE = 0
+    CLOSED = 1  # account closed after strikes
+    LEFT = 2  # quit after a sanction
+    REFUSED_REAL_NAME = 3  # refused real-name registration where it is enforced
+    DETAINED = 4  # in police detention
+    SUSPENDED = 5  # home platform suspended or gone
+    FRICTION = 6  # offshore post lost to the friction of circumvention tools
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+#: The reasons an excluded post or user can have, as named in the outputs.
+EXCLUSION_LABELS: tuple[str, ...] = tuple(r.label for r in ExclusionReason)[1:]
+
+
 class Outcome(IntEnum):
     """The single fate of every intended post (conservation: they partition intended)."""
 
@@ -104,3 +127,4 @@ class EventKind(StrEnum):
     DETENTION = "detention"
     RELEASE = "release"
     ACCOUNT_CLOSED = "account_closed"
+    ACCOUNT_RETURNED = "account_returned"  # a closed account re-registered (S14)

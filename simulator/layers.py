@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the compiled passes: foundation, numpy and numba only, never the model",
         (
             "simulator.kernels",
+            "simulator.kernels.arrivals",
             "simulator.kernels.benign",
             "simulator.kernels.channel",
             "simulator.kernels.draws",
@@ -54,6 +55,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "queue, regulator, police, population",
         (
             "simulator.model",
+            "simulator.model.arrivals",
             "simulator.model.orders",
             "simulator.model.platform_policy",
             "simulator.model.platforms",

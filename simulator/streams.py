@@ -25,10 +25,13 @@ class Streams:
     review: np.random.Generator  # review service times
     regulator: np.random.Generator  # audits, monitoring
     police: np.random.Generator  # investigations and detentions
+    turnover: np.random.Generator  # base renewal of users: the same in the paired runs
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        children = np.random.SeedSequence(seed).spawn(8)
+        # The ninth child came last (issue 16): ``spawn(9)[:8]`` equals ``spawn(8)``, so
+        # the first eight streams are those of every earlier version.
+        children = np.random.SeedSequence(seed).spawn(9)
         return cls(*(np.random.default_rng(child) for child in children))
 
 

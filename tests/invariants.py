@@ -73,6 +73,19 @@ def check_invariants(results: Results) -> None:
     states = population[["active", "excluded", "left", "circumventing", "detained"]].sum(axis=1)
     assert (states == int(summary["users"])).all()
     assert ((population["mean_risk"] >= 0) & (population["mean_risk"] <= 1)).all()
+    # Exclusion reasons (docs/model.md S14): users without access by reason match the
+    # states; excluded posts by reason add up to the excluded, in total and per kind.
+    closed_or_refused = population["excluded_closed"] + population["excluded_refused_real_name"]
+    assert (closed_or_refused == population["excluded"]).all()
+    assert (population["excluded_left"] == population["left"]).all()
+    assert (population["excluded_detained"] == population["detained"]).all()
+    assert (population["excluded_suspended"] <= population["active"]).all()
+    assert sum(summary["excluded_by_reason"].values()) == summary["excluded"]
+    for row in per_kind:
+        assert sum(row["excluded_by_reason"].values()) == row["excluded"]
+    assert summary["accounts_closed"] == summary["events"].get("account_closed", 0)
+    assert summary["accounts_returned"] == summary["events"].get("account_returned", 0)
+    assert 0.0 <= summary["active_share_final"] <= 1.0
 
 
 @contextlib.contextmanager

@@ -15,10 +15,12 @@ from numpy.typing import NDArray
 
 from simulator.engine.simulation import Simulation
 from simulator.engine.speech import IntArray, RouteArray, SpeechDay
+from simulator.kernels import arrivals as arrivals_kernels
 from simulator.kernels.benign import group_members
 from simulator.kernels.numeric import search_bucketed
 from simulator.kernels.routes import route_posts
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
+from simulator.model import arrivals as model_arrivals
 from simulator.model.platforms import PlatformState
 from simulator.model.regulator import HOURS_PER_DAY
 
@@ -47,6 +49,7 @@ class NumpySpeech(SpeechDay):
         return False  # the numpy statement draws day by day
 
     def speak(self, day: int, start: float, route: RouteArray) -> None:
+        self._day_submissions: list[list[tuple[NDArray, ...]]] = [[] for _ in self.platforms]
         speech = self.streams.speech
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
@@ -74,6 +77,14 @@ class NumpySpeech(SpeechDay):
             for kind in SENSITIVE_KINDS:
                 authors, times = drawn[(channel, kind)]
                 self._speak_individual(day, Channel(channel), kind, authors, times, route)
+        # Each platform's review items of the day go to its queue at once; items arriving
+        # at one instant (a keyword sweep) are listed oldest post first (S5a).
+        for platform, submitted in zip(self.platforms, self._day_submissions, strict=True):
+            if submitted:
+                arrival, action, items = (np.concatenate(c) for c in zip(*submitted, strict=True))
+                posted = self.posts.columns["time_hours"][items // Action.COUNT]
+                order = np.lexsort((posted, arrival))
+                platform.queue.submit(arrival[order], action[order], items[order])
 
     def _speak_individual(
         self,
@@ -216,7 +227,19 @@ class NumpySpeech(SpeechDay):
         if is_held is None:
             is_held = rng.random(n) < self._hold_probability(platform)[kind]
         touch = self._touch_probabilities(platform, channel)[:, kind]
-        flags = draw_touches(rng, n, touch, conditional_on_any=touched_given)
+        tau = float(self.scenario.population.attention_hours)
+        reach = self.audience()[authors] if channel == Channel.PUBLIC else 1.0
+        if touched_given:
+            flags = draw_touches(rng, n, touch, conditional_on_any=True)
+        else:
+            # One uniform per post and row: the flag (u < P(flag)); the notice and the
+            # order, and their times, from the post's attention (S5a).
+            uniforms = [rng.random(n) for _ in range(3)]
+            attention = [
+                _attention_times(times, uniforms[row], rate, reach, tau)
+                for row, rate in ((1, _view_rate(touch[1])), (2, _view_rate(touch[2])))
+            ]
+            flags = np.vstack([uniforms[0] < touch[0], *(np.isfinite(a) for a in attention)])
         flags &= ~is_held  # held posts are reviewed before publication instead
         touched = is_held | flags.any(axis=0)
         prohibited = bool(self.prohibited[kind])
@@ -234,11 +257,24 @@ class NumpySpeech(SpeechDay):
             flags[:, touched],
         )
         m = len(authors)
-        order_hours = np.where(
-            flags[2],
-            times + rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours, m),
-            np.inf,
-        )
+        arrival = []
+        for row in (2, 1):  # orders, then notices
+            if touched_given:
+                u = rng.random(int(flags[row].sum()))
+                arrival.append(
+                    np.array(
+                        [
+                            arrivals_kernels.attention_time_given_noticed(t, x, touch[row], tau)
+                            for t, x in zip(times[flags[row]].tolist(), u.tolist(), strict=True)
+                        ],
+                        dtype=np.float64,
+                    )
+                )
+            else:
+                arrival.append(attention[row - 1][touched][flags[row]])
+        order_hours = np.full(m, np.inf)
+        order_hours[flags[2]] = arrival[0]
+        notice_hours = arrival[1]
         ids = self.posts.append(
             time_hours=times,
             published_hours=np.where(is_held, np.inf, times),
@@ -258,20 +294,16 @@ class NumpySpeech(SpeechDay):
         rec.tally("held", kind, n_held)
         rec.tally("flagged", kind, int(flags[0].sum()))
         rec.tally("notices", kind, int(flags[1].sum()))
-        notice_hours = times[flags[1]] + rng.exponential(
-            self.scenario.population.notices.mean_delay_hours, int(flags[1].sum())
-        )
-        flag_hours = times[flags[0]]
-        if platform.spec.flag_mean_delay_hours > 0:
-            delays = rng.exponential(platform.spec.flag_mean_delay_hours, len(flag_hours))
-            flag_hours = flag_hours + delays
+        flag_hours = model_arrivals.sweep_times(times[flags[0]], platform.spec.sweep_interval_hours)
         arrivals = [times[is_held], flag_hours, notice_hours, order_hours[flags[2]]]
         actions = [Action.HOLD, Action.FLAG, Action.NOTICE, Action.ORDER]
         subsets = [is_held, flags[0], flags[1], flags[2]]
         for arrival, action, subset in zip(arrivals, actions, subsets, strict=True):
             if len(arrival):
                 items = ids[subset] * Action.COUNT + action
-                platform.queue.submit(arrival, np.full(len(items), action, np.int64), items)
+                self._day_submissions[platform.index].append(
+                    (arrival, np.full(len(items), action, np.int64), items)
+                )
         notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
         if notice_deadline is not None and self.prohibited[kind]:
             for post, arrival in zip(ids[flags[1]], notice_hours, strict=True):
@@ -313,6 +345,24 @@ class NumpySpeech(SpeechDay):
         notice = self.notice_probability if channel == Channel.PUBLIC else np.zeros(N_KINDS)
         order = self.monitor_probability if self.in_scope[channel] else np.zeros(N_KINDS)
         return np.vstack([flag, notice, order])
+
+
+def _view_rate(probability):
+    """The compiled per-view rate (numpy's log1p can differ from libm's in the last bit)."""
+    return arrivals_kernels.view_rate(float(probability))
+
+
+def _attention_times(times, u, rate, reach, tau):
+    """The compiled scalar per post (numpy's vectorised log1p can differ from it in the
+    last bit; tests/test_arrivals_statement.py holds it to model.arrivals' statement)."""
+    reach = np.broadcast_to(reach, times.shape)
+    return np.array(
+        [
+            arrivals_kernels.attention_time(t, x, float(rate), float(a), tau)
+            for t, x, a in zip(times.tolist(), u.tolist(), reach.tolist(), strict=True)
+        ],
+        dtype=np.float64,
+    )
 
 
 def draw_touches(

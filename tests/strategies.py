@@ -163,6 +163,7 @@ def population(draw: st.DrawFn, users: int) -> dict[str, Any]:
         "private_share": probability(),
         "boldness": beta(),
         "mean_degree": non_negative(30.0),
+        "attention_hours": positive(0.01, 100.0),
         "perception": st.fixed_dictionaries(
             {},
             optional={
@@ -189,7 +190,6 @@ def population(draw: st.DrawFn, users: int) -> dict[str, Any]:
             {},
             optional={
                 "probability": per_kind(probability()),
-                "mean_delay_hours": positive(0.01, 100.0),
             },
         ),
     }
@@ -221,6 +221,7 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         "wrongful_removal_daily_cost": non_negative(1e7),
         "audit_belief_days": positive(0.01, 1000.0),
         "believed_audits_per_year": non_negative(1000.0),
+        "sweep_interval_hours": non_negative(48.0),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):
@@ -358,7 +359,6 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     "audit_window_days": positive(0.01, 30.0),
                     "audit_sample_size": st.integers(0, 100_000),
                     "monitoring_probability": probability(),
-                    "monitoring_mean_delay_hours": positive(0.01, 100.0),
                 },
             )
         )

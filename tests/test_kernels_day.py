@@ -69,7 +69,16 @@ def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
     closed_np, still_np = numpy_sanctions(
         expected, sanctioned, limits, np.random.default_rng(seed).random, 0.3, 0.25
     )
-    closed, still = apply_strikes(sanctioned, pop["strikes"], pop["state"], pop["platform"], limits)
+    # Strikes that never expire (the last sanction "yesterday", a clean period longer
+    # than any gap): the rule before issue 16, which this numpy code states.
+    n = len(pop["state"])
+    last = np.zeros(n, dtype=np.int32)
+    reason = np.zeros(n, dtype=np.int8)
+    never = np.full(3, 1_000_000, dtype=np.int64)
+    closed, still = apply_strikes(
+        sanctioned, 1, pop["strikes"], last, pop["state"], pop["platform"], limits, never, reason
+    )
+    assert (reason[closed] == 1).all() and (np.delete(reason, closed) == 0).all()
     draw = np.random.default_rng(seed).random(len(still))
     exited = apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])
     # The count of state changes (the engine bumps its state version only then).

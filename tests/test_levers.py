@@ -59,12 +59,6 @@ FAILING_TODAY: dict[str, str] = {
     "reviewers: removal_delay_median_h 48 reviewers vs 8 reviewers": (
         "removal timing does not depend on staff: 8 and 48 reviewers give identical runs"
     ),
-    "year_liberal: active_share_end netzdg year >= 0.97": (
-        "0.939 of users active after a year (issue: closures after 5 never-expiring strikes)"
-    ),
-    "year_liberal: active_share_end dsa year >= 0.97": (
-        "0.961 of users active after a year; its interval reaches below the floor"
-    ),
 }
 
 

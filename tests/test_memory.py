@@ -104,9 +104,10 @@ def test_users_keep_only_what_the_run_needs() -> None:
     assert users.daily_rate_by_kind()[0] == old["benign_cumulative"][-1]
     kept = {name for name, v in vars(users).items() if isinstance(v, np.ndarray)}
     assert not kept & {"rate", "stance_factor", "sensitive_weight", "release_hours"}
-    # Per user: 4 + 2 + 4 + 1 + 1 + 2 + 1 + 1 (traits and state) + 8 + 8 (weights).
+    # Per user: 4 + 2 + 4 + 1 + 1 + 2 + 1 + 1 (traits and state) + 8 + 8 (weights)
+    # + 4 + 4 + 1 (last strike day, return day, exclusion reason: S14).
     assert users.memory_bytes() - users.network.indices.nbytes - users.network.indptr.nbytes == (
-        32 * 3000 + users.mix.nbytes
+        41 * 3000 + users.mix.nbytes
     )
 
 

@@ -136,7 +136,8 @@ def test_fewer_reviewers_lengthen_time_to_removal() -> None:
 
 def test_review_queue_in_the_model_matches_erlang_c() -> None:
     """Only the filter's flags feed the queue (no holds, notices, orders or learning), at a
-    fixed strictness: flagged posts arrive as a Poisson process and reviews are
+    fixed strictness, from a population that sanctions do not change (no closures, exits
+    or turnover): flagged posts arrive as a Poisson process and reviews are
     exponential, so the queue is M/M/c and its mean wait is Erlang C's."""
     scenario = simulator.override(
         reduced("china_csl_2016", users=20000, days=60),
@@ -146,14 +147,19 @@ def test_review_queue_in_the_model_matches_erlang_c() -> None:
                     "name": "solo",
                     "market_share": 1.0,
                     "reviewers": 3,
-                    "review_minutes": 11.0,
+                    "review_minutes": 10.0,
                     "prepublication_filter": False,
                     "initial_strictness": 0.2,
                     "min_strictness": 0.2,
                     "max_strictness": 0.2,
                     "flag_margin": 0.0,
+                    # Arrivals stay Poisson at one rate: nobody's account closes (S14).
+                    "strikes_to_close": 1000,
                 }
             ],
+            "population.exits.leave_probability_on_sanction": 0.0,
+            "population.exits.circumvent_probability_on_sanction": 0.0,
+            "population.turnover_per_year": 0.0,
             "population.notices.probability": {
                 "benign": 0.0,
                 "critical": 0.0,
@@ -167,17 +173,21 @@ def test_review_queue_in_the_model_matches_erlang_c() -> None:
             "population.perception.visibility": 0.0,
         },
     )
-    sim = Simulation(scenario, seed=11)
-    sim.run()
-    platform = sim.platforms[0]
-    hours = scenario.horizon_days * 24.0
-    arrival_rate = platform.queue_served / hours
-    mean_service = 11.0 / 60.0
-    load = arrival_rate * mean_service / 3
-    assert 0.6 < load < 0.9, load  # a busy queue, so waits are not trivially zero
-    expected = erlang_c_mean_wait_hours(arrival_rate, mean_service, 3)
-    observed = platform.queue_wait_hours / platform.queue_served
-    assert observed == pytest.approx(expected, rel=0.12)
+    # Over three seeds: one run's mean wait varies by about ±15% around Erlang C's (a
+    # busy queue's waits are strongly correlated in time).
+    ratios = []
+    for seed in (11, 12, 13):
+        sim = Simulation(scenario, seed=seed)
+        sim.run()
+        platform = sim.platforms[0]
+        hours = scenario.horizon_days * 24.0
+        arrival_rate = platform.queue_served / hours
+        mean_service = 10.0 / 60.0
+        load = arrival_rate * mean_service / 3
+        assert 0.6 < load < 0.9, load  # a busy queue, so waits are not trivially zero
+        expected = erlang_c_mean_wait_hours(arrival_rate, mean_service, 3)
+        ratios.append(platform.queue_wait_hours / platform.queue_served / expected)
+    assert sum(ratios) / len(ratios) == pytest.approx(1.0, rel=0.08), ratios
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path) -> None:  # type: ignore[no-untyped-def]

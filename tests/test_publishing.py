@@ -4,7 +4,7 @@ review queues, duties and orders, hence the same runs to the last count and even
 
 Whole runs are compared, day by day and at the end, on worlds where every publishing
 path fires: benign posts in aggregate and sensitive ones post by post; holds, flags
-(with and without a flag delay), notices with a legal deadline, orders, private
+(with and without keyword sweeps), notices with a legal deadline, orders, private
 messages in and out of the rules' scope, circumvention, and no rules at all.
 """
 
@@ -20,6 +20,7 @@ from simulator.engine.day_end import end_of_day
 from simulator.engine.simulation import Simulation
 from simulator.engine.speech import learn
 from simulator.kernels import draws, moderation, publishing, speech
+from simulator.kinds import Outcome
 from simulator.model.real_name import register_users
 from tests.numpy_publishing import NumpyPublishing
 from tests.test_kernels import blockwise_cumulative, running_weights
@@ -30,7 +31,7 @@ WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     "weibo": ("china_weibo_2012", {"population.users": 3_000, "horizon_days": 20}),
     "netzdg_notice_deadline": (
         "germany_netzdg_2017",
-        {"population.users": 3_000, "horizon_days": 20, "platforms.0.flag_mean_delay_hours": 2.0},
+        {"population.users": 3_000, "horizon_days": 20, "platforms.0.sweep_interval_hours": 0.5},
     ),
     "open": ("open_baseline", {"population.users": 3_000, "horizon_days": 15}),
 }
@@ -264,8 +265,15 @@ class _AlwaysReviewing(Simulation):
         if real_name.enabled and day == real_name.start_day:
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
             register_users(self.users, real_name, enforcement, self.streams.behaviour)
+            self.sanctions.exclusions.invalidate()
+        self.sanctions.returns_and_turnover(day, start)
         route = self.speech.routes(start)
         self.speech.speak(day, start, route)
+        serving = tuple(p.serving(start) for p in self.platforms)
+        excluded = self.recorder.counts[day, ..., Outcome.EXCLUDED]
+        self.recorder.excluded_by_reason[day] = self.sanctions.exclusions.attribute(
+            excluded, serving, self.streams.split
+        )
         sanctioned, public_removed = self.review.run(end)
         self.orders.settle(day, self.recorder, self.reporting)
         self.police.advance(end)
@@ -281,6 +289,7 @@ class _AlwaysReviewing(Simulation):
         end_of_day(
             day, self.platforms, self.speech.active_users(route), self.moderating,
             self.scenario, self.recorder, self.population_counts, self.reporting.reports_filed,
+            self.sanctions.day_row(serving),
         )  # fmt: skip
         self.posts.compact(day)
 

@@ -10,6 +10,7 @@ import json
 import numpy as np
 
 import simulator
+from simulator.kernels import arrivals
 from simulator.kinds import Outcome, UserState
 from simulator.reference import ReferenceSimulation, run_reference
 
@@ -65,3 +66,21 @@ def _without_timing(summary: dict) -> str:
     compares equal to itself there)."""
     kept = {k: v for k, v in summary.items() if k not in {"wall_seconds", "wall_seconds_rules"}}
     return json.dumps(kept, sort_keys=True, default=str)
+
+
+def test_reference_arrival_rules_equal_the_engines() -> None:
+    """The reference writes the arrival rules out itself (docs/model.md S5a); on the same
+    inputs they give the engine's compiled times: sweeps to the bit, attention to 1e-12."""
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 300}, source="test"
+    )
+    sim = ReferenceSimulation(scenario, seed=3)
+    rng = np.random.default_rng(5)
+    tau = scenario.population.attention_hours
+    for now in rng.uniform(0.0, 24.0 * 60, 2_000):
+        for interval in (0.0, 0.25, 0.4, 5.0):
+            assert sim.next_sweep(float(now), interval) == arrivals.sweep_time(float(now), interval)
+        u, p, reach = rng.random(), rng.uniform(0.0, 0.9), rng.uniform(0.0, 3.0)
+        expected = arrivals.attention_time(float(now), u, arrivals.view_rate(p), reach, tau) - now
+        got = sim.attention_delay(u, p, reach)
+        assert got == expected or abs(got - expected) <= 1e-12 * max(1.0, abs(expected))

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario, compare, format_table  # noqa: E402
+from simulator.kinds import Outcome  # noqa: E402
 from simulator.reference import ReferenceSimulation  # noqa: E402
 
 ALPHA = 0.001
@@ -48,6 +49,14 @@ def test_reference_conserves_posts_and_exercises_every_mechanism() -> None:
     by_outcome = rec.counts.sum(axis=(0, 1, 2, 3))
     assert (by_outcome > 0).all(), by_outcome  # withheld, excluded, blocked, removed, surviving
     assert sum(u.traceable for u in sim.users) > 0
+    # Sanctions and the population (S14): closures, returns, renewals; every excluded
+    # post counted under its author's reason.
+    days = rec.population_series
+    for name in ("accounts_closed", "accounts_returned", "users_renewed"):
+        assert sum(row[name] for row in days) > 0, name
+    np.testing.assert_array_equal(
+        rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]
+    )
     assert any(e.event == "fine" for e in rec.events) or any(
         e.event == "warning" for e in rec.events
     )
@@ -60,6 +69,38 @@ def test_engine_agrees_with_reference_quick() -> None:
     means = {r.name: r.engine_mean for r in rows}
     assert means["critical.withheld"] > 0 and means["critical.removed"] > 0
     assert means["speech_loss"] > 0 and means["chilling_effect"] > 0
+
+
+def test_engine_agrees_with_reference_on_removal_timing() -> None:
+    """A world where notices and orders remove many posts and the queue does not bind,
+    so time to removal is keyword sweeps and attention (docs/model.md S5a): the engine's
+    kernels and the reference's own formulas give the same removal-time shares. (The
+    check has power: the reference with a three times slower attention fails it; its
+    sweeps are held to the engine's in tests/test_reference.py.)"""
+    scenario = simulator.override(
+        agreement_scenario(users=600, days=10),
+        {
+            "population.notices.probability": {
+                "benign": 0.0,
+                "critical": 0.3,
+                "collective_action": 0.3,
+                "unlawful": 0.5,
+            },
+            "regulator.monitoring_probability": 0.5,
+            "platforms.0.reviewers": 20,
+            "platforms.1.reviewers": 20,
+            # Few flags and no holds: removals come from notices and orders.
+            "platforms.0.prepublication_filter": False,
+            "platforms.1.prepublication_filter": False,
+            "platforms.0.flag_margin": 4.0,
+            "platforms.1.flag_margin": 4.0,
+        },
+        source="timing agreement",
+    )
+    rows = compare(scenario, replications=6, seed=2024)
+    _assert_agree(rows)
+    means = {r.name: r.engine_mean for r in rows}
+    assert 0.2 < means["removed_within_30min"] < 0.95  # not all at once, not all late
 
 
 @pytest.mark.slow

@@ -221,8 +221,8 @@ def test_everyone_posts_privately_or_not_at_all() -> None:
             "less than or equal",
         ),
         (
-            {"regulator.monitoring_mean_delay_hours": 1e300},
-            "regulator.monitoring_mean_delay_hours",
+            {"population.attention_hours": 1e300},
+            "population.attention_hours",
             "less than or equal",
         ),
         (

@@ -149,6 +149,20 @@ RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
         ),
         "reported_ever": "number",
         "detained_ever": "number",
+        # Sanctions and the population (docs/model.md S14).
+        **dict.fromkeys(
+            (
+                "excluded_closed",
+                "excluded_left",
+                "excluded_refused_real_name",
+                "excluded_detained",
+                "excluded_suspended",
+                "accounts_closed",
+                "accounts_returned",
+                "users_renewed",
+            ),
+            "number",
+        ),
     },
 }
 RUN_TABLE_COLUMNS["counterfactual_daily"] = RUN_TABLE_COLUMNS["daily"]

@@ -89,7 +89,7 @@ class PopulationCounts:
 
     def key(self, reports_filed: int) -> tuple[Any, ...]:
         users = self.users
-        return (users.state_version, reports_filed, users.risk)
+        return (users.state_version, reports_filed, users.risk, users.belief_version)
 
     def store(self, reports_filed: int, counts: IntArray, mean_risk: float) -> None:
         """Counts made elsewhere of the current risks (the day's learning pass)."""

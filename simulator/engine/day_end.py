@@ -27,10 +27,13 @@ def end_of_day(
     recorder: Recorder,
     population: PopulationCounts,
     reports_filed: int,
+    sanctions_row: dict[str, int],
 ) -> None:
     """Book and adapt each platform (``active_here``: its active users today) and
     record the day's rows. The population row comes from ``population``, counted
-    again only if the states, reports or risks changed since it was last counted."""
+    again only if the states, reports or risks changed since it was last counted, and
+    ``sanctions_row`` (users without a route by reason; the day's closures, returns and
+    renewals: S14)."""
     takedown = scenario.rules.takedown
     in_scope = [Channel.PUBLIC, Channel.PRIVATE] if takedown.private_messages else [Channel.PUBLIC]
     reached = (Outcome.BLOCKED, Outcome.REMOVED, Outcome.SURVIVING)
@@ -58,4 +61,6 @@ def end_of_day(
                 "moderation_cost": cost,
             }
         )
-    recorder.population_series.append({"day": day, **population.row(reports_filed)})
+    recorder.population_series.append(
+        {"day": day, **population.row(reports_filed), **sanctions_row}
+    )

@@ -24,6 +24,7 @@ from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay, learn
+from simulator.kinds import Outcome
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
 from simulator.model.police import Police
@@ -81,7 +82,8 @@ class Simulation:
         self.police = Police(scenario.police, users, streams.police)
         self.sanctions = Sanctions(
             users, platforms, self.police, recorder, streams.behaviour,
-            scenario.population.exits, scenario.police.detention_days,
+            scenario.population.exits, scenario.police.detention_days, streams.turnover,
+            scenario.population.turnover_per_year, rules.real_name,
         )  # fmt: skip
         # The regulator and the police see the run through narrow views (no cycle).
         audit_view = AuditView(
@@ -168,8 +170,17 @@ class Simulation:
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
             register_users(users, real_name, enforcement, self.streams.behaviour)
+            sanctions.exclusions.invalidate()  # everyone may have changed
+        sanctions.returns_and_turnover(day, start)  # 3a (S14)
         route = speech.routes(start)  # 4 (S2)
         speech.speak(day, start, route)  # 5 (S1-S5)
+        # 5a: the day's excluded posts by reason (S14; the split stream, after the day's
+        # benign splits).
+        serving = tuple(p.serving(start) for p in self.platforms)
+        excluded = self.recorder.counts[day, ..., Outcome.EXCLUDED]
+        self.recorder.excluded_by_reason[day] = sanctions.exclusions.attribute(
+            excluded, serving, self.streams.split
+        )
         if self.moderating:
             sanctioned, public_removed = self.review.run(end)  # 6 (S6, S7, S7a, S11)
             self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
@@ -194,6 +205,7 @@ class Simulation:
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
             self.recorder, self.population_counts, self.reporting.reports_filed,
+            sanctions.day_row(serving),
         )  # fmt: skip
         self.posts.compact(day)  # free the records nothing can act on any more
 

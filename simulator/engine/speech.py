@@ -30,6 +30,7 @@ from simulator.engine.caches import (
 from simulator.engine.post_store import PostStore
 from simulator.kernels import benign, learning, moderation, publishing, routes, speech
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind
+from simulator.model import arrivals
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, monitor_probabilities
 from simulator.model.population import Users
@@ -61,6 +62,8 @@ _NOT_DRAWN = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
 )
+#: publish_days' ``audience`` where nothing is moderated (no notice or order is drawn).
+_NO_AUDIENCE = np.zeros(0, dtype=np.float64)
 
 
 class SpeechDay:
@@ -117,9 +120,10 @@ class SpeechDay:
         self.daily_rate = np.outer(channel_shares, users.daily_rate_by_kind())  # [channel, kind]
         # Under takedown duties the platforms' specs carry the effective score means (S8).
         specs = [platform.spec for platform in platforms]
-        self._flag_delay_hours = np.array(
-            [p.flag_mean_delay_hours for p in specs], dtype=np.float64
+        self._sweep_interval_hours = np.array(
+            [p.sweep_interval_hours for p in specs], dtype=np.float64
         )
+        self._audience: NDArray[np.float64] | None = None
         self._classifier_mean = np.array(
             [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
         ).reshape(self.n_platforms, N_KINDS)
@@ -267,12 +271,21 @@ class SpeechDay:
             users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
             users.boldness, hold, touch, any_touch, conditional,
             float(scenario.population.exits.circumvention_friction),
-            float(scenario.regulator.monitoring_mean_delay_hours),
-            float(scenario.population.notices.mean_delay_hours),
-            self._flag_delay_hours, self._reviewer_mean,
+            float(scenario.population.attention_hours), self.audience(),
+            self._sweep_interval_hours, self._reviewer_mean,
             -1.0 if notice_deadline is None else float(notice_deadline),
             self.handle(streams.split), self.handle(streams.moderation),
         )  # fmt: skip
+
+    def audience(self) -> NDArray[np.float64]:
+        """Each user's audience ``A_i = deg_i / mean degree`` (docs/model.md S5a), from
+        the social network, once per run; empty where nothing is moderated (the network
+        is then not drawn for it)."""
+        if not self.in_scope.any():
+            return _NO_AUDIENCE
+        if self._audience is None:
+            self._audience = arrivals.audience(self.users.network.degree())
+        return self._audience
 
     def _benign_split_inputs(
         self, route: RouteArray
@@ -337,7 +350,7 @@ class SpeechDay:
 
     def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
         """The day's touched posts into the store; their review items into the queues
-        (one submission per platform, in the order made: what one per batch gave); notice
+        (one submission per platform, by arrival time, then posting time); notice
         duties and orders into the order book (see :func:`publishing.publish_days`)."""
         (
             post_float, post_int, sub_times, sub_actions, sub_items, sub_offsets,
@@ -347,6 +360,7 @@ class SpeechDay:
         n_posts = int(state[0])
         if n_posts == 0:
             return
+        first_id = self.posts.size  # the items name posts by id: first_id + buffer index
         self.posts.append(
             time_hours=post_float[0, :n_posts],
             published_hours=post_float[1, :n_posts],
@@ -367,9 +381,13 @@ class SpeechDay:
                 )
             first, last = sub_at[p], sub_at[p + 1]
             if last > first:
-                platform.queue.submit(
-                    sub_times[first:last], sub_actions[first:last], sub_items[first:last]
-                )
+                # A keyword sweep finds many posts at one instant and lists them oldest
+                # first (docs/model.md S5a): items arriving together are queued by posting
+                # time (else their order would be the batches', kind by kind).
+                times, items = sub_times[first:last], sub_items[first:last]
+                posted = post_float[0, items // Action.COUNT - first_id]
+                order = np.lexsort((posted, times))
+                platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
         if len(duty_post):
             # Grouped by platform keeping their order (per platform, and per due day,
             # the duties are in the order made, as one at a time gave).

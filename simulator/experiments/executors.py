@@ -104,6 +104,7 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
     """The numbers of a run summary as flat ``name -> float`` (NaN where undefined).
 
     Top-level numbers keep their names; nested ones are dotted (``users_final.excluded``,
+    ``excluded_by_reason.closed``,
     ``per_kind.critical.speech_loss``, ``events.detention``). Every event kind is present
     (0 when none happened), so all runs report the same metrics."""
     skip = {"seed", "horizon_days", "users"}
@@ -115,6 +116,8 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
             out[key] = float(value)
     for key, value in summary.get("users_final", {}).items():
         out[f"users_final.{key}"] = float(value)
+    for key, value in summary.get("excluded_by_reason", {}).items():
+        out[f"excluded_by_reason.{key}"] = float(value)
     events = summary.get("events", {})
     for kind in EventKind:
         out[f"events.{kind.value}"] = float(events.get(kind.value, 0))

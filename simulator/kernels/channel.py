@@ -10,8 +10,8 @@ what the review queues, the legal duties and the order book must receive. The dr
 come from the run's ``numpy.random.Generator`` objects, passed in: numba draws exactly
 numpy's numbers and advances the same state (tests/test_kernels.py), and the draws are
 made in the order numpy made them (batch by batch; within a batch, all the holds, then
-each flag row over all posts, then the order delays, the reviewer scores, the notice
-delays and the flag delays), so outputs are the same to the byte
+each flag row over all posts, then, for benign posts, the order and notice times; then
+the reviewer scores), so outputs are the same to the byte
 (tests/test_publishing.py runs the numpy statement of the same step beside it).
 
 Why compiled: at 10,000 users a day's publishing was ~25 batches of ~40 small numpy
@@ -27,10 +27,17 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kernels.draws import binomial, exponential, normal
+from simulator.kernels.arrivals import (
+    attention_time,
+    attention_time_given_noticed,
+    noticed,
+    sweep_time,
+    view_rate,
+)
+from simulator.kernels.draws import binomial, normal
 from simulator.kernels.routes import route_posts
 from simulator.kernels.speech import HOURS
-from simulator.kinds import Action, Outcome
+from simulator.kinds import Action, Channel, Outcome
 
 Array = NDArray[Any]
 
@@ -53,6 +60,9 @@ ACTIONS = Action.COUNT
 
 
 BENIGN = 0
+
+
+PUBLIC = int(Channel.PUBLIC)
 
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
@@ -106,9 +116,9 @@ def publish_channel(
     any_touch: Array,
     conditional: Array,
     friction: float,
-    monitoring_delay: float,
-    notice_delay: float,
-    flag_delay: Array,
+    attention_hours: float,
+    audience: Array,
+    sweep_interval: Array,
     reviewer_mean: Array,
     notice_deadline: float,
     split_rng: Any,
@@ -244,8 +254,8 @@ def publish_channel(
             post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int = (
                 _publish(
                     p, channel, kind, authors, times, held, given,
-                    hold, touch, conditional, prohibited, monitoring_delay, notice_delay,
-                    flag_delay, reviewer_mean, notice_deadline, day_start, moderation_rng,
+                    hold, touch, conditional, prohibited, attention_hours, audience,
+                    sweep_interval, reviewer_mean, notice_deadline, day_start, moderation_rng,
                     counts, tallies, prohibited_hours, post_float, post_int, sub_time,
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
@@ -269,9 +279,9 @@ def _publish(
     touch: Array,
     conditional: Array,
     prohibited: Array,
-    monitoring_delay: float,
-    notice_delay: float,
-    flag_delay: Array,
+    attention_hours: float,
+    audience: Array,
+    sweep_interval: Array,
     reviewer_mean: Array,
     notice_deadline: float,
     day_start: float,
@@ -302,8 +312,14 @@ def _publish(
     else:
         for k in range(n):
             is_held[k] = rng.random() < hold[p, kind]
-    # Flags row by row over all posts, as numpy drew them (held ones too: then dropped).
+    # Flags row by row over all posts (held ones too: then dropped). Individually drawn
+    # posts: one uniform per post and row decides the flag (u < P(flag)), and whether
+    # users and the regulator ever notice the post as its reach builds; the same uniform
+    # gives the time they do (docs/model.md S5a), so none is drawn later for them.
     flags = np.zeros((3, n), dtype=np.bool_)
+    uniforms = np.empty((3, n), dtype=np.float64)
+    notice_rate = view_rate(touch[p, 1, kind])
+    order_rate = view_rate(touch[p, 2, kind])
     if touched_given:
         none_yet = np.ones(n, dtype=np.bool_)
         for row in range(3):
@@ -317,8 +333,15 @@ def _publish(
                     none_yet[k] = False
     else:
         for row in range(3):
+            rate = notice_rate if row == 1 else order_rate
             for k in range(n):
-                flags[row, k] = rng.random() < touch[p, row, kind]
+                u = rng.random()
+                uniforms[row, k] = u
+                if row == 0:
+                    flags[row, k] = u < touch[p, 0, kind]
+                else:
+                    reach = audience[authors[k]] if channel == PUBLIC else 1.0
+                    flags[row, k] = noticed(u, rate, reach)
     touched = np.empty(n, dtype=np.bool_)
     m = 0
     for k in range(n):
@@ -341,25 +364,34 @@ def _publish(
         if touched[k]:
             which[j] = k
             j += 1
-    # Draws in numpy's order: order delays (all touched), scores, notice, flag delays.
-    order_hours = np.empty(m, dtype=np.float64)
+    # Arrival times (S5a): orders, then notices, when the post's reach gets it noticed
+    # (individually drawn posts: from the uniform that decided it; benign posts, known
+    # to be touched and of audience 1: one uniform each, drawn here); flags at the
+    # platform's next keyword sweep (no draw). Then the reviewer scores.
+    order_hours = np.full(m, np.inf)
+    notice_hours = np.full(m, np.inf)
+    flag_hours = np.empty(m, dtype=np.float64)
+    for row in (2, 1):
+        arrival = order_hours if row == 2 else notice_hours
+        rate = order_rate if row == 2 else notice_rate
+        for j in range(m):
+            k = which[j]
+            if not flags[row, k]:
+                continue
+            if touched_given:
+                arrival[j] = attention_time_given_noticed(
+                    times[k], rng.random(), touch[p, row, kind], attention_hours
+                )
+            else:
+                reach = audience[authors[k]] if channel == PUBLIC else 1.0
+                arrival[j] = attention_time(
+                    times[k], uniforms[row, k], rate, reach, attention_hours
+                )
     for j in range(m):
-        arrival = times[which[j]] + exponential(rng, monitoring_delay)
-        order_hours[j] = arrival if flags[2, which[j]] else np.inf
+        flag_hours[j] = sweep_time(times[which[j]], sweep_interval[p])
     score = np.empty(m, dtype=np.float64)
     for j in range(m):
         score[j] = reviewer_mean[p, kind] + normal(rng)
-    notice_hours = np.empty(m, dtype=np.float64)
-    flag_hours = np.empty(m, dtype=np.float64)
-    for j in range(m):
-        if flags[1, which[j]]:
-            notice_hours[j] = times[which[j]] + exponential(rng, notice_delay)
-    for j in range(m):
-        flag_hours[j] = times[which[j]]
-    if flag_delay[p] > 0:
-        for j in range(m):
-            if flags[0, which[j]]:
-                flag_hours[j] = flag_hours[j] + exponential(rng, flag_delay[p])
 
     # The records: ids follow on from the ones already made today.
     base = state[0]

@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.78
+    seconds 0.93
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -29,7 +29,7 @@ kernel simulator.kernels.benign.benign_groups
     calls simulator.kernels.routes.effective_risk 935c6b4314
     calls simulator.kernels.routes.withholds feef064bbe
 kernel simulator.kernels.benign.benign_split
-    seconds 0.70
+    seconds 0.87
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -37,12 +37,12 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.77
+    seconds 0.96
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.learning.learn_day
-    seconds 2.53
+    seconds 3.54
     profiles rules-large rules-small
     arg array(float32, 1d, C)
     arg array(int8, 1d, C)
@@ -64,7 +64,7 @@ kernel simulator.kernels.learning.learn_day
     calls simulator.kernels.learning._count_true cf1eb8d781
     calls simulator.kernels.learning._degrees 13dfd8d6aa
 kernel simulator.kernels.learning.population_counts
-    seconds 0.64
+    seconds 0.69
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(float32, 1d, C)
@@ -73,7 +73,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 1.11
+    seconds 0.87
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -81,31 +81,31 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.16
+    seconds 0.17
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.19
+    seconds 0.21
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.32
+    seconds 0.27
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.29
+    seconds 0.33
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.37
+    seconds 2.01
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -115,12 +115,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.29
+    seconds 0.42
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.27
+    seconds 1.07
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -145,7 +145,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 18.62
+    seconds 17.61
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -182,7 +182,7 @@ kernel simulator.kernels.publishing.publish_days
     arg array(float64, 4d, C)
     arg float64
     arg float64
-    arg float64
+    arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 2d, C)
     arg float64
@@ -203,12 +203,16 @@ kernel simulator.kernels.publishing.publish_days
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg int64
-    calls simulator.kernels.channel._publish 400350c83f
+    calls simulator.kernels.arrivals.attention_time 4c86f1b557
+    calls simulator.kernels.arrivals.attention_time_given_noticed 14a53b1163
+    calls simulator.kernels.arrivals.noticed feef064bbe
+    calls simulator.kernels.arrivals.sweep_time 0cb83cac64
+    calls simulator.kernels.arrivals.view_rate 6bd2a66c44
+    calls simulator.kernels.channel._publish e172a015b7
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
-    calls simulator.kernels.channel.publish_channel 8f2657790d
+    calls simulator.kernels.channel.publish_channel 91f35a7dc2
     calls simulator.kernels.draws.binomial 7604165db1
-    calls simulator.kernels.draws.exponential c57d655cac
     calls simulator.kernels.draws.multinomial f467c54bb5
     calls simulator.kernels.draws.normal 1d9a3451d9
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
@@ -222,7 +226,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak ba6a021c73
 kernel simulator.kernels.queue.append_pending
-    seconds 0.16
+    seconds 0.30
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -233,7 +237,7 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.take_pending
-    seconds 1.84
+    seconds 2.53
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -243,7 +247,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.07
+    seconds 1.35
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -264,7 +268,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 2.62
+    seconds 3.15
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -293,7 +297,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.37
+    seconds 0.44
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -303,7 +307,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.20
+    seconds 0.15
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -311,16 +315,67 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 0.77
+    seconds 1.36
     profiles rules-large rules-small
     arg array(int64, 1d, C)
+    arg int64
     arg array(int16, 1d, C)
+    arg array(int32, 1d, C)
     arg array(int8, 1d, C)
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
-    calls simulator.kernels.numeric.merge_argsort 5dc5844f13
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
+kernel simulator.kernels.sanctions.recount_exclusions
+    seconds 0.33
+    profiles free-large free-small rules-large rules-small
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 3d, C)
+    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
+kernel simulator.kernels.sanctions.renew_slots
+    seconds 0.34
+    profiles free-large free-small rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg bool
+    arg float64
+    arg array(float64, 1d, C)
+    arg float64
+kernel simulator.kernels.sanctions.update_exclusions
+    seconds 0.32
+    profiles free-large free-small rules-large rules-small
+    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int16, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 3d, C)
+    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 3.14
+    seconds 2.21
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)

@@ -1,10 +1,13 @@
-"""Compiled sanctions: strikes, account closures, users leaving or circumventing
-(docs/model.md S3, "Sanctions").
+"""Compiled sanctions and population changes (docs/model.md S14): strikes that expire,
+account closures, users leaving or circumventing after a sanction, closed accounts that
+return, base turnover of users, and why users without a route have none.
 
-A sanctioned user gets a strike; an active user whose strikes reach the platform's limit
-is closed (EXCLUDED); a sanctioned user still active leaves with probability
-``leave_probability`` or circumvents with probability ``circumvent_probability``.
-As the numpy code they replaced (tests/test_kernels_day.py).
+Each kernel touches only the users it is given (sanctioned authors, returning accounts,
+renewed slots, users whose state changed), so its cost is proportional to the day's
+changes, never to the population; :func:`recount_exclusions` is the one pass over users,
+run only when a bulk change (registration, a platform's service, migration) asks for it.
+:mod:`simulator.model.sanctions` states the same rules in numpy, and
+``tests/test_sanctions_statement.py`` holds the two equal.
 """
 
 from __future__ import annotations
@@ -15,55 +18,81 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kernels.numeric import merge_argsort
-from simulator.kinds import UserState
+from simulator.kinds import ExclusionReason, UserState
+
+Array = NDArray[Any]
 
 ACTIVE = int(UserState.ACTIVE)
 EXCLUDED = int(UserState.EXCLUDED)
 LEFT = int(UserState.LEFT)
 CIRCUMVENTING = int(UserState.CIRCUMVENTING)
+DETAINED = int(UserState.DETAINED)
+
+# Why a user has no route today (kinds.ExclusionReason, as plain ints for the kernels).
+REASON_NONE = int(ExclusionReason.NONE)
+REASON_CLOSED = int(ExclusionReason.CLOSED)
+REASON_LEFT = int(ExclusionReason.LEFT)
+REASON_REFUSED_REAL_NAME = int(ExclusionReason.REFUSED_REAL_NAME)
+REASON_DETAINED = int(ExclusionReason.DETAINED)
+REASON_SUSPENDED = int(ExclusionReason.SUSPENDED)
+REASON_FRICTION = int(ExclusionReason.FRICTION)
+N_REASONS = len(ExclusionReason)
 
 STRIKES_CAP = 32_000  # strikes are int16
+#: ``return_day`` of a user with no pending return (int32).
+NEVER = 2**31 - 1
+#: ``last_strike_day`` of a user never sanctioned: far enough back that any sanction
+#: finds the strikes expired, near enough that ``day - NO_STRIKE_DAY`` fits in int64.
+NO_STRIKE_DAY = -(2**30)
 
 
-Array = NDArray[Any]
+@njit(cache=True, nogil=True)
+def strikes_in_force(strikes: int, last_strike_day: int, day: int, clean_days: int) -> int:
+    """The strikes that count on ``day``: 0 once the user has gone more than
+    ``clean_days`` whole days since the last sanction (L6: Weibo restores the credit
+    score after two clean months), else ``strikes``."""
+    return 0 if day - last_strike_day > clean_days else strikes
 
 
 @njit(cache=True, nogil=True)
 def apply_strikes(
-    sanctioned: Array, strikes: Array, state: Array, platform: Array, limits: Array
+    sanctioned: Array,
+    day: int,
+    strikes: Array,
+    last_strike_day: Array,
+    state: Array,
+    platform: Array,
+    limits: Array,
+    clean_days: Array,
+    excl_reason: Array,
 ) -> tuple[Array, Array]:
-    """Add each sanction to its user's strikes (capped at 32,000) and close the accounts
-    of active users whose strikes reach their platform's limit (state EXCLUDED).
+    """Today's sanctions (authors, with repeats) become strikes, after expiring strikes
+    older than the home platform's ``clean_days``; an ACTIVE user whose strikes reach the
+    platform's limit has the account closed (EXCLUDED, reason CLOSED).
 
-    Returns ``(closed, still)``: the users closed and the sanctioned users still active
-    afterwards, each in ascending order (int64). As ``np.unique(sanctioned,
-    return_counts=True)`` followed by the masks it replaced."""
-    order = sanctioned[merge_argsort(sanctioned)]
+    Returns ``(closed, still)``: the users closed and the sanctioned users still active,
+    each ascending (int64)."""
+    order = np.sort(sanctioned.astype(np.int64))
     m = len(order)
-    who = np.empty(m, dtype=np.int64)
-    times = np.empty(m, dtype=np.int64)
-    k = -1
-    for j in range(m):
-        u = order[j]
-        if k >= 0 and who[k] == u:
-            times[k] += 1
-        else:
-            k += 1
-            who[k] = u
-            times[k] = 1
-    k += 1
-    closed = np.empty(k, dtype=np.int64)
-    still = np.empty(k, dtype=np.int64)
+    closed = np.empty(m, dtype=np.int64)
+    still = np.empty(m, dtype=np.int64)
     n_closed = 0
     n_still = 0
-    for j in range(k):
-        u = who[j]
-        total = np.int64(strikes[u]) + times[j]
-        strikes[u] = min(total, STRIKES_CAP)
+    j = 0
+    while j < m:
+        u = order[j]
+        times = 0
+        while j < m and order[j] == u:
+            times += 1
+            j += 1
+        p = platform[u]
+        current = strikes_in_force(int(strikes[u]), int(last_strike_day[u]), day, clean_days[p])
+        strikes[u] = min(current + times, STRIKES_CAP)
+        last_strike_day[u] = day
         if state[u] == ACTIVE:
-            if np.int64(strikes[u]) >= limits[platform[u]]:
+            if np.int64(strikes[u]) >= limits[p]:
                 state[u] = EXCLUDED
+                excl_reason[u] = REASON_CLOSED
                 closed[n_closed] = u
                 n_closed += 1
             else:
@@ -89,3 +118,189 @@ def apply_exits(
             state[still[j]] = CIRCUMVENTING
             changed += 1
     return changed
+
+
+@njit(cache=True, nogil=True)
+def apply_returns(
+    candidates: Array,
+    day: int,
+    state: Array,
+    strikes: Array,
+    last_strike_day: Array,
+    return_day: Array,
+    excl_reason: Array,
+) -> tuple[Array, Array]:
+    """Closed accounts due back today re-register: ACTIVE with no strikes (the same
+    person: beliefs and traits kept). A candidate whose return was cancelled (renewed,
+    or rescheduled) is skipped; one in detention today is put off to tomorrow.
+
+    Returns ``(returned, deferred)``, ascending as given."""
+    m = len(candidates)
+    returned = np.empty(m, dtype=np.int64)
+    deferred = np.empty(m, dtype=np.int64)
+    n_returned = 0
+    n_deferred = 0
+    for j in range(m):
+        u = candidates[j]
+        if return_day[u] != day or excl_reason[u] != REASON_CLOSED:
+            continue
+        if state[u] == DETAINED:
+            return_day[u] = day + 1
+            deferred[n_deferred] = u
+            n_deferred += 1
+        elif state[u] == EXCLUDED:
+            state[u] = ACTIVE
+            strikes[u] = 0
+            last_strike_day[u] = NO_STRIKE_DAY
+            return_day[u] = NEVER
+            excl_reason[u] = REASON_NONE
+            returned[n_returned] = u
+            n_returned += 1
+    return returned[:n_returned], deferred[:n_deferred]
+
+
+@njit(cache=True, nogil=True)
+def renew_slots(
+    slots: Array,
+    state: Array,
+    strikes: Array,
+    last_strike_day: Array,
+    return_day: Array,
+    excl_reason: Array,
+    traceable: Array,
+    platform: Array,
+    refuse_draw: Array,
+    enforce_draw: Array,
+    circumvent_draw: Array,
+    real_name_on: bool,
+    refusal_probability: float,
+    enforcement: Array,
+    circumvent_probability: float,
+) -> tuple[Array, int]:
+    """Base turnover: the user in each slot leaves and a new one arrives (same rate,
+    stance, boldness, home platform and friends: the slot's intended speech is
+    unchanged). Slots in detention are skipped. The newcomer has no strikes and no
+    pending return; under a real-name rule in force it registers like anyone on the
+    rule's first day (refuses with ``refusal_probability``; a refuser the platform
+    enforces against circumvents or is excluded), else it is anonymous.
+
+    Returns ``(renewed, changed)``: the slots renewed (ascending as given) and how many
+    of them changed state or traceability (the engine's route and count caches key on
+    that)."""
+    m = len(slots)
+    renewed = np.empty(m, dtype=np.int64)
+    n = 0
+    changed = 0
+    for j in range(m):
+        u = slots[j]
+        if state[u] == DETAINED:
+            continue
+        new_state = ACTIVE
+        new_reason = REASON_NONE
+        new_traceable = False
+        if real_name_on:
+            if refuse_draw[j] < refusal_probability:
+                if enforce_draw[j] < enforcement[platform[u]]:
+                    if circumvent_draw[j] < circumvent_probability:
+                        new_state = CIRCUMVENTING
+                    else:
+                        new_state = EXCLUDED
+                        new_reason = REASON_REFUSED_REAL_NAME
+            else:
+                new_traceable = True
+        if state[u] != new_state or traceable[u] != new_traceable:
+            changed += 1
+        state[u] = new_state
+        excl_reason[u] = new_reason
+        traceable[u] = new_traceable
+        strikes[u] = 0
+        last_strike_day[u] = NO_STRIKE_DAY
+        return_day[u] = NEVER
+        renewed[n] = u
+        n += 1
+    return renewed[:n], changed
+
+
+@njit(cache=True, nogil=True)
+def exclusion_reason(state: int, serves: bool, reason: int) -> int:
+    """Why a user in ``state`` (``reason``: its ``excl_reason``) whose home platform
+    serves or not has no route (REASON_NONE if it has one): the routes' rule (S2)."""
+    if state == ACTIVE:
+        return REASON_NONE if serves else REASON_SUSPENDED
+    if state == CIRCUMVENTING:
+        return REASON_NONE
+    if state == DETAINED:
+        return REASON_DETAINED
+    if state == LEFT:
+        return REASON_LEFT
+    return reason
+
+
+@njit(cache=True, nogil=True)
+def _weights(i: int, benign_weight: Array, sensitive_cumulative: Array) -> tuple[float, float]:
+    below = sensitive_cumulative[i - 1] if i > 0 else 0.0
+    return benign_weight[i], sensitive_cumulative[i] - below
+
+
+@njit(cache=True, nogil=True)
+def recount_exclusions(
+    state: Array,
+    excl_reason: Array,
+    platform: Array,
+    serving: Array,
+    benign_weight: Array,
+    sensitive_cumulative: Array,
+    reason_now: Array,
+    counts: Array,
+    mass: Array,
+) -> None:
+    """Every user's reason for having no route now into ``reason_now`` (int8), the users
+    by reason into ``counts[N_REASONS]`` and their posting weight by home platform and
+    reason into ``mass[P, N_REASONS, 2]``: benign (``benign_weight``) and sensitive (the
+    steps of ``sensitive_cumulative``: ``rate x stance_factor``). One pass over users."""
+    counts[:] = 0
+    mass[:] = 0.0
+    for i in range(len(state)):
+        p = platform[i]
+        r = exclusion_reason(int(state[i]), serving[p], int(excl_reason[i]))
+        reason_now[i] = r
+        if r != REASON_NONE:
+            counts[r] += 1
+            benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
+            mass[p, r, 0] += benign
+            mass[p, r, 1] += sensitive
+
+
+@njit(cache=True, nogil=True)
+def update_exclusions(
+    users: Array,
+    state: Array,
+    excl_reason: Array,
+    platform: Array,
+    serving: Array,
+    benign_weight: Array,
+    sensitive_cumulative: Array,
+    reason_now: Array,
+    counts: Array,
+    mass: Array,
+) -> None:
+    """:func:`recount_exclusions` for ``users`` only (whose state or reason may have
+    changed since; their home platform not): each one's old contribution out, its new
+    one in. Cost proportional to ``users``."""
+    for j in range(len(users)):
+        i = users[j]
+        p = platform[i]
+        old = reason_now[i]
+        new = exclusion_reason(int(state[i]), serving[p], int(excl_reason[i]))
+        if new == old:
+            continue
+        benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
+        if old != REASON_NONE:
+            counts[old] -= 1
+            mass[p, old, 0] -= benign
+            mass[p, old, 1] -= sensitive
+        if new != REASON_NONE:
+            counts[new] += 1
+            mass[p, new, 0] += benign
+            mass[p, new, 1] += sensitive
+        reason_now[i] = new

@@ -30,6 +30,7 @@ from simulator.kernels.network import (
     sorted_rows_blocked,
 )
 from simulator.kernels.numeric import add_neighbour_counts, bucket_index
+from simulator.kernels.sanctions import NEVER, NO_STRIKE_DAY
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
 from simulator.model.scenario import Population as PopulationSpec
 
@@ -149,10 +150,18 @@ class Users:
         self._network: SocialNetwork | None = None
         self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
 
-        self.risk = np.full(n, spec.perception.initial_risk, dtype=np.float32)
+        self._initial_risk = np.float32(spec.perception.initial_risk)
+        self.risk = np.full(n, self._initial_risk, dtype=np.float32)
+        self.belief_version = 0  # see reset_beliefs
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
+        # Sanctions and turnover (docs/model.md S14): the day of the last sanction (for
+        # strikes that expire), the day a closed account may re-register, and why an
+        # EXCLUDED user is (account closed or real name refused; kernels.sanctions).
+        self.last_strike_day = np.full(n, NO_STRIKE_DAY, dtype=np.int32)
+        self.return_day = np.full(n, NEVER, dtype=np.int32)
+        self.excl_reason = np.zeros(n, dtype=np.int8)
         self.ever_reported = np.zeros(n, dtype=bool)
         self.ever_detained = np.zeros(n, dtype=bool)
         # When each detained user is released (hours); only the detained, not a column.
@@ -237,6 +246,14 @@ class Users:
     @property
     def benign_weights(self) -> NDArray[np.float64]:
         return self.benign_weight
+
+    def reset_beliefs(self, slots: IntArray) -> None:
+        """Newcomers in ``slots`` (base turnover, S14) start with the initial perceived
+        risk, as everyone did on day 0. Written in place: ``belief_version`` moves when a
+        value changed (the population counts key on it)."""
+        if len(slots) and (self.risk[slots] != self._initial_risk).any():
+            self.risk[slots] = self._initial_risk
+            self.belief_version += 1
 
     # -- counts ---------------------------------------------------------------------
     def states_changed(self) -> None:

@@ -8,7 +8,11 @@ this order over the active users (one vector per draw, from the behaviour stream
   ``real_name_risk``, and the police identify them for certain, S12);
 - the platform enforces against a refuser with probability ``real_name_enforcement_p``;
 - a refuser enforced against circumvents with probability ``circumvent_probability``
-  (state CIRCUMVENTING), else is locked out (state EXCLUDED).
+  (state CIRCUMVENTING), else is locked out (state EXCLUDED, reason
+  ``refused_real_name``).
+
+Newcomers of base turnover register the same way while the rule is in force
+(:func:`simulator.kernels.sanctions.renew_slots`, S14).
 
 Audits count the active users of a platform who are not traceable
 (:func:`anonymous_active_users`, S10).
@@ -19,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.kinds import UserState
+from simulator.kinds import ExclusionReason, UserState
 from simulator.model.population import Users
 from simulator.model.scenario import RealName
 
@@ -39,7 +43,9 @@ def register_users(
     users.traceable[active[~refuses]] = True
     locked_out = active[refuses & enforced]
     users.state[locked_out[circumvents[refuses & enforced]]] = UserState.CIRCUMVENTING
-    users.state[locked_out[~circumvents[refuses & enforced]]] = UserState.EXCLUDED
+    excluded = locked_out[~circumvents[refuses & enforced]]
+    users.state[excluded] = UserState.EXCLUDED
+    users.excl_reason[excluded] = ExclusionReason.REFUSED_REAL_NAME
     users.states_changed()
 
 

@@ -1,13 +1,31 @@
-"""Sanctions on users and platforms (docs/model.md, S14 "Sanctions", S12 "Police"
-(detentions and releases) and S9 "Finances and exits").
+"""Sanctions on users and platforms, and the population's turnover (docs/model.md, S14
+"Sanctions and the population", S12 "Police" (detentions and releases) and S9 "Finances
+and exits").
 
-**Users** (:meth:`Sanctions.strikes_and_exits`, after the day's reviews). Each of the
-day's sanctions (blocked or removed posts, with repeats) adds a strike to its author.
+**Users** (:meth:`Sanctions.strikes_and_exits`, after the day's reviews). The day's
+sanctions (blocked or removed posts, with repeats) become strikes, after wiping the
+strikes of a user with more than ``strike_clean_days`` whole days since the last
+sanction (L6, L8)::
+
+    strikes_i <- 0              if d - last_strike_day_i > strike_clean_days_p
+    strikes_i <- min(strikes_i + n, 32,000);   last_strike_day_i <- d
+
 An ACTIVE user whose strikes reach the home platform's ``strikes_to_close`` has the
-account closed (EXCLUDED, an ``account_closed`` event at the end of the day). Every
-other sanctioned user still ACTIVE draws ``U ~ U(0, 1)`` once:
+account closed (EXCLUDED, reason ``closed``, an ``account_closed`` event at the end of
+the day). Every other sanctioned user still ACTIVE draws ``U ~ U(0, 1)`` once:
 ``U < leave_p`` -> LEFT; ``leave_p <= U < leave_p + circumvent_p`` -> CIRCUMVENTING
-(compiled: :func:`simulator.kernels.sanctions.apply_strikes`, ``apply_exits``).
+(compiled: :func:`simulator.kernels.sanctions.apply_strikes`, ``apply_exits``). A closed
+account may re-register on day ``d + max(1, ceil(E))``, ``E ~ Exp(reregister_mean_days_p)``,
+unless its identity is burned (:func:`return_days`).
+
+**Returns and turnover** (:meth:`Sanctions.returns_and_turnover`, at the start of a
+day, after registration). Closed accounts due today are ACTIVE again with no strikes
+(``account_returned``); then ``R ~ Binomial(n, turnover_per_year / 365)`` slots get a new
+user (:func:`draw_renewals`, from the turnover stream: the same draws in the paired runs;
+:func:`simulator.kernels.sanctions.renew_slots`).
+
+**Exclusion reasons** (:class:`Exclusions`): why each user without a route has none, and
+the day's excluded posts attributed to those reasons.
 
 **Detentions and releases** (:meth:`Sanctions.detentions_and_releases`, at the start of
 a day). Users whose ``release_hours <= start`` return to their state before the
@@ -27,17 +45,22 @@ Every change of who can post where marks the users table (``Users.states_changed
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simulator.kernels import sanctions as sanction_kernels
-from simulator.kinds import ContentKind, EventKind, UserState
+from simulator.kernels.sanctions import NEVER, STRIKES_CAP
+from simulator.kinds import N_KINDS, Channel, ContentKind, EventKind, ExclusionReason, UserState
 from simulator.model.platforms import PlatformState
 from simulator.model.police import Police
 from simulator.model.population import Users
 from simulator.model.regulator import HOURS_PER_DAY
-from simulator.model.scenario import Exits
+from simulator.model.scenario import Exits, RealName
 from simulator.model.views import IntArray, RunLog
 
 
@@ -53,8 +76,12 @@ class Sanctions:
         rng: np.random.Generator,
         exits: Exits,
         detention_days: float,
+        turnover_rng: np.random.Generator,
+        turnover_per_year: float,
+        real_name: RealName,
     ) -> None:
-        """``rng``: the behaviour stream (exits and migration draw from it)."""
+        """``rng``: the behaviour stream (exits, return delays and migration draw from
+        it); ``turnover_rng``: the turnover stream (renewals only)."""
         self.users = users
         self.platforms = platforms
         self.police = police
@@ -62,6 +89,17 @@ class Sanctions:
         self.rng = rng
         self.exits = exits
         self.detention_days = detention_days
+        self.turnover_rng = turnover_rng
+        self.turnover_per_year = turnover_per_year
+        self.real_name = real_name
+        #: Closed accounts due back, by day (ascending user ids per closure day).
+        self.returns_by_day: dict[int, list[IntArray]] = {}
+        #: Today's accounts closed (end of day), returned and renewed (start of day).
+        self.closed_today = self.returned_today = self.renewed_today = 0
+        #: What the turnover stream drew, for checking the paired runs draw the same.
+        self.renewal_draws = RenewalLog()
+        #: Why users without access have none (every state change here is touched).
+        self.exclusions = Exclusions(users, len(platforms))
         #: Detentions that took effect today: news, and neighbours' observations (S16).
         self.news_today = 0
         self.detained_today: list[int] = []
@@ -87,6 +125,7 @@ class Sanctions:
                 # Back to what they were before: detention does not restore an account
                 # that was closed, nor register someone who refused.
                 users.state[released] = [before.pop(u) for u in released]
+                self.exclusions.touch(np.array(released, dtype=np.int64))
                 for user in released:
                     del release[user]
                 for user in released:
@@ -97,6 +136,7 @@ class Sanctions:
                 continue
             before[user] = int(users.state[user])
             users.state[user] = UserState.DETAINED
+            self.exclusions.touch(np.array([user], dtype=np.int64))
             users.ever_detained[user] = True
             users.release_hours[int(user)] = when + self.detention_days * HOURS_PER_DAY
             users.risk[user] = 1.0
@@ -145,6 +185,7 @@ class Sanctions:
         )
         choice = self.rng.choice(len(remaining), size=len(movers), p=shares)
         users.platform[movers] = np.array([p.index for p in remaining], dtype=np.int16)[choice]
+        self.exclusions.invalidate()  # home platforms moved
         users.states_changed()
 
     @staticmethod
@@ -155,19 +196,40 @@ class Sanctions:
         platform.exit_at_hours = at_hours
         platform.exit_reason = reason
 
+    def day_row(self, serving: tuple[bool, ...]) -> dict[str, int]:
+        """The day's ``population_daily`` columns of S14: users without access by reason
+        (``serving``: whether each platform serves today), accounts closed, returned and
+        slots renewed."""
+        return {
+            **self.exclusions.row(serving),
+            "accounts_closed": self.closed_today,
+            "accounts_returned": self.returned_today,
+            "users_renewed": self.renewed_today,
+        }
+
+    def real_name_in_force(self, day: int) -> bool:
+        rule = self.real_name
+        return rule.enabled and day >= rule.start_day
+
     def strikes_and_exits(self, now: float, sanctioned: IntArray) -> None:
-        """Strikes, closed accounts, leaving and circumventing after the day that
-        started at ``now`` sanctioned the authors ``sanctioned`` (int64, with repeats)."""
+        """Strikes (expiring), closed accounts, leaving and circumventing after the day
+        that started at ``now`` sanctioned the authors ``sanctioned`` (int64, with
+        repeats); closed accounts get their return day."""
+        self.closed_today = 0
         if not len(sanctioned):
             return
         users = self.users
         exits = self.exits
+        day = int(round(now / HOURS_PER_DAY))
+        specs = [p.spec for p in self.platforms]
+        limits = np.array([p.strikes_to_close for p in specs], dtype=np.int64)
+        clean_days = np.array([p.strike_clean_days for p in specs], dtype=np.int64)
         # One compiled pass each: strikes and closed accounts, then leaving and
         # circumventing (as np.unique and the masks they replaced).
-        limits = np.array([p.spec.strikes_to_close for p in self.platforms], dtype=np.int64)
         closed, still = sanction_kernels.apply_strikes(
-            sanctioned, users.strikes, users.state, users.platform, limits
-        )
+            sanctioned, day, users.strikes, users.last_strike_day, users.state,
+            users.platform, limits, clean_days, users.excl_reason,
+        )  # fmt: skip
         for user in closed.tolist():
             self.log.event(
                 now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
@@ -183,6 +245,258 @@ class Sanctions:
             exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction,
             users.state,
         )
+        self.exclusions.touch(closed)
+        self.exclusions.touch(still)
+        if len(closed):
+            self.closed_today = len(closed)
+            due = return_days(
+                closed, day, self.rng,
+                np.array([p.reregister_mean_days for p in specs], dtype=np.float64),
+                users.traceable, users.platform, self.real_name_in_force(day),
+                np.array([p.real_name_enforcement for p in specs], dtype=np.float64),
+            )  # fmt: skip
+            users.return_day[closed] = np.minimum(due, NEVER)
+            for when in np.unique(due[due < NEVER]).tolist():
+                self.returns_by_day.setdefault(int(when), []).append(closed[due == when])
         if len(closed) or exited:
             # Strikes alone change no one's access: the routes and counts stay valid.
             users.states_changed()
+
+    def returns_and_turnover(self, day: int, now: float) -> None:
+        """At the start of day ``day`` (time ``now``): closed accounts due back
+        re-register, then base turnover renews slots (S14)."""
+        users = self.users
+        self.returned_today = self.renewed_today = 0
+        due = self.returns_by_day.pop(day, None)
+        if due:
+            candidates = np.sort(np.concatenate(due))
+            returned, deferred = sanction_kernels.apply_returns(
+                candidates, day, users.state, users.strikes, users.last_strike_day,
+                users.return_day, users.excl_reason,
+            )  # fmt: skip
+            if len(deferred):  # in detention today: back the day after release
+                self.returns_by_day.setdefault(day + 1, []).append(deferred)
+            for user in returned.tolist():
+                self.log.event(now, EventKind.ACCOUNT_RETURNED, self.platform_name(user), user)
+            if len(returned):
+                self.returned_today = len(returned)
+                self.exclusions.touch(returned)
+                users.states_changed()
+        renewals = draw_renewals(self.turnover_rng, users.size, self.turnover_per_year)
+        self.renewal_draws.add(renewals)
+        if not len(renewals.slots):
+            return
+        rule = self.real_name
+        enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
+        renewed, changed = sanction_kernels.renew_slots(
+            renewals.slots, users.state, users.strikes, users.last_strike_day,
+            users.return_day, users.excl_reason, users.traceable, users.platform,
+            renewals.refuse, renewals.enforce, renewals.circumvent,
+            self.real_name_in_force(day), float(rule.refusal_probability), enforcement,
+            float(rule.circumvent_probability),
+        )  # fmt: skip
+        users.reset_beliefs(renewed)
+        self.exclusions.touch(renewed)
+        self.renewed_today = len(renewed)
+        if changed:
+            users.states_changed()
+
+
+@dataclass
+class RenewalLog:
+    """How many renewal draws were made and a digest of them (slots and uniforms)."""
+
+    count: int = 0
+    _hash: Any = field(default_factory=lambda: hashlib.blake2b(digest_size=16))
+
+    def add(self, renewals: Renewals) -> None:
+        self.count += len(renewals.slots)
+        for values in (renewals.slots, renewals.refuse, renewals.enforce, renewals.circumvent):
+            self._hash.update(np.ascontiguousarray(values).tobytes())
+
+    @property
+    def digest(self) -> str:
+        return str(self._hash.hexdigest())
+
+
+# -- the rules in numpy (the compiled passes' statements; tests/test_sanctions_statement.py)
+
+DAYS_PER_YEAR = 365.0
+Array = NDArray[Any]
+
+
+def strikes_in_force(strikes: Array, last_strike_day: Array, day: int, clean_days: Array) -> Array:
+    """Strikes that count on ``day`` (int64): 0 where more than ``clean_days`` whole days
+    have passed since the last sanction (``clean_days`` per user: its home platform's)."""
+    expired = (day - last_strike_day.astype(np.int64)) > clean_days
+    return np.where(expired, 0, strikes.astype(np.int64))
+
+
+def add_strikes(
+    sanctioned: Array,
+    day: int,
+    strikes: Array,
+    last_strike_day: Array,
+    state: Array,
+    platform: Array,
+    limits: Array,
+    clean_days: Array,
+    excl_reason: Array,
+) -> tuple[Array, Array]:
+    """Numpy statement of :func:`simulator.kernels.sanctions.apply_strikes` (in place;
+    returns ``(closed, still)`` ascending)."""
+    who, times = np.unique(np.asarray(sanctioned, dtype=np.int64), return_counts=True)
+    current = strikes_in_force(strikes[who], last_strike_day[who], day, clean_days[platform[who]])
+    strikes[who] = np.minimum(current + times, STRIKES_CAP)
+    last_strike_day[who] = day
+    active = state[who] == UserState.ACTIVE
+    closing = active & (strikes[who].astype(np.int64) >= limits[platform[who]])
+    closed = who[closing]
+    state[closed] = UserState.EXCLUDED
+    excl_reason[closed] = ExclusionReason.CLOSED
+    return closed, who[active & ~closing]
+
+
+def return_days(
+    closed: Array,
+    day: int,
+    rng: np.random.Generator,
+    mean_days: Array,
+    traceable: Array,
+    platform: Array,
+    real_name_in_force: bool,
+    enforcement: Array,
+) -> Array:
+    """The day each closed account (ascending) may re-register (int64; NEVER if its
+    identity is burned or the day passes int32). Burned: registered under the real name,
+    the rule in force, and the platform checks the new registration's identity
+    (probability ``enforcement``). Draws ``len(closed)`` exponentials, then
+    ``len(closed)`` uniforms, from ``rng`` (the behaviour stream)."""
+    m = len(closed)
+    delay = rng.exponential(1.0, m) * mean_days[platform[closed]]
+    checked = rng.random(m) < enforcement[platform[closed]]
+    burned = traceable[closed] & real_name_in_force & checked
+    due = day + np.maximum(1.0, np.ceil(delay))  # float64: a huge mean cannot overflow
+    return np.where(burned | (due >= NEVER), NEVER, due).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Renewals:
+    """One day's turnover draws: the slots (ascending) and three uniforms per slot."""
+
+    slots: Array
+    refuse: Array
+    enforce: Array
+    circumvent: Array
+
+
+def draw_renewals(rng: np.random.Generator, users: int, turnover_per_year: float) -> Renewals:
+    """The day's renewal draws from the turnover stream, in a fixed order that does not
+    depend on the rules: ``R ~ Binomial(users, turnover_per_year / 365)``, ``R`` slots
+    uniformly without replacement, then ``R`` uniforms for each of refusing real names,
+    the platform enforcing and circumventing."""
+    rate = min(1.0, turnover_per_year / DAYS_PER_YEAR)
+    count = int(rng.binomial(users, rate)) if users and rate > 0 else 0
+    slots = np.sort(rng.choice(users, size=count, replace=False, shuffle=False)).astype(np.int64)
+    draws = rng.random((3, count))
+    return Renewals(slots, draws[0], draws[1], draws[2])
+
+
+def exclusion_reasons(route: Array, state: Array, excl_reason: Array) -> Array:
+    """Why each user has no route today (int8 reason codes; NONE if it has one)."""
+    reason = np.full(len(route), ExclusionReason.SUSPENDED, dtype=np.int8)
+    excluded = state == UserState.EXCLUDED
+    reason[excluded] = excl_reason[excluded]
+    reason[state == UserState.LEFT] = ExclusionReason.LEFT
+    reason[state == UserState.DETAINED] = ExclusionReason.DETAINED
+    reason[np.asarray(route) >= 0] = ExclusionReason.NONE
+    return reason
+
+
+class Exclusions:
+    """Why users without access have none (``population_daily``, at the end of the day),
+    and the day's excluded posts attributed to those reasons (S14): in each (platform,
+    channel, kind) cell a multinomial split (split stream) with probabilities
+    proportional to the posting weight of that kind per reason of the users without a
+    route that day; posts lost offshore to circumvention friction are FRICTION.
+
+    Kept up to date incrementally: whoever changes a user's state or exclusion reason
+    passes the users to :meth:`touch` (the sanctions here; a bulk change, a platform's
+    service or home platforms changing: :meth:`invalidate`, then one pass over all
+    users). ``tests/invariants.py`` checks the counts against the states every day."""
+
+    def __init__(self, users: Users, n_platforms: int) -> None:
+        self.users = users
+        self.n_platforms = n_platforms
+        self.reason_now = np.zeros(users.size, dtype=np.int8)
+        self.counts = np.zeros(len(ExclusionReason), dtype=np.int64)
+        self.mass = np.zeros((n_platforms, len(ExclusionReason), 2))
+        self._serving: tuple[bool, ...] | None = None  # None: recount everything
+        self._touched: list[IntArray] = []
+
+    def touch(self, users: IntArray) -> None:
+        """``users`` may have changed state or exclusion reason (not home platform)."""
+        if len(users) and self._serving is not None:
+            self._touched.append(np.asarray(users, dtype=np.int64))
+
+    def invalidate(self) -> None:
+        """Anything may have changed: count every user again at the next use."""
+        self._serving = None
+        self._touched = []
+
+    def sync(self, serving: tuple[bool, ...]) -> None:
+        """Bring the counts and weights to the users' states now, with ``serving``
+        (whether each platform serves today)."""
+        users = self.users
+        cumulative, _ = users.sensitive_search()
+        served = np.array(serving, dtype=np.bool_)
+        if self._serving != serving:
+            sanction_kernels.recount_exclusions(
+                users.state, users.excl_reason, users.platform, served, users.benign_weights,
+                cumulative, self.reason_now, self.counts, self.mass,
+            )  # fmt: skip
+            self._serving = serving
+        elif self._touched:
+            sanction_kernels.update_exclusions(
+                np.concatenate(self._touched), users.state, users.excl_reason, users.platform,
+                served, users.benign_weights, cumulative, self.reason_now, self.counts,
+                self.mass,
+            )  # fmt: skip
+        self._touched = []
+
+    def row(self, serving: tuple[bool, ...]) -> dict[str, int]:
+        """Users without access now by reason, as ``population_daily`` columns."""
+        self.sync(serving)
+        values = self.counts.tolist()
+        return {
+            f"excluded_{reason.label}": values[reason]
+            for reason in ExclusionReason
+            if reason not in (ExclusionReason.NONE, ExclusionReason.FRICTION)
+        }
+
+    def attribute(
+        self, excluded: Array, serving: tuple[bool, ...], rng: np.random.Generator
+    ) -> Array:
+        """The day's excluded posts ``excluded[rows, channels, kinds]`` (the named
+        platforms, then circumvention) by reason: ``[rows, channels, kinds, reasons]``."""
+        out = np.zeros((*excluded.shape, len(ExclusionReason)), dtype=np.int64)
+        out[self.n_platforms, ..., ExclusionReason.FRICTION] = excluded[self.n_platforms]
+        if not excluded[: self.n_platforms].any():
+            return out
+        self.sync(serving)
+        for p in range(self.n_platforms):
+            for channel in Channel:
+                for kind in range(N_KINDS):
+                    posts = int(excluded[p, channel, kind])
+                    if not posts:
+                        continue
+                    # Incremental sums can leave -1e-17 where nobody is left.
+                    weight = np.maximum(
+                        self.mass[p, :, 0 if kind == ContentKind.BENIGN else 1], 0.0
+                    )
+                    total = weight.sum()
+                    if total > 0:
+                        out[p, channel, kind] = rng.multinomial(posts, weight / total)
+                    else:  # nobody to attribute them to (a bug): NONE shows it
+                        out[p, channel, kind, ExclusionReason.NONE] = posts
+        return out

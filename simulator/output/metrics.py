@@ -10,8 +10,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from simulator.kinds import CHANNEL_LABELS, KIND_LABELS, LAWFUL_KINDS, N_KINDS, Outcome
+from simulator.kinds import (
+    CHANNEL_LABELS,
+    EXCLUSION_LABELS,
+    KIND_LABELS,
+    LAWFUL_KINDS,
+    N_KINDS,
+    ExclusionReason,
+    Outcome,
+)
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
@@ -124,6 +133,7 @@ def summarise(
     lawful_withheld = int(by_kind[lawful, Outcome.WITHHELD].sum())
     taken_down = by_kind[:, Outcome.BLOCKED] + by_kind[:, Outcome.REMOVED]
     total_taken_down = int(taken_down.sum())
+    by_reason = rules.excluded_by_reason.sum(axis=(0, 1, 2))  # [kind, reason]
     per_kind: dict[str, Any] = {}
     for k, label in enumerate(KIND_LABELS):
         row: dict[str, Any] = {name: int(by_kind[k, i]) for i, name in enumerate(OUTCOME_COLUMNS)}
@@ -140,6 +150,7 @@ def summarise(
         for name, values in rules.tallies.items():
             row[name] = int(values[k])
         row.update(delay_shares(rules.delay_counts[k]))
+        row["excluded_by_reason"] = _by_reason(by_reason[k])
         per_kind[label] = row
     summary: dict[str, Any] = {
         "scenario": scenario.name,
@@ -166,6 +177,8 @@ def summarise(
         "currency": scenario.currency,
         "fines_total": float(sum(p["fines_paid"] for p in platforms)),
         "moderation_cost_total": float(sum(p["moderation_cost"] for p in platforms)),
+        "excluded_by_reason": _by_reason(by_reason.sum(axis=0)),
+        **_population_totals(scenario, rules),
         "users_final": users,
         "events": _event_counts(rules),
         "per_kind": per_kind,
@@ -175,6 +188,31 @@ def summarise(
         summary[f"{name}_total"] = int(values.sum())
     assert len(per_kind) == N_KINDS
     return summary
+
+
+def _by_reason(counts: NDArray[np.int64]) -> dict[str, int]:
+    """Excluded posts by reason (``kinds.EXCLUSION_LABELS``) from counts indexed by
+    ``kinds.ExclusionReason`` (NONE left out: nothing is excluded without a reason)."""
+    return {
+        reason.label: int(counts[reason])
+        for reason in ExclusionReason
+        if reason.label in EXCLUSION_LABELS
+    }
+
+
+def _population_totals(scenario: Scenario, rules: Recorder) -> dict[str, Any]:
+    """Accounts closed and returned, slots renewed, and the ACTIVE share (at the end and
+    averaged over the days) from the ``population_daily`` rows."""
+    rows = rules.population_series
+    users = scenario.population.users
+    shares = [row["active"] / users for row in rows] if users else []
+    return {
+        "accounts_closed": int(sum(row.get("accounts_closed", 0) for row in rows)),
+        "accounts_returned": int(sum(row.get("accounts_returned", 0) for row in rows)),
+        "users_renewed": int(sum(row.get("users_renewed", 0) for row in rows)),
+        "active_share_final": float(shares[-1]) if shares else 1.0,
+        "active_share_mean": float(np.mean(shares)) if shares else 1.0,
+    }
 
 
 def _prohibited_missed(scenario: Scenario, rules: Recorder) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.kinds import N_KINDS, Channel, EventKind, Outcome
+from simulator.kinds import N_KINDS, Channel, EventKind, ExclusionReason, Outcome
 
 #: Edges of the time-to-removal histogram (hours). Fine around the published reference
 #: points (8 and 30 minutes, 1 and 24 hours: docs/references.md C2), log-spaced elsewhere.
@@ -51,6 +51,9 @@ class Recorder:
     platform_rows: int
     counts: NDArray[np.int64] = field(init=False)
     intended: NDArray[np.int64] = field(init=False)
+    #: The excluded posts of each (day, row, channel, kind) cell by reason
+    #: (``kinds.ExclusionReason``); they add up to the cell's EXCLUDED count.
+    excluded_by_reason: NDArray[np.int64] = field(init=False)
     delay_counts: NDArray[np.int64] = field(init=False)
     platform_series: list[dict[str, Any]] = field(default_factory=list)
     population_series: list[dict[str, Any]] = field(default_factory=list)
@@ -67,6 +70,7 @@ class Recorder:
         shape = (self.days, self.platform_rows, len(Channel), N_KINDS, len(Outcome))
         self.counts = np.zeros(shape, dtype=np.int64)
         self.intended = np.zeros(shape[:-1], dtype=np.int64)
+        self.excluded_by_reason = np.zeros((*shape[:-1], len(ExclusionReason)), dtype=np.int64)
         self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
         for name in (
             "notices",

@@ -24,6 +24,11 @@ Same model, same conventions as the engine:
   suspensions change who may post where only at the next day boundary;
 * perceived risk is updated once per day, at the end of the day, from that day's
   signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
+* strikes expire after ``strike_clean_days`` clean days; a closed account returns after
+  an exponential delay unless its real-name identity is burned; each user is replaced
+  by a newcomer with probability ``turnover_per_year / 365`` a day (its own stream, the
+  same in the paired runs); each excluded post is counted under its author's reason
+  (docs/model.md S14; written here user by user, not with the engine's kernels);
 * the platforms' filters and costs are the engine's
   :class:`~simulator.model.platforms.PlatformState` methods; their daily choice of
   strictness (the expected penalty per audit, line probabilities, effective means,
@@ -32,6 +37,12 @@ Same model, same conventions as the engine:
   :mod:`simulator.model.speech` function; counting goes through
   :class:`simulator.output.recorder.Recorder` and the summary through
   :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
+
+Review items arrive as docs/model.md S5a states, written out here again rather than
+taken from the engine's kernels (:meth:`ReferenceSimulation.next_sweep`,
+:meth:`ReferenceSimulation.attention_delay`): a flag at the filter's next keyword sweep;
+a notice or an order, each from one uniform, when the post's views ``A (1 - e^(-t/tau))``
+have given the exposure ``-ln(1 - u)`` at ``-ln(1 - p)`` per view.
 
 Timing conventions that differ from the engine by construction (both are the model; the
 differences are below what the agreement test can see and are listed in
@@ -55,7 +66,16 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.kinds import N_KINDS, Action, Channel, ContentKind, EventKind, Outcome, UserState
+from simulator.kinds import (
+    N_KINDS,
+    Action,
+    Channel,
+    ContentKind,
+    EventKind,
+    ExclusionReason,
+    Outcome,
+    UserState,
+)
 from simulator.model.platforms import PlatformState, strictness_to_threshold
 from simulator.model.population import Users
 from simulator.model.scenario import PerKindScore, Scenario, load_scenario, override
@@ -84,6 +104,9 @@ class User:
     state: UserState = UserState.ACTIVE
     traceable: bool = False
     strikes: int = 0
+    last_strike_day: int = -(2**30)  # day of the last sanction (none yet: long ago)
+    return_day: int = -1  # day a closed account re-registers (-1: none pending)
+    closed: bool = False  # EXCLUDED because the account was closed (else refused real names)
     ever_reported: bool = False
     ever_detained: bool = False
     release_hours: float = math.inf
@@ -91,6 +114,7 @@ class User:
     # Snapshot taken at each day boundary: where the user may post today, and how risky
     # posting feels today (perceived risk plus the real-name surcharge).
     route: int = NO_ROUTE
+    reason: ExclusionReason = ExclusionReason.NONE  # why there is no route today
     effective_risk: float = 0.0
 
 
@@ -149,9 +173,13 @@ class ReferenceSimulation:
         # The population (traits and network) from the engine's population stream, so
         # engine and reference runs of one seed share it; every later draw is our own.
         traits = Users(spec, shares, Streams.from_seed(seed).population)
-        children = np.random.SeedSequence([seed, 0x5EF]).spawn(2)
+        children = np.random.SeedSequence([seed, 0x5EF]).spawn(3)
         self.speech = np.random.default_rng(children[0])  # times, kinds, channels only
-        self.rng = np.random.default_rng(children[1])  # everything else
+        self.rng = np.random.default_rng(children[1])  # everything else but turnover
+        # Turnover: four uniforms per user a day whatever happens, so the paired runs
+        # renew the same users on the same days.
+        self.turnover = np.random.default_rng(children[2])
+        self.closed_today = self.returned_today = self.renewed_today = 0
 
         rules = scenario.rules
         self.moderating = rules.takedown.enabled
@@ -172,6 +200,8 @@ class ReferenceSimulation:
         )
         self.monitor_probability = [monitoring * self.line[k] for k in range(N_KINDS)]
         self.notice_probability = spec.notices.probability.as_tuple()
+        degrees = np.diff(traits.network.indptr)
+        self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
         self.decay = 0.5 ** (1.0 / perception.half_life_days)
 
         sensitive_total = float(traits.mix[1:].sum())
@@ -306,12 +336,16 @@ class ReferenceSimulation:
         self.recorder.intended[day, row, channel, kind] += 1
         if user.route == NO_ROUTE:
             self.count(day, user.platform, channel, kind, Outcome.EXCLUDED)
+            self.recorder.excluded_by_reason[day, user.platform, channel, kind, user.reason] += 1
             return
         if user.route == OFFSHORE:
             friction = self.scenario.population.exits.circumvention_friction
             lost = self.rng.random() < friction
             outcome = Outcome.EXCLUDED if lost else Outcome.SURVIVING
             self.count(day, self.circumvention_row, channel, kind, outcome)
+            if lost:
+                cell = (day, self.circumvention_row, channel, kind, ExclusionReason.FRICTION)
+                self.recorder.excluded_by_reason[cell] += 1
             return
         weight = self.kind_weight[channel][kind]
         if weight > 0.0 and withholds(np.float32(user.effective_risk), weight, user.boldness):
@@ -344,19 +378,56 @@ class ReferenceSimulation:
             platform.prohibited_published.append(post)
         if rng.random() < platform.flag[kind]:
             rec.tallies["flagged"][kind] += 1
-            flag_delay = platform.state.spec.flag_mean_delay_hours
-            delay = rng.exponential(flag_delay) if flag_delay > 0 else 0.0
+            # The filter's keyword sweep: every sweep_interval_hours from time 0.
+            delay = self.next_sweep(now, platform.state.spec.sweep_interval_hours) - now
             self.env.process(self.review(platform, post, Action.FLAG, delay))
-        if channel == Channel.PUBLIC and rng.random() < self.notice_probability[kind]:
-            rec.tallies["notices"][kind] += 1
-            delay = rng.exponential(self.scenario.population.notices.mean_delay_hours)
-            self.env.process(self.review(platform, post, Action.NOTICE, delay))
-            notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
-            if notice_deadline is not None and self.prohibited[kind]:
-                self.env.process(self.duty(platform, post, now + delay + notice_deadline, False))
-        if rng.random() < self.monitor_probability[kind]:
-            delay = rng.exponential(self.scenario.regulator.monitoring_mean_delay_hours)
+        # Users and the regulator notice the post as its views come (one uniform each).
+        # Private messages have no audience to build, and benign posts count as from an
+        # author of audience 1 (the model's rule: the engine draws them in aggregate).
+        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
+        reach = self.audience(user) if public else 1.0
+        if channel == Channel.PUBLIC:
+            delay = self.attention_delay(rng.random(), self.notice_probability[kind], reach)
+            if delay < math.inf:
+                rec.tallies["notices"][kind] += 1
+                self.env.process(self.review(platform, post, Action.NOTICE, delay))
+                notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+                if notice_deadline is not None and self.prohibited[kind]:
+                    deadline = now + delay + notice_deadline
+                    self.env.process(self.duty(platform, post, deadline, False))
+        delay = self.attention_delay(rng.random(), self.monitor_probability[kind], reach)
+        if delay < math.inf:
             self.env.process(self.order(platform, post, delay))
+
+    @staticmethod
+    def next_sweep(now: float, interval: float) -> float:
+        """The first of the sweeps 0, interval, 2 interval, ... at or after ``now``."""
+        if interval <= 0.0:
+            return now
+        k = math.ceil(now / interval)
+        while k > 0 and (k - 1) * interval >= now:
+            k -= 1
+        while k * interval < now:
+            k += 1
+        return k * interval
+
+    def audience(self, user: User) -> float:
+        """The author's friends over the mean number of friends."""
+        return len(user.neighbours) / self.mean_degree if self.mean_degree > 0 else 1.0
+
+    def attention_delay(self, u: float, probability: float, reach: float) -> float:
+        """Hours until the post is noticed (inf: never). Views ``reach (1 - e^(-t/tau))``
+        notice at rate ``-ln(1 - probability)`` each: noticed once the exposure
+        ``-ln(1 - u)`` is reached."""
+        if probability <= 0.0 or reach <= 0.0:
+            return math.inf
+        exposure = -math.log1p(-u)
+        if probability >= 1.0:
+            return 0.0
+        whole = -math.log1p(-probability) * reach  # exposure of all views the post will get
+        if exposure >= whole:
+            return math.inf
+        return -self.scenario.population.attention_hours * math.log1p(-exposure / whole)
 
     def review(
         self, platform: Platform, post: Post, action: int, delay: float
@@ -677,20 +748,72 @@ class ReferenceSimulation:
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:
             self.register_users()
+        self.returns_and_turnover(day)
         # Today's routes, perceived risks and filter settings.
         extra = self.scenario.population.perception.real_name_risk
         serving = [p.state.serving(now) for p in self.platforms]
         for user in self.users:
+            user.reason = ExclusionReason.NONE
             if user.state == UserState.CIRCUMVENTING:
                 user.route = OFFSHORE
             elif user.state == UserState.ACTIVE and serving[user.platform]:
                 user.route = user.platform
             else:
                 user.route = NO_ROUTE
+                user.reason = {
+                    UserState.ACTIVE: ExclusionReason.SUSPENDED,
+                    UserState.LEFT: ExclusionReason.LEFT,
+                    UserState.DETAINED: ExclusionReason.DETAINED,
+                    UserState.EXCLUDED: ExclusionReason.CLOSED
+                    if user.closed
+                    else ExclusionReason.REFUSED_REAL_NAME,
+                }[user.state]
             user.effective_risk = float(effective_risk(user.risk, user.traceable, extra))
         for platform in self.platforms:
             platform.hold = platform.state.hold_probability()
             platform.flag = platform.state.flag_probability_if_not_held()
+
+    def returns_and_turnover(self, day: int) -> None:
+        """Closed accounts due today re-register (one in detention, the day after its
+        release); then every user independently leaves with probability
+        ``turnover_per_year / 365`` and a newcomer takes the place (not in detention),
+        registering under a real-name rule in force as everyone did on its first day."""
+        self.returned_today = self.renewed_today = 0
+        for user in self.users:
+            if user.return_day != day:
+                continue
+            if user.state == UserState.DETAINED:
+                user.return_day = day + 1
+            elif user.state == UserState.EXCLUDED and user.closed:
+                user.state = UserState.ACTIVE
+                user.closed = False
+                user.strikes = 0
+                user.last_strike_day = -(2**30)
+                user.return_day = -1
+                self.returned_today += 1
+        spec = self.scenario.population
+        rate = min(1.0, spec.turnover_per_year / 365.0)
+        rule = self.scenario.rules.real_name
+        in_force = rule.enabled and day >= rule.start_day
+        draws = self.turnover.random((len(self.users), 4))
+        for user, (leaves, refuses, enforced, circumvents) in zip(self.users, draws, strict=True):
+            if leaves >= rate or user.state == UserState.DETAINED:
+                continue
+            self.renewed_today += 1
+            user.strikes = 0
+            user.last_strike_day = -(2**30)
+            user.return_day = -1
+            user.closed = False
+            user.risk = float(np.float32(spec.perception.initial_risk))
+            user.traceable = False
+            user.state = UserState.ACTIVE
+            if in_force:
+                enforcement = self.platforms[user.platform].state.spec.real_name_enforcement
+                if refuses >= rule.refusal_probability:
+                    user.traceable = True
+                elif enforced < enforcement:
+                    circumvent = circumvents < rule.circumvent_probability
+                    user.state = UserState.CIRCUMVENTING if circumvent else UserState.EXCLUDED
 
     def migrate_users(self, gone: PlatformState) -> None:
         remaining = [p.state for p in self.platforms if not p.state.exited]
@@ -727,12 +850,26 @@ class ReferenceSimulation:
         exits = self.scenario.population.exits
         perception = self.scenario.population.perception
         sanctions = Counter(self.sanctioned_today)
-        for user, times in sanctions.items():
+        real_name = self.scenario.rules.real_name
+        in_force = real_name.enabled and day >= real_name.start_day
+        self.closed_today = 0
+        # Ascending user order, as the engine draws the closed accounts' return days.
+        for user, times in sorted(sanctions.items(), key=lambda item: item[0].index):
+            spec = self.platforms[user.platform].state.spec
+            if day - user.last_strike_day > spec.strike_clean_days:
+                user.strikes = 0  # a clean period wipes the record (L6)
             user.strikes = min(user.strikes + times, 32_000)
+            user.last_strike_day = day
             if user.state != UserState.ACTIVE:
                 continue
-            if user.strikes >= self.platforms[user.platform].state.spec.strikes_to_close:
+            if user.strikes >= spec.strikes_to_close:
                 user.state = UserState.EXCLUDED
+                user.closed = True
+                self.closed_today += 1
+                delay = max(1.0, math.ceil(self.rng.exponential(spec.reregister_mean_days)))
+                checked = self.rng.random() < spec.real_name_enforcement
+                burned = user.traceable and in_force and checked
+                user.return_day = -1 if burned or day + delay >= 2**31 - 1 else int(day + delay)
                 continue
             draw = self.rng.random()
             if draw < exits.leave_probability_on_sanction:
@@ -780,6 +917,15 @@ class ReferenceSimulation:
                     "strictness": state.strictness if self.moderating else 0.0,
                 }
             )
+        self.recorder.population_series.append(
+            {
+                "day": day,
+                "active": sum(1 for u in self.users if u.state == UserState.ACTIVE),
+                "accounts_closed": self.closed_today,
+                "accounts_returned": self.returned_today,
+                "users_renewed": self.renewed_today,
+            }
+        )
 
     def adapt(self, platform: Platform) -> None:
         """The platform counts the day's posts, then moves its threshold towards the

@@ -24,6 +24,18 @@ REMOVED_FIELDS: dict[str, str] = {
         "population (use platforms.wrongful_removal_daily_cost: currency per day per unit "
         "share; the old per-post cost times the platform's posts per day)"
     ),
+    "platforms.flag_mean_delay_hours": (
+        "removed: flags arrive at the filter's keyword sweeps; set "
+        "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"
+    ),
+    "population.notices.mean_delay_hours": (
+        "removed: notices arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
+    "regulator.monitoring_mean_delay_hours": (
+        "removed: orders arrive as the post's views come; set "
+        "population.attention_hours (time scale of a post's views) instead"
+    ),
 }
 
 

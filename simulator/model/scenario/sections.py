@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from simulator.kinds import KIND_LABELS, ContentKind
+from simulator.model.arrivals import ATTENTION_HOURS_FROM_RETWEETS
 from simulator.model.scenario.checks import (
     _platform_problems,
     _population_problems,
@@ -144,7 +145,8 @@ class Notices(_Frozen):
     probability: PerKindProbability = PerKindProbability(
         benign=0.0002, critical=0.005, collective_action=0.01, unlawful=0.05
     )
-    mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 6.0
+    """Chance that users notice a post of each kind from an author of average audience
+    (docs/model.md S5a: when, and for other authors whether, follows the post's reach)."""
 
 
 class Population(_Frozen):
@@ -159,9 +161,19 @@ class Population(_Frozen):
     stance: BetaDistribution = BetaDistribution(alpha=2.0, beta=2.0)
     boldness: BetaDistribution = BetaDistribution(alpha=2.0, beta=5.0)
     mean_degree: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
+    turnover_per_year: Annotated[float, Field(ge=0.0, le=365.0, allow_inf_nan=False)] = 0.2
+    """Base rate at which users leave and newcomers take their place, per user per year
+    (docs/model.md S14); the same in the counterfactual, so it nets out of every paired
+    difference."""
     perception: Perception = Perception()
     exits: Exits = Exits()
     notices: Notices = Notices()
+    attention_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = (
+        ATTENTION_HOURS_FROM_RETWEETS
+    )
+    """Time scale τ of a post's views, ``V(t) = A (1 − e^{−t/τ})`` (docs/model.md S5a):
+    users' notices and the regulator's monitoring come as views do. Default 1/ln 2 ≈
+    1.44 h: half of retweets come within an hour (Kwak et al. 2010)."""
 
     @field_validator("users")
     @classmethod
@@ -204,10 +216,10 @@ class Platform(_Frozen):
     flag_margin: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
     """The filter queues a published post for review when its score exceeds the removal
     threshold by this much (should be below ``hold_margin``)."""
-    flag_mean_delay_hours: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
-    """Mean time (exponential) from publication until the filter's flag reaches the review
-    queue: keyword sweeps and reach-triggered review (L4: 5,000 views or 500 reposts make
-    a rumour "serious"). 0: flags arrive at publication."""
+    sweep_interval_hours: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    """Hours between the filter's keyword sweeps of published posts (at 0, Δ, 2Δ, ...
+    hours of the run): a flag reaches the review queue at the first sweep at or after
+    publication (docs/model.md S5a). 0: the filter flags in real time."""
     initial_strictness: Probability = 0.02
     min_strictness: Probability = 0.0001
     max_strictness: Probability = 0.999
@@ -220,6 +232,13 @@ class Platform(_Frozen):
     """Chance a removal of prohibited content is reported to the police, when reporting is
     proactive."""
     strikes_to_close: int = Field(5, ge=1, le=1000)
+    strike_clean_days: int = Field(90, ge=1, le=1_000_000)
+    """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
+    restores the credit score after two clean months; L8: YouTube's strikes expire after
+    90 days). A value beyond the horizon: strikes never expire."""
+    reregister_mean_days: Annotated[float, Field(ge=0.0, le=1.0e12, allow_inf_nan=False)] = 30.0
+    """Mean days (exponential, at least 1) before a closed account re-registers, unless its
+    real-name identity is burned. A value beyond the horizon: closed accounts stay closed."""
     revenue_per_user_day: NonNegative = 0.02
     reviewer_cost_per_day: NonNegative = 300.0
     initial_cash: NonNegative = 1.0e8
@@ -350,8 +369,8 @@ class Regulator(_Frozen):
     it checks for real names); a count, so what an audit finds does not depend on how
     many users are simulated (docs/model.md S10)."""
     monitoring_probability: Probability = 0.02
-    """Chance the regulator spots a given published prohibited post and orders it down."""
-    monitoring_mean_delay_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = 12.0
+    """Chance the regulator spots a given published prohibited post from an author of
+    average audience and orders it down (when: as the post's views come, S5a)."""
 
 
 class Police(_Frozen):
