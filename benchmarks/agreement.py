@@ -61,7 +61,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "platforms.0.sweep_interval_hours": 0.5,
             "regulator.audits_per_year": 150.0,
             # Audits that find something at this size, so the ladder is climbed.
-            "regulator.audit_sample_share": 0.02,
+            "regulator.audit_sample_size": 1000,
             # Warnings and fines, no suspension or licence loss: a platform leaving the
             # market would swamp every other number's variance.
             "rules.penalties.ladder": [

@@ -233,7 +233,7 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         "reviewer_cost_per_day": non_negative(1000.0),
         "initial_cash": non_negative(1e9),
         "value": non_negative(1e12),
-        "wrongful_removal_cost": non_negative(100.0),
+        "wrongful_removal_daily_cost": non_negative(1e7),
         "audit_belief_days": positive(0.01, 1000.0),
         "believed_audits_per_year": non_negative(1000.0),
         "sweep_interval_hours": non_negative(48.0),
@@ -372,7 +372,7 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 optional={
                     "audits_per_year": non_negative(2000.0),
                     "audit_window_days": positive(0.01, 30.0),
-                    "audit_sample_share": probability(),
+                    "audit_sample_size": st.integers(0, 100_000),
                     "monitoring_probability": probability(),
                 },
             )

@@ -61,7 +61,10 @@ def test_higher_penalties_raise_strictness_and_collateral() -> None:
         "china_csl_2016",
         users=1500,
         days=40,
-        **{"platforms.0.wrongful_removal_cost": 5.0, "platforms.1.wrongful_removal_cost": 5.0},
+        **{
+            "platforms.0.wrongful_removal_daily_cost": 270_000.0,
+            "platforms.1.wrongful_removal_daily_cost": 170_000.0,
+        },
     )
     mild_ladder = [{"action": "warning"}, {"action": "fine", "amount": 1000.0}]
     mild = simulator.override(

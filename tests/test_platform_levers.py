@@ -126,7 +126,22 @@ def test_vagueness_raises_the_lawful_takedown_rate(name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("name", "other"), [("china_csl_2016", "notice"), ("germany_netzdg_2017", "strict")]
+    ("name", "other"),
+    [
+        ("china_csl_2016", "notice"),
+        pytest.param(
+            "germany_netzdg_2017",
+            "strict",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="an audit reads 20,600 posts (sized for late notices) with a tolerance "
+                "of 0: under strict liability a clean audit is hopeless and the platform "
+                "gives up (strictness 0.0), as it did before at the shipped 100,000 users; "
+                "the 0.98 once seen at 10,000 users came from audits that read a share of a "
+                "smaller slice (docs/model.md S8, Scale-free)",
+            ),
+        ),
+    ],
 )
 def test_strict_liability_makes_platforms_stricter_than_notice_liability(
     name: str, other: str
@@ -173,6 +188,9 @@ def test_belief_about_audits_converges_to_the_true_rate() -> None:
     errors = []
     for seed in SEEDS:
         changes = {
+            # Warnings only: the platform stays on the market to be audited for three years
+            # (a full ladder revokes its licence: audits are those of the shipped size).
+            "rules.penalties.ladder": [{"action": "warning"}],
             "regulator.audits_per_year": 50.0,
             "platforms.weibo.believed_audits_per_year": 5.0,
             "platforms.tieba.believed_audits_per_year": 5.0,

@@ -49,10 +49,12 @@ def inputs(
     return mp.PolicyInputs(
         thresholds=mp.threshold_grid(1e-4, 0.999),
         moderation=moderation(line),
-        exposure=mp.Exposure(sample_share, 7.0, tolerance, liability),
+        # The share and per-post cost of the day the policy was written, as the counts
+        # that replaced them (7-day window, about ``users`` posts a day).
+        exposure=mp.Exposure(sample_share * 7.0 * users, tolerance, liability),
         flows=users * np.array([0.93, 0.05, 0.01, 0.01]),
         q=line,
-        wrongful_removal_cost=wrongful,
+        wrongful_removal_cost=wrongful * users,
         value_now=value_now,
         value_next=value_next,
         audits_per_day=audits_per_day,
@@ -156,15 +158,13 @@ def test_removal_rises_and_exposure_falls_with_strictness() -> None:
 # -- the chance of a violation ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("counts", "tolerance"), [((800, 120), 0), ((5000, 3000), 3)])
-def test_violation_probability_matches_binomial_sampling(
-    counts: tuple[int, int], tolerance: int
-) -> None:
-    """Σ_k Binomial(n_k, σ q_k) > tolerance, simulated, against the Poisson form (S10)."""
+@pytest.mark.parametrize(("share", "tolerance"), [(0.0015, 0.0), (0.01, 3.0)])
+def test_violation_probability_matches_binomial_sampling(share: float, tolerance: float) -> None:
+    """An audit reads n = 760 posts, each a violation with the window's share (S10):
+    Binomial(n, share) > tolerance, simulated, against the Poisson form."""
     rng = np.random.default_rng(11)
-    sigma, q = 0.002, np.array([1.0, 0.3])
-    found = sum(rng.binomial(n, sigma * qk, 200_000) for n, qk in zip(counts, q, strict=True))
-    mean = sigma * float(np.dot(counts, q))
+    found = rng.binomial(760, share, 200_000)
+    mean = 760 * share
     assert float(mp.violation_probability(mean, tolerance)) == pytest.approx(
         (found > tolerance).mean(), abs=0.01
     )
@@ -180,7 +180,7 @@ def test_cost_is_goodwill_plus_expected_penalty_by_hand() -> None:
     flows = np.array([100.0, 10.0, 2.0, 1.0])
     q = np.array([0.0, 0.3, 1.0, 1.0])
     got = mp.expected_daily_cost(removal, violation, flows, q, 2.0, 0.1, 1000.0, 5000.0)
-    goodwill = 2.0 * (removal @ (flows * (1 - q)))
+    goodwill = 2.0 * (removal @ (flows * (1 - q))) / flows.sum()  # a share of the posts
     penalty = 0.1 * (violation * 1000.0 + violation**2 * 5000.0)
     np.testing.assert_allclose(got, goodwill + penalty)
 
@@ -212,7 +212,7 @@ def test_strictness_rises_with_penalties_audits_sample_and_detection(
     strictness is non-decreasing in the value of a rung and in the audit rate."""
     for field, levels in [
         ("value_now", [0.0, 2e4, 2e5, 2e6, 2e7]),
-        ("value_next", [0.0, 1e4, 1e5, 1e6, 1e7]),
+        ("value_next", [0.0, 1e4, 1e5, 1e6, 1e7, 1e8]),
         ("audits_per_day", [0.0, 1 / 365, 12 / 365, 52 / 365, 1.0]),
         ("sample_share", [0.0, 0.0005, 0.002, 0.005, 0.01]),
         ("detection", [0.1, 0.5, 1.0, 2.0]),
@@ -306,7 +306,11 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
     state.expect_at(t)
     exposed = policy.moderation.exposure(np.array([t]), mp.STRICT)
     assert state.predicted_found == pytest.approx(
-        float(policy.exposure.expected_found(state.flows, policy.q, exposed, 1.0)[0])
+        float(
+            policy.exposure.expected_found(
+                state.flows, policy.q, exposed, policy.moderation.published(np.array([t])), 1.0
+            )[0]
+        )
     )
     state.audited(found=3.0)
     assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
@@ -351,3 +355,24 @@ def test_no_shipped_scenario_sets_the_strictness_bounds() -> None:
         "germany_netzdg_2017": "notice",
         "eu_dsa_2024": "notice",
     }
+
+
+@pytest.mark.parametrize("liability", [mp.STRICT, mp.NOTICE])
+@pytest.mark.parametrize("tolerance", [0.0, 3.0])
+def test_policy_threshold_is_invariant_to_scaling_all_flows(
+    liability: str, tolerance: float
+) -> None:
+    """Both terms of J are shares of the posts reaching the platform (S8): the audit's
+    expected find is its fixed sample times the share of violations, and goodwill is
+    charged on the share of lawful posts taken down. So a platform 10 or 100 times
+    larger (or smaller) picks the same threshold, and its expected find is the same."""
+    for vagueness in (0.0, 0.6, 0.9):
+        base = inputs(vagueness=vagueness, tolerance=tolerance, liability=liability)
+        current = float(base.thresholds[-1])
+        chosen = mp.policy_threshold(base, current)
+        _, _, found = mp.policy_cost(base)
+        for factor in (0.01, 0.1, 10.0, 100.0):
+            scaled = dataclasses.replace(base, flows=base.flows * factor)
+            assert mp.policy_threshold(scaled, current) == chosen, (vagueness, factor)
+            np.testing.assert_allclose(mp.policy_cost(scaled)[2], found, rtol=1e-12)
+        assert ndtr(-chosen) > ndtr(-current)  # not the trivial answer: it does act

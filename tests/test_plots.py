@@ -34,7 +34,7 @@ def classroom(days: int = 20, audits_per_year: float | None = None) -> Results:
             scenario,
             {
                 "regulator.audits_per_year": audits_per_year,
-                "regulator.audit_sample_share": 0.2,
+                "regulator.audit_sample_size": 1000,
             },
         )
     return simulator.run(scenario, seed=42, days=days)

@@ -29,12 +29,10 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
     policy = mp.PolicyInputs(
         thresholds=mp.threshold_grid(1e-4, 0.999),
         moderation=moderation,
-        exposure=mp.Exposure(
-            float(rng.uniform(0.001, 0.02)), 7.0, float(rng.integers(0, 4)), liability
-        ),
+        exposure=mp.Exposure(float(rng.uniform(10, 5000)), float(rng.integers(0, 4)), liability),
         flows=flows,
         q=q,
-        wrongful_removal_cost=float(rng.uniform(0.1, 10)),
+        wrongful_removal_cost=float(rng.uniform(1e3, 1e6)),
         value_now=float(rng.uniform(1e4, 1e6)),
         value_next=float(rng.uniform(1e4, 1e7)),
         audits_per_day=float(rng.uniform(1, 50)) / 365,
@@ -61,8 +59,7 @@ def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
             policy.flows.tolist(),
             policy.q.tolist(),
             expo.liability,
-            expo.sample_share,
-            expo.window_days,
+            expo.sample_size,
             expo.tolerance,
             policy.wrongful_removal_cost,
             policy.audits_per_day,

@@ -18,7 +18,9 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
     scenario = simulator.override(
         simulator.load_scenario("classroom"),
         {
-            "regulator.audit_sample_share": 1.0,  # every post still up is found
+            # It reads as many posts as were published, all of them violations (below):
+            # it finds every post still up.
+            "regulator.audit_sample_size": still_up,
             "rules.penalties.tolerance": 2,
             "rules.penalties.ladder": [
                 {"action": "warning"},
@@ -29,6 +31,10 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
     )
     platforms = make_platforms(scenario, np.random.default_rng(0))
     recorder = Recorder(scenario.horizon_days, len(platforms) + 1)
+
+    def published_between(platform, since, now):  # type: ignore[no-untyped-def]
+        calls.append(("published", platform.name, since, now))
+        return still_up
 
     def prohibited_still_up(platform, since, now):  # type: ignore[no-untyped-def]
         calls.append(("still_up", platform.name, since, now))
@@ -56,6 +62,7 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
     view = AuditView(
         env=simpy.Environment(),
         recorder=recorder,
+        published_between=published_between,
         prohibited_still_up=prohibited_still_up,
         lawful_still_up=lawful_still_up,
         duties_missed_between=duties_missed_between,
@@ -85,7 +92,8 @@ def test_audits_climb_the_ladder_through_the_view() -> None:
     window = 7 * 24.0  # the classroom's audit window
     # Strict liability (the classroom's): prohibited posts up, then the lawful kinds near
     # the line (critical: q = 0.6 x 0.5), then the missed deadlines.
-    assert calls[:3] == [
+    assert calls[:4] == [
+        ("published", platform.name, max(0.0, 30.0 - window), 30.0),
         ("still_up", platform.name, max(0.0, 30.0 - window), 30.0),
         ("lawful_up", platform.name, max(0.0, 30.0 - window), 30.0),
         ("missed", platform.name, 0.0, 30.0),
@@ -112,10 +120,10 @@ def _view(**queries: object) -> AuditView:
 
 def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
     """Under strict liability each lawful post up counts with its kind's q (S10): 1,000
-    critical posts up at q = 0.3, every post inspected: about 300 found. The platform
-    learns the count (S8)."""
+    critical posts up at q = 0.3 among 4,000 published, 4,000 posts read: about 300
+    found. The platform learns the count (S8)."""
     scenario = simulator.override(
-        simulator.load_scenario("classroom"), {"regulator.audit_sample_share": 1.0}
+        simulator.load_scenario("classroom"), {"regulator.audit_sample_size": 4000}
     )
     platform = make_platforms(scenario, np.random.default_rng(0))[0]
     assert platform.policy is not None
@@ -123,8 +131,9 @@ def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
     recorder = Recorder(scenario.horizon_days, 3)
     view = _view(
         recorder=recorder,
+        published_between=lambda p, since, now: 4000,
         prohibited_still_up=lambda p, since, now: 0,
-        lawful_still_up=lambda p, since, now: np.array([50_000, 1000, 0, 0]),
+        lawful_still_up=lambda p, since, now: np.array([2000, 1000, 0, 0]),
         duties_missed_between=lambda p, after, until: 0,
         notice_duties_missed_between=lambda p, after, until: 0,
         anonymous_active_users=lambda p: 0,
@@ -134,28 +143,30 @@ def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
         platform, 30.0
     )
     found = recorder.events[0].amount
-    assert 250 <= found <= 350  # Binomial(1000, 0.3): sd 14.5; benign never counts
+    assert 250 <= found <= 350  # Binomial(4000, 0.075): sd 16.7; benign never counts
     assert platform.policy.belief.audits_seen == 1
     assert platform.policy.belief.found_total == found
 
 
 def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:
-    """Under notice liability the audit samples notices kept past their deadline; a
-    missed order is a violation whatever the sample."""
-    scenario = simulator.override(
-        simulator.load_scenario("germany_netzdg_2017"),
-        {"regulator.audit_sample_share": 1.0, "rules.penalties.tolerance": 3},
-    )
-    assert scenario.rules.takedown.liability == "notice"
+    """Under notice liability the audit counts notices kept past their deadline among the
+    posts it reads (here it reads all the window's posts, each a late notice); a missed
+    order is a violation whatever the sample."""
     for late_notices, all_missed, expected in (
         (2, 2, []),
         (5, 5, ["warning"]),
         (0, 1, ["warning"]),
     ):
+        scenario = simulator.override(
+            simulator.load_scenario("germany_netzdg_2017"),
+            {"regulator.audit_sample_size": late_notices, "rules.penalties.tolerance": 3},
+        )
+        assert scenario.rules.takedown.liability == "notice"
         platform = make_platforms(scenario, np.random.default_rng(0))[0]
         recorder = Recorder(scenario.horizon_days, 2)
         view = _view(
             recorder=recorder,
+            published_between=lambda p, since, now, n=late_notices: n,
             prohibited_still_up=lambda p, since, now: 10**6,  # not what it reads
             lawful_still_up=lambda p, since, now: np.full(4, 10**6),
             duties_missed_between=lambda p, after, until, n=all_missed: n,
@@ -168,3 +179,38 @@ def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:
         )
         assert recorder.events[0].amount == late_notices
         assert [str(e.event) for e in recorder.events[1:]] == expected, (late_notices, all_missed)
+
+
+def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform_size() -> None:
+    """An audit reads ``audit_sample_size`` posts (S10): ten times the posts and users,
+    with the same share of violations and of anonymous users, gives the same draws, so
+    the same finds (and unregistered accounts) and penalties."""
+    scenario = simulator.override(simulator.load_scenario("classroom"), {})
+    size = scenario.regulator.audit_sample_size
+    finds, unregistered = [], []
+    for factor in (1, 10):
+        platform = make_platforms(scenario, np.random.default_rng(0))[0]
+        platform.active_users = 3_000 * factor
+        recorder = Recorder(scenario.horizon_days, 3)
+        view = _view(
+            recorder=recorder,
+            published_between=lambda p, since, now, f=factor: 20_000 * f,
+            prohibited_still_up=lambda p, since, now, f=factor: 4 * f,
+            lawful_still_up=lambda p, since, now, f=factor: np.array([19_000, 900, 0, 0]) * f,
+            duties_missed_between=lambda p, after, until: 0,
+            notice_duties_missed_between=lambda p, after, until: 0,
+            anonymous_active_users=lambda p, f=factor: 150 * f,
+            remove_platform=lambda p, at, reason: None,
+        )
+        regulator = Regulator(view, scenario.regulator, scenario.rules, np.random.default_rng(7))
+        for day in range(1, 21):
+            regulator.audit(platform, 24.0 * day)
+        audits = [e for e in recorder.events if e.event == EventKind.AUDIT]
+        finds.append([e.amount for e in audits])
+        unregistered.append([e.detail.split("unregistered=")[1] for e in audits])
+    assert finds[0] == finds[1]
+    assert unregistered[0] == unregistered[1]
+    assert any(u != "0" for u in unregistered[0])  # accounts are checked: 5% anonymous
+    # Share of violations: (4 + 0.3 x 900) / 20,000; the mean find is the sample's share.
+    expected = size * (4 + 0.3 * 900) / 20_000
+    assert abs(np.mean(finds[0]) - expected) < 4 * np.sqrt(expected / 20)

@@ -119,7 +119,7 @@ def test_every_rule_at_its_maximum() -> None:
                 {"action": "revocation"},
             ],
             "regulator.audits_per_year": 100_000.0,
-            "regulator.audit_sample_share": 1.0,
+            "regulator.audit_sample_size": 1_000_000,
             "regulator.monitoring_probability": 1.0,
             "population.notices.probability": ALL_ONE,
             "population.perception.initial_trials": 1000.0,
@@ -155,7 +155,7 @@ def test_revocation_and_suspension_ladders() -> None:
                 "rules.penalties.ladder": ladder,
                 "rules.penalties.tolerance": 0,
                 "regulator.audits_per_year": 5000.0,
-                "regulator.audit_sample_share": 1.0,
+                "regulator.audit_sample_size": 1_000_000,
             },
         )
         results = run(scenario)
@@ -190,7 +190,7 @@ def test_extreme_costs_give_a_threshold_not_an_error() -> None:
         assert chosen in grid
     for changes in (
         {"rules.penalties.ladder": [{"action": "fine", "amount": 1.7e308}]},
-        {"platforms.0.wrongful_removal_cost": 5e-324},
+        {"platforms.0.wrongful_removal_daily_cost": 5e-324},
         {"platforms.0.value": 1.7e308, "rules.penalties.ladder": [{"action": "revocation"}]},
     ):
         results = run(base(**changes, **{"regulator.audits_per_year": 5000.0}))

@@ -122,5 +122,5 @@ pd.DataFrame(rows).round(3)
 plots.platforms(fine_runs[1e5])
 
 # %% [markdown]
-# **Try:** raise `platforms.0.wrongful_removal_cost` (what a wrongful removal costs the
+# **Try:** raise `platforms.0.wrongful_removal_daily_cost` (what wrongful removals cost the
 # platform: an appeal system, say) and watch the collateral share fall.

@@ -128,3 +128,27 @@ def up_by_kind(
         return np.zeros(counts.shape[3], dtype=np.int64)
     cells = counts[first : last + 1, platform.index][:, channels, :, Outcome.SURVIVING]
     return np.asarray(cells.sum(axis=(0, 1)), dtype=np.int64)
+
+
+def published_in_window(
+    counts: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+    platform: PlatformState,
+    since: float,
+    now: float,
+) -> float:
+    """The posts an audit draws its sample from (docs/model.md S10): posts on ``platform``
+    on a moderated channel that were published (REMOVED or SURVIVING in the outcome
+    table; a held post blocked never was), per day over the whole days of [since, now]
+    before the audit's own day (the day cells ``⌊since/24⌋ … ⌊now/24⌋ − 1``), times the
+    window's length in days; 0 before a whole day has passed. Per day, so the sample's
+    share of prohibited posts (counted to the hour) is what the platform expects from its
+    posts per day (S8); whole days, so a day still being written is not half counted."""
+    first = int(math.floor(since / HOURS_PER_DAY))
+    last = min(int(math.floor(now / HOURS_PER_DAY)), counts.shape[0]) - 1
+    channels = np.flatnonzero(in_scope)
+    if last < first or len(channels) == 0 or now <= since:
+        return 0.0
+    cells = counts[first : last + 1, platform.index][:, channels, :, :]
+    published = int(cells[..., Outcome.REMOVED].sum() + cells[..., Outcome.SURVIVING].sum())
+    return published / (last + 1 - first) * (now - since) / HOURS_PER_DAY

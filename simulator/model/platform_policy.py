@@ -4,17 +4,22 @@ A platform is not fined per prohibited post it misses: it is penalised per enfor
 event, when an audit finds more violations than the regulator tolerates (S10). Each
 day it evaluates, on a fixed grid of strictness values, its expected daily cost
 
-    J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k)             lawful posts taken down (B5)
+    J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
          + λ̂ · [ P(t) · V(L) + P(t)² · V(L + 1) ]             expected penalty per audit (S10)
-    P(t) = P( Poisson(κ̂ · σ · W · Σ_k q_k · X_k(t)) > tolerance )   an audit finds a violation
+    P(t) = P( Poisson(μ(t)) > tolerance )                     an audit finds a violation
+    μ(t) = κ̂ · n · Σ_k w_k N_k X_k(t) / Σ_k N_k p_k(t)       violations among n posts inspected
 
 and moves its threshold towards the cheapest grid point. ``N_k`` are the posts of kind
 ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
+``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
 ``q_k`` the *line probability* (the chance the regulator counts kind ``k`` as prohibited:
 1 for prohibited kinds, ``vagueness × closeness_k`` for lawful ones), ``X_k(t)`` what an
 audit can hold against it (liability mode), ``V(l)`` the cost of rung ``l`` of the
 penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of
 how many violations audits actually find against how many it predicted.
+
+Both terms are shares of the platform's posts, so the choice does not depend on how many
+users are simulated: scaling every ``N_k`` by a factor leaves ``J`` unchanged.
 
 Pure numpy: the engine calls these once per platform per day (64 × 4 array operations).
 """
@@ -136,6 +141,14 @@ class Moderation:
         removed = self.monitor[None, :] + (1.0 - self.monitor[None, :]) * reviewed * passes
         return np.asarray(held * blocked + (1.0 - held) * removed)
 
+    def published(self, thresholds: FloatArray) -> FloatArray:
+        """``p_k(t)``: P(published | the post reaches the platform), (grid, kinds): all but
+        the held posts the reviewer blocks (a post removed later was published)."""
+        t = np.asarray(thresholds, dtype=float)[:, None]
+        held = self.hold(thresholds)
+        blocked = ndtr(self.reviewer_mean[None, :] - (t + self.held_review_margin))
+        return np.asarray(1.0 - held * blocked)
+
     def notified_kept(self, thresholds: FloatArray) -> FloatArray:
         """P(published, noticed, and kept up by the reviewer | reaches the platform):
         what a notice-based audit can hold against the platform, (grid, kinds)."""
@@ -167,11 +180,11 @@ def violation_probability(expected_found: FloatArray | float, tolerance: float) 
 
 @dataclass(frozen=True)
 class Exposure:
-    """The regulator as a platform sees it (fixed for a run, S10): audit sample share
-    ``σ``, window ``W`` (days), tolerance (count) and the liability mode."""
+    """The regulator as a platform sees it (fixed for a run, S10): the posts an audit
+    inspects (``sample_size``, drawn from the window's published posts), the tolerance
+    (a count among them) and the liability mode."""
 
-    sample_share: float
-    window_days: float
+    sample_size: float
     tolerance: float
     liability: str
 
@@ -184,11 +197,22 @@ class Exposure:
         return qs if self.liability == STRICT else (qs >= 1.0).astype(float)
 
     def expected_found(
-        self, flows: FloatArray, q: FloatArray, exposed_share: FloatArray, detection: float
+        self,
+        flows: FloatArray,
+        q: FloatArray,
+        exposed_share: FloatArray,
+        published_share: FloatArray,
+        detection: float,
     ) -> FloatArray:
-        """``κ̂ · σ · W · Σ_k w_k N_k x_k(t)`` (``w`` from :meth:`counted`), per grid point."""
-        per_day = np.asarray(exposed_share) @ (self.counted(q) * np.asarray(flows))
-        return np.asarray(detection * self.sample_share * self.window_days * per_day)
+        """``μ = κ̂ · n · Σ_k w_k N_k x_k(t) / Σ_k N_k p_k(t)`` per grid point (``w`` from
+        :meth:`counted`): the audit's ``n`` posts times the share of the published posts
+        that are violations. A ratio of flows, so the same at any platform size."""
+        n_k = np.asarray(flows, dtype=float)
+        violating = np.asarray(exposed_share) @ (self.counted(q) * n_k)
+        published = np.asarray(published_share) @ n_k
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(published > 0.0, violating / published, 0.0)
+        return np.asarray(detection * self.sample_size * np.clip(share, 0.0, 1.0))
 
 
 def expected_daily_cost(
@@ -203,10 +227,14 @@ def expected_daily_cost(
 ) -> FloatArray:
     """``J`` on the grid (currency per day): goodwill lost on lawful posts taken down,
     counted by the chance ``1 − q_k`` that they are lawful in the regulator's eyes (B5),
+    as a share of the posts reaching the platform (``wrongful_removal_cost`` is what the
+    platform loses a day if every post reaching it were a lawful post taken down),
     plus the expected penalty of the audits expected per day: this rung if this audit
     finds a violation, the next one if the next audit under the same policy does too
     (a one-step look-ahead up the ladder; ASSUMPTION)."""
-    lawful = np.asarray(flows) * (1.0 - np.asarray(q))
+    n_k = np.asarray(flows, dtype=float)
+    total = float(n_k.sum())
+    lawful = n_k * (1.0 - np.asarray(q)) / total if total > 0.0 else np.zeros_like(n_k)
     goodwill = wrongful_removal_cost * (np.asarray(removal) @ lawful)
     p = np.asarray(violation)
     with np.errstate(over="ignore"):  # penalties near 1e308 may sum to inf: still ordered
@@ -244,7 +272,10 @@ def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArra
     """``(J, P_violation, expected_found)`` on the grid of ``inputs``."""
     removal = inputs.moderation.removal(inputs.thresholds)
     exposed = inputs.moderation.exposure(inputs.thresholds, inputs.exposure.liability)
-    found = inputs.exposure.expected_found(inputs.flows, inputs.q, exposed, inputs.detection)
+    published = inputs.moderation.published(inputs.thresholds)
+    found = inputs.exposure.expected_found(
+        inputs.flows, inputs.q, exposed, published, inputs.detection
+    )
     violation = violation_probability(found, inputs.exposure.tolerance)
     cost = expected_daily_cost(
         removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
@@ -318,7 +349,7 @@ class PlatformPolicy:
     flows: FloatArray | None = None
     #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
     predicted_found: float = 0.0
-    _grid_tables: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False)
+    _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
 
     def count_day(self, reached: FloatArray) -> None:
         """Today's posts per kind that reached the platform on a moderated channel; one
@@ -348,16 +379,19 @@ class PlatformPolicy:
         )
 
     def target(self, current: float, value_now: float, value_next: float) -> float:
-        """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal
-        and exposure (fixed for a run) computed once."""
+        """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal,
+        exposure and published shares (fixed for a run) computed once."""
         inputs = self.inputs(value_now, value_next)
         if self._grid_tables is None:
             self._grid_tables = (
                 self.moderation.removal(self.thresholds),
                 self.moderation.exposure(self.thresholds, self.exposure.liability),
+                self.moderation.published(self.thresholds),
             )
-        removal, exposed = self._grid_tables
-        found = self.exposure.expected_found(inputs.flows, self.q, exposed, inputs.detection)
+        removal, exposed, published = self._grid_tables
+        found = self.exposure.expected_found(
+            inputs.flows, self.q, exposed, published, inputs.detection
+        )
         cost = expected_daily_cost(
             removal, violation_probability(found, self.exposure.tolerance), inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, value_now, value_next,
@@ -367,8 +401,12 @@ class PlatformPolicy:
     def expect_at(self, threshold: float) -> None:
         """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
-        exposed = self.moderation.exposure(np.array([threshold]), self.exposure.liability)
-        self.predicted_found = float(self.exposure.expected_found(flows, self.q, exposed, 1.0)[0])
+        at = np.array([threshold])
+        exposed = self.moderation.exposure(at, self.exposure.liability)
+        published = self.moderation.published(at)
+        self.predicted_found = float(
+            self.exposure.expected_found(flows, self.q, exposed, published, 1.0)[0]
+        )
 
     def audited(self, found: float) -> None:
         """An audit found ``found`` violations (it learns the rate and its detection)."""

@@ -293,8 +293,7 @@ def platform_policy_for(
     policy = PlatformPolicy(
         moderation=moderation,
         exposure=policy_rules.Exposure(
-            sample_share=regulator.audit_sample_share,
-            window_days=regulator.audit_window_days,
+            sample_size=regulator.audit_sample_size,
             tolerance=scenario.rules.penalties.tolerance,
             liability=takedown.liability,
         ),
@@ -304,7 +303,7 @@ def platform_policy_for(
             prior_per_day=(regulator.audits_per_year if believed is None else believed) / 365.0,
             prior_days=spec.audit_belief_days,
         ),
-        wrongful_removal_cost=spec.wrongful_removal_cost,
+        wrongful_removal_cost=spec.wrongful_removal_daily_cost,
     )
     return effective, policy
 

@@ -2,8 +2,9 @@
 (docs/model.md, 3.3 Submodels S10).
 
 The regulator audits each platform at random times (a Poisson process of rate
-``audits_per_year / 365`` a day, one SimPy process per platform). An audit inspects a
-sample of what the platform answers for (``rules.takedown.liability``): under strict
+``audits_per_year / 365`` a day, one SimPy process per platform). An audit inspects
+``audit_sample_size`` of the window's published posts and counts what the platform
+answers for among them (``rules.takedown.liability``): under strict
 liability the posts of its window still up, each counted with the chance ``q_k`` that the
 regulator reads its kind as prohibited; under notice liability the notices of prohibited
 content kept past their deadline. With the takedown orders that missed their deadline it
@@ -47,6 +48,10 @@ class AuditView:
 
     env: simpy.Environment
     recorder: EventLog
+    #: Posts published on a platform on a moderated channel in [since, now] (removed since
+    #: or not; held and blocked ones never were): per day over the days the window
+    #: touches, times its length in days.
+    published_between: Callable[[PlatformState, float, float], float]
     #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
     prohibited_still_up: Callable[[PlatformState, float, float], int]
     #: Per kind: posts that reached a platform on a moderated channel on the days of
@@ -87,36 +92,43 @@ class Regulator:
 
     def audit(self, platform: PlatformState, now: float) -> None:
         """Count what the platform answers for (docs/model.md S10), tell the platform what
-        was found (S8), and penalise a violation."""
+        was found (S8), and penalise a violation.
+
+        The audit inspects ``audit_sample_size`` posts drawn from the window's published
+        posts: a fixed number, so what it finds depends on the *share* of violations, not
+        on how many posts the simulated population writes."""
         view = self.view
-        sample = self.spec.audit_sample_share
+        size = self.spec.audit_sample_size
         window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
         last = platform.last_audit_hours
+        published = view.published_between(platform, window_start, now)
         if self.rules.takedown.liability == "notice":
-            # Late notices since the last audit (and within the window) are what it samples;
-            # a missed order is a violation by itself.
+            # Late notices since the last audit (and within the window) are what it finds
+            # among the posts it reads; a missed order is a violation by itself.
             still_up = view.notice_duties_missed_between(platform, max(window_start, last), now)
-            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            violating = float(still_up)
             missed_orders = view.duties_missed_between(
                 platform, last, now
             ) - view.notice_duties_missed_between(platform, last, now)
         else:
             still_up = view.prohibited_still_up(platform, window_start, now)
-            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
+            violating = float(still_up)
             q = platform.policy.q if platform.policy is not None else None
             if q is not None and ((q > 0.0) & (q < 1.0)).any():
                 lawful = view.lawful_still_up(platform, window_start, now)
-                for kind, line in enumerate(q):
-                    if 0.0 < line < 1.0 and lawful[kind] > 0:
-                        found += int(self.rng.binomial(int(lawful[kind]), sample * line))
+                lines = np.where((q > 0.0) & (q < 1.0), q, 0.0)
+                violating += float(lawful @ lines)  # each counts with its kind's q_k
             missed_orders = view.duties_missed_between(platform, last, now)
+        found = self.draw_among_sample(size, violating, published)
         platform.audited(found)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
+            # It reads whole accounts: the ``size`` posts are the window's posts of about
+            # size x active / published accounts, each anonymous with the platform's share.
             anonymous = view.anonymous_active_users(platform)
-            unregistered = (
-                int(self.rng.binomial(anonymous, self.spec.audit_sample_share)) if anonymous else 0
-            )
+            active = platform.active_users
+            accounts = min(active, round(size * active / published)) if published > 0 else 0
+            unregistered = self.draw_among_sample(accounts, anonymous, active)
         platform.last_audit_hours = now
         view.recorder.event(
             now,
@@ -124,8 +136,8 @@ class Regulator:
             platform.name,
             amount=float(found),
             detail=(
-                f"up={still_up} found={found} deadlines_missed={missed_orders} "
-                f"unregistered={unregistered}"
+                f"up={still_up} published={published:.0f} found={found} "
+                f"deadlines_missed={missed_orders} unregistered={unregistered}"
             ),
         )
         tolerance = self.rules.penalties.tolerance
@@ -138,6 +150,14 @@ class Regulator:
             if platform.clean_audits >= self.rules.penalties.deescalate_after_clean_audits:
                 platform.penalty_level = max(0, platform.penalty_level - 1)
                 platform.clean_audits = 0
+
+    def draw_among_sample(self, size: int, violating: float, population: float) -> int:
+        """Violations among ``size`` items inspected, each one of ``violating`` in
+        ``population`` (``Binomial(size, violating / population)``, the share capped at 1;
+        no draw when nothing violates or there is nothing to inspect)."""
+        if violating <= 0.0 or population <= 0 or size <= 0:
+            return 0
+        return int(self.rng.binomial(size, min(1.0, violating / population)))
 
     def penalise(self, platform: PlatformState, now: float) -> None:
         """Apply the platform's current rung of the ladder and move it one rung up."""

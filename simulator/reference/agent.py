@@ -610,26 +610,28 @@ class ReferenceSimulation:
         spec = self.scenario.regulator
         rules = self.scenario.rules
         state = platform.state
-        sample = spec.audit_sample_share
+        size = spec.audit_sample_size
         since = max(0.0, now - spec.audit_window_days * HOURS_PER_DAY)
         last = state.last_audit_hours
         if rules.takedown.liability == "notice":
-            late = sum(
-                1
-                for deadline, post, order in platform.duties
-                if not order
-                and max(since, last) < deadline <= now
-                and post.removed_hours > deadline
+            violating = float(
+                sum(
+                    1
+                    for deadline, post, order in platform.duties
+                    if not order
+                    and max(since, last) < deadline <= now
+                    and post.removed_hours > deadline
+                )
             )
-            found = int(self.rng.binomial(late, sample)) if late else 0
             duties = [(d, post) for d, post, order in platform.duties if order]
         else:
-            still_up = sum(
-                1
-                for post in platform.prohibited_published
-                if since <= post.published_hours <= now and post.removed_hours > now
+            violating = float(
+                sum(
+                    1
+                    for post in platform.prohibited_published
+                    if since <= post.published_hours <= now and post.removed_hours > now
+                )
             )
-            found = int(self.rng.binomial(still_up, sample)) if still_up else 0
             # Lawful posts near the line: each one up counts with its kind's q (by the days
             # the window touches, as the engine's day cells).
             first_day = math.floor(since / HOURS_PER_DAY)
@@ -638,10 +640,29 @@ class ReferenceSimulation:
                     post.day >= first_day
                     and post.published_hours < math.inf
                     and post.removed_hours > now
-                    and self.rng.random() < sample * self.line[post.kind]
                 ):
-                    found += 1
+                    violating += self.line[post.kind]
             duties = [(d, post) for d, post, _ in platform.duties]
+        # The audit reads ``size`` of the window's published posts (in-scope channels, by
+        # day); each is a violation with the share of violations among them.
+        # (per day over the window's whole days before today, times the window's days).
+        published_cells = 0
+        first_cell = math.floor(since / HOURS_PER_DAY)
+        last_day = min(math.floor(now / HOURS_PER_DAY), self.recorder.counts.shape[0]) - 1
+        for day in range(first_cell, last_day + 1):
+            for channel, in_scope in enumerate(self.in_scope):
+                if in_scope:
+                    for kind in range(N_KINDS):
+                        cell = self.recorder.counts[day, state.index, channel, kind]
+                        published_cells += int(cell[Outcome.REMOVED])
+                        published_cells += int(cell[Outcome.SURVIVING])
+        days_touched = last_day + 1 - first_cell
+        published = 0.0
+        if days_touched > 0 and now > since:
+            published = published_cells / days_touched * (now - since) / HOURS_PER_DAY
+        found = 0
+        if violating > 0.0 and published > 0 and size > 0:
+            found = int(self.rng.binomial(size, min(1.0, violating / published)))
         missed = sum(
             1
             for deadline, post in duties
@@ -657,8 +678,11 @@ class ReferenceSimulation:
                 for u in self.users
                 if u.platform == state.index and u.state == UserState.ACTIVE and not u.traceable
             )
-            if anonymous:
-                unregistered = int(self.rng.binomial(anonymous, spec.audit_sample_share))
+            active = state.active_users
+            accounts = min(active, round(size * active / published)) if published > 0 else 0
+            if anonymous and active > 0 and accounts > 0:
+                share = min(1.0, anonymous / active)
+                unregistered = int(self.rng.binomial(accounts, share))
         state.last_audit_hours = now
         self.recorder.event(now, EventKind.AUDIT, state.name, amount=float(found))
         tolerance = rules.penalties.tolerance
@@ -1015,10 +1039,9 @@ class ReferenceSimulation:
                 platform.flows,
                 self.line,
                 liability,
-                regulator.audit_sample_share,
-                regulator.audit_window_days,
+                regulator.audit_sample_size,
                 scenario.rules.penalties.tolerance,
-                spec.wrongful_removal_cost,
+                spec.wrongful_removal_daily_cost,
                 audits_per_day,
                 detection,
                 now_value,
@@ -1030,7 +1053,7 @@ class ReferenceSimulation:
         state.threshold += spec.adaptation_rate * (target - state.threshold)
         platform.predicted = policy.expected_found(
             view, state.threshold, platform.flows, self.line, liability,
-            regulator.audit_sample_share, regulator.audit_window_days,
+            regulator.audit_sample_size,
         )  # fmt: skip
 
     # -- results ---------------------------------------------------------------------------

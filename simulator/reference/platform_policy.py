@@ -6,7 +6,8 @@ of one model, not one function with itself.
 
 For each of 64 strictness values ``s`` (evenly spaced in logit between the platform's
 bounds) the platform adds up what a day at threshold ``t = Φ⁻¹(1 − s)`` is expected to
-cost it: goodwill lost on the lawful posts it takes down, and the audits' expected
+cost it: goodwill lost on the share of its posts that are lawful and taken down, and the
+audits' expected
 penalty (this rung if an audit finds more violations than tolerated, the next one if the
 next audit does too); it moves towards the cheapest.
 """
@@ -110,6 +111,11 @@ class Platform:
         published_removed = order + (1.0 - order) * looked_at * phi(self.reviewer[kind] - t)
         return held * blocked + (1.0 - held) * published_removed
 
+    def published(self, t: float, kind: int) -> float:
+        """P(published) of a post of ``kind`` at ``t``: all but held posts blocked."""
+        held = phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
+        return 1.0 - held * phi(self.reviewer[kind] - t - self.held_review_margin)
+
     def exposed(self, t: float, kind: int, liability: str) -> float:
         """Share of ``kind``'s posts an audit can hold against the platform."""
         if liability == "strict":
@@ -125,15 +131,20 @@ def expected_found(
     flows: list[float],
     q: list[float],
     liability: str,
-    sample_share: float,
-    window_days: float,
+    sample_size: float,
 ) -> float:
-    """Violations an audit is expected to find at ``t`` (before the detection calibration)."""
-    found = 0.0
+    """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
+    (before the detection calibration): the posts it reads times the share of the
+    published posts that are violations."""
+    violating = 0.0
+    published = 0.0
     for kind in range(len(flows)):
         counted = q[kind] if liability == "strict" else (1.0 if q[kind] >= 1.0 else 0.0)
-        found += counted * flows[kind] * platform.exposed(t, kind, liability)
-    return found * sample_share * window_days
+        violating += counted * flows[kind] * platform.exposed(t, kind, liability)
+        published += flows[kind] * platform.published(t, kind)
+    if published <= 0.0:
+        return 0.0
+    return sample_size * min(1.0, max(0.0, violating / published))
 
 
 def daily_cost(
@@ -142,20 +153,23 @@ def daily_cost(
     flows: list[float],
     q: list[float],
     liability: str,
-    sample_share: float,
-    window_days: float,
+    sample_size: float,
     tolerance: float,
-    wrongful_cost: float,
+    wrongful_daily_cost: float,
     audits_per_day: float,
     detection: float,
     value_now: float,
     value_next: float,
 ) -> float:
-    """Goodwill of a day's lawful take-downs plus the audits' expected penalty at ``t``."""
+    """Goodwill of the day's share of lawful take-downs plus the audits' expected penalty
+    at ``t``."""
+    total = sum(flows)
     goodwill = 0.0
-    for kind in range(len(flows)):
-        goodwill += wrongful_cost * flows[kind] * (1.0 - q[kind]) * platform.taken_down(t, kind)
-    found = detection * expected_found(platform, t, flows, q, liability, sample_share, window_days)
+    if total > 0.0:
+        for kind in range(len(flows)):
+            lawful_share = flows[kind] * (1.0 - q[kind]) / total
+            goodwill += wrongful_daily_cost * lawful_share * platform.taken_down(t, kind)
+    found = detection * expected_found(platform, t, flows, q, liability, sample_size)
     violation = more_than(tolerance, found)
     return goodwill + audits_per_day * (violation * value_now + violation**2 * value_next)
 

@@ -35,6 +35,17 @@ REMOVED_FIELDS: dict[str, str] = {
         "removed: a traceable user is always identified, and fears detention "
         "1 / police.identify_anonymous_probability times as much"
     ),
+    "regulator.audit_sample_share": (
+        "removed: an audit inspects a fixed number of posts, not a share of the window's "
+        "posts, so what it finds does not grow with the simulated population "
+        "(use regulator.audit_sample_size, posts per audit)"
+    ),
+    "platforms.wrongful_removal_cost": (
+        "removed: goodwill is charged on the share of a platform's posts that are lawful "
+        "and taken down, not per post, so the policy does not depend on the simulated "
+        "population (use platforms.wrongful_removal_daily_cost: currency per day per unit "
+        "share; the old per-post cost times the platform's posts per day)"
+    ),
     "platforms.flag_mean_delay_hours": (
         "removed: flags arrive at the filter's keyword sweeps; set "
         "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"

@@ -301,8 +301,11 @@ class Platform(_Frozen):
     initial_cash: NonNegative = 1.0e8
     value: NonNegative = 1.0e9
     """What the platform loses if its licence is revoked (currency)."""
-    wrongful_removal_cost: NonNegative = 0.5
-    """What removing one lawful post costs the platform in goodwill (currency)."""
+    wrongful_removal_daily_cost: NonNegative = 30_000.0
+    """Goodwill the platform loses per day per unit share of the posts reaching it that
+    are lawful and taken down (currency per day: 1% of its posts wrongly taken down costs
+    0.01 × this a day). A share, so a platform's choice does not depend on how many users
+    are simulated (docs/model.md S8)."""
     audit_belief_days: Positive = 180.0
     """Weight of the platform's prior belief about how often audits come, in days of
     watching (b0 of its Gamma belief, docs/model.md S8)."""
@@ -418,8 +421,10 @@ class Rules(_Frozen):
 class Regulator(_Frozen):
     audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] = 12.0
     audit_window_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 7.0
-    audit_sample_share: Probability = 0.01
-    """Share of the window's published posts an audit inspects."""
+    audit_sample_size: int = Field(1000, ge=0, le=1_000_000_000)
+    """Posts an audit inspects, drawn from the window's published posts (and the authors
+    it checks for real names); a count, so what an audit finds does not depend on how
+    many users are simulated (docs/model.md S10)."""
     monitoring_probability: Probability = 0.02
     """Chance the regulator spots a given published prohibited post from an author of
     average audience and orders it down (when: as the post's views come, S5a)."""
