@@ -31,7 +31,9 @@ def test_every_shipped_scenario_keeps_the_invariants(name: str) -> None:
     # Every removal has a delay on record, including those later reinstated on appeal.
     removals = results.summary["removed"] + results.summary["reinstated_total"]
     assert results.delays["removed"].sum() == removals
-    assert 0.0 <= results.summary["speech_loss"] <= 1.0
+    # Slightly negative is possible: a softened call to act survives as lawful criticism
+    # (docs/reliability.md, "Known model behaviours").
+    assert -0.01 <= results.summary["speech_loss"] <= 1.0
 
 
 def test_no_rules_means_no_loss() -> None:
