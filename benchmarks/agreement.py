@@ -44,7 +44,8 @@ SANCTIONS_NUMBERS = ("accounts_closed", "accounts_returned", "users_renewed", "a
 
 def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
     """A small China-style world in which every mechanism fires within a few weeks:
-    withholding, real names (with refusers locked out or circumventing), pre-publication
+    withholding and softening, learned beliefs,
+    real names (with refusers locked out or circumventing), pre-publication
     holds, flags, notices (with a legal deadline), orders, appeals, proactive reports,
     investigations and detentions, audits climbing a penalty ladder of warnings and fines."""
     return simulator.override(
@@ -53,9 +54,8 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "population.users": users,
             "horizon_days": days,
             "population.posts_per_day": 2.0,
-            "population.perception.own_sanction_weight": 1.0,
-            "population.perception.neighbour_removal_weight": 0.3,
-            "population.perception.news_weight": 2.0,
+            "population.perception.friend_evidence_weight": 0.5,
+            "population.perception.news_trials_per_day": 0.5,
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
             "platforms.0.sweep_interval_hours": 0.5,

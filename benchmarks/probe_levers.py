@@ -47,9 +47,10 @@ ACTIVE_FLOOR = 0.97
 
 
 def political_withholding(results: simulator.Results, scenario: simulator.Scenario) -> float:
-    """Share of intended critical and collective-action posts the authors withheld."""
+    """Share of intended critical and collective-action posts the authors withheld or
+    softened (a call to act said as criticism: docs/model.md S3)."""
     per_kind = results.summary["per_kind"]
-    withheld = sum(per_kind[k]["withheld"] for k in POLITICAL)
+    withheld = sum(per_kind[k]["withheld"] + per_kind[k].get("softened", 0) for k in POLITICAL)
     intended = sum(per_kind[k]["intended"] for k in POLITICAL)
     return withheld / intended if intended else math.nan
 
@@ -334,7 +335,13 @@ def levers() -> tuple[Lever, ...]:
             ),
             "none",
             speech,
-            (Check("political_published_per_user", "real names, no refusals", "none", -1),),
+            # C5 is about what users write: the share of political posts they hold back
+            # (withheld or softened) rises. Published posts also depend on how many the
+            # platforms block, which softening (a call to act said as criticism) lowers.
+            (
+                Check("political_withholding", "real names, no refusals", "none", +1),
+                Check("political_published_per_user", "real names, no refusals", "none", -1),
+            ),
         )
     )
 

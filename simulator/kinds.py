@@ -89,13 +89,18 @@ EXCLUSION_LABELS: tuple[str, ...] = tuple(r.label for r in ExclusionReason)[1:]
 
 
 class Outcome(IntEnum):
-    """The single fate of every intended post (conservation: they partition intended)."""
+    """The single fate of every intended post. They partition intended posts of every
+    kind but criticism: a softened post (a call to act or an unlawful post said as
+    criticism, docs/model.md S3) is SOFTENED under its intended kind and then has a
+    second fate as a critical post, so ``intended(critical) + softened(others) =
+    outcomes(critical)`` in each (day, platform, channel)."""
 
     WITHHELD = 0
     EXCLUDED = 1
     BLOCKED = 2
     REMOVED = 3
     SURVIVING = 4
+    SOFTENED = 5
 
 
 class Action:

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels.arrivals",
             "simulator.kernels.benign",
             "simulator.kernels.channel",
+            "simulator.kernels.choice",
             "simulator.kernels.draws",
             "simulator.kernels.handles",
             "simulator.kernels.learning",
@@ -73,6 +74,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario.removed",
             "simulator.model.scenario.sections",
             "simulator.model.speech",
+            "simulator.model.speech_state",
             "simulator.model.views",
         ),
     ),
@@ -90,7 +92,12 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "reference",
         "the per-agent SimPy statement of the model the engine is checked against",
-        ("simulator.reference", "simulator.reference.agent", "simulator.reference.platform_policy"),
+        (
+            "simulator.reference",
+            "simulator.reference.agent",
+            "simulator.reference.minds",
+            "simulator.reference.platform_policy",
+        ),
     ),
     (
         "engine",
@@ -125,6 +132,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.tables",
             "simulator.plots",
             "simulator.plots.compare",
+            "simulator.plots.phase",
             "simulator.plots.runs",
             "simulator.plots.style",
             "simulator.plots.sweeps",

@@ -9,11 +9,24 @@ from typing import Any
 import numpy as np
 
 from simulator.engine.review import ReviewDay
+from simulator.kinds import ContentKind, Outcome
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
 
-OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving"]
+OUTCOMES = ["withheld", "excluded", "blocked", "removed", "surviving", "softened"]
 COUNTS = ["intended", *OUTCOMES]
+
+
+def assert_conserved(intended: np.ndarray, counts: np.ndarray) -> None:
+    """Every intended post has exactly one outcome, a softened one a second as criticism:
+    ``intended[k] = sum of outcomes[k]`` for every kind but criticism, and
+    ``intended[critical] + softened[collective_action] + softened[unlawful] = sum of
+    outcomes[critical]``, cell by cell (the leading axes; kinds then outcomes last)."""
+    expected = intended.astype(np.int64).copy()
+    softened = counts[..., int(Outcome.SOFTENED)]
+    expected[..., int(ContentKind.CRITICAL)] += softened.sum(axis=-1)
+    np.testing.assert_array_equal(counts.sum(axis=-1), expected)
+    assert (softened[..., int(ContentKind.CRITICAL)] == 0).all()
 
 
 def check_invariants(results: Results) -> None:
@@ -25,8 +38,13 @@ def check_invariants(results: Results) -> None:
         assert len(table) > 0, name
         values = table[COUNTS].to_numpy(dtype=np.int64)
         assert (values >= 0).all(), f"{name}: negative counts"
-        # Conservation, row by row: every intended post has exactly one outcome.
+        # Conservation, row by row: every intended post has exactly one outcome; a
+        # softened post a second one, as criticism in the same day, platform, channel.
         gap = values[:, 0] - values[:, 1:].sum(axis=1)
+        critical = (table["kind"] == "critical").to_numpy()
+        keys = ["day", "platform", "channel"]
+        softened_in = table.groupby(keys, sort=False)["softened"].transform("sum").to_numpy()
+        gap[critical] += softened_in[critical]
         assert (gap == 0).all(), (
             f"{name}: intended != sum of outcomes in {int((gap != 0).sum())} rows"
         )
@@ -36,9 +54,9 @@ def check_invariants(results: Results) -> None:
     rules = results.daily.groupby(keys)["intended"].sum()
     counterfactual = results.counterfactual_daily.groupby(keys)["intended"].sum()
     assert rules.equals(counterfactual), "counterfactual intends other posts"
-    # The counterfactual has no rules: nothing withheld, blocked or removed.
+    # The counterfactual has no rules: nothing withheld, softened, blocked or removed.
     cf = results.counterfactual_daily
-    assert int(cf[["withheld", "blocked", "removed"]].to_numpy().sum()) == 0
+    assert int(cf[["withheld", "softened", "blocked", "removed"]].to_numpy().sum()) == 0
     # Summary totals are the table totals.
     for column in COUNTS:
         assert int(results.daily[column].sum()) == summary[column], column
@@ -72,7 +90,9 @@ def check_invariants(results: Results) -> None:
     assert len(population) == days
     states = population[["active", "excluded", "left", "circumventing", "detained"]].sum(axis=1)
     assert (states == int(summary["users"])).all()
-    assert ((population["mean_risk"] >= 0) & (population["mean_risk"] <= 1)).all()
+    beliefs = population[[c for c in population.columns if c.startswith("mean_p_")]]
+    assert beliefs.shape[1] == 6
+    assert ((beliefs >= 0) & (beliefs <= 1)).all().all()
     # Exclusion reasons (docs/model.md S14): users without access by reason match the
     # states; excluded posts by reason add up to the excluded, in total and per kind.
     closed_or_refused = population["excluded_closed"] + population["excluded_refused_real_name"]

@@ -17,8 +17,8 @@ from simulator.engine.simulation import Simulation
 from simulator.engine.speech import IntArray, RouteArray, SpeechDay
 from simulator.kernels import arrivals as arrivals_kernels
 from simulator.kernels.benign import group_members
+from simulator.kernels.choice import choose_posts, mood
 from simulator.kernels.numeric import search_bucketed
-from simulator.kernels.routes import route_posts
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
 from simulator.model import arrivals as model_arrivals
 from simulator.model.platforms import PlatformState
@@ -32,7 +32,7 @@ class NumpyPublishing(Simulation):
         super().__init__(*args, **kwargs)
         self.speech = NumpySpeech(
             self.scenario, self.users, self.platforms, self.streams, self.recorder, self.posts,
-            self.orders, self.prohibited_posts, self.threads,
+            self.orders, self.prohibited_posts, self.threads, self.minds,
         )  # fmt: skip
 
 
@@ -54,29 +54,36 @@ class NumpySpeech(SpeechDay):
         # Common random numbers: the counts, authors and times of intended posts come
         # from the speech stream alone, drawn in the same order whatever the rules.
         counts = speech.poisson(self.daily_rate)  # [channel, kind]
-        drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64]]] = {}
+        drawn: dict[tuple[int, int], tuple[IntArray, NDArray[np.float64], NDArray[np.float64]]]
+        drawn = {}
         targets: list[NDArray[np.float64]] = []
         hours: list[NDArray[np.float64]] = []
+        uniforms: list[NDArray[np.float64]] = []
         for channel in Channel:
             for kind in SENSITIVE_KINDS:
                 n = int(counts[channel, kind])
                 targets.append(author_targets(self.users, n, speech))
                 hours.append(start + HOURS_PER_DAY * speech.random(n))
+                uniforms.append(speech.random(n))  # each post's mood (docs/model.md S3)
         # Every sensitive kind shares one cumulative weight: search all targets at once.
         who = np.split(
             authors_at(self.users, np.concatenate(targets)),
             np.cumsum([len(t) for t in targets])[:-1],
         )
         pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
-        for pair, pair_authors, pair_hours in zip(pairs, who, hours, strict=True):
-            drawn[pair] = (pair_authors, pair_hours)
+        for pair, pair_authors, pair_hours, pair_u in zip(pairs, who, hours, uniforms, strict=True):
+            drawn[pair] = (pair_authors, pair_hours, pair_u)
         for channel in Channel:
             self._speak_benign(
                 day, start, Channel(channel), int(counts[channel, ContentKind.BENIGN]), route
             )
-            for kind in SENSITIVE_KINDS:
-                authors, times = drawn[(channel, kind)]
-                self._speak_individual(day, Channel(channel), kind, authors, times, route)
+            # The most intense kinds first: their softened posts join criticism's batch.
+            softened: list[tuple[IntArray, NDArray[np.float64], IntArray]] = []
+            for kind in (ContentKind.COLLECTIVE_ACTION, ContentKind.UNLAWFUL, ContentKind.CRITICAL):
+                authors, times, uniform = drawn[(channel, kind)]
+                self._speak_individual(
+                    day, Channel(channel), kind, authors, times, uniform, route, softened
+                )
         # Each platform's review items of the day go to its queue at once; items arriving
         # at one instant (a keyword sweep) are listed oldest post first (S5a).
         for platform, submitted in zip(self.platforms, self._day_submissions, strict=True):
@@ -93,24 +100,24 @@ class NumpySpeech(SpeechDay):
         kind: ContentKind,
         authors: IntArray,
         times: NDArray[np.float64],
+        uniform: NDArray[np.float64],
         route: RouteArray,
+        softened: list,
     ) -> None:
-        if len(authors) == 0:
+        if len(authors) == 0 and not (kind == ContentKind.CRITICAL and softened):
             return
         users = self.users
         n_p = self.n_platforms
-        intended, excluded, offshore, withheld, reaching, times, offsets = route_posts(
-            authors,
-            times,
-            route,
-            users.platform,
-            n_p,
-            float(self.kind_weight[channel, kind]),
-            users.risk,
-            users.traceable,
-            float(self.scenario.population.perception.real_name_risk),
-            users.boldness[authors],
-        )
+        lam = float(self.scenario.population.speech.choice_noise)
+        moods = np.array([mood(float(u), lam) for u in uniform], dtype=np.float64)
+        (
+            intended, excluded, offshore, withheld, soft, reaching, times, offsets,
+            soft_authors, soft_times, soft_offsets,
+        ) = choose_posts(
+            authors, times, moods, users.value[authors], route, users.platform, n_p, int(kind),
+            int(channel), self.minds.inputs(users.strikes, users.traceable), self.minds.beliefs,
+            day,
+        )  # fmt: skip
         # Intended posts are counted here, once, before any outcome: the outcome counts
         # below must add up to them (tests hold the model to it).
         rec = self.recorder
@@ -118,10 +125,23 @@ class NumpySpeech(SpeechDay):
         rec.counts[day, :n_p, channel, kind, Outcome.EXCLUDED] += excluded
         self._speak_offshore(day, channel, kind, int(offshore))
         rec.counts[day, :n_p, channel, kind, Outcome.WITHHELD] += withheld
+        rec.counts[day, :n_p, channel, kind, Outcome.SOFTENED] += soft
+        if len(soft_authors):
+            softened.append((soft_authors, soft_times, soft_offsets))
         for index, platform in enumerate(self.platforms):
             first, last = int(offsets[index]), int(offsets[index + 1])
-            if last > first:
-                self._publish(day, platform, channel, kind, reaching[first:last], times[first:last])
+            these_authors, these_times = [reaching[first:last]], [times[first:last]]
+            if kind == ContentKind.CRITICAL:
+                # Softened posts, said as criticism, after the critical ones.
+                for more_authors, more_times, more_offsets in softened:
+                    here = slice(int(more_offsets[index]), int(more_offsets[index + 1]))
+                    these_authors.append(more_authors[here])
+                    these_times.append(more_times[here])
+            batch_authors = np.concatenate(these_authors)
+            if len(batch_authors):
+                self._publish(
+                    day, platform, channel, kind, batch_authors, np.concatenate(these_times)
+                )
 
     def _speak_offshore(self, day: int, channel: Channel, kind: ContentKind, count: int) -> None:
         """Posts through circumvention tools: friction loses some, the rest survive."""

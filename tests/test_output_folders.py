@@ -448,7 +448,7 @@ def _assert_one_line(code: int, err: str, quiet: bool, case: int = 0) -> None:
         assert lines == [INTERRUPTED_MESSAGE], err
 
 
-LONG_RUN = ["run", "classroom", "--users", "3000", "--days", "200", "--out", "r"]
+LONG_RUN = ["run", "classroom", "--users", "3000", "--days", "600", "--out", "r"]  # seconds long
 LONG_SWEEP = [
     "sweep", "classroom", "--users", "1500", "--days", "60", "--reps", "4",
     "--workers", "1", "--out", "s",

@@ -61,11 +61,13 @@ def test_funnel_bar_heights_are_the_summary_counts() -> None:
     patches = {p.get_gid(): p for ax in fig.axes for p in ax.patches if p.get_gid()}
     for kind in KIND_LABELS:
         counts = results.summary["per_kind"][kind]
-        level = counts["intended"]
+        # Criticism also says what was softened into it (docs/model.md S3).
+        level = counts["intended"] + counts["softened_in"]
         for stage in plots.FUNNEL_STAGES:
             bar = patches[f"funnel-{kind}-{stage}"]
-            assert bar.get_height() == pytest.approx(counts[stage])
-            if stage in ("withheld", "excluded", "blocked", "removed"):
+            expected = level if stage == "intended" else counts[stage]
+            assert bar.get_height() == pytest.approx(expected)
+            if stage in ("withheld", "softened", "excluded", "blocked", "removed"):
                 # A waterfall: each loss floats at what is left after it.
                 level -= counts[stage]
                 assert bar.get_y() == pytest.approx(level)
@@ -82,8 +84,9 @@ def test_funnel_shares_and_run_folder(tmp_path: Path) -> None:
     fig = plots.funnel(folder, kinds=["critical"], share=True)
     counts = results.summary["per_kind"]["critical"]
     heights = {p.get_gid(): p.get_height() for p in fig.axes[0].patches if p.get_gid()}
+    said = counts["intended"] + counts["softened_in"]
     for stage in plots.FUNNEL_STAGES:
-        expected = 100.0 * counts[stage] / counts["intended"]
+        expected = 100.0 * (said if stage == "intended" else counts[stage]) / said
         assert heights[f"funnel-critical-{stage}"] == pytest.approx(expected)
     assert fig.axes[0].get_ylabel() == "% of intended posts"
     with pytest.raises(ValueError, match="unknown content kind"):
@@ -115,13 +118,17 @@ def test_time_series_lines_are_the_table_columns() -> None:
         np.testing.assert_array_equal(line.get_xdata(), per_day.index.to_numpy())
         np.testing.assert_array_equal(line.get_ydata(), per_day[column].to_numpy())
     population = results.population_daily
-    np.testing.assert_allclose(lines["risk"].get_ydata(), population["mean_risk"])
+    for name in ("removal", "detention"):
+        np.testing.assert_allclose(
+            lines[f"risk-{name}"].get_ydata(), population[f"mean_p_{name}_collective_action"]
+        )
     np.testing.assert_array_equal(lines["active"].get_ydata(), population["active"])
     for column in ("excluded", "left", "circumventing", "detained"):
         np.testing.assert_array_equal(lines[f"users-{column}"].get_ydata(), population[column])
-    assert len(lines["risk"].get_xdata()) == 20
+    assert len(lines["risk-removal"].get_xdata()) == 20
     labels = [ax.get_ylabel() for ax in fig.axes]
-    assert labels[0] == "posts per day" and "risk" in labels[1] and labels[2] == "active users"
+    assert labels[0] == "posts per day" and "perceived" in labels[1]
+    assert labels[2] == "active users"
     assert fig.axes[-1].get_xlabel() == "day of the run"
 
 

@@ -21,7 +21,15 @@ WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     "classroom": ("classroom", {}),
     "csl_backlog": (
         "china_csl_2016",
-        {"population.users": 6_000, "horizon_days": 40, "police.investigators": 1},
+        {
+            "population.users": 6_000,
+            "horizon_days": 40,
+            "police.investigators": 1,
+            # Most reports are of criticism seen near the line (orders): detain more of
+            # them, so a 40-day backlog still detains someone.
+            "police.detention_probability.critical": 0.3,
+            "police.detention_probability.collective_action": 0.5,
+        },
     ),
     "csl_many": (
         "china_csl_2016",

@@ -18,7 +18,6 @@ import pytest
 import simulator
 from simulator.engine.day_end import end_of_day
 from simulator.engine.simulation import Simulation
-from simulator.engine.speech import learn
 from simulator.kernels import draws, moderation, publishing, speech
 from simulator.kinds import Outcome
 from simulator.model.real_name import register_users
@@ -274,18 +273,12 @@ class _AlwaysReviewing(Simulation):
         self.recorder.excluded_by_reason[day] = self.sanctions.exclusions.attribute(
             excluded, serving, self.streams.split
         )
-        sanctioned, public_removed = self.review.run(end)
+        sanctioned, _ = self.review.run(end)
         self.orders.settle(day, self.recorder, self.reporting)
         self.police.advance(end)
         sanctioned = sanctioned.astype(np.int64, copy=False)
-        public_removed = public_removed.astype(np.int64, copy=False)
         self.sanctions.strikes_and_exits(start, sanctioned)
-        if self.moderating or self.sanctions.news_today:
-            learn(
-                self.users, self.scenario, self.population_counts,
-                self.reporting.reports_filed, sanctioned, public_removed,
-                self.sanctions.news_today, self.sanctions.detained_today, [],
-            )  # fmt: skip
+        self.learn(day, sanctioned)
         end_of_day(
             day, self.platforms, self.speech.active_users(route), self.moderating,
             self.scenario, self.recorder, self.population_counts, self.reporting.reports_filed,

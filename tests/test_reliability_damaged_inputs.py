@@ -86,9 +86,9 @@ RUN_DAMAGE = {
         "`strictness`",
     ),
     "population-risk-renamed": (
-        rename_column("population_daily", "mean_risk"),
+        rename_column("population_daily", "mean_p_removal_critical"),
         "population_daily.csv",
-        "`mean_risk`",
+        "`mean_p_removal_critical`",
     ),
     "events-event-renamed": (rename_column("events", "event"), "events.csv", "`event`"),
     "daily-day-text": (text_in("daily", "day"), "daily.csv", "'lots' on line 2"),

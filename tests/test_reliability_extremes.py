@@ -122,7 +122,11 @@ def test_every_rule_at_its_maximum() -> None:
             "regulator.audit_sample_size": 1_000_000,
             "regulator.monitoring_probability": 1.0,
             "population.notices.probability": ALL_ONE,
-            "population.perception.initial_risk": 1.0,
+            "population.perception.initial_trials": 1000.0,
+            "population.perception.initial_removal": 1.0,
+            "population.perception.initial_detention": 1.0,
+            "population.perception.prior_report": 1.0,
+            "population.speech.detention_cost": 1e6,
             "population.perception.visibility": 1.0,
             "population.exits.leave_probability_on_sanction": 1.0,
             "police.detention_probability": ALL_ONE,
@@ -216,8 +220,8 @@ def test_everyone_posts_privately_or_not_at_all() -> None:
         ({"rules.takedown.prohibited": ["benign"]}, "rules.takedown.prohibited", "benign"),
         ({"population.posts_per_day": 1e300}, "population.posts_per_day", "less than or equal"),
         (
-            {"population.perception.news_weight": 1e300},
-            "population.perception.news_weight",
+            {"population.perception.news_trials_per_day": 1e300},
+            "population.perception.news_trials_per_day",
             "less than or equal",
         ),
         (

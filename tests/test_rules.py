@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from simulator.model import speech
 from simulator.model.platforms import (
     exceed_probability,
     penalty_value,
     strictness_to_threshold,
     threshold_to_strictness,
 )
-from simulator.model.speech import effective_risk, perceived_weights, update_risk, withholds
 
 
 def test_strictness_and_threshold_are_inverse() -> None:
@@ -34,29 +34,27 @@ def test_exceed_probability_matches_normal_tail() -> None:
 # tests/test_platform_policy.py.
 
 
-def test_perceived_weights_follow_vagueness() -> None:
-    closeness = [0.0, 0.5, 0.8, 1.0]
-    prohibited = [False, False, True, True]
-    np.testing.assert_allclose(perceived_weights(prohibited, closeness, 0.0), [0, 0, 1, 1])
-    np.testing.assert_allclose(perceived_weights(prohibited, closeness, 0.5), [0, 0.25, 1, 1])
-    np.testing.assert_allclose(perceived_weights([False] * 4, closeness, 1.0), [0, 0, 0, 0])
+def test_detention_cost_is_concave_in_days() -> None:
+    """c ln(1 + D / d0): 7 days at d0 = 7 cost c ln 2; doubling the days less than doubles it."""
+    assert float(speech.detention_cost(7.0, 2.0, 7.0)) == pytest.approx(2.0 * math.log(2.0))
+    costs = speech.detention_cost(np.array([15.0, 30.0, 60.0]), 1.0, 7.0)
+    assert costs[1] < 2 * costs[0] and costs[2] < 2 * costs[1]
 
 
-def test_withholds_compares_risk_to_boldness() -> None:
-    risk = np.array([0.1, 0.5, 0.9])
-    boldness = np.array([0.2, 0.2, 0.95])
-    assert withholds(risk, 1.0, boldness).tolist() == [False, True, False]
-    assert withholds(risk, 0.0, boldness).tolist() == [False, False, False]
+def test_removal_cost_carries_the_account_share() -> None:
+    """c_rm + V / max(1, K - strikes): the last strike before closure costs the account."""
+    got = speech.removal_cost(np.array([0, 3, 4, 9]), 5, 0.05, 2.0)
+    np.testing.assert_allclose(got, [0.05 + 2 / 5, 0.05 + 2 / 2, 0.05 + 2.0, 0.05 + 2.0])
 
 
-def test_update_risk_decays_and_saturates() -> None:
-    decay = 0.5
-    risk = np.array([0.0, 0.4, 1.0])
-    np.testing.assert_allclose(update_risk(risk, 0.0, decay), risk * decay)
-    grown = update_risk(risk, np.array([1.0, 1.0, 1.0]), decay)
-    expected = risk * decay + (1 - risk * decay) * (1 - math.exp(-1.0))
-    np.testing.assert_allclose(grown, expected)
-    assert np.all(update_risk(risk, 50.0, decay) <= 1.0)
+def test_post_choice_breaks_ties_towards_speaking() -> None:
+    """Value 1, intensities (1, 0.4): cost 0.6 ties posting with softening (free) and
+    posts; cost 1 ties posting with silence and posts; criticism at cost 0.4 posts."""
+    assert speech.post_choice(1.0, (1.0, 0.4), 0.6, 0.0).tolist() == speech.POST
+    assert speech.post_choice(1.0, (1.0, 0.4), 0.61, 0.0).tolist() == speech.SOFTEN
+    assert speech.post_choice(1.0, (1.0, 0.4), 1.0, 0.4).tolist() == speech.POST
+    assert speech.post_choice(1.0, (1.0, 0.4), 1.01, 0.41).tolist() == speech.WITHHOLD
+    assert speech.post_choice(1.0, (0.4, 0.0), 0.4, 0.0, can_soften=False).tolist() == 0
 
 
 def test_penalty_values() -> None:
@@ -64,17 +62,3 @@ def test_penalty_values() -> None:
     assert penalty_value("suspension", 0, 30, 100.0, 1e9, 7.0) == 3000.0
     assert penalty_value("revocation", 0, 0, 100.0, 1e9, 7.0) == 1e9
     assert penalty_value("warning", 0, 0, 100.0, 1e9, 7.0) == 7.0
-
-
-def test_effective_risk_adds_the_real_name_risk_caps_and_rounds() -> None:
-    risk = np.array([0.1, 0.1, 0.95, 0.3], dtype=np.float32)
-    traceable = np.array([False, True, True, True])
-    got = effective_risk(risk, traceable, 0.2)
-    assert got.dtype == np.float32
-    # float32(min(1, r + 0.2 t)), the sum in float64 from the float32 risk.
-    r = risk.astype(np.float64)
-    expected = [np.float32(r[0]), np.float32(r[1] + 0.2), np.float32(1.0), np.float32(r[3] + 0.2)]
-    assert got.tolist() == [float(e) for e in expected]
-    # One user's numbers (the reference): the same value.
-    assert float(effective_risk(0.3, True, 0.25)) == float(np.float32(0.55))
-    assert float(effective_risk(0.7, False, 0.25)) == float(np.float32(0.7))

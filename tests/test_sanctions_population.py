@@ -45,7 +45,8 @@ def small_world(**changes: Any) -> simulator.Scenario:
 
 
 def test_exclusion_reasons_add_up_to_the_excluded() -> None:
-    scenario = small_world(**_both("reregister_mean_days", 3.0))
+    # Investigators enough that some reported users are detained within the 40 days.
+    scenario = small_world(**_both("reregister_mean_days", 3.0), **{"police.investigators": 4})
     sim = Simulation(scenario, seed=5)
     rec = sim.run()
     # Posts: in every (day, row, channel, kind) cell the reasons add up to the excluded.

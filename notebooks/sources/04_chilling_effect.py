@@ -15,11 +15,14 @@
 # %% [markdown]
 # # 4. The chilling effect: visibility, vagueness, detentions
 #
-# Users cannot see the line. Each user has a **perceived risk** that rises with the
-# enforcement they see (their own removals, their neighbours' removals and detentions,
-# detentions in the news) and fades over time. A post is withheld when the perceived risk
-# of its kind exceeds the user's boldness. With a vague rule, lawful kinds that merely look
-# close to the line (criticism, collective action) feel risky too.
+# Users cannot see the line. Each user holds a **perceived probability** of removal and of
+# detention for each kind of post, learned from the enforcement they see (their own
+# removals, their friends' removals and detentions, detentions in the news) and fading
+# back to the prior over time. A post is withheld (or softened: a call to act said as a
+# complaint) when its expected cost, probability times what the sanction costs, outweighs
+# what saying it is worth to the user (their desire and boldness). With a vague rule,
+# lawful kinds that merely look close to the line (criticism, collective action) feel
+# risky too.
 #
 # Three levers, each on the `classroom` scenario at 1,000 users and 30 days, three
 # replications each:
@@ -77,7 +80,8 @@ fig
 # ## Detentions
 #
 # Detentions are rare but loud: each one reaches every user through the news and the
-# detainee's friends. Compare the perceived risk with and without them.
+# detainee's friends. Compare the perceived probability of detention for a call to act
+# with and without them.
 
 # %%
 NO_DETENTIONS = {f"police.detention_probability.{k}": 0.0
@@ -91,12 +95,13 @@ print(f"chilling effect: {with_police.summary['chilling_effect']:.2%} vs "
 
 with plots.style():
     fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
-    ax.plot(with_police.population_daily["day"], with_police.population_daily["mean_risk"],
+    column = "mean_p_detention_collective_action"
+    ax.plot(with_police.population_daily["day"], with_police.population_daily[column],
             color="black", label="with detentions")
-    ax.plot(without.population_daily["day"], without.population_daily["mean_risk"],
+    ax.plot(without.population_daily["day"], without.population_daily[column],
             color="#0072B2", linestyle="--", label="no detentions")
     ax.set_xlabel("day of the run")
-    ax.set_ylabel("mean perceived risk (0-1)")
+    ax.set_ylabel("mean perceived P(detention)\nof a call to act")
     ax.legend()
 fig
 

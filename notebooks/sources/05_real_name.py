@@ -18,8 +18,10 @@
 # A real-name rule costs speech in two ways:
 # - **exclusion**: users who refuse to register lose access (or go to circumvention
 #   tools, with their friction);
-# - **traceability**: users who do register know they can be identified, and feel more
-#   at risk (`population.perception.real_name_risk`), so they withhold more.
+# - **traceability**: users who do register know they can be identified: the police
+#   always identify them, and their perceived chance of detention is
+#   `1 / police.identify_anonymous_probability` times an anonymous user's, so they
+#   withhold more.
 #
 # We separate the two by switching each off in turn (`classroom`, 1,000 users, 30 days).
 
@@ -38,7 +40,8 @@ variants = {
     "no real names": {"rules.real_name.enabled": False},
     "real names": {},
     "traceability only (no refusals)": {"rules.real_name.refusal_probability": 0.0},
-    "exclusion only (no added risk)": {"population.perception.real_name_risk": 0.0},
+    # Identification certain for everyone: registering adds no risk.
+    "exclusion only (no added risk)": {"police.identify_anonymous_probability": 1.0},
 }
 runs = {label: simulator.run(simulator.override(base, changes), seed=11)
         for label, changes in variants.items()}

@@ -103,7 +103,7 @@ def _check_files(folder: Path) -> None:
             raise OutputError(f"{path}: is empty (not even a header): cut short?")
 
 
-_COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
+_COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving", "softened")
 #: What a run folder's tables hold (besides ``scenario``, ``seed``, ``replication``):
 #: column -> ``number``, ``flag`` (True/False) or ``text``. What `plot` and `compare`
 #: read back is checked against it, so a renamed column or a damaged cell is named.
@@ -143,7 +143,14 @@ RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
     },
     "population_daily": {
         "day": "number",
-        "mean_risk": "number",
+        **dict.fromkeys(
+            (
+                f"mean_p_{sanction}_{kind}"
+                for sanction in ("removal", "detention")
+                for kind in ("critical", "collective_action", "unlawful")
+            ),
+            "number",
+        ),
         **dict.fromkeys(
             ("active", "excluded", "left", "circumventing", "detained", "traceable"), "number"
         ),

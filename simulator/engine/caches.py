@@ -10,6 +10,7 @@ cache to reset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -17,10 +18,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kernels import handles, learning
-from simulator.kinds import UserState
+from simulator.kinds import ContentKind, UserState
 from simulator.model.population import THREADED_MIN_USERS, Users
 from simulator.model.views import IntArray
 
+FloatArray = NDArray[np.float64]
 #: population_daily's state columns, in UserState order.
 _STATE_COLUMNS = tuple(state.name.lower() for state in UserState)
 
@@ -78,46 +80,52 @@ def same_key(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
 
 
 class PopulationCounts:
-    """The ``population_daily`` row (users per state, traceable, ever reported, ever
-    detained, mean risk of active users), kept while what it counts stands: the state
-    version, the reports filed and the risk array (replaced, not written in place, except
-    on a detention, which changes the version)."""
+    """The ``population_daily`` row: users per state, traceable, ever reported, ever
+    detained (kept while the state version and the reports filed stand), and the mean
+    perceived probabilities of active users (``mean_beliefs(day)``, every day)."""
 
-    def __init__(self, users: Users) -> None:
+    def __init__(self, users: Users, mean_beliefs: Callable[[int], FloatArray]) -> None:
         self.users = users
+        self.mean_beliefs = mean_beliefs
         self._cached: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def key(self, reports_filed: int) -> tuple[Any, ...]:
-        users = self.users
-        return (users.state_version, reports_filed, users.risk, users.belief_version)
+        return (self.users.state_version, reports_filed)
 
-    def store(self, reports_filed: int, counts: IntArray, mean_risk: float) -> None:
-        """Counts made elsewhere of the current risks (the day's learning pass)."""
-        self._cached = (self.key(reports_filed), population_row(counts, mean_risk))
-
-    def row(self, reports_filed: int) -> dict[str, Any]:
+    def row(self, reports_filed: int, day: int) -> dict[str, Any]:
+        """Day ``day``'s row: the beliefs users hold for the next day."""
         key = self.key(reports_filed)
         cached = self._cached
         if cached is not None and same_key(cached[0], key):
-            return cached[1]
-        users = self.users
-        counts, mean_risk = learning.population_counts(
-            users.state, users.risk, users.traceable, users.ever_reported, users.ever_detained
-        )
-        row = population_row(counts, mean_risk)
-        self._cached = (key, row)
-        return row
+            counts = cached[1]
+        else:
+            users = self.users
+            counts = population_row(
+                learning.population_counts(
+                    users.state, users.traceable, users.ever_reported, users.ever_detained
+                )
+            )
+            self._cached = (key, counts)
+        beliefs = self.mean_beliefs(day + 1).reshape(-1).tolist()
+        return {**dict(zip(MEAN_BELIEF_COLUMNS, beliefs, strict=True)), **counts}
 
     def clear(self) -> None:
         self._cached = None
 
 
-def population_row(counts: IntArray, mean_risk: float) -> dict[str, Any]:
-    """The population series' columns from :func:`learning.population_counts`' results."""
+#: population_daily's columns of mean perceived probabilities (S16), per sanction and kind.
+MEAN_BELIEF_COLUMNS = tuple(
+    f"mean_p_{sanction}_{kind.label}"
+    for sanction in ("removal", "detention")
+    for kind in (ContentKind.CRITICAL, ContentKind.COLLECTIVE_ACTION, ContentKind.UNLAWFUL)
+)
+
+
+def population_row(counts: IntArray) -> dict[str, Any]:
+    """The population series' count columns from :func:`learning.population_counts`."""
     values = counts.tolist()
     n_states = len(UserState)
     return {
-        "mean_risk": float(mean_risk),
         **dict(zip(_STATE_COLUMNS, values[:n_states], strict=True)),
         "traceable": values[n_states],
         "reported_ever": values[n_states + 1],

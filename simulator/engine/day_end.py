@@ -30,8 +30,8 @@ def end_of_day(
     sanctions_row: dict[str, int],
 ) -> None:
     """Book and adapt each platform (``active_here``: its active users today) and
-    record the day's rows. The population row comes from ``population``, counted
-    again only if the states, reports or risks changed since it was last counted, and
+    record the day's rows. The population row comes from ``population``, its counts
+    made again only if the states or reports changed since they were last made, and
     ``sanctions_row`` (users without a route by reason; the day's closures, returns and
     renewals: S14)."""
     takedown = scenario.rules.takedown
@@ -62,5 +62,5 @@ def end_of_day(
             }
         )
     recorder.population_series.append(
-        {"day": day, **population.row(reports_filed), **sanctions_row}
+        {"day": day, **population.row(reports_filed, day), **sanctions_row}
     )

@@ -86,6 +86,9 @@ class ReviewDay:
         self.rng = rng
         self.threads = threads
         self.users = users
+        #: The last day's sanctions: each one's post kind and whether friends saw it.
+        self.sanctioned_kind = np.zeros(0, dtype=np.int64)
+        self.sanctioned_seen = np.zeros(0, dtype=bool)
 
     def run(self, end: float) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
@@ -99,6 +102,8 @@ class ReviewDay:
         tallies = rec.tallies
         sanctioned: list[IntArray] = []
         public_removed: list[IntArray] = []
+        kinds: list[IntArray] = []
+        seen: list[NDArray[np.bool_]] = []
         # Each platform's day in one compiled call; the calls share no data (each
         # writes only its own posts' columns), so at scale they run on two threads.
         # Then the bookkeeping, platform by platform in order.
@@ -163,11 +168,21 @@ class ReviewDay:
                 self.prohibited_posts.count_published(platform, beyond)
             if len(authors):
                 sanctioned.append(authors)
+                # book_review's order: rejected (friends never saw them), then removed.
+                rejected = ids[review_kernels.REJECTED_ROW, :n_rejected]
+                removed = ids[review_kernels.REMOVED_ROW, :n_removed]
+                kinds.append(columns["kind"][np.concatenate((rejected, removed))].astype(np.int64))
+                seen.append(
+                    np.concatenate(
+                        (np.zeros(n_rejected, dtype=bool), columns["channel"][removed] == 0)
+                    )
+                )
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
                 self.reporting.report_removals(platform, self.posts, removed, reportable)
                 file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
+        self._keep_seen(kinds, seen)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
@@ -181,6 +196,8 @@ class ReviewDay:
         rec = self.recorder
         sanctioned: list[IntArray] = []
         public_removed: list[IntArray] = []
+        kinds: list[IntArray] = []
+        seen: list[NDArray[np.bool_]] = []
         for platform in self.platforms:
             day_review = Decisions(
                 posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
@@ -204,7 +221,10 @@ class ReviewDay:
                     platform, posts.published_hours[ids[prohibited]]
                 )
             if rejected:
-                sanctioned.append(posts.author[np.asarray(rejected, dtype=np.int64)])
+                ids = np.asarray(rejected, dtype=np.int64)
+                sanctioned.append(posts.author[ids])
+                kinds.append(posts.kind[ids].astype(np.int64))
+                seen.append(np.zeros(len(ids), dtype=bool))
             if removed:
                 ids = np.asarray(removed, dtype=np.int64)
                 self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
@@ -214,14 +234,26 @@ class ReviewDay:
                 sanctioned.append(posts.author[ids])
                 public = posts.channel[ids] == Channel.PUBLIC
                 public_removed.append(posts.author[ids[public]])
+                kinds.append(posts.kind[ids].astype(np.int64))
+                seen.append(public)
                 self.reporting.report_removals(platform, posts, ids)
                 file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
             platform.removals_today = len(removed) + len(rejected)
+        self._keep_seen(kinds, seen)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
             np.concatenate(public_removed) if public_removed else empty,
         )
+
+    def _keep_seen(self, kinds: list[IntArray], seen: list[NDArray[np.bool_]]) -> None:
+        """The day's sanctions' post kinds and whether friends saw each (a public
+        removal), in the order of the authors :meth:`run` returns: what users learn
+        from (docs/model.md S16)."""
+        self.sanctioned_kind = (
+            np.concatenate(kinds).astype(np.int64) if kinds else np.zeros(0, dtype=np.int64)
+        )
+        self.sanctioned_seen = np.concatenate(seen) if seen else np.zeros(0, dtype=bool)
 
     def _move_posts(self, ids: IntArray, source: Outcome, target: Outcome) -> None:
         """Posts ``ids`` change fate: one count moves in each post's own daily cell."""

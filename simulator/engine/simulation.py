@@ -23,7 +23,7 @@ from simulator.engine.day_end import end_of_day
 from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
-from simulator.engine.speech import SpeechDay, learn
+from simulator.engine.speech import SpeechDay
 from simulator.kinds import Outcome
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
@@ -34,10 +34,13 @@ from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
+from simulator.model.speech_state import SpeechState
+from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
 from simulator.streams import Streams
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
+_NO_FLAGS = np.zeros(0, dtype=bool)
 
 
 class Simulation:
@@ -103,9 +106,18 @@ class Simulation:
         )
         self.regulator = Regulator(audit_view, scenario.regulator, rules, streams.regulator)
         self.threads = DayThreads()
+        # What users decide by: the law as they read it, their beliefs, the news (S3, S16).
+        self.minds = SpeechState(
+            scenario,
+            users.value,
+            users.sensitive_weight,
+            lambda: (users.network.indptr, users.network.indices),
+            np.array([p.spec.strikes_to_close for p in platforms], dtype=np.int64),
+        )
+        users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
         self.speech = SpeechDay(
             scenario, users, platforms, streams, recorder, posts, self.orders,
-            self.prohibited_posts, self.threads,
+            self.prohibited_posts, self.threads, self.minds,
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
@@ -115,8 +127,9 @@ class Simulation:
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.moderation, self.threads, users.size,
         )  # fmt: skip
-        self.population_counts = PopulationCounts(users)
-        self._learn_scratch: list[Any] = []  # learn_day's one-per-user array
+        self.population_counts = PopulationCounts(
+            users, lambda day: self.minds.mean_beliefs(day, users.state)
+        )
         self.wall_seconds = 0.0
         self._progress: DayProgress | None = None  # the bar, when progress is shown
 
@@ -164,6 +177,7 @@ class Simulation:
         start = day * HOURS_PER_DAY
         end = start + HOURS_PER_DAY
         users, sanctions, speech = self.users, self.sanctions, self.speech
+        self.minds.today = day
         sanctions.detentions_and_releases(start)  # 1 (S12)
         sanctions.platform_changes(start)  # 2 (S9)
         real_name = self.scenario.rules.real_name
@@ -182,25 +196,19 @@ class Simulation:
             excluded, serving, self.streams.split
         )
         if self.moderating:
-            sanctioned, public_removed = self.review.run(end)  # 6 (S6, S7, S7a, S11)
+            sanctioned, _ = self.review.run(end)  # 6 (S6, S7, S7a, S11)
             self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
             self.police.advance(end)  # 8 (S12)
         else:
             # Without takedown rules no post is reviewed, ordered or reported (the queues
             # and the police stay empty, as tests/test_publishing.py checks): skip them.
-            sanctioned = public_removed = _NO_USERS
+            sanctioned = _NO_USERS
         # 9: strikes, closures, leaving (S14), then the day's learning (S16). Authors
         # come in the store's narrowed type, none as int64: int64 always, so each
         # kernel is compiled for one signature.
         sanctioned = sanctioned.astype(np.int64, copy=False)
-        public_removed = public_removed.astype(np.int64, copy=False)
         sanctions.strikes_and_exits(start, sanctioned)
-        if self.moderating or sanctions.news_today:
-            learn(
-                users, self.scenario, self.population_counts, self.reporting.reports_filed,
-                sanctioned, public_removed, sanctions.news_today, sanctions.detained_today,
-                self._learn_scratch,
-            )  # fmt: skip
+        self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
@@ -209,6 +217,25 @@ class Simulation:
         )  # fmt: skip
         self.posts.compact(day)  # free the records nothing can act on any more
 
+    def learn(self, day: int, sanctioned: IntArray) -> None:
+        """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:
+        their authors; their kinds and whether friends saw them from the review), the
+        detentions that took effect, and the news (detentions per post that reached a
+        platform, per kind)."""
+        kinds, seen = (
+            (self.review.sanctioned_kind, self.review.sanctioned_seen)
+            if self.moderating
+            else (_NO_USERS, _NO_FLAGS)
+        )
+        n_p = len(self.platforms)
+        reached = self.recorder.counts[day, :n_p, :, :, Outcome.BLOCKED : Outcome.SURVIVING + 1]
+        self.minds.learn(
+            day, sanctioned, kinds, seen,
+            np.asarray(self.sanctions.detained_today, dtype=np.int64),
+            np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
+            reached.sum(axis=(0, 1, 3)).astype(float),
+        )  # fmt: skip
+
     # ------------------------------------------------------------------------------------
     def build_large_network(self) -> None:
         """Build the social network now if the run will want it (it moderates and
@@ -216,12 +243,14 @@ class Simulation:
         two threads (:func:`simulator.model.population.large_network`); else it is built on
         first use. The same network either way."""
         perception = self.scenario.population.perception
-        weighs = perception.neighbour_removal_weight > 0 or (
-            perception.neighbour_detention_weight > 0
+        weighs = perception.visibility > 0 and (
+            perception.friend_evidence_weight > 0
+            or perception.friend_detention_weight > 0
+            or perception.climate_weight > 0
         )
         users = self.users
         degree = self.scenario.population.mean_degree
-        if self.moderating and weighs and large_network(users.size, degree):
+        if self.minds.at_risk and weighs and large_network(users.size, degree):
             users.network  # noqa: B018 (drawn on first access)
 
     def release_working_memory(self) -> None:
@@ -232,4 +261,3 @@ class Simulation:
         self.posts = PostStore()
         self.speech.release()
         self.population_counts.clear()
-        self._learn_scratch = []

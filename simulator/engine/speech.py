@@ -4,9 +4,10 @@
 post where today, the benign outcome groups, the moderation tables, the day's draws,
 ahead on a second thread at scale), calls it, and files what it returns: touched posts
 into the store, review items into the queues, notice duties and orders into the order
-book, published prohibited posts for the audits. :func:`learn` runs the day's
-perceived-risk update (``rules.update_risk``, S16) in one compiled pass. The statement
-of these rules is in :mod:`simulator.model.speech` and :mod:`simulator.model.population`.
+book, published prohibited posts for the audits. Each sensitive post's author decides
+by :class:`simulator.model.speech_state.SpeechState` (S3); what users then learn is its
+``learn`` (S16). The statement of these rules is in :mod:`simulator.model.speech` and
+:mod:`simulator.model.population`.
 """
 
 from __future__ import annotations
@@ -20,23 +21,17 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from simulator.engine.audit_reads import ProhibitedPosts
-from simulator.engine.caches import (
-    DayThreads,
-    GeneratorHandles,
-    PopulationCounts,
-    same_key,
-    threaded,
-)
+from simulator.engine.caches import DayThreads, GeneratorHandles, threaded
 from simulator.engine.post_store import PostStore
-from simulator.kernels import benign, learning, moderation, publishing, routes, speech
-from simulator.kinds import N_KINDS, Action, Channel, ContentKind
+from simulator.kernels import benign, moderation, publishing, routes, speech
+from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, monitor_probabilities
 from simulator.model.population import Users
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.scenario import Scenario
-from simulator.model.speech import perceived_weights
+from simulator.model.speech_state import SpeechState
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
 from simulator.streams import Streams
@@ -60,7 +55,8 @@ _NOT_DRAWN = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float64),
     np.zeros(0, dtype=np.int64),
-    np.zeros(0, dtype=np.float32),  # the authors' boldness (Users.boldness is float32)
+    np.zeros(0, dtype=np.float64),  # each post's mood (kernels.choice.mood of a uniform)
+    np.zeros(0, dtype=np.float32),  # the authors' value of speaking (Users.value)
 )
 #: publish_days' ``audience`` where nothing is moderated (no notice or order is drawn).
 _NO_AUDIENCE = np.zeros(0, dtype=np.float64)
@@ -80,6 +76,7 @@ class SpeechDay:
         orders: OrderBook,
         prohibited_posts: ProhibitedPosts,
         threads: DayThreads,
+        minds: SpeechState,
     ) -> None:
         self.scenario = scenario
         self.users = users
@@ -90,22 +87,13 @@ class SpeechDay:
         self.orders = orders
         self.prohibited_posts = prohibited_posts
         self.threads = threads
+        self.minds = minds
         self.handle = GeneratorHandles()
         self.n_platforms = len(platforms)
         self.circumvention_row = self.n_platforms
         rules = scenario.rules
-        perception = scenario.population.perception
         self.moderating = rules.takedown.enabled
         self.prohibited = np.array(rules.takedown.prohibited_mask(), dtype=bool)
-        weights = perceived_weights(
-            list(self.prohibited), perception.kind_closeness.as_tuple(), rules.takedown.vagueness
-        )
-        # Perceived weight of each kind on each channel: private messages feel risky only
-        # where the rules reach them.
-        self.kind_weight = np.zeros((len(Channel), N_KINDS))
-        self.kind_weight[Channel.PUBLIC] = weights
-        if rules.takedown.private_messages:
-            self.kind_weight[Channel.PRIVATE] = weights
         # Which channels the platforms must moderate, and the regulator can see.
         self.in_scope = np.array(
             [self.moderating, self.moderating and rules.takedown.private_messages]
@@ -145,7 +133,6 @@ class SpeechDay:
         self._route_cache: tuple[tuple[Any, ...], RouteArray] | None = None
         self.active_cache: tuple[RouteArray, IntArray] | None = None  # active users here
         self._group_cache: tuple[int, _Groups] | None = None  # weight 0: per state version
-        self._benign_cache: tuple[tuple[Any, ...], _Groups] | None = None
         self._previous_groups: dict[int, tuple[NDArray[np.int32], NDArray[np.float64]]] = {}
         self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
         self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
@@ -153,7 +140,7 @@ class SpeechDay:
 
     def release(self) -> None:
         """Drop the day caches (the run is over)."""
-        self._route_cache = self._benign_cache = self._group_cache = None
+        self._route_cache = self._group_cache = None
         self.active_cache = self._split_inputs = None
         self._previous_groups = {}
         self._speech_ahead = None
@@ -245,7 +232,8 @@ class SpeechDay:
         cumulative, bucket_start = self.users.sensitive_search()
         result: tuple[NDArray[Any], ...] = speech.draw_speech_day(
             self.handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
-            cumulative, bucket_start, self.users.size, self.users.boldness,
+            cumulative, bucket_start, self.users.size, self.users.value,
+            float(self.scenario.population.speech.choice_noise),
         )  # fmt: skip
         return result
 
@@ -267,9 +255,9 @@ class SpeechDay:
             *(_NOT_DRAWN if drawn is None else drawn),
             pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
             running[Channel.PUBLIC], running[Channel.PRIVATE], benign.GROUP_BLOCK,
-            self.in_scope, self.prohibited, route, users.platform, self.kind_weight,
-            users.risk, users.traceable, float(scenario.population.perception.real_name_risk),
-            users.boldness, hold, touch, any_touch, conditional,
+            self.in_scope, self.prohibited, route, users.platform, users.value,
+            self.minds.inputs(users.strikes, users.traceable), self.minds.beliefs,
+            hold, touch, any_touch, conditional,
             float(scenario.population.exits.circumvention_friction),
             float(scenario.population.attention_hours), self.audience(),
             self._sweep_interval_hours, self._reviewer_mean,
@@ -431,17 +419,11 @@ class SpeechDay:
         ``3P`` offshore."""
         users = self.users
         n_p = self.n_platforms
-        weight = self.kind_weight[channel, ContentKind.BENIGN]
         version = users.state_version
         group_cache = self._group_cache
-        if group_cache is not None and group_cache[0] == version and weight == 0.0:
+        # Benign posts carry no risk and are never withheld (S3): routes alone decide.
+        if group_cache is not None and group_cache[0] == version:
             return group_cache[1]
-        # With a weight, the groups depend on today's routes and risks: the same for both
-        # channels when their weights are equal (private messages within the rules).
-        key = (route, users.risk, weight, version)
-        cached = self._benign_cache
-        if weight > 0.0 and cached is not None and same_key(cached[0], key):
-            return cached[1]
         group = np.empty(users.size, dtype=np.int32)
         mass = np.zeros(3 * n_p + 1)
         n_blocks = benign.group_blocks(users.size)
@@ -451,60 +433,11 @@ class SpeechDay:
         # same keep their sums (most blocks, on most days).
         previous_group, previous_sums = self._previous_groups.get(int(channel), _NO_BLOCKS)
         benign.benign_groups(
-            route, users.platform, n_p, float(weight), users.risk, users.traceable,
-            float(self.scenario.population.perception.real_name_risk), users.boldness,
-            users.benign_weights, group, mass, benign.GROUP_BLOCK, running,
-            block_sums, previous_group, previous_sums,
+            route, users.platform, n_p, users.benign_weights, group, mass, benign.GROUP_BLOCK,
+            running, block_sums, previous_group, previous_sums,
         )  # fmt: skip
         self._previous_groups[int(channel)] = (group, block_sums)
         shares: NDArray[np.float64] = benign.group_shares(mass)
-        if weight == 0.0:
-            # Valid while the state version stands (no risk term: routes alone decide).
-            self._group_cache = (version, (shares, group, mass, running))
-        else:
-            self._benign_cache = (key, (shares, group, mass, running))
+        # Valid while the state version stands.
+        self._group_cache = (version, (shares, group, mass, running))
         return shares, group, mass, running
-
-
-def learn(
-    users: Users,
-    scenario: Scenario,
-    counts: PopulationCounts,
-    reports_filed: int,
-    sanctioned: IntArray,
-    public_removed: IntArray,
-    news_today: int,
-    detained_today: list[int],
-    scratch: list[IntArray],
-) -> None:
-    """The day's perceived-risk update (``rules.update_risk``, docs/model.md S16) and the
-    day's population counts of the new risks (stored in ``counts``), in one compiled
-    pass. ``scratch``: learn_day's one-per-user slot array, made on first use."""
-    perception = scenario.population.perception
-    n = users.size
-    visibility = perception.visibility
-    news = visibility * perception.news_weight * news_today * 1e5 / max(n, 1)
-    none = np.zeros(0, dtype=np.int64)
-    removed = public_removed if perception.neighbour_removal_weight > 0 else none
-    detained = (
-        np.asarray(detained_today, dtype=np.int64)
-        if detained_today and perception.neighbour_detention_weight > 0
-        else none
-    )
-    if len(removed) or len(detained):
-        network = users.network  # drawn on first use: only when a term needs it
-        indptr, indices = network.indptr, network.indices
-    else:
-        indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
-    if not scratch:
-        scratch.append(np.zeros(n, dtype=np.int32))
-    decay = 0.5 ** (1.0 / perception.half_life_days)
-    users.risk, day_counts, mean_risk = learning.learn_day(
-        users.risk, users.state, decay, news,
-        sanctioned, visibility * perception.own_sanction_weight,
-        indptr, indices,
-        removed, visibility * perception.neighbour_removal_weight,
-        detained, visibility * perception.neighbour_detention_weight,
-        scratch[0], users.traceable, users.ever_reported, users.ever_detained,
-    )  # fmt: skip
-    counts.store(reports_filed, day_counts, mean_risk)

@@ -77,11 +77,32 @@ def signature_hash(arg_types: Sequence[str]) -> str:
 _ARRAY = re.compile(r"(readonly )?(unaligned )?array\((\w+), (\d+)d, ([CFA])\)$")
 
 
+_NAMED = re.compile(r"(\w+)\((.*)\)$")
+
+
+def _top_level_split(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
 def parse_type(text: str) -> Any:
-    """The numba type named ``text`` (``str()`` of an array or a number type): only the
-    kinds the kernels take. ValueError for any other."""
+    """The numba type named ``text`` (``str()`` of an array, a number type, or one of the
+    kernels' named tuples of them, :data:`NAMED_TUPLES`): only the kinds the kernels
+    take. ValueError for any other."""
     from numba.core import types
 
+    named = _NAMED.match(text)
+    if named and named.group(1) in NAMED_TUPLES():
+        fields = [parse_type(part) for part in _top_level_split(named.group(2))]
+        return types.NamedTuple(fields, NAMED_TUPLES()[named.group(1)])
     match = _ARRAY.match(text)
     if match:
         readonly, unaligned, dtype, ndim, layout = match.groups()
@@ -98,6 +119,14 @@ def parse_type(text: str) -> Any:
     if isinstance(scalar, types.Number) and str(scalar) == text:
         return scalar
     raise ValueError(f"not a type the kernel plan can name: {text!r}")
+
+
+@functools.cache
+def NAMED_TUPLES() -> dict[str, type]:  # noqa: N802 (a constant, made on first use)
+    """The named tuples kernels take as arguments, by name."""
+    from simulator.kernels.choice import Beliefs, SpeechInputs
+
+    return {"Beliefs": Beliefs, "SpeechInputs": SpeechInputs}
 
 
 def read_plan(text: str | None = None) -> list[PlannedKernel]:

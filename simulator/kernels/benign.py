@@ -1,5 +1,6 @@
-"""Compiled benign outcome groups: which users' benign posts are excluded, published,
-withheld or offshore today, and the groups' summed weights (docs/model.md S3).
+"""Compiled benign outcome groups: which users' benign posts are excluded, published or
+offshore today, and the groups' summed weights (docs/model.md S5). Benign posts carry no
+risk and are never withheld (S3): the withheld groups stay empty.
 
 Benign posts are drawn in aggregate: each user falls in one outcome group
 (:func:`benign_groups`), the day's benign count is split over the groups by their weight
@@ -16,7 +17,6 @@ from numba import njit
 from numpy.typing import NDArray
 
 from simulator.kernels.numeric import numpy_sum
-from simulator.kernels.routes import NO_ROUTE, effective_risk, withholds
 
 Array = NDArray[Any]
 
@@ -36,11 +36,6 @@ def benign_groups(
     route: Array,
     platform: Array,
     n_platforms: int,
-    weight: float,
-    risk: Array,
-    traceable: Array,
-    real_name_risk: float,
-    boldness: Array,
     benign_weight: Array,
     group: Array,
     mass: Array,
@@ -52,7 +47,7 @@ def benign_groups(
 ) -> None:
     """Each user's benign outcome group into ``group`` and the benign weight of each
     group into ``mass``. Groups: ``p`` excluded at home platform ``p``; ``P + p``
-    published on ``p``; ``2P + p`` withheld on ``p``; ``3P`` offshore.
+    published on ``p``; ``2P + p`` withheld on ``p`` (empty); ``3P`` offshore.
 
     Sums by blocks of ``block`` users (:func:`group_blocks`): ``block_sums[b, g]`` is the
     weight of block ``b``'s users in group ``g``, added in user order from 0; a group's
@@ -63,12 +58,7 @@ def benign_groups(
     (:func:`simulator.kernels.speech.find_authors`, :func:`group_members`). Defined by
     blocks so that a day whose groups changed for a few users recomputes only their
     blocks: a block whose users' groups equal ``previous_group``'s keeps its row of
-    ``previous_sums`` (the same bits; pass empty arrays to recompute every block).
-
-    A user withholds when ``float32(min(1, risk + real_name_risk * traceable)) * weight
-    > boldness``, evaluated in float64 as numpy evaluated
-    :func:`simulator.model.speech.withholds` on the float32 effective risk (docs/model.md
-    S3)."""
+    ``previous_sums`` (the same bits; pass empty arrays to recompute every block)."""
     n = len(route)
     n_blocks = running.shape[1] - 1
     n_groups = 3 * n_platforms + 1
@@ -77,25 +67,11 @@ def benign_groups(
     if block_sums.shape[0] != n_blocks or block_sums.shape[1] != n_groups:
         raise ValueError("block_sums: blocks x groups")
     offshore = 3 * n_platforms
-    if weight == 0.0:
-        # Nobody withholds benign posts: a loop without branches (it vectorises).
-        for i in range(n):
-            r = np.int64(route[i])
-            home = np.int64(platform[i])
-            group[i] = home if r < 0 else (offshore if r == n_platforms else r + n_platforms)
-    else:
-        for i in range(n):
-            r = route[i]
-            if r == NO_ROUTE:
-                g = platform[i]
-            elif r == n_platforms:
-                g = offshore
-            else:
-                g = r + n_platforms
-                effective = effective_risk(risk[i], traceable[i], real_name_risk)
-                if withholds(effective, weight, np.float64(boldness[i])):
-                    g = r + 2 * n_platforms
-            group[i] = g
+    # A loop without branches (it vectorises).
+    for i in range(n):
+        r = np.int64(route[i])
+        home = np.int64(platform[i])
+        group[i] = home if r < 0 else (offshore if r == n_platforms else r + n_platforms)
     reuse = len(previous_group) == n and previous_sums.shape == block_sums.shape
     for b in range(n_blocks):
         # Unsigned: numba then indexes without a negative-index check on every access.

@@ -34,14 +34,20 @@ from simulator.kernels.arrivals import (
     sweep_time,
     view_rate,
 )
+from simulator.kernels.choice import Beliefs, SpeechInputs, choose_posts
 from simulator.kernels.draws import binomial, normal
-from simulator.kernels.routes import route_posts
 from simulator.kernels.speech import HOURS
 from simulator.kinds import Action, Channel, Outcome
 
 Array = NDArray[Any]
 
 WITHHELD = int(Outcome.WITHHELD)
+
+
+SOFTENED = int(Outcome.SOFTENED)
+
+
+CRITICAL = 1
 
 
 EXCLUDED = int(Outcome.EXCLUDED)
@@ -93,6 +99,34 @@ def _room(buffer: Array, needed: int) -> Array:
 
 
 @njit(cache=True, nogil=True)
+def merge_by_platform(
+    authors: Array,
+    times: Array,
+    offsets: Array,
+    more_authors: Array,
+    more_times: Array,
+    more_offsets: Array,
+) -> tuple[Array, Array, Array]:
+    """Two batches of posts grouped by platform (``offsets[p]:offsets[p + 1]``) as one,
+    each platform's posts of the first batch before those of the second."""
+    n_p = len(offsets) - 1
+    merged_offsets = offsets + more_offsets
+    out_authors = np.empty(merged_offsets[-1], dtype=np.int64)
+    out_times = np.empty(merged_offsets[-1], dtype=np.float64)
+    for p in range(n_p):
+        at = merged_offsets[p]
+        for i in range(offsets[p], offsets[p + 1]):
+            out_authors[at] = authors[i]
+            out_times[at] = times[i]
+            at += 1
+        for i in range(more_offsets[p], more_offsets[p + 1]):
+            out_authors[at] = more_authors[i]
+            out_times[at] = more_times[i]
+            at += 1
+    return out_authors, out_times, merged_offsets
+
+
+@njit(cache=True, nogil=True)
 def publish_channel(
     channel: int,
     day_start: float,
@@ -104,13 +138,13 @@ def publish_channel(
     sensitive_authors: Array,
     sensitive_times: Array,
     sensitive_offsets: Array,
-    sensitive_boldness: Array,
+    sensitive_noise: Array,
+    sensitive_value: Array,
     route: Array,
     platform: Array,
-    kind_weight: Array,
-    risk: Array,
-    traceable: Array,
-    real_name_risk: float,
+    speech: SpeechInputs,
+    beliefs: Beliefs,
+    day: int,
     hold: Array,
     touch: Array,
     any_touch: Array,
@@ -146,8 +180,10 @@ def publish_channel(
     authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
     are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
     the records carry ``-(target number + 1)`` as author until :func:`find_authors`);
-    ``sensitive_authors``/``sensitive_times``/``sensitive_boldness`` the individually
-    drawn posts of kinds 1..3, their times and their authors' boldness
+    ``sensitive_authors``/``sensitive_times``/``sensitive_noise``/``sensitive_value`` the
+    individually drawn posts of kinds 1..3, their times, their moods and their authors'
+    value of speaking (:func:`simulator.kernels.choice.choose_posts`: each author's
+    choice on day ``day`` from ``speech`` and ``beliefs``)
     (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
     (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
     flag, notice, order; unconditional, and given at least one from this row on);
@@ -175,7 +211,14 @@ def publish_channel(
     reaching_times = np.empty(0, dtype=np.float64)
     offsets = np.zeros(n_p + 1, dtype=np.int64)
     withheld = np.zeros(n_p, dtype=np.int64)
-    for kind in range(len(sensitive_offsets)):
+    # Softened posts (docs/model.md S3) of the kinds decided before criticism, by
+    # platform: published as criticism, with the critical posts of the same platform.
+    soft_authors = np.empty(0, dtype=np.int64)
+    soft_times = np.empty(0, dtype=np.float64)
+    soft_offsets = np.zeros(n_p + 1, dtype=np.int64)
+    # Benign, then the most intense kinds first: collective action and unlawful posts
+    # softened into criticism join the critical batch, decided already.
+    for kind in (0, 2, 3, 1):
         if kind == BENIGN:
             if len(benign_split) == 0:
                 continue
@@ -190,24 +233,31 @@ def publish_channel(
             offshore = benign_split[3 * n_p]
         else:
             first, last = sensitive_offsets[kind - 1], sensitive_offsets[kind]
-            if last == first:
+            if last == first and not (kind == CRITICAL and len(soft_authors)):
                 continue
-            into, excluded, offshore, withheld, reaching, reaching_times, offsets = route_posts(
-                sensitive_authors[first:last],
-                sensitive_times[first:last],
-                route,
-                platform,
-                n_p,
-                kind_weight[kind],
-                risk,
-                traceable,
-                real_name_risk,
-                sensitive_boldness[first:last],
-            )
+            (
+                into, excluded, offshore, withheld, softened, reaching, reaching_times, offsets,
+                new_soft_authors, new_soft_times, new_soft_offsets,
+            ) = choose_posts(
+                sensitive_authors[first:last], sensitive_times[first:last],
+                sensitive_noise[first:last], sensitive_value[first:last], route, platform, n_p,
+                kind, channel, speech,
+                beliefs, day,
+            )  # fmt: skip
             for p in range(n_p + 1):
                 intended[p, channel, kind] += into[p]
             for p in range(n_p):
                 counts[p, channel, kind, EXCLUDED] += excluded[p]
+                counts[p, channel, kind, SOFTENED] += softened[p]
+            if len(new_soft_authors):
+                soft_authors, soft_times, soft_offsets = merge_by_platform(
+                    soft_authors, soft_times, soft_offsets,
+                    new_soft_authors, new_soft_times, new_soft_offsets,
+                )  # fmt: skip
+            if kind == CRITICAL and len(soft_authors):
+                reaching, reaching_times, offsets = merge_by_platform(
+                    reaching, reaching_times, offsets, soft_authors, soft_times, soft_offsets
+                )
         # Posts through circumvention tools: friction loses some, the rest survive.
         if offshore:
             lost = binomial(split_rng, offshore, friction)

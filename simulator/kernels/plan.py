@@ -8,16 +8,11 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.93
+    seconds 0.73
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
     arg int64
-    arg float64
-    arg array(float32, 1d, C)
-    arg array(bool, 1d, C)
-    arg float64
-    arg array(float32, 1d, C)
     arg array(float64, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
@@ -26,10 +21,8 @@ kernel simulator.kernels.benign.benign_groups
     arg array(float64, 2d, C)
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
-    calls simulator.kernels.routes.effective_risk 935c6b4314
-    calls simulator.kernels.routes.withholds feef064bbe
 kernel simulator.kernels.benign.benign_split
-    seconds 0.87
+    seconds 1.03
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -37,43 +30,55 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.96
+    seconds 1.06
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
-kernel simulator.kernels.learning.learn_day
-    seconds 3.54
+kernel simulator.kernels.learning.friend_sums
+    seconds 0.35
     profiles rules-large rules-small
-    arg array(float32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(float64, 1d, C)
+kernel simulator.kernels.learning.learn_beliefs
+    seconds 1.15
+    profiles rules-large rules-small
+    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg int64
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int32, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(bool, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg float64
+    arg float64
+kernel simulator.kernels.learning.mean_beliefs
+    seconds 0.74
+    profiles rules-large rules-small
+    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg array(int8, 1d, C)
+    arg int64
+    arg int64
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(float64, 2d, C)
     arg float64
-    arg float64
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int32, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int64, 1d, C)
-    arg float64
-    arg array(int32, 1d, C)
-    arg array(bool, 1d, C)
-    arg array(bool, 1d, C)
-    arg array(bool, 1d, C)
-    calls simulator.kernels.learning._count_neighbours 4f3e0b6e3f
-    calls simulator.kernels.learning._count_true cf1eb8d781
-    calls simulator.kernels.learning._degrees 13dfd8d6aa
+    arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.69
+    seconds 0.77
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
-    arg array(float32, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.87
+    seconds 1.21
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -81,31 +86,31 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.17
+    seconds 0.21
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.21
+    seconds 0.25
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.27
+    seconds 0.35
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.33
+    seconds 0.35
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 2.01
+    seconds 1.70
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -115,12 +120,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.42
+    seconds 0.35
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.07
+    seconds 1.50
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -145,7 +150,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 17.61
+    seconds 25.18
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -158,6 +163,7 @@ kernel simulator.kernels.publishing.publish_days
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
     arg array(float32, 1d, C)
     arg array(float64, 2d, C)
     arg array(float64, 2d, C)
@@ -171,11 +177,9 @@ kernel simulator.kernels.publishing.publish_days
     arg array(bool, 1d, C)
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
-    arg array(float64, 2d, C)
     arg array(float32, 1d, C)
-    arg array(bool, 1d, C)
-    arg float64
-    arg array(float32, 1d, C)
+    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C))
+    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg array(float64, 2d, C)
     arg array(float64, 4d, C)
     arg array(float64, 3d, C)
@@ -211,7 +215,10 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.channel._publish e172a015b7
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
-    calls simulator.kernels.channel.publish_channel 91f35a7dc2
+    calls simulator.kernels.channel.merge_by_platform 2193617015
+    calls simulator.kernels.channel.publish_channel eff7f9fabf
+    calls simulator.kernels.choice.choose_posts 598c2701b4
+    calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.draws.binomial 7604165db1
     calls simulator.kernels.draws.multinomial f467c54bb5
     calls simulator.kernels.draws.normal 1d9a3451d9
@@ -219,14 +226,11 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.numeric.bucket_index db80294162
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.publishing._no_outputs e3b0c44298
-    calls simulator.kernels.routes.effective_risk 935c6b4314
-    calls simulator.kernels.routes.route_posts 15024e55c6
-    calls simulator.kernels.routes.withholds feef064bbe
     calls simulator.kernels.speech.draw_speech 755fd8eed5
     calls simulator.kernels.speech.find_authors 05ce97157c
-    calls simulator.kernels.speech.speak ba6a021c73
+    calls simulator.kernels.speech.speak 1db1e50437
 kernel simulator.kernels.queue.append_pending
-    seconds 0.30
+    seconds 0.28
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -237,7 +241,7 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.take_pending
-    seconds 2.53
+    seconds 2.80
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -247,7 +251,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.35
+    seconds 1.68
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -268,7 +272,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 3.15
+    seconds 3.53
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -297,7 +301,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.44
+    seconds 0.67
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -307,7 +311,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.15
+    seconds 0.25
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -315,7 +319,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.36
+    seconds 2.38
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -328,7 +332,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.33
+    seconds 0.59
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -342,7 +346,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.34
+    seconds 0.57
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -360,7 +364,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.32
+    seconds 0.63
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -375,7 +379,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 2.21
+    seconds 4.24
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
@@ -384,8 +388,10 @@ kernel simulator.kernels.speech.draw_speech_day
     arg array(int64, 1d, C)
     arg int64
     arg array(float32, 1d, C)
+    arg float64
+    calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.speech.draw_speech 755fd8eed5
-    calls simulator.kernels.speech.speak ba6a021c73
+    calls simulator.kernels.speech.speak 1db1e50437
 """

@@ -21,6 +21,7 @@ from simulator.kernels.channel import (
     TARGETS,
     publish_channel,
 )
+from simulator.kernels.choice import PAR_NOISE, Beliefs, SpeechInputs
 from simulator.kernels.draws import multinomial
 from simulator.kernels.handles import as_generator
 from simulator.kernels.speech import HOURS, find_authors, speak
@@ -70,7 +71,8 @@ def publish_days(
     drawn_authors: Array,
     drawn_times: Array,
     drawn_offsets: Array,
-    drawn_boldness: Array,
+    drawn_noise: Array,
+    drawn_value: Array,
     benign_pvals: Array,
     group_mass: Array,
     group: Array,
@@ -83,11 +85,9 @@ def publish_days(
     prohibited: Array,
     route: Array,
     platform: Array,
-    kind_weight: Array,
-    risk: Array,
-    traceable: Array,
-    real_name_risk: float,
-    boldness: Array,
+    value: Array,
+    speech: SpeechInputs,
+    beliefs: Beliefs,
     hold: Array,
     touch: Array,
     any_touch: Array,
@@ -138,7 +138,9 @@ def publish_days(
     group array's running published-group weights per block of ``block`` users that
     :func:`simulator.kernels.benign.benign_groups` recorded with it. The rest as
     :func:`publish_channel`, per channel where it has a channel axis (``in_scope``,
-    ``kind_weight``, ``touch``...).
+    ``touch``...); ``value`` each user's value of speaking (gathered per post with the
+    draw, as ``drawn_value`` is when drawn ahead), ``speech`` and ``beliefs`` what users
+    decide by (:func:`simulator.kernels.choice.choose_posts`).
 
     Returns the records (``post_float``, ``post_int``; ids from ``first_id`` on), the
     review items grouped by platform (times, actions, items; platform ``p``'s at
@@ -165,17 +167,18 @@ def publish_days(
         day_duty_deadline, day_duty_int, day_order_int = duty_deadline, duty_int, order_int
         day_target_value, day_target_int = target_value, target_int
         if len(drawn_offsets):  # drawn ahead (draw_speech_day, on another thread)
-            speech_counts, authors, times, offsets, author_boldness = (
+            speech_counts, authors, times, offsets, noise, author_value = (
                 drawn_counts,
                 drawn_authors,
                 drawn_times,
                 drawn_offsets,
-                drawn_boldness,
+                drawn_noise,
+                drawn_value,
             )
         else:
-            speech_counts, authors, times, offsets, author_boldness = speak(
+            speech_counts, authors, times, offsets, noise, author_value = speak(
                 speech_rng, daily_rate, day_start, sensitive_cumulative, sensitive_start, n_users,
-                boldness,
+                value, speech.par[PAR_NOISE],
             )  # fmt: skip
         per_channel = daily_rate.shape[1] - 1
         no_split = np.zeros(0, dtype=np.int64)
@@ -195,9 +198,8 @@ def publish_days(
                 publish_channel(
                     channel, day_start, in_scope[channel], prohibited, split,
                     group_mass[channel], group_index, authors[first:last], times[first:last], these,
-                    author_boldness[first:last], route, platform, kind_weight[channel], risk,
-                    traceable, real_name_risk, hold, touch[channel], any_touch[channel],
-                    conditional[channel],
+                    noise[first:last], author_value[first:last], route, platform, speech,
+                    beliefs, day, hold, touch[channel], any_touch[channel], conditional[channel],
                     friction, attention_hours, audience, sweep_interval, reviewer_mean,
                     notice_deadline, split_rng, moderation_rng, day_intended, day_counts, tallies,
                     prohibited_hours, day_post_float, day_post_int, day_sub_time, day_sub_int,

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.kernels.choice import mood
 from simulator.kernels.handles import as_generator
 from simulator.kernels.numeric import bucket_index, search_bucketed
 
@@ -27,16 +28,18 @@ HOURS = 24.0  # per day (simulator.model.regulator.HOURS_PER_DAY; not imported: 
 @njit(cache=True, nogil=True)
 def draw_speech(
     rng: Any, daily_rate: Array, day_start: float, sensitive_total: float
-) -> tuple[Array, Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array, Array]:
     """A day's intended posts from the speech stream ``rng``: the counts per channel and
     kind (Poisson with means ``daily_rate``), then for each channel and sensitive kind
     the authors' targets (uniform over ``[0, sensitive_total)``, the users' summed
     sensitive weight) and the times (hours from ``day_start``), kind by kind.
 
-    Returns ``counts`` (channels x kinds), ``targets``, ``times`` and ``offsets`` (the
-    slice of channel ``c`` and kind ``k`` is ``offsets[c * 3 + k - 1]`` to the next).
-    The draws and their order are those of ``rng.poisson(daily_rate)`` followed by
-    ``rng.random(n) * total`` and ``start + 24 * rng.random(n)`` per pair."""
+    Returns ``counts`` (channels x kinds), ``targets``, ``times``, ``offsets`` (the
+    slice of channel ``c`` and kind ``k`` is ``offsets[c * 3 + k - 1]`` to the next) and
+    ``noise``, each post's uniform for its author's choice (docs/model.md S3: drawn
+    here, in both runs alike, so the counterfactual shares it). The draws and their
+    order are those of ``rng.poisson(daily_rate)`` followed by ``rng.random(n) * total``,
+    ``start + 24 * rng.random(n)`` and ``rng.random(n)`` per pair."""
     n_channels, n_kinds = daily_rate.shape
     counts = np.empty((n_channels, n_kinds), dtype=np.int64)
     for c in range(n_channels):
@@ -50,12 +53,15 @@ def draw_speech(
             offsets[pair + 1] = offsets[pair] + counts[c, k]
     targets = np.empty(offsets[-1], dtype=np.float64)
     times = np.empty(offsets[-1], dtype=np.float64)
+    noise = np.empty(offsets[-1], dtype=np.float64)
     for pair in range(n_channels * sensitive):
         for i in range(offsets[pair], offsets[pair + 1]):
             targets[i] = rng.random() * sensitive_total
         for i in range(offsets[pair], offsets[pair + 1]):
             times[i] = day_start + HOURS * rng.random()
-    return counts, targets, times, offsets
+        for i in range(offsets[pair], offsets[pair + 1]):
+            noise[i] = rng.random()
+    return counts, targets, times, offsets, noise
 
 
 @njit(cache=True, nogil=True)
@@ -66,23 +72,28 @@ def speak(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
-    boldness: Array,
-) -> tuple[Array, Array, Array, Array, Array]:
+    value: Array,
+    noise_exponent: float,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """:func:`draw_speech` and the sensitive posts' authors
-    (:func:`simulator.kernels.numeric.search_bucketed`): the counts, the authors, the times and
-    the offsets of a day's intended posts, and the authors' ``boldness`` (fixed: when
-    drawn ahead, one gather fewer from a large array while the day runs)."""
-    counts, targets, times, offsets = draw_speech(
+    (:func:`simulator.kernels.numeric.search_bucketed`): the counts, the authors, the
+    times and the offsets of a day's intended posts, each post's mood
+    (:func:`simulator.kernels.choice.mood` of its uniform) and its author's ``value`` of
+    speaking (fixed: when drawn ahead, one gather and the moods' arithmetic fewer while
+    the day runs)."""
+    counts, targets, times, offsets, noise = draw_speech(
         rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
     )
     if len(targets):
         authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
     else:
         authors = np.zeros(0, dtype=np.int64)
-    author_boldness = np.empty(len(authors), dtype=boldness.dtype)
+    author_value = np.empty(len(authors), dtype=value.dtype)
     for k in range(len(authors)):
-        author_boldness[k] = boldness[authors[k]]
-    return counts, authors, times, offsets, author_boldness
+        author_value[k] = value[authors[k]]
+    for k in range(len(noise)):
+        noise[k] = mood(noise[k], noise_exponent)
+    return counts, authors, times, offsets, noise, author_value
 
 
 @njit(cache=True, nogil=True)
@@ -93,8 +104,9 @@ def draw_speech_day(
     sensitive_cumulative: Array,
     sensitive_start: Array,
     n_users: int,
-    boldness: Array,
-) -> tuple[Array, Array, Array, Array, Array]:
+    value: Array,
+    noise_exponent: float,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """What :func:`publish_days` draws first each day, drawn ahead: a day's counts, sensitive
     authors, times and offsets, from the speech stream (a generator handle) and the
     users' fixed sensitive weights alone, so a second thread can draw day ``d + 1``
@@ -102,7 +114,7 @@ def draw_speech_day(
     ``drawn_*`` arguments; the same draws in the same order as drawing in it."""
     return speak(
         as_generator(speech_handle), daily_rate, day_start, sensitive_cumulative,
-        sensitive_start, n_users, boldness,
+        sensitive_start, n_users, value, noise_exponent,
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -131,7 +132,9 @@ class SocialNetwork:
 
 
 class Users:
-    """State of every user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+    """State of every user. Rates are posts per day; boldness lies in [0, 1]; ``value``
+    is a post's worth to its author per unit of intensity (S3); beliefs are kept by
+    :class:`simulator.model.speech_state.SpeechState` (S16)."""
 
     def __init__(
         self, spec: PopulationSpec, platform_shares: list[float], rng: np.random.Generator
@@ -150,9 +153,14 @@ class Users:
         self._network: SocialNetwork | None = None
         self._network_draw = (spec.mean_degree, copy.deepcopy(rng))
 
-        self._initial_risk = np.float32(spec.perception.initial_risk)
-        self.risk = np.full(n, self._initial_risk, dtype=np.float32)
-        self.belief_version = 0  # see reset_beliefs
+        # What a post is worth to its author per unit of intensity, beta_i * D_i
+        # (docs/model.md S3): boldness over its mean times (stance over its mean)^gamma.
+        mean_boldness = spec.boldness.alpha / (spec.boldness.alpha + spec.boldness.beta)
+        self.value = (
+            (self.boldness / mean_boldness) * stance_factor**spec.speech.desire_stance_exponent
+        ).astype(np.float32)
+        # Newcomers' beliefs are set by the run's SpeechState (S16), which registers here.
+        self.belief_reset: Callable[[NDArray[np.int64]], None] | None = None
         self.state = np.full(n, UserState.ACTIVE, dtype=np.int8)
         self.traceable = np.zeros(n, dtype=bool)  # registered under their real name
         self.strikes = np.zeros(n, dtype=np.int16)
@@ -227,6 +235,11 @@ class Users:
             out[kind] = sensitive * self.mix[kind]
         return out
 
+    def sensitive_weight(self) -> NDArray[np.float64]:
+        """Each user's intended sensitive posts a day before the kind's share,
+        ``rate_i * stance_i / mean stance`` (times ``mix_k`` for kind ``k``)."""
+        return np.diff(self._sensitive_cumulative, prepend=0.0)
+
     @property
     def sensitive_total(self) -> float:
         """The users' summed sensitive weight: the upper end of the uniform targets
@@ -248,12 +261,10 @@ class Users:
         return self.benign_weight
 
     def reset_beliefs(self, slots: IntArray) -> None:
-        """Newcomers in ``slots`` (base turnover, S14) start with the initial perceived
-        risk, as everyone did on day 0. Written in place: ``belief_version`` moves when a
-        value changed (the population counts key on it)."""
-        if len(slots) and (self.risk[slots] != self._initial_risk).any():
-            self.risk[slots] = self._initial_risk
-            self.belief_version += 1
+        """Newcomers in ``slots`` (base turnover, S14) start with the day-0 beliefs, as
+        everyone did (S16: through the run's ``belief_reset``, where beliefs are kept)."""
+        if len(slots) and self.belief_reset is not None:
+            self.belief_reset(slots)
 
     # -- counts ---------------------------------------------------------------------
     def states_changed(self) -> None:

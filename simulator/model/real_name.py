@@ -4,8 +4,9 @@ On ``rules.real_name.start_day`` every active user ``i`` on platform ``p`` draws
 this order over the active users (one vector per draw, from the behaviour stream):
 
 - refuses with probability ``refusal_probability``; who does not refuse registers and
-  becomes traceable (``traceable_i = 1``: the effective risk of S3 adds
-  ``real_name_risk``, and the police identify them for certain, S12);
+  becomes traceable (``traceable_i = 1``: the police identify them for certain, S12,
+  and their perceived chance of detention is ``1 / identify_anonymous_probability``
+  times an anonymous user's, S3);
 - the platform enforces against a refuser with probability ``real_name_enforcement_p``;
 - a refuser enforced against circumvents with probability ``circumvent_probability``
   (state CIRCUMVENTING), else is locked out (state EXCLUDED, reason

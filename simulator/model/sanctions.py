@@ -30,7 +30,7 @@ the day's excluded posts attributed to those reasons.
 **Detentions and releases** (:meth:`Sanctions.detentions_and_releases`, at the start of
 a day). Users whose ``release_hours <= start`` return to their state before the
 detention; detentions the police decided before ``start`` take effect (DETAINED,
-``ever_detained``, ``risk = 1``, ``release_hours = finish + 24 detention_days``), each
+``ever_detained``, ``release_hours = finish + 24 detention_days``), each
 one a piece of news for the day's learning (S16).
 
 **Platforms** (:meth:`Sanctions.platform_changes`, at the start of a day). A platform
@@ -103,6 +103,8 @@ class Sanctions:
         #: Detentions that took effect today: news, and neighbours' observations (S16).
         self.news_today = 0
         self.detained_today: list[int] = []
+        #: The kind of the post each of today's detentions was for (what users learn).
+        self.detained_kinds_today: list[int] = []
         #: The state each user now detained had before (only users now detained).
         self.state_before_detention: dict[int, int] = {}
 
@@ -115,6 +117,7 @@ class Sanctions:
         log = self.log
         self.news_today = 0
         self.detained_today = []
+        self.detained_kinds_today = []
         # The users now detained are exactly the keys of state_before_detention (in
         # ascending order, as a scan of the states would list them): no O(users) scan.
         before = self.state_before_detention
@@ -139,7 +142,6 @@ class Sanctions:
             self.exclusions.touch(np.array([user], dtype=np.int64))
             users.ever_detained[user] = True
             users.release_hours[int(user)] = when + self.detention_days * HOURS_PER_DAY
-            users.risk[user] = 1.0
             log.tally("detentions", kind)
             log.event(
                 when,
@@ -150,6 +152,7 @@ class Sanctions:
             )
             self.news_today += 1
             self.detained_today.append(user)
+            self.detained_kinds_today.append(int(kind))
             users.states_changed()
 
     def platform_changes(self, now: float) -> None:

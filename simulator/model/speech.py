@@ -1,71 +1,217 @@
-"""Users' speech: perceived kind weights, effective risk, withholding, learning
-(docs/model.md, 3.3 Submodels S3 and S16).
+"""Users' speech as a decision: expected utility per post, beliefs learned per user
+(docs/model.md S3 "Speech choice" and S16 "Perceived probabilities").
 
-Equations (the readable statement; the compiled passes in :mod:`simulator.kernels.routes`,
-:mod:`simulator.kernels.benign` and :mod:`simulator.kernels.learning` compute the same,
-tests/test_kernels.py and tests/test_kernels_day.py compare them):
+The readable statement of the rules; the compiled passes in
+:mod:`simulator.kernels.choice` compute the same, and tests/test_users_statement.py
+compares the two. Kinds are indexed as :class:`simulator.kinds.ContentKind` (0 benign,
+1 critical, 2 collective action, 3 unlawful); sanctions ``m`` as :data:`REMOVAL`,
+:data:`DETENTION`.
 
-* kind weight (S3): ``w_k = 1`` for a prohibited kind, ``vagueness * closeness_k`` for a
-  lawful one, all 0 when nothing is prohibited (:func:`perceived_weights`);
-* effective risk (S3): ``e = float32(min(1, r + real_name_risk * traceable))``
-  (:func:`effective_risk`);
-* withholding (S3): a user withholds a post of kind ``k`` when ``e * w_k > boldness``
-  (:func:`withholds`);
-* learning (S16): ``r' = r d + (1 - r d)(1 - exp(-signal))`` (:func:`update_risk`).
+Choice (Daymude, Axelrod & Forrest 2025, B2; deterrence with diminishing returns to
+severity, Nagin 2013, B1). For a post of kind ``k`` on channel ``c``, user ``i`` weighs
+the menu ``j`` in {post ``k``, soften to ``soft(k)``, withhold}:
+
+    U_ij = beta_i * D_i * a_j - M * Gamma_ik * sum_m A[c, j, m] * p_ijm * S_im,   U_withhold = 0
+
+and takes the best option, ties going to the more intense one (as B2's closed forms do).
+``a_j`` is the kind's intensity, ``beta_i`` boldness (mean 1), ``D_i`` desire
+``(stance_i / mean stance) ** gamma``, ``A`` whether the law can sanction kind ``j`` on
+channel ``c`` with ``m`` (0 or 1), ``p_ijm`` the perceived probability, ``S_im`` the
+cost: a removal ``c_rm + V_acct / max(1, K_p - strikes_i)``, a detention of ``D`` days
+``c_det * ln(1 + D / d0)`` (:func:`detention_cost`). ``M = (u / (1 - u)) ** lambda`` is
+the post's choice noise (``u`` uniform), ``Gamma_ik = 1 + kappa * max(0, 1 - O_ik /
+E_ik)`` the climate (spiral of silence, Stoycheff 2016, B3; off when ``kappa = 0``).
+
+Beliefs (a Beta posterior per user, kind and sanction with shared trials, decaying to
+the prior with a half-life):
+
+    p_ikm = (alpha0_km + E_ikm + N_km) / (n0 + T_ik + N_kT)
+
+``E`` decayed evidence (own and friends' sanctions), ``T`` decayed trials (own posts,
+friends' expected public posts), ``N`` the news, ``alpha0 = n0 * prior_m`` for a
+prohibited kind and ``n0 * prior_m * q_k`` for a lawful one (``q_k`` the line
+probability). A detention belief is about a typical (anonymous) user; a traceable user
+scales it by ``iota_i / iota_bar`` (real names raise identification).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.floating]
-#: An array (the engine, many users at once) or one number (the reference, one user).
-Floats = FloatArray | float | np.floating
-#: Traceable flags: a bool array, or one bool.
-Flags = NDArray[np.bool_] | bool | np.bool_
+FloatArray = NDArray[np.float64]
+
+#: Menu options, in decreasing intensity (the order ties are broken in).
+POST, SOFTEN, WITHHOLD = 0, 1, 2
+#: Sanctions a user weighs.
+REMOVAL, DETENTION = 0, 1
+N_SANCTIONS = 2
+#: Phases of a decision (B2): nothing at stake, softened, withheld, posted at risk.
+COMPLIANT, PARTLY_SELF_CENSORING, FULLY_SELF_CENSORING, DEFIANT = 0, 1, 2, 3
+PHASE_LABELS = ("compliant", "partly self-censoring", "fully self-censoring", "defiant")
+#: The softer kind of each kind (-1: none). A call to act (2) or an unlawful post (3)
+#: softened becomes criticism (1); criticism can only be said or withheld.
+SOFTER_KIND = (-1, -1, 1, 1)
 
 
-def perceived_weights(
-    prohibited: Sequence[bool], closeness: Sequence[float], vagueness: float
+def detention_cost(days: float | FloatArray, cost: float, scale_days: float) -> FloatArray:
+    """What a detention of ``days`` costs a user, in utility units:
+    ``cost * ln(1 + days / scale_days)``. Concave in ``days``: severity has diminishing
+    returns (B1), so at equal ``probability * days`` certainty deters more."""
+    return np.asarray(cost * np.log1p(np.asarray(days, dtype=float) / scale_days))
+
+
+def removal_cost(
+    strikes: int | NDArray[np.integer], strikes_to_close: int, cost: float, account_value: float
 ) -> FloatArray:
-    """How risky users feel each kind is, per unit of perceived risk (0..1 per kind).
+    """What a removal costs: ``cost + account_value / max(1, strikes_to_close - strikes)``,
+    the removal itself and its share of the account the strikes will close."""
+    left = np.maximum(1, strikes_to_close - np.asarray(strikes, dtype=np.int64))
+    return np.asarray(cost + account_value / left)
 
-    Prohibited kinds weigh 1. A lawful kind weighs ``vagueness * closeness``: with a bright
-    line (vagueness 0) users withhold nothing lawful; the vaguer the line, the more a kind
-    that merely looks close to it feels dangerous. No prohibited kind, no weight.
-    """
-    if not any(prohibited):
-        return np.zeros(len(prohibited))
-    return np.array(
-        [1.0 if p else vagueness * c for p, c in zip(prohibited, closeness, strict=True)]
+
+def choice_noise(u: float | FloatArray, exponent: float) -> FloatArray:
+    """The mood multiplier on a post's felt cost, ``(u / (1 - u)) ** exponent`` (median 1;
+    1 for every ``u`` when ``exponent`` is 0). ``u`` is clipped into (0, 1)."""
+    u = np.clip(np.asarray(u, dtype=float), 1e-12, 1.0 - 1e-12)
+    if exponent == 0.0:
+        return np.ones_like(u)
+    return np.asarray(np.exp(exponent * (np.log(u) - np.log1p(-u))))
+
+
+def climate_multiplier(weight: float, observed: FloatArray, expected: FloatArray) -> FloatArray:
+    """Spiral of silence (B3): ``1 + weight * max(0, 1 - observed / expected)``; 1 where
+    nothing is expected."""
+    observed = np.asarray(observed, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        short = np.where(expected > 0, np.maximum(0.0, 1.0 - observed / expected), 0.0)
+    return np.asarray(1.0 + weight * short)
+
+
+def prior_alpha(
+    prohibited: NDArray[np.bool_] | list[bool],
+    line_probability: FloatArray | list[float],
+    prior: FloatArray | list[float],
+    prior_trials: float,
+) -> FloatArray:
+    """The Beta prior's successes per sanction and kind (2 x 4): ``n0 * prior_m`` for a
+    prohibited kind, ``n0 * prior_m * q_k`` for a lawful one, 0 for benign."""
+    prohibited = np.asarray(prohibited, dtype=bool)
+    q = np.where(prohibited, 1.0, np.asarray(line_probability, dtype=float))
+    q[0] = 0.0
+    return np.asarray(prior_trials * np.outer(np.asarray(prior, dtype=float), q))
+
+
+def perceived_probability(
+    alpha0: float | FloatArray,
+    prior_trials: float,
+    evidence: float | FloatArray,
+    trials: float | FloatArray,
+    news_evidence: float | FloatArray = 0.0,
+    news_trials: float | FloatArray = 0.0,
+) -> FloatArray:
+    """Posterior mean of a Beta belief: ``(alpha0 + E + N_E) / (n0 + T + N_T)``."""
+    return np.asarray(
+        (alpha0 + np.asarray(evidence) + news_evidence)
+        / (prior_trials + np.asarray(trials) + news_trials)
     )
 
 
-def effective_risk(risk: Floats, traceable: Flags, real_name_risk: float) -> FloatArray:
-    """The risk a user weighs a post against: perceived ``risk`` (0..1) plus
-    ``real_name_risk`` if the user is ``traceable`` (registered under their real name),
-    at most 1, rounded to float32: ``float32(min(1, r + real_name_risk * traceable))``,
-    the sum in float64. Arrays or one user's numbers (a float32 scalar then)."""
-    total = np.asarray(risk, dtype=np.float64) + real_name_risk * np.asarray(
-        traceable, dtype=np.float64
+def decayed(value: float | FloatArray, half_life_days: float, days: int | FloatArray) -> FloatArray:
+    """Evidence ``days`` days later without new events: ``value * 0.5 ** (days / h)``."""
+    return np.asarray(np.asarray(value) * 0.5 ** (np.asarray(days) / half_life_days))
+
+
+def utilities(
+    value: float | FloatArray,
+    intensity: FloatArray,
+    expected_cost: FloatArray,
+    noise: float | FloatArray = 1.0,
+) -> FloatArray:
+    """``U_j = value * a_j - noise * cost_j`` for each menu option (last axis): ``value``
+    is ``beta_i * D_i``, ``expected_cost`` the climate-weighted ``sum_m A p S``."""
+    value = np.asarray(value, dtype=float)[..., None]
+    noise = np.asarray(noise, dtype=float)[..., None]
+    return np.asarray(value * np.asarray(intensity) - noise * np.asarray(expected_cost))
+
+
+def choose(utility: FloatArray) -> NDArray[np.int64]:
+    """The option with the highest utility (last axis, options in decreasing intensity);
+    on a tie the first, i.e. the more intense."""
+    return np.asarray(np.argmax(np.asarray(utility), axis=-1), dtype=np.int64)
+
+
+def post_choice(
+    value: float | FloatArray,
+    intensity: tuple[float, float],
+    cost_post: float | FloatArray,
+    cost_soft: float | FloatArray,
+    noise: float | FloatArray = 1.0,
+    can_soften: bool = True,
+) -> NDArray[np.int64]:
+    """:data:`POST`, :data:`SOFTEN` or :data:`WITHHOLD` for posts whose kind has
+    intensity ``intensity[0]`` and its softer kind ``intensity[1]``, with expected costs
+    ``cost_post``/``cost_soft`` (before noise). Without a softer kind the menu is {post,
+    withhold}."""
+    cost_post = np.asarray(cost_post, dtype=float)
+    cost_soft = np.asarray(cost_soft, dtype=float)
+    shape = np.broadcast(np.asarray(value), cost_post, cost_soft, np.asarray(noise)).shape
+    costs = np.zeros(shape + (3,))
+    costs[..., POST] = cost_post
+    costs[..., SOFTEN] = cost_soft if can_soften else np.inf
+    a = np.array([intensity[0], intensity[1] if can_soften else 0.0, 0.0])
+    u = utilities(np.broadcast_to(value, shape), a, costs, np.broadcast_to(noise, shape))
+    if not can_soften:
+        u[..., SOFTEN] = -np.inf
+    return choose(u)
+
+
+def phase(choice: NDArray[np.int64], at_stake: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """B2's phases per decision: :data:`COMPLIANT` when nothing the post could bring is
+    sanctionable (``at_stake`` false) and it was posted; else softened is partly,
+    withheld fully self-censoring, posted defiant."""
+    choice = np.asarray(choice)
+    out = np.where(
+        choice == POST,
+        np.where(np.asarray(at_stake), DEFIANT, COMPLIANT),
+        np.where(choice == SOFTEN, PARTLY_SELF_CENSORING, FULLY_SELF_CENSORING),
     )
-    return np.minimum(1.0, total).astype(np.float32)
+    return np.asarray(out, dtype=np.int64)
 
 
-def withholds(perceived_risk: Floats, kind_weight: Floats, boldness: Floats) -> NDArray[np.bool_]:
-    """Self-censorship: a user withholds a post when its perceived risk exceeds their boldness."""
-    return np.asarray(perceived_risk * kind_weight > boldness)
+def update_news(
+    news: FloatArray,
+    decay: float,
+    detained_by_kind: FloatArray,
+    published_by_kind: FloatArray,
+    trials_per_day: float,
+    visibility: float,
+) -> None:
+    """One day of news (in place; ``news`` is 3 x 4: removal evidence, detention evidence,
+    trials per kind). The news reports ``trials_per_day`` pseudo-posts a day and, as far
+    as users see enforcement (``visibility``), the day's detention rate per published
+    post: ``N_T <- rho N_T + w``, ``N_det <- rho N_det + v w D_k / max(1, P_k)``.
+    Removals are not news."""
+    detained = np.asarray(detained_by_kind, dtype=float)
+    published = np.asarray(published_by_kind, dtype=float)
+    news *= decay
+    news[DETENTION] += visibility * trials_per_day * detained / np.maximum(1.0, published)
+    news[2] += trials_per_day
+    news[:, 0] = 0.0  # benign carries no risk
 
 
-def update_risk(risk: Floats, signal: Floats, decay: float) -> FloatArray:
-    """One day of learning: ``r' = r d + (1 - r d)(1 - exp(-signal))``, stays in [0, 1].
-
-    ``decay`` is the share of perceived risk kept after a day without signals
-    (``0.5 ** (1 / half_life_days)``); ``signal`` is the weighted count of enforcement
-    seen that day.
-    """
-    kept = risk * decay
-    return kept + (1.0 - kept) * (-np.expm1(-np.asarray(signal)))
+def friend_flow(
+    indptr: NDArray[np.integer],
+    indices: NDArray[np.integer],
+    public_rate_by_kind: FloatArray,
+    weight: float,
+) -> FloatArray:
+    """Trials a user sees each day from friends' public posts of each sensitive kind,
+    ``weight * sum_{j in N(i)} public_rate_j(k)`` (users x 3): the expected count, not
+    the day's draw (docs/model.md S16 says why)."""
+    n = len(indptr) - 1
+    out = np.zeros((n, public_rate_by_kind.shape[1]))
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    np.add.at(out, rows, public_rate_by_kind[indices])
+    return np.asarray(weight * out)

@@ -18,13 +18,14 @@ from simulator.kinds import (
     KIND_LABELS,
     LAWFUL_KINDS,
     N_KINDS,
+    ContentKind,
     ExclusionReason,
     Outcome,
 )
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
-OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving")
+OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving", "softened")
 #: Delays (hours) at which the summary reports the cumulative share of removals.
 DELAY_MARKS_HOURS = {"8min": 8 / 60, "30min": 0.5, "1h": 1.0, "24h": 24.0}
 
@@ -131,6 +132,10 @@ def summarise(
     cf_intended_by_kind = counterfactual.intended.sum(axis=(0, 1, 2))
     cf_lawful_intended = int(cf_intended_by_kind[lawful].sum())
     lawful_withheld = int(by_kind[lawful, Outcome.WITHHELD].sum())
+    lawful_softened = int(by_kind[lawful, Outcome.SOFTENED].sum())
+    # Softened posts are said as criticism: a second fate in the critical row.
+    softened_in = np.zeros(N_KINDS, dtype=np.int64)
+    softened_in[ContentKind.CRITICAL] = int(by_kind[:, Outcome.SOFTENED].sum())
     taken_down = by_kind[:, Outcome.BLOCKED] + by_kind[:, Outcome.REMOVED]
     total_taken_down = int(taken_down.sum())
     by_reason = rules.excluded_by_reason.sum(axis=(0, 1, 2))  # [kind, reason]
@@ -145,6 +150,8 @@ def summarise(
             else 0.0
         )
         row["withheld_share"] = _ratio(row["withheld"], int(cf_intended_by_kind[k]))
+        row["softened_share"] = _ratio(row["softened"], int(cf_intended_by_kind[k]))
+        row["softened_in"] = int(softened_in[k])
         row["taken_down_share"] = _ratio(row["blocked"] + row["removed"], row["intended"])
         row["prohibited"] = bool(prohibited[k])
         for name, values in rules.tallies.items():
@@ -161,6 +168,7 @@ def summarise(
         if cf_lawful_surviving
         else 0.0,
         "chilling_effect": _ratio(lawful_withheld, cf_lawful_intended),
+        "softening_effect": _ratio(lawful_softened, cf_lawful_intended),
         "collateral_share": _ratio(float(taken_down[lawful].sum()), total_taken_down),
         "over_removal_share": _ratio(float(taken_down[~prohibited].sum()), total_taken_down),
         "intended": intended,

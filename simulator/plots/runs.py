@@ -50,7 +50,8 @@ def funnel(
 ) -> Figure:
     """Where intended posts go, one panel per content kind.
 
-    A waterfall: the first bar is all intended posts, each loss (withheld, excluded,
+    A waterfall: the first bar is all intended posts (for criticism, with the calls to
+    act and unlawful posts softened into it), each loss (withheld, softened, excluded,
     blocked, removed) floats at the level of what is left after it, and the last bar is
     what survives. Bar heights are the counts of ``summary["per_kind"]`` (posts over the
     whole run), or shares of intended posts (%) with ``share=True``.
@@ -68,12 +69,12 @@ def funnel(
         axes = fig.subplots(rows, columns, squeeze=False).ravel()
         for ax, kind in zip(axes, kinds, strict=False):
             counts = per_kind[kind]
-            intended = float(counts["intended"])
+            intended = float(counts["intended"]) + float(counts.get("softened_in", 0))
             scale = 100.0 / intended if share and intended else 1.0
             level = intended
             heights, bottoms = [], []
             for stage in FUNNEL_STAGES:
-                value = float(counts[stage])
+                value = intended if stage == "intended" else float(counts[stage])
                 if stage in ("intended", "surviving"):
                     heights.append(value)
                     bottoms.append(0.0)
@@ -174,18 +175,24 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         ax.legend(ncols=3, loc="upper center")
 
         ax = axes[1]
-        ax.plot(
-            population["day"],
-            population["mean_risk"],
-            color=COLOURS[0],
-            marker=MARKERS[0],
-            markevery=max(1, len(population) // 12),
-            label="mean perceived risk",
-            gid="risk",
-        )
-        ax.set_ylabel("mean perceived risk\n(0 = none, 1 = certain)")
-        ax.set_title("Perceived risk")
-        ax.set_ylim(0, max(1.0, float(population["mean_risk"].max()) * 1.05))
+        # Perceived probabilities of a call to act (docs/model.md S16): the kind the
+        # law targets most.
+        beliefs = ("mean_p_removal_collective_action", "mean_p_detention_collective_action")
+        for i, (column, name) in enumerate(zip(beliefs, ("removal", "detention"), strict=True)):
+            ax.plot(
+                population["day"],
+                population[column],
+                color=COLOURS[i],
+                linestyle=LINE_STYLES[i],
+                marker=MARKERS[i],
+                markevery=max(1, len(population) // 12),
+                label=f"P(perceived {name})",
+                gid=f"risk-{name}",
+            )
+        ax.set_ylabel("mean perceived probability\nof a call to act (0 to 1)")
+        ax.set_title("Perceived risk of a call to act")
+        ax.set_ylim(0, max(0.05, float(population[list(beliefs)].max().max()) * 1.1))
+        ax.legend(loc="upper right")
 
         ax = axes[2]
         ax.plot(

@@ -28,6 +28,7 @@ HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---")
 STAGE_FILLS = {
     "intended": "0.85",
     "withheld": "#E69F00",
+    "softened": "#F0E442",
     "excluded": "#CC79A7",
     "blocked": "#D55E00",
     "removed": "#0072B2",
@@ -36,12 +37,21 @@ STAGE_FILLS = {
 STAGE_HATCHES = {
     "intended": "",
     "withheld": "///",
+    "softened": "---",
     "excluded": "...",
     "blocked": "xxx",
     "removed": "\\\\\\",
     "surviving": "",
 }
-FUNNEL_STAGES = ("intended", "withheld", "excluded", "blocked", "removed", "surviving")
+FUNNEL_STAGES = (
+    "intended",
+    "withheld",
+    "softened",
+    "excluded",
+    "blocked",
+    "removed",
+    "surviving",
+)
 
 #: rcParams every figure of this module is drawn under.
 STYLE: dict[str, Any] = {

@@ -19,11 +19,14 @@ Same model, same conventions as the engine:
 
 * users' traits and the social network come from :class:`simulator.model.population.Users`
   built from the same seed, so engine and reference runs of one seed share the population;
-* a user's decisions on day ``d`` use the state and perceived risk as of the start of
-  day ``d`` (time ``24 d`` hours); sanctions, detentions, releases, platform exits and
-  suspensions change who may post where only at the next day boundary;
-* perceived risk is updated once per day, at the end of the day, from that day's
-  signals (own sanctions, neighbours' public removals, neighbours' detentions, news);
+* a user's decisions on day ``d`` use the state as of the start of day ``d`` (time
+  ``24 d`` hours) and the beliefs of that day (a post made counts as a trial at once);
+  sanctions, detentions, releases, platform exits and suspensions change who may post
+  where only at the next day boundary;
+* each sensitive post is a choice (post, soften, withhold) written out per agent in
+  :mod:`simulator.reference.minds`, independently of the engine's kernels; beliefs take
+  the day's evidence at its end (own sanctions, friends' public removals and
+  detentions, news) and fade every day (the engine fades them lazily);
 * strikes expire after ``strike_clean_days`` clean days; a closed account returns after
   an exponential delay unless its real-name identity is burned; each user is replaced
   by a newcomer with probability ``turnover_per_year / 365`` a day (its own stream, the
@@ -33,8 +36,7 @@ Same model, same conventions as the engine:
   :class:`~simulator.model.platforms.PlatformState` methods; their daily choice of
   strictness (the expected penalty per audit, line probabilities, effective means,
   beliefs about audits: docs/model.md S8) is written out again, independently, in
-  :mod:`simulator.reference.platform_policy` and below; every user decision rule is a
-  :mod:`simulator.model.speech` function; counting goes through
+  :mod:`simulator.reference.platform_policy` and below; counting goes through
   :class:`simulator.output.recorder.Recorder` and the summary through
   :func:`simulator.output.metrics.summarise`, so headline numbers are computed identically.
 
@@ -79,9 +81,9 @@ from simulator.kinds import (
 from simulator.model.platforms import PlatformState, strictness_to_threshold
 from simulator.model.population import Users
 from simulator.model.scenario import PerKindScore, Scenario, load_scenario, override
-from simulator.model.speech import effective_risk, perceived_weights, update_risk, withholds
 from simulator.output.metrics import summarise
 from simulator.output.recorder import Recorder
+from simulator.reference import minds
 from simulator.reference import platform_policy as policy
 from simulator.streams import Streams
 
@@ -92,15 +94,16 @@ OFFSHORE = -2  # posts through circumvention tools today
 
 @dataclass(eq=False)
 class User:
-    """One user. Rates are posts per day; risk and boldness lie in [0, 1]."""
+    """One user. Rates are posts per day; ``value`` is what a post is worth to them per
+    unit of intensity (boldness times desire, docs/model.md S3); ``mind`` their beliefs."""
 
     index: int
     rate: float
     kind_cumulative: list[float]  # P(kind <= k) for one of this user's posts
-    boldness: float
+    value: float
     platform: int
     neighbours: list[int]
-    risk: float
+    mind: minds.Mind
     state: UserState = UserState.ACTIVE
     traceable: bool = False
     strikes: int = 0
@@ -111,11 +114,14 @@ class User:
     ever_detained: bool = False
     release_hours: float = math.inf
     state_before_detention: UserState = UserState.ACTIVE
-    # Snapshot taken at each day boundary: where the user may post today, and how risky
-    # posting feels today (perceived risk plus the real-name surcharge).
+    # Snapshot taken at each day boundary: where the user may post today.
     route: int = NO_ROUTE
+    # Public sensitive posts said today (for friends' climate) and the climate's memory
+    # of friends' public sensitive posts, per kind.
+    said: list[int] = field(default_factory=lambda: [0] * N_KINDS)
+    observed: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
+    expected: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
     reason: ExclusionReason = ExclusionReason.NONE  # why there is no route today
-    effective_risk: float = 0.0
 
 
 @dataclass(eq=False)
@@ -185,13 +191,14 @@ class ReferenceSimulation:
         self.moderating = rules.takedown.enabled
         self.prohibited = list(rules.takedown.prohibited_mask())
         perception = spec.perception
-        weights = perceived_weights(
-            self.prohibited, perception.kind_closeness.as_tuple(), rules.takedown.vagueness
-        )
-        self.kind_weight = [
-            list(weights),
-            list(weights if rules.takedown.private_messages else [0.0] * N_KINDS),
-        ]
+        # What users know of the law, the news they read (S3, S16).
+        self.law = minds.read_law(scenario)
+        self.at_risk = any(self.law.removal.values()) or any(self.law.detention.values())
+        self.news: dict[str, list[float]] = {
+            "removal": [0.0] * N_KINDS,
+            "detention": [0.0] * N_KINDS,
+            "trials": [0.0] * N_KINDS,
+        }
         self.in_scope = [self.moderating, self.moderating and rules.takedown.private_messages]
         monitoring = scenario.regulator.monitoring_probability * float(self.moderating)
         # The line probability of each kind (S8): monitoring, audits and scores read it.
@@ -203,11 +210,17 @@ class ReferenceSimulation:
         degrees = np.diff(traits.network.indptr)
         self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
         self.decay = 0.5 ** (1.0 / perception.half_life_days)
+        self.climate_keep = 0.5 ** (1.0 / perception.climate_half_life_days)
 
         sensitive_total = float(traits.mix[1:].sum())
         self.users: list[User] = []
         # Drawn again on each access (Users does not keep them): once here.
         stance_factor, rate = traits.stance_factor, traits.rate
+        boldness = spec.boldness
+        mean_boldness = boldness.alpha / (boldness.alpha + boldness.beta)
+        gamma = spec.speech.desire_stance_exponent
+        # Each user's friends' public sensitive posts a day (before the kind's share).
+        public = (1.0 - spec.private_share) * rate * stance_factor
         for i in range(traits.size):
             factor = float(stance_factor[i])
             per_kind = [1.0 - factor * sensitive_total] + [
@@ -215,17 +228,33 @@ class ReferenceSimulation:
             ]
             cumulative = list(np.cumsum(per_kind) / sum(per_kind))
             start, stop = traits.network.indptr[i], traits.network.indptr[i + 1]
-            self.users.append(
-                User(
-                    index=i,
-                    rate=float(rate[i]),
-                    kind_cumulative=cumulative,
-                    boldness=float(traits.boldness[i]),
-                    platform=int(traits.platform[i]),
-                    neighbours=[int(j) for j in traits.network.indices[start:stop]],
-                    risk=float(traits.risk[i]),
+            neighbours = [int(j) for j in traits.network.indices[start:stop]]
+            mind = minds.Mind()
+            friends_posts = sum(float(public[j]) for j in neighbours)
+            for k in minds.SENSITIVE:
+                q = minds.line(scenario, k)
+                mind.trials[k] = perception.initial_trials
+                mind.removals[k] = perception.initial_trials * perception.initial_removal * q
+                mind.detentions[k] = perception.initial_trials * perception.initial_detention * q
+                mind.friend_flow[k] = (
+                    perception.friend_evidence_weight * friends_posts * float(traits.mix[k])
                 )
+            user = User(
+                index=i,
+                rate=float(rate[i]),
+                kind_cumulative=cumulative,
+                value=float(
+                    np.float32(
+                        float(traits.boldness[i]) / mean_boldness * float(stance_factor[i]) ** gamma
+                    )
+                ),
+                platform=int(traits.platform[i]),
+                neighbours=neighbours,
+                mind=mind,
             )
+            user.expected = [0.0] + [friends_posts * float(traits.mix[k]) for k in minds.SENSITIVE]
+            user.observed = list(user.expected)
+            self.users.append(user)
 
         self.platforms: list[Platform] = []
         for index, pspec in enumerate(scenario.platforms):
@@ -256,10 +285,11 @@ class ReferenceSimulation:
         )
         self.recorder = Recorder(scenario.horizon_days, len(self.platforms) + 1)
         self.pending_detentions: list[tuple[float, User, int]] = []
-        # Today's signals, consumed at the end of the day.
-        self.sanctioned_today: list[User] = []
-        self.public_removed_today: list[User] = []
-        self.detained_today: list[User] = []
+        # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
+        # friends), detentions (user, kind), posts that reached a platform per kind.
+        self.sanctioned_today: list[tuple[User, int, bool]] = []
+        self.detained_today: list[tuple[User, int]] = []
+        self.published_today = [0] * N_KINDS
         self.news_today = 0
         self.wall_seconds = 0.0
 
@@ -347,16 +377,36 @@ class ReferenceSimulation:
                 cell = (day, self.circumvention_row, channel, kind, ExclusionReason.FRICTION)
                 self.recorder.excluded_by_reason[cell] += 1
             return
-        weight = self.kind_weight[channel][kind]
-        if weight > 0.0 and withholds(np.float32(user.effective_risk), weight, user.boldness):
-            self.count(day, user.route, channel, kind, Outcome.WITHHELD)
-            return
-        self.publish(self.platforms[user.route], user, day, channel, kind)
+        said = kind
+        if kind != ContentKind.BENIGN:  # benign posts carry no risk (S3)
+            platform = self.platforms[user.route].state
+            climate = 1.0
+            if self.law.climate_weight > 0.0:
+                expected = user.expected[kind]
+                if expected > 0.0:
+                    short = max(0.0, 1.0 - user.observed[kind] / expected)
+                    climate = 1.0 + self.law.climate_weight * short
+            decided = minds.decide(
+                user.mind, self.law, user.value, channel, kind, self.news,
+                platform.spec.strikes_to_close - user.strikes, user.traceable,
+                self.rng.random(), climate,
+            )  # fmt: skip
+            if decided is None:
+                self.count(day, user.route, channel, kind, Outcome.WITHHELD)
+                return
+            if decided != kind:
+                self.count(day, user.route, channel, kind, Outcome.SOFTENED)
+            said = decided
+            at_risk = self.law.removal[(channel, said)] or self.law.detention[(channel, said)]
+            if channel == Channel.PUBLIC and at_risk:
+                user.said[said] += 1
+        self.publish(self.platforms[user.route], user, day, channel, said)
 
     # -- platforms ----------------------------------------------------------------------
     def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
         now = self.env.now
         p = platform.state.index
+        self.published_today[kind] += 1
         if not self.in_scope[channel]:
             self.count(day, p, channel, kind, Outcome.SURVIVING)
             return
@@ -464,7 +514,7 @@ class ReferenceSimulation:
         elif action == Action.HOLD:
             if takes_down:
                 post.blocked_hours = now
-                self.sanction(post.author)
+                self.sanction(post, seen=False)  # never published: friends saw nothing
             else:
                 post.published_hours = now
                 self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
@@ -482,9 +532,7 @@ class ReferenceSimulation:
         rec.add_delays(np.array([post.kind]), np.array([now - post.time_hours]))
         if action == Action.NOTICE:
             rec.tallies["notices_removed"][post.kind] += 1
-        self.sanction(post.author)
-        if post.channel == Channel.PUBLIC:
-            self.public_removed_today.append(post.author)
+        self.sanction(post, seen=post.channel == Channel.PUBLIC)
         reporting = self.scenario.rules.reporting.mode
         # Removals on a regulator's order were reported with the order's data request,
         # and only the platform's own removals can be appealed.
@@ -509,8 +557,8 @@ class ReferenceSimulation:
         self.count(post.day, post.platform, post.channel, post.kind, source, -1)
         self.count(post.day, post.platform, post.channel, post.kind, target, 1)
 
-    def sanction(self, user: User) -> None:
-        self.sanctioned_today.append(user)
+    def sanction(self, post: Post, seen: bool) -> None:
+        self.sanctioned_today.append((post.author, post.kind, seen))
 
     # -- the regulator -------------------------------------------------------------------
     def order(
@@ -715,7 +763,7 @@ class ReferenceSimulation:
         self.news_today = 0
         self.detained_today = []
         self.sanctioned_today = []
-        self.public_removed_today = []
+        self.published_today = [0] * N_KINDS
         # Releases, then detentions decided since the last boundary.
         for user in self.users:
             if user.state == UserState.DETAINED and user.release_hours <= now:
@@ -731,10 +779,9 @@ class ReferenceSimulation:
             user.state = UserState.DETAINED
             user.ever_detained = True
             user.release_hours = when + self.scenario.police.detention_days * HOURS_PER_DAY
-            user.risk = 1.0
             rec.tallies["detentions"][kind] += 1
             self.news_today += 1
-            self.detained_today.append(user)
+            self.detained_today.append((user, kind))
         # Platforms that leave the market (revoked or bankrupt) and suspensions.
         for platform in self.platforms:
             state = platform.state
@@ -749,8 +796,7 @@ class ReferenceSimulation:
         if real_name.enabled and day == real_name.start_day:
             self.register_users()
         self.returns_and_turnover(day)
-        # Today's routes, perceived risks and filter settings.
-        extra = self.scenario.population.perception.real_name_risk
+        # Today's routes and filter settings.
         serving = [p.state.serving(now) for p in self.platforms]
         for user in self.users:
             user.reason = ExclusionReason.NONE
@@ -768,7 +814,6 @@ class ReferenceSimulation:
                     if user.closed
                     else ExclusionReason.REFUSED_REAL_NAME,
                 }[user.state]
-            user.effective_risk = float(effective_risk(user.risk, user.traceable, extra))
         for platform in self.platforms:
             platform.hold = platform.state.hold_probability()
             platform.flag = platform.state.flag_probability_if_not_held()
@@ -804,7 +849,7 @@ class ReferenceSimulation:
             user.last_strike_day = -(2**30)
             user.return_day = -1
             user.closed = False
-            user.risk = float(np.float32(spec.perception.initial_risk))
+            user.mind = self.newcomer_mind(user.mind)
             user.traceable = False
             user.state = UserState.ACTIVE
             if in_force:
@@ -848,8 +893,7 @@ class ReferenceSimulation:
         """Sanctions bite (strikes, closed accounts, leaving, circumventing), users learn
         from the day's signals, platforms book the day and adapt their threshold."""
         exits = self.scenario.population.exits
-        perception = self.scenario.population.perception
-        sanctions = Counter(self.sanctioned_today)
+        sanctions = Counter(user for user, _, _ in self.sanctioned_today)
         real_name = self.scenario.rules.real_name
         in_force = real_name.enabled and day >= real_name.start_day
         self.closed_today = 0
@@ -879,30 +923,8 @@ class ReferenceSimulation:
                 < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
             ):
                 user.state = UserState.CIRCUMVENTING
-        if self.moderating or self.news_today > 0:
-            visibility = perception.visibility
-            news = (
-                visibility
-                * perception.news_weight
-                * self.news_today
-                * 1e5
-                / max(len(self.users), 1)
-            )
-            signal = [news] * len(self.users)
-            for user, times in sanctions.items():
-                signal[user.index] += visibility * perception.own_sanction_weight * times
-            for author in self.public_removed_today:
-                for friend in author.neighbours:
-                    signal[friend] += visibility * perception.neighbour_removal_weight
-            for detainee in self.detained_today:
-                for friend in detainee.neighbours:
-                    signal[friend] += visibility * perception.neighbour_detention_weight
-            for user in self.users:
-                user.risk = (
-                    1.0
-                    if user.state == UserState.DETAINED
-                    else float(update_risk(user.risk, signal[user.index], self.decay))
-                )
+        if self.at_risk:
+            self.learn()
         for platform in self.platforms:
             state = platform.state
             state.active_users = sum(1 for u in self.users if u.route == state.index)
@@ -926,6 +948,59 @@ class ReferenceSimulation:
                 "users_renewed": self.renewed_today,
             }
         )
+
+    def newcomer_mind(self, old: minds.Mind) -> minds.Mind:
+        """A newcomer's beliefs (S14, S16): the day-0 evidence, the slot's friends' flow."""
+        perception = self.scenario.population.perception
+        mind = minds.Mind(friend_flow=list(old.friend_flow))
+        for k in minds.SENSITIVE:
+            q = minds.line(self.scenario, k)
+            mind.trials[k] = perception.initial_trials
+            mind.removals[k] = perception.initial_trials * perception.initial_removal * q
+            mind.detentions[k] = perception.initial_trials * perception.initial_detention * q
+        return mind
+
+    def learn(self) -> None:
+        """The day's evidence: own sanctions (1 each), friends' public removals and
+        detentions (visibility times their weights), the news; then every belief fades a
+        day (S16)."""
+        perception = self.scenario.population.perception
+        seen = perception.visibility * perception.friend_evidence_weight
+        seen_detention = perception.visibility * perception.friend_detention_weight
+        users = self.users
+        for user, kind, public in self.sanctioned_today:
+            if kind == ContentKind.BENIGN:
+                continue
+            user.mind.removals[kind] += 1.0
+            if public:
+                for friend in user.neighbours:
+                    users[friend].mind.removals[kind] += seen
+        detained = [0] * N_KINDS
+        for user, kind in self.detained_today:
+            detained[kind] += 1
+            if kind == ContentKind.BENIGN:
+                continue
+            user.mind.detentions[kind] += 1.0
+            for friend in user.neighbours:
+                users[friend].mind.detentions[kind] += seen_detention
+        minds.update_news(
+            self.news, self.decay, detained, self.published_today,
+            perception.news_trials_per_day, perception.visibility,
+        )  # fmt: skip
+        if self.law.climate_weight > 0.0:
+            keep = self.climate_keep
+            heard = [[0.0] * N_KINDS for _ in users]
+            for user in users:
+                for k in minds.SENSITIVE:
+                    if user.said[k]:
+                        for friend in user.neighbours:
+                            heard[friend][k] += user.said[k]
+                user.said = [0] * N_KINDS
+            for user in users:
+                for k in minds.SENSITIVE:
+                    user.observed[k] = keep * user.observed[k] + (1.0 - keep) * heard[user.index][k]
+        for user in users:
+            user.mind.end_of_day(self.decay)
 
     def adapt(self, platform: Platform) -> None:
         """The platform counts the day's posts, then moves its threshold towards the

@@ -13,6 +13,28 @@ REMOVED_FIELDS: dict[str, str] = {
         "expected penalty per audit and learn how often audits come "
         "(use platforms.audit_belief_days and platforms.believed_audits_per_year)"
     ),
+    # Users decide by expected utility and learn Beta beliefs per kind (docs/model.md S3, S16).
+    "population.perception.initial_risk": (
+        "removed: users hold Beta beliefs per kind (use population.perception."
+        "initial_removal, initial_detention and initial_trials)"
+    ),
+    "population.perception.own_sanction_weight": (
+        "removed: one's own sanction is Beta evidence of weight 1 (what it costs is "
+        "population.speech.removal_cost)"
+    ),
+    "population.perception.neighbour_removal_weight": (
+        "removed: use population.perception.friend_evidence_weight"
+    ),
+    "population.perception.neighbour_detention_weight": (
+        "removed: use population.perception.friend_detention_weight"
+    ),
+    "population.perception.news_weight": (
+        "removed: use population.perception.news_trials_per_day"
+    ),
+    "population.perception.real_name_risk": (
+        "removed: a traceable user is always identified, and fears detention "
+        "1 / police.identify_anonymous_probability times as much"
+    ),
     "regulator.audit_sample_share": (
         "removed: an audit inspects a fixed number of posts, not a share of the window's "
         "posts, so what it finds does not grow with the simulated population "

@@ -108,26 +108,82 @@ class SensitiveMix(_Frozen):
 
 
 class Perception(_Frozen):
-    """How users perceive risk and learn from the enforcement they see
-    (docs/model.md, S16 "Perceived risk")."""
+    """What users believe about the chance of each sanction, and how they learn it: a
+    Beta belief per user, kind and sanction (docs/model.md S16 "Perceived probabilities")."""
 
-    initial_risk: Probability = 0.0
     half_life_days: Positive = 30.0
-    # Signal weights: a signal of 50 already makes risk 1 - exp(-50) = 1; bounded so that
-    # float32 signals never overflow to inf (and inf * 0 to NaN).
-    own_sanction_weight: SignalWeight = 1.0
-    neighbour_removal_weight: SignalWeight = 0.05
-    neighbour_detention_weight: SignalWeight = 0.5
-    news_weight: SignalWeight = 0.2
-    """Risk signal from one detention in the news per 100,000 users."""
+    """Evidence halves in this many days without news: fear fades to the prior."""
+    prior_trials: Annotated[float, Field(gt=0.0, le=1000.0)] = 2.0
+    """Weight of the prior, in posts (n0)."""
+    prior_removal: Probability = 0.05
+    """Prior probability that a post of a prohibited kind is removed (lawful kinds: times
+    their line probability ``vagueness * kind_closeness``)."""
+    prior_report: Probability = 0.05
+    """The chance users believe a post of a prohibited kind is reported to the police.
+    Their prior of detention is this times what the law says follows a report
+    (``police.identify_anonymous_probability * police.detention_probability.k``, for
+    an anonymous user), times the line probability for a lawful kind: the law is
+    public, so its certainty reaches users' priors (B1)."""
+    initial_trials: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
+    """Evidence every user holds on day 0, in posts (publicity as a law comes into force);
+    it fades with the half-life."""
+    initial_removal: Probability = 0.0
+    """Removal rate of the day-0 evidence (for prohibited kinds; lawful ones times q_k)."""
+    initial_detention: Probability = 0.0
+    """Detention rate of the day-0 evidence (as ``initial_removal``)."""
+    friend_evidence_weight: SignalWeight = 0.2
+    """Weight of a friend's public post (a trial) and of its removal (a success)."""
+    friend_detention_weight: SignalWeight = 1.0
+    """Weight of a friend's detention (salient: at least the friend evidence weight)."""
+    news_trials_per_day: SignalWeight = 0.05
+    """Pseudo-posts a day the news reports, carrying the day's detention rate."""
     visibility: Probability = 1.0
-    """Share of the enforcement around them that users get to see."""
-    real_name_risk: Probability = 0.1
-    """Perceived risk added for users who are traceable (registered under their real name)."""
+    """Share of the enforcement around them (friends, news) that users get to see."""
+    climate_weight: SignalWeight = 0.0
+    """Spiral of silence (B3): felt costs times ``1 + weight * max(0, 1 - O / E)`` when
+    friends post fewer sensitive posts than expected; 0 switches it off."""
+    climate_half_life_days: Positive = 7.0
+    """Memory of the friends' posts a user has seen (the climate's O)."""
     kind_closeness: PerKindProbability = PerKindProbability(
         benign=0.0, critical=0.5, collective_action=0.8, unlawful=1.0
     )
     """How close each lawful kind seems to the prohibited line when the rules are vague."""
+
+
+class SpeechIntensity(_Frozen):
+    """How strongly each sensitive kind speaks, in [0, 1] (B2's action a)."""
+
+    critical: Probability = 0.4
+    collective_action: Probability = 1.0
+    unlawful: Probability = 0.7
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (0.0, self.critical, self.collective_action, self.unlawful)
+
+
+class Speech(_Frozen):
+    """Users' expected utility of a post (docs/model.md S3 "Speech choice")."""
+
+    intensity: SpeechIntensity = SpeechIntensity()
+    desire_stance_exponent: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    """gamma in ``D_i = (stance_i / mean stance) ** gamma``."""
+    choice_noise: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    """lambda in the mood ``M = (u / (1 - u)) ** lambda`` on a post's felt cost."""
+    removal_cost: NonNegative = 0.05
+    """What a removal costs the author, in units of a mean user's value of a call to act."""
+    account_value: NonNegative = 2.0
+    """What losing the account costs; a removal carries ``account_value / strikes left``."""
+    detention_cost: NonNegative = 20.0
+    """c_det in the detention cost ``c_det * ln(1 + days / detention_scale_days)``."""
+    detention_scale_days: Positive = 7.0
+    """d0 in the detention cost."""
+
+    @field_validator("removal_cost", "account_value", "detention_cost")
+    @classmethod
+    def _bounded(cls, value: float) -> float:
+        if value > 1e6:
+            raise ValueError("at most 1e6 (a cost beyond makes every post silent anyway)")
+        return value
 
 
 class Exits(_Frozen):
@@ -166,6 +222,7 @@ class Population(_Frozen):
     (docs/model.md S14); the same in the counterfactual, so it nets out of every paired
     difference."""
     perception: Perception = Perception()
+    speech: Speech = Speech()
     exits: Exits = Exits()
     notices: Notices = Notices()
     attention_hours: Annotated[float, Field(gt=0.0, le=MAX_DELAY_HOURS)] = (

@@ -1,0 +1,395 @@
+"""Compiled speech choice (docs/model.md S3 "Speech choice", S16 "Perceived
+probabilities").
+
+:func:`choose_posts` routes one (channel, kind)'s individually drawn sensitive posts and
+decides each one a user routed to a platform makes: post, soften or withhold
+(:func:`simulator.model.speech.post_choice` on the beliefs of
+:func:`simulator.model.speech.perceived_probability`).
+:func:`simulator.kernels.learning.learn_beliefs` adds a day's sanctions and detentions to
+the evidence of the users who suffered or saw them.
+
+Beliefs live in one float32 row of :data:`EVIDENCE_COLUMNS` per user (removal evidence,
+detention evidence and trials, per sensitive kind: one cache line), decayed lazily: a
+row is brought to day ``d`` only when it is read or written, by ``rho ** (d - e_i)``
+(``decay_pow``) plus the friends' trials of the days in between (``flow_pow``). A day's
+evidence is added to that day's row, so ``X(d + 1) = rho (X(d) + events(d) + F_i)``
+whoever touches it when: the same numbers as a daily pass over every user, without it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
+
+NO_ROUTE = -1
+N_SENSITIVE = 3
+#: Columns of a user's belief row: removals, detentions, trials (3 kinds each), then the
+#: friends' flow and the day the row is decayed to (a float32: exact below 2**24 days),
+#: and one spare column: 48 bytes, read in one or two cache lines where three arrays
+#: cost three misses.
+REMOVAL_COLUMN, DETENTION_COLUMN, TRIALS_COLUMN = 0, 3, 6
+EVIDENCE_COLUMNS = 9
+FLOW_COLUMN, DAY_COLUMN = 9, 10
+ROW_COLUMNS = 12
+#: ``par`` entries of :func:`choose_posts`.
+PAR_PRIOR_TRIALS = 0
+PAR_REMOVAL_COST = 1
+PAR_ACCOUNT_VALUE = 2
+PAR_DETENTION_COST = 3
+PAR_NOISE = 4
+PAR_CLIMATE = 5
+PAR_IOTA_ANONYMOUS = 6
+PAR_IOTA_TRACEABLE = 7
+N_PAR = 8
+
+
+class Beliefs(NamedTuple):
+    """Per-user belief state: ``evidence`` float32 users x :data:`ROW_COLUMNS` (the
+    evidence, the friends' expected public sensitive posts a day before the kind's
+    share, the day the row is decayed to: see the module docstring) with ``flow_kind``
+    (3: the trials a unit of flow brings per kind, friends' weight x the kind's share;
+    all 0: no flow), and for the climate term (empty when it is off) ``said`` int16
+    users x 3 (public posts said today), ``climate_observed`` float32 users x 3 (the
+    friends' posts seen, O) and ``climate_kind`` (3: a unit of flow's expected posts per
+    kind, E = flow x climate_kind)."""
+
+    evidence: Array
+    flow_kind: Array
+    said: Array
+    climate_observed: Array
+    climate_kind: Array
+
+
+def make_beliefs(
+    evidence: Array,
+    day: Array | None = None,
+    flow: Array | None = None,
+    flow_kind: Array | None = None,
+    climate_observed: Array | None = None,
+    climate_kind: Array | None = None,
+) -> Beliefs:
+    """:class:`Beliefs` from users x 9 ``evidence``, each row decayed to ``day`` (0),
+    with friends' ``flow`` (none) and the climate (off) unless given."""
+    n = len(evidence)
+    rows = np.zeros((n, ROW_COLUMNS), dtype=np.float32)
+    rows[:, :EVIDENCE_COLUMNS] = evidence[:, :EVIDENCE_COLUMNS]
+    if flow is not None:
+        rows[:, FLOW_COLUMN] = flow
+    if day is not None:
+        rows[:, DAY_COLUMN] = day
+    return Beliefs(
+        rows,
+        np.zeros(N_SENSITIVE) if flow_kind is None or flow is None else flow_kind,
+        np.zeros((0 if climate_observed is None else n, N_SENSITIVE), dtype=np.int16),
+        np.zeros((0, N_SENSITIVE), dtype=np.float32)
+        if climate_observed is None
+        else climate_observed,
+        np.zeros(N_SENSITIVE) if climate_kind is None else climate_kind,
+    )
+
+
+class SpeechInputs(NamedTuple):
+    """What :func:`choose_posts` reads besides the posts and the beliefs: ``law``
+    (channels x kinds x 2 sanctions: 1 where the law can bring removal / detention on a
+    post of that kind on that channel), ``intensity`` and ``softer`` per kind, per user
+    ``strikes`` and ``traceable``, per platform
+    ``strikes_to_close``, the decay tables, the prior ``alpha0`` (2 x kinds), the
+    ``news`` (3 x kinds: removal and detention evidence, trials), ``par`` (see the
+    ``PAR_*`` indices) and ``truth`` (platforms x kinds x 2, empty: learned beliefs)."""
+
+    law: Array
+    intensity: Array
+    softer: Array
+    strikes: Array
+    strikes_to_close: Array
+    traceable: Array
+    decay_pow: Array
+    flow_pow: Array
+    alpha0: Array
+    news: Array
+    par: Array
+    truth: Array
+
+
+def empty_beliefs() -> Beliefs:
+    """Beliefs of nobody (a run where no sanction is possible reads none)."""
+    return make_beliefs(np.zeros((0, EVIDENCE_COLUMNS), dtype=np.float32))
+
+
+def decay_tables(half_life_days: float, days: int) -> tuple[Array, Array]:
+    """``decay_pow[t] = rho ** t`` and ``flow_pow[t] = rho + ... + rho ** t`` for ``t`` in
+    ``0 .. days`` (``rho = 0.5 ** (1 / half_life_days)``): the factor on old evidence
+    and on a daily flow after ``t`` days."""
+    rho = 0.5 ** (1.0 / half_life_days)
+    t = np.arange(days + 1, dtype=np.float64)
+    decay_pow = rho**t
+    flow_pow = np.concatenate(([0.0], np.cumsum(rho ** t[1:])))
+    return decay_pow, flow_pow
+
+
+@njit(cache=True, nogil=True)
+def bring_to_day(beliefs: Beliefs, user: int, day: int, decay_pow: Array, flow_pow: Array) -> None:
+    """Decay ``user``'s row to ``day`` (nothing if it is there already): evidence times
+    ``decay_pow[gap]``, trials plus the flow times ``flow_pow[gap]``. (The passes below
+    write this out inline: a call with array arguments costs more than it.)"""
+    rows = beliefs.evidence
+    gap = day - int(rows[user, DAY_COLUMN])
+    if gap <= 0:
+        return
+    gap = min(gap, len(decay_pow) - 1)
+    f = decay_pow[gap]
+    for c in range(EVIDENCE_COLUMNS):
+        rows[user, c] = np.float32(rows[user, c] * f)
+    g = flow_pow[gap] * rows[user, FLOW_COLUMN]
+    for c in range(N_SENSITIVE):
+        column = TRIALS_COLUMN + c
+        rows[user, column] = np.float32(rows[user, column] + g * beliefs.flow_kind[c])
+    rows[user, DAY_COLUMN] = day
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _perceived(
+    evidence: Array, user: int, kind: int, sanction: int, alpha0: Array, news: Array, n0: float
+) -> float:
+    column = REMOVAL_COLUMN if sanction == 0 else DETENTION_COLUMN
+    success = (
+        alpha0[sanction, kind]
+        + np.float64(evidence[user, column + kind - 1])
+        + news[sanction, kind]
+    )
+    trials = n0 + np.float64(evidence[user, TRIALS_COLUMN + kind - 1]) + news[2, kind]
+    return success / trials
+
+
+@njit(cache=True, nogil=True)
+def perceived(
+    beliefs: Beliefs, user: int, kind: int, sanction: int, alpha0: Array, news: Array, n0: float
+) -> float:
+    """``(alpha0 + E + N_E) / (n0 + T + N_T)`` of a row already brought to the day."""
+    return _perceived(beliefs.evidence, user, kind, sanction, alpha0, news, n0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def best_of_menu(value: float, intensity: Array, cost: Array) -> int:
+    """The option with the highest ``value * intensity[j] - cost[j]``, options in
+    decreasing intensity; on a tie the first (the more intense, as B2's closed forms)."""
+    best = 0
+    best_u = value * intensity[0] - cost[0]
+    for j in range(1, len(intensity)):
+        u = value * intensity[j] - cost[j]
+        if u > best_u:
+            best = j
+            best_u = u
+    return best
+
+
+@njit(cache=True, nogil=True)
+def mood(u: float, exponent: float) -> float:
+    """A post's mood, the multiplier of its felt cost: ``(u / (1 - u)) ** exponent`` for
+    its uniform ``u`` (clipped into (0, 1)); 1 when ``exponent`` is 0."""
+    if exponent == 0.0:
+        return 1.0
+    u = min(max(u, 1e-12), 1.0 - 1e-12)
+    return math.exp(exponent * (math.log(u) - math.log1p(-u)))
+
+
+@njit(cache=True, nogil=True)
+def choose_posts(
+    authors: Array,
+    times: Array,
+    mood: Array,
+    post_value: Array,
+    route: Array,
+    platform: Array,
+    n_platforms: int,
+    kind: int,
+    channel: int,
+    inputs: SpeechInputs,
+    beliefs: Beliefs,
+    day: int,
+) -> tuple[Array, Array, int, Array, Array, Array, Array, Array, Array, Array, Array]:
+    """Where one (channel, kind)'s sensitive posts go, and each routed author's choice,
+    on day ``day`` (:class:`SpeechInputs`; ``mood`` each post's multiplier of its felt
+    cost, :func:`mood` of its uniform, and ``post_value`` its author's ``beta_i * D_i``,
+    both made with the draw; a softened
+    post becomes ``inputs.softer[kind]``; ``inputs.truth`` replaces the beliefs when not
+    empty). A post whose kind and softer kind the law cannot touch is
+    posted without reading any belief (the counterfactual reads none).
+
+    Returns intended per platform row (the route, or the home platform with none),
+    excluded per home platform, the number offshore, withheld and softened per
+    platform, then the posted ones (authors, times, ``offsets`` by platform) and the
+    softened ones (authors, times, offsets by platform; to be published as
+    ``softer[kind]``). A user who posts or softens a kind the law can touch counts one
+    trial of that kind at once (docs/model.md S16)."""
+    n = len(authors)
+    law = inputs.law
+    evidence = beliefs.evidence
+    flow_kind = beliefs.flow_kind
+    n0 = inputs.par[PAR_PRIOR_TRIALS]
+    detention_cost = inputs.par[PAR_DETENTION_COST]
+    intensity = inputs.intensity
+    strikes = inputs.strikes
+    strikes_to_close = inputs.strikes_to_close
+    traceable = inputs.traceable
+    decay_pow, flow_pow = inputs.decay_pow, inputs.flow_pow
+    alpha0, news, par, truth = inputs.alpha0, inputs.news, inputs.par, inputs.truth
+    soft = inputs.softer[kind]
+    # The menu's constants (post ``kind``, soften to ``soft``), as scalars: the loop
+    # below reads no array through a helper call (each such call cost ~70 ns of
+    # reference counting, more than the arithmetic; docs/performance.md).
+    s = soft if soft >= 0 else kind
+    law_k_rm, law_k_det = law[channel, kind, 0], law[channel, kind, 1]
+    law_s_rm = law[channel, soft, 0] if soft >= 0 else 0.0
+    law_s_det = law[channel, soft, 1] if soft >= 0 else 0.0
+    at_risk = law_k_rm + law_k_det + law_s_rm + law_s_det > 0.0
+    a_k = intensity[kind]
+    a_s = intensity[soft] if soft >= 0 else 0.0
+    prior_k_rm, prior_k_det = alpha0[0, kind], alpha0[1, kind]
+    prior_s_rm, prior_s_det = alpha0[0, s], alpha0[1, s]
+    news_k_rm, news_k_det, news_k_n = news[0, kind], news[1, kind], news[2, kind]
+    news_s_rm, news_s_det, news_s_n = news[0, s], news[1, s], news[2, s]
+    col_k, col_s = kind - 1, s - 1
+    learned = len(truth) == 0
+    removal_cost, account_value = par[PAR_REMOVAL_COST], par[PAR_ACCOUNT_VALUE]
+    iota_named, iota_anonymous = par[PAR_IOTA_TRACEABLE], par[PAR_IOTA_ANONYMOUS]
+    climate_weight = par[PAR_CLIMATE]
+    climate_on = len(beliefs.climate_observed) > 0 and climate_weight > 0.0
+    climate_observed, climate_kind, said_today = (
+        beliefs.climate_observed, beliefs.climate_kind, beliefs.said
+    )  # fmt: skip
+    count_said = channel == 0 and len(said_today) > 0
+    last_gap = len(decay_pow) - 1
+    intended = np.zeros(n_platforms + 1, dtype=np.int64)
+    excluded = np.zeros(n_platforms, dtype=np.int64)
+    withheld = np.zeros(n_platforms, dtype=np.int64)
+    softened = np.zeros(n_platforms, dtype=np.int64)
+    offshore = 0
+    # 0..P-1 posted on that platform, P..2P-1 softened on platform - P, -1 neither.
+    destination = np.empty(n, dtype=np.int64)
+    reaching = np.zeros(2 * n_platforms + 1, dtype=np.int64)
+    # Gather first, decide after: loops of independent reads whose cache misses overlap.
+    their_route = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        their_route[k] = route[authors[k]]
+    their_strikes = np.empty(n if at_risk else 0, dtype=np.int64)
+    their_trace = np.empty(n if at_risk else 0, dtype=np.bool_)
+    if at_risk:
+        for k in range(n):
+            their_strikes[k] = strikes[authors[k]]
+        for k in range(n):
+            their_trace[k] = traceable[authors[k]]
+        if learned:
+            # Each routed author's beliefs brought to today (bring_to_day, written out).
+            for k in range(n):
+                r = their_route[k]
+                a = authors[k]
+                gap = day - int(evidence[a, DAY_COLUMN])
+                if r < 0 or r >= n_platforms or gap <= 0:
+                    continue
+                gap = min(gap, last_gap)
+                f = decay_pow[gap]
+                for c in range(EVIDENCE_COLUMNS):
+                    evidence[a, c] = np.float32(evidence[a, c] * f)
+                g = flow_pow[gap] * evidence[a, FLOW_COLUMN]
+                for c in range(N_SENSITIVE):
+                    column = TRIALS_COLUMN + c
+                    evidence[a, column] = np.float32(evidence[a, column] + g * flow_kind[c])
+                evidence[a, DAY_COLUMN] = day
+    for k in range(n):
+        a = authors[k]
+        r = their_route[k]
+        destination[k] = -1
+        if r == NO_ROUTE:
+            home = platform[a]
+            intended[home] += 1
+            excluded[home] += 1
+            continue
+        intended[r] += 1
+        if r == n_platforms:
+            offshore += 1
+            continue
+        choice = 0
+        if at_risk:
+            s_rm = removal_cost + account_value / max(1, strikes_to_close[r] - their_strikes[k])
+            iota = iota_named if their_trace[k] else iota_anonymous
+            felt = mood[k]
+            if climate_on:
+                expected = evidence[a, FLOW_COLUMN] * climate_kind[col_k]
+                if expected > 0.0:
+                    short = 1.0 - climate_observed[a, col_k] / expected
+                    felt *= 1.0 + climate_weight * max(0.0, short)
+            # Perceived probabilities (S16) of the two kinds on the menu.
+            if learned:
+                trials_k = n0 + np.float64(evidence[a, TRIALS_COLUMN + col_k]) + news_k_n
+                p_k_rm = (prior_k_rm + np.float64(evidence[a, col_k]) + news_k_rm) / trials_k
+                p_k_det = (
+                    prior_k_det + np.float64(evidence[a, DETENTION_COLUMN + col_k]) + news_k_det
+                ) / trials_k
+                trials_s = n0 + np.float64(evidence[a, TRIALS_COLUMN + col_s]) + news_s_n
+                p_s_rm = (prior_s_rm + np.float64(evidence[a, col_s]) + news_s_rm) / trials_s
+                p_s_det = (
+                    prior_s_det + np.float64(evidence[a, DETENTION_COLUMN + col_s]) + news_s_det
+                ) / trials_s
+            else:
+                p_k_rm, p_k_det = truth[r, kind, 0], truth[r, kind, 1]
+                p_s_rm, p_s_det = truth[r, s, 0], truth[r, s, 1]
+            # U = value * a - felt * sum_m A p S; the best of post, soften, withhold (0),
+            # ties to the more intense (best_of_menu on three numbers).
+            cost_k = (
+                law_k_rm * p_k_rm * s_rm + law_k_det * min(1.0, p_k_det * iota) * detention_cost
+            )
+            best = post_value[k] * a_k - felt * cost_k
+            if soft >= 0:
+                cost_s = (
+                    law_s_rm * p_s_rm * s_rm + law_s_det * min(1.0, p_s_det * iota) * detention_cost
+                )
+                u_s = post_value[k] * a_s - felt * cost_s
+                if u_s > best:
+                    choice = 1
+                    best = u_s
+            if best < 0.0:
+                choice = 2
+            if learned and choice < 2:
+                said = kind if choice == 0 else soft
+                said_at_risk = (law_k_rm + law_k_det > 0.0) if choice == 0 else (
+                    law_s_rm + law_s_det > 0.0
+                )  # fmt: skip
+                if said_at_risk:
+                    column = TRIALS_COLUMN + said - 1
+                    evidence[a, column] = np.float32(evidence[a, column] + 1.0)
+                if count_said:
+                    said_today[a, said - 1] += 1
+        if choice == 2:
+            withheld[r] += 1
+            continue
+        if choice == 1:
+            softened[r] += 1
+            destination[k] = n_platforms + r
+            reaching[n_platforms + r + 1] += 1
+            continue
+        destination[k] = r
+        reaching[r + 1] += 1
+    offsets = np.cumsum(reaching)
+    fill = offsets[:-1].copy()
+    out_authors = np.empty(offsets[-1], dtype=np.int64)
+    out_times = np.empty(offsets[-1], dtype=np.float64)
+    for k in range(n):
+        d = destination[k]
+        if d >= 0:
+            out_authors[fill[d]] = authors[k]
+            out_times[fill[d]] = times[k]
+            fill[d] += 1
+    posted = offsets[n_platforms]
+    soft_offsets = offsets[n_platforms:] - posted
+    return (
+        intended, excluded, offshore, withheld, softened,
+        out_authors[:posted], out_times[:posted], offsets[: n_platforms + 1].copy(),
+        out_authors[posted:], out_times[posted:], soft_offsets,
+    )  # fmt: skip

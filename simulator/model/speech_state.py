@@ -1,0 +1,245 @@
+"""Users' speech state in a run: the law as users read it, their beliefs, the news
+(docs/model.md S3 "Speech choice", S16 "Perceived probabilities").
+
+:class:`SpeechState` builds what :func:`simulator.kernels.choice.choose_posts` reads
+each day from the scenario and the users, and after the day's sanctions has
+:func:`simulator.kernels.choice.learn_beliefs` add them to the evidence. Where no
+sanction can follow any post (the counterfactual, a world without rules) it allocates
+no beliefs and nobody reads any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.kernels import choice as uk
+from simulator.kernels import learning
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, UserState
+from simulator.model import speech as um
+from simulator.model.platform_policy import line_probability as platform_line_probability
+from simulator.model.scenario import Scenario
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+#: Mean beliefs (population_daily) are averaged over at most about this many users.
+MEAN_SAMPLE_USERS = 50_000
+#: Anonymous users' chance of identification below which a traceable user's detention
+#: belief stops growing (1 / 0.01 = 100 times an anonymous user's).
+MIN_IDENTIFICATION = 0.01
+
+
+def line_probability(scenario: Scenario) -> FloatArray:
+    """``q_k`` of ``scenario`` (:func:`simulator.model.platform_policy.line_probability`):
+    1 for a prohibited kind, ``min(1, vagueness * closeness_k)`` for a lawful sensitive
+    kind, 0 for benign and for every kind when nothing is prohibited."""
+    takedown = scenario.rules.takedown
+    return np.asarray(
+        platform_line_probability(
+            takedown.prohibited_mask(),
+            scenario.population.perception.kind_closeness.as_tuple(),
+            takedown.vagueness,
+        ),
+        dtype=np.float64,
+    )
+
+
+def law_table(scenario: Scenario) -> FloatArray:
+    """``A[c, k, m]`` (channels x kinds x 2): 1 where the law can bring removal (m = 0)
+    or detention (m = 1) on a post of kind ``k`` on channel ``c``. Removal: takedown
+    duties on, public posts or private ones where ``private_messages``; any sensitive
+    kind (lawful ones are removed by error). Detention: as removal, with a duty to
+    report users, investigators, and ``police.detention_probability.k > 0``."""
+    rules = scenario.rules
+    takedown = rules.takedown
+    police = scenario.police
+    table = np.zeros((len(Channel), N_KINDS, 2))
+    if not takedown.enabled:
+        return table
+    reports = rules.reporting.mode != "none" and police.investigators > 0
+    detention = police.detention_probability.as_tuple()
+    for channel in Channel:
+        if channel == Channel.PRIVATE and not takedown.private_messages:
+            continue
+        for k in SENSITIVE_KINDS:
+            table[channel, k, um.REMOVAL] = 1.0
+            table[channel, k, um.DETENTION] = float(reports and detention[k] > 0.0)
+    return table
+
+
+def prior_detention(scenario: Scenario) -> FloatArray:
+    """Per kind, the prior chance an anonymous user's post of that kind (if prohibited)
+    brings a detention: ``prior_report * identify_anonymous_probability *
+    detention_probability.k`` (the law as published; lawful kinds are scaled by their
+    line probability in the prior)."""
+    police = scenario.police
+    detention = np.array(police.detention_probability.as_tuple())
+    report = scenario.population.perception.prior_report
+    return np.asarray(report * police.identify_anonymous_probability * detention)
+
+
+class SpeechState:
+    """What users decide by, for one run of ``scenario``."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        value: NDArray[np.float32],
+        sensitive_weight: Callable[[], FloatArray],
+        network: Callable[[], tuple[NDArray[np.integer], NDArray[np.integer]]],
+        strikes_to_close: IntArray,
+    ) -> None:
+        """``value`` is each user's ``beta_i D_i``; ``sensitive_weight()`` each user's
+        sensitive posts a day (before the kind's share), ``network()`` the CSR arrays,
+        both asked for only if beliefs are kept."""
+        population = scenario.population
+        perception = population.perception
+        speech = population.speech
+        self.perception = perception
+        self.law = law_table(scenario)
+        #: Whether any post can bring a sanction: else nobody reads a belief.
+        self.at_risk = bool(self.law.any())
+        q = line_probability(scenario)
+        prohibited = np.array(scenario.rules.takedown.prohibited_mask(), dtype=bool)
+        n0 = perception.prior_trials
+        self.alpha0 = um.prior_alpha(prohibited, q, [perception.prior_removal, 1.0], n0)
+        self.alpha0[um.DETENTION] *= prior_detention(scenario)
+        self.news = np.zeros((3, N_KINDS))
+        self.decay = 0.5 ** (1.0 / perception.half_life_days)
+        self.decay_pow, self.flow_pow = uk.decay_tables(
+            perception.half_life_days, scenario.horizon_days + 1
+        )
+        self.value = value
+        self.strikes_to_close = strikes_to_close
+        self.intensity = np.array(speech.intensity.as_tuple())
+        self.softer = np.array(um.SOFTER_KIND, dtype=np.int64)
+        self.par = np.zeros(uk.N_PAR)
+        self.par[uk.PAR_PRIOR_TRIALS] = n0
+        self.par[uk.PAR_REMOVAL_COST] = speech.removal_cost
+        self.par[uk.PAR_ACCOUNT_VALUE] = speech.account_value
+        self.par[uk.PAR_DETENTION_COST] = float(
+            um.detention_cost(
+                scenario.police.detention_days, speech.detention_cost, speech.detention_scale_days
+            )
+        )
+        self.par[uk.PAR_NOISE] = speech.choice_noise
+        self.par[uk.PAR_CLIMATE] = perception.climate_weight
+        self.par[uk.PAR_IOTA_ANONYMOUS] = 1.0
+        identify = scenario.police.identify_anonymous_probability
+        self.par[uk.PAR_IOTA_TRACEABLE] = 1.0 / max(identify, MIN_IDENTIFICATION)
+        self.truth = np.zeros((0, N_KINDS, 2))
+        self.visibility = perception.visibility
+        # Visibility is the share of the enforcement around them users see: friends'
+        # removals and detentions, detentions in the news; friends' posts (the trials)
+        # are seen whatever it is.
+        self.trial_weight = perception.friend_evidence_weight
+        self.friend_weight = perception.visibility * perception.friend_evidence_weight
+        self.friend_detention_weight = perception.visibility * perception.friend_detention_weight
+        self.climate_keep = 0.5 ** (1.0 / perception.climate_half_life_days)
+        self.beliefs = uk.empty_beliefs()
+        #: The day the run is on (set by the engine at each day's start): newcomers'
+        #: beliefs start there.
+        self.today = 0
+        self._initial_row = np.zeros(uk.EVIDENCE_COLUMNS, dtype=np.float32)
+        self._network = network
+        if self.at_risk:
+            self.beliefs = self._initial_beliefs(scenario, q, sensitive_weight)
+
+    def _initial_beliefs(
+        self, scenario: Scenario, q: FloatArray, sensitive_weight: Callable[[], FloatArray]
+    ) -> uk.Beliefs:
+        """Day-0 evidence (``initial_trials`` posts at the initial rates, times ``q_k`` for
+        lawful kinds) and the friends' flow where friends are seen."""
+        perception = self.perception
+        population = scenario.population
+        n = len(self.value)
+        rows = np.zeros((n, uk.ROW_COLUMNS), dtype=np.float32)
+        trials = perception.initial_trials
+        for k in SENSITIVE_KINDS:
+            rows[:, uk.REMOVAL_COLUMN + k - 1] = trials * perception.initial_removal * q[k]
+            rows[:, uk.DETENTION_COLUMN + k - 1] = trials * perception.initial_detention * q[k]
+            rows[:, uk.TRIALS_COLUMN + k - 1] = trials
+        self._initial_row = rows[0, : uk.EVIDENCE_COLUMNS].copy() if n else self._initial_row
+        mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
+        climate_on = perception.climate_weight > 0.0
+        if self.trial_weight > 0.0 or climate_on:
+            indptr, indices = self._network()
+            public = (1.0 - population.private_share) * sensitive_weight()
+            rows[:, uk.FLOW_COLUMN] = learning.friend_sums(indptr, indices, public)
+        return uk.Beliefs(
+            rows,
+            self.trial_weight * mix,
+            np.zeros((n if climate_on else 0, 3), dtype=np.int16),
+            (rows[:, uk.FLOW_COLUMN, None] * mix[None, :]).astype(np.float32)
+            if climate_on
+            else np.zeros((0, 3), dtype=np.float32),
+            mix,
+        )
+
+    def reset(self, slots: IntArray) -> None:
+        """Newcomers in ``slots`` (base turnover) hold the day-0 evidence, from today;
+        their friends' flow is their slot's (the same friends)."""
+        if not self.at_risk or not len(slots):
+            return
+        rows = self.beliefs.evidence
+        rows[slots, : uk.EVIDENCE_COLUMNS] = self._initial_row
+        rows[slots, uk.DAY_COLUMN] = self.today
+
+    def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:
+        """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
+        return uk.SpeechInputs(
+            self.law, self.intensity, self.softer, strikes, self.strikes_to_close,
+            traceable, self.decay_pow, self.flow_pow, self.alpha0, self.news, self.par,
+            self.truth,
+        )  # fmt: skip
+
+    def learn(
+        self,
+        day: int,
+        sanctioned: IntArray,
+        sanctioned_kind: IntArray,
+        sanctioned_public: NDArray[np.bool_],
+        detained: IntArray,
+        detained_kind: IntArray,
+        published_by_kind: FloatArray,
+    ) -> None:
+        """End of day ``day``: the day's sanctions and detentions into the evidence, the
+        news, the climate."""
+        if not self.at_risk:
+            return
+        perception = self.perception
+        detained_by_kind = np.bincount(detained_kind, minlength=N_KINDS).astype(float)
+        um.update_news(
+            self.news, self.decay, detained_by_kind, published_by_kind,
+            perception.news_trials_per_day, perception.visibility,
+        )  # fmt: skip
+        friends = len(sanctioned_public) and sanctioned_public.any() and self.friend_weight > 0
+        friends = friends or (len(detained) and self.friend_detention_weight > 0)
+        climate = len(self.beliefs.said) > 0
+        if friends or climate:
+            indptr, indices = self._network()
+        else:
+            # As the network stores them (int32), so the kernel is compiled once.
+            indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        learning.learn_beliefs(
+            self.beliefs, day, self.decay_pow, self.flow_pow, indptr, indices,
+            sanctioned, sanctioned_kind, sanctioned_public, detained, detained_kind,
+            self.friend_weight, self.friend_detention_weight,
+        )  # fmt: skip
+        if climate:
+            learning.observe_climate(self.beliefs, indptr, indices, self.climate_keep)
+
+    def mean_beliefs(self, day: int, state: NDArray[np.int8]) -> FloatArray:
+        """Mean perceived removal and detention probability per sensitive kind (2 x 3)
+        over active users (every user up to :data:`MEAN_SAMPLE_USERS`, else every k-th);
+        the prior where no beliefs are kept."""
+        if not self.at_risk:
+            return np.zeros((2, 3))
+        stride = max(1, len(state) // MEAN_SAMPLE_USERS)
+        out: FloatArray = learning.mean_beliefs(
+            self.beliefs, state, int(UserState.ACTIVE), day, self.decay_pow, self.flow_pow,
+            self.alpha0, self.news, self.par[uk.PAR_PRIOR_TRIALS], stride,
+        )  # fmt: skip
+        return out

@@ -1,0 +1,202 @@
+"""The phases of Daymude, Axelrod & Forrest (2025; docs/references.md B2) from censim's
+own speech choice: compliant, partly self-censoring, fully self-censoring and defiant
+users over an authority's tolerance, severity and surveillance (docs/model.md S3).
+
+A synthetic population, drawn as a scenario draws its users (stance and boldness Beta
+distributions, ``value = beta_i * D_i``), each intends one call to act; the engine's
+compiled choice (:func:`simulator.kernels.choice.choose_posts`) decides each, with the
+truth as the perception (truth mode) and the detention cost ``c_det ln(1 + D / d0)`` as
+the severity. Tolerance is which kinds the law punishes (none; calls to act and
+unlawful posts; criticism too), surveillance the probability ``nu`` that the author of a
+punishable post that reaches the authority is identified (the scenario's
+``police.identify_anonymous_probability``), and the probability of punishment ``nu * a``
+for a post of intensity ``a`` (a more intense post is more likely to reach it). B2's
+``nu + (1 - nu) a`` is 1 for a call to act of intensity 1 whatever ``nu``, so it would
+show no surveillance axis here; its closed forms are checked in
+tests/test_users_statement.py instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from simulator.kernels import choice as uk
+from simulator.model import speech as um
+from simulator.model.scenario import Scenario
+
+#: Tolerance levels: the kinds the law punishes, and B2's tolerance tau they stand for.
+TOLERANCES: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("tau = 1 (nothing punished)", ()),
+    ("tau = 0.4 (calls to act punished)", (2, 3)),
+    ("tau = 0 (criticism punished too)", (1, 2, 3)),
+)
+SURVEILLANCES = (0.01, 0.05, 0.25)
+#: Severity axis: days of detention (the cost is ``c_det ln(1 + D / d0)``).
+DETENTION_DAYS = (0.25, 1.0, 3.0, 7.0, 15.0, 30.0, 90.0, 365.0)
+PHASE_COLOURS = ("#009E73", "#E69F00", "#D55E00", "#0072B2")
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """The speech parameters the phases depend on (a scenario's ``[population.speech]``)."""
+
+    intensity: tuple[float, float, float, float] = (0.0, 0.4, 1.0, 0.7)
+    desire_stance_exponent: float = 1.0
+    choice_noise: float = 0.3
+    detention_cost: float = 20.0
+    detention_scale_days: float = 7.0
+    stance: tuple[float, float] = (2.0, 2.0)
+    boldness: tuple[float, float] = (2.0, 5.0)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> SpeechSettings:
+        """The settings of ``scenario``'s population."""
+        population = scenario.population
+        speech = population.speech
+        return cls(
+            intensity=speech.intensity.as_tuple(),
+            desire_stance_exponent=speech.desire_stance_exponent,
+            choice_noise=speech.choice_noise,
+            detention_cost=speech.detention_cost,
+            detention_scale_days=speech.detention_scale_days,
+            stance=(population.stance.alpha, population.stance.beta),
+            boldness=(population.boldness.alpha, population.boldness.beta),
+        )
+
+
+def synthetic_values(
+    settings: SpeechSettings, users: int, seed: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Desire ``D_i``, boldness ``beta_i`` (each rescaled to mean 1), ``value = beta D`` and
+    each post's noise uniform, for ``users`` users drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    a, b = settings.stance
+    desire = (rng.beta(a, b, users) / (a / (a + b))) ** settings.desire_stance_exponent
+    a, b = settings.boldness
+    bold = rng.beta(a, b, users) / (a / (a + b))
+    return desire, bold, desire * bold, rng.random(users)
+
+
+def phases(
+    settings: SpeechSettings,
+    punished: tuple[int, ...],
+    surveillance: float,
+    detention_days: float,
+    value: NDArray[np.float64],
+    noise: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Each user's phase (:data:`simulator.model.speech.COMPLIANT` ...) for one call to act
+    under a law punishing ``punished`` kinds by detention."""
+    n = len(value)
+    law = np.zeros((4, 2))
+    truth = np.zeros((1, 4, 2))
+    intensity = np.array(settings.intensity, dtype=float)
+    for kind in punished:
+        law[kind, um.DETENTION] = 1.0
+        truth[0, kind, um.DETENTION] = surveillance * intensity[kind]
+    par = np.zeros(uk.N_PAR)
+    par[uk.PAR_DETENTION_COST] = float(
+        um.detention_cost(detention_days, settings.detention_cost, settings.detention_scale_days)
+    )
+    par[uk.PAR_NOISE] = settings.choice_noise
+    par[uk.PAR_IOTA_ANONYMOUS] = par[uk.PAR_IOTA_TRACEABLE] = 1.0
+    decay_pow, flow_pow = uk.decay_tables(30.0, 1)
+    inputs = uk.SpeechInputs(
+        np.stack([law, law]), intensity, np.array(um.SOFTER_KIND), np.zeros(n, dtype=np.int16),
+        np.array([1 << 30]), np.zeros(n, dtype=bool), decay_pow, flow_pow, np.zeros((2, 4)),
+        np.zeros((3, 4)), par, truth,
+    )  # fmt: skip
+    out = uk.choose_posts(
+        np.arange(n, dtype=np.int64), np.zeros(n),
+        um.choice_noise(noise, settings.choice_noise), value.astype(np.float32),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int16), 1, 2, 0, inputs, uk.empty_beliefs(), 0,
+    )  # fmt: skip
+    choice = np.full(n, um.WITHHOLD)
+    choice[out[5]] = um.POST
+    choice[out[8]] = um.SOFTEN
+    return um.phase(choice, np.full(n, 2 in punished))
+
+
+def phase_shares(
+    settings: SpeechSettings = SpeechSettings(), users: int = 20_000, seed: int = 2025
+) -> NDArray[np.float64]:
+    """Share of users in each phase: tolerance x surveillance x detention days x 4."""
+    _, _, value, noise = synthetic_values(settings, users, seed)
+    out = np.zeros((len(TOLERANCES), len(SURVEILLANCES), len(DETENTION_DAYS), 4))
+    for t, (_, punished) in enumerate(TOLERANCES):
+        for s, nu in enumerate(SURVEILLANCES):
+            for d, days in enumerate(DETENTION_DAYS):
+                counts = np.bincount(
+                    phases(settings, punished, nu, days, value, noise), minlength=4
+                )
+                out[t, s, d] = counts / users
+    return out
+
+
+def defiance_by_desire_and_boldness(
+    settings: SpeechSettings = SpeechSettings(),
+    surveillance: float = 0.05,
+    detention_days: float = 7.0,
+    users: int = 200_000,
+    seed: int = 2025,
+    bins: int = 10,
+) -> NDArray[np.float64]:
+    """Defiant share by desire decile (rows) x boldness decile (columns) where calls to
+    act are punished."""
+    desire, bold, value, noise = synthetic_values(settings, users, seed)
+    defiant = phases(settings, (2, 3), surveillance, detention_days, value, noise) == um.DEFIANT
+    row = np.minimum((np.argsort(np.argsort(desire)) * bins) // users, bins - 1)
+    col = np.minimum((np.argsort(np.argsort(bold)) * bins) // users, bins - 1)
+    cell = row * bins + col
+    hits = np.bincount(cell, weights=defiant, minlength=bins * bins)
+    size = np.bincount(cell, minlength=bins * bins)
+    return (hits / np.maximum(size, 1)).reshape(bins, bins)
+
+
+def phase_figure(settings: SpeechSettings = SpeechSettings(), users: int = 20_000) -> Figure:
+    """The phase figure: one panel per tolerance x surveillance with stacked phase shares
+    against detention days, and the defiant share by desire x boldness decile."""
+    shares = phase_shares(settings, users)
+    grid = defiance_by_desire_and_boldness(settings)
+    fig = Figure(figsize=(12, 9.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    panels: Any = fig.subfigures(2, 1, height_ratios=(3, 1.4))
+    axes = panels[0].subplots(len(TOLERANCES), len(SURVEILLANCES), sharex=True, sharey=True)
+    x = np.arange(len(DETENTION_DAYS))
+    hatches = ("", "///", "...", "xxx")
+    for t, (label, _) in enumerate(TOLERANCES):
+        for s, nu in enumerate(SURVEILLANCES):
+            ax = axes[t, s]
+            bottom = np.zeros(len(DETENTION_DAYS))
+            for phase_index, name in enumerate(um.PHASE_LABELS):
+                values = shares[t, s, :, phase_index]
+                ax.bar(
+                    x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
+                    hatch=hatches[phase_index], edgecolor="white", width=0.9, label=name,
+                )  # fmt: skip
+                bottom += values
+            ax.set_title(f"{label}, surveillance {nu:g}", fontsize=9)
+            ax.set_xticks(x, [f"{d:g}" for d in DETENTION_DAYS], fontsize=8)
+            if s == 0:
+                ax.set_ylabel("share of users")
+            if t == len(TOLERANCES) - 1:
+                ax.set_xlabel("detention days (severity c ln(1 + D / d0))")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
+    ax = panels[1].subplots(1, 1)
+    image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xlabel("boldness decile")
+    ax.set_ylabel("desire decile")
+    ax.set_title(
+        "defiant share by desire x boldness (calls to act punished, surveillance 0.05, 7 days)",
+        fontsize=9,
+    )
+    panels[1].colorbar(image, ax=ax, label="defiant share")
+    return fig

@@ -1,0 +1,555 @@
+"""Speech choice and learned beliefs without a Simulation: the statement functions
+(simulator.model.speech), the compiled kernels (simulator.kernels.choice), the Daymude et
+al. oracle, and the deterrence properties the issue asks for (docs/model.md S3, S16)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.kernels import choice as uk
+from simulator.kernels import learning
+from simulator.model import speech as um
+from tests.oracle_daymude import dpro, duni, opt_actions
+
+C, A, U = 1, 2, 3
+INTENSITY = np.array([0.0, 0.4, 1.0, 0.7])
+SOFTER = np.array(um.SOFTER_KIND, dtype=np.int64)
+
+
+def par(
+    detention_cost: float = 1.0,
+    noise: float = 0.0,
+    removal_cost: float = 0.05,
+    account_value: float = 0.0,
+    iota: tuple[float, float] = (1.0, 1.0),
+    prior_trials: float = 2.0,
+    climate: float = 0.0,
+) -> np.ndarray:
+    out = np.zeros(uk.N_PAR)
+    out[uk.PAR_PRIOR_TRIALS] = prior_trials
+    out[uk.PAR_REMOVAL_COST] = removal_cost
+    out[uk.PAR_ACCOUNT_VALUE] = account_value
+    out[uk.PAR_DETENTION_COST] = detention_cost
+    out[uk.PAR_NOISE] = noise
+    out[uk.PAR_CLIMATE] = climate
+    out[uk.PAR_IOTA_ANONYMOUS], out[uk.PAR_IOTA_TRACEABLE] = iota
+    return out
+
+
+def law(*entries: tuple[int, int]) -> np.ndarray:
+    """A channel's applicability table (kinds x 2) with 1 at each (kind, sanction)."""
+    table = np.zeros((4, 2))
+    for kind, sanction in entries:
+        table[kind, sanction] = 1.0
+    return table
+
+
+def run_choice(
+    kind: int,
+    value: np.ndarray,
+    table: np.ndarray,
+    parameters: np.ndarray,
+    truth: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
+    beliefs: uk.Beliefs | None = None,
+    alpha0: np.ndarray | None = None,
+    news: np.ndarray | None = None,
+    intensity: np.ndarray = INTENSITY,
+    traceable: np.ndarray | None = None,
+    day: int = 0,
+    decay: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """One post of ``kind`` per user, all on platform 0: each post's choice (0 post,
+    1 soften, 2 withhold)."""
+    n = len(value)
+    authors = np.arange(n, dtype=np.int64)
+    if beliefs is None:
+        beliefs = uk.empty_beliefs()
+    if decay is None:
+        decay = uk.decay_tables(30.0, 400)
+    inputs = uk.SpeechInputs(
+        np.stack([table, np.zeros((4, 2))]),
+        intensity,
+        SOFTER,
+        np.zeros(n, dtype=np.int16),
+        np.array([5], dtype=np.int64),
+        np.zeros(n, dtype=bool) if traceable is None else traceable,
+        decay[0],
+        decay[1],
+        np.zeros((2, 4)) if alpha0 is None else alpha0,
+        np.zeros((3, 4)) if news is None else news,
+        parameters,
+        np.zeros((0, 4, 2)) if truth is None else truth,
+    )
+    out = uk.choose_posts(
+        authors,
+        np.linspace(0.0, 24.0, n),
+        np.ones(n) if noise is None else um.choice_noise(noise, parameters[uk.PAR_NOISE]),
+        value.astype(np.float32),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n, dtype=np.int16),
+        1,
+        kind,
+        0,
+        inputs,
+        beliefs,
+        day,
+    )
+    choice = np.full(n, um.WITHHOLD)
+    choice[out[5]] = um.POST
+    choice[out[8]] = um.SOFTEN
+    assert out[3][0] + out[4][0] + len(out[5]) == n  # withheld + softened + posted
+    return choice
+
+
+def truth_table(kind: int, removal: float = 0.0, detention: float = 0.0) -> np.ndarray:
+    truth = np.zeros((1, 4, 2))
+    truth[0, kind] = removal, detention
+    return truth
+
+
+# -- the oracle (Daymude, Axelrod & Forrest 2025) ---------------------------------------
+
+BETAS = np.linspace(0.2, 3.0, 15)
+NUS = (0.0, 0.1, 0.3, 0.6, 0.9)
+PSIS = np.linspace(0.2, 5.0, 15)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_choice_equals_daymude_uniform_punishment_on_a_grid() -> None:
+    """With perception equal to the truth and no noise, one desire (D_i = 1), detention
+    as the only sanction of a call to act, severity psi and P(punished | a) = nu + (1 -
+    nu) a, censim's choice between a call to act (intensity delta), criticism (tau,
+    lawful) and silence is B2's optimal action under uniform punishment, cell by cell."""
+    checked = 0
+    kinds_seen = set()
+    for tau in (0.2, 0.4):
+        for delta in np.linspace(tau + 0.013, 1.0, 20):
+            intensity = INTENSITY.copy()
+            intensity[C], intensity[A] = tau, delta
+            for nu in NUS:
+                for psi in PSIS:
+                    # Avoid exact ties at the boundary (floating point decides those).
+                    near = np.abs(delta - duni(BETAS, nu, tau, psi)) < 1e-9
+                    betas = BETAS[~near]
+                    expected = opt_actions(
+                        np.full(len(betas), delta), betas, nu, "uniform", tau, psi
+                    )
+                    choice = run_choice(
+                        A,
+                        betas,
+                        law((A, um.DETENTION)),
+                        par(detention_cost=psi),
+                        truth=truth_table(A, detention=nu + (1 - nu) * delta),
+                        intensity=intensity,
+                    )
+                    acted = np.where(
+                        choice == um.POST, delta, np.where(choice == um.SOFTEN, tau, 0.0)
+                    )
+                    np.testing.assert_array_equal(acted, expected)
+                    kinds_seen.update(choice.tolist())
+                    checked += len(betas)
+    assert checked > 40_000
+    assert kinds_seen == {um.POST, um.SOFTEN}  # both phases occur on the grid
+
+
+def test_best_of_menu_matches_daymude_proportional_punishment() -> None:
+    """The engine's menu maximiser on a 1001-point menu of intensities in [0, delta] with
+    proportional punishment ``(nu + (1 - nu) a) psi (a - tau)+`` finds B2's optimum
+    to the grid step."""
+    worst = 0.0
+    for tau in (0.2, 0.4):
+        for delta in np.linspace(tau + 0.013, 1.0, 8):
+            menu = np.linspace(delta, 0.0, 1001)  # decreasing intensity
+            for nu in NUS:
+                for psi in PSIS[::2]:
+                    cost = (nu + (1 - nu) * menu) * psi * np.maximum(menu - tau, 0.0)
+                    for beta in BETAS[::2]:
+                        best = menu[uk.best_of_menu(beta, menu, cost)]
+                        expected = opt_actions(
+                            np.array([delta]), np.array([beta]), nu, "proportional", tau, psi
+                        )[0]
+                        worst = max(worst, abs(best - expected))
+    assert worst <= delta / 1000 + 1e-12
+    assert dpro(1.0, 0.2, 0.25, 1.0) > 0.25  # the interior optimum is exercised
+
+
+def test_without_any_applicable_sanction_everyone_posts() -> None:
+    """All A = 0: every post is posted whatever beliefs, noise or news (the counterfactual)."""
+    rng = np.random.default_rng(1)
+    n = 500
+    beliefs = uk.make_beliefs(rng.random((n, 9), dtype=np.float32) * 10)
+    for kind in (C, A, U):
+        choice = run_choice(
+            kind, rng.random(n) * 0.01, np.zeros((4, 2)), par(detention_cost=1e6, noise=1.0),
+            noise=rng.random(n), beliefs=beliefs, alpha0=np.ones((2, 4)), news=np.ones((3, 4)),
+        )  # fmt: skip
+        assert (choice == um.POST).all()
+
+
+# -- deterrence: certainty, severity, harsh regimes -------------------------------------
+
+
+def self_censored_share(p_det: float, days: float, noise: float = 0.3, n: int = 100_000) -> float:
+    """Share of calls to act (detention applicable to calls to act only) softened or
+    withheld by a synthetic population (value ~ boldness x desire as shipped: Beta(2, 5)
+    rescaled to mean 1 times Beta(2, 2) rescaled), truth mode, noise 0.3."""
+    rng = np.random.default_rng(7)
+    value = (rng.beta(2, 5, n) / (2 / 7)) * (rng.beta(2, 2, n) / 0.5)
+    cost = um.detention_cost(days, 1.0, 7.0)
+    choice = run_choice(
+        A, value, law((A, um.DETENTION)), par(detention_cost=float(cost), noise=noise),
+        truth=truth_table(A, detention=p_det), noise=rng.random(n),
+    )  # fmt: skip
+    return float(np.mean(choice != um.POST))
+
+
+def test_certainty_deters_more_than_severity_at_equal_expected_cost() -> None:
+    """B1: doubling the probability of detention raises self-censorship more than doubling
+    its length, the expected days detained being equal."""
+    base = self_censored_share(0.1, 15.0)
+    more_certain = self_censored_share(0.2, 15.0)
+    more_severe = self_censored_share(0.1, 30.0)
+    assert more_certain - base > 1.2 * (more_severe - base) > 0.0
+
+
+def test_detention_days_raise_self_censorship_with_diminishing_increments() -> None:
+    """At a low probability (no saturation), each extra day detained adds less: the
+    concave cost (a linear one fails this)."""
+    shares = [self_censored_share(0.05, d) for d in (1.0, 15.0, 180.0)]
+    assert shares[0] < shares[1] < shares[2]
+    # per day detained, the second step adds far less than the first
+    assert (shares[2] - shares[1]) / 165 < 0.4 * (shares[1] - shares[0]) / 14
+
+
+def test_a_harsh_enough_regime_silences_everyone() -> None:
+    """B2: with certain detention and a severe cost, at least 99% of calls to act are
+    softened or withheld (noise 0.3), and everyone at no noise."""
+    assert self_censored_share(1.0, 3650.0, noise=0.3) >= 0.99
+    harsh = um.detention_cost(3650.0, 1.0, 7.0)
+    assert self_censored_share(1.0, 3650.0, noise=0.0) == 1.0
+    assert harsh > 6.0
+
+
+def test_defiance_concentrates_among_high_desire_and_boldness() -> None:
+    rng = np.random.default_rng(3)
+    n = 60_000
+    value = rng.gamma(2.0, 0.5, n)
+    choice = run_choice(
+        A, value, law((A, um.DETENTION)), par(detention_cost=3.0, noise=0.3),
+        truth=truth_table(A, detention=0.3), noise=rng.random(n),
+    )  # fmt: skip
+    top = value > np.quantile(value, 2 / 3)
+    bottom = value < np.quantile(value, 1 / 3)
+    assert np.mean(choice[top] == um.POST) > np.mean(choice[bottom] == um.POST) + 0.3
+
+
+@pytest.mark.parametrize("lever", ["probability", "cost", "desire", "climate"])
+def test_self_censorship_is_monotone_in_each_lever(lever: str) -> None:
+    rng = np.random.default_rng(11)
+    n = 20_000
+    value = rng.gamma(2.0, 0.5, n)
+    u = rng.random(n)
+    # Friends post half what is expected of them (for the climate lever).
+    beliefs = uk.make_beliefs(
+        np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
+        climate_observed=np.full((n, 3), 0.5, dtype=np.float32), climate_kind=np.ones(3),
+    )  # fmt: skip
+    shares = []
+    for x in (0.5, 1.0, 2.0, 4.0):
+        p, cost, v, kappa = 0.2, 2.0, value, 0.0
+        if lever == "probability":
+            p = 0.1 * x
+        elif lever == "cost":
+            cost = x
+        elif lever == "desire":
+            v = value * x
+        else:
+            kappa = x
+        choice = run_choice(
+            A, v, law((A, um.DETENTION), (C, um.REMOVAL)),
+            par(detention_cost=cost, noise=0.3, climate=kappa),
+            truth=truth_table(A, detention=p), noise=u, beliefs=beliefs,
+        )  # fmt: skip
+        shares.append(np.mean(choice != um.POST))
+    steps = np.diff(shares)
+    if lever == "desire":
+        assert (steps < 0).all()
+    else:
+        assert (steps > 0).all()
+
+
+def test_real_names_raise_felt_detention_risk() -> None:
+    """A traceable user scales the (anonymous) detention belief by iota_traceable /
+    iota_anonymous: the same people self-censor more once identifiable."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    value = rng.gamma(2.0, 0.5, n)
+    common = dict(
+        kind=A, value=value, table=law((A, um.DETENTION)),
+        parameters=par(detention_cost=2.0, iota=(1.0, 5.0), noise=0.3),
+        truth=truth_table(A, detention=0.1), noise=rng.random(n),
+    )  # fmt: skip
+    anonymous = run_choice(**common, traceable=np.zeros(n, dtype=bool))
+    named = run_choice(**common, traceable=np.ones(n, dtype=bool))
+    assert np.mean(named != um.POST) > np.mean(anonymous != um.POST) + 0.1
+
+
+# -- the statement and the kernel agree --------------------------------------------------
+
+
+def test_kernel_choice_equals_the_statement_functions() -> None:
+    """Random beliefs, strikes, traceability, noise, news and laws: the compiled choice is
+    users_model.post_choice on users_model.perceived_probability, post by post."""
+    rng = np.random.default_rng(21)
+    n = 4000
+    n0 = 2.0
+    evidence = (rng.random((n, 9)) * np.array([2, 2, 2, 0.5, 0.5, 0.5, 20, 20, 20])).astype(
+        np.float32
+    )
+    beliefs = uk.make_beliefs(evidence.copy())
+    alpha0 = um.prior_alpha([False, False, True, True], [0, 0.3, 1, 1], [0.1, 0.01], n0)
+    news = np.abs(rng.normal(size=(3, 4))) * 0.1
+    value = rng.gamma(2.0, 0.5, n)
+    traceable = rng.random(n) < 0.5
+    u = rng.random(n)
+    p = par(detention_cost=float(um.detention_cost(15, 1.0, 7.0)), noise=0.3, account_value=2.0,
+            iota=(1.0, 3.0))  # fmt: skip
+    table = law((C, 0), (A, 0), (A, 1), (U, 0), (U, 1))
+    for kind in (C, A, U):
+        trials_before = beliefs.evidence[:, 6:9].copy()
+        got = run_choice(kind, value, table, p, noise=u, beliefs=beliefs, alpha0=alpha0,
+                         news=news, traceable=traceable)  # fmt: skip
+        e = evidence.astype(np.float64)
+
+        def felt_cost(
+            k: int, e: np.ndarray = e, trials_before: np.ndarray = trials_before
+        ) -> np.ndarray:
+            pr = um.perceived_probability(
+                alpha0[0, k], n0, e[:, k - 1], trials_before[:, k - 1], news[0, k], news[2, k]
+            )
+            pd = um.perceived_probability(
+                alpha0[1, k], n0, e[:, 3 + k - 1], trials_before[:, k - 1], news[1, k], news[2, k]
+            )
+            pd = np.minimum(1.0, pd * np.where(traceable, 3.0, 1.0))
+            s_rm = um.removal_cost(0, 5, 0.05, 2.0)
+            return table[k, 0] * pr * s_rm + table[k, 1] * pd * p[uk.PAR_DETENTION_COST]
+
+        soft = um.SOFTER_KIND[kind]
+        menu = (INTENSITY[kind], INTENSITY[soft] if soft > 0 else 0.0)
+        expected = um.post_choice(
+            value.astype(np.float32).astype(float), menu,
+            felt_cost(kind), felt_cost(soft) if soft > 0 else 0.0, um.choice_noise(u, 0.3),
+            can_soften=soft > 0,
+        )  # fmt: skip
+        agree = got == expected
+        assert agree.mean() > 0.999, (kind, agree.mean())  # float32 rounding at ties only
+        assert len(set(got.tolist())) >= 2
+        # one trial counted for each post or softened post, on the kind said
+        said = np.where(got == um.POST, kind, np.where(got == um.SOFTEN, soft, -1))
+        for k in (C, A, U):
+            added = beliefs.evidence[:, 5 + k] - trials_before[:, k - 1]
+            np.testing.assert_allclose(added, (said == k).astype(float), atol=1e-4)
+
+
+# -- beliefs: the posterior, lazy decay, learning ---------------------------------------
+
+
+def test_perceived_probability_is_the_beta_posterior_mean() -> None:
+    """Two removals in ten posts with prior 0.1 over 2 trials: (0.2 + 2) / (2 + 10)."""
+    assert um.perceived_probability(0.2, 2.0, 2.0, 10.0) == pytest.approx(2.2 / 12)
+    alpha0 = um.prior_alpha([False, False, True, False], [0, 0.5, 1, 0.8], [0.1, 0.01], 2.0)
+    np.testing.assert_allclose(alpha0[0], [0, 0.1, 0.2, 0.16])
+    np.testing.assert_allclose(alpha0[1], [0, 0.01, 0.02, 0.016])
+
+
+def test_lazy_decay_equals_a_daily_pass() -> None:
+    """Random events on random days, rows brought up to date only when touched, equal a
+    daily ``X <- rho (X + events + F)`` over every user (float32 rounding)."""
+    rng = np.random.default_rng(8)
+    n, days = 200, 90
+    decay_pow, flow_pow = uk.decay_tables(20.0, days + 1)
+    rho = decay_pow[1]
+    flow = (rng.random(n) * 0.3).astype(np.float32)
+    flow_kind = np.array([1.0, 0.5, 0.2])
+    evidence = (rng.random((n, 9)) * 3).astype(np.float32)
+    lazy = uk.make_beliefs(evidence.copy(), flow=flow, flow_kind=flow_kind)
+    daily = evidence.astype(np.float64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.zeros(0, dtype=np.int64)
+    for day in range(days):
+        m = rng.integers(0, 6)
+        who = rng.integers(0, n, m)
+        kinds = rng.integers(1, 4, m)
+        learning.learn_beliefs(lazy, day, decay_pow, flow_pow, indptr, indices, who, kinds,
+                         np.zeros(m, dtype=bool), who[:2], kinds[:2], 0.0, 0.0)  # fmt: skip
+        for w, k in zip(who, kinds, strict=True):
+            daily[w, k - 1] += 1
+        for w, k in zip(who[:2], kinds[:2], strict=True):
+            daily[w, 2 + k] += 1
+        daily = rho * daily
+        daily[:, 6:9] += rho * flow[:, None] * flow_kind
+    for i in range(n):
+        uk.bring_to_day(lazy, i, days, decay_pow, flow_pow)
+    np.testing.assert_allclose(lazy.evidence[:, :9], daily, rtol=2e-5, atol=1e-5)
+
+
+def test_without_events_beliefs_fade_to_the_prior_with_the_half_life() -> None:
+    decay_pow, flow_pow = uk.decay_tables(30.0, 400)
+    beliefs = uk.make_beliefs(np.array([[5, 0, 0, 1, 0, 0, 10, 0, 0]], dtype=np.float32))
+    uk.bring_to_day(beliefs, 0, 30, decay_pow, flow_pow)
+    np.testing.assert_allclose(beliefs.evidence[0, [0, 3, 6]], [2.5, 0.5, 5.0], rtol=1e-6)
+    alpha0 = np.full((2, 4), 0.2)
+    uk.bring_to_day(beliefs, 0, 400, decay_pow, flow_pow)
+    p = uk.perceived(beliefs, 0, C, 0, alpha0, np.zeros((3, 4)), 2.0)
+    assert p == pytest.approx(0.1, abs=2e-4)
+
+
+def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_oneself() -> None:
+    """A public removal teaches the author (1) and each friend (visibility x weight); a
+    private one only the author; a detention its user and friends. Users 0-1-2 in a
+    path, user 3 alone: different histories, different beliefs."""
+    indptr = np.array([0, 1, 3, 4, 4])
+    indices = np.array([1, 0, 2, 1])
+    decay_pow, flow_pow = uk.decay_tables(30.0, 10)
+    for visibility in (1.0, 0.0):
+        b = uk.make_beliefs(np.zeros((4, 9), dtype=np.float32))
+        learning.learn_beliefs(
+            b, 0, decay_pow, flow_pow, indptr, indices,
+            np.array([1, 0]), np.array([A, C]), np.array([True, False]),
+            np.array([2]), np.array([U]), 0.2 * visibility, 1.0 * visibility,
+        )  # fmt: skip
+        ev = b.evidence
+        assert ev[1, A - 1] == 1.0 and ev[0, C - 1] == 1.0
+        assert ev[0, A - 1] == pytest.approx(0.2 * visibility)
+        assert ev[2, A - 1] == pytest.approx(0.2 * visibility)
+        assert ev[1, C - 1] == 0.0  # user 0's removal was private
+        assert ev[2, 3 + U - 1] == 1.0 and ev[1, 3 + U - 1] == pytest.approx(visibility)
+        assert ev[3].sum() == 0.0
+
+
+def test_news_reports_the_detention_rate_and_fades() -> None:
+    news = np.zeros((3, 4))
+    um.update_news(news, 0.5, np.array([0, 1, 4, 0]), np.array([0, 100, 40, 0]), 2.0, 1.0)
+    np.testing.assert_allclose(news[1], [0, 0.02, 0.2, 0])
+    np.testing.assert_allclose(news[2], [0, 2, 2, 2])
+    um.update_news(news, 0.5, np.array([0, 1, 0, 0]), np.ones(4), 2.0, 0.5)
+    np.testing.assert_allclose(news[1], [0, 0.01 + 1.0, 0.1, 0])  # half the detention seen
+    np.testing.assert_allclose(news[2], [0, 3, 3, 3])  # the trials whatever the visibility
+
+
+def test_phases_of_decisions() -> None:
+    choice = np.array([um.POST, um.POST, um.SOFTEN, um.WITHHOLD])
+    at_stake = np.array([False, True, True, True])
+    assert um.phase(choice, at_stake).tolist() == [0, 3, 1, 2]
+
+
+# -- the phase figure's numbers ----------------------------------------------------------
+
+
+def test_phase_shares_follow_b2() -> None:
+    """Nothing punished: all compliant; severity up: fewer defiant; the harshest cell
+    (criticism punished, the highest surveillance, a year) silences at least 99%;
+    defiance rises with desire and with boldness."""
+    from simulator.plots import phase
+
+    shares = phase.phase_shares(users=4000)
+    np.testing.assert_allclose(shares.sum(axis=-1), 1.0)
+    assert (shares[0, :, :, um.COMPLIANT] == 1.0).all()
+    defiant = shares[1:, :, :, um.DEFIANT]
+    assert (np.diff(defiant, axis=-1) <= 0).all() and defiant[..., 0].min() > defiant[..., -1].max()
+    assert shares[2, -1, -1, um.FULLY_SELF_CENSORING] >= 0.99
+    assert shares[1, -1, -1, um.PARTLY_SELF_CENSORING] >= 0.99  # calls to act softened
+    grid = phase.defiance_by_desire_and_boldness(users=40_000)
+    assert grid[-1, -1] > grid[5, 5] > grid[0, 0]
+    assert (grid[:, -3:].mean() > grid[:, :3].mean() + 0.3) and (grid[-3:].mean() > grid[:3].mean())
+
+
+def test_reference_minds_decide_as_the_statement() -> None:
+    """The reference model's per-agent choice (simulator.reference.minds, written
+    independently) equals users_model.post_choice on the same beliefs, and its daily
+    decay equals the kernel's lazy one."""
+    from simulator.reference import minds
+
+    rng = np.random.default_rng(4)
+    n0 = 2.0
+    alpha0 = um.prior_alpha([False, False, True, True], [0, 0.3, 1, 1], [0.1, 0.01], n0)
+    law_table = law((C, 0), (A, 0), (A, 1), (U, 0), (U, 1))
+    d_cost = float(um.detention_cost(15, 1.0, 7.0))
+    ref_law = minds.Law(
+        removal={(0, k): bool(law_table[k, 0]) for k in (1, 2, 3)},
+        detention={(0, k): bool(law_table[k, 1]) for k in (1, 2, 3)},
+        intensity=tuple(INTENSITY),  # type: ignore[arg-type]
+        prior_success={(m, k): alpha0[i, k] for i, m in enumerate(("removal", "detention"))
+                       for k in (1, 2, 3)},  # fmt: skip
+        prior_trials=n0, removal_cost=0.05, account_value=2.0, detention_cost=d_cost,
+        noise_exponent=0.3, identify_anonymous=1.0, identify_traceable=3.0,
+    )  # fmt: skip
+    news = {"removal": [0.0] * 4, "detention": [0, 0.01, 0.05, 0.02], "trials": [0, 1, 1, 1]}
+    news_array = np.array([news["removal"], news["detention"], news["trials"]], dtype=float)
+    agree = 0
+    total = 0
+    for _ in range(3000):
+        mind = minds.Mind(
+            removals=[0.0, *rng.random(3) * 2], detentions=[0.0, *rng.random(3) * 0.5],
+            trials=[0.0, *rng.random(3) * 20],
+        )  # fmt: skip
+        kind = int(rng.integers(1, 4))
+        value = float(rng.gamma(2.0, 0.5))
+        u = float(rng.random())
+        traceable = bool(rng.random() < 0.5)
+        e = np.array([*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]], np.float32)
+        beliefs = uk.make_beliefs(e[None].copy())
+        parameters = par(detention_cost=d_cost, noise=0.3, account_value=2.0, iota=(1.0, 3.0))
+        engine = run_choice(kind, np.array([value]), law_table, parameters,
+                            noise=np.array([u]), beliefs=beliefs, alpha0=alpha0, news=news_array,
+                            traceable=np.array([traceable]))[0]  # fmt: skip
+        said = minds.decide(mind, ref_law, np.float32(value), 0, kind, news, 5, traceable, u)
+        soft = um.SOFTER_KIND[kind]
+        expected = um.POST if said == kind else (um.SOFTEN if said == soft else um.WITHHOLD)
+        agree += engine == expected
+        total += 1
+    assert agree / total > 0.998
+    # daily decay = lazy decay
+    decay_pow, flow_pow = uk.decay_tables(20.0, 40)
+    mind = minds.Mind(removals=[0, 1, 2, 3], detentions=[0, 0.5, 0, 1], trials=[0, 4, 5, 6],
+                      friend_flow=[0, 0.1, 0.2, 0.3])  # fmt: skip
+    beliefs = uk.make_beliefs(
+        np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32),
+        flow=np.array([0.5], dtype=np.float32), flow_kind=np.array([0.2, 0.4, 0.6]),
+    )  # fmt: skip
+    for _ in range(37):
+        mind.end_of_day(decay_pow[1])
+    uk.bring_to_day(beliefs, 0, 37, decay_pow, flow_pow)
+    np.testing.assert_allclose(
+        beliefs.evidence[0, :9],
+        [*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]],
+        rtol=1e-5,
+    )
+
+
+def test_climate_remembers_what_friends_said_in_public() -> None:
+    """Public posts counted by the choice reach the friends' memory at the day's end
+    (O <- keep O + (1 - keep) said); private ones do not; 'said' is cleared."""
+    n = 3
+    beliefs = uk.make_beliefs(
+        np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
+        climate_observed=np.full((n, 3), 0.4, dtype=np.float32), climate_kind=np.ones(3),
+    )  # fmt: skip
+    p = par(noise=0.0, climate=1.0)
+    run_choice(C, np.full(n, 5.0), law((C, 0)), p, beliefs=beliefs)
+    assert beliefs.said[:, C - 1].tolist() == [1, 1, 1]
+    indptr = np.array([0, 2, 3, 4])
+    indices = np.array([1, 2, 0, 0])
+    learning.observe_climate(beliefs, indptr, indices, 0.5)
+    np.testing.assert_allclose(beliefs.climate_observed[:, C - 1], [0.2 + 1.0, 0.2 + 0.5, 0.7])
+    np.testing.assert_allclose(beliefs.climate_observed[:, A - 1], [0.2, 0.2, 0.2])
+    assert beliefs.said.sum() == 0
+
+
+def test_the_compiled_mood_is_the_statement() -> None:
+    u = np.array([1e-15, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0])
+    for exponent in (0.0, 0.3, 1.0):
+        compiled = [uk.mood(float(x), exponent) for x in u]
+        np.testing.assert_allclose(compiled, um.choice_noise(u, exponent), rtol=1e-12)
