@@ -192,14 +192,18 @@ QUESTIONS: dict[str, Question] = {
         ),
         Question(
             "ex1_q2",
-            "What share of intended critical posts did users withhold (self-censor)?",
+            "What share of intended collective-action posts did users self-censor "
+            "(withhold, or soften into criticism)?",
             lambda: (
-                _summary()["per_kind"]["critical"]["withheld"]
-                / _summary()["per_kind"]["critical"]["intended"]
+                (
+                    _summary()["per_kind"]["collective_action"]["withheld"]
+                    + _summary()["per_kind"]["collective_action"]["softened"]
+                )
+                / _summary()["per_kind"]["collective_action"]["intended"]
             ),
             kind="share",
             tolerance=0.005,
-            hint="withheld divided by intended, for the critical kind",
+            hint="withheld plus softened, divided by intended, for the collective_action kind",
         ),
         Question(
             "ex1_q3",

@@ -22,8 +22,9 @@ def test_exercise_runs_are_fixed_and_small() -> None:
 
 
 def test_right_answers_pass_in_any_notation(capsys: pytest.CaptureFixture[str]) -> None:
-    critical = teaching.run_exercise("ex1").summary["per_kind"]["critical"]
-    share = critical["withheld"] / critical["intended"]
+    per_kind = teaching.run_exercise("ex1").summary["per_kind"]
+    critical, calls = per_kind["critical"], per_kind["collective_action"]
+    share = (calls["withheld"] + calls["softened"]) / calls["intended"]
     assert teaching.check("ex1_q1", critical["intended"])
     assert teaching.check("ex1_q1", f"{critical['intended']:,}")  # "1,498" as text
     assert teaching.check("ex1_q2", share)

@@ -46,7 +46,7 @@ answer = None  # replace None with your answer
 teaching.check("ex1_q1", answer)
 
 # %% [markdown]
-# **ex1_q2.** What share of intended critical posts did users withhold (self-censor)?
+# **ex1_q2.** What share of intended collective-action posts did users self-censor (withhold, or soften into criticism)?
 
 # %%
 # your work here

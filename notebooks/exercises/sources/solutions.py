@@ -30,7 +30,8 @@ from simulator import teaching
 s = teaching.run_exercise("ex1").summary
 critical = s["per_kind"]["critical"]
 a1 = critical["intended"]
-a2 = critical["withheld"] / critical["intended"]
+calls = s["per_kind"]["collective_action"]
+a2 = (calls["withheld"] + calls["softened"]) / calls["intended"]
 lawful = ["benign", "critical", "collective_action"]
 mechanisms = ["withheld", "excluded", "blocked", "removed"]
 by_mechanism = {m: sum(s["per_kind"][k][m] for k in lawful) for m in mechanisms}
@@ -42,7 +43,8 @@ for question, value in [("ex1_q1", a1), ("ex1_q2", a2), ("ex1_q3", a3)]:
 # %% [markdown]
 # Benign posts dominate intended speech, so exclusion (which takes all of an excluded
 # user's posts) outweighs self-censorship (which takes sensitive posts only) in raw
-# counts, while for critical posts alone withholding is the largest loss. Ask which count
+# counts, while for calls to act alone self-censorship (mostly softening them into
+# criticism) is the largest loss. Ask which count
 # matters for the question being asked.
 
 # %% [markdown]
