@@ -44,14 +44,10 @@ FAILING_TODAY: dict[str, str] = {
         "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
         "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
     ),
-    "reviewers: removal_delay_mean_h 8 reviewers vs 1 reviewers": (
-        "removal timing does not depend on staff: queues never bind"
-    ),
-    "reviewers: removal_delay_mean_h 48 reviewers vs 8 reviewers": (
-        "removal timing does not depend on staff: 8 and 48 reviewers give identical runs"
-    ),
-    "reviewers: removal_delay_median_h 48 reviewers vs 8 reviewers": (
-        "removal timing does not depend on staff: 8 and 48 reviewers give identical runs"
+    "real_names: political_published_per_user real names, no refusals vs none": (
+        "published political posts do not fall with real names: the effect is only a "
+        "registered user's detention belief scaled by 1/identify_anonymous_probability, and "
+        "softened calls to act appear as criticism (docs/validation.md, open defect 6)"
     ),
 }
 

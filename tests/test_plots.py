@@ -362,3 +362,14 @@ def test_style_is_restored_after_drawing() -> None:
     plots.funnel(classroom())
     assert matplotlib.rcParams["font.size"] == before
     assert isinstance(plots.daily_speech(classroom()), pd.DataFrame)
+
+
+def test_comparison_draws_a_mean_outside_its_clipped_interval() -> None:
+    """Speech loss can be slightly negative (softened calls to act survive as criticism)
+    while its interval is clipped to [0, 1]: the bars are drawn, with no error bar below
+    the mean (matplotlib refused negative error lengths)."""
+    runs = [{"speech_loss": v} for v in (-0.010, -0.012, -0.011)]
+    table = plots.comparison_table({"a": runs}, ["speech_loss"])
+    assert table.iloc[0]["speech_loss_mean"] < table.iloc[0]["speech_loss_ci_low"] == 0.0
+    figure = plots.comparison(table, ["speech_loss"])
+    assert figure.axes and figure.axes[0].patches

@@ -157,11 +157,18 @@ def comparison(
                 ax.errorbar(
                     x[has_interval],
                     mean[has_interval],
-                    yerr=np.vstack(
-                        [
-                            mean[has_interval] - low[has_interval],
-                            high[has_interval] - mean[has_interval],
-                        ]
+                    # A mean just outside its interval (a share's interval is clipped
+                    # to [0, 1]; speech loss can be slightly negative when softened calls
+                    # to act survive as criticism) draws no bar on that side.
+                    yerr=np.clip(
+                        np.vstack(
+                            [
+                                mean[has_interval] - low[has_interval],
+                                high[has_interval] - mean[has_interval],
+                            ]
+                        ),
+                        0.0,
+                        None,
                     ),
                     fmt="none",
                     ecolor="black",
