@@ -90,8 +90,11 @@ def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     base = reduced("china_csl_2016", users=1500, days=40)
     hidden = _run(simulator.override(base, {"population.perception.visibility": 0.05}))
     visible = _run(simulator.override(base, {"population.perception.visibility": 1.0}))
-    # Visibility is the share of the enforcement around them users see (S16).
-    assert visible.summary["chilling_effect"] > 1.2 * hidden.summary["chilling_effect"]
+    # Visibility is the share of the enforcement around them users see (S16). (By 1.47
+    # times when the CSL platforms gave up at the ladder's first rungs; by 1.04 since they
+    # weigh the ladder ahead and stay strict (S8): most critical posts come down, and
+    # users learn more from their own removals, which visibility does not touch.)
+    assert visible.summary["chilling_effect"] > 1.02 * hidden.summary["chilling_effect"]
     assert visible.summary["chilling_effect"] > 0.0005
 
 
@@ -120,7 +123,8 @@ def _share_removed_within_1h(results: simulator.Results) -> float:
 
 
 def test_fewer_reviewers_lengthen_time_to_removal() -> None:
-    # An hour per review: one reviewer per platform is overloaded, twenty are not.
+    # An hour per review: one reviewer per platform is overloaded, sixty are not (twenty
+    # were, once platforms weighed the whole ladder ahead and stayed strict: S8).
     base = reduced(
         "china_csl_2016",
         users=3000,
@@ -128,7 +132,7 @@ def test_fewer_reviewers_lengthen_time_to_removal() -> None:
         **{"platforms.0.review_minutes": 60.0, "platforms.1.review_minutes": 60.0},
     )
     many = _run(
-        simulator.override(base, {"platforms.0.reviewers": 20, "platforms.1.reviewers": 20})
+        simulator.override(base, {"platforms.0.reviewers": 60, "platforms.1.reviewers": 60})
     )
     few = _run(simulator.override(base, {"platforms.0.reviewers": 1, "platforms.1.reviewers": 1}))
     wait_many = many.summary["platforms"][0]["mean_queue_wait_hours"]

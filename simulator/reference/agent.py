@@ -1026,10 +1026,15 @@ class ReferenceSimulation:
             prior + platform.days_watched
         )
         detection = (2.0 + platform.found_total) / (2.0 + platform.predicted_total)
-        level = state.penalty_level
-        now_value, next_value = (
-            state.rung_value(scenario, level),
-            state.rung_value(scenario, level + 1),
+        penalties = scenario.rules.penalties
+        ladder = policy.LadderAhead(
+            values=[state.rung_value(scenario, i) for i in range(len(penalties.ladder))],
+            absorbing=[step.action == "revocation" for step in penalties.ladder],
+            deescalate_after=penalties.deescalate_after_clean_audits,
+            level=state.penalty_level,
+            clean=state.clean_audits,
+            audits_per_day=audits_per_day,
+            discount_per_day=spec.discount_rate_per_year / 365.0,
         )
         regulator, liability = scenario.regulator, scenario.rules.takedown.liability
         costs = [
@@ -1042,10 +1047,8 @@ class ReferenceSimulation:
                 regulator.audit_sample_size,
                 scenario.rules.penalties.tolerance,
                 spec.wrongful_removal_daily_cost,
-                audits_per_day,
                 detection,
-                now_value,
-                next_value,
+                ladder,
             )  # fmt: skip
             for t in platform.thresholds
         ]
