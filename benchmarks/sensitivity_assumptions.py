@@ -194,7 +194,7 @@ def rows_for(scenario_name: str, assumption: Assumption | None, size: Size) -> l
     if assumption is not None:
         settings = [
             (
-                f"x{factor:g} ({assumption.value(scenario, factor):g})",
+                f"x{factor:.3g} ({assumption.value(scenario, factor):.3g})",
                 assumption.changes(scenario, factor),
             )
             for factor in (assumption.low, assumption.high)
