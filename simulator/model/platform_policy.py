@@ -29,6 +29,7 @@ Pure numpy: the engine calls these once per platform per day (64 × 4 array oper
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -283,9 +284,20 @@ def rung_costs(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> 
         if not ladder.absorbing[rung]:
             system[:, rung, min(rung + 1, rungs - 1)] -= a
         system[:, rung, max(rung - 1, 0)] -= d
-    right = a[:, None] * np.asarray(ladder.values, dtype=float)[None, :]
-    with np.errstate(over="ignore", invalid="ignore"):  # values near 1e308: still ordered
-        return np.asarray(np.linalg.solve(system, right[..., None])[..., 0])
+    values, scale = _scaled_values(ladder)
+    right = a[:, None] * values[None, :]
+    with np.errstate(over="ignore"):  # values near 1e308: inf, still ordered
+        return np.asarray(np.linalg.solve(system, right[..., None])[..., 0] * scale)
+
+
+def _scaled_values(ladder: Ladder) -> tuple[FloatArray, float]:
+    """The rungs' values divided by the largest (and that factor): :func:`rung_costs` is
+    linear in them, and values near 1e308 would overflow inside the solve."""
+    values = np.asarray(ladder.values, dtype=float)
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return values, 1.0
+    return values / scale, scale
 
 
 def ladder_penalty(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> FloatArray:
@@ -301,15 +313,17 @@ def ladder_penalty(violation: FloatArray, ladder: Ladder, audits_per_day: float)
         return np.zeros(p.shape[0])
     rho = ladder.discount_per_day
     level = min(ladder.level, len(ladder.values) - 1)
-    costs = rung_costs(p, ladder, audits_per_day)
+    values, scale = _scaled_values(ladder)
+    # In units of the dearest rung (finite), scaled back at the end (may overflow to inf).
+    costs = rung_costs(p, dataclasses.replace(ladder, values=values), audits_per_day)
     beta = audits_per_day / (audits_per_day + rho)
     remaining = max(1, ladder.deescalate_after - ladder.clean)
     a, d = _stay_and_leave(p, beta, remaining)
-    above = 0.0 if ladder.absorbing[level] else costs[:, min(level + 1, len(ladder.values) - 1)]
+    above = 0.0 if ladder.absorbing[level] else costs[:, min(level + 1, len(values) - 1)]
     below = costs[:, max(level - 1, 0)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        present = a * (float(ladder.values[level]) + above) + d * below
-        return np.asarray(rho * present)
+    present = a * (float(values[level]) + above) + d * below
+    with np.errstate(over="ignore"):
+        return np.asarray(rho * present * scale)
 
 
 def expected_daily_cost(
@@ -365,7 +379,10 @@ def refined_threshold(thresholds: FloatArray, cost: FloatArray, current: float) 
     denominator = left - right
     if denominator == 0.0:
         return chosen
-    vertex = t1 - 0.5 * ((t1 - t0) * left - (t1 - t2) * right) / denominator
+    with np.errstate(over="ignore", invalid="ignore"):
+        vertex = t1 - 0.5 * ((t1 - t0) * left - (t1 - t2) * right) / denominator
+    if not np.isfinite(vertex):  # costs near 1e308: their differences overflow
+        return chosen
     return float(min(max(vertex, min(t0, t2)), max(t0, t2)))
 
 

@@ -256,4 +256,6 @@ def cheapest(thresholds: list[float], costs: list[float], current: float) -> flo
     if denominator == 0.0:
         return chosen
     vertex = x1 - 0.5 * numerator / denominator
+    if not math.isfinite(vertex):
+        return chosen
     return min(max(vertex, min(x0, x2)), max(x0, x2))
