@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.interrupts",
             "simulator.kinds",
             "simulator.layers",
+            "simulator.lazy",
             "simulator.streams",
             "simulator.version",
         ),
