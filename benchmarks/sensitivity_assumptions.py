@@ -7,9 +7,11 @@ to the low and the high end of its range, one at a time, in ``china_csl_2016`` a
 ``germany_netzdg_2017``; at each end the key directions of issue 16 are measured on
 paired replications (replication r of every level on seed ``seed + r``):
 
-- D1 (CSL): detention severity up (30 -> 60 days) -> political withholding up;
-- D2 (CSL): certainty more than severity: detention probability x2 at 30 days withholds
-  more than 60 days at the old probability (the same expected days);
+- D1 (CSL): detention severity up (1 -> 180 days, issue 16's table) -> political
+  withholding up;
+- D2 (CSL): certainty more than severity: detention probabilities x4 at the shipped 15
+  days withhold more than 60 days at the shipped probabilities (the same expected days
+  per report; the probabilities capped at 1);
 - D3 (NetzDG): fines up (x0.1 -> x1, the statute's EUR 50M cap, L5) -> strictness up;
 
 and the metrics at the shipped levers (political withholding, chilling, mean strictness,
@@ -17,7 +19,7 @@ lawful take-down rate, speech loss). Weibo's tolerance (``china_weibo_2012``,
 ``rules.penalties.tolerance``) is swept on its own. With ``--morris``, a Morris screening
 of the same ranges (``simulator.experiments.sensitivity.analyse``) on ``speech_loss``.
 
-    python benchmarks/sensitivity_assumptions.py                  # 5,000 users, 90 days, 3 reps
+    python benchmarks/sensitivity_assumptions.py                  # 3,000 users, 60 days, 4 reps
     python benchmarks/sensitivity_assumptions.py --quick          # 2,000 users, 40 days, 2 reps
     python benchmarks/sensitivity_assumptions.py --only detention_cost --morris
 
@@ -54,6 +56,7 @@ from benchmarks.probe_levers import (  # noqa: E402
     Size,
     _scaled_detention,
     _scaled_ladder,
+    paired_difference,
     run_level,
     verdict,
 )
@@ -139,15 +142,16 @@ def direction_levels(scenario_name: str) -> tuple[tuple[Level, ...], tuple[Check
     """The levels (besides the shipped one) and the checks of the key directions."""
     if scenario_name == CSL:
         levels = (
-            Level("30 d", CSL, {"police.detention_days": 30.0}),
-            Level("severity x2", CSL, {"police.detention_days": 60.0}),
-            Level(
-                "certainty x2", CSL, {"police.detention_days": 30.0, **_scaled_detention(CSL, 2.0)}
-            ),
+            Level("1 d", CSL, {"police.detention_days": 1.0}),
+            Level("180 d", CSL, {"police.detention_days": 180.0}),
+            # Four times the expected detention days per report, either way (the shipped
+            # 15 days; the probabilities capped at 1).
+            Level("severity x4", CSL, {"police.detention_days": 60.0}),
+            Level("certainty x4", CSL, _scaled_detention(CSL, 4.0)),
         )
         checks = (
-            Check("political_withholding", "severity x2", "30 d", +1),  # D1
-            Check("political_withholding", "certainty x2", "severity x2", +1),  # D2
+            Check("political_withholding", "180 d", "1 d", +1),  # D1
+            Check("political_withholding", "certainty x4", "severity x4", +1),  # D2
         )
         return levels, checks
     if scenario_name == NETZDG:
@@ -187,6 +191,16 @@ def mean(values: Sequence[float | None]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
+def direction_text(
+    check: Check, measured: Mapping[str, Mapping[str, Sequence[float | None]]]
+) -> str:
+    """The paired difference (mean and 95% interval, 3 significant digits) and the verdict."""
+    difference = paired_difference(
+        measured[check.level][check.metric], measured[check.reference][check.metric]
+    )
+    return f"{difference.text(2)}: {verdict(check, measured)}"
+
+
 def rows_for(scenario_name: str, assumption: Assumption | None, size: Size) -> list[Row]:
     """The table's rows of one assumption (or the shipped values, ``None``)."""
     scenario = simulator.load_scenario(scenario_name)
@@ -209,7 +223,7 @@ def rows_for(scenario_name: str, assumption: Assumption | None, size: Size) -> l
                 assumption.name if assumption else "(shipped)",
                 label,
                 {m: mean(measured["shipped"][m]) for m in METRICS},
-                {n: verdict(c, measured) for n, c in zip(names, checks, strict=True)},
+                {n: direction_text(c, measured) for n, c in zip(names, checks, strict=True)},
             )
         )
     return rows
@@ -265,9 +279,9 @@ def morris(scenario_name: str, assumptions: Sequence[Assumption], size: Size, wo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 users, 40 days, 2 reps")
-    parser.add_argument("--users", type=int, default=None, help="users (default 5,000)")
-    parser.add_argument("--days", type=int, default=None, help="days (default 90)")
-    parser.add_argument("--reps", type=int, default=None, help="replications (default 3)")
+    parser.add_argument("--users", type=int, default=None, help="users (default 3,000)")
+    parser.add_argument("--days", type=int, default=None, help="days (default 60)")
+    parser.add_argument("--reps", type=int, default=None, help="replications (default 4)")
     parser.add_argument("--seed", type=int, default=160)
     parser.add_argument(
         "--only", action="append", choices=[a.name for a in ASSUMPTIONS] + ["weibo_tolerance"],
@@ -276,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--morris", action="store_true", help="also a Morris screening")
     parser.add_argument("--workers", type=int, default=1, help="workers of the Morris screening")
     args = parser.parse_args(argv)
-    base = Size(2_000, 40, 2) if args.quick else Size(5_000, 90, 3)
+    base = Size(2_000, 40, 2) if args.quick else Size(3_000, 60, 4)
     size = Size(args.users or base.users, args.days or base.days, args.reps or base.reps, args.seed)
     os.environ.setdefault("CENSIM_PARALLEL", "0")
     _register_metrics()
