@@ -133,3 +133,4 @@ class EventKind(StrEnum):
     RELEASE = "release"
     ACCOUNT_CLOSED = "account_closed"
     ACCOUNT_RETURNED = "account_returned"  # a closed account re-registered (S14)
+    TIMELINE = "timeline"  # a timeline entry took effect or was lifted (docs/model.md 1.3)

@@ -294,7 +294,7 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
             or isinstance(value, list)
             and value
             and all(isinstance(v, dict) for v in value)
-            and key == "platforms"
+            and key in ("platforms", "timeline")
         ):
             tables.append((key, value))
         else:

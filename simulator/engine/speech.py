@@ -121,9 +121,7 @@ class SpeechDay:
         # Per channel: users notice public posts only; the regulator sees what is in scope.
         none = np.zeros(N_KINDS)
         self._notice_by_channel = np.stack([self.notice_probability, none])
-        self._order_by_channel = np.stack(
-            [self.monitor_probability if self.in_scope[c] else none for c in Channel]
-        )
+        self.set_monitoring(self.monitor_probability)
         self._reviewer_mean = np.array(
             [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
         ).reshape(self.n_platforms, N_KINDS)
@@ -137,6 +135,16 @@ class SpeechDay:
         self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
         self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
         self.drawn_ahead = False  # see draw_all_ahead
+
+    def set_monitoring(self, monitor_probability: NDArray[np.float64]) -> None:
+        """The regulator's monitoring per kind (S10), from now on: the moderation tables
+        are made again with it."""
+        self.monitor_probability = monitor_probability
+        none = np.zeros(N_KINDS)
+        self._order_by_channel = np.stack(
+            [monitor_probability if self.in_scope[c] else none for c in Channel]
+        )
+        self._tables_key = None
 
     def release(self) -> None:
         """Drop the day caches (the run is over)."""
