@@ -126,6 +126,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "simulator.experiments",
             "simulator.experiments.designs",
+            "simulator.experiments.event_study",
             "simulator.experiments.executors",
             "simulator.experiments.facts",
             "simulator.experiments.resources",
@@ -135,6 +136,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.tables",
             "simulator.plots",
             "simulator.plots.compare",
+            "simulator.plots.event_study",
             "simulator.plots.phase",
             "simulator.plots.runs",
             "simulator.plots.style",
