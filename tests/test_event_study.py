@@ -20,9 +20,7 @@ matplotlib.use("Agg")
 
 
 def test_an_entry_that_changes_nothing_has_no_effect() -> None:
-    same = classroom(
-        {"name": "same", "day": 10, "set": {"regulator.monitoring_probability": 0.05}}
-    )
+    same = classroom({"name": "same", "day": 10, "set": {"regulator.monitoring_probability": 0.05}})
     study = event_study(same, "same", reps=2, seed=1, outcome="surviving")
     assert (study.table["effect_mean"] == 0.0).all()
     assert (study.table["effect_low"] == 0.0).all() and (study.table["effect_high"] == 0.0).all()

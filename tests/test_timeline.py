@@ -356,3 +356,16 @@ def run_summary(scenario: Scenario, swept: Any) -> dict[str, Any]:
     """The summary of ``scenario`` at the sweep's first replication's seed."""
     seed = int(pd.read_csv(swept.out / "long.csv")["seed"].iloc[0])
     return simulator.run(scenario, seed=seed, parallel=False).summary
+
+
+def test_the_shipped_netzdg_timeline_lifts_its_transition_on_1_january_2018() -> None:
+    scenario = simulator.load_scenario("germany_netzdg_2017_timeline")
+    plan = plan_timeline(scenario)
+    assert plan is not None and list(plan.changes) == [92]
+    (start,) = plan.start.events
+    assert start.entry == "transition" and start.action == "start"
+    assert plan.start.scenario.rules.penalties.ladder[-1].action == "warning"
+    lifted = plan.changes[92].scenario.rules.penalties
+    shipped = simulator.load_scenario("germany_netzdg_2017").rules.penalties
+    assert lifted == shipped
+    assert "enforcement" in plan.changes[92].families

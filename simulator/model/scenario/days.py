@@ -197,6 +197,17 @@ def _lookup_prefix(values: Mapping[str, Any], path: str) -> object:
     return None
 
 
+def _step(step: Mapping[str, Any]) -> str:
+    """A penalty step in short: ``warning``, ``fine 5e+06``, ``suspension 30d``."""
+    action = str(step["action"])
+    if action == "fine":
+        share = step.get("turnover_share", 0.0)
+        return f"fine {step.get('amount', 0.0):g}" + (f" or {share:g} of turnover" if share else "")
+    if action == "suspension":
+        return f"suspension {step.get('days', 0.0):g}d"
+    return action
+
+
 def _copy(data: Any) -> Any:
     if isinstance(data, dict):
         return {key: _copy(value) for key, value in data.items()}
@@ -221,5 +232,7 @@ def _get(data: Mapping[str, Any], path: str) -> Any:
 
 
 def _short(value: Any, limit: int = 200) -> str:
+    if isinstance(value, list) and all(isinstance(v, dict) and "action" in v for v in value):
+        return "[" + " > ".join(_step(v) for v in value) + "]"  # a penalty ladder
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 3] + "..."
