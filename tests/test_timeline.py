@@ -15,6 +15,8 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli.main import main
 from simulator.engine.simulation import Simulation
+from simulator.engine.timeline import audit_process
+from simulator.model.regulator import Regulator
 from simulator.model.scenario import Scenario, validate_scenario
 from simulator.model.scenario.days import plan_timeline
 from simulator.output.results import Results
@@ -146,6 +148,7 @@ def test_an_entry_at_day_0_is_the_scenario_itself() -> None:
 
 FAMILY_CHANGES = {
     "enforcement": {
+        "regulator.audits_per_year": 40.0,
         "regulator.monitoring_probability": 0.3,
         "regulator.audit_sample_size": 50,
         "rules.penalties.tolerance": 4,
@@ -257,11 +260,11 @@ def invoke(*args: str) -> tuple[int, str]:
         ),
         (
             '[[timeline]]\nname = "more"\nday = 2\n'
-            "[timeline.set]\nregulator.audits_per_year = 50.0\n",
+            "[timeline.set]\nregulator.audit_window_days = 50.0\n",
             [
                 "timeline[0].set",
-                "`regulator.audits_per_year` cannot change mid-run",
-                "monitoring_probability",
+                "`regulator.audit_window_days` cannot change mid-run",
+                "regulator.audits_per_year",
             ],
         ),
         (
@@ -369,3 +372,71 @@ def test_the_shipped_netzdg_timeline_lifts_its_transition_on_1_january_2018() ->
     shipped = simulator.load_scenario("germany_netzdg_2017").rules.penalties
     assert lifted == shipped
     assert "enforcement" in plan.changes[92].families
+
+
+# -- audits whose rate changes ------------------------------------------------------------
+
+
+class _Audits:
+    """A regulator that only notes when it audits (for the audit process alone)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.times: list[float] = []
+        self.spec = type("Spec", (), {"audits_per_year": 365.0 * 24 * 0.5})()
+
+    def audit(self, platform: Any, now: float) -> None:
+        self.times.append(now)
+
+    audit_process = Regulator.audit_process
+
+
+def _audit_times(
+    rates: list[tuple[float, float]] | None, until: float, seed: int = 3
+) -> list[float]:
+    import simpy
+
+    env = simpy.Environment()
+    regulator = _Audits(seed)
+    regulator.view = type("View", (), {"env": env})()  # type: ignore[attr-defined]
+    platform = type("P", (), {"exited": False})()
+    process = (
+        Regulator.audit_process(regulator, platform)  # type: ignore[arg-type]
+        if rates is None
+        else audit_process(regulator, platform, env, rates)  # type: ignore[arg-type]
+    )
+    env.process(process)
+    env.run(until=until)
+    return regulator.times
+
+
+def test_audits_change_rate_at_a_day_and_not_before() -> None:
+    plain = _audit_times(None, 2000.0)
+    same = _audit_times([(0.0, 0.5)], 2000.0)
+    assert same == plain  # one rate: the regulator's own process, draw for draw
+    changed = _audit_times([(0.0, 0.5), (240.0, 5.0), (1240.0, 0.0), (1500.0, 0.5)], 2000.0)
+    assert [t for t in changed if t < 240.0] == [t for t in plain if t < 240.0]
+    # The wait under way at hour 240 is rescaled by 0.5 / 5 (memoryless).
+    next_plain = min(t for t in plain if t >= 240.0)
+    first = min(t for t in changed if t >= 240.0)
+    assert first == pytest.approx(240.0 + (next_plain - 240.0) * 0.1, rel=1e-12)
+    during = [t for t in changed if 240.0 <= t < 1240.0]
+    assert abs(len(during) - 5000) < 5 * 5000**0.5  # Poisson(rate x 1000 hours)
+    assert not [t for t in changed if 1240.0 <= t < 1500.0]  # rate 0: no audits
+    assert [t for t in changed if t >= 1500.0]  # a fresh wait from rate 0
+
+
+def test_a_campaign_of_audits_adds_audits_only_while_it_lasts(without: Results) -> None:
+    campaign = run(
+        classroom(
+            {"name": "audits", "day": 10, "days": 10, "set": {"regulator.audits_per_year": 365.0}}
+        )
+    )
+
+    def audits(results: Results) -> pd.Series:
+        rows = results.events[results.events["event"] == "audit"]
+        return rows.groupby("day").size().reindex(range(DAYS), fill_value=0)
+
+    assert before(campaign, "events", 10) == before(without, "events", 10)
+    # 365 a year on each of two platforms: about 20 in 10 days, fewer if one is revoked.
+    assert audits(campaign)[10:20].sum() >= 5 > 1 >= audits(without)[10:20].sum()

@@ -159,7 +159,12 @@ class Simulation:
         self.env.process(self._days())
         if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
-                self.env.process(self.regulator.audit_process(platform))
+                audits = (
+                    self.regulator.audit_process(platform)
+                    if self.timeline is None
+                    else self.timeline.audit_process(self.regulator, platform, self.env)
+                )
+                self.env.process(audits)
         try:
             self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
         finally:

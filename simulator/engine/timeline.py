@@ -10,11 +10,13 @@ run set up from the changed scenario would have built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import simpy
 
 from simulator.kernels import choice as uk
 from simulator.kinds import EventKind
@@ -132,6 +134,53 @@ FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
 }
 
 
+def audit_rates(plan: TimelinePlan) -> list[tuple[float, float]]:
+    """``(from_hours, audits per hour)`` at day 0 and at each day the rate changes."""
+    rates = [(0.0, _per_hour(plan.start.scenario))]
+    for day in sorted(plan.changes):
+        rate = _per_hour(plan.changes[day].scenario)
+        if rate != rates[-1][1]:
+            rates.append((day * HOURS_PER_DAY, rate))
+    return rates
+
+
+def _per_hour(scenario: Scenario) -> float:
+    return scenario.regulator.audits_per_year / (365.0 * HOURS_PER_DAY)
+
+
+def audit_process(
+    regulator: Regulator,
+    platform: PlatformState,
+    env: simpy.Environment,
+    rates: list[tuple[float, float]],
+) -> Generator[simpy.Event, Any, None]:
+    """:meth:`Regulator.audit_process` with a rate that changes at given times: the same
+    draws and waits in the same order until the first change, so nothing differs before
+    it. At a change the wait under way is rescaled by ``old rate / new rate`` (the
+    Poisson process is memoryless: the rest of an exponential wait of rate ``a`` is
+    exponential of rate ``a``, and times ``a / b`` of rate ``b``); from a rate of 0 a new
+    wait is drawn."""
+    rng = regulator.rng
+    wait = math.inf  # from now to the next audit at the current rate
+    for index, (_, rate) in enumerate(rates):
+        end = rates[index + 1][0] if index + 1 < len(rates) else math.inf
+        if index == 0 or not math.isfinite(wait):
+            wait = float(rng.exponential(1.0 / rate)) if rate > 0.0 else math.inf
+        else:
+            wait = wait * rates[index - 1][1] / rate if rate > 0.0 else math.inf
+        while float(env.now) + wait < end and not platform.exited:
+            yield env.timeout(wait)
+            if platform.exited:
+                return
+            regulator.audit(platform, float(env.now))
+            wait = float(rng.exponential(1.0 / rate))
+        if platform.exited or not math.isfinite(end):
+            return
+        left = end - float(env.now)
+        yield env.timeout(left)  # to the change of rate
+        wait -= left  # the rest of the wait under way
+
+
 class TimelineRun:
     """A plan applied to one run: :meth:`start_of_day` at each day's start."""
 
@@ -144,6 +193,16 @@ class TimelineRun:
         # Day 0's values were set up with the run; its blocks and events start now.
         self._block(plan.start)
         self._record(plan.start)
+
+    def audit_process(
+        self, regulator: Regulator, platform: PlatformState, env: simpy.Environment
+    ) -> Generator[simpy.Event, Any, None]:
+        """The regulator's audits of ``platform``: :meth:`Regulator.audit_process` unless
+        the timeline changes the audits' rate."""
+        rates = audit_rates(self.plan)
+        if len(rates) == 1:
+            return regulator.audit_process(platform)
+        return audit_process(regulator, platform, env, rates)
 
     def start_of_day(self, day: int) -> None:
         """Put day ``day``'s changes in force (nothing on a day without any)."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: the engine (:mod:`simulator.engine.timeline`) re-deriving what depends on it.
 CHANGEABLE: dict[str, tuple[str, ...]] = {
     "enforcement": (
+        "regulator.audits_per_year",
         "regulator.monitoring_probability",
         "regulator.audit_sample_size",
         "rules.penalties.ladder",
@@ -53,10 +54,7 @@ _WHY_NOT: dict[str, str] = {
         "(the platforms' policies, users' reading of the law and their beliefs are built "
         "from them)"
     ),
-    "regulator.audits_per_year": (
-        "audits are a Poisson process started before day 0; a campaign of scrutiny is "
-        "`regulator.monitoring_probability`"
-    ),
+    "regulator.audit_window_days": "the audits' window of published posts is kept from day 0",
     "police.investigators": "the police's queue is sized before day 0",
     "platforms": "platforms are set up before day 0; a timeline may `block` or `unblock` them",
 }
