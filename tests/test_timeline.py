@@ -338,6 +338,13 @@ def test_override_paths_reach_an_entrys_day_and_values() -> None:
         simulator.override(scenario, {"timeline.crackdown.set": {"horizon_days": 3}})
 
 
+def test_override_adds_a_timeline_to_a_scenario_without_one() -> None:
+    entry = {"name": "later", "day": 3, "set": {"police.detention_days": 30.0}}
+    added = simulator.override(classroom(), {"timeline": [entry]})
+    assert added.timeline[0].name == "later"
+    assert "timeline" not in simulator.override(classroom(), {}).to_dict()
+
+
 def test_a_sweep_over_an_entrys_day(tmp_path: Path) -> None:
     scenario = classroom(CRACKDOWN)
     swept = simulator.sweep(

@@ -326,6 +326,9 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
 @click.option("--set", "fixed", multiple=True, metavar="FIELD=VALUE", help="Fix a field.")
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write the table here.")
 @click.option("--plot", "plot_file", type=click.Path(path_type=Path), help="Write the figure.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory exceeds what is available."
+)
 def event_study_command(
     scenario: str,
     entry: str,
@@ -338,6 +341,7 @@ def event_study_command(
     fixed: tuple[str, ...],
     csv_file: Path | None,
     plot_file: Path | None,
+    yes: bool,
 ) -> None:
     """The effect of SCENARIO's timeline entry --entry by days since its day: the scenario
     run with and without it on the same seeds, --reps times (docs/experiments.md)."""
@@ -352,6 +356,10 @@ def event_study_command(
         if path is not None and path.exists():
             raise OutputError(f"{shown(path)}: exists; censim does not overwrite a file")
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    if not yes:  # one run at a time, rules only; nothing large is written
+        from simulator.experiments.resources import Needs, check, run_memory
+
+        check(Needs(memory=run_memory(loaded), disk=0), Path("."), "this event study")
     chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
     study = event_study(loaded, entry, reps=reps, seed=seed, outcome=outcome, kinds=chosen)
     table = study.table

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simulator.errors import ScenarioError
+from simulator.errors import MISSING, ScenarioError
 from simulator.model.scenario.sections import Scenario
 from simulator.model.scenario.timeline import FAMILY_OF, TimelineEntry
 
@@ -97,7 +97,18 @@ def plan_timeline(scenario: Scenario, source: str = "<scenario>") -> TimelinePla
     paths = sorted({path for entry in entries for path in entry.set})
     for day in (d for d in boundaries if d < scenario.horizon_days):
         data, blocked = _in_force(base_data, entries, day)
-        day_scenario = Scenario.model_validate(data)
+        try:
+            day_scenario = Scenario.model_validate(data)
+        except ValidationError as error:  # entries valid alone, not together
+            problems = [
+                (
+                    f"timeline (day {day}): " + ".".join(str(p) for p in item["loc"]),
+                    MISSING,
+                    item["msg"].removeprefix("Value error, "),
+                )
+                for item in error.errors(include_url=False)
+            ]
+            raise ScenarioError(source, problems) from None
         data = day_scenario.to_dict()
         changed = [
             Change(p, _get(previous[0], p), _get(data, p))

@@ -501,6 +501,7 @@ def override(
     Every bad path and every invalid value is reported at once.
     """
     data = scenario.to_dict()
+    data.setdefault("timeline", [])  # left out of to_dict when empty; a path may add one
     problems: list[tuple[str, object, str]] = []
     for dotted, value in changes.items():
         try:
