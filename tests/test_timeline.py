@@ -160,6 +160,7 @@ FAMILY_CHANGES = {
         "police.identify_anonymous_probability": 0.9,
         "police.detention_days": 3.0,
     },
+    "line": {"rules.takedown.vagueness": 0.9},
     "reporting": {"rules.reporting.mode": "on_request"},
     "perception": {
         "population.perception.visibility": 0.3,
@@ -187,6 +188,8 @@ def _derived(sim: Simulation) -> dict[str, Any]:
         "reporting_mode": sim.reporting.mode,
         "monitor": sim.speech.monitor_probability,
         "orders": sim.speech._order_by_channel,
+        "classifier_means": sim.speech._classifier_mean,
+        "reviewer_means": sim.speech._reviewer_mean,
         "scenario": sim.scenario,
         "speech_scenario": sim.speech.scenario,
     }
@@ -194,6 +197,8 @@ def _derived(sim: Simulation) -> dict[str, Any]:
         assert platform.policy is not None
         out[f"{platform.name}.moderation"] = platform.policy.moderation
         out[f"{platform.name}.exposure"] = platform.policy.exposure
+        out[f"{platform.name}.q"] = platform.policy.q
+        out[f"{platform.name}.spec"] = platform.spec
     return out
 
 
@@ -218,7 +223,7 @@ def test_each_family_is_re_derived_as_a_set_up_run_would_build_it(family: str) -
     for platform in changed.platforms:
         # The policy's tables on the grid are made again exactly when it expects other audits.
         assert platform.policy is not None
-        assert (platform.policy._grid_tables is None) == (family == "enforcement")
+        assert (platform.policy._grid_tables is None) == (family in ("enforcement", "line"))
     fresh = Simulation(simulator.override(classroom(), changes), SEED)
     unchanged = Simulation(classroom(), SEED)
     got, want, old = _derived(changed), _derived(fresh), _derived(unchanged)
@@ -447,3 +452,17 @@ def test_a_campaign_of_audits_adds_audits_only_while_it_lasts(without: Results) 
     assert before(campaign, "events", 10) == before(without, "events", 10)
     # 365 a year on each of two platforms: about 20 in 10 days, fewer if one is revoked.
     assert audits(campaign)[10:20].sum() >= 5 > 1 >= audits(without)[10:20].sum()
+
+
+def test_a_clearer_line_removes_less_criticism_from_its_day(without: Results) -> None:
+    clearer = run(
+        classroom({"name": "clearer", "day": 12, "set": {"rules.takedown.vagueness": 0.05}})
+    )
+    assert before(clearer, "daily", 12) == before(without, "daily", 12)
+
+    def removed_critical(results: Results) -> int:
+        daily = results.daily
+        rows = daily[(daily["kind"] == "critical") & (daily["day"] >= 12)]
+        return int(rows["removed"].sum() + rows["blocked"].sum())
+
+    assert removed_critical(clearer) < 0.7 * removed_critical(without)  # 108 vs 197 here

@@ -112,9 +112,6 @@ class SpeechDay:
             [p.sweep_interval_hours for p in specs], dtype=np.float64
         )
         self._audience: NDArray[np.float64] | None = None
-        self._classifier_mean = np.array(
-            [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
-        ).reshape(self.n_platforms, N_KINDS)
         self._hold_margin = np.array([[p.hold_margin] for p in specs])
         self._flag_margin = np.array([[p.flag_margin] for p in specs])
         self._prepublication_filter = np.array([p.prepublication_filter for p in specs], dtype=bool)
@@ -122,9 +119,7 @@ class SpeechDay:
         none = np.zeros(N_KINDS)
         self._notice_by_channel = np.stack([self.notice_probability, none])
         self.set_monitoring(self.monitor_probability)
-        self._reviewer_mean = np.array(
-            [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
-        ).reshape(self.n_platforms, N_KINDS)
+        self.set_score_means()
         # Caches, each keyed on what it depends on (users.state_version among it).
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
         self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
@@ -144,6 +139,18 @@ class SpeechDay:
         self._order_by_channel = np.stack(
             [monitor_probability if self.in_scope[c] else none for c in Channel]
         )
+        self._tables_key = None
+
+    def set_score_means(self) -> None:
+        """The filter's and the reviewers' score means per platform and kind, from the
+        platforms' specs (under takedown duties the effective means, S8), from now on."""
+        specs = [platform.spec for platform in self.platforms]
+        self._classifier_mean = np.array(
+            [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        self._reviewer_mean = np.array(
+            [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
         self._tables_key = None
 
     def release(self) -> None:

@@ -21,7 +21,7 @@ import simpy
 from simulator.kernels import choice as uk
 from simulator.kinds import EventKind
 from simulator.model import speech as um
-from simulator.model.platforms import PlatformState, monitor_probabilities
+from simulator.model.platforms import PlatformState, monitor_probabilities, platform_policy_for
 from simulator.model.police import Police
 from simulator.model.population import Users
 from simulator.model.regulator import HOURS_PER_DAY, Regulator
@@ -39,6 +39,8 @@ class SpeechView(Protocol):
     scenario: Scenario
 
     def set_monitoring(self, monitor_probability: np.ndarray) -> None: ...
+
+    def set_score_means(self) -> None: ...
 
 
 @dataclass
@@ -75,6 +77,25 @@ def enforcement(parts: RunParts, new: Scenario) -> None:
             tolerance=new.rules.penalties.tolerance,
         )
         policy._grid_tables = None  # noqa: SLF001 (made from moderation and exposure)
+
+
+def line(parts: RunParts, new: Scenario) -> None:
+    """How vague the prohibited line is (S8, S10): the line probabilities ``q_k``, so
+    each platform's effective score means and its policy's view of them, the regulator's
+    monitoring of lawful kinds and what audits count. What platforms learned (posts a
+    day, audits) is kept; users' priors stay those of day 0 (S16)."""
+    for platform, raw in zip(parts.platforms, new.platforms, strict=True):
+        policy = platform.policy
+        if policy is None:
+            continue  # no takedown duties: no line to read
+        spec, fresh = platform_policy_for(new, raw)
+        platform.spec = spec
+        policy.q = fresh.q
+        policy.moderation = fresh.moderation
+        policy._grid_tables = None  # noqa: SLF001 (made from moderation and q)
+    parts.speech.set_score_means()
+    parts.speech.set_monitoring(monitor_probabilities(new))
+    parts.regulator.rules = new.rules
 
 
 def police(parts: RunParts, new: Scenario) -> None:
@@ -128,6 +149,7 @@ def _law_and_costs(minds: SpeechState, new: Scenario) -> None:
 #: One function per family of :data:`simulator.model.scenario.timeline.CHANGEABLE`.
 FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "enforcement": enforcement,
+    "line": line,
     "police": police,
     "reporting": reporting,
     "perception": perception,

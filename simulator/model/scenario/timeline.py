@@ -35,6 +35,7 @@ CHANGEABLE: dict[str, tuple[str, ...]] = {
         "police.identify_anonymous_probability",
         "police.detention_days",
     ),
+    "line": ("rules.takedown.vagueness",),
     "reporting": ("rules.reporting.mode",),
     "perception": (
         "population.perception.visibility",
@@ -50,7 +51,7 @@ FAMILY_OF: dict[str, str] = {path: family for family, paths in CHANGEABLE.items(
 _WHY_NOT: dict[str, str] = {
     "rules.real_name": "real-name registration starts on `rules.real_name.start_day`",
     "rules.takedown": (
-        "takedown duties, the prohibited kinds and the line are set up once, before day 0 "
+        "takedown duties and the prohibited kinds are set up once, before day 0 "
         "(the platforms' policies, users' reading of the law and their beliefs are built "
         "from them)"
     ),
