@@ -466,3 +466,13 @@ def test_a_clearer_line_removes_less_criticism_from_its_day(without: Results) ->
         return int(rows["removed"].sum() + rows["blocked"].sum())
 
     assert removed_critical(clearer) < 0.7 * removed_critical(without)  # 108 vs 197 here
+
+
+def test_the_reference_model_refuses_a_timeline_it_does_not_follow() -> None:
+    from simulator.reference.agent import ReferenceSimulation
+
+    with pytest.raises(simulator.ScenarioError, match="does not follow a timeline"):
+        ReferenceSimulation(classroom(CRACKDOWN, days=15), SEED).run()
+    # An entry beyond the horizon, or one that changes nothing, is no timeline to follow.
+    late = classroom({"name": "late", "day": 9, "set": {"police.detention_days": 1.0}}, days=5)
+    assert ReferenceSimulation(late, SEED).run().counts.sum() > 0
