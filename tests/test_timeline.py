@@ -337,8 +337,12 @@ def test_override_paths_reach_an_entrys_day_and_values() -> None:
     entry = moved.timeline[0]
     assert entry.day == 3 and entry.set["police.detention_days"] == 5.0
     assert entry.set["regulator.monitoring_probability"] == 0.4  # the others stay
-    with pytest.raises(simulator.ScenarioError, match="unknown field `nope`"):
+    added = simulator.override(scenario, {"timeline.crackdown.set.regulator.audits_per_year": 3.0})
+    assert added.timeline[0].set["regulator.audits_per_year"] == 3.0  # a field it did not set
+    with pytest.raises(simulator.ScenarioError, match="`nope` cannot change mid-run"):
         simulator.override(scenario, {"timeline.crackdown.set.nope": 1})
+    with pytest.raises(simulator.ScenarioError, match="unknown field `nope`"):
+        simulator.override(scenario, {"timeline.crackdown.nope": 1})
     with pytest.raises(simulator.ScenarioError, match="cannot change mid-run"):
         simulator.override(scenario, {"timeline.crackdown.set": {"horizon_days": 3}})
 
@@ -355,6 +359,16 @@ def test_a_sweep_over_an_entrys_day(tmp_path: Path) -> None:
     swept = simulator.sweep(
         scenario, {"timeline.crackdown.day": [4, 40]}, reps=1, workers=0, out=tmp_path / "s"
     )
+    # A field the entry does not set yet can be varied too.
+    added = simulator.sweep(
+        scenario,
+        {"timeline.crackdown.set.regulator.audits_per_year": [12.0, 300.0]},
+        reps=1,
+        workers=0,
+        out=tmp_path / "a",
+    )
+    losses = added.summary["speech_loss_mean"].tolist()
+    assert len(losses) == 2 and losses[0] != losses[1]
     summary = swept.summary.sort_values("timeline.crackdown.day")
     assert summary["timeline.crackdown.day"].tolist() == [4, 40]
     for day, loss in zip([4, 40], summary["speech_loss_mean"], strict=True):

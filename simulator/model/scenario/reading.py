@@ -523,6 +523,8 @@ def get_dotted(data: Any, dotted: str) -> Any:
         node, key = _locate(data, dotted)
     except LookupError:
         return MISSING
+    if isinstance(node, dict) and key not in node:
+        return MISSING  # a field a timeline entry's set may gain, not set yet
     return node[key]
 
 
@@ -533,9 +535,11 @@ def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
     node = data
     for i, part in enumerate(parts):
         rest = ".".join(parts[i:])
-        if isinstance(node, dict) and part not in node and rest in node:
+        in_set = parts[0] == "timeline" and i >= 3 and parts[i - 1] == "set"
+        if isinstance(node, dict) and part not in node and (rest in node or in_set):
             # A key that is itself a dotted path: a timeline entry's ``set`` table
-            # (``timeline.crackdown.set.police.detention_days``).
+            # (``timeline.crackdown.set.police.detention_days``), which may gain one
+            # (the entry's checks refuse a field a timeline may not change).
             return node, rest
         key = _child_key(node, part, parts[i - 1] if i else "")
         if i == len(parts) - 1:
