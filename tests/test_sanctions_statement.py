@@ -188,7 +188,8 @@ def test_a_suspension_ends_on_its_day_and_keeps_the_strikes() -> None:
         one, 10, strikes, last, state, platform, close, suspend, clean, reason
     )
     assert suspended.tolist() == [0] and reason[0] == sk.REASON_ACCOUNT_SUSPENDED
-    due = ms.suspension_ends(suspended, 10, np.array([4], np.int64), platform)
+    ladder = np.array([[4, 9]], np.int64)  # 4 days, then 9 days at every later one
+    due = ms.suspension_ends(suspended, 10, suspend, ladder, strikes, platform)
     assert due.tolist() == [15]
     return_day[0] = due[0]
     for day in (14, 15):
@@ -201,6 +202,9 @@ def test_a_suspension_ends_on_its_day_and_keeps_the_strikes() -> None:
         one, 20, strikes, last, state, platform, close, suspend, clean, reason
     )
     assert again.tolist() == [0] and strikes[0] == 4
+    assert ms.suspension_ends(again, 20, suspend, ladder, strikes, platform).tolist() == [30]
+    strikes[0] = 9
+    assert ms.suspension_ends(again, 20, suspend, ladder, strikes, platform).tolist() == [30]
     # A closed account comes back as a new one: no strikes.
     state[0], reason[0], return_day[0] = UserState.EXCLUDED, sk.REASON_CLOSED, 30
     sk.apply_returns(np.zeros(1, np.int64), 30, state, strikes, last, return_day, reason)

@@ -275,8 +275,12 @@ class Sanctions:
             self._schedule_returns(closed, due)
         if len(suspended):
             self.suspended_today = len(suspended)
-            days = np.array([p.suspension_days for p in specs], dtype=np.int64)
-            self._schedule_returns(suspended, suspension_ends(suspended, day, days, users.platform))
+            self._schedule_returns(
+                suspended,
+                suspension_ends(
+                    suspended, day, *suspension_ladders(specs), users.strikes, users.platform
+                ),
+            )
         if len(closed) or len(suspended) or exited:
             # Strikes alone change no one's access: the routes and counts stay valid.
             users.states_changed()
@@ -372,11 +376,16 @@ NO_ACCOUNT_SANCTION = 1_000_000
 
 
 def strikes_to_lose_account(spec: Any) -> int:
-    """Strikes in force at which a platform first takes the account away, closed or
-    suspended (the smaller positive limit): what a user weighs as losing the account
-    (docs/model.md S3); :data:`NO_ACCOUNT_SANCTION` if neither applies."""
-    limits = [n for n in (spec.strikes_to_close, spec.strikes_to_suspend) if n > 0]
-    return min(limits) if limits else NO_ACCOUNT_SANCTION
+    """Strikes in force at which a user counts the account as lost (docs/model.md S3):
+    its closure, or where the platform never closes, the first of its longest suspension
+    (``strikes_to_suspend`` plus the ladder's rungs before the last; ASSUMPTION: a day's
+    suspension is not the account's loss, a month's is counted as one);
+    :data:`NO_ACCOUNT_SANCTION` if neither applies."""
+    if spec.strikes_to_close > 0:
+        return int(spec.strikes_to_close)
+    if spec.strikes_to_suspend > 0:
+        return int(spec.strikes_to_suspend + len(spec.suspension_days) - 1)
+    return NO_ACCOUNT_SANCTION
 
 
 def add_strikes(
@@ -408,10 +417,34 @@ def add_strikes(
     return who[closing], who[suspending], who[active & ~closing & ~suspending]
 
 
-def suspension_ends(suspended: Array, day: int, suspension_days: Array, platform: Array) -> Array:
+def suspension_ladders(specs: Sequence[Any]) -> tuple[Array, Array]:
+    """Per platform: ``strikes_to_suspend`` and its suspension lengths, padded with the
+    last length to a rectangle ``[platforms, rungs]`` (int64; 0 where none)."""
+    rungs = max([len(p.suspension_days) for p in specs] + [1])
+    ladder = np.zeros((len(specs), rungs), dtype=np.int64)
+    for i, p in enumerate(specs):
+        if p.suspension_days:
+            days = list(p.suspension_days)
+            ladder[i] = days + [days[-1]] * (rungs - len(days))
+    return np.array([p.strikes_to_suspend for p in specs], dtype=np.int64), ladder
+
+
+def suspension_ends(
+    suspended: Array,
+    day: int,
+    strikes_to_suspend: Array,
+    ladder: Array,
+    strikes: Array,
+    platform: Array,
+) -> Array:
     """The day each account suspended at the end of day ``day`` posts again (int64):
-    ``day + 1 + suspension_days`` of its platform, so it misses that many whole days."""
-    return day + 1 + suspension_days[platform[suspended]].astype(np.int64)
+    ``day + 1 + L`` where ``L`` is its platform's suspension length for its strikes
+    (``ladder[p, min(strikes - strikes_to_suspend, rungs - 1)]``), so it misses ``L``
+    whole days."""
+    p = platform[suspended]
+    rung = strikes[suspended].astype(np.int64) - strikes_to_suspend[p]
+    rung = np.clip(rung, 0, ladder.shape[1] - 1)
+    return day + 1 + ladder[p, rung]
 
 
 def return_days(

@@ -77,9 +77,12 @@ def _platform_problems(platform: Any) -> list[tuple[str, str]]:
     suspend, days = (
         _attribute(platform, name) for name in ("strikes_to_suspend", "suspension_days")
     )
-    if _known(suspend, days) and suspend > 0 and days == 0:
+    if _known(suspend, days) and suspend > 0 and not days:
         problems.append(
-            ("suspension_days", f"must be at least 1 when strikes_to_suspend is set ({suspend})")
+            (
+                "suspension_days",
+                f"needs at least one length when strikes_to_suspend is set ({suspend})",
+            )
         )
     return problems
 

@@ -300,8 +300,12 @@ class Platform(_Frozen):
     """Strikes in force at which the account is suspended for ``suspension_days``, and
     again at every strike while that many are in force (0: never; a closure at the same
     count comes first)."""
-    suspension_days: int = Field(0, ge=0, le=100_000)
-    """Whole days a suspended account cannot post; it then returns with its strikes."""
+    suspension_days: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=100_000)], ...], Field(strict=False, max_length=100)
+    ] = ()
+    """Whole days a suspended account cannot post, by suspension: the first at
+    ``strikes_to_suspend`` strikes, the next at one more, ..., the last value repeating
+    (L9: Meta's 1, 3, 7 and 30 days). It then returns with its strikes."""
     strike_clean_days: int = Field(90, ge=1, le=1_000_000)
     """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
     restores the credit score after two clean months; L8: YouTube's strikes expire after
