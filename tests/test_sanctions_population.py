@@ -31,12 +31,14 @@ def interval(values: list[float]) -> tuple[float, float]:
 
 def small_world(**changes: Any) -> simulator.Scenario:
     """classroom (real names, detentions, closures, leaving, circumventing) at 1,500 users
-    for 40 days, with strikes that close quickly and platforms that check half of the
-    identities (a closed traceable account they check is burned), so closures, returns
-    and refusals all happen."""
+    for 40 days, with strikes for the filter's flags too (the classroom's own come from
+    complaints only, too rare here), strikes that close quickly and platforms that check
+    half of the identities (a closed traceable account they check is burned), so
+    closures, returns and refusals all happen."""
     base = {
         "population.users": 1500,
         "horizon_days": 40,
+        **_both("strike_on", ["order", "notice", "flag"]),
         **_both("strikes_to_close", 3),
         **_both("real_name_enforcement", 0.5),
         "population.turnover_per_year": 3.0,
