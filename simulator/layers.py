@@ -94,9 +94,15 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the per-agent SimPy statement of the model the engine is checked against",
         (
             "simulator.reference",
+            "simulator.reference.accounts",
             "simulator.reference.agent",
             "simulator.reference.minds",
+            "simulator.reference.moderation",
             "simulator.reference.platform_policy",
+            "simulator.reference.police",
+            "simulator.reference.regulator",
+            "simulator.reference.speech",
+            "simulator.reference.world",
         ),
     ),
     (

@@ -1,6 +1,7 @@
 """The reference model: censim's model written one SimPy process per user and one event
 per post, the readable statement the fast engine is checked against (see
-:mod:`simulator.reference.agent` and docs/performance.md, "The oracle").
+:mod:`simulator.reference.agent`, which puts together one module per mechanism, and
+docs/performance.md, "The oracle").
 
 >>> from simulator.reference import ReferenceSimulation, run_reference
 """
