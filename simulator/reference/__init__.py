@@ -6,19 +6,17 @@ docs/performance.md, "The oracle").
 >>> from simulator.reference import ReferenceSimulation, run_reference
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulator.lazy import lazy_names
 
 __all__ = ["ReferenceSimulation", "run_reference"]
 
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use, so that ``python -m simulator.reference.agent`` runs the
-    # module once (an eager import here would load it before runpy runs it again).
-    if name not in __all__:
-        raise AttributeError(f"module 'simulator.reference' has no attribute {name!r}")
-    from simulator.reference import agent
-
-    return getattr(agent, name)
+# Imported on first use, so that ``python -m simulator.reference.agent`` runs the module
+# once (an eager import here would load it before runpy runs it again).
+__getattr__, __dir__ = lazy_names(
+    __name__, dict.fromkeys(__all__, "simulator.reference.agent"), globals()
+)
 
 
 if TYPE_CHECKING:
