@@ -163,6 +163,8 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                     UserState.DETAINED: ExclusionReason.DETAINED,
                     UserState.EXCLUDED: ExclusionReason.CLOSED
                     if user.closed
+                    else ExclusionReason.ACCOUNT_SUSPENDED
+                    if user.suspended
                     else ExclusionReason.REFUSED_REAL_NAME,
                 }[user.state]
         for platform in self.platforms:
@@ -194,6 +196,7 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 "day": day,
                 "active": sum(1 for u in self.users if u.state == UserState.ACTIVE),
                 "accounts_closed": self.closed_today,
+                "accounts_suspended": self.suspended_today,
                 "accounts_returned": self.returned_today,
                 "users_renewed": self.renewed_today,
             }
