@@ -90,11 +90,12 @@ def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     base = reduced("china_csl_2016", users=1500, days=40)
     hidden = _run(simulator.override(base, {"population.perception.visibility": 0.05}))
     visible = _run(simulator.override(base, {"population.perception.visibility": 1.0}))
-    # Visibility is the share of the enforcement around them users see (S16). (By 1.47
-    # times when the CSL platforms gave up at the ladder's first rungs; by 1.04 since they
-    # weigh the ladder ahead and stay strict (S8): most critical posts come down, and
-    # users learn more from their own removals, which visibility does not touch.)
-    assert visible.summary["chilling_effect"] > 1.02 * hidden.summary["chilling_effect"]
+    # Visibility is the share of the enforcement around them users see (S16). Since the
+    # keyword filter's take-downs give no strike in CSL (S14) a removal costs less (no
+    # account at stake), so removals seen move chilling less: 1.09x here (was > 1.2x;
+    # 1.19x once platforms weigh the penalty ladder ahead, S8);
+    # the paired lever at 20,000 users holds (tests/test_levers.py, visibility).
+    assert visible.summary["chilling_effect"] > 1.05 * hidden.summary["chilling_effect"]
     assert visible.summary["chilling_effect"] > 0.0005
 
 
