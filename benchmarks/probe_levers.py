@@ -303,10 +303,12 @@ def levers() -> tuple[Lever, ...]:
             )
         )
 
-    # Staff is per 100,000 users (a queue's load does not depend on the size simulated):
-    # the shipped rate and two and eight times it, on every platform.
-    staff = (1, 2, 8)
-    labels = tuple(f"reviewers x{n}" for n in staff)
+    # Staff is per 100,000 users (a queue's load does not depend on the size simulated),
+    # times the shipped rate on every platform: 0.6 overloads the queue, 5 and 30 leave it
+    # ample (at 20,000 users about the 1, 8 and 48 reviewers a platform this lever had
+    # when staff was a head count).
+    staff = (0.6, 5, 30)
+    labels = tuple(f"reviewers x{n:g}" for n in staff)
     rates = {p.name: p.reviewers_per_100k_users for p in simulator.load_scenario(csl).platforms}
     found.append(
         Lever(
