@@ -137,3 +137,4 @@ class EventKind(StrEnum):
     ACCOUNT_SUSPENDED = "account_suspended"  # suspended for a fixed time after strikes (S14)
     #: A closed account re-registered, or a suspension ended (S14).
     ACCOUNT_RETURNED = "account_returned"
+    TIMELINE = "timeline"  # a timeline entry took effect or was lifted (docs/model.md 1.3)

@@ -26,6 +26,7 @@ from simulator.model.scenario.checks import (
     _raise_cross_field,
     _scenario_problems,
 )
+from simulator.model.scenario.timeline import TimelineEntry
 
 #: Most users a scenario may have (and ``--users`` may set).
 MAX_USERS = 50_000_000
@@ -487,8 +488,10 @@ class Scenario(_Frozen):
     rules: Rules = Rules()
     regulator: Regulator = Regulator()
     police: Police = Police()
+    timeline: Annotated[tuple[TimelineEntry, ...], Field(strict=False)] = ()
+    """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
 
-    @field_validator("platforms", mode="before")
+    @field_validator("platforms", "timeline", mode="before")
     @classmethod
     def _list_to_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
@@ -500,7 +503,8 @@ class Scenario(_Frozen):
 
     # -- conveniences ---------------------------------------------------------------
     def without_rules(self) -> Scenario:
-        """The counterfactual: the same world with every rule switched off."""
+        """The counterfactual: the same world with every rule switched off, and no
+        timeline (every change it can make is a rule's, or does nothing without rules)."""
         rules = self.rules.model_copy(
             update={
                 "real_name": self.rules.real_name.model_copy(update={"enabled": False}),
@@ -509,11 +513,13 @@ class Scenario(_Frozen):
                 "appeals": self.rules.appeals.model_copy(update={"enabled": False}),
             }
         )
-        return self.model_copy(update={"rules": rules})
+        return self.model_copy(update={"rules": rules, "timeline": ()})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold."""
-        return json.loads(self.model_dump_json())
+        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
+        empty timeline is left out, so a scenario without one hashes as before it existed."""
+        exclude = None if self.timeline else {"timeline"}
+        return json.loads(self.model_dump_json(exclude=exclude))
 
     def sha256(self) -> str:
         """Hash of the resolved scenario's canonical JSON: same scenario, same hash."""
