@@ -26,13 +26,7 @@ METRIC = "political_withholding"
 
 #: Ends of a range where a direction is not seen, with the reason (strict: once it holds,
 #: the marker must come off).
-FAILING_TODAY: dict[str, str] = {
-    "prior_trials low x0.25: D2": (
-        "with priors of half a post's worth, beliefs follow each user's few sanctions and "
-        "certainty's edge over severity is not told apart from 0 at this size "
-        "(+0.023, 95% interval -0.020 to 0.067; docs/validation.md, sensitivity)"
-    ),
-}
+FAILING_TODAY: dict[str, str] = {}
 
 
 @functools.cache
