@@ -40,9 +40,12 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
-        "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
-        "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
+    "vagueness_csl: lawful_takedown_rate vagueness 0.5 vs vagueness 0": (
+        "under strict liability a CSL platform that believes a quarter of criticism may count "
+        "cannot reach a clean audit and slackens (undercompliance under an uncertain standard, "
+        "Craswell & Calfee 1986), which offsets the lawful kinds' scores rising with the line "
+        "probability: measured paired difference 0.0016 [-0.0037, 0.0068] (docs/validation.md, "
+        "open defect 2)"
     ),
     "real_names: political_published_per_user real names, no refusals vs none": (
         "published political posts do not fall with real names: the effect is only a "

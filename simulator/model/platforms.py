@@ -249,12 +249,14 @@ def line_probabilities(scenario: Scenario) -> NDArray[np.float64]:
 
 def monitor_probabilities(scenario: Scenario) -> NDArray[np.float64]:
     """P(the regulator spots and orders down a published in-scope post), per kind:
-    ``monitoring_probability × q_k`` (docs/model.md S10); 0 without takedown duties."""
-    if not scenario.rules.takedown.enabled:
+    ``monitoring_probability × e_k``, ``e_k`` the enforced line (1 for a prohibited kind,
+    else 0: :func:`~simulator.model.platform_policy.enforced_line`; docs/model.md S10);
+    0 without takedown duties."""
+    takedown = scenario.rules.takedown
+    if not takedown.enabled:
         return np.zeros(len(ContentKind))
-    return np.asarray(
-        scenario.regulator.monitoring_probability * line_probabilities(scenario), dtype=np.float64
-    )
+    enforced = policy_rules.enforced_line(takedown.prohibited_mask())
+    return np.asarray(scenario.regulator.monitoring_probability * enforced, dtype=np.float64)
 
 
 def platform_policy_for(
