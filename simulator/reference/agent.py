@@ -159,7 +159,6 @@ class Platform:
     thresholds: list[float] = field(default_factory=list)
     reached_today: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     flows: list[float] | None = None
-    lawful_published: list[Post] = field(default_factory=list)  # kinds with 0 < q < 1
     audits_seen: int = 0
     days_watched: int = 0
     found_total: float = 0.0
@@ -201,11 +200,15 @@ class ReferenceSimulation:
         }
         self.in_scope = [self.moderating, self.moderating and rules.takedown.private_messages]
         monitoring = scenario.regulator.monitoring_probability * float(self.moderating)
-        # The line probability of each kind (S8): monitoring, audits and scores read it.
+        # The line probability of each kind as the platform and users read it (S8): the
+        # policy and the scores use it. The regulator enforces the law: it orders down
+        # (and audits count) prohibited kinds only, however vague the law (S10).
         self.line = policy.line_probability(
             self.prohibited, list(perception.kind_closeness.as_tuple()), rules.takedown.vagueness
         )
-        self.monitor_probability = [monitoring * self.line[k] for k in range(N_KINDS)]
+        self.monitor_probability = [
+            monitoring if self.prohibited[k] else 0.0 for k in range(N_KINDS)
+        ]
         self.notice_probability = spec.notices.probability.as_tuple()
         degrees = np.diff(traits.network.indptr)
         self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
@@ -415,8 +418,6 @@ class ReferenceSimulation:
         score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
         post = Post(user, day, p, channel, kind, now, score)
         platform.reached_today[kind] += 1
-        if 0.0 < self.line[kind] < 1.0:
-            platform.lawful_published.append(post)
         if rng.random() < platform.hold[kind]:
             self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
             rec.tallies["held"][kind] += 1
@@ -632,16 +633,6 @@ class ReferenceSimulation:
                     if since <= post.published_hours <= now and post.removed_hours > now
                 )
             )
-            # Lawful posts near the line: each one up counts with its kind's q (by the days
-            # the window touches, as the engine's day cells).
-            first_day = math.floor(since / HOURS_PER_DAY)
-            for post in platform.lawful_published:
-                if (
-                    post.day >= first_day
-                    and post.published_hours < math.inf
-                    and post.removed_hours > now
-                ):
-                    violating += self.line[post.kind]
             duties = [(d, post) for d, post, _ in platform.duties]
         # The audit reads ``size`` of the window's published posts (in-scope channels, by
         # day); each is a violation with the share of violations among them.
