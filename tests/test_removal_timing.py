@@ -182,10 +182,11 @@ def test_fewer_reviewers_remove_later_csl_2016() -> None:
 )
 def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
     """C1 (collective action taken down far more than criticism) holds as shipped, and
-    fails where collective action is not prohibited and the line is sharp: then nothing
-    but the prohibition could make the two kinds' take-down shares differ (both lawful
-    kinds look like benign posts to a platform sure the regulator will not count them,
-    model.md S8), so the ratio is below 3 or undefined (neither taken down)."""
+    fails where collective action is not prohibited and the line is sharp: the reviewers
+    then see both lawful kinds as benign content (model.md S8), so calls to act are no
+    longer taken down much at all. (The keyword filter still holds calls to act more
+    often than criticism, C4, so in china_csl_2016 the ratio of the two tiny take-down
+    shares stays about 3: there the check is on the shares themselves.)"""
     base = simulator.override(simulator.load_scenario(name), size, source="test")
     lawful = simulator.override(
         base,
@@ -195,11 +196,13 @@ def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
     shipped = simulator.run(base, seed=1)
     variant = simulator.run(lawful, seed=1)
     assert collective_to_critical_ratio(shipped) >= 3.0
-    assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
-    # The prohibition is what takes calls to act down: far fewer once they are lawful.
-    assert taken_down_share(variant, "collective_action") < 0.2 * taken_down_share(
-        shipped, "collective_action"
-    )
+    collective = taken_down_share(variant, "collective_action")
+    # The prohibition is what takes calls to act down: far fewer once they are lawful,
+    # and not far more than criticism (within a percentage point).
+    assert collective < 0.2 * taken_down_share(shipped, "collective_action")
+    assert collective - taken_down_share(variant, "critical") < 0.01
+    if name == "china_weibo_2012":
+        assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
 
 
 def test_removal_delay_quantile_reads_the_histogram() -> None:

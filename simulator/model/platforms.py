@@ -267,14 +267,12 @@ def platform_policy_for(
     takedown = scenario.rules.takedown
     prohibited = takedown.prohibited_mask()
     q = line_probabilities(scenario)
-    classifier = policy_rules.effective_means(spec.classifier_mean.as_tuple(), q, prohibited)
+    # The keyword filter matches topics, whatever the law makes of them (C4: posts on
+    # sensitive topics are held regardless of what they say); the reviewers decide by the
+    # law as the platform reads it (C1), so only their means follow q_k (S8).
+    classifier = np.asarray(spec.classifier_mean.as_tuple(), dtype=float)
     reviewer = policy_rules.effective_means(spec.reviewer_mean.as_tuple(), q, prohibited)
-    effective = spec.model_copy(
-        update={
-            "classifier_mean": _per_kind_score(classifier),
-            "reviewer_mean": _per_kind_score(reviewer),
-        }
-    )
+    effective = spec.model_copy(update={"reviewer_mean": _per_kind_score(reviewer)})
     population = scenario.population
     # Notices come only on public posts: their share of the posts in scope.
     public = 1.0 - population.private_share

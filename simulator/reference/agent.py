@@ -300,9 +300,8 @@ class ReferenceSimulation:
     def platform_view(self, spec: Any) -> tuple[Any, policy.Platform]:
         """The platform's spec with its effective score means, and how its policy sees
         its moderation (docs/model.md S8)."""
-        classifier = policy.effective_mean(
-            list(spec.classifier_mean.as_tuple()), self.line, self.prohibited
-        )
+        # The keyword filter matches topics; the reviewers follow the law as read (S8).
+        classifier = list(spec.classifier_mean.as_tuple())
         reviewer = policy.effective_mean(
             list(spec.reviewer_mean.as_tuple()), self.line, self.prohibited
         )
