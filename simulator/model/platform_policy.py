@@ -12,11 +12,27 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
 and moves its threshold towards the cheapest grid point. ``N_k`` are the posts of kind
 ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
 ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
-``q_k`` the *line probability* (the chance the regulator counts kind ``k`` as prohibited:
-1 for prohibited kinds, ``vagueness × closeness_k`` for lawful ones), ``X_k(t)`` what an
-audit can hold against it (liability mode), ``V(l)`` the cost of rung ``l`` of the
-penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of
-how many violations audits actually find against how many it predicted.
+``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
+being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
+lawful ones), ``w_k = q_k`` its weight in what an audit may find under either liability,
+``X_k(t)`` what an audit can hold against it (liability mode), ``V(l)`` the cost of rung
+``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
+calibration of how many violations audits actually find against how many it predicted.
+
+Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
+regulator counts what the law prohibits, the *enforced line*
+
+    e_k = 1 if k is prohibited, else 0                       (audits and orders, S10)
+
+while the platform (and the users) hold the *believed line* ``q_k``. The reviewers are
+trained to the believed line, so a lawful kind's reviewer mean is
+
+    μʳ_eff,k = μʳ_0 + q_k · (μʳ_k − μʳ_0)                     (benign at q_k = 0)
+
+and the keyword filter's means stay as given (it matches topics). A platform that fears
+a lawful post near the line may be counted removes some (collateral censorship) where a
+clean audit is within reach; where it is not, it slackens (undercompliance). Its ``κ̂``
+learns that audits find less than it feared.
 
 Both terms are shares of the platform's posts, so the choice does not depend on how many
 users are simulated: scaling every ``N_k`` by a factor leaves ``J`` unchanged.

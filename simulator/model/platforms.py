@@ -10,9 +10,10 @@ the share of posts with score ``N(0, 1)`` it would act on.
 Each day a platform moves its threshold towards the one that minimises its expected
 daily cost (:mod:`simulator.model.platform_policy`): goodwill lost on lawful posts it
 takes down, plus the penalty it expects per audit, the chance that an audit finds more
-violations than tolerated times the next rung of the ladder. Nothing fines over-removal
-and a vague line makes lawful posts count, so collateral censorship comes out of that
-trade-off.
+violations than tolerated times the next rung of the ladder. Nothing fines over-removal,
+and under a vague line the platform cannot tell which lawful posts the regulator would
+count (the regulator counts only what the law prohibits), so collateral censorship comes
+out of that trade-off.
 
 Equations (docs/model.md, 3.3 Submodels S4, S8 and S9): the threshold of strictness
 ``s`` is ``Phi^-1(1 - s)`` (:func:`strictness_to_threshold`); a kind of score mean ``m``
