@@ -40,19 +40,11 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
-        "under strict liability with tolerance 0 a CSL platform that believes a quarter to a "
-        "half of criticism may count cannot reach a clean audit and slackens (strictness "
-        "0.89, 0.59, 0.46 at vagueness 0, 0.5, 1: undercompliance under an uncertain "
-        "standard, Craswell & Calfee 1986), offsetting the reviewers' scores rising with the "
-        "line probability: paired difference 0.0119 [-0.0010, 0.0249] (docs/validation.md, "
-        "open defect 2)"
-    ),
     "visibility: chilling high 1.0 vs low 0.1": (
         "lawful criticism is rarely taken down once vagueness is the platforms' uncertainty "
         "(the regulator counts only prohibited kinds), so the friends' removals visibility "
-        "scales barely touch lawful speech: paired difference -0.0000017 [-0.000076, "
-        "0.000073]; political withholding does rise, 0.0121 [0.0104, 0.0139] "
+        "scales barely touch lawful speech: paired difference 0.0000006 [-0.000047, "
+        "0.000048]; political withholding does rise, 0.0121 [0.0102, 0.0141] "
         "(docs/validation.md, open defect 2)"
     ),
     "year_liberal: active_share_end netzdg year >= 0.97": (
