@@ -72,8 +72,8 @@ def test_zero_reviewers_remove_nothing() -> None:
     # vague one they believe criticism may count, cannot reach a clean audit and slacken).
     scenario = base(
         **{
-            "platforms.0.reviewers": 0,
-            "platforms.1.reviewers": 0,
+            "platforms.0.reviewers_per_100k_users": 0,
+            "platforms.1.reviewers_per_100k_users": 0,
             "rules.takedown.vagueness": 0.0,
         }
     )
@@ -207,7 +207,10 @@ def test_extreme_costs_give_a_threshold_not_an_error() -> None:
 
 def test_many_platforms() -> None:
     n = 40
-    platforms = [{"name": f"p{i}", "market_share": 1.0 / n, "reviewers": i % 3} for i in range(n)]
+    platforms = [
+        {"name": f"p{i}", "market_share": 1.0 / n, "reviewers_per_100k_users": 1000.0 * (i % 3)}
+        for i in range(n)
+    ]
     data = base().to_dict()
     data["platforms"] = platforms
     scenario = simulator.validate_scenario(data)
