@@ -17,6 +17,8 @@ import pandas as pd
 from simulator.experiments.designs import Design
 
 SUMMARY_METRICS = (
+    "political_speech_lost",
+    "lawful_takedown_rate",
     "speech_loss",
     "chilling_effect",
     "collateral_share",
