@@ -107,6 +107,7 @@ class PlatformState:
     last_audit_hours: float = 0.0
     active_users: int = 0
     suspended_now: bool = False
+    blocked: bool = False  # by the scenario's timeline (docs/model.md 1.3): not serving
     reviews_today: int = 0
     queue_served: int = 0  # review items that started service
     queue_wait_hours: float = 0.0  # their total wait in the queue (hours)
@@ -125,9 +126,10 @@ class PlatformState:
         return threshold_to_strictness(self.threshold)
 
     def serving(self, time_hours: float) -> bool:
-        """Whether users can post here at ``time_hours`` (not suspended, not gone)."""
+        """Whether users can post here at ``time_hours`` (not suspended, blocked or gone)."""
         return (
             not self.exited
+            and not self.blocked
             and time_hours < self.exit_at_hours
             and time_hours >= self.suspended_until_hours
         )

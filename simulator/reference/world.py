@@ -60,6 +60,7 @@ class User:
     last_strike_day: int = -(2**30)  # day of the last sanction (none yet: long ago)
     return_day: int = -1  # day a closed account re-registers (-1: none pending)
     closed: bool = False  # EXCLUDED because the account was closed (else refused real names)
+    suspended: bool = False  # EXCLUDED because the account is suspended until return_day
     ever_reported: bool = False
     ever_detained: bool = False
     release_hours: float = math.inf
@@ -154,7 +155,7 @@ class World:
         # Turnover: four uniforms per user a day whatever happens, so the paired runs
         # renew the same users on the same days.
         self.turnover = np.random.default_rng(children[2])
-        self.closed_today = self.returned_today = self.renewed_today = 0
+        self.closed_today = self.suspended_today = self.returned_today = self.renewed_today = 0
 
         rules = scenario.rules
         self.moderating = rules.takedown.enabled
@@ -252,7 +253,8 @@ class World:
         self.pending_detentions: list[tuple[float, User, int]] = []
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
         # friends), detentions (user, kind), posts that reached a platform per kind.
-        self.sanctioned_today: list[tuple[User, int, bool]] = []
+        #: The day's sanctions: author, post kind, seen by friends, gives a strike (S14).
+        self.sanctioned_today: list[tuple[User, int, bool, bool]] = []
         self.detained_today: list[tuple[User, int]] = []
         self.published_today = [0] * N_KINDS
         self.news_today = 0
