@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from simulator.experiments.tables import bootstrap_interval
 from simulator.output.metrics import MECHANISMS
 from simulator.output.results import Results
 from simulator.plots.style import COLOURS, HATCHES, new_figure, style, thousands
@@ -107,7 +108,10 @@ def comparison_table(
     dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
     ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
     ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
-    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication). Shares are
+    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication),
+    ``<metric>_boot_low``, ``<metric>_boot_high`` (the percentile bootstrap interval of
+    the mean, :func:`~simulator.experiments.tables.bootstrap_interval`) and
+    ``<metric>_min``, ``<metric>_max`` (the lowest and highest replication). Shares are
     fractions (0-1). Replications in different currencies get NaN for money metrics:
     their amounts cannot be averaged.
     """
@@ -146,6 +150,13 @@ def comparison_table(
             row[f"{metric}_mean"] = mean
             row[f"{metric}_ci_low"] = low
             row[f"{metric}_ci_high"] = high
+            # Beside the t-interval: a percentile bootstrap one, within the runs' range
+            # (a t-interval of a mixture, one suspension in four runs, is not).
+            boot_low, boot_high = bootstrap_interval(values, confidence)
+            row[f"{metric}_boot_low"] = boot_low
+            row[f"{metric}_boot_high"] = boot_high
+            row[f"{metric}_min"] = float(values.min()) if n else float("nan")
+            row[f"{metric}_max"] = float(values.max()) if n else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -213,6 +224,17 @@ def comparison(
                     capsize=4,
                     gid=f"ci-{metric}",
                 )
+            if f"{metric}_min" in table:
+                # The spread of the runs themselves, beside the interval of their mean: a
+                # grey bar from the lowest to the highest replication, offset to the right.
+                lowest = table[f"{metric}_min"].to_numpy(dtype=float) * scale
+                highest = table[f"{metric}_max"].to_numpy(dtype=float) * scale
+                spread = np.isfinite(lowest) & np.isfinite(highest) & (table["replications"] > 1)
+                if spread.any():
+                    ax.vlines(
+                        x[spread] + 0.22, lowest[spread], highest[spread], colors="0.45",
+                        linewidth=3.0, alpha=0.8, gid=f"spread-{metric}",
+                    )  # fmt: skip
             ticks = [textwrap_label(s) for s in labels]
             if metric in MONEY_METRICS and "currency" in table:
                 # Amounts in different currencies side by side: each bar names its own.
@@ -233,7 +255,9 @@ def comparison(
         reps = sorted(set(int(n) for n in table["replications"]))
         reps_text = "/".join(str(n) for n in reps)
         fig.suptitle(
-            f"Comparison: mean and 95% interval over {reps_text} replication(s)", fontsize=10
+            f"Comparison: mean and 95% t-interval over {reps_text} replication(s); "
+            "grey: lowest to highest replication",
+            fontsize=10,
         )
     return fig
 
