@@ -17,8 +17,6 @@ import pandas as pd
 from simulator.experiments.designs import Design
 
 SUMMARY_METRICS = (
-    "political_speech_lost",
-    "lawful_takedown_rate",
     "speech_loss",
     "chilling_effect",
     "collateral_share",
@@ -27,6 +25,8 @@ SUMMARY_METRICS = (
     "fines_total",
     "users_final.excluded",
     "users_final.detained_ever",
+    "political_speech_lost",
+    "lawful_takedown_rate",
 )
 #: Largest design accepted (points x replications), to catch a mistyped grid early.
 
