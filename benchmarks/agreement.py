@@ -65,6 +65,10 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
             "platforms.0.sweep_interval_hours": 0.5,
+            # The classroom's 2 and 1 reviewers at any size (staff is per 100,000 users:
+            # weibo has 60% of them, tieba 40%), the world the agreement was built on.
+            "platforms.0.reviewers_per_100k_users": 2 * 100_000 / (users * 0.6),
+            "platforms.1.reviewers_per_100k_users": 1 * 100_000 / (users * 0.4),
             "regulator.audits_per_year": 150.0,
             # Audits that find something at this size, so the ladder is climbed.
             "regulator.audit_sample_size": 1000,

@@ -273,8 +273,9 @@ def invoke(*args: str) -> tuple[int, str]:
             ],
         ),
         (
-            '[[timeline]]\nname = "staff"\nday = 2\nset = { "platforms.p.reviewers" = 3 }\n',
-            ["`platforms.p.reviewers` cannot change mid-run", "`block` / `unblock`"],
+            '[[timeline]]\nname = "staff"\nday = 2\n'
+            'set = { "platforms.p.reviewers_per_100k_users" = 3 }\n',
+            ["`platforms.p.reviewers_per_100k_users` cannot change mid-run", "`block` / `unblock`"],
         ),
         (
             '[[timeline]]\nname = "odd"\nday = 2\nset = { "police.detention_days" = -4.0 }\n',

@@ -133,7 +133,7 @@ class Moderation(World):
             if action == Action.HOLD:
                 threshold += platform.state.spec.held_review_margin
             takes_down = action == Action.ORDER or score > threshold
-            service = self.rng.exponential(platform.state.spec.review_minutes / 60.0)
+            service = self.rng.exponential(platform.mean_service_hours)
             yield self.env.timeout(service)
         now = self.env.now
         if action == Action.APPEAL:

@@ -29,7 +29,12 @@ from simulator.kinds import (
     Outcome,
     UserState,
 )
-from simulator.model.platforms import PlatformState, strictness_to_threshold
+from simulator.model.platforms import (
+    PlatformState,
+    review_servers,
+    review_staff,
+    strictness_to_threshold,
+)
 from simulator.model.population import Users
 from simulator.model.scenario import PerKindScore, Scenario
 from simulator.output.recorder import Recorder
@@ -99,6 +104,7 @@ class Platform:
 
     state: PlatformState
     reviewers: simpy.PriorityResource | None
+    mean_service_hours: float = 0.0  # clock time of a review (platforms.review_servers)
     # Today's filter probabilities per kind, fixed at the day boundary with the threshold.
     hold: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
     flag: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
@@ -227,19 +233,21 @@ class World:
             view = None
             if self.moderating:
                 pspec, view = self.platform_view(pspec)
+            staff = review_staff(scenario, pspec)
+            servers, mean_service_hours = review_servers(staff, pspec.review_minutes)
             state = PlatformState(
                 index=index,
                 spec=pspec,
                 queue=None,  # type: ignore[arg-type]  # the reviewers are a SimPy resource here
                 threshold=strictness_to_threshold(pspec.initial_strictness),
                 cash=pspec.initial_cash,
+                staff=staff,
             )
             reviewers = (
-                simpy.PriorityResource(self.env, capacity=pspec.reviewers)
-                if pspec.reviewers > 0
-                else None
+                simpy.PriorityResource(self.env, capacity=servers) if servers > 0 else None
             )
             platform = Platform(state, reviewers, view=view)
+            platform.mean_service_hours = mean_service_hours
             platform.thresholds = policy.grid(pspec.min_strictness, pspec.max_strictness)
             self.platforms.append(platform)
         self.circumvention_row = len(self.platforms)

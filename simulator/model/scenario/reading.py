@@ -494,8 +494,8 @@ def override(
     """A copy of ``scenario`` with dotted fields replaced, validated like a file.
 
     Fields are dotted paths (``"rules.takedown.deadline_hours"``). List items are given
-    by index (``platforms.0.reviewers``) or, in a list of named tables, by name
-    (``platforms.weibo.reviewers``): the way a TOML file merges platforms. A timeline
+    by index (``platforms.0.review_minutes``) or, in a list of named tables, by name
+    (``platforms.weibo.review_minutes``): the way a TOML file merges platforms. A timeline
     entry is named the same way, and the fields it sets follow its ``set``
     (``timeline.crackdown.day``, ``timeline.crackdown.set.police.detention_days``).
     Every bad path and every invalid value is reported at once.

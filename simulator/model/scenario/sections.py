@@ -36,6 +36,10 @@ MAX_USERS = 50_000_000
 MAX_DELAY_HOURS = 876_000.0
 
 
+#: Most reviewers per 100,000 users a platform may have: one per user.
+MAX_REVIEWERS_PER_100K = 100_000.0
+
+
 #: Shortest mean review (minutes) a platform may give: 0.06 s.
 MIN_REVIEW_MINUTES = 0.001
 
@@ -254,7 +258,15 @@ class Platform(_Frozen):
 
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
     market_share: Probability = 1.0
-    reviewers: int = Field(20, ge=0, le=1_000_000)
+    reviewers_per_100k_users: Annotated[
+        float, Field(ge=0.0, le=MAX_REVIEWERS_PER_100K, allow_inf_nan=False)
+    ] = 20.0
+    """Review staff, full-time reviewers per 100,000 of the platform's users
+    (``population.users × market_share``): the ratio platforms report (DSA transparency
+    reports give the staff dedicated to content moderation, Art. 42(2)(a), beside the
+    average monthly active recipients, Art. 24(2); L7), so the queue's load per reviewer,
+    and with it the time to removal, does not depend on how many users are simulated
+    (docs/model.md S6, "Staff")."""
     # At least 0.001 min (0.06 s): smaller values divided into hours underflow to 0
     # (5e-324 / 60 == 0.0), which no queue can serve at.
     review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
