@@ -8,7 +8,14 @@ import heapq
 import numpy as np
 
 from simulator.kernels import police, review
-from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push, new_line
+from simulator.kernels.queue import (
+    LINE_ARITY,
+    finish_pop,
+    finish_push,
+    line_pop,
+    line_push,
+    new_line,
+)
 
 
 def test_the_finish_heap_pops_the_earliest() -> None:
@@ -55,6 +62,34 @@ def test_the_line_takes_priority_then_first_in() -> None:
     for k in range(8):
         line_push(*fifo, k, 0, k, k, 0.0)
     assert [line_pop(*fifo, 8 - k)[0] for k in range(8)] == list(range(8))
+
+
+def test_the_line_interleaved_pops_what_heapq_pops() -> None:
+    """Pushes and pops interleaved over a line of thousands (several levels of the
+    :data:`LINE_ARITY`-ary heap): each pop is ``heapq``'s pop of ``(priority, seq)``, and
+    between steps every entry goes after its parent."""
+    rng = np.random.default_rng(11)
+    line = new_line(5_000)
+    prio, seq_of, item_of, arrival_of = line
+    size = seq = pops = 0
+    expected: list[tuple[int, int, int, float]] = []
+    for step in range(12_000):
+        if size < 5_000 and (size == 0 or rng.random() < 0.55):
+            priority = int(rng.integers(0, 5))
+            line_push(*line, size, priority, seq, 7 * seq, seq / 4)
+            heapq.heappush(expected, (priority, seq, 7 * seq, seq / 4))
+            size += 1
+            seq += 1
+        else:
+            _, _, item, arrival = heapq.heappop(expected)
+            assert line_pop(*line, size) == (item, arrival), step
+            size -= 1
+            pops += 1
+        if step % 997 == 0:
+            keys = list(zip(prio[:size].tolist(), seq_of[:size].tolist(), strict=True))
+            assert all(keys[(k - 1) // LINE_ARITY] < keys[k] for k in range(1, size)), step
+            assert sorted(keys) == sorted((p, s) for p, s, _, _ in expected), step
+    assert pops > 4_000 and size > 1_000
 
 
 def test_review_and_police_share_the_queue() -> None:
