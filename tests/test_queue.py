@@ -10,6 +10,7 @@ import numpy as np
 from simulator.kernels import police, review
 from simulator.kernels.queue import (
     LINE_ARITY,
+    arrival_order,
     finish_pop,
     finish_push,
     line_pop,
@@ -96,3 +97,21 @@ def test_review_and_police_share_the_queue() -> None:
     """One heap, one line: both day kernels call the queue module's functions."""
     for name in ("finish_push", "finish_pop", "line_push", "line_pop"):
         assert getattr(review, name) is getattr(police, name)
+
+
+def test_arrival_order_is_numpys_lexsort() -> None:
+    """Items by arrival time, then posting time, equal pairs in their order: exactly
+    ``np.lexsort((posted, times))``, with crowds arriving at one sweep instant, ties in
+    both keys, input already sorted, and none or one item."""
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 2, 7, 2_000, 50_000):
+        for case in range(4):
+            posted = np.round(rng.random(n) * 24 + 240, 1 if case == 1 else 9)
+            sweep = np.ceil(posted / 0.5) * 0.5  # a keyword sweep every half hour
+            times = np.where(rng.random(n) < 0.8, sweep, posted + rng.random(n))
+            if case == 2:
+                times = np.sort(times)
+            if case == 3:
+                times = np.full(n, 250.0)  # one crowd
+            expected = np.lexsort((posted, times))
+            np.testing.assert_array_equal(arrival_order(times, posted), expected)

@@ -24,6 +24,7 @@ from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, GeneratorHandles, threaded
 from simulator.engine.post_store import PostStore
 from simulator.kernels import benign, moderation, publishing, routes, speech
+from simulator.kernels.queue import arrival_order
 from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
 from simulator.model.orders import OrderBook
@@ -389,7 +390,7 @@ class SpeechDay:
                 # time (else their order would be the batches', kind by kind).
                 times, items = sub_times[first:last], sub_items[first:last]
                 posted = post_float[0, items // Action.COUNT - first_id]
-                order = np.lexsort((posted, times))
+                order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
                 platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
         if len(duty_post):
             # Grouped by platform keeping their order (per platform, and per due day,

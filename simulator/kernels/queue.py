@@ -255,3 +255,38 @@ def stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
         if moves > 32 * n:
             return merge_argsort(t)  # crowded buckets: n log n instead
     return order
+
+
+@njit(cache=True, nogil=True)
+def arrival_order(times: npt.NDArray[np.float64], posted: npt.NDArray[np.float64]) -> Array:
+    """The permutation that sorts items by ``times``, then ``posted``, equal pairs in
+    their order: numpy's ``lexsort((posted, times))`` for finite times (how a day's
+    review items enter a queue: by arrival, those arriving together oldest first).
+
+    :func:`stable_order` of the times (linear: equal times never move, so the keyword
+    sweeps' crowds of items arriving at one instant cost nothing), then each run of
+    equal times in :func:`stable_order` of its ``posted``. numpy's lexsort made two
+    stable sorts of the whole day's items (~50 ms for 300,000 items here)."""
+    n = len(times)
+    order = stable_order(times)
+    if len(order) != n:  # sorted already
+        order = np.arange(n)
+    ordered = np.empty(n, dtype=np.float64)
+    for k in range(n):
+        ordered[k] = times[order[k]]
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and ordered[end] == ordered[start]:
+            end += 1
+        if end - start > 1:
+            run = order[start:end].copy()
+            keys = np.empty(end - start, dtype=np.float64)
+            for k in range(end - start):
+                keys[k] = posted[run[k]]
+            within = stable_order(keys)
+            if len(within) == end - start:  # (empty: sorted already)
+                for k in range(end - start):
+                    order[start + k] = run[within[k]]
+        start = end
+    return order
