@@ -90,8 +90,11 @@ def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     base = reduced("china_csl_2016", users=1500, days=40)
     hidden = _run(simulator.override(base, {"population.perception.visibility": 0.05}))
     visible = _run(simulator.override(base, {"population.perception.visibility": 1.0}))
-    # Visibility is the share of the enforcement around them users see (S16).
-    assert visible.summary["chilling_effect"] > 1.2 * hidden.summary["chilling_effect"]
+    # Visibility is the share of the enforcement around them users see (S16). Since the
+    # keyword filter's take-downs give no strike in CSL (S14) a removal costs less (no
+    # account at stake), so removals seen move chilling less: 1.09x here (was > 1.2x);
+    # the paired lever at 20,000 users holds (tests/test_levers.py, visibility).
+    assert visible.summary["chilling_effect"] > 1.05 * hidden.summary["chilling_effect"]
     assert visible.summary["chilling_effect"] > 0.0005
 
 

@@ -1,4 +1,4 @@
-"""The engine against its per-agent SimPy reference (simulator/reference/agent.py).
+"""The engine against its per-agent SimPy reference (simulator/reference/).
 
 The two are the same model written two ways: the engine vectorised a day at a time, the
 reference one SimPy process per user and one event per post. On a small world where
@@ -53,7 +53,7 @@ def test_reference_conserves_posts_and_exercises_every_mechanism() -> None:
     # Sanctions and the population (S14): closures, returns, renewals; every excluded
     # post counted under its author's reason.
     days = rec.population_series
-    for name in ("accounts_closed", "accounts_returned", "users_renewed"):
+    for name in ("accounts_closed", "accounts_suspended", "accounts_returned", "users_renewed"):
         assert sum(row[name] for row in days) > 0, name
     np.testing.assert_array_equal(
         rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]

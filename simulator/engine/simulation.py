@@ -32,7 +32,7 @@ from simulator.model.population import Users, large_network
 from simulator.model.real_name import anonymous_active_users, register_users
 from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
-from simulator.model.sanctions import Sanctions
+from simulator.model.sanctions import Sanctions, strikes_to_lose_account
 from simulator.model.scenario import Scenario
 from simulator.model.speech_state import SpeechState
 from simulator.model.views import IntArray
@@ -112,7 +112,7 @@ class Simulation:
             users.value,
             users.sensitive_weight,
             lambda: (users.network.indptr, users.network.indices),
-            np.array([p.spec.strikes_to_close for p in platforms], dtype=np.int64),
+            np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )
         users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
         self.speech = SpeechDay(
@@ -207,7 +207,8 @@ class Simulation:
         # come in the store's narrowed type, none as int64: int64 always, so each
         # kernel is compiled for one signature.
         sanctioned = sanctioned.astype(np.int64, copy=False)
-        sanctions.strikes_and_exits(start, sanctioned)
+        struck = sanctioned[self.review.sanctioned_strike] if self.moderating else sanctioned
+        sanctions.strikes_and_exits(start, struck)
         self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
         end_of_day(

@@ -74,6 +74,16 @@ def _platform_problems(platform: Any) -> list[tuple[str, str]]:
     )
     if _known(filtering, flag, hold) and filtering and flag > hold:
         problems.append(("flag_margin", f"must not exceed hold_margin ({hold}), got {flag}"))
+    suspend, days = (
+        _attribute(platform, name) for name in ("strikes_to_suspend", "suspension_days")
+    )
+    if _known(suspend, days) and suspend > 0 and not days:
+        problems.append(
+            (
+                "suspension_days",
+                f"needs at least one length when strikes_to_suspend is set ({suspend})",
+            )
+        )
     return problems
 
 

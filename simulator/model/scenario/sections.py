@@ -40,6 +40,8 @@ MIN_REVIEW_MINUTES = 0.001
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: The take-downs that can give their author a strike (``kinds.Action.NAMES`` but appeals).
+StrikeRoute = Literal["order", "hold", "notice", "flag"]
 
 
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -288,7 +290,22 @@ class Platform(_Frozen):
     report_probability: Probability = 0.5
     """Chance a removal of prohibited content is reported to the police, when reporting is
     proactive."""
-    strikes_to_close: int = Field(5, ge=1, le=1000)
+    strike_on: Annotated[tuple[StrikeRoute, ...], Field(strict=False)] = ("order", "notice", "flag")
+    """Which take-downs give the author a strike (docs/model.md S14): a removal on a
+    regulator's ``order``, on a user's ``notice``, or on the filter's ``flag``; ``hold``:
+    a held post blocked before publication (by default not: it never appeared)."""
+    strikes_to_close: int = Field(5, ge=0, le=1000)
+    """Strikes in force at which the account is closed (0: never)."""
+    strikes_to_suspend: int = Field(0, ge=0, le=1000)
+    """Strikes in force at which the account is suspended for ``suspension_days``, and
+    again at every strike while that many are in force (0: never; a closure at the same
+    count comes first)."""
+    suspension_days: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=100_000)], ...], Field(strict=False, max_length=100)
+    ] = ()
+    """Whole days a suspended account cannot post, by suspension: the first at
+    ``strikes_to_suspend`` strikes, the next at one more, ..., the last value repeating
+    (L9: Meta's 1, 3, 7 and 30 days). It then returns with its strikes."""
     strike_clean_days: int = Field(90, ge=1, le=1_000_000)
     """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
     restores the credit score after two clean months; L8: YouTube's strikes expire after
