@@ -28,6 +28,9 @@ from simulator.model.scenario.checks import (
 )
 from simulator.model.scenario.timeline import TimelineEntry
 
+#: The shortest interval between keyword sweeps a scenario may state (hours): one minute.
+MIN_SWEEP_INTERVAL_HOURS = 1.0 / 60.0
+
 #: Most users a scenario may have (and ``--users`` may set).
 MAX_USERS = 50_000_000
 
@@ -342,6 +345,15 @@ class Platform(_Frozen):
     believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
     """What the platform believes at the start about audits per year; ``None``: the
     regulator's announced ``audits_per_year``."""
+
+    @field_validator("sweep_interval_hours")
+    @classmethod
+    def _sweeps_at_least_a_minute_apart(cls, value: float) -> float:
+        # Below a minute a sweep is real time anyway, and a tiny interval overflows the
+        # sweep count (t / interval) in the arrival kernel.
+        if 0.0 < value < MIN_SWEEP_INTERVAL_HOURS:
+            raise ValueError("0 (real time) or at least 1/60 hour (one minute) between sweeps")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
