@@ -593,7 +593,7 @@ def test_friends_who_fall_silent_do_not_make_speaking_feel_safer() -> None:
     Friends' trials are the posts they said, so the evidence's rate stays the removal
     rate (when the trials counted the posts they meant to say, it halved)."""
     n_friends, days, rate = 10, 60, 0.5
-    indptr = np.array([0, n_friends] + [n_friends + 1] * n_friends, dtype=np.int64)
+    indptr = np.concatenate([[0], np.arange(n_friends, 2 * n_friends + 1)]).astype(np.int64)
     indices = np.concatenate([np.arange(1, n_friends + 1), np.zeros(n_friends)]).astype(np.int64)
     decay_pow = uk.decay_table(30.0, days + 1)
     alpha0 = np.zeros((2, 4))
