@@ -302,6 +302,40 @@ def test_real_names_raise_felt_detention_risk() -> None:
     assert np.mean(named != um.POST) > np.mean(anonymous != um.POST) + 0.1
 
 
+def test_identifiability_raises_the_cost_of_every_kind_a_ban_follows() -> None:
+    """Defect 6 (docs/validation.md): a closure's ban follows a traceable user (the
+    identity is burned) and an anonymous one loses only ``reregistered_loss`` of the
+    account, so registration lowers lawful criticism that is only ever removed (no
+    detention anywhere) as well as calls to act, and the political posts said (posted or
+    softened) fall, not only the calls to act."""
+    rng = np.random.default_rng(12)
+    n = 20_000
+    value = rng.gamma(2.0, 0.5, n)
+    u = rng.random(n)
+    truth = truth_table(A, removal=0.9)
+    truth[0, C, um.REMOVAL] = 0.6
+    common = dict(
+        value=value, table=law((A, um.REMOVAL), (C, um.REMOVAL)), truth=truth, noise=u,
+        parameters=par(account_value=2.0, noise=0.3, reregistered_loss=0.25),
+        strikes=np.full(n, 4), ban_follows=(0.0, 1.0),
+    )  # fmt: skip
+    for kind in (C, A):
+        anonymous = run_choice(kind, **common, traceable=np.zeros(n, dtype=bool))
+        named = run_choice(kind, **common, traceable=np.ones(n, dtype=bool))
+        said_anonymous = np.mean(anonymous != um.WITHHOLD)
+        said_named = np.mean(named != um.WITHHOLD)
+        assert said_named < said_anonymous - 0.05, (kind, said_named, said_anonymous)
+    # Where the platform does not check identities the ban follows nobody: no difference.
+    unchecked = dict(common, ban_follows=(0.0, 0.0))
+    anonymous = run_choice(C, **unchecked, traceable=np.zeros(n, dtype=bool))
+    named = run_choice(C, **unchecked, traceable=np.ones(n, dtype=bool))
+    assert np.array_equal(anonymous, named)
+    # The statement: the whole account when the ban follows, the share otherwise.
+    np.testing.assert_allclose(um.account_loss(2.0, np.array([0.0, 0.5, 1.0]), 0.25),
+                               [0.5, 1.25, 2.0])  # fmt: skip
+    np.testing.assert_allclose(um.removal_cost(4, 5, 0.05, 2.0, 0.0, 0.25), 0.55)
+
+
 # -- the statement and the kernel agree --------------------------------------------------
 
 
@@ -625,3 +659,41 @@ def test_the_compiled_mood_is_the_statement() -> None:
     for exponent in (0.0, 0.3, 1.0):
         compiled = [uk.mood(float(x), exponent) for x in u]
         np.testing.assert_allclose(compiled, um.choice_noise(u, exponent), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_the_climate_turns_visibility_into_a_spiral() -> None:
+    """Defect 7's other half: with the climate on, friends who withhold make speaking
+    feel costlier, so more visible enforcement raises political withholding by more
+    than it does with the climate off (china_csl_2016 at 3,000 users for 60 days, four
+    paired replications: visibility 0.1 and 1, climate weight 0 and 0.5, the same seeds
+    at every level). The difference in differences must be positive in every
+    replication and its 95% interval above 0."""
+    import simulator
+    from benchmarks.probe_levers import interval, political_withholding
+
+    base = simulator.load_scenario("china_csl_2016")
+    shares: dict[tuple[float, float], list[float]] = {}
+    for kappa in (0.0, 0.5):
+        for visibility in (0.1, 1.0):
+            scenario = simulator.override(
+                base,
+                {
+                    "population.users": 3000,
+                    "population.perception.climate_weight": kappa,
+                    "population.perception.visibility": visibility,
+                },
+                source="spiral test",
+            )
+            shares[kappa, visibility] = [
+                political_withholding(
+                    simulator.run(scenario, seed=100 + r, days=60, replication=r, parallel=False),
+                    scenario,
+                )
+                for r in range(4)
+            ]
+    chill = {k: np.subtract(shares[k, 1.0], shares[k, 0.1]) for k in (0.0, 0.5)}
+    assert (chill[0.0] > 0).all()  # visibility chills without the climate too
+    spiral = chill[0.5] - chill[0.0]
+    assert (spiral > 0).all(), spiral
+    assert interval(list(spiral)).low > 0, spiral
