@@ -103,9 +103,10 @@ def learn_beliefs(
                 speakers[n_speakers[0]] = a
                 n_speakers[0] += 1
             spoke[a, SEEN_SANCTION_COLUMN + k - 1] += 1
-    # The day's touches (user, column, amount) first, then one pass that brings each
-    # touched row to the day and adds (bring_to_day written out: no call per touch).
-    # A speaker's friends get one touch for all their columns (column -1).
+    # The day's own sanctions and detentions as touches (user, column, amount) first,
+    # then one pass that brings each touched row to the day and adds (bring_to_day
+    # written out: no call per touch); then each speaker's friends, once per friend for
+    # all of the speaker's columns.
     n_spoke = n_speakers[0] if friends_see else 0
     n_touch = 0
     for j in range(len(sanctioned)):
@@ -116,8 +117,6 @@ def learn_beliefs(
             n_touch += 1
             if friend_detention_weight > 0.0:
                 n_touch += indptr[detained[j] + 1] - indptr[detained[j]]
-    for j in range(n_spoke):
-        n_touch += indptr[speakers[j] + 1] - indptr[speakers[j]]
     who = np.empty(n_touch, dtype=np.int64)
     where = np.empty(n_touch, dtype=np.int64)
     amount = np.empty(n_touch, dtype=np.float64)
@@ -140,11 +139,6 @@ def learn_beliefs(
                 who[t], where[t] = indices[e], DETENTION_COLUMN + k - 1
                 amount[t] = friend_detention_weight
                 t += 1
-    for j in range(n_spoke):
-        a = speakers[j]
-        for e in range(indptr[a], indptr[a + 1]):
-            who[t], where[t], amount[t] = indices[e], -1 - a, 0.0
-            t += 1
     observed = beliefs.climate_observed
     climate = len(observed) > 0
     if climate:
@@ -163,24 +157,35 @@ def learn_beliefs(
             for c in range(EVIDENCE_COLUMNS):
                 rows[u, c] = np.float32(rows[u, c] * f)
             rows[u, DAY_COLUMN] = day
-        column = where[t]
-        if column >= 0:
-            rows[u, column] = np.float32(rows[u, column] + amount[t])
-            continue
-        a = -1 - column  # a friend of u spoke in public today
-        for k in range(N_SENSITIVE):
-            said = spoke[a, SAID_COLUMN + k]
-            seen = spoke[a, SEEN_SANCTION_COLUMN + k]
-            if said:
-                c = TRIALS_COLUMN + k
-                rows[u, c] = np.float32(rows[u, c] + trial_weight * said)
-                if climate:
-                    observed[u, k] = np.float32(observed[u, k] + heard * said)
-            if seen:
-                c = REMOVAL_COLUMN + k
-                rows[u, c] = np.float32(rows[u, c] + friend_weight * seen)
+        rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
     for j in range(n_spoke):
         a = speakers[j]
+        # What each friend of a learns (scalars: no allocation per speaker).
+        t0 = trial_weight * spoke[a, SAID_COLUMN]
+        t1 = trial_weight * spoke[a, SAID_COLUMN + 1]
+        t2 = trial_weight * spoke[a, SAID_COLUMN + 2]
+        r0 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN]
+        r1 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 1]
+        r2 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 2]
+        for e in range(indptr[a], indptr[a + 1]):
+            u = indices[e]  # a friend of a, who spoke in public today
+            gap = day - int(rows[u, DAY_COLUMN])
+            if gap > 0:
+                gap = min(gap, last_gap)
+                f = decay_pow[gap]
+                for c in range(EVIDENCE_COLUMNS):
+                    rows[u, c] = np.float32(rows[u, c] * f)
+                rows[u, DAY_COLUMN] = day
+            rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
+            rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
+            rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
+            rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
+            rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
+            rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
+            if climate:
+                for k in range(N_SENSITIVE):
+                    said = spoke[a, SAID_COLUMN + k]
+                    observed[u, k] = np.float32(observed[u, k] + heard * said)
         for c in range(SPOKE_COLUMNS):
             spoke[a, c] = 0
     if friends_see:
