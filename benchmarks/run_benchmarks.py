@@ -5,7 +5,7 @@
 
 Prints, each with the issue-6 target it is checked against:
 
-1. engine versus the per-agent SimPy reference (simulator/reference/agent.py) on the
+1. engine versus the per-agent SimPy reference (simulator/reference/) on the
    same 10,000-user, 90-day china_csl_2016 world, paired runs (rules + counterfactual)
    both, and the ratio;
 2. simulated (intended) posts per second of the engine, the numpy uniform-draw rate

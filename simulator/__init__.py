@@ -10,8 +10,9 @@ speech against a no-rules counterfactual on the same random streams.
 >>> results.summary["speech_loss"]                            # doctest: +SKIP
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from simulator.lazy import lazy_names
 from simulator.version import __version__
 
 # The API is imported on first use (PEP 562): `import simulator.cli.console` (the `censim`
@@ -45,18 +46,7 @@ _API = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_API[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+__getattr__, __dir__ = lazy_names(__name__, _API, globals())
 
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.interrupts",
             "simulator.kinds",
             "simulator.layers",
+            "simulator.lazy",
             "simulator.streams",
             "simulator.version",
         ),
@@ -83,10 +84,12 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "counting a run and writing it: recorder, metrics, results, output folders",
         (
             "simulator.output",
+            "simulator.output.folder_checks",
             "simulator.output.folders",
             "simulator.output.metrics",
             "simulator.output.recorder",
             "simulator.output.results",
+            "simulator.output.staging",
         ),
     ),
     (
@@ -94,9 +97,15 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the per-agent SimPy statement of the model the engine is checked against",
         (
             "simulator.reference",
+            "simulator.reference.accounts",
             "simulator.reference.agent",
             "simulator.reference.minds",
+            "simulator.reference.moderation",
             "simulator.reference.platform_policy",
+            "simulator.reference.police",
+            "simulator.reference.regulator",
+            "simulator.reference.speech",
+            "simulator.reference.world",
         ),
     ),
     (

@@ -222,6 +222,28 @@ def test_the_docs_table_lists_the_layers_as_they_are() -> None:
     assert listed == [layer for layer, _, _ in LAYERS]
 
 
+#: The longest a module of simulator/ may be: issue 15's "no module over ~600 lines",
+#: with room for a rule or two before the module is split by what it holds.
+MAX_MODULE_LINES = 650
+
+
+def modules_over(limit: int, package: Path = PACKAGE) -> dict[str, int]:
+    """The modules of ``package`` longer than ``limit`` lines, with their lengths."""
+    lengths = {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in module_files(package).items()
+    }
+    return {name: n for name, n in sorted(lengths.items()) if n > limit}
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    long = modules_over(MAX_MODULE_LINES)
+    assert not long, (
+        f"over {MAX_MODULE_LINES} lines: {long}; split each into modules named after what "
+        "they hold (docs/architecture.md)"
+    )
+
+
 # -- the checks themselves catch what they are for -------------------------------------
 
 
@@ -272,6 +294,14 @@ def test_an_upward_import_is_named() -> None:
         "simulator.model.regulator (model) imports simulator.engine.simulation (engine), "
         "a layer above",
     ]
+
+
+def test_a_long_module_is_named(tmp_path: Path) -> None:
+    for name, lines in {"short.py": 3, "long.py": 651}.items():
+        path = tmp_path / "simulator" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("x = 1\n" * lines)
+    assert modules_over(MAX_MODULE_LINES, tmp_path / "simulator") == {"simulator.long": 651}
 
 
 @pytest.mark.parametrize("module", ["simulator.kernels.routes", "simulator.model.regulator"])

@@ -506,3 +506,25 @@ def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path)
     }
     summary = pd.read_csv(out / "summary.csv")
     assert summary["platforms.weibo.reviewers"].tolist() == [1, 2]
+
+
+def test_sweep_and_sensitivity_need_a_scenario_or_a_model(tmp_path: Path) -> None:
+    """Both studies set up their model and seed the same way (``model_and_seed``): neither
+    given is refused, naming the study, before anything is written."""
+    with pytest.raises(SweepError, match="^sweep: give a scenario or a model$"):
+        sweep(None, {"x": [1, 2]}, out=tmp_path / "s")
+    with pytest.raises(SweepError, match="^sensitivity: give a scenario or a model$"):
+        analyse(None, {"x": (0.0, 1.0)}, out=tmp_path / "a")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_study_takes_the_scenario_seed_unless_given() -> None:
+    from simulator.experiments.sweeps import model_and_seed
+
+    scenario = simulator.load_scenario("classroom")
+    model, seed = model_and_seed(scenario, None, None, "sweep")
+    assert isinstance(model, ScenarioModel) and seed == scenario.seed
+    assert model_and_seed(scenario, None, 5, "sweep")[1] == 5
+    ishigami = Ishigami()
+    assert model_and_seed(None, ishigami, None, "sweep") == (ishigami, 0)
+    assert model_and_seed("classroom", ishigami, 7, "sweep") == (ishigami, 7)

@@ -102,3 +102,33 @@ def test_the_plots_package_gives_every_figure() -> None:
     assert plots.write_all is writing.write_all
     assert set(plots.RUN_FIGURES) == {"funnel", "time_series", "removal_curve", "platforms"}
     assert all(hasattr(plots, name) for name in plots.__all__)
+
+
+def test_lazy_names_import_on_first_use_and_refuse_unknown_names() -> None:
+    """``simulator.lazy.lazy_names``, behind the package's, the experiments' and the
+    reference's names: a name's module is imported when the name is first asked for, the
+    name is then kept, an unknown name is an AttributeError naming the package."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, simulator, simulator.reference as r\n"
+        "loaded = lambda name: 'simulator.' + name in sys.modules\n"
+        "print(loaded('reference.agent'), loaded('engine.pairing'))\n"
+        "run = simulator.run\n"
+        "print(loaded('engine.pairing'), vars(simulator)['run'] is run)\n"
+        "print(r.run_reference.__module__, 'run_reference' in dir(r))\n"
+        "try:\n"
+        "    simulator.nothing\n"
+        "except AttributeError as error:\n"
+        "    print(error)\n"
+    )
+    lines = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert lines == [
+        "False False",
+        "True True",
+        "simulator.reference.agent True",
+        "module 'simulator' has no attribute 'nothing'",
+    ]

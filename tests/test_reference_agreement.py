@@ -1,4 +1,4 @@
-"""The engine against its per-agent SimPy reference (simulator/reference/agent.py).
+"""The engine against its per-agent SimPy reference (simulator/reference/).
 
 The two are the same model written two ways: the engine vectorised a day at a time, the
 reference one SimPy process per user and one event per post. On a small world where

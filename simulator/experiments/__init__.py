@@ -20,7 +20,9 @@ The names below are imported on first use (PEP 562), so importing one submodule 
 ``resources`` for ``censim run``) does not load the sweep machinery.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulator.lazy import lazy_names
 
 _API = {
     "Design": "simulator.experiments.designs",
@@ -49,18 +51,7 @@ _API = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module 'simulator.experiments' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_API[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+__getattr__, __dir__ = lazy_names(__name__, _API, globals())
 
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from simulator.errors import OutputError, ScenarioError
 from simulator.experiments.designs import MAX_RUNS, Design, SweepError
 from simulator.experiments.executors import Executor, Model, ScenarioModel
 from simulator.experiments.store import atomic_csv
-from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
+from simulator.experiments.sweeps import SweepResults, model_and_seed, sweep
 from simulator.files import atomic_write_with
 from simulator.model.scenario import Scenario, override
 
@@ -244,13 +244,7 @@ def analyse(
             f"points x {reps:,} replications = {points * reps:,} runs; at most {MAX_RUNS:,} "
             "are allowed"
         )
-    if model is None:
-        if scenario is None:
-            raise SweepError("sensitivity: give a scenario or a model")
-        loaded = resolve_scenario(scenario)
-        model = ScenarioModel(loaded)
-        seed = loaded.seed if seed is None else seed
-    seed = 0 if seed is None else int(seed)
+    model, seed = model_and_seed(scenario, model, seed, "sensitivity")
     known = metric_names(model)
     if known is not None and metric not in known:
         raise SweepError(f"--metric: unknown metric {metric!r}; allowed: {', '.join(known)}")

@@ -152,6 +152,20 @@ def resolve_scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
+def model_and_seed(
+    scenario: Scenario | str | Path | None, model: Model | None, seed: int | None, command: str
+) -> tuple[Model, int]:
+    """What a study runs (``model``, else ``scenario``'s) and its base seed (``seed``, else
+    the scenario's, else 0); ``command`` names the study in the error when neither is given."""
+    if model is None:
+        if scenario is None:
+            raise SweepError(f"{command}: give a scenario or a model")
+        loaded = resolve_scenario(scenario)
+        model = ScenarioModel(loaded)
+        seed = loaded.seed if seed is None else seed
+    return model, 0 if seed is None else int(seed)
+
+
 def sweep(
     scenario: Scenario | str | Path | None,
     design: Design | Mapping[str, Sequence[Any]],
@@ -183,13 +197,7 @@ def sweep(
     """
     if not isinstance(design, Design):
         design = grid_design(design, source="design")
-    if model is None:
-        if scenario is None:
-            raise SweepError("sweep: give a scenario or a model")
-        loaded = resolve_scenario(scenario)
-        model = ScenarioModel(loaded)
-        seed = loaded.seed if seed is None else seed
-    seed = 0 if seed is None else int(seed)
+    model, seed = model_and_seed(scenario, model, seed, "sweep")
     if not 1 <= reps <= 100_000:
         raise SweepError(f"--reps: {reps} is not allowed; give 1 to 100000 replications")
     if not 0 <= seed <= 2**63 - 1:

@@ -1,23 +1,22 @@
 """The reference model: censim's model written one SimPy process per user and one event
 per post, the readable statement the fast engine is checked against (see
-:mod:`simulator.reference.agent` and docs/performance.md, "The oracle").
+:mod:`simulator.reference.agent`, which puts together one module per mechanism, and
+docs/performance.md, "The oracle").
 
 >>> from simulator.reference import ReferenceSimulation, run_reference
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from simulator.lazy import lazy_names
 
 __all__ = ["ReferenceSimulation", "run_reference"]
 
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use, so that ``python -m simulator.reference.agent`` runs the
-    # module once (an eager import here would load it before runpy runs it again).
-    if name not in __all__:
-        raise AttributeError(f"module 'simulator.reference' has no attribute {name!r}")
-    from simulator.reference import agent
-
-    return getattr(agent, name)
+# Imported on first use, so that ``python -m simulator.reference.agent`` runs the module
+# once (an eager import here would load it before runpy runs it again).
+__getattr__, __dir__ = lazy_names(
+    __name__, dict.fromkeys(__all__, "simulator.reference.agent"), globals()
+)
 
 
 if TYPE_CHECKING:

@@ -1,0 +1,152 @@
+"""Users' accounts in the reference model: sanctions and what follows them, platforms
+leaving the market, the real-name rule, returns and turnover (docs/model.md S9
+"Finances and exits", S13 "Real-name registration", S14 "Sanctions and the
+population").
+
+Each user's sanctions of the day (removals and blocks, collected by
+:mod:`simulator.reference.moderation`) bite at the day's end, user by user in ascending
+order: strikes expire after ``strike_clean_days`` clean days, enough strikes close the
+account (it re-registers after an exponential delay unless its real-name identity is
+burned), otherwise the user may leave or turn to circumvention tools. At the day
+boundary platforms that are revoked or bankrupt leave (their users move to the others by
+market share) and suspensions start or end; the real-name rule registers everyone on its
+first day; closed accounts return and users are renewed (turnover, its own stream).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from simulator.kinds import UserState
+from simulator.model.platforms import PlatformState
+from simulator.reference.world import World
+
+
+class Accounts(World):
+    """Strikes, closures, exits, registration, returns and turnover (mixed into
+    :class:`~simulator.reference.agent.ReferenceSimulation`)."""
+
+    def strikes_and_exits(self, day: int) -> None:
+        """The day's sanctions bite: strikes (a clean period wipes them), closed
+        accounts and their return day, leaving, circumventing."""
+        exits = self.scenario.population.exits
+        sanctions = Counter(user for user, _, _ in self.sanctioned_today)
+        real_name = self.scenario.rules.real_name
+        in_force = real_name.enabled and day >= real_name.start_day
+        self.closed_today = 0
+        # Ascending user order, as the engine draws the closed accounts' return days.
+        for user, times in sorted(sanctions.items(), key=lambda item: item[0].index):
+            spec = self.platforms[user.platform].state.spec
+            if day - user.last_strike_day > spec.strike_clean_days:
+                user.strikes = 0  # a clean period wipes the record (L6)
+            user.strikes = min(user.strikes + times, 32_000)
+            user.last_strike_day = day
+            if user.state != UserState.ACTIVE:
+                continue
+            if user.strikes >= spec.strikes_to_close:
+                user.state = UserState.EXCLUDED
+                user.closed = True
+                self.closed_today += 1
+                delay = max(1.0, math.ceil(self.rng.exponential(spec.reregister_mean_days)))
+                checked = self.rng.random() < spec.real_name_enforcement
+                burned = user.traceable and in_force and checked
+                user.return_day = -1 if burned or day + delay >= 2**31 - 1 else int(day + delay)
+                continue
+            draw = self.rng.random()
+            if draw < exits.leave_probability_on_sanction:
+                user.state = UserState.LEFT
+            elif (
+                draw
+                < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
+            ):
+                user.state = UserState.CIRCUMVENTING
+
+    def platform_changes(self, now: float) -> None:
+        """At the day boundary ``now`` (hours): platforms that leave the market (revoked
+        or bankrupt; their users move) and suspensions."""
+        for platform in self.platforms:
+            state = platform.state
+            if not state.exited and (now >= state.exit_at_hours or state.cash < 0.0):
+                if state.cash < 0.0 and not state.exit_reason:
+                    state.exit_reason = "bankrupt"
+                state.exited = True
+                state.exit_at_hours = min(state.exit_at_hours, now)
+                self.migrate_users(state)
+            state.suspended_now = not state.exited and now < state.suspended_until_hours
+
+    def register_users(self) -> None:
+        """The real-name rule's first day (S13): each active user registers, or refuses
+        and, where the platform enforces the rule, is excluded or circumvents."""
+        rule = self.scenario.rules.real_name
+        for user in self.users:
+            if user.state != UserState.ACTIVE:
+                continue
+            refuses = self.rng.random() < rule.refusal_probability
+            enforced = (
+                self.rng.random() < self.platforms[user.platform].state.spec.real_name_enforcement
+            )
+            circumvents = self.rng.random() < rule.circumvent_probability
+            if not refuses:
+                user.traceable = True
+            elif enforced:
+                user.state = UserState.CIRCUMVENTING if circumvents else UserState.EXCLUDED
+
+    def returns_and_turnover(self, day: int) -> None:
+        """Closed accounts due today re-register (one in detention, the day after its
+        release); then every user independently leaves with probability
+        ``turnover_per_year / 365`` and a newcomer takes the place (not in detention),
+        registering under a real-name rule in force as everyone did on its first day."""
+        self.returned_today = self.renewed_today = 0
+        for user in self.users:
+            if user.return_day != day:
+                continue
+            if user.state == UserState.DETAINED:
+                user.return_day = day + 1
+            elif user.state == UserState.EXCLUDED and user.closed:
+                user.state = UserState.ACTIVE
+                user.closed = False
+                user.strikes = 0
+                user.last_strike_day = -(2**30)
+                user.return_day = -1
+                self.returned_today += 1
+        spec = self.scenario.population
+        rate = min(1.0, spec.turnover_per_year / 365.0)
+        rule = self.scenario.rules.real_name
+        in_force = rule.enabled and day >= rule.start_day
+        draws = self.turnover.random((len(self.users), 4))
+        for user, (leaves, refuses, enforced, circumvents) in zip(self.users, draws, strict=True):
+            if leaves >= rate or user.state == UserState.DETAINED:
+                continue
+            self.renewed_today += 1
+            user.strikes = 0
+            user.last_strike_day = -(2**30)
+            user.return_day = -1
+            user.closed = False
+            user.mind = self.initial_mind()
+            user.traceable = False
+            user.state = UserState.ACTIVE
+            if in_force:
+                enforcement = self.platforms[user.platform].state.spec.real_name_enforcement
+                if refuses >= rule.refusal_probability:
+                    user.traceable = True
+                elif enforced < enforcement:
+                    circumvent = circumvents < rule.circumvent_probability
+                    user.state = UserState.CIRCUMVENTING if circumvent else UserState.EXCLUDED
+
+    def migrate_users(self, gone: PlatformState) -> None:
+        """The users of a platform that left move to the remaining ones by market share."""
+        remaining = [p.state for p in self.platforms if not p.state.exited]
+        if not remaining:
+            return
+        shares = np.array([p.spec.market_share for p in remaining])
+        shares = (
+            shares / shares.sum()
+            if shares.sum() > 0
+            else np.full(len(remaining), 1 / len(remaining))
+        )
+        for user in self.users:
+            if user.platform == gone.index:
+                user.platform = remaining[int(self.rng.choice(len(remaining), p=shares))].index

@@ -1,0 +1,246 @@
+"""Platforms' moderation in the reference model: what happens to a post that reaches a
+platform, and how the platform sets its strictness (docs/model.md S4 "Scores, strictness
+and threshold", S5 "Publication and touches", S5a "When review items arrive", S6 "The
+review queue", S7 "Reviewer decisions", S7a "Appeals", S8 "Platform policy").
+
+A post on a moderated channel gets a reviewer's score; the filter may hold it for review
+before publication or flag it after (at the next keyword sweep); users' notices and the
+regulator's monitoring find it as its views come (:meth:`Moderation.attention_delay`).
+Every review item is a process that waits for one of the platform's reviewers (a
+``simpy.PriorityResource``: orders first, then held posts, notices, flags, appeals) and
+takes the post down if its score is over the threshold (an order always). A removal
+sanctions the author (:mod:`simulator.reference.accounts` applies it at the day's end),
+may report them to the police (the proactive reporting rule, S11) and may be appealed.
+At the day's end the platform moves its threshold towards the cheapest of its grid
+(:meth:`Moderation.adapt`, with :mod:`simulator.reference.platform_policy`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator.kinds import N_KINDS, Action, Channel, ContentKind, Outcome
+from simulator.reference import platform_policy as policy
+from simulator.reference.world import Platform, Post, User, World
+
+
+class Moderation(World):
+    """Platforms publish, review, remove and adapt (mixed into
+    :class:`~simulator.reference.agent.ReferenceSimulation`)."""
+
+    def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
+        """A post reaches ``platform`` (S5): held or published, flagged, and scheduled to
+        be noticed by users and the regulator as its views come (S5a)."""
+        now = self.env.now
+        p = platform.state.index
+        self.published_today[kind] += 1
+        if not self.in_scope[channel]:
+            self.count(day, p, channel, kind, Outcome.SURVIVING)
+            return
+        rng = self.rng
+        rec = self.recorder
+        score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
+        post = Post(user, day, p, channel, kind, now, score)
+        platform.reached_today[kind] += 1
+        if 0.0 < self.line[kind] < 1.0:
+            platform.lawful_published.append(post)
+        if rng.random() < platform.hold[kind]:
+            self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
+            rec.tallies["held"][kind] += 1
+            self.env.process(self.review(platform, post, Action.HOLD, 0.0))
+            return
+        post.published_hours = now
+        self.count(day, p, channel, kind, Outcome.SURVIVING)
+        if self.prohibited[kind]:
+            platform.prohibited_published.append(post)
+        if rng.random() < platform.flag[kind]:
+            rec.tallies["flagged"][kind] += 1
+            # The filter's keyword sweep: every sweep_interval_hours from time 0.
+            delay = self.next_sweep(now, platform.state.spec.sweep_interval_hours) - now
+            self.env.process(self.review(platform, post, Action.FLAG, delay))
+        # Users and the regulator notice the post as its views come (one uniform each).
+        # Private messages have no audience to build, and benign posts count as from an
+        # author of audience 1 (the model's rule: the engine draws them in aggregate).
+        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
+        reach = self.audience(user) if public else 1.0
+        if channel == Channel.PUBLIC:
+            delay = self.attention_delay(rng.random(), self.notice_probability[kind], reach)
+            if delay < math.inf:
+                rec.tallies["notices"][kind] += 1
+                self.env.process(self.review(platform, post, Action.NOTICE, delay))
+                notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+                if notice_deadline is not None and self.prohibited[kind]:
+                    deadline = now + delay + notice_deadline
+                    self.env.process(self.duty(platform, post, deadline, False))
+        delay = self.attention_delay(rng.random(), self.monitor_probability[kind], reach)
+        if delay < math.inf:
+            self.env.process(self.order(platform, post, delay))
+
+    @staticmethod
+    def next_sweep(now: float, interval: float) -> float:
+        """The first of the sweeps 0, interval, 2 interval, ... at or after ``now``."""
+        if interval <= 0.0:
+            return now
+        k = math.ceil(now / interval)
+        while k > 0 and (k - 1) * interval >= now:
+            k -= 1
+        while k * interval < now:
+            k += 1
+        return k * interval
+
+    def audience(self, user: User) -> float:
+        """The author's friends over the mean number of friends."""
+        return len(user.neighbours) / self.mean_degree if self.mean_degree > 0 else 1.0
+
+    def attention_delay(self, u: float, probability: float, reach: float) -> float:
+        """Hours until the post is noticed (inf: never). Views ``reach (1 - e^(-t/tau))``
+        notice at rate ``-ln(1 - probability)`` each: noticed once the exposure
+        ``-ln(1 - u)`` is reached."""
+        if probability <= 0.0 or reach <= 0.0:
+            return math.inf
+        exposure = -math.log1p(-u)
+        if probability >= 1.0:
+            return 0.0
+        whole = -math.log1p(-probability) * reach  # exposure of all views the post will get
+        if exposure >= whole:
+            return math.inf
+        return -self.scenario.population.attention_hours * math.log1p(-exposure / whole)
+
+    def review(
+        self, platform: Platform, post: Post, action: int, delay: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """One review item: wait for a reviewer (by priority), then judge the post."""
+        if delay > 0.0:
+            yield self.env.timeout(delay)
+        if platform.reviewers is None:
+            return  # no reviewers: never reviewed
+        with platform.reviewers.request(priority=action) as request:
+            yield request
+            begin = self.env.now
+            if action == Action.APPEAL:
+                if post.removed_hours == math.inf:
+                    return  # already back up
+            elif action != Action.HOLD and post.removed_hours <= begin:
+                return  # already down: nothing to review
+            self.recorder.tallies["reviews"][post.kind] += 1
+            score = post.appeal_score if action == Action.APPEAL else post.score
+            threshold = platform.state.threshold
+            if action == Action.HOLD:
+                threshold += platform.state.spec.held_review_margin
+            takes_down = action == Action.ORDER or score > threshold
+            service = self.rng.exponential(platform.state.spec.review_minutes / 60.0)
+            yield self.env.timeout(service)
+        now = self.env.now
+        if action == Action.APPEAL:
+            if not takes_down and post.removed_hours < math.inf:
+                # Reinstated: the post counts as surviving; its removal delay stays on record.
+                post.removed_hours = math.inf
+                post.removed_by = -1
+                self.move(post, Outcome.REMOVED, Outcome.SURVIVING)
+                self.recorder.tallies["reinstated"][post.kind] += 1
+        elif action == Action.HOLD:
+            if takes_down:
+                post.blocked_hours = now
+                self.sanction(post, seen=False)  # never published: friends saw nothing
+            else:
+                post.published_hours = now
+                self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
+                if self.prohibited[post.kind]:
+                    platform.prohibited_published.append(post)
+        elif takes_down and post.removed_hours > now:
+            self.remove(platform, post, action)
+
+    def remove(self, platform: Platform, post: Post, action: int) -> None:
+        """Take a published post down (S7): its author is sanctioned, may be reported
+        (proactive reporting, S11) and may appeal (S7a)."""
+        now = self.env.now
+        rec = self.recorder
+        post.removed_hours = now
+        post.removed_by = action
+        self.move(post, Outcome.SURVIVING, Outcome.REMOVED)
+        rec.add_delays(np.array([post.kind]), np.array([now - post.time_hours]))
+        if action == Action.NOTICE:
+            rec.tallies["notices_removed"][post.kind] += 1
+        self.sanction(post, seen=post.channel == Channel.PUBLIC)
+        reporting = self.scenario.rules.reporting.mode
+        # Removals on a regulator's order were reported with the order's data request,
+        # and only the platform's own removals can be appealed.
+        if action == Action.ORDER:
+            return
+        if (
+            reporting == "proactive"
+            and self.prohibited[post.kind]
+            and self.rng.random() < platform.state.spec.report_probability
+        ):
+            self.report(platform, post.author, post.kind)
+        appeals = self.scenario.rules.appeals
+        if appeals.enabled and self.rng.random() < appeals.probability:
+            post.appeal_score = (
+                platform.state.spec.reviewer_mean.as_tuple()[post.kind] + self.rng.standard_normal()
+            )
+            self.recorder.tallies["appeals"][post.kind] += 1
+            delay = self.rng.exponential(appeals.mean_delay_hours)
+            self.env.process(self.review(platform, post, Action.APPEAL, delay))
+
+    def move(self, post: Post, source: Outcome, target: Outcome) -> None:
+        """Count the post under ``target`` instead of ``source`` (on the day it was written)."""
+        self.count(post.day, post.platform, post.channel, post.kind, source, -1)
+        self.count(post.day, post.platform, post.channel, post.kind, target, 1)
+
+    def sanction(self, post: Post, seen: bool) -> None:
+        """The author is sanctioned for the post (applied at the day's end; ``seen``: a
+        public removal their friends saw)."""
+        self.sanctioned_today.append((post.author, post.kind, seen))
+
+    def adapt(self, platform: Platform) -> None:
+        """The platform counts the day's posts, then moves its threshold towards the
+        cheapest of its grid (docs/model.md S8)."""
+        state, view = platform.state, platform.view
+        assert view is not None  # moderating
+        spec, scenario = state.spec, self.scenario
+        today = [float(n) for n in platform.reached_today]
+        platform.reached_today = [0] * N_KINDS
+        if platform.flows is None:
+            platform.flows = today
+        else:
+            step = 1.0 - 0.5 ** (1.0 / 7.0)  # a half-life of 7 days
+            platform.flows = [
+                f + step * (n - f) for f, n in zip(platform.flows, today, strict=True)
+            ]
+        platform.days_watched += 1
+        audits_per_day = platform.audits_per_day(scenario.regulator.audits_per_year)
+        detection = platform.detection_calibration()
+        level = state.penalty_level
+        now_value, next_value = (
+            state.rung_value(scenario, level),
+            state.rung_value(scenario, level + 1),
+        )
+        regulator, liability = scenario.regulator, scenario.rules.takedown.liability
+        costs = [
+            policy.daily_cost(
+                view,
+                t,
+                platform.flows,
+                self.line,
+                liability,
+                regulator.audit_sample_size,
+                scenario.rules.penalties.tolerance,
+                spec.wrongful_removal_daily_cost,
+                audits_per_day,
+                detection,
+                now_value,
+                next_value,
+            )  # fmt: skip
+            for t in platform.thresholds
+        ]
+        target = policy.cheapest(platform.thresholds, costs, state.threshold)
+        state.threshold += spec.adaptation_rate * (target - state.threshold)
+        platform.predicted = policy.expected_found(
+            view, state.threshold, platform.flows, self.line, liability,
+            regulator.audit_sample_size,
+        )  # fmt: skip
