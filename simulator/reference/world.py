@@ -66,8 +66,8 @@ class User:
     state_before_detention: UserState = UserState.ACTIVE
     # Snapshot taken at each day boundary: where the user may post today.
     route: int = NO_ROUTE
-    # Public sensitive posts said today (for friends' climate) and the climate's memory
-    # of friends' public sensitive posts, per kind.
+    # Public sensitive posts said today (friends' trials and climate), the climate's
+    # memory of friends' public sensitive posts and what was expected of them, per kind.
     said: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     observed: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
     expected: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
