@@ -39,7 +39,13 @@ HEADLINE_RATIOS = (
 )
 #: ... then sanctions and the population (docs/model.md S14) and the excluded posts by
 #: reason.
-SANCTIONS_NUMBERS = ("accounts_closed", "accounts_returned", "users_renewed", "active_share_mean")
+SANCTIONS_NUMBERS = (
+    "accounts_closed",
+    "accounts_suspended",
+    "accounts_returned",
+    "users_renewed",
+    "active_share_mean",
+)
 
 
 def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
@@ -59,6 +65,10 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
             "platforms.0.sweep_interval_hours": 0.5,
+            # The classroom's 2 and 1 reviewers at any size (staff is per 100,000 users:
+            # weibo has 60% of them, tieba 40%), the world the agreement was built on.
+            "platforms.0.reviewers_per_100k_users": 2 * 100_000 / (users * 0.6),
+            "platforms.1.reviewers_per_100k_users": 1 * 100_000 / (users * 0.4),
             "regulator.audits_per_year": 150.0,
             # Audits that find something at this size, so the ladder is climbed.
             "regulator.audit_sample_size": 1000,
@@ -77,10 +87,19 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "police.detention_probability.unlawful": 0.5,
             "police.identify_anonymous_probability": 0.5,
             "police.detention_days": 5.0,
-            # Strikes that expire, closed accounts that return (half the identities
-            # checked, so some are burned) and a fast turnover: S14 within 20 days.
-            "platforms.weibo.strikes_to_close": 2,
-            "platforms.tieba.strikes_to_close": 2,
+            # Strikes from every route on weibo and from all but held posts on tieba (the
+            # classroom's come from complaints only, too rare here); a suspension of 1
+            # then 2 days at the first strike, closure at the third; strikes that expire,
+            # closed accounts that return (half the identities checked, so some are
+            # burned) and a fast turnover: S14 within 20 days.
+            "platforms.weibo.strike_on": ["order", "hold", "notice", "flag"],
+            "platforms.tieba.strike_on": ["order", "notice", "flag"],
+            "platforms.weibo.strikes_to_suspend": 1,
+            "platforms.tieba.strikes_to_suspend": 1,
+            "platforms.weibo.suspension_days": [1, 2],
+            "platforms.tieba.suspension_days": [1, 2],
+            "platforms.weibo.strikes_to_close": 3,
+            "platforms.tieba.strikes_to_close": 3,
             "platforms.weibo.strike_clean_days": 4,
             "platforms.tieba.strike_clean_days": 4,
             "platforms.weibo.reregister_mean_days": 3.0,

@@ -303,15 +303,23 @@ def levers() -> tuple[Lever, ...]:
             )
         )
 
-    staff = (1, 8, 48)
-    labels = tuple(f"{n} reviewers" for n in staff)
-    platforms = [p.name for p in simulator.load_scenario(csl).platforms]
+    # Staff is per 100,000 users (a queue's load does not depend on the size simulated),
+    # times the shipped rate on every platform: 0.6 overloads the queue, 5 and 30 leave it
+    # ample (at 20,000 users about the 1, 8 and 48 reviewers a platform this lever had
+    # when staff was a head count).
+    staff = (0.6, 5, 30)
+    labels = tuple(f"reviewers x{n:g}" for n in staff)
+    rates = {p.name: p.reviewers_per_100k_users for p in simulator.load_scenario(csl).platforms}
     found.append(
         Lever(
             "reviewers",
-            "reviewers on every platform (CSL)",
+            "reviewers per 100,000 users on every platform, times the shipped rate (CSL)",
             tuple(
-                Level(lab, csl, {f"platforms.{p}.reviewers": n for p in platforms})
+                Level(
+                    lab,
+                    csl,
+                    {f"platforms.{p}.reviewers_per_100k_users": n * r for p, r in rates.items()},
+                )
                 for lab, n in zip(labels, staff, strict=True)
             ),
             labels[-1],

@@ -54,15 +54,13 @@ TARGETS = {
 
 
 def world(users: int, days: int, scale_staff: bool = False) -> simulator.Scenario:
-    """china_csl_2016 with ``users`` users for ``days`` days. With ``scale_staff`` the
-    reviewers and investigators grow with the population (the file's staffing is per
-    100,000 users), so every size is the same world per user."""
+    """china_csl_2016 with ``users`` users for ``days`` days. Reviewers are stated per
+    100,000 users and grow with the population anyway; with ``scale_staff`` the
+    investigators (a count) grow with it too, so every size is the same world per user."""
     base = simulator.load_scenario(SCENARIO)
     changes: dict[str, Any] = {"population.users": users, "horizon_days": days}
     if scale_staff:
         factor = users / base.population.users
-        for i, p in enumerate(base.platforms):
-            changes[f"platforms.{i}.reviewers"] = max(1, round(p.reviewers * factor))
         changes["police.investigators"] = max(1, round(base.police.investigators * factor))
     return simulator.override(base, changes, source="benchmark")
 

@@ -43,6 +43,8 @@ _API = {
     "points_design": "simulator.experiments.designs",
     "sampled_design": "simulator.experiments.designs",
     "sweep": "simulator.experiments.sweeps",
+    "EventStudy": "simulator.experiments.event_study",
+    "event_study": "simulator.experiments.event_study",
 }
 
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         points_design,
         sampled_design,
     )
+    from simulator.experiments.event_study import EventStudy, event_study
     from simulator.experiments.executors import flatten_summary
     from simulator.experiments.sweeps import SweepResults, sweep
     from simulator.kinds import Channel, ContentKind, EventKind, Outcome, UserState
@@ -78,6 +81,7 @@ __all__ = [
     "ContentKind",
     "Design",
     "EventKind",
+    "EventStudy",
     "Outcome",
     "OutputError",
     "Results",
@@ -87,6 +91,7 @@ __all__ = [
     "SweepResults",
     "UserState",
     "__version__",
+    "event_study",
     "flatten_summary",
     "grid_design",
     "load_design",

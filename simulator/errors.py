@@ -29,7 +29,7 @@ class ScenarioError(CensimError):
     """A scenario file that cannot be read or does not validate.
 
     The message names the file, the field (a dotted path such as
-    ``platforms[0].reviewers``), the value given and what is allowed.
+    ``platforms[0].review_minutes``), the value given and what is allowed.
     """
 
     exit_code = 2

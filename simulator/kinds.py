@@ -67,9 +67,10 @@ class UserState(IntEnum):
 
 class ExclusionReason(IntEnum):
     """Why a user has no route today, or why an excluded post was lost (docs/model.md
-    S14). Stored as int8 (``Users.excl_reason`` holds CLOSED or REFUSED_REAL_NAME for
-    EXCLUDED users; the other reasons follow from the state and the platform's service).
-    FRICTION is a reason for posts only: posts through circumvention tools lost to it."""
+    S14). Stored as int8 (``Users.excl_reason`` holds CLOSED, ACCOUNT_SUSPENDED or
+    REFUSED_REAL_NAME for EXCLUDED users; the other reasons follow from the state and the
+    platform's service). FRICTION is a reason for posts only: posts through circumvention
+    tools lost to it."""
 
     NONE = 0
     CLOSED = 1  # account closed after strikes
@@ -78,6 +79,7 @@ class ExclusionReason(IntEnum):
     DETAINED = 4  # in police detention
     SUSPENDED = 5  # home platform suspended or gone
     FRICTION = 6  # offshore post lost to the friction of circumvention tools
+    ACCOUNT_SUSPENDED = 7  # the user's account suspended for a fixed time after strikes
 
     @property
     def label(self) -> str:
@@ -132,4 +134,7 @@ class EventKind(StrEnum):
     DETENTION = "detention"
     RELEASE = "release"
     ACCOUNT_CLOSED = "account_closed"
-    ACCOUNT_RETURNED = "account_returned"  # a closed account re-registered (S14)
+    ACCOUNT_SUSPENDED = "account_suspended"  # suspended for a fixed time after strikes (S14)
+    #: A closed account re-registered, or a suspension ended (S14).
+    ACCOUNT_RETURNED = "account_returned"
+    TIMELINE = "timeline"  # a timeline entry took effect or was lifted (docs/model.md 1.3)

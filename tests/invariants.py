@@ -95,8 +95,12 @@ def check_invariants(results: Results) -> None:
     assert ((beliefs >= 0) & (beliefs <= 1)).all().all()
     # Exclusion reasons (docs/model.md S14): users without access by reason match the
     # states; excluded posts by reason add up to the excluded, in total and per kind.
-    closed_or_refused = population["excluded_closed"] + population["excluded_refused_real_name"]
-    assert (closed_or_refused == population["excluded"]).all()
+    closed_suspended_or_refused = (
+        population["excluded_closed"]
+        + population["excluded_account_suspended"]
+        + population["excluded_refused_real_name"]
+    )
+    assert (closed_suspended_or_refused == population["excluded"]).all()
     assert (population["excluded_left"] == population["left"]).all()
     assert (population["excluded_detained"] == population["detained"]).all()
     assert (population["excluded_suspended"] <= population["active"]).all()

@@ -220,7 +220,7 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
     low, middle, high = sorted(draw(st.lists(probability(), min_size=3, max_size=3)))
     flag, hold = sorted(draw(st.lists(st.floats(-10.0, 10.0), min_size=2, max_size=2)))
     optional: dict[str, st.SearchStrategy[Any]] = {
-        "reviewers": st.integers(0, 30),
+        "reviewers_per_100k_users": st.one_of(st.just(0.0), st.floats(0.0, 20_000.0)),
         "review_minutes": positive(0.01, 120.0),
         "classifier_mean": per_kind(st.floats(-10.0, 10.0)),
         "reviewer_mean": per_kind(st.floats(-10.0, 10.0)),
@@ -453,7 +453,7 @@ SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("police.detention_days", ["15"], [-1.0, 36_501.0, math.inf]),
 ]
 PLATFORM_SCALARS: list[tuple[str, list[Any], list[Any]]] = [
-    ("reviewers", ["20", 2.5, True], [-1, 1_000_001, 10**30]),
+    ("reviewers_per_100k_users", ["20", True], [-1.0, 100_001.0, math.inf, math.nan]),
     ("review_minutes", ["2"], [0.0, -1.0, 10_001.0, math.nan]),
     ("market_share", ["1"], [-0.1, 1.5, math.nan]),
     ("strikes_to_close", ["5", 5.0], [0, 1001]),

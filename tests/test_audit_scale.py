@@ -22,13 +22,12 @@ TOLERANCE = 0.05
 
 
 def world(name: str, users: int) -> simulator.Scenario:
-    """``name`` with ``users`` users, reviewers and investigators scaled with the
-    population as benchmarks/run_benchmarks.py does (the same world per user)."""
+    """``name`` with ``users`` users and investigators scaled with the population as
+    benchmarks/run_benchmarks.py does (reviewers are per 100,000 users already): the
+    same world per user."""
     base = simulator.load_scenario(name)
     factor = users / base.population.users
     changes: dict[str, Any] = {"population.users": users}
-    for i, platform in enumerate(base.platforms):
-        changes[f"platforms.{i}.reviewers"] = max(1, round(platform.reviewers * factor))
     changes["police.investigators"] = max(1, round(base.police.investigators * factor))
     return simulator.override(base, changes, source="test")
 

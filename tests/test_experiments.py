@@ -102,7 +102,7 @@ def test_design_files(tmp_path: Path) -> None:
     sample.write_text(
         '[sample]\nmethod = "lhs"\nn = 8\nseed = 4\n'
         '[sample.ranges]\n"rules.takedown.vagueness" = [0.0, 1.0]\n'
-        '"platforms.0.reviewers" = [1, 9]\n'
+        '"platforms.0.strikes_to_close" = [1, 9]\n'
     )
     design = load_design(sample)
     assert design.kind == "lhs" and len(design) == 8
@@ -112,8 +112,8 @@ def test_design_files(tmp_path: Path) -> None:
     assert design == load_design(sample)  # same seed, same points
     # Whole-number fields are rounded when the design meets the scenario.
     prepared = ScenarioModel(simulator.load_scenario("classroom")).prepare(design)
-    reviewers = [p["platforms.0.reviewers"] for p in prepared.points]
-    assert all(isinstance(r, int) and 1 <= r <= 9 for r in reviewers)
+    strikes = [p["platforms.0.strikes_to_close"] for p in prepared.points]
+    assert all(isinstance(r, int) and 1 <= r <= 9 for r in strikes)
 
     sobol = sampled_design({"a": (0.0, 2.0), "b": (-1.0, 1.0)}, 16, method="sobol", seed=1)
     values = np.array([[p["a"], p["b"]] for p in sobol.points])
@@ -161,7 +161,10 @@ def test_t_interval() -> None:
         (["--vary", "rules.takedown.vagueness=abc"], ["rules.takedown.vagueness", "TOML"]),
         (["--vary", "population.users=10,20.5"], ["population.users", "20.5"]),
         (["--vary", "vagueness"], ["--vary", "FIELD=V1,V2"]),
-        (["--vary", "platforms.7.reviewers=1,2"], ["platforms.7.reviewers", "index below 2"]),
+        (
+            ["--vary", "platforms.7.reviewers_per_100k_users=1,2"],
+            ["platforms.7.reviewers_per_100k_users", "index below 2"],
+        ),
         (["--set", "horizon_days=0"], ["--set", "horizon_days"]),
         (["--vary", "a=1", "--design", "x.toml"], ["--vary", "not both"]),
         (["--reps", "0"], ["--reps"]),
@@ -468,16 +471,20 @@ def test_sweep_paths_name_platforms_as_override_does() -> None:
     # named (before, a named path was not found and its floats failed validation).
     model = ScenarioModel(simulator.load_scenario("classroom"))
     design = sampled_design(
-        {"platforms.weibo.reviewers": (1.0, 5.0), "platforms.1.reviewers": (1.0, 5.0)}, n=4
+        {
+            "platforms.weibo.strikes_to_close": (1.0, 5.0),
+            "platforms.1.strikes_to_close": (1.0, 5.0),
+        },
+        n=4,
     )
     prepared = model.prepare(design)
     for point in prepared.points:
         assert all(isinstance(v, int) for v in point.values()), point
         scenario = model.scenario(point)
-        assert scenario.platforms[0].reviewers == point["platforms.weibo.reviewers"]
-        assert scenario.platforms[1].reviewers == point["platforms.1.reviewers"]
+        assert scenario.platforms[0].strikes_to_close == point["platforms.weibo.strikes_to_close"]
+        assert scenario.platforms[1].strikes_to_close == point["platforms.1.strikes_to_close"]
     with pytest.raises(ScenarioError, match="`weibbo` is not one of the platforms: weibo, tieba"):
-        model.prepare(grid_design({"platforms.weibbo.reviewers": [1, 2]}))
+        model.prepare(grid_design({"platforms.weibbo.strikes_to_close": [1, 2]}))
 
 
 def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path) -> None:
@@ -487,7 +494,7 @@ def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path)
         result = CliRunner().invoke(
             main,
             [
-                "sweep", "classroom", "--vary", "platforms.weibo.reviewers=1,2",
+                "sweep", "classroom", "--vary", "platforms.weibo.reviewers_per_100k_users=1,2",
                 "--days", "2", "--users", "60", "--workers", "0", "--quiet", "--out", str(out),
             ],
         )  # fmt: skip
@@ -505,7 +512,7 @@ def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path)
         path.name: 0o644 for path in files
     }
     summary = pd.read_csv(out / "summary.csv")
-    assert summary["platforms.weibo.reviewers"].tolist() == [1, 2]
+    assert summary["platforms.weibo.reviewers_per_100k_users"].tolist() == [1, 2]
 
 
 def test_sweep_and_sensitivity_need_a_scenario_or_a_model(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def _tables(results: simulator.Results) -> dict[str, pd.DataFrame]:
     "changes",
     [
         {},  # classroom: few reviewers, queues that sometimes back up
-        {"platforms.0.reviewers": 40, "rules.appeals.enabled": True},
+        {"platforms.0.reviewers_per_100k_users": 4000.0, "rules.appeals.enabled": True},
     ],
 )
 def test_engine_fast_paths_are_exact(monkeypatch: pytest.MonkeyPatch, changes: dict) -> None:

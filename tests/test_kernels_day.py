@@ -33,8 +33,8 @@ def population(seed: int, n: int = 3_000) -> dict[str, np.ndarray]:
 def numpy_sanctions(pop, sanctioned, limits, draw_of, p_leave, p_circumvent):  # type: ignore[no-untyped-def]
     """Simulation._consequences' sanction step as it was (numpy)."""
     strikes, state, platform = pop["strikes"], pop["state"], pop["platform"]
-    who, times = np.unique(sanctioned, return_counts=True)
-    strikes[who] = np.minimum(strikes[who].astype(np.int64) + times, 32_000)
+    who = np.unique(sanctioned)  # one strike a day however many take-downs (L9)
+    strikes[who] = np.minimum(strikes[who].astype(np.int64) + 1, 32_000)
     active = state[who] == UserState.ACTIVE
     closed = who[active & (strikes[who] >= limits[platform[who]])]
     state[closed] = UserState.EXCLUDED
@@ -66,9 +66,12 @@ def test_sanctions_match_numpy(seed: int, dtype: type) -> None:
     last = np.zeros(n, dtype=np.int32)
     reason = np.zeros(n, dtype=np.int8)
     never = np.full(3, 1_000_000, dtype=np.int64)
-    closed, still = apply_strikes(
-        sanctioned, 1, pop["strikes"], last, pop["state"], pop["platform"], limits, never, reason
-    )
+    no_suspension = np.zeros(3, dtype=np.int64)
+    closed, suspended, still = apply_strikes(
+        sanctioned, 1, pop["strikes"], last, pop["state"], pop["platform"], limits,
+        no_suspension, never, reason,
+    )  # fmt: skip
+    assert len(suspended) == 0
     assert (reason[closed] == 1).all() and (np.delete(reason, closed) == 0).all()
     draw = np.random.default_rng(seed).random(len(still))
     exited = apply_exits(still, draw, 0.3, 0.3 + 0.25, pop["state"])

@@ -44,6 +44,13 @@ FAILING_TODAY: dict[str, str] = {
         "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
         "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
     ),
+    "year_liberal: active_share_end netzdg year >= 0.97": (
+        "closed accounts no longer re-register (suspensions of fixed length, Meta's ladder L9, "
+        "carry the year): in 2 of 8 replications an audit's warning around day 240 raises "
+        "strictness from about 0.5 to 0.7 for the rest of the year, removals double and about "
+        "3.5% of users are suspended on day 365 (0.958); the other six end at 0.975-0.983 and "
+        "the mean over the year is 0.985 (docs/validation.md, open defect 5)"
+    ),
     "real_names: political_published_per_user real names, no refusals vs none": (
         "published political posts still rise with real names (+0.19 a user, [0.07, 0.32]): "
         "registration now makes the ban follow the person and users withhold criticism "

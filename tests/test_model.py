@@ -90,8 +90,11 @@ def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     base = reduced("china_csl_2016", users=1500, days=40)
     hidden = _run(simulator.override(base, {"population.perception.visibility": 0.05}))
     visible = _run(simulator.override(base, {"population.perception.visibility": 1.0}))
-    # Visibility is the share of the enforcement around them users see (S16).
-    assert visible.summary["chilling_effect"] > 1.2 * hidden.summary["chilling_effect"]
+    # Visibility is the share of the enforcement around them users see (S16). Since the
+    # keyword filter's take-downs give no strike in CSL (S14) a removal costs less (no
+    # account at stake), so removals seen move chilling less: 1.09x here (was > 1.2x);
+    # the paired lever at 20,000 users holds (tests/test_levers.py, visibility).
+    assert visible.summary["chilling_effect"] > 1.05 * hidden.summary["chilling_effect"]
     assert visible.summary["chilling_effect"] > 0.0005
 
 
@@ -127,10 +130,17 @@ def test_fewer_reviewers_lengthen_time_to_removal() -> None:
         days=20,
         **{"platforms.0.review_minutes": 60.0, "platforms.1.review_minutes": 60.0},
     )
-    many = _run(
-        simulator.override(base, {"platforms.0.reviewers": 20, "platforms.1.reviewers": 20})
-    )
-    few = _run(simulator.override(base, {"platforms.0.reviewers": 1, "platforms.1.reviewers": 1}))
+    def staffed(count: int) -> simulator.Scenario:
+        # ``count`` reviewers on each platform (1,800 and 1,200 of the 3,000 users).
+        return simulator.override(
+            base,
+            {
+                "platforms.0.reviewers_per_100k_users": count * 100_000 / 1800,
+                "platforms.1.reviewers_per_100k_users": count * 100_000 / 1200,
+            },
+        )
+
+    many, few = _run(staffed(20)), _run(staffed(1))
     wait_many = many.summary["platforms"][0]["mean_queue_wait_hours"]
     wait_few = few.summary["platforms"][0]["mean_queue_wait_hours"]
     assert wait_few > 5 * wait_many
@@ -149,7 +159,7 @@ def test_review_queue_in_the_model_matches_erlang_c() -> None:
                 {
                     "name": "solo",
                     "market_share": 1.0,
-                    "reviewers": 3,
+                    "reviewers_per_100k_users": 15.0,  # 3 reviewers for 20,000 users
                     "review_minutes": 10.0,
                     "prepublication_filter": False,
                     "initial_strictness": 0.2,

@@ -149,10 +149,13 @@ def test_every_change_of_access_moves_the_version() -> None:
     version = users.state_version
     sanctions.strikes_and_exits(0.0, active)
     assert users.state_version == version and users.strikes[active[0]] == 1
-    # A closed account does.
-    limit = simulation.platforms[users.platform[active[0]]].spec.strikes_to_close
-    sanctions.strikes_and_exits(0.0, np.repeat(active, limit))
-    assert users.state[active[0]] == UserState.EXCLUDED
+    # A suspended (or closed) account does: one strike a day until it is.
+    day = 0
+    while users.state[active[0]] == UserState.ACTIVE:
+        assert users.state_version == version
+        day += 1
+        sanctions.strikes_and_exits(24.0 * day, np.repeat(active, 3))
+    assert users.state[active[0]] == UserState.EXCLUDED and users.strikes[active[0]] == day + 1
     assert users.state_version == version + 1
     # A platform leaving the market moves its users: the version moves.
     simulation.platforms[0].cash = -1.0

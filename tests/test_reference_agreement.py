@@ -53,7 +53,7 @@ def test_reference_conserves_posts_and_exercises_every_mechanism() -> None:
     # Sanctions and the population (S14): closures, returns, renewals; every excluded
     # post counted under its author's reason.
     days = rec.population_series
-    for name in ("accounts_closed", "accounts_returned", "users_renewed"):
+    for name in ("accounts_closed", "accounts_suspended", "accounts_returned", "users_renewed"):
         assert sum(row[name] for row in days) > 0, name
     np.testing.assert_array_equal(
         rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]
@@ -88,8 +88,9 @@ def test_engine_agrees_with_reference_on_removal_timing() -> None:
                 "unlawful": 0.5,
             },
             "regulator.monitoring_probability": 0.5,
-            "platforms.0.reviewers": 20,
-            "platforms.1.reviewers": 20,
+            # 20 reviewers each for 600 users (60% on weibo, 40% on tieba).
+            "platforms.0.reviewers_per_100k_users": 20 * 100_000 / (600 * 0.6),
+            "platforms.1.reviewers_per_100k_users": 20 * 100_000 / (600 * 0.4),
             # Few flags and no holds: removals come from notices and orders.
             "platforms.0.prepublication_filter": False,
             "platforms.1.prepublication_filter": False,

@@ -102,6 +102,21 @@ def test_audits_climb_the_ladder_through_the_view() -> None:
     assert calls[-1] == ("removed", platform.name, 96.0, "licence revoked")
 
 
+def test_no_audit_during_a_suspension_and_the_next_reads_only_what_came_after() -> None:
+    # L1 Art. 68: a suspension is for rectification. An audit falling inside it does
+    # nothing; the next one's window starts where the suspension ended.
+    calls: list[tuple] = []
+    regulator, recorder, platforms = _regulator(still_up=5, calls=calls)
+    platform = platforms[0]
+    platform.suspended_until_hours = 100.0
+    regulator.audit(platform, 90.0)
+    assert recorder.events == [] and calls == [] and platform.penalty_level == 0
+    regulator.audit(platform, 130.0)
+    assert calls[0] == ("published", platform.name, 100.0, 130.0)
+    assert calls[1] == ("still_up", platform.name, 100.0, 130.0)
+    assert [e.event for e in recorder.events] == [EventKind.AUDIT, EventKind.WARNING]
+
+
 def test_clean_audits_step_back_down() -> None:
     calls: list[tuple] = []
     regulator, recorder, platforms = _regulator(still_up=2, calls=calls)  # = tolerance

@@ -68,7 +68,9 @@ def test_one_day() -> None:
 
 
 def test_zero_reviewers_remove_nothing() -> None:
-    scenario = base(**{"platforms.0.reviewers": 0, "platforms.1.reviewers": 0})
+    scenario = base(
+        **{"platforms.0.reviewers_per_100k_users": 0, "platforms.1.reviewers_per_100k_users": 0}
+    )
     summary = run(scenario).summary
     # Nobody reviews: nothing is removed, held posts stay blocked, orders are missed.
     assert summary["removed"] == 0 and summary["reviews_total"] == 0
@@ -199,7 +201,10 @@ def test_extreme_costs_give_a_threshold_not_an_error() -> None:
 
 def test_many_platforms() -> None:
     n = 40
-    platforms = [{"name": f"p{i}", "market_share": 1.0 / n, "reviewers": i % 3} for i in range(n)]
+    platforms = [
+        {"name": f"p{i}", "market_share": 1.0 / n, "reviewers_per_100k_users": 1000.0 * (i % 3)}
+        for i in range(n)
+    ]
     data = base().to_dict()
     data["platforms"] = platforms
     scenario = simulator.validate_scenario(data)

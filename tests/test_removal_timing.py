@@ -153,10 +153,9 @@ def test_fewer_reviewers_remove_later_weibo_2012() -> None:
     against fewer: below the fitted count the queue is overloaded, and the removals that
     still happen within the run are the prompt ones, orders served first; the delays of
     removals alone then say little.)"""
-    shipped = simulator.load_scenario("china_weibo_2012").platforms[0].reviewers
-    diffs = _paired_quantiles(
-        "china_weibo_2012", {}, {"platforms.weibo.reviewers": 2 * shipped}, {}, reps=5
-    )
+    shipped = simulator.load_scenario("china_weibo_2012").platforms[0].reviewers_per_100k_users
+    doubled = {"platforms.weibo.reviewers_per_100k_users": 2 * shipped}
+    diffs = _paired_quantiles("china_weibo_2012", {}, doubled, {}, reps=5)
     _assert_later(diffs)
 
 
@@ -164,7 +163,10 @@ def test_fewer_reviewers_remove_later_weibo_2012() -> None:
 def test_fewer_reviewers_remove_later_csl_2016() -> None:
     """china_csl_2016 at its shipped (load-matched) staffing against twice as many."""
     platforms = simulator.load_scenario("china_csl_2016").platforms
-    doubled = {f"platforms.{p.name}.reviewers": 2 * p.reviewers for p in platforms}
+    doubled = {
+        f"platforms.{p.name}.reviewers_per_100k_users": 2 * p.reviewers_per_100k_users
+        for p in platforms
+    }
     diffs = _paired_quantiles("china_csl_2016", {}, doubled, {"horizon_days": 60}, reps=6)
     _assert_later(diffs)
 

@@ -141,7 +141,7 @@ def test_a_million_sensitivity_samples_are_counted_before_sampling(
     with within(20):
         code, output = cli(
             "sensitivity", "classroom", "--param", "rules.takedown.vagueness=0:1",
-            "--param", "platforms.0.reviewers=1:10", "--method", method,
+            "--param", "platforms.0.reviewers_per_100k_users=1:10", "--method", method,
             "--samples", samples, "--out", str(tmp_path / "s"),
         )  # fmt: skip
     assert code == 2, output
@@ -192,19 +192,28 @@ def test_a_sweep_counts_its_workers_and_its_largest_point(machine: dict[str, int
 def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     tmp_path: Path, machine: dict[str, int]
 ) -> None:
-    """china_csl_2016 with 50 million users: its 85 reviewers fall behind by millions of
-    posts a day (~1.7 million when strictness was capped at 0.6; ~14 million since its
-    platforms choose it, model.md S8), held in memory to the end (a run like it was
+    """china_csl_2016 with 50 million users and 0.1 reviewers per 100,000 users (50 on
+    each platform; the shipped rates keep up at any size): they fall behind by millions
+    of posts a day, held in memory to the end (a run like it, when staff was a count, was
     killed by the kernel at 21.5 GB on day 56). The sizes alone would have said ~17 GB."""
+    understaffed = {
+        "platforms.weibo.reviewers_per_100k_users": 0.1,
+        "platforms.tieba.reviewers_per_100k_users": 0.1,
+    }
     scenario = simulator.override(
-        simulator.load_scenario("china_csl_2016"), {"population.users": 50_000_000}
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": 50_000_000, **understaffed},
     )
     assert resources.run_needs(scenario).memory < 20 * GB
     machine["memory"] = 20 * GB
+    path = tmp_path / "understaffed.toml"
+    path.write_text(
+        'extends = "china_csl_2016"\nname = "understaffed"\n'
+        '[[platforms]]\nname = "weibo"\nreviewers_per_100k_users = 0.1\n'
+        '[[platforms]]\nname = "tieba"\nreviewers_per_100k_users = 0.1\n'
+    )
     with within(60):
-        code, output = cli(
-            "run", "china_csl_2016", "--users", "50000000", "--out", str(tmp_path / "r")
-        )
+        code, output = cli("run", str(path), "--users", "50000000", "--out", str(tmp_path / "r"))
     assert code == 4, output
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
@@ -252,8 +261,8 @@ MEASURED_RUNS = [
         {
             "population.users": 300_000,
             "horizon_days": 40,
-            "platforms.0.reviewers": 0,
-            "platforms.1.reviewers": 0,
+            "platforms.0.reviewers_per_100k_users": 0,
+            "platforms.1.reviewers_per_100k_users": 0,
         },
     ),
     # a dense network

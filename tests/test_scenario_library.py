@@ -31,11 +31,8 @@ def test_shipped_regimes_are_all_there_and_documented() -> None:
 def test_reduced_calibration_points_the_right_way() -> None:
     """A small version of `censim facts`: each fact's direction, not its tolerance."""
     scenarios = {
-        # Staff scaled with the users (5 reviewers for 20,000): the queue's load, which
-        # sets C2, stays the shipped one.
-        "china_weibo_2012": reduced(
-            "china_weibo_2012", users=8000, days=30, **{"platforms.weibo.reviewers": 2}
-        ),
+        # Staff is per 100,000 users: the queue's load, which sets C2, stays the shipped one.
+        "china_weibo_2012": reduced("china_weibo_2012", users=8000, days=30),
         "china_csl_2016": reduced("china_csl_2016", users=6000, days=30),
     }
     results = {r.fact.fact_id: r.mean for r in check_facts(2, seed=5, scenarios=scenarios)}

@@ -307,4 +307,96 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     click.echo(f"wrote {shown(out_file)}")
 
 
-__all__ = ["ScenarioError", "sensitivity_command", "sweep_command", "sweep_plot_command"]
+@click.command("event-study")
+@click.argument("scenario")
+@click.option("--entry", required=True, help="The timeline entry whose effect is measured.")
+@click.option("--reps", type=click.IntRange(1, 10_000), default=8, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed.")
+@click.option(
+    "--outcome", default="withheld", show_default=True, help="A daily.csv outcome column."
+)
+@click.option(
+    "--kinds",
+    default="critical,collective_action",
+    show_default=True,
+    help="Content kinds summed, comma-separated.",
+)
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--set", "fixed", multiple=True, metavar="FIELD=VALUE", help="Fix a field.")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write the table here.")
+@click.option("--plot", "plot_file", type=click.Path(path_type=Path), help="Write the figure.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory exceeds what is available."
+)
+def event_study_command(
+    scenario: str,
+    entry: str,
+    reps: int,
+    seed: int | None,
+    outcome: str,
+    kinds: str,
+    days: int | None,
+    users: int | None,
+    fixed: tuple[str, ...],
+    csv_file: Path | None,
+    plot_file: Path | None,
+    yes: bool,
+) -> None:
+    """The effect of SCENARIO's timeline entry --entry by days since its day: the scenario
+    run with and without it on the same seeds, --reps times (docs/experiments.md)."""
+    from simulator.errors import OutputError
+    from simulator.experiments.event_study import event_study
+
+    if plot_file is not None and plot_file.suffix.lower() not in FIGURE_SUFFIXES:
+        raise SweepError(
+            f"--plot {shown(plot_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
+        )
+    for path in (csv_file, plot_file):
+        if path is not None and path.exists():
+            raise OutputError(f"{shown(path)}: exists; censim does not overwrite a file")
+    loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    if not yes:  # one run at a time, rules only; nothing large is written
+        from simulator.experiments.resources import Needs, check, run_memory
+
+        check(Needs(memory=run_memory(loaded), disk=0), Path("."), "this event study")
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    study = event_study(loaded, entry, reps=reps, seed=seed, outcome=outcome, kinds=chosen)
+    table = study.table
+    click.echo(
+        f"{study.scenario}: `{entry}` on day {study.event_day}, {outcome} of "
+        f"{', '.join(chosen)} a day, {reps} paired replications (95% t intervals)"
+    )
+    click.echo(f"{'days since':>10} {'treated':>10} {'control':>10}  effect [interval]")
+    step = max(1, math.ceil(len(table) / 20))
+    for _, row in table.iloc[::step].iterrows():
+        low, high = row["effect_low"], row["effect_high"]
+        interval = f" [{low:.3g}, {high:.3g}]" if math.isfinite(low) else ""
+        click.echo(
+            f"{int(row['days_since']):>10} {row['treated_mean']:>10.3g} "
+            f"{row['control_mean']:>10.3g}  {row['effect_mean']:.3g}{interval}"
+        )
+    try:
+        if csv_file is not None:
+            from simulator.files import atomic_write_bytes
+
+            csv_file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(csv_file, table.to_csv(index=False).encode())
+            click.echo(f"wrote {shown(csv_file)}")
+        if plot_file is not None:
+            from simulator.plots.event_study import event_study_figure
+
+            plot_file.parent.mkdir(parents=True, exist_ok=True)
+            event_study_figure(study).savefig(plot_file, dpi=120)
+            click.echo(f"wrote {shown(plot_file)}")
+    except OSError as error:
+        raise OutputError(f"cannot write ({error.strerror})") from None
+
+
+__all__ = [
+    "ScenarioError",
+    "event_study_command",
+    "sensitivity_command",
+    "sweep_command",
+    "sweep_plot_command",
+]

@@ -294,7 +294,7 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
             or isinstance(value, list)
             and value
             and all(isinstance(v, dict) for v in value)
-            and key == "platforms"
+            and key in ("platforms", "timeline")
         ):
             tables.append((key, value))
         else:
@@ -318,6 +318,7 @@ from simulator.cli import experiments as cli_experiments  # noqa: E402
 main.add_command(cli_experiments.sweep_command)
 main.add_command(cli_experiments.sensitivity_command)
 main.add_command(cli_experiments.sweep_plot_command)
+main.add_command(cli_experiments.event_study_command)
 from simulator.cli import plots as cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)

@@ -34,6 +34,17 @@ from simulator.model.views import Renumbering
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
 
+def strike_table(platforms: Sequence[PlatformState]) -> NDArray[np.bool_]:
+    """``[platform, action]``: whether a take-down by that route (``kinds.Action``: an
+    order, a held post blocked, a notice, a flag) gives the author a strike, from each
+    platform's ``strike_on`` (docs/model.md S14)."""
+    table = np.zeros((len(platforms), Action.COUNT), dtype=bool)
+    for platform in platforms:
+        for route in platform.spec.strike_on:
+            table[platform.index, Action.NAMES.index(route)] = True
+    return table
+
+
 class QueuedItems:
     """The review items waiting in the platforms' queues, as post ids: they hold post
     ids, so they register with the store (item = post id * Action.COUNT + action)."""
@@ -86,9 +97,13 @@ class ReviewDay:
         self.rng = rng
         self.threads = threads
         self.users = users
-        #: The last day's sanctions: each one's post kind and whether friends saw it.
+        #: The last day's sanctions: each one's post kind, whether friends saw it and
+        #: whether it gives the author a strike.
         self.sanctioned_kind = np.zeros(0, dtype=np.int64)
         self.sanctioned_seen = np.zeros(0, dtype=bool)
+        self.sanctioned_strike = np.zeros(0, dtype=bool)
+        #: ``[platform, action]``: whether a take-down by that route gives a strike (S14).
+        self.strike_routes = strike_table(platforms)
 
     def run(self, end: float) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
@@ -104,6 +119,7 @@ class ReviewDay:
         public_removed: list[IntArray] = []
         kinds: list[IntArray] = []
         seen: list[NDArray[np.bool_]] = []
+        strike: list[NDArray[np.bool_]] = []
         # Each platform's day in one compiled call; the calls share no data (each
         # writes only its own posts' columns), so at scale they run on two threads.
         # Then the bookkeeping, platform by platform in order.
@@ -177,12 +193,21 @@ class ReviewDay:
                         (np.zeros(n_rejected, dtype=bool), columns["channel"][removed] == 0)
                     )
                 )
+                routes = self.strike_routes[platform.index]
+                strike.append(
+                    np.concatenate(
+                        (
+                            np.full(n_rejected, routes[Action.HOLD]),
+                            routes[columns["removed_by"][removed]],
+                        )
+                    )
+                )
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
                 self.reporting.report_removals(platform, self.posts, removed, reportable)
                 file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
-        self._keep_seen(kinds, seen)
+        self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
@@ -198,7 +223,9 @@ class ReviewDay:
         public_removed: list[IntArray] = []
         kinds: list[IntArray] = []
         seen: list[NDArray[np.bool_]] = []
+        strike: list[NDArray[np.bool_]] = []
         for platform in self.platforms:
+            routes = self.strike_routes[platform.index]
             day_review = Decisions(
                 posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
             )
@@ -225,6 +252,7 @@ class ReviewDay:
                 sanctioned.append(posts.author[ids])
                 kinds.append(posts.kind[ids].astype(np.int64))
                 seen.append(np.zeros(len(ids), dtype=bool))
+                strike.append(np.full(len(ids), routes[Action.HOLD]))
             if removed:
                 ids = np.asarray(removed, dtype=np.int64)
                 self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
@@ -236,24 +264,33 @@ class ReviewDay:
                 public_removed.append(posts.author[ids[public]])
                 kinds.append(posts.kind[ids].astype(np.int64))
                 seen.append(public)
+                strike.append(routes[posts.removed_by[ids]])
                 self.reporting.report_removals(platform, posts, ids)
                 file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
             platform.removals_today = len(removed) + len(rejected)
-        self._keep_seen(kinds, seen)
+        self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
             np.concatenate(public_removed) if public_removed else empty,
         )
 
-    def _keep_seen(self, kinds: list[IntArray], seen: list[NDArray[np.bool_]]) -> None:
-        """The day's sanctions' post kinds and whether friends saw each (a public
-        removal), in the order of the authors :meth:`run` returns: what users learn
-        from (docs/model.md S16)."""
+    def _keep_seen(
+        self,
+        kinds: list[IntArray],
+        seen: list[NDArray[np.bool_]],
+        strike: list[NDArray[np.bool_]],
+    ) -> None:
+        """The day's sanctions' post kinds, whether friends saw each (a public removal)
+        and whether each gives a strike, in the order of the authors :meth:`run`
+        returns: what users learn from (docs/model.md S16) and what counts (S14)."""
         self.sanctioned_kind = (
             np.concatenate(kinds).astype(np.int64) if kinds else np.zeros(0, dtype=np.int64)
         )
         self.sanctioned_seen = np.concatenate(seen) if seen else np.zeros(0, dtype=bool)
+        self.sanctioned_strike = (
+            np.concatenate(strike).astype(bool) if strike else np.zeros(0, dtype=bool)
+        )
 
     def _move_posts(self, ids: IntArray, source: Outcome, target: Outcome) -> None:
         """Posts ``ids`` change fate: one count moves in each post's own daily cell."""

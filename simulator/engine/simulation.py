@@ -24,6 +24,7 @@ from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
+from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
@@ -32,8 +33,9 @@ from simulator.model.population import Users, large_network
 from simulator.model.real_name import anonymous_active_users, register_users
 from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
 from simulator.model.reporting import Reporting
-from simulator.model.sanctions import Sanctions
+from simulator.model.sanctions import Sanctions, strikes_to_lose_account
 from simulator.model.scenario import Scenario
+from simulator.model.scenario.days import plan_timeline
 from simulator.model.speech_state import SpeechState
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
@@ -59,6 +61,10 @@ class Simulation:
         """``users``: the population as drawn for this seed (a copy, before any run; the
         paired run's counterfactual reuses the rules run's instead of drawing it again:
         the population stream is used for nothing else)."""
+        # A timeline's day-0 values are set up as the scenario's own (docs/model.md 1.3).
+        plan = plan_timeline(scenario) if scenario.timeline else None
+        if plan is not None:
+            scenario = plan.start.scenario
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.progress = progress
@@ -112,7 +118,7 @@ class Simulation:
             users.value,
             users.sensitive_weight,
             lambda: (users.network.indptr, users.network.indices),
-            np.array([p.spec.strikes_to_close for p in platforms], dtype=np.int64),
+            np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )
         users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
         self.speech = SpeechDay(
@@ -130,17 +136,35 @@ class Simulation:
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
         )
+        self.timeline: TimelineRun | None = None
+        if plan is not None:
+            parts = RunParts(
+                users, platforms, self.regulator, self.police, self.sanctions, self.reporting,
+                self.minds, self.speech, recorder,
+            )  # fmt: skip
+            self.timeline = TimelineRun(plan, parts)
+            self.timeline.on_scenario = self._change_scenario
         self.wall_seconds = 0.0
         self._progress: DayProgress | None = None  # the bar, when progress is shown
+
+    def _change_scenario(self, scenario: Scenario) -> None:
+        """The values in force from today (a timeline's change)."""
+        self.scenario = scenario
 
     # ------------------------------------------------------------------------------------
     def run(self) -> Recorder:
         started = time.perf_counter()
-        self.speech.draw_all_ahead()
+        if self.timeline is None or not self.timeline.changes:
+            self.speech.draw_all_ahead()
         self.env.process(self._days())
         if self.moderating or self.scenario.rules.real_name.enabled:
             for platform in self.platforms:
-                self.env.process(self.regulator.audit_process(platform))
+                audits = (
+                    self.regulator.audit_process(platform)
+                    if self.timeline is None
+                    else self.timeline.audit_process(self.regulator, platform, self.env)
+                )
+                self.env.process(audits)
         try:
             self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
         finally:
@@ -177,6 +201,8 @@ class Simulation:
         start = day * HOURS_PER_DAY
         end = start + HOURS_PER_DAY
         users, sanctions, speech = self.users, self.sanctions, self.speech
+        if self.timeline is not None:
+            self.timeline.start_of_day(day)  # 0: a timeline's changes take effect
         self.minds.today = day
         sanctions.detentions_and_releases(start)  # 1 (S12)
         sanctions.platform_changes(start)  # 2 (S9)
@@ -207,7 +233,8 @@ class Simulation:
         # come in the store's narrowed type, none as int64: int64 always, so each
         # kernel is compiled for one signature.
         sanctioned = sanctioned.astype(np.int64, copy=False)
-        sanctions.strikes_and_exits(start, sanctioned)
+        struck = sanctioned[self.review.sanctioned_strike] if self.moderating else sanctioned
+        sanctions.strikes_and_exits(start, struck)
         self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
         end_of_day(

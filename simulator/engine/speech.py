@@ -112,21 +112,14 @@ class SpeechDay:
             [p.sweep_interval_hours for p in specs], dtype=np.float64
         )
         self._audience: NDArray[np.float64] | None = None
-        self._classifier_mean = np.array(
-            [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
-        ).reshape(self.n_platforms, N_KINDS)
         self._hold_margin = np.array([[p.hold_margin] for p in specs])
         self._flag_margin = np.array([[p.flag_margin] for p in specs])
         self._prepublication_filter = np.array([p.prepublication_filter for p in specs], dtype=bool)
         # Per channel: users notice public posts only; the regulator sees what is in scope.
         none = np.zeros(N_KINDS)
         self._notice_by_channel = np.stack([self.notice_probability, none])
-        self._order_by_channel = np.stack(
-            [self.monitor_probability if self.in_scope[c] else none for c in Channel]
-        )
-        self._reviewer_mean = np.array(
-            [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
-        ).reshape(self.n_platforms, N_KINDS)
+        self.set_monitoring(self.monitor_probability)
+        self.set_score_means()
         # Caches, each keyed on what it depends on (users.state_version among it).
         self._tables_key: tuple[float, ...] | None = None  # thresholds of _tables
         self._tables: _Tables = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
@@ -137,6 +130,28 @@ class SpeechDay:
         self._split_inputs: tuple[list[Any], Any] | None = None  # see _benign_split_inputs
         self._speech_ahead: tuple[int, Any] | None = None  # see _speech_drawn_for
         self.drawn_ahead = False  # see draw_all_ahead
+
+    def set_monitoring(self, monitor_probability: NDArray[np.float64]) -> None:
+        """The regulator's monitoring per kind (S10), from now on: the moderation tables
+        are made again with it."""
+        self.monitor_probability = monitor_probability
+        none = np.zeros(N_KINDS)
+        self._order_by_channel = np.stack(
+            [monitor_probability if self.in_scope[c] else none for c in Channel]
+        )
+        self._tables_key = None
+
+    def set_score_means(self) -> None:
+        """The filter's and the reviewers' score means per platform and kind, from the
+        platforms' specs (under takedown duties the effective means, S8), from now on."""
+        specs = [platform.spec for platform in self.platforms]
+        self._classifier_mean = np.array(
+            [p.classifier_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        self._reviewer_mean = np.array(
+            [p.reviewer_mean.as_tuple() for p in specs], dtype=np.float64
+        ).reshape(self.n_platforms, N_KINDS)
+        self._tables_key = None
 
     def release(self) -> None:
         """Drop the day caches (the run is over)."""

@@ -20,8 +20,9 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
 - plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what grows with the
   days, measured per user-day by a pilot run of the same scenario (``PILOT_USERS``
   users, ``PILOT_DAYS`` days, rates times ``PILOT_MARGIN``): the posts that reach review
-  beyond what the reviewers can review (``reviewers x 24 x 60 / review_minutes`` a day
-  per platform) wait in memory, ``WAITING_ITEM_BYTES`` each, and every event is held
+  beyond what the reviewers can review (``staff x 24 x 60 / review_minutes`` a day
+  per platform, staff its full-time reviewers, ``model.platforms.review_staff``) wait in
+  memory, ``WAITING_ITEM_BYTES`` each, and every event is held
   until the end, ``EVENT_BYTES`` each;
 - disk of one run folder:
   ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
@@ -58,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import CensimError
+from simulator.model.platforms import review_staff
 from simulator.model.scenario import Scenario
 
 GB = 1e9
@@ -161,7 +163,7 @@ def review_backlog(scenario: Scenario, rates: Rates) -> float:
     arriving = scenario.population.users * rates.review_items
     beyond = 0.0
     for platform in scenario.platforms:
-        capacity = platform.reviewers * 24 * 60 / platform.review_minutes
+        capacity = review_staff(scenario, platform) * 24 * 60 / platform.review_minutes
         beyond += max(0.0, arriving * platform.market_share - capacity)
     return beyond
 

@@ -1,6 +1,7 @@
 """Compiled sanctions and population changes (docs/model.md S14): strikes that expire,
-account closures, users leaving or circumventing after a sanction, closed accounts that
-return, base turnover of users, and why users without a route have none.
+account closures and suspensions, users leaving or circumventing after a sanction,
+closed and suspended accounts that return, base turnover of users, and why users
+without a route have none.
 
 Each kernel touches only the users it is given (sanctioned authors, returning accounts,
 renewed slots, users whose state changed), so its cost is proportional to the day's
@@ -36,6 +37,7 @@ REASON_REFUSED_REAL_NAME = int(ExclusionReason.REFUSED_REAL_NAME)
 REASON_DETAINED = int(ExclusionReason.DETAINED)
 REASON_SUSPENDED = int(ExclusionReason.SUSPENDED)
 REASON_FRICTION = int(ExclusionReason.FRICTION)
+REASON_ACCOUNT_SUSPENDED = int(ExclusionReason.ACCOUNT_SUSPENDED)
 N_REASONS = len(ExclusionReason)
 
 STRIKES_CAP = 32_000  # strikes are int16
@@ -56,49 +58,59 @@ def strikes_in_force(strikes: int, last_strike_day: int, day: int, clean_days: i
 
 @njit(cache=True, nogil=True)
 def apply_strikes(
-    sanctioned: Array,
+    struck: Array,
     day: int,
     strikes: Array,
     last_strike_day: Array,
     state: Array,
     platform: Array,
-    limits: Array,
+    close_limits: Array,
+    suspend_limits: Array,
     clean_days: Array,
     excl_reason: Array,
-) -> tuple[Array, Array]:
-    """Today's sanctions (authors, with repeats) become strikes, after expiring strikes
-    older than the home platform's ``clean_days``; an ACTIVE user whose strikes reach the
-    platform's limit has the account closed (EXCLUDED, reason CLOSED).
+) -> tuple[Array, Array, Array]:
+    """Today's strike-giving take-downs (authors, with repeats) become one strike per
+    author (L9: take-downs at once count as one strike), after expiring strikes older
+    than the home platform's ``clean_days``. An ACTIVE user whose strikes reach the
+    platform's close limit has the account closed (EXCLUDED, reason CLOSED); else, at
+    or past its suspend limit, suspended (EXCLUDED, reason ACCOUNT_SUSPENDED). A limit
+    of 0 never applies.
 
-    Returns ``(closed, still)``: the users closed and the sanctioned users still active,
-    each ascending (int64)."""
-    order = np.sort(sanctioned.astype(np.int64))
+    Returns ``(closed, suspended, still)``: the users closed, suspended, and the struck
+    users still active, each ascending (int64)."""
+    order = np.sort(struck.astype(np.int64))
     m = len(order)
     closed = np.empty(m, dtype=np.int64)
+    suspended = np.empty(m, dtype=np.int64)
     still = np.empty(m, dtype=np.int64)
     n_closed = 0
+    n_suspended = 0
     n_still = 0
     j = 0
     while j < m:
         u = order[j]
-        times = 0
         while j < m and order[j] == u:
-            times += 1
             j += 1
         p = platform[u]
         current = strikes_in_force(int(strikes[u]), int(last_strike_day[u]), day, clean_days[p])
-        strikes[u] = min(current + times, STRIKES_CAP)
+        strikes[u] = min(current + 1, STRIKES_CAP)
         last_strike_day[u] = day
         if state[u] == ACTIVE:
-            if np.int64(strikes[u]) >= limits[p]:
+            count = np.int64(strikes[u])
+            if 0 < close_limits[p] <= count:
                 state[u] = EXCLUDED
                 excl_reason[u] = REASON_CLOSED
                 closed[n_closed] = u
                 n_closed += 1
+            elif 0 < suspend_limits[p] <= count:
+                state[u] = EXCLUDED
+                excl_reason[u] = REASON_ACCOUNT_SUSPENDED
+                suspended[n_suspended] = u
+                n_suspended += 1
             else:
                 still[n_still] = u
                 n_still += 1
-    return closed[:n_closed], still[:n_still]
+    return closed[:n_closed], suspended[:n_suspended], still[:n_still]
 
 
 @njit(cache=True, nogil=True)
@@ -131,8 +143,10 @@ def apply_returns(
     excl_reason: Array,
 ) -> tuple[Array, Array]:
     """Closed accounts due back today re-register: ACTIVE with no strikes (the same
-    person: beliefs and traits kept). A candidate whose return was cancelled (renewed,
-    or rescheduled) is skipped; one in detention today is put off to tomorrow.
+    person: beliefs and traits kept); suspended accounts due back are ACTIVE again with
+    the strikes they had (which keep expiring on their own clock). A candidate whose
+    return was cancelled (renewed, or rescheduled) is skipped; one in detention today is
+    put off to tomorrow.
 
     Returns ``(returned, deferred)``, ascending as given."""
     m = len(candidates)
@@ -142,7 +156,8 @@ def apply_returns(
     n_deferred = 0
     for j in range(m):
         u = candidates[j]
-        if return_day[u] != day or excl_reason[u] != REASON_CLOSED:
+        reason = excl_reason[u]
+        if return_day[u] != day or (reason != REASON_CLOSED and reason != REASON_ACCOUNT_SUSPENDED):
             continue
         if state[u] == DETAINED:
             return_day[u] = day + 1
@@ -150,8 +165,9 @@ def apply_returns(
             n_deferred += 1
         elif state[u] == EXCLUDED:
             state[u] = ACTIVE
-            strikes[u] = 0
-            last_strike_day[u] = NO_STRIKE_DAY
+            if reason == REASON_CLOSED:  # a new account; a suspended one keeps its record
+                strikes[u] = 0
+                last_strike_day[u] = NO_STRIKE_DAY
             return_day[u] = NEVER
             excl_reason[u] = REASON_NONE
             returned[n_returned] = u

@@ -45,6 +45,36 @@ FloatArray = NDArray[np.floating]
 STRICTNESS_EPSILON = 1e-12
 
 
+#: Staff is counted to a millionth of a full-time reviewer, so a rate per 100,000 users
+#: times a population that makes a whole number of reviewers gives exactly that number
+#: (8.0, not 7.99999998 from 13.333333 x 60,000 / 100,000).
+STAFF_DECIMALS = 6
+
+
+def review_staff(scenario: Scenario, spec: PlatformSpec) -> float:
+    """Full-time reviewers of platform ``spec`` (docs/model.md S6, "Staff"):
+    ``reviewers_per_100k_users × population.users × market_share / 100,000``, the
+    platform's expected users at the start (staff does not adapt during a run)."""
+    users = scenario.population.users * spec.market_share
+    return round(spec.reviewers_per_100k_users * users / 100_000.0, STAFF_DECIMALS)
+
+
+def review_servers(staff: float, review_minutes: float) -> tuple[int, float]:
+    """The review queue's servers and mean service time (hours) for ``staff`` full-time
+    reviewers whose reviews take ``review_minutes`` of work each.
+
+    ``ceil(staff)`` reviewers each at work ``staff / ceil(staff)`` of the time: a review
+    takes ``review_minutes × ceil(staff) / staff`` of clock time, so the queue serves
+    exactly ``staff × 60 / review_minutes`` reviews an hour at full load, whatever the
+    fraction (6.4 reviewers are not rounded to 6 or 7, and a slice of 2,000 users keeps
+    the load per reviewer of the whole). A whole number of reviewers is served as before.
+    No staff: no servers (nothing is ever reviewed)."""
+    if staff <= 0.0:
+        return 0, review_minutes / 60.0
+    servers = math.ceil(staff)
+    return servers, review_minutes / 60.0 * (servers / staff)
+
+
 def strictness_to_threshold(strictness: float) -> float:
     """Score threshold for a strictness in [0, 1]: ``Phi^-1(1 - strictness)``.
 
@@ -103,10 +133,12 @@ class PlatformState:
     exit_reason: str = ""
     fines_paid: float = 0.0
     moderation_cost: float = 0.0
+    staff: float = 0.0  # full-time reviewers (review_staff), paid whether busy or not
     suspensions: int = 0
     last_audit_hours: float = 0.0
     active_users: int = 0
     suspended_now: bool = False
+    blocked: bool = False  # by the scenario's timeline (docs/model.md 1.3): not serving
     reviews_today: int = 0
     queue_served: int = 0  # review items that started service
     queue_wait_hours: float = 0.0  # their total wait in the queue (hours)
@@ -125,9 +157,10 @@ class PlatformState:
         return threshold_to_strictness(self.threshold)
 
     def serving(self, time_hours: float) -> bool:
-        """Whether users can post here at ``time_hours`` (not suspended, not gone)."""
+        """Whether users can post here at ``time_hours`` (not suspended, blocked or gone)."""
         return (
             not self.exited
+            and not self.blocked
             and time_hours < self.exit_at_hours
             and time_hours >= self.suspended_until_hours
         )
@@ -203,7 +236,7 @@ class PlatformState:
     def book_day(self, staffed: bool = True) -> float:
         """Revenue minus staff for one day; returns the day's moderation cost. Without
         rules to comply with (``staffed=False``, the counterfactual) no reviewers are paid."""
-        cost = self.spec.reviewers * self.spec.reviewer_cost_per_day if staffed else 0.0
+        cost = self.staff * self.spec.reviewer_cost_per_day if staffed else 0.0
         self.cash += self.active_users * self.spec.revenue_per_user_day - cost
         self.moderation_cost += cost
         return cost
@@ -216,10 +249,10 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
     platforms = []
     for index, spec in enumerate(scenario.platforms):
         # Array state, for the compiled review step (simulator.kernels.review).
+        staff = review_staff(scenario, spec)
+        servers, mean_service_hours = review_servers(staff, spec.review_minutes)
         queue = ArrayReviewQueue(
-            servers=spec.reviewers,
-            mean_service_hours=spec.review_minutes / 60.0,
-            rng=rng.spawn(1)[0],
+            servers=servers, mean_service_hours=mean_service_hours, rng=rng.spawn(1)[0]
         )
         policy = None
         if scenario.rules.takedown.enabled:
@@ -232,6 +265,7 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
                 threshold=strictness_to_threshold(spec.initial_strictness),
                 cash=spec.initial_cash,
                 policy=policy,
+                staff=staff,
             )
         )
     return platforms

@@ -76,6 +76,12 @@ class Police:
         self._service = np.empty(0, dtype=np.float64)
         self._uniform = np.empty(0, dtype=np.float64)
 
+    def change_spec(self, spec: PoliceSpec) -> None:
+        """From now on, decide by ``spec`` (a timeline's change: detention and
+        identification probabilities; the investigators and their pace stay)."""
+        self.spec = spec
+        self._detention_probability = np.array(spec.detention_probability.as_tuple())
+
     @property
     def busy(self) -> int:
         """Investigators at work."""

@@ -96,10 +96,21 @@ class Regulator:
 
         The audit inspects ``audit_sample_size`` posts drawn from the window's published
         posts: a fixed number, so what it finds depends on the *share* of violations, not
-        on how many posts the simulated population writes."""
+        on how many posts the simulated population writes.
+
+        A suspension is the platform's rectification (L1, Art. 68: suspended "for
+        rectification"): no audit while it lasts, and the next one reads only what was
+        published after it, so the posts that earned the suspension do not earn the
+        next rung as well."""
+        if now < platform.suspended_until_hours:
+            return
         view = self.view
         size = self.spec.audit_sample_size
-        window_start = max(0.0, now - self.spec.audit_window_days * HOURS_PER_DAY)
+        window_start = max(
+            0.0,
+            now - self.spec.audit_window_days * HOURS_PER_DAY,
+            platform.suspended_until_hours,
+        )
         last = platform.last_audit_hours
         published = view.published_between(platform, window_start, now)
         if self.rules.takedown.liability == "notice":

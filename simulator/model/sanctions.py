@@ -2,25 +2,31 @@
 "Sanctions and the population", S12 "Police" (detentions and releases) and S9 "Finances
 and exits").
 
-**Users** (:meth:`Sanctions.strikes_and_exits`, after the day's reviews). The day's
-sanctions (blocked or removed posts, with repeats) become strikes, after wiping the
-strikes of a user with more than ``strike_clean_days`` whole days since the last
-sanction (L6, L8)::
+**Users** (:meth:`Sanctions.strikes_and_exits`, after the day's reviews). Of the day's
+take-downs, those by a route in the platform's ``strike_on`` (by default an order, a
+notice or a flag, not a held post blocked before publication) give their author one
+strike for the day however many there were (L9), after wiping the strikes of a user
+with more than ``strike_clean_days`` whole days since the last strike (L6, L8)::
 
     strikes_i <- 0              if d - last_strike_day_i > strike_clean_days_p
-    strikes_i <- min(strikes_i + n, 32,000);   last_strike_day_i <- d
+    strikes_i <- min(strikes_i + 1, 32,000);   last_strike_day_i <- d
 
-An ACTIVE user whose strikes reach the home platform's ``strikes_to_close`` has the
-account closed (EXCLUDED, reason ``closed``, an ``account_closed`` event at the end of
-the day). Every other sanctioned user still ACTIVE draws ``U ~ U(0, 1)`` once:
+An ACTIVE user whose strikes reach the home platform's ``strikes_to_close`` (if set)
+has the account closed (EXCLUDED, reason ``closed``, an ``account_closed`` event at the
+end of the day); else one whose strikes reach ``strikes_to_suspend`` (if set) has it
+suspended for ``suspension_days`` whole days (reason ``account_suspended``, event
+``account_suspended``; back on day ``d + 1 + suspension_days`` with its strikes, so
+every further strike while they are in force suspends it again). Every other struck
+user still ACTIVE draws ``U ~ U(0, 1)`` once:
 ``U < leave_p`` -> LEFT; ``leave_p <= U < leave_p + circumvent_p`` -> CIRCUMVENTING
 (compiled: :func:`simulator.kernels.sanctions.apply_strikes`, ``apply_exits``). A closed
 account may re-register on day ``d + max(1, ceil(E))``, ``E ~ Exp(reregister_mean_days_p)``,
 unless its identity is burned (:func:`return_days`).
 
 **Returns and turnover** (:meth:`Sanctions.returns_and_turnover`, at the start of a
-day, after registration). Closed accounts due today are ACTIVE again with no strikes
-(``account_returned``); then ``R ~ Binomial(n, turnover_per_year / 365)`` slots get a new
+day, after registration). Closed accounts due today are ACTIVE again with no strikes,
+suspended ones with theirs (``account_returned``); then
+``R ~ Binomial(n, turnover_per_year / 365)`` slots get a new
 user (:func:`draw_renewals`, from the turnover stream: the same draws in the paired runs;
 :func:`simulator.kernels.sanctions.renew_slots`).
 
@@ -94,8 +100,10 @@ class Sanctions:
         self.real_name = real_name
         #: Closed accounts due back, by day (ascending user ids per closure day).
         self.returns_by_day: dict[int, list[IntArray]] = {}
-        #: Today's accounts closed (end of day), returned and renewed (start of day).
-        self.closed_today = self.returned_today = self.renewed_today = 0
+        #: Today's accounts closed and suspended (end of day), returned and renewed
+        #: (start of day).
+        self.closed_today = self.suspended_today = 0
+        self.returned_today = self.renewed_today = 0
         #: What the turnover stream drew, for checking the paired runs draw the same.
         self.renewal_draws = RenewalLog()
         #: Why users without access have none (every state change here is touched).
@@ -206,6 +214,7 @@ class Sanctions:
         return {
             **self.exclusions.row(serving),
             "accounts_closed": self.closed_today,
+            "accounts_suspended": self.suspended_today,
             "accounts_returned": self.returned_today,
             "users_renewed": self.renewed_today,
         }
@@ -214,32 +223,36 @@ class Sanctions:
         rule = self.real_name
         return rule.enabled and day >= rule.start_day
 
-    def strikes_and_exits(self, now: float, sanctioned: IntArray) -> None:
-        """Strikes (expiring), closed accounts, leaving and circumventing after the day
-        that started at ``now`` sanctioned the authors ``sanctioned`` (int64, with
-        repeats); closed accounts get their return day."""
-        self.closed_today = 0
-        if not len(sanctioned):
+    def strikes_and_exits(self, now: float, struck: IntArray) -> None:
+        """Strikes (expiring), closed and suspended accounts, leaving and circumventing
+        after the day that started at ``now`` gave strikes to the authors ``struck``
+        (int64, with repeats: the take-downs of the routes each platform's ``strike_on``
+        names); closed accounts get their return day, suspended ones the day their
+        suspension ends."""
+        self.closed_today = self.suspended_today = 0
+        if not len(struck):
             return
         users = self.users
         exits = self.exits
         day = int(round(now / HOURS_PER_DAY))
         specs = [p.spec for p in self.platforms]
-        limits = np.array([p.strikes_to_close for p in specs], dtype=np.int64)
-        clean_days = np.array([p.strike_clean_days for p in specs], dtype=np.int64)
-        # One compiled pass each: strikes and closed accounts, then leaving and
-        # circumventing (as np.unique and the masks they replaced).
-        closed, still = sanction_kernels.apply_strikes(
-            sanctioned, day, users.strikes, users.last_strike_day, users.state,
-            users.platform, limits, clean_days, users.excl_reason,
+        # One compiled pass each: strikes, closed and suspended accounts, then leaving
+        # and circumventing (as np.unique and the masks they replaced).
+        closed, suspended, still = sanction_kernels.apply_strikes(
+            struck, day, users.strikes, users.last_strike_day, users.state,
+            users.platform, *account_limits(specs), users.excl_reason,
         )  # fmt: skip
-        for user in closed.tolist():
-            self.log.event(
-                now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
-                EventKind.ACCOUNT_CLOSED,
-                self.platform_name(user),
-                user,
-            )
+        for who, kind in (
+            (closed, EventKind.ACCOUNT_CLOSED),
+            (suspended, EventKind.ACCOUNT_SUSPENDED),
+        ):
+            for user in who.tolist():
+                self.log.event(
+                    now + HOURS_PER_DAY * (1 - 1e-9),  # at the end of the day
+                    kind,
+                    self.platform_name(user),
+                    user,
+                )
         draw = self.rng.random(len(still))
         exited = sanction_kernels.apply_exits(
             still,
@@ -249,6 +262,7 @@ class Sanctions:
             users.state,
         )
         self.exclusions.touch(closed)
+        self.exclusions.touch(suspended)
         self.exclusions.touch(still)
         if len(closed):
             self.closed_today = len(closed)
@@ -258,12 +272,24 @@ class Sanctions:
                 users.traceable, users.platform, self.real_name_in_force(day),
                 np.array([p.real_name_enforcement for p in specs], dtype=np.float64),
             )  # fmt: skip
-            users.return_day[closed] = np.minimum(due, NEVER)
-            for when in np.unique(due[due < NEVER]).tolist():
-                self.returns_by_day.setdefault(int(when), []).append(closed[due == when])
-        if len(closed) or exited:
+            self._schedule_returns(closed, due)
+        if len(suspended):
+            self.suspended_today = len(suspended)
+            self._schedule_returns(
+                suspended,
+                suspension_ends(
+                    suspended, day, *suspension_ladders(specs), users.strikes, users.platform
+                ),
+            )
+        if len(closed) or len(suspended) or exited:
             # Strikes alone change no one's access: the routes and counts stay valid.
             users.states_changed()
+
+    def _schedule_returns(self, who: IntArray, due: IntArray) -> None:
+        """``who`` (ascending) come back at the start of day ``due`` (NEVER: not)."""
+        self.users.return_day[who] = np.minimum(due, NEVER)
+        for when in np.unique(due[due < NEVER]).tolist():
+            self.returns_by_day.setdefault(int(when), []).append(who[due == when])
 
     def returns_and_turnover(self, day: int, now: float) -> None:
         """At the start of day ``day`` (time ``now``): closed accounts due back
@@ -335,29 +361,90 @@ def strikes_in_force(strikes: Array, last_strike_day: Array, day: int, clean_day
     return np.where(expired, 0, strikes.astype(np.int64))
 
 
+def account_limits(specs: Sequence[Any]) -> tuple[Array, Array, Array]:
+    """Per platform: strikes that close an account, strikes that suspend it (0: never)
+    and the clean days that expire strikes (int64 arrays for the kernels)."""
+    return (
+        np.array([p.strikes_to_close for p in specs], dtype=np.int64),
+        np.array([p.strikes_to_suspend for p in specs], dtype=np.int64),
+        np.array([p.strike_clean_days for p in specs], dtype=np.int64),
+    )
+
+
+#: What :func:`strikes_to_lose_account` gives where no strike count costs the account.
+NO_ACCOUNT_SANCTION = 1_000_000
+
+
+def strikes_to_lose_account(spec: Any) -> int:
+    """Strikes in force at which a user counts the account as lost (docs/model.md S3):
+    its closure, or where the platform never closes, the first of its longest suspension
+    (``strikes_to_suspend`` plus the ladder's rungs before the last; ASSUMPTION: a day's
+    suspension is not the account's loss, a month's is counted as one);
+    :data:`NO_ACCOUNT_SANCTION` if neither applies."""
+    if spec.strikes_to_close > 0:
+        return int(spec.strikes_to_close)
+    if spec.strikes_to_suspend > 0:
+        return int(spec.strikes_to_suspend + len(spec.suspension_days) - 1)
+    return NO_ACCOUNT_SANCTION
+
+
 def add_strikes(
-    sanctioned: Array,
+    struck: Array,
     day: int,
     strikes: Array,
     last_strike_day: Array,
     state: Array,
     platform: Array,
-    limits: Array,
+    close_limits: Array,
+    suspend_limits: Array,
     clean_days: Array,
     excl_reason: Array,
-) -> tuple[Array, Array]:
+) -> tuple[Array, Array, Array]:
     """Numpy statement of :func:`simulator.kernels.sanctions.apply_strikes` (in place;
-    returns ``(closed, still)`` ascending)."""
-    who, times = np.unique(np.asarray(sanctioned, dtype=np.int64), return_counts=True)
+    returns ``(closed, suspended, still)`` ascending): one strike per struck author."""
+    who = np.unique(np.asarray(struck, dtype=np.int64))
     current = strikes_in_force(strikes[who], last_strike_day[who], day, clean_days[platform[who]])
-    strikes[who] = np.minimum(current + times, STRIKES_CAP)
+    strikes[who] = np.minimum(current + 1, STRIKES_CAP)
     last_strike_day[who] = day
     active = state[who] == UserState.ACTIVE
-    closing = active & (strikes[who].astype(np.int64) >= limits[platform[who]])
-    closed = who[closing]
-    state[closed] = UserState.EXCLUDED
-    excl_reason[closed] = ExclusionReason.CLOSED
-    return closed, who[active & ~closing]
+    count = strikes[who].astype(np.int64)
+    close_at, suspend_at = close_limits[platform[who]], suspend_limits[platform[who]]
+    closing = active & (close_at > 0) & (count >= close_at)
+    suspending = active & ~closing & (suspend_at > 0) & (count >= suspend_at)
+    state[who[closing | suspending]] = UserState.EXCLUDED
+    excl_reason[who[closing]] = ExclusionReason.CLOSED
+    excl_reason[who[suspending]] = ExclusionReason.ACCOUNT_SUSPENDED
+    return who[closing], who[suspending], who[active & ~closing & ~suspending]
+
+
+def suspension_ladders(specs: Sequence[Any]) -> tuple[Array, Array]:
+    """Per platform: ``strikes_to_suspend`` and its suspension lengths, padded with the
+    last length to a rectangle ``[platforms, rungs]`` (int64; 0 where none)."""
+    rungs = max([len(p.suspension_days) for p in specs] + [1])
+    ladder = np.zeros((len(specs), rungs), dtype=np.int64)
+    for i, p in enumerate(specs):
+        if p.suspension_days:
+            days = list(p.suspension_days)
+            ladder[i] = days + [days[-1]] * (rungs - len(days))
+    return np.array([p.strikes_to_suspend for p in specs], dtype=np.int64), ladder
+
+
+def suspension_ends(
+    suspended: Array,
+    day: int,
+    strikes_to_suspend: Array,
+    ladder: Array,
+    strikes: Array,
+    platform: Array,
+) -> Array:
+    """The day each account suspended at the end of day ``day`` posts again (int64):
+    ``day + 1 + L`` where ``L`` is its platform's suspension length for its strikes
+    (``ladder[p, min(strikes - strikes_to_suspend, rungs - 1)]``), so it misses ``L``
+    whole days."""
+    p = platform[suspended]
+    rung = strikes[suspended].astype(np.int64) - strikes_to_suspend[p]
+    rung = np.clip(rung, 0, ladder.shape[1] - 1)
+    return day + 1 + ladder[p, rung]
 
 
 def return_days(

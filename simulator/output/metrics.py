@@ -209,13 +209,14 @@ def _by_reason(counts: NDArray[np.int64]) -> dict[str, int]:
 
 
 def _population_totals(scenario: Scenario, rules: Recorder) -> dict[str, Any]:
-    """Accounts closed and returned, slots renewed, and the ACTIVE share (at the end and
+    """Accounts closed, suspended and returned, slots renewed, and the ACTIVE share (at the end and
     averaged over the days) from the ``population_daily`` rows."""
     rows = rules.population_series
     users = scenario.population.users
     shares = [row["active"] / users for row in rows] if users else []
     return {
         "accounts_closed": int(sum(row.get("accounts_closed", 0) for row in rows)),
+        "accounts_suspended": int(sum(row.get("accounts_suspended", 0) for row in rows)),
         "accounts_returned": int(sum(row.get("accounts_returned", 0) for row in rows)),
         "users_renewed": int(sum(row.get("users_renewed", 0) for row in rows)),
         "active_share_final": float(shares[-1]) if shares else 1.0,

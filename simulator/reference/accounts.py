@@ -5,9 +5,11 @@ population").
 
 Each user's sanctions of the day (removals and blocks, collected by
 :mod:`simulator.reference.moderation`) bite at the day's end, user by user in ascending
-order: strikes expire after ``strike_clean_days`` clean days, enough strikes close the
-account (it re-registers after an exponential delay unless its real-name identity is
-burned), otherwise the user may leave or turn to circumvention tools. At the day
+order: the take-downs the platform's ``strike_on`` names give one strike a day, strikes
+expire after ``strike_clean_days`` clean days, enough strikes close the account (it
+re-registers after an exponential delay unless its real-name identity is burned) or
+suspend it for the ladder's days (it returns with its strikes), otherwise the user may
+leave or turn to circumvention tools. At the day
 boundary platforms that are revoked or bankrupt leave (their users move to the others by
 market share) and suspensions start or end; the real-name rule registers everyone on its
 first day; closed accounts return and users are renewed (turnover, its own stream).
@@ -16,7 +18,6 @@ first day; closed accounts return and users are renewed (turnover, its own strea
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
@@ -30,23 +31,24 @@ class Accounts(World):
     :class:`~simulator.reference.agent.ReferenceSimulation`)."""
 
     def strikes_and_exits(self, day: int) -> None:
-        """The day's sanctions bite: strikes (a clean period wipes them), closed
-        accounts and their return day, leaving, circumventing."""
+        """The day's strikes bite (one a day per user, from the take-downs the platform's
+        ``strike_on`` names; a clean period wipes them): closed accounts and their return
+        day, suspended accounts and the day their suspension ends, leaving, circumventing."""
         exits = self.scenario.population.exits
-        sanctions = Counter(user for user, _, _ in self.sanctioned_today)
+        struck = {user for user, _, _, strike in self.sanctioned_today if strike}
         real_name = self.scenario.rules.real_name
         in_force = real_name.enabled and day >= real_name.start_day
-        self.closed_today = 0
+        self.closed_today = self.suspended_today = 0
         # Ascending user order, as the engine draws the closed accounts' return days.
-        for user, times in sorted(sanctions.items(), key=lambda item: item[0].index):
+        for user in sorted(struck, key=lambda u: u.index):
             spec = self.platforms[user.platform].state.spec
             if day - user.last_strike_day > spec.strike_clean_days:
                 user.strikes = 0  # a clean period wipes the record (L6)
-            user.strikes = min(user.strikes + times, 32_000)
+            user.strikes = min(user.strikes + 1, 32_000)  # one a day (L9)
             user.last_strike_day = day
             if user.state != UserState.ACTIVE:
                 continue
-            if user.strikes >= spec.strikes_to_close:
+            if 0 < spec.strikes_to_close <= user.strikes:
                 user.state = UserState.EXCLUDED
                 user.closed = True
                 self.closed_today += 1
@@ -54,6 +56,14 @@ class Accounts(World):
                 checked = self.rng.random() < spec.real_name_enforcement
                 burned = user.traceable and in_force and checked
                 user.return_day = -1 if burned or day + delay >= 2**31 - 1 else int(day + delay)
+                continue
+            if 0 < spec.strikes_to_suspend <= user.strikes:
+                ladder = spec.suspension_days
+                rung = min(user.strikes - spec.strikes_to_suspend, len(ladder) - 1)
+                user.state = UserState.EXCLUDED
+                user.suspended = True
+                user.return_day = day + 1 + ladder[rung]
+                self.suspended_today += 1
                 continue
             draw = self.rng.random()
             if draw < exits.leave_probability_on_sanction:
@@ -112,6 +122,11 @@ class Accounts(World):
                 user.last_strike_day = -(2**30)
                 user.return_day = -1
                 self.returned_today += 1
+            elif user.state == UserState.EXCLUDED and user.suspended:
+                user.state = UserState.ACTIVE  # back with its strikes
+                user.suspended = False
+                user.return_day = -1
+                self.returned_today += 1
         spec = self.scenario.population
         rate = min(1.0, spec.turnover_per_year / 365.0)
         rule = self.scenario.rules.real_name
@@ -125,6 +140,7 @@ class Accounts(World):
             user.last_strike_day = -(2**30)
             user.return_day = -1
             user.closed = False
+            user.suspended = False
             user.mind = self.initial_mind()
             user.traceable = False
             user.state = UserState.ACTIVE

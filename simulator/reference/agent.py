@@ -82,8 +82,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simulator.errors import MISSING, ScenarioError
 from simulator.kinds import N_KINDS, ExclusionReason, UserState
 from simulator.model.scenario import Scenario, load_scenario, override
+from simulator.model.scenario.days import plan_timeline
 from simulator.output.metrics import summarise
 from simulator.output.recorder import Recorder
 from simulator.reference.accounts import Accounts
@@ -102,6 +104,12 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
     day boundary, in docs/model.md's order (1.3)."""
 
     def run(self) -> Recorder:
+        if plan_timeline(self.scenario) is not None:
+            # Refused rather than run as if the timeline were not there.
+            raise ScenarioError(
+                self.scenario.name,
+                [("timeline", MISSING, "the reference model does not follow a timeline yet")],
+            )
         started = time.perf_counter()
         env = self.env
         for user in self.users:
@@ -155,6 +163,8 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                     UserState.DETAINED: ExclusionReason.DETAINED,
                     UserState.EXCLUDED: ExclusionReason.CLOSED
                     if user.closed
+                    else ExclusionReason.ACCOUNT_SUSPENDED
+                    if user.suspended
                     else ExclusionReason.REFUSED_REAL_NAME,
                 }[user.state]
         for platform in self.platforms:
@@ -186,6 +196,7 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 "day": day,
                 "active": sum(1 for u in self.users if u.state == UserState.ACTIVE),
                 "accounts_closed": self.closed_today,
+                "accounts_suspended": self.suspended_today,
                 "accounts_returned": self.returned_today,
                 "users_renewed": self.renewed_today,
             }

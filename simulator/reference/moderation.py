@@ -133,7 +133,7 @@ class Moderation(World):
             if action == Action.HOLD:
                 threshold += platform.state.spec.held_review_margin
             takes_down = action == Action.ORDER or score > threshold
-            service = self.rng.exponential(platform.state.spec.review_minutes / 60.0)
+            service = self.rng.exponential(platform.mean_service_hours)
             yield self.env.timeout(service)
         now = self.env.now
         if action == Action.APPEAL:
@@ -146,7 +146,8 @@ class Moderation(World):
         elif action == Action.HOLD:
             if takes_down:
                 post.blocked_hours = now
-                self.sanction(post, seen=False)  # never published: friends saw nothing
+                # Never published: friends saw nothing.
+                self.sanction(platform, post, seen=False, route=Action.HOLD)
             else:
                 post.published_hours = now
                 self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
@@ -166,7 +167,7 @@ class Moderation(World):
         rec.add_delays(np.array([post.kind]), np.array([now - post.time_hours]))
         if action == Action.NOTICE:
             rec.tallies["notices_removed"][post.kind] += 1
-        self.sanction(post, seen=post.channel == Channel.PUBLIC)
+        self.sanction(platform, post, seen=post.channel == Channel.PUBLIC, route=action)
         reporting = self.scenario.rules.reporting.mode
         # Removals on a regulator's order were reported with the order's data request,
         # and only the platform's own removals can be appealed.
@@ -192,10 +193,12 @@ class Moderation(World):
         self.count(post.day, post.platform, post.channel, post.kind, source, -1)
         self.count(post.day, post.platform, post.channel, post.kind, target, 1)
 
-    def sanction(self, post: Post, seen: bool) -> None:
+    def sanction(self, platform: Platform, post: Post, seen: bool, route: int) -> None:
         """The author is sanctioned for the post (applied at the day's end; ``seen``: a
-        public removal their friends saw)."""
-        self.sanctioned_today.append((post.author, post.kind, seen))
+        public removal their friends saw); a strike if the platform's ``strike_on``
+        names the take-down's ``route`` (S14)."""
+        strike = Action.NAMES[route] in platform.state.spec.strike_on
+        self.sanctioned_today.append((post.author, post.kind, seen, strike))
 
     def adapt(self, platform: Platform) -> None:
         """The platform counts the day's posts, then moves its threshold towards the

@@ -74,13 +74,17 @@ class Regulator(World):
         """Inspect a sample of what the platform answers for (strict liability: the
         window's posts still up, each counting with its kind's line probability; notice
         liability: notices of prohibited posts kept past their deadline), the orders whose
-        deadline passed since the last audit and the unregistered users; penalise."""
+        deadline passed since the last audit and the unregistered users; penalise. None
+        while the platform is suspended (rectification, L1 Art. 68); the window starts
+        no earlier than the suspension's end."""
         now = self.env.now
         spec = self.scenario.regulator
         rules = self.scenario.rules
         state = platform.state
+        if now < state.suspended_until_hours:
+            return
         size = spec.audit_sample_size
-        since = max(0.0, now - spec.audit_window_days * HOURS_PER_DAY)
+        since = max(0.0, now - spec.audit_window_days * HOURS_PER_DAY, state.suspended_until_hours)
         last = state.last_audit_hours
         if rules.takedown.liability == "notice":
             violating = float(

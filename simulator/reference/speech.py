@@ -86,7 +86,7 @@ class Speech(World):
             )
             decided = minds.decide(
                 user.mind, self.law, user.value, channel, kind, self.news,
-                platform.spec.strikes_to_close - user.strikes, user.traceable,
+                account_lost_at(platform.spec) - user.strikes, user.traceable,
                 self.rng.random(), climate, follows,
             )  # fmt: skip
             if decided is None:
@@ -109,7 +109,7 @@ class Speech(World):
         seen = perception.visibility * perception.friend_evidence_weight
         seen_detention = perception.visibility * perception.friend_detention_weight
         users = self.users
-        for user, kind, public in self.sanctioned_today:
+        for user, kind, public, _ in self.sanctioned_today:
             if kind == ContentKind.BENIGN:
                 continue
             user.mind.removals[kind] += 1.0
@@ -153,3 +153,14 @@ def _pick(cumulative: list[float], u: float) -> int:
         if u < c:
             return k
     return len(cumulative) - 1
+
+
+def account_lost_at(spec: Any) -> int:
+    """Strikes at which a user counts the account as lost (S3, S14): its closure, or where
+    the platform never closes, the first strike of its longest suspension; never (a
+    million) if neither applies."""
+    if spec.strikes_to_close > 0:
+        return int(spec.strikes_to_close)
+    if spec.strikes_to_suspend > 0:
+        return int(spec.strikes_to_suspend + len(spec.suspension_days) - 1)
+    return 1_000_000

@@ -29,7 +29,12 @@ from simulator.kinds import (
     Outcome,
     UserState,
 )
-from simulator.model.platforms import PlatformState, strictness_to_threshold
+from simulator.model.platforms import (
+    PlatformState,
+    review_servers,
+    review_staff,
+    strictness_to_threshold,
+)
 from simulator.model.population import Users
 from simulator.model.scenario import PerKindScore, Scenario
 from simulator.output.recorder import Recorder
@@ -60,6 +65,7 @@ class User:
     last_strike_day: int = -(2**30)  # day of the last sanction (none yet: long ago)
     return_day: int = -1  # day a closed account re-registers (-1: none pending)
     closed: bool = False  # EXCLUDED because the account was closed (else refused real names)
+    suspended: bool = False  # EXCLUDED because the account is suspended until return_day
     ever_reported: bool = False
     ever_detained: bool = False
     release_hours: float = math.inf
@@ -98,6 +104,7 @@ class Platform:
 
     state: PlatformState
     reviewers: simpy.PriorityResource | None
+    mean_service_hours: float = 0.0  # clock time of a review (platforms.review_servers)
     # Today's filter probabilities per kind, fixed at the day boundary with the threshold.
     hold: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
     flag: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
@@ -154,7 +161,7 @@ class World:
         # Turnover: four uniforms per user a day whatever happens, so the paired runs
         # renew the same users on the same days.
         self.turnover = np.random.default_rng(children[2])
-        self.closed_today = self.returned_today = self.renewed_today = 0
+        self.closed_today = self.suspended_today = self.returned_today = self.renewed_today = 0
 
         rules = scenario.rules
         self.moderating = rules.takedown.enabled
@@ -222,19 +229,21 @@ class World:
             view = None
             if self.moderating:
                 pspec, view = self.platform_view(pspec)
+            staff = review_staff(scenario, pspec)
+            servers, mean_service_hours = review_servers(staff, pspec.review_minutes)
             state = PlatformState(
                 index=index,
                 spec=pspec,
                 queue=None,  # type: ignore[arg-type]  # the reviewers are a SimPy resource here
                 threshold=strictness_to_threshold(pspec.initial_strictness),
                 cash=pspec.initial_cash,
+                staff=staff,
             )
             reviewers = (
-                simpy.PriorityResource(self.env, capacity=pspec.reviewers)
-                if pspec.reviewers > 0
-                else None
+                simpy.PriorityResource(self.env, capacity=servers) if servers > 0 else None
             )
             platform = Platform(state, reviewers, view=view)
+            platform.mean_service_hours = mean_service_hours
             platform.thresholds = policy.grid(pspec.min_strictness, pspec.max_strictness)
             self.platforms.append(platform)
         self.circumvention_row = len(self.platforms)
@@ -248,7 +257,8 @@ class World:
         self.pending_detentions: list[tuple[float, User, int]] = []
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
         # friends), detentions (user, kind), posts that reached a platform per kind.
-        self.sanctioned_today: list[tuple[User, int, bool]] = []
+        #: The day's sanctions: author, post kind, seen by friends, gives a strike (S14).
+        self.sanctioned_today: list[tuple[User, int, bool, bool]] = []
         self.detained_today: list[tuple[User, int]] = []
         self.published_today = [0] * N_KINDS
         self.news_today = 0

@@ -74,6 +74,16 @@ def _platform_problems(platform: Any) -> list[tuple[str, str]]:
     )
     if _known(filtering, flag, hold) and filtering and flag > hold:
         problems.append(("flag_margin", f"must not exceed hold_margin ({hold}), got {flag}"))
+    suspend, days = (
+        _attribute(platform, name) for name in ("strikes_to_suspend", "suspension_days")
+    )
+    if _known(suspend, days) and suspend > 0 and not days:
+        problems.append(
+            (
+                "suspension_days",
+                f"needs at least one length when strikes_to_suspend is set ({suspend})",
+            )
+        )
     return problems
 
 
@@ -94,12 +104,43 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
         shares = [_attribute(p, "market_share") for p in platforms]
         if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
             problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
+    problems += _timeline_problems(scenario)
     takedown = _attribute(scenario, "rules.takedown.enabled")
     ladder = _attribute(scenario, "rules.penalties.ladder")
     if _known(takedown, ladder) and takedown and not ladder:
         problems.append(
             ("rules.penalties.ladder", "a takedown rule needs at least one penalty step")
         )
+    return problems
+
+
+def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:
+    """Timeline entries' names are unique and block or unblock platforms that exist."""
+    entries = _attribute(scenario, "timeline")
+    if not _known(entries) or not entries:
+        return []
+    problems = []
+    names = [_attribute(entry, "name") for entry in entries]
+    known_names = [name for name in names if name is not MISSING]
+    if len(set(known_names)) != len(known_names):
+        problems.append(("timeline", f"entry names must be unique, got {known_names}"))
+    platforms = _attribute(scenario, "platforms")
+    platform_names = [_attribute(p, "name") for p in platforms] if _known(platforms) else [MISSING]
+    if not _known(*platform_names):
+        return problems
+    for i, entry in enumerate(entries):
+        for field in ("block", "unblock"):
+            listed = _attribute(entry, field)
+            unknown = [n for n in listed if n not in platform_names] if _known(listed) else []
+            if unknown:
+                problems.append(
+                    (
+                        f"timeline.{i}.{field}",
+                        f"entry `{_attribute(entry, 'name')}`: `{unknown[0]}` is not a "
+                        "platform of this scenario "
+                        f"({', '.join(str(n) for n in platform_names)})",
+                    )
+                )
     return problems
 
 

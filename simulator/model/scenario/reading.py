@@ -31,6 +31,7 @@ from pydantic import (
 from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.model.scenario import removed
 from simulator.model.scenario.checks import _cross_field_problems, _known_values, _nested_model
+from simulator.model.scenario.days import plan_timeline
 from simulator.model.scenario.sections import Scenario
 
 #: The shipped scenarios are package data: ``scenarios/*.toml`` inside the ``simulator``
@@ -413,11 +414,14 @@ def validate_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Sc
     every problem at once: the fields that do not validate, and the checks across fields
     (market shares, strictness bounds...) on the values that do."""
     try:
-        return Scenario.model_validate(dict(data))
+        scenario = Scenario.model_validate(dict(data))
     except ValidationError as error:
         problems, more = _describe(error, data)
     except RecursionError:
         problems, more = [("", MISSING, "is nested too deeply to be a scenario")], 0
+    else:
+        plan_timeline(scenario, source)  # each entry's values, named by entry and field
+        return scenario
     raise ScenarioError(source, problems, more=more)
 
 
@@ -490,11 +494,14 @@ def override(
     """A copy of ``scenario`` with dotted fields replaced, validated like a file.
 
     Fields are dotted paths (``"rules.takedown.deadline_hours"``). List items are given
-    by index (``platforms.0.reviewers``) or, in a list of named tables, by name
-    (``platforms.weibo.reviewers``): the way a TOML file merges platforms. Every bad path
-    and every invalid value is reported at once.
+    by index (``platforms.0.review_minutes``) or, in a list of named tables, by name
+    (``platforms.weibo.review_minutes``): the way a TOML file merges platforms. A timeline
+    entry is named the same way, and the fields it sets follow its ``set``
+    (``timeline.crackdown.day``, ``timeline.crackdown.set.police.detention_days``).
+    Every bad path and every invalid value is reported at once.
     """
     data = scenario.to_dict()
+    data.setdefault("timeline", [])  # left out of to_dict when empty; a path may add one
     problems: list[tuple[str, object, str]] = []
     for dotted, value in changes.items():
         try:
@@ -516,6 +523,8 @@ def get_dotted(data: Any, dotted: str) -> Any:
         node, key = _locate(data, dotted)
     except LookupError:
         return MISSING
+    if isinstance(node, dict) and key not in node:
+        return MISSING  # a field a timeline entry's set may gain, not set yet
     return node[key]
 
 
@@ -525,6 +534,13 @@ def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
     parts = dotted.split(".")
     node = data
     for i, part in enumerate(parts):
+        rest = ".".join(parts[i:])
+        in_set = parts[0] == "timeline" and i >= 3 and parts[i - 1] == "set"
+        if isinstance(node, dict) and part not in node and (rest in node or in_set):
+            # A key that is itself a dotted path: a timeline entry's ``set`` table
+            # (``timeline.crackdown.set.police.detention_days``), which may gain one
+            # (the entry's checks refuse a field a timeline may not change).
+            return node, rest
         key = _child_key(node, part, parts[i - 1] if i else "")
         if i == len(parts) - 1:
             return node, key

@@ -46,6 +46,12 @@ REMOVED_FIELDS: dict[str, str] = {
         "population (use platforms.wrongful_removal_daily_cost: currency per day per unit "
         "share; the old per-post cost times the platform's posts per day)"
     ),
+    "platforms.reviewers": (
+        "removed: staff is stated per 100,000 of the platform's users, as platforms report "
+        "it, so the queue's load does not depend on the simulated population (use "
+        "platforms.reviewers_per_100k_users, full-time reviewers per 100,000 users, 0 or "
+        "more; a count N at U users and market share s is N x 100000 / (U x s))"
+    ),
     "platforms.flag_mean_delay_hours": (
         "removed: flags arrive at the filter's keyword sweeps; set "
         "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"

@@ -26,6 +26,7 @@ from simulator.model.scenario.checks import (
     _raise_cross_field,
     _scenario_problems,
 )
+from simulator.model.scenario.timeline import TimelineEntry
 
 #: Most users a scenario may have (and ``--users`` may set).
 MAX_USERS = 50_000_000
@@ -35,11 +36,17 @@ MAX_USERS = 50_000_000
 MAX_DELAY_HOURS = 876_000.0
 
 
+#: Most reviewers per 100,000 users a platform may have: one per user.
+MAX_REVIEWERS_PER_100K = 100_000.0
+
+
 #: Shortest mean review (minutes) a platform may give: 0.06 s.
 MIN_REVIEW_MINUTES = 0.001
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: The take-downs that can give their author a strike (``kinds.Action.NAMES`` but appeals).
+StrikeRoute = Literal["order", "hold", "notice", "flag"]
 
 
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -257,7 +264,15 @@ class Platform(_Frozen):
 
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
     market_share: Probability = 1.0
-    reviewers: int = Field(20, ge=0, le=1_000_000)
+    reviewers_per_100k_users: Annotated[
+        float, Field(ge=0.0, le=MAX_REVIEWERS_PER_100K, allow_inf_nan=False)
+    ] = 20.0
+    """Review staff, full-time reviewers per 100,000 of the platform's users
+    (``population.users × market_share``): the ratio platforms report (DSA transparency
+    reports give the staff dedicated to content moderation, Art. 42(2)(a), beside the
+    average monthly active recipients, Art. 24(2); L7), so the queue's load per reviewer,
+    and with it the time to removal, does not depend on how many users are simulated
+    (docs/model.md S6, "Staff")."""
     # At least 0.001 min (0.06 s): smaller values divided into hours underflow to 0
     # (5e-324 / 60 == 0.0), which no queue can serve at.
     review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
@@ -294,7 +309,22 @@ class Platform(_Frozen):
     report_probability: Probability = 0.5
     """Chance a removal of prohibited content is reported to the police, when reporting is
     proactive."""
-    strikes_to_close: int = Field(5, ge=1, le=1000)
+    strike_on: Annotated[tuple[StrikeRoute, ...], Field(strict=False)] = ("order", "notice", "flag")
+    """Which take-downs give the author a strike (docs/model.md S14): a removal on a
+    regulator's ``order``, on a user's ``notice``, or on the filter's ``flag``; ``hold``:
+    a held post blocked before publication (by default not: it never appeared)."""
+    strikes_to_close: int = Field(5, ge=0, le=1000)
+    """Strikes in force at which the account is closed (0: never)."""
+    strikes_to_suspend: int = Field(0, ge=0, le=1000)
+    """Strikes in force at which the account is suspended for ``suspension_days``, and
+    again at every strike while that many are in force (0: never; a closure at the same
+    count comes first)."""
+    suspension_days: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=100_000)], ...], Field(strict=False, max_length=100)
+    ] = ()
+    """Whole days a suspended account cannot post, by suspension: the first at
+    ``strikes_to_suspend`` strikes, the next at one more, ..., the last value repeating
+    (L9: Meta's 1, 3, 7 and 30 days). It then returns with its strikes."""
     strike_clean_days: int = Field(90, ge=1, le=1_000_000)
     """Whole days without a sanction after which a user's strikes are wiped (L6: Weibo
     restores the credit score after two clean months; L8: YouTube's strikes expire after
@@ -464,8 +494,10 @@ class Scenario(_Frozen):
     rules: Rules = Rules()
     regulator: Regulator = Regulator()
     police: Police = Police()
+    timeline: Annotated[tuple[TimelineEntry, ...], Field(strict=False)] = ()
+    """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
 
-    @field_validator("platforms", mode="before")
+    @field_validator("platforms", "timeline", mode="before")
     @classmethod
     def _list_to_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
@@ -477,7 +509,8 @@ class Scenario(_Frozen):
 
     # -- conveniences ---------------------------------------------------------------
     def without_rules(self) -> Scenario:
-        """The counterfactual: the same world with every rule switched off."""
+        """The counterfactual: the same world with every rule switched off, and no
+        timeline (every change it can make is a rule's, or does nothing without rules)."""
         rules = self.rules.model_copy(
             update={
                 "real_name": self.rules.real_name.model_copy(update={"enabled": False}),
@@ -486,11 +519,13 @@ class Scenario(_Frozen):
                 "appeals": self.rules.appeals.model_copy(update={"enabled": False}),
             }
         )
-        return self.model_copy(update={"rules": rules})
+        return self.model_copy(update={"rules": rules, "timeline": ()})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold."""
-        return json.loads(self.model_dump_json())
+        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
+        empty timeline is left out, so a scenario without one hashes as before it existed."""
+        exclude = None if self.timeline else {"timeline"}
+        return json.loads(self.model_dump_json(exclude=exclude))
 
     def sha256(self) -> str:
         """Hash of the resolved scenario's canonical JSON: same scenario, same hash."""

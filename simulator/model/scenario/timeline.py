@@ -1,0 +1,130 @@
+"""A scenario's timeline: ``[[timeline]]`` entries that, from the start of a day, set or
+change parameters, or block and unblock platforms, for good or for ``days`` days
+(docs/model.md 1.3 "Scheduling", docs/scenarios.md "Timelines").
+
+Only the fields of :data:`CHANGEABLE` may change mid-run: each is re-derived by the
+engine at the start of the day (:mod:`simulator.engine.timeline`, one function per
+family). Any other field is refused with a message naming the entry, the field and what
+is allowed. Which values hold on which day is :mod:`simulator.model.scenario.days`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The fields a timeline entry may change, by family: each family is one function of
+#: the engine (:mod:`simulator.engine.timeline`) re-deriving what depends on it.
+CHANGEABLE: dict[str, tuple[str, ...]] = {
+    "enforcement": (
+        "regulator.audits_per_year",
+        "regulator.monitoring_probability",
+        "regulator.audit_sample_size",
+        "rules.penalties.ladder",
+        "rules.penalties.tolerance",
+        "rules.penalties.deescalate_after_clean_audits",
+        "rules.penalties.warning_cost",
+    ),
+    "police": (
+        "police.detention_probability.benign",
+        "police.detention_probability.critical",
+        "police.detention_probability.collective_action",
+        "police.detention_probability.unlawful",
+        "police.identify_anonymous_probability",
+        "police.detention_days",
+    ),
+    "line": ("rules.takedown.vagueness",),
+    "reporting": ("rules.reporting.mode",),
+    "perception": (
+        "population.perception.visibility",
+        "population.perception.news_trials_per_day",
+        "population.perception.friend_detention_weight",
+    ),
+}
+
+#: Every changeable field, and its family.
+FAMILY_OF: dict[str, str] = {path: family for family, paths in CHANGEABLE.items() for path in paths}
+
+#: Why some fields a user may well try cannot change mid-run, and what to use instead.
+_WHY_NOT: dict[str, str] = {
+    "rules.real_name": "real-name registration starts on `rules.real_name.start_day`",
+    "rules.takedown": (
+        "takedown duties and the prohibited kinds are set up once, before day 0 "
+        "(the platforms' policies, users' reading of the law and their beliefs are built "
+        "from them)"
+    ),
+    "regulator.audit_window_days": "the audits' window of published posts is kept from day 0",
+    "police.investigators": "the police's queue is sized before day 0",
+    "platforms": "platforms are set up before day 0; a timeline may `block` or `unblock` them",
+}
+
+
+def refusal(path: str) -> str:
+    """The message for a field a timeline may not change: why, and what is allowed."""
+    reason = next((why for prefix, why in _WHY_NOT.items() if path.startswith(prefix)), "")
+    allowed = ", ".join(FAMILY_OF)
+    return (
+        f"`{path}` cannot change mid-run"
+        + (f" ({reason})" if reason else "")
+        + f"; a timeline may change: {allowed}; and `block` / `unblock` platforms"
+    )
+
+
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"police": {"detention_days": 30}}`` and ``{"police.detention_days": 30}`` both
+    as ``{"police.detention_days": 30}`` (TOML writes dotted keys as nested tables)."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value and path not in FAMILY_OF:
+            flat.update(flatten(value, prefix=f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+class TimelineEntry(BaseModel):
+    """One entry: from the start of ``day`` (0 = the first), the fields of ``set`` take
+    their values and the platforms of ``block`` stop serving (``unblock``: serve again);
+    with ``days``, all of it is lifted after that many days (a campaign). Entries apply
+    in order of ``day``, then of the file; a later one wins on a field both set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+    """How events.csv, `censim show` and sweeps (``timeline.NAME.day``) call it."""
+    day: int = Field(ge=0, le=36_500)
+    days: int | None = Field(None, ge=1, le=36_500)
+    """How long it lasts; ``None``: to the end of the run."""
+    set: Annotated[dict[str, Any], Field(strict=False)] = {}
+    """Dotted field paths (or nested tables) and their values from ``day`` on."""
+    block: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    unblock: Annotated[tuple[str, ...], Field(strict=False)] = ()
+    description: Annotated[str, Field(max_length=2000)] = ""
+    source: Annotated[str, Field(max_length=2000)] = ""
+    """Where the date and the values come from (a docs/references.md id), or ASSUMPTION."""
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _changeable(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        flat = flatten(value)
+        refused = [path for path in flat if path not in FAMILY_OF]
+        if refused:
+            raise ValueError(refusal(refused[0]))
+        return flat
+
+    @field_validator("block", "unblock", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple) and len(set(value)) != len(value):
+            raise ValueError("platform names must not repeat")
+        return value
+
+    def changes_anything(self) -> bool:
+        return bool(self.set or self.block or self.unblock)
