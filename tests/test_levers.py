@@ -40,9 +40,12 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "vagueness_csl: lawful_takedown_rate vagueness 1 vs vagueness 0.5": (
-        "past about 0.6 a clean audit is hopeless under strict liability (so many lawful "
-        "posts may count) and the CSL platforms slacken a little (docs/model.md S8)"
+    "visibility: chilling high 1.0 vs low 0.1": (
+        "lawful criticism is rarely taken down once vagueness is the platforms' uncertainty "
+        "(the regulator counts only prohibited kinds), so the friends' removals visibility "
+        "scales barely touch lawful speech: paired difference 0.0000006 [-0.000047, "
+        "0.000048]; political withholding does rise, 0.0121 [0.0102, 0.0141] "
+        "(docs/validation.md, open defect 2)"
     ),
     "year_liberal: active_share_end netzdg year >= 0.97": (
         "closed accounts no longer re-register (suspensions of fixed length, Meta's ladder L9, "

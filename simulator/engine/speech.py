@@ -98,8 +98,8 @@ class SpeechDay:
         self.in_scope = np.array(
             [self.moderating, self.moderating and rules.takedown.private_messages]
         )
-        # Regulator monitoring: prohibited kinds at the stated probability; lawful kinds
-        # by their line probability q_k = vagueness x closeness (S8, S10).
+        # Regulator monitoring: prohibited kinds at the stated probability, lawful kinds
+        # never (the enforced line, S8, S10).
         self.monitor_probability = monitor_probabilities(scenario)
         self.notice_probability = np.array(scenario.population.notices.probability.as_tuple())
         channel_shares = np.array(

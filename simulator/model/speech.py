@@ -22,8 +22,8 @@ cost: a removal ``c_rm + V_acct * (b_i + (1 - b_i) * l) / max(1, K_p - strikes_i
 one who registers anew), a detention of ``D`` days ``c_det * ln(1 + D / d0)``
 (:func:`detention_cost`). ``M = (u / (1 - u)) ** lambda`` is the post's choice noise
 (``u`` uniform), ``Gamma_ik = max(0, 1 + kappa * (1 - O_ik / E_ik))`` the climate
-(spiral of silence: Noelle-Neumann 1974, Stoycheff 2016, Matthes et al. 2018; B3, B6,
-B7; off when ``kappa = 0``).
+(spiral of silence: Noelle-Neumann 1974, Stoycheff 2016, Matthes et al. 2018; B3, B7,
+B8; off when ``kappa = 0``).
 
 Beliefs (a Beta posterior per user, kind and sanction with shared trials, decaying to
 the prior with a half-life):
@@ -101,7 +101,7 @@ def choice_noise(u: float | FloatArray, exponent: float) -> FloatArray:
 
 
 def climate_multiplier(weight: float, observed: FloatArray, expected: FloatArray) -> FloatArray:
-    """Spiral of silence (B3, B6, B7): ``max(0, 1 + weight * (1 - observed / expected))``;
+    """Spiral of silence (B3, B7, B8): ``max(0, 1 + weight * (1 - observed / expected))``;
     1 where nothing is expected. Friends saying less than expected raise the felt cost,
     saying more lower it; linear in ``observed``, so chance ups and downs of the
     friends' posts average out rather than count as silence."""

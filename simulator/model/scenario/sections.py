@@ -147,7 +147,7 @@ class Perception(_Frozen):
     visibility: Probability = 1.0
     """Share of the enforcement around them (friends, news) that users get to see."""
     climate_weight: SignalWeight = 0.5
-    """Spiral of silence (B3, B6, B7): felt costs times ``max(0, 1 + weight * (1 - O /
+    """Spiral of silence (B3, B7, B8): felt costs times ``max(0, 1 + weight * (1 - O /
     E))``, O the friends' public posts of the kind seen lately, E those expected of
     them: higher when friends fall silent, lower when they speak up; 0 switches it off."""
     climate_half_life_days: Positive = 7.0
@@ -185,7 +185,7 @@ class Speech(_Frozen):
     reregistered_loss: Probability = 0.5
     """Share of ``account_value`` a closure costs a user who can register anew (the
     ban does not follow the person: anonymous, or not checked): followers, history and
-    the wait are lost, the account is not (B8)."""
+    the wait are lost, the account is not (B9)."""
     detention_cost: NonNegative = 20.0
     """c_det in the detention cost ``c_det * ln(1 + days / detention_scale_days)``."""
     detention_scale_days: Positive = 7.0
