@@ -196,6 +196,9 @@ def test_review_queue_in_the_model_matches_erlang_c() -> None:
             "rules.real_name.enabled": False,
             "rules.reporting.mode": "none",
             "population.perception.visibility": 0.0,
+            # Nor friends' posts: their trials and the climate would move withholding.
+            "population.perception.friend_evidence_weight": 0.0,
+            "population.perception.climate_weight": 0.0,
         },
     )
     # Over three seeds: one run's mean wait varies by about ±15% around Erlang C's (a

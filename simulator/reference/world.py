@@ -72,8 +72,8 @@ class User:
     state_before_detention: UserState = UserState.ACTIVE
     # Snapshot taken at each day boundary: where the user may post today.
     route: int = NO_ROUTE
-    # Public sensitive posts said today (for friends' climate) and the climate's memory
-    # of friends' public sensitive posts, per kind.
+    # Public sensitive posts said today (friends' trials and climate), the climate's
+    # memory of friends' public sensitive posts and what was expected of them, per kind.
     said: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     observed: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
     expected: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
@@ -209,11 +209,7 @@ class World:
             start, stop = traits.network.indptr[i], traits.network.indptr[i + 1]
             neighbours = [int(j) for j in traits.network.indices[start:stop]]
             friends_posts = sum(float(public[j]) for j in neighbours)
-            friend_flow = [0.0] + [
-                perception.friend_evidence_weight * friends_posts * float(traits.mix[k])
-                for k in minds.SENSITIVE
-            ]
-            mind = self.initial_mind(friend_flow)
+            mind = self.initial_mind()
             user = User(
                 index=i,
                 rate=float(rate[i]),
@@ -307,12 +303,11 @@ class World:
     ) -> None:
         self.recorder.counts[day, row, channel, kind, outcome] += n
 
-    def initial_mind(self, friend_flow: list[float]) -> minds.Mind:
+    def initial_mind(self) -> minds.Mind:
         """A user's beliefs on arrival, on day 0 or as a newcomer (S14, S16): the
-        initial evidence per sensitive kind, and ``friend_flow``, the trials a day their
-        friends' public posts bring."""
+        initial evidence per sensitive kind (friends' posts add trials as they are said)."""
         perception = self.scenario.population.perception
-        mind = minds.Mind(friend_flow=friend_flow)
+        mind = minds.Mind()
         for k in minds.SENSITIVE:
             q = minds.line(self.scenario, k)
             mind.trials[k] = perception.initial_trials
