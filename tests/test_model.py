@@ -86,12 +86,6 @@ def test_higher_penalties_raise_strictness_and_collateral() -> None:
     assert harsh_run.summary["lawful_taken_down"] > 2 * mild_run.summary["lawful_taken_down"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vagueness is the platforms' and users' uncertainty, not a broader law: lawful "
-    "criticism is rarely taken down, so friends' removals, which visibility scales, barely "
-    "move chilling (0.00339 vs 0.00335 here; docs/validation.md, open defect 2)",
-)
 def test_visible_enforcement_raises_withheld_lawful_speech() -> None:
     # Criticism the platform is sure may count (q = 1): it is taken down, users see it.
     base = simulator.override(

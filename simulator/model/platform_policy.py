@@ -6,8 +6,9 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
 
     J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
          + ρ · W_{L,c}(P(t))                                   the ladder ahead, per day (S10)
-    P(t) = P( Poisson(μ(t)) > tolerance )                     an audit finds a violation
-    μ(t) = κ̂ · n · Σ_k w_k N_k X_k(t) / Σ_k N_k p_k(t)       violations among n posts inspected
+    P(t) = Σ_S π_S · P( Poisson(μ_S(t)) > tolerance )          an audit finds a violation
+    μ_S(t) = κ̂ · n · Σ_k w^S_k N_k X_k(t) / Σ_k N_k p_k(t)   violations among n posts inspected
+    π_S = Π_{k∈S} q_k · Π_{k∉S} (1 − q_k)                     the regulator reads the line as S
 
 and moves its threshold towards the cheapest (grid point, refined between its neighbours).
 ``W_{L,c}`` is the present value of the penalties the ladder holds for a platform at rung
@@ -17,7 +18,9 @@ and moves its threshold towards the cheapest (grid point, refined between its ne
 ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
 ``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
-lawful ones), ``w_k = q_k`` its weight in what an audit may find under either liability,
+lawful ones), ``S`` a reading of the line (the lawful kinds near it that the regulator
+counts; ``w^S_k`` = 1 for those and the prohibited kinds, else 0): the uncertainty is one
+reading for all posts of a kind, not a coin per post (B6), under either liability,
 ``X_k(t)`` what an audit can hold against it (liability mode), ``V(l)`` the cost of rung
 ``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
 calibration of how many violations audits actually find against how many it predicted.
@@ -205,6 +208,33 @@ def violation_probability(expected_found: FloatArray | float, tolerance: float) 
     return np.asarray(pdtrc(math.floor(tolerance), mean), dtype=float)
 
 
+def line_readings(q: PerKind) -> list[tuple[float, FloatArray]]:
+    """The regulator's possible readings of a vague law, with their chances: for each set
+    ``S`` of the lawful kinds near the line (``0 < q_k < 1``), the chance
+    ``Π_{k∈S} q_k Π_{k∉S} (1 − q_k)`` that it counts exactly those kinds (besides the
+    prohibited ones), and the 0/1 weights ``w^S`` of every kind under that reading.
+
+    Vagueness is uncertainty about *where the line is*, one reading for every post of a
+    kind (Craswell & Calfee 1986, B6), not an independent coin for each post: a reading
+    that counts criticism counts every critical post the platform kept up, so a platform
+    cannot diversify that risk away by publishing many posts, and collateral removal rises
+    smoothly with ``q_k`` instead of jumping to the strictest policy as soon as an audit
+    reads many posts."""
+    qs = np.asarray(q, dtype=float)
+    sure = (qs >= 1.0).astype(float)
+    open_kinds = [k for k in range(len(qs)) if 0.0 < qs[k] < 1.0]
+    readings = []
+    for mask in range(1 << len(open_kinds)):
+        weights = sure.copy()
+        chance = 1.0
+        for bit, k in enumerate(open_kinds):
+            counted = bool(mask >> bit & 1)
+            weights[k] = 1.0 if counted else 0.0
+            chance *= qs[k] if counted else 1.0 - qs[k]
+        readings.append((chance, weights))
+    return readings
+
+
 @dataclass(frozen=True)
 class Exposure:
     """The regulator as a platform sees it (fixed for a run, S10): the posts an audit
@@ -223,6 +253,27 @@ class Exposure:
         vague line may be judged unlawful, and keeping it up is the risk (B5: over-removal
         of notified content when in doubt)."""
         return np.asarray(q, dtype=float)
+
+    def violation(
+        self,
+        flows: FloatArray,
+        q: FloatArray,
+        exposed_share: FloatArray,
+        published_share: FloatArray,
+        detection: float,
+    ) -> FloatArray:
+        """``P(t) = Σ_S π_S · P(Poisson(μ_S(t)) > tolerance)`` per grid point: the chance
+        an audit finds a violation, over the regulator's readings ``S`` of the line
+        (:func:`line_readings`), ``μ_S`` the audit's expected finds when it counts the
+        kinds of ``S`` (:meth:`expected_found` with weights ``w^S``)."""
+        total = np.zeros(np.asarray(published_share).shape[0])
+        for chance, weights in line_readings(q):
+            if chance > 0.0:
+                found = self.expected_found(
+                    flows, weights, exposed_share, published_share, detection
+                )
+                total += chance * violation_probability(found, self.tolerance)
+        return total
 
     def expected_found(
         self,
@@ -433,7 +484,9 @@ def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArra
     found = inputs.exposure.expected_found(
         inputs.flows, inputs.q, exposed, published, inputs.detection
     )
-    violation = violation_probability(found, inputs.exposure.tolerance)
+    violation = inputs.exposure.violation(
+        inputs.flows, inputs.q, exposed, published, inputs.detection
+    )
     cost = expected_daily_cost(
         removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
         inputs.audits_per_day, inputs.ladder,
@@ -546,11 +599,11 @@ class PlatformPolicy:
                 self.moderation.published(self.thresholds),
             )
         removal, exposed, published = self._grid_tables
-        found = self.exposure.expected_found(
+        violation = self.exposure.violation(
             inputs.flows, self.q, exposed, published, inputs.detection
         )
         cost = expected_daily_cost(
-            removal, violation_probability(found, self.exposure.tolerance), inputs.flows,
+            removal, violation, inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
         )  # fmt: skip
         return refined_threshold(self.thresholds, cost, current)

@@ -14,6 +14,7 @@ as a daily amount; it moves towards the cheapest, between grid points.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -145,6 +146,36 @@ def expected_found(
     return sample_size * min(1.0, max(0.0, violating / published))
 
 
+def violation_chance(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_size: float,
+    detection: float,
+    tolerance: float,
+) -> float:
+    """P(an audit finds a violation) at ``t`` when the line is uncertain: the regulator
+    reads a vague law one way for every post of a kind, counting each lawful kind near the
+    line with chance ``q_k`` (independently across kinds); a weighted sum over those
+    readings of the Poisson chance of more than ``tolerance`` finds."""
+    unsure = [k for k in range(len(q)) if 0.0 < q[k] < 1.0]
+    total = 0.0
+    for reading in itertools.product((False, True), repeat=len(unsure)):
+        chance = 1.0
+        weights = [1.0 if q[k] >= 1.0 else 0.0 for k in range(len(q))]
+        for kind, counted in zip(unsure, reading, strict=True):
+            chance *= q[kind] if counted else 1.0 - q[kind]
+            weights[kind] = 1.0 if counted else 0.0
+        if chance > 0.0:
+            found = detection * expected_found(
+                platform, t, flows, weights, liability, sample_size
+            )
+            total += chance * more_than(tolerance, found)
+    return total
+
+
 @dataclass(frozen=True)
 class LadderAhead:
     """The penalty ladder as the platform weighs it: each rung's cost, which rungs end
@@ -227,8 +258,9 @@ def daily_cost(
         for kind in range(len(flows)):
             lawful_share = flows[kind] * (1.0 - q[kind]) / total
             goodwill += wrongful_daily_cost * lawful_share * platform.taken_down(t, kind)
-    found = detection * expected_found(platform, t, flows, q, liability, sample_size)
-    violation = more_than(tolerance, found)
+    violation = violation_chance(
+        platform, t, flows, q, liability, sample_size, detection, tolerance
+    )
     return goodwill + ladder_daily_penalty(violation, ladder)
 
 
