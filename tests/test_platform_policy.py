@@ -440,3 +440,28 @@ def test_policy_threshold_is_invariant_to_scaling_all_flows(
             )
             np.testing.assert_allclose(mp.policy_cost(scaled)[2], found, rtol=1e-12)
         assert ndtr(-chosen) > ndtr(-current)  # not the trivial answer: it does act
+
+
+def test_a_vague_line_is_one_reading_for_every_post_of_a_kind() -> None:
+    """An audit reading 20,600 posts, lawful criticism (q = 0.3) all kept up, nothing
+    prohibited left: the audit fails only if the regulator reads criticism as covered,
+    chance 0.3 (a coin per post made it near 1 and drove notice-liability platforms to the
+    strictness bound). Two unsure kinds: the readings' chances multiply."""
+    exposure = mp.Exposure(20_600.0, 0.0, mp.NOTICE)
+    flows = np.array([900.0, 100.0, 0.0, 10.0])  # benign, critical, collective, unlawful
+    q = np.array([0.0, 0.3, 0.0, 1.0])
+    exposed = np.array([[0.0, 1.0, 0.0, 0.0]])  # criticism kept up; the unlawful removed
+    published = np.array([[1.0, 1.0, 1.0, 0.0]])
+    assert exposure.violation(flows, q, exposed, published, 1.0)[0] == pytest.approx(0.3)
+    # The mean of the finds is what the platform predicts (its detection calibration).
+    assert exposure.expected_found(flows, q, exposed, published, 1.0)[0] == pytest.approx(
+        20_600.0 * 0.3 * 100.0 / 1000.0
+    )
+    two = np.array([0.0, 0.3, 0.5, 1.0])
+    both_up = np.array([[0.0, 1.0, 1.0, 0.0]])
+    flows_two = np.array([900.0, 100.0, 50.0, 10.0])
+    chance = exposure.violation(flows_two, two, both_up, published, 1.0)[0]
+    assert chance == pytest.approx(1.0 - 0.7 * 0.5)
+    readings = mp.line_readings(two)
+    assert sorted(round(c, 6) for c, _ in readings) == [0.15, 0.15, 0.35, 0.35]
+    assert sum(c for c, _ in readings) == pytest.approx(1.0)
