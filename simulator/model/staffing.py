@@ -30,7 +30,7 @@ so the rates fitted to C2 stay where they were fitted) and twice the staff that 
 the week's flags and the backlog (doubled while the cheapest point is at the top); among
 equal costs the smallest staff is chosen (an
 idle reviewer costs ``w``). The head count can rise at most by ``max_staff_growth`` a
-week (a share of the current staff; ASSUMPTION, informed by [Toutiao2018]: Toutiao,
+week (a share of the current staff; ASSUMPTION, informed by L13: Toutiao,
 with about 4,000 reviewers, set out to hire 2,000 more, half again, the week after a
 24-hour suspension), and fall at most as fast (``current / (1 + max_staff_growth)``:
 reviewers are not laid off in a calm week and rehired the next), never below the floor.

@@ -276,7 +276,7 @@ class Platform(_Frozen):
     do not get to (docs/model.md S6a; only under takedown duties)."""
     max_staff_growth: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = 0.5
     """With ``staffing = "chosen"``: the most the head count can grow in a week, as a
-    share of the current staff (ASSUMPTION, informed by Toutiao2018: +50%)."""
+    share of the current staff (ASSUMPTION, informed by L13: +50%)."""
     review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
     classifier_mean: PerKindScore = PerKindScore(
         benign=-3.0, critical=-0.5, collective_action=0.5, unlawful=1.5
