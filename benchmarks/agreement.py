@@ -80,6 +80,11 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
                 {"action": "fine", "amount": 50000.0},
             ],
             "regulator.monitoring_probability": 0.2,
+            # Criticism the platforms are sure may count (q = 1): their reviewers take it
+            # down as often as the sanctions below need (with classroom's vague line, q =
+            # 0.3, lawful posts are rarely removed and no account would close).
+            "rules.takedown.vagueness": 1.0,
+            "population.perception.kind_closeness.critical": 1.0,
             "police.investigators": 3,
             "police.investigation_days": 1.0,
             "police.detention_probability.critical": 0.3,

@@ -7,7 +7,7 @@ Wraps the day's steps (the day loop's calls into the engine's drivers and the mo
 mechanisms, and the compiled kernels they call) with ``time.perf_counter`` and runs
 ``china_csl_2016`` (the benchmark's world, staff scaled with users) once untimed, to
 load the kernels, then once timed. The steps nest (``speak`` contains ``publish_days``
-and ``_speech_inputs``; ``learn`` contains ``learn_day``), and the wrappers cost ~1 us
+and ``_speech_inputs``; ``learn`` contains ``learn_beliefs``), and the wrappers cost ~1 us
 a call: read it as where the time goes, not as the run's wall time
 (``run_benchmarks.py`` measures that). docs/performance.md, "What dominates now", was
 made with it (when the steps were ``Simulation`` methods).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,42 +30,56 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.run_benchmarks import world  # noqa: E402
 from simulator.engine import simulation  # noqa: E402
+from simulator.engine.caches import PopulationCounts  # noqa: E402
 from simulator.engine.post_store import PostStore  # noqa: E402
 from simulator.engine.review import ReviewDay  # noqa: E402
 from simulator.engine.simulation import Simulation  # noqa: E402
 from simulator.engine.speech import SpeechDay  # noqa: E402
 from simulator.kernels import benign, learning, publishing, review, routes, sanctions  # noqa: E402
 from simulator.model.orders import OrderBook  # noqa: E402
+from simulator.model.police import Police  # noqa: E402
+from simulator.model.regulator import Regulator  # noqa: E402
 from simulator.model.reporting import Reporting  # noqa: E402
-from simulator.model.sanctions import Sanctions  # noqa: E402
+from simulator.model.sanctions import Exclusions, Sanctions  # noqa: E402
+from simulator.model.speech_state import SpeechState  # noqa: E402
 
 STEPS = (
     (Simulation, "_step_day"), (SpeechDay, "routes"), (SpeechDay, "speak"),
     (SpeechDay, "_speech_inputs"), (SpeechDay, "_benign_split_inputs"),
-    (SpeechDay, "moderation_tables"), (SpeechDay, "_store_published"), (ReviewDay, "run"),
-    (OrderBook, "settle"), (Sanctions, "strikes_and_exits"), (simulation, "learn"),
+    (SpeechDay, "moderation_tables"), (SpeechDay, "_store_published"),
+    (SpeechDay, "_speech_drawn_for"), (ReviewDay, "run"),
+    (OrderBook, "settle"), (Sanctions, "strikes_and_exits"), (Simulation, "learn"),
+    (SpeechState, "learn"), (SpeechState, "mean_beliefs"), (PopulationCounts, "row"),
     (simulation, "end_of_day"), (PostStore, "compact"),
     (Sanctions, "detentions_and_releases"), (Sanctions, "platform_changes"),
-    (Reporting, "report_removals"),
+    (Sanctions, "returns_and_turnover"), (Exclusions, "attribute"), (Exclusions, "sync"),
+    (Reporting, "report_removals"), (Police, "advance"), (Regulator, "audit"),
 )  # fmt: skip
 KERNELS = (
     (publishing, "publish_days"), (benign, "benign_groups"), (routes, "fill_routes"),
-    (learning, "learn_day"), (sanctions, "apply_strikes"),
-    (review, "review_day"),
+    (learning, "learn_beliefs"), (learning, "mean_beliefs"), (learning, "population_counts"),
+    (sanctions, "apply_strikes"), (sanctions, "renew_slots"), (sanctions, "update_exclusions"),
+    (sanctions, "recount_exclusions"), (review, "review_day"), (review, "book_review"),
 )  # fmt: skip
 
 
-def wrap(owner: Any, name: str, spent: collections.Counter[str]) -> None:
-    """Replace ``owner.name`` by a timed call adding to ``spent[name]`` (seconds)."""
+def wrap(
+    owner: Any, name: str, spent: collections.Counter[str], cpu: collections.Counter[str]
+) -> None:
+    """Replace ``owner.name`` by a timed call adding to ``spent[name]`` (wall seconds)
+    and ``cpu[name]`` (CPU seconds of the calling thread: on a loaded machine the wall
+    time counts the time other processes held the CPU, this does not)."""
     inner = getattr(owner, name)
 
     @functools.wraps(inner)
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        started_cpu = time.thread_time()
         try:
             return inner(*args, **kwargs)
         finally:
             spent[name] += time.perf_counter() - started
+            cpu[name] += time.thread_time() - started_cpu
 
     setattr(owner, name, timed)
 
@@ -75,20 +90,26 @@ def main() -> None:
     parser.add_argument("days", type=int)
     args = parser.parse_args()
     spent: collections.Counter[str] = collections.Counter()
+    cpu: collections.Counter[str] = collections.Counter()
     for owner, name in STEPS:
-        wrap(owner, name, spent)
+        wrap(owner, name, spent, cpu)
     for module, name in KERNELS:
-        wrap(module, name, spent)
+        wrap(module, name, spent, cpu)
     Simulation(world(args.users, 2, scale_staff=True), seed=1).run()
     spent.clear()
+    cpu.clear()
     simulation = Simulation(world(args.users, args.days, scale_staff=True), 1)
     started = time.perf_counter()
+    started_cpu = time.process_time()
     simulation.run()
     wall = time.perf_counter() - started
-    print(f"{args.users:,} users x {args.days} days: run {wall:.2f} s, "
-          f"{wall / args.days * 1e3:.2f} ms per day")  # fmt: skip
+    process_cpu = time.process_time() - started_cpu
+    print(f"{args.users:,} users x {args.days} days: run {wall:.2f} s "
+          f"({process_cpu:.2f} CPU s, all threads), {wall / args.days * 1e3:.2f} ms per day; "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"  {'step':32s} {'wall ms/day':>11s} {'CPU ms/day':>11s}")
     for name, seconds in spent.most_common():
-        print(f"  {name:32s} {seconds / args.days * 1e3:9.3f} ms per day")
+        print(f"  {name:32s} {seconds / args.days * 1e3:11.3f} {cpu[name] / args.days * 1e3:11.3f}")
 
 
 if __name__ == "__main__":

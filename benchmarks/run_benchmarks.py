@@ -15,7 +15,9 @@ Prints, each with the issue-6 target it is checked against:
    the same length under tracemalloc: set-up peak and peak over the run);
 4. wall time at 10k, 100k and 1M users at two horizons, and the fitted exponent of wall
    time against users x days;
-5. the 1M-user, 365-day china_csl_2016 paired run (``simulator.run``).
+5. the 1M-user, 365-day china_csl_2016 paired run (``simulator.run``), staff scaled
+   with the population as in section 4 (the file's review staff and investigators are
+   per 100,000 users: unscaled, a million users overload the queues, a different world).
 
 Wall times are ``time.perf_counter`` on this machine while it does whatever else it does;
 ``os.getloadavg`` is printed so a busy machine shows.
@@ -46,7 +48,7 @@ SCENARIO = "china_csl_2016"
 REFERENCE_BUDGET_SECONDS = 300.0
 TARGETS = {
     "speedup": 300.0,
-    "million_year_seconds": 30.0,
+    "million_year_seconds": 10.0,  # issue 16 (issue 6 asked for 30 s)
     "posts_per_draw": 0.5,
     "bytes_per_user": 200.0,
     "exponent": 1.1,
@@ -104,7 +106,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 import simulator
 from benchmarks.run_benchmarks import world, high_water_kib
-scenario = world({users}, {days})
+scenario = world({users}, {days}, scale_staff=True)
 base = high_water_kib()
 started = time.perf_counter()
 results = simulator.run(scenario, seed=1)
@@ -121,7 +123,7 @@ import json, sys, tracemalloc
 sys.path.insert(0, {root!r})
 from simulator.engine.simulation import Simulation
 from benchmarks.run_benchmarks import world
-scenario = world({users}, {days})
+scenario = world({users}, {days}, scale_staff=True)
 tracemalloc.start()
 sim = Simulation(scenario, 1)
 sim.users.network  # drawn on first use: count it
@@ -217,7 +219,10 @@ def main() -> None:
 
     # 5 and 2. The million-user year, in a fresh process (also its peak memory).
     days = 90 if quick else 365
-    print(f"\n5. china_csl_2016, 1,000,000 users, {days} days, rules + counterfactual")
+    print(
+        f"\n5. china_csl_2016, 1,000,000 users, {days} days, rules + counterfactual "
+        "(staff scaled with users)"
+    )
     code = MILLION_RUN.format(root=str(ROOT), users=1_000_000, days=days)
     # As simulator.run does by default at this size: the counterfactual in a forked second
     # process; then both in this one (CENSIM_PARALLEL=0), which also gives the memory.

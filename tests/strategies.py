@@ -236,7 +236,7 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         "wrongful_removal_daily_cost": non_negative(1e7),
         "audit_belief_days": positive(0.01, 1000.0),
         "believed_audits_per_year": non_negative(1000.0),
-        "sweep_interval_hours": non_negative(48.0),
+        "sweep_interval_hours": st.one_of(st.just(0.0), st.floats(1.0 / 60.0, 48.0)),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):

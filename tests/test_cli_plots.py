@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from simulator import plots
 from simulator.cli.main import main
+from simulator.output.metrics import MECHANISMS
 from simulator.output.results import Results
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -99,7 +101,15 @@ def test_compare_runs_scenarios_and_writes_figure_and_table(tmp_path: Path) -> N
     # Money carries its currency; no interval reaches below 0 (counts, amounts, shares).
     assert table["currency"].to_dict() == {"classroom": "CNY", "open_baseline": "USD"}
     lows = table[[column for column in table.columns if column.endswith("_ci_low")]]
-    assert len(lows.columns) == 8 and not (lows < 0).any().any()  # NaN: no removals
+    assert len(lows.columns) == len(plots.TABLE_METRICS)
+    # Net losses and the gains of posts said as criticism instead can be below 0.
+    gains = [c for c in lows.columns if "softened_in" in c or "net_loss" in c]
+    assert len(gains) == 3 and not (lows.drop(columns=gains) < 0).any().any()  # NaN: no removals
+    # The mechanism figure is written, and its parts add up to the net losses.
+    assert (out / "mechanisms.png").read_bytes()[:8] == PNG
+    for total, (parts, _) in plots.compare.MECHANISM_GROUPS.items():
+        summed = sum(table[f"{parts}.{name}_mean"] for name in MECHANISMS)
+        assert np.allclose(summed, table[f"{total}_mean"], rtol=0, atol=1e-5)
     meta = json.loads((out / "comparison.json").read_text())
     from simulator.streams import replication_seeds
 

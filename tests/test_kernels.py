@@ -18,7 +18,7 @@ from simulator.kernels.benign import (
     group_members,
     group_shares,
 )
-from simulator.kernels.choice import SpeechInputs, choose_posts, decay_tables, empty_beliefs
+from simulator.kernels.choice import SpeechInputs, choose_posts, decay_table, empty_beliefs
 from simulator.kernels.learning import population_counts
 from simulator.kernels.numeric import (
     add_at,
@@ -252,11 +252,11 @@ def test_choose_posts_routes_as_numpy(seed: int) -> None:
     ).astype(np.int16)
     authors = rng.integers(0, len(route), 4_000)
     times = rng.random(4_000) * 24
-    decay_pow, flow_pow = decay_tables(30.0, 2)
     nothing = SpeechInputs(
         np.zeros((2, 4, 2)), np.array([0.0, 0.4, 1.0, 0.7]), np.array([-1, -1, 1, 1]),
-        np.zeros(len(route), np.int16), np.full(n_p, 5), pop["traceable"], decay_pow, flow_pow,
-        np.zeros((2, 4)), np.zeros((3, 4)), np.zeros(8), np.zeros((0, 4, 2)),
+        np.zeros(len(route), np.int16), np.full(n_p, 5), np.zeros((n_p, 2)), pop["traceable"],
+        decay_table(30.0, 2), np.zeros((2, 4)), np.zeros((3, 4)), np.zeros(9),
+        np.zeros((0, 4, 2)),
     )  # fmt: skip
     (intended, excluded, offshore, withheld, softened, reaching, at, offsets, *soft) = (
         choose_posts(

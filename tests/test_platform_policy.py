@@ -27,7 +27,7 @@ def moderation(q: np.ndarray, prefilter: bool = True) -> mp.Moderation:
         flag_margin=-0.5,
         held_review_margin=-1.0,
         notice=np.array([0.0002, 0.005, 0.01, 0.05]) * 0.7,
-        monitor=0.05 * q,
+        monitor=0.05 * (np.asarray(q) >= 1.0),  # the regulator orders what is prohibited
     )
 
 
@@ -82,18 +82,47 @@ def test_line_probability_per_kind() -> None:
     np.testing.assert_allclose(mp.line_probability((False,) * 4, CLOSENESS, 1.0), 0.0)
 
 
-def test_effective_means_move_lawful_kinds_towards_the_line() -> None:
+def test_effective_means_of_lawful_kinds_follow_the_line_probability() -> None:
+    """A lawful kind looks benign where the platform is sure it does not count (q = 0)
+    and as its scenario mean where it is sure it does (q = 1): scores follow the law as
+    the platform reads it, not the kind's label."""
     means = (-4.0, -1.0, 1.0, 2.5)
-    # Bright line: as given.
-    np.testing.assert_allclose(mp.effective_means(means, [0, 0, 1, 1], PROHIBITED), means)
-    # Critical, q = 0.3, moves 30% of the way to the lowest prohibited mean (1.0).
+    # Sharp line: lawful kinds look benign, prohibited ones as given.
+    np.testing.assert_allclose(
+        mp.effective_means(means, [0, 0, 1, 1], PROHIBITED), [-4.0, -4.0, 1.0, 2.5]
+    )
+    # Critical, q = 0.3: 30% of the way from the benign mean to its own.
     got = mp.effective_means(means, [0.0, 0.3, 1.0, 1.0], PROHIBITED)
-    np.testing.assert_allclose(got, [-4.0, -1.0 + 0.3 * 2.0, 1.0, 2.5])
-    # A lawful kind that already looks worse than the line is not made to look milder.
-    got = mp.effective_means(means, [0.0, 0.5, 0.5, 1.0], (False, False, False, True))
-    np.testing.assert_allclose(got, [-4.0, -1.0 + 0.5 * 3.5, 1.0 + 0.5 * 1.5, 2.5])
-    # Nothing prohibited: as given.
-    np.testing.assert_allclose(mp.effective_means(means, [0.0] * 4, (False,) * 4), means)
+    np.testing.assert_allclose(got, [-4.0, -4.0 + 0.3 * 3.0, 1.0, 2.5])
+    # Collective action lawful: it falls with its q too, whatever its scenario mean.
+    got = mp.effective_means(means, [0.0, 0.5, 0.25, 1.0], (False, False, False, True))
+    np.testing.assert_allclose(got, [-4.0, -4.0 + 0.5 * 3.0, -4.0 + 0.25 * 5.0, 2.5])
+    # Nothing prohibited (no line to read): every kind looks benign.
+    np.testing.assert_allclose(mp.effective_means(means, [0.0] * 4, (False,) * 4), -4.0)
+
+
+def test_the_regulator_enforces_the_law_not_the_blur() -> None:
+    """The enforced line counts the prohibited kinds only, whatever the vagueness."""
+    np.testing.assert_allclose(mp.enforced_line(PROHIBITED), [0, 0, 1, 1])
+    np.testing.assert_allclose(mp.enforced_line((False,) * 4), 0.0)
+
+
+def test_a_notified_lawful_post_kept_up_counts_with_its_line_probability() -> None:
+    """Notice liability: what the platform expects an audit to find grows with the chance
+    it gives a notified lawful post of being judged unlawful."""
+    q = np.array([0.0, 0.4, 1.0, 1.0])
+    exposure = mp.Exposure(1000.0, 0.0, mp.NOTICE)
+    np.testing.assert_allclose(exposure.counted(q), q)
+    m = moderation(q)
+    grid = np.array([0.0])
+    flows = np.array([900.0, 50.0, 25.0, 25.0])
+    exposed = m.exposure(grid, mp.NOTICE)
+    published = m.published(grid)
+    found = exposure.expected_found(flows, q, exposed, published, 1.0)[0]
+    sharp = exposure.expected_found(flows, q * [0, 0, 1, 1], exposed, published, 1.0)[0]
+    by_hand = 1000.0 * 0.4 * 50.0 * exposed[0, 1] / float(published[0] @ flows)
+    assert found - sharp == pytest.approx(by_hand)
+    assert by_hand > 0.0
 
 
 # -- grid, removal, exposure --------------------------------------------------------------
@@ -192,11 +221,15 @@ def test_ties_keep_the_current_threshold() -> None:
     assert mp.cheapest_threshold(grid, np.array([3.0, 1.0, 0.5, 1.0]), current=-5.0) == 1.0
 
 
+#: Vagueness kept where a clean audit is within reach under strict liability: with the
+#: lawful kinds' scores near benign (S8), a platform that believes 15% of criticism counts
+#: (vagueness 0.3 here), or 5% at 0.1 with a large sample, cannot reach one and
+#: slackens (model.md S8, "gives up").
 LEVER_CASES = [
     {"vagueness": v, "users": u, "sample_share": s}
-    for v in (0.0, 0.3, 0.6)
+    for v in (0.0, 0.02, 0.05)
     for u in (10_000.0, 60_000.0)
-    for s in (0.002, 0.005)
+    for s in (0.001, 0.002)
 ]
 
 
@@ -214,8 +247,8 @@ def test_strictness_rises_with_penalties_audits_sample_and_detection(
         ("value_now", [0.0, 2e4, 2e5, 2e6, 2e7]),
         ("value_next", [0.0, 1e4, 1e5, 1e6, 1e7, 1e8]),
         ("audits_per_day", [0.0, 1 / 365, 12 / 365, 52 / 365, 1.0]),
-        ("sample_share", [0.0, 0.0005, 0.002, 0.005, 0.01]),
-        ("detection", [0.1, 0.5, 1.0, 2.0]),
+        ("sample_share", [0.0, 0.0005, 0.001, 0.002]),  # while a clean audit is in reach
+        ("detection", [0.1, 0.3, 0.5, 1.0]),
     ]:
         seen = [strictness(inputs(**{**case, field: level})) for level in levels]
         assert rising(seen), (field, seen)
@@ -230,13 +263,25 @@ def test_strictness_falls_with_the_cost_of_wrongful_removal(case: dict[str, floa
 
 
 @pytest.mark.parametrize("users", [10_000.0, 60_000.0])
-def test_strictness_rises_with_the_line_probability_of_a_lawful_kind(users: float) -> None:
-    """q_critical up (everything else fixed, means included): more of what is up counts,
-    and taking it down costs less goodwill."""
+@pytest.mark.parametrize(
+    ("liability", "levels"),
+    [
+        # Notice liability: notified posts are few, a clean audit stays within reach.
+        (mp.NOTICE, (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)),
+        # Strict liability: up to where a clean audit is still within reach.
+        (mp.STRICT, (0.0, 0.002, 0.005, 0.01)),
+    ],
+)
+def test_strictness_rises_with_the_line_probability_of_a_lawful_kind(
+    users: float, liability: str, levels: tuple[float, ...]
+) -> None:
+    """q_critical up (everything else fixed, means included): more of what is up or
+    notified may count, and taking it down costs less goodwill (collateral censorship
+    from uncertainty about the line, B5, under either liability)."""
     seen = []
-    for q_critical in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8):
+    for q_critical in levels:
         q = np.array([0.0, q_critical, 1.0, 1.0])
-        policy = inputs(users=users, q=q)
+        policy = inputs(users=users, q=q, liability=liability)
         policy = dataclasses.replace(policy, moderation=moderation(np.array([0.0, 0.3, 1, 1])))
         seen.append(strictness(policy))
     assert rising(seen), seen

@@ -373,3 +373,27 @@ def test_comparison_draws_a_mean_outside_its_clipped_interval() -> None:
     assert table.iloc[0]["speech_loss_mean"] < table.iloc[0]["speech_loss_ci_low"] == 0.0
     figure = plots.comparison(table, ["speech_loss"])
     assert figure.axes and figure.axes[0].patches
+
+
+def test_comparison_shows_a_mixture_as_it_is() -> None:
+    """One big event in four replications (issue 18 item 5): the t-interval is symmetric
+    around a mean no run had and reaches past the values; the bootstrap interval and the
+    runs' range stay where the runs are, and the figure draws that range."""
+    runs = [{"political_speech_lost": v} for v in (0.0, 0.0, 0.0, 0.4)]
+    row = plots.comparison_table({"a": runs, "b": runs[:1]}, ["political_speech_lost"])
+    a, b = row.iloc[0], row.iloc[1]
+    assert a["political_speech_lost_ci_high"] > 0.4  # beyond every run
+    assert a["political_speech_lost_boot_low"] == 0.0
+    # Resample means are multiples of 0.1; three or four 0.4s in four draws: p = 0.051.
+    assert a["political_speech_lost_boot_high"] == pytest.approx(0.3)
+    assert (a["political_speech_lost_min"], a["political_speech_lost_max"]) == (0.0, 0.4)
+    assert math.isnan(b["political_speech_lost_boot_low"])  # one run: no interval
+    again = plots.comparison_table({"a": runs}, ["political_speech_lost"]).iloc[0]
+    assert again["political_speech_lost_boot_high"] == a["political_speech_lost_boot_high"]
+    fig = plots.comparison(row, ["political_speech_lost"])
+    spread = next(
+        c for c in fig.axes[0].collections if c.get_gid() == "spread-political_speech_lost"
+    )
+    segments = spread.get_segments()
+    assert len(segments) == 1  # regime b has one run: no range
+    assert [point[1] for point in segments[0]] == pytest.approx([0.0, 40.0])

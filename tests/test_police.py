@@ -18,7 +18,15 @@ from simulator.kinds import UserState
 from tests.python_police import PythonPolice, PythonPoliceSimulation
 
 WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "classroom": ("classroom", {}),
+    "classroom": (
+        "classroom",
+        {
+            # One investigator for 60 days: detain more of those investigated, so the
+            # world detains someone whatever its draws.
+            "police.detention_probability.critical": 0.3,
+            "police.detention_probability.collective_action": 0.5,
+        },
+    ),
     "csl_backlog": (
         "china_csl_2016",
         {

@@ -54,6 +54,29 @@ def test_registered_holders_are_renumbered_on_compaction() -> None:
     assert not store.compact(day=1)  # nothing more to free
 
 
+def test_keep_moves_every_column_as_numpy_indexing_does() -> None:
+    """Compaction's in-place move (kernels.numeric.keep_rows) keeps exactly the rows
+    ``column[ids]`` of every column type, in order, and refills the rows freed."""
+    rng = np.random.default_rng(2)
+    store = PostStore(capacity=8, users=100_000, days=400, platforms=3)
+    n = 5_000
+    values = {
+        "time_hours": rng.random(n) * 100, "removed_hours": rng.random(n),
+        "reviewer_score": rng.random(n).astype(np.float32), "author": rng.integers(0, 100_000, n),
+        "day": rng.integers(0, 400, n), "platform": rng.integers(0, 3, n),
+        "kind": rng.integers(0, 4, n), "removed_by": rng.integers(-1, 4, n),
+    }  # fmt: skip
+    store.append(**values)
+    before = {name: column[:n].copy() for name, column in store.columns.items()}
+    ids = np.flatnonzero(rng.random(n) < 0.3)
+    store.keep(ids)
+    assert store.size == len(ids)
+    for name, column in store.columns.items():
+        np.testing.assert_array_equal(column[: len(ids)], before[name][ids], err_msg=name)
+        fill = PostStore(capacity=1).columns[name][0]
+        assert (column[len(ids) : n] == fill).all(), name
+
+
 def test_a_holder_that_does_not_list_an_id_it_holds_is_an_error() -> None:
     store = _store(6)
     holder = ToyHolder(store, [1, 4])

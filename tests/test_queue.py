@@ -8,7 +8,15 @@ import heapq
 import numpy as np
 
 from simulator.kernels import police, review
-from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push, new_line
+from simulator.kernels.queue import (
+    LINE_ARITY,
+    arrival_order,
+    finish_pop,
+    finish_push,
+    line_pop,
+    line_push,
+    new_line,
+)
 
 
 def test_the_finish_heap_pops_the_earliest() -> None:
@@ -57,7 +65,53 @@ def test_the_line_takes_priority_then_first_in() -> None:
     assert [line_pop(*fifo, 8 - k)[0] for k in range(8)] == list(range(8))
 
 
+def test_the_line_interleaved_pops_what_heapq_pops() -> None:
+    """Pushes and pops interleaved over a line of thousands (several levels of the
+    :data:`LINE_ARITY`-ary heap): each pop is ``heapq``'s pop of ``(priority, seq)``, and
+    between steps every entry goes after its parent."""
+    rng = np.random.default_rng(11)
+    line = new_line(5_000)
+    prio, seq_of, item_of, arrival_of = line
+    size = seq = pops = 0
+    expected: list[tuple[int, int, int, float]] = []
+    for step in range(12_000):
+        if size < 5_000 and (size == 0 or rng.random() < 0.55):
+            priority = int(rng.integers(0, 5))
+            line_push(*line, size, priority, seq, 7 * seq, seq / 4)
+            heapq.heappush(expected, (priority, seq, 7 * seq, seq / 4))
+            size += 1
+            seq += 1
+        else:
+            _, _, item, arrival = heapq.heappop(expected)
+            assert line_pop(*line, size) == (item, arrival), step
+            size -= 1
+            pops += 1
+        if step % 997 == 0:
+            keys = list(zip(prio[:size].tolist(), seq_of[:size].tolist(), strict=True))
+            assert all(keys[(k - 1) // LINE_ARITY] < keys[k] for k in range(1, size)), step
+            assert sorted(keys) == sorted((p, s) for p, s, _, _ in expected), step
+    assert pops > 4_000 and size > 1_000
+
+
 def test_review_and_police_share_the_queue() -> None:
     """One heap, one line: both day kernels call the queue module's functions."""
     for name in ("finish_push", "finish_pop", "line_push", "line_pop"):
         assert getattr(review, name) is getattr(police, name)
+
+
+def test_arrival_order_is_numpys_lexsort() -> None:
+    """Items by arrival time, then posting time, equal pairs in their order: exactly
+    ``np.lexsort((posted, times))``, with crowds arriving at one sweep instant, ties in
+    both keys, input already sorted, and none or one item."""
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 2, 7, 2_000, 50_000):
+        for case in range(4):
+            posted = np.round(rng.random(n) * 24 + 240, 1 if case == 1 else 9)
+            sweep = np.ceil(posted / 0.5) * 0.5  # a keyword sweep every half hour
+            times = np.where(rng.random(n) < 0.8, sweep, posted + rng.random(n))
+            if case == 2:
+                times = np.sort(times)
+            if case == 3:
+                times = np.full(n, 250.0)  # one crowd
+            expected = np.lexsort((posted, times))
+            np.testing.assert_array_equal(arrival_order(times, posted), expected)

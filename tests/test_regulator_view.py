@@ -44,10 +44,6 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
         calls.append(("missed", platform.name, after, until))
         return 0
 
-    def lawful_still_up(platform, since, now):  # type: ignore[no-untyped-def]
-        calls.append(("lawful_up", platform.name, since, now))
-        return np.zeros(4, dtype=np.int64)
-
     def notice_duties_missed_between(platform, after, until):  # type: ignore[no-untyped-def]
         calls.append(("late_notices", platform.name, after, until))
         return 0
@@ -64,7 +60,6 @@ def _regulator(still_up: int, calls: list[tuple]) -> tuple[Regulator, Recorder, 
         recorder=recorder,
         published_between=published_between,
         prohibited_still_up=prohibited_still_up,
-        lawful_still_up=lawful_still_up,
         duties_missed_between=duties_missed_between,
         notice_duties_missed_between=notice_duties_missed_between,
         anonymous_active_users=anonymous_active_users,
@@ -90,12 +85,11 @@ def test_audits_climb_the_ladder_through_the_view() -> None:
     assert [e.amount for e in recorder.events if e.event == EventKind.AUDIT] == [5.0] * 3
     assert platform.cash == cash - 1000.0 and platform.fines_paid == 1000.0
     window = 7 * 24.0  # the classroom's audit window
-    # Strict liability (the classroom's): prohibited posts up, then the lawful kinds near
-    # the line (critical: q = 0.6 x 0.5), then the missed deadlines.
-    assert calls[:4] == [
+    # Strict liability (the classroom's): prohibited posts up (the enforced line: lawful
+    # kinds never, however vague the law), then the missed deadlines.
+    assert calls[:3] == [
         ("published", platform.name, max(0.0, 30.0 - window), 30.0),
         ("still_up", platform.name, max(0.0, 30.0 - window), 30.0),
-        ("lawful_up", platform.name, max(0.0, 30.0 - window), 30.0),
         ("missed", platform.name, 0.0, 30.0),
     ]
     # The revocation takes the platform off the market at the next day boundary.
@@ -133,10 +127,11 @@ def _view(**queries: object) -> AuditView:
     return AuditView(env=simpy.Environment(), **queries)  # type: ignore[arg-type]
 
 
-def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
-    """Under strict liability each lawful post up counts with its kind's q (S10): 1,000
-    critical posts up at q = 0.3 among 4,000 published, 4,000 posts read: about 300
-    found. The platform learns the count (S8)."""
+def test_strict_audits_count_what_the_law_prohibits_not_the_blur() -> None:
+    """Under strict liability an audit counts the prohibited posts still up (the enforced
+    line, S10), however vague the law looks to the platform (its q of criticism is 0.3):
+    40 prohibited posts up among 4,000 published, 4,000 posts read: about 40 found. The
+    platform learns the count (S8)."""
     scenario = simulator.override(
         simulator.load_scenario("classroom"), {"regulator.audit_sample_size": 4000}
     )
@@ -147,8 +142,7 @@ def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
     view = _view(
         recorder=recorder,
         published_between=lambda p, since, now: 4000,
-        prohibited_still_up=lambda p, since, now: 0,
-        lawful_still_up=lambda p, since, now: np.array([2000, 1000, 0, 0]),
+        prohibited_still_up=lambda p, since, now: 40,
         duties_missed_between=lambda p, after, until: 0,
         notice_duties_missed_between=lambda p, after, until: 0,
         anonymous_active_users=lambda p: 0,
@@ -158,7 +152,7 @@ def test_strict_audits_count_lawful_posts_by_their_line_probability() -> None:
         platform, 30.0
     )
     found = recorder.events[0].amount
-    assert 250 <= found <= 350  # Binomial(4000, 0.075): sd 16.7; benign never counts
+    assert 20 <= found <= 60  # Binomial(4000, 0.01): sd 6.3; lawful posts never count
     assert platform.policy.belief.audits_seen == 1
     assert platform.policy.belief.found_total == found
 
@@ -183,7 +177,6 @@ def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:
             recorder=recorder,
             published_between=lambda p, since, now, n=late_notices: n,
             prohibited_still_up=lambda p, since, now: 10**6,  # not what it reads
-            lawful_still_up=lambda p, since, now: np.full(4, 10**6),
             duties_missed_between=lambda p, after, until, n=all_missed: n,
             notice_duties_missed_between=lambda p, after, until, n=late_notices: n,
             anonymous_active_users=lambda p: 0,
@@ -210,8 +203,7 @@ def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform
         view = _view(
             recorder=recorder,
             published_between=lambda p, since, now, f=factor: 20_000 * f,
-            prohibited_still_up=lambda p, since, now, f=factor: 4 * f,
-            lawful_still_up=lambda p, since, now, f=factor: np.array([19_000, 900, 0, 0]) * f,
+            prohibited_still_up=lambda p, since, now, f=factor: 40 * f,
             duties_missed_between=lambda p, after, until: 0,
             notice_duties_missed_between=lambda p, after, until: 0,
             anonymous_active_users=lambda p, f=factor: 150 * f,
@@ -226,6 +218,7 @@ def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform
     assert finds[0] == finds[1]
     assert unregistered[0] == unregistered[1]
     assert any(u != "0" for u in unregistered[0])  # accounts are checked: 5% anonymous
-    # Share of violations: (4 + 0.3 x 900) / 20,000; the mean find is the sample's share.
-    expected = size * (4 + 0.3 * 900) / 20_000
+    # Share of violations: 40 / 20,000 (prohibited posts only); the mean find is the
+    # sample's share.
+    expected = size * 40 / 20_000
     assert abs(np.mean(finds[0]) - expected) < 4 * np.sqrt(expected / 20)

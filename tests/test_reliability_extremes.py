@@ -68,8 +68,14 @@ def test_one_day() -> None:
 
 
 def test_zero_reviewers_remove_nothing() -> None:
+    # A sharp line, so the platforms stay strict enough to hold posts (with classroom's
+    # vague one they believe criticism may count, cannot reach a clean audit and slacken).
     scenario = base(
-        **{"platforms.0.reviewers_per_100k_users": 0, "platforms.1.reviewers_per_100k_users": 0}
+        **{
+            "platforms.0.reviewers_per_100k_users": 0,
+            "platforms.1.reviewers_per_100k_users": 0,
+            "rules.takedown.vagueness": 0.0,
+        }
     )
     summary = run(scenario).summary
     # Nobody reviews: nothing is removed, held posts stay blocked, orders are missed.

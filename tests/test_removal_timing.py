@@ -19,7 +19,11 @@ import pytest
 import simulator
 from simulator.engine.simulation import Simulation
 from simulator.errors import ScenarioError
-from simulator.experiments.facts import collective_to_critical_ratio, removal_delay_quantile
+from simulator.experiments.facts import (
+    collective_to_critical_ratio,
+    removal_delay_quantile,
+    taken_down_share,
+)
 from simulator.experiments.tables import t_interval
 from simulator.kinds import Action
 from simulator.model.scenario import validate_scenario
@@ -171,32 +175,36 @@ def test_fewer_reviewers_remove_later_csl_2016() -> None:
     _assert_later(diffs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="C1 is built into china_weibo_2012's score means: model.platform_policy."
-    "effective_means keeps a lawful kind's given mean (spec 3.2 had it fall to the benign "
-    "mean at vagueness 0), and collective action's means were fitted to C1, so it is taken "
-    "down far more whether or not it is prohibited (ratio about 230 measured at 20,000 users)",
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("china_weibo_2012", {"population.users": 2_000, "horizon_days": 12}),
+        ("china_csl_2016", {"population.users": 4_000, "horizon_days": 30}),
+    ],
 )
-def test_c1_can_fail() -> None:
+def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
     """C1 (collective action taken down far more than criticism) holds as shipped, and
-    fails where collective action is not prohibited and the line is sharp: then nothing
-    but the prohibition could make the two kinds' take-down shares differ."""
-    base = simulator.override(
-        simulator.load_scenario("china_weibo_2012"),
-        {"population.users": 2_000, "horizon_days": 12},
-        source="test",
-    )
+    fails where collective action is not prohibited and the line is sharp: the reviewers
+    then see both lawful kinds as benign content (model.md S8), so calls to act are no
+    longer taken down much at all. (The keyword filter still holds calls to act more
+    often than criticism, C4, so in china_csl_2016 the ratio of the two tiny take-down
+    shares stays about 3: there the check is on the shares themselves.)"""
+    base = simulator.override(simulator.load_scenario(name), size, source="test")
     lawful = simulator.override(
         base,
         {"rules.takedown.prohibited": ["unlawful"], "rules.takedown.vagueness": 0.0},
         source="test",
     )
-    shipped = collective_to_critical_ratio(simulator.run(base, seed=1))
-    variant = collective_to_critical_ratio(simulator.run(lawful, seed=1))
-    assert shipped >= 3.0, shipped  # about 17 measured
-    assert variant < 3.0, variant
-    assert math.isfinite(variant)
+    shipped = simulator.run(base, seed=1)
+    variant = simulator.run(lawful, seed=1)
+    assert collective_to_critical_ratio(shipped) >= 3.0
+    collective = taken_down_share(variant, "collective_action")
+    # The prohibition is what takes calls to act down: far fewer once they are lawful,
+    # and not far more than criticism (within a percentage point).
+    assert collective < 0.2 * taken_down_share(shipped, "collective_action")
+    assert collective - taken_down_share(variant, "critical") < 0.01
+    if name == "china_weibo_2012":
+        assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
 
 
 def test_removal_delay_quantile_reads_the_histogram() -> None:

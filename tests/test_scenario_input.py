@@ -49,6 +49,11 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
             "at least 1 user; allowed: 1 to 50,000,000",
         ),
         (GOOD.replace("market_share = 1.0", "market_share = 0.4"), "platforms", "add up to 1"),
+        (  # a sweep every 1e-73 hours overflowed the arrival kernel's sweep count
+            GOOD.replace("market_share = 1.0", "market_share = 1.0\nsweep_interval_hours = 1e-73"),
+            "platforms[0].sweep_interval_hours",
+            "at least 1/60 hour",
+        ),
         (
             GOOD + '\n[rules.takedown]\nprohibited = ["jokes"]\n',
             "rules.takedown.prohibited",

@@ -4,6 +4,7 @@ that changes nothing changes no output; sweeps vary an entry's day."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,10 @@ def test_an_entry_that_sets_what_is_already_so_changes_no_output(without: Result
     results = run(same)
     for table in TABLES:
         assert getattr(results, table).equals(getattr(without, table)), table
-    assert results.summary == without.summary
+    # (NaN-aware: a kind with no removals has NaN removal-time shares.)
+    assert json.dumps(results.summary, sort_keys=True) == json.dumps(
+        without.summary, sort_keys=True
+    )
 
 
 def test_a_change_lifted_the_day_it_starts_elsewhere_is_no_change() -> None:
@@ -469,10 +473,18 @@ def test_a_campaign_of_audits_adds_audits_only_while_it_lasts(without: Results) 
     assert audits(campaign)[10:20].sum() >= 5 > 1 >= audits(without)[10:20].sum()
 
 
-def test_a_clearer_line_removes_less_criticism_from_its_day(without: Results) -> None:
-    clearer = run(
-        classroom({"name": "clearer", "day": 12, "set": {"rules.takedown.vagueness": 0.05}})
-    )
+def test_a_clearer_line_removes_less_criticism_from_its_day() -> None:
+    """Criticism the platforms are sure may count (vagueness 1, closeness 1: q = 1) is
+    taken down; from day 12 the line is clear (q = 0.05) and its reviewers see criticism
+    as nearly benign (model.md S8)."""
+    vague = {"rules.takedown.vagueness": 1.0, "population.perception.kind_closeness.critical": 1.0}
+
+    def with_line(*entries: dict[str, Any]) -> Results:
+        scenario = simulator.override(classroom(*entries), vague)
+        return run(scenario)
+
+    without = with_line()
+    clearer = with_line({"name": "clearer", "day": 12, "set": {"rules.takedown.vagueness": 0.05}})
     assert before(clearer, "daily", 12) == before(without, "daily", 12)
 
     def removed_critical(results: Results) -> int:
@@ -480,7 +492,7 @@ def test_a_clearer_line_removes_less_criticism_from_its_day(without: Results) ->
         rows = daily[(daily["kind"] == "critical") & (daily["day"] >= 12)]
         return int(rows["removed"].sum() + rows["blocked"].sum())
 
-    assert removed_critical(clearer) < 0.7 * removed_critical(without)  # 108 vs 197 here
+    assert removed_critical(clearer) < 0.7 * removed_critical(without)
 
 
 def test_the_reference_model_refuses_a_timeline_it_does_not_follow() -> None:

@@ -25,6 +25,7 @@ def par(
     iota: tuple[float, float] = (1.0, 1.0),
     prior_trials: float = 2.0,
     climate: float = 0.0,
+    reregistered_loss: float = 1.0,
 ) -> np.ndarray:
     out = np.zeros(uk.N_PAR)
     out[uk.PAR_PRIOR_TRIALS] = prior_trials
@@ -34,6 +35,7 @@ def par(
     out[uk.PAR_NOISE] = noise
     out[uk.PAR_CLIMATE] = climate
     out[uk.PAR_IOTA_ANONYMOUS], out[uk.PAR_IOTA_TRACEABLE] = iota
+    out[uk.PAR_REREGISTERED_LOSS] = reregistered_loss
     return out
 
 
@@ -58,7 +60,10 @@ def run_choice(
     intensity: np.ndarray = INTENSITY,
     traceable: np.ndarray | None = None,
     day: int = 0,
-    decay: tuple[np.ndarray, np.ndarray] | None = None,
+    decay: np.ndarray | None = None,
+    ban_follows: tuple[float, float] = (1.0, 1.0),
+    strikes: np.ndarray | None = None,
+    channel: int = 0,
 ) -> np.ndarray:
     """One post of ``kind`` per user, all on platform 0: each post's choice (0 post,
     1 soften, 2 withhold)."""
@@ -67,16 +72,17 @@ def run_choice(
     if beliefs is None:
         beliefs = uk.empty_beliefs()
     if decay is None:
-        decay = uk.decay_tables(30.0, 400)
+        decay = uk.decay_table(30.0, 400)
+    tables = [table, np.zeros((4, 2))]
     inputs = uk.SpeechInputs(
-        np.stack([table, np.zeros((4, 2))]),
+        np.stack(tables if channel == 0 else tables[::-1]),
         intensity,
         SOFTER,
-        np.zeros(n, dtype=np.int16),
+        np.zeros(n, dtype=np.int16) if strikes is None else strikes.astype(np.int16),
         np.array([5], dtype=np.int64),
+        np.array([ban_follows]),
         np.zeros(n, dtype=bool) if traceable is None else traceable,
-        decay[0],
-        decay[1],
+        decay,
         np.zeros((2, 4)) if alpha0 is None else alpha0,
         np.zeros((3, 4)) if news is None else news,
         parameters,
@@ -91,7 +97,7 @@ def run_choice(
         np.zeros(n, dtype=np.int16),
         1,
         kind,
-        0,
+        channel,
         inputs,
         beliefs,
         day,
@@ -296,6 +302,40 @@ def test_real_names_raise_felt_detention_risk() -> None:
     assert np.mean(named != um.POST) > np.mean(anonymous != um.POST) + 0.1
 
 
+def test_identifiability_raises_the_cost_of_every_kind_a_ban_follows() -> None:
+    """Defect 6 (docs/validation.md): a closure's ban follows a traceable user (the
+    identity is burned) and an anonymous one loses only ``reregistered_loss`` of the
+    account, so registration lowers lawful criticism that is only ever removed (no
+    detention anywhere) as well as calls to act, and the political posts said (posted or
+    softened) fall, not only the calls to act."""
+    rng = np.random.default_rng(12)
+    n = 20_000
+    value = rng.gamma(2.0, 0.5, n)
+    u = rng.random(n)
+    truth = truth_table(A, removal=0.9)
+    truth[0, C, um.REMOVAL] = 0.6
+    common = dict(
+        value=value, table=law((A, um.REMOVAL), (C, um.REMOVAL)), truth=truth, noise=u,
+        parameters=par(account_value=2.0, noise=0.3, reregistered_loss=0.25),
+        strikes=np.full(n, 4), ban_follows=(0.0, 1.0),
+    )  # fmt: skip
+    for kind in (C, A):
+        anonymous = run_choice(kind, **common, traceable=np.zeros(n, dtype=bool))
+        named = run_choice(kind, **common, traceable=np.ones(n, dtype=bool))
+        said_anonymous = np.mean(anonymous != um.WITHHOLD)
+        said_named = np.mean(named != um.WITHHOLD)
+        assert said_named < said_anonymous - 0.05, (kind, said_named, said_anonymous)
+    # Where the platform does not check identities the ban follows nobody: no difference.
+    unchecked = dict(common, ban_follows=(0.0, 0.0))
+    anonymous = run_choice(C, **unchecked, traceable=np.zeros(n, dtype=bool))
+    named = run_choice(C, **unchecked, traceable=np.ones(n, dtype=bool))
+    assert np.array_equal(anonymous, named)
+    # The statement: the whole account when the ban follows, the share otherwise.
+    np.testing.assert_allclose(um.account_loss(2.0, np.array([0.0, 0.5, 1.0]), 0.25),
+                               [0.5, 1.25, 2.0])  # fmt: skip
+    np.testing.assert_allclose(um.removal_cost(4, 5, 0.05, 2.0, 0.0, 0.25), 0.55)
+
+
 # -- the statement and the kernel agree --------------------------------------------------
 
 
@@ -364,44 +404,70 @@ def test_perceived_probability_is_the_beta_posterior_mean() -> None:
     np.testing.assert_allclose(alpha0[1], [0, 0.01, 0.02, 0.016])
 
 
+def speak(beliefs: uk.Beliefs, user: int, kind: int) -> None:
+    """``user`` says a public post of ``kind`` (as :func:`uk.choose_posts` counts it)."""
+    if not beliefs.spoke[user].any():
+        beliefs.speakers[beliefs.n_speakers[0]] = user
+        beliefs.n_speakers[0] += 1
+    beliefs.spoke[user, uk.SAID_COLUMN + kind - 1] += 1
+
+
+def ring(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR arrays of a ring: each user's friends are the users before and after."""
+    indptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
+    indices = np.stack([(np.arange(n) - 1) % n, (np.arange(n) + 1) % n], axis=1).ravel()
+    return indptr, indices.astype(np.int64)
+
+
 def test_lazy_decay_equals_a_daily_pass() -> None:
-    """Random events on random days, rows brought up to date only when touched, equal a
-    daily ``X <- rho (X + events + F)`` over every user (float32 rounding)."""
+    """Random own sanctions, detentions, friends' public posts and their public removals
+    on random days, rows brought up to date only when touched, equal a daily ``X <- rho
+    (X + events)`` over every user (float32 rounding)."""
     rng = np.random.default_rng(8)
     n, days = 200, 90
-    decay_pow, flow_pow = uk.decay_tables(20.0, days + 1)
+    w_t, w_f, w_d = 0.2, 0.1, 0.7
+    decay_pow = uk.decay_table(20.0, days + 1)
     rho = decay_pow[1]
-    flow = (rng.random(n) * 0.3).astype(np.float32)
-    flow_kind = np.array([1.0, 0.5, 0.2])
     evidence = (rng.random((n, 9)) * 3).astype(np.float32)
-    lazy = uk.make_beliefs(evidence.copy(), flow=flow, flow_kind=flow_kind)
+    lazy = uk.make_beliefs(evidence.copy(), friends_see=True)
     daily = evidence.astype(np.float64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.zeros(0, dtype=np.int64)
+    indptr, indices = ring(n)
     for day in range(days):
         m = rng.integers(0, 6)
         who = rng.integers(0, n, m)
         kinds = rng.integers(1, 4, m)
-        learning.learn_beliefs(lazy, day, decay_pow, flow_pow, indptr, indices, who, kinds,
-                         np.zeros(m, dtype=bool), who[:2], kinds[:2], 0.0, 0.0)  # fmt: skip
-        for w, k in zip(who, kinds, strict=True):
+        public = rng.random(m) < 0.5
+        talkers = rng.integers(0, n, 8)
+        said = rng.integers(1, 4, 8)
+        for w, k in zip(talkers, said, strict=True):
+            speak(lazy, int(w), int(k))
+            for f in indices[indptr[w] : indptr[w + 1]]:
+                daily[f, 5 + k] += w_t
+        learning.learn_beliefs(lazy, day, decay_pow, indptr, indices, who, kinds, public,
+                               who[:2], kinds[:2], w_t, w_f, w_d, 0.5)  # fmt: skip
+        for w, k, seen in zip(who, kinds, public, strict=True):
             daily[w, k - 1] += 1
+            if seen:
+                for f in indices[indptr[w] : indptr[w + 1]]:
+                    daily[f, k - 1] += w_f
         for w, k in zip(who[:2], kinds[:2], strict=True):
             daily[w, 2 + k] += 1
+            for f in indices[indptr[w] : indptr[w + 1]]:
+                daily[f, 2 + k] += w_d
         daily = rho * daily
-        daily[:, 6:9] += rho * flow[:, None] * flow_kind
+        assert lazy.n_speakers[0] == 0 and not lazy.spoke.any()
     for i in range(n):
-        uk.bring_to_day(lazy, i, days, decay_pow, flow_pow)
+        uk.bring_to_day(lazy, i, days, decay_pow)
     np.testing.assert_allclose(lazy.evidence[:, :9], daily, rtol=2e-5, atol=1e-5)
 
 
 def test_without_events_beliefs_fade_to_the_prior_with_the_half_life() -> None:
-    decay_pow, flow_pow = uk.decay_tables(30.0, 400)
+    decay_pow = uk.decay_table(30.0, 400)
     beliefs = uk.make_beliefs(np.array([[5, 0, 0, 1, 0, 0, 10, 0, 0]], dtype=np.float32))
-    uk.bring_to_day(beliefs, 0, 30, decay_pow, flow_pow)
+    uk.bring_to_day(beliefs, 0, 30, decay_pow)
     np.testing.assert_allclose(beliefs.evidence[0, [0, 3, 6]], [2.5, 0.5, 5.0], rtol=1e-6)
     alpha0 = np.full((2, 4), 0.2)
-    uk.bring_to_day(beliefs, 0, 400, decay_pow, flow_pow)
+    uk.bring_to_day(beliefs, 0, 400, decay_pow)
     p = uk.perceived(beliefs, 0, C, 0, alpha0, np.zeros((3, 4)), 2.0)
     assert p == pytest.approx(0.1, abs=2e-4)
 
@@ -412,13 +478,13 @@ def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_onesel
     path, user 3 alone: different histories, different beliefs."""
     indptr = np.array([0, 1, 3, 4, 4])
     indices = np.array([1, 0, 2, 1])
-    decay_pow, flow_pow = uk.decay_tables(30.0, 10)
+    decay_pow = uk.decay_table(30.0, 10)
     for visibility in (1.0, 0.0):
-        b = uk.make_beliefs(np.zeros((4, 9), dtype=np.float32))
+        b = uk.make_beliefs(np.zeros((4, 9), dtype=np.float32), friends_see=True)
         learning.learn_beliefs(
-            b, 0, decay_pow, flow_pow, indptr, indices,
+            b, 0, decay_pow, indptr, indices,
             np.array([1, 0]), np.array([A, C]), np.array([True, False]),
-            np.array([2]), np.array([U]), 0.2 * visibility, 1.0 * visibility,
+            np.array([2]), np.array([U]), 0.2, 0.2 * visibility, 1.0 * visibility, 0.5,
         )  # fmt: skip
         ev = b.evidence
         assert ev[1, A - 1] == 1.0 and ev[0, C - 1] == 1.0
@@ -427,6 +493,7 @@ def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_onesel
         assert ev[1, C - 1] == 0.0  # user 0's removal was private
         assert ev[2, 3 + U - 1] == 1.0 and ev[1, 3 + U - 1] == pytest.approx(visibility)
         assert ev[3].sum() == 0.0
+        assert ev[:, 6:9].sum() == 0.0  # a sanction is not a post friends saw said
 
 
 def test_news_reports_the_detention_rate_and_fades() -> None:
@@ -512,16 +579,12 @@ def test_reference_minds_decide_as_the_statement() -> None:
         total += 1
     assert agree / total > 0.998
     # daily decay = lazy decay
-    decay_pow, flow_pow = uk.decay_tables(20.0, 40)
-    mind = minds.Mind(removals=[0, 1, 2, 3], detentions=[0, 0.5, 0, 1], trials=[0, 4, 5, 6],
-                      friend_flow=[0, 0.1, 0.2, 0.3])  # fmt: skip
-    beliefs = uk.make_beliefs(
-        np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32),
-        flow=np.array([0.5], dtype=np.float32), flow_kind=np.array([0.2, 0.4, 0.6]),
-    )  # fmt: skip
+    decay_pow = uk.decay_table(20.0, 40)
+    mind = minds.Mind(removals=[0, 1, 2, 3], detentions=[0, 0.5, 0, 1], trials=[0, 4, 5, 6])
+    beliefs = uk.make_beliefs(np.array([[1, 2, 3, 0.5, 0, 1, 4, 5, 6]], dtype=np.float32))
     for _ in range(37):
         mind.end_of_day(decay_pow[1])
-    uk.bring_to_day(beliefs, 0, 37, decay_pow, flow_pow)
+    uk.bring_to_day(beliefs, 0, 37, decay_pow)
     np.testing.assert_allclose(
         beliefs.evidence[0, :9],
         [*mind.removals[1:], *mind.detentions[1:], *mind.trials[1:]],
@@ -529,9 +592,10 @@ def test_reference_minds_decide_as_the_statement() -> None:
     )
 
 
-def test_climate_remembers_what_friends_said_in_public() -> None:
-    """Public posts counted by the choice reach the friends' memory at the day's end
-    (O <- keep O + (1 - keep) said); private ones do not; 'said' is cleared."""
+def test_friends_hear_what_was_said_in_public() -> None:
+    """Public posts counted by the choice reach the friends at the day's end, as trials
+    (``trial_weight`` each) and in the climate's memory (O <- keep O + (1 - keep)
+    said); private ones only count as the author's own trial; what was said is cleared."""
     n = 3
     beliefs = uk.make_beliefs(
         np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
@@ -539,13 +603,55 @@ def test_climate_remembers_what_friends_said_in_public() -> None:
     )  # fmt: skip
     p = par(noise=0.0, climate=1.0)
     run_choice(C, np.full(n, 5.0), law((C, 0)), p, beliefs=beliefs)
-    assert beliefs.said[:, C - 1].tolist() == [1, 1, 1]
+    run_choice(A, np.full(n, 5.0), law((A, 0)), p, beliefs=beliefs, channel=1)  # private
+    assert beliefs.spoke[:, uk.SAID_COLUMN + C - 1].tolist() == [1, 1, 1]
+    assert beliefs.spoke[:, uk.SAID_COLUMN + A - 1].tolist() == [0, 0, 0]
+    assert sorted(beliefs.speakers[: beliefs.n_speakers[0]].tolist()) == [0, 1, 2]
     indptr = np.array([0, 2, 3, 4])
     indices = np.array([1, 2, 0, 0])
-    learning.observe_climate(beliefs, indptr, indices, 0.5)
+    nobody = np.zeros(0, dtype=np.int64)
+    learning.learn_beliefs(beliefs, 0, uk.decay_table(30.0, 5), indptr, indices, nobody,
+                           nobody, np.zeros(0, dtype=bool), nobody, nobody, 0.25, 0.2, 1.0,
+                           0.5)  # fmt: skip
     np.testing.assert_allclose(beliefs.climate_observed[:, C - 1], [0.2 + 1.0, 0.2 + 0.5, 0.7])
     np.testing.assert_allclose(beliefs.climate_observed[:, A - 1], [0.2, 0.2, 0.2])
-    assert beliefs.said.sum() == 0
+    # own post 1, plus 0.25 per friend who said one (user 0 has two friends)
+    np.testing.assert_allclose(beliefs.evidence[:, 6 + C - 1], [1.5, 1.25, 1.25])
+    np.testing.assert_allclose(beliefs.evidence[:, 6 + A - 1], [1.0, 1.0, 1.0])
+    assert beliefs.spoke.sum() == 0 and beliefs.n_speakers[0] == 0
+
+
+def test_friends_who_fall_silent_do_not_make_speaking_feel_safer() -> None:
+    """Defect 7 (docs/validation.md): friends who post half as much, with the same
+    share of their posts removed, must not lower one's perceived removal probability.
+    Friends' trials are the posts they said, so the evidence's rate stays the removal
+    rate (when the trials counted the posts they meant to say, it halved)."""
+    n_friends, days, rate = 10, 60, 0.5
+    indptr = np.concatenate([[0], np.arange(n_friends, 2 * n_friends + 1)]).astype(np.int64)
+    indices = np.concatenate([np.arange(1, n_friends + 1), np.zeros(n_friends)]).astype(np.int64)
+    decay_pow = uk.decay_table(30.0, days + 1)
+    alpha0 = np.zeros((2, 4))
+    seen = []
+    for speaking in (1.0, 0.5):
+        b = uk.make_beliefs(np.zeros((n_friends + 1, 9), dtype=np.float32), friends_see=True)
+        for day in range(days):
+            # Every friend means to post 4 critical posts a day; says ``speaking`` of
+            # them; the platform removes ``rate`` of those said.
+            said = int(4 * speaking)
+            removed = []
+            for f in range(1, n_friends + 1):
+                for _ in range(said):
+                    speak(b, f, C)
+                removed += [f] * int(said * rate)
+            who = np.array(removed, dtype=np.int64)
+            learning.learn_beliefs(b, day, decay_pow, indptr, indices, who,
+                                   np.full(len(who), C), np.ones(len(who), dtype=bool),
+                                   np.zeros(0, np.int64), np.zeros(0, np.int64), 0.2, 0.2,
+                                   1.0, 0.5)  # fmt: skip
+        uk.bring_to_day(b, 0, days, decay_pow)
+        seen.append(uk.perceived(b, 0, C, 0, alpha0, np.zeros((3, 4)), 1e-9))
+    assert seen[0] == pytest.approx(rate, rel=1e-4)
+    assert seen[1] >= seen[0] * (1 - 1e-4)
 
 
 def test_the_compiled_mood_is_the_statement() -> None:
@@ -553,3 +659,41 @@ def test_the_compiled_mood_is_the_statement() -> None:
     for exponent in (0.0, 0.3, 1.0):
         compiled = [uk.mood(float(x), exponent) for x in u]
         np.testing.assert_allclose(compiled, um.choice_noise(u, exponent), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_the_climate_turns_visibility_into_a_spiral() -> None:
+    """Defect 7's other half: with the climate on, friends who withhold make speaking
+    feel costlier, so more visible enforcement raises political withholding by more
+    than it does with the climate off (china_csl_2016 at 3,000 users for 60 days, four
+    paired replications: visibility 0.1 and 1, climate weight 0 and 0.5, the same seeds
+    at every level). The difference in differences must be positive in every
+    replication and its 95% interval above 0."""
+    import simulator
+    from benchmarks.probe_levers import interval, political_withholding
+
+    base = simulator.load_scenario("china_csl_2016")
+    shares: dict[tuple[float, float], list[float]] = {}
+    for kappa in (0.0, 0.5):
+        for visibility in (0.1, 1.0):
+            scenario = simulator.override(
+                base,
+                {
+                    "population.users": 3000,
+                    "population.perception.climate_weight": kappa,
+                    "population.perception.visibility": visibility,
+                },
+                source="spiral test",
+            )
+            shares[kappa, visibility] = [
+                political_withholding(
+                    simulator.run(scenario, seed=100 + r, days=60, replication=r, parallel=False),
+                    scenario,
+                )
+                for r in range(4)
+            ]
+    chill = {k: np.subtract(shares[k, 1.0], shares[k, 0.1]) for k in (0.0, 0.5)}
+    assert (chill[0.0] > 0).all()  # visibility chills without the climate too
+    spiral = chill[0.5] - chill[0.0]
+    assert (spiral > 0).all(), spiral
+    assert interval(list(spiral)).low > 0, spiral

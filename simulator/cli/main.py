@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,8 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         f"  chilling effect     {pct(summary['chilling_effect']):>14}   (lawful posts withheld)",
         f"  collateral share    {pct(summary['collateral_share']):>14}   (lawful among taken down)",
     ]
+    if "political_speech_lost" in summary:  # summaries written before issue 18 lack them
+        lines += _political_lines(summary, pct)
     if summary["taken_down"]:
         lines.append(
             "  removed within 8 min / 30 min / 1 h / 24 h: "
@@ -142,6 +145,29 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         currency = summary.get("currency", "")
         lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
     return lines
+
+
+def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
+    """Political speech, the lawful take-down rate and speech loss by mechanism
+    (docs/metrics.md, "Political speech" and "Loss by mechanism")."""
+    parts = summary["speech_loss_by_mechanism"]
+    return [
+        f"  lawful take-down rate {pct(summary['lawful_takedown_rate']):>12}   "
+        "(lawful taken down / lawful on a platform)",
+        f"  political speech lost {pct(summary['political_speech_lost']):>12}   "
+        "(critical + calls to act lost vs no rules)",
+        f"    withheld {pct(summary['political_speech_withheld'])}, "
+        f"excluded {pct(summary['political_speech_excluded'])}, "
+        f"taken down {pct(summary['political_speech_taken_down'])}",
+        f"    calls to act said as criticism {pct(summary['political_speech_softened'])}; "
+        f"unlawful said as criticism +{pct(summary['political_speech_added'])}; "
+        f"net {pct(summary['political_speech_net_loss'])}",
+        "  speech loss by mechanism: "
+        + ", ".join(
+            f"{name} {pct(value)}" if name != "softened_in" else f"said instead {pct(value)}"
+            for name, value in parts.items()
+        ),
+    ]
 
 
 @main.command()

@@ -449,6 +449,7 @@ def compare_command(
             staging / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n"
         )
         plots.save(figure, staging / figure_name)
+        plots.save(plots.loss_by_mechanism(table), staging / f"mechanisms.{fmt.lower()}")
         manifest = {
             FOLDER_KEY: COMPARISON,
             "items": list(items),
@@ -466,7 +467,8 @@ def compare_command(
     if not quiet:
         click.echo("\n".join(format_table(table)))
     click.echo(
-        f"wrote {shown(out_dir / figure_name)}, {shown(out_dir / 'comparison.csv')} "
+        f"wrote {shown(out_dir / figure_name)}, {shown(out_dir / f'mechanisms.{fmt.lower()}')}, "
+        f"{shown(out_dir / 'comparison.csv')} "
         f"and {shown(out_dir / 'runs')}/"
     )
 

@@ -109,27 +109,6 @@ class ProhibitedPosts:
                 chunks[:] = [renumber.surviving(chunks[0])]
 
 
-def up_by_kind(
-    counts: NDArray[np.int64],
-    in_scope: NDArray[np.bool_],
-    platform: PlatformState,
-    since: float,
-    now: float,
-) -> NDArray[np.int64]:
-    """Per kind: posts on ``platform`` on a moderated channel, posted on the days that
-    [since, now] (hours) touches, that are up now (SURVIVING in the outcome table
-    ``counts[day, platform, channel, kind, outcome]``: neither blocked nor removed by
-    the reviews decided so far). What a strict-liability audit reads of lawful kinds
-    (docs/model.md S10): by day cell, where prohibited posts are counted to the hour."""
-    first = int(math.floor(since / HOURS_PER_DAY))
-    last = min(int(math.floor(now / HOURS_PER_DAY)), counts.shape[0] - 1)
-    channels = np.flatnonzero(in_scope)
-    if last < first or len(channels) == 0:
-        return np.zeros(counts.shape[3], dtype=np.int64)
-    cells = counts[first : last + 1, platform.index][:, channels, :, Outcome.SURVIVING]
-    return np.asarray(cells.sum(axis=(0, 1)), dtype=np.int64)
-
-
 def published_in_window(
     counts: NDArray[np.int64],
     in_scope: NDArray[np.bool_],

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.kernels.numeric import keep_rows
 from simulator.model.views import HoldsPostIds, IntArray
 
 _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
@@ -178,9 +179,10 @@ class PostStore:
         """Keep only the records ``ids`` (sorted, unique): they become ids
         ``0 .. len(ids) - 1`` in the same order; the rows freed get their fill back."""
         kept = len(ids)
+        ids = np.asarray(ids, dtype=np.int64)
         for name, (_, fill) in self._types.items():
             column = self.columns[name]
-            column[:kept] = column[ids]
+            keep_rows(column, ids)  # column[:kept] = column[ids], in place
             column[kept : self.size] = fill
         self.size = kept
 

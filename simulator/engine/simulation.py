@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.engine.audit_reads import ProhibitedPosts, published_in_window, up_by_kind
+from simulator.engine.audit_reads import ProhibitedPosts, published_in_window
 from simulator.engine.caches import DayThreads, PopulationCounts
 from simulator.engine.day_end import end_of_day
 from simulator.engine.post_store import PostStore
@@ -102,9 +102,6 @@ class Simulation:
                 recorder.counts, self.speech.in_scope, platform, since, now
             ),
             prohibited_still_up=self.prohibited_posts.still_up,
-            lawful_still_up=lambda platform, since, now: up_by_kind(
-                recorder.counts, self.speech.in_scope, platform, since, now
-            ),
             duties_missed_between=self.orders.missed_between,
             notice_duties_missed_between=self.orders.notices_missed_between,
             anonymous_active_users=lambda platform: anonymous_active_users(users, platform.index),

@@ -24,6 +24,7 @@ from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, GeneratorHandles, threaded
 from simulator.engine.post_store import PostStore
 from simulator.kernels import benign, moderation, publishing, routes, speech
+from simulator.kernels.queue import arrival_order
 from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
 from simulator.model.orders import OrderBook
@@ -49,8 +50,8 @@ _NO_GROUP = np.zeros(0, dtype=np.int32)  # no users: no benign groups
 _Groups = tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]
 #: benign_groups' ``previous_group, previous_sums`` when there are none.
 _NO_BLOCKS = (np.zeros(0, dtype=np.int32), np.zeros((0, 0)))
-#: publish_days' ``drawn_*`` arguments when it is to draw the day's speech itself.
-_NOT_DRAWN = (
+#: publish_days' ``drawn`` argument when it is to draw the day's speech itself.
+_NOT_DRAWN = publishing.Drawn(
     np.zeros((0, 0), dtype=np.int64),
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.float64),
@@ -98,8 +99,8 @@ class SpeechDay:
         self.in_scope = np.array(
             [self.moderating, self.moderating and rules.takedown.private_messages]
         )
-        # Regulator monitoring: prohibited kinds at the stated probability; lawful kinds
-        # by their line probability q_k = vagueness x closeness (S8, S10).
+        # Regulator monitoring: prohibited kinds at the stated probability, lawful kinds
+        # never (the enforced line, S8, S10).
         self.monitor_probability = monitor_probabilities(scenario)
         self.notice_probability = np.array(scenario.population.notices.probability.as_tuple())
         channel_shares = np.array(
@@ -208,10 +209,10 @@ class SpeechDay:
         # The next day's draws start now, beside publish_days and the rest of the day
         # (not beside the groups' pass just done: both are memory-bound).
         self._draw_ahead(day + 1)
-        publish_days: Any = publishing.publish_days  # (numba's Dispatcher types *args badly)
-        published = publish_days(
-            day, 1, *inputs, rec.intended, rec.counts,
-            tallies, prohibited_hours, *publishing.new_buffers(), self.posts.size,
+        published = publishing.publish_days(
+            day, 1, *inputs,
+            publishing.DayCounts(rec.intended, rec.counts, tallies, prohibited_hours),
+            publishing.new_buffers(), self.posts.size,
         )  # fmt: skip
         for row, name in enumerate(("held", "flagged", "notices")):
             rec.tallies[name] += tallies[row]
@@ -221,7 +222,7 @@ class SpeechDay:
             )
         self._store_published(day, published)
 
-    def _speech_drawn_for(self, day: int) -> tuple[NDArray[Any], ...]:
+    def _speech_drawn_for(self, day: int) -> publishing.Drawn:
         """Day ``day``'s intended posts drawn ahead (:func:`speech.draw_speech_day`),
         or :data:`_NOT_DRAWN` for publish_days to draw them itself. From
         THREADED_MIN_USERS users on, a second thread draws day ``d + 1``'s while day ``d``
@@ -236,7 +237,7 @@ class SpeechDay:
         else:
             drawn = self.draw_speech_day(day)
         self._speech_ahead = None
-        return drawn
+        return publishing.Drawn(*drawn)
 
     def _draw_ahead(self, day: int) -> None:
         """Start drawing ``day``'s speech on the second thread (see _speech_drawn_for)."""
@@ -253,11 +254,14 @@ class SpeechDay:
         return result
 
     def _speech_inputs(
-        self, route: RouteArray, drawn: tuple[NDArray[Any], ...] | None = None
-    ) -> tuple[Any, ...]:
-        """The arguments of :func:`publishing.publish_days` from ``speech_handle`` to
-        ``moderation_handle``: today's routes, groups, risks and moderation tables, and
-        the day's speech if ``drawn`` ahead."""
+        self, route: RouteArray, drawn: publishing.Drawn = _NOT_DRAWN
+    ) -> tuple[
+        publishing.Handles, publishing.SpeechSource, publishing.Drawn, publishing.BenignGroups,
+        publishing.Routes, Any, Any, publishing.Moderation,
+    ]:  # fmt: skip
+        """The arguments of :func:`publishing.publish_days` from ``handles`` to
+        ``moderation``: today's routes, groups, beliefs and moderation tables, and the
+        day's speech if ``drawn`` ahead."""
         users = self.users
         streams = self.streams
         pvals, mass, groups, running = self._benign_split_inputs(route)
@@ -266,18 +270,30 @@ class SpeechDay:
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
         return (
-            self.handle(streams.speech), self.daily_rate, cumulative, bucket_start, users.size,
-            *(_NOT_DRAWN if drawn is None else drawn),
-            pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE], users.benign_weights,
-            running[Channel.PUBLIC], running[Channel.PRIVATE], benign.GROUP_BLOCK,
-            self.in_scope, self.prohibited, route, users.platform, users.value,
-            self.minds.inputs(users.strikes, users.traceable), self.minds.beliefs,
-            hold, touch, any_touch, conditional,
-            float(scenario.population.exits.circumvention_friction),
-            float(scenario.population.attention_hours), self.audience(),
-            self._sweep_interval_hours, self._reviewer_mean,
-            -1.0 if notice_deadline is None else float(notice_deadline),
-            self.handle(streams.split), self.handle(streams.moderation),
+            publishing.Handles(
+                self.handle(streams.speech), self.handle(streams.split),
+                self.handle(streams.moderation),
+            ),
+            publishing.SpeechSource(
+                self.daily_rate, cumulative, bucket_start, users.size, users.value,
+                float(scenario.population.speech.choice_noise),
+            ),
+            drawn,
+            publishing.BenignGroups(
+                pvals, mass, groups[Channel.PUBLIC], groups[Channel.PRIVATE],
+                users.benign_weights, running[Channel.PUBLIC], running[Channel.PRIVATE],
+                benign.GROUP_BLOCK,
+            ),
+            publishing.Routes(route, users.platform),
+            self.minds.inputs(users.strikes, users.traceable),
+            self.minds.beliefs,
+            publishing.Moderation(
+                self.in_scope, self.prohibited, hold, touch, any_touch, conditional,
+                float(scenario.population.exits.circumvention_friction),
+                float(scenario.population.attention_hours), self.audience(),
+                self._sweep_interval_hours, self._reviewer_mean,
+                -1.0 if notice_deadline is None else float(notice_deadline),
+            ),
         )  # fmt: skip
 
     def audience(self) -> NDArray[np.float64]:
@@ -343,10 +359,10 @@ class SpeechDay:
         rec = self.recorder
         tallies = np.zeros((3, N_KINDS), dtype=np.int64)  # stay zero: nothing moderated
         prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
-        publish_days: Any = publishing.publish_days
-        publish_days(
-            0, self.scenario.horizon_days, *self._speech_inputs(route), rec.intended,
-            rec.counts, tallies, prohibited_hours, *publishing.new_buffers(), 0,
+        publishing.publish_days(
+            0, self.scenario.horizon_days, *self._speech_inputs(route),
+            publishing.DayCounts(rec.intended, rec.counts, tallies, prohibited_hours),
+            publishing.new_buffers(), 0,
         )  # fmt: skip
         self.drawn_ahead = True
         return True
@@ -389,7 +405,7 @@ class SpeechDay:
                 # time (else their order would be the batches', kind by kind).
                 times, items = sub_times[first:last], sub_items[first:last]
                 posted = post_float[0, items // Action.COUNT - first_id]
-                order = np.lexsort((posted, times))
+                order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
                 platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
         if len(duty_post):
             # Grouped by platform keeping their order (per platform, and per due day,

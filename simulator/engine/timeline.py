@@ -80,9 +80,10 @@ def enforcement(parts: RunParts, new: Scenario) -> None:
 
 
 def line(parts: RunParts, new: Scenario) -> None:
-    """How vague the prohibited line is (S8, S10): the line probabilities ``q_k``, so
-    each platform's effective score means and its policy's view of them, the regulator's
-    monitoring of lawful kinds and what audits count. What platforms learned (posts a
+    """How vague the prohibited line is (S8, S10): the believed line probabilities
+    ``q_k``, so each platform's effective reviewer means and its policy's view of them.
+    (The regulator's monitoring and audits count the prohibited kinds whatever the
+    vagueness; set again here for the prohibited list.) What platforms learned (posts a
     day, audits) is kept; users' priors stay those of day 0 (S16)."""
     for platform, raw in zip(parts.platforms, new.platforms, strict=True):
         policy = platform.policy

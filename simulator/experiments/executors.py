@@ -104,7 +104,7 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
     """The numbers of a run summary as flat ``name -> float`` (NaN where undefined).
 
     Top-level numbers keep their names; nested ones are dotted (``users_final.excluded``,
-    ``excluded_by_reason.closed``,
+    ``excluded_by_reason.closed``, ``political_speech_by_mechanism.removed``,
     ``per_kind.critical.speech_loss``, ``events.detention``). Every event kind is present
     (0 when none happened), so all runs report the same metrics."""
     skip = {"seed", "horizon_days", "users"}
@@ -118,13 +118,16 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
         out[f"users_final.{key}"] = float(value)
     for key, value in summary.get("excluded_by_reason", {}).items():
         out[f"excluded_by_reason.{key}"] = float(value)
+    for group in ("speech_loss_by_mechanism", "political_speech_by_mechanism"):
+        for key, value in summary.get(group, {}).items():
+            out[f"{group}.{key}"] = float(value)
     events = summary.get("events", {})
     for kind in EventKind:
         out[f"events.{kind.value}"] = float(events.get(kind.value, 0))
     per_kind = summary.get("per_kind", {})
     for label in KIND_LABELS:
         row = per_kind.get(label, {})
-        for name in ("speech_loss", "withheld_share", "taken_down_share"):
+        for name in ("speech_loss", "lost", "withheld_share", "taken_down_share", "takedown_rate"):
             if name in row:
                 out[f"per_kind.{label}.{name}"] = float(row[name])
     return out

@@ -84,7 +84,8 @@ def share_of_public_posts_deleted(results: Results) -> float:
     return float(public["removed"].sum() / published) if published else float("nan")
 
 
-def _taken_down_share(results: Results, kind: str) -> float:
+def taken_down_share(results: Results, kind: str) -> float:
+    """Share of the posts of ``kind`` reaching a platform that were blocked or removed."""
     rows = _platform_rows(results)
     rows = rows[rows["kind"] == kind]
     submitted = rows[["blocked", "removed", "surviving"]].sum().sum()
@@ -93,10 +94,14 @@ def _taken_down_share(results: Results, kind: str) -> float:
 
 
 def collective_to_critical_ratio(results: Results) -> float:
-    """How many times likelier a collective-action post is taken down than a critical one (C1)."""
-    critical = _taken_down_share(results, "critical")
-    collective = _taken_down_share(results, "collective_action")
-    return collective / critical if critical > 0 else float("inf")
+    """How many times likelier a collective-action post is taken down than a critical one
+    (C1): infinite when only collective action is taken down, NaN (C1 not reproduced) when
+    neither is: "censored far more" needs collective action to be censored."""
+    critical = taken_down_share(results, "critical")
+    collective = taken_down_share(results, "collective_action")
+    if critical > 0:
+        return collective / critical
+    return float("inf") if collective > 0 else float("nan")
 
 
 def _sensitive_lawful(results: Results) -> pd.DataFrame:
@@ -148,6 +153,8 @@ FACTS: tuple[Fact, ...] = (
     Fact("C3", "china_weibo_2012", "share of public posts deleted",
          "Bamman, O'Connor & Smith 2012", 0.1625, 0.12, 0.17, share_of_public_posts_deleted),
     Fact("C1", "china_weibo_2012", "collective action taken down vs criticism (ratio)",
+         "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio),
+    Fact("C1-csl", "china_csl_2016", "collective action taken down vs criticism (ratio)",
          "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio),
     Fact("C4-held", "china_csl_2016", "submitted sensitive posts held for review",
          "King, Pan & Roberts 2014", 0.40, 0.30, 0.50, share_held_for_review),

@@ -21,7 +21,7 @@ calls each, ~3 ms of interpreter overhead per simulated day (docs/performance.md
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -84,6 +84,102 @@ POST_INT_ROWS = 4
 POSTS, SUBMISSIONS, DUTIES, ORDERS, CHUNKS, TARGETS = 0, 1, 2, 3, 4, 5
 
 
+class Moderation(NamedTuple):
+    """How the day's published posts are moderated, for ``P`` platforms: ``in_scope``
+    (per channel: whether platforms must moderate it), ``prohibited`` (per kind),
+    ``hold`` (P x kinds: P(held)), ``touch`` and ``conditional`` (channels x P x 3 x
+    kinds: P(flag, notice, order), unconditional and given at least one from this row
+    on), ``any_touch`` (channels x P x kinds), ``friction`` (the share of circumventing
+    posts lost), ``attention_hours`` (tau of docs/model.md S5a), ``audience`` (per user;
+    empty where nothing is moderated), ``sweep_interval`` (P, hours), ``reviewer_mean``
+    (P x kinds) and ``notice_deadline`` (hours; < 0: none)."""
+
+    in_scope: Array
+    prohibited: Array
+    hold: Array
+    touch: Array
+    any_touch: Array
+    conditional: Array
+    friction: float
+    attention_hours: float
+    audience: Array
+    sweep_interval: Array
+    reviewer_mean: Array
+    notice_deadline: float
+
+
+class Routes(NamedTuple):
+    """Who can post where today: each user's ``route`` (platform, the circumvention row
+    ``P``, or -1) and home ``platform``."""
+
+    route: Array
+    platform: Array
+
+
+class SensitivePosts(NamedTuple):
+    """One channel's individually drawn posts of kinds 1..3 (``offsets`` slices, one per
+    kind): ``authors``, ``times`` (hours), ``mood`` (each post's multiplier of its felt
+    cost) and ``value`` (its author's value of speaking)."""
+
+    authors: Array
+    times: Array
+    offsets: Array
+    mood: Array
+    value: Array
+
+
+class BenignDay(NamedTuple):
+    """One channel's benign posts: ``split``, the multinomial split over the ``3P + 1``
+    outcome groups (empty: no benign posts today), ``mass``, each group's summed benign
+    weight, and ``group_index``, which group array the authors come from (0 public, 1
+    private; see :func:`simulator.kernels.speech.find_authors`)."""
+
+    split: Array
+    mass: Array
+    group_index: int
+
+
+class Generators(NamedTuple):
+    """The streams the day's publishing draws from: the split stream (benign splits,
+    circumvention friction) and the moderation stream (holds, flags, arrivals, scores)."""
+
+    split: Any
+    moderation: Any
+
+
+class DayCounts(NamedTuple):
+    """Counts updated in place: ``intended`` and ``counts`` (the day's cells: rows x
+    channels x kinds [x outcomes]), ``tallies`` (held, flagged, notices x kinds) and
+    ``prohibited_hours`` (P x 25: published prohibited posts by hour of the day)."""
+
+    intended: Array
+    counts: Array
+    tallies: Array
+    prohibited_hours: Array
+
+
+class Buffers(NamedTuple):
+    """The day's output buffers (:func:`simulator.kernels.publishing.new_buffers`), each
+    rows x capacity and grown by copying: the touched posts' records (``post_float``:
+    posted, published, order arrival, reviewer score; ``post_int``: author, platform,
+    kind, channel), queue submissions (``sub_time``; ``sub_int``: platform, action,
+    item), notice duties (``duty_deadline``; ``duty_int``: platform, post index), orders
+    (``order_int``: chunk, post index, arrival day), benign author targets
+    (``target_value``; ``target_int``: platform, group index), and ``state``, how many
+    of each are filled (:data:`POSTS` ... :data:`TARGETS`; never grows)."""
+
+    post_float: Array
+    post_int: Array
+    sub_time: Array
+    sub_int: Array
+    duty_deadline: Array
+    duty_int: Array
+    order_int: Array
+    target_value: Array
+    target_int: Array
+    state: Array
+
+
 @njit(cache=True, nogil=True)
 def _room(buffer: Array, needed: int) -> Array:
     """``buffer`` (rows x capacity) with room for ``needed`` columns: itself, or a copy
@@ -129,77 +225,60 @@ def merge_by_platform(
 @njit(cache=True, nogil=True)
 def publish_channel(
     channel: int,
+    day: int,
     day_start: float,
-    in_scope: bool,
-    prohibited: Array,
-    benign_split: Array,
-    group_mass: Array,
-    group_index: int,
-    sensitive_authors: Array,
-    sensitive_times: Array,
-    sensitive_offsets: Array,
-    sensitive_noise: Array,
-    sensitive_value: Array,
-    route: Array,
-    platform: Array,
+    benign: BenignDay,
+    sensitive: SensitivePosts,
+    routes: Routes,
     speech: SpeechInputs,
     beliefs: Beliefs,
-    day: int,
-    hold: Array,
-    touch: Array,
-    any_touch: Array,
-    conditional: Array,
-    friction: float,
-    attention_hours: float,
-    audience: Array,
-    sweep_interval: Array,
-    reviewer_mean: Array,
-    notice_deadline: float,
-    split_rng: Any,
-    moderation_rng: Any,
-    intended: Array,
-    counts: Array,
-    tallies: Array,
-    prohibited_hours: Array,
-    post_float: Array,
-    post_int: Array,
-    sub_time: Array,
-    sub_int: Array,
-    duty_deadline: Array,
-    duty_int: Array,
-    order_int: Array,
-    target_value: Array,
-    target_int: Array,
-    state: Array,
-) -> tuple[Array, Array, Array, Array, Array, Array, Array, Array, Array]:
-    """One channel's posts of one day (see the module docstring).
+    moderation: Moderation,
+    generators: Generators,
+    day_counts: DayCounts,
+    buffers: Buffers,
+) -> Buffers:
+    """One channel's posts of day ``day`` (starting at ``day_start`` hours; see the
+    module docstring).
 
-    Inputs, for ``P`` platforms: ``benign_split`` the multinomial split of the benign
-    posts over the ``3P + 1`` outcome groups (empty: no benign posts today);
-    ``group_mass`` the summed benign weight of each outcome group's users (the benign
-    authors of platform ``p`` are drawn from group ``P + p`` by weight: their targets
-    are recorded, in ``target_value``/``target_int`` (platform, ``group_index``), and
-    the records carry ``-(target number + 1)`` as author until :func:`find_authors`);
-    ``sensitive_authors``/``sensitive_times``/``sensitive_noise``/``sensitive_value`` the
-    individually drawn posts of kinds 1..3, their times, their moods and their authors'
-    value of speaking (:func:`simulator.kernels.choice.choose_posts`: each author's
-    choice on day ``day`` from ``speech`` and ``beliefs``)
-    (``sensitive_offsets`` slices, one per kind); per platform and kind ``hold``
-    (P x kinds), ``any_touch`` (P x kinds), and ``touch``/``conditional`` (P x 3 x kinds:
-    flag, notice, order; unconditional, and given at least one from this row on);
-    ``notice_deadline`` < 0 means none. Updated in place: ``intended`` and ``counts``
-    (the day's cells: rows x channels x kinds [x outcomes]), ``tallies`` (held, flagged,
-    notices x kinds), ``prohibited_hours`` (P x 25: published prohibited posts by hour
-    of the day).
+    ``benign`` the channel's benign split over the ``3P + 1`` outcome groups for ``P``
+    platforms (the benign authors of platform ``p`` are drawn from group ``P + p`` by
+    weight: their targets are recorded, in the buffers' ``target_value``/``target_int``
+    (platform, ``group_index``), and the records carry ``-(target number + 1)`` as
+    author until :func:`find_authors`); ``sensitive`` the individually drawn posts of
+    kinds 1..3 (:func:`simulator.kernels.choice.choose_posts`: each author's choice on
+    day ``day`` from ``speech`` and ``beliefs``, routed by ``routes``); ``moderation``
+    the tables (this channel's rows of its channel axes are used). Updated in place:
+    ``day_counts``.
 
-    Appends, after the ``state`` counts already there (see :func:`new_buffers`), the
-    touched posts' records (``post_float``; ``post_int``: author, platform, kind,
-    channel; their index in the buffer is their id less the store's next id), the queue
-    submissions (``sub_time``; ``sub_int``: platform, action, item), notice duties
-    (``duty_deadline``; ``duty_int``: platform, post index) and orders (``order_int``:
-    chunk, post index, arrival day), each in the order the numpy step made them, and
-    returns the buffers (new ones where one had to grow).
+    Appends, after the ``buffers.state`` counts already there
+    (:func:`simulator.kernels.publishing.new_buffers`), the touched posts' records (their
+    index in the buffer is their id less the store's next id), the queue submissions,
+    notice duties and orders, each in the order the numpy step made them, and returns the
+    buffers (new ones where one had to grow).
     """
+    in_scope = moderation.in_scope[channel]
+    prohibited = moderation.prohibited
+    benign_split, group_mass, group_index = benign.split, benign.mass, benign.group_index
+    sensitive_authors, sensitive_times = sensitive.authors, sensitive.times
+    sensitive_offsets, sensitive_noise, sensitive_value = (
+        sensitive.offsets, sensitive.mood, sensitive.value
+    )  # fmt: skip
+    route, platform = routes.route, routes.platform
+    hold = moderation.hold
+    touch = moderation.touch[channel]
+    any_touch = moderation.any_touch[channel]
+    conditional = moderation.conditional[channel]
+    friction, attention_hours = moderation.friction, moderation.attention_hours
+    audience, sweep_interval = moderation.audience, moderation.sweep_interval
+    reviewer_mean, notice_deadline = moderation.reviewer_mean, moderation.notice_deadline
+    split_rng, moderation_rng = generators.split, generators.moderation
+    intended, counts = day_counts.intended, day_counts.counts
+    tallies, prohibited_hours = day_counts.tallies, day_counts.prohibited_hours
+    post_float, post_int, sub_time, sub_int = (
+        buffers.post_float, buffers.post_int, buffers.sub_time, buffers.sub_int
+    )  # fmt: skip
+    duty_deadline, duty_int, order_int = buffers.duty_deadline, buffers.duty_int, buffers.order_int
+    target_value, target_int, state = buffers.target_value, buffers.target_int, buffers.state
     n_p = hold.shape[0]
     circumvention_row = n_p
 
@@ -310,9 +389,9 @@ def publish_channel(
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
             )  # fmt: skip
-    return (
+    return Buffers(
         post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
-        target_value, target_int,
+        target_value, target_int, state,
     )  # fmt: skip
 
 

@@ -11,9 +11,12 @@ the evidence of the users who suffered or saw them.
 Beliefs live in one float32 row of :data:`EVIDENCE_COLUMNS` per user (removal evidence,
 detention evidence and trials, per sensitive kind: one cache line), decayed lazily: a
 row is brought to day ``d`` only when it is read or written, by ``rho ** (d - e_i)``
-(``decay_pow``) plus the friends' trials of the days in between (``flow_pow``). A day's
-evidence is added to that day's row, so ``X(d + 1) = rho (X(d) + events(d) + F_i)``
-whoever touches it when: the same numbers as a daily pass over every user, without it.
+(``decay_pow``). A day's evidence is added to that day's row, so ``X(d + 1) = rho (X(d)
++ events(d))`` whoever touches it when: the same numbers as a daily pass over every
+user, without it. Friends' posts are events too: what a user said in public today
+(:attr:`Beliefs.spoke`) reaches the friends' trials at the day's end
+(:func:`simulator.kernels.learning.learn_beliefs`), so a friend who falls silent stops
+adding trials as well as removals.
 """
 
 from __future__ import annotations
@@ -30,13 +33,18 @@ Array = NDArray[Any]
 NO_ROUTE = -1
 N_SENSITIVE = 3
 #: Columns of a user's belief row: removals, detentions, trials (3 kinds each), then the
-#: friends' flow and the day the row is decayed to (a float32: exact below 2**24 days),
-#: and one spare column: 48 bytes, read in one or two cache lines where three arrays
-#: cost three misses.
+#: friends' expected public sensitive posts a day (the climate's E, before the kind's
+#: share), the day the row is decayed to (a float32: exact below 2**24 days), and one
+#: spare column: 48 bytes, read in one or two cache lines where three arrays cost three
+#: misses.
 REMOVAL_COLUMN, DETENTION_COLUMN, TRIALS_COLUMN = 0, 3, 6
 EVIDENCE_COLUMNS = 9
 FLOW_COLUMN, DAY_COLUMN = 9, 10
 ROW_COLUMNS = 12
+#: Columns of :attr:`Beliefs.spoke`: public posts said today, then public sanctions
+#: friends saw today, per sensitive kind.
+SAID_COLUMN, SEEN_SANCTION_COLUMN = 0, 3
+SPOKE_COLUMNS = 6
 #: ``par`` entries of :func:`choose_posts`.
 PAR_PRIOR_TRIALS = 0
 PAR_REMOVAL_COST = 1
@@ -46,22 +54,28 @@ PAR_NOISE = 4
 PAR_CLIMATE = 5
 PAR_IOTA_ANONYMOUS = 6
 PAR_IOTA_TRACEABLE = 7
-N_PAR = 8
+PAR_REREGISTERED_LOSS = 8
+N_PAR = 9
+#: Columns of :attr:`SpeechInputs.ban_follows`.
+ANONYMOUS, TRACEABLE = 0, 1
 
 
 class Beliefs(NamedTuple):
     """Per-user belief state: ``evidence`` float32 users x :data:`ROW_COLUMNS` (the
     evidence, the friends' expected public sensitive posts a day before the kind's
-    share, the day the row is decayed to: see the module docstring) with ``flow_kind``
-    (3: the trials a unit of flow brings per kind, friends' weight x the kind's share;
-    all 0: no flow), and for the climate term (empty when it is off) ``said`` int16
-    users x 3 (public posts said today), ``climate_observed`` float32 users x 3 (the
-    friends' posts seen, O) and ``climate_kind`` (3: a unit of flow's expected posts per
-    kind, E = flow x climate_kind)."""
+    share, the day the row is decayed to: see the module docstring); what users did in
+    public today for their friends to see (empty when friends are not seen and the
+    climate is off): ``spoke`` int16 users x :data:`SPOKE_COLUMNS` (posts said, public
+    sanctions seen, per kind), ``speakers`` int64 (the users whose ``spoke`` row is not
+    zero, in the order they first spoke) and ``n_speakers`` (one int64: how many);
+    and for the climate term (empty when it is off) ``climate_observed`` float32 users
+    x 3 (the friends' posts seen, O) and ``climate_kind`` (3: a unit of flow's expected
+    posts per kind, E = flow x climate_kind)."""
 
     evidence: Array
-    flow_kind: Array
-    said: Array
+    spoke: Array
+    speakers: Array
+    n_speakers: Array
     climate_observed: Array
     climate_kind: Array
 
@@ -70,12 +84,14 @@ def make_beliefs(
     evidence: Array,
     day: Array | None = None,
     flow: Array | None = None,
-    flow_kind: Array | None = None,
     climate_observed: Array | None = None,
     climate_kind: Array | None = None,
+    friends_see: bool = False,
 ) -> Beliefs:
     """:class:`Beliefs` from users x 9 ``evidence``, each row decayed to ``day`` (0),
-    with friends' ``flow`` (none) and the climate (off) unless given."""
+    with friends' expected ``flow`` (none) and the climate (off) unless given; what
+    users say in public is kept for their friends when ``friends_see`` or the climate
+    is on."""
     n = len(evidence)
     rows = np.zeros((n, ROW_COLUMNS), dtype=np.float32)
     rows[:, :EVIDENCE_COLUMNS] = evidence[:, :EVIDENCE_COLUMNS]
@@ -83,10 +99,12 @@ def make_beliefs(
         rows[:, FLOW_COLUMN] = flow
     if day is not None:
         rows[:, DAY_COLUMN] = day
+    seen = n if friends_see or climate_observed is not None else 0
     return Beliefs(
         rows,
-        np.zeros(N_SENSITIVE) if flow_kind is None or flow is None else flow_kind,
-        np.zeros((0 if climate_observed is None else n, N_SENSITIVE), dtype=np.int16),
+        np.zeros((seen, SPOKE_COLUMNS), dtype=np.int16),
+        np.zeros(seen, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
         np.zeros((0, N_SENSITIVE), dtype=np.float32)
         if climate_observed is None
         else climate_observed,
@@ -98,19 +116,21 @@ class SpeechInputs(NamedTuple):
     """What :func:`choose_posts` reads besides the posts and the beliefs: ``law``
     (channels x kinds x 2 sanctions: 1 where the law can bring removal / detention on a
     post of that kind on that channel), ``intensity`` and ``softer`` per kind, per user
-    ``strikes`` and ``traceable``, per platform
-    ``strikes_to_close``, the decay tables, the prior ``alpha0`` (2 x kinds), the
-    ``news`` (3 x kinds: removal and detention evidence, trials), ``par`` (see the
-    ``PAR_*`` indices) and ``truth`` (platforms x kinds x 2, empty: learned beliefs)."""
+    ``strikes`` and ``traceable``, per platform ``strikes_to_close`` and ``ban_follows``
+    (platforms x 2: the chance a closed account's ban follows an anonymous /
+    traceable user, i.e. the identity is burned and cannot register again), the decay
+    table, the prior ``alpha0`` (2 x kinds), the ``news`` (3 x kinds: removal and
+    detention evidence, trials), ``par`` (see the ``PAR_*`` indices) and ``truth``
+    (platforms x kinds x 2, empty: learned beliefs)."""
 
     law: Array
     intensity: Array
     softer: Array
     strikes: Array
     strikes_to_close: Array
+    ban_follows: Array
     traceable: Array
     decay_pow: Array
-    flow_pow: Array
     alpha0: Array
     news: Array
     par: Array
@@ -122,22 +142,18 @@ def empty_beliefs() -> Beliefs:
     return make_beliefs(np.zeros((0, EVIDENCE_COLUMNS), dtype=np.float32))
 
 
-def decay_tables(half_life_days: float, days: int) -> tuple[Array, Array]:
-    """``decay_pow[t] = rho ** t`` and ``flow_pow[t] = rho + ... + rho ** t`` for ``t`` in
-    ``0 .. days`` (``rho = 0.5 ** (1 / half_life_days)``): the factor on old evidence
-    and on a daily flow after ``t`` days."""
+def decay_table(half_life_days: float, days: int) -> Array:
+    """``decay_pow[t] = rho ** t`` for ``t`` in ``0 .. days`` (``rho = 0.5 ** (1 /
+    half_life_days)``): the factor on old evidence after ``t`` days."""
     rho = 0.5 ** (1.0 / half_life_days)
-    t = np.arange(days + 1, dtype=np.float64)
-    decay_pow = rho**t
-    flow_pow = np.concatenate(([0.0], np.cumsum(rho ** t[1:])))
-    return decay_pow, flow_pow
+    return np.asarray(rho ** np.arange(days + 1, dtype=np.float64))
 
 
 @njit(cache=True, nogil=True)
-def bring_to_day(beliefs: Beliefs, user: int, day: int, decay_pow: Array, flow_pow: Array) -> None:
-    """Decay ``user``'s row to ``day`` (nothing if it is there already): evidence times
-    ``decay_pow[gap]``, trials plus the flow times ``flow_pow[gap]``. (The passes below
-    write this out inline: a call with array arguments costs more than it.)"""
+def bring_to_day(beliefs: Beliefs, user: int, day: int, decay_pow: Array) -> None:
+    """Decay ``user``'s row to ``day`` (nothing if it is there already): evidence and
+    trials times ``decay_pow[gap]``. (The passes below write this out inline: a call
+    with array arguments costs more than it.)"""
     rows = beliefs.evidence
     gap = day - int(rows[user, DAY_COLUMN])
     if gap <= 0:
@@ -146,10 +162,6 @@ def bring_to_day(beliefs: Beliefs, user: int, day: int, decay_pow: Array, flow_p
     f = decay_pow[gap]
     for c in range(EVIDENCE_COLUMNS):
         rows[user, c] = np.float32(rows[user, c] * f)
-    g = flow_pow[gap] * rows[user, FLOW_COLUMN]
-    for c in range(N_SENSITIVE):
-        column = TRIALS_COLUMN + c
-        rows[user, column] = np.float32(rows[user, column] + g * beliefs.flow_kind[c])
     rows[user, DAY_COLUMN] = day
 
 
@@ -227,18 +239,19 @@ def choose_posts(
     platform, then the posted ones (authors, times, ``offsets`` by platform) and the
     softened ones (authors, times, offsets by platform; to be published as
     ``softer[kind]``). A user who posts or softens a kind the law can touch counts one
-    trial of that kind at once (docs/model.md S16)."""
+    trial of that kind at once, and a public one is kept in ``beliefs.spoke`` for the
+    friends to see at the day's end (docs/model.md S16)."""
     n = len(authors)
     law = inputs.law
     evidence = beliefs.evidence
-    flow_kind = beliefs.flow_kind
     n0 = inputs.par[PAR_PRIOR_TRIALS]
     detention_cost = inputs.par[PAR_DETENTION_COST]
     intensity = inputs.intensity
     strikes = inputs.strikes
     strikes_to_close = inputs.strikes_to_close
     traceable = inputs.traceable
-    decay_pow, flow_pow = inputs.decay_pow, inputs.flow_pow
+    ban_follows = inputs.ban_follows
+    decay_pow = inputs.decay_pow
     alpha0, news, par, truth = inputs.alpha0, inputs.news, inputs.par, inputs.truth
     soft = inputs.softer[kind]
     # The menu's constants (post ``kind``, soften to ``soft``), as scalars: the loop
@@ -258,13 +271,13 @@ def choose_posts(
     col_k, col_s = kind - 1, s - 1
     learned = len(truth) == 0
     removal_cost, account_value = par[PAR_REMOVAL_COST], par[PAR_ACCOUNT_VALUE]
+    reregistered_loss = par[PAR_REREGISTERED_LOSS]
     iota_named, iota_anonymous = par[PAR_IOTA_TRACEABLE], par[PAR_IOTA_ANONYMOUS]
     climate_weight = par[PAR_CLIMATE]
     climate_on = len(beliefs.climate_observed) > 0 and climate_weight > 0.0
-    climate_observed, climate_kind, said_today = (
-        beliefs.climate_observed, beliefs.climate_kind, beliefs.said
-    )  # fmt: skip
-    count_said = channel == 0 and len(said_today) > 0
+    climate_observed, climate_kind = beliefs.climate_observed, beliefs.climate_kind
+    spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
+    count_said = channel == 0 and len(spoke) > 0
     last_gap = len(decay_pow) - 1
     intended = np.zeros(n_platforms + 1, dtype=np.int64)
     excluded = np.zeros(n_platforms, dtype=np.int64)
@@ -297,10 +310,6 @@ def choose_posts(
                 f = decay_pow[gap]
                 for c in range(EVIDENCE_COLUMNS):
                     evidence[a, c] = np.float32(evidence[a, c] * f)
-                g = flow_pow[gap] * evidence[a, FLOW_COLUMN]
-                for c in range(N_SENSITIVE):
-                    column = TRIALS_COLUMN + c
-                    evidence[a, column] = np.float32(evidence[a, column] + g * flow_kind[c])
                 evidence[a, DAY_COLUMN] = day
     for k in range(n):
         a = authors[k]
@@ -317,14 +326,20 @@ def choose_posts(
             continue
         choice = 0
         if at_risk:
-            s_rm = removal_cost + account_value / max(1, strikes_to_close[r] - their_strikes[k])
-            iota = iota_named if their_trace[k] else iota_anonymous
+            # Sanctions that need the person (S3): a detention reaches a traceable user
+            # iota times as often; a closed account's ban follows them with ban_follows
+            # (the identity is burned), else registering anew loses only a share.
+            named = their_trace[k]
+            iota = iota_named if named else iota_anonymous
+            follows = ban_follows[r, TRACEABLE if named else ANONYMOUS]
+            account_loss = account_value * (follows + (1.0 - follows) * reregistered_loss)
+            s_rm = removal_cost + account_loss / max(1, strikes_to_close[r] - their_strikes[k])
             felt = mood[k]
             if climate_on:
                 expected = evidence[a, FLOW_COLUMN] * climate_kind[col_k]
                 if expected > 0.0:
                     short = 1.0 - climate_observed[a, col_k] / expected
-                    felt *= 1.0 + climate_weight * max(0.0, short)
+                    felt *= max(0.0, 1.0 + climate_weight * short)
             # Perceived probabilities (S16) of the two kinds on the menu.
             if learned:
                 trials_k = n0 + np.float64(evidence[a, TRIALS_COLUMN + col_k]) + news_k_n
@@ -364,8 +379,14 @@ def choose_posts(
                 if said_at_risk:
                     column = TRIALS_COLUMN + said - 1
                     evidence[a, column] = np.float32(evidence[a, column] + 1.0)
-                if count_said:
-                    said_today[a, said - 1] += 1
+                if count_said and said_at_risk:
+                    if (
+                        spoke[a, 0] == 0 and spoke[a, 1] == 0 and spoke[a, 2] == 0
+                        and spoke[a, 3] == 0 and spoke[a, 4] == 0 and spoke[a, 5] == 0
+                    ):  # fmt: skip
+                        speakers[n_speakers[0]] = a
+                        n_speakers[0] += 1
+                    spoke[a, SAID_COLUMN + said - 1] += 1
         if choice == 2:
             withheld[r] += 1
             continue

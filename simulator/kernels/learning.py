@@ -1,8 +1,9 @@
 """Compiled belief learning and the population's daily counts (docs/model.md S16).
 
-:func:`learn_beliefs` adds a day's sanctions and detentions to the evidence of the users
-who suffered or saw them (lazily decayed rows, :mod:`simulator.kernels.choice`);
-:func:`observe_climate` keeps the spiral-of-silence memory of friends' posts;
+:func:`learn_beliefs` adds a day's sanctions, detentions and friends' public posts to
+the evidence of the users who suffered or saw them (lazily decayed rows,
+:mod:`simulator.kernels.choice`), and keeps the spiral-of-silence memory of friends'
+posts;
 :func:`mean_beliefs` and :func:`population_counts` make the population series' numbers.
 """
 
@@ -18,9 +19,11 @@ from simulator.kernels.choice import (
     DAY_COLUMN,
     DETENTION_COLUMN,
     EVIDENCE_COLUMNS,
-    FLOW_COLUMN,
     N_SENSITIVE,
     REMOVAL_COLUMN,
+    SAID_COLUMN,
+    SEEN_SANCTION_COLUMN,
+    SPOKE_COLUMNS,
     TRIALS_COLUMN,
     Beliefs,
 )
@@ -59,7 +62,6 @@ def learn_beliefs(
     beliefs: Beliefs,
     day: int,
     decay_pow: Array,
-    flow_pow: Array,
     indptr: Array,
     indices: Array,
     sanctioned: Array,
@@ -67,24 +69,49 @@ def learn_beliefs(
     sanctioned_public: Array,
     detained: Array,
     detained_kind: Array,
+    trial_weight: float,
     friend_weight: float,
     friend_detention_weight: float,
+    climate_keep: float,
 ) -> None:
-    """Add day ``day``'s sanctions to the evidence (rows brought to ``day`` first).
+    """Add day ``day``'s events to the evidence (rows brought to ``day`` first).
 
     Each blocked or removed post of kind ``k`` (``sanctioned``: authors, with repeats)
-    adds 1 to its author's removal evidence of ``k`` and, if public, ``friend_weight``
-    (visibility times the friends' weight) to each friend's; each detention for a post
-    of kind ``k`` adds 1 to the detained user's detention evidence of ``k`` and
-    ``friend_detention_weight`` to each friend's. Benign posts (kind 0) teach nothing."""
-    # The day's touches (user, column, amount) first, then one pass that brings each
-    # touched row to the day and adds (bring_to_day written out: no call per touch).
+    adds 1 to its author's removal evidence of ``k``; each detention for a post of kind
+    ``k`` adds 1 to the detained user's detention evidence of ``k`` and
+    ``friend_detention_weight`` to each friend's. What a user did in public today
+    (``beliefs.spoke``: the posts said, counted by the choice, and the public sanctions
+    counted here) reaches each friend at once: ``trial_weight`` trials per post said and
+    ``friend_weight`` (visibility times the friends' weight) removals per sanction, so
+    friends' trials are what they actually said, not what they meant to. With the
+    climate on, the friends' memory of posts said decays by ``climate_keep`` and takes
+    ``(1 - climate_keep)`` per post (S3's O). ``spoke`` is cleared. Benign posts (kind
+    0) teach nothing."""
+    spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
+    friends_see = len(spoke) > 0
+    # Public sanctions join what their authors did in public today.
+    if friends_see and friend_weight > 0.0:
+        for j in range(len(sanctioned)):
+            k = sanctioned_kind[j]
+            if k <= 0 or not sanctioned_public[j]:
+                continue
+            a = sanctioned[j]
+            if (
+                spoke[a, 0] == 0 and spoke[a, 1] == 0 and spoke[a, 2] == 0
+                and spoke[a, 3] == 0 and spoke[a, 4] == 0 and spoke[a, 5] == 0
+            ):  # fmt: skip
+                speakers[n_speakers[0]] = a
+                n_speakers[0] += 1
+            spoke[a, SEEN_SANCTION_COLUMN + k - 1] += 1
+    # The day's own sanctions and detentions as touches (user, column, amount) first,
+    # then one pass that brings each touched row to the day and adds (bring_to_day
+    # written out: no call per touch); then each speaker's friends, once per friend for
+    # all of the speaker's columns.
+    n_spoke = n_speakers[0] if friends_see else 0
     n_touch = 0
     for j in range(len(sanctioned)):
         if sanctioned_kind[j] > 0:
             n_touch += 1
-            if sanctioned_public[j] and friend_weight > 0.0:
-                n_touch += indptr[sanctioned[j] + 1] - indptr[sanctioned[j]]
     for j in range(len(detained)):
         if detained_kind[j] > 0:
             n_touch += 1
@@ -98,13 +125,8 @@ def learn_beliefs(
         k = sanctioned_kind[j]
         if k <= 0:
             continue
-        a = sanctioned[j]
-        who[t], where[t], amount[t] = a, REMOVAL_COLUMN + k - 1, 1.0
+        who[t], where[t], amount[t] = sanctioned[j], REMOVAL_COLUMN + k - 1, 1.0
         t += 1
-        if sanctioned_public[j] and friend_weight > 0.0:
-            for e in range(indptr[a], indptr[a + 1]):
-                who[t], where[t], amount[t] = indices[e], REMOVAL_COLUMN + k - 1, friend_weight
-                t += 1
     for j in range(len(detained)):
         k = detained_kind[j]
         if k <= 0:
@@ -117,8 +139,14 @@ def learn_beliefs(
                 who[t], where[t] = indices[e], DETENTION_COLUMN + k - 1
                 amount[t] = friend_detention_weight
                 t += 1
+    observed = beliefs.climate_observed
+    climate = len(observed) > 0
+    if climate:
+        for i in range(observed.shape[0]):
+            for k in range(N_SENSITIVE):
+                observed[i, k] = np.float32(observed[i, k] * climate_keep)
+    heard = 1.0 - climate_keep
     rows = beliefs.evidence
-    flow_kind = beliefs.flow_kind
     last_gap = len(decay_pow) - 1
     for t in range(n_touch):
         u = who[t]
@@ -128,34 +156,40 @@ def learn_beliefs(
             f = decay_pow[gap]
             for c in range(EVIDENCE_COLUMNS):
                 rows[u, c] = np.float32(rows[u, c] * f)
-            g = flow_pow[gap] * rows[u, FLOW_COLUMN]
-            for c in range(N_SENSITIVE):
-                column = TRIALS_COLUMN + c
-                rows[u, column] = np.float32(rows[u, column] + g * flow_kind[c])
             rows[u, DAY_COLUMN] = day
         rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
-
-
-@njit(cache=True, nogil=True)
-def observe_climate(beliefs: Beliefs, indptr: Array, indices: Array, keep: float) -> None:
-    """The climate's end of day (only with the climate term on): each user's memory of
-    friends' public sensitive posts, ``O <- keep * O + (1 - keep) * (posts friends said
-    today)``, from ``said`` (then cleared). One pass over the users."""
-    observed = beliefs.climate_observed
-    said = beliefs.said
-    for i in range(observed.shape[0]):
-        for k in range(N_SENSITIVE):
-            observed[i, k] = np.float32(observed[i, k] * keep)
-    for j in range(said.shape[0]):
-        for k in range(N_SENSITIVE):
-            count = said[j, k]
-            if count == 0:
-                continue
-            said[j, k] = 0
-            add = (1.0 - keep) * count
-            for e in range(indptr[j], indptr[j + 1]):
-                f = indices[e]
-                observed[f, k] = np.float32(observed[f, k] + add)
+    for j in range(n_spoke):
+        a = speakers[j]
+        # What each friend of a learns (scalars: no allocation per speaker).
+        t0 = trial_weight * spoke[a, SAID_COLUMN]
+        t1 = trial_weight * spoke[a, SAID_COLUMN + 1]
+        t2 = trial_weight * spoke[a, SAID_COLUMN + 2]
+        r0 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN]
+        r1 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 1]
+        r2 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 2]
+        for e in range(indptr[a], indptr[a + 1]):
+            u = indices[e]  # a friend of a, who spoke in public today
+            gap = day - int(rows[u, DAY_COLUMN])
+            if gap > 0:
+                gap = min(gap, last_gap)
+                f = decay_pow[gap]
+                for c in range(EVIDENCE_COLUMNS):
+                    rows[u, c] = np.float32(rows[u, c] * f)
+                rows[u, DAY_COLUMN] = day
+            rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
+            rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
+            rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
+            rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
+            rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
+            rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
+            if climate:
+                for k in range(N_SENSITIVE):
+                    said = spoke[a, SAID_COLUMN + k]
+                    observed[u, k] = np.float32(observed[u, k] + heard * said)
+        for c in range(SPOKE_COLUMNS):
+            spoke[a, c] = 0
+    if friends_see:
+        n_speakers[0] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -178,7 +212,6 @@ def mean_beliefs(
     active: int,
     day: int,
     decay_pow: Array,
-    flow_pow: Array,
     alpha0: Array,
     news: Array,
     n0: float,
@@ -191,18 +224,14 @@ def mean_beliefs(
     count = 0
     last = len(decay_pow) - 1
     rows = beliefs.evidence
-    flow_kind = beliefs.flow_kind
     for i in range(0, len(state), stride):
         if state[i] != active:
             continue
         count += 1
         gap = min(max(day - int(rows[i, DAY_COLUMN]), 0), last)
         f = decay_pow[gap]
-        g = flow_pow[gap]
         for k in range(N_SENSITIVE):
-            trials = np.float64(rows[i, TRIALS_COLUMN + k]) * f
-            trials += np.float64(rows[i, FLOW_COLUMN]) * flow_kind[k] * g
-            trials += n0 + news[2, k + 1]
+            trials = np.float64(rows[i, TRIALS_COLUMN + k]) * f + n0 + news[2, k + 1]
             removal = alpha0[0, k + 1] + rows[i, REMOVAL_COLUMN + k] * f + news[0, k + 1]
             detention = alpha0[1, k + 1] + rows[i, DETENTION_COLUMN + k] * f + news[1, k + 1]
             sums[0, k] += removal / trials

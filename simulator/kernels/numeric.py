@@ -169,3 +169,13 @@ def search_bucketed(cumulative: Array, start: Array, targets: Array) -> Array:
     for k in range(m):
         lo[k] = min(lo[k], n - 1)
     return lo
+
+
+@njit(cache=True, nogil=True)
+def keep_rows(column: Array, ids: Array) -> None:
+    """``column[:len(ids)] = column[ids]`` in place, for ``ids`` ascending and unique
+    (each row moves forward or stays, so no row is overwritten before it is read):
+    without numpy's temporary copy of the kept rows (the post store's compaction moves
+    millions of records when a queue is overloaded)."""
+    for j in range(len(ids)):
+        column[j] = column[ids[j]]

@@ -9,7 +9,8 @@ keeps between days:
 
 * the busy servers' finish times (hours): a binary min-heap in ``finish[:busy]``
   (heapq's layout; :func:`finish_push`, :func:`finish_pop`);
-* the waiting line: one binary min-heap of ``(priority, seq)`` in the ``line_*`` arrays
+* the waiting line: one min-heap of ``(priority, seq)`` with :data:`LINE_ARITY` children
+  a node in the ``line_*`` arrays
   (``seq`` counts entries into the line, so within a priority the first in is the first
   out; :func:`line_push`, :func:`line_pop`). The police use one priority level: a FIFO.
 
@@ -87,6 +88,14 @@ def before(p1: int, s1: int, p2: int, s2: int) -> bool:
     return p1 < p2 or (p1 == p2 and s1 < s2)
 
 
+#: Children per node of the waiting line's heap. Four, not heapq's two: a heap of
+#: millions of waiting items (an overloaded queue) is half as deep, and a node's four
+#: children sit side by side in each array, so a pop waits on about half the cache
+#: misses. The entries' keys ``(priority, seq)`` are unique, so any heap gives the same
+#: pops in the same order.
+LINE_ARITY = 4
+
+
 @njit(cache=True, nogil=True)
 def line_push(
     line_prio: Array,
@@ -100,10 +109,11 @@ def line_push(
     arrival: float,
 ) -> None:
     """Put an entry (``priority``, sequence ``seq``, ``item``, ``arrival`` hours) on the
-    line's heap of ``size`` entries (the caller counts the new size)."""
+    line's heap (:data:`LINE_ARITY` children a node) of ``size`` entries (the caller
+    counts the new size)."""
     k = size
     while k > 0:
-        parent = (k - 1) >> 1
+        parent = (k - 1) // LINE_ARITY
         if not before(priority, seq, line_prio[parent], line_seq[parent]):
             break
         line_prio[k], line_seq[k] = line_prio[parent], line_seq[parent]
@@ -123,13 +133,14 @@ def line_pop(
     p, s, it, a = line_prio[size], line_seq[size], line_item[size], line_arrival[size]
     k = 0
     while True:
-        child = 2 * k + 1
-        if child >= size:
+        first = LINE_ARITY * k + 1
+        if first >= size:
             break
-        if child + 1 < size and before(
-            line_prio[child + 1], line_seq[child + 1], line_prio[child], line_seq[child]
-        ):
-            child += 1
+        # The first among the node's children (keys are unique: no ties).
+        child = first
+        for c in range(first + 1, min(first + LINE_ARITY, size)):
+            if before(line_prio[c], line_seq[c], line_prio[child], line_seq[child]):
+                child = c
         if not before(line_prio[child], line_seq[child], p, s):
             break
         line_prio[k], line_seq[k] = line_prio[child], line_seq[child]
@@ -243,4 +254,39 @@ def stable_order(t: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
             order[y + 1] = current
         if moves > 32 * n:
             return merge_argsort(t)  # crowded buckets: n log n instead
+    return order
+
+
+@njit(cache=True, nogil=True)
+def arrival_order(times: npt.NDArray[np.float64], posted: npt.NDArray[np.float64]) -> Array:
+    """The permutation that sorts items by ``times``, then ``posted``, equal pairs in
+    their order: numpy's ``lexsort((posted, times))`` for finite times (how a day's
+    review items enter a queue: by arrival, those arriving together oldest first).
+
+    :func:`stable_order` of the times (linear: equal times never move, so the keyword
+    sweeps' crowds of items arriving at one instant cost nothing), then each run of
+    equal times in :func:`stable_order` of its ``posted``. numpy's lexsort made two
+    stable sorts of the whole day's items (~50 ms for 300,000 items here)."""
+    n = len(times)
+    order = stable_order(times)
+    if len(order) != n:  # sorted already
+        order = np.arange(n)
+    ordered = np.empty(n, dtype=np.float64)
+    for k in range(n):
+        ordered[k] = times[order[k]]
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and ordered[end] == ordered[start]:
+            end += 1
+        if end - start > 1:
+            run = order[start:end].copy()
+            keys = np.empty(end - start, dtype=np.float64)
+            for k in range(end - start):
+                keys[k] = posted[run[k]]
+            within = stable_order(keys)
+            if len(within) == end - start:  # (empty: sorted already)
+                for k in range(end - start):
+                    order[start + k] = run[within[k]]
+        start = end
     return order

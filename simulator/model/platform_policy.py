@@ -12,11 +12,27 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
 and moves its threshold towards the cheapest grid point. ``N_k`` are the posts of kind
 ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
 ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
-``q_k`` the *line probability* (the chance the regulator counts kind ``k`` as prohibited:
-1 for prohibited kinds, ``vagueness × closeness_k`` for lawful ones), ``X_k(t)`` what an
-audit can hold against it (liability mode), ``V(l)`` the cost of rung ``l`` of the
-penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of
-how many violations audits actually find against how many it predicted.
+``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
+being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
+lawful ones), ``w_k = q_k`` its weight in what an audit may find under either liability,
+``X_k(t)`` what an audit can hold against it (liability mode), ``V(l)`` the cost of rung
+``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
+calibration of how many violations audits actually find against how many it predicted.
+
+Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
+regulator counts what the law prohibits, the *enforced line*
+
+    e_k = 1 if k is prohibited, else 0                       (audits and orders, S10)
+
+while the platform (and the users) hold the *believed line* ``q_k``. The reviewers are
+trained to the believed line, so a lawful kind's reviewer mean is
+
+    μʳ_eff,k = μʳ_0 + q_k · (μʳ_k − μʳ_0)                     (benign at q_k = 0)
+
+and the keyword filter's means stay as given (it matches topics). A platform that fears
+a lawful post near the line may be counted removes some (collateral censorship) where a
+clean audit is within reach; where it is not, it slackens (undercompliance). Its ``κ̂``
+learns that audits find less than it feared.
 
 Both terms are shares of the platform's posts, so the choice does not depend on how many
 users are simulated: scaling every ``N_k`` by a factor leaves ``J`` unchanged.
@@ -68,24 +84,31 @@ def line_probability(
     return q
 
 
+def enforced_line(prohibited: Sequence[bool]) -> FloatArray:
+    """``e_k``: what the regulator actually counts as prohibited when it audits or orders a
+    post down. 1 for a prohibited kind, 0 for every other: a vague law does not make the
+    regulator count lawful posts (issue 16 item 3); it makes the platform and the users
+    unsure which posts it will count (:func:`line_probability`)."""
+    return np.asarray([1.0 if banned else 0.0 for banned in prohibited], dtype=float)
+
+
 def effective_means(means: PerKind, q: PerKind, prohibited: Sequence[bool]) -> FloatArray:
     """Mean scores the filter and the reviewers actually see, per kind.
 
-    A scenario's ``classifier_mean`` / ``reviewer_mean`` say how each kind looks against
-    a bright line. Prohibited kinds keep their means. With a vague line a lawful kind
-    looks ``μ_k + q_k · max(0, μ_line − μ_k)``, ``μ_line`` the lowest mean of a
-    prohibited kind (the least obvious prohibited content marks where the line seems to
-    be): the more likely the regulator is to count a kind, the more it looks like what
-    must come down, to the platform's filter and reviewers alike. Nothing prohibited:
-    the means as given.
+    A scenario's ``classifier_mean`` / ``reviewer_mean`` say how each kind looks to a
+    moderator who must take it down. Prohibited kinds keep their means. A lawful kind
+    looks ``μ_benign + q_k · (μ_k − μ_benign)``: the platform's filter and reviewers
+    are trained to what it believes the regulator counts, so a lawful kind it is sure
+    the regulator will not count (``q_k = 0``, a sharp line) looks like benign content,
+    and the more likely it thinks the regulator counts the kind, the more it looks like
+    what must come down (scores follow the law as read, not the kind's label). Index 0
+    (benign) is the reference.
     """
     mu = np.asarray(means, dtype=float)
     qs = np.asarray(q, dtype=float)
     banned = np.asarray(prohibited, dtype=bool)
-    if not banned.any():
-        return mu.copy()
-    line = float(mu[banned].min())
-    return np.where(banned, mu, mu + qs * np.maximum(0.0, line - mu))
+    benign = float(mu[0])
+    return np.where(banned, mu, benign + qs * (mu - benign))
 
 
 def threshold_grid(
@@ -189,12 +212,13 @@ class Exposure:
     liability: str
 
     def counted(self, q: FloatArray) -> FloatArray:
-        """Weight of each kind in what an audit finds: under strict liability a post still
-        up counts with the chance ``q_k`` that the regulator reads it as prohibited; under
-        notice liability the duty attaches to notified *prohibited* content (a notice
-        deadline, L5), so only the prohibited kinds (``q_k = 1``) count."""
-        qs = np.asarray(q, dtype=float)
-        return qs if self.liability == STRICT else (qs >= 1.0).astype(float)
+        """Weight of each kind in what the platform expects an audit to find: a post it
+        answers for (still up under strict liability; notified and kept up under notice
+        liability) counts with the chance ``q_k`` that the platform believes the regulator
+        reads it as prohibited. Under notice liability too: a notified lawful post near a
+        vague line may be judged unlawful, and keeping it up is the risk (B5: over-removal
+        of notified content when in doubt)."""
+        return np.asarray(q, dtype=float)
 
     def expected_found(
         self,

@@ -10,9 +10,10 @@ the share of posts with score ``N(0, 1)`` it would act on.
 Each day a platform moves its threshold towards the one that minimises its expected
 daily cost (:mod:`simulator.model.platform_policy`): goodwill lost on lawful posts it
 takes down, plus the penalty it expects per audit, the chance that an audit finds more
-violations than tolerated times the next rung of the ladder. Nothing fines over-removal
-and a vague line makes lawful posts count, so collateral censorship comes out of that
-trade-off.
+violations than tolerated times the next rung of the ladder. Nothing fines over-removal,
+and under a vague line the platform cannot tell which lawful posts the regulator would
+count (the regulator counts only what the law prohibits), so collateral censorship comes
+out of that trade-off.
 
 Equations (docs/model.md, 3.3 Submodels S4, S8 and S9): the threshold of strictness
 ``s`` is ``Phi^-1(1 - s)`` (:func:`strictness_to_threshold`); a kind of score mean ``m``
@@ -284,12 +285,14 @@ def line_probabilities(scenario: Scenario) -> NDArray[np.float64]:
 
 def monitor_probabilities(scenario: Scenario) -> NDArray[np.float64]:
     """P(the regulator spots and orders down a published in-scope post), per kind:
-    ``monitoring_probability × q_k`` (docs/model.md S10); 0 without takedown duties."""
-    if not scenario.rules.takedown.enabled:
+    ``monitoring_probability × e_k``, ``e_k`` the enforced line (1 for a prohibited kind,
+    else 0: :func:`~simulator.model.platform_policy.enforced_line`; docs/model.md S10);
+    0 without takedown duties."""
+    takedown = scenario.rules.takedown
+    if not takedown.enabled:
         return np.zeros(len(ContentKind))
-    return np.asarray(
-        scenario.regulator.monitoring_probability * line_probabilities(scenario), dtype=np.float64
-    )
+    enforced = policy_rules.enforced_line(takedown.prohibited_mask())
+    return np.asarray(scenario.regulator.monitoring_probability * enforced, dtype=np.float64)
 
 
 def platform_policy_for(
@@ -300,14 +303,12 @@ def platform_policy_for(
     takedown = scenario.rules.takedown
     prohibited = takedown.prohibited_mask()
     q = line_probabilities(scenario)
-    classifier = policy_rules.effective_means(spec.classifier_mean.as_tuple(), q, prohibited)
+    # The keyword filter matches topics, whatever the law makes of them (C4: posts on
+    # sensitive topics are held regardless of what they say); the reviewers decide by the
+    # law as the platform reads it (C1), so only their means follow q_k (S8).
+    classifier = np.asarray(spec.classifier_mean.as_tuple(), dtype=float)
     reviewer = policy_rules.effective_means(spec.reviewer_mean.as_tuple(), q, prohibited)
-    effective = spec.model_copy(
-        update={
-            "classifier_mean": _per_kind_score(classifier),
-            "reviewer_mean": _per_kind_score(reviewer),
-        }
-    )
+    effective = spec.model_copy(update={"reviewer_mean": _per_kind_score(reviewer)})
     population = scenario.population
     # Notices come only on public posts: their share of the posts in scope.
     public = 1.0 - population.private_share

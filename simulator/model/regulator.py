@@ -54,9 +54,6 @@ class AuditView:
     published_between: Callable[[PlatformState, float, float], float]
     #: Prohibited posts published on a platform in [since, now] and still up at ``now``.
     prohibited_still_up: Callable[[PlatformState, float, float], int]
-    #: Per kind: posts that reached a platform on a moderated channel on the days of
-    #: [since, now] and are up (neither blocked nor removed), by the outcome table.
-    lawful_still_up: Callable[[PlatformState, float, float], np.ndarray]
     #: Orders and notice duties whose deadline fell in (after, until] unmet by then.
     duties_missed_between: Callable[[PlatformState, float, float], int]
     #: Notice duties alone whose deadline fell in (after, until] unmet by then.
@@ -122,13 +119,10 @@ class Regulator:
                 platform, last, now
             ) - view.notice_duties_missed_between(platform, last, now)
         else:
+            # The regulator counts what the law prohibits (the enforced line), however
+            # vague the law looks to the platform (docs/model.md S8, S10).
             still_up = view.prohibited_still_up(platform, window_start, now)
             violating = float(still_up)
-            q = platform.policy.q if platform.policy is not None else None
-            if q is not None and ((q > 0.0) & (q < 1.0)).any():
-                lawful = view.lawful_still_up(platform, window_start, now)
-                lines = np.where((q > 0.0) & (q < 1.0), q, 0.0)
-                violating += float(lawful @ lines)  # each counts with its kind's q_k
             missed_orders = view.duties_missed_between(platform, last, now)
         found = self.draw_among_sample(size, violating, published)
         platform.audited(found)

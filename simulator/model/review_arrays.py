@@ -31,9 +31,10 @@ class ArrayReviewQueue(ReviewQueue):
 
     * the busy reviewers' finish times (hours): a binary min-heap in ``finish[:busy]``
       (heapq's layout);
-    * the waiting line: one binary min-heap of ``(priority, seq)`` in the ``wait_*``
-      arrays (``seq`` counts entries into the line, so within a priority the first in
-      is the first out: the FIFO of each level of the base class);
+    * the waiting line: one min-heap of ``(priority, seq)`` in the ``wait_*`` arrays,
+      :data:`simulator.kernels.queue.LINE_ARITY` children a node (``seq`` counts entries
+      into the line, so within a priority the first in is the first out: the FIFO of
+      each level of the base class);
     * the unused service times (hours) in ``service[position:]``, topped up by whole
       blocks of :data:`SERVICE_BLOCK` from the generator (or the sampler) in the order
       the base class draws them;

@@ -17,10 +17,13 @@ and takes the best option, ties going to the more intense one (as B2's closed fo
 ``a_j`` is the kind's intensity, ``beta_i`` boldness (mean 1), ``D_i`` desire
 ``(stance_i / mean stance) ** gamma``, ``A`` whether the law can sanction kind ``j`` on
 channel ``c`` with ``m`` (0 or 1), ``p_ijm`` the perceived probability, ``S_im`` the
-cost: a removal ``c_rm + V_acct / max(1, K_p - strikes_i)``, a detention of ``D`` days
-``c_det * ln(1 + D / d0)`` (:func:`detention_cost`). ``M = (u / (1 - u)) ** lambda`` is
-the post's choice noise (``u`` uniform), ``Gamma_ik = 1 + kappa * max(0, 1 - O_ik /
-E_ik)`` the climate (spiral of silence, Stoycheff 2016, B3; off when ``kappa = 0``).
+cost: a removal ``c_rm + V_acct * (b_i + (1 - b_i) * l) / max(1, K_p - strikes_i)``
+(``b_i`` the chance the closure's ban follows the person, ``l`` what a closure costs
+one who registers anew), a detention of ``D`` days ``c_det * ln(1 + D / d0)``
+(:func:`detention_cost`). ``M = (u / (1 - u)) ** lambda`` is the post's choice noise
+(``u`` uniform), ``Gamma_ik = max(0, 1 + kappa * (1 - O_ik / E_ik))`` the climate
+(spiral of silence: Noelle-Neumann 1974, Stoycheff 2016, Matthes et al. 2018; B3, B7,
+B8; off when ``kappa = 0``).
 
 Beliefs (a Beta posterior per user, kind and sanction with shared trials, decaying to
 the prior with a half-life):
@@ -28,10 +31,12 @@ the prior with a half-life):
     p_ikm = (alpha0_km + E_ikm + N_km) / (n0 + T_ik + N_kT)
 
 ``E`` decayed evidence (own and friends' sanctions), ``T`` decayed trials (own posts,
-friends' expected public posts), ``N`` the news, ``alpha0 = n0 * prior_m`` for a
+the public posts friends actually said), ``N`` the news, ``alpha0 = n0 * prior_m`` for a
 prohibited kind and ``n0 * prior_m * q_k`` for a lawful one (``q_k`` the line
-probability). A detention belief is about a typical (anonymous) user; a traceable user
-scales it by ``iota_i / iota_bar`` (real names raise identification).
+probability). Sanctions that need the person reach an identifiable user more often: a
+detention belief is about a typical (anonymous) user and a traceable user scales it by
+``iota_i`` (real names raise identification); a closed account's ban follows a
+traceable user where the platform checks identities (``b_i``, :func:`account_loss`).
 """
 
 from __future__ import annotations
@@ -61,13 +66,29 @@ def detention_cost(days: float | FloatArray, cost: float, scale_days: float) -> 
     return np.asarray(cost * np.log1p(np.asarray(days, dtype=float) / scale_days))
 
 
-def removal_cost(
-    strikes: int | NDArray[np.integer], strikes_to_close: int, cost: float, account_value: float
+def account_loss(
+    account_value: float, ban_follows: float | FloatArray, reregistered_loss: float
 ) -> FloatArray:
-    """What a removal costs: ``cost + account_value / max(1, strikes_to_close - strikes)``,
-    the removal itself and its share of the account the strikes will close."""
+    """What a closed account costs its user: ``V_acct * (b + (1 - b) * l)``, all of it
+    when the ban follows the person (probability ``b``: the identity is burned), the
+    share ``l`` when they can register anew."""
+    b = np.asarray(ban_follows, dtype=float)
+    return np.asarray(account_value * (b + (1.0 - b) * reregistered_loss))
+
+
+def removal_cost(
+    strikes: int | NDArray[np.integer],
+    strikes_to_close: int,
+    cost: float,
+    account_value: float,
+    ban_follows: float | FloatArray = 1.0,
+    reregistered_loss: float = 1.0,
+) -> FloatArray:
+    """What a removal costs: ``cost + account_loss / max(1, strikes_to_close -
+    strikes)``, the removal itself and its share of the closure the strikes lead to
+    (:func:`account_loss`; all of the account by default)."""
     left = np.maximum(1, strikes_to_close - np.asarray(strikes, dtype=np.int64))
-    return np.asarray(cost + account_value / left)
+    return np.asarray(cost + account_loss(account_value, ban_follows, reregistered_loss) / left)
 
 
 def choice_noise(u: float | FloatArray, exponent: float) -> FloatArray:
@@ -80,13 +101,15 @@ def choice_noise(u: float | FloatArray, exponent: float) -> FloatArray:
 
 
 def climate_multiplier(weight: float, observed: FloatArray, expected: FloatArray) -> FloatArray:
-    """Spiral of silence (B3): ``1 + weight * max(0, 1 - observed / expected)``; 1 where
-    nothing is expected."""
+    """Spiral of silence (B3, B7, B8): ``max(0, 1 + weight * (1 - observed / expected))``;
+    1 where nothing is expected. Friends saying less than expected raise the felt cost,
+    saying more lower it; linear in ``observed``, so chance ups and downs of the
+    friends' posts average out rather than count as silence."""
     observed = np.asarray(observed, dtype=float)
     expected = np.asarray(expected, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        short = np.where(expected > 0, np.maximum(0.0, 1.0 - observed / expected), 0.0)
-    return np.asarray(1.0 + weight * short)
+        short = np.where(expected > 0, 1.0 - observed / expected, 0.0)
+    return np.asarray(np.maximum(0.0, 1.0 + weight * short))
 
 
 def prior_alpha(
@@ -201,17 +224,17 @@ def update_news(
     news[:, 0] = 0.0  # benign carries no risk
 
 
-def friend_flow(
+def friends_trials(
     indptr: NDArray[np.integer],
     indices: NDArray[np.integer],
-    public_rate_by_kind: FloatArray,
+    said_by_kind: NDArray[np.integer],
     weight: float,
 ) -> FloatArray:
-    """Trials a user sees each day from friends' public posts of each sensitive kind,
-    ``weight * sum_{j in N(i)} public_rate_j(k)`` (users x 3): the expected count, not
-    the day's draw (docs/model.md S16 says why)."""
+    """Trials a user gets from one day of friends' public posts of each sensitive kind,
+    ``weight * sum_{j in N(i)} said_j(k)`` (users x 3): what the friends actually said
+    (posted or softened into the kind), so a friend who withholds adds no trial."""
     n = len(indptr) - 1
-    out = np.zeros((n, public_rate_by_kind.shape[1]))
+    out = np.zeros((n, said_by_kind.shape[1]))
     rows = np.repeat(np.arange(n), np.diff(indptr))
-    np.add.at(out, rows, public_rate_by_kind[indices])
+    np.add.at(out, rows, said_by_kind[indices])
     return np.asarray(weight * out)

@@ -80,6 +80,19 @@ def prior_detention(scenario: Scenario) -> FloatArray:
     return np.asarray(report * police.identify_anonymous_probability * detention)
 
 
+def ban_follows(scenario: Scenario) -> FloatArray:
+    """Per platform, the chance that a closed account's ban follows an anonymous user
+    (column :data:`~simulator.kernels.choice.ANONYMOUS`: 0, a new account is always
+    possible) and a user registered under the real name (column ``TRACEABLE``: the
+    platform's ``real_name_enforcement`` while the real-name rule exists, the identity
+    check that burns the identity at closure, S14; else 0)."""
+    rule = scenario.rules.real_name.enabled
+    out = np.zeros((len(scenario.platforms), 2))
+    for p, spec in enumerate(scenario.platforms):
+        out[p, uk.TRACEABLE] = spec.real_name_enforcement if rule else 0.0
+    return out
+
+
 class SpeechState:
     """What users decide by, for one run of ``scenario``."""
 
@@ -108,9 +121,7 @@ class SpeechState:
         self.alpha0[um.DETENTION] *= prior_detention(scenario)
         self.news = np.zeros((3, N_KINDS))
         self.decay = 0.5 ** (1.0 / perception.half_life_days)
-        self.decay_pow, self.flow_pow = uk.decay_tables(
-            perception.half_life_days, scenario.horizon_days + 1
-        )
+        self.decay_pow = uk.decay_table(perception.half_life_days, scenario.horizon_days + 1)
         self.value = value
         self.strikes_to_close = strikes_to_close
         self.intensity = np.array(speech.intensity.as_tuple())
@@ -129,11 +140,13 @@ class SpeechState:
         self.par[uk.PAR_IOTA_ANONYMOUS] = 1.0
         identify = scenario.police.identify_anonymous_probability
         self.par[uk.PAR_IOTA_TRACEABLE] = 1.0 / max(identify, MIN_IDENTIFICATION)
+        self.par[uk.PAR_REREGISTERED_LOSS] = speech.reregistered_loss
+        self.ban_follows = ban_follows(scenario)
         self.truth = np.zeros((0, N_KINDS, 2))
         self.visibility = perception.visibility
         # Visibility is the share of the enforcement around them users see: friends'
-        # removals and detentions, detentions in the news; friends' posts (the trials)
-        # are seen whatever it is.
+        # removals and detentions, detentions in the news; friends' posts (the trials,
+        # what they actually said) are seen whatever it is.
         self.trial_weight = perception.friend_evidence_weight
         self.friend_weight = perception.visibility * perception.friend_evidence_weight
         self.friend_detention_weight = perception.visibility * perception.friend_detention_weight
@@ -151,7 +164,8 @@ class SpeechState:
         self, scenario: Scenario, q: FloatArray, sensitive_weight: Callable[[], FloatArray]
     ) -> uk.Beliefs:
         """Day-0 evidence (``initial_trials`` posts at the initial rates, times ``q_k`` for
-        lawful kinds) and the friends' flow where friends are seen."""
+        lawful kinds); with the climate on, the friends' expected public posts (E) and
+        the memory of them (O, starting at E)."""
         perception = self.perception
         population = scenario.population
         n = len(self.value)
@@ -162,21 +176,20 @@ class SpeechState:
             rows[:, uk.DETENTION_COLUMN + k - 1] = trials * perception.initial_detention * q[k]
             rows[:, uk.TRIALS_COLUMN + k - 1] = trials
         self._initial_row = rows[0, : uk.EVIDENCE_COLUMNS].copy() if n else self._initial_row
-        mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
         climate_on = perception.climate_weight > 0.0
-        if self.trial_weight > 0.0 or climate_on:
-            indptr, indices = self._network()
-            public = (1.0 - population.private_share) * sensitive_weight()
-            rows[:, uk.FLOW_COLUMN] = learning.friend_sums(indptr, indices, public)
-        return uk.Beliefs(
-            rows,
-            self.trial_weight * mix,
-            np.zeros((n if climate_on else 0, 3), dtype=np.int16),
-            (rows[:, uk.FLOW_COLUMN, None] * mix[None, :]).astype(np.float32)
-            if climate_on
-            else np.zeros((0, 3), dtype=np.float32),
-            mix,
-        )
+        friends_see = self.trial_weight > 0.0 or self.friend_weight > 0.0
+        if not climate_on:
+            return uk.make_beliefs(rows, day=rows[:, uk.DAY_COLUMN], friends_see=friends_see)
+        # The climate's E: friends' expected public posts of each kind a day.
+        mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
+        indptr, indices = self._network()
+        public = (1.0 - population.private_share) * sensitive_weight()
+        flow = learning.friend_sums(indptr, indices, public)
+        return uk.make_beliefs(
+            rows, day=rows[:, uk.DAY_COLUMN], flow=flow,
+            climate_observed=(flow[:, None] * mix[None, :]).astype(np.float32),
+            climate_kind=mix,
+        )  # fmt: skip
 
     def reset(self, slots: IntArray) -> None:
         """Newcomers in ``slots`` (base turnover) hold the day-0 evidence, from today;
@@ -191,7 +204,7 @@ class SpeechState:
         """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
         return uk.SpeechInputs(
             self.law, self.intensity, self.softer, strikes, self.strikes_to_close,
-            traceable, self.decay_pow, self.flow_pow, self.alpha0, self.news, self.par,
+            self.ban_follows, traceable, self.decay_pow, self.alpha0, self.news, self.par,
             self.truth,
         )  # fmt: skip
 
@@ -205,8 +218,8 @@ class SpeechState:
         detained_kind: IntArray,
         published_by_kind: FloatArray,
     ) -> None:
-        """End of day ``day``: the day's sanctions and detentions into the evidence, the
-        news, the climate."""
+        """End of day ``day``: the day's sanctions, detentions and friends' public posts
+        into the evidence, the news, the climate."""
         if not self.at_risk:
             return
         perception = self.perception
@@ -215,21 +228,19 @@ class SpeechState:
             self.news, self.decay, detained_by_kind, published_by_kind,
             perception.news_trials_per_day, perception.visibility,
         )  # fmt: skip
-        friends = len(sanctioned_public) and sanctioned_public.any() and self.friend_weight > 0
-        friends = friends or (len(detained) and self.friend_detention_weight > 0)
-        climate = len(self.beliefs.said) > 0
-        if friends or climate:
+        friends = len(self.beliefs.spoke) > 0
+        friends = friends or (len(detained) > 0 and self.friend_detention_weight > 0)
+        if friends:
             indptr, indices = self._network()
         else:
             # As the network stores them (int32), so the kernel is compiled once.
             indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
         learning.learn_beliefs(
-            self.beliefs, day, self.decay_pow, self.flow_pow, indptr, indices,
+            self.beliefs, day, self.decay_pow, indptr, indices,
             sanctioned, sanctioned_kind, sanctioned_public, detained, detained_kind,
-            self.friend_weight, self.friend_detention_weight,
+            self.trial_weight, self.friend_weight, self.friend_detention_weight,
+            self.climate_keep,
         )  # fmt: skip
-        if climate:
-            learning.observe_climate(self.beliefs, indptr, indices, self.climate_keep)
 
     def mean_beliefs(self, day: int, state: NDArray[np.int8]) -> FloatArray:
         """Mean perceived removal and detention probability per sensitive kind (2 x 3)
@@ -239,7 +250,7 @@ class SpeechState:
             return np.zeros((2, 3))
         stride = max(1, len(state) // MEAN_SAMPLE_USERS)
         out: FloatArray = learning.mean_beliefs(
-            self.beliefs, state, int(UserState.ACTIVE), day, self.decay_pow, self.flow_pow,
-            self.alpha0, self.news, self.par[uk.PAR_PRIOR_TRIALS], stride,
+            self.beliefs, state, int(UserState.ACTIVE), day, self.decay_pow, self.alpha0,
+            self.news, self.par[uk.PAR_PRIOR_TRIALS], stride,
         )  # fmt: skip
         return out

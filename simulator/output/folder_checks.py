@@ -62,7 +62,11 @@ RUN_FILES = frozenset(
 )
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 COMPARISON_FILES = frozenset(
-    ["comparison.csv", "comparison.json", *(f"comparison{s}" for s in FIGURE_SUFFIXES)]
+    [
+        "comparison.csv",
+        "comparison.json",
+        *(f"{figure}{s}" for figure in ("comparison", "mechanisms") for s in FIGURE_SUFFIXES),
+    ]
 )
 _REPLICA = re.compile(r"rep[0-9]+")
 

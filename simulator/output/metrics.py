@@ -26,6 +26,12 @@ from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
 OUTCOME_COLUMNS = ("withheld", "excluded", "blocked", "removed", "surviving", "softened")
+#: Political speech: criticism and calls to collective action (docs/metrics.md).
+POLITICAL_KINDS: tuple[ContentKind, ...] = (ContentKind.CRITICAL, ContentKind.COLLECTIVE_ACTION)
+#: The parts of a loss by mechanism, in the order they are reported (docs/metrics.md,
+#: "Loss by mechanism"): the first five are posts of the group lost, ``softened_in`` is
+#: (minus) the posts of other kinds said as the group's instead.
+MECHANISMS = ("withheld", "softened", "excluded", "blocked", "removed", "softened_in")
 #: Delays (hours) at which the summary reports the cumulative share of removals.
 DELAY_MARKS_HOURS = {"8min": 8 / 60, "30min": 0.5, "1h": 1.0, "24h": 24.0}
 
@@ -111,6 +117,93 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else 0.0
 
 
+def loss_counts(
+    by_kind: NDArray[np.int64], cf_by_kind: NDArray[np.int64], kinds: tuple[int, ...]
+) -> dict[str, int]:
+    """The posts a group of kinds lost, by mechanism (counts; docs/metrics.md, "Loss by
+    mechanism"), from outcome totals ``[kind, outcome]`` of the rules run and of the
+    counterfactual.
+
+    ``counterfactual`` is ``surviving⁰`` of the group and ``net`` is ``surviving⁰ −
+    surviving``. The parts: ``withheld``, ``excluded``, ``blocked``, ``removed`` (each its
+    excess over the counterfactual), ``softened`` (posts of the group said as criticism
+    while criticism is not in the group) and ``softened_in`` (minus the posts of other
+    kinds said as criticism, when criticism is in the group). Every intended post has one
+    fate and a softened one a second as criticism, so the parts add up to ``net``
+    exactly; ``net`` is computed from the surviving counts, apart, so that sum is a check.
+    """
+    group = list(kinds)
+    has_critical = ContentKind.CRITICAL in kinds
+    others = [k for k in range(by_kind.shape[0]) if k not in kinds]
+    softened = by_kind[:, Outcome.SOFTENED]
+
+    def excess(outcome: Outcome) -> int:
+        return int(by_kind[group, outcome].sum() - cf_by_kind[group, outcome].sum())
+
+    counts = {
+        "counterfactual": int(cf_by_kind[group, Outcome.SURVIVING].sum()),
+        "net": int(
+            cf_by_kind[group, Outcome.SURVIVING].sum() - by_kind[group, Outcome.SURVIVING].sum()
+        ),
+        "withheld": excess(Outcome.WITHHELD),
+        # A softened post is said as criticism (model.md S3): lost to the group only when
+        # criticism is not in it, and a gain to a group with criticism.
+        "softened": 0 if has_critical else int(softened[group].sum()),
+        "excluded": excess(Outcome.EXCLUDED),
+        "blocked": excess(Outcome.BLOCKED),
+        "removed": excess(Outcome.REMOVED),
+        "softened_in": -int(softened[others].sum()) if has_critical else 0,
+    }
+    return counts
+
+
+def loss_shares(counts: dict[str, int]) -> dict[str, float]:
+    """:func:`loss_counts` as shares of the counterfactual: each mechanism, ``lost`` (the
+    posts of the group lost: every part but ``softened_in``) and ``net``."""
+    base = counts["counterfactual"]
+    shares = {name: _ratio(counts[name], base) for name in MECHANISMS}
+    shares["lost"] = _ratio(sum(counts[name] for name in MECHANISMS[:-1]), base)
+    shares["net"] = _ratio(counts["net"], base)
+    return shares
+
+
+def takedown_rate(by_platform_kind: NDArray[np.int64], kinds: list[int]) -> float:
+    """Posts of ``kinds`` taken down (blocked or removed) over those that reached a named
+    platform (blocked + removed + surviving), from totals ``[platform row, kind, outcome]``
+    of the named platforms' rows (circumvention left out: no platform can take its posts
+    down)."""
+    cells = by_platform_kind[:, kinds]
+    down = int(cells[..., Outcome.BLOCKED].sum() + cells[..., Outcome.REMOVED].sum())
+    return _ratio(down, down + int(cells[..., Outcome.SURVIVING].sum()))
+
+
+def _headlines(
+    by_kind: NDArray[np.int64], cf_by_kind: NDArray[np.int64], on_platforms: NDArray[np.int64]
+) -> dict[str, Any]:
+    """The per-group numbers of docs/metrics.md "Political speech" and "Loss by mechanism"."""
+    lawful = loss_shares(loss_counts(by_kind, cf_by_kind, tuple(LAWFUL_KINDS)))
+    political_counts = loss_counts(by_kind, cf_by_kind, tuple(POLITICAL_KINDS))
+    political = loss_shares(political_counts)
+    base = political_counts["counterfactual"]
+    return {
+        "political_speech_lost": political["lost"],
+        "political_speech_withheld": political["withheld"],
+        "political_speech_excluded": political["excluded"],
+        "political_speech_taken_down": political["blocked"] + political["removed"],
+        # Calls to act said as criticism: still political speech, so not in the loss.
+        "political_speech_softened": _ratio(
+            int(by_kind[ContentKind.COLLECTIVE_ACTION, Outcome.SOFTENED]), base
+        ),
+        "political_speech_added": -political["softened_in"],
+        "political_speech_net_loss": political["net"],
+        "counterfactual_political_surviving": base,
+        "lawful_speech_lost": lawful["lost"],
+        "lawful_takedown_rate": takedown_rate(on_platforms, list(LAWFUL_KINDS)),
+        "speech_loss_by_mechanism": {name: lawful[name] for name in MECHANISMS},
+        "political_speech_by_mechanism": {name: political[name] for name in MECHANISMS},
+    }
+
+
 def summarise(
     scenario: Scenario,
     seed: int,
@@ -139,6 +232,7 @@ def summarise(
     taken_down = by_kind[:, Outcome.BLOCKED] + by_kind[:, Outcome.REMOVED]
     total_taken_down = int(taken_down.sum())
     by_reason = rules.excluded_by_reason.sum(axis=(0, 1, 2))  # [kind, reason]
+    on_platforms = rules.counts[:, :-1].sum(axis=(0, 2))  # [named platform, kind, outcome]
     per_kind: dict[str, Any] = {}
     for k, label in enumerate(KIND_LABELS):
         row: dict[str, Any] = {name: int(by_kind[k, i]) for i, name in enumerate(OUTCOME_COLUMNS)}
@@ -153,6 +247,10 @@ def summarise(
         row["softened_share"] = _ratio(row["softened"], int(cf_intended_by_kind[k]))
         row["softened_in"] = int(softened_in[k])
         row["taken_down_share"] = _ratio(row["blocked"] + row["removed"], row["intended"])
+        row["takedown_rate"] = takedown_rate(on_platforms, [k])
+        shares = loss_shares(loss_counts(by_kind, cf_by_kind, (k,)))
+        row["lost"] = shares["lost"]
+        row["loss_by_mechanism"] = {name: shares[name] for name in MECHANISMS}
         row["prohibited"] = bool(prohibited[k])
         for name, values in rules.tallies.items():
             row[name] = int(values[k])
@@ -168,6 +266,7 @@ def summarise(
         if cf_lawful_surviving
         else 0.0,
         "chilling_effect": _ratio(lawful_withheld, cf_lawful_intended),
+        **_headlines(by_kind, cf_by_kind, on_platforms),
         "softening_effect": _ratio(lawful_softened, cf_lawful_intended),
         "collateral_share": _ratio(float(taken_down[lawful].sum()), total_taken_down),
         "over_removal_share": _ratio(float(taken_down[~prohibited].sum()), total_taken_down),

@@ -20,11 +20,13 @@ One module per part: :mod:`~simulator.plots.style` (the style), :mod:`~simulator
 from simulator.plots.compare import (
     COMPARISON_METRICS,
     DEFAULT_COMPARISON,
+    MECHANISM_METRICS,
     METRIC_DOMAINS,
     MONEY_METRICS,
     TABLE_METRICS,
     comparison,
     comparison_table,
+    loss_by_mechanism,
 )
 from simulator.plots.runs import (
     C2_REFERENCE_POINTS,
@@ -45,6 +47,7 @@ __all__ = [
     "DEFAULT_COMPARISON",
     "FORMATS",
     "FUNNEL_STAGES",
+    "MECHANISM_METRICS",
     "METRIC_DOMAINS",
     "MONEY_METRICS",
     "PLATFORM_EVENTS",
@@ -56,6 +59,7 @@ __all__ = [
     "comparison_table",
     "daily_speech",
     "funnel",
+    "loss_by_mechanism",
     "platforms",
     "removal_curve",
     "removal_curve_data",

@@ -13,11 +13,24 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from simulator.experiments.tables import bootstrap_interval
+from simulator.output.metrics import MECHANISMS
 from simulator.output.results import Results
 from simulator.plots.style import COLOURS, HATCHES, new_figure, style, thousands
 
 #: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1).
 COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
+    "political_speech_lost": (
+        "political speech lost\n(% of critical + calls to act, vs no rules)",
+        True,
+    ),
+    "political_speech_withheld": ("political speech withheld\n(% vs no rules)", True),
+    "political_speech_excluded": ("political speech excluded\n(% vs no rules)", True),
+    "political_speech_taken_down": ("political speech taken down\n(% vs no rules)", True),
+    "lawful_takedown_rate": (
+        "lawful take-down rate\n(% of lawful posts on a platform)",
+        True,
+    ),
     "speech_loss": ("speech loss\n(% of lawful posts lost vs no rules)", True),
     "chilling_effect": ("chilling effect\n(% of lawful posts withheld)", True),
     "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
@@ -34,10 +47,33 @@ METRIC_DOMAINS: dict[str, tuple[float, float]] = {
     metric: (0.0, 1.0) if is_share else (0.0, math.inf)
     for metric, (_, is_share) in COMPARISON_METRICS.items()
 }
+#: The parts of the two losses by mechanism (docs/metrics.md, "Loss by mechanism"): in the
+#: table, not drawn as panels (:func:`loss_by_mechanism` draws them). ``softened_in`` is a
+#: gain, so at most 0; the others are shares of the counterfactual.
+MECHANISM_GROUPS = {
+    "speech_loss": ("speech_loss_by_mechanism", "lawful speech"),
+    "political_speech_net_loss": ("political_speech_by_mechanism", "political speech"),
+}
+MECHANISM_METRICS = tuple(
+    f"{parts}.{name}" for parts, _ in MECHANISM_GROUPS.values() for name in MECHANISMS
+)
+METRIC_DOMAINS.update(
+    {
+        metric: (-math.inf, 0.0) if metric.endswith(".softened_in") else (0.0, 1.0)
+        for metric in MECHANISM_METRICS
+    }
+)
 #: Metrics in the scenario's currency (the comparison's ``currency`` column).
 MONEY_METRICS = ("fines_total", "moderation_cost_total")
-DEFAULT_COMPARISON = ("speech_loss", "chilling_effect", "collateral_share", "over_removal_share")
-TABLE_METRICS = tuple(COMPARISON_METRICS)
+DEFAULT_COMPARISON = (
+    "political_speech_lost",
+    "speech_loss",
+    "chilling_effect",
+    "lawful_takedown_rate",
+    "collateral_share",
+    "over_removal_share",
+)
+TABLE_METRICS = (*COMPARISON_METRICS, "political_speech_net_loss", *MECHANISM_METRICS)
 
 
 # -- 5. comparing runs ------------------------------------------------------------------
@@ -47,7 +83,9 @@ def _metric(summary: Mapping[str, Any], name: str) -> float:
     if name == "excluded_share":
         intended = float(summary.get("intended", 0))
         return float(summary.get("excluded", 0)) / intended if intended else 0.0
-    value = summary.get(name)
+    parent, _, child = name.partition(".")
+    value = summary.get(name) if not child else summary.get(parent, {}).get(child)
+    # Run folders written before a metric existed have none: NaN, left out of the mean.
     return float("nan") if value is None else float(value)
 
 
@@ -70,7 +108,10 @@ def comparison_table(
     dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
     ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
     ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
-    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication). Shares are
+    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication),
+    ``<metric>_boot_low``, ``<metric>_boot_high`` (the percentile bootstrap interval of
+    the mean, :func:`~simulator.experiments.tables.bootstrap_interval`) and
+    ``<metric>_min``, ``<metric>_max`` (the lowest and highest replication). Shares are
     fractions (0-1). Replications in different currencies get NaN for money metrics:
     their amounts cannot be averaged.
     """
@@ -109,6 +150,13 @@ def comparison_table(
             row[f"{metric}_mean"] = mean
             row[f"{metric}_ci_low"] = low
             row[f"{metric}_ci_high"] = high
+            # Beside the t-interval: a percentile bootstrap one, within the runs' range
+            # (a t-interval of a mixture, one suspension in four runs, is not).
+            boot_low, boot_high = bootstrap_interval(values, confidence)
+            row[f"{metric}_boot_low"] = boot_low
+            row[f"{metric}_boot_high"] = boot_high
+            row[f"{metric}_min"] = float(values.min()) if n else float("nan")
+            row[f"{metric}_max"] = float(values.max()) if n else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -176,6 +224,17 @@ def comparison(
                     capsize=4,
                     gid=f"ci-{metric}",
                 )
+            if f"{metric}_min" in table:
+                # The spread of the runs themselves, beside the interval of their mean: a
+                # grey bar from the lowest to the highest replication, offset to the right.
+                lowest = table[f"{metric}_min"].to_numpy(dtype=float) * scale
+                highest = table[f"{metric}_max"].to_numpy(dtype=float) * scale
+                spread = np.isfinite(lowest) & np.isfinite(highest) & (table["replications"] > 1)
+                if spread.any():
+                    ax.vlines(
+                        x[spread] + 0.22, lowest[spread], highest[spread], colors="0.45",
+                        linewidth=3.0, alpha=0.8, gid=f"spread-{metric}",
+                    )  # fmt: skip
             ticks = [textwrap_label(s) for s in labels]
             if metric in MONEY_METRICS and "currency" in table:
                 # Amounts in different currencies side by side: each bar names its own.
@@ -196,7 +255,68 @@ def comparison(
         reps = sorted(set(int(n) for n in table["replications"]))
         reps_text = "/".join(str(n) for n in reps)
         fig.suptitle(
-            f"Comparison: mean and 95% interval over {reps_text} replication(s)", fontsize=10
+            f"Comparison: mean and 95% t-interval over {reps_text} replication(s); "
+            "grey: lowest to highest replication",
+            fontsize=10,
+        )
+    return fig
+
+
+def loss_by_mechanism(table: pd.DataFrame) -> Figure:
+    """Lawful and political speech lost per regime, split by mechanism (stacked means over
+    the replications; docs/metrics.md, "Loss by mechanism").
+
+    ``table`` is a :func:`comparison_table` with the mechanism columns. The losses stack
+    up from 0, posts said as criticism instead (``softened_in``) go below it, and a
+    diamond marks the net loss with its 95% interval: the parts add up to it.
+    """
+    labels = list(table["regime"])
+    names = {
+        "withheld": "withheld",
+        "softened": "softened (said as criticism)",
+        "excluded": "excluded",
+        "blocked": "blocked before publication",
+        "removed": "removed",
+        "softened_in": "other kinds said as criticism (gain)",
+    }
+    with style():
+        fig = new_figure(max(6.0, 1.0 + 1.3 * len(labels)) * 2, 4.2)
+        axes = fig.subplots(1, 2, squeeze=False).ravel()
+        x = np.arange(len(labels))
+        for ax, (total, (parts, title)) in zip(axes, MECHANISM_GROUPS.items(), strict=True):
+            up, down = np.zeros(len(labels)), np.zeros(len(labels))
+            for i, name in enumerate(MECHANISMS):
+                column = f"{parts}.{name}_mean"
+                values = 100.0 * np.nan_to_num(table[column].to_numpy(dtype=float))
+                base = np.where(values >= 0, up, down)
+                ax.bar(
+                    x, values, bottom=base, width=0.6, label=names[name],
+                    color=COLOURS[(i + 1) % len(COLOURS)], hatch=HATCHES[i % len(HATCHES)],
+                    edgecolor="0.15", linewidth=0.6, alpha=0.85, gid=f"bars-{parts}-{name}",
+                )  # fmt: skip
+                up, down = (
+                    np.where(values >= 0, up + values, up),
+                    np.where(values < 0, down + values, down),
+                )
+            net = 100.0 * table[f"{total}_mean"].to_numpy(dtype=float)
+            low = 100.0 * table[f"{total}_ci_low"].to_numpy(dtype=float)
+            high = 100.0 * table[f"{total}_ci_high"].to_numpy(dtype=float)
+            error = np.clip(np.nan_to_num(np.vstack([net - low, high - net])), 0.0, None)
+            ax.errorbar(
+                x, net, yerr=error, fmt="D", color="black", markersize=6, capsize=4,
+                label="net loss (95% interval)", gid=f"net-{parts}",
+            )  # fmt: skip
+            ax.axhline(0.0, color="0.3", linewidth=0.8)
+            ax.set_xticks(x, [textwrap_label(label) for label in labels])
+            ax.set_ylabel(f"{title} lost\n(% of its posts surviving without rules)")
+            ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
+            ax.set_title(title, fontsize=10)
+            ax.grid(axis="x", visible=False)
+        handles, legend_labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, legend_labels, loc="outside lower center", ncols=4, fontsize=8)
+        reps = "/".join(str(n) for n in sorted(set(int(n) for n in table["replications"])))
+        fig.suptitle(
+            f"Speech lost by mechanism: mean over {reps} replication(s) per regime", fontsize=10
         )
     return fig
 

@@ -106,11 +106,10 @@ def phases(
     )
     par[uk.PAR_NOISE] = settings.choice_noise
     par[uk.PAR_IOTA_ANONYMOUS] = par[uk.PAR_IOTA_TRACEABLE] = 1.0
-    decay_pow, flow_pow = uk.decay_tables(30.0, 1)
     inputs = uk.SpeechInputs(
         np.stack([law, law]), intensity, np.array(um.SOFTER_KIND), np.zeros(n, dtype=np.int16),
-        np.array([1 << 30]), np.zeros(n, dtype=bool), decay_pow, flow_pow, np.zeros((2, 4)),
-        np.zeros((3, 4)), par, truth,
+        np.array([1 << 30]), np.zeros((1, 2)), np.zeros(n, dtype=bool), uk.decay_table(30.0, 1),
+        np.zeros((2, 4)), np.zeros((3, 4)), par, truth,
     )  # fmt: skip
     out = uk.choose_posts(
         np.arange(n, dtype=np.int64), np.zeros(n),

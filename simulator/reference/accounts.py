@@ -141,7 +141,7 @@ class Accounts(World):
             user.return_day = -1
             user.closed = False
             user.suspended = False
-            user.mind = self.initial_mind(list(user.mind.friend_flow))  # the slot's friends
+            user.mind = self.initial_mind()
             user.traceable = False
             user.state = UserState.ACTIVE
             if in_force:

@@ -21,20 +21,19 @@ SOFTER = {1: None, 2: 1, 3: 1}
 @dataclass
 class Mind:
     """A user's evidence per sensitive kind (index 1..3; 0 unused): removals and
-    detentions seen, and trials (posts made or seen), each decaying by ``rho`` a day;
-    ``friend_flow`` the trials a day of friends' public posts."""
+    detentions seen, and trials (own posts made, friends' public posts seen said), each
+    decaying by ``rho`` a day."""
 
     removals: list[float] = field(default_factory=lambda: [0.0] * 4)
     detentions: list[float] = field(default_factory=lambda: [0.0] * 4)
     trials: list[float] = field(default_factory=lambda: [0.0] * 4)
-    friend_flow: list[float] = field(default_factory=lambda: [0.0] * 4)
 
     def end_of_day(self, rho: float) -> None:
-        """The day ends: ``X <- rho (X + F)`` (friends' trials flow in, then all fades)."""
+        """The day ends: ``X <- rho X`` (all evidence fades)."""
         for k in SENSITIVE:
             self.removals[k] *= rho
             self.detentions[k] *= rho
-            self.trials[k] = rho * (self.trials[k] + self.friend_flow[k])
+            self.trials[k] *= rho
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class Law:
     identify_anonymous: float
     identify_traceable: float
     climate_weight: float = 0.0
+    reregistered_loss: float = 1.0  # share of the account a closure costs one who re-registers
 
 
 def read_law(scenario: Scenario) -> Law:
@@ -99,6 +99,7 @@ def read_law(scenario: Scenario) -> Law:
         identify_anonymous=1.0,
         identify_traceable=1.0 / max(police.identify_anonymous_probability, 0.01),
         climate_weight=perception.climate_weight,
+        reregistered_loss=speech.reregistered_loss,
     )
 
 
@@ -132,11 +133,17 @@ def felt_cost(
     news: dict[str, list[float]],
     strikes_left: int,
     traceable: bool,
+    ban_follows: float = 1.0,
 ) -> float:
-    """``sum_m A p_m S_m`` for one post of ``kind`` on ``channel``."""
+    """``sum_m A p_m S_m`` for one post of ``kind`` on ``channel``; a closure costs the
+    whole account with probability ``ban_follows`` (the identity is burned), else the
+    share ``reregistered_loss``."""
     cost = 0.0
     if law.removal[(channel, kind)]:
-        removal_cost = law.removal_cost + law.account_value / max(1, strikes_left)
+        account = law.account_value * (
+            ban_follows + (1.0 - ban_follows) * law.reregistered_loss
+        )
+        removal_cost = law.removal_cost + account / max(1, strikes_left)
         cost += perceived(mind, law, "removal", kind, news) * removal_cost
     if law.detention[(channel, kind)]:
         scale = law.identify_traceable if traceable else law.identify_anonymous
@@ -156,6 +163,7 @@ def decide(
     traceable: bool,
     u: float,
     climate: float = 1.0,
+    ban_follows: float = 1.0,
 ) -> int | None:
     """The kind the user says (``kind``, its softer kind) or ``None`` (withheld): the
     best of ``value * a - M * climate * cost``, posting on a tie, softening over
@@ -172,14 +180,14 @@ def decide(
     mood = math.exp(law.noise_exponent * math.log(u / (1.0 - u))) if law.noise_exponent else 1.0
     mood *= climate
     post = value * law.intensity[kind] - mood * felt_cost(
-        mind, law, channel, kind, news, strikes_left, traceable
+        mind, law, channel, kind, news, strikes_left, traceable, ban_follows
     )
     said: int | None
     if softer is None:
         said = kind if post >= 0.0 else None
     else:
         soften = value * law.intensity[softer] - mood * felt_cost(
-            mind, law, channel, softer, news, strikes_left, traceable
+            mind, law, channel, softer, news, strikes_left, traceable, ban_follows
         )
         if post >= soften and post >= 0.0:
             said = kind

@@ -47,8 +47,6 @@ class Moderation(World):
         score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
         post = Post(user, day, p, channel, kind, now, score)
         platform.reached_today[kind] += 1
-        if 0.0 < self.line[kind] < 1.0:
-            platform.lawful_published.append(post)
         if rng.random() < platform.hold[kind]:
             self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
             rec.tallies["held"][kind] += 1

@@ -46,14 +46,12 @@ def line_probability(
 
 
 def effective_mean(means: list[float], q: list[float], prohibited: list[bool]) -> list[float]:
-    """How each kind looks: lawful kinds moved ``q_k`` of the way up to the lowest mean
-    of a prohibited kind (never down)."""
-    banned = [m for m, b in zip(means, prohibited, strict=True) if b]
-    if not banned:
-        return list(means)
-    line = min(banned)
+    """How each kind looks: a prohibited kind as given; a lawful kind ``q_k`` of the way
+    from the benign mean (kind 0) to its own (benign where the platform is sure the
+    regulator will not count it)."""
+    benign = means[0]
     return [
-        m if b else m + qk * max(0.0, line - m)
+        m if b else benign + qk * (m - benign)
         for m, qk, b in zip(means, q, prohibited, strict=True)
     ]
 
@@ -139,7 +137,7 @@ def expected_found(
     violating = 0.0
     published = 0.0
     for kind in range(len(flows)):
-        counted = q[kind] if liability == "strict" else (1.0 if q[kind] >= 1.0 else 0.0)
+        counted = q[kind]  # as believed, under either liability (a notified lawful post too)
         violating += counted * flows[kind] * platform.exposed(t, kind, liability)
         published += flows[kind] * platform.published(t, kind)
     if published <= 0.0:

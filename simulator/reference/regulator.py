@@ -105,16 +105,6 @@ class Regulator(World):
                     if since <= post.published_hours <= now and post.removed_hours > now
                 )
             )
-            # Lawful posts near the line: each one up counts with its kind's q (by the days
-            # the window touches, as the engine's day cells).
-            first_day = math.floor(since / HOURS_PER_DAY)
-            for post in platform.lawful_published:
-                if (
-                    post.day >= first_day
-                    and post.published_hours < math.inf
-                    and post.removed_hours > now
-                ):
-                    violating += self.line[post.kind]
             duties = [(d, post) for d, post, _ in platform.duties]
         # The audit reads ``size`` of the window's published posts (in-scope channels, by
         # day); each is a violation with the share of violations among them.

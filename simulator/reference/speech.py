@@ -75,12 +75,19 @@ class Speech(World):
             if self.law.climate_weight > 0.0:
                 expected = user.expected[kind]
                 if expected > 0.0:
-                    short = max(0.0, 1.0 - user.observed[kind] / expected)
-                    climate = 1.0 + self.law.climate_weight * short
+                    short = 1.0 - user.observed[kind] / expected
+                    climate = max(0.0, 1.0 + self.law.climate_weight * short)
+            # A closure's ban follows a registered user where the platform checks
+            # identities (S14: the identity is burned); an anonymous user can return.
+            follows = (
+                platform.spec.real_name_enforcement
+                if user.traceable and self.scenario.rules.real_name.enabled
+                else 0.0
+            )
             decided = minds.decide(
                 user.mind, self.law, user.value, channel, kind, self.news,
                 account_lost_at(platform.spec) - user.strikes, user.traceable,
-                self.rng.random(), climate,
+                self.rng.random(), climate, follows,
             )  # fmt: skip
             if decided is None:
                 self.count(day, user.route, channel, kind, Outcome.WITHHELD)
@@ -94,9 +101,10 @@ class Speech(World):
         self.publish(self.platforms[user.route], user, day, channel, said)
 
     def learn(self) -> None:
-        """The day's evidence: own sanctions (1 each), friends' public removals and
-        detentions (visibility times their weights), the news; then every belief fades a
-        day (S16)."""
+        """The day's evidence: own sanctions (1 each), friends' public posts said (the
+        friends' weight each, as trials), their public removals and detentions
+        (visibility times their weights), the news; then every belief fades a day
+        (S16)."""
         perception = self.scenario.population.perception
         seen = perception.visibility * perception.friend_evidence_weight
         seen_detention = perception.visibility * perception.friend_detention_weight
@@ -120,15 +128,18 @@ class Speech(World):
             self.news, self.decay, detained, self.published_today,
             perception.news_trials_per_day, perception.visibility,
         )  # fmt: skip
+        heard = [[0.0] * N_KINDS for _ in users]
+        for user in users:
+            for k in minds.SENSITIVE:
+                if user.said[k]:
+                    for friend in user.neighbours:
+                        heard[friend][k] += user.said[k]
+            user.said = [0] * N_KINDS
+        for user in users:
+            for k in minds.SENSITIVE:
+                user.mind.trials[k] += perception.friend_evidence_weight * heard[user.index][k]
         if self.law.climate_weight > 0.0:
             keep = self.climate_keep
-            heard = [[0.0] * N_KINDS for _ in users]
-            for user in users:
-                for k in minds.SENSITIVE:
-                    if user.said[k]:
-                        for friend in user.neighbours:
-                            heard[friend][k] += user.said[k]
-                user.said = [0] * N_KINDS
             for user in users:
                 for k in minds.SENSITIVE:
                     user.observed[k] = keep * user.observed[k] + (1.0 - keep) * heard[user.index][k]

@@ -72,8 +72,8 @@ class User:
     state_before_detention: UserState = UserState.ACTIVE
     # Snapshot taken at each day boundary: where the user may post today.
     route: int = NO_ROUTE
-    # Public sensitive posts said today (for friends' climate) and the climate's memory
-    # of friends' public sensitive posts, per kind.
+    # Public sensitive posts said today (friends' trials and climate), the climate's
+    # memory of friends' public sensitive posts and what was expected of them, per kind.
     said: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     observed: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
     expected: list[float] = field(default_factory=lambda: [0.0] * N_KINDS)
@@ -116,7 +116,6 @@ class Platform:
     thresholds: list[float] = field(default_factory=list)
     reached_today: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     flows: list[float] | None = None
-    lawful_published: list[Post] = field(default_factory=list)  # kinds with 0 < q < 1
     audits_seen: int = 0
     days_watched: int = 0
     found_total: float = 0.0
@@ -177,11 +176,15 @@ class World:
         }
         self.in_scope = [self.moderating, self.moderating and rules.takedown.private_messages]
         monitoring = scenario.regulator.monitoring_probability * float(self.moderating)
-        # The line probability of each kind (S8): monitoring, audits and scores read it.
+        # The line probability of each kind as the platform and users read it (S8): the
+        # policy and the reviewers' scores use it. The regulator enforces the law: it
+        # orders down (and audits count) prohibited kinds only, however vague (S10).
         self.line = policy.line_probability(
             self.prohibited, list(perception.kind_closeness.as_tuple()), rules.takedown.vagueness
         )
-        self.monitor_probability = [monitoring * self.line[k] for k in range(N_KINDS)]
+        self.monitor_probability = [
+            monitoring if self.prohibited[k] else 0.0 for k in range(N_KINDS)
+        ]
         self.notice_probability = spec.notices.probability.as_tuple()
         degrees = np.diff(traits.network.indptr)
         self.mean_degree = float(degrees.mean()) if len(degrees) else 0.0
@@ -206,11 +209,7 @@ class World:
             start, stop = traits.network.indptr[i], traits.network.indptr[i + 1]
             neighbours = [int(j) for j in traits.network.indices[start:stop]]
             friends_posts = sum(float(public[j]) for j in neighbours)
-            friend_flow = [0.0] + [
-                perception.friend_evidence_weight * friends_posts * float(traits.mix[k])
-                for k in minds.SENSITIVE
-            ]
-            mind = self.initial_mind(friend_flow)
+            mind = self.initial_mind()
             user = User(
                 index=i,
                 rate=float(rate[i]),
@@ -271,9 +270,8 @@ class World:
     def platform_view(self, spec: Any) -> tuple[Any, policy.Platform]:
         """The platform's spec with its effective score means, and how its policy sees
         its moderation (docs/model.md S8)."""
-        classifier = policy.effective_mean(
-            list(spec.classifier_mean.as_tuple()), self.line, self.prohibited
-        )
+        # The keyword filter matches topics; the reviewers follow the law as read (S8).
+        classifier = list(spec.classifier_mean.as_tuple())
         reviewer = policy.effective_mean(
             list(spec.reviewer_mean.as_tuple()), self.line, self.prohibited
         )
@@ -305,12 +303,11 @@ class World:
     ) -> None:
         self.recorder.counts[day, row, channel, kind, outcome] += n
 
-    def initial_mind(self, friend_flow: list[float]) -> minds.Mind:
+    def initial_mind(self) -> minds.Mind:
         """A user's beliefs on arrival, on day 0 or as a newcomer (S14, S16): the
-        initial evidence per sensitive kind, and ``friend_flow``, the trials a day their
-        friends' public posts bring."""
+        initial evidence per sensitive kind (friends' posts add trials as they are said)."""
         perception = self.scenario.population.perception
-        mind = minds.Mind(friend_flow=friend_flow)
+        mind = minds.Mind()
         for k in minds.SENSITIVE:
             q = minds.line(self.scenario, k)
             mind.trials[k] = perception.initial_trials

@@ -28,6 +28,9 @@ from simulator.model.scenario.checks import (
 )
 from simulator.model.scenario.timeline import TimelineEntry
 
+#: The shortest interval between keyword sweeps a scenario may state (hours): one minute.
+MIN_SWEEP_INTERVAL_HOURS = 1.0 / 60.0
+
 #: Most users a scenario may have (and ``--users`` may set).
 MAX_USERS = 50_000_000
 
@@ -146,9 +149,10 @@ class Perception(_Frozen):
     """Pseudo-posts a day the news reports, carrying the day's detention rate."""
     visibility: Probability = 1.0
     """Share of the enforcement around them (friends, news) that users get to see."""
-    climate_weight: SignalWeight = 0.0
-    """Spiral of silence (B3): felt costs times ``1 + weight * max(0, 1 - O / E)`` when
-    friends post fewer sensitive posts than expected; 0 switches it off."""
+    climate_weight: SignalWeight = 0.5
+    """Spiral of silence (B3, B7, B8): felt costs times ``max(0, 1 + weight * (1 - O /
+    E))``, O the friends' public posts of the kind seen lately, E those expected of
+    them: higher when friends fall silent, lower when they speak up; 0 switches it off."""
     climate_half_life_days: Positive = 7.0
     """Memory of the friends' posts a user has seen (the climate's O)."""
     kind_closeness: PerKindProbability = PerKindProbability(
@@ -179,7 +183,12 @@ class Speech(_Frozen):
     removal_cost: NonNegative = 0.05
     """What a removal costs the author, in units of a mean user's value of a call to act."""
     account_value: NonNegative = 2.0
-    """What losing the account costs; a removal carries ``account_value / strikes left``."""
+    """What losing the account for good costs; a removal carries its share of the
+    closure the strikes lead to (``/ strikes left``)."""
+    reregistered_loss: Probability = 0.5
+    """Share of ``account_value`` a closure costs a user who can register anew (the
+    ban does not follow the person: anonymous, or not checked): followers, history and
+    the wait are lost, the account is not (B9)."""
     detention_cost: NonNegative = 20.0
     """c_det in the detention cost ``c_det * ln(1 + days / detention_scale_days)``."""
     detention_scale_days: Positive = 7.0
@@ -350,6 +359,15 @@ class Platform(_Frozen):
     believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
     """What the platform believes at the start about audits per year; ``None``: the
     regulator's announced ``audits_per_year``."""
+
+    @field_validator("sweep_interval_hours")
+    @classmethod
+    def _sweeps_at_least_a_minute_apart(cls, value: float) -> float:
+        # Below a minute a sweep is real time anyway, and a tiny interval overflows the
+        # sweep count (t / interval) in the arrival kernel.
+        if 0.0 < value < MIN_SWEEP_INTERVAL_HOURS:
+            raise ValueError("0 (real time) or at least 1/60 hour (one minute) between sweeps")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Platform:
