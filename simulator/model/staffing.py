@@ -6,14 +6,14 @@ the head count ``S`` that minimises its expected cost over the coming week:
     C(S) = w · S + λ̂ · [ P(S) · V(L) + P(S)² · V(L + 1) ]      currency per day
     P(S) = P( Poisson(μ(S)) > tolerance )                       (platform_policy, S10)
     μ(S) = κ̂ · n · Σ_k w_k N_k [x_k(t) + m(S) · u_k(t)] / Σ_k N_k p_k(t)
-    m(S) = (1 − s(S)) + s(S) · min(1, (W_q(S) + B / (2 (S c − F))) / T)
+    m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)
     s(S) = min(1, max(0, (S · c · D − B) / (F · D)))           share of flags served in time
     F    = Σ_k N_k · v_k(t)                                     reviews asked for per day
 
 ``m(S)`` is the share of an audit window ``T`` (``regulator.audit_window_days``) that a
 post waiting for its review stays up: unserved reviews all of it, served ones their
-wait, the M/M/c mean wait ``W_q`` (Erlang C) plus half the time the backlog takes to
-clear (ASSUMPTION: the audit reads a post as up while it waits; docs/model.md S10).
+wait, the M/M/c mean wait ``W_q`` (Erlang C; the backlog enters through ``s``: the
+capacity it takes) (ASSUMPTION: the audit reads a post as up while it waits; S10).
 ``w`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
@@ -129,8 +129,8 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     """``m(S)``: the share of a post's time in an audit's window that a post waiting for
     its review is up, averaged over the week's reviews. Unserved reviews (``1 − s``) are up
     all window; served ones wait the M/M/c mean wait ``W_q(S)`` (Erlang C, ``ceil(S)``
-    desks as platforms.review_servers; infinite at a load of 1 or more) plus the days the
-    backlog takes to clear, and are up ``min(1, wait / window)`` of it."""
+    desks as platforms.review_servers; infinite at a load of 1 or more) and are up
+    ``min(1, wait / window)`` of it (the backlog takes capacity: :func:`served_share`)."""
     staff = np.asarray(staff, dtype=float)
     served = served_share(staff, inputs)
     rate = inputs.reviews_per_day() / 24.0
@@ -141,7 +141,6 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
             continue
         desks, service_hours = review_servers(float(head), inputs.review_minutes)
         wait = erlang_c_mean_wait_hours(rate, service_hours, desks) if rate > 0.0 else 0.0
-        wait += inputs.backlog / (capacity_per_hour - rate) / 2.0  # the backlog's mean wait
         waited[g] = min(1.0, wait / inputs.window_hours)
     return np.asarray((1.0 - served) + served * waited)
 
