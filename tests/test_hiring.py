@@ -152,14 +152,18 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     """china_csl_2016 at 20,000 users for its year (the README's is 100,000): both
     platforms keep their licence and most flagged posts come down within 24 h (90% here);
     with staff fixed weibo's queue grows to about a million, 28% come down within 24 h
-    and weibo loses its licence."""
+    and weibo ends the year suspended on the ladder's last rung (the licence next)."""
+
+    def weibo_level(result: simulator.Results) -> int:
+        return int(result.summary["platforms"][0]["penalty_level"])
+
     chosen = simulator.run(small(users=20_000, days=365), seed=2016)
     assert not any(p["exited"] for p in chosen.summary["platforms"])
     assert chosen.summary["removed_within_24h"] > 0.8
     fixed = {f"platforms.{p}.staffing": "fixed" for p in ("weibo", "tieba")}
     kept = simulator.run(small(users=20_000, days=365, **fixed), seed=2016)
-    assert any(p["exited"] for p in kept.summary["platforms"])
     assert kept.summary["removed_within_24h"] < 0.5
+    assert weibo_level(kept) == 4 > weibo_level(chosen)
 
 
 def test_the_reference_model_refuses_chosen_staff() -> None:
