@@ -205,6 +205,18 @@ def _scaled_ladder(scenario_name: str, factor: float) -> dict[str, Any]:
     }
 
 
+def _fines_only_ladder(scenario_name: str, factor: float) -> dict[str, Any]:
+    """The scenario's ladder without its suspension and revocation rungs, every fine
+    scaled by ``factor`` (what fines do where nothing dearer follows them)."""
+    ladder = simulator.load_scenario(scenario_name).rules.penalties.ladder
+    kept = [step for step in ladder if step.action in ("warning", "fine")]
+    return {
+        "rules.penalties.ladder": [
+            {"action": step.action, "amount": step.amount * factor} for step in kept
+        ]
+    }
+
+
 def _scaled_detention(scenario_name: str, factor: float) -> dict[str, Any]:
     """Overrides multiplying each kind's detention probability by ``factor`` (at most 1)."""
     probability = simulator.load_scenario(scenario_name).police.detention_probability
@@ -268,9 +280,18 @@ def levers() -> tuple[Lever, ...]:
         )
     )
 
-    factors = (0.0, 1.0, 10.0, 100.0)
-    labels = tuple(f"fines x{f:g}" for f in factors)
-    for short, name in (("csl", csl), ("netzdg", netzdg)):
+    # Fines over the realistic range: the CSL's largest fine RMB 500,000 (L1 Art. 68, L3)
+    # doubled to RMB 1,000,000; NetzDG's EUR 50M is the cap (L5), so its ladder is shown
+    # from a tenth of it. The last level of each (x10) is shown, not held to the expectation.
+    # In china_csl_2016 the licence rungs (suspension, revocation) dominate what a platform
+    # weighs (L3: compliance has to come mainly from the threat of suspension or licence
+    # loss), so the fines' effect there is shown on the shipped ladder and held to the
+    # expectation on the ladder without those rungs ("fines_csl_fines_only").
+    for short, name, factors, checked in (
+        ("csl", csl, (0.0, 1.0, 2.0, 10.0), ()),
+        ("netzdg", netzdg, (0.0, 0.1, 1.0, 10.0), (0, 1, 2)),
+    ):
+        labels = tuple(f"fines x{f:g}" for f in factors)
         found.append(
             Lever(
                 f"fines_{short}",
@@ -279,12 +300,26 @@ def levers() -> tuple[Lever, ...]:
                     Level(lab, name, _scaled_ladder(name, f))
                     for lab, f in zip(labels, factors, strict=True)
                 ),
-                labels[1],
+                labels[1] if short == "csl" else labels[2],
                 ("mean_strictness", "strictness_at_cap", "lawful_takedown_rate"),
-                # "over the realistic range": x100 is shown, not held to the expectation.
-                _monotone("mean_strictness", labels[:3], +1),
+                _monotone("mean_strictness", [labels[i] for i in checked], +1),
             )
         )
+    factors = (0.0, 1.0, 2.0, 10.0)
+    labels = tuple(f"fines x{f:g}" for f in factors)
+    found.append(
+        Lever(
+            "fines_csl_fines_only",
+            f"every fine scaled on the ladder without suspension and revocation ({csl})",
+            tuple(
+                Level(lab, csl, _fines_only_ladder(csl, f))
+                for lab, f in zip(labels, factors, strict=True)
+            ),
+            labels[1],
+            ("mean_strictness", "strictness_at_cap", "lawful_takedown_rate"),
+            _monotone("mean_strictness", labels[:3], +1),
+        )
+    )
 
     vagueness = (0.0, 0.5, 1.0)
     labels = tuple(f"vagueness {v:g}" for v in vagueness)

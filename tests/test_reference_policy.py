@@ -26,6 +26,16 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
     liability = mp.STRICT if rng.random() < 0.5 else mp.NOTICE
     moderation = mp.Moderation(cls, rev, prefilter, *margins, notice, order)
     flows = float(rng.uniform(1e3, 1e5)) * np.array([0.9, 0.06, 0.02, 0.02])
+    rungs = int(rng.integers(1, 6))
+    deescalate_after = int(rng.integers(1, 5))
+    ladder = mp.Ladder(
+        values=rng.uniform(1e4, 1e7, rungs) * (10.0 ** rng.integers(0, 3, rungs)),
+        absorbing=tuple([False] * (rungs - 1) + [bool(rng.random() < 0.5)]),
+        deescalate_after=deescalate_after,
+        discount_per_day=float(rng.uniform(0.01, 2.0)) / 365,
+        level=int(rng.integers(0, rungs + 1)),  # beyond the top: the top repeats
+        clean=int(rng.integers(0, deescalate_after)),
+    )
     policy = mp.PolicyInputs(
         thresholds=mp.threshold_grid(1e-4, 0.999),
         moderation=moderation,
@@ -33,8 +43,7 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
         flows=flows,
         q=q,
         wrongful_removal_cost=float(rng.uniform(1e3, 1e6)),
-        value_now=float(rng.uniform(1e4, 1e6)),
-        value_next=float(rng.uniform(1e4, 1e7)),
+        ladder=ladder,
         audits_per_day=float(rng.uniform(1, 50)) / 365,
         detection=float(rng.uniform(0.5, 2)),
     )
@@ -44,7 +53,7 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
     return policy, {"platform": platform, "liability": liability}
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(24))
 def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
     policy, extra = random_case(np.random.default_rng(seed))
     platform = extra["platform"]
@@ -52,6 +61,16 @@ def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
     thresholds = ref.grid(1e-4, 0.999)
     np.testing.assert_allclose(thresholds, policy.thresholds, rtol=1e-9, atol=1e-12)
     expo = policy.exposure
+    ladder = policy.ladder
+    ahead = ref.LadderAhead(
+        ladder.values.tolist(),
+        list(ladder.absorbing),
+        ladder.deescalate_after,
+        ladder.level,
+        ladder.clean,
+        policy.audits_per_day,
+        ladder.discount_per_day,
+    )
     costs = [
         ref.daily_cost(
             platform,
@@ -62,10 +81,8 @@ def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
             expo.sample_size,
             expo.tolerance,
             policy.wrongful_removal_cost,
-            policy.audits_per_day,
             policy.detection,
-            policy.value_now,
-            policy.value_next,
+            ahead,
         )  # fmt: skip
         for t in thresholds
     ]

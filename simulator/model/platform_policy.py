@@ -5,16 +5,22 @@ event, when an audit finds more violations than the regulator tolerates (S10). E
 day it evaluates, on a fixed grid of strictness values, its expected daily cost
 
     J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
-         + λ̂ · [ P(t) · V(L) + P(t)² · V(L + 1) ]             expected penalty per audit (S10)
-    P(t) = P( Poisson(μ(t)) > tolerance )                     an audit finds a violation
-    μ(t) = κ̂ · n · Σ_k w_k N_k X_k(t) / Σ_k N_k p_k(t)       violations among n posts inspected
+         + ρ · W_{L,c}(P(t))                                   the ladder ahead, per day (S10)
+    P(t) = Σ_S π_S · P( Poisson(μ_S(t)) > tolerance )          an audit finds a violation
+    μ_S(t) = κ̂ · n · Σ_k w^S_k N_k X_k(t) / Σ_k N_k p_k(t)   violations among n posts inspected
+    π_S = Π_{k∈S} q_k · Π_{k∉S} (1 − q_k)                     the regulator reads the line as S
 
-and moves its threshold towards the cheapest grid point. ``N_k`` are the posts of kind
+and moves its threshold towards the cheapest (grid point, refined between its neighbours).
+``W_{L,c}`` is the present value of the penalties the ladder holds for a platform at rung
+``L`` with ``c`` clean audits counted if every audit finds a violation with chance ``P(t)``
+(:func:`rung_costs`, :func:`ladder_penalty`; ``ρ`` its discount rate). ``N_k`` are the posts of kind
 ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
 ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
 ``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
-lawful ones), ``w_k = q_k`` its weight in what an audit may find under either liability,
+lawful ones), ``S`` a reading of the line (the lawful kinds near it that the regulator
+counts; ``w^S_k`` = 1 for those and the prohibited kinds, else 0): the uncertainty is one
+reading for all posts of a kind, not a coin per post (B6), under either liability,
 ``X_k(t)`` what an audit can hold against it (liability mode), ``V(l)`` the cost of rung
 ``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
 calibration of how many violations audits actually find against how many it predicted.
@@ -42,6 +48,7 @@ Pure numpy: the engine calls these once per platform per day (64 × 4 array oper
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -201,6 +208,33 @@ def violation_probability(expected_found: FloatArray | float, tolerance: float) 
     return np.asarray(pdtrc(math.floor(tolerance), mean), dtype=float)
 
 
+def line_readings(q: PerKind) -> list[tuple[float, FloatArray]]:
+    """The regulator's possible readings of a vague law, with their chances: for each set
+    ``S`` of the lawful kinds near the line (``0 < q_k < 1``), the chance
+    ``Π_{k∈S} q_k Π_{k∉S} (1 − q_k)`` that it counts exactly those kinds (besides the
+    prohibited ones), and the 0/1 weights ``w^S`` of every kind under that reading.
+
+    Vagueness is uncertainty about *where the line is*, one reading for every post of a
+    kind (Craswell & Calfee 1986, B6), not an independent coin for each post: a reading
+    that counts criticism counts every critical post the platform kept up, so a platform
+    cannot diversify that risk away by publishing many posts, and collateral removal rises
+    smoothly with ``q_k`` instead of jumping to the strictest policy as soon as an audit
+    reads many posts."""
+    qs = np.asarray(q, dtype=float)
+    sure = (qs >= 1.0).astype(float)
+    open_kinds = [k for k in range(len(qs)) if 0.0 < qs[k] < 1.0]
+    readings = []
+    for mask in range(1 << len(open_kinds)):
+        weights = sure.copy()
+        chance = 1.0
+        for bit, k in enumerate(open_kinds):
+            counted = bool(mask >> bit & 1)
+            weights[k] = 1.0 if counted else 0.0
+            chance *= qs[k] if counted else 1.0 - qs[k]
+        readings.append((chance, weights))
+    return readings
+
+
 @dataclass(frozen=True)
 class Exposure:
     """The regulator as a platform sees it (fixed for a run, S10): the posts an audit
@@ -219,6 +253,27 @@ class Exposure:
         vague line may be judged unlawful, and keeping it up is the risk (B5: over-removal
         of notified content when in doubt)."""
         return np.asarray(q, dtype=float)
+
+    def violation(
+        self,
+        flows: FloatArray,
+        q: FloatArray,
+        exposed_share: FloatArray,
+        published_share: FloatArray,
+        detection: float,
+    ) -> FloatArray:
+        """``P(t) = Σ_S π_S · P(Poisson(μ_S(t)) > tolerance)`` per grid point: the chance
+        an audit finds a violation, over the regulator's readings ``S`` of the line
+        (:func:`line_readings`), ``μ_S`` the audit's expected finds when it counts the
+        kinds of ``S`` (:meth:`expected_found` with weights ``w^S``)."""
+        total = np.zeros(np.asarray(published_share).shape[0])
+        for chance, weights in line_readings(q):
+            if chance > 0.0:
+                found = self.expected_found(
+                    flows, weights, exposed_share, published_share, detection
+                )
+                total += chance * violation_probability(found, self.tolerance)
+        return total
 
     def expected_found(
         self,
@@ -239,6 +294,113 @@ class Exposure:
         return np.asarray(detection * self.sample_size * np.clip(share, 0.0, 1.0))
 
 
+@dataclass(frozen=True)
+class Ladder:
+    """The penalty ladder as a platform weighs it (docs/model.md S8, "The ladder ahead").
+
+    ``values`` is what each rung costs (currency: :func:`~simulator.model.platforms.penalty_value`),
+    ``absorbing`` whether a rung ends the game (a revoked licence: nothing follows),
+    ``deescalate_after`` the clean audits in a row that step the regulator one rung down
+    (S10), ``level`` the rung the next violation gets, ``clean`` the clean audits counted
+    towards the next step down, ``discount_per_day`` the platform's discount rate ``ρ``
+    (per day). A top rung that is not absorbing repeats, as in :mod:`simulator.model.regulator`.
+    """
+
+    values: FloatArray
+    absorbing: tuple[bool, ...]
+    deescalate_after: int
+    discount_per_day: float
+    level: int = 0
+    clean: int = 0
+
+    @classmethod
+    def one_rung(cls, value: float, discount_per_day: float) -> Ladder:
+        """A single repeating rung (the simplest ladder: the same fine at every violation)."""
+        return cls(np.array([float(value)]), (False,), 1, discount_per_day)
+
+
+def _stay_and_leave(
+    violation: FloatArray, per_audit_discount: float, audits_to_step_down: FloatArray | int
+) -> tuple[FloatArray, FloatArray]:
+    """For a platform at a rung that needs ``audits_to_step_down`` clean audits in a row
+    to step down, audits finding a violation with chance ``P`` and each audit discounted
+    by ``β``: ``a``, the discounted chance that a violation comes first
+    (``Σ_{j<m} β^{j+1} (1 − P)^j P``), and ``d``, that the step down does (``(β(1 − P))^m``)."""
+    p = np.asarray(violation, dtype=float)
+    x = per_audit_discount * (1.0 - p)
+    m = np.asarray(audits_to_step_down, dtype=float)
+    d = x**m
+    # Σ_{j<m} x^j = (1 − x^m)/(1 − x); x < 1 since β < 1.
+    a = per_audit_discount * p * (1.0 - d) / (1.0 - x)
+    return a, d
+
+
+def rung_costs(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> FloatArray:
+    """``W_l(t)``: the expected present value of the penalties still to come from rung
+    ``l`` with no clean audit counted, on the grid: shape (grid, rungs) (currency).
+
+    Audits arrive at rate ``λ`` (``audits_per_day``) and each finds a violation with
+    the grid's chance ``P(t)`` (the policy held at ``t``); an audit's penalty is
+    discounted by ``β = λ/(λ + ρ)`` per audit (the mean of ``e^{−ρ τ}`` over the
+    exponential wait ``τ``). From rung ``l``, with ``a`` and ``d`` of
+    :func:`_stay_and_leave` for ``m = deescalate_after``:
+    ``W_l = a (V_l + W_{l+1}) + d W_{l−1}`` (``W_{l+1}`` is 0 after an absorbing rung, and
+    the top rung repeats; at rung 0 a step down stays at 0): a linear system per grid
+    point."""
+    p = np.asarray(violation, dtype=float)
+    rungs = len(ladder.values)
+    beta = audits_per_day / (audits_per_day + ladder.discount_per_day)
+    if beta <= 0.0:
+        return np.zeros((p.shape[0], rungs))
+    a, d = _stay_and_leave(p, beta, ladder.deescalate_after)
+    system = np.zeros((p.shape[0], rungs, rungs))
+    for rung in range(rungs):
+        system[:, rung, rung] += 1.0
+        if not ladder.absorbing[rung]:
+            system[:, rung, min(rung + 1, rungs - 1)] -= a
+        system[:, rung, max(rung - 1, 0)] -= d
+    values, scale = _scaled_values(ladder)
+    right = a[:, None] * values[None, :]
+    with np.errstate(over="ignore"):  # values near 1e308: inf, still ordered
+        return np.asarray(np.linalg.solve(system, right[..., None])[..., 0] * scale)
+
+
+def _scaled_values(ladder: Ladder) -> tuple[FloatArray, float]:
+    """The rungs' values divided by the largest (and that factor): :func:`rung_costs` is
+    linear in them, and values near 1e308 would overflow inside the solve."""
+    values = np.asarray(ladder.values, dtype=float)
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return values, 1.0
+    return values / scale, scale
+
+
+def ladder_penalty(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> FloatArray:
+    """``ρ W(L, c)`` on the grid (currency per day): the penalties the platform expects
+    from the ladder ahead, from its rung ``L`` with ``c`` clean audits counted, as a daily
+    amount (``ρ`` times their present value, so it adds to the day's goodwill). With one
+    repeating rung of cost ``V`` it is ``λ P V``, the expected penalty of the day's
+    audits; with a ladder it also counts the dearer rungs a violation leads to, for as
+    long as the regulator keeps the platform there, and the licence a hopeless policy
+    ends up losing."""
+    p = np.asarray(violation, dtype=float)
+    if len(ladder.values) == 0 or audits_per_day <= 0.0:
+        return np.zeros(p.shape[0])
+    rho = ladder.discount_per_day
+    level = min(ladder.level, len(ladder.values) - 1)
+    values, scale = _scaled_values(ladder)
+    # In units of the dearest rung (finite), scaled back at the end (may overflow to inf).
+    costs = rung_costs(p, dataclasses.replace(ladder, values=values), audits_per_day)
+    beta = audits_per_day / (audits_per_day + rho)
+    remaining = max(1, ladder.deescalate_after - ladder.clean)
+    a, d = _stay_and_leave(p, beta, remaining)
+    above = 0.0 if ladder.absorbing[level] else costs[:, min(level + 1, len(values) - 1)]
+    below = costs[:, max(level - 1, 0)]
+    present = a * (float(values[level]) + above) + d * below
+    with np.errstate(over="ignore"):
+        return np.asarray(rho * present * scale)
+
+
 def expected_daily_cost(
     removal: FloatArray,
     violation: FloatArray,
@@ -246,24 +408,19 @@ def expected_daily_cost(
     q: FloatArray,
     wrongful_removal_cost: float,
     audits_per_day: float,
-    value_now: float,
-    value_next: float,
+    ladder: Ladder,
 ) -> FloatArray:
     """``J`` on the grid (currency per day): goodwill lost on lawful posts taken down,
     counted by the chance ``1 − q_k`` that they are lawful in the regulator's eyes (B5),
     as a share of the posts reaching the platform (``wrongful_removal_cost`` is what the
     platform loses a day if every post reaching it were a lawful post taken down),
-    plus the expected penalty of the audits expected per day: this rung if this audit
-    finds a violation, the next one if the next audit under the same policy does too
-    (a one-step look-ahead up the ladder; ASSUMPTION)."""
+    plus the penalties of the ladder ahead as a daily amount (:func:`ladder_penalty`)."""
     n_k = np.asarray(flows, dtype=float)
     total = float(n_k.sum())
     lawful = n_k * (1.0 - np.asarray(q)) / total if total > 0.0 else np.zeros_like(n_k)
     goodwill = wrongful_removal_cost * (np.asarray(removal) @ lawful)
-    p = np.asarray(violation)
-    with np.errstate(over="ignore"):  # penalties near 1e308 may sum to inf: still ordered
-        penalty = audits_per_day * (p * value_now + p * p * value_next)
-    return np.asarray(goodwill + penalty)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(goodwill + ladder_penalty(violation, ladder, audits_per_day))
 
 
 def cheapest_threshold(thresholds: FloatArray, cost: FloatArray, current: float) -> float:
@@ -276,6 +433,34 @@ def cheapest_threshold(thresholds: FloatArray, cost: FloatArray, current: float)
     return float(grid[ties[np.argmin(np.abs(grid[ties] - current))]])
 
 
+def refined_threshold(thresholds: FloatArray, cost: FloatArray, current: float) -> float:
+    """:func:`cheapest_threshold`, refined between its grid neighbours: where the grid's
+    cheapest point is inside the grid and both neighbours cost strictly more, the vertex
+    of the parabola through the three points (in threshold). So the chosen threshold
+    moves continuously with the costs (a dearer fine makes the platform a little
+    stricter, not stricter only when the argmin jumps a grid point); a flat cost still
+    leaves the policy where it is."""
+    grid = np.asarray(thresholds, dtype=float)
+    cost = np.asarray(cost, dtype=float)
+    chosen = cheapest_threshold(grid, cost, current)
+    g = int(np.flatnonzero(grid == chosen)[0])
+    if g == 0 or g == len(grid) - 1:
+        return chosen
+    (t0, t1, t2), (j0, j1, j2) = grid[g - 1 : g + 2], cost[g - 1 : g + 2]
+    slack = 1e-12 * max(1.0, abs(j1))
+    if not (np.isfinite(j0) and np.isfinite(j2) and j0 > j1 + slack and j2 > j1 + slack):
+        return chosen
+    left, right = (t1 - t0) * (j1 - j2), (t1 - t2) * (j1 - j0)
+    denominator = left - right
+    if denominator == 0.0:
+        return chosen
+    with np.errstate(over="ignore", invalid="ignore"):
+        vertex = t1 - 0.5 * ((t1 - t0) * left - (t1 - t2) * right) / denominator
+    if not np.isfinite(vertex):  # costs near 1e308: their differences overflow
+        return chosen
+    return float(min(max(vertex, min(t0, t2)), max(t0, t2)))
+
+
 @dataclass(frozen=True)
 class PolicyInputs:
     """Everything the day's policy choice reads, for :func:`policy_threshold`."""
@@ -286,8 +471,7 @@ class PolicyInputs:
     flows: FloatArray  # posts per day reaching the platform, per kind
     q: FloatArray
     wrongful_removal_cost: float
-    value_now: float
-    value_next: float
+    ladder: Ladder
     audits_per_day: float  # λ̂
     detection: float = 1.0  # κ̂
 
@@ -300,19 +484,22 @@ def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArra
     found = inputs.exposure.expected_found(
         inputs.flows, inputs.q, exposed, published, inputs.detection
     )
-    violation = violation_probability(found, inputs.exposure.tolerance)
+    violation = inputs.exposure.violation(
+        inputs.flows, inputs.q, exposed, published, inputs.detection
+    )
     cost = expected_daily_cost(
         removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
-        inputs.audits_per_day, inputs.value_now, inputs.value_next,
+        inputs.audits_per_day, inputs.ladder,
     )  # fmt: skip
     return cost, violation, found
 
 
 def policy_threshold(inputs: PolicyInputs, current: float) -> float:
-    """The threshold that minimises :func:`expected_daily_cost` today (grid argmin;
-    ties to the point nearest ``current``)."""
+    """The threshold that minimises :func:`expected_daily_cost` today (grid argmin,
+    ties to the point nearest ``current``, refined between grid points:
+    :func:`refined_threshold`)."""
     cost, _, _ = policy_cost(inputs)
-    return cheapest_threshold(inputs.thresholds, cost, current)
+    return refined_threshold(inputs.thresholds, cost, current)
 
 
 @dataclass
@@ -387,7 +574,7 @@ class PlatformPolicy:
             )
         self.belief.watch_day()
 
-    def inputs(self, value_now: float, value_next: float) -> PolicyInputs:
+    def inputs(self, ladder: Ladder) -> PolicyInputs:
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         return PolicyInputs(
             thresholds=self.thresholds,
@@ -396,16 +583,15 @@ class PlatformPolicy:
             flows=flows,
             q=self.q,
             wrongful_removal_cost=self.wrongful_removal_cost,
-            value_now=value_now,
-            value_next=value_next,
+            ladder=ladder,
             audits_per_day=self.belief.audits_per_day,
             detection=self.belief.detection,
         )
 
-    def target(self, current: float, value_now: float, value_next: float) -> float:
+    def target(self, current: float, ladder: Ladder) -> float:
         """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal,
         exposure and published shares (fixed for a run) computed once."""
-        inputs = self.inputs(value_now, value_next)
+        inputs = self.inputs(ladder)
         if self._grid_tables is None:
             self._grid_tables = (
                 self.moderation.removal(self.thresholds),
@@ -413,14 +599,14 @@ class PlatformPolicy:
                 self.moderation.published(self.thresholds),
             )
         removal, exposed, published = self._grid_tables
-        found = self.exposure.expected_found(
+        violation = self.exposure.violation(
             inputs.flows, self.q, exposed, published, inputs.detection
         )
         cost = expected_daily_cost(
-            removal, violation_probability(found, self.exposure.tolerance), inputs.flows,
-            self.q, self.wrongful_removal_cost, inputs.audits_per_day, value_now, value_next,
+            removal, violation, inputs.flows,
+            self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
         )  # fmt: skip
-        return cheapest_threshold(self.thresholds, cost, current)
+        return refined_threshold(self.thresholds, cost, current)
 
     def expect_at(self, threshold: float) -> None:
         """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""

@@ -207,15 +207,26 @@ class PlatformState:
             step.turnover_share,
         )
 
+    def ladder_ahead(self, scenario: Scenario) -> policy_rules.Ladder:
+        """The penalty ladder as the platform weighs it today (docs/model.md S8): each
+        rung's cost (:meth:`rung_value`), revocation as the end, its rung and clean audits
+        counted, its discount rate per day."""
+        penalties = scenario.rules.penalties
+        return policy_rules.Ladder(
+            values=np.array([self.rung_value(scenario, i) for i in range(len(penalties.ladder))]),
+            absorbing=tuple(step.action == "revocation" for step in penalties.ladder),
+            deescalate_after=penalties.deescalate_after_clean_audits,
+            discount_per_day=self.spec.discount_rate_per_year / 365.0,
+            level=self.penalty_level,
+            clean=self.clean_audits,
+        )
+
     def target_threshold(self, scenario: Scenario) -> float:
         """Today's cheapest threshold on the policy's grid (docs/model.md S8), within the
         strictness bounds by construction; the current one when there is no policy."""
         if self.policy is None:
             return self.threshold
-        level = self.penalty_level
-        return self.policy.target(
-            self.threshold, self.rung_value(scenario, level), self.rung_value(scenario, level + 1)
-        )
+        return self.policy.target(self.threshold, self.ladder_ahead(scenario))
 
     def adapt(self, scenario: Scenario) -> None:
         """End-of-day update: move the threshold part of the way to today's cheapest one,

@@ -216,10 +216,15 @@ class Moderation(World):
         platform.days_watched += 1
         audits_per_day = platform.audits_per_day(scenario.regulator.audits_per_year)
         detection = platform.detection_calibration()
-        level = state.penalty_level
-        now_value, next_value = (
-            state.rung_value(scenario, level),
-            state.rung_value(scenario, level + 1),
+        penalties = scenario.rules.penalties
+        ladder = policy.LadderAhead(
+            values=[state.rung_value(scenario, i) for i in range(len(penalties.ladder))],
+            absorbing=[step.action == "revocation" for step in penalties.ladder],
+            deescalate_after=penalties.deescalate_after_clean_audits,
+            level=state.penalty_level,
+            clean=state.clean_audits,
+            audits_per_day=audits_per_day,
+            discount_per_day=spec.discount_rate_per_year / 365.0,
         )
         regulator, liability = scenario.regulator, scenario.rules.takedown.liability
         costs = [
@@ -232,10 +237,8 @@ class Moderation(World):
                 regulator.audit_sample_size,
                 scenario.rules.penalties.tolerance,
                 spec.wrongful_removal_daily_cost,
-                audits_per_day,
                 detection,
-                now_value,
-                next_value,
+                ladder,
             )  # fmt: skip
             for t in platform.thresholds
         ]

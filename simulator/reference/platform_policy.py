@@ -7,13 +7,14 @@ of one model, not one function with itself.
 For each of 64 strictness values ``s`` (evenly spaced in logit between the platform's
 bounds) the platform adds up what a day at threshold ``t = Φ⁻¹(1 − s)`` is expected to
 cost it: goodwill lost on the share of its posts that are lawful and taken down, and the
-audits' expected
-penalty (this rung if an audit finds more violations than tolerated, the next one if the
-next audit does too); it moves towards the cheapest.
+penalties the ladder
+ahead holds (every rung, as long as the regulator keeps it there, revocation as the end),
+as a daily amount; it moves towards the cheapest, between grid points.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -145,6 +146,98 @@ def expected_found(
     return sample_size * min(1.0, max(0.0, violating / published))
 
 
+def violation_chance(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_size: float,
+    detection: float,
+    tolerance: float,
+) -> float:
+    """P(an audit finds a violation) at ``t`` when the line is uncertain: the regulator
+    reads a vague law one way for every post of a kind, counting each lawful kind near the
+    line with chance ``q_k`` (independently across kinds); a weighted sum over those
+    readings of the Poisson chance of more than ``tolerance`` finds."""
+    unsure = [k for k in range(len(q)) if 0.0 < q[k] < 1.0]
+    total = 0.0
+    for reading in itertools.product((False, True), repeat=len(unsure)):
+        chance = 1.0
+        weights = [1.0 if q[k] >= 1.0 else 0.0 for k in range(len(q))]
+        for kind, counted in zip(unsure, reading, strict=True):
+            chance *= q[kind] if counted else 1.0 - q[kind]
+            weights[kind] = 1.0 if counted else 0.0
+        if chance > 0.0:
+            found = detection * expected_found(
+                platform, t, flows, weights, liability, sample_size
+            )
+            total += chance * more_than(tolerance, found)
+    return total
+
+
+@dataclass(frozen=True)
+class LadderAhead:
+    """The penalty ladder as the platform weighs it: each rung's cost, which rungs end
+    the game (revocation), clean audits in a row for a step down, the platform's rung
+    and clean audits counted, audits per day and its discount rate per day."""
+
+    values: list[float]
+    absorbing: list[bool]
+    deescalate_after: int
+    level: int
+    clean: int
+    audits_per_day: float
+    discount_per_day: float
+
+
+def _solve(matrix: list[list[float]], right: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the system is small: rungs x clean counts)."""
+    n = len(right)
+    rows = [row[:] + [r] for row, r in zip(matrix, right, strict=True)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(col + 1, n):
+            factor = rows[r][col] / rows[col][col]
+            if factor != 0.0:
+                for c in range(col, n + 1):
+                    rows[r][c] -= factor * rows[col][c]
+    solution = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        known = sum(rows[r][c] * solution[c] for c in range(r + 1, n))
+        solution[r] = (rows[r][n] - known) / rows[r][r]
+    return solution
+
+
+def ladder_daily_penalty(violation: float, ladder: LadderAhead) -> float:
+    """The ladder's expected penalties from the platform's state, as a daily amount: the
+    discount rate times their present value when every audit finds a violation with
+    chance ``violation``. One state per (rung, clean audits counted); each audit is
+    discounted by ``λ/(λ + ρ)``; a violation pays the rung and moves one up (the top
+    repeats; revocation ends it), a clean audit counts, and the last of
+    ``deescalate_after`` in a row steps one rung down (never below the first)."""
+    rungs, k = len(ladder.values), ladder.deescalate_after
+    if rungs == 0 or ladder.audits_per_day <= 0.0:
+        return 0.0
+    beta = ladder.audits_per_day / (ladder.audits_per_day + ladder.discount_per_day)
+    n = rungs * k
+    matrix = [[0.0] * n for _ in range(n)]
+    right = [0.0] * n
+    for rung in range(rungs):
+        for clean in range(k):
+            state = rung * k + clean
+            matrix[state][state] += 1.0
+            right[state] = beta * violation * ladder.values[rung]
+            if not ladder.absorbing[rung]:
+                matrix[state][min(rung + 1, rungs - 1) * k] -= beta * violation
+            after_clean = rung * k + clean + 1 if clean + 1 < k else max(rung - 1, 0) * k
+            matrix[state][after_clean] -= beta * (1.0 - violation)
+    present = _solve(matrix, right)
+    level = min(ladder.level, rungs - 1)
+    return ladder.discount_per_day * present[level * k + min(ladder.clean, k - 1)]
+
+
 def daily_cost(
     platform: Platform,
     t: float,
@@ -154,27 +247,45 @@ def daily_cost(
     sample_size: float,
     tolerance: float,
     wrongful_daily_cost: float,
-    audits_per_day: float,
     detection: float,
-    value_now: float,
-    value_next: float,
+    ladder: LadderAhead,
 ) -> float:
-    """Goodwill of the day's share of lawful take-downs plus the audits' expected penalty
-    at ``t``."""
+    """Goodwill of the day's share of lawful take-downs plus the ladder's expected
+    penalties as a daily amount at ``t``."""
     total = sum(flows)
     goodwill = 0.0
     if total > 0.0:
         for kind in range(len(flows)):
             lawful_share = flows[kind] * (1.0 - q[kind]) / total
             goodwill += wrongful_daily_cost * lawful_share * platform.taken_down(t, kind)
-    found = detection * expected_found(platform, t, flows, q, liability, sample_size)
-    violation = more_than(tolerance, found)
-    return goodwill + audits_per_day * (violation * value_now + violation**2 * value_next)
+    violation = violation_chance(
+        platform, t, flows, q, liability, sample_size, detection, tolerance
+    )
+    return goodwill + ladder_daily_penalty(violation, ladder)
 
 
 def cheapest(thresholds: list[float], costs: list[float], current: float) -> float:
-    """Least-cost threshold; among ties (1e-12 relative), the nearest to ``current``."""
+    """Least-cost threshold; among ties (1e-12 relative), the nearest to ``current``;
+    where that grid point is inside the grid and both neighbours cost strictly more, the
+    vertex of the parabola through the three (the minimum between grid points)."""
     best = min(costs)
     slack = 1e-12 * max(1.0, abs(best))
     ties = [t for t, c in zip(thresholds, costs, strict=True) if c <= best + slack]
-    return min(ties, key=lambda t: abs(t - current))
+    chosen = min(ties, key=lambda t: abs(t - current))
+    g = thresholds.index(chosen)
+    if g == 0 or g == len(thresholds) - 1:
+        return chosen
+    x0, x1, x2 = thresholds[g - 1], chosen, thresholds[g + 1]
+    y0, y1, y2 = costs[g - 1], costs[g], costs[g + 1]
+    edge = 1e-12 * max(1.0, abs(y1))
+    if not (math.isfinite(y0) and math.isfinite(y2) and y0 > y1 + edge and y2 > y1 + edge):
+        return chosen
+    # Lagrange form of the parabola's vertex.
+    numerator = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
+    denominator = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+    if denominator == 0.0:
+        return chosen
+    vertex = x1 - 0.5 * numerator / denominator
+    if not math.isfinite(vertex):
+        return chosen
+    return min(max(vertex, min(x0, x2)), max(x0, x2))

@@ -348,6 +348,10 @@ class Platform(_Frozen):
     initial_cash: NonNegative = 1.0e8
     value: NonNegative = 1.0e9
     """What the platform loses if its licence is revoked (currency)."""
+    discount_rate_per_year: Annotated[float, Field(gt=0.0, le=100.0)] = 0.1
+    """How much less a penalty a year away weighs than one today (continuous rate per
+    year; ASSUMPTION: about a listed technology firm's cost of capital). The platform
+    weighs the whole penalty ladder ahead at this rate (docs/model.md S8)."""
     wrongful_removal_daily_cost: NonNegative = 30_000.0
     """Goodwill the platform loses per day per unit share of the posts reaching it that
     are lawful and taken down (currency per day: 1% of its posts wrongly taken down costs
