@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import simulator
+from simulator.model import platform_policy as policy_rules
 from simulator.model import staffing
 from simulator.model.platforms import platform_policy_for, strictness_to_threshold
 from simulator.model.review_arrays import ArrayReviewQueue
@@ -34,8 +35,13 @@ def inputs(
         backlog=backlog,
         reviews_per_reviewer_day=24 * 60 / 1.0,
         reviewer_cost_per_day=wage,
-        value_now=fine,  # a fine now, the licence at the next violation
-        value_next=licence,
+        # A fine now, the licence at the next violation.
+        ladder=policy_rules.Ladder(
+            values=np.array([fine, licence]),
+            absorbing=(False, True),
+            deescalate_after=2,
+            discount_per_day=0.1 / 365.0,
+        ),
     )
 
 

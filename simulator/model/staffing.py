@@ -3,9 +3,9 @@
 With ``platforms.staffing = "chosen"`` a platform sets its review staff once a week to
 the head count ``S`` that minimises its expected cost over the coming week:
 
-    C(S) = w · S + λ̂ · [ P(S) · V(L) + P(S)² · V(L + 1) ]      currency per day
-    P(S) = P( Poisson(μ(S)) > tolerance )                       (platform_policy, S10)
-    μ(S) = κ̂ · n · Σ_k w_k N_k [x_k(t) + m(S) · u_k(t)] / Σ_k N_k p_k(t)
+    C(S) = w · S + ρ · W_{L,c}(P(S))                          currency per day
+    P(S) = Σ_R π_R · P( Poisson(μ_R(S)) > tolerance )         (platform_policy, S8, S10)
+    μ_R(S) = κ̂ · n · Σ_k w^R_k N_k [x_k(t) + m(S) · u_k(t)] / Σ_k N_k p_k(t)
     m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)
     s(S) = min(1, max(0, (S · c · D − B) / (F · D)))           share of flags served in time
     F    = Σ_k N_k · v_k(t)                                     reviews asked for per day
@@ -21,8 +21,9 @@ review (held, flagged or noticed) and ``u_k(t)`` the share that a review would t
 after publication (flagged or noticed, and above the reviewer's bar). A review that is
 not served in time leaves its post up, where an audit counts it (strict liability: all
 of ``u_k``; notice liability: the noticed part). Everything else (``x_k``, ``p_k``,
-``λ̂``, ``κ̂``, ``V``, the Poisson tail and the penalty with its look-ahead) is the
-expected penalty per audit of :mod:`simulator.model.platform_policy`, called, not copied.
+``κ̂``, the readings ``R`` of the line with their chances ``π_R``, the Poisson tail and
+``ρ W``, the ladder ahead as a daily amount) is the expected penalty of
+:mod:`simulator.model.platform_policy`, called, not copied.
 
 ``C`` is evaluated on a grid of head counts between the floor (the shipped
 ``reviewers_per_100k_users``: the staff a platform keeps whatever the weekly numbers say,
@@ -94,8 +95,7 @@ class StaffingInputs:
     backlog: float  # review items waiting (submitted and not started)
     reviews_per_reviewer_day: float  # c
     reviewer_cost_per_day: float  # w
-    value_now: float  # V(L)
-    value_next: float  # V(L + 1)
+    ladder: policy_rules.Ladder  # the penalty ladder ahead, as the policy weighs it (S8)
     window_hours: float = 7.0 * 24.0  # what an audit reads: the posts of this window
     review_minutes: float = 1.0
     period_days: float = STAFFING_PERIOD_DAYS
@@ -166,14 +166,13 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
     missed = missed_share(staff, inputs)  # (grid,)
     exposed_grid = exposed[None, :] + missed[:, None] * takes_down[None, :]
     flows = inputs.flows
-    found = policy.exposure.expected_found(
+    violation = policy.exposure.violation(
         flows, policy.q, exposed_grid, np.repeat(published, len(missed), axis=0),
         policy.belief.detection,
     )  # fmt: skip
-    violation = policy_rules.violation_probability(found, policy.exposure.tolerance)
     penalty = policy_rules.expected_daily_cost(
         np.zeros((len(missed), len(policy.q))), violation, flows, policy.q, 0.0,
-        policy.belief.audits_per_day, inputs.value_now, inputs.value_next,
+        policy.belief.audits_per_day, inputs.ladder,
     )  # fmt: skip
     wages = inputs.reviewer_cost_per_day * np.asarray(staff, dtype=float)
     return np.asarray(wages + penalty), violation
@@ -213,15 +212,13 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
     if platform.policy is None or platform.spec.staffing != CHOSEN:
         return
     spec = platform.spec
-    level = platform.penalty_level
     inputs = StaffingInputs(
         policy=platform.policy,
         threshold=platform.threshold,
         backlog=float(platform.queue.waiting + platform.queue.pending),
         reviews_per_reviewer_day=24.0 * 60.0 / spec.review_minutes,
         reviewer_cost_per_day=spec.reviewer_cost_per_day,
-        value_now=platform.rung_value(scenario, level),
-        value_next=platform.rung_value(scenario, level + 1),
+        ladder=platform.ladder_ahead(scenario),
         window_hours=scenario.regulator.audit_window_days * 24.0,
         review_minutes=spec.review_minutes,
     )
