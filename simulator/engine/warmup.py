@@ -78,6 +78,8 @@ _ARRAY = re.compile(r"(readonly )?(unaligned )?array\((\w+), (\d+)d, ([CFA])\)$"
 
 
 _NAMED = re.compile(r"(\w+)\((.*)\)$")
+#: A named tuple whose fields share one type, as numba prints it: ``T x N``.
+_SAME_FIELDS = re.compile(r"(.*) x (\d+)$")
 
 
 def _top_level_split(text: str) -> list[str]:
@@ -101,8 +103,12 @@ def parse_type(text: str) -> Any:
 
     named = _NAMED.match(text)
     if named and named.group(1) in NAMED_TUPLES():
-        fields = [parse_type(part) for part in _top_level_split(named.group(2))]
-        return types.NamedTuple(fields, NAMED_TUPLES()[named.group(1)])
+        cls = NAMED_TUPLES()[named.group(1)]
+        parts = _top_level_split(named.group(2))
+        same = _SAME_FIELDS.match(parts[0]) if len(parts) == 1 else None
+        if same:  # fields all of one type: numba writes "T x N"
+            return types.NamedUniTuple(parse_type(same.group(1)), int(same.group(2)), cls)
+        return types.NamedTuple([parse_type(part) for part in parts], cls)
     match = _ARRAY.match(text)
     if match:
         readonly, unaligned, dtype, ndim, layout = match.groups()
@@ -124,9 +130,15 @@ def parse_type(text: str) -> Any:
 @functools.cache
 def NAMED_TUPLES() -> dict[str, type]:  # noqa: N802 (a constant, made on first use)
     """The named tuples kernels take as arguments, by name."""
-    from simulator.kernels.choice import Beliefs, SpeechInputs
+    from simulator.kernels import channel, choice, publishing
 
-    return {"Beliefs": Beliefs, "SpeechInputs": SpeechInputs}
+    tuples = (
+        choice.Beliefs, choice.SpeechInputs,
+        publishing.Handles, publishing.SpeechSource, publishing.Drawn, publishing.BenignGroups,
+        channel.Moderation, channel.Routes, channel.SensitivePosts, channel.BenignDay,
+        channel.Generators, channel.DayCounts, channel.Buffers,
+    )  # fmt: skip
+    return {cls.__name__: cls for cls in tuples}
 
 
 def read_plan(text: str | None = None) -> list[PlannedKernel]:
