@@ -55,11 +55,12 @@ FAILING_TODAY: dict[str, str] = {
         "the mean over the year is 0.985 (docs/validation.md, open defect 5)"
     ),
     "real_names: political_published_per_user real names, no refusals vs none": (
-        "published political posts still rise with real names (+0.19 a user, [0.07, 0.32]): "
-        "registration now makes the ban follow the person and users withhold criticism "
-        "twice as often, but unlawful posts softened into criticism (3,698 -> 15,350 in one "
-        "replication) and calls to act softened into criticism survive, and the outcome "
-        "table counts them as political (docs/validation.md, open defect 6)"
+        "published political posts do not fall significantly with real names: -0.05 a user "
+        "[-0.39, 0.29] (20,000 users, 150 days, 8 replications), once unlawful posts no "
+        "longer soften into criticism (they did: +0.19 [0.07, 0.32]); political writing by "
+        "the kind intended does fall (political_written_per_user passes), but calls to act "
+        "softened into criticism are published as criticism and platforms take down fewer "
+        "of them (docs/validation.md, open defect 6)"
     ),
 }
 
