@@ -123,6 +123,20 @@ def political_published_per_user(results: simulator.Results, scenario: simulator
     return float(rows["removed"].sum() + rows["surviving"].sum()) / scenario.population.users
 
 
+def political_written_per_user(results: simulator.Results, scenario: simulator.Scenario) -> float:
+    """Critical and collective-action posts their authors wrote and said (as intended or
+    softened), by the kind intended, per user: intended minus withheld minus excluded.
+    What C5 is about (less political *writing*), whatever the platforms later take down,
+    and without unlawful posts softened into criticism, which are not political writing
+    by intention."""
+    per_kind = results.summary["per_kind"]
+    said = sum(
+        per_kind[k]["intended"] - per_kind[k]["withheld"] - per_kind[k]["excluded"]
+        for k in POLITICAL
+    )
+    return float(said) / scenario.population.users
+
+
 def chilling(results: simulator.Results, scenario: simulator.Scenario) -> float:
     """The summary's ``chilling_effect``: lawful posts withheld per lawful post intended."""
     return float(results.summary["chilling_effect"])
@@ -151,6 +165,7 @@ METRICS: dict[str, Metric] = {
     "removal_delay_mean_h": removal_delay_mean,
     "removal_delay_median_h": removal_delay_median,
     "political_published_per_user": political_published_per_user,
+    "political_written_per_user": political_written_per_user,
     "chilling": chilling,
     "active_share_end": active_share_end,
     "ca_posting_top_vs_bottom_stance": collective_action_by_stance_tercile,
@@ -383,6 +398,7 @@ def levers() -> tuple[Lever, ...]:
             # platforms block, which softening (a call to act said as criticism) lowers.
             (
                 Check("political_withholding", "real names, no refusals", "none", +1),
+                Check("political_written_per_user", "real names, no refusals", "none", -1),
                 Check("political_published_per_user", "real names, no refusals", "none", -1),
             ),
         )

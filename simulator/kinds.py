@@ -92,9 +92,10 @@ EXCLUSION_LABELS: tuple[str, ...] = tuple(r.label for r in ExclusionReason)[1:]
 
 class Outcome(IntEnum):
     """The single fate of every intended post. They partition intended posts of every
-    kind but criticism: a softened post (a call to act or an unlawful post said as
-    criticism, docs/model.md S3) is SOFTENED under its intended kind and then has a
-    second fate as a critical post, so ``intended(critical) + softened(others) =
+    kind but criticism: a softened post (a call to act said as criticism,
+    docs/model.md S3; the accounting also allows softened unlawful posts) is SOFTENED
+    under its intended kind and then has a second fate as a critical post, so
+    ``intended(critical) + softened(others) =
     outcomes(critical)`` in each (day, platform, channel)."""
 
     WITHHELD = 0

@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.arrivals",
             "simulator.model.orders",
             "simulator.model.platform_policy",
+            "simulator.model.staffing",
             "simulator.model.platforms",
             "simulator.model.police",
             "simulator.model.population",

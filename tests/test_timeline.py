@@ -80,7 +80,9 @@ def test_an_entry_changes_nothing_before_its_day(without: Results, crackdown: Re
     assert not crackdown.daily.equals(without.daily)
 
 
-def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(crackdown: Results) -> None:
+def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(
+    crackdown: Results, without: Results
+) -> None:
     rows = crackdown.events[crackdown.events["event"] == "timeline"]
     assert rows["day"].tolist() == [12, 22]
     start, end = rows["detail"].tolist()
@@ -90,10 +92,13 @@ def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(crackdown: Re
     assert "police.detention_probability.critical 0.05 -> 0.3" in start
     assert end.startswith("entry=crackdown end")
     assert "regulator.monitoring_probability 0.4 -> 0.05" in end
-    # More monitoring means more orders while it lasts.
-    orders = crackdown.events[crackdown.events["event"] == "order"]
-    per_day = orders.groupby("day").size().reindex(range(DAYS), fill_value=0)
-    assert per_day[12:22].mean() > per_day[:12].mean()
+    # More monitoring means more orders while it lasts than the same days without it
+    # (paired: the same seed; against the run's own first days the counts are too few).
+    def orders_per_day(results: Results) -> pd.Series:
+        orders = results.events[results.events["event"] == "order"]
+        return orders.groupby("day").size().reindex(range(DAYS), fill_value=0)
+
+    assert orders_per_day(crackdown)[12:22].sum() > orders_per_day(without)[12:22].sum()
 
 
 def test_an_entry_that_sets_what_is_already_so_changes_no_output(without: Results) -> None:
@@ -222,7 +227,8 @@ def test_each_family_is_re_derived_as_a_set_up_run_would_build_it(family: str) -
     assert changed.timeline is not None
     for platform in changed.platforms:
         assert platform.policy is not None
-        platform.policy.target(platform.threshold, 1.0, 2.0)  # fills the grid tables
+        # fills the grid tables
+        platform.policy.target(platform.threshold, platform.ladder_ahead(changed.scenario))
     changed.timeline.start_of_day(1)
     for platform in changed.platforms:
         # The policy's tables on the grid are made again exactly when it expects other audits.

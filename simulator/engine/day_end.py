@@ -15,6 +15,7 @@ from simulator.kinds import Channel, Outcome
 from simulator.model.platforms import PlatformState
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.scenario import Scenario
+from simulator.model.staffing import STAFFING_PERIOD_DAYS, update_staff
 from simulator.output.recorder import Recorder
 
 
@@ -45,6 +46,8 @@ def end_of_day(
             cells = recorder.counts[day, platform.index][in_scope][..., list(reached)]
             platform.count_day(cells.sum(axis=(0, 2)))
             platform.adapt(scenario)
+            if (day + 1) % STAFFING_PERIOD_DAYS == 0:
+                update_staff(platform, scenario)  # staffing = "chosen" only (S6a)
         recorder.platform_series.append(
             {
                 "day": day,

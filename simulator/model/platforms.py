@@ -55,7 +55,8 @@ STAFF_DECIMALS = 6
 def review_staff(scenario: Scenario, spec: PlatformSpec) -> float:
     """Full-time reviewers of platform ``spec`` (docs/model.md S6, "Staff"):
     ``reviewers_per_100k_users × population.users × market_share / 100,000``, the
-    platform's expected users at the start (staff does not adapt during a run)."""
+    platform's expected users at the start; with ``staffing = "chosen"`` the start and
+    the floor of its weekly choice (:mod:`simulator.model.staffing`, S6a)."""
     users = scenario.population.users * spec.market_share
     return round(spec.reviewers_per_100k_users * users / 100_000.0, STAFF_DECIMALS)
 

@@ -197,6 +197,18 @@ class ArrayReviewQueue(ReviewQueue):
             self.service = np.concatenate(blocks)
             self.counters[3] = 0
 
+    def set_capacity(self, servers: int, mean_service_hours: float) -> None:
+        """:meth:`ReviewQueue.set_capacity`, with the drawn times and the finish heap in arrays."""
+        scale = mean_service_hours / self._mean
+        super().set_capacity(servers, mean_service_hours)
+        position = int(self.counters[3])
+        self.service[position:] *= scale
+        if len(self.finish) < self._servers + 1:
+            grown = np.empty(self._servers + 1, dtype=np.float64)
+            busy = int(self.counters[0])
+            grown[:busy] = self.finish[:busy]  # the heap's layout is kept
+            self.finish = grown
+
     # -- the Python event loop on the same state --------------------------------------------
 
     def run_until(

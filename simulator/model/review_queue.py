@@ -122,6 +122,22 @@ class ReviewQueue:
         """Number of reviewers."""
         return self._servers
 
+    def set_capacity(self, servers: int, mean_service_hours: float) -> None:
+        """New staff from now on (docs/model.md S6a): ``servers`` desks (never fewer than
+        now: a service under way is not cut short) and a mean service time. The service
+        times already drawn and not used are rescaled to the new mean (an exponential
+        time times a constant is exponential with the scaled mean), so nothing is drawn."""
+        if int(servers) != servers or servers < self._servers:
+            raise ValueError(f"servers must be an integer >= {self._servers}, got {servers!r}")
+        if not (math.isfinite(mean_service_hours) and mean_service_hours > 0):
+            raise ValueError(
+                f"mean_service_hours must be positive and finite, got {mean_service_hours!r}"
+            )
+        scale = mean_service_hours / self._mean
+        self._svc[self._svc_pos :] = [time * scale for time in self._svc[self._svc_pos :]]
+        self._servers = int(servers)
+        self._mean = float(mean_service_hours)
+
     @property
     def now_hours(self) -> float:
         """Time up to which events have been processed (hours)."""

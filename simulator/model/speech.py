@@ -54,9 +54,12 @@ N_SANCTIONS = 2
 #: Phases of a decision (B2): nothing at stake, softened, withheld, posted at risk.
 COMPLIANT, PARTLY_SELF_CENSORING, FULLY_SELF_CENSORING, DEFIANT = 0, 1, 2, 3
 PHASE_LABELS = ("compliant", "partly self-censoring", "fully self-censoring", "defiant")
-#: The softer kind of each kind (-1: none). A call to act (2) or an unlawful post (3)
-#: softened becomes criticism (1); criticism can only be said or withheld.
-SOFTER_KIND = (-1, -1, 1, 1)
+#: The softer kind of each kind (-1: none). A call to act (2) softened becomes criticism
+#: (1): the same grievance said as a complaint. Criticism and unlawful posts (3: spam,
+#: fraud, pornography, rumours, incitement) can only be said or withheld: an unlawful
+#: post has no political core to keep, and softening it into criticism manufactured
+#: political speech out of spam (an independent review, docs/validation.md defect 6).
+SOFTER_KIND = (-1, -1, 1, -1)
 
 
 def detention_cost(days: float | FloatArray, cost: float, scale_days: float) -> FloatArray:

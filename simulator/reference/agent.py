@@ -110,6 +110,12 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 self.scenario.name,
                 [("timeline", MISSING, "the reference model does not follow a timeline yet")],
             )
+        if any(p.staffing != "fixed" for p in self.scenario.platforms) and self.moderating:
+            # Refused rather than run with the starting staff all year (docs/model.md S6a).
+            raise ScenarioError(
+                self.scenario.name,
+                [("platforms.staffing", MISSING, "the reference model keeps staff fixed")],
+            )
         started = time.perf_counter()
         env = self.env
         for user in self.users:

@@ -15,8 +15,8 @@ from simulator.model.police import police_staff
 from simulator.model.scenario import Scenario
 
 SENSITIVE = (1, 2, 3)
-#: A call to act (2) or an unlawful post (3) softened is said as criticism (1).
-SOFTER = {1: None, 2: 1, 3: 1}
+#: A call to act (2) softened is said as criticism (1); nothing else softens.
+SOFTER = {1: None, 2: 1, 3: None}
 
 
 @dataclass

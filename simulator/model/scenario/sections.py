@@ -282,6 +282,14 @@ class Platform(_Frozen):
     (docs/model.md S6, "Staff")."""
     # At least 0.001 min (0.06 s): smaller values divided into hours underflow to 0
     # (5e-324 / 60 == 0.0), which no queue can serve at.
+    staffing: Literal["fixed", "chosen"] = "fixed"
+    """``fixed``: the staff ``reviewers_per_100k_users`` gives, all run long. ``chosen``:
+    that staff is the floor and the start, and each week the platform sets its head count
+    to what minimises wages plus the expected penalty of the flagged posts its reviewers
+    do not get to (docs/model.md S6a; only under takedown duties)."""
+    max_staff_growth: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = 0.5
+    """With ``staffing = "chosen"``: the most the head count can grow in a week, as a
+    share of the current staff (ASSUMPTION, informed by L13: +50%)."""
     review_minutes: Annotated[float, Field(ge=MIN_REVIEW_MINUTES, le=10_000.0)] = 2.0
     classifier_mean: PerKindScore = PerKindScore(
         benign=-3.0, critical=-0.5, collective_action=0.5, unlawful=1.5

@@ -1,0 +1,185 @@
+"""Review staff as the platform's own choice (issue 16 item 3, docs/validation.md open
+defect 10; docs/model.md S6a; simulator/model/staffing.py): each week a platform with
+``staffing = "chosen"`` hires the head count that minimises wages plus the expected
+penalty of the flagged posts its reviewers do not get to in time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.model import platform_policy as policy_rules
+from simulator.model import staffing
+from simulator.model.platforms import platform_policy_for, strictness_to_threshold
+from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.review_queue import ReviewQueue
+
+#: Posts a day reaching weibo by kind (benign, critical, collective action, unlawful).
+FLOWS = np.array([50_000.0, 3_000.0, 800.0, 400.0])
+
+
+def inputs(
+    licence: float = 2e9,
+    wage: float = 300.0,
+    backlog: float = 0.0,
+    strictness: float = 0.98,
+    fine: float = 5e5,
+) -> staffing.StaffingInputs:
+    scenario = simulator.load_scenario("china_csl_2016")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    policy.flows = FLOWS.copy()
+    return staffing.StaffingInputs(
+        policy=policy,
+        threshold=strictness_to_threshold(strictness),
+        backlog=backlog,
+        reviews_per_reviewer_day=24 * 60 / 1.0,
+        reviewer_cost_per_day=wage,
+        # A fine now, the licence at the next violation.
+        ladder=policy_rules.Ladder(
+            values=np.array([fine, licence]),
+            absorbing=(False, True),
+            deescalate_after=2,
+            discount_per_day=0.1 / 365.0,
+        ),
+    )
+
+
+def choose(**changes: float) -> float:
+    """The unconstrained choice (no floor, no hiring limit)."""
+    return staffing.chosen_staff(inputs(**changes), current=1.0, floor=0.0, max_growth=1e9)
+
+
+def test_the_platform_hires_more_than_the_flags_need_and_stakes_move_it() -> None:
+    base = choose()
+    # More than the staff that just keeps up (a queue at load 1 never empties).
+    assert base > inputs().needed_staff() > 10.0
+    # Comparative statics: a dearer licence -> more staff; a dearer reviewer -> fewer.
+    assert choose(licence=2e10) > base > choose(licence=2e7)
+    assert choose(wage=3_000.0) < base < choose(wage=30.0)
+    # Only the ratio of stakes to wages matters (both are currency per day).
+    assert choose(licence=2e8) == pytest.approx(choose(wage=3_000.0))
+    # A backlog to clear -> more staff.
+    assert choose(backlog=1e5) > base
+    # Nothing at stake -> nobody beyond the floor.
+    assert choose(licence=0.0, fine=0.0) < 1e-6
+
+
+def test_staff_cost_falls_then_rises_and_missed_share_falls() -> None:
+    given = inputs()
+    grid = np.linspace(1.0, 4 * given.needed_staff(), 50)
+    missed = staffing.missed_share(grid, given)
+    assert missed[0] == pytest.approx(1.0, abs=0.1) and missed[-1] < 0.01
+    assert np.all(np.diff(missed) <= 1e-12)
+    cost, violation = staffing.staffing_cost(grid, given)
+    assert violation[0] > violation[-1]
+    best = int(np.argmin(cost))
+    assert 0 < best < len(grid) - 1  # an interior optimum: wages against penalties
+
+
+def test_hiring_is_bounded_by_the_hiring_speed_and_the_floor() -> None:
+    given = inputs()
+    assert staffing.chosen_staff(given, current=4.0, floor=2.0, max_growth=0.5) == 6.0
+    # A calm week: staff leaves no faster than it came, never below the floor.
+    calm = inputs(licence=0.0, fine=0.0)
+    assert staffing.chosen_staff(calm, current=30.0, floor=2.0, max_growth=0.5) == 20.0
+    assert staffing.chosen_staff(calm, current=2.5, floor=2.0, max_growth=0.5) == 2.0
+
+
+@pytest.mark.parametrize("queue_type", [ReviewQueue, ArrayReviewQueue])
+def test_set_capacity_rescales_draws_and_never_drops_desks(queue_type: type) -> None:
+    queue = queue_type(2, 0.5, np.random.default_rng(1))
+    queue.submit(np.array([0.0, 0.0, 0.0]), np.array([0, 0, 0]), np.array([1, 2, 3]))
+    queue.run_until(0.1, lambda item, start, end: True)
+    busy = queue.busy
+    queue.set_capacity(5, 0.25)
+    assert queue.servers == 5 and queue.busy == busy
+    with pytest.raises(ValueError, match="servers must be an integer >= 5"):
+        queue.set_capacity(4, 0.25)
+    if isinstance(queue, ArrayReviewQueue):
+        assert len(queue.finish) >= 6
+
+
+def small(users: int = 3_000, days: int = 90, **changes: object) -> simulator.Scenario:
+    return simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": users, "horizon_days": days, **changes},
+    )
+
+
+def mean_staff(result: simulator.Results) -> float:
+    daily = result.platform_daily
+    weibo = daily[daily.platform == "weibo"]
+    return float(weibo.moderation_cost.sum() / len(weibo))  # wages a day
+
+
+def test_without_hiring_the_run_is_todays() -> None:
+    """``max_staff_growth = 0`` keeps the starting staff: the same numbers as ``fixed``."""
+    frozen = {f"platforms.{p}.max_staff_growth": 0.0 for p in ("weibo", "tieba")}
+    fixed = {f"platforms.{p}.staffing": "fixed" for p in ("weibo", "tieba")}
+    a = simulator.run(small(days=60, **frozen), seed=5)
+    b = simulator.run(small(days=60, **fixed), seed=5)
+    assert repr(a.summary) == repr(b.summary)  # repr: NaN == NaN
+    for table in ("daily", "platform_daily", "events", "delays"):
+        assert getattr(a, table).equals(getattr(b, table)), table
+
+
+def weibo_staff(result: simulator.Results, wage: float = 300.0) -> np.ndarray:
+    """Weibo's reviewers by day (its wages a day / the wage)."""
+    daily = result.platform_daily
+    return np.asarray(daily[daily.platform == "weibo"].moderation_cost) / wage
+
+
+def first_difference(base: np.ndarray, changed: np.ndarray) -> float:
+    """``changed - base`` on the first day they differ: paired runs (same seed) share
+    their history until then, so only the lever moved that choice."""
+    differ = np.flatnonzero(~np.isclose(base, changed, rtol=1e-9, atol=1e-9))
+    assert len(differ), "the lever never changed the staff"
+    return float(changed[differ[0]] - base[differ[0]])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 4])  # seed 2: weibo never needs more staff in 180 days
+def test_paired_replications_staff_follows_the_stakes(seed: int) -> None:
+    """Same seed: a dearer licence or a dearer fine hires more, a dearer reviewer fewer,
+    at the first staffing choice the lever changes."""
+    base = weibo_staff(simulator.run(small(20_000, 180), seed=seed))
+    licence = simulator.run(small(20_000, 180, **{"platforms.weibo.value": 2e10}), seed=seed)
+    assert first_difference(base, weibo_staff(licence)) > 0
+    wage = 3_000.0
+    dear = small(20_000, 180, **{"platforms.weibo.reviewer_cost_per_day": wage})
+    assert first_difference(base, weibo_staff(simulator.run(dear, seed=seed), wage)) < 0
+    cheap = small(20_000, 180, **{"platforms.weibo.reviewer_cost_per_day": 30.0})
+    assert first_difference(base, weibo_staff(simulator.run(cheap, seed=seed), 30.0)) > 0
+
+
+@pytest.mark.slow
+def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
+    """china_csl_2016 at 20,000 users for its year (the README's is 100,000): both
+    platforms keep their licence and most flagged posts come down within 24 h (90% here);
+    with staff fixed weibo's queue grows to about a million, 28% come down within 24 h
+    and weibo ends the year suspended on the ladder's last rung (the licence next)."""
+
+    def weibo_level(result: simulator.Results) -> int:
+        return int(result.summary["platforms"][0]["penalty_level"])
+
+    chosen = simulator.run(small(users=20_000, days=365), seed=2016)
+    assert not any(p["exited"] for p in chosen.summary["platforms"])
+    assert chosen.summary["removed_within_24h"] > 0.8
+    fixed = {f"platforms.{p}.staffing": "fixed" for p in ("weibo", "tieba")}
+    kept = simulator.run(small(users=20_000, days=365, **fixed), seed=2016)
+    assert kept.summary["removed_within_24h"] < 0.5
+    assert weibo_level(kept) == 4 > weibo_level(chosen)
+
+
+def test_the_reference_model_refuses_chosen_staff() -> None:
+    from simulator.reference.agent import ReferenceSimulation
+
+    chosen = simulator.override(
+        simulator.load_scenario("classroom"),
+        {"platforms.weibo.staffing": "chosen", "horizon_days": 2},  # classroom: fixed
+    )
+    with pytest.raises(simulator.ScenarioError, match="keeps staff fixed"):
+        ReferenceSimulation(chosen, 1).run()
+    fixed = simulator.override(chosen, {"platforms.weibo.staffing": "fixed"})
+    ReferenceSimulation(fixed, 1).run()  # the same scenario with fixed staff runs
