@@ -85,7 +85,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             # 0.3, lawful posts are rarely removed and no account would close).
             "rules.takedown.vagueness": 1.0,
             "population.perception.kind_closeness.critical": 1.0,
-            "police.investigators": 3,
+            "police.investigators_per_100k_users": 3 * 100_000 / users,  # 3 at any size
             "police.investigation_days": 1.0,
             "police.detention_probability.critical": 0.3,
             "police.detention_probability.collective_action": 0.5,

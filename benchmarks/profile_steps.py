@@ -95,10 +95,10 @@ def main() -> None:
         wrap(owner, name, spent, cpu)
     for module, name in KERNELS:
         wrap(module, name, spent, cpu)
-    Simulation(world(args.users, 2, scale_staff=True), seed=1).run()
+    Simulation(world(args.users, 2), seed=1).run()
     spent.clear()
     cpu.clear()
-    simulation = Simulation(world(args.users, args.days, scale_staff=True), 1)
+    simulation = Simulation(world(args.users, args.days), 1)
     started = time.perf_counter()
     started_cpu = time.process_time()
     simulation.run()

@@ -15,9 +15,9 @@ Prints, each with the issue-6 target it is checked against:
    the same length under tracemalloc: set-up peak and peak over the run);
 4. wall time at 10k, 100k and 1M users at two horizons, and the fitted exponent of wall
    time against users x days;
-5. the 1M-user, 365-day china_csl_2016 paired run (``simulator.run``), staff scaled
-   with the population as in section 4 (the file's review staff and investigators are
-   per 100,000 users: unscaled, a million users overload the queues, a different world).
+5. the 1M-user, 365-day china_csl_2016 paired run (``simulator.run``); the file's review
+   staff and investigators are per 100,000 users, so they grow with the population and
+   every size is the same world per user.
 
 Wall times are ``time.perf_counter`` on this machine while it does whatever else it does;
 ``os.getloadavg`` is printed so a busy machine shows.
@@ -55,15 +55,12 @@ TARGETS = {
 }
 
 
-def world(users: int, days: int, scale_staff: bool = False) -> simulator.Scenario:
-    """china_csl_2016 with ``users`` users for ``days`` days. Reviewers are stated per
-    100,000 users and grow with the population anyway; with ``scale_staff`` the
-    investigators (a count) grow with it too, so every size is the same world per user."""
+def world(users: int, days: int) -> simulator.Scenario:
+    """china_csl_2016 with ``users`` users for ``days`` days. Review staff and
+    investigators are stated per 100,000 users, so they grow with the population and
+    every size is the same world per user."""
     base = simulator.load_scenario(SCENARIO)
     changes: dict[str, Any] = {"population.users": users, "horizon_days": days}
-    if scale_staff:
-        factor = users / base.population.users
-        changes["police.investigators"] = max(1, round(base.police.investigators * factor))
     return simulator.override(base, changes, source="benchmark")
 
 
@@ -106,7 +103,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 import simulator
 from benchmarks.run_benchmarks import world, high_water_kib
-scenario = world({users}, {days}, scale_staff=True)
+scenario = world({users}, {days})
 base = high_water_kib()
 started = time.perf_counter()
 results = simulator.run(scenario, seed=1)
@@ -123,7 +120,7 @@ import json, sys, tracemalloc
 sys.path.insert(0, {root!r})
 from simulator.engine.simulation import Simulation
 from benchmarks.run_benchmarks import world
-scenario = world({users}, {days}, scale_staff=True)
+scenario = world({users}, {days})
 tracemalloc.start()
 sim = Simulation(scenario, 1)
 sim.users.network  # drawn on first use: count it
@@ -202,9 +199,9 @@ def main() -> None:
     for users in (10_000, 100_000, 1_000_000):
         # Untimed: a size's first run may compile kernels for its column types (authors
         # are int32 from 2**15 users on), once per machine, then cached on disk.
-        engine_run(world(users, 2, scale_staff=True))
+        engine_run(world(users, 2))
         for days in horizons:
-            wall, posts = engine_run(world(users, days, scale_staff=True))
+            wall, posts = engine_run(world(users, days))
             work.append(users * days)
             walls.append(wall)
             print(

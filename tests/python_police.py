@@ -12,6 +12,8 @@ import numpy as np
 
 from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
+from simulator.model.platforms import part_time_servers
+from simulator.model.police import police_staff
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.review_queue import ReviewQueue
 from simulator.model.scenario import Police as PoliceSpec
@@ -26,6 +28,7 @@ class PythonPolice:
     spec: PoliceSpec
     users: Any  # reads .state and .traceable
     rng: np.random.Generator
+    staff: float  # full-time investigators (simulator.model.police.police_staff)
     queue: ReviewQueue = field(init=False)
     report_user: list[int] = field(default_factory=list)
     report_kind: list[int] = field(default_factory=list)
@@ -34,10 +37,11 @@ class PythonPolice:
 
     def __post_init__(self) -> None:
         spec = self.spec
+        servers, mean_service_hours = part_time_servers(
+            self.staff, spec.investigation_days * HOURS_PER_DAY
+        )
         self.queue = ReviewQueue(
-            servers=spec.investigators,
-            mean_service_hours=spec.investigation_days * HOURS_PER_DAY,
-            rng=self.rng.spawn(1)[0],
+            servers=servers, mean_service_hours=mean_service_hours, rng=self.rng.spawn(1)[0]
         )
         self._detention_probability = np.array(spec.detention_probability.as_tuple())
         # Reports filed since the last advance, not yet in the queue (see report).
@@ -113,6 +117,8 @@ class PythonPoliceSimulation(Simulation):
         # A fresh police stream from the seed: the engine's Police already spawned the
         # queue's child generator from streams.police, and spawning counts.
         rng = Streams.from_seed(self.seed).police
-        self.police = PythonPolice(self.scenario.police, self.users, rng)
+        self.police = PythonPolice(
+            self.scenario.police, self.users, rng, police_staff(self.scenario)
+        )
         # Those who hand the police their work: the sanctions (detentions) and reports.
         self.sanctions.police = self.reporting.police = self.police

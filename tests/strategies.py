@@ -382,7 +382,7 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
             st.fixed_dictionaries(
                 {},
                 optional={
-                    "investigators": st.integers(0, 20),
+                    "investigators_per_100k_users": non_negative(200.0),
                     "investigation_days": positive(0.01, 30.0),
                     "detention_probability": per_kind(probability()),
                     "detention_days": non_negative(30.0),
@@ -449,7 +449,7 @@ SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("rules.penalties.tolerance", ["0", 0.5], [-1, 1_000_001]),
     ("regulator.audits_per_year", ["12"], [-1.0, 100_001.0, math.nan]),
     ("regulator.audit_window_days", ["7"], [0.0, -2.0, 3651.0]),
-    ("police.investigators", ["ten", 2.5], [-1, 1_000_001]),
+    ("police.investigators_per_100k_users", ["ten"], [-1.0, 100_001.0, math.nan]),
     ("police.detention_days", ["15"], [-1.0, 36_501.0, math.inf]),
 ]
 PLATFORM_SCALARS: list[tuple[str, list[Any], list[Any]]] = [

@@ -22,14 +22,10 @@ TOLERANCE = 0.05
 
 
 def world(name: str, users: int) -> simulator.Scenario:
-    """``name`` with ``users`` users and investigators scaled with the population as
-    benchmarks/run_benchmarks.py does (reviewers are per 100,000 users already): the
-    same world per user."""
+    """``name`` with ``users`` users: review staff and investigators are per 100,000
+    users, so this is the same world per user."""
     base = simulator.load_scenario(name)
-    factor = users / base.population.users
-    changes: dict[str, Any] = {"population.users": users}
-    changes["police.investigators"] = max(1, round(base.police.investigators * factor))
-    return simulator.override(base, changes, source="test")
+    return simulator.override(base, {"population.users": users}, source="test")
 
 
 def mean_strictness(name: str, users: int) -> dict[str, float]:

@@ -32,7 +32,7 @@ WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
         {
             "population.users": 6_000,
             "horizon_days": 40,
-            "police.investigators": 1,
+            "police.investigators_per_100k_users": 100_000 / 6_000,  # 1 investigator
             # Most reports are of criticism seen near the line (orders): detain more of
             # them, so a 40-day backlog still detains someone.
             "police.detention_probability.critical": 0.3,
@@ -41,10 +41,14 @@ WORLDS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "csl_many": (
         "china_csl_2016",
-        {"population.users": 6_000, "horizon_days": 30, "police.investigators": 50},
+        {
+            "population.users": 6_000,
+            "horizon_days": 30,
+            "police.investigators_per_100k_users": 50 * 100_000 / 6_000,  # 50
+        },
     ),
     "weibo": ("china_weibo_2012", {"population.users": 4_000, "horizon_days": 30}),
-    "no_investigators": ("classroom", {"police.investigators": 0}),
+    "no_investigators": ("classroom", {"police.investigators_per_100k_users": 0}),
 }
 
 
@@ -121,23 +125,29 @@ class _Users:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("investigators", [1, 3])
-def test_police_line_with_ties_and_drops(seed: int, investigators: int) -> None:
+@pytest.mark.parametrize("investigators", [1.0, 3.0, 2.5])
+def test_police_line_with_ties_and_drops(seed: int, investigators: float) -> None:
     """Reports filed at few distinct times (many ties), a third about detained users
     (dropped), advanced over uneven days: the same detentions and draws as the Python
-    police."""
-    from simulator.model.police import Police
+    police (2.5 investigators: three part-time servers)."""
+    from simulator.model.police import Police, police_staff
 
     scenario = simulator.override(
         simulator.load_scenario("classroom"),
-        {"police.investigators": investigators, "police.investigation_days": 0.3},
+        {
+            # classroom's 2,000 users
+            "police.investigators_per_100k_users": investigators * 100_000 / 2_000,
+            "police.investigation_days": 0.3,
+        },
     )
+    staff = police_staff(scenario)
+    assert staff == investigators
     rng = np.random.default_rng(seed)
     n = 400
     state = np.where(rng.random(n) < 0.3, UserState.DETAINED, UserState.ACTIVE).astype(np.int8)
     users = _Users(state, rng.random(n) < 0.5)
-    fast = Police(scenario.police, users, np.random.default_rng(seed + 10))
-    slow = PythonPolice(scenario.police, users, np.random.default_rng(seed + 10))
+    fast = Police(scenario.police, users, np.random.default_rng(seed + 10), staff)
+    slow = PythonPolice(scenario.police, users, np.random.default_rng(seed + 10), staff)
     now = 0.0
     for _ in range(25):
         count = int(rng.integers(0, 30))

@@ -54,7 +54,7 @@ def test_exclusion_reasons_add_up_to_the_excluded() -> None:
     scenario = small_world(
         **_both("reregister_mean_days", 3.0),
         **{
-            "police.investigators": 4,
+            "police.investigators_per_100k_users": 4 * 100_000 / 1500,  # 4 investigators
             "rules.takedown.vagueness": 1.0,
             "population.perception.kind_closeness.critical": 1.0,
         },

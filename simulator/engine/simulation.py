@@ -28,7 +28,7 @@ from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
-from simulator.model.police import Police
+from simulator.model.police import Police, police_staff
 from simulator.model.population import Users, large_network
 from simulator.model.real_name import anonymous_active_users, register_users
 from simulator.model.regulator import HOURS_PER_DAY, AuditView, Regulator
@@ -88,7 +88,7 @@ class Simulation:
         self.prohibited_posts = ProhibitedPosts(
             platforms, posts, scenario.horizon_days, scenario.regulator.audit_window_days
         )
-        self.police = Police(scenario.police, users, streams.police)
+        self.police = Police(scenario.police, users, streams.police, police_staff(scenario))
         self.sanctions = Sanctions(
             users, platforms, self.police, recorder, streams.behaviour,
             scenario.population.exits, scenario.police.detention_days, streams.turnover,

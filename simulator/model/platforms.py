@@ -71,10 +71,20 @@ def review_servers(staff: float, review_minutes: float) -> tuple[int, float]:
     fraction (6.4 reviewers are not rounded to 6 or 7, and a slice of 2,000 users keeps
     the load per reviewer of the whole). A whole number of reviewers is served as before.
     No staff: no servers (nothing is ever reviewed)."""
+    return part_time_servers(staff, review_minutes / 60.0)
+
+
+def part_time_servers(staff: float, work_hours: float) -> tuple[int, float]:
+    """A multi-server queue's servers and mean clock time per item (hours) for ``staff``
+    full-time workers whose items take ``work_hours`` of work each: ``ceil(staff)``
+    servers, each at work ``staff / ceil(staff)`` of the time, so an item takes
+    ``work_hours × ceil(staff) / staff`` of clock time and the queue serves exactly
+    ``staff / work_hours`` items an hour at full load (review staff, police
+    investigators). No staff: no servers."""
     if staff <= 0.0:
-        return 0, review_minutes / 60.0
+        return 0, work_hours
     servers = math.ceil(staff)
-    return servers, review_minutes / 60.0 * (servers / staff)
+    return servers, work_hours * (servers / staff)
 
 
 def strictness_to_threshold(strictness: float) -> float:

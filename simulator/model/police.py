@@ -1,9 +1,11 @@
 """The police: reports investigated first come, first served, identification, detention
 and release (docs/model.md, 3.3 Submodels S12).
 
-``investigators`` servers work through reports in filing order (the multi-server queue
-of :mod:`simulator.kernels.queue`, the same one the review uses, with one priority
-level); each investigation takes an exponential time of mean ``investigation_days``. A
+:func:`police_staff` full-time investigators (``investigators_per_100k_users`` of the
+population) work through reports in filing order (the multi-server queue of
+:mod:`simulator.kernels.queue`, the same one the review uses, with one priority level),
+as ``ceil(staff)`` part-time servers (:func:`~simulator.model.platforms.part_time_servers`);
+each investigation takes an exponential time of mean ``investigation_days`` of work. A
 report about a user already detained is dropped; otherwise the user is identified
 (always if traceable, else with probability ``identify_anonymous_probability``) and
 then detained with their post kind's ``detention_probability``. The police read the
@@ -20,10 +22,20 @@ import numpy as np
 
 from simulator.kernels.police import investigate_until
 from simulator.kernels.queue import new_line
+from simulator.model.platforms import STAFF_DECIMALS, part_time_servers
 from simulator.model.review_queue import SERVICE_BLOCK
 from simulator.model.scenario import Police as PoliceSpec
+from simulator.model.scenario import Scenario
 
 HOURS_PER_DAY = 24.0
+
+
+def police_staff(scenario: Scenario) -> float:
+    """Full-time investigators (docs/model.md S12): ``investigators_per_100k_users ×
+    population.users / 100,000``, counted to a millionth (as review staff) so a rate
+    that makes a whole number gives exactly that number."""
+    rate = scenario.police.investigators_per_100k_users
+    return round(rate * scenario.population.users / 100_000.0, STAFF_DECIMALS)
 
 
 class UsersView(Protocol):
@@ -50,13 +62,16 @@ class Police:
     spec: PoliceSpec
     users: UsersView
     rng: np.random.Generator
+    staff: float  # full-time investigators (police_staff)
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         spec = self.spec
         self._service_rng = self.rng.spawn(1)[0]  # the queue's service times
-        self._mean_service_hours = spec.investigation_days * HOURS_PER_DAY
+        self._servers, self._mean_service_hours = part_time_servers(
+            self.staff, spec.investigation_days * HOURS_PER_DAY
+        )
         self._detention_probability = np.array(spec.detention_probability.as_tuple())
         # Reports filed: who and what (report i is item i in the line).
         self._report_user = np.empty(64, dtype=np.int64)
@@ -70,7 +85,7 @@ class Police:
         # The line's state (see investigate_until): finish heap, the line's heap
         # (priority, sequence, report, arrival), counters [busy, length, entries so
         # far, next service, next uniform], draws made ahead.
-        self._finish = np.empty(spec.investigators + 1, dtype=np.float64)
+        self._finish = np.empty(self._servers + 1, dtype=np.float64)
         self._line = new_line(64)
         self._counters = np.zeros(5, dtype=np.int64)
         self._service = np.empty(0, dtype=np.float64)
@@ -81,6 +96,11 @@ class Police:
         identification probabilities; the investigators and their pace stay)."""
         self.spec = spec
         self._detention_probability = np.array(spec.detention_probability.as_tuple())
+
+    @property
+    def servers(self) -> int:
+        """Servers of the line: ``ceil(staff)`` part-time investigators."""
+        return self._servers
 
     @property
     def busy(self) -> int:
@@ -141,7 +161,7 @@ class Police:
         self._make_room(n, length + n)
         users = self.users
         times, who, kinds = investigate_until(
-            arrival, items, float(until_hours), self.spec.investigators, self._finish,
+            arrival, items, float(until_hours), self._servers, self._finish,
             *self._line, self._counters, self._service, self._uniform,
             self._report_user, self._report_kind, users.state, users.traceable,
             float(self.spec.identify_anonymous_probability), self._detention_probability,

@@ -20,6 +20,7 @@ from simulator.kernels import learning
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Channel, UserState
 from simulator.model import speech as um
 from simulator.model.platform_policy import line_probability as platform_line_probability
+from simulator.model.police import police_staff
 from simulator.model.scenario import Scenario
 
 FloatArray = NDArray[np.float64]
@@ -58,7 +59,7 @@ def law_table(scenario: Scenario) -> FloatArray:
     table = np.zeros((len(Channel), N_KINDS, 2))
     if not takedown.enabled:
         return table
-    reports = rules.reporting.mode != "none" and police.investigators > 0
+    reports = rules.reporting.mode != "none" and police_staff(scenario) > 0
     detention = police.detention_probability.as_tuple()
     for channel in Channel:
         if channel == Channel.PRIVATE and not takedown.private_messages:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from simulator.model.police import police_staff
 from simulator.model.scenario import Scenario
 
 SENSITIVE = (1, 2, 3)
@@ -65,7 +66,7 @@ def read_law(scenario: Scenario) -> Law:
     prohibited = takedown.prohibited_mask()
     closeness = perception.kind_closeness.as_tuple()
     detention = police.detention_probability.as_tuple()
-    reports = rules.reporting.mode != "none" and police.investigators > 0
+    reports = rules.reporting.mode != "none" and police_staff(scenario) > 0
     removal: dict[tuple[int, int], bool] = {}
     detains: dict[tuple[int, int], bool] = {}
     prior: dict[tuple[str, int], float] = {}

@@ -46,7 +46,7 @@ class Police(World):
             detains = (
                 identified and self.rng.random() < police.detention_probability.as_tuple()[kind]
             )
-            yield self.env.timeout(self.rng.exponential(police.investigation_days * HOURS_PER_DAY))
+            yield self.env.timeout(self.rng.exponential(self.investigation_hours))
         if detains:
             self.pending_detentions.append((self.env.now, user, kind))
 

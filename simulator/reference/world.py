@@ -31,10 +31,12 @@ from simulator.kinds import (
 )
 from simulator.model.platforms import (
     PlatformState,
+    part_time_servers,
     review_servers,
     review_staff,
     strictness_to_threshold,
 )
+from simulator.model.police import police_staff
 from simulator.model.population import Users
 from simulator.model.scenario import PerKindScore, Scenario
 from simulator.output.recorder import Recorder
@@ -251,11 +253,10 @@ class World:
             self.platforms.append(platform)
         self.circumvention_row = len(self.platforms)
         police = scenario.police
-        self.investigators = (
-            simpy.Resource(self.env, capacity=police.investigators)
-            if police.investigators > 0
-            else None
+        servers, self.investigation_hours = part_time_servers(
+            police_staff(scenario), police.investigation_days * HOURS_PER_DAY
         )
+        self.investigators = simpy.Resource(self.env, capacity=servers) if servers else None
         self.recorder = Recorder(scenario.horizon_days, len(self.platforms) + 1)
         self.pending_detentions: list[tuple[float, User, int]] = []
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by

@@ -52,6 +52,12 @@ REMOVED_FIELDS: dict[str, str] = {
         "platforms.reviewers_per_100k_users, full-time reviewers per 100,000 users, 0 or "
         "more; a count N at U users and market share s is N x 100000 / (U x s))"
     ),
+    "police.investigators": (
+        "removed: investigators are stated per 100,000 users, so how many reports end in "
+        "detention does not depend on the simulated population (use "
+        "police.investigators_per_100k_users, full-time investigators per 100,000 users, "
+        "0 or more; a count N at U users is N x 100000 / U)"
+    ),
     "platforms.flag_mean_delay_hours": (
         "removed: flags arrive at the filter's keyword sweeps; set "
         "platforms.sweep_interval_hours (hours between sweeps, 0 = real time) instead"

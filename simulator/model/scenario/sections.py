@@ -43,6 +43,10 @@ MAX_DELAY_HOURS = 876_000.0
 MAX_REVIEWERS_PER_100K = 100_000.0
 
 
+#: Most investigators per 100,000 users the police may have: one per user.
+MAX_INVESTIGATORS_PER_100K = 100_000.0
+
+
 #: Shortest mean review (minutes) a platform may give: 0.06 s.
 MIN_REVIEW_MINUTES = 0.001
 
@@ -491,7 +495,13 @@ class Regulator(_Frozen):
 
 
 class Police(_Frozen):
-    investigators: int = Field(10, ge=0, le=1_000_000)
+    investigators_per_100k_users: Annotated[
+        float, Field(ge=0.0, le=MAX_INVESTIGATORS_PER_100K, allow_inf_nan=False)
+    ] = 10.0
+    """Police investigators, full-time, per 100,000 users of the population
+    (``population.users``), so the line's load per investigator, and with it how many
+    reports end in detention, does not depend on how many users are simulated
+    (docs/model.md S12, "Investigators")."""
     investigation_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 3.0
     detention_probability: PerKindProbability = PerKindProbability(
         benign=0.0, critical=0.02, collective_action=0.1, unlawful=0.3

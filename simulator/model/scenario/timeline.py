@@ -56,7 +56,7 @@ _WHY_NOT: dict[str, str] = {
         "from them)"
     ),
     "regulator.audit_window_days": "the audits' window of published posts is kept from day 0",
-    "police.investigators": "the police's queue is sized before day 0",
+    "police.investigators_per_100k_users": "the police's queue is sized before day 0",
     "platforms": "platforms are set up before day 0; a timeline may `block` or `unblock` them",
 }
 
