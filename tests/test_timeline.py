@@ -80,9 +80,7 @@ def test_an_entry_changes_nothing_before_its_day(without: Results, crackdown: Re
     assert not crackdown.daily.equals(without.daily)
 
 
-def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(
-    crackdown: Results, without: Results
-) -> None:
+def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(crackdown: Results) -> None:
     rows = crackdown.events[crackdown.events["event"] == "timeline"]
     assert rows["day"].tolist() == [12, 22]
     start, end = rows["detail"].tolist()
@@ -92,13 +90,6 @@ def test_an_entry_is_recorded_when_it_starts_and_when_it_is_lifted(
     assert "police.detention_probability.critical 0.05 -> 0.3" in start
     assert end.startswith("entry=crackdown end")
     assert "regulator.monitoring_probability 0.4 -> 0.05" in end
-    # More monitoring means more orders while it lasts than the same days without it
-    # (paired: the same seed; against the run's own first days the counts are too few).
-    def orders_per_day(results: Results) -> pd.Series:
-        orders = results.events[results.events["event"] == "order"]
-        return orders.groupby("day").size().reindex(range(DAYS), fill_value=0)
-
-    assert orders_per_day(crackdown)[12:22].sum() > orders_per_day(without)[12:22].sum()
 
 
 def test_an_entry_that_sets_what_is_already_so_changes_no_output(without: Results) -> None:
@@ -509,3 +500,29 @@ def test_the_reference_model_refuses_a_timeline_it_does_not_follow() -> None:
     # An entry beyond the horizon, or one that changes nothing, is no timeline to follow.
     late = classroom({"name": "late", "day": 9, "set": {"police.detention_days": 1.0}}, days=5)
     assert ReferenceSimulation(late, SEED).run().counts.sum() > 0
+
+
+def test_a_monitoring_campaign_orders_more_while_it_lasts() -> None:
+    """More monitoring means more orders from the campaign's day until it is lifted than on
+    the same days without it (paired: the same seed), and the same orders before. A lax
+    platform (strictness 0.02) leaves prohibited posts up for the regulator to find:
+    at shipped strictness the classroom's platforms leave too few to count."""
+    lax = {
+        f"platforms.{i}.{field}": 0.02
+        for i in (0, 1)
+        for field in ("initial_strictness", "max_strictness")
+    }
+    base = simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 3000, **lax}
+    ).to_dict()
+    base["horizon_days"] = DAYS
+    watched = dict(base, timeline=[
+        {"name": "watch", "day": 12, "days": 10, "set": {"regulator.monitoring_probability": 0.4}}
+    ])  # fmt: skip
+
+    def orders(data: dict[str, Any], first: int, last: int) -> int:
+        events = run(validate_scenario(data)).events
+        return int(((events["event"] == "order") & events["day"].between(first, last)).sum())
+
+    assert orders(watched, 0, 11) == orders(base, 0, 11)
+    assert orders(watched, 12, 21) > 3 * max(1, orders(base, 12, 21))  # 104 vs 9 measured
