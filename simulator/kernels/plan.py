@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.73
+    seconds 0.88
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 1.03
+    seconds 1.08
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,22 +30,21 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 1.06
+    seconds 1.18
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.35
+    seconds 0.42
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.15
+    seconds 1.92
     profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg int64
-    arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -56,21 +55,22 @@ kernel simulator.kernels.learning.learn_beliefs
     arg array(int64, 1d, C)
     arg float64
     arg float64
+    arg float64
+    arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.74
+    seconds 0.98
     profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg array(int8, 1d, C)
     arg int64
     arg int64
-    arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 2d, C)
     arg array(float64, 2d, C)
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.77
+    seconds 0.83
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -78,7 +78,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 1.21
+    seconds 0.99
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -86,31 +86,31 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.21
+    seconds 0.24
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.25
+    seconds 0.26
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.35
+    seconds 0.37
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.35
+    seconds 0.38
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.70
+    seconds 1.72
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -120,12 +120,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.35
+    seconds 0.41
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.50
+    seconds 1.59
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -150,62 +150,20 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 25.18
+    seconds 22.71
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
-    arg readonly array(uint64, 1d, C)
-    arg array(float64, 2d, C)
-    arg array(float64, 1d, C)
-    arg array(int64, 1d, C)
-    arg int64
-    arg array(int64, 2d, C)
-    arg array(int64, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(float32, 1d, C)
-    arg array(float64, 2d, C)
-    arg array(float64, 2d, C)
-    arg array(int32, 1d, C)
-    arg array(int32, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(float64, 2d, C)
-    arg array(float64, 2d, C)
-    arg int64
-    arg array(bool, 1d, C)
-    arg array(bool, 1d, C)
-    arg readonly array(int16, 1d, C)
-    arg array(int16, 1d, C)
-    arg array(float32, 1d, C)
-    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C))
-    arg Beliefs(array(float32, 2d, C), array(float64, 1d, C), array(int16, 2d, C), array(float32, 2d, C), array(float64, 1d, C))
-    arg array(float64, 2d, C)
-    arg array(float64, 4d, C)
-    arg array(float64, 3d, C)
-    arg array(float64, 4d, C)
-    arg float64
-    arg float64
-    arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
-    arg array(float64, 2d, C)
-    arg float64
-    arg readonly array(uint64, 1d, C)
-    arg readonly array(uint64, 1d, C)
-    arg array(int64, 4d, C)
-    arg array(int64, 5d, C)
-    arg array(int64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(float64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(float64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(float64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(float64, 2d, C)
-    arg array(int64, 2d, C)
-    arg array(int64, 1d, C)
+    arg Handles(readonly array(uint64, 1d, C) x 3)
+    arg SpeechSource(array(float64, 2d, C), array(float64, 1d, C), array(int64, 1d, C), int64, array(float32, 1d, C), float64)
+    arg Drawn(array(int64, 2d, C), array(int64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(float64, 1d, C), array(float32, 1d, C))
+    arg BenignGroups(array(float64, 2d, C), array(float64, 2d, C), array(int32, 1d, C), array(int32, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), int64)
+    arg Routes(readonly array(int16, 1d, C), array(int16, 1d, C))
+    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Moderation(array(bool, 1d, C), array(bool, 1d, C), array(float64, 2d, C), array(float64, 4d, C), array(float64, 3d, C), array(float64, 4d, C), float64, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), float64)
+    arg DayCounts(array(int64, 4d, C), array(int64, 5d, C), array(int64, 2d, C), array(int64, 2d, C))
+    arg Buffers(array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 1d, C))
     arg int64
     calls simulator.kernels.arrivals.attention_time 4c86f1b557
     calls simulator.kernels.arrivals.attention_time_given_noticed 14a53b1163
@@ -216,8 +174,8 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
     calls simulator.kernels.channel.merge_by_platform 2193617015
-    calls simulator.kernels.channel.publish_channel eff7f9fabf
-    calls simulator.kernels.choice.choose_posts 598c2701b4
+    calls simulator.kernels.channel.publish_channel 37506acb26
+    calls simulator.kernels.choice.choose_posts 104f9b4ab0
     calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.draws.binomial 7604165db1
     calls simulator.kernels.draws.multinomial f467c54bb5
@@ -230,7 +188,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak 1db1e50437
 kernel simulator.kernels.queue.append_pending
-    seconds 0.28
+    seconds 0.24
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -240,8 +198,15 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg int64
+kernel simulator.kernels.queue.arrival_order
+    seconds 3.17
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(float64, 1d, C)
+    calls simulator.kernels.numeric.merge_argsort 921f453fc9
+    calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 2.80
+    seconds 2.09
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -251,7 +216,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.68
+    seconds 1.09
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -272,7 +237,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 3.53
+    seconds 2.48
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -301,7 +266,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.67
+    seconds 0.45
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -311,7 +276,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.25
+    seconds 0.18
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -319,7 +284,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 2.38
+    seconds 1.71
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -329,10 +294,11 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.59
+    seconds 0.46
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -346,7 +312,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.57
+    seconds 0.58
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -364,7 +330,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.63
+    seconds 0.56
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -379,7 +345,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.24
+    seconds 3.44
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
