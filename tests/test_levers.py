@@ -40,13 +40,6 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
-    "visibility: chilling high 1.0 vs low 0.1": (
-        "lawful criticism is rarely taken down once vagueness is the platforms' uncertainty "
-        "(the regulator counts only prohibited kinds), so the friends' removals visibility "
-        "scales barely touch lawful speech: paired difference 0.0000006 [-0.000047, "
-        "0.000048]; political withholding does rise, 0.0121 [0.0102, 0.0141] "
-        "(docs/validation.md, open defect 2)"
-    ),
     "year_liberal: active_share_end netzdg year >= 0.97": (
         "closed accounts no longer re-register (suspensions of fixed length, Meta's ladder L9, "
         "carry the year): in 2 of 8 replications an audit's warning around day 240 raises "
