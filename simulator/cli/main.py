@@ -160,8 +160,13 @@ def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]
         f"excluded {pct(summary['political_speech_excluded'])}, "
         f"taken down {pct(summary['political_speech_taken_down'])}",
         f"    calls to act said as criticism {pct(summary['political_speech_softened'])}; "
-        f"unlawful said as criticism +{pct(summary['political_speech_added'])}; "
-        f"net {pct(summary['political_speech_net_loss'])}",
+        # Unlawful posts are no longer softened (model.md S3); the term stays for old runs.
+        + (
+            f"unlawful said as criticism +{pct(added)}; "
+            if (added := summary["political_speech_added"]) and added > 0.0
+            else ""
+        )
+        + f"net {pct(summary['political_speech_net_loss'])}",
         "  speech loss by mechanism: "
         + ", ".join(
             f"{name} {pct(value)}" if name != "softened_in" else f"said instead {pct(value)}"
