@@ -135,6 +135,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "sensitivity, resource estimates, facts), plots, teaching",
         (
             "simulator.experiments",
+            "simulator.experiments.attribution",
             "simulator.experiments.designs",
             "simulator.experiments.event_study",
             "simulator.experiments.executors",
@@ -145,6 +146,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.sweeps",
             "simulator.experiments.tables",
             "simulator.plots",
+            "simulator.plots.attribution",
             "simulator.plots.compare",
             "simulator.plots.event_study",
             "simulator.plots.phase",
@@ -165,6 +167,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the ``censim`` program; nothing else imports it",
         (
             "simulator.cli",
+            "simulator.cli.attribution",
             "simulator.cli.console",
             "simulator.cli.experiments",
             "simulator.cli.facts",
