@@ -324,3 +324,54 @@ def test_coalition_design_orders_points_by_bit_mask() -> None:
         {"x": False, "y": True},
         {"x": True, "y": True},
     )
+
+
+class MixtureModel:
+    """One replication of four has a rare big event: a share of 0.4 instead of 0."""
+
+    def __call__(self, values: Mapping[str, Any], seed: int) -> dict[str, float]:
+        big = seed == replication_seeds(0, 4)[2]
+        return {"speech_loss": 0.4 * big * (1.0 + values["x"]), "fines_total": 10.0 * big}
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "test-mixture"}
+
+    def prepare(self, design: Design) -> Design:
+        return design
+
+
+def test_sweep_plot_clips_a_share_band_and_shows_the_replications(tmp_path: Path) -> None:
+    from simulator.experiments.sweeps import sweep
+    from simulator.plots.sweeps import metric_plot
+
+    results = sweep(
+        None, {"x": [0.0, 0.5]}, reps=4, seed=0, model=MixtureModel(), workers=0, out=tmp_path
+    )
+    for metric in ("speech_loss", "fines_total"):
+        figure = metric_plot(results, "x", metric)
+        ax = figure.axes[0]
+        band = ax.collections[0].get_paths()[0].vertices[:, 1]
+        assert band.min() == 0.0  # the t-interval reached below 0 (no run can)
+        dots = [line for line in ax.get_lines() if line.get_gid() == "replications"]
+        assert sorted(dots[0].get_ydata())[-1] > 0 and len(dots[0].get_ydata()) == 8
+    figure = metric_plot(results, "x", "speech_loss")
+    band = figure.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() <= 1.0
+
+
+def test_event_study_bands_of_counts_stay_at_or_above_zero() -> None:
+    from simulator.experiments.event_study import event_study
+    from simulator.experiments.tables import t_interval
+
+    data = small(horizon_days=20).to_dict()
+    data["timeline"] = [
+        {"name": "crackdown", "day": 8, "set": {"regulator.monitoring_probability": 0.4}}
+    ]
+    scenario = simulator.validate_scenario(data)
+    study = event_study(scenario, "crackdown", reps=3, outcome="removed")
+    table = study.table
+    raw = study.per_replication.groupby("day")["treated"].apply(lambda v: t_interval(v)[1])
+    assert (raw < 0).any()  # unclipped, a few replications of a small count reach below 0
+    for name in ("treated", "control"):
+        low = table[f"{name}_low"].dropna()
+        assert len(low) and (low >= 0.0).all()
