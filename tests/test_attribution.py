@@ -194,6 +194,13 @@ def test_shapley_values_add_up_to_the_total_effect_on_every_metric(
         assert (levels[levels["term"] == "none"]["value"] == 0.0).all()
         everything = levels[(levels["term"] == "real_name+takedown+reporting")]
         assert everything["value"].iloc[0] == first[metric]
+    # Symmetric rules in the simulator itself: no detention without both takedown
+    # (removals and orders to report) and reporting (the police act only on reports),
+    # so the two are interchangeable for detentions and share them equally.
+    phi = long[(long["metric"] == "detentions_total") & (long["part"] == "shapley")]
+    phi = phi.pivot_table(index="replication", columns="term", values="value")
+    np.testing.assert_array_equal(phi["takedown"].to_numpy(), phi["reporting"].to_numpy())
+    assert phi["takedown"].abs().sum() > 0
     # The rules do something here, so the attribution is not trivially zero.
     assert result.value("speech_loss", "total", "all") > 0.01
     assert result.shapley("political_speech_lost")["takedown"] > 0.05

@@ -132,13 +132,13 @@ def attribute_command(
                 continue
             name = {
                 "level": "no rules" if row["term"] == "none" else "all rules",
-                "total": "all rules minus none",
+                "total": "effect (all rules minus no rules)",
                 "shapley": f"  {row['term']} (Shapley)",
                 "alone": f"  {row['term']} alone",
                 "interaction": f"  {row['term'].replace('+', ' x ')} (interaction)",
             }[row["part"]]
             click.echo(
-                f"  {name:<42} {_number(row['mean'], share):>10} "
+                f"  {name:<48} {_number(row['mean'], share):>10} "
                 f"{_interval(row['t_low'], row['t_high'], share)}"
                 f" ({_interval(row['boot_low'], row['boot_high'], share)}; "
                 f"{_interval(row['min'], row['max'], share)})"

@@ -7,7 +7,7 @@ docs/metrics.md, "Attribution: each rule's share").
 For rules ``N`` and a metric, ``v(S)`` is the metric of the run with the rules of ``S``
 on and the others off (every run paired with the same no-rules counterfactual, on the
 same seed). The Harsanyi dividend of a set ``T`` is the part of the effect only the
-rules of ``T`` together produce (Harsanyi 1963; [Shapley 1953] in docs/references.md)::
+rules of ``T`` together produce (Harsanyi 1963; Shapley 1953: docs/references.md)::
 
     d(T) = sum over S subset of T of (-1)**(|T| - |S|) * v(S)
 
