@@ -312,6 +312,10 @@ def test_cli_prints_writes_and_refuses_bad_rules(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "waterfall.png").stat().st_size > 10_000
     table = pd.read_csv(tmp_path / "a" / "attribution.csv")
     assert set(table["part"]) == {"level", "total", "shapley", "alone", "interaction"}
+    first = (tmp_path / "a" / "attribution.csv").read_bytes()
+    again = CliRunner().invoke(main, [*args, "--quiet"])  # resumes: every run is there
+    assert again.exit_code == 0 and "16 runs, 0 run now, 16 reused" in again.output
+    assert (tmp_path / "a" / "attribution.csv").read_bytes() == first
     for bad, message in (
         (["--rules", "fines"], "unknown rule 'fines'; allowed: " + ", ".join(RULES)),
         (["--rules", "appeals"], "'appeals' is off in scenario classroom"),
