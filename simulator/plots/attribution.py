@@ -102,9 +102,10 @@ def waterfall(attribution: Attribution, metric: str = "speech_loss") -> Figure:
             )  # fmt: skip
             _dots(left, i, reps("shapley", rule), offset=level)
             left.plot([i - 0.3, i + 0.7], [top, top], color="0.3", linewidth=0.7, linestyle=":")
+            # The value left of its step (the interval and the dots are on and right of it).
             left.annotate(
-                _text(step["mean"], scale), (i, max(level, top)), textcoords="offset points",
-                xytext=(0, 3), ha="center", fontsize=7,
+                _text(step["mean"], scale), (i - 0.32, (level + top) / 2),
+                textcoords="offset points", xytext=(-1, 0), ha="right", va="center", fontsize=7,
             )  # fmt: skip
             level = top
         end = row("level", every)
@@ -113,8 +114,10 @@ def waterfall(attribution: Attribution, metric: str = "speech_loss") -> Figure:
         left.errorbar(n, end["mean"], yerr=_errors(*map(np.atleast_1d, end.values())),
                       fmt="none", ecolor="black", capsize=4)  # fmt: skip
         _dots(left, n, reps("level", every))
-        left.annotate(_text(end["mean"], scale), (n, end["mean"]), textcoords="offset points",
-                      xytext=(0, 3), ha="center", fontsize=7)  # fmt: skip
+        left.annotate(
+            _text(end["mean"], scale).lstrip("+"), (n - 0.32, end["mean"]),
+            textcoords="offset points", xytext=(-1, 0), ha="right", va="center", fontsize=7,
+        )  # fmt: skip
         left.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
         left.set_ylabel(metric_label(metric))
         left.set_title("each rule's share of the effect (Shapley values)")
