@@ -319,6 +319,7 @@ def test_cli_prints_writes_and_refuses_bad_rules(tmp_path: Path) -> None:
     for bad, message in (
         (["--rules", "fines"], "unknown rule 'fines'; allowed: " + ", ".join(RULES)),
         (["--rules", "appeals"], "'appeals' is off in scenario classroom"),
+        (["--rules", ","], "--rules: name at least one rule"),
         (["--metric", "nothing"], "--metric: 'nothing' has no attribution"),
     ):
         refused = CliRunner().invoke(main, [*args[:-4], "--out", str(tmp_path / "b"), *bad])

@@ -123,6 +123,8 @@ def check_rules(scenario: Scenario, rules: Sequence[str] | None) -> tuple[str, .
     if rules is None:
         chosen = present
     else:
+        if not rules:
+            raise SweepError(f"--rules: name at least one rule; allowed: {', '.join(RULES)}")
         unknown = [r for r in rules if r not in RULES]
         if unknown:
             raise SweepError(f"--rules: unknown rule {unknown[0]!r}; allowed: {', '.join(RULES)}")
