@@ -105,6 +105,7 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
         if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
             problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
     problems += _timeline_problems(scenario)
+    problems += _access_problems(scenario)
     takedown = _attribute(scenario, "rules.takedown.enabled")
     ladder = _attribute(scenario, "rules.penalties.ladder")
     if _known(takedown, ladder) and takedown and not ladder:
@@ -112,6 +113,19 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
             ("rules.penalties.ladder", "a takedown rule needs at least one penalty step")
         )
     return problems
+
+
+def _access_problems(scenario: Any) -> list[tuple[str, str]]:
+    """``access.values`` names platforms that exist."""
+    values = _attribute(scenario, "access.values")
+    platforms = _attribute(scenario, "platforms")
+    if not _known(values, platforms) or not values:
+        return []
+    names = [_attribute(p, "name") for p in platforms]
+    unknown = sorted(set(values) - set(names))
+    if unknown and _known(*names):
+        return [("access.values", f"no platform named {unknown}; platforms: {names}")]
+    return []
 
 
 def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:

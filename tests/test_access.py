@@ -1,0 +1,217 @@
+"""Choices when access changes (issue 17 item 2; docs/model.md S9a): users whose platform
+stops serving stop, move or circumvent by random utility, so the split is an outcome.
+Directions (paired on common random numbers: the same seeds, the same tastes): the
+circumvent share rises with the value of the lost service and falls with the cost and
+legal risk of circumvention; moving rises with the alternatives' value. Circumvention
+is abandoned when its cost rises, and a reopened platform gets its circumventers back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import simulator
+from simulator.cli.main import main
+from simulator.engine.simulation import Simulation
+from simulator.errors import ScenarioError
+from simulator.kinds import EventKind, UserState
+from simulator.model.access import choose, logit_shares, utilities
+from simulator.model.scenario import Scenario, validate_scenario
+from simulator.model.scenario.access import Access
+from simulator.output.metrics import access_split
+from simulator.reference.agent import ReferenceSimulation
+from simulator.streams import Streams
+
+SEEDS = (1, 2, 3)
+BLOCK_DAY = 2
+BLOCK = {"name": "block", "day": BLOCK_DAY, "block": ["weibo"]}
+
+
+def classroom(access: dict[str, Any] | None, *entries: dict[str, Any], days: int = 4) -> Scenario:
+    """``classroom`` (weibo, tieba) for ``days`` days, weibo blocked from day 2."""
+    data = simulator.override(
+        simulator.load_scenario("classroom"), {"horizon_days": days}
+    ).to_dict()
+    if access is not None:
+        data["access"] = {"enabled": True, **access}
+    data["timeline"] = [BLOCK, *entries]
+    return validate_scenario(data)
+
+
+def split(access: dict[str, Any], seed: int, *entries: dict[str, Any], days: int = 4) -> Any:
+    sim = Simulation(classroom(access, *entries, days=days), seed)
+    recorder = sim.run()
+    return access_split(recorder), recorder, sim
+
+
+def shares(access: dict[str, Any]) -> np.ndarray:
+    """Per seed: the block day's stop, move, circumvent shares."""
+    out = []
+    for seed in SEEDS:
+        s = split(access, seed)[0]
+        assert s["first_day"] == BLOCK_DAY
+        out.append([s["first_share"][k] for k in ("stop", "move", "circumvent")])
+    return np.array(out)
+
+
+BASE = {"values": {"weibo": 1.0, "tieba": 1.0}, "circumvention_cost": 0.3, "moving_cost": 0.3}
+
+
+def test_the_statement_is_the_logit() -> None:
+    """Users choosing their highest utility plus Gumbel tastes give the logit shares."""
+    rng = np.random.default_rng(0)
+    n = 200_000
+    weight = rng.lognormal(0.0, 0.8, n)
+    home = np.zeros(n, dtype=np.int64)
+    spec = Access(enabled=True, circumvention_cost=0.4, legal_risk=0.1, moving_cost=0.2)
+    v = utilities(weight, np.full(n, 2.0), home, np.array([False, True]), np.array([2.0, 1.0]),
+                  spec, 0.5)  # fmt: skip
+    got = np.bincount(choose(v, rng.gumbel(size=v.shape)), minlength=v.shape[1]) / n
+    want = logit_shares(v, 1.0)
+    assert got[1] == pytest.approx(want[1], abs=0.005)  # circumvent
+    assert got[3] == pytest.approx(want[3], abs=0.005)  # move to platform 1
+    assert got[2] == 0.0  # the home does not serve
+
+
+@pytest.mark.parametrize(
+    ("lever", "low", "high", "option", "sign"),
+    [
+        ("values.weibo", 0.5, 3.0, 2, +1),  # the lost service's value: circumvent rises
+        ("circumvention_cost", 0.1, 1.0, 2, -1),  # its running cost: circumvent falls
+        ("legal_risk", 0.0, 1.0, 2, -1),  # the law's risk: circumvent falls
+        ("values.tieba", 0.3, 2.0, 1, +1),  # the alternative's value: moving rises
+        ("moving_cost", 0.0, 1.0, 1, -1),  # the cost of moving: moving falls
+    ],
+)
+def test_the_split_moves_with_the_value_the_cost_and_the_alternatives(
+    lever: str, low: float, high: float, option: int, sign: int
+) -> None:
+    def at(x: float) -> np.ndarray:
+        access = {**BASE, "values": dict(BASE["values"])}
+        if lever.startswith("values."):
+            access["values"][lever.split(".")[1]] = x
+        else:
+            access[lever] = x
+        return shares(access)
+
+    lo, hi = at(low), at(high)
+    diff = sign * (hi[:, option] - lo[:, option])
+    # Paired: each seed's users keep their tastes, so every replication moves the same way.
+    assert (diff > 0.02).all(), (lever, lo[:, option], hi[:, option])
+
+
+def test_a_blocked_platforms_users_are_split_three_ways_and_recorded() -> None:
+    s, recorder, sim = split(BASE, SEEDS[0])
+    first = s["first"]
+    assert min(first["stop"], first["move"], first["circumvent"]) > 0
+    users = sim.users
+    weibo = 0
+    # Everyone who chose is recorded once on the block's day, and nobody on weibo is
+    # left ACTIVE with a route: stoppers wait at home, movers are on tieba.
+    events = [e for e in recorder.events if e.event == EventKind.ACCESS_CHOICE]
+    assert len(events) == first["stop"] + first["move"] + first["circumvent"]
+    assert all(int(e.time_hours // 24) == BLOCK_DAY for e in events)
+    movers = [e.user for e in events if e.detail == "move:tieba"]
+    assert (users.platform[movers] == 1).all()
+    assert s["first_moved_to"] == {"tieba": first["move"]}
+    last = recorder.population_series[-1]
+    stuck = (users.state == UserState.ACTIVE) & (users.platform == weibo)
+    assert last["access_stopped"] == int(stuck.sum()) > 0
+    assert last["access_circumventing"] == first["circumvent"]  # none detained or renewed here
+    assert last["access_moved"] == first["move"]
+    # The day before the block nobody had chosen.
+    assert recorder.population_series[BLOCK_DAY - 1]["access_moved"] == 0
+
+
+def test_circumvention_is_abandoned_when_its_cost_rises() -> None:
+    dearer = {"name": "vpn_crackdown", "day": 4, "set": {"access.circumvention_cost": 2.0}}
+    s, recorder, _ = split(BASE, SEEDS[0], dearer, days=6)
+    rows = recorder.population_series
+    assert rows[3]["access_circumventing"] > 0
+    assert rows[4]["access_circumventing"] < rows[3]["access_circumventing"] / 2
+    day4 = [e.detail for e in recorder.events
+            if e.event == EventKind.ACCESS_CHOICE and int(e.time_hours // 24) == 4]  # fmt: skip
+    # Stoppers and circumventers decide again; some go to tieba or stop.
+    assert day4.count("circumvent") == rows[4]["access_circumventing"]
+    assert s["totals"]["move"] > s["first"]["move"]
+
+
+def test_a_reopened_platform_gets_its_circumventers_and_stoppers_back() -> None:
+    lifted = {"name": "lifted", "day": 4, "unblock": ["weibo"]}
+    s, recorder, sim = split(BASE, SEEDS[0], lifted, days=6)
+    assert s["totals"]["return"] == s["first"]["circumvent"] > 0
+    last = recorder.population_series[-1]
+    assert last["access_circumventing"] == 0 and last["access_stopped"] == 0
+    # Movers stay where they went (ASSUMPTION, model.md S9a).
+    assert last["access_moved"] == s["first"]["move"]
+
+
+def test_without_the_choice_a_block_leaves_its_users_waiting() -> None:
+    sim = Simulation(classroom(None), SEEDS[0])
+    recorder = sim.run()
+    assert not any(e.event == EventKind.ACCESS_CHOICE for e in recorder.events)
+    assert "access_stopped" not in recorder.population_series[-1]
+    assert sim.sanctions.access is None
+    # The default section is left out of the scenario's data: hashes as before.
+    assert "access" not in classroom(None).to_dict()
+
+
+def test_the_new_stream_leaves_the_earlier_ones_alone() -> None:
+    old = np.random.SeedSequence(7).spawn(9)
+    streams = Streams.from_seed(7)
+    for name, child in zip(
+        ("population", "speech", "split", "behaviour", "moderation", "review", "regulator",
+         "police", "turnover"), old, strict=True,
+    ):  # fmt: skip
+        got = getattr(streams, name).random(4)
+        assert np.array_equal(got, np.random.default_rng(child).random(4)), name
+
+
+def test_a_gone_platforms_users_choose_instead_of_following_market_shares() -> None:
+    scenario = classroom(BASE, days=2)
+    scenario = validate_scenario({**scenario.to_dict(), "timeline": []})
+    sim = Simulation(scenario, SEEDS[0])
+    weibo = sim.platforms[0]
+    sim.sanctions.remove_platform(weibo, 24.0, "revoked")
+    sim.run()
+    s = access_split(sim.recorder)
+    assert s["first_day"] == 1
+    assert min(s["first"]["stop"], s["first"]["move"], s["first"]["circumvent"]) > 0
+
+
+def test_the_block_example_prints_its_split(tmp_path: Any) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "china_instagram_block_2014",
+            "--users",
+            "3000",
+            "--days",
+            "32",
+            "--out",
+            str(out),
+        ],  # fmt: skip
+    )
+    assert result.exit_code == 0, result.output
+    assert "access lost on day 30:" in result.output
+    access = json.loads((out / "summary.json").read_text())["access"]
+    assert access["first_day"] == 30
+    assert sum(access["first_share"].values()) == pytest.approx(1.0)
+    assert min(access["first"][k] for k in ("stop", "move", "circumvent")) > 0
+
+
+def test_the_reference_model_refuses_the_choice() -> None:
+    scenario = validate_scenario({**classroom(BASE).to_dict(), "timeline": []})
+    with pytest.raises(ScenarioError, match="access.enabled"):
+        ReferenceSimulation(scenario, 1).run()
+
+
+def test_a_timeline_cannot_switch_the_choice_on_mid_run() -> None:
+    with pytest.raises(ScenarioError, match="cannot change mid-run"):
+        classroom(BASE, {"name": "on", "day": 1, "set": {"access.enabled": False}})
