@@ -18,6 +18,7 @@ import simulator
 from simulator.cli.main import main
 from simulator.engine.simulation import Simulation
 from simulator.errors import ScenarioError
+from simulator.experiments.executors import flatten_summary
 from simulator.kinds import EventKind, UserState
 from simulator.model.access import choose, logit_shares, utilities
 from simulator.model.scenario import Scenario, validate_scenario
@@ -215,3 +216,36 @@ def test_the_reference_model_refuses_the_choice() -> None:
 def test_a_timeline_cannot_switch_the_choice_on_mid_run() -> None:
     with pytest.raises(ScenarioError, match="cannot change mid-run"):
         classroom(BASE, {"name": "on", "day": 1, "set": {"access.enabled": False}})
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            "[access]\nenabled = true\nvalues = { nope = 1.0 }\n",
+            "no platform named ['nope']",
+        ),
+        (
+            '[[timeline]]\nname = "vpn"\nday = 3\nset = { access = { legal_risk = 2.0 } }\n',
+            "does nothing without `access.enabled = true`",
+        ),
+    ],
+)
+def test_bad_access_input_is_refused_with_the_field(tmp_path: Any, toml: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('extends = "classroom"\nname = "bad"\n' + toml)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sweeps_report_the_split_only_where_the_choice_is_on() -> None:
+    summary = {"speech_loss": 0.1, "events": {"timeline": 1}}
+    assert not any("access" in key for key in flatten_summary(summary))
+    split = {"first_day": 30, "first": {"stop": 1, "move": 2, "circumvent": 3, "return": 0}}
+    split |= {"first_share": {"stop": 1 / 6, "move": 2 / 6, "circumvent": 0.5}}
+    split |= {"totals": split["first"]}
+    flat = flatten_summary({**summary, "access": split})
+    assert flat["access.first_share.circumvent"] == 0.5
+    assert flat["events.access_choice"] == 0.0 and flat["access.first_day"] == 30.0
