@@ -113,7 +113,11 @@ def test_a_blocked_platforms_users_are_split_three_ways_and_recorded() -> None:
     weibo = 0
     # Everyone who chose is recorded once on the block's day, and nobody on weibo is
     # left ACTIVE with a route: stoppers wait at home, movers are on tieba.
-    events = [e for e in recorder.events if e.event == EventKind.ACCESS_CHOICE]
+    events = [
+        e
+        for e in recorder.events
+        if e.event == EventKind.ACCESS_CHOICE and not e.detail.startswith("refuse:")
+    ]
     assert len(events) == first["stop"] + first["move"] + first["circumvent"]
     assert all(int(e.time_hours // 24) == BLOCK_DAY for e in events)
     movers = [e.user for e in events if e.detail == "move:tieba"]
@@ -139,6 +143,8 @@ def test_circumvention_is_abandoned_when_its_cost_rises() -> None:
     # Stoppers and circumventers decide again; some go to tieba or stop.
     assert day4.count("circumvent") == rows[4]["access_circumventing"]
     assert s["totals"]["move"] > s["first"]["move"]
+    # Real-name refusers decide again too: those circumventing mostly stop.
+    assert day4.count("refuse:stop") > 5 * day4.count("refuse:circumvent")
 
 
 def test_a_reopened_platform_gets_its_circumventers_and_stoppers_back() -> None:
@@ -249,3 +255,26 @@ def test_sweeps_report_the_split_only_where_the_choice_is_on() -> None:
     flat = flatten_summary({**summary, "access": split})
     assert flat["access.first_share.circumvent"] == 0.5
     assert flat["events.access_choice"] == 0.0 and flat["access.first_day"] == 30.0
+
+
+def refusers(access: dict[str, Any], seed: int, real_name: float = 0.3) -> dict[str, int]:
+    """Day 0's real-name refusers' choices (classroom: the rule starts on day 0)."""
+    data = classroom(access, days=1).to_dict()
+    data["timeline"] = []
+    data["rules"]["real_name"]["circumvent_probability"] = real_name
+    recorder = Simulation(validate_scenario(data), seed).run()
+    return dict(access_split(recorder)["real_name_refusers"])
+
+
+def test_real_name_refusers_choose_by_the_cost_of_circumvention() -> None:
+    """Registration required is a lost service too (S13, S9a): refusers enforced against
+    stop or circumvent by the same utility; the fixed probability is no longer read."""
+    for seed in SEEDS:
+        cheap = refusers({**BASE, "circumvention_cost": 0.0, "foreign_value": 1.0}, seed)
+        dear = refusers({**BASE, "circumvention_cost": 1.0, "foreign_value": 1.0}, seed)
+        assert cheap["stop"] + cheap["circumvent"] == dear["stop"] + dear["circumvent"] > 0
+        assert cheap["circumvent"] > dear["circumvent"] + 5, (seed, cheap, dear)
+        # Same draws, whatever the unused fixed probability says.
+        assert (
+            refusers({**BASE, "circumvention_cost": 1.0, "foreign_value": 1.0}, seed, 0.9) == dear
+        )

@@ -149,6 +149,11 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
             )
             totals = access["totals"]
             lines.append("    over the run: " + ", ".join(f"{v:,} {k}" for k, v in totals.items()))
+        refusers = access.get("real_name_refusers", {})
+        if sum(refusers.values()):
+            lines.append(
+                "  real-name refusers: " + ", ".join(f"{v:,} {k}" for k, v in refusers.items())
+            )
     fines = summary["fines_total"]
     if fines or summary["events"]:
         events = ", ".join(

@@ -212,7 +212,9 @@ class Simulation:
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
-            register_users(users, real_name, enforcement, self.streams.behaviour)
+            refused = register_users(users, real_name, enforcement, self.streams.behaviour)
+            if sanctions.access is not None:  # refusers choose (S9a), at step 3b
+                sanctions.access.refused(refused)
             sanctions.exclusions.invalidate()  # everyone may have changed
         sanctions.returns_and_turnover(day, start)  # 3a (S14)
         if sanctions.access is not None and sanctions.access.decide(day, start):  # 3b (S9a)

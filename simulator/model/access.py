@@ -29,7 +29,16 @@ cost and friction). Movers stay on their new platform (ASSUMPTION: they took the
 network with them) unless it stops serving in turn. Between changes, a user who comes to
 a home that does not serve (a slot renewed, an account back, a release) decides once.
 
-With ``access.enabled = false`` nothing here runs: the rules before it (S9, S14, S15).
+**Registration required** (S13). A user who refuses to register under the real name
+and whom the platform enforces against (on the rule's first day, or a newcomer of
+turnover while it is in force) loses the service too: the same choice between stopping
+(EXCLUDED, reason ``refused_real_name``) and circumventing to a foreign service (value
+``foreign_value``); moving is not open (ASSUMPTION: every platform under the rule asks for
+the identity they refused). ``rules.real_name.circumvent_probability`` is then not used
+(its draws are still made, so the behaviour stream is unchanged). Refusers decide again
+on every change, like those who lost a service.
+
+With ``access.enabled = false`` nothing here runs: the rules before it (S9, S13, S14, S15).
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.kinds import EventKind, UserState
+from simulator.kinds import EventKind, ExclusionReason, UserState
 from simulator.model.platforms import PlatformState
 from simulator.model.population import Users
 from simulator.model.scenario.access import Access
@@ -51,6 +60,8 @@ STOP, CIRCUMVENT, MOVE = 0, 1, 2
 LABELS = {STOP: "stop", CIRCUMVENT: "circumvent"}
 #: A circumventer going back to the platform it lost, now serving again.
 RETURN = "return"
+#: The prefix of a real-name refuser's choice in events.csv (``refuse:stop``, ...).
+REFUSE = "refuse"
 
 
 def utilities(
@@ -115,6 +126,8 @@ class AccessChoices:
         self.lost = np.full(n, -1, dtype=np.int16)
         #: Decided since the last change (or since coming to a home that does not serve).
         self.settled = np.zeros(n, dtype=np.bool_)
+        #: Refused the real name where enforced: chooses to stop or circumvent (S13).
+        self.refuser = np.zeros(n, dtype=np.bool_)
         self._tastes: NDArray[np.float64] | None = None
         self._weight: NDArray[np.float64] | None = None
         self._seen: tuple[tuple[bool, ...], Access] | None = None
@@ -127,9 +140,22 @@ class AccessChoices:
         self.spec = spec
 
     def renewed(self, slots: IntArray) -> None:
-        """Newcomers in ``slots`` (S14) decide afresh if their home does not serve."""
+        """Newcomers in ``slots`` (S14) decide afresh if their home does not serve, or if
+        they refused the real name where enforced (EXCLUDED for it, or CIRCUMVENTING: the
+        only way a newcomer starts circumventing)."""
         self.lost[slots] = -1
         self.settled[slots] = False
+        state = self.users.state[slots]
+        self.refuser[slots] = (state == UserState.CIRCUMVENTING) | (
+            (state == UserState.EXCLUDED)
+            & (self.users.excl_reason[slots] == ExclusionReason.REFUSED_REAL_NAME)
+        )
+
+    def refused(self, users: IntArray) -> None:
+        """``users`` refused the real name on the rule's first day where enforced: they
+        choose at the next :meth:`decide`."""
+        self.refuser[users] = True
+        self.settled[users] = False
 
     def _draws(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if self._tastes is None:
@@ -152,11 +178,19 @@ class AccessChoices:
         up = np.array(serving, dtype=np.bool_)
         circumventing = (state == UserState.CIRCUMVENTING) & (self.lost >= 0)
         stranded = (state == UserState.ACTIVE) & ~up[home]
+        refusing = self.refuser & (
+            (state == UserState.CIRCUMVENTING) | (state == UserState.EXCLUDED)
+        )
         if not changed:
             stranded &= ~self.settled
+            refusing &= ~self.settled
             circumventing[:] = False
-        if not (stranded.any() or circumventing.any()):
+        if not (stranded.any() or circumventing.any() or refusing.any()):
             return False
+        refusers = np.flatnonzero(refusing)
+        if len(refusers):
+            self._choose_refusers(now, refusers)
+            self.settled[refusers] = True
         # A circumventer whose platform serves again goes back to it.
         back = np.flatnonzero(circumventing & up[np.maximum(self.lost, 0)])
         if len(back):
@@ -200,6 +234,26 @@ class AccessChoices:
             self.moved_users += int(movers.sum())
             details[movers] = f"move:{name}"
         self._events(now, who, details.tolist())
+
+    def _choose_refusers(self, now: float, who: IntArray) -> None:
+        """Real-name refusers: stop (EXCLUDED, ``refused_real_name``) or circumvent to a
+        foreign service; no platform to move to (module docstring)."""
+        users = self.users
+        tastes, weight = self._draws()
+        spec = self.spec
+        n_p = len(self.platforms)
+        home = users.platform[who].astype(np.int64)
+        v = utilities(
+            weight[who], np.full(len(who), spec.foreign_value), home,
+            np.zeros(n_p, dtype=np.bool_), np.ones(n_p), spec, self.friction,
+        )  # fmt: skip
+        circ = choose(v, tastes[who] * spec.taste_scale) == CIRCUMVENT
+        users.state[who[circ]] = UserState.CIRCUMVENTING
+        users.excl_reason[who[circ]] = ExclusionReason.NONE
+        users.state[who[~circ]] = UserState.EXCLUDED
+        users.excl_reason[who[~circ]] = ExclusionReason.REFUSED_REAL_NAME
+        labels = np.where(circ, f"{REFUSE}:{LABELS[CIRCUMVENT]}", f"{REFUSE}:{LABELS[STOP]}")
+        self._events(now, who, labels.tolist())
 
     def _events(self, now: float, who: IntArray, details: list[str]) -> None:
         """One ``access_choice`` event per user (at home platform before the choice is

@@ -341,11 +341,16 @@ def access_split(recorder: Recorder) -> dict[str, Any]:
     the ``access_choice`` events: the first day with choices (``first_day``, -1 if none),
     that day's stop / move / circumvent counts and shares of those who chose, where the
     movers went, and the run's totals (``return``: circumventers back on a platform that
-    serves again)."""
+    serves again); real-name refusers' choices apart (``real_name_refusers``)."""
     columns = recorder.event_columns()
     mine = np.asarray(columns["event"]) == EventKind.ACCESS_CHOICE.value
-    days = (np.asarray(columns["time_hours"])[mine] // 24).astype(np.int64)
-    details = [d for d, m in zip(columns["detail"], mine.tolist(), strict=True) if m]
+    all_days = (np.asarray(columns["time_hours"])[mine] // 24).astype(np.int64)
+    all_details = [d for d, m in zip(columns["detail"], mine.tolist(), strict=True) if m]
+    # Real-name refusers' choices (``refuse:stop``, ``refuse:circumvent``) apart.
+    refusals = [d.split(":")[1] for d in all_details if d.startswith("refuse:")]
+    service = np.array([not d.startswith("refuse:") for d in all_details], dtype=bool)
+    days = all_days[service] if len(all_days) else all_days
+    details = [d for d, keep in zip(all_details, service.tolist(), strict=True) if keep]
 
     def split(chosen: list[str]) -> dict[str, int]:
         out = {"stop": 0, "move": 0, "circumvent": 0, "return": 0}
@@ -368,6 +373,7 @@ def access_split(recorder: Recorder) -> dict[str, Any]:
         "first_share": {k: _ratio(counts[k], chose) for k in ("stop", "move", "circumvent")},
         "first_moved_to": dict(sorted(moved_to.items())),
         "totals": split(details),
+        "real_name_refusers": {k: refusals.count(k) for k in ("stop", "circumvent")},
     }
 
 

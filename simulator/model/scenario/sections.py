@@ -391,7 +391,8 @@ class RealName(_Frozen):
     start_day: int = Field(0, ge=0, le=100_000)
     refusal_probability: Probability = 0.05
     circumvent_probability: Probability = 0.3
-    """Share of refusers who turn to circumvention tools instead of losing access."""
+    """Share of refusers who turn to circumvention tools instead of losing access; not
+    read with ``[access]``, where refusers choose (docs/model.md S9a)."""
 
 
 class Takedown(_Frozen):
