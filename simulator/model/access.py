@@ -128,6 +128,9 @@ class AccessChoices:
         self.settled = np.zeros(n, dtype=np.bool_)
         #: Refused the real name where enforced: chooses to stop or circumvent (S13).
         self.refuser = np.zeros(n, dtype=np.bool_)
+        #: The option in force (STOP or CIRCUMVENT; -1: none, e.g. after moving): a
+        #: choice is an event only where it changes something.
+        self.option = np.full(n, -1, dtype=np.int8)
         self._tastes: NDArray[np.float64] | None = None
         self._weight: NDArray[np.float64] | None = None
         self._seen: tuple[tuple[bool, ...], Access] | None = None
@@ -145,6 +148,7 @@ class AccessChoices:
         only way a newcomer starts circumventing)."""
         self.lost[slots] = -1
         self.settled[slots] = False
+        self.option[slots] = -1
         state = self.users.state[slots]
         self.refuser[slots] = (state == UserState.CIRCUMVENTING) | (
             (state == UserState.EXCLUDED)
@@ -156,6 +160,7 @@ class AccessChoices:
         choose at the next :meth:`decide`."""
         self.refuser[users] = True
         self.settled[users] = False
+        self.option[users] = -1
 
     def _draws(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if self._tastes is None:
@@ -172,10 +177,12 @@ class AccessChoices:
         serving = tuple(p.serving(now) for p in self.platforms)
         changed = self._seen != (serving, self.spec)
         self._seen = (serving, self.spec)
-        if changed:
-            self.settled[:] = False
         state, home = users.state, users.platform
         up = np.array(serving, dtype=np.bool_)
+        if changed:
+            self.settled[:] = False
+            # Stoppers whose home serves again have their service back: no option in force.
+            self.option[(self.option == STOP) & (state == UserState.ACTIVE) & up[home]] = -1
         circumventing = (state == UserState.CIRCUMVENTING) & (self.lost >= 0)
         stranded = (state == UserState.ACTIVE) & ~up[home]
         refusing = self.refuser & (
@@ -196,6 +203,7 @@ class AccessChoices:
         if len(back):
             state[back] = UserState.ACTIVE
             self.lost[back] = -1
+            self.option[back] = -1
             self._events(now, back, [RETURN] * len(back))
         who = np.flatnonzero(stranded | (circumventing & ~up[np.maximum(self.lost, 0)]))
         if len(who):
@@ -233,7 +241,7 @@ class AccessChoices:
             self.lost[who[movers]] = -1
             self.moved_users += int(movers.sum())
             details[movers] = f"move:{name}"
-        self._events(now, who, details.tolist())
+        self._record(now, who, choice, details)
 
     def _choose_refusers(self, now: float, who: IntArray) -> None:
         """Real-name refusers: stop (EXCLUDED, ``refused_real_name``) or circumvent to a
@@ -253,7 +261,18 @@ class AccessChoices:
         users.state[who[~circ]] = UserState.EXCLUDED
         users.excl_reason[who[~circ]] = ExclusionReason.REFUSED_REAL_NAME
         labels = np.where(circ, f"{REFUSE}:{LABELS[CIRCUMVENT]}", f"{REFUSE}:{LABELS[STOP]}")
-        self._events(now, who, labels.tolist())
+        self._record(now, who, np.where(circ, CIRCUMVENT, STOP), labels.astype(object))
+
+    def _record(
+        self, now: float, who: IntArray, choice: NDArray[np.int64], details: NDArray[np.object_]
+    ) -> None:
+        """The choices that change something (a first choice, a move, or another option
+        than the one in force) as events; the options now in force."""
+        new = np.where(choice >= MOVE, -1, choice).astype(np.int8)
+        news = (choice >= MOVE) | (self.option[who] != new)
+        self.option[who] = new
+        if news.any():
+            self._events(now, who[news], details[news].tolist())
 
     def _events(self, now: float, who: IntArray, details: list[str]) -> None:
         """One ``access_choice`` event per user (at home platform before the choice is
