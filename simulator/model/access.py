@@ -44,6 +44,7 @@ With ``access.enabled = false`` nothing here runs: the rules before it (S9, S13,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,7 +88,7 @@ def utilities(
     return v
 
 
-def choose(v: NDArray[np.float64], tastes: NDArray[np.float64]) -> NDArray[np.int64]:
+def choose(v: NDArray[np.float64], tastes: NDArray[np.floating[Any]]) -> NDArray[np.int64]:
     """Each user's option of highest ``v + tastes`` (ties: the first)."""
     return np.argmax(v + tastes, axis=1).astype(np.int64)
 
@@ -131,7 +132,7 @@ class AccessChoices:
         #: The option in force (STOP or CIRCUMVENT; -1: none, e.g. after moving): a
         #: choice is an event only where it changes something.
         self.option = np.full(n, -1, dtype=np.int8)
-        self._tastes: NDArray[np.float64] | None = None
+        self._tastes: NDArray[np.float32] | None = None
         self._weight: NDArray[np.float64] | None = None
         self._seen: tuple[tuple[bool, ...], Access] | None = None
         #: Users who chose to move, over the run (summary.json's split is made from the
@@ -162,10 +163,12 @@ class AccessChoices:
         self.settled[users] = False
         self.option[users] = -1
 
-    def _draws(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _draws(self) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
         if self._tastes is None:
             n, n_p = self.users.size, len(self.platforms)
-            self._tastes = self.rng.gumbel(0.0, 1.0, size=(n, MOVE + n_p))
+            # float32: one per user and option (4 bytes each, 20 MB at a million users
+            # and three platforms).
+            self._tastes = self.rng.gumbel(0.0, 1.0, size=(n, MOVE + n_p)).astype(np.float32)
             rate = self.users.rate
             self._weight = rate / rate.mean() if rate.size and rate.mean() > 0 else rate
         assert self._weight is not None
