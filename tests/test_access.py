@@ -324,3 +324,20 @@ def test_the_block_examples_split_moves_with_value_cost_and_alternatives(
     diff = sign * (high[:, option] - low[:, option])
     print(changes_low, low.mean(axis=0).round(4), changes_high, high.mean(axis=0).round(4))
     assert (diff > 0.03).all(), (low[:, option], high[:, option])
+
+
+def test_the_choice_changes_nothing_where_no_one_loses_access() -> None:
+    """With ``[access]`` on but no platform ever stopping and no real-name rule, the run
+    is the run without it (no draw of the access stream, no other stream touched)."""
+
+    def counts(access: dict[str, Any] | None) -> np.ndarray:
+        data = classroom(access, days=6).to_dict()
+        data["timeline"] = []
+        data["rules"]["real_name"]["enabled"] = False
+        sim = Simulation(validate_scenario(data), SEEDS[0])
+        recorder = sim.run()
+        if access is not None:
+            assert sim.sanctions.access is not None and sim.sanctions.access._tastes is None
+        return np.asarray(recorder.counts)
+
+    assert np.array_equal(counts(BASE), counts(None))
