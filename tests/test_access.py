@@ -26,6 +26,7 @@ from simulator.model.scenario.access import Access
 from simulator.output.metrics import access_split
 from simulator.reference.agent import ReferenceSimulation
 from simulator.streams import Streams
+from tests.invariants import check_invariants
 
 SEEDS = (1, 2, 3)
 BLOCK_DAY = 2
@@ -341,3 +342,17 @@ def test_the_choice_changes_nothing_where_no_one_loses_access() -> None:
         return np.asarray(recorder.counts)
 
     assert np.array_equal(counts(BASE), counts(None))
+
+
+def test_a_run_with_choices_keeps_the_invariants() -> None:
+    """Conservation, exclusion reasons against states, events in order (tests/invariants.py)
+    through a block, a VPN crackdown and the block lifted; the stoppers are the users
+    excluded because their home does not serve."""
+    dearer = {"name": "vpn_crackdown", "day": 4, "set": {"access.circumvention_cost": 2.0}}
+    lifted = {"name": "lifted", "day": 6, "unblock": ["weibo"]}
+    results = simulator.run(classroom(BASE, dearer, lifted, days=8), seed=SEEDS[1], parallel=False)
+    check_invariants(results)
+    population = results.population_daily
+    assert (population["access_stopped"] == population["excluded_suspended"]).all()
+    assert population["access_stopped"].iloc[BLOCK_DAY] > 0
+    assert population["access_stopped"].iloc[-1] == 0
