@@ -356,3 +356,14 @@ def test_a_run_with_choices_keeps_the_invariants() -> None:
     assert (population["access_stopped"] == population["excluded_suspended"]).all()
     assert population["access_stopped"].iloc[BLOCK_DAY] > 0
     assert population["access_stopped"].iloc[-1] == 0
+
+
+def test_the_access_family_is_re_derived_as_a_set_up_run_would_build_it() -> None:
+    changes = {"access.circumvention_cost": 0.9, "access.values": {"tieba": 3.0}}
+    changed = Simulation(classroom(BASE, {"name": "c", "day": 1, "set": changes}), SEEDS[0])
+    assert changed.timeline is not None and changed.sanctions.access is not None
+    before = changed.sanctions.access.spec
+    changed.timeline.start_of_day(1)
+    fresh = Simulation(simulator.override(classroom(BASE), changes), SEEDS[0])
+    assert fresh.sanctions.access is not None
+    assert changed.sanctions.access.spec == fresh.sanctions.access.spec != before
