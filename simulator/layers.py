@@ -137,6 +137,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "sensitivity, resource estimates, facts), plots, teaching",
         (
             "simulator.experiments",
+            "simulator.experiments.attribution",
             "simulator.experiments.designs",
             "simulator.experiments.event_study",
             "simulator.experiments.executors",
@@ -147,6 +148,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.sweeps",
             "simulator.experiments.tables",
             "simulator.plots",
+            "simulator.plots.attribution",
             "simulator.plots.compare",
             "simulator.plots.event_study",
             "simulator.plots.phase",
@@ -167,6 +169,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the ``censim`` program; nothing else imports it",
         (
             "simulator.cli",
+            "simulator.cli.attribution",
             "simulator.cli.console",
             "simulator.cli.experiments",
             "simulator.cli.facts",

@@ -377,6 +377,9 @@ main.add_command(cli_facts.facts_command)
 from simulator.cli import warmup as cli_warmup  # noqa: E402
 
 main.add_command(cli_warmup.warmup_command)
+from simulator.cli import attribution as cli_attribution  # noqa: E402
+
+main.add_command(cli_attribution.attribute_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

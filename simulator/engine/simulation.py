@@ -130,11 +130,11 @@ class Simulation:
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
-            streams.moderation,
+            streams.reporting,
         )  # fmt: skip
         self.review = ReviewDay(
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
-            self.reporting, rules.appeals, streams.moderation, self.threads, users.size,
+            self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
         )  # fmt: skip
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
