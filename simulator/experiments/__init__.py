@@ -43,6 +43,8 @@ _API = {
     "ScenarioModel": "simulator.experiments.executors",
     "flatten_summary": "simulator.experiments.executors",
     "make_executor": "simulator.experiments.executors",
+    "FrontierResults": "simulator.experiments.frontier",
+    "policy_frontier": "simulator.experiments.frontier",
     "Store": "simulator.experiments.store",
     "SweepResults": "simulator.experiments.sweeps",
     "sweep": "simulator.experiments.sweeps",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
         flatten_summary,
         make_executor,
     )
+    from simulator.experiments.frontier import FrontierResults, policy_frontier
     from simulator.experiments.store import (
         Store,
     )
@@ -93,6 +96,7 @@ __all__ = [
     "DaskExecutor",
     "Design",
     "Executor",
+    "FrontierResults",
     "InProcessExecutor",
     "LocalExecutor",
     "Model",
@@ -109,6 +113,7 @@ __all__ = [
     "parse_set",
     "parse_vary",
     "points_design",
+    "policy_frontier",
     "sampled_design",
     "summary_table",
     "sweep",

@@ -36,6 +36,14 @@ COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
     "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
     "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
     "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
+    "unlawful_exposure_prevented": (
+        "unlawful exposure prevented\n(% of views of unlawful posts, vs no rules)",
+        True,
+    ),
+    "lawful_exposure_lost": (
+        "lawful exposure lost\n(% of views of lawful posts, vs no rules)",
+        True,
+    ),
     "excluded_share": ("excluded share\n(% of intended posts)", True),
     "fines_total": ("fines\n(regime's currency, whole run)", False),
     "detentions_total": ("detentions\n(count, whole run)", False),
@@ -72,6 +80,7 @@ DEFAULT_COMPARISON = (
     "lawful_takedown_rate",
     "collateral_share",
     "over_removal_share",
+    "unlawful_exposure_prevented",
 )
 TABLE_METRICS = (*COMPARISON_METRICS, "political_speech_net_loss", *MECHANISM_METRICS)
 
