@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _with_interval
+from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval
 from simulator.experiments.designs import SweepError
 from simulator.model.scenario import MAX_USERS
 from simulator.output.folders import shown
@@ -43,6 +43,13 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
     help="Every platform's reviewers_per_100k_users (default: the scenario's).",
 )
 @click.option("--fines", metavar="F1,F2,...", help="Factors on every fine of the ladder.")
+@click.option(
+    "--set",
+    "fixed",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Fix a scenario field for every setting (TOML literal); repeatable.",
+)
 @click.option("--reps", type=click.IntRange(1, 100_000), default=3, show_default=True)
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed (default: scenario's).")
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
@@ -63,6 +70,7 @@ def frontier_command(
     deadline_hours: str | None,
     reviewers: str | None,
     fines: str | None,
+    fixed: tuple[str, ...],
     reps: int,
     seed: int | None,
     days: int | None,
@@ -86,8 +94,9 @@ def frontier_command(
     from simulator.plots.frontier import frontier_figure
     from simulator.plots.writing import save
 
+    loaded = _scenario_with_fixed(scenario, fixed, None, None)
     result = policy_frontier(
-        scenario,
+        loaded,
         deadline_hours=_numbers(deadline_hours, "--deadline-hours"),
         reviewers=_numbers(reviewers, "--reviewers"),
         fines=_numbers(fines, "--fines"),
