@@ -12,7 +12,12 @@ from click.testing import CliRunner
 import simulator
 from simulator.cli.main import main
 from simulator.experiments.designs import SweepError
-from simulator.experiments.frontier import efficient, lever_points, policy_frontier
+from simulator.experiments.frontier import (
+    FrontierResults,
+    efficient,
+    lever_points,
+    policy_frontier,
+)
 from simulator.plots.frontier import frontier_figure
 
 
@@ -73,6 +78,12 @@ def test_frontier_runs_tabulates_and_draws(tmp_path: Path) -> None:
     assert table["efficient"].any()
     fig = frontier_figure(result)
     assert "1,500 users x 15 days" in fig.axes[0].get_title()
+    # Read back from the folder: the same table.
+    again = FrontierResults.read(tmp_path / "f")
+    pd.testing.assert_frame_equal(again.table, table)
+    assert (again.scenario, again.users, again.days) == ("germany_netzdg_2017", 1500, 15)
+    # Shares' intervals stay within [0, 1].
+    assert (table["unlawful_exposure_prevented_high"].dropna() <= 1.0).all()
 
 
 def test_frontier_command(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.experiments.tables import t_interval
@@ -59,6 +60,26 @@ class FrontierResults:
     scenario: str
     users: int
     days: int
+
+    @classmethod
+    def read(cls, out: str | Path) -> FrontierResults:
+        """A finished frontier read back from its folder (the sweep's store)."""
+        results = SweepResults.read(out)
+        levers = results.manifest.get("frontier", {}).get("levers")
+        if not isinstance(levers, list):
+            raise OutputError(f"{out}: a sweep, but not one `censim frontier` wrote")
+        model = results.manifest["model"]
+        scenario = model.get("scenario", {})
+        point = results.manifest["design"]["points"][0]
+        users = point.get("population.users", scenario.get("population", {}).get("users", 0))
+        days = point.get("horizon_days", scenario.get("horizon_days", 0))
+        return cls(
+            table=frontier_table(results.long, levers),
+            sweep=results,
+            scenario=str(model.get("name", "")),
+            users=int(users),
+            days=int(days),
+        )
 
 
 def lever_points(
@@ -161,8 +182,9 @@ def policy_frontier(
 
 def frontier_table(long: pd.DataFrame, values: Sequence[dict[str, float]]) -> pd.DataFrame:
     """One row per lever setting (point): the levers, ``replications``, per metric of
-    :data:`FRONTIER_METRICS` ``_mean``, ``_low``, ``_high`` (t-based 95% interval), and
-    ``efficient`` (on the frontier, by the means)."""
+    :data:`FRONTIER_METRICS` ``_mean``, ``_low``, ``_high`` (t-based 95% interval, clipped
+    to [0, 1] for shares: a share cannot leave it), and ``efficient`` (on the frontier,
+    by the means)."""
     rows = []
     for point, levers in enumerate(values):
         mine = long[long["point"] == point]
@@ -171,6 +193,8 @@ def frontier_table(long: pd.DataFrame, values: Sequence[dict[str, float]]) -> pd
         for metric in FRONTIER_METRICS:
             series = mine.loc[mine["metric"] == metric, "value"].to_numpy(dtype=float)
             mean, low, high, _ = t_interval(series)
+            if metric != "fines_total":  # shares
+                low, high = max(low, 0.0), min(high, 1.0)
             row[f"{metric}_mean"], row[f"{metric}_low"], row[f"{metric}_high"] = mean, low, high
         rows.append(row)
     table = pd.DataFrame(rows)

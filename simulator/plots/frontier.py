@@ -37,7 +37,7 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
     counterfactual: a mark per setting (colour and marker by the first varied lever's
     value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
-    marks differ in shape and the label is written once."""
+    marks differ in shape and each label is written once."""
     table = results.table if isinstance(results, FrontierResults) else results
     if title is None and isinstance(results, FrontierResults):
         reps = int(table["replications"].min()) if len(table) else 0
@@ -47,7 +47,7 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         )
     levers = varied_levers(table)
     first, rest = levers[0], levers[1:]
-    labelled: set[tuple[float, float]] = set()  # one label where settings' marks coincide
+    labelled: set[str] = set()  # each label once (settings a lever did not move coincide)
     with style():
         fig = new_figure(7.0, 4.6)
         ax = fig.add_subplot()
@@ -65,12 +65,15 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
             )  # fmt: skip
             if rest:
                 for xi, yi, (_, row) in zip(x[mine], y[mine], sub.iterrows(), strict=True):
-                    if (round(xi, 6), round(yi, 6)) in labelled:
+                    text = setting_label(row, rest)
+                    if text in labelled:
                         continue
-                    labelled.add((round(xi, 6), round(yi, 6)))
+                    # Alternately above and below: neighbouring settings' labels apart.
+                    below = len(labelled) % 2
+                    labelled.add(text)
                     ax.annotate(
-                        setting_label(row, rest), (xi, yi), textcoords="offset points",
-                        xytext=(4, 3), fontsize=6.5, color="0.3",
+                        text, (xi, yi), textcoords="offset points",
+                        xytext=(5, -9 if below else 4), fontsize=6.5, color="0.3",
                     )  # fmt: skip
         on = table["efficient"].to_numpy(dtype=bool)
         order = np.argsort(x[on])
