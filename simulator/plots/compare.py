@@ -257,7 +257,9 @@ def comparison(
                 ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
             else:
                 ax.yaxis.set_major_formatter(FuncFormatter(thousands))
-            ax.set_ylim(bottom=0)
+            # A panel of zeros (no regime prevents any exposure) keeps a scale.
+            top = ax.get_ylim()[1]
+            ax.set_ylim(0, top if top > 0 else 1.0)
             ax.grid(axis="x", visible=False)
         for ax in axes[len(metrics) :]:
             ax.set_visible(False)
