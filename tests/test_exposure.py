@@ -166,6 +166,16 @@ def test_nothing_prevented_without_takedown() -> None:
     assert summary["unlawful_exposure_prevented"] == 0.0
     assert summary["unlawful_exposure_prevented_by_removal"] == 0.0
     assert summary["lawful_exposure_lost"] == 0.0
+    # Real names without take-down (CSL's other rules on): nothing is removed, so no
+    # view is cut; what is prevented is prevented before publication (withheld, excluded).
+    csl = reduced("china_csl_2016", users=1500, days=20, **off)
+    assert csl.rules.any_enabled
+    summary = simulator.run(csl, seed=4).summary
+    assert summary["removed"] == 0
+    assert summary["unlawful_exposure_prevented_by_removal"] == 0.0
+    assert summary["unlawful_exposure_prevented"] == pytest.approx(
+        summary["unlawful_exposure_prevented_before_publication"], abs=1e-15
+    )
 
 
 def _paired(
