@@ -26,6 +26,7 @@ from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
 from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
+from simulator.model import arrivals
 from simulator.model.access import AccessChoices
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
@@ -136,6 +137,12 @@ class Simulation:
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
         )  # fmt: skip
+        self._own_audience: Any = None
+        # The views a take-down cuts (S5b): the authors' audiences as S5a gives them.
+        self.review.exposure = (
+            self._audience, HOURS_PER_DAY * scenario.horizon_days,
+            float(scenario.population.attention_hours),
+        )  # fmt: skip
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
         )
@@ -198,6 +205,15 @@ class Simulation:
             if day == days[-1]:
                 self._progress.close()  # (the run ends before this process resumes)
             yield self.env.timeout(HOURS_PER_DAY)
+
+    def _audience(self) -> Any:
+        """Each user's audience ``A_i`` (S5a), as the speech day computes it once."""
+        audience = self.speech.audience()
+        if len(audience) != self.users.size:  # nothing moderated at the start
+            if self._own_audience is None:
+                self._own_audience = arrivals.audience(self.users.network.degree())
+            audience = self._own_audience
+        return audience
 
     def _step_day(self, day: int) -> None:
         """Day ``day``, the steps numbered as in docs/model.md 1.3 (submodels S1-S17)."""
