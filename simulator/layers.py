@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "simulator.model",
             "simulator.model.arrivals",
+            "simulator.model.notices",
             "simulator.model.orders",
             "simulator.model.platform_policy",
             "simulator.model.staffing",
@@ -93,6 +94,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.output.recorder",
             "simulator.output.results",
             "simulator.output.staging",
+            "simulator.output.transparency",
         ),
     ),
     (
@@ -151,6 +153,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.plots.runs",
             "simulator.plots.style",
             "simulator.plots.sweeps",
+            "simulator.plots.transparency",
             "simulator.plots.writing",
             "simulator.teaching",
         ),
