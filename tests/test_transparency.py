@@ -82,6 +82,9 @@ def test_ledger_counts_equal_the_run_tallies(runs: dict[str, Results], name: str
     assert on_notice["removals"].sum() == summary["notices_removed_total"]
     assert removals["appealed"].sum() == summary["appeals_total"]
     assert removals["reinstated"].sum() == summary["reinstated_total"]
+    # Noticed posts removed by any route include those removed on their notice.
+    assert (notices["removed"] <= notices["post_removed"]).all()
+    assert notices["post_removed"].sum() <= removals["removals"].sum()
     # Within 24 h <= 48 h <= 7 days <= removed, cell by cell.
     within = notices[["removed_within_24h", "removed_within_48h", "removed_within_7d", "removed"]]
     assert (within.diff(axis=1).iloc[:, 1:] >= 0).all().all()
@@ -217,8 +220,14 @@ def test_sender_outcomes_add_up_to_the_totals(runs: dict[str, Results], name: st
     item = "complaints" if name.startswith("germany") else "notices"
     reported = table[(table["part"] == "report") & (table["item"] == item)]
     assert reported["value"].sum() == results.summary["notices_total"]
-    acted = outcomes.set_index("sender")["acted_on"].dropna()
+    by_sender = outcomes.set_index("sender")
+    acted = by_sender["acted_on"].dropna()
     assert ((acted >= 0) & (acted <= 1)).all()
+    # The shipped shares make the trusted flaggers the accurate senders (T1).
+    unlawful = by_sender["about_unlawful"]
+    assert unlawful["trusted_flaggers"] > 0.75 > 0.6 > unlawful["users"]
+    unlawful_rows = results.notices[results.notices["kind"] == "unlawful"]
+    assert outcomes["unlawful"].sum() == unlawful_rows["notices"].sum()
 
 
 # -- the senders' statement -------------------------------------------------------------

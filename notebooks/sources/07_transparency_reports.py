@@ -65,7 +65,8 @@ dsa[dsa["part"] == "report"].pivot_table(
 
 # %%
 csl = runs["china_csl_2016"].transparency
-print("published:", csl.loc[csl["item"] == "report_published", ["platform", "value"]].to_dict("records"))
+published = csl[csl["item"] == "report_published"]
+print("published:", dict(zip(published["platform"], published["value"], strict=True)))
 csl[csl["part"] == "platform_knows"].pivot_table(
     index="item", columns="platform", values="value", aggfunc="sum"
 )

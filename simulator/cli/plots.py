@@ -183,7 +183,10 @@ RUN_TABLE_COLUMNS["notices"] = {
     "sender": "text",
     "kind": "text",
     **dict.fromkeys(
-        ("notices", "removed", "removed_within_24h", "removed_within_48h", "removed_within_7d"),
+        (
+            "notices", "removed", "post_removed",
+            "removed_within_24h", "removed_within_48h", "removed_within_7d",
+        ),  # fmt: skip
         "number",
     ),
 }

@@ -89,6 +89,7 @@ class NoticeLedger:
         shape = (n_platforms, len(SENDERS), N_KINDS)
         self.notices = np.zeros(shape, dtype=np.int64)
         self.notices_removed = np.zeros(shape, dtype=np.int64)
+        self.noticed_removed = np.zeros(shape, dtype=np.int64)
         self.removed_within = np.zeros((len(WITHIN_HOURS), *shape), dtype=np.int64)
         self._action_hours: list[list[list[FloatArray]]] = [
             [[] for _ in SENDERS] for _ in range(n_platforms)
@@ -111,11 +112,16 @@ class NoticeLedger:
 
     def add_removals(self, posts: Any, ids: IntArray) -> None:
         """Removal decisions of posts ``ids`` (first removals of the day, ``removed_by``
-        set): per route, and for notices per sender with the hours since the notice."""
+        set): per route; of noticed posts, per sender whatever the route; for removals
+        on a notice, per sender with the hours since the notice."""
         if len(ids) == 0:
             return
         platform, kind, route = posts.platform[ids], posts.kind[ids], posts.removed_by[ids]
         np.add.at(self.removals, (platform, route, kind), 1)
+        # Noticed posts removed by any route (the notice may come before or after).
+        sender = posts.notice_sender[ids]
+        noticed = sender >= 0
+        np.add.at(self.noticed_removed, (platform[noticed], sender[noticed], kind[noticed]), 1)
         on_notice = ids[route == Action.NOTICE]
         if len(on_notice) == 0:
             return

@@ -55,6 +55,7 @@ def notices_table(ledger: NoticeLedger, names: Sequence[str]) -> pd.DataFrame:
                     "kind": kind,
                     "notices": int(ledger.notices[p, s, k]),
                     "removed": int(ledger.notices_removed[p, s, k]),
+                    "post_removed": int(ledger.noticed_removed[p, s, k]),
                 }
                 for mark, column in enumerate(WITHIN_COLUMNS):
                     row[column] = int(ledger.removed_within[mark, p, s, k])
@@ -281,12 +282,24 @@ def visible_and_hidden(
     return pd.DataFrame(rows, columns=["platform", "regime", *PARTS])
 
 
+SENDER_COLUMNS = [
+    "platform", "sender", "notices", "removed", "post_removed", "unlawful",
+    "acted_on", "post_removed_share", "about_unlawful",
+]  # fmt: skip
+
+
 def sender_outcomes(notices: pd.DataFrame) -> pd.DataFrame:
-    """Per platform and sender type: notices, removals on them and the share acted on
-    (``acted_on``: removed / notices; NaN without notices)."""
+    """Per platform and sender type: notices, removals on them, noticed posts removed by
+    any route, notices about unlawful posts, and as shares of the notices (NaN without
+    notices): ``acted_on`` (removed), ``post_removed_share``, ``about_unlawful`` (the
+    sender's accuracy)."""
     if notices.empty:
-        return pd.DataFrame(columns=["platform", "sender", "notices", "removed", "acted_on"])
-    sums = notices.groupby(["platform", "sender"], sort=False)[["notices", "removed"]].sum()
-    sums = sums.reset_index()
-    sums["acted_on"] = sums["removed"] / sums["notices"].where(sums["notices"] > 0)
-    return sums
+        return pd.DataFrame(columns=SENDER_COLUMNS)
+    frame = notices.assign(unlawful=notices["notices"].where(notices["kind"] == "unlawful", 0))
+    columns = ["notices", "removed", "post_removed", "unlawful"]
+    sums = frame.groupby(["platform", "sender"], sort=False)[columns].sum().reset_index()
+    sent = sums["notices"].where(sums["notices"] > 0)
+    sums["acted_on"] = sums["removed"] / sent
+    sums["post_removed_share"] = sums["post_removed"] / sent
+    sums["about_unlawful"] = sums["unlawful"] / sent
+    return sums[SENDER_COLUMNS]

@@ -2,7 +2,8 @@
 
 Left: per platform, the sensitive posts taken down or never said, the part the regime's
 report counts solid, the rest hatched (:func:`simulator.output.transparency.visible_and_hidden`).
-Right: notices per sender type and the share acted on
+Right: notices per sender type, the removals on them, the share acted on and the share
+about unlawful posts (the sender's accuracy)
 (:func:`simulator.output.transparency.sender_outcomes`).
 """
 
@@ -59,6 +60,18 @@ def transparency(source: Results | str | Path) -> Figure:
             left.barh(y, values, left=start, color=fill, hatch=hatch, edgecolor="black",
                       linewidth=0.6, label=label, gid=f"part-{part}")  # fmt: skip
             start += values
+        # The report's part can be too thin to see: say it in numbers.
+        for yi, (shown, total) in enumerate(zip(parts["in_report"], start, strict=True)):
+            left.annotate(
+                f"in the report: {shown:,.0f} of {total:,.0f}",
+                (total, yi),
+                xytext=(-4, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=7,
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
+            )
         names = zip(parts["platform"], parts["regime"], strict=True)
         left.set_yticks(y, [f"{p}\n({REGIME_NAMES.get(r, r)})" for p, r in names])
         left.invert_yaxis()
@@ -76,14 +89,18 @@ def transparency(source: Results | str | Path) -> Figure:
                   gid="notices")  # fmt: skip
         right.bar(x + 0.2, outcomes["removed"], width=0.4, color=COLOURS[2], hatch="///",
                   label="removed on them", gid="removed")  # fmt: skip
-        for xi, (n, share) in enumerate(
-            zip(outcomes["notices"], outcomes["acted_on"], strict=True)
-        ):
-            right.text(xi, n, f"{share:.0%}", ha="center", va="bottom", fontsize=7)
+        shares = zip(
+            outcomes["notices"], outcomes["acted_on"], outcomes["about_unlawful"], strict=True
+        )
+        for xi, (n, acted, unlawful) in enumerate(shares):
+            right.text(xi, n, f"{acted:.0%} acted on\n{unlawful:.0%} unlawful", ha="center",
+                       va="bottom", fontsize=7)  # fmt: skip
         right.set_xticks(x, labels, rotation=20, ha="right")
         right.yaxis.set_major_formatter(FuncFormatter(thousands))
         right.set_ylabel("notices (count)")
-        right.set_title("Notices by sender (share acted on)")
+        right.set_title("Notices by sender")
+        top = float(outcomes["notices"].max()) if len(outcomes) else 0.0
+        right.set_ylim(0, top * 1.25 if top > 0 else 1.0)
         if len(outcomes):
             right.legend(loc="upper right", fontsize=7)
         else:
