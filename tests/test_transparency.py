@@ -342,3 +342,57 @@ def test_the_figure_draws_both_parts_and_every_sender(runs: dict[str, Results]) 
     # The bars of the left panel are the table's numbers.
     widths = [p.get_width() for p in left.patches if p.get_gid() == "part-in_report"]
     assert widths == list(visible_and_hidden(runs["eu_dsa_2024"].transparency)["in_report"])
+
+
+def test_the_regime_of_the_report_changes_what_is_visible_not_the_run() -> None:
+    """Switching the report (none, netzdg, dsa) on one scenario is pure observation: the
+    run is the same; what the report counts grows from nothing to the complaints to every
+    decision, and the hidden part is the same throughout."""
+    base = simulator.override(
+        simulator.load_scenario("eu_dsa_2024"), {"population.users": 3000, "horizon_days": 30}
+    )
+    runs = {
+        regime: simulator.run(
+            simulator.override(base, {"rules.transparency.report": regime}), seed=4
+        )
+        for regime in ("none", "netzdg", "dsa")
+    }
+    parts = {regime: visible_and_hidden(r.transparency).iloc[0] for regime, r in runs.items()}
+    for regime in ("netzdg", "dsa"):
+        pd.testing.assert_frame_equal(runs[regime].daily, runs["none"].daily)
+        for part in ("withheld", "excluded"):
+            assert parts[regime][part] == parts["none"][part]
+    assert parts["none"]["in_report"] == 0
+    assert 0 < parts["netzdg"]["in_report"] < parts["dsa"]["in_report"]
+    taken = [p["in_report"] + p["removed_not_in_report"] + p["blocked_not_in_report"]
+             for p in parts.values()]  # fmt: skip
+    assert taken[0] == taken[1] == taken[2] > 0
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_more_chilling_grows_the_hidden_part_not_the_report(seed: int) -> None:
+    """Users who fear removal more withhold more (S3): the hidden part grows, while the
+    NetzDG report's complaints and removals on them do not (fewer unlawful posts are
+    made to complain about). Paired on the same seed."""
+    base = simulator.override(
+        simulator.load_scenario("germany_netzdg_2017"),
+        {"population.users": 4000, "horizon_days": 45},
+    )
+    fearful = simulator.override(
+        base,
+        {
+            "population.perception.prior_removal": 0.5,
+            "population.perception.initial_removal": 0.5,
+            "population.speech.removal_cost": 0.5,
+        },
+    )
+    calm, scared = (simulator.run(s, seed=seed).transparency for s in (base, fearful))
+
+    def total(table: pd.DataFrame, part: str, item: str) -> float:
+        rows = table[(table["part"] == part) & (table["item"] == item)]
+        return float(rows["value"].sum())
+
+    assert total(scared, "hidden", "withheld") > 5 * total(calm, "hidden", "withheld")
+    assert total(scared, "report", "complaints") <= total(calm, "report", "complaints")
+    removed = "removed_on_complaint"
+    assert total(scared, "report", removed) <= total(calm, "report", removed)
