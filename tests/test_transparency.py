@@ -396,3 +396,28 @@ def test_more_chilling_grows_the_hidden_part_not_the_report(seed: int) -> None:
     assert total(scared, "report", "complaints") <= total(calm, "report", "complaints")
     removed = "removed_on_complaint"
     assert total(scared, "report", removed) <= total(calm, "report", removed)
+
+
+def test_a_bad_sender_or_report_is_an_input_error_naming_the_field(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from simulator.cli.main import main
+
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'extends = "germany_netzdg_2017"\nname = "bad"\n'
+        "[population.notices.senders.robots]\nshare = { unlawful = 0.1 }\n"
+        '[rules.transparency]\nreport = "annual"\n'
+    )
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "population.notices.senders.robots" in result.output
+    assert "'users', 'trusted_flaggers' or 'automated'" in result.output
+    assert "rules.transparency.report" in result.output and "'netzdg'" in result.output
+    path.write_text(
+        'extends = "germany_netzdg_2017"\nname = "bad"\n'
+        "[population.notices.senders.trusted_flaggers]\nshare = { unlawful = 0.5 }\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "add up to 1" in result.output
+    assert "unlawful" in result.output and "Traceback" not in result.output
