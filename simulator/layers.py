@@ -57,6 +57,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "queue, regulator, police, population",
         (
             "simulator.model",
+            "simulator.model.access",
             "simulator.model.arrivals",
             "simulator.model.notices",
             "simulator.model.orders",
@@ -72,6 +73,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.review_queue",
             "simulator.model.sanctions",
             "simulator.model.scenario",
+            "simulator.model.scenario.access",
             "simulator.model.scenario.checks",
             "simulator.model.scenario.reading",
             "simulator.model.scenario.removed",

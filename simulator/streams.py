@@ -26,12 +26,14 @@ class Streams:
     regulator: np.random.Generator  # audits, monitoring
     police: np.random.Generator  # investigations and detentions
     turnover: np.random.Generator  # base renewal of users: the same in the paired runs
+    access: np.random.Generator  # users' tastes when access changes (S9a)
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        # The ninth child came last (issue 16): ``spawn(9)[:8]`` equals ``spawn(8)``, so
-        # the first eight streams are those of every earlier version.
-        children = np.random.SeedSequence(seed).spawn(9)
+        # The ninth child came last (issue 16), the tenth after it (issue 17):
+        # ``spawn(10)[:9]`` equals ``spawn(9)``, so the first nine streams are those of
+        # every earlier version.
+        children = np.random.SeedSequence(seed).spawn(10)
         return cls(*(np.random.default_rng(child) for child in children))
 
 

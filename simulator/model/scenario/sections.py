@@ -20,6 +20,7 @@ from pydantic import (
 
 from simulator.kinds import KIND_LABELS, ContentKind
 from simulator.model.arrivals import ATTENTION_HOURS_FROM_RETWEETS
+from simulator.model.scenario.access import Access
 from simulator.model.scenario.checks import (
     _platform_problems,
     _population_problems,
@@ -417,7 +418,8 @@ class RealName(_Frozen):
     start_day: int = Field(0, ge=0, le=100_000)
     refusal_probability: Probability = 0.05
     circumvent_probability: Probability = 0.3
-    """Share of refusers who turn to circumvention tools instead of losing access."""
+    """Share of refusers who turn to circumvention tools instead of losing access; not
+    read with ``[access]``, where refusers choose (docs/model.md S9a)."""
 
 
 class Takedown(_Frozen):
@@ -566,6 +568,8 @@ class Scenario(_Frozen):
     police: Police = Police()
     timeline: Annotated[tuple[TimelineEntry, ...], Field(strict=False)] = ()
     """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
+    access: Access = Access()
+    """What users weigh when their platform stops serving them (S9a)."""
 
     @field_validator("platforms", "timeline", mode="before")
     @classmethod
@@ -593,9 +597,12 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline is left out, so a scenario without one hashes as before it existed."""
+        empty timeline, a default ``[access]``, no notice senders and the default
+        transparency report are left out, so a scenario without them hashes as before
+        they existed."""
         exclude: dict[str, Any] = {} if self.timeline else {"timeline": True}
-        # Fields added later, left out at their defaults: such a scenario hashes as before.
+        if self.access == Access():
+            exclude["access"] = True
         if not self.population.notices.senders:
             exclude["population"] = {"notices": {"senders": True}}
         if self.rules.transparency == Transparency():
