@@ -38,7 +38,7 @@ class Streams:
 
 
 #: Spawn keys of streams kept outside :class:`Streams`, far past its sequential children
-#: (``spawn(9)``: keys 0 to 8), so a child added there later never coincides with one of
+#: (``spawn(10)``: keys 0 to 9), so a child added there later never coincides with one of
 #: these, and these draw nothing from the others.
 NOTICE_SENDERS_KEY = 1_000  # who sent each notice (docs/model.md S5b)
 
