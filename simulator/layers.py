@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.access",
             "simulator.model.arrivals",
             "simulator.model.exposure",
+            "simulator.model.notices",
             "simulator.model.orders",
             "simulator.model.platform_policy",
             "simulator.model.staffing",
@@ -96,6 +97,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.output.recorder",
             "simulator.output.results",
             "simulator.output.staging",
+            "simulator.output.transparency",
         ),
     ),
     (
@@ -158,6 +160,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.plots.runs",
             "simulator.plots.style",
             "simulator.plots.sweeps",
+            "simulator.plots.transparency",
             "simulator.plots.writing",
             "simulator.teaching",
         ),

@@ -26,6 +26,7 @@ from simulator.engine.post_store import IntArray, PostStore
 from simulator.kernels import review as review_kernels
 from simulator.kinds import N_KINDS, Action, Channel, Outcome
 from simulator.model import exposure
+from simulator.model.notices import NoticeLedger
 from simulator.model.orders import file_appeals
 from simulator.model.platforms import PlatformState
 from simulator.model.reporting import Reporting
@@ -84,10 +85,14 @@ class ReviewDay:
         rng: np.random.Generator,
         threads: DayThreads,
         users: int,
+        ledger: NoticeLedger | None = None,
     ) -> None:
         """``prohibited``: per kind; ``rng``: the appeals stream (which removals are
         appealed, when, and how the second review scores them); ``users``: the
-        population's size (a large one runs platforms' days on the second thread)."""
+        population's size (a large one runs platforms' days on the second thread);
+        ``ledger``: where removals, appeals and reinstatements are counted by route
+        (S5c), if anywhere."""
+        self.ledger = ledger
         self.platforms = platforms
         self.posts = posts
         self.recorder = recorder
@@ -211,6 +216,11 @@ class ReviewDay:
             )  # fmt: skip
             if len(beyond):
                 self.prohibited_posts.count_published(platform, beyond)
+            if self.ledger is not None:
+                n_reinstated = int(n_ids[review_kernels.REINSTATED_ROW])
+                reinstated = ids[review_kernels.REINSTATED_ROW, :n_reinstated]
+                self.ledger.add_reinstated(self.posts, reinstated)
+                self.ledger.add_removals(self.posts, ids[review_kernels.REMOVED_ROW, :n_removed])
             if len(authors):
                 sanctioned.append(authors)
                 # book_review's order: rejected (friends never saw them), then removed.
@@ -235,7 +245,11 @@ class ReviewDay:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
                 self.reporting.report_removals(platform, self.posts, removed, reportable)
-                file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
+                appealed = file_appeals(
+                    platform, self.posts, removed, end, self.appeals, self.rng, rec
+                )
+                if self.ledger is not None:
+                    self.ledger.add_appeals(self.posts, appealed)
         self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)
         return (
@@ -267,6 +281,8 @@ class ReviewDay:
                 self._move_posts(ids, Outcome.REMOVED, Outcome.SURVIVING)
                 rec.tally("reinstated", posts.kind[ids])
                 self.book_exposure(ids, end)
+                if self.ledger is not None:
+                    self.ledger.add_reinstated(posts, ids)
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
             platform.reviews_today = len(reviewed_kinds)
@@ -297,7 +313,10 @@ class ReviewDay:
                 seen.append(public)
                 strike.append(routes[posts.removed_by[ids]])
                 self.reporting.report_removals(platform, posts, ids)
-                file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
+                appealed = file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
+                if self.ledger is not None:
+                    self.ledger.add_removals(posts, ids)
+                    self.ledger.add_appeals(posts, appealed)
             platform.removals_today = len(removed) + len(rejected)
         self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)

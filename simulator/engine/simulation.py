@@ -28,6 +28,7 @@ from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
 from simulator.model import arrivals
 from simulator.model.access import AccessChoices
+from simulator.model.notices import NoticeLedger
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
 from simulator.model.police import Police, police_staff
@@ -41,7 +42,7 @@ from simulator.model.scenario.days import plan_timeline
 from simulator.model.speech_state import SpeechState
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
-from simulator.streams import Streams
+from simulator.streams import NOTICE_SENDERS_KEY, Streams, keyed_stream
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
 _NO_FLAGS = np.zeros(0, dtype=bool)
@@ -125,9 +126,14 @@ class Simulation:
             np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )
         users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
+        # Notices by sender, removals by route (S5b): what transparency reports summarise.
+        self.ledger = NoticeLedger(
+            len(platforms), scenario.population.notices,
+            keyed_stream(self.seed, NOTICE_SENDERS_KEY),
+        )  # fmt: skip
         self.speech = SpeechDay(
             scenario, users, platforms, streams, recorder, posts, self.orders,
-            self.prohibited_posts, self.threads, self.minds,
+            self.prohibited_posts, self.threads, self.minds, self.ledger,
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
@@ -136,6 +142,7 @@ class Simulation:
         self.review = ReviewDay(
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
+            self.ledger,
         )  # fmt: skip
         self._own_audience: Any = None
         # The views a take-down cuts (S5b): the authors' audiences as S5a gives them.
