@@ -29,22 +29,24 @@ from simulator.output.transparency import (
 KINDS = ("benign", "critical", "collective_action", "unlawful")
 
 
-def _run(name: str, tmp_path: Path, **changes: object) -> Results:
+def _run(name: str, tmp_path: Path, seed: int = 11, **changes: object) -> Results:
     scenario = simulator.override(
         simulator.load_scenario(name),
         {"population.users": 4000, "horizon_days": 40, **changes},
         source="test_transparency",
     )
-    folder = simulator.run(scenario, seed=11).write(tmp_path / name)
+    folder = simulator.run(scenario, seed=seed).write(tmp_path / name)
     return Results.read(folder)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Results]:
     tmp = tmp_path_factory.mktemp("transparency")
-    return {
-        name: _run(name, tmp) for name in ("germany_netzdg_2017", "eu_dsa_2024", "china_csl_2016")
-    }
+    # eu_dsa_2024's automated senders send a few notices in 4,000 users' 40 days (0, 9
+    # and 3 with seeds 11, 12 and 13, after reporting and appeals got streams of their
+    # own): seed 12 gives every sender some, so the per-sender checks are not vacuous.
+    seeds = {"germany_netzdg_2017": 11, "eu_dsa_2024": 12, "china_csl_2016": 11}
+    return {name: _run(name, tmp, seed) for name, seed in seeds.items()}
 
 
 def _item(
