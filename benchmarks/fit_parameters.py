@@ -11,7 +11,7 @@ the fitted value with its 95% interval and the fact reached there with its inter
     python benchmarks/fit_parameters.py --write            # also set them in the files
     python benchmarks/fit_parameters.py --scenario china_csl_2016 --reps 6 --rounds 3
 
-Re-run it after the model changes (about 6 minutes on 2 cores with the defaults), then
+Re-run it after the model changes (9 minutes on a shared 2-core machine with the defaults), then
 ``censim facts --reps 10`` for the held-out checks.
 """
 
