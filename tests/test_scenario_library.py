@@ -130,6 +130,10 @@ def test_facts_table_and_markdown() -> None:
     assert table.loc[0, "simulated_mean"] == pytest.approx(0.14)
     assert table.loc[0, "ci95_low"] < 0.14 < table.loc[0, "ci95_high"]
     assert bool(table.loc[0, "inside"])
+    assert table.loc[0, "replications_inside"] == "2/2"
+    # A mean inside from replications outside on both sides: none inside on its own.
+    split = facts_table([FactResult(fact, (0.05, 0.25))])
+    assert bool(split.loc[0, "inside"]) and split.loc[0, "replications_inside"] == "0/2"
     text = markdown_table(table)
     assert text.splitlines()[0].startswith("| fact |") and "C3" in text
 

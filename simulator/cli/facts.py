@@ -39,7 +39,8 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
     \b
     The column role says whether a parameter was fitted to the fact (fit: declared in
     simulator.experiments.facts.FITS, re-fitted by benchmarks/fit_parameters.py) or the
-    fact is held out (check: fitted to nothing).
+    fact is held out (check: fitted to nothing); replications_inside counts the
+    replications inside the tolerance on their own.
     """
     # Imported here: scipy.stats is slow to import and only this command needs it (and
     # tqdm.auto imports asyncio: ~30 ms every other command would pay).

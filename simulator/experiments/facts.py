@@ -243,6 +243,11 @@ class FactResult:
     def inside(self) -> bool:
         return self.fact.inside(self.mean)
 
+    @property
+    def replications_inside(self) -> int:
+        """How many replications' values are inside the tolerance on their own."""
+        return sum(self.fact.inside(v) for v in self.values)
+
 
 def check_facts(
     replications: int = 10,
@@ -300,6 +305,9 @@ def facts_table(results: list[FactResult]) -> pd.DataFrame:
                 "ci95_low": round(low, 4),
                 "ci95_high": round(high, 4),
                 "inside": result.inside,
+                # A mean inside from replications outside on both sides (a bimodal
+                # fact, docs/validation.md) shows here.
+                "replications_inside": f"{result.replications_inside}/{len(result.values)}",
             }
         )
     return pd.DataFrame(rows)
