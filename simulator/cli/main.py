@@ -124,6 +124,8 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
     if "political_speech_lost" in summary:  # summaries written before issue 18 lack them
         lines += _political_lines(summary, pct)
+    if "unlawful_exposure" in summary:  # summaries written before exposure lack it
+        lines += _exposure_lines(summary, pct)
     if summary["taken_down"]:
         lines.append(
             "  removed within 8 min / 30 min / 1 h / 24 h: "
@@ -137,6 +139,23 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         f"{users['circumventing']:,} circumventing, {users['reported_ever']:,} reported, "
         f"{users['detained_ever']:,} detained"
     )
+    if "access" in summary:  # docs/metrics.md "Access": choices when a platform stops serving
+        access = summary["access"]
+        if access["first_day"] < 0:
+            lines.append("  access: no platform stopped serving anyone")
+        else:
+            first, share = access["first"], access["first_share"]
+            lines.append(
+                f"  access lost on day {access['first_day']}: "
+                + ", ".join(f"{first[k]:,} {k} ({pct(share[k])})" for k in share)
+            )
+            totals = access["totals"]
+            lines.append("    over the run: " + ", ".join(f"{v:,} {k}" for k, v in totals.items()))
+        refusers = access.get("real_name_refusers", {})
+        if sum(refusers.values()):
+            lines.append(
+                "  real-name refusers: " + ", ".join(f"{v:,} {k}" for k, v in refusers.items())
+            )
     fines = summary["fines_total"]
     if fines or summary["events"]:
         events = ", ".join(
@@ -145,6 +164,20 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         currency = summary.get("currency", "")
         lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
     return lines
+
+
+def _exposure_lines(summary: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
+    """The harm side (docs/metrics.md, "Exposure"): exposure to unlawful posts prevented
+    against the counterfactual, by removal and before publication; lawful exposure lost."""
+    return [
+        f"  unlawful exposure prevented {pct(summary['unlawful_exposure_prevented']):>6}   "
+        f"({summary['unlawful_exposure']:,.1f} audiences seen, "
+        f"{summary['counterfactual_unlawful_exposure']:,.1f} with no rules)",
+        f"    by removal {pct(summary['unlawful_exposure_prevented_by_removal'])}, "
+        f"before publication {pct(summary['unlawful_exposure_prevented_before_publication'])}",
+        f"  lawful exposure lost  {pct(summary['lawful_exposure_lost']):>12}   "
+        "(views of lawful posts lost vs no rules)",
+    ]
 
 
 def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
@@ -354,12 +387,18 @@ from simulator.cli import plots as cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)
 main.add_command(cli_plots.compare_command)
+from simulator.cli import frontier as cli_frontier  # noqa: E402
+
+main.add_command(cli_frontier.frontier_command)
 from simulator.cli import facts as cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)
 from simulator.cli import warmup as cli_warmup  # noqa: E402
 
 main.add_command(cli_warmup.warmup_command)
+from simulator.cli import attribution as cli_attribution  # noqa: E402
+
+main.add_command(cli_attribution.attribute_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -114,6 +114,7 @@ RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "channel": "text",
         "kind": "text",
         **dict.fromkeys(_COUNTS, "number"),
+        "exposure": "number",
         "prohibited": "flag",
         "lawful": "flag",
     },
@@ -175,6 +176,8 @@ RUN_TABLE_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 RUN_TABLE_COLUMNS["counterfactual_daily"] = RUN_TABLE_COLUMNS["daily"]
+#: Columns a run folder written before they existed lacks (read back without them).
+LATER_COLUMNS = {"daily": {"exposure"}, "counterfactual_daily": {"exposure"}}
 
 
 def check_run_folder(folder: Path, results: Results) -> None:
@@ -190,6 +193,8 @@ def check_run_folder(folder: Path, results: Results) -> None:
         where = folder / f"{name}.csv"
         for column, kind in columns.items():
             if column not in frame.columns:
+                if column in LATER_COLUMNS.get(name, ()):
+                    continue
                 raise OutputError(
                     f"{where}: no column `{column}` (renamed or deleted?); a run folder's "
                     f"{name}.csv has: {', '.join(columns)}"
@@ -479,6 +484,8 @@ def format_table(table: Any) -> list[str]:
     def cell(row: Any, metric: str) -> str:
         mean = row[f"{metric}_mean"]
         low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+        if not math.isfinite(mean):  # run folders written before the metric existed
+            return "n/a"
         text = f"{100 * mean:6.2f}%"
         if math.isfinite(low) and math.isfinite(high):
             text += f" [{100 * low:.2f}, {100 * high:.2f}]"
