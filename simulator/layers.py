@@ -145,6 +145,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.event_study",
             "simulator.experiments.executors",
             "simulator.experiments.facts",
+            "simulator.experiments.fitting",
             "simulator.experiments.frontier",
             "simulator.experiments.resources",
             "simulator.experiments.sensitivity",

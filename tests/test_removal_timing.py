@@ -146,15 +146,20 @@ def _paired_quantiles(
 
 
 def _assert_later(diffs: dict[str, list[float]]) -> None:
+    """Later with fewer reviewers: the log ratio's 95% t-interval above 0, or, where the
+    replications are bimodal (a queue that keeps up in some, falls behind in others: the
+    t-interval then spans 0 by the spread alone), positive in every one of at least 5
+    paired replications (a sign test, one-sided p = 2^-5 = 0.031)."""
     for label, values in diffs.items():
         mean, low, _, n = t_interval(values)
-        assert n >= 3 and low > 0, (label, mean, low, values)
+        every = n >= 5 and all(v > 0 for v in values)
+        assert n >= 3 and (low > 0 or every), (label, mean, low, values)
 
 
 @pytest.mark.slow
 def test_fewer_reviewers_remove_later_weibo_2012() -> None:
-    """china_weibo_2012 at its fitted staffing against twice as many reviewers. (Not
-    against fewer: below the fitted count the queue is overloaded, and the removals that
+    """china_weibo_2012 at its shipped staffing against twice as many reviewers. (Not
+    against fewer: below the shipped count the queue is overloaded, and the removals that
     still happen within the run are the prompt ones, orders served first; the delays of
     removals alone then say little.)"""
     shipped = simulator.load_scenario("china_weibo_2012").platforms[0].reviewers_per_100k_users
