@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model",
             "simulator.model.arrivals",
             "simulator.model.orders",
+            "simulator.model.believed_line",
             "simulator.model.platform_policy",
             "simulator.model.staffing",
             "simulator.model.platforms",
