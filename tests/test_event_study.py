@@ -27,16 +27,6 @@ def test_an_entry_that_changes_nothing_has_no_effect() -> None:
     assert study.table["treated_mean"].gt(0).all()  # there is an outcome to compare
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 16/17: with the believed line on the score scale (model.md S8) the "
-        "classroom platform sits near the strictness bound (mean 0.98), where more "
-        "monitoring adds no removals beyond what review takes down and the crackdown's "
-        "detentions chill posts: the 10-day effect is -1.0 at 2 replications (+1.0 at 4, "
-        "-0.5 at 8): docs/validation.md defect 8"
-    ),
-)
 def test_an_entry_has_no_effect_before_its_day_and_one_after() -> None:
     study = event_study(classroom(CRACKDOWN), "crackdown", reps=2, seed=1, outcome="removed")
     table = study.table
