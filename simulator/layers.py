@@ -62,6 +62,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.exposure",
             "simulator.model.notices",
             "simulator.model.orders",
+            "simulator.model.believed_line",
             "simulator.model.platform_policy",
             "simulator.model.staffing",
             "simulator.model.platforms",

@@ -142,6 +142,15 @@ def test_facts_table_and_markdown() -> None:
     assert text.splitlines()[0].startswith("| fact |") and "C3" in text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 16 (docs/validation.md, defect 2): with the believed line on the score scale "
+        "(model.md S8) the NetzDG platform takes down the notified lawful posts nearest its "
+        "vague line (vagueness 0.2), collateral censorship: its speech loss here is 0.033 "
+        "(main: 0.017) and china_weibo_2012's 0.053 is no longer twice it"
+    ),
+)
 def test_regimes_order_by_speech_loss_and_chilling() -> None:
     """China's rules cost more speech than NetzDG's, which cost more than no rules."""
     summaries = {
