@@ -172,7 +172,7 @@ class ReviewDay:
             platform.removals_today = n_removed + n_rejected
             if not (n_ids.any()):
                 continue
-            authors, public, beyond, reportable = review_kernels.book_review(
+            authors, public, beyond, _ = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
                 columns["published_hours"], columns["removed_hours"], columns["removed_by"],
@@ -205,7 +205,7 @@ class ReviewDay:
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
-                self.reporting.report_removals(platform, self.posts, removed, reportable)
+                self.reporting.report_removals(platform, self.posts, removed)
                 file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
         self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)
