@@ -431,6 +431,24 @@ def levers() -> tuple[Lever, ...]:
             _monotone("chilling", labels, +1),
         )
     )
+    # Certainty: more investigators read more of the reports, so more critics are
+    # detained and lawful speech is chilled more (B1: certainty deters).
+    found.append(
+        Lever(
+            "lawful_chilling_certainty",
+            "police.investigators_per_100k_users 10 vs 50 (CSL): chilling of lawful speech",
+            (
+                Level("10 per 100k", csl, {"police.investigators_per_100k_users": 10.0}),
+                Level("50 per 100k", csl, {"police.investigators_per_100k_users": 50.0}),
+            ),
+            "10 per 100k",
+            ("chilling", "lawful_detentions_per_100k", "political_withholding"),
+            (
+                Check("lawful_detentions_per_100k", "50 per 100k", "10 per 100k", +1),
+                Check("chilling", "50 per 100k", "10 per 100k", +1),
+            ),
+        )
+    )
     # Without a duty to report (no police), severity cannot chill anything: the levels
     # must be identical (tests/test_levers.py).
     found.append(
