@@ -33,13 +33,11 @@ def test_an_entry_has_no_effect_before_its_day_and_one_after() -> None:
     assert table["days_since"].tolist() == list(range(-12, 18))
     before, after = table[table["days_since"] < 0], table[table["days_since"] >= 0]
     assert (before["effect_mean"] == 0.0).all()
-    # The entry changes the runs from its day on (an entry that changes nothing leaves
-    # every effect 0: the test above). Its sign is not asserted: at 600 users and 2
-    # replications more monitoring mostly orders down posts the platforms would have
-    # removed anyway, and since critics are detained under the vague offence (model.md
-    # S11) the crackdown's detentions also chill criticism, leaving fewer posts to
-    # remove (10-day sums: -3 to +0.5 over seeds, replications and entries).
-    assert (after["effect_mean"].iloc[:10] != 0.0).any()
+    # After its day the entry changes the runs. (Its sign on removals at this size is
+    # noise: the first ten days' effect summed 11.5 with seed 1 and 2 replications, -6.5
+    # with seed 2 and 4, before reporting and appeals had streams of their own; -3.0
+    # with seed 1 and 2 after. The crackdown also deters posting.)
+    assert (after["effect_mean"] != 0.0).any()
     per_rep = study.per_replication
     assert len(per_rep) == 2 * 30 and set(per_rep["replication"]) == {0, 1}
     figure = event_study_figure(study)

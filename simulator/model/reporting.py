@@ -45,7 +45,7 @@ class Reporting:
         rng: np.random.Generator,
     ) -> None:
         """``offence``: per kind, the offence line ``o_k``
-        (:func:`simulator.model.vague_offence.offence_line`); ``rng``: the moderation
+        (:func:`simulator.model.vague_offence.offence_line`); ``rng``: the reporting
         stream (the proactive choice draws from it)."""
         self.mode = mode
         self.offence = offence
