@@ -147,6 +147,13 @@ def chilling(results: simulator.Results, scenario: simulator.Scenario) -> float:
     return float(results.summary["chilling_effect"])
 
 
+def lawful_detentions_per_100k(results: simulator.Results, scenario: simulator.Scenario) -> float:
+    """Detentions for critical posts (a lawful kind near a vague line, S11's offence
+    line) per 100,000 users over the run."""
+    detained = results.summary["per_kind"]["critical"]["detentions"]
+    return float(detained) * 100_000.0 / scenario.population.users
+
+
 def active_share_end(results: simulator.Results, scenario: simulator.Scenario) -> float:
     """Users ACTIVE at the end of the last day, per user (population_daily)."""
     last = results.population_daily.iloc[-1]
@@ -173,6 +180,7 @@ METRICS: dict[str, Metric] = {
     "political_published_per_user": political_published_per_user,
     "political_written_per_user": political_written_per_user,
     "chilling": chilling,
+    "lawful_detentions_per_100k": lawful_detentions_per_100k,
     "active_share_end": active_share_end,
     "ca_posting_top_vs_bottom_stance": collective_action_by_stance_tercile,
 }
@@ -356,7 +364,9 @@ def levers() -> tuple[Lever, ...]:
                 labels[0],
                 ("lawful_takedown_rate", "collateral_share", "mean_strictness", "chilling"),
                 _monotone("lawful_takedown_rate", labels, +1)
-                + _monotone("collateral_share", labels, +1),
+                + _monotone("collateral_share", labels, +1)
+                # Under a vague offence (S11) the vaguer line also chills lawful speech.
+                + (_monotone("chilling", labels, +1) if name == csl else ()),
             )
         )
 
@@ -408,6 +418,60 @@ def levers() -> tuple[Lever, ...]:
                 Check("political_written_per_user", "real names, no refusals", "none", -1),
                 Check("political_published_per_user", "real names, no refusals", "none", -1),
             ),
+        )
+    )
+
+    # Detentions under vague offences (S11): lawful criticism reported and detained,
+    # so severity chills lawful speech (diminishing per day: tests/test_levers.py).
+    days = (1, 15, 180)
+    labels = tuple(f"{d} d" for d in days)
+    found.append(
+        Lever(
+            "lawful_chilling_severity",
+            "police.detention_days 1 / 15 / 180 (CSL): chilling of lawful speech",
+            tuple(
+                Level(lab, csl, {"police.detention_days": float(d)})
+                for lab, d in zip(labels, days, strict=True)
+            ),
+            labels[0],
+            ("chilling", "lawful_detentions_per_100k", "political_withholding"),
+            _monotone("chilling", labels, +1),
+        )
+    )
+    # Certainty: more investigators read more of the reports, so more critics are
+    # detained and lawful speech is chilled more (B1: certainty deters).
+    found.append(
+        Lever(
+            "lawful_chilling_certainty",
+            "police.investigators_per_100k_users 10 vs 50 (CSL): chilling of lawful speech",
+            (
+                Level("10 per 100k", csl, {"police.investigators_per_100k_users": 10.0}),
+                Level("50 per 100k", csl, {"police.investigators_per_100k_users": 50.0}),
+            ),
+            "10 per 100k",
+            ("chilling", "lawful_detentions_per_100k", "political_withholding"),
+            (
+                Check("lawful_detentions_per_100k", "50 per 100k", "10 per 100k", +1),
+                Check("chilling", "50 per 100k", "10 per 100k", +1),
+            ),
+        )
+    )
+    # Without a duty to report (no police), severity cannot chill anything: the levels
+    # must be identical (tests/test_levers.py).
+    found.append(
+        Lever(
+            "lawful_chilling_no_reports",
+            "police.detention_days 1 vs 180 with rules.reporting.mode = none (CSL)",
+            tuple(
+                Level(
+                    f"no reports, {d} d",
+                    csl,
+                    {"rules.reporting.mode": "none", "police.detention_days": float(d)},
+                )
+                for d in (1, 180)
+            ),
+            "no reports, 1 d",
+            ("chilling", "lawful_detentions_per_100k"),
         )
     )
 

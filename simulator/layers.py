@@ -84,6 +84,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario.timeline",
             "simulator.model.speech",
             "simulator.model.speech_state",
+            "simulator.model.vague_offence",
             "simulator.model.views",
         ),
     ),

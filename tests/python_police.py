@@ -13,7 +13,7 @@ import numpy as np
 from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
 from simulator.model.platforms import part_time_servers
-from simulator.model.police import police_staff
+from simulator.model.police import lapse_hours, police_staff
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.review_queue import ReviewQueue
 from simulator.model.scenario import Police as PoliceSpec
@@ -32,6 +32,7 @@ class PythonPolice:
     queue: ReviewQueue = field(init=False)
     report_user: list[int] = field(default_factory=list)
     report_kind: list[int] = field(default_factory=list)
+    report_time: list[float] = field(default_factory=list)
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
 
@@ -58,6 +59,7 @@ class PythonPolice:
             return
         self.report_user.extend(user.tolist())
         self.report_kind.extend(kind.tolist())
+        self.report_time.extend(np.asarray(time_hours, dtype=np.float64).tolist())
         self._unsubmitted_times.append(np.array(time_hours, dtype=np.float64))  # a copy
         self._unsubmitted_count += len(user)
 
@@ -86,7 +88,11 @@ class PythonPolice:
         users = self.users
         identify = self.spec.identify_anonymous_probability
 
+        lapse = lapse_hours(self.spec)
+
         def investigate(item: int, start: float, finish: float) -> bool:
+            if start - self.report_time[item] > lapse:
+                return False  # lapsed: nobody took it up in time
             user = self.report_user[item]
             # Detentions and releases take effect at day boundaries, so the state is the
             # one in force at ``start``. (Not ``release_hours``: it is reset on release.)

@@ -387,6 +387,7 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     "detention_probability": per_kind(probability()),
                     "detention_days": non_negative(30.0),
                     "identify_anonymous_probability": probability(),
+                    "report_lapse_days": non_negative(60.0),
                 },
             )
         )
@@ -451,6 +452,7 @@ SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("regulator.audit_window_days", ["7"], [0.0, -2.0, 3651.0]),
     ("police.investigators_per_100k_users", ["ten"], [-1.0, 100_001.0, math.nan]),
     ("police.detention_days", ["15"], [-1.0, 36_501.0, math.inf]),
+    ("police.report_lapse_days", ["30"], [-1.0, 36_501.0, math.nan]),
 ]
 PLATFORM_SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("reviewers_per_100k_users", ["20", True], [-1.0, 100_001.0, math.inf, math.nan]),

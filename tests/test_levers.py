@@ -24,6 +24,7 @@ from benchmarks.probe_levers import (
     Check,
     Lever,
     holds,
+    interval,
     levers,
     paired_difference,
     removal_delay_mean,
@@ -158,3 +159,34 @@ def test_removal_delay_metrics_read_the_histogram() -> None:
     assert removal_delay_median(late, NO_SCENARIO) == 2.0
     assert removal_delay_mean(late, NO_SCENARIO) == pytest.approx((0.5 + 3 * 2) / 4)
     assert math.isnan(removal_delay_median(_histogram({(0, 1): [0, 0]}), NO_SCENARIO))
+
+
+def _lawful_chilling(label: str) -> list[float]:
+    values = _measured("lawful_chilling_severity", label)["chilling"]
+    return [float(v) for v in values if v is not None]
+
+
+@pytest.mark.slow
+def test_severity_chills_lawful_speech_with_diminishing_returns() -> None:
+    """Detentions under a vague offence (model.md S11): each added day of detention
+    chills lawful speech less than the one before (B1, Nagin 2013): per replication,
+    the gain per day from 1 to 15 days exceeds the gain per day from 15 to 180 days."""
+    one, fifteen, long = (_lawful_chilling(lab) for lab in ("1 d", "15 d", "180 d"))
+    early = [(b - a) / 14.0 for a, b in zip(one, fifteen, strict=True)]
+    late = [(c - b) / 165.0 for b, c in zip(fifteen, long, strict=True)]
+    difference = paired_difference(early, late)
+    assert difference.low > 0.0, f"gain per day, 1-15 d minus 15-180 d: {difference.text()}"
+
+
+@pytest.mark.slow
+def test_lawful_posts_are_detained_under_a_vague_offence() -> None:
+    """In china_csl_2016 removed critical posts are reported and some of their authors
+    detained (S11: the offence line ``o_k = q_k``); without the duty to report nobody
+    is, and detention's length then chills nothing: the runs are the same."""
+    shipped = _measured("lawful_chilling_severity", "15 d")["lawful_detentions_per_100k"]
+    detained = interval(shipped)
+    assert detained.low > 0.0, f"critics detained per 100,000 users: {detained.text()}"
+    short = _measured("lawful_chilling_no_reports", "no reports, 1 d")
+    long = _measured("lawful_chilling_no_reports", "no reports, 180 d")
+    assert short["lawful_detentions_per_100k"] == [0.0] * SIZE.reps
+    assert short["chilling"] == long["chilling"]

@@ -124,12 +124,16 @@ class _Users:
         self.state, self.traceable = state, traceable
 
 
+@pytest.mark.parametrize("lapse_days", [0.0, 1.5])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("investigators", [1.0, 3.0, 2.5])
-def test_police_line_with_ties_and_drops(seed: int, investigators: float) -> None:
+def test_police_line_with_ties_and_drops(
+    seed: int, investigators: float, lapse_days: float
+) -> None:
     """Reports filed at few distinct times (many ties), a third about detained users
     (dropped), advanced over uneven days: the same detentions and draws as the Python
-    police (2.5 investigators: three part-time servers)."""
+    police (2.5 investigators: three part-time servers); with ``report_lapse_days``
+    1.5, reports waiting longer lapse (dropped too)."""
     from simulator.model.police import Police, police_staff
 
     scenario = simulator.override(
@@ -138,6 +142,7 @@ def test_police_line_with_ties_and_drops(seed: int, investigators: float) -> Non
             # classroom's 2,000 users
             "police.investigators_per_100k_users": investigators * 100_000 / 2_000,
             "police.investigation_days": 0.3,
+            "police.report_lapse_days": lapse_days,
         },
     )
     staff = police_staff(scenario)

@@ -206,7 +206,7 @@ class ReviewDay:
                 ids[review_kernels.REINSTATED_ROW, : n_ids[review_kernels.REINSTATED_ROW]], end
             )
             self.book_exposure(ids[review_kernels.REMOVED_ROW, :n_removed])
-            authors, public, beyond, reportable = review_kernels.book_review(
+            authors, public, beyond, _ = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
                 columns["published_hours"], columns["removed_hours"], columns["removed_by"],
@@ -244,7 +244,7 @@ class ReviewDay:
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
-                self.reporting.report_removals(platform, self.posts, removed, reportable)
+                self.reporting.report_removals(platform, self.posts, removed)
                 appealed = file_appeals(
                     platform, self.posts, removed, end, self.appeals, self.rng, rec
                 )

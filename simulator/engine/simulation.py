@@ -40,6 +40,7 @@ from simulator.model.sanctions import Sanctions, strikes_to_lose_account
 from simulator.model.scenario import Scenario
 from simulator.model.scenario.days import plan_timeline
 from simulator.model.speech_state import SpeechState
+from simulator.model.vague_offence import scenario_offence_line
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
 from simulator.streams import NOTICE_SENDERS_KEY, Streams, keyed_stream
@@ -136,7 +137,7 @@ class Simulation:
             self.prohibited_posts, self.threads, self.minds, self.ledger,
         )  # fmt: skip
         self.reporting = Reporting(
-            rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
+            rules.reporting.mode, scenario_offence_line(scenario), users, self.police, recorder,
             streams.reporting,
         )  # fmt: skip
         self.review = ReviewDay(

@@ -30,6 +30,7 @@ from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
 from simulator.model.scenario.days import DayChange, TimelinePlan
 from simulator.model.speech_state import MIN_IDENTIFICATION, SpeechState, law_table
+from simulator.model.vague_offence import scenario_offence_line
 from simulator.output.recorder import Recorder
 
 
@@ -97,6 +98,7 @@ def line(parts: RunParts, new: Scenario) -> None:
     parts.speech.set_score_means()
     parts.speech.set_monitoring(monitor_probabilities(new))
     parts.regulator.rules = new.rules
+    parts.reporting.offence = scenario_offence_line(new)  # the vague offence's reach
 
 
 def police(parts: RunParts, new: Scenario) -> None:
@@ -106,6 +108,7 @@ def police(parts: RunParts, new: Scenario) -> None:
     those of day 0 (S16): a change reaches them through the news and their friends."""
     parts.police.change_spec(new.police)
     parts.sanctions.detention_days = new.police.detention_days
+    parts.reporting.offence = scenario_offence_line(new)  # which lawful kinds it reaches
     _law_and_costs(parts.minds, new)
 
 

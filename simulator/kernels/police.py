@@ -38,6 +38,7 @@ def investigate_until(
     traceable: Array,
     identify: float,
     detention_probability: Array,
+    lapse_hours: float,
 ) -> tuple[Array, Array, Array]:
     """The police's day: advance their first-come-first-served line of reports to
     ``t_end`` (hours) through the new ``arrival`` times (sorted, ties in filing order)
@@ -50,7 +51,8 @@ def investigate_until(
     of the line; each start, or drop, uses the next ``service`` time. (With one priority
     level, SimPy's replay of arrivals at one instant starts the same reports at the same
     time with the same draws as taking them one by one.) A report about a user already
-    detained is dropped (the investigator stays free); otherwise the user is identified
+    detained, or one that waited longer than ``lapse_hours`` (``inf``: never), is
+    dropped (the investigator stays free); otherwise the user is identified
     (traceable, or with probability ``identify``) and then detained with the kind's
     probability, each a draw from ``uniform``, in that order.
 
@@ -90,10 +92,12 @@ def investigate_until(
         # A free investigator at ``start`` takes up reports from the head of the line
         # until one is investigated (a dropped one leaves the investigator free).
         while length > 0:
-            item, _ = line_pop(line_prio, line_seq, line_item, line_arrival, length)
+            item, filed = line_pop(line_prio, line_seq, line_item, line_arrival, length)
             length -= 1
             done = start + service[j]
             j += 1
+            if start - filed > lapse_hours:
+                continue  # lapsed: nobody took it up in time
             user = report_user[item]
             if state[user] == DETAINED:
                 continue  # already detained: nothing to investigate

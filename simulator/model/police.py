@@ -6,7 +6,9 @@ population) work through reports in filing order (the multi-server queue of
 :mod:`simulator.kernels.queue`, the same one the review uses, with one priority level),
 as ``ceil(staff)`` part-time servers (:func:`~simulator.model.platforms.part_time_servers`);
 each investigation takes an exponential time of mean ``investigation_days`` of work. A
-report about a user already detained is dropped; otherwise the user is identified
+report about a user already detained, or one no investigator took up within
+``report_lapse_days`` of its filing (:func:`lapse_hours`), is dropped; otherwise the
+user is identified
 (always if traceable, else with probability ``identify_anonymous_probability``) and
 then detained with their post kind's ``detention_probability``. The police read the
 users only through a :class:`UsersView`.
@@ -14,6 +16,7 @@ users only through a :class:`UsersView`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,6 +39,13 @@ def police_staff(scenario: Scenario) -> float:
     that makes a whole number gives exactly that number."""
     rate = scenario.police.investigators_per_100k_users
     return round(rate * scenario.population.users / 100_000.0, STAFF_DECIMALS)
+
+
+def lapse_hours(spec: PoliceSpec) -> float:
+    """How long a report may wait for an investigator before it lapses, in hours
+    (docs/model.md S12): ``report_lapse_days × 24``; ``inf`` when 0 (never)."""
+    days = spec.report_lapse_days
+    return days * HOURS_PER_DAY if days > 0.0 else math.inf
 
 
 class UsersView(Protocol):
@@ -165,6 +175,7 @@ class Police:
             *self._line, self._counters, self._service, self._uniform,
             self._report_user, self._report_kind, users.state, users.traceable,
             float(self.spec.identify_anonymous_probability), self._detention_probability,
+            lapse_hours(self.spec),
         )  # fmt: skip
         self.pending_detentions.extend(
             zip(times.tolist(), who.tolist(), kinds.tolist(), strict=True)

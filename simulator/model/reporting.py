@@ -6,11 +6,13 @@
 - ``none``: no reports;
 - ``on_request``: each issued takedown order comes with a request for the author's
   data: one report per issued order, at ``order_hours`` (:mod:`simulator.model.orders`);
-- ``proactive``: as ``on_request``, and each removal of a prohibited post by the
+- ``proactive``: as ``on_request``, and each removal of a post of kind ``k`` by the
   platform's own review (``removed_by`` flag or notice; not an order, whose data
   request already reported the author) is reported with probability
-  ``platforms[p].report_probability``, at its ``removed_hours``
-  (:meth:`Reporting.report_removals`).
+  ``platforms[p].report_probability × o_k``, at its ``removed_hours``
+  (:meth:`Reporting.report_removals`): ``o_k`` the offence line of
+  :mod:`simulator.model.vague_offence`, 1 for a prohibited kind and, under a vague
+  offence, the line probability of a lawful kind the police detain for.
 
 A report sets ``ever_reported``, tallies ``reports`` by kind, records a ``report``
 event and enters the police queue (S12).
@@ -25,6 +27,7 @@ from simulator.kinds import KIND_LABELS, Action, EventKind
 from simulator.model.platforms import PlatformState
 from simulator.model.police import Police
 from simulator.model.population import Users
+from simulator.model.vague_offence import report_chance
 from simulator.model.views import IntArray, PostRecords, RunLog
 
 
@@ -35,16 +38,17 @@ class Reporting:
     def __init__(
         self,
         mode: str,
-        prohibited: NDArray[np.bool_],
+        offence: NDArray[np.float64],
         users: Users,
         police: Police,
         log: RunLog,
         rng: np.random.Generator,
     ) -> None:
-        """``prohibited``: per kind, whether the rules prohibit it; ``rng``: the
-        reporting stream (the proactive choice draws from it)."""
+        """``offence``: per kind, the offence line ``o_k``
+        (:func:`simulator.model.vague_offence.offence_line`); ``rng``: the reporting
+        stream (the proactive choice draws from it)."""
         self.mode = mode
-        self.prohibited = prohibited
+        self.offence = offence
         self.users = users
         self.police = police
         self.log = log
@@ -61,19 +65,21 @@ class Reporting:
         platform: PlatformState,
         posts: PostRecords,
         ids: IntArray,
-        prohibited: IntArray | None = None,
     ) -> None:
-        """Proactive reporting of ``platform``'s removals ``ids``: each prohibited one
-        not removed on an order is reported with probability ``report_probability``
-        (one uniform draw each, in order). ``prohibited``: those of ``ids`` that
-        qualify, in order, if already known."""
+        """Proactive reporting of ``platform``'s removals ``ids``: each one not removed
+        on an order whose kind the authorities can count (``o_k > 0``) is reported with
+        probability ``report_probability × o_k``
+        (:func:`~simulator.model.vague_offence.report_chance`; one uniform draw each, in
+        order; where ``o_k`` is the prohibition mask these are the draws and reports of
+        prohibited posts alone)."""
         if self.mode != "proactive":
             return
-        if prohibited is None:
-            # Removals on a regulator's order were reported with the order's data request.
-            ids = ids[posts.removed_by[ids] != Action.ORDER]
-            prohibited = ids[self.prohibited[posts.kind[ids]]]
-        chosen = prohibited[self.rng.random(len(prohibited)) < platform.spec.report_probability]
+        # Removals on a regulator's order were reported with the order's data request.
+        ids = ids[posts.removed_by[ids] != Action.ORDER]
+        chance = report_chance(platform.spec.report_probability, self.offence)
+        candidates = ids[self.offence[posts.kind[ids]] > 0.0]
+        draws = self.rng.random(len(candidates))
+        chosen = candidates[draws < chance[posts.kind[candidates]]]
         self.file_reports(
             platform, posts.removed_hours[chosen], posts.author[chosen], posts.kind[chosen]
         )

@@ -22,6 +22,7 @@ from simulator.model import speech as um
 from simulator.model.platform_policy import line_probability as platform_line_probability
 from simulator.model.police import police_staff
 from simulator.model.scenario import Scenario
+from simulator.model.vague_offence import scenario_offence_line
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -52,7 +53,10 @@ def law_table(scenario: Scenario) -> FloatArray:
     or detention (m = 1) on a post of kind ``k`` on channel ``c``. Removal: takedown
     duties on, public posts or private ones where ``private_messages``; any sensitive
     kind (lawful ones are removed by error). Detention: as removal, with a duty to
-    report users, investigators, and ``police.detention_probability.k > 0``."""
+    report users, investigators, ``police.detention_probability.k > 0`` and a kind the
+    authorities can count as an offence (``o_k > 0``,
+    :func:`simulator.model.vague_offence.offence_line`: a prohibited kind, or a lawful
+    one near a vague line)."""
     rules = scenario.rules
     takedown = rules.takedown
     police = scenario.police
@@ -61,12 +65,15 @@ def law_table(scenario: Scenario) -> FloatArray:
         return table
     reports = rules.reporting.mode != "none" and police_staff(scenario) > 0
     detention = police.detention_probability.as_tuple()
+    offence = scenario_offence_line(scenario)
     for channel in Channel:
         if channel == Channel.PRIVATE and not takedown.private_messages:
             continue
         for k in SENSITIVE_KINDS:
             table[channel, k, um.REMOVAL] = 1.0
-            table[channel, k, um.DETENTION] = float(reports and detention[k] > 0.0)
+            table[channel, k, um.DETENTION] = float(
+                reports and detention[k] > 0.0 and offence[k] > 0.0
+            )
     return table
 
 

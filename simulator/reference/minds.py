@@ -75,7 +75,10 @@ def read_law(scenario: Scenario) -> Law:
         for channel in (0, 1):
             reached = takedown.enabled and (channel == 0 or takedown.private_messages)
             removal[(channel, k)] = reached
-            detains[(channel, k)] = reached and reports and detention[k] > 0.0
+            # A lawful kind reaches the police only near a vague line (offence(), S11).
+            detains[(channel, k)] = (
+                reached and reports and detention[k] > 0.0 and offence(scenario, k) > 0.0
+            )
         if not any(prohibited):
             line = 0.0
         elif prohibited[k]:
@@ -115,6 +118,19 @@ def line(scenario: Scenario, kind: int) -> float:
         return 1.0
     closeness = scenario.population.perception.kind_closeness.as_tuple()
     return min(1.0, takedown.vagueness * closeness[kind])
+
+
+def offence(scenario: Scenario, kind: int) -> float:
+    """The chance the authorities count a removed post of ``kind`` as an offence (S11,
+    detentions under vague offences): 1 if prohibited; for a lawful kind the police
+    detain for, its :func:`line` probability (case by case); else 0."""
+    if kind == 0:
+        return 0.0
+    if scenario.rules.takedown.prohibited_mask()[kind]:
+        return 1.0
+    if scenario.police.detention_probability.as_tuple()[kind] > 0.0:
+        return line(scenario, kind)
+    return 0.0
 
 
 def perceived(

@@ -25,6 +25,7 @@ import numpy as np
 import simpy
 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, Outcome
+from simulator.reference import minds
 from simulator.reference import platform_policy as policy
 from simulator.reference.world import Platform, Post, User, World
 
@@ -174,10 +175,13 @@ class Moderation(World):
         # and only the platform's own removals can be appealed.
         if action == Action.ORDER:
             return
+        # Proactive reports: r_p times the offence line o_k, a prohibited kind always,
+        # a lawful one near a vague line case by case (S11; one draw where o_k > 0).
+        offence = minds.offence(self.scenario, post.kind)
         if (
             reporting == "proactive"
-            and self.prohibited[post.kind]
-            and self.rng.random() < platform.state.spec.report_probability
+            and offence > 0.0
+            and self.rng.random() < platform.state.spec.report_probability * offence
         ):
             self.report(platform, post.author, post.kind)
         appeals = self.scenario.rules.appeals

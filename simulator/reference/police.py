@@ -2,7 +2,8 @@
 (docs/model.md S11 "Reporting users to the authorities", S12 "Police").
 
 A reported user is investigated by the first free investigator (first come, first
-served: a ``simpy.Resource``); an anonymous user is identified with a probability, an
+served: a ``simpy.Resource``), unless the report waited longer than
+``report_lapse_days`` (it lapses); an anonymous user is identified with a probability, an
 identified one detained with the kind's probability, after an exponential
 investigation. Detentions decided during a day take effect at the next day boundary
 (:meth:`Police.detentions_and_releases`), as every change of who may post where.
@@ -38,8 +39,12 @@ class Police(World):
         if self.investigators is None:
             return
         police = self.scenario.police
+        filed = self.env.now
+        lapse = police.report_lapse_days * HOURS_PER_DAY or math.inf  # 0: never
         with self.investigators.request() as request:
             yield request
+            if self.env.now - filed > lapse:
+                return  # lapsed: no investigator took it up in time (S12)
             if user.state == UserState.DETAINED:
                 return  # already detained: nothing to investigate
             identified = user.traceable or self.rng.random() < police.identify_anonymous_probability

@@ -546,6 +546,10 @@ class Police(_Frozen):
     )
     detention_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 15.0
     identify_anonymous_probability: Probability = 0.2
+    report_lapse_days: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
+    """A report no investigator has taken up within this many days of its filing lapses
+    (dropped unread, as a report about a detained user); 0: reports never lapse
+    (docs/model.md S12, "Reports that lapse")."""
 
 
 class Scenario(_Frozen):
