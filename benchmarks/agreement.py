@@ -36,6 +36,10 @@ HEADLINE_RATIOS = (
     "removed_within_30min",
     "removed_within_1h",
     "removed_within_24h",
+    # The harm side (docs/metrics.md "Exposure"): views cut by each take-down's timing.
+    "unlawful_exposure_prevented",
+    "unlawful_exposure_prevented_by_removal",
+    "lawful_exposure_lost",
 )
 #: ... then sanctions and the population (docs/model.md S14) and the excluded posts by
 #: reason.

@@ -1,6 +1,9 @@
-"""Fit china_weibo_2012's staff (reviewers per 100,000 users) to ONE fact, C2's
-30-minute share, and report the two C2 shares kept for checking (8 minutes, 24 hours),
-C3 and the queue beside it (docs/validation.md, "Fitted parameters").
+"""The curve of china_weibo_2012's C2 shares against its staff (reviewers per 100,000
+users), with C3 and the queue beside it: a diagnostic of the knife edge between a queue
+that keeps up and one that falls behind. Staff is no longer fitted; the declared fits
+(simulator.experiments.facts.FITS) are run by benchmarks/fit_parameters.py
+(docs/validation.md, "Fit and check"). The nearest rate to C2's 30-minute share is still
+printed, as when staff was fitted to it.
 
 C2 is computed on the posts it is about, deleted critical and collective-action posts
 (simulator.facts.C2_KINDS). Each rate is run on the same replication seeds as

@@ -82,6 +82,11 @@ def lawful_takedown_rate(results: simulator.Results, scenario: simulator.Scenari
     return down / reached if reached else math.nan
 
 
+def collateral_share(results: simulator.Results, scenario: simulator.Scenario) -> float:
+    """The summary's ``collateral_share``: lawful posts among everything taken down."""
+    return float(results.summary["collateral_share"])
+
+
 def _delay_bins(results: simulator.Results) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lower edges, upper edges, removals) of the delays histogram, all kinds summed."""
     table = results.delays
@@ -169,6 +174,7 @@ METRICS: dict[str, Metric] = {
     "mean_strictness": mean_strictness,
     "strictness_at_cap": strictness_at_cap,
     "lawful_takedown_rate": lawful_takedown_rate,
+    "collateral_share": collateral_share,
     "removal_delay_mean_h": removal_delay_mean,
     "removal_delay_median_h": removal_delay_median,
     "political_published_per_user": political_published_per_user,
@@ -356,8 +362,9 @@ def levers() -> tuple[Lever, ...]:
                     for lab, v in zip(labels, vagueness, strict=True)
                 ),
                 labels[0],
-                ("lawful_takedown_rate", "mean_strictness", "chilling"),
+                ("lawful_takedown_rate", "collateral_share", "mean_strictness", "chilling"),
                 _monotone("lawful_takedown_rate", labels, +1)
+                + _monotone("collateral_share", labels, +1)
                 # Under a vague offence (S11) the vaguer line also chills lawful speech.
                 + (_monotone("chilling", labels, +1) if name == csl else ()),
             )

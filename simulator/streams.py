@@ -43,6 +43,19 @@ class Streams:
         return cls(*(np.random.default_rng(child) for child in children))
 
 
+#: Spawn keys of streams kept outside :class:`Streams`, far past its sequential children
+#: (``spawn(10)``: keys 0 to 9), so a child added there later never coincides with one of
+#: these, and these draw nothing from the others.
+NOTICE_SENDERS_KEY = 1_000  # who sent each notice (docs/model.md S5b)
+
+
+def keyed_stream(seed: int, key: int) -> np.random.Generator:
+    """The generator of child ``key`` of the run's ``SeedSequence(seed)`` (the same child
+    ``spawn`` would make as its ``key``-th), for a stream only some runs use: made on
+    demand, it changes no draw of :class:`Streams`."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+
+
 def replication_seeds(seed: int, replications: int) -> list[int]:
     """Independent seeds for ``replications`` runs, drawn from ``SeedSequence(seed).spawn``."""
     return [

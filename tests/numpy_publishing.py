@@ -32,7 +32,7 @@ class NumpyPublishing(Simulation):
         super().__init__(*args, **kwargs)
         self.speech = NumpySpeech(
             self.scenario, self.users, self.platforms, self.streams, self.recorder, self.posts,
-            self.orders, self.prohibited_posts, self.threads, self.minds,
+            self.orders, self.prohibited_posts, self.threads, self.minds, self.ledger,
         )  # fmt: skip
 
 
@@ -86,12 +86,22 @@ class NumpySpeech(SpeechDay):
                 )
         # Each platform's review items of the day go to its queue at once; items arriving
         # at one instant (a keyword sweep) are listed oldest post first (S5a).
+        noticed: list[tuple[IntArray, NDArray[np.float64]]] = []
         for platform, submitted in zip(self.platforms, self._day_submissions, strict=True):
             if submitted:
                 arrival, action, items = (np.concatenate(c) for c in zip(*submitted, strict=True))
                 posted = self.posts.columns["time_hours"][items // Action.COUNT]
                 order = np.lexsort((posted, arrival))
                 platform.queue.submit(arrival[order], action[order], items[order])
+                notice = action == Action.NOTICE
+                noticed.append((items[notice] // Action.COUNT, arrival[notice]))
+        if self.ledger is not None and noticed:
+            # Who sent each notice (S5b), in submission order, platform by platform.
+            self.ledger.add_notices(
+                self.posts,
+                np.concatenate([ids for ids, _ in noticed]),
+                np.concatenate([hours for _, hours in noticed]),
+            )
 
     def _speak_individual(
         self,

@@ -43,6 +43,7 @@ def test_plot_writes_every_figure_of_a_fresh_run(run_dir: Path) -> None:
         "platforms.png",
         "removal_curve.png",
         "time_series.png",
+        "transparency.png",
     ]
     for name in names[1:]:
         assert (run_dir / "figures" / name).read_bytes()[:8] == PNG

@@ -115,6 +115,27 @@ def test_fines_raise_strictness(name: str) -> None:
 
 
 @pytest.mark.slow
+def test_netzdg_fines_x10_raise_strictness_below_the_bound() -> None:
+    """germany_netzdg_2017: fines x1 to x10 still raise strictness, and at x10 the
+    platform is below the 0.999 bound on most days (main: at it on 64% of days,
+    docs/validation.md defect 8)."""
+    name = "germany_netzdg_2017"
+    shipped = simulator.load_scenario(name).rules.penalties.ladder
+    scaled = {  # every fine of the shipped ladder x10 (as benchmarks/probe_levers.py)
+        f"rules.penalties.ladder.{i}.amount": step.amount * 10.0
+        for i, step in enumerate(shipped)
+        if step.action == "fine"
+    }
+    values = paired(name, [{}, scaled], mean_strictness)
+    assert_rises(values, f"{name} x10")
+    for seed in SEEDS[:2]:
+        daily = run(name, scaled, seed).platform_daily
+        daily = daily[daily.serving == 1]
+        # (Within 1e-6, as the probe: the adapted threshold approaches the bound.)
+        assert float((daily.strictness >= 0.999 - 1e-6).mean()) < 0.5, seed
+
+
+@pytest.mark.slow
 def test_fines_matter_less_where_the_licence_dominates() -> None:
     """china_csl_2016: fines x0 to x2 raise strictness less on the shipped ladder, whose
     suspension and licence dominate what the platform weighs (L3), than on the same ladder
@@ -129,9 +150,10 @@ def test_fines_matter_less_where_the_licence_dominates() -> None:
 
 
 VAGUENESS = {
-    # Beyond 0.6 the CSL platform can no longer keep audits clean (so many lawful posts
-    # may count) and slackens a little: docs/model.md S8, "Vagueness".
-    "china_csl_2016": (0.0, 0.3, 0.6),
+    # The whole range under strict liability too: with the believed line on the score
+    # scale the CSL platform takes down the lawful posts nearest the line instead of
+    # slackening (docs/model.md S8, "The believed line"; it used to stop at 0.6).
+    "china_csl_2016": (0.0, 0.3, 0.6, 1.0),
     "germany_netzdg_2017": (0.0, 0.3, 0.6, 0.9),
 }
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
+from simulator.model import believed_line as bl
 from simulator.model import platform_policy as mp
 
 PROHIBITED = (False, False, True, True)  # collective action and unlawful, as china_csl_2016
@@ -17,7 +18,9 @@ CLOSENESS = (0.0, 0.5, 0.8, 1.0)
 
 
 def moderation(q: np.ndarray, prefilter: bool = True) -> mp.Moderation:
-    classifier = mp.effective_means((-3.0, -0.5, 0.5, 1.5), q, PROHIBITED)
+    # The keyword filter matches topics (its means as given); the reviewers follow the
+    # line as the platform reads it (S8), as platforms.platform_policy_for.
+    classifier = np.array((-3.0, -0.5, 0.5, 1.5))
     reviewer = mp.effective_means((-4.0, -1.0, 1.0, 2.5), q, PROHIBITED)
     return mp.Moderation(
         classifier_mean=classifier,
@@ -116,22 +119,89 @@ def test_the_regulator_enforces_the_law_not_the_blur() -> None:
     np.testing.assert_allclose(mp.enforced_line((False,) * 4), 0.0)
 
 
-def test_a_notified_lawful_post_kept_up_counts_with_its_line_probability() -> None:
+def test_a_notified_lawful_post_kept_up_counts_more_as_its_line_probability_rises() -> None:
     """Notice liability: what the platform expects an audit to find grows with the chance
-    it gives a notified lawful post of being judged unlawful."""
-    q = np.array([0.0, 0.4, 1.0, 1.0])
+    it gives a notified lawful post of being judged unlawful (B5), and is nothing at
+    q = 0; at q = 1 every notified critical post kept up counts."""
     exposure = mp.Exposure(1000.0, 0.0, mp.NOTICE)
-    np.testing.assert_allclose(exposure.counted(q), q)
-    m = moderation(q)
+    m = moderation(np.array([0.0, 0.4, 1.0, 1.0]))
     grid = np.array([0.0])
     flows = np.array([900.0, 50.0, 25.0, 25.0])
-    exposed = m.exposure(grid, mp.NOTICE)
     published = m.published(grid)
-    found = exposure.expected_found(flows, q, exposed, published, 1.0)[0]
-    sharp = exposure.expected_found(flows, q * [0, 0, 1, 1], exposed, published, 1.0)[0]
-    by_hand = 1000.0 * 0.4 * 50.0 * exposed[0, 1] / float(published[0] @ flows)
-    assert found - sharp == pytest.approx(by_hand)
+    found = []
+    for q_critical in (0.0, 0.1, 0.4, 0.8, 1.0):
+        q = np.array([0.0, q_critical, 1.0, 1.0])
+        counted = m.counted(grid, mp.NOTICE, bl.reading_lines(q, m.reviewer_mean))
+        found.append(float(exposure.expected_found(flows, counted, published, 1.0)[0].mean()))
+    sharp = found[0]
+    assert np.all(np.diff(found) > 0), found
+    by_hand = 1000.0 * 50.0 * m.exposure(grid, mp.NOTICE)[0, 1] / float(published[0] @ flows)
+    assert found[-1] - sharp == pytest.approx(by_hand)
     assert by_hand > 0.0
+
+
+def test_the_believed_line_counts_the_chance_q_on_average() -> None:
+    """Over the readings, a post of a lawful kind counts with chance q_k (its line
+    probability); a prohibited kind always, a kind with q_k = 0 never; a broader reading
+    puts the line lower."""
+    mu = np.array([-4.0, -2.0, 1.0, 2.5])
+    for q_critical in (0.01, 0.15, 0.3, 0.5, 0.9):
+        q = np.array([0.0, q_critical, 1.0, 1.0])
+        for spread in (0.5, 1.0, 2.0):
+            lines = bl.reading_lines(q, mu, spread=spread, readings=400)
+            assert np.all(np.isinf(lines[:, 0])) and np.all(lines[:, 0] > 0)
+            assert np.all(np.isinf(lines[:, 2:])) and np.all(lines[:, 2:] < 0)
+            share = float(ndtr(mu[1] - lines[:, 1]).mean())
+            assert share == pytest.approx(q_critical, abs=0.01 * max(q_critical, 0.1))
+            assert np.all(np.diff(lines[:, 1]) < 0)
+    with pytest.raises(ValueError, match="spread"):
+        bl.reading_lines(q, mu, spread=-1.0)
+
+
+@pytest.mark.parametrize("liability", [mp.STRICT, mp.NOTICE])
+def test_counted_matches_a_monte_carlo_of_the_moderation_steps(liability: str) -> None:
+    """X_k(t; ℓ): up (strict) or noticed and kept (notice), and scored above the line."""
+    rng = np.random.default_rng(7)
+    q = mp.line_probability(PROHIBITED, CLOSENESS, 0.6)
+    mod = moderation(q)
+    t, n = -0.3, 400_000
+    lines = np.array([[np.inf, -1.5, -np.inf, -np.inf], [np.inf, 0.2, -np.inf, -np.inf]])
+    got = mod.counted(np.array([t]), liability, lines)[0]
+    np.testing.assert_allclose(got[:, 0], 0.0)
+    for k in range(1, 4):
+        z_cls = mod.classifier_mean[k] + rng.standard_normal(n)
+        z_rev = mod.reviewer_mean[k] + rng.standard_normal(n)
+        held = z_cls > t + mod.hold_margin
+        flagged = ~held & (z_cls > t + mod.flag_margin)
+        noticed = rng.random(n) < mod.notice[k]
+        ordered = rng.random(n) < mod.monitor[k]
+        removed = np.where(
+            held, z_rev > t + mod.held_review_margin,
+            ordered | ((flagged | noticed) & (z_rev > t)),
+        )  # fmt: skip
+        up = ~removed if liability == mp.STRICT else ~held & noticed & ~ordered & ~removed
+        for j in range(2):
+            expected = (up & (z_rev > lines[j, k])).mean()
+            assert expected == pytest.approx(got[j, k], abs=4e-3), (k, j)
+
+
+def test_a_vague_line_leaves_a_clean_audit_within_reach_under_strict_liability() -> None:
+    """The regulator reads criticism (q = 0.3) one way for every post, but as a line on
+    the score scale: a platform that takes down the critical posts its reviewers score
+    highest keeps clear of most readings. Under the former all-or-nothing reading
+    (criticism counted whole with chance 0.3) no threshold got the chance of a violation
+    below 0.3, and a strict-liability platform gave up (undercompliance); now the chance
+    falls towards 0 as the platform grows stricter, and the readings' average of the
+    audit's finds is what it predicts."""
+    policy = inputs(q=np.array([0.0, 0.3, 1.0, 1.0]))
+    _, violation, found = mp.policy_cost(policy)
+    assert violation[0] < 0.2 < 0.3 < violation[-1]
+    assert np.all(np.diff(violation) >= -1e-9)  # laxer (later) thresholds: more risk
+    counted = policy.moderation.counted(policy.thresholds, mp.STRICT, policy.reading_lines())
+    published = policy.moderation.published(policy.thresholds)
+    np.testing.assert_allclose(
+        found, policy.exposure.expected_found(policy.flows, counted, published, 1.0).mean(1)
+    )
 
 
 # -- grid, removal, exposure --------------------------------------------------------------
@@ -232,16 +302,17 @@ def test_ties_keep_the_current_threshold() -> None:
     assert mp.cheapest_threshold(grid, np.array([3.0, 1.0, 0.5, 1.0]), current=-5.0) == 1.0
 
 
-#: Vagueness kept where a clean audit is within reach under strict liability: with the
-#: lawful kinds' scores near benign (S8), a platform that believes 15% of criticism counts
-#: (vagueness 0.3 here), or 5% at 0.1 with a large sample, cannot reach one and
-#: slackens (model.md S8, "gives up").
+#: The shipped regions included: china_csl_2016's vagueness 0.6 (q_critical 0.3) and
+#: beyond, and audits reading 70 to 840 posts (china_csl_2016 reads 770). (Before the
+#: believed line was a line on the score scale, S8, these cases stopped at vagueness
+#: 0.05: a platform believing 15% of criticism counts could not reach a clean audit and
+#: gave up.)
 LEVER_CASES = [
     {"vagueness": v, "users": u, "sample_share": s}
-    for v in (0.0, 0.02, 0.05)
+    for v in (0.0, 0.3, 0.6, 1.0)
     for u in (10_000.0, 60_000.0)
     for s in (0.001, 0.002)
-]
+] + [{"vagueness": v, "users": 10_000.0, "sample_share": 0.011} for v in (0.3, 0.6, 1.0)]
 
 
 def rising(values: list[float]) -> bool:
@@ -283,8 +354,10 @@ def test_strictness_falls_with_the_cost_of_wrongful_removal(case: dict[str, floa
     [
         # Notice liability: notified posts are few, a clean audit stays within reach.
         (mp.NOTICE, (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)),
-        # Strict liability: up to where a clean audit is still within reach.
-        (mp.STRICT, (0.0, 0.002, 0.005, 0.01)),
+        # Strict liability: up to the shipped china_csl_2016 (0.3). (With an audit of
+        # 2,100 posts and tolerance 0, at q >= 0.5 on these fixed means the platform still
+        # gives up: docs/validation.md, defect 2.)
+        (mp.STRICT, (0.0, 0.05, 0.15, 0.3)),
     ],
 )
 def test_strictness_rises_with_the_line_probability_of_a_lawful_kind(
@@ -301,6 +374,34 @@ def test_strictness_rises_with_the_line_probability_of_a_lawful_kind(
         seen.append(strictness(policy))
     assert rising(seen), seen
     assert seen[-1] > seen[0]
+
+
+def lawful_taken_down(policy: mp.PolicyInputs) -> float:
+    """Share of the lawful posts reaching the platform that its chosen threshold takes down."""
+    t = mp.policy_threshold(policy, current=float(policy.thresholds[-1]))
+    removal = policy.moderation.removal(np.array([t]))[0]
+    lawful = ~np.asarray(PROHIBITED)
+    return float(removal[lawful] @ policy.flows[lawful] / policy.flows[lawful].sum())
+
+
+@pytest.mark.parametrize("liability", [mp.STRICT, mp.NOTICE])
+@pytest.mark.parametrize(("users", "sample_share"), [(10_000.0, 0.001), (10_000.0, 0.011),
+                                                     (60_000.0, 0.002)])  # fmt: skip
+def test_lawful_take_down_rises_with_vagueness(
+    liability: str, users: float, sample_share: float
+) -> None:
+    """Collateral censorship (B5, B6): the vaguer the law, the more lawful posts the
+    platform takes down, under strict liability (china_csl_2016's region, vagueness 0.6,
+    an audit of 770 posts) as under notice liability. (On the all-or-nothing reading it
+    replaced this held too, through the reviewers' effective means, while the strictness
+    chosen fell with vagueness at audits of 770 posts or more.)"""
+    seen = [
+        lawful_taken_down(
+            inputs(vagueness=v, users=users, sample_share=sample_share, liability=liability)
+        )
+        for v in (0.0, 0.1, 0.3, 0.6, 1.0)
+    ]
+    assert all(b > a for a, b in zip(seen, seen[1:], strict=False)), seen
 
 
 @pytest.mark.parametrize("case", LEVER_CASES)
@@ -365,12 +466,12 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
     assert t == mp.policy_threshold(state.inputs(ladder), float(policy.thresholds[-1]))
     assert state.target(float(policy.thresholds[-1]), ladder) == t
     state.expect_at(t)
-    exposed = policy.moderation.exposure(np.array([t]), mp.STRICT)
+    counted = policy.moderation.counted(np.array([t]), mp.STRICT, state.reading_lines())
     assert state.predicted_found == pytest.approx(
         float(
             policy.exposure.expected_found(
-                state.flows, policy.q, exposed, policy.moderation.published(np.array([t])), 1.0
-            )[0]
+                state.flows, counted, policy.moderation.published(np.array([t])), 1.0
+            )[0].mean()
         )
     )
     state.audited(found=3.0)
@@ -440,28 +541,3 @@ def test_policy_threshold_is_invariant_to_scaling_all_flows(
             )
             np.testing.assert_allclose(mp.policy_cost(scaled)[2], found, rtol=1e-12)
         assert ndtr(-chosen) > ndtr(-current)  # not the trivial answer: it does act
-
-
-def test_a_vague_line_is_one_reading_for_every_post_of_a_kind() -> None:
-    """An audit reading 20,600 posts, lawful criticism (q = 0.3) all kept up, nothing
-    prohibited left: the audit fails only if the regulator reads criticism as covered,
-    chance 0.3 (a coin per post made it near 1 and drove notice-liability platforms to the
-    strictness bound). Two unsure kinds: the readings' chances multiply."""
-    exposure = mp.Exposure(20_600.0, 0.0, mp.NOTICE)
-    flows = np.array([900.0, 100.0, 0.0, 10.0])  # benign, critical, collective, unlawful
-    q = np.array([0.0, 0.3, 0.0, 1.0])
-    exposed = np.array([[0.0, 1.0, 0.0, 0.0]])  # criticism kept up; the unlawful removed
-    published = np.array([[1.0, 1.0, 1.0, 0.0]])
-    assert exposure.violation(flows, q, exposed, published, 1.0)[0] == pytest.approx(0.3)
-    # The mean of the finds is what the platform predicts (its detection calibration).
-    assert exposure.expected_found(flows, q, exposed, published, 1.0)[0] == pytest.approx(
-        20_600.0 * 0.3 * 100.0 / 1000.0
-    )
-    two = np.array([0.0, 0.3, 0.5, 1.0])
-    both_up = np.array([[0.0, 1.0, 1.0, 0.0]])
-    flows_two = np.array([900.0, 100.0, 50.0, 10.0])
-    chance = exposure.violation(flows_two, two, both_up, published, 1.0)[0]
-    assert chance == pytest.approx(1.0 - 0.7 * 0.5)
-    readings = mp.line_readings(two)
-    assert sorted(round(c, 6) for c, _ in readings) == [0.15, 0.15, 0.35, 0.35]
-    assert sum(c for c, _ in readings) == pytest.approx(1.0)

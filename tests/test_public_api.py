@@ -100,7 +100,9 @@ def test_the_plots_package_gives_every_figure() -> None:
 
     assert plots.funnel is runs.funnel and plots.comparison is compare.comparison
     assert plots.write_all is writing.write_all
-    assert set(plots.RUN_FIGURES) == {"funnel", "time_series", "removal_curve", "platforms"}
+    assert set(plots.RUN_FIGURES) == {
+        "funnel", "time_series", "removal_curve", "platforms", "transparency",
+    }  # fmt: skip
     assert all(hasattr(plots, name) for name in plots.__all__)
 
 

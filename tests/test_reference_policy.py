@@ -99,3 +99,42 @@ def test_reference_poisson_tail() -> None:
         assert ref.more_than(tolerance, mean) == pytest.approx(
             float(mp.violation_probability(mean, tolerance)), abs=1e-12
         )
+
+
+def _reference_choice(vagueness: float, fine_factor: float, liability: str) -> tuple[float, float]:
+    """(strictness, lawful take-down share) the reference's platform chooses in the
+    china_csl_2016 region: collective action and unlawful prohibited, an audit of 770
+    posts, tolerance 0, a warning-and-fine ladder scaled by ``fine_factor``."""
+    prohibited = [False, False, True, True]
+    q = ref.line_probability(prohibited, [0.0, 0.5, 0.8, 1.0], vagueness)
+    reviewer = ref.effective_mean([-4.0, -1.0, 1.0, 2.5], q, prohibited)
+    notice = [0.0002 * 0.7, 0.005 * 0.7, 0.01 * 0.7, 0.05 * 0.7]
+    order = [0.05 if qk >= 1.0 else 0.0 for qk in q]
+    platform = ref.Platform([-3.0, -0.5, 0.5, 1.5], reviewer, True, 0.0, -0.5, -1.0, notice, order)
+    flows = [9300.0, 500.0, 100.0, 100.0]
+    ladder = ref.LadderAhead(
+        [1e5 * fine_factor, 2e5 * fine_factor], [False, False], 3, 0, 0, 12 / 365, 0.1 / 365
+    )
+    thresholds = ref.grid(1e-4, 0.999)
+    costs = [
+        ref.daily_cost(platform, t, flows, q, liability, 770.0, 0.0, 5000.0, 1.0, ladder)
+        for t in thresholds
+    ]
+    t = ref.cheapest(thresholds, costs, thresholds[-1])
+    lawful = [0, 1]
+    down = sum(flows[k] * platform.taken_down(t, k) for k in lawful) / sum(flows[k] for k in lawful)
+    return ref.phi(-t), down
+
+
+@pytest.mark.parametrize("liability", ["strict", "notice"])
+def test_reference_lawful_take_down_rises_with_vagueness_in_the_shipped_region(
+    liability: str,
+) -> None:
+    """The reference restates the believed line (a line on the score scale): its platform
+    takes down more lawful posts the vaguer the law, in china_csl_2016's region (vagueness
+    0.6, 770 posts read, tolerance 0) too; and stricter for dearer fines there."""
+    down = [_reference_choice(v, 1.0, liability)[1] for v in (0.0, 0.3, 0.6, 1.0)]
+    assert all(b > a for a, b in zip(down, down[1:], strict=False)), down
+    strict = [_reference_choice(0.6, f, liability)[0] for f in (0.1, 1.0, 10.0)]
+    assert all(b >= a - 1e-12 for a, b in zip(strict, strict[1:], strict=False)), strict
+    assert strict[-1] > strict[0]

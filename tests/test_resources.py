@@ -217,7 +217,9 @@ def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     assert code == 4, output
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
-    assert 60 * GB < needs.memory < 2000 * GB
+    # (The backlog grows with the strictness the platforms choose: ~2,370 GB since the
+    # believed line is on the score scale, model.md S8; under 2,000 GB before.)
+    assert 60 * GB < needs.memory < 4000 * GB
 
 
 # -- the estimate against measured runs -----------------------------------------------------

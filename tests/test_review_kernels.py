@@ -264,7 +264,10 @@ def test_book_review_counts_as_numpy() -> None:
     assert compiled.delay_counts.sum() == len(lists[0])
 
 
-TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
+TABLES = (
+    "daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily",
+    "notices", "removals", "transparency",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,12 @@ def political_withholding(results: simulator.Results) -> float:
 def test_the_counterfactual_never_withholds_or_softens(name: str) -> None:
     """Without rules no sanction can follow any post, so nobody withholds or softens
     (whatever their beliefs); with China's rules some do."""
+    # Withholding is rare in china_weibo_2012 (about 0.05-0.09% of political posts):
+    # 2,000 users and 20 days expect 2 or 3 such posts, and 0 came by chance with seed 3
+    # after its refit (docs/validation.md, "Fit and check"); 4,000 users expect about 7.
+    users = 4000 if name == "china_weibo_2012" else 2000
     scenario = override(
-        simulator.load_scenario(name), {"population.users": 2000, "horizon_days": 20}
+        simulator.load_scenario(name), {"population.users": users, "horizon_days": 20}
     )
     # No sanction can follow any post without rules: whatever users believe (S3).
     assert not law_table(scenario.without_rules()).any()

@@ -35,6 +35,12 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
       C3  Bamman, O'Connor & Smith 2012, First Monday 17(3): 16.25% of public posts deleted
       C4  King, Pan & Roberts 2014, Science 345: about 40% of posts held for review,
           over half of them never published
+
+    \b
+    The column role says whether a parameter was fitted to the fact (fit: declared in
+    simulator.experiments.facts.FITS, re-fitted by benchmarks/fit_parameters.py) or the
+    fact is held out (check: fitted to nothing); replications_inside counts the
+    replications inside the tolerance on their own.
     """
     # Imported here: scipy.stats is slow to import and only this command needs it (and
     # tqdm.auto imports asyncio: ~30 ms every other command would pay).
@@ -54,8 +60,12 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
     shown = table.drop(columns=["source"])
     click.echo(shown.to_string(index=False))
     inside = int(table["inside"].sum())
+    fits = table[table["role"] == "fit"]
+    checks = table[table["role"] == "check"]
     click.echo(
-        f"{inside} of {len(table)} facts inside their tolerance ({reps} replications, seed {seed})"
+        f"{inside} of {len(table)} facts inside their tolerance ({reps} replications, seed "
+        f"{seed}): {int(fits['inside'].sum())} of {len(fits)} fit targets, "
+        f"{int(checks['inside'].sum())} of {len(checks)} checks"
     )
     if out_file is not None:
         if out_file.suffix == ".md":

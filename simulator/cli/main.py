@@ -124,6 +124,8 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
     if "political_speech_lost" in summary:  # summaries written before issue 18 lack them
         lines += _political_lines(summary, pct)
+    if "unlawful_exposure" in summary:  # summaries written before exposure lack it
+        lines += _exposure_lines(summary, pct)
     if summary["taken_down"]:
         lines.append(
             "  removed within 8 min / 30 min / 1 h / 24 h: "
@@ -162,6 +164,20 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         currency = summary.get("currency", "")
         lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
     return lines
+
+
+def _exposure_lines(summary: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
+    """The harm side (docs/metrics.md, "Exposure"): exposure to unlawful posts prevented
+    against the counterfactual, by removal and before publication; lawful exposure lost."""
+    return [
+        f"  unlawful exposure prevented {pct(summary['unlawful_exposure_prevented']):>6}   "
+        f"({summary['unlawful_exposure']:,.1f} audiences seen, "
+        f"{summary['counterfactual_unlawful_exposure']:,.1f} with no rules)",
+        f"    by removal {pct(summary['unlawful_exposure_prevented_by_removal'])}, "
+        f"before publication {pct(summary['unlawful_exposure_prevented_before_publication'])}",
+        f"  lawful exposure lost  {pct(summary['lawful_exposure_lost']):>12}   "
+        "(views of lawful posts lost vs no rules)",
+    ]
 
 
 def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
@@ -371,6 +387,9 @@ from simulator.cli import plots as cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)
 main.add_command(cli_plots.compare_command)
+from simulator.cli import frontier as cli_frontier  # noqa: E402
+
+main.add_command(cli_frontier.frontier_command)
 from simulator.cli import facts as cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)

@@ -20,6 +20,12 @@ from simulator.model.population import Users, usable_cpus
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
+from simulator.output.transparency import (
+    median_hours,
+    notices_table,
+    removals_table,
+    transparency_table,
+)
 
 
 def run(
@@ -110,6 +116,9 @@ def run(
     )
     import pandas as pd
 
+    daily = daily_table(with_rules.recorder, scenario, names)
+    events = events_table(with_rules.recorder)
+
     manifest = {
         "scenario": scenario.name,
         "scenario_sha256": scenario.sha256(),
@@ -129,12 +138,13 @@ def run(
         summary=summary,
         manifest=manifest,
         scenario=scenario.to_dict(),
-        daily=daily_table(with_rules.recorder, scenario, names),
+        daily=daily,
         counterfactual_daily=daily_table(counterfactual.recorder, scenario.without_rules(), names),
         delays=delays_table(with_rules.recorder),
-        events=events_table(with_rules.recorder),
+        events=events,
         platform_daily=pd.DataFrame(with_rules.recorder.platform_series),
         population_daily=pd.DataFrame(with_rules.recorder.population_series),
+        **transparency_tables(with_rules, scenario, names[:-1], events, daily),
     )
 
 
@@ -235,3 +245,28 @@ def _finish_counterfactual(
             # this process may fork again: _parallel_by_default wants one thread).
             pool.shutdown(wait=True)
     return _counterfactual(scenario, seed, in_parallel=False, users=users)
+
+
+def transparency_tables(
+    run: Simulation, scenario: Scenario, names: list[str], events: Any, daily: Any
+) -> dict[str, Any]:
+    """``notices``, ``removals`` and ``transparency`` of the rules run (docs/metrics.md)."""
+    import pandas as pd
+
+    ledger = run.ledger
+    notices = notices_table(ledger, names)
+    removals = removals_table(ledger, names)
+    notice_rule = scenario.population.notices
+    senders = list(notice_rule.senders) if notice_rule.senders else ["users"]
+    report = transparency_table(
+        scenario.rules.transparency.report,
+        scenario.rules.appeals.enabled,
+        senders,
+        daily,
+        events,
+        pd.DataFrame(run.recorder.platform_series),
+        notices,
+        removals,
+        median_hours(ledger, names),
+    )
+    return {"notices": notices, "removals": removals, "transparency": report}

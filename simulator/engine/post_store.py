@@ -41,6 +41,9 @@ _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "kind": (np.int8, 0),
     "channel": (np.int8, 0),
     "removed_by": (np.int8, -1),  # the review action that removed it (see Action)
+    "notice_hours": (np.float64, np.inf),  # when its notice arrived (inf: none; S5b)
+    "notice_sender": (np.int8, -1),  # who sent the notice (model.notices.SENDERS)
+    "appealed_by": (np.int8, -1),  # the route of the removal last appealed
 }
 
 

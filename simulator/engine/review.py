@@ -25,6 +25,8 @@ from simulator.engine.caches import DayThreads, threaded
 from simulator.engine.post_store import IntArray, PostStore
 from simulator.kernels import review as review_kernels
 from simulator.kinds import N_KINDS, Action, Channel, Outcome
+from simulator.model import exposure
+from simulator.model.notices import NoticeLedger
 from simulator.model.orders import file_appeals
 from simulator.model.platforms import PlatformState
 from simulator.model.reporting import Reporting
@@ -83,10 +85,14 @@ class ReviewDay:
         rng: np.random.Generator,
         threads: DayThreads,
         users: int,
+        ledger: NoticeLedger | None = None,
     ) -> None:
         """``prohibited``: per kind; ``rng``: the appeals stream (which removals are
         appealed, when, and how the second review scores them); ``users``: the
-        population's size (a large one runs platforms' days on the second thread)."""
+        population's size (a large one runs platforms' days on the second thread);
+        ``ledger``: where removals, appeals and reinstatements are counted by route
+        (S5c), if anywhere."""
+        self.ledger = ledger
         self.platforms = platforms
         self.posts = posts
         self.recorder = recorder
@@ -104,6 +110,29 @@ class ReviewDay:
         self.sanctioned_strike = np.zeros(0, dtype=bool)
         #: ``[platform, action]``: whether a take-down by that route gives a strike (S14).
         self.strike_routes = strike_table(platforms)
+        #: What a take-down's cut of views needs (docs/model.md S5b): each user's
+        #: audience (called when a post first comes down), the run's end and tau.
+        #: ``None``: no exposure is booked (set by the simulation).
+        self.exposure: tuple[Any, float, float] | None = None
+
+    def book_exposure(self, ids: IntArray, back_hours: float | None = None) -> None:
+        """The views the take-downs of posts ``ids`` cut, into their cells
+        (:func:`simulator.model.exposure.cut_exposure`); with ``back_hours``, the views
+        posts reinstated then regain, taken off (``regained_exposure``)."""
+        if self.exposure is None or len(ids) == 0:
+            return
+        audience_of, end_hours, tau_hours = self.exposure
+        posts = self.posts
+        kind, channel = posts.kind[ids], posts.channel[ids]
+        a = exposure.post_audience(audience_of()[posts.author[ids]], kind, channel)
+        published = posts.published_hours[ids]
+        if back_hours is None:
+            views = exposure.cut_exposure(
+                published, posts.removed_hours[ids], end_hours, a, tau_hours
+            )
+        else:
+            views = -exposure.regained_exposure(published, back_hours, end_hours, a, tau_hours)
+        self.recorder.add_exposure_cut(posts.day[ids], posts.platform[ids], channel, kind, views)
 
     def run(self, end: float) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
@@ -172,6 +201,11 @@ class ReviewDay:
             platform.removals_today = n_removed + n_rejected
             if not (n_ids.any()):
                 continue
+            # Before book_review: the reinstated posts' cuts are given back first.
+            self.book_exposure(
+                ids[review_kernels.REINSTATED_ROW, : n_ids[review_kernels.REINSTATED_ROW]], end
+            )
+            self.book_exposure(ids[review_kernels.REMOVED_ROW, :n_removed])
             authors, public, beyond, _ = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
@@ -182,6 +216,11 @@ class ReviewDay:
             )  # fmt: skip
             if len(beyond):
                 self.prohibited_posts.count_published(platform, beyond)
+            if self.ledger is not None:
+                n_reinstated = int(n_ids[review_kernels.REINSTATED_ROW])
+                reinstated = ids[review_kernels.REINSTATED_ROW, :n_reinstated]
+                self.ledger.add_reinstated(self.posts, reinstated)
+                self.ledger.add_removals(self.posts, ids[review_kernels.REMOVED_ROW, :n_removed])
             if len(authors):
                 sanctioned.append(authors)
                 # book_review's order: rejected (friends never saw them), then removed.
@@ -206,7 +245,11 @@ class ReviewDay:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
                 public_removed.append(public)
                 self.reporting.report_removals(platform, self.posts, removed)
-                file_appeals(platform, self.posts, removed, end, self.appeals, self.rng, rec)
+                appealed = file_appeals(
+                    platform, self.posts, removed, end, self.appeals, self.rng, rec
+                )
+                if self.ledger is not None:
+                    self.ledger.add_appeals(self.posts, appealed)
         self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)
         return (
@@ -237,6 +280,9 @@ class ReviewDay:
                 ids = np.asarray(day_review.reinstated, dtype=np.int64)
                 self._move_posts(ids, Outcome.REMOVED, Outcome.SURVIVING)
                 rec.tally("reinstated", posts.kind[ids])
+                self.book_exposure(ids, end)
+                if self.ledger is not None:
+                    self.ledger.add_reinstated(posts, ids)
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
             platform.reviews_today = len(reviewed_kinds)
@@ -257,6 +303,7 @@ class ReviewDay:
                 ids = np.asarray(removed, dtype=np.int64)
                 self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
                 rec.add_delays(posts.kind[ids], posts.removed_hours[ids] - posts.time_hours[ids])
+                self.book_exposure(ids)
                 notice_removed = ids[posts.removed_by[ids] == Action.NOTICE]
                 rec.tally("notices_removed", posts.kind[notice_removed])
                 sanctioned.append(posts.author[ids])
@@ -266,7 +313,10 @@ class ReviewDay:
                 seen.append(public)
                 strike.append(routes[posts.removed_by[ids]])
                 self.reporting.report_removals(platform, posts, ids)
-                file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
+                appealed = file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
+                if self.ledger is not None:
+                    self.ledger.add_removals(posts, ids)
+                    self.ledger.add_appeals(posts, appealed)
             platform.removals_today = len(removed) + len(rejected)
         self._keep_seen(kinds, seen, strike)
         empty = np.zeros(0, dtype=np.int64)

@@ -26,7 +26,9 @@ from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
 from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
+from simulator.model import arrivals
 from simulator.model.access import AccessChoices
+from simulator.model.notices import NoticeLedger
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
 from simulator.model.police import Police, police_staff
@@ -41,7 +43,7 @@ from simulator.model.speech_state import SpeechState
 from simulator.model.vague_offence import scenario_offence_line
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
-from simulator.streams import Streams
+from simulator.streams import NOTICE_SENDERS_KEY, Streams, keyed_stream
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
 _NO_FLAGS = np.zeros(0, dtype=bool)
@@ -125,9 +127,14 @@ class Simulation:
             np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )
         users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
+        # Notices by sender, removals by route (S5b): what transparency reports summarise.
+        self.ledger = NoticeLedger(
+            len(platforms), scenario.population.notices,
+            keyed_stream(self.seed, NOTICE_SENDERS_KEY),
+        )  # fmt: skip
         self.speech = SpeechDay(
             scenario, users, platforms, streams, recorder, posts, self.orders,
-            self.prohibited_posts, self.threads, self.minds,
+            self.prohibited_posts, self.threads, self.minds, self.ledger,
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, scenario_offence_line(scenario), users, self.police, recorder,
@@ -136,6 +143,13 @@ class Simulation:
         self.review = ReviewDay(
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
+            self.ledger,
+        )  # fmt: skip
+        self._own_audience: Any = None
+        # The views a take-down cuts (S5b): the authors' audiences as S5a gives them.
+        self.review.exposure = (
+            self._audience, HOURS_PER_DAY * scenario.horizon_days,
+            float(scenario.population.attention_hours),
         )  # fmt: skip
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
@@ -199,6 +213,15 @@ class Simulation:
             if day == days[-1]:
                 self._progress.close()  # (the run ends before this process resumes)
             yield self.env.timeout(HOURS_PER_DAY)
+
+    def _audience(self) -> Any:
+        """Each user's audience ``A_i`` (S5a), as the speech day computes it once."""
+        audience = self.speech.audience()
+        if len(audience) != self.users.size:  # nothing moderated at the start
+            if self._own_audience is None:
+                self._own_audience = arrivals.audience(self.users.network.degree())
+            audience = self._own_audience
+        return audience
 
     def _step_day(self, day: int) -> None:
         """Day ``day``, the steps numbered as in docs/model.md 1.3 (submodels S1-S17)."""

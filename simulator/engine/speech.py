@@ -27,6 +27,7 @@ from simulator.kernels import benign, moderation, publishing, routes, speech
 from simulator.kernels.queue import arrival_order
 from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
+from simulator.model.notices import NoticeLedger
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, monitor_probabilities
 from simulator.model.population import Users
@@ -78,8 +79,11 @@ class SpeechDay:
         prohibited_posts: ProhibitedPosts,
         threads: DayThreads,
         minds: SpeechState,
+        ledger: NoticeLedger | None = None,
     ) -> None:
+        """``ledger``: where notices and their senders are counted (S5b), if anywhere."""
         self.scenario = scenario
+        self.ledger = ledger
         self.users = users
         self.platforms = platforms
         self.streams = streams
@@ -407,6 +411,13 @@ class SpeechDay:
                 posted = post_float[0, items // Action.COUNT - first_id]
                 order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
                 platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
+        if self.ledger is not None:
+            # Who sent each notice (S5b), in submission order.
+            noticed = sub_actions[: sub_at[-1]] == Action.NOTICE
+            self.ledger.add_notices(
+                self.posts, sub_items[: sub_at[-1]][noticed] // Action.COUNT,
+                sub_times[: sub_at[-1]][noticed],
+            )  # fmt: skip
         if len(duty_post):
             # Grouped by platform keeping their order (per platform, and per due day,
             # the duties are in the order made, as one at a time gave).

@@ -49,6 +49,8 @@ _API = {
     "ScenarioModel": "simulator.experiments.executors",
     "flatten_summary": "simulator.experiments.executors",
     "make_executor": "simulator.experiments.executors",
+    "FrontierResults": "simulator.experiments.frontier",
+    "policy_frontier": "simulator.experiments.frontier",
     "Store": "simulator.experiments.store",
     "SweepResults": "simulator.experiments.sweeps",
     "sweep": "simulator.experiments.sweeps",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
         flatten_summary,
         make_executor,
     )
+    from simulator.experiments.frontier import FrontierResults, policy_frontier
     from simulator.experiments.store import (
         Store,
     )
@@ -106,6 +109,7 @@ __all__ = [
     "DaskExecutor",
     "Design",
     "Executor",
+    "FrontierResults",
     "InProcessExecutor",
     "LocalExecutor",
     "Model",
@@ -124,6 +128,7 @@ __all__ = [
     "parse_set",
     "parse_vary",
     "points_design",
+    "policy_frontier",
     "sampled_design",
     "shapley_values",
     "summary_table",

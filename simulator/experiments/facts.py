@@ -163,6 +163,58 @@ FACTS: tuple[Fact, ...] = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class FittedParameter:
+    """A scenario parameter fitted to one fact. The fact's role is then "fit"; every
+    other fact only checks the model (:func:`role`). ``fields`` are the dotted scenario
+    fields set to the fitted value together (as :func:`simulator.override` reads them:
+    the same margin on both of a scenario's platforms, say); ``step`` is the half-width
+    of the design around the current value the fit starts from, ``low`` and ``high`` the
+    range it may move in (:mod:`simulator.experiments.fitting`)."""
+
+    fact_id: str
+    fields: tuple[str, ...]
+    step: float
+    low: float
+    high: float
+    why: str
+
+
+#: The one record of what is fitted to what (docs/validation.md, "Fit and check").
+#: A fact named here is a FIT target and never a check; the scenario file marks each
+#: field ``FITTED to <fact>`` (tests/test_fit_declarations.py). Re-run the fit with
+#: ``python benchmarks/fit_parameters.py`` after the model changes.
+FITS: tuple[FittedParameter, ...] = (
+    FittedParameter(
+        "C2-30min", ("platforms.weibo.sweep_interval_hours",), 0.15, 0.05, 3.0,
+        "how often the keyword filter re-scans published posts sets how soon a flagged post"
+        " reaches a queue that keeps up (staff is not fitted: fitted to this share it sits"
+        " on the knife edge between a queue that keeps up and one that falls behind)",
+    ),
+    FittedParameter(
+        "C3", ("population.sensitive_mix.unlawful",), 0.05, 0.05, 0.40,
+        "spam, pornography, fraud and rumours: what Weibo deleted besides politics (L4);"
+        " at most 0.40, since the sensitive shares add up to at most the mean stance",
+    ),
+    FittedParameter(
+        "C4-held",
+        ("platforms.weibo.hold_margin", "platforms.tieba.hold_margin"), 0.4, -2.0, 6.0,
+        "the keyword filter's hold line above the platform's threshold",
+    ),
+    FittedParameter(
+        "C4-never",
+        ("platforms.weibo.held_review_margin", "platforms.tieba.held_review_margin"),
+        0.4, -6.0, 4.0,
+        "the reviewers' line for held posts relative to the threshold",
+    ),
+)  # fmt: skip
+
+
+def role(fact: Fact) -> str:
+    """``"fit"`` if a parameter is fitted to ``fact`` (:data:`FITS`), else ``"check"``."""
+    return "fit" if any(fit.fact_id == fact.fact_id for fit in FITS) else "check"
+
+
 #: How each scenario is run for the facts. china_csl_2016 runs 90 days instead of a year:
 #: C4 is about the pre-publication filter, which settles within weeks (strictness adapts
 #: at 20% of the gap a day), and a year at 100,000 users would make the check slow.
@@ -190,6 +242,11 @@ class FactResult:
     @property
     def inside(self) -> bool:
         return self.fact.inside(self.mean)
+
+    @property
+    def replications_inside(self) -> int:
+        """How many replications' values are inside the tolerance on their own."""
+        return sum(self.fact.inside(v) for v in self.values)
 
 
 def check_facts(
@@ -238,6 +295,7 @@ def facts_table(results: list[FactResult]) -> pd.DataFrame:
         rows.append(
             {
                 "fact": fact.fact_id,
+                "role": role(fact),
                 "scenario": fact.scenario,
                 "what": fact.description,
                 "source": fact.source,
@@ -247,6 +305,9 @@ def facts_table(results: list[FactResult]) -> pd.DataFrame:
                 "ci95_low": round(low, 4),
                 "ci95_high": round(high, 4),
                 "inside": result.inside,
+                # A mean inside from replications outside on both sides (a bimodal
+                # fact, docs/validation.md) shows here.
+                "replications_inside": f"{result.replications_inside}/{len(result.values)}",
             }
         )
     return pd.DataFrame(rows)

@@ -27,6 +27,8 @@ SUMMARY_METRICS = (
     "users_final.detained_ever",
     "political_speech_lost",
     "lawful_takedown_rate",
+    "unlawful_exposure_prevented",
+    "lawful_exposure_lost",
 )
 #: Largest design accepted (points x replications), to catch a mistyped grid early.
 

@@ -186,18 +186,19 @@ def file_appeals(
     rule: Appeals,
     rng: np.random.Generator,
     log: RunLog,
-) -> None:
+) -> IntArray:
     """Some authors of ``platform``'s removals ``ids`` contest them (the module's
     appeals rule). Appeals reach the queue no earlier than ``end``, the end of the day
-    being processed (the queue has already run to it). ``rng``: the appeals stream."""
+    being processed (the queue has already run to it). ``rng``: the appeals stream.
+    Returns the posts appealed."""
     if not rule.enabled:
-        return
+        return ids[:0]
     # A regulator's order is not the platform's decision to revisit: only the
     # platform's own removals can be appealed.
     ids = ids[posts.removed_by[ids] != Action.ORDER]
     chosen = ids[rng.random(len(ids)) < rule.probability]
     if len(chosen) == 0:
-        return
+        return chosen
     delay = rng.exponential(rule.mean_delay_hours, len(chosen))
     arrival = np.maximum(posts.removed_hours[chosen] + delay, end)
     means = np.array(platform.spec.reviewer_mean.as_tuple())
@@ -205,3 +206,4 @@ def file_appeals(
     log.tally("appeals", posts.kind[chosen])
     items = chosen * Action.COUNT + Action.APPEAL
     platform.queue.submit(arrival, np.full(len(chosen), Action.APPEAL, np.int64), items)
+    return chosen

@@ -6,9 +6,8 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
 
     J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
          + ρ · W_{L,c}(P(t))                                   the ladder ahead, per day (S10)
-    P(t) = Σ_S π_S · P( Poisson(μ_S(t)) > tolerance )          an audit finds a violation
-    μ_S(t) = κ̂ · n · Σ_k w^S_k N_k X_k(t) / Σ_k N_k p_k(t)   violations among n posts inspected
-    π_S = Π_{k∈S} q_k · Π_{k∉S} (1 − q_k)                     the regulator reads the line as S
+    P(t) = (1/J) Σ_j P( Poisson(μ_j(t)) > tolerance )           an audit finds a violation
+    μ_j(t) = κ̂ · n · Σ_k N_k X_k(t; ℓ_k(u_j)) / Σ_k N_k p_k(t)  violations among n posts inspected
 
 and moves its threshold towards the cheapest (grid point, refined between its neighbours).
 ``W_{L,c}`` is the present value of the penalties the ladder holds for a platform at rung
@@ -18,10 +17,13 @@ and moves its threshold towards the cheapest (grid point, refined between its ne
 ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
 ``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
-lawful ones), ``S`` a reading of the line (the lawful kinds near it that the regulator
-counts; ``w^S_k`` = 1 for those and the prohibited kinds, else 0): the uncertainty is one
-reading for all posts of a kind, not a coin per post (B6), under either liability,
-``X_k(t)`` what an audit can hold against it (liability mode), ``V(l)`` the cost of rung
+lawful ones), ``u_j`` the ``J`` equally likely readings of the law and ``ℓ_k(u_j)`` the
+reviewer score above which a post of kind ``k`` counts under reading ``j``
+(:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
+look most prohibited are the likeliest to count; one reading for all posts, not a coin
+per post, B6), under either liability,
+``X_k(t; ℓ)`` what an audit can hold against it (liability mode) among the posts above
+``ℓ`` (:meth:`Moderation.counted`), ``V(l)`` the cost of rung
 ``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
 calibration of how many violations audits actually find against how many it predicted.
 
@@ -36,9 +38,10 @@ trained to the believed line, so a lawful kind's reviewer mean is
     μʳ_eff,k = μʳ_0 + q_k · (μʳ_k − μʳ_0)                     (benign at q_k = 0)
 
 and the keyword filter's means stay as given (it matches topics). A platform that fears
-a lawful post near the line may be counted removes some (collateral censorship) where a
-clean audit is within reach; where it is not, it slackens (undercompliance). Its ``κ̂``
-learns that audits find less than it feared.
+a lawful post near the line may be counted removes the lawful posts that look most
+prohibited, those nearest the line (collateral censorship), so a vaguer law (the line
+lower on the score scale) makes it remove more lawful speech, under strict liability as
+under notice liability. Its ``κ̂`` learns that audits find less than it feared.
 
 Both terms are shares of the platform's posts, so the choice does not depend on how many
 users are simulated: scaling every ``N_k`` by a factor leaves ``J`` unchanged.
@@ -56,6 +59,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, pdtrc
+
+from simulator.model.believed_line import reading_lines
 
 FloatArray = NDArray[np.float64]
 #: Per-kind numbers as a sequence or an array.
@@ -199,6 +204,39 @@ class Moderation:
             return self.notified_kept(thresholds)
         raise ValueError(f"unknown liability {liability!r}; allowed: {list(LIABILITY_MODES)}")
 
+    def counted(self, thresholds: FloatArray, liability: str, lines: FloatArray) -> FloatArray:
+        """``X_k(t; ℓ)``: share of kind ``k``'s posts that an audit can hold against the
+        platform (:meth:`exposure`) *and* whose reviewer score ``z`` lies above the line
+        ``ℓ`` of a reading, shape (grid, readings, kinds); ``lines`` (readings, kinds) from
+        :func:`~simulator.model.believed_line.reading_lines`. Strict liability: held and
+        kept (``ℓ < z ≤ t + held_review_margin``), or published and neither ordered nor
+        taken down by a review (unreviewed with ``z > ℓ``, or reviewed with
+        ``ℓ < z ≤ t``); notice liability: noticed, not ordered, kept (``ℓ < z ≤ t``).
+        At ``ℓ = −∞`` it is :meth:`exposure`; at ``ℓ = +∞``, 0."""
+        t = np.asarray(thresholds, dtype=float)[:, None, None]
+        mu = self.reviewer_mean[None, None, :]
+        line = np.asarray(lines, dtype=float)[None, :, :]
+        below_line = ndtr(line - mu)
+
+        def between(top: FloatArray) -> FloatArray:  # P(ℓ < z ≤ top)
+            return np.asarray(np.clip(ndtr(top - mu) - below_line, 0.0, None))
+
+        held = self.hold(thresholds)[:, None, :]
+        monitor, notice = self.monitor[None, None, :], self.notice[None, None, :]
+        if liability == NOTICE:
+            return np.asarray((1.0 - held) * notice * (1.0 - monitor) * between(t))
+        if liability != STRICT:
+            raise ValueError(f"unknown liability {liability!r}; allowed: {list(LIABILITY_MODES)}")
+        above_flag = ndtr(self.classifier_mean[None, None, :] - (t + self.flag_margin))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            flag = np.clip(np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0), 0, 1)
+        reviewed = 1.0 - (1.0 - flag) * (1.0 - notice)
+        published_up = (1.0 - reviewed) * (1.0 - below_line) + reviewed * between(t)
+        return np.asarray(
+            held * between(t + self.held_review_margin)
+            + (1.0 - held) * (1.0 - monitor) * published_up
+        )
+
 
 def violation_probability(expected_found: FloatArray | float, tolerance: float) -> FloatArray:
     """P(an audit finds more than ``tolerance`` violations) when the count it finds is
@@ -206,33 +244,6 @@ def violation_probability(expected_found: FloatArray | float, tolerance: float) 
     ``σ q_k``, S10)."""
     mean = np.maximum(np.asarray(expected_found, dtype=float), 0.0)
     return np.asarray(pdtrc(math.floor(tolerance), mean), dtype=float)
-
-
-def line_readings(q: PerKind) -> list[tuple[float, FloatArray]]:
-    """The regulator's possible readings of a vague law, with their chances: for each set
-    ``S`` of the lawful kinds near the line (``0 < q_k < 1``), the chance
-    ``Π_{k∈S} q_k Π_{k∉S} (1 − q_k)`` that it counts exactly those kinds (besides the
-    prohibited ones), and the 0/1 weights ``w^S`` of every kind under that reading.
-
-    Vagueness is uncertainty about *where the line is*, one reading for every post of a
-    kind (Craswell & Calfee 1986, B6), not an independent coin for each post: a reading
-    that counts criticism counts every critical post the platform kept up, so a platform
-    cannot diversify that risk away by publishing many posts, and collateral removal rises
-    smoothly with ``q_k`` instead of jumping to the strictest policy as soon as an audit
-    reads many posts."""
-    qs = np.asarray(q, dtype=float)
-    sure = (qs >= 1.0).astype(float)
-    open_kinds = [k for k in range(len(qs)) if 0.0 < qs[k] < 1.0]
-    readings = []
-    for mask in range(1 << len(open_kinds)):
-        weights = sure.copy()
-        chance = 1.0
-        for bit, k in enumerate(open_kinds):
-            counted = bool(mask >> bit & 1)
-            weights[k] = 1.0 if counted else 0.0
-            chance *= qs[k] if counted else 1.0 - qs[k]
-        readings.append((chance, weights))
-    return readings
 
 
 @dataclass(frozen=True)
@@ -245,50 +256,37 @@ class Exposure:
     tolerance: float
     liability: str
 
-    def counted(self, q: FloatArray) -> FloatArray:
-        """Weight of each kind in what the platform expects an audit to find: a post it
-        answers for (still up under strict liability; notified and kept up under notice
-        liability) counts with the chance ``q_k`` that the platform believes the regulator
-        reads it as prohibited. Under notice liability too: a notified lawful post near a
-        vague line may be judged unlawful, and keeping it up is the risk (B5: over-removal
-        of notified content when in doubt)."""
-        return np.asarray(q, dtype=float)
-
     def violation(
         self,
         flows: FloatArray,
-        q: FloatArray,
-        exposed_share: FloatArray,
+        counted: FloatArray,
         published_share: FloatArray,
         detection: float,
     ) -> FloatArray:
-        """``P(t) = Σ_S π_S · P(Poisson(μ_S(t)) > tolerance)`` per grid point: the chance
-        an audit finds a violation, over the regulator's readings ``S`` of the line
-        (:func:`line_readings`), ``μ_S`` the audit's expected finds when it counts the
-        kinds of ``S`` (:meth:`expected_found` with weights ``w^S``)."""
-        total = np.zeros(np.asarray(published_share).shape[0])
-        for chance, weights in line_readings(q):
-            if chance > 0.0:
-                found = self.expected_found(
-                    flows, weights, exposed_share, published_share, detection
-                )
-                total += chance * violation_probability(found, self.tolerance)
-        return total
+        """``P(t) = (1/J) Σ_j P(Poisson(μ_j(t)) > tolerance)`` per grid point: the chance
+        an audit finds a violation, over the ``J`` equally likely readings of the law
+        (``counted`` of shape (grid, readings, kinds): :meth:`Moderation.counted`), ``μ_j``
+        the audit's expected finds under reading ``j`` (:meth:`expected_found`)."""
+        found = self.expected_found(flows, counted, published_share, detection)
+        return np.asarray(violation_probability(found, self.tolerance).mean(axis=-1))
 
     def expected_found(
         self,
         flows: FloatArray,
-        q: FloatArray,
-        exposed_share: FloatArray,
+        counted: FloatArray,
         published_share: FloatArray,
         detection: float,
     ) -> FloatArray:
-        """``μ = κ̂ · n · Σ_k w_k N_k x_k(t) / Σ_k N_k p_k(t)`` per grid point (``w`` from
-        :meth:`counted`): the audit's ``n`` posts times the share of the published posts
-        that are violations. A ratio of flows, so the same at any platform size."""
+        """``μ = κ̂ · n · Σ_k N_k X_k / Σ_k N_k p_k(t)`` per grid point and reading
+        (``counted`` ``X``: (grid, readings, kinds) -> (grid, readings); or (grid, kinds)
+        -> (grid,)): the audit's ``n`` posts times the share of the published posts that
+        are violations. A ratio of flows, so the same at any platform size."""
         n_k = np.asarray(flows, dtype=float)
-        violating = np.asarray(exposed_share) @ (self.counted(q) * n_k)
+        x = np.asarray(counted, dtype=float)
+        violating = x @ n_k
         published = np.asarray(published_share) @ n_k
+        if x.ndim == 3:
+            published = published[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(published > 0.0, violating / published, 0.0)
         return np.asarray(detection * self.sample_size * np.clip(share, 0.0, 1.0))
@@ -474,19 +472,27 @@ class PolicyInputs:
     ladder: Ladder
     audits_per_day: float  # λ̂
     detection: float = 1.0  # κ̂
+    #: ``ℓ_k(u_j)`` (readings, kinds); None: :func:`reading_lines` of ``q`` and the
+    #: moderation's reviewer means.
+    lines: FloatArray | None = None
+
+    def reading_lines(self) -> FloatArray:
+        if self.lines is not None:
+            return self.lines
+        return reading_lines(self.q, self.moderation.reviewer_mean)
 
 
 def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(J, P_violation, expected_found)`` on the grid of ``inputs``."""
+    """``(J, P_violation, expected_found)`` on the grid of ``inputs`` (``expected_found``
+    averaged over the readings)."""
     removal = inputs.moderation.removal(inputs.thresholds)
-    exposed = inputs.moderation.exposure(inputs.thresholds, inputs.exposure.liability)
+    counted = inputs.moderation.counted(
+        inputs.thresholds, inputs.exposure.liability, inputs.reading_lines()
+    )
     published = inputs.moderation.published(inputs.thresholds)
-    found = inputs.exposure.expected_found(
-        inputs.flows, inputs.q, exposed, published, inputs.detection
-    )
-    violation = inputs.exposure.violation(
-        inputs.flows, inputs.q, exposed, published, inputs.detection
-    )
+    found = inputs.exposure.expected_found(inputs.flows, counted, published, inputs.detection)
+    violation = inputs.exposure.violation(inputs.flows, counted, published, inputs.detection)
+    found = found.mean(axis=-1)
     cost = expected_daily_cost(
         removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
         inputs.audits_per_day, inputs.ladder,
@@ -558,6 +564,8 @@ class PlatformPolicy:
     belief: AuditBelief
     wrongful_removal_cost: float
     flows: FloatArray | None = None
+    #: ``ℓ_k(u_j)``, the believed line under each reading (:mod:`.believed_line`).
+    lines: FloatArray | None = None
     #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
     predicted_found: float = 0.0
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
@@ -586,22 +594,29 @@ class PlatformPolicy:
             ladder=ladder,
             audits_per_day=self.belief.audits_per_day,
             detection=self.belief.detection,
+            lines=self.reading_lines(),
         )
+
+    def reading_lines(self) -> FloatArray:
+        """The believed line under each reading (computed once)."""
+        if self.lines is None:
+            self.lines = reading_lines(self.q, self.moderation.reviewer_mean)
+        return self.lines
 
     def target(self, current: float, ladder: Ladder) -> float:
         """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal,
-        exposure and published shares (fixed for a run) computed once."""
+        counted and published shares (fixed for a run) computed once."""
         inputs = self.inputs(ladder)
         if self._grid_tables is None:
             self._grid_tables = (
                 self.moderation.removal(self.thresholds),
-                self.moderation.exposure(self.thresholds, self.exposure.liability),
+                self.moderation.counted(
+                    self.thresholds, self.exposure.liability, self.reading_lines()
+                ),
                 self.moderation.published(self.thresholds),
             )
-        removal, exposed, published = self._grid_tables
-        violation = self.exposure.violation(
-            inputs.flows, self.q, exposed, published, inputs.detection
-        )
+        removal, counted, published = self._grid_tables
+        violation = self.exposure.violation(inputs.flows, counted, published, inputs.detection)
         cost = expected_daily_cost(
             removal, violation, inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
@@ -612,10 +627,10 @@ class PlatformPolicy:
         """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         at = np.array([threshold])
-        exposed = self.moderation.exposure(at, self.exposure.liability)
+        counted = self.moderation.counted(at, self.exposure.liability, self.reading_lines())
         published = self.moderation.published(at)
         self.predicted_found = float(
-            self.exposure.expected_found(flows, self.q, exposed, published, 1.0)[0]
+            self.exposure.expected_found(flows, counted, published, 1.0)[0].mean()
         )
 
     def audited(self, found: float) -> None:

@@ -4,8 +4,8 @@ With ``platforms.staffing = "chosen"`` a platform sets its review staff once a w
 the head count ``S`` that minimises its expected cost over the coming week:
 
     C(S) = w · S + ρ · W_{L,c}(P(S))                          currency per day
-    P(S) = Σ_R π_R · P( Poisson(μ_R(S)) > tolerance )         (platform_policy, S8, S10)
-    μ_R(S) = κ̂ · n · Σ_k w^R_k N_k [x_k(t) + m(S) · u_k(t)] / Σ_k N_k p_k(t)
+    P(S) = (1/J) Σ_j P( Poisson(μ_j(S)) > tolerance )        (platform_policy, S8, S10)
+    μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
     m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)
     s(S) = min(1, max(0, (S · c · D − B) / (F · D)))           share of flags served in time
     F    = Σ_k N_k · v_k(t)                                     reviews asked for per day
@@ -21,7 +21,8 @@ review (held, flagged or noticed) and ``u_k(t)`` the share that a review would t
 after publication (flagged or noticed, and above the reviewer's bar). A review that is
 not served in time leaves its post up, where an audit counts it (strict liability: all
 of ``u_k``; notice liability: the noticed part). Everything else (``x_k``, ``p_k``,
-``κ̂``, the readings ``R`` of the line with their chances ``π_R``, the Poisson tail and
+``κ̂``, the readings ``j`` of the line with its score ``ℓ_kj`` above which a post counts,
+``u_kj`` the part of ``u_k`` above it, the Poisson tail and
 ``ρ W``, the ladder ahead as a daily amount) is the expected penalty of
 :mod:`simulator.model.platform_policy`, called, not copied.
 
@@ -153,7 +154,8 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
     moderation = policy.moderation
     at = np.array([inputs.threshold])
     liability = policy.exposure.liability
-    exposed = moderation.exposure(at, liability)[0]
+    lines = policy.reading_lines()  # (readings, kinds): the believed line (S8)
+    counted = moderation.counted(at, liability, lines)[0]
     published = moderation.published(at)
     _, takes_down = review_shares(moderation, inputs.threshold)
     if liability == policy_rules.NOTICE:
@@ -164,12 +166,18 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
         )
         takes_down = takes_down * np.clip(noticed, 0.0, 1.0)
     missed = missed_share(staff, inputs)  # (grid,)
-    exposed_grid = exposed[None, :] + missed[:, None] * takes_down[None, :]
+    # A post a review would take down counts under a reading when its score is above
+    # the reading's line too: the share of those above max(t, ℓ) among those above t.
+    mu = moderation.reviewer_mean[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beyond = ndtr(mu - np.maximum(inputs.threshold, lines)) / np.maximum(
+            ndtr(mu - inputs.threshold), 1e-300
+        )
+    counted_grid = counted[None] + missed[:, None, None] * (takes_down[None, :] * beyond)[None]
     flows = inputs.flows
     violation = policy.exposure.violation(
-        flows, policy.q, exposed_grid, np.repeat(published, len(missed), axis=0),
-        policy.belief.detection,
-    )  # fmt: skip
+        flows, counted_grid, np.repeat(published, len(missed), axis=0), policy.belief.detection
+    )
     penalty = policy_rules.expected_daily_cost(
         np.zeros((len(missed), len(policy.q))), violation, flows, policy.q, 0.0,
         policy.belief.audits_per_day, inputs.ladder,

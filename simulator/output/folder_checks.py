@@ -53,6 +53,9 @@ RUN_FILES = frozenset(
                 "events",
                 "platform_daily",
                 "population_daily",
+                "notices",
+                "removals",
+                "transparency",
             )
         ),
         "summary.json",

@@ -18,11 +18,13 @@ from simulator.kinds import (
     KIND_LABELS,
     LAWFUL_KINDS,
     N_KINDS,
+    Channel,
     ContentKind,
     EventKind,
     ExclusionReason,
     Outcome,
 )
+from simulator.model import exposure
 from simulator.model.scenario import Scenario
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
@@ -60,9 +62,60 @@ def daily_table(recorder: Recorder, scenario: Scenario, platform_names: list[str
     }
     for j, name in enumerate(OUTCOME_COLUMNS):
         columns[name] = flat[:, j]
+    columns["exposure"] = cell_exposure(recorder, scenario).reshape(-1)
     columns["prohibited"] = np.array(scenario.rules.takedown.prohibited_mask(), dtype=bool)[kind]
     columns["lawful"] = kind_labels[kind] != "unlawful"
     return pd.DataFrame(columns)
+
+
+def cell_exposure(recorder: Recorder, scenario: Scenario) -> NDArray[np.float64]:
+    """The exposure of each ``[day, platform row, channel, kind]`` cell's posts by the
+    end of the run (docs/metrics.md "Exposure"; :func:`simulator.model.exposure.cell_exposure`)."""
+    counts = recorder.counts
+    published = counts[..., Outcome.REMOVED] + counts[..., Outcome.SURVIVING]
+    return exposure.cell_exposure(
+        published,
+        recorder.exposure_cut,
+        counts.shape[0],  # the run's days (its horizon)
+        float(scenario.population.attention_hours),
+    )
+
+
+def exposure_numbers(
+    scenario: Scenario, rules: Recorder, counterfactual: Recorder
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """The harm side (docs/metrics.md "Exposure"): exposure to unlawful posts, the share
+    of the counterfactual's prevented (by removal and before publication, adding up),
+    and lawful exposure lost; and per kind ``exposure``, ``counterfactual_exposure``,
+    ``exposure_cut`` and ``exposure_prevented``."""
+    by_kind = cell_exposure(rules, scenario).sum(axis=(0, 1, 2))
+    cf_by_kind = cell_exposure(counterfactual, scenario).sum(axis=(0, 1, 2))
+    cut_by_kind = rules.exposure_cut[:, :, Channel.PUBLIC].sum(axis=(0, 1))
+    unlawful = [ContentKind.UNLAWFUL]
+    lawful = list(LAWFUL_KINDS)
+    e, e0 = float(by_kind[unlawful].sum()), float(cf_by_kind[unlawful].sum())
+    cut = float(cut_by_kind[unlawful].sum())
+    lawful_e, lawful_e0 = float(by_kind[lawful].sum()), float(cf_by_kind[lawful].sum())
+    top = {
+        "unlawful_exposure": e,
+        "counterfactual_unlawful_exposure": e0,
+        "unlawful_exposure_prevented": _ratio(e0 - e, e0),
+        "unlawful_exposure_prevented_by_removal": _ratio(cut, e0),
+        "unlawful_exposure_prevented_before_publication": _ratio(e0 - e - cut, e0),
+        "lawful_exposure": lawful_e,
+        "counterfactual_lawful_exposure": lawful_e0,
+        "lawful_exposure_lost": _ratio(lawful_e0 - lawful_e, lawful_e0),
+    }
+    per_kind = {
+        label: {
+            "exposure": float(by_kind[k]),
+            "counterfactual_exposure": float(cf_by_kind[k]),
+            "exposure_cut": float(cut_by_kind[k]),
+            "exposure_prevented": _ratio(float(cf_by_kind[k] - by_kind[k]), float(cf_by_kind[k])),
+        }
+        for k, label in enumerate(KIND_LABELS)
+    }
+    return top, per_kind
 
 
 def delays_table(recorder: Recorder) -> pd.DataFrame:
@@ -234,6 +287,7 @@ def summarise(
     total_taken_down = int(taken_down.sum())
     by_reason = rules.excluded_by_reason.sum(axis=(0, 1, 2))  # [kind, reason]
     on_platforms = rules.counts[:, :-1].sum(axis=(0, 2))  # [named platform, kind, outcome]
+    harm, kind_exposure = exposure_numbers(scenario, rules, counterfactual)
     per_kind: dict[str, Any] = {}
     for k, label in enumerate(KIND_LABELS):
         row: dict[str, Any] = {name: int(by_kind[k, i]) for i, name in enumerate(OUTCOME_COLUMNS)}
@@ -257,6 +311,7 @@ def summarise(
             row[name] = int(values[k])
         row.update(delay_shares(rules.delay_counts[k]))
         row["excluded_by_reason"] = _by_reason(by_reason[k])
+        row.update(kind_exposure[label])
         per_kind[label] = row
     summary: dict[str, Any] = {
         "scenario": scenario.name,
@@ -269,6 +324,7 @@ def summarise(
         "chilling_effect": _ratio(lawful_withheld, cf_lawful_intended),
         **_headlines(by_kind, cf_by_kind, on_platforms),
         "softening_effect": _ratio(lawful_softened, cf_lawful_intended),
+        **harm,
         "collateral_share": _ratio(float(taken_down[lawful].sum()), total_taken_down),
         "over_removal_share": _ratio(float(taken_down[~prohibited].sum()), total_taken_down),
         "intended": intended,

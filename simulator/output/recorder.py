@@ -55,6 +55,10 @@ class Recorder:
     #: (``kinds.ExclusionReason``); they add up to the cell's EXCLUDED count.
     excluded_by_reason: NDArray[np.int64] = field(init=False)
     delay_counts: NDArray[np.int64] = field(init=False)
+    #: The views take-downs cut, net of what reinstatements gave back, per (day,
+    #: platform row, channel, kind) cell of the posts' own day (docs/metrics.md
+    #: "Exposure"; :mod:`simulator.model.exposure`).
+    exposure_cut: NDArray[np.float64] = field(init=False)
     platform_series: list[dict[str, Any]] = field(default_factory=list)
     population_series: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, NDArray[np.int64]] = field(default_factory=dict)
@@ -72,6 +76,7 @@ class Recorder:
         self.intended = np.zeros(shape[:-1], dtype=np.int64)
         self.excluded_by_reason = np.zeros((*shape[:-1], len(ExclusionReason)), dtype=np.int64)
         self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
+        self.exposure_cut = np.zeros(shape[:-1], dtype=np.float64)
         for name in (
             "notices",
             "notices_removed",
@@ -144,6 +149,20 @@ class Recorder:
         bins = np.searchsorted(DELAY_EDGES_HOURS, delay_hours, side="right") - 1
         bins = np.clip(bins, 0, len(DELAY_EDGES_HOURS) - 2)
         np.add.at(self.delay_counts, (kind, bins), 1)
+
+    def add_exposure_cut(
+        self,
+        day: NDArray[np.integer],
+        platform: NDArray[np.integer],
+        channel: NDArray[np.integer],
+        kind: NDArray[np.integer],
+        views: NDArray[np.floating],
+    ) -> None:
+        """Add the views each post's take-down cut (negative: a reinstatement's
+        regained views) to its own cell."""
+        if len(views) == 0:
+            return
+        np.add.at(self.exposure_cut, (day, platform, channel, kind), views)
 
     def tally(self, name: str, kind: NDArray[np.integer] | int, amount: int = 1) -> None:
         if isinstance(kind, (int, np.integer)):

@@ -22,7 +22,12 @@ from simulator.files import fsync_path
 from simulator.output.folders import FOLDER_KEY, RUN, shown, staged_folder
 from simulator.output.folders import recover_staging as recover_staging  # its old home
 
-TABLES = ("daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily")
+TABLES = (
+    "daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily",
+    "notices", "removals", "transparency",
+)  # fmt: skip
+#: Tables added later: a run folder written before them reads with them empty.
+LATER_TABLES = ("notices", "removals", "transparency")
 #: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
 DETERMINISTIC_FILES = tuple(f"{name}.csv" for name in TABLES) + ("summary.json",)
 
@@ -43,6 +48,11 @@ class Results:
     platform_daily: pd.DataFrame
     population_daily: pd.DataFrame
     scenario: dict[str, Any] = field(default_factory=dict)
+    #: Notices by sender, removals by route, the transparency report beside the hidden
+    #: part (docs/metrics.md; :mod:`simulator.output.transparency`).
+    notices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    removals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    transparency: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def speech_loss(self) -> float:
@@ -128,6 +138,9 @@ class Results:
         )
         tables = {}
         for name in TABLES:
+            if name in LATER_TABLES and not (path / f"{name}.csv").exists():
+                tables[name] = pd.DataFrame()
+                continue
             frame = pd.read_csv(path / f"{name}.csv", keep_default_na=False, na_values=[""])
             tables[name] = frame.drop(columns=["scenario", "seed", "replication"], errors="ignore")
         return cls(

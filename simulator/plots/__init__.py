@@ -39,6 +39,7 @@ from simulator.plots.runs import (
     time_series,
 )
 from simulator.plots.style import FUNNEL_STAGES, STYLE, as_results, style
+from simulator.plots.transparency import transparency
 from simulator.plots.writing import FORMATS, RUN_FIGURES, save, write_all
 
 __all__ = [
@@ -66,5 +67,6 @@ __all__ = [
     "save",
     "style",
     "time_series",
+    "transparency",
     "write_all",
 ]

@@ -36,6 +36,14 @@ COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
     "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
     "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
     "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
+    "unlawful_exposure_prevented": (
+        "unlawful exposure prevented\n(% of views of unlawful posts, vs no rules)",
+        True,
+    ),
+    "lawful_exposure_lost": (
+        "lawful exposure lost\n(% of views of lawful posts, vs no rules)",
+        True,
+    ),
     "excluded_share": ("excluded share\n(% of intended posts)", True),
     "fines_total": ("fines\n(regime's currency, whole run)", False),
     "detentions_total": ("detentions\n(count, whole run)", False),
@@ -72,6 +80,7 @@ DEFAULT_COMPARISON = (
     "lawful_takedown_rate",
     "collateral_share",
     "over_removal_share",
+    "unlawful_exposure_prevented",
 )
 TABLE_METRICS = (*COMPARISON_METRICS, "political_speech_net_loss", *MECHANISM_METRICS)
 
@@ -248,7 +257,9 @@ def comparison(
                 ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
             else:
                 ax.yaxis.set_major_formatter(FuncFormatter(thousands))
-            ax.set_ylim(bottom=0)
+            # A panel of zeros (no regime prevents any exposure) keeps a scale.
+            top = ax.get_ylim()[1]
+            ax.set_ylim(0, top if top > 0 else 1.0)
             ax.grid(axis="x", visible=False)
         for ax in axes[len(metrics) :]:
             ax.set_visible(False)

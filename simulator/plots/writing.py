@@ -22,6 +22,7 @@ from simulator.output.folders import (
 from simulator.output.results import Results
 from simulator.plots.runs import funnel, platforms, removal_curve, time_series
 from simulator.plots.style import STYLE, as_results, style
+from simulator.plots.transparency import transparency
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -34,6 +35,7 @@ RUN_FIGURES: dict[str, Callable[[Results], Figure]] = {
     "time_series": time_series,
     "removal_curve": removal_curve,
     "platforms": platforms,
+    "transparency": transparency,
 }
 
 

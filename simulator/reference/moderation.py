@@ -142,6 +142,8 @@ class Moderation(World):
                 post.removed_by = -1
                 self.move(post, Outcome.REMOVED, Outcome.SURVIVING)
                 self.recorder.tallies["reinstated"][post.kind] += 1
+                # Views come back from the end of the day (the engine's booking, S5b).
+                self.book_exposure(post, 24.0 * (math.floor(now / 24.0) + 1.0), -1.0)
         elif action == Action.HOLD:
             if takes_down:
                 post.blocked_hours = now
@@ -164,6 +166,7 @@ class Moderation(World):
         post.removed_by = action
         self.move(post, Outcome.SURVIVING, Outcome.REMOVED)
         rec.add_delays(np.array([post.kind]), np.array([now - post.time_hours]))
+        self.book_exposure(post, now, 1.0)
         if action == Action.NOTICE:
             rec.tallies["notices_removed"][post.kind] += 1
         self.sanction(platform, post, seen=post.channel == Channel.PUBLIC, route=action)
@@ -189,6 +192,22 @@ class Moderation(World):
             self.recorder.tallies["appeals"][post.kind] += 1
             delay = self.rng.exponential(appeals.mean_delay_hours)
             self.env.process(self.review(platform, post, Action.APPEAL, delay))
+
+    def book_exposure(self, post: Post, until_hours: float, sign: float) -> None:
+        """The views of ``post`` a take-down at ``until_hours`` cut (``sign`` 1), or a
+        reinstatement then gives back (``sign`` −1), in its cell (S5b): its audience
+        times ``e^{−(t − t_pub)/τ} − e^{−(T − t_pub)/τ}``, public posts only."""
+        if post.channel != Channel.PUBLIC:
+            return
+        a = 1.0 if post.kind == ContentKind.BENIGN else self.audience(post.author)
+        tau = self.scenario.population.attention_hours
+        end = 24.0 * self.scenario.horizon_days
+
+        def seen(t: float) -> float:
+            return 1.0 - math.exp(-max(min(t, end) - post.published_hours, 0.0) / tau)
+
+        cut = a * (seen(end) - seen(until_hours))
+        self.recorder.exposure_cut[post.day, post.platform, post.channel, post.kind] += sign * cut
 
     def move(self, post: Post, source: Outcome, target: Outcome) -> None:
         """Count the post under ``target`` instead of ``source`` (on the day it was written)."""

@@ -10,17 +10,26 @@ cost it: goodwill lost on the share of its posts that are lawful and taken down,
 penalties the ladder
 ahead holds (every rung, as long as the regulator keeps it there, revocation as the end),
 as a daily amount; it moves towards the cheapest, between grid points.
+
+A vague law is a line on the reviewer score scale whose place the platform does not know:
+under each of 32 equally likely readings ``u_j`` of the law, a post of a lawful kind
+counts when its reviewer score lies above ``ℓ_k = μ_k − √(1 + σ²) Φ⁻¹(q_k) − σ u_j``
+(docs/model.md S8, "The believed line"), so the posts that look most prohibited are the
+likeliest to count.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
 GRID_POINTS = 64
 _NORMAL = NormalDist()
+#: The readings of a vague law the platform weighs, equally likely.
+READINGS = 32
+#: σ, the spread of the believed line on the score scale (ASSUMPTION, model.md S8).
+LINE_SPREAD = 0.5
 
 
 def phi(x: float) -> float:
@@ -55,6 +64,27 @@ def effective_mean(means: list[float], q: list[float], prohibited: list[bool]) -
         m if b else benign + qk * (m - benign)
         for m, qk, b in zip(means, q, prohibited, strict=True)
     ]
+
+
+def reading_lines(
+    q: list[float], reviewer: list[float], spread: float = LINE_SPREAD
+) -> list[list[float]]:
+    """For each reading ``u_j = Φ⁻¹((j + ½)/J)``, the reviewer score above which a post of
+    each kind counts: ``−∞`` for a kind sure to count, ``+∞`` for one never counted."""
+    lines = []
+    for j in range(READINGS):
+        u = _NORMAL.inv_cdf((j + 0.5) / READINGS)
+        row = []
+        for qk, mean in zip(q, reviewer, strict=True):
+            if qk >= 1.0:
+                row.append(-math.inf)
+            elif qk <= 0.0:
+                row.append(math.inf)
+            else:
+                middle = mean - math.sqrt(1.0 + spread * spread) * _NORMAL.inv_cdf(qk)
+                row.append(middle - spread * u)
+        lines.append(row)
+    return lines
 
 
 def grid(min_strictness: float, max_strictness: float) -> list[float]:
@@ -115,13 +145,52 @@ class Platform:
         held = phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
         return 1.0 - held * phi(self.reviewer[kind] - t - self.held_review_margin)
 
-    def exposed(self, t: float, kind: int, liability: str) -> float:
-        """Share of ``kind``'s posts an audit can hold against the platform."""
-        if liability == "strict":
-            return 1.0 - self.taken_down(t, kind)
+    def exposed(self, t: float, kind: int, liability: str, line: float = -math.inf) -> float:
+        """Share of ``kind``'s posts an audit can hold against the platform and whose
+        reviewer score ``z`` lies above ``line`` (all of them at ``−∞``)."""
+        if line == math.inf:
+            return 0.0
+        mean = self.reviewer[kind]
+        below = phi(line - mean)  # P(z <= line)
+
+        def between(top: float) -> float:  # P(line < z <= top)
+            return max(0.0, phi(top - mean) - below)
+
         held = phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
-        kept = 1.0 - phi(self.reviewer[kind] - t)
-        return (1.0 - held) * self.notice[kind] * (1.0 - self.order[kind]) * kept
+        order = self.order[kind]
+        if liability != "strict":
+            return (1.0 - held) * self.notice[kind] * (1.0 - order) * between(t)
+        above_flag = phi(self.classifier[kind] - t - self.flag_margin)
+        flag = min(1.0, max(0.0, (above_flag - held) / (1.0 - held))) if held < 1.0 else 0.0
+        looked_at = 1.0 - (1.0 - flag) * (1.0 - self.notice[kind])
+        # Published and up: not ordered, and either never looked at (counted above the
+        # line) or looked at and kept (line < z <= t); held and kept: line < z <= t + m.
+        published_up = (1.0 - looked_at) * (1.0 - below) + looked_at * between(t)
+        return (
+            held * between(t + self.held_review_margin)
+            + (1.0 - held) * (1.0 - order) * published_up
+        )
+
+
+def found_under(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    lines: list[float],
+    liability: str,
+    sample_size: float,
+) -> float:
+    """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
+    under one reading (``lines``, per kind), before the detection calibration: the posts
+    it reads times the share of the published posts that are up and above the line."""
+    violating = 0.0
+    published = 0.0
+    for kind in range(len(flows)):
+        violating += flows[kind] * platform.exposed(t, kind, liability, lines[kind])
+        published += flows[kind] * platform.published(t, kind)
+    if published <= 0.0:
+        return 0.0
+    return sample_size * min(1.0, max(0.0, violating / published))
 
 
 def expected_found(
@@ -132,18 +201,10 @@ def expected_found(
     liability: str,
     sample_size: float,
 ) -> float:
-    """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
-    (before the detection calibration): the posts it reads times the share of the
-    published posts that are violations."""
-    violating = 0.0
-    published = 0.0
-    for kind in range(len(flows)):
-        counted = q[kind]  # as believed, under either liability (a notified lawful post too)
-        violating += counted * flows[kind] * platform.exposed(t, kind, liability)
-        published += flows[kind] * platform.published(t, kind)
-    if published <= 0.0:
-        return 0.0
-    return sample_size * min(1.0, max(0.0, violating / published))
+    """What the platform expects an audit to find at ``t``: the mean over the readings."""
+    readings = reading_lines(q, platform.reviewer)
+    found = [found_under(platform, t, flows, r, liability, sample_size) for r in readings]
+    return sum(found) / len(found)
 
 
 def violation_chance(
@@ -156,24 +217,14 @@ def violation_chance(
     detection: float,
     tolerance: float,
 ) -> float:
-    """P(an audit finds a violation) at ``t`` when the line is uncertain: the regulator
-    reads a vague law one way for every post of a kind, counting each lawful kind near the
-    line with chance ``q_k`` (independently across kinds); a weighted sum over those
-    readings of the Poisson chance of more than ``tolerance`` finds."""
-    unsure = [k for k in range(len(q)) if 0.0 < q[k] < 1.0]
+    """P(an audit finds a violation) at ``t`` when the line is uncertain: the mean over
+    the equally likely readings of the Poisson chance of more than ``tolerance`` finds."""
+    readings = reading_lines(q, platform.reviewer)
     total = 0.0
-    for reading in itertools.product((False, True), repeat=len(unsure)):
-        chance = 1.0
-        weights = [1.0 if q[k] >= 1.0 else 0.0 for k in range(len(q))]
-        for kind, counted in zip(unsure, reading, strict=True):
-            chance *= q[kind] if counted else 1.0 - q[kind]
-            weights[kind] = 1.0 if counted else 0.0
-        if chance > 0.0:
-            found = detection * expected_found(
-                platform, t, flows, weights, liability, sample_size
-            )
-            total += chance * more_than(tolerance, found)
-    return total
+    for lines in readings:
+        found = detection * found_under(platform, t, flows, lines, liability, sample_size)
+        total += more_than(tolerance, found)
+    return total / len(readings)
 
 
 @dataclass(frozen=True)

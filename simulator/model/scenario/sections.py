@@ -216,14 +216,41 @@ class Exits(_Frozen):
     """Share of a circumventing user's posts lost to the friction of the tools (C6)."""
 
 
+class NoticeSender(_Frozen):
+    """One type of notice sender (docs/model.md S5b): ordinary users, trusted flaggers
+    (DSA Art. 22; NetzDG's complaint bodies) or automated senders."""
+
+    share: PerKindProbability = PerKindProbability()
+    """Share of the notices about posts of each kind that come from this sender: with
+    ``notices.probability``, its volume per kind and so its accuracy (the mix over
+    kinds of what it notices)."""
+
+
 class Notices(_Frozen):
     """Complaints (notices) that users file about public posts they see."""
 
     probability: PerKindProbability = PerKindProbability(
         benign=0.0002, critical=0.005, collective_action=0.01, unlawful=0.05
     )
-    """Chance that users notice a post of each kind from an author of average audience
+    """Chance that anyone notices a post of each kind from an author of average audience
     (docs/model.md S5a: when, and for other authors whether, follows the post's reach)."""
+    senders: dict[Literal["users", "trusted_flaggers", "automated"], NoticeSender] = {}
+    """Who sends the notices, each with its share of every kind's notices (docs/model.md
+    S5b "Notice senders"); the shares of a kind add up to 1. Empty: every notice is a
+    user's."""
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Notices:
+        if not self.senders:
+            return self
+        totals = [sum(s.share.as_tuple()[k] for s in self.senders.values()) for k in range(4)]
+        wrong = [KIND_LABELS[k] for k, total in enumerate(totals) if abs(total - 1.0) > 1e-9]
+        if wrong:
+            raise ValueError(
+                "the senders' shares of each kind's notices must add up to 1; they do not "
+                f"for {', '.join(wrong)} (sums {', '.join(f'{t:g}' for t in totals)})"
+            )
+        return self
 
 
 class Population(_Frozen):
@@ -472,12 +499,21 @@ class Penalties(_Frozen):
     """What a warning costs the platform in standing (currency)."""
 
 
+class Transparency(_Frozen):
+    """The transparency report the platforms must publish (docs/metrics.md
+    "transparency.csv"): ``netzdg`` (NetzDG s.2), ``dsa`` (DSA Art. 15, 24, 17) or
+    ``none`` (no public report, e.g. China's CSL)."""
+
+    report: Literal["none", "netzdg", "dsa"] = "none"
+
+
 class Rules(_Frozen):
     real_name: RealName = RealName()
     takedown: Takedown = Takedown()
     reporting: Reporting = Reporting()
     appeals: Appeals = Appeals()
     penalties: Penalties = Penalties()
+    transparency: Transparency = Transparency()
 
     @property
     def any_enabled(self) -> bool:
@@ -565,11 +601,16 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline and a default ``[access]`` are left out, so a scenario without them
-        hashes as before they existed."""
-        exclude = ({"timeline"} if not self.timeline else set()) | (
-            {"access"} if self.access == Access() else set()
-        )
+        empty timeline, a default ``[access]``, no notice senders and the default
+        transparency report are left out, so a scenario without them hashes as before
+        they existed."""
+        exclude: dict[str, Any] = {} if self.timeline else {"timeline": True}
+        if self.access == Access():
+            exclude["access"] = True
+        if not self.population.notices.senders:
+            exclude["population"] = {"notices": {"senders": True}}
+        if self.rules.transparency == Transparency():
+            exclude["rules"] = {"transparency": True}
         return json.loads(self.model_dump_json(exclude=exclude or None))
 
     def sha256(self) -> str:

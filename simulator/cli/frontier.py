@@ -1,0 +1,135 @@
+"""``censim frontier``: the policy frontier of a scenario (lawful speech lost against
+unlawful exposure prevented over deadlines, review staff and fines), a thin layer over
+:func:`simulator.experiments.frontier.policy_frontier` and :mod:`simulator.plots.frontier`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval
+from simulator.experiments.designs import SweepError
+from simulator.model.scenario import MAX_USERS
+from simulator.output.folders import shown
+
+
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    """``"1,6,24"`` as numbers (None if not given); a clear error naming the option."""
+    if text is None:
+        return None
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise SweepError(
+            f"{option}: {text!r} is not a list of numbers (give e.g. 1,6,24)"
+        ) from None
+    if not values or any(not (v >= 0.0) or v == float("inf") for v in values):
+        raise SweepError(f"{option}: {text!r} is not allowed; give numbers >= 0, e.g. 1,6,24")
+    return values
+
+
+@click.command("frontier")
+@click.argument("scenario")
+@click.option(
+    "--deadline-hours",
+    metavar="H1,H2,...",
+    help="Take-down deadlines (rules.takedown.deadline_hours, and notice_deadline_hours "
+    "where the scenario has notice duties).",
+)
+@click.option(
+    "--reviewers",
+    metavar="R1,R2,...",
+    help="Every platform's reviewers_per_100k_users (default: the scenario's).",
+)
+@click.option("--fines", metavar="F1,F2,...", help="Factors on every fine of the ladder.")
+@click.option(
+    "--set",
+    "fixed",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Fix a scenario field for every setting (TOML literal); repeatable.",
+)
+@click.option("--reps", type=click.IntRange(1, 100_000), default=3, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed (default: scenario's).")
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 4096),
+    help="Local worker processes (default: one per CPU; 0: in this process).",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Clear a censim store holding a different design.")
+@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceed this machine's."
+)
+def frontier_command(
+    scenario: str,
+    deadline_hours: str | None,
+    reviewers: str | None,
+    fines: str | None,
+    fixed: tuple[str, ...],
+    reps: int,
+    seed: int | None,
+    days: int | None,
+    users: int | None,
+    workers: int | None,
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    yes: bool,
+) -> None:
+    """Sweep take-down deadlines, review staff and fines on SCENARIO (every combination,
+    REPS paired replications each on common random numbers) and write the policy
+    frontier: frontier.csv and frontier.png in OUT (beside the sweep's store).
+
+    \b
+    Example:
+      censim frontier germany_netzdg_2017 --deadline-hours 1,24,168 \\
+          --reviewers 0.5,2,5,20 --reps 3 --users 10000 --days 60 --out runs/frontier
+    """
+    from simulator.experiments.frontier import policy_frontier
+    from simulator.plots.frontier import frontier_figure
+    from simulator.plots.writing import save
+
+    loaded = _scenario_with_fixed(scenario, fixed, None, None)
+    result = policy_frontier(
+        loaded,
+        deadline_hours=_numbers(deadline_hours, "--deadline-hours"),
+        reviewers=_numbers(reviewers, "--reviewers"),
+        fines=_numbers(fines, "--fines"),
+        reps=reps,
+        seed=seed,
+        users=users,
+        days=days,
+        workers=workers,
+        out=out_dir,
+        force=force,
+        progress=not quiet,
+        check_resources=not yes,
+    )
+    save(frontier_figure(result), Path(result.sweep.out) / "frontier.png")
+    wrote = f"wrote {shown(out_dir)}/frontier.csv and frontier.png (and the sweep's store)"
+    if not quiet:
+        table = result.table
+        headers = ["deadline h", "reviewers/100k", "fines x", "lawful speech lost",
+                   "unlawful exposure prevented", "within 1 h", "frontier"]  # fmt: skip
+        rows = [
+            [
+                f"{row['deadline_hours']:g}",
+                f"{row['reviewers_per_100k_users']:g}",
+                f"{row['fine_factor']:g}",
+                _with_interval(row, "lawful_speech_lost"),
+                _with_interval(row, "unlawful_exposure_prevented"),
+                _pct(row["removed_within_1h_mean"]),
+                "*" if row["efficient"] else "",
+            ]
+            for row in table.to_dict(orient="records")
+        ]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        for line in [headers, *rows]:
+            click.echo("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
+        click.echo("means with 95% t intervals; * on the frontier (no setting does better on both)")
+    click.echo(wrote)

@@ -1,0 +1,77 @@
+"""Where a platform believes the regulator draws a vague line (issue 16 item 3; docs/model.md S8).
+
+A vague law leaves the platform unsure *which posts* of a lawful kind the regulator would
+count as prohibited (Craswell & Calfee 1986, B6; Keller 2018, B5). The regulator reads the
+law one way for every post (a reading ``u``: how broadly it reads it); under that reading
+a post of lawful kind ``k`` counts when its reviewer score ``z`` (how prohibited it looks,
+``N(μʳ_k, 1)``, S4) lies above the line
+
+    ℓ_k(u) = μʳ_k − √(1 + σ²) · Φ⁻¹(q_k) − σ · u,        u ~ N(0, 1)
+
+so posts that look more prohibited are more likely to count, and over the readings a post
+of the kind counts with chance ``q_k`` on average (``E_u Φ(μʳ_k − ℓ_k(u)) = q_k``, the line
+probability of :func:`~simulator.model.platform_policy.line_probability`). ``σ`` (the
+line's spread, :data:`LINE_SPREAD`) is how unsure the platform is of where the line sits
+on the score scale: at ``σ → 0`` a sharp line it can keep clear of by removing the posts
+above it; as ``σ`` grows a reading counts nearly all or none of a kind (one reading per
+kind, the all-or-nothing case). The reading is one number for the whole law: a broad
+reading counts more of every lawful kind near the line (comonotone across kinds).
+
+A platform therefore removes the lawful posts nearest the line (those its reviewers score
+highest) to keep clear of the readings it fears; a vaguer law (higher ``q_k``) moves the
+line down the score scale, and the lawful posts it takes down with it are collateral
+censorship (B5). Prohibited kinds count under every reading (``ℓ = −∞``); benign posts and
+kinds the platform is sure are lawful (``q_k = 0``) never do (``ℓ = +∞``).
+
+The readings are weighed at :data:`READINGS` equally likely quantiles
+``u_j = Φ⁻¹((j + ½)/J)``, the same in the reference model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtri
+
+FloatArray = NDArray[np.float64]
+
+#: Equally likely readings of the law a platform weighs (quantiles of ``u``).
+READINGS = 32
+#: ``σ``: spread of the believed line on the reviewer score scale, in units of the
+#: reviewer's noise (ASSUMPTION: the platform knows where the line sits to within half
+#: the noise of one review; sensitivity at 1.0 in docs/validation.md, defect 2).
+LINE_SPREAD = 0.5
+
+
+def reading_quantiles(readings: int = READINGS) -> FloatArray:
+    """``u_j = Φ⁻¹((j + ½)/J)``, ``j = 0..J−1``: the readings, narrowest first."""
+    return np.asarray(ndtri((np.arange(readings) + 0.5) / readings), dtype=float)
+
+
+def reading_lines(
+    q: Sequence[float] | FloatArray,
+    reviewer_mean: Sequence[float] | FloatArray,
+    spread: float | None = None,
+    readings: int = READINGS,
+) -> FloatArray:
+    """``ℓ_k(u_j)``, shape (readings, kinds): the score above which a post of kind ``k``
+    counts under reading ``j``; ``−∞`` for ``q_k ≥ 1`` (counted whatever it looks like),
+    ``+∞`` for ``q_k ≤ 0`` (never counted). ``spread``: :data:`LINE_SPREAD` if None."""
+    spread = LINE_SPREAD if spread is None else spread
+    if spread < 0.0 or not math.isfinite(spread):
+        raise ValueError(f"line spread must be finite and >= 0, got {spread!r}")
+    qs = np.asarray(q, dtype=float)
+    mu = np.asarray(reviewer_mean, dtype=float)
+    u = reading_quantiles(readings)
+    lines = np.empty((readings, len(qs)))
+    for k, (qk, mk) in enumerate(zip(qs, mu, strict=True)):
+        if qk >= 1.0:
+            lines[:, k] = -np.inf
+        elif qk <= 0.0:
+            lines[:, k] = np.inf
+        else:
+            lines[:, k] = mk - math.sqrt(1.0 + spread**2) * float(ndtri(qk)) - spread * u
+    return lines

@@ -1,0 +1,99 @@
+"""The policy frontier as a figure (:func:`frontier_figure`): lawful speech lost (x)
+against unlawful exposure prevented (y), one mark per lever setting with its 95%
+intervals, the undominated settings joined (docs/experiments.md, "The policy frontier").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulator.experiments.frontier import LEVERS, FrontierResults
+from simulator.plots.style import COLOURS, MARKERS, new_figure, style
+
+_LEVER_LABELS = {
+    "deadline_hours": "deadline {:g} h",
+    "reviewers_per_100k_users": "{:g} reviewers/100k",
+    "fine_factor": "fines x{:g}",
+}
+
+
+def setting_label(row: pd.Series | dict[str, Any], levers: list[str]) -> str:
+    """A setting's levers as words (``deadline 24 h, 5 reviewers/100k``)."""
+    return ", ".join(_LEVER_LABELS[name].format(float(row[name])) for name in levers)
+
+
+def varied_levers(table: pd.DataFrame) -> list[str]:
+    """The levers that take more than one value in ``table`` (all if none does)."""
+    varied = [name for name in LEVERS if table[name].nunique() > 1]
+    return varied or list(LEVERS)
+
+
+def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None = None) -> Figure:
+    """Lawful speech lost against unlawful exposure prevented, both in % of the no-rules
+    counterfactual: a mark per setting (colour and marker by the first varied lever's
+    value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
+    Settings with the same outcome (a lever that changed nothing) share a place: their
+    marks differ in shape and each label is written once."""
+    table = results.table if isinstance(results, FrontierResults) else results
+    if title is None and isinstance(results, FrontierResults):
+        reps = int(table["replications"].min()) if len(table) else 0
+        title = (
+            f"Policy frontier: {results.scenario}\n({results.users:,} users x "
+            f"{results.days} days, {reps} paired replications, means and 95% intervals)"
+        )
+    levers = varied_levers(table)
+    first, rest = levers[0], levers[1:]
+    labelled: set[str] = set()  # each label once (settings a lever did not move coincide)
+    with style():
+        fig = new_figure(7.0, 4.6)
+        ax = fig.add_subplot()
+        x = 100 * table["lawful_speech_lost_mean"].to_numpy(dtype=float)
+        y = 100 * table["unlawful_exposure_prevented_mean"].to_numpy(dtype=float)
+        for i, value in enumerate(sorted(table[first].unique())):
+            mine = (table[first] == value).to_numpy()
+            sub = table[mine]
+            xerr = _errors(sub, "lawful_speech_lost")
+            yerr = _errors(sub, "unlawful_exposure_prevented")
+            ax.errorbar(
+                x[mine], y[mine], xerr=xerr, yerr=yerr, fmt=MARKERS[i % len(MARKERS)],
+                color=COLOURS[i % len(COLOURS)], linestyle="none", capsize=2,
+                label=_LEVER_LABELS[first].format(float(value)),
+            )  # fmt: skip
+            if rest:
+                for xi, yi, (_, row) in zip(x[mine], y[mine], sub.iterrows(), strict=True):
+                    text = setting_label(row, rest)
+                    if text in labelled:
+                        continue
+                    # Alternately above and below: neighbouring settings' labels apart.
+                    below = len(labelled) % 2
+                    labelled.add(text)
+                    ax.annotate(
+                        text, (xi, yi), textcoords="offset points",
+                        xytext=(5, -9 if below else 4), fontsize=6.5, color="0.3",
+                    )  # fmt: skip
+        on = table["efficient"].to_numpy(dtype=bool)
+        order = np.argsort(x[on])
+        ax.plot(
+            x[on][order], y[on][order], color="0.45", linestyle="--", linewidth=1.0,
+            marker="none", label="frontier (no setting does better on both)", zorder=0,
+        )  # fmt: skip
+        ax.set_xlabel("lawful speech lost (% of lawful posts published without rules)")
+        ax.set_ylabel("unlawful exposure prevented\n(% of views of unlawful posts without rules)")
+        ax.set_xlim(left=0.0)
+        ax.set_ylim(0.0, 100.0)
+        ax.legend(loc="lower right")
+        if title:
+            ax.set_title(title)
+    return fig
+
+
+def _errors(table: pd.DataFrame, metric: str) -> np.ndarray:
+    """Error bar lengths (2 x n, in %) from the t-interval columns; 0 where undefined."""
+    mean = table[f"{metric}_mean"].to_numpy(dtype=float)
+    low = np.nan_to_num(mean - table[f"{metric}_low"].to_numpy(dtype=float))
+    high = np.nan_to_num(table[f"{metric}_high"].to_numpy(dtype=float) - mean)
+    return 100 * np.vstack([np.maximum(low, 0.0), np.maximum(high, 0.0)])
