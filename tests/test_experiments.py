@@ -306,7 +306,13 @@ def test_sweep_plots(tmp_path: Path) -> None:
     design = grid_design({"x1": [-1.0, 0.0, 1.0], "x2": [0.0, 1.0], "x3": [1.0]}, source="t")
     results = sweep(None, design, reps=2, model=Ishigami(), workers=0, out=tmp_path / "s")
     figure = metric_plot(results, "x1", "y")
-    lines = [line for line in figure.axes[0].get_lines() if line.get_gid() != "replications"]
+    lines = [
+        line
+        for line in figure.axes[0].get_lines()
+        if line.get_gid() not in ("replications", "zero")
+        for line in figure.axes[0].get_lines()
+        if line.get_gid() not in ("replications", "zero")
+    ]
     assert len(lines) == 2  # one per value of x2
     dots = [line for line in figure.axes[0].get_lines() if line.get_gid() == "replications"]
     assert len(dots) == 2 and len(dots[0].get_xdata()) == 3 * 2  # every replication shown
@@ -504,17 +510,48 @@ def test_sweep_files_are_ordinary_and_quiet_says_where_they_went(tmp_path: Path)
         os.umask(previous)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        f"wrote {out}/ (summary.csv, long.csv, design.json, runs/): 2 runs, 2 run now, 0 reused"
+        f"wrote {out}/ (summary.csv, long.csv, design.json, sweep.png, runs/): 2 runs, "
+        "2 run now, 0 reused"
     ]
-    files = [out / name for name in ("summary.csv", "long.csv", "design.json")]
+    files = [out / name for name in ("summary.csv", "long.csv", "design.json", "sweep.png")]
     files += sorted((out / "runs").glob("*.json"))
-    assert len(files) == 5
+    assert len(files) == 6
+    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Made private by mkstemp (0600) before; like a run folder's files now.
     assert {path.name: path.stat().st_mode & 0o777 for path in files} == {
         path.name: 0o644 for path in files
     }
     summary = pd.read_csv(out / "summary.csv")
     assert summary["platforms.weibo.reviewers_per_100k_users"].tolist() == [1, 2]
+
+
+def test_sweep_figure_is_in_the_house_style(tmp_path: Path) -> None:
+    # `censim sweep` draws its own figure like `plot`: unit and users x days in the title,
+    # the zero baseline drawn, one point per varied value.
+    from simulator.cli.experiments import _scenario_with_fixed, sweep_figure
+
+    out = tmp_path / "s"
+    args = ["--days", "2", "--users", "60", "--workers", "0", "--quiet", "--out", str(out)]
+    code, output = cli("sweep", "classroom", "--vary", "rules.takedown.vagueness=0,1", *args)
+    assert code == 0, output
+    loaded = _scenario_with_fixed("classroom", (), 2, 60)
+    fig = sweep_figure(SweepResults.read(out), loaded)
+    title = fig.axes[0].get_title()
+    assert "60 users \u00d7 2 days" in title and "share of intended posts" in title
+    gids = {line.get_gid() for line in fig.axes[0].get_lines()}
+    assert "zero" in gids
+    assert (out / "sweep.png").exists()
+
+
+def test_sensitivity_legend_explains_the_indices() -> None:
+    indices = pd.DataFrame(
+        {"parameter": ["a", "a"], "index": ["mu_star", "sigma"], "value": [1.0, 0.5],
+         "conf": [0.1, 0.1]}
+    )  # fmt: skip
+    fig = sensitivity_bars(indices, method="morris", metric="speech_loss")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("importance" in text for text in labels)
+    assert any("interactions" in text for text in labels)
 
 
 def test_sweep_and_sensitivity_need_a_scenario_or_a_model(tmp_path: Path) -> None:

@@ -170,10 +170,66 @@ def test_removal_curve_is_the_cumulative_share_of_delays() -> None:
     assert "log" in ax.get_xlabel() and ax.get_ylabel() == "cumulative share of removals"
 
 
-def test_removal_curve_marks_the_published_points() -> None:
-    reference = lines_by_gid(plots.removal_curve(classroom()))["removal-reference"]
+def test_removal_curve_marks_the_published_points_only_on_their_scenario() -> None:
+    # The C2 points are Weibo 2012's: drawn on that scenario's curve, on no other.
+    assert "removal-reference" not in lines_by_gid(plots.removal_curve(classroom()))
+    as_weibo = dataclasses.replace(classroom(), scenario_name="china_weibo_2012")
+    reference = lines_by_gid(plots.removal_curve(as_weibo))["removal-reference"]
     np.testing.assert_allclose(reference.get_xdata(), [8 / 60, 0.5, 24.0])
     np.testing.assert_allclose(reference.get_ydata(), [0.05, 0.30, 0.90])
+
+
+def test_removal_curve_shows_the_mass_under_a_minute() -> None:
+    # A log time axis that starts at one minute or earlier, so removals within a minute show.
+    ax = plots.removal_curve(classroom()).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] <= 1 / 60 + 1e-12
+
+
+def _titles(fig: Figure) -> str:
+    texts = [ax.get_title() for ax in fig.axes]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle.get_text())
+    return " | ".join(texts)
+
+
+def test_every_run_figure_title_carries_users_times_days() -> None:
+    results = classroom()
+    users, days = int(results.summary["users"]), int(results.summary["horizon_days"])
+    size = f"{users:,} users \u00d7 {days} days"
+    for draw in (plots.funnel, plots.time_series, plots.removal_curve, plots.platforms):
+        assert size in _titles(draw(results)), draw.__name__
+
+
+def test_every_run_figure_title_names_its_unit() -> None:
+    results = classroom()
+    assert "% of removals" in _titles(plots.removal_curve(results))
+    assert "posts over the whole run" in _titles(plots.funnel(results))
+    assert "% of intended posts" in _titles(plots.funnel(results, share=True))
+    assert "per day" in _titles(plots.time_series(results))
+    assert "strictness 0-1" in _titles(plots.platforms(results))
+
+
+def test_platform_figure_marks_the_strictness_cap() -> None:
+    results = classroom()
+    lines = lines_by_gid(plots.platforms(results))
+    for name in results.platform_daily["platform"].unique():
+        cap = lines[f"cap-{name}"]
+        np.testing.assert_allclose(cap.get_ydata(), [0.999, 0.999])
+    capped = dict(results.scenario)
+    capped["platforms"] = [{**p, "max_strictness": 0.4} for p in results.scenario["platforms"]]
+    lines = lines_by_gid(plots.platforms(dataclasses.replace(results, scenario=capped)))
+    name = results.platform_daily["platform"].iloc[0]
+    np.testing.assert_allclose(lines[f"cap-{name}"].get_ydata(), [0.4, 0.4])
+
+
+def test_funnel_benign_panel_is_on_its_own_scale() -> None:
+    results = classroom()
+    fig = plots.funnel(results, kinds=["benign", "critical"])
+    benign, critical = fig.axes[0], fig.axes[1]
+    assert benign.get_shared_y_axes().get_siblings(benign) == [benign]
+    intended = results.summary["per_kind"]["critical"]
+    top = float(intended["intended"]) + float(intended.get("softened_in", 0))
+    assert critical.get_ylim()[1] == pytest.approx(top * 1.22)
 
 
 def test_removal_curve_per_kind_ends_at_its_kind_total() -> None:

@@ -169,9 +169,12 @@ def sweep_command(
         progress=not quiet,
         check_resources=not yes,
     )
+    drew = _sweep_figure(results, loaded, out_dir)
     total = results.ran + results.reused
+    figure = " sweep.png," if drew else ""
     wrote = (
-        f"wrote {shown(out_dir)}/ (summary.csv, long.csv, design.json, runs/): {total} runs, "
+        f"wrote {shown(out_dir)}/ (summary.csv, long.csv, design.json,{figure} runs/): "
+        f"{total} runs, "
         f"{results.ran} run now, {results.reused} reused"
     )
     if quiet:
@@ -189,6 +192,41 @@ def sweep_command(
     for line in [headers, *rows]:
         click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
     click.echo(f"{wrote}; means with 95% t intervals")
+
+
+#: The metric ``censim sweep`` draws in its own figure (sweep.png), as ``plot`` draws a run.
+SWEEP_FIGURE_METRIC = "speech_loss"
+
+
+def sweep_figure(results: Any, loaded: Any) -> Any:
+    """Speech loss against the first varied field (one line per value of the others),
+    titled with the unit and the scenario's population x horizon (house style)."""
+    from simulator.plots.style import title
+    from simulator.plots.sweeps import metric_plot
+
+    return metric_plot(
+        results,
+        results.fields[0],
+        SWEEP_FIGURE_METRIC,
+        title=title(
+            f"Speech loss against {results.fields[0]}",
+            "share of intended posts; mean, 95% t band, dots: replications",
+            loaded.name,
+            "varied" if "population.users" in results.fields else loaded.population.users,
+            "varied" if "horizon_days" in results.fields else loaded.horizon_days,
+        ),
+    )
+
+
+def _sweep_figure(results: Any, loaded: Any, out_dir: Path) -> bool:
+    """Write ``sweep.png`` (:func:`sweep_figure`) next to the sweep's tables; a design
+    that varies no field (a list of whole points) has no axis to draw on: no figure."""
+    from simulator.plots.writing import save
+
+    if not results.fields or results.summary.empty:
+        return False
+    save(sweep_figure(results, loaded), out_dir / "sweep.png")
+    return True
 
 
 @click.command("sensitivity")

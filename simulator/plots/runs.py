@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from simulator.kinds import KIND_LABELS
 from simulator.output.results import Results
 from simulator.plots.style import (
+    CAP_LINE,
     COLOURS,
     FUNNEL_STAGES,
     HATCHES,
@@ -29,9 +30,11 @@ from simulator.plots.style import (
     STAGE_HATCHES,
     as_results,
     new_figure,
+    reference_applies,
     run_title,
     style,
     thousands,
+    title,
 )
 
 #: Published time-to-removal points (C2 in docs/references.md, Zhu et al. 2013): hours, share.
@@ -40,6 +43,10 @@ C2_REFERENCE_POINTS: tuple[tuple[float, float, str], ...] = (
     (0.5, 0.30, "≈30% within 30 min"),
     (24.0, 0.90, "≈90% within 24 h"),
 )
+#: The scenario the C2 points come from (Weibo, 2012): drawn on no other scenario's curve.
+C2_SCENARIOS: tuple[str, ...] = ("china_weibo_2012",)
+#: ``max_strictness`` of a platform that does not set it (docs/scenarios.md, [[platforms]]).
+DEFAULT_MAX_STRICTNESS = 0.999
 
 
 # -- 1. the speech funnel --------------------------------------------------------------
@@ -117,7 +124,8 @@ def funnel(
             ax.grid(axis="x", visible=False)
         for ax in axes[len(kinds) :]:
             ax.set_visible(False)
-        fig.suptitle(f"Speech funnel — {run_title(results)}", fontsize=10)
+        unit = "% of intended posts" if share else "posts over the whole run"
+        fig.suptitle(f"Speech funnel ({unit}) — {run_title(results)}", fontsize=10)
     return fig
 
 
@@ -227,7 +235,7 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         top = float(population[["excluded", "left", "circumventing", "detained"]].max().max())
         ax.set_ylim(-0.02 * max(top, 1.0), max(top, 1.0) * 1.35)
         ax.legend(ncols=4, loc="upper center")
-        fig.suptitle(f"Over time — {run_title(results)}", fontsize=10)
+        fig.suptitle(f"Over time (per day) — {run_title(results)}", fontsize=10)
     return fig
 
 
@@ -303,21 +311,22 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
                     label=f"{kind.replace('_', ' ')} (n = {n:,})",
                     gid=f"removal-{kind}",
                 )
-        hours = [h for h, _, _ in C2_REFERENCE_POINTS]
-        shares = [s for _, s, _ in C2_REFERENCE_POINTS]
-        ax.plot(
-            hours,
-            shares,
-            linestyle="none",
-            marker="X",
-            markersize=9,
-            color="#D55E00",
-            markeredgecolor="black",
-            label="Weibo 2012, Zhu et al. 2013 (C2)",
-            gid="removal-reference",
-        )
-        for h, s, text in C2_REFERENCE_POINTS:
-            ax.annotate(text, (h, s), xytext=(6, -10), textcoords="offset points", fontsize=7)
+        if reference_applies(results.scenario_name, C2_SCENARIOS):
+            hours = [h for h, _, _ in C2_REFERENCE_POINTS]
+            shares = [s for _, s, _ in C2_REFERENCE_POINTS]
+            ax.plot(
+                hours,
+                shares,
+                linestyle="none",
+                marker="X",
+                markersize=9,
+                color="#D55E00",
+                markeredgecolor="black",
+                label="Weibo 2012, Zhu et al. 2013 (C2)",
+                gid="removal-reference",
+            )
+            for h, s, text in C2_REFERENCE_POINTS:
+                ax.annotate(text, (h, s), xytext=(6, -10), textcoords="offset points", fontsize=7)
         ax.set_xscale("log")
         # Show up to a little past the last removal (at least two days), not a whole year.
         nonzero = data.loc[data["removed"] > 0, "upper_hours"]
@@ -332,7 +341,13 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("time from posting to removal (log scale)")
         ax.set_ylabel("cumulative share of removals")
-        ax.set_title(f"Time to removal — {run_title(results)}")
+        ax.set_title(
+            title(
+                "Time to removal", "cumulative % of removals", results.scenario_name,
+                results.summary.get("users"), results.summary.get("horizon_days"), results.seed,
+            ),
+            fontsize=9,
+        )  # fmt: skip
         ax.legend(loc="lower right")
     return fig
 
@@ -418,6 +433,12 @@ def platforms(source: Results | str | Path) -> Figure:
                     label=f"{label} ({len(chosen)})",
                     gid=f"event-{event}",
                 )
+        for i, name in enumerate(names):
+            cap = _max_strictness(results, name)
+            axes[0].axhline(
+                cap, **CAP_LINE, gid=f"cap-{name}",
+                label=f"cap (max_strictness {cap:g})" if i == 0 else None,
+            )  # fmt: skip
         axes[0].set_ylabel("strictness\n(removal propensity, 0-1)")
         axes[0].set_title("Platform strictness and penalties")
         axes[0].set_ylim(bottom=0)
@@ -438,8 +459,19 @@ def platforms(source: Results | str | Path) -> Figure:
         top_level = float(daily["penalty_level"].max()) if len(daily) else 0.0
         axes[2].set_ylim(-0.2, max(top_level, 1.0) + 0.3)
         axes[2].legend(loc="upper left")
-        fig.suptitle(f"Platforms — {run_title(results)}", fontsize=10)
+        fig.suptitle(
+            f"Platforms (strictness 0-1, fines in {currency}, ladder steps) — {run_title(results)}",
+            fontsize=10,
+        )
     return fig
+
+
+def _max_strictness(results: Results, platform: str) -> float:
+    """The platform's strictness cap from the run's scenario (its default when unset)."""
+    for entry in (results.scenario or {}).get("platforms", []) or []:
+        if isinstance(entry, dict) and entry.get("name") == platform:
+            return float(entry.get("max_strictness", DEFAULT_MAX_STRICTNESS))
+    return DEFAULT_MAX_STRICTNESS
 
 
 def _runs(days: np.ndarray) -> list[tuple[int, int]]:

@@ -105,10 +105,46 @@ def as_results(source: Results | str | Path) -> Results:
     return Results.read(source)
 
 
+def scale(users: int | str | None, days: int | str | None) -> str:
+    """The population x horizon every title carries: ``"2,000 users x 60 days"`` (a text
+    such as ``"varied"`` is shown as given; ``None``, unknown, as ``?``)."""
+    shown_users = users if isinstance(users, str) else f"{int(users):,}" if users else "?"
+    shown_days = days if isinstance(days, str) else f"{int(days)}" if days else "?"
+    return f"{shown_users} users \u00d7 {shown_days} days"
+
+
+def title(
+    what: str,
+    unit: str,
+    scenario: str,
+    users: int | str | None,
+    days: int | str | None,
+    seed: int | None = None,
+) -> str:
+    """The one title builder: what is drawn, its unit, and scenario, population x horizon.
+
+    Every figure's title goes through here so a reader always sees what is counted (the
+    unit), in which run and at what size.
+    """
+    seed_text = f", seed {seed}" if seed is not None else ""
+    return f"{what} ({unit}) \u2014 {scenario}: {scale(users, days)}{seed_text}"
+
+
 def run_title(results: Results) -> str:
     days = results.summary.get("horizon_days", "?")
     users = results.summary.get("users", 0)
-    return f"{results.scenario_name} (seed {results.seed}, {users:,} users, {days} days)"
+    return f"{results.scenario_name} (seed {results.seed}, {scale(users, days)})"
+
+
+def reference_applies(scenario_name: str, source_scenarios: tuple[str, ...]) -> bool:
+    """Published reference points are drawn only on the scenario they come from."""
+    return scenario_name in source_scenarios
+
+
+#: How a cap or bound is drawn (the strictness cap, ``max_strictness``): a thin dashed line.
+CAP_LINE: dict[str, Any] = {"color": "0.3", "linestyle": (0, (4, 2)), "linewidth": 0.9}
+#: How a zero baseline is drawn where a zero matters.
+ZERO_LINE: dict[str, Any] = {"color": "0.2", "linewidth": 0.8}
 
 
 def thousands(value: float, _position: Any = None) -> str:

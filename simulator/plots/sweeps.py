@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from simulator.experiments.designs import SweepError
 from simulator.experiments.sweeps import SweepResults
 from simulator.experiments.tables import t_interval
+from simulator.plots.style import ZERO_LINE, new_figure, style
 
 
 def _results(results: SweepResults | str | Path) -> SweepResults:
@@ -82,13 +83,22 @@ def _positions(values: pd.Series) -> tuple[np.ndarray, list[Any], bool]:
 def metric_plot(
     results: SweepResults | str | Path, x: str, metric: str, *, title: str | None = None
 ) -> Figure:
-    """``metric`` (mean over replications) against field ``x`` with a 95% t band."""
+    """``metric`` (mean over replications) against field ``x`` with a 95% t band, drawn
+    in the house style (:mod:`simulator.plots.style`) with the zero baseline marked."""
+    with style():
+        return _metric_plot(results, x, metric, title)
+
+
+def _metric_plot(
+    results: SweepResults | str | Path, x: str, metric: str, title: str | None
+) -> Figure:
     data = _results(results)
     _check(data, [x], metric)
     table = _per_point(data, metric)
     others = [f for f in data.fields if f != x and table[f].nunique() > 1]
-    figure = Figure(figsize=(7, 4.5))
+    figure = new_figure(7, 4.5)
     ax = figure.add_subplot()
+    ax.axhline(0.0, **ZERO_LINE, gid="zero")
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for key, group in groups:
         xs, categories, numeric = _positions(group[x])
@@ -121,10 +131,8 @@ def metric_plot(
         "dots: the replications)",
         fontsize="medium",
     )
-    ax.grid(alpha=0.3)
     if others:
         ax.legend(fontsize="small")
-    figure.tight_layout()
     return figure
 
 
@@ -173,10 +181,24 @@ def sensitivity_bars(
     indices: pd.DataFrame, *, method: str, metric: str, title: str | None = None
 ) -> Figure:
     """Bars of sensitivity indices with 95% intervals: S1 and ST (Sobol) or mu* and
-    sigma (Morris) per parameter."""
+    sigma (Morris) per parameter; the legend says what each index means."""
+    with style():
+        return _sensitivity_bars(indices, method, metric, title)
+
+
+#: What each sensitivity index means, as its legend entry says it.
+INDEX_MEANINGS = {
+    "S1": "S1: share of the variance due to this parameter alone",
+    "ST": "ST: share including its interactions (ST - S1 = interactions)",
+    "mu_star": "\u03bc*: mean |effect| of a step in this parameter (importance)",
+    "sigma": "\u03c3: spread of those effects (non-linearity or interactions)",
+}
+
+
+def _sensitivity_bars(indices: pd.DataFrame, method: str, metric: str, title: str | None) -> Figure:
     shown = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
     parameters = list(dict.fromkeys(indices["parameter"]))
-    figure = Figure(figsize=(max(6.0, 1.6 * len(parameters) + 2), 4.5))
+    figure = new_figure(max(6.0, 1.6 * len(parameters) + 2), 4.5)
     ax = figure.add_subplot()
     width = 0.8 / len(shown)
     positions = np.arange(len(parameters), dtype=float)
@@ -189,12 +211,11 @@ def sensitivity_bars(
             width,
             yerr=np.where(np.isfinite(conf), conf, 0.0) if np.isfinite(conf).any() else None,
             capsize=4,
-            label=index,
+            label=INDEX_MEANINGS[index],
         )
     ax.set_xticks(positions, parameters, rotation=15, ha="right", fontsize="small")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("index" if method == "sobol" else f"elementary effect ({metric})")
     ax.set_title(title or f"{method} sensitivity of {metric} (95% intervals)")
-    ax.legend()
-    figure.tight_layout()
+    ax.legend(fontsize="small")
     return figure
