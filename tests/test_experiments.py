@@ -310,8 +310,6 @@ def test_sweep_plots(tmp_path: Path) -> None:
         line
         for line in figure.axes[0].get_lines()
         if line.get_gid() not in ("replications", "zero")
-        for line in figure.axes[0].get_lines()
-        if line.get_gid() not in ("replications", "zero")
     ]
     assert len(lines) == 2  # one per value of x2
     dots = [line for line in figure.axes[0].get_lines() if line.get_gid() == "replications"]
