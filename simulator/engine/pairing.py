@@ -108,6 +108,9 @@ def run(
     summary = summarise(
         scenario, seed, with_rules.recorder, counterfactual.recorder, platforms, users
     )
+    groups = with_rules.recorder.groups
+    if groups is not None:  # only with user groups: outputs without them stay as they were
+        summary["groups"] = groups.summary()
     import pandas as pd
 
     manifest = {
@@ -135,6 +138,7 @@ def run(
         events=events_table(with_rules.recorder),
         platform_daily=pd.DataFrame(with_rules.recorder.platform_series),
         population_daily=pd.DataFrame(with_rules.recorder.population_series),
+        groups_daily=None if groups is None else groups.table(),
     )
 
 

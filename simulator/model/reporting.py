@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kinds import KIND_LABELS, Action, EventKind
+from simulator.model.groups import report_probability
 from simulator.model.platforms import PlatformState
 from simulator.model.police import Police
 from simulator.model.population import Users
@@ -50,6 +51,8 @@ class Reporting:
         self.log = log
         self.rng = rng
         self.reports_filed = 0
+        #: With user groups: each user's group and each group's reporting factor.
+        self.groups: tuple[IntArray, NDArray[np.float64]] | None = None
 
     @property
     def on_orders(self) -> bool:
@@ -73,7 +76,12 @@ class Reporting:
             # Removals on a regulator's order were reported with the order's data request.
             ids = ids[posts.removed_by[ids] != Action.ORDER]
             prohibited = ids[self.prohibited[posts.kind[ids]]]
-        chosen = prohibited[self.rng.random(len(prohibited)) < platform.spec.report_probability]
+        national = platform.spec.report_probability
+        probability: float | NDArray[np.float64] = national
+        if self.groups is not None:  # the author's group's factor (model/groups.py)
+            group, factors = self.groups
+            probability = report_probability(national, group[posts.author[prohibited]], factors)
+        chosen = prohibited[self.rng.random(len(prohibited)) < probability]
         self.file_reports(
             platform, posts.removed_hours[chosen], posts.author[chosen], posts.kind[chosen]
         )

@@ -110,6 +110,12 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 self.scenario.name,
                 [("timeline", MISSING, "the reference model does not follow a timeline yet")],
             )
+        if self.scenario.groups:
+            # Refused rather than run as one population (docs/model.md "Groups").
+            raise ScenarioError(
+                self.scenario.name,
+                [("groups", MISSING, "the reference model has no user groups yet")],
+            )
         if any(p.staffing != "fixed" for p in self.scenario.platforms) and self.moderating:
             # Refused rather than run with the starting staff all year (docs/model.md S6a).
             raise ScenarioError(

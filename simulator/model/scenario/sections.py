@@ -26,6 +26,7 @@ from simulator.model.scenario.checks import (
     _raise_cross_field,
     _scenario_problems,
 )
+from simulator.model.scenario.groups import Group
 from simulator.model.scenario.timeline import TimelineEntry
 
 #: The shortest interval between keyword sweeps a scenario may state (hours): one minute.
@@ -530,8 +531,10 @@ class Scenario(_Frozen):
     police: Police = Police()
     timeline: Annotated[tuple[TimelineEntry, ...], Field(strict=False)] = ()
     """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
+    groups: Annotated[tuple[Group, ...], Field(strict=False)] = ()
+    """User groups with their own traits and scrutiny (:mod:`simulator.model.scenario.groups`)."""
 
-    @field_validator("platforms", "timeline", mode="before")
+    @field_validator("platforms", "timeline", "groups", mode="before")
     @classmethod
     def _list_to_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
@@ -557,9 +560,10 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline is left out, so a scenario without one hashes as before it existed."""
-        exclude = None if self.timeline else {"timeline"}
-        return json.loads(self.model_dump_json(exclude=exclude))
+        empty timeline (or groups) is left out, so a scenario without one hashes as before
+        it existed."""
+        exclude = {name for name in ("timeline", "groups") if not getattr(self, name)}
+        return json.loads(self.model_dump_json(exclude=exclude or None))
 
     def sha256(self) -> str:
         """Hash of the resolved scenario's canonical JSON: same scenario, same hash."""

@@ -58,6 +58,11 @@ _WHY_NOT: dict[str, str] = {
     "regulator.audit_window_days": "the audits' window of published posts is kept from day 0",
     "police.investigators_per_100k_users": "the police's queue is sized before day 0",
     "platforms": "platforms are set up before day 0; a timeline may `block` or `unblock` them",
+    "groups": (
+        "user groups and their scrutiny factors are set up before day 0; a timeline "
+        "cannot target one group yet (a national change, e.g. `police.detention_probability`, "
+        "reaches every group through its factor)"
+    ),
 }
 
 
