@@ -299,13 +299,14 @@ def test_the_regional_example_is_shipped_with_its_sources() -> None:
 
 
 def test_censim_run_prints_the_groups(tmp_path: Path) -> None:
-    code, output = invoke(
-        "run", "china_regional_scrutiny", "--users", "2000", "--days", "10",
-        "--out", str(tmp_path / "r"),
-    )  # fmt: skip
+    args = ["run", "china_regional_scrutiny", "--users", "2000", "--days", "10"]
+    code, output = invoke(*args, "--out", str(tmp_path / "r"))
     assert code == 0, output
     assert "by group" in output and "xinjiang_tibet:" in output and "rest_of_china:" in output
     assert (tmp_path / "r" / "groups_daily.csv").exists()
+    # A run folder with groups is censim's own: --force replaces it.
+    code, output = invoke(*args, "--out", str(tmp_path / "r"), "--force")
+    assert code == 0, output
 
 
 # -- the regional example (slow: paired replications) ------------------------------------

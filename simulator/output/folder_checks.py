@@ -53,6 +53,7 @@ RUN_FILES = frozenset(
                 "events",
                 "platform_daily",
                 "population_daily",
+                "groups_daily",  # only a run with user groups writes it
             )
         ),
         "summary.json",
