@@ -252,8 +252,13 @@ def invoke(*args: str) -> tuple[int, str]:
         ),
         (
             '[[groups]]\nname = "a"\nshare = 1.0\n[[timeline]]\nname = "t"\nday = 1\n'
-            'set = { "groups.a.detention" = 3.0 }\n',
-            ["`groups.a.detention` cannot change mid-run", "cannot target one group yet"],
+            'set = { "groups.a.share" = 0.5 }\n',
+            ["`groups.a.share` cannot change mid-run", "may change its scrutiny"],
+        ),
+        (
+            '[[groups]]\nname = "a"\nshare = 1.0\n[[timeline]]\nname = "t"\nday = 1\n'
+            'set = { "groups.b.detention" = 3.0 }\n',
+            ["entry `t`: `b` is not a group of this scenario (a)"],
         ),
     ],
 )
@@ -281,6 +286,39 @@ def test_show_prints_the_groups(tmp_path: Path) -> None:
     assert "null" not in output  # TOML has no null: unset optional fields are left out
     code, output = invoke("validate", str(path))
     assert code == 0, output
+
+
+def test_a_crackdown_on_one_region_changes_nothing_before_its_day(neutral: Results) -> None:
+    """A timeline entry from day 20 multiplies the region's monitoring, reporting and
+    detention (a crackdown on one region): every table is byte-identical before day 20,
+    and from day 20 the region's detentions rise, the rest's stay as they were up to the
+    region's own effects (the rest's deletion rate moves little)."""
+    day = 20
+    entry = {
+        "name": "crackdown",
+        "day": day,
+        "set": {"groups.region.detention": 10.0, "groups.region.reporting": 10.0},
+    }
+    data = classroom([NEUTRAL, REST]).to_dict()
+    data["timeline"] = [entry]
+    hit = run(validate_scenario(data))
+    for name in (*TABLES, "groups_daily"):
+        before = getattr(neutral, name)
+        after = getattr(hit, name)
+        key = "day" if "day" in before else None
+        if key is None:
+            continue
+        assert before[before["day"] < day].to_csv(index=False) == after[
+            after["day"] < day
+        ].to_csv(index=False), name
+    assert hit.groups_daily is not None and neutral.groups_daily is not None
+    late = hit.groups_daily[(hit.groups_daily["day"] >= day)]
+    late_before = neutral.groups_daily[(neutral.groups_daily["day"] >= day)]
+    region = late[late["group"] == "region"]
+    region_before = late_before[late_before["group"] == "region"]
+    assert region["reports"].sum() > region_before["reports"].sum()
+    assert region["detentions"].sum() > region_before["detentions"].sum()
+    assert (hit.events["event"] == "timeline").sum() == 1
 
 
 def test_the_reference_model_refuses_groups() -> None:

@@ -326,6 +326,11 @@ class SpeechDay:
             self._order_audience = group_rules.order_audience(audience, users.group, monitoring)
         return self._order_audience
 
+    def set_group_scrutiny(self) -> None:
+        """The groups' factors changed (a timeline): the monitors' audience and the
+        filter factors are made again from ``users.groups`` on next use."""
+        self._order_audience = self._filter_factor = None
+
     def filter_factor(self) -> NDArray[np.float64]:
         """Each user's group's factor on the chance a post is held or flagged (empty
         without groups, or when every group's is 1)."""

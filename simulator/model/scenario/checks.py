@@ -126,6 +126,21 @@ def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:
     known_names = [name for name in names if name is not MISSING]
     if len(set(known_names)) != len(known_names):
         problems.append(("timeline", f"entry names must be unique, got {known_names}"))
+    groups = _attribute(scenario, "groups")
+    group_names = [_attribute(g, "name") for g in groups] if _known(groups) else [MISSING]
+    for i, entry in enumerate(entries):
+        paths = _attribute(entry, "set")
+        paths = paths if _known(paths) else {}
+        targets = [p.split(".")[1] for p in paths if p.startswith("groups.")]
+        unknown = [n for n in targets if n not in group_names]
+        if unknown and _known(*group_names):
+            problems.append(
+                (
+                    f"timeline.{i}.set",
+                    f"entry `{_attribute(entry, 'name')}`: `{unknown[0]}` is not a group of "
+                    f"this scenario ({', '.join(str(n) for n in group_names) or 'none'})",
+                )
+            )
     platforms = _attribute(scenario, "platforms")
     platform_names = [_attribute(p, "name") for p in platforms] if _known(platforms) else [MISSING]
     if not _known(*platform_names):
