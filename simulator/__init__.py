@@ -35,6 +35,8 @@ _API = {
     "validate_scenario": "simulator.model.scenario",
     "Simulation": "simulator.engine.simulation",
     "run": "simulator.engine.pairing",
+    "Attribution": "simulator.experiments.attribution",
+    "attribute": "simulator.experiments.attribution",
     "Design": "simulator.experiments.designs",
     "SweepResults": "simulator.experiments.sweeps",
     "flatten_summary": "simulator.experiments.executors",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from simulator.engine.pairing import run
     from simulator.engine.simulation import Simulation
     from simulator.errors import CensimError, OutputError, ScenarioError
+    from simulator.experiments.attribution import Attribution, attribute
     from simulator.experiments.designs import (
         Design,
         grid_design,
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
     from simulator.output.results import Results
 
 __all__ = [
+    "Attribution",
     "CensimError",
     "Channel",
     "ContentKind",
@@ -91,6 +95,7 @@ __all__ = [
     "SweepResults",
     "UserState",
     "__version__",
+    "attribute",
     "event_study",
     "flatten_summary",
     "grid_design",

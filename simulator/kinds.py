@@ -139,3 +139,5 @@ class EventKind(StrEnum):
     #: A closed account re-registered, or a suspension ended (S14).
     ACCOUNT_RETURNED = "account_returned"
     TIMELINE = "timeline"  # a timeline entry took effect or was lifted (docs/model.md 1.3)
+    #: A user whose platform stopped serving chose to stop, move or circumvent (S9a).
+    ACCESS_CHOICE = "access_choice"

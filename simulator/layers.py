@@ -57,6 +57,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "queue, regulator, police, population",
         (
             "simulator.model",
+            "simulator.model.access",
             "simulator.model.arrivals",
             "simulator.model.groups",
             "simulator.model.orders",
@@ -72,6 +73,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.review_queue",
             "simulator.model.sanctions",
             "simulator.model.scenario",
+            "simulator.model.scenario.access",
             "simulator.model.scenario.checks",
             "simulator.model.scenario.reading",
             "simulator.model.scenario.removed",
@@ -139,6 +141,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "sensitivity, resource estimates, facts), plots, teaching",
         (
             "simulator.experiments",
+            "simulator.experiments.attribution",
             "simulator.experiments.designs",
             "simulator.experiments.event_study",
             "simulator.experiments.executors",
@@ -150,6 +153,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.sweeps",
             "simulator.experiments.tables",
             "simulator.plots",
+            "simulator.plots.attribution",
             "simulator.plots.compare",
             "simulator.plots.event_study",
             "simulator.plots.phase",
@@ -170,6 +174,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "the ``censim`` program; nothing else imports it",
         (
             "simulator.cli",
+            "simulator.cli.attribution",
             "simulator.cli.console",
             "simulator.cli.experiments",
             "simulator.cli.facts",

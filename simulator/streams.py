@@ -26,12 +26,20 @@ class Streams:
     regulator: np.random.Generator  # audits, monitoring
     police: np.random.Generator  # investigations and detentions
     turnover: np.random.Generator  # base renewal of users: the same in the paired runs
+    access: np.random.Generator  # users' tastes when access changes (S9a)
+    reporting: np.random.Generator  # which removals are reported proactively (S11)
+    appeals: np.random.Generator  # which removals are appealed, when, and their review
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        # The ninth child came last (issue 16): ``spawn(9)[:8]`` equals ``spawn(8)``, so
-        # the first eight streams are those of every earlier version.
-        children = np.random.SeedSequence(seed).spawn(9)
+        # The ninth child came last (issue 16), the tenth after it (issue 17):
+        # ``spawn(10)[:9]`` equals ``spawn(9)``, so the first nine streams are those of
+        # every earlier version. The eleventh and twelfth (issue 18) give proactive
+        # reporting and appeals draws of their own: they drew from ``moderation``, so
+        # switching either rule on shifted every later moderation draw, and an
+        # attribution of the rules (experiments.attribution) measured that shift as the
+        # rule's effect. The first ten are unchanged.
+        children = np.random.SeedSequence(seed).spawn(12)
         return cls(*(np.random.default_rng(child) for child in children))
 
 

@@ -456,7 +456,7 @@ PLATFORM_SCALARS: list[tuple[str, list[Any], list[Any]]] = [
     ("reviewers_per_100k_users", ["20", True], [-1.0, 100_001.0, math.inf, math.nan]),
     ("review_minutes", ["2"], [0.0, -1.0, 10_001.0, math.nan]),
     ("market_share", ["1"], [-0.1, 1.5, math.nan]),
-    ("strikes_to_close", ["5", 5.0], [0, 1001]),
+    ("strikes_to_close", ["5", 5.0], [-1, 1001]),  # 0 is valid: never close
     ("prepublication_filter", ["true", 1], []),
     ("hold_margin", ["1"], [10.5, -11.0, math.inf]),
     ("initial_cash", ["lots"], [-1.0, math.nan, math.inf]),

@@ -306,8 +306,10 @@ def test_sweep_plots(tmp_path: Path) -> None:
     design = grid_design({"x1": [-1.0, 0.0, 1.0], "x2": [0.0, 1.0], "x3": [1.0]}, source="t")
     results = sweep(None, design, reps=2, model=Ishigami(), workers=0, out=tmp_path / "s")
     figure = metric_plot(results, "x1", "y")
-    lines = figure.axes[0].get_lines()
+    lines = [line for line in figure.axes[0].get_lines() if line.get_gid() != "replications"]
     assert len(lines) == 2  # one per value of x2
+    dots = [line for line in figure.axes[0].get_lines() if line.get_gid() == "replications"]
+    assert len(dots) == 2 and len(dots[0].get_xdata()) == 3 * 2  # every replication shown
     first = lines[0].get_ydata()
     assert list(first) == pytest.approx([math.sin(x) * (1 + 0.1) for x in (-1.0, 0.0, 1.0)])
     heat = metric_heatmap(results, "x1", "x2", "y")

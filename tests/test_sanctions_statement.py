@@ -343,10 +343,11 @@ def test_touched_users_update_the_counts_as_a_recount_would() -> None:
 
 def test_the_turnover_stream_leaves_the_other_streams_as_they_were() -> None:
     """The ninth stream came last: the first eight are those of ``spawn(8)``, so adding
-    turnover changed no earlier draw."""
+    turnover changed no earlier draw (and the tenth, access, came after it:
+    tests/test_access.py; reporting and appeals after that: tests/test_attribution.py)."""
     streams = Streams.from_seed(77)
     old = [np.random.default_rng(c) for c in np.random.SeedSequence(77).spawn(8)]
     names = [f.name for f in fields(Streams)]
-    assert names[-1] == "turnover" and len(names) == 9
+    assert names[8] == "turnover" and names[9:] == ["access", "reporting", "appeals"]
     for name, generator in zip(names[:8], old, strict=True):
         assert getattr(streams, name).random(4).tolist() == generator.random(4).tolist(), name

@@ -137,6 +137,23 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         f"{users['circumventing']:,} circumventing, {users['reported_ever']:,} reported, "
         f"{users['detained_ever']:,} detained"
     )
+    if "access" in summary:  # docs/metrics.md "Access": choices when a platform stops serving
+        access = summary["access"]
+        if access["first_day"] < 0:
+            lines.append("  access: no platform stopped serving anyone")
+        else:
+            first, share = access["first"], access["first_share"]
+            lines.append(
+                f"  access lost on day {access['first_day']}: "
+                + ", ".join(f"{first[k]:,} {k} ({pct(share[k])})" for k in share)
+            )
+            totals = access["totals"]
+            lines.append("    over the run: " + ", ".join(f"{v:,} {k}" for k, v in totals.items()))
+        refusers = access.get("real_name_refusers", {})
+        if sum(refusers.values()):
+            lines.append(
+                "  real-name refusers: " + ", ".join(f"{v:,} {k}" for k, v in refusers.items())
+            )
     fines = summary["fines_total"]
     if fines or summary["events"]:
         events = ", ".join(
@@ -379,6 +396,9 @@ main.add_command(cli_facts.facts_command)
 from simulator.cli import warmup as cli_warmup  # noqa: E402
 
 main.add_command(cli_warmup.warmup_command)
+from simulator.cli import attribution as cli_attribution  # noqa: E402
+
+main.add_command(cli_attribution.attribute_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

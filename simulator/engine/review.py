@@ -84,9 +84,9 @@ class ReviewDay:
         threads: DayThreads,
         users: int,
     ) -> None:
-        """``prohibited``: per kind; ``rng``: the moderation stream (appeals draw from
-        it); ``users``: the population's size (a large one runs platforms' days on the
-        second thread)."""
+        """``prohibited``: per kind; ``rng``: the appeals stream (which removals are
+        appealed, when, and how the second review scores them); ``users``: the
+        population's size (a large one runs platforms' days on the second thread)."""
         self.platforms = platforms
         self.posts = posts
         self.recorder = recorder

@@ -27,6 +27,7 @@ from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
 from simulator.engine.timeline import RunParts, TimelineRun
 from simulator.kinds import Outcome
+from simulator.model.access import AccessChoices
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, make_platforms
 from simulator.model.police import Police, police_staff
@@ -98,6 +99,11 @@ class Simulation:
             scenario.population.exits, scenario.police.detention_days, streams.turnover,
             scenario.population.turnover_per_year, rules.real_name,
         )  # fmt: skip
+        if scenario.access.enabled:  # users choose when their platform stops serving (S9a)
+            self.sanctions.access = AccessChoices(
+                scenario.access, users, platforms, scenario.population.exits.circumvention_friction,
+                streams.access, recorder,
+            )  # fmt: skip
         # The regulator and the police see the run through narrow views (no cycle).
         audit_view = AuditView(
             env=self.env,
@@ -128,11 +134,11 @@ class Simulation:
         )  # fmt: skip
         self.reporting = Reporting(
             rules.reporting.mode, self.speech.prohibited, users, self.police, recorder,
-            streams.moderation,
+            streams.reporting,
         )  # fmt: skip
         self.review = ReviewDay(
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
-            self.reporting, rules.appeals, streams.moderation, self.threads, users.size,
+            self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
         )  # fmt: skip
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
@@ -217,9 +223,13 @@ class Simulation:
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
-            register_users(users, real_name, enforcement, self.streams.behaviour)
+            refused = register_users(users, real_name, enforcement, self.streams.behaviour)
+            if sanctions.access is not None:  # refusers choose (S9a), at step 3b
+                sanctions.access.refused(refused)
             sanctions.exclusions.invalidate()  # everyone may have changed
         sanctions.returns_and_turnover(day, start)  # 3a (S14)
+        if sanctions.access is not None and sanctions.access.decide(day, start):  # 3b (S9a)
+            sanctions.exclusions.invalidate()  # homes and states moved
         route = speech.routes(start)  # 4 (S2)
         speech.speak(day, start, route)  # 5 (S1-S5)
         # 5a: the day's excluded posts by reason (S14; the split stream, after the day's

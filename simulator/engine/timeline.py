@@ -163,6 +163,13 @@ def _law_and_costs(minds: SpeechState, new: Scenario) -> None:
     minds.par[uk.PAR_IOTA_TRACEABLE] = 1.0 / max(identify, MIN_IDENTIFICATION)
 
 
+def access(parts: RunParts, new: Scenario) -> None:
+    """What users weigh when their platform stops serving (S9a): the next choice is made
+    with the new values, and everyone who stopped or circumvents decides again."""
+    if parts.sanctions.access is not None:
+        parts.sanctions.access.set_spec(new.access)
+
+
 #: One function per family of :data:`simulator.model.scenario.timeline.CHANGEABLE`.
 FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "enforcement": enforcement,
@@ -171,6 +178,7 @@ FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "reporting": reporting,
     "perception": perception,
     "groups": groups,
+    "access": access,
 }
 
 

@@ -12,6 +12,8 @@ per part:
 - :mod:`~simulator.experiments.tables`: ``summary.csv`` (t-based 95% intervals) and
   ``long.csv``;
 - :mod:`~simulator.experiments.sweeps`: :func:`sweep` itself and :class:`SweepResults`;
+- :mod:`~simulator.experiments.attribution`: :func:`attribute`, each rule's share of every
+  metric (Shapley values over every combination of the rules, run as a sweep);
 - :mod:`~simulator.experiments.sensitivity`, :mod:`~simulator.experiments.resources`,
   :mod:`~simulator.experiments.facts`: global sensitivity analysis, what a job needs
   before it starts, the published facts the China scenarios are checked against.
@@ -25,6 +27,10 @@ from typing import TYPE_CHECKING
 from simulator.lazy import lazy_names
 
 _API = {
+    "Attribution": "simulator.experiments.attribution",
+    "attribute": "simulator.experiments.attribution",
+    "shapley_values": "simulator.experiments.attribution",
+    "harsanyi_dividends": "simulator.experiments.attribution",
     "Design": "simulator.experiments.designs",
     "SweepError": "simulator.experiments.designs",
     "design_from_options": "simulator.experiments.designs",
@@ -55,6 +61,12 @@ __getattr__, __dir__ = lazy_names(__name__, _API, globals())
 
 
 if TYPE_CHECKING:
+    from simulator.experiments.attribution import (
+        Attribution,
+        attribute,
+        harsanyi_dividends,
+        shapley_values,
+    )
     from simulator.experiments.designs import (
         Design,
         SweepError,
@@ -90,6 +102,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Attribution",
     "DaskExecutor",
     "Design",
     "Executor",
@@ -101,8 +114,10 @@ __all__ = [
     "SweepError",
     "SweepResults",
     "design_from_options",
+    "attribute",
     "flatten_summary",
     "grid_design",
+    "harsanyi_dividends",
     "load_design",
     "make_executor",
     "parse_range",
@@ -110,6 +125,7 @@ __all__ = [
     "parse_vary",
     "points_design",
     "sampled_design",
+    "shapley_values",
     "summary_table",
     "sweep",
     "t_interval",

@@ -107,7 +107,9 @@ def event_study(
             ("control", control[:, day]),
             ("effect", treated[:, day] - control[:, day]),
         ):
-            mean, low, high, _ = t_interval(values, level)
+            mean, low, high, n = t_interval(values, level)
+            if name != "effect" and n >= 2:
+                low = max(low, 0.0)  # a day's count is never below 0 (the effect can be)
             row |= {f"{name}_mean": mean, f"{name}_low": low, f"{name}_high": high}
         rows.append(row)
     per_replication = pd.DataFrame(

@@ -106,7 +106,10 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
     Top-level numbers keep their names; nested ones are dotted (``users_final.excluded``,
     ``excluded_by_reason.closed``, ``political_speech_by_mechanism.removed``,
     ``per_kind.critical.speech_loss``, ``events.detention``). Every event kind is present
-    (0 when none happened), so all runs report the same metrics."""
+    (0 when none happened), so all runs report the same metrics; ``access_choice`` and the
+    ``access.*`` split (``access.first_share.circumvent``, ``access.totals.move``) only
+    where the scenario has the choice (docs/model.md S9a), so other runs' metrics are
+    those they had before it."""
     skip = {"seed", "horizon_days", "users"}
     out: dict[str, float] = {}
     for key, value in summary.items():
@@ -122,8 +125,16 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
         for key, value in summary.get(group, {}).items():
             out[f"{group}.{key}"] = float(value)
     events = summary.get("events", {})
+    access = summary.get("access")
     for kind in EventKind:
+        if kind is EventKind.ACCESS_CHOICE and access is None:
+            continue
         out[f"events.{kind.value}"] = float(events.get(kind.value, 0))
+    if access is not None:
+        out["access.first_day"] = float(access["first_day"])
+        for group in ("first", "first_share", "totals"):
+            for key, value in access[group].items():
+                out[f"access.{group}.{key}"] = float(value)
     per_kind = summary.get("per_kind", {})
     for label in KIND_LABELS:
         row = per_kind.get(label, {})

@@ -89,7 +89,10 @@ def run_file_name(point: int, replication: int) -> str:
 #: Names of the run records :func:`run_file_name` gives.
 RUN_FILE = re.compile(r"p[0-9]{4,}-r[0-9]{3,}\.json")
 #: Files a sweep (or a sensitivity analysis) writes at the top of its store.
-STORE_FILES = ("summary.csv", "long.csv", "indices.csv", "indices.png", "design.json")
+STORE_FILES = (
+    "summary.csv", "long.csv", "indices.csv", "indices.png", "design.json",
+    "attribution.csv", "attribution_long.csv", "waterfall.png",
+)  # fmt: skip
 
 
 class Store:

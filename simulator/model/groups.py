@@ -16,7 +16,7 @@ Statements (each used by the engine as written; numpy, no loop over users):
   ``e`` from ``a_e`` (uniform) goes, with probability ``h_g`` (the homophily of
   ``a_e``'s group ``g``), to a uniform member of ``g``, else to a uniform member of a
   group drawn with weights ``q_j = s_j (1 - h_j) / (1 - sum_k s_k h_k)``, which keeps
-  every group's expected degree at the population's (McPherson et al. 2001, B10:
+  every group's expected degree at the population's (McPherson et al. 2001, B12:
   homophily in ties by region, profession, ethnicity);
 - scrutiny: factors on the national rates (:func:`order_audience`,
   :func:`report_probability`, :func:`detention_table`).

@@ -189,7 +189,7 @@ def file_appeals(
 ) -> None:
     """Some authors of ``platform``'s removals ``ids`` contest them (the module's
     appeals rule). Appeals reach the queue no earlier than ``end``, the end of the day
-    being processed (the queue has already run to it). ``rng``: the moderation stream."""
+    being processed (the queue has already run to it). ``rng``: the appeals stream."""
     if not rule.enabled:
         return
     # A regulator's order is not the platform's decision to revisit: only the

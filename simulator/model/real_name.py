@@ -34,9 +34,11 @@ def register_users(
     rule: RealName,
     enforcement: NDArray[np.float64],
     rng: np.random.Generator,
-) -> None:
+) -> NDArray[np.int64]:
     """Real-name registration of the active ``users`` (the module's rule).
-    ``enforcement``: each platform's ``real_name_enforcement`` probability."""
+    ``enforcement``: each platform's ``real_name_enforcement`` probability. Returns the
+    refusers the platform enforced against (ascending): with ``[access]`` they choose to
+    stop or circumvent instead (docs/model.md S9a), after the same draws."""
     active = np.flatnonzero(users.state == UserState.ACTIVE)
     refuses = rng.random(len(active)) < rule.refusal_probability
     enforced = rng.random(len(active)) < enforcement[users.platform[active]]
@@ -48,6 +50,7 @@ def register_users(
     users.state[excluded] = UserState.EXCLUDED
     users.excl_reason[excluded] = ExclusionReason.REFUSED_REAL_NAME
     users.states_changed()
+    return locked_out.astype(np.int64)
 
 
 def anonymous_active_users(users: Users, platform_index: int) -> int:

@@ -43,7 +43,7 @@ class Reporting:
         rng: np.random.Generator,
     ) -> None:
         """``prohibited``: per kind, whether the rules prohibit it; ``rng``: the
-        moderation stream (the proactive choice draws from it)."""
+        reporting stream (the proactive choice draws from it)."""
         self.mode = mode
         self.prohibited = prohibited
         self.users = users

@@ -62,6 +62,7 @@ from numpy.typing import NDArray
 from simulator.kernels import sanctions as sanction_kernels
 from simulator.kernels.sanctions import NEVER, STRIKES_CAP
 from simulator.kinds import N_KINDS, Channel, ContentKind, EventKind, ExclusionReason, UserState
+from simulator.model.access import AccessChoices
 from simulator.model.platforms import PlatformState
 from simulator.model.police import Police
 from simulator.model.population import Users
@@ -115,6 +116,9 @@ class Sanctions:
         self.detained_kinds_today: list[int] = []
         #: The state each user now detained had before (only users now detained).
         self.state_before_detention: dict[int, int] = {}
+        #: Users' choices when their platform stops serving (S9a); ``None``: the rules
+        #: before it (a gone platform's users move by market share).
+        self.access: AccessChoices | None = None
 
     def platform_name(self, user: int) -> str:
         return self.platforms[int(self.users.platform[user])].name
@@ -172,7 +176,8 @@ class Sanctions:
                 platform.exited = True
                 platform.exit_at_hours = min(platform.exit_at_hours, now)
                 self.log.event(now, EventKind.EXIT, platform.name, detail=platform.exit_reason)
-                self.migrate_users(platform)
+                if self.access is None:  # else its users choose (S9a)
+                    self.migrate_users(platform)
                 self.users.states_changed()
             suspended = not platform.exited and now < platform.suspended_until_hours
             if platform.suspended_now != suspended:
@@ -210,13 +215,14 @@ class Sanctions:
     def day_row(self, serving: tuple[bool, ...]) -> dict[str, int]:
         """The day's ``population_daily`` columns of S14: users without access by reason
         (``serving``: whether each platform serves today), accounts closed, returned and
-        slots renewed."""
+        slots renewed; with choices when access changes, S9a's."""
         return {
             **self.exclusions.row(serving),
             "accounts_closed": self.closed_today,
             "accounts_suspended": self.suspended_today,
             "accounts_returned": self.returned_today,
             "users_renewed": self.renewed_today,
+            **(self.access.day_row(serving) if self.access is not None else {}),
         }
 
     def real_name_in_force(self, day: int) -> bool:
@@ -325,6 +331,8 @@ class Sanctions:
             float(rule.circumvent_probability),
         )  # fmt: skip
         users.reset_beliefs(renewed)
+        if self.access is not None:
+            self.access.renewed(renewed)
         self.exclusions.touch(renewed)
         self.renewed_today = len(renewed)
         if changed:

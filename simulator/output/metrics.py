@@ -19,6 +19,7 @@ from simulator.kinds import (
     LAWFUL_KINDS,
     N_KINDS,
     ContentKind,
+    EventKind,
     ExclusionReason,
     Outcome,
 )
@@ -293,6 +294,8 @@ def summarise(
     }
     for name, values in rules.tallies.items():
         summary[f"{name}_total"] = int(values.sum())
+    if scenario.access.enabled:  # only then: other summaries keep their keys
+        summary["access"] = access_split(rules)
     assert len(per_kind) == N_KINDS
     return summary
 
@@ -331,6 +334,47 @@ def _prohibited_missed(scenario: Scenario, rules: Recorder) -> int:
     channels = [0, 1] if takedown.private_messages else [0]
     on_platforms = rules.counts[:, :-1][:, :, channels][..., Outcome.SURVIVING]
     return int(on_platforms[..., prohibited].sum())
+
+
+def access_split(recorder: Recorder) -> dict[str, Any]:
+    """Choices when access changes (docs/model.md S9a; docs/metrics.md "Access"), from
+    the ``access_choice`` events: the first day with choices (``first_day``, -1 if none),
+    that day's stop / move / circumvent counts and shares of those who chose, where the
+    movers went, and the run's totals (``return``: circumventers back on a platform that
+    serves again); real-name refusers' choices apart (``real_name_refusers``)."""
+    columns = recorder.event_columns()
+    mine = np.asarray(columns["event"]) == EventKind.ACCESS_CHOICE.value
+    all_days = (np.asarray(columns["time_hours"])[mine] // 24).astype(np.int64)
+    all_details = [d for d, m in zip(columns["detail"], mine.tolist(), strict=True) if m]
+    # Real-name refusers' choices (``refuse:stop``, ``refuse:circumvent``) apart.
+    refusals = [d.split(":")[1] for d in all_details if d.startswith("refuse:")]
+    service = np.array([not d.startswith("refuse:") for d in all_details], dtype=bool)
+    days = all_days[service] if len(all_days) else all_days
+    details = [d for d, keep in zip(all_details, service.tolist(), strict=True) if keep]
+
+    def split(chosen: list[str]) -> dict[str, int]:
+        out = {"stop": 0, "move": 0, "circumvent": 0, "return": 0}
+        for detail in chosen:
+            out[detail.split(":")[0]] += 1
+        return out
+
+    decided = [d for d in details if d != "return"]
+    first_day = int(days[[d != "return" for d in details]].min()) if decided else -1
+    first = [d for d, day in zip(details, days.tolist(), strict=True) if day == first_day]
+    counts = split(first)
+    chose = counts["stop"] + counts["move"] + counts["circumvent"]
+    moved_to: dict[str, int] = {}
+    for detail in first:
+        if detail.startswith("move:"):
+            moved_to[detail[5:]] = moved_to.get(detail[5:], 0) + 1
+    return {
+        "first_day": first_day,
+        "first": counts,
+        "first_share": {k: _ratio(counts[k], chose) for k in ("stop", "move", "circumvent")},
+        "first_moved_to": dict(sorted(moved_to.items())),
+        "totals": split(details),
+        "real_name_refusers": {k: refusals.count(k) for k in ("stop", "circumvent")},
+    }
 
 
 def _event_counts(recorder: Recorder) -> dict[str, int]:

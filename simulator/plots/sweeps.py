@@ -1,7 +1,8 @@
 """Plots of sweeps and sensitivity analyses, as matplotlib Figures.
 
 - :func:`metric_plot`: a metric's mean against one parameter with a t-based 95% band
-  (one line per combination of the other varied parameters).
+  clipped to what the metric can be, and the replications as dots (one line per
+  combination of the other varied parameters).
 - :func:`metric_heatmap`: a metric's mean over a grid of two parameters.
 - :func:`sensitivity_bars`: sensitivity indices with their 95% intervals as error bars.
 
@@ -42,12 +43,20 @@ def _check(results: SweepResults, fields: list[str], metric: str) -> None:
 
 
 def _per_point(results: SweepResults, metric: str) -> pd.DataFrame:
-    """One row per point: the fields, mean, low, high of ``metric`` over replications."""
+    """One row per point: the fields, mean, low, high of ``metric`` over replications
+    (the t-interval clipped to the metric's range: a share to [0, 1], a count to at
+    least 0; :func:`~simulator.experiments.attribution.metric_domain`), and the
+    replications' values."""
+    from simulator.experiments.attribution import metric_domain
+
+    floor, ceiling = metric_domain(metric)
     values = results.values(metric)
     rows = []
     for point, group in values.groupby("point", sort=True):
         mean, low, high, n = t_interval(group["value"].to_numpy())
-        row: dict[str, Any] = {"point": point}
+        if n >= 2:
+            low, high = max(low, floor), min(high, ceiling)
+        row: dict[str, Any] = {"point": point, "values": group["value"].to_numpy(dtype=float)}
         for name in results.fields:
             row[name] = group[name].iloc[0]
         row.update(mean=mean, low=low, high=high, n=n)
@@ -92,13 +101,24 @@ def metric_plot(
         low, high = group["low"].to_numpy()[order], group["high"].to_numpy()[order]
         if np.isfinite(low).any():
             ax.fill_between(xs[order], low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        # The replications themselves: a mixture (a rare big event in one run of four)
+        # shows as a lone dot far from the rest, which a symmetric band hides.
+        spread = [(x_value, v) for x_value, vs in zip(xs, group["values"], strict=True) for v in vs]
+        if len(spread) > len(xs):  # more than one replication
+            dots_x, dots_y = zip(*spread, strict=True)
+            ax.plot(
+                dots_x, dots_y, linestyle="none", marker=".", markersize=4, alpha=0.5,
+                color=line.get_color(), gid="replications",
+            )  # fmt: skip
         if not numeric:
             ax.set_xticks(range(len(categories)), [_label(c) for c in categories])
     reps = int(table["n"].max()) if len(table) else 0
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
     ax.set_title(
-        title or f"{metric} against {x}\n(mean and 95% t band over {reps} replications)",
+        title
+        or f"{metric} against {x}\n(mean and 95% t band over {reps} replications; "
+        "dots: the replications)",
         fontsize="medium",
     )
     ax.grid(alpha=0.3)

@@ -116,6 +116,19 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 self.scenario.name,
                 [("groups", MISSING, "the reference model has no user groups yet")],
             )
+        if self.scenario.access.enabled:
+            # Refused rather than run with the rules before the choice (S9a).
+            raise ScenarioError(
+                self.scenario.name,
+                [
+                    (
+                        "access.enabled",
+                        True,
+                        "the reference model does not restate the choice when access "
+                        "changes (docs/model.md S9a); set access.enabled = false",
+                    )
+                ],
+            )
         if any(p.staffing != "fixed" for p in self.scenario.platforms) and self.moderating:
             # Refused rather than run with the starting staff all year (docs/model.md S6a).
             raise ScenarioError(

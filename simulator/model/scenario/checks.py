@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from simulator.errors import MISSING
 from simulator.kinds import SENSITIVE_KINDS
 from simulator.model.scenario.groups import group_problems
+from simulator.model.scenario.timeline import flatten
 
 
 def _known(*values: Any) -> bool:
@@ -107,12 +108,43 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
             problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
     problems += _timeline_problems(scenario)
     problems += _groups_problems(scenario)
+    problems += _access_problems(scenario)
     takedown = _attribute(scenario, "rules.takedown.enabled")
     ladder = _attribute(scenario, "rules.penalties.ladder")
     if _known(takedown, ladder) and takedown and not ladder:
         problems.append(
             ("rules.penalties.ladder", "a takedown rule needs at least one penalty step")
         )
+    return problems
+
+
+def _access_problems(scenario: Any) -> list[tuple[str, str]]:
+    """``access.values`` names platforms that exist; a timeline changes ``access.*`` only
+    where the choice is on (else the change would do nothing)."""
+    problems = []
+    enabled = _attribute(scenario, "access.enabled")
+    entries = _attribute(scenario, "timeline")
+    if _known(enabled, entries) and not enabled and entries:
+        for i, entry in enumerate(entries):
+            changes = _attribute(entry, "set")
+            paths = flatten(changes) if isinstance(changes, Mapping) else {}
+            if any(str(path).startswith("access.") for path in paths):
+                name = _attribute(entry, "name")
+                problems.append(
+                    (
+                        "timeline",
+                        f"entry {i} ({name}) changes `access.*`, which does nothing "
+                        "without `access.enabled = true` (docs/model.md S9a)",
+                    )
+                )
+    values = _attribute(scenario, "access.values")
+    platforms = _attribute(scenario, "platforms")
+    if not _known(values, platforms) or not values:
+        return problems
+    names = [_attribute(p, "name") for p in platforms]
+    unknown = sorted(set(values) - set(names))
+    if unknown and _known(*names):
+        problems.append(("access.values", f"no platform named {unknown}; platforms: {names}"))
     return problems
 
 

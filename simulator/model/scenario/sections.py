@@ -20,6 +20,7 @@ from pydantic import (
 
 from simulator.kinds import KIND_LABELS, ContentKind
 from simulator.model.arrivals import ATTENTION_HOURS_FROM_RETWEETS
+from simulator.model.scenario.access import Access
 from simulator.model.scenario.checks import (
     _platform_problems,
     _population_problems,
@@ -391,7 +392,8 @@ class RealName(_Frozen):
     start_day: int = Field(0, ge=0, le=100_000)
     refusal_probability: Probability = 0.05
     circumvent_probability: Probability = 0.3
-    """Share of refusers who turn to circumvention tools instead of losing access."""
+    """Share of refusers who turn to circumvention tools instead of losing access; not
+    read with ``[access]``, where refusers choose (docs/model.md S9a)."""
 
 
 class Takedown(_Frozen):
@@ -533,6 +535,8 @@ class Scenario(_Frozen):
     """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
     groups: Annotated[tuple[Group, ...], Field(strict=False)] = ()
     """User groups with their own traits and scrutiny (:mod:`simulator.model.scenario.groups`)."""
+    access: Access = Access()
+    """What users weigh when their platform stops serving them (S9a)."""
 
     @field_validator("platforms", "timeline", "groups", mode="before")
     @classmethod
@@ -560,9 +564,11 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline (or groups) is left out, so a scenario without one hashes as before
-        it existed."""
+        empty timeline, empty groups and a default ``[access]`` are left out, so a scenario
+        without them hashes as before they existed."""
         exclude = {name for name in ("timeline", "groups") if not getattr(self, name)}
+        if self.access == Access():
+            exclude.add("access")
         return json.loads(self.model_dump_json(exclude=exclude or None))
 
     def sha256(self) -> str:

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from simulator.model.scenario.access import CHANGEABLE_ACCESS
+
 #: The fields a timeline entry may change, by family: each family is one function of
 #: the engine (:mod:`simulator.engine.timeline`) re-deriving what depends on it.
 CHANGEABLE: dict[str, tuple[str, ...]] = {
@@ -42,6 +44,7 @@ CHANGEABLE: dict[str, tuple[str, ...]] = {
         "population.perception.news_trials_per_day",
         "population.perception.friend_detention_weight",
     ),
+    "access": CHANGEABLE_ACCESS,
 }
 
 #: Every changeable field, and its family.
@@ -76,6 +79,8 @@ _WHY_NOT: dict[str, str] = {
         "a group's share, traits and network are set up before day 0; a timeline may "
         "change its scrutiny: `groups.NAME.` + " + " / ".join(GROUP_FIELDS)
     ),
+    "access.enabled": "whether users choose when access changes is set for the whole run",
+    "access.taste_scale": "users' tastes are drawn once for the run",
 }
 
 
