@@ -56,6 +56,18 @@ def keyed_stream(seed: int, key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
+#: Mixed into a run's seed for the stream that assigns users to groups.
+GROUPS_KEY = 0x6A0
+
+
+def group_stream(seed: int) -> np.random.Generator:
+    """The stream that assigns users to groups (docs/model.md "Groups"): its own seed
+    sequence, ``SeedSequence([seed, GROUPS_KEY])``, not a child of the run's, so no
+    other stream's draws change with groups, and a scenario whose groups are all alike
+    runs exactly as one without groups."""
+    return np.random.default_rng(np.random.SeedSequence([seed, GROUPS_KEY]))
+
+
 def replication_seeds(seed: int, replications: int) -> list[int]:
     """Independent seeds for ``replications`` runs, drawn from ``SeedSequence(seed).spawn``."""
     return [

@@ -26,7 +26,7 @@ OUTSIDE_REFERENCE = re.compile(
     r"\b(?:" + "|".join(OUTSIDE_NOTES) + r")\.md\b|(?<![\w-])shared" + "/"
 )
 #: A source id as the scenarios and docs cite it: L (legal), C (calibration), B (behaviour).
-SOURCE_ID = re.compile(r"\b([LCB][1-9][0-9]?)\b")
+SOURCE_ID = re.compile(r"\b([LCBR][1-9][0-9]?)\b")
 
 
 def tracked_files() -> list[Path]:
@@ -103,9 +103,10 @@ def test_nothing_refers_to_notes_outside_the_repository() -> None:
 
 def test_every_cited_source_id_is_defined_in_references() -> None:
     references = (ROOT / "docs" / "references.md").read_text(encoding="utf-8")
-    defined = set(re.findall(r"^\| ([LCB][1-9][0-9]?) \|", references, flags=re.MULTILINE))
+    defined = set(re.findall(r"^\| ([LCBR][1-9][0-9]?) \|", references, flags=re.MULTILINE))
     expected = {f"L{i}" for i in range(1, 15)} | {f"C{i}" for i in range(1, 8)}
-    assert expected | {f"B{i}" for i in range(1, 12)} == defined
+    expected |= {f"R{i}" for i in range(1, 4)}  # regions under heavier scrutiny (groups)
+    assert expected | {f"B{i}" for i in range(1, 13)} == defined
     citing = sorted((ROOT / "simulator" / "scenarios").glob("*.toml")) + [
         p for p in sorted((ROOT / "docs").glob("*.md")) if p.name != "performance.md"
     ]

@@ -345,6 +345,70 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     click.echo(f"wrote {shown(out_file)}")
 
 
+@click.command("groups")
+@click.argument("scenario")
+@click.option("--reps", type=click.IntRange(1, 10_000), default=5, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed.")
+@click.option("--against", help="The reference group (default: the largest).")
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--set", "fixed", multiple=True, metavar="FIELD=VALUE", help="Fix a field.")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write the table here.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory exceeds what is available."
+)
+def groups_command(
+    scenario: str,
+    reps: int,
+    seed: int | None,
+    against: str | None,
+    days: int | None,
+    users: int | None,
+    fixed: tuple[str, ...],
+    csv_file: Path | None,
+    yes: bool,
+) -> None:
+    """Compare SCENARIO's user groups: each group's deletion rate, withholding and
+    detentions per 1,000 users over --reps seeds, and its difference from --against,
+    paired within each run, with 95% t intervals (docs/experiments.md "Groups")."""
+    from simulator.errors import OutputError
+    from simulator.experiments.groups import compare_groups
+
+    if csv_file is not None and csv_file.exists():
+        raise OutputError(f"{shown(csv_file)}: exists; censim does not overwrite a file")
+    loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    if not yes:  # one run at a time, rules only; nothing large is written
+        from simulator.experiments.resources import Needs, check, run_memory
+
+        check(Needs(memory=run_memory(loaded), disk=0), Path("."), "this comparison")
+    result = compare_groups(loaded, reps=reps, seed=seed, against=against)
+    click.echo(
+        f"{result.scenario}: {reps} replications (95% t intervals); "
+        f"differences from `{result.against}` paired within each run"
+    )
+    click.echo(f"{'group':<20} {'rate':<26} {'mean [interval]':<28} minus {result.against}")
+    for _, row in result.table.iterrows():
+        level = _number_interval(row["mean"], row["low"], row["high"])
+        difference = _number_interval(
+            row["minus_against"], row["minus_against_low"], row["minus_against_high"]
+        )
+        click.echo(f"{row['group']:<20} {row['rate']:<26} {level:<28} {difference}")
+    if csv_file is not None:
+        from simulator.files import atomic_write_bytes
+
+        try:
+            csv_file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(csv_file, result.table.to_csv(index=False).encode())
+        except OSError as error:
+            raise OutputError(f"{shown(csv_file)}: cannot write ({error.strerror})") from None
+        click.echo(f"wrote {shown(csv_file)}")
+
+
+def _number_interval(mean: float, low: float, high: float) -> str:
+    interval = f" [{low:.4g}, {high:.4g}]" if math.isfinite(low) else ""
+    return f"{mean:.4g}{interval}"
+
+
 @click.command("event-study")
 @click.argument("scenario")
 @click.option("--entry", required=True, help="The timeline entry whose effect is measured.")
@@ -434,6 +498,7 @@ def event_study_command(
 __all__ = [
     "ScenarioError",
     "event_study_command",
+    "groups_command",
     "sensitivity_command",
     "sweep_command",
     "sweep_plot_command",

@@ -163,6 +163,22 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         )
         currency = summary.get("currency", "")
         lines.append(f"  fines {fines:,.0f} {currency}; events: {events or 'none'}")
+    if summary.get("groups"):  # user groups (docs/metrics.md "Groups")
+        lines += _group_lines(summary["groups"], pct)
+    return lines
+
+
+def _group_lines(groups: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
+    """One line per user group: its users, sensitive posts, deletion rate, withholding,
+    detentions, arrivals and departures (intervals: ``censim groups``)."""
+    lines = ["  by group (sensitive posts; intervals over seeds: censim groups):"]
+    for name, row in groups.items():
+        lines.append(
+            f"    {name}: {row['users']:,} users, deletion {pct(row['deletion_rate'])}, "
+            f"withholding {pct(row['withholding_rate'])}, "
+            f"{row['detentions_per_1000_users']:.2f} detained per 1,000, "
+            f"{row['arrivals']:,} arrived, {row['departures']:,} departed"
+        )
     return lines
 
 
@@ -358,9 +374,11 @@ def _to_toml(data: dict[str, Any], prefix: str = "") -> str:
             or isinstance(value, list)
             and value
             and all(isinstance(v, dict) for v in value)
-            and key in ("platforms", "timeline")
+            and key in ("platforms", "timeline", "groups")
         ):
             tables.append((key, value))
+        elif value is None:
+            continue  # TOML has no null: an unset optional field (its default applies)
         else:
             lines.append(f"{key} = {_toml_value(value)}")
     out = "\n".join(lines)
@@ -383,6 +401,7 @@ main.add_command(cli_experiments.sweep_command)
 main.add_command(cli_experiments.sensitivity_command)
 main.add_command(cli_experiments.sweep_plot_command)
 main.add_command(cli_experiments.event_study_command)
+main.add_command(cli_experiments.groups_command)
 from simulator.cli import plots as cli_plots  # noqa: E402
 
 main.add_command(cli_plots.plot_command)

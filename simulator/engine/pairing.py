@@ -114,6 +114,9 @@ def run(
     summary = summarise(
         scenario, seed, with_rules.recorder, counterfactual.recorder, platforms, users
     )
+    groups = with_rules.recorder.groups
+    if groups is not None:  # only with user groups: outputs without them stay as they were
+        summary["groups"] = groups.summary()
     import pandas as pd
 
     daily = daily_table(with_rules.recorder, scenario, names)
@@ -145,6 +148,7 @@ def run(
         platform_daily=pd.DataFrame(with_rules.recorder.platform_series),
         population_daily=pd.DataFrame(with_rules.recorder.population_series),
         **transparency_tables(with_rules, scenario, names[:-1], events, daily),
+        groups_daily=None if groups is None else groups.table(),
     )
 
 

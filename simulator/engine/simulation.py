@@ -20,6 +20,7 @@ import simpy
 from simulator.engine.audit_reads import ProhibitedPosts, published_in_window
 from simulator.engine.caches import DayThreads, PopulationCounts
 from simulator.engine.day_end import end_of_day
+from simulator.engine.group_counts import GroupRun
 from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
@@ -43,7 +44,7 @@ from simulator.model.speech_state import SpeechState
 from simulator.model.vague_offence import scenario_offence_line
 from simulator.model.views import IntArray
 from simulator.output.recorder import Recorder
-from simulator.streams import NOTICE_SENDERS_KEY, Streams, keyed_stream
+from simulator.streams import NOTICE_SENDERS_KEY, Streams, group_stream, keyed_stream
 
 _NO_USERS = np.zeros(0, dtype=np.int64)
 _NO_FLAGS = np.zeros(0, dtype=bool)
@@ -75,7 +76,10 @@ class Simulation:
         self.streams = streams = Streams.from_seed(self.seed)
         if users is None:
             shares = [p.market_share for p in scenario.platforms]
-            users = Users(scenario.population, shares, streams.population)
+            users = Users(
+                scenario.population, shares, streams.population, scenario.groups,
+                group_stream(self.seed),
+            )  # fmt: skip
         self.users = users
         self.platforms: list[PlatformState] = make_platforms(scenario, streams.review)
         platforms = self.platforms
@@ -154,6 +158,11 @@ class Simulation:
         self.population_counts = PopulationCounts(
             users, lambda day: self.minds.mean_beliefs(day, users.state)
         )
+        self.groups: GroupRun | None = None
+        if users.group is not None:  # user groups (docs/model.md "Groups")
+            self.groups = GroupRun(
+                users, scenario.horizon_days, self.minds, self.police, self.reporting, recorder
+            )
         self.timeline: TimelineRun | None = None
         if plan is not None:
             parts = RunParts(
@@ -232,6 +241,8 @@ class Simulation:
             self.timeline.start_of_day(day)  # 0: a timeline's changes take effect
         self.minds.today = day
         sanctions.detentions_and_releases(start)  # 1 (S12)
+        if self.groups is not None:
+            self.groups.start_of_day(day, sanctions.detained_today)
         sanctions.platform_changes(start)  # 2 (S9)
         real_name = self.scenario.rules.real_name
         if real_name.enabled and day == real_name.start_day:  # 3 (S13)
@@ -265,6 +276,8 @@ class Simulation:
         # kernel is compiled for one signature.
         sanctioned = sanctioned.astype(np.int64, copy=False)
         struck = sanctioned[self.review.sanctioned_strike] if self.moderating else sanctioned
+        if self.groups is not None and self.moderating:
+            self.groups.after_review(day, sanctioned, self.review.sanctioned_kind)
         sanctions.strikes_and_exits(start, struck)
         self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
@@ -273,6 +286,8 @@ class Simulation:
             self.recorder, self.population_counts, self.reporting.reports_filed,
             sanctions.day_row(serving),
         )  # fmt: skip
+        if self.groups is not None:
+            self.groups.end_of_day(day)
         self.posts.compact(day)  # free the records nothing can act on any more
 
     def learn(self, day: int, sanctioned: IntArray) -> None:

@@ -27,6 +27,7 @@ from simulator.kernels import benign, moderation, publishing, routes, speech
 from simulator.kernels.queue import arrival_order
 from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
+from simulator.model import groups as group_rules
 from simulator.model.notices import NoticeLedger
 from simulator.model.orders import OrderBook
 from simulator.model.platforms import PlatformState, monitor_probabilities
@@ -117,6 +118,8 @@ class SpeechDay:
             [p.sweep_interval_hours for p in specs], dtype=np.float64
         )
         self._audience: NDArray[np.float64] | None = None
+        self._order_audience: NDArray[np.float64] | None = None
+        self._filter_factor: NDArray[np.float64] | None = None
         self._hold_margin = np.array([[p.hold_margin] for p in specs])
         self._flag_margin = np.array([[p.flag_margin] for p in specs])
         self._prepublication_filter = np.array([p.prepublication_filter for p in specs], dtype=bool)
@@ -297,6 +300,8 @@ class SpeechDay:
                 float(scenario.population.attention_hours), self.audience(),
                 self._sweep_interval_hours, self._reviewer_mean,
                 -1.0 if notice_deadline is None else float(notice_deadline),
+                self.order_audience(),
+                self.filter_factor(),
             ),
         )  # fmt: skip
 
@@ -309,6 +314,39 @@ class SpeechDay:
         if self._audience is None:
             self._audience = arrivals.audience(self.users.network.degree())
         return self._audience
+
+    def order_audience(self) -> NDArray[np.float64]:
+        """The audience the regulator's monitors see (S5a with groups: ``A_i f_g``,
+        :func:`simulator.model.groups.order_audience`); :meth:`audience` itself when
+        no group has a monitoring factor other than 1."""
+        audience = self.audience()
+        users = self.users
+        if users.group is None or not len(audience):
+            return audience
+        monitoring = group_rules.factors(users.groups, "monitoring")
+        if (monitoring == 1.0).all():
+            return audience
+        if self._order_audience is None:
+            self._order_audience = group_rules.order_audience(audience, users.group, monitoring)
+        return self._order_audience
+
+    def set_group_scrutiny(self) -> None:
+        """The groups' factors changed (a timeline): the monitors' audience and the
+        filter factors are made again from ``users.groups`` on next use."""
+        self._order_audience = self._filter_factor = None
+
+    def filter_factor(self) -> NDArray[np.float64]:
+        """Each user's group's factor on the chance a post is held or flagged (empty
+        without groups, or when every group's is 1)."""
+        users = self.users
+        if users.group is None:
+            return _NO_AUDIENCE
+        filtering = group_rules.factors(users.groups, "filtering")
+        if (filtering == 1.0).all():
+            return _NO_AUDIENCE
+        if self._filter_factor is None:
+            self._filter_factor = filtering[users.group]
+        return self._filter_factor
 
     def _benign_split_inputs(
         self, route: RouteArray

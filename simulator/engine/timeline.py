@@ -20,6 +20,7 @@ import simpy
 
 from simulator.kernels import choice as uk
 from simulator.kinds import EventKind
+from simulator.model import groups as group_rules
 from simulator.model import speech as um
 from simulator.model.platforms import PlatformState, monitor_probabilities, platform_policy_for
 from simulator.model.police import Police
@@ -42,6 +43,8 @@ class SpeechView(Protocol):
     def set_monitoring(self, monitor_probability: np.ndarray) -> None: ...
 
     def set_score_means(self) -> None: ...
+
+    def set_group_scrutiny(self) -> None: ...
 
 
 @dataclass
@@ -131,6 +134,19 @@ def perception(parts: RunParts, new: Scenario) -> None:
     minds.friend_detention_weight = seen.visibility * seen.friend_detention_weight
 
 
+def groups(parts: RunParts, new: Scenario) -> None:
+    """A group's scrutiny factors (docs/model.md "Groups"): the police's table by group
+    and kind, the reports' factors, and the monitors' audience and the filter factors of
+    the day's speech. Shares, traits and the network stay as set up."""
+    users = parts.users
+    assert users.group is not None  # the scenario checks name existing groups
+    users.groups = new.groups
+    parts.police.groups = (users.group, group_rules.factors(new.groups, "detention"))
+    parts.police.change_spec(parts.police.spec)
+    parts.reporting.groups = (users.group, group_rules.factors(new.groups, "reporting"))
+    parts.speech.set_group_scrutiny()
+
+
 def _law_and_costs(minds: SpeechState, new: Scenario) -> None:
     """As :class:`SpeechState` derives them at set-up: the law table, the detention
     cost and a traceable user's identification factor."""
@@ -164,6 +180,7 @@ FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "police": police,
     "reporting": reporting,
     "perception": perception,
+    "groups": groups,
     "access": access,
 }
 

@@ -92,7 +92,9 @@ class Moderation(NamedTuple):
     on), ``any_touch`` (channels x P x kinds), ``friction`` (the share of circumventing
     posts lost), ``attention_hours`` (tau of docs/model.md S5a), ``audience`` (per user;
     empty where nothing is moderated), ``sweep_interval`` (P, hours), ``reviewer_mean``
-    (P x kinds) and ``notice_deadline`` (hours; < 0: none)."""
+    (P x kinds), ``notice_deadline`` (hours; < 0: none); per user, ``order_audience``
+    (the audience monitors see: ``audience`` times the group's factor) and
+    ``filter_factor`` (the group's on P(hold), P(flag), capped at 1; empty: none)."""
 
     in_scope: Array
     prohibited: Array
@@ -106,6 +108,8 @@ class Moderation(NamedTuple):
     sweep_interval: Array
     reviewer_mean: Array
     notice_deadline: float
+    order_audience: Array
+    filter_factor: Array
 
 
 class Routes(NamedTuple):
@@ -270,6 +274,7 @@ def publish_channel(
     conditional = moderation.conditional[channel]
     friction, attention_hours = moderation.friction, moderation.attention_hours
     audience, sweep_interval = moderation.audience, moderation.sweep_interval
+    order_audience, filter_factor = moderation.order_audience, moderation.filter_factor
     reviewer_mean, notice_deadline = moderation.reviewer_mean, moderation.notice_deadline
     split_rng, moderation_rng = generators.split, generators.moderation
     intended, counts = day_counts.intended, day_counts.counts
@@ -384,7 +389,8 @@ def publish_channel(
                 _publish(
                     p, channel, kind, authors, times, held, given,
                     hold, touch, conditional, prohibited, attention_hours, audience,
-                    sweep_interval, reviewer_mean, notice_deadline, day_start, moderation_rng,
+                    order_audience, filter_factor, sweep_interval, reviewer_mean,
+                    notice_deadline, day_start, moderation_rng,
                     counts, tallies, prohibited_hours, post_float, post_int, sub_time,
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
@@ -410,6 +416,8 @@ def _publish(
     prohibited: Array,
     attention_hours: float,
     audience: Array,
+    order_audience: Array,
+    filter_factor: Array,
     sweep_interval: Array,
     reviewer_mean: Array,
     notice_deadline: float,
@@ -434,13 +442,15 @@ def _publish(
     the three is drawn given at least one; otherwise holds are drawn here. Returns the
     buffers (grown if needed)."""
     n = len(authors)
+    scaled = len(filter_factor) > 0
     is_held = np.empty(n, dtype=np.bool_)
     if touched_given:
         for k in range(n):
             is_held[k] = k < held_count
-    else:
+    else:  # with groups, the author's group's filter factor (docs/model.md "Groups")
         for k in range(n):
-            is_held[k] = rng.random() < hold[p, kind]
+            f = filter_factor[authors[k]] if scaled else 1.0
+            is_held[k] = rng.random() < min(1.0, hold[p, kind] * f)
     # Flags row by row over all posts (held ones too: then dropped). Individually drawn
     # posts: one uniform per post and row decides the flag (u < P(flag)), and whether
     # users and the regulator ever notice the post as its reach builds; the same uniform
@@ -467,9 +477,11 @@ def _publish(
                 u = rng.random()
                 uniforms[row, k] = u
                 if row == 0:
-                    flags[row, k] = u < touch[p, 0, kind]
-                else:
-                    reach = audience[authors[k]] if channel == PUBLIC else 1.0
+                    f = filter_factor[authors[k]] if scaled else 1.0
+                    flags[row, k] = u < min(1.0, touch[p, 0, kind] * f)
+                else:  # notices see the audience, the regulator its own (groups)
+                    seen = audience if row == 1 else order_audience
+                    reach = seen[authors[k]] if channel == PUBLIC else 1.0
                     flags[row, k] = noticed(u, rate, reach)
     touched = np.empty(n, dtype=np.bool_)
     m = 0
@@ -512,7 +524,8 @@ def _publish(
                     times[k], rng.random(), touch[p, row, kind], attention_hours
                 )
             else:
-                reach = audience[authors[k]] if channel == PUBLIC else 1.0
+                seen = audience if row == 1 else order_audience
+                reach = seen[authors[k]] if channel == PUBLIC else 1.0
                 arrival[j] = attention_time(
                     times[k], uniforms[row, k], rate, reach, attention_hours
                 )

@@ -58,6 +58,12 @@ PAR_REREGISTERED_LOSS = 8
 N_PAR = 9
 #: Columns of :attr:`SpeechInputs.ban_follows`.
 ANONYMOUS, TRACEABLE = 0, 1
+#: Columns of :attr:`SpeechInputs.group_counts` (per day, group and kind): intended,
+#: excluded (no route), offshore (through circumvention), withheld, softened.
+G_INTENDED, G_EXCLUDED, G_OFFSHORE, G_WITHHELD, G_SOFTENED = 0, 1, 2, 3, 4
+N_GROUP_COLUMNS = 5
+_NO_GROUP = np.zeros(0, dtype=np.int64)
+_NO_GROUP_COUNTS = np.zeros((0, 0, 0, N_GROUP_COLUMNS), dtype=np.int64)
 
 
 class Beliefs(NamedTuple):
@@ -121,7 +127,9 @@ class SpeechInputs(NamedTuple):
     traceable user, i.e. the identity is burned and cannot register again), the decay
     table, the prior ``alpha0`` (2 x kinds), the ``news`` (3 x kinds: removal and
     detention evidence, trials), ``par`` (see the ``PAR_*`` indices) and ``truth``
-    (platforms x kinds x 2, empty: learned beliefs)."""
+    (platforms x kinds x 2, empty: learned beliefs); with user groups, each user's
+    ``group`` and ``group_counts`` (days x groups x kinds x :data:`N_GROUP_COLUMNS`,
+    added to in place; both empty without groups: nothing is counted)."""
 
     law: Array
     intensity: Array
@@ -135,6 +143,8 @@ class SpeechInputs(NamedTuple):
     news: Array
     par: Array
     truth: Array
+    group: Array = _NO_GROUP
+    group_counts: Array = _NO_GROUP_COUNTS
 
 
 def empty_beliefs() -> Beliefs:
@@ -278,6 +288,8 @@ def choose_posts(
     climate_observed, climate_kind = beliefs.climate_observed, beliefs.climate_kind
     spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
     count_said = channel == 0 and len(spoke) > 0
+    group, group_counts = inputs.group, inputs.group_counts
+    by_group = len(group_counts) > 0
     last_gap = len(decay_pow) - 1
     intended = np.zeros(n_platforms + 1, dtype=np.int64)
     excluded = np.zeros(n_platforms, dtype=np.int64)
@@ -315,14 +327,21 @@ def choose_posts(
         a = authors[k]
         r = their_route[k]
         destination[k] = -1
+        g = group[a] if by_group else 0
+        if by_group:
+            group_counts[day, g, kind, G_INTENDED] += 1
         if r == NO_ROUTE:
             home = platform[a]
             intended[home] += 1
             excluded[home] += 1
+            if by_group:
+                group_counts[day, g, kind, G_EXCLUDED] += 1
             continue
         intended[r] += 1
         if r == n_platforms:
             offshore += 1
+            if by_group:
+                group_counts[day, g, kind, G_OFFSHORE] += 1
             continue
         choice = 0
         if at_risk:
@@ -389,9 +408,13 @@ def choose_posts(
                     spoke[a, SAID_COLUMN + said - 1] += 1
         if choice == 2:
             withheld[r] += 1
+            if by_group:
+                group_counts[day, g, kind, G_WITHHELD] += 1
             continue
         if choice == 1:
             softened[r] += 1
+            if by_group:
+                group_counts[day, g, kind, G_SOFTENED] += 1
             destination[k] = n_platforms + r
             reaching[n_platforms + r + 1] += 1
             continue

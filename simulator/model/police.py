@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simulator.kernels.police import investigate_until
 from simulator.kernels.queue import new_line
+from simulator.kinds import N_KINDS
+from simulator.model.groups import detention_table
 from simulator.model.platforms import STAFF_DECIMALS, part_time_servers
 from simulator.model.review_queue import SERVICE_BLOCK
 from simulator.model.scenario import Police as PoliceSpec
@@ -75,6 +78,10 @@ class Police:
     staff: float  # full-time investigators (police_staff)
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
+    #: With user groups: each user's group and each group's detention factor (the line
+    #: then reads a report's ``g * N_KINDS + k`` against
+    #: :func:`simulator.model.groups.detention_table`); none: the national table.
+    groups: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -82,7 +89,7 @@ class Police:
         self._servers, self._mean_service_hours = part_time_servers(
             self.staff, spec.investigation_days * HOURS_PER_DAY
         )
-        self._detention_probability = np.array(spec.detention_probability.as_tuple())
+        self._detention_probability = self._detention_table(spec)
         # Reports filed: who and what (report i is item i in the line).
         self._report_user = np.empty(64, dtype=np.int64)
         self._report_kind = np.empty(64, dtype=np.int64)
@@ -105,7 +112,14 @@ class Police:
         """From now on, decide by ``spec`` (a timeline's change: detention and
         identification probabilities; the investigators and their pace stay)."""
         self.spec = spec
-        self._detention_probability = np.array(spec.detention_probability.as_tuple())
+        self._detention_probability = self._detention_table(spec)
+
+    def _detention_table(self, spec: PoliceSpec) -> NDArray[np.float64]:
+        """Detention probability by kind, or by group and kind (flattened)."""
+        national = spec.detention_probability.as_tuple()
+        if self.groups is None:
+            return np.array(national)
+        return detention_table(national, self.groups[1])
 
     @property
     def servers(self) -> int:
@@ -139,9 +153,16 @@ class Police:
             self._report_user = _grown(self._report_user, size)
             self._report_kind = _grown(self._report_kind, size)
         self._report_user[start:stop] = user
-        self._report_kind[start:stop] = kind
+        if self.groups is None:
+            self._report_kind[start:stop] = kind
+        else:  # the line reads group and kind as one index (see ``groups``)
+            self._report_kind[start:stop] = self.groups[0][user] * N_KINDS + kind
         self._reports = stop
         self._unsubmitted.append(np.array(time_hours, dtype=np.float64))  # a copy
+
+    def reported_users(self, start: int) -> np.ndarray:
+        """The users of the reports filed from the ``start``-th on (a view)."""
+        return self._report_user[start : self._reports]
 
     def _merge_reports(self) -> None:
         """Reports filed since the last advance into the sorted pending arrivals (one
@@ -177,6 +198,8 @@ class Police:
             float(self.spec.identify_anonymous_probability), self._detention_probability,
             lapse_hours(self.spec),
         )  # fmt: skip
+        if self.groups is not None:
+            kinds = kinds % N_KINDS
         self.pending_detentions.extend(
             zip(times.tolist(), who.tolist(), kinds.tolist(), strict=True)
         )

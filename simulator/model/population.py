@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +34,9 @@ from simulator.kernels.network import (
 from simulator.kernels.numeric import add_neighbour_counts, bucket_index
 from simulator.kernels.sanctions import NEVER, NO_STRIKE_DAY
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, ContentKind, UserState
+from simulator.model import groups as group_rules
 from simulator.model.scenario import Population as PopulationSpec
+from simulator.model.scenario.groups import Group
 
 IntArray = NDArray[np.int64]
 _INT32_MAX = 2**31 - 1
@@ -71,8 +74,17 @@ class SocialNetwork:
     indices: NDArray[np.int32]
 
     @classmethod
-    def random(cls, users: int, mean_degree: float, rng: np.random.Generator) -> SocialNetwork:
+    def random(
+        cls,
+        users: int,
+        mean_degree: float,
+        rng: np.random.Generator,
+        mixing: tuple[IntArray, NDArray[np.float64]] | None = None,
+    ) -> SocialNetwork:
         """An Erdos-Renyi-like graph: ``users * mean_degree / 2`` random edges, both ways.
+        ``mixing``: each user's group and each group's homophily; the far end of an edge
+        is then drawn inside the near end's group with that probability
+        (:func:`simulator.model.groups.mixed_ends`, draws after the two ends').
 
         Self-loops are dropped; duplicate edges are kept (rare, harmless: a friend seen
         twice). Average degree is ``mean_degree`` up to the dropped loops. Within a
@@ -85,6 +97,8 @@ class SocialNetwork:
         ends = np.int32 if users <= _INT32_MAX + 1 else np.int64
         a = rng.integers(0, max(users, 1), size=edges, dtype=ends)
         b = rng.integers(0, max(users, 1), size=edges, dtype=ends)
+        if mixing is not None and users > 1:
+            b = group_rules.mixed_ends(a, b, mixing[0], mixing[1], rng)
         # Compressed rows, compiled (self-loops dropped on the way): the same rows, each
         # in ascending target order, as sorting the packed ``source << 32 | target``
         # keys of both directions gave, without the keys.
@@ -137,15 +151,30 @@ class Users:
     :class:`simulator.model.speech_state.SpeechState` (S16)."""
 
     def __init__(
-        self, spec: PopulationSpec, platform_shares: list[float], rng: np.random.Generator
+        self,
+        spec: PopulationSpec,
+        platform_shares: list[float],
+        rng: np.random.Generator,
+        groups: tuple[Group, ...] = (),
+        group_rng: np.random.Generator | None = None,
     ):
         n = spec.users
         self.size = n
+        #: The scenario's groups (none: one population) and each user's group index
+        #: (drawn from ``group_rng``, :func:`simulator.streams.group_stream`, so the
+        #: population stream's draws are the same with groups or without).
+        self.groups = groups
+        self.group: IntArray | None = None
+        if groups:
+            if group_rng is None:
+                raise ValueError("users in groups need the group stream (group_rng)")
+            self.group = group_rules.assign_groups(groups, n, group_rng)
         # The stream as it stands before the traits: ``rate`` and ``stance_factor`` are
         # needed only here, so they are not kept but drawn again from this copy if asked.
         self._traits_draw = (spec, copy.deepcopy(rng))
-        rate, stance_factor = _rates(spec, rng)
-        self.boldness = rng.beta(spec.boldness.alpha, spec.boldness.beta, size=n).astype(np.float32)
+        rate, stance_factor = _rates(spec, rng, groups, self.group)
+        boldness = _beta_by_group(spec.boldness, groups, self.group, "boldness")
+        self.boldness = rng.beta(boldness[0], boldness[1], size=n).astype(np.float32)
         self.platform = rng.choice(len(platform_shares), size=n, p=platform_shares).astype(np.int16)
         # The network is drawn when first needed (a run without enforcement never looks
         # at it), from a copy of the population stream as it stands here; nothing draws
@@ -155,7 +184,7 @@ class Users:
 
         # What a post is worth to its author per unit of intensity, beta_i * D_i
         # (docs/model.md S3): boldness over its mean times (stance over its mean)^gamma.
-        mean_boldness = spec.boldness.alpha / (spec.boldness.alpha + spec.boldness.beta)
+        mean_boldness = _population_mean(spec.boldness, groups, "boldness")
         self.value = (
             (self.boldness / mean_boldness) * stance_factor**spec.speech.desire_stance_exponent
         ).astype(np.float32)
@@ -210,15 +239,21 @@ class Users:
 
     def _replay_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         spec, rng = self._traits_draw
-        return _rates(spec, copy.deepcopy(rng))
+        return _rates(spec, copy.deepcopy(rng), self.groups, self.group)
 
     @property
     def network(self) -> SocialNetwork:
         """The social network (drawn on first use; see ``__init__``)."""
         if self._network is None:
             mean_degree, rng = self._network_draw
+            mixing = None
+            if self.group is not None:
+                homophily = group_rules.factors(self.groups, "homophily")
+                mixing = (self.group, homophily) if homophily.any() else None
             # From a copy: a network released and asked for again is the same one.
-            self._network = SocialNetwork.random(self.size, mean_degree, copy.deepcopy(rng))
+            self._network = SocialNetwork.random(
+                self.size, mean_degree, copy.deepcopy(rng), mixing
+            )
         return self._network
 
     def release_network(self) -> None:
@@ -283,15 +318,46 @@ class Users:
 
 
 def _rates(
-    spec: PopulationSpec, rng: np.random.Generator
+    spec: PopulationSpec,
+    rng: np.random.Generator,
+    groups: tuple[Group, ...] = (),
+    group: IntArray | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Each user's posts per day and stance over the mean stance, the first draws from
-    the population stream ``rng`` (advanced)."""
+    the population stream ``rng`` (advanced). With groups: the group's posting factor
+    and stance distribution, over the population's mean stance (model/groups.py)."""
     n = spec.users
     sigma = spec.posting_dispersion
     # Lognormal with mean 1, scaled to the mean rate: heavy posters and lurkers.
     spread = rng.lognormal(mean=-0.5 * sigma**2, sigma=sigma, size=n) if sigma > 0 else np.ones(n)
     rate = (spec.posts_per_day * spread).astype(np.float64)
-    stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
-    # A user's sensitive shares are the average mix times stance / mean stance.
-    return rate, stance / spec.stance.mean
+    if not groups or group is None:
+        stance = rng.beta(spec.stance.alpha, spec.stance.beta, size=n)
+        # A user's sensitive shares are the average mix times stance / mean stance.
+        return rate, stance / spec.stance.mean
+    rate *= group_rules.factors(groups, "posts_per_day_factor")[group]
+    alpha, beta = _beta_by_group(spec.stance, groups, group, "stance")
+    stance = rng.beta(alpha, beta, size=n)
+    return rate, stance / _population_mean(spec.stance, groups, "stance")
+
+
+def _beta_by_group(
+    default: Any, groups: tuple[Group, ...], group: IntArray | None, name: str
+) -> tuple[Any, Any]:
+    """Each user's Beta parameters of trait ``name`` (the population's where a group
+    gives none); scalars without groups (the draws as before groups existed)."""
+    if not groups or group is None:
+        return default.alpha, default.beta
+    given = [getattr(g, name) or default for g in groups]
+    alpha = np.array([d.alpha for d in given], dtype=np.float64)
+    beta = np.array([d.beta for d in given], dtype=np.float64)
+    return alpha[group], beta[group]
+
+
+def _population_mean(default: Any, groups: tuple[Group, ...], name: str) -> float:
+    """The population's mean of trait ``name``: ``sum_g share_g E[trait | g]``."""
+    if not groups:
+        return float(default.alpha / (default.alpha + default.beta))
+    given = [getattr(g, name) or default for g in groups]
+    total = sum(g.share for g in groups)
+    return float(sum(g.share * d.mean for g, d in zip(groups, given, strict=True)) / total)

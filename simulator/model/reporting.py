@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kinds import KIND_LABELS, Action, EventKind
+from simulator.model.groups import report_probability
 from simulator.model.platforms import PlatformState
 from simulator.model.police import Police
 from simulator.model.population import Users
@@ -54,6 +55,8 @@ class Reporting:
         self.log = log
         self.rng = rng
         self.reports_filed = 0
+        #: With user groups: each user's group and each group's reporting factor.
+        self.groups: tuple[IntArray, NDArray[np.float64]] | None = None
 
     @property
     def on_orders(self) -> bool:
@@ -79,7 +82,11 @@ class Reporting:
         chance = report_chance(platform.spec.report_probability, self.offence)
         candidates = ids[self.offence[posts.kind[ids]] > 0.0]
         draws = self.rng.random(len(candidates))
-        chosen = candidates[draws < chance[posts.kind[candidates]]]
+        probability = chance[posts.kind[candidates]]
+        if self.groups is not None:  # the author's group's factor (model/groups.py)
+            group, factors = self.groups
+            probability = report_probability(probability, group[posts.author[candidates]], factors)
+        chosen = candidates[draws < probability]
         self.file_reports(
             platform, posts.removed_hours[chosen], posts.author[chosen], posts.kind[chosen]
         )

@@ -208,12 +208,17 @@ class SpeechState:
         rows[slots, : uk.EVIDENCE_COLUMNS] = self._initial_row
         rows[slots, uk.DAY_COLUMN] = self.today
 
+    #: With user groups (set by the run, docs/model.md "Groups"): each user's group and
+    #: the per-group counts the choice adds to; empty (nothing counted) without groups.
+    group: NDArray[np.int64] = uk.SpeechInputs._field_defaults["group"]
+    group_counts: NDArray[np.int64] = uk.SpeechInputs._field_defaults["group_counts"]
+
     def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:
         """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
         return uk.SpeechInputs(
             self.law, self.intensity, self.softer, strikes, self.strikes_to_close,
             self.ban_follows, traceable, self.decay_pow, self.alpha0, self.news, self.par,
-            self.truth,
+            self.truth, self.group, self.group_counts,
         )  # fmt: skip
 
     def learn(

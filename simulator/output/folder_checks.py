@@ -56,6 +56,7 @@ RUN_FILES = frozenset(
                 "notices",
                 "removals",
                 "transparency",
+                "groups_daily",  # only a run with user groups writes it
             )
         ),
         "summary.json",

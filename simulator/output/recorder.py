@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kinds import N_KINDS, Channel, EventKind, ExclusionReason, Outcome
+from simulator.output.groups import GroupCounts
 
 #: Edges of the time-to-removal histogram (hours). Fine around the published reference
 #: points (8 and 30 minutes, 1 and 24 hours: docs/references.md C2), log-spaced elsewhere.
@@ -69,6 +70,8 @@ class Recorder:
     _batches: list[_EventBatch] = field(default_factory=list, repr=False)
     _recorded: int = 0
     _columns: dict[str, Any] | None = field(default=None, repr=False)
+    #: Per-group counts of a run with user groups (none without: output/groups.py).
+    groups: GroupCounts | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         shape = (self.days, self.platform_rows, len(Channel), N_KINDS, len(Outcome))

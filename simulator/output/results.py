@@ -30,6 +30,9 @@ TABLES = (
 LATER_TABLES = ("notices", "removals", "transparency")
 #: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
 DETERMINISTIC_FILES = tuple(f"{name}.csv" for name in TABLES) + ("summary.json",)
+#: Tables a run writes only when it has them: ``groups_daily`` with user groups (so a
+#: run without groups writes exactly the files it wrote before groups existed).
+OPTIONAL_TABLES = ("groups_daily",)
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Results:
     notices: pd.DataFrame = field(default_factory=pd.DataFrame)
     removals: pd.DataFrame = field(default_factory=pd.DataFrame)
     transparency: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: One row per day and group (docs/metrics.md "Groups"); none without user groups.
+    groups_daily: pd.DataFrame | None = None
 
     @property
     def speech_loss(self) -> float:
@@ -118,6 +123,9 @@ class Results:
         staging: for a folder that is itself being staged, as compare's replicas are)."""
         for name in TABLES:
             write_csv(self.tagged(name), folder / f"{name}.csv")
+        for name in OPTIONAL_TABLES:
+            if getattr(self, name) is not None:
+                write_csv(self.tagged(name), folder / f"{name}.csv")
         _write_json(self.summary, folder / "summary.json")
         _write_json(self.scenario, folder / "scenario.json")
         # The folder's mark: --force replaces only folders censim wrote (output.folders).
@@ -143,6 +151,12 @@ class Results:
                 continue
             frame = pd.read_csv(path / f"{name}.csv", keep_default_na=False, na_values=[""])
             tables[name] = frame.drop(columns=["scenario", "seed", "replication"], errors="ignore")
+        for name in OPTIONAL_TABLES:
+            if (path / f"{name}.csv").exists():
+                frame = pd.read_csv(path / f"{name}.csv", keep_default_na=False, na_values=[""])
+                tables[name] = frame.drop(
+                    columns=["scenario", "seed", "replication"], errors="ignore"
+                )
         return cls(
             scenario_name=summary["scenario"],
             seed=int(summary["seed"]),

@@ -110,6 +110,12 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 self.scenario.name,
                 [("timeline", MISSING, "the reference model does not follow a timeline yet")],
             )
+        if self.scenario.groups:
+            # Refused rather than run as one population (docs/model.md "Groups").
+            raise ScenarioError(
+                self.scenario.name,
+                [("groups", MISSING, "the reference model has no user groups yet")],
+            )
         if self.scenario.access.enabled:
             # Refused rather than run with the rules before the choice (S9a).
             raise ScenarioError(

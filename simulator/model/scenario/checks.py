@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.errors import MISSING
 from simulator.kinds import SENSITIVE_KINDS
+from simulator.model.scenario.groups import group_problems
 from simulator.model.scenario.timeline import flatten
 
 
@@ -106,6 +107,7 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
         if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
             problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
     problems += _timeline_problems(scenario)
+    problems += _groups_problems(scenario)
     problems += _access_problems(scenario)
     takedown = _attribute(scenario, "rules.takedown.enabled")
     ladder = _attribute(scenario, "rules.penalties.ladder")
@@ -156,6 +158,21 @@ def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:
     known_names = [name for name in names if name is not MISSING]
     if len(set(known_names)) != len(known_names):
         problems.append(("timeline", f"entry names must be unique, got {known_names}"))
+    groups = _attribute(scenario, "groups")
+    group_names = [_attribute(g, "name") for g in groups] if _known(groups) else [MISSING]
+    for i, entry in enumerate(entries):
+        paths = _attribute(entry, "set")
+        paths = paths if _known(paths) else {}
+        targets = [p.split(".")[1] for p in paths if p.startswith("groups.")]
+        unknown = [n for n in targets if n not in group_names]
+        if unknown and _known(*group_names):
+            problems.append(
+                (
+                    f"timeline.{i}.set",
+                    f"entry `{_attribute(entry, 'name')}`: `{unknown[0]}` is not a group of "
+                    f"this scenario ({', '.join(str(n) for n in group_names) or 'none'})",
+                )
+            )
     platforms = _attribute(scenario, "platforms")
     platform_names = [_attribute(p, "name") for p in platforms] if _known(platforms) else [MISSING]
     if not _known(*platform_names):
@@ -173,6 +190,41 @@ def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:
                         f"({', '.join(str(n) for n in platform_names)})",
                     )
                 )
+    return problems
+
+
+def _groups_problems(scenario: Any) -> list[tuple[str, str]]:
+    """Groups: unique names, shares adding up to 1, and the sensitive mix under the
+    population's mean stance (the share-weighted mean of the groups' stances: a user's
+    sensitive shares are the mix times stance / that mean)."""
+    groups = _attribute(scenario, "groups")
+    if not _known(groups) or not groups:
+        return []
+    problems = group_problems(list(groups))
+    population = _attribute(scenario, "population")
+    shares = [_attribute(population, f"sensitive_mix.{k.label}") for k in SENSITIVE_KINDS]
+    alpha, beta = (_attribute(population, f"stance.{name}") for name in ("alpha", "beta"))
+    means = []
+    for group in groups:
+        stance = _attribute(group, "stance")
+        share = _attribute(group, "share")
+        if stance is None:
+            stance_mean = alpha / (alpha + beta) if _known(alpha, beta) else MISSING
+        else:
+            a, b = _attribute(stance, "alpha"), _attribute(stance, "beta")
+            stance_mean = a / (a + b) if _known(a, b) else MISSING
+        means.append((share, stance_mean))
+    if _known(*shares) and all(_known(s, m) for s, m in means):
+        mean = sum(s * m for s, m in means)
+        if sum(shares) > mean + 1e-12:
+            problems.append(
+                (
+                    "groups",
+                    "the sensitive shares (population.sensitive_mix) must add up to at most "
+                    f"the population's mean stance over the groups ({mean:g}); they add up "
+                    f"to {sum(shares):g}",
+                )
+            )
     return problems
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from simulator.errors import MISSING, ScenarioError
 from simulator.model.scenario.sections import Scenario
-from simulator.model.scenario.timeline import FAMILY_OF, TimelineEntry
+from simulator.model.scenario.timeline import TimelineEntry, family_of
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def plan_timeline(scenario: Scenario, source: str = "<scenario>") -> TimelinePla
         ]
         events = _events(entries, day, changed, previous[1], blocked)
         change = DayChange(
-            day, day_scenario, frozenset(FAMILY_OF[c.path] for c in changed), blocked, events
+            day, day_scenario, frozenset(str(family_of(c.path)) for c in changed), blocked, events
         )
         if day == 0:
             start = change
@@ -229,17 +229,24 @@ def _copy(data: Any) -> Any:
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
     *parents, leaf = path.split(".")
-    node = data
+    node: Any = data
     for part in parents:
-        node = node[part]
+        node = _child(node, part)
     node[leaf] = _copy(value)
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
     node: Any = data
     for part in path.split("."):
-        node = node[part]
+        node = _child(node, part)
     return node
+
+
+def _child(node: Any, part: str) -> Any:
+    """``node[part]``; in a list of named tables (``groups``), the one named ``part``."""
+    if isinstance(node, list):
+        return next(item for item in node if item.get("name") == part)
+    return node[part]
 
 
 def _short(value: Any, limit: int = 200) -> str:

@@ -27,6 +27,7 @@ from simulator.model.scenario.checks import (
     _raise_cross_field,
     _scenario_problems,
 )
+from simulator.model.scenario.groups import Group
 from simulator.model.scenario.timeline import TimelineEntry
 
 #: The shortest interval between keyword sweeps a scenario may state (hours): one minute.
@@ -572,10 +573,12 @@ class Scenario(_Frozen):
     police: Police = Police()
     timeline: Annotated[tuple[TimelineEntry, ...], Field(strict=False)] = ()
     """Changes from a given day on (:mod:`simulator.model.scenario.timeline`)."""
+    groups: Annotated[tuple[Group, ...], Field(strict=False)] = ()
+    """User groups with their own traits and scrutiny (:mod:`simulator.model.scenario.groups`)."""
     access: Access = Access()
     """What users weigh when their platform stops serving them (S9a)."""
 
-    @field_validator("platforms", "timeline", mode="before")
+    @field_validator("platforms", "timeline", "groups", mode="before")
     @classmethod
     def _list_to_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
@@ -601,10 +604,12 @@ class Scenario(_Frozen):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline, a default ``[access]``, no notice senders and the default
-        transparency report are left out, so a scenario without them hashes as before
-        they existed."""
-        exclude: dict[str, Any] = {} if self.timeline else {"timeline": True}
+        empty timeline, empty groups, a default ``[access]``, no notice senders and the
+        default transparency report are left out, so a scenario without them hashes as
+        before they existed."""
+        exclude: dict[str, Any] = {
+            name: True for name in ("timeline", "groups") if not getattr(self, name)
+        }
         if self.access == Access():
             exclude["access"] = True
         if not self.population.notices.senders:

@@ -50,6 +50,20 @@ CHANGEABLE: dict[str, tuple[str, ...]] = {
 #: Every changeable field, and its family.
 FAMILY_OF: dict[str, str] = {path: family for family, paths in CHANGEABLE.items() for path in paths}
 
+#: A group's scrutiny factors a timeline may change (``groups.NAME.FIELD``, family
+#: ``groups``: a crackdown on one region); the group must exist (scenario checks).
+GROUP_FIELDS = ("filtering", "monitoring", "reporting", "detention")
+
+
+def family_of(path: str) -> str | None:
+    """The family of a field a timeline may change, or None."""
+    if path in FAMILY_OF:
+        return FAMILY_OF[path]
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "groups" and parts[2] in GROUP_FIELDS:
+        return "groups"
+    return None
+
 #: Why some fields a user may well try cannot change mid-run, and what to use instead.
 _WHY_NOT: dict[str, str] = {
     "rules.real_name": "real-name registration starts on `rules.real_name.start_day`",
@@ -61,6 +75,10 @@ _WHY_NOT: dict[str, str] = {
     "regulator.audit_window_days": "the audits' window of published posts is kept from day 0",
     "police.investigators_per_100k_users": "the police's queue is sized before day 0",
     "platforms": "platforms are set up before day 0; a timeline may `block` or `unblock` them",
+    "groups": (
+        "a group's share, traits and network are set up before day 0; a timeline may "
+        "change its scrutiny: `groups.NAME.` + " + " / ".join(GROUP_FIELDS)
+    ),
     "access.enabled": "whether users choose when access changes is set for the whole run",
     "access.taste_scale": "users' tastes are drawn once for the run",
 }
@@ -73,7 +91,9 @@ def refusal(path: str) -> str:
     return (
         f"`{path}` cannot change mid-run"
         + (f" ({reason})" if reason else "")
-        + f"; a timeline may change: {allowed}; and `block` / `unblock` platforms"
+        + f"; a timeline may change: {allowed}; "
+        + "groups.NAME.filtering, monitoring, reporting, detention; "
+        + "and `block` / `unblock` platforms"
     )
 
 
@@ -117,7 +137,7 @@ class TimelineEntry(BaseModel):
         if not isinstance(value, Mapping):
             return value
         flat = flatten(value)
-        refused = [path for path in flat if path not in FAMILY_OF]
+        refused = [path for path in flat if family_of(path) is None]
         if refused:
             raise ValueError(refusal(refused[0]))
         return flat
