@@ -81,10 +81,6 @@ REDUCED_MISSES: dict[str, str] = {
         "fitted at the shipped size (0.396 there, 10 replications); 0.247 at 6,000 users"
         " and 30 days (the reduced run's filter holds fewer)"
     ),
-    "C4-never": (
-        "fitted at the shipped size (0.546 there, 10 replications); 0.421 at 6,000 users"
-        " and 30 days"
-    ),
 }
 
 
@@ -100,6 +96,16 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
+    "C3": (
+        "fit target out of reach after the day's merges: 0.099 (10 replications, 4 of 10"
+        " inside) with the fitted mix 0.35; the refit found no mix of unlawful posts that"
+        " reaches 0.12 once weibo holds more before publication (believed line on the"
+        " score scale, docs/validation.md defect 1)"
+    ),
+    "C1-csl": (
+        "check not reproduced: 2.37 (10 replications, none inside [3, inf)): the platforms"
+        " take down the critical posts nearest the vague line (docs/validation.md defect 1)"
+    ),
     "C2-24h": (
         "check not reproduced: 0.825 (10 replications; 0.793 in these 4), no replication"
         " inside 0.85-0.95 (1.000 where weibo's queue keeps up, 0.54-0.81 where it falls"
