@@ -26,7 +26,8 @@ from simulator.model.scenario import reading as scenario_module
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(simulator.__file__).resolve().parent
 SHIPPED = {"china_csl_2016", "china_instagram_block_2014", "china_regional_scrutiny",
-           "china_weibo_2012", "classroom",
+           "china_rumour_crackdown_2013", "china_weibo_2012", "china_weibo_2012_real_name",
+           "classroom",
            "eu_dsa_2024", "germany_netzdg_2017", "germany_netzdg_2017_timeline",
            "open_baseline"}  # fmt: skip
 #: Build artefacts and caches left out of copies of the source.

@@ -214,17 +214,9 @@ def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
         assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 16 (docs/validation.md, defects 1 and 2): with the believed line on the "
-        "score scale (model.md S8) CSL's platforms take down the critical posts nearest "
-        "the line at vagueness 0.6 (collateral censorship), and calls to act are taken "
-        "down only 1.7 times as often as criticism here (4,000 users, 30 days, seed 1; "
-        "main: above 3; full runs on main already 2.47). The shipped vagueness and "
-        "criticism's closeness are ASSUMPTIONs that C1 now constrains: a refit"
-    ),
-)
+# (A strict xfail until the day's last refit of C4: with the believed line on the score
+# scale calls to act were taken down only 1.7 times as often as criticism here; 4,000
+# users, 30 days, seed 1. At the shipped size C1-csl is still missed: 2.37, validation.md.)
 def test_c1_holds_in_csl_as_shipped() -> None:
     """C1 in china_csl_2016 as shipped: calls to act taken down at least 3 times as often
     as criticism."""
