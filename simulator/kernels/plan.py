@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.88
+    seconds 0.77
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 1.08
+    seconds 1.10
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,18 +30,18 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 1.18
+    seconds 0.82
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.42
+    seconds 0.34
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.92
+    seconds 1.67
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg int64
@@ -58,7 +58,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.98
+    seconds 0.85
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
     arg array(int8, 1d, C)
@@ -70,7 +70,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.83
+    seconds 0.79
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -78,7 +78,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.99
+    seconds 1.25
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -86,12 +86,12 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.24
+    seconds 0.16
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.26
+    seconds 0.22
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -104,13 +104,13 @@ kernel simulator.kernels.network.network_rows
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.38
+    seconds 0.33
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.72
+    seconds 1.98
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -124,8 +124,33 @@ kernel simulator.kernels.numeric.bucket_index
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
+kernel simulator.kernels.numeric.keep_rows
+    seconds 0.15
+    profiles rules-large rules-small
+    arg array(float32, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.numeric.keep_rows
+    seconds 0.13
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.numeric.keep_rows
+    seconds 0.11
+    profiles rules-large rules-small
+    arg array(int16, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.numeric.keep_rows
+    seconds 0.11
+    profiles rules-large rules-small
+    arg array(int32, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.numeric.keep_rows
+    seconds 0.12
+    profiles rules-large rules-small
+    arg array(int8, 1d, C)
+    arg array(int64, 1d, C)
 kernel simulator.kernels.police.investigate_until
-    seconds 1.59
+    seconds 1.84
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -145,12 +170,13 @@ kernel simulator.kernels.police.investigate_until
     arg array(bool, 1d, C)
     arg float64
     arg array(float64, 1d, C)
+    arg float64
     calls simulator.kernels.queue.finish_pop db80294162
     calls simulator.kernels.queue.finish_push 26e4dc3479
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 22.71
+    seconds 31.14
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -159,9 +185,9 @@ kernel simulator.kernels.publishing.publish_days
     arg Drawn(array(int64, 2d, C), array(int64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(float64, 1d, C), array(float32, 1d, C))
     arg BenignGroups(array(float64, 2d, C), array(float64, 2d, C), array(int32, 1d, C), array(int32, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), int64)
     arg Routes(readonly array(int16, 1d, C), array(int16, 1d, C))
-    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C))
+    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C), array(int64, 1d, C), array(int64, 4d, C))
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
-    arg Moderation(array(bool, 1d, C), array(bool, 1d, C), array(float64, 2d, C), array(float64, 4d, C), array(float64, 3d, C), array(float64, 4d, C), float64, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), float64)
+    arg Moderation(array(bool, 1d, C), array(bool, 1d, C), array(float64, 2d, C), array(float64, 4d, C), array(float64, 3d, C), array(float64, 4d, C), float64, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), float64, array(float64, 1d, C), array(float64, 1d, C))
     arg DayCounts(array(int64, 4d, C), array(int64, 5d, C), array(int64, 2d, C), array(int64, 2d, C))
     arg Buffers(array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 1d, C))
     arg int64
@@ -170,12 +196,12 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.arrivals.noticed feef064bbe
     calls simulator.kernels.arrivals.sweep_time 0cb83cac64
     calls simulator.kernels.arrivals.view_rate 6bd2a66c44
-    calls simulator.kernels.channel._publish e172a015b7
+    calls simulator.kernels.channel._publish 0b4bcd92af
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
     calls simulator.kernels.channel.merge_by_platform 2193617015
-    calls simulator.kernels.channel.publish_channel 37506acb26
-    calls simulator.kernels.choice.choose_posts 104f9b4ab0
+    calls simulator.kernels.channel.publish_channel 4444b4d8e5
+    calls simulator.kernels.choice.choose_posts 34d92aad83
     calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.draws.binomial 7604165db1
     calls simulator.kernels.draws.multinomial f467c54bb5
@@ -188,7 +214,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak 1db1e50437
 kernel simulator.kernels.queue.append_pending
-    seconds 0.24
+    seconds 0.29
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -199,14 +225,14 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 3.17
+    seconds 2.68
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 2.09
+    seconds 2.78
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -216,7 +242,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.09
+    seconds 1.37
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -237,7 +263,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 2.48
+    seconds 3.61
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -266,7 +292,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.45
+    seconds 0.57
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -276,7 +302,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.18
+    seconds 0.13
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -284,7 +310,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.71
+    seconds 2.26
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -298,7 +324,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.46
+    seconds 0.52
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -312,7 +338,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.58
+    seconds 0.54
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -330,7 +356,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.56
+    seconds 0.53
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -345,7 +371,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._weights b0895e3986
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 3.44
+    seconds 4.07
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
