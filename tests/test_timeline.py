@@ -528,3 +528,17 @@ def test_a_monitoring_campaign_orders_more_while_it_lasts() -> None:
 
     assert orders(watched, 0, 11) == orders(base, 0, 11)
     assert orders(watched, 12, 21) > 3 * max(1, orders(base, 12, 21))  # 104 vs 9 measured
+
+
+def test_validate_warns_of_an_entry_after_the_horizon(tmp_path: Path) -> None:
+    """An entry dated at or after the horizon never applies: `censim validate` says so
+    (a warning, exit 0: a shorter run of a longer scenario is legitimate)."""
+    file = tmp_path / "late.toml"
+    entry = '[[timeline]]\nname = "late"\nday = 9\nset = { "police.detention_days" = 30.0 }\n'
+    file.write_text(GOOD + entry)
+    code, output = invoke("validate", str(file))
+    assert code == 0
+    assert "timeline entry 'late' starts on day 9, at or after the horizon (5 days)" in output
+    file.write_text(GOOD + entry.replace("day = 9", "day = 2"))
+    code, output = invoke("validate", str(file))
+    assert code == 0 and "warning" not in output

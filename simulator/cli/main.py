@@ -317,6 +317,15 @@ def validate(files: tuple[str, ...]) -> None:
                 f"ok: {printable(name)} ({scenario.name}, {scenario.population.users:,} users, "
                 f"{scenario.horizon_days} days)"
             )
+            # Not an error: a shorter run of a longer scenario (--days) is legitimate.
+            for entry in scenario.timeline:
+                if entry.day >= scenario.horizon_days:
+                    click.echo(
+                        f"warning: {printable(name)}: timeline entry '{printable(entry.name)}' "
+                        f"starts on day {entry.day}, at or after the horizon "
+                        f"({scenario.horizon_days} days): it never applies in a run this long",
+                        err=True,
+                    )
     if failed:
         sys.exit(ScenarioError.exit_code)
 
