@@ -141,7 +141,35 @@ def transparency_table(
         else:
             _dsa(add, part, name, mine, events, platform_daily, nots, routes, appeals, medians)
         _hidden(add, regime, mine, routes)
+    _circumvention(rows, regime, daily)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+#: The ``platform`` of posts made through circumvention tools (no platform's report).
+CIRCUMVENTION = "circumvention"
+
+
+def _circumvention(rows: list[dict[str, Any]], regime: str, daily: pd.DataFrame) -> None:
+    """Speech lost on no platform: posts made through circumvention tools and lost to
+    their friction (``excluded`` on the ``circumvention`` rows of ``daily.csv``, S15).
+    No platform reports them; they belong to the hidden part, so the platforms' hidden
+    rows and these add up to the run's withheld, excluded and blocked."""
+    offshore = daily[daily["platform"] == CIRCUMVENTION]
+    if offshore.empty:
+        return
+    withheld, excluded, blocked = (_sum(offshore, c) for c in ("withheld", "excluded", "blocked"))
+    for kind in withheld:
+        values = {
+            "withheld": withheld[kind],
+            "excluded": excluded[kind],
+            "blocked": blocked[kind],
+            "hidden_total": withheld[kind] + excluded[kind] + blocked[kind],
+        }
+        for item, value in values.items():
+            rows.append(
+                {"platform": CIRCUMVENTION, "regime": regime, "part": "hidden", "item": item,
+                 "sender": ALL, "kind": kind, "value": value}
+            )  # fmt: skip
 
 
 def _netzdg(add: Any, part: str, nots: pd.DataFrame, routes: pd.DataFrame, appeals: bool) -> None:
