@@ -58,9 +58,12 @@ TARGETS = {
 def world(users: int, days: int) -> simulator.Scenario:
     """china_csl_2016 with ``users`` users for ``days`` days. Review staff and
     investigators are stated per 100,000 users, so they grow with the population and
-    every size is the same world per user."""
+    every size is the same world per user. Staff is fixed at the shipped rate (the
+    reference model refuses staff the platform chooses, model.md S6a), so engine and
+    reference run the same world."""
     base = simulator.load_scenario(SCENARIO)
     changes: dict[str, Any] = {"population.users": users, "horizon_days": days}
+    changes.update({f"platforms.{p.name}.staffing": "fixed" for p in base.platforms})
     return simulator.override(base, changes, source="benchmark")
 
 
