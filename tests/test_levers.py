@@ -48,13 +48,12 @@ FAILING_TODAY: dict[str, str] = {
         "3.5% of users are suspended on day 365 (0.958); the other six end at 0.975-0.983 and "
         "the mean over the year is 0.985 (docs/validation.md, open defect 5)"
     ),
-    "real_names: political_published_per_user real names, no refusals vs none": (
-        "published political posts do not fall significantly with real names: -0.05 a user "
-        "[-0.39, 0.29] (20,000 users, 150 days, 8 replications), once unlawful posts no "
-        "longer soften into criticism (they did: +0.19 [0.07, 0.32]); political writing by "
-        "the kind intended does fall (political_written_per_user passes), but calls to act "
-        "softened into criticism are published as criticism and platforms take down fewer "
-        "of them (docs/validation.md, open defect 6)"
+    "year_liberal: active_share_end dsa year >= 0.97": (
+        "a liberal regime bleeds users (docs/validation.md, end of session 4): the DSA "
+        "platform (strictness about 0.95) takes down the lawful posts nearest its vague line "
+        "and each removal is a strike: active share on day 365 0.9719, 0.9675, 0.9738, "
+        "0.9685, 0.9651, 0.9651, 0.9667, 0.9725 (20,000 users, 8 replications): five below "
+        "0.97"
     ),
 }
 
