@@ -232,6 +232,13 @@ def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
 @click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
 @click.option(
+    "--set",
+    "fixed",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Change a scenario field for this run (TOML literal, as in `censim sweep`); repeatable.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
@@ -249,6 +256,7 @@ def run(
     seed: int | None,
     days: int | None,
     users: int | None,
+    fixed: tuple[str, ...],
     out_dir: Path | None,
     force: bool,
     quiet: bool,
@@ -259,6 +267,16 @@ def run(
     from simulator.model.scenario import override
 
     loaded = load_scenario(scenario)
+    if (
+        fixed
+    ):  # checked like the file's own fields (docs/scenarios.md); manifest.json records the result
+        from simulator.experiments.designs import apply_fixed, parse_set
+
+        changes: dict[str, object] = {}
+        for text in fixed:
+            name, value = parse_set(text)
+            changes[name] = value
+        loaded = apply_fixed(loaded, changes, source="--set")
     if users is not None:
         loaded = override(loaded, {"population.users": users}, source="--users")
     seed = loaded.seed if seed is None else seed
