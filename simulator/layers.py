@@ -75,6 +75,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.review_arrays",
             "simulator.model.review_queue",
             "simulator.model.sanctions",
+            "simulator.model.strikes",
             "simulator.model.scenario",
             "simulator.model.scenario.access",
             "simulator.model.scenario.checks",

@@ -42,18 +42,11 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {
     "year_liberal: active_share_end netzdg year >= 0.97": (
-        "closed accounts no longer re-register (suspensions of fixed length, Meta's ladder L9, "
-        "carry the year): in 2 of 8 replications an audit's warning around day 240 raises "
-        "strictness from about 0.5 to 0.7 for the rest of the year, removals double and about "
-        "3.5% of users are suspended on day 365 (0.958); the other six end at 0.975-0.983 and "
-        "the mean over the year is 0.985 (docs/validation.md, open defect 5)"
-    ),
-    "year_liberal: active_share_end dsa year >= 0.97": (
-        "a liberal regime bleeds users (docs/validation.md, end of session 4): the DSA "
-        "platform (strictness about 0.95) takes down the lawful posts nearest its vague line "
-        "and each removal is a strike: active share on day 365 0.9719, 0.9675, 0.9738, "
-        "0.9685, 0.9651, 0.9651, 0.9667, 0.9725 (20,000 users, 8 replications): five below "
-        "0.97"
+        "strikes now need grounds (strike_confidence 0.9, model.md S14), which lifted the "
+        "year from 0.891 to 0.9603 [0.9591, 0.9615] (20,000 users, 8 replications): what "
+        "still strikes are unlawful posts, and every user writes them at the population's "
+        "rate times stance (no concentration of unlawful authors), so suspensions are spread "
+        "over the whole population (docs/validation.md, open defect 5)"
     ),
 }
 

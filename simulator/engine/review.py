@@ -32,6 +32,7 @@ from simulator.model.platforms import PlatformState
 from simulator.model.reporting import Reporting
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.scenario import Appeals
+from simulator.model.strikes import strike_given
 from simulator.model.views import Renumbering
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
 
@@ -232,14 +233,12 @@ class ReviewDay:
                         (np.zeros(n_rejected, dtype=bool), columns["channel"][removed] == 0)
                     )
                 )
-                routes = self.strike_routes[platform.index]
+                taken = np.concatenate((rejected, removed))
+                route = np.concatenate(
+                    (np.full(n_rejected, Action.HOLD), columns["removed_by"][removed])
+                )
                 strike.append(
-                    np.concatenate(
-                        (
-                            np.full(n_rejected, routes[Action.HOLD]),
-                            routes[columns["removed_by"][removed]],
-                        )
-                    )
+                    self.strikes_for(platform, route, columns["reviewer_score"][taken], reviewed)
                 )
             if n_removed:
                 removed = ids[review_kernels.REMOVED_ROW, :n_removed]
@@ -268,7 +267,6 @@ class ReviewDay:
         seen: list[NDArray[np.bool_]] = []
         strike: list[NDArray[np.bool_]] = []
         for platform in self.platforms:
-            routes = self.strike_routes[platform.index]
             day_review = Decisions(
                 posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
             )
@@ -286,6 +284,7 @@ class ReviewDay:
             rejected, reviewed_kinds = day_review.rejected, day_review.reviewed_kinds
             rec.tally("reviews", np.asarray(reviewed_kinds, dtype=np.int64))
             platform.reviews_today = len(reviewed_kinds)
+            reviewed = np.bincount(np.asarray(reviewed_kinds, dtype=np.int64), minlength=N_KINDS)
             if approved:
                 ids = np.asarray(approved, dtype=np.int64)
                 self._move_posts(ids, Outcome.BLOCKED, Outcome.SURVIVING)
@@ -298,7 +297,9 @@ class ReviewDay:
                 sanctioned.append(posts.author[ids])
                 kinds.append(posts.kind[ids].astype(np.int64))
                 seen.append(np.zeros(len(ids), dtype=bool))
-                strike.append(np.full(len(ids), routes[Action.HOLD]))
+                route = np.full(len(ids), Action.HOLD)
+                score = posts.reviewer_score[ids]
+                strike.append(self.strikes_for(platform, route, score, reviewed))
             if removed:
                 ids = np.asarray(removed, dtype=np.int64)
                 self._move_posts(ids, Outcome.SURVIVING, Outcome.REMOVED)
@@ -311,7 +312,11 @@ class ReviewDay:
                 public_removed.append(posts.author[ids[public]])
                 kinds.append(posts.kind[ids].astype(np.int64))
                 seen.append(public)
-                strike.append(routes[posts.removed_by[ids]])
+                strike.append(
+                    self.strikes_for(
+                        platform, posts.removed_by[ids], posts.reviewer_score[ids], reviewed
+                    )
+                )
                 self.reporting.report_removals(platform, posts, ids)
                 appealed = file_appeals(platform, posts, ids, end, self.appeals, self.rng, rec)
                 if self.ledger is not None:
@@ -323,6 +328,26 @@ class ReviewDay:
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
             np.concatenate(public_removed) if public_removed else empty,
+        )
+
+    def strikes_for(
+        self,
+        platform: PlatformState,
+        route: NDArray[np.integer],
+        score: NDArray[np.floating],
+        reviewed: NDArray[np.integer],
+    ) -> NDArray[np.bool_]:
+        """Whether each of ``platform``'s take-downs today (its route and its post's
+        reviewer score) gives the author a strike, with the day's reviewed posts per kind
+        as the platform's prior (:func:`simulator.model.strikes.strike_given`, S14)."""
+        return strike_given(
+            route,
+            score,
+            self.strike_routes[platform.index],
+            platform.spec.strike_confidence,
+            reviewed,
+            np.asarray(platform.spec.reviewer_mean.as_tuple(), dtype=np.float64),
+            self.prohibited,
         )
 
     def _keep_seen(

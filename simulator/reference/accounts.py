@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from simulator.kinds import UserState
+from simulator.kinds import Action, UserState
 from simulator.model.platforms import PlatformState
 from simulator.reference.world import World
 
@@ -35,7 +35,11 @@ class Accounts(World):
         ``strike_on`` names; a clean period wipes them): closed accounts and their return
         day, suspended accounts and the day their suspension ends, leaving, circumventing."""
         exits = self.scenario.population.exits
-        struck = {user for user, _, _, strike in self.sanctioned_today if strike}
+        struck = {
+            user
+            for user, _, _, grounds in self.sanctioned_today
+            if grounds is not None and self.strike_stands(*grounds)
+        }
         real_name = self.scenario.rules.real_name
         in_force = real_name.enabled and day >= real_name.start_day
         self.closed_today = self.suspended_today = 0
@@ -73,6 +77,30 @@ class Accounts(World):
                 < exits.leave_probability_on_sanction + exits.circumvent_probability_on_sanction
             ):
                 user.state = UserState.CIRCUMVENTING
+
+    def strike_stands(self, index: int, route: int, score: float) -> bool:
+        """Whether a take-down by a counted route gives a strike: an order always; else
+        only if the platform is sure enough the post broke the rule, ``P(prohibited |
+        score) ≥ strike_confidence`` with the day's reviewed posts as its prior (S14,
+        "Grounds for a strike"; the formula written out, not the engine's function)."""
+        platform = self.platforms[index]
+        spec = platform.state.spec
+        confidence = spec.strike_confidence
+        if confidence <= 0.0 or route == Action.ORDER:
+            return True
+        means = spec.reviewer_mean.as_tuple()
+        # log n_k − (z − μʳ_k)²/2 over the kinds reviewed today, shifted by the largest.
+        logs = {
+            k: math.log(n) - 0.5 * (score - means[k]) ** 2
+            for k, n in enumerate(platform.reviewed_today)
+            if n > 0
+        }
+        if not logs:
+            return False
+        top = max(logs.values())
+        weights = {k: math.exp(v - top) for k, v in logs.items()}
+        sure = sum(w for k, w in weights.items() if self.prohibited[k]) / sum(weights.values())
+        return sure >= confidence
 
     def platform_changes(self, now: float) -> None:
         """At the day boundary ``now`` (hours): platforms that leave the market (revoked

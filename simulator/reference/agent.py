@@ -166,6 +166,8 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
         self.detained_today = []
         self.sanctioned_today = []
         self.published_today = [0] * N_KINDS
+        for platform in self.platforms:
+            platform.reviewed_today = [0] * N_KINDS
         self.detentions_and_releases(now)
         self.platform_changes(now)
         real_name = self.scenario.rules.real_name

@@ -127,6 +127,7 @@ class Moderation(World):
             elif action != Action.HOLD and post.removed_hours <= begin:
                 return  # already down: nothing to review
             self.recorder.tallies["reviews"][post.kind] += 1
+            platform.reviewed_today[post.kind] += 1  # the prior of a strike's grounds (S14)
             score = post.appeal_score if action == Action.APPEAL else post.score
             threshold = platform.state.threshold
             if action == Action.HOLD:
@@ -216,10 +217,12 @@ class Moderation(World):
 
     def sanction(self, platform: Platform, post: Post, seen: bool, route: int) -> None:
         """The author is sanctioned for the post (applied at the day's end; ``seen``: a
-        public removal their friends saw); a strike if the platform's ``strike_on``
-        names the take-down's ``route`` (S14)."""
-        strike = Action.NAMES[route] in platform.state.spec.strike_on
-        self.sanctioned_today.append((post.author, post.kind, seen, strike))
+        public removal their friends saw); if the platform's ``strike_on`` names the
+        take-down's ``route``, its grounds for a strike (platform, route, the post's
+        reviewer score), weighed at the day's end (S14, :meth:`Accounts.strike_stands`)."""
+        counted = Action.NAMES[route] in platform.state.spec.strike_on
+        grounds = (platform.state.index, route, post.score) if counted else None
+        self.sanctioned_today.append((post.author, post.kind, seen, grounds))
 
     def adapt(self, platform: Platform) -> None:
         """The platform counts the day's posts, then moves its threshold towards the

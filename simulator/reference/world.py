@@ -117,6 +117,7 @@ class Platform:
     view: policy.Platform | None = None
     thresholds: list[float] = field(default_factory=list)
     reached_today: list[int] = field(default_factory=lambda: [0] * N_KINDS)
+    reviewed_today: list[int] = field(default_factory=lambda: [0] * N_KINDS)  # reviews begun
     flows: list[float] | None = None
     audits_seen: int = 0
     days_watched: int = 0
@@ -261,8 +262,9 @@ class World:
         self.pending_detentions: list[tuple[float, User, int]] = []
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
         # friends), detentions (user, kind), posts that reached a platform per kind.
-        #: The day's sanctions: author, post kind, seen by friends, gives a strike (S14).
-        self.sanctioned_today: list[tuple[User, int, bool, bool]] = []
+        #: The day's sanctions: author, post kind, whether friends saw it, and the
+        #: grounds for a strike (platform, route, reviewer score) or None (S14).
+        self.sanctioned_today: list[tuple[User, int, bool, tuple[int, int, float] | None]] = []
         self.detained_today: list[tuple[User, int]] = []
         self.published_today = [0] * N_KINDS
         self.news_today = 0

@@ -357,6 +357,12 @@ class Platform(_Frozen):
     """Which take-downs give the author a strike (docs/model.md S14): a removal on a
     regulator's ``order``, on a user's ``notice``, or on the filter's ``flag``; ``hold``:
     a held post blocked before publication (by default not: it never appeared)."""
+    strike_confidence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    """How sure the platform must be that a taken-down post broke the rule before it
+    counts a strike (docs/model.md S14, "Grounds for a strike"): the posterior chance the
+    post is of a prohibited kind given its reviewer score and the day's reviewed posts
+    (:mod:`simulator.model.strikes`). 0: every take-down by a ``strike_on`` route strikes;
+    an order always does."""
     strikes_to_close: int = Field(5, ge=0, le=1000)
     """Strikes in force at which the account is closed (0: never)."""
     strikes_to_suspend: int = Field(0, ge=0, le=1000)
