@@ -186,3 +186,68 @@ def test_the_reference_model_refuses_chosen_staff() -> None:
         ReferenceSimulation(chosen, 1).run()
     fixed = simulator.override(chosen, {"platforms.weibo.staffing": "fixed"})
     ReferenceSimulation(fixed, 1).run()  # the same scenario with fixed staff runs
+
+
+# -- the notice deadline in the staffing choice (S6a, S10) ------------------------------
+
+
+def test_the_erlang_c_tail_integrates_to_the_mean_wait_and_matches_a_queue() -> None:
+    from scipy.integrate import quad
+
+    from simulator.model.review_queue import erlang_c_mean_wait_hours, erlang_c_wait_beyond
+
+    rate, service, desks = 5.0, 0.5, 4  # load 2.5 Erlang on 4 desks
+    mean = erlang_c_mean_wait_hours(rate, service, desks)
+    area, _ = quad(lambda t: erlang_c_wait_beyond(rate, service, desks, t), 0.0, np.inf)
+    assert area == pytest.approx(mean, rel=1e-9)
+    # Against a simulated M/M/c queue (first come, first served; 200,000 arrivals; seeds
+    # 5 and 6 land within 0.006 of the formula at every wait below, so 0.01 is the noise).
+    rng = np.random.default_rng(5)
+    arrivals = np.cumsum(rng.exponential(1.0 / rate, 200_000))
+    services = rng.exponential(service, 200_000)
+    free = np.zeros(desks)
+    waits = np.empty(len(arrivals))
+    for i, (t, s) in enumerate(zip(arrivals, services, strict=True)):
+        d = int(np.argmin(free))
+        start = max(t, free[d])
+        waits[i] = start - t
+        free[d] = start + s
+    for hours in (0.0, 0.25, 1.0):
+        assert np.mean(waits > hours) == pytest.approx(
+            erlang_c_wait_beyond(rate, service, desks, hours), abs=0.01
+        )
+
+
+def notice_inputs(deadline: float | None) -> staffing.StaffingInputs:
+    """germany_netzdg_2017's platform (notice liability) at its usual strictness, with
+    the notice deadline an audit holds it to (None: the audit window's rule)."""
+    scenario = simulator.load_scenario("germany_netzdg_2017")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    policy.flows = np.array([69_000.0, 3_500.0, 700.0, 140.0])
+    return staffing.StaffingInputs(
+        policy=policy,
+        threshold=strictness_to_threshold(0.97),
+        backlog=0.0,
+        reviews_per_reviewer_day=24 * 60 / 1.0,
+        reviewer_cost_per_day=300.0,
+        ladder=policy_rules.Ladder(
+            values=np.array([5e6, 5e7]), absorbing=(False, False), deescalate_after=2,
+            discount_per_day=0.1 / 365.0,
+        ),  # fmt: skip
+        notice_deadline_hours=deadline,
+    )
+
+
+def test_a_shorter_notice_deadline_counts_more_waiting_and_hires_more() -> None:
+    staff = np.linspace(0.5, 40.0, 80)
+    hour, day, week = (staffing.missed_share(staff, notice_inputs(d)) for d in (1.0, 24.0, 168.0))
+    # At every head count a notice waits past 1 hour at least as often as past a day.
+    assert np.all(hour >= day - 1e-12) and np.all(day >= week - 1e-12)
+    assert (hour > day + 1e-6).any()
+
+    def chosen(deadline: float) -> float:
+        return staffing.chosen_staff(
+            notice_inputs(deadline), current=1.0, floor=0.0, max_growth=1e9
+        )
+
+    assert chosen(1.0) > chosen(168.0)

@@ -40,15 +40,7 @@ SIZE = DEFAULT
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
-FAILING_TODAY: dict[str, str] = {
-    "year_liberal: active_share_end netzdg year >= 0.97": (
-        "strikes now need grounds (strike_confidence 0.9, model.md S14), which lifted the "
-        "year from 0.891 to 0.9603 [0.9591, 0.9615] (20,000 users, 8 replications): what "
-        "still strikes are unlawful posts, and every user writes them at the population's "
-        "rate times stance (no concentration of unlawful authors), so suspensions are spread "
-        "over the whole population (docs/validation.md, open defect 5)"
-    ),
-}
+FAILING_TODAY: dict[str, str] = {}
 
 
 @functools.cache

@@ -201,6 +201,15 @@ def test_strict_liability_makes_platforms_stricter_than_notice_liability(
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 16 (docs/validation.md, open defect 8): china_csl_2016's weibo sits at the "
+        "0.999 bound on 38% of its first 120 days (measured on main at de4fec9 and after "
+        "session 6's merges): where the licence is at stake the expected penalty falls "
+        "steeply right up to the bound; every mean strictness is below it"
+    ),
+)
 def test_mean_strictness_stays_below_the_technical_bound_in_every_shipped_scenario() -> None:
     """max_strictness is a technical bound, not the calibration: at its shipped size
     (first 120 days) every regime's platforms sit below it, on fewer than 5% of days at it."""

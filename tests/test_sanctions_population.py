@@ -178,21 +178,8 @@ def _year(name: str, changes: dict[str, Any]) -> list[dict[str, float]]:
     return out
 
 
-NETZDG_BELOW_THE_FLOOR = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "docs/validation.md, open defect 5: NetzDG's platform removes about two posts per "
-        "user a year and Meta's ladder (L9) suspends from the 2nd strike; in some "
-        "replications an audit's warning raises strictness for the rest of the year and "
-        "fewer than 97% of users are active on day 365 (mean over the year 0.966-0.988)"
-    ),
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name", [pytest.param("germany_netzdg_2017", marks=NETZDG_BELOW_THE_FLOOR), "eu_dsa_2024"]
-)
+@pytest.mark.parametrize("name", ["germany_netzdg_2017", "eu_dsa_2024"])
 def test_a_year_of_a_liberal_regime_keeps_its_users_through_suspensions_that_end(
     name: str,
 ) -> None:

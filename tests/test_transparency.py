@@ -42,11 +42,23 @@ def _run(name: str, tmp_path: Path, seed: int = 11, **changes: object) -> Result
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Results]:
     tmp = tmp_path_factory.mktemp("transparency")
-    # eu_dsa_2024's automated senders send a few notices in 4,000 users' 40 days (0, 9
-    # and 3 with seeds 11, 12 and 13, after reporting and appeals got streams of their
-    # own): seed 12 gives every sender some, so the per-sender checks are not vacuous.
+    # Seeds as before (12 gave the DSA's automated senders notices at 4,000 users).
     seeds = {"germany_netzdg_2017": 11, "eu_dsa_2024": 12, "china_csl_2016": 11}
-    return {name: _run(name, tmp, seed) for name, seed in seeds.items()}
+    # The DSA's trusted flaggers send about 2 notices per 1,000 users in 40 days: at 12,000
+    # users 12-24 of them (seeds 11-13), enough for their accuracy to be read.
+    sizes: dict[str, dict[str, object]] = {"eu_dsa_2024": {"population.users": 12_000}}
+    return {
+        name: _run(name, tmp, seed, **_NOTICED.get(name, {}), **sizes.get(name, {}))
+        for name, seed in seeds.items()
+    }
+
+
+#: The liberal scenarios' test world: 1% of intended posts unlawful (the shipped 0.2%,
+#: references T3, leaves too few unlawful notices at 4,000 users to count by sender).
+_NOTICED: dict[str, dict[str, object]] = {
+    name: {"population.sensitive_mix.unlawful": 0.01}
+    for name in ("germany_netzdg_2017", "eu_dsa_2024")
+}
 
 
 def _item(
@@ -279,7 +291,7 @@ def test_senders_change_no_other_output(tmp_path: Path) -> None:
     exactly as without them (every table but the senders' own split)."""
     base = simulator.override(
         simulator.load_scenario("germany_netzdg_2017"),
-        {"population.users": 3000, "horizon_days": 30},
+        {"population.users": 3000, "horizon_days": 30, **_NOTICED["germany_netzdg_2017"]},
     )
     without = simulator.validate_scenario(
         {**base.to_dict(), "population": {**base.to_dict()["population"], "notices": {}}}
@@ -304,6 +316,7 @@ def test_a_sender_that_notices_only_unlawful_posts_is_acted_on_more(tmp_path: Pa
         {
             "population.users": 6000,
             "horizon_days": 40,
+            **_NOTICED["germany_netzdg_2017"],
             "population.notices.senders.trusted_flaggers.share": only_unlawful,
             "population.notices.senders.users.share": {
                 kind: 1.0 - share for kind, share in only_unlawful.items()
@@ -385,7 +398,7 @@ def test_more_chilling_grows_the_hidden_part_not_the_report(seed: int) -> None:
     made to complain about). Paired on the same seed."""
     base = simulator.override(
         simulator.load_scenario("germany_netzdg_2017"),
-        {"population.users": 4000, "horizon_days": 45},
+        {"population.users": 4000, "horizon_days": 45, **_NOTICED["germany_netzdg_2017"]},
     )
     fearful = simulator.override(
         base,

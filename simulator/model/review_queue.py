@@ -592,6 +592,22 @@ def erlang_c_mean_wait_hours(
     return p_wait * mean / (c - load)
 
 
+def erlang_c_wait_beyond(
+    arrival_rate_per_hour: float, mean_service_hours: float, servers: int, hours: float
+) -> float:
+    """``P(W_q > hours)`` in an M/M/c queue: the chance an item waits in line longer than
+    ``hours`` before a reviewer starts on it, ``C(c, a) · exp(−(c/m − λ) · hours)``
+    (Erlang C: ``C`` the chance of waiting at all; the wait of those who wait is
+    exponential with rate ``c/m − λ``). Same arguments and errors as
+    :func:`erlang_c_mean_wait_hours`."""
+    mean_wait = erlang_c_mean_wait_hours(arrival_rate_per_hour, mean_service_hours, servers)
+    if mean_wait == 0.0:
+        return 0.0
+    drain = servers / float(mean_service_hours) - float(arrival_rate_per_hour)
+    p_wait = mean_wait * drain  # mean wait = C / (c/m − λ)
+    return float(p_wait * math.exp(-drain * max(0.0, float(hours))))
+
+
 def _as_int64(values: npt.NDArray[Any], name: str) -> npt.NDArray[np.int64]:
     """``values`` as a flat int64 array; ValueError unless every value is an integer."""
     flat = values.reshape(-1)

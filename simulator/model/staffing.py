@@ -6,14 +6,19 @@ the head count ``S`` that minimises its expected cost over the coming week:
     C(S) = w · S + ρ · W_{L,c}(P(S))                          currency per day
     P(S) = (1/J) Σ_j P( Poisson(μ_j(S)) > tolerance )        (platform_policy, S8, S10)
     μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
-    m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)
+    m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)             strict liability
+    m(S) = (1 − s(S)) + s(S) · P(W_q(S) > d)                   notice liability, deadline d
     s(S) = min(1, max(0, (S · c · D − B) / (F · D)))           share of flags served in time
     F    = Σ_k N_k · v_k(t)                                     reviews asked for per day
 
-``m(S)`` is the share of an audit window ``T`` (``regulator.audit_window_days``) that a
-post waiting for its review stays up: unserved reviews all of it, served ones their
-wait, the M/M/c mean wait ``W_q`` (Erlang C; the backlog enters through ``s``: the
-capacity it takes) (ASSUMPTION: the audit reads a post as up while it waits; S10).
+``m(S)`` is what of a post waiting for its review an audit counts. Under strict liability
+the share of an audit window ``T`` (``regulator.audit_window_days``) it stays up: unserved
+reviews all of it, served ones their wait, the M/M/c mean wait ``W_q`` (Erlang C; the
+backlog enters through ``s``: the capacity it takes) (ASSUMPTION: the audit reads a post
+as up while it waits; S10). Under notice liability the audit counts a notified post kept
+past its deadline ``d`` (``rules.takedown.notice_deadline_hours``, S10): unserved reviews,
+and served ones that waited longer than ``d`` (the Erlang C tail, ``P(W_q > d)``), so a
+shorter deadline asks for more staff.
 ``w`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
@@ -53,7 +58,7 @@ from scipy.special import ndtr
 
 from simulator.model import platform_policy as policy_rules
 from simulator.model.platforms import STAFF_DECIMALS, review_servers, review_staff
-from simulator.model.review_queue import erlang_c_mean_wait_hours
+from simulator.model.review_queue import erlang_c_mean_wait_hours, erlang_c_wait_beyond
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState
@@ -99,6 +104,8 @@ class StaffingInputs:
     ladder: policy_rules.Ladder  # the penalty ladder ahead, as the policy weighs it (S8)
     window_hours: float = 7.0 * 24.0  # what an audit reads: the posts of this window
     review_minutes: float = 1.0
+    #: Notice liability's deadline (hours from the notice, S10); None: the window rule.
+    notice_deadline_hours: float | None = None
     period_days: float = STAFFING_PERIOD_DAYS
 
     @property
@@ -127,22 +134,29 @@ def served_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
 
 
 def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
-    """``m(S)``: the share of a post's time in an audit's window that a post waiting for
-    its review is up, averaged over the week's reviews. Unserved reviews (``1 − s``) are up
-    all window; served ones wait the M/M/c mean wait ``W_q(S)`` (Erlang C, ``ceil(S)``
-    desks as platforms.review_servers; infinite at a load of 1 or more) and are up
-    ``min(1, wait / window)`` of it (the backlog takes capacity: :func:`served_share`)."""
+    """``m(S)``: what an audit counts of a post waiting for its review, averaged over the
+    week's reviews. Unserved reviews (``1 − s``) count whole; served ones wait in an M/M/c
+    queue (Erlang C, ``ceil(S)`` desks as platforms.review_servers; for ever at a load of 1
+    or more) and count ``min(1, W_q / window)`` (the mean wait's share of the audit window:
+    strict liability) or, with a notice deadline ``d``, ``P(W_q > d)`` (kept past its
+    deadline: notice liability, S10). The backlog takes capacity (:func:`served_share`)."""
     staff = np.asarray(staff, dtype=float)
     served = served_share(staff, inputs)
     rate = inputs.reviews_per_day() / 24.0
+    deadline = inputs.notice_deadline_hours
     waited = np.ones_like(staff)
     for g, head in enumerate(staff):
         capacity_per_hour = head * inputs.reviews_per_reviewer_day / 24.0
         if head <= 0.0 or capacity_per_hour <= rate:
             continue
         desks, service_hours = review_servers(float(head), inputs.review_minutes)
-        wait = erlang_c_mean_wait_hours(rate, service_hours, desks) if rate > 0.0 else 0.0
-        waited[g] = min(1.0, wait / inputs.window_hours)
+        if rate <= 0.0:
+            waited[g] = 0.0
+        elif deadline is not None:
+            waited[g] = erlang_c_wait_beyond(rate, service_hours, desks, deadline)
+        else:
+            wait = erlang_c_mean_wait_hours(rate, service_hours, desks)
+            waited[g] = min(1.0, wait / inputs.window_hours)
     return np.asarray((1.0 - served) + served * waited)
 
 
@@ -229,6 +243,7 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
         ladder=platform.ladder_ahead(scenario),
         window_hours=scenario.regulator.audit_window_days * 24.0,
         review_minutes=spec.review_minutes,
+        notice_deadline_hours=_notice_deadline(scenario),
     )
     floor = review_staff(scenario, spec)
     staff = round(
@@ -241,3 +256,12 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
     # More desks than reviewers: each at work staff/desks of the time (review_servers).
     platform.queue.set_capacity(servers, spec.review_minutes / 60.0 * servers / staff)
     platform.staff = staff
+
+
+def _notice_deadline(scenario: Scenario) -> float | None:
+    """The notice deadline an audit holds the platform to (hours), under notice liability
+    with notice duties (S10); None otherwise (the audit window's rule)."""
+    takedown = scenario.rules.takedown
+    if takedown.liability != policy_rules.NOTICE or takedown.notice_deadline_hours is None:
+        return None
+    return float(takedown.notice_deadline_hours)
