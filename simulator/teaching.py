@@ -5,7 +5,7 @@ the machine that checks: the same every time, and the same as the student's own 
 there (and it follows the model if that changes). Machines whose C library rounds
 differently can, rarely, give other answers (docs/reliability.md, "Across machines").
 Runs are small (the ``classroom`` scenario at 1,000 users and 30 days, under a second
-each) and cached, so a check takes seconds at most.
+each; exercise 6's event study is 8 of them) and cached, so a check takes seconds at most.
 
 >>> from simulator import teaching                        # doctest: +SKIP
 >>> results = teaching.run_exercise("ex1")                 # doctest: +SKIP
@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.output.results import Results
+
+if TYPE_CHECKING:
+    from simulator.experiments.event_study import EventStudy
 
 #: The seed of every exercise run: the same answer every time.
 SEED = 11
@@ -50,6 +53,43 @@ def exercise_scenario(changes: Mapping[str, Any] | None = None) -> Scenario:
     if changes:
         scenario = override(scenario, dict(changes), source="teaching")
     return scenario
+
+
+#: Exercise 6's timeline entry: the settings of ``china_rumour_crackdown_2013``'s campaign
+#: ``rumour_crackdown`` (more monitoring, detentions and their news), from day 10 of the
+#: exercise's 30 to its end.
+CAMPAIGN: dict[str, Any] = {
+    "name": "campaign",
+    "day": 10,
+    "description": "china_rumour_crackdown_2013's campaign: monitoring, detentions, news.",
+    "set": {
+        "regulator.monitoring_probability": 0.3,
+        "police.detention_probability.unlawful": 0.02,
+        "police.detention_probability.critical": 0.01,
+        "police.detention_probability.collective_action": 0.02,
+        "police.detention_days": 15,
+        "population.perception.news_trials_per_day": 0.5,
+    },
+}
+#: Replications of exercise 6's event study (each is a pair of runs: 8 runs in all).
+EVENT_REPS = 4
+#: The kinds exercise 6 follows: political speech (lawful and sensitive).
+POLITICAL: tuple[str, ...] = ("critical", "collective_action")
+
+
+def campaign(only: str | None = None) -> dict[str, Any]:
+    """Exercise 6's changes: :data:`CAMPAIGN` on the timeline, or only those of its settings
+    whose dotted path starts with ``only`` (``"police"``: its detentions;
+    ``"population.perception"``: its news)."""
+    settings = {
+        path: value
+        for path, value in CAMPAIGN["set"].items()
+        if only is None or path == only or path.startswith(only + ".")
+    }
+    if not settings:
+        known = ", ".join(CAMPAIGN["set"])
+        raise ValueError(f"the campaign sets nothing under {only!r}; it sets: {known}")
+    return {"timeline": [{**CAMPAIGN, "set": settings}]}
 
 
 def fine_ladder(amount: float) -> dict[str, Any]:
@@ -84,6 +124,34 @@ def run_exercise(exercise: str = "ex1", changes: Mapping[str, Any] | None = None
     """
     _check_exercise(exercise)
     return _run_cached(_key(changes), SEED)
+
+
+@functools.lru_cache(maxsize=16)
+def _study_cached(key: str, outcome: str, kinds: tuple[str, ...]) -> EventStudy:
+    import json
+
+    from simulator.experiments.event_study import event_study
+
+    scenario = exercise_scenario(json.loads(key))
+    return event_study(
+        scenario, CAMPAIGN["name"], reps=EVENT_REPS, seed=SEED, outcome=outcome, kinds=kinds
+    )
+
+
+def study_exercise(
+    exercise: str = "ex6",
+    changes: Mapping[str, Any] | None = None,
+    *,
+    outcome: str = "withheld",
+    kinds: Sequence[str] = POLITICAL,
+) -> EventStudy:
+    """Exercise 6's event study: the exercises' scenario with ``changes`` (by default
+    :func:`campaign`), with and without the entry ``campaign``, on :data:`EVENT_REPS`
+    paired seeds from :data:`SEED`, following ``outcome`` (a daily.csv column) summed over
+    ``kinds`` (:func:`simulator.event_study`). Cached like :func:`run_exercise`; treat the
+    result as read-only."""
+    _check_exercise(exercise)
+    return _study_cached(_key(campaign() if changes is None else changes), outcome, tuple(kinds))
 
 
 def _check_exercise(exercise: str) -> None:
@@ -177,6 +245,29 @@ def _exclusion_part() -> float:
     total = _loss() - _loss({"rules.real_name.enabled": False})
     exclusion = _loss() - _loss({"rules.real_name.refusal_probability": 0.0})
     return exclusion / total if total else 0.0
+
+
+def _campaign_total(changes: Mapping[str, Any] | None = None) -> float:
+    """Exercise 6: the effect on political posts withheld, added up over the campaign's
+    days (the mean over replications of each replication's total)."""
+    table = study_exercise("ex6", changes).table
+    return float(table.loc[table["days_since"] >= 0, "effect_mean"].sum())
+
+
+def _campaign_total_is_clear() -> str:
+    from simulator.experiments.tables import t_interval
+
+    study = study_exercise("ex6")
+    rows = study.per_replication[study.per_replication["day"] >= study.event_day]
+    totals = (rows["treated"] - rows["control"]).groupby(rows["replication"]).sum()
+    _, low, high, _ = t_interval(totals.to_numpy())
+    return "yes" if low > 0 or high < 0 else "no"
+
+
+def _campaign_part() -> str:
+    news = _campaign_total(campaign("population.perception"))
+    detentions = _campaign_total(campaign("police"))
+    return "news" if news < detentions else "detentions"
 
 
 QUESTIONS: dict[str, Question] = {
@@ -332,6 +423,43 @@ QUESTIONS: dict[str, Question] = {
             kind="integer",
             hint="summary['users_final']['excluded']",
         ),
+        # Exercise 6: an event study of a campaign.
+        Question(
+            "ex6_q1",
+            "From the campaign's day on (days_since 0 to 19), by how many political posts in "
+            "all did the campaign change the number users withheld? Add up effect_mean over "
+            "those days (negative if fewer were withheld).",
+            _campaign_total,
+            kind="number",
+            tolerance=1.0,
+            hint="study.table.loc[study.table['days_since'] >= 0, 'effect_mean'].sum()",
+        ),
+        Question(
+            "ex6_q2",
+            "Is that total clear of zero: does the 95% t-interval of the replications' "
+            "totals exclude 0? (yes/no)",
+            _campaign_total_is_clear,
+            kind="choice",
+            choices=("yes", "no"),
+            hint=(
+                "per replication, add up treated - control in study.per_replication over the "
+                "days from study.event_day on, then pass the four totals to "
+                "simulator.experiments.tables.t_interval (it returns mean, low, high, n)"
+            ),
+        ),
+        Question(
+            "ex6_q3",
+            "Which part of the campaign lowers political withholding more: its news "
+            "(teaching.campaign('population.perception')) or its detentions "
+            "(teaching.campaign('police'))? (news/detentions)",
+            _campaign_part,
+            kind="choice",
+            choices=("news", "detentions"),
+            hint=(
+                "run teaching.study_exercise('ex6', changes) with each part and compare their "
+                "totals as in ex6_q1; the more negative total lowers withholding more"
+            ),
+        ),
     ]
 }
 
@@ -341,6 +469,7 @@ EXERCISES: dict[str, str] = {
     "ex3": "Penalties and over-compliance",
     "ex4": "The chilling effect: visibility, vagueness, detentions",
     "ex5": "Real names: exclusion versus traceability",
+    "ex6": "An event study: what a campaign did, day by day",
 }
 
 
@@ -480,19 +609,24 @@ def _show(q: Question, value: float) -> str:
 
 
 __all__ = [
+    "CAMPAIGN",
+    "EVENT_REPS",
     "EXERCISES",
     "NO_DETENTIONS",
     "PENALTY_CHANGES",
+    "POLITICAL",
     "QUESTIONS",
     "SEED",
     "Feedback",
     "Question",
     "answer",
     "answer_table",
+    "campaign",
     "check",
     "exercise_scenario",
     "fine_ladder",
     "question",
     "questions",
     "run_exercise",
+    "study_exercise",
 ]

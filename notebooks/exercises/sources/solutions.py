@@ -111,6 +111,36 @@ for question, value in [("ex5_q1", e1), ("ex5_q2", e2), ("ex5_q3", e3)]:
     assert teaching.check(question, value), question
 
 # %% [markdown]
+# ## Exercise 6
+
+# %%
+from simulator.experiments.tables import t_interval
+
+
+def campaign_total(changes=None):
+    table = teaching.study_exercise("ex6", changes).table
+    return table.loc[table["days_since"] >= 0, "effect_mean"].sum()
+
+
+study = teaching.study_exercise("ex6")
+assert (study.table.loc[study.table["days_since"] < 0, "effect_mean"] == 0).all()
+f1 = campaign_total()
+after = study.per_replication[study.per_replication["day"] >= study.event_day]
+totals = (after["treated"] - after["control"]).groupby(after["replication"]).sum()
+mean, low, high, n = t_interval(totals.to_numpy())
+f2 = "yes" if low > 0 or high < 0 else "no"
+news = campaign_total(teaching.campaign("population.perception"))
+detentions = campaign_total(teaching.campaign("police"))
+f3 = "news" if news < detentions else "detentions"
+post = study.table[study.table["days_since"] >= 0]
+clear_days = ((post["effect_low"] > 0) | (post["effect_high"] < 0)).sum()
+print(f"total {f1:.2f}, interval [{low:.2f}, {high:.2f}] over {n} replications; "
+      f"{clear_days} of {len(post)} days clear of 0 on their own; "
+      f"news alone {news:.2f}, detentions alone {detentions:.2f}")
+for question, value in [("ex6_q1", f1), ("ex6_q2", f2), ("ex6_q3", f3)]:
+    assert teaching.check(question, value), question
+
+# %% [markdown]
 # ## The checks give feedback on wrong answers too
 
 # %%
