@@ -62,15 +62,16 @@ class NumpySpeech(SpeechDay):
         for channel in Channel:
             for kind in SENSITIVE_KINDS:
                 n = int(counts[channel, kind])
-                targets.append(author_targets(self.users, n, speech))
+                targets.append(author_targets(self.users, kind, n, speech))
                 hours.append(start + HOURS_PER_DAY * speech.random(n))
                 uniforms.append(speech.random(n))  # each post's mood (docs/model.md S3)
-        # Every sensitive kind shares one cumulative weight: search all targets at once.
-        who = np.split(
-            authors_at(self.users, np.concatenate(targets)),
-            np.cumsum([len(t) for t in targets])[:-1],
-        )
+        # Each sensitive kind searches its own weight row (one row for all kinds
+        # without group mixes, S1).
         pairs = [(channel, kind) for channel in Channel for kind in SENSITIVE_KINDS]
+        who = [
+            authors_at(self.users, kind, pair_targets)
+            for (_, kind), pair_targets in zip(pairs, targets, strict=True)
+        ]
         for pair, pair_authors, pair_hours, pair_u in zip(pairs, who, hours, uniforms, strict=True):
             drawn[pair] = (pair_authors, pair_hours, pair_u)
         for channel in Channel:
@@ -420,19 +421,21 @@ def draw_touches(
     return flags
 
 
-def author_targets(users, count, rng):
+def author_targets(users, kind, count, rng):
     """``Users.author_targets`` as it was: the uniform draws behind a sensitive kind's
-    authors."""
+    authors, over the kind's summed weight."""
     if count == 0 or users.size == 0:
         return np.zeros(0)
-    return rng.random(count) * users.sensitive_total
+    return rng.random(count) * users.sensitive_totals[kind - 1]
 
 
-def authors_at(users, targets):
-    """``Users.authors_at`` as it was, for the sensitive kinds."""
+def authors_at(users, kind, targets):
+    """``Users.authors_at`` as it was, for sensitive kind ``kind`` (its weight row)."""
     if len(targets) == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(search_bucketed(*users.sensitive_search(), targets))
+    cumulative, start, kind_row = users.sensitive_search()
+    row = kind_row[kind - 1]
+    return np.asarray(search_bucketed(cumulative[row], start[row], targets))
 
 
 def search_sorted_targets(cumulative, targets):

@@ -99,15 +99,16 @@ def test_users_keep_only_what_the_run_needs() -> None:
     old = _old_traits(scenario, 5)
     np.testing.assert_array_equal(users.rate, old["rate"])
     np.testing.assert_array_equal(users.stance_factor, old["stance_factor"])
-    np.testing.assert_array_equal(users._sensitive_cumulative, old["sensitive_cumulative"])
+    np.testing.assert_array_equal(users._sensitive_cumulative[0], old["sensitive_cumulative"])
     np.testing.assert_array_equal(np.cumsum(users.benign_weight), old["benign_cumulative"])
     assert users.daily_rate_by_kind()[0] == old["benign_cumulative"][-1]
     kept = {name for name, v in vars(users).items() if isinstance(v, np.ndarray)}
     assert not kept & {"rate", "stance_factor", "sensitive_weight", "release_hours"}
     # Per user: 4 + 2 + 4 + 1 + 1 + 2 + 1 + 1 (traits and state) + 8 + 8 (weights)
-    # + 4 + 4 + 1 (last strike day, return day, exclusion reason: S14).
+    # + 4 + 4 + 1 (last strike day, return day, exclusion reason: S14); besides, the mix
+    # and each sensitive kind's weight row and scale (one row without group mixes, S1).
     assert users.memory_bytes() - users.network.indices.nbytes - users.network.indptr.nbytes == (
-        41 * 3000 + users.mix.nbytes
+        41 * 3000 + users.mix.nbytes + users.kind_row.nbytes + users.kind_scale.nbytes
     )
 
 

@@ -284,7 +284,7 @@ def _recount(pop, serving, weight, cumulative):  # type: ignore[no-untyped-def]
     n = len(pop["state"])
     reason_now = np.zeros(n, np.int8)
     counts = np.zeros(sk.N_REASONS, np.int64)
-    mass = np.zeros((2, sk.N_REASONS, 2))
+    mass = np.zeros((2, sk.N_REASONS, 1 + cumulative.shape[0]))  # benign, each weight row
     sk.recount_exclusions(
         pop["state"], pop["excl_reason"], pop["platform"], serving, weight, cumulative,
         reason_now, counts, mass,
@@ -302,8 +302,9 @@ def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
         pop["platform"],
         np.where(pop["state"] == 3, 2, -1),
     ).astype(np.int16)
-    weight, sensitive = rng.random(n), rng.random(n)
-    reason_now, counts, mass = _recount(pop, serving, weight, np.cumsum(sensitive))
+    # Three sensitive weight rows (groups with their own mix of kinds, model.md S1).
+    weight, sensitive = rng.random(n), rng.random((3, n))
+    reason_now, counts, mass = _recount(pop, serving, weight, np.cumsum(sensitive, axis=1))
     stated = ms.exclusion_reasons(route, pop["state"], pop["excl_reason"])
     np.testing.assert_array_equal(reason_now, stated)
     np.testing.assert_array_equal(
@@ -315,7 +316,8 @@ def test_exclusion_counts_equal_the_statement_and_add_up() -> None:
         for r in range(1, sk.N_REASONS):
             these = (stated == r) & (pop["platform"] == p)
             assert mass[p, r, 0] == pytest.approx(weight[these].sum())
-            assert mass[p, r, 1] == pytest.approx(sensitive[these].sum())
+            for row in range(3):
+                assert mass[p, r, 1 + row] == pytest.approx(sensitive[row, these].sum())
 
 
 def test_touched_users_update_the_counts_as_a_recount_would() -> None:
@@ -323,7 +325,7 @@ def test_touched_users_update_the_counts_as_a_recount_would() -> None:
     pop = _access(12)
     n = len(pop["state"])
     serving = np.array([True, False])
-    weight, cumulative = rng.random(n), np.cumsum(rng.random(n))
+    weight, cumulative = rng.random(n), np.cumsum(rng.random((1, n)), axis=1)
     reason_now, counts, mass = _recount(pop, serving, weight, cumulative)
     for _ in range(20):  # days of changes: some users change state or reason
         changed = rng.choice(n, 300, replace=False)

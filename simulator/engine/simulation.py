@@ -126,7 +126,7 @@ class Simulation:
         self.minds = SpeechState(
             scenario,
             users.value,
-            users.sensitive_weight,
+            users.sensitive_weights,
             lambda: (users.network.indptr, users.network.indices),
             np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )

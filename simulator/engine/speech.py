@@ -252,10 +252,10 @@ class SpeechDay:
             self._speech_ahead = (day, self.threads.submit(self.draw_speech_day, day))
 
     def draw_speech_day(self, day: int) -> tuple[NDArray[Any], ...]:
-        cumulative, bucket_start = self.users.sensitive_search()
+        cumulative, bucket_start, kind_row = self.users.sensitive_search()
         result: tuple[NDArray[Any], ...] = speech.draw_speech_day(
             self.handle(self.streams.speech), self.daily_rate, day * HOURS_PER_DAY,
-            cumulative, bucket_start, self.users.size, self.users.value,
+            cumulative, bucket_start, kind_row, self.users.size, self.users.value,
             float(self.scenario.population.speech.choice_noise),
         )  # fmt: skip
         return result
@@ -273,7 +273,7 @@ class SpeechDay:
         streams = self.streams
         pvals, mass, groups, running = self._benign_split_inputs(route)
         hold, touch, any_touch, conditional = self.moderation_tables()
-        cumulative, bucket_start = users.sensitive_search()
+        cumulative, bucket_start, kind_row = users.sensitive_search()
         scenario = self.scenario
         notice_deadline = scenario.rules.takedown.notice_deadline_hours
         return (
@@ -282,7 +282,7 @@ class SpeechDay:
                 self.handle(streams.moderation),
             ),
             publishing.SpeechSource(
-                self.daily_rate, cumulative, bucket_start, users.size, users.value,
+                self.daily_rate, cumulative, bucket_start, kind_row, users.size, users.value,
                 float(scenario.population.speech.choice_noise),
             ),
             drawn,

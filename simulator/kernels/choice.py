@@ -75,8 +75,10 @@ class Beliefs(NamedTuple):
     sanctions seen, per kind), ``speakers`` int64 (the users whose ``spoke`` row is not
     zero, in the order they first spoke) and ``n_speakers`` (one int64: how many);
     and for the climate term (empty when it is off) ``climate_observed`` float32 users
-    x 3 (the friends' posts seen, O) and ``climate_kind`` (3: a unit of flow's expected
-    posts per kind, E = flow x climate_kind)."""
+    x 3 (the friends' posts seen, O) and ``climate_kind`` (1 x 3: a unit of flow's
+    expected posts per kind, E = flow x climate_kind[0]; or users x 3, each user's own
+    E per unit of flow, where groups write their own mix of kinds and the friends'
+    expected posts do not split by one mix)."""
 
     evidence: Array
     spoke: Array
@@ -114,7 +116,9 @@ def make_beliefs(
         np.zeros((0, N_SENSITIVE), dtype=np.float32)
         if climate_observed is None
         else climate_observed,
-        np.zeros(N_SENSITIVE) if climate_kind is None else climate_kind,
+        np.zeros((1, N_SENSITIVE))
+        if climate_kind is None
+        else np.atleast_2d(np.asarray(climate_kind, dtype=np.float64)),
     )
 
 
@@ -355,7 +359,9 @@ def choose_posts(
             s_rm = removal_cost + account_loss / max(1, strikes_to_close[r] - their_strikes[k])
             felt = mood[k]
             if climate_on:
-                expected = evidence[a, FLOW_COLUMN] * climate_kind[col_k]
+                # One row for everyone (E splits by one mix), else the user's own.
+                share_row = a if climate_kind.shape[0] > 1 else 0
+                expected = evidence[a, FLOW_COLUMN] * climate_kind[share_row, col_k]
                 if expected > 0.0:
                     short = 1.0 - climate_observed[a, col_k] / expected
                     felt *= max(0.0, 1.0 + climate_weight * short)

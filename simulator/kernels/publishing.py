@@ -48,14 +48,17 @@ class Handles(NamedTuple):
 
 class SpeechSource(NamedTuple):
     """What a day's intended posts are drawn from: ``daily_rate`` (channels x kinds,
-    posts a day), the users' summed sensitive weights ``sensitive_cumulative`` with the
-    search's ``sensitive_start`` (:func:`simulator.kernels.numeric.search_bucketed`),
+    posts a day), the users' summed sensitive weights ``sensitive_cumulative`` (rows x
+    users) with the search's ``sensitive_start`` (rows x buckets + 1,
+    :func:`simulator.kernels.numeric.search_bucketed`), each sensitive kind's row
+    ``kind_row``,
     ``n_users``, each user's ``value`` of speaking and ``noise`` (the choice noise's
     exponent, :func:`simulator.kernels.choice.mood`)."""
 
     daily_rate: Array
     sensitive_cumulative: Array
     sensitive_start: Array
+    kind_row: Array
     n_users: int
     value: Array
     noise: float
@@ -191,7 +194,7 @@ def publish_days(
         else:
             speech_counts, authors, times, offsets, noise, author_value = speak(
                 speech_rng, daily_rate, day_start, source.sensitive_cumulative,
-                source.sensitive_start, n_users, source.value, source.noise,
+                source.sensitive_start, source.kind_row, n_users, source.value, source.noise,
             )  # fmt: skip
         per_channel = daily_rate.shape[1] - 1
         no_split = np.zeros(0, dtype=np.int64)

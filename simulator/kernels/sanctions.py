@@ -253,9 +253,15 @@ def exclusion_reason(state: int, serves: bool, reason: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _weights(i: int, benign_weight: Array, sensitive_cumulative: Array) -> tuple[float, float]:
-    below = sensitive_cumulative[i - 1] if i > 0 else 0.0
-    return benign_weight[i], sensitive_cumulative[i] - below
+def _add_weights(
+    mass: Array, p: int, r: int, sign: float, i: int, benign_weight: Array, cumulative: Array
+) -> None:
+    """Add ``sign`` times user ``i``'s posting weight to ``mass[p, r]``: benign in column
+    0, then one column per row of the sensitive weights (rows x users, running)."""
+    mass[p, r, 0] += sign * benign_weight[i]
+    for row in range(cumulative.shape[0]):
+        below = cumulative[row, i - 1] if i > 0 else 0.0
+        mass[p, r, 1 + row] += sign * (cumulative[row, i] - below)
 
 
 @njit(cache=True, nogil=True)
@@ -272,8 +278,10 @@ def recount_exclusions(
 ) -> None:
     """Every user's reason for having no route now into ``reason_now`` (int8), the users
     by reason into ``counts[N_REASONS]`` and their posting weight by home platform and
-    reason into ``mass[P, N_REASONS, 2]``: benign (``benign_weight``) and sensitive (the
-    steps of ``sensitive_cumulative``: ``rate x stance_factor``). One pass over users."""
+    reason into ``mass[P, N_REASONS, 1 + rows]``: benign (``benign_weight``) and each row
+    of the sensitive weights (the steps of ``sensitive_cumulative``, rows x users:
+    ``rate x stance_factor``, by kind where groups have their own mix). One pass over
+    users."""
     counts[:] = 0
     mass[:] = 0.0
     for i in range(len(state)):
@@ -282,9 +290,7 @@ def recount_exclusions(
         reason_now[i] = r
         if r != REASON_NONE:
             counts[r] += 1
-            benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
-            mass[p, r, 0] += benign
-            mass[p, r, 1] += sensitive
+            _add_weights(mass, p, r, 1.0, i, benign_weight, sensitive_cumulative)
 
 
 @njit(cache=True, nogil=True)
@@ -310,13 +316,10 @@ def update_exclusions(
         new = exclusion_reason(int(state[i]), serving[p], int(excl_reason[i]))
         if new == old:
             continue
-        benign, sensitive = _weights(i, benign_weight, sensitive_cumulative)
         if old != REASON_NONE:
             counts[old] -= 1
-            mass[p, old, 0] -= benign
-            mass[p, old, 1] -= sensitive
+            _add_weights(mass, p, old, -1.0, i, benign_weight, sensitive_cumulative)
         if new != REASON_NONE:
             counts[new] += 1
-            mass[p, new, 0] += benign
-            mass[p, new, 1] += sensitive
+            _add_weights(mass, p, new, 1.0, i, benign_weight, sensitive_cumulative)
         reason_now[i] = new

@@ -27,12 +27,12 @@ HOURS = 24.0  # per day (simulator.model.regulator.HOURS_PER_DAY; not imported: 
 
 @njit(cache=True, nogil=True)
 def draw_speech(
-    rng: Any, daily_rate: Array, day_start: float, sensitive_total: float
+    rng: Any, daily_rate: Array, day_start: float, sensitive_totals: Array
 ) -> tuple[Array, Array, Array, Array, Array]:
     """A day's intended posts from the speech stream ``rng``: the counts per channel and
     kind (Poisson with means ``daily_rate``), then for each channel and sensitive kind
-    the authors' targets (uniform over ``[0, sensitive_total)``, the users' summed
-    sensitive weight) and the times (hours from ``day_start``), kind by kind.
+    the authors' targets (uniform over ``[0, sensitive_totals[k - 1])``, the users'
+    summed weight for kind ``k``) and the times (hours from ``day_start``), kind by kind.
 
     Returns ``counts`` (channels x kinds), ``targets``, ``times``, ``offsets`` (the
     slice of channel ``c`` and kind ``k`` is ``offsets[c * 3 + k - 1]`` to the next) and
@@ -55,8 +55,9 @@ def draw_speech(
     times = np.empty(offsets[-1], dtype=np.float64)
     noise = np.empty(offsets[-1], dtype=np.float64)
     for pair in range(n_channels * sensitive):
+        total = sensitive_totals[pair % sensitive]
         for i in range(offsets[pair], offsets[pair + 1]):
-            targets[i] = rng.random() * sensitive_total
+            targets[i] = rng.random() * total
         for i in range(offsets[pair], offsets[pair + 1]):
             times[i] = day_start + HOURS * rng.random()
         for i in range(offsets[pair], offsets[pair + 1]):
@@ -71,23 +72,32 @@ def speak(
     day_start: float,
     sensitive_cumulative: Array,
     sensitive_start: Array,
+    kind_row: Array,
     n_users: int,
     value: Array,
     noise_exponent: float,
 ) -> tuple[Array, Array, Array, Array, Array, Array]:
     """:func:`draw_speech` and the sensitive posts' authors
-    (:func:`simulator.kernels.numeric.search_bucketed`): the counts, the authors, the
-    times and the offsets of a day's intended posts, each post's mood
+    (:func:`simulator.kernels.numeric.search_bucketed` in the weight row of each post's
+    kind, ``kind_row[k - 1]`` of ``sensitive_cumulative``, rows x users): the counts, the
+    authors, the times and the offsets of a day's intended posts, each post's mood
     (:func:`simulator.kernels.choice.mood` of its uniform) and its author's ``value`` of
     speaking (fixed: when drawn ahead, one gather and the moods' arithmetic fewer while
     the day runs)."""
-    counts, targets, times, offsets, noise = draw_speech(
-        rng, daily_rate, day_start, sensitive_cumulative[-1] if n_users else 0.0
-    )
-    if len(targets):
-        authors = search_bucketed(sensitive_cumulative, sensitive_start, targets)
-    else:
-        authors = np.zeros(0, dtype=np.int64)
+    sensitive = len(kind_row)
+    totals = np.zeros(sensitive)
+    if n_users:
+        for k in range(sensitive):
+            totals[k] = sensitive_cumulative[kind_row[k], n_users - 1]
+    counts, targets, times, offsets, noise = draw_speech(rng, daily_rate, day_start, totals)
+    authors = np.zeros(len(targets), dtype=np.int64)
+    for pair in range(len(offsets) - 1):
+        first, last = offsets[pair], offsets[pair + 1]
+        if last > first:
+            row = kind_row[pair % sensitive]
+            authors[first:last] = search_bucketed(
+                sensitive_cumulative[row], sensitive_start[row], targets[first:last]
+            )
     author_value = np.empty(len(authors), dtype=value.dtype)
     for k in range(len(authors)):
         author_value[k] = value[authors[k]]
@@ -103,6 +113,7 @@ def draw_speech_day(
     day_start: float,
     sensitive_cumulative: Array,
     sensitive_start: Array,
+    kind_row: Array,
     n_users: int,
     value: Array,
     noise_exponent: float,
@@ -114,7 +125,7 @@ def draw_speech_day(
     ``drawn_*`` arguments; the same draws in the same order as drawing in it."""
     return speak(
         as_generator(speech_handle), daily_rate, day_start, sensitive_cumulative,
-        sensitive_start, n_users, value, noise_exponent,
+        sensitive_start, kind_row, n_users, value, noise_exponent,
     )  # fmt: skip
 
 

@@ -9,8 +9,9 @@ Statements (each used by the engine as written; numpy, no loop over users):
   population stream's draws are the same with groups or without; :func:`assign_groups`); a slot
   renewed by turnover keeps its group (newcomers come in the same proportions, S14);
 - traits: rate ``posts_per_day * f_g * spread_i``; stance ``s_i ~ Beta(group's)``,
-  the sensitive shares ``mix_k * s_i / s_bar`` with ``s_bar = sum_g share_g E[s | g]``
-  the population's mean stance; boldness ``~ Beta(group's)``, value over the
+  the sensitive shares ``mix_{g,k} * s_i / s_bar`` with ``s_bar = sum_g share_g E[s | g]``
+  the population's mean stance and ``mix_{g,k}`` the group's own sensitive mix or the
+  population's (:func:`sensitive_mixes`); boldness ``~ Beta(group's)``, value over the
   population's mean boldness (S3);
 - network mixing (:func:`mixed_ends`): of the ``users * mean_degree / 2`` edges, edge
   ``e`` from ``a_e`` (uniform) goes, with probability ``h_g`` (the homophily of
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.kinds import N_KINDS
+from simulator.kinds import N_KINDS, SENSITIVE_KINDS
 from simulator.model.scenario.groups import Group
 
 FloatArray = NDArray[np.float64]
@@ -99,3 +100,19 @@ def factors(groups: Sequence[Group], name: str) -> FloatArray:
     """The groups' ``name`` factor (``monitoring``, ``reporting``, ``detention``,
     ``homophily``, ``posts_per_day_factor``), in group order."""
     return np.array([float(getattr(g, name)) for g in groups], dtype=np.float64)
+
+
+def sensitive_mixes(groups: Sequence[Group], mix: FloatArray) -> FloatArray | None:
+    """Each group's mix of kinds (groups x kinds: its own ``sensitive_mix`` or the
+    population's ``mix``, benign the rest), or None if no group has its own (the
+    population's mix for everyone: the draws of a run without group mixes)."""
+    if not any(g.sensitive_mix is not None for g in groups):
+        return None
+    table = np.tile(np.asarray(mix, dtype=np.float64), (len(groups), 1))
+    for index, group in enumerate(groups):
+        own = group.sensitive_mix
+        if own is not None:
+            for kind in SENSITIVE_KINDS:
+                table[index, kind] = getattr(own, kind.label)
+            table[index, 0] = 1.0 - table[index, 1:].sum()
+    return table

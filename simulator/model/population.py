@@ -216,13 +216,31 @@ class Users:
         self.mix[ContentKind.BENIGN] = 1.0 - sensitive_total
         # Per-user daily rates by kind are rate_i * w_i(k):
         #   sensitive: mix_k * stance_factor_i;   benign: 1 - stance_factor_i * sum(mix)
-        # Cumulative weights to draw authors in O(log n) per post. The benign one is
+        # with mix the user's group's own mix where groups have one (S1, model/groups.py).
+        # Cumulative weights to draw authors in O(log n) per post, one row per distinct
+        # weight: without group mixes one row, rate * stance_factor, that every sensitive
+        # kind scales by its mix_k (the kind's row 0, scale mix_k); with them one row per
+        # kind, rate * stance_factor * mix_{g(i),k} (row k - 1, scale 1). The benign one is
         # kept only as its total (benign authors are drawn per group, from
         # ``benign_weight``: kernels.speech.find_authors).
-        self._sensitive_cumulative = np.cumsum(rate * stance_factor)  # times mix_k
+        group_mix = group_rules.sensitive_mixes(groups, self.mix) if groups else None
+        if group_mix is None or self.group is None:
+            self._sensitive_cumulative = np.cumsum(rate * stance_factor)[None, :]
+            self.kind_row = np.zeros(len(SENSITIVE_KINDS), dtype=np.int64)
+            self.kind_scale = self.mix[1:].copy()
+            share_total: NDArray[np.float64] | float = sensitive_total
+        else:
+            members = group_mix[self.group]  # users x kinds
+            self._sensitive_cumulative = np.cumsum(
+                (rate * stance_factor)[None, :] * members[:, 1:].T, axis=1
+            )
+            self.kind_row = np.arange(len(SENSITIVE_KINDS), dtype=np.int64)
+            self.kind_scale = np.ones(len(SENSITIVE_KINDS))
+            share_total = members[:, 1:].sum(axis=1)
+            del members
         # Not negative: the mix may exceed the mean stance by 1e-12 (the scenario's
         # check), and the benign author search needs non-decreasing running weights.
-        self.benign_weight = np.maximum(rate * (1.0 - stance_factor * sensitive_total), 0.0)
+        self.benign_weight = np.maximum(rate * (1.0 - stance_factor * share_total), 0.0)
         del rate, stance_factor
         self._benign_total = float(np.cumsum(self.benign_weight)[-1]) if n else 0.0
         self._sensitive_start: NDArray[np.int64] | None = None  # see sensitive_search
@@ -265,31 +283,39 @@ class Users:
         """Expected intended posts per day of each kind over the whole population."""
         out = np.empty(N_KINDS)
         out[ContentKind.BENIGN] = self._benign_total
-        sensitive = self._sensitive_cumulative[-1] if self.size else 0.0
+        totals = self.sensitive_totals
         for kind in SENSITIVE_KINDS:
-            out[kind] = sensitive * self.mix[kind]
+            out[kind] = totals[kind - 1] * self.kind_scale[kind - 1]
         return out
 
-    def sensitive_weight(self) -> NDArray[np.float64]:
-        """Each user's intended sensitive posts a day before the kind's share,
-        ``rate_i * stance_i / mean stance`` (times ``mix_k`` for kind ``k``)."""
-        return np.diff(self._sensitive_cumulative, prepend=0.0)
+    def sensitive_weights(self) -> tuple[NDArray[np.float64], IntArray, NDArray[np.float64]]:
+        """Each user's intended sensitive posts a day by weight row (rows x users), each
+        sensitive kind's row and scale: kind ``k`` is ``rows[kind_row[k-1]] *
+        kind_scale[k-1]`` (one row ``rate_i * stance_i / mean stance`` scaled by ``mix_k``
+        without group mixes; a row per kind, scale 1, with them)."""
+        weights = np.diff(self._sensitive_cumulative, axis=1, prepend=0.0)
+        return weights, self.kind_row, self.kind_scale
 
     @property
-    def sensitive_total(self) -> float:
-        """The users' summed sensitive weight: the upper end of the uniform targets
-        the search of :meth:`sensitive_search` turns into authors of sensitive posts."""
-        return float(self._sensitive_cumulative[-1]) if self.size else 0.0
+    def sensitive_totals(self) -> NDArray[np.float64]:
+        """Each sensitive kind's summed weight (its row's total): the upper end of the
+        uniform targets the search of :meth:`sensitive_search` turns into authors."""
+        if not self.size:
+            return np.zeros(len(SENSITIVE_KINDS))
+        return np.asarray(self._sensitive_cumulative[self.kind_row, -1], dtype=np.float64)
 
-    def sensitive_search(self) -> tuple[NDArray[np.float64], IntArray]:
-        """The users' running sensitive weight and its bucket index, the arguments of
+    def sensitive_search(self) -> tuple[NDArray[np.float64], NDArray[np.int64], IntArray]:
+        """The users' running sensitive weights (rows x users), their bucket indices
+        (rows x buckets + 1) and each sensitive kind's row: the arguments of
         :func:`simulator.kernels.numeric.search_bucketed` for sensitive authors."""
         if self._sensitive_start is None:
             # Where each 1/(users/8) of the total weight starts: a search then reads a
             # few neighbouring entries instead of ~20 scattered ones. Same answers.
             buckets = max(1, self.size // 8)
-            self._sensitive_start = bucket_index(self._sensitive_cumulative, buckets)
-        return self._sensitive_cumulative, self._sensitive_start
+            self._sensitive_start = np.stack(
+                [bucket_index(row, buckets) for row in self._sensitive_cumulative]
+            )
+        return self._sensitive_cumulative, self._sensitive_start, self.kind_row
 
     @property
     def benign_weights(self) -> NDArray[np.float64]:

@@ -528,7 +528,10 @@ class Exclusions:
         self.n_platforms = n_platforms
         self.reason_now = np.zeros(users.size, dtype=np.int8)
         self.counts = np.zeros(len(ExclusionReason), dtype=np.int64)
-        self.mass = np.zeros((n_platforms, len(ExclusionReason), 2))
+        # Benign, then one column per row of the users' sensitive weights (S1).
+        self.mass = np.zeros(
+            (n_platforms, len(ExclusionReason), 1 + users.sensitive_search()[0].shape[0])
+        )
         self._serving: tuple[bool, ...] | None = None  # None: recount everything
         self._touched: list[IntArray] = []
 
@@ -546,7 +549,7 @@ class Exclusions:
         """Bring the counts and weights to the users' states now, with ``serving``
         (whether each platform serves today)."""
         users = self.users
-        cumulative, _ = users.sensitive_search()
+        cumulative, _, _ = users.sensitive_search()
         served = np.array(serving, dtype=np.bool_)
         if self._serving != serving:
             sanction_kernels.recount_exclusions(
@@ -582,6 +585,7 @@ class Exclusions:
         if not excluded[: self.n_platforms].any():
             return out
         self.sync(serving)
+        kind_row = self.users.kind_row
         for p in range(self.n_platforms):
             for channel in Channel:
                 for kind in range(N_KINDS):
@@ -589,9 +593,8 @@ class Exclusions:
                     if not posts:
                         continue
                     # Incremental sums can leave -1e-17 where nobody is left.
-                    weight = np.maximum(
-                        self.mass[p, :, 0 if kind == ContentKind.BENIGN else 1], 0.0
-                    )
+                    column = 0 if kind == ContentKind.BENIGN else 1 + kind_row[kind - 1]
+                    weight = np.maximum(self.mass[p, :, column], 0.0)
                     total = weight.sum()
                     if total > 0:
                         out[p, channel, kind] = rng.multinomial(posts, weight / total)

@@ -108,13 +108,14 @@ class SpeechState:
         self,
         scenario: Scenario,
         value: NDArray[np.float32],
-        sensitive_weight: Callable[[], FloatArray],
+        sensitive_weights: Callable[[], tuple[FloatArray, IntArray, FloatArray]],
         network: Callable[[], tuple[NDArray[np.integer], NDArray[np.integer]]],
         strikes_to_close: IntArray,
     ) -> None:
-        """``value`` is each user's ``beta_i D_i``; ``sensitive_weight()`` each user's
-        sensitive posts a day (before the kind's share), ``network()`` the CSR arrays,
-        both asked for only if beliefs are kept."""
+        """``value`` is each user's ``beta_i D_i``; ``sensitive_weights()`` each user's
+        sensitive posts a day by weight row, each kind's row and scale
+        (:meth:`simulator.model.population.Users.sensitive_weights`), ``network()`` the
+        CSR arrays, both asked for only if beliefs are kept."""
         population = scenario.population
         perception = population.perception
         speech = population.speech
@@ -166,10 +167,13 @@ class SpeechState:
         self._initial_row = np.zeros(uk.EVIDENCE_COLUMNS, dtype=np.float32)
         self._network = network
         if self.at_risk:
-            self.beliefs = self._initial_beliefs(scenario, q, sensitive_weight)
+            self.beliefs = self._initial_beliefs(scenario, q, sensitive_weights)
 
     def _initial_beliefs(
-        self, scenario: Scenario, q: FloatArray, sensitive_weight: Callable[[], FloatArray]
+        self,
+        scenario: Scenario,
+        q: FloatArray,
+        sensitive_weights: Callable[[], tuple[FloatArray, IntArray, FloatArray]],
     ) -> uk.Beliefs:
         """Day-0 evidence (``initial_trials`` posts at the initial rates, times ``q_k`` for
         lawful kinds); with the climate on, the friends' expected public posts (E) and
@@ -188,15 +192,29 @@ class SpeechState:
         friends_see = self.trial_weight > 0.0 or self.friend_weight > 0.0
         if not climate_on:
             return uk.make_beliefs(rows, day=rows[:, uk.DAY_COLUMN], friends_see=friends_see)
-        # The climate's E: friends' expected public posts of each kind a day.
-        mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
+        # The climate's E: friends' expected public posts of each kind a day. With one
+        # weight row (no group mixes) E_ik = flow_i * mix_k; with a row per kind (groups
+        # writing their own mix) each kind's friends' sum, E_ik itself (flow 1).
         indptr, indices = self._network()
-        public = (1.0 - population.private_share) * sensitive_weight()
-        flow = learning.friend_sums(indptr, indices, public)
+        weights, kind_row, kind_scale = sensitive_weights()
+        public = (1.0 - population.private_share) * weights
+        if len(public) == 1:
+            mix = np.array([getattr(population.sensitive_mix, k.label) for k in SENSITIVE_KINDS])
+            flow = learning.friend_sums(indptr, indices, public[0])
+            share = mix[None, :]
+        else:
+            flow = np.ones(n)
+            share = np.stack(
+                [
+                    learning.friend_sums(indptr, indices, public[kind_row[k]]) * kind_scale[k]
+                    for k in range(len(kind_row))
+                ],
+                axis=1,
+            )
         return uk.make_beliefs(
             rows, day=rows[:, uk.DAY_COLUMN], flow=flow,
-            climate_observed=(flow[:, None] * mix[None, :]).astype(np.float32),
-            climate_kind=mix,
+            climate_observed=(flow[:, None] * share).astype(np.float32),
+            climate_kind=share,
         )  # fmt: skip
 
     def reset(self, slots: IntArray) -> None:

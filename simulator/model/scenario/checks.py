@@ -194,9 +194,10 @@ def _timeline_problems(scenario: Any) -> list[tuple[str, str]]:
 
 
 def _groups_problems(scenario: Any) -> list[tuple[str, str]]:
-    """Groups: unique names, shares adding up to 1, and the sensitive mix under the
-    population's mean stance (the share-weighted mean of the groups' stances: a user's
-    sensitive shares are the mix times stance / that mean)."""
+    """Groups: unique names, shares adding up to 1, and each group's sensitive mix (its
+    own or the population's) under the population's mean stance (the share-weighted
+    mean of the groups' stances: a user's sensitive shares are the mix times stance /
+    that mean)."""
     groups = _attribute(scenario, "groups")
     if not _known(groups) or not groups:
         return []
@@ -214,17 +215,28 @@ def _groups_problems(scenario: Any) -> list[tuple[str, str]]:
             a, b = _attribute(stance, "alpha"), _attribute(stance, "beta")
             stance_mean = a / (a + b) if _known(a, b) else MISSING
         means.append((share, stance_mean))
-    if _known(*shares) and all(_known(s, m) for s, m in means):
-        mean = sum(s * m for s, m in means)
-        if sum(shares) > mean + 1e-12:
-            problems.append(
-                (
-                    "groups",
-                    "the sensitive shares (population.sensitive_mix) must add up to at most "
-                    f"the population's mean stance over the groups ({mean:g}); they add up "
-                    f"to {sum(shares):g}",
-                )
+    if not (_known(*shares) and all(_known(s, m) for s, m in means)):
+        return problems
+    mean = sum(s * m for s, m in means)
+    population_mix_reported = False
+    for index, group in enumerate(groups):
+        own = _attribute(group, "sensitive_mix")
+        mix = shares if own is None else [_attribute(own, k.label) for k in SENSITIVE_KINDS]
+        if not _known(*mix) or sum(mix) <= mean + 1e-12:
+            continue
+        if own is None:
+            if population_mix_reported:
+                continue
+            population_mix_reported = True
+        where = "population.sensitive_mix" if own is None else f"groups.{index}.sensitive_mix"
+        problems.append(
+            (
+                "groups" if own is None else f"groups.{index}.sensitive_mix",
+                f"the sensitive shares ({where}) must add up to at most the population's "
+                f"mean stance over the groups ({mean:g}), since a user of stance 1 posts "
+                f"1/mean-stance times the group's share; they add up to {sum(mix):g}",
             )
+        )
     return problems
 
 

@@ -6,6 +6,10 @@ S12; docs/scenarios.md "Groups").
 Without ``[[groups]]`` the population is one group and nothing here is drawn or read
 (the scenario's hash and every output are as before groups existed).
 
+A group may write its own mix of sensitive kinds (``sensitive_mix``: activists more
+calls to act, a few heavy offenders most of the unlawful posts); its members' authors
+are then drawn kind by kind from their own weights (docs/model.md S1).
+
 Scrutiny is stated as factors on the scenario's own rates, so a group under no special
 scrutiny has factor 1 and the national rule is the scenario's:
 
@@ -47,6 +51,21 @@ class GroupBeta(BaseModel):
         return self.alpha / (self.alpha + self.beta)
 
 
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class GroupMix(BaseModel):
+    """A group's own sensitive mix: the share of an average member's intended posts of
+    each sensitive kind (as ``population.sensitive_mix``, before stance); the rest is
+    benign. All three are given."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    critical: Share
+    collective_action: Share
+    unlawful: Share
+
+
 class Group(BaseModel):
     """One group of users (docs/scenarios.md "Groups")."""
 
@@ -62,6 +81,9 @@ class Group(BaseModel):
     """The group's stance distribution; none: the population's."""
     boldness: GroupBeta | None = None
     """The group's boldness distribution; none: the population's."""
+    sensitive_mix: GroupMix | None = None
+    """The group's own mix of sensitive kinds (a member's share of each is this mix times
+    stance over the population's mean stance, S1); none: the population's."""
     homophily: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
     """Share of the edges a member draws that go to another member (the rest to anyone,
     the group included): 0 is random mixing."""
