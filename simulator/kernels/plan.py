@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.77
+    seconds 0.82
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 1.10
+    seconds 0.97
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,20 +30,20 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.82
+    seconds 0.80
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.34
+    seconds 0.35
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.67
+    seconds 1.44
     profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
     arg array(float64, 1d, C)
     arg array(int32, 1d, C)
@@ -58,9 +58,9 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.85
+    seconds 0.71
     profiles rules-large rules-small
-    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
     arg int64
     arg int64
@@ -70,7 +70,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.79
+    seconds 0.67
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -78,7 +78,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 1.25
+    seconds 0.96
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -86,18 +86,18 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.16
+    seconds 0.15
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.22
+    seconds 0.17
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.37
+    seconds 0.30
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -110,7 +110,7 @@ kernel simulator.kernels.network.sort_rows
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.98
+    seconds 1.59
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -120,37 +120,37 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.41
+    seconds 0.26
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.15
+    seconds 0.18
     profiles rules-large rules-small
     arg array(float32, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.13
+    seconds 0.16
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.11
+    seconds 0.16
     profiles rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.11
+    seconds 0.17
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.12
+    seconds 0.16
     profiles rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.police.investigate_until
-    seconds 1.84
+    seconds 1.29
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -176,17 +176,17 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 31.14
+    seconds 27.40
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
     arg Handles(readonly array(uint64, 1d, C) x 3)
-    arg SpeechSource(array(float64, 2d, C), array(float64, 1d, C), array(int64, 1d, C), int64, array(float32, 1d, C), float64)
+    arg SpeechSource(array(float64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 1d, C), int64, array(float32, 1d, C), float64)
     arg Drawn(array(int64, 2d, C), array(int64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(float64, 1d, C), array(float32, 1d, C))
     arg BenignGroups(array(float64, 2d, C), array(float64, 2d, C), array(int32, 1d, C), array(int32, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), int64)
     arg Routes(readonly array(int16, 1d, C), array(int16, 1d, C))
     arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C), array(int64, 1d, C), array(int64, 4d, C))
-    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 1d, C))
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg Moderation(array(bool, 1d, C), array(bool, 1d, C), array(float64, 2d, C), array(float64, 4d, C), array(float64, 3d, C), array(float64, 4d, C), float64, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), float64, array(float64, 1d, C), array(float64, 1d, C))
     arg DayCounts(array(int64, 4d, C), array(int64, 5d, C), array(int64, 2d, C), array(int64, 2d, C))
     arg Buffers(array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 2d, C), array(float64, 2d, C), array(int64, 2d, C), array(int64, 1d, C))
@@ -200,8 +200,8 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.channel._room dd701c2b88
     calls simulator.kernels.channel._room e09d409f44
     calls simulator.kernels.channel.merge_by_platform 2193617015
-    calls simulator.kernels.channel.publish_channel 4444b4d8e5
-    calls simulator.kernels.choice.choose_posts 34d92aad83
+    calls simulator.kernels.channel.publish_channel 04dd9683d3
+    calls simulator.kernels.choice.choose_posts 2b7c0679ef
     calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.draws.binomial 7604165db1
     calls simulator.kernels.draws.multinomial f467c54bb5
@@ -210,11 +210,11 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.numeric.bucket_index db80294162
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.publishing._no_outputs e3b0c44298
-    calls simulator.kernels.speech.draw_speech 755fd8eed5
+    calls simulator.kernels.speech.draw_speech fd3f1ae2cb
     calls simulator.kernels.speech.find_authors 05ce97157c
-    calls simulator.kernels.speech.speak 1db1e50437
+    calls simulator.kernels.speech.speak b049906c85
 kernel simulator.kernels.queue.append_pending
-    seconds 0.29
+    seconds 0.32
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -225,14 +225,14 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 2.68
+    seconds 2.81
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 2.78
+    seconds 2.55
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -242,7 +242,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.37
+    seconds 1.31
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -263,7 +263,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 3.61
+    seconds 3.23
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -292,7 +292,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.57
+    seconds 0.68
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -302,7 +302,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.13
+    seconds 0.25
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -310,7 +310,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 2.26
+    seconds 2.09
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -324,21 +324,21 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.52
+    seconds 0.66
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
     arg array(int16, 1d, C)
     arg array(bool, 1d, C)
     arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
     arg array(int8, 1d, C)
     arg array(int64, 1d, C)
     arg array(float64, 3d, C)
-    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.54
+    seconds 0.52
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -356,7 +356,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.53
+    seconds 0.89
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -364,19 +364,21 @@ kernel simulator.kernels.sanctions.update_exclusions
     arg array(int16, 1d, C)
     arg array(bool, 1d, C)
     arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
     arg array(int8, 1d, C)
     arg array(int64, 1d, C)
     arg array(float64, 3d, C)
-    calls simulator.kernels.sanctions._weights b0895e3986
+    calls simulator.kernels.sanctions._add_weights a24d8276fd
+    calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.07
+    seconds 7.21
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
     arg float64
-    arg array(float64, 1d, C)
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg int64
     arg array(float32, 1d, C)
@@ -384,6 +386,6 @@ kernel simulator.kernels.speech.draw_speech_day
     calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
-    calls simulator.kernels.speech.draw_speech 755fd8eed5
-    calls simulator.kernels.speech.speak 1db1e50437
+    calls simulator.kernels.speech.draw_speech fd3f1ae2cb
+    calls simulator.kernels.speech.speak b049906c85
 """
