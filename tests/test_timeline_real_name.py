@@ -209,3 +209,19 @@ def test_what_cannot_apply_is_refused(tmp_path: Path, text: str, needles: list[s
         for needle in needles:
             assert needle in output, (needle, output)
     assert not (tmp_path / "r").exists()
+
+
+def test_attribution_counts_a_rule_a_timeline_turns_on_and_switches_it_off() -> None:
+    """`censim attribute`'s player `real_name` is on when an entry turns the rule on, and
+    off means the entry no longer does (as reporting set by an entry)."""
+    from simulator.experiments.attribution import rules_of, with_rules
+
+    scenario = simulator.load_scenario("china_weibo_2012_real_name")
+    players = rules_of(scenario)
+    assert players == ("real_name", "takedown", "reporting", "timeline")  # on_request
+    off = with_rules(scenario, ("takedown", "reporting", "timeline"), players)
+    assert not off.rules.real_name.enabled
+    assert "rules.real_name.enabled" not in off.timeline[0].set
+    assert off.timeline[1].set == scenario.timeline[1].set  # the push stays
+    plan = plan_timeline(off)
+    assert plan is not None and "real_name" not in plan.changes[75].families
