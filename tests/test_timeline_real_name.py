@@ -78,6 +78,16 @@ def test_an_entry_turning_the_rule_on_is_the_run_of_start_day(takedown: bool) ->
     assert traceable[:DAY].eq(0).all() and traceable[DAY] > 0.9 * 600
 
 
+def test_an_entry_turning_the_rule_on_on_day_0_is_the_scenario_with_the_rule() -> None:
+    on_day_0 = dict(TURN_ON, day=0)
+    entry = run(simulator.override(classroom(on_day_0), OFF))
+    always = _run("always")  # classroom: enabled, start_day = 0
+    for table in ("daily", "platform_daily", "population_daily", "counterfactual_daily"):
+        assert getattr(entry, table).equals(getattr(always, table)), table
+    assert _without_timeline_rows(entry.events).equals(always.events)
+    assert entry.population_daily["traceable"].iloc[0] > 0.9 * 600
+
+
 def test_an_entry_turning_the_rule_on_changes_nothing_before_its_day() -> None:
     off, entry = _run("off"), _run("entry")
     for table in ("daily", "events", "platform_daily", "population_daily"):
