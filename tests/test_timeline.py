@@ -167,6 +167,11 @@ FAMILY_CHANGES = {
         "population.perception.news_trials_per_day": 4.0,
         "population.perception.friend_detention_weight": 7.0,
     },
+    "real_name": {
+        "rules.real_name.enabled": False,
+        "rules.real_name.refusal_probability": 0.5,
+        "rules.real_name.circumvent_probability": 0.9,
+    },
 }
 
 
@@ -185,6 +190,8 @@ def _derived(sim: Simulation) -> dict[str, Any]:
         "detention_days": sim.sanctions.detention_days,
         "regulator_spec": sim.regulator.spec,
         "regulator_rules": sim.regulator.rules,
+        "real_name": sim.sanctions.real_name,
+        "ban_follows": sim.minds.ban_follows,
         "reporting_mode": sim.reporting.mode,
         "monitor": sim.speech.monitor_probability,
         "orders": sim.speech._order_by_channel,

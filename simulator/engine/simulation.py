@@ -184,7 +184,7 @@ class Simulation:
         if self.timeline is None or not self.timeline.changes:
             self.speech.draw_all_ahead()
         self.env.process(self._days())
-        if self.moderating or self.scenario.rules.real_name.enabled:
+        if self.moderating or self._real_name_ever():
             for platform in self.platforms:
                 audits = (
                     self.regulator.audit_process(platform)
@@ -203,6 +203,14 @@ class Simulation:
         self.recorder.event_columns()
         self.wall_seconds = time.perf_counter() - started
         return self.recorder
+
+    def _real_name_ever(self) -> bool:
+        """Whether the real-name rule exists on any day of the run (audits then look for
+        unregistered users, S10, from day 0 as with ``start_day``)."""
+        if self.scenario.rules.real_name.enabled:
+            return True
+        changes = self.timeline.changes.values() if self.timeline is not None else ()
+        return any(change.scenario.rules.real_name.enabled for change in changes)
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         days = range(self.scenario.horizon_days)
@@ -244,13 +252,17 @@ class Simulation:
         if self.groups is not None:
             self.groups.start_of_day(day, sanctions.detained_today)
         sanctions.platform_changes(start)  # 2 (S9)
-        real_name = self.scenario.rules.real_name
-        if real_name.enabled and day == real_name.start_day:  # 3 (S13)
+        real_name = sanctions.real_name_change(day)  # 3 (S13): the rule's first day ...
+        if real_name == "start":
             enforcement = np.array([p.spec.real_name_enforcement for p in self.platforms])
-            refused = register_users(users, real_name, enforcement, self.streams.behaviour)
+            refused = register_users(
+                users, sanctions.real_name, enforcement, self.streams.behaviour
+            )
             if sanctions.access is not None:  # refusers choose (S9a), at step 3b
                 sanctions.access.refused(refused)
             sanctions.exclusions.invalidate()  # everyone may have changed
+        elif real_name == "end":  # ... or the day a timeline lifted it
+            sanctions.real_name_lifted(start)
         sanctions.returns_and_turnover(day, start)  # 3a (S14)
         if sanctions.access is not None and sanctions.access.decide(day, start):  # 3b (S9a)
             sanctions.exclusions.invalidate()  # homes and states moved

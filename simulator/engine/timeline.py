@@ -30,7 +30,7 @@ from simulator.model.reporting import Reporting
 from simulator.model.sanctions import Sanctions
 from simulator.model.scenario import Scenario
 from simulator.model.scenario.days import DayChange, TimelinePlan
-from simulator.model.speech_state import MIN_IDENTIFICATION, SpeechState, law_table
+from simulator.model.speech_state import MIN_IDENTIFICATION, SpeechState, ban_follows, law_table
 from simulator.model.vague_offence import scenario_offence_line
 from simulator.output.recorder import Recorder
 
@@ -173,6 +173,18 @@ def access(parts: RunParts, new: Scenario) -> None:
         parts.sanctions.access.set_spec(new.access)
 
 
+def real_name(parts: RunParts, new: Scenario) -> None:
+    """The real-name rule turned on or off, or its refusal and circumvention chances
+    (S13): the rule the sanctions read (whether it is in force, for registration at
+    step 3, newcomers and closed accounts' identity checks, S14), what audits count of
+    unregistered users (S10) and whether a closed account's ban follows a registered
+    user (S3). Registration itself, or the refusers' return on a repeal, happens at
+    step 3 of the day (:meth:`Sanctions.real_name_change`)."""
+    parts.sanctions.real_name = new.rules.real_name
+    parts.regulator.rules = new.rules
+    parts.minds.ban_follows = ban_follows(new)
+
+
 #: One function per family of :data:`simulator.model.scenario.timeline.CHANGEABLE`.
 FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "enforcement": enforcement,
@@ -182,6 +194,7 @@ FAMILIES: dict[str, Callable[[RunParts, Scenario], None]] = {
     "perception": perception,
     "groups": groups,
     "access": access,
+    "real_name": real_name,
 }
 
 

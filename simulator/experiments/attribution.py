@@ -60,7 +60,7 @@ RULES = ("real_name", "takedown", "reporting", "appeals", "timeline")
 
 #: What switching each rule off means.
 RULE_OFF = {
-    "real_name": "rules.real_name.enabled = false",
+    "real_name": "rules.real_name.enabled = false (and no timeline entry sets it)",
     "takedown": "rules.takedown.enabled = false",
     "reporting": 'rules.reporting.mode = "none" (and no timeline entry sets it)',
     "appeals": "rules.appeals.enabled = false",
@@ -81,13 +81,17 @@ LEVEL = 0.95
 
 
 def rules_of(scenario: Scenario) -> tuple[str, ...]:
-    """The rules ``scenario`` has on (in :data:`RULES` order): real names, takedown and
-    appeals when enabled, reporting when its mode (or a timeline entry's) is not
-    ``"none"``, the timeline when an entry changes anything."""
+    """The rules ``scenario`` has on (in :data:`RULES` order): real names when enabled
+    (or a timeline entry turns them on), takedown and appeals when enabled, reporting
+    when its mode (or a timeline entry's) is not ``"none"``, the timeline when an entry
+    changes anything."""
     rules = scenario.rules
     timeline_modes = [entry.set.get("rules.reporting.mode", "none") for entry in scenario.timeline]
+    timeline_real_names = [
+        entry.set.get("rules.real_name.enabled", False) for entry in scenario.timeline
+    ]
     present = {
-        "real_name": rules.real_name.enabled,
+        "real_name": rules.real_name.enabled or any(timeline_real_names),
         "takedown": rules.takedown.enabled,
         "reporting": rules.reporting.mode != "none" or any(m != "none" for m in timeline_modes),
         "appeals": rules.appeals.enabled,
@@ -107,6 +111,9 @@ def with_rules(scenario: Scenario, on: Collection[str], players: Collection[str]
     for name in ("real_name", "takedown", "appeals"):
         if name in off:
             rules[name]["enabled"] = False
+    if "real_name" in off:
+        for entry in data.get("timeline", []):
+            entry["set"].pop("rules.real_name.enabled", None)
     if "reporting" in off:
         rules["reporting"]["mode"] = "none"
         for entry in data.get("timeline", []):

@@ -163,6 +163,18 @@ class AccessChoices:
         self.settled[users] = False
         self.option[users] = -1
 
+    def real_name_lifted(self, now: float, returning: IntArray) -> None:
+        """The real-name rule lifted (S13): no one is a refuser any more; ``returning``,
+        refusers who circumvented, are back home (``return`` events; :class:`Sanctions`
+        made them ACTIVE, and the stoppers too). Whoever is back at a home that does not
+        serve today decides at the next :meth:`decide`."""
+        refusers = self.refuser
+        self.option[refusers] = -1
+        self.settled[refusers] = False
+        self.refuser[:] = False
+        if len(returning):
+            self._events(now, returning, [RETURN] * len(returning))
+
     def _draws(self) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
         if self._tastes is None:
             n, n_p = self.users.size, len(self.platforms)

@@ -1,7 +1,8 @@
 """The real-name rule (docs/model.md, S13 "Real-name registration").
 
-On ``rules.real_name.start_day`` every active user ``i`` on platform ``p`` draws, in
-this order over the active users (one vector per draw, from the behaviour stream):
+On the rule's first day (``rules.real_name.start_day``, or the day a timeline entry
+turns it on) every active user ``i`` on platform ``p`` not yet registered draws, in
+this order over those users (one vector per draw, from the behaviour stream):
 
 - refuses with probability ``refusal_probability``; who does not refuse registers and
   becomes traceable (``traceable_i = 1``: the police identify them for certain, S12,
@@ -13,7 +14,10 @@ this order over the active users (one vector per draw, from the behaviour stream
   ``refused_real_name``).
 
 Newcomers of base turnover register the same way while the rule is in force
-(:func:`simulator.kernels.sanctions.renew_slots`, S14).
+(:func:`simulator.kernels.sanctions.renew_slots`, S14). A timeline may lift the rule
+(:meth:`simulator.model.sanctions.Sanctions.real_name_lifted`): refusers have the
+service back, registered users stay traceable; if it comes back, only users not
+registered are asked (on its first day nobody is).
 
 Audits count the active users of a platform who are not traceable
 (:func:`anonymous_active_users`, S10).
@@ -35,11 +39,11 @@ def register_users(
     enforcement: NDArray[np.float64],
     rng: np.random.Generator,
 ) -> NDArray[np.int64]:
-    """Real-name registration of the active ``users`` (the module's rule).
+    """Real-name registration of the active ``users`` not yet registered (the module's rule).
     ``enforcement``: each platform's ``real_name_enforcement`` probability. Returns the
     refusers the platform enforced against (ascending): with ``[access]`` they choose to
     stop or circumvent instead (docs/model.md S9a), after the same draws."""
-    active = np.flatnonzero(users.state == UserState.ACTIVE)
+    active = np.flatnonzero((users.state == UserState.ACTIVE) & ~users.traceable)
     refuses = rng.random(len(active)) < rule.refusal_probability
     enforced = rng.random(len(active)) < enforcement[users.platform[active]]
     circumvents = rng.random(len(active)) < rule.circumvent_probability

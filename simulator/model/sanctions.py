@@ -119,6 +119,9 @@ class Sanctions:
         #: Users' choices when their platform stops serving (S9a); ``None``: the rules
         #: before it (a gone platform's users move by market share).
         self.access: AccessChoices | None = None
+        #: Whether the real-name rule was in force on the day before (S13: it starts
+        #: and is lifted on the days this changes; :meth:`real_name_change`).
+        self.real_name_was_in_force = False
 
     def platform_name(self, user: int) -> str:
         return self.platforms[int(self.users.platform[user])].name
@@ -228,6 +231,50 @@ class Sanctions:
     def real_name_in_force(self, day: int) -> bool:
         rule = self.real_name
         return rule.enabled and day >= rule.start_day
+
+    def real_name_change(self, day: int) -> str:
+        """``"start"`` if the real-name rule comes into force on ``day`` (its
+        ``start_day``, or a timeline entry turning it on), ``"end"`` if it was in force
+        the day before and is not now (a timeline lifting it), else ``""``. Called once a
+        day, at step 3 (S13)."""
+        now = self.real_name_in_force(day)
+        before, self.real_name_was_in_force = self.real_name_was_in_force, now
+        if now == before:
+            return ""
+        return "start" if now else "end"
+
+    def real_name_lifted(self, now: float) -> IntArray:
+        """The real-name rule lifted at ``now``, the start of a day (S13, "Repeal"):
+        whoever lost the service for refusing to register has it back, ACTIVE at home
+        and anonymous: EXCLUDED refusers (reason ``refused_real_name``), one in
+        detention at release, and with ``[access]`` refusers who chose to circumvent
+        (events ``access_choice`` ``return``). Registered users stay traceable (the
+        identity given is not taken back: ASSUMPTION). Newcomers no longer register and
+        closed accounts are no longer checked (:meth:`real_name_in_force`, S14). Draws
+        nothing. Returns the users back (ascending)."""
+        users = self.users
+        refused = users.excl_reason == ExclusionReason.REFUSED_REAL_NAME
+        excluded = refused & (users.state == UserState.EXCLUDED)
+        circumventing = np.zeros(users.size, dtype=np.bool_)
+        if self.access is not None:
+            circumventing = self.access.refuser & (users.state == UserState.CIRCUMVENTING)
+        back = np.flatnonzero(excluded | circumventing)
+        users.state[back] = UserState.ACTIVE
+        users.excl_reason[back] = ExclusionReason.NONE
+        before = self.state_before_detention
+        for user, state in before.items():  # back at release
+            if (state == UserState.EXCLUDED and refused[user]) or (
+                state == UserState.CIRCUMVENTING
+                and self.access is not None
+                and self.access.refuser[user]
+            ):
+                before[user] = int(UserState.ACTIVE)
+                users.excl_reason[user] = ExclusionReason.NONE
+        if self.access is not None:
+            self.access.real_name_lifted(now, np.flatnonzero(circumventing))
+        self.exclusions.touch(back)
+        users.states_changed()
+        return back
 
     def strikes_and_exits(self, now: float, struck: IntArray) -> None:
         """Strikes (expiring), closed and suspended accounts, leaving and circumventing

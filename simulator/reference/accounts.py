@@ -120,7 +120,7 @@ class Accounts(World):
         and, where the platform enforces the rule, is excluded or circumvents."""
         rule = self.scenario.rules.real_name
         for user in self.users:
-            if user.state != UserState.ACTIVE:
+            if user.state != UserState.ACTIVE or user.traceable:  # (none on the first day)
                 continue
             refuses = self.rng.random() < rule.refusal_probability
             enforced = (

@@ -109,6 +109,7 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
     problems += _timeline_problems(scenario)
     problems += _groups_problems(scenario)
     problems += _access_problems(scenario)
+    problems += _real_name_problems(scenario)
     takedown = _attribute(scenario, "rules.takedown.enabled")
     ladder = _attribute(scenario, "rules.penalties.ladder")
     if _known(takedown, ladder) and takedown and not ladder:
@@ -145,6 +146,31 @@ def _access_problems(scenario: Any) -> list[tuple[str, str]]:
     unknown = sorted(set(values) - set(names))
     if unknown and _known(*names):
         problems.append(("access.values", f"no platform named {unknown}; platforms: {names}"))
+    return problems
+
+
+def _real_name_problems(scenario: Any) -> list[tuple[str, str]]:
+    """A timeline that turns the real-name rule on or off needs ``start_day = 0``: the
+    rule is then in force exactly on the days the values in force enable it (its start
+    is the entry's day). Two schedules for one rule would leave its start ambiguous."""
+    start_day = _attribute(scenario, "rules.real_name.start_day")
+    entries = _attribute(scenario, "timeline")
+    if not _known(start_day, entries) or not entries or start_day == 0:
+        return []
+    problems = []
+    for i, entry in enumerate(entries):
+        changes = _attribute(entry, "set")
+        paths = flatten(changes) if isinstance(changes, Mapping) else {}
+        if "rules.real_name.enabled" in paths:
+            problems.append(
+                (
+                    f"timeline.{i}.set",
+                    f"entry `{_attribute(entry, 'name')}` turns the real-name rule on or off, "
+                    f"so `rules.real_name.start_day` must be 0 (it is {start_day}): the rule "
+                    "starts on the day of the entry that turns it on; schedule it by one or "
+                    "the other (docs/model.md S13)",
+                )
+            )
     return problems
 
 

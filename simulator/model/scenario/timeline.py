@@ -45,6 +45,11 @@ CHANGEABLE: dict[str, tuple[str, ...]] = {
         "population.perception.friend_detention_weight",
     ),
     "access": CHANGEABLE_ACCESS,
+    "real_name": (
+        "rules.real_name.enabled",
+        "rules.real_name.refusal_probability",
+        "rules.real_name.circumvent_probability",
+    ),
 }
 
 #: Every changeable field, and its family.
@@ -66,7 +71,11 @@ def family_of(path: str) -> str | None:
 
 #: Why some fields a user may well try cannot change mid-run, and what to use instead.
 _WHY_NOT: dict[str, str] = {
-    "rules.real_name": "real-name registration starts on `rules.real_name.start_day`",
+    "rules.real_name.start_day": (
+        "an entry's own `day` is when it starts: turn the rule on with "
+        "`rules.real_name.enabled = true` in an entry of that day, "
+        "and leave `rules.real_name.start_day` at 0"
+    ),
     "rules.takedown": (
         "takedown duties and the prohibited kinds are set up once, before day 0 "
         "(the platforms' policies, users' reading of the law and their beliefs are built "
