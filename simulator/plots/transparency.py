@@ -23,9 +23,10 @@ from simulator.plots.style import (
     STAGE_HATCHES,
     as_results,
     new_figure,
-    run_title,
     style,
     thousands,
+    title,
+    zero_line,
 )
 
 #: Label, fill and hatch of each part (the report's part solid, the hidden ones hatched).
@@ -43,8 +44,16 @@ def transparency(source: Results | str | Path) -> Figure:
     """The visible and the hidden parts of a run's suppression, and notices by sender."""
     results = as_results(source)
     table = results.transparency
+    summary = results.summary
     with style():
         fig = new_figure(9.0, 4.8)
+        fig.suptitle(
+            title(
+                "Transparency report vs true suppression", "posts and notices, whole run",
+                results.scenario_name, summary.get("users"), summary.get("horizon_days"),
+                results.seed,
+            )
+        )  # fmt: skip
         left, right = fig.subplots(1, 2, width_ratios=(1.6, 1.0))
         if table.empty:
             for ax in (left, right):
@@ -76,7 +85,10 @@ def transparency(source: Results | str | Path) -> Figure:
         left.set_yticks(y, [f"{p}\n({REGIME_NAMES.get(r, r)})" for p, r in names])
         left.invert_yaxis()
         left.xaxis.set_major_formatter(FuncFormatter(thousands))
-        left.set_xlabel("sensitive posts (critical, calls to act, unlawful)")
+        left.set_xlabel("sensitive posts, whole run (critical, calls to act, unlawful)")
+        # From zero: the report's part is read against the whole bar.
+        left.set_xlim(0, max(1.0, float(start.max()) if len(start) else 0.0) * 1.02)
+        zero_line(left, axis="x")
         left.set_title("What the report shows (solid) and hides (hatched)")
         left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7)
         outcomes = sender_outcomes(results.notices)
@@ -101,9 +113,9 @@ def transparency(source: Results | str | Path) -> Figure:
         right.set_title("Notices by sender")
         top = float(outcomes["notices"].max()) if len(outcomes) else 0.0
         right.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+        zero_line(right)
         if len(outcomes):
             right.legend(loc="upper right", fontsize=7)
         else:
             right.text(0.5, 0.5, "no notices", ha="center", transform=right.transAxes)
-        fig.suptitle(f"Transparency report vs true suppression — {run_title(results)}", fontsize=10)
     return fig
