@@ -525,6 +525,16 @@ def test_transparency_figure_in_the_house_style() -> None:
     assert left.get_xlim()[0] == 0.0 and has_zero_line(left, axis="x")
     assert right.get_ylim()[0] == 0.0 and has_zero_line(right)
     assert "whole run" in left.get_xlabel() and right.get_ylabel() == "notices (count)"
+    # "in the report: x of y" sits right of a short bar, never over the platform's name.
+    notes = [t for t in left.texts if t.get_text().startswith("in the report")]
+    longest = max(note.xy[0] for note in notes)
+    assert notes and all(
+        note.get_horizontalalignment() == ("right" if note.xy[0] >= 0.4 * longest else "left")
+        for note in notes
+    )
+    assert any(note.get_horizontalalignment() == "left" for note in notes)  # classroom's
+    ticks = right.get_yticks()
+    assert np.allclose(ticks, np.round(ticks))  # notices are whole counts
 
 
 def _summaries(loss: float, users: int = 500, days: int = 8) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simulator.output.results import Results
 from simulator.output.transparency import PARTS, sender_outcomes, visible_and_hidden
@@ -69,14 +69,17 @@ def transparency(source: Results | str | Path) -> Figure:
             left.barh(y, values, left=start, color=fill, hatch=hatch, edgecolor="black",
                       linewidth=0.6, label=label, gid=f"part-{part}")  # fmt: skip
             start += values
-        # The report's part can be too thin to see: say it in numbers.
+        # The report's part can be too thin to see: say it in numbers (inside a long bar's
+        # end, right of a short one, so it never covers the platform's name).
+        longest = float(start.max()) if len(start) else 0.0
         for yi, (shown, total) in enumerate(zip(parts["in_report"], start, strict=True)):
+            inside = total >= 0.4 * longest
             left.annotate(
                 f"in the report: {shown:,.0f} of {total:,.0f}",
                 (total, yi),
-                xytext=(-4, 0),
+                xytext=(-4 if inside else 4, 0),
                 textcoords="offset points",
-                ha="right",
+                ha="right" if inside else "left",
                 va="center",
                 fontsize=7,
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
@@ -109,6 +112,7 @@ def transparency(source: Results | str | Path) -> Figure:
                        va="bottom", fontsize=7)  # fmt: skip
         right.set_xticks(x, labels, rotation=20, ha="right")
         right.yaxis.set_major_formatter(FuncFormatter(thousands))
+        right.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole ticks
         right.set_ylabel("notices (count)")
         right.set_title("Notices by sender")
         top = float(outcomes["notices"].max()) if len(outcomes) else 0.0
