@@ -294,6 +294,8 @@ def test_waterfall_draws_the_steps_and_names_size_and_units(
     title = figure.get_suptitle()
     assert f"{USERS:,} users × {DAYS} days" in title and f"{REPS} replications" in title
     assert "% of lawful posts lost" in title
+    # Both panels are read against the house zero line.
+    assert all(any(line.get_gid() == "zero" for line in ax.lines) for ax in figure.axes[:2])
     left = figure.axes[0]
     steps = {patch.get_gid(): patch.get_height() for patch in left.patches if patch.get_gid()}
     for rule, value in classroom_attribution.shapley("speech_loss").items():

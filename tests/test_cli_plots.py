@@ -167,3 +167,32 @@ def test_compare_errors(tmp_path: Path, run_dir: Path) -> None:
     assert code == 2 and "--reps" in output
     code, output = invoke("compare", "--out", str(tmp_path / "d"))
     assert code == 2 and "Missing argument" in output
+
+
+def test_compare_figures_carry_units_and_users_times_days(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`censim compare` titles both of its figures with the runs' population x horizon
+    (read from the runs), and every panel has its zero line."""
+    drawn: dict[str, object] = {}
+    original = plots.save
+
+    def keep(fig: object, path: Path, dpi: float | None = None) -> Path:
+        drawn[Path(path).name] = (
+            " ".join(fig._suptitle.get_text().split()),  # type: ignore[attr-defined]
+            [
+                [line.get_gid() for line in ax.lines]
+                for ax in fig.axes  # type: ignore[attr-defined]
+                if ax.get_visible()
+            ],
+        )
+        return original(fig, path, dpi)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plots, "save", keep)
+    code, output = invoke("compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "o"))
+    assert code == 0, output
+    assert set(drawn) == {"comparison.png", "mechanisms.png"}
+    for name, (title, gids) in drawn.items():
+        assert "600 users \u00d7 10 days" in title, name  # type: ignore[operator]
+        assert all("zero" in panel for panel in gids), name  # type: ignore[attr-defined]
+    assert "units on each axis" in drawn["comparison.png"][0]  # type: ignore[index]

@@ -534,7 +534,7 @@ def test_sweep_figure_is_in_the_house_style(tmp_path: Path) -> None:
     assert code == 0, output
     loaded = _scenario_with_fixed("classroom", (), 2, 60)
     fig = sweep_figure(SweepResults.read(out), loaded)
-    title = fig.axes[0].get_title()
+    title = " ".join(fig.axes[0].get_title().split())  # long titles are broken into lines
     assert "60 users \u00d7 2 days" in title and "share of intended posts" in title
     gids = {line.get_gid() for line in fig.axes[0].get_lines()}
     assert "zero" in gids

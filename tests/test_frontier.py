@@ -77,7 +77,7 @@ def test_frontier_runs_tabulates_and_draws(tmp_path: Path) -> None:
     assert list(written.columns) == list(table.columns)
     assert table["efficient"].any()
     fig = frontier_figure(result)
-    assert "1,500 users x 15 days" in fig.axes[0].get_title()
+    assert "1,500 users \u00d7 15 days" in fig.axes[0].get_title()
     # Read back from the folder: the same table.
     again = FrontierResults.read(tmp_path / "f")
     pd.testing.assert_frame_equal(again.table, table)

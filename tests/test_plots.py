@@ -180,23 +180,38 @@ def test_removal_curve_marks_the_published_points_only_on_their_scenario() -> No
 
 
 def test_removal_curve_shows_the_mass_under_a_minute() -> None:
-    # A log time axis that starts at one minute or earlier, so removals within a minute show.
-    ax = plots.removal_curve(classroom()).axes[0]
-    assert ax.get_xscale() == "log" and ax.get_xlim()[0] <= 1 / 60 + 1e-12
+    # A log time axis that starts before one minute, and the first minute's share marked
+    # and written: the mass removed within a minute is inside the axes, in numbers.
+    results = classroom()
+    fig = plots.removal_curve(results)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] < 1 / 60
+    first = results.delays[results.delays["upper_hours"] <= 1 / 60 + 1e-12]["removed"].sum()
+    share = first / results.delays["removed"].sum()
+    assert share > 0, "the test run should remove something within a minute"
+    mark = lines_by_gid(fig)["removal-first-minute"]
+    np.testing.assert_allclose(mark.get_xdata(), [1 / 60])
+    np.testing.assert_allclose(mark.get_ydata(), [share])
+    assert f"{share:.1%} within 1 min" in [text.get_text() for text in ax.texts]
+
+
+def flat(text: str) -> str:
+    """A title on one line (long titles are broken into lines)."""
+    return " ".join(text.split())
 
 
 def _titles(fig: Figure) -> str:
     texts = [ax.get_title() for ax in fig.axes]
     if fig._suptitle is not None:
         texts.append(fig._suptitle.get_text())
-    return " | ".join(texts)
+    return flat(" | ".join(texts))
 
 
 def test_every_run_figure_title_carries_users_times_days() -> None:
     results = classroom()
     users, days = int(results.summary["users"]), int(results.summary["horizon_days"])
     size = f"{users:,} users \u00d7 {days} days"
-    for draw in (plots.funnel, plots.time_series, plots.removal_curve, plots.platforms):
+    for draw in plots.RUN_FIGURES.values():
         assert size in _titles(draw(results)), draw.__name__
 
 
@@ -207,6 +222,7 @@ def test_every_run_figure_title_names_its_unit() -> None:
     assert "% of intended posts" in _titles(plots.funnel(results, share=True))
     assert "per day" in _titles(plots.time_series(results))
     assert "strictness 0-1" in _titles(plots.platforms(results))
+    assert "(posts and notices, whole run)" in _titles(plots.transparency(results))
 
 
 def test_platform_figure_marks_the_strictness_cap() -> None:
@@ -453,3 +469,256 @@ def test_comparison_shows_a_mixture_as_it_is() -> None:
     segments = spread.get_segments()
     assert len(segments) == 1  # regime b has one run: no range
     assert [point[1] for point in segments[0]] == pytest.approx([0.0, 40.0])
+
+
+# -- house style on every figure (issue 18 item 6) -------------------------------------
+
+
+def has_zero_line(ax: Any, axis: str = "y") -> bool:
+    """``ax`` draws the house zero baseline (gid "zero") at 0 along ``axis``."""
+    for line in ax.lines:
+        if line.get_gid() != "zero":
+            continue
+        data = line.get_ydata() if axis == "y" else line.get_xdata()
+        if np.allclose(np.asarray(data, dtype=float), 0.0):
+            return True
+    return False
+
+
+def test_time_series_starts_users_at_zero_and_notes_hidden_lines() -> None:
+    results = classroom()
+    population = results.population_daily.copy()
+    population["left"] = 0  # a line of zeros
+    population["circumventing"] = population["excluded"] + 1
+    population["detained"] = population["excluded"] + 1  # the same line as circumventing
+    fig = plots.time_series(dataclasses.replace(results, population_daily=population))
+    lines = lines_by_gid(fig)
+    assert lines["users-left"].get_label() == "left (0 throughout)"
+    assert lines["users-detained"].get_label() == "detained (= circumventing)"
+    assert lines["users-circumventing"].get_label() == "circumventing"
+    # Identical lines carry their markers at different days, so both show.
+    assert lines["users-detained"].get_markevery() != lines["users-circumventing"].get_markevery()
+    active = fig.axes[2]
+    assert active.get_ylim()[0] == 0.0  # a drop of a few users is not a collapse
+    assert has_zero_line(fig.axes[3])
+    assert fig.axes[3].get_xlabel() == "day of the run"
+    assert fig.axes[0].get_ylabel() == "posts per day"
+
+
+def test_platform_figure_notes_platforms_on_the_same_line() -> None:
+    results = classroom()
+    daily = results.platform_daily
+    first = daily["platform"].iloc[0]
+    mirror = daily[daily["platform"] == first].assign(platform="mirror")
+    fig = plots.platforms(dataclasses.replace(results, platform_daily=pd.concat([daily, mirror])))
+    lines = lines_by_gid(fig)
+    assert lines["strictness-mirror"].get_label() == f"mirror (= {first})"
+    assert lines[f"strictness-{first}"].get_label() == first
+    assert has_zero_line(fig.axes[2])  # the penalty ladder's clean record
+    assert fig.axes[0].get_ylim()[0] == 0.0 and fig.axes[1].get_ylim()[0] == 0.0
+
+
+def test_transparency_figure_in_the_house_style() -> None:
+    results = classroom()
+    fig = plots.transparency(results)
+    left, right = fig.axes[:2]
+    assert left.get_xlim()[0] == 0.0 and has_zero_line(left, axis="x")
+    assert right.get_ylim()[0] == 0.0 and has_zero_line(right)
+    assert "whole run" in left.get_xlabel() and right.get_ylabel() == "notices (count)"
+    # "in the report: x of y" sits right of a short bar, never over the platform's name.
+    notes = [t for t in left.texts if t.get_text().startswith("in the report")]
+    longest = max(note.xy[0] for note in notes)
+    assert notes and all(
+        note.get_horizontalalignment() == ("right" if note.xy[0] >= 0.4 * longest else "left")
+        for note in notes
+    )
+    assert any(note.get_horizontalalignment() == "left" for note in notes)  # classroom's
+    ticks = right.get_yticks()
+    assert np.allclose(ticks, np.round(ticks))  # notices are whole counts
+
+
+def _summaries(loss: float, users: int = 500, days: int = 8) -> list[dict[str, Any]]:
+    return [
+        {"speech_loss": loss + d, "users": users, "horizon_days": days, "currency": "EUR"}
+        for d in (0.0, 0.0)
+    ]
+
+
+def test_comparison_in_the_house_style() -> None:
+    groups = {"open": _summaries(0.0), "strict": _summaries(0.2)}
+    fig = plots.comparison(groups, ["speech_loss"])
+    title = flat(fig._suptitle.get_text())
+    assert "500 users \u00d7 8 days" in title and "units on each axis" in title
+    ax = fig.axes[0]
+    assert "%" in ax.get_ylabel() and has_zero_line(ax)
+    # A mean of exactly 0 draws no bar: it is written.
+    assert [t.get_text() for t in ax.texts] == ["0"]
+    assert ax.texts[0].xy == (0, 0.0)
+    # Runs of different sizes: the title says they vary; a table alone says "?".
+    mixed = {"open": _summaries(0.0, users=500), "strict": _summaries(0.2, users=900)}
+    assert "varied users \u00d7 8 days" in _titles(plots.comparison(mixed, ["speech_loss"]))
+    table = plots.comparison_table(groups, ["speech_loss"])
+    assert "? users \u00d7 ? days" in _titles(plots.comparison(table, ["speech_loss"]))
+    sized = plots.comparison(table, ["speech_loss"], users=500, days=8)
+    assert "500 users \u00d7 8 days" in flat(sized._suptitle.get_text())
+
+
+def test_comparison_keeps_a_negative_mean_in_view() -> None:
+    table = plots.comparison_table({"a": _summaries(-0.01)}, ["speech_loss"])
+    ax = plots.comparison(table, ["speech_loss"]).axes[0]
+    assert ax.get_ylim()[0] < -1.0 < 0.0 and has_zero_line(ax)  # -1% is drawn
+
+
+def test_loss_by_mechanism_in_the_house_style() -> None:
+    table = plots.comparison_table({"open": _summaries(0.0), "strict": _summaries(0.2)})
+    fig = plots.loss_by_mechanism(table, users=500, days=8)
+    title = flat(fig._suptitle.get_text())
+    assert "500 users \u00d7 8 days" in title and "% of the posts surviving without rules" in title
+    assert all(has_zero_line(ax) for ax in fig.axes[:2])
+
+
+def _study(effect_after: float) -> Any:
+    from simulator.experiments.event_study import EventStudy
+
+    days = np.arange(-3, 4)
+    control = np.array([5.0, 6.0, 5.0, 4.0, 5.0, 6.0, 5.0])
+    treated = control + np.where(days >= 0, effect_after, 0.0)
+    table = pd.DataFrame(
+        {
+            "day": days + 3, "days_since": days,
+            "treated_mean": treated, "treated_low": treated - 1, "treated_high": treated + 1,
+            "control_mean": control, "control_low": control - 1, "control_high": control + 1,
+            "effect_mean": treated - control, "effect_low": treated - control - 0.5,
+            "effect_high": treated - control + 0.5,
+        }
+    )  # fmt: skip
+    return EventStudy(
+        "classroom", "crackdown", 3, "removed", ("critical", "collective_action"), 4, table,
+        pd.DataFrame(), 2000, 7,
+    )  # fmt: skip
+
+
+def test_event_study_figure_in_the_house_style() -> None:
+    from simulator.plots.event_study import event_study_figure
+
+    fig = event_study_figure(_study(-2.0))
+    title = flat(fig._suptitle.get_text())
+    assert "2,000 users \u00d7 7 days" in title and "removed posts per day" in title
+    assert "4 paired replications" in title
+    top, bottom = fig.axes[:2]
+    assert top.get_ylim()[0] == 0.0  # daily counts from zero
+    assert has_zero_line(top) and has_zero_line(bottom)
+    assert "posts per day" in top.get_ylabel() and "posts per day" in bottom.get_ylabel()
+    assert bottom.get_xlabel() == "days since `crackdown` (day 3 of the run)"
+    lines = lines_by_gid(fig)
+    # Before the entry treated and control are the same runs: the hidden line is said.
+    assert lines["event-control"].get_label().endswith("(= treated before day 0)")
+    assert lines["event-treated"].get_markevery() != lines["event-control"].get_markevery()
+    # An entry that changes nothing: the two lines coincide throughout.
+    same = lines_by_gid(event_study_figure(_study(0.0)))
+    assert same["event-control"].get_label().endswith("(= treated)")
+
+
+def _frontier_table() -> pd.DataFrame:
+    rows = []
+    for deadline, reviewers, lost, prevented in (
+        (24.0, 1.0, 0.02, 0.30), (24.0, 5.0, 0.02, 0.30), (168.0, 1.0, 0.0, 0.10),
+        (168.0, 5.0, 0.01, 0.20),
+    ):  # fmt: skip
+        row = {"deadline_hours": deadline, "reviewers_per_100k_users": reviewers,
+               "fine_factor": 1.0, "replications": 3, "efficient": True}  # fmt: skip
+        for metric, value in (
+            ("lawful_speech_lost", lost), ("unlawful_exposure_prevented", prevented)
+        ):  # fmt: skip
+            row |= {f"{metric}_mean": value, f"{metric}_low": value, f"{metric}_high": value}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_frontier_figure_in_the_house_style() -> None:
+    from simulator.experiments.frontier import FrontierResults
+    from simulator.plots.frontier import frontier_figure
+
+    table = _frontier_table()
+    results = FrontierResults(table, None, "germany_netzdg_2017", 1500, 15)  # type: ignore[arg-type]
+    ax = frontier_figure(results).axes[0]
+    title = flat(ax.get_title())
+    assert "1,500 users \u00d7 15 days" in title and "% of the no-rules counterfactual" in title
+    assert "3 paired replications" in title
+    assert has_zero_line(ax) and has_zero_line(ax, axis="x")
+    # A setting that loses no lawful speech sits at x = 0: inside the axes, not on its edge.
+    assert ax.get_xlim()[0] < 0.0 and ax.get_ylim() == (0.0, 100.0)
+    # Two settings with the same outcome: one label naming both.
+    texts = [t.get_text() for t in ax.texts]
+    both = "1 reviewers/100k\n= 5 reviewers/100k\n(same outcome)"
+    assert sorted(texts) == sorted([both, "1 reviewers/100k", "5 reviewers/100k"])
+    assert "? users \u00d7 ? days" in flat(frontier_figure(table).axes[0].get_title())
+
+
+def test_phase_figure_in_the_house_style() -> None:
+    from simulator.plots.phase import phase_figure
+
+    fig = phase_figure(users=1000, grid_users=2000)
+    title = flat(fig._suptitle.get_text())
+    assert "1,000 users \u00d7 1 day" in title and "share of users, 0 to 1" in title
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("tau")]
+    assert len(panels) == 9
+    assert all(ax.get_ylim() == (0.0, 1.0) for ax in panels)
+    # Each panel's stacked phases add up to every user.
+    heights = np.zeros(8)
+    for patch in panels[0].patches:
+        heights[round(patch.get_x() + patch.get_width() / 2)] += patch.get_height()
+    np.testing.assert_allclose(heights, 1.0)
+    grid = next(ax for ax in fig.axes if ax.get_images())
+    assert "2,000 users" in flat(grid.get_title()) and len(grid.texts) == 100
+
+
+def _sweep(fields: list[str]) -> Any:
+    from simulator.experiments.sweeps import SweepResults
+
+    rows = []
+    point = 0
+    for a in (0.0, 1.0):
+        for b in (10.0, 20.0):
+            for replication in range(2):
+                values = {"a": a, "b": b, "population.users": 100.0 * (1 + a)}
+                rows.append(
+                    {"point": point, "replication": replication, "seed": replication,
+                     **{f: values[f] for f in fields}, "metric": "speech_loss",
+                     "value": 0.1 * a + 0.01 * b / 10 + 0.001 * replication}
+                )  # fmt: skip
+            point += 1
+    long = pd.DataFrame(rows)
+    model = {
+        "kind": "scenario", "name": "classroom",
+        "scenario": {"population": {"users": 600}, "horizon_days": 30},
+    }  # fmt: skip
+    manifest = {"model": model, "design": {"fields": fields}}
+    summary = long.drop_duplicates("point")[["point", *fields]].assign(reps=2)
+    return SweepResults(out=Path("."), manifest=manifest, summary=summary, long=long)
+
+
+def test_sweep_figures_in_the_house_style() -> None:
+    from simulator.plots.sweeps import metric_heatmap, metric_plot, sensitivity_bars
+
+    results = _sweep(["a", "b"])
+    line = metric_plot(results, "a", "speech_loss").axes[0]
+    assert "600 users \u00d7 30 days" in flat(line.get_title())
+    assert "share, 0 to 1" in flat(line.get_title())
+    assert "share, 0 to 1" in line.get_ylabel() and has_zero_line(line)
+    heat = metric_heatmap(results, "a", "b", "speech_loss")
+    title = flat(heat.axes[0].get_title())
+    assert "600 users \u00d7 30 days" in title and "classroom" in title
+    colourbar = heat.axes[1]
+    assert colourbar.get_ylabel() == "speech_loss (share, 0 to 1)"
+    assert len(heat.axes[0].texts) == 4  # every cell's value written
+    # A sweep over the population: its size varies.
+    varied = metric_plot(_sweep(["a", "population.users"]), "a", "speech_loss").axes[0]
+    assert "varied users \u00d7 30 days" in flat(varied.get_title())
+    indices = pd.DataFrame(
+        {"parameter": ["a", "a"], "index": ["S1", "ST"], "value": [0.5, 0.6], "conf": [0.1, 0.1]}
+    )
+    bars = sensitivity_bars(indices, method="sobol", metric="speech_loss", runs=results).axes[0]
+    assert "600 users \u00d7 30 days" in flat(bars.get_title())
+    assert "Sobol" in flat(bars.get_title())
+    assert has_zero_line(bars)

@@ -328,6 +328,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     map over two."""
     from simulator.experiments.sweeps import SweepResults
     from simulator.plots.sweeps import metric_heatmap, metric_plot
+    from simulator.plots.writing import save
 
     if out_file.suffix.lower() not in FIGURE_SUFFIXES:
         raise SweepError(
@@ -337,7 +338,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
     figure = metric_heatmap(results, x, y, metric) if y else metric_plot(results, x, metric)
     try:
         out_file.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(out_file, dpi=120)
+        save(figure, out_file)
     except OSError as error:
         from simulator.errors import OutputError
 
@@ -487,9 +488,10 @@ def event_study_command(
             click.echo(f"wrote {shown(csv_file)}")
         if plot_file is not None:
             from simulator.plots.event_study import event_study_figure
+            from simulator.plots.writing import save
 
             plot_file.parent.mkdir(parents=True, exist_ok=True)
-            event_study_figure(study).savefig(plot_file, dpi=120)
+            save(event_study_figure(study), plot_file)
             click.echo(f"wrote {shown(plot_file)}")
     except OSError as error:
         raise OutputError(f"cannot write ({error.strerror})") from None

@@ -468,7 +468,8 @@ def compare_command(
                 bar.update(1)
     groups = {regime.label: regime.runs for regime in regimes}
     table = plots.comparison_table(groups)
-    figure = plots.comparison(table)
+    users_shown, days_shown = plots.compare.run_sizes(groups)
+    figure = plots.comparison(table, users=users_shown, days=days_shown)
     figure_name = f"comparison.{fmt.lower()}"
     # Everything is written into a staging folder and published in one rename: a full
     # disk or an interrupt leaves no half-written comparison (and an old one unchanged).
@@ -483,7 +484,8 @@ def compare_command(
             staging / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n"
         )
         plots.save(figure, staging / figure_name)
-        plots.save(plots.loss_by_mechanism(table), staging / f"mechanisms.{fmt.lower()}")
+        mechanisms = plots.loss_by_mechanism(table, users=users_shown, days=days_shown)
+        plots.save(mechanisms, staging / f"mechanisms.{fmt.lower()}")
         manifest = {
             FOLDER_KEY: COMPARISON,
             "items": list(items),

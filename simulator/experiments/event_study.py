@@ -46,6 +46,8 @@ class EventStudy:
     reps: int
     table: pd.DataFrame
     per_replication: pd.DataFrame  # day, replication, treated, control
+    users: int | None = None  # the scenario's population and horizon (figure titles)
+    horizon_days: int | None = None
 
 
 def without_entry(scenario: Scenario, entry: str) -> Scenario:
@@ -122,5 +124,5 @@ def event_study(
     )
     return EventStudy(
         scenario.name, entry, event_day, outcome, tuple(kinds), reps, pd.DataFrame(rows),
-        per_replication,
+        per_replication, scenario.population.users, scenario.horizon_days,
     )  # fmt: skip

@@ -307,7 +307,7 @@ def analyse(
 
         from simulator.plots.sweeps import sensitivity_bars
 
-        figure = sensitivity_bars(indices, method=method, metric=metric)
+        figure = sensitivity_bars(indices, method=method, metric=metric, runs=result)
         png = folder / "indices.png"
         try:
             atomic_write_with(

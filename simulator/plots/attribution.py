@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from simulator.experiments.attribution import Attribution, coalition_label, is_share
 from simulator.experiments.designs import SweepError
 from simulator.plots.compare import COMPARISON_METRICS
-from simulator.plots.style import COLOURS, new_figure, style, thousands
+from simulator.plots.style import COLOURS, new_figure, style, thousands, title, wrap, zero_line
 
 #: Fill of a step up, a step down and the two levels (distinct in greyscale too).
 UP, DOWN, LEVEL = COLOURS[2], COLOURS[1], "0.55"
@@ -140,26 +140,27 @@ def waterfall(attribution: Attribution, metric: str = "speech_loss") -> Figure:
             [f"{t} alone" if p == "alone" else t.replace("+", " ×\n") for p, t in terms],
             rotation=20, ha="right", fontsize=7,
         )  # fmt: skip
-        right.axhline(0.0, color="0.3", linewidth=0.8)
         right.set_title("alone and together (Harsanyi dividends)")
         for ax in (left, right):
-            ax.axhline(0.0, color="0.3", linewidth=0.8)
+            zero_line(ax)
             ax.grid(axis="x", visible=False)
             if scale == 100.0:
                 ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
             else:
                 ax.yaxis.set_major_formatter(FuncFormatter(_number))
-        size = (
-            f"{attribution.users:,} users × {attribution.horizon_days} days"
-            if attribution.users
-            else "model"
+        what = f"{metric_label(metric)}, split among its rules"
+        unit = (
+            f"{attribution.reps} replications on common random numbers; bars: means, "
+            "lines: 95% t-intervals, dots: replications"
         )
+        width = 120
         fig.suptitle(
-            f"{attribution.scenario}: {metric_label(metric)}, split among its rules\n"
-            f"{size}, {attribution.reps} replications on common random numbers; "
-            "bars: means, lines: 95% t-intervals, dots: replications",
-            fontsize=10,
-        )
+            title(what, unit, attribution.scenario, attribution.users,
+                  attribution.horizon_days, width=width)
+            if attribution.users
+            # A model that is no scenario has no population: its name is said instead.
+            else f"{wrap(f'{what} ({unit})', width)}\n\u2014 model {attribution.scenario}"
+        )  # fmt: skip
     return fig
 
 

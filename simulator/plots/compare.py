@@ -16,7 +16,16 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from simulator.experiments.tables import bootstrap_interval
 from simulator.output.metrics import MECHANISMS
 from simulator.output.results import Results
-from simulator.plots.style import COLOURS, HATCHES, new_figure, style, thousands
+from simulator.plots.style import (
+    COLOURS,
+    HATCHES,
+    new_figure,
+    scale,
+    style,
+    thousands,
+    wrap,
+    zero_line,
+)
 
 #: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1).
 COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
@@ -170,19 +179,54 @@ def comparison_table(
     return pd.DataFrame(rows)
 
 
+Size = int | str | None
+
+
+def run_sizes(groups: Mapping[str, Sequence[Results | Mapping[str, Any]]]) -> tuple[Size, Size]:
+    """The users and days of the compared runs, for the title: the number all runs share,
+    ``"varied"`` if they differ, ``None`` if no summary says."""
+
+    def one(key: str) -> Size:
+        values = {
+            int(value)
+            for runs in groups.values()
+            for r in runs
+            if (value := (r.summary if isinstance(r, Results) else r).get(key)) is not None
+        }
+        if not values:
+            return None
+        return next(iter(values)) if len(values) == 1 else "varied"
+
+    return one("users"), one("horizon_days")
+
+
+def _size_text(users: Size, days: Size) -> str:
+    """`` — 2,000 users x 60 days`` for the title (``?`` where unknown: a table alone
+    does not say; pass ``users`` and ``days``)."""
+    return f" \u2014 {scale(users, days)}"
+
+
 def comparison(
     groups: Mapping[str, Sequence[Results | Mapping[str, Any]]] | pd.DataFrame,
     metrics: Sequence[str] = DEFAULT_COMPARISON,
+    *,
+    users: Size = None,
+    days: Size = None,
 ) -> Figure:
     """Bars of each metric's mean per regime, with 95% intervals across replications.
 
     ``groups`` maps a label to replications (Results or summary dicts), or is a table
     from :func:`comparison_table`. One panel per metric; bars differ by hatch as well as
-    colour. Shares are shown in %.
+    colour. Shares are shown in %, every panel from a drawn zero line, and a mean of
+    exactly 0 (a bar of no height) is written as "0". The title names the units and the
+    runs' population x horizon: ``users`` and ``days`` (read from ``groups`` when they
+    are runs; give them with a table, :func:`run_sizes`).
     """
     unknown = [m for m in metrics if m not in COMPARISON_METRICS]
     if unknown:
         raise ValueError(f"unknown metric {unknown[0]!r}; allowed: {list(COMPARISON_METRICS)}")
+    if not isinstance(groups, pd.DataFrame) and users is None and days is None:
+        users, days = run_sizes(groups)
     table = groups if isinstance(groups, pd.DataFrame) else comparison_table(groups, metrics)
     labels = list(table["regime"])
     with style():
@@ -257,25 +301,40 @@ def comparison(
                 ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
             else:
                 ax.yaxis.set_major_formatter(FuncFormatter(thousands))
-            # A panel of zeros (no regime prevents any exposure) keeps a scale.
+            # A panel of zeros (no regime prevents any exposure) keeps a scale; a mean
+            # below 0 (speech loss with softening) stays in view, under the zero line.
             top = ax.get_ylim()[1]
-            ax.set_ylim(0, top if top > 0 else 1.0)
+            drawn = [mean, low, np.zeros(1)]
+            if f"{metric}_min" in table:
+                drawn.append(table[f"{metric}_min"].to_numpy(dtype=float) * scale)
+            deepest = float(np.nanmin(np.concatenate(drawn)))
+            ax.set_ylim(min(0.0, deepest * 1.15), top if top > 0 else 1.0)
+            zero_line(ax)
+            for xi, value in zip(x, mean, strict=True):
+                # A bar of no height is still a result: say it.
+                if value == 0 or not math.isfinite(value):
+                    ax.annotate(
+                        "0" if value == 0 else "n/a", (xi, 0.0), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                        gid=f"zero-{metric}",
+                    )  # fmt: skip
             ax.grid(axis="x", visible=False)
         for ax in axes[len(metrics) :]:
             ax.set_visible(False)
         reps = sorted(set(int(n) for n in table["replications"]))
         reps_text = "/".join(str(n) for n in reps)
-        fig.suptitle(
-            f"Comparison: mean and 95% t-interval over {reps_text} replication(s); "
-            "grey: lowest to highest replication",
-            fontsize=10,
+        head = (
+            f"Comparison (units on each axis; bars: mean, whiskers: 95% t-interval over "
+            f"{reps_text} replication(s), grey: lowest to highest replication)"
         )
+        fig.suptitle(wrap(head, 80) + "\n" + _size_text(users, days).strip())
     return fig
 
 
-def loss_by_mechanism(table: pd.DataFrame) -> Figure:
+def loss_by_mechanism(table: pd.DataFrame, *, users: Size = None, days: Size = None) -> Figure:
     """Lawful and political speech lost per regime, split by mechanism (stacked means over
-    the replications; docs/metrics.md, "Loss by mechanism").
+    the replications; docs/metrics.md, "Loss by mechanism"); ``users`` and ``days`` (the
+    runs' population x horizon, :func:`run_sizes`) go into the title.
 
     ``table`` is a :func:`comparison_table` with the mechanism columns. The losses stack
     up from 0, posts said as criticism instead (``softened_in``) go below it, and a
@@ -317,18 +376,20 @@ def loss_by_mechanism(table: pd.DataFrame) -> Figure:
                 x, net, yerr=error, fmt="D", color="black", markersize=6, capsize=4,
                 label="net loss (95% interval)", gid=f"net-{parts}",
             )  # fmt: skip
-            ax.axhline(0.0, color="0.3", linewidth=0.8)
+            zero_line(ax)
             ax.set_xticks(x, [textwrap_label(label) for label in labels])
             ax.set_ylabel(f"{title} lost\n(% of its posts surviving without rules)")
             ax.yaxis.set_major_formatter(PercentFormatter(100.0, decimals=None))
-            ax.set_title(title, fontsize=10)
+            ax.set_title(title)
             ax.grid(axis="x", visible=False)
         handles, legend_labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, legend_labels, loc="outside lower center", ncols=4, fontsize=8)
         reps = "/".join(str(n) for n in sorted(set(int(n) for n in table["replications"])))
-        fig.suptitle(
-            f"Speech lost by mechanism: mean over {reps} replication(s) per regime", fontsize=10
+        head = (
+            f"Speech lost by mechanism (% of the posts surviving without rules; mean over "
+            f"{reps} replication(s) per regime)"
         )
+        fig.suptitle(wrap(head, 100) + "\n" + _size_text(users, days).strip())
     return fig
 
 

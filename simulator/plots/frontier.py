@@ -12,7 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulator.experiments.frontier import LEVERS, FrontierResults
-from simulator.plots.style import COLOURS, MARKERS, new_figure, style
+from simulator.plots.style import COLOURS, MARKERS, new_figure, style, zero_line
+from simulator.plots.style import title as house_title
 
 _LEVER_LABELS = {
     "deadline_hours": "deadline {:g} h",
@@ -37,22 +38,39 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
     counterfactual: a mark per setting (colour and marker by the first varied lever's
     value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
-    marks differ in shape and each label is written once."""
+    marks differ in shape, and the labels of the settings at one place are written
+    together, once, with "same outcome". Both axes start from a drawn zero line (a
+    setting that loses no lawful speech sits on it). The title (house style) names the
+    unit, scenario and users x days."""
     table = results.table if isinstance(results, FrontierResults) else results
-    if title is None and isinstance(results, FrontierResults):
+    if title is None:
+        # A bare table does not say its scenario or size: "?" says so in the title.
         reps = int(table["replications"].min()) if len(table) else 0
-        title = (
-            f"Policy frontier: {results.scenario}\n({results.users:,} users x "
-            f"{results.days} days, {reps} paired replications, means and 95% intervals)"
+        title = house_title(
+            "Policy frontier",
+            f"% of the no-rules counterfactual; means and 95% intervals over {reps} paired "
+            "replications",
+            results.scenario if isinstance(results, FrontierResults) else "frontier table",
+            results.users if isinstance(results, FrontierResults) else None,
+            results.days if isinstance(results, FrontierResults) else None,
+            width=60,
         )
     levers = varied_levers(table)
     first, rest = levers[0], levers[1:]
-    labelled: set[str] = set()  # each label once (settings a lever did not move coincide)
+    labelled: set[tuple[float, float]] = set()  # each place labelled once
     with style():
         fig = new_figure(7.0, 4.6)
         ax = fig.add_subplot()
         x = 100 * table["lawful_speech_lost_mean"].to_numpy(dtype=float)
         y = 100 * table["unlawful_exposure_prevented_mean"].to_numpy(dtype=float)
+        # Settings at the same place (to 0.01 points): their labels go together.
+        place = [(round(float(a), 2), round(float(b), 2)) for a, b in zip(x, y, strict=True)]
+        together: dict[tuple[float, float], list[str]] = {}
+        if rest:
+            for key, (_, row) in zip(place, table.iterrows(), strict=True):
+                text = setting_label(row, rest)
+                if text not in together.setdefault(key, []):
+                    together[key].append(text)
         for i, value in enumerate(sorted(table[first].unique())):
             mine = (table[first] == value).to_numpy()
             sub = table[mine]
@@ -64,13 +82,19 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
                 label=_LEVER_LABELS[first].format(float(value)),
             )  # fmt: skip
             if rest:
-                for xi, yi, (_, row) in zip(x[mine], y[mine], sub.iterrows(), strict=True):
-                    text = setting_label(row, rest)
-                    if text in labelled:
+                for xi, yi, key in zip(
+                    x[mine], y[mine], [p for p, m in zip(place, mine, strict=True) if m],
+                    strict=True,
+                ):
+                    if key in labelled:
                         continue
+                    texts = together[key]
+                    text = texts[0] if len(texts) == 1 else (
+                        "\n= ".join(texts) + "\n(same outcome)"
+                    )
                     # Alternately above and below: neighbouring settings' labels apart.
                     below = len(labelled) % 2
-                    labelled.add(text)
+                    labelled.add(key)
                     ax.annotate(
                         text, (xi, yi), textcoords="offset points",
                         xytext=(5, -9 if below else 4), fontsize=6.5, color="0.3",
@@ -83,11 +107,14 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         )  # fmt: skip
         ax.set_xlabel("lawful speech lost (% of lawful posts published without rules)")
         ax.set_ylabel("unlawful exposure prevented\n(% of views of unlawful posts without rules)")
-        ax.set_xlim(left=0.0)
+        # From zero on both axes, a little room left of it so a mark at 0 shows whole.
+        right = max(1.0, float(ax.get_xlim()[1])) * 1.1
+        ax.set_xlim(-0.02 * right, right)
         ax.set_ylim(0.0, 100.0)
+        zero_line(ax, axis="x")
+        zero_line(ax)
         ax.legend(loc="lower right")
-        if title:
-            ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     return fig
 
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from numpy.typing import NDArray
 
 from simulator.kernels import choice as uk
 from simulator.model import speech as um
 from simulator.model.scenario import Scenario
+from simulator.plots.style import HATCHES, new_figure, style, title
 
 #: Tolerance levels: the kinds the law punishes, and B2's tolerance tau they stand for.
 TOLERANCES: tuple[tuple[str, tuple[int, ...]], ...] = (
@@ -159,43 +160,70 @@ def defiance_by_desire_and_boldness(
     return (hits / np.maximum(size, 1)).reshape(bins, bins)
 
 
-def phase_figure(settings: SpeechSettings = SpeechSettings(), users: int = 20_000) -> Figure:
+def phase_figure(
+    settings: SpeechSettings = SpeechSettings(),
+    users: int = 20_000,
+    scenario: str = "default speech settings",
+    grid_users: int = 200_000,
+) -> Figure:
     """The phase figure: one panel per tolerance x surveillance with stacked phase shares
-    against detention days, and the defiant share by desire x boldness decile."""
+    against detention days, and the defiant share by desire x boldness decile (of
+    ``grid_users`` users: a hundred cells need more than the panels).
+
+    In the house style (:mod:`simulator.plots.style`): the title names the unit (share of
+    users, 0 to 1), ``scenario`` (whose speech settings these are) and the population x
+    horizon (each user decides one call to act: one day).
+    """
     shares = phase_shares(settings, users)
-    grid = defiance_by_desire_and_boldness(settings)
-    fig = Figure(figsize=(12, 9.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    panels: Any = fig.subfigures(2, 1, height_ratios=(3, 1.4))
-    axes = panels[0].subplots(len(TOLERANCES), len(SURVEILLANCES), sharex=True, sharey=True)
-    x = np.arange(len(DETENTION_DAYS))
-    hatches = ("", "///", "...", "xxx")
-    for t, (label, _) in enumerate(TOLERANCES):
-        for s, nu in enumerate(SURVEILLANCES):
-            ax = axes[t, s]
-            bottom = np.zeros(len(DETENTION_DAYS))
-            for phase_index, name in enumerate(um.PHASE_LABELS):
-                values = shares[t, s, :, phase_index]
-                ax.bar(
-                    x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
-                    hatch=hatches[phase_index], edgecolor="white", width=0.9, label=name,
-                )  # fmt: skip
-                bottom += values
-            ax.set_title(f"{label}, surveillance {nu:g}", fontsize=9)
-            ax.set_xticks(x, [f"{d:g}" for d in DETENTION_DAYS], fontsize=8)
-            if s == 0:
-                ax.set_ylabel("share of users")
-            if t == len(TOLERANCES) - 1:
-                ax.set_xlabel("detention days (severity c ln(1 + D / d0))")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
-    ax = panels[1].subplots(1, 1)
-    image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xlabel("boldness decile")
-    ax.set_ylabel("desire decile")
-    ax.set_title(
-        "defiant share by desire x boldness (calls to act punished, surveillance 0.05, 7 days)",
-        fontsize=9,
-    )
-    panels[1].colorbar(image, ax=ax, label="defiant share")
+    grid = defiance_by_desire_and_boldness(settings, users=grid_users)
+    with style():
+        fig = new_figure(12, 9.5)
+        fig.suptitle(
+            title("Speech phases (B2)", "share of users, 0 to 1; one call to act each",
+                  scenario, users, 1)
+        )  # fmt: skip
+        panels: Any = fig.subfigures(2, 1, height_ratios=(3, 1.4))
+        axes = panels[0].subplots(len(TOLERANCES), len(SURVEILLANCES), sharex=True, sharey=True)
+        x = np.arange(len(DETENTION_DAYS))
+        for t, (label, _) in enumerate(TOLERANCES):
+            for s, nu in enumerate(SURVEILLANCES):
+                ax = axes[t, s]
+                bottom = np.zeros(len(DETENTION_DAYS))
+                for phase_index, name in enumerate(um.PHASE_LABELS):
+                    values = shares[t, s, :, phase_index]
+                    ax.bar(
+                        x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
+                        hatch=HATCHES[phase_index], edgecolor="white", width=0.9, label=name,
+                        gid=f"phase-{t}-{s}-{name}",
+                    )  # fmt: skip
+                    bottom += values
+                ax.set_title(f"{label}, surveillance {nu:g}", fontsize=9)
+                ax.set_xticks(x, [f"{d:g}" for d in DETENTION_DAYS], fontsize=8)
+                ax.set_ylim(0, 1)
+                ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+                ax.grid(axis="x", visible=False)
+                if s == 0:
+                    ax.set_ylabel("share of users (%)")
+                if t == len(TOLERANCES) - 1:
+                    ax.set_xlabel("detention days (severity c ln(1 + D / d0))")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
+        ax = panels[1].subplots(1, 1)
+        # viridis: lightness rises with the value, so the map reads in greyscale too.
+        image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        for (row, col), value in np.ndenumerate(grid):
+            ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=6,
+                    color="black" if value > 0.5 else "white")  # fmt: skip
+        ticks = np.arange(grid.shape[0])
+        ax.set_xticks(ticks, [str(i + 1) for i in ticks])
+        ax.set_yticks(ticks, [str(i + 1) for i in ticks])
+        ax.grid(False)
+        ax.set_xlabel("boldness decile (1 = least bold)")
+        ax.set_ylabel("desire decile\n(1 = least desire)")
+        ax.set_title(
+            f"Defiant share by desire x boldness (% of the cell's users; {grid_users:,} users, "
+            "calls to act punished, surveillance 0.05, 7 days)",
+            fontsize=9,
+        )
+        panels[1].colorbar(image, ax=ax, label="defiant share (0 to 1)")
     return fig

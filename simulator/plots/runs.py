@@ -29,12 +29,14 @@ from simulator.plots.style import (
     STAGE_FILLS,
     STAGE_HATCHES,
     as_results,
+    mark_every,
     new_figure,
+    overlap_notes,
     reference_applies,
-    run_title,
     style,
     thousands,
     title,
+    zero_line,
 )
 
 #: Published time-to-removal points (C2 in docs/references.md, Zhu et al. 2013): hours, share.
@@ -47,6 +49,18 @@ C2_REFERENCE_POINTS: tuple[tuple[float, float, str], ...] = (
 C2_SCENARIOS: tuple[str, ...] = ("china_weibo_2012",)
 #: ``max_strictness`` of a platform that does not set it (docs/scenarios.md, [[platforms]]).
 DEFAULT_MAX_STRICTNESS = 0.999
+#: Left end of the removal curve's time axis (hours): half a minute, before the first
+#: bin's edge at one minute, so the mass removed within a minute is inside the axes.
+FIRST_HOURS = 0.5 / 60
+
+
+def _title(results: Results, what: str, unit: str) -> str:
+    """The house title (:func:`~simulator.plots.style.title`) of a run's figure."""
+    summary = results.summary
+    return title(
+        what, unit, results.scenario_name, summary.get("users"), summary.get("horizon_days"),
+        results.seed,
+    )  # fmt: skip
 
 
 # -- 1. the speech funnel --------------------------------------------------------------
@@ -125,7 +139,7 @@ def funnel(
         for ax in axes[len(kinds) :]:
             ax.set_visible(False)
         unit = "% of intended posts" if share else "posts over the whole run"
-        fig.suptitle(f"Speech funnel ({unit}) — {run_title(results)}", fontsize=10)
+        fig.suptitle(_title(results, "Speech funnel", f"{unit}; each panel on its own scale"))
     return fig
 
 
@@ -162,15 +176,17 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         fig = new_figure(7.5, 8.0)
         axes = fig.subplots(4, 1, sharex=True)
         ax = axes[0]
-        for i, column in enumerate(("intended", "surviving", "withheld")):
+        shown: tuple[str, ...] = ("intended", "surviving", "withheld")
+        notes = overlap_notes({column: speech[column] for column in shown})
+        for i, column in enumerate(shown):
             ax.plot(
                 speech["day"],
                 speech[column],
                 color=COLOURS[i],
                 linestyle=LINE_STYLES[i],
                 marker=MARKERS[i],
-                markevery=max(1, len(speech) // 12),
-                label=column,
+                markevery=mark_every(i, len(speech), len(shown)),
+                label=column + notes[column],
                 gid=f"speech-{column}",
             )
         ax.set_ylabel("posts per day")
@@ -186,21 +202,27 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         # Perceived probabilities of a call to act (docs/model.md S16): the kind the
         # law targets most.
         beliefs = ("mean_p_removal_collective_action", "mean_p_detention_collective_action")
-        for i, (column, name) in enumerate(zip(beliefs, ("removal", "detention"), strict=True)):
+        names = ("removal", "detention")
+        notes = overlap_notes(
+            {f"P(perceived {name})": population[c] for c, name in zip(beliefs, names, strict=True)}
+        )
+        for i, (column, name) in enumerate(zip(beliefs, names, strict=True)):
+            label = f"P(perceived {name})"
             ax.plot(
                 population["day"],
                 population[column],
                 color=COLOURS[i],
                 linestyle=LINE_STYLES[i],
                 marker=MARKERS[i],
-                markevery=max(1, len(population) // 12),
-                label=f"P(perceived {name})",
+                markevery=mark_every(i, len(population), len(beliefs)),
+                label=label + notes[label],
                 gid=f"risk-{name}",
             )
         ax.set_ylabel("mean perceived probability\nof a call to act (0 to 1)")
         ax.set_title("Perceived risk of a call to act")
-        ax.set_ylim(0, max(0.05, float(population[list(beliefs)].max().max()) * 1.1))
-        ax.legend(loc="upper right")
+        # Head room for the legend above the lines.
+        ax.set_ylim(0, max(0.05, float(population[list(beliefs)].max().max()) * 1.4))
+        ax.legend(ncols=2, loc="upper center")
 
         ax = axes[2]
         ax.plot(
@@ -215,17 +237,21 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         ax.set_ylabel("active users")
         ax.set_title("Active users")
         ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+        # From zero: a drop of a few users must not look like a collapse.
+        ax.set_ylim(0, max(1.0, float(population["active"].max())) * 1.1)
 
         ax = axes[3]
-        for i, column in enumerate(("excluded", "left", "circumventing", "detained")):
+        shown = ("excluded", "left", "circumventing", "detained")
+        notes = overlap_notes({column: population[column] for column in shown})
+        for i, column in enumerate(shown):
             ax.plot(
                 population["day"],
                 population[column],
                 color=COLOURS[i + 2],
                 linestyle=LINE_STYLES[i],
                 marker=MARKERS[i + 1],
-                markevery=max(1, len(population) // 12),
-                label=column,
+                markevery=mark_every(i, len(population), len(shown)),
+                label=column + notes[column],
                 gid=f"users-{column}",
             )
         ax.set_ylabel("users")
@@ -234,8 +260,11 @@ def time_series(source: Results | str | Path, kinds: Sequence[str] | None = None
         ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         top = float(population[["excluded", "left", "circumventing", "detained"]].max().max())
         ax.set_ylim(-0.02 * max(top, 1.0), max(top, 1.0) * 1.35)
-        ax.legend(ncols=4, loc="upper center")
-        fig.suptitle(f"Over time (per day) — {run_title(results)}", fontsize=10)
+        zero_line(ax)
+        ax.legend(ncols=2, loc="upper center")
+        fig.suptitle(
+            _title(results, "Over time", "per day: posts, mean probability (0 to 1), users")
+        )
     return fig
 
 
@@ -263,6 +292,8 @@ def removal_curve_data(results: Results, kind: str | None = None) -> pd.DataFram
 def _duration(hours: float, _position: Any = None) -> str:
     if hours <= 0:
         return "0"
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
     if hours < 1:
         return f"{hours * 60:.0f} min"
     if hours < 48:
@@ -286,6 +317,12 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
         fig = new_figure(7.0, 4.2)
         ax = fig.subplots()
         total = int(results.delays["removed"].sum())
+        parts = {"all removals": data["cumulative_share"]}
+        if by_kind:
+            for kind in KIND_LABELS:
+                if results.delays.loc[results.delays["kind"] == kind, "removed"].sum() > 0:
+                    parts[kind] = removal_curve_data(results, kind)["cumulative_share"]
+        notes = overlap_notes(parts)
         ax.plot(
             data["upper_hours"],
             data["cumulative_share"],
@@ -308,7 +345,9 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
                     color=COLOURS[shown],
                     linestyle=LINE_STYLES[shown],
                     linewidth=1.2,
-                    label=f"{kind.replace('_', ' ')} (n = {n:,})",
+                    marker=MARKERS[shown],
+                    markevery=mark_every(shown, len(part), len(parts)),
+                    label=f"{kind.replace('_', ' ')} (n = {n:,}){notes[kind]}",
                     gid=f"removal-{kind}",
                 )
         if reference_applies(results.scenario_name, C2_SCENARIOS):
@@ -327,12 +366,26 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
             )
             for h, s, text in C2_REFERENCE_POINTS:
                 ax.annotate(text, (h, s), xytext=(6, -10), textcoords="offset points", fontsize=7)
+        if len(data) and total:
+            # The mass removed within the first minute: the curve's first point, marked and
+            # said in numbers (the axis starts half a minute before it).
+            first_hours, first_share = float(data["upper_hours"].iloc[0]), float(
+                data["cumulative_share"].iloc[0]
+            )
+            ax.plot(
+                [first_hours], [first_share], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="white", markeredgecolor="black", gid="removal-first-minute",
+            )  # fmt: skip
+            ax.annotate(
+                f"{first_share:.1%} within {_duration(first_hours)}", (first_hours, first_share),
+                xytext=(8, 14), textcoords="offset points", fontsize=7,
+            )  # fmt: skip
         ax.set_xscale("log")
         # Show up to a little past the last removal (at least two days), not a whole year.
         nonzero = data.loc[data["removed"] > 0, "upper_hours"]
         right = max(48.0, 3.0 * float(nonzero.max())) if len(nonzero) else 48.0
         right = min(right, float(data["upper_hours"].max()) if len(data) else right)
-        ax.set_xlim(1 / 60, right)
+        ax.set_xlim(FIRST_HOURS, right)
         ticks = [1 / 60, 8 / 60, 0.5, 1, 6, 24, 168, 720, 8760]
         ax.set_xticks([t for t in ticks if t <= right])
         ax.xaxis.set_major_formatter(FuncFormatter(_duration))
@@ -341,13 +394,7 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("time from posting to removal (log scale)")
         ax.set_ylabel("cumulative share of removals")
-        ax.set_title(
-            title(
-                "Time to removal", "cumulative % of removals", results.scenario_name,
-                results.summary.get("users"), results.summary.get("horizon_days"), results.seed,
-            ),
-            fontsize=9,
-        )  # fmt: skip
+        ax.set_title(_title(results, "Time to removal", "cumulative % of removals"), fontsize=9)
         ax.legend(loc="lower right")
     return fig
 
@@ -377,24 +424,37 @@ def platforms(source: Results | str | Path) -> Figure:
     events = results.events
     currency = results.scenario.get("currency", "currency units") if results.scenario else ""
     names = list(dict.fromkeys(daily["platform"]))
+    by_name = {name: daily[daily["platform"] == name].sort_values("day") for name in names}
+    # Platforms with the same line (two at the cap, fines of zero) are told apart by a
+    # staggered marker and a note in the legend.
+    notes = {
+        column: overlap_notes({name: rows[column] for name, rows in by_name.items()})
+        for column in ("strictness", "fines_paid", "penalty_level")
+    }
     with style():
         fig = new_figure(7.5, 7.2)
         axes = fig.subplots(3, 1, sharex=True)
         for i, name in enumerate(names):
-            rows = daily[daily["platform"] == name].sort_values("day")
+            rows = by_name[name]
             common = {
                 "color": COLOURS[i % len(COLOURS)],
                 "linestyle": LINE_STYLES[i % len(LINE_STYLES)],
+                "marker": MARKERS[i % len(MARKERS)],
+                "markevery": mark_every(i, len(rows), len(names)),
             }
             axes[0].plot(
-                rows["day"], rows["strictness"], label=name, gid=f"strictness-{name}", **common
-            )
-            axes[1].plot(rows["day"], rows["fines_paid"], label=name, gid=f"fines-{name}", **common)
+                rows["day"], rows["strictness"], label=name + notes["strictness"][name],
+                gid=f"strictness-{name}", **common,
+            )  # fmt: skip
+            axes[1].plot(
+                rows["day"], rows["fines_paid"], label=name + notes["fines_paid"][name],
+                gid=f"fines-{name}", **common,
+            )  # fmt: skip
             axes[2].step(
                 rows["day"],
                 rows["penalty_level"],
                 where="post",
-                label=name,
+                label=name + notes["penalty_level"][name],
                 gid=f"penalty-{name}",
                 **common,
             )
@@ -458,10 +518,10 @@ def platforms(source: Results | str | Path) -> Figure:
         axes[2].yaxis.get_major_locator().set_params(integer=True)
         top_level = float(daily["penalty_level"].max()) if len(daily) else 0.0
         axes[2].set_ylim(-0.2, max(top_level, 1.0) + 0.3)
+        zero_line(axes[2])
         axes[2].legend(loc="upper left")
         fig.suptitle(
-            f"Platforms (strictness 0-1, fines in {currency}, ladder steps) — {run_title(results)}",
-            fontsize=10,
+            _title(results, "Platforms", f"strictness 0-1, fines in {currency}, ladder steps")
         )
     return fig
 

@@ -12,6 +12,7 @@ a Figure; nothing is shown or saved here.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from matplotlib.figure import Figure
 from simulator.experiments.designs import SweepError
 from simulator.experiments.sweeps import SweepResults
 from simulator.experiments.tables import t_interval
-from simulator.plots.style import ZERO_LINE, new_figure, style
+from simulator.plots.style import new_figure, style, zero_line
+from simulator.plots.style import title as house_title
 
 
 def _results(results: SweepResults | str | Path) -> SweepResults:
@@ -65,6 +67,45 @@ def _per_point(results: SweepResults, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def metric_unit(metric: str) -> str:
+    """The unit a sweep's ``metric`` is drawn in: a share from 0 to 1, a count or total
+    over the whole run, or (any other metric) the metric's own value."""
+    from simulator.experiments.attribution import is_share, metric_domain
+
+    if is_share(metric):
+        return "share, 0 to 1"
+    if metric_domain(metric) == (0.0, math.inf):
+        return "whole run"
+    return "value"
+
+
+def sweep_size(results: SweepResults) -> tuple[str, int | str | None, int | str | None]:
+    """The swept model's name, users and days for the title: the scenario's numbers,
+    ``"varied"`` where the sweep varies them, ``None`` for a model that is no scenario."""
+    model = results.manifest.get("model", {})
+    name = str(model.get("name", "model"))
+    if model.get("kind") != "scenario":
+        return name, None, None
+    scenario = model.get("scenario", {})
+    fields = results.fields
+    users: int | str | None = scenario.get("population", {}).get("users")
+    days: int | str | None = scenario.get("horizon_days")
+    if "population.users" in fields:
+        users = "varied"
+    if "horizon_days" in fields:
+        days = "varied"
+    return name, users, days
+
+
+def sweep_title(results: SweepResults, what: str, unit: str) -> str:
+    """The house title (:func:`~simulator.plots.style.title`) of a sweep's figure; a model
+    that is no scenario has no population: its name is said instead."""
+    name, users, days = sweep_size(results)
+    if users is None and days is None:
+        return f"{what} ({unit}) \u2014 model {name}"
+    return house_title(what, unit, name, users, days)
+
+
 def _label(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:g}"
@@ -98,7 +139,7 @@ def _metric_plot(
     others = [f for f in data.fields if f != x and table[f].nunique() > 1]
     figure = new_figure(7, 4.5)
     ax = figure.add_subplot()
-    ax.axhline(0.0, **ZERO_LINE, gid="zero")
+    zero_line(ax)
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for key, group in groups:
         xs, categories, numeric = _positions(group[x])
@@ -123,13 +164,17 @@ def _metric_plot(
         if not numeric:
             ax.set_xticks(range(len(categories)), [_label(c) for c in categories])
     reps = int(table["n"].max()) if len(table) else 0
+    unit = metric_unit(metric)
     ax.set_xlabel(x)
-    ax.set_ylabel(metric)
+    ax.set_ylabel(f"{metric}\n({unit})")
     ax.set_title(
         title
-        or f"{metric} against {x}\n(mean and 95% t band over {reps} replications; "
-        "dots: the replications)",
-        fontsize="medium",
+        or sweep_title(
+            data,
+            f"{metric} against {x}",
+            f"{unit}; mean and 95% t band over {reps} replications, dots: replications",
+        ),
+        fontsize=9,
     )
     if others:
         ax.legend(fontsize="small")
@@ -140,7 +185,16 @@ def metric_heatmap(
     results: SweepResults | str | Path, x: str, y: str, metric: str, *, title: str | None = None
 ) -> Figure:
     """Mean of ``metric`` over the grid of fields ``x`` and ``y`` (averaged over
-    replications and over any other varied field)."""
+    replications and over any other varied field), each cell's value written in it, in
+    the house style (title with unit and users x days; viridis, which reads in greyscale).
+    """
+    with style():
+        return _metric_heatmap(results, x, y, metric, title)
+
+
+def _metric_heatmap(
+    results: SweepResults | str | Path, x: str, y: str, metric: str, title: str | None
+) -> Figure:
     data = _results(results)
     if x == y:
         raise SweepError("--x and --y must be different fields")
@@ -148,8 +202,9 @@ def metric_heatmap(
     values = data.values(metric)
     grid = values.groupby([y, x], sort=True)["value"].mean().unstack(x)
     others = [f for f in data.fields if f not in (x, y) and values[f].nunique() > 1]
-    figure = Figure(figsize=(7, 5))
+    figure = new_figure(7, 5)
     ax = figure.add_subplot()
+    ax.grid(False)
     matrix = grid.to_numpy(dtype=float)
     image = ax.imshow(matrix, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns])
@@ -168,22 +223,32 @@ def metric_heatmap(
                     fontsize="small",
                     color="black" if matrix[i, j] > middle else "white",
                 )
-    figure.colorbar(image, ax=ax, label=metric)
+    unit = metric_unit(metric)
+    figure.colorbar(image, ax=ax, label=f"{metric} ({unit})")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    note = f"; averaged over {', '.join(others)}" if others else ""
-    ax.set_title(title or f"{metric}: mean over replications{note}", fontsize="medium")
-    figure.tight_layout()
+    note = f", averaged over {', '.join(others)}" if others else ""
+    ax.set_title(
+        title
+        or sweep_title(data, f"{metric} over {x} x {y}", f"{unit}; mean over replications{note}"),
+        fontsize=9,
+    )
     return figure
 
 
 def sensitivity_bars(
-    indices: pd.DataFrame, *, method: str, metric: str, title: str | None = None
+    indices: pd.DataFrame,
+    *,
+    method: str,
+    metric: str,
+    title: str | None = None,
+    runs: SweepResults | None = None,
 ) -> Figure:
     """Bars of sensitivity indices with 95% intervals: S1 and ST (Sobol) or mu* and
-    sigma (Morris) per parameter; the legend says what each index means."""
+    sigma (Morris) per parameter; the legend says what each index means. ``runs`` (the
+    sweep the indices come from) gives the title its scenario and users x days."""
     with style():
-        return _sensitivity_bars(indices, method, metric, title)
+        return _sensitivity_bars(indices, method, metric, title, runs)
 
 
 #: What each sensitivity index means, as its legend entry says it.
@@ -195,7 +260,9 @@ INDEX_MEANINGS = {
 }
 
 
-def _sensitivity_bars(indices: pd.DataFrame, method: str, metric: str, title: str | None) -> Figure:
+def _sensitivity_bars(
+    indices: pd.DataFrame, method: str, metric: str, title: str | None, runs: SweepResults | None
+) -> Figure:
     shown = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
     parameters = list(dict.fromkeys(indices["parameter"]))
     figure = new_figure(max(6.0, 1.6 * len(parameters) + 2), 4.5)
@@ -214,8 +281,22 @@ def _sensitivity_bars(indices: pd.DataFrame, method: str, metric: str, title: st
             label=INDEX_MEANINGS[index],
         )
     ax.set_xticks(positions, parameters, rotation=15, ha="right", fontsize="small")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("index" if method == "sobol" else f"elementary effect ({metric})")
-    ax.set_title(title or f"{method} sensitivity of {metric} (95% intervals)")
+    zero_line(ax)
+    unit = (
+        "index, share of variance 0 to 1"
+        if method == "sobol"
+        else f"elementary effect, {metric} ({metric_unit(metric)})"
+    )
+    ax.set_ylabel("index (share of variance)" if method == "sobol" else unit)
+    what = f"{'Sobol' if method == 'sobol' else 'Morris'} sensitivity of {metric}"
+    ax.set_title(
+        title
+        or (
+            sweep_title(runs, what, f"{unit}; 95% intervals")
+            if runs is not None
+            else f"{what} ({unit}; 95% intervals)"
+        ),
+        fontsize=9,
+    )
     ax.legend(fontsize="small")
     return figure

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simulator.output.results import Results
 from simulator.output.transparency import PARTS, sender_outcomes, visible_and_hidden
@@ -23,9 +23,10 @@ from simulator.plots.style import (
     STAGE_HATCHES,
     as_results,
     new_figure,
-    run_title,
     style,
     thousands,
+    title,
+    zero_line,
 )
 
 #: Label, fill and hatch of each part (the report's part solid, the hidden ones hatched).
@@ -43,8 +44,16 @@ def transparency(source: Results | str | Path) -> Figure:
     """The visible and the hidden parts of a run's suppression, and notices by sender."""
     results = as_results(source)
     table = results.transparency
+    summary = results.summary
     with style():
         fig = new_figure(9.0, 4.8)
+        fig.suptitle(
+            title(
+                "Transparency report vs true suppression", "posts and notices, whole run",
+                results.scenario_name, summary.get("users"), summary.get("horizon_days"),
+                results.seed,
+            )
+        )  # fmt: skip
         left, right = fig.subplots(1, 2, width_ratios=(1.6, 1.0))
         if table.empty:
             for ax in (left, right):
@@ -60,14 +69,17 @@ def transparency(source: Results | str | Path) -> Figure:
             left.barh(y, values, left=start, color=fill, hatch=hatch, edgecolor="black",
                       linewidth=0.6, label=label, gid=f"part-{part}")  # fmt: skip
             start += values
-        # The report's part can be too thin to see: say it in numbers.
+        # The report's part can be too thin to see: say it in numbers (inside a long bar's
+        # end, right of a short one, so it never covers the platform's name).
+        longest = float(start.max()) if len(start) else 0.0
         for yi, (shown, total) in enumerate(zip(parts["in_report"], start, strict=True)):
+            inside = total >= 0.4 * longest
             left.annotate(
                 f"in the report: {shown:,.0f} of {total:,.0f}",
                 (total, yi),
-                xytext=(-4, 0),
+                xytext=(-4 if inside else 4, 0),
                 textcoords="offset points",
-                ha="right",
+                ha="right" if inside else "left",
                 va="center",
                 fontsize=7,
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
@@ -76,7 +88,10 @@ def transparency(source: Results | str | Path) -> Figure:
         left.set_yticks(y, [f"{p}\n({REGIME_NAMES.get(r, r)})" for p, r in names])
         left.invert_yaxis()
         left.xaxis.set_major_formatter(FuncFormatter(thousands))
-        left.set_xlabel("sensitive posts (critical, calls to act, unlawful)")
+        left.set_xlabel("sensitive posts, whole run (critical, calls to act, unlawful)")
+        # From zero: the report's part is read against the whole bar.
+        left.set_xlim(0, max(1.0, float(start.max()) if len(start) else 0.0) * 1.02)
+        zero_line(left, axis="x")
         left.set_title("What the report shows (solid) and hides (hatched)")
         left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7)
         outcomes = sender_outcomes(results.notices)
@@ -97,13 +112,14 @@ def transparency(source: Results | str | Path) -> Figure:
                        va="bottom", fontsize=7)  # fmt: skip
         right.set_xticks(x, labels, rotation=20, ha="right")
         right.yaxis.set_major_formatter(FuncFormatter(thousands))
+        right.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole ticks
         right.set_ylabel("notices (count)")
         right.set_title("Notices by sender")
         top = float(outcomes["notices"].max()) if len(outcomes) else 0.0
         right.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+        zero_line(right)
         if len(outcomes):
             right.legend(loc="upper right", fontsize=7)
         else:
             right.text(0.5, 0.5, "no notices", ha="center", transform=right.transAxes)
-        fig.suptitle(f"Transparency report vs true suppression — {run_title(results)}", fontsize=10)
     return fig
