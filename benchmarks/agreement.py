@@ -65,7 +65,7 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "horizon_days": days,
             "population.posts_per_day": 2.0,
             "population.perception.friend_evidence_weight": 0.5,
-            "population.perception.news_trials_per_day": 0.5,
+            "population.perception.news_case_weight": 0.002,
             "rules.takedown.notice_deadline_hours": 24.0,
             "rules.appeals.enabled": True,
             "platforms.0.sweep_interval_hours": 0.5,

@@ -107,7 +107,7 @@ ASSUMPTIONS = (
     Assumption(
         "friend_detention_weight", PERCEPTION + "friend_detention_weight", 0.25, 4.0, (CSL,)
     ),
-    Assumption("news_trials_per_day", PERCEPTION + "news_trials_per_day", 0.25, 4.0),
+    Assumption("news_case_weight", PERCEPTION + "news_case_weight", 0.25, 4.0),
     Assumption("half_life_days", PERCEPTION + "half_life_days", 0.25, 4.0),
     Assumption("warning_cost", "rules.penalties.warning_cost", 0.1, 10.0),
     Assumption("discount_rate", "platforms.*.discount_rate_per_year", 0.3, 10.0),

@@ -68,7 +68,10 @@ CAMPAIGN: dict[str, Any] = {
         "police.detention_probability.critical": 0.01,
         "police.detention_probability.collective_action": 0.02,
         "police.detention_days": 15,
-        "population.perception.news_trials_per_day": 0.5,
+        "population.perception.news_case_weight": 0.02,
+        "population.perception.news_punished_posts_per_day.unlawful": 0.01,
+        "population.perception.news_punished_posts_per_day.critical": 0.005,
+        "population.perception.news_punished_posts_per_day.collective_action": 0.005,
     },
 }
 #: Replications of exercise 6's event study (each is a pair of runs: 8 runs in all).
@@ -267,7 +270,7 @@ def _campaign_total_is_clear() -> str:
 def _campaign_part() -> str:
     news = _campaign_total(campaign("population.perception"))
     detentions = _campaign_total(campaign("police"))
-    return "news" if news < detentions else "detentions"
+    return "news" if news > detentions else "detentions"
 
 
 QUESTIONS: dict[str, Question] = {
@@ -449,7 +452,7 @@ QUESTIONS: dict[str, Question] = {
         ),
         Question(
             "ex6_q3",
-            "Which part of the campaign lowers political withholding more: its news "
+            "Which part of the campaign raises political withholding more: its news "
             "(teaching.campaign('population.perception')) or its detentions "
             "(teaching.campaign('police'))? (news/detentions)",
             _campaign_part,
@@ -457,7 +460,7 @@ QUESTIONS: dict[str, Question] = {
             choices=("news", "detentions"),
             hint=(
                 "run teaching.study_exercise('ex6', changes) with each part and compare their "
-                "totals as in ex6_q1; the more negative total lowers withholding more"
+                "totals as in ex6_q1; the larger total raises withholding more"
             ),
         ),
     ]

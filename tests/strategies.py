@@ -176,7 +176,7 @@ def population(draw: st.DrawFn, users: int) -> dict[str, Any]:
                 "initial_detention": probability(),
                 "friend_evidence_weight": non_negative(5.0),
                 "friend_detention_weight": non_negative(5.0),
-                "news_trials_per_day": non_negative(5.0),
+                "news_case_weight": non_negative(5.0),
                 "visibility": probability(),
                 "climate_weight": non_negative(5.0),
                 "kind_closeness": per_kind(probability()),

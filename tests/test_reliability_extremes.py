@@ -231,8 +231,8 @@ def test_everyone_posts_privately_or_not_at_all() -> None:
         ({"rules.takedown.prohibited": ["benign"]}, "rules.takedown.prohibited", "benign"),
         ({"population.posts_per_day": 1e300}, "population.posts_per_day", "less than or equal"),
         (
-            {"population.perception.news_trials_per_day": 1e300},
-            "population.perception.news_trials_per_day",
+            {"population.perception.news_case_weight": 1e300},
+            "population.perception.news_case_weight",
             "less than or equal",
         ),
         (

@@ -214,9 +214,16 @@ def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
         assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
 
 
-# (A strict xfail until the day's last refit of C4: with the believed line on the score
-# scale calls to act were taken down only 1.7 times as often as criticism here; 4,000
-# users, 30 days, seed 1. At the shipped size C1-csl is still missed: 2.37, validation.md.)
+# Passed from session 4's refit of C4 to session 7's; with the believed line on the score
+# scale calls to act were taken down only 1.7 times as often as criticism here. At the
+# shipped size C1-csl is missed: 2.16, validation.md.
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "docs/validation.md defect 1: 2.967 here (4,000 users, 30 days, seed 1) after "
+        "session 7's refit of C4 (held_review_margin 0.176 -> -0.04), 2.16 at the shipped size"
+    ),
+)
 def test_c1_holds_in_csl_as_shipped() -> None:
     """C1 in china_csl_2016 as shipped: calls to act taken down at least 3 times as often
     as criticism."""

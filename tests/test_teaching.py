@@ -140,7 +140,12 @@ def test_ex6_campaign_is_the_shipped_crackdown_on_the_exercise_scenario() -> Non
     (entry,) = scenario.timeline
     assert (entry.name, entry.day, entry.days) == ("campaign", 10, None)
     (news,) = teaching.exercise_scenario(teaching.campaign("population.perception")).timeline
-    assert news.set == {"population.perception.news_trials_per_day": 0.5}
+    assert news.set == {
+        "population.perception.news_case_weight": 0.02,
+        "population.perception.news_punished_posts_per_day.unlawful": 0.01,
+        "population.perception.news_punished_posts_per_day.critical": 0.005,
+        "population.perception.news_punished_posts_per_day.collective_action": 0.005,
+    }
     (police,) = teaching.exercise_scenario(teaching.campaign("police")).timeline
     assert sorted(police.set) == [
         "police.detention_days",
@@ -181,11 +186,11 @@ def test_ex6_right_answers_pass_and_wrong_ones_say_why() -> None:
     assert teaching.check("ex6_q1", total + 0.9, quiet=True)  # within ± 1 post
     high = teaching.check("ex6_q1", total + 1.5, quiet=True)
     assert not high and "close, but too high" in high.message and "± 1" in high.message
-    # The campaign lowers political withholding here (the notebook's discussion asks why),
-    # so an answer without the sign is far off.
-    assert total < -5
+    # The campaign raises political withholding (its news carries the cases, S16), so an
+    # answer with the wrong sign is far off.
+    assert total > 5
     flipped = teaching.check("ex6_q1", -total, quiet=True)
-    assert not flipped and "far too high" in flipped.message and "effect_mean" in flipped.message
+    assert not flipped and "far too low" in flipped.message and "effect_mean" in flipped.message
     _, low, high_end, n = t_interval(totals.to_numpy())
     assert n == teaching.EVENT_REPS
     clear = "yes" if low > 0 or high_end < 0 else "no"
@@ -197,7 +202,7 @@ def test_ex6_right_answers_pass_and_wrong_ones_say_why() -> None:
     news = teaching.study_exercise("ex6", teaching.campaign("population.perception"))
     police = teaching.study_exercise("ex6", teaching.campaign("police"))
     sums = [s.table.loc[s.table["days_since"] >= 0, "effect_mean"].sum() for s in (news, police)]
-    assert part == ("news" if sums[0] < sums[1] else "detentions")
+    assert part == ("news" if sums[0] > sums[1] else "detentions")
     assert teaching.check("ex6_q3", part, quiet=True)
     not_part = "detentions" if part == "news" else "news"
     assert "Hint: run teaching.study_exercise" in teaching.check("ex6_q3", not_part).message

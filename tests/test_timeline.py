@@ -56,7 +56,7 @@ CRACKDOWN = {
     "set": {
         "regulator.monitoring_probability": 0.4,
         "police": {"detention_probability": {"critical": 0.3}, "detention_days": 60.0},
-        "population.perception.news_trials_per_day": 2.0,
+        "population.perception.news_case_weight": 2.0,
     },
 }
 
@@ -164,7 +164,7 @@ FAMILY_CHANGES = {
     "reporting": {"rules.reporting.mode": "on_request"},
     "perception": {
         "population.perception.visibility": 0.3,
-        "population.perception.news_trials_per_day": 4.0,
+        "population.perception.news_case_weight": 4.0,
         "population.perception.friend_detention_weight": 7.0,
     },
     "real_name": {

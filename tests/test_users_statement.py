@@ -496,14 +496,61 @@ def test_friends_sanctions_teach_friends_and_visibility_zero_teaches_only_onesel
         assert ev[:, 6:9].sum() == 0.0  # a sanction is not a post friends saw said
 
 
-def test_news_reports_the_detention_rate_and_fades() -> None:
+def test_news_reports_cases_scaled_to_100000_users_and_fades() -> None:
+    """Each detention, per 100,000 users, is ``w`` punished posts (trials and detentions
+    alike); without cases the news only fades: it never says "safe" (S16)."""
     news = np.zeros((3, 4))
-    um.update_news(news, 0.5, np.array([0, 1, 4, 0]), np.array([0, 100, 40, 0]), 2.0, 1.0)
-    np.testing.assert_allclose(news[1], [0, 0.02, 0.2, 0])
-    np.testing.assert_allclose(news[2], [0, 2, 2, 2])
-    um.update_news(news, 0.5, np.array([0, 1, 0, 0]), np.ones(4), 2.0, 0.5)
-    np.testing.assert_allclose(news[1], [0, 0.01 + 1.0, 0.1, 0])  # half the detention seen
-    np.testing.assert_allclose(news[2], [0, 3, 3, 3])  # the trials whatever the visibility
+    # 2,000 users: one detention is 50 per 100,000; w = 0.01 -> 0.5 punished posts.
+    um.update_news(news, 0.5, np.array([0, 1, 4, 0]), 2_000, 0.01, 1.0)
+    np.testing.assert_allclose(news[1], [0, 0.5, 2.0, 0])
+    np.testing.assert_allclose(news[2], [0, 0.5, 2.0, 0])
+    um.update_news(news, 0.5, np.array([0, 1, 0, 0]), 2_000, 0.01, 0.5)
+    np.testing.assert_allclose(news[1], [0, 0.25 + 0.25, 1.0, 0])  # half the case seen
+    np.testing.assert_allclose(news[2], [0, 0.25 + 0.25, 1.0, 0])
+    assert news[0].sum() == 0.0  # removals are not news
+
+
+def test_a_day_without_cases_leaves_beliefs_where_the_evidence_had_them() -> None:
+    """The old news added trials every day at the realized detention rate (about 0), so
+    more news meant "safe" (docs/validation.md, "a crackdown's news lowers
+    withholding"). Now a day of no detentions adds nothing, at any weight."""
+    news = np.zeros((3, 4))
+    for weight in (0.0, 0.002, 10.0):
+        um.update_news(news, 0.9, np.zeros(4), 1_000, weight, 1.0)
+        assert not news.any()
+
+
+def test_more_cases_in_the_news_raise_the_perceived_detention_probability() -> None:
+    """A user's belief (S16) rises with the cases reported, towards 1 for a user with no
+    own evidence, and a heavy poster's own unpunished posts dilute it."""
+    alpha0, n0 = 0.003, 2.0
+    believed = []
+    for detained in (0, 1, 10, 100):
+        news = np.zeros((3, 4))
+        um.update_news(news, 1.0, np.array([0, detained, 0, 0]), 100_000, 0.01, 1.0)
+        quiet = um.perceived_probability(alpha0, n0, 0.0, 0.0, news[1, 1], news[2, 1])
+        heavy = um.perceived_probability(alpha0, n0, 0.0, 50.0, news[1, 1], news[2, 1])
+        believed.append((float(quiet), float(heavy)))
+    quiet, heavy = zip(*believed, strict=True)
+    assert list(quiet) == sorted(quiet) and quiet[0] < quiet[-1]
+    assert all(h < q for q, h in zip(quiet[1:], heavy[1:], strict=True))
+
+
+def test_engine_and_reference_news_agree() -> None:
+    from simulator.reference import minds
+
+    rng = np.random.default_rng(5)
+    news = np.zeros((3, 4))
+    ref = {"removal": [0.0] * 4, "detention": [0.0] * 4, "trials": [0.0] * 4}
+    for _ in range(30):
+        detained = rng.integers(0, 4, size=4)
+        detained[0] = 0
+        users = int(rng.integers(1, 50_000))
+        weight, visibility = float(rng.random()), float(rng.random())
+        um.update_news(news, 0.97, detained.astype(float), users, weight, visibility)
+        minds.update_news(ref, 0.97, detained.tolist(), users, weight, visibility)
+    expected = np.array([ref["removal"], ref["detention"], ref["trials"]])
+    np.testing.assert_allclose(news, expected, rtol=1e-12)
 
 
 def test_phases_of_decisions() -> None:

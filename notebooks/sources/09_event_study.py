@@ -148,14 +148,15 @@ post.iloc[::4][["days_since", "control_mean", "treated_mean", "effect_mean", "ef
 # ## Which part of the entry?
 #
 # The entry changes several settings at once. Two more event studies split it: the news
-# alone (`population.perception.news_trials_per_day`: users hear of the day's
-# detentions more often), and everything else (monitoring and detentions) alone. In the
-# model the news adds observations at the day's rate of detentions per post to what
-# users believe about detention (docs/model.md, S16), so more news moves that belief
-# towards the rate the news reports, up or down.
+# alone (`population.perception.*`: each detention in the news weighs more, and the news
+# carries the campaign's own cases, which a sample of 2,000 users does not hold), and
+# everything else (monitoring and detentions) alone. In the model the news reports cases,
+# each one a punished post added to what every user believes about detention
+# (docs/model.md, S16): the news reports the punished, not the many who spoke
+# unpunished, so it can only raise that belief; with no cases it fades.
 
 # %%
-NEWS = "population.perception.news_trials_per_day"
+NEWS = "population.perception."
 
 
 def with_only(settings):
@@ -165,8 +166,10 @@ def with_only(settings):
 
 
 parts = {
-    "news only": {NEWS: entry.set[NEWS]},
-    "monitoring and detentions only": {k: v for k, v in entry.set.items() if k != NEWS},
+    "news only": {k: v for k, v in entry.set.items() if k.startswith(NEWS)},
+    "monitoring and detentions only": {
+        k: v for k, v in entry.set.items() if not k.startswith(NEWS)
+    },
 }
 rows = []
 for label, settings in parts.items():

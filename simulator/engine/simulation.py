@@ -305,20 +305,16 @@ class Simulation:
     def learn(self, day: int, sanctioned: IntArray) -> None:
         """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:
         their authors; their kinds and whether friends saw them from the review), the
-        detentions that took effect, and the news (detentions per post that reached a
-        platform, per kind)."""
+        detentions that took effect, and the news (the day's detentions per kind)."""
         kinds, seen = (
             (self.review.sanctioned_kind, self.review.sanctioned_seen)
             if self.moderating
             else (_NO_USERS, _NO_FLAGS)
         )
-        n_p = len(self.platforms)
-        reached = self.recorder.counts[day, :n_p, :, :, Outcome.BLOCKED : Outcome.SURVIVING + 1]
         self.minds.learn(
             day, sanctioned, kinds, seen,
             np.asarray(self.sanctions.detained_today, dtype=np.int64),
             np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
-            reached.sum(axis=(0, 1, 3)).astype(float),
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------

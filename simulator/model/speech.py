@@ -206,24 +206,39 @@ def phase(choice: NDArray[np.int64], at_stake: NDArray[np.bool_]) -> NDArray[np.
     return np.asarray(out, dtype=np.int64)
 
 
+#: The news reports detentions per this many users (a national rate): the simulated
+#: users are a sample of the country, so the news they hear must not depend on the
+#: sample's size.
+NEWS_PER_USERS = 100_000.0
+
+
 def update_news(
     news: FloatArray,
     decay: float,
     detained_by_kind: FloatArray,
-    published_by_kind: FloatArray,
-    trials_per_day: float,
+    users: int,
+    case_weight: float,
     visibility: float,
+    publicised: FloatArray | None = None,
 ) -> None:
     """One day of news (in place; ``news`` is 3 x 4: removal evidence, detention evidence,
-    trials per kind). The news reports ``trials_per_day`` pseudo-posts a day and, as far
-    as users see enforcement (``visibility``), the day's detention rate per published
-    post: ``N_T <- rho N_T + w``, ``N_det <- rho N_det + v w D_k / max(1, P_k)``.
-    Removals are not news."""
+    trials per kind). The news reports cases, not rates: the day's detentions for each
+    kind per 100,000 users, ``c_k = D_k * 100,000 / users``, each counted (as far as users
+    see enforcement, ``visibility``) as ``case_weight`` posts that were punished, since
+    the news reports the punished and not the many who spoke unpunished (availability:
+    publicised rare events are judged frequent: B13 in docs/references.md):
+    ``N_det <- rho N_det + v (w c_k + x_k)`` and ``N_T <- rho N_T + v (w c_k + x_k)``,
+    with ``x_k`` (``publicised``) the punished posts a day the news carries beyond the
+    simulated cases. Without cases the news fades (``rho``) and says nothing. Removals
+    are not news."""
     detained = np.asarray(detained_by_kind, dtype=float)
-    published = np.asarray(published_by_kind, dtype=float)
+    cases = case_weight * detained * (NEWS_PER_USERS / max(1, users))
+    if publicised is not None:
+        cases = cases + np.asarray(publicised, dtype=float)
+    cases = visibility * cases
     news *= decay
-    news[DETENTION] += visibility * trials_per_day * detained / np.maximum(1.0, published)
-    news[2] += trials_per_day
+    news[DETENTION] += cases
+    news[2] += cases
     news[:, 0] = 0.0  # benign carries no risk
 
 

@@ -129,6 +129,8 @@ class SpeechState:
         self.alpha0 = um.prior_alpha(prohibited, q, [perception.prior_removal, 1.0], n0)
         self.alpha0[um.DETENTION] *= prior_detention(scenario)
         self.news = np.zeros((3, N_KINDS))
+        #: The simulated population, which the news' cases are scaled by (S16).
+        self.users = population.users
         self.decay = 0.5 ** (1.0 / perception.half_life_days)
         self.decay_pow = uk.decay_table(perception.half_life_days, scenario.horizon_days + 1)
         self.value = value
@@ -247,7 +249,6 @@ class SpeechState:
         sanctioned_public: NDArray[np.bool_],
         detained: IntArray,
         detained_kind: IntArray,
-        published_by_kind: FloatArray,
     ) -> None:
         """End of day ``day``: the day's sanctions, detentions and friends' public posts
         into the evidence, the news, the climate."""
@@ -256,8 +257,9 @@ class SpeechState:
         perception = self.perception
         detained_by_kind = np.bincount(detained_kind, minlength=N_KINDS).astype(float)
         um.update_news(
-            self.news, self.decay, detained_by_kind, published_by_kind,
-            perception.news_trials_per_day, perception.visibility,
+            self.news, self.decay, detained_by_kind, self.users,
+            perception.news_case_weight, perception.visibility,
+            np.array(perception.news_punished_posts_per_day.as_tuple()),
         )  # fmt: skip
         friends = len(self.beliefs.spoke) > 0
         friends = friends or (len(detained) > 0 and self.friend_detention_weight > 0)

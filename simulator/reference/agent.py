@@ -165,7 +165,6 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
         self.news_today = 0
         self.detained_today = []
         self.sanctioned_today = []
-        self.published_today = [0] * N_KINDS
         for platform in self.platforms:
             platform.reviewed_today = [0] * N_KINDS
         self.detentions_and_releases(now)

@@ -221,16 +221,20 @@ def update_news(
     news: dict[str, list[float]],
     rho: float,
     detained: list[int],
-    published: list[int],
-    trials_per_day: float,
+    users: int,
+    case_weight: float,
     visibility: float,
+    publicised: list[float] | None = None,
 ) -> None:
-    """A day of news: every sensitive kind's pseudo-trials fade and ``trials_per_day``
-    arrive, carrying (as far as users see enforcement) the day's detentions per
-    published post."""
+    """A day of news: every sensitive kind's pseudo-posts fade, and each detention of
+    the day, scaled to 100,000 users, arrives as ``case_weight`` posts that were punished
+    (as far as users see enforcement), with the punished posts a day the news carries
+    beyond them (``publicised``)."""
     for k in SENSITIVE:
+        cases = case_weight * detained[k] * (100_000.0 / max(1, users))
+        if publicised is not None:
+            cases = cases + publicised[k]
+        cases = visibility * cases
         news["removal"][k] *= rho
-        news["detention"][k] = rho * news["detention"][k] + (
-            visibility * trials_per_day * detained[k] / max(1, published[k])
-        )
-        news["trials"][k] = rho * news["trials"][k] + trials_per_day
+        news["detention"][k] = rho * news["detention"][k] + cases
+        news["trials"][k] = rho * news["trials"][k] + cases

@@ -39,7 +39,6 @@ class Moderation(World):
         be noticed by users and the regulator as its views come (S5a)."""
         now = self.env.now
         p = platform.state.index
-        self.published_today[kind] += 1
         if not self.in_scope[channel]:
             self.count(day, p, channel, kind, Outcome.SURVIVING)
             return

@@ -125,8 +125,9 @@ class Speech(World):
             for friend in user.neighbours:
                 users[friend].mind.detentions[kind] += seen_detention
         minds.update_news(
-            self.news, self.decay, detained, self.published_today,
-            perception.news_trials_per_day, perception.visibility,
+            self.news, self.decay, detained, self.scenario.population.users,
+            perception.news_case_weight, perception.visibility,
+            list(perception.news_punished_posts_per_day.as_tuple()),
         )  # fmt: skip
         heard = [[0.0] * N_KINDS for _ in users]
         for user in users:

@@ -288,12 +288,11 @@ class World:
         self.recorder = Recorder(scenario.horizon_days, len(self.platforms) + 1)
         self.pending_detentions: list[tuple[float, User, int]] = []
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
-        # friends), detentions (user, kind), posts that reached a platform per kind.
+        # friends), detentions (user, kind).
         #: The day's sanctions: author, post kind, whether friends saw it, and the
         #: grounds for a strike (platform, route, reviewer score) or None (S14).
         self.sanctioned_today: list[tuple[User, int, bool, tuple[int, int, float] | None]] = []
         self.detained_today: list[tuple[User, int]] = []
-        self.published_today = [0] * N_KINDS
         self.news_today = 0
         self.wall_seconds = 0.0
 

@@ -73,7 +73,7 @@ answer = None  # replace None with your answer
 teaching.check("ex6_q2", answer)
 
 # %% [markdown]
-# **ex6_q3.** Which part of the campaign lowers political withholding more: its news (teaching.campaign('population.perception')) or its detentions (teaching.campaign('police'))? (news/detentions)
+# **ex6_q3.** Which part of the campaign raises political withholding more: its news (teaching.campaign('population.perception')) or its detentions (teaching.campaign('police'))? (news/detentions)
 
 # %%
 # your work here
@@ -84,6 +84,9 @@ teaching.check("ex6_q3", answer)
 # %% [markdown]
 # **To discuss.** Count the days whose own interval (`effect_low` to `effect_high`)
 # excludes 0, and compare with your answer to ex6_q2: why can a total be clear when most
-# single days are not? Then: in the model the news adds observations at the day's rate
-# of detentions per post to what users believe (docs/model.md, S16). Why could more news
-# of a crackdown make users withhold *less*?
+# single days are not? Then: in the model the news reports cases, each a punished post
+# added to what every user believes about detention (docs/model.md, S16), and the
+# campaign's news carries cases the 2,000 simulated users do not hold. Why would a model
+# whose news reported the day's detentions *per post* (about 0) make a crackdown lower
+# withholding? Which users does the news move most: those who post a kind often, or
+# those who rarely do?

@@ -29,7 +29,12 @@ REMOVED_FIELDS: dict[str, str] = {
         "removed: use population.perception.friend_detention_weight"
     ),
     "population.perception.news_weight": (
-        "removed: use population.perception.news_trials_per_day"
+        "removed: use population.perception.news_case_weight"
+    ),
+    "population.perception.news_case_weight": (
+        "removed: the news reports cases, not a rate carried by pseudo-posts a day: use "
+        "population.perception.news_case_weight (posts each detention per 100,000 users "
+        "counts for)"
     ),
     "population.perception.real_name_risk": (
         "removed: a traceable user is always identified, and fears detention "

@@ -115,6 +115,15 @@ class PerKindProbability(PerKind):
     unlawful: Probability = 0.0
 
 
+class PerKindSignal(PerKind):
+    """A weight of evidence per kind, in posts (bounded like every signal weight)."""
+
+    benign: SignalWeight = 0.0
+    critical: SignalWeight = 0.0
+    collective_action: SignalWeight = 0.0
+    unlawful: SignalWeight = 0.0
+
+
 class SensitiveMix(_Frozen):
     """Share of an average user's intended posts of each sensitive kind; the rest is benign."""
 
@@ -151,8 +160,13 @@ class Perception(_Frozen):
     """Weight of a friend's public post (a trial) and of its removal (a success)."""
     friend_detention_weight: SignalWeight = 1.0
     """Weight of a friend's detention (salient: at least the friend evidence weight)."""
-    news_trials_per_day: SignalWeight = 0.05
-    """Pseudo-posts a day the news reports, carrying the day's detention rate."""
+    news_case_weight: SignalWeight = 0.002
+    """Posts, all of them punished, that one detention in the news counts for, per
+    detention per 100,000 users (the news reports cases, not the unpunished)."""
+    news_punished_posts_per_day: PerKindSignal = PerKindSignal()
+    """Punished posts a day, per kind, that the news carries beyond the simulated police's
+    own cases (a campaign's exemplary cases, broadcast to everyone: a sample of thousands
+    of users holds none of a country's few hundred detentions); 0 by default."""
     visibility: Probability = 1.0
     """Share of the enforcement around them (friends, news) that users get to see."""
     climate_weight: SignalWeight = 0.5

@@ -41,7 +41,10 @@ CHANGEABLE: dict[str, tuple[str, ...]] = {
     "reporting": ("rules.reporting.mode",),
     "perception": (
         "population.perception.visibility",
-        "population.perception.news_trials_per_day",
+        "population.perception.news_case_weight",
+        "population.perception.news_punished_posts_per_day.critical",
+        "population.perception.news_punished_posts_per_day.collective_action",
+        "population.perception.news_punished_posts_per_day.unlawful",
         "population.perception.friend_detention_weight",
     ),
     "access": CHANGEABLE_ACCESS,
