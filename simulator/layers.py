@@ -165,6 +165,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.plots.compare",
             "simulator.plots.event_study",
             "simulator.plots.frontier",
+            "simulator.plots.labels",
             "simulator.plots.phase",
             "simulator.plots.runs",
             "simulator.plots.style",

@@ -389,3 +389,55 @@ def test_event_study_bands_of_counts_stay_at_or_above_zero() -> None:
     for name in ("treated", "control"):
         low = table[f"{name}_low"].dropna()
         assert len(low) and (low >= 0.0).all()
+
+
+def _reporting_effects(tmp_path: Path, name: str, **changes: Any) -> pd.DataFrame:
+    """Reporting's effect on china_csl_2016 at 3,000 users x 60 days, real names and
+    takedown on: per replication (3, paired on common random numbers), the metric with
+    reporting on minus off (its Shapley value in a game of reporting alone)."""
+    fields = {"population.users": 3000, "horizon_days": 60, **changes}
+    scenario = simulator.override(simulator.load_scenario("china_csl_2016"), fields)
+    result = attribute(
+        scenario, rules=["reporting"], reps=3, workers=0, out=tmp_path / name,
+        check_resources=False,
+    )  # fmt: skip
+    long = result.per_replication
+    shapley = long[long["part"] == "shapley"]
+    return shapley.pivot(index="replication", columns="metric", values="value")
+
+
+def test_reporting_lowers_political_speech_lost_by_turning_calls_to_act_into_criticism(
+    tmp_path: Path,
+) -> None:
+    # docs/validation.md, "reporting's sign in the attribution (referee 4)". Reporting
+    # makes detention a sanction users weigh (model.md S3: A_det needs reporting); the
+    # fear turns calls to act (prohibited, taken down ~97% of the time) into criticism
+    # (lawful, ~39%). A softened call to act is still political speech
+    # (metrics.md), so political posts taken down fall by more than withheld ones
+    # rise: reporting lowers political_speech_lost. It is not the accounting: the parts
+    # add up, and with softened calls to act counted as lost the sign is positive.
+    on = _reporting_effects(tmp_path, "fear")
+    lost = on["political_speech_lost"]
+    parts = (
+        on["political_speech_withheld"]
+        + on["political_speech_excluded"]
+        + on["political_speech_taken_down"]
+    )
+    np.testing.assert_allclose(lost, parts, atol=1e-12)
+    assert (lost < -0.005).all(), lost  # the true effect: -1.9%, -2.1%, -1.0%
+    assert (on["political_speech_softened"] > 0.02).all()  # +3.6%, +3.2%, +3.1%
+    assert (on["political_speech_withheld"] > 0.005).all()  # more fear, more silence
+    assert (on["political_speech_taken_down"] < -0.015).all()
+    assert (lost + on["political_speech_softened"] > 0.005).all()  # +1.8%, +1.2%, +2.2%
+    assert on["per_kind.collective_action.lost"].mean() > 0.0  # calls to act lost more
+    # Without the fear (a detention costs users nothing), reporting does not soften a
+    # single post; where nobody was detained it changes no speech at all (common random
+    # numbers hold: the reports alone move nothing), and over the replications political
+    # speech lost does not fall by the fear's margin.
+    off = _reporting_effects(tmp_path, "no_fear", **{"population.speech.detention_cost": 0.0})
+    assert (off["political_speech_softened"].abs() < 1e-3).all()
+    calm = off[off["detentions_total"] == 0]
+    assert len(calm) >= 1
+    assert (calm["political_speech_lost"] == 0.0).all()
+    assert (calm["political_speech_taken_down"] == 0.0).all()
+    assert off["political_speech_lost"].mean() > lost.mean() + 0.005

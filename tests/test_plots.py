@@ -722,3 +722,62 @@ def test_sweep_figures_in_the_house_style() -> None:
     assert "600 users \u00d7 30 days" in flat(bars.get_title())
     assert "Sobol" in flat(bars.get_title())
     assert has_zero_line(bars)
+
+
+def _crowded_frontier_table() -> pd.DataFrame:
+    """The NetzDG frontier of docs/experiments.md: six staff levels, five of them within
+    a fifth of a point of lawful speech and 17 points of exposure of the origin, each at
+    three deadlines that change nothing (docs/figures/frontier_netzdg.png)."""
+    rows = []
+    for reviewers, lost, prevented in (
+        (0.5, 0.0005, 0.019), (1.0, 0.0009, 0.029), (2.0, 0.0018, 0.043),
+        (5.0, 0.0039, 0.081), (10.0, 0.0081, 0.168), (20.0, 0.0096, 0.923),
+    ):  # fmt: skip
+        # The deadlines' rows differ in the fourth digit, across a rounding edge (0.094%,
+        # 0.084% at 1 reviewer): one place, one label all the same.
+        for deadline, nudge in ((1.0, 0.0), (24.0, 0.00004), (168.0, -0.00006)):
+            row = {"deadline_hours": deadline, "reviewers_per_100k_users": reviewers,
+                   "fine_factor": 1.0, "replications": 4, "efficient": True}  # fmt: skip
+            for metric, value, half in (
+                ("lawful_speech_lost", lost + nudge, 0.3 * lost),
+                ("unlawful_exposure_prevented", prevented, 0.01),
+            ):  # fmt: skip
+                row |= {f"{metric}_mean": value, f"{metric}_low": value - half,
+                        f"{metric}_high": value + half}  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_frontier_labels_do_not_overlap_each_other_the_legend_or_the_edges() -> None:
+    from matplotlib.text import Text
+
+    from simulator.plots.frontier import frontier_figure
+
+    fig = frontier_figure(_crowded_frontier_table())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if "reviewers/100k" in t.get_text()]
+    assert len(labels) == 6  # one per place: the three deadlines coincide
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    inside = ax.get_window_extent(renderer)
+    for box in boxes:
+        assert not box.overlaps(legend), (box, legend)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, (box, inside)
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, (box, inside)
+    # Each label is near its mark: within 1.5 inches of the point it names.
+    marks = {
+        f"{r:g} reviewers/100k": ax.transData.transform((100 * x, 100 * y))
+        for r, x, y in (
+            (0.5, 0.0005, 0.019), (1.0, 0.0009, 0.029), (2.0, 0.0018, 0.043),
+            (5.0, 0.0039, 0.081), (10.0, 0.0081, 0.168), (20.0, 0.0096, 0.923),
+        )
+    }  # fmt: skip
+    for label, box in zip(labels, boxes, strict=True):
+        first = label.get_text().split("\n")[0]
+        centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        assert np.hypot(*(centre - marks[first])) < 1.5 * fig.dpi, label.get_text()

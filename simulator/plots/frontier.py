@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulator.experiments.frontier import LEVERS, FrontierResults
+from simulator.plots.labels import place_labels
 from simulator.plots.style import COLOURS, MARKERS, new_figure, style, zero_line
 from simulator.plots.style import title as house_title
 
@@ -33,13 +34,32 @@ def varied_levers(table: pd.DataFrame) -> list[str]:
     return varied or list(LEVERS)
 
 
+def same_places(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Which place each point (in %) is drawn at: the index of the first earlier point
+    within 1% of the x axis's span (``max(1, max x)``, as the axis) and 1 point of y
+    (the y axis spans 100), where their marks overlap, else its own index. Settings a
+    lever did not move differ in the fourth digit at most (paired replications) and
+    share a place, and one label."""
+    tol_x = 0.01 * max(1.0, float(np.nanmax(x, initial=0.0)))
+    out: list[int] = []
+    for i in range(len(x)):
+        near = [
+            j for j in dict.fromkeys(out)
+            if abs(x[i] - x[j]) <= tol_x and abs(y[i] - y[j]) <= 1.0
+        ]  # fmt: skip
+        out.append(near[0] if near else i)
+    return out
+
+
 def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None = None) -> Figure:
     """Lawful speech lost against unlawful exposure prevented, both in % of the no-rules
     counterfactual: a mark per setting (colour and marker by the first varied lever's
     value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
     marks differ in shape, and the labels of the settings at one place are written
-    together, once, with "same outcome". Both axes start from a drawn zero line (a
+    together, once, with "same outcome" (:func:`same_places`). The labels are placed
+    last, apart from each other, the marks, bars and legend
+    (:func:`simulator.plots.labels.place_labels`). Both axes start from a drawn zero line (a
     setting that loses no lawful speech sits on it). The title (house style) names the
     unit, scenario and users x days."""
     table = results.table if isinstance(results, FrontierResults) else results
@@ -57,15 +77,17 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         )
     levers = varied_levers(table)
     first, rest = levers[0], levers[1:]
-    labelled: set[tuple[float, float]] = set()  # each place labelled once
+    # Each place labelled once: its point and its text.
+    labelled: dict[int, tuple[tuple[float, float], str]] = {}
+    bars: list[list[tuple[float, float]]] = []  # error bars and the frontier, in data units
     with style():
         fig = new_figure(7.0, 4.6)
         ax = fig.add_subplot()
         x = 100 * table["lawful_speech_lost_mean"].to_numpy(dtype=float)
         y = 100 * table["unlawful_exposure_prevented_mean"].to_numpy(dtype=float)
-        # Settings at the same place (to 0.01 points): their labels go together.
-        place = [(round(float(a), 2), round(float(b), 2)) for a, b in zip(x, y, strict=True)]
-        together: dict[tuple[float, float], list[str]] = {}
+        # Settings at the same place (their marks overlap): their labels go together.
+        place = same_places(x, y)
+        together: dict[int, list[str]] = {}
         if rest:
             for key, (_, row) in zip(place, table.iterrows(), strict=True):
                 text = setting_label(row, rest)
@@ -81,6 +103,11 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
                 color=COLOURS[i % len(COLOURS)], linestyle="none", capsize=2,
                 label=_LEVER_LABELS[first].format(float(value)),
             )  # fmt: skip
+            for xi, yi, (left, right), (down, up) in zip(
+                x[mine], y[mine], xerr.T, yerr.T, strict=True
+            ):  # the bars, for the labels to keep off
+                bars.append([(xi - left, yi), (xi + right, yi)])
+                bars.append([(xi, yi - down), (xi, yi + up)])
             if rest:
                 for xi, yi, key in zip(
                     x[mine], y[mine], [p for p, m in zip(place, mine, strict=True) if m],
@@ -89,22 +116,17 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
                     if key in labelled:
                         continue
                     texts = together[key]
-                    text = texts[0] if len(texts) == 1 else (
-                        "\n= ".join(texts) + "\n(same outcome)"
+                    labelled[key] = (
+                        (float(xi), float(yi)),
+                        texts[0] if len(texts) == 1 else "\n= ".join(texts) + "\n(same outcome)",
                     )
-                    # Alternately above and below: neighbouring settings' labels apart.
-                    below = len(labelled) % 2
-                    labelled.add(key)
-                    ax.annotate(
-                        text, (xi, yi), textcoords="offset points",
-                        xytext=(5, -9 if below else 4), fontsize=6.5, color="0.3",
-                    )  # fmt: skip
         on = table["efficient"].to_numpy(dtype=bool)
         order = np.argsort(x[on])
         ax.plot(
             x[on][order], y[on][order], color="0.45", linestyle="--", linewidth=1.0,
             marker="none", label="frontier (no setting does better on both)", zorder=0,
         )  # fmt: skip
+        bars.append(list(zip(x[on][order].tolist(), y[on][order].tolist(), strict=True)))
         ax.set_xlabel("lawful speech lost (% of lawful posts published without rules)")
         ax.set_ylabel("unlawful exposure prevented\n(% of views of unlawful posts without rules)")
         # From zero on both axes, a little room left of it so a mark at 0 shows whole.
@@ -113,8 +135,16 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         ax.set_ylim(0.0, 100.0)
         zero_line(ax, axis="x")
         zero_line(ax)
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
         ax.set_title(title, fontsize=9)
+        # Last, on the figure as laid out: each label beside its point, apart from the
+        # other labels, the marks and the legend (crowded near the origin otherwise).
+        if labelled:
+            spots = sorted(labelled.values())
+            place_labels(
+                ax, [point for point, _ in spots], [text for _, text in spots],
+                marks=list(zip(x.tolist(), y.tolist(), strict=True)), lines=bars,
+            )  # fmt: skip
     return fig
 
 
