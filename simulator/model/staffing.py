@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from simulator.model import platform_policy as policy_rules
+from simulator.model.deadline_miss import notice_deadline
 from simulator.model.platforms import STAFF_DECIMALS, review_servers, review_staff
 from simulator.model.review_queue import erlang_c_mean_wait_hours, erlang_c_wait_beyond
 
@@ -243,7 +244,7 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
         ladder=platform.ladder_ahead(scenario),
         window_hours=scenario.regulator.audit_window_days * 24.0,
         review_minutes=spec.review_minutes,
-        notice_deadline_hours=_notice_deadline(scenario),
+        notice_deadline_hours=notice_deadline(scenario),
     )
     floor = review_staff(scenario, spec)
     staff = round(
@@ -256,12 +257,3 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
     # More desks than reviewers: each at work staff/desks of the time (review_servers).
     platform.queue.set_capacity(servers, spec.review_minutes / 60.0 * servers / staff)
     platform.staff = staff
-
-
-def _notice_deadline(scenario: Scenario) -> float | None:
-    """The notice deadline an audit holds the platform to (hours), under notice liability
-    with notice duties (S10); None otherwise (the audit window's rule)."""
-    takedown = scenario.rules.takedown
-    if takedown.liability != policy_rules.NOTICE or takedown.notice_deadline_hours is None:
-        return None
-    return float(takedown.notice_deadline_hours)
