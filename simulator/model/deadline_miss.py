@@ -23,8 +23,8 @@ The chance that a notice waits longer than ``d`` is
 ``C`` the Erlang C chance that an arrival finds every desk busy (``c = ⌈S⌉`` desks with
 the mean review time of S6; ``C = 1`` at a total load of ``c`` or more). The mean of this
 wait, ``C / (cμ (1 − σ_hi)(1 − σ_n))``, is Cobham's mean wait of a priority class in a
-non-preemptive M/M/c queue with one service rate (Cobham 1954; Kleinrock 1976, vol. 2,
-§3.6: B15); its shape, exponential given a wait, is an ASSUMPTION (exact with one class:
+non-preemptive M/M/c queue with one service rate (Cobham 1954; Kleinrock 1976:
+docs/references.md); its shape, exponential given a wait, is an ASSUMPTION (exact with one class:
 then ``L`` is the Erlang C tail :func:`~simulator.model.review_queue.erlang_c_wait_beyond`,
 and checked against a simulated two-class queue in ``tests/test_deadline_miss.py``).
 
