@@ -65,6 +65,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.orders",
             "simulator.model.believed_line",
             "simulator.model.platform_policy",
+            "simulator.model.deadline_miss",
             "simulator.model.staffing",
             "simulator.model.platforms",
             "simulator.model.police",

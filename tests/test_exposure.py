@@ -214,9 +214,10 @@ def test_faster_removal_prevents_more_exposure() -> None:
 def test_exposure_prevented_rises_as_the_deadline_shortens() -> None:
     """A notice deadline bites only through enforcement (S10): an understaffed platform
     that chooses its staff (S6a), audited weekly, misses more 1-hour deadlines than
-    7-day ones, is fined, and removes more of the unlawful posts' views. Paired seeds;
-    the effect is small (under a percentage point at 10,000 users x 120 days), the
-    deadline's reach in censim is the penalty, not the queue."""
+    7-day ones, and removes more of the unlawful posts' views: it hires for its notices
+    (served before flags, S6; 0.56 / 0.48 reviewers at 1 h, the floor of 0.1 at 168 h).
+    Paired seeds; the effect is small (0.033 / 0.035 against 0.022 / 0.024 when
+    measured): the flags wait, and notice liability does not count them."""
     scenario = reduced(
         "germany_netzdg_2017",
         users=10_000,

@@ -7,45 +7,44 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
     J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
          + ρ · W_{L,c}(P(t))                                   the ladder ahead, per day (S10)
     P(t) = (1/J) Σ_j P( Poisson(μ_j(t)) > tolerance )           an audit finds a violation
-    μ_j(t) = κ̂ · n · Σ_k N_k X_k(t; ℓ_k(u_j)) / Σ_k N_k p_k(t)  violations among n posts inspected
+    μ_j(t) = κ̂ · n · Σ_k N_k [X_k + Y_k](t; ℓ_k(u_j)) / Σ_k N_k p_k(t)   violations among n posts
 
 and moves its threshold towards the cheapest (grid point, refined between its neighbours).
 ``W_{L,c}`` is the present value of the penalties the ladder holds for a platform at rung
 ``L`` with ``c`` clean audits counted if every audit finds a violation with chance ``P(t)``
-(:func:`rung_costs`, :func:`ladder_penalty`; ``ρ`` its discount rate). ``N_k`` are the posts of kind
-``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or removes,
-``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects,
-``q_k`` the *line probability* (the chance the platform gives a post of kind ``k`` of
+(:func:`rung_costs`, :func:`ladder_penalty`; ``ρ`` its discount rate). ``N_k`` are the posts
+of kind ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it blocks or
+removes, ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects, ``q_k``
+the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
 lawful ones), ``u_j`` the ``J`` equally likely readings of the law and ``ℓ_k(u_j)`` the
 reviewer score above which a post of kind ``k`` counts under reading ``j``
 (:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
 look most prohibited are the likeliest to count; one reading for all posts, not a coin
-per post, B6), under either liability,
-``X_k(t; ℓ)`` what an audit can hold against it (liability mode) among the posts above
-``ℓ`` (:meth:`Moderation.counted`), ``V(l)`` the cost of rung
-``l`` of the penalty ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
-calibration of how many violations audits actually find against how many it predicted.
+per post, B6), ``X_k(t; ℓ)`` what an audit can hold against it (liability mode) among the
+posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` under notice liability the
+notified posts whose review does not start by the deadline at the load ``t`` creates
+(:mod:`simulator.model.deadline_miss`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
+ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
+violations audits actually find against how many it predicted.
 
 Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
 regulator counts what the law prohibits, the *enforced line*
 
     e_k = 1 if k is prohibited, else 0                       (audits and orders, S10)
 
-while the platform (and the users) hold the *believed line* ``q_k``. The reviewers are
-trained to the believed line, so a lawful kind's reviewer mean is
+while the platform (and the users) hold the *believed line* ``q_k``; its reviewers are
+trained to it, so a lawful kind's reviewer mean is
 
     μʳ_eff,k = μʳ_0 + q_k · (μʳ_k − μʳ_0)                     (benign at q_k = 0)
 
-and the keyword filter's means stay as given (it matches topics). A platform that fears
-a lawful post near the line may be counted removes the lawful posts that look most
-prohibited, those nearest the line (collateral censorship), so a vaguer law (the line
-lower on the score scale) makes it remove more lawful speech, under strict liability as
-under notice liability. Its ``κ̂`` learns that audits find less than it feared.
+and the keyword filter's means stay as given (it matches topics). Fearing that a lawful
+post near the line may be counted, it removes the lawful posts that look most prohibited
+(collateral censorship), so a vaguer law (the line lower on the score scale) makes it
+remove more lawful speech, under either liability; ``κ̂`` learns that audits find less.
 
-Both terms are shares of the platform's posts, so the choice does not depend on how many
-users are simulated: scaling every ``N_k`` by a factor leaves ``J`` unchanged.
-
+Both terms are shares of the platform's posts, so scaling every ``N_k`` leaves ``J``
+unchanged (``Y_k``, where it is not 0, depends on the head count as the queue does, S6).
 Pure numpy: the engine calls these once per platform per day (64 × 4 array operations).
 """
 
@@ -109,13 +108,10 @@ def effective_means(means: PerKind, q: PerKind, prohibited: Sequence[bool]) -> F
 
     A scenario's ``classifier_mean`` / ``reviewer_mean`` say how each kind looks to a
     moderator who must take it down. Prohibited kinds keep their means. A lawful kind
-    looks ``μ_benign + q_k · (μ_k − μ_benign)``: the platform's filter and reviewers
-    are trained to what it believes the regulator counts, so a lawful kind it is sure
-    the regulator will not count (``q_k = 0``, a sharp line) looks like benign content,
-    and the more likely it thinks the regulator counts the kind, the more it looks like
-    what must come down (scores follow the law as read, not the kind's label). Index 0
-    (benign) is the reference.
-    """
+    looks ``μ_benign + q_k · (μ_k − μ_benign)``: the platform's moderators are trained
+    to what it believes the regulator counts, so a lawful kind it is sure will not count
+    (``q_k = 0``) looks benign, and the likelier it thinks the kind counts, the more it
+    looks like what must come down (the law as read, not the label). Index 0: benign."""
     mu = np.asarray(means, dtype=float)
     qs = np.asarray(q, dtype=float)
     banned = np.asarray(prohibited, dtype=bool)
@@ -157,6 +153,15 @@ class Moderation:
             return np.zeros((t.shape[0], len(self.classifier_mean)))
         return np.asarray(ndtr(self.classifier_mean[None, :] - (t + self.hold_margin)))
 
+    def flag_share(self, thresholds: FloatArray) -> FloatArray:
+        """``f_k(t)``: P(the filter flags a published post | not held), (grid, kinds)."""
+        held = self.hold(thresholds)
+        t = np.asarray(thresholds, dtype=float)[:, None]
+        above_flag = ndtr(self.classifier_mean[None, :] - (t + self.flag_margin))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            flag = np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0)
+        return np.asarray(np.clip(flag, 0.0, 1.0))
+
     def removal(self, thresholds: FloatArray) -> FloatArray:
         """``r_k(t)``: P(blocked or removed | the post reaches the platform), (grid, kinds).
 
@@ -167,10 +172,7 @@ class Moderation:
         t = np.asarray(thresholds, dtype=float)[:, None]
         held = self.hold(thresholds)
         blocked = ndtr(self.reviewer_mean[None, :] - (t + self.held_review_margin))
-        above_flag = ndtr(self.classifier_mean[None, :] - (t + self.flag_margin))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            flag = np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0)
-        flag = np.clip(flag, 0.0, 1.0)
+        flag = self.flag_share(thresholds)
         reviewed = 1.0 - (1.0 - flag) * (1.0 - self.notice[None, :])
         passes = ndtr(self.reviewer_mean[None, :] - t)
         removed = self.monitor[None, :] + (1.0 - self.monitor[None, :]) * reviewed * passes
@@ -475,6 +477,9 @@ class PolicyInputs:
     #: ``ℓ_k(u_j)`` (readings, kinds); None: :func:`reading_lines` of ``q`` and the
     #: moderation's reviewer means.
     lines: FloatArray | None = None
+    #: What late reviews add to an audit's count, (grid, readings, kinds)
+    #: (:func:`simulator.model.deadline_miss.late_counted`); None: nothing.
+    late: FloatArray | None = None
 
     def reading_lines(self) -> FloatArray:
         if self.lines is not None:
@@ -489,6 +494,7 @@ def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArra
     counted = inputs.moderation.counted(
         inputs.thresholds, inputs.exposure.liability, inputs.reading_lines()
     )
+    counted = counted if inputs.late is None else counted + inputs.late
     published = inputs.moderation.published(inputs.thresholds)
     found = inputs.exposure.expected_found(inputs.flows, counted, published, inputs.detection)
     violation = inputs.exposure.violation(inputs.flows, counted, published, inputs.detection)
@@ -582,7 +588,7 @@ class PlatformPolicy:
             )
         self.belief.watch_day()
 
-    def inputs(self, ladder: Ladder) -> PolicyInputs:
+    def inputs(self, ladder: Ladder, late: FloatArray | None = None) -> PolicyInputs:
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         return PolicyInputs(
             thresholds=self.thresholds,
@@ -595,6 +601,7 @@ class PlatformPolicy:
             audits_per_day=self.belief.audits_per_day,
             detection=self.belief.detection,
             lines=self.reading_lines(),
+            late=late,
         )
 
     def reading_lines(self) -> FloatArray:
@@ -603,10 +610,11 @@ class PlatformPolicy:
             self.lines = reading_lines(self.q, self.moderation.reviewer_mean)
         return self.lines
 
-    def target(self, current: float, ladder: Ladder) -> float:
+    def target(self, current: float, ladder: Ladder, late: FloatArray | None = None) -> float:
         """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal,
-        counted and published shares (fixed for a run) computed once."""
-        inputs = self.inputs(ladder)
+        counted and published shares (fixed for a run) computed once; ``late``: what late
+        reviews add to the count on the grid (:attr:`PolicyInputs.late`)."""
+        inputs = self.inputs(ladder, late)
         if self._grid_tables is None:
             self._grid_tables = (
                 self.moderation.removal(self.thresholds),
@@ -616,6 +624,7 @@ class PlatformPolicy:
                 self.moderation.published(self.thresholds),
             )
         removal, counted, published = self._grid_tables
+        counted = counted if late is None else counted + late
         violation = self.exposure.violation(inputs.flows, counted, published, inputs.detection)
         cost = expected_daily_cost(
             removal, violation, inputs.flows,
@@ -623,11 +632,13 @@ class PlatformPolicy:
         )  # fmt: skip
         return refined_threshold(self.thresholds, cost, current)
 
-    def expect_at(self, threshold: float) -> None:
-        """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged against)."""
+    def expect_at(self, threshold: float, late: FloatArray | None = None) -> None:
+        """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged
+        against; ``late``, shape (1, readings, kinds): what late reviews add there)."""
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         at = np.array([threshold])
         counted = self.moderation.counted(at, self.exposure.liability, self.reading_lines())
+        counted = counted if late is None else counted + late
         published = self.moderation.published(at)
         self.predicted_found = float(
             self.exposure.expected_found(flows, counted, published, 1.0)[0].mean()

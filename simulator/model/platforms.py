@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from simulator.kinds import ContentKind
+from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
 from simulator.model.platform_policy import PlatformPolicy
 from simulator.model.review_arrays import ArrayReviewQueue
@@ -236,7 +237,27 @@ class PlatformState:
         strictness bounds by construction; the current one when there is no policy."""
         if self.policy is None:
             return self.threshold
-        return self.policy.target(self.threshold, self.ladder_ahead(scenario))
+        late = self.late_notices(scenario, self.policy.thresholds)
+        return self.policy.target(self.threshold, self.ladder_ahead(scenario), late)
+
+    def review_capacity(self, scenario: Scenario) -> deadline_miss.ReviewCapacity | None:
+        """The review queue as the threshold choice weighs it (docs/model.md S8,
+        "Deadlines and the queue"): today's staff on its desks (:func:`review_servers`)
+        and the notice deadline, under notice liability with notice duties; else None."""
+        deadline = deadline_miss.notice_deadline(scenario)
+        if deadline is None:
+            return None
+        desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
+        return deadline_miss.ReviewCapacity(desks, review_hours, deadline)
+
+    def late_notices(
+        self, scenario: Scenario, thresholds: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """What notices late at each of ``thresholds`` add to an audit's count
+        (:func:`simulator.model.deadline_miss.policy_late`); None without a queue to weigh."""
+        if self.policy is None:
+            return None
+        return deadline_miss.policy_late(self.policy, thresholds, self.review_capacity(scenario))
 
     def adapt(self, scenario: Scenario) -> None:
         """End-of-day update: move the threshold part of the way to today's cheapest one,
@@ -244,7 +265,8 @@ class PlatformState:
         target = self.target_threshold(scenario)
         self.threshold += self.spec.adaptation_rate * (target - self.threshold)
         if self.policy is not None:
-            self.policy.expect_at(self.threshold)
+            late = self.late_notices(scenario, np.array([self.threshold]))
+            self.policy.expect_at(self.threshold, late)
 
     def count_day(self, reached: np.ndarray) -> None:
         """The posts per kind that reached the platform today on a moderated channel."""

@@ -7,7 +7,7 @@ the head count ``S`` that minimises its expected cost over the coming week:
     P(S) = (1/J) Σ_j P( Poisson(μ_j(S)) > tolerance )        (platform_policy, S8, S10)
     μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
     m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)             strict liability
-    m(S) = (1 − s(S)) + s(S) · P(W_q(S) > d)                   notice liability, deadline d
+    m(S) = L(S) = P(W_notice(S) > d)                           notice liability, deadline d
     s(S) = min(1, max(0, (S · c · D − B) / (F · D)))           share of flags served in time
     F    = Σ_k N_k · v_k(t)                                     reviews asked for per day
 
@@ -16,9 +16,13 @@ the share of an audit window ``T`` (``regulator.audit_window_days``) it stays up
 reviews all of it, served ones their wait, the M/M/c mean wait ``W_q`` (Erlang C; the
 backlog enters through ``s``: the capacity it takes) (ASSUMPTION: the audit reads a post
 as up while it waits; S10). Under notice liability the audit counts a notified post kept
-past its deadline ``d`` (``rules.takedown.notice_deadline_hours``, S10): unserved reviews,
-and served ones that waited longer than ``d`` (the Erlang C tail, ``P(W_q > d)``), so a
-shorter deadline asks for more staff.
+past its deadline ``d`` (``rules.takedown.notice_deadline_hours``, S10): notices are
+served before flags and the backlog (S6), so ``L(S)`` is the notices' own chance of
+waiting past ``d`` at the threshold's load, the rule the threshold choice weighs too
+(:mod:`simulator.model.deadline_miss`, S8: Cobham's priority-class wait, the Erlang C
+tail with one class); a shorter deadline asks for more staff. (Before 2026-12-03 it was
+the Erlang C tail of every review first come first served, ``(1 − s) + s P(W_q > d)``,
+which had notices wait behind flags as they never do: many times the staff they need.)
 ``w`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
@@ -56,9 +60,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
+from simulator.model.deadline_miss import notice_deadline
 from simulator.model.platforms import STAFF_DECIMALS, review_servers, review_staff
-from simulator.model.review_queue import erlang_c_mean_wait_hours, erlang_c_wait_beyond
+from simulator.model.review_queue import erlang_c_mean_wait_hours
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState
@@ -138,12 +144,17 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     week's reviews. Unserved reviews (``1 − s``) count whole; served ones wait in an M/M/c
     queue (Erlang C, ``ceil(S)`` desks as platforms.review_servers; for ever at a load of 1
     or more) and count ``min(1, W_q / window)`` (the mean wait's share of the audit window:
-    strict liability) or, with a notice deadline ``d``, ``P(W_q > d)`` (kept past its
-    deadline: notice liability, S10). The backlog takes capacity (:func:`served_share`)."""
+    strict liability). The backlog takes capacity (:func:`served_share`). With a notice
+    deadline ``d`` (notice liability: the audit counts a notified post kept past it, S10)
+    it is the notices' own chance of waiting past ``d``; notices are served before flags
+    and the backlog (S6), so this is
+    :func:`simulator.model.deadline_miss.class_wait_beyond` at the threshold's load, the
+    rule the threshold choice weighs (S8)."""
     staff = np.asarray(staff, dtype=float)
+    if inputs.notice_deadline_hours is not None:
+        return _late_notices(staff, inputs, inputs.notice_deadline_hours)
     served = served_share(staff, inputs)
     rate = inputs.reviews_per_day() / 24.0
-    deadline = inputs.notice_deadline_hours
     waited = np.ones_like(staff)
     for g, head in enumerate(staff):
         capacity_per_hour = head * inputs.reviews_per_reviewer_day / 24.0
@@ -152,12 +163,23 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
         desks, service_hours = review_servers(float(head), inputs.review_minutes)
         if rate <= 0.0:
             waited[g] = 0.0
-        elif deadline is not None:
-            waited[g] = erlang_c_wait_beyond(rate, service_hours, desks, deadline)
         else:
             wait = erlang_c_mean_wait_hours(rate, service_hours, desks)
             waited[g] = min(1.0, wait / inputs.window_hours)
     return np.asarray((1.0 - served) + served * waited)
+
+
+def _late_notices(staff: FloatArray, inputs: StaffingInputs, deadline: float) -> FloatArray:
+    """``L(S)``: the chance a notice's review has not started by ``deadline`` with ``S``
+    reviewers, at the load of the platform's threshold (:mod:`.deadline_miss`)."""
+    at = np.array([inputs.threshold])
+    rates = deadline_miss.queue_rates(inputs.policy.moderation, at, inputs.flows)
+    late = np.empty(len(staff))
+    for g, head in enumerate(staff):
+        desks, hours = review_servers(float(head), inputs.review_minutes)
+        capacity = deadline_miss.ReviewCapacity(desks, hours, deadline)
+        late[g] = deadline_miss.class_wait_beyond(*rates, capacity)[0]
+    return late
 
 
 def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray, FloatArray]:
@@ -243,7 +265,7 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
         ladder=platform.ladder_ahead(scenario),
         window_hours=scenario.regulator.audit_window_days * 24.0,
         review_minutes=spec.review_minutes,
-        notice_deadline_hours=_notice_deadline(scenario),
+        notice_deadline_hours=notice_deadline(scenario),
     )
     floor = review_staff(scenario, spec)
     staff = round(
@@ -256,12 +278,3 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
     # More desks than reviewers: each at work staff/desks of the time (review_servers).
     platform.queue.set_capacity(servers, spec.review_minutes / 60.0 * servers / staff)
     platform.staff = staff
-
-
-def _notice_deadline(scenario: Scenario) -> float | None:
-    """The notice deadline an audit holds the platform to (hours), under notice liability
-    with notice duties (S10); None otherwise (the audit window's rule)."""
-    takedown = scenario.rules.takedown
-    if takedown.liability != policy_rules.NOTICE or takedown.notice_deadline_hours is None:
-        return None
-    return float(takedown.notice_deadline_hours)

@@ -1,0 +1,261 @@
+"""The notice deadline in the threshold choice (issue 16 item 3/5, issue 18; docs/model.md
+S8, "Deadlines and the queue"; simulator/model/deadline_miss.py): under notice liability a
+platform with the staff it has weighs the chance that a notified post's review does not
+start by its deadline at the load each candidate threshold creates."""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+import simulator
+from simulator.model import deadline_miss as dm
+from simulator.model import platform_policy as mp
+from simulator.model.platforms import platform_policy_for, review_servers, threshold_to_strictness
+from simulator.model.review_queue import erlang_c_wait_beyond
+
+#: germany_netzdg_2017's posts a day at 10,000 users (benign, critical, collective
+#: action, unlawful), about what its platform counts after a few weeks.
+FLOWS_10K = np.array([6_900.0, 350.0, 70.0, 14.0])
+
+
+def netzdg_policy() -> mp.PlatformPolicy:
+    scenario = simulator.load_scenario("germany_netzdg_2017")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    policy.flows = FLOWS_10K.copy()
+    return policy
+
+
+def ladder(fine_factor: float = 1.0) -> mp.Ladder:
+    """NetzDG's ladder (warning cost, two fines), the fines times ``fine_factor``."""
+    return mp.Ladder(
+        values=np.array([5e5, 5e6 * fine_factor, 5e7 * fine_factor]),
+        absorbing=(False, False, False),
+        deescalate_after=2,
+        discount_per_day=0.1 / 365.0,
+    )
+
+
+def capacity(per_100k: float, deadline: float, users: float = 10_000.0) -> dm.ReviewCapacity:
+    """NetzDG's queue (3-minute reviews) with ``per_100k`` reviewers per 100,000 users."""
+    desks, hours = review_servers(per_100k * users / 100_000.0, 3.0)
+    return dm.ReviewCapacity(desks, hours, deadline)
+
+
+@pytest.mark.parametrize(
+    ("rate", "staff", "minutes", "hours"),
+    [(5.0, 4.0, 30.0, 0.25), (30.0, 2.0, 3.0, 0.1), (0.5, 0.2, 3.0, 1.0), (9.9, 2.5, 12.0, 2.0)],
+)
+def test_one_class_is_the_erlang_c_tail(
+    rate: float, staff: float, minutes: float, hours: float
+) -> None:
+    """With one class (nothing served first) the rule is the Erlang C tail of S6a."""
+    desks, service = review_servers(staff, minutes)
+    cap = dm.ReviewCapacity(desks, service, hours)
+    assert cap.reviews_per_hour == pytest.approx(staff * 60.0 / minutes, rel=1e-12)
+    late = dm.class_wait_beyond(np.array([0.0]), np.array([rate]), np.array([rate]), cap)[0]
+    assert late == pytest.approx(erlang_c_wait_beyond(rate, service, desks, hours), rel=1e-12)
+
+
+def simulated_priority_waits(
+    rates: tuple[float, float], service_hours: float, desks: int, n: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Waits of a non-preemptive two-class M/M/c queue (class 0 first, FIFO within a
+    class), as the review queue serves notices before flags (S6): (waits, classes)."""
+    rng = np.random.default_rng(seed)
+    total = sum(rates)
+    arrivals = np.cumsum(rng.exponential(1.0 / total, n))
+    classes = (rng.random(n) >= rates[0] / total).astype(int)
+    services = rng.exponential(service_hours, n)
+    waits = np.empty(n)
+    free: list[float] = [0.0] * desks  # when each desk frees (a heap)
+    lines: tuple[list[int], list[int]] = ([], [])
+    heads = [0, 0]
+    i = 0
+    # Event loop: the next start is at the earliest free desk, for the best item waiting then.
+    while i < n or heads[0] < len(lines[0]) or heads[1] < len(lines[1]):
+        desk = heapq.heappop(free)
+        # Everything that has arrived by the time the desk frees joins its line.
+        while i < n and arrivals[i] <= desk:
+            lines[classes[i]].append(i)
+            i += 1
+        if heads[0] == len(lines[0]) and heads[1] == len(lines[1]):
+            lines[classes[i]].append(i)  # idle desk: the next arrival starts at once
+            desk = float(arrivals[i])
+            i += 1
+        k = 0 if heads[0] < len(lines[0]) else 1
+        item = lines[k][heads[k]]
+        heads[k] += 1
+        start = max(desk, float(arrivals[item]))
+        waits[item] = start - arrivals[item]
+        heapq.heappush(free, start + services[item])
+    return waits, classes
+
+
+def test_the_notice_tail_matches_a_simulated_priority_queue() -> None:
+    """Notices served before flags: the rule's chance that a notice waits past ``d``
+    against a simulated non-preemptive queue (150,000 items; at the loads below and on 4
+    desks with 1 notice and 20 flags an hour, seeds 3 and 4 landed within 0.006 of the
+    rule at every ``d``, so 0.01 is the noise). Served first and few, notices barely wait
+    behind flags: FCFS over every item (the Erlang C tail of the whole load) says 0.82
+    where 0.05 of the notices wait past 0.2 h."""
+    for notices, flags, service, desks in ((2.0, 14.0, 0.12, 2), (4.0, 10.0, 0.12, 2)):
+        _check_notice_tail(notices, flags, service, desks)
+
+
+def _check_notice_tail(notices: float, flags: float, service: float, desks: int) -> None:
+    for seed in (3, 4):
+        waits, classes = simulated_priority_waits((notices, flags), service, desks, 150_000, seed)
+        late_notices = waits[classes == 0]
+        for d in (0.0, 0.05, 0.2):
+            rule = dm.class_wait_beyond(
+                np.array([0.0]), np.array([notices]), np.array([notices + flags]),
+                dm.ReviewCapacity(desks, service, d),
+            )[0]  # fmt: skip
+            assert np.mean(late_notices > d) == pytest.approx(rule, abs=0.01), (seed, d)
+        fcfs = erlang_c_wait_beyond(notices + flags, service, desks, 0.2)
+        assert fcfs > 5 * np.mean(late_notices > 0.2)
+
+
+def test_late_share_rises_with_strictness_and_falls_with_deadline_and_staff() -> None:
+    policy = netzdg_policy()
+    grid = policy.thresholds  # strictest first
+    late = {
+        (r, d): dm.late_notice_share(policy.moderation, grid, policy.flows, capacity(r, d))
+        for r in (1.0, 2.0, 20.0)
+        for d in (1.0, 24.0)
+    }
+    for (r, d), values in late.items():
+        assert np.all(np.diff(values) <= 1e-15), (r, d)  # stricter (earlier) -> later
+        assert np.all((values >= 0.0) & (values <= 1.0))
+    assert np.all(late[1.0, 1.0] >= late[2.0, 1.0]) and np.all(late[2.0, 1.0] >= late[20.0, 1.0])
+    assert np.all(late[2.0, 1.0] >= late[2.0, 24.0])
+    assert late[2.0, 1.0].max() > 0.01 and late[20.0, 1.0].max() < 1e-12
+    # No staff: nothing is reviewed, every notice is late.
+    nobody = dm.ReviewCapacity(0, 0.05, 24.0)
+    none = dm.late_notice_share(policy.moderation, grid, policy.flows, nobody)
+    assert np.all(none == 1.0)
+
+
+def test_the_cached_choice_is_the_statement_and_counts_late_notices() -> None:
+    """``PlatformPolicy.target`` (grid tables cached) gives ``policy_threshold`` on the same
+    inputs, and the counted shares are ``X + Y`` restated per kind at one threshold."""
+    policy = netzdg_policy()
+    current = float(policy.thresholds[-1])
+    for cap in (None, capacity(2.0, 1.0), capacity(1.0, 24.0), capacity(20.0, 1.0)):
+        late = dm.policy_late(policy, policy.thresholds, cap)
+        chosen = policy.target(current, ladder(), late)
+        assert chosen == mp.policy_threshold(policy.inputs(ladder(), late), current)
+    cap = capacity(1.0, 1.0)
+    t = float(policy.thresholds[40])
+    at = np.array([t])
+    lines = policy.reading_lines()
+    m = policy.moderation
+    late_at = dm.policy_late(policy, at, cap)
+    assert late_at is not None
+    counted = (m.counted(at, mp.NOTICE, lines) + late_at)[0]
+    late = dm.late_notice_share(m, at, policy.flows, cap)[0]
+    assert 0.0 < late < 1.0
+    for j in range(lines.shape[0]):
+        for k in range(len(policy.q)):
+            mu, line = m.reviewer_mean[k], lines[j, k]
+            kept = m.notice[k] * (1 - m.monitor[k]) * max(0.0, ndtr(t - mu) - ndtr(line - mu))
+            late_k = m.notice[k] * (1 - m.monitor[k]) * ndtr(mu - max(t, line)) * late
+            assert counted[j, k] == pytest.approx(kept + late_k, rel=1e-12, abs=1e-300)
+    # Strict liability: no deadline in the audit, the queue adds nothing.
+    scenario = simulator.load_scenario("china_csl_2016")
+    _, strict = platform_policy_for(scenario, scenario.platforms[0])
+    assert dm.policy_late(strict, strict.thresholds, cap) is None
+    assert dm.notice_deadline(scenario) is None
+
+
+def chosen_strictness(per_100k: float, deadline: float | None, fine_factor: float = 1.0) -> float:
+    policy = netzdg_policy()
+    cap = None if deadline is None else capacity(per_100k, deadline)
+    late = dm.policy_late(policy, policy.thresholds, cap)
+    return threshold_to_strictness(
+        policy.target(float(policy.thresholds[-1]), ladder(fine_factor), late)
+    )
+
+
+def test_a_short_deadline_makes_an_understaffed_platform_stricter() -> None:
+    """The statement's comparative static. Flags never jump a notice (S6), so a stricter
+    threshold delays notices only by finding the desks busy more often; what a 1-hour
+    deadline mainly does at 1-2 reviewers per 100,000 users (10,000 users: 0.1-0.2 of a
+    reviewer, 15-30 minutes of clock a review) is make some notified posts late whatever
+    the threshold. That raises the audit's expected find, and on NetzDG's ladder (each
+    rung dearer than the last) a higher risk makes each violation kept dearer at the
+    margin: the platform becomes stricter (S8, "Comparative statics"). At the shipped 20
+    per 100,000 a notice waits past an hour with chance below 1e-17 and nothing moves."""
+    without = chosen_strictness(20.0, None)
+    assert chosen_strictness(20.0, 1.0) == without
+    assert chosen_strictness(10.0, 1.0) == pytest.approx(without, abs=1e-8)  # L = 2.5e-9
+    for r in (2.0, 1.0):
+        assert chosen_strictness(r, 1.0) > chosen_strictness(r, 24.0) + 1e-3
+        assert chosen_strictness(r, 168.0) == without
+    # So understaffed that a clean audit is out of reach: it gives up (S8).
+    assert chosen_strictness(0.5, 1.0) < 0.5 < chosen_strictness(0.5, 24.0)
+
+
+def netzdg(
+    per_100k: float, deadline: float, fine_factor: float, staffing: str
+) -> simulator.Scenario:
+    scenario = simulator.load_scenario("germany_netzdg_2017")
+    ladder_ = [step.model_dump() for step in scenario.rules.penalties.ladder]
+    for step in ladder_:
+        if step["action"] == "fine":
+            step["amount"] *= fine_factor
+    return simulator.override(
+        scenario,
+        {
+            "population.users": 10_000,
+            "horizon_days": 60,
+            "platforms.main.reviewers_per_100k_users": per_100k,
+            "platforms.main.staffing": staffing,
+            "rules.takedown.deadline_hours": deadline,
+            "rules.takedown.notice_deadline_hours": deadline,
+            "rules.penalties.ladder": ladder_,
+        },
+        source="test_deadline_miss",
+    )
+
+
+def test_paired_runs_a_short_deadline_moves_an_understaffed_fixed_staff() -> None:
+    """Fixed staff of 2 per 100,000 (10,000 users x 60 days), deadlines of 1 h and 168 h
+    on the same seeds 1-5: the platform is stricter at 1 h in every pair (mean daily
+    strictness; 0.9579-0.9586 against 0.9552-0.9554 when measured), as the statement says
+    (previous test). Before the change every pair was equal to every digit."""
+    gaps = []
+    for seed in range(1, 6):
+        short = simulator.run(netzdg(2.0, 1.0, 1.0, "fixed"), seed=seed).platform_daily
+        long = simulator.run(netzdg(2.0, 168.0, 1.0, "fixed"), seed=seed).platform_daily
+        gaps.append(float(short.strictness.mean() - long.strictness.mean()))
+    gaps_ = np.asarray(gaps)
+    assert np.all(gaps_ > 0.0), gaps
+    t = gaps_.mean() / (gaps_.std(ddof=1) / np.sqrt(len(gaps_)))
+    assert t > 4.6, (gaps, t)  # one-sided paired t, 4 d.f.: p < 0.005
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "fines x100 still lower unlawful exposure prevented at NetzDG's 20 reviewers per "
+        "100,000 (10,000 users x 60 days, seeds 1-3): fixed 0.8965/0.8969/0.8876 vs "
+        "0.7694/0.8322/0.7690; chosen staff the same (it hires no one more). Notice "
+        "liability counts late notices, which are served before flags and never late "
+        "here, not flagged posts waiting; the dearer platform goes to the strictness "
+        "bound 0.999 and its lawful flags delay the flagged unlawful posts "
+        "(docs/validation.md, 'higher fines lower unlawful exposure prevented')"
+    ),
+)
+@pytest.mark.parametrize("staffing", ["fixed", "chosen"])
+def test_paired_runs_dearer_fines_do_not_lower_exposure_prevented(staffing: str) -> None:
+    for seed in (1, 2, 3):
+        base = simulator.run(netzdg(20.0, 24.0, 1.0, staffing), seed=seed).summary
+        dear = simulator.run(netzdg(20.0, 24.0, 100.0, staffing), seed=seed).summary
+        assert (
+            dear["unlawful_exposure_prevented"] >= base["unlawful_exposure_prevented"] - 0.005
+        ), (seed, base["unlawful_exposure_prevented"], dear["unlawful_exposure_prevented"])
