@@ -91,13 +91,13 @@ class Moderation(NamedTuple):
     kinds: P(flag, notice, order), unconditional and given at least one from this row
     on), ``any_touch`` (channels x P x kinds), ``friction`` (the share of circumventing
     posts lost), ``attention_hours`` (tau of docs/model.md S5a), ``audience`` (per user;
-    empty where nothing is moderated), ``sweep_interval`` (P, hours), ``reviewer_mean``
+    empty without public posts), ``sweep_interval`` (P, hours), ``reviewer_mean``
     (P x kinds), ``notice_deadline`` (hours; < 0: none); per user, ``order_audience``
     (the audience monitors see: ``audience`` times the group's factor) and
     ``filter_factor`` (the group's on P(hold), P(flag), capped at 1; empty: none);
     ``end_hours``, the run's end ``T`` (a published post's potential exposure,
     docs/model.md S5b, is its author's ``audience`` times ``1 − e^{−(T − t)/τ}``: so
-    ``audience`` is given whenever there are public posts, moderated or not)."""
+    ``audience`` is given moderated or not)."""
 
     in_scope: Array
     prohibited: Array
