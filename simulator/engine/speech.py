@@ -311,12 +311,16 @@ class SpeechDay:
     def audience(self) -> NDArray[np.float64]:
         """Each user's audience ``A_i = deg_i / mean degree`` (docs/model.md S5a), from
         the social network, once per run: what gets a post noticed (S5a) and what its
-        potential exposure is (S5b), so also where nothing is moderated (a counterfactual
-        draws the network for it); empty without users or without public posts."""
+        potential exposure is (S5b), so also where nothing is moderated; empty without
+        users or without public posts. Where something is moderated the run draws the
+        network (friends see removals, S16): its degrees; elsewhere they are counted
+        without building it (``Users.degree``, the same numbers)."""
         if self.users.size == 0 or self.scenario.population.private_share >= 1.0:
             return _NO_AUDIENCE
         if self._audience is None:
-            self._audience = arrivals.audience(self.users.degree())
+            users = self.users
+            degree = users.network.degree() if self.in_scope.any() else users.degree()
+            self._audience = arrivals.audience(degree)
         return self._audience
 
     def order_audience(self) -> NDArray[np.float64]:
