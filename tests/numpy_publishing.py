@@ -10,6 +10,8 @@ every count, record, queue and output table is the same.
 # mypy: ignore-errors
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -121,6 +123,7 @@ class NumpySpeech(SpeechDay):
         n_p = self.n_platforms
         lam = float(self.scenario.population.speech.choice_noise)
         moods = np.array([mood(float(u), lam) for u in uniform], dtype=np.float64)
+        offshore_posts = (authors[route[authors] == n_p], times[route[authors] == n_p])
         (
             intended, excluded, offshore, withheld, soft, reaching, times, offsets,
             soft_authors, soft_times, soft_offsets,
@@ -134,7 +137,7 @@ class NumpySpeech(SpeechDay):
         rec = self.recorder
         rec.intended[day, :, channel, kind] += intended
         rec.counts[day, :n_p, channel, kind, Outcome.EXCLUDED] += excluded
-        self._speak_offshore(day, channel, kind, int(offshore))
+        self._speak_offshore(day, channel, kind, int(offshore), *offshore_posts)
         rec.counts[day, :n_p, channel, kind, Outcome.WITHHELD] += withheld
         rec.counts[day, :n_p, channel, kind, Outcome.SOFTENED] += soft
         if len(soft_authors):
@@ -154,8 +157,18 @@ class NumpySpeech(SpeechDay):
                     day, platform, channel, kind, batch_authors, np.concatenate(these_times)
                 )
 
-    def _speak_offshore(self, day: int, channel: Channel, kind: ContentKind, count: int) -> None:
-        """Posts through circumvention tools: friction loses some, the rest survive."""
+    def _speak_offshore(
+        self,
+        day: int,
+        channel: Channel,
+        kind: ContentKind,
+        count: int,
+        authors: IntArray | None = None,
+        times: NDArray[np.float64] | None = None,
+    ) -> None:
+        """Posts through circumvention tools: friction loses some, the rest survive
+        (of a sensitive kind, ``authors`` and ``times``: the survivors carry their share
+        of the posts' summed potential exposure, docs/model.md S5b)."""
         if count == 0:
             return
         friction = self.scenario.population.exits.circumvention_friction
@@ -164,6 +177,25 @@ class NumpySpeech(SpeechDay):
         self.recorder.add(
             day, self.circumvention_row, channel, kind, Outcome.SURVIVING, count - lost
         )
+        if authors is not None:
+            summed = self._summed_potential(channel, kind, authors, times)
+            cell = (day, self.circumvention_row, channel, kind)
+            self.recorder.potential[cell] += summed * (count - lost) / count
+
+    def _summed_potential(
+        self, channel: Channel, kind: ContentKind, authors: IntArray, times: NDArray[np.float64]
+    ) -> float:
+        """``Σ A_i (1 − e^{−(T − t)/τ})`` over posts of a sensitive kind on the public
+        channel (0 otherwise), added one by one in order (as the kernel adds them)."""
+        if channel != Channel.PUBLIC or kind == ContentKind.BENIGN:
+            return 0.0
+        audience = self.audience()
+        end = HOURS_PER_DAY * self.recorder.days
+        tau = float(self.scenario.population.attention_hours)
+        summed = 0.0
+        for author, t in zip(authors.tolist(), times.tolist(), strict=True):
+            summed += float(audience[author]) * -math.expm1(-max(end - t, 0.0) / tau)
+        return summed
 
     def _speak_benign(
         self, day: int, start: float, channel: Channel, count: int, route: RouteArray
@@ -253,10 +285,17 @@ class NumpySpeech(SpeechDay):
         n = len(authors)
         if not self.in_scope[channel]:
             rec.add(day, p, channel, kind, Outcome.SURVIVING, n)
+            rec.potential[day, p, channel, kind] += self._summed_potential(
+                channel, kind, authors, times
+            )
             return
         rng = self.streams.moderation
         if is_held is None:
             is_held = rng.random(n) < self._hold_probability(platform)[kind]
+        if not touched_given:  # a held post adds its potential if approved (review)
+            rec.potential[day, p, channel, kind] += self._summed_potential(
+                channel, kind, authors[~is_held], times[~is_held]
+            )
         touch = self._touch_probabilities(platform, channel)[:, kind]
         tau = float(self.scenario.population.attention_hours)
         reach = self.audience()[authors] if channel == Channel.PUBLIC else 1.0

@@ -16,7 +16,7 @@ from conftest import reduced
 
 import simulator
 from simulator.engine.simulation import Simulation
-from simulator.kinds import KIND_LABELS, Channel, ContentKind, Outcome
+from simulator.kinds import KIND_LABELS, N_KINDS, Channel, ContentKind, Outcome
 from simulator.model import arrivals, exposure
 from simulator.output.metrics import cell_exposure, exposure_numbers
 
@@ -119,17 +119,24 @@ def test_exposure_accounting_adds_up(classroom_run) -> None:
     by_kind = cells.sum(axis=(0, 1, 2))
     for k, label in enumerate(KIND_LABELS):
         assert per_kind[label]["exposure"] == pytest.approx(by_kind[k], rel=1e-12)
-    # Per cell: published posts' potential less the cuts.
+    # Per cell: published posts' potential less the cuts; benign posts' potential at
+    # audience 1 and a uniform time in their day, the others' summed as published.
     counts = sim.recorder.counts
     published = counts[..., Outcome.REMOVED] + counts[..., Outcome.SURVIVING]
     tau = float(scenario.population.attention_hours)
-    potential = published[:, :, Channel.PUBLIC] * exposure.day_potential(30, tau)[:, None, None]
+    potential = sim.recorder.potential[:, :, Channel.PUBLIC].copy()
+    benign = ContentKind.BENIGN
+    potential[..., benign] = published[:, :, Channel.PUBLIC, benign] * exposure.day_potential(
+        30, tau
+    )[:, None]
     np.testing.assert_allclose(
         cells[:, :, Channel.PUBLIC],
         potential - sim.recorder.exposure_cut[:, :, Channel.PUBLIC],
         rtol=1e-12,
         atol=1e-9,
     )
+    assert sim.recorder.potential[:, :, Channel.PRIVATE].sum() == 0.0
+    assert sim.recorder.potential[..., benign].sum() == 0.0
     # The two parts of the prevented share add up to it, and the counterfactual cut none.
     parts = (
         top["unlawful_exposure_prevented_by_removal"]
@@ -139,6 +146,94 @@ def test_exposure_accounting_adds_up(classroom_run) -> None:
     assert cf.recorder.exposure_cut.sum() == 0.0
     assert top["unlawful_exposure_prevented_by_removal"] > 0.0
     assert top["counterfactual_unlawful_exposure"] > top["unlawful_exposure"] > 0.0
+
+
+def test_potential_is_each_published_posts_audience_weighted_views(classroom_run) -> None:
+    """In a world without rules every intended public post of a sensitive kind is
+    published when written, so the summed potential the engine books as it publishes
+    (``Recorder.potential``) is, kind by kind and day by day, ``Σ A_i (1 − e^{−(T −
+    t)/τ})`` over the posts the speech stream draws, recomputed here from the same draws
+    (a fresh simulation's ``draw_speech_day``) and the network's degrees. Tolerance: the
+    same terms added in another order (by platform in the kernel), ~1e-16 of the sum
+    per term, under 1e-11 relative for the few thousand posts here."""
+    _, cf = classroom_run
+    scenario = cf.scenario
+    fresh = Simulation(scenario, seed=5)  # the counterfactual's scenario and seed, unrun
+    audience = arrivals.audience(fresh.users.network.degree())
+    days, tau = scenario.horizon_days, float(scenario.population.attention_hours)
+    end = 24.0 * days
+    want = np.zeros((days, N_KINDS))
+    for day in range(days):
+        _, authors, times, offsets, _, _ = fresh.speech.draw_speech_day(day)
+        for kind in range(1, N_KINDS):  # the public channel's kinds 1..3 come first
+            first, last = offsets[kind - 1], offsets[kind]
+            seen = -np.expm1(-(end - times[first:last]) / tau)
+            want[day, kind] = float((audience[authors[first:last]] * seen).sum())
+    got = cf.recorder.potential[:, :, Channel.PUBLIC].sum(axis=1)
+    assert want[:, 1:].sum() > 100.0  # thousands of posts, not an empty comparison
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
+    assert cf.recorder.counts[:, :, Channel.PUBLIC, 1:, Outcome.SURVIVING].sum() > 1000
+
+
+def _netzdg_small() -> simulator.Results:
+    """A NetzDG run of 1,500 users x 20 days (seed 2), a fraction of a second: removals
+    pick posts of well-connected authors (they are noticed through their views)."""
+    return simulator.run(reduced("germany_netzdg_2017", users=1500, days=20), seed=2)
+
+
+def test_exposure_is_never_negative_in_any_cell() -> None:
+    """Issue 18: each take-down's cut is at its author's audience, so the posts it is
+    cut from must be counted at theirs too. Counted at the mean audience 1, this run had
+    5 unlawful cells of daily.csv with negative exposure (min −0.593): removal picks
+    authors of above-average reach. Summed at publication, a cell's exposure is the
+    views of its own posts, ≥ 0 in every cell (no clipping)."""
+    results = _netzdg_small()
+    for table in (results.daily, results.counterfactual_daily):
+        assert (table["exposure"] >= 0.0).all(), table.loc[table["exposure"] < 0.0]
+    daily = results.daily
+    unlawful = daily[(daily["kind"] == "unlawful") & (daily["channel"] == "public")]
+    # The cells at issue: the 15 with unlawful posts removed (32 of the 37 published)
+    # each keep some views (a removal is never instant: minutes of review); the least,
+    # 0.0326 audiences, was −0.593 counted at the mean audience.
+    removed = unlawful[unlawful["removed"] > 0]
+    assert len(removed) == 15
+    assert int(unlawful["removed"].sum()) == 32
+    assert removed["exposure"].min() == pytest.approx(0.0326, abs=1e-4)
+
+
+def test_exposure_accounting_is_exact_per_kind() -> None:
+    """potential = realized + prevented by removal, per kind: the published posts'
+    summed potential (benign at audience 1) is the run's exposure plus the views
+    take-downs cut, to rounding (rtol 1e-12: two sums of the same few hundred terms).
+    Of the counterfactual's, the rules run prevented the cut and, before publication,
+    the potential of posts never published (here none: NetzDG makes no one withhold
+    an unlawful post), so the two parts add up to the prevented share."""
+    results = _netzdg_small()
+    summary = results.summary
+    per_kind = summary["per_kind"]
+    for label in KIND_LABELS:
+        row = per_kind[label]
+        assert row["exposure"] >= 0.0
+        assert row["exposure_cut"] >= 0.0
+    unlawful = per_kind["unlawful"]
+    e0 = summary["counterfactual_unlawful_exposure"]
+    assert unlawful["counterfactual_exposure"] == pytest.approx(e0, rel=1e-12)
+    # Nothing of an unlawful post prevented before publication in this run: the rules
+    # run published the counterfactual's posts, at the same times and audiences.
+    assert unlawful["exposure"] + unlawful["exposure_cut"] == pytest.approx(e0, rel=1e-12)
+    assert summary["unlawful_exposure_prevented_before_publication"] == pytest.approx(
+        0.0, abs=1e-12
+    )
+    assert summary["unlawful_exposure_prevented_by_removal"] == pytest.approx(
+        summary["unlawful_exposure_prevented"], abs=1e-12
+    )
+    # The cut is what it was (each take-down at its author's audience all along), 29.33
+    # audiences; the counterfactual's exposure is now its posts' own, 40.84 (their
+    # authors' mean audience 1.10, not 1: 37.00 before), so the share prevented is 0.718
+    # where it was 0.793: the mean audience overstated it.
+    assert unlawful["exposure_cut"] == pytest.approx(29.333, abs=1e-3)
+    assert e0 == pytest.approx(40.844, abs=1e-3)
+    assert summary["unlawful_exposure_prevented"] == pytest.approx(0.7182, abs=1e-4)
 
 
 def test_run_summary_and_daily_table_agree() -> None:

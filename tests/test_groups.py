@@ -423,3 +423,20 @@ def test_the_regional_example_deletes_and_chills_the_region_more() -> None:
     for rate in ("deletion_rate", "withholding_rate", "detentions_per_1000_users"):
         row = table.loc[("xinjiang_tibet", rate)]
         assert row["minus_against_low"] > 0, (rate, row.to_dict())
+
+
+@pytest.mark.parametrize("name", ["classroom", "china_regional_scrutiny"])
+def test_degrees_counted_without_the_network_are_the_networks(name: str) -> None:
+    """``Users.degree`` counts the edge ends without building the graph (what a
+    counterfactual needs for the audiences, docs/model.md S5b): the network's own
+    degrees, with groups mixing within themselves (homophily) and without."""
+    scenario = simulator.override(
+        simulator.load_scenario(name), {"population.users": 3000}, source="test"
+    )
+    counted = Simulation(scenario, 3).users.degree()  # before any network is drawn
+    users = Simulation(scenario, 3).users
+    drawn = users.network.degree()
+    assert counted.dtype == np.int64 and len(counted) == 3000
+    np.testing.assert_array_equal(counted, drawn)
+    np.testing.assert_array_equal(users.degree(), drawn)  # from the network once drawn
+    assert counted.sum() > 3000 * 5  # mean degree 10 less the few self-loops

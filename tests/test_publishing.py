@@ -92,6 +92,9 @@ def _state(simulation: Simulation) -> dict[str, Any]:
         "duty_posts": [list(d) for d in simulation.orders.duty_post],
         "counts": simulation.recorder.counts.copy(),
         "intended": simulation.recorder.intended.copy(),
+        # Published posts' summed potential exposure (S5b): the same terms added in the
+        # same order, so equal to the bit.
+        "potential": simulation.recorder.potential.copy(),
         "tallies": {k: v.copy() for k, v in simulation.recorder.tallies.items()},
     }
 

@@ -24,7 +24,7 @@ from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, threaded
 from simulator.engine.post_store import IntArray, PostStore
 from simulator.kernels import review as review_kernels
-from simulator.kinds import N_KINDS, Action, Channel, Outcome
+from simulator.kinds import N_KINDS, Action, Channel, ContentKind, Outcome
 from simulator.model import exposure
 from simulator.model.notices import NoticeLedger
 from simulator.model.orders import file_appeals
@@ -135,6 +135,26 @@ class ReviewDay:
             views = -exposure.regained_exposure(published, back_hours, end_hours, a, tau_hours)
         self.recorder.add_exposure_cut(posts.day[ids], posts.platform[ids], channel, kind, views)
 
+    def book_potential(self, ids: IntArray) -> None:
+        """The potential exposure of held posts ``ids`` approved (published now, at
+        ``published_hours``), into their cells: public posts of sensitive kinds only
+        (S5b; the others are counted, as published, at audience 1 or have none)."""
+        if self.exposure is None or len(ids) == 0:
+            return
+        posts = self.posts
+        kind, channel = posts.kind[ids], posts.channel[ids]
+        weighed = (kind != ContentKind.BENIGN) & (channel == Channel.PUBLIC)
+        if not weighed.any():
+            return
+        ids = ids[weighed]
+        audience_of, end_hours, tau_hours = self.exposure
+        views = exposure.potential_exposure(
+            posts.published_hours[ids], end_hours, audience_of()[posts.author[ids]], tau_hours
+        )
+        self.recorder.add_potential(
+            posts.day[ids], posts.platform[ids], channel[weighed], kind[weighed], views
+        )
+
     def run(self, end: float) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
         (blocked or removed, with repeats) and the authors of public posts removed today."""
@@ -207,6 +227,9 @@ class ReviewDay:
                 ids[review_kernels.REINSTATED_ROW, : n_ids[review_kernels.REINSTATED_ROW]], end
             )
             self.book_exposure(ids[review_kernels.REMOVED_ROW, :n_removed])
+            self.book_potential(
+                ids[review_kernels.APPROVED_ROW, : n_ids[review_kernels.APPROVED_ROW]]
+            )
             authors, public, beyond, _ = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
@@ -288,6 +311,7 @@ class ReviewDay:
             if approved:
                 ids = np.asarray(approved, dtype=np.int64)
                 self._move_posts(ids, Outcome.BLOCKED, Outcome.SURVIVING)
+                self.book_potential(ids)
                 prohibited = self.prohibited[posts.kind[ids]]
                 self.prohibited_posts.count_published(
                     platform, posts.published_hours[ids[prohibited]]

@@ -236,7 +236,7 @@ class Simulation:
         audience = self.speech.audience()
         if len(audience) != self.users.size:  # nothing moderated at the start
             if self._own_audience is None:
-                self._own_audience = arrivals.audience(self.users.network.degree())
+                self._own_audience = arrivals.audience(self.users.degree())
             audience = self._own_audience
         return audience
 

@@ -61,7 +61,7 @@ _NOT_DRAWN = publishing.Drawn(
     np.zeros(0, dtype=np.float64),  # each post's mood (kernels.choice.mood of a uniform)
     np.zeros(0, dtype=np.float32),  # the authors' value of speaking (Users.value)
 )
-#: publish_days' ``audience`` where nothing is moderated (no notice or order is drawn).
+#: publish_days' ``audience`` without users or public posts (no notice, order or exposure).
 _NO_AUDIENCE = np.zeros(0, dtype=np.float64)
 
 
@@ -218,7 +218,9 @@ class SpeechDay:
         self._draw_ahead(day + 1)
         published = publishing.publish_days(
             day, 1, *inputs,
-            publishing.DayCounts(rec.intended, rec.counts, tallies, prohibited_hours),
+            publishing.DayCounts(
+                rec.intended, rec.counts, tallies, prohibited_hours, rec.potential
+            ),
             publishing.new_buffers(), self.posts.size,
         )  # fmt: skip
         for row, name in enumerate(("held", "flagged", "notices")):
@@ -302,17 +304,23 @@ class SpeechDay:
                 -1.0 if notice_deadline is None else float(notice_deadline),
                 self.order_audience(),
                 self.filter_factor(),
+                HOURS_PER_DAY * self.recorder.days,  # T, the run's end (S5b)
             ),
         )  # fmt: skip
 
     def audience(self) -> NDArray[np.float64]:
         """Each user's audience ``A_i = deg_i / mean degree`` (docs/model.md S5a), from
-        the social network, once per run; empty where nothing is moderated (the network
-        is then not drawn for it)."""
-        if not self.in_scope.any():
+        the social network, once per run: what gets a post noticed (S5a) and what its
+        potential exposure is (S5b), so also where nothing is moderated; empty without
+        users or without public posts. Where something is moderated the run draws the
+        network (friends see removals, S16): its degrees; elsewhere they are counted
+        without building it (``Users.degree``, the same numbers)."""
+        if self.users.size == 0 or self.scenario.population.private_share >= 1.0:
             return _NO_AUDIENCE
         if self._audience is None:
-            self._audience = arrivals.audience(self.users.network.degree())
+            users = self.users
+            degree = users.network.degree() if self.in_scope.any() else users.degree()
+            self._audience = arrivals.audience(degree)
         return self._audience
 
     def order_audience(self) -> NDArray[np.float64]:
@@ -403,7 +411,9 @@ class SpeechDay:
         prohibited_hours = np.zeros((self.n_platforms, int(HOURS_PER_DAY) + 1), dtype=np.int64)
         publishing.publish_days(
             0, self.scenario.horizon_days, *self._speech_inputs(route),
-            publishing.DayCounts(rec.intended, rec.counts, tallies, prohibited_hours),
+            publishing.DayCounts(
+                rec.intended, rec.counts, tallies, prohibited_hours, rec.potential
+            ),
             publishing.new_buffers(), 0,
         )  # fmt: skip
         self.drawn_ahead = True

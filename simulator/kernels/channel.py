@@ -91,10 +91,13 @@ class Moderation(NamedTuple):
     kinds: P(flag, notice, order), unconditional and given at least one from this row
     on), ``any_touch`` (channels x P x kinds), ``friction`` (the share of circumventing
     posts lost), ``attention_hours`` (tau of docs/model.md S5a), ``audience`` (per user;
-    empty where nothing is moderated), ``sweep_interval`` (P, hours), ``reviewer_mean``
+    empty without public posts), ``sweep_interval`` (P, hours), ``reviewer_mean``
     (P x kinds), ``notice_deadline`` (hours; < 0: none); per user, ``order_audience``
     (the audience monitors see: ``audience`` times the group's factor) and
-    ``filter_factor`` (the group's on P(hold), P(flag), capped at 1; empty: none)."""
+    ``filter_factor`` (the group's on P(hold), P(flag), capped at 1; empty: none);
+    ``end_hours``, the run's end ``T`` (a published post's potential exposure,
+    docs/model.md S5b, is its author's ``audience`` times ``1 − e^{−(T − t)/τ}``: so
+    ``audience`` is given moderated or not)."""
 
     in_scope: Array
     prohibited: Array
@@ -110,6 +113,7 @@ class Moderation(NamedTuple):
     notice_deadline: float
     order_audience: Array
     filter_factor: Array
+    end_hours: float
 
 
 class Routes(NamedTuple):
@@ -153,13 +157,17 @@ class Generators(NamedTuple):
 
 class DayCounts(NamedTuple):
     """Counts updated in place: ``intended`` and ``counts`` (the day's cells: rows x
-    channels x kinds [x outcomes]), ``tallies`` (held, flagged, notices x kinds) and
-    ``prohibited_hours`` (P x 25: published prohibited posts by hour of the day)."""
+    channels x kinds [x outcomes]), ``tallies`` (held, flagged, notices x kinds),
+    ``prohibited_hours`` (P x 25: published prohibited posts by hour of the day) and
+    ``potential`` (the day's cells, rows x channels x kinds: the summed potential
+    exposure ``A_i (1 − e^{−(T − t_pub)/τ})`` of the public posts of sensitive kinds
+    published, docs/model.md S5b; benign posts and private messages add nothing)."""
 
     intended: Array
     counts: Array
     tallies: Array
     prohibited_hours: Array
+    potential: Array
 
 
 class Buffers(NamedTuple):
@@ -182,6 +190,13 @@ class Buffers(NamedTuple):
     target_value: Array
     target_int: Array
     state: Array
+
+
+@njit(cache=True, nogil=True)
+def _seen_by(hours: float, attention_hours: float) -> float:
+    """``1 − e^{−t/τ}``: the share of its audience a post up ``t`` hours reaches
+    (:func:`simulator.model.exposure.share_seen`; 0 for ``t ≤ 0``)."""
+    return -math.expm1(-max(hours, 0.0) / attention_hours)
 
 
 @njit(cache=True, nogil=True)
@@ -279,6 +294,12 @@ def publish_channel(
     split_rng, moderation_rng = generators.split, generators.moderation
     intended, counts = day_counts.intended, day_counts.counts
     tallies, prohibited_hours = day_counts.tallies, day_counts.prohibited_hours
+    potential, end_hours = day_counts.potential, moderation.end_hours
+    # Public posts of sensitive kinds add their potential exposure as published (S5b).
+    weigh = channel == PUBLIC and len(audience) > 0
+    publish_potential = potential  # what _publish adds to: nothing on a private channel
+    if not weigh:
+        publish_potential = np.zeros((0, 0, 0), dtype=np.float64)
     post_float, post_int, sub_time, sub_int = (
         buffers.post_float, buffers.post_int, buffers.sub_time, buffers.sub_int
     )  # fmt: skip
@@ -347,6 +368,19 @@ def publish_channel(
             lost = binomial(split_rng, offshore, friction)
             counts[circumvention_row, channel, kind, EXCLUDED] += lost
             counts[circumvention_row, channel, kind, SURVIVING] += offshore - lost
+            if weigh and kind != BENIGN:
+                # Which posts friction lost is not drawn (a count): the survivors carry
+                # their share of the offshore posts' summed potential (its expectation).
+                offshore_potential = 0.0
+                for k in range(first, last):
+                    author = sensitive_authors[k]
+                    if route[author] == circumvention_row:
+                        offshore_potential += audience[author] * _seen_by(
+                            end_hours - sensitive_times[k], attention_hours
+                        )
+                potential[circumvention_row, channel, kind] += (
+                    offshore_potential * (offshore - lost) / offshore
+                )
         if kind != BENIGN:
             for p in range(n_p):
                 counts[p, channel, kind, WITHHELD] += withheld[p]
@@ -356,6 +390,13 @@ def publish_channel(
                 continue
             if not in_scope:
                 counts[p, channel, kind, SURVIVING] += published
+                if weigh and kind != BENIGN:
+                    summed = 0.0
+                    for k in range(offsets[p], offsets[p + 1]):
+                        summed += audience[reaching[k]] * _seen_by(
+                            end_hours - reaching_times[k], attention_hours
+                        )
+                    potential[p, channel, kind] += summed
                 continue
             if kind == BENIGN:
                 held = binomial(moderation_rng, published, hold[p, kind])
@@ -391,7 +432,8 @@ def publish_channel(
                     hold, touch, conditional, prohibited, attention_hours, audience,
                     order_audience, filter_factor, sweep_interval, reviewer_mean,
                     notice_deadline, day_start, moderation_rng,
-                    counts, tallies, prohibited_hours, post_float, post_int, sub_time,
+                    counts, tallies, prohibited_hours, publish_potential,
+                    end_hours, post_float, post_int, sub_time,
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
             )  # fmt: skip
@@ -426,6 +468,8 @@ def _publish(
     counts: Array,
     tallies: Array,
     prohibited_hours: Array,
+    potential: Array,
+    end_hours: float,
     post_float: Array,
     post_int: Array,
     sub_time: Array,
@@ -439,8 +483,10 @@ def _publish(
     count them, and append what follows to the buffers (``state``: how many of each are
     filled). ``touched_given`` (the benign path): the first ``held_count`` posts are
     held and every other one is known to be flagged, noticed or ordered, so which of
-    the three is drawn given at least one; otherwise holds are drawn here. Returns the
-    buffers (grown if needed)."""
+    the three is drawn given at least one; otherwise holds are drawn here. The posts
+    published (not held) of a sensitive kind add their potential exposure to
+    ``potential[p, channel, kind]`` unless ``potential`` is empty (private messages).
+    Returns the buffers (grown if needed)."""
     n = len(authors)
     scaled = len(filter_factor) > 0
     is_held = np.empty(n, dtype=np.bool_)
@@ -495,6 +541,12 @@ def _publish(
         for k in range(n):
             if not is_held[k]:
                 prohibited_hours[p, int(math.floor(times[k])) - int(day_start)] += 1
+    if not touched_given and len(potential):  # a held post adds its potential if approved
+        summed = 0.0
+        for k in range(n):
+            if not is_held[k]:
+                summed += audience[authors[k]] * _seen_by(end_hours - times[k], attention_hours)
+        potential[p, channel, kind] += summed
     if n - m:
         counts[p, channel, kind, SURVIVING] += n - m
     if m == 0:

@@ -139,14 +139,15 @@ def publish_days(
     first_id: int,
 ) -> tuple[Array, ...]:
     """A day's speech, both channels, for days ``first_day .. first_day + n_days - 1``,
-    into ``day_counts.intended[day]`` and ``day_counts.counts[day]`` (the whole run's
-    arrays); returns the last day's outputs. The engine's one entry point: one day at a
-    time while rules act, or every day at once in a world where nothing the day's
-    speech depends on ever changes and no channel is moderated (no records, review
-    items, duties, orders, tallies or hourly counts): the same draws, day after day. A
-    world without rules spent most of its time calling. (The day is written inside the
-    loop, not as a function of its own: numba compiles a jitted function called from
-    another again inside it, which cost seconds of every machine's first run.)
+    into ``day_counts.intended[day]``, ``day_counts.counts[day]`` and
+    ``day_counts.potential[day]`` (the whole run's arrays); returns the last day's
+    outputs. The engine's one entry point: one day at a time while rules act, or every
+    day at once in a world where nothing the day's speech depends on ever changes and no
+    channel is moderated (no records, review items, duties, orders, tallies or hourly
+    counts): the same draws, day after day. A world without rules spent most of its time
+    calling. (The day is written inside the loop, not as a function of its own: numba
+    compiles a jitted function called from another again inside it, which cost seconds
+    of every machine's first run.)
 
     Each day: :func:`draw_speech` from ``source``, the sensitive authors
     (:func:`simulator.kernels.numeric.search_bucketed`; or, if ``drawn.offsets`` is not
@@ -183,7 +184,8 @@ def publish_days(
     for day in range(first_day, first_day + n_days):
         day_start = day * HOURS
         today = DayCounts(
-            intended[day], counts[day], day_counts.tallies, day_counts.prohibited_hours
+            intended[day], counts[day], day_counts.tallies, day_counts.prohibited_hours,
+            day_counts.potential[day],
         )
         # Each day starts from the buffers given (new ones are returned where one grew).
         day_buffers = buffers

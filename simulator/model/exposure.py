@@ -24,17 +24,25 @@ its author for an individually drawn public post (a sensitive kind), 1 for a ben
 post (drawn in aggregate: its author is not known). Private messages reach their
 recipients, not an audience: they have no exposure here.
 
-**Totals without the authors.** Most posts are never touched, so the run knows only
-how many were published, by day, platform, channel and kind. Their exposure is counted
-as from authors of average audience (ASSUMPTION: who posts a kind does not depend on
-their degree; ``E[a] = 1``), published uniformly within their day::
+**Totals without the untouched posts.** Most posts are never touched, so the run
+stores no record of them; it knows how many were published, by day, platform, channel
+and kind, and, for the individually drawn posts (sensitive kinds), who wrote each as it
+is published. So each published public post of a sensitive kind adds its potential
+``W = A_i (1 − e^{−(T − t_pub)/τ})`` to its cell as it is published (a held post when
+approved, at the approval; a post through circumvention tools: friction's losses are a
+count, so the survivors carry their share of the offshore posts' summed potential).
+Benign posts are drawn in aggregate, their authors and times unknown unless touched:
+they count at audience 1 (S5a's rule) and a uniform time in their day::
 
     W̄_d = 1 − (τ/24) · (e^{−(T − 24(d+1))/τ} − e^{−(T − 24d)/τ})
-    E(cell) = n_published(cell) · W̄_d − Σ_{removed posts of the cell} (W − E)
+    E(cell) = Σ_{published posts of the cell} W − Σ_{removed posts of the cell} (W − E)
 
-(``n_published`` = removed + surviving). The cut of each removed post is exact (its
-author's audience, its own times); ``E[a] = 1`` is assumed of the published posts as a
-whole, so a take-down of a better-connected author's post prevents more. Exposure
+with ``n_published(cell) · W̄_d`` for the first sum of a benign cell (``n_published`` =
+removed + surviving). Both sums are over the same posts at the same audiences, so a
+cell's exposure is its own posts' views, never negative (to rounding). Counting every
+published post at the mean audience 1 (as before, issue 18) set the posts removed,
+whose authors are better connected (they are noticed through their views), against
+the mean: cells with negative exposure, and exposure prevented overstated. Exposure
 **prevented** is the counterfactual's exposure (no rules, the same random numbers)
 less the run's; it splits exactly into the cuts (prevented by removal) and the
 potential of posts never published (withheld, blocked, excluded: prevented before
@@ -136,13 +144,26 @@ def day_potential(horizon_days: int, tau_hours: float) -> FloatArray:
 
 
 def cell_exposure(
-    published: ArrayLike, cut: ArrayLike, horizon_days: int, tau_hours: float
+    published: ArrayLike,
+    cut: ArrayLike,
+    horizon_days: int,
+    tau_hours: float,
+    potential: ArrayLike | None = None,
 ) -> FloatArray:
-    """``E(cell) = n_published · W̄_d − cut`` for cells ``[day, platform row, channel,
-    kind]`` (public channel only: the private channel's exposure is 0)."""
+    """``E(cell) = W(cell) − cut`` for cells ``[day, platform row, channel, kind]``:
+    ``W(cell)`` is ``potential`` (the summed ``A_i (1 − e^{−(T − t_pub)/τ})`` of the
+    cell's published posts) for the sensitive kinds and ``n_published · W̄_d`` for
+    benign posts (audience 1, the time of day unknown); without ``potential``,
+    ``n_published · W̄_d`` for every kind (an author of average audience). Public
+    channel only: the private channel's exposure is 0."""
     published = np.asarray(published, dtype=np.float64)
-    exposure = published * day_potential(horizon_days, tau_hours)[
-        (slice(None),) + (None,) * (published.ndim - 1)
-    ] - np.asarray(cut, dtype=np.float64)
+    whole = (
+        published
+        * day_potential(horizon_days, tau_hours)[(slice(None),) + (None,) * (published.ndim - 1)]
+    )
+    if potential is not None:
+        weighed = np.asarray(potential, dtype=np.float64)
+        whole[..., ContentKind.BENIGN + 1 :] = weighed[..., ContentKind.BENIGN + 1 :]
+    exposure = whole - np.asarray(cut, dtype=np.float64)
     exposure[:, :, Channel.PRIVATE] = 0.0
     return exposure

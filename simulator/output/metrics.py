@@ -78,6 +78,7 @@ def cell_exposure(recorder: Recorder, scenario: Scenario) -> NDArray[np.float64]
         recorder.exposure_cut,
         counts.shape[0],  # the run's days (its horizon)
         float(scenario.population.attention_hours),
+        recorder.potential,
     )
 
 

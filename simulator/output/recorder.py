@@ -60,6 +60,11 @@ class Recorder:
     #: platform row, channel, kind) cell of the posts' own day (docs/metrics.md
     #: "Exposure"; :mod:`simulator.model.exposure`).
     exposure_cut: NDArray[np.float64] = field(init=False)
+    #: The potential exposure of the public posts of sensitive kinds published, each at
+    #: its author's audience (``A_i (1 − e^{−(T − t_pub)/τ})``), per cell of the posts'
+    #: own day, added as each is published (or approved after a hold); benign posts
+    #: count as from an author of audience 1 and are not summed here (docs/model.md S5b).
+    potential: NDArray[np.float64] = field(init=False)
     platform_series: list[dict[str, Any]] = field(default_factory=list)
     population_series: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, NDArray[np.int64]] = field(default_factory=dict)
@@ -80,6 +85,7 @@ class Recorder:
         self.excluded_by_reason = np.zeros((*shape[:-1], len(ExclusionReason)), dtype=np.int64)
         self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
         self.exposure_cut = np.zeros(shape[:-1], dtype=np.float64)
+        self.potential = np.zeros(shape[:-1], dtype=np.float64)
         for name in (
             "notices",
             "notices_removed",
@@ -166,6 +172,20 @@ class Recorder:
         if len(views) == 0:
             return
         np.add.at(self.exposure_cut, (day, platform, channel, kind), views)
+
+    def add_potential(
+        self,
+        day: NDArray[np.integer],
+        platform: NDArray[np.integer],
+        channel: NDArray[np.integer],
+        kind: NDArray[np.integer],
+        views: NDArray[np.floating],
+    ) -> None:
+        """Add the potential exposure of posts published now (held posts approved) to
+        their own cells."""
+        if len(views) == 0:
+            return
+        np.add.at(self.potential, (day, platform, channel, kind), views)
 
     def tally(self, name: str, kind: NDArray[np.integer] | int, amount: int = 1) -> None:
         if isinstance(kind, (int, np.integer)):

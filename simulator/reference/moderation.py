@@ -41,6 +41,7 @@ class Moderation(World):
         p = platform.state.index
         if not self.in_scope[channel]:
             self.count(day, p, channel, kind, Outcome.SURVIVING)
+            self.book_potential(day, p, channel, kind, user, now)
             return
         rng = self.rng
         rec = self.recorder
@@ -54,6 +55,7 @@ class Moderation(World):
             return
         post.published_hours = now
         self.count(day, p, channel, kind, Outcome.SURVIVING)
+        self.book_potential(day, p, channel, kind, user, now)
         if self.prohibited[kind]:
             platform.prohibited_published.append(post)
         if rng.random() < platform.flag[kind]:
@@ -152,6 +154,9 @@ class Moderation(World):
             else:
                 post.published_hours = now
                 self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
+                self.book_potential(
+                    post.day, post.platform, post.channel, post.kind, post.author, now
+                )
                 if self.prohibited[post.kind]:
                     platform.prohibited_published.append(post)
         elif takes_down and post.removed_hours > now:
@@ -192,6 +197,19 @@ class Moderation(World):
             self.recorder.tallies["appeals"][post.kind] += 1
             delay = self.rng.exponential(appeals.mean_delay_hours)
             self.env.process(self.review(platform, post, Action.APPEAL, delay))
+
+    def book_potential(
+        self, day: int, row: int, channel: int, kind: int, user: User, published_hours: float
+    ) -> None:
+        """A post published at ``published_hours`` adds its potential exposure to its
+        cell (S5b): its author's audience times ``1 − e^{−(T − t_pub)/τ}``, public posts
+        of sensitive kinds only (benign ones count, as published, at audience 1)."""
+        if channel != Channel.PUBLIC or kind == ContentKind.BENIGN:
+            return
+        tau = self.scenario.population.attention_hours
+        end = 24.0 * self.scenario.horizon_days
+        seen = 1.0 - math.exp(-max(end - published_hours, 0.0) / tau)
+        self.recorder.potential[day, row, channel, kind] += self.audience(user) * seen
 
     def book_exposure(self, post: Post, until_hours: float, sign: float) -> None:
         """The views of ``post`` a take-down at ``until_hours`` cut (``sign`` 1), or a

@@ -67,6 +67,8 @@ class Speech(World):
             if lost:
                 cell = (day, self.circumvention_row, channel, kind, ExclusionReason.FRICTION)
                 self.recorder.excluded_by_reason[cell] += 1
+            else:
+                self.book_potential(day, self.circumvention_row, channel, kind, user, now)
             return
         said = kind
         if kind != ContentKind.BENIGN:  # benign posts carry no risk (S3)

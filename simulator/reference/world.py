@@ -356,6 +356,13 @@ class World:
         """One review item (:mod:`simulator.reference.moderation`)."""
         raise NotImplementedError
 
+    def book_potential(
+        self, day: int, row: int, channel: int, kind: int, user: User, published_hours: float
+    ) -> None:
+        """A published post's potential exposure into its cell
+        (:mod:`simulator.reference.moderation`)."""
+        raise NotImplementedError
+
     def order(
         self, platform: Platform, post: Post, delay: float
     ) -> Generator[simpy.Event, Any, None]:
