@@ -400,7 +400,11 @@ def test_censim_run_prints_the_groups(tmp_path: Path) -> None:
         "users, 120 days, 6 replications, seed 11: deletion +0.0041 [0.0012, 0.0070] (it "
         "was -0.0319 [-0.0372, -0.0266] before session 7's refit of C4), detentions per "
         "1,000 +1.47 [0.72, 2.21], but withholding -0.0089 [-0.0169, -0.0009] (before: "
-        "-0.0036 [-0.0082, 0.0011]): the region's users withhold less, not yet explained"
+        "-0.0036 [-0.0082, 0.0011]): the region's users withhold less. Cause (4 replications): "
+        "the filtering factor (x3 -> x1: +0.0005 [-0.0112, 0.0122]) through friends' evidence "
+        "(friend_evidence_weight 0: +0.0002 [-0.0082, 0.0086]): friends count a post the "
+        "platform held and then blocked as a trial (said in public) but never see its "
+        "removal, so holding more of a group's posts tells its friends 'posts are safe'"
     ),
 )
 def test_the_regional_example_deletes_and_chills_the_region_more() -> None:
