@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels",
             "simulator.kernels.arrivals",
             "simulator.kernels.benign",
+            "simulator.kernels.buffers",
             "simulator.kernels.channel",
             "simulator.kernels.choice",
             "simulator.kernels.draws",

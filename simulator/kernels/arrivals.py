@@ -86,3 +86,10 @@ def attention_time_given_noticed(
     # exposure < rate exactly; min() keeps a rounding tie from giving "never".
     used = min(exposure / rate, _LAST_BEFORE_ONE)
     return published_hours - tau_hours * math.log1p(-used)
+
+
+@njit(cache=True, nogil=True)
+def seen_by(hours: float, attention_hours: float) -> float:
+    """``1 − e^{−t/τ}``: the share of its audience a post up ``t`` hours reaches
+    (:func:`simulator.model.exposure.share_seen`; 0 for ``t ≤ 0``)."""
+    return -math.expm1(-max(hours, 0.0) / attention_hours)

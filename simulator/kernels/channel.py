@@ -31,9 +31,11 @@ from simulator.kernels.arrivals import (
     attention_time,
     attention_time_given_noticed,
     noticed,
+    seen_by,
     sweep_time,
     view_rate,
 )
+from simulator.kernels.buffers import grow_columns, merge_by_platform
 from simulator.kernels.choice import Beliefs, SpeechInputs, choose_posts
 from simulator.kernels.draws import binomial, normal
 from simulator.kernels.speech import HOURS
@@ -42,34 +44,15 @@ from simulator.kinds import Action, Channel, Outcome
 Array = NDArray[Any]
 
 WITHHELD = int(Outcome.WITHHELD)
-
-
 SOFTENED = int(Outcome.SOFTENED)
-
-
 CRITICAL = 1
-
-
 EXCLUDED = int(Outcome.EXCLUDED)
-
-
 BLOCKED = int(Outcome.BLOCKED)
-
-
 SURVIVING = int(Outcome.SURVIVING)
-
-
 ORDER, HOLD, NOTICE, FLAG = Action.ORDER, Action.HOLD, Action.NOTICE, Action.FLAG
-
-
 ACTIONS = Action.COUNT
-
-
 BENIGN = 0
-
-
 PUBLIC = int(Channel.PUBLIC)
-
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
 #: none), reviewer score; of ``post_int``: author, platform, kind, channel.
@@ -190,55 +173,6 @@ class Buffers(NamedTuple):
     target_value: Array
     target_int: Array
     state: Array
-
-
-@njit(cache=True, nogil=True)
-def _seen_by(hours: float, attention_hours: float) -> float:
-    """``1 − e^{−t/τ}``: the share of its audience a post up ``t`` hours reaches
-    (:func:`simulator.model.exposure.share_seen`; 0 for ``t ≤ 0``)."""
-    return -math.expm1(-max(hours, 0.0) / attention_hours)
-
-
-@njit(cache=True, nogil=True)
-def _room(buffer: Array, needed: int) -> Array:
-    """``buffer`` (rows x capacity) with room for ``needed`` columns: itself, or a copy
-    twice as wide (amortised growth)."""
-    capacity = buffer.shape[1]
-    if needed <= capacity:
-        return buffer
-    grown = np.empty((buffer.shape[0], max(needed, 2 * capacity)), dtype=buffer.dtype)
-    for row in range(buffer.shape[0]):  # loops, not a 2-D slice: much quicker to compile
-        for column in range(capacity):
-            grown[row, column] = buffer[row, column]
-    return grown
-
-
-@njit(cache=True, nogil=True)
-def merge_by_platform(
-    authors: Array,
-    times: Array,
-    offsets: Array,
-    more_authors: Array,
-    more_times: Array,
-    more_offsets: Array,
-) -> tuple[Array, Array, Array]:
-    """Two batches of posts grouped by platform (``offsets[p]:offsets[p + 1]``) as one,
-    each platform's posts of the first batch before those of the second."""
-    n_p = len(offsets) - 1
-    merged_offsets = offsets + more_offsets
-    out_authors = np.empty(merged_offsets[-1], dtype=np.int64)
-    out_times = np.empty(merged_offsets[-1], dtype=np.float64)
-    for p in range(n_p):
-        at = merged_offsets[p]
-        for i in range(offsets[p], offsets[p + 1]):
-            out_authors[at] = authors[i]
-            out_times[at] = times[i]
-            at += 1
-        for i in range(more_offsets[p], more_offsets[p + 1]):
-            out_authors[at] = more_authors[i]
-            out_times[at] = more_times[i]
-            at += 1
-    return out_authors, out_times, merged_offsets
 
 
 @njit(cache=True, nogil=True)
@@ -375,7 +309,7 @@ def publish_channel(
                 for k in range(first, last):
                     author = sensitive_authors[k]
                     if route[author] == circumvention_row:
-                        offshore_potential += audience[author] * _seen_by(
+                        offshore_potential += audience[author] * seen_by(
                             end_hours - sensitive_times[k], attention_hours
                         )
                 potential[circumvention_row, channel, kind] += (
@@ -393,7 +327,7 @@ def publish_channel(
                 if weigh and kind != BENIGN:
                     summed = 0.0
                     for k in range(offsets[p], offsets[p + 1]):
-                        summed += audience[reaching[k]] * _seen_by(
+                        summed += audience[reaching[k]] * seen_by(
                             end_hours - reaching_times[k], attention_hours
                         )
                     potential[p, channel, kind] += summed
@@ -408,8 +342,8 @@ def publish_channel(
                 # Authors among the group's users by benign weight (found after the
                 # day's draws, which they do not change: find_authors), then times.
                 t = state[TARGETS]
-                target_value = _room(target_value, t + wanted)
-                target_int = _room(target_int, t + wanted)
+                target_value = grow_columns(target_value, t + wanted)
+                target_int = grow_columns(target_int, t + wanted)
                 authors = np.empty(wanted, dtype=np.int64)
                 for k in range(wanted):
                     target_value[0, t + k] = moderation_rng.random() * group_mass[n_p + p]
@@ -545,7 +479,7 @@ def _publish(
         summed = 0.0
         for k in range(n):
             if not is_held[k]:
-                summed += audience[authors[k]] * _seen_by(end_hours - times[k], attention_hours)
+                summed += audience[authors[k]] * seen_by(end_hours - times[k], attention_hours)
         potential[p, channel, kind] += summed
     if n - m:
         counts[p, channel, kind, SURVIVING] += n - m
@@ -589,8 +523,8 @@ def _publish(
 
     # The records: ids follow on from the ones already made today.
     base = state[0]
-    post_float = _room(post_float, base + m)
-    post_int = _room(post_int, base + m)
+    post_float = grow_columns(post_float, base + m)
+    post_int = grow_columns(post_int, base + m)
     n_held = 0
     n_flagged = 0
     n_noticed = 0
@@ -616,8 +550,8 @@ def _publish(
 
     # Review items, in numpy's submission order: held, flagged, noticed, ordered.
     s = state[1]
-    sub_time = _room(sub_time, s + 3 * m)
-    sub_int = _room(sub_int, s + 3 * m)
+    sub_time = grow_columns(sub_time, s + 3 * m)
+    sub_int = grow_columns(sub_int, s + 3 * m)
     for action in (HOLD, FLAG, NOTICE, ORDER):
         for j in range(m):
             k = which[j]
@@ -646,8 +580,8 @@ def _publish(
 
     if notice_deadline >= 0 and prohibited[kind]:
         d = state[2]
-        duty_deadline = _room(duty_deadline, d + n_noticed)
-        duty_int = _room(duty_int, d + n_noticed)
+        duty_deadline = grow_columns(duty_deadline, d + n_noticed)
+        duty_int = grow_columns(duty_int, d + n_noticed)
         for j in range(m):
             if flags[1, which[j]]:
                 duty_deadline[0, d] = notice_hours[j] + notice_deadline
@@ -663,7 +597,7 @@ def _publish(
         n_orders += flags[2, which[j]]
     if n_orders:
         o = state[3]
-        order_int = _room(order_int, o + n_orders)
+        order_int = grow_columns(order_int, o + n_orders)
         days = np.empty(n_orders, dtype=np.int64)
         i = 0
         for j in range(m):
