@@ -21,6 +21,18 @@ from simulator.model.review_queue import (
     StartServices,
 )
 
+#: The waiting line's arrays grow by this share of their capacity when full (at least
+#: :data:`LINE_GROWTH_MIN` entries), not by doubling: an overloaded line holds millions
+#: of items for months, and doubled arrays held up to twice the entries in use.
+LINE_GROWTH = 0.25
+LINE_GROWTH_MIN = 1 << 10
+
+
+def grown_capacity(capacity: int) -> int:
+    """The line's next capacity after ``capacity``: a quarter more, at least
+    :data:`LINE_GROWTH_MIN` more."""
+    return capacity + max(int(capacity * LINE_GROWTH), LINE_GROWTH_MIN)
+
 
 class ArrayReviewQueue(ReviewQueue):
     """:class:`ReviewQueue` with its state in numpy arrays, for a compiled day step.
@@ -175,7 +187,7 @@ class ArrayReviewQueue(ReviewQueue):
         drawn for every item that could start or be dropped before they are all in."""
         needed = self.waiting + arrivals
         if len(self.wait_item) < needed:
-            size = max(needed, 2 * len(self.wait_item), 64)
+            size = max(needed, grown_capacity(len(self.wait_item)))
             for name in ("wait_priority", "wait_seq", "wait_item", "wait_arrival"):
                 old = getattr(self, name)
                 grown = np.empty(size, dtype=old.dtype)
