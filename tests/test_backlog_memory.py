@@ -50,6 +50,7 @@ def test_growing_line_serves_as_the_python_queue(
     doubled = ArrayReviewQueue(2, 0.5, np.random.default_rng(seed + 1))
     posts = SimpleNamespace(**{name: reference_cols[name] for name in COLUMNS})
     capacities: list[int] = []
+    buffers: set[int] = set()
     for day, (t, p, i) in enumerate(_heavy_arrivals(rng, n_posts, 12)):
         for queue in (reference, quarter, doubled):
             queue.submit(t, p, i)
@@ -58,6 +59,9 @@ def test_growing_line_serves_as_the_python_queue(
         batch = reference.run_until(end, decide.serve)
         waits, lists, reviewed = _compiled_day(quarter, end, quarter_cols, threshold, held)
         capacities.append(len(quarter.wait_item))
+        # The service times drawn so far are a prefix of a buffer with room after it.
+        assert quarter.service.base is quarter._service_buffer
+        buffers.add(id(quarter._service_buffer))
         with monkeypatch.context() as patch:  # the old growth: doubling
             patch.setattr(review_arrays, "grown_capacity", lambda c: max(2 * c, 64))
             old_waits, old_lists, _ = _compiled_day(doubled, end, doubled_cols, threshold, held)
@@ -79,6 +83,9 @@ def test_growing_line_serves_as_the_python_queue(
     assert reference.waiting > 10_000  # the line built up
     assert len(set(capacities)) >= 5  # through several growths
     assert len(doubled.wait_item) > len(quarter.wait_item)
+    # Most days' new service times were written after the unused ones, not copied
+    # with them into a new array.
+    assert len(buffers) <= 6
 
 
 def test_grown_capacity_adds_a_quarter() -> None:

@@ -204,8 +204,10 @@ class PostStore:
             self._capacity + max(int(self._capacity * self.growth), self.growth_min_rows),
         )
         for name, (dtype, fill) in self._types.items():
-            grown = np.full(capacity, fill, dtype=dtype)
+            # Each row written once: the rows in use copied, the rest filled.
+            grown = np.empty(capacity, dtype=dtype)
             grown[: self.size] = self.columns[name][: self.size]
+            grown[self.size :] = fill
             self.columns[name] = grown
         self._capacity = capacity
 
