@@ -40,6 +40,7 @@ from simulator.model.orders import OrderBook  # noqa: E402
 from simulator.model.police import Police  # noqa: E402
 from simulator.model.regulator import Regulator  # noqa: E402
 from simulator.model.reporting import Reporting  # noqa: E402
+from simulator.model.review_arrays import ArrayReviewQueue  # noqa: E402
 from simulator.model.sanctions import Exclusions, Sanctions  # noqa: E402
 from simulator.model.speech_state import SpeechState  # noqa: E402
 
@@ -54,6 +55,7 @@ STEPS = (
     (Sanctions, "detentions_and_releases"), (Sanctions, "platform_changes"),
     (Sanctions, "returns_and_turnover"), (Exclusions, "attribute"), (Exclusions, "sync"),
     (Reporting, "report_removals"), (Police, "advance"), (Regulator, "audit"),
+    (ArrayReviewQueue, "reserve"), (ArrayReviewQueue, "submit"), (PostStore, "_reserve"),
 )  # fmt: skip
 KERNELS = (
     (publishing, "publish_days"), (benign, "benign_groups"), (routes, "fill_routes"),

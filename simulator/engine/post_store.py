@@ -83,6 +83,13 @@ class PostStore:
     #: at least half of what it scans.
     compact_min_records = 1 << 16
     compact_ratio = 2.0
+    #: The columns grow by this share of their capacity when full (at least
+    #: :attr:`growth_min_rows` rows), not by doubling: under an overloaded review line
+    #: most records stay live for months, and a doubled store of millions of records
+    #: held up to twice the rows in use, and three times while it grew (the old
+    #: columns and the new ones at once; docs/performance.md, "The backlog's memory").
+    growth = 0.25
+    growth_min_rows = 1 << 12
 
     # The columns, read as attributes (see __getattr__): declared for type checkers.
     time_hours: NDArray[np.float64]
@@ -192,10 +199,15 @@ class PostStore:
     def _reserve(self, needed: int) -> None:
         if needed <= self._capacity:
             return
-        capacity = max(needed, 2 * self._capacity)
+        capacity = max(
+            needed,
+            self._capacity + max(int(self._capacity * self.growth), self.growth_min_rows),
+        )
         for name, (dtype, fill) in self._types.items():
-            grown = np.full(capacity, fill, dtype=dtype)
+            # Each row written once: the rows in use copied, the rest filled.
+            grown = np.empty(capacity, dtype=dtype)
             grown[: self.size] = self.columns[name][: self.size]
+            grown[self.size :] = fill
             self.columns[name] = grown
         self._capacity = capacity
 

@@ -21,6 +21,18 @@ from simulator.model.review_queue import (
     StartServices,
 )
 
+#: The waiting line's arrays grow by this share of their capacity when full (at least
+#: :data:`LINE_GROWTH_MIN` entries), not by doubling: an overloaded line holds millions
+#: of items for months, and doubled arrays held up to twice the entries in use.
+LINE_GROWTH = 0.25
+LINE_GROWTH_MIN = 1 << 10
+
+
+def grown_capacity(capacity: int) -> int:
+    """The line's next capacity after ``capacity``: a quarter more, at least
+    :data:`LINE_GROWTH_MIN` more."""
+    return capacity + max(int(capacity * LINE_GROWTH), LINE_GROWTH_MIN)
+
 
 class ArrayReviewQueue(ReviewQueue):
     """:class:`ReviewQueue` with its state in numpy arrays, for a compiled day step.
@@ -69,6 +81,9 @@ class ArrayReviewQueue(ReviewQueue):
         self.wait_item: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.wait_arrival: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.service: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        #: Where ``service`` lives: it is a prefix of this buffer, the rest room for
+        #: blocks to come (see :meth:`reserve`); None until the first draw.
+        self._service_buffer: npt.NDArray[np.float64] | None = None
         self.counters: npt.NDArray[np.int64] = np.zeros(4, dtype=np.int64)
         self._pt: npt.NDArray[np.float64] = np.empty(1024, dtype=np.float64)
         self._pp: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
@@ -175,7 +190,7 @@ class ArrayReviewQueue(ReviewQueue):
         drawn for every item that could start or be dropped before they are all in."""
         needed = self.waiting + arrivals
         if len(self.wait_item) < needed:
-            size = max(needed, 2 * len(self.wait_item), 64)
+            size = max(needed, grown_capacity(len(self.wait_item)))
             for name in ("wait_priority", "wait_seq", "wait_item", "wait_arrival"):
                 old = getattr(self, name)
                 grown = np.empty(size, dtype=old.dtype)
@@ -185,17 +200,41 @@ class ArrayReviewQueue(ReviewQueue):
             return  # nothing is ever served: no time is ever used
         position = int(self.counters[3])
         unused = len(self.service) - position
-        if unused < needed:
-            blocks = [self.service[position:]]
-            while unused < needed:
-                if self._sampler is None:  # _new_block's numbers, without its list
-                    block = self._rng.exponential(self._mean, SERVICE_BLOCK)
-                else:
-                    block = np.asarray(self._new_block(), dtype=np.float64)
-                blocks.append(block)
-                unused += len(block)
-            self.service = np.concatenate(blocks)
+        if unused >= needed:
+            return
+        blocks = []
+        drawn = 0
+        while unused + drawn < needed:
+            if self._sampler is None:  # _new_block's numbers, without its list
+                block = self._rng.exponential(self._mean, SERVICE_BLOCK)
+            else:
+                block = np.asarray(self._new_block(), dtype=np.float64)
+            blocks.append(block)
+            drawn += len(block)
+        # The new times go after the unused ones. ``service`` is a prefix of a buffer
+        # with room to spare, so a day's new blocks are written after it, not copied
+        # with every unused time (millions under an overloaded line) as a concatenation
+        # did each day; only when the buffer is full do the unused times move to the
+        # front of a new one, a quarter larger than they need.
+        buffer = self._service_buffer
+        filled = len(self.service)
+        fits = (
+            buffer is not None
+            and filled + drawn <= len(buffer)
+            and self.service.ctypes.data == buffer.ctypes.data
+            and self.service.base is buffer  # not replaced (by the Python loop's state)
+        )
+        if buffer is None or not fits:
+            total = unused + drawn
+            buffer = np.empty(grown_capacity(total), dtype=np.float64)
+            buffer[:unused] = self.service[position:]
+            self._service_buffer = buffer
             self.counters[3] = 0
+            filled = unused
+        for block in blocks:
+            buffer[filled : filled + len(block)] = block
+            filled += len(block)
+        self.service = buffer[:filled]
 
     def set_capacity(self, servers: int, mean_service_hours: float) -> None:
         """:meth:`ReviewQueue.set_capacity`, with the drawn times and the finish heap in arrays."""
