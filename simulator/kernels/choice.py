@@ -69,6 +69,7 @@ _NO_GROUP_COUNTS = np.zeros((0, 0, 0, N_GROUP_COLUMNS), dtype=np.int64)
 P_COMPLIANT, P_PARTLY, P_FULLY, P_DEFIANT = 0, 1, 2, 3
 N_PHASES = 4
 _NO_PHASE_COUNTS = np.zeros((0, 0, N_PHASES), dtype=np.int64)
+_NO_CELL = np.zeros(0, dtype=np.int8)
 
 
 class Beliefs(NamedTuple):
@@ -139,7 +140,7 @@ class SpeechInputs(NamedTuple):
     (platforms x kinds x 2, empty: learned beliefs); with user groups, each user's
     ``group`` and ``group_counts`` (days x groups x kinds x :data:`N_GROUP_COLUMNS`,
     added to in place; both empty without groups: nothing is counted); each user's
-    ``cell`` (stance quantile x boldness quantile, one int64 per user) and
+    ``cell`` (stance quantile x boldness quantile, one int8 per user) and
     ``phase_counts`` (kinds x cells x :data:`N_PHASES`: the decisions by phase, added to
     in place; both empty: nothing is counted)."""
 
@@ -157,7 +158,7 @@ class SpeechInputs(NamedTuple):
     truth: Array
     group: Array = _NO_GROUP
     group_counts: Array = _NO_GROUP_COUNTS
-    cell: Array = _NO_GROUP
+    cell: Array = _NO_CELL
     phase_counts: Array = _NO_PHASE_COUNTS
 
 
@@ -321,6 +322,10 @@ def choose_posts(
     their_route = np.empty(n, dtype=np.int64)
     for k in range(n):
         their_route[k] = route[authors[k]]
+    their_cell = np.empty(n if by_phase else 0, dtype=np.int8)
+    if by_phase:
+        for k in range(n):
+            their_cell[k] = cell[authors[k]]
     their_strikes = np.empty(n if at_risk else 0, dtype=np.int64)
     their_trace = np.empty(n if at_risk else 0, dtype=np.bool_)
     if at_risk:
@@ -427,7 +432,7 @@ def choose_posts(
                         n_speakers[0] += 1
                     spoke[a, SAID_COLUMN + said - 1] += 1
         if by_phase:
-            phase_counts[kind, cell[a], posted_phase if choice == 0 else choice] += 1
+            phase_counts[kind, their_cell[k], posted_phase if choice == 0 else choice] += 1
         if choice == 2:
             withheld[r] += 1
             if by_group:

@@ -234,7 +234,7 @@ class SpeechState:
     group_counts: NDArray[np.int64] = uk.SpeechInputs._field_defaults["group_counts"]
     #: Each user's stance x boldness cell and the run's decisions by kind, cell and phase
     #: (set by the run, docs/metrics.md "Phases"); empty: nothing counted.
-    cell: NDArray[np.int64] = uk.SpeechInputs._field_defaults["cell"]
+    cell: NDArray[np.int8] = uk.SpeechInputs._field_defaults["cell"]
     phase_counts: NDArray[np.int64] = uk.SpeechInputs._field_defaults["phase_counts"]
 
     def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:

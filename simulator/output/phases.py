@@ -43,9 +43,13 @@ def quantile_index(values: NDArray[Any], quantiles: int = QUANTILES) -> NDArray[
 
 def user_cells(
     stance: NDArray[Any], boldness: NDArray[Any], quantiles: int = QUANTILES
-) -> NDArray[np.int64]:
-    """Each user's cell: ``stance quantile * quantiles + boldness quantile``."""
-    return quantile_index(stance, quantiles) * quantiles + quantile_index(boldness, quantiles)
+) -> NDArray[np.int8]:
+    """Each user's cell, ``stance quantile * quantiles + boldness quantile``, as int8 (a
+    byte a user: the choice reads it for every decision)."""
+    if quantiles * quantiles > 127:
+        raise ValueError(f"{quantiles} quantiles make more cells than an int8 holds")
+    cells = quantile_index(stance, quantiles) * quantiles + quantile_index(boldness, quantiles)
+    return cells.astype(np.int8)
 
 
 def empty_counts(quantiles: int = QUANTILES) -> NDArray[np.int64]:
