@@ -14,6 +14,11 @@ for a post of intensity ``a`` (a more intense post is more likely to reach it). 
 ``nu + (1 - nu) a`` is 1 for a call to act of intensity 1 whatever ``nu``, so it would
 show no surveillance axis here; its closed forms are checked in
 tests/test_users_statement.py instead.
+
+:func:`simulated_phase_figure` draws the same phases from simulated runs instead (the
+grid of :func:`simulator.experiments.phases.phase_grid`, ``censim phases``): every
+sensitive decision of every run, by phase and by its author's stance and boldness
+quintile (docs/metrics.md "phases.csv").
 """
 
 from __future__ import annotations
