@@ -436,6 +436,9 @@ main.add_command(cli_plots.compare_command)
 from simulator.cli import frontier as cli_frontier  # noqa: E402
 
 main.add_command(cli_frontier.frontier_command)
+from simulator.cli import phases as cli_phases  # noqa: E402
+
+main.add_command(cli_phases.phases_command)
 from simulator.cli import facts as cli_facts  # noqa: E402
 
 main.add_command(cli_facts.facts_command)

@@ -204,6 +204,17 @@ RUN_TABLE_COLUMNS["transparency"] = {
     **dict.fromkeys(("platform", "regime", "part", "item", "sender", "kind"), "text"),
     "value": "number",
 }
+# The decisions by phase, stance and boldness quintile (docs/metrics.md "phases.csv").
+RUN_TABLE_COLUMNS["phases"] = {
+    "kind": "text",
+    **dict.fromkeys(
+        (
+            "stance_quantile", "boldness_quantile", "compliant", "partly_self_censoring",
+            "fully_self_censoring", "defiant", "decisions",
+        ),  # fmt: skip
+        "number",
+    ),
+}
 
 
 def check_run_folder(folder: Path, results: Results) -> None:

@@ -18,6 +18,7 @@ from simulator.engine import warmup
 from simulator.engine.simulation import Simulation
 from simulator.model.population import Users, usable_cpus
 from simulator.model.scenario import Scenario
+from simulator.output.phases import phase_shares, phases_table
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
 from simulator.output.transparency import (
@@ -114,6 +115,7 @@ def run(
     summary = summarise(
         scenario, seed, with_rules.recorder, counterfactual.recorder, platforms, users
     )
+    summary["phases"] = phase_shares(with_rules.recorder.phases)
     groups = with_rules.recorder.groups
     if groups is not None:  # only with user groups: outputs without them stay as they were
         summary["groups"] = groups.summary()
@@ -148,6 +150,7 @@ def run(
         platform_daily=pd.DataFrame(with_rules.recorder.platform_series),
         population_daily=pd.DataFrame(with_rules.recorder.population_series),
         **transparency_tables(with_rules, scenario, names[:-1], events, daily),
+        phases=phases_table(with_rules.recorder.phases),
         groups_daily=None if groups is None else groups.table(),
     )
 

@@ -43,6 +43,7 @@ from simulator.model.scenario.days import plan_timeline
 from simulator.model.speech_state import SpeechState
 from simulator.model.vague_offence import scenario_offence_line
 from simulator.model.views import IntArray
+from simulator.output.phases import user_cells
 from simulator.output.recorder import Recorder
 from simulator.streams import NOTICE_SENDERS_KEY, Streams, group_stream, keyed_stream
 
@@ -131,6 +132,9 @@ class Simulation:
             np.array([strikes_to_lose_account(p.spec) for p in platforms], dtype=np.int64),
         )
         users.belief_reset = self.minds.reset  # newcomers start afresh (S14, S16)
+        # Each decision counted by phase and its author's stance x boldness cell (B2).
+        self.minds.cell = user_cells(users.stance_factor, users.boldness)
+        self.minds.phase_counts = recorder.phases
         # Notices by sender, removals by route (S5b): what transparency reports summarise.
         self.ledger = NoticeLedger(
             len(platforms), scenario.population.notices,

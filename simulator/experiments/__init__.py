@@ -14,6 +14,8 @@ per part:
 - :mod:`~simulator.experiments.sweeps`: :func:`sweep` itself and :class:`SweepResults`;
 - :mod:`~simulator.experiments.attribution`: :func:`attribute`, each rule's share of every
   metric (Shapley values over every combination of the rules, run as a sweep);
+- :mod:`~simulator.experiments.phases`: :func:`phase_grid`, the phases of
+  self-censorship over a regime's tolerance, severity and surveillance;
 - :mod:`~simulator.experiments.sensitivity`, :mod:`~simulator.experiments.resources`,
   :mod:`~simulator.experiments.facts`: global sensitivity analysis, what a job needs
   before it starts, the published facts the China scenarios are checked against.
@@ -51,6 +53,8 @@ _API = {
     "make_executor": "simulator.experiments.executors",
     "FrontierResults": "simulator.experiments.frontier",
     "policy_frontier": "simulator.experiments.frontier",
+    "PhaseResults": "simulator.experiments.phases",
+    "phase_grid": "simulator.experiments.phases",
     "Store": "simulator.experiments.store",
     "SweepResults": "simulator.experiments.sweeps",
     "sweep": "simulator.experiments.sweeps",
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
         make_executor,
     )
     from simulator.experiments.frontier import FrontierResults, policy_frontier
+    from simulator.experiments.phases import PhaseResults, phase_grid
     from simulator.experiments.store import (
         Store,
     )
@@ -113,6 +118,7 @@ __all__ = [
     "InProcessExecutor",
     "LocalExecutor",
     "Model",
+    "PhaseResults",
     "ScenarioModel",
     "Store",
     "SweepError",
@@ -127,6 +133,7 @@ __all__ = [
     "parse_range",
     "parse_set",
     "parse_vary",
+    "phase_grid",
     "points_design",
     "policy_frontier",
     "sampled_design",

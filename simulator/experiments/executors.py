@@ -109,7 +109,8 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
     (0 when none happened), so all runs report the same metrics; ``access_choice`` and the
     ``access.*`` split (``access.first_share.circumvent``, ``access.totals.move``) only
     where the scenario has the choice (docs/model.md S9a), so other runs' metrics are
-    those they had before it."""
+    those they had before it; the shares of the sensitive decisions in each phase
+    (``phases.defiant``, docs/metrics.md "Phases")."""
     skip = {"seed", "horizon_days", "users"}
     out: dict[str, float] = {}
     for key, value in summary.items():
@@ -135,6 +136,8 @@ def flatten_summary(summary: Mapping[str, Any]) -> dict[str, float]:
         for group in ("first", "first_share", "totals"):
             for key, value in access[group].items():
                 out[f"access.{group}.{key}"] = float(value)
+    for key, value in summary.get("phases", {}).items():
+        out[f"phases.{key}"] = float("nan") if value is None else float(value)
     per_kind = summary.get("per_kind", {})
     for label in KIND_LABELS:
         row = per_kind.get(label, {})

@@ -64,6 +64,12 @@ G_INTENDED, G_EXCLUDED, G_OFFSHORE, G_WITHHELD, G_SOFTENED = 0, 1, 2, 3, 4
 N_GROUP_COLUMNS = 5
 _NO_GROUP = np.zeros(0, dtype=np.int64)
 _NO_GROUP_COUNTS = np.zeros((0, 0, 0, N_GROUP_COLUMNS), dtype=np.int64)
+#: Phases of a decision, as :data:`simulator.model.speech.COMPLIANT` ... (B2): the
+#: columns of :attr:`SpeechInputs.phase_counts`.
+P_COMPLIANT, P_PARTLY, P_FULLY, P_DEFIANT = 0, 1, 2, 3
+N_PHASES = 4
+_NO_PHASE_COUNTS = np.zeros((0, 0, N_PHASES), dtype=np.int64)
+_NO_CELL = np.zeros(0, dtype=np.int8)
 
 
 class Beliefs(NamedTuple):
@@ -133,7 +139,10 @@ class SpeechInputs(NamedTuple):
     detention evidence, trials), ``par`` (see the ``PAR_*`` indices) and ``truth``
     (platforms x kinds x 2, empty: learned beliefs); with user groups, each user's
     ``group`` and ``group_counts`` (days x groups x kinds x :data:`N_GROUP_COLUMNS`,
-    added to in place; both empty without groups: nothing is counted)."""
+    added to in place; both empty without groups: nothing is counted); each user's
+    ``cell`` (stance quantile x boldness quantile, one int8 per user) and
+    ``phase_counts`` (kinds x cells x :data:`N_PHASES`: the decisions by phase, added to
+    in place; both empty: nothing is counted)."""
 
     law: Array
     intensity: Array
@@ -149,6 +158,8 @@ class SpeechInputs(NamedTuple):
     truth: Array
     group: Array = _NO_GROUP
     group_counts: Array = _NO_GROUP_COUNTS
+    cell: Array = _NO_CELL
+    phase_counts: Array = _NO_PHASE_COUNTS
 
 
 def empty_beliefs() -> Beliefs:
@@ -294,6 +305,10 @@ def choose_posts(
     count_said = channel == 0 and len(spoke) > 0
     group, group_counts = inputs.group, inputs.group_counts
     by_group = len(group_counts) > 0
+    cell, phase_counts = inputs.cell, inputs.phase_counts
+    by_phase = len(phase_counts) > 0
+    # A post said as it is is defiant where a sanction can follow it (B2), else compliant.
+    posted_phase = P_DEFIANT if at_risk else P_COMPLIANT
     last_gap = len(decay_pow) - 1
     intended = np.zeros(n_platforms + 1, dtype=np.int64)
     excluded = np.zeros(n_platforms, dtype=np.int64)
@@ -307,6 +322,10 @@ def choose_posts(
     their_route = np.empty(n, dtype=np.int64)
     for k in range(n):
         their_route[k] = route[authors[k]]
+    their_cell = np.empty(n if by_phase else 0, dtype=np.int8)
+    if by_phase:
+        for k in range(n):
+            their_cell[k] = cell[authors[k]]
     their_strikes = np.empty(n if at_risk else 0, dtype=np.int64)
     their_trace = np.empty(n if at_risk else 0, dtype=np.bool_)
     if at_risk:
@@ -412,6 +431,8 @@ def choose_posts(
                         speakers[n_speakers[0]] = a
                         n_speakers[0] += 1
                     spoke[a, SAID_COLUMN + said - 1] += 1
+        if by_phase:
+            phase_counts[kind, their_cell[k], posted_phase if choice == 0 else choice] += 1
         if choice == 2:
             withheld[r] += 1
             if by_group:

@@ -232,13 +232,17 @@ class SpeechState:
     #: the per-group counts the choice adds to; empty (nothing counted) without groups.
     group: NDArray[np.int64] = uk.SpeechInputs._field_defaults["group"]
     group_counts: NDArray[np.int64] = uk.SpeechInputs._field_defaults["group_counts"]
+    #: Each user's stance x boldness cell and the run's decisions by kind, cell and phase
+    #: (set by the run, docs/metrics.md "Phases"); empty: nothing counted.
+    cell: NDArray[np.int8] = uk.SpeechInputs._field_defaults["cell"]
+    phase_counts: NDArray[np.int64] = uk.SpeechInputs._field_defaults["phase_counts"]
 
     def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:
         """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
         return uk.SpeechInputs(
             self.law, self.intensity, self.softer, strikes, self.strikes_to_close,
             self.ban_follows, traceable, self.decay_pow, self.alpha0, self.news, self.par,
-            self.truth, self.group, self.group_counts,
+            self.truth, self.group, self.group_counts, self.cell, self.phase_counts,
         )  # fmt: skip
 
     def learn(

@@ -56,6 +56,7 @@ RUN_FILES = frozenset(
                 "notices",
                 "removals",
                 "transparency",
+                "phases",
                 "groups_daily",  # only a run with user groups writes it
             )
         ),

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from simulator.kinds import N_KINDS, Channel, EventKind, ExclusionReason, Outcome
 from simulator.output.groups import GroupCounts
+from simulator.output.phases import empty_counts
 
 #: Edges of the time-to-removal histogram (hours). Fine around the published reference
 #: points (8 and 30 minutes, 1 and 24 hours: docs/references.md C2), log-spaced elsewhere.
@@ -65,6 +66,9 @@ class Recorder:
     #: own day, added as each is published (or approved after a hold); benign posts
     #: count as from an author of audience 1 and are not summed here (docs/model.md S5b).
     potential: NDArray[np.float64] = field(init=False)
+    #: The sensitive decisions by kind, stance x boldness cell and phase (B2), added to
+    #: by the speech choice (docs/metrics.md "Phases"; :mod:`simulator.output.phases`).
+    phases: NDArray[np.int64] = field(init=False)
     platform_series: list[dict[str, Any]] = field(default_factory=list)
     population_series: list[dict[str, Any]] = field(default_factory=list)
     tallies: dict[str, NDArray[np.int64]] = field(default_factory=dict)
@@ -86,6 +90,7 @@ class Recorder:
         self.delay_counts = np.zeros((N_KINDS, len(DELAY_EDGES_HOURS) - 1), dtype=np.int64)
         self.exposure_cut = np.zeros(shape[:-1], dtype=np.float64)
         self.potential = np.zeros(shape[:-1], dtype=np.float64)
+        self.phases = empty_counts()
         for name in (
             "notices",
             "notices_removed",

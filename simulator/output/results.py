@@ -24,10 +24,10 @@ from simulator.output.folders import recover_staging as recover_staging  # its o
 
 TABLES = (
     "daily", "counterfactual_daily", "delays", "events", "platform_daily", "population_daily",
-    "notices", "removals", "transparency",
+    "notices", "removals", "transparency", "phases",
 )  # fmt: skip
 #: Tables added later: a run folder written before them reads with them empty.
-LATER_TABLES = ("notices", "removals", "transparency")
+LATER_TABLES = ("notices", "removals", "transparency", "phases")
 #: Files whose bytes depend only on scenario and seed (checked by the determinism tests).
 DETERMINISTIC_FILES = tuple(f"{name}.csv" for name in TABLES) + ("summary.json",)
 #: Tables a run writes only when it has them: ``groups_daily`` with user groups (so a
@@ -56,6 +56,9 @@ class Results:
     notices: pd.DataFrame = field(default_factory=pd.DataFrame)
     removals: pd.DataFrame = field(default_factory=pd.DataFrame)
     transparency: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Sensitive decisions by kind, stance and boldness quintile and phase (B2;
+    #: docs/metrics.md "Phases"; :mod:`simulator.output.phases`).
+    phases: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: One row per day and group (docs/metrics.md "Groups"); none without user groups.
     groups_daily: pd.DataFrame | None = None
 

@@ -14,6 +14,11 @@ for a post of intensity ``a`` (a more intense post is more likely to reach it). 
 ``nu + (1 - nu) a`` is 1 for a call to act of intensity 1 whatever ``nu``, so it would
 show no surveillance axis here; its closed forms are checked in
 tests/test_users_statement.py instead.
+
+:func:`simulated_phase_figure` draws the same phases from simulated runs instead (the
+grid of :func:`simulator.experiments.phases.phase_grid`, ``censim phases``): every
+sensitive decision of every run, by phase and by its author's stance and boldness
+quintile (docs/metrics.md "phases.csv").
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 from numpy.typing import NDArray
 
+from simulator.experiments.phases import PhaseResults
 from simulator.kernels import choice as uk
 from simulator.model import speech as um
 from simulator.model.scenario import Scenario
@@ -223,6 +229,92 @@ def phase_figure(
         ax.set_title(
             f"Defiant share by desire x boldness (% of the cell's users; {grid_users:,} users, "
             "calls to act punished, surveillance 0.05, 7 days)",
+            fontsize=9,
+        )
+        panels[1].colorbar(image, ax=ax, label="defiant share (0 to 1)")
+    return fig
+
+
+def heat_point(results: PhaseResults) -> int:
+    """The grid point whose defiance is drawn by desire and boldness: the one whose mean
+    defiant share is nearest one half (the first such), where it varies most."""
+    share = results.table["defiant_mean"].to_numpy(dtype=float)
+    return int(np.nanargmin(np.abs(share - 0.5)))
+
+
+def simulated_phase_figure(results: PhaseResults) -> Figure:
+    """The phase figure from simulated runs (:func:`simulator.experiments.phases.phase_grid`):
+    one panel per tolerance (open, or a vagueness) x surveillance with the stacked shares of the
+    sensitive decisions in each phase over severity (detention days), replication means;
+    below, the defiant share by stance (desire) x boldness quintile at :func:`heat_point`,
+    replications pooled."""
+    table = results.table
+    tolerances = list(dict.fromkeys(table["tolerance"]))
+    surveillance = sorted(table["surveillance"].unique())
+    days = sorted(table["detention_days"].unique())
+    point = heat_point(results)
+    cells = results.cells[point]
+    total = cells.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grid = cells[:, :, um.DEFIANT] / total
+    chosen = table.iloc[point]
+    reps = int(table["replications"].max())
+    unit = f"share of sensitive decisions, 0 to 1; mean of {reps} replication"
+    unit += "s" if reps > 1 else ""
+    with style():
+        fig = new_figure(4.0 * len(surveillance) + 2.0, 2.4 * len(tolerances) + 4.0)
+        fig.suptitle(
+            title("Speech phases from simulated runs (B2)",
+                  unit,
+                  results.scenario, results.users, results.days)
+        )  # fmt: skip
+        panels: Any = fig.subfigures(2, 1, height_ratios=(2.4 * len(tolerances), 3.0))
+        axes = panels[0].subplots(
+            len(tolerances), len(surveillance), sharex=True, sharey=True, squeeze=False
+        )
+        x = np.arange(len(days))
+        for t, tolerance in enumerate(tolerances):
+            for s, nu in enumerate(surveillance):
+                ax = axes[t, s]
+                rows = table[(table["tolerance"] == tolerance) & (table["surveillance"] == nu)]
+                rows = rows.set_index("detention_days").reindex(days)
+                bottom = np.zeros(len(days))
+                for phase_index, name in enumerate(um.PHASE_LABELS):
+                    column = name.replace(" ", "_").replace("-", "_") + "_mean"
+                    values = np.nan_to_num(rows[column].to_numpy(dtype=float))
+                    ax.bar(
+                        x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
+                        hatch=HATCHES[phase_index], edgecolor="white", width=0.9, label=name,
+                        gid=f"phase-{t}-{s}-{name}",
+                    )  # fmt: skip
+                    bottom += values
+                ax.set_title(f"{tolerance}, surveillance x{nu:g}", fontsize=9)
+                ax.set_xticks(x, [f"{d:g}" for d in days], fontsize=8)
+                ax.set_ylim(0, 1)
+                ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+                ax.grid(axis="x", visible=False)
+                if s == 0:
+                    ax.set_ylabel("share of decisions (%)")
+                if t == len(tolerances) - 1:
+                    ax.set_xlabel("detention days (police.detention_days)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
+        ax = panels[1].subplots(1, 1)
+        # viridis: lightness rises with the value, so the map reads in greyscale too.
+        image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        for (row, col), value in np.ndenumerate(grid):
+            ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=7,
+                    color="black" if value > 0.5 else "white")  # fmt: skip
+        ticks = np.arange(grid.shape[0])
+        ax.set_xticks(ticks, [str(i + 1) for i in ticks])
+        ax.set_yticks(ticks, [str(i + 1) for i in ticks])
+        ax.grid(False)
+        ax.set_xlabel("boldness quintile (1 = least bold)")
+        ax.set_ylabel("stance (desire) quintile\n(1 = least desire)")
+        ax.set_title(
+            f"Defiant share by desire x boldness (% of the cell's decisions; "
+            f"{int(total.sum()):,} decisions, {chosen['tolerance']}, "
+            f"{chosen['detention_days']:g} days, surveillance x{chosen['surveillance']:g})",
             fontsize=9,
         )
         panels[1].colorbar(image, ax=ax, label="defiant share (0 to 1)")

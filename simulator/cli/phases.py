@@ -1,0 +1,135 @@
+"""``censim phases``: the phases of self-censorship (B2) from simulated runs over a
+regime's tolerance (vagueness), severity (detention days) and surveillance, a thin layer
+over :func:`simulator.experiments.phases.phase_grid` and
+:func:`simulator.plots.phase.simulated_phase_figure`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simulator.cli.experiments import _pct, _scenario_with_fixed
+from simulator.cli.frontier import _numbers
+from simulator.model.scenario import MAX_USERS
+from simulator.output.folders import shown
+
+
+@click.command("phases")
+@click.argument("scenario")
+@click.option(
+    "--vagueness",
+    metavar="V1,V2,...",
+    help="Tolerance: rules.takedown.vagueness, 0 to 1 (default: the scenario's).",
+)
+@click.option(
+    "--open",
+    "open_level",
+    is_flag=True,
+    help="Add a first tolerance level with no take-down duties (nothing punished).",
+)
+@click.option(
+    "--detention-days",
+    metavar="D1,D2,...",
+    help="Severity: police.detention_days (default: the scenario's).",
+)
+@click.option(
+    "--surveillance",
+    metavar="F1,F2,...",
+    help="Factors on every kind's police.detention_probability, capped at 1 (default: 1).",
+)
+@click.option(
+    "--set",
+    "fixed",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Fix a scenario field for every point (TOML literal); repeatable.",
+)
+@click.option("--reps", type=click.IntRange(1, 100_000), default=2, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed (default: scenario's).")
+@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 4096),
+    help="Local worker processes (default: one per CPU; 0: in this process).",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Clear a censim store holding a different design.")
+@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option(
+    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceed this machine's."
+)
+def phases_command(
+    scenario: str,
+    vagueness: str | None,
+    open_level: bool,
+    detention_days: str | None,
+    surveillance: str | None,
+    fixed: tuple[str, ...],
+    reps: int,
+    seed: int | None,
+    days: int | None,
+    users: int | None,
+    workers: int | None,
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    yes: bool,
+) -> None:
+    """Run SCENARIO over every combination of tolerance (vagueness), severity (detention
+    days) and surveillance (REPS paired replications each, on common random numbers) and
+    draw the phases of its users' sensitive decisions: compliant, partly and fully
+    self-censoring, defiant, and defiance by stance and boldness quintile. Writes
+    phases.csv and phases.png in OUT (beside the sweep's store).
+
+    \b
+    Example:
+      censim phases china_csl_2016 --open --vagueness 0,0.6,1 --detention-days 1,15,90,365 \\
+          --surveillance 1,4 --reps 2 --users 5000 --days 60 --out runs/phases
+    """
+    from simulator.experiments.phases import phase_grid
+    from simulator.plots.phase import simulated_phase_figure
+    from simulator.plots.writing import save
+
+    loaded = _scenario_with_fixed(scenario, fixed, None, None)
+    result = phase_grid(
+        loaded,
+        vagueness=_numbers(vagueness, "--vagueness"),
+        detention_days=_numbers(detention_days, "--detention-days"),
+        surveillance=_numbers(surveillance, "--surveillance"),
+        open_level=open_level,
+        reps=reps,
+        seed=seed,
+        users=users,
+        days=days,
+        workers=workers,
+        out=out_dir,
+        force=force,
+        progress=not quiet,
+        check_resources=not yes,
+    )
+    save(simulated_phase_figure(result), Path(result.sweep.out) / "phases.png")
+    wrote = f"wrote {shown(out_dir)}/phases.csv and phases.png (and the sweep's store)"
+    if not quiet:
+        headers = ["tolerance", "days", "surveillance", "compliant", "partly", "fully",
+                   "defiant", "defiant q1 stance", "defiant q5 stance"]  # fmt: skip
+        rows = [
+            [
+                str(row["tolerance"]),
+                f"{row['detention_days']:g}",
+                f"x{row['surveillance']:g}",
+                _pct(row["compliant_mean"]),
+                _pct(row["partly_self_censoring_mean"]),
+                _pct(row["fully_self_censoring_mean"]),
+                _pct(row["defiant_mean"]),
+                _pct(row["defiant_stance_q1"]),
+                _pct(row["defiant_stance_q5"]),
+            ]  # fmt: skip
+            for row in result.table.to_dict(orient="records")
+        ]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        for line in [headers, *rows]:
+            click.echo("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
+        click.echo("shares of sensitive decisions, replication means; quintiles pooled")
+    click.echo(wrote)
