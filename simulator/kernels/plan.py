@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.57
+    seconds 0.65
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.76
+    seconds 1.06
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,18 +30,18 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.85
+    seconds 1.24
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.45
+    seconds 0.38
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.22
+    seconds 1.68
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
@@ -58,7 +58,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.65
+    seconds 0.90
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -70,7 +70,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.60
+    seconds 0.82
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -78,7 +78,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 1.01
+    seconds 1.43
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -86,31 +86,31 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.17
+    seconds 0.23
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.21
+    seconds 0.28
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.42
+    seconds 0.41
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.28
+    seconds 0.41
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.32
+    seconds 2.09
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -120,37 +120,37 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.31
+    seconds 0.44
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.15
+    seconds 0.22
     profiles rules-large rules-small
     arg array(float32, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.17
+    seconds 0.20
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.18
+    seconds 0.24
     profiles rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.18
+    seconds 0.21
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.numeric.keep_rows
-    seconds 0.15
+    seconds 0.20
     profiles rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.police.investigate_until
-    seconds 1.42
+    seconds 1.64
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -176,7 +176,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push c91fa331e8
 kernel simulator.kernels.publishing.publish_days
-    seconds 26.16
+    seconds 32.26
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -185,7 +185,7 @@ kernel simulator.kernels.publishing.publish_days
     arg Drawn(array(int64, 2d, C), array(int64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(float64, 1d, C), array(float32, 1d, C))
     arg BenignGroups(array(float64, 2d, C), array(float64, 2d, C), array(int32, 1d, C), array(int32, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), int64)
     arg Routes(readonly array(int16, 1d, C), array(int16, 1d, C))
-    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C), array(int64, 1d, C), array(int64, 4d, C))
+    arg SpeechInputs(array(float64, 3d, C), array(float64, 1d, C), array(int64, 1d, C), array(int16, 1d, C), array(int64, 1d, C), array(float64, 2d, C), array(bool, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), array(float64, 1d, C), array(float64, 3d, C), array(int64, 1d, C), array(int64, 4d, C), array(int8, 1d, C), array(int64, 3d, C))
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg Moderation(array(bool, 1d, C), array(bool, 1d, C), array(float64, 2d, C), array(float64, 4d, C), array(float64, 3d, C), array(float64, 4d, C), float64, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 2d, C), float64, array(float64, 1d, C), array(float64, 1d, C), float64)
     arg DayCounts(array(int64, 4d, C), array(int64, 5d, C), array(int64, 2d, C), array(int64, 2d, C), array(float64, 4d, C))
@@ -201,8 +201,8 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.buffers.grow_columns e09d409f44
     calls simulator.kernels.buffers.merge_by_platform 2193617015
     calls simulator.kernels.channel._publish 089d591739
-    calls simulator.kernels.channel.publish_channel 621eff0444
-    calls simulator.kernels.choice.choose_posts 2b7c0679ef
+    calls simulator.kernels.channel.publish_channel 3ac5d60418
+    calls simulator.kernels.choice.choose_posts 9f228e9828
     calls simulator.kernels.choice.mood 0cb83cac64
     calls simulator.kernels.draws.binomial 7604165db1
     calls simulator.kernels.draws.multinomial f467c54bb5
@@ -215,7 +215,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak b049906c85
 kernel simulator.kernels.queue.append_pending
-    seconds 0.31
+    seconds 0.34
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -226,14 +226,14 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 3.16
+    seconds 3.35
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 2.66
+    seconds 2.77
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -243,7 +243,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.49
+    seconds 1.23
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -264,7 +264,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 3.79
+    seconds 2.92
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -293,7 +293,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_pop 3c6a72f2fd
     calls simulator.kernels.queue.line_push 3903c40471
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.60
+    seconds 0.51
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -303,7 +303,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.23
+    seconds 0.18
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -311,7 +311,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 2.23
+    seconds 1.77
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -325,7 +325,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.64
+    seconds 0.67
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -339,7 +339,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.54
+    seconds 0.51
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -357,7 +357,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 1.08
+    seconds 0.99
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -373,7 +373,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 8.67
+    seconds 7.00
     profiles rules-large
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
