@@ -131,7 +131,7 @@ mean, low, high, n = t_interval(totals.to_numpy())
 f2 = "yes" if low > 0 or high < 0 else "no"
 news = campaign_total(teaching.campaign("population.perception"))
 detentions = campaign_total(teaching.campaign("police"))
-f3 = "news" if news < detentions else "detentions"
+f3 = "news" if news > detentions else "detentions"  # the larger total raises withholding more
 post = study.table[study.table["days_since"] >= 0]
 clear_days = ((post["effect_low"] > 0) | (post["effect_high"] < 0)).sum()
 print(f"total {f1:.2f}, interval [{low:.2f}, {high:.2f}] over {n} replications; "
