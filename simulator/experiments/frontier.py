@@ -68,17 +68,13 @@ class FrontierResults:
         levers = results.manifest.get("frontier", {}).get("levers")
         if not isinstance(levers, list):
             raise OutputError(f"{out}: a sweep, but not one `censim frontier` wrote")
-        model = results.manifest["model"]
-        scenario = model.get("scenario", {})
-        point = results.manifest["design"]["points"][0]
-        users = point.get("population.users", scenario.get("population", {}).get("users", 0))
-        days = point.get("horizon_days", scenario.get("horizon_days", 0))
+        name, users, days = results.scenario_size()
         return cls(
             table=frontier_table(results.long, levers),
             sweep=results,
-            scenario=str(model.get("name", "")),
-            users=int(users),
-            days=int(days),
+            scenario=name,
+            users=users,
+            days=days,
         )
 
 

@@ -95,13 +95,8 @@ class PhaseResults:
         axes = results.manifest.get("phases", {}).get("axes")
         if not isinstance(axes, list):
             raise OutputError(f"{out}: a sweep, but not one `censim phases` wrote")
-        model = results.manifest["model"]
-        scenario = model.get("scenario", {})
-        point = results.manifest["design"]["points"][0]
-        users = point.get("population.users", scenario.get("population", {}).get("users", 0))
-        days = point.get("horizon_days", scenario.get("horizon_days", 0))
         table, cells = phase_table(results.long, axes)
-        return cls(table, cells, results, str(model.get("name", "")), int(users), int(days))
+        return cls(table, cells, results, *results.scenario_size())
 
 
 #: The tolerance level where nothing is punished: no take-down duties (B2's tau = 1).

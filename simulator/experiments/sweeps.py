@@ -71,6 +71,16 @@ class SweepResults:
     def metrics(self) -> list[str]:
         return sorted(set(self.long["metric"]))
 
+    def scenario_size(self) -> tuple[str, int, int]:
+        """The swept scenario's name, users and days (the first point's, else the
+        scenario's own): what a figure's title says was run."""
+        model = self.manifest["model"]
+        scenario = model.get("scenario", {})
+        point = self.manifest["design"]["points"][0]
+        users = point.get("population.users", scenario.get("population", {}).get("users", 0))
+        days = point.get("horizon_days", scenario.get("horizon_days", 0))
+        return str(model.get("name", "")), int(users), int(days)
+
     def values(self, metric: str) -> pd.DataFrame:
         """One row per point x replication: the fields and ``metric``'s value."""
         subset = self.long[self.long["metric"] == metric]
