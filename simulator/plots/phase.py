@@ -166,6 +166,38 @@ def defiance_by_desire_and_boldness(
     return (hits / np.maximum(size, 1)).reshape(bins, bins)
 
 
+def _stacked_phases(ax: Any, x: NDArray[Any], by_phase: NDArray[Any], gid: str) -> None:
+    """One panel's bars: the share of each phase (rows of ``by_phase``, in
+    :data:`simulator.model.speech.PHASE_LABELS` order) stacked at each ``x``, on 0-100%."""
+    bottom = np.zeros(len(x))
+    for phase_index, name in enumerate(um.PHASE_LABELS):
+        values = by_phase[phase_index]
+        ax.bar(
+            x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
+            hatch=HATCHES[phase_index], edgecolor="white", width=0.9, label=name,
+            gid=f"{gid}-{name}",
+        )  # fmt: skip
+        bottom += values
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.grid(axis="x", visible=False)
+
+
+def _defiance_map(ax: Any, grid: NDArray[Any], fontsize: float) -> Any:
+    """The defiant share by desire (rows) x boldness (columns), each cell labelled; returns
+    the image for its colour bar."""
+    # viridis: lightness rises with the value, so the map reads in greyscale too.
+    image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (row, col), value in np.ndenumerate(grid):
+        ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=fontsize,
+                color="black" if value > 0.5 else "white")  # fmt: skip
+    ticks = np.arange(grid.shape[0])
+    ax.set_xticks(ticks, [str(i + 1) for i in ticks])
+    ax.set_yticks(ticks, [str(i + 1) for i in ticks])
+    ax.grid(False)
+    return image
+
+
 def phase_figure(
     settings: SpeechSettings = SpeechSettings(),
     users: int = 20_000,
@@ -194,20 +226,9 @@ def phase_figure(
         for t, (label, _) in enumerate(TOLERANCES):
             for s, nu in enumerate(SURVEILLANCES):
                 ax = axes[t, s]
-                bottom = np.zeros(len(DETENTION_DAYS))
-                for phase_index, name in enumerate(um.PHASE_LABELS):
-                    values = shares[t, s, :, phase_index]
-                    ax.bar(
-                        x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
-                        hatch=HATCHES[phase_index], edgecolor="white", width=0.9, label=name,
-                        gid=f"phase-{t}-{s}-{name}",
-                    )  # fmt: skip
-                    bottom += values
+                _stacked_phases(ax, x, shares[t, s].T, f"phase-{t}-{s}")
                 ax.set_title(f"{label}, surveillance {nu:g}", fontsize=9)
                 ax.set_xticks(x, [f"{d:g}" for d in DETENTION_DAYS], fontsize=8)
-                ax.set_ylim(0, 1)
-                ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-                ax.grid(axis="x", visible=False)
                 if s == 0:
                     ax.set_ylabel("share of users (%)")
                 if t == len(TOLERANCES) - 1:
@@ -215,15 +236,7 @@ def phase_figure(
         handles, labels = axes[0, 0].get_legend_handles_labels()
         panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
         ax = panels[1].subplots(1, 1)
-        # viridis: lightness rises with the value, so the map reads in greyscale too.
-        image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
-        for (row, col), value in np.ndenumerate(grid):
-            ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=6,
-                    color="black" if value > 0.5 else "white")  # fmt: skip
-        ticks = np.arange(grid.shape[0])
-        ax.set_xticks(ticks, [str(i + 1) for i in ticks])
-        ax.set_yticks(ticks, [str(i + 1) for i in ticks])
-        ax.grid(False)
+        image = _defiance_map(ax, grid, fontsize=6)
         ax.set_xlabel("boldness decile (1 = least bold)")
         ax.set_ylabel("desire decile\n(1 = least desire)")
         ax.set_title(
@@ -278,21 +291,14 @@ def simulated_phase_figure(results: PhaseResults) -> Figure:
                 ax = axes[t, s]
                 rows = table[(table["tolerance"] == tolerance) & (table["surveillance"] == nu)]
                 rows = rows.set_index("detention_days").reindex(days)
-                bottom = np.zeros(len(days))
-                for phase_index, name in enumerate(um.PHASE_LABELS):
-                    column = name.replace(" ", "_").replace("-", "_") + "_mean"
-                    values = np.nan_to_num(rows[column].to_numpy(dtype=float))
-                    ax.bar(
-                        x, values, bottom=bottom, color=PHASE_COLOURS[phase_index],
-                        hatch=HATCHES[phase_index], edgecolor="white", width=0.9, label=name,
-                        gid=f"phase-{t}-{s}-{name}",
-                    )  # fmt: skip
-                    bottom += values
+                columns = [
+                    name.replace(" ", "_").replace("-", "_") + "_mean"
+                    for name in um.PHASE_LABELS
+                ]
+                by_phase = np.nan_to_num(rows[columns].to_numpy(dtype=float)).T
+                _stacked_phases(ax, x, by_phase, f"phase-{t}-{s}")
                 ax.set_title(f"{tolerance}, surveillance x{nu:g}", fontsize=9)
                 ax.set_xticks(x, [f"{d:g}" for d in days], fontsize=8)
-                ax.set_ylim(0, 1)
-                ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-                ax.grid(axis="x", visible=False)
                 if s == 0:
                     ax.set_ylabel("share of decisions (%)")
                 if t == len(tolerances) - 1:
@@ -300,15 +306,7 @@ def simulated_phase_figure(results: PhaseResults) -> Figure:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         panels[0].legend(handles, labels, loc="outside upper center", ncols=4)
         ax = panels[1].subplots(1, 1)
-        # viridis: lightness rises with the value, so the map reads in greyscale too.
-        image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
-        for (row, col), value in np.ndenumerate(grid):
-            ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=7,
-                    color="black" if value > 0.5 else "white")  # fmt: skip
-        ticks = np.arange(grid.shape[0])
-        ax.set_xticks(ticks, [str(i + 1) for i in ticks])
-        ax.set_yticks(ticks, [str(i + 1) for i in ticks])
-        ax.grid(False)
+        image = _defiance_map(ax, grid, fontsize=7)
         ax.set_xlabel("boldness quintile (1 = least bold)")
         ax.set_ylabel("stance (desire) quintile\n(1 = least desire)")
         ax.set_title(
