@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kinds",
             "simulator.layers",
             "simulator.lazy",
+            "simulator.orphans",
             "simulator.streams",
             "simulator.version",
         ),

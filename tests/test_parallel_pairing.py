@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -136,3 +142,48 @@ def test_a_failing_step_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(RuntimeError, match="step failed"):
         Simulation(world, seed=1).run()
     assert threading.active_count() == threads
+
+
+_PARENT_SCRIPT = """
+import os, sys, time
+from simulator.engine.pairing import forked_pool
+pool = forked_pool()
+worker = pool.submit(os.getpid).result()
+pool.submit(time.sleep, 120)  # a counterfactual that would run for two minutes
+print(worker, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (an ended child not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_forked_counterfactual_dies_with_its_parent() -> None:
+    """Killed with SIGKILL, a paired run cannot stop its forked counterfactual: the
+    worker must notice and end by itself (it would otherwise run the year to its end)."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(simulator.__file__).parents[1])},
+    )
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert _running(worker)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10.0
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(worker)
+    finally:
+        parent.kill()
+        parent.wait()

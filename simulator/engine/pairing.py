@@ -18,6 +18,7 @@ from simulator.engine import warmup
 from simulator.engine.simulation import Simulation
 from simulator.model.population import Users, usable_cpus
 from simulator.model.scenario import Scenario
+from simulator.orphans import end_with
 from simulator.output.phases import phase_shares, phases_table
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
@@ -222,14 +223,26 @@ def _start_counterfactual(scenario: Scenario, seed: int) -> Any:
     """Start the counterfactual in a forked process (a future), or None if that fails.
     Fork, not spawn: the child needs nothing re-imported and no ``__main__`` guard in
     the caller's script."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        pool = forked_pool()
         return pool, pool.submit(_counterfactual, scenario, seed)
     except (OSError, RuntimeError, ValueError):
         return None
+
+
+def forked_pool() -> Any:
+    """A one-worker pool forked from this process, whose worker ends the moment this
+    process is gone (killed with SIGKILL, say): the counterfactual holds no results, so
+    nothing is lost, and no orphan keeps a year's run going (docs/reliability.md, 14)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=end_with,
+        initargs=(os.getpid(),),
+    )
 
 
 def _finish_counterfactual(

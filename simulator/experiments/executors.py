@@ -15,8 +15,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +30,7 @@ from simulator.interrupts import interrupts_deferred
 from simulator.kinds import KIND_LABELS, EventKind
 from simulator.model.population import usable_cpus
 from simulator.model.scenario import Scenario, get_dotted, override, validate_scenario
+from simulator.orphans import end_with
 
 SCHEDULER_ENV = "CENSIM_SCHEDULER"
 #: Metrics given a mean and 95% interval in ``summary.csv`` (when the model reports them).
@@ -169,10 +168,6 @@ def _evaluate(model: Model, task: Task) -> tuple[int, int, dict[str, float]]:
     return point, replication, model(values, seed)
 
 
-#: prctl option: the signal the kernel sends this process when its parent dies (Linux).
-_PR_SET_PDEATHSIG = 1
-
-
 def _start_worker(sweep_pid: int) -> None:
     """Initializer of every local worker process.
 
@@ -182,49 +177,7 @@ def _start_worker(sweep_pid: int) -> None:
     tasks forever (and keep the fork server and the resource tracker alive). So each
     worker watches that process and exits when it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    threading.Thread(
-        target=_exit_when_gone, args=(sweep_pid,), name="censim-watch-sweep", daemon=True
-    ).start()
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel SIGKILL this process when the thread that forked it ends.
-    That is the fork server under ``forkserver`` (it exits once the sweep's process and
-    every worker are gone), the sweep's process under ``spawn``: a second guard, not a
-    replacement for :func:`_exit_when_gone`."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):  # no libc prctl: the watcher thread still works
-        pass
-
-
-def _exit_when_gone(pid: int) -> None:
-    """Block until process ``pid`` ends, then end this process at once (``os._exit``:
-    a worker holds no results; they are written by the sweep's process)."""
-    import select
-
-    try:
-        # Readable when the process exits; no polling, no pid-reuse race.
-        handle = os.pidfd_open(pid)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):  # not Linux 5.3+: poll
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except OSError:  # alive, someone else's: cannot happen for our parent
-                pass
-    select.select([handle], [], [])
-    os._exit(1)
+    end_with(sweep_pid)
 
 
 class Executor(abc.ABC):
