@@ -54,64 +54,82 @@ def _with_interval(row: Any, metric: str) -> str:
     return f"{_pct(mean)} [{_pct(max(low, 0.0))}, {_pct(min(high, 1.0))}]"
 
 
-common_run_options = [
-    click.option(
-        "--set",
-        "fixed",
-        multiple=True,
-        metavar="FIELD=VALUE",
-        help="Fix a scenario field for every point (TOML literal); repeatable.",
-    ),
-    click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
-    click.option(
-        "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
-    ),
-    click.option(
-        "--reps",
-        type=click.IntRange(1, 100_000),
-        default=1,
-        show_default=True,
-        help="Replications per point (independent seeds).",
-    ),
-    click.option(
-        "--seed",
-        type=click.IntRange(0, 2**63 - 1),
-        help="Base seed of the replications (default: the scenario's).",
-    ),
-    click.option(
-        "--workers",
-        type=click.IntRange(0, 4096),
-        help="Local worker processes (default: one per CPU; 0: in this process).",
-    ),
-    click.option(
-        "--scheduler",
-        envvar=SCHEDULER_ENV,
-        metavar="ADDRESS",
-        help=f"Dask scheduler (tcp://HOST:PORT or a scheduler file); env {SCHEDULER_ENV}.",
-    ),
-    click.option(
-        "--out",
-        "out_dir",
-        required=True,
-        type=click.Path(path_type=Path),
-        help="Store folder (rerun the same command to resume).",
-    ),
-    click.option("--force", is_flag=True, help="Clear a censim store holding a different design."),
-    click.option(
-        "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
-    ),
-    click.option(
-        "--yes",
-        is_flag=True,
-        help="Run even if the estimated memory or disk exceeds what this machine has.",
-    ),
-]
+def run_options(*, reps: int = 1, scheduler: bool = True) -> Any:
+    """The options every sweeping command shares (``sweep``, ``sensitivity``,
+    ``attribution``, ``frontier``, ``phases``): fixed fields, horizon, users, replications
+    (``reps`` by default), seed, workers, a Dask scheduler (where the command can use
+    one), the store folder, ``--force``, ``--quiet`` and ``--yes``. A decorator."""
+    options = [
+        click.option(
+            "--set",
+            "fixed",
+            multiple=True,
+            metavar="FIELD=VALUE",
+            help="Fix a scenario field for every point (TOML literal); repeatable.",
+        ),
+        click.option(
+            "--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."
+        ),
+        click.option(
+            "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
+        ),
+        click.option(
+            "--reps",
+            type=click.IntRange(1, 100_000),
+            default=reps,
+            show_default=True,
+            help="Replications per point (independent seeds).",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, 2**63 - 1),
+            help="Base seed of the replications (default: the scenario's).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(0, 4096),
+            help="Local worker processes (default: one per CPU; 0: in this process).",
+        ),
+    ]
+    if scheduler:
+        options.append(
+            click.option(
+                "--scheduler",
+                envvar=SCHEDULER_ENV,
+                metavar="ADDRESS",
+                help=f"Dask scheduler (tcp://HOST:PORT or a scheduler file); env {SCHEDULER_ENV}.",
+            )
+        )
+    options += [
+        click.option(
+            "--out",
+            "out_dir",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Store folder (rerun the same command to resume).",
+        ),
+        click.option(
+            "--force", is_flag=True, help="Clear a censim store holding a different design."
+        ),
+        click.option(
+            "--quiet", is_flag=True, help="No progress bar, no table: only where the results went."
+        ),
+        click.option(
+            "--yes",
+            is_flag=True,
+            help="Run even if the estimated memory or disk exceeds what this machine has.",
+        ),
+    ]
+
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
 
 
-def _run_options(function: Any) -> Any:
-    for option in reversed(common_run_options):
-        function = option(function)
-    return function
+_run_options = run_options()
 
 
 @click.command("sweep", epilog="\b\n" + DESIGN_FILE_HELP)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval
+from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval, run_options
 from simulator.experiments.designs import SweepError
-from simulator.model.scenario import MAX_USERS
 from simulator.output.folders import shown
 
 
@@ -43,28 +42,7 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
     help="Every platform's reviewers_per_100k_users (default: the scenario's).",
 )
 @click.option("--fines", metavar="F1,F2,...", help="Factors on every fine of the ladder.")
-@click.option(
-    "--set",
-    "fixed",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Fix a scenario field for every setting (TOML literal); repeatable.",
-)
-@click.option("--reps", type=click.IntRange(1, 100_000), default=3, show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed (default: scenario's).")
-@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 4096),
-    help="Local worker processes (default: one per CPU; 0: in this process).",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Clear a censim store holding a different design.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
-@click.option(
-    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceed this machine's."
-)
+@run_options(reps=3, scheduler=False)
 def frontier_command(
     scenario: str,
     deadline_hours: str | None,

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _scenario_with_fixed
+from simulator.cli.experiments import _pct, _scenario_with_fixed, run_options
 from simulator.cli.frontier import _numbers
-from simulator.model.scenario import MAX_USERS
 from simulator.output.folders import shown
 
 
@@ -38,28 +37,7 @@ from simulator.output.folders import shown
     metavar="F1,F2,...",
     help="Factors on every kind's police.detention_probability, capped at 1 (default: 1).",
 )
-@click.option(
-    "--set",
-    "fixed",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Fix a scenario field for every point (TOML literal); repeatable.",
-)
-@click.option("--reps", type=click.IntRange(1, 100_000), default=2, show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed (default: scenario's).")
-@click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 4096),
-    help="Local worker processes (default: one per CPU; 0: in this process).",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Clear a censim store holding a different design.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no table.")
-@click.option(
-    "--yes", is_flag=True, help="Run even if the estimated memory or disk exceed this machine's."
-)
+@run_options(reps=2, scheduler=False)
 def phases_command(
     scenario: str,
     vagueness: str | None,

@@ -174,9 +174,7 @@ class Recorder:
     ) -> None:
         """Add the views each post's take-down cut (negative: a reinstatement's
         regained views) to its own cell."""
-        if len(views) == 0:
-            return
-        np.add.at(self.exposure_cut, (day, platform, channel, kind), views)
+        _add_by_cell(self.exposure_cut, day, platform, channel, kind, views)
 
     def add_potential(
         self,
@@ -188,9 +186,7 @@ class Recorder:
     ) -> None:
         """Add the potential exposure of posts published now (held posts approved) to
         their own cells."""
-        if len(views) == 0:
-            return
-        np.add.at(self.potential, (day, platform, channel, kind), views)
+        _add_by_cell(self.potential, day, platform, channel, kind, views)
 
     def tally(self, name: str, kind: NDArray[np.integer] | int, amount: int = 1) -> None:
         if isinstance(kind, (int, np.integer)):
@@ -346,3 +342,16 @@ class _EventBatch:
 def _scalars(cell: tuple[Any, ...]) -> bool:
     """Whether every index of ``cell`` is a single integer (not an array)."""
     return all(isinstance(index, (int, np.integer)) for index in cell)
+
+
+def _add_by_cell(
+    table: NDArray[np.floating],
+    day: NDArray[np.integer],
+    platform: NDArray[np.integer],
+    channel: NDArray[np.integer],
+    kind: NDArray[np.integer],
+    views: NDArray[np.floating],
+) -> None:
+    """Add each post's ``views`` to its (day, platform, channel, kind) cell of ``table``."""
+    if len(views):
+        np.add.at(table, (day, platform, channel, kind), views)
