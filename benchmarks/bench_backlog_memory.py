@@ -35,7 +35,7 @@ import numpy as np
 from simulator.engine.simulation import Simulation
 from benchmarks.run_benchmarks import world
 users, days = {users}, {days}
-scenario = world(users, days)
+scenario = world(users, days, staffing="fixed")
 tracemalloc.start()
 sim = Simulation(scenario, 1)
 sim.users.network  # drawn on first use: count it

@@ -5,7 +5,7 @@
 
 Wraps the day's steps (the day loop's calls into the engine's drivers and the model's
 mechanisms, and the compiled kernels they call) with ``time.perf_counter`` and runs
-``china_csl_2016`` (the benchmark's world, staff scaled with users) once untimed, to
+``china_csl_2016`` (the benchmark's world, platforms choosing their staff) once untimed, to
 load the kernels, then once timed. The steps nest (``speak`` contains ``publish_days``
 and ``_speech_inputs``; ``learn`` contains ``learn_beliefs``), and the wrappers cost ~1 us
 a call: read it as where the time goes, not as the run's wall time
