@@ -13,7 +13,7 @@ import numpy as np
 from simulator.engine.simulation import Simulation
 from simulator.kinds import UserState
 from simulator.model.platforms import part_time_servers
-from simulator.model.police import lapse_hours, police_staff
+from simulator.model.police import detention_chance, lapse_hours, police_staff
 from simulator.model.regulator import HOURS_PER_DAY
 from simulator.model.review_queue import ReviewQueue
 from simulator.model.scenario import Police as PoliceSpec
@@ -35,6 +35,8 @@ class PythonPolice:
     report_time: list[float] = field(default_factory=list)
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
+    # Each investigation's chance of a detention: (time_hours, kind, chance)
+    pending_chances: list[tuple[float, int, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -98,8 +100,17 @@ class PythonPolice:
             # one in force at ``start``. (Not ``release_hours``: it is reset on release.)
             if users.state[user] == UserState.DETAINED:
                 return False  # already detained: nothing to investigate
-            identified = users.traceable[user] or self.rng.random() < identify
             kind = self.report_kind[item]
+            self.pending_chances.append(
+                (
+                    finish,
+                    kind,
+                    detention_chance(
+                        bool(users.traceable[user]), identify, self._detention_probability[kind]
+                    ),
+                )
+            )
+            identified = users.traceable[user] or self.rng.random() < identify
             if identified and self.rng.random() < self._detention_probability[kind]:
                 self.pending_detentions.append((finish, user, kind))
             return True
@@ -113,6 +124,15 @@ class PythonPolice:
         due = [d for d in self.pending_detentions if d[0] < until_hours]
         self.pending_detentions = [d for d in self.pending_detentions if d[0] >= until_hours]
         return sorted(due)
+
+    def take_expected(self, until_hours: float) -> np.ndarray:
+        """Expected detentions by kind of the investigations finished before ``until_hours``."""
+        expected = np.zeros(len(self._detention_probability))
+        for when, kind, chance in self.pending_chances:
+            if when < until_hours:
+                expected[kind] += chance
+        self.pending_chances = [c for c in self.pending_chances if c[0] >= until_hours]
+        return expected
 
 
 class PythonPoliceSimulation(Simulation):

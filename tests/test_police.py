@@ -69,6 +69,7 @@ def test_compiled_police_equal_python_police(world: str) -> None:
         days.append(
             (
                 sorted(compiled.police.pending_detentions),
+                list(compiled.sanctions.expected_detentions_today),
                 compiled.police.busy,
                 compiled.police.waiting,
                 compiled.users.state.copy(),
@@ -85,6 +86,7 @@ def test_compiled_police_equal_python_police(world: str) -> None:
         expected.append(
             (
                 sorted(python.police.pending_detentions),
+                list(python.sanctions.expected_detentions_today),
                 queue.busy,
                 queue.waiting,
                 python.users.state.copy(),
@@ -95,8 +97,8 @@ def test_compiled_police_equal_python_police(world: str) -> None:
     compiled.run()
     python.run()
     for day, (got, want) in enumerate(zip(days, expected, strict=True)):
-        assert got[:3] == want[:3], (world, day)
-        assert np.array_equal(got[3], want[3]), (world, day)
+        assert got[:4] == want[:4], (world, day)
+        assert np.array_equal(got[4], want[4]), (world, day)
     assert compiled.recorder.events == python.recorder.events
     assert np.array_equal(compiled.recorder.counts, python.recorder.counts)
     assert _next_draw(compiled.police) == python.police.rng.random()
@@ -165,6 +167,50 @@ def test_police_line_with_ties_and_drops(
         fast.advance(now)
         slow.advance(now)
         assert fast.pending_detentions == slow.pending_detentions
+        assert fast.pending_chances == slow.pending_chances
+        assert np.array_equal(fast.take_expected(now - 12.0), slow.take_expected(now - 12.0))
         assert (fast.busy, fast.waiting) == (slow.queue.busy, slow.queue.waiting)
     assert len(fast.pending_detentions) > 0
     assert _next_draw(fast) == slow.rng.random()
+
+
+def test_expected_detentions_are_the_mean_of_the_realized() -> None:
+    """The news' expected detentions (docs/model.md S16) are the sum of each
+    investigation's ``P(identified) x p_k``: over 40 seeds of one line the realized
+    detentions of each kind match their sum within four standard deviations (a
+    Poisson-binomial count's variance is at most its mean), and a traceable user's
+    chance is the kind's detention probability alone."""
+    from simulator.model.police import Police, detention_chance, police_staff
+
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"),
+        {
+            "police.investigators_per_100k_users": 10 * 100_000 / 2_000,
+            "police.investigation_days": 0.2,
+            "police.identify_anonymous_probability": 0.4,
+            "police.detention_probability.critical": 0.3,
+            "police.detention_probability.collective_action": 0.6,
+        },
+    )
+    spec = scenario.police
+    realized = np.zeros(4)
+    expected = np.zeros(4)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n = 300
+        users = _Users(np.full(n, UserState.ACTIVE, dtype=np.int8), rng.random(n) < 0.5)
+        police = Police(spec, users, np.random.default_rng(seed + 100), police_staff(scenario))
+        count = 200
+        police.report(np.sort(rng.random(count) * 48.0), rng.integers(0, n, count),
+                      rng.integers(0, 4, count))  # fmt: skip
+        police.advance(24.0 * 30)
+        for _, _, kind in police.take_due(24.0 * 30):
+            realized[kind] += 1
+        expected += police.take_expected(24.0 * 30)
+        assert not police.pending_chances
+    for kind in (1, 2):  # critical, collective action: the kinds the police detain for
+        assert expected[kind] > 100
+        assert abs(realized[kind] - expected[kind]) < 4.0 * np.sqrt(expected[kind]), kind
+    probability = spec.detention_probability.as_tuple()
+    assert detention_chance(True, 0.4, probability[3]) == probability[3]
+    assert detention_chance(False, 0.4, probability[3]) == 0.4 * probability[3]

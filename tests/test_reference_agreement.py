@@ -37,30 +37,43 @@ def _assert_agree(rows: list) -> None:
 
 def test_reference_conserves_posts_and_exercises_every_mechanism() -> None:
     """The oracle itself: every intended post has exactly one outcome, and the small
-    world used for the agreement tests really exercises each mechanism."""
+    world used for the agreement tests really exercises each mechanism (over three
+    seeds: in one 600-user run a mechanism as rare as the filter's hold may happen
+    zero times, and which seed shows it changes with any change to users' beliefs)."""
     scenario = agreement_scenario(users=600, days=20)
-    sim = ReferenceSimulation(scenario, seed=11)
-    rec = sim.run()
-    assert_conserved(rec.intended, rec.counts)
-    assert (rec.counts >= 0).all()
-    totals = {name: int(values.sum()) for name, values in rec.tallies.items()}
+    totals: dict[str, int] = {}
+    population: dict[str, int] = {}
+    outcomes = np.zeros(0, dtype=np.int64)
+    traceable = 0
+    penalised = False
+    for seed in (11, 12, 13):
+        sim = ReferenceSimulation(scenario, seed=seed)
+        rec = sim.run()
+        assert_conserved(rec.intended, rec.counts)
+        assert (rec.counts >= 0).all()
+        for name, values in rec.tallies.items():
+            totals[name] = totals.get(name, 0) + int(values.sum())
+        by_outcome = rec.counts.sum(axis=(0, 1, 2, 3))
+        outcomes = by_outcome if not len(outcomes) else outcomes + by_outcome
+        traceable += sum(u.traceable for u in sim.users)
+        penalised = penalised or any(e.event in ("fine", "warning") for e in rec.events)
+        # Sanctions and the population (S14): closures, returns, renewals.
+        for name in ("accounts_closed", "accounts_suspended", "accounts_returned", "users_renewed"):
+            population[name] = population.get(name, 0) + sum(
+                row[name] for row in rec.population_series
+            )
+        # Every excluded post counted under its author's reason.
+        np.testing.assert_array_equal(
+            rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]
+        )
     for mechanism in ("held", "flagged", "notices", "orders", "reports", "reviews", "appeals"):
         assert totals[mechanism] > 0, (mechanism, totals)
     assert totals["detentions"] > 0, totals
-    by_outcome = rec.counts.sum(axis=(0, 1, 2, 3))
-    assert (by_outcome > 0).all(), by_outcome  # withheld, excluded, blocked, removed, surviving
-    assert sum(u.traceable for u in sim.users) > 0
-    # Sanctions and the population (S14): closures, returns, renewals; every excluded
-    # post counted under its author's reason.
-    days = rec.population_series
-    for name in ("accounts_closed", "accounts_suspended", "accounts_returned", "users_renewed"):
-        assert sum(row[name] for row in days) > 0, name
-    np.testing.assert_array_equal(
-        rec.excluded_by_reason.sum(axis=-1), rec.counts[..., Outcome.EXCLUDED]
-    )
-    assert any(e.event == "fine" for e in rec.events) or any(
-        e.event == "warning" for e in rec.events
-    )
+    assert (outcomes > 0).all(), outcomes  # every outcome (withheld ... surviving)
+    assert traceable > 0
+    for name, count in population.items():
+        assert count > 0, name
+    assert penalised, "no fine or warning in any seed"
 
 
 def test_engine_agrees_with_reference_quick() -> None:

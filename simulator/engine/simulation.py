@@ -309,7 +309,8 @@ class Simulation:
     def learn(self, day: int, sanctioned: IntArray) -> None:
         """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:
         their authors; their kinds and whether friends saw them from the review), the
-        detentions that took effect, and the news (the day's detentions per kind)."""
+        detentions that took effect, and the news (the day's expected detentions per
+        kind: the chances of the investigations that finished)."""
         kinds, seen = (
             (self.review.sanctioned_kind, self.review.sanctioned_seen)
             if self.moderating
@@ -319,6 +320,7 @@ class Simulation:
             day, sanctioned, kinds, seen,
             np.asarray(self.sanctions.detained_today, dtype=np.int64),
             np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
+            self.sanctions.expected_detentions_today,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------

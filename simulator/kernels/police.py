@@ -39,7 +39,7 @@ def investigate_until(
     identify: float,
     detention_probability: Array,
     lapse_hours: float,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """The police's day: advance their first-come-first-served line of reports to
     ``t_end`` (hours) through the new ``arrival`` times (sorted, ties in filing order)
     of reports ``report``, investigating each as an investigator takes it up.
@@ -61,13 +61,21 @@ def investigate_until(
     heap (``line_*``) and ``counters`` ``[busy, line length, entries so far, next
     service, next uniform]``. The caller leaves room for every arrival in the line, and
     a service time and two uniforms for every arrival and waiting report. Returns the
-    detentions decided: finish times (hours), users, kinds."""
+    detentions decided: finish times (hours), users, kinds; then every investigation's
+    chance of ending in a detention, ``P(identified) x detention_probability[kind]``
+    (1 for a traceable user's identification), with its finish time and kind: the
+    expected detentions the news reports (docs/model.md S16). Computing the chances
+    draws nothing, so the realized detentions are those of the same draws."""
     busy, length, seq, j, u = counters[0], counters[1], counters[2], counters[3], counters[4]
     n = len(arrival)
     out_time = np.empty(n + length, dtype=np.float64)
     out_user = np.empty(n + length, dtype=np.int64)
     out_kind = np.empty(n + length, dtype=np.int64)
+    chance_time = np.empty(n + length, dtype=np.float64)
+    chance_kind = np.empty(n + length, dtype=np.int64)
+    chance = np.empty(n + length, dtype=np.float64)
     detained = 0
+    investigated = 0
     i = 0
     while True:
         ta = arrival[i] if i < n else np.inf
@@ -102,10 +110,14 @@ def investigate_until(
             if state[user] == DETAINED:
                 continue  # already detained: nothing to investigate
             identified = traceable[user]
+            kind = report_kind[item]
+            chance_time[investigated] = done
+            chance_kind[investigated] = kind
+            chance[investigated] = (1.0 if identified else identify) * detention_probability[kind]
+            investigated += 1
             if not identified:
                 identified = uniform[u] < identify
                 u += 1
-            kind = report_kind[item]
             if identified:
                 detain = uniform[u] < detention_probability[kind]
                 u += 1
@@ -118,4 +130,11 @@ def investigate_until(
             busy += 1
             break
     counters[0], counters[1], counters[2], counters[3], counters[4] = busy, length, seq, j, u
-    return out_time[:detained], out_user[:detained], out_kind[:detained]
+    return (
+        out_time[:detained],
+        out_user[:detained],
+        out_kind[:detained],
+        chance_time[:investigated],
+        chance_kind[:investigated],
+        chance[:investigated],
+    )

@@ -10,7 +10,9 @@ report about a user already detained, or one no investigator took up within
 ``report_lapse_days`` of its filing (:func:`lapse_hours`), is dropped; otherwise the
 user is identified
 (always if traceable, else with probability ``identify_anonymous_probability``) and
-then detained with their post kind's ``detention_probability``. The police read the
+then detained with their post kind's ``detention_probability``. Each investigation's
+chance of a detention (:func:`detention_chance`) is kept beside the realized outcome:
+the news reports the expected detentions (docs/model.md S16). The police read the
 users only through a :class:`UsersView`.
 """
 
@@ -51,6 +53,15 @@ def lapse_hours(spec: PoliceSpec) -> float:
     return days * HOURS_PER_DAY if days > 0.0 else math.inf
 
 
+def detention_chance(traceable: bool, identify: float, detention_probability: float) -> float:
+    """The chance that an investigation ends in a detention (docs/model.md S12, S16):
+    ``P(identified) x p_k``, with ``P(identified)`` 1 for a traceable user and
+    ``identify_anonymous_probability`` for an anonymous one, and ``p_k`` the kind's
+    ``detention_probability``. The realized detention is a draw with this chance;
+    summed over a day's investigations it is the day's expected detentions."""
+    return (1.0 if traceable else identify) * detention_probability
+
+
 class UsersView(Protocol):
     """What the police read of the population: per-user arrays, read when a day is
     advanced (:class:`simulator.model.population.Users`)."""
@@ -78,6 +89,9 @@ class Police:
     staff: float  # full-time investigators (police_staff)
     # Detentions decided but not yet in force: (time_hours, user, kind)
     pending_detentions: list[tuple[float, int, int]] = field(default_factory=list)
+    # Each investigation's chance of a detention, not yet in force: (time_hours, kind,
+    # chance) (detention_chance; the news' expected detentions, S16).
+    pending_chances: list[tuple[float, int, float]] = field(default_factory=list)
     #: With user groups: each user's group and each group's detention factor (the line
     #: then reads a report's ``g * N_KINDS + k`` against
     #: :func:`simulator.model.groups.detention_table`); none: the national table.
@@ -191,7 +205,7 @@ class Police:
         self._pending_t, self._pending_i = self._pending_t[n:], self._pending_i[n:]
         self._make_room(n, length + n)
         users = self.users
-        times, who, kinds = investigate_until(
+        times, who, kinds, chance_times, chance_kinds, chances = investigate_until(
             arrival, items, float(until_hours), self._servers, self._finish,
             *self._line, self._counters, self._service, self._uniform,
             self._report_user, self._report_kind, users.state, users.traceable,
@@ -200,8 +214,12 @@ class Police:
         )  # fmt: skip
         if self.groups is not None:
             kinds = kinds % N_KINDS
+            chance_kinds = chance_kinds % N_KINDS
         self.pending_detentions.extend(
             zip(times.tolist(), who.tolist(), kinds.tolist(), strict=True)
+        )
+        self.pending_chances.extend(
+            zip(chance_times.tolist(), chance_kinds.tolist(), chances.tolist(), strict=True)
         )
 
     def _make_room(self, arrivals: int, in_line: int) -> None:
@@ -230,6 +248,22 @@ class Police:
         due = [d for d in self.pending_detentions if d[0] < until_hours]
         self.pending_detentions = [d for d in self.pending_detentions if d[0] >= until_hours]
         return sorted(due)
+
+    def take_expected(self, until_hours: float) -> NDArray[np.float64]:
+        """Expected detentions by kind (length ``N_KINDS``) of the investigations that
+        finished before ``until_hours``, removed from the pending list: the sum of their
+        :func:`detention_chance` (what the news reports, docs/model.md S16)."""
+        expected = np.zeros(N_KINDS)
+        if not self.pending_chances:
+            return expected
+        kept = []
+        for when, kind, chance in self.pending_chances:
+            if when < until_hours:
+                expected[kind] += chance
+            else:
+                kept.append((when, kind, chance))
+        self.pending_chances = kept
+        return expected
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:

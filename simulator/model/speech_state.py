@@ -253,15 +253,16 @@ class SpeechState:
         sanctioned_public: NDArray[np.bool_],
         detained: IntArray,
         detained_kind: IntArray,
+        expected_detentions: FloatArray,
     ) -> None:
         """End of day ``day``: the day's sanctions, detentions and friends' public posts
-        into the evidence, the news, the climate."""
+        into the evidence; the day's expected detentions by kind (``expected_detentions``,
+        the chances of the investigations that finished) into the news; the climate."""
         if not self.at_risk:
             return
         perception = self.perception
-        detained_by_kind = np.bincount(detained_kind, minlength=N_KINDS).astype(float)
         um.update_news(
-            self.news, self.decay, detained_by_kind, self.users,
+            self.news, self.decay, expected_detentions, self.users,
             perception.news_case_weight, perception.visibility,
             np.array(perception.news_punished_posts_per_day.as_tuple()),
         )  # fmt: skip

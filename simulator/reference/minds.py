@@ -157,9 +157,7 @@ def felt_cost(
     share ``reregistered_loss``."""
     cost = 0.0
     if law.removal[(channel, kind)]:
-        account = law.account_value * (
-            ban_follows + (1.0 - ban_follows) * law.reregistered_loss
-        )
+        account = law.account_value * (ban_follows + (1.0 - ban_follows) * law.reregistered_loss)
         removal_cost = law.removal_cost + account / max(1, strikes_left)
         cost += perceived(mind, law, "removal", kind, news) * removal_cost
     if law.detention[(channel, kind)]:
@@ -220,14 +218,15 @@ def decide(
 def update_news(
     news: dict[str, list[float]],
     rho: float,
-    detained: list[int],
+    detained: list[float],
     users: int,
     case_weight: float,
     visibility: float,
     publicised: list[float] | None = None,
 ) -> None:
     """A day of news: every sensitive kind's pseudo-posts fade, and each detention of
-    the day, scaled to 100,000 users, arrives as ``case_weight`` posts that were punished
+    the day (``detained``: the expected detentions by kind), scaled to 100,000 users,
+    arrives as ``case_weight`` posts that were punished
     (as far as users see enforcement), with the punished posts a day the news carries
     beyond them (``publicised``)."""
     for k in SENSITIVE:

@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 
-from simulator.kinds import EventKind, UserState
+from simulator.kinds import N_KINDS, EventKind, UserState
 from simulator.reference.world import HOURS_PER_DAY, Platform, User, World, kind_label
 
 
@@ -47,11 +47,14 @@ class Police(World):
                 return  # lapsed: no investigator took it up in time (S12)
             if user.state == UserState.DETAINED:
                 return  # already detained: nothing to investigate
-            identified = user.traceable or self.rng.random() < police.identify_anonymous_probability
-            detains = (
-                identified and self.rng.random() < police.detention_probability.as_tuple()[kind]
-            )
+            identify = police.identify_anonymous_probability
+            detention = police.detention_probability.as_tuple()[kind]
+            # What the news counts: the investigation's chance of a detention (S16).
+            chance = (1.0 if user.traceable else identify) * detention
+            identified = user.traceable or self.rng.random() < identify
+            detains = identified and self.rng.random() < detention
             yield self.env.timeout(self.rng.exponential(self.investigation_hours))
+        self.pending_chances.append((self.env.now, kind, chance))
         if detains:
             self.pending_detentions.append((self.env.now, user, kind))
 
@@ -63,6 +66,11 @@ class Police(World):
                 # Back to what they were: detention restores no closed account.
                 user.state = user.state_before_detention
                 user.release_hours = math.inf
+        self.expected_detentions_today = [0.0] * N_KINDS
+        for when, kind, chance in self.pending_chances:
+            if when < now:
+                self.expected_detentions_today[kind] += chance
+        self.pending_chances = [c for c in self.pending_chances if c[0] >= now]
         due = sorted((d for d in self.pending_detentions if d[0] < now), key=lambda d: d[0])
         self.pending_detentions = [d for d in self.pending_detentions if d[0] >= now]
         for when, user, kind in due:

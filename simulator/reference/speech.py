@@ -105,8 +105,8 @@ class Speech(World):
     def learn(self) -> None:
         """The day's evidence: own sanctions (1 each), friends' public posts said (the
         friends' weight each, as trials), their public removals and detentions
-        (visibility times their weights), the news; then every belief fades a day
-        (S16)."""
+        (visibility times their weights), the news (the day's expected detentions); then
+        every belief fades a day (S16)."""
         perception = self.scenario.population.perception
         seen = perception.visibility * perception.friend_evidence_weight
         seen_detention = perception.visibility * perception.friend_detention_weight
@@ -118,16 +118,14 @@ class Speech(World):
             if public:
                 for friend in user.neighbours:
                     users[friend].mind.removals[kind] += seen
-        detained = [0] * N_KINDS
         for user, kind in self.detained_today:
-            detained[kind] += 1
             if kind == ContentKind.BENIGN:
                 continue
             user.mind.detentions[kind] += 1.0
             for friend in user.neighbours:
                 users[friend].mind.detentions[kind] += seen_detention
         minds.update_news(
-            self.news, self.decay, detained, self.scenario.population.users,
+            self.news, self.decay, self.expected_detentions_today, self.scenario.population.users,
             perception.news_case_weight, perception.visibility,
             list(perception.news_punished_posts_per_day.as_tuple()),
         )  # fmt: skip

@@ -287,6 +287,10 @@ class World:
         self.investigators = simpy.Resource(self.env, capacity=servers) if servers else None
         self.recorder = Recorder(scenario.horizon_days, len(self.platforms) + 1)
         self.pending_detentions: list[tuple[float, User, int]] = []
+        # Each finished investigation's chance of a detention (time, kind, chance), and
+        # their sum by kind for those that finished before today: the news (S16).
+        self.pending_chances: list[tuple[float, int, float]] = []
+        self.expected_detentions_today: list[float] = [0.0] * N_KINDS
         # Today's signals, consumed at the end of the day: sanctions (user, kind, seen by
         # friends), detentions (user, kind).
         #: The day's sanctions: author, post kind, whether friends saw it, and the
