@@ -19,7 +19,7 @@ from simulator.engine.simulation import Simulation
 from simulator.engine.speech import IntArray, RouteArray, SpeechDay
 from simulator.kernels import arrivals as arrivals_kernels
 from simulator.kernels.benign import group_members
-from simulator.kernels.choice import choose_posts, mood
+from simulator.kernels.choice import HELD_COLUMN, choose_posts, mood
 from simulator.kernels.numeric import search_bucketed
 from simulator.kinds import N_KINDS, SENSITIVE_KINDS, Action, Channel, ContentKind, Outcome
 from simulator.model import arrivals as model_arrivals
@@ -312,6 +312,15 @@ class NumpySpeech(SpeechDay):
             flags = np.vstack([uniforms[0] < touch[0], *(np.isfinite(a) for a in attention)])
         flags &= ~is_held  # held posts are reviewed before publication instead
         touched = is_held | flags.any(axis=0)
+        minds = self.minds
+        if (
+            kind != ContentKind.BENIGN and channel == Channel.PUBLIC
+            and len(minds.beliefs.spoke) and not len(minds.truth)
+            and minds.law[channel, kind].sum() > 0.0
+        ):  # fmt: skip
+            # Posts said in public that the filter held: friends see them only if
+            # approved (docs/model.md S16).
+            np.add.at(minds.beliefs.spoke[:, HELD_COLUMN + kind - 1], authors[is_held], 1)
         prohibited = bool(self.prohibited[kind])
         if prohibited:
             self.prohibited_posts.count_published(platform, times[~is_held])

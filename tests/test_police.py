@@ -69,7 +69,7 @@ def test_compiled_police_equal_python_police(world: str) -> None:
         days.append(
             (
                 sorted(compiled.police.pending_detentions),
-                list(compiled.sanctions.expected_detentions_today),
+                compiled.minds.news.tolist(),
                 compiled.police.busy,
                 compiled.police.waiting,
                 compiled.users.state.copy(),
@@ -86,7 +86,7 @@ def test_compiled_police_equal_python_police(world: str) -> None:
         expected.append(
             (
                 sorted(python.police.pending_detentions),
-                list(python.sanctions.expected_detentions_today),
+                python.minds.news.tolist(),
                 queue.busy,
                 queue.waiting,
                 python.users.state.copy(),

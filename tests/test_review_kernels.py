@@ -271,26 +271,34 @@ TABLES = (
 
 
 @pytest.mark.parametrize(
-    "scenario",
+    ("scenario", "seed"),
     [
-        agreement_scenario(users=600, days=20),  # every mechanism: holds, appeals, reports
-        simulator.override(
-            simulator.load_scenario("classroom"),
-            {"population.users": 1500, "horizon_days": 25, "rules.appeals.enabled": True},
+        # Every mechanism: holds, appeals, reports. Blocks (held posts rejected) are
+        # rare in this world: seed 11 makes 7 in 20 days (0-2 for most seeds).
+        (agreement_scenario(users=600, days=20), 11),
+        (
+            simulator.override(
+                simulator.load_scenario("classroom"),
+                {"population.users": 1500, "horizon_days": 25, "rules.appeals.enabled": True},
+            ),
+            5,
         ),
-        simulator.override(
-            simulator.load_scenario("china_weibo_2012"),
-            {"population.users": 3000, "horizon_days": 15},
+        (
+            simulator.override(
+                simulator.load_scenario("china_weibo_2012"),
+                {"population.users": 3000, "horizon_days": 15},
+            ),
+            5,
         ),
     ],
     ids=["agreement", "classroom", "weibo"],
 )
 def test_runs_identical_with_compiled_review(
-    monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario
+    monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario, seed: int
 ) -> None:
-    compiled = simulator.run(scenario, seed=5)
+    compiled = simulator.run(scenario, seed=seed)
     monkeypatch.setattr(ReviewDay, "compiled", False)
-    reference = simulator.run(scenario, seed=5)
+    reference = simulator.run(scenario, seed=seed)
     for name in TABLES:
         pd.testing.assert_frame_equal(
             getattr(compiled, name), getattr(reference, name), check_exact=True

@@ -668,6 +668,49 @@ def test_friends_hear_what_was_said_in_public() -> None:
     assert beliefs.spoke.sum() == 0 and beliefs.n_speakers[0] == 0
 
 
+def test_friends_see_a_held_post_only_when_it_is_approved() -> None:
+    """Issue 17 (docs/validation.md, the regional example): a post said in public that
+    the filter held is no trial for the author's friends that day (``said - held``),
+    nor in the climate's memory; approved on a later day it counts then
+    (``note_in_public``, listing its author as a speaker once); blocked, never. Before,
+    a friend's held and blocked post read as one more safe post."""
+    n = 3
+    beliefs = uk.make_beliefs(
+        np.zeros((n, 9), dtype=np.float32), flow=np.ones(n, dtype=np.float32),
+        climate_observed=np.zeros((n, 3), dtype=np.float32), climate_kind=np.ones(3),
+    )  # fmt: skip
+    indptr = np.array([0, 2, 3, 4])  # user 0's friends are 1 and 2
+    indices = np.array([1, 2, 0, 0])
+    nobody = np.zeros(0, dtype=np.int64)
+    decay_pow = uk.decay_table(30.0, 5)
+
+    def learn(day: int) -> None:
+        learning.learn_beliefs(beliefs, day, decay_pow, indptr, indices, nobody, nobody,
+                               np.zeros(0, dtype=bool), nobody, nobody, 0.25, 0.2, 1.0,
+                               0.5)  # fmt: skip
+
+    # Day 0: user 0 says three critical posts in public; the filter holds two.
+    column = np.full(4, -1, dtype=np.int64)
+    column[C] = uk.SAID_COLUMN + C - 1
+    uk.note_in_public(beliefs, np.array([0, 0, 0]), column, np.array([C, C, C]))
+    held = np.full(4, -1, dtype=np.int64)
+    held[C] = uk.HELD_COLUMN + C - 1
+    uk.note_in_public(beliefs, np.array([0, 0]), held, np.array([C, C]))
+    assert beliefs.n_speakers[0] == 1  # listed once
+    learn(0)
+    np.testing.assert_allclose(beliefs.evidence[1:, uk.TRIALS_COLUMN + C - 1], [0.25, 0.25])
+    np.testing.assert_allclose(beliefs.climate_observed[1:, C - 1], [0.5, 0.5])
+    # Day 1: one held post is approved (it appears now), the other was blocked.
+    uk.note_in_public(beliefs, np.array([0]), column, np.array([C]))
+    assert beliefs.speakers[: beliefs.n_speakers[0]].tolist() == [0]
+    learn(1)
+    rho = float(decay_pow[1])
+    np.testing.assert_allclose(
+        beliefs.evidence[1:, uk.TRIALS_COLUMN + C - 1], [0.25 * rho + 0.25] * 2, rtol=1e-6
+    )
+    assert beliefs.spoke.sum() == 0 and beliefs.n_speakers[0] == 0
+
+
 def test_friends_who_fall_silent_do_not_make_speaking_feel_safer() -> None:
     """Defect 7 (docs/validation.md): friends who post half as much, with the same
     share of their posts removed, must not lower one's perceived removal probability.

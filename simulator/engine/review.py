@@ -109,6 +109,9 @@ class ReviewDay:
         self.sanctioned_kind = np.zeros(0, dtype=np.int64)
         self.sanctioned_seen = np.zeros(0, dtype=bool)
         self.sanctioned_strike = np.zeros(0, dtype=bool)
+        #: The last day's held posts approved (ids, platform by platform): published
+        #: when approved, so friends see them then (docs/model.md S16).
+        self.approved_today = np.zeros(0, dtype=np.int64)
         #: ``[platform, action]``: whether a take-down by that route gives a strike (S14).
         self.strike_routes = strike_table(platforms)
         #: What a take-down's cut of views needs (docs/model.md S5b): each user's
@@ -170,6 +173,7 @@ class ReviewDay:
         kinds: list[IntArray] = []
         seen: list[NDArray[np.bool_]] = []
         strike: list[NDArray[np.bool_]] = []
+        approved: list[IntArray] = []
         # Each platform's day in one compiled call; the calls share no data (each
         # writes only its own posts' columns), so at scale they run on two threads.
         # Then the bookkeeping, platform by platform in order.
@@ -227,9 +231,9 @@ class ReviewDay:
                 ids[review_kernels.REINSTATED_ROW, : n_ids[review_kernels.REINSTATED_ROW]], end
             )
             self.book_exposure(ids[review_kernels.REMOVED_ROW, :n_removed])
-            self.book_potential(
-                ids[review_kernels.APPROVED_ROW, : n_ids[review_kernels.APPROVED_ROW]]
-            )
+            approved_now = ids[review_kernels.APPROVED_ROW, : n_ids[review_kernels.APPROVED_ROW]]
+            approved.append(approved_now.copy())
+            self.book_potential(approved_now)
             authors, public, beyond, _ = review_kernels.book_review(
                 ids, n_ids, columns["day"], columns["platform"], columns["channel"],
                 columns["kind"], columns["author"], columns["time_hours"],
@@ -272,7 +276,7 @@ class ReviewDay:
                 )
                 if self.ledger is not None:
                     self.ledger.add_appeals(self.posts, appealed)
-        self._keep_seen(kinds, seen, strike)
+        self._keep_seen(kinds, seen, strike, approved)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
@@ -289,6 +293,7 @@ class ReviewDay:
         kinds: list[IntArray] = []
         seen: list[NDArray[np.bool_]] = []
         strike: list[NDArray[np.bool_]] = []
+        approved_ids: list[IntArray] = []
         for platform in self.platforms:
             day_review = Decisions(
                 posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
@@ -310,6 +315,7 @@ class ReviewDay:
             reviewed = np.bincount(np.asarray(reviewed_kinds, dtype=np.int64), minlength=N_KINDS)
             if approved:
                 ids = np.asarray(approved, dtype=np.int64)
+                approved_ids.append(ids)
                 self._move_posts(ids, Outcome.BLOCKED, Outcome.SURVIVING)
                 self.book_potential(ids)
                 prohibited = self.prohibited[posts.kind[ids]]
@@ -347,7 +353,7 @@ class ReviewDay:
                     self.ledger.add_removals(posts, ids)
                     self.ledger.add_appeals(posts, appealed)
             platform.removals_today = len(removed) + len(rejected)
-        self._keep_seen(kinds, seen, strike)
+        self._keep_seen(kinds, seen, strike, approved_ids)
         empty = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate(sanctioned) if sanctioned else empty,
@@ -379,16 +385,21 @@ class ReviewDay:
         kinds: list[IntArray],
         seen: list[NDArray[np.bool_]],
         strike: list[NDArray[np.bool_]],
+        approved: list[IntArray],
     ) -> None:
         """The day's sanctions' post kinds, whether friends saw each (a public removal)
         and whether each gives a strike, in the order of the authors :meth:`run`
-        returns: what users learn from (docs/model.md S16) and what counts (S14)."""
+        returns: what users learn from (docs/model.md S16) and what counts (S14); and
+        the held posts approved (their friends see them now, S16)."""
         self.sanctioned_kind = (
             np.concatenate(kinds).astype(np.int64) if kinds else np.zeros(0, dtype=np.int64)
         )
         self.sanctioned_seen = np.concatenate(seen) if seen else np.zeros(0, dtype=bool)
         self.sanctioned_strike = (
             np.concatenate(strike).astype(bool) if strike else np.zeros(0, dtype=bool)
+        )
+        self.approved_today = (
+            np.concatenate(approved).astype(np.int64) if approved else np.zeros(0, dtype=np.int64)
         )
 
     def _move_posts(self, ids: IntArray, source: Outcome, target: Outcome) -> None:

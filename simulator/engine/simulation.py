@@ -26,7 +26,7 @@ from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
 from simulator.engine.timeline import RunParts, TimelineRun
-from simulator.kinds import Outcome
+from simulator.kinds import Channel, Outcome
 from simulator.model import arrivals
 from simulator.model.access import AccessChoices
 from simulator.model.notices import NoticeLedger
@@ -309,18 +309,22 @@ class Simulation:
     def learn(self, day: int, sanctioned: IntArray) -> None:
         """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:
         their authors; their kinds and whether friends saw them from the review), the
-        detentions that took effect, and the news (the day's expected detentions per
-        kind: the chances of the investigations that finished)."""
+        detentions that took effect, the news (the day's expected detentions per kind:
+        the chances of the investigations that finished), and the public posts the
+        filter held that were approved today (their friends see them now)."""
         kinds, seen = (
             (self.review.sanctioned_kind, self.review.sanctioned_seen)
             if self.moderating
             else (_NO_USERS, _NO_FLAGS)
         )
+        approved = self.review.approved_today if self.moderating else _NO_USERS
+        public = approved[self.posts.channel[approved] == Channel.PUBLIC]
         self.minds.learn(
             day, sanctioned, kinds, seen,
             np.asarray(self.sanctions.detained_today, dtype=np.int64),
             np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
-            self.sanctions.expected_detentions_today,
+            self.police.take_expected(day * HOURS_PER_DAY),
+            self.posts.author[public].astype(np.int64), self.posts.kind[public].astype(np.int64),
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from simulator.kernels.arrivals import (
     view_rate,
 )
 from simulator.kernels.buffers import grow_columns, merge_by_platform
-from simulator.kernels.choice import Beliefs, SpeechInputs, choose_posts
+from simulator.kernels.choice import HELD_COLUMN, Beliefs, SpeechInputs, choose_posts
 from simulator.kernels.draws import binomial, normal
 from simulator.kernels.speech import HOURS
 from simulator.kinds import Action, Channel, Outcome
@@ -231,6 +231,8 @@ def publish_channel(
     potential, end_hours = day_counts.potential, moderation.end_hours
     # Public posts of sensitive kinds add their potential exposure as published (S5b).
     weigh = channel == PUBLIC and len(audience) > 0
+    # Whether choose_posts counts this channel's posts said, for the friends to see.
+    said_in_public = channel == PUBLIC and len(beliefs.spoke) > 0 and len(speech.truth) == 0
     publish_potential = potential  # what _publish adds to: nothing on a private channel
     if not weigh:
         publish_potential = np.zeros((0, 0, 0), dtype=np.float64)
@@ -355,11 +357,16 @@ def publish_channel(
                 for k in range(wanted):
                     times[k] = day_start + HOURS * moderation_rng.random()
                 given = True  # held first, every other post flagged, noticed or ordered
+                count_held = False
             else:
                 held = 0
+                count_held = said_in_public and (
+                    speech.law[channel, kind, 0] + speech.law[channel, kind, 1] > 0.0
+                )
                 authors = reaching[offsets[p] : offsets[p + 1]]
                 times = reaching_times[offsets[p] : offsets[p + 1]]
                 given = False
+            first_record = state[POSTS]
             post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int = (
                 _publish(
                     p, channel, kind, authors, times, held, given,
@@ -371,6 +378,10 @@ def publish_channel(
                     sub_int, duty_deadline, duty_int, order_int, state,
                 )
             )  # fmt: skip
+            if count_held:  # posts said in public but held: friends see them if approved
+                for i in range(first_record, state[POSTS]):
+                    if post_float[1, i] == np.inf:  # held (S16)
+                        beliefs.spoke[post_int[0, i], HELD_COLUMN + kind - 1] += 1
     return Buffers(
         post_float, post_int, sub_time, sub_int, duty_deadline, duty_int, order_int,
         target_value, target_int, state,

@@ -41,10 +41,12 @@ REMOVAL_COLUMN, DETENTION_COLUMN, TRIALS_COLUMN = 0, 3, 6
 EVIDENCE_COLUMNS = 9
 FLOW_COLUMN, DAY_COLUMN = 9, 10
 ROW_COLUMNS = 12
-#: Columns of :attr:`Beliefs.spoke`: public posts said today, then public sanctions
-#: friends saw today, per sensitive kind.
-SAID_COLUMN, SEEN_SANCTION_COLUMN = 0, 3
-SPOKE_COLUMNS = 6
+#: Columns of :attr:`Beliefs.spoke`, per sensitive kind: public posts said today (at the
+#: choice, and held posts approved today, when they appear), public sanctions friends saw
+#: today, and the posts said today that the filter held (not seen until approved, never
+#: if blocked): friends' trials are ``said - held`` (docs/model.md S16).
+SAID_COLUMN, SEEN_SANCTION_COLUMN, HELD_COLUMN = 0, 3, 6
+SPOKE_COLUMNS = 9
 #: ``par`` entries of :func:`choose_posts`.
 PAR_PRIOR_TRIALS = 0
 PAR_REMOVAL_COST = 1
@@ -73,18 +75,17 @@ _NO_CELL = np.zeros(0, dtype=np.int8)
 
 
 class Beliefs(NamedTuple):
-    """Per-user belief state: ``evidence`` float32 users x :data:`ROW_COLUMNS` (the
-    evidence, the friends' expected public sensitive posts a day before the kind's
-    share, the day the row is decayed to: see the module docstring); what users did in
-    public today for their friends to see (empty when friends are not seen and the
-    climate is off): ``spoke`` int16 users x :data:`SPOKE_COLUMNS` (posts said, public
-    sanctions seen, per kind), ``speakers`` int64 (the users whose ``spoke`` row is not
-    zero, in the order they first spoke) and ``n_speakers`` (one int64: how many);
-    and for the climate term (empty when it is off) ``climate_observed`` float32 users
-    x 3 (the friends' posts seen, O) and ``climate_kind`` (1 x 3: a unit of flow's
-    expected posts per kind, E = flow x climate_kind[0]; or users x 3, each user's own
-    E per unit of flow, where groups write their own mix of kinds and the friends'
-    expected posts do not split by one mix)."""
+    """Per-user belief state: ``evidence`` float32 users x :data:`ROW_COLUMNS` (the evidence,
+    the friends' expected public sensitive posts a day before the kind's share, the day the
+    row is decayed to: see the module docstring); what users did in public today for their
+    friends to see (empty when friends are not seen and the climate is off): ``spoke`` int16
+    users x :data:`SPOKE_COLUMNS` (posts said, public sanctions seen, posts said but held,
+    per kind), ``speakers`` int64 (the users whose ``spoke`` row is not zero, in the order
+    they first spoke) and ``n_speakers`` (one int64: how many); and for the climate term
+    (empty when it is off) ``climate_observed`` float32 users x 3 (the friends' posts seen,
+    O) and ``climate_kind`` (1 x 3: a unit of flow's expected posts per kind, E = flow x
+    climate_kind[0]; or users x 3, each user's own E per unit of flow, where groups write
+    their own mix of kinds and the friends' expected posts do not split by one mix)."""
 
     evidence: Array
     spoke: Array
@@ -126,6 +127,34 @@ def make_beliefs(
         if climate_kind is None
         else np.atleast_2d(np.asarray(climate_kind, dtype=np.float64)),
     )
+
+
+@njit(cache=True, nogil=True)
+def note_in_public(beliefs: Beliefs, authors: Array, column_of_kind: Array, kinds: Array) -> None:
+    """Add 1 to ``beliefs.spoke[a, column_of_kind[k]]`` for each author ``a`` and kind
+    ``k`` (kinds 1..3; a column of -1 skips the kind), listing each author among the
+    day's speakers the first time their row is touched. What friends learn of a user's
+    public speech at the day's end (:func:`simulator.kernels.learning.learn_beliefs`):
+    the filter's holds of posts said today (``HELD_COLUMN``), held posts that appear
+    when approved (``SAID_COLUMN``). Nothing when friends see nothing (``spoke``
+    empty)."""
+    spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
+    if len(spoke) == 0:
+        return
+    for j in range(len(authors)):
+        column = column_of_kind[kinds[j]]
+        if column < 0:
+            continue
+        a = authors[j]
+        listed = False
+        for c in range(SPOKE_COLUMNS):
+            if spoke[a, c] != 0:
+                listed = True
+                break
+        if not listed:
+            speakers[n_speakers[0]] = a
+            n_speakers[0] += 1
+        spoke[a, column] += 1
 
 
 class SpeechInputs(NamedTuple):

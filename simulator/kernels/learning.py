@@ -19,6 +19,7 @@ from simulator.kernels.choice import (
     DAY_COLUMN,
     DETENTION_COLUMN,
     EVIDENCE_COLUMNS,
+    HELD_COLUMN,
     N_SENSITIVE,
     REMOVAL_COLUMN,
     SAID_COLUMN,
@@ -85,8 +86,10 @@ def learn_beliefs(
     ``friend_weight`` (visibility times the friends' weight) removals per sanction, so
     friends' trials are what they actually said, not what they meant to. With the
     climate on, the friends' memory of posts said decays by ``climate_keep`` and takes
-    ``(1 - climate_keep)`` per post (S3's O). ``spoke`` is cleared. Benign posts (kind
-    0) teach nothing."""
+    ``(1 - climate_keep)`` per post (S3's O). Posts said today that the filter held
+    (``HELD_COLUMN``) are taken off what friends see; a held post is seen on the day it
+    is approved (:func:`simulator.kernels.choice.note_in_public`), never if blocked.
+    ``spoke`` is cleared. Benign posts (kind 0) teach nothing."""
     spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
     friends_see = len(spoke) > 0
     # Public sanctions join what their authors did in public today.
@@ -161,9 +164,13 @@ def learn_beliefs(
     for j in range(n_spoke):
         a = speakers[j]
         # What each friend of a learns (scalars: no allocation per speaker).
-        t0 = trial_weight * spoke[a, SAID_COLUMN]
-        t1 = trial_weight * spoke[a, SAID_COLUMN + 1]
-        t2 = trial_weight * spoke[a, SAID_COLUMN + 2]
+        # Posts said today that the filter held are not seen (yet): said - held.
+        seen0 = spoke[a, SAID_COLUMN] - spoke[a, HELD_COLUMN]
+        seen1 = spoke[a, SAID_COLUMN + 1] - spoke[a, HELD_COLUMN + 1]
+        seen2 = spoke[a, SAID_COLUMN + 2] - spoke[a, HELD_COLUMN + 2]
+        t0 = trial_weight * seen0
+        t1 = trial_weight * seen1
+        t2 = trial_weight * seen2
         r0 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN]
         r1 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 1]
         r2 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 2]
@@ -184,7 +191,7 @@ def learn_beliefs(
             rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
             if climate:
                 for k in range(N_SENSITIVE):
-                    said = spoke[a, SAID_COLUMN + k]
+                    said = spoke[a, SAID_COLUMN + k] - spoke[a, HELD_COLUMN + k]
                     observed[u, k] = np.float32(observed[u, k] + heard * said)
         for c in range(SPOKE_COLUMNS):
             spoke[a, c] = 0

@@ -114,10 +114,6 @@ class Sanctions:
         self.detained_today: list[int] = []
         #: The kind of the post each of today's detentions was for (what users learn).
         self.detained_kinds_today: list[int] = []
-        #: The expected detentions by kind of the investigations that finished before
-        #: today (the sum of their chances, :func:`simulator.model.police.detention_chance`):
-        #: what the news reports (S16).
-        self.expected_detentions_today = np.zeros(N_KINDS)
         #: The state each user now detained had before (only users now detained).
         self.state_before_detention: dict[int, int] = {}
         #: Users' choices when their platform stops serving (S9a); ``None``: the rules
@@ -137,7 +133,6 @@ class Sanctions:
         self.news_today = 0
         self.detained_today = []
         self.detained_kinds_today = []
-        self.expected_detentions_today = self.police.take_expected(now)
         # The users now detained are exactly the keys of state_before_detention (in
         # ascending order, as a scan of the states would list them): no O(users) scan.
         before = self.state_before_detention

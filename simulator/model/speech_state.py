@@ -254,13 +254,25 @@ class SpeechState:
         detained: IntArray,
         detained_kind: IntArray,
         expected_detentions: FloatArray,
+        appeared_authors: IntArray,
+        appeared_kinds: IntArray,
     ) -> None:
         """End of day ``day``: the day's sanctions, detentions and friends' public posts
         into the evidence; the day's expected detentions by kind (``expected_detentions``,
-        the chances of the investigations that finished) into the news; the climate."""
+        the chances of the investigations that finished) into the news; the climate.
+        ``appeared_*``: the public posts the filter held and approved today, which their
+        authors' friends see now (a post said in public counts for the friends when it
+        appears, S16; the choice counted it as said and the hold as held)."""
         if not self.at_risk:
             return
         perception = self.perception
+        if len(appeared_authors) and not len(self.truth):
+            law = self.law[Channel.PUBLIC]
+            column = np.full(N_KINDS, -1, dtype=np.int64)
+            for kind in SENSITIVE_KINDS:
+                if law[kind, 0] + law[kind, 1] > 0.0:
+                    column[kind] = uk.SAID_COLUMN + int(kind) - 1
+            uk.note_in_public(self.beliefs, appeared_authors, column, appeared_kinds)
         um.update_news(
             self.news, self.decay, expected_detentions, self.users,
             perception.news_case_weight, perception.visibility,

@@ -34,6 +34,14 @@ class Moderation(World):
     """Platforms publish, review, remove and adapt (mixed into
     :class:`~simulator.reference.agent.ReferenceSimulation`)."""
 
+    def seen_in_public(self, channel: int, kind: int) -> bool:
+        """Whether a post of ``kind`` said on ``channel`` counts for the author's
+        friends (public, and the law can touch the kind: S16's friends' trials)."""
+        law = self.law
+        return channel == Channel.PUBLIC and kind != ContentKind.BENIGN and bool(
+            law.removal[(channel, kind)] or law.detention[(channel, kind)]
+        )
+
     def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
         """A post reaches ``platform`` (S5): held or published, flagged, and scheduled to
         be noticed by users and the regulator as its views come (S5a)."""
@@ -51,6 +59,8 @@ class Moderation(World):
         if rng.random() < platform.hold[kind]:
             self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
             rec.tallies["held"][kind] += 1
+            if self.seen_in_public(channel, kind):
+                user.said[kind] -= 1  # friends see it only when it is approved (S16)
             self.env.process(self.review(platform, post, Action.HOLD, 0.0))
             return
         post.published_hours = now
@@ -154,6 +164,8 @@ class Moderation(World):
             else:
                 post.published_hours = now
                 self.move(post, Outcome.BLOCKED, Outcome.SURVIVING)
+                if self.seen_in_public(post.channel, post.kind):
+                    post.author.said[post.kind] += 1  # it appears: friends see it today
                 self.book_potential(
                     post.day, post.platform, post.channel, post.kind, post.author, now
                 )
