@@ -433,8 +433,14 @@ def test_reporting_lowers_political_speech_lost_by_turning_calls_to_act_into_cri
     # Without the fear (a detention costs users nothing), reporting does not soften a
     # single post; where nobody was detained it changes no speech at all (common random
     # numbers hold: the reports alone move nothing), and over the replications political
-    # speech lost does not fall by the fear's margin.
-    off = _reporting_effects(tmp_path, "no_fear", **{"population.speech.detention_cost": 0.0})
+    # speech lost does not fall by the fear's margin. The news is off here: it reports
+    # the investigations' expected detentions (model.md S16), which reports make
+    # whether or not anyone was detained, and its cases count as trials, which moves
+    # the perceived chance of a removal too.
+    off = _reporting_effects(
+        tmp_path, "no_fear",
+        **{"population.speech.detention_cost": 0.0, "population.perception.news_case_weight": 0.0},
+    )  # fmt: skip
     assert (off["political_speech_softened"].abs() < 1e-3).all()
     calm = off[off["detentions_total"] == 0]
     assert len(calm) >= 1
