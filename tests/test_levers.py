@@ -46,11 +46,6 @@ FAILING_TODAY: dict[str, str] = {
         " -0.0014 [-0.0049, 0.0021]: at 0.98 it is saturated in CSL (lawful take-down rate"
         " still rises, its check passes)"
     ),
-    "real_names: political_published_per_user real names, no refusals vs none": (
-        "session 7 (the news reports cases, S16): -0.2433 [-0.6293, 0.1427] a user, not"
-        " significant: the news now raises every user's belief, and what registration adds"
-        " is smaller beside it (withholding up and political writing down: both checks pass)"
-    ),
 }
 
 
