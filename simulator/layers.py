@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels.arrivals",
             "simulator.kernels.benign",
             "simulator.kernels.buffers",
+            "simulator.kernels.cache_stamp",
             "simulator.kernels.channel",
             "simulator.kernels.choice",
             "simulator.kernels.draws",

@@ -11,7 +11,13 @@ and ``plan`` (what :mod:`simulator.engine.warmup` compiles ahead). Each kernel i
 first use and cached on disk (``cache=True``) next to its module;
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python (slow; for debugging).
 
-numba checks a cached kernel against its own file only: after editing a kernel another
-module's kernels call (``numeric``, ``routes``, ``queue``...), delete
-``simulator/kernels/__pycache__`` so the callers are compiled again with it.
+numba checks a cached kernel against its own file only, so a caller's cached code would
+keep an edited callee of another module (``numeric``, ``routes``, ``queue``...); on
+import, :mod:`.cache_stamp` drops every cached kernel of the package when any kernel
+module's source changed since the cache was stamped, and the next run compiles them
+again.
 """
+
+from simulator.kernels.cache_stamp import drop_if_sources_changed
+
+drop_if_sources_changed()
