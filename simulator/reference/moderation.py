@@ -34,14 +34,6 @@ class Moderation(World):
     """Platforms publish, review, remove and adapt (mixed into
     :class:`~simulator.reference.agent.ReferenceSimulation`)."""
 
-    def seen_in_public(self, channel: int, kind: int) -> bool:
-        """Whether a post of ``kind`` said on ``channel`` counts for the author's
-        friends (public, and the law can touch the kind: S16's friends' trials)."""
-        law = self.law
-        return channel == Channel.PUBLIC and kind != ContentKind.BENIGN and bool(
-            law.removal[(channel, kind)] or law.detention[(channel, kind)]
-        )
-
     def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
         """A post reaches ``platform`` (S5): held or published, flagged, and scheduled to
         be noticed by users and the regulator as its views come (S5a)."""

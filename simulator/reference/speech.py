@@ -97,8 +97,7 @@ class Speech(World):
             if decided != kind:
                 self.count(day, user.route, channel, kind, Outcome.SOFTENED)
             said = decided
-            at_risk = self.law.removal[(channel, said)] or self.law.detention[(channel, said)]
-            if channel == Channel.PUBLIC and at_risk:
+            if self.seen_in_public(channel, said):
                 user.said[said] += 1
         self.publish(self.platforms[user.route], user, day, channel, said)
 

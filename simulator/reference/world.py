@@ -348,6 +348,16 @@ class World:
             mind.detentions[k] = perception.initial_trials * perception.initial_detention * q
         return mind
 
+    def seen_in_public(self, channel: int, kind: int) -> bool:
+        """Whether a post of ``kind`` said on ``channel`` counts for the author's
+        friends (public, and the law can touch the kind: S16's friends' trials)."""
+        law = self.law
+        return (
+            channel == Channel.PUBLIC
+            and kind != ContentKind.BENIGN
+            and bool(law.removal[(channel, kind)] or law.detention[(channel, kind)])
+        )
+
     # The mechanisms call one another through ``self``: these are defined in their
     # modules (named in each), declared here so that each module can be read alone.
     def publish(self, platform: Platform, user: User, day: int, channel: int, kind: int) -> None:
