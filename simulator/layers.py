@@ -67,6 +67,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.notices",
             "simulator.model.orders",
             "simulator.model.believed_line",
+            "simulator.model.ladder_ahead",
             "simulator.model.platform_policy",
             "simulator.model.deadline_miss",
             "simulator.model.staffing",

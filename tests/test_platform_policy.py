@@ -201,7 +201,7 @@ def test_a_vague_line_leaves_a_clean_audit_within_reach_under_strict_liability()
     published = policy.moderation.published(policy.thresholds)
     np.testing.assert_allclose(
         found, policy.exposure.expected_found(policy.flows, counted, published, 1.0).mean(1)
-    )
+    )  # equal weights before any audit
 
 
 # -- grid, removal, exposure --------------------------------------------------------------
@@ -477,6 +477,88 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
     state.audited(found=3.0)
     assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
     assert state.belief.predicted_total == pytest.approx(state.predicted_found)
+
+
+# -- learning where the line is (believed_line.ReadingBelief) ----------------------------
+
+
+def _learning_platform(q: np.ndarray) -> mp.PlatformPolicy:
+    policy = inputs(q=q)
+    state = mp.PlatformPolicy(
+        moderation=policy.moderation,
+        exposure=policy.exposure,
+        q=policy.q,
+        thresholds=policy.thresholds,
+        belief=mp.AuditBelief(prior_per_day=12 / 365, prior_days=180.0),
+        wrongful_removal_cost=policy.wrongful_removal_cost,
+    )
+    state.count_day(np.asarray(policy.flows))
+    return state
+
+
+def test_an_audit_that_counts_no_lawful_post_is_bayes_rule_over_the_readings() -> None:
+    """After audits at thresholds t_a, w_j is proportional to exp(-sum_a kappa_a mu_j(a)),
+    mu_j(a) the lawful-kind posts reading j predicted: computed by hand, the broad
+    readings (last) lose weight, and readings that predicted none keep theirs."""
+    state = _learning_platform(np.array([0.0, 0.3, 1.0, 1.0]))
+    assert np.allclose(state.reading_weights(), 1.0 / bl.READINGS)
+    logs = np.zeros(bl.READINGS)
+    for t, found in [(-2.0, 1.0), (-1.0, 0.0), (-2.5, 2.0)]:
+        state.expect_at(t)
+        at = np.array([t])
+        counted = state.moderation.counted(at, mp.STRICT, state.reading_lines())
+        published = state.moderation.published(at)
+        lawful = counted * np.array([1.0, 1.0, 0.0, 0.0])  # benign and critical
+        mu = state.exposure.expected_found(state.flows, lawful, published, 1.0)[0]
+        logs -= state.belief.detection * mu  # the detection believed before the audit
+        # Prohibited posts found (any number) say nothing about the reading.
+        state.audited(found)
+    expected = np.exp(logs - logs.max())
+    np.testing.assert_allclose(state.reading_weights(), expected / expected.sum(), rtol=1e-12)
+    weights = state.reading_weights()
+    assert weights[-1] < 0.5 / bl.READINGS < weights[0]
+    assert np.all(np.diff(weights) <= 1e-15)  # broader readings, less belief
+
+
+def test_a_learned_belief_lowers_the_chance_of_a_violation() -> None:
+    """Audits that count no lawful post make the platform less afraid of the broad
+    readings: at every threshold the chance of a violation it weighs is lower. (Not its
+    strictness in general: the weight moves to the narrow readings, where strictness
+    still helps, so the margin can favour a little more of it; here the threshold moves
+    by less than 0.02. In whole runs it falls: docs/validation.md, defect 8.)"""
+    state = _learning_platform(np.array([0.0, 0.3, 1.0, 1.0]))
+    ladder = two_rungs(2e5, 1e5)
+    start = float(state.thresholds[-1])
+    before = mp.policy_cost(state.inputs(ladder))[1]
+    t_before = state.target(start, ladder)
+    for _ in range(3):
+        state.expect_at(t_before)
+        state.audited(0.0)
+    after = mp.policy_cost(state.inputs(ladder))[1]
+    assert np.all(after <= before + 1e-12) and float(np.max(before - after)) > 0.01
+    assert abs(state.target(start, ladder) - t_before) < 0.02
+
+
+def test_a_found_lawful_post_makes_the_broad_readings_likelier() -> None:
+    """The general Poisson likelihood: had an audit counted a lawful post, the readings
+    under which that was likelier gain weight (the regulator of S10 never does)."""
+    belief = bl.ReadingBelief(readings=3)
+    belief.audited(np.array([0.0, 0.5, 2.0]), found_lawful=1.0)
+    # Reading 0 predicted none: ruled out; 0.5 e^-0.5 against 2 e^-2.
+    ratio = (0.5 * np.exp(-0.5)) / (2.0 * np.exp(-2.0))
+    np.testing.assert_allclose(belief.weights, [0.0, ratio / (1 + ratio), 1 / (1 + ratio)])
+    with pytest.raises(ValueError, match="3 readings"):
+        belief.audited(np.zeros(4))
+
+
+def test_prohibited_kinds_alone_leave_the_belief_where_it_was() -> None:
+    """With no lawful kind near the line (vagueness 0) no reading differs from another:
+    audits leave the weights equal."""
+    state = _learning_platform(np.array([0.0, 0.0, 1.0, 1.0]))
+    for t in (-2.0, 0.0):
+        state.expect_at(t)
+        state.audited(4.0)
+    np.testing.assert_allclose(state.reading_weights(), 1.0 / bl.READINGS)
 
 
 # -- the scenario fields of the policy ------------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 from simulator.model import platform_policy as mp
 from simulator.reference import platform_policy as ref
 
+UNIFORM = [1.0 / ref.READINGS] * ref.READINGS
+
 
 def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, object]]:
     prohibited = [False] + [bool(b) for b in rng.random(3) < 0.5]
@@ -46,6 +48,8 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
         ladder=ladder,
         audits_per_day=float(rng.uniform(1, 50)) / 365,
         detection=float(rng.uniform(0.5, 2)),
+        # Half the cases with a belief learned from audits (uneven weights on the readings).
+        reading_weights=rng.dirichlet(np.ones(ref.READINGS)) if rng.random() < 0.5 else None,
     )
     platform = ref.Platform(
         list(cls), list(rev), prefilter, *margins, notice.tolist(), order.tolist()
@@ -62,6 +66,11 @@ def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
     np.testing.assert_allclose(thresholds, policy.thresholds, rtol=1e-9, atol=1e-12)
     expo = policy.exposure
     ladder = policy.ladder
+    weights = (
+        [1.0 / ref.READINGS] * ref.READINGS
+        if policy.reading_weights is None
+        else policy.reading_weights.tolist()
+    )
     ahead = ref.LadderAhead(
         ladder.values.tolist(),
         list(ladder.absorbing),
@@ -83,6 +92,7 @@ def test_reference_policy_agrees_with_the_engines(seed: int) -> None:
             policy.wrongful_removal_cost,
             policy.detection,
             ahead,
+            weights,
         )  # fmt: skip
         for t in thresholds
     ]
@@ -117,7 +127,7 @@ def _reference_choice(vagueness: float, fine_factor: float, liability: str) -> t
     )
     thresholds = ref.grid(1e-4, 0.999)
     costs = [
-        ref.daily_cost(platform, t, flows, q, liability, 770.0, 0.0, 5000.0, 1.0, ladder)
+        ref.daily_cost(platform, t, flows, q, liability, 770.0, 0.0, 5000.0, 1.0, ladder, UNIFORM)
         for t in thresholds
     ]
     t = ref.cheapest(thresholds, costs, thresholds[-1])
@@ -138,3 +148,35 @@ def test_reference_lawful_take_down_rises_with_vagueness_in_the_shipped_region(
     strict = [_reference_choice(0.6, f, liability)[0] for f in (0.1, 1.0, 10.0)]
     assert all(b >= a - 1e-12 for a, b in zip(strict, strict[1:], strict=False)), strict
     assert strict[-1] > strict[0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
+    """The lawful-kind finds each reading predicts, and the belief after audits that
+    count none of them, agree between the two statements (docs/model.md S8)."""
+    policy, extra = random_case(np.random.default_rng(seed))
+    platform = extra["platform"]
+    assert isinstance(platform, ref.Platform)
+    state = mp.PlatformPolicy(
+        moderation=policy.moderation,
+        exposure=policy.exposure,
+        q=policy.q,
+        thresholds=policy.thresholds,
+        belief=mp.AuditBelief(prior_per_day=12 / 365, prior_days=180.0),
+        wrongful_removal_cost=policy.wrongful_removal_cost,
+    )
+    state.count_day(np.asarray(policy.flows))
+    logs = [0.0] * ref.READINGS
+    for t in (float(policy.thresholds[10]), float(policy.thresholds[40])):
+        state.expect_at(t)
+        lawful = ref.lawful_found(
+            platform, t, policy.flows.tolist(), policy.q.tolist(), policy.exposure.liability,
+            policy.exposure.sample_size,
+        )  # fmt: skip
+        assert state.predicted_lawful is not None
+        np.testing.assert_allclose(state.predicted_lawful, lawful, rtol=1e-7, atol=1e-12)
+        logs = [w - state.belief.detection * mu for w, mu in zip(logs, lawful, strict=True)]
+        state.audited(1.0)
+    np.testing.assert_allclose(
+        state.reading_weights(), ref.reading_weights(logs), rtol=1e-7, atol=1e-15
+    )

@@ -137,9 +137,12 @@ def test_the_real_name_deadline_changes_nothing_before_its_day() -> None:
 def test_the_real_name_deadline_locks_refusers_out() -> None:
     """Registration from day 75 (the entry `real_name_deadline` against the same runs
     without it): refusers the platform enforces against lose access, so more political
-    posts are excluded from that day, and none before. Measured (2,000 users, 100 days,
-    seed 1, 3 paired replications): 193.3 excluded a run after day 75 against 96.7;
-    withheld political posts are too few at this size to show chilling (3.0 vs 2.3)."""
+    posts are excluded from that day, and none before. Paired: in each replication the
+    runs differ only by the entry, so the difference is the lock-out, while what either
+    excludes varies with the platform's strikes and suspensions. Measured (2,000 users,
+    100 days, seed 1, 3 paired replications; since the platform learns where the line is,
+    docs/model.md S8): +74, +73 and +91 excluded after day 75 over controls of 453, 493
+    and 15 (before it, +96 a run over 96.7)."""
     scenario = simulator.override(
         simulator.load_scenario("china_weibo_2012_real_name"),
         {"population.users": 2000, "horizon_days": 100},
@@ -148,5 +151,7 @@ def test_the_real_name_deadline_locks_refusers_out() -> None:
     study = event_study(scenario, "real_name_deadline", reps=3, seed=1, outcome="excluded")
     table = study.table
     assert (table[table["days_since"] < 0]["effect_mean"] == 0.0).all()
-    after = table[table["days_since"] >= 0]
-    assert after["treated_mean"].sum() > 1.5 * after["control_mean"].sum()
+    replications = study.per_replication
+    after = replications[replications["day"] >= study.event_day]
+    added = after.groupby("replication")[["treated", "control"]].sum()
+    assert ((added["treated"] - added["control"]) > 40).all(), added

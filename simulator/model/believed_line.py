@@ -23,14 +23,34 @@ line down the score scale, and the lawful posts it takes down with it are collat
 censorship (B5). Prohibited kinds count under every reading (``ℓ = −∞``); benign posts and
 kinds the platform is sure are lawful (``q_k = 0``) never do (``ℓ = +∞``).
 
-The readings are weighed at :data:`READINGS` equally likely quantiles
-``u_j = Φ⁻¹((j + ½)/J)``, the same in the reference model.
+The readings are the :data:`READINGS` equally likely quantiles ``u_j = Φ⁻¹((j + ½)/J)``,
+the same in the reference model.
+
+**Learning where the line is** (:class:`ReadingBelief`). The regulator reads the law one
+way (S10: it counts what the law prohibits, the enforced line), and each audit tells the
+platform which posts it counted (ASSUMPTION: a rectification notice or fine names the
+posts; L3, L5). So the platform learns from the audits it experiences which readings are
+in force: with the prior weights equal, Bayes' rule with the audit's count of lawful-kind
+posts ``f_a`` being Poisson with mean ``μᴸ_j(a)`` under reading ``j`` (the lawful-kind
+violations it expected that audit to find there, detection calibration included) gives
+
+    log w_j = Σ_a [ f_a log μᴸ_j(a) − μᴸ_j(a) ] + const,      weights normalised to sum 1
+
+and the policy weighs each reading's chance of a violation by ``w_j`` instead of ``1/J``
+(:func:`~simulator.model.platform_policy.Exposure.violation`). Audits that count no
+lawful post (every audit, as the regulator counts only prohibited kinds) make the broad
+readings, those under which the platform expected to be caught with lawful posts up,
+less likely by ``e^{−μᴸ_j}`` each; readings under which it expected none keep their
+weight, so the fear of the narrow readings, the collateral censorship nearest the line,
+stays. Prohibited posts count under every reading and say nothing about which one is in
+force. (Gelman et al. 2013, ch. 2: a discrete prior updated with a Poisson likelihood.)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,3 +95,43 @@ def reading_lines(
         else:
             lines[:, k] = mk - math.sqrt(1.0 + spread**2) * float(ndtri(qk)) - spread * u
     return lines
+
+
+def lawful_kinds(q: Sequence[float] | FloatArray) -> FloatArray:
+    """1.0 for each kind that is not prohibited (``q_k < 1``), 0.0 for prohibited kinds:
+    the mask of the kinds whose counting depends on the reading."""
+    return np.asarray(np.asarray(q, dtype=float) < 1.0, dtype=float)
+
+
+@dataclass
+class ReadingBelief:
+    """A platform's posterior over the readings of the law (module docstring): log
+    weights, equal at the start (the prior), updated at each audit."""
+
+    readings: int = READINGS
+    log_weights: FloatArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_weights = np.zeros(self.readings)
+
+    @property
+    def weights(self) -> FloatArray:
+        """``w_j``, summing to 1 (equal if every reading has been ruled out)."""
+        if not np.isfinite(self.log_weights.max()):
+            return np.full(self.readings, 1.0 / self.readings)
+        shifted = np.exp(self.log_weights - self.log_weights.max())
+        return np.asarray(shifted / shifted.sum(), dtype=float)
+
+    def audited(self, expected_lawful: FloatArray, found_lawful: float = 0.0) -> None:
+        """An audit counted ``found_lawful`` posts of lawful kinds where the platform
+        expected ``μᴸ_j`` (``expected_lawful``, per reading) under each reading: add
+        the Poisson log likelihood ``f log μᴸ_j − μᴸ_j`` to each reading's log weight."""
+        mu = np.asarray(expected_lawful, dtype=float)
+        if mu.shape != self.log_weights.shape:
+            raise ValueError(f"expected {self.readings} readings, got shape {mu.shape}")
+        found = float(found_lawful)
+        if found > 0.0:
+            with np.errstate(divide="ignore"):
+                self.log_weights = self.log_weights + found * np.log(mu) - mu
+        else:
+            self.log_weights = self.log_weights - mu

@@ -6,7 +6,7 @@ day it evaluates, on a fixed grid of strictness values, its expected daily cost
 
     J(t) = c_wrong · Σ_k N_k · r_k(t) · (1 − q_k) / Σ_k N_k   share of lawful posts taken down (B5)
          + ρ · W_{L,c}(P(t))                                   the ladder ahead, per day (S10)
-    P(t) = (1/J) Σ_j P( Poisson(μ_j(t)) > tolerance )           an audit finds a violation
+    P(t) = Σ_j w_j P( Poisson(μ_j(t)) > tolerance )            an audit finds a violation
     μ_j(t) = κ̂ · n · Σ_k N_k [X_k + Y_k](t; ℓ_k(u_j)) / Σ_k N_k p_k(t)   violations among n posts
 
 and moves its threshold towards the cheapest (grid point, refined between its neighbours).
@@ -17,7 +17,9 @@ of kind ``k`` that reach it per day (it counts them), ``r_k(t)`` the share it bl
 removes, ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects, ``q_k``
 the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
-lawful ones), ``u_j`` the ``J`` equally likely readings of the law and ``ℓ_k(u_j)`` the
+lawful ones), ``u_j`` the ``J`` readings of the law, ``w_j`` the platform's belief that
+reading ``j`` is in force (equal at the start, learned from audits:
+:class:`~simulator.model.believed_line.ReadingBelief`), and ``ℓ_k(u_j)`` the
 reviewer score above which a post of kind ``k`` counts under reading ``j``
 (:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
 look most prohibited are the likeliest to count; one reading for all posts, not a coin
@@ -50,7 +52,6 @@ Pure numpy: the engine calls these once per platform per day (64 × 4 array oper
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, pdtrc
 
-from simulator.model.believed_line import reading_lines
+from simulator.model.believed_line import ReadingBelief, lawful_kinds, reading_lines
+from simulator.model.ladder_ahead import Ladder, ladder_penalty
+from simulator.model.ladder_ahead import rung_costs as rung_costs  # re-exported, as before
 
 FloatArray = NDArray[np.float64]
 #: Per-kind numbers as a sequence or an array.
@@ -240,6 +243,14 @@ class Moderation:
         )
 
 
+def reading_mean(per_reading: FloatArray, weights: FloatArray | None) -> FloatArray:
+    """``Σ_j w_j x_j`` over the last axis (the readings); ``weights`` None: the plain mean."""
+    values = np.asarray(per_reading, dtype=float)
+    if weights is None:
+        return np.asarray(values.mean(axis=-1))
+    return np.asarray(values @ np.asarray(weights, dtype=float))
+
+
 def violation_probability(expected_found: FloatArray | float, tolerance: float) -> FloatArray:
     """P(an audit finds more than ``tolerance`` violations) when the count it finds is
     Poisson with mean ``expected_found`` (a sum of Binomial(n_k, σ q_k) with small
@@ -264,13 +275,15 @@ class Exposure:
         counted: FloatArray,
         published_share: FloatArray,
         detection: float,
+        weights: FloatArray | None = None,
     ) -> FloatArray:
-        """``P(t) = (1/J) Σ_j P(Poisson(μ_j(t)) > tolerance)`` per grid point: the chance
-        an audit finds a violation, over the ``J`` equally likely readings of the law
-        (``counted`` of shape (grid, readings, kinds): :meth:`Moderation.counted`), ``μ_j``
-        the audit's expected finds under reading ``j`` (:meth:`expected_found`)."""
+        """``P(t) = Σ_j w_j P(Poisson(μ_j(t)) > tolerance)`` per grid point: the chance
+        an audit finds a violation, over the ``J`` readings of the law (``counted`` of
+        shape (grid, readings, kinds): :meth:`Moderation.counted`) weighed by the
+        platform's belief ``w`` in each (None: equally, ``1/J``), ``μ_j`` the audit's
+        expected finds under reading ``j`` (:meth:`expected_found`)."""
         found = self.expected_found(flows, counted, published_share, detection)
-        return np.asarray(violation_probability(found, self.tolerance).mean(axis=-1))
+        return reading_mean(violation_probability(found, self.tolerance), weights)
 
     def expected_found(
         self,
@@ -292,113 +305,6 @@ class Exposure:
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(published > 0.0, violating / published, 0.0)
         return np.asarray(detection * self.sample_size * np.clip(share, 0.0, 1.0))
-
-
-@dataclass(frozen=True)
-class Ladder:
-    """The penalty ladder as a platform weighs it (docs/model.md S8, "The ladder ahead").
-
-    ``values`` is what each rung costs (currency: :func:`~simulator.model.platforms.penalty_value`),
-    ``absorbing`` whether a rung ends the game (a revoked licence: nothing follows),
-    ``deescalate_after`` the clean audits in a row that step the regulator one rung down
-    (S10), ``level`` the rung the next violation gets, ``clean`` the clean audits counted
-    towards the next step down, ``discount_per_day`` the platform's discount rate ``ρ``
-    (per day). A top rung that is not absorbing repeats, as in :mod:`simulator.model.regulator`.
-    """
-
-    values: FloatArray
-    absorbing: tuple[bool, ...]
-    deescalate_after: int
-    discount_per_day: float
-    level: int = 0
-    clean: int = 0
-
-    @classmethod
-    def one_rung(cls, value: float, discount_per_day: float) -> Ladder:
-        """A single repeating rung (the simplest ladder: the same fine at every violation)."""
-        return cls(np.array([float(value)]), (False,), 1, discount_per_day)
-
-
-def _stay_and_leave(
-    violation: FloatArray, per_audit_discount: float, audits_to_step_down: FloatArray | int
-) -> tuple[FloatArray, FloatArray]:
-    """For a platform at a rung that needs ``audits_to_step_down`` clean audits in a row
-    to step down, audits finding a violation with chance ``P`` and each audit discounted
-    by ``β``: ``a``, the discounted chance that a violation comes first
-    (``Σ_{j<m} β^{j+1} (1 − P)^j P``), and ``d``, that the step down does (``(β(1 − P))^m``)."""
-    p = np.asarray(violation, dtype=float)
-    x = per_audit_discount * (1.0 - p)
-    m = np.asarray(audits_to_step_down, dtype=float)
-    d = x**m
-    # Σ_{j<m} x^j = (1 − x^m)/(1 − x); x < 1 since β < 1.
-    a = per_audit_discount * p * (1.0 - d) / (1.0 - x)
-    return a, d
-
-
-def rung_costs(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> FloatArray:
-    """``W_l(t)``: the expected present value of the penalties still to come from rung
-    ``l`` with no clean audit counted, on the grid: shape (grid, rungs) (currency).
-
-    Audits arrive at rate ``λ`` (``audits_per_day``) and each finds a violation with
-    the grid's chance ``P(t)`` (the policy held at ``t``); an audit's penalty is
-    discounted by ``β = λ/(λ + ρ)`` per audit (the mean of ``e^{−ρ τ}`` over the
-    exponential wait ``τ``). From rung ``l``, with ``a`` and ``d`` of
-    :func:`_stay_and_leave` for ``m = deescalate_after``:
-    ``W_l = a (V_l + W_{l+1}) + d W_{l−1}`` (``W_{l+1}`` is 0 after an absorbing rung, and
-    the top rung repeats; at rung 0 a step down stays at 0): a linear system per grid
-    point."""
-    p = np.asarray(violation, dtype=float)
-    rungs = len(ladder.values)
-    beta = audits_per_day / (audits_per_day + ladder.discount_per_day)
-    if beta <= 0.0:
-        return np.zeros((p.shape[0], rungs))
-    a, d = _stay_and_leave(p, beta, ladder.deescalate_after)
-    system = np.zeros((p.shape[0], rungs, rungs))
-    for rung in range(rungs):
-        system[:, rung, rung] += 1.0
-        if not ladder.absorbing[rung]:
-            system[:, rung, min(rung + 1, rungs - 1)] -= a
-        system[:, rung, max(rung - 1, 0)] -= d
-    values, scale = _scaled_values(ladder)
-    right = a[:, None] * values[None, :]
-    with np.errstate(over="ignore"):  # values near 1e308: inf, still ordered
-        return np.asarray(np.linalg.solve(system, right[..., None])[..., 0] * scale)
-
-
-def _scaled_values(ladder: Ladder) -> tuple[FloatArray, float]:
-    """The rungs' values divided by the largest (and that factor): :func:`rung_costs` is
-    linear in them, and values near 1e308 would overflow inside the solve."""
-    values = np.asarray(ladder.values, dtype=float)
-    scale = float(np.max(np.abs(values))) if values.size else 0.0
-    if scale == 0.0 or not np.isfinite(scale):
-        return values, 1.0
-    return values / scale, scale
-
-
-def ladder_penalty(violation: FloatArray, ladder: Ladder, audits_per_day: float) -> FloatArray:
-    """``ρ W(L, c)`` on the grid (currency per day): the penalties the platform expects
-    from the ladder ahead, from its rung ``L`` with ``c`` clean audits counted, as a daily
-    amount (``ρ`` times their present value, so it adds to the day's goodwill). With one
-    repeating rung of cost ``V`` it is ``λ P V``, the expected penalty of the day's
-    audits; with a ladder it also counts the dearer rungs a violation leads to, for as
-    long as the regulator keeps the platform there, and the licence a hopeless policy
-    ends up losing."""
-    p = np.asarray(violation, dtype=float)
-    if len(ladder.values) == 0 or audits_per_day <= 0.0:
-        return np.zeros(p.shape[0])
-    rho = ladder.discount_per_day
-    level = min(ladder.level, len(ladder.values) - 1)
-    values, scale = _scaled_values(ladder)
-    # In units of the dearest rung (finite), scaled back at the end (may overflow to inf).
-    costs = rung_costs(p, dataclasses.replace(ladder, values=values), audits_per_day)
-    beta = audits_per_day / (audits_per_day + rho)
-    remaining = max(1, ladder.deescalate_after - ladder.clean)
-    a, d = _stay_and_leave(p, beta, remaining)
-    above = 0.0 if ladder.absorbing[level] else costs[:, min(level + 1, len(values) - 1)]
-    below = costs[:, max(level - 1, 0)]
-    present = a * (float(values[level]) + above) + d * below
-    with np.errstate(over="ignore"):
-        return np.asarray(rho * present * scale)
 
 
 def expected_daily_cost(
@@ -480,6 +386,8 @@ class PolicyInputs:
     #: What late reviews add to an audit's count, (grid, readings, kinds)
     #: (:func:`simulator.model.deadline_miss.late_counted`); None: nothing.
     late: FloatArray | None = None
+    #: ``w_j``, the belief in each reading (:class:`ReadingBelief`); None: equal.
+    reading_weights: FloatArray | None = None
 
     def reading_lines(self) -> FloatArray:
         if self.lines is not None:
@@ -489,7 +397,7 @@ class PolicyInputs:
 
 def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(J, P_violation, expected_found)`` on the grid of ``inputs`` (``expected_found``
-    averaged over the readings)."""
+    averaged over the readings with the platform's weights)."""
     removal = inputs.moderation.removal(inputs.thresholds)
     counted = inputs.moderation.counted(
         inputs.thresholds, inputs.exposure.liability, inputs.reading_lines()
@@ -497,8 +405,11 @@ def policy_cost(inputs: PolicyInputs) -> tuple[FloatArray, FloatArray, FloatArra
     counted = counted if inputs.late is None else counted + inputs.late
     published = inputs.moderation.published(inputs.thresholds)
     found = inputs.exposure.expected_found(inputs.flows, counted, published, inputs.detection)
-    violation = inputs.exposure.violation(inputs.flows, counted, published, inputs.detection)
-    found = found.mean(axis=-1)
+    weights = inputs.reading_weights
+    violation = inputs.exposure.violation(
+        inputs.flows, counted, published, inputs.detection, weights
+    )
+    found = reading_mean(found, weights)
     cost = expected_daily_cost(
         removal, violation, inputs.flows, inputs.q, inputs.wrongful_removal_cost,
         inputs.audits_per_day, inputs.ladder,
@@ -574,6 +485,10 @@ class PlatformPolicy:
     lines: FloatArray | None = None
     #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
     predicted_found: float = 0.0
+    #: Its belief in each reading of the law, learned from audits (:mod:`.believed_line`).
+    line_belief: ReadingBelief = field(default_factory=ReadingBelief)
+    #: Lawful-kind violations per reading an audit would find at today's threshold (κ̂ = 1).
+    predicted_lawful: FloatArray | None = None
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
 
     def count_day(self, reached: FloatArray) -> None:
@@ -602,7 +517,12 @@ class PlatformPolicy:
             detection=self.belief.detection,
             lines=self.reading_lines(),
             late=late,
+            reading_weights=self.reading_weights(),
         )
+
+    def reading_weights(self) -> FloatArray:
+        """``w_j``: today's belief in each reading of the law."""
+        return self.line_belief.weights
 
     def reading_lines(self) -> FloatArray:
         """The believed line under each reading (computed once)."""
@@ -625,7 +545,9 @@ class PlatformPolicy:
             )
         removal, counted, published = self._grid_tables
         counted = counted if late is None else counted + late
-        violation = self.exposure.violation(inputs.flows, counted, published, inputs.detection)
+        violation = self.exposure.violation(
+            inputs.flows, counted, published, inputs.detection, inputs.reading_weights
+        )
         cost = expected_daily_cost(
             removal, violation, inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
@@ -634,16 +556,25 @@ class PlatformPolicy:
 
     def expect_at(self, threshold: float, late: FloatArray | None = None) -> None:
         """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged
-        against; ``late``, shape (1, readings, kinds): what late reviews add there)."""
+        against, over the readings as the platform weighs them) and
+        :attr:`predicted_lawful` (its lawful-kind part under each reading); ``late``,
+        shape (1, readings, kinds): what late reviews add there."""
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         at = np.array([threshold])
         counted = self.moderation.counted(at, self.exposure.liability, self.reading_lines())
         counted = counted if late is None else counted + late
         published = self.moderation.published(at)
-        self.predicted_found = float(
-            self.exposure.expected_found(flows, counted, published, 1.0)[0].mean()
-        )
+        per_reading = self.exposure.expected_found(flows, counted, published, 1.0)[0]
+        self.predicted_found = float(reading_mean(per_reading, self.reading_weights()))
+        lawful = counted * lawful_kinds(self.q)
+        self.predicted_lawful = self.exposure.expected_found(flows, lawful, published, 1.0)[0]
 
-    def audited(self, found: float) -> None:
-        """An audit found ``found`` violations (it learns the rate and its detection)."""
+    def audited(self, found: float, found_lawful: float = 0.0) -> None:
+        """An audit found ``found`` violations, ``found_lawful`` of them posts of lawful
+        kinds (0: the regulator counts only prohibited kinds, S10). The platform learns
+        which readings of the law are in force (with the detection it believed at the
+        audit), then the audits' rate and its detection."""
+        if self.predicted_lawful is not None:
+            expected = self.belief.detection * self.predicted_lawful
+            self.line_belief.audited(expected, found_lawful)
         self.belief.audited(found, self.predicted_found)

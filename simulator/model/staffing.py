@@ -4,7 +4,7 @@ With ``platforms.staffing = "chosen"`` a platform sets its review staff once a w
 the head count ``S`` that minimises its expected cost over the coming week:
 
     C(S) = w · S + ρ · W_{L,c}(P(S))                          currency per day
-    P(S) = (1/J) Σ_j P( Poisson(μ_j(S)) > tolerance )        (platform_policy, S8, S10)
+    P(S) = Σ_j w_j P( Poisson(μ_j(S)) > tolerance )          (platform_policy, S8, S10)
     μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
     m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)             strict liability
     m(S) = L(S) = P(W_notice(S) > d)                           notice liability, deadline d
@@ -212,8 +212,9 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
     counted_grid = counted[None] + missed[:, None, None] * (takes_down[None, :] * beyond)[None]
     flows = inputs.flows
     violation = policy.exposure.violation(
-        flows, counted_grid, np.repeat(published, len(missed), axis=0), policy.belief.detection
-    )
+        flows, counted_grid, np.repeat(published, len(missed), axis=0), policy.belief.detection,
+        policy.reading_weights(),
+    )  # fmt: skip
     penalty = policy_rules.expected_daily_cost(
         np.zeros((len(missed), len(policy.q))), violation, flows, policy.q, 0.0,
         policy.belief.audits_per_day, inputs.ladder,

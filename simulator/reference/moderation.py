@@ -274,6 +274,7 @@ class Moderation(World):
             discount_per_day=spec.discount_rate_per_year / 365.0,
         )
         regulator, liability = scenario.regulator, scenario.rules.takedown.liability
+        weights = policy.reading_weights(platform.line_log_weights)
         costs = [
             policy.daily_cost(
                 view,
@@ -286,12 +287,17 @@ class Moderation(World):
                 spec.wrongful_removal_daily_cost,
                 detection,
                 ladder,
+                weights,
             )  # fmt: skip
             for t in platform.thresholds
         ]
         target = policy.cheapest(platform.thresholds, costs, state.threshold)
         state.threshold += spec.adaptation_rate * (target - state.threshold)
         platform.predicted = policy.expected_found(
+            view, state.threshold, platform.flows, self.line, liability,
+            regulator.audit_sample_size, weights,
+        )  # fmt: skip
+        platform.predicted_lawful = policy.lawful_found(
             view, state.threshold, platform.flows, self.line, liability,
             regulator.audit_sample_size,
         )  # fmt: skip

@@ -15,7 +15,10 @@ A vague law is a line on the reviewer score scale whose place the platform does 
 under each of 32 equally likely readings ``u_j`` of the law, a post of a lawful kind
 counts when its reviewer score lies above ``ℓ_k = μ_k − √(1 + σ²) Φ⁻¹(q_k) − σ u_j``
 (docs/model.md S8, "The believed line"), so the posts that look most prohibited are the
-likeliest to count.
+likeliest to count. The platform weighs the readings by its belief in each: equal at the
+start, then, after every audit that counted no post of a lawful kind, each reading's
+weight times ``exp(−μᴸ_j)``, ``μᴸ_j`` the lawful-kind violations it expected that audit to
+find under the reading (docs/model.md S8, "Learning where the line is").
 """
 
 from __future__ import annotations
@@ -179,14 +182,18 @@ def found_under(
     lines: list[float],
     liability: str,
     sample_size: float,
+    lawful_only: bool = False,
 ) -> float:
     """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
     under one reading (``lines``, per kind), before the detection calibration: the posts
-    it reads times the share of the published posts that are up and above the line."""
+    it reads times the share of the published posts that are up and above the line
+    (``lawful_only``: counting only the posts of kinds that are not prohibited, whose
+    line is finite or ``+∞``)."""
     violating = 0.0
     published = 0.0
     for kind in range(len(flows)):
-        violating += flows[kind] * platform.exposed(t, kind, liability, lines[kind])
+        if not (lawful_only and lines[kind] == -math.inf):
+            violating += flows[kind] * platform.exposed(t, kind, liability, lines[kind])
         published += flows[kind] * platform.published(t, kind)
     if published <= 0.0:
         return 0.0
@@ -200,11 +207,39 @@ def expected_found(
     q: list[float],
     liability: str,
     sample_size: float,
+    weights: list[float],
 ) -> float:
-    """What the platform expects an audit to find at ``t``: the mean over the readings."""
+    """What the platform expects an audit to find at ``t``: the readings' expected finds,
+    weighed by its belief ``weights`` in each."""
     readings = reading_lines(q, platform.reviewer)
     found = [found_under(platform, t, flows, r, liability, sample_size) for r in readings]
-    return sum(found) / len(found)
+    return sum(w * f for w, f in zip(weights, found, strict=True))
+
+
+def lawful_found(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_size: float,
+) -> list[float]:
+    """Per reading, the posts of lawful kinds an audit is expected to count at ``t``."""
+    return [
+        found_under(platform, t, flows, r, liability, sample_size, lawful_only=True)
+        for r in reading_lines(q, platform.reviewer)
+    ]
+
+
+def reading_weights(log_weights: list[float]) -> list[float]:
+    """The belief in each reading from its log weight, summing to 1 (equal if every
+    reading has been ruled out)."""
+    top = max(log_weights)
+    if top == -math.inf:
+        return [1.0 / len(log_weights)] * len(log_weights)
+    raw = [math.exp(x - top) for x in log_weights]
+    total = sum(raw)
+    return [x / total for x in raw]
 
 
 def violation_chance(
@@ -216,15 +251,17 @@ def violation_chance(
     sample_size: float,
     detection: float,
     tolerance: float,
+    weights: list[float],
 ) -> float:
-    """P(an audit finds a violation) at ``t`` when the line is uncertain: the mean over
-    the equally likely readings of the Poisson chance of more than ``tolerance`` finds."""
+    """P(an audit finds a violation) at ``t`` when the line is uncertain: over the
+    readings, weighed by the belief ``weights`` in each, the Poisson chance of more than
+    ``tolerance`` finds."""
     readings = reading_lines(q, platform.reviewer)
     total = 0.0
-    for lines in readings:
+    for weight, lines in zip(weights, readings, strict=True):
         found = detection * found_under(platform, t, flows, lines, liability, sample_size)
-        total += more_than(tolerance, found)
-    return total / len(readings)
+        total += weight * more_than(tolerance, found)
+    return total
 
 
 @dataclass(frozen=True)
@@ -300,6 +337,7 @@ def daily_cost(
     wrongful_daily_cost: float,
     detection: float,
     ladder: LadderAhead,
+    weights: list[float],
 ) -> float:
     """Goodwill of the day's share of lawful take-downs plus the ladder's expected
     penalties as a daily amount at ``t``."""
@@ -310,7 +348,7 @@ def daily_cost(
             lawful_share = flows[kind] * (1.0 - q[kind]) / total
             goodwill += wrongful_daily_cost * lawful_share * platform.taken_down(t, kind)
     violation = violation_chance(
-        platform, t, flows, q, liability, sample_size, detection, tolerance
+        platform, t, flows, q, liability, sample_size, detection, tolerance, weights
     )
     return goodwill + ladder_daily_penalty(violation, ladder)
 

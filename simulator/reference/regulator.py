@@ -131,6 +131,14 @@ class Regulator(World):
             for deadline, post in duties
             if last < deadline <= now and post.removed_hours > deadline
         )
+        if platform.predicted_lawful is not None:
+            # It counted no post of a lawful kind (the enforced line): each reading's
+            # belief times exp(-mu_j), with the detection believed before this audit.
+            detection = platform.detection_calibration()
+            platform.line_log_weights = [
+                w - detection * mu
+                for w, mu in zip(platform.line_log_weights, platform.predicted_lawful, strict=True)
+            ]
         platform.audits_seen += 1
         platform.found_total += found
         platform.predicted_total += platform.predicted

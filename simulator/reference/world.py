@@ -153,6 +153,9 @@ class Platform:
     found_total: float = 0.0
     predicted_total: float = 0.0
     predicted: float = 0.0  # what the next audit should find at today's threshold
+    # Per reading of the law: its lawful-kind part, and the log of the belief in it (S8).
+    predicted_lawful: list[float] | None = None
+    line_log_weights: list[float] = field(default_factory=lambda: [0.0] * policy.READINGS)
 
     def audits_per_day(self, regulator_audits_per_year: float) -> float:
         """The audits a day the platform expects (S8): its prior belief
