@@ -40,13 +40,9 @@ SIZE = DEFAULT
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
-FAILING_TODAY: dict[str, str] = {
-    "vagueness_csl: collateral_share vagueness 1 vs vagueness 0.5": (
-        "session 7 (the news reports cases, S16): collateral share 1 vs 0.5 paired difference"
-        " -0.0014 [-0.0049, 0.0021]: at 0.98 it is saturated in CSL (lawful take-down rate"
-        " still rises, its check passes)"
-    ),
-}
+FAILING_TODAY: dict[str, str] = {}
+# (Since session 11 the vagueness_csl collateral share 1 vs 0.5 passes: the platforms
+# learn where the line is, so the collateral share is no longer saturated at 0.98.)
 
 
 @functools.cache

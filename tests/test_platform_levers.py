@@ -201,18 +201,12 @@ def test_strict_liability_makes_platforms_stricter_than_notice_liability(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 16 (docs/validation.md, open defect 8): china_csl_2016's weibo sits at the "
-        "0.999 bound on 38% of its first 120 days (measured on main at de4fec9 and after "
-        "session 6's merges): where the licence is at stake the expected penalty falls "
-        "steeply right up to the bound; every mean strictness is below it"
-    ),
-)
 def test_mean_strictness_stays_below_the_technical_bound_in_every_shipped_scenario() -> None:
     """max_strictness is a technical bound, not the calibration: at its shipped size
-    (first 120 days) every regime's platforms sit below it, on fewer than 5% of days at it."""
+    (first 120 days) every regime's platforms sit below it, on fewer than 5% of days at it.
+    (A strict xfail until session 11: china_csl_2016's weibo sat at the 0.999 bound on 38%
+    of these days, fearing for ever readings of the vague line that audits never used;
+    it now learns them away, docs/model.md S8, "Learning where the line is".)"""
     for name in simulator.shipped_scenarios():
         scenario = simulator.load_scenario(name)
         results = simulator.run(
