@@ -227,6 +227,22 @@ def test_classroom_platforms_stay_below_the_bound() -> None:
         assert 0.0 < row["mean_strictness"] < spec.max_strictness - 0.01
 
 
+def test_platforms_learn_from_audits_that_criticism_is_not_counted() -> None:
+    """classroom (CSL's rules: criticism lawful, q = vagueness x closeness = 0.3) for its
+    60 days: audits count prohibited posts only (S10), so each platform ends giving a
+    critical post a lower chance of being counted than its prior q (measured, seed 1:
+    0.251 and 0.271 against 0.3; S8, "Learning where the line is"), and still 1 to calls
+    to act, which the law prohibits."""
+    scenario = simulator.load_scenario("classroom")
+    takedown = scenario.rules.takedown
+    prior = takedown.vagueness * scenario.population.perception.kind_closeness.critical
+    results = simulator.run(scenario, seed=1, parallel=False)
+    for row in results.summary["platforms"]:
+        assert row["believed_counted_critical"] < prior - 0.01, (row, prior)
+        assert row["believed_counted_collective_action"] == pytest.approx(1.0, abs=1e-12)
+        assert row["believed_counted_unlawful"] == pytest.approx(1.0, abs=1e-12)
+
+
 @pytest.mark.slow
 def test_belief_about_audits_converges_to_the_true_rate() -> None:
     """A platform that believes in 5 audits a year, audited 50 times a year for three

@@ -551,6 +551,21 @@ def test_a_found_lawful_post_makes_the_broad_readings_likelier() -> None:
         belief.audited(np.zeros(4))
 
 
+def test_the_believed_chance_of_being_counted_starts_at_q_and_falls_with_audits() -> None:
+    """Before any audit the platform gives a post of kind k the chance q_k of being
+    counted (to the 32-point quadrature of the readings: within 0.01); audits that count
+    no lawful post lower it for the lawful kinds and leave 1 for prohibited, 0 for benign."""
+    q = np.array([0.0, 0.3, 0.64, 1.0])
+    state = _learning_platform(q)
+    np.testing.assert_allclose(state.believed_counted(), q, atol=0.01)
+    for _ in range(3):
+        state.expect_at(-2.0)
+        state.audited(0.0)
+    after = state.believed_counted()
+    assert after[0] == 0.0 and after[3] == 1.0
+    assert after[1] < q[1] - 0.02 and after[2] < q[2] - 0.02, after
+
+
 def test_prohibited_kinds_alone_leave_the_belief_where_it_was() -> None:
     """With no lawful kind near the line (vagueness 0) no reading differs from another:
     audits leave the weights equal."""

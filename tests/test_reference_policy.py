@@ -180,3 +180,9 @@ def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
     np.testing.assert_allclose(
         state.reading_weights(), ref.reading_weights(logs), rtol=1e-7, atol=1e-15
     )
+    np.testing.assert_allclose(
+        state.believed_counted(),
+        ref.believed_counted(policy.q.tolist(), platform.reviewer, logs),
+        rtol=1e-7,
+        atol=1e-12,
+    )

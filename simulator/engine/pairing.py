@@ -19,6 +19,7 @@ from simulator.engine.simulation import Simulation
 from simulator.model.population import Users, usable_cpus
 from simulator.model.scenario import Scenario
 from simulator.orphans import end_with
+from simulator.output.metrics import believed_counted_columns
 from simulator.output.phases import phase_shares, phases_table
 from simulator.output.recorder import Recorder
 from simulator.output.results import Results
@@ -106,6 +107,10 @@ def run(
                 365.0 * p.policy.belief.audits_per_day if p.policy is not None else 0.0
             ),
             "detection_calibration": p.policy.belief.detection if p.policy is not None else 1.0,
+            # Where it came to believe the line is (S8, "Learning where the line is").
+            **believed_counted_columns(
+                p.policy.believed_counted() if p.policy is not None else None
+            ),
         }
         for p in with_rules.platforms
     ]

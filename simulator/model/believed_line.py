@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 FloatArray = NDArray[np.float64]
 
@@ -95,6 +95,18 @@ def reading_lines(
         else:
             lines[:, k] = mk - math.sqrt(1.0 + spread**2) * float(ndtri(qk)) - spread * u
     return lines
+
+
+def believed_counted(
+    lines: FloatArray, reviewer_mean: Sequence[float] | FloatArray, weights: FloatArray
+) -> FloatArray:
+    """Per kind, the chance the platform gives a post of the kind of being counted in an
+    audit: ``Σ_j w_j Φ(μʳ_k − ℓ_k(u_j))`` over the readings (``lines``, (readings, kinds))
+    with its belief ``w`` in each. With equal weights it is ``q_k`` (to the quadrature of
+    the readings); 1 for prohibited kinds, 0 for benign ones."""
+    mu = np.asarray(reviewer_mean, dtype=float)[None, :]
+    counted = ndtr(mu - np.asarray(lines, dtype=float))
+    return np.asarray(np.asarray(weights, dtype=float) @ counted, dtype=float)
 
 
 def lawful_kinds(q: Sequence[float] | FloatArray) -> FloatArray:

@@ -60,7 +60,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, pdtrc
 
-from simulator.model.believed_line import ReadingBelief, lawful_kinds, reading_lines
+from simulator.model.believed_line import (
+    ReadingBelief,
+    believed_counted,
+    lawful_kinds,
+    reading_lines,
+)
 from simulator.model.ladder_ahead import Ladder, ladder_penalty
 from simulator.model.ladder_ahead import rung_costs as rung_costs  # re-exported, as before
 
@@ -523,6 +528,13 @@ class PlatformPolicy:
     def reading_weights(self) -> FloatArray:
         """``w_j``: today's belief in each reading of the law."""
         return self.line_belief.weights
+
+    def believed_counted(self) -> FloatArray:
+        """Per kind, today's chance it gives a post of being counted in an audit
+        (:func:`~simulator.model.believed_line.believed_counted`; ``q_k`` before audits)."""
+        return believed_counted(
+            self.reading_lines(), self.moderation.reviewer_mean, self.reading_weights()
+        )
 
     def reading_lines(self) -> FloatArray:
         """The believed line under each reading (computed once)."""

@@ -6,6 +6,7 @@ they can be tested on hand-made counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from simulator.kinds import (
     KIND_LABELS,
     LAWFUL_KINDS,
     N_KINDS,
+    SENSITIVE_KINDS,
     Channel,
     ContentKind,
     EventKind,
@@ -256,6 +258,18 @@ def _headlines(
         "lawful_takedown_rate": takedown_rate(on_platforms, list(LAWFUL_KINDS)),
         "speech_loss_by_mechanism": {name: lawful[name] for name in MECHANISMS},
         "political_speech_by_mechanism": {name: political[name] for name in MECHANISMS},
+    }
+
+
+def believed_counted_columns(
+    per_kind: Sequence[float] | NDArray[np.floating] | None,
+) -> dict[str, float]:
+    """A platform's summary columns ``believed_counted_<kind>`` for the sensitive kinds:
+    the chance it gives a post of the kind of being counted in an audit at the end of the
+    run (model.md S8, "Learning where the line is"); 0 without takedown duties."""
+    return {
+        f"believed_counted_{kind.label}": 0.0 if per_kind is None else float(per_kind[kind])
+        for kind in SENSITIVE_KINDS
     }
 
 

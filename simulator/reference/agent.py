@@ -86,8 +86,9 @@ from simulator.errors import MISSING, ScenarioError
 from simulator.kinds import N_KINDS, ExclusionReason, UserState
 from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.model.scenario.days import plan_timeline
-from simulator.output.metrics import summarise
+from simulator.output.metrics import believed_counted_columns, summarise
 from simulator.output.recorder import Recorder
+from simulator.reference import platform_policy as policy
 from simulator.reference.accounts import Accounts
 from simulator.reference.moderation import Moderation
 from simulator.reference.police import Police
@@ -258,11 +259,19 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
     def audit_beliefs(self, platform: Platform) -> dict[str, float]:
         """What the platform came to believe about audits (0 and 1 without a policy)."""
         if platform.view is None:
-            return {"believed_audits_per_year": 0.0, "detection_calibration": 1.0}
+            return {
+                "believed_audits_per_year": 0.0,
+                "detection_calibration": 1.0,
+                **believed_counted_columns(None),
+            }
         per_day = platform.audits_per_day(self.scenario.regulator.audits_per_year)
+        counted = policy.believed_counted(
+            self.line, platform.view.reviewer, platform.line_log_weights
+        )
         return {
             "believed_audits_per_year": 365.0 * per_day,
             "detection_calibration": platform.detection_calibration(),
+            **believed_counted_columns(counted),
         }
 
     def user_counts(self) -> dict[str, int]:

@@ -231,6 +231,22 @@ def lawful_found(
     ]
 
 
+def believed_counted(
+    q: list[float], reviewer: list[float], log_weights: list[float]
+) -> list[float]:
+    """Per kind, the chance the platform gives a post of being counted in an audit: over
+    the readings weighed by its belief, the share of the kind's scores above the line."""
+    weights = reading_weights(log_weights)
+    out = [0.0] * len(q)
+    for weight, lines in zip(weights, reading_lines(q, reviewer), strict=True):
+        for kind, (line, mean) in enumerate(zip(lines, reviewer, strict=True)):
+            if line == -math.inf:
+                out[kind] += weight
+            elif line != math.inf:
+                out[kind] += weight * _NORMAL.cdf(mean - line)
+    return out
+
+
 def reading_weights(log_weights: list[float]) -> list[float]:
     """The belief in each reading from its log weight, summing to 1 (equal if every
     reading has been ruled out)."""
