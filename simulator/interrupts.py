@@ -57,10 +57,23 @@ def announce_interrupted(from_handler: bool = False) -> None:
     _announced = installed()  # once per program; every time in a test's process
     with contextlib.suppress(OSError, ValueError):
         if from_handler:
-            os.write(2, (INTERRUPTED_MESSAGE + "\n").encode())
+            # A progress bar may still hold the line (a second Ctrl-C lands before the
+            # first one's clean-up closed it): start the message on a line of its own.
+            os.write(2, (_line_start() + INTERRUPTED_MESSAGE + "\n").encode())
         else:
             sys.stderr.write(INTERRUPTED_MESSAGE + "\n")
             sys.stderr.flush()
+
+
+def _line_start() -> str:
+    """What puts the message at the start of an empty line whatever standard error
+    shows: on a terminal, back to the line's start and erase it (a bar's text goes);
+    elsewhere (a pipe, a log) a newline, which ends a bar's line there."""
+    try:
+        terminal = os.isatty(2)
+    except OSError:
+        terminal = False
+    return "\r\033[K" if terminal else "\n"
 
 
 def exit_interrupted() -> None:
