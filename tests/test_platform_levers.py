@@ -243,6 +243,44 @@ def test_platforms_learn_from_audits_that_criticism_is_not_counted() -> None:
         assert row["believed_counted_unlawful"] == pytest.approx(1.0, abs=1e-12)
 
 
+def test_more_audits_teach_the_line_faster() -> None:
+    """Comparative statics of the learned line (S8): the more audits a platform goes
+    through, the more evidence that criticism is not counted, so the chance it gives a
+    critical post of being counted ends lower, in every paired replication (classroom,
+    seeds 0-3; measured: audits a year 0 -> the prior 0.300, 4 -> 0.285-0.300, 12 ->
+    0.241-0.261, 48 -> 0.075-0.135)."""
+    scenario = simulator.load_scenario("classroom")
+    prior = (
+        scenario.rules.takedown.vagueness * scenario.population.perception.kind_closeness.critical
+    )
+    levels = (0.0, 4.0, 12.0, 48.0)
+    believed = np.array(
+        [
+            [
+                np.mean(
+                    [
+                        row["believed_counted_critical"]
+                        for row in simulator.run(
+                            simulator.override(scenario, {"regulator.audits_per_year": audits}),
+                            seed=seed,
+                            parallel=False,
+                        ).summary["platforms"]
+                    ]
+                )
+                for seed in range(4)
+            ]
+            for audits in levels
+        ]
+    )
+    # No audit, no evidence: the prior q (to the 32-point quadrature of the readings).
+    np.testing.assert_allclose(believed[0], prior, atol=0.01)
+    # Never higher with more audits (a run with no audit in its 60 days keeps the prior:
+    # seed 1 at 4 a year), lower on average at every step.
+    assert np.all(np.diff(believed, axis=0) <= 1e-12), believed
+    assert np.all(np.diff(believed.mean(axis=1)) < -0.01), believed
+    assert float(believed[-1].max()) < 0.5 * prior, believed
+
+
 @pytest.mark.slow
 def test_belief_about_audits_converges_to_the_true_rate() -> None:
     """A platform that believes in 5 audits a year, audited 50 times a year for three
