@@ -200,6 +200,23 @@ def found_under(
     return sample_size * min(1.0, max(0.0, violating / published))
 
 
+def found_by_reading(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_size: float,
+    lawful_only: bool = False,
+) -> list[float]:
+    """Per reading of the law, the violations an audit is expected to find at ``t``
+    (``lawful_only``: the posts of lawful kinds among them)."""
+    return [
+        found_under(platform, t, flows, r, liability, sample_size, lawful_only)
+        for r in reading_lines(q, platform.reviewer)
+    ]
+
+
 def expected_found(
     platform: Platform,
     t: float,
@@ -211,8 +228,7 @@ def expected_found(
 ) -> float:
     """What the platform expects an audit to find at ``t``: the readings' expected finds,
     weighed by its belief ``weights`` in each."""
-    readings = reading_lines(q, platform.reviewer)
-    found = [found_under(platform, t, flows, r, liability, sample_size) for r in readings]
+    found = found_by_reading(platform, t, flows, q, liability, sample_size)
     return sum(w * f for w, f in zip(weights, found, strict=True))
 
 
@@ -225,10 +241,7 @@ def lawful_found(
     sample_size: float,
 ) -> list[float]:
     """Per reading, the posts of lawful kinds an audit is expected to count at ``t``."""
-    return [
-        found_under(platform, t, flows, r, liability, sample_size, lawful_only=True)
-        for r in reading_lines(q, platform.reviewer)
-    ]
+    return found_by_reading(platform, t, flows, q, liability, sample_size, lawful_only=True)
 
 
 def believed_counted(
