@@ -161,6 +161,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.experiments.fitting",
             "simulator.experiments.frontier",
             "simulator.experiments.groups",
+            "simulator.experiments.intervals",
             "simulator.experiments.phases",
             "simulator.experiments.resources",
             "simulator.experiments.sensitivity",

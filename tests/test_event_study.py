@@ -40,6 +40,11 @@ def test_an_entry_has_no_effect_before_its_day_and_one_after() -> None:
     assert (after["effect_mean"] != 0.0).any()
     per_rep = study.per_replication
     assert len(per_rep) == 2 * 30 and set(per_rep["replication"]) == {0, 1}
+    # Beside the t-interval, the bootstrap one (issue 18 item 5): with two paired
+    # replications its ends are their two effects (resample means: a, (a + b) / 2, b).
+    effects = (per_rep["treated"] - per_rep["control"]).to_numpy().reshape(2, 30)
+    assert table["effect_boot_low"].to_numpy() == pytest.approx(effects.min(axis=0))
+    assert table["effect_boot_high"].to_numpy() == pytest.approx(effects.max(axis=0))
     figure = event_study_figure(study)
     assert len(figure.axes) == 2
 

@@ -535,7 +535,11 @@ def test_sweep_figure_is_in_the_house_style(tmp_path: Path) -> None:
     loaded = _scenario_with_fixed("classroom", (), 2, 60)
     fig = sweep_figure(SweepResults.read(out), loaded)
     title = " ".join(fig.axes[0].get_title().split())  # long titles are broken into lines
-    assert "60 users \u00d7 2 days" in title and "share of intended posts" in title
+    assert "60 users \u00d7 2 days" in title
+    # speech_loss is a share of the lawful posts that survive without rules (metrics.md),
+    # drawn from 0 to 1 as the y axis says.
+    assert "share of the lawful posts that survive without rules, 0 to 1" in title
+    assert fig.axes[0].get_ylabel() == "speech_loss\n(share, 0 to 1)"
     gids = {line.get_gid() for line in fig.axes[0].get_lines()}
     assert "zero" in gids
     assert (out / "sweep.png").exists()

@@ -305,14 +305,14 @@ def test_faster_removal_prevents_more_exposure() -> None:
         assert f["unlawful_exposure_prevented"] > s["unlawful_exposure_prevented"] + 0.2
 
 
-@pytest.mark.slow
 def test_exposure_prevented_rises_as_the_deadline_shortens() -> None:
     """A notice deadline bites only through enforcement (S10): an understaffed platform
     that chooses its staff (S6a), audited weekly, misses more 1-hour deadlines than
     7-day ones, and removes more of the unlawful posts' views: it hires for its notices
-    (served before flags, S6; 0.56 / 0.48 reviewers at 1 h, the floor of 0.1 at 168 h).
-    Paired seeds; the effect is small (0.033 / 0.035 against 0.022 / 0.024 when
-    measured): the flags wait, and notice liability does not count them."""
+    (served before flags, S6). Paired seeds 1, 2; the effect is small: unlawful exposure
+    prevented 0.034 / 0.030 at 1 h, 0.028 / 0.022 at 24 h, 0.023 / 0.023 at 168 h
+    (session 12; 3 s for all six runs, so in the default suite): the flags wait, and
+    notice liability does not count them."""
     scenario = reduced(
         "germany_netzdg_2017",
         users=10_000,

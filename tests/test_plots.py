@@ -655,6 +655,25 @@ def test_frontier_figure_in_the_house_style() -> None:
     assert "? users \u00d7 ? days" in flat(frontier_figure(table).axes[0].get_title())
 
 
+def test_frontier_names_deadlines_whose_marks_lie_on_each_other() -> None:
+    """The NetzDG frontier's 24 h and 168 h marks coincide at every staff level (issue 18
+    item 6: no overlapping marks without a mark): the place's label names both
+    deadlines, with "same outcome"; a deadline alone at its place is not named."""
+    from simulator.plots.frontier import frontier_figure
+
+    table = _frontier_table()
+    table.loc[table["deadline_hours"] == 168.0, "deadline_hours"] = 1.0
+    shifted = table[table["deadline_hours"] == 24.0].assign(deadline_hours=168.0)
+    table = pd.concat([table, shifted], ignore_index=True)
+    texts = sorted(t.get_text() for t in frontier_figure(table).axes[0].texts)
+    both = "1 reviewers/100k\n= 5 reviewers/100k\ndeadlines 24 = 168 h\n(same outcome)"
+    assert texts == sorted([both, "1 reviewers/100k", "5 reviewers/100k"])
+    # One lever varied: the coinciding deadlines are still named.
+    alone = table[table["reviewers_per_100k_users"] == 1.0]
+    texts = sorted(t.get_text() for t in frontier_figure(alone).axes[0].texts)
+    assert texts == ["deadlines 24 = 168 h\n(same outcome)"]
+
+
 def test_phase_figure_in_the_house_style() -> None:
     from simulator.plots.phase import phase_figure
 
@@ -759,6 +778,8 @@ def test_frontier_labels_do_not_overlap_each_other_the_legend_or_the_edges() -> 
     ax = fig.axes[0]
     labels = [t for t in ax.texts if "reviewers/100k" in t.get_text()]
     assert len(labels) == 6  # one per place: the three deadlines coincide
+    # ... at every place: said once, in the legend's title.
+    assert ax.get_legend().get_title().get_text().startswith("deadlines 1 = 24 = 168 h:")
     boxes = [Text.get_window_extent(t, renderer) for t in labels]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:

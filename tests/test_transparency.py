@@ -361,6 +361,10 @@ def test_the_figure_draws_both_parts_and_every_sender(runs: dict[str, Results]) 
     assert {f"part-{part}" for part in PARTS} <= drawn
     labels = [tick.get_text() for tick in right.get_xticklabels()]
     assert labels == [f"main: {sender}" for sender in SENDERS]
+    # Each bar names the report it is read against; circumvention tools' posts are on no
+    # platform, in no report (issue 18 item 6: it was labelled "(DSA report)").
+    names = [tick.get_text() for tick in left.get_yticklabels()]
+    assert names == ["main\n(DSA report)", "circumvention\n(no platform: in no report)"]
     # The bars of the left panel are the table's numbers.
     widths = [p.get_width() for p in left.patches if p.get_gid() == "part-in_report"]
     assert widths == list(visible_and_hidden(runs["eu_dsa_2024"].transparency)["in_report"])

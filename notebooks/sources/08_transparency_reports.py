@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 7. What a transparency report shows and hides
+# # 8. What a transparency report shows and hides
 #
 # Platforms publish transparency reports: under Germany's NetzDG the complaints they
 # received, by sender (users or complaint bodies), how many led to a removal and how

@@ -78,7 +78,8 @@ def attribute_command(
     Example:
       censim attribute classroom --reps 4 --out attribution/classroom
     """
-    from simulator.experiments.attribution import attribute, is_share
+    from simulator.experiments.attribution import attribute
+    from simulator.experiments.intervals import is_share
     from simulator.plots.attribution import waterfall
     from simulator.plots.writing import save
 

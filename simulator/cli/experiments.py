@@ -43,15 +43,20 @@ def _pct(value: float) -> str:
 
 
 def _with_interval(row: Any, metric: str) -> str:
-    """``mean [low, high]`` of a share metric in %, the t-interval clipped to [0, 1] as
-    ``censim compare`` prints it (a share cannot leave it; few replications of a small
-    share give t-intervals below 0). summary.csv keeps the unclipped interval."""
-    mean, low, high = (row.get(f"{metric}_{k}") for k in ("mean", "low", "high"))
+    """``mean [low, high] (boot_low, boot_high)`` of a share metric in %: the t-interval
+    (clipped to [0, 1] in summary.csv: a share cannot leave it) and the percentile
+    bootstrap interval beside it, which stays within the replications' range."""
+    mean, low, high, boot_low, boot_high = (
+        row.get(f"{metric}_{k}") for k in ("mean", "low", "high", "boot_low", "boot_high")
+    )
     if mean is None:
         return ""
     if low is None or not math.isfinite(low):
         return _pct(mean)
-    return f"{_pct(mean)} [{_pct(max(low, 0.0))}, {_pct(min(high, 1.0))}]"
+    text = f"{_pct(mean)} [{_pct(max(low, 0.0))}, {_pct(min(high, 1.0))}]"
+    if boot_low is not None and math.isfinite(boot_low):
+        text += f" ({_pct(boot_low)}, {_pct(boot_high)})"
+    return text
 
 
 def run_options(*, reps: int = 1, scheduler: bool = True) -> Any:
@@ -67,9 +72,7 @@ def run_options(*, reps: int = 1, scheduler: bool = True) -> Any:
             metavar="FIELD=VALUE",
             help="Fix a scenario field for every point (TOML literal); repeatable.",
         ),
-        click.option(
-            "--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."
-        ),
+        click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
         click.option(
             "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
         ),
@@ -209,7 +212,7 @@ def sweep_command(
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     for line in [headers, *rows]:
         click.echo("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
-    click.echo(f"{wrote}; means with 95% t intervals")
+    click.echo(f"{wrote}; means with 95% t intervals [..] and bootstrap intervals (..)")
 
 
 #: The metric ``censim sweep`` draws in its own figure (sweep.png), as ``plot`` draws a run.
@@ -228,7 +231,8 @@ def sweep_figure(results: Any, loaded: Any) -> Any:
         SWEEP_FIGURE_METRIC,
         title=title(
             f"Speech loss against {results.fields[0]}",
-            "share of intended posts; mean, 95% t band, dots: replications",
+            "share of the lawful posts that survive without rules, 0 to 1; mean, 95% t "
+            "band, dots: replications",
             loaded.name,
             "varied" if "population.users" in results.fields else loaded.population.users,
             "varied" if "horizon_days" in results.fields else loaded.horizon_days,
@@ -402,16 +406,22 @@ def groups_command(
         check(Needs(memory=run_memory(loaded), disk=0), Path("."), "this comparison")
     result = compare_groups(loaded, reps=reps, seed=seed, against=against)
     click.echo(
-        f"{result.scenario}: {reps} replications (95% t intervals); "
+        f"{result.scenario}: {reps} replications (95% t intervals [..], bootstrap (..)); "
         f"differences from `{result.against}` paired within each run"
     )
-    click.echo(f"{'group':<20} {'rate':<26} {'mean [interval]':<28} minus {result.against}")
+    click.echo(f"{'group':<20} {'rate':<26} {'mean [t] (bootstrap)':<44} minus {result.against}")
     for _, row in result.table.iterrows():
-        level = _number_interval(row["mean"], row["low"], row["high"])
-        difference = _number_interval(
-            row["minus_against"], row["minus_against_low"], row["minus_against_high"]
+        level = _number_interval(
+            row["mean"], row["low"], row["high"], row["boot_low"], row["boot_high"]
         )
-        click.echo(f"{row['group']:<20} {row['rate']:<26} {level:<28} {difference}")
+        difference = _number_interval(
+            row["minus_against"],
+            row["minus_against_low"],
+            row["minus_against_high"],
+            row["minus_against_boot_low"],
+            row["minus_against_boot_high"],
+        )
+        click.echo(f"{row['group']:<20} {row['rate']:<26} {level:<44} {difference}")
     if csv_file is not None:
         from simulator.files import atomic_write_bytes
 
@@ -423,9 +433,14 @@ def groups_command(
         click.echo(f"wrote {shown(csv_file)}")
 
 
-def _number_interval(mean: float, low: float, high: float) -> str:
+def _number_interval(
+    mean: float, low: float, high: float, boot_low: float = math.nan, boot_high: float = math.nan
+) -> str:
+    """``mean [low, high] (boot_low, boot_high)``: the t-interval and, where there is one,
+    the percentile bootstrap interval."""
     interval = f" [{low:.4g}, {high:.4g}]" if math.isfinite(low) else ""
-    return f"{mean:.4g}{interval}"
+    boot = f" ({boot_low:.4g}, {boot_high:.4g})" if math.isfinite(boot_low) else ""
+    return f"{mean:.4g}{interval}{boot}"
 
 
 @click.command("event-study")
@@ -486,13 +501,16 @@ def event_study_command(
     table = study.table
     click.echo(
         f"{study.scenario}: `{entry}` on day {study.event_day}, {outcome} of "
-        f"{', '.join(chosen)} a day, {reps} paired replications (95% t intervals)"
+        f"{', '.join(chosen)} a day, {reps} paired replications "
+        "(95% t intervals [..], bootstrap (..))"
     )
-    click.echo(f"{'days since':>10} {'treated':>10} {'control':>10}  effect [interval]")
+    click.echo(f"{'days since':>10} {'treated':>10} {'control':>10}  effect [t] (bootstrap)")
     step = max(1, math.ceil(len(table) / 20))
     for _, row in table.iloc[::step].iterrows():
         low, high = row["effect_low"], row["effect_high"]
         interval = f" [{low:.3g}, {high:.3g}]" if math.isfinite(low) else ""
+        if math.isfinite(row["effect_boot_low"]):
+            interval += f" ({row['effect_boot_low']:.3g}, {row['effect_boot_high']:.3g})"
         click.echo(
             f"{int(row['days_since']):>10} {row['treated_mean']:>10.3g} "
             f"{row['control_mean']:>10.3g}  {row['effect_mean']:.3g}{interval}"

@@ -109,5 +109,8 @@ def frontier_command(
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         for line in [headers, *rows]:
             click.echo("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
-        click.echo("means with 95% t intervals; * on the frontier (no setting does better on both)")
+        click.echo(
+            "means with 95% t intervals [..] and bootstrap intervals (..); "
+            "* on the frontier (no setting does better on both)"
+        )
     click.echo(wrote)

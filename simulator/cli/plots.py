@@ -521,7 +521,9 @@ def compare_command(
 
 
 def format_table(table: Any) -> list[str]:
-    """The comparison as text: mean [95% interval] in % per regime."""
+    """The comparison as text: per regime, mean [95% t-interval] in %, and beneath it the
+    percentile bootstrap interval (which stays within the replications' range: a rare
+    big event in one replication shows as a lopsided interval)."""
 
     def cell(row: Any, metric: str) -> str:
         mean = row[f"{metric}_mean"]
@@ -533,6 +535,12 @@ def format_table(table: Any) -> list[str]:
             text += f" [{100 * low:.2f}, {100 * high:.2f}]"
         return text
 
+    def boot(row: Any, metric: str) -> str:
+        low, high = row.get(f"{metric}_boot_low"), row.get(f"{metric}_boot_high")
+        if low is None or not (math.isfinite(low) and math.isfinite(high)):
+            return ""
+        return f"        ({100 * low:.2f}, {100 * high:.2f})"
+
     from simulator.plots import DEFAULT_COMPARISON
 
     width = max(12, *(len(str(r)) for r in table["regime"]))
@@ -541,5 +549,11 @@ def format_table(table: Any) -> list[str]:
     for _, row in table.iterrows():
         cells = "  ".join(f"{cell(row, m):<26}" for m in DEFAULT_COMPARISON)
         lines.append(f"{row['regime']:<{width}} {int(row['replications']):>4}  {cells}")
-    lines.append("(mean over replications [95% t-interval], shares in %)")
+        boots = [boot(row, m) for m in DEFAULT_COMPARISON]
+        if any(boots):
+            cells = "  ".join(f"{b:<26}" for b in boots)
+            lines.append(f"{'  bootstrap':<{width}} {'':>4}  {cells}".rstrip())
+    lines.append(
+        "(mean over replications [95% t-interval]; beneath: (95% bootstrap interval); shares in %)"
+    )
     return lines

@@ -59,7 +59,7 @@ _API = {
     "SweepResults": "simulator.experiments.sweeps",
     "sweep": "simulator.experiments.sweeps",
     "summary_table": "simulator.experiments.tables",
-    "t_interval": "simulator.experiments.tables",
+    "t_interval": "simulator.experiments.intervals",
 }
 
 
@@ -96,6 +96,9 @@ if TYPE_CHECKING:
         make_executor,
     )
     from simulator.experiments.frontier import FrontierResults, policy_frontier
+    from simulator.experiments.intervals import (
+        t_interval,
+    )
     from simulator.experiments.phases import PhaseResults, phase_grid
     from simulator.experiments.store import (
         Store,
@@ -106,7 +109,6 @@ if TYPE_CHECKING:
     )
     from simulator.experiments.tables import (
         summary_table,
-        t_interval,
     )
 
 __all__ = [

@@ -25,12 +25,12 @@ get the same (symmetry): ``tests/test_attribution.py``.
 Replication ``r`` of every combination uses the same seed (common random numbers, as a
 sweep's points do), so the values are computed per replication and their spread gives
 the intervals: the Student-t 95% interval of the mean, the percentile bootstrap one
-(:func:`~simulator.experiments.tables.bootstrap_interval`), and the 2.5% and 97.5%
+(:func:`~simulator.experiments.intervals.bootstrap_interval`), and the 2.5% and 97.5%
 quantiles of the replications themselves (a rare big event makes the runs a mixture,
 which the t-interval hides). Intervals are clipped to what the number can be
-(:func:`metric_domain`). The runs go through a sweep (:func:`simulator.experiments.sweep`):
-its executors (local workers, a Dask cluster), its resumable store, its byte-identical
-tables on any number of workers.
+(:func:`~simulator.experiments.intervals.metric_domain`). The runs go through a sweep
+(:func:`simulator.experiments.sweep`): its executors (local workers, a Dask cluster), its
+resumable store, its byte-identical tables on any number of workers.
 """
 
 from __future__ import annotations
@@ -46,9 +46,15 @@ import pandas as pd
 
 from simulator.experiments.designs import Design, SweepError
 from simulator.experiments.executors import Executor, Model, ScenarioModel
+from simulator.experiments.intervals import (  # noqa: F401 (names of this module before)
+    LEVEL,
+    describe,
+    effect_domain,
+    is_share,
+    metric_domain,
+)
 from simulator.experiments.store import atomic_csv
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
-from simulator.experiments.tables import bootstrap_interval, t_interval
 from simulator.model.scenario import Scenario, validate_scenario
 
 #: The rules a scenario can switch off, in the order they are listed: the switches the
@@ -72,9 +78,6 @@ MAX_RULES = len(RULES)
 
 #: Parts of the attribution table (``part`` column).
 PARTS = ("level", "total", "shapley", "alone", "interaction")
-
-#: Levels of the intervals (95%).
-LEVEL = 0.95
 
 
 # -- which rules, and a scenario with some of them off ---------------------------------
@@ -229,70 +232,6 @@ def shapley_values(values: np.ndarray) -> np.ndarray:
         for i in members:
             phi[..., i] += dividends[..., mask] / len(members)
     return phi
-
-
-# -- intervals --------------------------------------------------------------------------
-
-
-def metric_domain(metric: str) -> tuple[float, float]:
-    """Where ``metric``'s values lie, for clipping intervals: the comparison's
-    :data:`~simulator.plots.compare.METRIC_DOMAINS` (shares in [0, 1], totals at least
-    0), counts of a run (``events.*``, ``users_final.*``, ``excluded_by_reason.*``) at
-    least 0, the per-kind shares in [0, 1]; any other metric (a new one included) is
-    not clipped."""
-    from simulator.plots.compare import METRIC_DOMAINS
-
-    if metric in METRIC_DOMAINS:
-        return METRIC_DOMAINS[metric]
-    if metric.startswith(("events.", "users_final.", "excluded_by_reason.")):
-        return 0.0, math.inf
-    if metric.startswith("per_kind.") and metric.endswith(
-        (".withheld_share", ".taken_down_share", ".takedown_rate")
-    ):
-        return 0.0, 1.0
-    return -math.inf, math.inf
-
-
-def is_share(metric: str) -> bool:
-    return metric_domain(metric) == (0.0, 1.0)
-
-
-def effect_domain(metric: str) -> tuple[float, float]:
-    """Where a difference of two values of ``metric`` lies (a Shapley value is an
-    average of such differences): [-1, 1] for a share, unbounded otherwise."""
-    low, high = metric_domain(metric)
-    width = high - low
-    return -width, width
-
-
-def describe(values: np.ndarray, domain: tuple[float, float]) -> dict[str, float]:
-    """Mean over the replications' finite ``values``, the t and bootstrap 95% intervals
-    of the mean clipped to ``domain``, the 2.5% and 97.5% quantiles of the values, their
-    lowest and highest, and how many there were."""
-    data = np.asarray(values, dtype=float)
-    data = data[np.isfinite(data)]
-    mean, low, high, n = t_interval(data, LEVEL)
-    floor, ceiling = domain
-    if n >= 2:
-        low, high = max(low, floor), min(high, ceiling)
-    boot_low, boot_high = bootstrap_interval(data, LEVEL)
-    if n:
-        q_low, q_high = (float(q) for q in np.quantile(data, [(1 - LEVEL) / 2, (1 + LEVEL) / 2]))
-        smallest, largest = float(data.min()), float(data.max())
-    else:
-        q_low = q_high = smallest = largest = math.nan
-    return {
-        "replications": n,
-        "mean": mean,
-        "t_low": low,
-        "t_high": high,
-        "boot_low": boot_low,
-        "boot_high": boot_high,
-        "q_low": q_low,
-        "q_high": q_high,
-        "min": smallest,
-        "max": largest,
-    }
 
 
 # -- the study --------------------------------------------------------------------------

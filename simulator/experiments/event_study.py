@@ -6,7 +6,8 @@ Both runs of a replication use the same seed, so they share every random stream:
 days before the entry are identical (a timeline changes nothing before its day, which
 ``tests/test_timeline.py`` holds) and the difference after it is the entry's effect,
 not noise. Replications use independent seeds (:func:`simulator.streams.replication_seeds`);
-the interval is the t-interval of the paired differences over them.
+the intervals are the t and percentile bootstrap intervals of the paired differences
+over them (:func:`~simulator.experiments.intervals.interval_columns`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 
 from simulator.engine.simulation import Simulation
 from simulator.errors import ScenarioError
-from simulator.experiments.tables import t_interval
+from simulator.experiments.intervals import COUNT, UNBOUNDED, interval_columns
 from simulator.kinds import KIND_LABELS
 from simulator.model.scenario import Scenario
 from simulator.output.metrics import daily_table
@@ -109,10 +110,9 @@ def event_study(
             ("control", control[:, day]),
             ("effect", treated[:, day] - control[:, day]),
         ):
-            mean, low, high, n = t_interval(values, level)
-            if name != "effect" and n >= 2:
-                low = max(low, 0.0)  # a day's count is never below 0 (the effect can be)
-            row |= {f"{name}_mean": mean, f"{name}_low": low, f"{name}_high": high}
+            # A day's count is never below 0 (the effect can be).
+            domain = UNBOUNDED if name == "effect" else COUNT
+            row |= interval_columns(values, domain, f"{name}_", level)
         rows.append(row)
     per_replication = pd.DataFrame(
         {

@@ -32,8 +32,8 @@ import pandas as pd
 
 from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
+from simulator.experiments.intervals import COUNT, SHARE, interval_columns
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
-from simulator.experiments.tables import t_interval
 from simulator.model.scenario import Scenario
 
 #: The levers, in the table's order.
@@ -179,8 +179,9 @@ def policy_frontier(
 def frontier_table(long: pd.DataFrame, values: Sequence[dict[str, float]]) -> pd.DataFrame:
     """One row per lever setting (point): the levers, ``replications``, per metric of
     :data:`FRONTIER_METRICS` ``_mean``, ``_low``, ``_high`` (t-based 95% interval, clipped
-    to [0, 1] for shares: a share cannot leave it), and ``efficient`` (on the frontier,
-    by the means)."""
+    to [0, 1] for shares: a share cannot leave it), ``_boot_low``, ``_boot_high`` (the
+    percentile bootstrap one; :func:`~simulator.experiments.intervals.interval_columns`),
+    and ``efficient`` (on the frontier, by the means)."""
     rows = []
     for point, levers in enumerate(values):
         mine = long[long["point"] == point]
@@ -188,10 +189,8 @@ def frontier_table(long: pd.DataFrame, values: Sequence[dict[str, float]]) -> pd
         row["replications"] = int(mine["replication"].nunique())
         for metric in FRONTIER_METRICS:
             series = mine.loc[mine["metric"] == metric, "value"].to_numpy(dtype=float)
-            mean, low, high, _ = t_interval(series)
-            if metric != "fines_total":  # shares
-                low, high = max(low, 0.0), min(high, 1.0)
-            row[f"{metric}_mean"], row[f"{metric}_low"], row[f"{metric}_high"] = mean, low, high
+            domain = COUNT if metric == "fines_total" else SHARE
+            row.update(interval_columns(series, domain, f"{metric}_"))
         rows.append(row)
     table = pd.DataFrame(rows)
     table["efficient"] = efficient(

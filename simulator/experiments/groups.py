@@ -1,7 +1,7 @@
 """Per-group comparisons with replication intervals (docs/experiments.md "Groups";
 ``censim groups``): a scenario with user groups run on ``reps`` seeds, each group's
-rates (deletion, withholding, detentions per 1,000 users) with t-intervals over the
-replications, and each group's difference from a reference group, paired within a
+rates (deletion, withholding, detentions per 1,000 users) with t and bootstrap
+intervals over the replications, and each group's difference from a reference group, paired within a
 replication (both groups live in the same run, under the same platforms, thresholds
 and news, so the difference is the groups' own, not the runs').
 """
@@ -16,7 +16,7 @@ import pandas as pd
 
 from simulator.engine.simulation import Simulation
 from simulator.errors import ScenarioError
-from simulator.experiments.tables import t_interval
+from simulator.experiments.intervals import COUNT, SHARE, UNBOUNDED, interval_columns
 from simulator.model.scenario import Scenario
 from simulator.output.groups import GROUP_RATES
 from simulator.streams import replication_seeds
@@ -25,7 +25,9 @@ from simulator.streams import replication_seeds
 @dataclass
 class GroupComparison:
     """``table``: one row per group and rate, with the mean over replications and its
-    interval, and the paired difference from ``against`` with its interval;
+    intervals (``low`` / ``high``: t, clipped to what the rate can be; ``boot_low`` /
+    ``boot_high``: percentile bootstrap), and the paired difference from ``against``
+    with its (``minus_against_low`` ... ``minus_against_boot_high``);
     ``per_replication``: replication, group and each rate."""
 
     scenario: str
@@ -82,13 +84,13 @@ def compare_groups(
         for rate in rates:
             values = np.array([run[name][rate] for run in runs])
             base = np.array([run[against][rate] for run in runs])
-            mean, low, high, _ = t_interval(values, level)
-            diff, diff_low, diff_high, _ = t_interval(values - base, level)
+            domain = COUNT if rate == "detentions_per_1000_users" else SHARE
             rows.append(
-                {
-                    "group": name, "rate": rate, "mean": mean, "low": low, "high": high,
-                    "minus_against": diff, "minus_against_low": diff_low,
-                    "minus_against_high": diff_high,
+                {"group": name, "rate": rate}
+                | interval_columns(values, domain, "", level)
+                | {
+                    ("minus_against" if key == "mean" else f"minus_against_{key}"): value
+                    for key, value in interval_columns(values - base, UNBOUNDED, "", level).items()
                 }
-            )  # fmt: skip
+            )
     return GroupComparison(scenario.name, against, reps, pd.DataFrame(rows), pd.DataFrame(records))

@@ -34,8 +34,8 @@ import pandas as pd
 from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
 from simulator.experiments.executors import ScenarioModel, flatten_summary
+from simulator.experiments.intervals import SHARE, interval_columns
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
-from simulator.experiments.tables import t_interval
 from simulator.model.scenario import Scenario
 from simulator.output.phases import PHASE_COLUMNS, QUANTILES, cell_counts
 from simulator.output.results import Results
@@ -210,8 +210,9 @@ def phase_table(
     long: pd.DataFrame, values: Sequence[dict[str, Any]]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per point: the axes, ``replications``, per phase ``<phase>_mean``,
-    ``_low``, ``_high`` (the share of sensitive decisions: replication mean and t-based
-    95% interval clipped to [0, 1]), and ``defiant_stance_q<i>`` /
+    ``_low``, ``_high``, ``_boot_low``, ``_boot_high`` (the share of sensitive decisions:
+    replication mean, t-based 95% interval clipped to [0, 1] and percentile bootstrap
+    one), and ``defiant_stance_q<i>`` /
     ``defiant_boldness_q<j>`` (the defiant share of the decisions of users in stance /
     boldness quintile ``i`` / ``j``, replications pooled); and the decisions by point,
     stance, boldness and phase (replications summed)."""
@@ -224,10 +225,7 @@ def phase_table(
         row["replications"] = int(mine["replication"].nunique())
         for name in PHASE_COLUMNS:
             series = mine.loc[mine["metric"] == f"phases.{name}", "value"].to_numpy(dtype=float)
-            mean, low, high, _ = t_interval(series)
-            row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = (
-                mean, max(low, 0.0), min(high, 1.0),
-            )  # fmt: skip
+            row.update(interval_columns(series, SHARE, f"{name}_"))
         sums = mine.groupby("metric")["value"].sum()
         for s, b in itertools.product(range(q), range(q)):
             for p, name in enumerate(PHASE_COLUMNS):

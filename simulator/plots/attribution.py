@@ -13,8 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from simulator.experiments.attribution import Attribution, coalition_label, is_share
+from simulator.experiments.attribution import Attribution, coalition_label
 from simulator.experiments.designs import SweepError
+from simulator.experiments.intervals import is_share
 from simulator.plots.compare import COMPARISON_METRICS
 from simulator.plots.style import COLOURS, new_figure, style, thousands, title, wrap, zero_line
 

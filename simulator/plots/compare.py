@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from simulator.experiments.tables import bootstrap_interval
+from simulator.experiments.intervals import METRIC_DOMAINS, SHARE, UNBOUNDED, interval_columns
 from simulator.output.metrics import MECHANISMS
 from simulator.output.results import Results
 from simulator.plots.style import (
@@ -27,42 +27,30 @@ from simulator.plots.style import (
     zero_line,
 )
 
-#: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1).
-COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
-    "political_speech_lost": (
-        "political speech lost\n(% of critical + calls to act, vs no rules)",
-        True,
-    ),
-    "political_speech_withheld": ("political speech withheld\n(% vs no rules)", True),
-    "political_speech_excluded": ("political speech excluded\n(% vs no rules)", True),
-    "political_speech_taken_down": ("political speech taken down\n(% vs no rules)", True),
-    "lawful_takedown_rate": (
-        "lawful take-down rate\n(% of lawful posts on a platform)",
-        True,
-    ),
-    "speech_loss": ("speech loss\n(% of lawful posts lost vs no rules)", True),
-    "chilling_effect": ("chilling effect\n(% of lawful posts withheld)", True),
-    "collateral_share": ("collateral share\n(% of takedowns that were lawful)", True),
-    "over_removal_share": ("over-removal share\n(% of takedowns not prohibited)", True),
-    "removed_within_24h": ("removed within 24 h\n(% of removals)", True),
+#: Axis labels of the metrics the comparison can show.
+COMPARISON_LABELS: dict[str, str] = {
+    "political_speech_lost": "political speech lost\n(% of critical + calls to act, vs no rules)",
+    "political_speech_withheld": "political speech withheld\n(% vs no rules)",
+    "political_speech_excluded": "political speech excluded\n(% vs no rules)",
+    "political_speech_taken_down": "political speech taken down\n(% vs no rules)",
+    "lawful_takedown_rate": "lawful take-down rate\n(% of lawful posts on a platform)",
+    "speech_loss": "speech loss\n(% of lawful posts lost vs no rules)",
+    "chilling_effect": "chilling effect\n(% of lawful posts withheld)",
+    "collateral_share": "collateral share\n(% of takedowns that were lawful)",
+    "over_removal_share": "over-removal share\n(% of takedowns not prohibited)",
+    "removed_within_24h": "removed within 24 h\n(% of removals)",
     "unlawful_exposure_prevented": (
-        "unlawful exposure prevented\n(% of views of unlawful posts, vs no rules)",
-        True,
+        "unlawful exposure prevented\n(% of views of unlawful posts, vs no rules)"
     ),
-    "lawful_exposure_lost": (
-        "lawful exposure lost\n(% of views of lawful posts, vs no rules)",
-        True,
-    ),
-    "excluded_share": ("excluded share\n(% of intended posts)", True),
-    "fines_total": ("fines\n(regime's currency, whole run)", False),
-    "detentions_total": ("detentions\n(count, whole run)", False),
+    "lawful_exposure_lost": "lawful exposure lost\n(% of views of lawful posts, vs no rules)",
+    "excluded_share": "excluded share\n(% of intended posts)",
+    "fines_total": "fines\n(regime's currency, whole run)",
+    "detentions_total": "detentions\n(count, whole run)",
 }
-#: Where each metric's values lie: shares in [0, 1], totals (money, counts) at least 0.
-#: Interval bounds are clipped to it (few replications of a small total give a t-interval
-#: reaching below 0, which no run can have).
-METRIC_DOMAINS: dict[str, tuple[float, float]] = {
-    metric: (0.0, 1.0) if is_share else (0.0, math.inf)
-    for metric, (_, is_share) in COMPARISON_METRICS.items()
+#: Metrics the comparison can show: summary key -> (axis label, is a share of 0..1;
+#: :data:`~simulator.experiments.intervals.METRIC_DOMAINS` says which).
+COMPARISON_METRICS: dict[str, tuple[str, bool]] = {
+    metric: (label, METRIC_DOMAINS[metric] == SHARE) for metric, label in COMPARISON_LABELS.items()
 }
 #: The parts of the two losses by mechanism (docs/metrics.md, "Loss by mechanism"): in the
 #: table, not drawn as panels (:func:`loss_by_mechanism` draws them). ``softened_in`` is a
@@ -73,12 +61,6 @@ MECHANISM_GROUPS = {
 }
 MECHANISM_METRICS = tuple(
     f"{parts}.{name}" for parts, _ in MECHANISM_GROUPS.values() for name in MECHANISMS
-)
-METRIC_DOMAINS.update(
-    {
-        metric: (-math.inf, 0.0) if metric.endswith(".softened_in") else (0.0, 1.0)
-        for metric in MECHANISM_METRICS
-    }
 )
 #: Metrics in the scenario's currency (the comparison's ``currency`` column).
 MONEY_METRICS = ("fines_total", "moderation_cost_total")
@@ -126,15 +108,14 @@ def comparison_table(
     dicts). Columns: ``regime``, ``replications``, ``currency`` (of the money metrics,
     ``fines_total``; empty if unknown), then ``<metric>_mean``, ``<metric>_ci_low``,
     ``<metric>_ci_high`` (the Student-t interval of the mean at ``confidence``, clipped
-    to the metric's :data:`METRIC_DOMAINS`; NaN with a single replication),
+    to the metric's :data:`~simulator.experiments.intervals.METRIC_DOMAINS`; NaN with a
+    single replication),
     ``<metric>_boot_low``, ``<metric>_boot_high`` (the percentile bootstrap interval of
-    the mean, :func:`~simulator.experiments.tables.bootstrap_interval`) and
+    the mean, :func:`~simulator.experiments.intervals.bootstrap_interval`) and
     ``<metric>_min``, ``<metric>_max`` (the lowest and highest replication). Shares are
     fractions (0-1). Replications in different currencies get NaN for money metrics:
     their amounts cannot be averaged.
     """
-    from scipy import stats
-
     rows = []
     for label, runs in groups.items():
         summaries = [r.summary if isinstance(r, Results) else r for r in runs]
@@ -152,27 +133,17 @@ def comparison_table(
                 values = np.array([])
             values = values[np.isfinite(values)]
             n = len(values)
-            mean = float(values.mean()) if n else float("nan")
-            if n >= 2:
-                half = float(
-                    stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
-                )
-            else:
-                half = float("nan")
-            low, high = mean - half, mean + half
-            if n >= 2:
-                # A share cannot leave [0, 1], nor a count go below 0: the t-interval is
-                # clipped to the possible.
-                floor, ceiling = METRIC_DOMAINS.get(metric, (-math.inf, math.inf))
-                low, high = max(low, floor), min(high, ceiling)
-            row[f"{metric}_mean"] = mean
-            row[f"{metric}_ci_low"] = low
-            row[f"{metric}_ci_high"] = high
-            # Beside the t-interval: a percentile bootstrap one, within the runs' range
-            # (a t-interval of a mixture, one suspension in four runs, is not).
-            boot_low, boot_high = bootstrap_interval(values, confidence)
-            row[f"{metric}_boot_low"] = boot_low
-            row[f"{metric}_boot_high"] = boot_high
+            # The t-interval clipped to the possible (a share cannot leave [0, 1], nor a
+            # count go below 0) and beside it a percentile bootstrap one, within the
+            # runs' range (a t-interval of a mixture, one suspension in four runs, is not).
+            columns = interval_columns(
+                values, METRIC_DOMAINS.get(metric, UNBOUNDED), level=confidence
+            )
+            row[f"{metric}_mean"] = columns["mean"]
+            row[f"{metric}_ci_low"] = columns["low"]
+            row[f"{metric}_ci_high"] = columns["high"]
+            row[f"{metric}_boot_low"] = columns["boot_low"]
+            row[f"{metric}_boot_high"] = columns["boot_high"]
             row[f"{metric}_min"] = float(values.min()) if n else float("nan")
             row[f"{metric}_max"] = float(values.max()) if n else float("nan")
         rows.append(row)

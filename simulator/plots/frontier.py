@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
 from simulator.experiments.frontier import LEVERS, FrontierResults
 from simulator.plots.labels import place_labels
@@ -51,13 +52,46 @@ def same_places(x: np.ndarray, y: np.ndarray) -> list[int]:
     return out
 
 
+#: Several values of one lever whose marks lie on each other, in few words.
+_SAME_LABELS = {
+    "deadline_hours": "deadlines {} h",
+    "reviewers_per_100k_users": "{} reviewers/100k",
+    "fine_factor": "fines x{}",
+}
+
+
+def _same_values(name: str, values: list[float]) -> str:
+    """``deadlines 24 = 168 h``: values of lever ``name`` drawn at one place."""
+    return _SAME_LABELS[name].format(" = ".join(f"{v:g}" for v in values))
+
+
+def _place_text(rows: pd.DataFrame, first: str, rest: list[str], name_first: bool) -> str:
+    """The label of one place: the settings of the other levers drawn there (joined by
+    "=" when several) and, if ``name_first``, the values of the ``first`` lever (the
+    colours) whose marks lie on each other there, one hiding another; "(same outcome)"
+    when the place holds several settings. Empty when nothing needs saying."""
+    lines: list[str] = []
+    settings = list(dict.fromkeys(setting_label(row, rest) for _, row in rows.iterrows()))
+    if rest:
+        lines.append("\n= ".join(settings))
+    values = list(dict.fromkeys(float(v) for v in rows[first]))
+    if name_first and len(values) > 1:
+        lines.append(_same_values(first, values))
+    if len(settings) > 1 or (name_first and len(values) > 1):
+        lines.append("(same outcome)")
+    return "\n".join(lines)
+
+
 def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None = None) -> Figure:
     """Lawful speech lost against unlawful exposure prevented, both in % of the no-rules
     counterfactual: a mark per setting (colour and marker by the first varied lever's
     value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
     marks differ in shape, and the labels of the settings at one place are written
-    together, once, with "same outcome" (:func:`same_places`). The labels are placed
+    together, once, with "same outcome" (:func:`same_places`); marks of several deadlines
+    (the first varied lever, the colours) on each other are named at their place, or once
+    in the legend's title when they coincide at every place (a lever that changes
+    nothing). The labels are placed
     last, apart from each other, the marks, bars and legend
     (:func:`simulator.plots.labels.place_labels`). Both axes start from a drawn zero line (a
     setting that loses no lawful speech sits on it). The title (house style) names the
@@ -85,14 +119,22 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         ax = fig.add_subplot()
         x = 100 * table["lawful_speech_lost_mean"].to_numpy(dtype=float)
         y = 100 * table["unlawful_exposure_prevented_mean"].to_numpy(dtype=float)
-        # Settings at the same place (their marks overlap): their labels go together.
+        # Settings at the same place (their marks overlap): one label for them all.
         place = same_places(x, y)
-        together: dict[int, list[str]] = {}
-        if rest:
-            for key, (_, row) in zip(place, table.iterrows(), strict=True):
-                text = setting_label(row, rest)
-                if text not in together.setdefault(key, []):
-                    together[key].append(text)
+        members: dict[int, list[int]] = {}
+        for i, key in enumerate(place):
+            members.setdefault(key, []).append(i)
+        # Marks of several values of the first lever (colours) on each other hide one
+        # another: said once in the legend when every place holds all its values (a
+        # lever that changes nothing), else at each place where it happens.
+        values = sorted(float(v) for v in table[first].unique())
+        everywhere = len(values) > 1 and all(
+            table.iloc[rows][first].nunique() == len(values) for rows in members.values()
+        )
+        for key, rows in members.items():
+            text = _place_text(table.iloc[rows], first, rest, name_first=not everywhere)
+            if text:
+                labelled[key] = ((float(x[key]), float(y[key])), text)
         for i, value in enumerate(sorted(table[first].unique())):
             mine = (table[first] == value).to_numpy()
             sub = table[mine]
@@ -108,18 +150,6 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
             ):  # the bars, for the labels to keep off
                 bars.append([(xi - left, yi), (xi + right, yi)])
                 bars.append([(xi, yi - down), (xi, yi + up)])
-            if rest:
-                for xi, yi, key in zip(
-                    x[mine], y[mine], [p for p, m in zip(place, mine, strict=True) if m],
-                    strict=True,
-                ):
-                    if key in labelled:
-                        continue
-                    texts = together[key]
-                    labelled[key] = (
-                        (float(xi), float(yi)),
-                        texts[0] if len(texts) == 1 else "\n= ".join(texts) + "\n(same outcome)",
-                    )
         on = table["efficient"].to_numpy(dtype=bool)
         order = np.argsort(x[on])
         ax.plot(
@@ -135,7 +165,12 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         ax.set_ylim(0.0, 100.0)
         zero_line(ax, axis="x")
         zero_line(ax)
-        ax.legend(loc="best")
+        legend = ax.legend(loc="best")
+        if everywhere:
+            legend.set_title(
+                f"{_same_values(first, values)}:\nsame outcome, marks on each other",
+                prop=FontProperties(size="small"),
+            )
         ax.set_title(title, fontsize=9)
         # Last, on the figure as laid out: each label beside its point, apart from the
         # other labels, the marks and the legend (crowded near the origin otherwise).

@@ -21,8 +21,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulator.experiments.designs import SweepError
+from simulator.experiments.intervals import interval_columns, is_share, metric_domain
 from simulator.experiments.sweeps import SweepResults
-from simulator.experiments.tables import t_interval
 from simulator.plots.style import new_figure, style, zero_line
 from simulator.plots.style import title as house_title
 
@@ -48,21 +48,17 @@ def _check(results: SweepResults, fields: list[str], metric: str) -> None:
 def _per_point(results: SweepResults, metric: str) -> pd.DataFrame:
     """One row per point: the fields, mean, low, high of ``metric`` over replications
     (the t-interval clipped to the metric's range: a share to [0, 1], a count to at
-    least 0; :func:`~simulator.experiments.attribution.metric_domain`), and the
-    replications' values."""
-    from simulator.experiments.attribution import metric_domain
-
-    floor, ceiling = metric_domain(metric)
+    least 0; :func:`~simulator.experiments.intervals.metric_domain`), the bootstrap
+    interval, and the replications' values."""
+    domain = metric_domain(metric)
     values = results.values(metric)
     rows = []
     for point, group in values.groupby("point", sort=True):
-        mean, low, high, n = t_interval(group["value"].to_numpy())
-        if n >= 2:
-            low, high = max(low, floor), min(high, ceiling)
-        row: dict[str, Any] = {"point": point, "values": group["value"].to_numpy(dtype=float)}
+        data = group["value"].to_numpy(dtype=float)
+        row: dict[str, Any] = {"point": point, "values": data}
         for name in results.fields:
             row[name] = group[name].iloc[0]
-        row.update(mean=mean, low=low, high=high, n=n)
+        row.update(interval_columns(data, domain), n=int(np.isfinite(data).sum()))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -70,8 +66,6 @@ def _per_point(results: SweepResults, metric: str) -> pd.DataFrame:
 def metric_unit(metric: str) -> str:
     """The unit a sweep's ``metric`` is drawn in: a share from 0 to 1, a count or total
     over the whole run, or (any other metric) the metric's own value."""
-    from simulator.experiments.attribution import is_share, metric_domain
-
     if is_share(metric):
         return "share, 0 to 1"
     if metric_domain(metric) == (0.0, math.inf):

@@ -16,7 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from simulator.output.results import Results
-from simulator.output.transparency import PARTS, sender_outcomes, visible_and_hidden
+from simulator.output.transparency import (
+    CIRCUMVENTION,
+    PARTS,
+    sender_outcomes,
+    visible_and_hidden,
+)
 from simulator.plots.style import (
     COLOURS,
     STAGE_FILLS,
@@ -38,6 +43,15 @@ PART_LOOKS = {
     "excluded": ("author excluded", STAGE_FILLS["excluded"], STAGE_HATCHES["excluded"]),
 }
 REGIME_NAMES = {"netzdg": "NetzDG report", "dsa": "DSA report", "none": "no public report"}
+
+
+def platform_label(platform: str, regime: str) -> str:
+    """A bar's name and the report it is read against: a platform's regime's report;
+    posts made through circumvention tools belong to no platform, and no report counts
+    them (:data:`~simulator.output.transparency.CIRCUMVENTION`)."""
+    if platform == CIRCUMVENTION:
+        return f"{platform}\n(no platform: in no report)"
+    return f"{platform}\n({REGIME_NAMES.get(regime, regime)})"
 
 
 def transparency(source: Results | str | Path) -> Figure:
@@ -85,7 +99,7 @@ def transparency(source: Results | str | Path) -> Figure:
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
             )
         names = zip(parts["platform"], parts["regime"], strict=True)
-        left.set_yticks(y, [f"{p}\n({REGIME_NAMES.get(r, r)})" for p, r in names])
+        left.set_yticks(y, [platform_label(p, r) for p, r in names])
         left.invert_yaxis()
         left.xaxis.set_major_formatter(FuncFormatter(thousands))
         left.set_xlabel("sensitive posts, whole run (critical, calls to act, unlawful)")
