@@ -121,10 +121,35 @@ def test_group_comparisons_give_both_intervals(monkeypatch: pytest.MonkeyPatch) 
     row = table.loc[("xinjiang_tibet", "deletion_rate")]
     assert (row["low"], row["high"]) == (0.0, 1.0)
     assert (row["boot_low"], row["boot_high"]) == (0.0, 0.75)
-    assert row["minus_against_low"] < 0.0  # a difference is not clipped
+    assert row["minus_against_low"] < 0.0  # a difference is clipped to [-1, 1], not [0, 1]
     assert (row["minus_against_boot_low"], row["minus_against_boot_high"]) == (0.0, 0.75)
     detentions = table.loc[("xinjiang_tibet", "detentions_per_1000_users")]
     assert detentions["low"] == 0.0 and detentions["high"] > 1.0  # a rate per 1,000
+
+
+def test_a_groups_difference_of_shares_stays_within_minus_one_and_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paired differences 1, 1, 1, -1 of a share: t-interval 0.5 +- 3.18 * 1 / 2 =
+    [-1.09, 2.09], clipped to [-1, 1]; detentions per 1,000 are not clipped."""
+    from simulator.experiments import groups
+
+    runs = iter([(1.0, 0.0), (1.0, 0.0), (1.0, 0.0), (0.0, 1.0)])
+
+    def rates(scenario: Any, seed: int) -> dict[str, dict[str, float]]:
+        region, rest = next(runs)
+        return {
+            "xinjiang_tibet": dict.fromkeys(groups.GROUP_RATES, region),
+            "rest_of_china": dict.fromkeys(groups.GROUP_RATES, rest),
+        }
+
+    monkeypatch.setattr(groups, "group_rates", rates)
+    scenario = simulator.load_scenario("china_regional_scrutiny")
+    table = groups.compare_groups(scenario, reps=4, seed=1, against="rest_of_china").table
+    row = table.set_index(["group", "rate"]).loc[("xinjiang_tibet", "deletion_rate")]
+    assert (row["minus_against_low"], row["minus_against_high"]) == (-1.0, 1.0)
+    count = table.set_index(["group", "rate"]).loc[("xinjiang_tibet", "detentions_per_1000_users")]
+    assert count["minus_against_low"] < -1.0 and count["minus_against_high"] > 1.0
 
 
 def test_the_comparison_prints_the_bootstrap_beneath_the_t_interval() -> None:
@@ -135,7 +160,8 @@ def test_the_comparison_prints_the_bootstrap_beneath_the_t_interval() -> None:
     table = comparison_table({"mixture": runs})
     lines = format_table(table)
     regime = next(i for i, line in enumerate(lines) if line.startswith("mixture"))
-    assert "10.00% [0.00, 41.82]"  # 0.1 + 3.1824 * 0.2 / 2, clipped below in lines[regime]
+    # 0.1 + 3.1824 * 0.2 / 2 above, clipped to 0 below:
+    assert "10.00% [0.00, 41.82]" in lines[regime]
     assert lines[regime + 1].split()[:2] == ["bootstrap", "(0.00,"]
     assert "30.00)" in lines[regime + 1]
     assert "bootstrap interval" in lines[-1]

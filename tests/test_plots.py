@@ -743,6 +743,24 @@ def test_sweep_figures_in_the_house_style() -> None:
     assert has_zero_line(bars)
 
 
+def test_sweep_lines_that_coincide_are_noted_and_marked_apart() -> None:
+    """Two values of a field that change nothing draw one line over the other: the
+    hidden one's legend says so and each line has its own marker (issue 18 item 6)."""
+    from simulator.plots.sweeps import metric_plot
+
+    results = _sweep(["a", "b"])
+    long = results.long
+    long.loc[long["b"] == 20.0, "value"] = long.loc[long["b"] == 10.0, "value"].to_numpy()
+    ax = metric_plot(results, "a", "speech_loss").axes[0]
+    drawn = [line for line in ax.get_lines() if line.get_label().startswith("b=")]
+    assert [line.get_label() for line in drawn] == ["b=10", "b=20 (= b=10)"]
+    assert drawn[0].get_marker() != drawn[1].get_marker()
+    # Lines that differ carry no note.
+    apart = metric_plot(_sweep(["a", "b"]), "a", "speech_loss").axes[0]
+    labels = [line.get_label() for line in apart.get_lines()]
+    assert [label for label in labels if label.startswith("b=")] == ["b=10", "b=20"]
+
+
 def _crowded_frontier_table() -> pd.DataFrame:
     """The NetzDG frontier of docs/experiments.md: six staff levels, five of them within
     a fifth of a point of lawful speech and 17 points of exposure of the origin, each at
@@ -779,7 +797,9 @@ def test_frontier_labels_do_not_overlap_each_other_the_legend_or_the_edges() -> 
     labels = [t for t in ax.texts if "reviewers/100k" in t.get_text()]
     assert len(labels) == 6  # one per place: the three deadlines coincide
     # ... at every place: said once, in the legend's title.
-    assert ax.get_legend().get_title().get_text().startswith("deadlines 1 = 24 = 168 h:")
+    # (They differ in the fourth digit: their marks overlap, their outcomes are not equal.)
+    legend_title = ax.get_legend().get_title().get_text()
+    assert legend_title == "deadlines 1, 24, 168 h:\nmarks overlap at every setting"
     boxes = [Text.get_window_extent(t, renderer) for t in labels]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:

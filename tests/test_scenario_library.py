@@ -128,6 +128,16 @@ def test_facts_table_and_markdown() -> None:
     table = facts_table([FactResult(fact, (0.13, 0.15))])
     assert table.loc[0, "simulated_mean"] == pytest.approx(0.14)
     assert table.loc[0, "ci95_low"] < 0.14 < table.loc[0, "ci95_high"]
+    # Two replications: the t-interval 0.14 +- 12.71 * 0.0141 / 1.41 = +- 0.127 keeps
+    # inside [0, 1] here; the bootstrap one is the replications' range.
+    assert (table.loc[0, "boot95_low"], table.loc[0, "boot95_high"]) == (0.13, 0.15)
+    # A share's t-interval is clipped to [0, 1]: 0.0 and 0.2 give 0.1 +- 1.27.
+    wide = facts_table([FactResult(fact, (0.0, 0.2))])
+    assert (wide.loc[0, "ci95_low"], wide.loc[0, "ci95_high"]) == (0.0, 1.0)
+    # A ratio (C1) only at 0: 2 and 6 give 4 +- 25.4.
+    ratio = next(f for f in FACTS if f.fact_id == "C1")
+    wide = facts_table([FactResult(ratio, (2.0, 6.0))])
+    assert wide.loc[0, "ci95_low"] == 0.0 and wide.loc[0, "ci95_high"] > 29.0
     assert bool(table.loc[0, "inside"])
     assert table.loc[0, "replications_inside"] == "2/2"
     # A mean inside from replications outside on both sides: none inside on its own.

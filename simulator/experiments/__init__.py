@@ -9,8 +9,8 @@ per part:
 - :mod:`~simulator.experiments.executors`: what a (point, seed) evaluates to and where
   runs go (local processes, a Dask cluster, this process);
 - :mod:`~simulator.experiments.store`: the resumable store of finished runs;
-- :mod:`~simulator.experiments.tables`: ``summary.csv`` (t-based 95% intervals) and
-  ``long.csv``;
+- :mod:`~simulator.experiments.tables`: ``summary.csv`` (t-based and bootstrap 95%
+  intervals, :mod:`~simulator.experiments.intervals`) and ``long.csv``;
 - :mod:`~simulator.experiments.sweeps`: :func:`sweep` itself and :class:`SweepResults`;
 - :mod:`~simulator.experiments.attribution`: :func:`attribute`, each rule's share of every
   metric (Shapley values over every combination of the rules, run as a sweep);

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.engine.pairing import run
+from simulator.experiments.intervals import COUNT, SHARE, Domain, interval_columns
 from simulator.model.scenario import Scenario, load_scenario, override
 from simulator.output.results import Results
 from simulator.streams import replication_seeds
@@ -137,6 +137,9 @@ class Fact:
     low: float
     high: float
     compute: Callable[[Results], float]
+    #: Where the simulated value lies (intervals are clipped to it): a share in [0, 1]
+    #: unless said otherwise (a ratio: at least 0).
+    domain: Domain = SHARE
 
     def inside(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -153,9 +156,11 @@ FACTS: tuple[Fact, ...] = (
     Fact("C3", "china_weibo_2012", "share of public posts deleted",
          "Bamman, O'Connor & Smith 2012", 0.1625, 0.12, 0.17, share_of_public_posts_deleted),
     Fact("C1", "china_weibo_2012", "collective action taken down vs criticism (ratio)",
-         "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio),
+         "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio,
+         COUNT),
     Fact("C1-csl", "china_csl_2016", "collective action taken down vs criticism (ratio)",
-         "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio),
+         "King, Pan & Roberts 2013", 5.0, 3.0, float("inf"), collective_to_critical_ratio,
+         COUNT),
     Fact("C4-held", "china_csl_2016", "submitted sensitive posts held for review",
          "King, Pan & Roberts 2014", 0.40, 0.30, 0.50, share_held_for_review),
     Fact("C4-never", "china_csl_2016", "held posts that never appeared",
@@ -232,12 +237,23 @@ class FactResult:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """95% t-interval of the mean across replications."""
-        values = np.asarray(self.values, dtype=float)
-        if len(values) < 2 or np.all(values == values[0]):
+        """95% t-interval of the mean across replications, clipped to the fact's domain
+        (:func:`~simulator.experiments.intervals.interval_columns`); the mean itself with
+        fewer than two."""
+        if len(self.values) < 2:
             return (self.mean, self.mean)
-        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-        return (self.mean - half, self.mean + half)
+        columns = interval_columns(self.values, self.fact.domain)
+        return (columns["low"], columns["high"])
+
+    @property
+    def bootstrap_interval(self) -> tuple[float, float]:
+        """Percentile bootstrap 95% interval of the mean across replications: within
+        their range, lopsided as they are (the facts' replications can be a mixture:
+        when a platform's first audit comes decides how soon it learns)."""
+        if len(self.values) < 2:
+            return (self.mean, self.mean)
+        columns = interval_columns(self.values, self.fact.domain)
+        return (columns["boot_low"], columns["boot_high"])
 
     @property
     def inside(self) -> bool:
@@ -304,6 +320,8 @@ def facts_table(results: list[FactResult]) -> pd.DataFrame:
                 "simulated_mean": round(result.mean, 4),
                 "ci95_low": round(low, 4),
                 "ci95_high": round(high, 4),
+                "boot95_low": round(result.bootstrap_interval[0], 4),
+                "boot95_high": round(result.bootstrap_interval[1], 4),
                 "inside": result.inside,
                 # A mean inside from replications outside on both sides (a bimodal
                 # fact, docs/validation.md) shows here.

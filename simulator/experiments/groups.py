@@ -84,13 +84,17 @@ def compare_groups(
         for rate in rates:
             values = np.array([run[name][rate] for run in runs])
             base = np.array([run[against][rate] for run in runs])
-            domain = COUNT if rate == "detentions_per_1000_users" else SHARE
+            # A rate is a share (its difference within [-1, 1]); detentions per 1,000
+            # users a count (its difference unbounded).
+            share = rate != "detentions_per_1000_users"
+            domain, difference = (SHARE, (-1.0, 1.0)) if share else (COUNT, UNBOUNDED)
+            paired = interval_columns(values - base, difference, "", level)
             rows.append(
                 {"group": name, "rate": rate}
                 | interval_columns(values, domain, "", level)
                 | {
                     ("minus_against" if key == "mean" else f"minus_against_{key}"): value
-                    for key, value in interval_columns(values - base, UNBOUNDED, "", level).items()
+                    for key, value in paired.items()
                 }
             )
     return GroupComparison(scenario.name, against, reps, pd.DataFrame(rows), pd.DataFrame(records))

@@ -60,25 +60,37 @@ _SAME_LABELS = {
 }
 
 
-def _same_values(name: str, values: list[float]) -> str:
-    """``deadlines 24 = 168 h``: values of lever ``name`` drawn at one place."""
-    return _SAME_LABELS[name].format(" = ".join(f"{v:g}" for v in values))
+def _same_values(name: str, values: list[float], same: bool = True) -> str:
+    """``deadlines 24 = 168 h`` (the same outcome) or ``deadlines 1, 24 h`` (marks that
+    overlap): values of lever ``name`` drawn at one place."""
+    return _SAME_LABELS[name].format((" = " if same else ", ").join(f"{v:g}" for v in values))
+
+
+def _same_outcome(rows: pd.DataFrame) -> bool:
+    """Whether ``rows`` have the same means (to 1e-12): a lever that changed nothing, as
+    against marks that only lie within a mark's width of each other."""
+    means = rows[["lawful_speech_lost_mean", "unlawful_exposure_prevented_mean"]].to_numpy(
+        dtype=float
+    )
+    return bool(np.all(np.abs(means - means[0]) <= 1e-12))
 
 
 def _place_text(rows: pd.DataFrame, first: str, rest: list[str], name_first: bool) -> str:
-    """The label of one place: the settings of the other levers drawn there (joined by
-    "=" when several) and, if ``name_first``, the values of the ``first`` lever (the
-    colours) whose marks lie on each other there, one hiding another; "(same outcome)"
-    when the place holds several settings. Empty when nothing needs saying."""
+    """The label of one place: the settings of the other levers drawn there and, if
+    ``name_first``, the values of the ``first`` lever (the colours) whose marks lie on
+    each other there, one hiding another; then "(same outcome)" when they have the same
+    means, "(marks overlap)" when they differ by less than a mark's width. Empty when
+    nothing needs saying."""
     lines: list[str] = []
+    same = _same_outcome(rows)
     settings = list(dict.fromkeys(setting_label(row, rest) for _, row in rows.iterrows()))
     if rest:
-        lines.append("\n= ".join(settings))
+        lines.append(("\n= " if same else "\n& ").join(settings))
     values = list(dict.fromkeys(float(v) for v in rows[first]))
     if name_first and len(values) > 1:
-        lines.append(_same_values(first, values))
+        lines.append(_same_values(first, values, same))
     if len(settings) > 1 or (name_first and len(values) > 1):
-        lines.append("(same outcome)")
+        lines.append("(same outcome)" if same else "(marks overlap)")
     return "\n".join(lines)
 
 
@@ -88,7 +100,8 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
     value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
     marks differ in shape, and the labels of the settings at one place are written
-    together, once, with "same outcome" (:func:`same_places`); marks of several deadlines
+    together, once, with "same outcome" where their means are equal and "marks overlap"
+    where they only lie within a mark's width (:func:`same_places`); marks of several deadlines
     (the first varied lever, the colours) on each other are named at their place, or once
     in the legend's title when they coincide at every place (a lever that changes
     nothing). The labels are placed
@@ -167,8 +180,11 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         zero_line(ax)
         legend = ax.legend(loc="best")
         if everywhere:
+            same = all(_same_outcome(table.iloc[rows]) for rows in members.values())
             legend.set_title(
-                f"{_same_values(first, values)}:\nsame outcome, marks on each other",
+                f"{_same_values(first, values, same)}:\n"
+                + ("same outcome" if same else "marks overlap")
+                + " at every setting",
                 prop=FontProperties(size="small"),
             )
         ax.set_title(title, fontsize=9)

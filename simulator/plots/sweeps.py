@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from simulator.experiments.designs import SweepError
 from simulator.experiments.intervals import interval_columns, is_share, metric_domain
 from simulator.experiments.sweeps import SweepResults
-from simulator.plots.style import new_figure, style, zero_line
+from simulator.plots.style import MARKERS, new_figure, overlap_notes, style, zero_line
 from simulator.plots.style import title as house_title
 
 
@@ -134,15 +134,25 @@ def _metric_plot(
     figure = new_figure(7, 4.5)
     ax = figure.add_subplot()
     zero_line(ax)
-    groups = table.groupby(others, sort=True) if others else [((), table)]
-    for key, group in groups:
+    groups = list(table.groupby(others, sort=True)) if others else [((), table)]
+    labels = [
+        ", ".join(
+            f"{f}={_label(v)}"
+            for f, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)
+        )
+        for key, _ in groups
+    ]
+    # A line identical to an earlier one hides it: its legend says so and each line
+    # has its own marker (issue 18 item 6).
+    means = [group.sort_values(x)["mean"].to_numpy() for _, group in groups]
+    notes = overlap_notes(dict(zip(labels, means, strict=True)))
+    for i, (label, (_, group)) in enumerate(zip(labels, groups, strict=True)):
         xs, categories, numeric = _positions(group[x])
         order = np.argsort(xs, kind="stable")
-        keys = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{f}={_label(v)}" for f, v in zip(others, keys, strict=True))
-        line = ax.plot(xs[order], group["mean"].to_numpy()[order], marker="o", label=label or None)[
-            0
-        ]
+        line = ax.plot(
+            xs[order], group["mean"].to_numpy()[order], marker=MARKERS[i % len(MARKERS)],
+            label=(label + notes[label]) if label else None,
+        )[0]  # fmt: skip
         low, high = group["low"].to_numpy()[order], group["high"].to_numpy()[order]
         if np.isfinite(low).any():
             ax.fill_between(xs[order], low, high, color=line.get_color(), alpha=0.2, linewidth=0)
