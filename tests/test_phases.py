@@ -155,6 +155,32 @@ def test_the_figure_draws_every_panel_from_the_grid(corners: PhaseResults) -> No
     assert len(bars) == 3 * 2 * 4 * 2  # tolerances x surveillance x phases x severities
     share = corners.table["defiant_mean"].to_numpy()
     assert abs(share[heat_point(corners)] - 0.5) == np.min(np.abs(share - 0.5))
+    assert not [a for a in fig.findobj() if (a.get_gid() or "").startswith("spread-")]
+
+
+def test_the_figure_shows_the_replications_spread(corners: PhaseResults) -> None:
+    """With replications (issue 18 item 5), each bar carries the bootstrap interval of
+    the compliant share at the top of its segment and of the defiant share at the bottom
+    of its own (1 minus it); one replication (the fixture) draws none."""
+    import dataclasses
+
+    from simulator.plots.phase import simulated_phase_figure
+
+    table = corners.table.assign(replications=3)
+    for name in ("compliant", "defiant"):
+        table[f"{name}_boot_low"] = (table[f"{name}_mean"] - 0.05).clip(0, 1)
+        table[f"{name}_boot_high"] = (table[f"{name}_mean"] + 0.05).clip(0, 1)
+    fig = simulated_phase_figure(dataclasses.replace(corners, table=table))
+    assert "bootstrap" in " ".join(fig._suptitle.get_text().split())
+    spreads = [a for a in fig.findobj() if (a.get_gid() or "").startswith("spread-")]
+    gids = {a.get_gid() for a in spreads}
+    assert {f"spread-{t}-{s}-{n}" for t in range(3) for s in range(2)
+            for n in ("compliant", "defiant")} == gids  # fmt: skip
+    # The defiant interval sits at 1 minus the defiant share: the harshest corner's
+    # bar (vagueness 1, surveillance x20, 365 days) has its edge near 1.
+    harsh = next(a for a in spreads if a.get_gid() == "spread-2-1-defiant")
+    tops = [seg[:, 1].max() for seg in harsh.get_segments()]
+    assert max(tops) > 0.95
 
 
 def test_grid_points_set_the_regime_and_refuse_bad_values() -> None:

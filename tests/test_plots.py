@@ -644,7 +644,7 @@ def test_frontier_figure_in_the_house_style() -> None:
     ax = frontier_figure(results).axes[0]
     title = flat(ax.get_title())
     assert "1,500 users \u00d7 15 days" in title and "% of the no-rules counterfactual" in title
-    assert "3 paired replications" in title
+    assert "3 paired replications" in title and "95% t intervals" in title  # no bootstrap
     assert has_zero_line(ax) and has_zero_line(ax, axis="x")
     # A setting that loses no lawful speech sits at x = 0: inside the axes, not on its edge.
     assert ax.get_xlim()[0] < 0.0 and ax.get_ylim() == (0.0, 100.0)
@@ -653,6 +653,27 @@ def test_frontier_figure_in_the_house_style() -> None:
     both = "1 reviewers/100k\n= 5 reviewers/100k\n(same outcome)"
     assert sorted(texts) == sorted([both, "1 reviewers/100k", "5 reviewers/100k"])
     assert "? users \u00d7 ? days" in flat(frontier_figure(table).axes[0].get_title())
+
+
+def test_frontier_error_bars_are_the_bootstrap_intervals_where_the_table_has_them() -> None:
+    """A mixture's bootstrap interval is lopsided (issue 18 item 5): the bars draw it,
+    and the title says which interval they are."""
+    from simulator.plots.frontier import frontier_figure
+
+    table = _frontier_table()
+    for metric in ("lawful_speech_lost", "unlawful_exposure_prevented"):
+        table[f"{metric}_boot_low"] = table[f"{metric}_mean"]  # nothing below the mean
+        table[f"{metric}_boot_high"] = table[f"{metric}_mean"] + 0.05
+    ax = frontier_figure(table).axes[0]
+    assert "95% bootstrap intervals" in flat(ax.get_title())
+    bars = [c for c in ax.collections if c.get_segments() and len(c.get_segments()[0]) == 2]
+    spans = {
+        round(float(seg[1][1] - seg[0][1]), 6)
+        for c in bars
+        for seg in c.get_segments()
+        if abs(seg[1][0] - seg[0][0]) < 1e-12  # vertical: the exposure's bar
+    }
+    assert spans == {5.0}  # 0 below the mean, 5 points above
 
 
 def test_frontier_names_deadlines_whose_marks_lie_on_each_other() -> None:
@@ -679,7 +700,7 @@ def test_phase_figure_in_the_house_style() -> None:
 
     fig = phase_figure(users=1000, grid_users=2000)
     title = flat(fig._suptitle.get_text())
-    assert "1,000 users \u00d7 1 day" in title and "share of users, 0 to 1" in title
+    assert "1,000 users \u00d7 1 day" in title and "% of users" in title
     panels = [ax for ax in fig.axes if ax.get_title().startswith("tau")]
     assert len(panels) == 9
     assert all(ax.get_ylim() == (0.0, 1.0) for ax in panels)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _scenario_with_fixed, run_options
+from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval, run_options
 from simulator.cli.frontier import _numbers
 from simulator.output.folders import shown
 
@@ -100,7 +100,7 @@ def phases_command(
                 _pct(row["compliant_mean"]),
                 _pct(row["partly_self_censoring_mean"]),
                 _pct(row["fully_self_censoring_mean"]),
-                _pct(row["defiant_mean"]),
+                _with_interval(row, "defiant"),
                 _pct(row["defiant_stance_q1"]),
                 _pct(row["defiant_stance_q5"]),
             ]  # fmt: skip
@@ -109,5 +109,8 @@ def phases_command(
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         for line in [headers, *rows]:
             click.echo("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
-        click.echo("shares of sensitive decisions, replication means; quintiles pooled")
+        click.echo(
+            "shares of sensitive decisions, replication means; defiant with its 95% t "
+            "interval [..] and bootstrap interval (..); quintiles pooled"
+        )
     click.echo(wrote)

@@ -97,7 +97,8 @@ def _place_text(rows: pd.DataFrame, first: str, rest: list[str], name_first: boo
 def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None = None) -> Figure:
     """Lawful speech lost against unlawful exposure prevented, both in % of the no-rules
     counterfactual: a mark per setting (colour and marker by the first varied lever's
-    value), 95% t-intervals as error bars, the frontier (undominated settings) as a line.
+    value), 95% bootstrap intervals as error bars (t-intervals from a table without
+    them), the frontier (undominated settings) as a line.
     Settings with the same outcome (a lever that changed nothing) share a place: their
     marks differ in shape, and the labels of the settings at one place are written
     together, once, with "same outcome" where their means are equal and "marks overlap"
@@ -115,8 +116,8 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
         reps = int(table["replications"].min()) if len(table) else 0
         title = house_title(
             "Policy frontier",
-            f"% of the no-rules counterfactual; means and 95% intervals over {reps} paired "
-            "replications",
+            f"% of the no-rules counterfactual; means and 95% {_interval_kind(table)} "
+            f"intervals over {reps} paired replications",
             results.scenario if isinstance(results, FrontierResults) else "frontier table",
             results.users if isinstance(results, FrontierResults) else None,
             results.days if isinstance(results, FrontierResults) else None,
@@ -199,9 +200,18 @@ def frontier_figure(results: FrontierResults | pd.DataFrame, title: str | None =
     return fig
 
 
+def _interval_kind(table: pd.DataFrame) -> str:
+    """Which interval the error bars draw: the percentile bootstrap one where the table
+    has it (within the replications' range, lopsided as they are: a rare big event in
+    one replication shows as such), else the t-interval (a table written before)."""
+    return "bootstrap" if "lawful_speech_lost_boot_low" in table else "t"
+
+
 def _errors(table: pd.DataFrame, metric: str) -> np.ndarray:
-    """Error bar lengths (2 x n, in %) from the t-interval columns; 0 where undefined."""
+    """Error bar lengths (2 x n, in %) from the interval :func:`_interval_kind` names; 0
+    where undefined."""
+    prefix = f"{metric}_boot_" if _interval_kind(table) == "bootstrap" else f"{metric}_"
     mean = table[f"{metric}_mean"].to_numpy(dtype=float)
-    low = np.nan_to_num(mean - table[f"{metric}_low"].to_numpy(dtype=float))
-    high = np.nan_to_num(table[f"{metric}_high"].to_numpy(dtype=float) - mean)
+    low = np.nan_to_num(mean - table[f"{prefix}low"].to_numpy(dtype=float))
+    high = np.nan_to_num(table[f"{prefix}high"].to_numpy(dtype=float) - mean)
     return 100 * np.vstack([np.maximum(low, 0.0), np.maximum(high, 0.0)])

@@ -183,6 +183,31 @@ def _stacked_phases(ax: Any, x: NDArray[Any], by_phase: NDArray[Any], gid: str) 
     ax.grid(axis="x", visible=False)
 
 
+def _phase_spread(ax: Any, x: NDArray[Any], rows: Any, gid: str) -> None:
+    """The replications' spread on the stacked bars (issue 18 item 5): the bootstrap
+    interval of the compliant share at the top of its segment (the bottom one) and of
+    the defiant share at the bottom of its segment (the top one: its edge is 1 minus
+    the defiant share), as vertical lines. Nothing where the table has no interval (one
+    replication)."""
+    if "compliant_boot_low" not in rows:
+        return
+    edges = (
+        ("compliant", rows["compliant_mean"], rows["compliant_boot_low"],
+         rows["compliant_boot_high"]),
+        ("defiant", 1.0 - rows["defiant_mean"], 1.0 - rows["defiant_boot_high"],
+         1.0 - rows["defiant_boot_low"]),
+    )  # fmt: skip
+    for name, edge, low, high in edges:
+        edge, low, high = (np.asarray(v, dtype=float) for v in (edge, low, high))
+        shown = np.isfinite(low) & np.isfinite(high)
+        if not shown.any():
+            continue
+        ax.vlines(
+            x[shown], low[shown], high[shown], colors="black", linewidth=0.8,
+            gid=f"{gid}-{name}",
+        )  # fmt: skip
+
+
 def _defiance_map(ax: Any, grid: NDArray[Any], fontsize: float) -> Any:
     """The defiant share by desire (rows) x boldness (columns), each cell labelled; returns
     the image for its colour bar."""
@@ -217,7 +242,7 @@ def phase_figure(
     with style():
         fig = new_figure(12, 9.5)
         fig.suptitle(
-            title("Speech phases (B2)", "share of users, 0 to 1; one call to act each",
+            title("Speech phases (B2)", "% of users; one call to act each",
                   scenario, users, 1)
         )  # fmt: skip
         panels: Any = fig.subfigures(2, 1, height_ratios=(3, 1.4))
@@ -272,8 +297,10 @@ def simulated_phase_figure(results: PhaseResults) -> Figure:
         grid = cells[:, :, um.DEFIANT] / total
     chosen = table.iloc[point]
     reps = int(table["replications"].max())
-    unit = f"share of sensitive decisions, 0 to 1; mean of {reps} replication"
+    unit = f"% of sensitive decisions; mean of {reps} replication"
     unit += "s" if reps > 1 else ""
+    if reps > 1:
+        unit += "; bars: 95% bootstrap intervals of the compliant and defiant shares"
     with style():
         fig = new_figure(4.0 * len(surveillance) + 2.0, 2.4 * len(tolerances) + 4.0)
         fig.suptitle(
@@ -297,6 +324,7 @@ def simulated_phase_figure(results: PhaseResults) -> Figure:
                 ]
                 by_phase = np.nan_to_num(rows[columns].to_numpy(dtype=float)).T
                 _stacked_phases(ax, x, by_phase, f"phase-{t}-{s}")
+                _phase_spread(ax, x, rows, f"spread-{t}-{s}")
                 ax.set_title(f"{tolerance}, surveillance x{nu:g}", fontsize=9)
                 ax.set_xticks(x, [f"{d:g}" for d in days], fontsize=8)
                 if s == 0:
