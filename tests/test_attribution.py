@@ -301,6 +301,11 @@ def test_waterfall_draws_the_steps_and_names_size_and_units(
     for rule, value in classroom_attribution.shapley("speech_loss").items():
         assert steps[f"step-{rule}"] == pytest.approx(100 * value)
     assert any(line.get_gid() == "replications" for line in left.lines)
+    # The total is written above its bar (its left is the last rule's dots), centred.
+    total = next(text for text in left.texts if text.get_gid() == "total-label")
+    bar = next(patch for patch in left.patches if patch.get_gid() == "level-all")
+    assert total.xy[0] == pytest.approx(bar.get_x() + bar.get_width() / 2)
+    assert total.xy[1] >= bar.get_height() and total.get_ha() == "center"
     with pytest.raises(SweepError, match="no attribution"):
         waterfall(classroom_attribution, "removed_within_24h")
 

@@ -115,9 +115,12 @@ def waterfall(attribution: Attribution, metric: str = "speech_loss") -> Figure:
         left.errorbar(n, end["mean"], yerr=_errors(*map(np.atleast_1d, end.values())),
                       fmt="none", ecolor="black", capsize=4)  # fmt: skip
         _dots(left, n, reps("level", every))
+        # The total above its bar and interval: left of it are the last rule's dots.
+        above = max(float(end["mean"]), float(np.nan_to_num(end["t_high"], nan=end["mean"])))
         left.annotate(
-            _text(end["mean"], scale).lstrip("+"), (n - 0.32, end["mean"]),
-            textcoords="offset points", xytext=(-1, 0), ha="right", va="center", fontsize=7,
+            _text(end["mean"], scale).lstrip("+"), (n, max(above, 0.0)),
+            textcoords="offset points", xytext=(0, 3), ha="center", va="bottom", fontsize=7,
+            gid="total-label",
         )  # fmt: skip
         left.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
         left.set_ylabel(metric_label(metric))
