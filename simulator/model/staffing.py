@@ -3,7 +3,7 @@
 With ``platforms.staffing = "chosen"`` a platform sets its review staff once a week to
 the head count ``S`` that minimises its expected cost over the coming week:
 
-    C(S) = w · S + ρ · W_{L,c}(P(S))                          currency per day
+    C(S) = ω · S + ρ · W_{L,c}(P(S))                          currency per day
     P(S) = Σ_j w_j P( Poisson(μ_j(S)) > tolerance )          (platform_policy, S8, S10)
     μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
     m(S) = (1 − s(S)) + s(S) · min(1, W_q(S) / T)             strict liability
@@ -23,7 +23,7 @@ waiting past ``d`` at the threshold's load, the rule the threshold choice weighs
 tail with one class); a shorter deadline asks for more staff. (Before 2026-12-03 it was
 the Erlang C tail of every review first come first served, ``(1 − s) + s P(W_q > d)``,
 which had notices wait behind flags as they never do: many times the staff they need.)
-``w`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
+``ω`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
 review (held, flagged or noticed) and ``u_k(t)`` the share that a review would take down
@@ -106,7 +106,7 @@ class StaffingInputs:
     threshold: float
     backlog: float  # review items waiting (submitted and not started)
     reviews_per_reviewer_day: float  # c
-    reviewer_cost_per_day: float  # w
+    reviewer_cost_per_day: float  # ω
     ladder: policy_rules.Ladder  # the penalty ladder ahead, as the policy weighs it (S8)
     window_hours: float = 7.0 * 24.0  # what an audit reads: the posts of this window
     review_minutes: float = 1.0
