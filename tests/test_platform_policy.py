@@ -474,12 +474,22 @@ def test_platform_policy_counts_smooths_and_learns() -> None:
             )[0].mean()
         )
     )
+    # The prediction splits into its prohibited part and each reading's lawful part.
+    per_reading = policy.exposure.expected_found(
+        state.flows, counted, policy.moderation.published(np.array([t])), 1.0
+    )[0]
+    assert state.predicted_lawful is not None
+    np.testing.assert_allclose(
+        state.predicted_prohibited + state.predicted_lawful, per_reading, rtol=1e-12
+    )
     state.audited(found=3.0)
-    assert state.belief.audits_seen == 1 and state.belief.found_total == 3.0
-    assert state.belief.predicted_total == pytest.approx(state.predicted_found)
+    posterior = state.belief.posterior
+    assert state.belief.audits_seen == 1 and posterior.found == 3.0
+    assert posterior.predicted_prohibited == state.predicted_prohibited
+    np.testing.assert_array_equal(posterior.predicted_lawful, state.predicted_lawful)
 
 
-# -- learning where the line is (believed_line.ReadingBelief) ----------------------------
+# -- learning where the line is (believed_line.AuditPosterior) --------------------------
 
 
 def _learning_platform(q: np.ndarray) -> mp.PlatformPolicy:
@@ -497,24 +507,35 @@ def _learning_platform(q: np.ndarray) -> mp.PlatformPolicy:
 
 
 def test_an_audit_that_counts_no_lawful_post_is_bayes_rule_over_the_readings() -> None:
-    """After audits at thresholds t_a, w_j is proportional to exp(-sum_a kappa_a mu_j(a)),
-    mu_j(a) the lawful-kind posts reading j predicted: computed by hand, the broad
-    readings (last) lose weight, and readings that predicted none keep theirs."""
+    """The joint posterior over the reading j and the detection kappa ~ Gamma(2, 2),
+    kappa integrated out: after audits at thresholds t_a that found f_a prohibited posts,
+    w_j is proportional to (2 + P + L_j)^-(2 + F), F = sum f_a, P = sum P_a and
+    L_j = sum L_j(a) the prohibited- and lawful-kind finds predicted at kappa = 1; and
+    kappa-hat = sum_j w_j (2 + F)/(2 + P + L_j). Computed by hand: the broad readings
+    (last) lose weight, readings that predicted none keep theirs."""
     state = _learning_platform(np.array([0.0, 0.3, 1.0, 1.0]))
     assert np.allclose(state.reading_weights(), 1.0 / bl.READINGS)
-    logs = np.zeros(bl.READINGS)
+    assert state.belief.detection == 1.0
+    found_total, prohibited_total, lawful_total = 0.0, 0.0, np.zeros(bl.READINGS)
     for t, found in [(-2.0, 1.0), (-1.0, 0.0), (-2.5, 2.0)]:
         state.expect_at(t)
         at = np.array([t])
         counted = state.moderation.counted(at, mp.STRICT, state.reading_lines())
         published = state.moderation.published(at)
         lawful = counted * np.array([1.0, 1.0, 0.0, 0.0])  # benign and critical
-        mu = state.exposure.expected_found(state.flows, lawful, published, 1.0)[0]
-        logs -= state.belief.detection * mu  # the detection believed before the audit
-        # Prohibited posts found (any number) say nothing about the reading.
+        prohibited = counted * np.array([0.0, 0.0, 1.0, 1.0])
+        lawful_total += state.exposure.expected_found(state.flows, lawful, published, 1.0)[0]
+        prohibited_total += state.exposure.expected_found(
+            state.flows, prohibited, published, 1.0
+        )[0][0]
+        found_total += found
         state.audited(found)
+    logs = -(2.0 + found_total) * np.log(2.0 + prohibited_total + lawful_total)
     expected = np.exp(logs - logs.max())
-    np.testing.assert_allclose(state.reading_weights(), expected / expected.sum(), rtol=1e-12)
+    expected /= expected.sum()
+    np.testing.assert_allclose(state.reading_weights(), expected, rtol=1e-12)
+    detection = float(expected @ ((2.0 + found_total) / (2.0 + prohibited_total + lawful_total)))
+    assert state.belief.detection == pytest.approx(detection, rel=1e-12)
     weights = state.reading_weights()
     assert weights[-1] < 0.5 / bl.READINGS < weights[0]
     assert np.all(np.diff(weights) <= 1e-15)  # broader readings, less belief
@@ -542,13 +563,37 @@ def test_a_learned_belief_lowers_the_chance_of_a_violation() -> None:
 def test_a_found_lawful_post_makes_the_broad_readings_likelier() -> None:
     """The general Poisson likelihood: had an audit counted a lawful post, the readings
     under which that was likelier gain weight (the regulator of S10 never does)."""
-    belief = bl.ReadingBelief(readings=3)
-    belief.audited(np.array([0.0, 0.5, 2.0]), found_lawful=1.0)
-    # Reading 0 predicted none: ruled out; 0.5 e^-0.5 against 2 e^-2.
-    ratio = (0.5 * np.exp(-0.5)) / (2.0 * np.exp(-2.0))
+    belief = bl.AuditPosterior(readings=3)
+    belief.audited(1.0, 0.0, np.array([0.0, 0.5, 2.0]), found_lawful=1.0)
+    # Reading 0 predicted none: ruled out. The others: L_j (2 + L_j)^-3, kappa integrated
+    # out (one find, k0 = 2): 0.5 / 2.5^3 against 2 / 4^3.
+    ratio = (0.5 / 2.5**3) / (2.0 / 4.0**3)
     np.testing.assert_allclose(belief.weights, [0.0, ratio / (1 + ratio), 1 / (1 + ratio)])
+    # A second lawful find where reading 2 predicted four times as many: it leads.
+    belief.audited(1.0, 0.0, np.array([0.0, 0.5, 2.0]), found_lawful=1.0)
+    assert belief.weights[2] > belief.weights[1]
     with pytest.raises(ValueError, match="3 readings"):
-        belief.audited(np.zeros(4))
+        belief.audited(0.0, 0.0, np.zeros(4))
+
+
+def test_a_clean_audit_is_shared_between_a_narrow_line_and_a_weak_detection() -> None:
+    """An audit that finds nothing where the broad readings predicted many lawful posts:
+    the joint belief moves toward the narrow readings *and* a weaker detection, but
+    neither takes the whole of the evidence (two separate updates, each as if the other
+    unknown were known, would: detection (2 + 0)/(2 + 12) = 0.14 and the broad reading's
+    weight e^-10). Prohibited finds that match the prediction then pin the detection near
+    1 and the broad reading is ruled out."""
+    belief = bl.AuditPosterior(readings=2)
+    belief.audited(0.0, 2.0, np.array([0.0, 10.0]))
+    narrow, broad = belief.weights
+    # w ∝ (2 + 2 + L_j)^-2: 1/16 against 1/196.
+    assert narrow == pytest.approx((1 / 16) / (1 / 16 + 1 / 196))
+    assert belief.detection == pytest.approx(narrow * 2 / 4 + broad * 2 / 14)
+    assert 0.14 < belief.detection < 0.6 and broad > np.exp(-10)
+    for _ in range(10):
+        belief.audited(2.0, 2.0, np.array([0.0, 10.0]))
+    assert belief.weights[1] < 1e-6
+    assert belief.detection == pytest.approx(22 / 24, rel=1e-4)
 
 
 def test_the_believed_chance_of_being_counted_starts_at_q_and_falls_with_audits() -> None:

@@ -26,24 +26,21 @@ kinds the platform is sure are lawful (``q_k = 0``) never do (``ℓ = +∞``).
 The readings are the :data:`READINGS` equally likely quantiles ``u_j = Φ⁻¹((j + ½)/J)``,
 the same in the reference model.
 
-**Learning where the line is** (:class:`ReadingBelief`). The regulator reads the law one
+**Learning where the line is** (:class:`AuditPosterior`). The regulator reads the law one
 way (S10: it counts what the law prohibits, the enforced line), and each audit tells the
 platform which posts it counted (ASSUMPTION: a rectification notice or fine names the
 posts; L3, L5). So the platform learns from the audits it experiences which readings are
-in force: with the prior weights equal, Bayes' rule with the audit's count of lawful-kind
-posts ``f_a`` being Poisson with mean ``μᴸ_j(a)`` under reading ``j`` (the lawful-kind
-violations it expected that audit to find there, detection calibration included) gives
-
-    log w_j = Σ_a [ f_a log μᴸ_j(a) − μᴸ_j(a) ] + const,      weights normalised to sum 1
-
-and the policy weighs each reading's chance of a violation by ``w_j`` instead of ``1/J``
-(:func:`~simulator.model.platform_policy.Exposure.violation`). Audits that count no
-lawful post (every audit, as the regulator counts only prohibited kinds) make the broad
-readings, those under which the platform expected to be caught with lawful posts up,
-less likely by ``e^{−μᴸ_j}`` each; readings under which it expected none keep their
-weight, so the fear of the narrow readings, the collateral censorship nearest the line,
-stays. Prohibited posts count under every reading and say nothing about which one is in
-force. (Gelman et al. 2013, ch. 2: a discrete prior updated with a Poisson likelihood.)
+in force, jointly with how much its audits detect (``κ``, found over predicted): an audit
+that counts no lawful post is explained by a narrow reading *or* a weak detection, and
+the joint posterior (Bayes' rule with the audit's counts Poisson, the readings equally
+likely and ``κ`` Gamma a priori; Gelman et al. 2013, ch. 2) shares the explanation
+between them. Prohibited posts count under every reading: their finds pin ``κ`` down,
+and once it is known, audits that count no lawful post rule out the broad readings, under
+which the platform expected to be caught with lawful posts up; readings under which it
+expected none keep their weight, so the fear of the narrow readings, the collateral
+censorship nearest the line, stays. The policy weighs each reading's chance of a
+violation by its weight ``w_j`` instead of ``1/J``
+(:func:`~simulator.model.platform_policy.Exposure.violation`) and the counts by ``κ̂``.
 """
 
 from __future__ import annotations
@@ -115,35 +112,89 @@ def lawful_kinds(q: Sequence[float] | FloatArray) -> FloatArray:
     return np.asarray(np.asarray(q, dtype=float) < 1.0, dtype=float)
 
 
+#: ``k0``: the prior's weight on the audits' detection ``κ``, in predicted violations
+#: (``κ ~ Gamma(k0, rate k0)``, mean 1: the platform's own expectation, trusted like
+#: two violations' worth of audits).
+DETECTION_PRIOR_COUNT = 2.0
+
+
 @dataclass
-class ReadingBelief:
-    """A platform's posterior over the readings of the law (module docstring): log
-    weights, equal at the start (the prior), updated at each audit."""
+class AuditPosterior:
+    """What a platform believes after its audits: jointly, the reading ``j`` of the law
+    in force and the audits' detection ``κ`` (found over predicted).
+
+    Audit ``a`` finds ``f_a`` violations where the platform predicted, at ``κ = 1``,
+    ``P_a`` of prohibited kinds (the same under every reading) and ``L_ja`` of lawful
+    kinds under reading ``j``; the count is Poisson with mean ``κ (P_a + L_ja)``, and the
+    audit says how many of its finds were lawful-kind posts (``f^L_a``; 0 from the
+    regulator, S10). With the readings equally likely and ``κ ~ Gamma(k0, k0)``
+    (:data:`DETECTION_PRIOR_COUNT`), the posterior is, with ``F = Σ_a f_a``,
+    ``P = Σ_a P_a``, ``L_j = Σ_a L_ja`` (Gelman et al. 2013, ch. 2: the Gamma-Poisson
+    model, here a mixture over the readings)::
+
+        w_j ∝ Π_a L_ja^(f^L_a) · (k0 + P + L_j)^−(k0 + F)          (κ integrated out)
+        κ | j ~ Gamma(k0 + F, k0 + P + L_j)
+        κ̂ = Σ_j w_j (k0 + F) / (k0 + P + L_j)                       (posterior mean)
+
+    So an audit that finds nothing is explained by both: a broad reading that expected
+    lawful posts becomes less likely, and so does a strong detection, but neither takes
+    the whole of the evidence (as two separate updates would, each as if the other's
+    unknown were known). Prohibited finds pin ``κ`` down; once they have, lawful posts
+    not counted rule the broad readings out. Without lawful kinds (``L_j = 0``) it is
+    ``κ̂ = (k0 + F)/(k0 + P)`` with the readings equal."""
 
     readings: int = READINGS
-    log_weights: FloatArray = field(init=False)
+    prior_count: float = DETECTION_PRIOR_COUNT
+    found: float = 0.0  # F
+    predicted_prohibited: float = 0.0  # P
+    predicted_lawful: FloatArray = field(init=False)  # L_j
+    lawful_log_likelihood: FloatArray = field(init=False)  # Σ_a f^L_a log L_ja
 
     def __post_init__(self) -> None:
-        self.log_weights = np.zeros(self.readings)
+        self.predicted_lawful = np.zeros(self.readings)
+        self.lawful_log_likelihood = np.zeros(self.readings)
+
+    @property
+    def log_weights(self) -> FloatArray:
+        """``log w_j`` up to a constant."""
+        shape = self.prior_count + self.found
+        rate = self.prior_count + self.predicted_prohibited + self.predicted_lawful
+        return np.asarray(self.lawful_log_likelihood - shape * np.log(rate), dtype=float)
 
     @property
     def weights(self) -> FloatArray:
         """``w_j``, summing to 1 (equal if every reading has been ruled out)."""
-        if not np.isfinite(self.log_weights.max()):
+        logs = self.log_weights
+        if not np.isfinite(logs.max()):
             return np.full(self.readings, 1.0 / self.readings)
-        shifted = np.exp(self.log_weights - self.log_weights.max())
+        shifted = np.exp(logs - logs.max())
         return np.asarray(shifted / shifted.sum(), dtype=float)
 
-    def audited(self, expected_lawful: FloatArray, found_lawful: float = 0.0) -> None:
-        """An audit counted ``found_lawful`` posts of lawful kinds where the platform
-        expected ``μᴸ_j`` (``expected_lawful``, per reading) under each reading: add
-        the Poisson log likelihood ``f log μᴸ_j − μᴸ_j`` to each reading's log weight."""
+    @property
+    def detection(self) -> float:
+        """``κ̂``, the posterior mean of the audits' detection."""
+        shape = self.prior_count + self.found
+        rate = self.prior_count + self.predicted_prohibited + self.predicted_lawful
+        return float(self.weights @ (shape / rate))
+
+    def audited(
+        self,
+        found: float,
+        expected_prohibited: float,
+        expected_lawful: FloatArray,
+        found_lawful: float = 0.0,
+    ) -> None:
+        """An audit found ``found`` violations (``found_lawful`` of them lawful-kind
+        posts) where the platform predicted, at ``κ = 1``, ``expected_prohibited`` of
+        prohibited kinds and ``expected_lawful`` (per reading) of lawful kinds."""
         mu = np.asarray(expected_lawful, dtype=float)
-        if mu.shape != self.log_weights.shape:
+        if mu.shape != self.predicted_lawful.shape:
             raise ValueError(f"expected {self.readings} readings, got shape {mu.shape}")
-        found = float(found_lawful)
-        if found > 0.0:
+        self.found += float(found)
+        self.predicted_prohibited += float(expected_prohibited)
+        self.predicted_lawful = self.predicted_lawful + mu
+        if found_lawful > 0.0:
             with np.errstate(divide="ignore"):
-                self.log_weights = self.log_weights + found * np.log(mu) - mu
-        else:
-            self.log_weights = self.log_weights - mu
+                self.lawful_log_likelihood = self.lawful_log_likelihood + float(
+                    found_lawful
+                ) * np.log(mu)

@@ -18,8 +18,8 @@ removes, ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects, `
 the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
 lawful ones), ``u_j`` the ``J`` readings of the law, ``w_j`` the platform's belief that
-reading ``j`` is in force (equal at the start, learned from audits:
-:class:`~simulator.model.believed_line.ReadingBelief`), and ``ℓ_k(u_j)`` the
+reading ``j`` is in force (equal at the start, learned from audits jointly with ``κ̂``:
+:class:`~simulator.model.believed_line.AuditPosterior`), and ``ℓ_k(u_j)`` the
 reviewer score above which a post of kind ``k`` counts under reading ``j``
 (:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
 look most prohibited are the likeliest to count; one reading for all posts, not a coin
@@ -28,7 +28,8 @@ posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` under notice liability
 notified posts whose review does not start by the deadline at the load ``t`` creates
 (:mod:`simulator.model.deadline_miss`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
 ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
-violations audits actually find against how many it predicted.
+violations audits actually find against how many it predicted (the posterior mean of its
+joint belief over ``κ`` and the readings).
 
 Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
 regulator counts what the law prohibits, the *enforced line*
@@ -61,7 +62,10 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, pdtrc
 
 from simulator.model.believed_line import (
-    ReadingBelief,
+    DETECTION_PRIOR_COUNT as DETECTION_PRIOR_COUNT,  # re-exported, as before
+)
+from simulator.model.believed_line import (
+    AuditPosterior,
     believed_counted,
     lawful_kinds,
     reading_lines,
@@ -78,8 +82,6 @@ GRID_POINTS = 64
 #: The liability modes (``rules.takedown.liability``).
 STRICT, NOTICE = "strict", "notice"
 LIABILITY_MODES = (STRICT, NOTICE)
-#: Pseudo-count of the detection calibration's prior (κ̂ = 1 until audits say otherwise).
-DETECTION_PRIOR_COUNT = 2.0
 
 
 def line_probability(
@@ -391,7 +393,7 @@ class PolicyInputs:
     #: What late reviews add to an audit's count, (grid, readings, kinds)
     #: (:func:`simulator.model.deadline_miss.late_counted`); None: nothing.
     late: FloatArray | None = None
-    #: ``w_j``, the belief in each reading (:class:`ReadingBelief`); None: equal.
+    #: ``w_j``, the belief in each reading (:class:`AuditPosterior`); None: equal.
     reading_weights: FloatArray | None = None
 
     def reading_lines(self) -> FloatArray:
@@ -436,17 +438,18 @@ class AuditBelief:
 
     Rate: Gamma(a0 + audits seen, b0 + days watched) on audits per day, with
     ``b0 = prior_days`` and ``a0 = b0 × prior_per_day``; its mean
-    ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection: the audits' found
-    counts against the counts the platform predicted at each audit,
-    ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)`` (``k0`` = DETECTION_PRIOR_COUNT).
+    ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection ``κ̂``: the posterior
+    mean of the joint belief over the audits' detection and the reading of the law in
+    force (:class:`~simulator.model.believed_line.AuditPosterior`; without lawful kinds
+    near the line ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)``, ``k0`` =
+    :data:`DETECTION_PRIOR_COUNT`).
     """
 
     prior_per_day: float
     prior_days: float
     audits_seen: int = 0
     days_watched: float = 0.0
-    found_total: float = 0.0
-    predicted_total: float = 0.0
+    posterior: AuditPosterior = field(default_factory=AuditPosterior)
 
     @property
     def audits_per_day(self) -> float:
@@ -455,18 +458,27 @@ class AuditBelief:
 
     @property
     def detection(self) -> float:
-        k0 = DETECTION_PRIOR_COUNT
-        return (k0 + self.found_total) / (k0 + self.predicted_total)
+        return self.posterior.detection
 
     def watch_day(self) -> None:
         """One more day watched (audits or not)."""
         self.days_watched += 1.0
 
-    def audited(self, found: float, predicted: float) -> None:
-        """An audit happened; it found ``found`` violations where ``predicted`` were expected."""
+    def audited(
+        self,
+        found: float,
+        predicted: float,
+        predicted_lawful: FloatArray | None = None,
+        found_lawful: float = 0.0,
+    ) -> None:
+        """An audit happened: it found ``found`` violations (``found_lawful`` of them
+        lawful-kind posts) where the platform predicted, at ``κ = 1``, ``predicted`` of
+        prohibited kinds and ``predicted_lawful`` (per reading; None: no lawful kind near
+        the line) of lawful kinds."""
         self.audits_seen += 1
-        self.found_total += float(found)
-        self.predicted_total += float(predicted)
+        posterior = self.posterior
+        lawful = np.zeros(posterior.readings) if predicted_lawful is None else predicted_lawful
+        posterior.audited(found, predicted, lawful, found_lawful)
 
 
 #: Half-life (days) of a platform's count of the posts that reach it per day.
@@ -488,10 +500,11 @@ class PlatformPolicy:
     flows: FloatArray | None = None
     #: ``ℓ_k(u_j)``, the believed line under each reading (:mod:`.believed_line`).
     lines: FloatArray | None = None
-    #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1).
+    #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1),
+    #: over the readings as it weighs them.
     predicted_found: float = 0.0
-    #: Its belief in each reading of the law, learned from audits (:mod:`.believed_line`).
-    line_belief: ReadingBelief = field(default_factory=ReadingBelief)
+    #: Its prohibited-kind part (the same under every reading).
+    predicted_prohibited: float = 0.0
     #: Lawful-kind violations per reading an audit would find at today's threshold (κ̂ = 1).
     predicted_lawful: FloatArray | None = None
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
@@ -527,7 +540,7 @@ class PlatformPolicy:
 
     def reading_weights(self) -> FloatArray:
         """``w_j``: today's belief in each reading of the law."""
-        return self.line_belief.weights
+        return self.belief.posterior.weights
 
     def believed_counted(self) -> FloatArray:
         """Per kind, today's chance it gives a post of being counted in an audit
@@ -578,15 +591,18 @@ class PlatformPolicy:
         published = self.moderation.published(at)
         per_reading = self.exposure.expected_found(flows, counted, published, 1.0)[0]
         self.predicted_found = float(reading_mean(per_reading, self.reading_weights()))
-        lawful = counted * lawful_kinds(self.q)
+        lawful_mask = lawful_kinds(self.q)
+        lawful = counted * lawful_mask
         self.predicted_lawful = self.exposure.expected_found(flows, lawful, published, 1.0)[0]
+        # Prohibited kinds count under every reading: the first reading's is theirs.
+        prohibited = counted * (1.0 - lawful_mask)
+        found = self.exposure.expected_found(flows, prohibited, published, 1.0)[0]
+        self.predicted_prohibited = float(found[0])
 
     def audited(self, found: float, found_lawful: float = 0.0) -> None:
         """An audit found ``found`` violations, ``found_lawful`` of them posts of lawful
-        kinds (0: the regulator counts only prohibited kinds, S10). The platform learns
-        which readings of the law are in force (with the detection it believed at the
-        audit), then the audits' rate and its detection."""
-        if self.predicted_lawful is not None:
-            expected = self.belief.detection * self.predicted_lawful
-            self.line_belief.audited(expected, found_lawful)
-        self.belief.audited(found, self.predicted_found)
+        kinds (0: the regulator counts only prohibited kinds, S10), against what
+        :meth:`expect_at` predicted: the platform learns the audits' rate, and jointly
+        their detection and which reading of the law is in force
+        (:class:`~simulator.model.believed_line.AuditPosterior`)."""
+        self.belief.audited(found, self.predicted_prohibited, self.predicted_lawful, found_lawful)

@@ -301,3 +301,7 @@ class Moderation(World):
             view, state.threshold, platform.flows, self.line, liability,
             regulator.audit_sample_size,
         )  # fmt: skip
+        platform.predicted_prohibited = policy.prohibited_found(
+            view, state.threshold, platform.flows, self.line, liability,
+            regulator.audit_sample_size,
+        )  # fmt: skip

@@ -183,16 +183,19 @@ def found_under(
     liability: str,
     sample_size: float,
     lawful_only: bool = False,
+    prohibited_only: bool = False,
 ) -> float:
     """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
     under one reading (``lines``, per kind), before the detection calibration: the posts
     it reads times the share of the published posts that are up and above the line
     (``lawful_only``: counting only the posts of kinds that are not prohibited, whose
-    line is finite or ``+∞``)."""
+    line is finite or ``+∞``; ``prohibited_only``: only those of prohibited kinds, whose
+    line is ``−∞``)."""
     violating = 0.0
     published = 0.0
     for kind in range(len(flows)):
-        if not (lawful_only and lines[kind] == -math.inf):
+        prohibited = lines[kind] == -math.inf
+        if not (lawful_only and prohibited) and not (prohibited_only and not prohibited):
             violating += flows[kind] * platform.exposed(t, kind, liability, lines[kind])
         published += flows[kind] * platform.published(t, kind)
     if published <= 0.0:
@@ -242,6 +245,42 @@ def lawful_found(
 ) -> list[float]:
     """Per reading, the posts of lawful kinds an audit is expected to count at ``t``."""
     return found_by_reading(platform, t, flows, q, liability, sample_size, lawful_only=True)
+
+
+def prohibited_found(
+    platform: Platform,
+    t: float,
+    flows: list[float],
+    q: list[float],
+    liability: str,
+    sample_size: float,
+) -> float:
+    """The posts of prohibited kinds an audit is expected to count at ``t`` (the same
+    under every reading: the first one's)."""
+    lines = reading_lines(q, platform.reviewer)[0]
+    return found_under(platform, t, flows, lines, liability, sample_size, prohibited_only=True)
+
+
+def joint_log_weights(
+    found: float, prohibited: float, lawful: list[float], lawful_log_likelihood: list[float]
+) -> list[float]:
+    """``log w_j`` (up to a constant) of the joint belief over the audits' detection and
+    the reading in force, ``κ`` integrated out (S8): ``Σ_a f^L_a log L_ja − (2 + F)
+    log(2 + P + L_j)``, with ``F`` the violations the audits found, ``P`` and ``L_j``
+    the prohibited- and lawful-kind ones predicted at ``κ = 1``."""
+    return [
+        g - (2.0 + found) * math.log(2.0 + prohibited + l_j)
+        for g, l_j in zip(lawful_log_likelihood, lawful, strict=True)
+    ]
+
+
+def joint_detection(
+    found: float, prohibited: float, lawful: list[float], weights: list[float]
+) -> float:
+    """``κ̂``: the posterior mean of the detection, ``Σ_j w_j (2 + F)/(2 + P + L_j)``."""
+    return sum(
+        w * (2.0 + found) / (2.0 + prohibited + l_j) for w, l_j in zip(weights, lawful, strict=True)
+    )
 
 
 def believed_counted(
