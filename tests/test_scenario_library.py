@@ -74,6 +74,14 @@ REDUCED_MISSES: dict[str, str] = {
         " 30 days since the platform learns where the line is (docs/model.md S8): weibo's"
         " strictness then falls from day 30 on, the fit's weeks"
     ),
+    "C3": (
+        "fitted at the shipped size (0.131 there, 10 replications); 0.073 here (0.064,"
+        " 0.083) since the platforms learn detection and line jointly (session 12): the"
+        " second replication's one audit, on day 8, found 8 violations where about 0.56"
+        " prohibited ones were predicted, so weibo believes its audits detect 3.9 times"
+        " more and stays strict (0.90 at day 27, was 0.39 when the lawful expectation"
+        " diluted the same finds to a detection of 0.44), holding rather than deleting"
+    ),
     "C1-csl": (
         "check not reproduced: 2.49 here (2.69 at the shipped size, 10 replications): the"
         " hold blocks criticism and calls to act alike (docs/validation.md defect 1)"
