@@ -500,10 +500,8 @@ class PlatformPolicy:
     flows: FloatArray | None = None
     #: ``ℓ_k(u_j)``, the believed line under each reading (:mod:`.believed_line`).
     lines: FloatArray | None = None
-    #: Violations the platform expects an audit to find at today's threshold (κ̂ = 1),
-    #: over the readings as it weighs them.
-    predicted_found: float = 0.0
-    #: Its prohibited-kind part (the same under every reading).
+    #: Prohibited-kind violations the platform expects an audit to find at today's
+    #: threshold (κ = 1; the same under every reading).
     predicted_prohibited: float = 0.0
     #: Lawful-kind violations per reading an audit would find at today's threshold (κ̂ = 1).
     predicted_lawful: FloatArray | None = None
@@ -580,17 +578,15 @@ class PlatformPolicy:
         return refined_threshold(self.thresholds, cost, current)
 
     def expect_at(self, threshold: float, late: FloatArray | None = None) -> None:
-        """Set :attr:`predicted_found` for ``threshold`` (what the next audit is judged
-        against, over the readings as the platform weighs them) and
-        :attr:`predicted_lawful` (its lawful-kind part under each reading); ``late``,
-        shape (1, readings, kinds): what late reviews add there."""
+        """Set what the next audit is judged against at ``threshold`` (at ``κ = 1``):
+        :attr:`predicted_prohibited`, the prohibited-kind violations (the same under
+        every reading), and :attr:`predicted_lawful`, the lawful-kind ones under each
+        reading; ``late``, shape (1, readings, kinds): what late reviews add there."""
         flows = self.flows if self.flows is not None else np.zeros(len(self.q))
         at = np.array([threshold])
         counted = self.moderation.counted(at, self.exposure.liability, self.reading_lines())
         counted = counted if late is None else counted + late
         published = self.moderation.published(at)
-        per_reading = self.exposure.expected_found(flows, counted, published, 1.0)[0]
-        self.predicted_found = float(reading_mean(per_reading, self.reading_weights()))
         lawful_mask = lawful_kinds(self.q)
         lawful = counted * lawful_mask
         self.predicted_lawful = self.exposure.expected_found(flows, lawful, published, 1.0)[0]

@@ -293,10 +293,6 @@ class Moderation(World):
         ]
         target = policy.cheapest(platform.thresholds, costs, state.threshold)
         state.threshold += spec.adaptation_rate * (target - state.threshold)
-        platform.predicted = policy.expected_found(
-            view, state.threshold, platform.flows, self.line, liability,
-            regulator.audit_sample_size, weights,
-        )  # fmt: skip
         platform.predicted_lawful = policy.lawful_found(
             view, state.threshold, platform.flows, self.line, liability,
             regulator.audit_sample_size,

@@ -220,21 +220,6 @@ def found_by_reading(
     ]
 
 
-def expected_found(
-    platform: Platform,
-    t: float,
-    flows: list[float],
-    q: list[float],
-    liability: str,
-    sample_size: float,
-    weights: list[float],
-) -> float:
-    """What the platform expects an audit to find at ``t``: the readings' expected finds,
-    weighed by its belief ``weights`` in each."""
-    found = found_by_reading(platform, t, flows, q, liability, sample_size)
-    return sum(w * f for w, f in zip(weights, found, strict=True))
-
-
 def lawful_found(
     platform: Platform,
     t: float,

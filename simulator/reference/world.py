@@ -150,9 +150,8 @@ class Platform:
     flows: list[float] | None = None
     audits_seen: int = 0
     days_watched: int = 0
-    # What the next audit should find at today's threshold (at detection 1): in all,
-    # over the readings as weighed; of prohibited kinds; of lawful kinds per reading.
-    predicted: float = 0.0
+    # What the next audit should find at today's threshold (at detection 1): of
+    # prohibited kinds, and of lawful kinds per reading.
     predicted_prohibited: float = 0.0
     predicted_lawful: list[float] | None = None
     # The audits so far (S8): violations found, and predicted of prohibited kinds and of
