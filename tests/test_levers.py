@@ -11,6 +11,7 @@ run goes red and the marker must come off. Slow: ``pytest -m slow tests/test_lev
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import types
@@ -41,8 +42,13 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 
 #: Expectations the model misses today (issue 16's table), by test id.
 FAILING_TODAY: dict[str, str] = {}
-# (Since session 11 the vagueness_csl collateral share 1 vs 0.5 passes: the platforms
-# learn where the line is, so the collateral share is no longer saturated at 0.98.)
+#: Levers that need more replications for a small true effect's interval to exclude 0.
+#: CSL's collateral share is near its ceiling from vagueness 0.5 on (0.985 and 0.987 of
+#: take-downs lawful at 0.5 and 1), so the step from 0.5 to 1 is small: session 12 (the
+#: platforms learn detection and line jointly), 8 replications +0.0021 [-0.0001, 0.0043],
+#: 16 replications +0.0017 [0.0005, 0.0029]; the lawful take-down rate, the issue's
+#: measure, rises +0.018 [0.011, 0.025] at 8.
+REPLICATIONS_FOR: dict[str, int] = {"vagueness_csl": 16}
 
 
 @functools.cache
@@ -51,7 +57,8 @@ def _measured(lever_name: str, label: str) -> dict[str, list[float | None]]:
     lever = LEVERS[lever_name]
     level = next(level for level in lever.levels if level.label == label)
     metrics = tuple(dict.fromkeys(lever.metrics + tuple(c.metric for c in lever.checks)))
-    return run_level(level, SIZE, metrics)
+    size = dataclasses.replace(SIZE, reps=REPLICATIONS_FOR.get(lever_name, SIZE.reps))
+    return run_level(level, size, metrics)
 
 
 def _test_id(lever: Lever, check: Check) -> str:
