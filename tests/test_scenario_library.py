@@ -70,9 +70,9 @@ def _facts_marked(misses: dict[str, str]) -> list[object]:
 #: that comes inside its tolerance turns its marker into a failure to remove.
 REDUCED_MISSES: dict[str, str] = {
     "C2-30min": (
-        "fitted at the shipped size (0.330 there, 10 replications); 0.237 at 8,000 users and"
-        " 30 days since the platform learns where the line is (docs/model.md S8): weibo's"
-        " strictness then falls from day 30 on, the fit's weeks"
+        "fitted at the shipped size (0.327 there, 10 replications); 0.244 at 8,000 users and"
+        " 30 days (session 12; 0.237 in session 11) since the platform learns where the line"
+        " is (docs/model.md S8): weibo's strictness then falls from day 30 on, the fit's weeks"
     ),
     "C3": (
         "fitted at the shipped size (0.131 there, 10 replications); 0.073 here (0.064,"
@@ -83,8 +83,9 @@ REDUCED_MISSES: dict[str, str] = {
         " diluted the same finds to a detection of 0.44), holding rather than deleting"
     ),
     "C1-csl": (
-        "check not reproduced: 2.49 here (2.69 at the shipped size, 10 replications): the"
-        " hold blocks criticism and calls to act alike (docs/validation.md defect 1)"
+        "check not reproduced: 2.69 here (2.43 at the shipped size, 10 replications;"
+        " session 12): the hold blocks criticism and calls to act alike (docs/validation.md"
+        " defect 1)"
     ),
 }
 
@@ -102,9 +103,9 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
     "C1-csl": (
-        "check not reproduced: 2.69 (10 replications, 3 of 10 inside [3, inf)): the"
-        " platforms take down the critical posts nearest the vague line (docs/validation.md"
-        " defect 1)"
+        "check not reproduced: 2.43 (10 replications, 2 of 10 inside [3, inf); session 12):"
+        " the platforms take down the critical posts nearest the vague line"
+        " (docs/validation.md defect 1)"
     ),
 }
 
