@@ -152,8 +152,8 @@ def test_reference_lawful_take_down_rises_with_vagueness_in_the_shipped_region(
 
 @pytest.mark.parametrize("seed", range(8))
 def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
-    """The lawful- and prohibited-kind finds each reading predicts, and the joint belief
-    (readings and detection) after audits that count no lawful post, agree between the
+    """The lawful- and prohibited-kind finds each reading predicts, and the belief in the
+    readings and the detection after audits that count no lawful post, agree between the
     two statements (docs/model.md S8)."""
     policy, extra = random_case(np.random.default_rng(seed))
     platform = extra["platform"]
@@ -168,7 +168,7 @@ def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
     )
     state.count_day(np.asarray(policy.flows))
     found = prohibited = 0.0
-    totals = [0.0] * ref.READINGS
+    logs = [0.0] * ref.READINGS
     for t in (float(policy.thresholds[10]), float(policy.thresholds[40])):
         state.expect_at(t)
         args = (
@@ -179,16 +179,15 @@ def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
         assert state.predicted_lawful is not None
         np.testing.assert_allclose(state.predicted_lawful, lawful, rtol=1e-7, atol=1e-12)
         assert state.predicted_prohibited == pytest.approx(ref.prohibited_found(*args), rel=1e-7)
-        totals = [total + mu for total, mu in zip(totals, lawful, strict=True)]
+        detection = (2.0 + found) / (2.0 + prohibited)  # the reference's, before the audit
+        logs = [w - detection * mu for w, mu in zip(logs, lawful, strict=True)]
         prohibited += ref.prohibited_found(*args)
         found += 1.0
         state.audited(1.0)
-    logs = ref.joint_log_weights(found, prohibited, totals, [0.0] * ref.READINGS)
-    weights = ref.reading_weights(logs)
-    np.testing.assert_allclose(state.reading_weights(), weights, rtol=1e-7, atol=1e-15)
-    assert state.belief.detection == pytest.approx(
-        ref.joint_detection(found, prohibited, totals, weights), rel=1e-7
+    np.testing.assert_allclose(
+        state.reading_weights(), ref.reading_weights(logs), rtol=1e-7, atol=1e-15
     )
+    assert state.belief.detection == pytest.approx((2.0 + found) / (2.0 + prohibited), rel=1e-7)
     np.testing.assert_allclose(
         state.believed_counted(),
         ref.believed_counted(policy.q.tolist(), platform.reviewer, logs),

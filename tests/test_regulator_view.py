@@ -154,7 +154,7 @@ def test_strict_audits_count_what_the_law_prohibits_not_the_blur() -> None:
     found = recorder.events[0].amount
     assert 20 <= found <= 60  # Binomial(4000, 0.01): sd 6.3; lawful posts never count
     assert platform.policy.belief.audits_seen == 1
-    assert platform.policy.belief.posterior.found == found
+    assert platform.policy.belief.posterior.found_prohibited == found
 
 
 def test_notice_audits_sample_late_notices_and_orders_stay_violations() -> None:

@@ -29,18 +29,16 @@ the same in the reference model.
 **Learning where the line is** (:class:`AuditPosterior`). The regulator reads the law one
 way (S10: it counts what the law prohibits, the enforced line), and each audit tells the
 platform which posts it counted (ASSUMPTION: a rectification notice or fine names the
-posts; L3, L5). So the platform learns from the audits it experiences which readings are
-in force, jointly with how much its audits detect (``κ``, found over predicted): an audit
-that counts no lawful post is explained by a narrow reading *or* a weak detection, and
-the joint posterior (Bayes' rule with the audit's counts Poisson, the readings equally
-likely and ``κ`` Gamma a priori; Gelman et al. 2013, ch. 2) shares the explanation
-between them. Prohibited posts count under every reading: their finds pin ``κ`` down,
-and once it is known, audits that count no lawful post rule out the broad readings, under
-which the platform expected to be caught with lawful posts up; readings under which it
-expected none keep their weight, so the fear of the narrow readings, the collateral
-censorship nearest the line, stays. The policy weighs each reading's chance of a
-violation by its weight ``w_j`` instead of ``1/J``
-(:func:`~simulator.model.platform_policy.Exposure.violation`) and the counts by ``κ̂``.
+posts; L3, L5). So the platform learns from the audits it experiences how much they
+detect (``κ``, from the prohibited posts they count, whose prediction does not depend on
+the reading) and, given that, which readings are in force (Bayes' rule with the
+lawful-kind count Poisson; Gelman et al. 2013, ch. 2): audits that count no lawful post
+make the broad readings, under which the platform expected to be caught with lawful
+posts up, less likely by ``e^{−κ̂ μᴸ_j}`` each; the narrowest keep the weight, so the
+fear of the narrow readings, the collateral censorship nearest the line, stays. The
+policy weighs each reading's chance of a violation by its weight ``w_j`` instead of
+``1/J`` (:func:`~simulator.model.platform_policy.Exposure.violation`) and the counts by
+``κ̂``.
 """
 
 from __future__ import annotations
@@ -120,46 +118,39 @@ DETECTION_PRIOR_COUNT = 2.0
 
 @dataclass
 class AuditPosterior:
-    """What a platform believes after its audits: jointly, the reading ``j`` of the law
-    in force and the audits' detection ``κ`` (found over predicted).
+    """What a platform believes after its audits: how much they detect (``κ``, found
+    over predicted) and which reading ``j`` of the law is in force.
 
-    Audit ``a`` finds ``f_a`` violations where the platform predicted, at ``κ = 1``,
-    ``P_a`` of prohibited kinds (the same under every reading) and ``L_ja`` of lawful
-    kinds under reading ``j``; the count is Poisson with mean ``κ (P_a + L_ja)``, and the
-    audit says how many of its finds were lawful-kind posts (``f^L_a``; 0 from the
-    regulator, S10). With the readings equally likely and ``κ ~ Gamma(k0, k0)``
-    (:data:`DETECTION_PRIOR_COUNT`), the posterior is, with ``F = Σ_a f_a``,
-    ``P = Σ_a P_a``, ``L_j = Σ_a L_ja`` (Gelman et al. 2013, ch. 2: the Gamma-Poisson
-    model, here a mixture over the readings)::
+    Audit ``a`` finds ``f^P_a`` posts of prohibited kinds where the platform predicted
+    ``P_a`` at ``κ = 1`` (the same under every reading) and ``f^L_a`` posts of lawful
+    kinds (0 from the regulator, S10) where reading ``j`` predicted ``L_ja``; the counts
+    are Poisson with means ``κ P_a`` and ``κ L_ja``. Each is read for what it can tell
+    (Gelman et al. 2013, ch. 2: a Gamma prior and a discrete prior, each with its
+    Poisson likelihood)::
 
-        w_j ∝ Π_a L_ja^(f^L_a) · (k0 + P + L_j)^−(k0 + F)          (κ integrated out)
-        κ | j ~ Gamma(k0 + F, k0 + P + L_j)
-        κ̂ = Σ_j w_j (k0 + F) / (k0 + P + L_j)                       (posterior mean)
+        κ̂ = (k0 + Σ_a f^P_a) / (k0 + Σ_a P_a)                        κ ~ Gamma(k0, k0)
+        log w_j = Σ_a [ f^L_a log(κ̂_a L_ja) − κ̂_a L_ja ] + const      readings equally likely
 
-    So an audit that finds nothing is explained by both: a broad reading that expected
-    lawful posts becomes less likely, and so does a strong detection, but neither takes
-    the whole of the evidence (as two separate updates would, each as if the other's
-    unknown were known). Prohibited finds pin ``κ`` down; once they have, lawful posts
-    not counted rule the broad readings out. Without lawful kinds (``L_j = 0``) it is
-    ``κ̂ = (k0 + F)/(k0 + P)`` with the readings equal."""
+    with ``κ̂_a`` the detection believed before audit ``a``. Detection is learned from the
+    prohibited finds alone, whose prediction does not depend on the reading: the
+    lawful-kind finds cannot tell a weak detection from a narrow reading, and the
+    enforced line (no lawful post counted, S10) lies outside the readings (even the
+    narrowest expects a few lawful finds), so learned jointly ``κ`` would absorb the
+    readings' error: lower the vaguer the law, and lowered by an audit that found more
+    prohibited posts than predicted (docs/validation.md, "Detection and the line").
+    The lawful-kind finds then weigh the readings given ``κ̂``: an audit that counts no
+    lawful post makes reading ``j`` less likely by ``e^{−κ̂ L_ja}``, so the broad readings
+    fade and the narrowest keep the weight (their fear, the collateral censorship
+    nearest the line, stays)."""
 
     readings: int = READINGS
     prior_count: float = DETECTION_PRIOR_COUNT
-    found: float = 0.0  # F
-    predicted_prohibited: float = 0.0  # P
-    predicted_lawful: FloatArray = field(init=False)  # L_j
-    lawful_log_likelihood: FloatArray = field(init=False)  # Σ_a f^L_a log L_ja
+    found_prohibited: float = 0.0  # Σ f^P
+    predicted_prohibited: float = 0.0  # Σ P
+    log_weights: FloatArray = field(init=False)  # log w_j up to a constant
 
     def __post_init__(self) -> None:
-        self.predicted_lawful = np.zeros(self.readings)
-        self.lawful_log_likelihood = np.zeros(self.readings)
-
-    @property
-    def log_weights(self) -> FloatArray:
-        """``log w_j`` up to a constant."""
-        shape = self.prior_count + self.found
-        rate = self.prior_count + self.predicted_prohibited + self.predicted_lawful
-        return np.asarray(self.lawful_log_likelihood - shape * np.log(rate), dtype=float)
+        self.log_weights = np.zeros(self.readings)
 
     @property
     def weights(self) -> FloatArray:
@@ -173,9 +164,8 @@ class AuditPosterior:
     @property
     def detection(self) -> float:
         """``κ̂``, the posterior mean of the audits' detection."""
-        shape = self.prior_count + self.found
-        rate = self.prior_count + self.predicted_prohibited + self.predicted_lawful
-        return float(self.weights @ (shape / rate))
+        k0 = self.prior_count
+        return (k0 + self.found_prohibited) / (k0 + self.predicted_prohibited)
 
     def audited(
         self,
@@ -186,15 +176,18 @@ class AuditPosterior:
     ) -> None:
         """An audit found ``found`` violations (``found_lawful`` of them lawful-kind
         posts) where the platform predicted, at ``κ = 1``, ``expected_prohibited`` of
-        prohibited kinds and ``expected_lawful`` (per reading) of lawful kinds."""
+        prohibited kinds and ``expected_lawful`` (per reading) of lawful kinds: the
+        readings are weighed with the detection believed before it, then the detection
+        learns from the prohibited finds."""
         mu = np.asarray(expected_lawful, dtype=float)
-        if mu.shape != self.predicted_lawful.shape:
+        if mu.shape != self.log_weights.shape:
             raise ValueError(f"expected {self.readings} readings, got shape {mu.shape}")
-        self.found += float(found)
-        self.predicted_prohibited += float(expected_prohibited)
-        self.predicted_lawful = self.predicted_lawful + mu
-        if found_lawful > 0.0:
+        expected = self.detection * mu
+        lawful = float(found_lawful)
+        if lawful > 0.0:
             with np.errstate(divide="ignore"):
-                self.lawful_log_likelihood = self.lawful_log_likelihood + float(
-                    found_lawful
-                ) * np.log(mu)
+                self.log_weights = self.log_weights + lawful * np.log(expected) - expected
+        else:
+            self.log_weights = self.log_weights - expected
+        self.found_prohibited += float(found) - lawful
+        self.predicted_prohibited += float(expected_prohibited)

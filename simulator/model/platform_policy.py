@@ -18,7 +18,7 @@ removes, ``p_k(t)`` the share it publishes, ``n`` the posts an audit inspects, `
 the *line probability* (the chance the platform gives a post of kind ``k`` of
 being counted as prohibited: 1 for prohibited kinds, ``vagueness × closeness_k`` for
 lawful ones), ``u_j`` the ``J`` readings of the law, ``w_j`` the platform's belief that
-reading ``j`` is in force (equal at the start, learned from audits jointly with ``κ̂``:
+reading ``j`` is in force (equal at the start, learned from audits given ``κ̂``:
 :class:`~simulator.model.believed_line.AuditPosterior`), and ``ℓ_k(u_j)`` the
 reviewer score above which a post of kind ``k`` counts under reading ``j``
 (:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
@@ -28,8 +28,7 @@ posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` under notice liability
 notified posts whose review does not start by the deadline at the load ``t`` creates
 (:mod:`simulator.model.deadline_miss`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
 ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
-violations audits actually find against how many it predicted (the posterior mean of its
-joint belief over ``κ`` and the readings).
+prohibited posts audits actually find against how many it predicted.
 
 Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
 regulator counts what the law prohibits, the *enforced line*
@@ -438,11 +437,11 @@ class AuditBelief:
 
     Rate: Gamma(a0 + audits seen, b0 + days watched) on audits per day, with
     ``b0 = prior_days`` and ``a0 = b0 × prior_per_day``; its mean
-    ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection ``κ̂``: the posterior
-    mean of the joint belief over the audits' detection and the reading of the law in
-    force (:class:`~simulator.model.believed_line.AuditPosterior`; without lawful kinds
-    near the line ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)``, ``k0`` =
-    :data:`DETECTION_PRIOR_COUNT`).
+    ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection:
+    ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)`` over the prohibited-kind posts audits
+    counted and the platform predicted (``k0`` = :data:`DETECTION_PRIOR_COUNT`), and, given
+    it, the belief in each reading of the law
+    (:class:`~simulator.model.believed_line.AuditPosterior`).
     """
 
     prior_per_day: float
@@ -598,7 +597,7 @@ class PlatformPolicy:
     def audited(self, found: float, found_lawful: float = 0.0) -> None:
         """An audit found ``found`` violations, ``found_lawful`` of them posts of lawful
         kinds (0: the regulator counts only prohibited kinds, S10), against what
-        :meth:`expect_at` predicted: the platform learns the audits' rate, and jointly
-        their detection and which reading of the law is in force
+        :meth:`expect_at` predicted: the platform learns the audits' rate, their
+        detection and which reading of the law is in force
         (:class:`~simulator.model.believed_line.AuditPosterior`)."""
         self.belief.audited(found, self.predicted_prohibited, self.predicted_lawful, found_lawful)

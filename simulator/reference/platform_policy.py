@@ -17,8 +17,9 @@ counts when its reviewer score lies above ``ℓ_k = μ_k − √(1 + σ²) Φ⁻
 (docs/model.md S8, "The believed line"), so the posts that look most prohibited are the
 likeliest to count. The platform weighs the readings by its belief in each: equal at the
 start, then, after every audit that counted no post of a lawful kind, each reading's
-weight times ``exp(−μᴸ_j)``, ``μᴸ_j`` the lawful-kind violations it expected that audit to
-find under the reading (docs/model.md S8, "Learning where the line is").
+weight times ``exp(−κ μᴸ_j)``, ``μᴸ_j`` the lawful-kind violations it expected that audit
+to find under the reading and ``κ`` the detection it believed then, learned from the
+prohibited posts audits counted (docs/model.md S8, "Learning where the line is").
 """
 
 from __future__ import annotations
@@ -244,28 +245,6 @@ def prohibited_found(
     under every reading: the first one's)."""
     lines = reading_lines(q, platform.reviewer)[0]
     return found_under(platform, t, flows, lines, liability, sample_size, prohibited_only=True)
-
-
-def joint_log_weights(
-    found: float, prohibited: float, lawful: list[float], lawful_log_likelihood: list[float]
-) -> list[float]:
-    """``log w_j`` (up to a constant) of the joint belief over the audits' detection and
-    the reading in force, ``κ`` integrated out (S8): ``Σ_a f^L_a log L_ja − (2 + F)
-    log(2 + P + L_j)``, with ``F`` the violations the audits found, ``P`` and ``L_j``
-    the prohibited- and lawful-kind ones predicted at ``κ = 1``."""
-    return [
-        g - (2.0 + found) * math.log(2.0 + prohibited + l_j)
-        for g, l_j in zip(lawful_log_likelihood, lawful, strict=True)
-    ]
-
-
-def joint_detection(
-    found: float, prohibited: float, lawful: list[float], weights: list[float]
-) -> float:
-    """``κ̂``: the posterior mean of the detection, ``Σ_j w_j (2 + F)/(2 + P + L_j)``."""
-    return sum(
-        w * (2.0 + found) / (2.0 + prohibited + l_j) for w, l_j in zip(weights, lawful, strict=True)
-    )
 
 
 def believed_counted(

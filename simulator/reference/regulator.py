@@ -131,16 +131,18 @@ class Regulator(World):
             for deadline, post in duties
             if last < deadline <= now and post.removed_hours > deadline
         )
-        # The platform's joint belief (S8): it counted no post of a lawful kind (the
-        # enforced line), so only the sums move.
-        platform.audits_seen += 1
-        platform.found_total += found
-        platform.predicted_prohibited_total += platform.predicted_prohibited
         if platform.predicted_lawful is not None:
-            platform.lawful_totals = [
-                total + mu
-                for total, mu in zip(platform.lawful_totals, platform.predicted_lawful, strict=True)
+            # It counted no post of a lawful kind (the enforced line): each reading's
+            # belief times exp(-kappa mu_j), with the detection believed before this audit.
+            detection = platform.detection_calibration()
+            platform.line_log_weights = [
+                w - detection * mu
+                for w, mu in zip(platform.line_log_weights, platform.predicted_lawful, strict=True)
             ]
+        # Its detection, from the prohibited posts counted (all it found) and predicted.
+        platform.audits_seen += 1
+        platform.found_prohibited_total += found
+        platform.predicted_prohibited_total += platform.predicted_prohibited
         unregistered = 0
         if rules.real_name.enabled and now >= rules.real_name.start_day * HOURS_PER_DAY:
             anonymous = sum(

@@ -154,20 +154,11 @@ class Platform:
     # prohibited kinds, and of lawful kinds per reading.
     predicted_prohibited: float = 0.0
     predicted_lawful: list[float] | None = None
-    # The audits so far (S8): violations found, and predicted of prohibited kinds and of
-    # lawful kinds per reading; the lawful finds' log likelihood per reading.
-    found_total: float = 0.0
+    # The audits so far (S8): prohibited-kind posts found and predicted; the log of the
+    # belief in each reading of the law.
+    found_prohibited_total: float = 0.0
     predicted_prohibited_total: float = 0.0
-    lawful_totals: list[float] = field(default_factory=lambda: [0.0] * policy.READINGS)
-    lawful_log_likelihood: list[float] = field(default_factory=lambda: [0.0] * policy.READINGS)
-
-    @property
-    def line_log_weights(self) -> list[float]:
-        """The log of the belief in each reading of the law (S8), detection integrated out."""
-        return policy.joint_log_weights(
-            self.found_total, self.predicted_prohibited_total, self.lawful_totals,
-            self.lawful_log_likelihood,
-        )  # fmt: skip
+    line_log_weights: list[float] = field(default_factory=lambda: [0.0] * policy.READINGS)
 
     def audits_per_day(self, regulator_audits_per_year: float) -> float:
         """The audits a day the platform expects (S8): its prior belief
@@ -181,13 +172,9 @@ class Platform:
         return (prior * believed / 365.0 + self.audits_seen) / (prior + self.days_watched)
 
     def detection_calibration(self) -> float:
-        """``kappa``: the posterior mean of how much its audits find against what it
-        predicted, jointly with the reading in force (S8); ``(2 + found) / (2 +
-        predicted)`` without lawful kinds near the line."""
-        weights = policy.reading_weights(self.line_log_weights)
-        return policy.joint_detection(
-            self.found_total, self.predicted_prohibited_total, self.lawful_totals, weights
-        )
+        """``kappa = (2 + found) / (2 + predicted)``: the prohibited-kind posts its audits
+        found over those it predicted, summed over the audits so far (S8)."""
+        return (2.0 + self.found_prohibited_total) / (2.0 + self.predicted_prohibited_total)
 
 
 class World:
