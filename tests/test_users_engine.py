@@ -88,7 +88,12 @@ def test_a_harsh_enough_regime_silences_everyone() -> None:
 def test_defiance_concentrates_in_the_top_stance_tercile() -> None:
     """B2 on china_csl_2016: after 90 days of learning, users of the top stance tercile
     would post a call to act (not soften, not withhold) far more often than the bottom
-    tercile; the engine's own choice, on each active user's beliefs of that day."""
+    tercile; the engine's own choice, on each active user's beliefs of that day.
+    Concentration, not a level: how many post at all follows the regime's harshness
+    (B2: a harsh enough regime silences everyone). Measured (seed 5): top 0.172, bottom
+    0.0076 since the platforms learn their audits' detection from the prohibited posts
+    counted (session 12), the gap 0.16; before, with the detection diluted by the
+    lawful-kind expectation, the platforms were laxer and the gap above 0.2."""
     scenario = override(
         simulator.load_scenario("china_csl_2016"), {"population.users": 10_000, "horizon_days": 90}
     )
@@ -111,7 +116,7 @@ def test_defiance_concentrates_in_the_top_stance_tercile() -> None:
     stance = users.stance_factor[authors]
     low, high = np.quantile(stance, [1 / 3, 2 / 3])
     top, bottom = posted[stance > high].mean(), posted[stance < low].mean()
-    assert top > bottom + 0.2, (top, bottom)
+    assert top > 5 * bottom and top > bottom + 0.1, (top, bottom)
 
 
 def _paired_interval(differences: list[float]) -> tuple[float, float]:
