@@ -107,7 +107,8 @@ def run(
                 365.0 * p.policy.belief.audits_per_day if p.policy is not None else 0.0
             ),
             "detection_calibration": p.policy.belief.detection if p.policy is not None else 1.0,
-            # Where it came to believe the line is (S8, "Learning where the line is").
+            # Where it came to believe the line is (S8, "Learning how much audits find, and
+            # where the line is").
             **believed_counted_columns(
                 p.policy.believed_counted() if p.policy is not None else None
             ),

@@ -266,7 +266,8 @@ def believed_counted_columns(
 ) -> dict[str, float]:
     """A platform's summary columns ``believed_counted_<kind>`` for the sensitive kinds:
     the chance it gives a post of the kind of being counted in an audit at the end of the
-    run (model.md S8, "Learning where the line is"); 0 without takedown duties."""
+    run (model.md S8, "Learning how much audits find, and where the line is"); 0 without
+    takedown duties."""
     return {
         f"believed_counted_{kind.label}": 0.0 if per_kind is None else float(per_kind[kind])
         for kind in SENSITIVE_KINDS

@@ -19,7 +19,8 @@ likeliest to count. The platform weighs the readings by its belief in each: equa
 start, then, after every audit that counted no post of a lawful kind, each reading's
 weight times ``exp(−κ μᴸ_j)``, ``μᴸ_j`` the lawful-kind violations it expected that audit
 to find under the reading and ``κ`` the detection it believed then, learned from the
-prohibited posts audits counted (docs/model.md S8, "Learning where the line is").
+prohibited posts audits counted (docs/model.md S8, "Learning how much audits find, and
+where the line is").
 """
 
 from __future__ import annotations
