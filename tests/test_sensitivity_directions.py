@@ -33,7 +33,13 @@ METRIC = "political_withholding"
 #: since the platforms learn where the line is (session 11), certainty x4 minus severity x4
 #: over the 8 replications was 0.074 [-0.022, 0.171] (two of eight below 0), over 16
 #: 0.121 [0.051, 0.191].
-REPLICATIONS_AT: dict[tuple[str, float], int] = {("news_case_weight", 4.0): 16}
+#: The detention's day scale x4 (session 12, the platforms' detection learned from the
+#: prohibited posts counted): certainty x4 minus severity x4 over 8 replications 0.023
+#: [-0.003, 0.049]; over 16 0.027 [0.014, 0.041].
+REPLICATIONS_AT: dict[tuple[str, float], int] = {
+    ("news_case_weight", 4.0): 16,
+    ("detention_scale_days", 4.0): 16,
+}
 
 #: Ends of a range where a direction is not seen, with the reason (strict: once it holds,
 #: the marker must come off).
