@@ -44,10 +44,11 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in levers()}
 FAILING_TODAY: dict[str, str] = {}
 #: Levers that need more replications for a small true effect's interval to exclude 0.
 #: CSL's collateral share is near its ceiling from vagueness 0.5 on (0.985 and 0.987 of
-#: take-downs lawful at 0.5 and 1), so the step from 0.5 to 1 is small: session 12 (the
-#: platforms learn detection and line jointly), 8 replications +0.0021 [-0.0001, 0.0043],
-#: 16 replications +0.0017 [0.0005, 0.0029]; the lawful take-down rate, the issue's
-#: measure, rises +0.018 [0.011, 0.025] at 8.
+#: take-downs lawful at 0.5 and 1), so the step from 0.5 to 1 is small: in session 12
+#: (measured with the detection learned jointly with the line, a version replaced the
+#: same session; the 16-replication test passes on the final one) 8 replications
+#: +0.0021 [-0.0001, 0.0043], 16 replications +0.0017 [0.0005, 0.0029]; the lawful
+#: take-down rate, the issue's measure, rises +0.018 [0.011, 0.025] at 8.
 REPLICATIONS_FOR: dict[str, int] = {"vagueness_csl": 16}
 
 

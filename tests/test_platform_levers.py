@@ -247,10 +247,9 @@ def test_more_audits_teach_the_line_faster() -> None:
     """Comparative statics of the learned line (S8): the more audits a platform goes
     through, the more evidence that criticism is not counted, so the chance it gives a
     critical post of being counted ends lower, in every paired replication (classroom,
-    seeds 0-3; measured: audits a year 0 -> the prior 0.300, 4 -> 0.287-0.300, 12 ->
-    0.247-0.265, 48 -> 0.070-0.139, session 12's joint belief over the reading and the
-    detection: an early clean audit is partly put down to a weak detection, so 4 audits
-    a year move the mean by 0.009 only, where separate updates moved it 0.013)."""
+    seeds 0-3; measured in session 12, the detection learned from the prohibited posts
+    counted: audits a year 0 -> the prior 0.300, 4 -> 0.284-0.300, 12 -> 0.238-0.260,
+    48 -> 0.071-0.134; the mean falls 0.011, 0.041, 0.156 a step)."""
     scenario = simulator.load_scenario("classroom")
     prior = (
         scenario.rules.takedown.vagueness * scenario.population.perception.kind_closeness.critical
@@ -279,7 +278,7 @@ def test_more_audits_teach_the_line_faster() -> None:
     # Never higher with more audits (a run with no audit in its 60 days keeps the prior:
     # seed 1 at 4 a year), lower on average at every step.
     assert np.all(np.diff(believed, axis=0) <= 1e-12), believed
-    assert np.all(np.diff(believed.mean(axis=1)) < 0.0), believed
+    assert np.all(np.diff(believed.mean(axis=1)) < -0.01), believed
     assert float(believed[-1].max()) < 0.5 * prior, believed
 
 

@@ -502,7 +502,7 @@ class PlatformPolicy:
     #: Prohibited-kind violations the platform expects an audit to find at today's
     #: threshold (κ = 1; the same under every reading).
     predicted_prohibited: float = 0.0
-    #: Lawful-kind violations per reading an audit would find at today's threshold (κ̂ = 1).
+    #: Lawful-kind violations per reading an audit would find at today's threshold (κ = 1).
     predicted_lawful: FloatArray | None = None
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
 
