@@ -46,13 +46,7 @@ import pandas as pd
 
 from simulator.experiments.designs import Design, SweepError
 from simulator.experiments.executors import Executor, Model, ScenarioModel
-from simulator.experiments.intervals import (  # noqa: F401 (names of this module before)
-    LEVEL,
-    describe,
-    effect_domain,
-    is_share,
-    metric_domain,
-)
+from simulator.experiments.intervals import describe, effect_domain, metric_domain
 from simulator.experiments.store import atomic_csv
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.model.scenario import Scenario, validate_scenario
