@@ -259,3 +259,109 @@ def test_paired_runs_dearer_fines_do_not_lower_exposure_prevented(staffing: str)
         assert (
             dear["unlawful_exposure_prevented"] >= base["unlawful_exposure_prevented"] - 0.005
         ), (seed, base["unlawful_exposure_prevented"], dear["unlawful_exposure_prevented"])
+
+
+# Strict liability: what a post waiting for its review adds to the audit's count.
+
+
+def waiting_line(desks: int = 4, backlog: float = 0.0) -> dm.WaitingLine:
+    """``desks`` reviewers of one minute a review, a 7-day window and week."""
+    return dm.WaitingLine(desks, 1.0 / 60.0, backlog, 7.0 * 24.0, 7.0)
+
+
+def test_waiting_share_by_hand() -> None:
+    """``m = (1 − s) + s min(1, W_q / T)`` worked by hand at three loads."""
+    line = waiting_line(desks=4)  # 4 × 60 × 24 = 5,760 reviews a day
+    asked = np.array([0.0, 2_880.0, 11_520.0])  # idle, half load, twice the capacity
+    m = dm.waiting_share(line, asked)
+    assert m[0] == 0.0
+    # Half load: everything served, the Erlang C mean wait over a 168-hour window.
+    from simulator.model.review_queue import erlang_c_mean_wait_hours
+
+    wait = erlang_c_mean_wait_hours(2_880.0 / 24.0, 1.0 / 60.0, 4)
+    assert m[1] == pytest.approx(wait / 168.0, rel=1e-12) and 0.0 < m[1] < 1e-4
+    # Twice the capacity: half the week's reviews unserved (whole window), the rest wait
+    # for ever at a load of 8 Erlangs on 4 desks.
+    assert m[2] == pytest.approx(1.0)
+    # A backlog of three days' capacity leaves 4/7 of the week for half-load demand:
+    # s = (5,760 × 7 − 17,280) / (2,880 × 7) = 8/7 -> 1; of twice that demand, 2/7 served.
+    behind = dm.waiting_share(waiting_line(4, backlog=17_280.0), np.array([2_880.0, 5_760.0]))
+    assert behind[0] == pytest.approx(m[1], rel=1e-12)
+    s = (5_760.0 * 7 - 17_280.0) / (5_760.0 * 7)
+    assert behind[1] == pytest.approx(1.0 - s + s * 1.0)  # at load 4 on 4 desks: for ever
+    # No staff: nothing is reviewed.
+    assert np.all(dm.waiting_share(waiting_line(desks=0), asked) == 1.0)
+
+
+def test_the_staffing_choice_weighs_the_same_waiting_rule() -> None:
+    """staffing.missed_share under strict liability is waiting_share per head count."""
+    from simulator.model import staffing
+    from tests.test_hiring import inputs
+
+    given = inputs(backlog=5_000.0)
+    grid = np.array([0.0, 5.0, 20.0, 80.0])
+    missed = staffing.missed_share(grid, given)
+    asked = np.array([given.reviews_per_day()])
+    for head, m in zip(grid, missed, strict=True):
+        desks, hours = review_servers(float(head), given.review_minutes)
+        line = dm.WaitingLine(desks, hours, 5_000.0, given.window_hours, given.period_days)
+        assert m == dm.waiting_share(line, asked)[0]
+    assert missed[0] == 1.0 and np.all(np.diff(missed) <= 0.0) and missed[-1] < 0.01
+
+
+def test_waiting_counted_is_the_removable_part_and_rises_with_strictness() -> None:
+    """``Z = waiting_removable × m``: the published posts a review would take down, above
+    the line; a stricter threshold asks for more reviews, so more of them wait."""
+    scenario = simulator.load_scenario("china_csl_2016")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    flows = np.array([50_000.0, 3_000.0, 800.0, 400.0])
+    grid = policy.thresholds
+    lines = policy.reading_lines()
+    line = waiting_line(desks=2)
+    z = dm.waiting_counted(policy.moderation, grid, lines, flows, line)
+    m = dm.waiting_share(line, dm.reviews_asked(policy.moderation, grid, flows))
+    removable = dm.waiting_removable(policy.moderation, grid, lines)
+    assert np.allclose(z, removable * m[:, None, None], rtol=0, atol=0)
+    assert np.all(np.diff(m[::-1]) >= -1e-12)  # grid from lax to strict: m rises
+    # What a review takes down never exceeds what it is asked about, nor the posts above t.
+    held = policy.moderation.hold(grid)
+    assert np.all(removable[:, 0, :] <= 1.0 - held + 1e-15)
+
+
+def understaffed_csl(users: int = 5_000, days: int = 120) -> simulator.Scenario:
+    """china_csl_2016 with 4 reviewers per 100,000 users, fixed: its review line is long."""
+    fixed: dict[str, object] = {}
+    for name in ("weibo", "tieba"):
+        fixed[f"platforms.{name}.staffing"] = "fixed"
+        fixed[f"platforms.{name}.reviewers_per_100k_users"] = 4.0
+    return simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": users, "horizon_days": days, **fixed},
+    )
+
+
+def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> None:
+    """Under strict liability an audit counts the prohibited posts waiting for their review
+    (S10), so what the platform predicts an audit to find (``P_a``, S8) must count them,
+    or its learned detection ``κ̂ = (2 + Σ f) / (2 + Σ P)`` rises for the queue. Over three
+    understaffed runs the predictions' sum is within a factor 1.5 of the truth's, the
+    audits' own expectation ``n × up / published`` from events.csv (session 13: 9.64
+    predicted, 9.42 expected; before the posts waiting were counted, 0.00 predicted where
+    7.62 were expected)."""
+    scenario = understaffed_csl()
+    size = scenario.regulator.audit_sample_size
+    predicted = expected = 0.0
+    for seed in (1, 2, 3):
+        result = simulator.run(scenario, seed=seed)
+        audits = result.events[result.events.event == "audit"]
+        found: dict[str, int] = {}
+        for row in audits.itertuples():
+            detail = dict(part.split("=") for part in str(row.detail).split())
+            published = float(detail["published"])
+            expected += size * float(detail["up"]) / published if published else 0.0
+            found[row.platform] = found.get(row.platform, 0) + int(detail["found"])
+        for platform in result.summary["platforms"]:
+            kappa = platform["detection_calibration"]
+            predicted += (2.0 + found.get(platform["platform"], 0)) / kappa - 2.0
+    assert expected > 3.0  # the queue leaves prohibited posts up for audits to find
+    assert expected / 1.5 < predicted < expected * 1.5

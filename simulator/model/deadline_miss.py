@@ -1,6 +1,8 @@
-"""The chance that a notified post misses its take-down deadline in the platform's own
-review queue, at the load a candidate threshold creates (issue 16 item 3, issue 18;
-docs/model.md S8, "Deadlines and the queue").
+"""What a post waiting for its review adds to an audit's count, at the load a candidate
+threshold creates in the platform's own review queue (issue 16 items 3/5, issue 18;
+docs/model.md S8, "Deadlines and the queue"): under notice liability the chance that a
+notified post misses its take-down deadline; under strict liability the share of the
+audit window that a post a review would take down stays up, waiting.
 
 Under notice liability an audit counts notified prohibited posts still up at their
 deadline ``d`` (S10). A notified post the reviewer would take down is still up at ``d``
@@ -36,6 +38,23 @@ reading ``j`` of the line is then, besides the notified posts it keeps (``X_k``,
     Y_k(t; ℓ) = (1 − h_k) n_k (1 − o_k) P(z > max(t, ℓ)) · L(t)
 
 the notified posts a review would take down but does not start in time, above the line.
+
+Under strict liability an audit counts every prohibited post still up in its window
+(S10), and a post a review would take down is up while it waits. The rule is the weekly
+staffing choice's (S6a, :func:`waiting_share`): of the reviews asked for over the next
+``D`` days, ``F(t)`` a day (held, flagged or noticed posts), the staff serves the share
+``s`` the backlog ``B`` leaves; an unserved review leaves its post up the whole window
+``T``, a served one for the M/M/c mean wait ``W_q`` (Erlang C):
+
+    m(t) = (1 − s(t)) + s(t) · min(1, W_q(t) / T)
+    s(t) = clip((24 cμ D − B) / (F(t) D), 0, 1)
+    Z_k(t; ℓ) = (1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ)) · m(t)
+
+(``v_k = 1 − (1 − f_k)(1 − n_k)`` the chance a published post asks for a review): the
+posts a review would take down, above the line, still waiting. ASSUMPTION: the audit
+reads a post as up while it waits (S10), and a wait's share of the window is its mean
+over ``T``. A stricter threshold sends more flags, so ``F`` rises, ``s`` falls and the
+wait grows: strictness past what the staff can serve leaves more posts up, not fewer.
 """
 
 from __future__ import annotations
@@ -48,7 +67,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from simulator.model.platform_policy import NOTICE, Moderation, PlatformPolicy
+from simulator.model.platform_policy import NOTICE, STRICT, Moderation, PlatformPolicy
 
 if TYPE_CHECKING:
     from simulator.model.scenario import Scenario
@@ -56,6 +75,9 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 
 HOURS_PER_DAY = 24.0
+#: Days between two staffing choices (S6a): the horizon over which a backlog competes
+#: with the reviews asked for, in the staffing choice and the strict-liability wait alike.
+STAFFING_PERIOD_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -173,14 +195,98 @@ def late_counted(
     return np.asarray(removable * late[:, None, None])
 
 
+@dataclass(frozen=True)
+class WaitingLine:
+    """The review queue as a strict-liability threshold choice weighs it: the staff as
+    given on ``desks`` with ``review_hours`` of clock a review (S6), the items already
+    waiting (``backlog``), the audit window ``window_hours`` (S10) and the days ``D`` over
+    which the backlog competes with the reviews asked for (the staffing week, S6a)."""
+
+    desks: int
+    review_hours: float
+    backlog: float
+    window_hours: float
+    period_days: float
+
+    @property
+    def reviews_per_day(self) -> float:
+        """``24 cμ``: the reviews the staff serves a day at full load."""
+        return HOURS_PER_DAY * self.desks / self.review_hours if self.desks > 0 else 0.0
+
+
+def waiting_share(line: WaitingLine, asked_per_day: FloatArray) -> FloatArray:
+    """``m``: what an audit counts of a post waiting for its review under strict
+    liability, at ``asked_per_day`` reviews a day (``F``, array): unserved reviews
+    (``1 − s``) count whole, served ones ``min(1, W_q / T)``, ``W_q`` the M/M/c mean wait
+    (Erlang C; for ever at a load of ``c`` or more). No staff: 1 (nothing is reviewed)."""
+    asked = np.asarray(asked_per_day, dtype=float)
+    if line.desks <= 0:
+        return np.ones_like(asked)
+    demand = asked * line.period_days
+    capacity = line.reviews_per_day * line.period_days
+    with np.errstate(invalid="ignore", divide="ignore"):
+        served = np.where(demand > 0.0, np.clip((capacity - line.backlog) / demand, 0.0, 1.0), 1.0)
+        load = asked / HOURS_PER_DAY * line.review_hours  # offered load, Erlangs
+        mean_wait = erlang_c(line.desks, load) * line.review_hours / (line.desks - load)
+    waited = np.where(load < line.desks, np.minimum(1.0, mean_wait / line.window_hours), 1.0)
+    return np.asarray((1.0 - served) + served * waited)
+
+
+def reviews_asked(moderation: Moderation, thresholds: FloatArray, flows: FloatArray) -> FloatArray:
+    """``F(t)`` on the grid: reviews a day the posts reaching the platform (``flows``,
+    per kind) ask for, held before publication or flagged or noticed after it."""
+    held = moderation.hold(thresholds)
+    reviewed = 1.0 - (1.0 - moderation.flag_share(thresholds)) * (1.0 - moderation.notice[None, :])
+    return np.asarray((held + (1.0 - held) * reviewed) @ np.asarray(flows, dtype=float))
+
+
+def waiting_removable(
+    moderation: Moderation, thresholds: FloatArray, lines: FloatArray
+) -> FloatArray:
+    """``(1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ))`` on the grid, shape (grid, readings,
+    kinds): the published posts a review would take down, above a reading's line; times
+    ``m(t)`` they are :math:`Z_k(t; ℓ)`, what waiting reviews add to a strict audit's count."""
+    t = np.asarray(thresholds, dtype=float)[:, None, None]
+    mu = moderation.reviewer_mean[None, None, :]
+    line = np.asarray(lines, dtype=float)[None, :, :]
+    held = moderation.hold(thresholds)[:, None, :]
+    flag = moderation.flag_share(thresholds)[:, None, :]
+    notice, monitor = moderation.notice[None, None, :], moderation.monitor[None, None, :]
+    reviewed = 1.0 - (1.0 - flag) * (1.0 - notice)
+    return np.asarray((1.0 - held) * (1.0 - monitor) * reviewed * ndtr(mu - np.maximum(t, line)))
+
+
+def waiting_counted(
+    moderation: Moderation,
+    thresholds: FloatArray,
+    lines: FloatArray,
+    flows: FloatArray,
+    line: WaitingLine,
+) -> FloatArray:
+    """``Z_k(t; ℓ) = waiting_removable × m(t)`` on the grid, shape (grid, readings, kinds):
+    what reviews still waiting at the load each threshold creates add to a strict audit's
+    count."""
+    waiting = waiting_share(line, reviews_asked(moderation, thresholds, flows))
+    return np.asarray(waiting_removable(moderation, thresholds, lines) * waiting[:, None, None])
+
+
 def policy_late(
-    policy: PlatformPolicy, thresholds: FloatArray, capacity: ReviewCapacity | None
+    policy: PlatformPolicy,
+    thresholds: FloatArray,
+    queue: ReviewCapacity | WaitingLine | None,
 ) -> FloatArray | None:
-    """:func:`late_counted` for a platform's policy at ``thresholds`` (its counted flows,
-    its readings of the line), for ``PlatformPolicy.target`` and ``expect_at``; None
-    without a queue to weigh (``capacity`` None: no notice deadline) or under strict
-    liability (the audit has no deadline to count)."""
-    if capacity is None or policy.exposure.liability != NOTICE:
+    """What reviews the queue has not done add to an audit's count at ``thresholds``, for
+    ``PlatformPolicy.target`` and ``expect_at`` (its counted flows, its readings of the
+    line): :func:`late_counted` under notice liability with a deadline
+    (:class:`ReviewCapacity`), :func:`waiting_counted` under strict liability
+    (:class:`WaitingLine`); None without a queue to weigh."""
+    if queue is None:
         return None
     flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))
-    return late_counted(policy.moderation, thresholds, policy.reading_lines(), flows, capacity)
+    lines = policy.reading_lines()
+    liability = policy.exposure.liability
+    if liability == NOTICE and isinstance(queue, ReviewCapacity):
+        return late_counted(policy.moderation, thresholds, lines, flows, queue)
+    if liability == STRICT and isinstance(queue, WaitingLine):
+        return waiting_counted(policy.moderation, thresholds, lines, flows, queue)
+    return None

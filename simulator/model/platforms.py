@@ -237,24 +237,46 @@ class PlatformState:
         strictness bounds by construction; the current one when there is no policy."""
         if self.policy is None:
             return self.threshold
-        late = self.late_notices(scenario, self.policy.thresholds)
+        # Under strict liability the choice takes the review of what it flags as given:
+        # the weekly staffing choice answers for the queue (S6a). Weighed at today's staff,
+        # a stricter threshold's flags look unserved, the threshold relaxes before the
+        # staff can follow, and the staffing sees no flags to hire for (docs/model.md S8).
+        capacity = self.review_capacity(scenario)
+        late = (
+            deadline_miss.policy_late(self.policy, self.policy.thresholds, capacity)
+            if isinstance(capacity, deadline_miss.ReviewCapacity)
+            else None
+        )
         return self.policy.target(self.threshold, self.ladder_ahead(scenario), late)
 
-    def review_capacity(self, scenario: Scenario) -> deadline_miss.ReviewCapacity | None:
+    def review_capacity(
+        self, scenario: Scenario
+    ) -> deadline_miss.ReviewCapacity | deadline_miss.WaitingLine | None:
         """The review queue as the threshold choice weighs it (docs/model.md S8,
         "Deadlines and the queue"): today's staff on its desks (:func:`review_servers`)
-        and the notice deadline, under notice liability with notice duties; else None."""
+        and the notice deadline, under notice liability with notice duties; today's staff,
+        the items waiting and the audit window under strict liability; else None."""
+        desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
+        if scenario.rules.takedown.liability == deadline_miss.STRICT:
+            return deadline_miss.WaitingLine(
+                desks=desks,
+                review_hours=review_hours,
+                backlog=float(self.queue.waiting + self.queue.pending),
+                window_hours=scenario.regulator.audit_window_days * deadline_miss.HOURS_PER_DAY,
+                period_days=deadline_miss.STAFFING_PERIOD_DAYS,
+            )
         deadline = deadline_miss.notice_deadline(scenario)
         if deadline is None:
             return None
-        desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
         return deadline_miss.ReviewCapacity(desks, review_hours, deadline)
 
     def late_notices(
         self, scenario: Scenario, thresholds: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
-        """What notices late at each of ``thresholds`` add to an audit's count
-        (:func:`simulator.model.deadline_miss.policy_late`); None without a queue to weigh."""
+        """What reviews the queue has not done (notices past their deadline, or under
+        strict liability posts still waiting) add to an audit's count at each of
+        ``thresholds`` (:func:`simulator.model.deadline_miss.policy_late`); None without a
+        queue to weigh."""
         if self.policy is None:
             return None
         return deadline_miss.policy_late(self.policy, thresholds, self.review_capacity(scenario))

@@ -58,13 +58,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr
 
 from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
-from simulator.model.deadline_miss import notice_deadline
+from simulator.model.deadline_miss import STAFFING_PERIOD_DAYS, notice_deadline
 from simulator.model.platforms import STAFF_DECIMALS, review_servers, review_staff
-from simulator.model.review_queue import erlang_c_mean_wait_hours
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState
@@ -72,8 +70,6 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 
-#: Days between two staffing choices (the week the choice is made for).
-STAFFING_PERIOD_DAYS = 7
 #: Points of the head-count grid.
 STAFF_GRID_POINTS = 201
 #: How often the grid's top may double when the cheapest staff lies at its end.
@@ -81,21 +77,6 @@ MAX_GRID_DOUBLINGS = 8
 #: The staffing modes (``platforms.staffing``).
 FIXED, CHOSEN = "fixed", "chosen"
 STAFFING_MODES = (FIXED, CHOSEN)
-
-
-def review_shares(
-    moderation: policy_rules.Moderation, threshold: float
-) -> tuple[FloatArray, FloatArray]:
-    """``(v_k, u_k)`` at ``threshold``: the share of each kind's posts that asks for a
-    review (held before publication, or flagged or noticed after it) and the share a
-    served review takes down after publication (what stays up if it is not served)."""
-    held = moderation.hold(np.array([float(threshold)]))[0]
-    flag = _flag_share(moderation, threshold)
-    reviewed = 1.0 - (1.0 - flag) * (1.0 - moderation.notice)
-    passes = ndtr(moderation.reviewer_mean - threshold)
-    asks = held + (1.0 - held) * reviewed
-    takes_down = (1.0 - held) * (1.0 - moderation.monitor) * reviewed * passes
-    return np.asarray(asks, dtype=float), np.asarray(takes_down, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -121,8 +102,8 @@ class StaffingInputs:
 
     def reviews_per_day(self) -> float:
         """``F``: reviews the platform's flows ask for per day at its threshold."""
-        asks, _ = review_shares(self.policy.moderation, self.threshold)
-        return float(asks @ self.flows)
+        at = np.array([self.threshold])
+        return float(deadline_miss.reviews_asked(self.policy.moderation, at, self.flows)[0])
 
     def needed_staff(self) -> float:
         """Staff that serves the week's reviews and the backlog within the week."""
@@ -130,43 +111,29 @@ class StaffingInputs:
         return work / (self.reviews_per_reviewer_day * self.period_days)
 
 
-def served_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
-    """``s(S)``: the share of the week's reviews served within the week, per head count."""
-    demand = inputs.reviews_per_day() * inputs.period_days
-    capacity = np.asarray(staff, dtype=float) * inputs.reviews_per_reviewer_day * inputs.period_days
-    if demand <= 0.0:
-        return np.ones_like(capacity)
-    return np.asarray(np.clip((capacity - inputs.backlog) / demand, 0.0, 1.0))
-
-
 def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
-    """``m(S)``: what an audit counts of a post waiting for its review, averaged over the
-    week's reviews. Unserved reviews (``1 − s``) count whole; served ones wait in an M/M/c
-    queue (Erlang C, ``ceil(S)`` desks as platforms.review_servers; for ever at a load of 1
-    or more) and count ``min(1, W_q / window)`` (the mean wait's share of the audit window:
-    strict liability). The backlog takes capacity (:func:`served_share`). With a notice
-    deadline ``d`` (notice liability: the audit counts a notified post kept past it, S10)
-    it is the notices' own chance of waiting past ``d``; notices are served before flags
-    and the backlog (S6), so this is
-    :func:`simulator.model.deadline_miss.class_wait_beyond` at the threshold's load, the
-    rule the threshold choice weighs (S8)."""
+    """``m(S)``: what an audit counts of a post waiting for its review, per head count.
+    Under strict liability the share of the audit window it stays up, the rule the
+    threshold choice weighs (:func:`simulator.model.deadline_miss.waiting_share`):
+    unserved reviews (``1 − s``, the backlog taking capacity first) count whole, served
+    ones ``min(1, W_q / window)`` (Erlang C, ``ceil(S)`` desks as
+    platforms.review_servers; for ever at a load of 1 or more). With a notice deadline
+    ``d`` (notice liability: the audit counts a notified post kept past it, S10) it is
+    the notices' own chance of waiting past ``d``; notices are served before flags and
+    the backlog (S6), so this is :func:`simulator.model.deadline_miss.class_wait_beyond`
+    at the threshold's load, the rule the threshold choice weighs (S8)."""
     staff = np.asarray(staff, dtype=float)
     if inputs.notice_deadline_hours is not None:
         return _late_notices(staff, inputs, inputs.notice_deadline_hours)
-    served = served_share(staff, inputs)
-    rate = inputs.reviews_per_day() / 24.0
-    waited = np.ones_like(staff)
+    asked = np.array([inputs.reviews_per_day()])
+    missed = np.empty(len(staff))
     for g, head in enumerate(staff):
-        capacity_per_hour = head * inputs.reviews_per_reviewer_day / 24.0
-        if head <= 0.0 or capacity_per_hour <= rate:
-            continue
-        desks, service_hours = review_servers(float(head), inputs.review_minutes)
-        if rate <= 0.0:
-            waited[g] = 0.0
-        else:
-            wait = erlang_c_mean_wait_hours(rate, service_hours, desks)
-            waited[g] = min(1.0, wait / inputs.window_hours)
-    return np.asarray((1.0 - served) + served * waited)
+        desks, hours = review_servers(float(head), inputs.review_minutes)
+        line = deadline_miss.WaitingLine(
+            desks, hours, inputs.backlog, inputs.window_hours, inputs.period_days
+        )
+        missed[g] = deadline_miss.waiting_share(line, asked)[0]
+    return missed
 
 
 def _late_notices(staff: FloatArray, inputs: StaffingInputs, deadline: float) -> FloatArray:
@@ -193,23 +160,14 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
     lines = policy.reading_lines()  # (readings, kinds): the believed line (S8)
     counted = moderation.counted(at, liability, lines)[0]
     published = moderation.published(at)
-    _, takes_down = review_shares(moderation, inputs.threshold)
+    # The posts a review would take down, above a reading's line: under notice liability
+    # the noticed ones (only they count against the platform), else every reviewed one.
     if liability == policy_rules.NOTICE:
-        # Only noticed posts count against the platform: the unserved noticed part.
-        noticed = moderation.notice / np.maximum(
-            1.0 - (1.0 - _flag_share(moderation, inputs.threshold)) * (1.0 - moderation.notice),
-            1e-300,
-        )
-        takes_down = takes_down * np.clip(noticed, 0.0, 1.0)
+        removable = deadline_miss.late_removable(moderation, at, lines)[0]
+    else:
+        removable = deadline_miss.waiting_removable(moderation, at, lines)[0]
     missed = missed_share(staff, inputs)  # (grid,)
-    # A post a review would take down counts under a reading when its score is above
-    # the reading's line too: the share of those above max(t, ℓ) among those above t.
-    mu = moderation.reviewer_mean[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        beyond = ndtr(mu - np.maximum(inputs.threshold, lines)) / np.maximum(
-            ndtr(mu - inputs.threshold), 1e-300
-        )
-    counted_grid = counted[None] + missed[:, None, None] * (takes_down[None, :] * beyond)[None]
+    counted_grid = counted[None] + missed[:, None, None] * removable[None]
     flows = inputs.flows
     violation = policy.exposure.violation(
         flows, counted_grid, np.repeat(published, len(missed), axis=0), policy.belief.detection,
@@ -221,15 +179,6 @@ def staffing_cost(staff: FloatArray, inputs: StaffingInputs) -> tuple[FloatArray
     )  # fmt: skip
     wages = inputs.reviewer_cost_per_day * np.asarray(staff, dtype=float)
     return np.asarray(wages + penalty), violation
-
-
-def _flag_share(moderation: policy_rules.Moderation, threshold: float) -> FloatArray:
-    """P(the filter flags a published post | not held), per kind (as Moderation.removal)."""
-    held = moderation.hold(np.array([threshold]))[0]
-    above_flag = ndtr(moderation.classifier_mean - (threshold + moderation.flag_margin))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        flag = np.where(held < 1.0, (above_flag - held) / (1.0 - held), 0.0)
-    return np.asarray(np.clip(flag, 0.0, 1.0))
 
 
 def chosen_staff(inputs: StaffingInputs, current: float, floor: float, max_growth: float) -> float:
