@@ -70,21 +70,18 @@ def _facts_marked(misses: dict[str, str]) -> list[object]:
 #: that comes inside its tolerance turns its marker into a failure to remove.
 REDUCED_MISSES: dict[str, str] = {
     "C2-30min": (
-        "fitted at the shipped size (0.313 there, 10 replications); 0.204 at 8,000 users and"
-        " 30 days (session 12; 0.237 in session 11) since the platform learns where the line"
+        "fitted at the shipped size (0.316 there, 10 replications); 0.210 at 8,000 users and"
+        " 30 days (session 13; 0.204 in session 12) since the platform learns where the line"
         " is (docs/model.md S8): weibo's strictness then falls from day 30 on, the fit's weeks"
     ),
     "C3": (
-        "0.066 here (0.118 at the shipped size, 10 replications, outside too: its fitted"
-        " unlawful mix is at its bound 0.40) since the platforms learn their audits'"
-        " detection from the prohibited posts counted (session 12): a replication's one"
-        " audit, on day 8, found 8 violations where about 0.56 were predicted, so weibo"
-        " believes its audits detect 4 times more and stays strict, holding rather than"
-        " deleting (it relaxed to 0.39 when the lawful expectation diluted the detection)"
+        "0.066 here (0.134 at the shipped size, 10 replications, inside; session 13): a"
+        " replication's one audit, on day 8, found 8 violations, so weibo believes its"
+        " audits detect more and stays strict, holding rather than deleting"
     ),
     "C1-csl": (
-        "check not reproduced: 2.69 here (2.43 at the shipped size, 10 replications;"
-        " session 12): the hold blocks criticism and calls to act alike (docs/validation.md"
+        "check not reproduced: 2.69 here (2.73 at the shipped size, 10 replications;"
+        " session 13): the hold blocks criticism and calls to act alike (docs/validation.md"
         " defect 1)"
     ),
 }
@@ -102,14 +99,8 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
-    "C3": (
-        "fit not reached: 0.118 (10 replications, 1 of 10 inside [0.12, 0.17]; session 12):"
-        " its fitted parameter, the unlawful mix, is at its bound 0.40 (the sensitive shares"
-        " add up to at most the mean stance); weibo deletes less criticism once it has"
-        " learned the line, with its detection learned from the prohibited posts counted"
-    ),
     "C1-csl": (
-        "check not reproduced: 2.43 (10 replications, 2 of 10 inside [3, inf); session 12):"
+        "check not reproduced: 2.73 (10 replications, 4 of 10 inside [3, inf); session 13):"
         " the platforms take down the critical posts nearest the vague line"
         " (docs/validation.md defect 1)"
     ),
