@@ -283,12 +283,17 @@ def test_waiting_share_by_hand() -> None:
     # Twice the capacity: half the week's reviews unserved (whole window), the rest wait
     # for ever at a load of 8 Erlangs on 4 desks.
     assert m[2] == pytest.approx(1.0)
-    # A backlog of three days' capacity leaves 4/7 of the week for half-load demand:
-    # s = (5,760 × 7 − 17,280) / (2,880 × 7) = 8/7 -> 1; of twice that demand, 2/7 served.
-    behind = dm.waiting_share(waiting_line(4, backlog=17_280.0), np.array([2_880.0, 5_760.0]))
+    # A backlog of three days' capacity (17,280) leaves 4/7 of the week's capacity:
+    # at half load s = (40,320 − 17,280) / 20,160 > 1 -> 1 (as without a backlog); at
+    # 4,320 a day (3 Erlangs on 4 desks, stable) s = 23,040 / 30,240 = 0.762, and the
+    # served ones wait the Erlang C mean.
+    behind = dm.waiting_share(waiting_line(4, backlog=17_280.0), np.array([2_880.0, 4_320.0]))
     assert behind[0] == pytest.approx(m[1], rel=1e-12)
-    s = (5_760.0 * 7 - 17_280.0) / (5_760.0 * 7)
-    assert behind[1] == pytest.approx(1.0 - s + s * 1.0)  # at load 4 on 4 desks: for ever
+    s = (5_760.0 * 7 - 17_280.0) / (4_320.0 * 7)
+    wait = erlang_c_mean_wait_hours(4_320.0 / 24.0, 1.0 / 60.0, 4)
+    assert s == pytest.approx(0.7619, abs=1e-4)
+    assert behind[1] == pytest.approx(1.0 - s + s * wait / 168.0, rel=1e-12)
+    assert behind[1] > 0.2  # the backlog, not the wait, leaves the posts up
     # No staff: nothing is reviewed.
     assert np.all(dm.waiting_share(waiting_line(desks=0), asked) == 1.0)
 

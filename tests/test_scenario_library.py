@@ -75,9 +75,9 @@ REDUCED_MISSES: dict[str, str] = {
         " is (docs/model.md S8): weibo's strictness then falls from day 30 on, the fit's weeks"
     ),
     "C3": (
-        "0.066 here (0.134 at the shipped size, 10 replications, inside; session 13): a"
-        " replication's one audit, on day 8, found 8 violations, so weibo believes its"
-        " audits detect more and stays strict, holding rather than deleting"
+        "0.066 here (0.134 at the shipped size, 10 replications, inside as a mean with 1"
+        " of 10 replications inside; session 13): at 8,000 users and 30 days weibo has"
+        " had at most one audit and stays strict, holding rather than deleting"
     ),
     "C1-csl": (
         "check not reproduced: 2.69 here (2.73 at the shipped size, 10 replications;"

@@ -252,10 +252,11 @@ class PlatformState:
     def review_capacity(
         self, scenario: Scenario
     ) -> deadline_miss.ReviewCapacity | deadline_miss.WaitingLine | None:
-        """The review queue as the threshold choice weighs it (docs/model.md S8,
-        "Deadlines and the queue"): today's staff on its desks (:func:`review_servers`)
-        and the notice deadline, under notice liability with notice duties; today's staff,
-        the items waiting and the audit window under strict liability; else None."""
+        """The review queue as the platform weighs it (docs/model.md S8, "Deadlines and
+        the queue"): today's staff on its desks (:func:`review_servers`) and the notice
+        deadline, under notice liability with notice duties (the threshold choice and the
+        audit's prediction); today's staff, the items waiting and the audit window under
+        strict liability (the audit's prediction only); else None."""
         desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
         if scenario.rules.takedown.liability == deadline_miss.STRICT:
             return deadline_miss.WaitingLine(

@@ -114,7 +114,7 @@ class StaffingInputs:
 def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     """``m(S)``: what an audit counts of a post waiting for its review, per head count.
     Under strict liability the share of the audit window it stays up, the rule the
-    threshold choice weighs (:func:`simulator.model.deadline_miss.waiting_share`):
+    audit's prediction weighs (:func:`simulator.model.deadline_miss.waiting_share`):
     unserved reviews (``1 − s``, the backlog taking capacity first) count whole, served
     ones ``min(1, W_q / window)`` (Erlang C, ``ceil(S)`` desks as
     platforms.review_servers; for ever at a load of 1 or more). With a notice deadline
