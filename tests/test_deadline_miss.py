@@ -333,16 +333,9 @@ def test_waiting_counted_is_the_removable_part_and_rises_with_strictness() -> No
     assert np.all(removable[:, 0, :] <= 1.0 - held + 1e-15)
 
 
-def understaffed_csl(users: int = 5_000, days: int = 120) -> simulator.Scenario:
+def understaffed_csl() -> simulator.Scenario:
     """china_csl_2016 with 4 reviewers per 100,000 users, fixed: its review line is long."""
-    fixed: dict[str, object] = {}
-    for name in ("weibo", "tieba"):
-        fixed[f"platforms.{name}.staffing"] = "fixed"
-        fixed[f"platforms.{name}.reviewers_per_100k_users"] = 4.0
-    return simulator.override(
-        simulator.load_scenario("china_csl_2016"),
-        {"population.users": users, "horizon_days": days, **fixed},
-    )
+    return _fixed_csl(4.0)
 
 
 def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> None:
@@ -350,8 +343,8 @@ def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> No
     (S10), so what the platform predicts an audit to find (``P_a``, S8) must count them,
     or its learned detection ``κ̂ = (2 + Σ f) / (2 + Σ P)`` rises for the queue. Over three
     understaffed runs the predictions' sum is within a factor 1.5 of the truth's, the
-    audits' own expectation ``n × up / published`` from events.csv (session 13: 9.64
-    predicted, 9.42 expected; before the posts waiting were counted, 0.00 predicted where
+    audits' own expectation ``n × up / published`` from events.csv (session 13: 9.29
+    predicted, 9.63 expected; before the posts waiting were counted, 0.00 predicted where
     7.62 were expected)."""
     scenario = understaffed_csl()
     size = scenario.regulator.audit_sample_size
@@ -370,3 +363,28 @@ def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> No
             predicted += (2.0 + found.get(platform["platform"], 0)) / kappa - 2.0
     assert expected > 3.0  # the queue leaves prohibited posts up for audits to find
     assert expected / 1.5 < predicted < expected * 1.5
+
+
+def test_a_fixed_staff_flags_what_it_can_review() -> None:
+    """Where the staff cannot follow the load (fixed), the threshold weighs the posts its
+    line leaves waiting (S8): a platform with few reviewers does not flag beyond what they
+    review, so more reviewers -> stricter, with short waits either way. Measured (session
+    13; china_csl_2016 with fixed staff, 5,000 users x 120 days, paired seeds 1-2): mean
+    strictness 0.33-0.35 at 2 reviewers per 100,000, 0.58-0.60 at 4, 0.83-0.91 at 16,
+    0.98 at 64; mean waits 0.1-2.4 h. Before, at 4 per 100,000 it flagged at 0.97-0.98
+    and its posts waited 730-860 hours."""
+    for seed in (1, 2):
+        few, many = (
+            simulator.run(_fixed_csl(rate), seed=seed).summary["platforms"] for rate in (2.0, 16.0)
+        )
+        for lean, staffed in zip(few, many, strict=True):
+            assert staffed["mean_strictness"] > lean["mean_strictness"] + 0.3, (seed, lean, staffed)
+            assert lean["mean_queue_wait_hours"] < 24.0 and staffed["mean_queue_wait_hours"] < 24.0
+
+
+def _fixed_csl(rate: float) -> simulator.Scenario:
+    fixed: dict[str, object] = {"population.users": 5_000, "horizon_days": 120}
+    for name in ("weibo", "tieba"):
+        fixed[f"platforms.{name}.staffing"] = "fixed"
+        fixed[f"platforms.{name}.reviewers_per_100k_users"] = rate
+    return simulator.override(simulator.load_scenario("china_csl_2016"), fixed)

@@ -51,6 +51,8 @@ STRICTNESS_EPSILON = 1e-12
 #: times a population that makes a whole number of reviewers gives exactly that number
 #: (8.0, not 7.99999998 from 13.333333 x 60,000 / 100,000).
 STAFF_DECIMALS = 6
+#: ``platforms.staffing`` of a platform that chooses its head count each week (S6a).
+CHOSEN_STAFF = "chosen"
 
 
 def review_staff(scenario: Scenario, spec: PlatformSpec) -> float:
@@ -237,17 +239,27 @@ class PlatformState:
         strictness bounds by construction; the current one when there is no policy."""
         if self.policy is None:
             return self.threshold
-        # Under strict liability the choice takes the review of what it flags as given:
-        # the weekly staffing choice answers for the queue (S6a). Weighed at today's staff,
-        # a stricter threshold's flags look unserved, the threshold relaxes before the
-        # staff can follow, and the staffing sees no flags to hire for (docs/model.md S8).
+        # Under strict liability a platform that hires weekly takes the review of what it
+        # flags as given: the staffing choice answers for the queue (S6a). Weighed at
+        # today's staff, a stricter threshold's flags would look unserved, the threshold
+        # relax before the staff can follow, and the staffing see no flags to hire for.
+        # Where the staff cannot follow (fixed, or no growth allowed) nothing else
+        # answers for the queue, and the threshold weighs it (docs/model.md S8).
         capacity = self.review_capacity(scenario)
+        weighs_queue = isinstance(capacity, deadline_miss.ReviewCapacity) or (
+            isinstance(capacity, deadline_miss.WaitingLine) and not self.staff_follows
+        )
         late = (
             deadline_miss.policy_late(self.policy, self.policy.thresholds, capacity)
-            if isinstance(capacity, deadline_miss.ReviewCapacity)
+            if weighs_queue
             else None
         )
         return self.policy.target(self.threshold, self.ladder_ahead(scenario), late)
+
+    @property
+    def staff_follows(self) -> bool:
+        """Whether the head count follows the load: chosen weekly (S6a) with room to grow."""
+        return self.spec.staffing == CHOSEN_STAFF and self.spec.max_staff_growth > 0.0
 
     def review_capacity(
         self, scenario: Scenario

@@ -62,7 +62,7 @@ from numpy.typing import NDArray
 from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
 from simulator.model.deadline_miss import STAFFING_PERIOD_DAYS, notice_deadline
-from simulator.model.platforms import STAFF_DECIMALS, review_servers, review_staff
+from simulator.model.platforms import CHOSEN_STAFF, STAFF_DECIMALS, review_servers, review_staff
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState
@@ -75,7 +75,7 @@ STAFF_GRID_POINTS = 201
 #: How often the grid's top may double when the cheapest staff lies at its end.
 MAX_GRID_DOUBLINGS = 8
 #: The staffing modes (``platforms.staffing``).
-FIXED, CHOSEN = "fixed", "chosen"
+FIXED, CHOSEN = "fixed", CHOSEN_STAFF
 STAFFING_MODES = (FIXED, CHOSEN)
 
 
