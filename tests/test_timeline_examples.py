@@ -75,17 +75,29 @@ def _crackdown(outcome: str = "removed") -> EventStudy:
 
 
 def test_the_crackdown_changes_nothing_before_its_day() -> None:
-    """What users decide before the campaign is the same with and without it; a post's
-    removal counts on the day it was published (metrics.md), so a post published just
-    before the campaign and reviewed after its start may go either way: session 13 (the
-    fixed-staff platform weighs its review line, S8) moved `removed` of day 20, two days
-    before, by -1 in one of three replications, and nothing earlier."""
+    """What users decide and what platforms choose before the campaign is the same with
+    and without it; a post's removal counts on the day it was published (metrics.md), so
+    a post published just before the campaign and reviewed after its start may go either
+    way: session 13 (the fixed-staff platform weighs its review line, S8) moved `removed`
+    of day 20, two days before, by -1 in one of three replications, and nothing earlier."""
     withheld = _crackdown("withheld").table
     before = withheld[withheld["days_since"] < 0]
     assert len(before) == 22 and (before["effect_mean"] == 0.0).all()
     removed = _crackdown().table
-    early = removed[removed["days_since"] < -7]
-    assert len(early) == 15 and (early["effect_mean"] == 0.0).all()
+    early = removed[removed["days_since"] < -2]
+    assert len(early) == 20 and (early["effect_mean"] == 0.0).all()
+    scenario = simulator.override(
+        simulator.load_scenario("china_rumour_crackdown_2013"),
+        {"population.users": 2000, "horizon_days": 24},
+        source="test",
+    )
+    control = without_entry(scenario, "rumour_crackdown")
+    for seed in replication_seeds(1, 3):
+        runs = (simulator.run(s, seed=seed).platform_daily for s in (scenario, control))
+        treated, untreated = (daily.set_index(["day", "platform"]) for daily in runs)
+        days = treated.index.get_level_values("day")
+        pd.testing.assert_frame_equal(treated[days < 22], untreated[days < 22])
+        assert not treated[days >= 22]["strictness"].equals(untreated[days >= 22]["strictness"])
 
 
 def test_the_crackdown_chills_more_than_it_removes() -> None:

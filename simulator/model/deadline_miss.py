@@ -197,7 +197,7 @@ def late_counted(
 
 @dataclass(frozen=True)
 class WaitingLine:
-    """The review queue as a strict-liability audit prediction weighs it: the staff as
+    """The review queue as strict liability weighs it (S8): the staff as
     given on ``desks`` with ``review_hours`` of clock a review (S6), the items already
     waiting (``backlog``), the audit window ``window_hours`` (S10) and the days ``D`` over
     which the backlog competes with the reviews asked for (the staffing week, S6a)."""
@@ -279,7 +279,8 @@ def policy_late(
     counted flows, its readings of the line): :func:`late_counted` under notice liability
     with a deadline (:class:`ReviewCapacity`; for ``PlatformPolicy.target`` and
     ``expect_at``), :func:`waiting_counted` under strict liability (:class:`WaitingLine`;
-    for ``expect_at`` only, docs/model.md S8); None without a queue to weigh."""
+    for ``expect_at``, and for ``target`` where the staff cannot follow the load,
+    docs/model.md S8); None without a queue to weigh."""
     if queue is None:
         return None
     flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))

@@ -24,9 +24,11 @@ reviewer score above which a post of kind ``k`` counts under reading ``j``
 (:mod:`simulator.model.believed_line`: a line on the score scale, so the lawful posts that
 look most prohibited are the likeliest to count; one reading for all posts, not a coin
 per post, B6), ``X_k(t; ℓ)`` what an audit can hold against it (liability mode) among the
-posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` under notice liability the
-notified posts whose review does not start by the deadline at the load ``t`` creates
-(:mod:`simulator.model.deadline_miss`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
+posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` what the review queue leaves up
+at the load ``t`` creates (:mod:`simulator.model.deadline_miss`): under notice liability
+the notified posts whose review does not start by the deadline; under strict liability,
+where the staff cannot follow the load (fixed), the posts a review would take down still
+waiting; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
 ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
 prohibited posts audits actually find against how many it predicted.
 

@@ -268,7 +268,8 @@ class PlatformState:
         the queue"): today's staff on its desks (:func:`review_servers`) and the notice
         deadline, under notice liability with notice duties (the threshold choice and the
         audit's prediction); today's staff, the items waiting and the audit window under
-        strict liability (the audit's prediction only); else None."""
+        strict liability (the audit's prediction; the threshold choice where the staff
+        cannot follow the load, :attr:`staff_follows`); else None."""
         desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
         if scenario.rules.takedown.liability == deadline_miss.STRICT:
             return deadline_miss.WaitingLine(
