@@ -159,20 +159,23 @@ def test_paired_replications_staff_follows_the_stakes(seed: int) -> None:
 @pytest.mark.slow
 def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     """china_csl_2016 at 20,000 users for its year (the README's is 100,000): both
-    platforms keep their licence and most flagged posts come down within 24 h (90% here);
-    with staff fixed weibo's queue grows to about a million, 28% come down within 24 h
-    and weibo ends the year suspended on the ladder's last rung (the licence next)."""
-
-    def weibo_level(result: simulator.Results) -> int:
-        return int(result.summary["platforms"][0]["penalty_level"])
-
+    platforms keep their licence and most flagged posts come down within 24 h (95% here).
+    With staff fixed the platforms flag what their reviewers can serve (docs/model.md S8,
+    session 13): less strict (weibo 0.918 against 0.981, tieba 0.963 against 0.993),
+    every removal within 24 h, political speech lost 0.25 against 0.54, no penalty either
+    way. (Before session 13 fixed staff flagged as if it could hire: weibo's queue grew
+    to about a million, 28% came down within 24 h, and weibo ended the year suspended.)"""
     chosen = simulator.run(small(users=20_000, days=365), seed=2016)
     assert not any(p["exited"] for p in chosen.summary["platforms"])
     assert chosen.summary["removed_within_24h"] > 0.8
     fixed = {f"platforms.{p}.staffing": "fixed" for p in ("weibo", "tieba")}
     kept = simulator.run(small(users=20_000, days=365, **fixed), seed=2016)
-    assert kept.summary["removed_within_24h"] < 0.5
-    assert weibo_level(kept) == 4 > weibo_level(chosen)
+    assert kept.summary["removed_within_24h"] > 0.95
+    for hired, given in zip(chosen.summary["platforms"], kept.summary["platforms"], strict=True):
+        assert given["mean_strictness"] < hired["mean_strictness"] - 0.01
+        assert given["penalty_level"] == 0 == hired["penalty_level"]
+    lost = "political_speech_net_loss"
+    assert kept.summary[lost] < chosen.summary[lost] - 0.1
 
 
 def test_the_reference_model_refuses_chosen_staff() -> None:
