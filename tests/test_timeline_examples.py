@@ -105,7 +105,8 @@ def test_the_crackdown_chills_more_than_it_removes() -> None:
     # posts withheld after the campaign's start 2,755 / 2,805 / 2,769 against 7 / 6 / 10
     # without it; removals fall (-56, -271, -219): users keep back the posts the campaign
     # would have taken down. Before session 7 the campaign's news said "safe" (S16) and
-    # removals rose (0, +44, +16) while withholding barely moved.
+    # removals rose (0, +44, +16) while withholding barely moved. Session 13: withheld
+    # 2,897 / 2,909 / 2,977 against 0 / 9 / 33, removals -145, -194, -2.
     study = _crackdown()
     per_rep = study.per_replication
     after = per_rep[per_rep["day"] >= study.event_day]
@@ -162,11 +163,12 @@ def test_the_real_name_deadline_locks_refusers_out() -> None:
     excludes varies with the platform's strikes and suspensions. Measured (2,000 users,
     100 days, seed 1, 3 paired replications; since the platform learns where the line is,
     docs/model.md S8): +74, +73 and +91 excluded after day 75 over controls of 453, 493
-    and 15 (before it, +96 a run over 96.7). Session 13 (the audit prediction counts the
-    posts waiting for review, S8): +127, +18 and +91 over controls of 62, 505 and 15; in
-    the second both arms are suspended for part of the period, when every post is
-    excluded and the lock-out adds nothing, so each difference is asserted positive and
-    their mean above 40."""
+    and 15 (before it, +96 a run over 96.7). Session 13: with the audit prediction
+    counting the posts waiting for review (S8) +127, +18 and +91 over controls of 62, 505
+    and 15 (in the second both arms were suspended for part of the period, when every
+    post is excluded and the lock-out adds nothing); with the fixed staff weighing its
+    line too, +94, +184 and +92 over 50, 230 and 0. So each difference is asserted
+    positive and their mean above 40."""
     scenario = simulator.override(
         simulator.load_scenario("china_weibo_2012_real_name"),
         {"population.users": 2000, "horizon_days": 100},
