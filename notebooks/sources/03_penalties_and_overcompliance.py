@@ -122,5 +122,38 @@ pd.DataFrame(rows).round(3)
 plots.platforms(fine_runs[1e5])
 
 # %% [markdown]
+# ## Reviewers set how strict a platform can be
+#
+# Flagging a post does not take it down: a reviewer has to. Under strict liability an
+# audit counts every prohibited post still up, flagged ones waiting in the review line
+# included, so a platform whose staff is fixed gains nothing from flagging more than its
+# reviewers can serve (docs/model.md S8, "Deadlines and the queue"). Sweep the review
+# staff (per 100,000 users; `classroom` ships 167 for weibo and 125 for tieba) and watch
+# the strictness the platform chooses, and the speech that goes with it.
+
+# %%
+rows = []
+for staff in [2, 5, 10, 25, 50, 200]:
+    changes = {f"platforms.{p}.reviewers_per_100k_users": staff for p in (0, 1)}
+    s = simulator.run(simulator.override(base, changes), seed=11).summary
+    rows.append({
+        "reviewers_per_100k": staff,
+        "strictness": s["platforms"][0]["mean_strictness"],
+        "mean_wait_hours": s["platforms"][0]["mean_queue_wait_hours"],
+        "political_speech_lost": s["political_speech_net_loss"],
+        "lawful_taken_down": s["lawful_taken_down"],
+    })
+staffing = pd.DataFrame(rows)
+staffing.round(3)
+
+# %% [markdown]
+# Few reviewers, a lax platform: it flags what they can serve and the line stays short.
+# Censorship at scale needs people to do it (Toutiao employed about 4,000 content
+# reviewers and sought 2,000 more after a suspension: L13 in
+# [docs/references.md](../docs/references.md)); give the platform staff and the same law
+# removes far more. With
+# `platforms.N.staffing = "chosen"` the platform hires for its flags instead
+# (docs/model.md S6a).
+#
 # **Try:** raise `platforms.0.wrongful_removal_daily_cost` (what wrongful removals cost the
 # platform: an appeal system, say) and watch the collateral share fall.
