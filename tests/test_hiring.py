@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import simulator
+from simulator.model import deadline_miss, staff_ahead, staffing
 from simulator.model import platform_policy as policy_rules
-from simulator.model import staffing
 from simulator.model.platforms import platform_policy_for, strictness_to_threshold
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.review_queue import ReviewQueue
@@ -234,7 +234,9 @@ def notice_inputs(deadline: float | None) -> staffing.StaffingInputs:
         reviews_per_reviewer_day=24 * 60 / 1.0,
         reviewer_cost_per_day=300.0,
         ladder=policy_rules.Ladder(
-            values=np.array([5e6, 5e7]), absorbing=(False, False), deescalate_after=2,
+            values=np.array([5e6, 5e7]),
+            absorbing=(False, False),
+            deescalate_after=2,
             discount_per_day=0.1 / 365.0,
         ),  # fmt: skip
         notice_deadline_hours=deadline,
@@ -259,3 +261,82 @@ def test_a_shorter_notice_deadline_counts_more_waiting_and_hires_more() -> None:
         )
 
     assert chosen(1.0) > chosen(168.0)
+
+
+# -- the threshold chosen with the staff it needs (S8, session 14) ----------------------
+
+
+def lines_at(staff: np.ndarray, backlog: float = 0.0) -> list[deadline_miss.WaitingLine]:
+    """The review line (strict liability) with each head count of ``staff``."""
+    from simulator.model.platforms import review_servers
+
+    return [
+        deadline_miss.WaitingLine(*review_servers(float(head), 1.0), backlog, 7 * 24.0, 7.0)
+        for head in staff
+    ]
+
+
+def test_the_staff_grid_spans_what_the_strictest_threshold_needs() -> None:
+    given = inputs()
+    policy = given.policy
+    grid = staff_ahead.staff_grid(policy, 10.0, 4.0, 0.0, 1440.0, chosen=True, max_growth=0.5)
+    asked = deadline_miss.reviews_asked(policy.moderation, policy.thresholds, policy.flows)
+    need = float(staff_ahead.needed_staff(asked, 0.0, 1440.0).max())
+    assert grid[0] == 4.0 and 10.0 in grid and grid[-1] == pytest.approx(2.0 * need)
+    assert np.all(np.diff(grid) > 0) and len(grid) <= staff_ahead.THRESHOLD_STAFF_POINTS + 2
+    # needed_staff is the staffing choice's own (one statement).
+    assert given.needed_staff() == pytest.approx(
+        float(staff_ahead.needed_staff(given.reviews_per_day(), 0.0, 1440.0))
+    )
+    fixed = staff_ahead.staff_grid(policy, 10.0, 4.0, 0.0, 1440.0, chosen=False, max_growth=0.5)
+    frozen = staff_ahead.staff_grid(policy, 10.0, 4.0, 0.0, 1440.0, chosen=True, max_growth=0.0)
+    assert list(fixed) == [10.0] == list(frozen)
+
+
+def test_the_threshold_choice_weighs_the_staff_it_would_pay_for() -> None:
+    """``argmin_t min_S [J(t; S) + ω S]``: free reviewers -> the threshold of the largest
+    staff; ruinous ones -> that of the smallest; in between, a dearer reviewer -> a
+    threshold no stricter (a higher score threshold)."""
+    given = inputs()
+    policy, ladder = given.policy, given.ladder
+    current = strictness_to_threshold(0.9)
+    staff = np.linspace(2.0, 40.0, 9)
+    lines = lines_at(staff)
+
+    def alone(line: deadline_miss.WaitingLine) -> float:
+        late = deadline_miss.policy_late(policy, policy.thresholds, line)
+        return policy.target(current, ladder, late)
+
+    def joint(wage: float) -> float:
+        return staff_ahead.threshold_with_staff(policy, ladder, current, lines, staff * wage)
+
+    assert joint(0.0) == pytest.approx(alone(lines[-1]), abs=1e-12)
+    assert joint(1e12) == pytest.approx(alone(lines[0]), abs=1e-12)
+    # The largest staff serves a stricter threshold than the smallest: the test has a lever.
+    assert alone(lines[-1]) < alone(lines[0]) - 0.1
+    chosen = [joint(w) for w in (0.0, 300.0, 3e3, 3e4, 3e5, 3e6, 1e12)]
+    assert all(b >= a - 1e-12 for a, b in zip(chosen, chosen[1:], strict=False))
+    assert chosen[-1] > chosen[0] + 0.1
+    # One head count (fixed staff): exactly the policy's own choice at that line.
+    assert staff_ahead.threshold_with_staff(
+        policy, ladder, current, lines[:1], staff[:1] * 300.0
+    ) == alone(lines[0])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_dearer_reviewer_makes_a_hiring_platform_less_strict(seed: int) -> None:
+    """china_csl_2016 (staff chosen weekly), 5,000 users x 90 days, the reviewer's wage
+    300 -> 3,000,000 CNY a day on both platforms, same seed: each platform's mean
+    strictness falls (measured, session 14: weibo 0.976 / 0.975 / 0.972 -> 0.823 / 0.813 /
+    0.823, tieba 0.979 / 0.973 / 0.979 -> 0.937 / 0.935 / 0.935), and it does not flag
+    what it will not pay to review: 72-100% of removals within 24 h at the dear wage.
+    Before session 14 the threshold of a hiring platform ignored wages and its line:
+    0.976 / 0.980 at both wages on seed 1, 6-8% of removals within 24 h at the dear one.
+    Over 300 -> 30,000 strictness moves by under 0.005: the licence at stake (S8) dwarfs
+    the wages at the shipped stakes."""
+    base = simulator.run(small(5_000, 90), seed=seed)
+    wage = {f"platforms.{p}.reviewer_cost_per_day": 3e6 for p in ("weibo", "tieba")}
+    dear = simulator.run(small(5_000, 90, **wage), seed=seed)
+    for cheap_p, dear_p in zip(base.summary["platforms"], dear.summary["platforms"], strict=True):
+        assert dear_p["mean_strictness"] < cheap_p["mean_strictness"] - 0.02, cheap_p["platform"]
+    assert dear.summary["removed_within_24h"] > 0.5

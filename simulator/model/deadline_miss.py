@@ -277,10 +277,11 @@ def policy_late(
 ) -> FloatArray | None:
     """What reviews the queue has not done add to an audit's count at ``thresholds`` (its
     counted flows, its readings of the line): :func:`late_counted` under notice liability
-    with a deadline (:class:`ReviewCapacity`; for ``PlatformPolicy.target`` and
-    ``expect_at``), :func:`waiting_counted` under strict liability (:class:`WaitingLine`;
-    for ``expect_at``, and for ``target`` where the staff cannot follow the load,
-    docs/model.md S8); None without a queue to weigh."""
+    with a deadline (:class:`ReviewCapacity`), :func:`waiting_counted` under strict
+    liability (:class:`WaitingLine`); for ``PlatformPolicy.expect_at`` at today's staff,
+    and for the threshold choice at each head count it weighs
+    (:func:`simulator.model.staff_ahead.threshold_with_staff`, docs/model.md S8); None
+    without a queue to weigh."""
     if queue is None:
         return None
     flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))

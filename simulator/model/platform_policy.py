@@ -26,9 +26,9 @@ look most prohibited are the likeliest to count; one reading for all posts, not 
 per post, B6), ``X_k(t; ℓ)`` what an audit can hold against it (liability mode) among the
 posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` what the review queue leaves up
 at the load ``t`` creates (:mod:`simulator.model.deadline_miss`): under notice liability
-the notified posts whose review does not start by the deadline; under strict liability,
-where the staff cannot follow the load (fixed), the posts a review would take down still
-waiting; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
+the notified posts whose review does not start by the deadline; under strict liability
+the posts a review would take down still waiting; each at the staff the platform has or
+would hire for ``t``, :mod:`simulator.model.staff_ahead`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
 ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
 prohibited posts audits actually find against how many it predicted.
 
@@ -558,6 +558,11 @@ class PlatformPolicy:
         """Today's cheapest threshold: :func:`policy_threshold`, with the grid's removal,
         counted and published shares (fixed for a run) computed once; ``late``: what late
         reviews add to the count on the grid (:attr:`PolicyInputs.late`)."""
+        return refined_threshold(self.thresholds, self.grid_cost(ladder, late), current)
+
+    def grid_cost(self, ladder: Ladder, late: FloatArray | None = None) -> FloatArray:
+        """``J`` on the threshold grid (currency per day, :func:`expected_daily_cost`),
+        as :meth:`target` weighs it."""
         inputs = self.inputs(ladder, late)
         if self._grid_tables is None:
             self._grid_tables = (
@@ -572,11 +577,10 @@ class PlatformPolicy:
         violation = self.exposure.violation(
             inputs.flows, counted, published, inputs.detection, inputs.reading_weights
         )
-        cost = expected_daily_cost(
+        return expected_daily_cost(
             removal, violation, inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
         )  # fmt: skip
-        return refined_threshold(self.thresholds, cost, current)
 
     def expect_at(self, threshold: float, late: FloatArray | None = None) -> None:
         """Set what the next audit is judged against at ``threshold`` (at ``κ = 1``):

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from simulator.kinds import ContentKind
-from simulator.model import deadline_miss
+from simulator.model import deadline_miss, staff_ahead
 from simulator.model import platform_policy as policy_rules
 from simulator.model.platform_policy import PlatformPolicy
 from simulator.model.review_arrays import ArrayReviewQueue
@@ -236,41 +236,39 @@ class PlatformState:
 
     def target_threshold(self, scenario: Scenario) -> float:
         """Today's cheapest threshold on the policy's grid (docs/model.md S8), within the
-        strictness bounds by construction; the current one when there is no policy."""
+        strictness bounds by construction, weighing the review line and the wages at each
+        head count it could settle on (:func:`simulator.model.staff_ahead.threshold_with_staff`;
+        fixed staff: today's); the current one when there is no policy."""
         if self.policy is None:
             return self.threshold
-        # Under strict liability a platform that hires weekly takes the review of what it
-        # flags as given: the staffing choice answers for the queue (S6a). Weighed at
-        # today's staff, a stricter threshold's flags would look unserved, the threshold
-        # relax before the staff can follow, and the staffing see no flags to hire for.
-        # Where the staff cannot follow (fixed, or no growth allowed) nothing else
-        # answers for the queue, and the threshold weighs it (docs/model.md S8).
-        capacity = self.review_capacity(scenario)
-        weighs_queue = isinstance(capacity, deadline_miss.ReviewCapacity) or (
-            isinstance(capacity, deadline_miss.WaitingLine) and not self.staff_follows
+        staff = staff_ahead.staff_grid(
+            self.policy,
+            self.staff,
+            review_staff(scenario, self.spec),
+            backlog=float(self.queue.waiting + self.queue.pending),
+            reviews_per_reviewer_day=24.0 * 60.0 / self.spec.review_minutes,
+            chosen=self.spec.staffing == CHOSEN_STAFF,
+            max_growth=self.spec.max_staff_growth,
         )
-        late = (
-            deadline_miss.policy_late(self.policy, self.policy.thresholds, capacity)
-            if weighs_queue
-            else None
+        return staff_ahead.threshold_with_staff(
+            self.policy,
+            self.ladder_ahead(scenario),
+            self.threshold,
+            [self.review_capacity(scenario, float(head)) for head in staff],
+            staff * self.spec.reviewer_cost_per_day,
         )
-        return self.policy.target(self.threshold, self.ladder_ahead(scenario), late)
-
-    @property
-    def staff_follows(self) -> bool:
-        """Whether the head count follows the load: chosen weekly (S6a) with room to grow."""
-        return self.spec.staffing == CHOSEN_STAFF and self.spec.max_staff_growth > 0.0
 
     def review_capacity(
-        self, scenario: Scenario
+        self, scenario: Scenario, staff: float | None = None
     ) -> deadline_miss.ReviewCapacity | deadline_miss.WaitingLine | None:
         """The review queue as the platform weighs it (docs/model.md S8, "Deadlines and
-        the queue"): today's staff on its desks (:func:`review_servers`) and the notice
-        deadline, under notice liability with notice duties (the threshold choice and the
-        audit's prediction); today's staff, the items waiting and the audit window under
-        strict liability (the audit's prediction; the threshold choice where the staff
-        cannot follow the load, :attr:`staff_follows`); else None."""
-        desks, review_hours = review_servers(self.staff, self.spec.review_minutes)
+        the queue") with ``staff`` reviewers (default: today's) on their desks
+        (:func:`review_servers`): the notice deadline, under notice liability with notice
+        duties; the items waiting and the audit window under strict liability; else None.
+        The threshold choice weighs it at each head count the week can reach, the audit's
+        prediction at today's staff."""
+        head = self.staff if staff is None else staff
+        desks, review_hours = review_servers(head, self.spec.review_minutes)
         if scenario.rules.takedown.liability == deadline_miss.STRICT:
             return deadline_miss.WaitingLine(
                 desks=desks,

@@ -63,6 +63,7 @@ from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
 from simulator.model.deadline_miss import STAFFING_PERIOD_DAYS, notice_deadline
 from simulator.model.platforms import CHOSEN_STAFF, STAFF_DECIMALS, review_servers, review_staff
+from simulator.model.staff_ahead import needed_staff, week_bounds
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState
@@ -107,8 +108,12 @@ class StaffingInputs:
 
     def needed_staff(self) -> float:
         """Staff that serves the week's reviews and the backlog within the week."""
-        work = self.reviews_per_day() * self.period_days + self.backlog
-        return work / (self.reviews_per_reviewer_day * self.period_days)
+        return float(
+            needed_staff(
+                self.reviews_per_day(), self.backlog, self.reviews_per_reviewer_day,
+                self.period_days,
+            )
+        )  # fmt: skip
 
 
 def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
@@ -194,9 +199,8 @@ def chosen_staff(inputs: StaffingInputs, current: float, floor: float, max_growt
         if pick < top:
             break
         top *= 2.0  # the cheapest staff is at the grid's end: look further
-    ceiling = max(current, floor) * (1.0 + max_growth)
-    lowest = current / (1.0 + max_growth)  # staff leaves as slowly as it comes
-    return max(floor, lowest, min(pick, ceiling))
+    lowest, ceiling = week_bounds(current, floor, max_growth)
+    return max(lowest, min(pick, ceiling))
 
 
 def update_staff(platform: PlatformState, scenario: Scenario) -> None:
