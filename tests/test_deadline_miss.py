@@ -256,9 +256,11 @@ def test_paired_runs_dearer_fines_do_not_lower_exposure_prevented(staffing: str)
     for seed in (1, 2, 3):
         base = simulator.run(netzdg(20.0, 24.0, 1.0, staffing), seed=seed).summary
         dear = simulator.run(netzdg(20.0, 24.0, 100.0, staffing), seed=seed).summary
-        assert (
-            dear["unlawful_exposure_prevented"] >= base["unlawful_exposure_prevented"] - 0.005
-        ), (seed, base["unlawful_exposure_prevented"], dear["unlawful_exposure_prevented"])
+        assert dear["unlawful_exposure_prevented"] >= base["unlawful_exposure_prevented"] - 0.005, (
+            seed,
+            base["unlawful_exposure_prevented"],
+            dear["unlawful_exposure_prevented"],
+        )
 
 
 # Strict liability: what a post waiting for its review adds to the audit's count.
@@ -388,3 +390,33 @@ def _fixed_csl(rate: float) -> simulator.Scenario:
         fixed[f"platforms.{name}.staffing"] = "fixed"
         fixed[f"platforms.{name}.reviewers_per_100k_users"] = rate
     return simulator.override(simulator.load_scenario("china_csl_2016"), fixed)
+
+
+def test_reviews_asked_counts_every_touch_once_orders_included() -> None:
+    """``F(t) = Σ_k N_k [h_k + (1 − h_k)(1 − (1 − f_k)(1 − n_k)(1 − o_k))]``: held posts and
+    touched published ones (S5's ``q_k``), orders included (before session 14 they were
+    left out, 13% fewer reviews than the queue's own count in session 13's measurement)."""
+    import dataclasses
+
+    scenario = simulator.load_scenario("china_csl_2016")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    flows = np.array([50_000.0, 3_000.0, 800.0, 400.0])
+    grid = policy.thresholds[[0, 20, 40, 63]]
+    moderation = dataclasses.replace(
+        policy.moderation,
+        notice=np.array([0.001, 0.01, 0.02, 0.03]),
+        monitor=np.array([0.0, 0.05, 0.1, 0.2]),
+    )
+    h, f = moderation.hold(grid), moderation.flag_share(grid)
+    by_hand = (
+        h + (1 - h) * (1 - (1 - f) * (1 - moderation.notice) * (1 - moderation.monitor))
+    ) @ flows
+    np.testing.assert_allclose(dm.reviews_asked(moderation, grid, flows), by_hand, rtol=1e-12)
+    # Orders alone ask for reviews: no hold, flag or notice, 10% of posts ordered.
+    orders_only = dataclasses.replace(
+        moderation, prepublication_filter=False, flag_margin=50.0,
+        notice=np.zeros(4), monitor=np.full(4, 0.1),
+    )  # fmt: skip
+    np.testing.assert_allclose(
+        dm.reviews_asked(orders_only, grid, flows), 0.1 * flows.sum(), rtol=1e-9
+    )

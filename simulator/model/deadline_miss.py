@@ -234,9 +234,17 @@ def waiting_share(line: WaitingLine, asked_per_day: FloatArray) -> FloatArray:
 
 def reviews_asked(moderation: Moderation, thresholds: FloatArray, flows: FloatArray) -> FloatArray:
     """``F(t)`` on the grid: reviews a day the posts reaching the platform (``flows``,
-    per kind) ask for, held before publication or flagged or noticed after it."""
+    per kind) ask for, held before publication or touched after it (flagged, noticed or
+    ordered: S5's ``q_k``). One review per touched post: a later item about a post
+    already down is dropped unreviewed (S7); the second review of a post a first one
+    kept up is left out."""
     held = moderation.hold(thresholds)
-    reviewed = 1.0 - (1.0 - moderation.flag_share(thresholds)) * (1.0 - moderation.notice[None, :])
+    untouched = (
+        (1.0 - moderation.flag_share(thresholds))
+        * (1.0 - moderation.notice[None, :])
+        * (1.0 - moderation.monitor[None, :])
+    )
+    reviewed = 1.0 - untouched
     return np.asarray((held + (1.0 - held) * reviewed) @ np.asarray(flows, dtype=float))
 
 
