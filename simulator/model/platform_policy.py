@@ -28,9 +28,9 @@ posts above ``ℓ`` (:meth:`Moderation.counted`), ``Y_k`` what the review queue 
 at the load ``t`` creates (:mod:`simulator.model.deadline_miss`): under notice liability
 the notified posts whose review does not start by the deadline; under strict liability
 the posts a review would take down still waiting; each at the staff the platform has or
-would hire for ``t``, :mod:`simulator.model.staff_ahead`; 0 otherwise), ``V(l)`` the cost of rung ``l`` of the
-ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its calibration of how many
-prohibited posts audits actually find against how many it predicted.
+would hire for ``t``, :mod:`simulator.model.staff_ahead`; 0 otherwise), ``V(l)`` the
+cost of rung ``l`` of the ladder, ``λ̂`` its belief about audits per day and ``κ̂`` its
+calibration of how many prohibited posts audits actually find against how many it predicted.
 
 Vagueness is uncertainty, not a broader law (Craswell & Calfee 1986; B5, B6): the
 regulator counts what the law prohibits, the *enforced line*

@@ -26,12 +26,13 @@ which had notices wait behind flags as they never do: many times the staff they 
 ``ω`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
-review (held, flagged or noticed) and ``u_k(t)`` the share that a review would take down
-after publication (flagged or noticed, and above the reviewer's bar). A review that is
-not served in time leaves its post up, where an audit counts it (strict liability: all
-of ``u_k``; notice liability: the noticed part). Everything else (``x_k``, ``p_k``,
-``κ̂``, the readings ``j`` of the line with its score ``ℓ_kj`` above which a post counts,
-``u_kj`` the part of ``u_k`` above it, the Poisson tail and
+review (held, or flagged, noticed or ordered:
+:func:`~simulator.model.deadline_miss.reviews_asked`) and ``u_k(t)`` the share that a
+review would take down after publication (flagged or noticed, and above the reviewer's
+bar). A review that is not served in time leaves its post up, where an audit counts it
+(strict liability: all of ``u_k``; notice liability: the noticed part). Everything else
+(``x_k``, ``p_k``, ``κ̂``, the readings ``j`` of the line with its score ``ℓ_kj``
+above which a post counts, ``u_kj`` the part of ``u_k`` above it, the Poisson tail and
 ``ρ W``, the ladder ahead as a daily amount) is the expected penalty of
 :mod:`simulator.model.platform_policy`, called, not copied.
 
