@@ -85,9 +85,9 @@ REDUCED_MISSES: dict[str, str] = {
         " had at most one audit and stays strict, holding rather than deleting"
     ),
     "C1-csl": (
-        "check not reproduced: 2.69 here (2.73 at the shipped size, 10 replications;"
-        " session 13): the hold blocks criticism and calls to act alike (docs/validation.md"
-        " defect 1)"
+        "check not reproduced: 2.65 here (2.77 at the shipped size, 10 replications;"
+        " session 14; 2.69 and 2.73 in session 13): the hold blocks criticism and calls to"
+        " act alike (docs/validation.md defect 1)"
     ),
 }
 
@@ -105,7 +105,7 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
     "C1-csl": (
-        "check not reproduced: 2.73 (10 replications, 4 of 10 inside [3, inf); session 13):"
+        "check not reproduced: 2.77 (10 replications, 4 of 10 inside [3, inf); session 14):"
         " the platforms take down the critical posts nearest the vague line"
         " (docs/validation.md defect 1)"
     ),

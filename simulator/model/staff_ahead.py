@@ -1,23 +1,24 @@
-"""The staff ahead: the head counts the coming week's staffing can reach, and the day's
-threshold chosen with the staff it would need (issue 16 items 3 and 5; docs/model.md S8,
-"The threshold and the staff it needs").
+"""The staff ahead: the day's threshold chosen with the staff it would need (issue 16 items
+3 and 5; docs/model.md S8, "Strict liability: posts waiting for review").
 
 A platform that hires weekly (:mod:`simulator.model.staffing`) chooses its threshold each
 day knowing that a stricter threshold asks for more reviews, which it pays for either in
 wages or in flagged posts left up while they wait (under strict liability an audit counts
 them; under notice liability a notice past its deadline):
 
-    t* = argmin_t  min_{S in reach}  [ J(t; late(t, S)) + ω S ]
+    t* = argmin_t  min_{S in 𝒮}  [ J(t; late(t, S)) + ω S ]
 
 ``J`` the policy's daily cost (:mod:`simulator.model.platform_policy`) with what the line
 at ``S`` reviewers leaves undone in the audit's count
-(:func:`simulator.model.deadline_miss.policy_late`), ``ω`` the wage a reviewer-day. The
-reach is the next weekly choice's range: the head count can rise by ``g =
-max_staff_growth`` of itself a week and fall as slowly, never below the floor (S6a).
-Weighed at today's staff alone, every threshold stricter than today's staff serves looks
-futile, and a platform that could hire would relax before its staffing could follow (the
-"myopic trap" of session 13); weighed as free, a threshold asks for reviews nobody is paid
-to do. Fixed staff (or ``g = 0``) leaves today's head count alone in the reach.
+(:func:`simulator.model.deadline_miss.policy_late`), ``ω`` the wage of a reviewer-day,
+``𝒮`` the head counts it could settle on (:func:`staff_grid`: from the floor to twice what
+the strictest threshold needs). The hiring speed (``max_staff_growth``, S6a) limits how
+fast the weekly choice gets there, not which threshold is worth it (ASSUMPTION). Weighed
+at today's staff alone, every threshold stricter than today's staff serves looks futile,
+and a platform that could hire relaxes before its staffing can follow (session 13's
+"myopic trap"); weighed at the staff one week can reach, the trap comes back where the
+floor is a fraction of a reviewer. Fixed staff (or ``max_staff_growth = 0``) leaves
+today's head count alone in ``𝒮``.
 """
 
 from __future__ import annotations
