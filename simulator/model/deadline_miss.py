@@ -60,6 +60,7 @@ wait grows: strictness past what the staff can serve leaves more posts up, not f
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -274,8 +275,24 @@ def waiting_counted(
     """``Z_k(t; ℓ) = waiting_removable × m(t)`` on the grid, shape (grid, readings, kinds):
     what reviews still waiting at the load each threshold creates add to a strict audit's
     count."""
-    waiting = waiting_share(line, reviews_asked(moderation, thresholds, flows))
-    return np.asarray(waiting_removable(moderation, thresholds, lines) * waiting[:, None, None])
+    return waiting_counted_by_line(moderation, thresholds, lines, flows, [line])[0]
+
+
+def waiting_counted_by_line(
+    moderation: Moderation,
+    thresholds: FloatArray,
+    lines: FloatArray,
+    flows: FloatArray,
+    queues: Sequence[WaitingLine],
+) -> FloatArray:
+    """:func:`waiting_counted` for each of ``queues`` (the same flows and thresholds, other
+    staff), shape (queues, grid, readings, kinds): the removable posts and the reviews
+    asked are computed once, the waiting share per line."""
+    asked = reviews_asked(moderation, thresholds, flows)
+    removable = waiting_removable(moderation, thresholds, lines)
+    return np.stack(
+        [removable * waiting_share(queue, asked)[:, None, None] for queue in queues]
+    )
 
 
 def policy_late(
@@ -300,3 +317,24 @@ def policy_late(
     if liability == STRICT and isinstance(queue, WaitingLine):
         return waiting_counted(policy.moderation, thresholds, lines, flows, queue)
     return None
+
+
+def policy_late_by_queue(
+    policy: PlatformPolicy,
+    thresholds: FloatArray,
+    queues: Sequence[ReviewCapacity | WaitingLine | None],
+) -> FloatArray | None:
+    """:func:`policy_late` for each of ``queues``, shape (queues, grid, readings, kinds);
+    None where none adds anything. Strict liability's lines share their removable posts
+    (:func:`waiting_counted_by_line`)."""
+    if policy.exposure.liability == STRICT and all(isinstance(q, WaitingLine) for q in queues):
+        flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))
+        waiting = [q for q in queues if isinstance(q, WaitingLine)]
+        return waiting_counted_by_line(
+            policy.moderation, thresholds, policy.reading_lines(), flows, waiting
+        )
+    lates = [policy_late(policy, thresholds, queue) for queue in queues]
+    if all(late is None for late in lates):
+        return None
+    shape = next(late for late in lates if late is not None).shape
+    return np.stack([np.zeros(shape) if late is None else late for late in lates])

@@ -564,15 +564,7 @@ class PlatformPolicy:
         """``J`` on the threshold grid (currency per day, :func:`expected_daily_cost`),
         as :meth:`target` weighs it."""
         inputs = self.inputs(ladder, late)
-        if self._grid_tables is None:
-            self._grid_tables = (
-                self.moderation.removal(self.thresholds),
-                self.moderation.counted(
-                    self.thresholds, self.exposure.liability, self.reading_lines()
-                ),
-                self.moderation.published(self.thresholds),
-            )
-        removal, counted, published = self._grid_tables
+        removal, counted, published = self._tables()
         counted = counted if late is None else counted + late
         violation = self.exposure.violation(
             inputs.flows, counted, published, inputs.detection, inputs.reading_weights
@@ -581,6 +573,35 @@ class PlatformPolicy:
             removal, violation, inputs.flows,
             self.q, self.wrongful_removal_cost, inputs.audits_per_day, ladder,
         )  # fmt: skip
+
+    def grid_cost_by_queue(self, ladder: Ladder, lates: FloatArray) -> FloatArray:
+        """:meth:`grid_cost` for each of a stack of ``lates`` (queues, grid, readings,
+        kinds): shape (queues, grid), in one pass over the stacked grids."""
+        queues, points = lates.shape[0], len(self.thresholds)
+        removal, counted, published = self._tables()
+        flows = self.flows if self.flows is not None else np.zeros(len(self.q))
+        stacked = (counted[None] + lates).reshape((queues * points,) + counted.shape[1:])
+        violation = self.exposure.violation(
+            flows, stacked, np.tile(published, (queues, 1)), self.belief.detection,
+            self.reading_weights(),
+        )  # fmt: skip
+        cost = expected_daily_cost(
+            np.tile(removal, (queues, 1)), violation, flows, self.q,
+            self.wrongful_removal_cost, self.belief.audits_per_day, ladder,
+        )  # fmt: skip
+        return np.asarray(cost).reshape(queues, points)
+
+    def _tables(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The grid's removal, counted and published shares (fixed for a run), once."""
+        if self._grid_tables is None:
+            self._grid_tables = (
+                self.moderation.removal(self.thresholds),
+                self.moderation.counted(
+                    self.thresholds, self.exposure.liability, self.reading_lines()
+                ),
+                self.moderation.published(self.thresholds),
+            )
+        return self._grid_tables
 
     def expect_at(self, threshold: float, late: FloatArray | None = None) -> None:
         """Set what the next audit is judged against at ``threshold`` (at ``κ = 1``):

@@ -110,12 +110,10 @@ def threshold_with_staff(
     if len(capacities) == 1 or all(capacity is None for capacity in capacities):
         late = deadline_miss.policy_late(policy, thresholds, capacities[0])
         return policy.target(current, ladder, late)
-    costs = np.stack(
-        [
-            policy.grid_cost(ladder, deadline_miss.policy_late(policy, thresholds, capacity))
-            for capacity in capacities
-        ]
-    )
+    lates = deadline_miss.policy_late_by_queue(policy, thresholds, capacities)
+    if lates is None:
+        return policy.target(current, ladder, None)
+    costs = policy.grid_cost_by_queue(ladder, lates)
     # Wages above the lowest head count's: the same argmin, and costs on J's own scale (a
     # wage bill added whole would round away J's differences on flat stretches).
     extra = np.asarray(wages, dtype=float)
