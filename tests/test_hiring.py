@@ -340,3 +340,21 @@ def test_a_dearer_reviewer_makes_a_hiring_platform_less_strict(seed: int) -> Non
     for cheap_p, dear_p in zip(base.summary["platforms"], dear.summary["platforms"], strict=True):
         assert dear_p["mean_strictness"] < cheap_p["mean_strictness"] - 0.02, cheap_p["platform"]
     assert dear.summary["removed_within_24h"] > 0.5
+
+
+def test_the_stacked_costs_are_the_policys_own_per_head_count() -> None:
+    """The threshold choice's one-pass form (``policy_late_by_queue``,
+    ``grid_cost_by_queue``) gives, head count by head count, the policy's own
+    ``policy_late`` and ``grid_cost`` (one statement of the cost, two loops over it)."""
+    given = inputs()
+    policy, ladder = given.policy, given.ladder
+    staff = np.geomspace(1.0, 60.0, 7)
+    lines = lines_at(staff, backlog=2_000.0)
+    lates = deadline_miss.policy_late_by_queue(policy, policy.thresholds, lines)
+    assert lates is not None
+    costs = policy.grid_cost_by_queue(ladder, lates)
+    for h, line in enumerate(lines):
+        late = deadline_miss.policy_late(policy, policy.thresholds, line)
+        np.testing.assert_array_equal(lates[h], late)
+        np.testing.assert_allclose(costs[h], policy.grid_cost(ladder, late), rtol=1e-12)
+    assert costs[0].min() > costs[-1].min()  # more staff: less left waiting
