@@ -395,7 +395,8 @@ def _fixed_csl(rate: float) -> simulator.Scenario:
 def test_reviews_asked_counts_every_touch_once_orders_included() -> None:
     """``F(t) = Σ_k N_k [h_k + (1 − h_k)(1 − (1 − f_k)(1 − n_k)(1 − o_k))]``: held posts and
     touched published ones (S5's ``q_k``), orders included (before session 14 they were
-    left out, 13% fewer reviews than the queue's own count in session 13's measurement)."""
+    left out: session 13 measured 13% fewer reviews than the queue's own count, not
+    asserted here)."""
     import dataclasses
 
     scenario = simulator.load_scenario("china_csl_2016")

@@ -317,10 +317,6 @@ def test_the_threshold_choice_weighs_the_staff_it_would_pay_for() -> None:
     chosen = [joint(w) for w in (0.0, 300.0, 3e3, 3e4, 3e5, 3e6, 1e12)]
     assert all(b >= a - 1e-12 for a, b in zip(chosen, chosen[1:], strict=False))
     assert chosen[-1] > chosen[0] + 0.1
-    # One head count (fixed staff): exactly the policy's own choice at that line.
-    assert staff_ahead.threshold_with_staff(
-        policy, ladder, current, lines[:1], staff[:1] * 300.0
-    ) == alone(lines[0])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -329,7 +325,8 @@ def test_a_dearer_reviewer_makes_a_hiring_platform_less_strict(seed: int) -> Non
     300 -> 3,000,000 CNY a day on both platforms, same seed: each platform's mean
     strictness falls (measured, session 14: weibo 0.976 / 0.975 / 0.972 -> 0.823 / 0.813 /
     0.823, tieba 0.979 / 0.973 / 0.979 -> 0.937 / 0.935 / 0.935), and it does not flag
-    what it will not pay to review: 72-100% of removals within 24 h at the dear wage.
+    what it will not pay to review: more than half of the removals within 24 h at the dear
+    wage (asserted; measured 72-100%).
     Before session 14 the threshold of a hiring platform ignored wages and its line:
     0.976 / 0.980 at both wages on seed 1, 6-8% of removals within 24 h at the dear one.
     Over 300 -> 30,000 strictness moves by under 0.005: the licence at stake (S8) dwarfs

@@ -7,10 +7,10 @@ audit window that a post a review would take down stays up, waiting.
 Under notice liability an audit counts notified prohibited posts still up at their
 deadline ``d`` (S10). A notified post the reviewer would take down is still up at ``d``
 when its review has not started by then. The queue is non-preemptive with priorities
-order < hold < notice < flag < appeal (S6), served by the platform's staff ``S`` (as
-given: fixed, or this week's choice, S6a) at ``cμ = S × 60 / review_minutes`` reviews an
-hour. A threshold ``t`` sets the load: per hour, from the posts ``N_k`` reaching the
-platform a day (its own count, S8),
+order < hold < notice < flag < appeal (S6), served by a staff ``S`` (today's, or each
+head count the threshold choice weighs: :mod:`simulator.model.staff_ahead`) at
+``cμ = S × 60 / review_minutes`` reviews an hour. A threshold ``t`` sets the load: per
+hour, from the posts ``N_k`` reaching the platform a day (its own count, S8),
 
     λ_hi(t) = Σ_k N_k [h_k(t) + (1 − h_k(t)) o_k] / 24          orders and holds (served first)
     λ_n(t)  = Σ_k N_k (1 − h_k(t)) n_k / 24                       notices
@@ -42,7 +42,7 @@ the notified posts a review would take down but does not start in time, above th
 Under strict liability an audit counts every prohibited post still up in its window
 (S10), and a post a review would take down is up while it waits. The rule is the weekly
 staffing choice's (S6a, :func:`waiting_share`): of the reviews asked for over the next
-``D`` days, ``F(t)`` a day (held, flagged or noticed posts), the staff serves the share
+``D`` days, ``F(t)`` a day (held, flagged, noticed or ordered posts), the staff serves the share
 ``s`` the backlog ``B`` leaves; an unserved review leaves its post up the whole window
 ``T``, a served one for the M/M/c mean wait ``W_q`` (Erlang C):
 
@@ -83,7 +83,8 @@ STAFFING_PERIOD_DAYS = 7
 
 @dataclass(frozen=True)
 class ReviewCapacity:
-    """The queue a platform's threshold choice weighs: its staff as given, on ``desks``
+    """The queue a platform's threshold choice weighs: a staff (today's, or one the
+    threshold choice weighs, :mod:`simulator.model.staff_ahead`) on ``desks``
     with a mean clock time ``review_hours`` a review (``platforms.review_servers``, S6:
     ``⌈S⌉`` desks, ``review_minutes / 60 × ⌈S⌉ / S``), and the notice deadline an audit
     holds it to (hours)."""

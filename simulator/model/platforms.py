@@ -265,8 +265,9 @@ class PlatformState:
         the queue") with ``staff`` reviewers (default: today's) on their desks
         (:func:`review_servers`): the notice deadline, under notice liability with notice
         duties; the items waiting and the audit window under strict liability; else None.
-        The threshold choice weighs it at each head count the week can reach, the audit's
-        prediction at today's staff."""
+        The threshold choice weighs it at each head count it could settle on
+        (:func:`simulator.model.staff_ahead.staff_grid`), the audit's prediction at
+        today's staff."""
         head = self.staff if staff is None else staff
         desks, review_hours = review_servers(head, self.spec.review_minutes)
         if scenario.rules.takedown.liability == deadline_miss.STRICT:

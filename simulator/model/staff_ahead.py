@@ -99,7 +99,7 @@ def threshold_with_staff(
 
         t* = argmin_t  min_S [ J(t; late(t, S)) + ω S ]
 
-    over the head counts ``S`` the week can reach (``capacities``, the queue at each;
+    over the head counts ``S`` of :func:`staff_grid` (``capacities``, the queue at each;
     ``wages`` ``ω S``, currency per day), ``J`` the policy's daily cost with what the
     line at ``S`` leaves unreviewed in the audit's count
     (:func:`simulator.model.deadline_miss.policy_late`): a stricter threshold asks for

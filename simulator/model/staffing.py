@@ -47,9 +47,12 @@ with about 4,000 reviewers, set out to hire 2,000 more, half again, the week aft
 24-hour suspension), and fall at most as fast (``current / (1 + max_staff_growth)``:
 reviewers are not laid off in a calm week and rehired the next), never below the floor.
 
-Both terms are per day and the penalty reads only shares of the posts, so the chosen
-staff per 100,000 users does not depend on how many users are simulated (``F`` and
-``B`` scale with the users, and so does the staff that serves them).
+Both terms are per day and the penalty reads only shares of the posts, but the wages are
+the simulated slice's (its staff scales with its users) while fines and the licence do
+not: a smaller slice weighs a smaller wage bill against the same penalties, so where
+wages decide (a dear reviewer, small stakes) the chosen staff per 100,000 users depends
+on how many users are simulated (docs/model.md S8, "Scale-free"; a session 14 referee's
+finding, not fixed). At the shipped wage the penalties dominate.
 """
 
 from __future__ import annotations
