@@ -11,7 +11,7 @@ import pytest
 import simulator
 from simulator.model import deadline_miss, staff_ahead, staffing
 from simulator.model import platform_policy as policy_rules
-from simulator.model.platforms import platform_policy_for, strictness_to_threshold
+from simulator.model.platforms import platform_policy_for, review_servers, strictness_to_threshold
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.review_queue import ReviewQueue
 
@@ -268,8 +268,6 @@ def test_a_shorter_notice_deadline_counts_more_waiting_and_hires_more() -> None:
 
 def lines_at(staff: np.ndarray, backlog: float = 0.0) -> list[deadline_miss.WaitingLine]:
     """The review line (strict liability) with each head count of ``staff``."""
-    from simulator.model.platforms import review_servers
-
     return [
         deadline_miss.WaitingLine(*review_servers(float(head), 1.0), backlog, 7 * 24.0, 7.0)
         for head in staff
@@ -355,3 +353,27 @@ def test_the_stacked_costs_are_the_policys_own_per_head_count() -> None:
         np.testing.assert_array_equal(lates[h], late)
         np.testing.assert_allclose(costs[h], policy.grid_cost(ladder, late), rtol=1e-12)
     assert costs[0].min() > costs[-1].min()  # more staff: less left waiting
+
+
+def test_the_stacked_lates_under_notice_liability_and_without_a_queue() -> None:
+    """``policy_late_by_queue`` on its other paths: under notice liability (NetzDG's
+    platform, a 1-hour deadline) each head count's late notices are ``policy_late``'s, and
+    fewer reviewers leave more late; a queue that adds nothing (None) counts zeros beside
+    the others, and only None gives None."""
+    given = notice_inputs(1.0)
+    policy = given.policy
+    staff = np.array([0.5, 2.0, 8.0])
+    capacities = [
+        deadline_miss.ReviewCapacity(*review_servers(float(head), 3.0), 1.0) for head in staff
+    ]
+    lates = deadline_miss.policy_late_by_queue(policy, policy.thresholds, capacities)
+    assert lates is not None and lates.shape[0] == 3
+    for h, capacity in enumerate(capacities):
+        late = deadline_miss.policy_late(policy, policy.thresholds, capacity)
+        np.testing.assert_array_equal(lates[h], late)
+    assert lates[0].sum() > lates[1].sum() > lates[2].sum() >= 0.0
+    mixed = deadline_miss.policy_late_by_queue(policy, policy.thresholds, [None, capacities[0]])
+    assert mixed is not None
+    np.testing.assert_array_equal(mixed[0], np.zeros_like(lates[0]))
+    np.testing.assert_array_equal(mixed[1], lates[0])
+    assert deadline_miss.policy_late_by_queue(policy, policy.thresholds, [None, None]) is None
