@@ -70,6 +70,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.ladder_ahead",
             "simulator.model.platform_policy",
             "simulator.model.deadline_miss",
+            "simulator.model.slice_scale",
             "simulator.model.staff_ahead",
             "simulator.model.staffing",
             "simulator.model.platforms",

@@ -57,7 +57,8 @@ def test_the_engine_builds_queues_and_pays_staff_from_the_rate() -> None:
     assert weibo.staff == pytest.approx(1.8) and weibo.queue.servers == 2
     assert tieba.staff == 0.0 and tieba.queue.servers == 0
     cost = weibo.spec.reviewer_cost_per_day
-    assert weibo.book_day() == pytest.approx(1.8 * cost)
+    # The represented platform's wages (slice_scale): the scenario stands for 100,000 users.
+    assert weibo.book_day() == pytest.approx(1.8 * cost * 100_000 / 3_000)
     assert weibo.book_day(staffed=False) == 0.0
 
 

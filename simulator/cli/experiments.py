@@ -13,7 +13,7 @@ import click
 from simulator.errors import ScenarioError
 from simulator.experiments.designs import DESIGN_FILE_HELP, SweepError
 from simulator.experiments.executors import SCHEDULER_ENV
-from simulator.model.scenario import MAX_USERS
+from simulator.model.scenario import MAX_USERS, USERS_HELP
 from simulator.output.folders import shown
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -73,9 +73,7 @@ def run_options(*, reps: int = 1, scheduler: bool = True) -> Any:
             help="Fix a scenario field for every point (TOML literal); repeatable.",
         ),
         click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days)."),
-        click.option(
-            "--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users."
-        ),
+        click.option("--users", type=click.IntRange(1, MAX_USERS), help=USERS_HELP),
         click.option(
             "--reps",
             type=click.IntRange(1, 100_000),
@@ -374,7 +372,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed.")
 @click.option("--against", help="The reference group (default: the largest).")
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help=USERS_HELP)
 @click.option("--set", "fixed", multiple=True, metavar="FIELD=VALUE", help="Fix a field.")
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write the table here.")
 @click.option(
@@ -458,7 +456,7 @@ def _number_interval(
     help="Content kinds summed, comma-separated.",
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help=USERS_HELP)
 @click.option("--set", "fixed", multiple=True, metavar="FIELD=VALUE", help="Fix a field.")
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Write the table here.")
 @click.option("--plot", "plot_file", type=click.Path(path_type=Path), help="Write the figure.")

@@ -22,7 +22,13 @@ from simulator.interrupts import (
     interrupts_raise,
     was_interrupted,
 )
-from simulator.model.scenario import MAX_USERS, load_scenario, read_scenario_dict, shipped_scenarios
+from simulator.model.scenario import (
+    MAX_USERS,
+    USERS_HELP,
+    load_scenario,
+    read_scenario_dict,
+    shipped_scenarios,
+)
 from simulator.output.folders import printable
 
 __all__ = ["EXIT_INTERRUPTED", "main"]
@@ -230,7 +236,7 @@ def _political_lines(summary: dict[str, Any], pct: Callable[[float | None], str]
     "--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's)."
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help=USERS_HELP)
 @click.option(
     "--set",
     "fixed",

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from simulator.errors import OutputError
-from simulator.model.scenario import MAX_USERS
+from simulator.model.scenario import MAX_USERS, USERS_HELP
 from simulator.output.folders import check_path_component, shown
 from simulator.output.results import Results
 
@@ -412,7 +412,7 @@ def _warn_if_not_replications(folder: Path, folders: list[Path], runs: list[Resu
     help="Seed of the replication seeds; every scenario gets the same ones.",
 )
 @click.option("--days", type=click.IntRange(1, 36_500), help="Override the horizon (days).")
-@click.option("--users", type=click.IntRange(1, MAX_USERS), help="Override the number of users.")
+@click.option("--users", type=click.IntRange(1, MAX_USERS), help=USERS_HELP)
 @click.option(
     "--format", "fmt", type=FORMAT_CHOICE, default="png", show_default=True, help="Figure format."
 )

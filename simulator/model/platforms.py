@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from simulator.kinds import ContentKind
-from simulator.model import deadline_miss, staff_ahead
+from simulator.model import deadline_miss, slice_scale, staff_ahead
 from simulator.model import platform_policy as policy_rules
 from simulator.model.platform_policy import PlatformPolicy
 from simulator.model.review_arrays import ArrayReviewQueue
@@ -151,6 +151,7 @@ class PlatformState:
     staff: float = 0.0  # full-time reviewers (review_staff), paid whether busy or not
     suspensions: int = 0
     last_audit_hours: float = 0.0
+    money_scale: float = 1.0  # represented / simulated users (slice_scale.money_scale)
     active_users: int = 0
     suspended_now: bool = False
     blocked: bool = False  # by the scenario's timeline (docs/model.md 1.3): not serving
@@ -214,7 +215,7 @@ class PlatformState:
             step.action,
             step.amount,
             step.days,
-            self.active_users * self.spec.revenue_per_user_day,
+            self.revenue_per_day(),
             self.spec.value,
             penalties.warning_cost,
             step.turnover_share,
@@ -255,7 +256,7 @@ class PlatformState:
             self.ladder_ahead(scenario),
             self.threshold,
             [self.review_capacity(scenario, float(head)) for head in staff],
-            staff * self.spec.reviewer_cost_per_day,
+            np.asarray(self.wage_bill(staff), dtype=float),
         )
 
     def review_capacity(
@@ -313,11 +314,22 @@ class PlatformState:
         if self.policy is not None:
             self.policy.audited(found)
 
+    def revenue_per_day(self) -> float:
+        """The represented platform's revenue a day (currency): its active simulated users'
+        times :attr:`money_scale` (:mod:`simulator.model.slice_scale`)."""
+        return self.active_users * self.spec.revenue_per_user_day * self.money_scale
+
+    def wage_bill(self, staff: float | NDArray[np.float64]) -> float | NDArray[np.float64]:
+        """What ``staff`` reviewers of the slice cost the represented platform a day
+        (currency; :mod:`simulator.model.slice_scale`): the staff is sized per simulated
+        user, the wage per reviewer-day."""
+        return staff * self.spec.reviewer_cost_per_day * self.money_scale
+
     def book_day(self, staffed: bool = True) -> float:
         """Revenue minus staff for one day; returns the day's moderation cost. Without
         rules to comply with (``staffed=False``, the counterfactual) no reviewers are paid."""
-        cost = self.staff * self.spec.reviewer_cost_per_day if staffed else 0.0
-        self.cash += self.active_users * self.spec.revenue_per_user_day - cost
+        cost = float(self.wage_bill(self.staff)) if staffed else 0.0
+        self.cash += self.revenue_per_day() - cost
         self.moderation_cost += cost
         return cost
 
@@ -346,6 +358,9 @@ def make_platforms(scenario: Scenario, rng: np.random.Generator) -> list[Platfor
                 cash=spec.initial_cash,
                 policy=policy,
                 staff=staff,
+                money_scale=slice_scale.money_scale(
+                    scenario.population.users, scenario.population.represented_users
+                ),
             )
         )
     return platforms

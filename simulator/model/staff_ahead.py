@@ -10,9 +10,10 @@ them; under notice liability a notice past its deadline):
 
 ``J`` the policy's daily cost (:mod:`simulator.model.platform_policy`) with what the line
 at ``S`` reviewers leaves undone in the audit's count
-(:func:`simulator.model.deadline_miss.policy_late`), ``ω`` the wage of a reviewer-day,
-``𝒮`` the head counts it could settle on (:func:`staff_grid`: from the floor to twice what
-the strictest threshold needs). The hiring speed (``max_staff_growth``, S6a) limits how
+(:func:`simulator.model.deadline_miss.policy_late`), ``ω`` the wage of a reviewer-day
+(the represented platform's, :mod:`simulator.model.slice_scale`), ``𝒮`` the head counts
+it could settle on (:func:`staff_grid`: from the floor to twice what the strictest
+threshold needs). The hiring speed (``max_staff_growth``, S6a) limits how
 fast the weekly choice gets there, not which threshold is worth it (ASSUMPTION). Weighed
 at today's staff alone, every threshold stricter than today's staff serves looks futile,
 and a platform that could hire relaxes before its staffing can follow (session 13's

@@ -47,12 +47,12 @@ with about 4,000 reviewers, set out to hire 2,000 more, half again, the week aft
 24-hour suspension), and fall at most as fast (``current / (1 + max_staff_growth)``:
 reviewers are not laid off in a calm week and rehired the next), never below the floor.
 
-Both terms are per day and the penalty reads only shares of the posts, but the wages are
-the simulated slice's (its staff scales with its users) while fines and the licence do
-not: a smaller slice weighs a smaller wage bill against the same penalties, so where
-wages decide (a dear reviewer, small stakes) the chosen staff per 100,000 users depends
-on how many users are simulated (docs/model.md S8, "Scale-free"; a session 14 referee's
-finding, not fixed). At the shipped wage the penalties dominate.
+Both terms are per day and the penalty reads only shares of the posts; the wages are
+those of the platform the scenario stands for (``ω`` is the slice's wage times
+``represented_users / users``, :mod:`simulator.model.slice_scale`), so the chosen staff per
+100,000 users does not depend on how many users are simulated (docs/model.md S8,
+"Scale-free"; before session 15 a smaller slice weighed a smaller wage bill against the
+same penalties).
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
         threshold=platform.threshold,
         backlog=float(platform.queue.waiting + platform.queue.pending),
         reviews_per_reviewer_day=24.0 * 60.0 / spec.review_minutes,
-        reviewer_cost_per_day=spec.reviewer_cost_per_day,
+        reviewer_cost_per_day=float(platform.wage_bill(1.0)),  # the represented platform's
         ladder=platform.ladder_ahead(scenario),
         window_hours=scenario.regulator.audit_window_days * 24.0,
         review_minutes=spec.review_minutes,

@@ -180,7 +180,9 @@ class Regulator(World):
         if step.action == "warning":
             self.recorder.event(now, EventKind.WARNING, state.name)
         elif step.action == "fine":
-            annual_revenue = 365.0 * state.active_users * state.spec.revenue_per_user_day
+            # The represented platform's year (slice_scale): the slice's revenue scaled up.
+            scale = state.money_scale
+            annual_revenue = 365.0 * state.active_users * state.spec.revenue_per_user_day * scale
             amount = max(step.amount, step.turnover_share * annual_revenue)
             state.cash -= amount
             state.fines_paid += amount

@@ -31,6 +31,7 @@ from simulator.kinds import (
     Outcome,
     UserState,
 )
+from simulator.model import slice_scale
 from simulator.model.platforms import (
     PlatformState,
     part_time_servers,
@@ -279,6 +280,9 @@ class World:
                 threshold=strictness_to_threshold(pspec.initial_strictness),
                 cash=pspec.initial_cash,
                 staff=staff,
+                money_scale=slice_scale.money_scale(
+                    scenario.population.users, scenario.population.represented_users
+                ),
             )
             reviewers = ReviewLine(self.env, capacity=servers) if servers > 0 else None
             platform = Platform(state, reviewers, view=view)

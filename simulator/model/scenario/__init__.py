@@ -50,6 +50,7 @@ from simulator.model.scenario.sections import (
     SignalWeight,
     Takedown,
 )
+from simulator.model.slice_scale import USERS_HELP
 
 __all__ = [
     "Appeals",
@@ -57,6 +58,7 @@ __all__ = [
     "Exits",
     "MAX_DELAY_HOURS",
     "MAX_USERS",
+    "USERS_HELP",
     "MIN_REVIEW_MINUTES",
     "NonNegative",
     "Notices",

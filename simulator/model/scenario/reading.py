@@ -32,7 +32,7 @@ from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.model.scenario import removed
 from simulator.model.scenario.checks import _cross_field_problems, _known_values, _nested_model
 from simulator.model.scenario.days import plan_timeline
-from simulator.model.scenario.sections import Scenario
+from simulator.model.scenario.sections import Population, Scenario
 
 #: The shipped scenarios are package data: ``scenarios/*.toml`` inside the ``simulator``
 #: package, found through :mod:`importlib.resources` (:func:`shipped_dir`), so a wheel,
@@ -474,9 +474,24 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> str:
     return ", ".join(model.model_fields)
 
 
+def _anchor_represented_users(data: dict[str, Any]) -> None:
+    """A file's money is stated for the users it states: unless it says otherwise,
+    ``population.represented_users`` is its ``population.users`` (the field's default when
+    absent), kept when ``--users`` or a sweep changes the sample (slice_scale)."""
+    population = data.get("population")
+    if population is None:
+        population = data["population"] = {}
+    if not isinstance(population, dict) or "represented_users" in population:
+        return  # a malformed table is reported by validation
+    users = population.get("users", Population.model_fields["users"].default)
+    if isinstance(users, int) and not isinstance(users, bool) and users >= 1:
+        population["represented_users"] = users
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
     path, data, added = _read_resolved(name_or_path)
+    _anchor_represented_users(data)
     try:
         return validate_scenario(data, source=str(path))
     except ScenarioError as error:

@@ -29,12 +29,10 @@ from simulator.model.scenario.checks import (
 )
 from simulator.model.scenario.groups import Group
 from simulator.model.scenario.timeline import TimelineEntry
+from simulator.model.slice_scale import MAX_REPRESENTED_USERS, MAX_USERS
 
 #: The shortest interval between keyword sweeps a scenario may state (hours): one minute.
 MIN_SWEEP_INTERVAL_HOURS = 1.0 / 60.0
-
-#: Most users a scenario may have (and ``--users`` may set).
-MAX_USERS = 50_000_000
 
 
 #: Longest mean delay (hours) a scenario may give: 100 years. Beyond it times overflow.
@@ -270,7 +268,11 @@ class Notices(_Frozen):
 
 class Population(_Frozen):
     users: int = Field(1000, le=MAX_USERS)
-    """Number of users: at least 1 (a run of nobody measures nothing)."""
+    """Users simulated, at least 1 (a run of nobody measures nothing): a sample (slice_scale)."""
+    represented_users: Annotated[int, Field(ge=1, le=MAX_REPRESENTED_USERS)] | None = None
+    """Users the money stands for: the slice's revenue and wages are scaled by
+    ``represented_users / users`` (:mod:`simulator.model.slice_scale`); from a file, its
+    ``users`` unless it says otherwise, so ``--users`` changes the sample, not the world."""
     posts_per_day: Annotated[float, Field(ge=0.0, le=10_000.0)] = 1.0
     """Mean intended posts per user per day, public and private together."""
     posting_dispersion: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
@@ -623,17 +625,20 @@ class Scenario(_Frozen):
         return self.model_copy(update={"rules": rules, "timeline": ()})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (lists, dicts, numbers, strings), as a TOML file would hold. An
-        empty timeline, empty groups, a default ``[access]``, no notice senders and the
-        default transparency report are left out, so a scenario without them hashes as
-        before they existed."""
+        """Plain data, as a TOML file would hold. An empty timeline, empty groups, a default
+        ``[access]``, no notice senders, no represented users and the default transparency
+        report are left out, so a scenario without them hashes as before they existed."""
         exclude: dict[str, Any] = {
             name: True for name in ("timeline", "groups") if not getattr(self, name)
         }
         if self.access == Access():
             exclude["access"] = True
+        population: dict[str, Any] = {}
         if not self.population.notices.senders:
-            exclude["population"] = {"notices": {"senders": True}}
+            population["notices"] = {"senders": True}
+        if self.population.represented_users is None:
+            population["represented_users"] = True  # TOML has no null
+        exclude["population"] = population
         if self.rules.transparency == Transparency():
             exclude["rules"] = {"transparency": True}
         return json.loads(self.model_dump_json(exclude=exclude or None))
