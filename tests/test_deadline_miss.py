@@ -14,8 +14,14 @@ from scipy.special import ndtr
 import simulator
 from simulator.model import deadline_miss as dm
 from simulator.model import platform_policy as mp
-from simulator.model.platforms import platform_policy_for, review_servers, threshold_to_strictness
+from simulator.model.platforms import (
+    PlatformState,
+    platform_policy_for,
+    review_servers,
+    threshold_to_strictness,
+)
 from simulator.model.review_queue import erlang_c_wait_beyond
+from tests.conftest import reduced
 
 #: germany_netzdg_2017's posts a day at 10,000 users (benign, critical, collective
 #: action, unlawful), about what its platform counts after a few weeks.
@@ -421,3 +427,45 @@ def test_reviews_asked_counts_every_touch_once_orders_included() -> None:
     np.testing.assert_allclose(
         dm.reviews_asked(orders_only, grid, flows), 0.1 * flows.sum(), rtol=1e-9
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "users", "changes"),
+    [
+        ("china_weibo_2012", 5_000, {}),
+        ("china_csl_2016", 5_000, {}),
+        ("germany_netzdg_2017", 10_000, {}),
+        ("eu_dsa_2024", 10_000, {"rules.appeals.enabled": False}),
+    ],
+)
+def test_the_reviews_asked_are_the_reviews_the_queue_gets(
+    name: str, users: int, changes: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load the platform plans with, ``F(t)`` (:func:`dm.reviews_asked` at the day's
+    threshold and the posts that reached it that day), summed over 60 days, against the
+    review items its simulated queue got (started, plus those still waiting at the end).
+    Measured (seed 1): 1.002 (weibo_2012), 1.000 / 1.001 (csl weibo / tieba), 1.004
+    (NetzDG), 1.005 (DSA). The tolerance, 2%: the count's binomial spread is about
+    ``1/sqrt(N)``, 0.6% at NetzDG's 27,000 reviews, and F leaves out second reviews of a
+    post the first kept up (the rest of the gap). It fails when a kind of review is left
+    out: the DSA's appeals (Art. 20, off here, not in F) add 3% (1.030 with them on: the
+    test fails). Regulator orders are too rare at these sizes to show: F without them
+    passes too (checked by hand, session 15)."""
+    asked: dict[str, float] = {}
+    count_day = PlatformState.count_day
+
+    def planned(self: PlatformState, reached: np.ndarray) -> None:
+        assert self.policy is not None
+        at = np.array([self.threshold])  # the threshold the day's posts met
+        load = dm.reviews_asked(self.policy.moderation, at, np.asarray(reached, dtype=float))
+        asked[self.name] = asked.get(self.name, 0.0) + float(load[0])
+        count_day(self, reached)
+
+    monkeypatch.setattr(PlatformState, "count_day", planned)
+    result = simulator.run(reduced(name, users=users, days=60, **changes), seed=1)
+    daily = result.platform_daily
+    assert set(asked) == set(daily.platform)
+    for platform, plan in asked.items():
+        rows = daily[daily.platform == platform]
+        got = float(rows.reviews.sum() + rows.queue_waiting.iloc[-1])
+        assert plan > 5_000 and got == pytest.approx(plan, rel=0.02), platform
