@@ -306,6 +306,47 @@ def test_waiting_share_by_hand() -> None:
     assert np.all(dm.waiting_share(waiting_line(desks=0), asked) == 1.0)
 
 
+def test_published_posts_wait_behind_the_reviews_served_first() -> None:
+    """Holds and orders are served before flags and notices (S6): the capacity they take
+    and the wait they add fall on the published posts the strict audit counts. Worked by
+    hand: 4 desks (5,760 reviews a day), 2,000 holds and 2,000 flags a day, a backlog of
+    20,000: the week's capacity left for the flags is 40,320 − 14,000 − 20,000 = 6,320 of
+    the 14,000 they ask, ``s = 0.451`` (first come first served over every item would
+    say 20,320 of 28,000, 0.726), and the served ones wait Cobham's mean
+    ``C / (cμ (1 − σ_h)(1 − σ))``. With nothing served first the rule is the one-class
+    Erlang C rule of ``test_waiting_share_by_hand``."""
+    line = waiting_line(4, backlog=20_000.0)
+    m = dm.waiting_share(line, np.array([2_000.0]), np.array([2_000.0]))[0]
+    s = 6_320.0 / 14_000.0
+    rate = 4 * 60.0  # cμ, reviews an hour
+    busy = dm.erlang_c(4, np.array([4_000.0 / 24.0 / 60.0]))[0]
+    wait = busy / (rate * (1.0 - 2_000.0 / 5_760.0) * (1.0 - 4_000.0 / 5_760.0))
+    assert m == pytest.approx(1.0 - s + s * wait / 168.0, rel=1e-12)
+    fcfs = dm.waiting_share(line, np.array([4_000.0]))[0]
+    assert m > fcfs + 0.2
+    one_class = dm.waiting_share(waiting_line(4), np.array([2_880.0]), 0.0)
+    assert one_class == dm.waiting_share(waiting_line(4), np.array([2_880.0]))
+
+
+def test_the_published_posts_mean_wait_matches_a_simulated_priority_queue() -> None:
+    """``W_p`` (``waiting_share`` times a window long enough never to cap it) against the
+    mean wait of the second class of a simulated non-preemptive M/M/c queue (150,000
+    items; 8 holds and 6 flags an hour, 0.12 h a review, 2 desks: loads 0.48 and 0.84).
+    Measured: seeds 3 and 4 at 0.99 and 0.95 of the rule (0.553 h; heavy load: the
+    sample mean of correlated waits is noisy), so 15%; the one-class mean of every item (Erlang C) is
+    half the flags' wait (``1 − σ_h`` = 0.52), outside it."""
+    first, flags, service, desks = 8.0, 6.0, 0.12, 2
+    window = 1e9  # hours: min(1, W / T) = W / T
+    line = dm.WaitingLine(desks, service, 0.0, window, 7.0)
+    rule = window * dm.waiting_share(line, np.array([flags * 24.0]), first * 24.0)[0]
+    fcfs = window * dm.waiting_share(line, np.array([(first + flags) * 24.0]))[0]
+    for seed in (3, 4):
+        waits, classes = simulated_priority_waits((first, flags), service, desks, 150_000, seed)
+        simulated = float(np.mean(waits[classes == 1]))
+        assert simulated == pytest.approx(rule, rel=0.15), seed
+        assert fcfs < 0.7 * simulated
+
+
 def test_the_staffing_choice_weighs_the_same_waiting_rule() -> None:
     """staffing.missed_share under strict liability is waiting_share per head count."""
     from simulator.model import staffing
@@ -314,11 +355,13 @@ def test_the_staffing_choice_weighs_the_same_waiting_rule() -> None:
     given = inputs(backlog=5_000.0)
     grid = np.array([0.0, 5.0, 20.0, 80.0])
     missed = staffing.missed_share(grid, given)
-    asked = np.array([given.reviews_per_day()])
+    at = np.array([given.threshold])
+    first, published = dm.reviews_asked_by_class(given.policy.moderation, at, given.flows)
+    assert first[0] > 0.0 and published[0] > 0.0
     for head, m in zip(grid, missed, strict=True):
         desks, hours = review_servers(float(head), given.review_minutes)
         line = dm.WaitingLine(desks, hours, 5_000.0, given.window_hours, given.period_days)
-        assert m == dm.waiting_share(line, asked)[0]
+        assert m == dm.waiting_share(line, published, first)[0]
     assert missed[0] == 1.0 and np.all(np.diff(missed) <= 0.0) and missed[-1] < 0.01
 
 
@@ -332,7 +375,8 @@ def test_waiting_counted_is_the_removable_part_and_rises_with_strictness() -> No
     lines = policy.reading_lines()
     line = waiting_line(desks=2)
     z = dm.waiting_counted(policy.moderation, grid, lines, flows, line)
-    m = dm.waiting_share(line, dm.reviews_asked(policy.moderation, grid, flows))
+    first, published = dm.reviews_asked_by_class(policy.moderation, grid, flows)
+    m = dm.waiting_share(line, published, first)
     removable = dm.waiting_removable(policy.moderation, grid, lines)
     assert np.allclose(z, removable * m[:, None, None], rtol=0, atol=0)
     assert np.all(np.diff(m[::-1]) >= -1e-12)  # grid from lax to strict: m rises

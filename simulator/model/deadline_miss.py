@@ -41,20 +41,25 @@ the notified posts a review would take down but does not start in time, above th
 
 Under strict liability an audit counts every prohibited post still up in its window
 (S10), and a post a review would take down is up while it waits. The rule is the weekly
-staffing choice's (S6a, :func:`waiting_share`): of the reviews asked for over the next
-``D`` days, ``F(t)`` a day (held, flagged, noticed or ordered posts), the staff serves the share
-``s`` the backlog ``B`` leaves; an unserved review leaves its post up the whole window
-``T``, a served one for the M/M/c mean wait ``W_q`` (Erlang C):
+staffing choice's (S6a, :func:`waiting_share`): the queue serves holds and orders first
+(``F_h(t)`` a day) and then the published posts flagged or noticed (``F_p(t)``, the ones
+the audit counts); of the latter's reviews over the next ``D`` days the staff serves the
+share ``s`` the backlog ``B`` and ``F_h`` leave; an unserved review leaves its post up the
+whole window ``T``, a served one for the class's mean wait ``W_p`` (Cobham's, above, the
+class behind the holds and orders; with one service rate the order of notices and
+flags within it does not change its mean, Kleinrock's conservation law):
 
-    m(t) = (1 − s(t)) + s(t) · min(1, W_q(t) / T)
-    s(t) = clip((24 cμ D − B) / (F(t) D), 0, 1)
+    m(t) = (1 − s(t)) + s(t) · min(1, W_p(t) / T)
+    s(t) = clip(((24 cμ − F_h) D − B) / (F_p D), 0, 1)
+    W_p(t) = C(c, a) / (cμ (1 − σ_h)(1 − σ)),  σ_h = F_h / (24 cμ),  σ = (F_h + F_p) / (24 cμ)
     Z_k(t; ℓ) = (1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ)) · m(t)
 
 (``v_k = 1 − (1 − f_k)(1 − n_k)`` the chance a published post asks for a review): the
 posts a review would take down, above the line, still waiting. ASSUMPTION: the audit
 reads a post as up while it waits (S10), and a wait's share of the window is its mean
-over ``T``. A stricter threshold sends more flags, so ``F`` rises, ``s`` falls and the
+over ``T``. A stricter threshold sends more flags, so ``F_p`` rises, ``s`` falls and the
 wait grows: strictness past what the staff can serve leaves more posts up, not fewer.
+(Until session 15 ``m`` was the all-item mean, first come first served.)
 """
 
 from __future__ import annotations
@@ -216,38 +221,59 @@ class WaitingLine:
         return HOURS_PER_DAY * self.desks / self.review_hours if self.desks > 0 else 0.0
 
 
-def waiting_share(line: WaitingLine, asked_per_day: FloatArray) -> FloatArray:
-    """``m``: what an audit counts of a post waiting for its review under strict
-    liability, at ``asked_per_day`` reviews a day (``F``, array): unserved reviews
-    (``1 − s``) count whole, served ones ``min(1, W_q / T)``, ``W_q`` the M/M/c mean wait
-    (Erlang C; for ever at a load of ``c`` or more). No staff: 1 (nothing is reviewed)."""
-    asked = np.asarray(asked_per_day, dtype=float)
+def waiting_share(
+    line: WaitingLine, published_per_day: FloatArray, first_per_day: FloatArray | float = 0.0
+) -> FloatArray:
+    """``m``: what an audit counts of a published post waiting for its review under
+    strict liability, at ``published_per_day`` reviews a day of published posts
+    (flagged or noticed, ``F_p``, array) behind ``first_per_day`` served before them
+    (holds and orders, ``F_h``, S6): unserved reviews (``1 − s``) count whole, served
+    ones ``min(1, W_p / T)``, ``W_p`` Cobham's mean wait of the published posts' class
+    (for ever at a load of ``c`` or more). The capacity left after the backlog and the
+    reviews served first serves the published posts. No staff: 1 (nothing is reviewed).
+    With nothing served first it is the M/M/c mean wait (Erlang C) of every item."""
+    published = np.asarray(published_per_day, dtype=float)
+    first = np.broadcast_to(np.asarray(first_per_day, dtype=float), published.shape)
     if line.desks <= 0:
-        return np.ones_like(asked)
-    demand = asked * line.period_days
-    capacity = line.reviews_per_day * line.period_days
+        return np.ones_like(published)
+    demand = published * line.period_days
+    left = (line.reviews_per_day - first) * line.period_days - line.backlog
+    rate = line.desks / line.review_hours  # cμ, reviews an hour
+    sigma_first = first / HOURS_PER_DAY / rate
+    sigma_all = (first + published) / HOURS_PER_DAY / rate  # offered load / desks
     with np.errstate(invalid="ignore", divide="ignore"):
-        served = np.where(demand > 0.0, np.clip((capacity - line.backlog) / demand, 0.0, 1.0), 1.0)
-        load = asked / HOURS_PER_DAY * line.review_hours  # offered load, Erlangs
-        mean_wait = erlang_c(line.desks, load) * line.review_hours / (line.desks - load)
-    waited = np.where(load < line.desks, np.minimum(1.0, mean_wait / line.window_hours), 1.0)
+        served = np.where(demand > 0.0, np.clip(left / demand, 0.0, 1.0), 1.0)
+        busy = erlang_c(line.desks, sigma_all * line.desks)
+        mean_wait = busy / (rate * (1.0 - sigma_first) * (1.0 - sigma_all))  # hours
+    waited = np.where(sigma_all < 1.0, np.minimum(1.0, mean_wait / line.window_hours), 1.0)
     return np.asarray((1.0 - served) + served * waited)
+
+
+def reviews_asked_by_class(
+    moderation: Moderation, thresholds: FloatArray, flows: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``(F_h(t), F_p(t))`` on the grid, reviews a day: those served first (held posts,
+    and published posts a regulator orders: S6's priorities) and those of published
+    posts flagged or noticed and not ordered, the posts a strict audit counts while they
+    wait (``(1 − h_k)(1 − o_k) v_k``). Their sum is :func:`reviews_asked`."""
+    n_k = np.asarray(flows, dtype=float)
+    held = moderation.hold(thresholds)
+    up = 1.0 - held
+    monitor = moderation.monitor[None, :]
+    asks = 1.0 - (1.0 - moderation.flag_share(thresholds)) * (1.0 - moderation.notice[None, :])
+    first = (held + up * monitor) @ n_k
+    published = (up * (1.0 - monitor) * asks) @ n_k
+    return np.asarray(first), np.asarray(published)
 
 
 def reviews_asked(moderation: Moderation, thresholds: FloatArray, flows: FloatArray) -> FloatArray:
     """``F(t)`` on the grid: reviews a day the posts reaching the platform (``flows``,
     per kind) ask for, held before publication or touched after it (flagged, noticed or
-    ordered: S5's ``q_k``). One review per touched post: a later item about a post
-    already down is dropped unreviewed (S7); the second review of a post a first one
-    kept up is left out."""
-    held = moderation.hold(thresholds)
-    untouched = (
-        (1.0 - moderation.flag_share(thresholds))
-        * (1.0 - moderation.notice[None, :])
-        * (1.0 - moderation.monitor[None, :])
-    )
-    reviewed = 1.0 - untouched
-    return np.asarray((held + (1.0 - held) * reviewed) @ np.asarray(flows, dtype=float))
+    ordered: S5's ``q_k``), ``F_h + F_p`` (:func:`reviews_asked_by_class`). One review
+    per touched post: a later item about a post already down is dropped unreviewed (S7);
+    the second review of a post a first one kept up is left out."""
+    first, published = reviews_asked_by_class(moderation, thresholds, flows)
+    return np.asarray(first + published)
 
 
 def waiting_removable(
@@ -289,10 +315,10 @@ def waiting_counted_by_line(
     """:func:`waiting_counted` for each of ``queues`` (the same flows and thresholds, other
     staff), shape (queues, grid, readings, kinds): the removable posts and the reviews
     asked are computed once, the waiting share per line."""
-    asked = reviews_asked(moderation, thresholds, flows)
+    first, published = reviews_asked_by_class(moderation, thresholds, flows)
     removable = waiting_removable(moderation, thresholds, lines)
     return np.stack(
-        [removable * waiting_share(queue, asked)[:, None, None] for queue in queues]
+        [removable * waiting_share(queue, published, first)[:, None, None] for queue in queues]
     )
 
 
