@@ -71,6 +71,8 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             "platforms.0.sweep_interval_hours": 0.5,
             # The classroom's 2 and 1 reviewers at any size (staff is per 100,000 users:
             # weibo has 60% of them, tieba 40%), the world the agreement was built on.
+            # (Their wages are the represented classroom's of 2,000 users, scaled by
+            # 2,000 / users since session 15: slice_scale. Fixed staff: no choice moves.)
             "platforms.0.reviewers_per_100k_users": 2 * 100_000 / (users * 0.6),
             "platforms.1.reviewers_per_100k_users": 1 * 100_000 / (users * 0.4),
             "regulator.audits_per_year": 150.0,

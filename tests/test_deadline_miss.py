@@ -333,8 +333,8 @@ def test_the_published_posts_mean_wait_matches_a_simulated_priority_queue() -> N
     mean wait of the second class of a simulated non-preemptive M/M/c queue (150,000
     items; 8 holds and 6 flags an hour, 0.12 h a review, 2 desks: loads 0.48 and 0.84).
     Measured: seeds 3 and 4 at 0.99 and 0.95 of the rule (0.553 h; heavy load: the
-    sample mean of correlated waits is noisy), so 15%; the one-class mean of every item (Erlang C) is
-    half the flags' wait (``1 − σ_h`` = 0.52), outside it."""
+    sample mean of correlated waits is noisy), so 15%; the one-class mean of every item
+    (Erlang C) is half the flags' wait (``1 − σ_h`` = 0.52), outside it."""
     first, flags, service, desks = 8.0, 6.0, 0.12, 2
     window = 1e9  # hours: min(1, W / T) = W / T
     line = dm.WaitingLine(desks, service, 0.0, window, 7.0)

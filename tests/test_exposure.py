@@ -313,8 +313,9 @@ def test_exposure_prevented_rises_as_the_deadline_shortens() -> None:
     prevented 0.039 / 0.038 at 1 h, 0.024 / 0.024 at 24 h, 0.027 / 0.020 at 168 h
     (session 12; session 14, the threshold weighing the staff it would need: 0.034 /
     0.036 at 1 h, the rest the same; session 15, wages the represented platform's of
-    100,000 users: 0.035 / 0.037 at 1 h, the rest the same; 3 s for all six runs, so in the default suite; 24 h
-    and 168 h are not ordered): the flags wait, and notice liability does not count them."""
+    100,000 users: 0.035 / 0.037 at 1 h, the rest the same; 3 s for all six runs, so in
+    the default suite; 24 h and 168 h are not ordered): the flags wait, and notice
+    liability does not count them."""
     scenario = reduced(
         "germany_netzdg_2017",
         users=10_000,

@@ -11,9 +11,14 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.model import slice_scale
-from simulator.model.platforms import make_platforms, penalty_value, threshold_to_strictness
-from simulator.model.scenario import Population, Scenario
+from simulator.model import slice_scale, staffing
+from simulator.model.platforms import (
+    make_platforms,
+    penalty_value,
+    strictness_to_threshold,
+    threshold_to_strictness,
+)
+from simulator.model.scenario import Population, Scenario, read_scenario_dict, validate_scenario
 
 #: Posts a day reaching weibo at 100,000 users, by kind (benign, critical, collective
 #: action, unlawful): tests/test_hiring.py's FLOWS.
@@ -41,6 +46,12 @@ def test_a_file_stands_for_its_own_users_and_overrides_keep_it() -> None:
     assert scale_of(world) == 60_000.0
     again = simulator.override(world, {"horizon_days": 10})
     assert again.population.represented_users == 300_000_000
+    # Read as plain data and validated, and a file that extends another with its own
+    # users (classroom extends china_csl_2016): each stands for the users it states.
+    _, data = read_scenario_dict("china_csl_2016")
+    assert validate_scenario(data).population.represented_users == 100_000
+    classroom = simulator.load_scenario("classroom")
+    assert classroom.population.users == classroom.population.represented_users == 2_000
     # Built in code without it: the scenario stands for itself, at any size.
     plain = Scenario(name="plain", population=Population(users=700))
     assert plain.population.represented_users is None
@@ -126,11 +137,89 @@ def test_the_wage_that_ends_strictness_does_not_depend_on_the_sample() -> None:
     21,100 a reviewer-day; the slice's own wage bill (each size standing for itself, as
     before session 15) gave 405,000, 102,000 and 21,100: twenty times dearer at 5,000
     users. Asserted: within 5% of each other (the bisection's step), and the
-    self-standing 5,000-user slice more than ten times dearer. (Below the break the
-    5,000-user slice settles on 0.65 where the larger ones settle on 0.92: its line has
-    one desk, and an M/M/1 line waits longer than a pooled one; documented, not a wage
-    effect.)"""
+    self-standing 5,000-user slice more than ten times dearer. (Above the break the
+    5,000-user slice settles on 0.65 where 100,000 users settle on 0.92: a slice's line
+    has the slice's few part-time desks and waits longer at the same load; docs/model.md
+    S8, "Scale-free", measured, not asserted.)"""
     wages = {users: wage_that_ends_strictness(users) for users in (5_000, 20_000, 100_000)}
     assert max(wages.values()) / min(wages.values()) < 1.06, wages
     alone = wage_that_ends_strictness(5_000, represented=5_000)
     assert alone > 10 * wages[5_000], (alone, wages)
+
+
+def staff_hired_per_100k(users: int, wage: float, represented: int | None = None) -> float:
+    """weibo's weekly staffing choice (staffing.update_staff) in china_csl_2016 at
+    ``users`` simulated users and strictness 0.998, its flows ``FLOWS_PER_100K`` per
+    capita, the floor near 0 and hiring unbounded: reviewers per 100,000 users."""
+    changes: dict[str, object] = {
+        "population.users": users,
+        "platforms.weibo.reviewer_cost_per_day": wage,
+        "platforms.weibo.reviewers_per_100k_users": 1.0,
+        "platforms.weibo.max_staff_growth": 100.0,
+    }
+    if represented is not None:
+        changes["population.represented_users"] = represented
+    scenario = csl(**changes)
+    weibo = make_platforms(scenario, np.random.default_rng(0))[0]
+    assert weibo.policy is not None
+    weibo.policy.flows = FLOWS_PER_100K * users / 100_000
+    weibo.active_users = round(users * weibo.spec.market_share)
+    weibo.threshold = strictness_to_threshold(0.998)
+    staffing.update_staff(weibo, scenario)
+    return weibo.staff * 100_000 / users
+
+
+def test_the_staff_hired_does_not_depend_on_the_sample() -> None:
+    """The weekly staffing choice weighs the represented platform's wages: at 3,000 CNY a
+    reviewer-day weibo hires at 5,000 and 100,000 users simulated alike, at 30,000 at
+    neither (the floor, 0.6 per 100,000 of all users); a 5,000-user slice standing for
+    itself (as before session 15) still hires at 30,000. Measured (session 15), per
+    100,000 at 5,000 / 20,000 / 100,000 users: 34.2 / 30.2 / 27.5 at 300 (the desks'
+    integer steps move it), 28.2 / 27.0 / 26.2 at 3,000, the floor from 10,000; the
+    self-standing 5,000-user slice 60.2, 40.2, 32.5, 29.5 at 300 ... 30,000."""
+    for users in (5_000, 100_000):
+        assert staff_hired_per_100k(users, 3_000.0) > 10.0, users
+        assert staff_hired_per_100k(users, 30_000.0) < 1.0, users
+    assert staff_hired_per_100k(5_000, 30_000.0, represented=5_000) > 10.0
+
+
+def turnover_fines(scenario: Scenario, engine: bool) -> list[tuple[str, float]]:
+    """``(platform, amount)`` of each fine of a run of ``scenario`` (seed 1), the engine's
+    or the per-agent reference's."""
+    from simulator.reference.agent import ReferenceSimulation
+
+    if engine:
+        events = simulator.run(scenario, seed=1).events
+        fines = events[events.event == "fine"]
+        return [(str(f.platform), float(f.amount)) for f in fines.itertuples()]
+    reference = ReferenceSimulation(scenario, 1)
+    reference.run()
+    return [(e.platform, e.amount) for e in reference.recorder.events if e.event.value == "fine"]
+
+
+@pytest.mark.parametrize("engine", [True, False], ids=["engine", "reference"])
+def test_a_turnover_fine_is_a_share_of_the_represented_platforms_turnover(engine: bool) -> None:
+    """classroom (2,000 users represented) at 500 users simulated, a ladder of one fine of
+    half a year's turnover, audits daily: every fine charged, in the engine and in the
+    per-agent reference, is ``0.5 × 365 × active_users × revenue_per_user_day × 2,000 /
+    500``: the active users it implies are a whole number (to 1e-6) and most of the
+    platform's share of the 500 (measured: weibo 291, tieba 186 of 300 and 200). Without
+    the scale they would be a quarter of that, below half the share."""
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"),
+        {
+            "population.users": 500,
+            "horizon_days": 10,
+            "regulator.audits_per_year": 3650.0,
+            "rules.penalties.ladder": [{"action": "fine", "amount": 0.0, "turnover_share": 0.5}],
+        },
+    )
+    assert scale_of(scenario) == 4.0
+    platforms = {p.name: p for p in scenario.platforms}
+    fines = turnover_fines(scenario, engine)
+    assert len(fines) >= 3
+    for name, amount in fines:
+        spec = platforms[name]
+        users = amount / (0.5 * 365 * spec.revenue_per_user_day * 4.0)
+        assert users == pytest.approx(round(users), abs=1e-6), (name, amount)
+        assert 0.5 * 500 * spec.market_share < users <= 500, (name, users)

@@ -25,7 +25,9 @@ waiting past ``d`` at the threshold's load, the rule the threshold choice weighs
 tail with one class); a shorter deadline asks for more staff. (Before 2026-12-03 it was
 the Erlang C tail of every review first come first served, ``(1 − s) + s P(W_q > d)``,
 which had notices wait behind flags as they never do: many times the staff they need.)
-``ω`` is ``reviewer_cost_per_day``; ``c = 24 × 60 / review_minutes`` the reviews one
+``ω`` is ``reviewer_cost_per_day`` × ``represented_users / users`` (the represented
+platform's wage bill per reviewer of the slice, :mod:`simulator.model.slice_scale`);
+``c = 24 × 60 / review_minutes`` the reviews one
 full-time reviewer serves a day; ``D`` = 7 days until the next choice; ``B`` the review
 items waiting (the backlog); ``v_k(t)`` the share of kind ``k``'s posts that ask for a
 review (held, or flagged, noticed or ordered:

@@ -334,6 +334,8 @@ def summarise(
         "seed": seed,
         "horizon_days": scenario.horizon_days,
         "users": scenario.population.users,
+        # What the money stands for (slice_scale): the represented platform's users.
+        "represented_users": scenario.population.represented_users or scenario.population.users,
         "speech_loss": 1.0 - _ratio(lawful_surviving, cf_lawful_surviving)
         if cf_lawful_surviving
         else 0.0,

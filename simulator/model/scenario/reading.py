@@ -375,7 +375,8 @@ class _AddedPlatform:
 
 
 def read_scenario_dict(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
-    """Read a scenario file into plain data, with ``extends`` resolved. Does not validate."""
+    """Read a scenario file into plain data, with ``extends`` resolved and
+    ``population.represented_users`` set to its users unless it says. Does not validate."""
     path, data, _ = _read_resolved(name_or_path)
     return path, data
 
@@ -387,6 +388,7 @@ def _read_resolved(name_or_path: str | Path) -> tuple[Path, dict[str, Any], list
     added: list[_AddedPlatform] = []
     data = _resolve_extends(path, data, [path], added)
     data.setdefault("name", path.stem)
+    _anchor_represented_users(data)
     return path, data, added
 
 
@@ -491,7 +493,6 @@ def _anchor_represented_users(data: dict[str, Any]) -> None:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
     path, data, added = _read_resolved(name_or_path)
-    _anchor_represented_users(data)
     try:
         return validate_scenario(data, source=str(path))
     except ScenarioError as error:
