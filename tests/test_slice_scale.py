@@ -13,6 +13,7 @@ import pytest
 import simulator
 from simulator.model import slice_scale, staffing
 from simulator.model.platforms import (
+    PlatformState,
     make_platforms,
     penalty_value,
     strictness_to_threshold,
@@ -98,20 +99,29 @@ def test_the_slice_pays_and_earns_as_the_represented_platform() -> None:
     assert math.isclose(float(small.wage_bill(small.staff)), float(full.wage_bill(full.staff)))
 
 
-def strictness_chosen(users: int, wage: float, represented: int | None = None) -> float:
-    """weibo's cheapest strictness today in china_csl_2016 at ``users`` simulated users,
-    its flows those of ``FLOWS_PER_100K`` per capita, the reviewer at ``wage`` a day."""
-    changes: dict[str, object] = {
+def weibo_at(
+    users: int, wage: float, represented: int | None = None, **changes: object
+) -> tuple[Scenario, PlatformState]:
+    """china_csl_2016 at ``users`` simulated users, the reviewer at ``wage`` a day (and
+    ``changes``), and weibo as made for day 0 with flows ``FLOWS_PER_100K`` per capita."""
+    fields: dict[str, object] = {
         "population.users": users,
         "platforms.weibo.reviewer_cost_per_day": wage,
+        **changes,
     }
     if represented is not None:
-        changes["population.represented_users"] = represented
-    scenario = csl(**changes)
+        fields["population.represented_users"] = represented
+    scenario = csl(**fields)
     weibo = make_platforms(scenario, np.random.default_rng(0))[0]
     assert weibo.policy is not None
     weibo.policy.flows = FLOWS_PER_100K * users / 100_000
     weibo.active_users = round(users * weibo.spec.market_share)
+    return scenario, weibo
+
+
+def strictness_chosen(users: int, wage: float, represented: int | None = None) -> float:
+    """weibo's cheapest strictness today (:func:`weibo_at`)."""
+    scenario, weibo = weibo_at(users, wage, represented)
     return threshold_to_strictness(weibo.target_threshold(scenario))
 
 
@@ -148,22 +158,18 @@ def test_the_wage_that_ends_strictness_does_not_depend_on_the_sample() -> None:
 
 
 def staff_hired_per_100k(users: int, wage: float, represented: int | None = None) -> float:
-    """weibo's weekly staffing choice (staffing.update_staff) in china_csl_2016 at
-    ``users`` simulated users and strictness 0.998, its flows ``FLOWS_PER_100K`` per
-    capita, the floor near 0 and hiring unbounded: reviewers per 100,000 users."""
-    changes: dict[str, object] = {
-        "population.users": users,
-        "platforms.weibo.reviewer_cost_per_day": wage,
-        "platforms.weibo.reviewers_per_100k_users": 1.0,
-        "platforms.weibo.max_staff_growth": 100.0,
-    }
-    if represented is not None:
-        changes["population.represented_users"] = represented
-    scenario = csl(**changes)
-    weibo = make_platforms(scenario, np.random.default_rng(0))[0]
-    assert weibo.policy is not None
-    weibo.policy.flows = FLOWS_PER_100K * users / 100_000
-    weibo.active_users = round(users * weibo.spec.market_share)
+    """weibo's weekly staffing choice (staffing.update_staff) at strictness 0.998
+    (:func:`weibo_at`), the floor 1 per 100,000 of its users and hiring all but
+    unbounded: reviewers per 100,000 users."""
+    scenario, weibo = weibo_at(
+        users,
+        wage,
+        represented,
+        **{
+            "platforms.weibo.reviewers_per_100k_users": 1.0,
+            "platforms.weibo.max_staff_growth": 100.0,
+        },
+    )
     weibo.threshold = strictness_to_threshold(0.998)
     staffing.update_staff(weibo, scenario)
     return weibo.staff * 100_000 / users
