@@ -197,7 +197,8 @@ def turnover_fines(scenario: Scenario, engine: bool) -> list[tuple[str, float]]:
     if engine:
         events = simulator.run(scenario, seed=1).events
         fines = events[events.event == "fine"]
-        return [(str(f.platform), float(f.amount)) for f in fines.itertuples()]
+        amounts = fines.amount.astype(float).tolist()
+        return list(zip(fines.platform.astype(str).tolist(), amounts, strict=True))
     reference = ReferenceSimulation(scenario, 1)
     reference.run()
     return [(e.platform, e.amount) for e in reference.recorder.events if e.event.value == "fine"]
