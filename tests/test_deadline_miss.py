@@ -396,8 +396,9 @@ def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> No
     or its learned detection ``κ̂ = (2 + Σ f) / (2 + Σ P)`` rises for the queue. Over three
     understaffed runs the predictions' sum is within a factor 1.5 of the truth's, the
     audits' own expectation ``n × up / published`` from events.csv (session 13: 9.29
-    predicted, 9.63 expected; before the posts waiting were counted, 0.00 predicted where
-    7.62 were expected)."""
+    predicted, 9.63 expected; session 15, published posts waiting behind the holds: 8.41
+    and 8.52; before the posts waiting were counted, 0.00 predicted where 7.62 were
+    expected)."""
     scenario = understaffed_csl()
     size = scenario.regulator.audit_sample_size
     predicted = expected = 0.0
@@ -488,8 +489,8 @@ def test_the_reviews_asked_are_the_reviews_the_queue_gets(
     """The load the platform plans with, ``F(t)`` (:func:`dm.reviews_asked` at the day's
     threshold and the posts that reached it that day), summed over 60 days, against the
     review items its simulated queue got (started, plus those still waiting at the end).
-    Measured (seed 1): 1.002 (weibo_2012), 1.000 / 1.001 (csl weibo / tieba), 1.004
-    (NetzDG), 1.005 (DSA). The tolerance, 2%: the count's binomial spread is about
+    Measured (seed 1, session 15): 1.001 (weibo_2012), 1.000 / 1.001 (csl weibo /
+    tieba), 1.004 (NetzDG), 1.005 (DSA). The tolerance, 2%: the count's binomial spread is about
     ``1/sqrt(N)``, 0.6% at NetzDG's 27,000 reviews, and F leaves out second reviews of a
     post the first kept up (the rest of the gap). It fails when a kind of review is left
     out: the DSA's appeals (Art. 20, off here, not in F) add 3% (1.030 with them on: the
