@@ -45,11 +45,12 @@ staffing choice's (S6a, :func:`waiting_share`): the queue serves holds and order
 (``F_h(t)`` a day) and then the published posts flagged or noticed (``F_p(t)``, the ones
 the audit counts); of the latter's reviews over the next ``D`` days the staff serves the
 share ``s`` the backlog ``B`` and ``F_h`` leave; an unserved review leaves its post up the
-whole window ``T``, a served one for the class's mean wait ``W_p`` (Cobham's, above, the
+whole window ``T``, a served one for its wait behind the backlog ``W_B``
+(:func:`backlog_wait_hours`) and the class's mean wait ``W_p`` (Cobham's, above, the
 class behind the holds and orders; with one service rate the order of notices and
-flags within it does not change its mean, Kleinrock's conservation law):
+flags within it does not change their mean, Kleinrock's conservation law):
 
-    m(t) = (1 − s(t)) + s(t) · min(1, W_p(t) / T)
+    m(t) = (1 − s(t)) + s(t) · min(1, (W_B(t) + W_p(t)) / T)
     s(t) = clip(((24 cμ − F_h) D − B) / (F_p D), 0, 1)
     W_p(t) = C(c, a) / (cμ (1 − σ_h)(1 − σ)),  σ_h = F_h / (24 cμ),  σ = (F_h + F_p) / (24 cμ)
     Z_k(t; ℓ) = (1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ)) · m(t)
@@ -57,9 +58,10 @@ flags within it does not change its mean, Kleinrock's conservation law):
 (``v_k = 1 − (1 − f_k)(1 − n_k)`` the chance a published post asks for a review): the
 posts a review would take down, above the line, still waiting. ASSUMPTION: the audit
 reads a post as up while it waits (S10), and a wait's share of the window is its mean
-over ``T``. A stricter threshold sends more flags, so ``F_p`` rises, ``s`` falls and the
-wait grows: strictness past what the staff can serve leaves more posts up, not fewer.
-(Until session 15 ``m`` was the all-item mean, first come first served.)
+over ``T``. A stricter threshold sends more flags and holds, so ``s`` falls and the wait
+grows: strictness past what the staff can serve leaves more posts up, not fewer.
+(Until session 15 ``m`` was the all-item mean, first come first served, and a served
+post did not wait behind the backlog.)
 """
 
 from __future__ import annotations
@@ -221,6 +223,33 @@ class WaitingLine:
         return HOURS_PER_DAY * self.desks / self.review_hours if self.desks > 0 else 0.0
 
 
+def backlog_wait_hours(
+    backlog: float,
+    drain_per_day: FloatArray,
+    published_per_day: FloatArray,
+    served_days: FloatArray,
+) -> FloatArray:
+    """Mean wait (hours) behind the ``backlog`` of a published post served within the
+    week, first come first served within its class: a post arriving ``x`` days in finds
+    ``max(0, B − (R − F_p) x)`` items ahead, drained at ``R`` a day (``drain_per_day``,
+    the capacity the reviews served first leave), averaged over the posts served, those
+    arriving in ``[0, x*]`` (``served_days`` = ``s D``). A fluid approximation (the
+    queue's own randomness is :func:`waiting_share`'s ``W_p``); 0 without a backlog."""
+    rate = np.asarray(drain_per_day, dtype=float)
+    published = np.asarray(published_per_day, dtype=float)
+    until = np.asarray(served_days, dtype=float)
+    if backlog <= 0.0:
+        return np.zeros(np.broadcast(rate, published, until).shape)
+    net = rate - published  # the backlog's net drain a day (negative: it grows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clears = np.where(net > 0.0, backlog / net, np.inf)  # days until it is gone
+        linear = (backlog - net * until / 2.0) / rate  # mean while it is never gone
+        cleared = backlog * clears / (2.0 * rate * until)  # it goes before x*
+        mean = np.where(clears >= until, linear, cleared)
+        mean = np.where(until > 0.0, mean, backlog / rate)
+    return np.asarray(np.where(rate > 0.0, mean, np.inf) * HOURS_PER_DAY)
+
+
 def waiting_share(
     line: WaitingLine, published_per_day: FloatArray, first_per_day: FloatArray | float = 0.0
 ) -> FloatArray:
@@ -228,16 +257,19 @@ def waiting_share(
     strict liability, at ``published_per_day`` reviews a day of published posts
     (flagged or noticed, ``F_p``, array) behind ``first_per_day`` served before them
     (holds and orders, ``F_h``, S6): unserved reviews (``1 − s``) count whole, served
-    ones ``min(1, W_p / T)``, ``W_p`` Cobham's mean wait of the published posts' class
-    (for ever at a load of ``c`` or more). The capacity left after the backlog and the
-    reviews served first serves the published posts. No staff: 1 (nothing is reviewed).
-    With nothing served first it is the M/M/c mean wait (Erlang C) of every item."""
+    ones ``min(1, (W_B + W_p) / T)``, ``W_B`` their wait behind the backlog
+    (:func:`backlog_wait_hours`), ``W_p`` Cobham's mean wait of the published posts'
+    class (for ever at a load of ``c`` or more). The capacity left after the backlog and
+    the reviews served first serves the published posts. No staff: 1 (nothing is
+    reviewed). With nothing served first and no backlog it is the M/M/c mean wait
+    (Erlang C) of every item."""
     published = np.asarray(published_per_day, dtype=float)
     first = np.broadcast_to(np.asarray(first_per_day, dtype=float), published.shape)
     if line.desks <= 0:
         return np.ones_like(published)
     demand = published * line.period_days
-    left = (line.reviews_per_day - first) * line.period_days - line.backlog
+    drain = line.reviews_per_day - first  # R: what the reviews served first leave, a day
+    left = drain * line.period_days - line.backlog
     rate = line.desks / line.review_hours  # cμ, reviews an hour
     sigma_first = first / HOURS_PER_DAY / rate
     sigma_all = (first + published) / HOURS_PER_DAY / rate  # offered load / desks
@@ -245,7 +277,10 @@ def waiting_share(
         served = np.where(demand > 0.0, np.clip(left / demand, 0.0, 1.0), 1.0)
         busy = erlang_c(line.desks, sigma_all * line.desks)
         mean_wait = busy / (rate * (1.0 - sigma_first) * (1.0 - sigma_all))  # hours
-    waited = np.where(sigma_all < 1.0, np.minimum(1.0, mean_wait / line.window_hours), 1.0)
+    behind = backlog_wait_hours(line.backlog, drain, published, served * line.period_days)
+    waited = np.where(
+        sigma_all < 1.0, np.minimum(1.0, (behind + mean_wait) / line.window_hours), 1.0
+    )
     return np.asarray((1.0 - served) + served * waited)
 
 

@@ -6,14 +6,15 @@ the head count ``S`` that minimises its expected cost over the coming week:
     C(S) = ω · S + ρ · W_{L,c}(P(S))                          currency per day
     P(S) = Σ_j w_j P( Poisson(μ_j(S)) > tolerance )          (platform_policy, S8, S10)
     μ_j(S) = κ̂ · n · Σ_k N_k [X_k(t; ℓ_kj) + m(S) · u_kj(t)] / Σ_k N_k p_k(t)
-    m(S) = (1 − s(S)) + s(S) · min(1, W_p(S) / T)             strict liability
+    m(S) = (1 − s(S)) + s(S) · min(1, (W_B + W_p(S)) / T)     strict liability
     m(S) = L(S) = P(W_notice(S) > d)                           notice liability, deadline d
     s(S) = min(1, max(0, ((S · c − F_h) · D − B) / (F_p · D)))   published posts served in time
-    F    = F_h + F_p = Σ_k N_k · v_k(t)                         reviews asked for per day
+    F    = F_h + F_p                                            reviews asked for per day
 
 ``m(S)`` is what of a post waiting for its review an audit counts. Under strict liability
 the share of an audit window ``T`` (``regulator.audit_window_days``) it stays up: unserved
-reviews all of it, served ones their wait, ``W_p`` the published posts' mean wait behind
+reviews all of it, served ones their wait, ``W_B`` behind the backlog and ``W_p`` the
+published posts' mean wait behind
 the holds and orders served first (``F_h``; ``F_p`` the published posts flagged or
 noticed; Cobham's priority-class mean, :mod:`simulator.model.deadline_miss`; the backlog
 and ``F_h`` enter through ``s``: the capacity they take) (ASSUMPTION: the audit reads a post
@@ -129,7 +130,7 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     Under strict liability the share of the audit window it stays up, the rule the
     audit's prediction weighs (:func:`simulator.model.deadline_miss.waiting_share`):
     unserved reviews (``1 − s``, the backlog and the holds and orders taking capacity
-    first) count whole, served ones ``min(1, W_p / window)`` (``ceil(S)`` desks as
+    first) count whole, served ones ``min(1, (W_B + W_p) / window)`` (``ceil(S)`` desks as
     platforms.review_servers; for ever at a load of 1 or more). With a notice deadline
     ``d`` (notice liability: the audit counts a notified post kept past it, S10) it is
     the notices' own chance of waiting past ``d``; notices are served before flags and
