@@ -491,8 +491,8 @@ def test_the_strict_audit_prediction_counts_the_posts_waiting_for_review() -> No
     understaffed runs the predictions' sum is within a factor 1.5 of the truth's, the
     audits' own expectation ``n × up / published`` from events.csv (session 13: 9.29
     predicted, 9.63 expected; session 15, published posts waiting behind the holds and
-    the backlog: 9.11 and 9.53; before the posts waiting were counted, 0.00 predicted where 7.62 were
-    expected)."""
+    the backlog: 9.11 and 9.53; before the posts waiting were counted, 0.00 predicted
+    where 7.62 were expected)."""
     scenario = understaffed_csl()
     size = scenario.regulator.audit_sample_size
     predicted = expected = 0.0
