@@ -49,7 +49,16 @@ FAILING_TODAY: dict[str, str] = {}
 #: same session; the 16-replication test passes on the final one) 8 replications
 #: +0.0021 [-0.0001, 0.0043], 16 replications +0.0017 [0.0005, 0.0029]; the lawful
 #: take-down rate, the issue's measure, rises +0.018 [0.011, 0.025] at 8.
-REPLICATIONS_FOR: dict[str, int] = {"vagueness_csl": 16}
+#: Session 15 (money the represented platform's; the strict-liability waiting rule with
+#: the queue's priorities and the backlog, docs/model.md S8): two effects kept their sign
+#: but lost their 8-replication interval. Understaffed CSL (reviewers x0.6, hiring) is
+#: bimodal: its line keeps up in some replications (median delay 0.2 h) and falls days
+#: behind in others, so the median delay's step to x5 is -14.85 h [-32.29, 2.59] at 8
+#: and -14.94 [-28.18, -1.70] at 16 (the mean delay's, -79.8 h [-90.3, -69.2], passes at
+#: 8). Real names' political posts published: -0.19 [-0.40, 0.01] at 8, -0.30 [-0.43,
+#: -0.17] at 16 (withholding, +0.19 [0.18, 0.21], passes at 8)
+#: (``benchmarks/probe_levers.py --lever reviewers --lever real_names --reps 16``).
+REPLICATIONS_FOR: dict[str, int] = {"vagueness_csl": 16, "reviewers": 16, "real_names": 16}
 
 
 @functools.cache
