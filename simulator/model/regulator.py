@@ -178,9 +178,7 @@ class Regulator:
         if step.action == "warning":
             recorder.event(now, EventKind.WARNING, platform.name)
         elif step.action == "fine":
-            # The represented platform's year (slice_scale): the slice's revenue scaled up.
-            users, scale = platform.active_users, platform.money_scale
-            annual_revenue = 365.0 * users * platform.spec.revenue_per_user_day * scale
+            annual_revenue = 365.0 * platform.revenue_per_day()  # the represented platform's
             amount = max(step.amount, step.turnover_share * annual_revenue)
             platform.cash -= amount
             platform.fines_paid += amount

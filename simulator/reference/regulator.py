@@ -180,9 +180,7 @@ class Regulator(World):
         if step.action == "warning":
             self.recorder.event(now, EventKind.WARNING, state.name)
         elif step.action == "fine":
-            # The represented platform's year (slice_scale): the slice's revenue scaled up.
-            scale = state.money_scale
-            annual_revenue = 365.0 * state.active_users * state.spec.revenue_per_user_day * scale
+            annual_revenue = 365.0 * state.revenue_per_day()  # the represented platform's
             amount = max(step.amount, step.turnover_share * annual_revenue)
             state.cash -= amount
             state.fines_paid += amount
