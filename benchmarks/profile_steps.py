@@ -90,6 +90,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("users", type=int)
     parser.add_argument("days", type=int)
+    parser.add_argument(
+        "--staffing", choices=("chosen", "fixed"), default="chosen",
+        help="'fixed': section 1's world of run_benchmarks.py (staff at the shipped rate)",
+    )  # fmt: skip
     args = parser.parse_args()
     spent: collections.Counter[str] = collections.Counter()
     cpu: collections.Counter[str] = collections.Counter()
@@ -97,10 +101,10 @@ def main() -> None:
         wrap(owner, name, spent, cpu)
     for module, name in KERNELS:
         wrap(module, name, spent, cpu)
-    Simulation(world(args.users, 2), seed=1).run()
+    Simulation(world(args.users, 2, args.staffing), seed=1).run()
     spent.clear()
     cpu.clear()
-    simulation = Simulation(world(args.users, args.days), 1)
+    simulation = Simulation(world(args.users, args.days, args.staffing), 1)
     started = time.perf_counter()
     started_cpu = time.process_time()
     simulation.run()

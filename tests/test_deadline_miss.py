@@ -278,6 +278,37 @@ def waiting_line(desks: int = 4, backlog: float = 0.0) -> dm.WaitingLine:
     return dm.WaitingLine(desks, 1.0 / 60.0, backlog, 7.0 * 24.0, 7.0)
 
 
+def test_the_lines_weighed_together_are_each_line_alone() -> None:
+    """The head counts a platform weighs go through :func:`dm.waiting_share_by_line` in
+    one pass, each row taking the Erlang recursion up to its own desks: every row must
+    be what its line gives alone, bit for bit (the same IEEE operations, so on any CPU),
+    at desks from none to many, with and without a backlog, loads below and above
+    capacity. A row that ran the recursion past its desks, or stopped at another row's,
+    would differ."""
+    lines = [
+        dm.WaitingLine(desks, hours, backlog, 168.0, 7.0)
+        for desks, hours, backlog in [
+            (0, 1.0 / 60.0, 0.0), (1, 1.0 / 60.0, 0.0), (3, 0.9 / 60.0, 500.0),
+            (17, 1.0 / 60.0, 0.0), (40, 2.0 / 60.0, 20_000.0), (233, 1.0 / 60.0, 3.0),
+        ]
+    ]  # fmt: skip
+    published = np.geomspace(10.0, 400_000.0, 64)
+    first = published * 0.7
+    together = dm.waiting_share_by_line(lines, published, first)
+    assert together.shape == (len(lines), len(published))
+    for row, line in zip(together, lines, strict=True):
+        alone = dm.waiting_share_by_line([line], published, first)[0]
+        assert np.array_equal(row, alone)
+    assert np.all(together[0] == 1.0)  # no staff: nothing is reviewed
+    assert 0.0 < together[3].min() < together[3].max() == 1.0  # both sides of capacity
+    # erlang_c with one desk count per element is the scalar recursion per element.
+    desks = np.array([[1], [2], [7], [60]])
+    load = np.linspace(0.1, 70.0, 50)[None, :]
+    by_element = dm.erlang_c(desks, load)
+    for row, c in zip(by_element, desks[:, 0], strict=True):
+        assert np.array_equal(row, dm.erlang_c(int(c), load[0]))
+
+
 def test_waiting_share_by_hand() -> None:
     """``m = (1 − s) + s min(1, (W_B + W_q) / T)`` worked by hand at three loads, and
     behind a backlog (``W_B``, :func:`dm.backlog_wait_hours`)."""

@@ -116,14 +116,22 @@ def notice_deadline(scenario: Scenario) -> float | None:
     return float(takedown.notice_deadline_hours)
 
 
-def erlang_c(servers: int, load: FloatArray) -> FloatArray:
+def erlang_c(servers: int | NDArray[np.int64], load: FloatArray) -> FloatArray:
     """``C(c, a)``: the chance an arrival finds all ``servers`` busy in an M/M/c queue at
-    offered load ``a`` (Erlangs, array); 1 at ``a ≥ c`` (it always waits)."""
+    offered load ``a`` (Erlangs, array); 1 at ``a ≥ c`` (it always waits). ``servers``
+    may be an array broadcasting with ``load`` (one queue per element): each element
+    takes the recursion's steps up to its own ``c``, so its value is the one the scalar
+    form gives it, bit for bit."""
     a = np.asarray(load, dtype=float)
-    b = np.ones_like(a)  # Erlang B by its stable recursion
-    for k in range(1, int(servers) + 1):
-        b = a * b / (k + a * b)
-    rho = a / float(servers)
+    desks = np.asarray(servers)
+    b = np.ones(np.broadcast(a, desks).shape)  # Erlang B by its stable recursion
+    if desks.ndim == 0:
+        for k in range(1, int(desks) + 1):
+            b = a * b / (k + a * b)
+    else:
+        for k in range(1, int(desks.max(initial=0)) + 1):
+            b = np.where(k <= desks, a * b / (k + a * b), b)
+    rho = a / desks.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = b / (1.0 - rho * (1.0 - b))
     return np.asarray(np.where(rho >= 1.0, 1.0, np.clip(c, 0.0, 1.0)))
@@ -224,7 +232,7 @@ class WaitingLine:
 
 
 def backlog_wait_hours(
-    backlog: float,
+    backlog: float | FloatArray,
     drain_per_day: FloatArray,
     published_per_day: FloatArray,
     served_days: FloatArray,
@@ -234,20 +242,24 @@ def backlog_wait_hours(
     ``max(0, B − (R − F_p) x)`` items ahead, drained at ``R`` a day (``drain_per_day``,
     the capacity the reviews served first leave), averaged over the posts served, those
     arriving in ``[0, x*]`` (``served_days`` = ``s D``). A fluid approximation (the
-    queue's own randomness is :func:`waiting_share`'s ``W_p``); 0 without a backlog."""
+    queue's own randomness is :func:`waiting_share`'s ``W_p``); 0 without a backlog.
+    ``backlog`` may be an array broadcasting with the others (one per line)."""
     rate = np.asarray(drain_per_day, dtype=float)
     published = np.asarray(published_per_day, dtype=float)
     until = np.asarray(served_days, dtype=float)
-    if backlog <= 0.0:
-        return np.zeros(np.broadcast(rate, published, until).shape)
+    ahead = np.asarray(backlog, dtype=float)
+    shape = np.broadcast(rate, published, until, ahead).shape
+    if not np.any(ahead > 0.0):
+        return np.zeros(shape)
     net = rate - published  # the backlog's net drain a day (negative: it grows)
     with np.errstate(invalid="ignore", divide="ignore"):
-        clears = np.where(net > 0.0, backlog / net, np.inf)  # days until it is gone
-        linear = (backlog - net * until / 2.0) / rate  # mean while it is never gone
-        cleared = backlog * clears / (2.0 * rate * until)  # it goes before x*
+        clears = np.where(net > 0.0, ahead / net, np.inf)  # days until it is gone
+        linear = (ahead - net * until / 2.0) / rate  # mean while it is never gone
+        cleared = ahead * clears / (2.0 * rate * until)  # it goes before x*
         mean = np.where(clears >= until, linear, cleared)
-        mean = np.where(until > 0.0, mean, backlog / rate)
-    return np.asarray(np.where(rate > 0.0, mean, np.inf) * HOURS_PER_DAY)
+        mean = np.where(until > 0.0, mean, ahead / rate)
+    hours = np.where(rate > 0.0, mean, np.inf) * HOURS_PER_DAY
+    return np.asarray(np.where(ahead > 0.0, hours, 0.0) * np.ones(shape))
 
 
 def waiting_share(
@@ -262,26 +274,49 @@ def waiting_share(
     class (for ever at a load of ``c`` or more). The capacity left after the backlog and
     the reviews served first serves the published posts. No staff: 1 (nothing is
     reviewed). With nothing served first and no backlog it is the M/M/c mean wait
-    (Erlang C) of every item."""
+    (Erlang C) of every item. :func:`waiting_share_by_line` for one line."""
+    return waiting_share_by_line([line], published_per_day, first_per_day)[0]
+
+
+def waiting_share_by_line(
+    lines: Sequence[WaitingLine],
+    published_per_day: FloatArray,
+    first_per_day: FloatArray | float = 0.0,
+) -> FloatArray:
+    """:func:`waiting_share` for each of ``lines`` (the same reviews asked, other staff
+    or backlog), shape ``(len(lines),) + published_per_day.shape``, in one pass: the
+    head counts a platform weighs (S6a, S8) are a few numpy calls, not a few per line.
+    Elementwise the same operations as one line at a time, so the same values."""
     published = np.asarray(published_per_day, dtype=float)
     first = np.broadcast_to(np.asarray(first_per_day, dtype=float), published.shape)
-    if line.desks <= 0:
-        return np.ones_like(published)
-    demand = published * line.period_days
-    drain = line.reviews_per_day - first  # R: what the reviews served first leave, a day
-    left = drain * line.period_days - line.backlog
-    rate = line.desks / line.review_hours  # cμ, reviews an hour
+    axes = (slice(None),) + (None,) * published.ndim  # a line per row, the grid after
+
+    def column(values: Sequence[float]) -> FloatArray:
+        return np.asarray(values, dtype=float)[axes]
+
+    desks: NDArray[np.int64] = np.asarray([line.desks for line in lines], dtype=np.int64)[axes]
+    staffed = desks > 0
+    review_hours = column([line.review_hours for line in lines])
+    backlog = column([line.backlog for line in lines])
+    window = column([line.window_hours for line in lines])
+    period = column([line.period_days for line in lines])
+    capacity = column([line.reviews_per_day for line in lines])
+    # Lines without staff take a stand-in desk (their share is 1 below; no division by 0).
+    desks_ = np.where(staffed, desks, 1)
+    demand = published * period
+    drain = capacity - first  # R: what the reviews served first leave, a day
+    left = drain * period - backlog
+    rate = desks_ / np.where(staffed, review_hours, 1.0)  # cμ, reviews an hour
     sigma_first = first / HOURS_PER_DAY / rate
     sigma_all = (first + published) / HOURS_PER_DAY / rate  # offered load / desks
     with np.errstate(invalid="ignore", divide="ignore"):
         served = np.where(demand > 0.0, np.clip(left / demand, 0.0, 1.0), 1.0)
-        busy = erlang_c(line.desks, sigma_all * line.desks)
+        busy = erlang_c(desks_, sigma_all * desks_)
         mean_wait = busy / (rate * (1.0 - sigma_first) * (1.0 - sigma_all))  # hours
-    behind = backlog_wait_hours(line.backlog, drain, published, served * line.period_days)
-    waited = np.where(
-        sigma_all < 1.0, np.minimum(1.0, (behind + mean_wait) / line.window_hours), 1.0
-    )
-    return np.asarray((1.0 - served) + served * waited)
+    behind = backlog_wait_hours(backlog, drain, published, served * period)
+    waited = np.where(sigma_all < 1.0, np.minimum(1.0, (behind + mean_wait) / window), 1.0)
+    share = (1.0 - served) + served * waited
+    return np.asarray(np.where(staffed, share, 1.0))
 
 
 def reviews_asked_by_class(
@@ -352,9 +387,8 @@ def waiting_counted_by_line(
     asked are computed once, the waiting share per line."""
     first, published = reviews_asked_by_class(moderation, thresholds, flows)
     removable = waiting_removable(moderation, thresholds, lines)
-    return np.stack(
-        [removable * waiting_share(queue, published, first)[:, None, None] for queue in queues]
-    )
+    shares = waiting_share_by_line(queues, published, first)  # (queues, grid)
+    return np.asarray(removable[None] * shares[:, :, None, None])
 
 
 def policy_late(

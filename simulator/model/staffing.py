@@ -143,14 +143,14 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     first, published = deadline_miss.reviews_asked_by_class(
         inputs.policy.moderation, at, inputs.flows
     )
-    missed = np.empty(len(staff))
-    for g, head in enumerate(staff):
-        desks, hours = review_servers(float(head), inputs.review_minutes)
-        line = deadline_miss.WaitingLine(
-            desks, hours, inputs.backlog, inputs.window_hours, inputs.period_days
+    lines = [
+        deadline_miss.WaitingLine(
+            *review_servers(float(head), inputs.review_minutes),
+            inputs.backlog, inputs.window_hours, inputs.period_days,
         )
-        missed[g] = deadline_miss.waiting_share(line, published, first)[0]
-    return missed
+        for head in staff
+    ]  # fmt: skip
+    return np.asarray(deadline_miss.waiting_share_by_line(lines, published, first)[:, 0])
 
 
 def _late_notices(staff: FloatArray, inputs: StaffingInputs, deadline: float) -> FloatArray:
