@@ -194,3 +194,91 @@ def test_reference_learns_the_line_as_the_engine(seed: int) -> None:
         rtol=1e-7,
         atol=1e-12,
     )
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_the_reference_weighs_the_review_queue_as_the_engine(seed: int) -> None:
+    """What a review queue leaves up (docs/model.md S8, "Deadlines and the queue"):
+    the reference's plain-Python :func:`ref.missed_share` and ``late_exposed`` against
+    the engine's :mod:`simulator.model.deadline_miss` (strict liability's waiting share
+    behind holds, orders and a backlog; notice liability's late notices), on the whole
+    cost grid and on the audit's prediction per reading. Desks from none to six and
+    loads on both sides of capacity, so every branch is reached; a queue term missing
+    from either side moves the costs by far more than the tolerance."""
+    from dataclasses import replace
+
+    from simulator.model import deadline_miss as dm
+
+    rng = np.random.default_rng(1_000 + seed)
+    policy, extra = random_case(rng)
+    platform = extra["platform"]
+    assert isinstance(platform, ref.Platform)
+    # Capacity from half to three times the reviews asked at the grid's middle, so the
+    # share moves along the grid; a backlog of up to most of a week's capacity.
+    liability = policy.exposure.liability
+    desks = 0 if seed % 12 == 0 else int(rng.integers(1, 7))
+    middle = policy.thresholds[len(policy.thresholds) // 2 : len(policy.thresholds) // 2 + 1]
+    asked = float(dm.reviews_asked(policy.moderation, middle, policy.flows)[0])
+    review_hours = 24.0 * max(desks, 1) / (asked * float(rng.uniform(0.5, 3.0)))
+    capacity = 24.0 * max(desks, 1) / review_hours
+    backlog = float(rng.choice([0.0, rng.uniform(0.0, 5.0 * capacity)]))
+    window = float(rng.uniform(24.0, 336.0))
+    deadline = float(rng.uniform(0.05, 2.0)) * review_hours / max(desks, 1)
+    lines = policy.reading_lines()
+    engine_queue: dm.WaitingLine | dm.ReviewCapacity
+    if liability == mp.STRICT:
+        engine_queue = dm.WaitingLine(desks, review_hours, backlog, window, 7.0)
+        late = dm.waiting_counted(policy.moderation, policy.thresholds, lines, policy.flows,
+                                  engine_queue)  # fmt: skip
+    else:
+        engine_queue = dm.ReviewCapacity(desks, review_hours, deadline)
+        late = dm.late_counted(policy.moderation, policy.thresholds, lines, policy.flows,
+                               engine_queue)  # fmt: skip
+    queue = ref.Queue(desks, review_hours, backlog, window, 7.0, deadline)
+    with_queue = replace(policy, late=late)
+    flows, q = policy.flows.tolist(), policy.q.tolist()
+    ladder = policy.ladder
+    ahead = ref.LadderAhead(
+        ladder.values.tolist(), list(ladder.absorbing), ladder.deescalate_after,
+        ladder.level, ladder.clean, policy.audits_per_day, ladder.discount_per_day,
+    )  # fmt: skip
+    weights = UNIFORM if policy.reading_weights is None else policy.reading_weights.tolist()
+    expo = policy.exposure
+    costs = [
+        ref.daily_cost(
+            platform,
+            float(t),
+            flows,
+            q,
+            liability,
+            expo.sample_size,
+            expo.tolerance,
+            policy.wrongful_removal_cost,
+            policy.detection,
+            ahead,
+            weights,
+            queue,
+        )  # fmt: skip
+        for t in policy.thresholds
+    ]
+    engine_costs, _, _ = mp.policy_cost(with_queue)
+    np.testing.assert_allclose(costs, engine_costs, rtol=1e-7, atol=1e-9)
+    # The audit's prediction per reading, where the queue's share is largest.
+    counted = policy.moderation.counted(policy.thresholds, liability, lines) + late
+    published = policy.moderation.published(policy.thresholds)
+    found = expo.expected_found(policy.flows, counted, published, 1.0)  # (grid, readings)
+    missed = [ref.missed_share(platform, float(t), flows, liability, queue)
+              for t in policy.thresholds]  # fmt: skip
+    g = int(np.argmax(missed))
+    by_reading = ref.found_by_reading(
+        platform, float(policy.thresholds[g]), flows, q, liability, expo.sample_size,
+        queue=queue,
+    )  # fmt: skip
+    np.testing.assert_allclose(by_reading, found[g], rtol=1e-7, atol=1e-9)
+    if liability == mp.STRICT:
+        first, asked = dm.reviews_asked_by_class(policy.moderation, policy.thresholds, policy.flows)
+        share = dm.waiting_share(engine_queue, asked, first)  # type: ignore[arg-type]
+    else:
+        share = dm.late_notice_share(policy.moderation, policy.thresholds, policy.flows,
+                                     engine_queue)  # type: ignore[arg-type]  # fmt: skip
+    np.testing.assert_allclose(missed, share, rtol=1e-9, atol=1e-12)

@@ -246,7 +246,7 @@ class PlatformState:
             self.policy,
             self.staff,
             review_staff(scenario, self.spec),
-            backlog=float(self.queue.waiting + self.queue.pending),
+            backlog=self.review_backlog,
             reviews_per_reviewer_day=24.0 * 60.0 / self.spec.review_minutes,
             chosen=self.spec.staffing == CHOSEN_STAFF,
             max_growth=self.spec.max_staff_growth,
@@ -258,6 +258,14 @@ class PlatformState:
             [self.review_capacity(scenario, float(head)) for head in staff],
             np.asarray(self.wage_bill(staff), dtype=float),
         )
+
+    @property
+    def review_backlog(self) -> float:
+        """``B``: the review items waiting at the day's end, arrived and not started
+        (docs/model.md S8). Items booked to arrive later (flags at the next sweep,
+        notices and orders on their way) are not in it: the reviews the platform's flows
+        ask for over the week (``F D``) already count them."""
+        return float(self.queue.waiting)
 
     def review_capacity(
         self, scenario: Scenario, staff: float | None = None
@@ -275,7 +283,7 @@ class PlatformState:
             return deadline_miss.WaitingLine(
                 desks=desks,
                 review_hours=review_hours,
-                backlog=float(self.queue.waiting + self.queue.pending),
+                backlog=self.review_backlog,
                 window_hours=scenario.regulator.audit_window_days * deadline_miss.HOURS_PER_DAY,
                 period_days=deadline_miss.STAFFING_PERIOD_DAYS,
             )

@@ -225,7 +225,7 @@ def update_staff(platform: PlatformState, scenario: Scenario) -> None:
     inputs = StaffingInputs(
         policy=platform.policy,
         threshold=platform.threshold,
-        backlog=float(platform.queue.waiting + platform.queue.pending),
+        backlog=platform.review_backlog,
         reviews_per_reviewer_day=24.0 * 60.0 / spec.review_minutes,
         reviewer_cost_per_day=float(platform.wage_bill(1.0)),  # the represented platform's
         ladder=platform.ladder_ahead(scenario),

@@ -275,6 +275,7 @@ class Moderation(World):
         )
         regulator, liability = scenario.regulator, scenario.rules.takedown.liability
         weights = policy.reading_weights(platform.line_log_weights)
+        queue = self.review_line(platform)
         costs = [
             policy.daily_cost(
                 view,
@@ -288,6 +289,7 @@ class Moderation(World):
                 detection,
                 ladder,
                 weights,
+                queue,
             )  # fmt: skip
             for t in platform.thresholds
         ]
@@ -295,9 +297,25 @@ class Moderation(World):
         state.threshold += spec.adaptation_rate * (target - state.threshold)
         platform.predicted_lawful = policy.lawful_found(
             view, state.threshold, platform.flows, self.line, liability,
-            regulator.audit_sample_size,
+            regulator.audit_sample_size, queue,
         )  # fmt: skip
         platform.predicted_prohibited = policy.prohibited_found(
             view, state.threshold, platform.flows, self.line, liability,
-            regulator.audit_sample_size,
+            regulator.audit_sample_size, queue,
         )  # fmt: skip
+
+    def review_line(self, platform: Platform) -> policy.Queue | None:
+        """The platform's reviewers as its policy weighs them at the day's end
+        (docs/model.md S8): under strict liability the items waiting, the audit window
+        and the staffing week; under notice liability with a notice deadline, that
+        deadline; else nothing to weigh."""
+        takedown, reviewers = self.scenario.rules.takedown, platform.reviewers
+        desks = int(reviewers.capacity) if reviewers is not None else 0
+        waiting = float(len(reviewers.queue)) if reviewers is not None else 0.0
+        window = self.scenario.regulator.audit_window_days * 24.0
+        if takedown.liability == "strict":
+            return policy.Queue(desks, platform.mean_service_hours, waiting, window, 7.0, math.inf)
+        if takedown.liability == "notice" and takedown.notice_deadline_hours is not None:
+            deadline = float(takedown.notice_deadline_hours)
+            return policy.Queue(desks, platform.mean_service_hours, waiting, window, 7.0, deadline)
+        return None

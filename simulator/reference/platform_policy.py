@@ -134,12 +134,41 @@ class Platform:
     notice: list[float]
     order: list[float]
 
+    def held(self, t: float, kind: int) -> float:
+        """P(held before publication) of a post of ``kind`` at ``t``."""
+        return phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
+
+    def flagged(self, t: float, kind: int) -> float:
+        """P(flagged | published) of a post of ``kind`` at ``t``: the filter's score over
+        the flag line, given under the hold line."""
+        held = self.held(t, kind)
+        above_flag = phi(self.classifier[kind] - t - self.flag_margin)
+        return min(1.0, max(0.0, (above_flag - held) / (1.0 - held))) if held < 1.0 else 0.0
+
+    def late_exposed(
+        self, t: float, kind: int, liability: str, line: float, missed: float
+    ) -> float:
+        """What reviews not done in time add to :meth:`exposed` (docs/model.md S8,
+        "Deadlines and the queue"): the published posts of ``kind`` a review would take
+        down (score over ``t``) and above ``line``, not ordered, that ask for a review
+        (strict liability: flagged or noticed; notice liability: noticed), times
+        ``missed``, the share of them the queue leaves up (:func:`missed_share`)."""
+        if missed <= 0.0 or line == math.inf:
+            return 0.0
+        held = self.held(t, kind)
+        notice, order = self.notice[kind], self.order[kind]
+        above = phi(self.reviewer[kind] - max(t, line))
+        if liability == "strict":
+            asks = 1.0 - (1.0 - self.flagged(t, kind)) * (1.0 - notice)
+        else:
+            asks = notice
+        return (1.0 - held) * (1.0 - order) * asks * above * missed
+
     def taken_down(self, t: float, kind: int) -> float:
         """P(blocked or removed) of a post of ``kind`` at threshold ``t``."""
-        held = phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
+        held = self.held(t, kind)
         blocked = phi(self.reviewer[kind] - t - self.held_review_margin)
-        above_flag = phi(self.classifier[kind] - t - self.flag_margin)
-        flag = min(1.0, max(0.0, (above_flag - held) / (1.0 - held))) if held < 1.0 else 0.0
+        flag = self.flagged(t, kind)
         looked_at = 1.0 - (1.0 - flag) * (1.0 - self.notice[kind])
         order = self.order[kind]
         published_removed = order + (1.0 - order) * looked_at * phi(self.reviewer[kind] - t)
@@ -177,6 +206,110 @@ class Platform:
         )
 
 
+@dataclass(frozen=True)
+class Queue:
+    """The review line as the platform weighs it (docs/model.md S8): ``desks``
+    reviewers, ``review_hours`` of clock a review, ``backlog`` items waiting at the
+    day's end; under strict liability the audit window (hours) and the staffing week
+    (days) over which the backlog competes with the reviews asked for; under notice
+    liability the notice deadline (hours; ``inf``: none)."""
+
+    desks: int
+    review_hours: float
+    backlog: float
+    window_hours: float
+    period_days: float
+    deadline_hours: float
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """The chance an arrival waits in an M/M/c queue at ``load`` Erlangs on ``servers``
+    desks (Erlang B by its recursion, then C); 1 at a load of ``servers`` or more."""
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = load * b / (k + load * b)
+    rho = load / servers
+    if rho >= 1.0:
+        return 1.0
+    return min(1.0, max(0.0, b / (1.0 - rho * (1.0 - b))))
+
+
+def hours_behind_backlog(backlog: float, drain: float, published: float, until: float) -> float:
+    """Mean wait (hours) behind ``backlog`` items of a published post arriving in the
+    first ``until`` days: the reviews served first leave ``drain`` reviews a day for
+    the backlog, and the published posts join behind it at ``published`` a day, so a
+    post arriving ``x`` days in finds ``max(0, backlog − (drain − published) x)`` ahead
+    (a fluid mean, docs/model.md S8)."""
+    if backlog <= 0.0:
+        return 0.0
+    if drain <= 0.0:
+        return math.inf
+    if until <= 0.0:
+        return 24.0 * backlog / drain
+    net = drain - published
+    clears = backlog / net if net > 0.0 else math.inf  # days until it is gone
+    if clears >= until:
+        return 24.0 * (backlog - net * until / 2.0) / drain  # never gone: the mean
+    return 24.0 * backlog * clears / (2.0 * drain * until)  # gone before the last one
+
+
+def missed_share(
+    platform: Platform, t: float, flows: list[float], liability: str, queue: Queue | None
+) -> float:
+    """The share of the reviews the published posts ask for at ``t`` that the queue
+    does not do in time (docs/model.md S8, "Deadlines and the queue"), at the load
+    ``t`` creates from the day's ``flows`` (posts a day per kind). The queue serves holds
+    and orders first, then notices, then flags.
+
+    Strict liability: of the week's reviews of published posts (``F_p`` a day) the
+    share ``s`` the capacity leaves after the holds and orders (``F_h``) and the
+    backlog is served, after its wait behind the backlog and Cobham's mean wait of its
+    class; unserved ones count the whole window, served ones their wait's share of it.
+    Notice liability: the chance a notice's review has not started by the deadline,
+    ``C · exp(−d cμ (1 − σ_hi)(1 − σ_n))``. No queue to weigh: 0."""
+    if queue is None:
+        return 0.0
+    first = notices = flags = 0.0  # a day
+    for kind, n in enumerate(flows):
+        held = platform.held(t, kind)
+        order, notice = platform.order[kind], platform.notice[kind]
+        flag = platform.flagged(t, kind)
+        first += n * (held + (1.0 - held) * order)
+        if liability == "strict":
+            flags += n * (1.0 - held) * (1.0 - order) * (1.0 - (1.0 - flag) * (1.0 - notice))
+        else:
+            notices += n * (1.0 - held) * notice
+            flags += n * (1.0 - held) * flag
+    if liability != "strict":
+        if not math.isfinite(queue.deadline_hours):
+            return 0.0
+        if queue.desks <= 0:
+            return 1.0
+        rate = queue.desks / queue.review_hours  # reviews an hour
+        higher, own = first / 24.0 / rate, (first + notices) / 24.0 / rate
+        if own >= 1.0:
+            return 1.0
+        busy = erlang_c(queue.desks, (first + notices + flags) / 24.0 * queue.review_hours)
+        return busy * math.exp(-queue.deadline_hours * rate * (1.0 - higher) * (1.0 - own))
+    if queue.desks <= 0:
+        return 1.0
+    period = queue.period_days
+    per_day = 24.0 * queue.desks / queue.review_hours
+    drain = per_day - first  # what the holds and orders leave, a day
+    demand = flags * period
+    served = min(1.0, max(0.0, (drain * period - queue.backlog) / demand)) if demand > 0 else 1.0
+    rate = queue.desks / queue.review_hours
+    load_first, load_all = first / 24.0 / rate, (first + flags) / 24.0 / rate
+    if load_all >= 1.0:
+        waited = 1.0
+    else:
+        busy = erlang_c(queue.desks, load_all * queue.desks)
+        mean_wait = busy / (rate * (1.0 - load_first) * (1.0 - load_all))
+        behind = hours_behind_backlog(queue.backlog, drain, flags, served * period)
+        waited = min(1.0, (behind + mean_wait) / queue.window_hours)
+    return (1.0 - served) + served * waited
+
+
 def found_under(
     platform: Platform,
     t: float,
@@ -186,10 +319,12 @@ def found_under(
     sample_size: float,
     lawful_only: bool = False,
     prohibited_only: bool = False,
+    missed: float = 0.0,
 ) -> float:
     """Violations an audit of ``sample_size`` published posts is expected to find at ``t``
     under one reading (``lines``, per kind), before the detection calibration: the posts
-    it reads times the share of the published posts that are up and above the line
+    it reads times the share of the published posts that are up and above the line,
+    those the queue leaves up included (``missed``, :func:`missed_share`)
     (``lawful_only``: counting only the posts of kinds that are not prohibited, whose
     line is finite or ``+∞``; ``prohibited_only``: only those of prohibited kinds, whose
     line is ``−∞``)."""
@@ -198,7 +333,9 @@ def found_under(
     for kind in range(len(flows)):
         prohibited = lines[kind] == -math.inf
         if not (lawful_only and prohibited) and not (prohibited_only and not prohibited):
-            violating += flows[kind] * platform.exposed(t, kind, liability, lines[kind])
+            up = platform.exposed(t, kind, liability, lines[kind])
+            up += platform.late_exposed(t, kind, liability, lines[kind], missed)
+            violating += flows[kind] * up
         published += flows[kind] * platform.published(t, kind)
     if published <= 0.0:
         return 0.0
@@ -213,11 +350,13 @@ def found_by_reading(
     liability: str,
     sample_size: float,
     lawful_only: bool = False,
+    queue: Queue | None = None,
 ) -> list[float]:
     """Per reading of the law, the violations an audit is expected to find at ``t``
-    (``lawful_only``: the posts of lawful kinds among them)."""
+    (``lawful_only``: the posts of lawful kinds among them), with what ``queue`` leaves up."""
+    missed = missed_share(platform, t, flows, liability, queue)
     return [
-        found_under(platform, t, flows, r, liability, sample_size, lawful_only)
+        found_under(platform, t, flows, r, liability, sample_size, lawful_only, missed=missed)
         for r in reading_lines(q, platform.reviewer)
     ]
 
@@ -229,9 +368,12 @@ def lawful_found(
     q: list[float],
     liability: str,
     sample_size: float,
+    queue: Queue | None = None,
 ) -> list[float]:
     """Per reading, the posts of lawful kinds an audit is expected to count at ``t``."""
-    return found_by_reading(platform, t, flows, q, liability, sample_size, lawful_only=True)
+    return found_by_reading(
+        platform, t, flows, q, liability, sample_size, lawful_only=True, queue=queue
+    )
 
 
 def prohibited_found(
@@ -241,11 +383,15 @@ def prohibited_found(
     q: list[float],
     liability: str,
     sample_size: float,
+    queue: Queue | None = None,
 ) -> float:
     """The posts of prohibited kinds an audit is expected to count at ``t`` (the same
     under every reading: the first one's)."""
     lines = reading_lines(q, platform.reviewer)[0]
-    return found_under(platform, t, flows, lines, liability, sample_size, prohibited_only=True)
+    missed = missed_share(platform, t, flows, liability, queue)
+    return found_under(
+        platform, t, flows, lines, liability, sample_size, prohibited_only=True, missed=missed
+    )
 
 
 def believed_counted(
@@ -285,14 +431,18 @@ def violation_chance(
     detection: float,
     tolerance: float,
     weights: list[float],
+    queue: Queue | None = None,
 ) -> float:
     """P(an audit finds a violation) at ``t`` when the line is uncertain: over the
     readings, weighed by the belief ``weights`` in each, the Poisson chance of more than
-    ``tolerance`` finds."""
+    ``tolerance`` finds, with what ``queue`` leaves up."""
     readings = reading_lines(q, platform.reviewer)
+    missed = missed_share(platform, t, flows, liability, queue)
     total = 0.0
     for weight, lines in zip(weights, readings, strict=True):
-        found = detection * found_under(platform, t, flows, lines, liability, sample_size)
+        found = detection * found_under(
+            platform, t, flows, lines, liability, sample_size, missed=missed
+        )
         total += weight * more_than(tolerance, found)
     return total
 
@@ -371,9 +521,10 @@ def daily_cost(
     detection: float,
     ladder: LadderAhead,
     weights: list[float],
+    queue: Queue | None = None,
 ) -> float:
     """Goodwill of the day's share of lawful take-downs plus the ladder's expected
-    penalties as a daily amount at ``t``."""
+    penalties as a daily amount at ``t``, with what ``queue`` leaves up."""
     total = sum(flows)
     goodwill = 0.0
     if total > 0.0:
@@ -381,7 +532,7 @@ def daily_cost(
             lawful_share = flows[kind] * (1.0 - q[kind]) / total
             goodwill += wrongful_daily_cost * lawful_share * platform.taken_down(t, kind)
     violation = violation_chance(
-        platform, t, flows, q, liability, sample_size, detection, tolerance, weights
+        platform, t, flows, q, liability, sample_size, detection, tolerance, weights, queue
     )
     return goodwill + ladder_daily_penalty(violation, ladder)
 
