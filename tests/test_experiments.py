@@ -576,3 +576,30 @@ def test_a_study_takes_the_scenario_seed_unless_given() -> None:
     ishigami = Ishigami()
     assert model_and_seed(None, ishigami, None, "sweep") == (ishigami, 0)
     assert model_and_seed("classroom", ishigami, 7, "sweep") == (ishigami, 7)
+
+
+def test_designs_the_audit_found_fail_cleanly(tmp_path: Path) -> None:
+    """Inputs that ended in an internal error (a session 16 audit): varying ``seed``
+    (which varied nothing: every run takes its seed from --seed), a list repeating a
+    value in ``phases``, and a ``[[points]]`` design whose points set different fields
+    (its figure could not place them; now a point missing a field sits at the
+    scenario's value)."""
+    from simulator.cli.main import main
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args))
+        return result.exit_code, result.output
+
+    tiny = ["classroom", "--users", "50", "--days", "1", "--workers", "0", "--quiet"]
+    code, output = cli("sweep", *tiny, "--vary", "seed=1,2", "--out", str(tmp_path / "a"))
+    assert code == 2 and "`seed` cannot be varied" in output, output
+    assert not (tmp_path / "a").exists()
+    code, output = cli("phases", *tiny, "--reps", "1", "--vagueness", "0.5,0.5",
+                       "--out", str(tmp_path / "b"))  # fmt: skip
+    assert code == 2 and "repeats a value" in output, output
+    design = tmp_path / "mixed.toml"
+    design.write_text(
+        '[[points]]\n"rules.takedown.vagueness" = 0.2\n[[points]]\n"police.detention_days" = 3\n'
+    )
+    code, output = cli("sweep", *tiny, "--design", str(design), "--out", str(tmp_path / "c"))
+    assert code == 0 and (tmp_path / "c" / "sweep.png").exists(), output

@@ -354,6 +354,86 @@ def test_plot_never_overwrites_a_file_of_the_users(
     assert cli("run", *TINY, "--out", str(run), "--force")[0] == 0
 
 
+def test_compare_never_replaces_the_runs_it_reads(tmp_path: Path) -> None:
+    """``compare cmp/runs/classroom ... --out cmp --force`` deleted the runs it was
+    reading (a session 16 audit): an input inside --out is refused, and kept."""
+    out = tmp_path / "cmp"
+    code, output = cli("compare", *TINY, "--reps", "2", "--out", str(out))
+    assert code == 0, output
+    before = snapshot(out)
+    inside = out / "runs" / "classroom"
+    code, output = cli("compare", str(inside), *TINY, "--reps", "1", "--out", str(out), "--force")
+    assert code == 3 and "which this comparison reads" in output, output
+    code, output = cli("compare", str(inside), "--out", str(inside), "--force")
+    assert code == 3, output  # not a comparison folder: refused as before
+    assert snapshot(out) == before
+    # Read from outside, the same runs make a new comparison.
+    code, output = cli("compare", str(inside), "--out", str(tmp_path / "other"))
+    assert code == 0 and "runs/" not in output.splitlines()[-1], output
+
+
+def test_figures_and_tables_never_replace_what_censim_did_not_write(
+    tmp_path: Path, small: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session 16 audit: ``sweep-plot --out`` and ``facts --out`` overwrote a user's
+    file, and figures were written through a symlink onto its target. Now a file the user
+    names must be new, and a symlink where censim writes is refused and left alone."""
+    from simulator import plots
+    from simulator.experiments import facts as facts_module
+
+    mine = tmp_path / "thesis.png"
+    mine.write_bytes(b"three years of work")
+    store = tmp_path / "sweep"
+    code, output = cli("sweep", *TINY, "--workers", "0", "--vary",
+                       "rules.takedown.vagueness=0,1", "--out", str(store))  # fmt: skip
+    assert code == 0, output
+    code, output = cli("sweep-plot", str(store), "--x", "rules.takedown.vagueness",
+                       "--out", str(mine))  # fmt: skip
+    assert code == 3 and "--out" in output and "exists" in output, output
+    # facts refuses before any run: the runs would fail the test's patience otherwise.
+    monkeypatch.setattr(facts_module, "check_facts", lambda **kwargs: pytest.fail("ran"))
+    table = tmp_path / "facts.csv"
+    table.write_text("my table")
+    code, output = cli("facts", "--reps", "2", "--out", str(table))
+    assert code == 3 and "exists" in output, output
+    code, output = cli("facts", "--reps", "2", "--out", str(tmp_path / "nowhere" / "f.csv"))
+    assert code == 3 and "does not exist" in output, output
+    assert table.read_text() == "my table" and mine.read_bytes() == b"three years of work"
+    # A symlink in a figures folder censim wrote: refused, its target untouched.
+    monkeypatch.setattr(plots.writing, "RUN_FIGURES", {"funnel": plots.funnel})
+    run = tmp_path / "run"
+    small.write(run)
+    assert cli("plot", str(run))[0] == 0
+    (run / "figures" / "funnel.png").unlink()
+    (run / "figures" / "funnel.png").symlink_to(mine)
+    code, output = cli("plot", str(run))
+    assert code == 3 and "symlink" in output, output
+    assert mine.read_bytes() == b"three years of work"
+    assert (run / "figures" / "funnel.png").is_symlink()
+    # A dangling symlink named as a new file is not replaced either.
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to(tmp_path / "gone.csv")
+    code, output = cli("groups", "classroom", "--csv", str(dangling))
+    assert code == 3 and "symlink" in output and dangling.is_symlink(), output
+
+
+def test_a_scheduler_that_cannot_be_reached_clears_nothing(tmp_path: Path) -> None:
+    """``sweep --force --scheduler foo`` deleted the old store's runs and then failed
+    to connect (a session 16 audit): the scheduler is reached first."""
+    store = tmp_path / "sweep"
+    vary = ["--workers", "0", "--vary", "rules.takedown.vagueness=0,1", "--out", str(store)]
+    assert cli("sweep", *TINY, *vary)[0] == 0
+    before = snapshot(store)
+    other = ["--vary", "rules.takedown.vagueness=0,0.5", "--out", str(store)]
+    code, output = cli("sweep", *TINY, *other, "--force", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and "--scheduler" in output, output
+    assert snapshot(store) == before
+    fresh = tmp_path / "fresh"
+    code, output = cli("sweep", *TINY, "--scheduler", "tcp://127.0.0.1:9", "--vary",
+                       "rules.takedown.vagueness=0,1", "--out", str(fresh))  # fmt: skip
+    assert code == 2 and not fresh.exists(), output
+
+
 # -- item 7: a full disk during compare -----------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from simulator.errors import ScenarioError
 from simulator.experiments.designs import DESIGN_FILE_HELP, SweepError
 from simulator.experiments.executors import SCHEDULER_ENV
 from simulator.model.scenario import MAX_USERS, USERS_HELP
+from simulator.output.folder_checks import check_file_target
 from simulator.output.folders import shown
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -354,6 +355,7 @@ def sweep_plot_command(folder: Path, x: str, y: str | None, metric: str, out_fil
         raise SweepError(
             f"--out {shown(out_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
         )
+    check_file_target(out_file, new=True, option="--out")
     results = SweepResults.read(folder)
     figure = metric_heatmap(results, x, y, metric) if y else metric_plot(results, x, metric)
     try:
@@ -395,8 +397,8 @@ def groups_command(
     from simulator.errors import OutputError
     from simulator.experiments.groups import compare_groups
 
-    if csv_file is not None and csv_file.exists():
-        raise OutputError(f"{shown(csv_file)}: exists; censim does not overwrite a file")
+    if csv_file is not None:
+        check_file_target(csv_file, new=True, option="--csv")
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
     if not yes:  # one run at a time, rules only; nothing large is written
         from simulator.experiments.resources import Needs, check, run_memory
@@ -486,9 +488,9 @@ def event_study_command(
         raise SweepError(
             f"--plot {shown(plot_file)}: unknown figure type; allowed: {', '.join(FIGURE_SUFFIXES)}"
         )
-    for path in (csv_file, plot_file):
-        if path is not None and path.exists():
-            raise OutputError(f"{shown(path)}: exists; censim does not overwrite a file")
+    for option, path in (("--csv", csv_file), ("--plot", plot_file)):
+        if path is not None:
+            check_file_target(path, new=True, option=option)
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
     if not yes:  # one run at a time, rules only; nothing large is written
         from simulator.experiments.resources import Needs, check, run_memory

@@ -46,8 +46,17 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
     # tqdm.auto imports asyncio: ~30 ms every other command would pay).
     from tqdm.auto import tqdm
 
+    from simulator.errors import OutputError
     from simulator.experiments.facts import FACTS, check_facts, facts_table, markdown_table
+    from simulator.files import atomic_write_bytes
+    from simulator.output.folder_checks import check_file_target, shown
 
+    if out_file is not None:  # before the runs: a name that cannot be written fails now
+        check_file_target(out_file, new=True, option="--out")
+        if not out_file.parent.is_dir():
+            raise OutputError(
+                f"--out {shown(out_file)}: the folder {shown(out_file.parent)} does not exist"
+            )
     runs = reps * len({fact.scenario for fact in FACTS})
     with tqdm(total=runs, desc="facts", unit="run", leave=False) as bar:
 
@@ -57,8 +66,8 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
 
         results = check_facts(replications=reps, seed=seed, progress=step)
     table = facts_table(results)
-    shown = table.drop(columns=["source"])
-    click.echo(shown.to_string(index=False))
+    printed = table.drop(columns=["source"])
+    click.echo(printed.to_string(index=False))
     inside = int(table["inside"].sum())
     fits = table[table["role"] == "fit"]
     checks = table[table["role"] == "check"]
@@ -68,7 +77,10 @@ def facts_command(reps: int, seed: int, out_file: Path | None) -> None:
         f"{int(checks['inside'].sum())} of {len(checks)} checks"
     )
     if out_file is not None:
-        if out_file.suffix == ".md":
-            out_file.write_text(markdown_table(table) + "\n")
-        else:
-            table.to_csv(out_file, index=False)
+        text = (
+            markdown_table(table) + "\n" if out_file.suffix == ".md" else table.to_csv(index=False)
+        )
+        try:
+            atomic_write_bytes(check_file_target(out_file, new=True, option="--out"), text.encode())
+        except OSError as error:
+            raise OutputError(f"--out {shown(out_file)}: cannot write ({error.strerror})") from None

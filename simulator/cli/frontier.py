@@ -25,6 +25,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         ) from None
     if not values or any(not (v >= 0.0) or v == float("inf") for v in values):
         raise SweepError(f"{option}: {text!r} is not allowed; give numbers >= 0, e.g. 1,6,24")
+    if len(set(values)) != len(values):
+        raise SweepError(f"{option}: {text!r} repeats a value; give each value once")
     return values
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,8 +189,12 @@ RUN_TABLE_COLUMNS["notices"] = {
     "kind": "text",
     **dict.fromkeys(
         (
-            "notices", "removed", "post_removed",
-            "removed_within_24h", "removed_within_48h", "removed_within_7d",
+            "notices",
+            "removed",
+            "post_removed",
+            "removed_within_24h",
+            "removed_within_48h",
+            "removed_within_7d",
         ),  # fmt: skip
         "number",
     ),
@@ -209,8 +214,13 @@ RUN_TABLE_COLUMNS["phases"] = {
     "kind": "text",
     **dict.fromkeys(
         (
-            "stance_quantile", "boldness_quantile", "compliant", "partly_self_censoring",
-            "fully_self_censoring", "defiant", "decisions",
+            "stance_quantile",
+            "boldness_quantile",
+            "compliant",
+            "partly_self_censoring",
+            "fully_self_censoring",
+            "defiant",
+            "decisions",
         ),  # fmt: skip
         "number",
     ),
@@ -451,6 +461,7 @@ def compare_command(
     from simulator.streams import replication_seeds
 
     check_target(out_dir, COMPARISON, force)  # before the runs; checked again when writing
+    _check_inputs_outside(items, out_dir)
     regimes = resolve_regimes(items, users)
     seeds = replication_seeds(seed, reps)
     to_run = [r for r in regimes if r.scenario is not None]
@@ -513,11 +524,27 @@ def compare_command(
         (staging / "comparison.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if not quiet:
         click.echo("\n".join(format_table(table)))
+    runs_written = f" and {shown(out_dir / 'runs')}/" if to_run else ""
     click.echo(
         f"wrote {shown(out_dir / figure_name)}, {shown(out_dir / f'mechanisms.{fmt.lower()}')}, "
-        f"{shown(out_dir / 'comparison.csv')} "
-        f"and {shown(out_dir / 'runs')}/"
+        f"{shown(out_dir / 'comparison.csv')}{runs_written}"
     )
+
+
+def _check_inputs_outside(items: tuple[str, ...], out_dir: Path) -> None:
+    """Refuse a comparison whose --out holds (or is) a run folder it reads: writing the
+    comparison replaces --out whole, so with --force the runs read would be lost."""
+    target = Path(os.path.realpath(out_dir))
+    for item in items:
+        folder = Path(item)
+        if not folder.is_dir():
+            continue
+        read = Path(os.path.realpath(folder))
+        if read == target or target in read.parents:
+            raise OutputError(
+                f"--out {shown(out_dir)}: holds {shown(folder)}, which this comparison reads; "
+                "writing the comparison would replace it; choose another --out"
+            )
 
 
 def format_table(table: Any) -> list[str]:

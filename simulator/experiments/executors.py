@@ -71,6 +71,13 @@ class ScenarioModel:
         Sampled values for whole-number fields are rounded."""
         base = validate_scenario(self.data, source=f"scenario {self.name}")
         plain = base.to_dict()
+        if "seed" in design.fields:
+            # Each run takes its seed from the sweep's --seed and its replication: a
+            # scenario's own seed would be overridden in every run and vary nothing.
+            raise SweepError(
+                f"{design.source}: `seed` cannot be varied: each run's seed comes from "
+                "--seed and its replication (--reps gives more of them)"
+            )
         int_fields = set()
         for name in design.fields:
             current = get_dotted(plain, name)

@@ -298,10 +298,12 @@ def _cgroup_room() -> int | None:
 
 def free_disk(path: Path) -> int | None:
     """Free bytes on the file system where ``path`` is (or would be created)."""
-    folder = path.absolute()
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
+        folder = path.absolute()
+        # exists() raises for a name the file system cannot hold (over 255 bytes): the
+        # write that follows says so, naming the path.
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
         return shutil.disk_usage(folder).free
     except OSError:
         return None

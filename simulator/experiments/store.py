@@ -151,7 +151,12 @@ class Store:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
             return
-        handle = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until close()
+        try:
+            handle = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until close()
+        except OSError as error:
+            raise OutputError(
+                f"{shown(self.out)}: cannot write here ({error.strerror or error})"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

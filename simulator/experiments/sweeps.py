@@ -232,8 +232,19 @@ def sweep(
         "replication_seeds": seeds,
         **(extra_manifest or {}),
     }
+    # A Dask scheduler is reached before the store is opened (or, with --force, cleared):
+    # an address that cannot be reached leaves the folder as it was.
+    own_cluster = executor is None and bool(scheduler or os.environ.get(SCHEDULER_ENV))
+    if own_cluster:
+        executor = make_executor(workers, scheduler)
+    finished = False
     store = Store(out)
-    store.open(manifest, force=force)
+    try:
+        store.open(manifest, force=force)
+    except BaseException:
+        if own_cluster and executor is not None:
+            executor.close()
+        raise
     try:
         done = store.done(design.points, seeds)
         tasks: list[Task] = [
@@ -255,8 +266,14 @@ def sweep(
             summary = summary_table(long, design, summary_metrics)
             atomic_csv(long, store.out / "long.csv")
             atomic_csv(summary, store.out / "summary.csv")
+        finished = True
     finally:
         store.close()
+        if own_cluster and executor is not None:
+            if finished:
+                executor.close()
+            else:
+                executor.abort()  # its workers' runs in progress would not be written
     return SweepResults(
         out=store.out,
         manifest=manifest,

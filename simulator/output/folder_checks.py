@@ -322,6 +322,33 @@ def check_figures_folder(folder: str | Path, names: list[str]) -> None:
         )
 
 
+def check_file_target(path: str | Path, *, new: bool, option: str = "") -> Path:
+    """Refuse to write the file ``path`` where writing would lose something censim did
+    not write: a symlink there (followed, its target would be overwritten; replaced, the
+    link would be lost), anything already there when ``new`` (a file the user names on
+    the command line), something there that is not a regular file, or a parent that is
+    a file. (A missing parent is the caller's to make.) ``option`` names the
+    command-line option in the message.
+    Returns ``path`` as a :class:`~pathlib.Path`."""
+    path = Path(path)
+    label = f"{option} {shown(path)}" if option else shown(path)
+    if path.is_symlink():
+        raise OutputError(
+            f"{label}: is a symlink; censim neither writes through one nor replaces it"
+        )
+    if os.path.lexists(path):
+        if new:
+            raise OutputError(
+                f"{label}: exists; censim does not overwrite a file; choose another name"
+            )
+        if not path.is_file():
+            raise OutputError(f"{label}: exists and is not a regular file")
+    parent = path.parent
+    if os.path.lexists(parent) and not parent.is_dir():
+        raise OutputError(f"{label}: {shown(parent)} is a file, not a folder")
+    return path
+
+
 # -- names --------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ target at that moment (a run that started when the target was free may find it t
 another one: it then fails, it never replaces it). With ``--force`` the old folder is first
 renamed aside into a trash folder, and deleted only after the new one is in place.
 """
+
 from __future__ import annotations
 
 import contextlib

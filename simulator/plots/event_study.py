@@ -42,9 +42,7 @@ def event_study_figure(study: EventStudy, *, title: str | None = None) -> Figure
         before = table["days_since"] < 0
         same_before = bool(
             before.any()
-            and np.array_equal(
-                table.loc[before, "treated_mean"], table.loc[before, "control_mean"]
-            )
+            and np.array_equal(table.loc[before, "treated_mean"], table.loc[before, "control_mean"])
         )
         for i, name in enumerate(("treated", "control")):
             label = f"{name} ({'with' if name == 'treated' else 'without'} the entry)"

@@ -319,8 +319,7 @@ def simulated_phase_figure(results: PhaseResults) -> Figure:
                 rows = table[(table["tolerance"] == tolerance) & (table["surveillance"] == nu)]
                 rows = rows.set_index("detention_days").reindex(days)
                 columns = [
-                    name.replace(" ", "_").replace("-", "_") + "_mean"
-                    for name in um.PHASE_LABELS
+                    name.replace(" ", "_").replace("-", "_") + "_mean" for name in um.PHASE_LABELS
                 ]
                 by_phase = np.nan_to_num(rows[columns].to_numpy(dtype=float)).T
                 _stacked_phases(ax, x, by_phase, f"phase-{t}-{s}")

@@ -369,8 +369,9 @@ def removal_curve(source: Results | str | Path, by_kind: bool = True) -> Figure:
         if len(data) and total:
             # The mass removed within the first minute: the curve's first point, marked and
             # said in numbers (the axis starts half a minute before it).
-            first_hours, first_share = float(data["upper_hours"].iloc[0]), float(
-                data["cumulative_share"].iloc[0]
+            first_hours, first_share = (
+                float(data["upper_hours"].iloc[0]),
+                float(data["cumulative_share"].iloc[0]),
             )
             ax.plot(
                 [first_hours], [first_share], linestyle="none", marker="o", markersize=6,

@@ -107,7 +107,12 @@ def _label(value: Any) -> str:
 
 
 def _positions(values: pd.Series) -> tuple[np.ndarray, list[Any], bool]:
-    """Numeric x values as they are; anything else as evenly spaced categories."""
+    """Numeric x values as they are; anything else as evenly spaced categories. A point
+    of a ``[[points]]`` design that does not set the field keeps the scenario's value:
+    it is the category ``scenario's``."""
+    present = values.notna()
+    if not present.all():
+        values = values.astype(object).where(present, "scenario's")
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.notna().all() and values.dtype != bool:
         return numeric.to_numpy(dtype=float), [], True

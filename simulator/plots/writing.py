@@ -12,6 +12,8 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from simulator.errors import OutputError
+from simulator.files import atomic_write_with
+from simulator.output.folder_checks import check_file_target
 from simulator.output.folders import (
     FIGURES,
     FOLDER_KEY,
@@ -40,14 +42,25 @@ RUN_FIGURES: dict[str, Callable[[Results], Figure]] = {
 
 
 def save(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
-    """Save ``fig`` (format from the suffix; ``dpi`` default 150) and free its memory."""
-    target = Path(path)
+    """Save ``fig`` (format from the suffix; ``dpi`` default 150) and free its memory.
+
+    Written whole or not at all (a temporary file renamed over ``path``); a symlink at
+    ``path`` is refused, not followed (:func:`check_file_target`). Raises
+    :class:`OutputError` where the file cannot be written."""
+    target = check_file_target(path, new=False)
+    fmt = target.suffix.lstrip(".").lower()
+
+    def write(temporary: Path) -> None:
+        fig.savefig(temporary, format=fmt, metadata=_metadata(fmt), dpi=dpi or STYLE["savefig.dpi"])
+
     # savefig reads some rcParams (dpi, bbox, hatch widths) when it renders: keep the style.
-    with style():
-        fig.savefig(
-            target, metadata=_metadata(target.suffix.lstrip(".")), dpi=dpi or STYLE["savefig.dpi"]
-        )
-    fig.clear()
+    try:
+        with style():
+            atomic_write_with(target, write)
+    except OSError as error:
+        raise OutputError(f"{shown(target)}: cannot write ({error.strerror or error})") from None
+    finally:
+        fig.clear()
     return target
 
 
