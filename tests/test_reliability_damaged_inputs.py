@@ -100,6 +100,17 @@ RUN_DAMAGE = {
         "per_kind",
     ),
     "scenario-a-list": (edit_json("scenario.json", lambda d: [d]), "scenario.json", "JSON list"),
+    # Exit 70 until session 16 (an audit): `int("x")`, `float("lots")`.
+    "days-as-text": (
+        edit_json("summary.json", lambda d: {**d, "horizon_days": "x"}),
+        "summary.json",
+        "`horizon_days`",
+    ),
+    "metric-as-text": (
+        edit_json("summary.json", lambda d: {**d, "speech_loss": "lots"}),
+        "summary.json",
+        "`speech_loss`",
+    ),
     "population-cut-to-header": (
         lambda f: (f / "population_daily.csv").write_text(
             (f / "population_daily.csv").read_text().splitlines()[0] + "\n"

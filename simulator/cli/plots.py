@@ -89,6 +89,7 @@ def _check_files(folder: Path) -> None:
             for key, kind in (("scenario", str), ("seed", int)):
                 if not isinstance(data.get(key), kind):
                     raise OutputError(f"{path}: no `{key}` ({kind.__name__}): edited or damaged?")
+            _check_summary_numbers(path, data)
     for table in TABLES:
         path = folder / f"{table}.csv"
         if table in LATER_TABLES and not path.exists() and not path.is_symlink():
@@ -104,6 +105,34 @@ def _check_files(folder: Path) -> None:
             raise OutputError(f"{path}: is {kind_of_file(info.st_mode)}, not a table")
         if info.st_size == 0:
             raise OutputError(f"{path}: is empty (not even a header): cut short?")
+
+
+def _check_summary_numbers(path: Path, summary: dict[str, Any]) -> None:
+    """The sizes and the numbers `plot` and `compare` read from a summary are numbers
+    where present (a run folder written before a metric existed lacks it); else an
+    :class:`OutputError` naming the file and the field."""
+    from simulator.plots.compare import TABLE_METRICS
+
+    def number(value: Any, whole: bool) -> bool:
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) if whole else isinstance(value, int | float)
+
+    for key in ("horizon_days", "users", "intended", "excluded"):
+        if key in summary and not number(summary[key], whole=True):
+            raise OutputError(
+                f"{path}: `{key}` is {summary[key]!r}, not a whole number: edited or damaged?"
+            )
+    for metric in TABLE_METRICS:
+        parent, _, child = metric.partition(".")
+        holder = summary.get(parent) if child else summary
+        if child and not isinstance(holder, dict):
+            if holder is None:
+                continue
+            raise OutputError(f"{path}: `{parent}` is not an object: edited or damaged?")
+        value = holder.get(child or metric) if isinstance(holder, dict) else None
+        if value is not None and not number(value, whole=False):
+            raise OutputError(f"{path}: `{metric}` is {value!r}, not a number: edited or damaged?")
 
 
 _COUNTS = ("intended", "withheld", "excluded", "blocked", "removed", "surviving", "softened")
