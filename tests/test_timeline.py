@@ -549,3 +549,16 @@ def test_validate_warns_of_an_entry_after_the_horizon(tmp_path: Path) -> None:
     file.write_text(GOOD + entry.replace("day = 9", "day = 2"))
     code, output = invoke("validate", str(file))
     assert code == 0 and "warning" not in output
+
+
+def test_run_warns_of_an_entry_after_its_horizon(tmp_path: Path) -> None:
+    """`censim run` says so too, at the horizon it runs (--days included): an audit of
+    session 16 found the warning only in `validate`, and a run silently without it."""
+    file = tmp_path / "late.toml"
+    entry = '[[timeline]]\nname = "late"\nday = 3\nset = { "police.detention_days" = 30.0 }\n'
+    file.write_text(GOOD + entry)
+    late = "timeline entry 'late' starts on day 3, at or after the horizon (2 days)"
+    code, output = invoke("run", str(file), "--days", "2", "--quiet", "--out", str(tmp_path / "a"))
+    assert code == 0 and late in output, output
+    code, output = invoke("run", str(file), "--quiet", "--out", str(tmp_path / "b"))
+    assert code == 0 and "warning" not in output, output

@@ -25,6 +25,7 @@ from simulator.interrupts import (
 from simulator.model.scenario import (
     MAX_USERS,
     USERS_HELP,
+    Scenario,
     load_scenario,
     read_scenario_dict,
     shipped_scenarios,
@@ -292,6 +293,7 @@ def run(
     # Refuse a taken --out before the run, not after it (checked again when writing);
     # tidies what a killed earlier write left.
     check_target(target, RUN, force)
+    _warn_late_entries(scenario, loaded, days or loaded.horizon_days)
     # First, so that the resource check's pilot run (large runs) finds the kernels compiled.
     _compile_ahead(loaded.population.users, loaded.rules.takedown.enabled, quiet)
     if not yes:  # before the run: one too big for this machine would fail hours in
@@ -342,16 +344,22 @@ def validate(files: tuple[str, ...]) -> None:
                 f"{scenario.horizon_days} days)"
             )
             # Not an error: a shorter run of a longer scenario (--days) is legitimate.
-            for entry in scenario.timeline:
-                if entry.day >= scenario.horizon_days:
-                    click.echo(
-                        f"warning: {printable(name)}: timeline entry '{printable(entry.name)}' "
-                        f"starts on day {entry.day}, at or after the horizon "
-                        f"({scenario.horizon_days} days): it never applies in a run this long",
-                        err=True,
-                    )
+            _warn_late_entries(name, scenario, scenario.horizon_days)
     if failed:
         sys.exit(ScenarioError.exit_code)
+
+
+def _warn_late_entries(name: str, scenario: Scenario, horizon_days: int) -> None:
+    """Warn (standard error) of each timeline entry that starts at or after the run's
+    last day: it never applies in a run this long."""
+    for entry in scenario.timeline:
+        if entry.day >= horizon_days:
+            click.echo(
+                f"warning: {printable(name)}: timeline entry '{printable(entry.name)}' "
+                f"starts on day {entry.day}, at or after the horizon "
+                f"({horizon_days} days): it never applies in a run this long",
+                err=True,
+            )
 
 
 @main.command(name="scenarios")
