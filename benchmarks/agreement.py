@@ -138,6 +138,8 @@ def headline(summary: dict[str, Any]) -> dict[str, float]:
         out[f"excluded.{reason}"] = float(count)
     # The platforms' policy (docs/model.md S8): their mean strictness over the run.
     out["mean_strictness"] = float(np.mean([p["mean_strictness"] for p in summary["platforms"]]))
+    # Their wages over the run: the staff they chose (docs/model.md S6a), where they hire.
+    out["moderation_cost"] = float(sum(p["moderation_cost"] for p in summary["platforms"]))
     return out
 
 

@@ -284,7 +284,8 @@ def test_the_lines_weighed_together_are_each_line_alone() -> None:
     be what its line gives alone, bit for bit (the same IEEE operations, so on any CPU),
     at desks from none to many, with and without a backlog, loads below and above
     capacity. A row that ran the recursion past its desks, or stopped at another row's,
-    would differ."""
+    would differ; and five lines must give the bits the one-line-at-a-time code gave
+    (frozen from session 15's tree)."""
     lines = [
         dm.WaitingLine(desks, hours, backlog, 168.0, 7.0)
         for desks, hours, backlog in [
@@ -301,6 +302,24 @@ def test_the_lines_weighed_together_are_each_line_alone() -> None:
         assert np.array_equal(row, alone)
     assert np.all(together[0] == 1.0)  # no staff: nothing is reviewed
     assert 0.0 < together[3].min() < together[3].max() == 1.0  # both sides of capacity
+    # Bits of the one-line-at-a-time code before session 16 (cb2e188's waiting_share):
+    # the same IEEE operations, so the same on any CPU.
+    frozen = {
+        (1, 1.0 / 60.0, 0.0): ["0x1.d45b3ed8aae00p-17"],
+        (3, 0.9 / 60.0, 500.0): ["0x1.e8999972aceb2p-14"],
+        (17, 1.0 / 60.0, 0.0): ["0x1.a7f6267da7f8cp-119", "0x1.faadc8d1a42c9p-40"],
+        (40, 2.0 / 60.0, 20_000.0): ["0x1.45346a191fd0bp-8", "0x1.a6b8adf70d7c0p-8"],
+        (233, 1.0 / 60.0, 3.0): [
+            "0x1.cb9435157e034p-41", "0x1.d546a118c81e8p-41", "0x1.3a36fb8e5c6e0p-40",
+        ],
+    }  # fmt: skip
+    asked = np.array([100.0, 3_000.0, 40_000.0, 400_000.0])
+    frozen_lines = [dm.WaitingLine(c, h, b, 168.0, 7.0) for c, h, b in frozen]
+    for row, bits in zip(
+        dm.waiting_share_by_line(frozen_lines, asked, asked * 0.7), frozen.values(), strict=True
+    ):
+        expected = [float.fromhex(b) for b in bits] + [1.0] * (len(asked) - len(bits))
+        assert row.tolist() == expected
     # erlang_c with one desk count per element is the scalar recursion per element.
     desks = np.array([[1], [2], [7], [60]])
     load = np.linspace(0.1, 70.0, 50)[None, :]

@@ -181,19 +181,6 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     assert kept.summary[lost] < chosen.summary[lost] - 0.1
 
 
-def test_the_reference_model_refuses_chosen_staff() -> None:
-    from simulator.reference.agent import ReferenceSimulation
-
-    chosen = simulator.override(
-        simulator.load_scenario("classroom"),
-        {"platforms.weibo.staffing": "chosen", "horizon_days": 2},  # classroom: fixed
-    )
-    with pytest.raises(simulator.ScenarioError, match="keeps staff fixed"):
-        ReferenceSimulation(chosen, 1).run()
-    fixed = simulator.override(chosen, {"platforms.weibo.staffing": "fixed"})
-    ReferenceSimulation(fixed, 1).run()  # the same scenario with fixed staff runs
-
-
 # -- the notice deadline in the staffing choice (S6a, S10) ------------------------------
 
 

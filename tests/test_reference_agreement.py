@@ -119,9 +119,11 @@ def test_engine_agrees_with_reference_on_removal_timing() -> None:
 
 
 def queue_bound_world(users: int = 600, days: int = 20) -> simulator.Scenario:
-    """The agreement world with 20-minute reviews: the lines fall behind as the
-    platforms tighten, so what the queue leaves up (docs/model.md S8, "Deadlines and the
-    queue") holds their strictness down."""
+    """The agreement world with 20-minute reviews: a stricter threshold asks for more
+    reviews than the staff serves, so what the queue would leave up (docs/model.md S8,
+    "Deadlines and the queue") holds the platforms' strictness down. The line itself
+    keeps up (0-6 items waiting at a day's end: a session 16 referee), so this world
+    tests the load terms, not the backlog's."""
     return simulator.override(
         agreement_scenario(users=users, days=days),
         {"platforms.0.review_minutes": 20.0, "platforms.1.review_minutes": 20.0},
@@ -137,8 +139,35 @@ def test_engine_agrees_with_reference_where_the_queue_binds() -> None:
     goes to 0.760 and fails (:func:`test_agreement_check_sees_the_review_queue`)."""
     rows = compare(queue_bound_world(), replications=6, seed=2024)
     _assert_agree(rows)
-    means = {r.name: r.engine_mean for r in rows}
-    assert means["mean_strictness"] < 0.75  # held down by the queue (without it: 0.76-0.8)
+    strictness = next(r for r in rows if r.name == "mean_strictness")
+    # Held down by the queue on both sides (the reference without its queue terms:
+    # 0.782 ± 0.082 over 6 replications, a session 16 referee; at 6 replications the
+    # agreement alone does not see that, its slow form below does).
+    assert strictness.engine_mean < 0.72 and strictness.reference_mean < 0.72, strictness
+
+
+def test_engine_agrees_with_reference_where_platforms_hire() -> None:
+    """Platforms that choose their staff (docs/model.md S6a: the weekly head count, and
+    the daily threshold weighed at the staff it would need, S8), in the reference's
+    words since session 16 (it refused ``staffing = "chosen"`` before): in the
+    queue-bound world with both platforms hiring they must agree, their wage bills
+    included. Measured (8 replications, seed 2024, 21 days): mean strictness 0.749
+    against 0.690 (p = 0.13), no number at p < 0.001. The rules themselves are held to
+    the engine's in tests/test_reference_policy.py."""
+    scenario = simulator.override(
+        queue_bound_world(days=21),
+        {"platforms.0.staffing": "chosen", "platforms.1.staffing": "chosen"},
+        source="hiring agreement",
+    )
+    rows = compare(scenario, replications=6, seed=2024)
+    _assert_agree(rows)
+    # They hired: both models' wage bills above the fixed staff's (the same in both).
+    from simulator.reference import run_reference
+
+    fixed = run_reference(queue_bound_world(days=21), 1)["platforms"]
+    kept = sum(p["moderation_cost"] for p in fixed)
+    means = {r.name: (r.engine_mean, r.reference_mean) for r in rows}
+    assert min(means["moderation_cost"]) > kept, (means["moderation_cost"], kept)
 
 
 @pytest.mark.slow

@@ -130,12 +130,6 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                     )
                 ],
             )
-        if any(p.staffing != "fixed" for p in self.scenario.platforms) and self.moderating:
-            # Refused rather than run with the starting staff all year (docs/model.md S6a).
-            raise ScenarioError(
-                self.scenario.name,
-                [("platforms.staffing", MISSING, "the reference model keeps staff fixed")],
-            )
         started = time.perf_counter()
         env = self.env
         for user in self.users:
@@ -211,6 +205,8 @@ class ReferenceSimulation(Speech, Moderation, Regulator, Police, Accounts):
                 state.book_day(staffed=self.moderating)  # no rules: no compliance staff
                 if self.moderating:
                     self.adapt(platform)
+                    if (day + 1) % 7 == 0:  # the staffing week (S6a)
+                        self.choose_staff(platform)
             self.recorder.platform_series.append(
                 {
                     "day": day,

@@ -25,9 +25,11 @@ import numpy as np
 import simpy
 
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, Outcome
-from simulator.reference import minds
+from simulator.model.platforms import CHOSEN_STAFF, review_servers, review_staff
+from simulator.reference import minds, staffing
 from simulator.reference import platform_policy as policy
-from simulator.reference.world import Platform, Post, User, World
+from simulator.reference.review_line import Queue
+from simulator.reference.world import Platform, Post, ReviewLine, User, World
 
 
 class Moderation(World):
@@ -261,38 +263,27 @@ class Moderation(World):
                 f + step * (n - f) for f, n in zip(platform.flows, today, strict=True)
             ]
         platform.days_watched += 1
-        audits_per_day = platform.audits_per_day(scenario.regulator.audits_per_year)
         detection = platform.detection_calibration()
-        penalties = scenario.rules.penalties
-        ladder = policy.LadderAhead(
-            values=[state.rung_value(scenario, i) for i in range(len(penalties.ladder))],
-            absorbing=[step.action == "revocation" for step in penalties.ladder],
-            deescalate_after=penalties.deescalate_after_clean_audits,
-            level=state.penalty_level,
-            clean=state.clean_audits,
-            audits_per_day=audits_per_day,
-            discount_per_day=spec.discount_rate_per_year / 365.0,
-        )
+        ladder = self.ladder_ahead(platform)
         regulator, liability = scenario.regulator, scenario.rules.takedown.liability
         weights = policy.reading_weights(platform.line_log_weights)
         queue = self.review_line(platform)
-        costs = [
-            policy.daily_cost(
-                view,
-                t,
-                platform.flows,
-                self.line,
-                liability,
-                regulator.audit_sample_size,
-                scenario.rules.penalties.tolerance,
-                spec.wrongful_removal_daily_cost,
-                detection,
-                ladder,
-                weights,
-                queue,
+        # A hiring platform weighs each threshold at the staff it would need (S8): the
+        # cheapest head count's cost with its wages above the lowest's.
+        heads = [state.staff]
+        if spec.staffing == CHOSEN_STAFF and spec.max_staff_growth > 0.0:
+            heads = staffing.staff_to_weigh(
+                view, platform.thresholds, platform.flows, state.staff,
+                review_staff(scenario, spec), self.waiting(platform),
+                24.0 * 60.0 / spec.review_minutes,
             )  # fmt: skip
-            for t in platform.thresholds
-        ]
+        queues = [self.review_line(platform, head) for head in heads]
+        costs = staffing.threshold_costs(
+            view, platform.thresholds, platform.flows, self.line, liability,
+            regulator.audit_sample_size, scenario.rules.penalties.tolerance,
+            spec.wrongful_removal_daily_cost, detection, ladder, weights, queues,
+            [float(state.wage_bill(head)) for head in heads],
+        )  # fmt: skip
         target = policy.cheapest(platform.thresholds, costs, state.threshold)
         state.threshold += spec.adaptation_rate * (target - state.threshold)
         platform.predicted_lawful = policy.lawful_found(
@@ -304,18 +295,82 @@ class Moderation(World):
             regulator.audit_sample_size, queue,
         )  # fmt: skip
 
-    def review_line(self, platform: Platform) -> policy.Queue | None:
+    def ladder_ahead(self, platform: Platform) -> policy.LadderAhead:
+        """The penalty ladder as the platform weighs it today (docs/model.md S8)."""
+        state, scenario = platform.state, self.scenario
+        penalties = scenario.rules.penalties
+        return policy.LadderAhead(
+            values=[state.rung_value(scenario, i) for i in range(len(penalties.ladder))],
+            absorbing=[step.action == "revocation" for step in penalties.ladder],
+            deescalate_after=penalties.deescalate_after_clean_audits,
+            level=state.penalty_level,
+            clean=state.clean_audits,
+            audits_per_day=platform.audits_per_day(scenario.regulator.audits_per_year),
+            discount_per_day=state.spec.discount_rate_per_year / 365.0,
+        )
+
+    @staticmethod
+    def waiting(platform: Platform) -> float:
+        """Review items waiting for a reviewer (requests not granted yet)."""
+        return float(len(platform.reviewers.queue)) if platform.reviewers is not None else 0.0
+
+    def review_line(self, platform: Platform, staff: float | None = None) -> Queue | None:
         """The platform's reviewers as its policy weighs them at the day's end
-        (docs/model.md S8): under strict liability the items waiting, the audit window
-        and the staffing week; under notice liability with a notice deadline, that
-        deadline; else nothing to weigh."""
-        takedown, reviewers = self.scenario.rules.takedown, platform.reviewers
-        desks = int(reviewers.capacity) if reviewers is not None else 0
-        waiting = float(len(reviewers.queue)) if reviewers is not None else 0.0
+        (docs/model.md S8), with ``staff`` reviewers (default: today's) on their desks
+        (``platforms.review_servers``): under strict liability the items waiting, the audit
+        window and the staffing week; under notice liability with a notice deadline,
+        that deadline; else nothing to weigh."""
+        takedown, state = self.scenario.rules.takedown, platform.state
+        head = state.staff if staff is None else staff
+        desks, hours = review_servers(head, state.spec.review_minutes)
+        waiting = self.waiting(platform)
         window = self.scenario.regulator.audit_window_days * 24.0
         if takedown.liability == "strict":
-            return policy.Queue(desks, platform.mean_service_hours, waiting, window, 7.0, math.inf)
+            return Queue(desks, hours, waiting, window, 7.0, math.inf)
         if takedown.liability == "notice" and takedown.notice_deadline_hours is not None:
             deadline = float(takedown.notice_deadline_hours)
-            return policy.Queue(desks, platform.mean_service_hours, waiting, window, 7.0, deadline)
+            return Queue(desks, hours, waiting, window, 7.0, deadline)
         return None
+
+    def choose_staff(self, platform: Platform) -> None:
+        """The week's staffing choice of a platform that hires (``staffing = "chosen"``,
+        docs/model.md S6a): at today's threshold, the head count whose wages plus the
+        ladder's expected penalties (what its line leaves up counted) cost least, on a
+        grid of 201 from the floor to twice the staff the week's reviews and the backlog
+        need (the top doubled while the cheapest is at it), within the week's hiring
+        speed; the reviewers get the new head count at once (never fewer desks)."""
+        state, view, scenario = platform.state, platform.view, self.scenario
+        spec = state.spec
+        if view is None or spec.staffing != CHOSEN_STAFF or platform.flows is None:
+            return
+        regulator, penalties = scenario.regulator, scenario.rules.penalties
+        ladder = self.ladder_ahead(platform)
+        weights = policy.reading_weights(platform.line_log_weights)
+        detection = platform.detection_calibration()
+        floor = review_staff(scenario, spec)
+        per_reviewer = 24.0 * 60.0 / spec.review_minutes
+        t, flows = state.threshold, platform.flows
+        needed = (staffing.reviews_asked(view, t, flows) * 7.0 + self.waiting(platform)) / (
+            per_reviewer * 7.0
+        )
+        pick = staffing.staff_for_week(
+            view, t, flows, self.line, scenario.rules.takedown.liability,
+            regulator.audit_sample_size, penalties.tolerance, detection, ladder, weights,
+            lambda head: self.review_line(platform, head), float(state.wage_bill(1.0)),
+            floor, needed,
+        )  # fmt: skip
+        staff = round(staffing.week_staff(pick, state.staff, floor, spec.max_staff_growth), 6)
+        if staff == state.staff or staff <= 0.0:
+            return
+        servers, _ = review_servers(staff, spec.review_minutes)
+        if platform.reviewers is None:
+            platform.reviewers = ReviewLine(self.env, capacity=servers)
+        elif servers > platform.reviewers.capacity:
+            # SimPy's resources have no capacity setter: more desks from now on, and the
+            # requests waiting are granted to them at once.
+            platform.reviewers._capacity = servers
+            platform.reviewers._trigger_put(None)
+        servers = int(platform.reviewers.capacity)
+        # More desks than reviewers: each at work staff/desks of the time (S6a).
+        platform.mean_service_hours = spec.review_minutes / 60.0 * servers / staff
+        state.staff = staff
