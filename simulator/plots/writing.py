@@ -47,7 +47,10 @@ def save(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
     Written whole or not at all (a temporary file renamed over ``path``); a symlink at
     ``path`` is refused, not followed (:func:`check_file_target`). Raises
     :class:`OutputError` where the file cannot be written."""
-    target = check_file_target(path, new=False)
+    target = Path(path)
+    if not target.suffix:  # as matplotlib does: the default format's suffix added
+        target = target.with_name(f"{target.name}.{STYLE.get('savefig.format', 'png')}")
+    target = check_file_target(target, new=False)
     fmt = target.suffix.lstrip(".").lower()
 
     def write(temporary: Path) -> None:
