@@ -843,3 +843,29 @@ def test_frontier_labels_do_not_overlap_each_other_the_legend_or_the_edges() -> 
         first = label.get_text().split("\n")[0]
         centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
         assert np.hypot(*(centre - marks[first])) < 1.5 * fig.dpi, label.get_text()
+
+
+def test_save_writes_whole_files_and_never_through_a_symlink(tmp_path: Path) -> None:
+    """``plots.save`` (session 16) writes through a temporary file: a notebook user may
+    save over their own figure again; a path without a suffix gets ``.png``, as
+    matplotlib's ``savefig`` gave it; a symlink is refused and its target untouched."""
+    import matplotlib.pyplot as plt
+
+    from simulator import plots
+    from simulator.errors import OutputError
+
+    mine = tmp_path / "figure.png"
+    for _ in range(2):
+        assert plots.save(plt.figure(), mine) == mine
+        assert mine.read_bytes()[:4] == b"\x89PNG"
+    assert plots.save(plt.figure(), tmp_path / "plain") == tmp_path / "plain.png"
+    assert (tmp_path / "plain.png").read_bytes()[:4] == b"\x89PNG"
+    target = tmp_path / "thesis.txt"
+    target.write_text("mine")
+    (tmp_path / "link.png").symlink_to(target)
+    with pytest.raises(OutputError, match="symlink"):
+        plots.save(plt.figure(), tmp_path / "link.png")
+    assert target.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "figure.png", "link.png", "plain.png", "thesis.txt",
+    ]  # fmt: skip
