@@ -130,7 +130,8 @@ def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
     ``path``. Raises what ``write``, ``fsync`` or the rename raised (e.g. ``OSError``
     ENOSPC), with the temporary file removed and ``path`` as it was."""
     folder = path.parent
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # The name cut to 64 characters: a name near the file system's 255 would not fit.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=folder)
     temporary = Path(name)
     try:
         os.close(fd)

@@ -213,7 +213,7 @@ def test_the_erlang_c_tail_integrates_to_the_mean_wait_and_matches_a_queue() -> 
 
 def notice_inputs(deadline: float | None) -> staffing.StaffingInputs:
     """germany_netzdg_2017's platform (notice liability) at its usual strictness, with
-    the notice deadline an audit holds it to (None: the audit window's rule)."""
+    the notice deadline an audit holds it to (None: none, so no waiting is counted)."""
     scenario = simulator.load_scenario("germany_netzdg_2017")
     _, policy = platform_policy_for(scenario, scenario.platforms[0])
     policy.flows = np.array([69_000.0, 3_500.0, 700.0, 140.0])
@@ -251,6 +251,18 @@ def test_a_shorter_notice_deadline_counts_more_waiting_and_hires_more() -> None:
         )
 
     assert chosen(1.0) > chosen(168.0)
+
+
+def test_without_a_notice_deadline_notice_liability_counts_no_waiting() -> None:
+    """Notice liability with no deadline: no audit counts a post waiting for review
+    (S10), so the weekly choice weighs none and hires no more than the floor (it fell
+    through to strict liability's waiting share, hiring 6.3 where the reference hired
+    the floor: a session 16 referee)."""
+    staff = np.linspace(0.04, 40.0, 50)
+    assert np.all(staffing.missed_share(staff, notice_inputs(None)) == 0.0)
+    chosen = staffing.chosen_staff(notice_inputs(None), current=1.0, floor=0.1, max_growth=1e9)
+    assert chosen == pytest.approx(0.1)
+    assert staffing.chosen_staff(notice_inputs(1.0), current=1.0, floor=0.1, max_growth=1e9) > 0.15
 
 
 # -- the threshold chosen with the staff it needs (S8, session 14) ----------------------

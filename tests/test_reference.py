@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import simulator
 from simulator.kernels import arrivals
@@ -86,3 +87,32 @@ def test_reference_arrival_rules_equal_the_engines() -> None:
         expected = arrivals.attention_time(float(now), u, arrivals.view_rate(p), reach, tau) - now
         got = sim.attention_delay(u, p, reach)
         assert got == expected or abs(got - expected) <= 1e-12 * max(1.0, abs(expected))
+
+
+def test_desks_added_to_a_reference_line_start_the_waiting_reviews_by_priority() -> None:
+    """A hiring platform's new desks (docs/model.md S6a) start the reviews waiting at
+    once, highest priority first: one desk and five waiting, raised to four desks, three
+    start at that instant (one did, before: SimPy grants one request per call)."""
+    import simpy
+
+    from simulator.reference.world import ReviewLine
+
+    env = simpy.Environment()
+    line = ReviewLine(env, capacity=1)
+    started: list[tuple[float, int]] = []
+
+    def review(priority: int):  # type: ignore[no-untyped-def]
+        with line.request(priority=priority) as request:
+            yield request
+            started.append((env.now, priority))
+            yield env.timeout(100.0)
+
+    for priority in (3, 0, 2, 1, 4, 5):
+        env.process(review(priority))
+    env.run(until=1.0)
+    assert started == [(0.0, 3)] and len(line.queue) == 5
+    line.add_desks(4)
+    env.run(until=2.0)
+    assert started == [(0.0, 3), (1.0, 0), (1.0, 1), (1.0, 2)] and len(line.queue) == 2
+    with pytest.raises(ValueError, match="never removed"):
+        line.add_desks(2)

@@ -151,9 +151,9 @@ def test_engine_agrees_with_reference_where_platforms_hire() -> None:
     the daily threshold weighed at the staff it would need, S8), in the reference's
     words since session 16 (it refused ``staffing = "chosen"`` before): in the
     queue-bound world with both platforms hiring they must agree, their wage bills
-    included. Measured (8 replications, seed 2024, 21 days): mean strictness 0.749
-    against 0.690 (p = 0.13), no number at p < 0.001. The rules themselves are held to
-    the engine's in tests/test_reference_policy.py."""
+    included. Measured with 8 replications (seed 2024, 21 days; the test runs 6): mean
+    strictness 0.749 against 0.690 (p = 0.13), no number at p < 0.001. The rules
+    themselves are held to the engine's in tests/test_reference_policy.py."""
     scenario = simulator.override(
         queue_bound_world(days=21),
         {"platforms.0.staffing": "chosen", "platforms.1.staffing": "chosen"},

@@ -139,6 +139,10 @@ def missed_share(staff: FloatArray, inputs: StaffingInputs) -> FloatArray:
     staff = np.asarray(staff, dtype=float)
     if inputs.notice_deadline_hours is not None:
         return _late_notices(staff, inputs, inputs.notice_deadline_hours)
+    if inputs.policy.exposure.liability != deadline_miss.STRICT:
+        # Notice liability without a deadline: no audit counts a post waiting (the
+        # threshold choice weighs no queue there either: PlatformState.review_capacity).
+        return np.zeros(len(staff))
     at = np.array([inputs.threshold])
     first, published = deadline_miss.reviews_asked_by_class(
         inputs.policy.moderation, at, inputs.flows

@@ -366,10 +366,7 @@ class Moderation(World):
         if platform.reviewers is None:
             platform.reviewers = ReviewLine(self.env, capacity=servers)
         elif servers > platform.reviewers.capacity:
-            # SimPy's resources have no capacity setter: more desks from now on, and the
-            # requests waiting are granted to them at once.
-            platform.reviewers._capacity = servers
-            platform.reviewers._trigger_put(None)
+            platform.reviewers.add_desks(servers)
         servers = int(platform.reviewers.capacity)
         # More desks than reviewers: each at work staff/desks of the time (S6a).
         platform.mean_service_hours = spec.review_minutes / 60.0 * servers / staff

@@ -129,13 +129,24 @@ class ReviewLine(simpy.PriorityResource):
 
     PutQueue = _InsortedQueue
 
+    def add_desks(self, servers: int) -> None:
+        """``servers`` desks from now on (more than now): SimPy's resources have no
+        capacity setter. The requests waiting are granted to the new desks at once, in
+        priority order (one grant per ``_trigger_put``: SimPy's Resource stops after its
+        first put, a session 16 referee)."""
+        if servers < self._capacity:
+            raise ValueError(f"desks are never removed: {servers} < {self._capacity}")
+        self._capacity = servers
+        while self.queue and len(self.users) < self._capacity:
+            self._trigger_put(None)
+
 
 @dataclass(eq=False)
 class Platform:
     """A platform: its policy state (the engine's PlatformState) and its reviewers."""
 
     state: PlatformState
-    reviewers: simpy.PriorityResource | None
+    reviewers: ReviewLine | None
     mean_service_hours: float = 0.0  # clock time of a review (platforms.review_servers)
     # Today's filter probabilities per kind, fixed at the day boundary with the threshold.
     hold: np.ndarray = field(default_factory=lambda: np.zeros(N_KINDS))
