@@ -165,9 +165,12 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     platforms keep their licence and most flagged posts come down within 24 h (95% here).
     With staff fixed the platforms flag what their reviewers can serve (docs/model.md S8,
     session 13): less strict (weibo 0.918 against 0.981, tieba 0.963 against 0.993),
-    every removal within 24 h, political speech lost 0.25 against 0.54, no penalty either
-    way. (Before session 13 fixed staff flagged as if it could hire: weibo's queue grew
-    to about a million, 28% came down within 24 h, and weibo ended the year suspended.)"""
+    every removal within 24 h, political speech lost 0.25 against 0.54, no fine either
+    way (session 16, after the backlog came to count only the items waiting: weibo
+    hiring drew two warnings, penalty level 1, where sessions 13-15 drew none; a warning
+    costs standing, not money). (Before session 13 fixed staff flagged as if it could
+    hire: weibo's queue grew to about a million, 28% came down within 24 h, and weibo
+    ended the year suspended.)"""
     chosen = simulator.run(small(users=20_000, days=365), seed=2016)
     assert not any(p["exited"] for p in chosen.summary["platforms"])
     assert chosen.summary["removed_within_24h"] > 0.8
@@ -176,7 +179,8 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     assert kept.summary["removed_within_24h"] > 0.95
     for hired, given in zip(chosen.summary["platforms"], kept.summary["platforms"], strict=True):
         assert given["mean_strictness"] < hired["mean_strictness"] - 0.01
-        assert given["penalty_level"] == 0 == hired["penalty_level"]
+        assert given["penalty_level"] == 0 and hired["penalty_level"] <= 1  # a warning at most
+        assert given["fines_paid"] == 0.0 == hired["fines_paid"]
     lost = "political_speech_net_loss"
     assert kept.summary[lost] < chosen.summary[lost] - 0.1
 

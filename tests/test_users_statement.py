@@ -759,16 +759,19 @@ def test_the_compiled_mood_is_the_statement() -> None:
         "-0.00019, -0.00093, 0.00060, 0.00118); since the news reports cases (session 7) "
         "0.00187, -0.00186, -0.00043, -0.01199, and without news 0.00215, -0.00186, "
         "0.00069, -0.00182: the climate's interaction with visibility is within noise at "
-        "3,000 users"
+        "3,000 users. Session 16: with 4 replications all four came out positive (0.0014, "
+        "0.0033, 0.0028, 0.0005; interval low 6e-6), with 12 the mean is -0.0027 "
+        "[-0.0075, 0.0022]: the test now runs 12"
     ),
 )
 def test_the_climate_turns_visibility_into_a_spiral() -> None:
     """Defect 7's other half: with the climate on, friends who withhold make speaking
     feel costlier, so more visible enforcement raises political withholding by more
-    than it does with the climate off (china_csl_2016 at 3,000 users for 60 days, four
+    than it does with the climate off (china_csl_2016 at 3,000 users for 60 days, twelve
     paired replications: visibility 0.1 and 1, climate weight 0 and 0.5, the same seeds
-    at every level). The difference in differences must be positive in every
-    replication and its 95% interval above 0."""
+    at every level). The difference in differences' 95% interval must be above 0, and
+    it must be positive in at least 10 of the 12 replications. (Four replications, and
+    all four positive, passed by chance in session 16.)"""
     import simulator
     from benchmarks.probe_levers import interval, political_withholding
 
@@ -790,10 +793,10 @@ def test_the_climate_turns_visibility_into_a_spiral() -> None:
                     simulator.run(scenario, seed=100 + r, days=60, replication=r, parallel=False),
                     scenario,
                 )
-                for r in range(4)
+                for r in range(12)
             ]
     chill = {k: np.subtract(shares[k, 1.0], shares[k, 0.1]) for k in (0.0, 0.5)}
     assert (chill[0.0] > 0).all()  # visibility chills without the climate too
     spiral = chill[0.5] - chill[0.0]
-    assert (spiral > 0).all(), spiral
+    assert (spiral > 0).sum() >= 10, spiral
     assert interval(list(spiral)).low > 0, spiral
