@@ -9,7 +9,11 @@ bounds) the platform adds up what a day at threshold ``t = Φ⁻¹(1 − s)`` is
 cost it: goodwill lost on the share of its posts that are lawful and taken down, and the
 penalties the ladder
 ahead holds (every rung, as long as the regulator keeps it there, revocation as the end),
-as a daily amount; it moves towards the cheapest, between grid points.
+as a daily amount; it moves towards the cheapest, between grid points. What an audit can
+count includes the posts its review line leaves up, waiting or past a notice's deadline
+(:func:`simulator.reference.review_line.missed_share`; :meth:`Platform.late_exposed`);
+a platform that hires weighs each threshold at the staff it would need
+(:mod:`simulator.reference.staffing`).
 
 A vague law is a line on the reviewer score scale whose place the platform does not know:
 under each of 32 equally likely readings ``u_j`` of the law, a post of a lawful kind
