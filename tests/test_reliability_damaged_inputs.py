@@ -247,6 +247,24 @@ def test_a_malformed_scheduler_file_is_an_input_error(
     assert "internal error" not in output and len(output.strip().splitlines()) == 1
 
 
+def test_compare_warns_when_regimes_ran_at_different_sizes(tmp_path: Path) -> None:
+    """Regimes of 100 and 150 users were compared without a word (a session 16 audit):
+    their rates compare, their totals do not."""
+    small = simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 100, "horizon_days": 3}
+    )
+    simulator.run(small, seed=1).write(tmp_path / "a")
+    simulator.run(small, seed=2).write(tmp_path / "b")
+    larger = simulator.override(small, {"population.users": 150})
+    simulator.run(larger, seed=1).write(tmp_path / "c")
+    code, output = cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                       str(tmp_path / "same"))  # fmt: skip
+    assert code == 0 and "warning" not in output, output
+    code, output = cli("compare", str(tmp_path / "a"), str(tmp_path / "c"), "--out",
+                       str(tmp_path / "mixed"))  # fmt: skip
+    assert code == 0 and "warning: the regimes compared differ in users" in output, output
+
+
 def test_compare_warns_when_a_folder_pools_runs_that_are_not_replications(
     tmp_path: Path,
 ) -> None:

@@ -261,8 +261,11 @@ def test_override_addresses_platforms_by_name_or_index() -> None:
     with pytest.raises(simulator.ScenarioError) as caught:
         simulator.override(
             scenario,
-            {"platforms.weibbo.strikes_to_close": 1, "platforms.2.strikes_to_close": 1,
-             "rules.x": 1},
+            {
+                "platforms.weibbo.strikes_to_close": 1,
+                "platforms.2.strikes_to_close": 1,
+                "rules.x": 1,
+            },
         )
     assert [message for _, _, message in caught.value.problems] == [
         "`weibbo` is not one of the platforms: weibo, tieba (or an index below 2)",
@@ -278,6 +281,18 @@ def test_override_addresses_platforms_by_name_or_index() -> None:
     # Lists of plain values or of unnamed tables take indices only.
     with pytest.raises(simulator.ScenarioError, match="`fine` is not an index below"):
         simulator.override(scenario, {"rules.penalties.ladder.fine.amount": 1.0})
+    # A section this scenario does not have is named as such (session 16, an audit: it
+    # read "unknown field `access`", and the list of fields left it out).
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.override(
+            scenario,
+            {"access.legal_risk": 0.1, "groups.a.share": 0.1, "timeline.late.day": 3, "x.y": 1},
+        )
+    messages = [message for _, _, message in caught.value.problems]
+    assert messages[0].startswith("this scenario has no `access` section")
+    assert messages[1].startswith("this scenario has no `groups` section")
+    assert messages[2] == "`late` is not in `timeline`: this scenario has none"
+    assert messages[3].startswith("unknown field `x`") and "access" in messages[3]
 
 
 def test_zero_users_are_refused_in_files_and_on_the_command_line(tmp_path: Path) -> None:

@@ -520,6 +520,7 @@ def compare_command(
     groups = {regime.label: regime.runs for regime in regimes}
     table = plots.comparison_table(groups)
     users_shown, days_shown = plots.compare.run_sizes(groups)
+    _warn_regime_sizes(groups)
     figure = plots.comparison(table, users=users_shown, days=days_shown)
     figure_name = f"comparison.{fmt.lower()}"
     # Everything is written into a staging folder and published in one rename: a full
@@ -558,6 +559,26 @@ def compare_command(
         f"wrote {shown(out_dir / figure_name)}, {shown(out_dir / f'mechanisms.{fmt.lower()}')}, "
         f"{shown(out_dir / 'comparison.csv')}{runs_written}"
     )
+
+
+def _warn_regime_sizes(groups: dict[str, list[Results]]) -> None:
+    """Warn (standard error) where the regimes compared ran at different sizes: their
+    rates compare, their totals (detentions, fines, events) do not. (Runs of different
+    sizes within one regime's folder are warned of when the folder is read.)"""
+    from simulator.plots.compare import run_sizes
+
+    sizes = [run_sizes({label: runs}) for label, runs in groups.items()]
+    differ = [
+        what
+        for what, i in (("users", 0), ("days", 1))
+        if len({size[i] for size in sizes if size[i] not in (None, "varied")}) > 1
+    ]
+    if differ:
+        click.echo(
+            f"warning: the regimes compared differ in {' and '.join(differ)}: their rates "
+            "compare, their totals (detentions, fines, events) do not",
+            err=True,
+        )
 
 
 def _check_inputs_outside(items: tuple[str, ...], out_dir: Path) -> None:

@@ -569,13 +569,25 @@ def _child_key(node: Any, part: str, parent: str) -> int | str:
     position of the item named ``part`` in a list of named tables (``platforms``)."""
     if isinstance(node, dict):
         if part not in node:
-            allowed = ", ".join(node) if node else "none"
+            if not parent and part in Scenario.model_fields:
+                # A section this scenario does not have (``[access]``, ``[[groups]]``):
+                # its fields can be set once the file has the section.
+                raise LookupError(
+                    f"this scenario has no `{part}` section: add it to the scenario file "
+                    "to set its fields (docs/scenarios.md)"
+                )
+            known = (
+                [*node, *(f for f in Scenario.model_fields if f not in node)]
+                if not parent
+                else node
+            )
+            allowed = ", ".join(known) if known else "none"
             raise LookupError(f"unknown field `{part}`; allowed: {allowed}")
         return part
     if not isinstance(node, list):
         raise LookupError(f"`{parent}` has no fields")
     names = [item["name"] for item in node] if _named_tables(node) else []
-    indices = f"an index below {len(node)}" if node else f"nothing: `{parent}` is empty"
+    indices = f"an index below {len(node)}" if node else f"in `{parent}`: this scenario has none"
     if part.isdigit():
         index = int(part)
         if part in names and names.index(part) != index:
