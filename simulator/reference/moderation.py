@@ -29,7 +29,7 @@ from simulator.model.platforms import CHOSEN_STAFF, review_servers, review_staff
 from simulator.reference import minds, staffing
 from simulator.reference import platform_policy as policy
 from simulator.reference.review_line import Queue
-from simulator.reference.world import Platform, Post, ReviewLine, User, World
+from simulator.reference.world import Platform, Post, User, World
 
 
 class Moderation(World):
@@ -363,9 +363,10 @@ class Moderation(World):
         if staff == state.staff or staff <= 0.0:
             return
         servers, _ = review_servers(staff, spec.review_minutes)
-        if platform.reviewers is None:
-            platform.reviewers = ReviewLine(self.env, capacity=servers)
-        elif servers > platform.reviewers.capacity:
+        # A platform that hires starts with desks: staff is never below its floor, and a
+        # floor of 0 stays 0 (the week's growth is a share of the staff).
+        assert platform.reviewers is not None
+        if servers > platform.reviewers.capacity:
             platform.reviewers.add_desks(servers)
         servers = int(platform.reviewers.capacity)
         # More desks than reviewers: each at work staff/desks of the time (S6a).
