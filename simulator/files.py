@@ -8,7 +8,8 @@
   temporary file in the same folder, flushed to disk (``fsync``) and renamed over the
   target (``os.replace``), then flush the folder entry: a reader, a killed process or
   a full disk sees the old file or the new one, never half of one. The temporary file
-  (``.NAME.XXXX.tmp``) is removed if anything fails, and the error is raised as it came.
+  (``.NAME.XXXX.tmp``, NAME cut to 64 characters) is removed if anything fails, and the
+  error is raised as it came.
 - :func:`fsync_path` and :func:`fsync_tree` flush a file, a folder's entries or a whole
   folder to disk; the output folders (:mod:`simulator.output.folders`) are written file
   by file into a staging folder, flushed with :func:`fsync_tree` and published by one
