@@ -658,3 +658,42 @@ def test_the_reviews_asked_are_the_reviews_the_queue_gets(
         rows = daily[daily.platform == platform]
         got = float(rows.reviews.sum() + rows.queue_waiting.iloc[-1])
         assert plan > 5_000 and got == pytest.approx(plan, rel=0.02), platform
+
+
+def test_the_grid_tables_made_once_a_run_are_the_rule_made_afresh() -> None:
+    """The strict-liability waiting term reads the grid's reviews asked and removable posts
+    made once a run (``PlatformPolicy.grid_table``): every day's value equals the rule
+    computed afresh, to the bit, at the grid and at a threshold off it, and a timeline's
+    change (``forget_tables``) makes them again from the new moderation."""
+    scenario = simulator.load_scenario("china_csl_2016")
+    _, policy = platform_policy_for(scenario, scenario.platforms[0])
+    grid, lines = policy.thresholds, policy.reading_lines()
+    for day, (flows, backlog) in enumerate(
+        [([50_000.0, 3_000.0, 800.0, 400.0], 0.0), ([80_000.0, 900.0, 2_000.0, 50.0], 4e4)]
+    ):
+        policy.flows = np.array(flows)
+        line = dm.WaitingLine(3, 1.0 / 60.0, backlog, 168.0, 7.0)
+        fresh = dm.waiting_counted(policy.moderation, grid, lines, policy.flows, line)
+        late = dm.policy_late(policy, grid, line)
+        assert late is not None and np.array_equal(late, fresh), day
+        assert dm.policy_waiting_tables(policy, grid).removable is dm.policy_waiting_tables(
+            policy, grid
+        ).removable  # made once
+        stacked = dm.policy_late_by_queue(policy, grid, [line, line])
+        assert stacked is not None and np.array_equal(stacked[1], fresh)
+        off_grid = np.array([float(grid[10]) + 0.01])
+        alone = dm.policy_late(policy, off_grid, line)
+        want = dm.waiting_counted(policy.moderation, off_grid, lines, policy.flows, line)
+        assert alone is not None and np.array_equal(alone, want)
+        asked = dm.reviews_asked(
+            policy.moderation, grid, policy.flows, dm.policy_asked_rows(policy)
+        )
+        assert np.array_equal(asked, dm.reviews_asked(policy.moderation, grid, policy.flows))
+    # A timeline entry changes what is monitored: the tables follow.
+    from dataclasses import replace
+
+    policy.moderation = replace(policy.moderation, monitor=policy.moderation.monitor + 0.3)
+    policy.forget_tables()
+    fresh = dm.waiting_counted(policy.moderation, grid, lines, policy.flows, line)
+    late = dm.policy_late(policy, grid, line)
+    assert late is not None and np.array_equal(late, fresh)

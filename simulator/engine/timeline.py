@@ -80,7 +80,7 @@ def enforcement(parts: RunParts, new: Scenario) -> None:
             sample_size=new.regulator.audit_sample_size,
             tolerance=new.rules.penalties.tolerance,
         )
-        policy._grid_tables = None  # noqa: SLF001 (made from moderation and exposure)
+        policy.forget_tables()  # made from moderation and exposure
 
 
 def line(parts: RunParts, new: Scenario) -> None:
@@ -97,7 +97,7 @@ def line(parts: RunParts, new: Scenario) -> None:
         platform.spec = spec
         policy.q = fresh.q
         policy.moderation = fresh.moderation
-        policy._grid_tables = None  # noqa: SLF001 (made from moderation and q)
+        policy.forget_tables()  # made from moderation and q
     parts.speech.set_score_means()
     parts.speech.set_monitoring(monitor_probabilities(new))
     parts.regulator.rules = new.rules

@@ -319,30 +319,51 @@ def waiting_share_by_line(
     return np.asarray(np.where(staffed, share, 1.0))
 
 
-def reviews_asked_by_class(
-    moderation: Moderation, thresholds: FloatArray, flows: FloatArray
+def reviews_asked_rows(
+    moderation: Moderation, thresholds: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """``(F_h(t), F_p(t))`` on the grid, reviews a day: those served first (held posts,
-    and published posts a regulator orders: S6's priorities) and those of published
-    posts flagged or noticed and not ordered, the posts a strict audit counts while they
-    wait (``(1 − h_k)(1 − o_k) v_k``). Their sum is :func:`reviews_asked`."""
-    n_k = np.asarray(flows, dtype=float)
+    """The reviews a post of each kind asks for on the grid, (grid, kinds) each: served
+    first (held, ``h_k``, or published and ordered, ``(1 − h_k) o_k``) and published,
+    flagged or noticed and not ordered (``(1 − h_k)(1 − o_k) v_k``, with ``v_k = 1 −
+    (1 − f_k(t))(1 − n_k)``); times the flows they are :func:`reviews_asked_by_class`."""
     held = moderation.hold(thresholds)
     up = 1.0 - held
     monitor = moderation.monitor[None, :]
     asks = 1.0 - (1.0 - moderation.flag_share(thresholds)) * (1.0 - moderation.notice[None, :])
-    first = (held + up * monitor) @ n_k
-    published = (up * (1.0 - monitor) * asks) @ n_k
-    return np.asarray(first), np.asarray(published)
+    return held + up * monitor, up * (1.0 - monitor) * asks
 
 
-def reviews_asked(moderation: Moderation, thresholds: FloatArray, flows: FloatArray) -> FloatArray:
+def reviews_asked_by_class(
+    moderation: Moderation,
+    thresholds: FloatArray,
+    flows: FloatArray,
+    rows: tuple[FloatArray, FloatArray] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """``(F_h(t), F_p(t))`` on the grid, reviews a day: those served first (held posts,
+    and published posts a regulator orders: S6's priorities) and those of published
+    posts flagged or noticed and not ordered, the posts a strict audit counts while they
+    wait (``(1 − h_k)(1 − o_k) v_k``). Their sum is :func:`reviews_asked`. ``rows``: the
+    grid's :func:`reviews_asked_rows`, if already made."""
+    n_k = np.asarray(flows, dtype=float)
+    first_rows, published_rows = (
+        rows if rows is not None else reviews_asked_rows(moderation, thresholds)
+    )
+    return np.asarray(first_rows @ n_k), np.asarray(published_rows @ n_k)
+
+
+def reviews_asked(
+    moderation: Moderation,
+    thresholds: FloatArray,
+    flows: FloatArray,
+    rows: tuple[FloatArray, FloatArray] | None = None,
+) -> FloatArray:
     """``F(t)`` on the grid: reviews a day the posts reaching the platform (``flows``,
     per kind) ask for, held before publication or touched after it (flagged, noticed or
-    ordered: S5's ``q_k``), ``F_h + F_p`` (:func:`reviews_asked_by_class`). One review
-    per touched post: a later item about a post already down is dropped unreviewed (S7);
-    the second review of a post a first one kept up is left out."""
-    first, published = reviews_asked_by_class(moderation, thresholds, flows)
+    ordered: S5's ``q_k``), ``F_h + F_p`` (:func:`reviews_asked_by_class`; ``rows`` as
+    it takes them). One review per touched post: a later item about a post already down
+    is dropped unreviewed (S7); the second review of a post a first one kept up is left
+    out."""
+    first, published = reviews_asked_by_class(moderation, thresholds, flows, rows)
     return np.asarray(first + published)
 
 
@@ -375,20 +396,61 @@ def waiting_counted(
     return waiting_counted_by_line(moderation, thresholds, lines, flows, [line])[0]
 
 
+@dataclass(frozen=True)
+class WaitingTables:
+    """What strict liability's waiting rule reads of the grid that is fixed for a run
+    (the moderation, the grid, the believed lines): :func:`reviews_asked_rows` and
+    :func:`waiting_removable`. Made once a run for the policy's grid
+    (``PlatformPolicy.grid_table``, :func:`policy_waiting_tables`)."""
+
+    rows: tuple[FloatArray, FloatArray]
+    removable: FloatArray
+
+    @staticmethod
+    def of(moderation: Moderation, thresholds: FloatArray, lines: FloatArray) -> WaitingTables:
+        return WaitingTables(
+            reviews_asked_rows(moderation, thresholds),
+            waiting_removable(moderation, thresholds, lines),
+        )
+
+
 def waiting_counted_by_line(
     moderation: Moderation,
     thresholds: FloatArray,
     lines: FloatArray,
     flows: FloatArray,
     queues: Sequence[WaitingLine],
+    tables: WaitingTables | None = None,
 ) -> FloatArray:
     """:func:`waiting_counted` for each of ``queues`` (the same flows and thresholds, other
     staff), shape (queues, grid, readings, kinds): the removable posts and the reviews
-    asked are computed once, the waiting share per line."""
-    first, published = reviews_asked_by_class(moderation, thresholds, flows)
-    removable = waiting_removable(moderation, thresholds, lines)
+    asked are computed once, the waiting share per line. ``tables``: the grid's
+    :class:`WaitingTables`, if already made (the same values)."""
+    if tables is None:
+        tables = WaitingTables.of(moderation, thresholds, lines)
+    first, published = reviews_asked_by_class(moderation, thresholds, flows, tables.rows)
     shares = waiting_share_by_line(queues, published, first)  # (queues, grid)
-    return np.asarray(removable[None] * shares[:, :, None, None])
+    return np.asarray(tables.removable[None] * shares[:, :, None, None])
+
+
+def policy_asked_rows(policy: PlatformPolicy) -> tuple[FloatArray, FloatArray]:
+    """:func:`reviews_asked_rows` on the policy's grid, made once a run."""
+    rows: tuple[FloatArray, FloatArray] = policy.grid_table(
+        "asked_rows", lambda: reviews_asked_rows(policy.moderation, policy.thresholds)
+    )
+    return rows
+
+
+def policy_waiting_tables(policy: PlatformPolicy, thresholds: FloatArray) -> WaitingTables:
+    """:class:`WaitingTables` at ``thresholds``: the policy's own, made once a run, when
+    they are its grid; else made now."""
+    if thresholds is not policy.thresholds:
+        return WaitingTables.of(policy.moderation, thresholds, policy.reading_lines())
+    removable: FloatArray = policy.grid_table(
+        "waiting_removable",
+        lambda: waiting_removable(policy.moderation, policy.thresholds, policy.reading_lines()),
+    )
+    return WaitingTables(policy_asked_rows(policy), removable)
 
 
 def policy_late(
@@ -411,7 +473,10 @@ def policy_late(
     if liability == NOTICE and isinstance(queue, ReviewCapacity):
         return late_counted(policy.moderation, thresholds, lines, flows, queue)
     if liability == STRICT and isinstance(queue, WaitingLine):
-        return waiting_counted(policy.moderation, thresholds, lines, flows, queue)
+        tables = policy_waiting_tables(policy, thresholds)
+        return waiting_counted_by_line(
+            policy.moderation, thresholds, lines, flows, [queue], tables
+        )[0]
     return None
 
 
@@ -427,8 +492,9 @@ def policy_late_by_queue(
         flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))
         waiting = [q for q in queues if isinstance(q, WaitingLine)]
         return waiting_counted_by_line(
-            policy.moderation, thresholds, policy.reading_lines(), flows, waiting
-        )
+            policy.moderation, thresholds, policy.reading_lines(), flows, waiting,
+            policy_waiting_tables(policy, thresholds),
+        )  # fmt: skip
     lates = [policy_late(policy, thresholds, queue) for queue in queues]
     if all(late is None for late in lates):
         return None

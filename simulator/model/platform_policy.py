@@ -55,8 +55,9 @@ Pure numpy: the engine calls these once per platform per day (64 × 4 array oper
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -507,6 +508,8 @@ class PlatformPolicy:
     #: Lawful-kind violations per reading an audit would find at today's threshold (κ = 1).
     predicted_lawful: FloatArray | None = None
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
+    #: Other tables of the grid fixed for a run, by name (:meth:`grid_table`).
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def count_day(self, reached: FloatArray) -> None:
         """Today's posts per kind that reached the platform on a moderated channel; one
@@ -590,6 +593,20 @@ class PlatformPolicy:
             self.wrongful_removal_cost, self.belief.audits_per_day, ladder,
         )  # fmt: skip
         return np.asarray(cost).reshape(queues, points)
+
+    def grid_table(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``'s table of the grid, made once a run (its inputs, the moderation, the
+        grid and the believed lines, are fixed for a run; :meth:`forget_tables` when a
+        timeline changes them)."""
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]
+
+    def forget_tables(self) -> None:
+        """The moderation, the exposure or the line changed (a timeline entry): the
+        grid's tables are made again when next read."""
+        self._grid_tables = None
+        self._memo.clear()
 
     def _tables(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """The grid's removal, counted and published shares (fixed for a run), once."""

@@ -78,7 +78,9 @@ def staff_grid(
     if not chosen or max_growth <= 0.0:
         return np.array([current])
     flows = policy.flows if policy.flows is not None else np.zeros(len(policy.q))
-    asked = deadline_miss.reviews_asked(policy.moderation, policy.thresholds, flows)
+    asked = deadline_miss.reviews_asked(
+        policy.moderation, policy.thresholds, flows, deadline_miss.policy_asked_rows(policy)
+    )
     top = max(
         current, floor, 2.0 * float(needed_staff(asked, backlog, reviews_per_reviewer_day).max())
     )
