@@ -265,6 +265,9 @@ MEASURED_RUNS = [
             "horizon_days": 40,
             "platforms.0.reviewers_per_100k_users": 0,
             "platforms.1.reviewers_per_100k_users": 0,
+            # Fixed: choosing staff from a floor of 0 is refused (it could never hire).
+            "platforms.0.staffing": "fixed",
+            "platforms.1.staffing": "fixed",
         },
     ),
     # a dense network

@@ -330,3 +330,31 @@ def test_run_quiet_still_says_where_the_results_went(tmp_path: Path) -> None:
         f"wrote {tmp_path / 'r'}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
     ]
     assert (tmp_path / "r" / "summary.json").is_file()
+
+
+def test_a_platform_that_chooses_its_staff_from_none_is_refused(tmp_path: Path) -> None:
+    # Its week grows the head count by a share of itself: from 0 it could never hire, and
+    # its queue kept every item waiting (a referee's finding, session 16). Fixed staff at 0
+    # stays allowed: a platform with no reviewers reviews nothing, by design.
+    text = """
+extends = "china_csl_2016"
+name = "no_floor"
+[[platforms]]
+name = "weibo"
+market_share = 0.6
+staffing = "{staffing}"
+reviewers_per_100k_users = 0
+"""
+    path = write(tmp_path, text.format(staffing="chosen"))
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(path)
+    problems = {field: message for field, _, message in caught.value.problems}
+    assert list(problems) == ["platforms.0.reviewers_per_100k_users"]
+    assert "could never hire" in problems["platforms.0.reviewers_per_100k_users"]
+    assert 'staffing = "fixed"' in problems["platforms.0.reviewers_per_100k_users"]
+    fixed = write(tmp_path, text.format(staffing="fixed"), name="fixed.toml")
+    assert simulator.load_scenario(fixed).platforms[0].reviewers_per_100k_users == 0
+    # The same refusal where a change is applied to a valid scenario (--set, sweeps).
+    base = simulator.load_scenario("china_csl_2016")
+    with pytest.raises(simulator.ScenarioError, match="could never hire"):
+        simulator.override(base, {"platforms.weibo.reviewers_per_100k_users": 0})

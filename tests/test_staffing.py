@@ -51,6 +51,8 @@ def test_the_engine_builds_queues_and_pays_staff_from_the_rate() -> None:
             "population.users": 3_000,
             "platforms.weibo.reviewers_per_100k_users": 100.0,  # 1.8 reviewers
             "platforms.tieba.reviewers_per_100k_users": 0.0,
+            # Fixed: a platform choosing its staff from a floor of 0 is refused.
+            "platforms.tieba.staffing": "fixed",
         },
     )
     weibo, tieba = make_platforms(scenario, np.random.default_rng(0))
@@ -65,8 +67,7 @@ def test_the_engine_builds_queues_and_pays_staff_from_the_rate() -> None:
 def test_a_head_count_is_refused_naming_its_replacement(tmp_path: Path) -> None:
     old = tmp_path / "old.toml"
     old.write_text(
-        'extends = "china_weibo_2012"\nname = "old"\n[[platforms]]\nname = "weibo"\n'
-        "reviewers = 6\n"
+        'extends = "china_weibo_2012"\nname = "old"\n[[platforms]]\nname = "weibo"\nreviewers = 6\n'
     )
     result = CliRunner().invoke(main, ["validate", str(old)])
     output = result.output + (result.stderr if result.stderr_bytes else "")
