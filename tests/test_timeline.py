@@ -206,6 +206,7 @@ def _derived(sim: Simulation) -> dict[str, Any]:
         out[f"{platform.name}.moderation"] = platform.policy.moderation
         out[f"{platform.name}.exposure"] = platform.policy.exposure
         out[f"{platform.name}.q"] = platform.policy.q
+        out[f"{platform.name}.lines"] = platform.policy.reading_lines()
         out[f"{platform.name}.spec"] = platform.spec
     return out
 

@@ -604,7 +604,10 @@ class PlatformPolicy:
 
     def forget_tables(self) -> None:
         """The moderation, the exposure or the line changed (a timeline entry): the
-        grid's tables are made again when next read."""
+        believed lines under each reading (made from ``q`` and the reviewer means) and the
+        grid's tables are made again when next read. What the platform learned (the flows,
+        its belief in each reading) is kept."""
+        self.lines = None
         self._grid_tables = None
         self._memo.clear()
 
