@@ -217,9 +217,32 @@ def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     assert code == 4, output
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
-    # (The backlog grows with the strictness the platforms choose: ~2,370 GB since the
-    # believed line is on the score scale, model.md S8; under 2,000 GB before.)
-    assert 60 * GB < needs.memory < 4000 * GB
+    # The pilot's queues fall further behind every day (0.42 items a user more a day over
+    # its last week, measured; 0.62 with the margin): carried on to day 365, 6.8 TB.
+    # Bounded above by an item a user-day kept all year (11 TB), below by what refuses
+    # the run.
+    assert 60 * GB < needs.memory < 50_000_000 * 365 * resources.WAITING_ITEM_BYTES
+
+
+def test_platforms_that_hire_are_not_estimated_as_falling_behind_for_ever(
+    machine: dict[str, int],
+) -> None:
+    """china_csl_2016 at a million users for its year: its platforms start behind and hire
+    (model.md S6a); the items waiting peak near day 20 (1.1 a user at 20,000 to 300,000
+    users) and are gone by day 30. The estimate once charged the starting staff's
+    shortfall every day of the year (23.5 GB: refused on a 16 GB machine); the year's
+    measured peak is 1,150 B a user above start-up (docs/performance.md, session 16)."""
+    scenario = simulator.override(
+        simulator.load_scenario("china_csl_2016"), {"population.users": 1_000_000}
+    )
+    rates = resources.pilot_rates(scenario)
+    assert rates.waiting_peak > 1.0 and rates.waiting_end < 0.1 * rates.waiting_peak
+    needs = resources.run_needs(scenario, rates)
+    measured = resources.BASE_BYTES + 1_150 * 1_000_000
+    assert measured / 2 < needs.memory < 2 * measured, needs
+    assert "posts waiting for review" in needs.note
+    machine["memory"] = 16 * GB
+    resources.check(needs, Path("out"), "this run")  # not refused
 
 
 # -- the estimate against measured runs -----------------------------------------------------
@@ -276,18 +299,14 @@ MEASURED_RUNS = [
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "already failed at 630508e: china_csl_2016 at 300,000 users x 40 days estimated "
-        "1,134 MB against a measured peak of 542 MB (2.09x); 1,120 against 487 (2.30x) "
-        "after session 7's merges: the estimate (experiments.resources) is too high there"
-    ),
-)
 def test_memory_estimates_are_within_a_factor_of_two_of_measured_runs() -> None:
     """Peak resident memory above a warm process's, measured in a forked child per run
     (one process at a time: the counterfactual in the same process), against the
-    estimate without its fixed part (BASE_BYTES, checked against the warm process)."""
+    estimate without its fixed part (BASE_BYTES, checked against the warm process).
+    A strict xfail until session 17 (china_csl_2016 at 300,000 users x 40 days: 1,120 MB
+    estimated against 487 MB measured, the starting staff's shortfall charged every
+    day while the platforms hire); measured then, estimate / peak: 374 / 355 MB, no
+    reviewers 177 / 159 MB, the dense network 111 / 154 MB."""
     done = subprocess.run(
         [sys.executable, "-c", MEASURE, json.dumps(MEASURED_RUNS)],
         capture_output=True,

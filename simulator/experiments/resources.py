@@ -17,13 +17,14 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
   plus ``users x COUNTERFACTUAL_USER_BYTES + cells x CELL_BYTES / 2`` when the
   counterfactual runs in a second process (``simulator.engine.pairing`` does that from
   ``PARALLEL_MIN_USER_DAYS`` user-days on);
-- plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what grows with the
-  days, measured per user-day by a pilot run of the same scenario (``PILOT_USERS``
-  users, ``PILOT_DAYS`` days, rates times ``PILOT_MARGIN``): the posts that reach review
-  beyond what the reviewers can review (``staff x 24 x 60 / review_minutes`` a day
-  per platform, staff its full-time reviewers, ``model.platforms.review_staff``) wait in
-  memory, ``WAITING_ITEM_BYTES`` each, and every event is held
-  until the end, ``EVENT_BYTES`` each;
+- plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what a pilot run of the
+  same scenario (``PILOT_USERS`` users, ``PILOT_DAYS`` days) measures per user, times
+  ``PILOT_MARGIN``: the review items waiting in the platforms' queues (``queue_waiting``
+  at each day's end, its peak, and beyond the pilot's days its last week's growth
+  carried on: :func:`waiting_items`), ``WAITING_ITEM_BYTES`` each; and every event,
+  held until the end, ``EVENT_BYTES`` each. The queues are what the run's platforms do
+  with the reviewers they have *and hire* (a platform choosing its staff, model.md S6a,
+  catches up within weeks), measured, not a backlog of the starting staff;
 - disk of one run folder:
   ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
   (``daily.csv`` and ``counterfactual_daily.csv``: a row per cell, channel (2) and kind
@@ -42,9 +43,12 @@ measured at degree 200); per-user state and the rest of the run come to ~150 B/u
 8 x 10; 149-191 B/user measured at 300,000-1,000,000 users); ``BASE_BYTES`` is the
 resident size of a process that has run once (imports and compiled kernels, 230 MB); a
 cell costs ~5 kB (the recorders' counts, the day's tables in memory: 4.5-5.0 kB
-measured at 100 and 300 platforms); a post waiting for review 160-170 B (china_csl_2016
-with no reviewers, 300,000 users x 100 days; and a 50M-user run killed for lack of
-memory at 21.5 GB on day 56); the row sizes are those of ``classroom`` run folders and
+measured at 100 and 300 platforms); a review item waiting 500-660 B of peak resident
+memory (china_csl_2016 at 300,000 users, its platforms' transient backlog at day 20,
+1.14 items a user, 227 MB more than a 3-day run; and with no reviewers, 40 days; its
+post record, its queue entries, the store's room for the records made meanwhile and the
+compactions' temporaries; 160-170 B before the post store and queue of 2026-12-03); the
+row sizes are those of ``classroom`` run folders and
 sweep stores. ``tests/test_resources.py`` checks estimates against measured runs
 (within a factor of 2).
 """
@@ -59,7 +63,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import CensimError
-from simulator.model.platforms import review_staff
 from simulator.model.scenario import Scenario
 
 GB = 1e9
@@ -75,21 +78,24 @@ EDGE_END_BYTES = 8
 CELL_BYTES = 5_000
 #: Per user, in the second process that runs the counterfactual of a large run.
 COUNTERFACTUAL_USER_BYTES = 100
-#: Per post waiting for review (its record, its queue entries): 160-170 B measured.
-WAITING_ITEM_BYTES = 170
+#: Per review item waiting at the peak (its record, its queue entries, the store's room
+#: and the compactions' temporaries): 500-660 B of peak resident memory measured.
+WAITING_ITEM_BYTES = 600
 #: Per event held until the tables are written (single events are objects).
 EVENT_BYTES = 200
 #: One row of events.csv (73 B measured).
 EVENT_ROW_BYTES = 75
 #: Runs of at least this many user-days get a pilot run (PILOT_USERS users for
-#: PILOT_DAYS days) that measures how many posts a user-day sends to review and how
-#: many events it makes: below it those terms are small on any machine.
+#: PILOT_DAYS days) that measures how many review items wait per user and how many
+#: events a user-day makes: below it those terms are small on any machine.
 PILOT_MIN_USER_DAYS = 10_000_000
 PILOT_USERS = 20_000
 PILOT_DAYS = 30
-#: The pilot's rates times this: they grow with users and days (china_csl_2016: 0.022
-#: posts to review a user-day at 5,000 users x 30 days, 0.034 at 300,000 x 60).
+#: The pilot's rates times this (china_csl_2016's peak of items waiting a user, 30 days:
+#: 1.00 at 5,000 users, 1.10 at 20,000, 1.18 at 100,000, 1.14 at 300,000).
 PILOT_MARGIN = 1.5
+#: Days at the pilot's end over which the items waiting are seen to grow.
+PILOT_TREND_DAYS = 7
 #: A run folder's fixed files (summary, scenario, manifest, delays) without platforms.
 FOLDER_BYTES = 30_000
 #: Per platform in scenario.json and summary.json.
@@ -128,11 +134,17 @@ class Needs:
 
 @dataclass(frozen=True)
 class Rates:
-    """Per user-day, from a pilot run (:func:`pilot_rates`): posts sent to review
-    (flagged, held, complained about) and rows of events.csv."""
+    """Per user, from a pilot run (:func:`pilot_rates`), times ``PILOT_MARGIN``: rows of
+    events.csv a user-day (``events``), review items waiting at the end of the pilot's
+    fullest day (``waiting_peak``) and of its last (``waiting_end``), and how much that
+    grew a day over its last ``PILOT_TREND_DAYS`` (``waiting_growth``, at least 0), over
+    ``pilot_days`` days."""
 
-    review_items: float = 0.0
     events: float = 0.0
+    waiting_peak: float = 0.0
+    waiting_end: float = 0.0
+    waiting_growth: float = 0.0
+    pilot_days: int = 0
 
 
 def pilot_rates(scenario: Scenario) -> Rates:
@@ -147,25 +159,27 @@ def pilot_rates(scenario: Scenario) -> Rates:
         scenario, {"population.users": users, "horizon_days": days}, source="pilot run"
     )
     results = run(small, seed=scenario.seed)
-    user_days = max(1, users * days)
-    summary = results.summary
-    review = summary["flagged_total"] + summary["held_total"] + summary["notices_total"]
+    queues = results.platform_daily.groupby("day")["queue_waiting"].sum()
+    waiting = queues.reindex(range(days), fill_value=0).to_numpy(dtype=float) / users
+    trend = min(PILOT_TREND_DAYS, days - 1)
+    growth = (waiting[-1] - waiting[-1 - trend]) / trend if trend > 0 else 0.0
     return Rates(
-        review_items=PILOT_MARGIN * review / user_days,
-        events=PILOT_MARGIN * len(results.events) / user_days,
+        events=PILOT_MARGIN * len(results.events) / max(1, users * days),
+        waiting_peak=PILOT_MARGIN * float(waiting.max()),
+        waiting_end=PILOT_MARGIN * float(waiting[-1]),
+        waiting_growth=PILOT_MARGIN * max(0.0, float(growth)),
+        pilot_days=days,
     )
 
 
-def review_backlog(scenario: Scenario, rates: Rates) -> float:
-    """Posts a day that reach review beyond what the reviewers can review (24 hours a
-    day, ``review_minutes`` each), summed over platforms by market share: in a run of
-    many users and few reviewers they wait in memory to the end."""
-    arriving = scenario.population.users * rates.review_items
-    beyond = 0.0
-    for platform in scenario.platforms:
-        capacity = review_staff(scenario, platform) * 24 * 60 / platform.review_minutes
-        beyond += max(0.0, arriving * platform.market_share - capacity)
-    return beyond
+def waiting_items(scenario: Scenario, rates: Rates) -> float:
+    """Review items waiting at once, at most, over the run: per user the pilot's peak,
+    or, for the days beyond the pilot's, its last day's count growing as over its last
+    week (a queue that falls further behind each day keeps every item, in memory, to
+    the end), times the run's users."""
+    beyond = max(0, scenario.horizon_days - rates.pilot_days)
+    per_user = max(rates.waiting_peak, rates.waiting_end + rates.waiting_growth * beyond)
+    return scenario.population.users * per_user
 
 
 def run_memory(scenario: Scenario, rates: Rates | None = None, *, in_worker: bool = False) -> int:
@@ -184,7 +198,7 @@ def run_memory(scenario: Scenario, rates: Rates | None = None, *, in_worker: boo
     if not in_worker and users * days >= PARALLEL_MIN_USER_DAYS:
         memory += users * COUNTERFACTUAL_USER_BYTES + cells * CELL_BYTES // 2
     if rates is not None:
-        memory += review_backlog(scenario, rates) * days * WAITING_ITEM_BYTES
+        memory += waiting_items(scenario, rates) * WAITING_ITEM_BYTES
         memory += users * days * rates.events * EVENT_BYTES
     return int(memory)
 
@@ -212,12 +226,11 @@ def run_needs(scenario: Scenario, rates: Rates | None = None) -> Needs:
     """What ``censim run`` of ``scenario`` needs (with ``rates``: the pilot's terms too)."""
     note = ""
     if rates is not None:
-        backlog = review_backlog(scenario, rates)
-        if backlog >= 1:
-            waiting = backlog * scenario.horizon_days * WAITING_ITEM_BYTES
+        items = waiting_items(scenario, rates)
+        if items >= 1:
             note = (
-                f"~{_gb(waiting)} of it for posts waiting for review: ~{backlog:,.0f} a day "
-                "more than the platforms' reviewers can review"
+                f"~{_gb(items * WAITING_ITEM_BYTES)} of it for posts waiting for review: "
+                f"up to ~{items:,.0f} at once, as many a user as a pilot run's queues held"
             )
     return Needs(memory=run_memory(scenario, rates), disk=run_disk(scenario, rates), note=note)
 
