@@ -405,3 +405,24 @@ def test_the_reference_hires_and_weighs_staff_as_the_engine(seed: int) -> None:
     )
     assert ref.cheapest(policy.thresholds.tolist(), costs, now) == pytest.approx(engine_t, abs=1e-6)
     assert len(heads) > 2  # the hiring path, not one head count
+
+
+def test_the_reference_staff_grid_is_numpys_to_the_bit() -> None:
+    """The week's 201 head counts (``reference.staffing.even_points``) are
+    ``numpy.linspace``'s numbers exactly: IEEE products and sums in the same order, so
+    bit-for-bit on any CPU. ``floor + (top − floor) × i / 200``, the reference's grid until
+    session 17, differs in the last bit at some points (the sample below has such
+    points), and a point on a whole number then gave one more desk."""
+    rng = np.random.default_rng(17)
+    naive_differs = 0
+    for low, high in zip(
+        rng.uniform(0.0, 50.0, 500), rng.uniform(0.0, 5000.0, 500), strict=True
+    ):
+        high = float(low + high)
+        ours = ref_staffing.even_points(float(low), high, 201)
+        assert ours == np.linspace(low, high, 201).tolist()
+        naive = [low + (high - low) * i / 200 for i in range(201)]
+        naive_differs += naive[:-1] != ours[:-1]
+    assert naive_differs > 0
+    tiny = ref_staffing.even_points(0.0, 5e-322, 201)  # a step that underflows: numpy's other path
+    assert tiny == np.linspace(0.0, 5e-322, 201).tolist()
