@@ -407,6 +407,45 @@ def test_the_reference_hires_and_weighs_staff_as_the_engine(seed: int) -> None:
     assert len(heads) > 2  # the hiring path, not one head count
 
 
+def test_both_double_the_staff_grid_while_the_cheapest_is_at_its_top(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The week's grid runs from the floor to twice the staff needed; where the cheapest
+    head count is at its top, the top doubles (up to 8 times). The random policies above
+    never reach it (beyond twice the need the penalties are flat and the smallest of the
+    ties wins), so here the cost is a parabola with its bottom at ``bottom`` (5.3 and
+    23.7 times the need: two and four doublings), in both statements at once."""
+    import math
+
+    from simulator.model import staffing
+
+    floor, needed = 1.5, 4.0
+    for bottom in (5.3 * needed, 23.7 * needed):
+
+        def engine_cost(grid: np.ndarray, inputs: object, b: float = bottom) -> tuple:
+            return (np.asarray(grid) - b) ** 2, None
+
+        def reference_cost(*args: object, b: float = bottom) -> list[float]:
+            return [(head - b) ** 2 for head in args[-1]]  # type: ignore[attr-defined]
+
+        monkeypatch.setattr(staffing, "staffing_cost", engine_cost)
+        monkeypatch.setattr(ref_staffing, "staffing_costs", reference_cost)
+
+        class Need:
+            def needed_staff(self) -> float:
+                return needed
+
+        engine = staffing.chosen_staff(Need(), floor, floor, math.inf)  # type: ignore[arg-type]
+        reference = ref_staffing.staff_for_week(
+            None, 0.0, [], [], "strict", 0.0, 0.0, 1.0, None, [], lambda head: None, 0.0,  # type: ignore[arg-type]
+            floor, needed,
+        )  # fmt: skip
+        doublings = math.ceil(math.log2(bottom / (2.0 * needed)))
+        step = (2.0 * needed * 2**doublings - floor) / 200.0
+        assert engine == reference
+        assert abs(engine - bottom) <= step / 2 + 1e-12, (engine, bottom, step)
+
+
 def test_the_reference_staff_grid_is_numpys_to_the_bit() -> None:
     """The week's 201 head counts (``reference.staffing.even_points``) are
     ``numpy.linspace``'s numbers exactly: IEEE products and sums in the same order, so
