@@ -249,7 +249,9 @@ def main() -> None:
         f"{TARGETS['classroom_warm_day']:>8.2f}  "
         f"{'yes' if warm_day <= TARGETS['classroom_warm_day'] else 'NO'}"
     )
-    cold_runs = [("classroom", classroom, TARGETS["classroom_cold"])]
+    cold_runs: list[tuple[str, dict[str, Any], float | None]] = [
+        ("classroom", classroom, TARGETS["classroom_cold"])
+    ]
     if readme is not None:
         cold_runs.append(("china_csl_2016", readme, None))
     for name, run, target in cold_runs:

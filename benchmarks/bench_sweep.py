@@ -58,7 +58,8 @@ def measure(workers: int, reps: int, users: int) -> tuple[int, float, float, flo
     workers' CPU seconds / wall seconds (at most ``workers``)."""
     scenario = simulator.override(simulator.load_scenario("classroom"), {"population.users": users})
     design = grid_design({"rules.takedown.vagueness": VAGUENESS}, source="benchmark")
-    with tempfile.TemporaryDirectory() as tmp, LocalExecutor(workers) as pool:
+    pool = LocalExecutor(workers)
+    with tempfile.TemporaryDirectory() as tmp, pool:
         folder = Path(tmp)
         _warm_up(pool, folder)
         cpu_before = _workers_cpu(pool)

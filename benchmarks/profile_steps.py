@@ -66,7 +66,7 @@ KERNELS = (
 
 
 def wrap(
-    owner: Any, name: str, spent: collections.Counter[str], cpu: collections.Counter[str]
+    owner: Any, name: str, spent: dict[str, float], cpu: dict[str, float]
 ) -> None:
     """Replace ``owner.name`` by a timed call adding to ``spent[name]`` (wall seconds)
     and ``cpu[name]`` (CPU seconds of the calling thread: on a loaded machine the wall
@@ -95,8 +95,8 @@ def main() -> None:
         help="'fixed': section 1's world of run_benchmarks.py (staff at the shipped rate)",
     )  # fmt: skip
     args = parser.parse_args()
-    spent: collections.Counter[str] = collections.Counter()
-    cpu: collections.Counter[str] = collections.Counter()
+    spent: dict[str, float] = collections.defaultdict(float)
+    cpu: dict[str, float] = collections.defaultdict(float)
     for owner, name in STEPS:
         wrap(owner, name, spent, cpu)
     for module, name in KERNELS:
@@ -114,7 +114,7 @@ def main() -> None:
           f"({process_cpu:.2f} CPU s, all threads), {wall / args.days * 1e3:.2f} ms per day; "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"  {'step':32s} {'wall ms/day':>11s} {'CPU ms/day':>11s}")
-    for name, seconds in spent.most_common():
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         print(f"  {name:32s} {seconds / args.days * 1e3:11.3f} {cpu[name] / args.days * 1e3:11.3f}")
 
 

@@ -77,7 +77,7 @@ def _record_run(scenario_name: str, changes: dict[str, int]) -> list[dict[str, A
 
     # Nothing compiled ahead from the plan being rewritten: every kernel is compiled
     # where the run first calls it, and seen there.
-    warmup.compile_ahead = lambda *args, **kwargs: 0.0  # type: ignore[assignment]
+    warmup.compile_ahead = lambda *args, **kwargs: 0.0
     scenario = simulator.override(
         simulator.load_scenario(scenario_name), changes, source="record_kernel_plan"
     )

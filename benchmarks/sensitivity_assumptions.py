@@ -140,6 +140,7 @@ def _register_metrics() -> None:
 
 def direction_levels(scenario_name: str) -> tuple[tuple[Level, ...], tuple[Check, ...]]:
     """The levels (besides the shipped one) and the checks of the key directions."""
+    levels: tuple[Level, ...]
     if scenario_name == CSL:
         levels = (
             Level("1 d", CSL, {"police.detention_days": 1.0}),
