@@ -245,6 +245,10 @@ def platform(draw: st.DrawFn, name: str, share: float) -> dict[str, Any]:
         data.update(min_strictness=low, initial_strictness=middle, max_strictness=high)
     if draw(st.booleans()):
         data.update(flag_margin=flag, hold_margin=hold)
+    if data.get("reviewers_per_100k_users") == 0.0:
+        # No reviewers: valid with fixed staff only (a platform choosing its staff from
+        # none could never hire: refused, tests/test_scenario_input.py).
+        data["staffing"] = "fixed"
     return data
 
 

@@ -351,6 +351,7 @@ reviewers_per_100k_users = 0
     problems = {field: message for field, _, message in caught.value.problems}
     assert list(problems) == ["platforms.0.reviewers_per_100k_users"]
     assert "could never hire" in problems["platforms.0.reviewers_per_100k_users"]
+    assert "weibo" in problems["platforms.0.reviewers_per_100k_users"]
     assert 'staffing = "fixed"' in problems["platforms.0.reviewers_per_100k_users"]
     fixed = write(tmp_path, text.format(staffing="fixed"), name="fixed.toml")
     assert simulator.load_scenario(fixed).platforms[0].reviewers_per_100k_users == 0

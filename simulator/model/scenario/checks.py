@@ -106,11 +106,10 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
         shares = [_attribute(p, "market_share") for p in platforms]
         if _known(*shares) and abs(sum(shares) - 1.0) > 1e-6:
             problems.append(("platforms", f"market_share must add up to 1, got {sum(shares):g}"))
-        users = _attribute(scenario, "population.users")
         for i, platform in enumerate(platforms):
             problems += [
                 (f"platforms.{i}.{field}", message)
-                for field, message in _staffing_problems(platform, users)
+                for field, message in _staffing_problems(platform)
             ]
     problems += _timeline_problems(scenario)
     problems += _groups_problems(scenario)
@@ -125,31 +124,27 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _staffing_problems(platform: Any, users: Any) -> list[tuple[str, str]]:
+def _staffing_problems(platform: Any) -> list[tuple[str, str]]:
     """A platform that chooses its staff starts from, and never goes below, the staff
-    ``reviewers_per_100k_users`` gives at the run's size (docs/model.md S6a); its week
-    may grow the head count by a share of itself, so from 0 it could never hire (its
-    queue would keep every item waiting): refused, naming what to change."""
-    # Imported here: simulator.model.platforms reads the scenario package.
-    from simulator.model.platforms import STAFF_DECIMALS
-
+    ``reviewers_per_100k_users`` gives (docs/model.md S6a); its week may grow the head
+    count by a share of itself, so from none it could never hire (its queue would keep
+    every item waiting): refused, naming what to change. A platform with no users
+    (market share 0) has nothing to review."""
     staffing, per_100k, share = (
         _attribute(platform, name)
         for name in ("staffing", "reviewers_per_100k_users", "market_share")
     )
-    if not _known(users, staffing, per_100k, share) or staffing != "chosen":
+    if not _known(staffing, per_100k, share) or staffing != "chosen":
         return []
-    if round(per_100k * users * share / 100_000.0, STAFF_DECIMALS) > 0.0:
+    if per_100k > 0.0 or share <= 0.0:
         return []
     return [
         (
             "reviewers_per_100k_users",
             f"platform `{_attribute(platform, 'name')}` chooses its staff "
-            f'(staffing = "chosen") from a floor of {per_100k:g} reviewers per 100,000 '
-            f"users x {users:,} users x market share {share:g}, which is 0: a week can "
-            "grow the head count only by a share of itself, so it could never hire; "
-            "allowed: a floor above 0 (more reviewers_per_100k_users or users), or "
-            'staffing = "fixed"',
+            '(staffing = "chosen") from this floor, and a week can grow the head count only '
+            "by a share of itself, so from 0 it could never hire; allowed: more than 0, "
+            'or staffing = "fixed" for a platform without reviewers',
         )
     ]
 
