@@ -256,10 +256,14 @@ def _resolve_extends(
     data: dict[str, Any],
     chain: list[Path],
     added: list[_AddedPlatform] | None = None,
+    files: list[tuple[Path, dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """``data`` merged onto the scenario it extends (recursively). Platforms a file adds
-    to its parent's (a name the parent does not have) are listed in ``added``."""
+    to its parent's (a name the parent does not have) are listed in ``added``; each file
+    of the chain and its own data, the extending one first, in ``files``."""
     parent_name = data.pop("extends", None)
+    if files is not None:
+        files.append((path, data))
     if parent_name is None:
         return data
     source = str(path)
@@ -339,7 +343,9 @@ def _resolve_extends(
         )
     if parent_path.resolve() in [p.resolve() for p in chain]:
         raise ScenarioError(source, [("extends", parent_name, "forms a cycle")])
-    parent = _resolve_extends(parent_path, _read_toml(parent_path), [*chain, parent_path], added)
+    parent = _resolve_extends(
+        parent_path, _read_toml(parent_path), [*chain, parent_path], added, files
+    )
     if added is not None and _named_tables(parent.get("platforms")):
         known = [item["name"] for item in parent["platforms"]]
         if _named_tables(data.get("platforms")):
@@ -377,19 +383,114 @@ class _AddedPlatform:
 def read_scenario_dict(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
     """Read a scenario file into plain data, with ``extends`` resolved and
     ``population.represented_users`` set to its users unless it says. Does not validate."""
-    path, data, _ = _read_resolved(name_or_path)
+    path, data, _, _ = _read_resolved(name_or_path)
     return path, data
 
 
-def _read_resolved(name_or_path: str | Path) -> tuple[Path, dict[str, Any], list[_AddedPlatform]]:
-    """:func:`read_scenario_dict`, and the platforms files of the chain add to their parents'."""
+def _read_resolved(
+    name_or_path: str | Path,
+) -> tuple[Path, dict[str, Any], list[_AddedPlatform], list[tuple[Path, dict[str, Any]]]]:
+    """:func:`read_scenario_dict`, the platforms files of the chain add to their parents',
+    and the files of the chain with their own data (the one named first)."""
     path = resolve_scenario_path(name_or_path)
     data = _read_toml(path)
     added: list[_AddedPlatform] = []
-    data = _resolve_extends(path, data, [path], added)
+    files: list[tuple[Path, dict[str, Any]]] = []
+    data = _resolve_extends(path, data, [path], added, files)
     data.setdefault("name", path.stem)
     _anchor_represented_users(data)
-    return path, data, added
+    return path, data, added, files
+
+
+# A problem's field: dotted names and [index]es, a timeline entry's name in brackets
+# after its index (``timeline[0] (crackdown).set.police.detention_days``).
+_FIELD_PART = re.compile(r"([^.\[\]\s]+)|\[(\d+)\](?: \(([^)]*)\))?")
+
+
+def _origins(
+    problems: list[tuple[str, object, str]],
+    merged: Mapping[str, Any],
+    files: list[tuple[Path, dict[str, Any]]],
+) -> dict[str, str]:
+    """For each problem whose value a parent file set (not the file named), where:
+    ``set in parent.toml, extended by child.toml``. The extending file is searched first:
+    the first file of the chain holding the field set the value the merge kept."""
+    if len(files) < 2:
+        return {}
+    named = files[0][0]
+    origins: dict[str, str] = {}
+    for field, _, _ in problems:
+        parts = _field_parts(field)
+        if not parts:
+            continue
+        for file_path, own in files:
+            if _holds(own, merged, parts):
+                if file_path != named:
+                    origins[field] = f"set in {_file_label(file_path)}, extended by {named.name}"
+                break
+    return origins
+
+
+def _file_label(path: Path) -> str:
+    shipped = shipped_scenarios()
+    if shipped.get(path.stem) == path:
+        return f"the shipped scenario {path.stem}"
+    return path.name
+
+
+def _field_parts(field: str) -> list[str | int] | None:
+    """A problem's field as parts (names; an index, or the entry's name when given), or
+    None when it is not a plain field path (``timeline (day 3): ...``)."""
+    if not field or ":" in field or " (day" in field:
+        return None
+    parts: list[str | int] = []
+    position = 0
+    for match in _FIELD_PART.finditer(field):
+        gap = field[position : match.start()]
+        if gap not in ("", "."):
+            return None
+        name, index, entry = match.groups()
+        if name is not None:
+            parts.append(name)
+        elif entry:
+            parts.append(entry)  # a named entry: found by its name in each file
+        else:
+            parts.append(int(index))
+        position = match.end()
+    return parts if position == len(field) else None
+
+
+def _holds(own: Any, merged: Any, parts: list[str | int]) -> bool:
+    """Whether a file's own data ``own`` sets the value at ``parts`` of the merged data
+    (items of named tables found by name; dotted keys of a ``set`` table either way)."""
+    if not parts:
+        return True
+    part, rest = parts[0], parts[1:]
+    if isinstance(own, Mapping):
+        if not isinstance(part, str):
+            return False
+        for cut in range(1, len(parts) + 1):  # ``police.detention_days`` as one key too
+            key = ".".join(str(p) for p in parts[:cut])
+            if key in own:
+                below = merged.get(key) if isinstance(merged, Mapping) else None
+                return _holds(own[key], below, parts[cut:])
+        return False
+    if isinstance(own, list):
+        if isinstance(part, int):
+            item = merged[part] if isinstance(merged, list) and part < len(merged) else None
+            if _named_tables(own) and isinstance(item, Mapping) and "name" in item:
+                name = item["name"]
+            else:
+                return part < len(own) and _holds(own[part], item, rest)
+        else:
+            name = part
+        mine = [i for i in own if isinstance(i, Mapping) and i.get("name") == name]
+        if not mine:
+            return False
+        theirs = [i for i in (merged if isinstance(merged, list) else []) if isinstance(i, Mapping)]
+        theirs = [i for i in theirs if i.get("name") == name]
+        return _holds(mine[0], theirs[0] if theirs else None, rest)
+    return False
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -492,16 +593,20 @@ def _anchor_represented_users(data: dict[str, Any]) -> None:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
-    path, data, added = _read_resolved(name_or_path)
+    path, data, added, files = _read_resolved(name_or_path)
     try:
         return validate_scenario(data, source=str(path))
     except ScenarioError as error:
+        problems = error.problems
         # A platform name the parent does not have adds a platform, and its default
         # market share of 1 breaks the parent's shares: name it, it is most often a typo.
-        if not added or not any(field.startswith("platforms") for field, _, _ in error.problems):
+        if added and any(field.startswith("platforms") for field, _, _ in problems):
+            problems = [*(platform.hint(data) for platform in added), *problems]
+        # A value a parent file set is blamed on that file, not on the one extending it.
+        origins = _origins(problems, data, files)
+        if problems is error.problems and not origins:
             raise
-        hints = [platform.hint(data) for platform in added]
-        raise ScenarioError(error.source, [*hints, *error.problems], more=error.more) from None
+        raise ScenarioError(error.source, problems, more=error.more, origins=origins) from None
 
 
 def override(
