@@ -228,6 +228,43 @@ def test_force_replaces_run_folders_censim_wrote(tmp_path: Path, small: Results)
     assert staging_leftovers(tmp_path) == []
 
 
+def test_nothing_is_written_inside_a_folder_censim_wrote(tmp_path: Path, small: Results) -> None:
+    """The audit: ``run --out r1/sub`` into a run folder r1 was accepted, and then
+    ``--force`` on r1 was refused for ever (r1 held sub, which censim does not write
+    there). Now refused up front, for runs, sweeps and comparisons, inside run folders,
+    stores and comparisons; --force on r1 still works."""
+    r1 = tmp_path / "r1"
+    small.write(r1)
+    before = snapshot(r1)
+    store = tmp_path / "store"
+    sweep(
+        None,
+        grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test"),
+        reps=1,
+        model=Ishigami(),
+        workers=0,
+        out=store,
+    )
+    store_before = snapshot(store)
+    for command, out, holder, noun in (
+        (["run", *TINY], r1 / "sub", r1, "run folder"),
+        (["run", *TINY], r1 / "a" / "b", r1, "run folder"),
+        (["run", *TINY], store / "runs" / "x", store, "sweep store"),
+        ([*SWEEP], r1 / "s", r1, "run folder"),
+        (["compare", *TINY, "--reps", "1"], r1 / "c", r1, "run folder"),
+    ):
+        code, output = cli(*command, "--out", str(out))
+        assert code == 3, output
+        assert f"{out}: is inside {holder}, a {noun} censim wrote" in output
+        assert output.count("\n") == 1
+    assert snapshot(r1) == before and snapshot(store) == store_before
+    code, output = cli("run", *TINY, "--seed", "5", "--out", str(r1), "--force")
+    assert code == 0, output
+    # Figures go into a run folder's figures/ (censim plot), as before.
+    code, output = cli("plot", str(r1))
+    assert code == 0, output
+
+
 # -- item 3: the folder censim runs in -------------------------------------------------------
 
 

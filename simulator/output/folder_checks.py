@@ -253,6 +253,32 @@ def check_replaceable(target: str | Path, kind: str, given: str | Path | None = 
         )
 
 
+def check_not_inside(target: str | Path, kind: str, given: str | Path | None = None) -> None:
+    """Refuse to write a folder of ``kind`` inside a run folder, sweep store or comparison
+    censim wrote (``run --out r1/sub``): the folder would be something censim does not
+    write there, so ``--force`` could no longer replace the one holding it (and a store's
+    clearing would leave it behind). A run's ``figures/`` are written by ``censim plot``
+    through :func:`check_figures_folder`, not here. Messages name ``given``."""
+    name = shown(target if given is None else given)
+    try:
+        ancestors = Path(os.path.abspath(target)).parents
+    except (OSError, ValueError):
+        return
+    for folder in ancestors:
+        try:
+            found = folder_kind(folder)
+        except (OSError, ValueError):
+            continue
+        if found in (RUN, SWEEP, COMPARISON):
+            with contextlib.suppress(OSError, ValueError):
+                folder = folder.relative_to(Path.cwd())  # as the user would write it
+            raise OutputError(
+                f"{name}: is inside {shown(folder)}, a {NOUNS[found]} censim wrote; a "
+                f"{NOUNS[kind]} inside it would be something censim does not write there, "
+                f"so --force could no longer replace it: choose another --out"
+            )
+
+
 # -- sweep stores -------------------------------------------------------------------------
 
 
@@ -261,6 +287,7 @@ def check_store_folder(out: str | Path) -> None:
     holding nothing, or only what a sweep killed before writing ``design.json`` leaves) or
     a censim sweep store. ``--force`` does not change this: it only clears a censim store."""
     folder = Path(out)
+    check_not_inside(folder, SWEEP)
     if not os.path.lexists(folder):
         return
     if not folder.is_dir():
