@@ -334,6 +334,53 @@ def test_sweep_force_deletes_only_what_censim_wrote(tmp_path: Path) -> None:
     assert sweep(None, other, reps=1, model=model, workers=0, out=killed).ran == 1
 
 
+def test_sweep_force_deletes_the_old_designs_results(tmp_path: Path) -> None:
+    """The audit: ``--force`` into a store written by ``censim frontier`` kept its
+    frontier.csv and frontier.png, stale results beside the new design's that look
+    current. The store records the design outputs it writes (design.json's ``outputs``);
+    --force deletes those, and only those."""
+    out = tmp_path / "store"
+    frontier = ["frontier", "classroom", "--deadline-hours", "1,24", "--reviewers", "1"]
+    frontier += ["--reps", "1", "--users", "40", "--days", "1", "--workers", "0", "--quiet"]
+    code, output = cli(*frontier, "--out", str(out))
+    assert code == 0, output
+    assert json.loads((out / "design.json").read_text())["outputs"] == [
+        "frontier.csv",
+        "frontier.png",
+    ]
+    (out / "phases.csv").write_text("mine")  # a name censim writes, but not written here
+    code, output = cli(*SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out))
+    assert code == 3 and "different sweep" in output  # without --force: nothing deleted
+    assert (out / "frontier.csv").is_file() and (out / "frontier.png").is_file()
+    code, output = cli(
+        *SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out), "--force"
+    )
+    assert code == 0, output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".lock", "design.json", "long.csv", "phases.csv", "runs", "summary.csv"] + [
+        "sweep.png"
+    ]
+    assert (out / "phases.csv").read_text() == "mine"
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+    # Resuming the same design keeps the record; a store written before the record
+    # (no `outputs`) loses what the command its design.json names writes.
+    code, output = cli(*SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out))
+    assert code == 0 and "0 run now, 2 reused" in output, output
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+    model = Ishigami()
+    legacy = tmp_path / "legacy"
+    first = grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, first, reps=1, model=model, workers=0, out=legacy)
+    design = json.loads((legacy / "design.json").read_text())
+    (legacy / "design.json").write_text(json.dumps({**design, "frontier": {"levers": []}}))
+    for name in ("frontier.csv", "frontier.png", "sweep.png"):
+        (legacy / name).write_text("old")
+    other = grid_design({"x1": [1.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, other, reps=1, model=model, workers=0, out=legacy, force=True)
+    assert not (legacy / "frontier.csv").exists() and not (legacy / "frontier.png").exists()
+    assert (legacy / "sweep.png").read_text() == "old"  # frontier does not write one
+
+
 def test_compare_force_replaces_only_a_comparison(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     before = user_folder(mine)

@@ -242,10 +242,12 @@ def sweep_figure(results: Any, loaded: Any) -> Any:
 def _sweep_figure(results: Any, loaded: Any, out_dir: Path) -> bool:
     """Write ``sweep.png`` (:func:`sweep_figure`) next to the sweep's tables; a design
     that varies no field (a list of whole points) has no axis to draw on: no figure."""
+    from simulator.experiments.store import record_outputs
     from simulator.plots.writing import save
 
     if not results.fields or results.summary.empty:
         return False
+    record_outputs(results.out, ["sweep.png"])  # deleted with the design (store.py)
     save(sweep_figure(results, loaded), out_dir / "sweep.png")
     return True
 
