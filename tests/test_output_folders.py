@@ -265,6 +265,34 @@ def test_nothing_is_written_inside_a_folder_censim_wrote(tmp_path: Path, small: 
     assert code == 0, output
 
 
+def test_an_out_too_long_for_the_file_system_is_refused_before_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit: ``run --out`` with a 300-character name ran the whole simulation and
+    only then failed to write. Names the file system cannot hold (a name, or the paths
+    of the files written under the folder) are refused before anything runs."""
+    import simulator.engine.pairing as pairing
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ran before the output target was checked")
+
+    monkeypatch.setattr(pairing, "run", no_run)
+    monkeypatch.chdir(tmp_path)
+    deep = Path(*["b" * 200] * 21)  # names allowed, the paths too long
+    for command in (["run", *TINY], [*SWEEP], ["compare", *TINY, "--reps", "1"]):
+        code, output = cli(*command, "--out", "a" * 300)
+        assert code == 3, output
+        assert "is a name 300 bytes long; this file system allows names of at most 255" in output
+        code, output = cli(*command, "--out", str(Path("x", "a" * 300, "y")))
+        assert code == 3 and "has a name (aaaa" in output and "300 bytes long" in output
+        code, output = cli(*command, "--out", str(deep))
+        assert code == 3, output
+        assert "the files censim writes under it would have paths of up to" in output
+        assert "this file system allows 4,095" in output
+        assert output.count("\n") == 1 and len(output) < 400  # the path abbreviated
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 # -- item 3: the folder censim runs in -------------------------------------------------------
 
 
