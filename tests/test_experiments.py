@@ -180,6 +180,45 @@ def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -
 
 
 @pytest.mark.parametrize(
+    ("command", "args", "expected"),
+    [
+        (
+            "sweep",
+            ["--vary", "rules.takedown.vagueness=0,1", "--set", "rules.takedown.vagueness=0.5"],
+            "--set rules.takedown.vagueness and --vary rules.takedown.vagueness: a field is "
+            "either fixed or varied, not both",
+        ),
+        (
+            "sweep",
+            ["--vary", "population.users=40,50", "--users", "40"],
+            "--users and --vary population.users: a field is either fixed or varied",
+        ),
+        (
+            "sweep",
+            ["--design", "DESIGN", "--days", "2"],
+            "--days and --design DESIGN horizon_days: a field is either fixed or varied",
+        ),
+        (
+            "sensitivity",
+            ["--param", "rules.takedown.vagueness=0:1", "--set", "rules.takedown.vagueness=1"],
+            "--set rules.takedown.vagueness and --param rules.takedown.vagueness: a field",
+        ),
+    ],
+)
+def test_a_field_fixed_and_varied_is_refused(
+    tmp_path: Path, command: str, args: list[str], expected: str
+) -> None:
+    """The audit: ``--vary X`` with ``--set X`` let one silently win over the other."""
+    design = tmp_path / "d.toml"
+    design.write_text("[grid]\nhorizon_days = [1, 2]\n")
+    args = [str(design) if a == "DESIGN" else a for a in args]
+    code, output = cli(command, "classroom", *args, "--out", str(tmp_path / "s"), "--quiet")
+    assert code == 2, output
+    assert expected.replace("DESIGN", str(design)) in output and "Traceback" not in output
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
     ("args", "expected"),
     [
         (["--param", "rules.takedown.vagueness=1"], ["rules.takedown.vagueness", "LOW:HIGH"]),
