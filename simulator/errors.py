@@ -40,14 +40,17 @@ class ScenarioError(CensimError):
         problems: list[tuple[str, object, str]],
         more: int = 0,
         origins: dict[str, str] | None = None,
+        noun: str = "scenario",
     ) -> None:
         self.source = source
         self.problems = problems
         self.more = more
+        #: What ``source`` is: a ``scenario``, or a ``design`` (a design file).
+        self.noun = noun
         #: Where a field's value was set when not in ``source`` itself (a file it
         #: extends): field -> ``set in parent.toml, extended by child.toml``.
         self.origins = dict(origins or {})
-        lines = [f"{source}: invalid scenario"]
+        lines = [f"{source}: invalid {noun}"]
         # A generated file can hold thousands of bad fields: show the first few, count
         # the rest, so the message stays readable and its size bounded.
         for field, value, allowed in problems[:MAX_PROBLEMS_SHOWN]:
