@@ -377,7 +377,10 @@ def test_run_quiet_still_says_where_the_results_went(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"), "--quiet"])
     assert result.exit_code == 0, result.output
+    # Every file written, named (the audit: it named 5 of 13, as if they were all).
+    written = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert len(written) == 13
     assert result.stdout.splitlines() == [
-        f"wrote {tmp_path / 'r'}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
+        f"wrote 13 files in {tmp_path / 'r'}/: {', '.join(written)}"
     ]
     assert (tmp_path / "r" / "summary.json").is_file()
