@@ -34,17 +34,31 @@ class ScenarioError(CensimError):
 
     exit_code = 2
 
-    def __init__(self, source: str, problems: list[tuple[str, object, str]], more: int = 0) -> None:
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[str, object, str]],
+        more: int = 0,
+        origins: dict[str, str] | None = None,
+        noun: str = "scenario",
+    ) -> None:
         self.source = source
         self.problems = problems
         self.more = more
-        lines = [f"{source}: invalid scenario"]
+        #: What ``source`` is: a ``scenario``, or a ``design`` (a design file).
+        self.noun = noun
+        #: Where a field's value was set when not in ``source`` itself (a file it
+        #: extends): field -> ``set in parent.toml, extended by child.toml``.
+        self.origins = dict(origins or {})
+        lines = [f"{source}: invalid {noun}"]
         # A generated file can hold thousands of bad fields: show the first few, count
         # the rest, so the message stays readable and its size bounded.
         for field, value, allowed in problems[:MAX_PROBLEMS_SHOWN]:
             # A message that already quotes the value need not repeat it.
             shown = "" if "got " in allowed else _short_repr(value)
             where = f"field `{field}`" if field else "file"
+            if field in self.origins:
+                where += f" ({self.origins[field]})"
             lines.append(f"  - {where}: {allowed}" + (f" (got {shown})" if shown else ""))
         hidden = max(0, len(problems) - MAX_PROBLEMS_SHOWN) + more  # more: not described
         if hidden:

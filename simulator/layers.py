@@ -86,6 +86,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.scenario",
             "simulator.model.scenario.access",
             "simulator.model.scenario.checks",
+            "simulator.model.scenario.origins",
             "simulator.model.scenario.reading",
             "simulator.model.scenario.removed",
             "simulator.model.scenario.sections",

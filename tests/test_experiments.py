@@ -139,6 +139,58 @@ def test_bad_design_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=message) as error:
         load_design(path)
     assert str(path) in str(error.value)
+    # A design file is a design, not a scenario (the audit: "invalid scenario").
+    assert str(error.value).startswith(f"{path}: invalid design\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        (  # every point's problems, each naming its point (the audit: only the first)
+            '[[points]]\n"rules.takedown.vagueness" = 5\nhorizon_days = -1\n'
+            '[[points]]\n"rules.takedown.vagueness" = 7\n"police.detention_days" = -3\n',
+            [
+                "field `points[0].horizon_days`: Input should be greater than or equal to 1 "
+                "(got -1)",
+                "field `points[0].rules.takedown.vagueness`: Input should be less than or "
+                "equal to 1 (got 5)",
+                "field `points[1].rules.takedown.vagueness`: Input should be less than or "
+                "equal to 1 (got 7)",
+                "field `points[1].police.detention_days`: Input should be greater than or "
+                "equal to 0 (got -3)",
+            ],
+        ),
+        (  # every bad value of a grid, once
+            '[grid]\n"rules.takedown.vagueness" = [0, 5, 6]\nhorizon_days = [-1, 2]\n',
+            [
+                "field `horizon_days`: Input should be greater than or equal to 1 (got -1)",
+                "field `rules.takedown.vagueness`: Input should be less than or equal to 1 (got 5)",
+                "field `rules.takedown.vagueness`: Input should be less than or equal to 1 (got 6)",
+            ],
+        ),
+        (  # the range written, not a value drawn from it (the audit: got 1.7856...)
+            '[sample]\nn = 4\n[sample.ranges]\n"rules.takedown.vagueness" = [0.5, 3]\n'
+            '"horizon_days" = [-5, 3]\n',
+            [
+                "field `sample.ranges.horizon_days`: a range whose values are all allowed: "
+                "Input should be greater than or equal to 1 (got [-5.0, 3.0])",
+                "field `sample.ranges.rules.takedown.vagueness`: a range whose values are all "
+                "allowed: Input should be less than or equal to 1 (got [0.5, 3.0])",
+            ],
+        ),
+    ],
+)
+def test_a_design_reports_all_its_problems_as_written(
+    tmp_path: Path, text: str, lines: list[str]
+) -> None:
+    path = tmp_path / "design.toml"
+    path.write_text(text)
+    code, output = cli("sweep", "classroom", "--design", str(path), "--out", str(tmp_path / "s"))
+    assert code == 2 and "Traceback" not in output, output
+    message = output.splitlines()
+    assert message[0] == f"error: {path}: invalid design"
+    assert message[1 : len(lines) + 1] == [f"  - {line}" for line in lines]
+    assert not (tmp_path / "s").exists()
 
 
 def test_t_interval() -> None:
@@ -177,6 +229,45 @@ def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -
     for text in expected:
         assert text in output
     assert not (tmp_path / "s" / "runs").exists() or not any((tmp_path / "s" / "runs").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "expected"),
+    [
+        (
+            "sweep",
+            ["--vary", "rules.takedown.vagueness=0,1", "--set", "rules.takedown.vagueness=0.5"],
+            "--set rules.takedown.vagueness and --vary rules.takedown.vagueness: a field is "
+            "either fixed or varied, not both",
+        ),
+        (
+            "sweep",
+            ["--vary", "population.users=40,50", "--users", "40"],
+            "--users and --vary population.users: a field is either fixed or varied",
+        ),
+        (
+            "sweep",
+            ["--design", "DESIGN", "--days", "2"],
+            "--days and --design DESIGN horizon_days: a field is either fixed or varied",
+        ),
+        (
+            "sensitivity",
+            ["--param", "rules.takedown.vagueness=0:1", "--set", "rules.takedown.vagueness=1"],
+            "--set rules.takedown.vagueness and --param rules.takedown.vagueness: a field",
+        ),
+    ],
+)
+def test_a_field_fixed_and_varied_is_refused(
+    tmp_path: Path, command: str, args: list[str], expected: str
+) -> None:
+    """The audit: ``--vary X`` with ``--set X`` let one silently win over the other."""
+    design = tmp_path / "d.toml"
+    design.write_text("[grid]\nhorizon_days = [1, 2]\n")
+    args = [str(design) if a == "DESIGN" else a for a in args]
+    code, output = cli(command, "classroom", *args, "--out", str(tmp_path / "s"), "--quiet")
+    assert code == 2, output
+    assert expected.replace("DESIGN", str(design)) in output and "Traceback" not in output
+    assert not (tmp_path / "s").exists()
 
 
 @pytest.mark.parametrize(

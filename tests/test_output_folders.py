@@ -228,6 +228,71 @@ def test_force_replaces_run_folders_censim_wrote(tmp_path: Path, small: Results)
     assert staging_leftovers(tmp_path) == []
 
 
+def test_nothing_is_written_inside_a_folder_censim_wrote(tmp_path: Path, small: Results) -> None:
+    """The audit: ``run --out r1/sub`` into a run folder r1 was accepted, and then
+    ``--force`` on r1 was refused for ever (r1 held sub, which censim does not write
+    there). Now refused up front, for runs, sweeps and comparisons, inside run folders,
+    stores and comparisons; --force on r1 still works."""
+    r1 = tmp_path / "r1"
+    small.write(r1)
+    before = snapshot(r1)
+    store = tmp_path / "store"
+    sweep(
+        None,
+        grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test"),
+        reps=1,
+        model=Ishigami(),
+        workers=0,
+        out=store,
+    )
+    store_before = snapshot(store)
+    for command, out, holder, noun in (
+        (["run", *TINY], r1 / "sub", r1, "run folder"),
+        (["run", *TINY], r1 / "a" / "b", r1, "run folder"),
+        (["run", *TINY], store / "runs" / "x", store, "sweep store"),
+        ([*SWEEP], r1 / "s", r1, "run folder"),
+        (["compare", *TINY, "--reps", "1"], r1 / "c", r1, "run folder"),
+    ):
+        code, output = cli(*command, "--out", str(out))
+        assert code == 3, output
+        assert f"{out}: is inside {holder}, a {noun} censim wrote" in output
+        assert output.count("\n") == 1
+    assert snapshot(r1) == before and snapshot(store) == store_before
+    code, output = cli("run", *TINY, "--seed", "5", "--out", str(r1), "--force")
+    assert code == 0, output
+    # Figures go into a run folder's figures/ (censim plot), as before.
+    code, output = cli("plot", str(r1))
+    assert code == 0, output
+
+
+def test_an_out_too_long_for_the_file_system_is_refused_before_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit: ``run --out`` with a 300-character name ran the whole simulation and
+    only then failed to write. Names the file system cannot hold (a name, or the paths
+    of the files written under the folder) are refused before anything runs."""
+    import simulator.engine.pairing as pairing
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ran before the output target was checked")
+
+    monkeypatch.setattr(pairing, "run", no_run)
+    monkeypatch.chdir(tmp_path)
+    deep = Path(*["b" * 200] * 21)  # names allowed, the paths too long
+    for command in (["run", *TINY], [*SWEEP], ["compare", *TINY, "--reps", "1"]):
+        code, output = cli(*command, "--out", "a" * 300)
+        assert code == 3, output
+        assert "is a name 300 bytes long; this file system allows names of at most 255" in output
+        code, output = cli(*command, "--out", str(Path("x", "a" * 300, "y")))
+        assert code == 3 and "has a name (aaaa" in output and "300 bytes long" in output
+        code, output = cli(*command, "--out", str(deep))
+        assert code == 3, output
+        assert "the files censim writes under it would have paths of up to" in output
+        assert "this file system allows 4,095" in output
+        assert output.count("\n") == 1 and len(output) < 400  # the path abbreviated
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 # -- item 3: the folder censim runs in -------------------------------------------------------
 
 
@@ -295,6 +360,53 @@ def test_sweep_force_deletes_only_what_censim_wrote(tmp_path: Path) -> None:
     (killed / "runs").mkdir(parents=True)
     (killed / ".lock").write_text("")
     assert sweep(None, other, reps=1, model=model, workers=0, out=killed).ran == 1
+
+
+def test_sweep_force_deletes_the_old_designs_results(tmp_path: Path) -> None:
+    """The audit: ``--force`` into a store written by ``censim frontier`` kept its
+    frontier.csv and frontier.png, stale results beside the new design's that look
+    current. The store records the design outputs it writes (design.json's ``outputs``);
+    --force deletes those, and only those."""
+    out = tmp_path / "store"
+    frontier = ["frontier", "classroom", "--deadline-hours", "1,24", "--reviewers", "1"]
+    frontier += ["--reps", "1", "--users", "40", "--days", "1", "--workers", "0", "--quiet"]
+    code, output = cli(*frontier, "--out", str(out))
+    assert code == 0, output
+    assert json.loads((out / "design.json").read_text())["outputs"] == [
+        "frontier.csv",
+        "frontier.png",
+    ]
+    (out / "phases.csv").write_text("mine")  # a name censim writes, but not written here
+    code, output = cli(*SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out))
+    assert code == 3 and "different sweep" in output  # without --force: nothing deleted
+    assert (out / "frontier.csv").is_file() and (out / "frontier.png").is_file()
+    code, output = cli(
+        *SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out), "--force"
+    )
+    assert code == 0, output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".lock", "design.json", "long.csv", "phases.csv", "runs", "summary.csv"] + [
+        "sweep.png"
+    ]
+    assert (out / "phases.csv").read_text() == "mine"
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+    # Resuming the same design keeps the record; a store written before the record
+    # (no `outputs`) loses what the command its design.json names writes.
+    code, output = cli(*SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(out))
+    assert code == 0 and "0 run now, 2 reused" in output, output
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+    model = Ishigami()
+    legacy = tmp_path / "legacy"
+    first = grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, first, reps=1, model=model, workers=0, out=legacy)
+    design = json.loads((legacy / "design.json").read_text())
+    (legacy / "design.json").write_text(json.dumps({**design, "frontier": {"levers": []}}))
+    for name in ("frontier.csv", "frontier.png", "sweep.png"):
+        (legacy / name).write_text("old")
+    other = grid_design({"x1": [1.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, other, reps=1, model=model, workers=0, out=legacy, force=True)
+    assert not (legacy / "frontier.csv").exists() and not (legacy / "frontier.png").exists()
+    assert (legacy / "sweep.png").read_text() == "old"  # frontier does not write one
 
 
 def test_compare_force_replaces_only_a_comparison(tmp_path: Path) -> None:

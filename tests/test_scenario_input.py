@@ -135,6 +135,57 @@ def test_extends_merges_and_stays_in_its_folder(tmp_path: Path) -> None:
     assert shipped_dir().is_dir()
 
 
+def test_a_parents_bad_value_is_blamed_on_the_parent(tmp_path: Path) -> None:
+    # The audit: badparent.toml's users = -1 read `child.toml: population.users ... got -1`,
+    # sending the user to a file that does not hold the value.
+    write(tmp_path, GOOD.replace("users = 50", "users = -1"), name="badparent.toml")
+    child = write(tmp_path, 'extends = "badparent.toml"\nname = "child"\n', name="child.toml")
+    code, output = invoke("validate", str(child))
+    assert code == 2 and "Traceback" not in output
+    assert (
+        "field `population.users` (set in badparent.toml, extended by child.toml): "
+        "a run needs at least 1 user"
+    ) in output
+    # A value the child sets is the child's own; a platform a parent set, found by name
+    # (the merged index need not be the parent's), and a grandparent's value too.
+    write(
+        tmp_path,
+        GOOD.replace('name = "p"\nmarket_share = 1.0', 'name = "p"\nmarket_share = 0.5')
+        + '[[platforms]]\nname = "q"\nmarket_share = 0.5\nreview_minutes = -3\n'
+        + '[[timeline]]\nname = "crack"\nday = 1\nset = { "police.detention_days" = -5 }\n',
+        name="parent.toml",
+    )
+    write(
+        tmp_path,
+        'extends = "parent"\nhorizon_days = -1\n[[platforms]]\nname = "p"\nreview_minutes = -4\n',
+        name="middle.toml",
+    )
+    grandchild = write(tmp_path, 'extends = "middle"\n', name="grandchild.toml")
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(tmp_path / "middle.toml")
+    assert caught.value.origins == {
+        "platforms[1].review_minutes": "set in parent.toml, extended by middle.toml"
+    }
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.load_scenario(grandchild)
+    assert caught.value.origins == {
+        "horizon_days": "set in middle.toml, extended by grandchild.toml",
+        "platforms[0].review_minutes": "set in middle.toml, extended by grandchild.toml",
+        "platforms[1].review_minutes": "set in parent.toml, extended by grandchild.toml",
+    }
+    timeline = write(tmp_path, 'extends = "parent"\nname = "t"\n', name="t.toml")
+    (tmp_path / "parent.toml").write_text(
+        (tmp_path / "parent.toml").read_text().replace("review_minutes = -3", ""),
+        encoding="utf-8",
+    )
+    code, output = invoke("validate", str(timeline))
+    assert code == 2
+    assert (
+        "field `timeline[0] (crack).set.police.detention_days` "
+        "(set in parent.toml, extended by t.toml)"
+    ) in output
+
+
 def test_override_rejects_bad_paths_and_values() -> None:
     scenario = simulator.load_scenario("classroom")
     changed = simulator.override(
@@ -326,8 +377,11 @@ def test_run_quiet_still_says_where_the_results_went(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"), "--quiet"])
     assert result.exit_code == 0, result.output
+    # Every file written, named (the audit: it named 5 of 13, as if they were all).
+    written = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert len(written) == 13
     assert result.stdout.splitlines() == [
-        f"wrote {tmp_path / 'r'}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
+        f"wrote 13 files in {tmp_path / 'r'}/: {', '.join(written)}"
     ]
     assert (tmp_path / "r" / "summary.json").is_file()
 

@@ -323,6 +323,26 @@ def test_an_entry_that_cannot_apply_is_refused(
     assert not (tmp_path / "r").exists()
 
 
+def test_a_bad_rung_of_a_ladder_is_named_not_the_whole_ladder(tmp_path: Path) -> None:
+    """The audit: a timeline's ladder with a bad rung showed the whole list as the value
+    of each problem; now the rung (index) and its field, with the value there."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'extends = "china_csl_2016"\nname = "lad"\nhorizon_days = 10\n'
+        '[[timeline]]\nname = "harsher"\nday = 2\nset = { "rules.penalties.ladder" = ['
+        '{ action = "warning" }, { action = "fine", amount = -5 }, { action = "bogus" }] }\n',
+        encoding="utf-8",
+    )
+    code, output = invoke("validate", str(path))
+    assert code == 2, output
+    assert output.splitlines()[1:3] == [
+        "  - field `timeline[0] (harsher).set.rules.penalties.ladder[1].amount`: "
+        "Input should be greater than or equal to 0 (got -5)",
+        "  - field `timeline[0] (harsher).set.rules.penalties.ladder[2].action`: "
+        "Input should be 'warning', 'fine', 'suspension' or 'revocation' (got 'bogus')",
+    ]
+
+
 def test_show_prints_the_timeline(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text(

@@ -39,6 +39,34 @@ def _scenario_with_fixed(
     return loaded
 
 
+def _refuse_fixed_and_varied(
+    fixed: tuple[str, ...],
+    days: int | None,
+    users: int | None,
+    varied: Any,
+    option: str,
+) -> None:
+    """Refuse a field both fixed (``--set``, ``--days``, ``--users``) and varied (``option``:
+    ``--vary``, a design file, ``--param``): one would silently win over the other."""
+    from simulator.experiments.designs import SweepError, parse_set
+
+    fixing: dict[str, str] = {}
+    for text in fixed:
+        name, _ = parse_set(text)
+        fixing.setdefault(name, f"--set {name}")
+    if days is not None:
+        fixing.setdefault("horizon_days", "--days")
+    if users is not None:
+        fixing.setdefault("population.users", "--users")
+    both = [name for name in varied if name in fixing]
+    if both:
+        pairs = "; ".join(f"{fixing[name]} and {option} {name}" for name in both)
+        raise SweepError(
+            f"{pairs}: a field is either fixed or varied, not both (one would silently "
+            "override the other); drop one of them"
+        )
+
+
 def _pct(value: float) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"
 
@@ -177,6 +205,8 @@ def sweep_command(
 
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
     design = design_from_options(vary, design_file)
+    varied_by = "--vary" if vary else f"--design {design_file}" if design_file else "--vary"
+    _refuse_fixed_and_varied(fixed, days, users, design.fields, varied_by)
     results = sweep(
         loaded,
         design,
@@ -242,10 +272,12 @@ def sweep_figure(results: Any, loaded: Any) -> Any:
 def _sweep_figure(results: Any, loaded: Any, out_dir: Path) -> bool:
     """Write ``sweep.png`` (:func:`sweep_figure`) next to the sweep's tables; a design
     that varies no field (a list of whole points) has no axis to draw on: no figure."""
+    from simulator.experiments.store import record_outputs
     from simulator.plots.writing import save
 
     if not results.fields or results.summary.empty:
         return False
+    record_outputs(results.out, ["sweep.png"])  # deleted with the design (store.py)
     save(sweep_figure(results, loaded), out_dir / "sweep.png")
     return True
 
@@ -305,6 +337,7 @@ def sensitivity_command(
 
     ranges = parse_params(params)
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
+    _refuse_fixed_and_varied(fixed, days, users, ranges, "--param")
     result = analyse(
         loaded,
         ranges,

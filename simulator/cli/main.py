@@ -304,10 +304,10 @@ def run(
     written = results.write(target, force=force)
     if not quiet:
         click.echo("\n".join(_summary_lines(results.summary)))
-    # Even --quiet says where the results went: a script's log needs it most.
-    click.echo(
-        f"wrote {shown(written)}/ (daily.csv, delays.csv, events.csv, summary.json, manifest.json)"
-    )
+    # Even --quiet says where the results went: a script's log needs it most. Every file
+    # written is named (it used to name 5 of 13, as if they were all).
+    names = sorted(p.name for p in Path(written).iterdir() if p.is_file())
+    click.echo(f"wrote {len(names)} files in {shown(written)}/: {', '.join(names)}")
 
 
 def _compile_ahead(users: int, rules: bool, quiet: bool) -> None:

@@ -8,6 +8,7 @@ files (docs/experiments.md) are parsed here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import math
@@ -46,6 +47,8 @@ class Design:
     points: tuple[dict[str, Any], ...]
     spec: dict[str, Any] = field(default_factory=dict)
     source: str = "<design>"
+    from_file: bool = False
+    """Whether ``source`` is a design file (its errors then say "invalid design")."""
 
     def __len__(self) -> int:
         return len(self.points)
@@ -236,7 +239,27 @@ A design file is TOML with exactly one of:
 
 
 def load_design(path: str | Path) -> Design:
-    """Read a design file (see :data:`DESIGN_FILE_HELP`)."""
+    """Read a design file (see :data:`DESIGN_FILE_HELP`). Its errors say "invalid design"
+    (they are raised as the scenario reader's :class:`ScenarioError`, exit code 2)."""
+    try:
+        return dataclasses.replace(_load_design(path), from_file=True)
+    except ScenarioError as error:
+        if error.noun != "scenario" or error.source != str(path):
+            raise
+        problems = [(f, v, _design_wording(m)) for f, v, m in error.problems]
+        raise ScenarioError(error.source, problems, more=error.more, noun="design") from None
+
+
+def _design_wording(message: str) -> str:
+    """A message of the scenario file reader (:func:`_read_toml`), said of a design."""
+    if message.startswith("is empty"):
+        return "is empty (no settings); a design needs one of [grid], [[points]], [sample]"
+    return message.replace("scenario files", "design files").replace(
+        "to be a scenario", "to be a design"
+    )
+
+
+def _load_design(path: str | Path) -> Design:
     source = str(path)
     file = Path(path)
     if not file.is_file():

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from simulator.errors import ScenarioError
 from simulator.experiments.designs import Design, SweepError
 from simulator.files import (
     UnreadableFile,
@@ -48,6 +49,25 @@ class Model(Protocol):
     def prepare(self, design: Design) -> Design:
         """Check every point before anything runs; may convert values (e.g. to int)."""
         ...
+
+
+def _point_problem(
+    design: Design, index: int, point: Mapping[str, Any], field: str, value: object, message: str
+) -> tuple[str, object, str]:
+    """A problem of one point of ``design``, said as the user wrote the design: a listed
+    point's field by the point (``points[1].horizon_days``); a sampled value by the range
+    it was drawn from (``sample.ranges.X``, the ``[LOW, HIGH]`` written), not the draw."""
+    if design.kind == "points":
+        return f"points[{index}].{field}" if field else f"points[{index}]", value, message
+    spec = design.spec.get("sample") or design.spec.get("sensitivity")
+    ranges = spec.get("ranges") if isinstance(spec, Mapping) else None
+    if design.kind != "grid" and isinstance(ranges, Mapping):
+        drawn = [name for name in design.fields if name in ranges and point.get(name) == value]
+        if len(drawn) == 1:
+            name = drawn[0]
+            label = f"sample.ranges.{name}" if "sample" in design.spec else name
+            return label, ranges[name], f"a range whose values are all allowed: {message}"
+    return field, value, message
 
 
 class ScenarioModel:
@@ -84,7 +104,10 @@ class ScenarioModel:
             if isinstance(current, int) and not isinstance(current, bool):
                 int_fields.add(name)
         points = []
-        for point in design.points:
+        problems: list[tuple[str, object, str]] = []
+        seen: set[tuple[str, str, str]] = set()
+        more = 0
+        for index, point in enumerate(design.points):
             converted = {
                 k: (
                     int(round(v))
@@ -95,9 +118,24 @@ class ScenarioModel:
                 )
                 for k, v in point.items()
             }
-            override(base, converted, source=design.source)
+            try:
+                override(base, converted, source=design.source)
+            except ScenarioError as error:
+                # Every point's problems, each once: not only the first failing point's.
+                more += error.more
+                for problem in error.problems:
+                    described = _point_problem(design, index, converted, *problem)
+                    key = (described[0], repr(described[1]), described[2])
+                    if key not in seen:
+                        seen.add(key)
+                        problems.append(described)
             points.append(converted)
-        return Design(design.kind, design.fields, tuple(points), design.spec, design.source)
+        if problems:
+            noun = "design" if design.from_file else "scenario"
+            raise ScenarioError(design.source, problems, more=more, noun=noun)
+        return Design(
+            design.kind, design.fields, tuple(points), design.spec, design.source, design.from_file
+        )
 
     def __call__(self, values: Mapping[str, Any], seed: int) -> dict[str, float]:
         from simulator.engine.pairing import run

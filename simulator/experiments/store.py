@@ -93,6 +93,65 @@ STORE_FILES = (
     "summary.csv", "long.csv", "indices.csv", "indices.png", "design.json",
     "attribution.csv", "attribution_long.csv", "waterfall.png",
 )  # fmt: skip
+#: Results of the store's design that the commands built on a sweep write beside its
+#: tables (``censim sweep``, ``frontier``, ``phases``). Each is recorded in design.json's
+#: ``outputs`` before it is written (:func:`record_outputs`), and deleted with the design
+#: when ``--force`` clears the store: results of the old design must not look current.
+DESIGN_OUTPUTS = frozenset(
+    ["sweep.png", "frontier.csv", "frontier.png", "phases.csv", "phases.png"]
+)
+#: Largest design.json read back to record an output (bytes; sweeps.py reads the same).
+MAX_DESIGN_BYTES = 256_000_000
+#: design.json's key listing the :data:`DESIGN_OUTPUTS` written for its design.
+OUTPUTS_KEY = "outputs"
+
+
+def record_outputs(out: str | Path, names: Sequence[str]) -> None:
+    """Add ``names`` (of :data:`DESIGN_OUTPUTS`) to the ``outputs`` a store's design.json
+    records, before they are written: so that ``--force`` by another design deletes them
+    (:meth:`Store._clear`), and only them."""
+    unknown = sorted(set(names) - DESIGN_OUTPUTS)
+    if unknown:
+        raise ValueError(f"not a design output of a store: {', '.join(unknown)}")
+    design_file = Path(out) / "design.json"
+    try:
+        manifest = json.loads(read_regular_file(design_file, MAX_DESIGN_BYTES).decode("utf-8"))
+    except (UnreadableFile, OSError, ValueError) as error:
+        raise OutputError(f"{shown(design_file)}: cannot be read back ({error})") from None
+    if not isinstance(manifest, dict):
+        raise OutputError(f"{shown(design_file)}: is not a JSON object")
+    listed = _listed_outputs(manifest) or []
+    merged = sorted({*listed, *names})
+    if merged != listed:
+        manifest[OUTPUTS_KEY] = merged
+        _atomic_write(design_file, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+
+
+def _listed_outputs(manifest: Mapping[str, Any]) -> list[str] | None:
+    """The design outputs a design.json records (only names of :data:`DESIGN_OUTPUTS`: a
+    hand-edited list cannot name a file of the user's), or None if it has no record."""
+    listed = manifest.get(OUTPUTS_KEY)
+    if not isinstance(listed, list):
+        return None
+    return sorted({name for name in listed if isinstance(name, str) and name in DESIGN_OUTPUTS})
+
+
+def _old_design_outputs(manifest: Mapping[str, Any]) -> list[str]:
+    """The design outputs censim wrote for a store's design: those its design.json
+    records; for a store written before the record, those the command its design.json
+    names writes (``frontier``, ``phases``; ``censim sweep`` its figure)."""
+    listed = _listed_outputs(manifest)
+    if listed is not None:
+        return listed
+    if "frontier" in manifest:
+        return ["frontier.csv", "frontier.png"]
+    if "phases" in manifest:
+        return ["phases.csv", "phases.png"]
+    design = manifest.get("design")
+    kind = design.get("kind") if isinstance(design, dict) else None
+    if "attribution" in manifest or not isinstance(kind, str) or kind.startswith("sensitivity"):
+        return []
+    return ["sweep.png"]
 
 
 class Store:
@@ -118,12 +177,13 @@ class Store:
         self._acquire_lock()
         check_store_folder(self.out)  # again, now that no other sweep can write here
         design_file = self.out / "design.json"
+        outputs: list[str] = []  # the design outputs written for this design so far
         if design_file.exists():
             try:
                 existing = json.loads(design_file.read_text())
                 existing_hash = existing.get("design_hash")
             except (OSError, ValueError, AttributeError):
-                existing_hash = None
+                existing, existing_hash = {}, None
             if existing_hash != manifest["design_hash"]:
                 if not force:
                     raise OutputError(
@@ -131,7 +191,9 @@ class Store:
                         "scenario, design or seed); choose another --out, or pass --force "
                         "to delete them"
                     )
-                self._clear()
+                self._clear(_old_design_outputs(existing))
+            else:
+                outputs = _listed_outputs(existing) or []
         # Leftovers of writes cut short by a kill: never complete results, safe to drop.
         for temp in itertools.chain(self.runs.glob(".*.tmp"), self.out.glob(".*.tmp")):
             with contextlib.suppress(OSError):
@@ -139,7 +201,12 @@ class Store:
         # design.json first: it marks the folder as a censim store before any run is in it.
         _atomic_write(
             design_file,
-            json.dumps({FOLDER_KEY: SWEEP, **manifest}, indent=2, allow_nan=False) + "\n",
+            json.dumps(
+                {FOLDER_KEY: SWEEP, **manifest, **({OUTPUTS_KEY: outputs} if outputs else {})},
+                indent=2,
+                allow_nan=False,
+            )
+            + "\n",
         )
         try:
             self.runs.mkdir(exist_ok=True)
@@ -172,14 +239,15 @@ class Store:
             self._lock.close()
             self._lock = None
 
-    def _clear(self) -> None:
+    def _clear(self, design_outputs: Sequence[str] = ()) -> None:
         """Delete what censim wrote in the store (run records by their names, the tables,
-        a sensitivity analysis's indices, design.json); anything else stays."""
+        a sensitivity analysis's indices, the old design's ``design_outputs``,
+        design.json); anything else stays."""
         if self.runs.is_dir():
             for path in self.runs.iterdir():
                 if RUN_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
                     path.unlink()
-        for name in STORE_FILES:
+        for name in [*design_outputs, *STORE_FILES]:
             path = self.out / name
             if path.is_file() and not path.is_symlink():
                 path.unlink()

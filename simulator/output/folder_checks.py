@@ -253,6 +253,99 @@ def check_replaceable(target: str | Path, kind: str, given: str | Path | None = 
         )
 
 
+def check_not_inside(target: str | Path, kind: str, given: str | Path | None = None) -> None:
+    """Refuse to write a folder of ``kind`` inside a run folder, sweep store or comparison
+    censim wrote (``run --out r1/sub``): the folder would be something censim does not
+    write there, so ``--force`` could no longer replace the one holding it (and a store's
+    clearing would leave it behind). A run's ``figures/`` are written by ``censim plot``
+    through :func:`check_figures_folder`, not here. Messages name ``given``."""
+    name = shown(target if given is None else given)
+    try:
+        ancestors = Path(os.path.abspath(target)).parents
+    except (OSError, ValueError):
+        return
+    for folder in ancestors:
+        try:
+            found = folder_kind(folder)
+        except (OSError, ValueError):
+            continue
+        if found in (RUN, SWEEP, COMPARISON):
+            with contextlib.suppress(OSError, ValueError):
+                folder = folder.relative_to(Path.cwd())  # as the user would write it
+            raise OutputError(
+                f"{name}: is inside {shown(folder)}, a {NOUNS[found]} censim wrote; a "
+                f"{NOUNS[kind]} inside it would be something censim does not write there, "
+                f"so --force could no longer replace it: choose another --out"
+            )
+
+
+#: The deepest files a folder of each kind holds, below it (a comparison's at least: its
+#: runs' folders are named by their scenarios).
+DEEPEST = {
+    RUN: sorted(RUN_FILES),
+    COMPARISON: [*sorted(COMPARISON_FILES), "runs/x/rep000/counterfactual_daily.csv"],
+    SWEEP: ["runs/p0000-r000.json", "attribution_long.csv"],
+}
+#: What a temporary file's name adds to the name of the file it becomes
+#: (:func:`simulator.files.atomic_write_with`: ``.NAME.XXXXXXXX.tmp``), at most.
+_TEMPORARY_EXTRA = 16
+#: A staging folder and its inner folder (:mod:`simulator.output.staging`:
+#: ``.censim-partial-PID-TOKEN/out``), at most.
+_STAGING_LENGTH = len(".censim-partial-") + 10 + 1 + 32 + len("/out")
+
+
+def check_name_lengths(target: str | Path, kind: str, given: str | Path | None = None) -> None:
+    """Refuse, before any work, an output whose names the file system cannot hold: a
+    name in ``target`` longer than the folder allows, or a file censim writes under it
+    (in its staging folder first, for folders published whole) whose path would be
+    longer than the system allows. Such an ``--out`` used to fail after the whole run."""
+    absolute = Path(os.path.abspath(target))
+    name = shown(_abbreviated(str(target if given is None else given)))
+    existing = next((p for p in [absolute, *absolute.parents] if _is_dir(p)), Path("/"))
+    name_max = _pathconf(existing, "PC_NAME_MAX", 255)
+    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
+    for part in absolute.parts[1:]:
+        size = len(os.fsencode(part))
+        if size > name_max:
+            which = (
+                "is a name" if part == str(target) else f"has a name ({shown(_abbreviated(part))})"
+            )
+            raise OutputError(
+                f"{name}: {which} {size:,} bytes long; this file system allows names of at "
+                f"most {name_max:,} bytes: choose a shorter --out"
+            )
+    deepest = max(len(os.fsencode(leaf)) for leaf in DEEPEST[kind]) + _TEMPORARY_EXTRA
+    longest = len(os.fsencode(str(absolute))) + 1 + deepest
+    if kind != SWEEP:  # written in a staging folder beside the target, then renamed
+        staged = len(os.fsencode(str(absolute.parent))) + 1 + _STAGING_LENGTH + 1 + deepest
+        longest = max(longest, staged)
+    if longest >= path_max:
+        raise OutputError(
+            f"{name}: the files censim writes under it would have paths of up to "
+            f"{longest:,} bytes; this file system allows {path_max - 1:,}: choose a "
+            "shorter --out"
+        )
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        value = os.pathconf(folder, name)
+    except (OSError, ValueError, AttributeError):  # not POSIX, or no such limit
+        return default
+    return value if value > 0 else default
+
+
+def _abbreviated(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 4 :]}"
+
+
 # -- sweep stores -------------------------------------------------------------------------
 
 
@@ -261,6 +354,8 @@ def check_store_folder(out: str | Path) -> None:
     holding nothing, or only what a sweep killed before writing ``design.json`` leaves) or
     a censim sweep store. ``--force`` does not change this: it only clears a censim store."""
     folder = Path(out)
+    check_name_lengths(folder, SWEEP)
+    check_not_inside(folder, SWEEP)
     if not os.path.lexists(folder):
         return
     if not folder.is_dir():

@@ -46,6 +46,8 @@ from simulator.output.folder_checks import (
     RUN_FILES,
     SWEEP,
     check_figures_folder,
+    check_name_lengths,
+    check_not_inside,
     check_path_component,
     check_replaceable,
     check_store_folder,
@@ -77,7 +79,9 @@ def check_target(out: str | os.PathLike[str], kind: str, force: bool) -> Path:
     if Path(out).name in ("", ".", ".."):
         # ".", "/" or "..": replacing the folder one stands in is never what was meant.
         raise OutputError(f"{shown(out)}: give the {noun} a name, e.g. runs/my-run")
+    check_name_lengths(Path(out), kind)
     target = absolute_target(out)
+    check_not_inside(target, kind, Path(out))
     recover_staging(target)
     _check_free_or_replaceable(target, Path(out), kind, force)
     return target
@@ -198,6 +202,8 @@ __all__ = [
     "STAGING_NAME",
     "SWEEP",
     "check_figures_folder",
+    "check_name_lengths",
+    "check_not_inside",
     "check_path_component",
     "check_replaceable",
     "check_store_folder",

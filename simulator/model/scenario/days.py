@@ -193,11 +193,32 @@ def _check_entries(
         except ValidationError as error:
             for item in error.errors(include_url=False):
                 path = ".".join(str(part) for part in item["loc"])
-                value = entry.set.get(path, _lookup_prefix(entry.set, path))
+                field, value = _set_field(entry.set, path)
                 message = item["msg"].removeprefix("Value error, ")
-                problems.append((f"timeline[{i}] ({entry.name}).set.{path}", value, message))
+                problems.append((f"timeline[{i}] ({entry.name}).set.{field}", value, message))
     if problems:
         raise ScenarioError(source, problems)
+
+
+def _set_field(values: Mapping[str, Any], path: str) -> tuple[str, object]:
+    """The field of a ``set`` table a validation error's ``path`` is in, and its value:
+    an item of a list by its index (``rules.penalties.ladder[1].amount`` and that rung's
+    amount, not the whole ladder)."""
+    if path in values:
+        return path, values[path]
+    key = next((k for k in sorted(values, key=len, reverse=True) if path.startswith(k + ".")), None)
+    if key is None:
+        return path, _lookup_prefix(values, path)
+    value: object = values[key]
+    field = key
+    for part in path[len(key) + 1 :].split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value, field = value[int(part)], f"{field}[{part}]"
+        elif isinstance(value, Mapping) and part in value:
+            value, field = value[part], f"{field}.{part}"
+        else:
+            value, field = MISSING, f"{field}[{part}]" if part.isdigit() else f"{field}.{part}"
+    return field, value
 
 
 def _lookup_prefix(values: Mapping[str, Any], path: str) -> object:

@@ -32,6 +32,7 @@ from simulator.errors import MAX_PROBLEMS_SHOWN, MISSING, ScenarioError
 from simulator.model.scenario import removed
 from simulator.model.scenario.checks import _cross_field_problems, _known_values, _nested_model
 from simulator.model.scenario.days import plan_timeline
+from simulator.model.scenario.origins import blame
 from simulator.model.scenario.sections import Population, Scenario
 
 #: The shipped scenarios are package data: ``scenarios/*.toml`` inside the ``simulator``
@@ -256,10 +257,14 @@ def _resolve_extends(
     data: dict[str, Any],
     chain: list[Path],
     added: list[_AddedPlatform] | None = None,
+    files: list[tuple[Path, dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """``data`` merged onto the scenario it extends (recursively). Platforms a file adds
-    to its parent's (a name the parent does not have) are listed in ``added``."""
+    to its parent's (a name the parent does not have) are listed in ``added``; each file
+    of the chain and its own data, the extending one first, in ``files``."""
     parent_name = data.pop("extends", None)
+    if files is not None:
+        files.append((path, data))
     if parent_name is None:
         return data
     source = str(path)
@@ -339,7 +344,9 @@ def _resolve_extends(
         )
     if parent_path.resolve() in [p.resolve() for p in chain]:
         raise ScenarioError(source, [("extends", parent_name, "forms a cycle")])
-    parent = _resolve_extends(parent_path, _read_toml(parent_path), [*chain, parent_path], added)
+    parent = _resolve_extends(
+        parent_path, _read_toml(parent_path), [*chain, parent_path], added, files
+    )
     if added is not None and _named_tables(parent.get("platforms")):
         known = [item["name"] for item in parent["platforms"]]
         if _named_tables(data.get("platforms")):
@@ -377,19 +384,23 @@ class _AddedPlatform:
 def read_scenario_dict(name_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
     """Read a scenario file into plain data, with ``extends`` resolved and
     ``population.represented_users`` set to its users unless it says. Does not validate."""
-    path, data, _ = _read_resolved(name_or_path)
+    path, data, _, _ = _read_resolved(name_or_path)
     return path, data
 
 
-def _read_resolved(name_or_path: str | Path) -> tuple[Path, dict[str, Any], list[_AddedPlatform]]:
-    """:func:`read_scenario_dict`, and the platforms files of the chain add to their parents'."""
+def _read_resolved(
+    name_or_path: str | Path,
+) -> tuple[Path, dict[str, Any], list[_AddedPlatform], list[tuple[Path, dict[str, Any]]]]:
+    """:func:`read_scenario_dict`, the platforms files of the chain add to their parents',
+    and the files of the chain with their own data (the one named first)."""
     path = resolve_scenario_path(name_or_path)
     data = _read_toml(path)
     added: list[_AddedPlatform] = []
-    data = _resolve_extends(path, data, [path], added)
+    files: list[tuple[Path, dict[str, Any]]] = []
+    data = _resolve_extends(path, data, [path], added, files)
     data.setdefault("name", path.stem)
     _anchor_represented_users(data)
-    return path, data, added
+    return path, data, added, files
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -492,16 +503,20 @@ def _anchor_represented_users(data: dict[str, Any]) -> None:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario: a shipped name (``china_csl_2016``) or a TOML path."""
-    path, data, added = _read_resolved(name_or_path)
+    path, data, added, files = _read_resolved(name_or_path)
     try:
         return validate_scenario(data, source=str(path))
     except ScenarioError as error:
+        problems = error.problems
         # A platform name the parent does not have adds a platform, and its default
         # market share of 1 breaks the parent's shares: name it, it is most often a typo.
-        if not added or not any(field.startswith("platforms") for field, _, _ in error.problems):
+        if added and any(field.startswith("platforms") for field, _, _ in problems):
+            problems = [*(platform.hint(data) for platform in added), *problems]
+        # A value a parent file set is blamed on that file, not on the one extending it.
+        origins = blame(problems, data, files, shipped_scenarios())
+        if problems is error.problems and not origins:
             raise
-        hints = [platform.hint(data) for platform in added]
-        raise ScenarioError(error.source, [*hints, *error.problems], more=error.more) from None
+        raise ScenarioError(error.source, problems, more=error.more, origins=origins) from None
 
 
 def override(
