@@ -8,6 +8,7 @@ withholding above the rest, with intervals (slow)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -422,3 +423,34 @@ def test_degrees_counted_without_the_network_are_the_networks(name: str) -> None
     np.testing.assert_array_equal(counted, drawn)
     np.testing.assert_array_equal(users.degree(), drawn)  # from the network once drawn
     assert counted.sum() > 3000 * 5  # mean degree 10 less the few self-loops
+
+
+def test_a_group_without_users_is_not_measured_as_zero(tmp_path: Path) -> None:
+    """A group too small to get a user at the run's size has no rates: NaN in the run's
+    group summary (null in summary.json, n/a on the console and in ``censim groups``),
+    not a measured 0 with an interval of [0, 0] (an audit's finding, session 16)."""
+    from simulator.experiments.groups import compare_groups
+
+    scenario = simulator.override(
+        classroom([{"name": "tiny", "share": 0.0001}, {"name": "rest", "share": 0.9999}]),
+        {"population.users": 300, "horizon_days": 5},
+    )
+    results = run(scenario)
+    tiny = results.summary["groups"]["tiny"]
+    assert tiny["users"] == 0 and tiny["sensitive_intended"] == 0
+    for rate in ("deletion_rate", "withholding_rate", "detentions_per_1000_users"):
+        assert math.isnan(tiny[rate]), rate
+        assert math.isfinite(results.summary["groups"]["rest"][rate]), rate
+    folder = results.write(tmp_path / "r")
+    written = json.loads((folder / "summary.json").read_text())["groups"]["tiny"]
+    assert written["deletion_rate"] is None
+    table = compare_groups(scenario, reps=2, seed=3).table
+    rows = table[table["group"] == "tiny"]
+    assert rows["mean"].isna().all() and rows["low"].isna().all()
+    from simulator.cli.experiments import _number_interval
+    from simulator.cli.main import _group_lines
+
+    row = rows[rows["rate"] == "deletion_rate"].iloc[0]
+    assert _number_interval(row["mean"], row["low"], row["high"]) == "n/a"
+    lines = _group_lines(results.summary["groups"], lambda x: "n/a" if x != x else f"{x:.2%}")
+    assert "tiny: 0 users, deletion n/a, withholding n/a, n/a detained per 1,000" in lines[1]

@@ -470,7 +470,10 @@ def _number_interval(
     mean: float, low: float, high: float, boot_low: float = math.nan, boot_high: float = math.nan
 ) -> str:
     """``mean [low, high] (boot_low, boot_high)``: the t-interval and, where there is one,
-    the percentile bootstrap interval."""
+    the percentile bootstrap interval; ``n/a`` where nothing was measured (a group with
+    no users or no published posts in every replication)."""
+    if not math.isfinite(mean):
+        return "n/a"
     interval = f" [{low:.4g}, {high:.4g}]" if math.isfinite(low) else ""
     boot = f" ({boot_low:.4g}, {boot_high:.4g})" if math.isfinite(boot_low) else ""
     return f"{mean:.4g}{interval}{boot}"

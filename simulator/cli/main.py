@@ -175,6 +175,10 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _per_1000(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.2f}"
+
+
 def _group_lines(groups: dict[str, Any], pct: Callable[[float | None], str]) -> list[str]:
     """One line per user group: its users, sensitive posts, deletion rate, withholding,
     detentions, arrivals and departures (intervals: ``censim groups``)."""
@@ -183,7 +187,7 @@ def _group_lines(groups: dict[str, Any], pct: Callable[[float | None], str]) -> 
         lines.append(
             f"    {name}: {row['users']:,} users, deletion {pct(row['deletion_rate'])}, "
             f"withholding {pct(row['withholding_rate'])}, "
-            f"{row['detentions_per_1000_users']:.2f} detained per 1,000, "
+            f"{_per_1000(row['detentions_per_1000_users'])} detained per 1,000, "
             f"{row['arrivals']:,} arrived, {row['departures']:,} departed"
         )
     return lines

@@ -16,6 +16,7 @@ were before groups existed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +144,11 @@ class GroupCounts:
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    return float(numerator) / denominator if denominator else 0.0
+    """``numerator / denominator``; NaN where there is nothing to rate (a group with no
+    users, or none of whose sensitive posts was published): not measured, not 0
+    (summary.json writes it as null, the console as n/a, and intervals over
+    replications leave it out)."""
+    return float(numerator) / denominator if denominator else math.nan
 
 
 #: The per-group rates ``censim run`` prints and ``censim groups`` compares.
