@@ -255,12 +255,34 @@ def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -
             ["--param", "rules.takedown.vagueness=0:1", "--set", "rules.takedown.vagueness=1"],
             "--set rules.takedown.vagueness and --param rules.takedown.vagueness: a field",
         ),
+        (
+            "frontier",
+            ["--reviewers", "1,2", "--set", "platforms.0.reviewers_per_100k_users=5"],
+            "--set platforms.0.reviewers_per_100k_users and --reviewers: a field is either",
+        ),
+        (
+            "frontier",
+            ["--deadline-hours", "1,24", "--set", "rules.takedown.deadline_hours=5"],
+            "--set rules.takedown.deadline_hours and --deadline-hours: a field is either",
+        ),
+        (
+            "phases",
+            ["--detention-days", "1,9", "--set", "police.detention_days=4"],
+            "--set police.detention_days and --detention-days: a field is either fixed",
+        ),
+        (
+            "phases",
+            ["--vagueness", "0,1", "--set", "rules.takedown.vagueness=0.5"],
+            "--set rules.takedown.vagueness and --vagueness: a field is either fixed",
+        ),
     ],
 )
 def test_a_field_fixed_and_varied_is_refused(
     tmp_path: Path, command: str, args: list[str], expected: str
 ) -> None:
-    """The audit: ``--vary X`` with ``--set X`` let one silently win over the other."""
+    """The audit: ``--vary X`` with ``--set X`` let one silently win over the other; so
+    did a frontier's or a phase grid's lever with ``--set`` of the field it sets (a factor
+    lever, ``--fines`` or ``--surveillance``, multiplies the fixed value: allowed)."""
     design = tmp_path / "d.toml"
     design.write_text("[grid]\nhorizon_days = [1, 2]\n")
     args = [str(design) if a == "DESIGN" else a for a in args]

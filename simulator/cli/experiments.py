@@ -67,6 +67,25 @@ def _refuse_fixed_and_varied(
         )
 
 
+def _refuse_set_and_levers(fixed: tuple[str, ...], levers: dict[str, str]) -> None:
+    """Refuse a ``--set`` of a field that a lever option given also sets (``levers``: the
+    option and a regular expression of the dotted fields it sets): the lever's values
+    would silently replace the fixed one. (A factor lever, ``--fines`` or
+    ``--surveillance``, multiplies the scenario's value with ``--set`` applied: no clash.)"""
+    import re
+
+    from simulator.experiments.designs import SweepError, parse_set
+
+    for text in fixed:
+        name, _ = parse_set(text)
+        for option, fields in levers.items():
+            if re.fullmatch(fields, name):
+                raise SweepError(
+                    f"--set {name} and {option}: a field is either fixed or varied, not "
+                    "both (the lever's values would silently replace it); drop one of them"
+                )
+
+
 def _pct(value: float) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval, run_options
+from simulator.cli.experiments import (
+    _pct,
+    _refuse_set_and_levers,
+    _scenario_with_fixed,
+    _with_interval,
+    run_options,
+)
 from simulator.experiments.designs import SweepError
 from simulator.output.folders import shown
 
@@ -75,6 +81,12 @@ def frontier_command(
     from simulator.plots.frontier import frontier_figure
     from simulator.plots.writing import save
 
+    levers = {
+        "--deadline-hours": r"rules\.takedown\.(notice_)?deadline_hours",
+        "--reviewers": r"platforms\.[^.]+\.reviewers_per_100k_users",
+    }
+    given = {"--deadline-hours": deadline_hours, "--reviewers": reviewers}
+    _refuse_set_and_levers(fixed, {k: v for k, v in levers.items() if given[k]})
     loaded = _scenario_with_fixed(scenario, fixed, None, None)
     result = policy_frontier(
         loaded,

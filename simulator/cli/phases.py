@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.experiments import _pct, _scenario_with_fixed, _with_interval, run_options
+from simulator.cli.experiments import (
+    _pct,
+    _refuse_set_and_levers,
+    _scenario_with_fixed,
+    _with_interval,
+    run_options,
+)
 from simulator.cli.frontier import _numbers
 from simulator.output.folders import shown
 
@@ -71,6 +77,12 @@ def phases_command(
     from simulator.plots.phase import simulated_phase_figure
     from simulator.plots.writing import save
 
+    levers = {
+        "--vagueness": r"rules\.takedown\.vagueness",
+        "--detention-days": r"police\.detention_days",
+    }
+    given = {"--vagueness": vagueness, "--detention-days": detention_days}
+    _refuse_set_and_levers(fixed, {k: v for k, v in levers.items() if given[k]})
     loaded = _scenario_with_fixed(scenario, fixed, None, None)
     result = phase_grid(
         loaded,
