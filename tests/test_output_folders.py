@@ -778,3 +778,28 @@ def test_many_interrupts_at_random_moments(tmp_path: Path) -> None:
         _assert_one_line(code, err, quiet=True, case=trial)
         left = sorted(p.name for p in cwd.iterdir())
         assert left in ([], ["r"]), left
+
+
+def test_a_design_output_is_recorded_under_the_stores_lock(tmp_path: Path) -> None:
+    """Recording a design's figure in design.json takes the store's lock, as a sweep does:
+    while another censim command writes the store the record (and the figure after it) is
+    refused, naming the store; nothing is changed; once the lock is free it is recorded.
+    (Recorded unlocked, another design's --force meanwhile could have its design.json
+    carry this design's figure.)"""
+    from simulator.errors import OutputError
+    from simulator.experiments.store import lock_store, record_outputs
+
+    out = tmp_path / "store"
+    first = grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, first, reps=1, model=Ishigami(), workers=0, out=out)
+    before = (out / "design.json").read_text()
+    held = lock_store(out)
+    assert held is not None
+    try:
+        with pytest.raises(OutputError, match="another censim sweep is writing here"):
+            record_outputs(out, ["sweep.png"])
+        assert (out / "design.json").read_text() == before
+    finally:
+        held.close()
+    record_outputs(out, ["sweep.png"])
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]

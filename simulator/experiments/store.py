@@ -16,7 +16,7 @@ import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -106,14 +106,46 @@ MAX_DESIGN_BYTES = 256_000_000
 OUTPUTS_KEY = "outputs"
 
 
+def lock_store(out: Path) -> IO[str] | None:
+    """Hold the store's ``.lock`` (an exclusive ``flock``) until the handle returned is
+    closed; refuse (:class:`OutputError`) if another censim command holds it. None where
+    the system has no ``flock``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    try:
+        handle = open(out / ".lock", "a+")  # noqa: SIM115 - held until closed
+    except OSError as error:
+        raise OutputError(f"{shown(out)}: cannot write here ({error.strerror or error})") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise OutputError(
+            f"{shown(out)}: another censim sweep is writing here; wait for it or use another --out"
+        ) from None
+    return handle
+
+
 def record_outputs(out: str | Path, names: Sequence[str]) -> None:
     """Add ``names`` (of :data:`DESIGN_OUTPUTS`) to the ``outputs`` a store's design.json
     records, before they are written: so that ``--force`` by another design deletes them
-    (:meth:`Store._clear`), and only them."""
+    (:meth:`Store._clear`), and only them. Under the store's lock (:func:`lock_store`): a
+    sweep writing the store meanwhile is refused, and so is this, while one does."""
     unknown = sorted(set(names) - DESIGN_OUTPUTS)
     if unknown:
         raise ValueError(f"not a design output of a store: {', '.join(unknown)}")
-    design_file = Path(out) / "design.json"
+    lock = lock_store(Path(out))
+    try:
+        _record_outputs(Path(out), names)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _record_outputs(out: Path, names: Sequence[str]) -> None:
+    design_file = out / "design.json"
     try:
         manifest = json.loads(read_regular_file(design_file, MAX_DESIGN_BYTES).decode("utf-8"))
     except (UnreadableFile, OSError, ValueError) as error:
@@ -214,25 +246,7 @@ class Store:
             raise OutputError(f"{shown(self.out)}: cannot write here ({error.strerror})") from None
 
     def _acquire_lock(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
-            return
-        try:
-            handle = open(self.out / ".lock", "a+")  # noqa: SIM115 - held until close()
-        except OSError as error:
-            raise OutputError(
-                f"{shown(self.out)}: cannot write here ({error.strerror or error})"
-            ) from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise OutputError(
-                f"{shown(self.out)}: another censim sweep is writing here; "
-                "wait for it or use another --out"
-            ) from None
-        self._lock = handle
+        self._lock = lock_store(self.out)
 
     def close(self) -> None:
         if self._lock is not None:
