@@ -290,6 +290,15 @@ def invoke(*args: str) -> tuple[int, str]:
             ["`platforms.p.reviewers_per_100k_users` cannot change mid-run", "`block` / `unblock`"],
         ),
         (
+            # Every field the entry may not change, at once (the audit: only the first).
+            '[[timeline]]\nname = "two"\nday = 2\n'
+            'set = { "population.users" = 3, "access.taste_scale" = 2.0 }\n',
+            [
+                "`population.users` cannot change mid-run; `access.taste_scale` cannot change "
+                "mid-run (users' tastes are drawn once for the run); a timeline may change",
+            ],
+        ),
+        (
             '[[timeline]]\nname = "odd"\nday = 2\nset = { "police.detention_days" = -4.0 }\n',
             ["timeline[0] (odd).set.police.detention_days", "greater than or equal to 0"],
         ),

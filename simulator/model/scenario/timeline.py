@@ -10,7 +10,7 @@ is allowed. Which values hold on which day is :mod:`simulator.model.scenario.day
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -96,13 +96,17 @@ _WHY_NOT: dict[str, str] = {
 }
 
 
-def refusal(path: str) -> str:
-    """The message for a field a timeline may not change: why, and what is allowed."""
-    reason = next((why for prefix, why in _WHY_NOT.items() if path.startswith(prefix)), "")
+def refusal(paths: Sequence[str]) -> str:
+    """The message for the fields a timeline entry may not change, every one of them:
+    why each cannot, and what is allowed."""
+
+    def one(path: str) -> str:
+        reason = next((why for prefix, why in _WHY_NOT.items() if path.startswith(prefix)), "")
+        return f"`{path}` cannot change mid-run" + (f" ({reason})" if reason else "")
+
     allowed = ", ".join(FAMILY_OF)
     return (
-        f"`{path}` cannot change mid-run"
-        + (f" ({reason})" if reason else "")
+        "; ".join(one(path) for path in paths)
         + f"; a timeline may change: {allowed}; "
         + "groups.NAME.filtering, monitoring, reporting, detention; "
         + "and `block` / `unblock` platforms"
@@ -151,7 +155,7 @@ class TimelineEntry(BaseModel):
         flat = flatten(value)
         refused = [path for path in flat if family_of(path) is None]
         if refused:
-            raise ValueError(refusal(refused[0]))
+            raise ValueError(refusal(refused))
         return flat
 
     @field_validator("block", "unblock", mode="before")
