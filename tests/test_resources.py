@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -217,10 +218,9 @@ def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     assert code == 4, output
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
-    # The pilot's queues fall further behind every day (0.42 items a user more a day over
-    # its last week, measured; 0.62 with the margin): carried on to day 365, 6.8 TB.
-    # Bounded above by an item a user-day kept all year (11 TB), below by what refuses
-    # the run.
+    # The pilot's queues (20,000 users for the year) fall behind for months: 62 items a
+    # user at their peak, measured (93 with the margin): 2.8 TB. Bounded above by an item
+    # a user-day kept all year (11 TB), below by what refuses the run.
     assert 60 * GB < needs.memory < 50_000_000 * 365 * resources.WAITING_ITEM_BYTES
 
 
@@ -243,6 +243,74 @@ def test_platforms_that_hire_are_not_estimated_as_falling_behind_for_ever(
     assert "posts waiting for review" in needs.note
     machine["memory"] = 16 * GB
     resources.check(needs, Path("out"), "this run")  # not refused
+
+
+def test_a_queue_that_falls_behind_ever_faster_is_foreseen() -> None:
+    """china_csl_2016 with 0.2 fixed reviewers per 100,000 users for 120 days: the
+    platforms fall behind, flag more as they miss more, and the items waiting grow ever
+    faster (review items arriving 0.0035 a user-day over days 0-9, 0.16 over days
+    110-119, at 20,000 users). A month's pilot carried on at its last week's growth
+    foresaw 1.19 items a user where the run reaches 7.87 (the review of session 17);
+    the pilot now runs the scenario's every day. Measured (100,000 users): 8.77 a user at
+    the peak (day 119) against 10.4 estimated."""
+    scenario = simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {
+            "population.users": 100_000,
+            "horizon_days": 120,
+            "platforms.0.staffing": "fixed",
+            "platforms.1.staffing": "fixed",
+            "platforms.0.reviewers_per_100k_users": 0.2,
+            "platforms.1.reviewers_per_100k_users": 0.2,
+        },
+    )
+    assert resources.pilot_size(scenario) == (10_000, 120)
+    estimated = resources.waiting_items(scenario, resources.pilot_rates(scenario))
+    waiting = simulator.run(scenario, seed=scenario.seed).platform_daily
+    peak = waiting.groupby("day")["queue_waiting"].sum().max()
+    assert peak > 5 * 100_000  # the case: a backlog of several items a user
+    assert peak < estimated < 2 * peak, (estimated, peak)
+
+
+def test_the_pilot_meets_every_day_of_the_run_and_its_timeline() -> None:
+    """A pilot of a month could not see a timeline entry after day 30 (a late crackdown
+    that sends the queues behind: the review of session 17 measured 740 times more items
+    waiting than estimated). Its days are the run's, up to ten years; its users a tenth
+    of the run's, at most 20,000 and a year of 20,000 users in all, at least 2,000."""
+    csl = simulator.load_scenario("china_csl_2016")
+    weibo = simulator.load_scenario("china_weibo_2012_real_name")  # an entry on day 75
+
+    def size(scenario: simulator.Scenario, users: int, days: int) -> tuple[int, int]:
+        changes = {"population.users": users, "horizon_days": days}
+        return resources.pilot_size(simulator.override(scenario, changes))
+
+    assert max(entry.day for entry in weibo.timeline) < weibo.horizon_days
+    assert size(weibo, 1_000_000, weibo.horizon_days) == (20_000, weibo.horizon_days)
+    assert size(csl, 1_000_000, 365) == (20_000, 365)
+    assert size(csl, 100_000, 365) == (10_000, 365)
+    assert size(csl, 30_000, 365) == (3_000, 365)
+    assert size(csl, 1_000_000, 730) == (10_000, 730)
+    assert size(csl, 1_000_000, 36_500) == (2_000, resources.PILOT_MAX_DAYS)
+    assert size(csl, 1_500, 36_500) == (1_500, resources.PILOT_MAX_DAYS)
+
+
+def test_the_growth_carried_beyond_the_pilot_is_its_fastest_week() -> None:
+    """Beyond the pilot's days (runs over ten years) the items waiting grow at the
+    fastest rate a week of the pilot's second half saw: a queue accelerating to the end
+    is carried on at its last week's rate, one that grew and stopped at its fastest."""
+    accelerating = np.array([0, 1, 3, 6, 10, 15, 21, 28, 36, 45], dtype=float)
+    assert resources.fastest_growth(accelerating, span=3) == pytest.approx((45 - 21) / 3)
+    stopped = np.array([0, 5, 10, 15, 15, 15, 15, 15], dtype=float)
+    assert resources.fastest_growth(stopped, span=2) == pytest.approx(5.0)
+    assert resources.fastest_growth(np.array([9.0, 3.0, 1.0]), span=7) == 0.0
+    assert resources.fastest_growth(np.array([2.0]), span=7) == 0.0
+    scenario = simulator.override(
+        simulator.load_scenario("classroom"), {"population.users": 1_000, "horizon_days": 4_000}
+    )
+    rates = resources.Rates(
+        waiting_peak=3.0, waiting_end=2.0, waiting_growth=0.01, pilot_days=3_650
+    )
+    assert resources.waiting_items(scenario, rates) == pytest.approx(1_000 * (2.0 + 0.01 * 350))
 
 
 # -- the estimate against measured runs -----------------------------------------------------

@@ -18,13 +18,19 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
   counterfactual runs in a second process (``simulator.engine.pairing`` does that from
   ``PARALLEL_MIN_USER_DAYS`` user-days on);
 - plus, for runs of ``PILOT_MIN_USER_DAYS`` user-days or more, what a pilot run of the
-  same scenario (``PILOT_USERS`` users, ``PILOT_DAYS`` days) measures per user, times
-  ``PILOT_MARGIN``: the review items waiting in the platforms' queues (``queue_waiting``
-  at each day's end, its peak, and beyond the pilot's days its last week's growth
-  carried on: :func:`waiting_items`), ``WAITING_ITEM_BYTES`` each; and every event,
-  held until the end, ``EVENT_BYTES`` each. The queues are what the run's platforms do
-  with the reviewers they have *and hire* (a platform choosing its staff, model.md S6a,
-  catches up within weeks), measured, not a backlog of the starting staff;
+  same scenario measures per user, times ``PILOT_MARGIN``: the review items waiting in the
+  platforms' queues (``queue_waiting`` at each day's end, its peak: :func:`waiting_items`),
+  ``WAITING_ITEM_BYTES`` each; and every event, held until the end, ``EVENT_BYTES`` each.
+  The pilot has fewer users (:func:`pilot_size`: at most ``PILOT_USERS``, a tenth of the
+  run's, ``PILOT_USER_DAYS`` in all, at least ``PILOT_MIN_USERS``) and the run's every day
+  up to ``PILOT_MAX_DAYS``, so it meets every timeline entry and every turn of the queues:
+  a platform choosing its staff (model.md S6a) catches up within weeks, one with fixed
+  staff that falls behind falls further behind ever faster (its strictness and flags rise
+  with what it misses: china_csl_2016 at 0.2 fixed reviewers per 100,000, 20,000 users,
+  review items arriving 0.0035 a user-day over days 0-9, 0.16 over days 110-119), which
+  neither a month's pilot nor the starting staff's shortfall times the days foresees.
+  Beyond ``PILOT_MAX_DAYS`` the count at the pilot's end grows at the fastest rate a week
+  of its second half saw;
 - disk of one run folder:
   ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
   (``daily.csv`` and ``counterfactual_daily.csv``: a row per cell, channel (2) and kind
@@ -62,6 +68,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from simulator.errors import CensimError
 from simulator.model.scenario import Scenario
 
@@ -85,16 +93,23 @@ WAITING_ITEM_BYTES = 600
 EVENT_BYTES = 200
 #: One row of events.csv (73 B measured).
 EVENT_ROW_BYTES = 75
-#: Runs of at least this many user-days get a pilot run (PILOT_USERS users for
-#: PILOT_DAYS days) that measures how many review items wait per user and how many
-#: events a user-day makes: below it those terms are small on any machine.
+#: Runs of at least this many user-days get a pilot run (:func:`pilot_size`) that
+#: measures how many review items wait per user and how many events a user-day makes:
+#: below it those terms are small on any machine.
 PILOT_MIN_USER_DAYS = 10_000_000
+#: The pilot's users: at most PILOT_USERS and a tenth of the run's (so it costs a tenth
+#: of the run at most), at most PILOT_USER_DAYS over its days, at least PILOT_MIN_USERS
+#: (the items waiting a user vary little with size: china_csl_2016's first-month peak
+#: 1.00 at 5,000 users, 1.10 at 20,000, 1.18 at 100,000, 1.14 at 300,000). 20,000 users
+#: for a year take 2-7 s (china_csl_2016, this project's machine).
 PILOT_USERS = 20_000
-PILOT_DAYS = 30
-#: The pilot's rates times this (china_csl_2016's peak of items waiting a user, 30 days:
-#: 1.00 at 5,000 users, 1.10 at 20,000, 1.18 at 100,000, 1.14 at 300,000).
+PILOT_MIN_USERS = 2_000
+PILOT_USER_DAYS = 20_000 * 365
+#: The pilot's days: the run's, up to this many (ten years).
+PILOT_MAX_DAYS = 3_650
+#: The pilot's rates times this (the variation with size above, and a replication's).
 PILOT_MARGIN = 1.5
-#: Days at the pilot's end over which the items waiting are seen to grow.
+#: Days over which the items waiting are seen to grow (beyond PILOT_MAX_DAYS only).
 PILOT_TREND_DAYS = 7
 #: A run folder's fixed files (summary, scenario, manifest, delays) without platforms.
 FOLDER_BYTES = 30_000
@@ -136,9 +151,9 @@ class Needs:
 class Rates:
     """Per user, from a pilot run (:func:`pilot_rates`), times ``PILOT_MARGIN``: rows of
     events.csv a user-day (``events``), review items waiting at the end of the pilot's
-    fullest day (``waiting_peak``) and of its last (``waiting_end``), and how much that
-    grew a day over its last ``PILOT_TREND_DAYS`` (``waiting_growth``, at least 0), over
-    ``pilot_days`` days."""
+    fullest day (``waiting_peak``) and of its last (``waiting_end``), and the fastest
+    they grew a day over a week of the pilot's second half (``waiting_growth``, at least
+    0), over ``pilot_days`` days."""
 
     events: float = 0.0
     waiting_peak: float = 0.0
@@ -147,36 +162,50 @@ class Rates:
     pilot_days: int = 0
 
 
+def pilot_size(scenario: Scenario) -> tuple[int, int]:
+    """The pilot run's users and days for ``scenario`` (see PILOT_USERS, PILOT_MAX_DAYS)."""
+    users = scenario.population.users
+    days = min(scenario.horizon_days, PILOT_MAX_DAYS)
+    pilot_users = min(PILOT_USERS, users // 10, PILOT_USER_DAYS // max(1, days))
+    return min(users, max(PILOT_MIN_USERS, pilot_users)), days
+
+
 def pilot_rates(scenario: Scenario) -> Rates:
-    """The scenario's rates measured on a pilot run of at most PILOT_USERS users for
-    PILOT_DAYS days (its own seed; nothing of it is kept)."""
+    """The scenario's rates measured on a pilot run of :func:`pilot_size` (its own
+    seed; nothing of it is kept)."""
     from simulator.engine.pairing import run
     from simulator.model.scenario import override
 
-    users = min(scenario.population.users, PILOT_USERS)
-    days = min(scenario.horizon_days, PILOT_DAYS)
+    users, days = pilot_size(scenario)
     small = override(
         scenario, {"population.users": users, "horizon_days": days}, source="pilot run"
     )
     results = run(small, seed=scenario.seed)
     queues = results.platform_daily.groupby("day")["queue_waiting"].sum()
     waiting = queues.reindex(range(days), fill_value=0).to_numpy(dtype=float) / users
-    trend = min(PILOT_TREND_DAYS, days - 1)
-    growth = (waiting[-1] - waiting[-1 - trend]) / trend if trend > 0 else 0.0
     return Rates(
         events=PILOT_MARGIN * len(results.events) / max(1, users * days),
         waiting_peak=PILOT_MARGIN * float(waiting.max()),
         waiting_end=PILOT_MARGIN * float(waiting[-1]),
-        waiting_growth=PILOT_MARGIN * max(0.0, float(growth)),
+        waiting_growth=PILOT_MARGIN * fastest_growth(waiting[days // 2 :]),
         pilot_days=days,
     )
 
 
+def fastest_growth(waiting: np.ndarray, span: int = PILOT_TREND_DAYS) -> float:
+    """The fastest growth a day (at least 0) of ``waiting`` (a count each day) over any
+    ``span`` consecutive days, or over all of them if fewer."""
+    span = min(span, len(waiting) - 1)
+    if span <= 0:
+        return 0.0
+    return max(0.0, float(np.max(waiting[span:] - waiting[:-span])) / span)
+
+
 def waiting_items(scenario: Scenario, rates: Rates) -> float:
     """Review items waiting at once, at most, over the run: per user the pilot's peak,
-    or, for the days beyond the pilot's, its last day's count growing as over its last
-    week (a queue that falls further behind each day keeps every item, in memory, to
-    the end), times the run's users."""
+    or, for the days beyond the pilot's (runs over PILOT_MAX_DAYS), its last day's count
+    growing at the fastest rate of its second half (a queue that falls further behind
+    each day keeps every item, in memory, to the end), times the run's users."""
     beyond = max(0, scenario.horizon_days - rates.pilot_days)
     per_user = max(rates.waiting_peak, rates.waiting_end + rates.waiting_growth * beyond)
     return scenario.population.users * per_user
