@@ -251,6 +251,31 @@ def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -
             "--days and --design DESIGN horizon_days: a field is either fixed or varied",
         ),
         (
+            # A platform by its index and by its name (the review of session 17).
+            "sweep",
+            ["--set", "platforms.0.reviewers_per_100k_users=5"]
+            + ["--vary", "platforms.weibo.reviewers_per_100k_users=1,2"],
+            "--set platforms.0.reviewers_per_100k_users and --vary "
+            "platforms.weibo.reviewers_per_100k_users: a field is either fixed or varied",
+        ),
+        (
+            # A table and a field inside it.
+            "sweep",
+            ["--set", 'rules.penalties.ladder=[{action="warning"}]']
+            + ["--vary", "rules.penalties.ladder.0.amount=1,2"],
+            "--set rules.penalties.ladder and --vary rules.penalties.ladder.0.amount: a field",
+        ),
+        (
+            "sensitivity",
+            [
+                "--param",
+                "platforms.tieba.review_minutes=1:2",
+                "--set",
+                "platforms.1.review_minutes=3",
+            ],
+            "--set platforms.1.review_minutes and --param platforms.tieba.review_minutes: a",
+        ),
+        (
             "sensitivity",
             ["--param", "rules.takedown.vagueness=0:1", "--set", "rules.takedown.vagueness=1"],
             "--set rules.takedown.vagueness and --param rules.takedown.vagueness: a field",

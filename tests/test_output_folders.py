@@ -407,6 +407,18 @@ def test_sweep_force_deletes_the_old_designs_results(tmp_path: Path) -> None:
     sweep(None, other, reps=1, model=model, workers=0, out=legacy, force=True)
     assert not (legacy / "frontier.csv").exists() and not (legacy / "frontier.png").exists()
     assert (legacy / "sweep.png").read_text() == "old"  # frontier does not write one
+    # An old store of a grid: censim sweep drew its figure; of whole points without a
+    # varied field it drew none, so a sweep.png there is the user's (the review of
+    # session 17).
+    for fields, kept in (([], True), (["x1"], False)):
+        legacy = tmp_path / f"legacy-points-{len(fields)}"
+        sweep(None, first, reps=1, model=model, workers=0, out=legacy)
+        design = json.loads((legacy / "design.json").read_text())
+        design["design"] = {**design["design"], "kind": "points", "fields": fields}
+        (legacy / "design.json").write_text(json.dumps(design))
+        (legacy / "sweep.png").write_text("mine")
+        sweep(None, other, reps=1, model=model, workers=0, out=legacy, force=True)
+        assert (legacy / "sweep.png").exists() is kept, fields
 
 
 def test_compare_force_replaces_only_a_comparison(tmp_path: Path) -> None:
@@ -780,26 +792,43 @@ def test_many_interrupts_at_random_moments(tmp_path: Path) -> None:
         assert left in ([], ["r"]), left
 
 
-def test_a_design_output_is_recorded_under_the_stores_lock(tmp_path: Path) -> None:
-    """Recording a design's figure in design.json takes the store's lock, as a sweep does:
-    while another censim command writes the store the record (and the figure after it) is
-    refused, naming the store; nothing is changed; once the lock is free it is recorded.
-    (Recorded unlocked, another design's --force meanwhile could have its design.json
-    carry this design's figure.)"""
+def test_a_design_output_is_recorded_and_written_under_the_stores_lock(tmp_path: Path) -> None:
+    """A design's figure is recorded in design.json and written under the store's lock,
+    held until the figure is written, as a sweep holds it: while another censim command
+    writes the store it is refused, naming the store, nothing changed; while it is
+    written no other command can take the store; and if another design's --force
+    replaced the store's results after this design's sweep finished, it is refused,
+    nothing written (the review of session 17: recorded and then written unlocked, the
+    other design's design.json could carry this design's figure)."""
     from simulator.errors import OutputError
-    from simulator.experiments.store import lock_store, record_outputs
+    from simulator.experiments.store import lock_store, writing_outputs
 
     out = tmp_path / "store"
     first = grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test")
-    sweep(None, first, reps=1, model=Ishigami(), workers=0, out=out)
+    results = sweep(None, first, reps=1, model=Ishigami(), workers=0, out=out)
     before = (out / "design.json").read_text()
     held = lock_store(out)
     assert held is not None
     try:
-        with pytest.raises(OutputError, match="another censim sweep is writing here"):
-            record_outputs(out, ["sweep.png"])
+        busy = pytest.raises(OutputError, match="another censim command .* is writing here")
+        with busy, writing_outputs(out, ["sweep.png"], results.manifest):
+            (out / "sweep.png").write_text("figure")
         assert (out / "design.json").read_text() == before
+        assert not (out / "sweep.png").exists()
     finally:
         held.close()
-    record_outputs(out, ["sweep.png"])
+    with writing_outputs(out, ["sweep.png"], results.manifest):
+        with pytest.raises(OutputError, match="is writing here"):
+            lock_store(out)  # held while the figure is written
+        (out / "sweep.png").write_text("figure")
     assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+
+    second = grid_design({"x1": [1.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    sweep(None, second, reps=1, model=Ishigami(), workers=0, out=out, force=True)
+    assert not (out / "sweep.png").exists()  # the first design's figure went with it
+    replaced = (out / "design.json").read_text()
+    replaced_meanwhile = pytest.raises(OutputError, match="now holds another design's results")
+    with replaced_meanwhile, writing_outputs(out, ["sweep.png"], results.manifest):
+        (out / "sweep.png").write_text("the first design's figure")
+    assert not (out / "sweep.png").exists()
+    assert (out / "design.json").read_text() == replaced

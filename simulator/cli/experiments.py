@@ -45,25 +45,39 @@ def _refuse_fixed_and_varied(
     users: int | None,
     varied: Any,
     option: str,
+    scenario: Any,
 ) -> None:
     """Refuse a field both fixed (``--set``, ``--days``, ``--users``) and varied (``option``:
-    ``--vary``, a design file, ``--param``): one would silently win over the other."""
+    ``--vary``, a design file, ``--param``): one would silently win over the other. Paths
+    are compared as ``scenario`` resolves them (``platforms.0`` is ``platforms.weibo``
+    where weibo is the first platform), and a table overlaps its fields (``--set
+    rules.penalties.ladder=...`` and ``--vary rules.penalties.ladder.0.amount``)."""
     from simulator.experiments.designs import SweepError, parse_set
+    from simulator.model.scenario.reading import resolved_path
 
-    fixing: dict[str, str] = {}
+    data = scenario.to_dict()
+    fixing: dict[tuple[int | str, ...], str] = {}
     for text in fixed:
         name, _ = parse_set(text)
-        fixing.setdefault(name, f"--set {name}")
+        fixing.setdefault(resolved_path(data, name), f"--set {name}")
     if days is not None:
-        fixing.setdefault("horizon_days", "--days")
+        fixing.setdefault(("horizon_days",), "--days")
     if users is not None:
-        fixing.setdefault("population.users", "--users")
-    both = [name for name in varied if name in fixing]
-    if both:
-        pairs = "; ".join(f"{fixing[name]} and {option} {name}" for name in both)
+        fixing.setdefault(("population", "users"), "--users")
+
+    def overlap(a: tuple[int | str, ...], b: tuple[int | str, ...]) -> bool:
+        return a[: len(b)] == b or b[: len(a)] == a
+
+    pairs = [
+        f"{option_text} and {option} {name}"
+        for name in varied
+        for path, option_text in fixing.items()
+        if overlap(resolved_path(data, name), path)
+    ]
+    if pairs:
         raise SweepError(
-            f"{pairs}: a field is either fixed or varied, not both (one would silently "
-            "override the other); drop one of them"
+            f"{'; '.join(pairs)}: a field is either fixed or varied, not both (one would "
+            "silently override the other); drop one of them"
         )
 
 
@@ -225,7 +239,7 @@ def sweep_command(
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
     design = design_from_options(vary, design_file)
     varied_by = "--vary" if vary else f"--design {design_file}" if design_file else "--vary"
-    _refuse_fixed_and_varied(fixed, days, users, design.fields, varied_by)
+    _refuse_fixed_and_varied(fixed, days, users, design.fields, varied_by, loaded)
     results = sweep(
         loaded,
         design,
@@ -291,13 +305,13 @@ def sweep_figure(results: Any, loaded: Any) -> Any:
 def _sweep_figure(results: Any, loaded: Any, out_dir: Path) -> bool:
     """Write ``sweep.png`` (:func:`sweep_figure`) next to the sweep's tables; a design
     that varies no field (a list of whole points) has no axis to draw on: no figure."""
-    from simulator.experiments.store import record_outputs
+    from simulator.experiments.store import writing_outputs
     from simulator.plots.writing import save
 
     if not results.fields or results.summary.empty:
         return False
-    record_outputs(results.out, ["sweep.png"])  # deleted with the design (store.py)
-    save(sweep_figure(results, loaded), out_dir / "sweep.png")
+    with writing_outputs(results.out, ["sweep.png"], results.manifest):
+        save(sweep_figure(results, loaded), out_dir / "sweep.png")
     return True
 
 
@@ -356,7 +370,7 @@ def sensitivity_command(
 
     ranges = parse_params(params)
     loaded = _scenario_with_fixed(scenario, fixed, days, users)
-    _refuse_fixed_and_varied(fixed, days, users, ranges, "--param")
+    _refuse_fixed_and_varied(fixed, days, users, ranges, "--param", loaded)
     result = analyse(
         loaded,
         ranges,

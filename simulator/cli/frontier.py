@@ -77,7 +77,7 @@ def frontier_command(
           --reviewers 0.5,2,5,20 --reps 3 --users 10000 --days 60 --out runs/frontier
     """
     from simulator.experiments.frontier import policy_frontier
-    from simulator.experiments.store import record_outputs
+    from simulator.experiments.store import writing_outputs
     from simulator.plots.frontier import frontier_figure
     from simulator.plots.writing import save
 
@@ -103,8 +103,8 @@ def frontier_command(
         progress=not quiet,
         check_resources=not yes,
     )
-    record_outputs(result.sweep.out, ["frontier.png"])  # deleted with the design
-    save(frontier_figure(result), Path(result.sweep.out) / "frontier.png")
+    with writing_outputs(result.sweep.out, ["frontier.png"], result.sweep.manifest):
+        save(frontier_figure(result), Path(result.sweep.out) / "frontier.png")
     wrote = f"wrote {shown(out_dir)}/frontier.csv and frontier.png (and the sweep's store)"
     if not quiet:
         table = result.table

@@ -73,7 +73,7 @@ def phases_command(
           --surveillance 1,4 --reps 2 --users 5000 --days 60 --out runs/phases
     """
     from simulator.experiments.phases import phase_grid
-    from simulator.experiments.store import record_outputs
+    from simulator.experiments.store import writing_outputs
     from simulator.plots.phase import simulated_phase_figure
     from simulator.plots.writing import save
 
@@ -100,8 +100,8 @@ def phases_command(
         progress=not quiet,
         check_resources=not yes,
     )
-    record_outputs(result.sweep.out, ["phases.png"])  # deleted with the design
-    save(simulated_phase_figure(result), Path(result.sweep.out) / "phases.png")
+    with writing_outputs(result.sweep.out, ["phases.png"], result.sweep.manifest):
+        save(simulated_phase_figure(result), Path(result.sweep.out) / "phases.png")
     wrote = f"wrote {shown(out_dir)}/phases.csv and phases.png (and the sweep's store)"
     if not quiet:
         headers = ["tolerance", "days", "surveillance", "compliant", "partly", "fully",

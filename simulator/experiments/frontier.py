@@ -33,7 +33,7 @@ import pandas as pd
 from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
 from simulator.experiments.intervals import COUNT, SHARE, interval_columns
-from simulator.experiments.store import record_outputs
+from simulator.experiments.store import writing_outputs
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.model.scenario import Scenario
 
@@ -167,8 +167,8 @@ def policy_frontier(
         extra_manifest={"frontier": {"levers": values}}, check_resources=check_resources,
     )  # fmt: skip
     table = frontier_table(results.long, values)
-    record_outputs(results.out, ["frontier.csv"])  # deleted with the design (store.py)
-    table.to_csv(Path(results.out) / "frontier.csv", index=False)
+    with writing_outputs(results.out, ["frontier.csv"], results.manifest):
+        table.to_csv(Path(results.out) / "frontier.csv", index=False)
     return FrontierResults(
         table=table,
         sweep=results,

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -123,28 +123,36 @@ def lock_store(out: Path) -> IO[str] | None:
     except OSError:
         handle.close()
         raise OutputError(
-            f"{shown(out)}: another censim sweep is writing here; wait for it or use another --out"
+            f"{shown(out)}: another censim command (a sweep, frontier or phases) is writing "
+            "here; wait for it to finish, or use another --out"
         ) from None
     return handle
 
 
-def record_outputs(out: str | Path, names: Sequence[str]) -> None:
-    """Add ``names`` (of :data:`DESIGN_OUTPUTS`) to the ``outputs`` a store's design.json
-    records, before they are written: so that ``--force`` by another design deletes them
-    (:meth:`Store._clear`), and only them. Under the store's lock (:func:`lock_store`): a
-    sweep writing the store meanwhile is refused, and so is this, while one does."""
+@contextlib.contextmanager
+def writing_outputs(
+    out: str | Path, names: Sequence[str], design: Mapping[str, Any]
+) -> Iterator[None]:
+    """Write design outputs ``names`` (of :data:`DESIGN_OUTPUTS`) of the store ``out``
+    inside this block: under the store's lock (:func:`lock_store`), held until the block
+    ends, so no sweep, frontier or phases command can ``--force`` the store meanwhile;
+    refused (:class:`OutputError`, nothing written) if the store's design.json no longer
+    holds ``design`` (the manifest the results were made with: its ``design_hash``);
+    ``names`` added to the ``outputs`` design.json records before the block runs, so
+    that ``--force`` by another design deletes them (:meth:`Store._clear`), and only them."""
     unknown = sorted(set(names) - DESIGN_OUTPUTS)
     if unknown:
         raise ValueError(f"not a design output of a store: {', '.join(unknown)}")
     lock = lock_store(Path(out))
     try:
-        _record_outputs(Path(out), names)
+        _record_outputs(Path(out), names, design.get("design_hash"))
+        yield
     finally:
         if lock is not None:
             lock.close()
 
 
-def _record_outputs(out: Path, names: Sequence[str]) -> None:
+def _record_outputs(out: Path, names: Sequence[str], expected_hash: Any) -> None:
     design_file = out / "design.json"
     try:
         manifest = json.loads(read_regular_file(design_file, MAX_DESIGN_BYTES).decode("utf-8"))
@@ -152,6 +160,12 @@ def _record_outputs(out: Path, names: Sequence[str]) -> None:
         raise OutputError(f"{shown(design_file)}: cannot be read back ({error})") from None
     if not isinstance(manifest, dict):
         raise OutputError(f"{shown(design_file)}: is not a JSON object")
+    if manifest.get("design_hash") != expected_hash:
+        written = ", ".join(names)
+        raise OutputError(
+            f"{shown(out)}: now holds another design's results (a command with --force "
+            f"replaced them while this one ran); {written} not written"
+        )
     listed = _listed_outputs(manifest) or []
     merged = sorted({*listed, *names})
     if merged != listed:
@@ -170,8 +184,9 @@ def _listed_outputs(manifest: Mapping[str, Any]) -> list[str] | None:
 
 def _old_design_outputs(manifest: Mapping[str, Any]) -> list[str]:
     """The design outputs censim wrote for a store's design: those its design.json
-    records; for a store written before the record, those the command its design.json
-    names writes (``frontier``, ``phases``; ``censim sweep`` its figure)."""
+    records; for a store written before the record (2026-12-04), those the command its
+    design.json names writes (``frontier``, ``phases``; ``censim sweep`` its figure, for
+    a design that varies a field)."""
     listed = _listed_outputs(manifest)
     if listed is not None:
         return listed
@@ -183,7 +198,10 @@ def _old_design_outputs(manifest: Mapping[str, Any]) -> list[str]:
     kind = design.get("kind") if isinstance(design, dict) else None
     if "attribution" in manifest or not isinstance(kind, str) or kind.startswith("sensitivity"):
         return []
-    return ["sweep.png"]
+    # `censim sweep` drew its figure only for a design that varies a field (a list of
+    # whole points without fields has no axis): a sweep.png beside any other is not ours.
+    fields = design.get("fields") if isinstance(design, dict) else None
+    return ["sweep.png"] if isinstance(fields, list) and fields else []
 
 
 class Store:

@@ -559,6 +559,28 @@ def get_dotted(data: Any, dotted: str) -> Any:
     return node[key]
 
 
+def resolved_path(data: Any, dotted: str) -> tuple[int | str, ...]:
+    """The keys a dotted path of plain scenario data goes through, as :func:`override`
+    reads it, with a named list item given by its position: ``platforms.weibo.x`` and
+    ``platforms.0.x`` resolve alike where weibo is the first platform. A path that does
+    not resolve is given by its parts as written (override reports it)."""
+    parts = dotted.split(".")
+    keys: list[int | str] = []
+    node = data
+    for i, part in enumerate(parts):
+        rest = ".".join(parts[i:])
+        in_set = parts[0] == "timeline" and i >= 3 and parts[i - 1] == "set"
+        if isinstance(node, dict) and part not in node and (rest in node or in_set):
+            return (*keys, rest)
+        try:
+            key = _child_key(node, part, parts[i - 1] if i else "")
+            keys.append(key)
+            node = node[key] if i < len(parts) - 1 else None
+        except (LookupError, TypeError):
+            return (*keys, *parts[i:])
+    return tuple(keys)
+
+
 def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
     """The container holding a dotted path's value, and its key; LookupError(message)
     naming what is allowed where the path goes wrong."""
