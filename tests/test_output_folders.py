@@ -832,3 +832,41 @@ def test_a_design_output_is_recorded_and_written_under_the_stores_lock(tmp_path:
         (out / "sweep.png").write_text("the first design's figure")
     assert not (out / "sweep.png").exists()
     assert (out / "design.json").read_text() == replaced
+
+
+def test_a_manifest_too_large_to_be_censims_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telling a folder's kind reads its manifest, and check_not_inside reads every
+    ancestor's of an --out: a file of a manifest's name larger than any censim writes (a
+    sparse 300 MB file here) is not read at all, nor a FIFO, and the folder is not
+    censim's (the review of session 17: read whole, however large)."""
+    import os
+
+    from simulator.output.folder_checks import MAX_MANIFEST_BYTES, folder_kind, read_json
+
+    run = tmp_path / "run"
+    code, output = cli("run", "classroom", "--days", "1", "--users", "40", "--out", str(run))
+    assert code == 0, output
+    assert folder_kind(run) == "run"
+    manifest = run / "manifest.json"
+    size = manifest.stat().st_size
+    with manifest.open("r+b") as handle:
+        handle.truncate(MAX_MANIFEST_BYTES + 1)  # sparse: no disk used
+    assert read_json(manifest) is None and folder_kind(run) is None
+    with manifest.open("r+b") as handle:
+        handle.truncate(size)
+    assert folder_kind(run) == "run"
+    # Valid JSON over the limit (padded with spaces): censim's by its content, refused
+    # by its size.
+    from simulator.output import folder_checks
+
+    manifest.write_text(manifest.read_text() + " " * 100)
+    assert folder_kind(run) == "run"
+    monkeypatch.setattr(folder_checks, "MAX_MANIFEST_BYTES", size + 50)
+    assert folder_kind(run) is None
+    monkeypatch.undo()
+    fifo = tmp_path / "fifo" / "manifest.json"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    assert read_json(fifo) is None  # returns at once: never blocks on the FIFO

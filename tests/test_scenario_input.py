@@ -413,3 +413,12 @@ reviewers_per_100k_users = 0
     base = simulator.load_scenario("china_csl_2016")
     with pytest.raises(simulator.ScenarioError, match="could never hire"):
         simulator.override(base, {"platforms.weibo.reviewers_per_100k_users": 0})
+    # A positive floor that counts as no reviewer (staff is counted to a millionth): as
+    # stuck, refused, naming the smallest rate that is not (the review of session 17).
+    tiny = {"population.users": 40, "platforms.weibo.reviewers_per_100k_users": 0.001}
+    with pytest.raises(simulator.ScenarioError) as caught:
+        simulator.override(base, tiny)
+    (message,) = [m for f, _, m in caught.value.problems if f.endswith("per_100k_users")]
+    assert "at its 24 users" in message and "allowed: at least 0.00417" in message
+    smallest = {**tiny, "platforms.weibo.reviewers_per_100k_users": 0.00417}
+    assert simulator.override(base, smallest).population.users == 40

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import OutputError
+from simulator.files import UnreadableFile, read_regular_file
 
 #: The manifest key naming the kind of folder censim wrote.
 FOLDER_KEY = "censim_folder"
@@ -99,13 +100,21 @@ def shown(path: str | os.PathLike[str]) -> str:
 # -- what a folder is ---------------------------------------------------------------------
 
 
+#: Largest manifest read to tell a folder's kind (bytes; a sweep's design.json of many
+#: points is the largest censim writes). A larger file is not one of censim's: the
+#: folder is treated as the user's, which refuses rather than replaces (and an ancestor
+#: of an --out holding a huge file of a manifest's name is not read whole).
+MAX_MANIFEST_BYTES = 256_000_000
+
+
 def read_json(path: Path) -> Any:
-    """The JSON in a regular file (not a symlink), or None."""
+    """The JSON in a regular file (not a symlink) of at most MAX_MANIFEST_BYTES, or None."""
     try:
-        if not path.is_file() or path.is_symlink():
+        if path.is_symlink():
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_regular_file(path, MAX_MANIFEST_BYTES, follow_symlinks=False)
+        return json.loads(data.decode("utf-8"))
+    except (UnreadableFile, OSError, ValueError):
         return None
 
 
