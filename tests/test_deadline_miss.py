@@ -685,6 +685,13 @@ def test_the_grid_tables_made_once_a_run_are_the_rule_made_afresh() -> None:
         alone = dm.policy_late(policy, off_grid, line)
         want = dm.waiting_counted(policy.moderation, off_grid, lines, policy.flows, line)
         assert alone is not None and np.array_equal(alone, want)
+        # Thresholds of the grid's shape but not the grid (the review of session 17: the
+        # case above could not tell a memo keyed on the shape from one keyed on values).
+        shifted = grid + 0.01
+        moved = dm.policy_late(policy, shifted, line)
+        want = dm.waiting_counted(policy.moderation, shifted, lines, policy.flows, line)
+        assert moved is not None and np.array_equal(moved, want)
+        assert not np.array_equal(moved, late)
         asked = dm.reviews_asked(
             policy.moderation, grid, policy.flows, dm.policy_asked_rows(policy)
         )
