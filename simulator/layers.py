@@ -72,6 +72,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.deadline_miss",
             "simulator.model.slice_scale",
             "simulator.model.staff_ahead",
+            "simulator.model.staff_count",
             "simulator.model.staffing",
             "simulator.model.platforms",
             "simulator.model.police",

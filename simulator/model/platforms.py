@@ -40,6 +40,7 @@ from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.review_queue import ReviewQueue
 from simulator.model.scenario import PerKindScore, Scenario
 from simulator.model.scenario import Platform as PlatformSpec
+from simulator.model.staff_count import staff_for
 
 FloatArray = NDArray[np.floating]
 
@@ -47,10 +48,6 @@ FloatArray = NDArray[np.floating]
 STRICTNESS_EPSILON = 1e-12
 
 
-#: Staff is counted to a millionth of a full-time reviewer, so a rate per 100,000 users
-#: times a population that makes a whole number of reviewers gives exactly that number
-#: (8.0, not 7.99999998 from 13.333333 x 60,000 / 100,000).
-STAFF_DECIMALS = 6
 #: ``platforms.staffing`` of a platform that chooses its head count each week (S6a).
 CHOSEN_STAFF = "chosen"
 
@@ -60,8 +57,7 @@ def review_staff(scenario: Scenario, spec: PlatformSpec) -> float:
     ``reviewers_per_100k_users × population.users × market_share / 100,000``, the
     platform's expected users at the start; with ``staffing = "chosen"`` the start and
     the floor of its weekly choice (:mod:`simulator.model.staffing`, S6a)."""
-    users = scenario.population.users * spec.market_share
-    return round(spec.reviewers_per_100k_users * users / 100_000.0, STAFF_DECIMALS)
+    return staff_for(spec.reviewers_per_100k_users, scenario.population.users * spec.market_share)
 
 
 def review_servers(staff: float, review_minutes: float) -> tuple[int, float]:

@@ -30,10 +30,11 @@ from simulator.kernels.police import investigate_until
 from simulator.kernels.queue import new_line
 from simulator.kinds import N_KINDS
 from simulator.model.groups import detention_table
-from simulator.model.platforms import STAFF_DECIMALS, part_time_servers
+from simulator.model.platforms import part_time_servers
 from simulator.model.review_queue import SERVICE_BLOCK
 from simulator.model.scenario import Police as PoliceSpec
 from simulator.model.scenario import Scenario
+from simulator.model.staff_count import staff_for
 
 HOURS_PER_DAY = 24.0
 
@@ -43,7 +44,7 @@ def police_staff(scenario: Scenario) -> float:
     population.users / 100,000``, counted to a millionth (as review staff) so a rate
     that makes a whole number gives exactly that number."""
     rate = scenario.police.investigators_per_100k_users
-    return round(rate * scenario.population.users / 100_000.0, STAFF_DECIMALS)
+    return staff_for(rate, scenario.population.users)
 
 
 def lapse_hours(spec: PoliceSpec) -> float:

@@ -71,8 +71,9 @@ from numpy.typing import NDArray
 from simulator.model import deadline_miss
 from simulator.model import platform_policy as policy_rules
 from simulator.model.deadline_miss import STAFFING_PERIOD_DAYS, notice_deadline
-from simulator.model.platforms import CHOSEN_STAFF, STAFF_DECIMALS, review_servers, review_staff
+from simulator.model.platforms import CHOSEN_STAFF, review_servers, review_staff
 from simulator.model.staff_ahead import needed_staff, week_bounds
+from simulator.model.staff_count import STAFF_DECIMALS
 
 if TYPE_CHECKING:
     from simulator.model.platforms import PlatformState

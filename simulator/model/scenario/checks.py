@@ -22,6 +22,7 @@ from simulator.errors import MISSING
 from simulator.kinds import SENSITIVE_KINDS
 from simulator.model.scenario.groups import group_problems
 from simulator.model.scenario.timeline import flatten
+from simulator.model.staff_count import STAFF_DECIMALS, staff_for
 
 
 def _known(*values: Any) -> bool:
@@ -132,8 +133,6 @@ def _staffing_problems(platform: Any, users: Any) -> list[tuple[str, str]]:
     share of itself, so from none it could never hire (its queue would keep every item
     waiting): refused, naming what to change. A platform with no users (market share 0)
     has nothing to review."""
-    from simulator.model.platforms import STAFF_DECIMALS
-
     staffing, per_100k, share = (
         _attribute(platform, name)
         for name in ("staffing", "reviewers_per_100k_users", "market_share")
@@ -141,7 +140,7 @@ def _staffing_problems(platform: Any, users: Any) -> list[tuple[str, str]]:
     if not _known(staffing, per_100k, share, users) or staffing != "chosen" or share <= 0.0:
         return []
     platform_users = users * share
-    if round(per_100k * platform_users / 100_000.0, STAFF_DECIMALS) > 0.0:
+    if staff_for(per_100k, platform_users) > 0.0:
         return []
     # The smallest rate that gives a millionth of a reviewer at these users.
     smallest = 10.0**-STAFF_DECIMALS * 100_000.0 / platform_users
