@@ -21,16 +21,19 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
   same scenario measures per user, times ``PILOT_MARGIN``: the review items waiting in the
   platforms' queues (``queue_waiting`` at each day's end, its peak: :func:`waiting_items`),
   ``WAITING_ITEM_BYTES`` each; and every event, held until the end, ``EVENT_BYTES`` each.
-  The pilot has fewer users (:func:`pilot_size`: at most ``PILOT_USERS``, a tenth of the
-  run's, ``PILOT_USER_DAYS`` in all, at least ``PILOT_MIN_USERS``) and the run's every day
-  up to ``PILOT_MAX_DAYS``, so it meets every timeline entry and every turn of the queues:
-  a platform choosing its staff (model.md S6a) catches up within weeks, one with fixed
-  staff that falls behind falls further behind ever faster (its strictness and flags rise
-  with what it misses: china_csl_2016 at 0.2 fixed reviewers per 100,000, 20,000 users,
-  review items arriving 0.0035 a user-day over days 0-9, 0.16 over days 110-119), which
-  neither a month's pilot nor the starting staff's shortfall times the days foresees.
-  Beyond ``PILOT_MAX_DAYS`` the count at the pilot's end grows at the fastest rate a week
-  of its second half saw;
+  A short pilot (``PILOT_USERS`` users, ``PILOT_DAYS`` days) first; then, where what comes
+  later may differ (:func:`needs_whole_pilot`: a platform with fixed staff, a change of
+  rules after the short pilot's days, or queues not drained at its end), a pilot of every
+  day of the run up to ``PILOT_MAX_DAYS`` with fewer users (:func:`pilot_size`: at most
+  ``PILOT_USERS``, a tenth of the run's, ``PILOT_USER_DAYS`` in all, at least
+  ``PILOT_MIN_USERS``). A platform choosing its staff (model.md S6a) catches up within
+  weeks; one with fixed staff that falls behind falls further behind ever faster (its
+  strictness and flags rise with what it misses: china_csl_2016 at 0.2 fixed reviewers
+  per 100,000, 20,000 users, review items arriving 0.0035 a user-day over days 0-9, 0.16
+  over days 110-119), which neither a month's pilot nor the starting staff's shortfall
+  times the days foresees; nor does a month's pilot see a timeline entry after it.
+  Beyond the pilot's days the count at its end grows as over the short pilot's last week
+  (drained: about 0), or at the fastest rate a week of the whole pilot's second half saw;
 - disk of one run folder:
   ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
   (``daily.csv`` and ``counterfactual_daily.csv``: a row per cell, channel (2) and kind
@@ -93,23 +96,28 @@ WAITING_ITEM_BYTES = 600
 EVENT_BYTES = 200
 #: One row of events.csv (73 B measured).
 EVENT_ROW_BYTES = 75
-#: Runs of at least this many user-days get a pilot run (:func:`pilot_size`) that
+#: Runs of at least this many user-days get a pilot run (:func:`pilot_rates`) that
 #: measures how many review items wait per user and how many events a user-day makes:
 #: below it those terms are small on any machine.
 PILOT_MIN_USER_DAYS = 10_000_000
-#: The pilot's users: at most PILOT_USERS and a tenth of the run's (so it costs a tenth
-#: of the run at most), at most PILOT_USER_DAYS over its days, at least PILOT_MIN_USERS
-#: (the items waiting a user vary little with size: china_csl_2016's first-month peak
-#: 1.00 at 5,000 users, 1.10 at 20,000, 1.18 at 100,000, 1.14 at 300,000). 20,000 users
-#: for a year take 2-7 s (china_csl_2016, this project's machine).
+#: The short pilot: this many users (at most the run's) for this many days (1-2 s).
 PILOT_USERS = 20_000
+PILOT_DAYS = 30
+#: The whole pilot's users: at most PILOT_USERS and a tenth of the run's, at most
+#: PILOT_USER_DAYS over its days, at least PILOT_MIN_USERS (the items waiting a user vary
+#: little with size: china_csl_2016's first-month peak 1.00 at 5,000 users, 1.10 at
+#: 20,000, 1.18 at 100,000, 1.14 at 300,000); its days the run's, up to PILOT_MAX_DAYS.
+#: 10,000 users for a year take 2-10 s (china_csl_2016, this project's machine).
 PILOT_MIN_USERS = 2_000
 PILOT_USER_DAYS = 20_000 * 365
-#: The pilot's days: the run's, up to this many (ten years).
 PILOT_MAX_DAYS = 3_650
+#: The short pilot's queues count as drained when the items waiting at its end are at
+#: most this share of its peak, or at most PILOT_DRAINED_PER_USER a user.
+PILOT_DRAINED_SHARE = 0.1
+PILOT_DRAINED_PER_USER = 0.01
 #: The pilot's rates times this (the variation with size above, and a replication's).
 PILOT_MARGIN = 1.5
-#: Days over which the items waiting are seen to grow (beyond PILOT_MAX_DAYS only).
+#: Days over which the items waiting are seen to grow (beyond the pilot's days).
 PILOT_TREND_DAYS = 7
 #: A run folder's fixed files (summary, scenario, manifest, delays) without platforms.
 FOLDER_BYTES = 30_000
@@ -152,8 +160,8 @@ class Rates:
     """Per user, from a pilot run (:func:`pilot_rates`), times ``PILOT_MARGIN``: rows of
     events.csv a user-day (``events``), review items waiting at the end of the pilot's
     fullest day (``waiting_peak``) and of its last (``waiting_end``), and the fastest
-    they grew a day over a week of the pilot's second half (``waiting_growth``, at least
-    0), over ``pilot_days`` days."""
+    they grew a day over a week near its end (``waiting_growth``, at least 0: the short
+    pilot's last week, the whole pilot's second half), over ``pilot_days`` days."""
 
     events: float = 0.0
     waiting_peak: float = 0.0
@@ -163,20 +171,63 @@ class Rates:
 
 
 def pilot_size(scenario: Scenario) -> tuple[int, int]:
-    """The pilot run's users and days for ``scenario`` (see PILOT_USERS, PILOT_MAX_DAYS)."""
+    """The whole pilot's users and days for ``scenario`` (see PILOT_MIN_USERS)."""
     users = scenario.population.users
     days = min(scenario.horizon_days, PILOT_MAX_DAYS)
     pilot_users = min(PILOT_USERS, users // 10, PILOT_USER_DAYS // max(1, days))
     return min(users, max(PILOT_MIN_USERS, pilot_users)), days
 
 
+def last_change_day(scenario: Scenario) -> int:
+    """The last day on which the scenario's rules change: its timeline's entries (and
+    their ends) and the real-name rule's start (0 if nothing changes)."""
+    days = [0]
+    for entry in scenario.timeline:
+        days.append(entry.day + (entry.days or 0))
+    if scenario.rules.real_name.enabled:
+        days.append(scenario.rules.real_name.start_day)
+    return min(max(days), scenario.horizon_days)
+
+
+def needs_whole_pilot(scenario: Scenario, short: Rates) -> bool:
+    """Whether the short pilot (``short``, unscaled by the run's days) may not foresee
+    the run: a platform with users and fixed staff (its queue may fall behind ever
+    faster), a change of rules after the short pilot's days, or queues not drained at
+    its end."""
+    from simulator.model.platforms import CHOSEN_STAFF  # heavy (scipy): when piloting
+
+    if scenario.horizon_days <= short.pilot_days:
+        return False
+    fixed = any(
+        platform.staffing != CHOSEN_STAFF and platform.market_share > 0.0
+        for platform in scenario.platforms
+    )
+    drained = short.waiting_end <= PILOT_MARGIN * PILOT_DRAINED_PER_USER or (
+        short.waiting_end <= PILOT_DRAINED_SHARE * short.waiting_peak
+    )
+    return fixed or last_change_day(scenario) >= short.pilot_days or not drained
+
+
 def pilot_rates(scenario: Scenario) -> Rates:
-    """The scenario's rates measured on a pilot run of :func:`pilot_size` (its own
-    seed; nothing of it is kept)."""
+    """The scenario's rates measured on the short pilot (PILOT_USERS users, PILOT_DAYS
+    days), or, where it may not foresee the run (:func:`needs_whole_pilot`), on a
+    pilot of every day (:func:`pilot_size`). Each has its own seed; nothing is kept."""
+    users = min(scenario.population.users, PILOT_USERS)
+    days = min(scenario.horizon_days, PILOT_DAYS)
+    short = _pilot(scenario, users, days, growth_days=PILOT_TREND_DAYS + 1)
+    if not needs_whole_pilot(scenario, short):
+        return short
+    users, days = pilot_size(scenario)
+    return _pilot(scenario, users, days, growth_days=days - days // 2)
+
+
+def _pilot(scenario: Scenario, users: int, days: int, growth_days: int) -> Rates:
+    """A pilot run of ``users`` for ``days``: its rates, its growth the fastest of a week
+    within its last ``growth_days`` days (a drained short pilot: its last week; a whole
+    pilot: its second half)."""
     from simulator.engine.pairing import run
     from simulator.model.scenario import override
 
-    users, days = pilot_size(scenario)
     small = override(
         scenario, {"population.users": users, "horizon_days": days}, source="pilot run"
     )
@@ -187,7 +238,7 @@ def pilot_rates(scenario: Scenario) -> Rates:
         events=PILOT_MARGIN * len(results.events) / max(1, users * days),
         waiting_peak=PILOT_MARGIN * float(waiting.max()),
         waiting_end=PILOT_MARGIN * float(waiting[-1]),
-        waiting_growth=PILOT_MARGIN * fastest_growth(waiting[days // 2 :]),
+        waiting_growth=PILOT_MARGIN * fastest_growth(waiting[-growth_days:]),
         pilot_days=days,
     )
 
@@ -203,9 +254,9 @@ def fastest_growth(waiting: np.ndarray, span: int = PILOT_TREND_DAYS) -> float:
 
 def waiting_items(scenario: Scenario, rates: Rates) -> float:
     """Review items waiting at once, at most, over the run: per user the pilot's peak,
-    or, for the days beyond the pilot's (runs over PILOT_MAX_DAYS), its last day's count
-    growing at the fastest rate of its second half (a queue that falls further behind
-    each day keeps every item, in memory, to the end), times the run's users."""
+    or, for the days beyond the pilot's, its last day's count growing at the pilot's
+    ``waiting_growth`` (a queue that falls further behind each day keeps every item, in
+    memory, to the end), times the run's users."""
     beyond = max(0, scenario.horizon_days - rates.pilot_days)
     per_user = max(rates.waiting_peak, rates.waiting_end + rates.waiting_growth * beyond)
     return scenario.population.users * per_user
