@@ -222,3 +222,36 @@ def test_what_an_audit_finds_depends_on_the_share_of_violations_not_the_platform
     # sample's share.
     expected = size * 40 / 20_000
     assert abs(np.mean(finds[0]) - expected) < 4 * np.sqrt(expected / 20)
+
+
+def test_an_audit_that_read_no_post_teaches_only_that_it_came() -> None:
+    """An audit on its window's first day reads no post (published counts whole days,
+    docs/model.md S10): its finding of 0 said nothing of what audits detect. Read as
+    evidence, it crashed the platform's belief in detection and its strictness with it
+    (china_weibo_2012, replication 2 of the facts: an audit on day 0 with 1,678 posts
+    up, strictness 0.46 -> 0.01 in eight days; session 18). It counts for the audits'
+    rate, is no clean audit, and a later audit that read posts and found none still
+    teaches."""
+    import dataclasses
+
+    calls: list[tuple] = []
+    regulator, recorder, platforms = _regulator(still_up=5, calls=calls)
+    platform = platforms[0]
+    assert platform.policy is not None
+    belief = platform.policy.belief
+    platform.policy.predicted_prohibited = 50.0  # what it expected an audit to find
+    regulator.view = dataclasses.replace(
+        regulator.view, published_between=lambda platform, since, now: 0.0
+    )
+    regulator.audit(platform, 5.0)  # day 0: nothing published in whole days yet
+    assert belief.audits_seen == 1 and belief.detection == 1.0
+    assert platform.clean_audits == 0 and platform.penalty_level == 0
+    assert [e.amount for e in recorder.events] == [0.0]  # recorded, as it happened
+    regulator.view = dataclasses.replace(
+        regulator.view,
+        published_between=lambda platform, since, now: 1_000.0,
+        prohibited_still_up=lambda platform, since, now: 0,
+    )
+    regulator.audit(platform, 30.0)  # day 1: it read posts and found none
+    assert belief.audits_seen == 2 and belief.detection < 0.5
+    assert platform.clean_audits == 1

@@ -104,8 +104,14 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
+    "C3": (
+        "fit target not reached: 0.1112 (10 replications, none inside; session 18): its"
+        " fitted parameter, sensitive_mix.unlawful, is at its bound 0.40; session 16's"
+        " 0.1220 rested on a replication whose day-0 audit read no post and taught weibo"
+        " that audits detect nothing (docs/validation.md, Output)"
+    ),
     "C1-csl": (
-        "check not reproduced: 2.77 (10 replications, 4 of 10 inside [3, inf); session 14):"
+        "check not reproduced: 2.64 (10 replications, 3 of 10 inside [3, inf); session 18):"
         " the platforms take down the critical posts nearest the vague line"
         " (docs/validation.md defect 1)"
     ),

@@ -472,12 +472,17 @@ class AuditBelief:
         predicted: float,
         predicted_lawful: FloatArray | None = None,
         found_lawful: float = 0.0,
+        read_posts: bool = True,
     ) -> None:
         """An audit happened: it found ``found`` violations (``found_lawful`` of them
         lawful-kind posts) where the platform predicted, at ``κ = 1``, ``predicted`` of
         prohibited kinds and ``predicted_lawful`` (per reading; None: no lawful kind near
-        the line) of lawful kinds."""
+        the line) of lawful kinds. One that read no post (``read_posts`` False: nothing
+        published yet in its window) counts for the audits' rate only: its finding of
+        nothing says nothing of what audits detect or of the line."""
         self.audits_seen += 1
+        if not read_posts:
+            return
         posterior = self.posterior
         lawful = np.zeros(posterior.readings) if predicted_lawful is None else predicted_lawful
         posterior.audited(found, predicted, lawful, found_lawful)
@@ -641,10 +646,12 @@ class PlatformPolicy:
         found = self.exposure.expected_found(flows, prohibited, published, 1.0)[0]
         self.predicted_prohibited = float(found[0])
 
-    def audited(self, found: float, found_lawful: float = 0.0) -> None:
+    def audited(self, found: float, found_lawful: float = 0.0, read_posts: bool = True) -> None:
         """An audit found ``found`` violations, ``found_lawful`` of them posts of lawful
         kinds (0: the regulator counts only prohibited kinds, S10), against what
         :meth:`expect_at` predicted: the platform learns the audits' rate, their
         detection and which reading of the law is in force
         (:class:`~simulator.model.believed_line.AuditPosterior`)."""
-        self.belief.audited(found, self.predicted_prohibited, self.predicted_lawful, found_lawful)
+        self.belief.audited(
+            found, self.predicted_prohibited, self.predicted_lawful, found_lawful, read_posts
+        )

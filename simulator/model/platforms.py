@@ -313,10 +313,11 @@ class PlatformState:
         if self.policy is not None:
             self.policy.count_day(reached)
 
-    def audited(self, found: float) -> None:
-        """An audit found ``found`` violations: the platform learns from it (S8)."""
+    def audited(self, found: float, read_posts: bool = True) -> None:
+        """An audit found ``found`` violations: the platform learns from it (S8); one
+        that read no post (``read_posts`` False) teaches only that it came."""
         if self.policy is not None:
-            self.policy.audited(found)
+            self.policy.audited(found, read_posts=read_posts)
 
     def revenue_per_day(self) -> float:
         """The represented platform's revenue a day (currency): its active simulated users'

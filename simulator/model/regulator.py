@@ -125,7 +125,12 @@ class Regulator:
             violating = float(still_up)
             missed_orders = view.duties_missed_between(platform, last, now)
         found = self.draw_among_sample(size, violating, published)
-        platform.audited(found)
+        # An audit with no post to read (nothing published in its window's whole days:
+        # its first day) found nothing because it read nothing: the platform learns that
+        # it came, not what audits detect, and it is no clean audit (a missed order
+        # still counts).
+        read_posts = published > 0
+        platform.audited(found, read_posts=read_posts)
         unregistered = 0
         if self.rules.real_name.enabled and now >= self.rules.real_name.start_day * HOURS_PER_DAY:
             # It reads whole accounts: the ``size`` posts are the window's posts of about
@@ -150,7 +155,7 @@ class Regulator:
         if violation:
             platform.clean_audits = 0
             self.penalise(platform, now)
-        else:
+        elif read_posts:
             platform.clean_audits += 1
             if platform.clean_audits >= self.rules.penalties.deescalate_after_clean_audits:
                 platform.penalty_level = max(0, platform.penalty_level - 1)

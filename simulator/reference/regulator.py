@@ -131,7 +131,10 @@ class Regulator(World):
             for deadline, post in duties
             if last < deadline <= now and post.removed_hours > deadline
         )
-        if platform.predicted_lawful is not None:
+        # An audit that read no post (its window's first day) teaches only that it came,
+        # and is no clean audit (the engine's rule: simulator.model.regulator).
+        read_posts = published > 0
+        if read_posts and platform.predicted_lawful is not None:
             # It counted no post of a lawful kind (the enforced line): each reading's
             # belief times exp(-kappa mu_j), with the detection believed before this audit.
             detection = platform.detection_calibration()
@@ -140,9 +143,10 @@ class Regulator(World):
                 for w, mu in zip(platform.line_log_weights, platform.predicted_lawful, strict=True)
             ]
         # Its detection, from the prohibited posts counted (all it found) and predicted.
-        platform.audits_seen += 1
-        platform.found_prohibited_total += found
-        platform.predicted_prohibited_total += platform.predicted_prohibited
+        platform.audits_seen += 1  # its rate: an audit came, whatever it read
+        if read_posts:
+            platform.found_prohibited_total += found
+            platform.predicted_prohibited_total += platform.predicted_prohibited
         unregistered = 0
         if rules.real_name.enabled and now >= rules.real_name.start_day * HOURS_PER_DAY:
             anonymous = sum(
@@ -161,7 +165,7 @@ class Regulator(World):
         if found > tolerance or missed > 0 or unregistered > tolerance:
             state.clean_audits = 0
             self.penalise(platform, now)
-        else:
+        elif read_posts:
             state.clean_audits += 1
             if state.clean_audits >= rules.penalties.deescalate_after_clean_audits:
                 state.penalty_level = max(0, state.penalty_level - 1)
