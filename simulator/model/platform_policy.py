@@ -443,9 +443,8 @@ class AuditBelief:
     ``(a0 + n)/(b0 + days)`` converges to the true rate. Detection:
     ``κ̂ = (k0 + Σ found)/(k0 + Σ predicted)`` over the prohibited-kind posts audits
     counted and the platform predicted (``k0`` = :data:`DETECTION_PRIOR_COUNT`), and, given
-    it, the belief in each reading of the law
-    (:class:`~simulator.model.believed_line.AuditPosterior`).
-    """
+    it, the belief in each reading of the law (``believed_line.AuditPosterior``); an audit
+    that read no post (its window's first day) teaches the rate only."""
 
     prior_per_day: float
     prior_days: float
@@ -463,8 +462,7 @@ class AuditBelief:
         return self.posterior.detection
 
     def watch_day(self) -> None:
-        """One more day watched (audits or not)."""
-        self.days_watched += 1.0
+        self.days_watched += 1.0  # one more day watched, audits or not
 
     def audited(
         self,
@@ -477,13 +475,11 @@ class AuditBelief:
         """An audit happened: it found ``found`` violations (``found_lawful`` of them
         lawful-kind posts) where the platform predicted, at ``κ = 1``, ``predicted`` of
         prohibited kinds and ``predicted_lawful`` (per reading; None: no lawful kind near
-        the line) of lawful kinds. One that read no post (``read_posts`` False: nothing
-        published yet in its window) counts for the audits' rate only: its finding of
-        nothing says nothing of what audits detect or of the line."""
+        the line) of lawful kinds."""
         self.audits_seen += 1
+        posterior = self.posterior
         if not read_posts:
             return
-        posterior = self.posterior
         lawful = np.zeros(posterior.readings) if predicted_lawful is None else predicted_lawful
         posterior.audited(found, predicted, lawful, found_lawful)
 
@@ -647,11 +643,9 @@ class PlatformPolicy:
         self.predicted_prohibited = float(found[0])
 
     def audited(self, found: float, found_lawful: float = 0.0, read_posts: bool = True) -> None:
-        """An audit found ``found`` violations, ``found_lawful`` of them posts of lawful
-        kinds (0: the regulator counts only prohibited kinds, S10), against what
-        :meth:`expect_at` predicted: the platform learns the audits' rate, their
-        detection and which reading of the law is in force
-        (:class:`~simulator.model.believed_line.AuditPosterior`)."""
+        """An audit found ``found`` violations (``found_lawful`` of lawful kinds: 0, S10)
+        against what :meth:`expect_at` predicted: the platform learns the audits' rate, and,
+        if it read posts, their detection and the reading in force (``AuditPosterior``)."""
         self.belief.audited(
             found, self.predicted_prohibited, self.predicted_lawful, found_lawful, read_posts
         )
