@@ -472,10 +472,9 @@ class AuditBelief:
         found_lawful: float = 0.0,
         read_posts: bool = True,
     ) -> None:
-        """An audit happened: it found ``found`` violations (``found_lawful`` of them
-        lawful-kind posts) where the platform predicted, at ``κ = 1``, ``predicted`` of
-        prohibited kinds and ``predicted_lawful`` (per reading; None: no lawful kind near
-        the line) of lawful kinds."""
+        """An audit happened: it found ``found`` violations (``found_lawful`` of lawful
+        kinds) where the platform predicted, at ``κ = 1``, ``predicted`` of prohibited
+        kinds and ``predicted_lawful`` (per reading; None: no lawful kind near the line)."""
         self.audits_seen += 1
         posterior = self.posterior
         if not read_posts:
