@@ -22,7 +22,7 @@ from simulator.errors import MISSING
 from simulator.kinds import SENSITIVE_KINDS
 from simulator.model.scenario.groups import group_problems
 from simulator.model.scenario.timeline import flatten
-from simulator.model.staff_count import STAFF_DECIMALS, staff_for
+from simulator.model.staff_count import STAFF_DECIMALS
 
 
 def _known(*values: Any) -> bool:
@@ -93,7 +93,6 @@ def _platform_problems(platform: Any) -> list[tuple[str, str]]:
 def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
     problems = []
     platforms = _attribute(scenario, "platforms")
-    users = _attribute(scenario, "population.users")
     if _known(platforms) and not platforms:
         problems.append(("platforms", "at least one platform is needed"))
     elif _known(platforms):
@@ -111,7 +110,7 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
         for i, platform in enumerate(platforms):
             problems += [
                 (f"platforms.{i}.{field}", message)
-                for field, message in _staffing_problems(platform, users)
+                for field, message in _staffing_problems(platform)
             ]
     problems += _timeline_problems(scenario)
     problems += _groups_problems(scenario)
@@ -126,32 +125,29 @@ def _scenario_problems(scenario: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _staffing_problems(platform: Any, users: Any) -> list[tuple[str, str]]:
+def _staffing_problems(platform: Any) -> list[tuple[str, str]]:
     """A platform that chooses its staff starts from, and never goes below, the staff
-    ``reviewers_per_100k_users`` gives at its ``users x market_share`` users, counted to
-    a millionth of a reviewer (docs/model.md S6a); its week may grow the head count by a
-    share of itself, so from none it could never hire (its queue would keep every item
-    waiting): refused, naming what to change. A platform with no users (market share 0)
-    has nothing to review."""
+    ``reviewers_per_100k_users`` gives (docs/model.md S6a); its week may grow the head
+    count by a share of itself, so from none it could never hire (its queue would keep
+    every item waiting): refused, naming what to change. A platform with no users
+    (market share 0) has nothing to review. (A positive rate is not checked against the
+    run's size: the scenario is read before ``--users`` and the pilot run resize it.)"""
     staffing, per_100k, share = (
         _attribute(platform, name)
         for name in ("staffing", "reviewers_per_100k_users", "market_share")
     )
-    if not _known(staffing, per_100k, share, users) or staffing != "chosen" or share <= 0.0:
+    if not _known(staffing, per_100k, share) or staffing != "chosen":
         return []
-    platform_users = users * share
-    if staff_for(per_100k, platform_users) > 0.0:
+    if per_100k > 0.0 or share <= 0.0:
         return []
-    # The smallest rate that gives a millionth of a reviewer at these users.
-    smallest = 10.0**-STAFF_DECIMALS * 100_000.0 / platform_users
     return [
         (
             "reviewers_per_100k_users",
             f"platform `{_attribute(platform, 'name')}` chooses its staff "
             '(staffing = "chosen") from this floor, and a week can grow the head count only '
-            "by a share of itself, so from 0 reviewers (counted to a millionth, at its "
-            f"{platform_users:,.0f} users) it could never hire; allowed: at least "
-            f'{smallest:.3g}, or staffing = "fixed" for a platform without reviewers',
+            "by a share of itself, so from 0 it could never hire; allowed: more than 0 (enough "
+            f"for at least 10**-{STAFF_DECIMALS} of a reviewer at the run's users, else it is "
+            'counted as 0 too), or staffing = "fixed" for a platform without reviewers',
         )
     ]
 
