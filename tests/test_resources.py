@@ -313,6 +313,36 @@ def test_the_pilot_meets_every_day_of_the_run_and_its_timeline() -> None:
     )
 
 
+def test_a_fixed_staff_queue_near_capacity_is_named_with_what_it_could_hold(
+    machine: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whether a fixed-staff queue working at its capacity tips is chance: the pilot is
+    one seed, and one that did not tip estimates an empty queue for a run that may hold
+    tens of items a user (the review of session 18: 29-110 times under). Such a platform
+    is named in a warning with what it would hold if every item waited; the pilot runs
+    at the run's seed. china_weibo_2012 (16 reviewers per 20,000 users) works at about
+    its reviewers' capacity (measured: 1.008 at 20,000 users and its seed, 0.81 at 12,000
+    users and seed 7) and tips in 2 of the 10 replications of the facts;
+    germany_netzdg_2017 at 59%: not named."""
+    weibo = simulator.override(
+        simulator.load_scenario("china_weibo_2012"), {"population.users": 120_000}
+    )
+    rates = resources.pilot_rates(weibo, seed=7)
+    ((name, worked, arrivals),) = rates.near_capacity
+    assert (
+        name == "weibo" and resources.PILOT_NEAR_CAPACITY <= worked < 1.2 and 0.3 < arrivals < 2.0
+    )
+    machine["memory"] = 10_000 * GB
+    resources.check_run(weibo, Path("out"), seed=7)
+    warning = capsys.readouterr().err
+    assert "platform weibo's reviewers worked at" in warning and "may fall behind" in warning
+    netzdg = simulator.override(
+        simulator.load_scenario("germany_netzdg_2017"),
+        {"population.users": 40_000, "horizon_days": 250},
+    )
+    assert resources.pilot_rates(netzdg).near_capacity == ()
+
+
 def test_the_growth_carried_beyond_the_pilot_is_its_fastest_week() -> None:
     """Beyond the pilot's days (runs over ten years) the items waiting grow at the
     fastest rate a week of the pilot's second half saw: a queue accelerating to the end

@@ -303,7 +303,7 @@ def run(
     if not yes:  # before the run: one too big for this machine would fail hours in
         from simulator.experiments.resources import check_run
 
-        check_run(override(loaded, {"horizon_days": days}) if days else loaded, target)
+        check_run(override(loaded, {"horizon_days": days}) if days else loaded, target, seed=seed)
     results = run_scenario(loaded, seed=seed, days=days, progress=not quiet)
     written = results.write(target, force=force)
     if not quiet:

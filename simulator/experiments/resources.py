@@ -26,14 +26,20 @@ The formulas, in bytes (``users``, ``degree`` the mean degree, ``days``, ``P`` p
   rules after the short pilot's days, or queues not drained at its end), a pilot of every
   day of the run up to ``PILOT_MAX_DAYS`` with fewer users (:func:`pilot_size`: at most
   ``PILOT_USERS``, a tenth of the run's, ``PILOT_USER_DAYS`` in all, at least
-  ``PILOT_MIN_USERS``). A platform choosing its staff (model.md S6a) catches up within
+  ``PILOT_MIN_USERS``): it meets every timeline entry of those days (an entry after
+  ten years is not seen). A platform choosing its staff (model.md S6a) catches up within
   weeks; one with fixed staff that falls behind falls further behind ever faster (its
   strictness and flags rise with what it misses: china_csl_2016 at 0.2 fixed reviewers
   per 100,000, 20,000 users, review items arriving 0.0035 a user-day over days 0-9, 0.16
   over days 110-119), which neither a month's pilot nor the starting staff's shortfall
   times the days foresees; nor does a month's pilot see a timeline entry after it.
   Beyond the pilot's days the count at its end grows as over the short pilot's last week
-  (drained: about 0), or at the fastest rate a week of the whole pilot's second half saw;
+  (drained: about 0), or at the fastest rate a week of the whole pilot's second half saw.
+  The pilot is one run, at the run's seed: a fixed-staff queue near its capacity may tip
+  in one seed and not in another (whether it does is chance), so such a platform
+  (:func:`near_capacity`) is named in a warning with what it would hold if every item
+  waited; the pilot costs up to 7.3 M user-days (up to three quarters of a run of
+  10 M user-days of 2,000-2,700 users over ten years: 8-23 s, measured);
 - disk of one run folder:
   ``FOLDER_BYTES + P x PLATFORM_BYTES + cells x 8 x 2 x DAILY_ROW_BYTES``
   (``daily.csv`` and ``counterfactual_daily.csv``: a row per cell, channel (2) and kind
@@ -70,10 +76,11 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from simulator.errors import CensimError
+from simulator.errors import CensimError, warn
 from simulator.model.scenario import Scenario
 
 GB = 1e9
@@ -117,6 +124,11 @@ PILOT_DRAINED_SHARE = 0.1
 PILOT_DRAINED_PER_USER = 0.01
 #: The pilot's rates times this (the variation with size above, and a replication's).
 PILOT_MARGIN = 1.5
+#: A fixed-staff platform whose reviewers work this share of their capacity or more over
+#: a week of the pilot is near capacity: its queue may tip in the run (a warning names it).
+#: china_weibo_2012, which tips in 2 of 10 replications, works at 0.81-1.01 (by seed and
+#: size); germany_netzdg_2017 at 0.59, eu_dsa_2024 0.35, classroom 0.27-0.28.
+PILOT_NEAR_CAPACITY = 0.75
 #: Days over which the items waiting are seen to grow (beyond the pilot's days).
 PILOT_TREND_DAYS = 7
 #: A run folder's fixed files (summary, scenario, manifest, delays) without platforms.
@@ -168,6 +180,11 @@ class Rates:
     waiting_end: float = 0.0
     waiting_growth: float = 0.0
     pilot_days: int = 0
+    #: Platforms with fixed staff whose reviewers worked at PILOT_NEAR_CAPACITY or more of
+    #: their capacity over a week of the pilot: (name, that share, review items arriving a
+    #: user-day then, times the margin). Such a queue may fall behind in a run where it
+    #: did not in the pilot (one seed: whether it tips is chance, the review of session 18).
+    near_capacity: tuple[tuple[str, float, float], ...] = ()
 
 
 def pilot_size(scenario: Scenario) -> tuple[int, int]:
@@ -208,20 +225,22 @@ def needs_whole_pilot(scenario: Scenario, short: Rates) -> bool:
     return fixed or last_change_day(scenario) >= short.pilot_days or not drained
 
 
-def pilot_rates(scenario: Scenario) -> Rates:
+def pilot_rates(scenario: Scenario, seed: int | None = None) -> Rates:
     """The scenario's rates measured on the short pilot (PILOT_USERS users, PILOT_DAYS
     days), or, where it may not foresee the run (:func:`needs_whole_pilot`), on a
-    pilot of every day (:func:`pilot_size`). Each has its own seed; nothing is kept."""
+    pilot of every day (:func:`pilot_size`), at the run's ``seed`` (default the
+    scenario's); nothing is kept."""
+    seed = scenario.seed if seed is None else seed
     users = min(scenario.population.users, PILOT_USERS)
     days = min(scenario.horizon_days, PILOT_DAYS)
-    short = _pilot(scenario, users, days, growth_days=PILOT_TREND_DAYS + 1)
+    short = _pilot(scenario, seed, users, days, growth_days=PILOT_TREND_DAYS + 1)
     if not needs_whole_pilot(scenario, short):
         return short
     users, days = pilot_size(scenario)
-    return _pilot(scenario, users, days, growth_days=days - days // 2)
+    return _pilot(scenario, seed, users, days, growth_days=days - days // 2)
 
 
-def _pilot(scenario: Scenario, users: int, days: int, growth_days: int) -> Rates:
+def _pilot(scenario: Scenario, seed: int, users: int, days: int, growth_days: int) -> Rates:
     """A pilot run of ``users`` for ``days``: its rates, its growth the fastest of a week
     within its last ``growth_days`` days (a drained short pilot: its last week; a whole
     pilot: its second half)."""
@@ -231,8 +250,9 @@ def _pilot(scenario: Scenario, users: int, days: int, growth_days: int) -> Rates
     small = override(
         scenario, {"population.users": users, "horizon_days": days}, source="pilot run"
     )
-    results = run(small, seed=scenario.seed)
-    queues = results.platform_daily.groupby("day")["queue_waiting"].sum()
+    results = run(small, seed=seed)
+    daily = results.platform_daily
+    queues = daily.groupby("day")["queue_waiting"].sum()
     waiting = queues.reindex(range(days), fill_value=0).to_numpy(dtype=float) / users
     return Rates(
         events=PILOT_MARGIN * len(results.events) / max(1, users * days),
@@ -240,7 +260,37 @@ def _pilot(scenario: Scenario, users: int, days: int, growth_days: int) -> Rates
         waiting_end=PILOT_MARGIN * float(waiting[-1]),
         waiting_growth=PILOT_MARGIN * fastest_growth(waiting[-growth_days:]),
         pilot_days=days,
+        near_capacity=near_capacity(small, daily),
     )
+
+
+def near_capacity(scenario: Scenario, daily: Any) -> tuple[tuple[str, float, float], ...]:
+    """The fixed-staff platforms of a pilot run of ``scenario`` (its ``platform_daily``)
+    whose reviewers worked PILOT_NEAR_CAPACITY of their capacity or more over a week
+    (``staff x 24 x 60 / review_minutes`` reviews a day, model.md S6): each with that
+    share and the review items arriving a user-day that week (reviews done plus the
+    queue's growth), times PILOT_MARGIN."""
+    from simulator.model.platforms import CHOSEN_STAFF, review_staff
+
+    found = []
+    users = scenario.population.users
+    for platform in scenario.platforms:
+        staff = review_staff(scenario, platform)
+        if platform.staffing == CHOSEN_STAFF or platform.market_share <= 0.0 or staff <= 0.0:
+            continue
+        rows = daily[daily.platform == platform.name]
+        capacity = staff * 24 * 60 / platform.review_minutes
+        reviews = rows.reviews.to_numpy(dtype=float)
+        arriving = reviews + np.diff(rows.queue_waiting.to_numpy(dtype=float), prepend=0.0)
+        span = min(PILOT_TREND_DAYS, len(reviews))
+        if span == 0:
+            continue
+        week = np.ones(span) / span
+        worked = float(np.max(np.convolve(reviews, week, mode="valid"))) / capacity
+        if worked >= PILOT_NEAR_CAPACITY:
+            arrivals = float(np.max(np.convolve(arriving, week, mode="valid"))) / users
+            found.append((platform.name, worked, PILOT_MARGIN * arrivals))
+    return tuple(found)
 
 
 def fastest_growth(waiting: np.ndarray, span: int = PILOT_TREND_DAYS) -> float:
@@ -315,16 +365,27 @@ def run_needs(scenario: Scenario, rates: Rates | None = None) -> Needs:
     return Needs(memory=run_memory(scenario, rates), disk=run_disk(scenario, rates), note=note)
 
 
-def check_run(scenario: Scenario, out: Path, what: str = "this run") -> None:
+def check_run(
+    scenario: Scenario, out: Path, what: str = "this run", seed: int | None = None
+) -> None:
     """Refuse (:class:`ResourceError`) a run of ``scenario`` into ``out`` this machine
     has not the memory or disk for: first on the sizes alone, then, for a run of
-    PILOT_MIN_USER_DAYS user-days or more, with a pilot run's rates."""
+    PILOT_MIN_USER_DAYS user-days or more, with a pilot run's rates (at the run's
+    ``seed``); and warn of a fixed-staff queue near capacity (:func:`near_capacity`),
+    which the estimate cannot foresee tipping."""
     smaller = "fewer users, a smaller mean_degree, fewer days or platforms"
     check(run_needs(scenario), out, what, smaller)
     if scenario.population.users * scenario.horizon_days >= PILOT_MIN_USER_DAYS:
-        check(
-            run_needs(scenario, pilot_rates(scenario)), out, what, smaller + " (or more reviewers)"
-        )
+        rates = pilot_rates(scenario, seed)
+        check(run_needs(scenario, rates), out, what, smaller + " (or more reviewers)")
+        for name, worked, arrivals in rates.near_capacity:
+            held = scenario.population.users * arrivals * scenario.horizon_days
+            warn(
+                f"platform {name}'s reviewers worked at {worked:.0%} of their capacity in "
+                f"a pilot run; in {what} its queue may fall behind (whether it does is "
+                f"chance), which the estimate leaves out: up to ~{_gb(held * WAITING_ITEM_BYTES)} "
+                "more if every review item waited to the end (more reviewers avoid it)"
+            )
 
 
 def compare_needs(scenarios: Sequence[Scenario], reps: int) -> Needs:
