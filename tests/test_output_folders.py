@@ -870,3 +870,42 @@ def test_a_manifest_too_large_to_be_censims_is_not_read(
     fifo.parent.mkdir()
     os.mkfifo(fifo)
     assert read_json(fifo) is None  # returns at once: never blocks on the FIFO
+
+
+def test_the_design_outputs_are_written_while_the_store_is_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sweep.png, frontier.csv and frontier.png are each written inside the store's lock
+    (the review of session 18: moving a write out of its block passed every test)."""
+    import simulator.experiments.frontier as frontier_module
+    import simulator.plots.writing
+    from simulator.errors import OutputError
+    from simulator.experiments.store import lock_store
+
+    written: list[str] = []
+    real_save, real_text = simulator.plots.writing.save, frontier_module.atomic_text
+
+    def locked(path: Path) -> None:
+        with pytest.raises(OutputError, match="is writing here"):
+            lock_store(path.parent)
+        written.append(path.name)
+
+    def save(figure: object, path: Path) -> None:
+        locked(Path(path))
+        real_save(figure, path)
+
+    def text(path: Path, content: str) -> None:
+        locked(Path(path))
+        real_text(path, content)
+
+    monkeypatch.setattr(simulator.plots.writing, "save", save)
+    monkeypatch.setattr(frontier_module, "atomic_text", text)
+    code, output = cli(
+        *SWEEP, "--vary", "rules.takedown.vagueness=0,1", "--out", str(tmp_path / "s")
+    )
+    assert code == 0, output
+    frontier = ["frontier", "classroom", "--deadline-hours", "1,24", "--reviewers", "1"]
+    frontier += ["--reps", "1", "--users", "40", "--days", "1", "--workers", "0", "--quiet"]
+    code, output = cli(*frontier, "--out", str(tmp_path / "f"))
+    assert code == 0, output
+    assert written == ["sweep.png", "frontier.csv", "frontier.png"]

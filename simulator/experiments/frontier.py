@@ -33,7 +33,7 @@ import pandas as pd
 from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
 from simulator.experiments.intervals import COUNT, SHARE, interval_columns
-from simulator.experiments.store import writing_outputs
+from simulator.experiments.store import atomic_text, writing_outputs
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.model.scenario import Scenario
 
@@ -168,7 +168,8 @@ def policy_frontier(
     )  # fmt: skip
     table = frontier_table(results.long, values)
     with writing_outputs(results.out, ["frontier.csv"], results.manifest):
-        table.to_csv(Path(results.out) / "frontier.csv", index=False)
+        # Whole or not at all, never through a symlink of that name (as the tables).
+        atomic_text(Path(results.out) / "frontier.csv", table.to_csv(index=False))
     return FrontierResults(
         table=table,
         sweep=results,

@@ -35,7 +35,7 @@ from simulator.errors import OutputError
 from simulator.experiments.designs import SweepError, points_design
 from simulator.experiments.executors import ScenarioModel, flatten_summary
 from simulator.experiments.intervals import SHARE, interval_columns
-from simulator.experiments.store import writing_outputs
+from simulator.experiments.store import atomic_text, writing_outputs
 from simulator.experiments.sweeps import SweepResults, resolve_scenario, sweep
 from simulator.model.scenario import Scenario
 from simulator.output.phases import PHASE_COLUMNS, QUANTILES, cell_counts
@@ -197,7 +197,8 @@ def phase_grid(
     )  # fmt: skip
     table, cells = phase_table(results.long, values)
     with writing_outputs(results.out, ["phases.csv"], results.manifest):
-        table.to_csv(Path(results.out) / "phases.csv", index=False)
+        # Whole or not at all, never through a symlink of that name (as the tables).
+        atomic_text(Path(results.out) / "phases.csv", table.to_csv(index=False))
     return PhaseResults(
         table=table,
         cells=cells,

@@ -62,6 +62,10 @@ def _atomic_write(path: Path, text: str) -> None:
     _explained(path, lambda: atomic_write_bytes(path, text.encode("utf-8")))
 
 
+#: :func:`_atomic_write` for the modules beside the store (frontier.csv, phases.csv).
+atomic_text = _atomic_write
+
+
 def atomic_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as CSV (:func:`simulator.output.results.write_csv`), written as
     :func:`_atomic_write` writes."""
