@@ -286,6 +286,12 @@ def test_sweep_bad_input(tmp_path: Path, args: list[str], expected: list[str]) -
             "--set platforms.0.reviewers_per_100k_users and --reviewers: a field is either",
         ),
         (
+            # A table holding the lever's field (the review of session 18).
+            "frontier",
+            ["--deadline-hours", "1,24", "--set", "rules.takedown={deadline_hours=5.0}"],
+            "--set rules.takedown and --deadline-hours: a field is either fixed or varied",
+        ),
+        (
             "frontier",
             ["--deadline-hours", "1,24", "--set", "rules.takedown.deadline_hours=5"],
             "--set rules.takedown.deadline_hours and --deadline-hours: a field is either",
@@ -741,3 +747,21 @@ def test_designs_the_audit_found_fail_cleanly(tmp_path: Path) -> None:
     )
     code, output = cli("sweep", *tiny, "--design", str(design), "--out", str(tmp_path / "c"))
     assert code == 0 and (tmp_path / "c" / "sweep.png").exists(), output
+
+
+def test_a_timeline_entrys_set_is_compared_field_by_field() -> None:
+    """A timeline entry's ``set`` holds dotted keys: ``--set`` of a table there and
+    ``--vary`` of a field inside it clash (the review of session 18: compared as one
+    string, they passed); two fields of the same set do not."""
+    from simulator.cli.experiments import _refuse_fixed_and_varied
+    from simulator.experiments.designs import SweepError
+
+    scenario = simulator.load_scenario("china_rumour_crackdown_2013")
+    entry = "timeline.rumour_crackdown.set.police.detention_probability"
+    with pytest.raises(SweepError, match="either fixed or varied"):
+        _refuse_fixed_and_varied(
+            (f"{entry}={{unlawful=0.1}}",), None, None, [f"{entry}.unlawful"], "--vary", scenario
+        )
+    _refuse_fixed_and_varied(
+        (f"{entry}.unlawful=0.1",), None, None, [f"{entry}.critical"], "--vary", scenario
+    )

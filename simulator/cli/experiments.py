@@ -93,7 +93,10 @@ def _refuse_set_and_levers(fixed: tuple[str, ...], levers: dict[str, str]) -> No
     for text in fixed:
         name, _ = parse_set(text)
         for option, fields in levers.items():
-            if re.fullmatch(fields, name):
+            # The field itself, or a table holding it (``--set rules.takedown={...}``).
+            parts = fields.split(r"\.")
+            tables = [r"\.".join(parts[:k]) for k in range(1, len(parts) + 1)]
+            if any(re.fullmatch(table, name) for table in tables):
                 raise SweepError(
                     f"--set {name} and {option}: a field is either fixed or varied, not "
                     "both (the lever's values would silently replace it); drop one of them"

@@ -571,7 +571,7 @@ def resolved_path(data: Any, dotted: str) -> tuple[int | str, ...]:
         rest = ".".join(parts[i:])
         in_set = parts[0] == "timeline" and i >= 3 and parts[i - 1] == "set"
         if isinstance(node, dict) and part not in node and (rest in node or in_set):
-            return (*keys, rest)
+            return (*keys, *parts[i:])  # a timeline set's dotted key, part by part
         try:
             key = _child_key(node, part, parts[i - 1] if i else "")
             keys.append(key)
