@@ -205,6 +205,65 @@ def test_find_authors_equals_the_numpy_search(seed: int, block: int) -> None:
     assert np.array_equal(running[:, -1], totals)  # the table's totals are the members', exactly
 
 
+@pytest.mark.parametrize("block", [7, 64])
+def test_find_authors_with_tens_of_targets_a_block_equals_the_numpy_search(block: int) -> None:
+    """Many targets in each block and platform (as at a million users, where each
+    block's running weights are added once and searched for every target in it): each
+    author is numpy's search of the group's running weights, exact running sums and
+    the group's total included."""
+    rng = np.random.default_rng(7)
+    n_p, n, m = 2, 2_000, 20_000
+    group = rng.integers(0, 3 * n_p + 1, n).astype(np.int32)
+    weights = rng.lognormal(0.0, 1.0, n) * (rng.random(n) < 0.8)  # zeros: ties
+    platform = rng.integers(0, n_p, m)
+    cumsums = [blockwise_cumulative(group, n_p + p, weights, block)[1] for p in range(n_p)]
+    totals = np.array([c[-1] for c in cumsums])
+    targets = rng.random(m) * totals[platform]
+    exact = rng.random(m) < 0.2  # exactly at a member's running sum
+    targets[exact] = [
+        cumsums[p][k % len(cumsums[p])]
+        for p, k in zip(platform[exact], rng.integers(0, n, exact.sum()), strict=True)
+    ]
+    found = np.full(m, -7, dtype=np.int64)
+    running = running_weights(group, weights, n_p, block)
+    mine = np.ones(m, dtype=bool)
+    speech.find_authors(group, weights, n_p, targets, platform, mine, found, running, block)
+    for p in range(n_p):
+        members = np.flatnonzero(group == n_p + p)
+        at = np.searchsorted(cumsums[p], targets[platform == p], "right")
+        assert np.array_equal(found[platform == p], members[np.minimum(at, len(members) - 1)])
+
+
+def test_find_authors_scans_a_block_whose_running_weights_fall() -> None:
+    """Where a block's running weights decrease (a negative weight, which Users never
+    gives), the author is still the scan's: the first user of the block whose running
+    weight exceeds the target (not a binary search's answer)."""
+    rng = np.random.default_rng(3)
+    n_p, n, m, block = 1, 640, 4_000, 64
+    group = np.full(n, n_p, dtype=np.int32)  # everyone published on platform 0
+    weights = rng.random(n) + 0.1
+    weights[5::9] = -0.6  # running weights fall inside blocks; every block's sum stays > 0
+    running = running_weights(group, weights, n_p, block)
+    assert np.all(np.diff(running[0]) > 0)
+    targets = rng.random(m) * running[0, -1]
+    found = np.full(m, -7, dtype=np.int64)
+    platform = np.zeros(m, dtype=np.int64)
+    speech.find_authors(
+        group, weights, n_p, targets, platform, np.ones(m, bool), found, running, block
+    )
+    differ = 0
+    for i, t in enumerate(targets):
+        b = int(np.searchsorted(running[0, 1:], t, "right"))
+        inner, user = 0.0, b * block
+        while not running[0, b] + (inner + weights[user]) > t:
+            inner += weights[user]
+            user += 1
+        assert found[i] == user, i
+        numbers = running[0, b] + np.cumsum(weights[b * block : (b + 1) * block])
+        differ += int(np.sum(numbers <= t)) != user - b * block
+    assert differ > 0  # some targets whose author a search of the block would not find
+
+
 def test_find_authors_refuses_a_table_of_other_groups() -> None:
     """A scan that finds no author in its block (a table not of these groups or
     weights) raises instead of reading past the block."""
