@@ -32,6 +32,9 @@ from simulator.kernels.numeric import count_values
 from simulator.kinds import UserState
 
 ACTIVE = int(UserState.ACTIVE)
+#: Touches whose rows :func:`learn_beliefs` reads ahead of writing them (a speaker's
+#: friends are read ahead all at once).
+READ_AHEAD = 32
 N_STATES = len(UserState)
 Array = NDArray[Any]
 
@@ -151,16 +154,25 @@ def learn_beliefs(
     heard = 1.0 - climate_keep
     rows = beliefs.evidence
     last_gap = len(decay_pow) - 1
-    for t in range(n_touch):
-        u = who[t]
-        gap = day - int(rows[u, DAY_COLUMN])
-        if gap > 0:
-            gap = min(gap, last_gap)
-            f = decay_pow[gap]
-            for c in range(EVIDENCE_COLUMNS):
-                rows[u, c] = np.float32(rows[u, c] * f)
-            rows[u, DAY_COLUMN] = day
-        rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
+    sink = np.zeros(1, dtype=np.float32)  # what the reads ahead add up to (not used)
+    for start in range(0, n_touch, READ_AHEAD):
+        stop = min(start + READ_AHEAD, n_touch)
+        # The rows read first, with nothing waiting on them (their cache misses overlap:
+        # the loop below waits on a row's day before it writes), then written.
+        touched = np.float32(0.0)
+        for t in range(start, stop):
+            touched += rows[who[t], 0] + rows[who[t], DAY_COLUMN]
+        sink[0] += touched
+        for t in range(start, stop):
+            u = who[t]
+            gap = day - int(rows[u, DAY_COLUMN])
+            if gap > 0:
+                gap = min(gap, last_gap)
+                f = decay_pow[gap]
+                for c in range(EVIDENCE_COLUMNS):
+                    rows[u, c] = np.float32(rows[u, c] * f)
+                rows[u, DAY_COLUMN] = day
+            rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
     for j in range(n_spoke):
         a = speakers[j]
         # What each friend of a learns (scalars: no allocation per speaker).
@@ -174,6 +186,14 @@ def learn_beliefs(
         r0 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN]
         r1 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 1]
         r2 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 2]
+        # The friends' rows read first, as the touches' above, then written.
+        touched = np.float32(0.0)
+        for e in range(indptr[a], indptr[a + 1]):
+            u = indices[e]
+            touched += rows[u, 0] + rows[u, DAY_COLUMN]
+            if climate:
+                touched += observed[u, 0]
+        sink[0] += touched
         for e in range(indptr[a], indptr[a + 1]):
             u = indices[e]  # a friend of a, who spoke in public today
             gap = day - int(rows[u, DAY_COLUMN])

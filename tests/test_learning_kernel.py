@@ -1,0 +1,158 @@
+"""``learning.learn_beliefs`` to the bit against its statement written out in Python.
+
+The kernel reads the rows it will touch ahead of writing them (their cache misses
+overlap; docs/performance.md, session 18); what it writes must be exactly what one
+touch after another writes: each row brought to the day on its first touch, then the
+amounts added in touch order (the day's sanctions, detentions and detentions' friends,
+then each speaker's friends), the climate's memory decayed and added to, float32
+rounding at each step as numba rounds it (float64 arithmetic, stored as float32).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.kernels import choice as uk
+from simulator.kernels import learning
+
+
+def _bring(rows: np.ndarray, u: int, day: int, decay_pow: np.ndarray) -> None:
+    gap = day - int(rows[u, uk.DAY_COLUMN])
+    if gap > 0:
+        f = decay_pow[min(gap, len(decay_pow) - 1)]
+        for c in range(uk.EVIDENCE_COLUMNS):
+            rows[u, c] = np.float32(float(rows[u, c]) * f)
+        rows[u, uk.DAY_COLUMN] = day
+
+
+def learn_reference(
+    beliefs: uk.Beliefs,
+    day: int,
+    decay_pow: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    sanctioned: np.ndarray,
+    sanctioned_kind: np.ndarray,
+    sanctioned_public: np.ndarray,
+    detained: np.ndarray,
+    detained_kind: np.ndarray,
+    trial_weight: float,
+    friend_weight: float,
+    friend_detention_weight: float,
+    climate_keep: float,
+) -> None:
+    """The touches one at a time, in the kernel's order (its docstring's statement)."""
+    spoke, rows, observed = beliefs.spoke, beliefs.evidence, beliefs.climate_observed
+    speakers, n_speakers = beliefs.speakers, beliefs.n_speakers
+    if len(spoke) and friend_weight > 0.0:
+        for a, k, public in zip(sanctioned, sanctioned_kind, sanctioned_public, strict=True):
+            if k <= 0 or not public:
+                continue
+            if not spoke[a, :6].any():
+                speakers[n_speakers[0]] = a
+                n_speakers[0] += 1
+            spoke[a, uk.SEEN_SANCTION_COLUMN + k - 1] += 1
+    touches = [
+        (a, uk.REMOVAL_COLUMN + k - 1, 1.0)
+        for a, k in zip(sanctioned, sanctioned_kind, strict=True)
+        if k > 0
+    ]
+    for a, k in zip(detained, detained_kind, strict=True):
+        if k <= 0:
+            continue
+        touches.append((a, uk.DETENTION_COLUMN + k - 1, 1.0))
+        if friend_detention_weight > 0.0:
+            for e in range(indptr[a], indptr[a + 1]):
+                touches.append((indices[e], uk.DETENTION_COLUMN + k - 1, friend_detention_weight))
+    for i in range(len(observed)):
+        for k in range(3):
+            observed[i, k] = np.float32(float(observed[i, k]) * climate_keep)
+    for u, column, amount in touches:
+        _bring(rows, u, day, decay_pow)
+        rows[u, column] = np.float32(float(rows[u, column]) + amount)
+    n_spoke = int(n_speakers[0]) if len(spoke) else 0
+    for j in range(n_spoke):
+        a = speakers[j]
+        seen = [
+            int(spoke[a, uk.SAID_COLUMN + k]) - int(spoke[a, uk.HELD_COLUMN + k]) for k in range(3)
+        ]
+        trials = [trial_weight * s for s in seen]
+        removals = [friend_weight * int(spoke[a, uk.SEEN_SANCTION_COLUMN + k]) for k in range(3)]
+        for e in range(indptr[a], indptr[a + 1]):
+            u = indices[e]
+            _bring(rows, u, day, decay_pow)
+            for k in range(3):
+                rows[u, uk.TRIALS_COLUMN + k] = np.float32(
+                    float(rows[u, uk.TRIALS_COLUMN + k]) + trials[k]
+                )
+            for k in range(3):
+                rows[u, uk.REMOVAL_COLUMN + k] = np.float32(
+                    float(rows[u, uk.REMOVAL_COLUMN + k]) + removals[k]
+                )
+            if len(observed):
+                for k in range(3):
+                    observed[u, k] = np.float32(
+                        float(observed[u, k]) + (1.0 - climate_keep) * seen[k]
+                    )
+        spoke[a] = 0
+    if len(spoke):
+        n_speakers[0] = 0
+
+
+def _world(rng: np.random.Generator, n: int, climate: bool) -> uk.Beliefs:
+    evidence = (rng.random((n, 9)) * 4).astype(np.float32)
+    observed = (rng.random((n, 3))).astype(np.float32) if climate else None
+    kind = np.ones(3) if climate else None
+    beliefs = uk.make_beliefs(
+        evidence, day=rng.integers(0, 3, n).astype(np.float32), climate_observed=observed,
+        climate_kind=kind, friends_see=True,
+    )  # fmt: skip
+    return beliefs
+
+
+def _copy(beliefs: uk.Beliefs) -> uk.Beliefs:
+    return uk.Beliefs(*(np.array(field, copy=True) for field in beliefs))
+
+
+@pytest.mark.parametrize("climate", [False, True])
+def test_learn_beliefs_is_its_statement_to_the_bit(climate: bool) -> None:
+    """Days of sanctions (many more than the kernel reads ahead at once, the same users
+    several times among them), detentions with their friends and speakers with many
+    friends, some of them friends of each other: every row, memory and speaker count
+    equal to the statement's, bit for bit."""
+    rng = np.random.default_rng(5)
+    n = 300
+    degree = rng.integers(0, 60, n)
+    indptr = np.concatenate([[0], np.cumsum(degree)]).astype(np.int32)
+    indices = rng.integers(0, n, indptr[-1]).astype(np.int32)  # repeated friends too
+    decay_pow = uk.decay_table(7.0, 12)
+    compiled = _world(rng, n, climate)
+    reference = _copy(compiled)
+    for day in range(3, 9):
+        m = int(rng.integers(0, 400))
+        sanctioned = rng.integers(0, 40, m)  # few users: repeats within a read-ahead
+        kinds = rng.integers(0, 4, m)
+        public = rng.random(m) < 0.6
+        detained = rng.integers(0, n, 5)
+        detained_kind = rng.integers(0, 4, 5)
+        said = [
+            (int(rng.integers(0, n)), int(rng.integers(0, 3)), int(rng.random() < 0.2))
+            for _ in range(int(rng.integers(10, 40)))
+        ]
+        for beliefs in (compiled, reference):
+            for user, kind, held in said:
+                if not beliefs.spoke[user].any():
+                    beliefs.speakers[beliefs.n_speakers[0]] = user
+                    beliefs.n_speakers[0] += 1
+                beliefs.spoke[user, uk.SAID_COLUMN + kind] += 1
+                beliefs.spoke[user, uk.HELD_COLUMN + kind] += held
+        args = (
+            day, decay_pow, indptr, indices, sanctioned, kinds, public, detained,
+            detained_kind, 0.3, 0.15, 0.7, 0.8,
+        )  # fmt: skip
+        learning.learn_beliefs(compiled, *args)
+        learn_reference(reference, *args)
+        for got, want, name in zip(compiled, reference, uk.Beliefs._fields, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}, day {day}")
+    assert (compiled.evidence[:, uk.DAY_COLUMN] == 8).sum() > n // 2  # most rows touched
