@@ -61,6 +61,19 @@ def population_counts(
     return counts
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _bring_to_day(rows: Array, u: int, day: int, decay_pow: Array, last_gap: int) -> None:
+    """User ``u``'s evidence row brought to ``day`` on its first touch of the day: each
+    column times ``decay_pow[gap]`` (the days since it was last brought, at most
+    ``last_gap``), rounded to float32, and its day set."""
+    gap = day - int(rows[u, DAY_COLUMN])
+    if gap > 0:
+        f = decay_pow[min(gap, last_gap)]
+        for c in range(EVIDENCE_COLUMNS):
+            rows[u, c] = np.float32(rows[u, c] * f)
+        rows[u, DAY_COLUMN] = day
+
+
 @njit(cache=True, nogil=True)
 def learn_beliefs(
     beliefs: Beliefs,
@@ -165,13 +178,7 @@ def learn_beliefs(
         sink[0] += touched
         for t in range(start, stop):
             u = who[t]
-            gap = day - int(rows[u, DAY_COLUMN])
-            if gap > 0:
-                gap = min(gap, last_gap)
-                f = decay_pow[gap]
-                for c in range(EVIDENCE_COLUMNS):
-                    rows[u, c] = np.float32(rows[u, c] * f)
-                rows[u, DAY_COLUMN] = day
+            _bring_to_day(rows, u, day, decay_pow, last_gap)
             rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
     for j in range(n_spoke):
         a = speakers[j]
@@ -196,13 +203,7 @@ def learn_beliefs(
         sink[0] += touched
         for e in range(indptr[a], indptr[a + 1]):
             u = indices[e]  # a friend of a, who spoke in public today
-            gap = day - int(rows[u, DAY_COLUMN])
-            if gap > 0:
-                gap = min(gap, last_gap)
-                f = decay_pow[gap]
-                for c in range(EVIDENCE_COLUMNS):
-                    rows[u, c] = np.float32(rows[u, c] * f)
-                rows[u, DAY_COLUMN] = day
+            _bring_to_day(rows, u, day, decay_pow, last_gap)
             rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
             rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
             rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
