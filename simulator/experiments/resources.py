@@ -211,14 +211,9 @@ def needs_whole_pilot(scenario: Scenario, short: Rates) -> bool:
     the run: a platform with users and fixed staff (its queue may fall behind ever
     faster), a change of rules after the short pilot's days, or queues not drained at
     its end."""
-    from simulator.model.platforms import CHOSEN_STAFF  # heavy (scipy): when piloting
-
     if scenario.horizon_days <= short.pilot_days:
         return False
-    fixed = any(
-        platform.staffing != CHOSEN_STAFF and platform.market_share > 0.0
-        for platform in scenario.platforms
-    )
+    fixed = bool(_fixed_staff(scenario))
     drained = short.waiting_end <= PILOT_MARGIN * PILOT_DRAINED_PER_USER or (
         short.waiting_end <= PILOT_DRAINED_SHARE * short.waiting_peak
     )
@@ -270,13 +265,13 @@ def near_capacity(scenario: Scenario, daily: Any) -> tuple[tuple[str, float, flo
     (``staff x 24 x 60 / review_minutes`` reviews a day, model.md S6): each with that
     share and the review items arriving a user-day that week (reviews done plus the
     queue's growth), times PILOT_MARGIN."""
-    from simulator.model.platforms import CHOSEN_STAFF, review_staff
+    from simulator.model.platforms import review_staff
 
     found = []
     users = scenario.population.users
-    for platform in scenario.platforms:
+    for platform in _fixed_staff(scenario):
         staff = review_staff(scenario, platform)
-        if platform.staffing == CHOSEN_STAFF or platform.market_share <= 0.0 or staff <= 0.0:
+        if staff <= 0.0:
             continue
         rows = daily[daily.platform == platform.name]
         capacity = staff * 24 * 60 / platform.review_minutes
@@ -291,6 +286,17 @@ def near_capacity(scenario: Scenario, daily: Any) -> tuple[tuple[str, float, flo
             arrivals = float(np.max(np.convolve(arriving, week, mode="valid"))) / users
             found.append((platform.name, worked, PILOT_MARGIN * arrivals))
     return tuple(found)
+
+
+def _fixed_staff(scenario: Scenario) -> list[Any]:
+    """The scenario's platforms with users whose staff is fixed (not chosen, S6a)."""
+    from simulator.model.platforms import CHOSEN_STAFF  # heavy (scipy): when piloting
+
+    return [
+        platform
+        for platform in scenario.platforms
+        if platform.staffing != CHOSEN_STAFF and platform.market_share > 0.0
+    ]
 
 
 def fastest_growth(waiting: np.ndarray, span: int = PILOT_TREND_DAYS) -> float:

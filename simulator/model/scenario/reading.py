@@ -18,7 +18,7 @@ import shutil
 import stat
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -562,28 +562,31 @@ def get_dotted(data: Any, dotted: str) -> Any:
 def resolved_path(data: Any, dotted: str) -> tuple[int | str, ...]:
     """The keys a dotted path of plain scenario data goes through, as :func:`override`
     reads it, with a named list item given by its position: ``platforms.weibo.x`` and
-    ``platforms.0.x`` resolve alike where weibo is the first platform. A path that does
-    not resolve is given by its parts as written (override reports it)."""
+    ``platforms.0.x`` resolve alike where weibo is the first platform (a timeline set's
+    dotted key part by part). A path that does not resolve is given by its parts as
+    written from where it goes wrong (override reports it)."""
     parts = dotted.split(".")
     keys: list[int | str] = []
-    node = data
-    for i, part in enumerate(parts):
-        rest = ".".join(parts[i:])
-        in_set = parts[0] == "timeline" and i >= 3 and parts[i - 1] == "set"
-        if isinstance(node, dict) and part not in node and (rest in node or in_set):
-            return (*keys, *parts[i:])  # a timeline set's dotted key, part by part
-        try:
-            key = _child_key(node, part, parts[i - 1] if i else "")
-            keys.append(key)
-            node = node[key] if i < len(parts) - 1 else None
-        except (LookupError, TypeError):
-            return (*keys, *parts[i:])
+    try:
+        for _, key, i in _steps(data, dotted):
+            whole_rest = isinstance(key, str) and key == ".".join(parts[i:])
+            keys.extend(parts[i:] if whole_rest else [key])
+    except (LookupError, TypeError):
+        return (*keys, *parts[len(keys) :])
     return tuple(keys)
 
 
 def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
     """The container holding a dotted path's value, and its key; LookupError(message)
     naming what is allowed where the path goes wrong."""
+    *_, (node, key, _) = _steps(data, dotted)
+    return node, key
+
+
+def _steps(data: Any, dotted: str) -> Iterator[tuple[Any, int | str, int]]:
+    """Each container on a dotted path's way, the key taken in it and the index of the
+    path's part it reads; LookupError(message) naming what is allowed where it goes
+    wrong."""
     parts = dotted.split(".")
     node = data
     for i, part in enumerate(parts):
@@ -593,12 +596,12 @@ def _locate(data: Any, dotted: str) -> tuple[Any, int | str]:
             # A key that is itself a dotted path: a timeline entry's ``set`` table
             # (``timeline.crackdown.set.police.detention_days``), which may gain one
             # (the entry's checks refuse a field a timeline may not change).
-            return node, rest
+            yield node, rest, i
+            return
         key = _child_key(node, part, parts[i - 1] if i else "")
-        if i == len(parts) - 1:
-            return node, key
-        node = node[key]
-    raise AssertionError("unreachable: str.split gives at least one part")
+        yield node, key, i
+        if i < len(parts) - 1:
+            node = node[key]
 
 
 def _child_key(node: Any, part: str, parent: str) -> int | str:
