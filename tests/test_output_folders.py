@@ -834,6 +834,29 @@ def test_a_design_output_is_recorded_and_written_under_the_stores_lock(tmp_path:
     assert (out / "design.json").read_text() == replaced
 
 
+def test_a_design_output_of_results_extended_meanwhile_is_refused(tmp_path: Path) -> None:
+    """The design hash leaves ``reps`` out (a rerun with more replications extends the
+    store), so a figure drawn from the results read before such a rerun finished would
+    be of fewer replications than the store holds: refused, nothing written (referee
+    L2 of session 17); with the manifest read after the rerun it is written."""
+    from simulator.errors import OutputError
+    from simulator.experiments.store import writing_outputs
+
+    out = tmp_path / "store"
+    design = grid_design({"x1": [0.0], "x2": [0.5], "x3": [2.0]}, source="test")
+    one = sweep(None, design, reps=1, model=Ishigami(), workers=0, out=out)
+    two = sweep(None, design, reps=2, model=Ishigami(), workers=0, out=out)
+    before = (out / "design.json").read_text()
+    extended = pytest.raises(OutputError, match="extended to 2 replications")
+    with extended, writing_outputs(out, ["sweep.png"], one.manifest):
+        (out / "sweep.png").write_text("a figure of one replication")
+    assert not (out / "sweep.png").exists()
+    assert (out / "design.json").read_text() == before
+    with writing_outputs(out, ["sweep.png"], two.manifest):
+        (out / "sweep.png").write_text("a figure of two")
+    assert json.loads((out / "design.json").read_text())["outputs"] == ["sweep.png"]
+
+
 def test_a_manifest_too_large_to_be_censims_is_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

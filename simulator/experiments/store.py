@@ -141,7 +141,8 @@ def writing_outputs(
     inside this block: under the store's lock (:func:`lock_store`), held until the block
     ends, so no sweep, frontier or phases command can ``--force`` the store meanwhile;
     refused (:class:`OutputError`, nothing written) if the store's design.json no longer
-    holds ``design`` (the manifest the results were made with: its ``design_hash``);
+    holds ``design`` (the manifest the results were made with: its ``design_hash`` and
+    ``reps``);
     ``names`` added to the ``outputs`` design.json records before the block runs, so
     that ``--force`` by another design deletes them (:meth:`Store._clear`), and only them."""
     unknown = sorted(set(names) - DESIGN_OUTPUTS)
@@ -149,14 +150,16 @@ def writing_outputs(
         raise ValueError(f"not a design output of a store: {', '.join(unknown)}")
     lock = lock_store(Path(out))
     try:
-        _record_outputs(Path(out), names, design.get("design_hash"))
+        _record_outputs(Path(out), names, design.get("design_hash"), design.get("reps"))
         yield
     finally:
         if lock is not None:
             lock.close()
 
 
-def _record_outputs(out: Path, names: Sequence[str], expected_hash: Any) -> None:
+def _record_outputs(
+    out: Path, names: Sequence[str], expected_hash: Any, expected_reps: Any
+) -> None:
     design_file = out / "design.json"
     try:
         manifest = json.loads(read_regular_file(design_file, MAX_DESIGN_BYTES).decode("utf-8"))
@@ -169,6 +172,14 @@ def _record_outputs(out: Path, names: Sequence[str], expected_hash: Any) -> None
         raise OutputError(
             f"{shown(out)}: now holds another design's results (a command with --force "
             f"replaced them while this one ran); {written} not written"
+        )
+    if manifest.get("reps") != expected_reps:
+        # The design hash leaves reps out (a rerun with more extends the store): an
+        # output drawn from the results read before such a rerun would be of fewer.
+        raise OutputError(
+            f"{shown(out)}: its results were extended to {manifest.get('reps')} replications "
+            f"(another command with the same design ran meanwhile); {', '.join(names)} not "
+            "written: run this command again"
         )
     listed = _listed_outputs(manifest) or []
     merged = sorted({*listed, *names})
