@@ -16,7 +16,11 @@ hour, from the posts ``N_k`` reaching the platform a day (its own count, S8),
     λ_n(t)  = Σ_k N_k (1 − h_k(t)) n_k / 24                       notices
     λ(t)    = λ_hi(t) + λ_n(t) + Σ_k N_k (1 − h_k(t)) f_k(t) / 24  every item (flags too)
 
-(``h_k`` held, ``f_k`` flagged if not held, ``n_k`` noticed, ``o_k`` ordered: S4, S5, S8).
+(``h_k`` held, ``f_k`` flagged if not held, ``n_k`` noticed, ``o_k`` ordered: S4, S5, S8),
+and, where the platform holds posts, each approved held post's order, notice and (``m =
+held_review_margin > 0``) flag too, ``a_k = h_k P(z ≤ t + m)`` of them: it is touched as a
+post published at its approval (issue 17; without a filter nothing is added, the floats
+of before).
 The chance that a notice waits longer than ``d`` is
 
     L(t) = P(W_n > d) = C(c, λ(t)/μ) · exp(−d · cμ · (1 − σ_hi(t)) · (1 − σ_n(t)))
@@ -37,7 +41,10 @@ reading ``j`` of the line is then, besides the notified posts it keeps (``X_k``,
 
     Y_k(t; ℓ) = (1 − h_k) n_k (1 − o_k) P(z > max(t, ℓ)) · L(t)
 
-the notified posts a review would take down but does not start in time, above the line.
+the notified posts a review would take down but does not start in time, above the line;
+plus ``n_k`` times the approved held posts a review would take down,
+``h_k (1 − o_k) P(max(t, ℓ) < z ≤ t + m)`` (only where ``m > 0``;
+:meth:`~simulator.model.moderation_statement.Moderation.held_removable`).
 
 Under strict liability an audit counts every prohibited post still up in its window
 (S10), and a post a review would take down is up while it waits. The rule is the weekly
@@ -56,7 +63,9 @@ flags within it does not change their mean, Kleinrock's conservation law):
     Z_k(t; ℓ) = (1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ)) · m(t)
 
 (``v_k = 1 − (1 − f_k)(1 − n_k)`` the chance a published post asks for a review): the
-posts a review would take down, above the line, still waiting. ASSUMPTION: the audit
+posts a review would take down, above the line, still waiting; plus the approved held
+posts a review would take down (flagged for certain, ``m > 0``), which ask for one
+review more than their hold's (:func:`reviews_asked_rows`; issue 17). ASSUMPTION: the audit
 reads a post as up while it waits (S10), and a wait's share of the window is its mean
 over ``T``. A stricter threshold sends more flags and holds, so ``s`` falls and the wait
 grows: strictness past what the staff can serve leaves more posts up, not fewer.
