@@ -6,6 +6,10 @@ review queue", S7 "Reviewer decisions", S7a "Appeals", S8 "Platform policy").
 A post on a moderated channel gets a reviewer's score; the filter may hold it for review
 before publication or flag it after (at the next keyword sweep); users' notices and the
 regulator's monitoring find it as its views come (:meth:`Moderation.attention_delay`).
+A held post the reviewer approves is published then and touched as a post published
+then (issue 17, :meth:`Moderation.touch`): flagged at the next sweep where the hold's
+line is over the sweep's (``held_review_margin > 0``), noticed and ordered after the
+delays its own uniforms gave when it was held.
 Every review item is a process that waits for one of the platform's reviewers (a
 ``simpy.PriorityResource``: orders first, then held posts, notices, flags, appeals) and
 takes the post down if its score is over the threshold (an order always). A removal
