@@ -68,6 +68,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.model.orders",
             "simulator.model.believed_line",
             "simulator.model.ladder_ahead",
+            "simulator.model.moderation_statement",
             "simulator.model.platform_policy",
             "simulator.model.deadline_miss",
             "simulator.model.slice_scale",

@@ -591,7 +591,9 @@ def test_reviews_asked_counts_every_touch_once_orders_included() -> None:
     """``F(t) = Σ_k N_k [h_k + (1 − h_k)(1 − (1 − f_k)(1 − n_k)(1 − o_k))]``: held posts and
     touched published ones (S5's ``q_k``), orders included (before session 14 they were
     left out: session 13 measured 13% fewer reviews than the queue's own count, not
-    asserted here)."""
+    asserted here); plus, since issue 17, one review more for an approved held post
+    (``a_k = h_k P(z ≤ t + m)``) that is ordered, noticed or (``m > 0``) flagged:
+    ``a_k (1 − (1 − [m > 0])(1 − n_k)(1 − o_k))``."""
     import dataclasses
 
     scenario = simulator.load_scenario("china_csl_2016")
@@ -604,10 +606,17 @@ def test_reviews_asked_counts_every_touch_once_orders_included() -> None:
         monitor=np.array([0.0, 0.05, 0.1, 0.2]),
     )
     h, f = moderation.hold(grid), moderation.flag_share(grid)
-    by_hand = (
-        h + (1 - h) * (1 - (1 - f) * (1 - moderation.notice) * (1 - moderation.monitor))
-    ) @ flows
+    margin = moderation.held_review_margin
+    assert margin < 0.0  # CSL's hold is stricter than the sweep: no flag after approval
+    approved = h * ndtr(grid[:, None] + margin - moderation.reviewer_mean)
+    untouched = (1 - moderation.notice) * (1 - moderation.monitor)
+    by_hand = (h + (1 - h) * (1 - (1 - f) * untouched) + approved * (1 - untouched)) @ flows
     np.testing.assert_allclose(dm.reviews_asked(moderation, grid, flows), by_hand, rtol=1e-12)
+    # With a positive margin every approved held post asks for its flag's review.
+    lenient = dataclasses.replace(moderation, held_review_margin=0.3)
+    approved = h * ndtr(grid[:, None] + 0.3 - moderation.reviewer_mean)
+    by_hand = (h + (1 - h) * (1 - (1 - f) * untouched) + approved) @ flows
+    np.testing.assert_allclose(dm.reviews_asked(lenient, grid, flows), by_hand, rtol=1e-12)
     # Orders alone ask for reviews: no hold, flag or notice, 10% of posts ordered.
     orders_only = dataclasses.replace(
         moderation, prepublication_filter=False, flag_margin=50.0,

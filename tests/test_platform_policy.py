@@ -600,7 +600,9 @@ def test_the_believed_chance_of_being_counted_starts_at_q_and_falls_with_audits(
         state.expect_at(-2.0)
         state.audited(0.0)
     after = state.believed_counted()
-    assert after[0] == 0.0 and after[3] == 1.0
+    # 1 for the prohibited kind up to the rounding of Σ_j w_j (the weights are normalised
+    # in floating point: since issue 17's held terms moved them, 1 + 2e-16 here).
+    assert after[0] == 0.0 and after[3] == pytest.approx(1.0, abs=1e-12)
     assert after[1] < q[1] - 0.02 and after[2] < q[2] - 0.02, after
 
 

@@ -26,7 +26,9 @@ def random_case(rng: np.random.Generator) -> tuple[mp.PolicyInputs, dict[str, ob
     notice = rng.uniform(0, 0.05, 4)
     order = rng.uniform(0, 0.1) * q
     prefilter = bool(rng.random() < 0.5)
-    margins = (float(rng.uniform(0, 1)), float(rng.uniform(-1, 0)), float(rng.uniform(-1, 0)))
+    # held_review_margin of either sign: an approved held post is flagged again only
+    # where it is positive (issue 17).
+    margins = (float(rng.uniform(0, 1)), float(rng.uniform(-1, 0)), float(rng.uniform(-1, 1)))
     liability = mp.STRICT if rng.random() < 0.5 else mp.NOTICE
     moderation = mp.Moderation(cls, rev, prefilter, *margins, notice, order)
     flows = float(rng.uniform(1e3, 1e5)) * np.array([0.9, 0.06, 0.02, 0.02])
@@ -465,3 +467,57 @@ def test_the_reference_staff_grid_is_numpys_to_the_bit() -> None:
     assert naive_differs > 0
     tiny = ref_staffing.even_points(0.0, 5e-322, 201)  # a step that underflows: numpy's other path
     assert tiny == np.linspace(0.0, 5e-322, 201).tolist()
+
+
+@pytest.mark.parametrize("margin", [-0.5, 0.0, 0.4])
+@pytest.mark.parametrize("liability", [mp.STRICT, mp.NOTICE])
+def test_the_reference_states_held_posts_later_touches_as_the_engine(
+    margin: float, liability: str
+) -> None:
+    """Issue 17, per kind and threshold: the reference's ``taken_down``, ``published``,
+    ``exposed`` (every line: none, finite, never counted) and ``late_exposed``, its
+    reviews asked and its queue's missed share, against the engine's statement, with
+    notices and orders frequent enough (up to 50% and 30%) that the held terms are far
+    above the tolerance; m < 0, m = 0 and m > 0."""
+    from simulator.model import deadline_miss as dm
+
+    cls, rev = np.array([-1.0, 0.3, 0.8, 1.3]), np.array([-0.8, 0.1, 0.5, 1.0])
+    notice, order = np.array([0.05, 0.3, 0.4, 0.5]), np.array([0.0, 0.1, 0.2, 0.3])
+    engine = mp.Moderation(cls, rev, True, 0.2, -0.3, margin, notice, order)
+    platform = ref.Platform(
+        cls.tolist(), rev.tolist(), True, 0.2, -0.3, margin, notice.tolist(), order.tolist()
+    )
+    grid = mp.threshold_grid(1e-3, 0.99)
+    lines = np.array([[-np.inf] * 4, [np.inf, 0.2, -0.4, -np.inf], [np.inf, 0.9, 0.6, np.inf]])
+    counted = engine.counted(grid, liability, lines)
+    removal, published = engine.removal(grid), engine.published(grid)
+    waiting = (
+        dm.waiting_removable(engine, grid, lines)
+        if liability == mp.STRICT
+        else dm.late_removable(engine, grid, lines)
+    )
+    for g, t in enumerate(grid.tolist()):
+        for k in range(4):
+            assert platform.taken_down(t, k) == pytest.approx(removal[g, k], abs=1e-12)
+            assert platform.published(t, k) == pytest.approx(published[g, k], abs=1e-12)
+            for j, line in enumerate(lines[:, k].tolist()):
+                exposed = platform.exposed(t, k, liability, line)
+                assert exposed == pytest.approx(counted[g, j, k], abs=1e-12)
+                late = platform.late_exposed(t, k, liability, line, 1.0)
+                assert late == pytest.approx(waiting[g, j, k], abs=1e-12)
+    flows = np.array([5000.0, 300.0, 80.0, 40.0])
+    asked = [ref_staffing.reviews_asked(platform, t, flows.tolist()) for t in grid.tolist()]
+    np.testing.assert_allclose(asked, dm.reviews_asked(engine, grid, flows), rtol=1e-12)
+    # The queue's share at a load near capacity, with the held posts' items in it.
+    review_hours = 24.0 * 2 / float(dm.reviews_asked(engine, grid[32:33], flows)[0])
+    queue = ref_line.Queue(2, review_hours, 50.0, 168.0, 7.0, 0.5 * review_hours)
+    missed = [ref_line.missed_share(platform, t, flows.tolist(), liability, queue) for t in grid]
+    if liability == mp.STRICT:
+        first, asks = dm.reviews_asked_by_class(engine, grid, flows)
+        share = dm.waiting_share(dm.WaitingLine(2, review_hours, 50.0, 168.0, 7.0), asks, first)
+    else:
+        share = dm.late_notice_share(
+            engine, grid, flows, dm.ReviewCapacity(2, review_hours, 0.5 * review_hours)
+        )
+    np.testing.assert_allclose(missed, share, rtol=1e-9, atol=1e-12)
+    assert ((share > 1e-6) & (share < 1.0 - 1e-6)).any()  # neither idle nor swamped

@@ -16,7 +16,11 @@ hour, from the posts ``N_k`` reaching the platform a day (its own count, S8),
     λ_n(t)  = Σ_k N_k (1 − h_k(t)) n_k / 24                       notices
     λ(t)    = λ_hi(t) + λ_n(t) + Σ_k N_k (1 − h_k(t)) f_k(t) / 24  every item (flags too)
 
-(``h_k`` held, ``f_k`` flagged if not held, ``n_k`` noticed, ``o_k`` ordered: S4, S5, S8).
+(``h_k`` held, ``f_k`` flagged if not held, ``n_k`` noticed, ``o_k`` ordered: S4, S5, S8),
+and, where the platform holds posts, each approved held post's order, notice and (``m =
+held_review_margin > 0``) flag too, ``a_k = h_k P(z ≤ t + m)`` of them: it is touched as a
+post published at its approval (issue 17; without a filter nothing is added, the floats
+of before).
 The chance that a notice waits longer than ``d`` is
 
     L(t) = P(W_n > d) = C(c, λ(t)/μ) · exp(−d · cμ · (1 − σ_hi(t)) · (1 − σ_n(t)))
@@ -37,7 +41,10 @@ reading ``j`` of the line is then, besides the notified posts it keeps (``X_k``,
 
     Y_k(t; ℓ) = (1 − h_k) n_k (1 − o_k) P(z > max(t, ℓ)) · L(t)
 
-the notified posts a review would take down but does not start in time, above the line.
+the notified posts a review would take down but does not start in time, above the line;
+plus ``n_k`` times the approved held posts a review would take down,
+``h_k (1 − o_k) P(max(t, ℓ) < z ≤ t + m)`` (only where ``m > 0``;
+:meth:`~simulator.model.moderation_statement.Moderation.held_removable`).
 
 Under strict liability an audit counts every prohibited post still up in its window
 (S10), and a post a review would take down is up while it waits. The rule is the weekly
@@ -56,7 +63,9 @@ flags within it does not change their mean, Kleinrock's conservation law):
     Z_k(t; ℓ) = (1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ)) · m(t)
 
 (``v_k = 1 − (1 − f_k)(1 − n_k)`` the chance a published post asks for a review): the
-posts a review would take down, above the line, still waiting. ASSUMPTION: the audit
+posts a review would take down, above the line, still waiting; plus the approved held
+posts a review would take down (flagged for certain, ``m > 0``), which ask for one
+review more than their hold's (:func:`reviews_asked_rows`; issue 17). ASSUMPTION: the audit
 reads a post as up while it waits (S10), and a wait's share of the window is its mean
 over ``T``. A stricter threshold sends more flags and holds, so ``s`` falls and the wait
 grows: strictness past what the staff can serve leaves more posts up, not fewer.
@@ -164,14 +173,26 @@ def queue_rates(
     moderation: Moderation, thresholds: FloatArray, flows: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(λ_hi, λ_n, λ)`` per hour on the grid: orders and holds, notices, every item
-    (flags too), from the posts a day reaching the platform (``flows``, per kind)."""
+    (flags too), from the posts a day reaching the platform (``flows``, per kind). An
+    approved held post's order, notice and flag (``m > 0``) are items as a published
+    post's (issue 17): ``h_k P(z ≤ t + m)`` times ``o_k``, ``n_k``, ``[m > 0]``."""
     n_k = np.asarray(flows, dtype=float)
     held = moderation.hold(thresholds)
     flagged = moderation.flag_share(thresholds)
     up = 1.0 - held
-    higher = (held + up * moderation.monitor[None, :]) @ n_k / HOURS_PER_DAY
-    notices = (up * moderation.notice[None, :]) @ n_k / HOURS_PER_DAY
-    total = higher + notices + (up * flagged) @ n_k / HOURS_PER_DAY
+    first_rows = held + up * moderation.monitor[None, :]
+    notice_rows = up * moderation.notice[None, :]
+    flag_rows = up * flagged
+    if moderation.prepublication_filter:  # without one: the floats of before issue 17
+        # Approved held posts are touched as posts published then (issue 17): their
+        # orders, notices and (m > 0) flags are items too.
+        approved = moderation.approved(thresholds)
+        first_rows = first_rows + approved * moderation.monitor[None, :]
+        notice_rows = notice_rows + approved * moderation.notice[None, :]
+        flag_rows = flag_rows + approved * moderation.held_flagged
+    higher = first_rows @ n_k / HOURS_PER_DAY
+    notices = notice_rows @ n_k / HOURS_PER_DAY
+    total = higher + notices + flag_rows @ n_k / HOURS_PER_DAY
     return np.asarray(higher), np.asarray(notices), np.asarray(total)
 
 
@@ -189,13 +210,18 @@ def late_notice_share(
 def late_removable(moderation: Moderation, thresholds: FloatArray, lines: FloatArray) -> FloatArray:
     """``(1 − h_k) n_k (1 − o_k) P(z > max(t, ℓ))`` on the grid, shape (grid, readings,
     kinds): the notified posts a review would take down, above a reading's line; times
-    ``L(t)`` they are :math:`Y_k(t; ℓ)`, what late reviews add to an audit's count."""
+    ``L(t)`` they are :math:`Y_k(t; ℓ)`, what late reviews add to an audit's count. Plus
+    the approved held posts noticed that a review would take down (issue 17; only where
+    ``m > 0``): ``n_k`` times :meth:`~.moderation_statement.Moderation.held_removable`."""
     t = np.asarray(thresholds, dtype=float)[:, None, None]
     mu = moderation.reviewer_mean[None, None, :]
     line = np.asarray(lines, dtype=float)[None, :, :]
     held = moderation.hold(thresholds)[:, None, :]
     notice, monitor = moderation.notice[None, None, :], moderation.monitor[None, None, :]
-    return np.asarray((1.0 - held) * notice * (1.0 - monitor) * ndtr(mu - np.maximum(t, line)))
+    removable = (1.0 - held) * notice * (1.0 - monitor) * ndtr(mu - np.maximum(t, line))
+    if not moderation.prepublication_filter:  # the floats of before issue 17
+        return np.asarray(removable)
+    return np.asarray(notice * moderation.held_removable(thresholds, lines) + removable)
 
 
 def late_counted(
@@ -325,12 +351,22 @@ def reviews_asked_rows(
     """The reviews a post of each kind asks for on the grid, (grid, kinds) each: served
     first (held, ``h_k``, or published and ordered, ``(1 − h_k) o_k``) and published,
     flagged or noticed and not ordered (``(1 − h_k)(1 − o_k) v_k``, with ``v_k = 1 −
-    (1 − f_k(t))(1 − n_k)``); times the flows they are :func:`reviews_asked_by_class`."""
+    (1 − f_k(t))(1 − n_k)``); times the flows they are :func:`reviews_asked_by_class`.
+    An approved held post (``a_k = h_k P(z ≤ t + m)``) asks for one review more than its
+    hold's (issue 17): ``a_k o_k`` served first, ``a_k (1 − o_k)(1 − (1 − [m > 0])(1 −
+    n_k))`` with the published posts'."""
     held = moderation.hold(thresholds)
     up = 1.0 - held
     monitor = moderation.monitor[None, :]
     asks = 1.0 - (1.0 - moderation.flag_share(thresholds)) * (1.0 - moderation.notice[None, :])
-    return held + up * monitor, up * (1.0 - monitor) * asks
+    first, published = held + up * monitor, up * (1.0 - monitor) * asks
+    if not moderation.prepublication_filter:  # the floats of before issue 17
+        return first, published
+    # An approved held post asks for one more review (issue 17): its order's, served
+    # first, else its flag's (m > 0) or notice's, as a published post's.
+    approved = moderation.approved(thresholds)
+    held_asks = 1.0 - (1.0 - moderation.held_flagged) * (1.0 - moderation.notice[None, :])
+    return first + approved * monitor, published + approved * (1.0 - monitor) * held_asks
 
 
 def reviews_asked_by_class(
@@ -372,7 +408,9 @@ def waiting_removable(
 ) -> FloatArray:
     """``(1 − h_k)(1 − o_k) v_k P(z > max(t, ℓ))`` on the grid, shape (grid, readings,
     kinds): the published posts a review would take down, above a reading's line; times
-    ``m(t)`` they are :math:`Z_k(t; ℓ)`, what waiting reviews add to a strict audit's count."""
+    ``m(t)`` they are :math:`Z_k(t; ℓ)`, what waiting reviews add to a strict audit's count.
+    Plus the approved held posts a review would take down (issue 17; only where ``m > 0``,
+    flagged for certain): :meth:`~.moderation_statement.Moderation.held_removable`."""
     t = np.asarray(thresholds, dtype=float)[:, None, None]
     mu = moderation.reviewer_mean[None, None, :]
     line = np.asarray(lines, dtype=float)[None, :, :]
@@ -380,7 +418,12 @@ def waiting_removable(
     flag = moderation.flag_share(thresholds)[:, None, :]
     notice, monitor = moderation.notice[None, None, :], moderation.monitor[None, None, :]
     reviewed = 1.0 - (1.0 - flag) * (1.0 - notice)
-    return np.asarray((1.0 - held) * (1.0 - monitor) * reviewed * ndtr(mu - np.maximum(t, line)))
+    removable = (1.0 - held) * (1.0 - monitor) * reviewed * ndtr(mu - np.maximum(t, line))
+    if not moderation.prepublication_filter:  # the floats of before issue 17
+        return np.asarray(removable)
+    # Approved held posts a review would take down exist only where m > 0, and then
+    # their flag is certain: Moderation.held_removable as it stands.
+    return np.asarray(moderation.held_removable(thresholds, lines) + removable)
 
 
 def waiting_counted(

@@ -6,6 +6,10 @@ review queue", S7 "Reviewer decisions", S7a "Appeals", S8 "Platform policy").
 A post on a moderated channel gets a reviewer's score; the filter may hold it for review
 before publication or flag it after (at the next keyword sweep); users' notices and the
 regulator's monitoring find it as its views come (:meth:`Moderation.attention_delay`).
+A held post the reviewer approves is published then and touched as a post published
+then (issue 17, :meth:`Moderation.touch`): flagged at the next sweep where the hold's
+line is over the sweep's (``held_review_margin > 0``), noticed and ordered after the
+delays its own uniforms gave when it was held.
 Every review item is a process that waits for one of the platform's reviewers (a
 ``simpy.PriorityResource``: orders first, then held posts, notices, flags, appeals) and
 takes the post down if its score is over the threshold (an order always). A removal
@@ -18,7 +22,7 @@ At the day's end the platform moves its threshold towards the cheapest of its gr
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -50,11 +54,19 @@ class Moderation(World):
         score = platform.state.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal()
         post = Post(user, day, p, channel, kind, now, score)
         platform.reached_today[kind] += 1
-        if rng.random() < platform.hold[kind]:
+        held = rng.random() < platform.hold[kind]
+        # The post's three uniforms (S5): the flag's, and the notice's (public channel)
+        # and the order's, read as its attention (S5a). A held post draws them too and
+        # keeps the two delays for after its approval (issue 17); a published post draws
+        # them in the same order as before.
+        flagged = rng.random() < platform.flag[kind]
+        notice_delay, order_delay = self.attention_delays(post, rng.random)
+        if held:
             self.count(day, p, channel, kind, Outcome.BLOCKED)  # until approved
             rec.tallies["held"][kind] += 1
             if self.seen_in_public(channel, kind):
                 user.said[kind] -= 1  # friends see it only when it is approved (S16)
+            post.held_notice_delay, post.held_order_delay = notice_delay, order_delay
             self.env.process(self.review(platform, post, Action.HOLD, 0.0))
             return
         post.published_hours = now
@@ -62,28 +74,45 @@ class Moderation(World):
         self.book_potential(day, p, channel, kind, user, now)
         if self.prohibited[kind]:
             platform.prohibited_published.append(post)
-        if rng.random() < platform.flag[kind]:
+        self.touch(platform, post, flagged, notice_delay, order_delay)
+
+    def attention_delays(self, post: Post, uniform: Callable[[], float]) -> tuple[float, float]:
+        """Hours from publication to the post's notice and order (inf: never), from one
+        uniform each (S5a): the notice's drawn on the public channel only. Private
+        messages have no audience to build, and benign posts count as from an author of
+        audience 1 (the model's rule: the engine draws them in aggregate)."""
+        kind, channel = post.kind, post.channel
+        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
+        reach = self.audience(post.author) if public else 1.0
+        notice = math.inf
+        if channel == Channel.PUBLIC:
+            notice = self.attention_delay(uniform(), self.notice_probability[kind], reach)
+        order = self.attention_delay(uniform(), self.monitor_probability[kind], reach)
+        return notice, order
+
+    def touch(
+        self, platform: Platform, post: Post, flagged: bool, notice_delay: float, order_delay: float
+    ) -> None:
+        """The items a post published now gets (S5, S5a): a flag at the next keyword sweep,
+        a notice (with its legal duty, where the law sets one for the kind) and an order
+        as its views come. Also an approved held post's, published at its approval
+        (issue 17)."""
+        now, kind = self.env.now, post.kind
+        rec = self.recorder
+        if flagged:
             rec.tallies["flagged"][kind] += 1
             # The filter's keyword sweep: every sweep_interval_hours from time 0.
             delay = self.next_sweep(now, platform.state.spec.sweep_interval_hours) - now
             self.env.process(self.review(platform, post, Action.FLAG, delay))
-        # Users and the regulator notice the post as its views come (one uniform each).
-        # Private messages have no audience to build, and benign posts count as from an
-        # author of audience 1 (the model's rule: the engine draws them in aggregate).
-        public = channel == Channel.PUBLIC and kind != ContentKind.BENIGN
-        reach = self.audience(user) if public else 1.0
-        if channel == Channel.PUBLIC:
-            delay = self.attention_delay(rng.random(), self.notice_probability[kind], reach)
-            if delay < math.inf:
-                rec.tallies["notices"][kind] += 1
-                self.env.process(self.review(platform, post, Action.NOTICE, delay))
-                notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
-                if notice_deadline is not None and self.prohibited[kind]:
-                    deadline = now + delay + notice_deadline
-                    self.env.process(self.duty(platform, post, deadline, False))
-        delay = self.attention_delay(rng.random(), self.monitor_probability[kind], reach)
-        if delay < math.inf:
-            self.env.process(self.order(platform, post, delay))
+        if notice_delay < math.inf:
+            rec.tallies["notices"][kind] += 1
+            self.env.process(self.review(platform, post, Action.NOTICE, notice_delay))
+            notice_deadline = self.scenario.rules.takedown.notice_deadline_hours
+            if notice_deadline is not None and self.prohibited[kind]:
+                deadline = now + notice_delay + notice_deadline
+                self.env.process(self.duty(platform, post, deadline, False))
+        if order_delay < math.inf:
+            self.env.process(self.order(platform, post, order_delay))
 
     @staticmethod
     def next_sweep(now: float, interval: float) -> float:
@@ -165,6 +194,13 @@ class Moderation(World):
                 )
                 if self.prohibited[post.kind]:
                     platform.prohibited_published.append(post)
+                # Published now, touched as a post published now (issue 17): flagged at
+                # the next sweep where the hold's line is over the sweep's (m > 0), and
+                # noticed and ordered by its own uniforms, drawn when it was held.
+                self.touch(
+                    platform, post, platform.state.spec.held_review_margin > 0.0,
+                    post.held_notice_delay, post.held_order_delay,
+                )  # fmt: skip
         elif takes_down and post.removed_hours > now:
             self.remove(platform, post, action)
 

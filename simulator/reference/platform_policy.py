@@ -144,6 +144,26 @@ class Platform:
         """P(held before publication) of a post of ``kind`` at ``t``."""
         return phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
 
+    @property
+    def held_flagged(self) -> float:
+        """1 if an approved held post is flagged at the next sweep (``m > 0``), else 0
+        (issue 17: a hold's review as strict as the sweep's or stricter leaves nothing a
+        second review at ``t`` could remove, and none is asked)."""
+        return 1.0 if self.held_review_margin > 0.0 else 0.0
+
+    def approved(self, t: float, kind: int) -> float:
+        """P(held and approved) of a post of ``kind`` at ``t``: reviewer score at most
+        ``t + m``. Published at its approval, it is touched again (issue 17)."""
+        return self.held(t, kind) * phi(t + self.held_review_margin - self.reviewer[kind])
+
+    def held_removable(self, t: float, kind: int, line: float) -> float:
+        """P(held, approved, not ordered, and a later review at ``t`` takes it down, above
+        ``line``) of a post of ``kind``: score in ``(max(t, line), t + m]`` (none where
+        ``m ≤ 0``). While that review waits the post is up."""
+        low = phi(max(t, line) - self.reviewer[kind])
+        top = phi(t + self.held_review_margin - self.reviewer[kind])
+        return self.held(t, kind) * (1.0 - self.order[kind]) * max(0.0, top - low)
+
     def flagged(self, t: float, kind: int) -> float:
         """P(flagged | published) of a post of ``kind`` at ``t``: the filter's score over
         the flag line, given under the hold line."""
@@ -158,7 +178,10 @@ class Platform:
         "Deadlines and the queue"): the published posts of ``kind`` a review would take
         down (score over ``t``) and above ``line``, not ordered, that ask for a review
         (strict liability: flagged or noticed; notice liability: noticed), times
-        ``missed``, the share of them the queue leaves up (:func:`missed_share`)."""
+        ``missed``, the share of them the queue leaves up (:func:`missed_share`). With a
+        filter, the approved held posts a later review would take down too (issue 17:
+        flagged for certain where ``m > 0``, the only case there are any; noticed with
+        ``n_k``)."""
         if missed <= 0.0 or line == math.inf:
             return 0.0
         held = self.held(t, kind)
@@ -168,17 +191,29 @@ class Platform:
             asks = 1.0 - (1.0 - self.flagged(t, kind)) * (1.0 - notice)
         else:
             asks = notice
-        return (1.0 - held) * (1.0 - order) * asks * above * missed
+        published = (1.0 - held) * (1.0 - order) * asks * above * missed
+        if not self.prefilter:
+            return published
+        held_asks = 1.0 if liability == "strict" else notice
+        return held_asks * self.held_removable(t, kind, line) * missed + published
 
     def taken_down(self, t: float, kind: int) -> float:
-        """P(blocked or removed) of a post of ``kind`` at threshold ``t``."""
+        """P(blocked or removed) of a post of ``kind`` at threshold ``t``. A held post is
+        blocked over ``t + m``; approved, it is ordered like a published post, and
+        flagged where ``m > 0``, so taken down over ``t`` too (issue 17)."""
         held = self.held(t, kind)
         blocked = phi(self.reviewer[kind] - t - self.held_review_margin)
         flag = self.flagged(t, kind)
         looked_at = 1.0 - (1.0 - flag) * (1.0 - self.notice[kind])
         order = self.order[kind]
-        published_removed = order + (1.0 - order) * looked_at * phi(self.reviewer[kind] - t)
-        return held * blocked + (1.0 - held) * published_removed
+        passes = phi(self.reviewer[kind] - t)
+        published_removed = order + (1.0 - order) * looked_at * passes
+        if not self.prefilter:
+            return held * blocked + (1.0 - held) * published_removed
+        # Approved (score at most t + m), then ordered, or flagged (m > 0) and over t.
+        flagged_over = (1.0 - order) * max(0.0, passes - blocked) * self.held_flagged
+        held_down = blocked + (1.0 - blocked) * order + flagged_over
+        return held * held_down + (1.0 - held) * published_removed
 
     def published(self, t: float, kind: int) -> float:
         """P(published) of a post of ``kind`` at ``t``: all but held posts blocked."""
@@ -198,14 +233,19 @@ class Platform:
 
         held = phi(self.classifier[kind] - t - self.hold_margin) if self.prefilter else 0.0
         order = self.order[kind]
+        # Approved, not ordered, kept by the hold's line and (flag or notice) by t's.
+        held_kept = held * (1.0 - order) * between(min(t, t + self.held_review_margin))
         if liability != "strict":
-            return (1.0 - held) * self.notice[kind] * (1.0 - order) * between(t)
+            kept = (1.0 - held) * self.notice[kind] * (1.0 - order) * between(t)
+            return self.notice[kind] * held_kept + kept if self.prefilter else kept
         above_flag = phi(self.classifier[kind] - t - self.flag_margin)
         flag = min(1.0, max(0.0, (above_flag - held) / (1.0 - held))) if held < 1.0 else 0.0
         looked_at = 1.0 - (1.0 - flag) * (1.0 - self.notice[kind])
         # Published and up: not ordered, and either never looked at (counted above the
         # line) or looked at and kept (line < z <= t); held and kept: line < z <= t + m.
         published_up = (1.0 - looked_at) * (1.0 - below) + looked_at * between(t)
+        if self.prefilter:
+            return held_kept + (1.0 - held) * (1.0 - order) * published_up
         return (
             held * between(t + self.held_review_margin)
             + (1.0 - held) * (1.0 - order) * published_up

@@ -17,7 +17,8 @@ class Platform(Protocol):
     """What the line reads of a platform's moderation
     (:class:`simulator.reference.platform_policy.Platform`): per kind, the chance a post
     is held and, published, flagged at a threshold; the chance a published post is
-    noticed and ordered."""
+    noticed and ordered; whether it holds posts, the chance a held post is approved
+    and whether an approved one is flagged (issue 17)."""
 
     @property
     def notice(self) -> list[float]: ...
@@ -25,7 +26,15 @@ class Platform(Protocol):
     @property
     def order(self) -> list[float]: ...
 
+    @property
+    def prefilter(self) -> bool: ...
+
+    @property
+    def held_flagged(self) -> float: ...
+
     def held(self, t: float, kind: int) -> float: ...
+
+    def approved(self, t: float, kind: int) -> float: ...
 
     def flagged(self, t: float, kind: int) -> float: ...
 
@@ -82,8 +91,9 @@ def missed_share(
 ) -> float:
     """The share of the reviews the published posts ask for at ``t`` that the queue
     does not do in time (docs/model.md S8, "Deadlines and the queue"), at the load
-    ``t`` creates from the day's ``flows`` (posts a day per kind). The queue serves holds
-    and orders first, then notices, then flags.
+    ``t`` creates from the day's ``flows`` (posts a day per kind), approved held posts'
+    later touches included (issue 17). The queue serves holds and orders first, then
+    notices, then flags.
 
     Strict liability: of the week's reviews of published posts (``F_p`` a day) the
     share ``s`` the capacity leaves after the holds and orders (``F_h``) and the
@@ -104,6 +114,18 @@ def missed_share(
         else:
             notices += n * (1.0 - held) * notice
             flags += n * (1.0 - held) * flag
+        if platform.prefilter:
+            # An approved held post is touched as a post published then (issue 17): its
+            # order is served first; its flag (m > 0) and notice are items as a
+            # published post's (strict: one review a post, as the published posts').
+            approved = n * platform.approved(t, kind)
+            first += approved * order
+            if liability == "strict":
+                asks = 1.0 - (1.0 - platform.held_flagged) * (1.0 - notice)
+                flags += approved * (1.0 - order) * asks
+            else:
+                notices += approved * notice
+                flags += approved * platform.held_flagged
     if liability != "strict":
         if not math.isfinite(queue.deadline_hours):
             return 0.0

@@ -15,12 +15,16 @@ from simulator.reference.review_line import Queue
 
 def reviews_asked(platform: Platform, t: float, flows: list[float]) -> float:
     """Reviews a day the posts reaching the platform ask for at ``t``: held, or
-    published and ordered, flagged or noticed (one review a post; S8)."""
+    published and ordered, flagged or noticed (one review a post; S8); an approved held
+    post one more if ordered, noticed or (``m > 0``) flagged (issue 17)."""
     asked = 0.0
     for kind, n in enumerate(flows):
         held, order = platform.held(t, kind), platform.order[kind]
         looks = 1.0 - (1.0 - platform.flagged(t, kind)) * (1.0 - platform.notice[kind])
         asked += n * (held + (1.0 - held) * (order + (1.0 - order) * looks))
+        if platform.prefilter:
+            again = 1.0 - (1.0 - platform.held_flagged) * (1.0 - platform.notice[kind])
+            asked += n * platform.approved(t, kind) * (order + (1.0 - order) * again)
     return asked
 
 

@@ -101,6 +101,10 @@ class Post:
     removed_hours: float = math.inf
     blocked_hours: float = math.inf
     removed_by: int = -1
+    #: A held post's notice and order delays after its approval (hours; inf: never),
+    #: from the uniforms drawn when it reached the platform (issue 17, S5a).
+    held_notice_delay: float = math.inf
+    held_order_delay: float = math.inf
 
 
 class _InsortedQueue(SortedQueue):
