@@ -55,8 +55,10 @@ BENIGN = 0
 PUBLIC = int(Channel.PUBLIC)
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
-#: none), reviewer score; of ``post_int``: author, platform, kind, channel.
-POST_FLOAT_ROWS = 4
+#: none), reviewer score, and a held post's notice and order delays after approval
+#: (hours; inf: none; docs/model.md S5, :mod:`simulator.model.held_touches`); of
+#: ``post_int``: author, platform, kind, channel.
+POST_FLOAT_ROWS = 6
 
 
 POST_INT_ROWS = 4
@@ -455,6 +457,7 @@ def _publish(
         for row in range(3):
             for k in range(n):
                 draw = rng.random()
+                uniforms[row, k] = draw  # a held post's notice and order read it (S5)
                 if none_yet[k]:
                     flags[row, k] = draw < conditional[p, row, kind]
                 else:
@@ -474,6 +477,21 @@ def _publish(
                     seen = audience if row == 1 else order_audience
                     reach = seen[authors[k]] if channel == PUBLIC else 1.0
                     flags[row, k] = noticed(u, rate, reach)
+    # A held post keeps what its notice and order uniforms say, as delays after its
+    # approval (issue 17, simulator.model.held_touches): S5a's F^-1(u), inf if u >= F(inf).
+    # The benign path reads each uniform against the unconditional p_j, at audience 1.
+    held_delay = np.full((2, n), np.inf)
+    for k in range(n):
+        if not is_held[k]:
+            continue
+        for row in (1, 2):
+            rate = notice_rate if row == 1 else order_rate
+            reach = 1.0
+            if channel == PUBLIC and not touched_given:
+                reach = audience[authors[k]] if row == 1 else order_audience[authors[k]]
+            held_delay[row - 1, k] = attention_time(
+                0.0, uniforms[row, k], rate, reach, attention_hours
+            )
     touched = np.empty(n, dtype=np.bool_)
     m = 0
     for k in range(n):
@@ -545,6 +563,8 @@ def _publish(
         post_float[1, base + j] = np.inf if is_held[k] else times[k]
         post_float[2, base + j] = order_hours[j]
         post_float[3, base + j] = score[j]
+        post_float[4, base + j] = held_delay[0, k]
+        post_float[5, base + j] = held_delay[1, k]
         post_int[0, base + j] = authors[k]
         post_int[1, base + j] = p
         post_int[2, base + j] = kind
