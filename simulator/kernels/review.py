@@ -131,9 +131,7 @@ def no_follow_ons(order_hours: Array | None = None) -> FollowOns:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _next_arrival(
-    at: Array, i: int, n: int, f_time: Array, n_follow: int, t_end: float
-) -> float:
+def _next_arrival(at: Array, i: int, n: int, f_time: Array, n_follow: int, t_end: float) -> float:
     """The time of the next arrival before ``t_end`` (inf: none): the day's ``at[i]``, or
     the first created arrival if strictly earlier (at one instant the day's go first)."""
     ts = at[i] if i < n else math.inf
