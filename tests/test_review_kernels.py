@@ -295,8 +295,26 @@ TABLES = (
             ),
             5,
         ),
+        (
+            # Issue 17: approved held posts flagged (margin > 0), noticed (with duties)
+            # and ordered: items created while the queue runs, on both paths.
+            simulator.override(
+                simulator.load_scenario("classroom"),
+                {
+                    "population.users": 1500, "horizon_days": 20,
+                    "platforms.weibo.held_review_margin": 0.6,
+                    "platforms.tieba.held_review_margin": 0.6,
+                    "regulator.monitoring_probability": 0.9,
+                    "population.notices.probability.unlawful": 0.5,
+                    "population.notices.probability.critical": 0.3,
+                    "rules.takedown.notice_deadline_hours": 24.0,
+                    "rules.appeals.enabled": True,
+                },
+            ),
+            4,
+        ),
     ],
-    ids=["agreement", "classroom", "weibo"],
+    ids=["agreement", "classroom", "weibo", "held-touches"],
 )
 def test_runs_identical_with_compiled_review(
     monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario, seed: int
