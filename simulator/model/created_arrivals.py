@@ -87,8 +87,9 @@ class CreatedArrivals:
         SimPy would, a process made at ``created_hours``: by time; at one instant after
         every arrival submitted before the run, then by creation time and order. One
         arriving at or after the run's end joins the pending arrivals when the run ends
-        if it was created before then (before the next submissions), else when the next
-        run has taken them."""
+        if it was created before then (so before the next submissions); one created
+        after it stays here and is merged into the next run as it would have been
+        into this one (after that run's submissions at an instant)."""
         entry = (float(arrival_hours), float(created_hours), self._follow_seq, int(priority))
         heappush(self._follow, (*entry, int(item)))
         self._follow_seq += 1
