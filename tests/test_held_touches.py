@@ -132,6 +132,8 @@ def test_created_arrivals_are_ordered_as_simpy_orders_them(servers: int, interva
     # One block: the sampler hands the same draws in order (blocks of 20,000).
 
     made_items: set[int] = set()
+    end = [0.0]
+    kinds = {"carried": 0, "pending": 0}  # made after the day's end; made before, due after
 
     def serve(it: int, begin: float, finish: float) -> bool:
         if not _keep(it, begin, finish):
@@ -139,12 +141,17 @@ def test_created_arrivals_are_ordered_as_simpy_orders_them(servers: int, interva
         for arrival, prio, made in creates(it, finish):
             queue.follow(arrival, prio, made, finish)
             made_items.add(made)
+            kinds["carried"] += finish >= end[0]
+            kinds["pending"] += finish < end[0] <= arrival
         return True
 
     got = []
     for day, chunk in enumerate(days):
         queue.submit(*chunk)
-        got.append(queue.run_until(24.0 * (day + 1), serve, follow_ons=True))
+        end[0] = 24.0 * (day + 1)
+        got.append(queue.run_until(end[0], serve, follow_ons=True))
+    assert kinds["carried"] > 0 and kinds["pending"] > 0
+    end[0] = math.inf
     got.append(queue.run_until(math.inf, serve, follow_ons=True))
     items = np.concatenate([g.item for g in got])
     starts = np.concatenate([g.start_hours for g in got])
