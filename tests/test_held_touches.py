@@ -357,6 +357,15 @@ def test_an_approved_held_post_is_removed_by_its_order() -> None:
         assert cols["removed_hours"][0] == pytest.approx(3.4 + 0.3)
 
 
+def test_an_approved_held_post_is_reviewed_on_its_notice() -> None:
+    """Noticed 0.02 h after approval (1.42 h, before the 1.5 h sweep) and over the line:
+    the notice's review, on the free reviewer, removes it at 1.42 + 0.3 h; its flag then
+    finds it down (dropped, no review)."""
+    for cols in _run_both(_tiny_posts(0.2, notice=0.02), 0.4, [0.3, 0.3, 0.3, 0.3]):
+        assert cols["removed_by"][0] == Action.NOTICE
+        assert cols["removed_hours"][0] == pytest.approx(1.42 + 0.3)
+
+
 def test_touch_times_state_the_rule() -> None:
     """model.held_touches: flag at Δ⌈t_a/Δ⌉ iff m > 0; notice and order at t_a + delay;
     the delays are S5a's inverse at t_pub = 0."""
