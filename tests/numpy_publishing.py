@@ -300,7 +300,8 @@ class NumpySpeech(SpeechDay):
         tau = float(self.scenario.population.attention_hours)
         reach = self.audience()[authors] if channel == Channel.PUBLIC else 1.0
         if touched_given:
-            flags = draw_touches(rng, n, touch, conditional_on_any=True)
+            uniforms = [None, None, None]
+            flags = draw_touches(rng, n, touch, conditional_on_any=True, draws=uniforms)
         else:
             # One uniform per post and row: the flag (u < P(flag)); the notice and the
             # order, and their times, from the post's attention (S5a).
@@ -310,6 +311,19 @@ class NumpySpeech(SpeechDay):
                 for row, rate in ((1, _view_rate(touch[1])), (2, _view_rate(touch[2])))
             ]
             flags = np.vstack([uniforms[0] < touch[0], *(np.isfinite(a) for a in attention)])
+        # A held post's notice and order delays after approval, from its own uniforms
+        # (issue 17): the benign path's against the unconditional p_j, at audience 1.
+        held_reach = 1.0 if touched_given else reach
+        held_delay = [
+            np.where(
+                is_held,
+                _attention_times(
+                    np.zeros(n), uniforms[row], _view_rate(touch[row]), held_reach, tau
+                ),
+                np.inf,
+            )
+            for row in (1, 2)
+        ]
         flags &= ~is_held  # held posts are reviewed before publication instead
         touched = is_held | flags.any(axis=0)
         minds = self.minds
@@ -335,6 +349,7 @@ class NumpySpeech(SpeechDay):
             is_held[touched],
             flags[:, touched],
         )
+        held_delay = [delay[touched] for delay in held_delay]
         m = len(authors)
         arrival = []
         for row in (2, 1):  # orders, then notices
@@ -358,6 +373,8 @@ class NumpySpeech(SpeechDay):
             time_hours=times,
             published_hours=np.where(is_held, np.inf, times),
             order_hours=order_hours,
+            held_notice_delay=held_delay[0],
+            held_order_delay=held_delay[1],
             reviewer_score=platform.spec.reviewer_mean.as_tuple()[kind] + rng.standard_normal(m),
             author=authors,
             day=day,
@@ -445,11 +462,16 @@ def _attention_times(times, u, rate, reach, tau):
 
 
 def draw_touches(
-    rng: np.random.Generator, n: int, probability: NDArray[np.float64], conditional_on_any: bool
+    rng: np.random.Generator,
+    n: int,
+    probability: NDArray[np.float64],
+    conditional_on_any: bool,
+    draws: list | None = None,
 ) -> NDArray[np.bool_]:
     """Independent flags (one row per probability) for ``n`` posts; if
     ``conditional_on_any``, drawn given that at least one flag is set (sequentially:
-    the first flag with its conditional probability, and so on)."""
+    the first flag with its conditional probability, and so on). ``draws``: a list
+    the conditional path puts each row's uniforms in."""
     flags = np.zeros((len(probability), n), dtype=bool)
     if n == 0:
         return flags
@@ -464,6 +486,8 @@ def draw_touches(
         denominator = p + (1.0 - p) * rest
         conditional = p / denominator if denominator > 0 else 0.0
         draw = rng.random(n)
+        if draws is not None:
+            draws[row] = draw
         flags[row] = np.where(none_yet, draw < conditional, draw < p)
         none_yet &= ~flags[row]
     return flags

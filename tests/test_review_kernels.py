@@ -22,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import simulator  # noqa: E402
 from benchmarks.agreement import agreement_scenario  # noqa: E402
 from simulator.engine.review import Decisions, ReviewDay  # noqa: E402
-from simulator.kernels.review import book_review, comparable_threshold, review_day  # noqa: E402
+from simulator.kernels.review import (  # noqa: E402
+    book_review,
+    comparable_threshold,
+    no_follow_ons,
+    review_day,
+)
 from simulator.kinds import N_KINDS, Action, Channel, Outcome  # noqa: E402
 from simulator.model.review_arrays import ArrayReviewQueue  # noqa: E402
 from simulator.model.review_queue import ReviewQueue
@@ -85,12 +90,12 @@ def _compiled_day(
 ) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
     at, ap, ai = queue.arrivals_before(end)
     queue.reserve(len(at))
-    waits, ids, n_ids, reviewed = review_day(
+    waits, ids, n_ids, reviewed, _, _ = review_day(
         at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority, queue.wait_seq,
         queue.wait_item, queue.wait_arrival, queue.service, queue.counters,
         comparable_threshold(threshold),
         comparable_threshold(held),
-        *(cols[name] for name in COLUMNS), N_KINDS,
+        *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
     )  # fmt: skip
     lists = [ids[row, : n_ids[row]].tolist() for row in range(4)]
     return waits, lists, reviewed
@@ -290,8 +295,26 @@ TABLES = (
             ),
             5,
         ),
+        (
+            # Issue 17: approved held posts flagged (margin > 0), noticed (with duties)
+            # and ordered: items created while the queue runs, on both paths.
+            simulator.override(
+                simulator.load_scenario("classroom"),
+                {
+                    "population.users": 1500, "horizon_days": 20,
+                    "platforms.weibo.held_review_margin": 0.6,
+                    "platforms.tieba.held_review_margin": 0.6,
+                    "regulator.monitoring_probability": 0.9,
+                    "population.notices.probability.unlawful": 0.5,
+                    "population.notices.probability.critical": 0.3,
+                    "rules.takedown.notice_deadline_hours": 24.0,
+                    "rules.appeals.enabled": True,
+                },
+            ),
+            4,
+        ),
     ],
-    ids=["agreement", "classroom", "weibo"],
+    ids=["agreement", "classroom", "weibo", "held-touches"],
 )
 def test_runs_identical_with_compiled_review(
     monkeypatch: pytest.MonkeyPatch, scenario: simulator.Scenario, seed: int
@@ -354,12 +377,12 @@ def test_review_day_refuses_a_queue_not_reserved() -> None:
     with pytest.raises(ValueError, match="reserve"):
         review_day(
             at, ap, ai, 24.0, 2, *args, queue.wait_arrival, queue.service, queue.counters,
-            0.0, 0.0, *(cols[name] for name in COLUMNS), N_KINDS,
+            0.0, 0.0, *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
         )  # fmt: skip
     queue.reserve(len(at))
-    waits, _, n_ids, _ = review_day(
+    waits, _, n_ids, _, _, _ = review_day(
         at, ap, ai, 24.0, 2, *args[:1], queue.wait_priority, queue.wait_seq, queue.wait_item,
         queue.wait_arrival, queue.service, queue.counters, 0.0, 0.0,
-        *(cols[name] for name in COLUMNS), N_KINDS,
+        *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
     )  # fmt: skip
     assert len(waits) == 40 and n_ids[1] + n_ids[2] == 40  # every held post decided

@@ -44,6 +44,10 @@ _COLUMNS: dict[str, tuple[Any, float | int | bool]] = {
     "notice_hours": (np.float64, np.inf),  # when its notice arrived (inf: none; S5b)
     "notice_sender": (np.int8, -1),  # who sent the notice (model.notices.SENDERS)
     "appealed_by": (np.int8, -1),  # the route of the removal last appealed
+    # A held post's notice and order delays after approval (inf: none; issue 17,
+    # model.held_touches). float64: t_a + delay is then the published post's sum exactly.
+    "held_notice_delay": (np.float64, np.inf),
+    "held_order_delay": (np.float64, np.inf),
 }
 
 
@@ -105,6 +109,8 @@ class PostStore:
     kind: NDArray[np.int8]
     channel: NDArray[np.int8]
     removed_by: NDArray[np.int8]
+    held_notice_delay: NDArray[np.float64]
+    held_order_delay: NDArray[np.float64]
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ reference the kernels must match, and what runs for a plain
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -22,19 +22,23 @@ from numpy.typing import NDArray
 
 from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, threaded
+from simulator.engine.held_follow_ons import book_follow_ons, follow_ons
 from simulator.engine.post_store import IntArray, PostStore
 from simulator.kernels import review as review_kernels
 from simulator.kinds import N_KINDS, Action, Channel, ContentKind, Outcome
-from simulator.model import exposure
+from simulator.model import exposure, held_touches
 from simulator.model.notices import NoticeLedger
-from simulator.model.orders import file_appeals
+from simulator.model.orders import OrderBook, file_appeals
 from simulator.model.platforms import PlatformState
 from simulator.model.reporting import Reporting
 from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.review_queue import ReviewQueue
 from simulator.model.scenario import Appeals
 from simulator.model.strikes import strike_given
 from simulator.model.views import Renumbering
 from simulator.output.recorder import DELAY_EDGES_HOURS, Recorder
+
+FloatArray = NDArray[np.float64]
 
 
 def strike_table(platforms: Sequence[PlatformState]) -> NDArray[np.bool_]:
@@ -87,13 +91,19 @@ class ReviewDay:
         threads: DayThreads,
         users: int,
         ledger: NoticeLedger | None = None,
+        orders: OrderBook | None = None,
+        notice_deadline: Callable[[], float | None] = lambda: None,
     ) -> None:
         """``prohibited``: per kind; ``rng``: the appeals stream (which removals are
         appealed, when, and how the second review scores them); ``users``: the
         population's size (a large one runs platforms' days on the second thread);
         ``ledger``: where removals, appeals and reinstatements are counted by route
-        (S5c), if anywhere."""
+        (S5c), if anywhere; ``orders``: where the orders and notice duties of approved
+        held posts are booked (issue 17), and ``notice_deadline`` the law's notice
+        deadline in force (hours; None: no notice duties)."""
         self.ledger = ledger
+        self.orders = orders
+        self.notice_deadline = notice_deadline
         self.platforms = platforms
         self.posts = posts
         self.recorder = recorder
@@ -182,7 +192,7 @@ class ReviewDay:
             queue = platform.queue
             assert isinstance(queue, ArrayReviewQueue)  # checked above
             at, ap, ai = queue.arrivals_before(end)
-            if len(at) == 0 and queue.waiting == 0:
+            if len(at) == 0 and queue.waiting == 0 and queue.created_waiting == 0:
                 # Nothing to decide today: services under way just end.
                 busy = queue.busy
                 if busy:
@@ -193,7 +203,8 @@ class ReviewDay:
                 platform.reviews_today = 0
                 platform.removals_today = 0
                 continue
-            queue.reserve(len(at))
+            follow = follow_ons(platform, queue, ap, columns)
+            queue.reserve(len(at) + follow.room)
             threshold = review_kernels.comparable_threshold(platform.threshold)
             held_threshold = review_kernels.comparable_threshold(
                 platform.threshold + platform.spec.held_review_margin
@@ -204,6 +215,7 @@ class ReviewDay:
                 queue.counters, threshold, held_threshold, columns["reviewer_score"],
                 columns["appeal_score"], columns["removed_hours"], columns["removed_by"],
                 columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
+                follow,
             )  # fmt: skip
             calls.append((platform, args))
         days: Iterable[tuple[Any, ...]]
@@ -217,7 +229,12 @@ class ReviewDay:
             days = chain([first], (future.result() for future in others))
         else:
             days = [review_kernels.review_day(*args) for _, args in calls]
-        for (platform, _), (waits, ids, n_ids, reviewed) in zip(calls, days, strict=True):
+        for (platform, _), day in zip(calls, days, strict=True):
+            waits, ids, n_ids, reviewed, made_item, made_time = day
+            queue = platform.queue
+            assert isinstance(queue, ArrayReviewQueue)  # checked above
+            queue.settle_created(end)
+            book_follow_ons(self, platform, made_item, made_time)
             platform.queue_served += len(waits)
             platform.queue_wait_hours += float(waits.sum())
             tallies["reviews"] += reviewed
@@ -295,10 +312,23 @@ class ReviewDay:
         strike: list[NDArray[np.bool_]] = []
         approved_ids: list[IntArray] = []
         for platform in self.platforms:
+            follow = None
+            if platform.spec.prepublication_filter:
+                follow = (
+                    platform.queue, platform.spec.held_review_margin,
+                    platform.spec.sweep_interval_hours,
+                )  # fmt: skip
             day_review = Decisions(
-                posts, platform.threshold, platform.threshold + platform.spec.held_review_margin
+                posts, platform.threshold, platform.threshold + platform.spec.held_review_margin,
+                follow,
+            )  # fmt: skip
+            served = platform.queue.run_until(
+                end, day_review.serve, day_review.serve_many, follow_ons=follow is not None
             )
-            served = platform.queue.run_until(end, day_review.serve, day_review.serve_many)
+            book_follow_ons(
+                self, platform, np.asarray(day_review.created_items, dtype=np.int64),
+                np.asarray(day_review.created_hours, dtype=np.float64),
+            )  # fmt: skip
             platform.queue_served += len(served)
             platform.queue_wait_hours += float((served.start_hours - served.arrival_hours).sum())
             removed, approved = day_review.removed, day_review.approved
@@ -418,7 +448,20 @@ class Decisions:
     without using a reviewer's time.
     """
 
-    def __init__(self, posts: PostStore, threshold: float, held_threshold: float) -> None:
+    def __init__(
+        self,
+        posts: PostStore,
+        threshold: float,
+        held_threshold: float,
+        follow: tuple[ReviewQueue, float, float] | None = None,
+    ) -> None:
+        """``follow``: the queue, ``held_review_margin`` and sweep interval (hours) of a
+        platform whose approvals create the published post's touches (issue 17), or None."""
+        self.follow = follow
+        self.posts = posts
+        #: The items approvals created and their arrival hours, in creation order.
+        self.created_items: list[int] = []
+        self.created_hours: list[float] = []
         self.threshold = threshold
         self.held_threshold = held_threshold
         self.score = posts.reviewer_score
@@ -443,6 +486,8 @@ class Decisions:
             else:
                 self.published_hours[post] = finish
                 self.approved.append(post)
+                if self.follow is not None:
+                    self.create_touches(post, finish)
             self.reviewed_kinds.append(self.kinds[post])
             return True
         removed_at = self.removed_hours[post]
@@ -467,6 +512,28 @@ class Decisions:
             self.removed_by[post] = action
         return True
 
+    def create_touches(self, post: int, approved: float) -> None:
+        """Held post ``post`` approved at ``approved`` hours: its flag, notice and order
+        (:func:`simulator.model.held_touches.touch_times`) onto the queue as arrivals
+        created then, in that order; the order's arrival kept on the post."""
+        assert self.follow is not None
+        queue, margin, interval = self.follow
+        posts = self.posts
+        times = held_touches.touch_times(
+            np.array([approved]), interval, margin, posts.held_notice_delay[post : post + 1],
+            posts.held_order_delay[post : post + 1],
+        )  # fmt: skip
+        for action, arrival in zip((Action.FLAG, Action.NOTICE, Action.ORDER), times, strict=True):
+            hours = float(arrival[0])
+            if hours == math.inf:
+                continue
+            if action == Action.ORDER:
+                posts.order_hours[post] = hours
+            item = post * Action.COUNT + action
+            queue.follow(hours, action, item, approved)
+            self.created_items.append(item)
+            self.created_hours.append(hours)
+
     def serve_many(
         self, items: IntArray, begin: NDArray[np.float64], finish: NDArray[np.float64]
     ) -> NDArray[np.bool_]:
@@ -474,7 +541,9 @@ class Decisions:
         each in order. Items of a post that has no other item here (and is not appealed)
         are decided together; the others go through :meth:`serve` one by one (they only
         interact with items of their own post). ``removed`` keeps serve's order, which
-        later random draws follow."""
+        later random draws follow. Not with ``follow`` (the queue then runs event by
+        event)."""
+        assert self.follow is None
         post, action = np.divmod(items, Action.COUNT)
         n = len(items)
         keep = np.ones(n, dtype=bool)

@@ -151,7 +151,8 @@ class Simulation:
         self.review = ReviewDay(
             platforms, posts, recorder, self.speech.prohibited, self.prohibited_posts,
             self.reporting, rules.appeals, streams.appeals, self.threads, users.size,
-            self.ledger,
+            self.ledger, self.orders,
+            lambda: self.scenario.rules.takedown.notice_deadline_hours,
         )  # fmt: skip
         self._own_audience: Any = None
         # The views a take-down cuts (S5b): the authors' audiences as S5a gives them.

@@ -437,6 +437,8 @@ class SpeechDay:
             published_hours=post_float[1, :n_posts],
             order_hours=post_float[2, :n_posts],
             reviewer_score=post_float[3, :n_posts],
+            held_notice_delay=post_float[4, :n_posts],
+            held_order_delay=post_float[5, :n_posts],
             author=post_int[0, :n_posts],
             day=day,
             platform=post_int[1, :n_posts],

@@ -130,13 +130,13 @@ def parse_type(text: str) -> Any:
 @functools.cache
 def NAMED_TUPLES() -> dict[str, type]:  # noqa: N802 (a constant, made on first use)
     """The named tuples kernels take as arguments, by name."""
-    from simulator.kernels import channel, choice, publishing
+    from simulator.kernels import channel, choice, publishing, review
 
     tuples = (
         choice.Beliefs, choice.SpeechInputs,
         publishing.Handles, publishing.SpeechSource, publishing.Drawn, publishing.BenignGroups,
         channel.Moderation, channel.Routes, channel.SensitivePosts, channel.BenignDay,
-        channel.Generators, channel.DayCounts, channel.Buffers,
+        channel.Generators, channel.DayCounts, channel.Buffers, review.FollowOns,
     )  # fmt: skip
     return {cls.__name__: cls for cls in tuples}
 

@@ -16,8 +16,11 @@ statement, with the equations and sources, is :mod:`simulator.model.arrivals`
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 NEVER = math.inf
 """Arrival time of an item that never arrives (hours)."""
@@ -93,3 +96,35 @@ def seen_by(hours: float, attention_hours: float) -> float:
     """``1 − e^{−t/τ}``: the share of its audience a post up ``t`` hours reaches
     (:func:`simulator.model.exposure.share_seen`; 0 for ``t ≤ 0``)."""
     return -math.expm1(-max(hours, 0.0) / attention_hours)
+
+
+@njit(cache=True, nogil=True)
+def held_delays(
+    is_held: NDArray[Any],
+    authors: NDArray[Any],
+    uniforms: NDArray[Any],
+    notice_rate: float,
+    order_rate: float,
+    audience: NDArray[Any],
+    order_audience: NDArray[Any],
+    weighted: bool,
+    tau_hours: float,
+) -> NDArray[np.float64]:
+    """Rows (notice, order) x posts: a held post's delays after approval, ``F⁻¹(u)``
+    from its own uniforms (``uniforms`` rows 1 and 2), inf where ``u ≥ F(∞)`` or the
+    post is not held (issue 17, :func:`simulator.model.held_touches.held_delays`).
+    ``weighted``: at the audiences users and monitors see, ``audience`` and
+    ``order_audience`` per author (public posts of sensitive kinds); else at audience 1
+    (benign posts, private messages)."""
+    n = len(is_held)
+    delay = np.full((2, n), math.inf)
+    for k in range(n):
+        if not is_held[k]:
+            continue
+        for row in range(2):
+            rate = notice_rate if row == 0 else order_rate
+            reach = 1.0
+            if weighted:
+                reach = audience[authors[k]] if row == 0 else order_audience[authors[k]]
+            delay[row, k] = attention_time(0.0, uniforms[row + 1, k], rate, reach, tau_hours)
+    return delay

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from simulator.kernels.arrivals import (
     attention_time,
     attention_time_given_noticed,
+    held_delays,
     noticed,
     seen_by,
     sweep_time,
@@ -55,11 +56,9 @@ BENIGN = 0
 PUBLIC = int(Channel.PUBLIC)
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
-#: none), reviewer score; of ``post_int``: author, platform, kind, channel.
-POST_FLOAT_ROWS = 4
-
-
-POST_INT_ROWS = 4
+#: none), reviewer score, a held post's notice and order delays after approval (inf:
+#: none; issue 17); of ``post_int``: author, platform, kind, channel.
+POST_FLOAT_ROWS, POST_INT_ROWS = 6, 4
 
 
 #: What ``state`` counts: posts, submissions, duties, orders, order chunks, benign
@@ -443,9 +442,8 @@ def _publish(
             f = filter_factor[authors[k]] if scaled else 1.0
             is_held[k] = rng.random() < min(1.0, hold[p, kind] * f)
     # Flags row by row over all posts (held ones too: then dropped). Individually drawn
-    # posts: one uniform per post and row decides the flag (u < P(flag)), and whether
-    # users and the regulator ever notice the post as its reach builds; the same uniform
-    # gives the time they do (docs/model.md S5a), so none is drawn later for them.
+    # posts: one uniform per post and row decides the flag (u < P(flag)) and whether and
+    # when users and the regulator notice the post (docs/model.md S5a).
     flags = np.zeros((3, n), dtype=np.bool_)
     uniforms = np.empty((3, n), dtype=np.float64)
     notice_rate = view_rate(touch[p, 1, kind])
@@ -454,7 +452,7 @@ def _publish(
         none_yet = np.ones(n, dtype=np.bool_)
         for row in range(3):
             for k in range(n):
-                draw = rng.random()
+                uniforms[row, k] = draw = rng.random()  # a held post's are read below
                 if none_yet[k]:
                     flags[row, k] = draw < conditional[p, row, kind]
                 else:
@@ -465,8 +463,7 @@ def _publish(
         for row in range(3):
             rate = notice_rate if row == 1 else order_rate
             for k in range(n):
-                u = rng.random()
-                uniforms[row, k] = u
+                uniforms[row, k] = u = rng.random()
                 if row == 0:
                     f = filter_factor[authors[k]] if scaled else 1.0
                     flags[row, k] = u < min(1.0, touch[p, 0, kind] * f)
@@ -474,6 +471,10 @@ def _publish(
                     seen = audience if row == 1 else order_audience
                     reach = seen[authors[k]] if channel == PUBLIC else 1.0
                     flags[row, k] = noticed(u, rate, reach)
+    held_delay = held_delays(  # a held post's notice and order delays (issue 17)
+        is_held, authors, uniforms, notice_rate, order_rate, audience, order_audience,
+        channel == PUBLIC and not touched_given, attention_hours,
+    )  # fmt: skip
     touched = np.empty(n, dtype=np.bool_)
     m = 0
     for k in range(n):
@@ -545,6 +546,8 @@ def _publish(
         post_float[1, base + j] = np.inf if is_held[k] else times[k]
         post_float[2, base + j] = order_hours[j]
         post_float[3, base + j] = score[j]
+        post_float[4, base + j] = held_delay[0, k]
+        post_float[5, base + j] = held_delay[1, k]
         post_int[0, base + j] = authors[k]
         post_int[1, base + j] = p
         post_int[2, base + j] = kind

@@ -290,3 +290,77 @@ def arrival_order(times: npt.NDArray[np.float64], posted: npt.NDArray[np.float64
                     order[start + k] = run[within[k]]
         start = end
     return order
+
+
+# -- arrivals created while a queue runs (issue 17: an approved held post's touches) --------
+#
+# A min-heap keyed by (arrival, created, seq) in five arrays: an item created at
+# ``created`` hours (its HOLD review's finish) arriving at ``arrival``. Among arrivals at
+# one instant SimPy takes them in the order their processes were made: everything
+# submitted before the run first, then these by creation time, then creation order.
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _follow_before(t1: float, c1: float, s1: int, t2: float, c2: float, s2: int) -> bool:
+    return t1 < t2 or (t1 == t2 and (c1 < c2 or (c1 == c2 and s1 < s2)))
+
+
+@njit(cache=True, nogil=True)
+def follow_push(
+    f_time: Array,
+    f_created: Array,
+    f_seq: Array,
+    f_prio: Array,
+    f_item: Array,
+    size: int,
+    arrival: float,
+    created: float,
+    seq: int,
+    priority: int,
+    item: int,
+) -> None:
+    """Put an item on the created arrivals' heap of ``size`` entries (the caller counts
+    the new size)."""
+    k = size
+    while k > 0:
+        parent = (k - 1) >> 1
+        if not _follow_before(
+            arrival, created, seq, f_time[parent], f_created[parent], f_seq[parent]
+        ):
+            break
+        f_time[k], f_created[k], f_seq[k] = f_time[parent], f_created[parent], f_seq[parent]
+        f_prio[k], f_item[k] = f_prio[parent], f_item[parent]
+        k = parent
+    f_time[k], f_created[k], f_seq[k], f_prio[k], f_item[k] = (
+        arrival, created, seq, priority, item
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def follow_pop(
+    f_time: Array, f_created: Array, f_seq: Array, f_prio: Array, f_item: Array, size: int
+) -> tuple[int, int]:
+    """Take the first of the created arrivals' heap of ``size`` > 0 entries: (priority,
+    item); its time is ``f_time[0]`` before the call. The caller counts the new size."""
+    top_prio, top_item = f_prio[0], f_item[0]
+    size -= 1
+    t, c, s = f_time[size], f_created[size], f_seq[size]
+    p, it = f_prio[size], f_item[size]
+    k = 0
+    while True:
+        child = 2 * k + 1
+        if child >= size:
+            break
+        other = child + 1
+        if other < size and _follow_before(
+            f_time[other], f_created[other], f_seq[other],
+            f_time[child], f_created[child], f_seq[child],
+        ):  # fmt: skip
+            child = other
+        if not _follow_before(f_time[child], f_created[child], f_seq[child], t, c, s):
+            break
+        f_time[k], f_created[k], f_seq[k] = f_time[child], f_created[child], f_seq[child]
+        f_prio[k], f_item[k] = f_prio[child], f_item[child]
+        k = child
+    f_time[k], f_created[k], f_seq[k], f_prio[k], f_item[k] = t, c, s, p, it
+    return top_prio, top_item

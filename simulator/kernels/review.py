@@ -23,13 +23,21 @@ float32 score with a Python float threshold in float32 (NEP 50), so
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push
+from simulator.kernels.arrivals import sweep_time
+from simulator.kernels.queue import (
+    finish_pop,
+    finish_push,
+    follow_pop,
+    follow_push,
+    line_pop,
+    line_push,
+)
 from simulator.kinds import Action, Channel, Outcome
 
 Array = NDArray[Any]
@@ -41,6 +49,9 @@ HOLD = int(Action.HOLD)
 
 
 NOTICE = int(Action.NOTICE)
+
+
+FLAG = int(Action.FLAG)
 
 
 APPEAL = int(Action.APPEAL)
@@ -85,6 +96,52 @@ def comparable_threshold(threshold: float) -> float:
 # simulator.kernels.queue (one array or four each, inlined).
 
 
+class FollowOns(NamedTuple):
+    """What a platform's approvals of held posts create (issue 17; docs/model.md S5,
+    :mod:`simulator.model.held_touches`): ``enabled`` (the platform has a pre-publication
+    filter), ``flag`` (``held_review_margin > 0``: the next sweep flags the post),
+    ``sweep_interval`` (hours); the post columns ``notice_delay`` and ``order_delay``
+    (hours after approval; inf: none) and ``order_hours`` (written: when the order
+    arrives); the queue's heap of created arrivals (``time``, ``created``, ``seq``,
+    ``priority``, ``item``: :func:`simulator.kernels.queue.follow_push`; its size and
+    next sequence number are ``counters[4]`` and ``counters[5]``); and ``room``, the
+    items the caller reserved for beyond the day's arrivals and the waiting line (the
+    created arrivals carried in, and three for every HOLD item that may start)."""
+
+    enabled: bool
+    flag: bool
+    sweep_interval: float
+    notice_delay: Array
+    order_delay: Array
+    order_hours: Array
+    time: Array
+    created: Array
+    seq: Array
+    priority: Array
+    item: Array
+    room: int
+
+
+def no_follow_ons(order_hours: Array | None = None) -> FollowOns:
+    """:class:`FollowOns` of a platform whose approvals create nothing."""
+    none = np.zeros(0, dtype=np.float64)
+    empty = np.zeros(0, dtype=np.int64)
+    hours = none if order_hours is None else order_hours
+    return FollowOns(False, False, 0.0, none, none, hours, none, none, empty, empty, empty, 0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_arrival(at: Array, i: int, n: int, f_time: Array, n_follow: int, t_end: float) -> float:
+    """The time of the next arrival before ``t_end`` (inf: none): the day's ``at[i]``, or
+    the first created arrival if strictly earlier (at one instant the day's go first)."""
+    ts = at[i] if i < n else math.inf
+    if n_follow > 0:
+        tf = f_time[0]
+        if tf < ts and tf < t_end:
+            return tf
+    return ts
+
+
 @njit(cache=True, nogil=True)
 def review_day(
     at: Array,
@@ -109,32 +166,50 @@ def review_day(
     blocked_hours: Array,
     kind: Array,
     n_kinds: int,
-) -> tuple[Array, Array, Array, Array]:
+    follow: FollowOns,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Advance a queue's state to ``t_end`` (hours) through the arrivals ``at`` (hours,
     sorted by time then submission), ``ap`` (priorities) and ``ai`` (items:
-    ``post * Action.COUNT + action``), deciding each item as it starts.
+    ``post * Action.COUNT + action``), deciding each item as it starts; with the
+    arrivals an approval creates (``follow``, :class:`FollowOns`) merged in as SimPy
+    orders them: by time; at one instant the day's arrivals first, then the created ones
+    by creation time and order (those arriving at or after ``t_end`` stay on the heap).
 
     The queue's arrays (see :class:`~simulator.model.review_arrays.ArrayReviewQueue`, which
     :meth:`~simulator.model.review_arrays.ArrayReviewQueue.reserve` must have sized for the
-    arrivals) and the post columns are updated in place. ``threshold`` and
-    ``held_threshold`` as :func:`comparable_threshold` gives them. Returns the waits
-    (start - arrival, hours) of the items started, in start order; the post ids removed
-    (first removals), approved, rejected and reinstated (rows of an int64 array, in the
-    order served); how many of each row; the reviews started per kind.
+    arrivals and ``follow.room``) and the post columns are updated in place.
+    ``threshold`` and ``held_threshold`` as :func:`comparable_threshold` gives them.
+    Returns the waits (start - arrival, hours) of the items started, in start order; the
+    post ids removed (first removals), approved, rejected and reinstated (rows of an
+    int64 array, in the order served); how many of each row; the reviews started per
+    kind; the items created by approvals and their arrival hours, in creation order.
     """
     n = len(at)
     busy, n_wait, seq, j = counters[0], counters[1], counters[2], counters[3]
     c = servers
+    room = follow.room
+    f_time, f_created, f_seq = follow.time, follow.created, follow.seq
+    f_prio, f_item = follow.priority, follow.item
+    follow_enabled, follow_flag = follow.enabled, follow.flag
+    sweep_interval = follow.sweep_interval
+    notice_delay, order_delay, order_hours = (
+        follow.notice_delay, follow.order_delay, follow.order_hours
+    )  # fmt: skip
     # Room for everything that may happen (checked once: no bounds checks per item).
-    if len(wait_item) < n_wait + n or (c > 0 and len(service) - j < n_wait + n):
+    if len(wait_item) < n_wait + n + room or (c > 0 and len(service) - j < n_wait + n + room):
         raise ValueError("review_day: ArrayReviewQueue.reserve(arrivals) was not called")
     if len(finish) <= c:
         raise ValueError("review_day: the finish heap needs servers + 1 entries")
-    cap = n + n_wait
+    if follow_enabled and len(f_time) < counters[4] + room:
+        raise ValueError("review_day: no room for the arrivals approvals create")
+    cap = n + n_wait + room
     waits = np.empty(cap, dtype=np.float64)
     ids = np.empty((4, cap), dtype=np.int64)
     n_ids = np.zeros(4, dtype=np.int64)
     reviewed = np.zeros(n_kinds, dtype=np.int64)
+    made_item = np.empty(room if follow_enabled else 0, dtype=np.int64)
+    made_time = np.empty(room if follow_enabled else 0, dtype=np.float64)
+    n_made = np.zeros(1, dtype=np.int64)
 
     def serve(item: int, begin: float, done: float) -> bool:
         """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
@@ -150,6 +225,32 @@ def review_day(
                 published_hours[post] = done
                 ids[APPROVED_ROW, n_ids[APPROVED_ROW]] = post
                 n_ids[APPROVED_ROW] += 1
+                if follow_enabled:
+                    # Published at done = t_a: the touches of a post published then
+                    # (simulator.model.held_touches.touch_times), flag, notice, order.
+                    for touch in (FLAG, NOTICE, ORDER):
+                        if touch == FLAG:
+                            if not follow_flag:
+                                continue
+                            arrival = sweep_time(done, sweep_interval)
+                        elif touch == NOTICE:
+                            arrival = done + notice_delay[post]
+                        else:
+                            arrival = done + order_delay[post]
+                        if arrival == math.inf:
+                            continue
+                        if touch == ORDER:
+                            order_hours[post] = arrival
+                        size = counters[4]
+                        follow_push(
+                            f_time, f_created, f_seq, f_prio, f_item, size, arrival, done,
+                            counters[5], touch, post * COUNT + touch,
+                        )  # fmt: skip
+                        counters[4] = size + 1
+                        counters[5] += 1
+                        made_item[n_made[0]] = post * COUNT + touch
+                        made_time[n_made[0]] = arrival
+                        n_made[0] += 1
             reviewed[kind[post]] += 1
             return True
         removed_at = removed_hours[post]
@@ -178,7 +279,7 @@ def review_day(
 
     started = 0
     i = 0
-    ta = at[0] if n > 0 else math.inf
+    ta = _next_arrival(at, i, n, f_time, counters[4], t_end)
     while True:
         if busy > 0 and finish[0] < ta:
             # A service ends (strictly before the next arrival: arrivals go first).
@@ -198,12 +299,21 @@ def review_day(
                     waits[started] = tf - arr
                     started += 1
                     break
+            # An approval may have created an arrival before the next one.
+            ta = _next_arrival(at, i, n, f_time, counters[4], t_end)
             continue
-        if i == n:
+        if ta == math.inf:
             break
-        # An arrival at ta (< t_end: the arrivals were cut there).
+        # An arrival at ta (< t_end: the arrivals were cut there): the day's, or, if
+        # strictly earlier, the first created one.
+        if i < n and (counters[4] == 0 or at[i] <= f_time[0]):
+            prio, item = ap[i], ai[i]
+            i += 1
+        else:
+            prio, item = follow_pop(f_time, f_created, f_seq, f_prio, f_item, counters[4])
+            counters[4] -= 1
         if busy < c:
-            if i + 1 < n and at[i + 1] == ta:
+            if _next_arrival(at, i, n, f_time, counters[4], t_end) == ta:
                 # Others arrive at the same instant, and a drop could hand its reviewer
                 # to one of them: replay the instant as SimPy (ReviewQueue._tied_instant):
                 # every arrival requests (granted while a reviewer is free); then, in
@@ -213,32 +323,39 @@ def review_day(
                 k = i
                 while k < n and at[k] == ta:
                     k += 1
-                size = 2 * (k - i + n_wait) + 2
+                size = 2 * (k - i + 1 + counters[4] + n_wait) + 2
                 fifo_item = np.empty(size, dtype=np.int64)
                 fifo_arr = np.empty(size, dtype=np.float64)
                 fifo_grant = np.empty(size, dtype=np.bool_)  # False: a release
                 head, tail = 0, 0
-                while i < k:
-                    line_push(
-                        wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta
-                    )
+                while True:
+                    line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, prio, seq, item, ta)
                     n_wait += 1
                     seq += 1
                     if users < c:
-                        item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                        got, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
                         n_wait -= 1
-                        fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
+                        fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = got, arr, True
                         tail += 1
                         users += 1
-                    i += 1
+                    if _next_arrival(at, i, n, f_time, counters[4], t_end) != ta:
+                        break
+                    if i < n and (counters[4] == 0 or at[i] <= f_time[0]):
+                        prio, item = ap[i], ai[i]
+                        i += 1
+                    else:
+                        prio, item = follow_pop(
+                            f_time, f_created, f_seq, f_prio, f_item, counters[4]
+                        )
+                        counters[4] -= 1
                 while head < tail:
                     h = head
                     head += 1
                     if not fifo_grant[h]:
                         if users < c and n_wait > 0:
-                            item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                            got, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
                             n_wait -= 1
-                            fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = item, arr, True
+                            fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = got, arr, True
                             tail += 1
                             users += 1
                         continue
@@ -253,23 +370,23 @@ def review_day(
                         users -= 1
                         fifo_grant[tail] = False
                         tail += 1
-                ta = at[i] if i < n else math.inf
+                ta = _next_arrival(at, i, n, f_time, counters[4], t_end)
                 continue
             fin = ta + service[j]
             j += 1
-            if serve(ai[i], ta, fin):
+            if serve(item, ta, fin):
                 finish_push(finish, busy, fin)
                 busy += 1
                 waits[started] = 0.0
                 started += 1
         else:
-            line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, ap[i], seq, ai[i], ta)
+            line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, prio, seq, item, ta)
             n_wait += 1
             seq += 1
-        i += 1
-        ta = at[i] if i < n else math.inf
+        ta = _next_arrival(at, i, n, f_time, counters[4], t_end)
     counters[0], counters[1], counters[2], counters[3] = busy, n_wait, seq, j
-    return waits[:started], ids, n_ids, reviewed
+    made = n_made[0]
+    return waits[:started], ids, n_ids, reviewed, made_item[:made], made_time[:made]
 
 
 @njit(cache=True, nogil=True)

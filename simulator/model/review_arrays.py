@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from heapq import heapify
 
 import numpy as np
 import numpy.typing as npt
@@ -84,7 +85,15 @@ class ArrayReviewQueue(ReviewQueue):
         #: Where ``service`` lives: it is a prefix of this buffer, the rest room for
         #: blocks to come (see :meth:`reserve`); None until the first draw.
         self._service_buffer: npt.NDArray[np.float64] | None = None
-        self.counters: npt.NDArray[np.int64] = np.zeros(4, dtype=np.int64)
+        #: ``[busy, waiting, next seq, position, created arrivals, next created seq]``.
+        self.counters: npt.NDArray[np.int64] = np.zeros(6, dtype=np.int64)
+        # Arrivals created while the queue runs (ReviewQueue.follow), as the compiled
+        # step's heap: arrival, created (hours), seq, priority, item.
+        self.follow_time: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        self.follow_created: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        self.follow_seq: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.follow_priority: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.follow_item: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._pt: npt.NDArray[np.float64] = np.empty(1024, dtype=np.float64)
         self._pp: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
         self._pi: npt.NDArray[np.int64] = np.empty(1024, dtype=np.int64)
@@ -153,9 +162,20 @@ class ArrayReviewQueue(ReviewQueue):
         return int(self.counters[0])
 
     def items(self) -> npt.NDArray[np.int64]:
-        """Every item submitted and not yet started: pending arrivals, then the waiting
-        line (int64, in no particular order)."""
-        return np.concatenate((self._pi[: self._n_pend], self.wait_item[: self.waiting]))
+        """Every item submitted (or created) and not yet started: pending arrivals, the
+        waiting line, created arrivals (int64, in no particular order)."""
+        return np.concatenate(
+            (
+                self._pi[: self._n_pend],
+                self.wait_item[: self.waiting],
+                self.follow_item[: self.created_waiting],
+            )
+        )
+
+    @property
+    def created_waiting(self) -> int:
+        """Arrivals created while the queue ran that have not arrived (ReviewQueue.follow)."""
+        return int(self.counters[4])
 
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
@@ -166,6 +186,9 @@ class ArrayReviewQueue(ReviewQueue):
         n = self.waiting
         if n:
             self.wait_item[:n] = np.asarray(mapping(self.wait_item[:n].copy()), dtype=np.int64)
+        f = self.created_waiting
+        if f:
+            self.follow_item[:f] = np.asarray(mapping(self.follow_item[:f].copy()), dtype=np.int64)
 
     # -- the compiled day step's side ------------------------------------------------------
 
@@ -236,6 +259,44 @@ class ArrayReviewQueue(ReviewQueue):
             filled += len(block)
         self.service = buffer[:filled]
 
+    def reserve_created(self, room: int) -> None:
+        """Room on the created arrivals' heap for ``room`` more."""
+        needed = self.created_waiting + room
+        if len(self.follow_time) < needed:
+            size = max(needed, grown_capacity(len(self.follow_time)))
+            for name in (
+                "follow_time", "follow_created", "follow_seq", "follow_priority", "follow_item"
+            ):  # fmt: skip
+                old = getattr(self, name)
+                grown = np.empty(size, dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+
+    def settle_created(self, t_end_hours: float) -> None:
+        """After the compiled step ran to ``t_end_hours``: :meth:`ReviewQueue._settle_follow`
+        on the arrays (created before the end: pending now, in creation order; the rest
+        stay, sorted, which is a heap)."""
+        f = self.created_waiting
+        if f == 0:
+            return
+        t, c, seq = self.follow_time[:f].copy(), self.follow_created[:f].copy(), self.follow_seq[:f]
+        p, i = self.follow_priority[:f].copy(), self.follow_item[:f].copy()
+        seq = seq.copy()
+        made = c < t_end_hours
+        if not made.any():
+            return
+        order = np.lexsort((seq[made], c[made]))
+        self.submit(t[made][order], p[made][order], i[made][order])
+        rest = np.lexsort((seq[~made], c[~made], t[~made]))
+        kept = len(rest)
+        for column, values in (
+            (self.follow_time, t[~made]), (self.follow_created, c[~made]),
+            (self.follow_seq, seq[~made]), (self.follow_priority, p[~made]),
+            (self.follow_item, i[~made]),
+        ):  # fmt: skip
+            column[:kept] = values[rest]
+        self.counters[4] = kept
+
     def set_capacity(self, servers: int, mean_service_hours: float) -> None:
         """:meth:`ReviewQueue.set_capacity`, with the drawn times and the finish heap in arrays."""
         scale = mean_service_hours / self._mean
@@ -255,11 +316,12 @@ class ArrayReviewQueue(ReviewQueue):
         t_end_hours: float,
         start_service: StartService | None = None,
         start_services: StartServices | None = None,
+        follow_ons: bool = False,
     ) -> ServedBatch:
         """:meth:`ReviewQueue.run_until` (Python callbacks) on this queue's state."""
         self._to_lists()
         try:
-            return super().run_until(t_end_hours, start_service, start_services)
+            return super().run_until(t_end_hours, start_service, start_services, follow_ons)
         finally:
             self._from_lists()
 
@@ -280,6 +342,16 @@ class ArrayReviewQueue(ReviewQueue):
         self._levels = sorted(self._queues)  # a sorted list is a heap
         self._svc = self.service[int(self.counters[3]) :].tolist()
         self._svc_pos = 0
+        f = self.created_waiting
+        self._follow = list(
+            zip(
+                self.follow_time[:f].tolist(), self.follow_created[:f].tolist(),
+                self.follow_seq[:f].tolist(), self.follow_priority[:f].tolist(),
+                self.follow_item[:f].tolist(), strict=True,
+            )
+        )  # fmt: skip
+        heapify(self._follow)
+        self._follow_seq = int(self.counters[5])
         m = self._n_pend
         order = np.argsort(self._pt[:m], kind="stable")  # by time, then submission
         self._pend_t, self._pend_p = self._pt[:m][order], self._pp[:m][order]
@@ -302,7 +374,15 @@ class ArrayReviewQueue(ReviewQueue):
         self.wait_arrival = np.array([e[2] for e in entries], dtype=np.float64).reshape(n)
         self.wait_seq = np.arange(n, dtype=np.int64)  # sorted by (priority, seq): a heap
         self.service = np.asarray(self._svc[self._svc_pos :], dtype=np.float64)
-        self.counters[:] = (len(finish), n, n, 0)
+        follow = sorted(self._follow)  # a sorted list is a heap
+        f = len(follow)
+        self.reserve_created(f - self.created_waiting)
+        for k, name in enumerate(
+            ("follow_time", "follow_created", "follow_seq", "follow_priority", "follow_item")
+        ):
+            getattr(self, name)[:f] = [entry[k] for entry in follow]
+        self.counters[:] = (len(finish), n, n, 0, f, self._follow_seq)
+        self._follow = []
         self._finish, self._queues, self._levels, self._svc, self._svc_pos = [], {}, [], [], 0
         # Still pending (sorted) first, then whatever callbacks submitted meanwhile.
         self._merge_submitted()

@@ -28,17 +28,20 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from simulator.model.created_arrivals import (
+    CreatedArrivals,
+    ServedBatch,
+    StartService,
+    _Entry,
+)
+
 SERVICE_BLOCK = 4096
-
-
-StartService = Callable[[int, float, float], bool]
 
 
 StartServices = Callable[
@@ -47,30 +50,7 @@ StartServices = Callable[
 ]
 
 
-_Entry = tuple[int, float]  # (item, arrival_hours) of a waiting item
-
-
-@dataclass(frozen=True, eq=False)
-class ServedBatch:
-    """What one :meth:`ReviewQueue.run_until` call did, as arrays.
-
-    ``item``, ``arrival_hours``, ``start_hours`` and ``finish_hours`` describe the items
-    that started service in the call, in start order (int64 / float64, hours).
-    ``dropped_item`` (int64) lists the items the callback refused, in the order offered.
-    """
-
-    item: npt.NDArray[np.int64]
-    arrival_hours: npt.NDArray[np.float64]
-    start_hours: npt.NDArray[np.float64]
-    finish_hours: npt.NDArray[np.float64]
-    dropped_item: npt.NDArray[np.int64]
-
-    def __len__(self) -> int:
-        """Number of items that started service."""
-        return int(self.item.size)
-
-
-class ReviewQueue:
+class ReviewQueue(CreatedArrivals):
     """An M/G/c priority queue of review items, advanced a batch at a time.
 
     ``servers`` reviewers (0 means nothing is ever served), each review lasting an
@@ -114,6 +94,11 @@ class ReviewQueue:
         self._finish: list[float] = []  # heap of finish times (hours) of busy servers
         self._svc: list[float] = []  # current block of service times (hours)
         self._svc_pos = 0  # next unused index in ``_svc``
+        # Arrivals created while the queue runs (:meth:`follow`): a heap of (arrival,
+        # created, seq, priority, item), hours; those arriving at or after the processed
+        # time and created before it move to the pending arrivals (:meth:`_settle_follow`).
+        self._follow: list[tuple[float, float, int, int, int]] = []
+        self._follow_seq = 0
 
     # -- state ------------------------------------------------------------------------
 
@@ -160,11 +145,14 @@ class ReviewQueue:
         return len(self._finish)
 
     def items(self) -> npt.NDArray[np.int64]:
-        """Every item submitted and not yet started: pending arrivals, then the waiting
-        line (int64, in no particular order)."""
+        """Every item submitted (or created, :meth:`follow`) and not yet started: pending
+        arrivals, the waiting line, created arrivals (int64, in no particular order)."""
         self._merge_submitted()
         waiting = [item for line in self._queues.values() for item, _ in line]
-        return np.concatenate((self._pend_i, np.array(waiting, dtype=np.int64)))
+        created = [entry[4] for entry in self._follow]
+        return np.concatenate(
+            (self._pend_i, np.array(waiting, dtype=np.int64), np.array(created, dtype=np.int64))
+        )
 
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """Replace every item not yet started by its image under ``mapping`` (applied to
@@ -175,6 +163,12 @@ class ReviewQueue:
         for level, line in self._queues.items():
             mapped = mapping(np.array([item for item, _ in line], dtype=np.int64)).tolist()
             self._queues[level] = deque(zip(mapped, (arrival for _, arrival in line), strict=True))
+        if self._follow:  # the heap's keys stay: only the items change
+            created = mapping(np.array([entry[4] for entry in self._follow], dtype=np.int64))
+            self._follow = [
+                (*entry[:4], item)
+                for entry, item in zip(self._follow, created.tolist(), strict=True)
+            ]
 
     # -- input ------------------------------------------------------------------------
 
@@ -232,6 +226,7 @@ class ReviewQueue:
         t_end_hours: float,
         start_service: StartService | None = None,
         start_services: StartServices | None = None,
+        follow_ons: bool = False,
     ) -> ServedBatch:
         """Process every event with time < ``t_end_hours`` (hours); return who started.
 
@@ -240,6 +235,8 @@ class ReviewQueue:
         ``start_services``, if given with ``start_service``, is its vectorised form: while
         no item has to wait, a whole run of arrivals is started through one call of it
         (see :meth:`_start_unhindered`); the result is the same as one call per item.
+        ``follow_ons``: the callback may create arrivals (:meth:`follow`); then, or
+        while created ones wait, the run is event by event (:meth:`_run_merged`).
         Raises ValueError if ``t_end_hours`` is NaN or before the processed time. If the
         callback raises, the exception propagates and the queue must not be used again.
         """
@@ -248,6 +245,8 @@ class ReviewQueue:
             raise ValueError(
                 f"t_end_hours {t_end_hours!r} is before the processed time {self._now}"
             )
+        if follow_ons or self._follow:
+            return self._run_merged(t_end, start_service)
         cb = start_service
         self._merge_submitted()
         n = int(np.searchsorted(self._pend_t, t_end, side="left"))
