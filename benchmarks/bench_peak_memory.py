@@ -50,6 +50,7 @@ stack = []  # [name, traced at entry, peak inside]
 steps = {{}}  # day -> [(name, entry, peak)]
 at_day = {{}}  # day -> (store rows, store capacity, lines)
 snapshot_top = []
+totals = {{}}  # name -> [calls, seconds, largest rise over entry]
 
 def fold(peak):
     for frame in stack:
@@ -71,12 +72,17 @@ def wrap(owner, attribute, name):
             tracemalloc.reset_peak()
             current = tracemalloc.get_traced_memory()[0]
         stack.append([name, current, current])
+        began = time.perf_counter()
         try:
             return inner(*args, **kwargs)
         finally:
+            spent = totals.setdefault(name, [0, 0.0, 0])
+            spent[0] += 1
+            spent[1] += time.perf_counter() - began
             peak = tracemalloc.get_traced_memory()[1]
             frame = stack.pop()
             frame[2] = max(frame[2], peak)
+            spent[2] = max(spent[2], frame[2] - frame[1])
             fold(frame[2])
             tracemalloc.reset_peak()
             steps.setdefault(state["day"], []).append(tuple(frame))
@@ -122,7 +128,10 @@ print(json.dumps({{
     "current": current,
     "counts": hashlib.sha256(recorder.counts.tobytes()).hexdigest()[:16],
     "made": sim.posts.appended, "at_peak_day": at_day.get(day),
-    "steps": steps.get(day, []), "snapshot": snapshot_top,
+    "steps": steps.get(day, []), "snapshot": snapshot_top, "totals": totals,
+    "days": sorted(
+        ((max(f[2] for f in rows), d, max(rows, key=lambda f: (f[2], -len(f[0])))[0])
+         for d, rows in steps.items() if d >= 0), reverse=True)[:6],
 }}))
 """
 
@@ -161,11 +170,23 @@ def main() -> None:
             f"   that day's end: store {rows:,} rows of {capacity:,}; lines (waiting, "
             f"capacity) {lines}; {result['made']:,} post records made in the run"
         )
+        print(
+            "   the highest days (peak, day, step): "
+            + "; ".join(f"{p / users:,.0f} day {d} {n}" for p, d, n in result["days"])
+        )
         for name, entry, peak in result["steps"]:
             print(
                 f"   {name:16} at entry {entry / users:7,.0f} B/user, peak inside "
                 f"{peak / users:7,.0f} (+{(peak - entry) / users:,.0f})"
             )
+        print("   over the run (calls, seconds under tracemalloc, largest rise in B/user):")
+        print(
+            "   "
+            + "; ".join(
+                f"{name} {calls} {seconds:.1f} s +{rise / users:,.0f}"
+                for name, (calls, seconds, rise) in result["totals"].items()
+            )
+        )
         for size, count, where in result["snapshot"]:
             print(f"   {size / users:7,.1f} B/user in {count:8,} blocks  {where}")
 

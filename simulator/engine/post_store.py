@@ -168,18 +168,18 @@ class PostStore:
             self.compact_min_records, self.compact_ratio * self.live_at_last_compaction
         ):
             return False
-        held: list[IntArray] = []
-        for holder in self.holders:
-            held.extend(holder.live_post_ids(day))
-        # A mark per record, not np.unique of the references: no sort.
+        # A mark per record, not np.unique of the references: no sort. Each holder's ids
+        # marked as they come, none kept (millions under an overloaded review line).
         marked = np.zeros(self.size, dtype=bool)
-        for ids in held:
-            marked[ids] = True
+        for holder in self.holders:
+            for ids in holder.live_post_ids(day):
+                marked[ids] = True
         live = np.flatnonzero(marked)
         self.live_at_last_compaction = len(live)
         if len(live) == self.size:
             return False
         self.keep(live)
+        del live  # (before the renumbering's arrays)
         renumbering = Renumbering(marked)
         for holder in self.holders:
             holder.renumber_post_ids(renumbering)
@@ -220,7 +220,10 @@ class Renumbering:
 
     def __init__(self, marked: NDArray[np.bool_]) -> None:
         self.marked = marked
-        self.new_id = np.cumsum(marked) - 1
+        # int32 where the ids fit (half the bytes; the same values): ids returned are int64.
+        dtype = np.int32 if len(marked) < np.iinfo(np.int32).max else np.int64
+        self.new_id: NDArray[Any] = np.cumsum(marked, dtype=dtype)
+        self.new_id -= 1
 
     def __call__(self, ids: IntArray) -> IntArray:
         """New ids of records ``ids``. A record not kept is an error: a record still
@@ -230,12 +233,12 @@ class Renumbering:
             raise AssertionError(
                 f"post records still referenced were freed: {ids[~marked[ids]][:5]}"
             )
-        result: IntArray = self.new_id[ids]
+        result: IntArray = self.new_id[ids].astype(np.int64, copy=False)
         return result
 
     def surviving(self, ids: IntArray) -> IntArray:
         """New ids of those of ``ids`` that were kept, in order (freed ones dropped)."""
-        result: IntArray = self.new_id[ids[self.marked[ids]]]
+        result: IntArray = self.new_id[ids[self.marked[ids]]].astype(np.int64, copy=False)
         return result
 
 

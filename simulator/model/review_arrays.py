@@ -28,6 +28,10 @@ LINE_GROWTH = 0.25
 LINE_GROWTH_MIN = 1 << 10
 
 
+#: Items mapped at a time by :meth:`ArrayReviewQueue.map_items`.
+MAP_BLOCK = 1 << 16
+
+
 def grown_capacity(capacity: int) -> int:
     """The line's next capacity after ``capacity``: a quarter more, at least
     :data:`LINE_GROWTH_MIN` more."""
@@ -160,12 +164,12 @@ class ArrayReviewQueue(ReviewQueue):
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
         images; order, times and priorities stay."""
-        m = self._n_pend
-        if m:
-            self._pi[:m] = np.asarray(mapping(self._pi[:m].copy()), dtype=np.int64)
-        n = self.waiting
-        if n:
-            self.wait_item[:n] = np.asarray(mapping(self.wait_item[:n].copy()), dtype=np.int64)
+        for items, count in ((self._pi, self._n_pend), (self.wait_item, self.waiting)):
+            # A block at a time: the mapping's temporaries are a block's, not the line's
+            # (millions of items under an overload; an image is each item's own).
+            for start in range(0, count, MAP_BLOCK):
+                stop = min(start + MAP_BLOCK, count)
+                items[start:stop] = np.asarray(mapping(items[start:stop].copy()), dtype=np.int64)
 
     # -- the compiled day step's side ------------------------------------------------------
 
