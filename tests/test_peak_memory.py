@@ -175,3 +175,60 @@ def test_the_day_buffers_capacities_change_no_output(monkeypatch: pytest.MonkeyP
         assert json.dumps(other.summary, sort_keys=True) == json.dumps(
             runs[0].summary, sort_keys=True
         )
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_narrow_line_keys_widen_when_they_would_not_fit(seed: int) -> None:
+    """The waiting line keeps priorities as int8 and sequence numbers as int32, and
+    widens either to int64 the first time one would not fit: a line whose priorities are
+    all 1,000 higher, and one whose sequence numbers start just below 2**31, serve the
+    same items at the same times as the Python queue and as the narrow line."""
+    from types import SimpleNamespace
+
+    from simulator.engine.review import Decisions
+    from simulator.model.review_queue import ReviewQueue
+    from tests.test_backlog_memory import _heavy_arrivals
+    from tests.test_review_kernels import COLUMNS, _compiled_day, _posts
+
+    rng = np.random.default_rng(seed)
+    n_posts, threshold, held = 5_000, 0.2, 0.6
+    reference_cols = _posts(rng, n_posts, threshold)
+    names = ("narrow", "high priorities", "late sequence")
+    cols = {name: {c: column.copy() for c, column in reference_cols.items()} for name in names}
+    reference = ReviewQueue(2, 0.5, np.random.default_rng(seed + 1))
+    queues = {name: ArrayReviewQueue(2, 0.5, np.random.default_rng(seed + 1)) for name in names}
+    start_seq = np.iinfo(np.int32).max - 5_000
+    queues["late sequence"].counters[2] = start_seq
+    posts = SimpleNamespace(**{name: reference_cols[name] for name in COLUMNS})
+    for day, (t, p, i) in enumerate(_heavy_arrivals(rng, n_posts, 6)):
+        reference.submit(t, p, i)
+        for name, queue in queues.items():
+            queue.submit(t, p + 1_000 if name == "high priorities" else p, i)
+        end = (day + 1) * 24.0
+        decide = Decisions(posts, threshold, held)  # type: ignore[arg-type]
+        batch = reference.run_until(end, decide.serve)
+        days = {
+            name: _compiled_day(queue, end, cols[name], threshold, held)
+            for name, queue in queues.items()
+        }
+        for name, (waits, lists, _) in days.items():
+            np.testing.assert_array_equal(waits, batch.start_hours - batch.arrival_hours)
+            assert lists == days["narrow"][1]
+            assert lists[0] == decide.removed
+            assert queues[name].waiting == reference.waiting
+            for c in COLUMNS:
+                np.testing.assert_array_equal(cols[name][c], reference_cols[c], c)
+    assert reference.waiting > 5_000  # a long line
+    narrow, high, late = (queues[name] for name in names)
+    assert (narrow.wait_priority.dtype, narrow.wait_seq.dtype) == (np.int8, np.int32)
+    assert (high.wait_priority.dtype, high.wait_seq.dtype) == (np.int64, np.int32)
+    assert (late.wait_priority.dtype, late.wait_seq.dtype) == (np.int8, np.int64)
+    waiting = late.waiting
+    assert late.wait_seq[:waiting].max() > np.iinfo(np.int32).max  # past int32, exactly
+    np.testing.assert_array_equal(
+        np.sort(late.wait_seq[:waiting]) - start_seq, np.sort(narrow.wait_seq[:waiting])
+    )
+    np.testing.assert_array_equal(
+        high.wait_priority[: high.waiting].astype(np.int64) - 1_000,
+        narrow.wait_priority[: narrow.waiting],
+    )
