@@ -87,6 +87,9 @@ class PostStore:
     #: at least half of what it scans.
     compact_min_records = 1 << 16
     compact_ratio = 2.0
+    #: Also compact at the end of a day when the store could not take as many records
+    #: again without growing (see :meth:`compact`).
+    compact_before_growing = True
     #: The columns grow by this share of their capacity when full (at least
     #: :attr:`growth_min_rows` rows), not by doubling: under an overloaded review line
     #: most records stay live for months, and a doubled store of millions of records
@@ -135,6 +138,7 @@ class PostStore:
         #: The structures holding post ids, in the order they registered.
         self.holders: list[HoldsPostIds] = []
         self.live_at_last_compaction = 0
+        self._appended_at_last_day = 0  # ``appended`` when compact was last asked
 
     def __getattr__(self, name: str) -> NDArray[Any]:
         # Columns read as attributes (store.removed_hours); only the live rows.
@@ -170,22 +174,34 @@ class PostStore:
         """Free the records no registered holder needs after day ``day``'s step, once
         the store is large enough (``compact_min_records``, ``compact_ratio``), and
         renumber the rest in every holder. Returns whether it compacted."""
-        if self.size < max(
+        appended_today = self.appended - self._appended_at_last_day
+        self._appended_at_last_day = self.appended
+        due = self.size >= max(
             self.compact_min_records, self.compact_ratio * self.live_at_last_compaction
-        ):
+        )
+        # Also before the store would have to grow to take as many records again as
+        # today's (a grown store keeps its capacity): under a long review backlog the
+        # store then stays near the live records plus a day's, not up to twice the live
+        # ones (docs/performance.md, "Session 19"). Which records are kept is the same.
+        crowded = (
+            self.compact_before_growing
+            and self.size >= self.compact_min_records
+            and self.size + appended_today > self._capacity
+        )
+        if not (due or crowded):
             return False
-        held: list[IntArray] = []
-        for holder in self.holders:
-            held.extend(holder.live_post_ids(day))
-        # A mark per record, not np.unique of the references: no sort.
+        # A mark per record, not np.unique of the references: no sort. Each holder's ids
+        # marked as they come, none kept (millions under an overloaded review line).
         marked = np.zeros(self.size, dtype=bool)
-        for ids in held:
-            marked[ids] = True
+        for holder in self.holders:
+            for ids in holder.live_post_ids(day):
+                marked[ids] = True
         live = np.flatnonzero(marked)
         self.live_at_last_compaction = len(live)
         if len(live) == self.size:
             return False
         self.keep(live)
+        del live  # (before the renumbering's arrays)
         renumbering = Renumbering(marked)
         for holder in self.holders:
             holder.renumber_post_ids(renumbering)
@@ -226,7 +242,10 @@ class Renumbering:
 
     def __init__(self, marked: NDArray[np.bool_]) -> None:
         self.marked = marked
-        self.new_id = np.cumsum(marked) - 1
+        # int32 where the ids fit (half the bytes; the same values): ids returned are int64.
+        dtype = np.int32 if len(marked) < np.iinfo(np.int32).max else np.int64
+        self.new_id: NDArray[Any] = np.cumsum(marked, dtype=dtype)
+        self.new_id -= 1
 
     def __call__(self, ids: IntArray) -> IntArray:
         """New ids of records ``ids``. A record not kept is an error: a record still
@@ -236,12 +255,12 @@ class Renumbering:
             raise AssertionError(
                 f"post records still referenced were freed: {ids[~marked[ids]][:5]}"
             )
-        result: IntArray = self.new_id[ids]
+        result: IntArray = self.new_id[ids].astype(np.int64, copy=False)
         return result
 
     def surviving(self, ids: IntArray) -> IntArray:
         """New ids of those of ``ids`` that were kept, in order (freed ones dropped)."""
-        result: IntArray = self.new_id[ids[self.marked[ids]]]
+        result: IntArray = self.new_id[ids[self.marked[ids]]].astype(np.int64, copy=False)
         return result
 
 

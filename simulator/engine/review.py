@@ -63,7 +63,8 @@ class QueuedItems:
     def live_post_ids(self, day: int) -> Iterable[IntArray]:
         """Every item not yet started (held, flagged, noticed, ordered or appealed:
         every later change to a record is made by serving one)."""
-        return [platform.queue.items() // Action.COUNT for platform in self.platforms]
+        # One platform's at a time (compaction marks each before asking for the next).
+        return (platform.queue.items() // Action.COUNT for platform in self.platforms)
 
     def renumber_post_ids(self, renumber: Renumbering) -> None:
         count = Action.COUNT

@@ -118,6 +118,8 @@ class SpeechDay:
             [p.sweep_interval_hours for p in specs], dtype=np.float64
         )
         self._audience: NDArray[np.float64] | None = None
+        #: The capacities of the next day's output buffers (publishing.buffer_capacities).
+        self._buffer_capacities = publishing.BUFFER_CAPACITIES
         self._order_audience: NDArray[np.float64] | None = None
         self._filter_factor: NDArray[np.float64] | None = None
         self._hold_margin = np.array([[p.hold_margin] for p in specs])
@@ -221,8 +223,10 @@ class SpeechDay:
             publishing.DayCounts(
                 rec.intended, rec.counts, tallies, prohibited_hours, rec.potential
             ),
-            publishing.new_buffers(), self.posts.size,
+            publishing.new_buffers(self._buffer_capacities), self.posts.size,
         )  # fmt: skip
+        # Tomorrow's buffers sized by today's counts (memory only: no value changes).
+        self._buffer_capacities = publishing.buffer_capacities(published[-1])
         for row, name in enumerate(("held", "flagged", "notices")):
             rec.tallies[name] += tallies[row]
         for platform in self.platforms:

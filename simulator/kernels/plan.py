@@ -280,8 +280,8 @@ kernel simulator.kernels.review.review_day
     arg float64
     arg int64
     arg array(float64, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(int64, 1d, C)
+    arg array(int8, 1d, C)
+    arg array(int32, 1d, C)
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)

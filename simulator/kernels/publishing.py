@@ -15,9 +15,12 @@ from numpy.typing import NDArray
 
 from simulator.kernels.channel import (
     ACTIONS,
+    DUTIES,
+    ORDERS,
     POST_FLOAT_ROWS,
     POST_INT_ROWS,
     POSTS,
+    SUBMISSIONS,
     TARGETS,
     BenignDay,
     Buffers,
@@ -95,20 +98,43 @@ class BenignGroups(NamedTuple):
     block: int
 
 
-def new_buffers() -> Buffers:
-    """Empty output buffers for :func:`publish_channel` (a day's, both channels')."""
+#: The buffers' capacities when nothing is known of the day (posts, submissions,
+#: duties, orders, benign author targets).
+BUFFER_CAPACITIES = (256, 256, 16, 16, 256)
+
+
+def new_buffers(capacities: tuple[int, int, int, int, int] = BUFFER_CAPACITIES) -> Buffers:
+    """Empty output buffers for :func:`publish_channel` (a day's, both channels'), with
+    room for ``capacities`` posts, submissions, duties, orders and benign author targets
+    (they grow, by doubling and copying, past these: :func:`buffer_capacities`)."""
+    posts, submissions, duties, orders, targets = capacities
     return Buffers(
-        np.empty((POST_FLOAT_ROWS, 256), dtype=np.float64),
-        np.empty((POST_INT_ROWS, 256), dtype=np.int64),
-        np.empty((1, 256), dtype=np.float64),
-        np.empty((3, 256), dtype=np.int64),
-        np.empty((1, 16), dtype=np.float64),
-        np.empty((2, 16), dtype=np.int64),
-        np.empty((3, 16), dtype=np.int64),
-        np.empty((1, 256), dtype=np.float64),
-        np.empty((2, 256), dtype=np.int64),
+        np.empty((POST_FLOAT_ROWS, posts), dtype=np.float64),
+        np.empty((POST_INT_ROWS, posts), dtype=np.int64),
+        np.empty((1, submissions), dtype=np.float64),
+        np.empty((3, submissions), dtype=np.int64),
+        np.empty((1, duties), dtype=np.float64),
+        np.empty((2, duties), dtype=np.int64),
+        np.empty((3, orders), dtype=np.int64),
+        np.empty((1, targets), dtype=np.float64),
+        np.empty((2, targets), dtype=np.int64),
         np.zeros(6, dtype=np.int64),
     )
+
+
+def buffer_capacities(state: Array, margin: float = 0.25) -> tuple[int, int, int, int, int]:
+    """Capacities for the next day's :func:`new_buffers` from a day's ``state`` (what it
+    filled): a ``margin`` more than each count, at least :data:`BUFFER_CAPACITIES`. At a
+    million users a day fills hundreds of thousands of each, and buffers grown from 256 by
+    doubling held up to twice that, three times while the last copy was made (the peak
+    of the rules year's first month, docs/performance.md "Session 19"). The values
+    written do not depend on a buffer's capacity, only the memory does."""
+    filled = (state[POSTS], state[SUBMISSIONS], state[DUTIES], state[ORDERS], state[TARGETS])
+    posts, submissions, duties, orders, targets = (
+        max(int(count * (1 + margin)), least)
+        for count, least in zip(filled, BUFFER_CAPACITIES, strict=True)
+    )
+    return posts, submissions, duties, orders, targets
 
 
 @njit(cache=True, nogil=True)

@@ -204,7 +204,13 @@ def review_day(
         raise ValueError("review_day: no room for the arrivals approvals create")
     cap = n + n_wait + room
     waits = np.empty(cap, dtype=np.float64)
-    ids = np.empty((4, cap), dtype=np.int64)
+    # Each item served names at most one post in one of the four rows: the ids go into
+    # one array in the order served, tagged with their row (``post * 4 + row``), and
+    # are sorted into the rows at the end. Four rows of ``cap`` each (every item that
+    # could start: millions under an overloaded line) were most of a backlogged day's
+    # peak memory (docs/performance.md, "Session 19").
+    tagged = np.empty(cap, dtype=np.int64)
+    n_tagged = np.zeros(1, dtype=np.int64)
     n_ids = np.zeros(4, dtype=np.int64)
     reviewed = np.zeros(n_kinds, dtype=np.int64)
     made_item = np.empty(room if follow_enabled else 0, dtype=np.int64)
@@ -219,11 +225,13 @@ def review_day(
         if action == HOLD:
             if score[post] > held_threshold:
                 blocked_hours[post] = done
-                ids[REJECTED_ROW, n_ids[REJECTED_ROW]] = post
+                tagged[n_tagged[0]] = post * 4 + REJECTED_ROW
+                n_tagged[0] += 1
                 n_ids[REJECTED_ROW] += 1
             else:
                 published_hours[post] = done
-                ids[APPROVED_ROW, n_ids[APPROVED_ROW]] = post
+                tagged[n_tagged[0]] = post * 4 + APPROVED_ROW
+                n_tagged[0] += 1
                 n_ids[APPROVED_ROW] += 1
                 if follow_enabled:
                     # Published at done = t_a: the touches of a post published then
@@ -262,7 +270,8 @@ def review_day(
                 # Reinstated: counts as surviving; its removal delay stays on record.
                 removed_hours[post] = math.inf
                 removed_by[post] = -1
-                ids[REINSTATED_ROW, n_ids[REINSTATED_ROW]] = post
+                tagged[n_tagged[0]] = post * 4 + REINSTATED_ROW
+                n_tagged[0] += 1
                 n_ids[REINSTATED_ROW] += 1
             return True
         if removed_at <= begin:
@@ -271,7 +280,8 @@ def review_day(
         removes = action == ORDER or score[post] > threshold
         if removes and done < removed_at:
             if removed_at == math.inf:
-                ids[REMOVED_ROW, n_ids[REMOVED_ROW]] = post
+                tagged[n_tagged[0]] = post * 4 + REMOVED_ROW
+                n_tagged[0] += 1
                 n_ids[REMOVED_ROW] += 1
             removed_hours[post] = done
             removed_by[post] = action
@@ -385,6 +395,12 @@ def review_day(
             seq += 1
         ta = _next_arrival(at, i, n, f_time, counters[4], t_end)
     counters[0], counters[1], counters[2], counters[3] = busy, n_wait, seq, j
+    ids = np.empty((4, n_ids.max()), dtype=np.int64)
+    filled = np.zeros(4, dtype=np.int64)
+    for k in range(n_tagged[0]):
+        row = tagged[k] & 3
+        ids[row, filled[row]] = tagged[k] >> 2
+        filled[row] += 1
     made = n_made[0]
     return waits[:started], ids, n_ids, reviewed, made_item[:made], made_time[:made]
 

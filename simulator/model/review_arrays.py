@@ -29,6 +29,10 @@ LINE_GROWTH = 0.25
 LINE_GROWTH_MIN = 1 << 10
 
 
+#: Items mapped at a time by :meth:`ArrayReviewQueue.map_items`.
+MAP_BLOCK = 1 << 16
+
+
 def grown_capacity(capacity: int) -> int:
     """The line's next capacity after ``capacity``: a quarter more, at least
     :data:`LINE_GROWTH_MIN` more."""
@@ -77,8 +81,12 @@ class ArrayReviewQueue(ReviewQueue):
     ) -> None:
         super().__init__(servers, mean_service_hours, rng, service_sampler=service_sampler)
         self.finish: npt.NDArray[np.float64] = np.empty(self._servers + 1, dtype=np.float64)
-        self.wait_priority: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
-        self.wait_seq: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        # Priorities (a handful of levels) as int8 and sequence numbers as int32 while
+        # they fit, widened to int64 (a copy) the first time one would not: 21 bytes a
+        # waiting item instead of 32 (docs/performance.md, "Session 19"). The line's
+        # order is the same: the keys' values are.
+        self.wait_priority: npt.NDArray[np.integer] = np.empty(0, dtype=np.int8)
+        self.wait_seq: npt.NDArray[np.integer] = np.empty(0, dtype=np.int32)
         self.wait_item: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.wait_arrival: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self.service: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
@@ -109,6 +117,7 @@ class ArrayReviewQueue(ReviewQueue):
     ) -> None:
         """:meth:`ReviewQueue.submit` (same checks, same errors)."""
         t, p, i = arrival_hours, priority, item
+        self._fit_priorities(p)
         if (
             type(t) is np.ndarray
             and type(p) is np.ndarray
@@ -134,10 +143,34 @@ class ArrayReviewQueue(ReviewQueue):
             self._pi[self._n_pend : stop] = items
             self._n_pend = stop
 
+    def _fit_priorities(self, priority: npt.ArrayLike) -> None:
+        """Widen the line's priorities to int64 if any of ``priority`` is not an int8."""
+        if self.wait_priority.dtype == np.int64:
+            return
+        p = np.asarray(priority)
+        if p.size == 0 or p.dtype.kind not in "iub":
+            # (empty, or what the base class refuses or converts: widened to be safe)
+            if p.size:
+                self.wait_priority = self.wait_priority.astype(np.int64)
+            return
+        bounds = np.iinfo(np.int8)
+        if int(p.min()) < bounds.min or int(p.max()) > bounds.max:
+            self.wait_priority = self.wait_priority.astype(np.int64)
+
+    def _fit_sequence(self, more: int) -> None:
+        """Widen the line's sequence numbers to int64 unless ``more`` more entries (and
+        as many again: items a day may create as it serves) stay within int32."""
+        if self.wait_seq.dtype == np.int64:
+            return
+        if int(self.counters[2]) + 2 * more > np.iinfo(np.int32).max:
+            self.wait_seq = self.wait_seq.astype(np.int64)
+
     def _reserve_pending(self, more: int) -> None:
         needed = self._n_pend + more
         if needed > len(self._pt):
-            size = max(needed, 2 * len(self._pt))
+            # A quarter more, as the line (a day's submissions at a million users:
+            # hundreds of thousands, and doubled buffers held up to twice that).
+            size = max(needed, grown_capacity(len(self._pt)))
             for name in ("_pt", "_pp", "_pi"):
                 old = getattr(self, name)
                 grown = np.empty(size, dtype=old.dtype)
@@ -180,15 +213,16 @@ class ArrayReviewQueue(ReviewQueue):
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
         images; order, times and priorities stay."""
-        m = self._n_pend
-        if m:
-            self._pi[:m] = np.asarray(mapping(self._pi[:m].copy()), dtype=np.int64)
-        n = self.waiting
-        if n:
-            self.wait_item[:n] = np.asarray(mapping(self.wait_item[:n].copy()), dtype=np.int64)
-        f = self.created_waiting
-        if f:
-            self.follow_item[:f] = np.asarray(mapping(self.follow_item[:f].copy()), dtype=np.int64)
+        for items, count in (
+            (self._pi, self._n_pend),
+            (self.wait_item, self.waiting),
+            (self.follow_item, self.created_waiting),
+        ):
+            # A block at a time: the mapping's temporaries are a block's, not the line's
+            # (millions of items under an overload; an image is each item's own).
+            for start in range(0, count, MAP_BLOCK):
+                stop = min(start + MAP_BLOCK, count)
+                items[start:stop] = np.asarray(mapping(items[start:stop].copy()), dtype=np.int64)
 
     # -- the compiled day step's side ------------------------------------------------------
 
@@ -212,6 +246,7 @@ class ArrayReviewQueue(ReviewQueue):
         """Room in the waiting line for ``arrivals`` more items, and enough service times
         drawn for every item that could start or be dropped before they are all in."""
         needed = self.waiting + arrivals
+        self._fit_sequence(needed)
         if len(self.wait_item) < needed:
             size = max(needed, grown_capacity(len(self.wait_item)))
             for name in ("wait_priority", "wait_seq", "wait_item", "wait_arrival"):
@@ -369,10 +404,13 @@ class ArrayReviewQueue(ReviewQueue):
             (level, item, arrival) for level in levels for item, arrival in self._queues[level]
         ]
         n = len(entries)
-        self.wait_priority = np.array([e[0] for e in entries], dtype=np.int64).reshape(n)
+        priorities = np.array([e[0] for e in entries], dtype=np.int64).reshape(n)
+        self._fit_priorities(priorities)
+        self.wait_priority = priorities.astype(self.wait_priority.dtype)
         self.wait_item = np.array([e[1] for e in entries], dtype=np.int64).reshape(n)
         self.wait_arrival = np.array([e[2] for e in entries], dtype=np.float64).reshape(n)
-        self.wait_seq = np.arange(n, dtype=np.int64)  # sorted by (priority, seq): a heap
+        # Sorted by (priority, seq): a heap.
+        self.wait_seq = np.arange(n, dtype=self.wait_seq.dtype)
         self.service = np.asarray(self._svc[self._svc_pos :], dtype=np.float64)
         follow = sorted(self._follow)  # a sorted list is a heap
         f = len(follow)
