@@ -167,8 +167,10 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     session 13): less strict (weibo 0.918 against 0.981, tieba 0.963 against 0.993),
     every removal within 24 h, political speech lost 0.25 against 0.54, no fine either
     way (session 16, after the backlog came to count only the items waiting: weibo
-    hiring drew two warnings, penalty level 1, where sessions 13-15 drew none; a warning
-    costs standing, not money). (Before session 13 fixed staff flagged as if it could
+    hiring drew two warnings, penalty level 1, where sessions 13-15 drew none; session 19,
+    after approved held posts came to be noticed and ordered, issue 17: fixed-staff weibo
+    drew one, at strictness 0.918, hired weibo none, 24 h share 0.946 and 1.000, political
+    speech lost 0.556 and 0.245; a warning costs standing, not money). (Before session 13 fixed staff flagged as if it could
     hire: weibo's queue grew to about a million, 28% came down within 24 h, and weibo
     ended the year suspended.)"""
     chosen = simulator.run(small(users=20_000, days=365), seed=2016)
@@ -179,7 +181,7 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     assert kept.summary["removed_within_24h"] > 0.95
     for hired, given in zip(chosen.summary["platforms"], kept.summary["platforms"], strict=True):
         assert given["mean_strictness"] < hired["mean_strictness"] - 0.01
-        assert given["penalty_level"] == 0 and hired["penalty_level"] <= 1  # a warning at most
+        assert given["penalty_level"] <= 1 and hired["penalty_level"] <= 1  # a warning at most
         assert given["fines_paid"] == 0.0 == hired["fines_paid"]
     lost = "political_speech_net_loss"
     assert kept.summary[lost] < chosen.summary[lost] - 0.1
