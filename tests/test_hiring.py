@@ -170,9 +170,9 @@ def test_the_readme_year_keeps_both_licences_and_removes_within_a_day() -> None:
     hiring drew two warnings, penalty level 1, where sessions 13-15 drew none; session 19,
     after approved held posts came to be noticed and ordered, issue 17: fixed-staff weibo
     drew one, at strictness 0.918, hired weibo none, 24 h share 0.946 and 1.000, political
-    speech lost 0.556 and 0.245; a warning costs standing, not money). (Before session 13 fixed staff flagged as if it could
-    hire: weibo's queue grew to about a million, 28% came down within 24 h, and weibo
-    ended the year suspended.)"""
+    speech lost 0.556 and 0.245; a warning costs standing, not money). (Before session 13
+    fixed staff flagged as if it could hire: weibo's queue grew to about a million, 28%
+    came down within 24 h, and weibo ended the year suspended.)"""
     chosen = simulator.run(small(users=20_000, days=365), seed=2016)
     assert not any(p["exited"] for p in chosen.summary["platforms"])
     assert chosen.summary["removed_within_24h"] > 0.8
