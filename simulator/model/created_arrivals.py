@@ -79,6 +79,10 @@ class CreatedArrivals:
 
         def _dequeue(self) -> _Entry: ...
 
+        def _resume_granted(
+            self, fifo: deque[_Entry | None], users: int, t: float, start: StartService
+        ) -> None: ...
+
     def follow(self, arrival_hours: float, priority: int, item: int, created_hours: float) -> None:
         """An arrival created while the queue runs (by the callback of a service
         starting now, for an item made at ``created_hours``, that service's finish, and
@@ -190,16 +194,7 @@ class CreatedArrivals:
                         if next_time(i) != ta:
                             break
                         prio, item, i = take(i)
-                    while fifo:
-                        ev = fifo.popleft()
-                        if ev is None:
-                            if users < c and self._levels:
-                                fifo.append(self._dequeue())
-                                users += 1
-                            continue
-                        if not start(ev[0], ev[1], ta):
-                            users -= 1
-                            fifo.append(None)
+                    self._resume_granted(fifo, users, ta, start)
                     ta = next_time(i)
                     continue
                 start(item, ta, ta)

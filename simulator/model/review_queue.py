@@ -539,6 +539,35 @@ class ReviewQueue(CreatedArrivals):
                 fifo.append(self._dequeue())
                 users += 1
             i += 1
+
+        def start(item: int, arrival: float, begin: float) -> bool:
+            fin = begin + self._draw()
+            if cb(item, begin, fin):
+                heappush(fh, fin)
+                out_item.append(item)
+                out_arr.append(arrival)
+                out_start.append(begin)
+                out_fin.append(fin)
+                return True
+            dropped.append(item)
+            return False
+
+        self._resume_granted(fifo, users, t, start)
+        return i
+
+    def _resume_granted(
+        self,
+        fifo: deque[_Entry | None],
+        users: int,
+        t: float,
+        start: Callable[[int, float, float], bool],
+    ) -> None:
+        """SimPy at instant ``t`` (hours), once its arrivals have requested: the granted
+        processes resume in FIFO order (``start(item, arrival, t)``: True if the item
+        takes its reviewer), and a refused one (a drop) releases its slot, which goes to
+        the head of the line behind those already granted. ``users`` counts the slots in
+        service or granted."""
+        c = self._servers
         while fifo:
             ev = fifo.popleft()
             if ev is None:
@@ -546,19 +575,9 @@ class ReviewQueue(CreatedArrivals):
                     fifo.append(self._dequeue())
                     users += 1
                 continue
-            item, arr = ev
-            fin = t + self._draw()
-            if cb(item, t, fin):
-                heappush(fh, fin)
-                out_item.append(item)
-                out_arr.append(arr)
-                out_start.append(t)
-                out_fin.append(fin)
-            else:
-                dropped.append(item)
+            if not start(ev[0], ev[1], t):
                 users -= 1
                 fifo.append(None)
-        return i
 
 
 def erlang_c_mean_wait_hours(
