@@ -23,7 +23,7 @@ from simulator.engine.review import Decisions
 from simulator.engine.simulation import Simulation
 from simulator.kernels import arrivals as arrival_kernels
 from simulator.kernels.review import FollowOns, comparable_threshold, review_day
-from simulator.kinds import N_KINDS, Action
+from simulator.kinds import N_KINDS, Action, EventKind
 from simulator.model import arrivals, held_touches
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.review_queue import ReviewQueue
@@ -462,3 +462,34 @@ def test_notices_of_approved_held_posts_carry_duties_and_are_counted() -> None:
         assert (post, posts.notice_hours[post] + 24.0) in duties or (
             posts.notice_hours[post] + 24.0 <= sim.platforms[posts.platform[post]].last_audit_hours
         )
+
+
+def test_a_notice_of_an_approved_held_post_missed_by_its_deadline_is_recorded() -> None:
+    """A notice duty of an approved held post is kept like any other: with a deadline
+    shorter than any review (0.001 h), each noticed prohibited one still up at notice +
+    deadline (inside the horizon) is a NOTICE_MISSED event at that deadline, by its
+    author, and counted in ``notices_missed`` (3,000 users, seed 4: 4 such posts)."""
+    deadline = 0.001
+    world = simulator.override(
+        _held_world(3.0, deadline=deadline), {"population.users": 3000}, source="test"
+    )
+    sim = Simulation(world, 4)
+    sim.run()
+    posts = sim.posts
+    approved = _approved_held(sim)
+    noticed = approved[np.isfinite(posts.held_notice_delay[approved])]
+    prohibited = noticed[sim.review.prohibited[posts.kind[noticed]]]
+    due = posts.notice_hours[prohibited] + deadline
+    late = prohibited[(posts.removed_hours[prohibited] > due) & (due < 24.0 * 20 - 24.0)]
+    assert len(late) > 0
+    columns = sim.recorder.event_columns()
+    recorded = {
+        (time, user)
+        for time, event, user in zip(
+            columns["time_hours"].tolist(), columns["event"], columns["user"].tolist(), strict=True
+        )
+        if event == EventKind.NOTICE_MISSED
+    }
+    for post in late.tolist():
+        assert (posts.notice_hours[post] + deadline, int(posts.author[post])) in recorded
+    assert int(sim.recorder.tallies["notices_missed"].sum()) >= len(late)
