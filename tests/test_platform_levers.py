@@ -282,6 +282,32 @@ def test_more_audits_teach_the_line_faster() -> None:
     assert float(believed[-1].max()) < 0.5 * prior, believed
 
 
+def test_experience_settles_weibo_whenever_its_first_audit_comes() -> None:
+    """Audits lived through before day 0 (S8, "Experience"): a new platform fears every
+    reading of the line until its first audit, so how strict china_weibo_2012's Weibo is
+    depends on when that audit comes (seeds 1-6 at 8,000 users x 60 days, measured in
+    session 20: mean strictness 0.58-0.96, sd 0.150); one that starts from 30 audits
+    already knows the broad readings are not enforced and is as strict in every
+    replication (0.445-0.447, sd 0.0006), and less strict in each pair."""
+    means = {}
+    for audits in (0.0, 30.0):
+        runs = []
+        for seed in range(1, 7):
+            scenario = simulator.override(
+                simulator.load_scenario("china_weibo_2012"),
+                {
+                    "population.users": 8000,
+                    "horizon_days": 60,
+                    "platforms.weibo.audits_experienced": audits,
+                },
+            )
+            series = simulator.run(scenario, seed=seed, parallel=False).platform_daily
+            runs.append(float(series[series.platform == "weibo"].strictness.mean()))
+        means[audits] = np.array(runs)
+    assert means[30.0].std() < 0.01 < 0.1 < means[0.0].std(), means
+    assert np.all(means[30.0] < means[0.0] - 0.05), means
+
+
 @pytest.mark.slow
 def test_belief_about_audits_converges_to_the_true_rate() -> None:
     """A platform that believes in 5 audits a year, audited 50 times a year for three

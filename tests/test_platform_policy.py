@@ -616,6 +616,65 @@ def test_prohibited_kinds_alone_leave_the_belief_where_it_was() -> None:
     np.testing.assert_allclose(state.reading_weights(), 1.0 / bl.READINGS)
 
 
+def test_experience_is_that_many_audits_that_found_what_was_predicted() -> None:
+    """AuditPosterior.experienced(A, P, L) is A audits each finding P prohibited posts (as
+    predicted at kappa = 1) and no lawful one where reading j predicted L_j: the same
+    weights and detection as A calls of ``audited`` (A = 3), to the rounding; A = 0
+    changes nothing; A < 0 is refused."""
+    lawful = np.array([0.0, 0.02, 0.4, 3.0])
+    once = bl.AuditPosterior(readings=4)
+    once.experienced(3.0, 1.7, lawful)
+    stepwise = bl.AuditPosterior(readings=4)
+    for _ in range(3):
+        stepwise.audited(1.7, 1.7, lawful)
+    np.testing.assert_allclose(once.weights, stepwise.weights, rtol=1e-12)
+    np.testing.assert_allclose(once.log_weights, -3.0 * lawful, rtol=1e-12)
+    assert once.detection == stepwise.detection == pytest.approx(1.0)
+    assert once.predicted_prohibited == pytest.approx(3 * 1.7)
+    # Experience makes the detection firmer: a later audit that finds nothing moves it
+    # less than it moves a new platform's.
+    new = bl.AuditPosterior(readings=4)
+    for belief in (once, new):
+        belief.audited(0.0, 1.7, lawful)
+    assert new.detection < once.detection < 1.0
+    none = bl.AuditPosterior(readings=4)
+    none.experienced(0.0, 1.7, lawful)
+    np.testing.assert_array_equal(none.log_weights, np.zeros(4))
+    assert none.predicted_prohibited == 0.0
+    with pytest.raises(ValueError, match=">= 0"):
+        none.experienced(-1.0, 1.7, lawful)
+
+
+def test_an_experienced_platform_starts_from_its_audits_at_the_initial_threshold() -> None:
+    """PlatformPolicy.learn_experience(t0): the audits lived through before day 0 each at
+    the initial threshold t0 with the first day's posts (its flows): log w_j = -A L_j(t0),
+    L_j what expect_at(t0) predicts of lawful kinds; learned once (a second call, and a
+    platform without experience, change nothing). An experienced platform fears the broad
+    readings less, so it weighs a lower chance of a violation at every threshold."""
+    q = np.array([0.0, 0.3, 1.0, 1.0])
+    t0 = -1.5
+    state = _learning_platform(q)
+    state.audits_experienced = 12.0
+    probe = _learning_platform(q)
+    probe.expect_at(t0)
+    assert probe.predicted_lawful is not None
+    state.learn_experience(t0)
+    np.testing.assert_allclose(
+        state.belief.posterior.log_weights, -12.0 * probe.predicted_lawful, rtol=1e-12
+    )
+    assert state.audits_experienced == 0.0
+    before = state.belief.posterior.log_weights.copy()
+    state.learn_experience(t0)
+    np.testing.assert_array_equal(state.belief.posterior.log_weights, before)
+    novice = _learning_platform(q)
+    novice.learn_experience(t0)
+    np.testing.assert_array_equal(novice.belief.posterior.log_weights, np.zeros(bl.READINGS))
+    ladder = two_rungs(2e5, 1e5)
+    feared = mp.policy_cost(novice.inputs(ladder))[1]
+    learned = mp.policy_cost(state.inputs(ladder))[1]
+    assert np.all(learned <= feared + 1e-12) and float(np.max(feared - learned)) > 0.01
+
+
 # -- the scenario fields of the policy ------------------------------------------------------
 
 

@@ -69,20 +69,12 @@ def _facts_marked(misses: dict[str, str]) -> list[object]:
 #: at the shipped size: `censim facts --reps 10`, docs/validation.md). Strict: a fact
 #: that comes inside its tolerance turns its marker into a failure to remove.
 REDUCED_MISSES: dict[str, str] = {
-    "C2-30min": (
-        "fitted at the shipped size (0.324 there, 10 replications); 0.198 at 8,000 users and"
-        " 30 days (session 13; 0.204 in session 12) since the platform learns where the line"
-        " is (docs/model.md S8): weibo's strictness then falls from day 30 on, the fit's weeks"
-    ),
     "C2-24h": (
-        "0.763 here (0.921 at the shipped size, 10 replications, inside; session 13): with"
-        " its fixed staff weighing its review line (docs/model.md S8) weibo is stricter in"
-        " one of the two replications and its line falls behind (session 12: 0.865)"
-    ),
-    "C3": (
-        "0.063 here (0.122 at the shipped size, 10 replications, inside as a mean with"
-        " none of 10 replications inside; session 13): at 8,000 users and 30 days weibo has"
-        " had at most one audit and stays strict, holding rather than deleting"
+        "check not reproduced: 1.000 here and at the shipped size (10 replications, none"
+        " inside; session 20): every removal of a critical or collective-action post comes"
+        " within a day, the model has no later pick-up path (docs/validation.md). Until"
+        " session 20 a mean of runs that keep up (1.000) and runs whose line falls behind"
+        " made it look inside (0.866 at the shipped size, 1 of 10 replications inside)"
     ),
     "C1-csl": (
         "check not reproduced: 2.65 here (2.77 at the shipped size, 10 replications;"
@@ -104,11 +96,10 @@ def test_reduced_fact_inside_its_tolerance(fact_id: str) -> None:
 
 #: Checks the model misses at the shipped size after the fit (`censim facts --reps 10`).
 SHIPPED_MISSES: dict[str, str] = {
-    "C3": (
-        "fit target not reached: 0.1112 (10 replications, none inside; session 18): its"
-        " fitted parameter, sensitive_mix.unlawful, is at its bound 0.40; session 16's"
-        " 0.1220 rested on a replication whose day-0 audit read no post and taught weibo"
-        " that audits detect nothing (docs/validation.md, Output)"
+    "C2-24h": (
+        "check not reproduced: 1.000 (10 replications, none inside; session 20): every"
+        " removal of a critical or collective-action post comes within a day, the model has"
+        " no later pick-up path (docs/validation.md)"
     ),
     "C1-csl": (
         "check not reproduced: 2.64 (10 replications, 3 of 10 inside [3, inf); session 18):"

@@ -191,3 +191,29 @@ class AuditPosterior:
             self.log_weights = self.log_weights - expected
         self.found_prohibited += float(found) - lawful
         self.predicted_prohibited += float(expected_prohibited)
+
+    def experienced(
+        self, audits: float, expected_prohibited: float, expected_lawful: FloatArray
+    ) -> None:
+        """What ``audits`` audits before the run taught (a platform that has lived under
+        the same enforcement, docs/model.md S8 "Experience"): each found the prohibited
+        posts predicted (``expected_prohibited``, at ``κ = 1``) and no lawful one (the
+        regulator counts none, S10), where reading ``j`` predicted ``expected_lawful[j]``::
+
+            Σ f^P += A P,   Σ P += A P,   log w_j −= A κ̂ L_j
+
+        the same as ``A`` calls of :meth:`audited` (for a whole ``A``): a find equal to
+        the prediction leaves ``κ̂`` where it is (1 from the prior) and firmer, and each
+        clean audit weighs reading ``j`` by ``e^{−κ̂ L_j}``."""
+        count = float(audits)
+        if count < 0.0:
+            raise ValueError(f"audits must be >= 0, got {audits!r}")
+        mu = np.asarray(expected_lawful, dtype=float)
+        if mu.shape != self.log_weights.shape:
+            raise ValueError(f"expected {self.readings} readings, got shape {mu.shape}")
+        if count == 0.0:
+            return
+        self.log_weights = self.log_weights - count * self.detection * mu
+        predicted = count * float(expected_prohibited)
+        self.found_prohibited += predicted
+        self.predicted_prohibited += predicted

@@ -402,6 +402,9 @@ class PlatformPolicy:
     predicted_prohibited: float = 0.0
     #: Lawful-kind violations per reading an audit would find at today's threshold (κ = 1).
     predicted_lawful: FloatArray | None = None
+    #: Audits of the same enforcement lived through before day 0, still to be learned
+    #: from (:meth:`learn_experience`; 0 once learned).
+    audits_experienced: float = 0.0
     _grid_tables: tuple[FloatArray, FloatArray, FloatArray] | None = field(default=None, repr=False)
     #: Other tables of the grid fixed for a run, by name (:meth:`grid_table`).
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -535,6 +538,20 @@ class PlatformPolicy:
         prohibited = counted * (1.0 - lawful_mask)
         found = self.exposure.expected_found(flows, prohibited, published, 1.0)[0]
         self.predicted_prohibited = float(found[0])
+
+    def learn_experience(self, threshold: float, late: FloatArray | None = None) -> None:
+        """Before its first choice: learn from :attr:`audits_experienced` audits as if each
+        had come at ``threshold`` (its initial one) with the posts of its first day
+        (:attr:`flows`), found the prohibited posts predicted there and no lawful one
+        (``AuditPosterior.experienced``; docs/model.md S8, "Experience"). Once."""
+        audits, self.audits_experienced = self.audits_experienced, 0.0
+        if audits <= 0.0:
+            return
+        self.expect_at(threshold, late)
+        lawful = self.predicted_lawful
+        if lawful is None:
+            lawful = np.zeros(self.belief.posterior.readings)
+        self.belief.posterior.experienced(audits, self.predicted_prohibited, lawful)
 
     def audited(self, found: float, found_lawful: float = 0.0, read_posts: bool = True) -> None:
         """An audit found ``found`` violations (``found_lawful`` of lawful kinds: 0, S10)

@@ -302,6 +302,11 @@ class PlatformState:
     def adapt(self, scenario: Scenario) -> None:
         """End-of-day update: move the threshold part of the way to today's cheapest one,
         and note what the next audit is expected to find there."""
+        if self.policy is not None and self.policy.audits_experienced:
+            # The first end of day: what audits before the run taught, at the initial
+            # threshold and the first day's posts (S8, "Experience").
+            late = self.late_notices(scenario, np.array([self.threshold]))
+            self.policy.learn_experience(self.threshold, late)
         target = self.target_threshold(scenario)
         self.threshold += self.spec.adaptation_rate * (target - self.threshold)
         if self.policy is not None:
@@ -438,6 +443,7 @@ def platform_policy_for(
             prior_days=spec.audit_belief_days,
         ),
         wrongful_removal_cost=spec.wrongful_removal_daily_cost,
+        audits_experienced=spec.audits_experienced,
     )
     return effective, policy
 

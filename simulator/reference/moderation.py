@@ -299,9 +299,32 @@ class Moderation(World):
                 f + step * (n - f) for f, n in zip(platform.flows, today, strict=True)
             ]
         platform.days_watched += 1
+        regulator, liability = scenario.regulator, scenario.rules.takedown.liability
+        if not platform.experience_learned:
+            # Before its first choice: the audits it lived through before day 0, each at
+            # its initial threshold with today's posts, finding the prohibited posts
+            # predicted there and no lawful one (S8, "Experience").
+            platform.experience_learned = True
+            audits = spec.audits_experienced
+            if audits > 0.0:
+                queue = self.review_line(platform)
+                lawful = policy.lawful_found(
+                    view, state.threshold, platform.flows, self.line, liability,
+                    regulator.audit_sample_size, queue,
+                )  # fmt: skip
+                prohibited = policy.prohibited_found(
+                    view, state.threshold, platform.flows, self.line, liability,
+                    regulator.audit_sample_size, queue,
+                )  # fmt: skip
+                detection = platform.detection_calibration()
+                platform.line_log_weights = [
+                    w - audits * detection * mu
+                    for w, mu in zip(platform.line_log_weights, lawful, strict=True)
+                ]
+                platform.found_prohibited_total += audits * prohibited
+                platform.predicted_prohibited_total += audits * prohibited
         detection = platform.detection_calibration()
         ladder = self.ladder_ahead(platform)
-        regulator, liability = scenario.regulator, scenario.rules.takedown.liability
         weights = policy.reading_weights(platform.line_log_weights)
         queue = self.review_line(platform)
         # A hiring platform weighs each threshold at the staff it would need (S8): the

@@ -175,6 +175,8 @@ class Platform:
     found_prohibited_total: float = 0.0
     predicted_prohibited_total: float = 0.0
     line_log_weights: list[float] = field(default_factory=lambda: [0.0] * policy.READINGS)
+    #: Whether the audits lived through before day 0 have been learned (S8, "Experience").
+    experience_learned: bool = False
 
     def audits_per_day(self, regulator_audits_per_year: float) -> float:
         """The audits a day the platform expects (S8): its prior belief

@@ -408,16 +408,17 @@ class Platform(_Frozen):
     year; ASSUMPTION: about a listed technology firm's cost of capital). The platform
     weighs the whole penalty ladder ahead at this rate (docs/model.md S8)."""
     wrongful_removal_daily_cost: NonNegative = 30_000.0
-    """Goodwill the platform loses per day per unit share of the posts reaching it that
-    are lawful and taken down (currency per day: 1% of its posts wrongly taken down costs
-    0.01 × this a day). A share, so a platform's choice does not depend on how many users
-    are simulated (docs/model.md S8)."""
+    """Goodwill lost per day per unit share of the posts reaching the platform that are
+    lawful and taken down (currency per day: 1% of its posts wrongly taken down costs
+    0.01 × this a day; a share, so any simulated size: docs/model.md S8)."""
     audit_belief_days: Positive = 180.0
     """Weight of the platform's prior belief about how often audits come, in days of
     watching (b0 of its Gamma belief, docs/model.md S8)."""
     believed_audits_per_year: Annotated[float, Field(ge=0.0, le=100_000.0)] | None = None
-    """What the platform believes at the start about audits per year; ``None``: the
-    regulator's announced ``audits_per_year``."""
+    """Audits per year the platform believes in at the start (None: the regulator's)."""
+    audits_experienced: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    """Audits of the same enforcement lived through before day 0, each as predicted at
+    the initial strictness (0: a new law; docs/model.md S8, "Experience")."""
 
     @field_validator("sweep_interval_hours")
     @classmethod
