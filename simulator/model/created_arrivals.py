@@ -29,6 +29,9 @@ StartService = Callable[[int, float, float], bool]
 
 
 _Entry = tuple[int, float]  # (item, arrival_hours) of a waiting item
+#: What a run records as it goes: started items, their arrivals, starts and finishes
+#: (hours), and the dropped items.
+_Served = tuple[list[int], list[float], list[float], list[float], list[int]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +85,10 @@ class CreatedArrivals:
         def _resume_granted(
             self, fifo: deque[_Entry | None], users: int, t: float, start: StartService
         ) -> None: ...
+
+        def _start_service(
+            self, item: int, arrival: float, begin: float, cb: StartService | None, out: _Served
+        ) -> bool: ...
 
     def follow(self, arrival_hours: float, priority: int, item: int, created_hours: float) -> None:
         """An arrival created while the queue runs (by the callback of a service
@@ -150,17 +157,10 @@ class CreatedArrivals:
             entry = heappop(follow)
             return entry[3], entry[4], i
 
+        out = (out_item, out_arr, out_start, out_fin, dropped)
+
         def start(item: int, arrival: float, begin: float) -> bool:
-            fin = begin + self._draw()
-            if cb is None or cb(item, begin, fin):
-                heappush(fh, fin)
-                out_item.append(item)
-                out_arr.append(arrival)
-                out_start.append(begin)
-                out_fin.append(fin)
-                return True
-            dropped.append(item)
-            return False
+            return self._start_service(item, arrival, begin, cb, out)
 
         fh = self._finish
         c = self._servers

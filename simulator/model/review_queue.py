@@ -39,6 +39,7 @@ from simulator.model.created_arrivals import (
     ServedBatch,
     StartService,
     _Entry,
+    _Served,
 )
 
 SERVICE_BLOCK = 4096
@@ -516,7 +517,7 @@ class ReviewQueue(CreatedArrivals):
         ai: list[int],
         i: int,
         cb: StartService,
-        out: tuple[list[int], list[float], list[float], list[float], list[int]],
+        out: _Served,
     ) -> int:
         """Process every event at instant ``t`` (hours) in SimPy's order; return next ``i``.
 
@@ -541,19 +542,28 @@ class ReviewQueue(CreatedArrivals):
             i += 1
 
         def start(item: int, arrival: float, begin: float) -> bool:
-            fin = begin + self._draw()
-            if cb(item, begin, fin):
-                heappush(fh, fin)
-                out_item.append(item)
-                out_arr.append(arrival)
-                out_start.append(begin)
-                out_fin.append(fin)
-                return True
-            dropped.append(item)
-            return False
+            return self._start_service(item, arrival, begin, cb, out)
 
         self._resume_granted(fifo, users, t, start)
         return i
+
+    def _start_service(
+        self, item: int, arrival: float, begin: float, cb: StartService | None, out: _Served
+    ) -> bool:
+        """``item`` (arrived at ``arrival``) is granted a reviewer at ``begin`` (hours) and
+        takes the next service time; ``cb`` may refuse it (a drop: recorded in ``out``'s
+        last list, no reviewer held). Returns whether it started."""
+        out_item, out_arr, out_start, out_fin, dropped = out
+        fin = begin + self._draw()
+        if cb is None or cb(item, begin, fin):
+            heappush(self._finish, fin)
+            out_item.append(item)
+            out_arr.append(arrival)
+            out_start.append(begin)
+            out_fin.append(fin)
+            return True
+        dropped.append(item)
+        return False
 
     def _resume_granted(
         self,
