@@ -36,6 +36,8 @@ _raising = False
 #: Whether this process has been interrupted, and whether it has said so.
 _interrupted = False
 _announced = False
+#: Whether the first interrupt waits for the next step (:func:`interrupts_between_steps`).
+_between_steps = False
 
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -43,6 +45,8 @@ def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     first = not _interrupted
     _interrupted = True
     if _raising and first:
+        if _between_steps:
+            return  # raised by check_interrupt() at the next step
         raise KeyboardInterrupt
     exit_interrupted()
 
@@ -116,6 +120,32 @@ def interrupts_raise() -> Iterator[None]:
         yield
     finally:
         _raising = False
+
+
+@contextlib.contextmanager
+def interrupts_between_steps() -> Iterator[None]:
+    """Within the block (a run's day loop, where compiled kernels are called one after
+    another) the first interrupt is raised by :func:`check_interrupt` at the next step
+    instead of at whatever bytecode Python runs next. Raised there, it can land inside
+    numba's dispatcher as it boxes a kernel's result: that ended a run with exit 70
+    ("SystemError: CPUDispatcher ... returned a result with an exception set") and once
+    (session 20's CI) with a segmentation fault. A second interrupt still exits at once;
+    an interrupt still pending at the block's end is raised there."""
+    global _between_steps
+    previous = _between_steps
+    _between_steps = True
+    try:
+        yield
+    finally:
+        _between_steps = previous
+    check_interrupt()
+
+
+def check_interrupt() -> None:
+    """Raise KeyboardInterrupt if the program was interrupted while a command runs (the
+    step boundary of :func:`interrupts_between_steps`); otherwise nothing."""
+    if _interrupted and _raising and installed():
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

@@ -746,6 +746,41 @@ def test_an_interrupt_inside_a_ctypes_callback_still_interrupts() -> None:
     assert done.stdout == "" and done.stderr == INTERRUPTED_MESSAGE + "\n", done.stderr
 
 
+BETWEEN_STEPS = """
+import os, signal, sys
+from simulator import interrupts
+interrupts.install()
+steps = []
+with interrupts.interrupts_raise():
+    try:
+        with interrupts.interrupts_between_steps():
+            for step in range(5):
+                interrupts.check_interrupt()
+                steps.append(step)
+                if step == 1:
+                    os.kill(os.getpid(), signal.SIGINT)  # mid-step: held to the next step
+                    for _ in range(200_000):
+                        pass
+                    steps.append("rest of step 1")
+    except KeyboardInterrupt:
+        print(steps)
+        sys.exit(interrupts.EXIT_INTERRUPTED)
+print("not interrupted", steps)
+"""
+
+
+def test_an_interrupt_in_a_run_lands_at_the_next_step() -> None:
+    """Within a run's day loop the first Ctrl-C is raised at the next day's start, not
+    inside whatever runs (numba's dispatcher boxing a kernel's result: exit 70, and a
+    segmentation fault once in session 20's CI): the step under way ends, no other
+    begins. Fails if the handler raises at once (steps [0, 1] without the rest)."""
+    done = subprocess.run(
+        [sys.executable, "-c", BETWEEN_STEPS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, (done.returncode, done.stdout, done.stderr)
+    assert done.stdout.strip() == "[0, 1, 'rest of step 1']", done.stdout
+
+
 # -- smaller: terminal escapes in file names -------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from simulator.engine.progress import DayProgress
 from simulator.engine.review import QueuedItems, ReviewDay
 from simulator.engine.speech import SpeechDay
 from simulator.engine.timeline import RunParts, TimelineRun
+from simulator.interrupts import check_interrupt, interrupts_between_steps
 from simulator.kinds import Channel, Outcome
 from simulator.model import arrivals
 from simulator.model.access import AccessChoices
@@ -198,7 +199,8 @@ class Simulation:
                 )
                 self.env.process(audits)
         try:
-            self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
+            with interrupts_between_steps():  # Ctrl-C lands between days
+                self.env.run(until=self.scenario.horizon_days * HOURS_PER_DAY)
         finally:
             self.threads.stop()  # also when a step fails: no thread outlives the run
             if self._progress is not None:
@@ -223,12 +225,14 @@ class Simulation:
             # No bar object at all: even a disabled tqdm starts tqdm's monitor thread,
             # and run() forks the counterfactual only from a single-threaded process.
             for day in days:
+                check_interrupt()
                 self._step_day(day)
                 yield self.env.timeout(HOURS_PER_DAY)
             return
         # A time estimate only from days that compiled nothing (simulator.engine.progress).
         self._progress = DayProgress(len(days), f"{self.scenario.name} seed {self.seed}")
         for day in days:
+            check_interrupt()
             self._progress.start_day()
             self._step_day(day)
             self._progress.end_day()
