@@ -128,9 +128,10 @@ def interrupts_between_steps() -> Iterator[None]:
     another) the first interrupt is raised by :func:`check_interrupt` at the next step
     instead of at whatever bytecode Python runs next. Raised there, it can land inside
     numba's dispatcher as it boxes a kernel's result: that ended a run with exit 70
-    ("SystemError: CPUDispatcher ... returned a result with an exception set") and once
-    (session 20's CI) with a segmentation fault. A second interrupt still exits at once;
-    an interrupt still pending at the block's end is raised there."""
+    ("SystemError: CPUDispatcher ... returned a result with an exception set"), and it
+    is the suspect for a segmentation fault seen once (session 20's CI; cause not
+    established). A second interrupt still exits at once; an interrupt still pending at
+    the block's end is raised there."""
     global _between_steps
     previous = _between_steps
     _between_steps = True
