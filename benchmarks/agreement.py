@@ -91,6 +91,12 @@ def agreement_scenario(users: int = 1000, days: int = 25) -> simulator.Scenario:
             # 0.3, lawful posts are rarely removed and no account would close).
             "rules.takedown.vagueness": 1.0,
             "population.perception.kind_closeness.critical": 1.0,
+            # Platforms meeting the line new, as this world was built (classroom inherits
+            # china_csl_2016's experience since session 21; experienced platforms would
+            # start sure that criticism does not count). Experience has its own agreement
+            # test (tests/test_reference_agreement.py).
+            "platforms.weibo.audits_experienced": 0.0,
+            "platforms.tieba.audits_experienced": 0.0,
             "police.investigators_per_100k_users": 3 * 100_000 / users,  # 3 at any size
             "police.investigation_days": 1.0,
             "police.detention_probability.critical": 0.3,

@@ -162,9 +162,15 @@ def test_scrutiny_raises_the_groups_deletion(grouped: Results) -> None:
 NEUTRAL = {"name": "region", "share": 0.3, "homophily": 0.7}
 
 
+# Enough investigators to take up every report (classroom's 1 per 2,000 users takes up
+# about 20 in 40 days, of over 120 filed, the region's 3 or so: too few to show a factor;
+# since the CSL's platforms start experienced, session 21, it missed in seed 7).
+POLICE = {"police.investigators_per_100k_users": 500.0}
+
+
 @pytest.fixture(scope="module")
 def neutral() -> Results:
-    return run(classroom([NEUTRAL, REST]))
+    return run(classroom([NEUTRAL, REST], **POLICE))
 
 
 @pytest.mark.parametrize(
@@ -184,20 +190,25 @@ def test_each_factor_raises_its_outcome_for_its_group_alone(
     """Comparative statics on common random numbers: the same seed, the same members
     (their own stream), the region's ``factor`` 1 -> 10 (50 for monitoring); the region's
     ``outcome`` rises.
-    Reporting and detention change no post's fate, so the rest's deletion rate stays."""
+    Reporting and detention remove no post: they deter (the region withholds more)."""
     # Monitoring acts on the few prohibited posts (orders are rare at this size): x50
     # (P(ordered) of an average author 0.05 -> 0.92) so its count is not noise.
-    raised = run(classroom([{**NEUTRAL, factor: 50.0 if factor == "monitoring" else 10.0}, REST]))
+    raised = run(
+        classroom([{**NEUTRAL, factor: 50.0 if factor == "monitoring" else 10.0}, REST], **POLICE)
+    )
     before, after = neutral.summary["groups"], raised.summary["groups"]
     if outcome == "orders":  # the regulator's orders (events.csv), the region's posts 10x as seen
         assert raised.summary["events"]["order"] > 2 * neutral.summary["events"]["order"] > 0
         return
     assert after["region"][outcome] > before["region"][outcome], (before, after)
     if factor in ("reporting", "detention"):
+        # They remove nothing: they deter. The region withholds more, and its deletion
+        # rate does not rise (it falls, 0.16 -> 0.10-0.12 here: what is withheld is what
+        # would have been deleted; with the news, the rest's falls too, so it is not a
+        # control).
         assert after["rest"]["sensitive_published"] > 0
-        assert after["region"]["deletion_rate"] == pytest.approx(
-            before["region"]["deletion_rate"], abs=0.05
-        )
+        assert after["region"]["sensitive_withheld"] > before["region"]["sensitive_withheld"]
+        assert after["region"]["deletion_rate"] < before["region"]["deletion_rate"] + 0.01
 
 
 def test_homophily_keeps_degrees_and_puts_ties_inside() -> None:
@@ -307,7 +318,7 @@ def test_a_crackdown_on_one_region_changes_nothing_before_its_day(neutral: Resul
         "day": day,
         "set": {"groups.region.detention": 20.0, "groups.region.reporting": 20.0},
     }
-    data = classroom([NEUTRAL, REST]).to_dict()
+    data = classroom([NEUTRAL, REST], **POLICE).to_dict()
     data["timeline"] = [entry]
     hit = run(validate_scenario(data))
     for name in (*TABLES, "groups_daily"):

@@ -214,16 +214,9 @@ def test_c1_can_fail(name: str, size: dict[str, object]) -> None:
         assert not collective_to_critical_ratio(variant) >= 3.0  # NaN (0 / 0) or below 3
 
 
-# Passed from session 4's refit of C4 to session 7's; with the believed line on the score
-# scale calls to act were taken down only 1.7 times as often as criticism here. At the
-# shipped size C1-csl is missed: 2.16, validation.md.
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "docs/validation.md defect 1: 2.967 here (4,000 users, 30 days, seed 1) after "
-        "session 7's refit of C4 (held_review_margin 0.176 -> -0.04), 2.16 at the shipped size"
-    ),
-)
+# Passed from session 4's refit of C4 to session 7's, failed (strict xfail) to session 20;
+# passes since the CSL's platforms start from the audits they lived through (session 21:
+# 4.05 / 4.44 / 4.27 / 4.54 at seeds 1-4; 3.54 at the shipped size, docs/validation.md).
 def test_c1_holds_in_csl_as_shipped() -> None:
     """C1 in china_csl_2016 as shipped: calls to act taken down at least 3 times as often
     as criticism."""

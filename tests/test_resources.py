@@ -228,15 +228,16 @@ def test_platforms_that_hire_are_not_estimated_as_falling_behind_for_ever(
     machine: dict[str, int],
 ) -> None:
     """china_csl_2016 at a million users for its year: its platforms start behind and hire
-    (model.md S6a); the items waiting peak near day 20 (1.1 a user at 20,000 to 300,000
-    users) and are gone by day 30. The estimate once charged the starting staff's
+    (model.md S6a); the items waiting peak near day 20 (0.63 a user in the pilot since
+    the platforms start experienced, session 21; 1.1 a user at 20,000 to 300,000 users
+    before) and are gone by day 30. The estimate once charged the starting staff's
     shortfall every day of the year (23.5 GB: refused on a 16 GB machine); the year's
     measured peak is 1,150 B a user above start-up (docs/performance.md, session 16)."""
     scenario = simulator.override(
         simulator.load_scenario("china_csl_2016"), {"population.users": 1_000_000}
     )
     rates = resources.pilot_rates(scenario)
-    assert rates.waiting_peak > 1.0 and rates.waiting_end < 0.1 * rates.waiting_peak
+    assert rates.waiting_peak > 0.3 and rates.waiting_end < 0.1 * rates.waiting_peak
     needs = resources.run_needs(scenario, rates)
     measured = resources.BASE_BYTES + 1_150 * 1_000_000
     assert measured / 2 < needs.memory < 2 * measured, needs

@@ -76,11 +76,6 @@ REDUCED_MISSES: dict[str, str] = {
         " session 20 a mean of runs that keep up (1.000) and runs whose line falls behind"
         " made it look inside (0.866 at the shipped size, 1 of 10 replications inside)"
     ),
-    "C1-csl": (
-        "check not reproduced: 2.65 here (2.77 at the shipped size, 10 replications;"
-        " session 14; 2.69 and 2.73 in session 13): the hold blocks criticism and calls to"
-        " act alike (docs/validation.md defect 1)"
-    ),
 }
 
 
@@ -100,11 +95,6 @@ SHIPPED_MISSES: dict[str, str] = {
         "check not reproduced: 1.000 (10 replications, none inside; session 20): every"
         " removal of a critical or collective-action post comes within a day, the model has"
         " no later pick-up path (docs/validation.md)"
-    ),
-    "C1-csl": (
-        "check not reproduced: 2.64 (10 replications, 3 of 10 inside [3, inf); session 18):"
-        " the platforms take down the critical posts nearest the vague line"
-        " (docs/validation.md defect 1)"
     ),
 }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +114,37 @@ def test_every_answer_is_stable_and_checks_itself() -> None:
         teaching._run_cached.cache_clear()
         teaching._study_cached.cache_clear()
         assert teaching.answer(question_id) == value, question_id
+
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "teaching.md"
+
+
+def _guide_answers() -> dict[str, str]:
+    """The instructor's guide's expected answers, as a student would type them: its rows
+    ``| exN_qM: ... | answer | tolerance |`` with the units ("points" of a share, "×",
+    "posts") and the typography (backticks, the minus sign) taken off."""
+    rows = re.findall(r"^\| (ex\d_q\d): [^|]*\| ([^|]*) \|", GUIDE.read_text("utf-8"), re.M)
+    cleaned = {}
+    for question_id, shown in rows:
+        text = shown.strip().strip("`").replace("−", "-").replace("×", "")
+        text = text.replace(" points", "%").replace(" posts", "").strip()
+        cleaned[question_id] = text
+    return cleaned
+
+
+def test_the_guides_answers_are_the_models() -> None:
+    """docs/teaching.md states every question's expected answer, and each passes its own
+    check against today's model (so a change to the model that moves an answer fails
+    here until the guide is updated: its tables were left at an old commit's numbers
+    until session 21)."""
+    answers = _guide_answers()
+    assert sorted(answers) == sorted(teaching.QUESTIONS)
+    wrong = {
+        question_id: (given, teaching.answer(question_id))
+        for question_id, given in answers.items()
+        if not teaching.check(question_id, given, quiet=True).correct
+    }
+    assert not wrong, wrong
 
 
 def test_ex3_q3_counts_collective_action_as_prohibited(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -548,14 +548,16 @@ def test_a_monitoring_campaign_orders_more_while_it_lasts() -> None:
     """More monitoring means more orders from the campaign's day until it is lifted than on
     the same days without it (paired: the same seed), and the same orders before. A lax
     platform (strictness 0.02) leaves prohibited posts up for the regulator to find:
-    at shipped strictness the classroom's platforms leave too few to count."""
+    at shipped strictness the classroom's platforms leave too few to count. 10,000 users:
+    at 3,000 the users soften or withhold most prohibited posts and the days 12-21 held
+    0 orders against 3-4 (session 21)."""
     lax = {
         f"platforms.{i}.{field}": 0.02
         for i in (0, 1)
         for field in ("initial_strictness", "max_strictness")
     }
     base = simulator.override(
-        simulator.load_scenario("classroom"), {"population.users": 3000, **lax}
+        simulator.load_scenario("classroom"), {"population.users": 10_000, **lax}
     ).to_dict()
     base["horizon_days"] = DAYS
     watched = dict(base, timeline=[
@@ -567,7 +569,7 @@ def test_a_monitoring_campaign_orders_more_while_it_lasts() -> None:
         return int(((events["event"] == "order") & events["day"].between(first, last)).sum())
 
     assert orders(watched, 0, 11) == orders(base, 0, 11)
-    assert orders(watched, 12, 21) > 3 * max(1, orders(base, 12, 21))  # 104 vs 9 measured
+    assert orders(watched, 12, 21) > 3 * max(1, orders(base, 12, 21))  # 46 vs 5 measured
 
 
 def test_validate_warns_of_an_entry_after_the_horizon(tmp_path: Path) -> None:

@@ -90,9 +90,10 @@ def test_defiance_concentrates_in_the_top_stance_tercile() -> None:
     would post a call to act (not soften, not withhold) far more often than the bottom
     tercile; the engine's own choice, on each active user's beliefs of that day.
     Concentration, not a level: how many post at all follows the regime's harshness
-    (B2: a harsh enough regime silences everyone). Measured (seed 5): top 0.172, bottom
-    0.0076 since the platforms learn their audits' detection from the prohibited posts
-    counted (session 12), the gap 0.16; before, with the detection diluted by the
+    (B2: a harsh enough regime silences everyone). Measured (seed 5): top 0.051, bottom
+    0.0019 since the CSL's platforms start from the audits they lived through (session
+    21: strict from day 0, so fewer dare at all; the ratio 27); top 0.172, bottom 0.0076
+    from session 12 to 20 (the ratio 23); before, with the detection diluted by the
     lawful-kind expectation, the platforms were laxer and the gap above 0.2."""
     scenario = override(
         simulator.load_scenario("china_csl_2016"), {"population.users": 10_000, "horizon_days": 90}
@@ -116,7 +117,7 @@ def test_defiance_concentrates_in_the_top_stance_tercile() -> None:
     stance = users.stance_factor[authors]
     low, high = np.quantile(stance, [1 / 3, 2 / 3])
     top, bottom = posted[stance > high].mean(), posted[stance < low].mean()
-    assert top > 5 * bottom and top > bottom + 0.1, (top, bottom)
+    assert top > 5 * bottom and top > 0.02, (top, bottom)  # some dare, most of them at the top
 
 
 def _paired_interval(differences: list[float]) -> tuple[float, float]:
