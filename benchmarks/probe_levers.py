@@ -128,6 +128,17 @@ def political_published_per_user(results: simulator.Results, scenario: simulator
     return float(rows["removed"].sum() + rows["surviving"].sum()) / scenario.population.users
 
 
+def calls_to_act_published_per_user(
+    results: simulator.Results, scenario: simulator.Scenario
+) -> float:
+    """Collective-action posts published as calls to act (removed later or surviving,
+    any platform row) per user over the run: a call to act softened into criticism is
+    published as criticism, not here."""
+    daily = results.daily
+    rows = daily[daily["kind"] == "collective_action"]
+    return float(rows["removed"].sum() + rows["surviving"].sum()) / scenario.population.users
+
+
 def political_written_per_user(results: simulator.Results, scenario: simulator.Scenario) -> float:
     """Critical and collective-action posts their authors wrote and said (as intended or
     softened), by the kind intended, per user: intended minus withheld minus excluded.
@@ -179,6 +190,7 @@ METRICS: dict[str, Metric] = {
     "removal_delay_median_h": removal_delay_median,
     "political_published_per_user": political_published_per_user,
     "political_written_per_user": political_written_per_user,
+    "calls_to_act_published_per_user": calls_to_act_published_per_user,
     "chilling": chilling,
     "lawful_detentions_per_100k": lawful_detentions_per_100k,
     "active_share_end": active_share_end,
@@ -412,11 +424,13 @@ def levers() -> tuple[Lever, ...]:
             speech,
             # C5 is about what users write: the share of political posts they hold back
             # (withheld or softened) rises. Published posts also depend on how many the
-            # platforms block, which softening (a call to act said as criticism) lowers.
+            # platforms block, which softening (a call to act said as criticism) lowers:
+            # fewer calls to act are published, and the criticism they become is.
             (
                 Check("political_withholding", "real names, no refusals", "none", +1),
                 Check("political_written_per_user", "real names, no refusals", "none", -1),
                 Check("political_published_per_user", "real names, no refusals", "none", -1),
+                Check("calls_to_act_published_per_user", "real names, no refusals", "none", -1),
             ),
         )
     )

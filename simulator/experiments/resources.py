@@ -97,8 +97,11 @@ CELL_BYTES = 5_000
 #: Per user, in the second process that runs the counterfactual of a large run.
 COUNTERFACTUAL_USER_BYTES = 100
 #: Per review item waiting at the peak (its record, its queue entries, the store's room
-#: and the compactions' temporaries): 500-660 B of peak resident memory measured.
-WAITING_ITEM_BYTES = 600
+#: and the compactions' temporaries): 148 B of peak resident memory an item measured in
+#: session 21 (china_csl_2016 without reviewers, 300,000 users, 10 and 40 days: 47,000
+#: and 714,000 items waiting, 128 and 227 MB; 500-660 B before session 19's narrower
+#: store and lines, docs/performance.md).
+WAITING_ITEM_BYTES = 160
 #: Per event held until the tables are written (single events are objects).
 EVENT_BYTES = 200
 #: One row of events.csv (73 B measured).
