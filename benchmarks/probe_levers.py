@@ -120,12 +120,19 @@ def removal_delay_median(results: simulator.Results, scenario: simulator.Scenari
     return float(lower[i] + (upper[i] - lower[i]) * (total / 2 - below[i]) / count[i])
 
 
-def political_published_per_user(results: simulator.Results, scenario: simulator.Scenario) -> float:
-    """Critical and collective-action posts published (removed later or surviving, any
-    platform row incl. circumvention) per user over the run."""
+def _published_per_user(
+    results: simulator.Results, scenario: simulator.Scenario, kinds: tuple[str, ...]
+) -> float:
+    """Posts of ``kinds`` published (removed later or surviving, any platform row incl.
+    circumvention) per user over the run."""
     daily = results.daily
-    rows = daily[daily["kind"].isin(POLITICAL)]
+    rows = daily[daily["kind"].isin(kinds)]
     return float(rows["removed"].sum() + rows["surviving"].sum()) / scenario.population.users
+
+
+def political_published_per_user(results: simulator.Results, scenario: simulator.Scenario) -> float:
+    """Critical and collective-action posts published per user over the run."""
+    return _published_per_user(results, scenario, POLITICAL)
 
 
 def calls_to_act_published_per_user(
@@ -134,9 +141,7 @@ def calls_to_act_published_per_user(
     """Collective-action posts published as calls to act (removed later or surviving,
     any platform row) per user over the run: a call to act softened into criticism is
     published as criticism, not here."""
-    daily = results.daily
-    rows = daily[daily["kind"] == "collective_action"]
-    return float(rows["removed"].sum() + rows["surviving"].sum()) / scenario.population.users
+    return _published_per_user(results, scenario, ("collective_action",))
 
 
 def political_written_per_user(results: simulator.Results, scenario: simulator.Scenario) -> float:
