@@ -219,9 +219,9 @@ def test_posts_waiting_for_review_are_counted_with_a_pilot_run(
     assert "of it for posts waiting for review" in output and "more reviewers" in output
     needs = resources.run_needs(scenario, resources.pilot_rates(scenario))
     # The pilot's queues (20,000 users for the year) fall behind for months: 62 items a
-    # user at their peak, measured (93 with the margin): 0.74 TB at 160 B an item (2.8 TB at
-    # the 600 B of before session 21). Bounded above by an item
-    # a user-day kept all year (11 TB), below by what refuses the run.
+    # user at their peak, measured (93 with the margin): 0.74 TB at 160 B an item (2.8 TB
+    # at the 600 B of before session 21). Bounded above by an item a user-day kept all
+    # year (11 TB), below by what refuses the run.
     assert 60 * GB < needs.memory < 50_000_000 * 365 * resources.WAITING_ITEM_BYTES
 
 
