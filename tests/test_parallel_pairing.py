@@ -19,6 +19,7 @@ import simulator
 from simulator.engine import caches, pairing
 from simulator.engine.simulation import Simulation
 from simulator.engine.speech import SpeechDay
+from simulator.kernels import learning
 from simulator.model.orders import OrderBook
 
 
@@ -89,10 +90,11 @@ def test_counterfactual_falls_back_when_the_process_dies(
 def test_day_steps_on_two_threads_give_identical_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads and
-    a second thread draws the next day's speech while a day runs: forced on for a
-    small two-platform world, every table is the same as one thread's, the speech
-    stream ends where it did, and no thread outlives the run."""
+    """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads, a
+    second thread draws the next day's speech while a day runs, and the day's evidence
+    pass (learn_beliefs) runs there while the platforms adapt: forced on for a small
+    two-platform world, every table is the same as one thread's, the speech stream ends
+    where it did, and no thread outlives the run."""
     world = simulator.override(
         simulator.load_scenario("china_csl_2016"),
         {"population.users": 4_000, "horizon_days": 20},
@@ -108,10 +110,20 @@ def test_day_steps_on_two_threads_give_identical_results(
         drawn_ahead.append(day)
         return draw(self, day)
 
+    learned_on: list[str] = []
+    learn = learning.learn_beliefs
+
+    def learn_counted(*args: object) -> None:
+        learned_on.append(threading.current_thread().name)
+        learn(*args)
+
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(SpeechDay, "draw_speech_day", counted)
+    monkeypatch.setattr(learning, "learn_beliefs", learn_counted)
     two = simulator.run(world, seed=3, parallel=False)
     assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
+    assert len(learned_on) == 20  # every day's evidence pass, each on the day's thread
+    assert all(name.startswith("censim-day") for name in learned_on), learned_on
     assert threading.active_count() == threads
     for table in ("daily", "platform_daily", "population_daily", "events", "delays"):
         pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
@@ -141,6 +153,33 @@ def test_a_failing_step_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(OrderBook, "settle", failing)
     with pytest.raises(RuntimeError, match="step failed"):
         Simulation(world, seed=1).run()
+    assert threading.active_count() == threads
+
+
+def test_a_failing_evidence_pass_on_the_second_thread_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """learn_beliefs runs on the day's second thread at scale: its error reaches the
+    run (not lost in the thread) and no thread is left behind."""
+    world = simulator.override(
+        simulator.load_scenario("china_csl_2016"),
+        {"population.users": 2_000, "horizon_days": 10},
+    )
+    threads = threading.active_count()
+    calls: list[int] = []
+    learn = learning.learn_beliefs
+
+    def failing(*args: Any) -> None:
+        calls.append(int(args[1]))
+        if args[1] == 4:  # the day
+            raise RuntimeError("evidence pass failed")
+        learn(*args)
+
+    monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
+    monkeypatch.setattr(learning, "learn_beliefs", failing)
+    with pytest.raises(RuntimeError, match="evidence pass failed"):
+        Simulation(world, seed=1).run()
+    assert calls == [0, 1, 2, 3, 4]
     assert threading.active_count() == threads
 
 

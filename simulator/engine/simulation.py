@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 from simulator.engine.audit_reads import ProhibitedPosts, published_in_window
-from simulator.engine.caches import DayThreads, PopulationCounts
+from simulator.engine.caches import DayThreads, PopulationCounts, threaded
 from simulator.engine.day_end import end_of_day
 from simulator.engine.group_counts import GroupRun
 from simulator.engine.post_store import PostStore
@@ -300,6 +300,8 @@ class Simulation:
         if self.groups is not None and self.moderating:
             self.groups.after_review(day, sanctioned, self.review.sanctioned_kind)
         sanctions.strikes_and_exits(start, struck)
+        # The evidence pass may run on the second thread while the platforms adapt (it
+        # writes only the beliefs, which they do not read); the population row waits.
         self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
         end_of_day(
@@ -307,6 +309,7 @@ class Simulation:
             self.recorder, self.population_counts, self.reporting.reports_filed,
             sanctions.day_row(serving),
         )  # fmt: skip
+        self.minds.learned()
         if self.groups is not None:
             self.groups.end_of_day(day)
         self.posts.compact(day)  # free the records nothing can act on any more
@@ -330,6 +333,7 @@ class Simulation:
             np.asarray(self.sanctions.detained_kinds_today, dtype=np.int64),
             self.police.take_expected(day * HOURS_PER_DAY),
             self.posts.author[public].astype(np.int64), self.posts.kind[public].astype(np.int64),
+            self.threads.submit if threaded(self.users.size) else None,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ no beliefs and nobody reads any.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -168,6 +170,9 @@ class SpeechState:
         self.today = 0
         self._initial_row = np.zeros(uk.EVIDENCE_COLUMNS, dtype=np.float32)
         self._network = network
+        #: The day's learn_beliefs while it runs on the day's second thread (learn with
+        #: ``submit``); joined by :meth:`learned` before anything reads the beliefs.
+        self._learning: Future[Any] | None = None
         if self.at_risk:
             self.beliefs = self._initial_beliefs(scenario, q, sensitive_weights)
 
@@ -224,6 +229,7 @@ class SpeechState:
         their friends' flow is their slot's (the same friends)."""
         if not self.at_risk or not len(slots):
             return
+        self.learned()
         rows = self.beliefs.evidence
         rows[slots, : uk.EVIDENCE_COLUMNS] = self._initial_row
         rows[slots, uk.DAY_COLUMN] = self.today
@@ -239,6 +245,7 @@ class SpeechState:
 
     def inputs(self, strikes: NDArray[np.int16], traceable: NDArray[np.bool_]) -> uk.SpeechInputs:
         """Today's :class:`~simulator.kernels.choice.SpeechInputs`."""
+        self.learned()
         return uk.SpeechInputs(
             self.law, self.intensity, self.softer, strikes, self.strikes_to_close,
             self.ban_follows, traceable, self.decay_pow, self.alpha0, self.news, self.par,
@@ -256,15 +263,19 @@ class SpeechState:
         expected_detentions: FloatArray,
         appeared_authors: IntArray,
         appeared_kinds: IntArray,
+        submit: Callable[..., Future[Any]] | None = None,
     ) -> None:
         """End of day ``day``: the day's sanctions, detentions and friends' public posts
         into the evidence; the day's expected detentions by kind (``expected_detentions``,
         the chances of the investigations that finished) into the news; the climate.
         ``appeared_*``: the public posts the filter held and approved today, which their
         authors' friends see now (a post said in public counts for the friends when it
-        appears, S16; the choice counted it as said and the hold as held)."""
+        appears, S16; the choice counted it as said and the hold as held).
+        ``submit`` (a thread pool's): the evidence pass runs there, joined by
+        :meth:`learned` (the same arrays written in the same order: the same bits)."""
         if not self.at_risk:
             return
+        self.learned()
         perception = self.perception
         if len(appeared_authors) and not len(self.truth):
             law = self.law[Channel.PUBLIC]
@@ -285,12 +296,23 @@ class SpeechState:
         else:
             # As the network stores them (int32), so the kernel is compiled once.
             indptr, indices = np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32)
-        learning.learn_beliefs(
+        arguments = (
             self.beliefs, day, self.decay_pow, indptr, indices,
             sanctioned, sanctioned_kind, sanctioned_public, detained, detained_kind,
             self.trial_weight, self.friend_weight, self.friend_detention_weight,
             self.climate_keep,
         )  # fmt: skip
+        if submit is None:
+            learning.learn_beliefs(*arguments)
+        else:
+            self._learning = submit(learning.learn_beliefs, *arguments)
+
+    def learned(self) -> None:
+        """Wait for the evidence pass :meth:`learn` left running, if any (its errors
+        raised here)."""
+        pending, self._learning = self._learning, None
+        if pending is not None:
+            pending.result()
 
     def mean_beliefs(self, day: int, state: NDArray[np.int8]) -> FloatArray:
         """Mean perceived removal and detention probability per sensitive kind (2 x 3)
@@ -298,6 +320,7 @@ class SpeechState:
         the prior where no beliefs are kept."""
         if not self.at_risk:
             return np.zeros((2, 3))
+        self.learned()
         stride = max(1, len(state) // MEAN_SAMPLE_USERS)
         out: FloatArray = learning.mean_beliefs(
             self.beliefs, state, int(UserState.ACTIVE), day, self.decay_pow, self.alpha0,
