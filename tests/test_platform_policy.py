@@ -279,6 +279,22 @@ def test_violation_probability_matches_binomial_sampling(share: float, tolerance
     assert float(mp.violation_probability(0.0, 0)) == 0.0
 
 
+def test_violation_probability_at_tolerance_zero_is_the_poisson_survival_function() -> None:
+    """At a tolerance below 1 the chance is written ``1 − e^{−μ}`` (``-expm1``): the same
+    as the Poisson survival function at 0 to a few units in the last place over the
+    means a grid meets (1e-12 to 1e3), and exact where it matters, for tiny means (a
+    subtraction from 1 would lose them)."""
+    means = np.geomspace(1e-12, 1e3, 2_000)
+    for tolerance in (0.0, 0.5):
+        got = mp.violation_probability(means, tolerance)
+        np.testing.assert_allclose(got, mp.pdtrc(0, means), rtol=4e-15, atol=0.0)
+    assert float(mp.violation_probability(1e-300, 0.0)) == 1e-300
+    # Above 1 the survival function itself: P(N > 1) = 1 − e^{−μ}(1 + μ).
+    assert float(mp.violation_probability(2.0, 1.0)) == pytest.approx(
+        1.0 - np.exp(-2.0) * 3.0, rel=1e-14
+    )
+
+
 # -- the cost and its argmin -----------------------------------------------------------------
 
 

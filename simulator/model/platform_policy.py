@@ -158,9 +158,15 @@ def reading_mean(per_reading: FloatArray, weights: FloatArray | None) -> FloatAr
 def violation_probability(expected_found: FloatArray | float, tolerance: float) -> FloatArray:
     """P(an audit finds more than ``tolerance`` violations) when the count it finds is
     Poisson with mean ``expected_found`` (a sum of Binomial(n_k, σ q_k) with small
-    ``σ q_k``, S10)."""
+    ``σ q_k``, S10): ``1 − e^{−μ}`` at a tolerance below 1, else the Poisson survival
+    function at ``⌊tolerance⌋``."""
     mean = np.maximum(np.asarray(expected_found, dtype=float), 0.0)
-    return np.asarray(pdtrc(math.floor(tolerance), mean), dtype=float)
+    allowed = math.floor(tolerance)
+    if allowed == 0:
+        # P(N > 0) = 1 − P(N = 0), written so that it is exact for small μ (and a
+        # quarter of the time of the incomplete gamma function on the policy's grids).
+        return np.asarray(-np.expm1(-mean), dtype=float)
+    return np.asarray(pdtrc(allowed, mean), dtype=float)
 
 
 @dataclass(frozen=True)
