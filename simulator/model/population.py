@@ -54,10 +54,13 @@ def usable_cpus() -> int:
 
 
 #: From this many users, independent compiled steps of a day (the next day's speech
-#: draws, the platforms' review days) run on a second thread: each is then
-#: milliseconds, and handing one to a thread costs tens of microseconds. (Here, not in
-#: the engine, so that simulator.engine.warmup can read it without importing the engine.)
-THREADED_MIN_USERS = 200_000
+#: draws, the platforms' review days, the evidence pass) run on a second thread: each
+#: is then a millisecond or more, and handing one to a thread costs tens of
+#: microseconds (china_csl_2016 for a year: 30,000 users 4.0 -> 3.6 s, 100,000 users
+#: 7.9 -> 6.6 s; at 10,000 and 20,000 within the machine's noise; docs/performance.md,
+#: session 22). (Here, not in the engine, so that simulator.engine.warmup can read it
+#: without importing the engine.)
+THREADED_MIN_USERS = 30_000
 
 
 def large_network(users: int, mean_degree: float) -> bool:
