@@ -18,7 +18,7 @@ import pytest
 import simulator
 from simulator.engine.day_end import end_of_day
 from simulator.engine.simulation import Simulation
-from simulator.kernels import draws, moderation, publishing, speech
+from simulator.kernels import draws, moderation, numeric, publishing, speech
 from simulator.kinds import Outcome
 from simulator.model.real_name import register_users
 from tests.numpy_publishing import NumpyPublishing
@@ -232,6 +232,42 @@ def test_find_authors_with_tens_of_targets_a_block_equals_the_numpy_search(block
         members = np.flatnonzero(group == n_p + p)
         at = np.searchsorted(cumsums[p], targets[platform == p], "right")
         assert np.array_equal(found[platform == p], members[np.minimum(at, len(members) - 1)])
+
+
+def test_find_authors_where_a_platforms_members_are_far_apart() -> None:
+    """A platform whose published users sit in one block of 40: its buckets' windows
+    span tens of blocks (the blocks between add no weight), so a target's block can lie
+    past the rows find_authors keeps for a window (``WINDOW_ROWS``) and is added for
+    that target alone. Each author is still numpy's search of the running weights."""
+    rng = np.random.default_rng(5)
+    n_p, block, n = 2, 8, 8 * 4_000
+    group = np.full(n, 2 * n_p, dtype=np.int32)  # withheld (empty) group: adds nothing
+    group[rng.random(n) < 0.5] = n_p + 1  # platform 1 everywhere
+    members = (np.arange(n) // block) % 40 == 0
+    group[members] = n_p  # platform 0: every 40th block only
+    weights = rng.lognormal(0.0, 1.0, n)
+    running = running_weights(group, weights, n_p, block)
+    m = 5_000
+    platform = np.zeros(m, dtype=np.int64)
+    platform[::3] = 1
+    targets = rng.random(m) * running[platform, -1]
+    found = np.full(m, -7, dtype=np.int64)
+    every = np.ones(m, dtype=bool)
+    speech.find_authors(group, weights, n_p, targets, platform, every, found, running, block)
+    # The path is taken: some target's block lies WINDOW_ROWS or more past its window's start.
+    n_blocks = running.shape[1] - 1
+    buckets = max(1, n_blocks // 4)
+    starts = numeric.bucket_index(running[0, 1:], buckets)
+    mine = targets[platform == 0]
+    bucket = np.minimum(np.floor(mine * (buckets / running[0, -1])).astype(int), buckets - 1)
+    lo = np.maximum(starts[bucket] - 1, 0)
+    answer = np.searchsorted(running[0, 1:], mine, "right")
+    assert np.any(answer - lo >= speech.WINDOW_ROWS)
+    for p in range(n_p):
+        cumulative = blockwise_cumulative(group, n_p + p, weights, block)
+        at = np.searchsorted(cumulative[1], targets[platform == p], "right")
+        want = cumulative[0][np.minimum(at, len(cumulative[0]) - 1)]
+        assert np.array_equal(found[platform == p], want)
 
 
 def test_find_authors_scans_a_block_whose_running_weights_fall() -> None:

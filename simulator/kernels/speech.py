@@ -10,6 +10,7 @@ outcome group's running weights (:mod:`simulator.kernels.benign`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,9 @@ from simulator.kernels.handles import as_generator
 from simulator.kernels.numeric import bucket_index, search_bucketed
 
 Array = NDArray[Any]
+#: Blocks of one bucket's window whose running weights :func:`find_authors` keeps at once
+#: (a window spans about six: ~4 blocks a bucket and one either side).
+WINDOW_ROWS = 16
 
 HOURS = 24.0  # per day (simulator.model.regulator.HOURS_PER_DAY; not imported: no cycle)
 
@@ -150,117 +154,140 @@ def find_authors(
     ``running`` is the table :func:`simulator.kernels.benign.benign_groups` recorded with
     these groups and weights (P x (blocks + 1): group ``P + p``'s weight before each
     block of ``block`` users, then its total). The weights are not negative (Users
-    clips them), so each row is non-decreasing: a search finds the block where the
-    group's running weight first exceeds the target, and a scan of that block adds the
-    block's own sum to its recorded start, as the definition does: once per block and
-    platform with targets in it, each target then comparing the running sums made. Per
-    target: a few probes and at most ``block`` comparisons, not all users (a rules run
-    at a million users reaches ~500,000 targets a day, tens in each block)."""
+    clips them), so each row is non-decreasing: the target's block is the first whose
+    end total exceeds it, and a scan of that block adds the block's own sum to its
+    recorded start, as the definition does. Per target: a few comparisons and at most
+    ``block`` additions, not all users (a rules run at a million users reaches ~250,000
+    targets a day, tens in each block).
+
+    How: the targets are put in order of their bucket (:func:`bucket_index`: about four
+    blocks a bucket, the window of blocks a target in it can fall in), buckets
+    ascending, the platforms' side by side (one counting sort); then bucket by bucket
+    each target's block is found in the bucket's window, each block with targets has its
+    running weights added once (``prefix + inner``, the block's own sum in user order from
+    0, :func:`simulator.kernels.benign.benign_groups`' definition: the very numbers the
+    definition's scan reaches) and each target takes the first user whose number exceeds
+    it. Users are read in address order, each block once per platform."""
     n = len(group)
     m = len(targets)
     n_blocks = running.shape[1] - 1
-    # The targets below their group's total, platform by platform (``queue``), and
-    # each one's block: the first whose end total exceeds it, i.e. searchsorted(
-    # running[p, 1:], t, "right"), found as the sensitive authors are (bucketed, level
-    # by level: a binary search target by target waited on a cache miss per probe).
-    where = np.full(m, -1, dtype=np.int64)
-    per_platform = np.zeros(n_platforms + 1, dtype=np.int64)
+    buckets = max(1, n_blocks // 4)  # ~4 blocks a bucket
+    n_keys = buckets * n_platforms
+    # Each platform's buckets: the first block whose end total exceeds each bucket's
+    # lower edge (bucket_index over the blocks' end totals, running[p, 1:]).
+    starts = np.zeros((n_platforms, buckets + 1), dtype=np.int64)
+    scales = np.zeros(n_platforms)
+    has_targets = np.zeros(n_platforms, dtype=np.bool_)
     for i in range(m):
+        if mine[i]:
+            has_targets[target_platform[i]] = True
+    for p in range(n_platforms):
+        total = running[p, n_blocks]
+        if has_targets[p] and n_blocks > 0:
+            starts[p] = bucket_index(running[p, 1:], buckets)
+            scales[p] = buckets / total if total > 0 else 0.0
+    # Each target below its group's total gets its key (bucket x platforms + platform),
+    # counted; at or beyond the total (rounding in random() * total), or an empty group:
+    # the group's last user, found from the end (rare).
+    key = np.empty(m, dtype=np.int64)
+    key_start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(m):
+        key[i] = -1
         if not mine[i]:
             continue
-        if targets[i] < running[target_platform[i], n_blocks]:
-            per_platform[target_platform[i] + 1] += 1
+        p = target_platform[i]
+        t = targets[i]
+        if t < running[p, n_blocks]:
+            bucket = min(max(int(math.floor(t * scales[p])), 0), buckets - 1)
+            key[i] = bucket * n_platforms + p
+            key_start[key[i] + 1] += 1
             continue
-        # At or beyond the group's total (rounding in random() * total), or an empty
-        # group: its last user, found from the end (rare).
-        g = n_platforms + target_platform[i]
+        g = n_platforms + p
         last = n - 1
         while last >= 0 and group[last] != g:
             last -= 1
         found[i] = last
-    for p in range(n_platforms):
-        per_platform[p + 1] += per_platform[p]
-    queue = np.empty(per_platform[n_platforms], dtype=np.int64)
-    values = np.empty(per_platform[n_platforms], dtype=np.float64)
-    fill = per_platform[:n_platforms].copy()
+    for k in range(n_keys):
+        key_start[k + 1] += key_start[k]
+    # The targets in key order, index and value side by side (read in order below).
+    total_keyed = key_start[n_keys]
+    order = np.empty(total_keyed, dtype=np.int64)
+    order_target = np.empty(total_keyed, dtype=np.float64)
+    fill = key_start[:n_keys].copy()
     for i in range(m):
-        if mine[i] and targets[i] < running[target_platform[i], n_blocks]:
-            queue[fill[target_platform[i]]] = i
-            values[fill[target_platform[i]]] = targets[i]
-            fill[target_platform[i]] += 1
-    for p in range(n_platforms):
-        first, last = per_platform[p], per_platform[p + 1]
-        if last > first:
-            ends = running[p, 1:]  # non-decreasing, its last entry above these targets
-            start = bucket_index(ends, max(1, n_blocks // 4))  # ~4 blocks a bucket
-            blocks = search_bucketed(ends, start, values[first:last])
-            for k in range(last - first):
-                where[queue[first + k]] = blocks[k]
-    count = np.zeros(n_blocks + 1, dtype=np.int64)
-    for i in range(m):
-        if where[i] >= 0:
-            count[where[i] + 1] += 1
-    # Then block by block, ascending (a counting sort): the blocks' users are read in
-    # address order, and a block with several targets is read from memory once.
-    for b in range(n_blocks):
-        count[b + 1] += count[b]
-    # The targets in that order with their block, platform and value side by side
-    # (read in order below, not gathered target by target: tens of MB at a million users).
-    total = count[n_blocks]
-    order = np.empty(total, dtype=np.int64)
-    order_block = np.empty(total, dtype=np.int64)
-    order_platform = np.empty(total, dtype=np.int64)
-    order_target = np.empty(total, dtype=np.float64)
-    for i in range(m):
-        b = where[i]
-        if b >= 0:
-            at = count[b]
-            order[at], order_block[at] = i, b
-            order_platform[at], order_target[at] = target_platform[i], targets[i]
-            count[b] += 1
-    # Each (block, platform)'s running weights are added once, into ``running_sums``:
-    # the very numbers the scan of the definition reaches user by user (``prefix +
-    # inner``, the block's own sum in user order from 0, kernels.benign.benign_groups'
-    # definition), then each target of the block takes the first user whose number
-    # exceeds it. Blocks come in ascending order, so a platform's block is added once
-    # (at a million users a block has tens of targets: one addition pass, not one each).
-    # The first user whose number exceeds t is how many numbers do not: found by a
-    # binary search without branches where the numbers do not decrease (as they do not
-    # with weights not negative), else by the scan itself.
-    width = min(block, n)
-    running_sums = np.empty((n_platforms, max(width, 1)), dtype=np.float64)
-    summed = np.full(n_platforms, -1, dtype=np.int64)  # each platform's block in running_sums
-    ordered = np.ones(n_platforms, dtype=np.bool_)  # whether its numbers do not decrease
-    for j in range(total):
-        b, p, t = order_block[j], order_platform[j], order_target[j]
-        first, end = b * block, min(b * block + block, n)
-        size = end - first
-        if summed[p] != b:
-            g = n_platforms + p
-            prefix = running[p, b]
-            inner = 0.0
-            rising = True
-            before = -np.inf
-            for user in range(first, end):
-                # + 0.0 for other users leaves it as it is (a select, not a mispredicted branch).
-                inner += weights[user] if group[user] == g else 0.0
-                number = prefix + inner
-                rising &= number >= before
-                before = number
-                running_sums[p, user - first] = number
-            summed[p], ordered[p] = b, rising
-        k = 0
-        if ordered[p]:
-            step = 1
-            while 2 * step <= size:
-                step *= 2
-            while step:
-                k += step if k + step <= size and not running_sums[p, k + step - 1] > t else 0
-                step >>= 1
-        else:
-            while k < size and not running_sums[p, k] > t:
-                k += 1
-        # Ends inside: the block's last number is running[p, b + 1] > t.
-        if k == size:
-            raise ValueError("running is not the table of these groups and weights")
-        found[order[j]] = first + k
+        k = key[i]
+        if k >= 0:
+            order[fill[k]], order_target[fill[k]] = i, targets[i]
+            fill[k] += 1
+    width = max(min(block, n), 1)
+    # The running weights of the blocks of the window in hand, each added the first time
+    # one of its targets needs it (row ``b - lo``; the last row for a block outside a
+    # window too wide to keep, where a rounding edge widened a target's search).
+    sums = np.empty((WINDOW_ROWS + 1, width), dtype=np.float64)
+    summed_for = np.full(WINDOW_ROWS, -1, dtype=np.int64)  # the key each row holds
+    rising = np.empty(WINDOW_ROWS + 1, dtype=np.bool_)
+    for k in range(n_keys):
+        first_j, last_j = key_start[k], key_start[k + 1]
+        if first_j == last_j:
+            continue
+        bucket = k // n_platforms
+        p = k - bucket * n_platforms
+        g = n_platforms + p
+        # The bucket's window of blocks: everything before ``lo`` ends at or below a
+        # target in the bucket, everything from ``hi`` on above it (search_bucketed's).
+        lo = max(starts[p, bucket] - 1, 0)
+        hi = min(starts[p, bucket + 1] + 1, n_blocks)
+        for j in range(first_j, last_j):
+            t = order_target[j]
+            # The first block whose end total exceeds t: in the window, how many of its
+            # blocks end at or below t (the totals do not decrease; counted without
+            # branches); where a rounding edge puts it outside, a search of the table.
+            if (lo == 0 or running[p, lo] <= t) and (hi == n_blocks or running[p, hi + 1] > t):
+                b = lo
+                for x in range(lo, hi):
+                    b += running[p, x + 1] <= t
+            else:
+                first, last = 0, n_blocks
+                while first < last:
+                    middle = (first + last) >> 1
+                    if running[p, middle + 1] <= t:
+                        first = middle + 1
+                    else:
+                        last = middle
+                b = first
+            row = b - lo
+            if not (0 <= row < WINDOW_ROWS):
+                row = WINDOW_ROWS  # added for this target alone
+            first_user, end = b * block, min(b * block + block, n)
+            size = end - first_user
+            if row == WINDOW_ROWS or summed_for[row] != k:
+                prefix = running[p, b]
+                inner = 0.0
+                up = True
+                before = -np.inf
+                for user in range(first_user, end):
+                    # Other users add w * 0 = 0.0, which leaves the sum as it is (weights
+                    # are finite): a multiplication, not the branch numba made of a
+                    # select, which mispredicted on about every other user.
+                    inner += weights[user] * (group[user] == g)
+                    number = prefix + inner
+                    up &= number >= before
+                    before = number
+                    sums[row, user - first_user] = number
+                rising[row] = up
+                if row < WINDOW_ROWS:
+                    summed_for[row] = k
+            # The first user whose number exceeds t is how many numbers do not where the
+            # numbers do not decrease (as they do not with weights not negative): counted
+            # (a vectorised pass over the block, no branch to mispredict); else the scan.
+            u = 0
+            if rising[row]:
+                for x in range(size):
+                    u += sums[row, x] <= t
+            else:
+                while u < size and not sums[row, u] > t:
+                    u += 1
+            # Ends inside: the block's last number is running[p, b + 1] > t.
+            if u == size:
+                raise ValueError("running is not the table of these groups and weights")
+            found[order[j]] = first_user + u
