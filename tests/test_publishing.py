@@ -300,6 +300,22 @@ def test_find_authors_scans_a_block_whose_running_weights_fall() -> None:
     assert differ > 0  # some targets whose author a search of the block would not find
 
 
+def test_find_authors_refuses_running_weights_that_fall_between_blocks() -> None:
+    """A block whose weights add up to less than nothing (Users never gives one) makes
+    the table decrease, where no search by blocks is defined: a ValueError, not an
+    author."""
+    group = np.full(8, 1, dtype=np.int32)  # n_p = 1: everyone published on platform 0
+    weights = np.array([1.0, 1.0, -3.0, 0.5, 2.0, 2.0, 2.0, 2.0])
+    running = running_weights(group, weights, 1, 2)  # blocks of 2: sums 2, -2.5, 4, 4
+    assert np.any(np.diff(running[0]) < 0)
+    found = np.empty(1, dtype=np.int64)
+    with pytest.raises(ValueError, match="must not decrease"):
+        speech.find_authors(
+            group, weights, 1, np.array([1.0]), np.zeros(1, np.int64), np.ones(1, bool), found,
+            running, 2,
+        )  # fmt: skip
+
+
 def test_find_authors_refuses_a_table_of_other_groups() -> None:
     """A scan that finds no author in its block (a table not of these groups or
     weights) raises instead of reading past the block."""

@@ -154,7 +154,8 @@ def find_authors(
     ``running`` is the table :func:`simulator.kernels.benign.benign_groups` recorded with
     these groups and weights (P x (blocks + 1): group ``P + p``'s weight before each
     block of ``block`` users, then its total). The weights are not negative (Users
-    clips them), so each row is non-decreasing: the target's block is the first whose
+    clips them), so each row is non-decreasing (ValueError if not: a block whose weights
+    add up to less than nothing): the target's block is the first whose
     end total exceeds it, and a scan of that block adds the block's own sum to its
     recorded start, as the definition does. Per target: a few comparisons and at most
     ``block`` additions, not all users (a rules run at a million users reaches ~250,000
@@ -184,6 +185,9 @@ def find_authors(
     for p in range(n_platforms):
         total = running[p, n_blocks]
         if has_targets[p] and n_blocks > 0:
+            for b in range(n_blocks):
+                if running[p, b + 1] < running[p, b]:
+                    raise ValueError("running: a group's running weights must not decrease")
             starts[p] = bucket_index(running[p, 1:], buckets)
             scales[p] = buckets / total if total > 0 else 0.0
     # Each target below its group's total gets its key (bucket x platforms + platform),
