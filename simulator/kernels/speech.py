@@ -168,7 +168,8 @@ def find_authors(
     running weights added once (``prefix + inner``, the block's own sum in user order from
     0, :func:`simulator.kernels.benign.benign_groups`' definition: the very numbers the
     definition's scan reaches) and each target takes the first user whose number exceeds
-    it. Users are read in address order, each block once per platform."""
+    it. Users are read in address order, a block once per platform (twice where it lies
+    in two buckets' windows)."""
     n = len(group)
     m = len(targets)
     n_blocks = running.shape[1] - 1
@@ -225,8 +226,9 @@ def find_authors(
             fill[k] += 1
     width = max(min(block, n), 1)
     # The running weights of the blocks of the window in hand, each added the first time
-    # one of its targets needs it (row ``b - lo``; the last row for a block outside a
-    # window too wide to keep, where a rounding edge widened a target's search).
+    # one of its targets needs it (row ``b - lo``; the last row, added for one target,
+    # for a block WINDOW_ROWS or more past ``lo``: a wide window, where blocks without
+    # members lie between, or the whole table, where a rounding edge widened a search).
     sums = np.empty((WINDOW_ROWS + 1, width), dtype=np.float64)
     summed_for = np.full(WINDOW_ROWS, -1, dtype=np.int64)  # the key each row holds
     rising = np.empty(WINDOW_ROWS + 1, dtype=np.bool_)
