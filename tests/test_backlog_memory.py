@@ -13,6 +13,7 @@ import pytest
 
 from simulator.engine.post_store import PostStore
 from simulator.engine.review import Decisions
+from simulator.kernels.queue import LEVEL_COUNT, LEVEL_PRIORITY, LEVEL_ROOM
 from simulator.kinds import Action
 from simulator.model import review_arrays
 from simulator.model.review_arrays import ArrayReviewQueue, grown_capacity
@@ -51,9 +52,13 @@ def test_growing_line_serves_as_the_python_queue(
     posts = SimpleNamespace(**{name: reference_cols[name] for name in COLUMNS})
     capacities: list[int] = []
     buffers: set[int] = set()
+    most_needed = np.zeros(Action.COUNT, dtype=np.int64)  # by each level, over the days
     for day, (t, p, i) in enumerate(_heavy_arrivals(rng, n_posts, 12)):
         for queue in (reference, quarter, doubled):
             queue.submit(t, p, i)
+        for level in range(Action.COUNT):
+            needed = quarter.waiting_at(level) + int(np.count_nonzero(p == level))
+            most_needed[level] = max(most_needed[level], needed)
         end = (day + 1) * 24.0
         decide = Decisions(posts, threshold, held)  # type: ignore[arg-type]
         batch = reference.run_until(end, decide.serve)
@@ -75,11 +80,17 @@ def test_growing_line_serves_as_the_python_queue(
             np.testing.assert_array_equal(quarter_cols[name], reference_cols[name], name)
         assert quarter.waiting == doubled.waiting == reference.waiting
         assert sorted(quarter.items().tolist()) == sorted(reference.items().tolist())
-        # Room for every waiting item, at most a quarter (or one minimum step) spare.
-        assert quarter.waiting <= len(quarter.wait_item)
-        assert len(quarter.wait_item) <= max(
-            grown_capacity(quarter.waiting), review_arrays.LINE_GROWTH_MIN + quarter.waiting
-        )
+        # Room for every waiting item; each level's ring at most a quarter (or one
+        # minimum step) over the most that level has needed (its items and a day's
+        # arrivals), and the line no more than its rings.
+        levels = quarter.wait_levels
+        assert levels[:, LEVEL_PRIORITY].tolist()[: Action.COUNT] == list(range(Action.COUNT))
+        rooms = levels[: Action.COUNT, LEVEL_ROOM]
+        assert np.all(levels[: Action.COUNT, LEVEL_COUNT] <= rooms)
+        assert all(
+            room <= grown_capacity(int(most)) for room, most in zip(rooms, most_needed, strict=True)
+        ), (rooms, most_needed)
+        assert len(quarter.wait_item) == rooms.sum()
     assert reference.waiting > 10_000  # the line built up
     assert len(set(capacities)) >= 5  # through several growths
     assert len(doubled.wait_item) > len(quarter.wait_item)

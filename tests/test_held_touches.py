@@ -217,18 +217,18 @@ def _compiled_day(
 ) -> tuple:
     at, ap, ai = queue.arrivals_before(end)
     holds = int(np.count_nonzero(ap == Action.HOLD))
-    holds += int(np.count_nonzero(queue.wait_priority[: queue.waiting] == Action.HOLD))
+    holds += queue.waiting_at(Action.HOLD)
     room = queue.created_waiting + 3 * holds
     queue.reserve_created(room)
-    queue.reserve(len(at) + room)
+    queue.reserve(len(at) + room, ap, room)
     follow = FollowOns(
         True, margin > 0.0, 0.5, cols["held_notice_delay"], cols["held_order_delay"],
         cols["order_hours"], queue.follow_time, queue.follow_created, queue.follow_seq,
         queue.follow_priority, queue.follow_item, room,
     )  # fmt: skip
     out = review_day(
-        at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority, queue.wait_seq,
-        queue.wait_item, queue.wait_arrival, queue.service, queue.counters,
+        at, ap, ai, end, queue.servers, queue.finish, queue.wait_item, queue.wait_arrival,
+        queue.wait_levels, queue.service, queue.counters,
         comparable_threshold(threshold), comparable_threshold(threshold + margin),
         *(cols[name] for name in COLUMNS), N_KINDS, follow,
     )  # fmt: skip

@@ -16,6 +16,14 @@ from simulator.engine.post_store import PostStore
 from simulator.engine.post_store import Renumbering as StoreRenumbering
 from simulator.kernels import publishing
 from simulator.kernels.channel import DUTIES, ORDERS, POSTS, SUBMISSIONS, TARGETS
+from simulator.kernels.queue import (
+    FREE_LEVEL,
+    LEVEL_COUNT,
+    LEVEL_HEAD,
+    LEVEL_PRIORITY,
+    LEVEL_ROOM,
+    LEVEL_START,
+)
 from simulator.model import review_arrays
 from simulator.model.review_arrays import ArrayReviewQueue
 from simulator.model.views import IntArray, Renumbering
@@ -115,7 +123,12 @@ def test_queue_items_are_mapped_a_block_at_a_time_to_the_same_images(
     )  # fmt: skip
     queue.reserve(n_waiting)
     waiting = np.arange(n_waiting, dtype=np.int64) * 5
-    queue.wait_item[:n_waiting] = waiting
+    # The level's ring holds them from 5 before its end, wrapping round to its start.
+    row = queue.wait_levels[0]
+    room = int(row[LEVEL_ROOM])
+    slots = row[LEVEL_START] + (room - 5 + np.arange(n_waiting)) % room
+    queue.wait_item[slots] = waiting
+    row[LEVEL_HEAD], row[LEVEL_COUNT] = room - 5, n_waiting
     queue.counters[1] = n_waiting
     sizes: list[int] = []
 
@@ -126,7 +139,8 @@ def test_queue_items_are_mapped_a_block_at_a_time_to_the_same_images(
     queue.map_items(mapping)
     assert max(sizes) == 7 and sum(sizes) == n_pending + n_waiting
     np.testing.assert_array_equal(queue._pi[:n_pending], (np.arange(n_pending) * 3 + 1000) * 2 + 1)
-    np.testing.assert_array_equal(queue.wait_item[:n_waiting], waiting * 2 + 1)
+    np.testing.assert_array_equal(queue.wait_item[slots], waiting * 2 + 1)
+    np.testing.assert_array_equal(queue._waiting_items(), waiting * 2 + 1)
     np.testing.assert_array_equal(
         np.sort(queue.items()),
         np.sort(np.concatenate(((np.arange(n_pending) * 3 + 1000) * 2 + 1, waiting * 2 + 1))),
@@ -178,11 +192,12 @@ def test_the_day_buffers_capacities_change_no_output(monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("seed", [3, 11])
-def test_narrow_line_keys_widen_when_they_would_not_fit(seed: int) -> None:
-    """The waiting line keeps priorities as int8 and sequence numbers as int32, and
-    widens either to int64 the first time one would not fit: a line whose priorities are
-    all 1,000 higher, and one whose sequence numbers start just below 2**31, serve the
-    same items at the same times as the Python queue and as the narrow line."""
+def test_the_line_serves_any_priorities_in_16_bytes_an_item(seed: int) -> None:
+    """The waiting line is a ring per priority level of items and arrival hours (16
+    bytes a waiting item; the heap it replaced kept a priority and a sequence number
+    too): a line whose priorities are all 1,000 higher, and one whose count of entries
+    starts just below 2**31, serve the same items at the same times as the Python queue
+    and as the plain line, and hold the same items in each level."""
     from types import SimpleNamespace
 
     from simulator.engine.review import Decisions
@@ -193,7 +208,7 @@ def test_narrow_line_keys_widen_when_they_would_not_fit(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_posts, threshold, held = 5_000, 0.2, 0.6
     reference_cols = _posts(rng, n_posts, threshold)
-    names = ("narrow", "high priorities", "late sequence")
+    names = ("plain", "high priorities", "late sequence")
     cols = {name: {c: column.copy() for c, column in reference_cols.items()} for name in names}
     reference = ReviewQueue(2, 0.5, np.random.default_rng(seed + 1))
     queues = {name: ArrayReviewQueue(2, 0.5, np.random.default_rng(seed + 1)) for name in names}
@@ -213,22 +228,23 @@ def test_narrow_line_keys_widen_when_they_would_not_fit(seed: int) -> None:
         }
         for name, (waits, lists, _) in days.items():
             np.testing.assert_array_equal(waits, batch.start_hours - batch.arrival_hours)
-            assert lists == days["narrow"][1]
+            assert lists == days["plain"][1]
             assert lists[0] == decide.removed
             assert queues[name].waiting == reference.waiting
             for c in COLUMNS:
                 np.testing.assert_array_equal(cols[name][c], reference_cols[c], c)
     assert reference.waiting > 5_000  # a long line
-    narrow, high, late = (queues[name] for name in names)
-    assert (narrow.wait_priority.dtype, narrow.wait_seq.dtype) == (np.int8, np.int32)
-    assert (high.wait_priority.dtype, high.wait_seq.dtype) == (np.int64, np.int32)
-    assert (late.wait_priority.dtype, late.wait_seq.dtype) == (np.int8, np.int64)
-    waiting = late.waiting
-    assert late.wait_seq[:waiting].max() > np.iinfo(np.int32).max  # past int32, exactly
+    plain, high, late = (queues[name] for name in names)
+    for queue in (plain, high, late):
+        assert queue.wait_item.itemsize + queue.wait_arrival.itemsize == 16
+        assert not hasattr(queue, "wait_priority") and not hasattr(queue, "wait_seq")
+    used = plain.wait_levels[:, LEVEL_PRIORITY] != FREE_LEVEL
     np.testing.assert_array_equal(
-        np.sort(late.wait_seq[:waiting]) - start_seq, np.sort(narrow.wait_seq[:waiting])
+        high.wait_levels[used, LEVEL_PRIORITY], plain.wait_levels[used, LEVEL_PRIORITY] + 1_000
     )
     np.testing.assert_array_equal(
-        high.wait_priority[: high.waiting].astype(np.int64) - 1_000,
-        narrow.wait_priority[: narrow.waiting],
+        high.wait_levels[used, LEVEL_COUNT], plain.wait_levels[used, LEVEL_COUNT]
     )
+    assert int(late.counters[2]) - start_seq == int(plain.counters[2])  # entries so far
+    for other in (high, late):
+        np.testing.assert_array_equal(other._waiting_items(), plain._waiting_items())

@@ -1,5 +1,6 @@
-"""The queue the review and the police share (simulator/kernels/queue.py): its heaps
-give heapq's order, and both day kernels use these very functions."""
+"""The queue the review and the police share (simulator/kernels/queue.py): its finish
+heap and its waiting line give heapq's order, and both day kernels use these very
+functions."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ import numpy as np
 
 from simulator.kernels import police, review
 from simulator.kernels.queue import (
-    LINE_ARITY,
+    FREE_LEVEL,
+    LEVEL_COUNT,
+    LEVEL_PRIORITY,
     arrival_order,
     finish_pop,
     finish_push,
+    level_arrivals,
+    line_has_room,
     line_pop,
     line_push,
+    new_levels,
     new_line,
+    register_levels,
+    relaid_line,
 )
 
 
@@ -46,51 +54,78 @@ def test_the_finish_heap_pops_the_earliest() -> None:
     assert pops > 100
 
 
+def _line(priorities: list[int], room: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An empty line with a ring of ``room`` for each of ``priorities``."""
+    levels = new_levels()
+    assert register_levels(levels, np.array(priorities, dtype=np.int64))
+    rooms = np.where(levels[:, LEVEL_PRIORITY] != FREE_LEVEL, room, 0).astype(np.int64)
+    return relaid_line(np.empty(0, dtype=np.int64), np.empty(0), levels, rooms)
+
+
 def test_the_line_takes_priority_then_first_in() -> None:
     """Lower priority number first; within a priority, in order of entry; one priority
     level (the police) is first come, first served."""
     rng = np.random.default_rng(5)
     n = 300
     priority = rng.integers(0, 4, n)
-    line = new_line(n)
+    line = _line([3, 1, 0, 2], n)
     for k in range(n):
-        line_push(*line, k, int(priority[k]), k, 1000 + k, float(k) / 2)
-    taken = [line_pop(*line, n - k) for k in range(n)]
+        line_push(*line, int(priority[k]), 1000 + k, float(k) / 2)
+    taken = [line_pop(*line) for k in range(n)]
     order = sorted(range(n), key=lambda k: (priority[k], k))
     assert [item for item, _ in taken] == [1000 + k for k in order]
     assert [arrival for _, arrival in taken] == [k / 2 for k in order]
     fifo = new_line(8)
     for k in range(8):
-        line_push(*fifo, k, 0, k, k, 0.0)
-    assert [line_pop(*fifo, 8 - k)[0] for k in range(8)] == list(range(8))
+        line_push(*fifo, 0, k, 0.0)
+    assert [line_pop(*fifo)[0] for k in range(8)] == list(range(8))
 
 
 def test_the_line_interleaved_pops_what_heapq_pops() -> None:
-    """Pushes and pops interleaved over a line of thousands (several levels of the
-    :data:`LINE_ARITY`-ary heap): each pop is ``heapq``'s pop of ``(priority, seq)``, and
-    between steps every entry goes after its parent."""
+    """Pushes and pops interleaved over a line of thousands, each level's ring wrapping
+    round many times, and the line laid out again (larger, smaller, its rings moved)
+    on the way: each pop is ``heapq``'s pop of ``(priority, seq)``, the order of the
+    heap the rings replaced, and the rings' counts are the entries of each level."""
     rng = np.random.default_rng(11)
-    line = new_line(5_000)
-    prio, seq_of, item_of, arrival_of = line
+    priorities = [-7, 0, 2, 5, 1_000]
+    line = _line(priorities, 1_500)
     size = seq = pops = 0
     expected: list[tuple[int, int, int, float]] = []
-    for step in range(12_000):
-        if size < 5_000 and (size == 0 or rng.random() < 0.55):
-            priority = int(rng.integers(0, 5))
-            line_push(*line, size, priority, seq, 7 * seq, seq / 4)
+    for step in range(40_000):
+        if size < 1_400 and (size == 0 or rng.random() < 0.55):
+            priority = priorities[int(rng.integers(0, len(priorities)))]
+            line_push(*line, priority, 7 * seq, seq / 4)
             heapq.heappush(expected, (priority, seq, 7 * seq, seq / 4))
             size += 1
             seq += 1
         else:
             _, _, item, arrival = heapq.heappop(expected)
-            assert line_pop(*line, size) == (item, arrival), step
+            assert line_pop(*line) == (item, arrival), step
             size -= 1
             pops += 1
         if step % 997 == 0:
-            keys = list(zip(prio[:size].tolist(), seq_of[:size].tolist(), strict=True))
-            assert all(keys[(k - 1) // LINE_ARITY] < keys[k] for k in range(1, size)), step
-            assert sorted(keys) == sorted((p, s) for p, s, _, _ in expected), step
-    assert pops > 4_000 and size > 1_000
+            levels = line[2]
+            counts = {p: sum(1 for e in expected if e[0] == p) for p in priorities}
+            rows = levels[: len(priorities)]
+            assert rows[:, LEVEL_PRIORITY].tolist() == sorted(priorities)
+            assert rows[:, LEVEL_COUNT].tolist() == [counts[p] for p in sorted(priorities)]
+            room = np.where(levels[:, LEVEL_PRIORITY] != FREE_LEVEL, 1_400 + step % 5, 0)
+            line = relaid_line(*line, room.astype(np.int64))
+    assert pops > 15_000 and size > 500
+
+
+def test_a_line_with_no_room_for_its_arrivals_is_seen() -> None:
+    """The day's kernels check the rings' room once: the check counts each level's
+    entries and arrivals, and refuses a priority that has no level."""
+    line = _line([1, 3], 4)
+    for k in range(3):
+        line_push(*line, 3, k, 0.0)
+    levels = line[2]
+    none = np.zeros(len(levels), dtype=np.int64)
+    assert line_has_room(levels, level_arrivals(levels, np.array([3, 1, 1, 1, 1])), none)
+    assert not line_has_room(levels, level_arrivals(levels, np.array([3, 3])), none)
+    assert not line_has_room(levels, level_arrivals(levels, np.array([2])), none)
+    assert level_arrivals(levels, np.array([1, 3, 3, 1, 1])).tolist()[:2] == [3, 2]
 
 
 def test_review_and_police_share_the_queue() -> None:

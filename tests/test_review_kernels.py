@@ -89,10 +89,10 @@ def _compiled_day(
     held: float,
 ) -> tuple[np.ndarray, list[list[int]], np.ndarray]:
     at, ap, ai = queue.arrivals_before(end)
-    queue.reserve(len(at))
+    queue.reserve(len(at), ap)
     waits, ids, n_ids, reviewed, _, _ = review_day(
-        at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority, queue.wait_seq,
-        queue.wait_item, queue.wait_arrival, queue.service, queue.counters,
+        at, ap, ai, end, queue.servers, queue.finish, queue.wait_item, queue.wait_arrival,
+        queue.wait_levels, queue.service, queue.counters,
         comparable_threshold(threshold),
         comparable_threshold(held),
         *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
@@ -373,16 +373,16 @@ def test_review_day_refuses_a_queue_not_reserved() -> None:
     queue = ArrayReviewQueue(2, 0.5, np.random.default_rng(1))
     queue.submit(np.linspace(0.0, 10.0, 40), np.ones(40, dtype=np.int64), np.arange(40) * 5 + 1)
     at, ap, ai = queue.arrivals_before(24.0)
-    args = (queue.finish, queue.wait_priority, queue.wait_seq, queue.wait_item)
     with pytest.raises(ValueError, match="reserve"):
         review_day(
-            at, ap, ai, 24.0, 2, *args, queue.wait_arrival, queue.service, queue.counters,
-            0.0, 0.0, *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
+            at, ap, ai, 24.0, 2, queue.finish, queue.wait_item, queue.wait_arrival,
+            queue.wait_levels, queue.service, queue.counters, 0.0, 0.0,
+            *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
         )  # fmt: skip
-    queue.reserve(len(at))
+    queue.reserve(len(at), ap)
     waits, _, n_ids, _, _, _ = review_day(
-        at, ap, ai, 24.0, 2, *args[:1], queue.wait_priority, queue.wait_seq, queue.wait_item,
-        queue.wait_arrival, queue.service, queue.counters, 0.0, 0.0,
+        at, ap, ai, 24.0, 2, queue.finish, queue.wait_item, queue.wait_arrival,
+        queue.wait_levels, queue.service, queue.counters, 0.0, 0.0,
         *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
     )  # fmt: skip
     assert len(waits) == 40 and n_ids[1] + n_ids[2] == 40  # every held post decided

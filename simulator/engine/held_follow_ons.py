@@ -52,9 +52,8 @@ def follow_ons(
             return review_kernels.no_follow_ons(columns["order_hours"])
         holds = 0  # the filter went (a timeline): approvals create nothing more
     else:
-        waiting = queue.wait_priority[: queue.waiting]
         holds = int(np.count_nonzero(priorities == Action.HOLD))
-        holds += int(np.count_nonzero(waiting == Action.HOLD))
+        holds += queue.waiting_at(Action.HOLD)
     room = carried + 3 * holds
     queue.reserve_created(room)
     return review_kernels.FollowOns(

@@ -205,15 +205,15 @@ class ReviewDay:
                 platform.removals_today = 0
                 continue
             follow = follow_ons(platform, queue, ap, columns)
-            queue.reserve(len(at) + follow.room)
+            queue.reserve(len(at) + follow.room, ap, follow.room)
             threshold = review_kernels.comparable_threshold(platform.threshold)
             held_threshold = review_kernels.comparable_threshold(
                 platform.threshold + platform.spec.held_review_margin
             )
             args = (
-                at, ap, ai, end, queue.servers, queue.finish, queue.wait_priority,
-                queue.wait_seq, queue.wait_item, queue.wait_arrival, queue.service,
-                queue.counters, threshold, held_threshold, columns["reviewer_score"],
+                at, ap, ai, end, queue.servers, queue.finish, queue.wait_item,
+                queue.wait_arrival, queue.wait_levels, queue.service, queue.counters,
+                threshold, held_threshold, columns["reviewer_score"],
                 columns["appeal_score"], columns["removed_hours"], columns["removed_by"],
                 columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
                 follow,

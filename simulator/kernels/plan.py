@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.51
+    seconds 0.44
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.62
+    seconds 0.57
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,25 +30,25 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.68
+    seconds 0.66
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.choice.note_in_public
-    seconds 0.24
+    seconds 0.19
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.26
+    seconds 0.23
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.40
+    seconds 1.27
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
@@ -65,7 +65,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.58
+    seconds 0.56
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -77,7 +77,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.54
+    seconds 0.49
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -85,7 +85,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.84
+    seconds 0.77
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -93,25 +93,25 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.13
+    seconds 0.10
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.18
+    seconds 0.14
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.24
+    seconds 0.20
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.23
+    seconds 0.21
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -127,37 +127,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.24
+    seconds 0.22
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
-kernel simulator.kernels.numeric.keep_rows
-    seconds 0.15
-    profiles rules-large rules-small
-    arg array(float32, 1d, C)
-    arg array(int64, 1d, C)
-kernel simulator.kernels.numeric.keep_rows
-    seconds 0.13
-    profiles rules-large rules-small
-    arg array(float64, 1d, C)
-    arg array(int64, 1d, C)
-kernel simulator.kernels.numeric.keep_rows
-    seconds 0.14
-    profiles rules-large rules-small
-    arg array(int16, 1d, C)
-    arg array(int64, 1d, C)
-kernel simulator.kernels.numeric.keep_rows
-    seconds 0.12
-    profiles rules-large rules-small
-    arg array(int32, 1d, C)
-    arg array(int64, 1d, C)
-kernel simulator.kernels.numeric.keep_rows
-    seconds 0.13
-    profiles rules-large rules-small
-    arg array(int8, 1d, C)
-    arg array(int64, 1d, C)
 kernel simulator.kernels.police.investigate_until
-    seconds 1.36
+    seconds 0.98
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -165,9 +140,8 @@ kernel simulator.kernels.police.investigate_until
     arg int64
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
-    arg array(int64, 1d, C)
-    arg array(int64, 1d, C)
     arg array(float64, 1d, C)
+    arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -180,10 +154,10 @@ kernel simulator.kernels.police.investigate_until
     arg float64
     calls simulator.kernels.queue.finish_pop db80294162
     calls simulator.kernels.queue.finish_push 26e4dc3479
-    calls simulator.kernels.queue.line_pop 3c6a72f2fd
-    calls simulator.kernels.queue.line_push c91fa331e8
+    calls simulator.kernels.queue.line_pop eeae769db5
+    calls simulator.kernels.queue.line_push 232672fa70
 kernel simulator.kernels.publishing.publish_days
-    seconds 22.96
+    seconds 24.06
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -223,7 +197,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak b049906c85
 kernel simulator.kernels.queue.append_pending
-    seconds 0.18
+    seconds 0.16
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -234,14 +208,30 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 1.95
+    seconds 2.11
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
+kernel simulator.kernels.queue.level_arrivals
+    seconds 0.67
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.queue.line_has_room
+    seconds 0.13
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+kernel simulator.kernels.queue.register_levels
+    seconds 0.25
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
 kernel simulator.kernels.queue.take_pending
-    seconds 1.87
+    seconds 1.77
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -251,7 +241,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 0.99
+    seconds 1.12
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -272,7 +262,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.review_day
-    seconds 4.98
+    seconds 5.26
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -280,10 +270,9 @@ kernel simulator.kernels.review.review_day
     arg float64
     arg int64
     arg array(float64, 1d, C)
-    arg array(int8, 1d, C)
-    arg array(int32, 1d, C)
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
+    arg array(int64, 2d, C)
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
     arg float64
@@ -302,10 +291,12 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.finish_push 26e4dc3479
     calls simulator.kernels.queue.follow_pop 17d6f47872
     calls simulator.kernels.queue.follow_push 5e6f951022
-    calls simulator.kernels.queue.line_pop 541a24bb68
-    calls simulator.kernels.queue.line_push e796652806
+    calls simulator.kernels.queue.level_arrivals d2e6db18d5
+    calls simulator.kernels.queue.line_has_room bcec41fc20
+    calls simulator.kernels.queue.line_pop eeae769db5
+    calls simulator.kernels.queue.line_push 39136c91cb
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.41
+    seconds 0.40
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -315,7 +306,7 @@ kernel simulator.kernels.routes.fill_routes
     arg array(int64, 1d, C)
     calls simulator.kernels.numeric.count_values a85fe4eb83
 kernel simulator.kernels.sanctions.apply_exits
-    seconds 0.16
+    seconds 0.13
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg array(float64, 1d, C)
@@ -323,7 +314,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.48
+    seconds 1.55
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -337,7 +328,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.46
+    seconds 0.49
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -351,7 +342,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.36
+    seconds 0.49
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -369,7 +360,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.67
+    seconds 0.70
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -385,8 +376,8 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 5.02
-    profiles rules-large
+    seconds 5.22
+    profiles rules-large rules-small
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
     arg float64

@@ -11,7 +11,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from simulator.kernels.queue import finish_pop, finish_push, line_pop, line_push
+from simulator.kernels.queue import (
+    LEVEL_PRIORITY,
+    LEVEL_ROOM,
+    finish_pop,
+    finish_push,
+    line_pop,
+    line_push,
+)
 from simulator.kinds import UserState
 
 DETAINED = int(UserState.DETAINED)
@@ -25,10 +32,9 @@ def investigate_until(
     t_end: float,
     investigators: int,
     finish: Array,
-    line_prio: Array,
-    line_seq: Array,
     line_item: Array,
     line_arrival: Array,
+    levels: Array,
     counters: Array,
     service: Array,
     uniform: Array,
@@ -58,8 +64,9 @@ def investigate_until(
 
     The queue is the review's (:mod:`simulator.kernels.queue`), with every report at
     priority 0: state, updated in place, ``finish[:busy]`` (the finish heap), the line's
-    heap (``line_*``) and ``counters`` ``[busy, line length, entries so far, next
-    service, next uniform]``. The caller leaves room for every arrival in the line, and
+    ring (``line_*`` and ``levels``: one level, priority 0) and ``counters`` ``[busy,
+    line length, entries so far, next service, next uniform]``. The caller leaves room
+    for every arrival in the ring (checked), and
     a service time and two uniforms for every arrival and waiting report. Returns the
     detentions decided: finish times (hours), users, kinds; then every investigation's
     chance of ending in a detention, ``P(identified) x detention_probability[kind]``
@@ -68,6 +75,8 @@ def investigate_until(
     draws nothing, so the realized detentions are those of the same draws."""
     busy, length, seq, j, u = counters[0], counters[1], counters[2], counters[3], counters[4]
     n = len(arrival)
+    if len(levels) != 1 or levels[0, LEVEL_PRIORITY] != 0 or levels[0, LEVEL_ROOM] < length + n:
+        raise ValueError("investigate_until: the line's one ring has no room for the arrivals")
     out_time = np.empty(n + length, dtype=np.float64)
     out_user = np.empty(n + length, dtype=np.int64)
     out_kind = np.empty(n + length, dtype=np.int64)
@@ -89,7 +98,7 @@ def investigate_until(
         elif i < n:
             # Into the line; a free investigator (the line is then empty) takes it now.
             start = ta
-            line_push(line_prio, line_seq, line_item, line_arrival, length, 0, seq, report[i], ta)
+            line_push(line_item, line_arrival, levels, 0, report[i], ta)
             length += 1
             seq += 1
             i += 1
@@ -100,7 +109,7 @@ def investigate_until(
         # A free investigator at ``start`` takes up reports from the head of the line
         # until one is investigated (a dropped one leaves the investigator free).
         while length > 0:
-            item, filed = line_pop(line_prio, line_seq, line_item, line_arrival, length)
+            item, filed = line_pop(line_item, line_arrival, levels)
             length -= 1
             done = start + service[j]
             j += 1

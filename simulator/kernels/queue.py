@@ -1,5 +1,5 @@
-"""The multi-server queue the review and the police share, compiled: its state, its
-two heaps and its arrival buffers (docs/model.md, 3.3 Submodels S6 and S12).
+"""The multi-server queue the review and the police share, compiled: its finish heap,
+its waiting line and its arrival buffers (docs/model.md, 3.3 Submodels S6 and S12).
 
 Both queues are ``c`` servers (reviewers, investigators) taking waiting items by
 priority, then first come first served, non-preemptively: the statement is
@@ -9,17 +9,16 @@ keeps between days:
 
 * the busy servers' finish times (hours): a binary min-heap in ``finish[:busy]``
   (heapq's layout; :func:`finish_push`, :func:`finish_pop`);
-* the waiting line: one min-heap of ``(priority, seq)`` with :data:`LINE_ARITY` children
-  a node in the ``line_*`` arrays
-  (``seq`` counts entries into the line, so within a priority the first in is the first
-  out; :func:`line_push`, :func:`line_pop`). The police use one priority level: a FIFO.
+* the waiting line: a first-in-first-out ring per priority level in two arrays (items,
+  arrival hours), the rings' places in a level table (:func:`line_push`,
+  :func:`line_pop`; lower priority number first). The police use one priority level.
 
 The event loops (:func:`simulator.kernels.review.review_day`,
 :func:`simulator.kernels.police.investigate_until`) call these and decide each item
 inline as it starts. The decision is not passed in as a function: numba calls a
 function argument (or an overload taking the decision's arrays) without inlining it,
 measured 6 to 10 times slower per item than the decision written in the loop.
-Module-level heap functions taking their arrays are inlined and cost nothing.
+Module-level functions taking their arrays are inlined and cost nothing.
 """
 
 from __future__ import annotations
@@ -37,15 +36,40 @@ from simulator.kernels.numeric import merge_argsort
 Array = NDArray[Any]
 
 
-def new_line(capacity: int) -> tuple[Array, Array, Array, Array]:
-    """A line's four arrays for ``capacity`` entries: priorities, sequence numbers, items
-    (int64) and arrival hours (float64), in the order :func:`line_push` takes them."""
-    return (
-        np.empty(capacity, dtype=np.int64),
-        np.empty(capacity, dtype=np.int64),
-        np.empty(capacity, dtype=np.int64),
-        np.empty(capacity, dtype=np.float64),
-    )
+#: Columns of a line's level table, a row per priority level in increasing priority
+#: number: the priority; where the level's ring starts in the line's arrays and how many
+#: entries it holds; the ring's first entry (an offset into it); entries waiting.
+LEVEL_PRIORITY, LEVEL_START, LEVEL_ROOM, LEVEL_HEAD, LEVEL_COUNT = 0, 1, 2, 3, 4
+LEVEL_COLUMNS = 5
+#: A free row's priority: after every real one, so free rows stay at the table's end.
+FREE_LEVEL = np.iinfo(np.int64).max
+#: Rows of a new level table (the review uses five priorities, the police one); the
+#: owner grows it when :func:`register_levels` finds it full.
+LEVEL_ROWS = 8
+
+
+def new_levels(rows: int = LEVEL_ROWS) -> Array:
+    """An empty level table of ``rows`` free rows (int64, ``rows x LEVEL_COLUMNS``)."""
+    levels = np.zeros((rows, LEVEL_COLUMNS), dtype=np.int64)
+    levels[:, LEVEL_PRIORITY] = FREE_LEVEL
+    return levels
+
+
+def grown_levels(levels: Array) -> Array:
+    """``levels`` with twice the rows (the used rows kept, in order)."""
+    grown = new_levels(2 * len(levels))
+    grown[: len(levels)] = levels
+    return grown
+
+
+def new_line(capacity: int, priority: int = 0) -> tuple[Array, Array, Array]:
+    """A line of one priority level with room for ``capacity`` entries: items (int64),
+    arrival hours (float64) and the level table, in the order :func:`line_push` takes
+    them (the police's line)."""
+    levels = new_levels(1)
+    levels[0, LEVEL_PRIORITY] = priority
+    levels[0, LEVEL_ROOM] = capacity
+    return np.empty(capacity, dtype=np.int64), np.empty(capacity, dtype=np.float64), levels
 
 
 @njit(cache=True, nogil=True)
@@ -82,72 +106,158 @@ def finish_pop(finish: Array, size: int) -> None:
     finish[k] = last
 
 
+# -- the waiting line: a first-in-first-out ring per priority level ---------------------
+#
+# Each level's entries (item, arrival hours) wait in a ring of its own, a segment of the
+# line's two arrays (``start``, ``room`` in the level table), in order of entry from
+# ``head``. A push writes after the level's last entry, a pop takes the first entry of
+# the first level with entries: O(1), and in the order of the ``(priority, seq)`` heap
+# this replaced (lowest priority number, then first in), which took ~20-90 ns a push
+# and pop at a day's line lengths (docs/performance.md, "Session 23"). The owner gives
+# every level room before a day (review_arrays.ArrayReviewQueue.reserve, the police's
+# _make_room); the day's kernel checks it once, not per entry.
+
+
+@njit(cache=True, nogil=True)
+def register_levels(levels: Array, priorities: Array) -> bool:
+    """Give every priority of ``priorities`` a row of ``levels`` (rows stay ordered by
+    priority; a new level starts with an empty ring of no room). False if the table
+    filled up first: the caller grows it (:func:`grown_levels`) and calls again."""
+    rows = len(levels)
+    mask = np.uint64(0)  # the registered priorities in 0..63, a bit each
+    for r in range(rows):
+        p = levels[r, LEVEL_PRIORITY]
+        if 0 <= p < 64:
+            mask |= np.uint64(1) << np.uint64(p)
+    for k in range(len(priorities)):
+        p = priorities[k]
+        if 0 <= p < 64 and (mask >> np.uint64(p)) & np.uint64(1):
+            continue
+        r = 0
+        while r < rows and levels[r, LEVEL_PRIORITY] < p:
+            r += 1
+        if r < rows and levels[r, LEVEL_PRIORITY] == p:
+            continue
+        if levels[rows - 1, LEVEL_PRIORITY] != FREE_LEVEL:
+            return False
+        for q in range(rows - 1, r, -1):  # rows from r one down
+            for c in range(LEVEL_COLUMNS):
+                levels[q, c] = levels[q - 1, c]
+        for c in range(LEVEL_COLUMNS):
+            levels[r, c] = 0
+        levels[r, LEVEL_PRIORITY] = p
+        if 0 <= p < 64:
+            mask |= np.uint64(1) << np.uint64(p)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def level_arrivals(levels: Array, priorities: Array) -> Array:
+    """How many of ``priorities`` fall on each row of ``levels`` (int64 per row; a
+    priority with no row is counted on the table's last row, which then cannot hold
+    it: :func:`line_has_room` says no)."""
+    rows = len(levels)
+    count = np.zeros(rows, dtype=np.int64)
+    small = np.full(64, rows - 1, dtype=np.int64)  # the row of each priority 0..63
+    for r in range(rows):
+        p = levels[r, LEVEL_PRIORITY]
+        if 0 <= p < 64:
+            small[p] = r
+    for k in range(len(priorities)):
+        p = priorities[k]
+        if 0 <= p < 64:
+            count[small[p]] += 1
+        else:
+            r = 0
+            while r < rows - 1 and levels[r, LEVEL_PRIORITY] != p:
+                r += 1
+            count[r] += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def line_has_room(levels: Array, arrivals: Array, extra: Array) -> bool:
+    """Whether every level's ring has room for its entries, its ``arrivals`` (per row,
+    :func:`level_arrivals`) and ``extra`` (per row) more, and belongs to a priority."""
+    for r in range(len(levels)):
+        want = levels[r, LEVEL_COUNT] + arrivals[r] + extra[r]
+        if want > levels[r, LEVEL_ROOM] or (want > 0 and levels[r, LEVEL_PRIORITY] == FREE_LEVEL):
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True, inline="always")
-def before(p1: int, s1: int, p2: int, s2: int) -> bool:
-    """Whether line entry (priority ``p1``, sequence ``s1``) goes before ``(p2, s2)``."""
-    return p1 < p2 or (p1 == p2 and s1 < s2)
-
-
-#: Children per node of the waiting line's heap. Four, not heapq's two: a heap of
-#: millions of waiting items (an overloaded queue) is half as deep, and a node's four
-#: children sit side by side in each array, so a pop waits on about half the cache
-#: misses. The entries' keys ``(priority, seq)`` are unique, so any heap gives the same
-#: pops in the same order.
-LINE_ARITY = 4
+def _level_row(levels: Array, priority: int) -> int:
+    """The row of ``priority`` in the level table (registered: :func:`register_levels`)."""
+    r = 0
+    last = len(levels) - 1
+    while r < last and levels[r, LEVEL_PRIORITY] != priority:
+        r += 1
+    return r
 
 
 @njit(cache=True, nogil=True)
 def line_push(
-    line_prio: Array,
-    line_seq: Array,
-    line_item: Array,
-    line_arrival: Array,
-    size: int,
-    priority: int,
-    seq: int,
-    item: int,
-    arrival: float,
+    line_item: Array, line_arrival: Array, levels: Array, priority: int, item: int, arrival: float
 ) -> None:
-    """Put an entry (``priority``, sequence ``seq``, ``item``, ``arrival`` hours) on the
-    line's heap (:data:`LINE_ARITY` children a node) of ``size`` entries (the caller
-    counts the new size)."""
-    k = size
-    while k > 0:
-        parent = (k - 1) // LINE_ARITY
-        if not before(priority, seq, line_prio[parent], line_seq[parent]):
-            break
-        line_prio[k], line_seq[k] = line_prio[parent], line_seq[parent]
-        line_item[k], line_arrival[k] = line_item[parent], line_arrival[parent]
-        k = parent
-    line_prio[k], line_seq[k], line_item[k], line_arrival[k] = priority, seq, item, arrival
+    """Put ``item``, arrived at ``arrival`` hours, after the last entry of its level
+    (its ring must have room)."""
+    r = _level_row(levels, priority)
+    room = levels[r, LEVEL_ROOM]
+    at = levels[r, LEVEL_HEAD] + levels[r, LEVEL_COUNT]
+    if at >= room:
+        at -= room
+    k = levels[r, LEVEL_START] + at
+    line_item[k] = item
+    line_arrival[k] = arrival
+    levels[r, LEVEL_COUNT] += 1
 
 
 @njit(cache=True, nogil=True)
-def line_pop(
-    line_prio: Array, line_seq: Array, line_item: Array, line_arrival: Array, size: int
-) -> tuple[int, float]:
-    """Take the head of the line (lowest priority number, then first in) from its heap
-    of ``size`` > 0 entries: (item, arrival hours). The caller counts the new size."""
-    top_item, top_arrival = line_item[0], line_arrival[0]
-    size -= 1
-    p, s, it, a = line_prio[size], line_seq[size], line_item[size], line_arrival[size]
-    k = 0
-    while True:
-        first = LINE_ARITY * k + 1
-        if first >= size:
-            break
-        # The first among the node's children (keys are unique: no ties).
-        child = first
-        for c in range(first + 1, min(first + LINE_ARITY, size)):
-            if before(line_prio[c], line_seq[c], line_prio[child], line_seq[child]):
-                child = c
-        if not before(line_prio[child], line_seq[child], p, s):
-            break
-        line_prio[k], line_seq[k] = line_prio[child], line_seq[child]
-        line_item[k], line_arrival[k] = line_item[child], line_arrival[child]
-        k = child
-    line_prio[k], line_seq[k], line_item[k], line_arrival[k] = p, s, it, a
-    return top_item, top_arrival
+def line_pop(line_item: Array, line_arrival: Array, levels: Array) -> tuple[int, float]:
+    """Take the head of the line (lowest priority number, then first in; the line must
+    not be empty): (item, arrival hours)."""
+    r = 0
+    while levels[r, LEVEL_COUNT] == 0:
+        r += 1
+    head = levels[r, LEVEL_HEAD]
+    k = levels[r, LEVEL_START] + head
+    head += 1
+    if head == levels[r, LEVEL_ROOM]:
+        head = 0
+    levels[r, LEVEL_HEAD] = head
+    levels[r, LEVEL_COUNT] -= 1
+    return line_item[k], line_arrival[k]
+
+
+def line_slots(levels: Array) -> list[npt.NDArray[np.int64]]:
+    """The slots of each row's entries in order of entry (one array per row)."""
+    slots = []
+    for start, room, head, count in levels[:, LEVEL_START:].tolist():
+        offsets = head + np.arange(count, dtype=np.int64)
+        slots.append(start + (offsets % room if count else offsets))
+    return slots
+
+
+def relaid_line(
+    line_item: Array, line_arrival: Array, levels: Array, room: npt.NDArray[np.int64]
+) -> tuple[Array, Array, Array]:
+    """The line laid out again with ``room[r]`` entries for row ``r`` (at least its
+    entries): each level's entries copied, in order, to the start of its new ring."""
+    slots = line_slots(levels)
+    new = levels.copy()
+    start = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
+    items = np.empty(int(room.sum()), dtype=line_item.dtype)
+    arrivals = np.empty(int(room.sum()), dtype=line_arrival.dtype)
+    for r, taken in enumerate(slots):
+        if len(taken) > room[r]:
+            raise ValueError("relaid_line: a ring smaller than its entries")
+        items[start[r] : start[r] + len(taken)] = line_item[taken]
+        arrivals[start[r] : start[r] + len(taken)] = line_arrival[taken]
+    new[:, LEVEL_START] = start
+    new[:, LEVEL_ROOM] = room
+    new[:, LEVEL_HEAD] = 0
+    return items, arrivals, new
 
 
 @njit(cache=True, nogil=True)

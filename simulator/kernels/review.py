@@ -35,6 +35,8 @@ from simulator.kernels.queue import (
     finish_push,
     follow_pop,
     follow_push,
+    level_arrivals,
+    line_has_room,
     line_pop,
     line_push,
 )
@@ -150,10 +152,9 @@ def review_day(
     t_end: float,
     servers: int,
     finish: Array,
-    wait_prio: Array,
-    wait_seq: Array,
     wait_item: Array,
     wait_arr: Array,
+    wait_levels: Array,
     service: Array,
     counters: Array,
     threshold: float,
@@ -196,7 +197,13 @@ def review_day(
         follow.notice_delay, follow.order_delay, follow.order_hours
     )  # fmt: skip
     # Room for everything that may happen (checked once: no bounds checks per item).
-    if len(wait_item) < n_wait + n + room or (c > 0 and len(service) - j < n_wait + n + room):
+    # Every level's ring must hold its waiting items, its arrivals and, for the levels of
+    # an approval's touches, all the created arrivals.
+    touches = np.array([FLAG, NOTICE, ORDER], dtype=np.int64)
+    extra = level_arrivals(wait_levels, touches) * room
+    if not line_has_room(wait_levels, level_arrivals(wait_levels, ap), extra) or (
+        c > 0 and len(service) - j < n_wait + n + room
+    ):
         raise ValueError("review_day: ArrayReviewQueue.reserve(arrivals) was not called")
     if len(finish) <= c:
         raise ValueError("review_day: the finish heap needs servers + 1 entries")
@@ -299,7 +306,7 @@ def review_day(
             finish_pop(finish, busy)
             busy -= 1
             while n_wait > 0:
-                item, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                item, arr = line_pop(wait_item, wait_arr, wait_levels)
                 n_wait -= 1
                 fin = tf + service[j]
                 j += 1
@@ -339,11 +346,11 @@ def review_day(
                 fifo_grant = np.empty(size, dtype=np.bool_)  # False: a release
                 head, tail = 0, 0
                 while True:
-                    line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, prio, seq, item, ta)
+                    line_push(wait_item, wait_arr, wait_levels, prio, item, ta)
                     n_wait += 1
                     seq += 1
                     if users < c:
-                        got, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                        got, arr = line_pop(wait_item, wait_arr, wait_levels)
                         n_wait -= 1
                         fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = got, arr, True
                         tail += 1
@@ -363,7 +370,7 @@ def review_day(
                     head += 1
                     if not fifo_grant[h]:
                         if users < c and n_wait > 0:
-                            got, arr = line_pop(wait_prio, wait_seq, wait_item, wait_arr, n_wait)
+                            got, arr = line_pop(wait_item, wait_arr, wait_levels)
                             n_wait -= 1
                             fifo_item[tail], fifo_arr[tail], fifo_grant[tail] = got, arr, True
                             tail += 1
@@ -390,7 +397,7 @@ def review_day(
                 waits[started] = 0.0
                 started += 1
         else:
-            line_push(wait_prio, wait_seq, wait_item, wait_arr, n_wait, prio, seq, item, ta)
+            line_push(wait_item, wait_arr, wait_levels, prio, item, ta)
             n_wait += 1
             seq += 1
         ta = _next_arrival(at, i, n, f_time, counters[4], t_end)

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.kernels.police import investigate_until
-from simulator.kernels.queue import new_line
+from simulator.kernels.queue import new_line, relaid_line
 from simulator.kinds import N_KINDS
 from simulator.model.groups import detention_table
 from simulator.model.platforms import part_time_servers
@@ -114,9 +114,9 @@ class Police:
         self._unsubmitted: list[np.ndarray] = []
         self._pending_t = np.empty(0, dtype=np.float64)
         self._pending_i = np.empty(0, dtype=np.int64)
-        # The line's state (see investigate_until): finish heap, the line's heap
-        # (priority, sequence, report, arrival), counters [busy, length, entries so
-        # far, next service, next uniform], draws made ahead.
+        # The line's state (see investigate_until): finish heap, the line's ring
+        # (reports, arrival hours, its one level's row), counters
+        # [busy, length, entries so far, next service, next uniform], draws made ahead.
         self._finish = np.empty(self._servers + 1, dtype=np.float64)
         self._line = new_line(64)
         self._counters = np.zeros(5, dtype=np.int64)
@@ -232,8 +232,8 @@ class Police:
             capacity = len(self._line[0])
             while capacity < in_line:
                 capacity *= 2
-            prio, seq, item, arrival = (_grown(column, capacity) for column in self._line)
-            self._line = (prio, seq, item, arrival)
+            # The ring's reports, in order, to the start of a larger one.
+            self._line = relaid_line(*self._line, np.array([capacity], dtype=np.int64))
         self._service, counters[3] = _topped_up(
             self._service, int(counters[3]), in_line,
             lambda: self._service_rng.exponential(self._mean_service_hours, SERVICE_BLOCK),

@@ -13,7 +13,24 @@ from heapq import heapify
 import numpy as np
 import numpy.typing as npt
 
-from simulator.kernels.queue import append_pending, take_pending
+from simulator.kernels.queue import (
+    FREE_LEVEL,
+    LEVEL_COUNT,
+    LEVEL_HEAD,
+    LEVEL_PRIORITY,
+    LEVEL_ROOM,
+    LEVEL_START,
+    append_pending,
+    grown_levels,
+    level_arrivals,
+    line_has_room,
+    line_slots,
+    new_levels,
+    register_levels,
+    relaid_line,
+    take_pending,
+)
+from simulator.kinds import Action
 from simulator.model.review_queue import (
     SERVICE_BLOCK,
     ReviewQueue,
@@ -28,6 +45,9 @@ from simulator.model.review_queue import (
 LINE_GROWTH = 0.25
 LINE_GROWTH_MIN = 1 << 10
 
+
+#: The priorities of what an approval creates (its touches: kernels.review.review_day).
+TOUCHES = np.array([Action.FLAG, Action.NOTICE, Action.ORDER], dtype=np.int64)
 
 #: Items mapped at a time by :meth:`ArrayReviewQueue.map_items`.
 MAP_BLOCK = 1 << 16
@@ -48,10 +68,9 @@ class ArrayReviewQueue(ReviewQueue):
 
     * the busy reviewers' finish times (hours): a binary min-heap in ``finish[:busy]``
       (heapq's layout);
-    * the waiting line: one min-heap of ``(priority, seq)`` in the ``wait_*`` arrays,
-      :data:`simulator.kernels.queue.LINE_ARITY` children a node (``seq`` counts entries
-      into the line, so within a priority the first in is the first out: the FIFO of
-      each level of the base class);
+    * the waiting line: a ring per priority level in ``wait_item`` and ``wait_arrival``,
+      the rings' places in ``wait_levels`` (:mod:`simulator.kernels.queue`): the FIFO
+      of each level of the base class, 16 bytes a waiting item;
     * the unused service times (hours) in ``service[position:]``, topped up by whole
       blocks of :data:`SERVICE_BLOCK` from the generator (or the sampler) in the order
       the base class draws them;
@@ -81,14 +100,11 @@ class ArrayReviewQueue(ReviewQueue):
     ) -> None:
         super().__init__(servers, mean_service_hours, rng, service_sampler=service_sampler)
         self.finish: npt.NDArray[np.float64] = np.empty(self._servers + 1, dtype=np.float64)
-        # Priorities (a handful of levels) as int8 and sequence numbers as int32 while
-        # they fit, widened to int64 (a copy) the first time one would not: 21 bytes a
-        # waiting item instead of 32 (docs/performance.md, "Session 19"). The line's
-        # order is the same: the keys' values are.
-        self.wait_priority: npt.NDArray[np.integer] = np.empty(0, dtype=np.int8)
-        self.wait_seq: npt.NDArray[np.integer] = np.empty(0, dtype=np.int32)
+        # The waiting line: a ring per priority level (kernels.queue) in two arrays,
+        # the rings' places and lengths in the level table.
         self.wait_item: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.wait_arrival: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
+        self.wait_levels: npt.NDArray[np.int64] = new_levels()
         self.service: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         #: Where ``service`` lives: it is a prefix of this buffer, the rest room for
         #: blocks to come (see :meth:`reserve`); None until the first draw.
@@ -117,7 +133,6 @@ class ArrayReviewQueue(ReviewQueue):
     ) -> None:
         """:meth:`ReviewQueue.submit` (same checks, same errors)."""
         t, p, i = arrival_hours, priority, item
-        self._fit_priorities(p)
         if (
             type(t) is np.ndarray
             and type(p) is np.ndarray
@@ -131,6 +146,7 @@ class ArrayReviewQueue(ReviewQueue):
             self._reserve_pending(len(t))
             if append_pending(t, p, i, self._now, self._pt, self._pp, self._pi, self._n_pend):
                 self._n_pend += len(t)
+                self._register_levels(p)
                 return
         # Other types, or input to refuse: the base class converts it, or says what is wrong.
         super().submit(arrival_hours, priority, item)
@@ -142,28 +158,12 @@ class ArrayReviewQueue(ReviewQueue):
             self._pp[self._n_pend : stop] = priorities
             self._pi[self._n_pend : stop] = items
             self._n_pend = stop
+            self._register_levels(np.asarray(priorities, dtype=np.int64))
 
-    def _fit_priorities(self, priority: npt.ArrayLike) -> None:
-        """Widen the line's priorities to int64 if any of ``priority`` is not an int8."""
-        if self.wait_priority.dtype == np.int64:
-            return
-        p = np.asarray(priority)
-        if p.size == 0 or p.dtype.kind not in "iub":
-            # (empty, or what the base class refuses or converts: widened to be safe)
-            if p.size:
-                self.wait_priority = self.wait_priority.astype(np.int64)
-            return
-        bounds = np.iinfo(np.int8)
-        if int(p.min()) < bounds.min or int(p.max()) > bounds.max:
-            self.wait_priority = self.wait_priority.astype(np.int64)
-
-    def _fit_sequence(self, more: int) -> None:
-        """Widen the line's sequence numbers to int64 unless ``more`` more entries (and
-        as many again: items a day may create as it serves) stay within int32."""
-        if self.wait_seq.dtype == np.int64:
-            return
-        if int(self.counters[2]) + 2 * more > np.iinfo(np.int32).max:
-            self.wait_seq = self.wait_seq.astype(np.int64)
+    def _register_levels(self, priorities: npt.NDArray[np.int64]) -> None:
+        """A row of the level table for each of ``priorities`` (grown as needed)."""
+        while not register_levels(self.wait_levels, priorities):
+            self.wait_levels = grown_levels(self.wait_levels)
 
     def _reserve_pending(self, more: int) -> None:
         needed = self._n_pend + more
@@ -200,10 +200,32 @@ class ArrayReviewQueue(ReviewQueue):
         return np.concatenate(
             (
                 self._pi[: self._n_pend],
-                self.wait_item[: self.waiting],
+                self._waiting_items(),
                 self.follow_item[: self.created_waiting],
             )
         )
+
+    def _ring_ranges(self) -> list[tuple[int, int]]:
+        """The slots of the waiting items as ranges ``[lo, hi)`` of ``wait_item``, each
+        level's in order of entry (at most two a level: its ring may wrap)."""
+        ranges = []
+        for start, room, head, count in self.wait_levels[:, LEVEL_START:].tolist():
+            first = min(count, room - head)
+            if first:
+                ranges.append((start + head, start + head + first))
+            if count > first:
+                ranges.append((start, start + count - first))
+        return ranges
+
+    def _waiting_items(self) -> npt.NDArray[np.int64]:
+        """The waiting items, by priority, then first in."""
+        parts = [self.wait_item[lo:hi] for lo, hi in self._ring_ranges()]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def waiting_at(self, priority: int) -> int:
+        """Items of ``priority`` waiting in the line."""
+        rows = self.wait_levels[:, LEVEL_PRIORITY] == priority
+        return int(self.wait_levels[rows, LEVEL_COUNT].sum())
 
     @property
     def created_waiting(self) -> int:
@@ -213,15 +235,14 @@ class ArrayReviewQueue(ReviewQueue):
     def map_items(self, mapping: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]]) -> None:
         """As :meth:`ReviewQueue.map_items`: items not yet started are replaced by their
         images; order, times and priorities stay."""
-        for items, count in (
-            (self._pi, self._n_pend),
-            (self.wait_item, self.waiting),
-            (self.follow_item, self.created_waiting),
-        ):
+        ranges = [(self._pi, 0, self._n_pend)]
+        ranges += [(self.wait_item, lo, hi) for lo, hi in self._ring_ranges()]
+        ranges.append((self.follow_item, 0, self.created_waiting))
+        for items, lo, hi in ranges:
             # A block at a time: the mapping's temporaries are a block's, not the line's
             # (millions of items under an overload; an image is each item's own).
-            for start in range(0, count, MAP_BLOCK):
-                stop = min(start + MAP_BLOCK, count)
+            for start in range(lo, hi, MAP_BLOCK):
+                stop = min(start + MAP_BLOCK, hi)
                 items[start:stop] = np.asarray(mapping(items[start:stop].copy()), dtype=np.int64)
 
     # -- the compiled day step's side ------------------------------------------------------
@@ -242,18 +263,17 @@ class ArrayReviewQueue(ReviewQueue):
         self._now = t_end
         return at, ap, ai
 
-    def reserve(self, arrivals: int) -> None:
+    def reserve(
+        self, arrivals: int, priorities: npt.ArrayLike | None = None, created: int = 0
+    ) -> None:
         """Room in the waiting line for ``arrivals`` more items, and enough service times
-        drawn for every item that could start or be dropped before they are all in."""
+        drawn for every item that could start or be dropped before they are all in.
+        ``priorities``: those of the arrivals other than created ones (each level's
+        ring gets room for its own; without them every level gets room for all
+        ``arrivals``); ``created``: how many of them an approval may create (room on
+        each of its touches' levels)."""
         needed = self.waiting + arrivals
-        self._fit_sequence(needed)
-        if len(self.wait_item) < needed:
-            size = max(needed, grown_capacity(len(self.wait_item)))
-            for name in ("wait_priority", "wait_seq", "wait_item", "wait_arrival"):
-                old = getattr(self, name)
-                grown = np.empty(size, dtype=old.dtype)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
+        self._reserve_line(arrivals, priorities, created)
         if self._servers == 0:
             return  # nothing is ever served: no time is ever used
         position = int(self.counters[3])
@@ -294,8 +314,34 @@ class ArrayReviewQueue(ReviewQueue):
             filled += len(block)
         self.service = buffer[:filled]
 
+    def _reserve_line(self, arrivals: int, priorities: npt.ArrayLike | None, created: int) -> None:
+        """Room in every level's ring for what may join it (see :meth:`reserve`): a ring
+        short of room grows to a quarter more than it had, or to what it needs; the
+        line is then laid out again (kernels.queue.relaid_line)."""
+        levels = self.wait_levels
+        used = levels[:, LEVEL_PRIORITY] != FREE_LEVEL
+        if priorities is None:
+            joining = np.where(used, arrivals, 0).astype(np.int64)
+        else:
+            joining = level_arrivals(levels, np.asarray(priorities, dtype=np.int64))
+        extra = np.zeros(len(levels), dtype=np.int64)
+        if created:
+            extra = level_arrivals(levels, TOUCHES) * created
+        if line_has_room(levels, joining, extra):
+            return
+        need = levels[:, LEVEL_COUNT] + joining + extra
+        room = levels[:, LEVEL_ROOM].copy()
+        for r in np.flatnonzero(need > room).tolist():
+            room[r] = max(int(need[r]), grown_capacity(int(room[r])))
+        room[~used] = 0
+        self.wait_item, self.wait_arrival, self.wait_levels = relaid_line(
+            self.wait_item, self.wait_arrival, levels, room
+        )
+
     def reserve_created(self, room: int) -> None:
-        """Room on the created arrivals' heap for ``room`` more."""
+        """Room on the created arrivals' heap for ``room`` more, and levels in the line
+        for their priorities (an approval's touches: kernels.review.review_day)."""
+        self._register_levels(TOUCHES)
         needed = self.created_waiting + room
         if len(self.follow_time) < needed:
             size = max(needed, grown_capacity(len(self.follow_time)))
@@ -363,17 +409,19 @@ class ArrayReviewQueue(ReviewQueue):
     def _to_lists(self) -> None:
         """The state as the base class holds it (heap lists, FIFO per level, a list of
         unused service times)."""
-        busy, n = self.busy, self.waiting
+        busy = self.busy
         self._finish = self.finish[:busy].tolist()  # a valid heapq heap as it is
-        order = np.lexsort((self.wait_seq[:n], self.wait_priority[:n]))
         self._queues = {}
-        for level, item, arrival in zip(
-            self.wait_priority[:n][order].tolist(),
-            self.wait_item[:n][order].tolist(),
-            self.wait_arrival[:n][order].tolist(),
-            strict=True,
-        ):
-            self._queues.setdefault(level, deque()).append((item, arrival))
+        priorities = self.wait_levels[:, LEVEL_PRIORITY].tolist()
+        for level, slots in zip(priorities, line_slots(self.wait_levels), strict=True):
+            if len(slots):
+                self._queues[level] = deque(
+                    zip(
+                        self.wait_item[slots].tolist(),
+                        self.wait_arrival[slots].tolist(),
+                        strict=True,
+                    )
+                )
         self._levels = sorted(self._queues)  # a sorted list is a heap
         self._svc = self.service[int(self.counters[3]) :].tolist()
         self._svc_pos = 0
@@ -405,12 +453,17 @@ class ArrayReviewQueue(ReviewQueue):
         ]
         n = len(entries)
         priorities = np.array([e[0] for e in entries], dtype=np.int64).reshape(n)
-        self._fit_priorities(priorities)
-        self.wait_priority = priorities.astype(self.wait_priority.dtype)
+        self._register_levels(priorities)  # (the rows of pending arrivals' levels stay)
+        # Sorted by priority, each level in order of entry: the rings laid end to end,
+        # each exactly full, in the rows' order (also by priority).
         self.wait_item = np.array([e[1] for e in entries], dtype=np.int64).reshape(n)
         self.wait_arrival = np.array([e[2] for e in entries], dtype=np.float64).reshape(n)
-        # Sorted by (priority, seq): a heap.
-        self.wait_seq = np.arange(n, dtype=self.wait_seq.dtype)
+        table = self.wait_levels
+        count = level_arrivals(table, priorities)
+        table[:, LEVEL_START] = np.concatenate(([0], np.cumsum(count)[:-1]))
+        table[:, LEVEL_ROOM] = count
+        table[:, LEVEL_HEAD] = 0
+        table[:, LEVEL_COUNT] = count
         self.service = np.asarray(self._svc[self._svc_pos :], dtype=np.float64)
         follow = sorted(self._follow)  # a sorted list is a heap
         f = len(follow)
