@@ -10,6 +10,7 @@ rounding at each step as numba rounds it (float64 arithmetic, stored as float32)
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -65,9 +66,10 @@ def learn_reference(
         if friend_detention_weight > 0.0:
             for e in range(indptr[a], indptr[a + 1]):
                 touches.append((indices[e], uk.DETENTION_COLUMN + k - 1, friend_detention_weight))
+    o = uk.CLIMATE_COLUMN  # the climate's memory: columns of the rows (if on)
     for i in range(len(observed)):
         for k in range(3):
-            observed[i, k] = np.float32(float(observed[i, k]) * climate_keep)
+            observed[i, o + k] = np.float32(float(observed[i, o + k]) * climate_keep)
     for u, column, amount in touches:
         _bring(rows, u, day, decay_pow)
         rows[u, column] = np.float32(float(rows[u, column]) + amount)
@@ -92,8 +94,8 @@ def learn_reference(
                 )
             if len(observed):
                 for k in range(3):
-                    observed[u, k] = np.float32(
-                        float(observed[u, k]) + (1.0 - climate_keep) * seen[k]
+                    observed[u, o + k] = np.float32(
+                        float(observed[u, o + k]) + (1.0 - climate_keep) * seen[k]
                     )
         spoke[a] = 0
     if len(spoke):
@@ -112,7 +114,12 @@ def _world(rng: np.random.Generator, n: int, climate: bool) -> uk.Beliefs:
 
 
 def _copy(beliefs: uk.Beliefs) -> uk.Beliefs:
-    return uk.Beliefs(*(np.array(field, copy=True) for field in beliefs))
+    """A copy whose climate memory is, as the original's, its rows (or none)."""
+    rows = beliefs.evidence.copy()
+    observed = rows[: len(beliefs.climate_observed)]
+    assert beliefs.climate_observed is beliefs.evidence or not len(observed)
+    copies = (np.array(field, copy=True) for field in beliefs[1:4])
+    return uk.Beliefs(rows, *copies, observed, beliefs.climate_kind.copy())
 
 
 @pytest.mark.parametrize("climate", [False, True])
@@ -156,3 +163,23 @@ def test_learn_beliefs_is_its_statement_to_the_bit(climate: bool) -> None:
         for got, want, name in zip(compiled, reference, uk.Beliefs._fields, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"{name}, day {day}")
     assert (compiled.evidence[:, uk.DAY_COLUMN] == 8).sum() > n // 2  # most rows touched
+
+
+def test_a_users_beliefs_are_one_cache_line() -> None:
+    """The evidence, the day and the climate's memory of a user share one 64-byte row
+    that starts a cache line: the evidence pass touches each friend of a speaker once,
+    not a row and a memory in two arrays."""
+    rng = np.random.default_rng(2)
+    for n in (1, 7, 1000):
+        observed = rng.random((n, 3)).astype(np.float32)
+        beliefs = uk.make_beliefs(
+            rng.random((n, 9)).astype(np.float32), climate_observed=observed,
+            climate_kind=np.ones(3),
+        )  # fmt: skip
+        rows = beliefs.evidence
+        assert rows.ctypes.data % 64 == 0 and rows.strides == (64, 4)
+        assert beliefs.climate_observed is rows  # the memory is in the rows
+        np.testing.assert_array_equal(rows[:, uk.CLIMATE_COLUMN : uk.CLIMATE_COLUMN + 3], observed)
+        off = uk.make_beliefs(rng.random((n, 9)).astype(np.float32))
+        assert off.climate_observed.shape == (0, uk.ROW_COLUMNS)  # the climate off: none
+        assert numba.typeof(off.climate_observed) == numba.typeof(rows)  # one kernel type

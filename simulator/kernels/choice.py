@@ -8,8 +8,9 @@ decides each one a user routed to a platform makes: post, soften or withhold
 :func:`simulator.kernels.learning.learn_beliefs` adds a day's sanctions and detentions to
 the evidence of the users who suffered or saw them.
 
-Beliefs live in one float32 row of :data:`EVIDENCE_COLUMNS` per user (removal evidence,
-detention evidence and trials, per sensitive kind: one cache line), decayed lazily: a
+Beliefs live in one float32 row of :data:`ROW_COLUMNS` per user (removal evidence,
+detention evidence and trials, per sensitive kind, and the climate's memory: one cache
+line), decayed lazily: a
 row is brought to day ``d`` only when it is read or written, by ``rho ** (d - e_i)``
 (``decay_pow``). A day's evidence is added to that day's row, so ``X(d + 1) = rho (X(d)
 + events(d))`` whoever touches it when: the same numbers as a daily pass over every
@@ -34,13 +35,19 @@ NO_ROUTE = -1
 N_SENSITIVE = 3
 #: Columns of a user's belief row: removals, detentions, trials (3 kinds each), then the
 #: friends' expected public sensitive posts a day (the climate's E, before the kind's
-#: share), the day the row is decayed to (a float32: exact below 2**24 days), and one
-#: spare column: 48 bytes, read in one or two cache lines where three arrays cost three
-#: misses.
+#: share), the day the row is decayed to (a float32: exact below 2**24 days), a spare
+#: column, the climate's memory of the friends' posts seen (O, 3 kinds: read through
+#: :attr:`Beliefs.climate_observed`, the rows themselves) and a spare: 64 bytes, rows
+#: aligned to 64, so a user's row is one cache line where separate arrays cost a miss
+#: each (the evidence pass touches every friend of each speaker: docs/performance.md,
+#: "Session 23").
 REMOVAL_COLUMN, DETENTION_COLUMN, TRIALS_COLUMN = 0, 3, 6
 EVIDENCE_COLUMNS = 9
 FLOW_COLUMN, DAY_COLUMN = 9, 10
-ROW_COLUMNS = 12
+CLIMATE_COLUMN = 12
+ROW_COLUMNS = 16
+#: The rows' alignment (bytes): a cache line.
+ROW_ALIGNMENT = 64
 #: Columns of :attr:`Beliefs.spoke`, per sensitive kind: public posts said today (at the
 #: choice, and held posts approved today, when they appear), public sanctions friends saw
 #: today, and the posts said today that the filter held (not seen until approved, never
@@ -82,8 +89,9 @@ class Beliefs(NamedTuple):
     users x :data:`SPOKE_COLUMNS` (posts said, public sanctions seen, posts said but held,
     per kind), ``speakers`` int64 (the users whose ``spoke`` row is not zero, in the order
     they first spoke) and ``n_speakers`` (one int64: how many); and for the climate term
-    (empty when it is off) ``climate_observed`` float32 users x 3 (the friends' posts seen,
-    O) and ``climate_kind`` (1 x 3: a unit of flow's expected posts per kind, E = flow x
+    (empty when it is off) ``climate_observed`` (the friends' posts seen, O: the
+    ``evidence`` rows themselves, O in the columns from :data:`CLIMATE_COLUMN`) and
+    ``climate_kind`` (1 x 3: a unit of flow's expected posts per kind, E = flow x
     climate_kind[0]; or users x 3, each user's own E per unit of flow, where groups write
     their own mix of kinds and the friends' expected posts do not split by one mix)."""
 
@@ -93,6 +101,17 @@ class Beliefs(NamedTuple):
     n_speakers: Array
     climate_observed: Array
     climate_kind: Array
+
+
+def aligned_rows(n: int) -> Array:
+    """``n`` zero belief rows (float32, ``n x ROW_COLUMNS``, C order) whose first byte
+    is a multiple of :data:`ROW_ALIGNMENT` (numpy aligns to 16 only)."""
+    if n == 0:
+        return np.zeros((0, ROW_COLUMNS), dtype=np.float32)
+    buffer = np.zeros(n * ROW_COLUMNS + ROW_ALIGNMENT // 4, dtype=np.float32)
+    skip = (-buffer.ctypes.data % ROW_ALIGNMENT) // 4  # (numpy's buffers: 4-byte aligned)
+    rows: Array = buffer[skip : skip + n * ROW_COLUMNS].reshape(n, ROW_COLUMNS)
+    return rows
 
 
 def make_beliefs(
@@ -108,8 +127,14 @@ def make_beliefs(
     users say in public is kept for their friends when ``friends_see`` or the climate
     is on."""
     n = len(evidence)
-    rows = np.zeros((n, ROW_COLUMNS), dtype=np.float32)
+    rows = aligned_rows(n)
     rows[:, :EVIDENCE_COLUMNS] = evidence[:, :EVIDENCE_COLUMNS]
+    # The climate's memory: the rows themselves (columns from CLIMATE_COLUMN), or none
+    # when the climate is off (an empty array of the same type: one compiled kernel).
+    observed = rows[:0]
+    if climate_observed is not None:
+        rows[:, CLIMATE_COLUMN : CLIMATE_COLUMN + N_SENSITIVE] = climate_observed
+        observed = rows
     if flow is not None:
         rows[:, FLOW_COLUMN] = flow
     if day is not None:
@@ -120,9 +145,7 @@ def make_beliefs(
         np.zeros((seen, SPOKE_COLUMNS), dtype=np.int16),
         np.zeros(seen, dtype=np.int64),
         np.zeros(1, dtype=np.int64),
-        np.zeros((0, N_SENSITIVE), dtype=np.float32)
-        if climate_observed is None
-        else climate_observed,
+        observed,
         np.zeros((1, N_SENSITIVE))
         if climate_kind is None
         else np.atleast_2d(np.asarray(climate_kind, dtype=np.float64)),
@@ -411,7 +434,7 @@ def choose_posts(
                 share_row = a if climate_kind.shape[0] > 1 else 0
                 expected = evidence[a, FLOW_COLUMN] * climate_kind[share_row, col_k]
                 if expected > 0.0:
-                    short = 1.0 - climate_observed[a, col_k] / expected
+                    short = 1.0 - climate_observed[a, CLIMATE_COLUMN + col_k] / expected
                     felt *= max(0.0, 1.0 + climate_weight * short)
             # Perceived probabilities (S16) of the two kinds on the menu.
             if learned:

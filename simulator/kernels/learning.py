@@ -16,6 +16,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from simulator.kernels.choice import (
+    CLIMATE_COLUMN,
     DAY_COLUMN,
     DETENTION_COLUMN,
     EVIDENCE_COLUMNS,
@@ -163,7 +164,8 @@ def learn_beliefs(
     if climate:
         for i in range(observed.shape[0]):
             for k in range(N_SENSITIVE):
-                observed[i, k] = np.float32(observed[i, k] * climate_keep)
+                c = CLIMATE_COLUMN + k
+                observed[i, c] = np.float32(observed[i, c] * climate_keep)
     heard = 1.0 - climate_keep
     rows = beliefs.evidence
     last_gap = len(decay_pow) - 1
@@ -199,7 +201,7 @@ def learn_beliefs(
             u = indices[e]
             touched += rows[u, 0] + rows[u, DAY_COLUMN]
             if climate:
-                touched += observed[u, 0]
+                touched += observed[u, CLIMATE_COLUMN]
         sink[0] += touched
         for e in range(indptr[a], indptr[a + 1]):
             u = indices[e]  # a friend of a, who spoke in public today
@@ -213,7 +215,8 @@ def learn_beliefs(
             if climate:
                 for k in range(N_SENSITIVE):
                     said = spoke[a, SAID_COLUMN + k] - spoke[a, HELD_COLUMN + k]
-                    observed[u, k] = np.float32(observed[u, k] + heard * said)
+                    c = CLIMATE_COLUMN + k
+                    observed[u, c] = np.float32(observed[u, c] + heard * said)
         for c in range(SPOKE_COLUMNS):
             spoke[a, c] = 0
     if friends_see:
