@@ -22,10 +22,11 @@ import simulator
 from simulator.engine.review import Decisions
 from simulator.engine.simulation import Simulation
 from simulator.kernels import arrivals as arrival_kernels
-from simulator.kernels.review import FollowOns, comparable_threshold, review_day
+from simulator.kernels.queue import LEVEL_PRIORITY, LEVEL_ROOM
+from simulator.kernels.review import TOUCHES, FollowOns, comparable_threshold, review_day
 from simulator.kinds import N_KINDS, Action, EventKind
 from simulator.model import arrivals, held_touches
-from simulator.model.review_arrays import ArrayReviewQueue
+from simulator.model.review_arrays import ArrayReviewQueue, grown_capacity
 from simulator.model.review_queue import ReviewQueue
 
 COUNT = Action.COUNT
@@ -220,11 +221,11 @@ def _compiled_day(
     holds += queue.waiting_at(Action.HOLD)
     room = queue.created_waiting + 3 * holds
     queue.reserve_created(room)
-    queue.reserve(len(at) + room, ap, room)
+    queue.reserve(len(at) + room, ap, holds)
     follow = FollowOns(
         True, margin > 0.0, 0.5, cols["held_notice_delay"], cols["held_order_delay"],
         cols["order_hours"], queue.follow_time, queue.follow_created, queue.follow_seq,
-        queue.follow_priority, queue.follow_item, room,
+        queue.follow_priority, queue.follow_item, room, holds,
     )  # fmt: skip
     out = review_day(
         at, ap, ai, end, queue.servers, queue.finish, queue.wait_item, queue.wait_arrival,
@@ -299,6 +300,51 @@ def _tiny_posts(score: float, notice: float = math.inf, order: float = math.inf)
         "held_order_delay": np.array([order, np.inf]),
         "order_hours": np.full(2, np.inf),
     }
+
+
+def test_a_held_backlog_reserves_one_touch_a_hold_on_each_touch_level() -> None:
+    """An approval creates at most one item of each touch (kernels.review.TOUCHES), so
+    the ring of each touch's level needs room for its waiting items, its arrivals, the
+    created arrivals of that touch carried in and one for every HOLD that may start, not
+    three (session 23's rings reserved ``carried + 3 x holds`` on every touch level: 68.9
+    bytes a waiting item under a held backlog, against the heap's 44.7). One reviewer,
+    20,000 arrivals a day, a third of them held (no orders: the HOLDs are served first):
+    the line grows day after day."""
+    rng = np.random.default_rng(31)
+    n_posts = 50_000
+    cols = _posts(rng, n_posts, 0.2)
+    queue = ArrayReviewQueue(1, 0.3, np.random.default_rng(2))
+    touch_priorities = [int(touch) for touch in TOUCHES]
+    most_needed = dict.fromkeys(touch_priorities, 0)
+    for day in range(4):
+        post = rng.integers(0, n_posts, 20_000)
+        action = np.where(
+            cols["held"][post], Action.HOLD,
+            rng.choice([Action.FLAG, Action.NOTICE, Action.APPEAL], len(post)),
+        ).astype(np.int64)  # fmt: skip
+        arrival = rng.uniform(24.0 * day, 24.0 * day + 24.0, len(post))
+        queue.submit(arrival, action, post * COUNT + action)
+        pending = queue._pp[: queue.pending]
+        holds = int(np.count_nonzero(pending == Action.HOLD)) + queue.waiting_at(Action.HOLD)
+        carried = queue.follow_priority[: queue.created_waiting]
+        for touch in touch_priorities:
+            needed = (
+                queue.waiting_at(touch) + int(np.count_nonzero(pending == touch))
+                + int(np.count_nonzero(carried == touch)) + holds
+            )  # fmt: skip
+            most_needed[touch] = max(most_needed[touch], needed)
+        _compiled_day(queue, 24.0 * (day + 1), cols, 0.2, 0.4)
+        levels = queue.wait_levels
+        for touch in touch_priorities:
+            row = int(np.flatnonzero(levels[:, LEVEL_PRIORITY] == touch)[0])
+            room = int(levels[row, LEVEL_ROOM])
+            assert room <= grown_capacity(most_needed[touch]), (day, touch, room, most_needed)
+    assert queue.waiting_at(Action.HOLD) > 20_000  # a held backlog built up
+    assert queue.created_waiting + int(queue.counters[5]) > 0  # approvals created items
+    # The line's bytes a waiting item: 16 in use, the rest the touch levels' room for
+    # what the held backlog's approvals may create (one each, a third of the line):
+    # measured 32.6 here, 65.8 with three a hold on every touch level.
+    assert 16 * len(queue.wait_item) / queue.waiting < 40.0
 
 
 def _run_both(cols: dict, margin: float, draws: list[float]) -> list[dict]:

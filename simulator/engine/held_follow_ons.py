@@ -61,7 +61,7 @@ def follow_ons(
         float(spec.sweep_interval_hours), columns["held_notice_delay"],
         columns["held_order_delay"], columns["order_hours"], queue.follow_time,
         queue.follow_created, queue.follow_seq, queue.follow_priority, queue.follow_item,
-        room,
+        room, holds,
     )  # fmt: skip
 
 

@@ -205,7 +205,7 @@ class ReviewDay:
                 platform.removals_today = 0
                 continue
             follow = follow_ons(platform, queue, ap, columns)
-            queue.reserve(len(at) + follow.room, ap, follow.room)
+            queue.reserve(len(at) + follow.room, ap, follow.holds)
             threshold = review_kernels.comparable_threshold(platform.threshold)
             held_threshold = review_kernels.comparable_threshold(
                 platform.threshold + platform.spec.held_review_margin

@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.47
+    seconds 0.46
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.58
+    seconds 0.65
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,25 +30,25 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.64
+    seconds 0.65
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.choice.note_in_public
-    seconds 0.17
+    seconds 0.19
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.22
+    seconds 0.23
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.24
+    seconds 1.30
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
@@ -65,7 +65,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.49
+    seconds 0.54
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -77,7 +77,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.46
+    seconds 0.50
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -85,7 +85,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.73
+    seconds 0.85
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -98,26 +98,26 @@ kernel simulator.kernels.network.count_loops_kept
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_offsets
-    seconds 0.13
+    seconds 0.14
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.23
+    seconds 0.21
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.20
+    seconds 0.21
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.08
+    seconds 1.10
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -127,12 +127,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.21
+    seconds 0.22
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.02
+    seconds 1.05
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -157,7 +157,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop eeae769db5
     calls simulator.kernels.queue.line_push 232672fa70
 kernel simulator.kernels.publishing.publish_days
-    seconds 23.23
+    seconds 23.34
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -208,30 +208,30 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 1.90
+    seconds 1.91
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.level_arrivals
-    seconds 0.43
+    seconds 0.49
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.line_has_room
-    seconds 0.11
+    seconds 0.12
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.register_levels
-    seconds 0.24
+    seconds 0.25
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.take_pending
-    seconds 1.84
+    seconds 1.79
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -241,7 +241,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.15
+    seconds 1.02
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -261,8 +261,16 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
+kernel simulator.kernels.review.created_line_room
+    seconds 0.86
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg array(int64, 1d, C)
+    arg int64
+    calls simulator.kernels.queue.level_arrivals 97652f50a1
+    calls simulator.kernels.queue.level_arrivals d2e6db18d5
 kernel simulator.kernels.review.review_day
-    seconds 5.23
+    seconds 5.37
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -285,18 +293,20 @@ kernel simulator.kernels.review.review_day
     arg array(float64, 1d, C)
     arg array(int8, 1d, C)
     arg int64
-    arg FollowOns(bool, bool, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(int64, 1d, C), array(int64, 1d, C), int64)
+    arg FollowOns(bool, bool, float64, array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(float64, 1d, C), array(int64, 1d, C), array(int64, 1d, C), array(int64, 1d, C), int64, int64)
     calls simulator.kernels.arrivals.sweep_time 0cb83cac64
     calls simulator.kernels.queue.finish_pop db80294162
     calls simulator.kernels.queue.finish_push 26e4dc3479
     calls simulator.kernels.queue.follow_pop 17d6f47872
     calls simulator.kernels.queue.follow_push 5e6f951022
+    calls simulator.kernels.queue.level_arrivals 97652f50a1
     calls simulator.kernels.queue.level_arrivals d2e6db18d5
     calls simulator.kernels.queue.line_has_room bcec41fc20
     calls simulator.kernels.queue.line_pop eeae769db5
     calls simulator.kernels.queue.line_push 39136c91cb
+    calls simulator.kernels.review.created_line_room 58512d9d00
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.35
+    seconds 0.36
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -314,7 +324,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.46
+    seconds 1.55
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -342,7 +352,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.32
+    seconds 0.34
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -360,7 +370,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.63
+    seconds 0.65
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -376,7 +386,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.85
+    seconds 4.86
     profiles rules-large rules-small
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)

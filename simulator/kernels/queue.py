@@ -230,13 +230,27 @@ def line_pop(line_item: Array, line_arrival: Array, levels: Array) -> tuple[int,
     return line_item[k], line_arrival[k]
 
 
+def ring_ranges(levels: Array) -> list[list[tuple[int, int]]]:
+    """The slots of each row's entries, in order of entry, as ranges ``[lo, hi)`` of the
+    line's arrays (none, one, or two where the ring wraps; one list per row)."""
+    ranges = []
+    for start, room, head, count in levels[:, LEVEL_START:].tolist():
+        first = min(count, room - head)
+        row = [(start + head, start + head + first)] if first else []
+        if count > first:
+            row.append((start, start + count - first))
+        ranges.append(row)
+    return ranges
+
+
 def line_slots(levels: Array) -> list[npt.NDArray[np.int64]]:
     """The slots of each row's entries in order of entry (one array per row)."""
-    slots = []
-    for start, room, head, count in levels[:, LEVEL_START:].tolist():
-        offsets = head + np.arange(count, dtype=np.int64)
-        slots.append(start + (offsets % room if count else offsets))
-    return slots
+    return [
+        np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in row])
+        if row
+        else np.empty(0, dtype=np.int64)
+        for row in ring_ranges(levels)
+    ]
 
 
 def relaid_line(

@@ -58,6 +58,10 @@ FLAG = int(Action.FLAG)
 
 APPEAL = int(Action.APPEAL)
 
+#: What an approval of a held post creates, in creation order (docs/model.md S5,
+#: :func:`simulator.model.held_touches.touch_times`): at most one item of each.
+TOUCHES = np.array([FLAG, NOTICE, ORDER], dtype=np.int64)
+
 
 COUNT = int(Action.COUNT)
 
@@ -106,9 +110,11 @@ class FollowOns(NamedTuple):
     (hours after approval; inf: none) and ``order_hours`` (written: when the order
     arrives); the queue's heap of created arrivals (``time``, ``created``, ``seq``,
     ``priority``, ``item``: :func:`simulator.kernels.queue.follow_push`; its size and
-    next sequence number are ``counters[4]`` and ``counters[5]``); and ``room``, the
-    items the caller reserved for beyond the day's arrivals and the waiting line (the
-    created arrivals carried in, and three for every HOLD item that may start)."""
+    next sequence number are ``counters[4]`` and ``counters[5]``); ``room``, the items
+    the caller reserved for beyond the day's arrivals and the waiting line (the created
+    arrivals carried in, and three for every HOLD item that may start); and ``holds``,
+    the HOLD items that may start (among the day's arrivals and the waiting line: each
+    creates at most one item on each level of :data:`TOUCHES`, :func:`created_line_room`)."""
 
     enabled: bool
     flag: bool
@@ -122,6 +128,16 @@ class FollowOns(NamedTuple):
     priority: Array
     item: Array
     room: int
+    holds: int
+
+
+@njit(cache=True, nogil=True)
+def created_line_room(levels: Array, carried_priority: Array, holds: int) -> Array:
+    """Room each row of the line's level table needs today for what approvals created or
+    may create (int64 per row, :func:`simulator.kernels.queue.level_arrivals`): the
+    created arrivals carried in, on their own levels (``carried_priority``), and on each
+    level of :data:`TOUCHES` one for each of ``holds`` approvals."""
+    return level_arrivals(levels, carried_priority) + holds * level_arrivals(levels, TOUCHES)
 
 
 def no_follow_ons(order_hours: Array | None = None) -> FollowOns:
@@ -129,7 +145,7 @@ def no_follow_ons(order_hours: Array | None = None) -> FollowOns:
     none = np.zeros(0, dtype=np.float64)
     empty = np.zeros(0, dtype=np.int64)
     hours = none if order_hours is None else order_hours
-    return FollowOns(False, False, 0.0, none, none, hours, none, none, empty, empty, empty, 0)
+    return FollowOns(False, False, 0.0, none, none, hours, none, none, empty, empty, empty, 0, 0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -197,10 +213,9 @@ def review_day(
         follow.notice_delay, follow.order_delay, follow.order_hours
     )  # fmt: skip
     # Room for everything that may happen (checked once: no bounds checks per item).
-    # Every level's ring must hold its waiting items, its arrivals and, for the levels of
-    # an approval's touches, all the created arrivals.
-    touches = np.array([FLAG, NOTICE, ORDER], dtype=np.int64)
-    extra = level_arrivals(wait_levels, touches) * room
+    # Every level's ring must hold its waiting items, its arrivals and what approvals
+    # created or may create on it.
+    extra = created_line_room(wait_levels, f_prio[: counters[4]], follow.holds)
     if not line_has_room(wait_levels, level_arrivals(wait_levels, ap), extra) or (
         c > 0 and len(service) - j < n_wait + n + room
     ):
@@ -242,8 +257,8 @@ def review_day(
                 n_ids[APPROVED_ROW] += 1
                 if follow_enabled:
                     # Published at done = t_a: the touches of a post published then
-                    # (simulator.model.held_touches.touch_times), flag, notice, order.
-                    for touch in (FLAG, NOTICE, ORDER):
+                    # (simulator.model.held_touches.touch_times), in TOUCHES' order.
+                    for touch in TOUCHES:
                         if touch == FLAG:
                             if not follow_flag:
                                 continue

@@ -28,9 +28,10 @@ from simulator.kernels.queue import (
     new_levels,
     register_levels,
     relaid_line,
+    ring_ranges,
     take_pending,
 )
-from simulator.kinds import Action
+from simulator.kernels.review import TOUCHES, created_line_room
 from simulator.model.review_queue import (
     SERVICE_BLOCK,
     ReviewQueue,
@@ -44,10 +45,6 @@ from simulator.model.review_queue import (
 #: of items for months, and doubled arrays held up to twice the entries in use.
 LINE_GROWTH = 0.25
 LINE_GROWTH_MIN = 1 << 10
-
-
-#: The priorities of what an approval creates (its touches: kernels.review.review_day).
-TOUCHES = np.array([Action.FLAG, Action.NOTICE, Action.ORDER], dtype=np.int64)
 
 #: Items mapped at a time by :meth:`ArrayReviewQueue.map_items`.
 MAP_BLOCK = 1 << 16
@@ -206,16 +203,9 @@ class ArrayReviewQueue(ReviewQueue):
         )
 
     def _ring_ranges(self) -> list[tuple[int, int]]:
-        """The slots of the waiting items as ranges ``[lo, hi)`` of ``wait_item``, each
-        level's in order of entry (at most two a level: its ring may wrap)."""
-        ranges = []
-        for start, room, head, count in self.wait_levels[:, LEVEL_START:].tolist():
-            first = min(count, room - head)
-            if first:
-                ranges.append((start + head, start + head + first))
-            if count > first:
-                ranges.append((start, start + count - first))
-        return ranges
+        """The slots of the waiting items as ranges ``[lo, hi)`` of ``wait_item``, by
+        priority, each level's in order of entry (kernels.queue.ring_ranges)."""
+        return [span for row in ring_ranges(self.wait_levels) for span in row]
 
     def _waiting_items(self) -> npt.NDArray[np.int64]:
         """The waiting items, by priority, then first in."""
@@ -264,16 +254,17 @@ class ArrayReviewQueue(ReviewQueue):
         return at, ap, ai
 
     def reserve(
-        self, arrivals: int, priorities: npt.ArrayLike | None = None, created: int = 0
+        self, arrivals: int, priorities: npt.ArrayLike | None = None, holds: int = 0
     ) -> None:
         """Room in the waiting line for ``arrivals`` more items, and enough service times
         drawn for every item that could start or be dropped before they are all in.
         ``priorities``: those of the arrivals other than created ones (each level's
         ring gets room for its own; without them every level gets room for all
-        ``arrivals``); ``created``: how many of them an approval may create (room on
-        each of its touches' levels)."""
+        ``arrivals``); ``holds``: the HOLD items that may start, whose approvals may
+        create one item on each level of an approval's touches (kernels.review.TOUCHES;
+        the created arrivals carried in get room on their own levels)."""
         needed = self.waiting + arrivals
-        self._reserve_line(arrivals, priorities, created)
+        self._reserve_line(arrivals, priorities, holds)
         if self._servers == 0:
             return  # nothing is ever served: no time is ever used
         position = int(self.counters[3])
@@ -314,19 +305,19 @@ class ArrayReviewQueue(ReviewQueue):
             filled += len(block)
         self.service = buffer[:filled]
 
-    def _reserve_line(self, arrivals: int, priorities: npt.ArrayLike | None, created: int) -> None:
+    def _reserve_line(self, arrivals: int, priorities: npt.ArrayLike | None, holds: int) -> None:
         """Room in every level's ring for what may join it (see :meth:`reserve`): a ring
         short of room grows to a quarter more than it had, or to what it needs; the
         line is then laid out again (kernels.queue.relaid_line)."""
+        carried = self.follow_priority[: self.created_waiting]
+        self._register_levels(np.concatenate((TOUCHES, carried)) if holds else carried)
         levels = self.wait_levels
         used = levels[:, LEVEL_PRIORITY] != FREE_LEVEL
         if priorities is None:
             joining = np.where(used, arrivals, 0).astype(np.int64)
         else:
             joining = level_arrivals(levels, np.asarray(priorities, dtype=np.int64))
-        extra = np.zeros(len(levels), dtype=np.int64)
-        if created:
-            extra = level_arrivals(levels, TOUCHES) * created
+        extra = created_line_room(levels, carried, holds)
         if line_has_room(levels, joining, extra):
             return
         need = levels[:, LEVEL_COUNT] + joining + extra
