@@ -16,6 +16,7 @@ from simulator.kernels.queue import (
     arrival_order,
     finish_pop,
     finish_push,
+    grown_levels,
     level_arrivals,
     line_has_room,
     line_pop,
@@ -126,6 +127,25 @@ def test_a_line_with_no_room_for_its_arrivals_is_seen() -> None:
     assert not line_has_room(levels, level_arrivals(levels, np.array([3, 3])), none)
     assert not line_has_room(levels, level_arrivals(levels, np.array([2])), none)
     assert level_arrivals(levels, np.array([1, 3, 3, 1, 1])).tolist()[:2] == [3, 2]
+
+
+def test_a_full_table_grows_before_its_last_row_is_used() -> None:
+    """register_levels keeps the table's last row free, so a priority never registered
+    is counted on a free row and refused, even when every other row is in use (before,
+    a full table counted it on its last level's row, whose room could say yes, and the
+    item would have joined that level's ring)."""
+    levels = new_levels(4)
+    assert register_levels(levels, np.array([5, 1, 3], dtype=np.int64))
+    assert not register_levels(levels, np.array([4], dtype=np.int64))  # the last free row
+    assert levels[:, LEVEL_PRIORITY].tolist() == [1, 3, 5, FREE_LEVEL]
+    rooms = np.array([8, 8, 8, 0], dtype=np.int64)
+    line = relaid_line(np.empty(0, dtype=np.int64), np.empty(0), levels, rooms)
+    none = np.zeros(4, dtype=np.int64)
+    assert not line_has_room(line[2], level_arrivals(line[2], np.array([4])), none)
+    assert line_has_room(line[2], level_arrivals(line[2], np.array([5, 5])), none)
+    grown = grown_levels(line[2])
+    assert register_levels(grown, np.array([4], dtype=np.int64))
+    assert grown[:, LEVEL_PRIORITY].tolist()[:5] == [1, 3, 4, 5, FREE_LEVEL]
 
 
 def test_review_and_police_share_the_queue() -> None:

@@ -121,8 +121,10 @@ def finish_pop(finish: Array, size: int) -> None:
 @njit(cache=True, nogil=True)
 def register_levels(levels: Array, priorities: Array) -> bool:
     """Give every priority of ``priorities`` a row of ``levels`` (rows stay ordered by
-    priority; a new level starts with an empty ring of no room). False if the table
-    filled up first: the caller grows it (:func:`grown_levels`) and calls again."""
+    priority; a new level starts with an empty ring of no room). False if a new row
+    would take the table's last free row: the caller grows it (:func:`grown_levels`)
+    and calls again. The last row stays free, so a priority that was never registered
+    is counted there by :func:`level_arrivals`, and :func:`line_has_room` refuses it."""
     rows = len(levels)
     mask = np.uint64(0)  # the registered priorities in 0..63, a bit each
     for r in range(rows):
@@ -138,8 +140,8 @@ def register_levels(levels: Array, priorities: Array) -> bool:
             r += 1
         if r < rows and levels[r, LEVEL_PRIORITY] == p:
             continue
-        if levels[rows - 1, LEVEL_PRIORITY] != FREE_LEVEL:
-            return False
+        if rows < 2 or levels[rows - 2, LEVEL_PRIORITY] != FREE_LEVEL:
+            return False  # the new row would leave no free row
         for q in range(rows - 1, r, -1):  # rows from r one down
             for c in range(LEVEL_COLUMNS):
                 levels[q, c] = levels[q - 1, c]
@@ -154,8 +156,8 @@ def register_levels(levels: Array, priorities: Array) -> bool:
 @njit(cache=True, nogil=True)
 def level_arrivals(levels: Array, priorities: Array) -> Array:
     """How many of ``priorities`` fall on each row of ``levels`` (int64 per row; a
-    priority with no row is counted on the table's last row, which then cannot hold
-    it: :func:`line_has_room` says no)."""
+    priority with no row is counted on the table's last row, free in a table
+    :func:`register_levels` filled, so :func:`line_has_room` says no)."""
     rows = len(levels)
     count = np.zeros(rows, dtype=np.int64)
     small = np.full(64, rows - 1, dtype=np.int64)  # the row of each priority 0..63
