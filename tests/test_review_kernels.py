@@ -181,6 +181,57 @@ def test_array_queue_python_loop_and_compiled_days_interleave() -> None:
     assert reference.waiting > 0  # the line did build up
 
 
+@pytest.mark.parametrize("new_priority", [7, -1])
+def test_an_arrival_created_in_a_python_day_for_after_it_keeps_its_priority(
+    new_priority: int,
+) -> None:
+    """A Python day's callback creates an arrival of a priority the line has no level for,
+    made before the day's end and arriving after it (so the base class makes it a pending
+    arrival, not through submit()). The next compiled day serves it in ReviewQueue's order.
+    Before session 24 it had no ring: with free rows the compiled day refused the queue,
+    with all eight rows in use (priorities 0-7 waiting) it was pushed on the last row's
+    ring and served last (wait 65.1 h against 5.1 h; found by session 24's review)."""
+    n = 20
+    cols = {
+        "reviewer_score": np.full(n, -9.0, dtype=np.float32),
+        "appeal_score": np.zeros(n, dtype=np.float32),
+        "removed_hours": np.full(n, np.inf),
+        "removed_by": np.full(n, -1, dtype=np.int8),
+        "published_hours": np.zeros(n),
+        "blocked_hours": np.full(n, np.inf),
+        "kind": np.zeros(n, dtype=np.int8),
+    }
+    created = 15 * Action.COUNT + Action.NOTICE
+
+    def build(cls: type[ReviewQueue]) -> ReviewQueue:
+        queue = cls(1, 10.0, np.random.default_rng(0), service_sampler=lambda k: np.full(k, 10.0))
+        # Day 1: one item at 1 h; day 2: items of priorities 1..7 (all eight in use).
+        times = np.array([1.0] + [25.0 + 0.1 * p for p in range(1, 8)])
+        queue.submit(times, np.arange(8, dtype=np.int64), np.arange(1, 9) * Action.COUNT + 2)
+
+        def serve(item: int, begin: float, finish: float) -> bool:
+            if item == 1 * Action.COUNT + 2:
+                queue.follow(30.0, new_priority, created, finish)  # made at 11 h, due at 30 h
+            return True
+
+        queue.run_until(24.0, serve, follow_ons=True)
+        return queue
+
+    reference = build(ReviewQueue)
+    expected = reference.run_until(200.0, lambda item, begin, finish: True)
+    queue = build(ArrayReviewQueue)
+    assert isinstance(queue, ArrayReviewQueue)
+    at, ap, ai = queue.arrivals_before(200.0)
+    queue.reserve(len(at), ap)
+    waits, *_ = review_day(
+        at, ap, ai, 200.0, queue.servers, queue.finish, queue.wait_item, queue.wait_arrival,
+        queue.wait_levels, queue.service, queue.counters, comparable_threshold(0.2),
+        comparable_threshold(0.2), *(cols[name] for name in COLUMNS), N_KINDS, no_follow_ons(),
+    )  # fmt: skip
+    np.testing.assert_array_equal(waits, expected.start_hours - expected.arrival_hours)
+    assert created in expected.item.tolist()
+
+
 def test_comparable_threshold_follows_numpy_promotion() -> None:
     score = np.float32(0.1)
     assert not score > 0.1 and score > np.float64(0.1)  # what numpy does

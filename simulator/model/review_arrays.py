@@ -476,6 +476,9 @@ class ArrayReviewQueue(ReviewQueue):
             buffer[m : m + later] = buffer[:later].copy()
             buffer[:m] = pending
         self._n_pend = m + later
+        # Arrivals the Python loop created for after its end came through the base class,
+        # not submit(): their priorities get their rings here.
+        self._register_levels(self._pp[: self._n_pend])
         self._pend_t = np.empty(0, dtype=np.float64)
         self._pend_p = np.empty(0, dtype=np.int64)
         self._pend_i = np.empty(0, dtype=np.int64)
