@@ -123,19 +123,25 @@ def _copy(beliefs: uk.Beliefs) -> uk.Beliefs:
 
 
 @pytest.mark.parametrize("climate", [False, True])
-def test_learn_beliefs_is_its_statement_to_the_bit(climate: bool) -> None:
+@pytest.mark.parametrize(
+    ("n", "max_degree", "said_range"), [(300, 60, (10, 40)), (4000, 12, (2500, 3500))]
+)
+def test_learn_beliefs_is_its_statement_to_the_bit(
+    climate: bool, n: int, max_degree: int, said_range: tuple[int, int]
+) -> None:
     """Days of sanctions (many more than the kernel reads ahead at once, the same users
     several times among them), detentions with their friends and speakers with many
-    friends, some of them friends of each other: every row, memory and speaker count
-    equal to the statement's, bit for bit."""
+    friends, some of them friends of each other; in the larger world more speakers a day
+    than the kernel lists at once (learning.SPEAKER_BLOCK): every row, memory and speaker
+    count equal to the statement's, bit for bit."""
     rng = np.random.default_rng(5)
-    n = 300
-    degree = rng.integers(0, 60, n)
+    degree = rng.integers(0, max_degree, n)
     indptr = np.concatenate([[0], np.cumsum(degree)]).astype(np.int32)
     indices = rng.integers(0, n, indptr[-1]).astype(np.int32)  # repeated friends too
     decay_pow = uk.decay_table(7.0, 12)
     compiled = _world(rng, n, climate)
     reference = _copy(compiled)
+    most_speakers = 0
     for day in range(3, 9):
         m = int(rng.integers(0, 400))
         sanctioned = rng.integers(0, 40, m)  # few users: repeats within a read-ahead
@@ -145,7 +151,7 @@ def test_learn_beliefs_is_its_statement_to_the_bit(climate: bool) -> None:
         detained_kind = rng.integers(0, 4, 5)
         said = [
             (int(rng.integers(0, n)), int(rng.integers(0, 3)), int(rng.random() < 0.2))
-            for _ in range(int(rng.integers(10, 40)))
+            for _ in range(int(rng.integers(*said_range)))
         ]
         for beliefs in (compiled, reference):
             for user, kind, held in said:
@@ -158,11 +164,14 @@ def test_learn_beliefs_is_its_statement_to_the_bit(climate: bool) -> None:
             day, decay_pow, indptr, indices, sanctioned, kinds, public, detained,
             detained_kind, 0.3, 0.15, 0.7, 0.8,
         )  # fmt: skip
+        most_speakers = max(most_speakers, int(compiled.n_speakers[0]))
         learning.learn_beliefs(compiled, *args)
         learn_reference(reference, *args)
         for got, want, name in zip(compiled, reference, uk.Beliefs._fields, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"{name}, day {day}")
     assert (compiled.evidence[:, uk.DAY_COLUMN] == 8).sum() > n // 2  # most rows touched
+    if n > 1000:
+        assert most_speakers > learning.SPEAKER_BLOCK  # a day's speakers in several blocks
 
 
 def test_a_users_beliefs_are_one_cache_line() -> None:

@@ -33,9 +33,12 @@ from simulator.kernels.numeric import count_values
 from simulator.kinds import UserState
 
 ACTIVE = int(UserState.ACTIVE)
-#: Touches whose rows :func:`learn_beliefs` reads ahead of writing them (a speaker's
-#: friends are read ahead all at once).
-READ_AHEAD = 32
+#: Touches whose rows :func:`learn_beliefs` reads ahead of writing them.
+READ_AHEAD = 64
+#: Speakers whose friends :func:`learn_beliefs` lists at a time (what each of them
+#: teaches, ``LEARNED_COLUMNS`` numbers, and their friends' touches).
+SPEAKER_BLOCK = 1024
+LEARNED_COLUMNS = 3 * N_SENSITIVE
 N_STATES = len(UserState)
 Array = NDArray[Any]
 
@@ -182,43 +185,68 @@ def learn_beliefs(
             u = who[t]
             _bring_to_day(rows, u, day, decay_pow, last_gap)
             rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
-    for j in range(n_spoke):
-        a = speakers[j]
-        # What each friend of a learns (scalars: no allocation per speaker).
-        # Posts said today that the filter held are not seen (yet): said - held.
-        seen0 = spoke[a, SAID_COLUMN] - spoke[a, HELD_COLUMN]
-        seen1 = spoke[a, SAID_COLUMN + 1] - spoke[a, HELD_COLUMN + 1]
-        seen2 = spoke[a, SAID_COLUMN + 2] - spoke[a, HELD_COLUMN + 2]
-        t0 = trial_weight * seen0
-        t1 = trial_weight * seen1
-        t2 = trial_weight * seen2
-        r0 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN]
-        r1 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 1]
-        r2 = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + 2]
-        # The friends' rows read first, as the touches' above, then written.
-        touched = np.float32(0.0)
-        for e in range(indptr[a], indptr[a + 1]):
-            u = indices[e]
-            touched += rows[u, 0] + rows[u, DAY_COLUMN]
-            if climate:
-                touched += observed[u, CLIMATE_COLUMN]
-        sink[0] += touched
-        for e in range(indptr[a], indptr[a + 1]):
-            u = indices[e]  # a friend of a, who spoke in public today
-            _bring_to_day(rows, u, day, decay_pow, last_gap)
-            rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
-            rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
-            rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
-            rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
-            rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
-            rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
-            if climate:
-                for k in range(N_SENSITIVE):
-                    said = spoke[a, SAID_COLUMN + k] - spoke[a, HELD_COLUMN + k]
-                    c = CLIMATE_COLUMN + k
-                    observed[u, c] = np.float32(observed[u, c] + heard * said)
-        for c in range(SPOKE_COLUMNS):
-            spoke[a, c] = 0
+    # The speakers' friends, a block of speakers at a time: what each speaker's friends
+    # learn first (and the speaker's day cleared), then every (friend, speaker) touch of
+    # the block in the order of the speakers and of their friends, its rows read ahead
+    # READ_AHEAD at a time as the day's own touches' are. Walking speaker by speaker
+    # chained four cache misses each (the speaker's row of ``spoke``, ``indptr``,
+    # ``indices``, the friends' rows), with a speaker's ~10 friends the only misses in
+    # flight (docs/performance.md, "Session 24"). The same operations on each row in the
+    # same order, so the same numbers.
+    learned = np.empty((SPEAKER_BLOCK, LEARNED_COLUMNS), dtype=np.float64)
+    friend = np.empty(0, dtype=np.int64)
+    source = np.empty(0, dtype=np.int64)
+    for j0 in range(0, n_spoke, SPEAKER_BLOCK):
+        j1 = min(j0 + SPEAKER_BLOCK, n_spoke)
+        n_friends = 0
+        for j in range(j0, j1):
+            a = speakers[j]
+            n_friends += indptr[a + 1] - indptr[a]
+            # What each friend of a learns (posts said today that the filter held are not
+            # seen yet: said - held): trials, removals seen, and posts heard (climate).
+            v = j - j0
+            for k in range(N_SENSITIVE):
+                seen = spoke[a, SAID_COLUMN + k] - spoke[a, HELD_COLUMN + k]
+                learned[v, k] = trial_weight * seen
+                learned[v, N_SENSITIVE + k] = friend_weight * spoke[a, SEEN_SANCTION_COLUMN + k]
+                learned[v, 2 * N_SENSITIVE + k] = heard * seen
+            for c in range(SPOKE_COLUMNS):
+                spoke[a, c] = 0
+        if len(friend) < n_friends:
+            friend = np.empty(2 * n_friends, dtype=np.int64)
+            source = np.empty(2 * n_friends, dtype=np.int64)
+        t = 0
+        for j in range(j0, j1):
+            a = speakers[j]
+            for e in range(indptr[a], indptr[a + 1]):
+                friend[t] = indices[e]
+                source[t] = j - j0
+                t += 1
+        for start in range(0, n_friends, READ_AHEAD):
+            stop = min(start + READ_AHEAD, n_friends)
+            touched = np.float32(0.0)
+            for t in range(start, stop):
+                touched += rows[friend[t], 0] + rows[friend[t], DAY_COLUMN]
+            sink[0] += touched
+            for t in range(start, stop):
+                u = friend[t]  # a friend of a speaker, who spoke in public today
+                v = source[t]
+                # The speaker's numbers as scalars: the rows' stores cannot change them.
+                t0, t1, t2 = learned[v, 0], learned[v, 1], learned[v, 2]
+                r0, r1, r2 = learned[v, 3], learned[v, 4], learned[v, 5]
+                _bring_to_day(rows, u, day, decay_pow, last_gap)
+                rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
+                rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
+                rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
+                rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
+                rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
+                rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
+                if climate:
+                    o0, o1, o2 = learned[v, 6], learned[v, 7], learned[v, 8]
+                    c = CLIMATE_COLUMN
+                    observed[u, c] = np.float32(observed[u, c] + o0)
+                    observed[u, c + 1] = np.float32(observed[u, c + 1] + o1)
+                    observed[u, c + 2] = np.float32(observed[u, c + 2] + o2)
     if friends_see:
         n_speakers[0] = 0
 
