@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels.numeric",
             "simulator.kernels.plan",
             "simulator.kernels.police",
+            "simulator.kernels.prefetch",
             "simulator.kernels.publishing",
             "simulator.kernels.queue",
             "simulator.kernels.review",
@@ -224,7 +225,8 @@ FORBIDDEN: tuple[tuple[str, str], ...] = (("engine", "reference"),)
 #: these third-party packages.
 THIRD_PARTY_ALLOWED: dict[str, tuple[str, ...]] = {
     "foundation": ("numpy",),
-    "kernels": ("numpy", "numba"),
+    # llvmlite: numba's code generator, for the cache hint (kernels.prefetch) only.
+    "kernels": ("numpy", "numba", "llvmlite"),
 }
 
 #: Imports that break the rules today, each with the reason it is allowed for now

@@ -30,11 +30,15 @@ from simulator.kernels.choice import (
     Beliefs,
 )
 from simulator.kernels.numeric import count_values
+from simulator.kernels.prefetch import prefetch
 from simulator.kinds import UserState
 
 ACTIVE = int(UserState.ACTIVE)
-#: Touches whose rows :func:`learn_beliefs` reads ahead of writing them.
+#: The day's own touches whose rows :func:`learn_beliefs` reads ahead of writing them.
 READ_AHEAD = 64
+#: How far ahead (entries) the speakers' and friends' passes ask for the rows they will
+#: read (16 and 32 measured the same; 8 slower: docs/performance.md, "Session 24").
+PREFETCH_DISTANCE = 16
 #: Speakers whose friends :func:`learn_beliefs` lists at a time (what each of them
 #: teaches, ``LEARNED_COLUMNS`` numbers, and their friends' touches).
 SPEAKER_BLOCK = 1024
@@ -187,12 +191,12 @@ def learn_beliefs(
             rows[u, where[t]] = np.float32(rows[u, where[t]] + amount[t])
     # The speakers' friends, a block of speakers at a time: what each speaker's friends
     # learn first (and the speaker's day cleared), then every (friend, speaker) touch of
-    # the block in the order of the speakers and of their friends, its rows read ahead
-    # READ_AHEAD at a time as the day's own touches' are. Walking speaker by speaker
-    # chained four cache misses each (the speaker's row of ``spoke``, ``indptr``,
-    # ``indices``, the friends' rows), with a speaker's ~10 friends the only misses in
-    # flight (docs/performance.md, "Session 24"). The same operations on each row in the
-    # same order, so the same numbers.
+    # the block in the order of the speakers and of their friends, each pass asking for
+    # the rows PREFETCH_DISTANCE entries ahead. Walking speaker by speaker chained four
+    # cache misses each (the speaker's row of ``spoke``, ``indptr``, ``indices``, the
+    # friends' rows), with a speaker's ~10 friends the only misses in flight
+    # (docs/performance.md, "Session 24"). The same operations on each row in the same
+    # order, so the same numbers.
     learned = np.empty((SPEAKER_BLOCK, LEARNED_COLUMNS), dtype=np.float64)
     friend = np.empty(0, dtype=np.int64)
     source = np.empty(0, dtype=np.int64)
@@ -201,6 +205,10 @@ def learn_beliefs(
         n_friends = 0
         for j in range(j0, j1):
             a = speakers[j]
+            if j + PREFETCH_DISTANCE < j1:
+                ahead = speakers[j + PREFETCH_DISTANCE]
+                prefetch(spoke, ahead)
+                prefetch(indptr, ahead)
             n_friends += indptr[a + 1] - indptr[a]
             # What each friend of a learns (posts said today that the filter held are not
             # seen yet: said - held): trials, removals seen, and posts heard (climate).
@@ -218,35 +226,33 @@ def learn_beliefs(
         t = 0
         for j in range(j0, j1):
             a = speakers[j]
+            if j + PREFETCH_DISTANCE < j1:
+                prefetch(indices, indptr[speakers[j + PREFETCH_DISTANCE]])
             for e in range(indptr[a], indptr[a + 1]):
                 friend[t] = indices[e]
                 source[t] = j - j0
                 t += 1
-        for start in range(0, n_friends, READ_AHEAD):
-            stop = min(start + READ_AHEAD, n_friends)
-            touched = np.float32(0.0)
-            for t in range(start, stop):
-                touched += rows[friend[t], 0] + rows[friend[t], DAY_COLUMN]
-            sink[0] += touched
-            for t in range(start, stop):
-                u = friend[t]  # a friend of a speaker, who spoke in public today
-                v = source[t]
-                # The speaker's numbers as scalars: the rows' stores cannot change them.
-                t0, t1, t2 = learned[v, 0], learned[v, 1], learned[v, 2]
-                r0, r1, r2 = learned[v, 3], learned[v, 4], learned[v, 5]
-                _bring_to_day(rows, u, day, decay_pow, last_gap)
-                rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
-                rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
-                rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
-                rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
-                rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
-                rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
-                if climate:
-                    o0, o1, o2 = learned[v, 6], learned[v, 7], learned[v, 8]
-                    c = CLIMATE_COLUMN
-                    observed[u, c] = np.float32(observed[u, c] + o0)
-                    observed[u, c + 1] = np.float32(observed[u, c + 1] + o1)
-                    observed[u, c + 2] = np.float32(observed[u, c + 2] + o2)
+        for t in range(n_friends):
+            if t + PREFETCH_DISTANCE < n_friends:
+                prefetch(rows, friend[t + PREFETCH_DISTANCE])
+            u = friend[t]  # a friend of a speaker, who spoke in public today
+            v = source[t]
+            # The speaker's numbers as scalars: the rows' stores cannot change them.
+            t0, t1, t2 = learned[v, 0], learned[v, 1], learned[v, 2]
+            r0, r1, r2 = learned[v, 3], learned[v, 4], learned[v, 5]
+            _bring_to_day(rows, u, day, decay_pow, last_gap)
+            rows[u, TRIALS_COLUMN] = np.float32(rows[u, TRIALS_COLUMN] + t0)
+            rows[u, TRIALS_COLUMN + 1] = np.float32(rows[u, TRIALS_COLUMN + 1] + t1)
+            rows[u, TRIALS_COLUMN + 2] = np.float32(rows[u, TRIALS_COLUMN + 2] + t2)
+            rows[u, REMOVAL_COLUMN] = np.float32(rows[u, REMOVAL_COLUMN] + r0)
+            rows[u, REMOVAL_COLUMN + 1] = np.float32(rows[u, REMOVAL_COLUMN + 1] + r1)
+            rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
+            if climate:
+                o0, o1, o2 = learned[v, 6], learned[v, 7], learned[v, 8]
+                c = CLIMATE_COLUMN
+                observed[u, c] = np.float32(observed[u, c] + o0)
+                observed[u, c + 1] = np.float32(observed[u, c + 1] + o1)
+                observed[u, c + 2] = np.float32(observed[u, c + 2] + o2)
     if friends_see:
         n_speakers[0] = 0
 
