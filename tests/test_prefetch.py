@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.kernels import learning
+from simulator.kernels import choice, learning
 from simulator.kernels.prefetch import prefetch
 
 
@@ -42,9 +42,10 @@ def test_prefetch_changes_no_value() -> None:
 
 def test_prefetch_is_emitted_as_llvms_prefetch() -> None:
     """The hint is in the compiled code (not silently dropped by the optimiser), and the
-    evidence pass uses this very hint."""
+    evidence pass and the choice use this very hint."""
     rows = np.zeros((4, 16), dtype=np.float32)
     _gather(rows, np.zeros(4), np.arange(4), 1)
     ir_text = next(iter(_gather.inspect_llvm().values()))
     assert "@llvm.prefetch" in ir_text
     assert learning.prefetch is prefetch
+    assert choice.prefetch is prefetch

@@ -29,7 +29,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from simulator.kernels.prefetch import prefetch
+
 Array = NDArray[Any]
+#: How far ahead (authors) the beliefs' pass asks for the rows it will read.
+PREFETCH_DISTANCE = 16
 
 NO_ROUTE = -1
 N_SENSITIVE = 3
@@ -388,6 +392,8 @@ def choose_posts(
         if learned:
             # Each routed author's beliefs brought to today (bring_to_day, written out).
             for k in range(n):
+                if k + PREFETCH_DISTANCE < n:
+                    prefetch(evidence, authors[k + PREFETCH_DISTANCE])
                 r = their_route[k]
                 a = authors[k]
                 gap = day - int(evidence[a, DAY_COLUMN])
@@ -399,6 +405,11 @@ def choose_posts(
                     evidence[a, c] = np.float32(evidence[a, c] * f)
                 evidence[a, DAY_COLUMN] = day
     for k in range(n):
+        if k + PREFETCH_DISTANCE < n:
+            ahead = authors[k + PREFETCH_DISTANCE]
+            prefetch(evidence, ahead)
+            if len(spoke) > 0:
+                prefetch(spoke, ahead)
         a = authors[k]
         r = their_route[k]
         destination[k] = -1
