@@ -21,6 +21,7 @@ from simulator.engine.simulation import Simulation
 from simulator.engine.speech import SpeechDay
 from simulator.kernels import learning
 from simulator.model.orders import OrderBook
+from simulator.model.review_arrays import ArrayReviewQueue
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,8 @@ def test_day_steps_on_two_threads_give_identical_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads, a
-    second thread draws the next day's speech while a day runs, and the day's evidence
+    second thread draws the next day's speech while a day runs, queues the other
+    platforms' review items while the first platform's are queued, and the day's evidence
     pass (learn_beliefs) runs there while the platforms adapt: forced on for a small
     two-platform world, every table is the same as one thread's, the speech stream ends
     where it did, and no thread outlives the run."""
@@ -117,10 +119,20 @@ def test_day_steps_on_two_threads_give_identical_results(
         learned_on.append(threading.current_thread().name)
         learn(*args)
 
+    submitted_on: set[str] = set()
+    submit = ArrayReviewQueue.submit
+
+    def submit_counted(self: ArrayReviewQueue, *args: Any) -> None:
+        submitted_on.add(threading.current_thread().name.split("_")[0])
+        submit(self, *args)
+
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(SpeechDay, "draw_speech_day", counted)
     monkeypatch.setattr(learning, "learn_beliefs", learn_counted)
+    monkeypatch.setattr(ArrayReviewQueue, "submit", submit_counted)
     two = simulator.run(world, seed=3, parallel=False)
+    # The first platform's items queued here, the second's on the day's thread.
+    assert submitted_on == {"MainThread", "censim-day"}, submitted_on
     assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
     assert len(learned_on) == 20  # every day's evidence pass, each on the day's thread
     assert all(name.startswith("censim-day") for name in learned_on), learned_on

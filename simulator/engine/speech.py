@@ -450,21 +450,36 @@ class SpeechDay:
             channel=post_int[3, :n_posts],
         )
         sub_at, prohibited_at = sub_offsets.tolist(), prohibited_offsets.tolist()
+
+        def queue_submissions(platform: PlatformState) -> None:
+            """The platform's review items onto its queue. A keyword sweep finds many
+            posts at one instant and lists them oldest first (docs/model.md S5a): items
+            arriving together are queued by posting time (else their order would be
+            the batches', kind by kind)."""
+            first, last = sub_at[platform.index], sub_at[platform.index + 1]
+            if last > first:
+                times, items = sub_times[first:last], sub_items[first:last]
+                posted = post_float[0, items // Action.COUNT - first_id]
+                order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
+                platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
+
+        # Each queue takes only its own items: at scale the other platforms' are sorted
+        # and queued on the second thread meanwhile.
+        others = (
+            [self.threads.submit(queue_submissions, p) for p in self.platforms[1:]]
+            if threaded(self.users.size)
+            else []
+        )
         for platform in self.platforms:
             p = platform.index
             if prohibited_at[p + 1] > prohibited_at[p]:
                 self.prohibited_posts.add_ids(
                     p, prohibited_ids[prohibited_at[p] : prohibited_at[p + 1]]
                 )
-            first, last = sub_at[p], sub_at[p + 1]
-            if last > first:
-                # A keyword sweep finds many posts at one instant and lists them oldest
-                # first (docs/model.md S5a): items arriving together are queued by posting
-                # time (else their order would be the batches', kind by kind).
-                times, items = sub_times[first:last], sub_items[first:last]
-                posted = post_float[0, items // Action.COUNT - first_id]
-                order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
-                platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
+            if platform is self.platforms[0] or not others:
+                queue_submissions(platform)
+        for future in others:
+            future.result()
         if self.ledger is not None:
             # Who sent each notice (S5b), in submission order.
             noticed = sub_actions[: sub_at[-1]] == Action.NOTICE
