@@ -470,14 +470,14 @@ class SpeechDay:
             if threaded(self.users.size)
             else []
         )
+        for platform in self.platforms[:1] if others else self.platforms:
+            queue_submissions(platform)
         for platform in self.platforms:
             p = platform.index
             if prohibited_at[p + 1] > prohibited_at[p]:
                 self.prohibited_posts.add_ids(
                     p, prohibited_ids[prohibited_at[p] : prohibited_at[p + 1]]
                 )
-            if platform is self.platforms[0] or not others:
-                queue_submissions(platform)
         for future in others:
             future.result()
         if self.ledger is not None:

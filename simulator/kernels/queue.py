@@ -245,31 +245,24 @@ def ring_ranges(levels: Array) -> list[list[tuple[int, int]]]:
     return ranges
 
 
-def line_slots(levels: Array) -> list[npt.NDArray[np.int64]]:
-    """The slots of each row's entries in order of entry (one array per row)."""
-    return [
-        np.concatenate([np.arange(lo, hi, dtype=np.int64) for lo, hi in row])
-        if row
-        else np.empty(0, dtype=np.int64)
-        for row in ring_ranges(levels)
-    ]
-
-
 def relaid_line(
     line_item: Array, line_arrival: Array, levels: Array, room: npt.NDArray[np.int64]
 ) -> tuple[Array, Array, Array]:
     """The line laid out again with ``room[r]`` entries for row ``r`` (at least its
-    entries): each level's entries copied, in order, to the start of its new ring."""
-    slots = line_slots(levels)
+    entries): each level's entries copied, in order, to the start of its new ring (a
+    slice at a time: no index array the size of the line)."""
     new = levels.copy()
     start = np.concatenate(([0], np.cumsum(room)[:-1])).astype(np.int64)
     items = np.empty(int(room.sum()), dtype=line_item.dtype)
     arrivals = np.empty(int(room.sum()), dtype=line_arrival.dtype)
-    for r, taken in enumerate(slots):
-        if len(taken) > room[r]:
+    for r, spans in enumerate(ring_ranges(levels)):
+        if levels[r, LEVEL_COUNT] > room[r]:
             raise ValueError("relaid_line: a ring smaller than its entries")
-        items[start[r] : start[r] + len(taken)] = line_item[taken]
-        arrivals[start[r] : start[r] + len(taken)] = line_arrival[taken]
+        to = int(start[r])
+        for lo, hi in spans:
+            items[to : to + hi - lo] = line_item[lo:hi]
+            arrivals[to : to + hi - lo] = line_arrival[lo:hi]
+            to += hi - lo
     new[:, LEVEL_START] = start
     new[:, LEVEL_ROOM] = room
     new[:, LEVEL_HEAD] = 0

@@ -24,7 +24,6 @@ from simulator.kernels.queue import (
     grown_levels,
     level_arrivals,
     line_has_room,
-    line_slots,
     new_levels,
     register_levels,
     relaid_line,
@@ -404,15 +403,16 @@ class ArrayReviewQueue(ReviewQueue):
         self._finish = self.finish[:busy].tolist()  # a valid heapq heap as it is
         self._queues = {}
         priorities = self.wait_levels[:, LEVEL_PRIORITY].tolist()
-        for level, slots in zip(priorities, line_slots(self.wait_levels), strict=True):
-            if len(slots):
+        for level, spans in zip(priorities, ring_ranges(self.wait_levels), strict=True):
+            if spans:
                 self._queues[level] = deque(
-                    zip(
-                        self.wait_item[slots].tolist(),
-                        self.wait_arrival[slots].tolist(),
+                    (item, arrival)
+                    for lo, hi in spans
+                    for item, arrival in zip(
+                        self.wait_item[lo:hi].tolist(), self.wait_arrival[lo:hi].tolist(),
                         strict=True,
                     )
-                )
+                )  # fmt: skip
         self._levels = sorted(self._queues)  # a sorted list is a heap
         self._svc = self.service[int(self.counters[3]) :].tolist()
         self._svc_pos = 0
