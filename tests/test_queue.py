@@ -25,6 +25,7 @@ from simulator.kernels.queue import (
     new_line,
     register_levels,
     relaid_line,
+    stable_order,
 )
 
 
@@ -152,6 +153,30 @@ def test_review_and_police_share_the_queue() -> None:
     """One heap, one line: both day kernels call the queue module's functions."""
     for name in ("finish_push", "finish_pop", "line_push", "line_pop"):
         assert getattr(review, name) is getattr(police, name)
+
+
+def test_stable_order_is_numpys_stable_argsort() -> None:
+    """The bucket sort gives numpy's stable argsort (an empty array when sorted
+    already) for spread times, crowds at a few instants, ties, a far outlier that puts
+    almost everything in one bucket, reversed input (the merge sort's fallback), and
+    fewer items than a bucket takes."""
+    rng = np.random.default_rng(25)
+    cases = {
+        "spread": rng.random(10_000) * 24,
+        "crowds": np.ceil(rng.random(10_000) * 96) / 4,
+        "ties": np.round(rng.random(10_000) * 24, 1),
+        "outlier": np.append(rng.random(10_000), 1e9),
+        "reversed": np.arange(10_000, dtype=np.float64)[::-1].copy(),
+        "two": np.array([2.0, 1.0]),
+        "three": np.array([1.0, 3.0, 2.0]),
+    }
+    for name, t in cases.items():
+        expected = np.argsort(t, kind="stable")
+        order = stable_order(t)
+        assert len(order) == len(t), name
+        np.testing.assert_array_equal(order, expected, err_msg=name)
+    for t in (np.sort(cases["spread"]), np.zeros(5), np.zeros(0), np.ones(1)):
+        assert len(stable_order(t)) == 0  # sorted already
 
 
 def test_arrival_order_is_numpys_lexsort() -> None:
