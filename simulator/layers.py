@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "simulator.kernels.buffers",
             "simulator.kernels.cache_stamp",
             "simulator.kernels.channel",
+            "simulator.kernels.deadline_miss",
             "simulator.kernels.choice",
             "simulator.kernels.draws",
             "simulator.kernels.handles",

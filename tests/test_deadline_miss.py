@@ -328,6 +328,26 @@ def test_the_lines_weighed_together_are_each_line_alone() -> None:
         assert np.array_equal(row, dm.erlang_c(int(c), load[0]))
 
 
+def test_the_compiled_erlang_recursion_is_numpys_step_by_step() -> None:
+    """``kernels.deadline_miss.erlang_b`` (each element its own ``c`` steps) gives the
+    numpy recursion's bits: every element stepped to the largest ``c`` with
+    ``np.where(k <= c, a b / (k + a b), b)``, the form ``erlang_c`` had before it was
+    compiled. Loads from 0 to far beyond the staff, infinite, and no desks."""
+    from simulator.kernels.deadline_miss import erlang_b
+
+    rng = np.random.default_rng(25)
+    desks = rng.integers(0, 300, size=2_000)
+    load = np.concatenate([rng.random(1_990) * 400.0, [0.0, 1e-300, 1e300, np.inf] * 2, [5.0] * 2])
+    desks[-2:] = 0
+    expected = np.ones(len(load))
+    for k in range(1, int(desks.max()) + 1):
+        with np.errstate(invalid="ignore"):
+            expected = np.where(k <= desks, load * expected / (k + load * expected), expected)
+    got = erlang_b(load, desks.astype(np.int64))
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert got[-1] == 1.0 and np.isnan(got[-3])  # no desks: B_0; an infinite load: nan
+
+
 def test_waiting_share_by_hand() -> None:
     """``m = (1 − s) + s min(1, (W_B + W_q) / T)`` worked by hand at three loads, and
     behind a backlog (``W_B``, :func:`dm.backlog_wait_hours`)."""

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.engine.day_end import end_of_day
+from simulator.engine.day_end import end_of_day, record_population
 from simulator.engine.simulation import Simulation
 from simulator.kernels import draws, moderation, numeric, publishing, speech
 from simulator.kinds import Outcome
@@ -396,12 +396,16 @@ class _AlwaysReviewing(Simulation):
         sanctioned = sanctioned.astype(np.int64, copy=False)
         self.sanctions.strikes_and_exits(start, sanctioned)
         self.learn(day, sanctioned)
+        sanctions_row = self.sanctions.day_row(serving)
         end_of_day(
             day, self.platforms, self.speech.active_users(route), self.moderating,
-            self.scenario, self.recorder, self.population_counts, self.reporting.reports_filed,
-            self.sanctions.day_row(serving),
+            self.scenario, self.recorder,
         )  # fmt: skip
         self.posts.compact(day)
+        record_population(
+            day, self.recorder, self.population_counts, self.reporting.reports_filed,
+            sanctions_row,
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("world", ["open", "csl_counterfactual", "real_names_only"])

@@ -1,7 +1,9 @@
 """The end of a day (docs/model.md, 1.3 step 10): each platform's day booked (S9:
 revenue, and staff when takedown duties are on), the day's posts counted by the platform
-and its threshold adapted (S8), and the ``platform_daily`` and ``population_daily`` rows
-appended."""
+and its threshold adapted (S8), and the ``platform_daily`` rows appended
+(:func:`end_of_day`); then the ``population_daily`` row (:func:`record_population`),
+which reads the beliefs the day's evidence pass writes, perhaps on the second thread
+meanwhile."""
 
 from __future__ import annotations
 
@@ -26,15 +28,9 @@ def end_of_day(
     moderating: bool,
     scenario: Scenario,
     recorder: Recorder,
-    population: PopulationCounts,
-    reports_filed: int,
-    sanctions_row: dict[str, int],
 ) -> None:
     """Book and adapt each platform (``active_here``: its active users today) and
-    record the day's rows. The population row comes from ``population``, its counts
-    made again only if the states or reports changed since they were last made, and
-    ``sanctions_row`` (users without a route by reason; the day's closures, returns and
-    renewals: S14)."""
+    record its day's row."""
     takedown = scenario.rules.takedown
     in_scope = [Channel.PUBLIC, Channel.PRIVATE] if takedown.private_messages else [Channel.PUBLIC]
     reached = (Outcome.BLOCKED, Outcome.REMOVED, Outcome.SURVIVING)
@@ -64,6 +60,19 @@ def end_of_day(
                 "moderation_cost": cost,
             }
         )
+
+
+def record_population(
+    day: int,
+    recorder: Recorder,
+    population: PopulationCounts,
+    reports_filed: int,
+    sanctions_row: dict[str, int],
+) -> None:
+    """Record day ``day``'s population row: from ``population`` (its counts made again
+    only if the states or reports changed since they were last made; the mean beliefs
+    once the day's learning is done) and ``sanctions_row`` (users without a route by
+    reason; the day's closures, returns and renewals: S14)."""
     recorder.population_series.append(
         {"day": day, **population.row(reports_filed, day), **sanctions_row}
     )

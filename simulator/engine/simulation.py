@@ -19,7 +19,7 @@ import simpy
 
 from simulator.engine.audit_reads import ProhibitedPosts, published_in_window
 from simulator.engine.caches import DayThreads, PopulationCounts, threaded
-from simulator.engine.day_end import end_of_day
+from simulator.engine.day_end import end_of_day, record_population
 from simulator.engine.group_counts import GroupRun
 from simulator.engine.post_store import PostStore
 from simulator.engine.progress import DayProgress
@@ -304,15 +304,21 @@ class Simulation:
         # writes only the beliefs, which they do not read); the population row waits.
         self.learn(day, sanctioned)
         # 10: book and adapt the platforms (S8, S9), record the day's rows.
+        sanctions_row = sanctions.day_row(serving)
         end_of_day(
             day, self.platforms, speech.active_users(route), self.moderating, self.scenario,
-            self.recorder, self.population_counts, self.reporting.reports_filed,
-            sanctions.day_row(serving),
+            self.recorder,
+        )  # fmt: skip
+        # Free the records nothing can act on any more (while the evidence pass may still
+        # run: it reads no post), then the population row, which waits for the beliefs.
+        self.posts.compact(day)
+        record_population(
+            day, self.recorder, self.population_counts, self.reporting.reports_filed,
+            sanctions_row,
         )  # fmt: skip
         self.minds.learned()
         if self.groups is not None:
             self.groups.end_of_day(day)
-        self.posts.compact(day)  # free the records nothing can act on any more
 
     def learn(self, day: int, sanctioned: IntArray) -> None:
         """What users learn from day ``day`` (S16): the day's sanctions (``sanctioned``:

@@ -84,6 +84,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from simulator.kernels import deadline_miss as kernel
 from simulator.model.platform_policy import NOTICE, STRICT, Moderation, PlatformPolicy
 
 if TYPE_CHECKING:
@@ -130,16 +131,18 @@ def erlang_c(servers: int | NDArray[np.int64], load: FloatArray) -> FloatArray:
     offered load ``a`` (Erlangs, array); 1 at ``a ≥ c`` (it always waits). ``servers``
     may be an array broadcasting with ``load`` (one queue per element): each element
     takes the recursion's steps up to its own ``c``, so its value is the one the scalar
-    form gives it, bit for bit."""
+    form gives it, bit for bit.
+
+    Erlang B by its stable recursion, ``B_0 = 1``, ``B_k = a B_{k−1} / (k + a B_{k−1})``
+    for ``k = 1 .. c`` (compiled: :func:`simulator.kernels.deadline_miss.erlang_b`),
+    then ``C = B / (1 − ρ (1 − B))`` with ``ρ = a / c``."""
     a = np.asarray(load, dtype=float)
     desks = np.asarray(servers)
-    b = np.ones(np.broadcast(a, desks).shape)  # Erlang B by its stable recursion
-    if desks.ndim == 0:
-        for k in range(1, int(desks) + 1):
-            b = a * b / (k + a * b)
-    else:
-        for k in range(1, int(desks.max(initial=0)) + 1):
-            b = np.where(k <= desks, a * b / (k + a * b), b)
+    shape = np.broadcast(a, desks).shape
+    b = kernel.erlang_b(
+        np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel(),
+        np.ascontiguousarray(np.broadcast_to(desks, shape), dtype=np.int64).ravel(),
+    ).reshape(shape)
     rho = a / desks.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = b / (1.0 - rho * (1.0 - b))
