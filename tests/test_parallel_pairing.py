@@ -19,7 +19,7 @@ import simulator
 from simulator.engine import caches, pairing
 from simulator.engine.simulation import Simulation
 from simulator.engine.speech import SpeechDay
-from simulator.kernels import learning
+from simulator.kernels import learning, publishing
 from simulator.model.orders import OrderBook
 from simulator.model.review_arrays import ArrayReviewQueue
 
@@ -92,11 +92,12 @@ def test_day_steps_on_two_threads_give_identical_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads, a
-    second thread draws the next day's speech while a day runs, queues the other
-    platforms' review items while the first platform's are queued, and the day's evidence
-    pass (learn_beliefs) runs there while the platforms adapt: forced on for a small
-    two-platform world, every table is the same as one thread's, the speech stream ends
-    where it did, and no thread outlives the run."""
+    second thread draws the next day's speech while a day runs, finds the day's benign
+    authors while the review items are queued (or, on a day without them, queues the
+    other platforms' items while the first platform's are queued), and the day's
+    evidence pass (learn_beliefs) runs there while the platforms adapt: forced on for a
+    small two-platform world, every table is the same as one thread's, the speech stream
+    ends where it did, and no thread outlives the run."""
     world = simulator.override(
         simulator.load_scenario("china_csl_2016"),
         {"population.users": 4_000, "horizon_days": 20},
@@ -126,13 +127,23 @@ def test_day_steps_on_two_threads_give_identical_results(
         submitted_on.add(threading.current_thread().name.split("_")[0])
         submit(self, *args)
 
+    resolved_on: list[str] = []
+    resolve = publishing.resolve_authors
+
+    def resolve_counted(*args: Any) -> None:
+        resolved_on.append(threading.current_thread().name)
+        resolve(*args)
+
+    monkeypatch.setattr(publishing, "resolve_authors", resolve_counted)
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(SpeechDay, "draw_speech_day", counted)
     monkeypatch.setattr(learning, "learn_beliefs", learn_counted)
     monkeypatch.setattr(ArrayReviewQueue, "submit", submit_counted)
     two = simulator.run(world, seed=3, parallel=False)
-    # The first platform's items queued here, the second's on the day's thread.
+    # Items queued here, and on the day's thread on days without benign authors to find.
     assert submitted_on == {"MainThread", "censim-day"}, submitted_on
+    assert 0 < len(resolved_on) <= 20  # the authors found on the day's thread
+    assert all(name.startswith("censim-day") for name in resolved_on), resolved_on
     assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
     assert len(learned_on) == 20  # every day's evidence pass, each on the day's thread
     assert all(name.startswith("censim-day") for name in learned_on), learned_on
@@ -161,6 +172,14 @@ def test_a_failing_step_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch)
             raise RuntimeError("step failed")
         settle(self, day, *args)
 
+    resolved_on: list[str] = []
+    resolve = publishing.resolve_authors
+
+    def resolve_counted(*args: Any) -> None:
+        resolved_on.append(threading.current_thread().name)
+        resolve(*args)
+
+    monkeypatch.setattr(publishing, "resolve_authors", resolve_counted)
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(OrderBook, "settle", failing)
     with pytest.raises(RuntimeError, match="step failed"):
@@ -187,6 +206,14 @@ def test_a_failing_evidence_pass_on_the_second_thread_fails_the_run(
             raise RuntimeError("evidence pass failed")
         learn(*args)
 
+    resolved_on: list[str] = []
+    resolve = publishing.resolve_authors
+
+    def resolve_counted(*args: Any) -> None:
+        resolved_on.append(threading.current_thread().name)
+        resolve(*args)
+
+    monkeypatch.setattr(publishing, "resolve_authors", resolve_counted)
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(learning, "learn_beliefs", failing)
     with pytest.raises(RuntimeError, match="evidence pass failed"):

@@ -233,7 +233,7 @@ class SpeechDay:
             self.prohibited_posts.add_by_hour(
                 platform, int(start), prohibited_hours[platform.index]
             )
-        self._store_published(day, published)
+        self._store_published(day, published, inputs[3])
 
     def _speech_drawn_for(self, day: int) -> publishing.Drawn:
         """Day ``day``'s intended posts drawn ahead (:func:`speech.draw_speech_day`),
@@ -423,32 +423,39 @@ class SpeechDay:
         self.drawn_ahead = True
         return True
 
-    def _store_published(self, day: int, published: tuple[NDArray[Any], ...]) -> None:
-        """The day's touched posts into the store; their review items into the queues
-        (one submission per platform, by arrival time, then posting time); notice
-        duties and orders into the order book (see :func:`publishing.publish_days`)."""
+    def _store_published(
+        self,
+        day: int,
+        published: tuple[NDArray[Any], ...],
+        benign_groups: publishing.BenignGroups,
+    ) -> None:
+        """The day's touched posts into the store, once their benign authors are found
+        (:func:`publishing.resolve_authors`, from ``benign_groups``); their review items
+        into the queues (one submission per platform, by arrival time, then posting
+        time); notice duties and orders into the order book (see
+        :func:`publishing.publish_days`)."""
         (
             post_float, post_int, sub_times, sub_actions, sub_items, sub_offsets,
             prohibited_ids, prohibited_offsets, duty_deadline, duty_platform, duty_post,
-            order_chunk, order_post, order_day, state,
+            order_chunk, order_post, order_day, target_value, target_int, state,
         ) = published  # fmt: skip
         n_posts = int(state[0])
         if n_posts == 0:
             return
         first_id = self.posts.size  # the items name posts by id: first_id + buffer index
-        self.posts.append(
-            time_hours=post_float[0, :n_posts],
-            published_hours=post_float[1, :n_posts],
-            order_hours=post_float[2, :n_posts],
-            reviewer_score=post_float[3, :n_posts],
-            held_notice_delay=post_float[4, :n_posts],
-            held_order_delay=post_float[5, :n_posts],
-            author=post_int[0, :n_posts],
-            day=day,
-            platform=post_int[1, :n_posts],
-            kind=post_int[2, :n_posts],
-            channel=post_int[3, :n_posts],
-        )
+        # The benign authors are found beside the queueing at scale: nothing queued reads
+        # an author, and the records enter the store only once they are known.
+        n_targets = int(state[publishing.TARGETS])
+        resolve = (
+            post_int, n_posts, target_value, target_int, n_targets, benign_groups,
+            self.n_platforms,
+        )  # fmt: skip
+        threads = threaded(self.users.size)
+        resolving = None
+        if n_targets and threads:
+            resolving = self.threads.submit(publishing.resolve_authors, *resolve)
+        elif n_targets:
+            publishing.resolve_authors(*resolve)
         sub_at, prohibited_at = sub_offsets.tolist(), prohibited_offsets.tolist()
 
         def queue_submissions(platform: PlatformState) -> None:
@@ -463,11 +470,12 @@ class SpeechDay:
                 order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
                 platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
 
-        # Each queue takes only its own items: at scale the other platforms' are sorted
-        # and queued on the second thread meanwhile.
+        # Each queue takes only its own items: at scale, while the second thread finds
+        # the benign authors, every platform's are sorted and queued here; with no
+        # authors to find, the other platforms' are sorted and queued there.
         others = (
             [self.threads.submit(queue_submissions, p) for p in self.platforms[1:]]
-            if threaded(self.users.size)
+            if threads and resolving is None
             else []
         )
         for platform in self.platforms[:1] if others else self.platforms:
@@ -480,6 +488,21 @@ class SpeechDay:
                 )
         for future in others:
             future.result()
+        if resolving is not None:
+            resolving.result()
+        self.posts.append(
+            time_hours=post_float[0, :n_posts],
+            published_hours=post_float[1, :n_posts],
+            order_hours=post_float[2, :n_posts],
+            reviewer_score=post_float[3, :n_posts],
+            held_notice_delay=post_float[4, :n_posts],
+            held_order_delay=post_float[5, :n_posts],
+            author=post_int[0, :n_posts],
+            day=day,
+            platform=post_int[1, :n_posts],
+            kind=post_int[2, :n_posts],
+            channel=post_int[3, :n_posts],
+        )
         if self.ledger is not None:
             # Who sent each notice (S5b), in submission order.
             noticed = sub_actions[: sub_at[-1]] == Action.NOTICE

@@ -144,7 +144,7 @@ def _no_outputs() -> tuple[Array, ...]:
     return (
         np.zeros((POST_FLOAT_ROWS, 0)), np.zeros((POST_INT_ROWS, 0), dtype=np.int64),
         np.zeros(0), none, none, none, none, none, np.zeros(0), none, none, none, none,
-        none, np.zeros(6, dtype=np.int64),
+        none, np.zeros((1, 0)), np.zeros((2, 0), dtype=np.int64), np.zeros(6, dtype=np.int64),
     )  # fmt: skip
 
 
@@ -179,9 +179,9 @@ def publish_days(
     (:func:`simulator.kernels.numeric.search_bucketed`; or, if ``drawn.offsets`` is not
     empty, what :func:`draw_speech_day` drew ahead), then per channel the benign split
     over the outcome groups (``benign.pvals[c]``; :func:`multinomial` from the split
-    stream, as numpy drew it) and :func:`publish_channel`; last the benign authors
-    (:func:`find_authors`) from ``benign.group`` and ``benign.private_group`` by their
-    running weights. ``routes``, ``speech``, ``beliefs`` (what users decide by:
+    stream, as numpy drew it) and :func:`publish_channel`. The benign records' authors
+    are left to :func:`resolve_authors` (their targets returned). ``routes``,
+    ``speech``, ``beliefs`` (what users decide by:
     :func:`simulator.kernels.choice.choose_posts`) and ``moderation`` as
     :func:`publish_channel` takes them; ``buffers`` the empty buffers to start each day
     from (:func:`new_buffers`).
@@ -190,7 +190,9 @@ def publish_days(
     review items grouped by platform (times, actions, items; platform ``p``'s at
     ``sub_offsets[p]:sub_offsets[p + 1]``, in the order made), the ids of prohibited
     records grouped by platform (ascending), the notice duties (deadline, platform,
-    post id) and the orders (chunk, post id, arrival day), and ``state`` (how many).
+    post id) and the orders (chunk, post id, arrival day), the benign authors' targets
+    (``target_value``, ``target_int``: :func:`resolve_authors`), and ``state`` (how
+    many).
 
     The three generators come as :func:`simulator.kernels.handles.handle` arrays (a
     ``Generator`` argument cost ~22 us a call to type and unbox)."""
@@ -245,23 +247,9 @@ def publish_days(
             )  # fmt: skip
         n_p = hold.shape[0]
         state = day_buffers.state
-        day_post_int, day_target_value = day_buffers.post_int, day_buffers.target_value
-        day_target_int, day_sub_int = day_buffers.target_int, day_buffers.sub_int
-        n_targets = state[TARGETS]
-        if n_targets:
-            found = np.empty(n_targets, dtype=np.int64)
-            for index, which, table in (
-                (0, group, benign.running), (1, private_group, benign.private_running)
-            ):  # fmt: skip
-                mine = day_target_int[1, :n_targets] == index
-                if mine.any():
-                    find_authors(
-                        which, benign.weight, n_p, day_target_value[0, :n_targets],
-                        day_target_int[0, :n_targets], mine, found, table, benign.block,
-                    )  # fmt: skip
-            for i in range(state[POSTS]):
-                if day_post_int[0, i] < 0:
-                    day_post_int[0, i] = found[-day_post_int[0, i] - 1]
+        day_post_int, day_sub_int = day_buffers.post_int, day_buffers.sub_int
+        # The benign records' authors are found by resolve_authors, after this call
+        # (on the second thread at scale, while the day's review items are queued).
         n_posts, n_subs, n_duties, n_orders = state[0], state[1], state[2], state[3]
         # Review items by platform, stably (a counting sort), with absolute item ids.
         sub_offsets = np.zeros(n_p + 1, dtype=np.int64)
@@ -302,9 +290,43 @@ def publish_days(
             day_buffers.post_float, day_post_int, times_by_platform, actions_by_platform,
             items_by_platform, sub_offsets, prohibited_ids, prohibited_offsets,
             day_buffers.duty_deadline[0, :n_duties].copy(), duty_platform, duty_post, order_chunk,
-            order_post, order_day, state,
+            order_post, order_day, day_buffers.target_value, day_buffers.target_int, state,
         )  # fmt: skip
     return published
+
+
+@njit(cache=True, nogil=True)
+def resolve_authors(
+    post_int: Array,
+    n_posts: int,
+    target_value: Array,
+    target_int: Array,
+    n_targets: int,
+    benign: BenignGroups,
+    n_platforms: int,
+) -> None:
+    """The authors of a day's benign records, which :func:`publish_days` leaves as
+    ``-(target number + 1)`` in ``post_int[0]``: each target's user of its platform's
+    published group by running weight (:func:`find_authors`; target ``t`` is
+    ``target_value[0, t]``, on platform ``target_int[0, t]``, from group array
+    ``target_int[1, t]``: 0 public, 1 private), written in place. What the records'
+    authors are depends on nothing else the day draws or does (the targets were drawn
+    with the day's moderation draws), so this may run while the day goes on."""
+    if n_targets == 0:
+        return
+    found = np.empty(n_targets, dtype=np.int64)
+    for index, which, table in (
+        (0, benign.group, benign.running), (1, benign.private_group, benign.private_running)
+    ):  # fmt: skip
+        mine = target_int[1, :n_targets] == index
+        if mine.any():
+            find_authors(
+                which, benign.weight, n_platforms, target_value[0, :n_targets],
+                target_int[0, :n_targets], mine, found, table, benign.block,
+            )  # fmt: skip
+    for i in range(n_posts):
+        if post_int[0, i] < 0:
+            post_int[0, i] = found[-post_int[0, i] - 1]
 
 
 def compiled_on_this_machine() -> bool:
