@@ -67,12 +67,9 @@ def learn_reference(
             for e in range(indptr[a], indptr[a + 1]):
                 touches.append((indices[e], uk.DETENTION_COLUMN + k - 1, friend_detention_weight))
     o = uk.CLIMATE_COLUMN  # the climate's memory: columns of the rows (if on)
-    if len(observed):  # decayed every day, for every user
-        beliefs.climate_decays[0] += 1
     for i in range(len(observed)):
         for k in range(3):
             observed[i, o + k] = np.float32(float(observed[i, o + k]) * climate_keep)
-        observed[i, uk.CLIMATE_DAY_COLUMN] = beliefs.climate_decays[0]
     for u, column, amount in touches:
         _bring(rows, u, day, decay_pow)
         rows[u, column] = np.float32(float(rows[u, column]) + amount)
@@ -122,9 +119,7 @@ def _copy(beliefs: uk.Beliefs) -> uk.Beliefs:
     observed = rows[: len(beliefs.climate_observed)]
     assert beliefs.climate_observed is beliefs.evidence or not len(observed)
     copies = (np.array(field, copy=True) for field in beliefs[1:4])
-    return uk.Beliefs(
-        rows, *copies, observed, beliefs.climate_kind.copy(), beliefs.climate_decays.copy()
-    )
+    return uk.Beliefs(rows, *copies, observed, beliefs.climate_kind.copy())
 
 
 @pytest.mark.parametrize("climate", [False, True])
@@ -172,17 +167,9 @@ def test_learn_beliefs_is_its_statement_to_the_bit(
         most_speakers = max(most_speakers, int(compiled.n_speakers[0]))
         learning.learn_beliefs(compiled, *args)
         learn_reference(reference, *args)
-        # The kernel decays a row's memory when it is next read or added to: brought
-        # whole (on a copy, so that later days keep rows several decays behind), it
-        # is what the statement's daily pass over every user holds.
-        brought = _copy(compiled)
-        uk.bring_all_climate(brought, 0.8)
-        for got, want, name in zip(brought, reference, uk.Beliefs._fields, strict=True):
+        for got, want, name in zip(compiled, reference, uk.Beliefs._fields, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"{name}, day {day}")
     assert (compiled.evidence[:, uk.DAY_COLUMN] == 8).sum() > n // 2  # most rows touched
-    if climate:  # rows not added to today keep their memory decays behind
-        behind = compiled.evidence[:, uk.CLIMATE_DAY_COLUMN] < compiled.climate_decays[0]
-        assert compiled.climate_decays[0] == 6 and 0 < behind.sum() < n
     if n > 1000:
         assert most_speakers > learning.SPEAKER_BLOCK  # a day's speakers in several blocks
 

@@ -660,7 +660,6 @@ def test_friends_hear_what_was_said_in_public() -> None:
     learning.learn_beliefs(beliefs, 0, uk.decay_table(30.0, 5), indptr, indices, nobody,
                            nobody, np.zeros(0, dtype=bool), nobody, nobody, 0.25, 0.2, 1.0,
                            0.5)  # fmt: skip
-    uk.bring_all_climate(beliefs, 0.5)  # (each row's memory decays when next read)
     memory = beliefs.climate_observed[:, uk.CLIMATE_COLUMN :]
     np.testing.assert_allclose(memory[:, C - 1], [0.2 + 1.0, 0.2 + 0.5, 0.7])
     np.testing.assert_allclose(memory[:, A - 1], [0.2, 0.2, 0.2])
@@ -701,7 +700,6 @@ def test_friends_see_a_held_post_only_when_it_is_approved() -> None:
     assert beliefs.n_speakers[0] == 1  # listed once
     learn(0)
     np.testing.assert_allclose(beliefs.evidence[1:, uk.TRIALS_COLUMN + C - 1], [0.25, 0.25])
-    uk.bring_all_climate(beliefs, 0.5)
     np.testing.assert_allclose(beliefs.climate_observed[1:, uk.CLIMATE_COLUMN + C - 1], [0.5, 0.5])
     # Day 1: one held post is approved (it appears now), the other was blocked.
     uk.note_in_public(beliefs, np.array([0]), column, np.array([C]))

@@ -41,8 +41,7 @@ N_SENSITIVE = 3
 #: friends' expected public sensitive posts a day (the climate's E, before the kind's
 #: share), the day the row is decayed to (a float32: exact below 2**24 days), a spare
 #: column, the climate's memory of the friends' posts seen (O, 3 kinds: read through
-#: :attr:`Beliefs.climate_observed`, the rows themselves) and how many of the memory's
-#: daily decays it has had (:func:`bring_climate`): 64 bytes, rows
+#: :attr:`Beliefs.climate_observed`, the rows themselves) and a spare: 64 bytes, rows
 #: aligned to 64, so a user's row is one cache line where separate arrays cost a miss
 #: each (the evidence pass touches every friend of each speaker: docs/performance.md,
 #: "Session 23").
@@ -50,7 +49,6 @@ REMOVAL_COLUMN, DETENTION_COLUMN, TRIALS_COLUMN = 0, 3, 6
 EVIDENCE_COLUMNS = 9
 FLOW_COLUMN, DAY_COLUMN = 9, 10
 CLIMATE_COLUMN = 12
-CLIMATE_DAY_COLUMN = 15
 ROW_COLUMNS = 16
 #: The rows' alignment (bytes): a cache line.
 ROW_ALIGNMENT = 64
@@ -70,8 +68,7 @@ PAR_CLIMATE = 5
 PAR_IOTA_ANONYMOUS = 6
 PAR_IOTA_TRACEABLE = 7
 PAR_REREGISTERED_LOSS = 8
-PAR_CLIMATE_KEEP = 9
-N_PAR = 10
+N_PAR = 9
 #: Columns of :attr:`SpeechInputs.ban_follows`.
 ANONYMOUS, TRACEABLE = 0, 1
 #: Columns of :attr:`SpeechInputs.group_counts` (per day, group and kind): intended,
@@ -100,9 +97,7 @@ class Beliefs(NamedTuple):
     ``evidence`` rows themselves, O in the columns from :data:`CLIMATE_COLUMN`) and
     ``climate_kind`` (1 x 3: a unit of flow's expected posts per kind, E = flow x
     climate_kind[0]; or users x 3, each user's own E per unit of flow, where groups write
-    their own mix of kinds and the friends' expected posts do not split by one mix), and
-    ``climate_decays`` (one int64: the memory's daily decays due so far, one an evidence
-    pass; a row has had those of its :data:`CLIMATE_DAY_COLUMN`, :func:`bring_climate`)."""
+    their own mix of kinds and the friends' expected posts do not split by one mix)."""
 
     evidence: Array
     spoke: Array
@@ -110,7 +105,6 @@ class Beliefs(NamedTuple):
     n_speakers: Array
     climate_observed: Array
     climate_kind: Array
-    climate_decays: Array
 
 
 def aligned_rows(n: int) -> Array:
@@ -159,36 +153,7 @@ def make_beliefs(
         np.zeros((1, N_SENSITIVE))
         if climate_kind is None
         else np.atleast_2d(np.asarray(climate_kind, dtype=np.float64)),
-        np.zeros(1, dtype=np.int64),
     )
-
-
-@njit(cache=True, nogil=True, inline="always")
-def bring_climate(observed: Array, u: int, due: int, keep: float) -> None:
-    """User ``u``'s memory of the friends' posts (columns from :data:`CLIMATE_COLUMN` of
-    ``observed``, the rows) brought to the ``due`` daily decays: each column times
-    ``keep``, rounded to float32, once per decay it has not had yet. The memory decays
-    every day (docs/model.md S3's O); a row is brought only when it is read or added
-    to, with the very operations of a daily pass over every user, in the same order."""
-    had = int(observed[u, CLIMATE_DAY_COLUMN])
-    if had >= due:
-        return
-    for c in range(CLIMATE_COLUMN, CLIMATE_COLUMN + N_SENSITIVE):
-        memory = observed[u, c]
-        if memory != 0.0:  # (0 stays 0)
-            for _ in range(due - had):
-                memory = np.float32(memory * keep)
-            observed[u, c] = memory
-    observed[u, CLIMATE_DAY_COLUMN] = due
-
-
-@njit(cache=True, nogil=True)
-def bring_all_climate(beliefs: Beliefs, keep: float) -> None:
-    """Every row's memory brought to the decays due (:func:`bring_climate`): what a
-    daily pass over every user would hold now, for reading it whole (tests, plots)."""
-    observed, due = beliefs.climate_observed, beliefs.climate_decays[0]
-    for u in range(len(observed)):
-        bring_climate(observed, u, due, keep)
 
 
 @njit(cache=True, nogil=True)
@@ -389,9 +354,8 @@ def choose_posts(
     removal_cost, account_value = par[PAR_REMOVAL_COST], par[PAR_ACCOUNT_VALUE]
     reregistered_loss = par[PAR_REREGISTERED_LOSS]
     iota_named, iota_anonymous = par[PAR_IOTA_TRACEABLE], par[PAR_IOTA_ANONYMOUS]
-    climate_weight, climate_keep = par[PAR_CLIMATE], par[PAR_CLIMATE_KEEP]
+    climate_weight = par[PAR_CLIMATE]
     climate_on = len(beliefs.climate_observed) > 0 and climate_weight > 0.0
-    climate_due = beliefs.climate_decays[0]
     climate_observed, climate_kind = beliefs.climate_observed, beliefs.climate_kind
     spoke, speakers, n_speakers = beliefs.spoke, beliefs.speakers, beliefs.n_speakers
     count_said = channel == 0 and len(spoke) > 0
@@ -481,7 +445,6 @@ def choose_posts(
                 share_row = a if climate_kind.shape[0] > 1 else 0
                 expected = evidence[a, FLOW_COLUMN] * climate_kind[share_row, col_k]
                 if expected > 0.0:
-                    bring_climate(climate_observed, a, climate_due, climate_keep)
                     short = 1.0 - climate_observed[a, CLIMATE_COLUMN + col_k] / expected
                     felt *= max(0.0, 1.0 + climate_weight * short)
             # Perceived probabilities (S16) of the two kinds on the menu.

@@ -28,7 +28,6 @@ from simulator.kernels.choice import (
     SPOKE_COLUMNS,
     TRIALS_COLUMN,
     Beliefs,
-    bring_climate,
 )
 from simulator.kernels.numeric import count_values
 from simulator.kernels.prefetch import prefetch
@@ -169,12 +168,11 @@ def learn_beliefs(
                 t += 1
     observed = beliefs.climate_observed
     climate = len(observed) > 0
-    # The climate's memory decays by climate_keep today for every user: due now, each
-    # row brought when next read or added to (bring_climate), not a pass over every row.
-    due = 0
     if climate:
-        beliefs.climate_decays[0] += 1
-        due = beliefs.climate_decays[0]
+        for i in range(observed.shape[0]):
+            for k in range(N_SENSITIVE):
+                c = CLIMATE_COLUMN + k
+                observed[i, c] = np.float32(observed[i, c] * climate_keep)
     heard = 1.0 - climate_keep
     rows = beliefs.evidence
     last_gap = len(decay_pow) - 1
@@ -251,7 +249,6 @@ def learn_beliefs(
             rows[u, REMOVAL_COLUMN + 2] = np.float32(rows[u, REMOVAL_COLUMN + 2] + r2)
             if climate:
                 o0, o1, o2 = learned[v, 6], learned[v, 7], learned[v, 8]
-                bring_climate(observed, u, due, climate_keep)
                 c = CLIMATE_COLUMN
                 observed[u, c] = np.float32(observed[u, c] + o0)
                 observed[u, c + 1] = np.float32(observed[u, c + 1] + o1)

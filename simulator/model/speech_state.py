@@ -164,7 +164,6 @@ class SpeechState:
         self.friend_weight = perception.visibility * perception.friend_evidence_weight
         self.friend_detention_weight = perception.visibility * perception.friend_detention_weight
         self.climate_keep = 0.5 ** (1.0 / perception.climate_half_life_days)
-        self.par[uk.PAR_CLIMATE_KEEP] = self.climate_keep  # (the memory read by the choice)
         self.beliefs = uk.empty_beliefs()
         #: The day the run is on (set by the engine at each day's start): newcomers'
         #: beliefs start there.
