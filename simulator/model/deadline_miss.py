@@ -139,9 +139,11 @@ def erlang_c(servers: int | NDArray[np.int64], load: FloatArray) -> FloatArray:
     a = np.asarray(load, dtype=float)
     desks = np.asarray(servers)
     shape = np.broadcast(a, desks).shape
+    # Writable copies, one element each (broadcast views are read-only: another type,
+    # another compiled kernel).
     b = kernel.erlang_b(
-        np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64).ravel(),
-        np.ascontiguousarray(np.broadcast_to(desks, shape), dtype=np.int64).ravel(),
+        np.array(np.broadcast_to(a, shape), dtype=np.float64).ravel(),
+        np.array(np.broadcast_to(desks, shape), dtype=np.int64).ravel(),
     ).reshape(shape)
     rho = a / desks.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
