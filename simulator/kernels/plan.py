@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.46
+    seconds 0.49
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.65
+    seconds 0.64
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,25 +30,30 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.65
+    seconds 0.68
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.choice.note_in_public
-    seconds 0.19
+    seconds 0.18
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
+kernel simulator.kernels.deadline_miss.erlang_b
+    seconds 0.35
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.23
+    seconds 0.22
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.30
+    seconds 1.53
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
@@ -65,7 +70,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.54
+    seconds 0.51
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -85,7 +90,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.85
+    seconds 0.76
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -104,7 +109,7 @@ kernel simulator.kernels.network.network_offsets
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.21
+    seconds 0.20
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -117,7 +122,7 @@ kernel simulator.kernels.network.sort_rows
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.10
+    seconds 1.05
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -132,7 +137,7 @@ kernel simulator.kernels.numeric.bucket_index
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.05
+    seconds 1.03
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -157,7 +162,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop eeae769db5
     calls simulator.kernels.queue.line_push 232672fa70
 kernel simulator.kernels.publishing.publish_days
-    seconds 23.34
+    seconds 21.45
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -190,14 +195,24 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.draws.multinomial f467c54bb5
     calls simulator.kernels.draws.normal 1d9a3451d9
     calls simulator.kernels.handles._as_generator_compiled.<locals>.from_addresses e80e0196c1
-    calls simulator.kernels.numeric.bucket_index db80294162
     calls simulator.kernels.numeric.search_bucketed d7d5ae75e8
     calls simulator.kernels.publishing._no_outputs e3b0c44298
     calls simulator.kernels.speech.draw_speech fd3f1ae2cb
-    calls simulator.kernels.speech.find_authors 05ce97157c
     calls simulator.kernels.speech.speak b049906c85
+kernel simulator.kernels.publishing.resolve_authors
+    seconds 4.22
+    profiles rules-large rules-small
+    arg array(int64, 2d, C)
+    arg int64
+    arg array(float64, 2d, C)
+    arg array(int64, 2d, C)
+    arg int64
+    arg BenignGroups(array(float64, 2d, C), array(float64, 2d, C), array(int32, 1d, C), array(int32, 1d, C), array(float64, 1d, C), array(float64, 2d, C), array(float64, 2d, C), int64)
+    arg int64
+    calls simulator.kernels.numeric.bucket_index db80294162
+    calls simulator.kernels.speech.find_authors 05ce97157c
 kernel simulator.kernels.queue.append_pending
-    seconds 0.18
+    seconds 0.16
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -208,14 +223,14 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.arrival_order
-    seconds 1.91
+    seconds 1.93
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.level_arrivals
-    seconds 0.49
+    seconds 0.47
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -231,7 +246,7 @@ kernel simulator.kernels.queue.register_levels
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.take_pending
-    seconds 1.79
+    seconds 1.78
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -241,7 +256,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.02
+    seconds 1.03
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -262,7 +277,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.created_line_room
-    seconds 0.86
+    seconds 0.88
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -270,7 +285,7 @@ kernel simulator.kernels.review.created_line_room
     calls simulator.kernels.queue.level_arrivals 97652f50a1
     calls simulator.kernels.queue.level_arrivals d2e6db18d5
 kernel simulator.kernels.review.review_day
-    seconds 5.37
+    seconds 5.41
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -306,7 +321,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_push 39136c91cb
     calls simulator.kernels.review.created_line_room 58512d9d00
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.36
+    seconds 0.37
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -324,7 +339,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.55
+    seconds 1.44
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -338,7 +353,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.44
+    seconds 0.45
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -352,7 +367,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.34
+    seconds 0.32
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -370,7 +385,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.65
+    seconds 0.61
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -386,7 +401,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.86
+    seconds 4.96
     profiles rules-large rules-small
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
