@@ -18,6 +18,7 @@ from simulator.kernels.queue import (
     finish_push,
     grown_levels,
     level_arrivals,
+    line_ahead,
     line_has_room,
     line_pop,
     line_push,
@@ -87,7 +88,9 @@ def test_the_line_interleaved_pops_what_heapq_pops() -> None:
     """Pushes and pops interleaved over a line of thousands, each level's ring wrapping
     round many times, and the line laid out again (larger, smaller, its rings moved)
     on the way: each pop is ``heapq``'s pop of ``(priority, seq)``, the order of the
-    heap the rings replaced, and the rings' counts are the entries of each level."""
+    heap the rings replaced, the rings' counts are the entries of each level, and
+    ``line_ahead`` names the entry a few after the head of the first level (the review's
+    cache hint), or -1 past that level's end."""
     rng = np.random.default_rng(11)
     priorities = [-7, 0, 2, 5, 1_000]
     line = _line(priorities, 1_500)
@@ -101,6 +104,12 @@ def test_the_line_interleaved_pops_what_heapq_pops() -> None:
             size += 1
             seq += 1
         else:
+            if step % 13 == 0:  # the entry a few pops ahead, while its level lasts
+                first = min(e[0] for e in expected)
+                level = sorted((e[1], e[2]) for e in expected if e[0] == first)
+                for ahead in (0, 3, 8):
+                    later = level[ahead][1] if len(level) > ahead else -1
+                    assert line_ahead(line[0], line[2], ahead) == later, (step, ahead)
             _, _, item, arrival = heapq.heappop(expected)
             assert line_pop(*line) == (item, arrival), step
             size -= 1

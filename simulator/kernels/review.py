@@ -30,12 +30,14 @@ from numba import njit
 from numpy.typing import NDArray
 
 from simulator.kernels.arrivals import sweep_time
+from simulator.kernels.prefetch import prefetch
 from simulator.kernels.queue import (
     finish_pop,
     finish_push,
     follow_pop,
     follow_push,
     level_arrivals,
+    line_ahead,
     line_has_room,
     line_pop,
     line_push,
@@ -64,6 +66,9 @@ TOUCHES = np.array([FLAG, NOTICE, ORDER], dtype=np.int64)
 
 
 COUNT = int(Action.COUNT)
+#: How many items ahead (arrivals, or entries of the line behind its head) the review
+#: asks for the post columns a decision reads first (docs/performance.md, "Session 25").
+PREFETCH_DISTANCE = 8
 
 
 BLOCKED = int(Outcome.BLOCKED)
@@ -239,6 +244,13 @@ def review_day(
     made_time = np.empty(room if follow_enabled else 0, dtype=np.float64)
     n_made = np.zeros(1, dtype=np.int64)
 
+    def hint(item: int) -> None:
+        """Ask for the post columns deciding ``item`` reads (no effect on any value)."""
+        post = item // COUNT
+        prefetch(removed_hours, post)
+        prefetch(score, post)
+        prefetch(kind, post)
+
     def serve(item: int, begin: float, done: float) -> bool:
         """``_ReviewDay.serve``: decide ``item`` starting at ``begin`` and ending at
         ``done`` (hours); False drops it (nothing to review)."""
@@ -323,6 +335,9 @@ def review_day(
             while n_wait > 0:
                 item, arr = line_pop(wait_item, wait_arr, wait_levels)
                 n_wait -= 1
+                later = line_ahead(wait_item, wait_levels, PREFETCH_DISTANCE)
+                if later >= 0:
+                    hint(later)
                 fin = tf + service[j]
                 j += 1
                 if serve(item, tf, fin):
@@ -340,6 +355,8 @@ def review_day(
         # strictly earlier, the first created one.
         if i < n and (counters[4] == 0 or at[i] <= f_time[0]):
             prio, item = ap[i], ai[i]
+            if i + PREFETCH_DISTANCE < n:
+                hint(ai[i + PREFETCH_DISTANCE])
             i += 1
         else:
             prio, item = follow_pop(f_time, f_created, f_seq, f_prio, f_item, counters[4])
