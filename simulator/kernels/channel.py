@@ -39,6 +39,7 @@ from simulator.kernels.arrivals import (
 from simulator.kernels.buffers import grow_columns, merge_by_platform
 from simulator.kernels.choice import HELD_COLUMN, Beliefs, SpeechInputs, choose_posts
 from simulator.kernels.draws import binomial, normal
+from simulator.kernels.prefetch import prefetch
 from simulator.kernels.speech import HOURS
 from simulator.kinds import Action, Channel, Outcome
 
@@ -54,6 +55,8 @@ ORDER, HOLD, NOTICE, FLAG = Action.ORDER, Action.HOLD, Action.NOTICE, Action.FLA
 ACTIONS = Action.COUNT
 BENIGN = 0
 PUBLIC = int(Channel.PUBLIC)
+#: How many posts ahead the moderation draws ask for their authors' audience.
+PREFETCH_DISTANCE = 16
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
 #: none), reviewer score, a held post's notice and order delays after approval (inf:
@@ -462,13 +465,18 @@ def _publish(
     else:
         for row in range(3):
             rate = notice_rate if row == 1 else order_rate
+            # Notices see the audience, the regulator its own (groups): the authors'
+            # entries asked for PREFETCH_DISTANCE posts ahead (scattered over the users).
+            seen = audience if row == 1 else order_audience
+            hint = row > 0 and channel == PUBLIC
             for k in range(n):
+                if hint and k + PREFETCH_DISTANCE < n:
+                    prefetch(seen, authors[k + PREFETCH_DISTANCE])
                 uniforms[row, k] = u = rng.random()
                 if row == 0:
                     f = filter_factor[authors[k]] if scaled else 1.0
                     flags[row, k] = u < min(1.0, touch[p, 0, kind] * f)
-                else:  # notices see the audience, the regulator its own (groups)
-                    seen = audience if row == 1 else order_audience
+                else:
                     reach = seen[authors[k]] if channel == PUBLIC else 1.0
                     flags[row, k] = noticed(u, rate, reach)
     held_delay = held_delays(  # a held post's notice and order delays (issue 17)
