@@ -27,6 +27,7 @@ from simulator.kernels.queue import (
     register_levels,
     relaid_line,
     stable_order,
+    submissions_in_order,
 )
 
 
@@ -204,3 +205,21 @@ def test_arrival_order_is_numpys_lexsort() -> None:
                 times = np.full(n, 250.0)  # one crowd
             expected = np.lexsort((posted, times))
             np.testing.assert_array_equal(arrival_order(times, posted), expected)
+
+
+def test_submissions_in_order_are_the_lexsorted_columns() -> None:
+    """A platform's day of review items, put in arrival order in one compiled pass: the
+    posting times gathered by post id and the three columns permuted as
+    ``np.lexsort((posted, times))`` orders them (how _store_published queued them)."""
+    rng = np.random.default_rng(3)
+    first_id, count = 1_000, 5
+    posted_hours = np.round(rng.random(4_000) * 24 + 240, 3)  # ties among posts too
+    posts = rng.integers(0, 4_000, 20_000)
+    actions = rng.integers(0, count, 20_000)
+    items = (posts + first_id) * count + actions
+    sweep = np.ceil(posted_hours[posts] / 0.25) * 0.25
+    times = np.where(rng.random(20_000) < 0.7, sweep, posted_hours[posts] + rng.random(20_000))
+    order = np.lexsort((posted_hours[items // count - first_id], times))
+    got = submissions_in_order(times, actions, items, posted_hours, first_id, count)
+    for column, expected in zip(got, (times, actions, items), strict=True):
+        np.testing.assert_array_equal(column, expected[order])

@@ -24,7 +24,7 @@ from simulator.engine.audit_reads import ProhibitedPosts
 from simulator.engine.caches import DayThreads, GeneratorHandles, threaded
 from simulator.engine.post_store import PostStore
 from simulator.kernels import benign, moderation, publishing, routes, speech
-from simulator.kernels.queue import arrival_order
+from simulator.kernels.queue import submissions_in_order
 from simulator.kinds import N_KINDS, Action, Channel
 from simulator.model import arrivals
 from simulator.model import groups as group_rules
@@ -429,8 +429,8 @@ class SpeechDay:
         published: tuple[NDArray[Any], ...],
         benign_groups: publishing.BenignGroups,
     ) -> None:
-        """The day's touched posts into the store, once their benign authors are found
-        (:func:`publishing.resolve_authors`, from ``benign_groups``); their review items
+        """The day's touched posts into the store, their benign authors as
+        :func:`publishing.resolve_authors` finds them from ``benign_groups``; their review items
         into the queues (one submission per platform, by arrival time, then posting
         time); notice duties and orders into the order book (see
         :func:`publishing.publish_days`)."""
@@ -443,8 +443,8 @@ class SpeechDay:
         if n_posts == 0:
             return
         first_id = self.posts.size  # the items name posts by id: first_id + buffer index
-        # The benign authors are found beside the queueing at scale: nothing queued reads
-        # an author, and the records enter the store only once they are known.
+        # The benign authors are found beside the queueing and the records' other
+        # columns at scale: nothing queued reads an author.
         n_targets = int(state[publishing.TARGETS])
         resolve = (
             post_int, n_posts, target_value, target_int, n_targets, benign_groups,
@@ -465,10 +465,13 @@ class SpeechDay:
             the batches', kind by kind)."""
             first, last = sub_at[platform.index], sub_at[platform.index + 1]
             if last > first:
-                times, items = sub_times[first:last], sub_items[first:last]
-                posted = post_float[0, items // Action.COUNT - first_id]
-                order = arrival_order(times, posted)  # np.lexsort((posted, times)), compiled
-                platform.queue.submit(times[order], sub_actions[first:last][order], items[order])
+                # np.lexsort((posted, times)) and the permuted columns, compiled.
+                platform.queue.submit(
+                    *submissions_in_order(
+                        sub_times[first:last], sub_actions[first:last], sub_items[first:last],
+                        post_float[0], first_id, int(Action.COUNT),
+                    )
+                )  # fmt: skip
 
         # Each queue takes only its own items: at scale, while the second thread finds
         # the benign authors, every platform's are sorted and queued here; with no
@@ -488,8 +491,7 @@ class SpeechDay:
                 )
         for future in others:
             future.result()
-        if resolving is not None:
-            resolving.result()
+        # The records, their authors last: written once found.
         self.posts.append(
             time_hours=post_float[0, :n_posts],
             published_hours=post_float[1, :n_posts],
@@ -497,12 +499,14 @@ class SpeechDay:
             reviewer_score=post_float[3, :n_posts],
             held_notice_delay=post_float[4, :n_posts],
             held_order_delay=post_float[5, :n_posts],
-            author=post_int[0, :n_posts],
             day=day,
             platform=post_int[1, :n_posts],
             kind=post_int[2, :n_posts],
             channel=post_int[3, :n_posts],
         )
+        if resolving is not None:
+            resolving.result()
+        self.posts.author[first_id : first_id + n_posts] = post_int[0, :n_posts]
         if self.ledger is not None:
             # Who sent each notice (S5b), in submission order.
             noticed = sub_actions[: sub_at[-1]] == Action.NOTICE
