@@ -186,15 +186,17 @@ class ReviewDay:
         strike: list[NDArray[np.bool_]] = []
         approved: list[IntArray] = []
         # Each platform's day in one compiled call; the calls share no data (each
-        # writes only its own posts' columns), so at scale they run on two threads.
-        # Then the bookkeeping, platform by platform in order.
-        calls: list[tuple[PlatformState, tuple[Any, ...]]] = []
-        for platform in self.platforms:
+        # writes only its own posts' columns; each queue draws from its own stream), so
+        # at scale the other platforms' days, from taking their arrivals on, run on the
+        # second thread. Then the bookkeeping, platform by platform in order.
+
+        def prepare(platform: PlatformState) -> tuple[Any, ...] | None:
+            """The compiled day's arguments for ``platform``; None where it has nothing
+            to decide today (services under way just end)."""
             queue = platform.queue
             assert isinstance(queue, ArrayReviewQueue)  # checked above
             at, ap, ai = queue.arrivals_before(end)
             if len(at) == 0 and queue.waiting == 0 and queue.created_waiting == 0:
-                # Nothing to decide today: services under way just end.
                 busy = queue.busy
                 if busy:
                     finish = np.sort(queue.finish[:busy])
@@ -203,14 +205,14 @@ class ReviewDay:
                     queue.counters[0] = len(running)
                 platform.reviews_today = 0
                 platform.removals_today = 0
-                continue
+                return None
             follow = follow_ons(platform, queue, ap, columns)
             queue.reserve(len(at) + follow.room, ap, follow.holds)
             threshold = review_kernels.comparable_threshold(platform.threshold)
             held_threshold = review_kernels.comparable_threshold(
                 platform.threshold + platform.spec.held_review_margin
             )
-            args = (
+            return (
                 at, ap, ai, end, queue.servers, queue.finish, queue.wait_item,
                 queue.wait_arrival, queue.wait_levels, queue.service, queue.counters,
                 threshold, held_threshold, columns["reviewer_score"],
@@ -218,19 +220,23 @@ class ReviewDay:
                 columns["published_hours"], columns["blocked_hours"], columns["kind"], N_KINDS,
                 follow,
             )  # fmt: skip
-            calls.append((platform, args))
-        days: Iterable[tuple[Any, ...]]
-        if len(calls) > 1 and threaded(self.users):
-            # The other platforms on the pool, the first here; each platform's booking
-            # starts as soon as its day is done (booking writes no post column a review
-            # day reads).
-            submit = self.threads.submit
-            others = [submit(review_kernels.review_day, *args) for _, args in calls[1:]]
-            first = review_kernels.review_day(*calls[0][1])
-            days = chain([first], (future.result() for future in others))
+
+        def day_of(platform: PlatformState) -> tuple[Any, ...] | None:
+            args = prepare(platform)
+            return None if args is None else review_kernels.review_day(*args)
+
+        days: Iterable[tuple[PlatformState, tuple[Any, ...] | None]]
+        if len(self.platforms) > 1 and threaded(self.users):
+            # Each platform's booking starts as soon as its day is done (booking writes
+            # no post column a review day reads).
+            others = [(p, self.threads.submit(day_of, p)) for p in self.platforms[1:]]
+            first = (self.platforms[0], day_of(self.platforms[0]))
+            days = chain([first], ((p, future.result()) for p, future in others))
         else:
-            days = [review_kernels.review_day(*args) for _, args in calls]
-        for (platform, _), day in zip(calls, days, strict=True):
+            days = [(p, day_of(p)) for p in self.platforms]
+        for platform, day in days:
+            if day is None:
+                continue
             waits, ids, n_ids, reviewed, made_item, made_time = day
             queue = platform.queue
             assert isinstance(queue, ArrayReviewQueue)  # checked above
