@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.49
+    seconds 0.44
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.64
+    seconds 0.57
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,30 +30,30 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.68
+    seconds 0.61
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.choice.note_in_public
-    seconds 0.18
+    seconds 0.17
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.deadline_miss.erlang_b
-    seconds 0.35
+    seconds 0.31
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.learning.friend_sums
-    seconds 0.22
+    seconds 0.20
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(float64, 1d, C)
 kernel simulator.kernels.learning.learn_beliefs
-    seconds 1.53
+    seconds 1.43
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg int64
@@ -70,7 +70,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.51
+    seconds 0.48
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -82,7 +82,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.50
+    seconds 0.48
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -90,7 +90,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.76
+    seconds 0.75
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -109,20 +109,20 @@ kernel simulator.kernels.network.network_offsets
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.network_rows
-    seconds 0.20
+    seconds 0.21
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.21
+    seconds 0.22
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.05
+    seconds 1.11
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -137,7 +137,7 @@ kernel simulator.kernels.numeric.bucket_index
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.03
+    seconds 1.00
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -162,7 +162,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop eeae769db5
     calls simulator.kernels.queue.line_push 232672fa70
 kernel simulator.kernels.publishing.publish_days
-    seconds 21.45
+    seconds 20.04
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -200,7 +200,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.draw_speech fd3f1ae2cb
     calls simulator.kernels.speech.speak b049906c85
 kernel simulator.kernels.publishing.resolve_authors
-    seconds 4.22
+    seconds 3.93
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg int64
@@ -212,7 +212,7 @@ kernel simulator.kernels.publishing.resolve_authors
     calls simulator.kernels.numeric.bucket_index db80294162
     calls simulator.kernels.speech.find_authors 05ce97157c
 kernel simulator.kernels.queue.append_pending
-    seconds 0.16
+    seconds 0.15
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -222,20 +222,13 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
     arg int64
-kernel simulator.kernels.queue.arrival_order
-    seconds 1.93
-    profiles rules-large rules-small
-    arg array(float64, 1d, C)
-    arg array(float64, 1d, C)
-    calls simulator.kernels.numeric.merge_argsort 921f453fc9
-    calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.level_arrivals
-    seconds 0.47
+    seconds 0.45
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.line_has_room
-    seconds 0.12
+    seconds 0.11
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -245,8 +238,20 @@ kernel simulator.kernels.queue.register_levels
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
+kernel simulator.kernels.queue.submissions_in_order
+    seconds 2.24
+    profiles rules-large rules-small
+    arg array(float64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(int64, 1d, C)
+    arg array(float64, 1d, C)
+    arg int64
+    arg int64
+    calls simulator.kernels.numeric.merge_argsort 921f453fc9
+    calls simulator.kernels.queue.arrival_order a92b13d5f3
+    calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 1.78
+    seconds 1.72
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -256,7 +261,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 1.03
+    seconds 0.99
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -277,7 +282,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.created_line_room
-    seconds 0.88
+    seconds 0.84
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -285,7 +290,7 @@ kernel simulator.kernels.review.created_line_room
     calls simulator.kernels.queue.level_arrivals 97652f50a1
     calls simulator.kernels.queue.level_arrivals d2e6db18d5
 kernel simulator.kernels.review.review_day
-    seconds 5.41
+    seconds 5.48
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -339,7 +344,7 @@ kernel simulator.kernels.sanctions.apply_exits
     arg float64
     arg array(int8, 1d, C)
 kernel simulator.kernels.sanctions.apply_strikes
-    seconds 1.44
+    seconds 1.40
     profiles rules-large rules-small
     arg array(int64, 1d, C)
     arg int64
@@ -353,7 +358,7 @@ kernel simulator.kernels.sanctions.apply_strikes
     arg array(int8, 1d, C)
     calls simulator.kernels.sanctions.strikes_in_force 716c3a9de6
 kernel simulator.kernels.sanctions.recount_exclusions
-    seconds 0.45
+    seconds 0.43
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(int8, 1d, C)
@@ -367,7 +372,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.32
+    seconds 0.30
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -385,7 +390,7 @@ kernel simulator.kernels.sanctions.renew_slots
     arg array(float64, 1d, C)
     arg float64
 kernel simulator.kernels.sanctions.update_exclusions
-    seconds 0.61
+    seconds 0.59
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -401,7 +406,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.96
+    seconds 4.69
     profiles rules-large rules-small
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
