@@ -55,14 +55,12 @@ ORDER, HOLD, NOTICE, FLAG = Action.ORDER, Action.HOLD, Action.NOTICE, Action.FLA
 ACTIONS = Action.COUNT
 BENIGN = 0
 PUBLIC = int(Channel.PUBLIC)
-#: How many posts ahead the moderation draws ask for their authors' audience.
-PREFETCH_DISTANCE = 16
+PREFETCH_DISTANCE = 16  # how many posts ahead the draws ask for the authors' audience
 
 #: Rows of ``post_float``: when posted, published (inf: held), order arrival (inf:
 #: none), reviewer score, a held post's notice and order delays after approval (inf:
 #: none; issue 17); of ``post_int``: author, platform, kind, channel.
 POST_FLOAT_ROWS, POST_INT_ROWS = 6, 4
-
 
 #: What ``state`` counts: posts, submissions, duties, orders, order chunks, benign
 #: author targets.
@@ -246,10 +244,9 @@ def publish_channel(
     n_p = hold.shape[0]
     circumvention_row = n_p
 
-    # Kind 0 (benign) is counted in aggregate and only the posts a rule touches are
-    # drawn; kinds 1.. are drawn post by post and routed. Either way each platform's
-    # batch then goes through the one call of _publish below (one call site: numba
-    # compiles it once, not once per constant argument).
+    # Benign posts (kind 0) are counted in aggregate, only those a rule touches drawn;
+    # kinds 1.. are drawn post by post and routed. Each platform's batch then goes through
+    # the one call of _publish below (numba compiles one call site once, not per constant).
     reaching = np.empty(0, dtype=np.int64)
     reaching_times = np.empty(0, dtype=np.float64)
     offsets = np.zeros(n_p + 1, dtype=np.int64)
@@ -444,9 +441,8 @@ def _publish(
         for k in range(n):
             f = filter_factor[authors[k]] if scaled else 1.0
             is_held[k] = rng.random() < min(1.0, hold[p, kind] * f)
-    # Flags row by row over all posts (held ones too: then dropped). Individually drawn
-    # posts: one uniform per post and row decides the flag (u < P(flag)) and whether and
-    # when users and the regulator notice the post (docs/model.md S5a).
+    # Flags row by row over all posts (held ones too: then dropped). A drawn post's uniform
+    # per row decides the flag (u < P(flag)) and whether and when it is noticed (S5a).
     flags = np.zeros((3, n), dtype=np.bool_)
     uniforms = np.empty((3, n), dtype=np.float64)
     notice_rate = view_rate(touch[p, 1, kind])
@@ -465,13 +461,10 @@ def _publish(
     else:
         for row in range(3):
             rate = notice_rate if row == 1 else order_rate
-            # Notices see the audience, the regulator its own (groups): the authors'
-            # entries asked for PREFETCH_DISTANCE posts ahead (scattered over the users).
-            seen = audience if row == 1 else order_audience
-            hint = row > 0 and channel == PUBLIC
+            seen = audience if row == 1 else order_audience  # the regulator's (groups)
             for k in range(n):
-                if hint and k + PREFETCH_DISTANCE < n:
-                    prefetch(seen, authors[k + PREFETCH_DISTANCE])
+                if row > 0 and channel == PUBLIC and k + PREFETCH_DISTANCE < n:
+                    prefetch(seen, authors[k + PREFETCH_DISTANCE])  # (scattered users)
                 uniforms[row, k] = u = rng.random()
                 if row == 0:
                     f = filter_factor[authors[k]] if scaled else 1.0
@@ -512,9 +505,8 @@ def _publish(
             which[j] = k
             j += 1
     # Arrival times (S5a): orders, then notices, when the post's reach gets it noticed
-    # (individually drawn posts: from the uniform that decided it; benign posts, known
-    # to be touched and of audience 1: one uniform each, drawn here); flags at the
-    # platform's next keyword sweep (no draw). Then the reviewer scores.
+    # (drawn posts: from the uniform that decided it; benign posts, touched, audience 1: a
+    # uniform each, drawn here); flags at the next keyword sweep (no draw). Then scores.
     order_hours = np.full(m, np.inf)
     notice_hours = np.full(m, np.inf)
     flag_hours = np.empty(m, dtype=np.float64)
