@@ -168,7 +168,7 @@ def test_review_and_police_share_the_queue() -> None:
 def test_stable_order_is_numpys_stable_argsort() -> None:
     """The bucket sort gives numpy's stable argsort (an empty array when sorted
     already) for spread times, crowds at a few instants, ties, a far outlier that puts
-    almost everything in one bucket, reversed input (the merge sort's fallback), and
+    almost everything in one bucket (the merge sort's fallback), reversed input, and
     fewer items than a bucket takes."""
     rng = np.random.default_rng(25)
     cases = {
