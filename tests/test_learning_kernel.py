@@ -165,6 +165,7 @@ def test_learn_beliefs_is_its_statement_to_the_bit(
             detained_kind, 0.3, 0.15, 0.7, 0.8,
         )  # fmt: skip
         most_speakers = max(most_speakers, int(compiled.n_speakers[0]))
+        learning.decay_climate(compiled, 0.8)  # the day's decay of the memory, first
         learning.learn_beliefs(compiled, *args)
         learn_reference(reference, *args)
         for got, want, name in zip(compiled, reference, uk.Beliefs._fields, strict=True):

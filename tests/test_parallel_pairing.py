@@ -94,8 +94,9 @@ def test_day_steps_on_two_threads_give_identical_results(
     """At scale (THREADED_MIN_USERS) the platforms' review days run on two threads, a
     second thread draws the next day's speech while a day runs, finds the day's benign
     authors while the review items are queued (or, on a day without them, queues the
-    other platforms' items while the first platform's are queued), and the day's
-    evidence pass (learn_beliefs) runs there while the platforms adapt: forced on for a
+    other platforms' items while the first platform's are queued), decays the climate's
+    memory after the other platform's review day, and the day's evidence pass
+    (learn_beliefs) runs there while the platforms adapt: forced on for a
     small two-platform world, every table is the same as one thread's, the speech stream
     ends where it did, and no thread outlives the run."""
     world = simulator.override(
@@ -143,8 +144,16 @@ def test_day_steps_on_two_threads_give_identical_results(
         if self.posts.size:  # every record stored with its author (none left unresolved)
             lowest_author.append(int(self.posts.author[: self.posts.size].min()))
 
+    decayed_on: list[str] = []
+    decay = learning.decay_climate
+
+    def decay_counted(*args: Any) -> None:
+        decayed_on.append(threading.current_thread().name)
+        decay(*args)
+
     monkeypatch.setattr(publishing, "resolve_authors", resolve_counted)
     monkeypatch.setattr(SpeechDay, "_store_published", store_checked)
+    monkeypatch.setattr(learning, "decay_climate", decay_counted)
     monkeypatch.setattr(caches, "THREADED_MIN_USERS", 0)
     monkeypatch.setattr(SpeechDay, "draw_speech_day", counted)
     monkeypatch.setattr(learning, "learn_beliefs", learn_counted)
@@ -155,6 +164,8 @@ def test_day_steps_on_two_threads_give_identical_results(
     assert 0 < len(resolved_on) <= 20  # the authors found on the day's thread
     assert all(name.startswith("censim-day") for name in resolved_on), resolved_on
     assert lowest_author and min(lowest_author) >= 0, lowest_author
+    # The climate's daily decay, beside the other platform's review day, every day.
+    assert len(decayed_on) == 20 and all(n.startswith("censim-day") for n in decayed_on)
     assert sorted(drawn_ahead) == list(range(20))  # each day drawn once, ahead but day 0
     assert len(learned_on) == 20  # every day's evidence pass, each on the day's thread
     assert all(name.startswith("censim-day") for name in learned_on), learned_on

@@ -657,6 +657,7 @@ def test_friends_hear_what_was_said_in_public() -> None:
     indptr = np.array([0, 2, 3, 4])
     indices = np.array([1, 2, 0, 0])
     nobody = np.zeros(0, dtype=np.int64)
+    learning.decay_climate(beliefs, 0.5)  # the day's decay first, then what was heard
     learning.learn_beliefs(beliefs, 0, uk.decay_table(30.0, 5), indptr, indices, nobody,
                            nobody, np.zeros(0, dtype=bool), nobody, nobody, 0.25, 0.2, 1.0,
                            0.5)  # fmt: skip
@@ -686,6 +687,7 @@ def test_friends_see_a_held_post_only_when_it_is_approved() -> None:
     decay_pow = uk.decay_table(30.0, 5)
 
     def learn(day: int) -> None:
+        learning.decay_climate(beliefs, 0.5)
         learning.learn_beliefs(beliefs, day, decay_pow, indptr, indices, nobody, nobody,
                                np.zeros(0, dtype=bool), nobody, nobody, 0.25, 0.2, 1.0,
                                0.5)  # fmt: skip

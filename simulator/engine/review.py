@@ -169,9 +169,14 @@ class ReviewDay:
             posts.day[ids], posts.platform[ids], channel[weighed], kind[weighed], views
         )
 
-    def run(self, end: float) -> tuple[IntArray, IntArray]:
+    def run(
+        self, end: float, beside: Callable[[], None] | None = None
+    ) -> tuple[IntArray, IntArray]:
         """Advance every platform's queue to ``end``. Returns the authors sanctioned today
-        (blocked or removed, with repeats) and the authors of public posts removed today."""
+        (blocked or removed, with repeats) and the authors of public posts removed today.
+        ``beside``: work for the second thread once the other platforms' days are done,
+        where they run there (it must touch nothing the review does); not called
+        otherwise."""
         if not self.compiled or not all(
             isinstance(platform.queue, ArrayReviewQueue) for platform in self.platforms
         ):
@@ -225,11 +230,21 @@ class ReviewDay:
             args = prepare(platform)
             return None if args is None else review_kernels.review_day(*args)
 
+        def last_day(platform: PlatformState) -> tuple[Any, ...] | None:
+            day = day_of(platform)
+            if beside is not None:
+                beside()
+            return day
+
         days: Iterable[tuple[PlatformState, tuple[Any, ...] | None]]
         if len(self.platforms) > 1 and threaded(self.users):
             # Each platform's booking starts as soon as its day is done (booking writes
             # no post column a review day reads).
-            others = [(p, self.threads.submit(day_of, p)) for p in self.platforms[1:]]
+            last = self.platforms[-1]
+            others = [
+                (p, self.threads.submit(last_day if p is last else day_of, p))
+                for p in self.platforms[1:]
+            ]
             first = (self.platforms[0], day_of(self.platforms[0]))
             days = chain([first], ((p, future.result()) for p, future in others))
         else:

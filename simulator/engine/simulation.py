@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -285,7 +286,9 @@ class Simulation:
             excluded, serving, self.streams.split
         )
         if self.moderating:
-            sanctioned, _ = self.review.run(end)  # 6 (S6, S7, S7a, S11)
+            # 6 (S6, S7, S7a, S11); beside the other platforms' days, at scale, the day's
+            # decay of the climate's memory (S16: the choices that read it are made).
+            sanctioned, _ = self.review.run(end, partial(self.minds.decay_climate, day))
             self.orders.settle(day, self.recorder, self.reporting)  # 7 (S10, S11)
             self.police.advance(end)  # 8 (S12)
         else:

@@ -109,8 +109,9 @@ def learn_beliefs(
     counted here) reaches each friend at once: ``trial_weight`` trials per post said and
     ``friend_weight`` (visibility times the friends' weight) removals per sanction, so
     friends' trials are what they actually said, not what they meant to. With the
-    climate on, the friends' memory of posts said decays by ``climate_keep`` and takes
-    ``(1 - climate_keep)`` per post (S3's O). Posts said today that the filter held
+    climate on, the friends' memory of posts said, decayed by ``climate_keep`` first
+    (:func:`decay_climate`, called before this), takes ``(1 - climate_keep)`` per post
+    (S3's O). Posts said today that the filter held
     (``HELD_COLUMN``) are taken off what friends see; a held post is seen on the day it
     is approved (:func:`simulator.kernels.choice.note_in_public`), never if blocked.
     ``spoke`` is cleared. Benign posts (kind 0) teach nothing."""
@@ -167,12 +168,7 @@ def learn_beliefs(
                 amount[t] = friend_detention_weight
                 t += 1
     observed = beliefs.climate_observed
-    climate = len(observed) > 0
-    if climate:
-        for i in range(observed.shape[0]):
-            for k in range(N_SENSITIVE):
-                c = CLIMATE_COLUMN + k
-                observed[i, c] = np.float32(observed[i, c] * climate_keep)
+    climate = len(observed) > 0  # (the day's decay of the memory: decay_climate, first)
     heard = 1.0 - climate_keep
     rows = beliefs.evidence
     last_gap = len(decay_pow) - 1
@@ -255,6 +251,19 @@ def learn_beliefs(
                 observed[u, c + 2] = np.float32(observed[u, c + 2] + o2)
     if friends_see:
         n_speakers[0] = 0
+
+
+@njit(cache=True, nogil=True)
+def decay_climate(beliefs: Beliefs, climate_keep: float) -> None:
+    """The day's decay of the climate's memory of the friends' posts seen (S3's O), for
+    every user: each column times ``climate_keep``, rounded to float32. Made before the
+    day's :func:`learn_beliefs` adds the posts heard (anywhere after the day's choices,
+    which read the memory: on the second thread while the review runs, at scale)."""
+    observed = beliefs.climate_observed
+    for i in range(observed.shape[0]):
+        for k in range(N_SENSITIVE):
+            c = CLIMATE_COLUMN + k
+            observed[i, c] = np.float32(observed[i, c] * climate_keep)
 
 
 @njit(cache=True, nogil=True)

@@ -173,6 +173,7 @@ class SpeechState:
         #: The day's learn_beliefs while it runs on the day's second thread (learn with
         #: ``submit``); joined by :meth:`learned` before anything reads the beliefs.
         self._learning: Future[Any] | None = None
+        self._climate_decayed_on = -1  # the last day whose climate decay was made
         if self.at_risk:
             self.beliefs = self._initial_beliefs(scenario, q, sensitive_weights)
 
@@ -289,6 +290,7 @@ class SpeechState:
             perception.news_case_weight, perception.visibility,
             np.array(perception.news_punished_posts_per_day.as_tuple()),
         )  # fmt: skip
+        self.decay_climate(day)  # (made already, at scale, while the review ran)
         friends = len(self.beliefs.spoke) > 0
         friends = friends or (len(detained) > 0 and self.friend_detention_weight > 0)
         if friends:
@@ -306,6 +308,19 @@ class SpeechState:
             learning.learn_beliefs(*arguments)
         else:
             self._learning = submit(learning.learn_beliefs, *arguments)
+
+    def decay_climate(self, day: int) -> None:
+        """Day ``day``'s decay of the climate's memory (S3's O), once, before the day's
+        evidence pass adds to it (:func:`learning.decay_climate`); nothing where no
+        beliefs are kept or the climate is off. It may run on another thread after the
+        day's choices, as long as nothing reads the beliefs meanwhile."""
+        if (
+            self.at_risk
+            and len(self.beliefs.climate_observed)
+            and self._climate_decayed_on != day
+        ):
+            learning.decay_climate(self.beliefs, self.climate_keep)
+            self._climate_decayed_on = day
 
     def learned(self) -> None:
         """Wait for the evidence pass :meth:`learn` left running, if any (its errors
