@@ -8,7 +8,7 @@ names) and the package's kernels it compiles inside it (name, hash of their type
 
 PLAN = """
 kernel simulator.kernels.benign.benign_groups
-    seconds 0.44
+    seconds 0.47
     profiles free-large free-small rules-large rules-small
     arg readonly array(int16, 1d, C)
     arg array(int16, 1d, C)
@@ -22,7 +22,7 @@ kernel simulator.kernels.benign.benign_groups
     arg array(int32, 1d, C)
     arg array(float64, 2d, C)
 kernel simulator.kernels.benign.benign_split
-    seconds 0.57
+    seconds 0.58
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg array(float64, 1d, C)
@@ -30,12 +30,12 @@ kernel simulator.kernels.benign.benign_split
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.benign.group_shares
-    seconds 0.61
+    seconds 0.63
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     calls simulator.kernels.numeric.numpy_sum 921f453fc9
 kernel simulator.kernels.choice.note_in_public
-    seconds 0.17
+    seconds 0.18
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int64, 1d, C)
@@ -46,6 +46,11 @@ kernel simulator.kernels.deadline_miss.erlang_b
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
+kernel simulator.kernels.learning.decay_climate
+    seconds 0.13
+    profiles rules-large rules-small
+    arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
+    arg float64
 kernel simulator.kernels.learning.friend_sums
     seconds 0.20
     profiles rules-large rules-small
@@ -70,7 +75,7 @@ kernel simulator.kernels.learning.learn_beliefs
     arg float64
     arg float64
 kernel simulator.kernels.learning.mean_beliefs
-    seconds 0.48
+    seconds 0.46
     profiles rules-large rules-small
     arg Beliefs(array(float32, 2d, C), array(int16, 2d, C), array(int64, 1d, C), array(int64, 1d, C), array(float32, 2d, C), array(float64, 2d, C))
     arg array(int8, 1d, C)
@@ -82,7 +87,7 @@ kernel simulator.kernels.learning.mean_beliefs
     arg float64
     arg int64
 kernel simulator.kernels.learning.population_counts
-    seconds 0.48
+    seconds 0.47
     profiles free-large free-small rules-large rules-small
     arg array(int8, 1d, C)
     arg array(bool, 1d, C)
@@ -90,7 +95,7 @@ kernel simulator.kernels.learning.population_counts
     arg array(bool, 1d, C)
     calls simulator.kernels.numeric.count_values 166b5def36
 kernel simulator.kernels.moderation.moderation_tables
-    seconds 0.75
+    seconds 0.74
     profiles free-large free-small rules-large rules-small
     arg array(float64, 3d, C)
     arg array(bool, 1d, C)
@@ -98,7 +103,7 @@ kernel simulator.kernels.moderation.moderation_tables
     arg array(float64, 2d, C)
     calls simulator.kernels.moderation.touch_tables ea146ad1b4
 kernel simulator.kernels.network.count_loops_kept
-    seconds 0.11
+    seconds 0.10
     profiles rules-large rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -116,13 +121,13 @@ kernel simulator.kernels.network.network_rows
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sort_rows
-    seconds 0.22
+    seconds 0.20
     profiles rules-small
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
 kernel simulator.kernels.network.sorted_rows_blocked
-    seconds 1.11
+    seconds 1.06
     profiles rules-large
     arg array(int32, 1d, C)
     arg array(int32, 1d, C)
@@ -132,12 +137,12 @@ kernel simulator.kernels.network.sorted_rows_blocked
     arg int64
     arg int64
 kernel simulator.kernels.numeric.bucket_index
-    seconds 0.22
+    seconds 0.21
     profiles free-large free-small rules-large rules-small
     arg array(float64, 1d, C)
     arg int64
 kernel simulator.kernels.police.investigate_until
-    seconds 1.00
+    seconds 0.97
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -162,7 +167,7 @@ kernel simulator.kernels.police.investigate_until
     calls simulator.kernels.queue.line_pop eeae769db5
     calls simulator.kernels.queue.line_push 232672fa70
 kernel simulator.kernels.publishing.publish_days
-    seconds 20.04
+    seconds 20.54
     profiles free-large free-small rules-large rules-small
     arg int64
     arg int64
@@ -200,7 +205,7 @@ kernel simulator.kernels.publishing.publish_days
     calls simulator.kernels.speech.draw_speech fd3f1ae2cb
     calls simulator.kernels.speech.speak b049906c85
 kernel simulator.kernels.publishing.resolve_authors
-    seconds 3.93
+    seconds 4.03
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg int64
@@ -223,12 +228,12 @@ kernel simulator.kernels.queue.append_pending
     arg array(int64, 1d, C)
     arg int64
 kernel simulator.kernels.queue.level_arrivals
-    seconds 0.45
+    seconds 0.44
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.line_has_room
-    seconds 0.11
+    seconds 0.10
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -239,7 +244,7 @@ kernel simulator.kernels.queue.register_levels
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.queue.submissions_in_order
-    seconds 2.24
+    seconds 2.18
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -251,7 +256,7 @@ kernel simulator.kernels.queue.submissions_in_order
     calls simulator.kernels.queue.arrival_order a92b13d5f3
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.queue.take_pending
-    seconds 1.72
+    seconds 1.75
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -261,7 +266,7 @@ kernel simulator.kernels.queue.take_pending
     calls simulator.kernels.numeric.merge_argsort 921f453fc9
     calls simulator.kernels.queue.stable_order 921f453fc9
 kernel simulator.kernels.review.book_review
-    seconds 0.99
+    seconds 1.01
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -282,7 +287,7 @@ kernel simulator.kernels.review.book_review
     arg array(int64, 1d, C)
     arg array(int64, 1d, C)
 kernel simulator.kernels.review.created_line_room
-    seconds 0.84
+    seconds 0.87
     profiles rules-large rules-small
     arg array(int64, 2d, C)
     arg array(int64, 1d, C)
@@ -290,7 +295,7 @@ kernel simulator.kernels.review.created_line_room
     calls simulator.kernels.queue.level_arrivals 97652f50a1
     calls simulator.kernels.queue.level_arrivals d2e6db18d5
 kernel simulator.kernels.review.review_day
-    seconds 5.48
+    seconds 5.61
     profiles rules-large rules-small
     arg array(float64, 1d, C)
     arg array(int64, 1d, C)
@@ -326,7 +331,7 @@ kernel simulator.kernels.review.review_day
     calls simulator.kernels.queue.line_push 39136c91cb
     calls simulator.kernels.review.created_line_room 58512d9d00
 kernel simulator.kernels.routes.fill_routes
-    seconds 0.37
+    seconds 0.35
     profiles free-large free-small rules-large rules-small
     arg array(int16, 1d, C)
     arg array(int8, 1d, C)
@@ -372,7 +377,7 @@ kernel simulator.kernels.sanctions.recount_exclusions
     calls simulator.kernels.sanctions._add_weights a24d8276fd
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.sanctions.renew_slots
-    seconds 0.30
+    seconds 0.32
     profiles free-large free-small rules-large rules-small
     arg array(int64, 1d, C)
     arg array(int8, 1d, C)
@@ -406,7 +411,7 @@ kernel simulator.kernels.sanctions.update_exclusions
     calls simulator.kernels.sanctions._add_weights a2884721f0
     calls simulator.kernels.sanctions.exclusion_reason 44b92872ba
 kernel simulator.kernels.speech.draw_speech_day
-    seconds 4.69
+    seconds 4.46
     profiles rules-large rules-small
     arg readonly array(uint64, 1d, C)
     arg array(float64, 2d, C)
