@@ -2,8 +2,8 @@
 
 :func:`learn_beliefs` adds a day's sanctions, detentions and friends' public posts to
 the evidence of the users who suffered or saw them (lazily decayed rows,
-:mod:`simulator.kernels.choice`), and keeps the spiral-of-silence memory of friends'
-posts;
+:mod:`simulator.kernels.choice`), and adds the friends' posts heard to the
+spiral-of-silence memory, which :func:`decay_climate` decays each day before;
 :func:`mean_beliefs` and :func:`population_counts` make the population series' numbers.
 """
 
